@@ -1,0 +1,19 @@
+// Lint: typescript-eslint's recommended rules plus the house rules from STYLE.md.
+const js = require('@eslint/js');
+const tseslint = require('typescript-eslint');
+
+module.exports = tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.tools/', 'coverage/', 'bundles/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      // Logging goes through the injected pino logger; only the CLI writes to the terminal.
+      'no-console': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  { files: ['src/cli/**/*.ts', 'bench/**', 'scripts/**'], rules: { 'no-console': 'off' } },
+  { files: ['**/*.js'], languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } }, rules: { '@typescript-eslint/no-require-imports': 'off' } },
+);

@@ -1,0 +1,28 @@
+package modelgate
+
+# Small helpers shared by the rule files. None of them reads input or data.
+
+# reason builds one entry of the decision's reasons list.
+reason(code, message) := {"code": code, "message": message}
+
+# approval builds a require_approval obligation. modelgate turns it into a deny
+# (approval_required) until the approval workflow exists; the policy never looks at
+# context.approval_id, which the caller controls.
+approval(why) := {"type": "require_approval", "reason": why}
+
+# text renders any JSON value for a message. Input fields may have any type, and a
+# message that fails to render must never keep a deny rule from firing.
+text(value) := value if {
+	is_string(value)
+} else := json.marshal(value)
+
+# listing renders a set of strings as "a, b, c", sorted, for messages.
+listing(values) := concat(", ", sort(values))
+
+# matches_any holds when value is a string that matches one of the glob patterns.
+# The is_string guard keeps glob.match from raising a type error on a malformed input.
+matches_any(patterns, delimiters, value) if {
+	is_string(value)
+	some pattern in patterns
+	glob.match(pattern, delimiters, value)
+}
