@@ -1,0 +1,15 @@
+/** The terminal a command talks to; injected so commands are testable without a TTY. */
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  isTTY: boolean;
+}
+
+/** One `modelgate <name>` subcommand. `run` returns the exit code. */
+export interface CliCommand {
+  name: string;
+  summary: string;
+  usage: string;
+  run(argv: string[], io: CliIo): Promise<number>;
+}

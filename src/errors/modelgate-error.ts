@@ -1,0 +1,51 @@
+import type { ReasonCode } from './reason-codes';
+
+/** Base error: carries a stable reason code and the HTTP status the server maps it to. */
+export class ModelgateError extends Error {
+  readonly code: ReasonCode;
+  readonly status: number;
+  /** Extra, safe-to-show detail (e.g. validation errors as JSON pointers). Never secrets. */
+  readonly details?: unknown;
+
+  constructor(code: ReasonCode, status: number, message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.details = options?.details;
+  }
+}
+
+/** A token was refused: 401 with `WWW-Authenticate: Bearer error="invalid_token"`. */
+export class AuthenticationError extends ModelgateError {
+  constructor(code: ReasonCode, message: string, options?: { cause?: unknown }) {
+    super(code, 401, message, options);
+  }
+}
+
+/** The caller is known but may not do this: 403. */
+export class ForbiddenError extends ModelgateError {
+  constructor(code: ReasonCode, message: string) {
+    super(code, 403, message);
+  }
+}
+
+/** The request is wrong: 4xx with details that say what is wrong. */
+export class RequestError extends ModelgateError {}
+
+/** A dependency cannot answer (policy, audit store): 503, and the decision is a deny. */
+export class UnavailableError extends ModelgateError {
+  constructor(code: ReasonCode, message: string, options?: { cause?: unknown }) {
+    super(code, 503, message, options);
+  }
+}
+
+/** Startup configuration is invalid: names the key and what is wrong. */
+export class ConfigError extends Error {
+  readonly key: string;
+  constructor(key: string, message: string, options?: { cause?: unknown }) {
+    super(`config: ${key}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ConfigError';
+    this.key = key;
+  }
+}
