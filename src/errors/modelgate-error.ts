@@ -7,7 +7,12 @@ export class ModelgateError extends Error {
   /** Extra, safe-to-show detail (e.g. validation errors as JSON pointers). Never secrets. */
   readonly details?: unknown;
 
-  constructor(code: ReasonCode, status: number, message: string, options?: { cause?: unknown; details?: unknown }) {
+  constructor(
+    code: ReasonCode,
+    status: number,
+    message: string,
+    options?: { cause?: unknown; details?: unknown },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

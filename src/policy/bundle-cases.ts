@@ -62,14 +62,20 @@ export function parseCaseFile(file: string, text: string): BundleCase[] {
     throw new CaseFileError(`${file}: cannot parse: ${(err as Error).message}`);
   }
   const root = doc as { input_defaults?: unknown; cases?: unknown } | null;
-  if (!root || !Array.isArray(root.cases)) throw new CaseFileError(`${file}: expected a top-level "cases" list`);
+  if (!root || !Array.isArray(root.cases))
+    throw new CaseFileError(`${file}: expected a top-level "cases" list`);
   return root.cases.map((raw, i) => {
     const c = raw as { name?: unknown; input?: unknown; expect?: unknown };
     if (typeof c?.name !== 'string') throw new CaseFileError(`${file}: cases[${i}] needs a "name"`);
     if (typeof c.expect !== 'object' || c.expect === null) {
       throw new CaseFileError(`${file}: case "${c.name}" needs an "expect" mapping`);
     }
-    return { file, name: c.name, input: deepMerge(root.input_defaults ?? {}, c.input ?? {}), expect: c.expect as CaseExpectation };
+    return {
+      file,
+      name: c.name,
+      input: deepMerge(root.input_defaults ?? {}, c.input ?? {}),
+      expect: c.expect as CaseExpectation,
+    };
   });
 }
 
@@ -92,25 +98,34 @@ export function runCases(engine: PolicyEngine, entrypoint: string, cases: Bundle
 /** Returns the differences between what a case expects and what the policy returned. */
 export function compare(expect: CaseExpectation, actual: unknown): string[] {
   if (actual === undefined) return ['the entrypoint is undefined for this input'];
-  const doc = actual as { allow?: unknown; reasons?: { code?: string }[]; obligations?: Record<string, unknown>[] };
+  const doc = actual as {
+    allow?: unknown;
+    reasons?: { code?: string }[];
+    obligations?: Record<string, unknown>[];
+  };
   const problems: string[] = [];
   if (expect.allow !== undefined && doc.allow !== expect.allow) {
     problems.push(`allow: expected ${expect.allow}, got ${JSON.stringify(doc.allow)}`);
   }
   const codes = (doc.reasons ?? []).map((r) => r.code);
   if (expect.reasons !== undefined) {
-    if (expect.reasons.length === 0 && codes.length > 0) problems.push(`reasons: expected none, got [${codes.join(', ')}]`);
+    if (expect.reasons.length === 0 && codes.length > 0)
+      problems.push(`reasons: expected none, got [${codes.join(', ')}]`);
     const missing = expect.reasons.filter((code) => !codes.includes(code));
-    if (missing.length > 0) problems.push(`reasons: missing [${missing.join(', ')}], got [${codes.join(', ')}]`);
+    if (missing.length > 0)
+      problems.push(`reasons: missing [${missing.join(', ')}], got [${codes.join(', ')}]`);
   }
   const obligations = doc.obligations ?? [];
   for (const wanted of expect.obligations ?? []) {
     if (!obligations.some((o) => matches(wanted, o))) {
-      problems.push(`obligations: none matches ${JSON.stringify(wanted)}; got ${JSON.stringify(obligations)}`);
+      problems.push(
+        `obligations: none matches ${JSON.stringify(wanted)}; got ${JSON.stringify(obligations)}`,
+      );
     }
   }
   for (const type of expect.absent_obligations ?? []) {
-    if (obligations.some((o) => o.type === type)) problems.push(`obligations: expected no "${type}", got one`);
+    if (obligations.some((o) => o.type === type))
+      problems.push(`obligations: expected no "${type}", got one`);
   }
   return problems;
 }

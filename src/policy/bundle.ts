@@ -75,7 +75,9 @@ async function readTarball(file: string): Promise<Map<string, Buffer>> {
       },
     });
   } catch (err) {
-    throw new BundleError(`${file}: not a readable .tar.gz bundle (${(err as Error).message})`, { cause: err });
+    throw new BundleError(`${file}: not a readable .tar.gz bundle (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   return files;
 }
@@ -92,7 +94,10 @@ async function readFolder(dir: string): Promise<Map<string, Buffer>> {
 }
 
 function normalise(p: string): string {
-  return p.split(path.sep).join('/').replace(/^\.?\//, '');
+  return p
+    .split(path.sep)
+    .join('/')
+    .replace(/^\.?\//, '');
 }
 
 function parseJsonFile<T>(files: Map<string, Buffer>, name: string): T | undefined {
@@ -101,7 +106,9 @@ function parseJsonFile<T>(files: Map<string, Buffer>, name: string): T | undefin
   try {
     return JSON.parse(raw.toString('utf8')) as T;
   } catch (err) {
-    throw new BundleError(`${name} in the bundle is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new BundleError(`${name} in the bundle is not valid JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -129,7 +136,9 @@ function placeAt(root: Record<string, unknown>, segments: string[], value: unkno
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     if (segments.length === 0) throw new BundleError(`${file}: the root data.json must hold an object`);
-    const parent = segments.slice(0, -1).reduce<Record<string, unknown>>((n, s) => n[s] as Record<string, unknown>, root);
+    const parent = segments
+      .slice(0, -1)
+      .reduce<Record<string, unknown>>((n, s) => n[s] as Record<string, unknown>, root);
     parent[segments[segments.length - 1] as string] = value;
     return;
   }

@@ -19,9 +19,12 @@ export class WasmPolicyEngine implements PolicyEngine {
       policy = await loadPolicy(bundle.wasm);
       policy.setData(bundle.data);
     } catch (err) {
-      throw new BundleError(`bundle ${bundle.name}: the WASM module does not load: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new BundleError(
+        `bundle ${bundle.name}: the WASM module does not load: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     const entrypoints = Object.keys(policy.entrypoints as Record<string, number>);
     return new WasmPolicyEngine(policy, { bundle: bundle.name, revision: bundle.revision, entrypoints });

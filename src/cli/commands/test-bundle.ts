@@ -65,7 +65,9 @@ export const testBundleCommand: CliCommand = {
     try {
       const engine = await WasmPolicyEngine.load(await readBundle(bundlePath));
       if (!engine.hasEntrypoint(args.values.entrypoint)) {
-        io.stderr(`${bundlePath}: no entrypoint ${args.values.entrypoint} (it has: ${engine.info.entrypoints.join(', ')})\n`);
+        io.stderr(
+          `${bundlePath}: no entrypoint ${args.values.entrypoint} (it has: ${engine.info.entrypoints.join(', ')})\n`,
+        );
         return 2;
       }
       const cases = await loadCases(caseLocations);
@@ -83,7 +85,8 @@ export const testBundleCommand: CliCommand = {
       throw err;
     }
     report(results, args.values.verbose, io);
-    if (args.values.junit) await fs.writeFile(args.values.junit, junitReport(results, 'modelgate bundle cases'));
+    if (args.values.junit)
+      await fs.writeFile(args.values.junit, junitReport(results, 'modelgate bundle cases'));
     return results.some((r) => r.problems.length > 0) ? 1 : 0;
   },
 };
