@@ -1,0 +1,22 @@
+// The identity module's public surface: the composition root and the decision pipeline import from here.
+export {
+  createTokenVerifier,
+  type StartableTokenVerifier,
+  type TokenVerifierOptions,
+} from './create-token-verifier';
+export {
+  ensureDevIssuer,
+  mintDevToken,
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  type DevIssuer,
+  type DevTokenOptions,
+} from './dev-issuer';
+export { loadTrustedIssuers, type LoadIssuersOptions } from './issuer-config';
+export { JwtTokenVerifier } from './jwt-token-verifier';
+export { parseBearer } from './parse-bearer';
+export type { JwksClientLimits, JwksFetch } from './remote-jwks-key-source';
+export type { TokenCacheLimits } from './token-cache';
+export type { TokenVerifier } from './token-verifier';
+export type { TrustedIssuer } from './trusted-issuer';
+export type { VerifiedIdentity, VerifiedSubject } from './verified-identity';

@@ -1,0 +1,111 @@
+import jwt from 'jsonwebtoken';
+import type { Logger } from 'pino';
+import { AuthenticationError, ModelgateError, ReasonCode } from '../errors';
+import { isJwtAlgorithm } from './algorithms';
+import { decodeUnverified } from './decode-token';
+import type { KeySource } from './key-source';
+import { mapJwtError } from './map-jwt-error';
+import type { VerifiedTokenCache } from './token-cache';
+import type { TokenVerifier } from './token-verifier';
+import type { TrustedIssuer } from './trusted-issuer';
+import { buildVerifiedIdentity, tokenSha256, type VerifiedIdentity } from './verified-identity';
+
+/** A trusted issuer with the key source that serves it. */
+export interface IssuerBinding {
+  issuer: TrustedIssuer;
+  keys: KeySource;
+}
+
+/** What the JWT verifier is built from; {@link createTokenVerifier} assembles it. */
+export interface JwtTokenVerifierParts {
+  issuers: IssuerBinding[];
+  cache: VerifiedTokenCache;
+  now: () => number;
+  logger: Logger;
+}
+
+/** Verifies compact JWS bearer tokens with jsonwebtoken against the configured issuers. */
+export class JwtTokenVerifier implements TokenVerifier {
+  private readonly byIssuer: Map<string, IssuerBinding>;
+
+  constructor(private readonly parts: JwtTokenVerifierParts) {
+    this.byIssuer = new Map(parts.issuers.map((binding) => [binding.issuer.issuer, binding]));
+  }
+
+  /** Returns the identity a token proves, or throws AuthenticationError / UnavailableError. */
+  async verify(token: string): Promise<VerifiedIdentity> {
+    if (typeof token !== 'string' || token === '') {
+      throw new AuthenticationError(ReasonCode.TokenMissing, 'a bearer token is required');
+    }
+    const hash = tokenSha256(token);
+    const cached = this.parts.cache.get(hash);
+    if (cached) return cached;
+    try {
+      const identity = await this.verifyUncached(token, hash);
+      this.parts.cache.set(hash, identity);
+      return identity;
+    } catch (error) {
+      if (error instanceof ModelgateError) {
+        this.parts.logger.debug({ code: error.code, tokenId: `sha256:${hash}` }, 'token refused');
+      }
+      throw error;
+    }
+  }
+
+  private async verifyUncached(token: string, hash: string): Promise<VerifiedIdentity> {
+    // Header and payload are attacker-controlled until the signature checks out: they only pick the rules.
+    const { header, payload } = decodeUnverified(token);
+    const binding = typeof payload.iss === 'string' ? this.byIssuer.get(payload.iss) : undefined;
+    if (!binding) throw new AuthenticationError(ReasonCode.IssuerUnknown, 'token issuer is not trusted');
+    const { issuer } = binding;
+    // The allowlist is what stops `none` and HS256-signed-with-the-public-key (key confusion).
+    const alg = header.alg;
+    if (!isJwtAlgorithm(alg) || !issuer.algorithms.includes(alg)) {
+      throw new AuthenticationError(
+        ReasonCode.AlgorithmNotAllowed,
+        'token algorithm is not allowed for this issuer',
+      );
+    }
+    if (header.crit !== undefined) {
+      throw new AuthenticationError(ReasonCode.TokenMalformed, 'token has critical header parameters (crit)');
+    }
+    if (header.kid !== undefined && typeof header.kid !== 'string') {
+      throw new AuthenticationError(ReasonCode.TokenMalformed, 'token kid header must be a string');
+    }
+    const key = await binding.keys.keyFor({ alg, kid: header.kid });
+    const nowSeconds = Math.floor(this.parts.now() / 1000);
+    let verified: unknown;
+    try {
+      verified = jwt.verify(token, key, {
+        algorithms: [alg],
+        issuer: issuer.issuer,
+        // Non-empty by the issuer schema (minItems 1).
+        audience: issuer.audiences as [string, ...string[]],
+        clockTolerance: issuer.clockSkewSeconds,
+        clockTimestamp: nowSeconds,
+      });
+    } catch (error) {
+      throw mapJwtError(error);
+    }
+    if (typeof verified !== 'object' || verified === null) {
+      throw new AuthenticationError(ReasonCode.TokenMalformed, 'token payload is not a JSON object');
+    }
+    const claims = verified as Record<string, unknown>;
+    checkTimes(claims, nowSeconds, issuer.clockSkewSeconds);
+    return buildVerifiedIdentity(claims, hash);
+  }
+}
+
+// jsonwebtoken checks exp only when present and ignores iat; a bearer token without an end is refused.
+function checkTimes(claims: Record<string, unknown>, nowSeconds: number, skewSeconds: number): void {
+  if (claims.exp === undefined) {
+    throw new AuthenticationError(ReasonCode.TokenMalformed, 'exp claim required');
+  }
+  if (claims.iat === undefined) return;
+  if (typeof claims.iat !== 'number') {
+    throw new AuthenticationError(ReasonCode.TokenMalformed, 'token iat claim must be a number');
+  }
+  if (claims.iat > nowSeconds + skewSeconds) {
+    throw new AuthenticationError(ReasonCode.TokenNotYetValid, 'token was issued in the future (iat)');
+  }
+}

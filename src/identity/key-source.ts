@@ -1,0 +1,59 @@
+import type { KeyObject } from 'node:crypto';
+import { AuthenticationError, ReasonCode } from '../errors';
+import type { JwtAlgorithm } from '../schemas/issuer-config.schema';
+import { keyFitsAlgorithm } from './algorithms';
+import type { VerificationKey } from './trusted-issuer';
+
+/** The header fields that choose a key; `alg` is already on the issuer's allowlist. */
+export interface KeyRequest {
+  alg: JwtAlgorithm;
+  kid?: string;
+}
+
+/** Finds the key that verifies a token of one issuer. */
+export interface KeySource {
+  /** Returns the key for this header, or throws AuthenticationError `key_unknown`. */
+  keyFor(request: KeyRequest): Promise<KeyObject>;
+}
+
+/** Why no key was chosen: `unknown` may be cured by refreshing a key set, `unfit` may not. */
+export type KeyMiss = { miss: 'unknown' | 'unfit'; message: string };
+
+/**
+ * Returns the key a token header selects, or why none does.
+ * With `matchKid`, a `kid` must name a key, and a token without one may use a set of exactly one key;
+ * without it (a single PEM key or secret) the `kid` is irrelevant.
+ */
+export function selectKey(
+  keys: readonly VerificationKey[],
+  request: KeyRequest,
+  matchKid: boolean,
+): { key: KeyObject } | KeyMiss {
+  let named: readonly VerificationKey[] = keys;
+  if (matchKid && request.kid !== undefined) {
+    named = keys.filter((k) => k.kid === request.kid);
+    if (named.length === 0) return { miss: 'unknown', message: 'no key matches the token kid' };
+  } else if (matchKid && keys.length !== 1) {
+    return { miss: 'unknown', message: 'the token has no kid and the key set does not hold exactly one key' };
+  }
+  const fit = named.find(
+    (k) => (k.alg === undefined || k.alg === request.alg) && keyFitsAlgorithm(k.key, request.alg),
+  );
+  if (!fit) return { miss: 'unfit', message: `the selected key cannot verify ${request.alg}` };
+  return { key: fit.key };
+}
+
+/** Keys known at start-up: a PEM file, a JWKS file, a shared secret, the development issuer. */
+export class StaticKeySource implements KeySource {
+  constructor(
+    private readonly keys: readonly VerificationKey[],
+    private readonly matchKid: boolean,
+  ) {}
+
+  /** Returns the configured key for this header, or throws `key_unknown`. */
+  async keyFor(request: KeyRequest): Promise<KeyObject> {
+    const selected = selectKey(this.keys, request, this.matchKid);
+    if ('miss' in selected) throw new AuthenticationError(ReasonCode.KeyUnknown, selected.message);
+    return selected.key;
+  }
+}

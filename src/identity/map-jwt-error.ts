@@ -1,0 +1,36 @@
+import { JsonWebTokenError, NotBeforeError, TokenExpiredError } from 'jsonwebtoken';
+import { AuthenticationError, ReasonCode } from '../errors';
+
+/** Returns the AuthenticationError for an error thrown by `jwt.verify`; its messages never contain the token. */
+export function mapJwtError(error: unknown): AuthenticationError {
+  // Subclasses first: both extend JsonWebTokenError.
+  if (error instanceof TokenExpiredError) {
+    return new AuthenticationError(ReasonCode.TokenExpired, 'token has expired', { cause: error });
+  }
+  if (error instanceof NotBeforeError) {
+    return new AuthenticationError(ReasonCode.TokenNotYetValid, 'token is not valid yet (nbf)', {
+      cause: error,
+    });
+  }
+  const message = error instanceof JsonWebTokenError ? error.message : '';
+  if (message.startsWith('jwt audience invalid')) {
+    return new AuthenticationError(
+      ReasonCode.AudienceInvalid,
+      'token audience is not accepted by this issuer',
+      {
+        cause: error,
+      },
+    );
+  }
+  if (message.startsWith('jwt issuer invalid')) {
+    return new AuthenticationError(ReasonCode.IssuerUnknown, 'token issuer is not trusted', { cause: error });
+  }
+  if (message === 'invalid exp value' || message === 'invalid nbf value') {
+    const claim = message === 'invalid exp value' ? 'exp' : 'nbf';
+    return new AuthenticationError(ReasonCode.TokenMalformed, `token ${claim} claim must be a number`, {
+      cause: error,
+    });
+  }
+  // Everything else — a wrong signature, a missing one, a signature the key cannot even parse — fails closed.
+  return new AuthenticationError(ReasonCode.SignatureInvalid, 'token signature is invalid', { cause: error });
+}

@@ -1,0 +1,148 @@
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AuthenticationError, ReasonCode, UnavailableError } from '../errors';
+import { importJwks } from './jwks';
+import { selectKey, type KeyRequest, type KeySource } from './key-source';
+import type { VerificationKey } from './trusted-issuer';
+
+/** The subset of WHATWG fetch the JWKS client uses; `globalThis.fetch` fits, tests may pass their own. */
+export type JwksFetch = (
+  url: string,
+  init: { signal: AbortSignal; headers: Record<string, string>; redirect: 'error' },
+) => Promise<{
+  ok: boolean;
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}>;
+
+/** Timing and size limits of the JWKS client; every field has a default. */
+export interface JwksClientLimits {
+  /** Longest a fetched key set is trusted before it is fetched again (default 10 min); a shorter Cache-Control max-age wins. */
+  maxAgeMs: number;
+  /** At most one fetch per issuer per this interval, whatever the reason (default 30 s). */
+  refetchIntervalMs: number;
+  /** How long an expired key set may still be used while the URL fails (default 1 h). */
+  staleIfErrorMs: number;
+  timeoutMs: number;
+  maxBytes: number;
+}
+
+/** The defaults of {@link JwksClientLimits}. */
+export const DEFAULT_JWKS_LIMITS: JwksClientLimits = {
+  maxAgeMs: 10 * 60_000,
+  refetchIntervalMs: 30_000,
+  staleIfErrorMs: 60 * 60_000,
+  timeoutMs: 5_000,
+  maxBytes: 512 * 1024,
+};
+
+/** What the remote key source needs from its surroundings. */
+export interface RemoteJwksOptions {
+  url: string;
+  source: string;
+  fetch: JwksFetch;
+  now: () => number;
+  logger: Logger;
+  limits?: Partial<JwksClientLimits>;
+}
+
+/** Keys from a JWKS URL: cached, refreshed when expired or when a token names an unknown kid, rate-limited. */
+export class RemoteJwksKeySource implements KeySource {
+  private readonly limits: JwksClientLimits;
+  private keys: VerificationKey[] | undefined;
+  private expiresAt = 0;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private inFlight: Promise<void> | undefined;
+
+  constructor(private readonly options: RemoteJwksOptions) {
+    this.limits = { ...DEFAULT_JWKS_LIMITS, ...options.limits };
+  }
+
+  /** Returns the key for this header, fetching the key set when needed; throws `key_unknown` or `keys_unavailable`. */
+  async keyFor(request: KeyRequest): Promise<KeyObject> {
+    if (this.options.now() >= this.expiresAt) await this.refreshIfAllowed();
+    const keys = this.usableKeys();
+    let selected = selectKey(keys, request, true);
+    // A new kid usually means the issuer rotated keys: look again, but never more often than the interval.
+    if ('miss' in selected && selected.miss === 'unknown' && this.mayAttempt()) {
+      await this.refreshIfAllowed();
+      selected = selectKey(this.usableKeys(), request, true);
+    }
+    if ('miss' in selected) throw new AuthenticationError(ReasonCode.KeyUnknown, selected.message);
+    return selected.key;
+  }
+
+  /** Fetches the key set now unless a fetch ran within the interval; resolves even when the fetch fails. */
+  prefetch(): Promise<void> {
+    return this.refreshIfAllowed();
+  }
+
+  private usableKeys(): VerificationKey[] {
+    const now = this.options.now();
+    if (this.keys && now < this.expiresAt + this.limits.staleIfErrorMs) return this.keys;
+    throw new UnavailableError(
+      ReasonCode.KeysUnavailable,
+      `the signing keys of this token's issuer cannot be fetched (${this.options.source}.jwks_url)`,
+    );
+  }
+
+  private mayAttempt(): boolean {
+    return this.options.now() - this.lastAttemptAt >= this.limits.refetchIntervalMs;
+  }
+
+  private refreshIfAllowed(): Promise<void> {
+    // Concurrent requests share one fetch instead of stampeding the issuer.
+    if (this.inFlight) return this.inFlight;
+    if (!this.mayAttempt()) return Promise.resolve();
+    this.lastAttemptAt = this.options.now();
+    this.inFlight = this.refresh().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async refresh(): Promise<void> {
+    const { url, source, logger } = this.options;
+    try {
+      const { document, maxAgeMs } = await this.download();
+      const { keys, skipped, problems } = importJwks(document);
+      for (const note of skipped) logger.debug({ issuer: source, url }, `JWKS ${note}; key skipped`);
+      for (const problem of problems) logger.warn({ issuer: source, url }, `JWKS ${problem}; key skipped`);
+      this.keys = keys;
+      this.expiresAt = this.options.now() + maxAgeMs;
+      logger.info({ issuer: source, url, keys: keys.length, maxAgeMs }, 'JWKS fetched');
+    } catch (error) {
+      const stale = this.keys ? 'keeping the previous key set' : 'no key set yet';
+      logger.warn({ issuer: source, url, err: error }, `JWKS fetch failed; ${stale}`);
+    }
+  }
+
+  private async download(): Promise<{ document: unknown; maxAgeMs: number }> {
+    const response = await this.options.fetch(this.options.url, {
+      signal: AbortSignal.timeout(this.limits.timeoutMs),
+      headers: { accept: 'application/jwk-set+json, application/json' },
+      // A redirect could silently move trust to another host or to plain http.
+      redirect: 'error',
+    });
+    if (!response.ok) throw new Error(`JWKS URL answered HTTP ${response.status}`);
+    const declared = Number(response.headers.get('content-length') ?? '0');
+    if (declared > this.limits.maxBytes) throw new Error(`JWKS larger than ${this.limits.maxBytes} bytes`);
+    const text = await response.text();
+    if (Buffer.byteLength(text) > this.limits.maxBytes)
+      throw new Error(`JWKS larger than ${this.limits.maxBytes} bytes`);
+    return {
+      document: JSON.parse(text) as unknown,
+      maxAgeMs: this.lifetime(response.headers.get('cache-control')),
+    };
+  }
+
+  private lifetime(cacheControl: string | null): number {
+    const { maxAgeMs, refetchIntervalMs } = this.limits;
+    if (!cacheControl) return maxAgeMs;
+    if (/\bno-(store|cache)\b/i.test(cacheControl)) return refetchIntervalMs;
+    const match = /\bmax-age\s*=\s*(\d+)/i.exec(cacheControl);
+    if (!match) return maxAgeMs;
+    return Math.min(maxAgeMs, Math.max(refetchIntervalMs, Number(match[1]) * 1000));
+  }
+}

@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { AuthenticationError, ReasonCode } from '../errors';
+
+/** The verified caller, shaped as the policy input's `subject`. */
+export interface VerifiedSubject {
+  id: string;
+  issuer: string;
+  audience: string[];
+  scopes: string[];
+  /** Every verified claim, unchanged. */
+  claims: Record<string, unknown>;
+  /** The RFC 8693 `act` claim: the agent or model acting for the subject, or null. */
+  actor: Record<string, unknown> | null;
+}
+
+/** What a successful verification proves; deeply frozen because cached identities are shared between requests. */
+export interface VerifiedIdentity {
+  subject: VerifiedSubject;
+  /** The `jti` claim, or `sha256:<hex>` of the token when there is none; never the token itself. */
+  tokenId: string;
+  /** The `exp` claim, in unix seconds. */
+  expiresAt: number;
+}
+
+/** Returns the hex SHA-256 of a token: a cache key and identifier that does not disclose the token. */
+export function tokenSha256(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/**
+ * Returns the identity of a payload whose signature, issuer, audience and times were already verified.
+ * Throws `subject_missing` or `token_malformed` for claims the policy could misread.
+ */
+export function buildVerifiedIdentity(payload: Record<string, unknown>, tokenHash: string): VerifiedIdentity {
+  const { sub, iss, aud, exp, jti, act } = payload;
+  if (typeof sub !== 'string' || sub.trim() === '') {
+    throw new AuthenticationError(ReasonCode.SubjectMissing, 'sub claim must be a non-empty string');
+  }
+  // A malformed act must not read as "no actor": the policy would see a direct call instead of an agent.
+  if (act !== undefined && !isObject(act)) {
+    throw new AuthenticationError(ReasonCode.TokenMalformed, 'act claim must be a JSON object');
+  }
+  const identity: VerifiedIdentity = {
+    subject: {
+      id: sub,
+      issuer: iss as string,
+      audience: (Array.isArray(aud) ? aud : [aud]).filter((a): a is string => typeof a === 'string'),
+      scopes: scopesOf(payload),
+      claims: structuredClone(payload),
+      actor: act === undefined ? null : structuredClone(act as Record<string, unknown>),
+    },
+    tokenId: typeof jti === 'string' && jti !== '' ? jti : `sha256:${tokenHash}`,
+    expiresAt: exp as number,
+  };
+  return deepFreeze(identity);
+}
+
+// `scope` is a space-separated string (RFC 8693 §4.2); `scp` is an array (Okta) or a string (Entra ID).
+function scopesOf(payload: Record<string, unknown>): string[] {
+  const scopes = new Set<string>();
+  for (const claim of [payload.scope, payload.scp]) {
+    const values = typeof claim === 'string' ? claim.split(/\s+/) : Array.isArray(claim) ? claim : [];
+    for (const value of values) if (typeof value === 'string' && value !== '') scopes.add(value);
+  }
+  return [...scopes];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

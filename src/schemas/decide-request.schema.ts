@@ -1,0 +1,133 @@
+import type { FromSchema } from 'json-schema-to-ts';
+
+const shortString = (description: string, example: string) =>
+  ({ type: 'string', minLength: 1, maxLength: 256, description, examples: [example] }) as const;
+
+/** One tool the model may call during this invocation. */
+export const toolSchema = {
+  $id: 'https://modelgate.dev/schemas/tool.json',
+  type: 'object',
+  description: 'A tool the model may call during this invocation.',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: shortString('The tool name, as the policy knows it.', 'tickets.read'),
+  },
+} as const;
+
+/** Metadata about the model call: what, where, how much. */
+export const invocationSchema = {
+  $id: 'https://modelgate.dev/schemas/invocation.json',
+  type: 'object',
+  description: 'Metadata about the model call the workload is about to make.',
+  additionalProperties: false,
+  required: ['model', 'operation'],
+  properties: {
+    model: shortString('The model identifier.', 'anthropic.claude-sonnet'),
+    provider: shortString('Where the model is served.', 'bedrock'),
+    operation: {
+      type: 'string',
+      enum: ['chat', 'completion', 'embedding', 'tool_call', 'image', 'audio', 'other'],
+      description: 'The kind of call.',
+      examples: ['chat'],
+    },
+    max_tokens: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 10_000_000,
+      description: 'The output token limit the caller asks for.',
+      examples: [4096],
+    },
+    input_tokens: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 100_000_000,
+      description: 'The caller’s estimate of the input tokens.',
+      examples: [1200],
+    },
+    tools: {
+      type: 'array',
+      maxItems: 128,
+      items: toolSchema,
+      description: 'Tools offered to the model in this call.',
+      examples: [[{ name: 'tickets.read' }]],
+    },
+    purpose: shortString('Why the call is made; policies may bind identities to purposes.', 'support-reply'),
+  },
+} as const;
+
+const textPartSchema = {
+  type: 'object',
+  description: 'A content part; text parts are screened, other parts pass through.',
+  required: ['type'],
+  properties: {
+    type: { type: 'string', maxLength: 64, description: 'The part type.', examples: ['text'] },
+    text: { type: 'string', description: 'The text of a text part.', examples: ['Hello'] },
+  },
+} as const;
+
+/** The content that would be sent to the model. Screened, never stored, never given to the policy. */
+export const payloadSchema = {
+  $id: 'https://modelgate.dev/schemas/payload.json',
+  type: 'object',
+  description:
+    'The content that would be sent to the model. Screened for secrets and PII; never handed to the policy, never stored.',
+  additionalProperties: false,
+  properties: {
+    prompt: { type: 'string', description: 'A completion prompt.', examples: ['Summarise this ticket'] },
+    messages: {
+      type: 'array',
+      maxItems: 2048,
+      description: 'Chat messages.',
+      examples: [[{ role: 'user', content: 'Summarise ticket 4711' }]],
+      items: {
+        type: 'object',
+        required: ['role', 'content'],
+        additionalProperties: false,
+        properties: {
+          role: { type: 'string', maxLength: 64, description: 'The message role.', examples: ['user'] },
+          name: {
+            type: 'string',
+            maxLength: 256,
+            description: 'Optional participant name.',
+            examples: ['alice'],
+          },
+          content: {
+            description: 'The message content: a string or content parts.',
+            examples: ['Hello'],
+            anyOf: [{ type: 'string' }, { type: 'array', maxItems: 1024, items: textPartSchema }],
+          },
+        },
+      },
+    },
+    input: {
+      description: 'Embedding input: a string or an array of strings.',
+      examples: [['first document', 'second document']],
+      anyOf: [{ type: 'string' }, { type: 'array', maxItems: 4096, items: { type: 'string' } }],
+    },
+    arguments: { description: 'Tool-call arguments: any JSON.', examples: [{ ticket: 4711 }] },
+  },
+} as const;
+
+/** POST /v1/decide request body, version 1. */
+export const decideRequestSchema = {
+  $id: 'https://modelgate.dev/schemas/decide-request.json',
+  title: 'DecideRequestV1',
+  type: 'object',
+  description: 'Asks whether the calling workload may make this model invocation.',
+  additionalProperties: false,
+  required: ['invocation'],
+  properties: {
+    invocation: invocationSchema,
+    payload: payloadSchema,
+    context: {
+      type: 'object',
+      maxProperties: 64,
+      description: 'Free-form context handed to the policy as is (size-limited).',
+      examples: [{ environment: 'prod', repository: 'corp/payments' }],
+    },
+  },
+} as const;
+
+export type DecideRequestV1 = FromSchema<typeof decideRequestSchema>;
+export type InvocationV1 = FromSchema<typeof invocationSchema>;

@@ -1,0 +1,109 @@
+import type { FromSchema } from 'json-schema-to-ts';
+
+/** Every JWS algorithm modelgate can verify; `none` is deliberately absent, EdDSA is unsupported by jsonwebtoken 9. */
+export const JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'HS256',
+  'HS384',
+  'HS512',
+] as const;
+
+/** A trusted token issuer: who signs, for whom, with which algorithms, and where its keys come from. */
+export const issuerConfigSchema = {
+  $id: 'https://modelgate.dev/schemas/issuer-config.json',
+  type: 'object',
+  description:
+    'A trusted JWT issuer. Set exactly one key source: public_key_file, jwks_file, jwks_url or secret_env.',
+  additionalProperties: false,
+  required: ['issuer', 'audiences', 'algorithms'],
+  properties: {
+    issuer: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 2048,
+      description: 'The exact `iss` claim of the tokens this entry verifies.',
+      examples: ['https://idp.corp.example'],
+    },
+    audiences: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 2048 },
+      description: 'Accepted `aud` values; a token must name at least one of them.',
+      examples: [['modelgate']],
+    },
+    algorithms: {
+      type: 'array',
+      minItems: 1,
+      uniqueItems: true,
+      items: { type: 'string', enum: JWT_ALGORITHMS },
+      description:
+        'Accepted `alg` header values. HS* only with secret_env, and secret_env only with HS*; each must fit the key type.',
+      examples: [['RS256', 'ES256']],
+    },
+    clock_skew_seconds: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 300,
+      default: 30,
+      description: 'Tolerance applied to exp, nbf and iat, for clocks that disagree.',
+      examples: [30],
+    },
+    public_key_file: {
+      type: 'string',
+      minLength: 1,
+      description: 'A PEM public key (SPKI or X.509 certificate), relative to the config file.',
+      examples: ['keys/idp-public.pem'],
+    },
+    jwks_file: {
+      type: 'string',
+      minLength: 1,
+      description: 'A JSON Web Key Set file, relative to the config file; tokens pick a key by `kid`.',
+      examples: ['keys/idp-jwks.json'],
+    },
+    jwks_url: {
+      type: 'string',
+      format: 'uri',
+      pattern: '^https?://',
+      description: 'A JSON Web Key Set URL, cached and refreshed; https only (http for loopback hosts only).',
+      examples: ['https://idp.corp.example/.well-known/jwks.json'],
+    },
+    secret_env: {
+      type: 'string',
+      pattern: '^[A-Z_][A-Z0-9_]{0,127}$',
+      description:
+        'The NAME (UPPER_SNAKE_CASE) of an environment variable holding an HS* shared secret (at least 32 bytes), never the secret.',
+      examples: ['MODELGATE_CI_JWT_SECRET'],
+    },
+  },
+  // Each branch re-declares its property (as `true`: the parent's definition applies) for ajv's strictRequired.
+  oneOf: [
+    { properties: { public_key_file: true }, required: ['public_key_file'] },
+    { properties: { jwks_file: true }, required: ['jwks_file'] },
+    { properties: { jwks_url: true }, required: ['jwks_url'] },
+    { properties: { secret_env: true }, required: ['secret_env'] },
+  ],
+  examples: [
+    {
+      issuer: 'https://idp.corp.example',
+      audiences: ['modelgate'],
+      algorithms: ['RS256'],
+      jwks_url: 'https://idp.corp.example/.well-known/jwks.json',
+    },
+  ],
+} as const;
+
+/** One `issuers[]` entry of the configuration file, as written (snake_case, paths unresolved). */
+// keepDefaultedPropertiesOptional: clock_skew_seconds has a default, but a config file may leave it out.
+export type IssuerConfig = FromSchema<typeof issuerConfigSchema, { keepDefaultedPropertiesOptional: true }>;
+
+/** A JWS algorithm modelgate can verify. */
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];

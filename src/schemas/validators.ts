@@ -1,0 +1,74 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { decideRequestSchema, type DecideRequestV1 } from './decide-request.schema';
+import { decisionDocumentSchema, type DecisionV1 } from './decision-document.schema';
+
+/** One validation problem: where (RFC 6901 pointer into the document) and what, in plain words. */
+export interface ValidationProblem {
+  pointer: string;
+  message: string;
+}
+
+// One Ajv instance, every validator compiled once at module load, never per request.
+const ajv = new Ajv({ allErrors: true, strict: true, strictTuples: false, allowUnionTypes: true });
+addFormats(ajv);
+
+/** A compiled validator that narrows its input to T or returns every problem. */
+export interface Validator<T> {
+  (value: unknown): value is T;
+  problems(value: unknown): ValidationProblem[];
+}
+
+/** Returns a validator compiled once for a schema. */
+export function compileValidator<T>(schema: object): Validator<T> {
+  const validate: ValidateFunction = ajv.compile(schema);
+  const check = ((value: unknown) => validate(value)) as Validator<T>;
+  check.problems = (value) => (validate(value) ? [] : toProblems(validate.errors ?? []));
+  return check;
+}
+
+export const validateDecideRequest = compileValidator<DecideRequestV1>(decideRequestSchema);
+export const validateDecisionDocument = compileValidator<DecisionV1>(decisionDocumentSchema);
+
+function toProblems(errors: ErrorObject[]): ValidationProblem[] {
+  // anyOf/if branches repeat the same complaint at the same place; keep the most specific first.
+  const seen = new Set<string>();
+  const problems: ValidationProblem[] = [];
+  for (const error of errors) {
+    if (error.keyword === 'if' || error.keyword === 'anyOf') continue;
+    const problem = describe(error);
+    const key = `${problem.pointer} ${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  if (problems.length === 0 && errors[0]) problems.push(describe(errors[0]));
+  return problems;
+}
+
+function describe(error: ErrorObject): ValidationProblem {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return {
+        pointer: `${error.instancePath}/${escape(String(params.missingProperty))}`,
+        message: `is required`,
+      };
+    case 'additionalProperties':
+      return {
+        pointer: `${error.instancePath}/${escape(String(params.additionalProperty))}`,
+        message: 'is not allowed here',
+      };
+    case 'enum':
+      return {
+        pointer: error.instancePath || '/',
+        message: `must be one of ${(params.allowedValues as unknown[]).join(', ')}`,
+      };
+    default:
+      return { pointer: error.instancePath || '/', message: error.message ?? 'is invalid' };
+  }
+}
+
+function escape(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}

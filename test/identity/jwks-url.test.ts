@@ -1,0 +1,165 @@
+import pino from 'pino';
+import { createTokenVerifier, loadTrustedIssuers, type StartableTokenVerifier } from '../../src/identity';
+import {
+  buildJwks,
+  generateRsaKeyPair,
+  publicJwk,
+  signToken,
+  standardClaims,
+  startJwksServer,
+  type JwksServer,
+  type TestKeyPair,
+} from '../helpers/tokens';
+
+const issuer = 'https://idp.jwks-test.example';
+const audience = 'modelgate';
+const first = generateRsaKeyPair();
+const second = generateRsaKeyPair();
+
+let server: JwksServer;
+let clock: number;
+let verifier: StartableTokenVerifier;
+
+/** A verifier on a fake clock (the JWKS timers and the token times both read it), against the real server. */
+function newVerifier(): StartableTokenVerifier {
+  const issuers = loadTrustedIssuers(
+    [{ issuer, audiences: [audience], algorithms: ['RS256'], jwks_url: server.url }],
+    {
+      baseDir: __dirname,
+    },
+  );
+  return createTokenVerifier(issuers, { logger: pino({ level: 'silent' }), now: () => clock });
+}
+
+function token(pair: TestKeyPair, kid: string, sub = 'svc:jwks'): string {
+  const claims = standardClaims({ issuer, audience, nowSeconds: Math.floor(clock / 1000) }, { sub });
+  return signToken({ header: { alg: 'RS256', kid }, claims, key: pair.privateKey });
+}
+
+beforeEach(async () => {
+  server = await startJwksServer(buildJwks(publicJwk(first.publicKey, { kid: 'k1', use: 'sig' })));
+  clock = Date.now();
+  verifier = newVerifier();
+});
+
+afterEach(() => server.close());
+
+test('fetches the key set on first use and serves later tokens from the cache', async () => {
+  expect(server.fetchCount).toBe(0);
+  await expect(verifier.verify(token(first, 'k1', 'a'))).resolves.toMatchObject({ subject: { id: 'a' } });
+  expect(server.fetchCount).toBe(1);
+  await verifier.verify(token(first, 'k1', 'b'));
+  clock += 9 * 60_000;
+  await verifier.verify(token(first, 'k1', 'c'));
+  expect(server.fetchCount).toBe(1);
+});
+
+test('fetches again once the 10 minute cache lifetime has passed', async () => {
+  await verifier.verify(token(first, 'k1'));
+  expect(server.fetchCount).toBe(1);
+  clock += 10 * 60_000 + 1;
+  await verifier.verify(token(first, 'k1', 'later'));
+  expect(server.fetchCount).toBe(2);
+});
+
+test('honours a shorter Cache-Control max-age from the issuer', async () => {
+  server.setCacheControl('public, max-age=120');
+  await verifier.verify(token(first, 'k1'));
+  clock += 119_000;
+  await verifier.verify(token(first, 'k1', 'still-cached'));
+  expect(server.fetchCount).toBe(1);
+  clock += 2_000;
+  await verifier.verify(token(first, 'k1', 'expired-cache'));
+  expect(server.fetchCount).toBe(2);
+});
+
+test('refetches once for an unknown kid and finds a rotated key', async () => {
+  await verifier.verify(token(first, 'k1'));
+  expect(server.fetchCount).toBe(1);
+  server.setJwks(
+    buildJwks(publicJwk(first.publicKey, { kid: 'k1' }), publicJwk(second.publicKey, { kid: 'k2' })),
+  );
+  clock += 31_000;
+  await expect(verifier.verify(token(second, 'k2'))).resolves.toMatchObject({ subject: { id: 'svc:jwks' } });
+  expect(server.fetchCount).toBe(2);
+});
+
+test('refuses an unknown kid with key_unknown after at most one refetch', async () => {
+  await verifier.verify(token(first, 'k1'));
+  clock += 31_000;
+  await expect(verifier.verify(token(second, 'nope'))).rejects.toMatchObject({
+    code: 'key_unknown',
+    status: 401,
+  });
+  expect(server.fetchCount).toBe(2);
+});
+
+test('refetches for unknown kids at most once per 30 s', async () => {
+  await verifier.verify(token(first, 'k1'));
+  clock += 31_000;
+  for (let i = 0; i < 5; i += 1) {
+    await expect(verifier.verify(token(second, `unknown-${i}`))).rejects.toMatchObject({
+      code: 'key_unknown',
+    });
+  }
+  // Precondition met: unknown kids did cause one refetch, and only one.
+  expect(server.fetchCount).toBe(2);
+  clock += 29_000;
+  await expect(verifier.verify(token(second, 'unknown-late'))).rejects.toMatchObject({ code: 'key_unknown' });
+  expect(server.fetchCount).toBe(2);
+  clock += 2_000;
+  await expect(verifier.verify(token(second, 'unknown-after'))).rejects.toMatchObject({
+    code: 'key_unknown',
+  });
+  expect(server.fetchCount).toBe(3);
+});
+
+test('shares one fetch between concurrent first requests', async () => {
+  const results = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => verifier.verify(token(first, 'k1', `c${i}`))),
+  );
+  expect(results).toHaveLength(8);
+  expect(server.fetchCount).toBe(1);
+});
+
+test('answers 503 keys_unavailable when the key set cannot be fetched and none is cached', async () => {
+  server.setStatus(500);
+  await expect(verifier.verify(token(first, 'k1'))).rejects.toMatchObject({
+    code: 'keys_unavailable',
+    status: 503,
+  });
+  expect(server.fetchCount).toBe(1);
+});
+
+test('keeps verifying with the last key set while the URL fails, within the stale limit', async () => {
+  await verifier.verify(token(first, 'k1'));
+  server.setStatus(503);
+  clock += 11 * 60_000;
+  await expect(verifier.verify(token(first, 'k1', 'stale-ok'))).resolves.toMatchObject({
+    subject: { id: 'stale-ok' },
+  });
+  // Precondition: the expired cache did try the URL, and the try failed.
+  expect(server.fetchCount).toBe(2);
+  clock += 60 * 60_000;
+  await expect(verifier.verify(token(first, 'k1', 'too-stale'))).rejects.toMatchObject({
+    code: 'keys_unavailable',
+  });
+});
+
+test('prefetchKeys warms the cache without throwing when the URL fails', async () => {
+  server.setStatus(500);
+  await expect(verifier.prefetchKeys()).resolves.toBeUndefined();
+  expect(server.fetchCount).toBe(1);
+  server.setStatus(200);
+  const fresh = newVerifier();
+  await fresh.prefetchKeys();
+  expect(server.fetchCount).toBe(2);
+  await fresh.verify(token(first, 'k1'));
+  expect(server.fetchCount).toBe(2);
+});
+
+test('never uses a key that the key set marks for encryption', async () => {
+  server.setJwks(buildJwks(publicJwk(first.publicKey, { kid: 'k1', use: 'enc' })));
+  await expect(verifier.verify(token(first, 'k1'))).rejects.toMatchObject({ code: 'key_unknown' });
+  expect(server.fetchCount).toBe(1);
+});
