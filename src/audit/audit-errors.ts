@@ -1,0 +1,27 @@
+import { ConfigError, ModelgateError, ReasonCode } from '../errors';
+
+/**
+ * The decision pipeline handed over a record the audit log refuses: malformed, or carrying
+ * something the log must never hold (raw payload, a token). A bug in modelgate, hence a 500.
+ */
+export class AuditRecordError extends ModelgateError {
+  constructor(message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(ReasonCode.InternalError, 500, `audit record refused: ${message}`, options);
+  }
+}
+
+/** The database file was written by a newer modelgate, or belongs to another application. */
+export class DatabaseVersionError extends ConfigError {
+  constructor(file: string, message: string) {
+    super('db', `${file}: ${message}`);
+    this.name = 'DatabaseVersionError';
+  }
+}
+
+/** An export stopped because its output stream errored or closed first. */
+export class ExportAbortedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`export aborted: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ExportAbortedError';
+  }
+}

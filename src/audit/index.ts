@@ -1,0 +1,12 @@
+export * from './audit-record';
+export * from './audit-store';
+export * from './audit-errors';
+export * from './audit-migrations';
+export * from './database';
+export * from './decision-id';
+export * from './canonical-json';
+export * from './hash-chain';
+export * from './signed-checkpoints';
+export * from './sqlite-audit-store';
+export { assertAuditRecord } from './assert-audit-record';
+export { parseInstant, type Instant } from './time-range';

@@ -1,0 +1,250 @@
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import pino from 'pino';
+import { generateCheckpointKeys } from '../../audit/signed-checkpoints';
+import { SqliteAuditStore } from '../../audit/sqlite-audit-store';
+import type { VerifyResult } from '../../audit/audit-store';
+import type { CliCommand, CliIo } from '../cli-command';
+
+const DB_HELP =
+  'The database is --db FILE, else $MODELGATE_DB, else the db of $MODELGATE_CONFIG, else .modelgate/modelgate.db.';
+
+const usages = {
+  audit: `Usage: modelgate audit <command> [options]
+
+Commands:
+  verify   check the hash chain (and, given a public key, the signed checkpoints)
+  export   write records as JSON Lines (OPA decision-log fields) or CSV
+  prune    delete records older than a date; the rest stays verifiable
+  keygen   create an Ed25519 key pair for signed checkpoints
+
+${DB_HELP}
+Run \`modelgate audit <command> --help\` for its options.`,
+  verify: `Usage: modelgate audit verify [--db FILE] [--public-key FILE]... [--json]
+
+Walks the audit log's hash chain and reports "N records, chain intact, head <hash>", or the first
+break: where, and whether a record was modified, deleted, inserted or reordered. With --public-key
+(repeatable, e.g. during a key rotation) it also checks every signed checkpoint, which detects a
+chain rewritten from scratch. Opens the database read-only. ${DB_HELP}
+
+Exit status: 0 intact, 1 broken or unreadable, 2 usage error.`,
+  export: `Usage: modelgate audit export --from DATE --to DATE --format jsonl|csv [--out FILE] [--db FILE]
+
+Writes the records with from <= timestamp < to, oldest first, to FILE (or stdout). DATE is
+2026-11-01 (midnight UTC) or a date-time with a zone (2026-11-01T12:00:00Z). JSONL lines use OPA
+decision-log field names; CSV is RFC 4180 with a header row. A file is written as FILE.partial
+and renamed when complete. Progress goes to stderr when it is a terminal. Opens the database
+read-only. ${DB_HELP}`,
+  prune: `Usage: modelgate audit prune --before DATE [--db FILE]
+
+Deletes, in one transaction, records older than DATE and records the last deleted record as the
+anchor the remaining chain is verified from. Appends wait while it runs (run it off-peak on large
+logs). ${DB_HELP}`,
+  keygen: `Usage: modelgate audit keygen --out DIR
+
+Writes DIR/audit-signing.pem (Ed25519 private key, mode 0600) and DIR/audit-signing.pub.pem.
+Refuses to overwrite existing files. Configure the private key as audit.checkpoint.private_key_file;
+give the public key to \`modelgate audit verify --public-key\`. Keep the private key away from the
+audit database's backups: whoever holds it can re-sign a rewritten chain.`,
+};
+
+type Sub = keyof typeof usages;
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const common: Options = { help: { type: 'boolean', short: 'h' }, db: { type: 'string' } };
+const optionsOf: Record<Exclude<Sub, 'audit'>, Options> = {
+  verify: { ...common, 'public-key': { type: 'string', multiple: true }, json: { type: 'boolean' } },
+  export: {
+    ...common,
+    from: { type: 'string' },
+    to: { type: 'string' },
+    format: { type: 'string' },
+    out: { type: 'string' },
+  },
+  prune: { ...common, before: { type: 'string' } },
+  keygen: { help: { type: 'boolean', short: 'h' }, out: { type: 'string' } },
+};
+
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+class UsageError extends Error {}
+
+/** `modelgate audit`: verify, export, prune and keygen for the audit log. */
+export const auditCommand: CliCommand = {
+  name: 'audit',
+  summary: 'verify, export or prune the audit log; create checkpoint signing keys',
+  usage: usages.audit,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
+      io[sub ? 'stdout' : 'stderr'](`${usages.audit}\n`);
+      return sub ? 0 : 2;
+    }
+    if (!(sub in optionsOf)) {
+      io.stderr(`modelgate audit: unknown command "${sub}"\n\n${usages.audit}\n`);
+      return 2;
+    }
+    const name = sub as Exclude<Sub, 'audit'>;
+    try {
+      const { values } = parseArgs({ args: rest, options: optionsOf[name], strict: true });
+      if (values.help) {
+        io.stdout(`${usages[name]}\n`);
+        return 0;
+      }
+      return await handlers[name](values, io);
+    } catch (err) {
+      const parseError = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+      if (!(err instanceof UsageError) && !parseError) throw err;
+      io.stderr(`modelgate audit ${name}: ${(err as Error).message}\n\n${usages[name]}\n`);
+      return 2;
+    }
+  },
+};
+
+const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Promise<number>> = {
+  async verify(values, io) {
+    const keys = await Promise.all(
+      ((values['public-key'] as string[] | undefined) ?? []).map((f) => readFile(f, 'utf8')),
+    );
+    const store = await openStore(values, io, true);
+    try {
+      const result = await store.verify(keys.length > 0 ? { publicKeys: keys } : {});
+      io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
+      return result.ok ? 0 : 1;
+    } finally {
+      await store.close();
+    }
+  },
+
+  async export(values, io) {
+    const from = required(values, 'from');
+    const to = required(values, 'to');
+    const format = required(values, 'format');
+    if (format !== 'jsonl' && format !== 'csv') throw new UsageError('--format must be jsonl or csv');
+    const store = await openStore(values, io, true);
+    const target = typeof values.out === 'string' ? path.resolve(values.out) : null;
+    const out = target ? createWriteStream(`${target}.partial`) : stdoutStream(io);
+    const progress = progressReporter(io);
+    try {
+      const { records } = await store.exportRecords({ from, to, format }, out, progress.update);
+      out.end();
+      await finished(out);
+      if (target) renameSync(`${target}.partial`, target);
+      progress.done();
+      io.stderr(`exported ${records} records${target ? ` to ${target}` : ''}\n`);
+      return 0;
+    } catch (err) {
+      out.destroy();
+      if (target) rmSync(`${target}.partial`, { force: true });
+      throw err;
+    } finally {
+      await store.close();
+    }
+  },
+
+  async prune(values, io) {
+    const before = required(values, 'before');
+    const store = await openStore(values, io, false);
+    try {
+      const { deleted, anchor } = await store.prune({ before });
+      io.stdout(
+        deleted === 0
+          ? `nothing to prune: no records older than ${before} at the start of the log\n`
+          : `pruned ${deleted} records older than ${before}; the chain now starts after seq ${anchor!.seq} (hash ${anchor!.hash})\n`,
+      );
+      return 0;
+    } finally {
+      await store.close();
+    }
+  },
+
+  async keygen(values, io) {
+    const keys = generateCheckpointKeys(path.resolve(required(values, 'out')));
+    io.stdout(
+      `wrote ${keys.privateKeyFile} (private key, mode 0600)\n` +
+        `wrote ${keys.publicKeyFile}\n` +
+        `key id ${keys.keyId}\n\n` +
+        `sign checkpoints:  audit: { checkpoint: { private_key_file: ${keys.privateKeyFile} } }\n` +
+        `verify them:       modelgate audit verify --public-key ${keys.publicKeyFile}\n`,
+    );
+    return 0;
+  },
+};
+
+function describe(result: VerifyResult): string {
+  if (!result.ok) {
+    const where = result.first_bad.decision_id ? ` (decision ${result.first_bad.decision_id})` : '';
+    return (
+      `chain broken at seq ${result.first_bad.seq}${where}: ${result.problem}\n` +
+      `  ${result.message}\n  ${result.records_checked} records checked before the break\n`
+    );
+  }
+  let text = `${result.records} records, chain intact, head ${result.head}\n`;
+  if (result.anchor)
+    text += `the chain starts after seq ${result.anchor.seq}, pruned ${result.anchor.pruned_at}\n`;
+  const cp = result.checkpoints;
+  if (cp) {
+    text +=
+      cp.verified === 0
+        ? `no signed checkpoints: ${cp.unsigned_records} records are covered by the hash chain only\n`
+        : `${cp.verified} signed checkpoints verified, the last at seq ${cp.last_seq}` +
+          (cp.unsigned_records > 0 ? `; ${cp.unsigned_records} later records are not signed yet\n` : '\n');
+  }
+  return text;
+}
+
+async function openStore(values: Values, io: CliIo, readonly: boolean): Promise<SqliteAuditStore> {
+  const file = await databaseFile(values, io.env);
+  // The store logs through pino; on the terminal only warnings and errors belong on stderr.
+  const logger = pino({ level: 'warn' }, { write: (line: string) => io.stderr(line) });
+  return SqliteAuditStore.open({ path: file, readonly, logger });
+}
+
+async function databaseFile(values: Values, env: NodeJS.ProcessEnv): Promise<string> {
+  if (typeof values.db === 'string') return path.resolve(values.db);
+  if (env.MODELGATE_DB) return path.resolve(env.MODELGATE_DB);
+  if (env.MODELGATE_CONFIG) {
+    // Only then: the service's own resolution of `db` in its config file, relative to that file.
+    const { loadConfig } = await import('../../config/load-config');
+    return loadConfig(env).db;
+  }
+  return path.resolve('.modelgate', 'modelgate.db');
+}
+
+function required(values: Values, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+// io.stdout has no backpressure signal: exports of large logs belong in --out files.
+function stdoutStream(io: CliIo): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      io.stdout(chunk.toString('utf8'));
+      done();
+    },
+  });
+}
+
+function progressReporter(io: CliIo): { update: (p: { records: number }) => void; done: () => void } {
+  const started = Date.now();
+  let shownAt = started;
+  let shown = false;
+  return {
+    update: ({ records }) => {
+      const now = Date.now();
+      if (!io.isTTY || now - shownAt < 500) return;
+      shownAt = now;
+      shown = true;
+      const rate = Math.round(records / ((now - started) / 1000));
+      io.stderr(`\r${records.toLocaleString('en-US')} records written, ${rate.toLocaleString('en-US')}/s   `);
+    },
+    done: () => {
+      if (shown) io.stderr('\n');
+    },
+  };
+}
