@@ -1,0 +1,80 @@
+import type { Detector, TextSpan } from '../detector';
+import { eachMatch } from '../each-match';
+
+// The domain after "@": up to nine dot-separated labels. The search is anchored on the literal "@"; labels
+// cannot contain ".", so the split is unique and a failed match costs at most its bound.
+const DOMAIN = /@([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8})/g;
+const TLD = /^[A-Za-z]{2,24}$/;
+const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+// Common file extensions that are not top-level domains: logo@2x.png, sprite@3x.webp, icon@2x.svg.
+// prettier-ignore
+const FILE_EXTENSIONS: ReadonlySet<string> = new Set([
+  'png', 'jpg', 'jpeg', 'gif', 'svg', 'webp', 'bmp', 'ico', 'tif', 'tiff', 'avif', 'heic', 'js', 'mjs',
+  'cjs', 'ts', 'tsx', 'jsx', 'css', 'scss', 'less', 'json', 'yaml', 'yml', 'xml', 'txt', 'log', 'lock',
+  'html', 'htm', 'php', 'java', 'class', 'jar', 'pdf', 'csv', 'tsv', 'map', 'wasm', 'woff', 'woff2', 'ttf',
+  'otf', 'mp3', 'mp4', 'wav', 'mov', 'gz', 'tgz', 'bz2', 'xz', '7z', 'rar', 'exe', 'dll', 'bin', 'dat',
+  'ini', 'cfg', 'toml',
+]);
+const MAX_LOCAL = 64;
+
+function isLocalChar(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 48 && c <= 57) ||
+    c === 46 ||
+    c === 95 ||
+    c === 37 ||
+    c === 43 ||
+    c === 45
+  );
+}
+
+/** Returns whether the "@" at `at` follows URL userinfo (`https://user@host`, `postgres://u:p@host`). */
+function inUrlUserinfo(text: string, localStart: number): boolean {
+  const before = text.charCodeAt(localStart - 1);
+  if (before === 47) return true; // "//user@host"
+  if (before !== 58) return false; // not ":" – "mailto:jane@…" is the case to keep
+  // "scheme://user:secret@host": look back (bounded) for "://" within the same token.
+  for (let i = localStart - 2, n = 0; i >= 2 && n < 128; i--, n++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || c === 10 || c === 9 || c === 34 || c === 39) return false;
+    if (c === 47 && text.charCodeAt(i - 1) === 47 && text.charCodeAt(i - 2) === 58) return true;
+  }
+  return false;
+}
+
+/**
+ * Detects email addresses. The local part is found by walking back from "@" (at most 64 characters), so the
+ * scan starts only at "@" signs. Not reported: SSH remotes (`git@github.com:org/repo`), file names
+ * (`logo@2x.png`), package specs (`pkg@1.2.3`), URL userinfo, and hosts without a dot (`root@localhost`).
+ */
+export const emailDetector: Detector = {
+  name: 'email',
+  detect(text: string, out: TextSpan[]): void {
+    if (!text.includes('@')) return;
+    eachMatch(DOMAIN, text, (m) => {
+      const at = m.index;
+      const domain = m[1] as string;
+      let end = at + 1 + domain.length;
+      // Nine labels is the bound; a tenth means this is not an address we report.
+      if (text.charCodeAt(end) === 46 && /[A-Za-z0-9]/.test(text.charAt(end + 1))) return;
+      const labels = domain.split('.');
+      const tld = labels[labels.length - 1] as string;
+      if (!TLD.test(tld) || FILE_EXTENSIONS.has(tld.toLowerCase()) || !labels.every((l) => LABEL.test(l)))
+        return;
+      // "git@github.com:corp/repo.git" is an SSH remote, not a mailbox.
+      const next = text.charCodeAt(end + 1);
+      if (text.charCodeAt(end) === 58 && !Number.isNaN(next) && next !== 32 && next !== 10 && next !== 9)
+        return;
+      let start = at;
+      while (start > 0 && at - start < MAX_LOCAL + 1 && isLocalChar(text.charCodeAt(start - 1))) start--;
+      if (at - start > MAX_LOCAL) return;
+      while (start < at && text.charCodeAt(start) === 46) start++; // a local part cannot start with "."
+      if (start === at || text.charCodeAt(at - 1) === 46) return;
+      if (inUrlUserinfo(text, start)) return;
+      end = at + 1 + domain.length;
+      out.push({ start, end, class: 'email' });
+    });
+  },
+};

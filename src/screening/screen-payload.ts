@@ -1,0 +1,53 @@
+import type { ScreeningClass } from './classes';
+import { detectText } from './detect-text';
+import { collectLeaves, DEFAULT_MAX_CHARS, leafPath, type PathStep } from './payload-leaves';
+
+/** One finding: the class of a span of one string leaf of the payload. */
+export interface Finding {
+  /** Where the string leaf sits in the payload, e.g. ['messages', 0, 'content', 1, 'text']. */
+  path: PathStep[];
+  /** UTF-16 offset of the first character of the span in the leaf. */
+  start: number;
+  /** UTF-16 offset just past the span (exclusive). */
+  end: number;
+  class: ScreeningClass;
+}
+
+/** What screening found in a payload. Only `present`, `chars` and `findings` may leave the process. */
+export interface ScreeningResult {
+  /** The payload has at least one string leaf. */
+  present: boolean;
+  /** Total length of the string leaves, in UTF-16 code units. */
+  chars: number;
+  /** Number of spans per class; classes with no span are absent. */
+  findings: Record<string, number>;
+  /** The spans themselves, in document order: for redaction, never for logs or the audit record. */
+  spans: Finding[];
+}
+
+/** Options of screenPayload. */
+export interface ScreenOptions {
+  /** Largest total length of the string leaves; more is a 413 payload_too_large. Default 262144 (256 KiB). */
+  maxChars?: number;
+}
+
+/**
+ * Returns the sensitive data found in every string leaf of `payload` (prompt, messages[].content as a
+ * string or as content parts, input, tool-call arguments, or any other JSON). Throws
+ * `RequestError(payload_too_large, 413)` before running any detector when the text exceeds `maxChars`.
+ */
+export function screenPayload(payload: unknown, options: ScreenOptions = {}): ScreeningResult {
+  const { leaves, chars } = collectLeaves(payload, options.maxChars ?? DEFAULT_MAX_CHARS);
+  const findings: Record<string, number> = {};
+  const spans: Finding[] = [];
+  for (const leaf of leaves) {
+    const found = detectText(leaf.text);
+    if (found.length === 0) continue;
+    const path = leafPath(leaf);
+    for (const span of found) {
+      spans.push({ path: [...path], start: span.start, end: span.end, class: span.class });
+      findings[span.class] = (findings[span.class] ?? 0) + 1;
+    }
+  }
+  return { present: leaves.length > 0, chars, findings, spans };
+}

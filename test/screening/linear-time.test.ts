@@ -1,0 +1,51 @@
+import { screenPayload } from '../../src/screening/index';
+import { fake } from './fake-values';
+
+// Inputs that make backtracking or rescanning detectors super-linear. Each must complete within jest's
+// timeout and find exactly what it should. Timings are asserted only in bench/screening.bench.ts, never here.
+const N = 200_000;
+const EMAIL = 'jane.doe@acme-corp.com';
+
+describe('screening adversarial inputs', () => {
+  it.each<[string, string]>([
+    ['200 KB of one letter', 'a'.repeat(N)],
+    ['"@" repeated', '@'.repeat(N)],
+    ['"a@" repeated', 'a@'.repeat(N / 2)],
+    ['"a@a." repeated', 'a@a.'.repeat(N / 4)],
+    ['"sk-" repeated', 'sk-'.repeat(N / 3)],
+    ['"ghp_" repeated', 'ghp_'.repeat(N / 4)],
+    ['digits repeated', '7'.repeat(N)],
+    ['short digit groups', '12 '.repeat(N / 3)],
+    ['dashed digit groups', '123-45-'.repeat(N / 7)],
+    ['"-----BEGIN " repeated', '-----BEGIN '.repeat(N / 11)],
+    ['private key headers without footers', '-----BEGIN PRIVATE KEY-----\n'.repeat(N / 28)],
+    ['"eyJ" repeated', 'eyJ'.repeat(N / 3)],
+    ['"password=" repeated', 'password='.repeat(N / 9)],
+    ['"://a:" repeated', '://a:'.repeat(N / 5)],
+    ['service account markers', '"type": "service_account", '.repeat(N / 27)],
+    ['colons', '1:'.repeat(N / 2)],
+    ['dotted quads run together', '1.2.3.4.'.repeat(N / 8)],
+    ['a base64 blob', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0'.repeat(N / 36)],
+  ])('finds nothing in %s', (_what, text) => {
+    expect(screenPayload({ prompt: text }).findings).toEqual({});
+  });
+
+  it('still finds a secret and an email after 200 KB of adversarial filler', () => {
+    const token = fake.githubToken();
+    const result = screenPayload({ prompt: `${'sk-'.repeat(N / 3)} ${token} ${'@'.repeat(1000)} ${EMAIL}` });
+    expect(result.findings).toEqual({ github_token: 1, email: 1 });
+  });
+
+  it('finds each of many packed access key ids', () => {
+    const key = fake.awsAccessKey();
+    expect(screenPayload({ prompt: `${key} `.repeat(5000) }).findings).toEqual({ aws_access_key: 5000 });
+  });
+
+  it('screens tens of thousands of short leaves in nested arrays', () => {
+    let node: unknown = EMAIL;
+    for (let i = 0; i < 20_000; i++) node = [node, 'ab', 'cd'];
+    const result = screenPayload({ arguments: node });
+    expect(result.chars).toBe(EMAIL.length + 20_000 * 4);
+    expect(result.findings).toEqual({ email: 1 });
+  });
+});

@@ -1,0 +1,127 @@
+import { ModelgateError, ReasonCode } from '../../src/errors';
+import { DETECTORS } from '../../src/screening/detect-text';
+import { DEFAULT_MAX_CHARS, screenPayload } from '../../src/screening/index';
+import { fake } from './fake-values';
+
+const EMAIL = 'jane.doe@acme-corp.com';
+
+describe('screenPayload', () => {
+  it('screens a prompt string', () => {
+    const result = screenPayload({ prompt: `mail ${EMAIL}` });
+    expect(result).toEqual({
+      present: true,
+      chars: 5 + EMAIL.length,
+      findings: { email: 1 },
+      spans: [{ path: ['prompt'], start: 5, end: 5 + EMAIL.length, class: 'email' }],
+    });
+  });
+
+  it('screens chat messages with string content and with content parts', () => {
+    const token = fake.githubToken();
+    const result = screenPayload({
+      messages: [
+        { role: 'system', content: 'be brief' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'hi' },
+            { type: 'text', text: `my token ${token}` },
+          ],
+        },
+        { role: 'assistant', content: `ok, ${EMAIL}` },
+      ],
+    });
+    expect(result.findings).toEqual({ github_token: 1, email: 1 });
+    expect(result.spans.map((s) => s.path)).toEqual([
+      ['messages', 1, 'content', 1, 'text'],
+      ['messages', 2, 'content'],
+    ]);
+  });
+
+  it('screens embedding input as a string or an array of strings', () => {
+    expect(screenPayload({ input: EMAIL }).findings).toEqual({ email: 1 });
+    const result = screenPayload({ input: ['nothing here', `x ${EMAIL}`] });
+    expect(result.spans[0]?.path).toEqual(['input', 1]);
+  });
+
+  it('screens every string leaf of tool-call arguments, however nested', () => {
+    const result = screenPayload({
+      arguments: {
+        to: [{ address: EMAIL }],
+        meta: { retries: 3, urgent: true, note: null, card: '4111 1111 1111 1111' },
+      },
+    });
+    expect(result.findings).toEqual({ email: 1, credit_card: 1 });
+    expect(result.spans.map((s) => s.path)).toEqual([
+      ['arguments', 'to', 0, 'address'],
+      ['arguments', 'meta', 'card'],
+    ]);
+  });
+
+  it('does not screen object keys, only values', () => {
+    const result = screenPayload({ arguments: { [EMAIL]: 'subscriber' } });
+    expect(result.chars).toBe('subscriber'.length);
+    expect(result.findings).toEqual({});
+  });
+
+  it('ignores numbers, booleans and nulls and counts only string lengths', () => {
+    const result = screenPayload({ arguments: { n: 4155552671, ok: false, none: null, s: 'abc' } });
+    expect(result).toEqual({ present: true, chars: 3, findings: {}, spans: [] });
+  });
+
+  it('reports present=false for an empty payload or one without string leaves', () => {
+    expect(screenPayload({})).toEqual({ present: false, chars: 0, findings: {}, spans: [] });
+    expect(screenPayload(undefined).present).toBe(false);
+    expect(screenPayload({ arguments: { n: 1 } }).present).toBe(false);
+    expect(screenPayload({ prompt: '' })).toEqual({ present: true, chars: 0, findings: {}, spans: [] });
+  });
+
+  it('counts UTF-16 code units and reports offsets in them', () => {
+    const prompt = `😀 ${EMAIL}`;
+    const result = screenPayload({ prompt });
+    expect(result.chars).toBe(prompt.length);
+    const span = result.spans[0];
+    expect(span && prompt.slice(span.start, span.end)).toBe(EMAIL);
+  });
+
+  it('accepts a payload exactly at maxChars and rejects one character more with 413 payload_too_large', () => {
+    expect(screenPayload({ prompt: 'a'.repeat(10) }, { maxChars: 10 }).chars).toBe(10);
+    let error: unknown;
+    try {
+      screenPayload({ prompt: 'a'.repeat(6), input: ['b'.repeat(5)] }, { maxChars: 10 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ModelgateError);
+    expect(error).toMatchObject({ code: ReasonCode.PayloadTooLarge, status: 413 });
+  });
+
+  it('defaults maxChars to 256 KiB', () => {
+    expect(DEFAULT_MAX_CHARS).toBe(262144);
+    expect(screenPayload({ prompt: 'a'.repeat(262144) }).chars).toBe(262144);
+    expect(() => screenPayload({ prompt: 'a'.repeat(262145) })).toThrow(ModelgateError);
+  });
+
+  it('rejects an oversized payload before running any detector', () => {
+    const spies = DETECTORS.map((d) => jest.spyOn(d, 'detect'));
+    try {
+      screenPayload({ prompt: EMAIL });
+      expect(spies.every((s) => s.mock.calls.length > 0)).toBe(true); // precondition: the spies see calls
+      spies.forEach((s) => s.mockClear());
+      expect(() => screenPayload({ prompt: EMAIL, input: ['x'.repeat(100)] }, { maxChars: 100 })).toThrow(
+        ModelgateError,
+      );
+      expect(spies.every((s) => s.mock.calls.length === 0)).toBe(true);
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+    }
+  });
+
+  it('screens a deeply nested payload without overflowing the stack', () => {
+    let node: unknown = `deep ${EMAIL}`;
+    for (let i = 0; i < 100000; i++) node = [node];
+    const result = screenPayload({ arguments: node });
+    expect(result.findings).toEqual({ email: 1 });
+    expect(result.spans[0]?.path).toHaveLength(100001);
+  });
+});
