@@ -16,6 +16,12 @@ limit_counters := {
 # The share of the daily budget from which budget_low is reported.
 budget_low_percent := 80
 
+# METADATA
+# title: Limits of the calling subject
+# description: |
+#   A second entrypoint: modelgate's GET /v1/usage shows it next to the subject's
+#   usage, evaluated with an input holding only `subject`. Undefined for an unknown subject.
+# entrypoint: true
 limits := entitlement.limits
 
 # A limit is enforced or the call is denied: a missing counter is not zero.

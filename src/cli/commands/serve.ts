@@ -1,0 +1,90 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { startService } from '../../compose';
+import { loadConfig } from '../../config/load-config';
+import { ConfigError } from '../../errors';
+import type { CliCommand } from '../cli-command';
+
+const usage = `Usage: modelgate serve [--config FILE]
+
+Starts the decision service. Configuration comes from the YAML or JSON file named by --config or
+MODELGATE_CONFIG; PORT, HOST, MODELGATE_DB, MODELGATE_BUNDLE, MODELGATE_DATA_DIR and LOG_LEVEL
+override it. With no file at all it serves the shipped default bundle on 127.0.0.1:8080, keeps the
+audit log in .modelgate/modelgate.db, and trusts a local development issuer (see \`modelgate token\`).
+
+Signals: SIGHUP reloads the policy bundle; SIGTERM and SIGINT stop accepting, finish in-flight
+decisions and close the database.`;
+
+/** `modelgate serve`: runs the HTTP service until SIGTERM/SIGINT. */
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'run the decision service (npm start)',
+  usage,
+  async run(argv, io) {
+    const args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (args.values.help) {
+      io.stdout(`${usage}\n`);
+      return 0;
+    }
+    const env = args.values.config ? { ...io.env, MODELGATE_CONFIG: args.values.config } : io.env;
+    let config;
+    try {
+      config = loadConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        io.stderr(`modelgate: cannot start: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+    const logger = pino({ level: config.logLevel, base: { service: 'modelgate' } });
+    let service;
+    try {
+      service = await startService(config, logger);
+    } catch (err) {
+      io.stderr(`modelgate: cannot start: ${(err as Error).message}\n`);
+      return 2;
+    }
+    if (config.issuers.length === 0) io.stderr(devBanner(service.url, config.dataDir));
+
+    process.on('SIGHUP', () => {
+      service
+        .reloadPolicy()
+        .catch((err: unknown) => logger.error({ err }, 'policy reload failed; keeping the current policy'));
+    });
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        logger.info({ signal }, 'shutting down');
+        resolve();
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    await service.close();
+    return 0;
+  },
+};
+
+function devBanner(url: string, dataDir: string): string {
+  const rel = path.relative(process.cwd(), dataDir) || '.';
+  return `
+  ============================================================================
+   modelgate is in DEVELOPMENT MODE: it trusts a local issuer whose key is in
+   ${rel}/dev-issuer/. Configure \`issuers\` (MODELGATE_CONFIG) for real use.
+
+   Try it:
+     TOKEN=$(npm run -s modelgate -- token --sub spiffe://corp/support/bot)
+     curl -s ${url}/v1/decide -H "Authorization: Bearer $TOKEN" \\
+       -H 'Content-Type: application/json' \\
+       -d '{"invocation":{"model":"anthropic.claude-sonnet","operation":"chat"}}'
+  ============================================================================
+
+`;
+}

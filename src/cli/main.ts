@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { auditCommand } from './commands/audit';
+import { serveCommand } from './commands/serve';
+import { testBundleCommand } from './commands/test-bundle';
+import { tokenCommand } from './commands/token';
+import { usageCommand } from './commands/usage';
+import type { CliCommand, CliIo } from './cli-command';
+
+const commands: CliCommand[] = [serveCommand, tokenCommand, testBundleCommand, auditCommand, usageCommand];
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Usage: modelgate <command> [options]',
+    '',
+    'modelgate decides whether a workload may invoke a model, and records every decision.',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `modelgate <command> --help` for a command’s options.',
+    '',
+  ].join('\n');
+}
+
+/** Runs the CLI and returns its exit code. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(help());
+    return name ? 0 : 2;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.stderr(`modelgate: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    io.stderr(`modelgate ${name}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  const io: CliIo = {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    env: process.env,
+    isTTY: Boolean(process.stderr.isTTY),
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`modelgate: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,141 @@
+import type { Logger } from 'pino';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { auditMigrations } from './audit/audit-migrations';
+import { openDatabase } from './audit/database';
+import { SqliteAuditStore } from './audit/sqlite-audit-store';
+import type { Config } from './config/config';
+import type { DecisionDeps } from './decision/decision-deps';
+import { createTokenVerifier, ensureDevIssuer, loadTrustedIssuers, type TrustedIssuer } from './identity';
+import { PolicyHolder } from './policy/policy-holder';
+import { createApp } from './server/app';
+import { listen, type HttpServer } from './server/http-server';
+import { auditRoutes } from './server/audit-routes';
+import { usageRoutes } from './server/usage-routes';
+import { MemoryUsageTracker } from './usage/memory-usage-tracker';
+import { UsageLedger } from './usage/usage-ledger';
+import { usageMigrations } from './usage/usage-migrations';
+import { UsageView } from './usage/usage-view';
+
+/** A running modelgate: its address, and how to reload the policy or stop it. */
+export interface RunningService {
+  url: string;
+  port: number;
+  reloadPolicy(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const BUNDLE_RETRY_MS = 5_000;
+
+/** The composition root: wires config into concrete classes and starts the HTTP server. */
+export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  const issuers = trustedIssuers(config, logger);
+  const verifier = createTokenVerifier(issuers, { logger });
+  await verifier.prefetchKeys();
+
+  // One database for the audit log and the usage reports: usage is derived from the log.
+  const db = openDatabase(config.db, [auditMigrations, usageMigrations], {
+    synchronous: config.audit.synchronous,
+    logger,
+  });
+  const store = SqliteAuditStore.open({
+    database: db,
+    synchronous: config.audit.synchronous,
+    checkpoint: config.audit.checkpoint,
+    logger,
+  });
+  const usage = new MemoryUsageTracker(config.reservationTtlSeconds * 1000);
+  const ledger = new UsageLedger(db, usage, config.reservationTtlSeconds * 1000);
+  logger.info(ledger.restore(Date.now()), 'usage counters rebuilt from the audit log');
+
+  const policy = new PolicyHolder(config.bundle, config.entrypoint, logger, config.bundleName);
+  const retry = await loadPolicyOrRetry(policy, logger);
+
+  const decision: DecisionDeps = {
+    verifier,
+    policy,
+    recorder: store,
+    usage,
+    entrypoint: config.entrypoint,
+    bodyLimits: {
+      maxDepth: config.limits.maxDepth,
+      maxArrayItems: config.limits.maxArrayItems,
+      maxObjectKeys: 1_000,
+    },
+    screening: { maxChars: config.limits.payloadChars, redactionFormat: config.redactionFormat },
+    auditorScope: config.auditorScope,
+    now: Date.now,
+    logger,
+  };
+  const app = createApp({
+    decision,
+    bodyLimitBytes: config.limits.bodyBytes,
+    readiness: { policyLoaded: () => policy.current() !== undefined, storeOpen: () => db.open },
+    extraRoutes: (a, helpers) => {
+      auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
+      usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });
+    },
+  });
+  const http: HttpServer = await listen(app, config.port, config.host);
+  const url = `http://${formatHost(http.address.address)}:${http.address.port}`;
+  logger.info({ url, db: config.db, bundle: config.bundle }, 'modelgate listening');
+
+  return {
+    url,
+    port: http.address.port,
+    reloadPolicy: async () => {
+      await policy.load();
+    },
+    close: async () => {
+      clearInterval(retry);
+      await http.close();
+      await store.close();
+      db.close();
+      logger.info('modelgate stopped');
+    },
+  };
+}
+
+function trustedIssuers(config: Config, logger: Logger): TrustedIssuer[] {
+  if (config.issuers.length > 0)
+    return loadTrustedIssuers(config.issuers, { baseDir: config.baseDir, logger });
+  const dev = ensureDevIssuer(config.dataDir);
+  logger.warn(
+    { issuer: dev.issuer, public_key: dev.publicKeyFile, created: dev.created },
+    '*** DEVELOPMENT MODE: no issuers configured; trusting the local development issuer. ' +
+      'Anyone with read access to its private key can mint tokens. Configure `issuers` before production. ***',
+  );
+  return [dev];
+}
+
+// A missing or broken bundle at start-up leaves the service up but not ready (every decision is a
+// 503 policy_unavailable) and retries, so a bundle that arrives later is picked up.
+async function loadPolicyOrRetry(policy: PolicyHolder, logger: Logger): Promise<NodeJS.Timeout | undefined> {
+  try {
+    await policy.load();
+    return undefined;
+  } catch (err) {
+    logger.error(
+      { err },
+      'policy bundle not loaded: every decision is denied with policy_unavailable until it is',
+    );
+    const timer = setInterval(() => {
+      policy.load().then(
+        () => clearInterval(timer),
+        () => undefined,
+      );
+    }, BUNDLE_RETRY_MS);
+    timer.unref();
+    return timer;
+  }
+}
+
+// GET /v1/audit/verify checks checkpoints against the public half of the configured signing key.
+function checkpointPublicKeys(config: Config): KeyObject[] | undefined {
+  const file = config.audit.checkpoint?.privateKeyFile;
+  return file ? [createPublicKey(createPrivateKey(readFileSync(file)))] : undefined;
+}
+
+function formatHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}

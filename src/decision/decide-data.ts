@@ -1,0 +1,113 @@
+import { ReasonCode } from '../errors';
+import { compileValidator } from '../schemas/validators';
+import { dataRequestSchema, type DataRequestV1 } from '../schemas/data-request.schema';
+import { buildRecord } from './build-record';
+import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
+import type { DecisionTrace } from './decision-trace';
+import { enforceObligations } from './obligations';
+import { auditUnavailable, reject } from './reject';
+import { authenticate, evaluateOrThrow, readBody, requirePolicy } from './steps';
+
+const validateDataRequest = compileValidator<DataRequestV1>(dataRequestSchema);
+
+/**
+ * Returns the reply to the OPA-compatible `POST /v1/data/{path}`: `{ result, decision_id }` as OPA's
+ * server gives it. The caller's input is used, except that `subject`, `usage` and `time` are
+ * replaced by modelgate's own verified values, so a token can only ever speak for itself.
+ * Obligations are not enforced here (the caller gets the policy's document as is), but they are recorded.
+ */
+export async function decideData(
+  deps: DecisionDeps,
+  call: DecisionCall,
+  policyPath: string,
+): Promise<DecisionReply> {
+  const trace: DecisionTrace = {};
+  try {
+    const identity = await authenticate(deps, call);
+    trace.identity = identity;
+    const body = readBody(deps, call, validateDataRequest);
+    const engine = requirePolicy(deps);
+    trace.policy = engine.info;
+
+    const callerInput = (body.input ?? {}) as Record<string, unknown>;
+    const invocation = callerInput.invocation as { model?: unknown; max_tokens?: unknown } | undefined;
+    const model = typeof invocation?.model === 'string' ? invocation.model : '';
+    if (callerInput.invocation !== undefined)
+      trace.invocation = callerInput.invocation as DecisionTrace['invocation'];
+    const nowMs = deps.now();
+    const input = {
+      ...callerInput,
+      subject: identity.subject,
+      usage: deps.usage.snapshot(identity.subject.id, model, nowMs),
+      time: { now: new Date(nowMs).toISOString(), unix_ms: nowMs },
+    };
+    trace.input = input;
+    // Like OPA, a path the bundle does not define is an undefined result, not an error.
+    const result = engine.hasEntrypoint(policyPath) ? evaluateOrThrow(engine, input, policyPath) : undefined;
+    trace.result = result;
+
+    const end = recordedEnd(result, invocation?.max_tokens);
+    // An allow here spends budget like one from /v1/decide: the Data API is no way around limits.
+    const reservation =
+      end.outcome === 'allowed'
+        ? deps.usage.reserve({
+            decisionId: call.decisionId,
+            subject: identity.subject.id,
+            model,
+            tokens:
+              (end.maxTokens ?? 0) +
+              numberOr0((invocation as { input_tokens?: unknown } | undefined)?.input_tokens),
+            atMs: nowMs,
+          })
+        : undefined;
+    const record = buildRecord(call, trace, end, deps.now());
+    try {
+      await deps.recorder.append(record);
+    } catch (err) {
+      reservation?.release();
+      return auditUnavailable(deps, call, err);
+    }
+    const reply: Record<string, unknown> = { decision_id: call.decisionId };
+    if (result !== undefined) reply.result = result;
+    return { status: 200, body: reply, headers: {} };
+  } catch (err) {
+    return reject(deps, call, trace, err);
+  }
+}
+
+// The record says what /v1/decide would have enforced for a decision-shaped result.
+function recordedEnd(result: unknown, maxTokens: unknown) {
+  const doc = result as { allow?: unknown; reasons?: unknown; obligations?: unknown } | undefined;
+  if (typeof doc?.allow !== 'boolean') {
+    return {
+      outcome: 'denied' as const,
+      status: 200,
+      reasons: [{ code: ReasonCode.PolicyOutputInvalid }],
+      obligations: [],
+      maxTokens: null,
+    };
+  }
+  const enforced = enforceObligations(
+    {
+      allow: doc.allow,
+      reasons: Array.isArray(doc.reasons) ? doc.reasons : [],
+      obligations: Array.isArray(doc.obligations) ? doc.obligations.filter(isObligation) : [],
+    },
+    typeof maxTokens === 'number' ? maxTokens : undefined,
+  );
+  return {
+    outcome: doc.allow ? ('allowed' as const) : ('denied' as const),
+    status: 200,
+    reasons: enforced.reasons,
+    obligations: enforced.obligations,
+    maxTokens: enforced.maxTokens,
+  };
+}
+
+function numberOr0(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+function isObligation(value: unknown): value is { type: string } {
+  return typeof (value as { type?: unknown } | null)?.type === 'string';
+}

@@ -1,0 +1,51 @@
+import type { Logger } from 'pino';
+import type { ModelgateError } from '../errors';
+import type { AuditRecordV1 } from '../audit/audit-record';
+import type { PolicyEngine } from '../policy/policy-engine';
+import type { BodyLimits } from '../schemas/body-limits';
+import type { TokenVerifier } from '../identity';
+import type { UsageTracker } from '../usage/usage-tracker';
+
+/** Where decisions are recorded; resolves only once the record is durable. */
+export interface DecisionRecorder {
+  append(record: AuditRecordV1): Promise<void>;
+}
+
+/** The currently loaded policy, if any (reloads swap it). */
+export interface PolicySource {
+  current(): PolicyEngine | undefined;
+}
+
+/** Everything the decision pipeline needs, wired once by the composition root. */
+export interface DecisionDeps {
+  verifier: TokenVerifier;
+  policy: PolicySource;
+  recorder: DecisionRecorder;
+  usage: UsageTracker;
+  entrypoint: string;
+  bodyLimits: BodyLimits;
+  screening: { maxChars: number; redactionFormat: string };
+  /** Scope that lets an identity read the audit log and anyone's usage. */
+  auditorScope: string;
+  now: () => number;
+  logger: Logger;
+}
+
+/** One request as the HTTP layer hands it over: nothing HTTP-specific beyond the header value. */
+export interface DecisionCall {
+  decisionId: string;
+  receivedAtMs: number;
+  /** The API path, recorded with the decision. */
+  path: string;
+  authorization: string | undefined;
+  clientAddress: string | null;
+  /** The parsed body, or the error that stopped parsing it (too large, not JSON, wrong type). */
+  body: { ok: true; value: unknown } | { ok: false; error: ModelgateError };
+}
+
+/** What the HTTP layer writes back. */
+export interface DecisionReply {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Record<string, string>;
+}

@@ -1,0 +1,48 @@
+import { ReasonCode } from '../errors';
+import type { PolicyEngine } from '../policy/policy-engine';
+import type { DecisionV1 } from '../schemas/decision-document.schema';
+import { validateDecisionDocument } from '../schemas/validators';
+import { isScreeningClass } from '../screening';
+import { evaluateOrThrow } from './steps';
+
+/** What the policy said, or the deny modelgate put in its place. */
+export interface PolicyVerdict {
+  /** The decision document to enforce: the policy's own, or a fail-closed deny. */
+  decision: DecisionV1;
+  /** The policy's raw result, recorded as is (undefined when it produced none). */
+  raw: unknown;
+}
+
+/**
+ * Returns the policy's decision for this input, failing closed:
+ * an undefined result or a document that fails the schema becomes a deny `policy_output_invalid`;
+ * an evaluation error throws UnavailableError `policy_error` (503).
+ */
+export function evaluatePolicy(engine: PolicyEngine, input: unknown, entrypoint: string): PolicyVerdict {
+  const raw = evaluateOrThrow(engine, input, entrypoint);
+  if (raw === undefined) {
+    return { raw, decision: invalidOutput(`${entrypoint} is undefined for this input`) };
+  }
+  if (!validateDecisionDocument(raw)) {
+    const problems = validateDecisionDocument.problems(raw);
+    const where = problems.map((p) => `${p.pointer} ${p.message}`).join('; ');
+    return { raw, decision: invalidOutput(`the policy returned an invalid decision document: ${where}`) };
+  }
+  const unknown = unknownRedactClasses(raw);
+  if (unknown.length > 0) {
+    // A typo such as "emails" must not quietly redact nothing: the policy is wrong, so it is a deny.
+    return { raw, decision: invalidOutput(`redact names classes screening does not know: ${unknown.join(', ')}`) };
+  }
+  return { raw, decision: raw };
+}
+
+function unknownRedactClasses(decision: DecisionV1): string[] {
+  return (decision.obligations ?? [])
+    .filter((o) => o.type === 'redact')
+    .flatMap((o) => o.classes as string[])
+    .filter((c) => !isScreeningClass(c));
+}
+
+function invalidOutput(message: string): DecisionV1 {
+  return { allow: false, reasons: [{ code: ReasonCode.PolicyOutputInvalid, message }], obligations: [] };
+}

@@ -1,0 +1,49 @@
+import type { DecideRequestV1 } from '../schemas/decide-request.schema';
+import type { UsageSnapshotV1 } from '../usage/usage-tracker';
+
+/** The verified caller as the policy sees it (`input.subject`). */
+export interface SubjectV1 {
+  id: string;
+  issuer: string;
+  audience: string[];
+  scopes: string[];
+  claims: Record<string, unknown>;
+  actor: Record<string, unknown> | null;
+}
+
+/** Screening's summary of the payload (`input.payload`): classes and counts, never the text. */
+export interface PayloadSummaryV1 {
+  present: boolean;
+  chars: number;
+  findings: Record<string, number>;
+}
+
+/** The policy input document, version 1 (see DESIGN.md). */
+export interface PolicyInputV1 {
+  subject: SubjectV1;
+  invocation: DecideRequestV1['invocation'];
+  context: Record<string, unknown>;
+  payload: PayloadSummaryV1;
+  usage: UsageSnapshotV1;
+  time: { now: string; unix_ms: number };
+}
+
+/** Returns the policy input document for one decision; the raw payload is never part of it. */
+export function buildPolicyInput(parts: {
+  subject: SubjectV1;
+  request: DecideRequestV1;
+  payload: PayloadSummaryV1;
+  usage: UsageSnapshotV1;
+  nowMs: number;
+}): PolicyInputV1 {
+  const { subject, request, payload, usage, nowMs } = parts;
+  return {
+    subject,
+    invocation: request.invocation,
+    // approval_id is always present so policies can test it without `object.get`.
+    context: { approval_id: null, ...(request.context ?? {}) },
+    payload: { present: payload.present, chars: payload.chars, findings: payload.findings },
+    usage,
+    time: { now: new Date(nowMs).toISOString(), unix_ms: nowMs },
+  };
+}

@@ -1,0 +1,71 @@
+import { AuthenticationError, ModelgateError, ReasonCode } from '../errors';
+import { buildRecord } from './build-record';
+import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
+import type { DecisionTrace } from './decision-trace';
+
+/**
+ * Returns the fail-closed reply for an error at any step, after recording it.
+ * A 500 never echoes internals; if even the record cannot be written, the reply is 503 audit_unavailable.
+ */
+export async function reject(
+  deps: DecisionDeps,
+  call: DecisionCall,
+  trace: DecisionTrace,
+  error: unknown,
+): Promise<DecisionReply> {
+  const known = toModelgateError(error);
+  if (!(error instanceof ModelgateError))
+    deps.logger.error({ err: error, decision_id: call.decisionId }, 'unexpected error');
+  const reasons = [{ code: known.code, message: known.message }];
+  const headers: Record<string, string> = {};
+  if (known instanceof AuthenticationError) {
+    headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${known.code}"`;
+  }
+  const body: Record<string, unknown> = {
+    decision_id: call.decisionId,
+    allow: false,
+    reasons,
+    obligations: [],
+  };
+  if (known.details !== undefined) body.errors = known.details;
+  if (trace.policy) body.policy = policyRef(trace, deps.entrypoint);
+
+  const record = buildRecord(
+    call,
+    trace,
+    { outcome: 'rejected', status: known.status, reasons, obligations: [], maxTokens: null },
+    deps.now(),
+  );
+  try {
+    await deps.recorder.append(record);
+  } catch (err) {
+    return auditUnavailable(deps, call, err);
+  }
+  return { status: known.status, body, headers };
+}
+
+/** Returns the 503 reply for a decision that could not be recorded: never an unrecorded allow. */
+export function auditUnavailable(deps: DecisionDeps, call: DecisionCall, err: unknown): DecisionReply {
+  deps.logger.error({ err, decision_id: call.decisionId }, 'audit log unavailable: decision denied');
+  return {
+    status: 503,
+    headers: { 'retry-after': '1' },
+    body: {
+      decision_id: call.decisionId,
+      allow: false,
+      reasons: [{ code: ReasonCode.AuditUnavailable, message: 'the audit log cannot record decisions' }],
+      obligations: [],
+    },
+  };
+}
+
+/** Returns the `policy` field of a reply. */
+export function policyRef(trace: DecisionTrace, entrypoint: string): Record<string, string> | undefined {
+  if (!trace.policy) return undefined;
+  return { bundle: trace.policy.bundle, revision: trace.policy.revision, entrypoint };
+}
+
+function toModelgateError(error: unknown): ModelgateError {
+  if (error instanceof ModelgateError) return error;
+  return new ModelgateError(ReasonCode.InternalError, 500, 'internal error');
+}

@@ -1,0 +1,103 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { ReasonCode } from '../errors';
+import { newDecisionId } from '../audit/decision-id';
+import type { DecisionCall, DecisionDeps, DecisionReply } from '../decision/decision-deps';
+import { decide } from '../decision/decide';
+import { decideData } from '../decision/decide-data';
+import { buildOpenApiDocument } from '../schemas/openapi';
+import { jsonBody, type ParsedBody } from './json-body';
+
+/** What the health and readiness probes look at. */
+export interface Readiness {
+  policyLoaded(): boolean;
+  storeOpen(): boolean;
+}
+
+/** Everything the HTTP layer needs; routes only translate between HTTP and the decision pipeline. */
+export interface AppDeps {
+  decision: DecisionDeps;
+  readiness: Readiness;
+  bodyLimitBytes: number;
+  /** Extra routers (audit queries, usage) mounted after the core routes. */
+  extraRoutes?: (app: Express, helpers: RouteHelpers) => void;
+}
+
+/** Shared helpers for route modules. */
+export interface RouteHelpers {
+  toCall(req: Request, res: Response, path: string): DecisionCall;
+  send(res: Response, reply: DecisionReply): void;
+  jsonBody: ReturnType<typeof jsonBody>;
+}
+
+/** Returns the express app: decide, the OPA-compatible Data API, probes and the OpenAPI document. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const body = jsonBody(deps.bodyLimitBytes);
+  const helpers: RouteHelpers = { toCall, send, jsonBody: body };
+  const now = deps.decision.now;
+  app.use((_req, res, next) => {
+    res.locals.receivedAtMs = now();
+    next();
+  });
+
+  app.post('/v1/decide', body, async (req, res) => {
+    send(res, await decide(deps.decision, toCall(req, res, '/v1/decide')));
+  });
+
+  // OPA's Data API: POST /v1/data/<path> with {"input": ...} answers {"result": ..., "decision_id": ...}.
+  app.post(/^\/v1\/data\/(.+)$/, body, async (req, res) => {
+    const policyPath = (req.params as Record<string, string>)[0]!.replace(/\/+$/, '');
+    send(res, await decideData(deps.decision, toCall(req, res, `/v1/data/${policyPath}`), policyPath));
+  });
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', (_req, res) => {
+    const checks = { policy: deps.readiness.policyLoaded(), store: deps.readiness.storeOpen() };
+    res
+      .status(checks.policy && checks.store ? 200 : 503)
+      .json({ ready: checks.policy && checks.store, checks });
+  });
+  const openapi = buildOpenApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+
+  deps.extraRoutes?.(app, helpers);
+
+  app.use((req, res) => {
+    res.status(404).json({
+      allow: false,
+      reasons: [{ code: ReasonCode.NotFound, message: `no route for ${req.method} ${req.path}` }],
+    });
+  });
+  // Only a bug reaches this: the pipeline turns every expected failure into a recorded reply.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    deps.decision.logger.error({ err }, 'unhandled error in route');
+    res
+      .status(500)
+      .json({ allow: false, reasons: [{ code: ReasonCode.InternalError, message: 'internal error' }] });
+  });
+  return app;
+}
+
+function toCall(req: Request, res: Response, path: string): DecisionCall {
+  return {
+    decisionId: newDecisionId(),
+    receivedAtMs: (res.locals.receivedAtMs as number | undefined) ?? Date.now(),
+    path,
+    authorization: req.headers.authorization,
+    clientAddress: req.socket.remoteAddress ?? null,
+    body: (res.locals.body as ParsedBody | undefined) ?? { ok: true, value: undefined },
+  };
+}
+
+function send(res: Response, reply: DecisionReply): void {
+  res.status(reply.status);
+  for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
+  res.setHeader('cache-control', 'no-store');
+  res.json(reply.body);
+}

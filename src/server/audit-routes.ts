@@ -1,0 +1,78 @@
+import type { Express, Request } from 'express';
+import type { AuditQuery, AuditStore, VerifyOptions } from '../audit/audit-store';
+import type { DecisionDeps } from '../decision/decision-deps';
+import { guardedCall } from '../decision/guarded-call';
+import { ReasonCode, RequestError } from '../errors';
+import type { RouteHelpers } from './app';
+
+const FILTERS = ['subject', 'model', 'outcome', 'reason', 'from', 'to', 'limit', 'cursor'] as const;
+const OUTCOMES = ['allowed', 'denied', 'rejected'];
+
+/** Mounts the auditor-only read API: GET /v1/decisions, /v1/decisions/{id}, /v1/audit/verify. */
+export function auditRoutes(
+  app: Express,
+  { toCall, send }: RouteHelpers,
+  deps: { decision: DecisionDeps; store: AuditStore; verifyKeys?: VerifyOptions['publicKeys'] },
+): void {
+  const auditorOnly = { auditorOnly: true };
+
+  app.get('/v1/decisions', async (req, res) => {
+    const call = toCall(req, res, '/v1/decisions');
+    send(
+      res,
+      await guardedCall(deps.decision, call, auditorOnly, async () => ({
+        body: { ...(await deps.store.query(readFilter(req))) },
+      })),
+    );
+  });
+
+  app.get('/v1/decisions/:id', async (req, res) => {
+    const id = req.params.id;
+    const call = toCall(req, res, '/v1/decisions/{id}');
+    send(
+      res,
+      await guardedCall(deps.decision, call, auditorOnly, async () => {
+        const record = await deps.store.get(id);
+        if (!record) throw new RequestError(ReasonCode.NotFound, 404, `no decision ${id}`);
+        return { body: { record } };
+      }),
+    );
+  });
+
+  app.get('/v1/audit/verify', async (req, res) => {
+    const call = toCall(req, res, '/v1/audit/verify');
+    send(
+      res,
+      await guardedCall(deps.decision, call, auditorOnly, async () => ({
+        body: { ...(await deps.store.verify({ publicKeys: deps.verifyKeys })) },
+      })),
+    );
+  });
+}
+
+// Query parameters are strings; anything unknown or repeated is a 400 that says so.
+function readFilter(req: Request): AuditQuery {
+  const filter: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.query)) {
+    if (!(FILTERS as readonly string[]).includes(key)) {
+      throw new RequestError(
+        ReasonCode.BadRequest,
+        400,
+        `unknown filter "${key}"; use ${FILTERS.join(', ')}`,
+      );
+    }
+    if (typeof value !== 'string') throw new RequestError(ReasonCode.BadRequest, 400, `give ${key} once`);
+    filter[key] = value;
+  }
+  if (filter.outcome !== undefined && !OUTCOMES.includes(filter.outcome)) {
+    throw new RequestError(ReasonCode.BadRequest, 400, `outcome must be one of ${OUTCOMES.join(', ')}`);
+  }
+  let limit: number | undefined;
+  if (filter.limit !== undefined) {
+    if (!/^\d+$/.test(filter.limit) || Number(filter.limit) < 1) {
+      throw new RequestError(ReasonCode.BadRequest, 400, 'limit must be a whole number from 1 to 500');
+    }
+    limit = Number(filter.limit);
+  }
+  return { ...filter, outcome: filter.outcome as AuditQuery['outcome'], limit };
+}

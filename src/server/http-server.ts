@@ -1,0 +1,38 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+
+/** A listening HTTP server that can shut down gracefully. */
+export interface HttpServer {
+  address: AddressInfo;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then drops what is left. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Starts the app on host:port (port 0 picks a free one). */
+export async function listen(app: Express, port: number, host: string): Promise<HttpServer> {
+  const server: Server = createServer(app);
+  // Slow-loris bounds: a client gets this long to send its headers and its whole request.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    address: server.address() as AddressInfo,
+    close: (graceMs = 10_000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

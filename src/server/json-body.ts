@@ -1,0 +1,70 @@
+import express, { type RequestHandler } from 'express';
+import { ModelgateError, ReasonCode, RequestError } from '../errors';
+
+/** The body of a request as the decision pipeline receives it. */
+export type ParsedBody = { ok: true; value: unknown } | { ok: false; error: ModelgateError };
+
+/**
+ * Returns middleware that reads the raw body (up to `limitBytes`) and parses it as JSON into
+ * `res.locals.body`. Failures do not short-circuit: they become a ParsedBody error so the
+ * route can still authenticate the caller and record the rejection.
+ */
+export function jsonBody(limitBytes: number): RequestHandler {
+  const raw = express.raw({ type: () => true, limit: limitBytes });
+  return (req, res, next) => {
+    raw(req, res, (err?: unknown) => {
+      res.locals.body = err
+        ? { ok: false, error: bodyReadError(err, limitBytes) }
+        : parse(req.headers['content-type'], req.body);
+      next();
+    });
+  };
+}
+
+function parse(contentType: string | undefined, body: unknown): ParsedBody {
+  if (!isJson(contentType)) {
+    return fail(
+      new RequestError(
+        ReasonCode.UnsupportedMediaType,
+        415,
+        `Content-Type must be application/json, got ${contentType ?? 'none'}`,
+      ),
+    );
+  }
+  const buffer = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+  if (buffer.length === 0)
+    return fail(new RequestError(ReasonCode.BadRequest, 400, 'the body is empty; send a JSON object'));
+  try {
+    return { ok: true, value: JSON.parse(buffer.toString('utf8')) };
+  } catch (err) {
+    return fail(
+      new RequestError(ReasonCode.BadRequest, 400, `the body is not valid JSON: ${(err as Error).message}`),
+    );
+  }
+}
+
+function isJson(contentType: string | undefined): boolean {
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  return (
+    type === 'application/json' || (type !== undefined && /^application\/[a-z0-9.+-]+\+json$/.test(type))
+  );
+}
+
+function bodyReadError(err: unknown, limitBytes: number): ModelgateError {
+  const type = (err as { type?: string }).type;
+  if (type === 'entity.too.large') {
+    return new RequestError(
+      ReasonCode.BodyTooLarge,
+      413,
+      `the body is larger than the limit of ${limitBytes} bytes`,
+    );
+  }
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new RequestError(ReasonCode.UnsupportedMediaType, 415, 'unsupported content encoding or charset');
+  }
+  return new RequestError(ReasonCode.BadRequest, 400, 'the body could not be read');
+}
+
+function fail(error: ModelgateError): ParsedBody {
+  return { ok: false, error };
+}

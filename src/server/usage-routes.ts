@@ -1,0 +1,64 @@
+import type { Express } from 'express';
+import type { AuditStore } from '../audit/audit-store';
+import type { DecisionDeps } from '../decision/decision-deps';
+import { guardedCall } from '../decision/guarded-call';
+import { readBody } from '../decision/steps';
+import { ForbiddenError, ReasonCode, RequestError } from '../errors';
+import { usageReportSchema, type UsageReportV1 } from '../schemas/usage-report.schema';
+import { compileValidator } from '../schemas/validators';
+import type { UsageLedger } from '../usage/usage-ledger';
+import type { UsageView } from '../usage/usage-view';
+import type { RouteHelpers } from './app';
+
+const validateUsageReport = compileValidator<UsageReportV1>(usageReportSchema);
+
+/** Mounts POST /v1/decisions/{id}/usage (report what a call used) and GET /v1/usage (see usage and limits). */
+export function usageRoutes(
+  app: Express,
+  { toCall, send, jsonBody }: RouteHelpers,
+  deps: { decision: DecisionDeps; store: AuditStore; ledger: UsageLedger; view: UsageView },
+): void {
+  app.post('/v1/decisions/:id/usage', jsonBody, async (req, res) => {
+    const id = req.params.id as string;
+    const call = toCall(req, res, '/v1/decisions/{id}/usage');
+    send(
+      res,
+      await guardedCall(deps.decision, call, { auditorOnly: false }, async ({ identity }) => {
+        const report = readBody(deps.decision, call, validateUsageReport);
+        const decision = await deps.store.get(id);
+        if (!decision) throw new RequestError(ReasonCode.NotFound, 404, `no decision ${id}`);
+        const nowMs = deps.decision.now();
+        deps.ledger.report(
+          id,
+          identity.subject.id,
+          {
+            subject: decision.subject,
+            outcome: decision.outcome,
+            timestampMs: Date.parse(decision.timestamp),
+          },
+          report,
+          nowMs,
+        );
+        return { status: 201, body: { reported: { decision: id, ...report } } };
+      }),
+    );
+  });
+
+  app.get('/v1/usage', async (req, res) => {
+    const call = toCall(req, res, '/v1/usage');
+    send(
+      res,
+      await guardedCall(deps.decision, call, { auditorOnly: false }, async ({ identity, isAuditor }) => {
+        const asked = typeof req.query.subject === 'string' ? req.query.subject : identity.subject.id;
+        if (asked !== identity.subject.id && !isAuditor) {
+          throw new ForbiddenError(
+            ReasonCode.ScopeMissing,
+            `only ${deps.decision.auditorScope} may see another subject's usage`,
+          );
+        }
+        const model = typeof req.query.model === 'string' ? req.query.model : undefined;
+        return { body: { ...deps.view.describe(asked, model, deps.decision.now()) } };
+      }),
+    );
+  });
+}

@@ -1,0 +1,34 @@
+/** Recent usage of one subject (or one subject and model): `input.usage` in the policy input. */
+export interface UsageCounters {
+  requests_last_minute: number;
+  tokens_last_hour: number;
+  tokens_last_day: number;
+}
+
+/** `input.usage`: the subject's counters, and the same counters for the requested model. */
+export interface UsageSnapshotV1 extends UsageCounters {
+  model: UsageCounters;
+}
+
+/** One allowed decision's claim on the budget. */
+export interface ReservationRequest {
+  decisionId: string;
+  subject: string;
+  model: string;
+  /** Tokens reserved: effective max_tokens plus declared input tokens. */
+  tokens: number;
+  atMs: number;
+}
+
+/** A reservation that can be withdrawn when its decision could not be recorded. */
+export interface Reservation {
+  release(): void;
+}
+
+/** Keeps per-subject usage for budgets and rate limits. Reads and reservations are synchronous by design. */
+export interface UsageTracker {
+  snapshot(subject: string, model: string, nowMs: number): UsageSnapshotV1;
+  reserve(request: ReservationRequest): Reservation;
+  /** Replaces a reservation's tokens with what the call really used. Returns false if it is unknown or expired. */
+  settle(decisionId: string, tokens: number): boolean;
+}

@@ -1,0 +1,49 @@
+import type { PolicyEngine } from '../policy/policy-engine';
+import type { UsageLedger } from './usage-ledger';
+import type { UsageSnapshotV1, UsageTracker } from './usage-tracker';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** The optional entrypoint a bundle may define to report a subject's limits. */
+export const LIMITS_ENTRYPOINT = 'modelgate/limits';
+
+/** What GET /v1/usage and `modelgate usage` show for one subject. */
+export interface UsageDescription {
+  subject: string;
+  usage: Omit<UsageSnapshotV1, 'model'>;
+  model?: { name: string } & UsageSnapshotV1['model'];
+  reported_last_day: { reports: number; tokens: number; cost_usd: number };
+  /** What the policy's `modelgate/limits` entrypoint says, or null when it has none for this subject. */
+  limits: unknown;
+}
+
+/** Describes a subject's usage next to the limits its policy sets. */
+export class UsageView {
+  constructor(
+    private readonly tracker: UsageTracker,
+    private readonly ledger: UsageLedger,
+    private readonly policy: { current(): PolicyEngine | undefined },
+  ) {}
+
+  /** Returns the subject's counters (and one model's), reports of the last day, and its limits. */
+  describe(subject: string, model: string | undefined, nowMs: number): UsageDescription {
+    const { model: modelCounters, ...usage } = this.tracker.snapshot(subject, model ?? '', nowMs);
+    const description: UsageDescription = {
+      subject,
+      usage,
+      reported_last_day: this.ledger.reportedSince(subject, nowMs - DAY_MS),
+      limits: this.limitsOf(subject),
+    };
+    if (model !== undefined) description.model = { name: model, ...modelCounters };
+    return description;
+  }
+
+  private limitsOf(subject: string): unknown {
+    const engine = this.policy.current();
+    if (!engine?.hasEntrypoint(LIMITS_ENTRYPOINT)) return null;
+    try {
+      return engine.evaluate({ subject: { id: subject } }, LIMITS_ENTRYPOINT) ?? null;
+    } catch {
+      return null;
+    }
+  }
+}
