@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `npm test`: every check the project has, in order, then one line "N passed, N failed" that
+# sums opa test, the bundle cases and jest. Stops at the first failing stage.
+set -uo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+passed=0
+failed=0
+
+stage() {
+  local name="$1"; shift
+  echo "── $name: $*"
+  if ! "$@" 2>&1 | tee -a "$log"; then
+    echo "── $name FAILED"
+    tally
+    echo "$passed passed, $failed failed"
+    exit 1
+  fi
+}
+
+# Sums the "N passed, N failed" lines the counted stages print, and jest's "Tests:" line.
+tally() {
+  passed=0; failed=0
+  while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(
+    sed -nE 's/^(rego|bundle cases): ([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log"
+    grep -E '^Tests: ' "$log" | tail -1 | node -e '
+      let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+        if (!s) return;
+        const n = (w) => Number((s.match(new RegExp("(\\d+) " + w)) || [0, 0])[1]);
+        console.log(n("passed"), n("failed"));
+      });')
+}
+
+stage lint npx eslint .
+stage format npx prettier --check .
+stage typecheck npx tsc -p tsconfig.check.json --noEmit
+stage rego scripts/test-rego.sh
+stage bundle scripts/check-bundles.sh
+stage build npx tsc -p tsconfig.json
+stage bundle-cases node dist/cli/main.js test-bundle bundles/modelgate.tar.gz test/cases/
+stage jest npx jest --ci
+tally
+echo "$passed passed, $failed failed"
