@@ -1,0 +1,124 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEFAULT_BUNDLE, loadConfig } from '../../src/config/load-config';
+import { ConfigError } from '../../src/errors';
+import { runCli } from '../helpers/cli';
+
+function configFile(name: string, text: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-config-'));
+  const file = path.join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('runs on embedded defaults with no file at all', () => {
+    const config = loadConfig({}, '/srv/app');
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      db: '/srv/app/.modelgate/modelgate.db',
+      dataDir: '/srv/app/.modelgate',
+      bundle: DEFAULT_BUNDLE,
+      entrypoint: 'modelgate/decision',
+      issuers: [],
+      auditorScope: 'modelgate:audit',
+      audit: { synchronous: 'FULL' },
+      source: null,
+    });
+  });
+
+  it('reads YAML, resolves paths against the file, and lets the environment override the common keys', () => {
+    const file = configFile(
+      'modelgate.yaml',
+      'port: 9000\ndb: state/audit.db\nbundle: policy/b.tar.gz\nentrypoint: acme/verdict\n',
+    );
+    const dir = path.dirname(file);
+    const config = loadConfig({ MODELGATE_CONFIG: file }, '/elsewhere');
+    expect(config).toMatchObject({
+      port: 9000,
+      db: path.join(dir, 'state/audit.db'),
+      bundle: path.join(dir, 'policy/b.tar.gz'),
+    });
+    const overridden = loadConfig(
+      { MODELGATE_CONFIG: file, PORT: '9100', MODELGATE_DB: '/var/db.sqlite', MODELGATE_BUNDLE: '/b.tar.gz' },
+      '/elsewhere',
+    );
+    expect(overridden).toMatchObject({
+      port: 9100,
+      db: '/var/db.sqlite',
+      bundle: '/b.tar.gz',
+      entrypoint: 'acme/verdict',
+    });
+  });
+
+  it('reads JSON too', () => {
+    const file = configFile(
+      'modelgate.json',
+      JSON.stringify({ log_level: 'debug', limits: { body_bytes: 4096 } }),
+    );
+    expect(loadConfig({ MODELGATE_CONFIG: file })).toMatchObject({
+      logLevel: 'debug',
+      limits: { bodyBytes: 4096 },
+    });
+  });
+
+  it.each([
+    ['a port out of range', 'port: 70000\n', 'port', 'must be <= 65535'],
+    ['a port that is not a number', 'port: eighty\n', 'port', 'must be integer'],
+    ['an unknown key', 'prot: 8080\n', 'prot', 'is not allowed here'],
+    ['a bad entrypoint', 'entrypoint: "data.modelgate.decision"\n', 'entrypoint', 'must match pattern'],
+    [
+      'an unknown synchronous mode',
+      'audit: { synchronous: OFF }\n',
+      'audit.synchronous',
+      'must be one of FULL, NORMAL',
+    ],
+    [
+      'an algorithm that does not exist',
+      'issuers:\n  - { issuer: x, audiences: [a], algorithms: [none], public_key_file: k.pem }\n',
+      'issuers[0].algorithms[0]',
+      'must be one of',
+    ],
+  ])('stops on %s, naming the key and the problem', (_name, yaml, key, message) => {
+    const err = errorOf(() => loadConfig({ MODELGATE_CONFIG: configFile('c.yaml', yaml) }));
+    expect(err.key).toBe(key);
+    expect(err.message).toContain(`config: ${key}: ${message}`);
+  });
+
+  it('stops on a file that is not YAML, naming MODELGATE_CONFIG', () => {
+    const err = errorOf(() => loadConfig({ MODELGATE_CONFIG: configFile('c.yaml', 'port: [8080\n') }));
+    expect(err.key).toBe('MODELGATE_CONFIG');
+    expect(err.message).toContain('is not valid YAML');
+  });
+
+  it('stops on a PORT that is not a number', () => {
+    expect(errorOf(() => loadConfig({ PORT: 'http' })).message).toBe(
+      'config: PORT: must be a whole number, got "http"',
+    );
+  });
+
+  it('makes `modelgate serve` exit 2 with the message, before listening', async () => {
+    const file = configFile(
+      'c.yaml',
+      'issuers:\n  - { issuer: x, audiences: [a], algorithms: [ES256], secret_env: MY_SECRET }\n',
+    );
+    const { code, stderr } = await runCli(['serve', '--config', file], {
+      ...process.env,
+      MY_SECRET: 'x'.repeat(40),
+    });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^modelgate: cannot start: config: issuers\[0\]\.algorithms/);
+  });
+});
