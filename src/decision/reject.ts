@@ -20,6 +20,9 @@ export async function reject(
   const headers: Record<string, string> = {};
   if (known instanceof AuthenticationError) {
     headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${known.code}"`;
+  } else if (known.code === ReasonCode.ScopeMissing) {
+    // RFC 6750 section 3.1: a valid token that lacks the scope the resource needs.
+    headers['www-authenticate'] = `Bearer error="insufficient_scope", scope="${deps.auditorScope}"`;
   }
   const body: Record<string, unknown> = {
     decision_id: call.decisionId,

@@ -12,6 +12,31 @@ export const dataRequestSchema = {
       type: 'object',
       description: 'The policy input document (see PolicyInputV1).',
       examples: [{ invocation: { model: 'anthropic.claude-sonnet', operation: 'chat' } }],
+      properties: {
+        // The audit log never stores payload text: here the caller states findings, as screening would.
+        payload: {
+          type: 'object',
+          additionalProperties: false,
+          description:
+            'A screening summary, never payload text; send payloads to /v1/decide to have them screened.',
+          examples: [{ present: true, chars: 120, findings: { email: 1 } }],
+          properties: {
+            present: { type: 'boolean', description: 'Whether there was payload text.', examples: [true] },
+            chars: {
+              type: 'integer',
+              minimum: 0,
+              description: 'Characters of payload text.',
+              examples: [120],
+            },
+            findings: {
+              type: 'object',
+              additionalProperties: { type: 'integer', minimum: 0 },
+              description: 'Count per sensitive-data class.',
+              examples: [{ email: 1 }],
+            },
+          },
+        },
+      },
     },
   },
 } as const;

@@ -100,6 +100,9 @@ describe('the audit read API', () => {
       async (route, path) => {
         const res = await svc.get(url(route), support());
         expect(res.status).toBe(403);
+        expect(res.headers.get('www-authenticate')).toBe(
+          'Bearer error="insufficient_scope", scope="modelgate:audit"',
+        );
         expect(res.body.allow).toBe(false);
         expect(codes(res.body)).toEqual(['scope_missing']);
         expect(res.body).not.toHaveProperty('records');

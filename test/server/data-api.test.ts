@@ -80,6 +80,21 @@ describe('OPA-compatible Data API: POST /v1/data/{path}', () => {
     expect(res.body.decision_id).toEqual(expect.any(String));
   });
 
+  it('refuses a raw payload in input.payload with 400: the Data API takes a screening summary only', async () => {
+    const input = {
+      invocation: { model: 'm', operation: 'chat' },
+      payload: { prompt: 'card 4111 1111 1111 1111' },
+    };
+    const res = await svc.post('/v1/data/modelgate/decision', { input }, svc.token());
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual(
+      expect.arrayContaining([{ pointer: '/input/payload/prompt', message: 'is not allowed here' }]),
+    );
+    const row = auditRow(svc.db, res.body.decision_id as string);
+    expect(row).toMatchObject({ outcome: 'rejected', status: 400 });
+    expect(JSON.stringify(row)).not.toContain('4111');
+  });
+
   it('refuses a missing token with 401 like /v1/decide', async () => {
     const res = await svc.post('/v1/data/modelgate/decision', { input: {} }, null);
     expect(res.status).toBe(401);
