@@ -1,15 +1,9 @@
+import type { VerifiedSubject } from '../identity';
 import type { DecideRequestV1 } from '../schemas/decide-request.schema';
 import type { UsageSnapshotV1 } from '../usage/usage-tracker';
 
-/** The verified caller as the policy sees it (`input.subject`). */
-export interface SubjectV1 {
-  id: string;
-  issuer: string;
-  audience: string[];
-  scopes: string[];
-  claims: Record<string, unknown>;
-  actor: Record<string, unknown> | null;
-}
+/** The verified caller as the policy sees it (`input.subject`): identity's verified subject, as is. */
+export type SubjectV1 = VerifiedSubject;
 
 /** Screening's summary of the payload (`input.payload`): classes and counts, never the text. */
 export interface PayloadSummaryV1 {
