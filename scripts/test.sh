@@ -15,6 +15,8 @@ stage() {
   if ! "$@" 2>&1 | tee -a "$log"; then
     echo "── $name FAILED"
     tally
+    # A stage that fails before counting anything (lint, types, build) is still a failure.
+    [ "$failed" -gt 0 ] || failed=1
     echo "$passed passed, $failed failed"
     exit 1
   fi

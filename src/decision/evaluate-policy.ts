@@ -31,7 +31,10 @@ export function evaluatePolicy(engine: PolicyEngine, input: unknown, entrypoint:
   const unknown = unknownRedactClasses(raw);
   if (unknown.length > 0) {
     // A typo such as "emails" must not quietly redact nothing: the policy is wrong, so it is a deny.
-    return { raw, decision: invalidOutput(`redact names classes screening does not know: ${unknown.join(', ')}`) };
+    return {
+      raw,
+      decision: invalidOutput(`redact names classes screening does not know: ${unknown.join(', ')}`),
+    };
   }
   return { raw, decision: raw };
 }
