@@ -34,6 +34,7 @@ export function usageRoutes(
           {
             subject: decision.subject,
             outcome: decision.outcome,
+            path: decision.path,
             timestampMs: Date.parse(decision.timestamp),
           },
           report,

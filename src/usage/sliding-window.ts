@@ -1,42 +1,54 @@
 import type { UsageCounters } from './usage-tracker';
 
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+/** Length of the request-rate window. */
+export const MINUTE_MS = 60_000;
+/** Length of the short token window. */
+export const HOUR_MS = 60 * MINUTE_MS;
+/** Length of the budget window; nothing older is kept. */
+export const DAY_MS = 24 * HOUR_MS;
 
-/** One counted event: an allowed decision and the tokens it holds (reserved, then reported). */
-export interface UsageEvent {
-  atMs: number;
-  tokens: number;
-  /** False once released: the decision was never recorded, so it must not count. */
-  live: boolean;
-}
+const INITIAL_CAPACITY = 8;
 
 /**
- * Exact sliding-window counters over time-ordered events: requests in the last minute,
- * tokens in the last hour and day. Each window keeps a running sum and a head index that
- * only moves forward, so reading and adding are O(1) amortised whatever the traffic.
+ * Exact sliding-window counters over time-ordered events (one per allowed decision): requests in
+ * the last minute, tokens in the last hour and day. No fixed buckets: an event counts for exactly
+ * 60 s, 1 h and 24 h after it happened. Each window keeps a running sum and a head that only moves
+ * forward, so reading and adding are O(1) amortised whatever the traffic.
+ *
+ * Events live in parallel typed arrays (17 bytes each) rather than one object per event: a busy
+ * service holds a day of decisions, and objects would cost several times the memory and GC time.
+ * An event is addressed by its absolute number (what `add` returns), which survives compaction.
  */
 export class SlidingWindow {
-  private events: UsageEvent[] = [];
+  private times = new Float64Array(INITIAL_CAPACITY);
+  private tokens = new Float64Array(INITIAL_CAPACITY);
+  // 1 while the event counts, 0 once released (its decision was never recorded).
+  private live = new Uint8Array(INITIAL_CAPACITY);
+  /** Absolute number of the event at index 0. */
+  private base = 0;
+  private end = 0;
+  // Indexes of the first event inside each window; everything before dayHead is dead.
   private minuteHead = 0;
   private hourHead = 0;
   private dayHead = 0;
   private requestsMinute = 0;
   private tokensHour = 0;
   private tokensDay = 0;
-  // Time never runs backwards here: a clock step back would otherwise break the window sums.
-  private lastNowMs = 0;
+  // Time never runs backwards here: a clock stepped back would otherwise break the window sums.
+  private lastNowMs = -Infinity;
 
-  /** Adds an event; events must arrive in time order (a clock step back is clamped). */
-  add(atMs: number, tokens: number): UsageEvent {
-    const last = this.events[this.events.length - 1];
-    const event: UsageEvent = { atMs: last && last.atMs > atMs ? last.atMs : atMs, tokens, live: true };
-    this.events.push(event);
+  /** Adds an event and returns its reference. A time before the window's latest (clock step back) is clamped to it. */
+  add(atMs: number, tokens: number): number {
+    const at = Math.max(atMs, this.lastNowMs, this.end > 0 ? this.times[this.end - 1]! : -Infinity);
+    if (this.end === this.times.length) this.makeRoom();
+    const i = this.end++;
+    this.times[i] = at;
+    this.tokens[i] = tokens;
+    this.live[i] = 1;
     this.requestsMinute += 1;
     this.tokensHour += tokens;
     this.tokensDay += tokens;
-    return event;
+    return this.base + i;
   }
 
   /** Returns the counters as of `nowMs`, dropping what fell out of each window. */
@@ -49,51 +61,95 @@ export class SlidingWindow {
     };
   }
 
-  /** Changes an event's tokens (a usage report), or removes it (a release), keeping the sums exact. */
-  update(event: UsageEvent, change: { tokens?: number; live?: boolean }, requestedNowMs: number): void {
-    const nowMs = this.advance(requestedNowMs);
-    const inHour = event.atMs > nowMs - HOUR;
-    const inDay = event.atMs > nowMs - DAY;
-    const inMinute = event.atMs > nowMs - MINUTE;
-    const oldTokens = event.live ? event.tokens : 0;
-    const newTokens = (change.live ?? event.live) ? (change.tokens ?? event.tokens) : 0;
-    if (inHour) this.tokensHour += newTokens - oldTokens;
-    if (inDay) this.tokensDay += newTokens - oldTokens;
-    if (inMinute && event.live && change.live === false) this.requestsMinute -= 1;
-    if (change.tokens !== undefined) event.tokens = change.tokens;
-    if (change.live !== undefined) event.live = change.live;
-  }
-
-  /** Returns whether the window holds nothing any more (the subject can be forgotten). */
-  isEmpty(nowMs: number): boolean {
+  /** Changes an event's tokens (a usage report, an expired reservation); a no-op once it left the day. */
+  setTokens(ref: number, tokens: number, nowMs: number): void {
     this.advance(nowMs);
-    return this.dayHead >= this.events.length;
+    const i = ref - this.base;
+    if (i < this.dayHead || i >= this.end || this.live[i] === 0) return;
+    const delta = tokens - this.tokens[i]!;
+    this.tokens[i] = tokens;
+    this.tokensDay += delta;
+    if (i >= this.hourHead) this.tokensHour += delta;
   }
 
-  private advance(requestedNowMs: number): number {
+  /** Removes an event (its decision was not recorded), so it counts neither as a request nor in tokens. */
+  remove(ref: number, nowMs: number): void {
+    this.advance(nowMs);
+    const i = ref - this.base;
+    if (i < this.dayHead || i >= this.end || this.live[i] === 0) return;
+    this.live[i] = 0;
+    this.tokensDay -= this.tokens[i]!;
+    if (i >= this.hourHead) this.tokensHour -= this.tokens[i]!;
+    if (i >= this.minuteHead) this.requestsMinute -= 1;
+  }
+
+  /** Returns whether no event of the last day remains (the window can be forgotten). */
+  isEmpty(nowMs: number): boolean {
+    // The newest event decides, so an idle window is recognised without walking its events.
+    return this.end === 0 || this.times[this.end - 1]! <= Math.max(nowMs, this.lastNowMs) - DAY_MS;
+  }
+
+  /** Returns how many events are kept (those of the last day, plus dead ones awaiting compaction). */
+  get kept(): number {
+    return this.end;
+  }
+
+  private advance(requestedNowMs: number): void {
     const nowMs = Math.max(requestedNowMs, this.lastNowMs);
     this.lastNowMs = nowMs;
-    this.minuteHead = this.drop(
-      this.minuteHead,
-      nowMs - MINUTE,
-      (e) => (this.requestsMinute -= e.live ? 1 : 0),
-    );
-    this.hourHead = this.drop(this.hourHead, nowMs - HOUR, (e) => (this.tokensHour -= e.live ? e.tokens : 0));
-    this.dayHead = this.drop(this.dayHead, nowMs - DAY, (e) => (this.tokensDay -= e.live ? e.tokens : 0));
-    // Compact once the day window has moved past half the array, so memory follows the last day only.
-    if (this.dayHead > 1024 && this.dayHead * 2 > this.events.length) {
-      const cut = this.dayHead;
-      this.events = this.events.slice(cut);
-      this.dayHead -= cut;
-      this.hourHead -= cut;
-      this.minuteHead -= cut;
+    const { times, tokens, live, end } = this;
+    // An event is inside a window while at > now - length: at exactly 60 s it has left the minute.
+    let i = this.minuteHead;
+    for (const cutoff = nowMs - MINUTE_MS; i < end && times[i]! <= cutoff; i++)
+      this.requestsMinute -= live[i]!;
+    this.minuteHead = i;
+    i = this.hourHead;
+    for (const cutoff = nowMs - HOUR_MS; i < end && times[i]! <= cutoff; i++) {
+      this.tokensHour -= live[i]! * tokens[i]!;
     }
-    return nowMs;
+    this.hourHead = i;
+    i = this.dayHead;
+    for (const cutoff = nowMs - DAY_MS; i < end && times[i]! <= cutoff; i++) {
+      this.tokensDay -= live[i]! * tokens[i]!;
+    }
+    this.dayHead = i;
+    // A window whose traffic fell gives back its memory instead of keeping its busiest day's arrays.
+    const kept = end - this.dayHead;
+    if (this.times.length > 1024 && kept * 4 < this.times.length)
+      this.moveTo(Math.max(INITIAL_CAPACITY, kept * 2));
   }
 
-  private drop(head: number, cutoffMs: number, onDrop: (e: UsageEvent) => void): number {
-    let i = head;
-    while (i < this.events.length && this.events[i]!.atMs <= cutoffMs) onDrop(this.events[i++]!);
-    return i;
+  // The arrays are full. Shifting the day's events to the front is enough while that frees a third of
+  // them; otherwise the arrays double. Either way the copying is amortised O(1) per event, and
+  // allocations (each one external memory the GC must account for) stay rare.
+  private makeRoom(): void {
+    const kept = this.end - this.dayHead;
+    const capacity = this.times.length;
+    this.moveTo((kept + 1) * 3 <= capacity * 2 ? capacity : Math.max(INITIAL_CAPACITY, (kept + 1) * 2));
   }
+
+  // Moves the events still in the day to the front of arrays of `capacity` events.
+  private moveTo(capacity: number): void {
+    const from = this.dayHead;
+    const count = this.end - from;
+    if (capacity === this.times.length) {
+      this.times.copyWithin(0, from, this.end);
+      this.tokens.copyWithin(0, from, this.end);
+      this.live.copyWithin(0, from, this.end);
+    } else {
+      this.times = copyInto(new Float64Array(capacity), this.times, from, count);
+      this.tokens = copyInto(new Float64Array(capacity), this.tokens, from, count);
+      this.live = copyInto(new Uint8Array(capacity), this.live, from, count);
+    }
+    this.base += from;
+    this.end = count;
+    this.minuteHead -= from;
+    this.hourHead -= from;
+    this.dayHead = 0;
+  }
+}
+
+function copyInto<T extends Float64Array | Uint8Array>(target: T, source: T, from: number, count: number): T {
+  target.set(source.subarray(from, from + count));
+  return target;
 }

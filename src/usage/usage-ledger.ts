@@ -1,10 +1,9 @@
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../audit/database';
 import { ForbiddenError, ModelgateError, ReasonCode, RequestError } from '../errors';
 import type { MemoryUsageTracker } from './memory-usage-tracker';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-// Paths whose allowed decisions reserve tokens.
-const RESERVING_PATHS = ['/v1/decide', '/v1/data/%'];
+import { DAY_MS } from './sliding-window';
+import { RESERVED_INPUT_TOKENS, RESERVED_MAX_TOKENS, RESTORE_INDEX } from './usage-migrations';
 
 /** What a caller reports an invocation really used. */
 export interface UsageReport {
@@ -17,62 +16,99 @@ export interface UsageReport {
 export interface ReportedDecision {
   subject: string | null;
   outcome: string;
+  /** The API path the decision was made on: only model decisions reserve tokens. */
+  path: string;
   timestampMs: number;
 }
+
+/** What restore() read, and how long it took. */
+export interface RestoreResult {
+  decisions: number;
+  reports: number;
+  ms: number;
+}
+
+/** Returns whether decisions on this API path reserve tokens when allowed (/v1/decide and the Data API). */
+export function isReservingPath(path: string): boolean {
+  return path === '/v1/decide' || path.startsWith('/v1/data/');
+}
+
+// The allowed model decisions of the last day, oldest first, each with what it reserved and, when
+// reported, what it used. Reserved tokens are read back from the hashed record exactly as the
+// pipeline computed them: the effective max_tokens plus the invocation's input_tokens. Only an
+// unreported decision needs its id (to be settled later): a million rows is a million strings less.
+function restoreQuery(index: string, subjectFilter: string): string {
+  return `
+    SELECT CASE WHEN u.decision_id IS NULL THEN r.decision_id END, r.subject, r.model, r.ts_ms,
+           ${RESERVED_MAX_TOKENS}, ${RESERVED_INPUT_TOKENS}, u.input_tokens + u.output_tokens
+      FROM audit_records r INDEXED BY ${index}
+      LEFT JOIN usage_reports u ON u.decision_id = r.decision_id
+     WHERE r.outcome = 'allowed' AND r.ts_ms > ? AND r.subject IS NOT NULL ${subjectFilter}
+       AND (r.path = '/v1/decide' OR substr(r.path, 1, 9) = '/v1/data/')
+     ORDER BY r.ts_ms`;
+}
+// Everyone: the partial index of allowed decisions, already in time order (no sort), which also
+// holds the two JSON figures, so no record is read or parsed.
+const RESTORE_ALL = restoreQuery(RESTORE_INDEX, '');
+// One subject (the CLI): the audit log's (subject, ts_ms) index, then only that subject's records.
+const RESTORE_SUBJECT = restoreQuery('audit_records_subject', 'AND r.subject = ?');
+
+type RestoreRow = [
+  id: string | null,
+  subject: string,
+  model: string | null,
+  atMs: number,
+  maxTokens: unknown,
+  inputTokens: unknown,
+  reported: number | null,
+];
 
 /**
  * The durable side of usage: reports in SQLite, and the rebuild of the in-memory counters from
  * the audit log (allowed decisions of the last day) and the reports at start-up.
  */
 export class UsageLedger {
+  private readonly statements = new Map<string, Statement>();
+
   constructor(
     private readonly db: Db,
     private readonly tracker: MemoryUsageTracker,
     private readonly reservationTtlMs: number,
   ) {}
 
-  /** Rebuilds the counters for the last day; returns how many decisions and reports were read. */
-  restore(nowMs: number): { decisions: number; reports: number; ms: number } {
+  /**
+   * Rebuilds the counters for the last day (of one subject, when given: what the CLI needs);
+   * returns how many decisions and reports were read.
+   */
+  restore(nowMs: number, subject?: string): RestoreResult {
     const started = performance.now();
-    const rows = this.db
-      .prepare(
-        `SELECT r.decision_id AS id, r.subject, r.model, r.ts_ms AS at,
-                coalesce(json_extract(r.record, '$.max_tokens'), 0)
-                  + coalesce(json_extract(r.record, '$.input.invocation.input_tokens'), 0) AS reserved,
-                u.input_tokens + u.output_tokens AS reported
-           FROM audit_records r LEFT JOIN usage_reports u ON u.decision_id = r.decision_id
-          WHERE r.ts_ms > ? AND r.outcome = 'allowed' AND r.subject IS NOT NULL
-            AND (r.path = ? OR r.path LIKE ?)
-          ORDER BY r.ts_ms, r.seq`,
-      )
-      .iterate(nowMs - DAY_MS, RESERVING_PATHS[0], RESERVING_PATHS[1]) as Iterable<{
-      id: string;
-      subject: string;
-      model: string | null;
-      at: number;
-      reserved: number;
-      reported: number | null;
-    }>;
+    const query = this.statement(subject === undefined ? RESTORE_ALL : RESTORE_SUBJECT).raw(true);
+    const params = subject === undefined ? [nowMs - DAY_MS] : [nowMs - DAY_MS, subject];
     let decisions = 0;
     let reports = 0;
-    for (const row of rows) {
+    for (const row of query.iterate(...params) as Iterable<RestoreRow>) {
+      const [decisionId, rowSubject, model, atMs, maxTokens, inputTokens, reported] = row;
       decisions += 1;
-      if (row.reported !== null) reports += 1;
-      this.tracker.restore({
-        decisionId: row.id,
-        subject: row.subject,
-        model: row.model ?? '',
-        tokens: row.reported ?? row.reserved,
-        atMs: row.at,
-        settled: row.reported !== null,
-      });
+      if (reported !== null) reports += 1;
+      this.tracker.restore(
+        {
+          decisionId: decisionId ?? '',
+          subject: rowSubject,
+          model: model ?? '',
+          tokens: reported ?? tokenCount(maxTokens) + tokenCount(inputTokens),
+          atMs,
+          pending: reported === null,
+        },
+        nowMs,
+      );
     }
     return { decisions, reports, ms: Math.round(performance.now() - started) };
   }
 
   /**
    * Records what an allowed decision really used, replacing its reservation. Throws 403 not_owner
-   * for someone else's decision, 409 conflict for a second report, a denied decision or an expired reservation.
+   * for someone else's decision, 409 conflict for a second report, a decision that reserved
+   * nothing (denied, or not a model decision) or an expired reservation.
    */
   report(
     decisionId: string,
@@ -84,11 +120,12 @@ export class UsageLedger {
     if (decision.subject !== reporter) {
       throw new ForbiddenError(ReasonCode.NotOwner, 'only the subject that was allowed may report its usage');
     }
-    if (decision.outcome !== 'allowed') {
+    if (decision.outcome !== 'allowed' || !isReservingPath(decision.path)) {
+      const what = decision.outcome !== 'allowed' ? 'was not allowed' : 'is not a model decision';
       throw new RequestError(
         ReasonCode.Conflict,
         409,
-        `decision ${decisionId} was not allowed; there is nothing to report`,
+        `decision ${decisionId} ${what}; there is no reservation to report usage for`,
       );
     }
     if (nowMs - decision.timestampMs > this.reservationTtlMs) {
@@ -99,12 +136,10 @@ export class UsageLedger {
       );
     }
     try {
-      this.db
-        .prepare(
-          `INSERT INTO usage_reports (decision_id, subject, input_tokens, output_tokens, cost_usd, reported_ms)
-           VALUES (?, ?, ?, ?, ?, ?)`,
-        )
-        .run(decisionId, reporter, usage.input_tokens, usage.output_tokens, usage.cost_usd ?? null, nowMs);
+      this.statement(
+        `INSERT INTO usage_reports (decision_id, subject, input_tokens, output_tokens, cost_usd, reported_ms)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(decisionId, reporter, usage.input_tokens, usage.output_tokens, usage.cost_usd ?? null, nowMs);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
         throw new RequestError(
@@ -117,18 +152,27 @@ export class UsageLedger {
         cause: err,
       });
     }
-    this.tracker.settle(decisionId, usage.input_tokens + usage.output_tokens);
+    // False only when the reservation already left the day window: then there is nothing to replace.
+    this.tracker.settle(decisionId, usage.input_tokens + usage.output_tokens, nowMs);
   }
 
-  /** Returns the reports of a subject's decisions in the last day: count, tokens and cost. */
+  /** Returns the reports a subject made since `sinceMs`: how many, their tokens and cost. */
   reportedSince(subject: string, sinceMs: number): { reports: number; tokens: number; cost_usd: number } {
-    const row = this.db
-      .prepare(
-        `SELECT count(*) AS reports, coalesce(sum(input_tokens + output_tokens), 0) AS tokens,
-                coalesce(sum(cost_usd), 0) AS cost_usd
-           FROM usage_reports WHERE subject = ? AND reported_ms > ?`,
-      )
-      .get(subject, sinceMs) as { reports: number; tokens: number; cost_usd: number };
-    return row;
+    return this.statement(
+      `SELECT count(*) AS reports, coalesce(sum(input_tokens + output_tokens), 0) AS tokens,
+              coalesce(sum(cost_usd), 0) AS cost_usd
+         FROM usage_reports WHERE subject = ? AND reported_ms > ?`,
+    ).get(subject, sinceMs) as { reports: number; tokens: number; cost_usd: number };
   }
+
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+}
+
+// The pipeline reserves only positive numbers: anything else a Data API caller sent counts as 0.
+function tokenCount(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 }

@@ -1,5 +1,15 @@
 import type { MigrationSet } from '../audit/database';
 
+// These three are shared by migration 2 and the rebuild query, whose expressions must match the
+// index's exactly for SQLite to read them from it. Changing one needs a new migration.
+
+/** The index the start-up rebuild reads (see migration 2); queries name it so the plan cannot drift. */
+export const RESTORE_INDEX = 'usage_allowed_decisions';
+/** An allowed decision's effective max_tokens, as stored in its audit record (and in RESTORE_INDEX). */
+export const RESERVED_MAX_TOKENS = `json_extract(record, '$.max_tokens')`;
+/** The input_tokens its invocation declared, as stored in its audit record (and in RESTORE_INDEX). */
+export const RESERVED_INPUT_TOKENS = `json_extract(record, '$.input.invocation.input_tokens')`;
+
 /**
  * The usage ledger's schema. Reservations are not stored: they are derived from the allowed
  * decisions in the audit log, so usage can never disagree with the record of what was allowed.
@@ -22,6 +32,21 @@ export const usageMigrations: MigrationSet = {
             reported_ms   INTEGER NOT NULL
           ) STRICT;
         `);
+      },
+    },
+    {
+      version: 2,
+      name: 'index reports by subject, and allowed decisions for the start-up rebuild',
+      up(db) {
+        // GET /v1/usage sums a subject's reports of the last day on every call.
+        db.exec('CREATE INDEX usage_reports_subject ON usage_reports (subject, reported_ms);');
+        // The rebuild at start-up reads a day of allowed decisions. From the table that means reading
+        // every record's JSON (about 1.5 kB each); from this partial index, which carries the columns and
+        // the two JSON figures it needs, about 150 bytes each: a million decisions restore in seconds.
+        // Each append pays for two json_extract calls on a record it has just written.
+        db.exec(`CREATE INDEX ${RESTORE_INDEX} ON audit_records
+                   (ts_ms, subject, model, path, decision_id, ${RESERVED_MAX_TOKENS}, ${RESERVED_INPUT_TOKENS})
+                 WHERE outcome = 'allowed';`);
       },
     },
   ],

@@ -30,5 +30,5 @@ export interface UsageTracker {
   snapshot(subject: string, model: string, nowMs: number): UsageSnapshotV1;
   reserve(request: ReservationRequest): Reservation;
   /** Replaces a reservation's tokens with what the call really used. Returns false if it is unknown or expired. */
-  settle(decisionId: string, tokens: number): boolean;
+  settle(decisionId: string, tokens: number, nowMs: number): boolean;
 }

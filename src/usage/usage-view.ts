@@ -1,8 +1,8 @@
 import type { PolicyEngine } from '../policy/policy-engine';
+import { DAY_MS } from './sliding-window';
 import type { UsageLedger } from './usage-ledger';
 import type { UsageSnapshotV1, UsageTracker } from './usage-tracker';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** The optional entrypoint a bundle may define to report a subject's limits. */
 export const LIMITS_ENTRYPOINT = 'modelgate/limits';
 

@@ -51,7 +51,8 @@ export const usageCommand: CliCommand = {
       const tracker = new MemoryUsageTracker(config.reservationTtlSeconds * 1000);
       const ledger = new UsageLedger(db, tracker, config.reservationTtlSeconds * 1000);
       const now = Date.now();
-      ledger.restore(now);
+      // Only this subject's decisions: the CLI must not pay for rebuilding every subject's counters.
+      ledger.restore(now, args.values.subject);
       const policy = new PolicyHolder(
         args.values.bundle ? path.resolve(args.values.bundle) : config.bundle,
         config.entrypoint,
