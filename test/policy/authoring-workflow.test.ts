@@ -64,7 +64,10 @@ describe('policy authoring workflow', () => {
       env: { ...process.env, PATH: `${path.dirname(opaBinary())}:${process.env.PATH}` },
       stdio: 'pipe',
     });
-    const manifest = execFileSync('tar', ['-xzOf', out, '/.manifest'], { encoding: 'utf8' });
+    const manifest = execFileSync('tar', ['-xzOf', out, '/.manifest'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const revision = execFileSync(
       'bash',
       [path.join(dir, 'scripts', 'rego-revision.sh'), path.join(dir, 'rego')],
