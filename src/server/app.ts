@@ -1,10 +1,12 @@
+import type { RequestListener } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { ReasonCode } from '../errors';
-import { newDecisionId } from '../audit/decision-id';
 import type { DecisionCall, DecisionDeps, DecisionReply } from '../decision/decision-deps';
 import { decide } from '../decision/decide';
 import { decideData } from '../decision/decide-data';
 import { buildOpenApiDocument } from '../schemas/openapi';
+import { decisionListener } from './decision-listener';
+import { decisionCall, send, sendInternalError } from './http-io';
 import { jsonBody, type ParsedBody } from './json-body';
 
 /** What the health and readiness probes look at. */
@@ -29,8 +31,16 @@ export interface RouteHelpers {
   jsonBody: ReturnType<typeof jsonBody>;
 }
 
-/** Returns the express app: decide, the OPA-compatible Data API, probes and the OpenAPI document. */
-export function createApp(deps: AppDeps): Express {
+/**
+ * Returns the HTTP request listener: decide, the OPA-compatible Data API, probes and the OpenAPI
+ * document. The two decision routes are served straight on node:http (see decision-listener.ts);
+ * the express app below serves everything, including those routes in any other spelling.
+ */
+export function createApp(deps: AppDeps): RequestListener {
+  return decisionListener(deps, expressApp(deps));
+}
+
+function expressApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -74,30 +84,16 @@ export function createApp(deps: AppDeps): Express {
       reasons: [{ code: ReasonCode.NotFound, message: `no route for ${req.method} ${req.path}` }],
     });
   });
-  // Only a bug reaches this: the pipeline turns every expected failure into a recorded reply.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    deps.decision.logger.error({ err }, 'unhandled error in route');
-    res
-      .status(500)
-      .json({ allow: false, reasons: [{ code: ReasonCode.InternalError, message: 'internal error' }] });
+    sendInternalError(deps.decision, res, err);
   });
   return app;
 }
 
 function toCall(req: Request, res: Response, path: string): DecisionCall {
-  return {
-    decisionId: newDecisionId(),
-    receivedAtMs: (res.locals.receivedAtMs as number | undefined) ?? Date.now(),
+  return decisionCall(req, {
     path,
-    authorization: req.headers.authorization,
-    clientAddress: req.socket.remoteAddress ?? null,
+    receivedAtMs: (res.locals.receivedAtMs as number | undefined) ?? Date.now(),
     body: (res.locals.body as ParsedBody | undefined) ?? { ok: true, value: undefined },
-  };
-}
-
-function send(res: Response, reply: DecisionReply): void {
-  res.status(reply.status);
-  for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
-  res.setHeader('cache-control', 'no-store');
-  res.json(reply.body);
+  });
 }

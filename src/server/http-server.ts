@@ -1,6 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express } from 'express';
 
 /** A listening HTTP server that can shut down gracefully. */
 export interface HttpServer {
@@ -10,7 +9,7 @@ export interface HttpServer {
 }
 
 /** Starts the app on host:port (port 0 picks a free one). */
-export async function listen(app: Express, port: number, host: string): Promise<HttpServer> {
+export async function listen(app: RequestListener, port: number, host: string): Promise<HttpServer> {
   const server: Server = createServer(app);
   // Slow-loris bounds: a client gets this long to send its headers and its whole request.
   server.headersTimeout = 10_000;

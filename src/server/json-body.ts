@@ -1,21 +1,39 @@
-import express, { type RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import { ModelgateError, ReasonCode, RequestError } from '../errors';
 
 /** The body of a request as the decision pipeline receives it. */
 export type ParsedBody = { ok: true; value: unknown } | { ok: false; error: ModelgateError };
 
+/** Reads a request's body; resolves with the ParsedBody, never rejects. */
+export type BodyReader = (req: IncomingMessage, res: ServerResponse) => Promise<ParsedBody>;
+
 /**
- * Returns middleware that reads the raw body (up to `limitBytes`) and parses it as JSON into
- * `res.locals.body`. Failures do not short-circuit: they become a ParsedBody error so the
- * route can still authenticate the caller and record the rejection.
+ * Returns a reader of the raw body (up to `limitBytes`, any content encoding body-parser inflates)
+ * that parses it as JSON. Failures become a ParsedBody error so the route can still authenticate
+ * the caller and record the rejection. body-parser needs nothing from express, so plain node
+ * requests (the decision fast path) are read exactly like express ones.
  */
-export function jsonBody(limitBytes: number): RequestHandler {
+export function bodyReader(limitBytes: number): BodyReader {
   const raw = express.raw({ type: () => true, limit: limitBytes });
+  return (req, res) =>
+    new Promise((resolve) => {
+      raw(req as Request, res as Response, (err?: unknown) => {
+        resolve(
+          err
+            ? { ok: false, error: bodyReadError(err, limitBytes) }
+            : parse(req.headers['content-type'], (req as { body?: unknown }).body),
+        );
+      });
+    });
+}
+
+/** Returns middleware that reads the body with {@link bodyReader} into `res.locals.body`. */
+export function jsonBody(limitBytes: number): RequestHandler {
+  const read = bodyReader(limitBytes);
   return (req, res, next) => {
-    raw(req, res, (err?: unknown) => {
-      res.locals.body = err
-        ? { ok: false, error: bodyReadError(err, limitBytes) }
-        : parse(req.headers['content-type'], req.body);
+    void read(req, res).then((body) => {
+      res.locals.body = body;
       next();
     });
   };

@@ -20,6 +20,23 @@ describe('canonicalJson', () => {
     expect(canonicalJson([1e21, 0.1, -0, 1.5e-7])).toBe('[1e+21,0.1,0,1.5e-7]');
   });
 
+  it('writes strings and keys exactly as JSON.stringify does, escapes included', () => {
+    const texts = [
+      'plain',
+      'quote " and \\ backslash',
+      'tab\t nl\n nul\u0000',
+      'lone \ud800 high',
+      'pair 😀',
+      '\u2028 é',
+    ];
+    // Precondition: some of them do need escaping, so both the fast and the escaping path are covered.
+    expect(texts.filter((text) => JSON.stringify(text) !== `"${text}"`)).toHaveLength(3);
+    for (const text of texts) {
+      expect(canonicalJson(text)).toBe(JSON.stringify(text));
+      expect(canonicalJson({ [text]: text })).toBe(`{${JSON.stringify(text)}:${JSON.stringify(text)}}`);
+    }
+  });
+
   it('omits undefined members like JSON.stringify and writes null for undefined array items', () => {
     expect(canonicalJson({ a: undefined, b: [undefined] })).toBe('{"b":[null]}');
   });

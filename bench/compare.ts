@@ -1,0 +1,145 @@
+/**
+ * Before/after measurements of an optimisation, on the same machine at the same time:
+ *   npx tsx bench/compare.ts snapshot NAME      compile src/ and keep the result as NAME
+ *   npx tsx bench/compare.ts run BEFORE AFTER [--path decide|data] [--rounds 4] [--seconds 8]
+ * `run` starts one modelgate per snapshot (the set-up of contender A, or B with --path data) and
+ * saturates them in alternation, so that whatever else runs on the machine hits both alike.
+ */
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { recordedInput } from './lib/agreement';
+import { buildBenchPolicy, ROOT } from './lib/bench-policy';
+import { buildDist } from './lib/build-dist';
+import { benchIssuer, startModelgate } from './lib/contenders';
+import { cpuSnapshot, cpuUsage } from './lib/cpu-meter';
+import { fmt } from './lib/markdown';
+import { saturate } from './lib/saturate';
+import type { ServerProcess } from './lib/server-process';
+import type { Target } from './lib/target';
+import { decideBody } from './lib/workload';
+
+const SNAPSHOTS = path.join(ROOT, 'node_modules', '.cache', 'modelgate-bench', 'snapshots');
+
+function snapshot(name: string): void {
+  buildDist();
+  const dir = path.join(SNAPSHOTS, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  // dist/ finds package.json one level up, as it does in the repository.
+  cpSync(path.join(ROOT, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  cpSync(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+  console.log(`snapshot ${name}: ${dir}`);
+}
+
+async function run(
+  names: string[],
+  options: { path: string; rounds: number; seconds: number; connections: number },
+) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-compare-'));
+  const servers: ServerProcess[] = [];
+  try {
+    const policy = buildBenchPolicy(dir);
+    const issuer = benchIssuer();
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${issuer.token()}` };
+    const targets: { name: string; server: ServerProcess; target: Target }[] = [];
+    for (const name of names) {
+      const server = await startModelgate({
+        main: path.join(SNAPSHOTS, name, 'dist', 'cli', 'main.js'),
+        dir: path.join(dir, name),
+        name,
+        policy,
+        issuer,
+      });
+      servers.push(server);
+      const decide: Target = {
+        name,
+        url: `${server.baseUrl}/v1/decide`,
+        headers,
+        body: JSON.stringify(decideBody()),
+      };
+      let target = decide;
+      if (options.path === 'data') {
+        const first = (await (
+          await fetch(decide.url, { method: 'POST', headers, body: decide.body })
+        ).json()) as {
+          decision_id: string;
+        };
+        const input = recordedInput(path.join(dir, name, 'modelgate.db'), first.decision_id);
+        target = {
+          name,
+          url: `${server.baseUrl}/v1/data/modelgate/decision`,
+          headers,
+          body: JSON.stringify({ input }),
+        };
+      }
+      targets.push({ name, server, target });
+      await saturate(target, options.connections, 5); // warm-up
+    }
+    const pids = [process.pid, ...servers.map((s) => s.pid)];
+    const rps = new Map<string, number[]>(names.map((n) => [n, []]));
+    const cpu = new Map<string, number[]>(names.map((n) => [n, []]));
+    for (let round = 0; round < options.rounds; round++) {
+      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      for (const t of order) {
+        const before = cpuSnapshot(pids);
+        const result = await saturate(t.target, options.connections, options.seconds);
+        const usage = cpuUsage(before, cpuSnapshot(pids));
+        if (result.failed > 0) throw new Error(`${t.name}: ${result.failed} requests failed`);
+        const us = ((usage.processes.get(t.server.pid) ?? NaN) * usage.seconds * 1e6) / result.ok;
+        rps.get(t.name)!.push(result.rps);
+        cpu.get(t.name)!.push(us);
+        console.log(
+          `round ${round + 1} ${t.name}: ${fmt(result.rps)} req/s, ${fmt(us, 0)} CPU µs/req, other load ${fmt(usage.other)} cores`,
+        );
+      }
+    }
+    const med = (xs: number[]) => {
+      const sorted = [...xs].sort((a, b) => a - b);
+      const mid = Math.floor(sorted.length / 2);
+      return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    };
+    // Each round's ratio compares runs a few seconds apart: the median of those ratios is far less
+    // sensitive to other jobs on the machine than a ratio of medians.
+    const paired = (m: Map<string, number[]>, name: string) =>
+      med(m.get(name)!.map((x, i) => x / m.get(names[0]!)![i]!));
+    for (const name of names) {
+      console.log(
+        `${name.padEnd(16)} ${fmt(med(rps.get(name)!)).padStart(7)} req/s (paired ratio ${paired(rps, name).toFixed(3)})  ` +
+          `${fmt(med(cpu.get(name)!), 0).padStart(6)} CPU µs/req (paired ratio ${paired(cpu, name).toFixed(3)})`,
+      );
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      path: { type: 'string', default: 'decide' },
+      rounds: { type: 'string', default: '10' },
+      seconds: { type: 'string', default: '4' },
+      connections: { type: 'string', default: '64' },
+    },
+  });
+  const [command, ...names] = positionals;
+  if (command === 'snapshot' && names.length === 1) return snapshot(names[0]!);
+  if (command === 'run' && names.length >= 2) {
+    return run(names, {
+      path: values.path,
+      rounds: Number(values.rounds),
+      seconds: Number(values.seconds),
+      connections: Number(values.connections),
+    });
+  }
+  throw new Error('usage: compare.ts snapshot NAME | run BEFORE AFTER... [--path decide|data]');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,90 @@
+/**
+ * `npm run bench:cpu-profile -- [--path decide|data] [--seconds 20]`: starts one modelgate (the same
+ * set-up as contender A or B) under `node --cpu-prof`, saturates it with autocannon, stops it, and
+ * prints where the time went (see profile.ts). The profile file is kept for DevTools.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { recordedInput } from './lib/agreement';
+import { buildBenchPolicy, ROOT } from './lib/bench-policy';
+import { buildDist } from './lib/build-dist';
+import { benchIssuer, startModelgate } from './lib/contenders';
+import { saturate } from './lib/saturate';
+import type { Target } from './lib/target';
+import { decideBody } from './lib/workload';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      path: { type: 'string', default: 'decide' },
+      seconds: { type: 'string', default: '20' },
+      connections: { type: 'string', default: '64' },
+      sync: { type: 'string', default: 'FULL' },
+      out: { type: 'string', default: path.join(os.tmpdir(), 'modelgate-profiles') },
+      'no-build': { type: 'boolean', default: false },
+    },
+  });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-prof-'));
+  mkdirSync(values.out, { recursive: true });
+  const name = `modelgate-${values.path}-${Date.now()}`;
+  try {
+    const build = values['no-build']
+      ? { main: path.join(ROOT, 'dist', 'cli', 'main.js'), memoryProbe: '' }
+      : buildDist();
+    const policy = buildBenchPolicy(dir);
+    const issuer = benchIssuer();
+    const server = await startModelgate({
+      main: build.main,
+      dir: path.join(dir, 'mg'),
+      name,
+      policy,
+      issuer,
+      synchronous: values.sync === 'NORMAL' ? 'NORMAL' : 'FULL',
+      nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${values.out}`, `--cpu-prof-name=${name}.cpuprofile`],
+    });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${issuer.token()}` };
+    const decide: Target = {
+      name: 'A',
+      url: `${server.baseUrl}/v1/decide`,
+      headers,
+      body: JSON.stringify(decideBody()),
+    };
+    let target = decide;
+    if (values.path === 'data') {
+      const first = (await (
+        await fetch(decide.url, { method: 'POST', headers, body: decide.body })
+      ).json()) as {
+        decision_id: string;
+      };
+      const input = recordedInput(path.join(dir, 'mg', 'modelgate.db'), first.decision_id);
+      target = {
+        name: 'B',
+        url: `${server.baseUrl}/v1/data/modelgate/decision`,
+        headers,
+        body: JSON.stringify({ input }),
+      };
+    }
+    const run = await saturate(target, Number(values.connections), Number(values.seconds));
+    console.log(`${target.name}: ${run.rps.toFixed(0)} req/s over ${run.seconds} s, ${run.failed} failed`);
+    await server.stop();
+    const file = readdirSync(values.out).find((f) => f.startsWith(name));
+    if (!file) throw new Error('no profile was written');
+    execFileSync(
+      process.execPath,
+      [...process.execArgv, path.join(__dirname, 'profile.ts'), path.join(values.out, file)],
+      {
+        stdio: 'inherit',
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

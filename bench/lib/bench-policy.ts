@@ -1,0 +1,58 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { BENCH_ENTITLEMENT, BENCH_SUBJECT } from './workload';
+
+/** The repository root (bench/lib/../..). */
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The policy every contender evaluates: one Rego folder, and the WASM bundle built from it. */
+export interface BenchPolicy {
+  /** A copy of rego/ with the benchmark identity added to entitlements/data.json. */
+  regoDir: string;
+  /** `opa build -t wasm` of regoDir, for modelgate. */
+  bundle: string;
+  opa: string;
+}
+
+/** Returns the path of the pinned OPA binary (scripts/ensure-opa.sh installs it if needed). */
+export function opaBinary(): string {
+  return execFileSync(path.join(ROOT, 'scripts', 'ensure-opa.sh'), { encoding: 'utf8' }).trim();
+}
+
+/**
+ * Copies rego/ into `dir`, adds the benchmark identity to the data, and builds the WASM bundle with
+ * the real `opa build` and the same flags as scripts/build-bundles.sh: the Rego and the data that
+ * modelgate's WASM evaluates are exactly what `opa run --server` loads.
+ */
+export function buildBenchPolicy(dir: string): BenchPolicy {
+  const opa = opaBinary();
+  const regoDir = path.join(dir, 'rego');
+  cpSync(path.join(ROOT, 'rego'), regoDir, { recursive: true });
+  const dataFile = path.join(regoDir, 'entitlements', 'data.json');
+  const data = JSON.parse(readFileSync(dataFile, 'utf8')) as { subjects: Record<string, unknown> };
+  data.subjects[BENCH_SUBJECT] = BENCH_ENTITLEMENT;
+  writeFileSync(dataFile, `${JSON.stringify(data, null, 2)}\n`);
+  const bundle = path.join(dir, 'bench-bundle.tar.gz');
+  execFileSync(
+    opa,
+    [
+      'build',
+      '-t',
+      'wasm',
+      '-e',
+      'modelgate/decision',
+      '-e',
+      'modelgate/limits',
+      '--ignore',
+      '*_test.rego',
+      '--revision',
+      'bench',
+      '-o',
+      bundle,
+      regoDir,
+    ],
+    { stdio: 'pipe' },
+  );
+  return { regoDir, bundle, opa };
+}

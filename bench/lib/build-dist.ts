@@ -1,0 +1,39 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { ROOT } from './bench-policy';
+
+/** The compiled service the benchmarks start, and the preload the soak samples memory with. */
+export interface BenchBuild {
+  /** The CLI entry point: `node <main> serve`. */
+  main: string;
+  /** A `--require` preload that reports memory over IPC (see memory-probe.ts). */
+  memoryProbe: string;
+}
+
+const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+// The probe is not part of the product: it is compiled out of the way, inside node_modules/.cache.
+const PROBE_DIR = path.join(ROOT, 'node_modules', '.cache', 'modelgate-bench');
+
+/** Compiles src/ into dist/ exactly as `npm run build` does, plus the memory probe; returns the entry points. */
+export function buildDist(): BenchBuild {
+  const tsc = (args: string[]) =>
+    execFileSync(process.execPath, [TSC, ...args], { cwd: ROOT, stdio: 'inherit' });
+  tsc(['-p', 'tsconfig.json']);
+  tsc([
+    'bench/lib/memory-probe.ts',
+    '--outDir',
+    PROBE_DIR,
+    '--target',
+    'ES2022',
+    '--module',
+    'commonjs',
+    '--types',
+    'node',
+    '--strict',
+    '--skipLibCheck',
+  ]);
+  return {
+    main: path.join(ROOT, 'dist', 'cli', 'main.js'),
+    memoryProbe: path.join(PROBE_DIR, 'memory-probe.js'),
+  };
+}

@@ -1,0 +1,358 @@
+/**
+ * Side-by-side load test: modelgate's full /v1/decide path (A), its OPA-compatible Data API (B), and
+ * `opa run --server` (C), on loopback, alternating the contenders. See bench/README.md.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { checkAgreement, recordedOutcomes } from './lib/agreement';
+import { cpuSnapshot, cpuUsage } from './lib/cpu-meter';
+import { buildBenchPolicy } from './lib/bench-policy';
+import type { BenchBuild } from './lib/build-dist';
+import { benchIssuer, startFloorServer, startModelgate, startOpa } from './lib/contenders';
+import { fixedRate, type FixedRateResult } from './lib/fixed-rate';
+import { fmt, markdownTable, mib } from './lib/markdown';
+import { saturate } from './lib/saturate';
+import type { ServerProcess } from './lib/server-process';
+import type { Target } from './lib/target';
+import { decideBody } from './lib/workload';
+
+/** How long and how hard to drive the contenders. */
+export interface LoadOptions {
+  build: BenchBuild;
+  connections: number;
+  warmupSeconds: number;
+  saturationSeconds: number;
+  saturationRounds: number;
+  fixedSeconds: number;
+  fixedRounds: number;
+  /** Also run A with `audit.synchronous: NORMAL` (contender "A/NORMAL"). */
+  normal: boolean;
+  /** Write a V8 CPU profile of A (and B) into this folder. */
+  cpuProfDir?: string;
+  log: (line: string) => void;
+}
+
+/** One contender's figures. */
+export interface ContenderResult {
+  name: string;
+  description: string;
+  saturation: number[];
+  rps: number;
+  /** Server CPU time per request at saturation (all its threads), µs; median of the rounds. */
+  cpuUsPerRequest: number;
+  fixed: FixedRateResult[];
+  latency: FixedRateResult;
+  peakRss: number;
+}
+
+/** What the load test measured, with the Markdown report. */
+export interface LoadResult {
+  contenders: ContenderResult[];
+  offeredRps: number;
+  /** The same fixed-rate run against a trivial node:http server: what the machine and harness add. */
+  floor: FixedRateResult;
+  /** CPU used by other processes on the machine, and taken by the hypervisor (steal), during the timed runs, in cores. */
+  otherLoad: OtherLoad;
+  input: Record<string, unknown>;
+  markdown: string;
+}
+
+interface OtherLoad {
+  median: number;
+  max: number;
+  stealMedian: number;
+  stealMax: number;
+}
+
+interface Contender {
+  name: string;
+  description: string;
+  server: ServerProcess;
+  target: Target;
+  db?: string;
+}
+
+/** Runs the load test and returns its results; every server it starts is stopped before it returns. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const { log } = options;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-bench-'));
+  const servers: ServerProcess[] = [];
+  try {
+    log(`building the bench policy (copy of rego/ + bench identity) in ${dir}`);
+    const policy = buildBenchPolicy(dir);
+    const issuer = benchIssuer();
+    const token = issuer.token();
+    const profArgs = (name: string) =>
+      options.cpuProfDir
+        ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`]
+        : [];
+    const modelgate = async (name: string, synchronous: 'FULL' | 'NORMAL') => {
+      const server = await startModelgate({
+        main: options.build.main,
+        dir: path.join(dir, name),
+        name,
+        policy,
+        issuer,
+        synchronous,
+        nodeArgs: profArgs(name),
+      });
+      servers.push(server);
+      return server;
+    };
+    const mgA = await modelgate('modelgate-a', 'FULL');
+    const mgB = await modelgate('modelgate-b', 'FULL');
+    const mgN = options.normal ? await modelgate('modelgate-a-normal', 'NORMAL') : undefined;
+    const opa = await startOpa(policy, dir);
+    servers.push(opa);
+    const floorServer = await startFloorServer();
+    servers.push(floorServer);
+    const floorTarget: Target = {
+      name: 'floor',
+      url: `${floorServer.baseUrl}/`,
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    };
+
+    const json = { 'content-type': 'application/json' };
+    const auth = { ...json, authorization: `Bearer ${token}` };
+    const decide = (server: ServerProcess, name: string): Target => ({
+      name,
+      url: `${server.baseUrl}/v1/decide`,
+      headers: auth,
+      body: JSON.stringify(decideBody()),
+    });
+    const a = decide(mgA, 'A');
+    const agreement = await checkAgreement(a, path.join(dir, 'modelgate-a', 'modelgate.db'), (input) => ({
+      b: {
+        name: 'B',
+        url: `${mgB.baseUrl}/v1/data/modelgate/decision`,
+        headers: auth,
+        body: JSON.stringify({ input }),
+      },
+      c: {
+        name: 'C',
+        url: `${opa.baseUrl}/v1/data/modelgate/decision`,
+        headers: json,
+        body: JSON.stringify({ input }),
+      },
+    }));
+    const dataBody = JSON.stringify({ input: agreement.input });
+    log(`A allows with ${JSON.stringify(agreement.decideReply.obligations)}; B and C return the same result`);
+
+    const contenders: Contender[] = [
+      {
+        name: 'A',
+        description: 'modelgate POST /v1/decide, full path, audit FULL',
+        server: mgA,
+        target: a,
+        db: path.join(dir, 'modelgate-a', 'modelgate.db'),
+      },
+      {
+        name: 'B',
+        description: 'modelgate POST /v1/data/modelgate/decision',
+        server: mgB,
+        target: {
+          name: 'B',
+          url: `${mgB.baseUrl}/v1/data/modelgate/decision`,
+          headers: auth,
+          body: dataBody,
+        },
+        db: path.join(dir, 'modelgate-b', 'modelgate.db'),
+      },
+      {
+        name: 'C',
+        description: `opa run --server (${path.basename(policy.opa)}), POST /v1/data/modelgate/decision`,
+        server: opa,
+        target: {
+          name: 'C',
+          url: `${opa.baseUrl}/v1/data/modelgate/decision`,
+          headers: json,
+          body: dataBody,
+        },
+      },
+    ];
+    if (mgN) {
+      contenders.splice(1, 0, {
+        name: 'A/NORMAL',
+        description: 'as A, audit synchronous NORMAL',
+        server: mgN,
+        target: decide(mgN, 'A/NORMAL'),
+        db: path.join(dir, 'modelgate-a-normal', 'modelgate.db'),
+      });
+    }
+
+    for (const c of contenders) {
+      const warm = await saturate(c.target, options.connections, options.warmupSeconds);
+      log(`warm-up ${c.name}: ${fmt(warm.rps)} req/s`);
+      if (warm.failed > 0) throw new Error(`${c.name} failed ${warm.failed} requests during the warm-up`);
+    }
+
+    // Every process we started, and ourselves (autocannon runs in this process): the rest is other load.
+    const pids = [process.pid, ...servers.map((s) => s.pid)];
+    const other: number[] = [];
+    const steal: number[] = [];
+    const saturation = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+    const cpuPerRequest = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+    for (let round = 0; round < options.saturationRounds; round++) {
+      for (const c of rotate(contenders, round)) {
+        const before = cpuSnapshot(pids);
+        const run = await saturate(c.target, options.connections, options.saturationSeconds);
+        const cpu = cpuUsage(before, cpuSnapshot(pids));
+        if (run.failed > 0) throw new Error(`${c.name} failed ${run.failed} requests at saturation`);
+        const serverCores = cpu.processes.get(c.server.pid) ?? NaN;
+        const usPerRequest = (serverCores * cpu.seconds * 1e6) / run.ok;
+        saturation.get(c.name)!.push(run.rps);
+        cpuPerRequest.get(c.name)!.push(usPerRequest);
+        other.push(cpu.other);
+        steal.push(cpu.steal);
+        log(
+          `saturation round ${round + 1} ${c.name}: ${fmt(run.rps)} req/s, server ${fmt(serverCores)} cores ` +
+            `(${fmt(usPerRequest, 0)} µs/req), load generator ${fmt(cpu.processes.get(process.pid) ?? NaN)} cores, ` +
+            `other ${fmt(cpu.other)} cores, steal ${fmt(cpu.steal)}`,
+        );
+      }
+    }
+    const rpsOf = (name: string) => median(saturation.get(name)!);
+    const offeredRps = Math.round(rpsOf('C') / 2);
+
+    const fixed = new Map<string, FixedRateResult[]>(contenders.map((c) => [c.name, []]));
+    const floorRuns: FixedRateResult[] = [];
+    for (let round = 0; round < options.fixedRounds; round++) {
+      floorRuns.push(await fixedRate(floorTarget, offeredRps, options.fixedSeconds, options.connections));
+      const f = floorRuns.at(-1)!;
+      log(
+        `fixed ${offeredRps} req/s round ${round + 1} floor: p50 ${fmt(f.p50, 3)} p99 ${fmt(f.p99, 3)} p99.9 ${fmt(f.p999, 3)} ms`,
+      );
+      for (const c of rotate(contenders, round)) {
+        const before = cpuSnapshot(pids);
+        const run = await fixedRate(c.target, offeredRps, options.fixedSeconds, options.connections);
+        const cpu = cpuUsage(before, cpuSnapshot(pids));
+        other.push(cpu.other);
+        steal.push(cpu.steal);
+        fixed.get(c.name)!.push(run);
+        log(
+          `fixed ${offeredRps} req/s round ${round + 1} ${c.name}: p50 ${fmt(run.p50, 3)} p99 ${fmt(run.p99, 3)} ` +
+            `p99.9 ${fmt(run.p999, 3)} ms (achieved ${fmt(run.achievedRps)} req/s, ${run.failed} failed)`,
+        );
+      }
+    }
+
+    for (const c of contenders.filter((x) => x.db)) {
+      const outcomes = recordedOutcomes(c.db!);
+      log(`${c.name} audit log: ${JSON.stringify(outcomes)}`);
+      if (Object.keys(outcomes).some((o) => o !== 'allowed'))
+        throw new Error(`${c.name} recorded non-allowed decisions`);
+    }
+
+    const results: ContenderResult[] = contenders.map((c) => {
+      const runs = fixed.get(c.name)!;
+      return {
+        name: c.name,
+        description: c.description,
+        saturation: saturation.get(c.name)!,
+        rps: rpsOf(c.name),
+        cpuUsPerRequest: median(cpuPerRequest.get(c.name)!),
+        fixed: runs,
+        // The worse of the rounds: a tail that shows up once is still a tail.
+        latency: runs.reduce((worst, r) => (r.p99 > worst.p99 ? r : worst)),
+        peakRss: c.server.peakRss(),
+      };
+    });
+    const otherLoad = {
+      median: median(other),
+      max: Math.max(...other),
+      stealMedian: median(steal),
+      stealMax: Math.max(...steal),
+    };
+    const floor = floorRuns.reduce((worst, r) => (r.p99 > worst.p99 ? r : worst));
+    return {
+      contenders: results,
+      offeredRps,
+      floor,
+      otherLoad,
+      input: agreement.input,
+      markdown: loadMarkdown(results, offeredRps, floor, otherLoad, options),
+    };
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function loadMarkdown(
+  results: ContenderResult[],
+  offeredRps: number,
+  floor: FixedRateResult,
+  otherLoad: OtherLoad,
+  options: LoadOptions,
+): string {
+  const c = results.find((r) => r.name === 'C')!;
+  const table = markdownTable(
+    [
+      '',
+      'contender',
+      'req/s at saturation',
+      '÷ C',
+      'server CPU µs/req',
+      `p50 ms @ ${offeredRps}/s`,
+      'p99 ms',
+      'p99.9 ms',
+      'peak RSS',
+    ],
+    results
+      .map((r) => [
+        `**${r.name}**`,
+        r.description,
+        `${fmt(r.rps)} (${r.saturation.map((x) => fmt(x, 0)).join(', ')})`,
+        r.name === 'C' ? '1' : `${(r.rps / c.rps).toFixed(2)}×`,
+        fmt(r.cpuUsPerRequest, 0),
+        fmt(r.latency.p50, 3),
+        fmt(r.latency.p99, 3),
+        fmt(r.latency.p999, 3),
+        mib(r.peakRss),
+      ])
+      .concat([
+        [
+          '*floor*',
+          '*trivial node:http server, fixed reply: the latency floor of this machine and harness*',
+          '',
+          '',
+          '',
+          fmt(floor.p50, 3),
+          fmt(floor.p99, 3),
+          fmt(floor.p999, 3),
+          '',
+        ],
+      ]),
+  );
+  return [
+    table,
+    '',
+    `Saturation: autocannon, ${options.connections} connections, ${options.saturationRounds} rounds of ` +
+      `${options.saturationSeconds} s per contender after a ${options.warmupSeconds} s warm-up, contenders alternating; ` +
+      'the median is shown, each round in brackets. ' +
+      `Latency: open loop at ${offeredRps} req/s (half of C's saturation), ${options.fixedRounds} rounds of ` +
+      `${options.fixedSeconds} s, measured from when each request was due; the round with the worse p99 is shown. ` +
+      'Server CPU: user + system time of the server process (all threads) per request at saturation. ' +
+      'Peak RSS: VmHWM of the server process at the end.',
+    '',
+    `Other load during the timed runs: processes this benchmark did not start used median ` +
+      `${fmt(otherLoad.median)} cores (max ${fmt(otherLoad.max)}); the hypervisor took median ` +
+      `${fmt(otherLoad.stealMedian)} cores (max ${fmt(otherLoad.stealMax)}) of the vCPUs (steal)` +
+      (Math.max(otherLoad.max, otherLoad.stealMax) > 0.25
+        ? ' — **the machine was shared: absolute figures are low; compare the ratios**.'
+        : '.'),
+  ].join('\n');
+}
+
+function rotate<T>(items: T[], by: number): T[] {
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

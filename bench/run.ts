@@ -1,0 +1,90 @@
+/**
+ * `npm run bench`: the side-by-side load test (A, B, C) and the micro-benchmarks; prints both tables
+ * and writes them, with the date, the machine and the command, into bench/RESULTS.md.
+ *   --quick           short runs, to check the harness (numbers not meaningful)
+ *   --load-only | --micro-only
+ *   --normal          also run A with audit synchronous NORMAL
+ *   --cpu-prof DIR    write V8 CPU profiles of the modelgate servers into DIR
+ *   --main FILE       run this compiled CLI (e.g. a snapshot of an older build) instead of building dist/
+ *   --section NAME    the RESULTS.md section the load table goes to (default `load`)
+ *   --no-write        print only, leave RESULTS.md alone
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT, opaBinary } from './lib/bench-policy';
+import { buildDist } from './lib/build-dist';
+import { describeMachine } from './lib/machine';
+import { replaceSection } from './lib/markdown';
+import { runLoad } from './load';
+import { runMicro } from './micro';
+
+const RESULTS = path.join(ROOT, 'bench', 'RESULTS.md');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      'load-only': { type: 'boolean', default: false },
+      'micro-only': { type: 'boolean', default: false },
+      normal: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+      connections: { type: 'string', default: '64' },
+      main: { type: 'string' },
+      section: { type: 'string', default: 'load' },
+    },
+  });
+  const started = Date.now();
+  const log = (line: string) =>
+    console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+  const command = [
+    'npm run bench',
+    ...(process.argv.slice(2).length ? ['--', ...process.argv.slice(2)] : []),
+  ].join(' ');
+  const header = (title: string) =>
+    `### ${title}\n\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — \`${command}\`\n\n` +
+    `Machine: ${describeMachine(opaBinary())}\n`;
+  const write = !values['no-write'] && !values.quick;
+
+  if (!values['micro-only']) {
+    let build;
+    if (values.main) {
+      build = { main: path.resolve(values.main), memoryProbe: '' };
+      log(`using ${build.main}`);
+    } else {
+      log('compiling src/ into dist/ (as npm run build does)');
+      build = buildDist();
+    }
+    const quick = values.quick;
+    const load = await runLoad({
+      build,
+      connections: Number(values.connections),
+      warmupSeconds: quick ? 1 : 5,
+      saturationSeconds: quick ? 2 : 8,
+      saturationRounds: quick ? 1 : 3,
+      fixedSeconds: quick ? 2 : 10,
+      fixedRounds: quick ? 1 : 2,
+      normal: values.normal,
+      cpuProfDir: values['cpu-prof'],
+      log,
+    });
+    const title = values.main
+      ? `Load: A, B and C side by side (${path.relative(ROOT, build.main)})`
+      : 'Load: A, B and C side by side';
+    const section = `${header(title)}\n${load.markdown}`;
+    console.log(`\n${section}\n`);
+    if (write) replaceSection(RESULTS, values.section, section);
+  }
+  if (!values['load-only']) {
+    const micro = await runMicro({ quick: values.quick, log });
+    const section = `${header('Micro-benchmarks')}\n${micro.markdown}`;
+    console.log(`\n${section}\n`);
+    if (write) replaceSection(RESULTS, 'micro', section);
+  }
+  log(write ? `done; results written to ${path.relative(process.cwd(), RESULTS)}` : 'done');
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
