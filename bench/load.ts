@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkAgreement, recordedOutcomes } from './lib/agreement';
 import { cpuSnapshot, cpuUsage } from './lib/cpu-meter';
-import { buildBenchPolicy } from './lib/bench-policy';
+import { buildBenchPolicy, ROOT } from './lib/bench-policy';
 import type { BenchBuild } from './lib/build-dist';
 import { benchIssuer, startFloorServer, startModelgate, startOpa } from './lib/contenders';
 import { fixedRate, type FixedRateResult } from './lib/fixed-rate';
@@ -28,6 +28,10 @@ export interface LoadOptions {
   fixedRounds: number;
   /** Also run A with `audit.synchronous: NORMAL` (contender "A/NORMAL"). */
   normal: boolean;
+  /** Also run A and B on this older build (contenders "A before", "B before"), e.g. a snapshot of HEAD. */
+  beforeMain?: string;
+  /** How the table names that build. */
+  beforeLabel?: string;
   /** Write a V8 CPU profile of A (and B) into this folder. */
   cpuProfDir?: string;
   log: (line: string) => void;
@@ -78,6 +82,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const { log } = options;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-bench-'));
   const servers: ServerProcess[] = [];
+  // Also on Ctrl-C, when the finally below does not run.
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
   try {
     log(`building the bench policy (copy of rego/ + bench identity) in ${dir}`);
     const policy = buildBenchPolicy(dir);
@@ -87,9 +94,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       options.cpuProfDir
         ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`]
         : [];
-    const modelgate = async (name: string, synchronous: 'FULL' | 'NORMAL') => {
+    const modelgate = async (name: string, synchronous: 'FULL' | 'NORMAL', main = options.build.main) => {
       const server = await startModelgate({
-        main: options.build.main,
+        main,
         dir: path.join(dir, name),
         name,
         policy,
@@ -103,6 +110,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const mgA = await modelgate('modelgate-a', 'FULL');
     const mgB = await modelgate('modelgate-b', 'FULL');
     const mgN = options.normal ? await modelgate('modelgate-a-normal', 'NORMAL') : undefined;
+    const before = options.beforeMain;
+    const mgA0 = before ? await modelgate('modelgate-a-before', 'FULL', before) : undefined;
+    const mgB0 = before ? await modelgate('modelgate-b-before', 'FULL', before) : undefined;
     const opa = await startOpa(policy, dir);
     servers.push(opa);
     const floorServer = await startFloorServer();
@@ -180,6 +190,29 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         target: decide(mgN, 'A/NORMAL'),
         db: path.join(dir, 'modelgate-a-normal', 'modelgate.db'),
       });
+    }
+    if (mgA0 && mgB0) {
+      contenders.unshift(
+        {
+          name: 'A before',
+          description: `as A, on ${options.beforeLabel ?? path.relative(ROOT, before!)}`,
+          server: mgA0,
+          target: decide(mgA0, 'A before'),
+          db: path.join(dir, 'modelgate-a-before', 'modelgate.db'),
+        },
+        {
+          name: 'B before',
+          description: `as B, on ${options.beforeLabel ?? path.relative(ROOT, before!)}`,
+          server: mgB0,
+          target: {
+            name: 'B before',
+            url: `${mgB0.baseUrl}/v1/data/modelgate/decision`,
+            headers: auth,
+            body: dataBody,
+          },
+          db: path.join(dir, 'modelgate-b-before', 'modelgate.db'),
+        },
+      );
     }
 
     for (const c of contenders) {

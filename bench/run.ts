@@ -6,6 +6,8 @@
  *   --normal          also run A with audit synchronous NORMAL
  *   --cpu-prof DIR    write V8 CPU profiles of the modelgate servers into DIR
  *   --main FILE       run this compiled CLI (e.g. a snapshot of an older build) instead of building dist/
+ *   --before FILE     also run A and B on this compiled CLI (an older build), alternating with the others
+ *   --before-label T  what the table calls that build
  *   --section NAME    the RESULTS.md section the load table goes to (default `load`)
  *   --no-write        print only, leave RESULTS.md alone
  */
@@ -31,6 +33,8 @@ async function main(): Promise<void> {
       'no-write': { type: 'boolean', default: false },
       connections: { type: 'string', default: '64' },
       main: { type: 'string' },
+      before: { type: 'string' },
+      'before-label': { type: 'string' },
       section: { type: 'string', default: 'load' },
     },
   });
@@ -65,6 +69,8 @@ async function main(): Promise<void> {
       fixedSeconds: quick ? 2 : 10,
       fixedRounds: quick ? 1 : 2,
       normal: values.normal,
+      beforeMain: values.before ? path.resolve(values.before) : undefined,
+      beforeLabel: values['before-label'],
       cpuProfDir: values['cpu-prof'],
       log,
     });
@@ -73,13 +79,13 @@ async function main(): Promise<void> {
       : 'Load: A, B and C side by side';
     const section = `${header(title)}\n${load.markdown}`;
     console.log(`\n${section}\n`);
-    if (write) replaceSection(RESULTS, values.section, section);
+    if (write) await replaceSection(RESULTS, values.section, section);
   }
   if (!values['load-only']) {
     const micro = await runMicro({ quick: values.quick, log });
     const section = `${header('Micro-benchmarks')}\n${micro.markdown}`;
     console.log(`\n${section}\n`);
-    if (write) replaceSection(RESULTS, 'micro', section);
+    if (write) await replaceSection(RESULTS, 'micro', section);
   }
   log(write ? `done; results written to ${path.relative(process.cwd(), RESULTS)}` : 'done');
 }

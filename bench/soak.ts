@@ -139,7 +139,8 @@ async function main(): Promise<void> {
       `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — \`npm run bench:soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`\n\n` +
       `Machine: ${describeMachine(opaBinary())}\n\n${markdown}`;
     console.log(`\n${section}\n`);
-    if (!values['no-write']) replaceSection(path.join(ROOT, 'bench', 'RESULTS.md'), values.section, section);
+    if (!values['no-write'])
+      await replaceSection(path.join(ROOT, 'bench', 'RESULTS.md'), values.section, section);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as prettier from 'prettier';
 
 /** Returns a Markdown table. */
 export function markdownTable(header: string[], rows: string[][]): string {
@@ -8,9 +9,10 @@ export function markdownTable(header: string[], rows: string[][]): string {
 
 /**
  * Replaces the text between `<!-- {name}:begin -->` and `<!-- {name}:end -->` in a Markdown file
- * (appending the block when the markers are missing), so generated results sit next to hand-written notes.
+ * (appending the block when the markers are missing), so generated results sit next to hand-written
+ * notes, and formats the file as `prettier --check` (part of npm test) expects.
  */
-export function replaceSection(file: string, name: string, content: string): void {
+export async function replaceSection(file: string, name: string, content: string): Promise<void> {
   const begin = `<!-- ${name}:begin -->`;
   const end = `<!-- ${name}:end -->`;
   const block = `${begin}\n${content.trim()}\n${end}`;
@@ -21,7 +23,8 @@ export function replaceSection(file: string, name: string, content: string): voi
     from >= 0 && to > from
       ? text.slice(0, from) + block + text.slice(to + end.length)
       : `${text.trimEnd()}\n\n${block}\n`;
-  writeFileSync(file, next.startsWith('\n') ? next.trimStart() : next);
+  const options = { ...(await prettier.resolveConfig(file)), filepath: file };
+  writeFileSync(file, await prettier.format(next.trimStart(), options));
 }
 
 /** Returns a number with a fixed count of significant decimals, e.g. 0.42, 3.1, 1 204. */
