@@ -43,10 +43,10 @@ async function main(): Promise<void> {
     console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   const command = [
     'npm run bench',
-    ...(process.argv.slice(2).length ? ['--', ...process.argv.slice(2)] : []),
+    ...(process.argv.slice(2).length ? ['--', ...process.argv.slice(2).map(shellQuote)] : []),
   ].join(' ');
   const header = (title: string) =>
-    `### ${title}\n\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — \`${command}\`\n\n` +
+    `## ${title}\n\n${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — \`${command}\`\n\n` +
     `Machine: ${describeMachine(opaBinary())}\n`;
   const write = !values['no-write'] && !values.quick;
 
@@ -88,6 +88,10 @@ async function main(): Promise<void> {
     if (write) await replaceSection(RESULTS, 'micro', section);
   }
   log(write ? `done; results written to ${path.relative(process.cwd(), RESULTS)}` : 'done');
+}
+
+function shellQuote(arg: string): string {
+  return /^[\w./=:-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 main().catch((err: unknown) => {
