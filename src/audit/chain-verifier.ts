@@ -1,6 +1,6 @@
 import type { VerifyBroken, VerifyResult } from './audit-store';
 import { derivedDisagreement, hashesAt, type ChainRow } from './chain-row';
-import { classifyBreak } from './classify-break';
+import { breakReporter, classifyBreak } from './classify-break';
 import type { Db } from './database';
 import { GENESIS_HEAD, type ChainHead } from './hash-chain';
 import { checkpointSignatureValid, type Checkpoint, type CheckpointKey } from './signed-checkpoints';
@@ -107,19 +107,7 @@ function checkCheckpoints(
   const start = anchor?.seq ?? 0;
   let lastGood = start;
   let verified = 0;
-  const broken = (
-    problem: VerifyBroken['problem'],
-    seq: number,
-    decisionId: string | null,
-    message: string,
-  ) =>
-    ({
-      ok: false,
-      records_checked: checked,
-      first_bad: { seq, decision_id: decisionId },
-      problem,
-      message,
-    }) as const;
+  const broken = breakReporter(checked);
   const rows = db
     .prepare(
       `SELECT c.*, r.hash AS record_hash, r.decision_id FROM audit_checkpoints c

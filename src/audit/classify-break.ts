@@ -19,19 +19,7 @@ export interface BreakContext {
  */
 export function classifyBreak(db: Db, context: BreakContext): VerifyBroken {
   const { row, prev, checked } = context;
-  const broken = (
-    problem: VerifyBroken['problem'],
-    seq: number,
-    decisionId: string | null,
-    message: string,
-  ) =>
-    ({
-      ok: false,
-      records_checked: checked,
-      first_bad: { seq, decision_id: decisionId },
-      problem,
-      message,
-    }) as const;
+  const broken = breakReporter(checked);
   const expected = prev.seq + 1;
 
   if (row.seq > expected) {
@@ -138,4 +126,20 @@ function rowAt(db: Db, seq: number): ChainRow | undefined {
 
 function rowsNamingPredecessor(db: Db, hash: string): ChainRow[] {
   return db.prepare('SELECT * FROM audit_records WHERE prev_hash = ? LIMIT 16').all(hash) as ChainRow[];
+}
+
+/** Returns a function that builds the VerifyBroken result of a chain checked up to `checked` records. */
+export function breakReporter(checked: number) {
+  return (
+    problem: VerifyBroken['problem'],
+    seq: number,
+    decisionId: string | null,
+    message: string,
+  ): VerifyBroken => ({
+    ok: false,
+    records_checked: checked,
+    first_bad: { seq, decision_id: decisionId },
+    problem,
+    message,
+  });
 }
