@@ -35,6 +35,7 @@ import { reasonRows, recordColumns } from '../src/audit/record-columns';
 import { MemoryUsageTracker } from '../src/usage/memory-usage-tracker';
 import { DAY_MS, HOUR_MS } from '../src/usage/sliding-window';
 import { UsageLedger } from '../src/usage/usage-ledger';
+import { SqliteUsageReports } from '../src/usage/usage-reports';
 import { usageMigrations } from '../src/usage/usage-migrations';
 
 const MODELS = ['anthropic.claude-haiku', 'anthropic.claude-sonnet', 'anthropic.claude-opus'];
@@ -203,16 +204,18 @@ function restore(file: string, subjects: number) {
     const db = openDatabase(file, [auditMigrations, usageMigrations], {});
     try {
       const tracker = new MemoryUsageTracker(DAY_MS);
-      const ledger = new UsageLedger(db, tracker, DAY_MS);
+      const ledger = new UsageLedger(db, tracker, DAY_MS, new SqliteUsageReports(db));
       const heapBefore = heapUsed();
       const now = Date.now();
       const result = ledger.restore(now);
       const heapMb = (heapUsed() - heapBefore) / 1e6;
       const check = checkAgainstSql(db, tracker, now, subjects);
-      const oneSubject = new UsageLedger(db, new MemoryUsageTracker(DAY_MS), DAY_MS).restore(
-        now,
-        'spiffe://corp/bench/workload-1',
-      );
+      const oneSubject = new UsageLedger(
+        db,
+        new MemoryUsageTracker(DAY_MS),
+        DAY_MS,
+        new SqliteUsageReports(db),
+      ).restore(now, 'spiffe://corp/bench/workload-1');
       rows.push({
         run,
         'restore ms': result.ms,

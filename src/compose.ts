@@ -16,6 +16,8 @@ import { MemoryUsageTracker } from './usage/memory-usage-tracker';
 import { UsageLedger } from './usage/usage-ledger';
 import { usageMigrations } from './usage/usage-migrations';
 import { UsageView } from './usage/usage-view';
+import { ThreadedAuditStore } from './writer/threaded-audit-store';
+import { WriterThread } from './writer/writer-client';
 
 /** A running modelgate: its address, and how to reload the policy or stop it. */
 export interface RunningService {
@@ -33,19 +35,25 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const verifier = createTokenVerifier(issuers, { logger });
   await verifier.prefetchKeys();
 
-  // One database for the audit log and the usage reports: usage is derived from the log.
+  // One database for the audit log and the usage reports: usage is derived from the log. This
+  // thread's connection migrates it and reads; the writer thread's connection does every write.
   const db = openDatabase(config.db, [auditMigrations, usageMigrations], {
     synchronous: config.audit.synchronous,
     logger,
   });
-  const store = SqliteAuditStore.open({
-    database: db,
-    synchronous: config.audit.synchronous,
-    checkpoint: config.audit.checkpoint,
+  const writer = await WriterThread.start(
+    { path: config.db, synchronous: config.audit.synchronous, checkpoint: config.audit.checkpoint },
     logger,
+  ).catch((err: unknown) => {
+    db.close();
+    throw err;
   });
+  const store = new ThreadedAuditStore(
+    writer,
+    SqliteAuditStore.open({ database: db, readonly: true, logger }),
+  );
   const usage = new MemoryUsageTracker(config.reservationTtlSeconds * 1000);
-  const ledger = new UsageLedger(db, usage, config.reservationTtlSeconds * 1000);
+  const ledger = new UsageLedger(db, usage, config.reservationTtlSeconds * 1000, writer);
   logger.info(ledger.restore(Date.now()), 'usage counters rebuilt from the audit log');
 
   const policy = new PolicyHolder(config.bundle, config.entrypoint, logger, config.bundleName);
@@ -70,7 +78,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const app = createApp({
     decision,
     bodyLimitBytes: config.limits.bodyBytes,
-    readiness: { policyLoaded: () => policy.current() !== undefined, storeOpen: () => db.open },
+    readiness: { policyLoaded: () => policy.current() !== undefined, storeOpen: () => store.open && db.open },
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
       usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });

@@ -5,8 +5,11 @@ import { ConfigError, ModelgateError, ReasonCode } from '../errors';
  * something the log must never hold (raw payload, a token). A bug in modelgate, hence a 500.
  */
 export class AuditRecordError extends ModelgateError {
+  /** What is wrong with the record, without the prefix: lets the writer thread pass it on as is. */
+  readonly detail: string;
   constructor(message: string, options?: { cause?: unknown; details?: unknown }) {
     super(ReasonCode.InternalError, 500, `audit record refused: ${message}`, options);
+    this.detail = message;
   }
 }
 

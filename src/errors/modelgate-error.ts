@@ -48,9 +48,12 @@ export class UnavailableError extends ModelgateError {
 /** Startup configuration is invalid: names the key and what is wrong. */
 export class ConfigError extends Error {
   readonly key: string;
+  /** What is wrong, without the key: lets a worker thread pass the error on as is. */
+  readonly detail: string;
   constructor(key: string, message: string, options?: { cause?: unknown }) {
     super(`config: ${key}: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ConfigError';
     this.key = key;
+    this.detail = message;
   }
 }

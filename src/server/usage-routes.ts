@@ -28,7 +28,7 @@ export function usageRoutes(
         const decision = await deps.store.get(id);
         if (!decision) throw new RequestError(ReasonCode.NotFound, 404, `no decision ${id}`);
         const nowMs = deps.decision.now();
-        deps.ledger.report(
+        await deps.ledger.report(
           id,
           identity.subject.id,
           {

@@ -3,6 +3,7 @@ import type { Db } from '../audit/database';
 import { ForbiddenError, ModelgateError, ReasonCode, RequestError } from '../errors';
 import type { MemoryUsageTracker } from './memory-usage-tracker';
 import { DAY_MS } from './sliding-window';
+import type { UsageReportWriter } from './usage-reports';
 import { RESERVED_INPUT_TOKENS, RESERVED_MAX_TOKENS, RESTORE_INDEX } from './usage-migrations';
 
 /** What a caller reports an invocation really used. */
@@ -64,7 +65,7 @@ type RestoreRow = [
 ];
 
 /**
- * The durable side of usage: reports in SQLite, and the rebuild of the in-memory counters from
+ * The durable side of usage: reports (written through a UsageReportWriter), and the rebuild of the in-memory counters from
  * the audit log (allowed decisions of the last day) and the reports at start-up.
  */
 export class UsageLedger {
@@ -74,6 +75,7 @@ export class UsageLedger {
     private readonly db: Db,
     private readonly tracker: MemoryUsageTracker,
     private readonly reservationTtlMs: number,
+    private readonly reports: UsageReportWriter,
   ) {}
 
   /**
@@ -110,13 +112,13 @@ export class UsageLedger {
    * for someone else's decision, 409 conflict for a second report, a decision that reserved
    * nothing (denied, or not a model decision) or an expired reservation.
    */
-  report(
+  async report(
     decisionId: string,
     reporter: string,
     decision: ReportedDecision,
     usage: UsageReport,
     nowMs: number,
-  ): void {
+  ): Promise<void> {
     if (decision.subject !== reporter) {
       throw new ForbiddenError(ReasonCode.NotOwner, 'only the subject that was allowed may report its usage');
     }
@@ -135,22 +137,27 @@ export class UsageLedger {
         `the reservation of decision ${decisionId} has expired`,
       );
     }
+    let inserted: boolean;
     try {
-      this.statement(
-        `INSERT INTO usage_reports (decision_id, subject, input_tokens, output_tokens, cost_usd, reported_ms)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      ).run(decisionId, reporter, usage.input_tokens, usage.output_tokens, usage.cost_usd ?? null, nowMs);
+      inserted = await this.reports.insertReport({
+        decision_id: decisionId,
+        subject: reporter,
+        input_tokens: usage.input_tokens,
+        output_tokens: usage.output_tokens,
+        cost_usd: usage.cost_usd ?? null,
+        reported_ms: nowMs,
+      });
     } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new RequestError(
-          ReasonCode.Conflict,
-          409,
-          `usage for decision ${decisionId} was already reported`,
-        );
-      }
       throw new ModelgateError(ReasonCode.UsageUnavailable, 503, 'the usage ledger cannot record reports', {
         cause: err,
       });
+    }
+    if (!inserted) {
+      throw new RequestError(
+        ReasonCode.Conflict,
+        409,
+        `usage for decision ${decisionId} was already reported`,
+      );
     }
     // False only when the reservation already left the day window: then there is nothing to replace.
     this.tracker.settle(decisionId, usage.input_tokens + usage.output_tokens, nowMs);

@@ -7,6 +7,7 @@ import { loadConfig } from '../../config/load-config';
 import { PolicyHolder } from '../../policy/policy-holder';
 import { MemoryUsageTracker } from '../../usage/memory-usage-tracker';
 import { UsageLedger } from '../../usage/usage-ledger';
+import { SqliteUsageReports } from '../../usage/usage-reports';
 import { usageMigrations } from '../../usage/usage-migrations';
 import { UsageView, type UsageDescription } from '../../usage/usage-view';
 import type { CliCommand } from '../cli-command';
@@ -49,7 +50,12 @@ export const usageCommand: CliCommand = {
     const db = openDatabase(dbFile, [auditMigrations, usageMigrations], { readonly: true });
     try {
       const tracker = new MemoryUsageTracker(config.reservationTtlSeconds * 1000);
-      const ledger = new UsageLedger(db, tracker, config.reservationTtlSeconds * 1000);
+      const ledger = new UsageLedger(
+        db,
+        tracker,
+        config.reservationTtlSeconds * 1000,
+        new SqliteUsageReports(db),
+      );
       const now = Date.now();
       // Only this subject's decisions: the CLI must not pay for rebuilding every subject's counters.
       ledger.restore(now, args.values.subject);

@@ -1,0 +1,56 @@
+import { ReasonCode, UnavailableError } from '../errors';
+import { AuditRecordError } from '../audit/audit-errors';
+import type { AuditRecordV1 } from '../audit/audit-record';
+import type { AuditStoreStats, CheckpointOptions } from '../audit/sqlite-audit-store';
+import type { PruneResult } from '../audit/audit-store';
+import type { SynchronousMode } from '../audit/database';
+import type { UsageReportRow } from '../usage/usage-reports';
+
+/** What the writer thread is started with (workerData). */
+export interface WriterSettings {
+  path: string;
+  synchronous: SynchronousMode;
+  busyTimeoutMs?: number;
+  checkpoint?: CheckpointOptions;
+  maxBatchSize?: number;
+}
+
+/** Requests from the main thread; each is answered by a `done` reply with the same id. */
+export type WriterRequest =
+  | { op: 'append'; id: number; records: AuditRecordV1[] }
+  | { op: 'report'; id: number; row: UsageReportRow }
+  | { op: 'prune'; id: number; beforeMs: number }
+  | { op: 'close'; id: number };
+
+/** Results per request kind. `report` answers false when the decision's usage was already reported. */
+export interface WriterResults {
+  append: (WireError | null)[];
+  report: boolean;
+  prune: PruneResult;
+  close: null;
+}
+
+/** An error as it crosses the thread boundary: only what the main thread needs to rebuild it. */
+export interface WireError {
+  kind: 'record' | 'unavailable';
+  message: string;
+}
+
+export type WriterReply =
+  | { op: 'ready' }
+  | { op: 'failed'; key: string; detail: string }
+  | { op: 'done'; id: number; result?: unknown; error?: WireError; stats: AuditStoreStats }
+  | { op: 'log'; level: 'info' | 'warn' | 'error'; fields: Record<string, unknown>; message: string };
+
+/** Returns the wire form of an error; anything that is not a refused record is "unavailable". */
+export function toWire(err: unknown): WireError {
+  if (err instanceof AuditRecordError) return { kind: 'record', message: err.detail };
+  return { kind: 'unavailable', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Rebuilds an error the writer thread reported, as the inline store would have thrown it. */
+export function fromWire(wire: WireError): Error {
+  return wire.kind === 'record'
+    ? new AuditRecordError(wire.message)
+    : new UnavailableError(ReasonCode.AuditUnavailable, wire.message);
+}

@@ -1,0 +1,133 @@
+import type { Writable } from 'node:stream';
+import type { AuditRecordV1 } from '../audit/audit-record';
+import type {
+  AuditPage,
+  AuditQuery,
+  AuditStore,
+  ExportOptions,
+  ExportProgress,
+  PruneResult,
+  StoredAuditRecord,
+  VerifyOptions,
+  VerifyResult,
+} from '../audit/audit-store';
+import type { AuditStoreStats, SqliteAuditStore } from '../audit/sqlite-audit-store';
+import { parseInstant, type Instant } from '../audit/time-range';
+import { ReasonCode, UnavailableError } from '../errors';
+import { fromWire } from './protocol';
+import type { WriterThread } from './writer-client';
+
+interface Pending {
+  record: AuditRecordV1;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * The audit log of the running service: appends go to the writer thread, reads come from a
+ * read-only store on the main thread's connection (WAL readers see every committed record).
+ *
+ * Group commit across threads: one batch is in flight at a time, and whatever is appended while
+ * the thread commits it goes out as the next batch, so a slow fsync makes batches bigger rather
+ * than the queue longer. Each append resolves only once its batch is committed.
+ */
+export class ThreadedAuditStore implements AuditStore {
+  private pending: Pending[] = [];
+  private inFlight = false;
+  private scheduled = false;
+  private closed = false;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly writer: WriterThread,
+    private readonly reader: SqliteAuditStore,
+  ) {}
+
+  /** Resolves once committed. The record is copied when it is sent: do not change it after this call. */
+  append(record: AuditRecordV1): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new UnavailableError(ReasonCode.AuditUnavailable, 'the audit log is closed'));
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.push({ record, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  get(decisionId: string): Promise<StoredAuditRecord | null> {
+    return this.reader.get(decisionId);
+  }
+
+  query(filter: AuditQuery): Promise<AuditPage> {
+    return this.reader.query(filter);
+  }
+
+  verify(options?: VerifyOptions): Promise<VerifyResult> {
+    return this.reader.verify(options);
+  }
+
+  exportRecords(
+    options: ExportOptions,
+    out: Writable,
+    onProgress?: (progress: ExportProgress) => void,
+  ): Promise<ExportProgress> {
+    return this.reader.exportRecords(options, out, onProgress);
+  }
+
+  async prune(options: { before: Instant }): Promise<PruneResult> {
+    const beforeMs = parseInstant(options.before, 'before');
+    if (this.closed) throw new UnavailableError(ReasonCode.AuditUnavailable, 'the audit log is closed');
+    return this.writer.request<'prune'>({ op: 'prune', beforeMs });
+  }
+
+  /** Counters of the writer thread's store. */
+  stats(): AuditStoreStats {
+    return this.writer.stats();
+  }
+
+  /** False once closed or once the writer thread has stopped. */
+  get open(): boolean {
+    return !this.closed && this.writer.running;
+  }
+
+  /** Waits for every append to be committed, then closes the writer thread (which signs the head). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.inFlight || this.pending.length > 0) await new Promise<void>((done) => this.idle.push(done));
+    await this.writer.close();
+  }
+
+  // Appends of one event-loop turn travel together; setImmediate runs after the turn's I/O callbacks.
+  private schedule(): void {
+    if (this.inFlight || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.send();
+    });
+  }
+
+  private send(): void {
+    if (this.inFlight || this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.inFlight = true;
+    this.writer
+      .request<'append'>({ op: 'append', records: batch.map((entry) => entry.record) })
+      .then(
+        (errors) =>
+          batch.forEach((entry, i) => {
+            const error = errors[i];
+            if (error) entry.reject(fromWire(error));
+            else entry.resolve();
+          }),
+        (err: Error) => batch.forEach((entry) => entry.reject(err)),
+      )
+      .finally(() => {
+        this.inFlight = false;
+        if (this.pending.length > 0) this.schedule();
+        else for (const done of this.idle.splice(0)) done();
+      });
+  }
+}

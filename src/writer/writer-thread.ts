@@ -1,0 +1,98 @@
+/**
+ * The database writer thread: the one connection that writes the audit log and the usage reports.
+ * The main thread hands it records and waits for them to be committed before it replies to the
+ * caller, so nothing about durability changes; what changes is that preparing, chaining and
+ * committing (fsync included) no longer hold up the event loop that serves requests.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { auditMigrations } from '../audit/audit-migrations';
+import { openDatabase } from '../audit/database';
+import { SqliteAuditStore } from '../audit/sqlite-audit-store';
+import { ConfigError } from '../errors';
+import { usageMigrations } from '../usage/usage-migrations';
+import { SqliteUsageReports } from '../usage/usage-reports';
+import { toWire, type WriterReply, type WriterRequest, type WriterSettings } from './protocol';
+
+const port = parentPort;
+if (!port) throw new Error('writer-thread.ts runs as a worker thread, started by WriterThread');
+
+const post = (reply: WriterReply): void => port.postMessage(reply);
+const settings = workerData as WriterSettings;
+const logger = forwardingLogger();
+
+let db: ReturnType<typeof openDatabase>;
+let store: SqliteAuditStore;
+let reports: SqliteUsageReports;
+try {
+  db = openDatabase(settings.path, [auditMigrations, usageMigrations], {
+    synchronous: settings.synchronous,
+    busyTimeoutMs: settings.busyTimeoutMs,
+    logger,
+  });
+  store = SqliteAuditStore.open({
+    database: db,
+    synchronous: settings.synchronous,
+    checkpoint: settings.checkpoint,
+    maxBatchSize: settings.maxBatchSize,
+    logger,
+  });
+  reports = new SqliteUsageReports(db);
+  post({ op: 'ready' });
+} catch (err) {
+  const [key, detail] =
+    err instanceof ConfigError
+      ? [err.key, err.detail]
+      : ['db', `${settings.path}: ${(err as Error).message}`];
+  post({ op: 'failed', key, detail });
+  process.exit(1);
+}
+
+port.on('message', (request: WriterRequest) => {
+  handle(request).then(
+    (result) => post({ op: 'done', id: request.id, result, stats: store.stats() }),
+    (err: unknown) => post({ op: 'done', id: request.id, error: toWire(err), stats: store.stats() }),
+  );
+});
+
+async function handle(request: WriterRequest): Promise<unknown> {
+  switch (request.op) {
+    case 'append': {
+      // Enqueued in one turn, so the store commits them in one transaction (up to its batch limit).
+      const settled = await Promise.allSettled(request.records.map((record) => store.append(record)));
+      return settled.map((outcome) => (outcome.status === 'fulfilled' ? null : toWire(outcome.reason)));
+    }
+    case 'report':
+      return reports.insertNow(request.row);
+    case 'prune':
+      return store.prune({ before: new Date(request.beforeMs) });
+    case 'close':
+      await store.close();
+      db.close();
+      return null;
+  }
+}
+
+// Log lines go to the main thread's logger, so the service keeps one log stream and one format.
+function forwardingLogger(): Logger {
+  const forward =
+    (level: 'info' | 'warn' | 'error') =>
+    (fields: Record<string, unknown> | string, message?: string): void => {
+      const [obj, msg] = typeof fields === 'string' ? [{}, fields] : [fields, message ?? ''];
+      post({ op: 'log', level, fields: plainFields(obj), message: msg });
+    };
+  const noop = (): void => undefined;
+  return {
+    info: forward('info'),
+    warn: forward('warn'),
+    error: forward('error'),
+    debug: noop,
+  } as unknown as Logger;
+}
+
+// Errors do not survive postMessage with their code; send what a log reader needs.
+function plainFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const { err, ...rest } = fields;
+  if (!(err instanceof Error)) return fields;
+  return { ...rest, err: { type: err.name, message: err.message, code: (err as { code?: string }).code } };
+}

@@ -1,0 +1,147 @@
+/**
+ * The service's audit log: appends committed by the writer thread, reads on this thread. Real
+ * worker thread, real SQLite file; the inline store's own tests (test/audit) cover chaining,
+ * queries, tamper detection and write failures, which both share.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Worker } from 'node:worker_threads';
+import { auditMigrations, AuditRecordError, openDatabase, SqliteAuditStore } from '../../src/audit';
+import { ConfigError, ReasonCode, UnavailableError } from '../../src/errors';
+import { usageMigrations } from '../../src/usage/usage-migrations';
+import { ThreadedAuditStore } from '../../src/writer/threaded-audit-store';
+import { WriterThread } from '../../src/writer/writer-client';
+import { makeRecord, silentLogger, tempDir } from '../audit/audit-fixtures';
+
+const dir = tempDir();
+
+async function openThreaded(name: string) {
+  const path = join(dir, name);
+  const db = openDatabase(path, [auditMigrations, usageMigrations]);
+  const writer = await WriterThread.start({ path, synchronous: 'FULL' }, silentLogger);
+  const store = new ThreadedAuditStore(
+    writer,
+    SqliteAuditStore.open({ database: db, readonly: true, logger: silentLogger }),
+  );
+  return { path, db, writer, store };
+}
+
+function isStored(path: string, decisionId: string): boolean {
+  const other = new Database(path, { readonly: true });
+  try {
+    return other.prepare('SELECT 1 FROM audit_records WHERE decision_id = ?').get(decisionId) !== undefined;
+  } finally {
+    other.close();
+  }
+}
+
+describe('the audit log through the writer thread', () => {
+  it('resolves each append only once its record is committed, and commits a burst in few transactions', async () => {
+    const { path, db, store } = await openThreaded('burst.db');
+    const records = Array.from({ length: 200 }, () => makeRecord());
+    const seen = await Promise.all(
+      records.map((record) => store.append(record).then(() => isStored(path, record.decision_id))),
+    );
+    expect(seen.every(Boolean)).toBe(true);
+    const stats = store.stats();
+    expect(stats.appended).toBe(200);
+    expect(stats.commits).toBeLessThan(200);
+    expect(await store.verify()).toMatchObject({ ok: true, records: 200 });
+    expect((await store.get(records[7]!.decision_id))?.decision_id).toBe(records[7]!.decision_id);
+    await store.close();
+    db.close();
+  });
+
+  it('refuses just the bad record of a batch with the error the inline store gives, and keeps the rest', async () => {
+    const { db, store } = await openThreaded('refused.db');
+    const first = makeRecord();
+    await store.append(first);
+    const good = makeRecord();
+    const results = await Promise.allSettled([
+      store.append({ ...makeRecord(), decision_id: first.decision_id }),
+      store.append({ ...makeRecord(), token_id: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl' }),
+      store.append(good),
+    ]);
+    const [duplicate, withJwt, kept] = results;
+    expect(duplicate).toMatchObject({ status: 'rejected' });
+    expect((duplicate as PromiseRejectedResult).reason).toBeInstanceOf(AuditRecordError);
+    expect((duplicate as PromiseRejectedResult).reason.message).toBe(
+      `audit record refused: decision_id ${first.decision_id} is already recorded`,
+    );
+    expect((withJwt as PromiseRejectedResult).reason).toBeInstanceOf(AuditRecordError);
+    expect((withJwt as PromiseRejectedResult).reason.message).toContain('token_id looks like a JWT');
+    expect(kept.status).toBe('fulfilled');
+    expect(await store.verify()).toMatchObject({ ok: true, records: 2 });
+    await store.close();
+    db.close();
+  });
+
+  it('commits what is pending before close resolves, and refuses appends after it', async () => {
+    const { path, db, store } = await openThreaded('close.db');
+    const records = Array.from({ length: 50 }, () => makeRecord());
+    const appended = records.map((record) => store.append(record));
+    await store.close();
+    await Promise.all(appended);
+    for (const record of records) expect(isStored(path, record.decision_id)).toBe(true);
+    expect(store.open).toBe(false);
+    await expect(store.append(makeRecord())).rejects.toMatchObject({ code: ReasonCode.AuditUnavailable });
+    db.close();
+  });
+
+  it('prunes through the writer thread and leaves a chain that verifies', async () => {
+    const { db, store } = await openThreaded('prune.db');
+    await store.append(makeRecord({ timestamp: '2026-01-01T00:00:00.000Z' }));
+    await store.append(makeRecord({ timestamp: '2026-01-02T00:00:00.000Z' }));
+    await store.append(makeRecord({ timestamp: '2026-03-01T00:00:00.000Z' }));
+    expect(await store.prune({ before: '2026-02-01T00:00:00Z' })).toMatchObject({ deleted: 2 });
+    expect(await store.verify()).toMatchObject({ ok: true, records: 1 });
+    await store.close();
+    db.close();
+  });
+
+  it('writes usage reports, and says when a decision was already reported', async () => {
+    const { db, writer, store } = await openThreaded('reports.db');
+    const row = {
+      decision_id: 'd-1',
+      subject: 'svc',
+      input_tokens: 10,
+      output_tokens: 20,
+      cost_usd: null,
+      reported_ms: Date.now(),
+    };
+    expect(await writer.insertReport(row)).toBe(true);
+    expect(await writer.insertReport({ ...row, input_tokens: 99 })).toBe(false);
+    expect(db.prepare('SELECT input_tokens FROM usage_reports').all()).toEqual([{ input_tokens: 10 }]);
+    await store.close();
+    db.close();
+  });
+
+  it('fails closed when the thread dies: in-flight and later appends reject with audit_unavailable', async () => {
+    const { path, db, writer, store } = await openThreaded('dies.db');
+    await store.append(makeRecord());
+    // What an uncaught error or an OOM in the thread amounts to; nothing in the API can cause it.
+    const inFlight = store.append(makeRecord());
+    await (writer as unknown as { worker: Worker }).worker.terminate();
+    await expect(inFlight).rejects.toBeInstanceOf(UnavailableError);
+    const later = store.append(makeRecord());
+    await expect(later).rejects.toMatchObject({ code: ReasonCode.AuditUnavailable, status: 503 });
+    expect(store.open).toBe(false);
+    expect(
+      new Database(path, { readonly: true }).prepare('SELECT count(*) AS n FROM audit_records').get(),
+    ).toEqual({
+      n: 1,
+    });
+    db.close();
+  });
+
+  it('refuses to start with the configuration error the thread met', async () => {
+    const path = join(dir, 'bad-key.db');
+    openDatabase(path, [auditMigrations, usageMigrations]).close();
+    const start = WriterThread.start(
+      { path, synchronous: 'FULL', checkpoint: { privateKeyFile: join(dir, 'missing.pem') } },
+      silentLogger,
+    );
+    await expect(start).rejects.toBeInstanceOf(ConfigError);
+    await expect(start).rejects.toThrow(/missing\.pem/);
+  });
+});
