@@ -21,8 +21,28 @@ listing(values) := concat(", ", sort(values))
 
 # matches_any holds when value is a string that matches one of the glob patterns.
 # The is_string guard keeps glob.match from raising a type error on a malformed input.
+# A pattern without glob syntax matches only itself, so it is compared with ==: OPA's
+# WASM runtime compiles glob patterns to RE2 again in every evaluation, and most
+# patterns in the entitlements are plain names.
+matches_any(patterns, _, value) if {
+	is_string(value)
+	some pattern in patterns
+	pattern == value
+	not is_glob(pattern)
+}
+
 matches_any(patterns, delimiters, value) if {
 	is_string(value)
 	some pattern in patterns
+	is_glob(pattern)
 	glob.match(pattern, delimiters, value)
 }
+
+# is_glob holds when pattern has a glob metacharacter, or an escape, which makes
+# glob.match differ from ==.
+is_glob(pattern) if {
+	some char in glob_metachars
+	contains(pattern, char)
+}
+
+glob_metachars := {"*", "?", "[", "]", "{", "}", "\\", "!"}
