@@ -1,9 +1,10 @@
 /**
  * Before/after measurements of an optimisation, on the same machine at the same time:
  *   npx tsx bench/compare.ts snapshot NAME      compile src/ and keep the result as NAME
- *   npx tsx bench/compare.ts run BEFORE AFTER [--path decide|data] [--rounds 4] [--seconds 8]
+ *   npx tsx bench/compare.ts run BEFORE AFTER [--path decide|data] [--rounds 4] [--seconds 8] [--fixed RPS]
  * `run` starts one modelgate per snapshot (the set-up of contender A, or B with --path data) and
- * saturates them in alternation, so that whatever else runs on the machine hits both alike.
+ * saturates them in alternation, so that whatever else runs on the machine hits both alike; with
+ * --fixed, it offers each that many requests per second instead and compares latency.
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import { buildBenchPolicy, ROOT } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
 import { cpuSnapshot, cpuUsage } from './lib/cpu-meter';
+import { fixedRate } from './lib/fixed-rate';
 import { fmt } from './lib/markdown';
 import { saturate } from './lib/saturate';
 import type { ServerProcess } from './lib/server-process';
@@ -35,7 +37,7 @@ function snapshot(name: string): void {
 
 async function run(
   names: string[],
-  options: { path: string; rounds: number; seconds: number; connections: number },
+  options: { path: string; rounds: number; seconds: number; connections: number; fixed?: number },
 ) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-compare-'));
   const servers: ServerProcess[] = [];
@@ -77,43 +79,84 @@ async function run(
       targets.push({ name, server, target });
       await saturate(target, options.connections, 5); // warm-up
     }
-    const pids = [process.pid, ...servers.map((s) => s.pid)];
-    const rps = new Map<string, number[]>(names.map((n) => [n, []]));
-    const cpu = new Map<string, number[]>(names.map((n) => [n, []]));
-    for (let round = 0; round < options.rounds; round++) {
-      const order = round % 2 === 0 ? targets : [...targets].reverse();
-      for (const t of order) {
-        const before = cpuSnapshot(pids);
-        const result = await saturate(t.target, options.connections, options.seconds);
-        const usage = cpuUsage(before, cpuSnapshot(pids));
-        if (result.failed > 0) throw new Error(`${t.name}: ${result.failed} requests failed`);
-        const us = ((usage.processes.get(t.server.pid) ?? NaN) * usage.seconds * 1e6) / result.ok;
-        rps.get(t.name)!.push(result.rps);
-        cpu.get(t.name)!.push(us);
-        console.log(
-          `round ${round + 1} ${t.name}: ${fmt(result.rps)} req/s, ${fmt(us, 0)} CPU µs/req, other load ${fmt(usage.other)} cores`,
-        );
-      }
-    }
-    const med = (xs: number[]) => {
-      const sorted = [...xs].sort((a, b) => a - b);
-      const mid = Math.floor(sorted.length / 2);
-      return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-    };
-    // Each round's ratio compares runs a few seconds apart: the median of those ratios is far less
-    // sensitive to other jobs on the machine than a ratio of medians.
-    const paired = (m: Map<string, number[]>, name: string) =>
-      med(m.get(name)!.map((x, i) => x / m.get(names[0]!)![i]!));
-    for (const name of names) {
-      console.log(
-        `${name.padEnd(16)} ${fmt(med(rps.get(name)!)).padStart(7)} req/s (paired ratio ${paired(rps, name).toFixed(3)})  ` +
-          `${fmt(med(cpu.get(name)!), 0).padStart(6)} CPU µs/req (paired ratio ${paired(cpu, name).toFixed(3)})`,
-      );
-    }
+    if (options.fixed) await compareLatency(targets, names, options.fixed, options);
+    else await compareThroughput(targets, servers, names, options);
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+type Contender = { name: string; server: ServerProcess; target: Target };
+
+async function compareThroughput(
+  targets: Contender[],
+  servers: ServerProcess[],
+  names: string[],
+  options: { rounds: number; seconds: number; connections: number },
+): Promise<void> {
+  const pids = [process.pid, ...servers.map((s) => s.pid)];
+  const rps = new Map<string, number[]>(names.map((n) => [n, []]));
+  const cpu = new Map<string, number[]>(names.map((n) => [n, []]));
+  for (let round = 0; round < options.rounds; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const t of order) {
+      const before = cpuSnapshot(pids);
+      const result = await saturate(t.target, options.connections, options.seconds);
+      const usage = cpuUsage(before, cpuSnapshot(pids));
+      if (result.failed > 0) throw new Error(`${t.name}: ${result.failed} requests failed`);
+      const us = ((usage.processes.get(t.server.pid) ?? NaN) * usage.seconds * 1e6) / result.ok;
+      rps.get(t.name)!.push(result.rps);
+      cpu.get(t.name)!.push(us);
+      console.log(
+        `round ${round + 1} ${t.name}: ${fmt(result.rps)} req/s, ${fmt(us, 0)} CPU µs/req, other load ${fmt(usage.other)} cores`,
+      );
+    }
+  }
+  // Each round's ratio compares runs a few seconds apart: the median of those ratios is far less
+  // sensitive to other jobs on the machine than a ratio of medians.
+  const paired = (m: Map<string, number[]>, name: string) =>
+    med(m.get(name)!.map((x, i) => x / m.get(names[0]!)![i]!));
+  for (const name of names) {
+    console.log(
+      `${name.padEnd(16)} ${fmt(med(rps.get(name)!)).padStart(7)} req/s (paired ratio ${paired(rps, name).toFixed(3)})  ` +
+        `${fmt(med(cpu.get(name)!), 0).padStart(6)} CPU µs/req (paired ratio ${paired(cpu, name).toFixed(3)})`,
+    );
+  }
+}
+
+// Open-loop latency at a fixed offered load, builds alternating; the median of each build's p99s.
+async function compareLatency(
+  targets: Contender[],
+  names: string[],
+  rps: number,
+  options: { rounds: number; seconds: number },
+): Promise<void> {
+  const p99s = new Map<string, number[]>(names.map((n) => [n, []]));
+  for (let round = 0; round < options.rounds; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const t of order) {
+      const result = await fixedRate(t.target, rps, options.seconds);
+      if (result.failed > 0) throw new Error(`${t.name}: ${result.failed} requests failed`);
+      p99s.get(t.name)!.push(result.p99);
+      console.log(
+        `round ${round + 1} ${t.name}: p50 ${fmt(result.p50, 3)} p99 ${fmt(result.p99, 3)} p99.9 ${fmt(result.p999, 3)} ms`,
+      );
+    }
+  }
+  for (const name of names) {
+    const all = p99s
+      .get(name)!
+      .map((x) => fmt(x, 1))
+      .join(', ');
+    console.log(`${name.padEnd(16)} p99 median ${fmt(med(p99s.get(name)!), 3)} ms (${all})`);
+  }
+}
+
+function med(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function main(): Promise<void> {
@@ -124,6 +167,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '10' },
       seconds: { type: 'string', default: '4' },
       connections: { type: 'string', default: '64' },
+      fixed: { type: 'string' },
     },
   });
   const [command, ...names] = positionals;
@@ -134,9 +178,12 @@ async function main(): Promise<void> {
       rounds: Number(values.rounds),
       seconds: Number(values.seconds),
       connections: Number(values.connections),
+      fixed: values.fixed ? Number(values.fixed) : undefined,
     });
   }
-  throw new Error('usage: compare.ts snapshot NAME | run BEFORE AFTER... [--path decide|data]');
+  throw new Error(
+    'usage: compare.ts snapshot NAME | run BEFORE AFTER... [--path decide|data] [--fixed RPS] [--rounds N] [--seconds S]',
+  );
 }
 
 main().catch((err: unknown) => {
