@@ -27,6 +27,7 @@ interface Point {
   heapUsed: number;
   wasm: number;
   external: number;
+  writerHeap: number;
 }
 
 async function main(): Promise<void> {
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
         heapUsed: message.heapUsed,
         wasm: message.wasm,
         external: message.external,
+        writerHeap: message.writerHeap ?? NaN,
       });
     });
     const progress = setInterval(() => {
@@ -172,16 +174,29 @@ function soakMarkdown(run: {
       mib(p.heapUsed),
       mib(p.wasm),
       mib(p.external),
+      mib(p.writerHeap),
     ];
   });
   const perHundredK = (key: keyof Point) => (slope(steady, key) * 100_000) / 2 ** 20;
   return [
-    markdownTable(['decisions', 's', 'RSS', 'live heap (after GC)', 'WASM memory', 'external'], rows),
+    markdownTable(
+      [
+        'decisions',
+        's',
+        'RSS',
+        'live heap (after GC)',
+        'WASM memory',
+        'external',
+        'writer thread heap (min)',
+      ],
+      rows,
+    ),
     '',
     `${run.decisions.toLocaleString('en-US')} decisions allowed and recorded, ${run.failed} failed, in ` +
       `${fmt(run.seconds / 60, 1)} min (${fmt(run.decisions / run.seconds)} req/s); peak RSS ${mib(run.peakRss)}.`,
     `Growth from 10% to the end (least-squares slope per 100 000 decisions): RSS ${fmt(perHundredK('rss'))} MiB, ` +
-      `live heap ${fmt(perHundredK('heapUsed'))} MiB, WASM ${fmt(perHundredK('wasm'))} MiB.`,
+      `live heap ${fmt(perHundredK('heapUsed'))} MiB, WASM ${fmt(perHundredK('wasm'))} MiB, ` +
+      `writer thread heap ${fmt(perHundredK('writerHeap'))} MiB.`,
     `Audit database ${mib(run.dbBytes)}; \`modelgate audit verify\` took ${fmt(run.verifySeconds, 1)} s: ${verified(run.verify)}.`,
   ].join('\n');
 }

@@ -5,6 +5,7 @@
  * heapUsed is the live heap, not whatever garbage the collector has not reached yet.
  * Nothing in src/ knows about it.
  */
+import { Worker } from 'node:worker_threads';
 
 /** One sample, as the soak receives it. */
 export interface MemorySample {
@@ -18,6 +19,11 @@ export interface MemorySample {
   wasm: number;
   /** Whether a full GC ran just before (heapUsed is then the live heap). */
   afterGc: boolean;
+  /**
+   * The writer thread's heap: the smallest it reported since the previous sample (the probe cannot
+   * collect that thread's garbage, so the minimum stands in for its live heap). Null before any reply.
+   */
+  writerHeap: number | null;
 }
 
 const PERIOD_MS = Number(process.env.MEMORY_PROBE_PERIOD_MS ?? 5000);
@@ -47,6 +53,22 @@ function wasmBytes(): number {
   return total;
 }
 
+// The writer thread reports its heap with every reply (src/writer/protocol.ts); listen in on them.
+interface WorkerReply {
+  op?: string;
+  heapUsed?: number;
+}
+let writerHeapMin = Infinity;
+const workerPrototype = Worker.prototype as unknown as { emit(event: string, ...args: unknown[]): boolean };
+const originalEmit = workerPrototype.emit;
+workerPrototype.emit = function (this: Worker, event: string, ...args: unknown[]): boolean {
+  const reply = args[0] as WorkerReply | undefined;
+  if (event === 'message' && reply?.op === 'done' && typeof reply.heapUsed === 'number') {
+    writerHeapMin = Math.min(writerHeapMin, reply.heapUsed);
+  }
+  return originalEmit.call(this, event, ...args);
+};
+
 if (process.send) {
   // The IPC channel must not keep modelgate alive after SIGTERM: it exits when its server closes.
   process.channel?.unref();
@@ -63,7 +85,9 @@ if (process.send) {
       arrayBuffers: usage.arrayBuffers,
       wasm: wasmBytes(),
       afterGc: gc !== undefined,
+      writerHeap: Number.isFinite(writerHeapMin) ? writerHeapMin : null,
     };
+    writerHeapMin = Infinity;
     process.send?.(sample);
   }, PERIOD_MS).unref();
 }

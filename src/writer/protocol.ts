@@ -39,7 +39,8 @@ export interface WireError {
 export type WriterReply =
   | { op: 'ready' }
   | { op: 'failed'; key: string; detail: string }
-  | { op: 'done'; id: number; result?: unknown; error?: WireError; stats: AuditStoreStats }
+  // heapUsed: the thread's V8 heap in use, which only this thread can read (the soak's memory probe watches it).
+  | { op: 'done'; id: number; result?: unknown; error?: WireError; stats: AuditStoreStats; heapUsed: number }
   | { op: 'log'; level: 'info' | 'warn' | 'error'; fields: Record<string, unknown>; message: string };
 
 /** Returns the wire form of an error; anything that is not a refused record is "unavailable". */

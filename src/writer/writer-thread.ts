@@ -4,6 +4,7 @@
  * caller, so nothing about durability changes; what changes is that preparing, chaining and
  * committing (fsync included) no longer hold up the event loop that serves requests.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { auditMigrations } from '../audit/audit-migrations';
@@ -50,8 +51,9 @@ try {
 
 port.on('message', (request: WriterRequest) => {
   handle(request).then(
-    (result) => post({ op: 'done', id: request.id, result, stats: store.stats() }),
-    (err: unknown) => post({ op: 'done', id: request.id, error: toWire(err), stats: store.stats() }),
+    (result) => post({ op: 'done', id: request.id, result, stats: store.stats(), heapUsed: heapUsed() }),
+    (err: unknown) =>
+      post({ op: 'done', id: request.id, error: toWire(err), stats: store.stats(), heapUsed: heapUsed() }),
   );
 });
 
@@ -72,6 +74,8 @@ async function handle(request: WriterRequest): Promise<unknown> {
       return null;
   }
 }
+
+const heapUsed = (): number => getHeapStatistics().used_heap_size;
 
 // Log lines go to the main thread's logger, so the service keeps one log stream and one format.
 function forwardingLogger(): Logger {
