@@ -3,9 +3,9 @@
  * C concurrent "requests" each append, await durability, and append again, as the decision
  * pipeline does; without batching every append is its own transaction (one fsync each).
  *
- *   npx tsc -p tsconfig.check.json --noEmit false --outDir /tmp/modelgate-bench-build
- *   NODE_PATH=$PWD/node_modules node /tmp/modelgate-bench-build/bench/audit.bench.js \
- *     [--records 3000] [--concurrency 64] [--dir DIR]
+ *   npx tsx bench/audit.bench.ts [--records 3000] [--concurrency 64] [--dir DIR]
+ *
+ * Records are the benchmark decision's, built by the pipeline (see micro/audit-append.ts).
  *
  * DIR must be on the disk you care about: on tmpfs fsync is free and the numbers mean nothing.
  */
@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { newDecisionId, SqliteAuditStore, type AuditRecordV1, type SynchronousMode } from '../src/audit';
+import { SqliteAuditStore, type SynchronousMode } from '../src/audit';
+import { benchRecord } from './micro/audit-append';
 
 const { values } = parseArgs({
   options: {
@@ -26,45 +27,6 @@ const { values } = parseArgs({
 const total = Number(values.records);
 const concurrency = Number(values.concurrency);
 const dir = mkdtempSync(join(values.dir ?? tmpdir(), 'modelgate-audit-bench-'));
-
-function record(): AuditRecordV1 {
-  return {
-    decision_id: newDecisionId(),
-    timestamp: new Date().toISOString(),
-    path: '/v1/decide',
-    outcome: 'allowed',
-    status: 200,
-    subject: 'spiffe://corp/ci/build-bot',
-    issuer: 'https://idp.corp',
-    actor: null,
-    token_id: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
-    model: 'anthropic.claude-sonnet',
-    provider: 'bedrock',
-    operation: 'chat',
-    purpose: 'support-reply',
-    input: {
-      subject: {
-        id: 'spiffe://corp/ci/build-bot',
-        scopes: ['invoke:codegen'],
-        claims: { sub: 'x', aud: 'modelgate' },
-      },
-      invocation: { model: 'anthropic.claude-sonnet', operation: 'chat', max_tokens: 4096 },
-      payload: { present: true, chars: 5312, findings: { email: 2 } },
-      usage: { requests_last_minute: 3, tokens_last_hour: 18000, tokens_last_day: 91000 },
-    },
-    result: {
-      allow: true,
-      reasons: [{ code: 'budget_low' }],
-      obligations: [{ type: 'cap_tokens', max_tokens: 1024 }],
-    },
-    reasons: ['budget_low'],
-    obligations: [{ type: 'cap_tokens', max_tokens: 1024 }],
-    max_tokens: 1024,
-    bundle: { name: 'modelgate', revision: 'r1' },
-    latency_ms: 1.7,
-    client_address: '10.0.0.7',
-  };
-}
 
 async function run(batching: boolean, synchronous: SynchronousMode) {
   const path = join(dir, `${batching ? 'batched' : 'single'}-${synchronous}.db`);
@@ -80,7 +42,7 @@ async function run(batching: boolean, synchronous: SynchronousMode) {
     Array.from({ length: concurrency }, async () => {
       while (issued < total) {
         issued += 1;
-        await store.append(record());
+        await store.append(benchRecord());
       }
     }),
   );

@@ -2,7 +2,7 @@
  * Screening micro-benchmark: median time of screenPayload on realistic chat payloads of 1 KiB, 32 KiB and
  * 256 KiB (a few findings each), a per-detector breakdown at 32 KiB, and a linearity check on adversarial
  * inputs (time at 2N over time at N; a linear detector stays near 2, the check fails above 4).
- * Run: compile, then `node <out>/bench/screening.bench.js` (see the README for the exact command).
+ * Run: `npx tsx bench/screening.bench.ts`.
  */
 import { performance } from 'node:perf_hooks';
 import { DETECTORS } from '../src/screening/detect-text';

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Reply } from './service';
-import { TEST_AUDIENCE, TEST_ISSUER } from './service';
+import { fetchReply, TEST_AUDIENCE, TEST_ISSUER } from './service';
 import { generateRsaKeyPair, signToken, standardClaims, type TestKeyPair } from './tokens';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -173,27 +173,15 @@ async function whenReady(
         key: where.rsa.privateKey,
       }),
     post: (route, body, token) =>
-      request(`${url}${route}`, {
+      fetchReply(`${url}${route}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...auth(token) },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
-    get: (route, token) => request(`${url}${route}`, { headers: auth(token) }),
+    get: (route, token) => fetchReply(`${url}${route}`, { headers: auth(token) }),
     stop: async () => {
       if (!exit) child.kill('SIGTERM');
       return exited;
     },
   };
-}
-
-async function request(url: string, init: RequestInit): Promise<Reply> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    body = { raw: text };
-  }
-  return { status: res.status, headers: res.headers, body };
 }

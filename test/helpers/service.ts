@@ -30,6 +30,19 @@ export interface Reply {
   body: Record<string, unknown>;
 }
 
+/** Fetches a URL; the body parsed as JSON, or `{ raw: text }` when it is not JSON. */
+export async function fetchReply(url: string, init: RequestInit): Promise<Reply> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { raw: text };
+  }
+  return { status: res.status, headers: res.headers, body };
+}
+
 /** Starts a service trusting an RSA (RS256) and an EC (ES256) key of the test issuer. */
 export async function startTestService(overrides: Partial<Config> = {}): Promise<TestService> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-service-'));
@@ -65,17 +78,7 @@ export async function startTestService(overrides: Partial<Config> = {}): Promise
     ...overrides,
   };
   const service = await startService(config, pino({ level: 'silent' }));
-  const request = async (route: string, init: RequestInit): Promise<Reply> => {
-    const res = await fetch(`${service.url}${route}`, init);
-    const text = await res.text();
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      body = { raw: text };
-    }
-    return { status: res.status, headers: res.headers, body };
-  };
+  const request = (route: string, init: RequestInit) => fetchReply(`${service.url}${route}`, init);
   const auth = (token: string | null | undefined): Record<string, string> =>
     token ? { authorization: `Bearer ${token}` } : {};
   return {
