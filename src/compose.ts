@@ -8,6 +8,7 @@ import type { Config } from './config/config';
 import type { DecisionDeps } from './decision/decision-deps';
 import { createTokenVerifier, ensureDevIssuer, loadTrustedIssuers, type TrustedIssuer } from './identity';
 import { PolicyHolder } from './policy/policy-holder';
+import { defaultBodyLimits } from './schemas/body-limits';
 import { createApp } from './server/app';
 import { listen, type HttpServer } from './server/http-server';
 import { auditRoutes } from './server/audit-routes';
@@ -68,7 +69,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     bodyLimits: {
       maxDepth: config.limits.maxDepth,
       maxArrayItems: config.limits.maxArrayItems,
-      maxObjectKeys: 1_000,
+      maxObjectKeys: defaultBodyLimits.maxObjectKeys,
     },
     screening: { maxChars: config.limits.payloadChars, redactionFormat: config.redactionFormat },
     auditorScope: config.auditorScope,

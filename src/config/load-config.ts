@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors';
+import { defaultBodyLimits } from '../schemas/body-limits';
 import { configSchema, type ConfigFile } from '../schemas/config.schema';
 import { compileValidator } from '../schemas/validators';
+import { DEFAULT_MAX_CHARS, DEFAULT_REDACTION_FORMAT } from '../screening';
 import type { Config } from './config';
 
 const validateConfig = compileValidator<ConfigFile>(configSchema);
@@ -93,11 +95,11 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
     logLevel: file.log_level ?? 'info',
     limits: {
       bodyBytes: file.limits?.body_bytes ?? 1024 * 1024,
-      payloadChars: file.limits?.payload_chars ?? 256 * 1024,
-      maxDepth: file.limits?.max_depth ?? 32,
-      maxArrayItems: file.limits?.max_array_items ?? 10_000,
+      payloadChars: file.limits?.payload_chars ?? DEFAULT_MAX_CHARS,
+      maxDepth: file.limits?.max_depth ?? defaultBodyLimits.maxDepth,
+      maxArrayItems: file.limits?.max_array_items ?? defaultBodyLimits.maxArrayItems,
     },
-    redactionFormat: file.screening?.redaction_format ?? '[REDACTED:<class>]',
+    redactionFormat: file.screening?.redaction_format ?? DEFAULT_REDACTION_FORMAT,
     audit: {
       synchronous: file.audit?.synchronous ?? 'FULL',
       checkpoint: checkpoint && {
