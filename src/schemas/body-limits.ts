@@ -27,7 +27,9 @@ export function checkBodyLimits(
       if (node.length > limits.maxArrayItems) {
         return { pointer: pointer || '/', message: `array longer than ${limits.maxArrayItems} items` };
       }
-      node.forEach((child, i) => stack.push({ node: child, depth: depth + 1, pointer: `${pointer}/${i}` }));
+      node.forEach((child, i) => {
+        if (isContainer(child)) stack.push({ node: child, depth: depth + 1, pointer: `${pointer}/${i}` });
+      });
     } else {
       const keys = Object.keys(node);
       if (keys.length > limits.maxObjectKeys) {
@@ -35,6 +37,8 @@ export function checkBodyLimits(
       }
       for (const key of keys) {
         const child = (node as Record<string, unknown>)[key];
+        // Only objects and arrays can break a limit: a pointer is built for nothing else.
+        if (!isContainer(child)) continue;
         stack.push({
           node: child,
           depth: depth + 1,
@@ -44,4 +48,8 @@ export function checkBodyLimits(
     }
   }
   return undefined;
+}
+
+function isContainer(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
 }
