@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { ConfigError } from '../errors';
 import { issuerConfigSchema, type IssuerConfig, type JwtAlgorithm } from '../schemas/issuer-config.schema';
 import { compileValidator } from '../schemas/validators';
-import { describeKey, hmacMinBytes, keyFamilyOf, keyFitsAlgorithm } from './algorithms';
+import { describeKey, hmacMinBytes, keyFamilyOf } from './algorithms';
+import { keyCanVerify } from './key-source';
 import { importJwks } from './jwks';
 import type { IssuerKeys, TrustedIssuer, VerificationKey } from './trusted-issuer';
 
@@ -20,11 +21,7 @@ export interface LoadIssuersOptions {
   logger?: Logger;
 }
 
-// Compiled without its $id: the config schema embeds the same schema in the shared Ajv instance, and Ajv
-// refuses a second schema under an id it already holds, whichever module loads first.
-const validateIssuerConfig = compileValidator<IssuerConfig>(
-  Object.fromEntries(Object.entries(issuerConfigSchema).filter(([name]) => name !== '$id')),
-);
+const validateIssuerConfig = compileValidator<IssuerConfig>(issuerConfigSchema);
 const KEY_SOURCES = ['public_key_file', 'jwks_file', 'jwks_url', 'secret_env'] as const;
 const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 
@@ -206,7 +203,7 @@ function checkKeysFitAlgorithms(
 ): void {
   const source = KEY_SOURCES.find((name) => name in config) ?? 'keys';
   for (const alg of algorithms) {
-    const fits = keys.some((k) => (k.alg === undefined || k.alg === alg) && keyFitsAlgorithm(k.key, alg));
+    const fits = keys.some((k) => keyCanVerify(k, alg));
     if (fits) continue;
     const held = [...new Set(keys.map((k) => describeKey(k.key)))].join(', ');
     throw new ConfigError(

@@ -36,9 +36,7 @@ export function selectKey(
   } else if (matchKid && keys.length !== 1) {
     return { miss: 'unknown', message: 'the token has no kid and the key set does not hold exactly one key' };
   }
-  const fit = named.find(
-    (k) => (k.alg === undefined || k.alg === request.alg) && keyFitsAlgorithm(k.key, request.alg),
-  );
+  const fit = named.find((k) => keyCanVerify(k, request.alg));
   if (!fit) return { miss: 'unfit', message: `the selected key cannot verify ${request.alg}` };
   return { key: fit.key };
 }
@@ -56,4 +54,9 @@ export class StaticKeySource implements KeySource {
     if ('miss' in selected) throw new AuthenticationError(ReasonCode.KeyUnknown, selected.message);
     return selected.key;
   }
+}
+
+/** Returns whether a key may verify `alg`: its own `alg` (if it names one) agrees, and its type fits. */
+export function keyCanVerify(key: VerificationKey, alg: JwtAlgorithm): boolean {
+  return (key.alg === undefined || key.alg === alg) && keyFitsAlgorithm(key.key, alg);
 }

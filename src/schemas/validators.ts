@@ -19,9 +19,14 @@ export interface Validator<T> {
   problems(value: unknown): ValidationProblem[];
 }
 
-/** Returns a validator compiled once for a schema. */
+/**
+ * Returns a validator compiled once for a schema. A schema with an `$id` the shared instance already
+ * holds (compiled on its own, or embedded in another schema) is taken from it: Ajv refuses to compile
+ * a second schema under a known id, and which module loads first must not matter.
+ */
 export function compileValidator<T>(schema: object): Validator<T> {
-  const validate: ValidateFunction = ajv.compile(schema);
+  const id = (schema as { $id?: string }).$id;
+  const validate: ValidateFunction = (id !== undefined && ajv.getSchema(id)) || ajv.compile(schema);
   const check = ((value: unknown) => validate(value)) as Validator<T>;
   check.problems = (value) => (validate(value) ? [] : toProblems(validate.errors ?? []));
   return check;
