@@ -112,8 +112,10 @@ export function redactPayload(
       out = array;
     } else if (typeof value === 'object' && value !== null) {
       const object: Record<string, unknown> = {};
-      for (const k of Object.keys(value)) setKey(object, k, undefined);
-      for (const k of Object.keys(value)) {
+      // Pushed in reverse so they pop, and are set on the copy, in document order.
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i] as string;
         stack.push({
           value: (value as Record<string, unknown>)[k],
           node: node?.children.get(k),
