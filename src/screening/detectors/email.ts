@@ -56,7 +56,7 @@ export const emailDetector: Detector = {
     eachMatch(DOMAIN, text, (m) => {
       const at = m.index;
       const domain = m[1] as string;
-      let end = at + 1 + domain.length;
+      const end = at + 1 + domain.length;
       // Nine labels is the bound; a tenth means this is not an address we report.
       if (text.charCodeAt(end) === 46 && /[A-Za-z0-9]/.test(text.charAt(end + 1))) return;
       const labels = domain.split('.');
@@ -73,7 +73,6 @@ export const emailDetector: Detector = {
       while (start < at && text.charCodeAt(start) === 46) start++; // a local part cannot start with "."
       if (start === at || text.charCodeAt(at - 1) === 46) return;
       if (inUrlUserinfo(text, start)) return;
-      end = at + 1 + domain.length;
       out.push({ start, end, class: 'email' });
     });
   },
