@@ -1,11 +1,10 @@
 import { ReasonCode } from '../errors';
 import { compileValidator } from '../schemas/validators';
 import { dataRequestSchema, type DataRequestV1 } from '../schemas/data-request.schema';
-import { buildRecord } from './build-record';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
 import { enforceObligations } from './obligations';
-import { auditUnavailable, reject } from './reject';
+import { recordOrUnavailable, reject } from './reject';
 import { authenticate, evaluateOrThrow, readBody, requirePolicy } from './steps';
 
 const validateDataRequest = compileValidator<DataRequestV1>(dataRequestSchema);
@@ -60,13 +59,8 @@ export async function decideData(
             atMs: nowMs,
           })
         : undefined;
-    const record = buildRecord(call, trace, end, deps.now());
-    try {
-      await deps.recorder.append(record);
-    } catch (err) {
-      reservation?.release();
-      return auditUnavailable(deps, call, err);
-    }
+    const unrecorded = await recordOrUnavailable(deps, call, trace, end, reservation);
+    if (unrecorded) return unrecorded;
     const reply: Record<string, unknown> = { decision_id: call.decisionId };
     if (result !== undefined) reply.result = result;
     return { status: 200, body: reply, headers: {} };

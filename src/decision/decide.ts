@@ -1,13 +1,12 @@
 import type { DecideRequestV1 } from '../schemas/decide-request.schema';
 import { validateDecideRequest } from '../schemas/validators';
 import { redactPayload, screenPayload } from '../screening';
-import { buildRecord } from './build-record';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
 import { evaluatePolicy } from './evaluate-policy';
 import { enforceObligations } from './obligations';
 import { buildPolicyInput } from './policy-input';
-import { auditUnavailable, policyRef, reject } from './reject';
+import { policyRef, recordOrUnavailable, reject } from './reject';
 import { authenticate, readBody, requirePolicy } from './steps';
 
 /**
@@ -44,7 +43,8 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
         })
       : undefined;
 
-    const record = buildRecord(
+    const unrecorded = await recordOrUnavailable(
+      deps,
       call,
       trace,
       {
@@ -54,14 +54,9 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
         obligations: enforced.obligations,
         maxTokens: enforced.maxTokens,
       },
-      deps.now(),
+      reservation,
     );
-    try {
-      await deps.recorder.append(record);
-    } catch (err) {
-      reservation?.release();
-      return auditUnavailable(deps, call, err);
-    }
+    if (unrecorded) return unrecorded;
 
     const body: Record<string, unknown> = {
       decision_id: call.decisionId,

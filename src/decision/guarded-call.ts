@@ -1,9 +1,8 @@
 import { ForbiddenError, ReasonCode } from '../errors';
 import type { VerifiedIdentity } from '../identity';
-import { buildRecord } from './build-record';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
-import { auditUnavailable, reject } from './reject';
+import { recordOrUnavailable, reject } from './reject';
 import { authenticate } from './steps';
 
 /** What a guarded handler is told about its caller. */
@@ -33,18 +32,14 @@ export async function guardedCall(
       throw new ForbiddenError(ReasonCode.ScopeMissing, `this needs the ${deps.auditorScope} scope`);
     }
     const { status = 200, body } = await handler({ identity, isAuditor });
-    const record = buildRecord(
-      call,
-      trace,
-      { outcome: 'allowed', status, reasons: [], obligations: [], maxTokens: null },
-      deps.now(),
-    );
-    try {
-      await deps.recorder.append(record);
-    } catch (err) {
-      return auditUnavailable(deps, call, err);
-    }
-    return { status, body: { ...body, decision_id: call.decisionId }, headers: {} };
+    const unrecorded = await recordOrUnavailable(deps, call, trace, {
+      outcome: 'allowed',
+      status,
+      reasons: [],
+      obligations: [],
+      maxTokens: null,
+    });
+    return unrecorded ?? { status, body: { ...body, decision_id: call.decisionId }, headers: {} };
   } catch (err) {
     return reject(deps, call, trace, err);
   }

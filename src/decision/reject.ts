@@ -1,5 +1,6 @@
 import { AuthenticationError, ModelgateError, ReasonCode } from '../errors';
-import { buildRecord } from './build-record';
+import type { Reservation } from '../usage/usage-tracker';
+import { buildRecord, type DecisionEnd } from './build-record';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
 
@@ -33,22 +34,39 @@ export async function reject(
   if (known.details !== undefined) body.errors = known.details;
   if (trace.policy) body.policy = policyRef(trace, deps.entrypoint);
 
-  const record = buildRecord(
-    call,
-    trace,
-    { outcome: 'rejected', status: known.status, reasons, obligations: [], maxTokens: null },
-    deps.now(),
-  );
+  const unrecorded = await recordOrUnavailable(deps, call, trace, {
+    outcome: 'rejected',
+    status: known.status,
+    reasons,
+    obligations: [],
+    maxTokens: null,
+  });
+  return unrecorded ?? { status: known.status, body, headers };
+}
+
+/**
+ * Records the decision; returns undefined once it is durable, or the 503 to answer instead (after
+ * releasing the reservation the decision made, if any). The one way every path records.
+ */
+export async function recordOrUnavailable(
+  deps: DecisionDeps,
+  call: DecisionCall,
+  trace: DecisionTrace,
+  end: DecisionEnd,
+  reservation?: Reservation,
+): Promise<DecisionReply | undefined> {
+  const record = buildRecord(call, trace, end, deps.now());
   try {
     await deps.recorder.append(record);
+    return undefined;
   } catch (err) {
+    reservation?.release();
     return auditUnavailable(deps, call, err);
   }
-  return { status: known.status, body, headers };
 }
 
 /** Returns the 503 reply for a decision that could not be recorded: never an unrecorded allow. */
-export function auditUnavailable(deps: DecisionDeps, call: DecisionCall, err: unknown): DecisionReply {
+function auditUnavailable(deps: DecisionDeps, call: DecisionCall, err: unknown): DecisionReply {
   deps.logger.error({ err, decision_id: call.decisionId }, 'audit log unavailable: decision denied');
   return {
     status: 503,
