@@ -24,8 +24,9 @@ type Call = { resolve: (result: unknown) => void; reject: (err: Error) => void }
 export class WriterThread implements UsageReportWriter {
   private readonly calls = new Map<number, Call>();
   private nextId = 1;
+  // Set once the thread takes no more requests (stopped, closed, or never started); every request
+  // after that, and every one still unanswered, is rejected with it.
   private failure: Error | undefined;
-  private closing = false;
   private counters: AuditStoreStats = { appended: 0, commits: 0, failedCommits: 0, checkpoints: 0 };
   private readonly started: Promise<void>;
   private onStarted: { resolve: () => void; reject: (err: Error) => void } | undefined;
@@ -68,15 +69,18 @@ export class WriterThread implements UsageReportWriter {
 
   /** False once the thread has stopped or been closed. */
   get running(): boolean {
-    return this.failure === undefined && !this.closing;
+    return this.failure === undefined;
   }
 
   /** Commits what the thread holds, closes its database and ends it. */
   async close(): Promise<void> {
-    if (this.closing || this.failure) return;
-    await this.request<'close'>({ op: 'close' });
-    this.closing = true;
-    await this.worker.terminate();
+    if (this.failure) return;
+    try {
+      await this.request<'close'>({ op: 'close' });
+    } finally {
+      this.rejectAll(new UnavailableError(ReasonCode.AuditUnavailable, 'the audit log is closed'));
+      await this.worker.terminate();
+    }
   }
 
   private onReply(reply: WriterReply): void {
@@ -85,8 +89,8 @@ export class WriterThread implements UsageReportWriter {
         this.onStarted?.resolve();
         return;
       case 'failed':
-        this.closing = true; // it exits next: that is this failure, not another one
-        this.onStarted?.reject(new ConfigError(reply.key, reply.detail));
+        // It exits next: that exit is this failure, not another one.
+        this.rejectAll(new ConfigError(reply.key, reply.detail));
         return;
       case 'log':
         this.logger[reply.level](reply.fields, reply.message);
@@ -102,13 +106,19 @@ export class WriterThread implements UsageReportWriter {
   }
 
   private stopped(why: string): void {
-    if (this.closing || this.failure) return;
-    this.failure = new UnavailableError(
-      ReasonCode.AuditUnavailable,
-      `the audit log cannot record decisions (its writer thread stopped: ${why})`,
-    );
-    this.onStarted?.reject(this.failure);
+    if (this.failure) return;
     this.logger.error({ why }, 'the audit writer thread stopped; every decision is refused until restart');
+    this.rejectAll(
+      new UnavailableError(
+        ReasonCode.AuditUnavailable,
+        `the audit log cannot record decisions (its writer thread stopped: ${why})`,
+      ),
+    );
+  }
+
+  private rejectAll(failure: Error): void {
+    this.failure ??= failure;
+    this.onStarted?.reject(this.failure);
     for (const call of this.calls.values()) call.reject(this.failure);
     this.calls.clear();
   }

@@ -77,7 +77,7 @@ describe('the audit log through the writer thread', () => {
   });
 
   it('commits what is pending before close resolves, and refuses appends after it', async () => {
-    const { path, db, store } = await openThreaded('close.db');
+    const { path, db, writer, store } = await openThreaded('close.db');
     const records = Array.from({ length: 50 }, () => makeRecord());
     const appended = records.map((record) => store.append(record));
     await store.close();
@@ -85,6 +85,16 @@ describe('the audit log through the writer thread', () => {
     for (const record of records) expect(isStored(path, record.decision_id)).toBe(true);
     expect(store.open).toBe(false);
     await expect(store.append(makeRecord())).rejects.toMatchObject({ code: ReasonCode.AuditUnavailable });
+    // The usage ledger holds the thread itself: its writes after close are refused, never left waiting.
+    const report = {
+      decision_id: records[0]!.decision_id,
+      subject: 'svc',
+      input_tokens: 1,
+      output_tokens: 1,
+      cost_usd: null,
+      reported_ms: Date.now(),
+    };
+    await expect(writer.insertReport(report)).rejects.toMatchObject({ code: ReasonCode.AuditUnavailable });
     db.close();
   });
 
