@@ -35,11 +35,6 @@ export class GroupCommitQueue<T> {
     });
   }
 
-  /** Returns how many items wait for the next commit. */
-  get size(): number {
-    return this.pending.length;
-  }
-
   /** Commits everything queued now, in batches of at most maxBatch. */
   flushAll(): void {
     if (this.timer) clearImmediate(this.timer);

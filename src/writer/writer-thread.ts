@@ -7,11 +7,9 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { auditMigrations } from '../audit/audit-migrations';
 import { openDatabase } from '../audit/database';
 import { SqliteAuditStore } from '../audit/sqlite-audit-store';
 import { ConfigError } from '../errors';
-import { usageMigrations } from '../usage/usage-migrations';
 import { SqliteUsageReports } from '../usage/usage-reports';
 import { toWire, type WriterReply, type WriterRequest, type WriterSettings } from './protocol';
 
@@ -26,14 +24,14 @@ let db: ReturnType<typeof openDatabase>;
 let store: SqliteAuditStore;
 let reports: SqliteUsageReports;
 try {
-  db = openDatabase(settings.path, [auditMigrations, usageMigrations], {
+  // The main thread migrated the file before starting this thread; the store checks the audit schema.
+  db = openDatabase(settings.path, [], {
     synchronous: settings.synchronous,
     busyTimeoutMs: settings.busyTimeoutMs,
     logger,
   });
   store = SqliteAuditStore.open({
     database: db,
-    synchronous: settings.synchronous,
     checkpoint: settings.checkpoint,
     maxBatchSize: settings.maxBatchSize,
     logger,
