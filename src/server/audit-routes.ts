@@ -1,4 +1,6 @@
 import type { Express, Request } from 'express';
+import { MAX_LIMIT } from '../audit/audit-query';
+import { AUDIT_OUTCOMES } from '../audit/audit-record';
 import type { AuditQuery, AuditStore, VerifyOptions } from '../audit/audit-store';
 import type { DecisionDeps } from '../decision/decision-deps';
 import { guardedCall } from '../decision/guarded-call';
@@ -6,7 +8,6 @@ import { ReasonCode, RequestError } from '../errors';
 import type { RouteHelpers } from './app';
 
 const FILTERS = ['subject', 'model', 'outcome', 'reason', 'from', 'to', 'limit', 'cursor'] as const;
-const OUTCOMES = ['allowed', 'denied', 'rejected'];
 
 /** Mounts the auditor-only read API: GET /v1/decisions, /v1/decisions/{id}, /v1/audit/verify. */
 export function auditRoutes(
@@ -64,13 +65,17 @@ function readFilter(req: Request): AuditQuery {
     if (typeof value !== 'string') throw new RequestError(ReasonCode.BadRequest, 400, `give ${key} once`);
     filter[key] = value;
   }
-  if (filter.outcome !== undefined && !OUTCOMES.includes(filter.outcome)) {
-    throw new RequestError(ReasonCode.BadRequest, 400, `outcome must be one of ${OUTCOMES.join(', ')}`);
+  if (filter.outcome !== undefined && !(AUDIT_OUTCOMES as readonly string[]).includes(filter.outcome)) {
+    throw new RequestError(ReasonCode.BadRequest, 400, `outcome must be one of ${AUDIT_OUTCOMES.join(', ')}`);
   }
   let limit: number | undefined;
   if (filter.limit !== undefined) {
     if (!/^\d+$/.test(filter.limit) || Number(filter.limit) < 1) {
-      throw new RequestError(ReasonCode.BadRequest, 400, 'limit must be a whole number from 1 to 500');
+      throw new RequestError(
+        ReasonCode.BadRequest,
+        400,
+        `limit must be a whole number from 1 to ${MAX_LIMIT}`,
+      );
     }
     limit = Number(filter.limit);
   }
