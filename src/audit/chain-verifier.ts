@@ -86,13 +86,12 @@ function orphanReasonRow(db: Db, seen: number, checked: number): VerifyBroken | 
     )
     .get() as { seq: number } | undefined;
   const seq = orphan?.seq ?? 0;
-  return {
-    ok: false,
-    records_checked: checked,
-    first_bad: { seq, decision_id: null },
-    problem: 'deleted',
-    message: `the reason index still lists seq ${seq}, which is not in the log: records were deleted`,
-  };
+  return breakReporter(checked)(
+    'deleted',
+    seq,
+    null,
+    `the reason index still lists seq ${seq}, which is not in the log: records were deleted`,
+  );
 }
 
 type CheckpointRow = Checkpoint & { record_hash: string | null; decision_id: string | null };

@@ -1,6 +1,6 @@
 import type { VerifyBroken } from './audit-store';
 import type { Db } from './database';
-import type { ChainHead } from './hash-chain';
+import { GENESIS_HASH, type ChainHead } from './hash-chain';
 import { derivedDisagreement, hashesAt, type ChainRow } from './chain-row';
 
 /** What the walk saw at the first bad row. */
@@ -114,7 +114,7 @@ function originalSeq(db: Db, row: ChainRow): number | null {
   const anchor = db.prepare('SELECT seq FROM audit_prunes WHERE hash = ? LIMIT 1').get(row.prev_hash) as
     { seq: number } | undefined;
   if (anchor) candidates.add(anchor.seq + 1);
-  if (/^0{64}$/.test(row.prev_hash)) candidates.add(1);
+  if (row.prev_hash === GENESIS_HASH) candidates.add(1);
   candidates.delete(row.seq);
   for (const seq of candidates) if (seq > 0 && hashesAt(row, seq)) return seq;
   return null;
