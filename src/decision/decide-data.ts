@@ -4,6 +4,7 @@ import { dataRequestSchema, type DataRequestV1 } from '../schemas/data-request.s
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
 import { enforceObligations } from './obligations';
+import { tokenCount } from '../usage/usage-tracker';
 import { recordOrUnavailable, reject } from './reject';
 import { authenticate, evaluateOrThrow, readBody, requirePolicy } from './steps';
 
@@ -55,7 +56,7 @@ export async function decideData(
             model,
             tokens:
               (end.maxTokens ?? 0) +
-              numberOr0((invocation as { input_tokens?: unknown } | undefined)?.input_tokens),
+              tokenCount((invocation as { input_tokens?: unknown } | undefined)?.input_tokens),
             atMs: nowMs,
           })
         : undefined;
@@ -96,10 +97,6 @@ function recordedEnd(result: unknown, maxTokens: unknown) {
     obligations: enforced.obligations,
     maxTokens: enforced.maxTokens,
   };
-}
-
-function numberOr0(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 }
 
 function isObligation(value: unknown): value is { type: string } {

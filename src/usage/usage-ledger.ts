@@ -4,6 +4,7 @@ import { ForbiddenError, ModelgateError, ReasonCode, RequestError } from '../err
 import type { MemoryUsageTracker } from './memory-usage-tracker';
 import { DAY_MS } from './sliding-window';
 import type { UsageReportWriter } from './usage-reports';
+import { tokenCount } from './usage-tracker';
 import { RESERVED_INPUT_TOKENS, RESERVED_MAX_TOKENS, RESTORE_INDEX } from './usage-migrations';
 
 /** What a caller reports an invocation really used. */
@@ -177,9 +178,4 @@ export class UsageLedger {
     if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
     return statement;
   }
-}
-
-// The pipeline reserves only positive numbers: anything else a Data API caller sent counts as 0.
-function tokenCount(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 }

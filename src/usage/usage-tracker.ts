@@ -32,3 +32,8 @@ export interface UsageTracker {
   /** Replaces a reservation's tokens with what the call really used. Returns false if it is unknown or expired. */
   settle(decisionId: string, tokens: number, nowMs: number): boolean;
 }
+
+/** A token figure as reserved: a positive finite number, else 0 (what a Data API caller may send). */
+export function tokenCount(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
+}
