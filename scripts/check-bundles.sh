@@ -14,9 +14,15 @@ if [ ! -f "$committed" ]; then
   exit 1
 fi
 scripts/build-bundles.sh "$tmp/fresh.tar.gz" 2>"$tmp/build.log" || { cat "$tmp/build.log" >&2; exit 1; }
+# OPA writes member names with a leading '/', which GNU tar strips with a warning on every run.
+extract() {
+  local err
+  err="$(tar -xzf "$1" -C "$2" 2>&1)" || { echo "$err" >&2; return 1; }
+  grep -v "Removing leading" <<<"$err" >&2 || true
+}
 mkdir "$tmp/a" "$tmp/b"
-tar -xzf "$committed" -C "$tmp/a"
-tar -xzf "$tmp/fresh.tar.gz" -C "$tmp/b"
+extract "$committed" "$tmp/a"
+extract "$tmp/fresh.tar.gz" "$tmp/b"
 
 stale=()
 for f in policy.wasm data.json .manifest; do

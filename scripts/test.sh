@@ -35,6 +35,7 @@ tally() {
       });')
 }
 
+stage lockfile scripts/check-lockfile.sh
 stage lint npx eslint .
 stage format npx prettier --check .
 stage typecheck npx tsc -p tsconfig.check.json --noEmit

@@ -79,13 +79,20 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const app = createApp({
     decision,
     bodyLimitBytes: config.limits.bodyBytes,
+    defaultDecision: config.defaultDecision,
     readiness: { policyLoaded: () => policy.current() !== undefined, storeOpen: () => store.open && db.open },
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
       usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });
     },
   });
-  const http: HttpServer = await listen(app, config.port, config.host);
+  const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {
+    // Nothing may keep the process alive after a failed start: stop the writer thread and timers.
+    clearInterval(retry);
+    await store.close();
+    db.close();
+    throw listenError(err, config);
+  });
   const url = `http://${formatHost(http.address.address)}:${http.address.port}`;
   logger.info({ url, db: config.db, bundle: config.bundle }, 'modelgate listening');
 
@@ -143,6 +150,23 @@ async function loadPolicyOrRetry(policy: PolicyHolder, logger: Logger): Promise<
 function checkpointPublicKeys(config: Config): KeyObject[] | undefined {
   const file = config.audit.checkpoint?.privateKeyFile;
   return file ? [createPublicKey(createPrivateKey(readFileSync(file)))] : undefined;
+}
+
+function listenError(err: unknown, config: Config): Error {
+  const where = `${formatHost(config.host)}:${config.port}`;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return new Error(
+      `cannot listen on ${where}: the address is already in use; stop the other process or set PORT`,
+      {
+        cause: err,
+      },
+    );
+  if (code === 'EACCES')
+    return new Error(`cannot listen on ${where}: permission denied; use a port above 1023 or set PORT`, {
+      cause: err,
+    });
+  return new Error(`cannot listen on ${where}: ${(err as Error).message}`, { cause: err });
 }
 
 function formatHost(address: string): string {

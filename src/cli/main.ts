@@ -43,7 +43,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-if (require.main === module) {
+/** Runs the CLI on this process's arguments and sets its exit code. */
+export function runCli(): void {
   const io: CliIo = {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
@@ -60,3 +61,5 @@ if (require.main === module) {
     },
   );
 }
+
+if (require.main === module) runCli();

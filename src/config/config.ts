@@ -9,6 +9,8 @@ export interface Config {
   bundle: string;
   bundleName?: string;
   entrypoint: string;
+  /** The policy path of OPA's default decision, `POST /`. */
+  defaultDecision: string;
   issuers: IssuerConfig[];
   /** Folder that relative paths in `issuers` resolve against. */
   baseDir: string;

@@ -89,6 +89,7 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
     bundle: file.bundle ? at(file.bundle) : DEFAULT_BUNDLE,
     bundleName: file.bundle_name,
     entrypoint: file.entrypoint ?? 'modelgate/decision',
+    defaultDecision: file.default_decision ?? file.entrypoint ?? 'modelgate/decision',
     issuers: [...(file.issuers ?? [])],
     baseDir,
     auditorScope: file.auditor_scope ?? 'modelgate:audit',

@@ -4,6 +4,7 @@ import { dataRequestSchema, type DataRequestV1 } from '../schemas/data-request.s
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
 import { enforceObligations } from './obligations';
+import { toOpaReply } from './opa-replies';
 import { tokenCount } from '../usage/usage-tracker';
 import { recordOrUnavailable, reject } from './reject';
 import { authenticate, evaluateOrThrow, readBody, requirePolicy } from './steps';
@@ -12,11 +13,19 @@ const validateDataRequest = compileValidator<DataRequestV1>(dataRequestSchema);
 
 /**
  * Returns the reply to the OPA-compatible `POST /v1/data/{path}`: `{ result, decision_id }` as OPA's
- * server gives it. The caller's input is used, except that `subject`, `usage` and `time` are
+ * server gives it, and OPA's error body (`{code, message, errors}`, plus `decision_id`) on a failure. The caller's input is used, except that `subject`, `usage` and `time` are
  * replaced by modelgate's own verified values, so a token can only ever speak for itself.
  * Obligations are not enforced here (the caller gets the policy's document as is), but they are recorded.
  */
 export async function decideData(
+  deps: DecisionDeps,
+  call: DecisionCall,
+  policyPath: string,
+): Promise<DecisionReply> {
+  return toOpaReply(await evaluateData(deps, call, policyPath));
+}
+
+async function evaluateData(
   deps: DecisionDeps,
   call: DecisionCall,
   policyPath: string,

@@ -49,6 +49,12 @@ export const configSchema = {
       description: 'The policy entrypoint evaluated by /v1/decide.',
       examples: ['modelgate/decision'],
     },
+    default_decision: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*$',
+      description: "The policy path OPA's default decision (`POST /`) evaluates; default: `entrypoint`.",
+      examples: ['modelgate/decision'],
+    },
     issuers: {
       type: 'array',
       items: issuerConfigSchema,

@@ -4,6 +4,7 @@ import { dataRequestSchema } from './data-request.schema';
 import { decideRequestSchema } from './decide-request.schema';
 import { decideResponseSchema, errorResponseSchema } from './decide-response.schema';
 import { decisionDocumentSchema } from './decision-document.schema';
+import { opaErrorSchema } from './opa-error.schema';
 import { policyInputSchema } from './policy-input.schema';
 import { usageReportSchema } from './usage-report.schema';
 
@@ -24,6 +25,7 @@ function component(schema: Schema): Schema {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
 const errorReply = (description: string) => ({ description, content: json('ErrorResponseV1') });
+const opaErrorReply = (description: string) => ({ description, content: json('OpaErrorV1') });
 const bearer = [{ bearer: [] }];
 const queryParam = (name: string, description: string) => ({
   name,
@@ -31,6 +33,33 @@ const queryParam = (name: string, description: string) => ({
   description,
   schema: { type: 'string' },
 });
+
+const dataPathParam = {
+  name: 'path',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  example: 'modelgate/decision',
+};
+const dataResponses = {
+  '200': {
+    description: '`result` is absent when the path is undefined, as with OPA.',
+    content: {
+      'application/json': {
+        schema: {
+          type: 'object',
+          required: ['decision_id'],
+          properties: { decision_id: { type: 'string' }, result: {} },
+        },
+      },
+    },
+  },
+  '400': opaErrorReply('The body or the input is invalid.'),
+  '401': opaErrorReply('The token was refused.'),
+  '413': opaErrorReply('The body is too large.'),
+  '415': opaErrorReply('The body is not JSON.'),
+  '503': opaErrorReply('No policy is loaded, or the audit log cannot record.'),
+};
 
 /** Returns the OpenAPI 3.1 document of the HTTP API, built from the same schemas ajv validates with. */
 export function buildOpenApiDocument(): Record<string, unknown> {
@@ -51,6 +80,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         DecisionV1: component(decisionDocumentSchema),
         PolicyInputV1: component(policyInputSchema),
         DataRequestV1: component(dataRequestSchema),
+        OpaErrorV1: component(opaErrorSchema),
         UsageReportV1: component(usageReportSchema),
       },
     },
@@ -77,32 +107,35 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         post: {
           summary: 'OPA-compatible Data API: evaluate a policy path on an input',
           security: bearer,
-          parameters: [
-            {
-              name: 'path',
-              in: 'path',
-              required: true,
-              schema: { type: 'string' },
-              example: 'modelgate/decision',
-            },
-          ],
+          parameters: [dataPathParam],
           requestBody: { required: true, content: json('DataRequestV1') },
+          responses: dataResponses,
+        },
+        get: {
+          summary: 'OPA-compatible Data API, GET form: the input as JSON in the `input` query parameter',
+          security: bearer,
+          parameters: [dataPathParam, queryParam('input', 'The input document as JSON text (optional).')],
+          responses: dataResponses,
+        },
+      },
+      '/': {
+        post: {
+          summary: "OPA's default decision: the body is the input, the reply the bare result",
+          description:
+            'Evaluates `default_decision` (default: `entrypoint`). The decision id is in `X-Modelgate-Decision-Id`.',
+          security: bearer,
+          requestBody: { required: true, content: { 'application/json': { schema: ref('PolicyInputV1') } } },
           responses: {
             '200': {
-              description: '`result` is absent when the path is undefined, as with OPA.',
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['decision_id'],
-                    properties: { decision_id: { type: 'string' }, result: {} },
-                  },
-                },
-              },
+              description: 'The policy result itself.',
+              content: { 'application/json': { schema: {} } },
             },
-            '400': errorReply('The body is invalid.'),
-            '401': errorReply('The token was refused.'),
-            '503': errorReply('No policy is loaded, or the audit log cannot record.'),
+            '400': opaErrorReply('The body is invalid.'),
+            '401': opaErrorReply('The token was refused.'),
+            '404': opaErrorReply('The default decision is undefined (`undefined_document`).'),
+            '413': opaErrorReply('The body is too large.'),
+            '415': opaErrorReply('The body is not JSON.'),
+            '503': opaErrorReply('No policy is loaded, or the audit log cannot record.'),
           },
         },
       },

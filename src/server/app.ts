@@ -4,10 +4,11 @@ import { ReasonCode } from '../errors';
 import type { DecisionCall, DecisionDeps, DecisionReply } from '../decision/decision-deps';
 import { decide } from '../decision/decide';
 import { decideData } from '../decision/decide-data';
+import { toDefaultDecisionReply } from '../decision/opa-replies';
 import { buildOpenApiDocument } from '../schemas/openapi';
 import { decisionListener } from './decision-listener';
 import { decisionCall, send, sendInternalError } from './http-io';
-import { jsonBody, type ParsedBody } from './json-body';
+import { jsonBody, parseJsonText, type ParsedBody } from './json-body';
 
 /** What the health and readiness probes look at. */
 export interface Readiness {
@@ -20,6 +21,8 @@ export interface AppDeps {
   decision: DecisionDeps;
   readiness: Readiness;
   bodyLimitBytes: number;
+  /** The policy path OPA's default decision (`POST /`) evaluates. */
+  defaultDecision: string;
   /** Extra routers (audit queries, usage) mounted after the core routes. */
   extraRoutes?: (app: Express, helpers: RouteHelpers) => void;
 }
@@ -58,8 +61,21 @@ function expressApp(deps: AppDeps): Express {
 
   // OPA's Data API: POST /v1/data/<path> with {"input": ...} answers {"result": ..., "decision_id": ...}.
   app.post(/^\/v1\/data\/(.+)$/, body, async (req, res) => {
-    const policyPath = (req.params as Record<string, string>)[0]!.replace(/\/+$/, '');
+    const policyPath = dataPath(req);
     send(res, await decideData(deps.decision, toCall(req, res, `/v1/data/${policyPath}`), policyPath));
+  });
+  // OPA's GET form: the input, if any, is JSON in the `input` query parameter.
+  app.get(/^\/v1\/data\/(.+)$/, async (req, res) => {
+    res.locals.body = inputFromQuery(req.query.input);
+    const policyPath = dataPath(req);
+    send(res, await decideData(deps.decision, toCall(req, res, `/v1/data/${policyPath}`), policyPath));
+  });
+  // OPA's default decision: the body is the input itself, the reply the bare result.
+  app.post('/', body, async (req, res) => {
+    const parsed = res.locals.body as ParsedBody;
+    res.locals.body = parsed.ok ? { ok: true, value: { input: parsed.value } } : parsed;
+    const path = deps.defaultDecision;
+    send(res, toDefaultDecisionReply(await decideData(deps.decision, toCall(req, res, '/'), path), path));
   });
 
   app.get('/health', (_req, res) => {
@@ -88,6 +104,25 @@ function expressApp(deps: AppDeps): Express {
     sendInternalError(deps.decision, res, err);
   });
   return app;
+}
+
+// SDKs percent-encode the path parameter ("authz%2Fallow"); OPA reads it decoded.
+function dataPath(req: Request): string {
+  const raw = (req.params as Record<string, string>)[0]!;
+  let decoded = raw;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    // Not valid percent-encoding: evaluate the path as sent, which no entrypoint matches.
+  }
+  return decoded.replace(/\/+$/, '');
+}
+
+function inputFromQuery(input: unknown): ParsedBody {
+  if (input === undefined) return { ok: true, value: {} };
+  if (typeof input !== 'string') return parseJsonText('', 'the input query parameter');
+  const parsed = parseJsonText(input, 'the input query parameter');
+  return parsed.ok ? { ok: true, value: { input: parsed.value } } : parsed;
 }
 
 function toCall(req: Request, res: Response, path: string): DecisionCall {

@@ -52,11 +52,16 @@ function parse(contentType: string | undefined, body: unknown): ParsedBody {
   const buffer = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
   if (buffer.length === 0)
     return fail(new RequestError(ReasonCode.BadRequest, 400, 'the body is empty; send a JSON object'));
+  return parseJsonText(buffer.toString('utf8'), 'the body');
+}
+
+/** Returns JSON text parsed as a ParsedBody; `what` names the text in the error ("the body"). */
+export function parseJsonText(text: string, what: string): ParsedBody {
   try {
-    return { ok: true, value: JSON.parse(buffer.toString('utf8')) };
+    return { ok: true, value: JSON.parse(text) };
   } catch (err) {
     return fail(
-      new RequestError(ReasonCode.BadRequest, 400, `the body is not valid JSON: ${(err as Error).message}`),
+      new RequestError(ReasonCode.BadRequest, 400, `${what} is not valid JSON: ${(err as Error).message}`),
     );
   }
 }

@@ -66,6 +66,7 @@ export async function startTestService(overrides: Partial<Config> = {}): Promise
     dataDir: path.join(dir, 'data'),
     bundle: DEFAULT_BUNDLE,
     entrypoint: 'modelgate/decision',
+    defaultDecision: 'modelgate/decision',
     issuers,
     baseDir: dir,
     auditorScope: 'modelgate:audit',

@@ -87,8 +87,12 @@ describe('OPA-compatible Data API: POST /v1/data/{path}', () => {
     };
     const res = await svc.post('/v1/data/modelgate/decision', { input }, svc.token());
     expect(res.status).toBe(400);
+    // OPA's error body, so OPA's SDKs can read it; modelgate's reason codes are in `errors`.
+    expect(res.body).toMatchObject({ code: 'invalid_parameter', message: expect.any(String) });
     expect(res.body.errors).toEqual(
-      expect.arrayContaining([{ pointer: '/input/payload/prompt', message: 'is not allowed here' }]),
+      expect.arrayContaining([
+        { code: 'body_invalid', message: '/input/payload/prompt: is not allowed here' },
+      ]),
     );
     const row = auditRow(svc.db, res.body.decision_id as string);
     expect(row).toMatchObject({ outcome: 'rejected', status: 400 });
@@ -99,6 +103,52 @@ describe('OPA-compatible Data API: POST /v1/data/{path}', () => {
     const res = await svc.post('/v1/data/modelgate/decision', { input: {} }, null);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect(res.body).toMatchObject({
+      code: 'unauthorized',
+      errors: [{ code: 'token_missing', message: expect.any(String) }],
+      decision_id: expect.any(String),
+    });
+    expect(auditRow(svc.db, res.body.decision_id as string)).toMatchObject({
+      outcome: 'rejected',
+      status: 401,
+    });
+  });
+
+  it('answers GET /v1/data/{path}?input=<json> like the POST form, and records it', async () => {
+    const [, claims, input] = inputs[0]!;
+    const query = encodeURIComponent(JSON.stringify(input));
+    const res = await svc.get(`/v1/data/modelgate/decision?input=${query}`, svc.token(claims));
+    expect(res.status).toBe(200);
+    expect(res.body.result).toMatchObject({ allow: true });
+    expect(auditRow(svc.db, res.body.decision_id as string)).toMatchObject({
+      path: '/v1/data/modelgate/decision',
+      outcome: 'allowed',
+    });
+  });
+
+  it('refuses GET ?input= that is not JSON with OPA-shaped 400', async () => {
+    const res = await svc.get('/v1/data/modelgate/decision?input=%7Bnope', svc.token());
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'invalid_parameter', errors: [{ code: 'bad_request' }] });
+    expect(auditRow(svc.db, res.body.decision_id as string)).toMatchObject({
+      outcome: 'rejected',
+      status: 400,
+    });
+  });
+
+  it('reads a percent-encoded policy path as OPA does', async () => {
+    const res = await svc.post('/v1/data/modelgate%2Fdecision', { input: {} }, svc.token());
+    expect(res.status).toBe(200);
+    expect(res.body.result).toMatchObject({ allow: false });
+  });
+
+  it("serves OPA's default decision at POST /: the body is the input, the reply the bare result", async () => {
+    const [, claims, input] = inputs[0]!;
+    const res = await svc.post('/', input, svc.token(claims));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ allow: true, reasons: [] });
+    const id = res.headers.get('x-modelgate-decision-id')!;
+    expect(auditRow(svc.db, id)).toMatchObject({ path: '/', outcome: 'allowed' });
   });
 });
 

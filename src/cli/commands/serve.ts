@@ -72,6 +72,13 @@ export const serveCommand: CliCommand = {
   },
 };
 
+// The banner's example is the README's quick start: a subject the default policy knows, and a
+// request it allows (test/server/quickstart.test.ts runs the banner's lines as printed).
+const TRY_SUBJECT = 'spiffe://corp/support/reply-bot';
+const TRY_BODY =
+  '{"invocation":{"model":"anthropic.claude-haiku","provider":"bedrock","operation":"chat","purpose":"support-reply"},' +
+  '"payload":{"prompt":"Reply to jane.doe@example.com about her refund"}}';
+
 function devBanner(url: string, dataDir: string): string {
   const rel = path.relative(process.cwd(), dataDir) || '.';
   return `
@@ -79,11 +86,11 @@ function devBanner(url: string, dataDir: string): string {
    modelgate is in DEVELOPMENT MODE: it trusts a local issuer whose key is in
    ${rel}/dev-issuer/. Configure \`issuers\` (MODELGATE_CONFIG) for real use.
 
-   Try it:
-     TOKEN=$(npm run -s modelgate -- token --sub spiffe://corp/support/bot)
+   Try it, from this folder:
+     TOKEN=$(npm run -s modelgate -- token --sub ${TRY_SUBJECT} --scope invoke:support)
      curl -s ${url}/v1/decide -H "Authorization: Bearer $TOKEN" \\
        -H 'Content-Type: application/json' \\
-       -d '{"invocation":{"model":"anthropic.claude-sonnet","operation":"chat"}}'
+       -d '${TRY_BODY}'
   ============================================================================
 
 `;
