@@ -14,7 +14,7 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  { files: ['src/cli/**/*.ts', 'bench/**', 'scripts/**'], rules: { 'no-console': 'off' } },
+  { files: ['src/cli/**/*.ts', 'bench/**', 'scripts/**', 'examples/**'], rules: { 'no-console': 'off' } },
   {
     files: ['**/*.js'],
     languageOptions: {

@@ -10,7 +10,7 @@ import { policyRef, recordOrUnavailable, reject } from './reject';
 import { authenticate, readBody, requirePolicy } from './steps';
 
 /**
- * Returns the reply to POST /v1/decide: the full decision path of DESIGN.md.
+ * Returns the reply to POST /v1/decide: the full decision path of docs/architecture.md.
  * Every exit, allowed, denied or rejected, is recorded before the reply is returned.
  */
 export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<DecisionReply> {

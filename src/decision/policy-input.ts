@@ -12,7 +12,7 @@ export interface PayloadSummaryV1 {
   findings: Record<string, number>;
 }
 
-/** The policy input document, version 1 (see DESIGN.md). */
+/** The policy input document, version 1 (see docs/architecture.md). */
 export interface PolicyInputV1 {
   subject: SubjectV1;
   invocation: DecideRequestV1['invocation'];

@@ -57,6 +57,10 @@ describe('docker-compose.yml', () => {
       expect.arrayContaining(['build', '-t', 'wasm', '-e', 'modelgate/decision']),
     );
     expect(builder.volumes).toContain('./rego:/work/rego:ro');
+    // Runs as the invoking user, so it can write ./bundles whatever the host uid.
+    expect(builder.user).toBe('${MODELGATE_UID:-1000}:${MODELGATE_GID:-1000}');
+    expect(read('docker-compose.yml')).toContain('MODELGATE_UID=$(id -u) MODELGATE_GID=$(id -g)');
+    expect(read('docker-compose.yml')).toContain('REGO_REVISION=$(scripts/rego-revision.sh rego)');
   });
 });
 
