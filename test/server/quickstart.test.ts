@@ -182,8 +182,16 @@ describe('quick start: npm start in development mode, then the README as printed
       expect(readme).toContain(region.replace(/^ {2}/gm, ''));
     });
 
+    // Minted up front: minting takes seconds on a busy machine, long enough for a kept-alive connection
+    // to reach the server's keep-alive timeout between two calls.
+    let token: string;
+    let stranger: string;
+    beforeAll(() => {
+      token = mint('--sub', 'spiffe://corp/support/reply-bot', '--scope', 'invoke:support');
+      stranger = mint('--sub', 'spiffe://corp/unknown/bot');
+    });
+
     it('sends the model the redacted messages and the capped max_tokens, then reports usage', async () => {
-      const token = mint('--sub', 'spiffe://corp/support/reply-bot', '--scope', 'invoke:support');
       // guardedChat reads MODELGATE_URL and MODEL_URL when the module loads: import it after setting them.
       const { guardedChat: chat } = (await import('../../examples/guarded-chat')) as {
         guardedChat: typeof guardedChat;
@@ -206,7 +214,6 @@ describe('quick start: npm start in development mode, then the README as printed
     });
 
     it('fails closed: a denied call never reaches the model', async () => {
-      const stranger = mint('--sub', 'spiffe://corp/unknown/bot');
       const calls = seen.length;
       const { guardedChat: chat } = (await import('../../examples/guarded-chat')) as {
         guardedChat: typeof guardedChat;
