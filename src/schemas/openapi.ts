@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { authzenComponents, authzenPaths } from './authzen-openapi';
 import { dataRequestSchema } from './data-request.schema';
 import { decideRequestSchema } from './decide-request.schema';
 import { decideResponseSchema, errorResponseSchema } from './decide-response.schema';
@@ -52,6 +53,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         PolicyInputV1: component(policyInputSchema),
         DataRequestV1: component(dataRequestSchema),
         UsageReportV1: component(usageReportSchema),
+        ...authzenComponents,
       },
     },
     paths: {
@@ -199,6 +201,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/openapi.json': {
         get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
       },
+      ...authzenPaths,
     },
   };
 }
