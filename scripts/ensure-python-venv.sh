@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Usage: scripts/ensure-python-venv.sh <name>  (mcp | litellm)
+# Creates .tools/venv-<name> from integrations/<name>/requirements.txt once, and prints its python.
+# The venv is rebuilt only when the requirements file changes (its hash is kept beside the venv).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+name="$1"
+req="$root/integrations/$name/requirements.txt"
+venv="$root/.tools/venv-$name"
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$req" | cut -d' ' -f1)"
+if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  echo "$venv/bin/python"
+  exit 0
+fi
+if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  apt-get -o DPkg::Lock::Timeout=600 install -y python3-venv >&2
+fi
+rm -rf "$venv"
+python3 -m venv "$venv" >&2
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" >&2
+echo "$want" >"$stamp"
+echo "$venv/bin/python"
