@@ -13,8 +13,8 @@ if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; the
   echo "$venv/bin/python"
   exit 0
 fi
-if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-  apt-get -o DPkg::Lock::Timeout=600 install -y python3-venv >&2
+if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  apt-get -o DPkg::Lock::Timeout=600 install -y python3 python3-venv >&2
 fi
 rm -rf "$venv"
 python3 -m venv "$venv" >&2
