@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Usage: scripts/ensure-python-venv.sh <name>  (mcp | litellm)
-# Creates .tools/venv-<name> from integrations/<name>/requirements.txt once, and prints its python.
-# The venv is rebuilt only when the requirements file changes (its hash is kept beside the venv).
+# Creates .tools/venv-<name> from integrations/<name>/requirements.txt, with every transitive version
+# fixed by constraints.txt beside it, once; prints its python. The venv is rebuilt only when one of the
+# two files changes (their hash is kept beside the venv).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 name="$1"
 req="$root/integrations/$name/requirements.txt"
+constraints="$root/integrations/$name/constraints.txt"
 venv="$root/.tools/venv-$name"
 stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$req" | cut -d' ' -f1)"
+want="$(cat "$req" "$constraints" | sha256sum | cut -d' ' -f1)"
 if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   echo "$venv/bin/python"
   exit 0
@@ -18,6 +20,6 @@ if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/d
 fi
 rm -rf "$venv"
 python3 -m venv "$venv" >&2
-"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" >&2
+"$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" -c "$constraints" >&2
 echo "$want" >"$stamp"
 echo "$venv/bin/python"
