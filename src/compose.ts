@@ -12,6 +12,8 @@ import { defaultBodyLimits } from './schemas/body-limits';
 import { createApp } from './server/app';
 import { listen, type HttpServer } from './server/http-server';
 import { auditRoutes } from './server/audit-routes';
+import { authzenRoutes } from './server/authzen-routes';
+import { DEFAULT_AUTHZEN_ENTRYPOINT } from './decision/authzen';
 import { usageRoutes } from './server/usage-routes';
 import { MemoryUsageTracker } from './usage/memory-usage-tracker';
 import { UsageLedger } from './usage/usage-ledger';
@@ -84,6 +86,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
       usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });
+      authzenRoutes(a, helpers, {
+        decision,
+        authzen: config.authzen ?? { entrypoint: DEFAULT_AUTHZEN_ENTRYPOINT },
+      });
     },
   });
   const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {

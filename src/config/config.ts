@@ -23,6 +23,8 @@ export interface Config {
     checkpoint?: { privateKeyFile: string; everyRecords: number; everySeconds: number };
   };
   reservationTtlSeconds: number;
+  /** The AuthZEN API: the entrypoint that answers it (default authzen/decision), and the PDP identifier. */
+  authzen?: { entrypoint: string; policyDecisionPoint?: string };
   /** The file it came from, or null for embedded defaults. */
   source: string | null;
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_AUTHZEN_ENTRYPOINT } from '../decision/authzen';
 import { ConfigError } from '../errors';
 import { defaultBodyLimits } from '../schemas/body-limits';
 import { configSchema, type ConfigFile } from '../schemas/config.schema';
@@ -110,6 +111,10 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       },
     },
     reservationTtlSeconds: file.usage?.reservation_ttl_seconds ?? 86400,
+    authzen: {
+      entrypoint: file.authzen?.entrypoint ?? DEFAULT_AUTHZEN_ENTRYPOINT,
+      policyDecisionPoint: file.authzen?.policy_decision_point,
+    },
     source,
   };
 }

@@ -145,6 +145,27 @@ export const configSchema = {
         ),
       },
     },
+    authzen: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The OpenID AuthZEN Authorization API (/access/v1/evaluation and /access/v1/evaluations).',
+      examples: [{ entrypoint: 'authzen/decision', policy_decision_point: 'https://modelgate.example.com' }],
+      properties: {
+        entrypoint: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*$',
+          description: 'The entrypoint (in the loaded bundle) that answers AuthZEN evaluations.',
+          examples: ['authzen/decision'],
+        },
+        policy_decision_point: {
+          type: 'string',
+          pattern: '^https?://[^?#]+[^/?#]$',
+          description:
+            'The PDP identifier published in /.well-known/authzen-configuration; default: the request origin.',
+          examples: ['https://modelgate.example.com'],
+        },
+      },
+    },
   },
 } as const;
 

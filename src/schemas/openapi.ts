@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { authzenComponents, authzenPaths } from './authzen-openapi';
 import { dataRequestSchema } from './data-request.schema';
 import { decideRequestSchema } from './decide-request.schema';
 import { decideResponseSchema, errorResponseSchema } from './decide-response.schema';
@@ -82,6 +83,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         DataRequestV1: component(dataRequestSchema),
         OpaErrorV1: component(opaErrorSchema),
         UsageReportV1: component(usageReportSchema),
+        ...authzenComponents,
       },
     },
     paths: {
@@ -232,6 +234,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/openapi.json': {
         get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
       },
+      ...authzenPaths,
     },
   };
 }
