@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { opaBinary, REGO_DIR } from '../helpers/opa';
 import { startTestService, type TestService } from '../helpers/service';
@@ -15,6 +16,7 @@ export const TODO_ENTRYPOINT = 'todo/decision';
  */
 export async function startTodoService(dir: string): Promise<TestService> {
   const bundle = path.join(dir, 'todo-bundle.tar.gz');
+  const policyDir = todoPolicyDir(dir);
   execFileSync(
     opaBinary(),
     [
@@ -32,9 +34,21 @@ export async function startTodoService(dir: string): Promise<TestService> {
       '-o',
       bundle,
       REGO_DIR,
-      TODO_POLICY_DIR,
+      policyDir,
     ],
     { stdio: 'pipe' },
   );
   return startTestService({ bundle, authzen: { entrypoint: TODO_ENTRYPOINT } });
+}
+
+// AUTHZEN_DIRECTORY names a user directory (data.json of the same shape) to build with instead of ours:
+// the interop suite's vectors name the suite's own user ids, which are not kept in this repository.
+function todoPolicyDir(dir: string): string {
+  const directory = process.env.AUTHZEN_DIRECTORY;
+  if (!directory) return TODO_POLICY_DIR;
+  const copy = path.join(dir, 'todo-policy');
+  mkdirSync(copy, { recursive: true });
+  copyFileSync(path.join(TODO_POLICY_DIR, 'todo.rego'), path.join(copy, 'todo.rego'));
+  copyFileSync(directory, path.join(copy, 'data.json'));
+  return copy;
 }
