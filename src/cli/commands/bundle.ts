@@ -230,6 +230,7 @@ function describeSignature(files: BundleFiles): Record<string, unknown> | null {
     const token = (JSON.parse(raw.toString('utf8')) as { signatures: string[] }).signatures[0]!;
     const [header, payload] = token
       .split('.')
+      .slice(0, 2)
       .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>);
     const { files: listed, ...claims } = payload as { files?: unknown[] };
     return { verified: false, header, claims, files: Array.isArray(listed) ? listed.length : 0 };
