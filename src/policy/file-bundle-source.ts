@@ -19,6 +19,7 @@ export class FileBundleSource implements BundleSource {
   private retry: NodeJS.Timeout | undefined;
   private lastSeen = '';
   private stopped = false;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly active: ActiveBundle,
@@ -30,7 +31,15 @@ export class FileBundleSource implements BundleSource {
     await this.reload().catch(() => this.retryUntilLoaded());
   }
 
-  async reload(): Promise<void> {
+  // Reloads run one after another (a change and a SIGHUP may coincide): an older read must never
+  // finish activating after a newer one.
+  reload(): Promise<void> {
+    const next = this.queue.then(() => this.readAndActivate());
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async readAndActivate(): Promise<void> {
     const now = (this.options.now ?? Date.now)();
     this.active.noteRequest(now);
     let files;

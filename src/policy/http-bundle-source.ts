@@ -23,6 +23,7 @@ export class HttpBundleSource implements BundleSource {
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly active: ActiveBundle,
@@ -71,8 +72,15 @@ export class HttpBundleSource implements BundleSource {
     }
   }
 
+  // Polls run one after another (SIGHUP may coincide with the timer), so activations keep their order.
+  private poll(): Promise<Error | undefined> {
+    const next = this.queue.then(() => this.pollOnce());
+    this.queue = next.then(() => undefined);
+    return next;
+  }
+
   // Returns the error of this attempt (already recorded in the status), or undefined.
-  private async poll(): Promise<Error | undefined> {
+  private async pollOnce(): Promise<Error | undefined> {
     const now = this.now();
     this.active.noteRequest(now);
     const waitSeconds = this.longPoll ? this.config.polling.longPollingTimeoutSeconds : undefined;
