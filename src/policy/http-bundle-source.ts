@@ -53,13 +53,18 @@ export class HttpBundleSource implements BundleSource {
     const saved = await readPersistedBundle(this.config.persistDir);
     if (!saved) return;
     const origin = `persisted:${this.config.persistDir}`;
+    let files;
     try {
-      const files = await readTarball(saved.body, origin);
-      await this.active.activate(files, { origin, downloadedAtMs: saved.downloadedAtMs, etag: saved.etag });
-      this.etag = saved.etag;
-    } catch {
-      // Recorded by activate(); the server may still have a good one.
+      files = await readTarball(saved.body, origin);
+    } catch (err) {
+      this.active.noteError(err, origin);
+      return;
     }
+    // A refusal is recorded by activate(); the server may still have a good bundle.
+    await this.active
+      .activate(files, { origin, downloadedAtMs: saved.downloadedAtMs, etag: saved.etag })
+      .then(() => (this.etag = saved.etag))
+      .catch(() => undefined);
   }
 
   private async run(firstError: Error | undefined): Promise<void> {

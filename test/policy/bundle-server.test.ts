@@ -2,7 +2,10 @@ import { copyFileSync, mkdtempSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BundleErrorCode, ReasonCode } from '../../src/errors';
-import type { BundleStatus } from '../../src/policy/active-bundle';
+import { createServer } from 'node:http';
+import pino from 'pino';
+import { ActiveBundle, type BundleStatus } from '../../src/policy/active-bundle';
+import { HttpBundleSource } from '../../src/policy/http-bundle-source';
 import type { HttpSourceConfig, PolicyBundleConfig } from '../../src/policy/bundle-config';
 import { auditRow } from '../helpers/audit-db';
 import { startBundleServer, type BundleServer } from '../helpers/bundle-server';
@@ -243,6 +246,55 @@ describe('long polling (OPA bundle service with application/vnd.openpolicyagent.
     } finally {
       await service.close();
       await server.close();
+    }
+  });
+});
+
+describe('backoff on errors', () => {
+  it('waits 100, 200, 400 ms, then max_delay (600 ms), between failing requests (jitter fixed at its middle)', async () => {
+    const times: number[] = [];
+    const failing = createServer((_req, res) => {
+      times.push(Date.now());
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    const port = (failing.address() as { port: number }).port;
+    const logger = pino({ level: 'silent' });
+    const active = new ActiveBundle({
+      name: 'modelgate',
+      source: 'test',
+      entrypoint: 'modelgate/decision',
+      keys: new Map(),
+      logger,
+    });
+    const source = new HttpBundleSource(
+      active,
+      {
+        kind: 'http',
+        service: 'down',
+        url: `http://127.0.0.1:${port}`,
+        resource: 'modelgate.tar.gz',
+        responseHeaderTimeoutSeconds: 2,
+        polling: { minDelaySeconds: 0.05, maxDelaySeconds: 0.6 },
+        persist: false,
+        persistDir: path.join(dir, 'unused'),
+      },
+      { logger, random: () => 0.5 },
+    );
+    try {
+      await source.start();
+      await waitFor('six requests', () => times.length >= 6, 10_000);
+      const gaps = times.slice(1).map((t, i) => t - times[i]!);
+      // Expected: 100, 200, 400, then capped at 600; scheduling may add a little, never subtract.
+      expect(gaps[0]).toBeGreaterThanOrEqual(95);
+      expect(gaps[1]).toBeGreaterThanOrEqual(195);
+      expect(gaps[2]).toBeGreaterThanOrEqual(395);
+      expect(gaps[3]).toBeGreaterThanOrEqual(595);
+      expect(gaps[4]).toBeLessThan(1_500);
+      expect(active.status().last_error).toMatchObject({ code: BundleErrorCode.DownloadFailed });
+    } finally {
+      await source.stop();
+      await new Promise((resolve) => failing.close(resolve));
     }
   });
 });
