@@ -7,13 +7,20 @@ import { SqliteAuditStore } from './audit/sqlite-audit-store';
 import type { Config } from './config/config';
 import type { DecisionDeps } from './decision/decision-deps';
 import { createTokenVerifier, ensureDevIssuer, loadTrustedIssuers, type TrustedIssuer } from './identity';
-import { PolicyHolder } from './policy/policy-holder';
+import { ActiveBundle } from './policy/active-bundle';
+import { bundleName } from './policy/bundle';
+import type { PolicyBundleConfig } from './policy/bundle-config';
+import type { BundleSource } from './policy/bundle-source';
+import { FileBundleSource } from './policy/file-bundle-source';
+import { HttpBundleSource } from './policy/http-bundle-source';
+import { loadVerificationKeys } from './policy/verification-keys';
 import { defaultBodyLimits } from './schemas/body-limits';
 import { createApp } from './server/app';
 import { listen, type HttpServer } from './server/http-server';
 import { auditRoutes } from './server/audit-routes';
 import { authzenRoutes } from './server/authzen-routes';
 import { DEFAULT_AUTHZEN_ENTRYPOINT } from './decision/authzen';
+import { statusRoutes, type StatusSection } from './server/status-routes';
 import { usageRoutes } from './server/usage-routes';
 import { MemoryUsageTracker } from './usage/memory-usage-tracker';
 import { UsageLedger } from './usage/usage-ledger';
@@ -29,8 +36,6 @@ export interface RunningService {
   reloadPolicy(): Promise<void>;
   close(): Promise<void>;
 }
-
-const BUNDLE_RETRY_MS = 5_000;
 
 /** The composition root: wires config into concrete classes and starts the HTTP server. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
@@ -59,8 +64,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const ledger = new UsageLedger(db, usage, config.reservationTtlSeconds * 1000, writer);
   logger.info(ledger.restore(Date.now()), 'usage counters rebuilt from the audit log');
 
-  const policy = new PolicyHolder(config.bundle, config.entrypoint, logger, config.bundleName);
-  const retry = await loadPolicyOrRetry(policy, logger);
+  const { policy, source } = policyBundle(config, logger);
+  // A missing or refused bundle leaves the service up but not ready (every decision is a 503
+  // policy_unavailable); the source keeps watching or polling, so a good bundle is picked up later.
+  await source.start();
+  const statusSections: StatusSection[] = [{ name: 'bundles', describe: () => [policy.status()] }];
 
   const decision: DecisionDeps = {
     verifier,
@@ -90,11 +98,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         decision,
         authzen: config.authzen ?? { entrypoint: DEFAULT_AUTHZEN_ENTRYPOINT },
       });
+      statusRoutes(a, helpers, {
+        decision,
+        operatorScope: config.operatorScope ?? 'modelgate:operate',
+        sections: statusSections,
+      });
     },
   });
   const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {
     // Nothing may keep the process alive after a failed start: stop the writer thread and timers.
-    clearInterval(retry);
+    await source.stop();
     await store.close();
     db.close();
     throw listenError(err, config);
@@ -106,10 +119,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     url,
     port: http.address.port,
     reloadPolicy: async () => {
-      await policy.load();
+      await source.reload();
     },
     close: async () => {
-      clearInterval(retry);
+      await source.stop();
       await http.close();
       await store.close();
       db.close();
@@ -130,26 +143,29 @@ function trustedIssuers(config: Config, logger: Logger): TrustedIssuer[] {
   return [dev];
 }
 
-// A missing or broken bundle at start-up leaves the service up but not ready (every decision is a
-// 503 policy_unavailable) and retries, so a bundle that arrives later is picked up.
-async function loadPolicyOrRetry(policy: PolicyHolder, logger: Logger): Promise<NodeJS.Timeout | undefined> {
-  try {
-    await policy.load();
-    return undefined;
-  } catch (err) {
-    logger.error(
-      { err },
-      'policy bundle not loaded: every decision is denied with policy_unavailable until it is',
-    );
-    const timer = setInterval(() => {
-      policy.load().then(
-        () => clearInterval(timer),
-        () => undefined,
-      );
-    }, BUNDLE_RETRY_MS);
-    timer.unref();
-    return timer;
-  }
+// The policy in force and where it comes from: a watched file, or an OPA bundle server.
+function policyBundle(config: Config, logger: Logger): { policy: ActiveBundle; source: BundleSource } {
+  const bundle: PolicyBundleConfig = config.policyBundle ?? {
+    name: config.bundleName ?? bundleName(config.bundle),
+    source: { kind: 'file', path: config.bundle, watch: false },
+  };
+  const where =
+    bundle.source.kind === 'file'
+      ? `file:${bundle.source.path}`
+      : `${bundle.source.url}/${bundle.source.resource}`;
+  const policy = new ActiveBundle({
+    name: bundle.name,
+    source: where,
+    entrypoint: config.entrypoint,
+    signing: bundle.signing,
+    keys: loadVerificationKeys(config.keys, config.baseDir),
+    logger,
+  });
+  const source =
+    bundle.source.kind === 'file'
+      ? new FileBundleSource(policy, bundle.source)
+      : new HttpBundleSource(policy, bundle.source, { logger });
+  return { policy, source };
 }
 
 // GET /v1/audit/verify checks checkpoints against the public half of the configured signing key.

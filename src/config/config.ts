@@ -1,3 +1,5 @@
+import type { PolicyBundleConfig } from '../policy/bundle-config';
+import type { KeyConfig } from '../policy/verification-keys';
 import type { IssuerConfig } from '../schemas/issuer-config.schema';
 
 /** The resolved configuration: every default applied, every path absolute. */
@@ -6,8 +8,18 @@ export interface Config {
   host: string;
   db: string;
   dataDir: string;
+  /** The policy bundle file; for a bundle service, where its last good bundle is persisted. */
   bundle: string;
   bundleName?: string;
+  /**
+   * The policy bundle, its source and signing requirements (`bundle` or `bundles`). loadConfig always
+   * sets it; a Config built in code without it serves `bundle` unwatched and unsigned.
+   */
+  policyBundle?: PolicyBundleConfig;
+  /** Bundle verification keys by id (OPA `keys`), resolved by the composition root. */
+  keys?: Record<string, KeyConfig>;
+  /** Scope that may read GET /v1/status, besides the auditor scope (default modelgate:operate). */
+  operatorScope?: string;
   entrypoint: string;
   /** The policy path of OPA's default decision, `POST /`. */
   defaultDecision: string;

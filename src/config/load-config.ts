@@ -8,6 +8,7 @@ import { configSchema, type ConfigFile } from '../schemas/config.schema';
 import { compileValidator } from '../schemas/validators';
 import { DEFAULT_MAX_CHARS, DEFAULT_REDACTION_FORMAT } from '../screening';
 import type { Config } from './config';
+import { resolvePolicyBundle } from './resolve-bundles';
 
 const validateConfig = compileValidator<ConfigFile>(configSchema);
 
@@ -82,13 +83,20 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
   const at = (p: string) => path.resolve(baseDir, p);
   const dataDir = at(file.data_dir ?? '.modelgate');
   const checkpoint = file.audit?.checkpoint;
+  const policyBundle = resolvePolicyBundle(file, { baseDir, dataDir, defaultBundle: DEFAULT_BUNDLE });
   return {
     port: file.port ?? 8080,
     host: file.host ?? '127.0.0.1',
     db: file.db ? at(file.db) : path.join(dataDir, 'modelgate.db'),
     dataDir,
-    bundle: file.bundle ? at(file.bundle) : DEFAULT_BUNDLE,
-    bundleName: file.bundle_name,
+    bundle:
+      policyBundle.source.kind === 'file'
+        ? policyBundle.source.path
+        : path.join(policyBundle.source.persistDir, 'bundle.tar.gz'),
+    bundleName: policyBundle.name,
+    policyBundle,
+    keys: { ...(file.keys ?? {}) },
+    operatorScope: file.operator_scope ?? 'modelgate:operate',
     entrypoint: file.entrypoint ?? 'modelgate/decision',
     defaultDecision: file.default_decision ?? file.entrypoint ?? 'modelgate/decision',
     issuers: [...(file.issuers ?? [])],

@@ -42,3 +42,43 @@ export const ReasonCode = {
 } as const;
 
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
+
+/**
+ * Why a policy bundle was not activated (issue #14). Reported by GET /v1/status, the reload log
+ * lines and `modelgate bundle verify`; never a decision's reason (a decision without a policy is
+ * `policy_unavailable`). Stable, like the reason codes.
+ */
+export const BundleErrorCode = {
+  /** Cannot be read: not a .tar.gz, truncated, no policy.wasm, bad JSON. */
+  Invalid: 'bundle_invalid',
+  /** The WASM module does not instantiate, or lacks the configured entrypoint. */
+  NotLoadable: 'bundle_not_loadable',
+  /** Signing is required and the bundle has no .signatures.json. */
+  Unsigned: 'bundle_unsigned',
+  /** .signatures.json is not `{"signatures": [one JWT]}` or the JWT cannot be decoded. */
+  SignatureMalformed: 'bundle_signature_malformed',
+  /** The bundle is signed but no verification key is configured for it. */
+  VerificationKeyMissing: 'bundle_verification_key_missing',
+  /** The key id named by the configuration or the JWT is not among `keys`. */
+  KeyUnknown: 'bundle_key_unknown',
+  /** The JWT's `alg` is not the algorithm configured for its key. */
+  AlgorithmMismatch: 'bundle_algorithm_mismatch',
+  /** The JWT signature does not verify with the key (wrong key, or tampered token). */
+  SignatureInvalid: 'bundle_signature_invalid',
+  /** The JWT's `exp` has passed (or `nbf` is in the future). */
+  SignatureExpired: 'bundle_signature_expired',
+  /** The JWT's `scope` is not the configured one. */
+  ScopeMismatch: 'bundle_scope_mismatch',
+  /** A file in the bundle is not listed in the signature. */
+  FileUnsigned: 'bundle_file_unsigned',
+  /** A file listed in the signature is not in the bundle. */
+  FileMissing: 'bundle_file_missing',
+  /** A file's digest differs from the one in the signature. */
+  DigestMismatch: 'bundle_digest_mismatch',
+  /** The signature names a digest algorithm modelgate does not accept (MD5, SHA-1, unknown). */
+  HashAlgorithmUnsupported: 'bundle_hash_algorithm_unsupported',
+  /** The bundle server could not be reached, timed out, or answered other than 200/304. */
+  DownloadFailed: 'bundle_download_failed',
+} as const;
+
+export type BundleErrorCode = (typeof BundleErrorCode)[keyof typeof BundleErrorCode];

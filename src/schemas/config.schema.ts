@@ -1,5 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { issuerConfigSchema } from './issuer-config.schema';
+import { bundleKeysSchema, bundleServicesSchema, bundlesSchema } from './bundles-config.schema';
 
 const int = (description: string, example: number, minimum: number, maximum: number) =>
   ({ type: 'integer', minimum, maximum, description, examples: [example] }) as const;
@@ -130,6 +131,15 @@ export const configSchema = {
           },
         },
       },
+    },
+    keys: bundleKeysSchema,
+    services: bundleServicesSchema,
+    bundles: bundlesSchema,
+    operator_scope: {
+      type: 'string',
+      minLength: 1,
+      description: 'Scope that may read GET /v1/status (as may the auditor scope).',
+      examples: ['modelgate:operate'],
     },
     usage: {
       type: 'object',

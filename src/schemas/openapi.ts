@@ -8,6 +8,7 @@ import { decisionDocumentSchema } from './decision-document.schema';
 import { opaErrorSchema } from './opa-error.schema';
 import { policyInputSchema } from './policy-input.schema';
 import { usageReportSchema } from './usage-report.schema';
+import { statusSchema } from './status.schema';
 
 // Same relative path from src/schemas and from dist/schemas.
 const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
@@ -84,6 +85,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         OpaErrorV1: component(opaErrorSchema),
         UsageReportV1: component(usageReportSchema),
         ...authzenComponents,
+        StatusV1: component(statusSchema),
       },
     },
     paths: {
@@ -207,6 +209,16 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             '200': { description: 'Counters, reports of the last day, and the policy’s limits.' },
             '403': errorReply('Another subject without the auditor scope.'),
+          },
+        },
+      },
+      '/v1/status': {
+        get: {
+          summary: 'Policy bundles in force, their sources and last errors (auditor or operator scope)',
+          security: bearer,
+          responses: {
+            '200': { description: 'One section per concern.', content: json('StatusV1') },
+            '403': errorReply('The token has neither the auditor nor the operator scope (recorded).'),
           },
         },
       },
