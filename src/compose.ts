@@ -1,17 +1,26 @@
 import type { Logger } from 'pino';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { approvalMigrations } from './approvals/approval-migrations';
+import { silentNotifier, type ApprovalNotifier } from './approvals/approval-notifier';
+import { ApprovalService } from './approvals/approval-service';
+import { SqliteApprovalStore } from './approvals/sqlite-approval-store';
+import { WebhookNotifier } from './approvals/webhook-notifier';
+import { resolveApprovals } from './config/load-config';
 import { auditMigrations } from './audit/audit-migrations';
 import { openDatabase } from './audit/database';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
-import type { Config } from './config/config';
+import type { ApprovalsConfig, Config } from './config/config';
 import type { DecisionDeps } from './decision/decision-deps';
+import { ConfigError } from './errors';
 import { createTokenVerifier, ensureDevIssuer, loadTrustedIssuers, type TrustedIssuer } from './identity';
 import { PolicyHolder } from './policy/policy-holder';
 import { defaultBodyLimits } from './schemas/body-limits';
 import { createApp } from './server/app';
 import { listen, type HttpServer } from './server/http-server';
+import { approvalRoutes } from './server/approval-routes';
 import { auditRoutes } from './server/audit-routes';
+import { consoleRoutes } from './server/console-routes';
 import { usageRoutes } from './server/usage-routes';
 import { MemoryUsageTracker } from './usage/memory-usage-tracker';
 import { UsageLedger } from './usage/usage-ledger';
@@ -36,9 +45,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const verifier = createTokenVerifier(issuers, { logger });
   await verifier.prefetchKeys();
 
+  const approvalsConfig = config.approvals ?? resolveApprovals(undefined, (p) => p);
+  let serviceUrl = '';
+  const notifier = approvalNotifier(approvalsConfig, () => approvalsConfig.publicUrl ?? serviceUrl, logger);
+
   // One database for the audit log and the usage reports: usage is derived from the log. This
   // thread's connection migrates it and reads; the writer thread's connection does every write.
-  const db = openDatabase(config.db, [auditMigrations, usageMigrations], {
+  const db = openDatabase(config.db, [auditMigrations, usageMigrations, approvalMigrations], {
     synchronous: config.audit.synchronous,
     logger,
   });
@@ -60,6 +73,17 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const policy = new PolicyHolder(config.bundle, config.entrypoint, logger, config.bundleName);
   const retry = await loadPolicyOrRetry(policy, logger);
 
+  // Approvals: state in the same file (main connection), every event in the audit chain.
+  const approvalStore = new SqliteApprovalStore(db);
+  const approvals = new ApprovalService({
+    store: approvalStore,
+    recorder: store,
+    notifier,
+    logger,
+    now: Date.now,
+  });
+  approvals.start(approvalsConfig.expirySweepSeconds * 1000);
+
   const decision: DecisionDeps = {
     verifier,
     policy,
@@ -75,6 +99,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     auditorScope: config.auditorScope,
     now: Date.now,
     logger,
+    approvals,
+  };
+  const approvalApi = {
+    decision,
+    approvals,
+    store: approvalStore,
+    approverScope: approvalsConfig.approverScope,
+    entrypoint: approvalsConfig.entrypoint,
   };
   const app = createApp({
     decision,
@@ -83,10 +115,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
       usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });
+      approvalRoutes(a, helpers, approvalApi);
+      consoleRoutes(a);
     },
   });
   const http: HttpServer = await listen(app, config.port, config.host);
   const url = `http://${formatHost(http.address.address)}:${http.address.port}`;
+  serviceUrl = url;
   logger.info({ url, db: config.db, bundle: config.bundle }, 'modelgate listening');
 
   return {
@@ -98,11 +133,38 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     close: async () => {
       clearInterval(retry);
       await http.close();
+      await approvals.stop();
       await store.close();
       db.close();
       logger.info('modelgate stopped');
     },
   };
+}
+
+// A webhook when one is configured; its link points at the console of the public URL.
+function approvalNotifier(config: ApprovalsConfig, baseUrl: () => string, logger: Logger): ApprovalNotifier {
+  const hook = config.webhook;
+  if (!hook) return silentNotifier;
+  let secret: string;
+  try {
+    secret = readFileSync(hook.secretFile, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError('approvals.webhook.secret_file', `cannot read ${hook.secretFile}`, { cause: err });
+  }
+  if (secret.length < 16)
+    throw new ConfigError('approvals.webhook.secret_file', 'the secret is shorter than 16 characters');
+  return new WebhookNotifier(
+    {
+      url: hook.url,
+      secret,
+      consoleUrl: () => `${baseUrl().replace(/\/+$/, '')}/console/`,
+      maxAttempts: hook.maxAttempts,
+      backoffMs: hook.backoffMs,
+      timeoutMs: hook.timeoutMs,
+      maxInFlight: 1000,
+    },
+    logger,
+  );
 }
 
 function trustedIssuers(config: Config, logger: Logger): TrustedIssuer[] {

@@ -21,6 +21,23 @@ export interface Config {
     checkpoint?: { privateKeyFile: string; everyRecords: number; everySeconds: number };
   };
   reservationTtlSeconds: number;
+  /** Approvals; absent (e.g. in configs built by hand) means the defaults. */
+  approvals?: ApprovalsConfig;
   /** The file it came from, or null for embedded defaults. */
   source: string | null;
+}
+
+/** The approvals section, resolved. */
+export interface ApprovalsConfig {
+  approverScope: string;
+  entrypoint: string;
+  expirySweepSeconds: number;
+  publicUrl?: string;
+  webhook?: {
+    url: string;
+    secretFile: string;
+    maxAttempts: number;
+    backoffMs: number;
+    timeoutMs: number;
+  };
 }
