@@ -12,7 +12,8 @@ import type { EnforcedDecision } from './obligations';
 
 /** The approval side of one decision: what the request is bound to, and the approval it presented. */
 export interface ApprovalContext {
-  binding: ApprovalBinding;
+  /** Computed on first use: hashing the payload costs nothing on decisions that never need an approval. */
+  binding: () => ApprovalBinding;
   presented: Approval | undefined;
 }
 
@@ -28,18 +29,20 @@ export async function presentApproval(
 ): Promise<ApprovalContext | undefined> {
   if (!deps.approvals) return undefined;
   const actor = identity.subject.actor?.sub;
-  const binding = bindingOf(
-    {
-      subject: identity.subject.id,
-      issuer: identity.subject.issuer,
-      actor: typeof actor === 'string' ? actor : null,
-    },
-    request,
-  );
+  let bound: ApprovalBinding | undefined;
+  const binding = () =>
+    (bound ??= bindingOf(
+      {
+        subject: identity.subject.id,
+        issuer: identity.subject.issuer,
+        actor: typeof actor === 'string' ? actor : null,
+      },
+      request,
+    ));
   const presented =
     request.approval_id === undefined
       ? undefined
-      : await deps.approvals.present(request.approval_id, binding);
+      : await deps.approvals.present(request.approval_id, binding());
   return { binding, presented };
 }
 
@@ -75,7 +78,7 @@ export async function settleApproval(
   if (!enforced.allow && required.length > 0 && enforced.reasons.some(isApprovalRequired)) {
     const approval = await approvals.request({
       decisionId: call.decisionId,
-      binding: context.binding,
+      binding: context.binding(),
       findings: parts.screening.findings,
       obligations: required,
       actor,
