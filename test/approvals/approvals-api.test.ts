@@ -3,9 +3,13 @@
  * for an approval, an approver decides it through the API, the caller's retry is allowed (or refused), and
  * every step is a record in the verified audit chain.
  */
+import { decideResponseSchema } from '../../src/schemas/decide-response.schema';
+import { compileValidator } from '../../src/schemas/validators';
 import { auditRow } from '../helpers/audit-db';
 import { startTestService, type TestService } from '../helpers/service';
 import { ASSISTANT, APPROVER, approvalEvents, codes, pipelineChange, tokens } from './approval-fixtures';
+
+const validateDecideReply = compileValidator(decideResponseSchema);
 
 type ApprovalRef = { id: string; status: string; expires_at: string; approvers: string | null };
 
@@ -28,6 +32,7 @@ describe('approvals through the API', () => {
     expect(reply.status).toBe(200);
     expect(reply.body.allow).toBe(false);
     expect(codes(reply.body)).toEqual(['approval_required']);
+    expect(validateDecideReply.problems(reply.body)).toEqual([]);
     return { decisionId: reply.body.decision_id as string, approval: reply.body.approval as ApprovalRef };
   }
 
@@ -257,5 +262,26 @@ describe('approvals through the API', () => {
     expect(missing.status).toBe(404);
     const badFilter = await svc.get('/v1/approvals?status=open', t.approver);
     expect(badFilter.status).toBe(400);
+  });
+
+  it('documents the approvals API in the OpenAPI document', async () => {
+    const doc = (await svc.get('/openapi.json')).body as {
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/approvals',
+        '/v1/approvals/{id}',
+        '/v1/approvals/{id}/approve',
+        '/v1/approvals/{id}/deny',
+      ]),
+    );
+    expect(doc.components.schemas.DecideRequestV1!.properties).toHaveProperty('approval_id');
+    expect(doc.components.schemas.DecideResponseV1!.properties).toHaveProperty('approval');
+    expect(doc.components.schemas.PolicyInputV1!.properties).toHaveProperty('approval');
+    expect(Object.keys(doc.components.schemas.ApprovalSummaryV1!.properties!)).toEqual(
+      expect.arrayContaining(['requester', 'invocation', 'findings', 'reasons', 'can_decide']),
+    );
   });
 });
