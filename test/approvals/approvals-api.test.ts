@@ -6,6 +6,7 @@
 import { decideResponseSchema } from '../../src/schemas/decide-response.schema';
 import { compileValidator } from '../../src/schemas/validators';
 import { auditRow } from '../helpers/audit-db';
+import { runCli } from '../helpers/cli';
 import { startTestService, type TestService } from '../helpers/service';
 import { ASSISTANT, APPROVER, approvalEvents, codes, pipelineChange, tokens } from './approval-fixtures';
 
@@ -143,6 +144,27 @@ describe('approvals through the API', () => {
 
     const verify = await svc.get('/v1/audit/verify', t.approver);
     expect(verify.body.ok).toBe(true);
+
+    // `modelgate audit` sees the same chain: verify is intact, and the export carries every event.
+    const cliVerify = await runCli(['audit', 'verify', '--db', svc.db]);
+    expect(cliVerify.code).toBe(0);
+    expect(cliVerify.stdout).toContain('chain intact');
+    const exported = await runCli([
+      'audit',
+      'export',
+      '--db',
+      svc.db,
+      '--from',
+      '2000-01-01',
+      '--to',
+      '2100-01-01',
+      '--format',
+      'jsonl',
+    ]);
+    expect(exported.code).toBe(0);
+    for (const event of ['requested', 'approve', 'use']) {
+      expect(exported.stdout).toContain(`/v1/approvals/${approval.id}/${event}`);
+    }
   });
 
   it('binds the approval to the caller and the payload', async () => {
