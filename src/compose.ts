@@ -6,6 +6,7 @@ import { silentNotifier, type ApprovalNotifier } from './approvals/approval-noti
 import { ApprovalService } from './approvals/approval-service';
 import { SqliteApprovalStore } from './approvals/sqlite-approval-store';
 import { WebhookNotifier } from './approvals/webhook-notifier';
+import { OidcClient } from './console/oidc-client';
 import { resolveApprovals } from './config/load-config';
 import { auditMigrations } from './audit/audit-migrations';
 import { openDatabase } from './audit/database';
@@ -47,6 +48,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 
   const approvalsConfig = config.approvals ?? resolveApprovals(undefined, (p) => p);
   let serviceUrl = '';
+  const oidc = consoleOidc(config, logger);
   const notifier = approvalNotifier(approvalsConfig, () => approvalsConfig.publicUrl ?? serviceUrl, logger);
 
   // One database for the audit log and the usage reports: usage is derived from the log. This
@@ -116,7 +118,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
       usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });
       approvalRoutes(a, helpers, approvalApi);
-      consoleRoutes(a);
+      consoleRoutes(a, { oidc, helpers });
     },
   });
   const http: HttpServer = await listen(app, config.port, config.host);
@@ -165,6 +167,16 @@ function approvalNotifier(config: ApprovalsConfig, baseUrl: () => string, logger
     },
     logger,
   );
+}
+
+// The console signs in only against an issuer modelgate already trusts.
+function consoleOidc(config: Config, logger: Logger): OidcClient | undefined {
+  const oidc = config.consoleOidc;
+  if (!oidc) return undefined;
+  if (!config.issuers.some((issuer) => issuer.issuer === oidc.issuer)) {
+    throw new ConfigError('console.oidc.issuer', `${oidc.issuer} is not one of the trusted issuers`);
+  }
+  return new OidcClient(oidc, logger);
 }
 
 function trustedIssuers(config: Config, logger: Logger): TrustedIssuer[] {

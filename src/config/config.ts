@@ -21,6 +21,8 @@ export interface Config {
     checkpoint?: { privateKeyFile: string; everyRecords: number; everySeconds: number };
   };
   reservationTtlSeconds: number;
+  /** The console's OIDC sign-in, when configured. */
+  consoleOidc?: { issuer: string; clientId: string; scope: string };
   /** Approvals; absent (e.g. in configs built by hand) means the defaults. */
   approvals?: ApprovalsConfig;
   /** The file it came from, or null for embedded defaults. */

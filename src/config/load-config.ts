@@ -110,6 +110,11 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
     },
     reservationTtlSeconds: file.usage?.reservation_ttl_seconds ?? 86400,
     approvals: resolveApprovals(file.approvals, at),
+    consoleOidc: file.console?.oidc && {
+      issuer: file.console.oidc.issuer,
+      clientId: file.console.oidc.client_id,
+      scope: file.console.oidc.scope ?? 'openid',
+    },
     source,
   };
 }

@@ -177,6 +177,41 @@ export const configSchema = {
         },
       },
     },
+    console: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The reviewer console at /console.',
+      examples: [{ oidc: { issuer: 'https://idp.corp', client_id: 'modelgate-console' } }],
+      properties: {
+        oidc: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['issuer', 'client_id'],
+          description: 'Sign-in with authorisation code and PKCE at one of the trusted issuers.',
+          examples: [{ issuer: 'https://idp.corp', client_id: 'modelgate-console', scope: 'openid' }],
+          properties: {
+            issuer: {
+              type: 'string',
+              format: 'uri',
+              description: 'Must be one of `issuers`.',
+              examples: ['https://idp.corp'],
+            },
+            client_id: {
+              type: 'string',
+              minLength: 1,
+              description: 'A public client.',
+              examples: ['modelgate-console'],
+            },
+            scope: {
+              type: 'string',
+              minLength: 1,
+              description: 'Scopes to ask for; default "openid".',
+              examples: ['openid modelgate:approve'],
+            },
+          },
+        },
+      },
+    },
     usage: {
       type: 'object',
       additionalProperties: false,

@@ -6,6 +6,7 @@ import { ChainPage } from './chain-page';
 import { ChartsPage } from './charts-page';
 import { DecisionPage, DecisionsPage } from './decisions-page';
 import { html } from './html';
+import { finishLogin, loadOidc, startLogin, type OidcLogin } from './oidc';
 
 const PAGES = [
   { path: '/approvals', label: 'Approvals' },
@@ -20,43 +21,66 @@ function route(): string {
   return location.hash.startsWith('#/') ? location.hash.slice(1) : '/approvals';
 }
 
-function SignIn(props: { onSignedIn: () => void }) {
+function SignIn(props: { onSignedIn: () => void; error: string | null }) {
   const [token, setToken] = useState('');
-  return html` <main id="main">
-    <h2>Sign in</h2>
-    <p>
-      Paste an access token (a JWT from one of the issuers modelgate trusts). It is kept in this tab's session
-      storage only and sent to this service alone.
-    </p>
-    <form
-      aria-label="Sign in with a token"
-      onSubmit=${(e: Event) => {
-        e.preventDefault();
-        if (token.trim()) {
-          signIn(token);
-          props.onSignedIn();
-        }
-      }}
-    >
-      <label for="token">Access token</label>
-      <textarea
-        id="token"
-        name="token"
-        rows="6"
-        autocomplete="off"
-        spellcheck="false"
-        required
-        value=${token}
-        onInput=${(e: Event) => setToken((e.target as HTMLTextAreaElement).value)}
-      ></textarea>
-      <p><button type="submit" class="primary">Sign in</button></p>
-    </form>
-  </main>`;
+  const [oidc, setOidc] = useState<OidcLogin | null>(null);
+  useEffect(() => {
+    void loadOidc().then(setOidc, () => setOidc(null));
+  }, []);
+  return html`
+    <main id="main">
+      <h2>Sign in</h2>
+      ${props.error && html`<p class="bad" role="alert">Sign-in failed: ${props.error}</p>`}
+      ${
+        oidc &&
+        html`<p>
+          <button type="button" class="primary" onClick=${() => void startLogin(oidc)}>
+            Sign in with ${oidc.issuer}
+          </button>
+        </p>`
+      }
+      <p>
+        ${oidc ? 'Or paste' : 'Paste'} an access token (a JWT from one of the issuers modelgate trusts). It is
+        kept in this tab's session storage only and sent to this service alone.
+      </p>
+      <form
+        aria-label="Sign in with a token"
+        onSubmit=${(e: Event) => {
+          e.preventDefault();
+          if (token.trim()) {
+            signIn(token);
+            props.onSignedIn();
+          }
+        }}
+      >
+        <label for="token">Access token</label>
+        <textarea
+          id="token"
+          name="token"
+          rows="6"
+          autocomplete="off"
+          spellcheck="false"
+          required
+          value=${token}
+          onInput=${(e: Event) => setToken((e.target as HTMLTextAreaElement).value)}
+        ></textarea>
+        <p><button type="submit" class=${oidc ? '' : 'primary'}>Sign in</button></p>
+      </form>
+    </main>
+  `;
 }
 
 function App() {
   const [path, setPath] = useState(route());
   const [token, setTokenState] = useState(currentToken());
+  const [loginError, setLoginError] = useState<string | null>(null);
+  // Back from the identity provider: finish the login before anything else.
+  useEffect(() => {
+    void finishLogin().then((error) => {
+      setLoginError(error);
+      setTokenState(currentToken());
+    });
+  }, []);
   useEffect(() => {
     const onHash = () => {
       if (location.hash.startsWith('#/')) setPath(route());
@@ -69,7 +93,8 @@ function App() {
     document.getElementById('main')?.focus();
   }, [path]);
 
-  if (!token) return html`<${SignIn} onSignedIn=${() => setTokenState(currentToken())} />`;
+  if (!token)
+    return html`<${SignIn} error=${loginError} onSignedIn=${() => setTokenState(currentToken())} />`;
   const claims = claimsOf(token) ?? {};
   const decision = /^\/decisions\/([0-9a-f-]{36})$/.exec(path);
   const page = decision
