@@ -16,6 +16,7 @@ import type { ApprovalNotifier } from '../../src/approvals/approval-notifier';
 import { ApprovalService, approvalTerms } from '../../src/approvals/approval-service';
 import { SqliteApprovalStore } from '../../src/approvals/sqlite-approval-store';
 import { newDecisionId } from '../../src/audit';
+import { validateDecisionDocument } from '../../src/schemas/validators';
 import { approvalEvents } from './approval-fixtures';
 
 const requester = { subject: 'spiffe://corp/agent', issuer: 'https://idp.test', actor: 'agent:x' };
@@ -85,6 +86,23 @@ describe('ApprovalService', () => {
         { type: 'require_approval', reason: 'b', approvers: 'g2', ttl_seconds: 300 },
       ]),
     ).toEqual({ reasons: ['a', 'b'], approvers: 'g1', ttlSeconds: 300, maxUses: 3 });
+  });
+
+  it('bounds ttl_seconds and max_uses in the decision document schema', () => {
+    const doc = (o: Record<string, unknown>) => ({
+      allow: true,
+      obligations: [{ type: 'require_approval', reason: 'r', ...o }],
+    });
+    expect(validateDecisionDocument(doc({ ttl_seconds: 60, max_uses: 1000, approvers: 'g' }))).toBe(true);
+    for (const bad of [
+      { ttl_seconds: 59 },
+      { ttl_seconds: 2592001 },
+      { max_uses: 0 },
+      { max_uses: 1001 },
+      { approvers: '' },
+    ]) {
+      expect(validateDecisionDocument(doc(bad))).toBe(false);
+    }
   });
 
   it('announces a new pending approval once, and records it', async () => {
