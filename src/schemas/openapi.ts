@@ -280,6 +280,41 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/approvals/{id}/approve': { post: decideApprovalOperation('Approve') },
       '/v1/approvals/{id}/deny': { post: decideApprovalOperation('Deny') },
+      '/console/config.json': {
+        get: {
+          summary:
+            'The console page’s settings: OIDC login (authorization endpoint, client id, scope) or null',
+          responses: {
+            '200': { description: '`{"oidc": {...} | null}`' },
+            '503': errorReply('OIDC discovery at the issuer failed.'),
+          },
+        },
+      },
+      '/console/oidc/token': {
+        post: {
+          summary: 'Exchange an authorization code and its PKCE verifier for an access token (console login)',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['code', 'code_verifier', 'redirect_uri'],
+                  properties: {
+                    code: { type: 'string' },
+                    code_verifier: { type: 'string', pattern: '^[A-Za-z0-9._~-]{43,128}$' },
+                    redirect_uri: { type: 'string', description: 'This console: <origin>/console/' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: '`{"access_token": "..."}`' },
+            '400': errorReply('A bad body, a redirect away from the console, or the provider refused.'),
+          },
+        },
+      },
       '/health': {
         get: { summary: 'Liveness', responses: { '200': { description: 'The process is up.' } } },
       },
