@@ -167,6 +167,25 @@ describe('approvals through the API', () => {
     }
   });
 
+  it('spends a one-use grant once when retries race', async () => {
+    const change = pipelineChange({
+      payload: { messages: [{ role: 'user', content: 'Shorten the canary' }] },
+    });
+    const { approval } = await askForApproval(change);
+    expect((await svc.post(`/v1/approvals/${approval.id}/approve`, {}, t.approver)).status).toBe(200);
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        svc.post('/v1/decide', { ...change, approval_id: approval.id }, t.requester),
+      ),
+    );
+    expect(replies.map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect(replies.filter((r) => r.body.allow === true)).toHaveLength(1);
+    for (const r of replies.filter((r) => r.body.allow === false)) {
+      expect(codes(r.body)).toEqual(['approval_used_up']);
+    }
+    expect(approvalEvents(svc.db, approval.id).filter((e) => e.path.endsWith('/use'))).toHaveLength(1);
+  });
+
   it('binds the approval to the caller and the payload', async () => {
     const { approval } = await askForApproval(
       pipelineChange({ payload: { messages: [{ role: 'user', content: 'Raise the replica count' }] } }),
