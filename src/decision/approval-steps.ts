@@ -97,7 +97,12 @@ export async function settleApproval(
 
   const presented = context.presented;
   if (enforced.allow && presented?.status === 'approved') {
-    const spent = await approvals.use(presented, call.decisionId, actor, call.clientAddress);
+    const spent = await approvals
+      .use(presented, call.decisionId, actor, call.clientAddress)
+      .catch((err: unknown) => {
+        parts.reservation?.release();
+        throw err;
+      });
     if (!spent) {
       parts.reservation?.release();
       return {
@@ -105,6 +110,8 @@ export async function settleApproval(
           ...enforced,
           allow: false,
           maxTokens: null,
+          // A deny carries no obligations, as the policy's own denies do not.
+          obligations: [],
           reasons: [
             ...enforced.reasons,
             { code: ReasonCode.ApprovalUsedUp, message: 'the approval has no uses left; ask for a new one' },

@@ -182,6 +182,7 @@ describe('approvals through the API', () => {
     expect(replies.filter((r) => r.body.allow === true)).toHaveLength(1);
     for (const r of replies.filter((r) => r.body.allow === false)) {
       expect(codes(r.body)).toEqual(['approval_used_up']);
+      expect(r.body).toMatchObject({ obligations: [], max_tokens: null });
     }
     expect(approvalEvents(svc.db, approval.id).filter((e) => e.path.endsWith('/use'))).toHaveLength(1);
   });
