@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds bundles/modelgate.tar.gz from rego/ with the pinned OPA:
-#   opa build -t wasm -e modelgate/decision -e modelgate/limits --revision <source hash> rego/
+#   opa build -t wasm -e modelgate/decision -e modelgate/limits -e modelgate/approve --revision <source hash> rego/
 # The revision is a hash of the policy sources and data, so the same sources always give the
 # same manifest, and a reply's `policy.revision` names exactly the Rego that decided.
 # Usage: scripts/build-bundles.sh [OUT_FILE]   (default bundles/modelgate.tar.gz)
@@ -16,7 +16,7 @@ opa="$(scripts/ensure-opa.sh)"
 revision="$(scripts/rego-revision.sh rego)"
 mkdir -p "$(dirname "$out")"
 echo "building $out (revision $revision) with $("$opa" version | head -1)" >&2
-"$opa" build -t wasm -e modelgate/decision -e modelgate/limits --ignore '*_test.rego' --revision "$revision" -o "$out" rego/
+"$opa" build -t wasm -e modelgate/decision -e modelgate/limits -e modelgate/approve --ignore '*_test.rego' --revision "$revision" -o "$out" rego/
 if [ -n "${BUNDLE_SIGNING_KEY:-}" ]; then
   sign=(bundle sign "$out" --signing-key "$BUNDLE_SIGNING_KEY" --signing-alg "${BUNDLE_SIGNING_ALG:-RS256}"
     --key-id "${BUNDLE_KEY_ID:-default}")

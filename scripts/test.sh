@@ -42,7 +42,9 @@ stage typecheck npx tsc -p tsconfig.check.json --noEmit
 stage rego scripts/test-rego.sh
 stage bundle scripts/check-bundles.sh
 stage build npx tsc -p tsconfig.json
+stage console scripts/build-console.sh
 stage bundle-cases node dist/cli/main.js test-bundle bundles/modelgate.tar.gz test/cases/
+stage chromium scripts/ensure-chromium.sh
 stage jest npx jest --ci
 tally
 echo "$passed passed, $failed failed"

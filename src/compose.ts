@@ -1,11 +1,19 @@
 import type { Logger } from 'pino';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { approvalMigrations } from './approvals/approval-migrations';
+import { silentNotifier, type ApprovalNotifier } from './approvals/approval-notifier';
+import { ApprovalService } from './approvals/approval-service';
+import { SqliteApprovalStore } from './approvals/sqlite-approval-store';
+import { WebhookNotifier } from './approvals/webhook-notifier';
+import { OidcClient } from './console/oidc-client';
+import { resolveApprovals } from './config/load-config';
 import { auditMigrations } from './audit/audit-migrations';
 import { openDatabase } from './audit/database';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
-import type { Config } from './config/config';
+import type { ApprovalsConfig, Config } from './config/config';
 import type { DecisionDeps } from './decision/decision-deps';
+import { ConfigError } from './errors';
 import { createTokenVerifier, ensureDevIssuer, loadTrustedIssuers, type TrustedIssuer } from './identity';
 import { ActiveBundle } from './policy/active-bundle';
 import { bundleName } from './policy/bundle';
@@ -17,10 +25,12 @@ import { loadVerificationKeys } from './policy/verification-keys';
 import { defaultBodyLimits } from './schemas/body-limits';
 import { createApp } from './server/app';
 import { listen, type HttpServer } from './server/http-server';
+import { approvalRoutes } from './server/approval-routes';
 import { auditRoutes } from './server/audit-routes';
 import { authzenRoutes } from './server/authzen-routes';
 import { DEFAULT_AUTHZEN_ENTRYPOINT } from './decision/authzen';
 import { statusRoutes, type StatusSection } from './server/status-routes';
+import { consoleRoutes } from './server/console-routes';
 import { usageRoutes } from './server/usage-routes';
 import { MemoryUsageTracker } from './usage/memory-usage-tracker';
 import { UsageLedger } from './usage/usage-ledger';
@@ -43,9 +53,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const verifier = createTokenVerifier(issuers, { logger });
   await verifier.prefetchKeys();
 
+  const approvalsConfig = config.approvals ?? resolveApprovals(undefined, (p) => p);
+  let serviceUrl = '';
+  const oidc = consoleOidc(config, logger);
+  const notifier = approvalNotifier(approvalsConfig, () => approvalsConfig.publicUrl ?? serviceUrl, logger);
+
   // One database for the audit log and the usage reports: usage is derived from the log. This
   // thread's connection migrates it and reads; the writer thread's connection does every write.
-  const db = openDatabase(config.db, [auditMigrations, usageMigrations], {
+  const db = openDatabase(config.db, [auditMigrations, usageMigrations, approvalMigrations], {
     synchronous: config.audit.synchronous,
     logger,
   });
@@ -70,6 +85,17 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   await source.start();
   const statusSections: StatusSection[] = [{ name: 'bundles', describe: () => [policy.status()] }];
 
+  // Approvals: state in the same file (main connection), every event in the audit chain.
+  const approvalStore = new SqliteApprovalStore(db);
+  const approvals = new ApprovalService({
+    store: approvalStore,
+    recorder: store,
+    notifier,
+    logger,
+    now: Date.now,
+  });
+  approvals.start(approvalsConfig.expirySweepSeconds * 1000);
+
   const decision: DecisionDeps = {
     verifier,
     policy,
@@ -85,6 +111,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     auditorScope: config.auditorScope,
     now: Date.now,
     logger,
+    approvals,
+  };
+  const approvalApi = {
+    decision,
+    approvals,
+    store: approvalStore,
+    approverScope: approvalsConfig.approverScope,
+    entrypoint: approvalsConfig.entrypoint,
   };
   const app = createApp({
     decision,
@@ -103,16 +137,20 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         operatorScope: config.operatorScope ?? 'modelgate:operate',
         sections: statusSections,
       });
+      approvalRoutes(a, helpers, approvalApi);
+      consoleRoutes(a, { oidc, helpers });
     },
   });
   const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {
     // Nothing may keep the process alive after a failed start: stop the writer thread and timers.
     await source.stop();
+    await approvals.stop();
     await store.close();
     db.close();
     throw listenError(err, config);
   });
   const url = `http://${formatHost(http.address.address)}:${http.address.port}`;
+  serviceUrl = url;
   logger.info({ url, db: config.db, bundle: config.bundle }, 'modelgate listening');
 
   return {
@@ -124,11 +162,48 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     close: async () => {
       await source.stop();
       await http.close();
+      await approvals.stop();
       await store.close();
       db.close();
       logger.info('modelgate stopped');
     },
   };
+}
+
+// A webhook when one is configured; its link points at the console of the public URL.
+function approvalNotifier(config: ApprovalsConfig, baseUrl: () => string, logger: Logger): ApprovalNotifier {
+  const hook = config.webhook;
+  if (!hook) return silentNotifier;
+  let secret: string;
+  try {
+    secret = readFileSync(hook.secretFile, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError('approvals.webhook.secret_file', `cannot read ${hook.secretFile}`, { cause: err });
+  }
+  if (secret.length < 16)
+    throw new ConfigError('approvals.webhook.secret_file', 'the secret is shorter than 16 characters');
+  return new WebhookNotifier(
+    {
+      url: hook.url,
+      secret,
+      consoleUrl: () => `${baseUrl().replace(/\/+$/, '')}/console/`,
+      maxAttempts: hook.maxAttempts,
+      backoffMs: hook.backoffMs,
+      timeoutMs: hook.timeoutMs,
+      maxInFlight: 1000,
+    },
+    logger,
+  );
+}
+
+// The console signs in only against an issuer modelgate already trusts.
+function consoleOidc(config: Config, logger: Logger): OidcClient | undefined {
+  const oidc = config.consoleOidc;
+  if (!oidc) return undefined;
+  if (!config.issuers.some((issuer) => issuer.issuer === oidc.issuer)) {
+    throw new ConfigError('console.oidc.issuer', `${oidc.issuer} is not one of the trusted issuers`);
+  }
+  return new OidcClient(oidc, logger);
 }
 
 function trustedIssuers(config: Config, logger: Logger): TrustedIssuer[] {

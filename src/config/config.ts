@@ -37,6 +37,25 @@ export interface Config {
   reservationTtlSeconds: number;
   /** The AuthZEN API: the entrypoint that answers it (default authzen/decision), and the PDP identifier. */
   authzen?: { entrypoint: string; policyDecisionPoint?: string };
+  /** The console's OIDC sign-in, when configured. */
+  consoleOidc?: { issuer: string; clientId: string; scope: string };
+  /** Approvals; absent (e.g. in configs built by hand) means the defaults. */
+  approvals?: ApprovalsConfig;
   /** The file it came from, or null for embedded defaults. */
   source: string | null;
+}
+
+/** The approvals section, resolved. */
+export interface ApprovalsConfig {
+  approverScope: string;
+  entrypoint: string;
+  expirySweepSeconds: number;
+  publicUrl?: string;
+  webhook?: {
+    url: string;
+    secretFile: string;
+    maxAttempts: number;
+    backoffMs: number;
+    timeoutMs: number;
+  };
 }

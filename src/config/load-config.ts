@@ -7,7 +7,7 @@ import { defaultBodyLimits } from '../schemas/body-limits';
 import { configSchema, type ConfigFile } from '../schemas/config.schema';
 import { compileValidator } from '../schemas/validators';
 import { DEFAULT_MAX_CHARS, DEFAULT_REDACTION_FORMAT } from '../screening';
-import type { Config } from './config';
+import type { ApprovalsConfig, Config } from './config';
 import { resolvePolicyBundle } from './resolve-bundles';
 
 const validateConfig = compileValidator<ConfigFile>(configSchema);
@@ -123,7 +123,34 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       entrypoint: file.authzen?.entrypoint ?? DEFAULT_AUTHZEN_ENTRYPOINT,
       policyDecisionPoint: file.authzen?.policy_decision_point,
     },
+    approvals: resolveApprovals(file.approvals, at),
+    consoleOidc: file.console?.oidc && {
+      issuer: file.console.oidc.issuer,
+      clientId: file.console.oidc.client_id,
+      scope: file.console.oidc.scope ?? 'openid',
+    },
     source,
+  };
+}
+
+/** Returns the approvals section with every default applied (`section` absent: all defaults). */
+export function resolveApprovals(
+  section: ConfigFile['approvals'],
+  at: (p: string) => string,
+): ApprovalsConfig {
+  const webhook = section?.webhook;
+  return {
+    approverScope: section?.approver_scope ?? 'modelgate:approve',
+    entrypoint: section?.entrypoint ?? 'modelgate/approve',
+    expirySweepSeconds: section?.expiry_sweep_seconds ?? 30,
+    publicUrl: section?.public_url,
+    webhook: webhook && {
+      url: webhook.url,
+      secretFile: at(webhook.secret_file),
+      maxAttempts: webhook.max_attempts ?? 5,
+      backoffMs: webhook.backoff_ms ?? 1000,
+      timeoutMs: webhook.timeout_ms ?? 5000,
+    },
   };
 }
 

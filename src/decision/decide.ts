@@ -1,6 +1,8 @@
 import type { DecideRequestV1 } from '../schemas/decide-request.schema';
 import { validateDecideRequest } from '../schemas/validators';
 import { redactPayload, screenPayload } from '../screening';
+import { approvalInput } from '../approvals/approval';
+import { presentApproval, settleApproval } from './approval-steps';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
 import { evaluatePolicy } from './evaluate-policy';
@@ -23,25 +25,42 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
     const screening = screenPayload(request.payload ?? {}, { maxChars: deps.screening.maxChars });
     const engine = requirePolicy(deps, deps.entrypoint);
     trace.policy = engine.info;
+    const approval = await presentApproval(deps, identity, request);
 
     // From the usage read to the reservation nothing awaits: on one event loop this makes
     // read-decide-reserve atomic, so concurrent requests cannot spend the same budget twice.
     const nowMs = deps.now();
     const usage = deps.usage.snapshot(identity.subject.id, request.invocation.model, nowMs);
-    const input = buildPolicyInput({ subject: identity.subject, request, payload: screening, usage, nowMs });
+    const input = buildPolicyInput({
+      subject: identity.subject,
+      request,
+      payload: screening,
+      usage,
+      nowMs,
+      approval: approval?.presented && approvalInput(approval.presented),
+    });
     trace.input = input;
     const verdict = evaluatePolicy(engine, input, deps.entrypoint);
     trace.result = verdict.raw;
-    const enforced = enforceObligations(verdict.decision, request.invocation.max_tokens);
-    const reservation = enforced.allow
+    const policyEnforced = enforceObligations(verdict.decision, request.invocation.max_tokens);
+    const reservation = policyEnforced.allow
       ? deps.usage.reserve({
           decisionId: call.decisionId,
           subject: identity.subject.id,
           model: request.invocation.model,
-          tokens: reservedTokens(request, enforced.maxTokens),
+          tokens: reservedTokens(request, policyEnforced.maxTokens),
           atMs: nowMs,
         })
       : undefined;
+    // After the reservation: settling an approval awaits its store.
+    const settled = await settleApproval(deps, call, {
+      context: approval,
+      identity,
+      screening,
+      enforced: policyEnforced,
+      reservation,
+    });
+    const enforced = settled.enforced;
 
     const unrecorded = await recordOrUnavailable(
       deps,
@@ -54,7 +73,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
         obligations: enforced.obligations,
         maxTokens: enforced.maxTokens,
       },
-      reservation,
+      enforced.allow ? reservation : undefined,
     );
     if (unrecorded) return unrecorded;
 
@@ -66,6 +85,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
       max_tokens: enforced.maxTokens,
       policy: policyRef(trace, deps.entrypoint),
     };
+    if (settled.ref) body.approval = settled.ref;
     if (enforced.allow && request.payload !== undefined) {
       body.redacted_payload = redactPayload(
         request.payload,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ApprovalService } from '../approvals/approval-service';
 import type { ModelgateError } from '../errors';
 import type { AuditRecordV1 } from '../audit/audit-record';
 import type { PolicyEngine } from '../policy/policy-engine';
@@ -29,6 +30,8 @@ export interface DecisionDeps {
   auditorScope: string;
   now: () => number;
   logger: Logger;
+  /** The approval workflow; without it require_approval is a plain deny approval_required. */
+  approvals?: ApprovalService;
 }
 
 /** One request as the HTTP layer hands it over: nothing HTTP-specific beyond the header value. */

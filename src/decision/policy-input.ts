@@ -1,3 +1,4 @@
+import type { ApprovalInputV1 } from '../approvals/approval';
 import type { VerifiedSubject } from '../identity';
 import type { DecideRequestV1 } from '../schemas/decide-request.schema';
 import type { UsageSnapshotV1 } from '../usage/usage-tracker';
@@ -20,6 +21,8 @@ export interface PolicyInputV1 {
   payload: PayloadSummaryV1;
   usage: UsageSnapshotV1;
   time: { now: string; unix_ms: number };
+  /** The approval the request presented (approval_id), checked to be bound to it. */
+  approval?: ApprovalInputV1;
 }
 
 /** Returns the policy input document for one decision; the raw payload is never part of it. */
@@ -29,9 +32,10 @@ export function buildPolicyInput(parts: {
   payload: PayloadSummaryV1;
   usage: UsageSnapshotV1;
   nowMs: number;
+  approval?: ApprovalInputV1;
 }): PolicyInputV1 {
-  const { subject, request, payload, usage, nowMs } = parts;
-  return {
+  const { subject, request, payload, usage, nowMs, approval } = parts;
+  const input: PolicyInputV1 = {
     subject,
     invocation: request.invocation,
     // approval_id is always present so policies can test it without `object.get`.
@@ -40,4 +44,6 @@ export function buildPolicyInput(parts: {
     usage,
     time: { now: new Date(nowMs).toISOString(), unix_ms: nowMs },
   };
+  if (approval) input.approval = approval;
+  return input;
 }

@@ -1,4 +1,4 @@
-import { AuthenticationError, ModelgateError, ReasonCode } from '../errors';
+import { AuthenticationError, ForbiddenError, ModelgateError, ReasonCode } from '../errors';
 import type { Reservation } from '../usage/usage-tracker';
 import { buildRecord, type DecisionEnd } from './build-record';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
@@ -23,7 +23,8 @@ export async function reject(
     headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${known.code}"`;
   } else if (known.code === ReasonCode.ScopeMissing) {
     // RFC 6750 section 3.1: a valid token that lacks the scope the resource needs.
-    headers['www-authenticate'] = `Bearer error="insufficient_scope", scope="${deps.auditorScope}"`;
+    const scope = (known instanceof ForbiddenError && known.scope) || deps.auditorScope;
+    headers['www-authenticate'] = `Bearer error="insufficient_scope", scope="${scope}"`;
   }
   const body: Record<string, unknown> = {
     decision_id: call.decisionId,

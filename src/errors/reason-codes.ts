@@ -33,6 +33,17 @@ export const ReasonCode = {
   PolicyError: 'policy_error',
   PolicyOutputInvalid: 'policy_output_invalid',
   ApprovalRequired: 'approval_required',
+  // approvals: events in the audit log, and refusals of an approval
+  ApprovalRequested: 'approval_requested',
+  ApprovalGranted: 'approval_granted',
+  ApprovalDenied: 'approval_denied',
+  ApprovalUsed: 'approval_used',
+  ApprovalExpired: 'approval_expired',
+  ApprovalUsedUp: 'approval_used_up',
+  ApprovalMismatch: 'approval_mismatch',
+  ApprovalNotPending: 'approval_not_pending',
+  ApprovalForbidden: 'approval_forbidden',
+  SelfApproval: 'self_approval',
   TokenCapZero: 'token_cap_zero',
   // storage
   AuditUnavailable: 'audit_unavailable',

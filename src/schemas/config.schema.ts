@@ -141,6 +141,93 @@ export const configSchema = {
       description: 'Scope that may read GET /v1/status (as may the auditor scope).',
       examples: ['modelgate:operate'],
     },
+    approvals: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Approvals: who approves, which policy entrypoint decides that, and the webhook.',
+      examples: [{ approver_scope: 'modelgate:approve', webhook: { url: 'https://hooks.corp/modelgate' } }],
+      properties: {
+        approver_scope: {
+          type: 'string',
+          minLength: 1,
+          description: 'Scope a token needs to approve or deny.',
+          examples: ['modelgate:approve'],
+        },
+        entrypoint: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*$',
+          description: 'Policy entrypoint that says whether an approver may decide a request.',
+          examples: ['modelgate/approve'],
+        },
+        expiry_sweep_seconds: int('How often overdue approvals are expired and recorded.', 30, 1, 3600),
+        public_url: {
+          type: 'string',
+          format: 'uri',
+          description:
+            'Where people reach this service; links in notifications point here. Default: its own URL.',
+          examples: ['https://modelgate.corp'],
+        },
+        webhook: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url', 'secret_file'],
+          description: 'Announce pending approvals with a signed JSON POST.',
+          examples: [{ url: 'https://hooks.corp/modelgate', secret_file: 'webhook.secret' }],
+          properties: {
+            url: {
+              type: 'string',
+              format: 'uri',
+              description: 'Receiver URL.',
+              examples: ['https://hooks.corp/x'],
+            },
+            secret_file: {
+              type: 'string',
+              minLength: 1,
+              description: 'File holding the HMAC-SHA256 key (surrounding whitespace ignored).',
+              examples: ['webhook.secret'],
+            },
+            max_attempts: int('Attempts per notification.', 5, 1, 20),
+            backoff_ms: int('Wait before the second attempt; doubles after each.', 1000, 1, 600_000),
+            timeout_ms: int('Per attempt.', 5000, 100, 60_000),
+          },
+        },
+      },
+    },
+    console: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The reviewer console at /console.',
+      examples: [{ oidc: { issuer: 'https://idp.corp', client_id: 'modelgate-console' } }],
+      properties: {
+        oidc: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['issuer', 'client_id'],
+          description: 'Sign-in with authorisation code and PKCE at one of the trusted issuers.',
+          examples: [{ issuer: 'https://idp.corp', client_id: 'modelgate-console', scope: 'openid' }],
+          properties: {
+            issuer: {
+              type: 'string',
+              format: 'uri',
+              description: 'Must be one of `issuers`.',
+              examples: ['https://idp.corp'],
+            },
+            client_id: {
+              type: 'string',
+              minLength: 1,
+              description: 'A public client.',
+              examples: ['modelgate-console'],
+            },
+            scope: {
+              type: 'string',
+              minLength: 1,
+              description: 'Scopes to ask for; default "openid".',
+              examples: ['openid modelgate:approve'],
+            },
+          },
+        },
+      },
+    },
     usage: {
       type: 'object',
       additionalProperties: false,

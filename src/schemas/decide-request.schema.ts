@@ -126,6 +126,13 @@ export const decideRequestSchema = {
       description: 'Free-form context handed to the policy as is (size-limited).',
       examples: [{ environment: 'prod', repository: 'corp/payments' }],
     },
+    approval_id: {
+      type: 'string',
+      pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+      description:
+        'The approval an earlier reply asked for; it must be bound to this caller, invocation and payload.',
+      examples: ['0193a8f2-6b1c-7d2e-8f30-1a2b3c4d5e6f'],
+    },
   },
 } as const;
 

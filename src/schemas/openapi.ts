@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { authzenComponents, authzenPaths } from './authzen-openapi';
+import { approvalActionSchema, approvalRefSchema, approvalSummarySchema } from './approval.schema';
 import { dataRequestSchema } from './data-request.schema';
 import { decideRequestSchema } from './decide-request.schema';
 import { decideResponseSchema, errorResponseSchema } from './decide-response.schema';
@@ -63,6 +64,38 @@ const dataResponses = {
   '503': opaErrorReply('No policy is loaded, or the audit log cannot record.'),
 };
 
+const approvalReply = {
+  'application/json': {
+    schema: {
+      type: 'object',
+      required: ['approval', 'decision_id'],
+      properties: { approval: ref('ApprovalSummaryV1'), decision_id: { type: 'string' } },
+    },
+  },
+};
+
+// approve and deny differ only in their verb.
+function decideApprovalOperation(verb: 'Approve' | 'Deny'): Record<string, unknown> {
+  return {
+    summary: `${verb} a pending approval (approver scope; the policy's approve entrypoint must allow it)`,
+    security: bearer,
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+    requestBody: { required: true, content: json('ApprovalActionV1') },
+    responses: {
+      '200': {
+        description: 'Decided and recorded; `decision_id` is the id of the audit record.',
+        content: approvalReply,
+      },
+      '400': errorReply('The body is invalid.'),
+      '401': errorReply('The token was refused.'),
+      '403': errorReply('scope_missing, self_approval or approval_forbidden (the policy said no); recorded.'),
+      '404': errorReply('No such approval.'),
+      '409': errorReply('approval_not_pending: already decided or expired.'),
+      '503': errorReply('No policy with the approve entrypoint is loaded, or the audit log cannot record.'),
+    },
+  };
+}
+
 /** Returns the OpenAPI 3.1 document of the HTTP API, built from the same schemas ajv validates with. */
 export function buildOpenApiDocument(): Record<string, unknown> {
   return {
@@ -86,6 +119,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         UsageReportV1: component(usageReportSchema),
         ...authzenComponents,
         StatusV1: component(statusSchema),
+        ApprovalRefV1: component(approvalRefSchema),
+        ApprovalSummaryV1: component(approvalSummarySchema),
+        ApprovalActionV1: component(approvalActionSchema),
       },
     },
     paths: {
@@ -96,11 +132,14 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           requestBody: { required: true, content: json('DecideRequestV1') },
           responses: {
             '200': {
-              description: 'A decision (allow or deny), recorded.',
+              description:
+                'A decision (allow or deny), recorded. A deny `approval_required` carries `approval`: ask again ' +
+                'with `approval_id` once it is approved.',
               content: json('DecideResponseV1'),
             },
             '400': errorReply('The body is invalid: every problem as a JSON pointer.'),
             '401': errorReply('The token was refused; see WWW-Authenticate and the reason code.'),
+            '403': errorReply('approval_mismatch: the approval_id is not bound to this caller and request.'),
             '413': errorReply('The body or the payload text is too large.'),
             '415': errorReply('The body is not JSON.'),
             '503': errorReply('No policy is loaded, the policy failed, or the audit log cannot record.'),
@@ -231,6 +270,95 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               description: '`ok: true` with records and head, or `ok: false` with the first break and why.',
             },
             '403': errorReply('The token lacks the auditor scope (recorded).'),
+          },
+        },
+      },
+      '/v1/approvals': {
+        get: {
+          summary: 'Approval requests, newest first (approver or auditor scope)',
+          security: bearer,
+          parameters: [
+            {
+              ...queryParam('status', 'pending (default), approved, denied, expired, used_up, or all.'),
+              schema: {
+                type: 'string',
+                enum: ['pending', 'approved', 'denied', 'expired', 'used_up', 'all'],
+              },
+            },
+            {
+              ...queryParam('limit', 'At most this many, 1 to 200 (default 50).'),
+              schema: { type: 'integer', minimum: 1, maximum: 200 },
+            },
+          ],
+          responses: {
+            '200': {
+              description: '`approvals`: summaries, each with `can_decide` for the caller.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['approvals', 'decision_id'],
+                    properties: {
+                      approvals: { type: 'array', items: ref('ApprovalSummaryV1') },
+                      decision_id: { type: 'string' },
+                    },
+                  },
+                },
+              },
+            },
+            '400': errorReply('An unknown status or a bad limit.'),
+            '401': errorReply('The token was refused.'),
+            '403': errorReply('The token has neither the approver nor the auditor scope (recorded).'),
+          },
+        },
+      },
+      '/v1/approvals/{id}': {
+        get: {
+          summary:
+            'One approval request: requester, invocation, findings by class, reasons; never the payload',
+          security: bearer,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: '`approval`: its summary.', content: approvalReply },
+            '403': errorReply('The token has neither the approver nor the auditor scope (recorded).'),
+            '404': errorReply('No such approval.'),
+          },
+        },
+      },
+      '/v1/approvals/{id}/approve': { post: decideApprovalOperation('Approve') },
+      '/v1/approvals/{id}/deny': { post: decideApprovalOperation('Deny') },
+      '/console/config.json': {
+        get: {
+          summary:
+            'The console page’s settings: OIDC login (authorization endpoint, client id, scope) or null',
+          responses: {
+            '200': { description: '`{"oidc": {...} | null}`' },
+            '503': errorReply('OIDC discovery at the issuer failed.'),
+          },
+        },
+      },
+      '/console/oidc/token': {
+        post: {
+          summary: 'Exchange an authorization code and its PKCE verifier for an access token (console login)',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['code', 'code_verifier', 'redirect_uri'],
+                  properties: {
+                    code: { type: 'string' },
+                    code_verifier: { type: 'string', pattern: '^[A-Za-z0-9._~-]{43,128}$' },
+                    redirect_uri: { type: 'string', description: 'This console: <origin>/console/' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: '`{"access_token": "..."}`' },
+            '400': errorReply('A bad body, a redirect away from the console, or the provider refused.'),
           },
         },
       },

@@ -1,3 +1,4 @@
+import { approvalInputSchema } from './approval.schema';
 import { invocationSchema } from './decide-request.schema';
 
 /** What Rego sees as `input` (policy input document, version 1). Built by modelgate, never taken from the caller. */
@@ -80,5 +81,6 @@ export const policyInputSchema = {
         unix_ms: { type: 'integer', description: 'Milliseconds since the epoch.', examples: [1795341600000] },
       },
     },
+    approval: approvalInputSchema,
   },
 } as const;
