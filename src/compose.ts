@@ -12,6 +12,7 @@ import { defaultBodyLimits } from './schemas/body-limits';
 import { createApp } from './server/app';
 import { listen, type HttpServer } from './server/http-server';
 import { auditRoutes } from './server/audit-routes';
+import { replayRoutes } from './server/replay-routes';
 import { usageRoutes } from './server/usage-routes';
 import { MemoryUsageTracker } from './usage/memory-usage-tracker';
 import { UsageLedger } from './usage/usage-ledger';
@@ -83,6 +84,15 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
       usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });
+      replayRoutes(a, helpers, {
+        decision,
+        replay: {
+          active: () => policy.current(),
+          entrypoint: config.entrypoint,
+          openReader: () => openDatabase(config.db, [auditMigrations], { readonly: true }),
+          now: Date.now,
+        },
+      });
     },
   });
   const http: HttpServer = await listen(app, config.port, config.host);

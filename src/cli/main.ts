@@ -1,12 +1,20 @@
 #!/usr/bin/env node
 import { auditCommand } from './commands/audit';
+import { replayCommand } from './commands/replay';
 import { serveCommand } from './commands/serve';
 import { testBundleCommand } from './commands/test-bundle';
 import { tokenCommand } from './commands/token';
 import { usageCommand } from './commands/usage';
 import type { CliCommand, CliIo } from './cli-command';
 
-const commands: CliCommand[] = [serveCommand, tokenCommand, testBundleCommand, auditCommand, usageCommand];
+const commands: CliCommand[] = [
+  serveCommand,
+  tokenCommand,
+  testBundleCommand,
+  auditCommand,
+  usageCommand,
+  replayCommand,
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

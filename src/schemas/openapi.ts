@@ -6,6 +6,7 @@ import { decideResponseSchema, errorResponseSchema } from './decide-response.sch
 import { decisionDocumentSchema } from './decision-document.schema';
 import { policyInputSchema } from './policy-input.schema';
 import { usageReportSchema } from './usage-report.schema';
+import { replayRequestSchema } from './replay-request.schema';
 
 // Same relative path from src/schemas and from dist/schemas.
 const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
@@ -52,6 +53,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         PolicyInputV1: component(policyInputSchema),
         DataRequestV1: component(dataRequestSchema),
         UsageReportV1: component(usageReportSchema),
+        ReplayRequestV1: component(replayRequestSchema),
       },
     },
     paths: {
@@ -184,6 +186,23 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               description: '`ok: true` with records and head, or `ok: false` with the first break and why.',
             },
             '403': errorReply('The token lacks the auditor scope (recorded).'),
+          },
+        },
+      },
+      '/v1/replay': {
+        post: {
+          summary: 'Replay recorded decisions against a candidate bundle (auditor scope); writes nothing',
+          security: bearer,
+          requestBody: { required: true, content: json('ReplayRequestV1') },
+          responses: {
+            '200': {
+              description:
+                'The replay report: counts per kind of change, groups by subject, kind and reason with ' +
+                'examples, and `failed_on` (the `fail_on` kinds found).',
+            },
+            '400': errorReply('The body is invalid, or the candidate bundle does not load.'),
+            '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '503': errorReply('No policy bundle is loaded to compare with.'),
           },
         },
       },
