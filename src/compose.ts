@@ -7,11 +7,13 @@ import { SqliteAuditStore } from './audit/sqlite-audit-store';
 import type { Config } from './config/config';
 import type { DecisionDeps } from './decision/decision-deps';
 import { createTokenVerifier, ensureDevIssuer, loadTrustedIssuers, type TrustedIssuer } from './identity';
+import { DEFAULT_MAX_PARENT_AGE_SECONDS } from './lineage/lineage-checks';
 import { PolicyHolder } from './policy/policy-holder';
 import { defaultBodyLimits } from './schemas/body-limits';
 import { createApp } from './server/app';
 import { listen, type HttpServer } from './server/http-server';
 import { auditRoutes } from './server/audit-routes';
+import { lineageRoutes } from './server/lineage-routes';
 import { replayRoutes } from './server/replay-routes';
 import { usageRoutes } from './server/usage-routes';
 import { MemoryUsageTracker } from './usage/memory-usage-tracker';
@@ -76,6 +78,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     auditorScope: config.auditorScope,
     now: Date.now,
     logger,
+    lineage: {
+      find: (id) => store.get(id),
+      maxParentAgeMs: (config.lineage?.maxParentAgeSeconds ?? DEFAULT_MAX_PARENT_AGE_SECONDS) * 1000,
+    },
   };
   const app = createApp({
     decision,
@@ -84,6 +90,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
       usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });
+      lineageRoutes(a, helpers, { decision, db });
       replayRoutes(a, helpers, {
         decision,
         replay: {

@@ -1,5 +1,12 @@
 import type { MigrationSet } from './database';
 
+/** The lineage indexes of migration 2 and the input.lineage field each one covers. */
+export const LINEAGE_INDEXES = [
+  ['audit_records_lineage_parent', 'parent_id'],
+  ['audit_records_lineage_root', 'root_id'],
+  ['audit_records_lineage_session', 'session_id'],
+] as const;
+
 /**
  * The audit log's schema. `record` holds the canonical JSON that is hashed; every other column of
  * audit_records and all of audit_reasons is derived from it to make queries fast, and verify
@@ -63,6 +70,19 @@ export const auditMigrations: MigrationSet = {
             pruned_at  TEXT    NOT NULL
           ) STRICT;
         `);
+      },
+    },
+    {
+      version: 2,
+      name: 'index decision lineage: the parent, root and session each decision names',
+      // Expression indexes over the hashed record: the lineage links live in input.lineage, so no
+      // derived column (and nothing for verify to reconcile) is added. Partial, because most
+      // decisions have no lineage and need no index entry.
+      up(db) {
+        for (const [name, field] of LINEAGE_INDEXES) {
+          const expr = `json_extract(record, '$.input.lineage.${field}')`;
+          db.exec(`CREATE INDEX ${name} ON audit_records (${expr}) WHERE ${expr} IS NOT NULL`);
+        }
       },
     },
   ],

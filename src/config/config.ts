@@ -21,6 +21,8 @@ export interface Config {
     checkpoint?: { privateKeyFile: string; everyRecords: number; everySeconds: number };
   };
   reservationTtlSeconds: number;
+  /** Decision lineage; absent means the defaults (DEFAULT_MAX_PARENT_AGE_SECONDS). */
+  lineage?: { maxParentAgeSeconds: number };
   /** The file it came from, or null for embedded defaults. */
   source: string | null;
 }

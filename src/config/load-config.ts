@@ -7,6 +7,7 @@ import { configSchema, type ConfigFile } from '../schemas/config.schema';
 import { compileValidator } from '../schemas/validators';
 import { DEFAULT_MAX_CHARS, DEFAULT_REDACTION_FORMAT } from '../screening';
 import type { Config } from './config';
+import { DEFAULT_MAX_PARENT_AGE_SECONDS } from '../lineage/lineage-checks';
 
 const validateConfig = compileValidator<ConfigFile>(configSchema);
 
@@ -109,6 +110,7 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       },
     },
     reservationTtlSeconds: file.usage?.reservation_ttl_seconds ?? 86400,
+    lineage: { maxParentAgeSeconds: file.lineage?.max_parent_age_seconds ?? DEFAULT_MAX_PARENT_AGE_SECONDS },
     source,
   };
 }

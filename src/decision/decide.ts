@@ -6,6 +6,7 @@ import type { DecisionTrace } from './decision-trace';
 import { evaluatePolicy } from './evaluate-policy';
 import { enforceObligations } from './obligations';
 import { buildPolicyInput } from './policy-input';
+import { readLineage } from './read-lineage';
 import { policyRef, recordOrUnavailable, reject } from './reject';
 import { authenticate, readBody, requirePolicy } from './steps';
 
@@ -20,6 +21,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
     trace.identity = identity;
     const request = readBody(deps, call, validateDecideRequest);
     trace.invocation = request.invocation;
+    const lineage = await readLineage(deps, call, identity.subject, request);
     const screening = screenPayload(request.payload ?? {}, { maxChars: deps.screening.maxChars });
     const engine = requirePolicy(deps, deps.entrypoint);
     trace.policy = engine.info;
@@ -28,7 +30,14 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
     // read-decide-reserve atomic, so concurrent requests cannot spend the same budget twice.
     const nowMs = deps.now();
     const usage = deps.usage.snapshot(identity.subject.id, request.invocation.model, nowMs);
-    const input = buildPolicyInput({ subject: identity.subject, request, payload: screening, usage, nowMs });
+    const input = buildPolicyInput({
+      subject: identity.subject,
+      request,
+      payload: screening,
+      usage,
+      nowMs,
+      lineage,
+    });
     trace.input = input;
     const verdict = evaluatePolicy(engine, input, deps.entrypoint);
     trace.result = verdict.raw;

@@ -1,6 +1,7 @@
 import type { VerifiedSubject } from '../identity';
 import type { DecideRequestV1 } from '../schemas/decide-request.schema';
 import type { UsageSnapshotV1 } from '../usage/usage-tracker';
+import type { LineageV1 } from '../lineage/lineage';
 
 /** The verified caller as the policy sees it (`input.subject`): identity's verified subject, as is. */
 export type SubjectV1 = VerifiedSubject;
@@ -20,6 +21,8 @@ export interface PolicyInputV1 {
   payload: PayloadSummaryV1;
   usage: UsageSnapshotV1;
   time: { now: string; unix_ms: number };
+  /** Where the call sits in a chain of decisions; only when the request names a parent, session or trace. */
+  lineage?: LineageV1;
 }
 
 /** Returns the policy input document for one decision; the raw payload is never part of it. */
@@ -29,8 +32,9 @@ export function buildPolicyInput(parts: {
   payload: PayloadSummaryV1;
   usage: UsageSnapshotV1;
   nowMs: number;
+  lineage?: LineageV1;
 }): PolicyInputV1 {
-  const { subject, request, payload, usage, nowMs } = parts;
+  const { subject, request, payload, usage, nowMs, lineage } = parts;
   return {
     subject,
     invocation: request.invocation,
@@ -39,5 +43,6 @@ export function buildPolicyInput(parts: {
     payload: { present: payload.present, chars: payload.chars, findings: payload.findings },
     usage,
     time: { now: new Date(nowMs).toISOString(), unix_ms: nowMs },
+    ...(lineage ? { lineage } : {}),
   };
 }

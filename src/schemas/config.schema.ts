@@ -139,6 +139,20 @@ export const configSchema = {
         ),
       },
     },
+    lineage: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Decision lineage: context.parent_decision_id checks.',
+      examples: [{ max_parent_age_seconds: 3600 }],
+      properties: {
+        max_parent_age_seconds: int(
+          'How old a parent decision may be for a request to name it as its parent.',
+          3600,
+          1,
+          30 * 86400,
+        ),
+      },
+    },
   },
 } as const;
 
