@@ -148,6 +148,22 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/v1/decisions/{id}/lineage': {
+        get: {
+          summary: 'A decision’s chain: ancestors up to the root, and descendants (auditor scope)',
+          security: bearer,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': {
+              description:
+                '`ancestors` (root first), `decision` with its descendants nested in `children`, ' +
+                'each with outcome, reasons, subject, actor, operation, model, purpose and tools; `truncated`.',
+            },
+            '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '404': errorReply('No such decision.'),
+          },
+        },
+      },
       '/v1/decisions/{id}/usage': {
         post: {
           summary: 'Report what an allowed invocation really used; replaces its reservation',
