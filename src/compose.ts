@@ -15,6 +15,8 @@ import { listen, type HttpServer } from './server/http-server';
 import { auditRoutes } from './server/audit-routes';
 import { lineageRoutes } from './server/lineage-routes';
 import { replayRoutes } from './server/replay-routes';
+import { reportRoutes } from './server/report-routes';
+import { DEFAULT_ENTITLEMENTS_PATH } from './reports/entitlement-grants';
 import { usageRoutes } from './server/usage-routes';
 import { MemoryUsageTracker } from './usage/memory-usage-tracker';
 import { UsageLedger } from './usage/usage-ledger';
@@ -91,6 +93,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
       usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });
       lineageRoutes(a, helpers, { decision, db });
+      reportRoutes(a, helpers, {
+        decision,
+        db: config.db,
+        bundle: config.bundle,
+        bundleName: config.bundleName,
+        entitlementsPath: config.reports?.entitlementsPath ?? DEFAULT_ENTITLEMENTS_PATH,
+      });
       replayRoutes(a, helpers, {
         decision,
         replay: {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { auditCommand } from './commands/audit';
 import { replayCommand } from './commands/replay';
+import { reportCommand } from './commands/report';
 import { serveCommand } from './commands/serve';
 import { testBundleCommand } from './commands/test-bundle';
 import { tokenCommand } from './commands/token';
@@ -14,6 +15,7 @@ const commands: CliCommand[] = [
   auditCommand,
   usageCommand,
   replayCommand,
+  reportCommand,
 ];
 
 function help(): string {

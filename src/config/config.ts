@@ -23,6 +23,8 @@ export interface Config {
   reservationTtlSeconds: number;
   /** Decision lineage; absent means the defaults (DEFAULT_MAX_PARENT_AGE_SECONDS). */
   lineage?: { maxParentAgeSeconds: number };
+  /** The privileges report; absent means DEFAULT_ENTITLEMENTS_PATH. */
+  reports?: { entitlementsPath: string };
   /** The file it came from, or null for embedded defaults. */
   source: string | null;
 }

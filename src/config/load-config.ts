@@ -8,6 +8,7 @@ import { compileValidator } from '../schemas/validators';
 import { DEFAULT_MAX_CHARS, DEFAULT_REDACTION_FORMAT } from '../screening';
 import type { Config } from './config';
 import { DEFAULT_MAX_PARENT_AGE_SECONDS } from '../lineage/lineage-checks';
+import { DEFAULT_ENTITLEMENTS_PATH } from '../reports/entitlement-grants';
 
 const validateConfig = compileValidator<ConfigFile>(configSchema);
 
@@ -110,6 +111,7 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       },
     },
     reservationTtlSeconds: file.usage?.reservation_ttl_seconds ?? 86400,
+    reports: { entitlementsPath: file.reports?.entitlements_path ?? DEFAULT_ENTITLEMENTS_PATH },
     lineage: { maxParentAgeSeconds: file.lineage?.max_parent_age_seconds ?? DEFAULT_MAX_PARENT_AGE_SECONDS },
     source,
   };

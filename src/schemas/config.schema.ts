@@ -139,6 +139,22 @@ export const configSchema = {
         ),
       },
     },
+    reports: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The privileges report (granted against used).',
+      examples: [{ entitlements_path: 'entitlements.subjects' }],
+      properties: {
+        entitlements_path: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 256,
+          pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$',
+          description: 'Dotted path of the subject → entitlement map in the bundle data.',
+          examples: ['entitlements.subjects'],
+        },
+      },
+    },
     lineage: {
       type: 'object',
       additionalProperties: false,

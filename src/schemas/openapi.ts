@@ -205,6 +205,30 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/v1/reports/privileges': {
+        get: {
+          summary: 'Granted against used privileges per subject (auditor scope)',
+          security: bearer,
+          parameters: [
+            queryParam(
+              'since',
+              'Start: 30m, 24h, 7d, 4w or an ISO 8601 date / date-time with zone (default 30d).',
+            ),
+            queryParam('until', 'End, exclusive: ISO 8601 date or date-time with zone (default now).'),
+            queryParam('subject', 'Only this subject.'),
+          ],
+          responses: {
+            '200': {
+              description:
+                '`subjects`: per subject, what is granted, what allowed calls used, unused grants, budgets ' +
+                'against peak use, and denials that suggest a missing grant.',
+            },
+            '400': errorReply('An unknown or malformed parameter.'),
+            '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '503': errorReply('The bundle has no entitlements at the configured path.'),
+          },
+        },
+      },
       '/v1/replay': {
         post: {
           summary: 'Replay recorded decisions against a candidate bundle (auditor scope); writes nothing',
