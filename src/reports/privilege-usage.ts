@@ -36,29 +36,32 @@ interface Range {
 }
 
 /**
- * Returns each subject's usage in the period. SQLite does the aggregation (the JSON fields are read
- * by json_extract in C, grouped before they reach JavaScript), driven by the (outcome, ts_ms) index
- * for allowed calls and the (reason, ts_ms, seq) index for denials, so a million-record log is a
- * few seconds and memory holds only the groups.
+ * Returns each subject's usage in the period, from audit_privilege_facts (audit migration 3): a
+ * narrow row per allowed or denied /v1/decide decision, so SQLite groups a million of them in
+ * seconds without reading a single hashed record. Memory holds only the groups.
  */
 export function readPrivilegeUsage(db: Db, range: Range): Map<string, SubjectUsage> {
+  const where: string[] = [];
   const params: Record<string, string | number> = {};
-  const where = (key: 'r' | 'x') => {
-    const parts: string[] = [];
-    if (range.fromMs !== undefined) {
-      parts.push(`${key}.ts_ms >= @fromMs`);
-      params.fromMs = range.fromMs;
-    }
-    if (range.toMs !== undefined) {
-      parts.push(`${key}.ts_ms < @toMs`);
-      params.toMs = range.toMs;
-    }
-    if (range.subject !== undefined) {
-      parts.push('r.subject = @subject');
-      params.subject = range.subject;
-    }
-    return parts.map((p) => ` AND ${p}`).join('');
-  };
+  if (range.fromMs !== undefined) {
+    // The facts table is keyed by seq alone (every index there costs each write): the first seq of
+    // the period comes from audit_records' ts_ms index, and the facts are read from it onwards.
+    const first = db
+      .prepare('SELECT min(seq) AS seq FROM audit_records WHERE ts_ms >= ?')
+      .get(range.fromMs) as { seq: number | null };
+    where.push('seq >= @fromSeq', 'ts_ms >= @fromMs');
+    params.fromSeq = first.seq ?? Number.MAX_SAFE_INTEGER;
+    params.fromMs = range.fromMs;
+  }
+  if (range.toMs !== undefined) {
+    where.push('ts_ms < @toMs');
+    params.toMs = range.toMs;
+  }
+  if (range.subject !== undefined) {
+    where.push('subject = @subject');
+    params.subject = range.subject;
+  }
+  const and = where.map((w) => ` AND ${w}`).join('');
   const usage = new Map<string, SubjectUsage>();
   const of = (subject: string) => {
     let entry = usage.get(subject);
@@ -82,18 +85,10 @@ export function readPrivilegeUsage(db: Db, range: Range): Map<string, SubjectUsa
   };
 
   const allowed = db.prepare(`
-    SELECT r.subject, r.model, r.operation, r.purpose,
-           json_extract(r.record, '$.input.invocation.tools') AS tools,
-           count(*) AS n,
-           max(coalesce(json_extract(r.record, '$.input.usage.tokens_last_day'), 0)
-               + coalesce(json_extract(r.record, '$.input.invocation.input_tokens'), 0)
-               + coalesce(json_extract(r.record, '$.max_tokens'), 0)) AS peak_day,
-           max(coalesce(json_extract(r.record, '$.input.usage.requests_last_minute'), 0)) + 1 AS peak_rpm,
-           max(coalesce(json_extract(r.record, '$.input.invocation.max_tokens'), 0)) AS peak_call,
-           max(r.ts_ms) AS last_ms
-    FROM audit_records r
-    WHERE r.outcome = 'allowed' AND r.path = '/v1/decide' AND r.subject IS NOT NULL${where('r')}
-    GROUP BY r.subject, r.model, r.operation, r.purpose, tools`);
+    SELECT subject, model, operation, purpose, tools, count(*) AS n, max(day_tokens) AS peak_day,
+           max(minute_calls) + 1 AS peak_rpm, max(call_tokens) AS peak_call, max(ts_ms) AS last_ms
+    FROM audit_privilege_facts WHERE outcome = 'allowed'${and}
+    GROUP BY subject, model, operation, purpose, tools`);
   for (const row of allowed.iterate(params) as Iterable<AllowedRow>) {
     const entry = of(row.subject);
     entry.allowed += row.n;
@@ -109,26 +104,18 @@ export function readPrivilegeUsage(db: Db, range: Range): Map<string, SubjectUsa
   }
 
   const denied = db.prepare(`
-    SELECT r.subject, count(*) AS n FROM audit_records r
-    WHERE r.outcome = 'denied' AND r.path = '/v1/decide' AND r.subject IS NOT NULL${where('r')}
-    GROUP BY r.subject`);
-  for (const row of denied.iterate(params) as Iterable<{ subject: string; n: number }>)
-    of(row.subject).denied = row.n;
-
-  const reasons = Object.keys(MISSING_GRANT_REASONS);
-  const missing = db.prepare(`
-    SELECT r.subject, x.reason, r.model, r.operation, r.purpose,
-           json_extract(r.record, '$.input.invocation.tools') AS tools, count(*) AS n
-    FROM audit_reasons x JOIN audit_records r ON r.seq = x.seq
-    WHERE x.reason IN (${reasons.map((_, i) => `@reason${i}`).join(', ')})
-      AND r.path = '/v1/decide' AND r.subject IS NOT NULL${where('x')}
-    GROUP BY r.subject, x.reason, r.model, r.operation, r.purpose, tools`);
-  reasons.forEach((reason, i) => (params[`reason${i}`] = reason));
-  for (const row of missing.iterate(params) as Iterable<MissingRow>) {
-    const field = MISSING_GRANT_REASONS[row.reason];
-    if (field === undefined) continue;
-    const values = field === 'tools' ? toolNames(row.tools) : [row[field] ?? '(none)'];
-    for (const value of values) add(of(row.subject).missing, `${row.reason} ${value}`, row.n);
+    SELECT subject, reasons, model, operation, purpose, tools, count(*) AS n
+    FROM audit_privilege_facts WHERE outcome = 'denied'${and}
+    GROUP BY subject, reasons, model, operation, purpose, tools`);
+  for (const row of denied.iterate(params) as Iterable<DeniedRow>) {
+    const entry = of(row.subject);
+    entry.denied += row.n;
+    for (const reason of JSON.parse(row.reasons ?? '[]') as string[]) {
+      const field = MISSING_GRANT_REASONS[reason];
+      if (field === undefined) continue;
+      const values = field === 'tools' ? toolNames(row.tools) : [row[field] ?? '(none)'];
+      for (const value of values) add(entry.missing, `${reason} ${value}`, row.n);
+    }
   }
   return usage;
 }
@@ -146,9 +133,9 @@ interface AllowedRow {
   last_ms: number;
 }
 
-interface MissingRow {
+interface DeniedRow {
   subject: string;
-  reason: string;
+  reasons: string | null;
   model: string | null;
   operation: string | null;
   purpose: string | null;
