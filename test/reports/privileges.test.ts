@@ -90,9 +90,19 @@ describe('privileges report: granted against used, on a log built by real decisi
     const table = await cli('--subject', SUPPORT.sub);
     expect(table.code).toBe(0);
     expect(table.stdout).toContain(`${SUPPORT.sub}  allowed 3  denied 1  last used 20`);
-    expect(table.stdout).toContain('  unused models: anthropic.claude-sonnet\n');
-    expect(table.stdout).toContain('  daily_tokens 500000, peak used 1536: far above use\n');
-    expect(table.stdout).toContain('  denied for a missing grant: model_not_allowed openai.gpt-4o (1)\n');
+    // The block docs/investigations.md shows, line for line after the header.
+    const block = table.stdout
+      .slice(table.stdout.indexOf(`${SUPPORT.sub}  allowed`))
+      .trimEnd()
+      .split('\n')
+      .slice(1);
+    expect(block).toEqual([
+      '  unused models: anthropic.claude-sonnet',
+      '  unused purposes: case-summary',
+      '  daily_tokens 500000, peak used 1536: far above use',
+      '  requests_per_minute 30, peak used 3: far above use',
+      '  denied for a missing grant: model_not_allowed openai.gpt-4o (1)',
+    ]);
     const csv = await cli('--subject', SUPPORT.sub, '--format', 'csv');
     const rows = csv.stdout.trimEnd().split('\r\n');
     expect(rows[0]).toBe('subject,finding,item,granted,used');
