@@ -69,8 +69,9 @@ export class ReplayTally {
     this.replayed += 1;
     if (changes.length === 0) return;
     this.changed += 1;
+    // Decisions per kind: two obligation types added to one call count that call once.
+    for (const kind of new Set(changes.map((c) => c.kind))) this.counts[kind] += 1;
     for (const change of changes) {
-      this.counts[change.kind] += 1;
       const key = JSON.stringify([record.subject, change.kind, change.reason]);
       let group = this.groups.get(key);
       if (!group) {
