@@ -148,6 +148,9 @@ describe('replay of recorded traffic against a candidate bundle', () => {
     expect(failing.stderr).toContain('the candidate changes decisions: allow-to-deny');
     const passing = await replayCli('--fail-on', 'deny-to-allow');
     expect(passing.code).toBe(0);
+    const badSince = await replayCli('--since', 'last week');
+    expect(badSince.code).toBe(2);
+    expect(badSince.stderr).toContain('since must be a duration');
     const unknown = await replayCli('--fail-on', 'allow-to-maybe');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown change kind "allow-to-maybe"');

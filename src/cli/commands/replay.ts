@@ -46,6 +46,8 @@ export const replayCommand: CliCommand = {
   async run(argv, io) {
     let values;
     let failOn;
+    let fromMs: number | undefined;
+    let toMs: number | undefined;
     try {
       ({ values } = parseArgs({
         args: argv,
@@ -70,14 +72,13 @@ export const replayCommand: CliCommand = {
         throw new TypeError('--format must be table or json');
       }
       failOn = parseFailOn(values['fail-on']);
+      fromMs = values.since === undefined ? undefined : parseSince(values.since, Date.now());
+      toMs = values.until === undefined ? undefined : parseInstant(values.until, 'until');
     } catch (err) {
       io.stderr(`modelgate replay: ${(err as Error).message}\n\n${usage}\n`);
       return 2;
     }
     const config = loadConfig(io.env);
-    const now = Date.now();
-    const fromMs = values.since === undefined ? undefined : parseSince(values.since, now);
-    const toMs = values.until === undefined ? undefined : parseInstant(values.until, 'until');
     const active = await loadReplayEngine(
       values.active ? path.resolve(values.active) : config.bundle,
       config.entrypoint,
