@@ -22,6 +22,7 @@ import type { BundleSource } from './policy/bundle-source';
 import { FileBundleSource } from './policy/file-bundle-source';
 import { HttpBundleSource } from './policy/http-bundle-source';
 import { loadVerificationKeys } from './policy/verification-keys';
+import { DEFAULT_MAX_PARENT_AGE_SECONDS } from './lineage/lineage-checks';
 import { defaultBodyLimits } from './schemas/body-limits';
 import { createApp } from './server/app';
 import { listen, type HttpServer } from './server/http-server';
@@ -31,6 +32,10 @@ import { authzenRoutes } from './server/authzen-routes';
 import { DEFAULT_AUTHZEN_ENTRYPOINT } from './decision/authzen';
 import { statusRoutes, type StatusSection } from './server/status-routes';
 import { consoleRoutes } from './server/console-routes';
+import { lineageRoutes } from './server/lineage-routes';
+import { replayRoutes } from './server/replay-routes';
+import { reportRoutes } from './server/report-routes';
+import { DEFAULT_ENTITLEMENTS_PATH } from './reports/entitlement-grants';
 import { usageRoutes } from './server/usage-routes';
 import { MemoryUsageTracker } from './usage/memory-usage-tracker';
 import { UsageLedger } from './usage/usage-ledger';
@@ -112,6 +117,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     now: Date.now,
     logger,
     approvals,
+    lineage: {
+      find: (id) => store.get(id),
+      maxParentAgeMs: (config.lineage?.maxParentAgeSeconds ?? DEFAULT_MAX_PARENT_AGE_SECONDS) * 1000,
+    },
   };
   const approvalApi = {
     decision,
@@ -139,6 +148,23 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       });
       approvalRoutes(a, helpers, approvalApi);
       consoleRoutes(a, { oidc, helpers });
+      lineageRoutes(a, helpers, { decision, db });
+      reportRoutes(a, helpers, {
+        decision,
+        db: config.db,
+        bundle: config.bundle,
+        bundleName: config.bundleName,
+        entitlementsPath: config.reports?.entitlementsPath ?? DEFAULT_ENTITLEMENTS_PATH,
+      });
+      replayRoutes(a, helpers, {
+        decision,
+        replay: {
+          active: () => policy.current(),
+          entrypoint: config.entrypoint,
+          openReader: () => openDatabase(config.db, [auditMigrations], { readonly: true }),
+          now: Date.now,
+        },
+      });
     },
   });
   const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {

@@ -33,6 +33,7 @@ export function jsonlLine(record: StoredAuditRecord, labels: Record<string, stri
     seq: record.seq,
     prev_hash: record.prev_hash,
     hash: record.hash,
+    ...lineageLinks(record),
   };
   return `${JSON.stringify(event)}\n`;
 }
@@ -67,7 +68,30 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
   ['result', (r) => json(r.result)],
   ['prev_hash', (r) => r.prev_hash],
   ['hash', (r) => r.hash],
+  ['parent_decision_id', (r) => lineageLinks(r).parent_decision_id],
+  ['root_decision_id', (r) => lineageLinks(r).root_decision_id],
+  ['session_id', (r) => lineageLinks(r).session_id],
+  ['trace_id', (r) => lineageLinks(r).trace_id],
 ];
+
+/**
+ * Returns a record's lineage links (from input.lineage) as top-level export fields, so a SIEM can
+ * join a chain of calls without parsing the input document; null where the decision has none.
+ */
+export function lineageLinks(record: StoredAuditRecord): {
+  parent_decision_id: string | null;
+  root_decision_id: string | null;
+  session_id: string | null;
+  trace_id: string | null;
+} {
+  const lineage = (record.input as { lineage?: Record<string, string | null> } | null)?.lineage;
+  return {
+    parent_decision_id: lineage?.parent_id ?? null,
+    root_decision_id: lineage?.root_id ?? null,
+    session_id: lineage?.session_id ?? null,
+    trace_id: lineage?.trace_id ?? null,
+  };
+}
 
 /** Returns the CSV header line (CRLF-terminated, RFC 4180). */
 export function csvHeader(): string {

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { auditCommand } from './commands/audit';
 import { bundleCommand } from './commands/bundle';
+import { replayCommand } from './commands/replay';
+import { reportCommand } from './commands/report';
 import { serveCommand } from './commands/serve';
 import { testBundleCommand } from './commands/test-bundle';
 import { tokenCommand } from './commands/token';
@@ -14,6 +16,8 @@ const commands: CliCommand[] = [
   auditCommand,
   usageCommand,
   bundleCommand,
+  replayCommand,
+  reportCommand,
 ];
 
 function help(): string {

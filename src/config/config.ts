@@ -41,6 +41,10 @@ export interface Config {
   consoleOidc?: { issuer: string; clientId: string; scope: string };
   /** Approvals; absent (e.g. in configs built by hand) means the defaults. */
   approvals?: ApprovalsConfig;
+  /** Decision lineage; absent means the defaults (DEFAULT_MAX_PARENT_AGE_SECONDS). */
+  lineage?: { maxParentAgeSeconds: number };
+  /** The privileges report; absent means DEFAULT_ENTITLEMENTS_PATH. */
+  reports?: { entitlementsPath: string };
   /** The file it came from, or null for embedded defaults. */
   source: string | null;
 }

@@ -9,6 +9,8 @@ import { compileValidator } from '../schemas/validators';
 import { DEFAULT_MAX_CHARS, DEFAULT_REDACTION_FORMAT } from '../screening';
 import type { ApprovalsConfig, Config } from './config';
 import { resolvePolicyBundle } from './resolve-bundles';
+import { DEFAULT_MAX_PARENT_AGE_SECONDS } from '../lineage/lineage-checks';
+import { DEFAULT_ENTITLEMENTS_PATH } from '../reports/entitlement-grants';
 
 const validateConfig = compileValidator<ConfigFile>(configSchema);
 
@@ -129,6 +131,8 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       clientId: file.console.oidc.client_id,
       scope: file.console.oidc.scope ?? 'openid',
     },
+    reports: { entitlementsPath: file.reports?.entitlements_path ?? DEFAULT_ENTITLEMENTS_PATH },
+    lineage: { maxParentAgeSeconds: file.lineage?.max_parent_age_seconds ?? DEFAULT_MAX_PARENT_AGE_SECONDS },
     source,
   };
 }

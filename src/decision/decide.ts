@@ -8,6 +8,7 @@ import type { DecisionTrace } from './decision-trace';
 import { evaluatePolicy } from './evaluate-policy';
 import { enforceObligations } from './obligations';
 import { buildPolicyInput } from './policy-input';
+import { readLineage } from './read-lineage';
 import { policyRef, recordOrUnavailable, reject } from './reject';
 import { authenticate, readBody, requirePolicy } from './steps';
 
@@ -22,6 +23,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
     trace.identity = identity;
     const request = readBody(deps, call, validateDecideRequest);
     trace.invocation = request.invocation;
+    const lineage = await readLineage(deps, call, identity.subject, request);
     const screening = screenPayload(request.payload ?? {}, { maxChars: deps.screening.maxChars });
     const engine = requirePolicy(deps, deps.entrypoint);
     trace.policy = engine.info;
@@ -38,6 +40,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
       usage,
       nowMs,
       approval: approval?.presented && approvalInput(approval.presented),
+      lineage,
     });
     trace.input = input;
     const verdict = evaluatePolicy(engine, input, deps.entrypoint);

@@ -6,6 +6,7 @@ import type { PolicyEngine } from '../policy/policy-engine';
 import type { BodyLimits } from '../schemas/body-limits';
 import type { TokenVerifier } from '../identity';
 import type { UsageTracker } from '../usage/usage-tracker';
+import type { LineageLookup } from '../lineage/lineage-checks';
 
 /** Where decisions are recorded; resolves only once the record is durable. */
 export interface DecisionRecorder {
@@ -32,6 +33,8 @@ export interface DecisionDeps {
   logger: Logger;
   /** The approval workflow; without it require_approval is a plain deny approval_required. */
   approvals?: ApprovalService;
+  /** Parent lookups for context.parent_decision_id; without it, a named parent is never found. */
+  lineage?: LineageLookup;
 }
 
 /** One request as the HTTP layer hands it over: nothing HTTP-specific beyond the header value. */
@@ -41,6 +44,8 @@ export interface DecisionCall {
   /** The API path, recorded with the decision. */
   path: string;
   authorization: string | undefined;
+  /** The W3C traceparent header, if any. */
+  traceparent?: string;
   clientAddress: string | null;
   /** The parsed body, or the error that stopped parsing it (too large, not JSON, wrong type). */
   body: { ok: true; value: unknown } | { ok: false; error: ModelgateError };

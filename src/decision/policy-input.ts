@@ -2,6 +2,7 @@ import type { ApprovalInputV1 } from '../approvals/approval';
 import type { VerifiedSubject } from '../identity';
 import type { DecideRequestV1 } from '../schemas/decide-request.schema';
 import type { UsageSnapshotV1 } from '../usage/usage-tracker';
+import type { LineageV1 } from '../lineage/lineage';
 
 /** The verified caller as the policy sees it (`input.subject`): identity's verified subject, as is. */
 export type SubjectV1 = VerifiedSubject;
@@ -23,6 +24,8 @@ export interface PolicyInputV1 {
   time: { now: string; unix_ms: number };
   /** The approval the request presented (approval_id), checked to be bound to it. */
   approval?: ApprovalInputV1;
+  /** Where the call sits in a chain of decisions; only when the request names a parent, session or trace. */
+  lineage?: LineageV1;
 }
 
 /** Returns the policy input document for one decision; the raw payload is never part of it. */
@@ -33,8 +36,9 @@ export function buildPolicyInput(parts: {
   usage: UsageSnapshotV1;
   nowMs: number;
   approval?: ApprovalInputV1;
+  lineage?: LineageV1;
 }): PolicyInputV1 {
-  const { subject, request, payload, usage, nowMs, approval } = parts;
+  const { subject, request, payload, usage, nowMs, approval, lineage } = parts;
   const input: PolicyInputV1 = {
     subject,
     invocation: request.invocation,
@@ -43,6 +47,7 @@ export function buildPolicyInput(parts: {
     payload: { present: payload.present, chars: payload.chars, findings: payload.findings },
     usage,
     time: { now: new Date(nowMs).toISOString(), unix_ms: nowMs },
+    ...(lineage ? { lineage } : {}),
   };
   if (approval) input.approval = approval;
   return input;

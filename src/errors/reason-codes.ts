@@ -28,6 +28,12 @@ export const ReasonCode = {
   UnsupportedMediaType: 'unsupported_media_type',
   NotFound: 'not_found',
   Conflict: 'conflict',
+  // decision lineage (400): context.parent_decision_id names a decision the caller may not continue
+  ParentInvalid: 'parent_invalid',
+  ParentNotFound: 'parent_not_found',
+  ParentStale: 'parent_stale',
+  ParentNotAllowed: 'parent_not_allowed',
+  ParentForeign: 'parent_foreign',
   // policy
   PolicyUnavailable: 'policy_unavailable',
   PolicyError: 'policy_error',

@@ -263,6 +263,36 @@ export const configSchema = {
         },
       },
     },
+    reports: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The privileges report (granted against used).',
+      examples: [{ entitlements_path: 'entitlements.subjects' }],
+      properties: {
+        entitlements_path: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 256,
+          pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$',
+          description: 'Dotted path of the subject → entitlement map in the bundle data.',
+          examples: ['entitlements.subjects'],
+        },
+      },
+    },
+    lineage: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Decision lineage: context.parent_decision_id checks.',
+      examples: [{ max_parent_age_seconds: 3600 }],
+      properties: {
+        max_parent_age_seconds: int(
+          'How old a parent decision may be for a request to name it as its parent.',
+          3600,
+          1,
+          30 * 86400,
+        ),
+      },
+    },
   },
 } as const;
 

@@ -123,7 +123,10 @@ export const decideRequestSchema = {
     context: {
       type: 'object',
       maxProperties: 64,
-      description: 'Free-form context handed to the policy as is (size-limited).',
+      description:
+        'Free-form context handed to the policy as is (size-limited). `parent_decision_id` (the decision whose ' +
+        'output led to this call) and `session_id` are checked and become `input.lineage` ' +
+        '(see docs/investigations.md).',
       examples: [{ environment: 'prod', repository: 'corp/payments' }],
     },
     approval_id: {

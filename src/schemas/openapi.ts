@@ -10,6 +10,7 @@ import { opaErrorSchema } from './opa-error.schema';
 import { policyInputSchema } from './policy-input.schema';
 import { usageReportSchema } from './usage-report.schema';
 import { statusSchema } from './status.schema';
+import { replayRequestSchema } from './replay-request.schema';
 
 // Same relative path from src/schemas and from dist/schemas.
 const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
@@ -122,6 +123,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         ApprovalRefV1: component(approvalRefSchema),
         ApprovalSummaryV1: component(approvalSummarySchema),
         ApprovalActionV1: component(approvalActionSchema),
+        ReplayRequestV1: component(replayRequestSchema),
       },
     },
     paths: {
@@ -217,6 +219,22 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: {
             '200': { description: '`record`: the stored record with seq, prev_hash and hash.' },
+            '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '404': errorReply('No such decision.'),
+          },
+        },
+      },
+      '/v1/decisions/{id}/lineage': {
+        get: {
+          summary: 'A decision’s chain: ancestors up to the root, and descendants (auditor scope)',
+          security: bearer,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': {
+              description:
+                '`ancestors` (root first), `decision` with its descendants nested in `children`, ' +
+                'each with outcome, reasons, subject, actor, operation, model, purpose and tools; `truncated`.',
+            },
             '403': errorReply('The token lacks the auditor scope (recorded).'),
             '404': errorReply('No such decision.'),
           },
@@ -359,6 +377,47 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             '200': { description: '`{"access_token": "..."}`' },
             '400': errorReply('A bad body, a redirect away from the console, or the provider refused.'),
+          },
+        },
+      },
+      '/v1/reports/privileges': {
+        get: {
+          summary: 'Granted against used privileges per subject (auditor scope)',
+          security: bearer,
+          parameters: [
+            queryParam(
+              'since',
+              'Start: 30m, 24h, 7d, 4w or an ISO 8601 date / date-time with zone (default 30d).',
+            ),
+            queryParam('until', 'End, exclusive: ISO 8601 date or date-time with zone (default now).'),
+            queryParam('subject', 'Only this subject.'),
+          ],
+          responses: {
+            '200': {
+              description:
+                '`subjects`: per subject, what is granted, what allowed calls used, unused grants, budgets ' +
+                'against peak use, and denials that suggest a missing grant.',
+            },
+            '400': errorReply('An unknown or malformed parameter.'),
+            '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '503': errorReply('The bundle has no entitlements at the configured path.'),
+          },
+        },
+      },
+      '/v1/replay': {
+        post: {
+          summary: 'Replay recorded decisions against a candidate bundle (auditor scope); writes nothing',
+          security: bearer,
+          requestBody: { required: true, content: json('ReplayRequestV1') },
+          responses: {
+            '200': {
+              description:
+                'The replay report: counts per kind of change, groups by subject, kind and reason with ' +
+                'examples, and `failed_on` (the `fail_on` kinds found).',
+            },
+            '400': errorReply('The body is invalid, or the candidate bundle does not load.'),
+            '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '503': errorReply('No policy bundle is loaded to compare with.'),
           },
         },
       },

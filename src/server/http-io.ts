@@ -17,6 +17,7 @@ export function decisionCall(
     receivedAtMs: parts.receivedAtMs,
     path: parts.path,
     authorization: req.headers.authorization,
+    traceparent: req.headers.traceparent as string | undefined,
     clientAddress: req.socket.remoteAddress ?? null,
     body: parts.body,
   };
