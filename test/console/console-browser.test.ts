@@ -124,7 +124,7 @@ describe('the reviewer console in Chromium', () => {
     await console.getByLabel('Reason code').fill('approval_required');
     await console.getByRole('button', { name: 'Apply' }).click();
     // The unfiltered rows stay until the filtered page arrives: wait for the list to shrink, then check it.
-    await console.waitForFunction("document.querySelectorAll('tbody tr').length === 1");
+    await console.locator('tbody tr').nth(1).waitFor({ state: 'detached' });
     await console.locator(`tr[data-decision="${asked.body.decision_id as string}"]`).waitFor();
     expect(await console.locator('tbody tr').count()).toBe(1);
     await console.screenshot({ path: path.join(SHOTS, '5-decisions-filtered.png'), fullPage: true });
