@@ -19,6 +19,14 @@ import { usageMigrations } from './usage/usage-migrations';
 import { UsageView } from './usage/usage-view';
 import { ThreadedAuditStore } from './writer/threaded-audit-store';
 import { WriterThread } from './writer/writer-client';
+import { DEFAULT_METRICS } from './config/config';
+import { allObservers } from './decision/decision-observer';
+import { decisionLogLines } from './logging/decision-log-line';
+import { diskUsage } from './metrics/disk-usage';
+import { ServiceMetrics } from './metrics/service-metrics';
+import { metricsListener, metricsRoutes } from './server/metrics-routes';
+import type { ShippingStatus } from './shipping/decision-log-shipper';
+import { startDecisionLogShipping, type DecisionLogShipping } from './shipping/start-shipping';
 
 /** A running modelgate: its address, and how to reload the policy or stop it. */
 export interface RunningService {
@@ -26,6 +34,10 @@ export interface RunningService {
   port: number;
   reloadPolicy(): Promise<void>;
   close(): Promise<void>;
+  /** The metrics-only listener's URL, when metrics.port is set. */
+  metricsUrl?: string;
+  /** Where each decision-log sink stands (empty when shipping is off): for /v1/status. */
+  decisionLogStatus(): ShippingStatus[];
 }
 
 const BUNDLE_RETRY_MS = 5_000;
@@ -76,6 +88,36 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     now: Date.now,
     logger,
   };
+  const metricsConfig = config.metrics ?? DEFAULT_METRICS;
+  const metrics = metricsConfig.enabled
+    ? new ServiceMetrics(
+        {
+          audit: store,
+          disk: () => diskUsage(config.db),
+          activeReservations: () => usage.stats().pendingReservations,
+          policy,
+        },
+        { maxReasonCodes: metricsConfig.maxReasonCodes, maxSubjects: metricsConfig.subjectLabelLimit },
+      )
+    : undefined;
+  if (metrics) writer.observeCommits((timing) => metrics.committed(timing));
+  decision.observer = allObservers(
+    [metrics, decisionLogLines(logger, config.decisionLines ?? 'info')],
+    (err) => logger.error({ err }, 'a decision observer failed'),
+  );
+  const shipping: DecisionLogShipping | undefined =
+    config.decisionLogs &&
+    startDecisionLogShipping(config.decisionLogs, {
+      db,
+      dbFile: config.db,
+      entrypoint: config.entrypoint,
+      logger,
+    });
+  if (metrics && shipping) metrics.watchShipping(() => shipping.status());
+  const metricsHttp =
+    metrics && metricsConfig.port !== undefined
+      ? await listen(metricsListener(metrics), metricsConfig.port, metricsConfig.host)
+      : undefined;
   const app = createApp({
     decision,
     bodyLimitBytes: config.limits.bodyBytes,
@@ -83,6 +125,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
       usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });
+      if (metrics && !metricsHttp) {
+        metricsRoutes(a, {
+          exposition: () => metrics.exposition(),
+          access: metricsConfig.access,
+          scope: metricsConfig.scope,
+          verifier,
+        });
+      }
     },
   });
   const http: HttpServer = await listen(app, config.port, config.host);
@@ -92,13 +142,20 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   return {
     url,
     port: http.address.port,
+    metricsUrl:
+      metricsHttp && `http://${formatHost(metricsHttp.address.address)}:${metricsHttp.address.port}`,
+    decisionLogStatus: () => shipping?.status() ?? [],
     reloadPolicy: async () => {
       await policy.load();
     },
     close: async () => {
       clearInterval(retry);
       await http.close();
+      await metricsHttp?.close();
       await store.close();
+      // Before the database closes: the shippers read it. What they have not sent yet goes out after
+      // the restart, from the saved cursor.
+      await shipping?.stop();
       db.close();
       logger.info('modelgate stopped');
     },

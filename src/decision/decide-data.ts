@@ -7,6 +7,7 @@ import { enforceObligations } from './obligations';
 import { tokenCount } from '../usage/usage-tracker';
 import { recordOrUnavailable, reject } from './reject';
 import { authenticate, evaluateOrThrow, readBody, requirePolicy } from './steps';
+import { markStage, startStages } from './decision-observer';
 
 const validateDataRequest = compileValidator<DataRequestV1>(dataRequestSchema);
 
@@ -21,11 +22,13 @@ export async function decideData(
   call: DecisionCall,
   policyPath: string,
 ): Promise<DecisionReply> {
-  const trace: DecisionTrace = {};
+  const trace: DecisionTrace = { stages: startStages() };
   try {
     const identity = await authenticate(deps, call);
     trace.identity = identity;
+    markStage(trace, 'identity');
     const body = readBody(deps, call, validateDataRequest);
+    markStage(trace, 'validate');
     const engine = requirePolicy(deps);
     trace.policy = engine.info;
 
@@ -60,6 +63,7 @@ export async function decideData(
             atMs: nowMs,
           })
         : undefined;
+    markStage(trace, 'evaluate');
     const unrecorded = await recordOrUnavailable(deps, call, trace, end, reservation);
     if (unrecorded) return unrecorded;
     const reply: Record<string, unknown> = { decision_id: call.decisionId };

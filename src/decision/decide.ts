@@ -8,19 +8,23 @@ import { enforceObligations } from './obligations';
 import { buildPolicyInput } from './policy-input';
 import { policyRef, recordOrUnavailable, reject } from './reject';
 import { authenticate, readBody, requirePolicy } from './steps';
+import { markStage, startStages } from './decision-observer';
 
 /**
  * Returns the reply to POST /v1/decide: the full decision path of DESIGN.md.
  * Every exit, allowed, denied or rejected, is recorded before the reply is returned.
  */
 export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<DecisionReply> {
-  const trace: DecisionTrace = {};
+  const trace: DecisionTrace = { stages: startStages() };
   try {
     const identity = await authenticate(deps, call);
     trace.identity = identity;
+    markStage(trace, 'identity');
     const request = readBody(deps, call, validateDecideRequest);
     trace.invocation = request.invocation;
+    markStage(trace, 'validate');
     const screening = screenPayload(request.payload ?? {}, { maxChars: deps.screening.maxChars });
+    markStage(trace, 'screen');
     const engine = requirePolicy(deps, deps.entrypoint);
     trace.policy = engine.info;
 
@@ -28,6 +32,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
     // read-decide-reserve atomic, so concurrent requests cannot spend the same budget twice.
     const nowMs = deps.now();
     const usage = deps.usage.snapshot(identity.subject.id, request.invocation.model, nowMs);
+    markStage(trace, 'usage');
     const input = buildPolicyInput({ subject: identity.subject, request, payload: screening, usage, nowMs });
     trace.input = input;
     const verdict = evaluatePolicy(engine, input, deps.entrypoint);
@@ -42,6 +47,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
           atMs: nowMs,
         })
       : undefined;
+    markStage(trace, 'evaluate');
 
     const unrecorded = await recordOrUnavailable(
       deps,

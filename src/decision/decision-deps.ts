@@ -5,6 +5,7 @@ import type { PolicyEngine } from '../policy/policy-engine';
 import type { BodyLimits } from '../schemas/body-limits';
 import type { TokenVerifier } from '../identity';
 import type { UsageTracker } from '../usage/usage-tracker';
+import type { DecisionObserver } from './decision-observer';
 
 /** Where decisions are recorded; resolves only once the record is durable. */
 export interface DecisionRecorder {
@@ -29,6 +30,15 @@ export interface DecisionDeps {
   auditorScope: string;
   now: () => number;
   logger: Logger;
+  /** Told of every finished decision after it is recorded (metrics, log lines, traces). */
+  observer?: DecisionObserver;
+}
+
+/** A W3C trace context (traceparent): 32 and 16 lowercase hex digits, and whether it is sampled. */
+export interface TraceContext {
+  traceId: string;
+  spanId: string;
+  sampled: boolean;
 }
 
 /** One request as the HTTP layer hands it over: nothing HTTP-specific beyond the header value. */
@@ -39,6 +49,10 @@ export interface DecisionCall {
   path: string;
   authorization: string | undefined;
   clientAddress: string | null;
+  /** The caller's x-request-id, when it is a plain bounded token; logged, never trusted. */
+  requestId?: string;
+  /** The caller's W3C traceparent, parsed; decision log lines and spans join that trace. */
+  traceContext?: TraceContext;
   /** The parsed body, or the error that stopped parsing it (too large, not JSON, wrong type). */
   body: { ok: true; value: unknown } | { ok: false; error: ModelgateError };
 }

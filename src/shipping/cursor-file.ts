@@ -1,0 +1,50 @@
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../errors';
+
+/**
+ * A sink's cursor: the seq of the last audit record the sink acknowledged. Written to a temporary
+ * file, fsynced and renamed over the old one, so a crash leaves the old cursor or the new one, never
+ * a torn file; a restart resumes right after it.
+ */
+export class CursorFile {
+  constructor(readonly file: string) {}
+
+  /** Returns the saved seq, or 0 when there is no cursor yet (ship from the start of the log). */
+  read(): number {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw new ConfigError(
+        'decision_logs.cursor_dir',
+        `cannot read ${this.file}: ${(err as Error).message}`,
+      );
+    }
+    const seq = (JSON.parse(text) as { seq?: unknown }).seq;
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+      throw new ConfigError('decision_logs.cursor_dir', `${this.file} holds no valid seq`);
+    }
+    return seq;
+  }
+
+  /** Saves `seq` durably (fsync of the file and of its folder). */
+  write(seq: number): void {
+    const temp = `${this.file}.tmp`;
+    const fd = openSync(temp, 'w', 0o600);
+    try {
+      writeSync(fd, JSON.stringify({ seq, at: new Date().toISOString() }));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, this.file);
+    const dir = openSync(path.dirname(this.file), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  }
+}
