@@ -22,7 +22,12 @@ export class CursorFile {
         `cannot read ${this.file}: ${(err as Error).message}`,
       );
     }
-    const seq = (JSON.parse(text) as { seq?: unknown }).seq;
+    let seq: unknown;
+    try {
+      seq = (JSON.parse(text) as { seq?: unknown } | null)?.seq;
+    } catch {
+      seq = undefined;
+    }
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
       throw new ConfigError('decision_logs.cursor_dir', `${this.file} holds no valid seq`);
     }
