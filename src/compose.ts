@@ -27,6 +27,7 @@ import { ServiceMetrics } from './metrics/service-metrics';
 import { metricsListener, metricsRoutes } from './server/metrics-routes';
 import type { ShippingStatus } from './shipping/decision-log-shipper';
 import { startDecisionLogShipping, type DecisionLogShipping } from './shipping/start-shipping';
+import { startTracing } from './tracing/start-tracing';
 
 /** A running modelgate: its address, and how to reload the policy or stop it. */
 export interface RunningService {
@@ -101,8 +102,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       )
     : undefined;
   if (metrics) writer.observeCommits((timing) => metrics.committed(timing));
+  const tracing = config.tracing && startTracing(config.tracing, logger);
   decision.observer = allObservers(
-    [metrics, decisionLogLines(logger, config.decisionLines ?? 'info')],
+    [metrics, decisionLogLines(logger, config.decisionLines ?? 'info'), tracing?.observer],
     (err) => logger.error({ err }, 'a decision observer failed'),
   );
   const shipping: DecisionLogShipping | undefined =
@@ -156,6 +158,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       // Before the database closes: the shippers read it. What they have not sent yet goes out after
       // the restart, from the saved cursor.
       await shipping?.stop();
+      await tracing?.shutdown();
       db.close();
       logger.info('modelgate stopped');
     },

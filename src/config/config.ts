@@ -1,3 +1,4 @@
+import type { TracingConfig } from '../tracing/start-tracing';
 import type { IssuerConfig } from '../schemas/issuer-config.schema';
 
 /** The resolved configuration: every default applied, every path absolute. */
@@ -27,6 +28,8 @@ export interface Config {
   decisionLines?: 'info' | 'debug' | 'trace' | 'off';
   /** Decision-log shipping; absent = off. */
   decisionLogs?: DecisionLogsConfig;
+  /** OpenTelemetry tracing; absent = off. */
+  tracing?: TracingConfig;
   /** The file it came from, or null for embedded defaults. */
   source: string | null;
 }

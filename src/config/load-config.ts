@@ -120,6 +120,13 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
     },
     decisionLines: file.logging?.decisions ?? 'info',
     decisionLogs: decisionLogs(file.decision_logs, at, file.db ? path.dirname(at(file.db)) : dataDir),
+    tracing: file.tracing && {
+      otlpEndpoint: file.tracing.otlp_endpoint,
+      serviceName: file.tracing.service_name ?? 'modelgate',
+      sampleRatio: file.tracing.sample_ratio ?? 1,
+      headers: { ...file.tracing.headers },
+      exportDelayMs: file.tracing.export_delay_ms ?? 5000,
+    },
     source,
   };
 }

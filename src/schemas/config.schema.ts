@@ -188,6 +188,43 @@ export const configSchema = {
       },
     },
     decision_logs: decisionLogsConfigSchema,
+    tracing: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['otlp_endpoint'],
+      description:
+        'OpenTelemetry spans of each decision and its stages, sent with OTLP over HTTP. Absent: off.',
+      examples: [{ otlp_endpoint: 'http://localhost:4318/v1/traces' }],
+      properties: {
+        otlp_endpoint: {
+          type: 'string',
+          pattern: '^https?://',
+          description: 'The OTLP/HTTP traces URL of a collector.',
+          examples: ['http://localhost:4318/v1/traces'],
+        },
+        service_name: {
+          type: 'string',
+          minLength: 1,
+          description: 'service.name of the spans; default modelgate.',
+          examples: ['modelgate'],
+        },
+        sample_ratio: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          description: 'Share of new traces sampled; a caller traceparent decides for its own trace.',
+          examples: [1],
+        },
+        headers: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          maxProperties: 16,
+          description: 'Headers sent to the collector.',
+          examples: [{ 'x-api-key': '...' }],
+        },
+        export_delay_ms: int('Longest wait before a batch of spans is exported.', 5000, 10, 60000),
+      },
+    },
     usage: {
       type: 'object',
       additionalProperties: false,
