@@ -7,6 +7,7 @@
  *   --rounds N     paired rounds (default 4)
  *   --seconds S    length of one round (default 8)
  *   --connections C  (default 32)
+ *   --no-metrics | --no-shipping   leave one of the two off in "on", to see which costs what
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -34,6 +35,8 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '4' },
       seconds: { type: 'string', default: '8' },
       connections: { type: 'string', default: '32' },
+      'no-shipping': { type: 'boolean', default: false },
+      'no-metrics': { type: 'boolean', default: false },
     },
   });
   const rounds = Number(values.rounds);
@@ -51,7 +54,8 @@ async function main(): Promise<void> {
   const off = await start('off', { metrics: { enabled: false }, logging: { decisions: 'off' } });
   const on = await start('on', {
     logging: { decisions: 'off' },
-    decision_logs: { service: { url: collector.url } },
+    ...(values['no-metrics'] ? { metrics: { enabled: false } } : {}),
+    ...(values['no-shipping'] ? {} : { decision_logs: { service: { url: collector.url } } }),
   });
   const body = JSON.stringify(decideBody());
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${issuer.token()}` };
@@ -67,7 +71,9 @@ async function main(): Promise<void> {
     return { rps: r['2xx'] / r.duration, p99: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts };
   };
   // Prometheus scrapes every 15 s or so; every second is a pessimistic stand-in.
-  const scraper = setInterval(() => void fetch(`${on.baseUrl}/metrics`).then((r) => r.text()), 1000);
+  const scraper = setInterval(() => {
+    if (!values['no-metrics']) void fetch(`${on.baseUrl}/metrics`).then((r) => r.text());
+  }, 1000);
 
   try {
     console.log(`machine: ${describeMachine(opaBinary())} (shared: figures are indicative)`);

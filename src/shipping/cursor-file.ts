@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../errors';
 
@@ -34,22 +35,25 @@ export class CursorFile {
     return seq;
   }
 
-  /** Saves `seq` durably (fsync of the file and of its folder). */
-  write(seq: number): void {
+  /**
+   * Saves `seq` durably (fsync of the file and of its folder). Asynchronous on purpose: an fsync on
+   * the event loop would stall every decision in flight for as long as the disk takes.
+   */
+  async write(seq: number): Promise<void> {
     const temp = `${this.file}.tmp`;
-    const fd = openSync(temp, 'w', 0o600);
+    const file = await open(temp, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify({ seq, at: new Date().toISOString() }));
-      fsyncSync(fd);
+      await file.writeFile(JSON.stringify({ seq, at: new Date().toISOString() }));
+      await file.sync();
     } finally {
-      closeSync(fd);
+      await file.close();
     }
-    renameSync(temp, this.file);
-    const dir = openSync(path.dirname(this.file), 'r');
+    await rename(temp, this.file);
+    const dir = await open(path.dirname(this.file), 'r');
     try {
-      fsyncSync(dir);
+      await dir.sync();
     } finally {
-      closeSync(dir);
+      await dir.close();
     }
   }
 }

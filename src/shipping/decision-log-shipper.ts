@@ -100,7 +100,7 @@ export class DecisionLogShipper {
       const batch = this.nextBatch();
       if (batch.events.length === 0) continue;
       if (!(await this.deliverWithRetry(batch.events))) return;
-      this.advance(batch.firstSeq, batch.lastSeq, batch.events.length);
+      await this.advance(batch.firstSeq, batch.lastSeq, batch.events.length);
     }
   }
 
@@ -151,7 +151,7 @@ export class DecisionLogShipper {
     }
   }
 
-  private advance(firstSeq: number, lastSeq: number, count: number): void {
+  private async advance(firstSeq: number, lastSeq: number, count: number): Promise<void> {
     if (firstSeq > this.cursor + 1) {
       // Retention pruned records before this sink got them: say so, the collector has a gap.
       this.logger.error(
@@ -159,7 +159,7 @@ export class DecisionLogShipper {
         'audit records were pruned before they were shipped',
       );
     }
-    this.cursorFile.write(lastSeq);
+    await this.cursorFile.write(lastSeq);
     this.cursor = lastSeq;
     this.counts.shipped += count;
     if (this.counts.consecutive > 0) {

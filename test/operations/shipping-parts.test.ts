@@ -23,12 +23,12 @@ describe('retry delays', () => {
 describe('the shipping cursor file', () => {
   const dir = () => mkdtempSync(path.join(os.tmpdir(), 'mg-cursor-'));
 
-  it('starts at 0, then reads back what was written, leaving no temporary file', () => {
+  it('starts at 0, then reads back what was written, leaving no temporary file', async () => {
     const folder = dir();
     const cursor = new CursorFile(path.join(folder, 'db.decision-logs.service.cursor'));
     expect(cursor.read()).toBe(0);
-    cursor.write(41);
-    cursor.write(42);
+    await cursor.write(41);
+    await cursor.write(42);
     expect(new CursorFile(cursor.file).read()).toBe(42);
     expect(readdirSync(folder)).toEqual(['db.decision-logs.service.cursor']);
   });
