@@ -53,7 +53,8 @@ describe('the example alert rules and Grafana dashboard', () => {
       },
     });
     try {
-      await svc.post('/v1/decide', { invocation: { model: 'm', operation: 'chat' } }, svc.token());
+      const payload = { prompt: 'write to ops@example.com' };
+      await svc.post('/v1/decide', { invocation: { model: 'm', operation: 'chat' }, payload }, svc.token());
       const deadline = Date.now() + 10_000;
       while (svc.decisionLogStatus()[0]?.last_success_at == null && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 20));
