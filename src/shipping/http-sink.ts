@@ -4,6 +4,7 @@ import https from 'node:https';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { DecisionLogsConfig } from '../config/config';
+import { ConfigError } from '../errors';
 import { DeliveryError, type DecisionLogSink } from './sinks';
 
 const gzipAsync = promisify(gzip);
@@ -21,15 +22,17 @@ export class HttpDecisionLogSink implements DecisionLogSink {
 
   constructor(private readonly service: NonNullable<DecisionLogsConfig['service']>) {
     this.target = new URL(service.resource.replace(/^\//, ''), service.url.replace(/\/?$/, '/'));
-    this.token = service.bearerTokenFile ? readFileSync(service.bearerTokenFile, 'utf8').trim() : undefined;
+    this.token = service.bearerTokenFile
+      ? readSetting('bearer_token_file', service.bearerTokenFile).toString('utf8').trim()
+      : undefined;
     const tls = service.tls;
     this.agent =
       this.target.protocol === 'https:'
         ? new https.Agent({
             keepAlive: true,
-            cert: tls?.certFile ? readFileSync(tls.certFile) : undefined,
-            key: tls?.keyFile ? readFileSync(tls.keyFile) : undefined,
-            ca: tls?.caFile ? readFileSync(tls.caFile) : undefined,
+            cert: tls?.certFile ? readSetting('tls.cert_file', tls.certFile) : undefined,
+            key: tls?.keyFile ? readSetting('tls.key_file', tls.keyFile) : undefined,
+            ca: tls?.caFile ? readSetting('tls.ca_file', tls.caFile) : undefined,
           })
         : new http.Agent({ keepAlive: true });
   }
@@ -64,5 +67,20 @@ export class HttpDecisionLogSink implements DecisionLogSink {
 
   async close(): Promise<void> {
     this.agent.destroy();
+  }
+}
+
+// A file the config names: a missing or unreadable one stops the start-up with the key to fix.
+function readSetting(key: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(
+      `decision_logs.service.${key}`,
+      `cannot read ${file} (${(err as NodeJS.ErrnoException).code})`,
+      {
+        cause: err,
+      },
+    );
   }
 }

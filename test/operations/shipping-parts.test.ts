@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ConfigError } from '../../src/errors';
 import { retryDelayMs } from '../../src/shipping/backoff';
 import { CursorFile } from '../../src/shipping/cursor-file';
+import { HttpDecisionLogSink } from '../../src/shipping/http-sink';
 
 describe('retry delays', () => {
   const limits = { minMs: 100, maxMs: 5000 };
@@ -40,5 +41,20 @@ describe('the shipping cursor file', () => {
       expect(() => new CursorFile(file).read()).toThrow(ConfigError);
       expect(() => new CursorFile(file).read()).toThrow(/holds no valid seq/);
     }
+  });
+});
+
+describe('the decision log service sink', () => {
+  it('refuses a missing bearer token file at start-up, naming the key', () => {
+    const missing = path.join(mkdtempSync(path.join(os.tmpdir(), 'mg-sink-')), 'no-such-token');
+    const sink = () =>
+      new HttpDecisionLogSink({
+        url: 'http://127.0.0.1:9',
+        resource: '/logs',
+        bearerTokenFile: missing,
+        timeoutMs: 1000,
+      });
+    expect(sink).toThrow(ConfigError);
+    expect(sink).toThrow('config: decision_logs.service.bearer_token_file: cannot read');
   });
 });
