@@ -16,6 +16,9 @@ export interface ShipperOptions {
   entrypoint: string;
 }
 
+// Records turned into events between two yields to the event loop.
+const SLICE = 50;
+
 /** Where one sink stands, for /metrics and /v1/status. */
 export interface ShippingStatus {
   sink: string;
@@ -97,30 +100,39 @@ export class DecisionLogShipper {
         await this.sleep(this.options.maxDelayMs);
         if (this.stopped) return;
       }
-      const batch = this.nextBatch();
+      const batch = await this.nextBatch();
       if (batch.events.length === 0) continue;
       if (!(await this.deliverWithRetry(batch.events))) return;
       await this.advance(batch.firstSeq, batch.lastSeq, batch.events.length);
     }
   }
 
-  // The next records after the cursor, bounded by count and by uncompressed size.
-  private nextBatch(): { events: string[]; firstSeq: number; lastSeq: number } {
-    const records = this.reader.recordsAfter(this.cursor, this.options.maxEvents);
+  // The next records after the cursor, bounded by count and by uncompressed size. Built in slices
+  // with a yield between them, so a large batch never holds the event loop that serves decisions.
+  private async nextBatch(): Promise<{ events: string[]; firstSeq: number; lastSeq: number }> {
     const events: string[] = [];
     let bytes = 0;
     let lastSeq = this.cursor;
-    for (const record of records) {
-      const text = JSON.stringify(opaEvent(record, this.options));
-      // One event larger than max_bytes still goes, alone: skipping it would lose it.
-      if (events.length > 0 && bytes + text.length > this.options.maxBytes) {
-        return { events, firstSeq: records[0]!.seq, lastSeq };
+    let firstSeq = this.cursor + 1;
+    while (events.length < this.options.maxEvents) {
+      const records = this.reader.recordsAfter(
+        lastSeq,
+        Math.min(SLICE, this.options.maxEvents - events.length),
+      );
+      if (records.length === 0) break;
+      if (events.length === 0) firstSeq = records[0]!.seq;
+      for (const record of records) {
+        const text = JSON.stringify(opaEvent(record, this.options));
+        // One event larger than max_bytes still goes, alone: skipping it would lose it.
+        if (events.length > 0 && bytes + text.length > this.options.maxBytes)
+          return { events, firstSeq, lastSeq };
+        events.push(text);
+        bytes += text.length;
+        lastSeq = record.seq;
       }
-      events.push(text);
-      bytes += text.length;
-      lastSeq = record.seq;
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    return { events, firstSeq: records[0]?.seq ?? this.cursor + 1, lastSeq };
+    return { events, firstSeq, lastSeq };
   }
 
   // Returns true once the sink acknowledged, false when stopped before it did.

@@ -2,12 +2,15 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { constants, gzip, type ZlibOptions } from 'node:zlib';
 import type { DecisionLogsConfig } from '../config/config';
 import { ConfigError } from '../errors';
 import { DeliveryError, type DecisionLogSink } from './sinks';
 
-const gzipAsync = promisify(gzip);
+const gzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gzip);
+// The fastest level: decision events are repetitive JSON that compresses well even so, and level 6
+// cost several times the CPU per batch on the machine that serves decisions.
+const GZIP = { level: constants.Z_BEST_SPEED };
 
 /**
  * OPA's decision log service API: each batch is one gzip-compressed JSON array POSTed to
@@ -39,7 +42,7 @@ export class HttpDecisionLogSink implements DecisionLogSink {
 
   async deliver(events: string[]): Promise<void> {
     // The array is joined from the events' JSON texts: no second serialisation of the batch.
-    const body = await gzipAsync(Buffer.from(`[${events.join(',')}]`, 'utf8'));
+    const body = await gzipAsync(Buffer.from(`[${events.join(',')}]`, 'utf8'), GZIP);
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
       'content-encoding': 'gzip',
