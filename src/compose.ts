@@ -43,6 +43,15 @@ import { usageMigrations } from './usage/usage-migrations';
 import { UsageView } from './usage/usage-view';
 import { ThreadedAuditStore } from './writer/threaded-audit-store';
 import { WriterThread } from './writer/writer-client';
+import { DEFAULT_METRICS } from './config/config';
+import { allObservers } from './decision/decision-observer';
+import { decisionLogLines } from './logging/decision-log-line';
+import { diskUsage } from './metrics/disk-usage';
+import { ServiceMetrics } from './metrics/service-metrics';
+import { metricsListener, metricsRoutes } from './server/metrics-routes';
+import type { ShippingStatus } from './shipping/decision-log-shipper';
+import { startDecisionLogShipping, type DecisionLogShipping } from './shipping/start-shipping';
+import { startTracing } from './tracing/start-tracing';
 
 /** A running modelgate: its address, and how to reload the policy or stop it. */
 export interface RunningService {
@@ -50,6 +59,10 @@ export interface RunningService {
   port: number;
   reloadPolicy(): Promise<void>;
   close(): Promise<void>;
+  /** The metrics-only listener's URL, when metrics.port is set. */
+  metricsUrl?: string;
+  /** Where each decision-log sink stands (empty when shipping is off): for /v1/status. */
+  decisionLogStatus(): ShippingStatus[];
 }
 
 /** The composition root: wires config into concrete classes and starts the HTTP server. */
@@ -129,6 +142,38 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     approverScope: approvalsConfig.approverScope,
     entrypoint: approvalsConfig.entrypoint,
   };
+  const metricsConfig = config.metrics ?? DEFAULT_METRICS;
+  const metrics = metricsConfig.enabled
+    ? new ServiceMetrics(
+        {
+          audit: store,
+          disk: () => diskUsage(config.db),
+          activeReservations: () => usage.stats().pendingReservations,
+          policy,
+        },
+        { maxReasonCodes: metricsConfig.maxReasonCodes, maxSubjects: metricsConfig.subjectLabelLimit },
+      )
+    : undefined;
+  if (metrics) writer.observeCommits((timing) => metrics.committed(timing));
+  const tracing = config.tracing && startTracing(config.tracing, logger);
+  decision.observer = allObservers(
+    [metrics, decisionLogLines(logger, config.decisionLines ?? 'info'), tracing?.observer],
+    (err) => logger.error({ err }, 'a decision observer failed'),
+  );
+  const shipping: DecisionLogShipping | undefined =
+    config.decisionLogs &&
+    startDecisionLogShipping(config.decisionLogs, {
+      db,
+      dbFile: config.db,
+      entrypoint: config.entrypoint,
+      logger,
+    });
+  if (metrics && shipping) metrics.watchShipping(() => shipping.status());
+  statusSections.push({ name: 'decision_logs', describe: () => shipping?.status() ?? [] });
+  const metricsHttp =
+    metrics && metricsConfig.port !== undefined
+      ? await listen(metricsListener(metrics), metricsConfig.port, metricsConfig.host)
+      : undefined;
   const app = createApp({
     decision,
     bodyLimitBytes: config.limits.bodyBytes,
@@ -165,6 +210,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
           now: Date.now,
         },
       });
+      if (metrics && !metricsHttp) {
+        metricsRoutes(a, {
+          exposition: () => metrics.exposition(),
+          access: metricsConfig.access,
+          scope: metricsConfig.scope,
+          verifier,
+        });
+      }
     },
   });
   const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {
@@ -182,6 +235,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   return {
     url,
     port: http.address.port,
+    metricsUrl:
+      metricsHttp && `http://${formatHost(metricsHttp.address.address)}:${metricsHttp.address.port}`,
+    decisionLogStatus: () => shipping?.status() ?? [],
     reloadPolicy: async () => {
       await source.reload();
     },
@@ -189,7 +245,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       await source.stop();
       await http.close();
       await approvals.stop();
+      await metricsHttp?.close();
       await store.close();
+      // Before the database closes: the shippers read it. What they have not sent yet goes out after
+      // the restart, from the saved cursor.
+      await shipping?.stop();
+      await tracing?.shutdown();
       db.close();
       logger.info('modelgate stopped');
     },

@@ -6,7 +6,15 @@ import type { StoredAuditRecord } from './audit-store';
  * metrics), so tools that read OPA decision logs read these; modelgate's own fields follow.
  */
 export function jsonlLine(record: StoredAuditRecord, labels: Record<string, string>): string {
-  const event = {
+  return `${JSON.stringify(decisionEvent(record, labels))}\n`;
+}
+
+/** Returns a record as a decision log event: OPA's field names first, modelgate's own fields after. */
+export function decisionEvent(
+  record: StoredAuditRecord,
+  labels: Record<string, string>,
+): Record<string, unknown> {
+  return {
     decision_id: record.decision_id,
     labels,
     path: record.path,
@@ -35,7 +43,6 @@ export function jsonlLine(record: StoredAuditRecord, labels: Record<string, stri
     hash: record.hash,
     ...lineageLinks(record),
   };
-  return `${JSON.stringify(event)}\n`;
 }
 
 type CsvColumn = [name: string, value: (record: StoredAuditRecord) => unknown];

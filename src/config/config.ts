@@ -1,5 +1,6 @@
 import type { PolicyBundleConfig } from '../policy/bundle-config';
 import type { KeyConfig } from '../policy/verification-keys';
+import type { TracingConfig } from '../tracing/start-tracing';
 import type { IssuerConfig } from '../schemas/issuer-config.schema';
 
 /** The resolved configuration: every default applied, every path absolute. */
@@ -45,6 +46,14 @@ export interface Config {
   lineage?: { maxParentAgeSeconds: number };
   /** The privileges report; absent means DEFAULT_ENTITLEMENTS_PATH. */
   reports?: { entitlementsPath: string };
+  /** GET /metrics; absent = DEFAULT_METRICS. */
+  metrics?: MetricsConfig;
+  /** Level of the one log line per decision; absent = info. */
+  decisionLines?: 'info' | 'debug' | 'trace' | 'off';
+  /** Decision-log shipping; absent = off. */
+  decisionLogs?: DecisionLogsConfig;
+  /** OpenTelemetry tracing; absent = off. */
+  tracing?: TracingConfig;
   /** The file it came from, or null for embedded defaults. */
   source: string | null;
 }
@@ -62,4 +71,45 @@ export interface ApprovalsConfig {
     backoffMs: number;
     timeoutMs: number;
   };
+}
+
+/** GET /metrics: where it is served and to whom. */
+export interface MetricsConfig {
+  enabled: boolean;
+  access: 'loopback' | 'scope' | 'open';
+  scope: string;
+  /** A separate metrics-only listener (no authentication); undefined = the service port. */
+  port?: number;
+  host: string;
+  maxReasonCodes: number;
+  subjectLabelLimit: number;
+}
+
+/** The metrics defaults: on, the service port, loopback callers only. */
+export const DEFAULT_METRICS: MetricsConfig = {
+  enabled: true,
+  access: 'loopback',
+  scope: 'modelgate:metrics',
+  host: '127.0.0.1',
+  maxReasonCodes: 100,
+  subjectLabelLimit: 0,
+};
+
+/** Decision-log shipping, paths absolute. */
+export interface DecisionLogsConfig {
+  service?: {
+    url: string;
+    resource: string;
+    bearerTokenFile?: string;
+    tls?: { certFile?: string; keyFile?: string; caFile?: string };
+    timeoutMs: number;
+  };
+  file?: { path: string };
+  cursorDir: string;
+  labels: Record<string, string>;
+  maxEvents: number;
+  maxBytes: number;
+  maxDelayMs: number;
+  minRetryDelayMs: number;
+  maxRetryDelayMs: number;
 }

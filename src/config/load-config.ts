@@ -7,7 +7,7 @@ import { defaultBodyLimits } from '../schemas/body-limits';
 import { configSchema, type ConfigFile } from '../schemas/config.schema';
 import { compileValidator } from '../schemas/validators';
 import { DEFAULT_MAX_CHARS, DEFAULT_REDACTION_FORMAT } from '../screening';
-import type { ApprovalsConfig, Config } from './config';
+import { DEFAULT_METRICS, type ApprovalsConfig, type Config, type DecisionLogsConfig } from './config';
 import { resolvePolicyBundle } from './resolve-bundles';
 import { DEFAULT_MAX_PARENT_AGE_SECONDS } from '../lineage/lineage-checks';
 import { DEFAULT_ENTITLEMENTS_PATH } from '../reports/entitlement-grants';
@@ -133,6 +133,24 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
     },
     reports: { entitlementsPath: file.reports?.entitlements_path ?? DEFAULT_ENTITLEMENTS_PATH },
     lineage: { maxParentAgeSeconds: file.lineage?.max_parent_age_seconds ?? DEFAULT_MAX_PARENT_AGE_SECONDS },
+    metrics: {
+      enabled: file.metrics?.enabled ?? DEFAULT_METRICS.enabled,
+      access: file.metrics?.access ?? DEFAULT_METRICS.access,
+      scope: file.metrics?.scope ?? DEFAULT_METRICS.scope,
+      port: file.metrics?.port,
+      host: file.metrics?.host ?? DEFAULT_METRICS.host,
+      maxReasonCodes: file.metrics?.max_reason_codes ?? DEFAULT_METRICS.maxReasonCodes,
+      subjectLabelLimit: file.metrics?.subject_label_limit ?? DEFAULT_METRICS.subjectLabelLimit,
+    },
+    decisionLines: file.logging?.decisions ?? 'info',
+    decisionLogs: decisionLogs(file.decision_logs, at, file.db ? path.dirname(at(file.db)) : dataDir),
+    tracing: file.tracing && {
+      otlpEndpoint: file.tracing.otlp_endpoint,
+      serviceName: file.tracing.service_name ?? 'modelgate',
+      sampleRatio: file.tracing.sample_ratio ?? 1,
+      headers: { ...file.tracing.headers },
+      exportDelayMs: file.tracing.export_delay_ms ?? 5000,
+    },
     source,
   };
 }
@@ -155,6 +173,38 @@ export function resolveApprovals(
       backoffMs: webhook.backoff_ms ?? 1000,
       timeoutMs: webhook.timeout_ms ?? 5000,
     },
+  };
+}
+
+// Shipping is on when a service or a file sink is configured; cursors live beside the database.
+function decisionLogs(
+  file: ConfigFile['decision_logs'],
+  at: (p: string) => string,
+  dbDir: string,
+): DecisionLogsConfig | undefined {
+  if (!file?.service && !file?.file) return undefined;
+  const service = file.service;
+  const tls = service?.tls;
+  return {
+    service: service && {
+      url: service.url,
+      resource: service.resource ?? '/logs',
+      bearerTokenFile: service.bearer_token_file && at(service.bearer_token_file),
+      tls: tls && {
+        certFile: tls.cert_file && at(tls.cert_file),
+        keyFile: tls.key_file && at(tls.key_file),
+        caFile: tls.ca_file && at(tls.ca_file),
+      },
+      timeoutMs: (service.timeout_seconds ?? 30) * 1000,
+    },
+    file: file.file && { path: at(file.file.path) },
+    cursorDir: file.cursor_dir ? at(file.cursor_dir) : dbDir,
+    labels: { ...file.labels },
+    maxEvents: file.max_events ?? 500,
+    maxBytes: file.max_bytes ?? 4 * 1024 * 1024,
+    maxDelayMs: file.max_delay_ms ?? 1000,
+    minRetryDelayMs: file.min_retry_delay_ms ?? 500,
+    maxRetryDelayMs: file.max_retry_delay_ms ?? 60_000,
   };
 }
 

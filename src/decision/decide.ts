@@ -11,20 +11,24 @@ import { buildPolicyInput } from './policy-input';
 import { readLineage } from './read-lineage';
 import { policyRef, recordOrUnavailable, reject } from './reject';
 import { authenticate, readBody, requirePolicy } from './steps';
+import { markStage, startStages } from './decision-observer';
 
 /**
  * Returns the reply to POST /v1/decide: the full decision path of docs/architecture.md.
  * Every exit, allowed, denied or rejected, is recorded before the reply is returned.
  */
 export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<DecisionReply> {
-  const trace: DecisionTrace = {};
+  const trace: DecisionTrace = { stages: startStages() };
   try {
     const identity = await authenticate(deps, call);
     trace.identity = identity;
+    markStage(trace, 'identity');
     const request = readBody(deps, call, validateDecideRequest);
     trace.invocation = request.invocation;
     const lineage = await readLineage(deps, call, identity.subject, request);
+    markStage(trace, 'validate');
     const screening = screenPayload(request.payload ?? {}, { maxChars: deps.screening.maxChars });
+    markStage(trace, 'screen');
     const engine = requirePolicy(deps, deps.entrypoint);
     trace.policy = engine.info;
     const approval = await presentApproval(deps, identity, request);
@@ -33,6 +37,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
     // read-decide-reserve atomic, so concurrent requests cannot spend the same budget twice.
     const nowMs = deps.now();
     const usage = deps.usage.snapshot(identity.subject.id, request.invocation.model, nowMs);
+    markStage(trace, 'usage');
     const input = buildPolicyInput({
       subject: identity.subject,
       request,
@@ -64,6 +69,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
       reservation,
     });
     const enforced = settled.enforced;
+    markStage(trace, 'evaluate');
 
     const unrecorded = await recordOrUnavailable(
       deps,

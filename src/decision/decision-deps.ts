@@ -7,6 +7,7 @@ import type { BodyLimits } from '../schemas/body-limits';
 import type { TokenVerifier } from '../identity';
 import type { UsageTracker } from '../usage/usage-tracker';
 import type { LineageLookup } from '../lineage/lineage-checks';
+import type { DecisionObserver } from './decision-observer';
 
 /** Where decisions are recorded; resolves only once the record is durable. */
 export interface DecisionRecorder {
@@ -35,6 +36,15 @@ export interface DecisionDeps {
   approvals?: ApprovalService;
   /** Parent lookups for context.parent_decision_id; without it, a named parent is never found. */
   lineage?: LineageLookup;
+  /** Told of every finished decision after it is recorded (metrics, log lines, traces). */
+  observer?: DecisionObserver;
+}
+
+/** A W3C trace context (traceparent): 32 and 16 lowercase hex digits, and whether it is sampled. */
+export interface TraceContext {
+  traceId: string;
+  spanId: string;
+  sampled: boolean;
 }
 
 /** One request as the HTTP layer hands it over: nothing HTTP-specific beyond the header value. */
@@ -47,6 +57,10 @@ export interface DecisionCall {
   /** The W3C traceparent header, if any. */
   traceparent?: string;
   clientAddress: string | null;
+  /** The caller's x-request-id, when it is a plain bounded token; logged, never trusted. */
+  requestId?: string;
+  /** The caller's W3C traceparent, parsed; decision log lines and spans join that trace. */
+  traceContext?: TraceContext;
   /** The parsed body, or the error that stopped parsing it (too large, not JSON, wrong type). */
   body: { ok: true; value: unknown } | { ok: false; error: ModelgateError };
 }

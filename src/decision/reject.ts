@@ -3,6 +3,7 @@ import type { Reservation } from '../usage/usage-tracker';
 import { buildRecord, type DecisionEnd } from './build-record';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
+import { markStage, restartStage } from './decision-observer';
 
 /**
  * Returns the fail-closed reply for an error at any step, after recording it.
@@ -57,13 +58,18 @@ export async function recordOrUnavailable(
   reservation?: Reservation,
 ): Promise<DecisionReply | undefined> {
   const record = buildRecord(call, trace, end, deps.now());
+  restartStage(trace);
   try {
     await deps.recorder.append(record);
-    return undefined;
   } catch (err) {
     reservation?.release();
+    markStage(trace, 'record');
+    deps.observer?.decided({ call, trace, record, recorded: false });
     return auditUnavailable(deps, call, err);
   }
+  markStage(trace, 'record');
+  deps.observer?.decided({ call, trace, record, recorded: true });
+  return undefined;
 }
 
 /** Returns the 503 reply for a decision that could not be recorded: never an unrecorded allow. */

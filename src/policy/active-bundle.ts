@@ -41,6 +41,8 @@ export interface CandidateMeta {
  * one bundle, and in-flight decisions finish on the old one.
  */
 export class ActiveBundle {
+  /** Activations since start, for the metrics: candidates put in force, and candidates refused. */
+  readonly activations = { succeeded: 0, failed: 0 };
   private engine: PolicyEngine | undefined;
   private state: BundleStatus;
 
@@ -130,12 +132,14 @@ export class ActiveBundle {
         activated_at: activatedAt,
       };
       this.state.last_error = null;
+      this.activations.succeeded += 1;
       this.options.logger.info(
         { bundle: this.options.name, source: this.options.source, previous, ...this.state.active },
         'policy bundle activated',
       );
       return engine;
     } catch (err) {
+      this.activations.failed += 1;
       this.noteError(err, meta.origin);
       throw err;
     }

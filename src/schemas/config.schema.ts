@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { decisionLogsConfigSchema } from './decision-logs-config.schema';
 import { issuerConfigSchema } from './issuer-config.schema';
 import { bundleKeysSchema, bundleServicesSchema, bundlesSchema } from './bundles-config.schema';
 
@@ -226,6 +227,105 @@ export const configSchema = {
             },
           },
         },
+      },
+    },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'GET /metrics (Prometheus). Default: on the service port, loopback callers only, since metrics ' +
+        'name bundle revisions, reason codes and traffic volumes.',
+      examples: [{ access: 'loopback' }],
+      properties: {
+        enabled: { type: 'boolean', description: 'Serve /metrics at all.', examples: [true] },
+        access: {
+          type: 'string',
+          enum: ['loopback', 'scope', 'open'],
+          description:
+            'On the service port: loopback callers only, bearer tokens with `scope`, or anyone. Ignored with `port`.',
+          examples: ['loopback'],
+        },
+        scope: {
+          type: 'string',
+          minLength: 1,
+          description: 'The scope a token needs with access "scope".',
+          examples: ['modelgate:metrics'],
+        },
+        port: int(
+          'A separate metrics-only listener, without authentication; /metrics leaves the service port.',
+          9464,
+          0,
+          65535,
+        ),
+        host: {
+          type: 'string',
+          description: 'Address of the metrics listener; default 127.0.0.1.',
+          examples: ['0.0.0.0'],
+        },
+        max_reason_codes: int(
+          'Distinct reason-code label values kept; the rest count as "other".',
+          100,
+          1,
+          10000,
+        ),
+        subject_label_limit: int(
+          'Per-subject decision counts for the first N subjects (0: off, the default).',
+          0,
+          0,
+          10000,
+        ),
+      },
+    },
+    logging: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Log lines beyond the service log.',
+      examples: [{ decisions: 'info' }],
+      properties: {
+        decisions: {
+          type: 'string',
+          enum: ['info', 'debug', 'trace', 'off'],
+          description: 'Level of the one JSON line per decision (never payload text or tokens).',
+          examples: ['info'],
+        },
+      },
+    },
+    decision_logs: decisionLogsConfigSchema,
+    tracing: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['otlp_endpoint'],
+      description:
+        'OpenTelemetry spans of each decision and its stages, sent with OTLP over HTTP. Absent: off.',
+      examples: [{ otlp_endpoint: 'http://localhost:4318/v1/traces' }],
+      properties: {
+        otlp_endpoint: {
+          type: 'string',
+          pattern: '^https?://',
+          description: 'The OTLP/HTTP traces URL of a collector.',
+          examples: ['http://localhost:4318/v1/traces'],
+        },
+        service_name: {
+          type: 'string',
+          minLength: 1,
+          description: 'service.name of the spans; default modelgate.',
+          examples: ['modelgate'],
+        },
+        sample_ratio: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          description: 'Share of new traces sampled; a caller traceparent decides for its own trace.',
+          examples: [1],
+        },
+        headers: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          maxProperties: 16,
+          description: 'Headers sent to the collector.',
+          examples: [{ 'x-api-key': '...' }],
+        },
+        export_delay_ms: int('Longest wait before a batch of spans is exported.', 5000, 10, 60000),
       },
     },
     usage: {

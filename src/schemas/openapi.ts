@@ -434,6 +434,19 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
       },
       ...authzenPaths,
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (text format 0.0.4); see docs/operations.md',
+          description:
+            'Default: loopback callers only. With metrics.access "scope", a bearer token with metrics.scope; ' +
+            'with metrics.port, served on that listener instead.',
+          responses: {
+            '200': { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } },
+            '401': { description: 'access "scope": no valid token.' },
+            '403': { description: 'Not a loopback caller, or the token lacks the scope.' },
+          },
+        },
+      },
     },
   };
 }

@@ -86,6 +86,13 @@ export const statusSchema = {
   examples: [{ bundles: [] }],
   properties: {
     bundles: { type: 'array', items: bundleStatusSchema, description: 'Policy bundles.', examples: [[]] },
+    decision_logs: {
+      type: 'array',
+      description:
+        'Decision-log sinks (empty when shipping is off): cursor and head seq, backlog, totals, last success and error.',
+      examples: [[{ sink: 'service', cursor_seq: 1200, head_seq: 1204, backlog: 4, last_success_at: null }]],
+      items: { type: 'object' },
+    },
   },
 } as const;
 

@@ -40,8 +40,23 @@ export type WriterReply =
   | { op: 'ready' }
   | { op: 'failed'; key: string; detail: string }
   // heapUsed: the thread's V8 heap in use, which only this thread can read (the soak's memory probe watches it).
-  | { op: 'done'; id: number; result?: unknown; error?: WireError; stats: AuditStoreStats; heapUsed: number }
+  | {
+      op: 'done';
+      id: number;
+      result?: unknown;
+      error?: WireError;
+      stats: AuditStoreStats;
+      heapUsed: number;
+      // For an append: how many records it carried and how long the thread took to commit them.
+      commit?: CommitTiming;
+    }
   | { op: 'log'; level: 'info' | 'warn' | 'error'; fields: Record<string, unknown>; message: string };
+
+/** One append request as the writer thread committed it, for the audit metrics. */
+export interface CommitTiming {
+  records: number;
+  seconds: number;
+}
 
 /** Returns the wire form of an error; anything that is not a refused record is "unavailable". */
 export function toWire(err: unknown): WireError {

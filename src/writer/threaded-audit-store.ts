@@ -34,6 +34,7 @@ interface Pending {
 export class ThreadedAuditStore implements AuditStore {
   private pending: Pending[] = [];
   private inFlight = false;
+  private inFlightSize = 0;
   private scheduled = false;
   private closed = false;
   private idle: (() => void)[] = [];
@@ -85,6 +86,11 @@ export class ThreadedAuditStore implements AuditStore {
     return this.writer.stats();
   }
 
+  /** Records waiting for a commit: queued here, plus the batch the writer thread is committing. */
+  get queueDepth(): number {
+    return this.pending.length + this.inFlightSize;
+  }
+
   /** False once closed or once the writer thread has stopped. */
   get open(): boolean {
     return !this.closed && this.writer.running;
@@ -113,6 +119,7 @@ export class ThreadedAuditStore implements AuditStore {
     const batch = this.pending;
     this.pending = [];
     this.inFlight = true;
+    this.inFlightSize = batch.length;
     this.writer
       .request<'append'>({ op: 'append', records: batch.map((entry) => entry.record) })
       .then(
@@ -126,6 +133,7 @@ export class ThreadedAuditStore implements AuditStore {
       )
       .finally(() => {
         this.inFlight = false;
+        this.inFlightSize = 0;
         if (this.pending.length > 0) this.schedule();
         else for (const done of this.idle.splice(0)) done();
       });

@@ -11,7 +11,13 @@ import { openDatabase } from '../audit/database';
 import { SqliteAuditStore } from '../audit/sqlite-audit-store';
 import { ConfigError } from '../errors';
 import { SqliteUsageReports } from '../usage/usage-reports';
-import { toWire, type WriterReply, type WriterRequest, type WriterSettings } from './protocol';
+import {
+  toWire,
+  type CommitTiming,
+  type WriterReply,
+  type WriterRequest,
+  type WriterSettings,
+} from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('writer-thread.ts runs as a worker thread, started by WriterThread');
@@ -48,10 +54,30 @@ try {
 }
 
 port.on('message', (request: WriterRequest) => {
+  const startedMs = performance.now();
+  const commit = (): CommitTiming | undefined =>
+    request.op === 'append'
+      ? { records: request.records.length, seconds: (performance.now() - startedMs) / 1000 }
+      : undefined;
   handle(request).then(
-    (result) => post({ op: 'done', id: request.id, result, stats: store.stats(), heapUsed: heapUsed() }),
+    (result) =>
+      post({
+        op: 'done',
+        id: request.id,
+        result,
+        stats: store.stats(),
+        heapUsed: heapUsed(),
+        commit: commit(),
+      }),
     (err: unknown) =>
-      post({ op: 'done', id: request.id, error: toWire(err), stats: store.stats(), heapUsed: heapUsed() }),
+      post({
+        op: 'done',
+        id: request.id,
+        error: toWire(err),
+        stats: store.stats(),
+        heapUsed: heapUsed(),
+        commit: commit(),
+      }),
   );
 });
 
