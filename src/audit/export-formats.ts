@@ -41,7 +41,8 @@ export function decisionEvent(
     seq: record.seq,
     prev_hash: record.prev_hash,
     hash: record.hash,
-    ...lineageLinks(record),
+    // OPA's event schema has trace_id as a string when present: links a record lacks are left out.
+    ...Object.fromEntries(Object.entries(lineageLinks(record)).filter(([, value]) => value !== null)),
   };
 }
 

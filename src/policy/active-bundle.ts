@@ -41,7 +41,7 @@ export interface CandidateMeta {
  * one bundle, and in-flight decisions finish on the old one.
  */
 export class ActiveBundle {
-  /** Activations since start, for the metrics: candidates put in force, and candidates refused. */
+  /** Since start, for the metrics: bundles put in force, and candidates that could not be (read or refused). */
   readonly activations = { succeeded: 0, failed: 0 };
   private engine: PolicyEngine | undefined;
   private state: BundleStatus;
@@ -83,6 +83,7 @@ export class ActiveBundle {
 
   /** Records an error that kept a bundle from activation; the policy in force stays. */
   noteError(err: unknown, origin: string): void {
+    this.activations.failed += 1;
     const code = err instanceof BundleError ? err.code : BundleErrorCode.Invalid;
     const message = (err as Error).message;
     this.state.last_error = { code, message, at: new Date(this.now()).toISOString() };
@@ -139,7 +140,6 @@ export class ActiveBundle {
       );
       return engine;
     } catch (err) {
-      this.activations.failed += 1;
       this.noteError(err, meta.origin);
       throw err;
     }

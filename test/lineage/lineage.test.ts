@@ -151,12 +151,11 @@ describe('decision lineage: a prompt, the tool calls it led to, and their checks
       parent_decision_id: read,
       root_decision_id: prompt,
       session_id: 'chat-4711',
-      trace_id: null,
     });
-    expect(byId.get(prompt)).toMatchObject({
-      parent_decision_id: null,
-      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
-    });
+    // As in OPA's decision-log events, a link the record lacks is left out rather than null.
+    expect(byId.get(create)).not.toHaveProperty('trace_id');
+    expect(byId.get(prompt)).toMatchObject({ trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' });
+    expect(byId.get(prompt)).not.toHaveProperty('parent_decision_id');
   });
 
   it.each([
