@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { auditMigrations } from './audit/audit-migrations';
+import { DEFAULT_RECORD_LIMITS } from './audit/bound-record';
 import { openDatabase } from './audit/database';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
 import type { Config } from './config/config';
@@ -72,6 +73,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       maxObjectKeys: defaultBodyLimits.maxObjectKeys,
     },
     screening: { maxChars: config.limits.payloadChars, redactionFormat: config.redactionFormat },
+    recordLimits: {
+      ...DEFAULT_RECORD_LIMITS,
+      contextBytes: config.audit.contextBytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
+      claimsBytes: config.audit.claimsBytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
+    },
     auditorScope: config.auditorScope,
     now: Date.now,
     logger,

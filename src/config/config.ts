@@ -19,6 +19,9 @@ export interface Config {
   audit: {
     synchronous: 'FULL' | 'NORMAL';
     checkpoint?: { privateKeyFile: string; everyRecords: number; everySeconds: number };
+    /** What a record keeps of a request's context and a token's claims (see bound-record.ts). */
+    contextBytes?: number;
+    claimsBytes?: number;
   };
   reservationTtlSeconds: number;
   /** The file it came from, or null for embedded defaults. */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors';
+import { DEFAULT_RECORD_LIMITS } from '../audit/bound-record';
 import { defaultBodyLimits } from '../schemas/body-limits';
 import { configSchema, type ConfigFile } from '../schemas/config.schema';
 import { compileValidator } from '../schemas/validators';
@@ -107,6 +108,8 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
         everyRecords: checkpoint.every_records ?? 1000,
         everySeconds: checkpoint.every_seconds ?? 60,
       },
+      contextBytes: file.audit?.context_bytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
+      claimsBytes: file.audit?.claims_bytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
     },
     reservationTtlSeconds: file.usage?.reservation_ttl_seconds ?? 86400,
     source,

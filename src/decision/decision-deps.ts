@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ModelgateError } from '../errors';
 import type { AuditRecordV1 } from '../audit/audit-record';
+import type { RecordLimits } from '../audit/bound-record';
 import type { PolicyEngine } from '../policy/policy-engine';
 import type { BodyLimits } from '../schemas/body-limits';
 import type { TokenVerifier } from '../identity';
@@ -25,6 +26,8 @@ export interface DecisionDeps {
   entrypoint: string;
   bodyLimits: BodyLimits;
   screening: { maxChars: number; redactionFormat: string };
+  /** What one record keeps of caller-controlled values; default DEFAULT_RECORD_LIMITS. */
+  recordLimits?: RecordLimits;
   /** Scope that lets an identity read the audit log and anyone's usage. */
   auditorScope: string;
   now: () => number;

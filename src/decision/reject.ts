@@ -1,6 +1,10 @@
 import { AuthenticationError, ModelgateError, ReasonCode } from '../errors';
 import type { Reservation } from '../usage/usage-tracker';
+import { AuditRecordError } from '../audit/audit-errors';
+import type { AuditRecordV1 } from '../audit/audit-record';
+import { boundRecord } from '../audit/bound-record';
 import { buildRecord, type DecisionEnd } from './build-record';
+import { privateRecord } from './record-privacy';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
 
@@ -55,13 +59,36 @@ export async function recordOrUnavailable(
   end: DecisionEnd,
   reservation?: Reservation,
 ): Promise<DecisionReply | undefined> {
-  const record = buildRecord(call, trace, end, deps.now());
+  // Bounded, then screened: what the caller controls is cut to size before anything scans it.
+  const bounded = boundRecord(buildRecord(call, trace, end, deps.now()), deps.recordLimits);
+  const record = privateRecord(bounded, trace.identity, deps.screening.redactionFormat);
   try {
-    await deps.recorder.append(record);
+    await appendOrReduce(deps, record);
     return undefined;
   } catch (err) {
     reservation?.release();
     return auditUnavailable(deps, call, err);
+  }
+}
+
+// A record the log refuses (a bug: boundRecord keeps every field storable) is still recorded, without
+// the documents, so the reply is never unrecorded; only a storage fault is a 503.
+async function appendOrReduce(deps: DecisionDeps, record: AuditRecordV1): Promise<void> {
+  try {
+    await deps.recorder.append(record);
+  } catch (err) {
+    if (!(err instanceof AuditRecordError)) throw err;
+    deps.logger.error(
+      { err, decision_id: record.decision_id },
+      'audit record refused; recording it without input and result',
+    );
+    await deps.recorder.append({
+      ...record,
+      input: null,
+      result: null,
+      obligations: [],
+      reasons: [...record.reasons.slice(0, 255), ReasonCode.AuditRecordReduced],
+    });
   }
 }
 

@@ -123,6 +123,18 @@ export const configSchema = {
             every_seconds: int('Sign at least this often while records arrive.', 60, 1, 86400),
           },
         },
+        context_bytes: int(
+          'Canonical JSON bytes of a request context a record keeps; beyond, length and hash.',
+          4096,
+          256,
+          1048576,
+        ),
+        claims_bytes: int(
+          'Canonical JSON bytes of token claims a record keeps; beyond, length and hash.',
+          4096,
+          256,
+          1048576,
+        ),
       },
     },
     usage: {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { ModelgateError, ReasonCode, RequestError } from '../errors';
+import { parseStrictJson, StrictJsonError } from '../schemas/strict-json';
 
 /** The body of a request as the decision pipeline receives it. */
 export type ParsedBody = { ok: true; value: unknown } | { ok: false; error: ModelgateError };
@@ -53,8 +54,15 @@ function parse(contentType: string | undefined, body: unknown): ParsedBody {
   if (buffer.length === 0)
     return fail(new RequestError(ReasonCode.BadRequest, 400, 'the body is empty; send a JSON object'));
   try {
-    return { ok: true, value: JSON.parse(buffer.toString('utf8')) };
+    return { ok: true, value: parseStrictJson(buffer.toString('utf8')) };
   } catch (err) {
+    if (err instanceof StrictJsonError) {
+      return fail(
+        new RequestError(ReasonCode.BadRequest, 400, `the body is not strict JSON: ${err.message}`, {
+          details: [{ pointer: err.pointer, message: err.message }],
+        }),
+      );
+    }
     return fail(
       new RequestError(ReasonCode.BadRequest, 400, `the body is not valid JSON: ${(err as Error).message}`),
     );

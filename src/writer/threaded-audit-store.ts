@@ -1,5 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { AuditRecordV1 } from '../audit/audit-record';
+import type { PreparedRecord } from '../audit/chain-writer';
+import { prepareRecord } from '../audit/prepare-record';
 import type {
   AuditPage,
   AuditQuery,
@@ -18,7 +20,7 @@ import { fromWire } from './protocol';
 import type { WriterThread } from './writer-client';
 
 interface Pending {
-  record: AuditRecordV1;
+  record: PreparedRecord;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -43,13 +45,19 @@ export class ThreadedAuditStore implements AuditStore {
     private readonly reader: SqliteAuditStore,
   ) {}
 
-  /** Resolves once committed. The record is copied when it is sent: do not change it after this call. */
+  /** Resolves once committed; rejects with AuditRecordError for this record alone if it cannot be stored. */
   append(record: AuditRecordV1): Promise<void> {
     if (this.closed) {
       return Promise.reject(new UnavailableError(ReasonCode.AuditUnavailable, 'the audit log is closed'));
     }
+    let prepared: PreparedRecord;
+    try {
+      prepared = prepareRecord(record);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, resolve, reject });
+      this.pending.push({ record: prepared, resolve, reject });
       this.schedule();
     });
   }
