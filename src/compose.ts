@@ -7,7 +7,13 @@ import { openDatabase } from './audit/database';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
 import type { Config } from './config/config';
 import type { DecisionDeps } from './decision/decision-deps';
-import { createTokenVerifier, ensureDevIssuer, loadTrustedIssuers, type TrustedIssuer } from './identity';
+import {
+  createTokenVerifier,
+  ensureDevIssuer,
+  loadTrustedIssuers,
+  type TrustedIssuer,
+  type VerifiedIdentity,
+} from './identity';
 import { PolicyHolder } from './policy/policy-holder';
 import { defaultBodyLimits } from './schemas/body-limits';
 import { createApp } from './server/app';
@@ -15,7 +21,7 @@ import { listen, type HttpServer } from './server/http-server';
 import { auditRoutes } from './server/audit-routes';
 import { usageRoutes } from './server/usage-routes';
 import { MemoryUsageTracker } from './usage/memory-usage-tracker';
-import { UsageLedger } from './usage/usage-ledger';
+import { DEFAULT_REPORTER_SCOPE, UsageLedger } from './usage/usage-ledger';
 import { usageMigrations } from './usage/usage-migrations';
 import { UsageView } from './usage/usage-view';
 import { ThreadedAuditStore } from './writer/threaded-audit-store';
@@ -88,7 +94,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     readiness: { policyLoaded: () => policy.current() !== undefined, storeOpen: () => store.open && db.open },
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
-      usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });
+      usageRoutes(a, helpers, {
+        decision,
+        store,
+        ledger,
+        view: new UsageView(usage, ledger, policy),
+        isTrustedReporter: trustedReporter(config),
+      });
     },
   });
   const http: HttpServer = await listen(app, config.port, config.host);
@@ -149,6 +161,16 @@ async function loadPolicyOrRetry(policy: PolicyHolder, logger: Logger): Promise<
 function checkpointPublicKeys(config: Config): KeyObject[] | undefined {
   const file = config.audit.checkpoint?.privateKeyFile;
   return file ? [createPublicKey(createPrivateKey(readFileSync(file)))] : undefined;
+}
+
+// A gateway that saw the provider's bill may settle a decision down; see docs/audit.md, "Usage reports".
+function trustedReporter(config: Config): (identity: VerifiedIdentity) => boolean {
+  const { scope, identities } = config.usageReporters ?? { scope: DEFAULT_REPORTER_SCOPE, identities: [] };
+  return ({ subject }) =>
+    subject.scopes.includes(scope) ||
+    identities.some(
+      (r) => r.issuer === subject.issuer && (r.subject === undefined || r.subject === subject.id),
+    );
 }
 
 function formatHost(address: string): string {

@@ -24,6 +24,8 @@ export interface Config {
     claimsBytes?: number;
   };
   reservationTtlSeconds: number;
+  /** Who may lower a reservation with a usage report (see usage-ledger.ts); default the scope only. */
+  usageReporters?: { scope: string; identities: { issuer: string; subject?: string }[] };
   /** The file it came from, or null for embedded defaults. */
   source: string | null;
 }

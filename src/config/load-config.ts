@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors';
 import { DEFAULT_RECORD_LIMITS } from '../audit/bound-record';
+import { DEFAULT_REPORTER_SCOPE } from '../usage/usage-ledger';
 import { defaultBodyLimits } from '../schemas/body-limits';
 import { configSchema, type ConfigFile } from '../schemas/config.schema';
 import { compileValidator } from '../schemas/validators';
@@ -112,6 +113,10 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       claimsBytes: file.audit?.claims_bytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
     },
     reservationTtlSeconds: file.usage?.reservation_ttl_seconds ?? 86400,
+    usageReporters: {
+      scope: file.usage?.reporter_scope ?? DEFAULT_REPORTER_SCOPE,
+      identities: (file.usage?.trusted_reporters ?? []).map((r) => ({ ...r })),
+    },
     source,
   };
 }

@@ -149,6 +149,39 @@ export const configSchema = {
           60,
           7 * 86400,
         ),
+        reporter_scope: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'Scope of a trusted usage reporter (a gateway): its reports settle any decision up or down. ' +
+            'A caller reporting its own usage without it may only raise what its decision reserved.',
+          examples: ['modelgate:usage-report'],
+        },
+        trusted_reporters: {
+          type: 'array',
+          maxItems: 256,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['issuer'],
+            properties: {
+              issuer: {
+                type: 'string',
+                minLength: 1,
+                description: 'Issuer of the reporter.',
+                examples: ['https://idp.corp'],
+              },
+              subject: {
+                type: 'string',
+                minLength: 1,
+                description: 'Its subject; absent: every subject of that issuer.',
+                examples: ['spiffe://corp/llm-gateway'],
+              },
+            },
+          },
+          description: 'Identities trusted as usage reporters without the scope.',
+          examples: [[{ issuer: 'https://idp.corp', subject: 'spiffe://corp/llm-gateway' }]],
+        },
       },
     },
   },

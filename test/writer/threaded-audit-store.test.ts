@@ -81,7 +81,10 @@ describe('the audit log through the writer thread', () => {
     let deep: unknown = [];
     for (let i = 0; i < 20_000; i++) deep = [deep];
     const records = Array.from({ length: 100 }, () => makeRecord());
-    const hostile = [{ ...makeRecord(), input: deep }, { ...makeRecord(), result: { n: Infinity } }];
+    const hostile = [
+      { ...makeRecord(), input: deep },
+      { ...makeRecord(), result: { n: Infinity } },
+    ];
     const results = await Promise.allSettled([
       ...records.slice(0, 50).map((record) => store.append(record)),
       ...hostile.map((record) => store.append(record)),
@@ -112,6 +115,7 @@ describe('the audit log through the writer thread', () => {
       output_tokens: 1,
       cost_usd: null,
       reported_ms: Date.now(),
+      settles_exactly: 1 as const,
     };
     await expect(writer.insertReport(report)).rejects.toMatchObject({ code: ReasonCode.AuditUnavailable });
     db.close();
@@ -137,6 +141,7 @@ describe('the audit log through the writer thread', () => {
       output_tokens: 20,
       cost_usd: null,
       reported_ms: Date.now(),
+      settles_exactly: 1 as const,
     };
     expect(await writer.insertReport(row)).toBe(true);
     expect(await writer.insertReport({ ...row, input_tokens: 99 })).toBe(false);
