@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { auditMigrations } from './audit/audit-migrations';
 import { DEFAULT_RECORD_LIMITS } from './audit/bound-record';
 import { openDatabase } from './audit/database';
+import { databaseFiles, refuseShared } from './audit/file-permissions';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
 import type { Config } from './config/config';
 import type { DecisionDeps } from './decision/decision-deps';
@@ -39,6 +40,11 @@ const BUNDLE_RETRY_MS = 5_000;
 
 /** The composition root: wires config into concrete classes and starts the HTTP server. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  // Refused before anything is opened: the audit log and the signing key are for this user only.
+  refuseShared(databaseFiles(config.db), 'db');
+  if (config.audit.checkpoint) {
+    refuseShared([config.audit.checkpoint.privateKeyFile], 'audit.checkpoint.private_key_file');
+  }
   const issuers = trustedIssuers(config, logger);
   const verifier = createTokenVerifier(issuers, { logger });
   await verifier.prefetchKeys();
