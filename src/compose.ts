@@ -3,6 +3,9 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { auditMigrations } from './audit/audit-migrations';
 import { DEFAULT_RECORD_LIMITS } from './audit/bound-record';
+import { DEFAULT_DISK_WARN_FREE_MB, diskProbe } from './audit/disk-space';
+import { recordCountedRejections } from './decision/reject';
+import { DEFAULT_AGGREGATION_LIMITS, RejectionAggregator } from './decision/rejection-aggregator';
 import { openDatabase } from './audit/database';
 import { databaseFiles, refuseShared } from './audit/file-permissions';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
@@ -85,6 +88,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       maxObjectKeys: defaultBodyLimits.maxObjectKeys,
     },
     screening: { maxChars: config.limits.payloadChars, redactionFormat: config.redactionFormat },
+    rejections: new RejectionAggregator({
+      individualPerMinute:
+        config.audit.anonymousRecordsPerMinute ?? DEFAULT_AGGREGATION_LIMITS.individualPerMinute,
+      maxKeys: config.audit.anonymousSourcesPerMinute ?? DEFAULT_AGGREGATION_LIMITS.maxKeys,
+    }),
     recordLimits: {
       ...DEFAULT_RECORD_LIMITS,
       contextBytes: config.audit.contextBytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
@@ -97,7 +105,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const app = createApp({
     decision,
     bodyLimitBytes: config.limits.bodyBytes,
-    readiness: { policyLoaded: () => policy.current() !== undefined, storeOpen: () => store.open && db.open },
+    readiness: {
+      policyLoaded: () => policy.current() !== undefined,
+      storeOpen: () => store.open && db.open,
+      disk: diskProbe(config.db, config.audit.diskWarnFreeMb ?? DEFAULT_DISK_WARN_FREE_MB),
+    },
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
       usageRoutes(a, helpers, {
@@ -109,6 +121,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       });
     },
   });
+  // Counted anonymous rejections are written once their minute is over.
+  const counted = setInterval(() => void recordCountedRejections(decision), 10_000).unref();
   const http: HttpServer = await listen(app, config.port, config.host);
   const url = `http://${formatHost(http.address.address)}:${http.address.port}`;
   logger.info({ url, db: config.db, bundle: config.bundle }, 'modelgate listening');
@@ -122,6 +136,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     close: async () => {
       clearInterval(retry);
       await http.close();
+      clearInterval(counted);
+      await recordCountedRejections(decision, true);
       await store.close();
       db.close();
       logger.info('modelgate stopped');

@@ -22,6 +22,11 @@ export interface Config {
     /** What a record keeps of a request's context and a token's claims (see bound-record.ts). */
     contextBytes?: number;
     claimsBytes?: number;
+    /** See rejection-aggregator.ts. */
+    anonymousRecordsPerMinute?: number;
+    anonymousSourcesPerMinute?: number;
+    /** /ready warns when the database volume has less free space than this. */
+    diskWarnFreeMb?: number;
   };
   reservationTtlSeconds: number;
   /** Who may lower a reservation with a usage report (see usage-ledger.ts); default the scope only. */

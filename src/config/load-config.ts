@@ -4,6 +4,8 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors';
 import { DEFAULT_RECORD_LIMITS } from '../audit/bound-record';
 import { DEFAULT_REPORTER_SCOPE } from '../usage/usage-ledger';
+import { DEFAULT_AGGREGATION_LIMITS } from '../decision/rejection-aggregator';
+import { DEFAULT_DISK_WARN_FREE_MB } from '../audit/disk-space';
 import { defaultBodyLimits } from '../schemas/body-limits';
 import { configSchema, type ConfigFile } from '../schemas/config.schema';
 import { compileValidator } from '../schemas/validators';
@@ -111,6 +113,11 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       },
       contextBytes: file.audit?.context_bytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
       claimsBytes: file.audit?.claims_bytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
+      anonymousRecordsPerMinute:
+        file.audit?.anonymous_records_per_minute ?? DEFAULT_AGGREGATION_LIMITS.individualPerMinute,
+      anonymousSourcesPerMinute:
+        file.audit?.anonymous_sources_per_minute ?? DEFAULT_AGGREGATION_LIMITS.maxKeys,
+      diskWarnFreeMb: file.audit?.disk_warn_free_mb ?? DEFAULT_DISK_WARN_FREE_MB,
     },
     reservationTtlSeconds: file.usage?.reservation_ttl_seconds ?? 86400,
     usageReporters: {

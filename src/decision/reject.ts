@@ -38,6 +38,20 @@ export async function reject(
   if (known.details !== undefined) body.errors = known.details;
   if (trace.policy) body.policy = policyRef(trace, deps.entrypoint);
 
+  // Nobody can be held to a request without a verified token: a flood of them is counted, not stored row by row.
+  if (!trace.identity && known.status >= 400 && known.status < 500 && deps.rejections) {
+    const admission = deps.rejections.admit({
+      clientAddress: call.clientAddress,
+      reason: known.code,
+      status: known.status,
+      path: call.path,
+      atMs: call.receivedAtMs,
+    });
+    if (!admission.individual) {
+      return { status: known.status, body: { ...body, decision_id: admission.decisionId }, headers };
+    }
+  }
+
   const unrecorded = await recordOrUnavailable(deps, call, trace, {
     outcome: 'rejected',
     status: known.status,
@@ -90,6 +104,18 @@ async function appendOrReduce(deps: DecisionDeps, record: AuditRecordV1): Promis
       reasons: [...record.reasons.slice(0, 255), ReasonCode.AuditRecordReduced],
     });
   }
+}
+
+/** Records the counted anonymous rejections of the minutes that ended (all of them when `all`, at shutdown). */
+export async function recordCountedRejections(deps: DecisionDeps, all = false): Promise<void> {
+  const records = deps.rejections?.drain(deps.now(), all) ?? [];
+  await Promise.all(
+    records.map((record) =>
+      appendOrReduce(deps, boundRecord(record, deps.recordLimits)).catch((err: unknown) =>
+        deps.logger.error({ err, decision_id: record.decision_id }, 'could not record counted rejections'),
+      ),
+    ),
+  );
 }
 
 /** Returns the 503 reply for a decision that could not be recorded: never an unrecorded allow. */

@@ -135,6 +135,25 @@ export const configSchema = {
           256,
           1048576,
         ),
+        anonymous_records_per_minute: int(
+          'Rejections without a verified token recorded one by one per source, reason and minute; ' +
+            'the rest become one record with a count. 0: record every one.',
+          10,
+          0,
+          1_000_000,
+        ),
+        anonymous_sources_per_minute: int(
+          'Distinct sources counted apart per minute; beyond, they share one counted record.',
+          10000,
+          1,
+          1_000_000,
+        ),
+        disk_warn_free_mb: int(
+          'Free space (MiB) on the database volume below which /ready warns.',
+          1024,
+          0,
+          16 * 1024 * 1024,
+        ),
       },
     },
     usage: {
