@@ -16,7 +16,9 @@ fail() { echo "api fuzz: $1"; echo "api fuzz: 0 passed, 1 failed"; exit 1; }
 # python3-venv is a separate Debian package; a fresh machine may lack it (we run as root in CI).
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
   command -v apt-get >/dev/null || fail "python3 venv support is missing and apt-get is not available"
-  apt-get -o DPkg::Lock::Timeout=600 install -y python3-venv >/dev/null || fail "cannot install python3-venv"
+  apt-get -o DPkg::Lock::Timeout=600 install -y python3-venv >/dev/null ||
+    { apt-get update >/dev/null && apt-get -o DPkg::Lock::Timeout=600 install -y python3-venv >/dev/null; } ||
+    fail "cannot install python3-venv"
 fi
 if [ "$("$venv/bin/st" --version 2>/dev/null)" != "st, version $version" ]; then
   echo "── installing schemathesis $version into .tools/schemathesis"

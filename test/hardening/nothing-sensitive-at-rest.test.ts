@@ -66,6 +66,14 @@ test('only the configured claims are kept; the others are recorded as their hash
   expect(dbBytes(svc.db)).not.toContain('Claims Person');
 });
 
+test('the Data API input is screened too', async () => {
+  const input = { invocation: { model: 'm', operation: 'chat' }, notes: { owner: `contact ${email}` } };
+  const reply = await svc.post('/v1/data/modelgate/decision', { input }, svc.token());
+  expect(reply.status).toBe(200);
+  const record = auditRow(svc.db, reply.body.decision_id as string)!.record;
+  expect((record.input as { notes: { owner: string } }).notes.owner).toBe('contact [REDACTED:email]');
+});
+
 describe('file modes', () => {
   test('a configured database path gets a 0700 folder and 0600 files', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-modes-'));
