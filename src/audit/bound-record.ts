@@ -31,6 +31,7 @@ const STRING_FIELDS = {
   purpose: 2048,
   client_address: 2048,
 } as const;
+const STRING_FIELD_LIMITS = Object.entries(STRING_FIELDS);
 const KEPT_PREFIX_CHARS = 256;
 
 type Truncated = NonNullable<AuditRecordV1['truncated']>;
@@ -48,7 +49,7 @@ export function boundRecord(
 ): AuditRecordV1 {
   const truncated: Truncated = {};
   const out: Record<string, unknown> = { ...record };
-  for (const [field, max] of Object.entries(STRING_FIELDS)) {
+  for (const [field, max] of STRING_FIELD_LIMITS) {
     out[field] = boundString(field, (record as Record<string, unknown>)[field], max, truncated);
   }
   out.input = boundInput(record.input, limits, truncated);
@@ -68,10 +69,7 @@ function boundString(field: string, value: unknown, max: number, truncated: Trun
 function boundInput(input: unknown, limits: RecordLimits, truncated: Truncated): unknown {
   if (!isObject(input)) return boundDocument('input', input, limits.documentBytes, truncated);
   // The usual case, one serialisation: an input within the smallest limit has no part beyond its own.
-  if (
-    Buffer.byteLength(jsonText(input)) <=
-    Math.min(limits.contextBytes, limits.claimsBytes, limits.documentBytes)
-  ) {
+  if (jsonBytes(input) <= Math.min(limits.contextBytes, limits.claimsBytes, limits.documentBytes)) {
     return input;
   }
   const out: Record<string, unknown> = { ...input };

@@ -1,6 +1,5 @@
 import { ReasonCode, UnavailableError } from '../errors';
 import { AuditRecordError } from '../audit/audit-errors';
-import type { PreparedRecord } from '../audit/chain-writer';
 import type { AuditStoreStats, CheckpointOptions } from '../audit/sqlite-audit-store';
 import type { PruneResult } from '../audit/audit-store';
 import type { SynchronousMode } from '../audit/database';
@@ -17,9 +16,9 @@ export interface WriterSettings {
 
 /** Requests from the main thread; each is answered by a `done` reply with the same id. */
 export type WriterRequest =
-  // Records arrive serialised (prepareRecord): a string crosses the thread boundary cheaply, and
-  // no record can make the structured clone of a whole batch throw.
-  | { op: 'append'; id: number; records: PreparedRecord[] }
+  // Records arrive as JSON text, serialised one by one on the main thread: no record can make the
+  // structured clone of a whole batch throw, and each is validated here on its own.
+  | { op: 'append'; id: number; records: string[] }
   | { op: 'report'; id: number; row: UsageReportRow }
   | { op: 'prune'; id: number; beforeMs: number }
   | { op: 'close'; id: number };

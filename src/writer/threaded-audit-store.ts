@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { AuditRecordV1 } from '../audit/audit-record';
-import type { PreparedRecord } from '../audit/chain-writer';
-import { prepareRecord } from '../audit/prepare-record';
+import { AuditRecordError } from '../audit/audit-errors';
 import type {
   AuditPage,
   AuditQuery,
@@ -20,7 +19,8 @@ import { fromWire } from './protocol';
 import type { WriterThread } from './writer-client';
 
 interface Pending {
-  record: PreparedRecord;
+  /** The record as JSON text: a string crosses to the writer thread cheaply and can never make the clone throw. */
+  record: string;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -50,14 +50,16 @@ export class ThreadedAuditStore implements AuditStore {
     if (this.closed) {
       return Promise.reject(new UnavailableError(ReasonCode.AuditUnavailable, 'the audit log is closed'));
     }
-    let prepared: PreparedRecord;
+    // Serialised here, one record at a time, before it joins a batch: a record that cannot be
+    // serialised fails alone. The writer thread validates and canonicalises it, also one by one.
+    let json: string;
     try {
-      prepared = prepareRecord(record);
+      json = JSON.stringify(record);
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(new AuditRecordError(`cannot serialise the record: ${(err as Error).message}`));
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ record: prepared, resolve, reject });
+      this.pending.push({ record: json, resolve, reject });
       this.schedule();
     });
   }

@@ -81,9 +81,11 @@ describe('the audit log through the writer thread', () => {
     let deep: unknown = [];
     for (let i = 0; i < 20_000; i++) deep = [deep];
     const records = Array.from({ length: 100 }, () => makeRecord());
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
     const hostile = [
       { ...makeRecord(), input: deep },
-      { ...makeRecord(), result: { n: Infinity } },
+      { ...makeRecord(), result: cyclic },
     ];
     const results = await Promise.allSettled([
       ...records.slice(0, 50).map((record) => store.append(record)),
