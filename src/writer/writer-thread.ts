@@ -60,7 +60,9 @@ async function handle(request: WriterRequest): Promise<unknown> {
   switch (request.op) {
     case 'append': {
       // Enqueued in one turn, so the store commits them in one transaction (up to its batch limit).
-      const settled = await Promise.allSettled(request.records.map((json) => store.append(parseRecord(json))));
+      const settled = await Promise.allSettled(
+        request.records.map((json) => store.append(parseRecord(json))),
+      );
       return settled.map((outcome) => (outcome.status === 'fulfilled' ? null : toWire(outcome.reason)));
     }
     case 'report':
