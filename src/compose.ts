@@ -9,12 +9,23 @@ import { WebhookNotifier } from './approvals/webhook-notifier';
 import { OidcClient } from './console/oidc-client';
 import { resolveApprovals } from './config/load-config';
 import { auditMigrations } from './audit/audit-migrations';
+import { DEFAULT_RECORD_LIMITS } from './audit/bound-record';
+import { DEFAULT_DISK_WARN_FREE_MB, diskProbe } from './audit/disk-space';
+import { recordCountedRejections } from './decision/reject';
+import { DEFAULT_AGGREGATION_LIMITS, RejectionAggregator } from './decision/rejection-aggregator';
 import { openDatabase } from './audit/database';
+import { databaseFiles, refuseShared } from './audit/file-permissions';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
 import type { ApprovalsConfig, Config } from './config/config';
 import type { DecisionDeps } from './decision/decision-deps';
 import { ConfigError } from './errors';
-import { createTokenVerifier, ensureDevIssuer, loadTrustedIssuers, type TrustedIssuer } from './identity';
+import {
+  createTokenVerifier,
+  ensureDevIssuer,
+  loadTrustedIssuers,
+  type TrustedIssuer,
+  type VerifiedIdentity,
+} from './identity';
 import { ActiveBundle } from './policy/active-bundle';
 import { bundleName } from './policy/bundle';
 import type { PolicyBundleConfig } from './policy/bundle-config';
@@ -38,7 +49,7 @@ import { reportRoutes } from './server/report-routes';
 import { DEFAULT_ENTITLEMENTS_PATH } from './reports/entitlement-grants';
 import { usageRoutes } from './server/usage-routes';
 import { MemoryUsageTracker } from './usage/memory-usage-tracker';
-import { UsageLedger } from './usage/usage-ledger';
+import { DEFAULT_REPORTER_SCOPE, UsageLedger } from './usage/usage-ledger';
 import { usageMigrations } from './usage/usage-migrations';
 import { UsageView } from './usage/usage-view';
 import { ThreadedAuditStore } from './writer/threaded-audit-store';
@@ -67,6 +78,11 @@ export interface RunningService {
 
 /** The composition root: wires config into concrete classes and starts the HTTP server. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  // Refused before anything is opened: the audit log and the signing key are for this user only.
+  refuseShared(databaseFiles(config.db), 'db');
+  if (config.audit.checkpoint) {
+    refuseShared([config.audit.checkpoint.privateKeyFile], 'audit.checkpoint.private_key_file');
+  }
   const issuers = trustedIssuers(config, logger);
   const verifier = createTokenVerifier(issuers, { logger });
   await verifier.prefetchKeys();
@@ -126,6 +142,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       maxObjectKeys: defaultBodyLimits.maxObjectKeys,
     },
     screening: { maxChars: config.limits.payloadChars, redactionFormat: config.redactionFormat },
+    rejections: new RejectionAggregator({
+      individualPerMinute:
+        config.audit.anonymousRecordsPerMinute ?? DEFAULT_AGGREGATION_LIMITS.individualPerMinute,
+      maxKeys: config.audit.anonymousSourcesPerMinute ?? DEFAULT_AGGREGATION_LIMITS.maxKeys,
+    }),
+    recordLimits: {
+      ...DEFAULT_RECORD_LIMITS,
+      contextBytes: config.audit.contextBytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
+      claimsBytes: config.audit.claimsBytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
+    },
     auditorScope: config.auditorScope,
     now: Date.now,
     logger,
@@ -178,10 +204,20 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     decision,
     bodyLimitBytes: config.limits.bodyBytes,
     defaultDecision: config.defaultDecision,
-    readiness: { policyLoaded: () => policy.current() !== undefined, storeOpen: () => store.open && db.open },
+    readiness: {
+      policyLoaded: () => policy.current() !== undefined,
+      storeOpen: () => store.open && db.open,
+      disk: diskProbe(config.db, config.audit.diskWarnFreeMb ?? DEFAULT_DISK_WARN_FREE_MB),
+    },
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
-      usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });
+      usageRoutes(a, helpers, {
+        decision,
+        store,
+        ledger,
+        view: new UsageView(usage, ledger, policy),
+        isTrustedReporter: trustedReporter(config),
+      });
       authzenRoutes(a, helpers, {
         decision,
         authzen: config.authzen ?? { entrypoint: DEFAULT_AUTHZEN_ENTRYPOINT },
@@ -220,8 +256,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       }
     },
   });
+  // Counted anonymous rejections are written once their minute is over.
+  const counted = setInterval(() => void recordCountedRejections(decision), 10_000).unref();
   const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {
     // Nothing may keep the process alive after a failed start: stop the writer thread and timers.
+    clearInterval(counted);
     await source.stop();
     await approvals.stop();
     await store.close();
@@ -246,6 +285,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       await http.close();
       await approvals.stop();
       await metricsHttp?.close();
+      clearInterval(counted);
+      await recordCountedRejections(decision, true);
       await store.close();
       // Before the database closes: the shippers read it. What they have not sent yet goes out after
       // the restart, from the saved cursor.
@@ -351,6 +392,16 @@ function listenError(err: unknown, config: Config): Error {
       cause: err,
     });
   return new Error(`cannot listen on ${where}: ${(err as Error).message}`, { cause: err });
+}
+
+// A gateway that saw the provider's bill may settle a decision down; see docs/audit.md, "Usage reports".
+function trustedReporter(config: Config): (identity: VerifiedIdentity) => boolean {
+  const { scope, identities } = config.usageReporters ?? { scope: DEFAULT_REPORTER_SCOPE, identities: [] };
+  return ({ subject }) =>
+    subject.scopes.includes(scope) ||
+    identities.some(
+      (r) => r.issuer === subject.issuer && (r.subject === undefined || r.subject === subject.id),
+    );
 }
 
 function formatHost(address: string): string {

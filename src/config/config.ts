@@ -34,6 +34,14 @@ export interface Config {
   audit: {
     synchronous: 'FULL' | 'NORMAL';
     checkpoint?: { privateKeyFile: string; everyRecords: number; everySeconds: number };
+    /** What a record keeps of a request's context and a token's claims (see bound-record.ts). */
+    contextBytes?: number;
+    claimsBytes?: number;
+    /** See rejection-aggregator.ts. */
+    anonymousRecordsPerMinute?: number;
+    anonymousSourcesPerMinute?: number;
+    /** /ready warns when the database volume has less free space than this. */
+    diskWarnFreeMb?: number;
   };
   reservationTtlSeconds: number;
   /** The AuthZEN API: the entrypoint that answers it (default authzen/decision), and the PDP identifier. */
@@ -54,6 +62,8 @@ export interface Config {
   decisionLogs?: DecisionLogsConfig;
   /** OpenTelemetry tracing; absent = off. */
   tracing?: TracingConfig;
+  /** Who may lower a reservation with a usage report (see usage-ledger.ts); default the scope only. */
+  usageReporters?: { scope: string; identities: { issuer: string; subject?: string }[] };
   /** The file it came from, or null for embedded defaults. */
   source: string | null;
 }

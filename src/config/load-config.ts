@@ -3,6 +3,10 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_AUTHZEN_ENTRYPOINT } from '../decision/authzen';
 import { ConfigError } from '../errors';
+import { DEFAULT_RECORD_LIMITS } from '../audit/bound-record';
+import { DEFAULT_REPORTER_SCOPE } from '../usage/usage-ledger';
+import { DEFAULT_AGGREGATION_LIMITS } from '../decision/rejection-aggregator';
+import { DEFAULT_DISK_WARN_FREE_MB } from '../audit/disk-space';
 import { defaultBodyLimits } from '../schemas/body-limits';
 import { configSchema, type ConfigFile } from '../schemas/config.schema';
 import { compileValidator } from '../schemas/validators';
@@ -119,6 +123,13 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
         everyRecords: checkpoint.every_records ?? 1000,
         everySeconds: checkpoint.every_seconds ?? 60,
       },
+      contextBytes: file.audit?.context_bytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
+      claimsBytes: file.audit?.claims_bytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
+      anonymousRecordsPerMinute:
+        file.audit?.anonymous_records_per_minute ?? DEFAULT_AGGREGATION_LIMITS.individualPerMinute,
+      anonymousSourcesPerMinute:
+        file.audit?.anonymous_sources_per_minute ?? DEFAULT_AGGREGATION_LIMITS.maxKeys,
+      diskWarnFreeMb: file.audit?.disk_warn_free_mb ?? DEFAULT_DISK_WARN_FREE_MB,
     },
     reservationTtlSeconds: file.usage?.reservation_ttl_seconds ?? 86400,
     authzen: {
@@ -150,6 +161,10 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       sampleRatio: file.tracing.sample_ratio ?? 1,
       headers: { ...file.tracing.headers },
       exportDelayMs: file.tracing.export_delay_ms ?? 5000,
+    },
+    usageReporters: {
+      scope: file.usage?.reporter_scope ?? DEFAULT_REPORTER_SCOPE,
+      identities: (file.usage?.trusted_reporters ?? []).map((r) => ({ ...r })),
     },
     source,
   };

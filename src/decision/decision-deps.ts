@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { ApprovalService } from '../approvals/approval-service';
 import type { ModelgateError } from '../errors';
 import type { AuditRecordV1 } from '../audit/audit-record';
+import type { RecordLimits } from '../audit/bound-record';
+import type { RejectionAggregator } from './rejection-aggregator';
 import type { PolicyEngine } from '../policy/policy-engine';
 import type { BodyLimits } from '../schemas/body-limits';
 import type { TokenVerifier } from '../identity';
@@ -28,6 +30,10 @@ export interface DecisionDeps {
   entrypoint: string;
   bodyLimits: BodyLimits;
   screening: { maxChars: number; redactionFormat: string };
+  /** What one record keeps of caller-controlled values; default DEFAULT_RECORD_LIMITS. */
+  recordLimits?: RecordLimits;
+  /** Counts anonymous rejections beyond a few per source and minute instead of recording each; absent: each is recorded. */
+  rejections?: RejectionAggregator;
   /** Scope that lets an identity read the audit log and anyone's usage. */
   auditorScope: string;
   now: () => number;

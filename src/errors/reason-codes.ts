@@ -14,6 +14,8 @@ export const ReasonCode = {
   AudienceInvalid: 'audience_invalid',
   SubjectMissing: 'subject_missing',
   KeyUnknown: 'key_unknown',
+  TokenClaimsTooLarge: 'token_claims_too_large',
+  TokenLifetimeTooLong: 'token_lifetime_too_long',
   // identity (503): an issuer's JWKS URL cannot be fetched and no usable cached key set remains
   KeysUnavailable: 'keys_unavailable',
   // authorization of modelgate's own API (403)
@@ -53,6 +55,8 @@ export const ReasonCode = {
   TokenCapZero: 'token_cap_zero',
   // storage
   AuditUnavailable: 'audit_unavailable',
+  // recorded, not replied: the full record was refused (a bug) and a reduced one was kept instead
+  AuditRecordReduced: 'audit_record_reduced',
   UsageUnavailable: 'usage_unavailable',
   // anything else
   InternalError: 'internal_error',

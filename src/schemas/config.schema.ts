@@ -131,6 +131,37 @@ export const configSchema = {
             every_seconds: int('Sign at least this often while records arrive.', 60, 1, 86400),
           },
         },
+        context_bytes: int(
+          'Canonical JSON bytes of a request context a record keeps; beyond, length and hash.',
+          4096,
+          256,
+          1048576,
+        ),
+        claims_bytes: int(
+          'Canonical JSON bytes of token claims a record keeps; beyond, length and hash.',
+          4096,
+          256,
+          1048576,
+        ),
+        anonymous_records_per_minute: int(
+          'Rejections without a verified token recorded one by one per source, reason and minute; ' +
+            'the rest become one record with a count. 0: record every one.',
+          10,
+          0,
+          1_000_000,
+        ),
+        anonymous_sources_per_minute: int(
+          'Distinct sources counted apart per minute; beyond, they share one counted record.',
+          10000,
+          1,
+          1_000_000,
+        ),
+        disk_warn_free_mb: int(
+          'Free space (MiB) on the database volume below which /ready warns.',
+          1024,
+          0,
+          16 * 1024 * 1024,
+        ),
       },
     },
     keys: bundleKeysSchema,
@@ -340,6 +371,39 @@ export const configSchema = {
           60,
           7 * 86400,
         ),
+        reporter_scope: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'Scope of a trusted usage reporter (a gateway): its reports settle any decision up or down. ' +
+            'A caller reporting its own usage without it may only raise what its decision reserved.',
+          examples: ['modelgate:usage-report'],
+        },
+        trusted_reporters: {
+          type: 'array',
+          maxItems: 256,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['issuer'],
+            properties: {
+              issuer: {
+                type: 'string',
+                minLength: 1,
+                description: 'Issuer of the reporter.',
+                examples: ['https://idp.corp'],
+              },
+              subject: {
+                type: 'string',
+                minLength: 1,
+                description: 'Its subject; absent: every subject of that issuer.',
+                examples: ['spiffe://corp/llm-gateway'],
+              },
+            },
+          },
+          description: 'Identities trusted as usage reporters without the scope.',
+          examples: [[{ issuer: 'https://idp.corp', subject: 'spiffe://corp/llm-gateway' }]],
+        },
       },
     },
     authzen: {

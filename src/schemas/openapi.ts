@@ -209,6 +209,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '400': errorReply('An unknown or malformed filter.'),
             '401': errorReply('The token was refused.'),
             '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '503': errorReply('The audit log cannot record, or the issuer’s keys cannot be fetched.'),
           },
         },
       },
@@ -219,8 +220,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: {
             '200': { description: '`record`: the stored record with seq, prev_hash and hash.' },
+            '401': errorReply('The token was refused.'),
             '403': errorReply('The token lacks the auditor scope (recorded).'),
             '404': errorReply('No such decision.'),
+            '503': errorReply('The audit log cannot record, or the issuer’s keys cannot be fetched.'),
           },
         },
       },
@@ -249,9 +252,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             '201': { description: 'Recorded.' },
             '400': errorReply('The report is invalid.'),
-            '403': errorReply('The decision belongs to another subject.'),
+            '401': errorReply('The token was refused.'),
+            '403': errorReply(
+              'The decision belongs to another subject (and the caller is no trusted reporter).',
+            ),
             '404': errorReply('No such decision.'),
             '409': errorReply('Already reported, not an allow, or the reservation expired.'),
+            '413': errorReply('The body is too large.'),
+            '415': errorReply('The body is not JSON.'),
+            '503': errorReply('The audit log or the usage ledger cannot record.'),
           },
         },
       },
@@ -265,7 +274,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           ],
           responses: {
             '200': { description: 'Counters, reports of the last day, and the policy’s limits.' },
+            '401': errorReply('The token was refused.'),
             '403': errorReply('Another subject without the auditor scope.'),
+            '503': errorReply('The audit log cannot record, or the issuer’s keys cannot be fetched.'),
           },
         },
       },
@@ -287,7 +298,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '200': {
               description: '`ok: true` with records and head, or `ok: false` with the first break and why.',
             },
+            '401': errorReply('The token was refused.'),
             '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '503': errorReply('The audit log cannot record, or the issuer’s keys cannot be fetched.'),
           },
         },
       },
@@ -426,7 +439,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/ready': {
         get: {
-          summary: 'Readiness: a bundle is loaded and the database is open',
+          summary:
+            'Readiness: a bundle is loaded and the database is open; `warnings` says when the disk runs low',
           responses: { '200': { description: 'Ready.' }, '503': { description: 'Not ready.' } },
         },
       },
