@@ -118,6 +118,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   // policy_unavailable); the source keeps watching or polling, so a good bundle is picked up later.
   await source.start();
   const statusSections: StatusSection[] = [{ name: 'bundles', describe: () => [policy.status()] }];
+  // The audit log's disk: /ready warns below the threshold, /v1/status shows the figures.
+  const disk = diskProbe(config.db, config.audit.diskWarnFreeMb ?? DEFAULT_DISK_WARN_FREE_MB);
+  statusSections.push({ name: 'disk', describe: disk });
 
   // Approvals: state in the same file (main connection), every event in the audit chain.
   const approvalStore = new SqliteApprovalStore(db);
@@ -207,7 +210,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     readiness: {
       policyLoaded: () => policy.current() !== undefined,
       storeOpen: () => store.open && db.open,
-      disk: diskProbe(config.db, config.audit.diskWarnFreeMb ?? DEFAULT_DISK_WARN_FREE_MB),
+      disk,
     },
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
