@@ -1,5 +1,5 @@
-import type { ScreeningClass } from './classes';
-import { detectText } from './detect-text';
+import { categoryOf, type Category, type ScreeningClass } from './classes';
+import { detectText, ruleOf } from './detect-text';
 import { collectLeaves, DEFAULT_MAX_CHARS, leafPath, type PathStep } from './payload-leaves';
 
 /** One finding: the class of a span of one string leaf of the payload. */
@@ -11,9 +11,16 @@ export interface Finding {
   /** UTF-16 offset just past the span (exclusive). */
   end: number;
   class: ScreeningClass;
+  /** The rule that found it, e.g. `stripe-access-token` (gitleaks) or `modelgate-credit-card` (hand-written). */
+  rule: string;
+  /** `secret` or `pii`. */
+  category: Category;
 }
 
-/** What screening found in a payload. Only `present`, `chars` and `findings` may leave the process. */
+/**
+ * What screening found in a payload. Only `present`, `chars`, `findings`, `categories` and `rules` may leave the
+ * process.
+ */
 export interface ScreeningResult {
   /** The payload has at least one string leaf. */
   present: boolean;
@@ -21,6 +28,10 @@ export interface ScreeningResult {
   chars: number;
   /** Number of spans per class; classes with no span are absent. */
   findings: Record<string, number>;
+  /** Number of spans per category (`secret`, `pii`); categories with no span are absent. */
+  categories: Record<string, number>;
+  /** Number of spans per rule id; rules with no span are absent. */
+  rules: Record<string, number>;
   /** The spans themselves, in document order: for redaction, never for logs or the audit record. */
   spans: Finding[];
 }
@@ -39,15 +50,21 @@ export interface ScreenOptions {
 export function screenPayload(payload: unknown, options: ScreenOptions = {}): ScreeningResult {
   const { leaves, chars } = collectLeaves(payload, options.maxChars ?? DEFAULT_MAX_CHARS);
   const findings: Record<string, number> = {};
+  const categories: Record<string, number> = {};
+  const rules: Record<string, number> = {};
   const spans: Finding[] = [];
   for (const leaf of leaves) {
     const found = detectText(leaf.text);
     if (found.length === 0) continue;
     const path = leafPath(leaf);
     for (const span of found) {
-      spans.push({ path: [...path], start: span.start, end: span.end, class: span.class });
+      const rule = span.rule ?? ruleOf(span);
+      const category = categoryOf(span.class);
+      spans.push({ path: [...path], start: span.start, end: span.end, class: span.class, rule, category });
       findings[span.class] = (findings[span.class] ?? 0) + 1;
+      categories[category] = (categories[category] ?? 0) + 1;
+      rules[rule] = (rules[rule] ?? 0) + 1;
     }
   }
-  return { present: leaves.length > 0, chars, findings, spans };
+  return { present: leaves.length > 0, chars, findings, categories, rules, spans };
 }

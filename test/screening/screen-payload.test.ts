@@ -12,7 +12,18 @@ describe('screenPayload', () => {
       present: true,
       chars: 5 + EMAIL.length,
       findings: { email: 1 },
-      spans: [{ path: ['prompt'], start: 5, end: 5 + EMAIL.length, class: 'email' }],
+      categories: { pii: 1 },
+      rules: { 'modelgate-email': 1 },
+      spans: [
+        {
+          path: ['prompt'],
+          start: 5,
+          end: 5 + EMAIL.length,
+          class: 'email',
+          rule: 'modelgate-email',
+          category: 'pii',
+        },
+      ],
     });
   });
 
@@ -66,14 +77,15 @@ describe('screenPayload', () => {
 
   it('ignores numbers, booleans and nulls and counts only string lengths', () => {
     const result = screenPayload({ arguments: { n: 4155552671, ok: false, none: null, s: 'abc' } });
-    expect(result).toEqual({ present: true, chars: 3, findings: {}, spans: [] });
+    expect(result).toEqual({ present: true, chars: 3, findings: {}, categories: {}, rules: {}, spans: [] });
   });
 
   it('reports present=false for an empty payload or one without string leaves', () => {
-    expect(screenPayload({})).toEqual({ present: false, chars: 0, findings: {}, spans: [] });
+    const none = { findings: {}, categories: {}, rules: {}, spans: [] };
+    expect(screenPayload({})).toEqual({ present: false, chars: 0, ...none });
     expect(screenPayload(undefined).present).toBe(false);
     expect(screenPayload({ arguments: { n: 1 } }).present).toBe(false);
-    expect(screenPayload({ prompt: '' })).toEqual({ present: true, chars: 0, findings: {}, spans: [] });
+    expect(screenPayload({ prompt: '' })).toEqual({ present: true, chars: 0, ...none });
   });
 
   it('counts UTF-16 code units and reports offsets in them', () => {
