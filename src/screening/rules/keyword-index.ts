@@ -41,6 +41,19 @@ export class KeywordIndex {
     }
   }
 
+  /** Returns whether any keyword occurs in `text` (ASCII case-insensitive); stops at the first. */
+  any(text: string): boolean {
+    let state = 0;
+    for (let i = 0; i < text.length; i++) {
+      let c = text.charCodeAt(i);
+      if (c >= 65 && c <= 90) c += 32;
+      while (state !== 0 && !this.next[state]?.has(c)) state = this.fail[state] as number;
+      state = this.next[state]?.get(c) ?? 0;
+      if ((this.out[state]?.length ?? 0) > 0) return true;
+    }
+    return false;
+  }
+
   /** Returns which keywords occur in `text`, compared case-insensitively (ASCII), as a set of keyword numbers. */
   present(text: string): Set<number> {
     const found = new Set<number>();

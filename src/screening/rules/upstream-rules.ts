@@ -10,8 +10,10 @@ import type { UpstreamAllowlist, UpstreamRule, UpstreamRuleFile } from './rule-f
 interface CompiledAllowlist {
   and: boolean;
   target: '' | 'match' | 'line';
-  regexes: RE2[];
-  stopWords: string[];
+  /** The allowlist's regexes as one alternation (one native call per test instead of one per regex). */
+  regex: RE2 | undefined;
+  /** The stop words (gitleaks' generic rule has about 1,500), matched in one pass; undefined when none. */
+  stopWords: KeywordIndex | undefined;
 }
 
 /** A rule ready to run. */
@@ -44,8 +46,10 @@ function compileAllowlists(lists: readonly UpstreamAllowlist[]): CompiledAllowli
     .map((a) => ({
       and: a.condition === 'and',
       target: a.regexTarget,
-      regexes: a.regexes.map((r) => compileRe2(r)),
-      stopWords: a.stopWords.map((w) => w.toLowerCase()),
+      // Each pattern in its own group: an inline flag such as (?i) then applies to that pattern only.
+      regex: a.regexes.length === 0 ? undefined : compileRe2(a.regexes.map((r) => `(?:${r})`).join('|')),
+      stopWords:
+        a.stopWords.length === 0 ? undefined : new KeywordIndex(a.stopWords.map((w) => w.toLowerCase())),
     }));
 }
 
@@ -86,10 +90,20 @@ const COMPILED = compile(UPSTREAM);
 /** The compiled upstream rules, for tests and the evaluation. */
 export const UPSTREAM_RULES: readonly CompiledRule[] = COMPILED.rules;
 
+// How far the "line" of a match reaches on each side. gitleaks scans files, whose lines are short; a payload
+// may be one 256 KiB line, and looking for its ends at every match would take time quadratic in its length.
+const LINE_REACH = 1024;
+
+/** Returns the line holding [start, end), at most LINE_REACH characters either side of the match. */
 function lineAround(text: string, start: number, end: number): string {
-  const from = text.lastIndexOf('\n', start - 1) + 1;
-  const to = text.indexOf('\n', end);
-  return text.slice(from, to === -1 ? text.length : to);
+  const floor = Math.max(0, start - LINE_REACH);
+  const ceiling = Math.min(text.length, end + LINE_REACH);
+  // Searched within the reach only: an unbounded indexOf would run to the end of a text without newlines.
+  const head = text.slice(floor, start);
+  const tail = text.slice(end, ceiling);
+  const before = head.lastIndexOf('\n');
+  const after = tail.indexOf('\n');
+  return head.slice(before + 1) + text.slice(start, end) + (after === -1 ? tail : tail.slice(0, after));
 }
 
 function allowed(
@@ -100,54 +114,97 @@ function allowed(
 ): boolean {
   for (const a of lists) {
     const target = a.target === 'match' ? match : a.target === 'line' ? line() : secret;
-    const lower = secret.toLowerCase();
-    const byRegex = a.regexes.length > 0 && a.regexes.some((r) => r.test(target));
-    const byWord = a.stopWords.length > 0 && a.stopWords.some((w) => lower.includes(w));
+    const byRegex = a.regex !== undefined && a.regex.test(target);
+    const byWord = a.stopWords !== undefined && a.stopWords.any(secret);
     if (a.and) {
-      if ((a.regexes.length === 0 || byRegex) && (a.stopWords.length === 0 || byWord)) return true;
+      if ((a.regex === undefined || byRegex) && (a.stopWords === undefined || byWord)) return true;
     } else if (byRegex || byWord) return true;
   }
   return false;
 }
 
-/** Returns where the secret group sits in a match, following gitleaks: the set group, else the first non-empty. */
-function secretOf(m: RegExpExecArray, group: number): { value: string; offset: number } {
-  const indices = (m as RegExpExecArray & { indices?: Array<[number, number] | undefined> }).indices;
-  const pick = (i: number) => {
-    const value = m[i];
-    const at = indices?.[i];
-    if (value === undefined || at === undefined) return undefined;
-    return { value, offset: at[0] };
-  };
-  if (m.length >= 2) {
-    if (group > 0) return pick(group) ?? { value: '', offset: m.index };
-    for (let i = 1; i < m.length; i++)
-      if ((m[i] ?? '') !== '') return pick(i) ?? { value: m[0], offset: m.index };
+/**
+ * A text prepared for the rules: its UTF-8 bytes, converted once. The re2 binding converts a string argument
+ * to UTF-8 on every call and keeps only the last conversion, so alternating a rule's `exec` over a long text
+ * with allowlist tests on short strings would convert the long text again for every match (quadratic time).
+ * Matching the bytes avoids that; offsets come back in bytes and are mapped to UTF-16 offsets here.
+ */
+export class Subject {
+  readonly bytes: Buffer;
+  private utf16: Int32Array | undefined;
+
+  constructor(readonly text: string) {
+    this.bytes = Buffer.from(text, 'utf8');
   }
-  return { value: m[0], offset: m.index };
+
+  /** Returns the UTF-16 offset of a UTF-8 byte offset (the start of a code point). */
+  offset(byte: number): number {
+    if (this.bytes.length === this.text.length) return byte; // ASCII: the same offsets
+    if (this.utf16 === undefined) {
+      const map = new Int32Array(this.bytes.length + 1);
+      let unit = 0;
+      for (let b = 0; b < this.bytes.length;) {
+        const lead = this.bytes[b] as number;
+        const width = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+        for (let k = 0; k < width; k++) map[b + k] = unit;
+        b += width;
+        unit += width === 4 ? 2 : 1;
+      }
+      map[this.bytes.length] = unit;
+      this.utf16 = map;
+    }
+    return this.utf16[byte] ?? this.text.length;
+  }
 }
 
-/** Runs one rule over `text`, pushing a span for each secret that passes entropy and the allowlists. */
-export function runRule(rule: CompiledRule, text: string, out: TextSpan[], global = COMPILED.global): void {
-  rule.regex.lastIndex = 0;
-  for (let m = rule.regex.exec(text); m !== null; m = rule.regex.exec(text)) {
-    if (m[0].length === 0) {
-      rule.regex.lastIndex++;
-      continue;
+type ByteMatch = RegExpExecArray & { indices?: Array<[number, number] | undefined> };
+
+/** Returns the byte range of the secret in a match, following gitleaks: the set group, else the first non-empty. */
+function secretRange(m: ByteMatch, group: number): [number, number] | undefined {
+  const at = (i: number): [number, number] | undefined => m.indices?.[i];
+  if (m.length >= 2) {
+    if (group > 0) return at(group);
+    for (let i = 1; i < m.length; i++) {
+      const range = at(i);
+      if (range !== undefined && range[1] > range[0]) return range;
     }
-    const match = m[0].replace(/^\n+|\n+$/g, '');
-    const secret = secretOf(m, rule.secretGroup);
-    if (secret.value === '') continue;
-    if (rule.entropy !== 0 && shannonEntropy(secret.value) <= rule.entropy) continue;
-    const line = () => lineAround(text, m.index, m.index + m[0].length);
-    if (allowed(global, secret.value, match, line) || allowed(rule.allowlists, secret.value, match, line))
-      continue;
-    out.push({
-      start: secret.offset,
-      end: secret.offset + secret.value.length,
-      class: rule.class,
-      rule: rule.id,
-    });
+  }
+  return at(0);
+}
+
+/**
+ * Runs one rule over a subject, pushing a span for each secret that passes entropy and the allowlists. All
+ * matches are collected before any allowlist runs: the re2 binding re-derives its position in the input when
+ * another regex ran in between, so interleaving the two costs time quadratic in the input's length.
+ */
+export function runRule(
+  rule: CompiledRule,
+  subject: Subject,
+  out: TextSpan[],
+  global = COMPILED.global,
+): void {
+  const found: Array<[whole: [number, number], secret: [number, number]]> = [];
+  const { bytes } = subject;
+  const regex = rule.regex;
+  regex.lastIndex = 0;
+  for (let m = regex.exec(bytes as unknown as string) as ByteMatch | null; m !== null;) {
+    const whole = m.indices?.[0];
+    const range = secretRange(m, rule.secretGroup);
+    if (whole !== undefined && whole[1] === whole[0]) regex.lastIndex++;
+    else if (whole !== undefined && range !== undefined && range[1] > range[0]) found.push([whole, range]);
+    m = regex.exec(bytes as unknown as string) as ByteMatch | null;
+  }
+  for (const [whole, range] of found) {
+    const start = subject.offset(range[0]);
+    const end = subject.offset(range[1]);
+    const secret = subject.text.slice(start, end);
+    if (rule.entropy !== 0 && shannonEntropy(secret) <= rule.entropy) continue;
+    const from = subject.offset(whole[0]);
+    const to = subject.offset(whole[1]);
+    const match = subject.text.slice(from, to).replace(/^\n+|\n+$/g, '');
+    const line = () => lineAround(subject.text, from, to);
+    if (!allowed(global, secret, match, line) && !allowed(rule.allowlists, secret, match, line))
+      out.push({ start, end, class: rule.class, rule: rule.id });
   }
 }
 
@@ -159,9 +216,11 @@ export const upstreamRulesDetector: Detector = {
   name: 'gitleaks',
   detect(text: string, out: TextSpan[]): void {
     const present = COMPILED.keywords.present(text);
+    let subject: Subject | undefined;
     for (const rule of COMPILED.rules) {
       if (rule.keywords.length > 0 && !rule.keywords.some((k) => present.has(k))) continue;
-      runRule(rule, text, out);
+      subject ??= new Subject(text);
+      runRule(rule, subject, out);
     }
   },
 };
