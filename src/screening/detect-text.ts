@@ -8,6 +8,7 @@ import { genericCredentialDetector } from './detectors/generic-credential';
 import { gcpServiceAccountDetector } from './detectors/gcp-service-account';
 import { ibanDetector } from './detectors/iban';
 import { ipAddressDetector } from './detectors/ip-address';
+import { jwkPrivateKeyDetector } from './detectors/jwk-private-key';
 import { jwtDetector } from './detectors/jwt';
 import { passwordAssignmentDetector } from './detectors/password-assignment';
 import { phoneDetector } from './detectors/phone';
@@ -32,6 +33,7 @@ export const DETECTORS: readonly Detector[] = [
   azureConnectionStringDetector,
   prefixedTokensDetector,
   privateKeyDetector,
+  jwkPrivateKeyDetector,
   jwtDetector,
   urlCredentialsDetector,
   passwordAssignmentDetector,

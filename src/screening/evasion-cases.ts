@@ -134,7 +134,6 @@ export const EVASION_CASES: readonly EvasionCase[] = [
     payload: { prompt: `----BEGIN RSA PRIVATE KEY----\n${PEM_BODY}\n----END RSA PRIVATE KEY----` },
     secrets: [PEM_BODY],
     category: 'secret',
-    gap: "gitleaks' private-key rule and the hand-written detector want five dashes",
   },
   {
     technique: 'JWK private key',
@@ -143,7 +142,6 @@ export const EVASION_CASES: readonly EvasionCase[] = [
     },
     secrets: [PEM_BODY.slice(40)],
     category: 'secret',
-    gap: 'no JWK detector yet',
   },
   {
     technique: 'AWS secret key in prose',
