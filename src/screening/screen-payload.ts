@@ -11,6 +11,8 @@ export interface Finding {
   /** UTF-16 offset just past the span (exclusive). */
   end: number;
   class: ScreeningClass;
+  /** The span is in the object key at `path` (its last step), not in the value there. */
+  key?: true;
   /** The rule that found it, e.g. `stripe-access-token` (gitleaks) or `modelgate-credit-card` (hand-written). */
   rule: string;
   /** `secret` or `pii`. */
@@ -48,7 +50,7 @@ export interface ScreenOptions {
  * `RequestError(payload_too_large, 413)` before running any detector when the text exceeds `maxChars`.
  */
 export function screenPayload(payload: unknown, options: ScreenOptions = {}): ScreeningResult {
-  const { leaves, chars } = collectLeaves(payload, options.maxChars ?? DEFAULT_MAX_CHARS);
+  const { leaves, chars, strings } = collectLeaves(payload, options.maxChars ?? DEFAULT_MAX_CHARS);
   const findings: Record<string, number> = {};
   const categories: Record<string, number> = {};
   const rules: Record<string, number> = {};
@@ -60,11 +62,19 @@ export function screenPayload(payload: unknown, options: ScreenOptions = {}): Sc
     for (const span of found) {
       const rule = span.rule ?? ruleOf(span);
       const category = categoryOf(span.class);
-      spans.push({ path: [...path], start: span.start, end: span.end, class: span.class, rule, category });
+      spans.push({
+        path: [...path],
+        start: span.start,
+        end: span.end,
+        class: span.class,
+        rule,
+        category,
+        ...(leaf.key === true ? { key: true as const } : {}),
+      });
       findings[span.class] = (findings[span.class] ?? 0) + 1;
       categories[category] = (categories[category] ?? 0) + 1;
       rules[rule] = (rules[rule] ?? 0) + 1;
     }
   }
-  return { present: leaves.length > 0, chars, findings, categories, rules, spans };
+  return { present: strings > 0, chars, findings, categories, rules, spans };
 }

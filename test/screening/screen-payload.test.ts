@@ -69,13 +69,23 @@ describe('screenPayload', () => {
     ]);
   });
 
-  it('does not screen object keys, only values', () => {
+  it('screens object keys, marking their findings as keys, without counting them in chars', () => {
     const result = screenPayload({ arguments: { [EMAIL]: 'subscriber' } });
     expect(result.chars).toBe('subscriber'.length);
-    expect(result.findings).toEqual({});
+    expect(result.findings).toEqual({ email: 1 });
+    expect(result.spans).toEqual([
+      expect.objectContaining({ path: ['arguments', EMAIL], start: 0, end: EMAIL.length, key: true }),
+    ]);
   });
 
-  it('ignores numbers, booleans and nulls and counts only string lengths', () => {
+  it('screens numbers as their decimal text: a card number sent as a JSON number is found', () => {
+    const result = screenPayload({ arguments: { card: 4111111111111111 } });
+    expect(result.findings).toEqual({ credit_card: 1 });
+    expect(result.spans[0]).toMatchObject({ path: ['arguments', 'card'], start: 0, end: 16 });
+    expect(result.spans[0]?.key).toBeUndefined();
+  });
+
+  it('ignores booleans and nulls, finds nothing in a plain number, and counts only string lengths', () => {
     const result = screenPayload({ arguments: { n: 4155552671, ok: false, none: null, s: 'abc' } });
     expect(result).toEqual({ present: true, chars: 3, findings: {}, categories: {}, rules: {}, spans: [] });
   });
