@@ -166,21 +166,20 @@ export const EVASION_CASES: readonly EvasionCase[] = [
     payload: { prompt: Buffer.from(`token=${GH}`).toString('base64') },
     secrets: [Buffer.from(`token=${GH}`).toString('base64')],
     category: 'secret',
-    gap: 'no decoding of encoded runs yet',
+    gap: 'no decoding of base64 or hex runs yet',
   },
   {
     technique: 'hex-encoded token',
     payload: { prompt: Buffer.from(GH).toString('hex') },
     secrets: [Buffer.from(GH).toString('hex')],
     category: 'secret',
-    gap: 'no decoding of encoded runs yet',
+    gap: 'no decoding of base64 or hex runs yet',
   },
   {
     technique: 'URL-encoded token',
     payload: { prompt: `q=${encodeURIComponent(`token: ${GH}`).replace(/_/g, '%5F')}` },
     secrets: [GH.slice(4)],
     category: 'secret',
-    gap: 'no decoding of encoded runs yet',
   },
   {
     technique: 'token split across two messages',

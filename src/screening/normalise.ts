@@ -6,7 +6,8 @@
  * Per code point: format characters (Unicode category Cf: zero-width space and joiners, soft hyphen, word
  * joiner, BOM, bidi controls) are dropped; compatibility forms are folded with NFKC (full-width letters,
  * digits and `＠`, no-break spaces, ligatures); decimal digits of other scripts become ASCII digits; and the
- * Cyrillic and Greek letters that look like Latin ones become those Latin letters. Folding is per code point,
+ * Cyrillic and Greek letters that look like Latin ones become those Latin letters; a percent escape of a printable
+ * ASCII character (`%5F`) becomes that character, so URL-encoded secrets match. Folding is per code point,
  * which is what matching needs; the folded text is never shown or stored.
  */
 
@@ -38,6 +39,16 @@ const DIGIT_ZEROS = [
 ];
 
 const FORMAT = /^\p{Cf}$/u;
+// A percent-encoded printable ASCII character.
+const PERCENT = /%[2-7][0-9A-Fa-f]/;
+
+/** Returns the byte of the %XX escape at `at` when it encodes printable ASCII (0x20–0x7e), else undefined. */
+function percentByte(text: string, at: number): number | undefined {
+  const hex = text.slice(at + 1, at + 3);
+  if (!/^[2-7][0-9A-Fa-f]$/.test(hex)) return undefined;
+  const byte = parseInt(hex, 16);
+  return byte <= 0x7e ? byte : undefined;
+}
 // Anything outside ASCII; pure-ASCII text (most payloads) skips normalisation outright.
 const NEEDS_WORK = /[\u0080-\uffff]/;
 
@@ -57,16 +68,24 @@ function fold(ch: string): string {
 
 /** Returns `text` normalised for matching, with the map back to the original when anything changed. */
 export function normalise(text: string): Normalised {
-  if (!NEEDS_WORK.test(text)) return { text };
+  if (!NEEDS_WORK.test(text) && !PERCENT.test(text)) return { text };
   let out = '';
   const from: number[] = [];
   const to: number[] = [];
   let changed = false;
   for (let i = 0; i < text.length;) {
     const cp = text.codePointAt(i) as number;
-    const width = cp > 0xffff ? 2 : 1;
+    let width = cp > 0xffff ? 2 : 1;
     const ch = text.slice(i, i + width);
-    const folded = cp < 0x80 ? ch : fold(ch);
+    let folded = cp < 0x80 ? ch : fold(ch);
+    if (cp === 0x25) {
+      // %XX of a printable ASCII character: what a URL-encoded secret is made of (token%3Dghp%5F…).
+      const byte = percentByte(text, i);
+      if (byte !== undefined) {
+        folded = String.fromCharCode(byte);
+        width = 3;
+      }
+    }
     if (folded !== ch) changed = true;
     for (let k = 0; k < folded.length; k++) {
       from.push(i);
