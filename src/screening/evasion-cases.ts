@@ -191,7 +191,6 @@ export const EVASION_CASES: readonly EvasionCase[] = [
     },
     secrets: [GH.slice(0, 20), GH.slice(20)],
     category: 'secret',
-    gap: 'leaves are screened one at a time',
   },
 ];
 

@@ -15,6 +15,8 @@ export interface Leaf {
   readonly node: PathNode | undefined;
   /** The text is the key at `node` (the last path step), not the value there. */
   readonly key?: true;
+  /** The text is a number's decimal text. */
+  readonly number?: true;
 }
 
 /** Returns the path of a leaf from the payload root, e.g. ['messages', 0, 'content']. */
@@ -66,7 +68,7 @@ export function collectLeaves(
       for (let i = value.length - 1; i >= 0; i--)
         stack.push({ value: value[i], node: { parent: node, step: i } });
     } else if (typeof value === 'number') {
-      leaves.push({ text: String(value), node });
+      leaves.push({ text: String(value), node, number: true });
     } else if (typeof value === 'object' && value !== null) {
       const keys = Object.keys(value);
       for (let i = keys.length - 1; i >= 0; i--) {

@@ -1,6 +1,7 @@
 import { categoryOf, type Category, type ScreeningClass } from './classes';
 import { detectText, ruleOf } from './detect-text';
 import { collectLeaves, DEFAULT_MAX_CHARS, leafPath, type PathStep } from './payload-leaves';
+import { junctionSpans } from './split-across-leaves';
 
 /** One finding: the class of a span of one string leaf of the payload. */
 export interface Finding {
@@ -34,7 +35,10 @@ export interface ScreeningResult {
   categories: Record<string, number>;
   /** Number of spans per rule id; rules with no span are absent. */
   rules: Record<string, number>;
-  /** The spans themselves, in document order: for redaction, never for logs or the audit record. */
+  /**
+   * The spans themselves, in document order, then the two parts of each finding split across two values: for
+   * redaction, never for logs or the audit record.
+   */
   spans: Finding[];
 }
 
@@ -75,6 +79,17 @@ export function screenPayload(payload: unknown, options: ScreenOptions = {}): Sc
       categories[category] = (categories[category] ?? 0) + 1;
       rules[rule] = (rules[rule] ?? 0) + 1;
     }
+  }
+  // A finding split across two consecutive values counts once and is redacted in both.
+  for (const j of junctionSpans(leaves)) {
+    const rule = j.span.rule ?? ruleOf(j.span);
+    const category = categoryOf(j.span.class);
+    const base = { class: j.span.class, rule, category };
+    spans.push({ path: leafPath(j.first), start: j.start, end: j.first.text.length, ...base });
+    spans.push({ path: leafPath(j.second), start: 0, end: j.end, ...base });
+    findings[j.span.class] = (findings[j.span.class] ?? 0) + 1;
+    categories[category] = (categories[category] ?? 0) + 1;
+    rules[rule] = (rules[rule] ?? 0) + 1;
   }
   return { present: strings > 0, chars, findings, categories, rules, spans };
 }

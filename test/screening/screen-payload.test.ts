@@ -78,6 +78,20 @@ describe('screenPayload', () => {
     ]);
   });
 
+  it('finds a token split across two messages once and marks both parts', () => {
+    const token = fake.githubToken();
+    const split = { messages: [{ content: `mine is ${token.slice(0, 18)}` }, { content: token.slice(18) }] };
+    expect(screenPayload({ prompt: token.slice(0, 18) }).findings).toEqual({}); // precondition: half is nothing
+    const result = screenPayload(split);
+    expect(result.findings).toEqual({ github_token: 1 });
+    expect(result.spans.map((s) => [s.path, s.start, s.end])).toEqual([
+      [['messages', 0, 'content'], 8, 26],
+      [['messages', 1, 'content'], 0, token.length - 18],
+    ]);
+    // Different fields are not joined: a role and a content are not one text.
+    expect(screenPayload({ a: token.slice(0, 18), b: token.slice(18) }).findings).toEqual({});
+  });
+
   it('screens numbers as their decimal text: a card number sent as a JSON number is found', () => {
     const result = screenPayload({ arguments: { card: 4111111111111111 } });
     expect(result.findings).toEqual({ credit_card: 1 });
