@@ -16,6 +16,7 @@ import { prefixedTokensDetector } from './detectors/prefixed-tokens';
 import { privateKeyDetector } from './detectors/private-key';
 import { urlCredentialsDetector } from './detectors/url-credentials';
 import { usSsnDetector } from './detectors/us-ssn';
+import { encodedRunSpans } from './decode-runs';
 import { normalise, originalSpan } from './normalise';
 import { upstreamRulesDetector } from './rules/upstream-rules';
 import { isKnownExampleSecret } from './validators/known-examples';
@@ -62,19 +63,22 @@ export function ruleOf(span: TextSpan): string {
 /**
  * Returns the sensitive spans in one string, sorted by start, then end, then class order. The detectors run on
  * the normalised text (see normalise.ts: format characters dropped, compatibility forms, look-alike letters and
- * other scripts' digits folded) and the spans are mapped back to the original text. Spans of one class
+ * other scripts' digits folded), and base64 or hex runs that decode to text holding a finding are reported
+ * over the whole run (see decode-runs.ts); the spans are mapped back to the original text. Spans of one class
  * that overlap are one finding (a GitHub token found by gitleaks' `github-pat` and by the hand-written
  * detector, a generic assignment that an upstream rule also matched): the longest is kept, the upstream rule
  * id winning a tie. Spans of different classes may overlap (a private key inside a service account file, a
  * GitHub token inside URL credentials): each is a finding.
  */
-export function detectText(text: string): TextSpan[] {
+export function detectText(text: string, decode = true): TextSpan[] {
   const spans: TextSpan[] = [];
   // Nothing any detector reports is shorter than 6 characters (an IPv6 address such as "2a0::1"); payloads
   // have many short leaves (roles, content-part types, tool names), and this skips them outright.
   if (text.length < MIN_FINDING_LENGTH) return spans;
   const normalised = normalise(text);
   for (const detector of DETECTORS) detector.detect(normalised.text, spans);
+  // Base64 and hex runs are decoded and screened once (never the decoded text's own runs).
+  if (decode) spans.push(...encodedRunSpans(normalised.text, (decoded) => detectText(decoded, false)));
   const kept = spans.filter((span) => {
     const value = normalised.text.slice(span.start, span.end);
     return !(

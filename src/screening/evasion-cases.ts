@@ -166,14 +166,12 @@ export const EVASION_CASES: readonly EvasionCase[] = [
     payload: { prompt: Buffer.from(`token=${GH}`).toString('base64') },
     secrets: [Buffer.from(`token=${GH}`).toString('base64')],
     category: 'secret',
-    gap: 'no decoding of base64 or hex runs yet',
   },
   {
     technique: 'hex-encoded token',
     payload: { prompt: Buffer.from(GH).toString('hex') },
     secrets: [Buffer.from(GH).toString('hex')],
     category: 'secret',
-    gap: 'no decoding of base64 or hex runs yet',
   },
   {
     technique: 'URL-encoded token',

@@ -5,6 +5,7 @@ import type { Leaf } from './payload-leaves';
 
 /** How much of each side of a junction is screened: longer than any single secret gitleaks describes. */
 const REACH = 512;
+const TOKEN_CHAR = /^[A-Za-z0-9_+/=.~-]$/;
 
 /** A secret that starts in one string and ends in the next. */
 export interface JunctionSpan {
@@ -38,6 +39,13 @@ export function junctionSpans(leaves: readonly Leaf[]): JunctionSpan[] {
     const previous = last.get(field);
     last.set(field, leaf);
     if (previous === undefined) continue;
+    // A secret split in two has token characters on both sides of the cut; a message that ends with a full
+    // stop or a newline, or starts with a space, cannot be the first or second half of one.
+    if (
+      !TOKEN_CHAR.test(previous.text.charAt(previous.text.length - 1)) ||
+      !TOKEN_CHAR.test(leaf.text.charAt(0))
+    )
+      continue;
     const tail = previous.text.slice(-REACH);
     const head = leaf.text.slice(0, REACH);
     const crossing = detectText(tail + head).filter(
