@@ -41,6 +41,7 @@ stage format npx prettier --check .
 stage typecheck npx tsc -p tsconfig.check.json --noEmit
 stage rego scripts/test-rego.sh
 stage bundle scripts/check-bundles.sh
+stage gitleaks-rules scripts/check-gitleaks-rules.sh
 stage build npx tsc -p tsconfig.json
 stage console scripts/build-console.sh
 stage bundle-cases node dist/cli/main.js test-bundle bundles/modelgate.tar.gz test/cases/

@@ -12,6 +12,10 @@ export interface PayloadSummaryV1 {
   present: boolean;
   chars: number;
   findings: Record<string, number>;
+  /** Count per category (`secret`, `pii`). */
+  categories: Record<string, number>;
+  /** Count per rule id (e.g. `stripe-access-token`). */
+  rules: Record<string, number>;
 }
 
 /** The policy input document, version 1 (see docs/architecture.md). */
@@ -44,7 +48,13 @@ export function buildPolicyInput(parts: {
     invocation: request.invocation,
     // approval_id is always present so policies can test it without `object.get`.
     context: { approval_id: null, ...(request.context ?? {}) },
-    payload: { present: payload.present, chars: payload.chars, findings: payload.findings },
+    payload: {
+      present: payload.present,
+      chars: payload.chars,
+      findings: payload.findings,
+      categories: payload.categories,
+      rules: payload.rules,
+    },
     usage,
     time: { now: new Date(nowMs).toISOString(), unix_ms: nowMs },
     ...(lineage ? { lineage } : {}),

@@ -74,7 +74,7 @@ export const policyInputSchema = {
     payload: {
       type: 'object',
       description: 'What screening found in the payload: classes and counts, never the text.',
-      required: ['present', 'chars', 'findings'],
+      required: ['present', 'chars', 'findings', 'categories', 'rules'],
       properties: {
         present: { type: 'boolean', description: 'Whether the request had payload text.', examples: [true] },
         chars: { type: 'integer', description: 'Characters of payload text.', examples: [5312] },
@@ -83,6 +83,19 @@ export const policyInputSchema = {
           additionalProperties: { type: 'integer' },
           description: 'Count per sensitive-data class.',
           examples: [{ email: 2 }],
+        },
+        categories: {
+          type: 'object',
+          additionalProperties: { type: 'integer' },
+          description: 'Count per category: `secret` (credentials) or `pii` (personal data).',
+          examples: [{ secret: 1, pii: 2 }],
+        },
+        rules: {
+          type: 'object',
+          additionalProperties: { type: 'integer' },
+          description:
+            'Count per rule id: gitleaks rule ids (e.g. `stripe-access-token`) and the hand-written detectors (e.g. `credit-card`).',
+          examples: [{ 'stripe-access-token': 1, email: 2 }],
         },
       },
     },

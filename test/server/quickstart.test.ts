@@ -150,6 +150,8 @@ describe('quick start: npm start in development mode, then the README as printed
       present: true,
       chars: 83, // every string leaf counts: the content (79) and the role "user" (4)
       findings: { credit_card: 1, email: 1 },
+      categories: { pii: 2 },
+      rules: { 'modelgate-credit-card': 1, 'modelgate-email': 1 },
     });
     expect(JSON.stringify(row)).not.toContain('jane.doe@example.com');
   });
