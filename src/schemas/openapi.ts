@@ -99,7 +99,7 @@ function decideApprovalOperation(verb: 'Approve' | 'Deny'): Record<string, unkno
 
 /** Returns the OpenAPI 3.1 document of the HTTP API, built from the same schemas ajv validates with. */
 export function buildOpenApiDocument(): Record<string, unknown> {
-  return {
+  const document = {
     openapi: '3.1.0',
     info: {
       title: 'modelgate',
@@ -463,4 +463,30 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
     },
   };
+  for (const methods of Object.values(
+    document.paths as unknown as Record<string, Record<string, Operation>>,
+  )) {
+    for (const operation of Object.values(methods)) addCommonStatuses(operation);
+  }
+  return document;
+}
+
+type Operation = { security?: unknown[]; requestBody?: unknown; responses: Record<string, unknown> };
+
+// Statuses every route of a kind can return, whoever wrote the route: a token can always be refused
+// and the audit log or the issuer's keys can always be unavailable; a body can always be malformed,
+// too large or not JSON. Routes that list their own reply for one of these keep it.
+function addCommonStatuses(operation: Operation): void {
+  const add = (status: string, description: string) => {
+    operation.responses[status] ??= errorReply(description);
+  };
+  if (operation.security) {
+    add('401', 'The token was refused; see WWW-Authenticate and the reason code (recorded).');
+    add('503', 'The audit log cannot record, or the issuer’s keys cannot be fetched.');
+  }
+  if (operation.requestBody) {
+    add('400', 'The body is invalid: not strict JSON, or it fails the schema.');
+    add('413', 'The body is too large.');
+    add('415', 'The body is not JSON.');
+  }
 }
