@@ -29,8 +29,16 @@ fi
 [ -f dist/cli/main.js ] || npx tsc -p tsconfig.json || fail "build failed"
 
 work="$(mktemp -d)"
+# The shipped policy plus the AuthZEN Todo policy of the tests, so the AuthZEN routes are fuzzed against a
+# configured entrypoint (with the shipped bundle alone they answer 503 policy_unavailable, by design).
+opa="$(scripts/ensure-opa.sh)" || fail "cannot find OPA"
+"$opa" build -t wasm -e modelgate/decision -e modelgate/limits -e modelgate/approve -e todo/decision \
+  --ignore '*_test.rego' -o "$work/fuzz-bundle.tar.gz" rego/ test/authzen/todo-policy/ ||
+  fail "cannot build the fuzz bundle"
+printf 'bundle: fuzz-bundle.tar.gz\nauthzen:\n  entrypoint: todo/decision\n' >"$work/config.yaml"
 port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-PORT="$port" HOST=127.0.0.1 MODELGATE_DB="$work/modelgate.db" MODELGATE_DATA_DIR="$work/data" LOG_LEVEL=error \
+MODELGATE_CONFIG="$work/config.yaml" PORT="$port" HOST=127.0.0.1 MODELGATE_DB="$work/modelgate.db" \
+  MODELGATE_DATA_DIR="$work/data" LOG_LEVEL=error \
   node dist/cli/main.js serve >"$work/server.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"; }

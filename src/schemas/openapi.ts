@@ -169,7 +169,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           description:
             'Evaluates `default_decision` (default: `entrypoint`). The decision id is in `X-Modelgate-Decision-Id`.',
           security: bearer,
-          requestBody: { required: true, content: { 'application/json': { schema: ref('PolicyInputV1') } } },
+          // The input as the Data API takes it: modelgate sets subject, usage and time; payload is a summary.
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: dataRequestSchema.properties.input } },
+          },
           responses: {
             '200': {
               description: 'The policy result itself.',
@@ -390,6 +394,19 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             '200': { description: '`{"access_token": "..."}`' },
             '400': errorReply('A bad body, a redirect away from the console, or the provider refused.'),
+            '404': {
+              // The catch-all route's reply: no decision is made, so there is no decision_id.
+              description: 'OIDC sign-in is not configured (`console.oidc`): no such route.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['allow', 'reasons'],
+                    properties: { allow: { const: false }, reasons: { type: 'array' } },
+                  },
+                },
+              },
+            },
           },
         },
       },
