@@ -58,6 +58,8 @@ function compile(file: UpstreamRuleFile): {
   rules: CompiledRule[];
   keywords: KeywordIndex;
   global: CompiledAllowlist[];
+  byKeyword: number[][];
+  unkeyed: number[];
 } {
   const words: string[] = [];
   const numbers = new Map<string, number>();
@@ -82,7 +84,29 @@ function compile(file: UpstreamRuleFile): {
       }),
       allowlists: compileAllowlists(r.allowlists),
     }));
-  return { rules, keywords: new KeywordIndex(words), global: compileAllowlists(file.allowlists) };
+  // Which rules each keyword wakes, and the rules that have none (they always run): a text then costs
+  // the rules its keywords name, not a look at every rule's keyword list.
+  const byKeyword: number[][] = words.map(() => []);
+  const unkeyed: number[] = [];
+  rules.forEach((rule, i) => {
+    if (rule.keywords.length === 0) unkeyed.push(i);
+    for (const k of rule.keywords) byKeyword[k]!.push(i);
+  });
+  return {
+    rules,
+    keywords: new KeywordIndex(words),
+    global: compileAllowlists(file.allowlists),
+    byKeyword,
+    unkeyed,
+  };
+}
+
+/** Returns the indices of the rules to run on a text whose keywords are `present`, in rule order. */
+function candidateRules(present: Set<number>): number[] {
+  if (present.size === 0) return COMPILED.unkeyed;
+  const wanted = new Set(COMPILED.unkeyed);
+  for (const k of present) for (const i of COMPILED.byKeyword[k]!) wanted.add(i);
+  return [...wanted].sort((a, b) => a - b);
 }
 
 const COMPILED = compile(UPSTREAM);
@@ -217,10 +241,9 @@ export const upstreamRulesDetector: Detector = {
   detect(text: string, out: TextSpan[]): void {
     const present = COMPILED.keywords.present(text);
     let subject: Subject | undefined;
-    for (const rule of COMPILED.rules) {
-      if (rule.keywords.length > 0 && !rule.keywords.some((k) => present.has(k))) continue;
+    for (const i of candidateRules(present)) {
       subject ??= new Subject(text);
-      runRule(rule, subject, out);
+      runRule(COMPILED.rules[i]!, subject, out);
     }
   },
 };
