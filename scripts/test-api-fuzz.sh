@@ -52,9 +52,13 @@ token="$(node dist/cli/main.js token --sub spiffe://corp/ci/fuzzer --scope model
   --scope invoke:codegen --data-dir "$work/data")" || fail "cannot mint a token"
 
 # From the temp folder: schemathesis keeps a cache (.schemathesis/) in its working directory.
+# No "coverage" phase: in schemathesis 4.32.5 it fails at random inside hypothesis (a FlakyFailure from a
+# KeyError while describing a lambda) on bodies with free-form objects (AuthZEN, the default decision), which
+# says nothing about modelgate. The fuzzing phase still sends MAX_EXAMPLES generated cases per operation.
 (cd "$work" && "$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+  --phases examples,fuzzing,stateful \
   --max-examples "$max_examples" --seed 13 --workers 2 --no-color \
   --report junit --report-junit-path "$work/junit.xml") 2>&1 | tee "$work/st.log"
 status=${PIPESTATUS[0]}
