@@ -261,13 +261,23 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
   // Counted anonymous rejections are written once their minute is over.
   const counted = setInterval(() => void recordCountedRejections(decision), 10_000).unref();
-  const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {
-    // Nothing may keep the process alive after a failed start: stop the writer thread and timers.
-    clearInterval(counted);
-    await source.stop();
+  // Everything the service holds besides its bundle source and HTTP listener, in the order it lets go:
+  // shared by close() and a failed start, after which nothing may keep the process alive.
+  const release = async () => {
     await approvals.stop();
+    await metricsHttp?.close();
+    clearInterval(counted);
+    await recordCountedRejections(decision, true);
     await store.close();
+    // Before the database closes: the shippers read it. What they have not sent yet goes out after
+    // the restart, from the saved cursor.
+    await shipping?.stop();
+    await tracing?.shutdown();
     db.close();
+  };
+  const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {
+    await source.stop();
+    await release();
     throw listenError(err, config);
   });
   const url = `http://${formatHost(http.address.address)}:${http.address.port}`;
@@ -286,16 +296,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     close: async () => {
       await source.stop();
       await http.close();
-      await approvals.stop();
-      await metricsHttp?.close();
-      clearInterval(counted);
-      await recordCountedRejections(decision, true);
-      await store.close();
-      // Before the database closes: the shippers read it. What they have not sent yet goes out after
-      // the restart, from the saved cursor.
-      await shipping?.stop();
-      await tracing?.shutdown();
-      db.close();
+      await release();
       logger.info('modelgate stopped');
     },
   };
