@@ -11,10 +11,9 @@ import { copyFileSync, mkdtempSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { buildBenchPolicy } from './lib/bench-policy';
+import { buildBenchBundle, buildBenchPolicy } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
 import { describeMachine } from './lib/machine';
@@ -35,26 +34,7 @@ async function main(): Promise<void> {
   const policy = buildBenchPolicy(dir);
   // A second revision of the same policy: only the manifest's revision differs.
   const second = path.join(dir, 'bench-2.tar.gz');
-  execFileSync(
-    policy.opa,
-    [
-      'build',
-      '-t',
-      'wasm',
-      '-e',
-      'modelgate/decision',
-      '-e',
-      'modelgate/limits',
-      '--ignore',
-      '*_test.rego',
-      '--revision',
-      'bench-2',
-      '-o',
-      second,
-      policy.regoDir,
-    ],
-    { stdio: 'pipe' },
-  );
+  buildBenchBundle(policy.opa, policy.regoDir, 'bench-2', second);
   const live = path.join(dir, 'live.tar.gz');
   copyFileSync(policy.bundle, live);
   const issuer = benchIssuer();
