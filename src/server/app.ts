@@ -1,7 +1,7 @@
 import type { RequestListener } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { DiskState } from '../audit/disk-space';
-import { ReasonCode } from '../errors';
+import { ReasonCode, RequestError } from '../errors';
 import type { DecisionCall, DecisionDeps, DecisionReply } from '../decision/decision-deps';
 import { decide } from '../decision/decide';
 import { decideData } from '../decision/decide-data';
@@ -125,7 +125,11 @@ function dataPath(req: Request): string {
 
 function inputFromQuery(input: unknown): ParsedBody {
   if (input === undefined) return { ok: true, value: {} };
-  if (typeof input !== 'string') return parseJsonText('', 'the input query parameter');
+  if (typeof input !== 'string') {
+    // ?input=a&input=b (or input[x]=…) reaches here as an array or object, not as JSON text.
+    const message = 'the input query parameter must be given once, as JSON text';
+    return { ok: false, error: new RequestError(ReasonCode.BadRequest, 400, message) };
+  }
   const parsed = parseJsonText(input, 'the input query parameter');
   return parsed.ok ? { ok: true, value: { input: parsed.value } } : parsed;
 }

@@ -136,6 +136,21 @@ describe('OPA-compatible Data API: POST /v1/data/{path}', () => {
     });
   });
 
+  it('refuses ?input= given twice with an OPA-shaped 400 that says so', async () => {
+    const res = await svc.get('/v1/data/modelgate/decision?input=%7B%7D&input=%7B%7D', svc.token());
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({
+      code: 'invalid_parameter',
+      errors: [
+        { code: 'bad_request', message: 'the input query parameter must be given once, as JSON text' },
+      ],
+    });
+    expect(auditRow(svc.db, res.body.decision_id as string)).toMatchObject({
+      outcome: 'rejected',
+      status: 400,
+    });
+  });
+
   it('reads a percent-encoded policy path as OPA does', async () => {
     const res = await svc.post('/v1/data/modelgate%2Fdecision', { input: {} }, svc.token());
     expect(res.status).toBe(200);
