@@ -101,7 +101,7 @@ describe('phone numbers of the largest locales', () => {
   it('stays linear past the parse budget: every candidate of a long text is still judged', () => {
     const unit = 'call 020 7946 0958 or 0761535083; ';
     const text = unit.repeat(300);
-    // 600 candidates, far more than the 64 parses a text gets; past the budget the cheap filter decides.
+    // 600 candidates, far more than the 32 parses a text gets; past the budget the cheap filter decides.
     expect(found(text, 'phone')).toHaveLength(600);
   });
 });

@@ -173,7 +173,7 @@ export const creditCardDetector: Detector = {
       // A letter may touch the number (cc4111…): the candidate starts at a digit, so "cc" stays outside it.
       // 15 digits from 35… are a JCB number or, as often, a phone's IMEI (TAC 35…): the label decides.
       if (digits.length === 15 && /imei/i.test(text.slice(Math.max(0, m.index - 12), m.index))) return;
-      if (!knownIssuer(digits) || !luhnValid(digits)) return;
+      if (!luhnValid(digits) || !knownIssuer(digits)) return;
       // "fi8280144100517432": the letters before make it an IBAN (Finland's, Norway's and others are all digits).
       const country = text.slice(Math.max(0, m.index - 2), m.index);
       if (/^[A-Za-z]{2}$/.test(country) && ibanValid((country + digits).toUpperCase())) return;

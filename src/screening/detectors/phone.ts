@@ -134,6 +134,8 @@ function valid(
   // Without a prefix, only a grouping the country itself uses (CN 138 0013 8000, BR (11) 91234-5678), with
   // spaces, dashes or parentheses: dotted groups are coordinates, versions and addresses, 3-2-4 is a US SSN.
   if (kept.length < 2) return false;
+  // "2024-0042-1187": a year first is an invoice, ticket or order number.
+  if (first.digits.length === 4 && /^(?:19|20)/.test(first.digits)) return false;
   for (let k = 1; k < kept.length; k++)
     if (text.slice((kept[k - 1] as Group).end, (kept[k] as Group).start).includes('.')) return false;
   return validGroupedNational(digits, lengths, budget);
@@ -162,7 +164,7 @@ function labelledValid(digits: string, plus: boolean, budget: ParseBudget): bool
  */
 function dateAt(text: string, groups: readonly Group[], s: number): boolean {
   const [a, b, c] = [groups[s], groups[s + 1], groups[s + 2]];
-  if (a === undefined || b === undefined || c === undefined) return false;
+  if (a === undefined || b === undefined || c === undefined || b.digits.length > 2) return false;
   const sep = text.slice(a.end, b.start);
   if (!/^[./-]$/.test(sep) || text.slice(b.end, c.start) !== sep) return false;
   const [x, y, z] = [Number(a.digits), Number(b.digits), Number(c.digits)];

@@ -1,5 +1,11 @@
 import { Metadata } from 'libphonenumber-js/core';
-import { parsePhoneNumberFromString, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
+import {
+  getCountries,
+  getCountryCallingCode,
+  parsePhoneNumberFromString,
+  type CountryCode,
+  type PhoneNumber,
+} from 'libphonenumber-js/max';
 import maxMetadata from 'libphonenumber-js/metadata.max.json';
 
 /**
@@ -84,6 +90,28 @@ const PLANS: readonly Plan[] = NATIONAL_COUNTRIES.map((country) => {
   };
 });
 
+/** Every national grouping of every country above: most grouped digit runs fail this one lookup. */
+const ALL_SHAPES: ReadonlySet<string> = new Set(PLANS.flatMap((plan) => [...plan.shapes]));
+
+function lengthsOf(country: CountryCode): number[] {
+  const metadata = new Metadata(maxMetadata);
+  metadata.selectNumberingPlan(country);
+  return (metadata.numberingPlan as unknown as { possibleLengths(): number[] }).possibleLengths();
+}
+
+/**
+ * National-number lengths by country calling code, over every country that shares the code (+1, +7, +44 …):
+ * what the library's isPossible() checks, without a parse per number. Non-geographic codes (+800, +882 …) are
+ * not here and go to the library.
+ */
+const LENGTHS_BY_CALLING_CODE = new Map<string, Set<number>>();
+for (const country of getCountries()) {
+  const code = getCountryCallingCode(country);
+  const lengths = LENGTHS_BY_CALLING_CODE.get(code) ?? new Set<number>();
+  for (const n of lengthsOf(country)) lengths.add(n);
+  LENGTHS_BY_CALLING_CODE.set(code, lengths);
+}
+
 /** Plans by the trunk prefix a number starts with and its national length, for the trunk path ("IT" under "0"). */
 const BY_TRUNK = new Map<string, Plan[]>();
 for (const plan of PLANS) {
@@ -100,7 +128,7 @@ for (const plan of PLANS) {
  * thousands of phone-shaped runs) a candidate that passes the cheap length-and-pattern filter is reported
  * without the parse, so the cost stays linear and the error is on the side of redacting.
  */
-const PARSES_PER_TEXT = 64;
+const PARSES_PER_TEXT = 32;
 
 /** Counts library parses for one screened string; `reset` at the start of each. */
 export class ParseBudget {
@@ -129,6 +157,10 @@ function isPattern(digits: string): boolean {
  */
 export function validInternational(digits: string, budget: ParseBudget): boolean {
   if (digits.length < 7 || digits.length > 15 || digits[0] === '0' || isPattern(digits)) return false;
+  for (let n = 1; n <= 3; n++) {
+    const lengths = LENGTHS_BY_CALLING_CODE.get(digits.slice(0, n));
+    if (lengths !== undefined) return lengths.has(digits.length - n); // calling codes are prefix-free
+  }
   if (!budget.take()) return true; // past the budget: the "+" and the E.164 length decide
   const number = parsePhoneNumberFromString(`+${digits}`);
   return number !== undefined && number.isPossible();
@@ -180,8 +212,8 @@ export function validGroupedNational(
   lengths: readonly number[],
   budget: ParseBudget,
 ): boolean {
-  if (digits.length < 9 || digits.length > 12 || isPattern(digits)) return false;
   const shape = lengths.join(',');
+  if (digits.length < 9 || digits.length > 12 || !ALL_SHAPES.has(shape) || isPattern(digits)) return false;
   for (const plan of PLANS) {
     if (plan.trunk !== '' && digits.startsWith(plan.trunk)) continue; // the trunk path's case
     if (!plan.shapes.has(shape) || !plausible(plan, digits)) continue;
