@@ -197,7 +197,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       entrypoint: config.entrypoint,
       logger,
     }));
-  if (metrics && shipping) metrics.watchShipping(() => shipping.status());
+  if (metrics && shipping) metrics.watchShipping(shipping);
   statusSections.push({ name: 'decision_logs', describe: () => shipping?.status() ?? [] });
   const metricsHttp =
     metrics && metricsConfig.port !== undefined

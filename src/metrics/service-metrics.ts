@@ -163,9 +163,13 @@ export class ServiceMetrics implements DecisionObserver {
     this.commitSeconds.observe(timing.seconds);
   }
 
-  /** Exposes decision-log shipping: backlog, cursor, deliveries and the last success, per sink. */
-  watchShipping(read: () => ShippingStatus[]): void {
-    registerShippingMetrics(this.registry, read);
+  /** Exposes decision-log shipping: backlog, cursor, deliveries and the last success per sink, and its thread's CPU. */
+  watchShipping(shipping: { status(): ShippingStatus[]; threadCpuSeconds(): number | null }): void {
+    registerShippingMetrics(
+      this.registry,
+      () => shipping.status(),
+      () => shipping.threadCpuSeconds(),
+    );
   }
 
   /** Returns the exposition text (and its content type) for GET /metrics. */

@@ -18,10 +18,12 @@ export interface EventSource {
 // JSON functions, in C, without turning the stored record into JS objects and back: parsing,
 // mapping and serialising in JS was ~50 µs a record, more than the rest of shipping together.
 // test/operations/shipping-events.test.ts proves both give the same events, key order included.
-// A record's links (parent, root, session, trace id) are added only when present: json_patch drops
-// the null members of its patch, as opaEvent leaves those keys out.
+// The event comes in two parts that eventsAfter joins: `head`, every field up to hash, and `tail`,
+// the record's links (parent, root, session, trace id) and http_path. json_patch onto {} drops the
+// links that are null, as opaEvent leaves those keys out; patching the small tail, not the whole
+// event, spares SQLite a second parse of ~2 KB per record.
 const EVENTS_AFTER = `
-  SELECT seq, json_patch(
+  SELECT seq,
     json_object(
       'decision_id', record -> '$.decision_id',
       'labels', json(:labels),
@@ -58,15 +60,14 @@ const EVENTS_AFTER = `
       'seq', seq,
       'prev_hash', prev_hash,
       'hash', hash
-    ),
-    json_object(
+    ) AS head,
+    json_patch('{}', json_object(
       'parent_decision_id', record ->> '$.input.lineage.parent_id',
       'root_decision_id', record ->> '$.input.lineage.root_id',
       'session_id', record ->> '$.input.lineage.session_id',
       'trace_id', record ->> '$.input.lineage.trace_id',
       'http_path', record ->> '$.path'
-    )
-  ) AS json
+    )) AS tail
   FROM audit_records WHERE seq > :after ORDER BY seq LIMIT :limit`;
 
 /** Reads the audit log in chain order as decision-log events (see EVENTS_AFTER). */
@@ -86,12 +87,14 @@ export class EventReader implements EventSource {
 
   /** Returns up to `limit` events of the records with seq greater than `seq`, oldest first. */
   eventsAfter(seq: number, limit: number): ShippableEvent[] {
-    return this.after.all({
+    const rows = this.after.all({
       labels: this.labels,
       entrypoint: this.context.entrypoint,
       after: seq,
       limit,
-    }) as ShippableEvent[];
+    }) as { seq: number; head: string; tail: string }[];
+    // "{...,"hash":"…"}" and "{"http_path":"…"}" (never empty) make "{...,"hash":"…","http_path":"…"}".
+    return rows.map((row) => ({ seq: row.seq, json: `${row.head.slice(0, -1)},${row.tail.slice(1)}` }));
   }
 
   /** Returns the seq of the newest record, or 0 when the log is empty. */

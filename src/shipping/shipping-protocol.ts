@@ -14,9 +14,10 @@ export interface ShippingSettings {
 export type ShippingRequest = { op: 'stop' };
 
 export type ShippingReply =
-  | { op: 'ready'; sinks: ShippingStatus[] }
+  | { op: 'ready'; sinks: ShippingStatus[]; cpuSeconds: number | null }
   | { op: 'failed'; key: string; detail: string }
   // Sent after every delivery attempt: where each sink stands, as the thread sees it.
-  | { op: 'status'; sinks: ShippingStatus[] }
+  // cpuSeconds: the CPU time this thread has used (null where the OS does not tell).
+  | { op: 'status'; sinks: ShippingStatus[]; cpuSeconds: number | null }
   | { op: 'log'; level: 'info' | 'warn' | 'error'; fields: Record<string, unknown>; message: string }
   | { op: 'stopped' };

@@ -14,6 +14,8 @@ import type { ShippingReply, ShippingSettings } from './shipping-protocol';
 export interface DecisionLogShipping {
   /** Returns where each sink stands (for /metrics and /v1/status). */
   status(): ShippingStatus[];
+  /** CPU time the shipping thread has used, in seconds (null where the OS does not tell). */
+  threadCpuSeconds(): number | null;
   /** Stops every shipper after its batch in flight; cursors are saved. */
   stop(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export async function startDecisionLogShipping(
   // The head is read here, at the moment of asking: a backlog is never older than the scrape.
   const newest: Statement = context.db.prepare('SELECT max(seq) AS seq FROM audit_records');
   let sinks: ShippingStatus[] = [];
+  let cpuSeconds: number | null = null;
   let failure: string | undefined;
   let onStopped: (() => void) | undefined;
   const ready = new Promise<void>((resolve, reject) => {
@@ -46,6 +49,7 @@ export async function startDecisionLogShipping(
       switch (reply.op) {
         case 'ready':
           sinks = reply.sinks;
+          cpuSeconds = reply.cpuSeconds;
           resolve();
           return;
         case 'failed':
@@ -54,6 +58,7 @@ export async function startDecisionLogShipping(
           return;
         case 'status':
           sinks = reply.sinks;
+          cpuSeconds = reply.cpuSeconds;
           return;
         case 'log':
           context.logger[reply.level](reply.fields, reply.message);
@@ -90,6 +95,7 @@ export async function startDecisionLogShipping(
         };
       });
     },
+    threadCpuSeconds: () => cpuSeconds,
     stop: () =>
       (stopping ??= (async () => {
         if (failure === undefined) {
