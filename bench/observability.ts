@@ -198,24 +198,29 @@ function report(
     fmt(rps[variant], 0),
     fmt(p99[variant], 0),
   ];
+  const intro =
+    'Observability on against off (`npm run bench:observability` runs this part alone): server CPU per ' +
+    `decision at a fixed ${options.cpuRps} decisions/s (all threads; median of 2 runs of ${options.cpuSeconds} s ` +
+    `each), then ${options.rounds} paired rounds at saturation (${options.connections} connections, ` +
+    `${options.seconds} s each, order alternating).`;
+  const costs =
+    `CPU cost: ${fmt(cpuUs.on - cpuUs.off, 0)} µs per decision (${fmt((cpuUs.on / cpuUs.off - 1) * 100, 1)}%)` +
+    (options.shipping
+      ? `; the shipping thread's own CPU: ${fmt(runs.shippingCpuUs, 1)} µs per decision shipped ` +
+        `(${fmt((runs.shippingCpuUs / cpuUs.off) * 100, 1)}% of a decision). `
+      : '. ') +
+    `Throughput cost: ${fmt(throughputCostPercent, 1)}% (on/off per pair: ` +
+    `${rpsRatios.map((r) => r.toFixed(3)).join(', ')}); p99 on/off per pair: ` +
+    `${p99Ratios.map((r) => r.toFixed(2)).join(', ')}. ${failed} failed requests.` +
+    (options.shipping
+      ? ` The collector acknowledged ${runs.batches} batches; shipping backlog at the end: ${runs.backlog ?? 'n/a'}.`
+      : '');
   const markdown = [
-    `Observability on against off (\`npm run bench:observability\` runs this part alone): CPU per decision at a`,
-    `fixed ${options.cpuRps} decisions/s (server process, all threads; median of 2 runs of ${options.cpuSeconds} s`,
-    `each), then ${options.rounds} paired rounds at saturation (${options.connections} connections,`,
-    `${options.seconds} s, order alternating).`,
+    intro,
     '',
     markdownTable(['modelgate', 'CPU µs/decision', 'decisions/s', 'p99 ms'], [row('off'), row('on')]),
     '',
-    `CPU cost: ${fmt(cpuUs.on - cpuUs.off, 0)} µs per decision (${fmt((cpuUs.on / cpuUs.off - 1) * 100, 1)}%)` +
-      (options.shipping
-        ? `; the shipping thread's own CPU: ${fmt(runs.shippingCpuUs, 1)} µs per decision shipped` +
-          ` (${fmt((runs.shippingCpuUs / cpuUs.off) * 100, 1)}% of a decision).`
-        : '.'),
-    `Throughput cost: ${fmt(throughputCostPercent, 1)}% (on/off per pair: ${rpsRatios.map((r) => r.toFixed(3)).join(', ')});`,
-    `p99 on/off per pair: ${p99Ratios.map((r) => r.toFixed(2)).join(', ')}. ${failed} failed requests.`,
-    options.shipping
-      ? `The collector acknowledged ${runs.batches} batches; shipping backlog at the end: ${runs.backlog ?? 'n/a'}.`
-      : '',
+    costs,
   ].join('\n');
   return {
     cpuUs,
