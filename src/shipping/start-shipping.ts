@@ -44,6 +44,7 @@ export async function startDecisionLogShipping(
   let cpuSeconds: number | null = null;
   let failure: string | undefined;
   let onStopped: (() => void) | undefined;
+  let stopping: Promise<void> | undefined;
   const ready = new Promise<void>((resolve, reject) => {
     worker.on('message', (reply: ShippingReply) => {
       switch (reply.op) {
@@ -73,14 +74,16 @@ export async function startDecisionLogShipping(
       reject(err);
     });
     worker.on('exit', (code) => {
-      failure ??= `exit code ${code}`;
+      if (failure === undefined && !stopping) {
+        context.logger.error({ code }, 'the decision log shipping thread exited; shipping has stopped');
+        failure = `exit code ${code}`;
+      }
       onStopped?.();
       reject(new Error(`the decision log shipping thread exited with code ${code}`));
     });
   });
   await ready;
   context.logger.info({ sinks }, 'decision log shipping started from the audit log');
-  let stopping: Promise<void> | undefined;
   return {
     status: () => {
       const head = (newest.get() as { seq: number | null }).seq ?? 0;

@@ -1,10 +1,15 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import pino from 'pino';
+import { auditMigrations } from '../../src/audit/audit-migrations';
 import type { StoredAuditRecord } from '../../src/audit/audit-store';
+import { openDatabase } from '../../src/audit/database';
 import type { DecisionLogsConfig } from '../../src/config/config';
+import { ConfigError } from '../../src/errors';
 import { opaEvent } from '../../src/shipping/opa-event';
+import { startDecisionLogShipping } from '../../src/shipping/start-shipping';
 import { startTestService } from '../helpers/service';
 
 const CODEGEN = { sub: 'spiffe://corp/ci/codegen-pipeline', scope: 'invoke:codegen' };
@@ -119,6 +124,52 @@ describe('the shipping thread', () => {
       });
     } finally {
       await svc.close();
+    }
+  });
+
+  it('refuses to start, naming the key to fix, when the thread cannot set up a sink or read a cursor', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-shipping-start-'));
+    const dbFile = path.join(dir, 'start.db');
+    const db = openDatabase(dbFile, [auditMigrations]);
+    const base = {
+      cursorDir: dir,
+      labels: {},
+      maxEvents: 5,
+      maxBytes: 1024,
+      maxDelayMs: 20,
+      minRetryDelayMs: 20,
+      maxRetryDelayMs: 200,
+    };
+    const start = (config: DecisionLogsConfig) =>
+      startDecisionLogShipping(config, {
+        db,
+        dbFile,
+        entrypoint: 'modelgate/decision',
+        logger: pino({ level: 'silent' }),
+      });
+    try {
+      // Precondition: with a readable setup the thread starts, and stops cleanly.
+      const file = { path: path.join(dir, 'decisions.jsonl') };
+      const running = await start({ ...base, file });
+      expect(running.status()).toMatchObject([{ sink: 'file', cursor_seq: 0, backlog: 0 }]);
+      await running.stop();
+
+      const service = {
+        url: 'http://127.0.0.1:9',
+        resource: '/logs',
+        bearerTokenFile: path.join(dir, 'no-such-token'),
+        timeoutMs: 1000,
+      };
+      const missingToken = start({ ...base, service });
+      await expect(missingToken).rejects.toThrow(ConfigError);
+      await expect(missingToken).rejects.toThrow(
+        'config: decision_logs.service.bearer_token_file: cannot read',
+      );
+
+      writeFileSync(path.join(dir, 'start.db.decision-logs.file.cursor'), '{"seq": -1}');
+      await expect(start({ ...base, file })).rejects.toThrow('config: decision_logs.cursor_dir:');
+    } finally {
+      db.close();
     }
   });
 });
