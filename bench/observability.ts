@@ -15,6 +15,7 @@
  *   --cpu-seconds S  length of one CPU run (default 10; two runs per variant)
  *   --no-metrics | --no-shipping   leave one of the two off in "on", to see which costs what
  *   --no-build     use dist/ as it is
+ *   --main FILE    run this compiled CLI instead (e.g. an older build, to compare the cost before and after)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -281,13 +282,16 @@ async function main(): Promise<void> {
       'no-shipping': { type: 'boolean', default: false },
       'no-metrics': { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
+      main: { type: 'string' },
     },
   });
   console.log(`machine: ${describeMachine(opaBinary())} (shared: figures are indicative)`);
   const result = await runObservability({
-    build: values['no-build']
-      ? { main: path.join(ROOT, 'dist', 'cli', 'main.js'), memoryProbe: '' }
-      : buildDist(),
+    build: values.main
+      ? { main: path.resolve(values.main), memoryProbe: '' }
+      : values['no-build']
+        ? { main: path.join(ROOT, 'dist', 'cli', 'main.js'), memoryProbe: '' }
+        : buildDist(),
     rounds: Number(values.rounds),
     seconds: Number(values.seconds),
     connections: Number(values.connections),
