@@ -47,6 +47,31 @@ export const DETECTORS: readonly Detector[] = [
   ipAddressDetector,
 ];
 
+/** The detectors that can report a secret (category `secret`): the ones the junction of two values needs. */
+export const SECRET_DETECTORS: readonly Detector[] = DETECTORS.filter(
+  (d) =>
+    ![
+      emailDetector,
+      phoneDetector,
+      creditCardDetector,
+      ibanDetector,
+      usSsnDetector,
+      ipAddressDetector,
+    ].includes(d),
+);
+
+/** Options of detectText. */
+export interface DetectOptions {
+  /** Decode base64 and hex runs and screen the decoded text (default true; false inside a decoded run). */
+  decode?: boolean;
+  /**
+   * Run only the detectors that can report a secret (default false): for the join of two values, where only a
+   * secret split in two is looked for. The result is then a subset of the full result's secret spans, except
+   * that an encoded run is reported with the first secret inside it rather than its first finding.
+   */
+  secretsOnly?: boolean;
+}
+
 /** The length of the shortest text any detector can report. */
 const MIN_FINDING_LENGTH = 6;
 
@@ -70,15 +95,19 @@ export function ruleOf(span: TextSpan): string {
  * id winning a tie. Spans of different classes may overlap (a private key inside a service account file, a
  * GitHub token inside URL credentials): each is a finding.
  */
-export function detectText(text: string, decode = true): TextSpan[] {
+export function detectText(text: string, options: DetectOptions = {}): TextSpan[] {
   const spans: TextSpan[] = [];
   // Nothing any detector reports is shorter than 6 characters (an IPv6 address such as "2a0::1"); payloads
   // have many short leaves (roles, content-part types, tool names), and this skips them outright.
   if (text.length < MIN_FINDING_LENGTH) return spans;
   const normalised = normalise(text);
-  for (const detector of DETECTORS) detector.detect(normalised.text, spans);
+  const secretsOnly = options.secretsOnly === true;
+  for (const detector of secretsOnly ? SECRET_DETECTORS : DETECTORS) detector.detect(normalised.text, spans);
   // Base64 and hex runs are decoded and screened once (never the decoded text's own runs).
-  if (decode) spans.push(...encodedRunSpans(normalised.text, (decoded) => detectText(decoded, false)));
+  if (options.decode !== false)
+    spans.push(
+      ...encodedRunSpans(normalised.text, (decoded) => detectText(decoded, { decode: false, secretsOnly })),
+    );
   const kept = spans.filter((span) => {
     const value = normalised.text.slice(span.start, span.end);
     return !(

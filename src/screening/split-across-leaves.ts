@@ -6,6 +6,7 @@ import type { Leaf } from './payload-leaves';
 /** How much of each side of a junction is screened: longer than any single secret gitleaks describes. */
 const REACH = 512;
 const TOKEN_CHAR = /^[A-Za-z0-9_+/=.~-]$/;
+const SECRETS = { secretsOnly: true };
 
 /** A secret that starts in one string and ends in the next. */
 export interface JunctionSpan {
@@ -48,15 +49,20 @@ export function junctionSpans(leaves: readonly Leaf[]): JunctionSpan[] {
       continue;
     const tail = previous.text.slice(-REACH);
     const head = leaf.text.slice(0, REACH);
-    const crossing = detectText(tail + head).filter(
+    // Only a secret split in two is looked for, so only the detectors that report secrets run on the join.
+    const crossing = detectText(tail + head, SECRETS).filter(
       (s) => s.start < tail.length && s.end > tail.length && categoryOf(s.class) === 'secret',
     );
     if (crossing.length === 0) continue;
     // A finding of one value that the join merely extends (an email followed by the next message's first
     // word) was found in that value already: only a secret that neither side holds alone is split.
     const alone = [
-      ...detectText(tail),
-      ...detectText(head).map((s) => ({ ...s, start: s.start + tail.length, end: s.end + tail.length })),
+      ...detectText(tail, SECRETS),
+      ...detectText(head, SECRETS).map((s) => ({
+        ...s,
+        start: s.start + tail.length,
+        end: s.end + tail.length,
+      })),
     ];
     for (const span of crossing) {
       if (alone.some((a) => a.class === span.class && a.start < span.end && span.start < a.end)) continue;
