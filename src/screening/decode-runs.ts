@@ -95,23 +95,37 @@ function isText(bytes: Buffer): boolean {
  * keeps digests, random keys and binary blobs out. `detect` screens the decoded text (one level: it is not
  * decoded again).
  */
-export function encodedRunSpans(text: string, detect: (decoded: string) => TextSpan[]): TextSpan[] {
+export function encodedRunSpans(
+  text: string,
+  detect: (decoded: string) => TextSpan[],
+  segments: readonly number[] = [0],
+): TextSpan[] {
   const out: TextSpan[] = [];
   if (text.length < MIN_RUN) return out;
   const runs = candidateRuns(text);
-  let budget = MAX_DECODED;
-  const screen = (list: Run[], decode: (run: string) => Buffer): void => {
-    for (const [start, end] of list) {
-      if (budget <= 0) return;
-      const bytes = decode(text.slice(start, end));
-      budget -= bytes.length;
-      if (!isText(bytes)) continue;
-      const first = detect(bytes.toString('latin1'))[0];
-      if (first === undefined) continue;
-      out.push({ start, end, class: first.class, rule: first.rule });
-    }
-  };
-  screen(runs.hex, (run) => Buffer.from(run, 'hex'));
-  screen(runs.base64, (run) => Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
+  // Each segment (a text of its own, when many are screened joined) has its own budget, spent on its hex runs
+  // first, then its base64 runs, as when it is screened alone. Runs never cross segments: the join is a newline.
+  let h = 0;
+  let b = 0;
+  for (let s = 0; s < segments.length; s++) {
+    const limit = segments[s + 1] ?? Infinity;
+    let budget = MAX_DECODED;
+    const screen = (list: Run[], at: number, decode: (run: string) => Buffer): number => {
+      let i = at;
+      for (; i < list.length && (list[i] as Run)[0] < limit; i++) {
+        if (budget <= 0) continue;
+        const [start, end] = list[i] as Run;
+        const bytes = decode(text.slice(start, end));
+        budget -= bytes.length;
+        if (!isText(bytes)) continue;
+        const first = detect(bytes.toString('latin1'))[0];
+        if (first === undefined) continue;
+        out.push({ start, end, class: first.class, rule: first.rule });
+      }
+      return i;
+    };
+    h = screen(runs.hex, h, (run) => Buffer.from(run, 'hex'));
+    b = screen(runs.base64, b, (run) => Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
+  }
   return out;
 }

@@ -1,4 +1,5 @@
 import { categoryOf } from './classes';
+import { detectTexts } from './detect-joined';
 import { detectText } from './detect-text';
 import type { TextSpan } from './detector';
 import type { Leaf } from './payload-leaves';
@@ -8,14 +9,16 @@ const REACH = 512;
 const TOKEN_CHAR = /^[A-Za-z0-9_+/=.~-]$/;
 const SECRETS = { secretsOnly: true };
 
-/** A secret that starts in one string and ends in the next. */
-export interface JunctionSpan {
-  first: Leaf;
-  /** Offset in `first` where the finding starts; it runs to the end of `first`. */
+/** The part of a split secret that lies in one value. */
+export interface JunctionPart {
+  leaf: Leaf;
   start: number;
-  second: Leaf;
-  /** Offset in `second` where the finding ends; it starts at the beginning of `second`. */
   end: number;
+}
+
+/** A secret that starts in one string and ends in the next: its part in each. */
+export interface JunctionSpan {
+  parts: [JunctionPart, JunctionPart];
   span: TextSpan;
 }
 
@@ -25,14 +28,23 @@ function fieldOf(leaf: Leaf): string | undefined {
   return undefined;
 }
 
+/** Two consecutive values of one field that a secret may span, and the text screened for it. */
+interface Junction {
+  first: Leaf;
+  second: Leaf;
+  tail: string;
+  head: string;
+}
+
 /**
  * Returns the secrets that span two consecutive string values of the same field (messages[i].content and
  * messages[i+1].content, content parts' text, consecutive array elements): a token split across two messages
  * is found and both parts are redacted. The end of one value and the start of the next are joined without a
- * separator and screened; only spans that cross the join are kept (the others were found in each value).
+ * separator and screened for secrets; only spans that cross the join are kept (the others were found in each
+ * value). All the joins of a payload are screened in one call (see detect-joined.ts), each as if alone.
  */
 export function junctionSpans(leaves: readonly Leaf[]): JunctionSpan[] {
-  const out: JunctionSpan[] = [];
+  const junctions: Junction[] = [];
   const last = new Map<string | undefined, Leaf>();
   for (const leaf of leaves) {
     if (leaf.key === true || leaf.number === true || leaf.text.length === 0) continue;
@@ -40,20 +52,31 @@ export function junctionSpans(leaves: readonly Leaf[]): JunctionSpan[] {
     const previous = last.get(field);
     last.set(field, leaf);
     if (previous === undefined) continue;
-    // A secret split in two has token characters on both sides of the cut; a message that ends with a full
-    // stop or a newline, or starts with a space, cannot be the first or second half of one.
+    // A secret split in two has token characters on both sides of the cut; a message that ends with a
+    // newline or a colon, or starts with a space, cannot be the first or second half of one.
     if (
       !TOKEN_CHAR.test(previous.text.charAt(previous.text.length - 1)) ||
       !TOKEN_CHAR.test(leaf.text.charAt(0))
     )
       continue;
-    const tail = previous.text.slice(-REACH);
-    const head = leaf.text.slice(0, REACH);
-    // Only a secret split in two is looked for, so only the detectors that report secrets run on the join.
-    const crossing = detectText(tail + head, SECRETS).filter(
+    junctions.push({
+      first: previous,
+      second: leaf,
+      tail: previous.text.slice(-REACH),
+      head: leaf.text.slice(0, REACH),
+    });
+  }
+  if (junctions.length === 0) return [];
+  const joined = detectTexts(
+    junctions.map((j) => j.tail + j.head),
+    SECRETS,
+  );
+  const out: JunctionSpan[] = [];
+  junctions.forEach(({ first, second, tail, head }, i) => {
+    const crossing = (joined[i] ?? []).filter(
       (s) => s.start < tail.length && s.end > tail.length && categoryOf(s.class) === 'secret',
     );
-    if (crossing.length === 0) continue;
+    if (crossing.length === 0) return;
     // A finding of one value that the join merely extends (an email followed by the next message's first
     // word) was found in that value already: only a secret that neither side holds alone is split.
     const alone = [
@@ -67,13 +90,13 @@ export function junctionSpans(leaves: readonly Leaf[]): JunctionSpan[] {
     for (const span of crossing) {
       if (alone.some((a) => a.class === span.class && a.start < span.end && span.start < a.end)) continue;
       out.push({
-        first: previous,
-        start: previous.text.length - tail.length + span.start,
-        second: leaf,
-        end: span.end - tail.length,
+        parts: [
+          { leaf: first, start: first.text.length - tail.length + span.start, end: first.text.length },
+          { leaf: second, start: 0, end: span.end - tail.length },
+        ],
         span,
       });
     }
-  }
+  });
   return out;
 }

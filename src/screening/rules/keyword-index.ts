@@ -91,7 +91,11 @@ export class KeywordIndex {
         const lower = c >= 65 && c <= 90 ? c + 32 : c;
         const to = this.next[state]?.get(lower);
         dense[(state << 7) | c] =
-          to !== undefined ? to : state === 0 ? 0 : (dense[((this.fail[state] as number) << 7) | c] as number);
+          to !== undefined
+            ? to
+            : state === 0
+              ? 0
+              : (dense[((this.fail[state] as number) << 7) | c] as number);
       }
     }
     this.accepting = accepting;
