@@ -1,13 +1,14 @@
-import { detectNormalised, detectText, type DetectOptions } from './detect-text';
+import { detectNormalised, detectText, MIN_FINDING_LENGTH, type DetectOptions } from './detect-text';
 import { textAt, type Joins, type TextSpan } from './detector';
 import { normalise, type Normalised } from './normalise';
 
 /**
  * What goes between two texts: a newline on each side, so that a boundary, a line end or whitespace is seen
- * where a text ends or starts, and NULs between them that no whitespace run, `.` or look-back of a detector
- * (the longest reads 24 characters back) passes through.
+ * where a text ends or starts, and NULs between them that no whitespace run or `.` passes through. Look-backs
+ * of the detectors either stop at a newline or a NUL (phone and version labels, URL userinfo) or read at most
+ * 12 characters (the card detector's "imei"): eight NULs keep any word of the previous text out of them.
  */
-const SEPARATOR = `\n${'\0'.repeat(30)}\n`;
+const SEPARATOR = `\n${'\0'.repeat(8)}\n`;
 
 /**
  * Returns detectText's spans for each of `texts`, found by screening them joined as one text: a payload has
@@ -17,7 +18,20 @@ const SEPARATOR = `\n${'\0'.repeat(30)}\n`;
  * truncated PEM body) makes each text it touches be screened again alone; detectors that read around a match
  * run on each text alone (see detectNormalised).
  */
-export function detectTexts(texts: readonly string[], options: DetectOptions = {}): TextSpan[][] {
+export function detectTexts(all: readonly string[], options: DetectOptions = {}): TextSpan[][] {
+  // Each distinct text is screened once (keys such as "role" and "content" repeat in every message), and texts
+  // shorter than any finding not at all.
+  const index = new Map<string, number>();
+  for (const text of all)
+    if (text.length >= MIN_FINDING_LENGTH && !index.has(text)) index.set(text, index.size);
+  const found = detectDistinct([...index.keys()], options);
+  return all.map((text) => {
+    const i = index.get(text);
+    return i === undefined ? [] : (found[i] ?? []).map((span) => ({ ...span }));
+  });
+}
+
+function detectDistinct(texts: readonly string[], options: DetectOptions): TextSpan[][] {
   // A text holding a NUL could imitate a join: such payloads (rare) are screened text by text.
   if (texts.length < 2 || texts.some((t) => t.includes('\0')))
     return texts.map((t) => detectText(t, options));

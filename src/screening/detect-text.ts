@@ -98,7 +98,7 @@ function detectSlice(detector: Detector, text: string, from: number, to: number,
 }
 
 /** The length of the shortest text any detector can report. */
-const MIN_FINDING_LENGTH = 6;
+export const MIN_FINDING_LENGTH = 6;
 
 const CLASS_ORDER = new Map<ScreeningClass, number>(SCREENING_CLASSES.map((c, i) => [c, i]));
 

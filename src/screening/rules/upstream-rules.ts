@@ -137,6 +137,26 @@ export function anchorsAtJoins(pattern: string): string {
   return out;
 }
 
+/**
+ * For rules whose keywords are common in prose ("ey" and "s." for JWTs and Vault tokens, "sk" for Twilio), a
+ * test that the rule's own regex implies, checked before the regex runs: ordinary text holds the keyword
+ * ("they", "is. The") but never what follows it in a token. Each test is a literal or one character class
+ * that every match must contain (see the rule's regex); test/screening/gitleaks-rules.test.ts checks each
+ * against the rule's examples.
+ */
+export const RULE_PREFILTERS: Readonly<Record<string, (text: string) => boolean>> = {
+  // \b(ey[a-zA-Z0-9]{17,}\.ey…: the second segment starts ".ey".
+  jwt: (t) => t.includes('.ey'),
+  // \b((?:hvs\.[\w-]{90,120}|s\.(?i:[a-z0-9]{24}))): "s." then a word character or "-".
+  'vault-service-token': (t) => /s\.[\w-]/.test(t),
+  // SK[0-9a-fA-F]{32}: upper-case "SK".
+  'twilio-api-key': (t) => t.includes('SK'),
+  // \b(SG\.(?i)[a-z0-9=_\-\.]{66}): upper-case "SG.".
+  'sendgrid-api-token': (t) => t.includes('SG.'),
+  // …("[a-z0-9=_\-]{8,20}"): a double quote.
+  'hashicorp-tf-password': (t) => t.includes('"'),
+};
+
 /** Returns the indices of the rules to run on a text whose keywords are `present`, in rule order. */
 function candidateRules(present: Set<number>): number[] {
   if (present.size === 0) return COMPILED.unkeyed;
@@ -146,6 +166,7 @@ function candidateRules(present: Set<number>): number[] {
 }
 
 const COMPILED = compile(UPSTREAM);
+const PREFILTERS = COMPILED.rules.map((rule) => RULE_PREFILTERS[rule.id]);
 
 /** The compiled upstream rules, for tests and the evaluation. */
 export const UPSTREAM_RULES: readonly CompiledRule[] = COMPILED.rules;
@@ -285,6 +306,8 @@ export const upstreamRulesDetector: Detector = {
     const present = COMPILED.keywords.present(text);
     let subject: Subject | undefined;
     for (const i of candidateRules(present)) {
+      const prefilter = PREFILTERS[i];
+      if (prefilter !== undefined && !prefilter(text)) continue;
       subject ??= new Subject(text);
       runRule(COMPILED.rules[i]!, subject, out, COMPILED.global, joins);
     }
