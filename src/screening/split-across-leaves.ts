@@ -2,7 +2,7 @@ import { categoryOf } from './classes';
 import { detectTexts } from './detect-joined';
 import { detectText } from './detect-text';
 import type { TextSpan } from './detector';
-import type { Leaf } from './payload-leaves';
+import type { Leaf, PathNode } from './payload-leaves';
 
 /** How much of each side of a junction is screened: longer than any single secret gitleaks describes. */
 const REACH = 512;
@@ -22,10 +22,30 @@ export interface JunctionSpan {
   span: TextSpan;
 }
 
-/** The field name of a string value: its last path step when that is a key, else the key above the array. */
-function fieldOf(leaf: Leaf): string | undefined {
-  for (let n = leaf.node; n !== undefined; n = n.parent) if (typeof n.step === 'string') return n.step;
-  return undefined;
+/**
+ * Returns a function giving the field name of a string value: its last path step when that is a key, else the
+ * key above the array. Memoised per path node, so that values deep in nested arrays cost one walk in total,
+ * not one walk to the root each (which was quadratic in the depth).
+ */
+function fieldFinder(): (leaf: Leaf) => string | undefined {
+  const known = new Map<PathNode, string | undefined>();
+  return (leaf) => {
+    const walked: PathNode[] = [];
+    let field: string | undefined;
+    for (let n = leaf.node; n !== undefined; n = n.parent) {
+      if (known.has(n)) {
+        field = known.get(n);
+        break;
+      }
+      walked.push(n);
+      if (typeof n.step === 'string') {
+        field = n.step;
+        break;
+      }
+    }
+    for (const n of walked) known.set(n, field);
+    return field;
+  };
 }
 
 /** Two consecutive values of one field that a secret may span, and the text screened for it. */
@@ -46,6 +66,7 @@ interface Junction {
 export function junctionSpans(leaves: readonly Leaf[]): JunctionSpan[] {
   const junctions: Junction[] = [];
   const last = new Map<string | undefined, Leaf>();
+  const fieldOf = fieldFinder();
   for (const leaf of leaves) {
     if (leaf.key === true || leaf.number === true || leaf.text.length === 0) continue;
     const field = fieldOf(leaf);
