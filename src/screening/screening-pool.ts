@@ -57,7 +57,8 @@ interface Thread {
  * other request (and /health) for that long. Small payloads, the common case, are screened inline: handing
  * one to a thread costs more than screening it. A payload gets `budgetMs` from submission (queueing included);
  * when it runs out the decision fails closed with `screening_timeout` (503, recorded like every deny) and a
- * thread still working on it is replaced, so a hostile payload cannot keep a thread.
+ * thread still working on it is replaced, so a hostile payload cannot keep a thread. The threads start with the
+ * first large payload (each compiles the rule set, a fraction of a second, inside that payload's budget).
  */
 export class ScreeningPool {
   private readonly threads: Thread[] = [];
@@ -65,6 +66,7 @@ export class ScreeningPool {
   private readonly inlineChars: number;
   private readonly budgetMs: number;
   private readonly logger?: Logger;
+  private readonly maxThreads: number;
   private nextId = 1;
   private closed = false;
 
@@ -72,8 +74,7 @@ export class ScreeningPool {
     this.inlineChars = options.inlineChars ?? DEFAULT_INLINE_CHARS;
     this.budgetMs = options.budgetMs ?? DEFAULT_SCREENING_BUDGET_MS;
     this.logger = options.logger;
-    const threads = options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
-    for (let i = 0; i < threads; i++) this.threads.push(this.spawn());
+    this.maxThreads = options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
   }
 
   /**
@@ -90,6 +91,8 @@ export class ScreeningPool {
     // The walk also enforces maxChars, before anything is sent anywhere.
     const { chars } = collectLeaves(payload, maxChars);
     if (chars <= this.inlineChars || this.closed) return screenPayload(payload, { maxChars });
+    // Threads start with the first large payload: a service that never gets one never pays for them.
+    while (this.threads.length < this.maxThreads) this.threads.push(this.spawn());
     return new Promise<ScreeningResult>((resolve, reject) => {
       const request: ScreenRequest = { id: this.nextId++, payload, maxChars };
       const task: Task = {
