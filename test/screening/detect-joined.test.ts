@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { detectTexts } from '../../src/screening/detect-joined';
 import { detectText } from '../../src/screening/detect-text';
+import { readCorpus } from '../../src/screening/evaluate-corpus';
 import { anchorsAtJoins, UPSTREAM_RULES } from '../../src/screening/rules/upstream-rules';
 import { fake } from './fake-values';
 
@@ -24,6 +25,13 @@ describe('detectTexts: many texts screened joined', () => {
       expectSameAsAlone(texts.flatMap((t) => ['content', t, 'abc123']));
     }
     expect(found).toBeGreaterThan(6000); // precondition: the examples are found
+  });
+
+  it('gives each labelled corpus record (secrets and personal data) what screening it alone gives', () => {
+    const texts = readCorpus(path.join(__dirname, 'corpus')).map((r) => r.record.text);
+    expect(texts.filter((t) => detectText(t).length > 0).length).toBeGreaterThan(100); // precondition
+    // Neighbours that end with a label a look-back could read (imei, phone, version) and glued digits.
+    expectSameAsAlone(texts.flatMap((t) => ['my imei', t, 'phone:', '12345', 'version']));
   });
 
   it('keeps matches anchored at the end or start of a text (sidekiq URL, a token at the very end)', () => {
