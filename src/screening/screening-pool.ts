@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ModelgateError, ReasonCode, RequestError, UnavailableError } from '../errors';
 import type { ReasonCode as ReasonCodeType } from '../errors/reason-codes';
+import { unpackResult, type PackedResult } from './packed-result';
 import { collectLeaves } from './payload-leaves';
 import { screenPayload, type ScreeningResult, type ScreenOptions } from './screen-payload';
 
@@ -17,7 +18,7 @@ export interface ScreenRequest {
 
 /** What it answers: the result, or the error screening threw. */
 export type ScreenResponse =
-  | { id: number; result: ScreeningResult }
+  | { id: number; result: PackedResult }
   | { id: number; error: { code?: string; status?: number; message: string; details?: unknown } };
 
 /** Options of a ScreeningPool. */
@@ -127,7 +128,7 @@ export class ScreeningPool {
       thread.task = undefined;
       if (task !== undefined && task.request.id === message.id) {
         clearTimeout(task.timer);
-        if ('result' in message) task.resolve(message.result);
+        if ('result' in message) task.resolve(unpackResult(message.result));
         else task.reject(toError(message.error));
       }
       this.dispatch();

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { ModelgateError } from '../errors';
+import { packResult } from './packed-result';
 import { screenPayload } from './screen-payload';
 import type { ScreenRequest, ScreenResponse } from './screening-pool';
 
@@ -9,7 +10,11 @@ import type { ScreenRequest, ScreenResponse } from './screening-pool';
 parentPort?.on('message', (request: ScreenRequest) => {
   let response: ScreenResponse;
   try {
-    response = { id: request.id, result: screenPayload(request.payload, { maxChars: request.maxChars }) };
+    const packed = packResult(screenPayload(request.payload, { maxChars: request.maxChars }));
+    parentPort?.postMessage({ id: request.id, result: packed } satisfies ScreenResponse, [
+      packed.spans.buffer as ArrayBuffer,
+    ]);
+    return;
   } catch (err) {
     response =
       err instanceof ModelgateError

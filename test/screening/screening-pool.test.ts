@@ -1,10 +1,28 @@
 import { ModelgateError, ReasonCode } from '../../src/errors';
 import { EVASION_CASES } from '../../src/screening/evasion-cases';
 import { redactPayload, SCREENING_CLASSES, screenPayload, ScreeningPool } from '../../src/screening';
+import { packResult, unpackResult } from '../../src/screening/packed-result';
 import { fake } from './fake-values';
 
 /** A 256 KiB payload built to stress the rules (thousands of near misses): slow to screen, by design. */
 const heavy = (): unknown => ({ prompt: 'api_key: Q7vK2mZp9XwL4rT8nB3cY6hF1dJ5sA0e\n'.repeat(6000) });
+
+describe('packResult', () => {
+  it('round-trips a result with thousands of findings, keys and split secrets included', () => {
+    const payload = {
+      [`${fake.githubToken()}`]: 'secret as a key',
+      messages: [
+        ...Array.from({ length: 2000 }, (_, i) => ({ role: 'user', content: `mail jane${i}@acme-corp.com` })),
+        { role: 'user', content: fake.githubToken().slice(0, 20) },
+        { role: 'user', content: fake.githubToken().slice(20) },
+      ],
+    };
+    const result = screenPayload(payload);
+    expect(result.spans.length).toBeGreaterThan(2000); // precondition
+    expect(result.spans.some((s) => s.key === true)).toBe(true); // precondition
+    expect(JSON.stringify(unpackResult(packResult(result)))).toBe(JSON.stringify(result));
+  });
+});
 
 describe('ScreeningPool', () => {
   let pool: ScreeningPool;
