@@ -63,6 +63,7 @@ import { metricsListener, metricsRoutes } from './server/metrics-routes';
 import type { ShippingStatus } from './shipping/decision-log-shipper';
 import { startDecisionLogShipping, type DecisionLogShipping } from './shipping/start-shipping';
 import { startTracing } from './tracing/start-tracing';
+import { ScreeningPool } from './screening';
 
 /** A running modelgate: its address, and how to reload the policy or stop it. */
 export interface RunningService {
@@ -133,6 +134,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
   approvals.start(approvalsConfig.expirySweepSeconds * 1000);
 
+  // Large payloads are screened on threads, so a hostile one cannot hold the event loop (docs/screening.md).
+  const screeningPool = new ScreeningPool({ logger });
   const decision: DecisionDeps = {
     verifier,
     policy,
@@ -144,7 +147,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       maxArrayItems: config.limits.maxArrayItems,
       maxObjectKeys: defaultBodyLimits.maxObjectKeys,
     },
-    screening: { maxChars: config.limits.payloadChars, redactionFormat: config.redactionFormat },
+    screening: {
+      maxChars: config.limits.payloadChars,
+      redactionFormat: config.redactionFormat,
+      pool: screeningPool,
+    },
     rejections: new RejectionAggregator({
       individualPerMinute:
         config.audit.anonymousRecordsPerMinute ?? DEFAULT_AGGREGATION_LIMITS.individualPerMinute,
@@ -273,6 +280,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     // the restart, from the saved cursor.
     await shipping?.stop();
     await tracing?.shutdown();
+    await screeningPool.close();
     db.close();
   };
   const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {

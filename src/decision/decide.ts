@@ -27,7 +27,11 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
     trace.invocation = request.invocation;
     const lineage = await readLineage(deps, call, identity.subject, request);
     markStage(trace, 'validate');
-    const screening = screenPayload(request.payload ?? {}, { maxChars: deps.screening.maxChars });
+    const payload = request.payload ?? {};
+    const screenOptions = { maxChars: deps.screening.maxChars };
+    const screening = deps.screening.pool
+      ? await deps.screening.pool.screen(payload, screenOptions)
+      : screenPayload(payload, screenOptions);
     markStage(trace, 'screen');
     const engine = requirePolicy(deps, deps.entrypoint);
     trace.policy = engine.info;

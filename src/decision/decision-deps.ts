@@ -10,6 +10,7 @@ import type { TokenVerifier } from '../identity';
 import type { UsageTracker } from '../usage/usage-tracker';
 import type { LineageLookup } from '../lineage/lineage-checks';
 import type { DecisionObserver } from './decision-observer';
+import type { ScreeningPool } from '../screening';
 
 /** Where decisions are recorded; resolves only once the record is durable. */
 export interface DecisionRecorder {
@@ -29,7 +30,8 @@ export interface DecisionDeps {
   usage: UsageTracker;
   entrypoint: string;
   bodyLimits: BodyLimits;
-  screening: { maxChars: number; redactionFormat: string };
+  /** `pool` screens large payloads off the event loop; without it every payload is screened inline. */
+  screening: { maxChars: number; redactionFormat: string; pool?: ScreeningPool };
   /** What one record keeps of caller-controlled values; default DEFAULT_RECORD_LIMITS. */
   recordLimits?: RecordLimits;
   /** Counts anonymous rejections beyond a few per source and minute instead of recording each; absent: each is recorded. */

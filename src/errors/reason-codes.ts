@@ -58,6 +58,8 @@ export const ReasonCode = {
   // recorded, not replied: the full record was refused (a bug) and a reduced one was kept instead
   AuditRecordReduced: 'audit_record_reduced',
   UsageUnavailable: 'usage_unavailable',
+  // screening a large payload off the event loop ran out of its time budget (503, a deny)
+  ScreeningTimeout: 'screening_timeout',
   // anything else
   InternalError: 'internal_error',
 } as const;

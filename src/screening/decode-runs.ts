@@ -1,11 +1,85 @@
 import type { TextSpan } from './detector';
 
-// Runs that may be encoded text: base64 (standard or URL alphabet) of 24+ characters, hex of 24+ digits.
-// Bounded repetitions, one pass each.
-const BASE64_RUN = /[A-Za-z0-9+/_-]{24,16384}={0,2}/g;
-const HEX_RUN = /\b(?:[0-9a-fA-F]{2}){12,8192}\b/g;
+/** Runs shorter than this are not decoded: base64 (standard or URL alphabet) or hex of 24+ characters. */
+const MIN_RUN = 24;
+/** A longer run is decoded in chunks of this many characters. */
+const MAX_CHUNK = 16384;
 /** At most this many decoded bytes per text, so decoding stays a bounded share of screening's work. */
 const MAX_DECODED = 65536;
+
+// Character classes of ASCII codes: base64 alphabet (both), hex digit, word character ([A-Za-z0-9_]).
+const BASE64 = 1;
+const HEX = 2;
+const WORD = 4;
+const CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z0-9+/_-]/.test(ch)) CLASS[c]! |= BASE64;
+  if (/[0-9a-fA-F]/.test(ch)) CLASS[c]! |= HEX;
+  if (/\w/.test(ch)) CLASS[c]! |= WORD;
+}
+const classOf = (text: string, i: number): number => {
+  const c = text.charCodeAt(i);
+  return c < 128 ? (CLASS[c] as number) : 0;
+};
+
+/** A candidate run: [start, end) of the text. */
+type Run = [start: number, end: number];
+
+/**
+ * Returns the hex and base64 candidate runs of `text`. Hex: a whole word (maximal run of [A-Za-z0-9_]) of hex
+ * digits, of even length from 24 to 16384. Base64: a maximal run of the base64 alphabet of 24+ characters, in
+ * chunks of at most 16384, the last followed by up to two `=`. These are exactly the matches of
+ * `\b(?:[0-9a-fA-F]{2}){12,8192}\b` and `[A-Za-z0-9+/_-]{24,16384}={0,2}` (a test compares them), found
+ * without those regexes: the engine tries each at every position inside every shorter run, up to 24 characters
+ * each, which made decoding the largest single cost of screening ordinary prose. Here the scan probes every
+ * 24th character: when it is outside the alphabet, no run of 24 can cover the 24 positions before it, so the
+ * scan jumps on; otherwise it walks to the ends of that run. Each character is read at most twice.
+ */
+export function candidateRuns(text: string): { hex: Run[]; base64: Run[] } {
+  const hex: Run[] = [];
+  const base64: Run[] = [];
+  const n = text.length;
+  // Invariant: i is 0 or the character before i is outside the alphabet.
+  for (let i = 0; i + MIN_RUN <= n;) {
+    const probe = i + MIN_RUN - 1;
+    if ((classOf(text, probe) & BASE64) === 0) {
+      i = probe + 1;
+      continue;
+    }
+    let start = probe;
+    while (start > i && (classOf(text, start - 1) & BASE64) !== 0) start--;
+    let end = probe + 1;
+    while (end < n && (classOf(text, end) & BASE64) !== 0) end++;
+    if (end - start >= MIN_RUN) {
+      wordsOf(text, start, end, hex);
+      for (let from = start; end - from >= MIN_RUN; from += MAX_CHUNK) {
+        let to = Math.min(end, from + MAX_CHUNK);
+        if (to === end) for (let pad = 0; pad < 2 && text.charCodeAt(to) === 0x3d; pad++) to++;
+        base64.push([from, to]);
+      }
+    }
+    i = end + 1;
+  }
+  return { hex, base64 };
+}
+
+/** Pushes the hex words of a base64 run [start, end): its words are separated by `+`, `/` and `-`. */
+function wordsOf(text: string, start: number, end: number, hex: Run[]): void {
+  let word = start;
+  let allHex = true;
+  for (let i = start; i <= end; i++) {
+    const k = i < end ? classOf(text, i) : 0;
+    if ((k & WORD) !== 0) {
+      if ((k & HEX) === 0) allHex = false;
+      continue;
+    }
+    const length = i - word;
+    if (allHex && length >= MIN_RUN && length <= MAX_CHUNK && length % 2 === 0) hex.push([word, i]);
+    word = i + 1;
+    allHex = true;
+  }
+}
 
 /** Returns whether decoded bytes read as text: printable ASCII, tabs and newlines only. */
 function isText(bytes: Buffer): boolean {
@@ -21,23 +95,37 @@ function isText(bytes: Buffer): boolean {
  * keeps digests, random keys and binary blobs out. `detect` screens the decoded text (one level: it is not
  * decoded again).
  */
-export function encodedRunSpans(text: string, detect: (decoded: string) => TextSpan[]): TextSpan[] {
+export function encodedRunSpans(
+  text: string,
+  detect: (decoded: string) => TextSpan[],
+  segments: readonly number[] = [0],
+): TextSpan[] {
   const out: TextSpan[] = [];
-  let budget = MAX_DECODED;
-  const scan = (re: RegExp, decode: (run: string) => Buffer): void => {
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m !== null && budget > 0; m = re.exec(text)) {
-      const run = m[0];
-      const bytes = decode(run);
-      budget -= bytes.length;
-      if (!isText(bytes)) continue;
-      const inner = detect(bytes.toString('latin1'));
-      const first = inner[0];
-      if (first === undefined) continue;
-      out.push({ start: m.index, end: m.index + run.length, class: first.class, rule: first.rule });
-    }
-  };
-  scan(HEX_RUN, (run) => Buffer.from(run, 'hex'));
-  scan(BASE64_RUN, (run) => Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
+  if (text.length < MIN_RUN) return out;
+  const runs = candidateRuns(text);
+  // Each segment (a text of its own, when many are screened joined) has its own budget, spent on its hex runs
+  // first, then its base64 runs, as when it is screened alone. Runs never cross segments: the join is a newline.
+  let h = 0;
+  let b = 0;
+  for (let s = 0; s < segments.length; s++) {
+    const limit = segments[s + 1] ?? Infinity;
+    let budget = MAX_DECODED;
+    const screen = (list: Run[], at: number, decode: (run: string) => Buffer): number => {
+      let i = at;
+      for (; i < list.length && (list[i] as Run)[0] < limit; i++) {
+        if (budget <= 0) continue;
+        const [start, end] = list[i] as Run;
+        const bytes = decode(text.slice(start, end));
+        budget -= bytes.length;
+        if (!isText(bytes)) continue;
+        const first = detect(bytes.toString('latin1'))[0];
+        if (first === undefined) continue;
+        out.push({ start, end, class: first.class, rule: first.rule });
+      }
+      return i;
+    };
+    h = screen(runs.hex, h, (run) => Buffer.from(run, 'hex'));
+    b = screen(runs.base64, b, (run) => Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
+  }
   return out;
 }

@@ -1,5 +1,5 @@
 import { SCREENING_CLASSES, categoryOf, type ScreeningClass } from './classes';
-import type { Detector, TextSpan } from './detector';
+import type { Detector, Joins, TextSpan } from './detector';
 import { awsKeysDetector } from './detectors/aws-keys';
 import { azureConnectionStringDetector } from './detectors/azure-connection-string';
 import { creditCardDetector } from './detectors/credit-card';
@@ -17,7 +17,7 @@ import { privateKeyDetector } from './detectors/private-key';
 import { urlCredentialsDetector } from './detectors/url-credentials';
 import { usSsnDetector } from './detectors/us-ssn';
 import { encodedRunSpans } from './decode-runs';
-import { normalise, originalSpan } from './normalise';
+import { normalise, originalSpan, type Normalised } from './normalise';
 import { upstreamRulesDetector } from './rules/upstream-rules';
 import { isKnownExampleSecret } from './validators/known-examples';
 import { isPlaceholderValue } from './validators/placeholder';
@@ -47,8 +47,58 @@ export const DETECTORS: readonly Detector[] = [
   ipAddressDetector,
 ];
 
+/** The detectors that can report a secret (category `secret`): the ones the junction of two values needs. */
+export const SECRET_DETECTORS: readonly Detector[] = DETECTORS.filter(
+  (d) =>
+    ![
+      emailDetector,
+      phoneDetector,
+      creditCardDetector,
+      ibanDetector,
+      usSsnDetector,
+      ipAddressDetector,
+    ].includes(d),
+);
+
+/** Options of detectText. */
+export interface DetectOptions {
+  /** Decode base64 and hex runs and screen the decoded text (default true; false inside a decoded run). */
+  decode?: boolean;
+  /**
+   * Run only the detectors that can report a secret (default false): for the join of two values, where only a
+   * secret split in two is looked for. The result is then a subset of the full result's secret spans, except
+   * that an encoded run is reported with the first secret inside it rather than its first finding.
+   */
+  secretsOnly?: boolean;
+}
+
+/**
+ * Detectors that read beyond a match (an AWS secret near an access key id, the fields of a service account
+ * file, a JWK's key type, a PEM footer): on joined texts each runs on each text alone, and only when the joined
+ * text holds what it looks for (the same test each makes first).
+ */
+const WIDE_CONTEXT = new Map<Detector, (text: string) => boolean>([
+  [awsKeysDetector, (t) => /A(?:KIA|SIA|BIA|CCA)/.test(t) || /secret_?(?:access_?)?key/i.test(t)],
+  [gcpServiceAccountDetector, (t) => t.includes('service_account')],
+  [jwkPrivateKeyDetector, (t) => t.includes('"kty"')],
+  [privateKeyDetector, (t) => t.includes('----BEGIN')],
+]);
+
+/** Calls `fn` with the range of each text of joined `text`. */
+function eachText(text: string, joins: Joins, fn: (from: number, to: number) => void): void {
+  joins.starts.forEach((from, i) => fn(from, joins.ends[i] as number));
+}
+
+/** Runs a detector on text[from, to) and adds its spans with offsets in `text`. */
+function detectSlice(detector: Detector, text: string, from: number, to: number, out: TextSpan[]): void {
+  if (to - from < MIN_FINDING_LENGTH) return;
+  const found: TextSpan[] = [];
+  detector.detect(text.slice(from, to), found);
+  for (const span of found) out.push({ ...span, start: span.start + from, end: span.end + from });
+}
+
 /** The length of the shortest text any detector can report. */
-const MIN_FINDING_LENGTH = 6;
+export const MIN_FINDING_LENGTH = 6;
 
 const CLASS_ORDER = new Map<ScreeningClass, number>(SCREENING_CLASSES.map((c, i) => [c, i]));
 
@@ -70,15 +120,37 @@ export function ruleOf(span: TextSpan): string {
  * id winning a tie. Spans of different classes may overlap (a private key inside a service account file, a
  * GitHub token inside URL credentials): each is a finding.
  */
-export function detectText(text: string, decode = true): TextSpan[] {
-  const spans: TextSpan[] = [];
+export function detectText(text: string, options: DetectOptions = {}): TextSpan[] {
   // Nothing any detector reports is shorter than 6 characters (an IPv6 address such as "2a0::1"); payloads
   // have many short leaves (roles, content-part types, tool names), and this skips them outright.
-  if (text.length < MIN_FINDING_LENGTH) return spans;
-  const normalised = normalise(text);
-  for (const detector of DETECTORS) detector.detect(normalised.text, spans);
+  if (text.length < MIN_FINDING_LENGTH) return [];
+  return detectNormalised(normalise(text), options);
+}
+
+/**
+ * detectText on a text already normalised. `joins`, when the text is many texts joined (see detect-joined.ts),
+ * makes each text keep what screening it alone gives: its own decoding budget, the wide-context detectors run
+ * on it alone, and matches over a join reported in `joins.unsure`.
+ */
+export function detectNormalised(
+  normalised: Normalised,
+  options: DetectOptions = {},
+  joins?: Joins,
+): TextSpan[] {
+  const spans: TextSpan[] = [];
+  const secretsOnly = options.secretsOnly === true;
+  const text = normalised.text;
+  for (const detector of secretsOnly ? SECRET_DETECTORS : DETECTORS) {
+    const wants = WIDE_CONTEXT.get(detector);
+    if (joins === undefined || wants === undefined) detector.detect(text, spans, joins);
+    else if (wants(text)) eachText(text, joins, (from, to) => detectSlice(detector, text, from, to, spans));
+  }
+  const segments = joins?.starts;
   // Base64 and hex runs are decoded and screened once (never the decoded text's own runs).
-  if (decode) spans.push(...encodedRunSpans(normalised.text, (decoded) => detectText(decoded, false)));
+  if (options.decode !== false) {
+    const inner = (decoded: string): TextSpan[] => detectText(decoded, { decode: false, secretsOnly });
+    spans.push(...encodedRunSpans(normalised.text, inner, segments));
+  }
   const kept = spans.filter((span) => {
     const value = normalised.text.slice(span.start, span.end);
     return !(

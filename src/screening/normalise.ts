@@ -66,9 +66,34 @@ function fold(ch: string): string {
   return out;
 }
 
+// Whether a non-ASCII code point folds to itself (most do: accented letters, typographic quotes, CJK), cached
+// so that text in any language pays for the check of each distinct character once.
+const UNCHANGED = new Map<string, boolean>();
+const UNCHANGED_CAP = 8192;
+const NON_ASCII = /[\u0080-\uffff]/g;
+
+/** Returns whether normalising `text` would change it: a code point that folds, or a printable %XX escape. */
+function needsFolding(text: string): boolean {
+  if (PERCENT.test(text)) return true;
+  NON_ASCII.lastIndex = 0;
+  for (let m = NON_ASCII.exec(text); m !== null; m = NON_ASCII.exec(text)) {
+    const cp = text.codePointAt(m.index) as number;
+    const ch = String.fromCodePoint(cp);
+    let same = UNCHANGED.get(ch);
+    if (same === undefined) {
+      same = fold(ch) === ch;
+      if (UNCHANGED.size < UNCHANGED_CAP) UNCHANGED.set(ch, same);
+    }
+    if (!same) return true;
+    if (cp > 0xffff) NON_ASCII.lastIndex++;
+  }
+  return false;
+}
+
 /** Returns `text` normalised for matching, with the map back to the original when anything changed. */
 export function normalise(text: string): Normalised {
-  if (!NEEDS_WORK.test(text) && !PERCENT.test(text)) return { text };
+  // Most text, ASCII or not, has nothing to fold: it is returned as it is, without building the offset map.
+  if (!NEEDS_WORK.test(text) ? !PERCENT.test(text) : !needsFolding(text)) return { text };
   let out = '';
   const from: number[] = [];
   const to: number[] = [];

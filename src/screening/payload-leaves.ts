@@ -4,7 +4,7 @@ import { ReasonCode, RequestError } from '../errors';
 export type PathStep = string | number;
 
 /** Where a string leaf sits, as a linked list back to the root so paths are built only for leaves with findings. */
-interface PathNode {
+export interface PathNode {
   readonly parent: PathNode | undefined;
   readonly step: PathStep;
 }

@@ -1,5 +1,6 @@
 import { categoryOf, type Category, type ScreeningClass } from './classes';
-import { detectText, ruleOf } from './detect-text';
+import { detectTexts } from './detect-joined';
+import { ruleOf } from './detect-text';
 import { collectLeaves, DEFAULT_MAX_CHARS, leafPath, type PathStep } from './payload-leaves';
 import { junctionSpans } from './split-across-leaves';
 
@@ -59,9 +60,11 @@ export function screenPayload(payload: unknown, options: ScreenOptions = {}): Sc
   const categories: Record<string, number> = {};
   const rules: Record<string, number> = {};
   const spans: Finding[] = [];
-  for (const leaf of leaves) {
-    const found = detectText(leaf.text);
-    if (found.length === 0) continue;
+  // Every text of the payload screened in one pass (see detect-joined.ts).
+  const perLeaf = detectTexts(leaves.map((leaf) => leaf.text));
+  leaves.forEach((leaf, i) => {
+    const found = perLeaf[i] ?? [];
+    if (found.length === 0) return;
     const path = leafPath(leaf);
     for (const span of found) {
       const rule = span.rule ?? ruleOf(span);
@@ -79,14 +82,14 @@ export function screenPayload(payload: unknown, options: ScreenOptions = {}): Sc
       categories[category] = (categories[category] ?? 0) + 1;
       rules[rule] = (rules[rule] ?? 0) + 1;
     }
-  }
-  // A finding split across two consecutive values counts once and is redacted in both.
+  });
+  // A finding split across consecutive values counts once and is redacted in each.
   for (const j of junctionSpans(leaves)) {
     const rule = j.span.rule ?? ruleOf(j.span);
     const category = categoryOf(j.span.class);
     const base = { class: j.span.class, rule, category };
-    spans.push({ path: leafPath(j.first), start: j.start, end: j.first.text.length, ...base });
-    spans.push({ path: leafPath(j.second), start: 0, end: j.end, ...base });
+    for (const part of j.parts)
+      spans.push({ path: leafPath(part.leaf), start: part.start, end: part.end, ...base });
     findings[j.span.class] = (findings[j.span.class] ?? 0) + 1;
     categories[category] = (categories[category] ?? 0) + 1;
     rules[rule] = (rules[rule] ?? 0) + 1;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { candidateRuns } from '../../src/screening/decode-runs';
 import { detectText } from '../../src/screening/detect-text';
 import { fake } from './fake-values';
 
@@ -26,5 +27,35 @@ describe('encoded runs', () => {
       'base64',
     );
     expect(detectText(twice)).toEqual([]);
+  });
+});
+
+describe('candidateRuns', () => {
+  // The runs the scan must find are exactly the matches of the two regexes it replaces.
+  const HEX = /\b(?:[0-9a-fA-F]{2}){12,8192}\b/g;
+  const BASE64 = /[A-Za-z0-9+/_-]{24,16384}={0,2}/g;
+  const matches = (re: RegExp, text: string): Array<[number, number]> =>
+    [...text.matchAll(re)].map((m) => [m.index, m.index + m[0].length]);
+
+  it('finds the same hex and base64 runs as the regexes, on random text and on runs over 16384 characters', () => {
+    let seed = 12;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const alphabets = ['aF09', 'aF09gZ+/-_= .é\n'];
+    const texts: string[] = [];
+    for (let n = 0; n < 400; n++) {
+      const alphabet = alphabets[n % 2] as string;
+      const length = n < 6 ? 16384 * 2 + Math.floor(random() * 100) : Math.floor(random() * 300);
+      let text = '';
+      for (let i = 0; i < length; i++) text += alphabet.charAt(Math.floor(random() * alphabet.length));
+      texts.push(text);
+    }
+    const long = texts.filter((t) => matches(BASE64, t).length > 1 && t.length > 16384);
+    expect(long.length).toBeGreaterThan(0); // precondition: some runs are chunked
+    for (const text of texts) {
+      expect(candidateRuns(text)).toEqual({ hex: matches(HEX, text), base64: matches(BASE64, text) });
+    }
   });
 });

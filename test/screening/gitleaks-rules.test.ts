@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import RE2 from 're2';
 import { evaluateExamples } from '../../src/screening/evaluate-examples';
-import { UPSTREAM, UPSTREAM_RULES } from '../../src/screening/rules/upstream-rules';
+import { RULE_PREFILTERS, UPSTREAM, UPSTREAM_RULES } from '../../src/screening/rules/upstream-rules';
 
 const EXAMPLES = join(__dirname, 'gitleaks-examples.json');
 
@@ -33,6 +34,20 @@ describe("gitleaks' rule set", () => {
     expect(UPSTREAM.rules.length - UPSTREAM_RULES.length).toBe(
       UPSTREAM.rules.filter((r) => r.regex === '').length,
     );
+  });
+
+  it('skips a rule on a prefilter only where its regex cannot match (every example text it matches passes)', () => {
+    const examples = JSON.parse(readFileSync(EXAMPLES, 'utf8')) as {
+      rules: Record<string, { positive: string[]; negative: string[] }>;
+    };
+    const texts = Object.values(examples.rules).flatMap((r) => [...r.positive, ...r.negative]);
+    for (const [id, prefilter] of Object.entries(RULE_PREFILTERS)) {
+      const rule = UPSTREAM_RULES.find((r) => r.id === id);
+      expect(rule).toBeDefined();
+      const matching = texts.filter((t) => new RE2(rule!.regex.source).test(t));
+      expect(matching.length).toBeGreaterThan(0); // precondition: the rule matches some examples
+      expect(matching.filter((t) => !prefilter(t))).toEqual([]);
+    }
   });
 
   describe("on the rules' own examples", () => {

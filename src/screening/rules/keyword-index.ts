@@ -8,6 +8,14 @@ export class KeywordIndex {
   private readonly fail: number[] = [0];
   /** Keyword numbers ending at each state, including those reached through failure links. */
   private readonly out: number[][] = [[]];
+  /**
+   * The automaton as a dense table for `present`: the next state for each state and ASCII code (failure links
+   * already followed), so that the scan is one array read per character. Built on first use: the stop-word
+   * indexes (thousands of words, tested only on short secrets with `any`) never need it.
+   */
+  private dense: Int32Array | undefined;
+  /** Per state: whether any keyword ends there. */
+  private accepting: Uint8Array | undefined;
 
   constructor(readonly keywords: readonly string[]) {
     keywords.forEach((word, index) => {
@@ -57,15 +65,41 @@ export class KeywordIndex {
   /** Returns which keywords occur in `text`, compared case-insensitively (ASCII), as a set of keyword numbers. */
   present(text: string): Set<number> {
     const found = new Set<number>();
+    const dense = this.dense ?? this.buildDense();
+    const accepting = this.accepting as Uint8Array;
     let state = 0;
     for (let i = 0; i < text.length; i++) {
-      let c = text.charCodeAt(i);
-      if (c >= 65 && c <= 90) c += 32;
-      while (state !== 0 && !this.next[state]?.has(c)) state = this.fail[state] as number;
-      state = this.next[state]?.get(c) ?? 0;
-      const words = this.out[state];
-      if (words !== undefined) for (const w of words) found.add(w);
+      const c = text.charCodeAt(i);
+      // Keywords are ASCII: any other character ends every partial match (state 0 has no edge for it).
+      state = c < 128 ? (dense[(state << 7) | c] as number) : 0;
+      if (accepting[state] === 1) for (const w of this.out[state] as number[]) found.add(w);
     }
     return found;
+  }
+
+  private buildDense(): Int32Array {
+    const states = this.next.length;
+    const dense = new Int32Array(states << 7);
+    const accepting = new Uint8Array(states);
+    // Breadth-first again, so that a state's failure target row is filled before the state's own row.
+    const order = [0];
+    for (let head = 0; head < order.length; head++)
+      for (const to of this.next[order[head] as number]?.values() ?? []) order.push(to);
+    for (const state of order) {
+      accepting[state] = (this.out[state]?.length ?? 0) > 0 ? 1 : 0;
+      for (let c = 0; c < 128; c++) {
+        const lower = c >= 65 && c <= 90 ? c + 32 : c;
+        const to = this.next[state]?.get(lower);
+        dense[(state << 7) | c] =
+          to !== undefined
+            ? to
+            : state === 0
+              ? 0
+              : (dense[((this.fail[state] as number) << 7) | c] as number);
+      }
+    }
+    this.accepting = accepting;
+    this.dense = dense;
+    return dense;
   }
 }

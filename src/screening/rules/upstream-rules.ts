@@ -1,5 +1,5 @@
 import RE2 from 're2';
-import type { Detector, TextSpan } from '../detector';
+import { overJoin, type Detector, type Joins, type TextSpan } from '../detector';
 import { shannonEntropy } from './entropy';
 import { KeywordIndex } from './keyword-index';
 import ruleFile from './gitleaks-rules.json';
@@ -21,6 +21,8 @@ export interface CompiledRule {
   id: string;
   class: TextSpan['class'];
   regex: RE2;
+  /** The regex for texts screened joined (see detect-joined.ts): its anchors match only at a join. */
+  joinedRegex: RE2;
   secretGroup: number;
   entropy: number;
   keywords: number[];
@@ -70,6 +72,7 @@ function compile(file: UpstreamRuleFile): {
       class: classOfRule(r.id),
       // 'd': match indices, for the secret group's offset.
       regex: compileRe2(r.regex, 'gd'),
+      joinedRegex: compileRe2(anchorsAtJoins(r.regex), 'gd'),
       secretGroup: r.secretGroup,
       entropy: r.entropy,
       keywords: r.keywords.map((k) => {
@@ -101,6 +104,59 @@ function compile(file: UpstreamRuleFile): {
   };
 }
 
+/**
+ * Returns a pattern whose anchors match where texts screened joined meet, rather than at the ends of the whole:
+ * `$` and `\z` become the separator's first two characters (newline, NUL), `^` and `\A` its last two, so a
+ * match that a text's end or start anchored covers part of the separator, and that text is then screened alone
+ * (see detect-joined.ts). Anchors inside character classes and escaped characters are left alone.
+ */
+export function anchorsAtJoins(pattern: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\') {
+      const next = pattern[i + 1] ?? '';
+      if (!inClass && next === 'z') out += '(?:\\n\\x00)';
+      else if (!inClass && next === 'A') out += '(?:\\x00\\n)';
+      else out += c + next;
+      i++;
+    } else if (inClass) {
+      out += c;
+      if (c === ']') inClass = false;
+    } else if (c === '[') {
+      inClass = true;
+      out += c;
+      // A "]" right after "[" or "[^" is a literal member of the class.
+      if (pattern[i + 1] === '^') out += pattern[++i];
+      if (pattern[i + 1] === ']') out += pattern[++i];
+    } else if (c === '$') out += '(?:\\n\\x00)';
+    else if (c === '^') out += '(?:\\x00\\n)';
+    else out += c;
+  }
+  return out;
+}
+
+/**
+ * For rules whose keywords are common in prose ("ey" and "s." for JWTs and Vault tokens, "sk" for Twilio), a
+ * test that the rule's own regex implies, checked before the regex runs: ordinary text holds the keyword
+ * ("they", "is. The") but never what follows it in a token. Each test is a literal or one character class
+ * that every match must contain (see the rule's regex); test/screening/gitleaks-rules.test.ts checks each
+ * against the rule's examples.
+ */
+export const RULE_PREFILTERS: Readonly<Record<string, (text: string) => boolean>> = {
+  // \b(ey[a-zA-Z0-9]{17,}\.ey…: the second segment starts ".ey".
+  jwt: (t) => t.includes('.ey'),
+  // \b((?:hvs\.[\w-]{90,120}|s\.(?i:[a-z0-9]{24}))): "s." then a word character or "-".
+  'vault-service-token': (t) => /s\.[\w-]/.test(t),
+  // SK[0-9a-fA-F]{32}: upper-case "SK".
+  'twilio-api-key': (t) => t.includes('SK'),
+  // \b(SG\.(?i)[a-z0-9=_\-\.]{66}): upper-case "SG.".
+  'sendgrid-api-token': (t) => t.includes('SG.'),
+  // …("[a-z0-9=_\-]{8,20}"): a double quote.
+  'hashicorp-tf-password': (t) => t.includes('"'),
+};
+
 /** Returns the indices of the rules to run on a text whose keywords are `present`, in rule order. */
 function candidateRules(present: Set<number>): number[] {
   if (present.size === 0) return COMPILED.unkeyed;
@@ -110,6 +166,7 @@ function candidateRules(present: Set<number>): number[] {
 }
 
 const COMPILED = compile(UPSTREAM);
+const PREFILTERS = COMPILED.rules.map((rule) => RULE_PREFILTERS[rule.id]);
 
 /** The compiled upstream rules, for tests and the evaluation. */
 export const UPSTREAM_RULES: readonly CompiledRule[] = COMPILED.rules;
@@ -206,10 +263,11 @@ export function runRule(
   subject: Subject,
   out: TextSpan[],
   global = COMPILED.global,
+  joins?: Joins,
 ): void {
   const found: Array<[whole: [number, number], secret: [number, number]]> = [];
   const { bytes } = subject;
-  const regex = rule.regex;
+  const regex = joins === undefined ? rule.regex : rule.joinedRegex;
   regex.lastIndex = 0;
   for (let m = regex.exec(bytes as unknown as string) as ByteMatch | null; m !== null;) {
     const whole = m.indices?.[0];
@@ -219,12 +277,18 @@ export function runRule(
     m = regex.exec(bytes as unknown as string) as ByteMatch | null;
   }
   for (const [whole, range] of found) {
+    const from = subject.offset(whole[0]);
+    const to = subject.offset(whole[1]);
+    // A match over a join (a multi-line rule, or a terminator that took the separator's newline) may have
+    // hidden another: the texts it touches are left to the screening of each alone.
+    if (joins !== undefined && overJoin(joins, from, to)) {
+      joins.unsure.push([from, to]);
+      continue;
+    }
     const start = subject.offset(range[0]);
     const end = subject.offset(range[1]);
     const secret = subject.text.slice(start, end);
     if (rule.entropy !== 0 && shannonEntropy(secret) <= rule.entropy) continue;
-    const from = subject.offset(whole[0]);
-    const to = subject.offset(whole[1]);
     const match = subject.text.slice(from, to).replace(/^\n+|\n+$/g, '');
     const line = () => lineAround(subject.text, from, to);
     if (!allowed(global, secret, match, line) && !allowed(rule.allowlists, secret, match, line))
@@ -238,12 +302,14 @@ export function runRule(
  */
 export const upstreamRulesDetector: Detector = {
   name: 'gitleaks',
-  detect(text: string, out: TextSpan[]): void {
+  detect(text: string, out: TextSpan[], joins?: Joins): void {
     const present = COMPILED.keywords.present(text);
     let subject: Subject | undefined;
     for (const i of candidateRules(present)) {
+      const prefilter = PREFILTERS[i];
+      if (prefilter !== undefined && !prefilter(text)) continue;
       subject ??= new Subject(text);
-      runRule(COMPILED.rules[i]!, subject, out);
+      runRule(COMPILED.rules[i]!, subject, out, COMPILED.global, joins);
     }
   },
 };

@@ -1,0 +1,205 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { ModelgateError, ReasonCode, RequestError, UnavailableError } from '../errors';
+import type { ReasonCode as ReasonCodeType } from '../errors/reason-codes';
+import { unpackResult, type PackedResult } from './packed-result';
+import { collectLeaves } from './payload-leaves';
+import { screenPayload, type ScreeningResult, type ScreenOptions } from './screen-payload';
+
+/** What a screening thread is sent. */
+export interface ScreenRequest {
+  id: number;
+  payload: unknown;
+  maxChars: number;
+}
+
+/** What it answers: the result, or the error screening threw. */
+export type ScreenResponse =
+  | { id: number; result: PackedResult }
+  | { id: number; error: { code?: string; status?: number; message: string; details?: unknown } };
+
+/** Options of a ScreeningPool. */
+export interface ScreeningPoolOptions {
+  /** Payloads whose string values total at most this many characters are screened on the event loop. */
+  inlineChars?: number;
+  /** Longest a payload may wait and be screened off the loop; beyond, screening_timeout (a deny). */
+  budgetMs?: number;
+  /** Screening threads. */
+  threads?: number;
+  logger?: Logger;
+}
+
+/** Default of inlineChars: 16 KiB of text screens in well under a millisecond when it is ordinary text. */
+export const DEFAULT_INLINE_CHARS = 16384;
+/** Default of budgetMs. */
+export const DEFAULT_SCREENING_BUDGET_MS = 2000;
+
+interface Task {
+  request: ScreenRequest;
+  budgetMs: number;
+  resolve: (result: ScreeningResult) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+  thread?: Thread;
+}
+
+interface Thread {
+  worker: Worker;
+  ready: boolean;
+  task?: Task;
+}
+
+/**
+ * Screens payloads off the event loop when they are large: screening is linear in the text, but 256 KiB of text
+ * built to stress the rules takes tens to hundreds of milliseconds, which on the event loop would hold every
+ * other request (and /health) for that long. Small payloads, the common case, are screened inline: handing
+ * one to a thread costs more than screening it. A payload gets `budgetMs` from submission (queueing included);
+ * when it runs out the decision fails closed with `screening_timeout` (503, recorded like every deny) and a
+ * thread still working on it is replaced, so a hostile payload cannot keep a thread. The threads start with the
+ * first large payload (each compiles the rule set, a fraction of a second, inside that payload's budget).
+ */
+export class ScreeningPool {
+  private readonly threads: Thread[] = [];
+  private readonly queue: Task[] = [];
+  private readonly inlineChars: number;
+  private readonly budgetMs: number;
+  private readonly logger?: Logger;
+  private readonly maxThreads: number;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: ScreeningPoolOptions = {}) {
+    this.inlineChars = options.inlineChars ?? DEFAULT_INLINE_CHARS;
+    this.budgetMs = options.budgetMs ?? DEFAULT_SCREENING_BUDGET_MS;
+    this.logger = options.logger;
+    this.maxThreads = options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
+  }
+
+  /**
+   * Returns screenPayload's result for `payload`: inline when its text is small, else from a thread. Throws
+   * what screenPayload throws (413 payload_too_large), and UnavailableError(screening_timeout) when the budget
+   * (`budgetMs`, default the pool's) runs out.
+   */
+  async screen(
+    payload: unknown,
+    options: ScreenOptions = {},
+    budgetMs = this.budgetMs,
+  ): Promise<ScreeningResult> {
+    const maxChars = options.maxChars ?? Number.MAX_SAFE_INTEGER;
+    // The walk also enforces maxChars, before anything is sent anywhere.
+    const { chars } = collectLeaves(payload, maxChars);
+    if (chars <= this.inlineChars || this.closed) return screenPayload(payload, { maxChars });
+    // Threads start with the first large payload: a service that never gets one never pays for them.
+    while (this.threads.length < this.maxThreads) this.threads.push(this.spawn());
+    return new Promise<ScreeningResult>((resolve, reject) => {
+      const request: ScreenRequest = { id: this.nextId++, payload, maxChars };
+      const task: Task = {
+        request,
+        resolve,
+        reject,
+        budgetMs,
+        timer: setTimeout(() => this.expire(task), budgetMs),
+      };
+      this.queue.push(task);
+      this.dispatch();
+    });
+  }
+
+  /** Ends the threads; later calls screen inline. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const task of this.queue.splice(0)) this.fail(task, timeoutError(task.budgetMs));
+    await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
+  }
+
+  private spawn(): Thread {
+    const thread: Thread = { worker: newScreeningWorker(), ready: false };
+    thread.worker.unref();
+    thread.worker.on('message', (message: ScreenResponse | { ready: true }) => {
+      if ('ready' in message) {
+        thread.ready = true;
+        this.dispatch();
+        return;
+      }
+      const task = thread.task;
+      thread.task = undefined;
+      if (task !== undefined && task.request.id === message.id) {
+        clearTimeout(task.timer);
+        if ('result' in message) task.resolve(unpackResult(message.result));
+        else task.reject(toError(message.error));
+      }
+      this.dispatch();
+    });
+    thread.worker.on('error', (err) => {
+      this.logger?.error({ err }, 'a screening thread failed; starting another');
+      this.replace(thread);
+    });
+    return thread;
+  }
+
+  private dispatch(): void {
+    for (const thread of this.threads) {
+      if (!thread.ready || thread.task !== undefined) continue;
+      const task = this.queue.shift();
+      if (task === undefined) return;
+      thread.task = task;
+      task.thread = thread;
+      thread.worker.postMessage(task.request);
+    }
+  }
+
+  private expire(task: Task): void {
+    const queued = this.queue.indexOf(task);
+    if (queued !== -1) this.queue.splice(queued, 1);
+    else if (task.thread !== undefined && task.thread.task === task) {
+      this.logger?.warn({ budget_ms: task.budgetMs }, 'screening ran out of time; replacing its thread');
+      this.replace(task.thread, task);
+    }
+    this.fail(task, timeoutError(task.budgetMs));
+  }
+
+  private replace(thread: Thread, expired?: Task): void {
+    const at = this.threads.indexOf(thread);
+    const task = thread.task;
+    thread.task = undefined;
+    void thread.worker.terminate();
+    if (task !== undefined && task !== expired)
+      this.fail(task, toError({ message: 'the screening thread stopped' }));
+    if (at !== -1 && !this.closed) this.threads[at] = this.spawn();
+  }
+
+  private fail(task: Task, err: Error): void {
+    clearTimeout(task.timer);
+    task.reject(err);
+  }
+}
+
+function timeoutError(budgetMs: number): UnavailableError {
+  return new UnavailableError(
+    ReasonCode.ScreeningTimeout,
+    `screening the payload took longer than ${budgetMs} ms`,
+  );
+}
+
+function toError(error: { code?: string; status?: number; message: string; details?: unknown }): Error {
+  if (error.code !== undefined && error.status !== undefined && error.status < 500)
+    return new RequestError(error.code as ReasonCodeType, error.status, error.message, {
+      details: error.details,
+    });
+  if (error.code !== undefined && error.status !== undefined)
+    return new ModelgateError(error.code as ReasonCodeType, error.status, error.message);
+  return new UnavailableError(ReasonCode.ScreeningTimeout, `screening failed: ${error.message}`);
+}
+
+// Built, the thread is dist/screening/screening-worker.js. Run from sources (jest, tsx), it is the .ts file,
+// which a worker can only load once tsx's require hook is registered in it.
+function newScreeningWorker(): Worker {
+  const built = join(__dirname, 'screening-worker.js');
+  if (existsSync(built)) return new Worker(built);
+  const source = join(__dirname, 'screening-worker.ts');
+  const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(source)});`;
+  return new Worker(code, { eval: true });
+}

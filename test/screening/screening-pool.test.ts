@@ -1,0 +1,92 @@
+import { ModelgateError, ReasonCode } from '../../src/errors';
+import { EVASION_CASES } from '../../src/screening/evasion-cases';
+import { redactPayload, SCREENING_CLASSES, screenPayload, ScreeningPool } from '../../src/screening';
+import { packResult, unpackResult } from '../../src/screening/packed-result';
+import { fake } from './fake-values';
+
+/** A 256 KiB payload built to stress the rules (thousands of near misses): slow to screen, by design. */
+const heavy = (): unknown => ({ prompt: 'api_key: Q7vK2mZp9XwL4rT8nB3cY6hF1dJ5sA0e\n'.repeat(6000) });
+
+describe('packResult', () => {
+  it('round-trips a result with thousands of findings, keys and split secrets included', () => {
+    const payload = {
+      [`${fake.githubToken()}`]: 'secret as a key',
+      messages: [
+        ...Array.from({ length: 2000 }, (_, i) => ({ role: 'user', content: `mail jane${i}@acme-corp.com` })),
+        { role: 'user', content: fake.githubToken().slice(0, 20) },
+        { role: 'user', content: fake.githubToken().slice(20) },
+      ],
+    };
+    const result = screenPayload(payload);
+    expect(result.spans.length).toBeGreaterThan(2000); // precondition
+    expect(result.spans.some((s) => s.key === true)).toBe(true); // precondition
+    expect(JSON.stringify(unpackResult(packResult(result)))).toBe(JSON.stringify(result));
+  });
+});
+
+describe('ScreeningPool', () => {
+  let pool: ScreeningPool;
+  afterEach(async () => {
+    await pool?.close();
+  });
+
+  it('gives the same findings and redactions on a thread as inline', async () => {
+    pool = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
+    const payloads: unknown[] = [
+      ...EVASION_CASES.map((c) => c.payload),
+      {
+        messages: [
+          { role: 'user', content: `my key is ${fake.githubToken()} and card 4111 1111 1111 1111` },
+          { role: 'assistant', content: 'noted; mail jane.doe@acme-corp.com' },
+        ],
+      },
+    ];
+    let found = 0;
+    for (const payload of payloads) {
+      const inline = screenPayload(payload);
+      found += inline.spans.length;
+      const threaded = await pool.screen(payload);
+      expect(threaded).toEqual(inline);
+      expect(redactPayload(payload, threaded, SCREENING_CLASSES, '[{class}]')).toEqual(
+        redactPayload(payload, inline, SCREENING_CLASSES, '[{class}]'),
+      );
+    }
+    expect(found).toBeGreaterThan(payloads.length); // precondition: there was something to find
+  });
+
+  it('keeps the event loop free while a large payload is screened on a thread', async () => {
+    pool = new ScreeningPool({ inlineChars: 16384, threads: 1, budgetMs: 60_000 });
+    const order: string[] = [];
+    const screened = pool.screen(heavy()).then(() => order.push('screened'));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    order.push('timer');
+    await screened;
+    expect(order).toEqual(['timer', 'screened']);
+  });
+
+  it('screens small payloads inline (no thread needed)', async () => {
+    pool = new ScreeningPool({ threads: 1 });
+    await pool.close(); // a closed pool screens inline: proves the small path never needs a thread
+    const result = await pool.screen({ prompt: `token ${fake.githubToken()}` });
+    expect(result.findings).toEqual({ github_token: 1 });
+  });
+
+  it('fails closed with screening_timeout when the budget runs out, and replaces the busy thread', async () => {
+    pool = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
+    const token = fake.githubToken();
+    expect((await pool.screen({ prompt: `a ${token}` })).findings).toEqual({ github_token: 1 }); // thread ready
+    const error = await pool.screen(heavy(), {}, 1).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ModelgateError);
+    expect(error).toMatchObject({ code: ReasonCode.ScreeningTimeout, status: 503 });
+    // The thread that was busy with it is gone; a new one screens the next payload.
+    expect((await pool.screen({ prompt: `b ${token}` })).findings).toEqual({ github_token: 1 });
+  });
+
+  it('refuses an oversized payload with 413 before sending it anywhere', async () => {
+    pool = new ScreeningPool({ inlineChars: 0, threads: 1 });
+    await expect(pool.screen({ prompt: 'x'.repeat(200) }, { maxChars: 100 })).rejects.toMatchObject({
+      code: ReasonCode.PayloadTooLarge,
+      status: 413,
+    });
+  });
+});
