@@ -74,7 +74,7 @@ export interface DetectOptions {
 
 /**
  * Detectors that read beyond a match (an AWS secret near an access key id, the fields of a service account
- * file, a JWK's key type, a PEM footer): on joined texts each runs on each text alone, and only when the joined
+ * file, a JWK's key type, a PEM footer, a phone label): on joined texts each runs on each text alone, and only when the joined
  * text holds what it looks for (the same test each makes first).
  */
 const WIDE_CONTEXT = new Map<Detector, (text: string) => boolean>([
@@ -82,6 +82,9 @@ const WIDE_CONTEXT = new Map<Detector, (text: string) => boolean>([
   [gcpServiceAccountDetector, (t) => t.includes('service_account')],
   [jwkPrivateKeyDetector, (t) => t.includes('"kty"')],
   [privateKeyDetector, (t) => t.includes('----BEGIN')],
+  // A phone number counts after a label up to 25 characters back, and each text has its own budget of
+  // metadata parses (see phone.ts).
+  [phoneDetector, (t) => /\d/.test(t)],
 ]);
 
 /** Calls `fn` with the range of each text of joined `text`. */
