@@ -3,7 +3,8 @@
  * chained by the store's own ChainWriter (canonical JSON, SHA-256 chain, derived columns, reason
  * rows, privilege facts by the migration's trigger) and signed by its own CheckpointWriter every
  * --checkpoint-every records, exactly as the service would, so `modelgate audit verify --full`
- * passes on the result. What is faster than the service: one transaction per 50,000 records with
+ * passes on the result. What is faster than the service: canonical JSON through a key-sorted copy
+ * (checked against canonicalJson every 1000 records), one transaction per 50,000 records with
  * synchronous OFF (a generated file is thrown away if the machine crashes), and the secondary
  * indexes are dropped before the inserts and rebuilt once at the end (the schema's own SQL).
  *
@@ -91,7 +92,7 @@ export function generateAuditLog(options: GenerateOptions): Generated {
         clock = startMs + Math.floor(((i + 0.5) * options.days * DAY_MS) / options.records);
         const record = benchRecord(nextId(), clock, random, options.subjects);
         batch.push({
-          json: canonicalJson(record),
+          json: fastCanonical(record, i),
           columns: recordColumns(record),
           reasons: reasonRows(record),
         });
@@ -123,6 +124,23 @@ export function generateAuditLog(options: GenerateOptions): Generated {
     checkpoints: signed,
     publicKeyFile: join(options.keyDir, 'audit-signing.pub.pem'),
   };
+}
+
+// canonicalJson costs ~45 µs for this record, a key-sorted copy through JSON.stringify ~16 µs: the
+// same bytes for records without integer-like keys (benchRecord has none), which every 1000th
+// record re-checks against the real canonicalJson.
+function fastCanonical(record: object, i: number): string {
+  const json = JSON.stringify(sortedCopy(record));
+  if (i % 1000 === 0 && json !== canonicalJson(record)) throw new Error('the fast canonical form differs');
+  return json;
+}
+
+function sortedCopy(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sortedCopy);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortedCopy((value as Record<string, unknown>)[key]);
+  return out;
 }
 
 function main(): void {
