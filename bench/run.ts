@@ -10,6 +10,8 @@
  *   --before-label T  what the table calls that build
  *   --section NAME    the RESULTS.md section the load table goes to (default `load`)
  *   --no-write        print only, leave RESULTS.md alone
+ * Every load run ends with the regression guard: its ratios to C against bench/baseline.json
+ * (lib/regression-guard.ts); a run that writes RESULTS.md also records them there.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,8 +21,10 @@ import { describeMachine } from './lib/machine';
 import { replaceSection } from './lib/markdown';
 import { runLoad } from './load';
 import { runMicro } from './micro';
+import { compareWithBaseline, ratiosToC, readBaseline, writeBaseline } from './lib/regression-guard';
 
 const RESULTS = path.join(ROOT, 'bench', 'RESULTS.md');
+const BASELINE = path.join(ROOT, 'bench', 'baseline.json');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -80,6 +84,12 @@ async function main(): Promise<void> {
     const section = `${header(title)}\n${load.markdown}`;
     console.log(`\n${section}\n`);
     if (write) await replaceSection(RESULTS, values.section, section);
+    const ratios = ratiosToC(load.contenders);
+    console.log(`\n${compareWithBaseline(ratios, readBaseline(BASELINE))}\n`);
+    if (write && !values.main) {
+      const machine = describeMachine(opaBinary());
+      writeBaseline(BASELINE, { recorded_at: new Date().toISOString(), command, machine, ratios });
+    }
   }
   if (!values['load-only']) {
     const micro = await runMicro({ quick: values.quick, log });
