@@ -147,7 +147,7 @@ function entitlements(subjects: number): Record<string, unknown> {
 }
 
 // A record shaped like what the pipeline writes for /v1/decide (about 1.5 kB of canonical JSON).
-function benchRecord(id: string, atMs: number, random: () => number, subjects: number): AuditRecordV1 {
+export function benchRecord(id: string, atMs: number, random: () => number, subjects: number): AuditRecordV1 {
   const n = Math.floor(random() * subjects);
   const subject = `spiffe://corp/bench/workload-${n}`;
   const roll = random();
@@ -228,7 +228,7 @@ function benchRecord(id: string, atMs: number, random: () => number, subjects: n
   } as AuditRecordV1;
 }
 
-function lcg(seed: number): () => number {
+export function lcg(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;

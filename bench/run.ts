@@ -12,6 +12,8 @@
  *   --no-write        print only, leave RESULTS.md alone
  * The load section ends with the cost of metrics and decision-log shipping, on against off
  * (bench/observability.ts, which `npm run bench:observability` runs alone).
+ * Every load run ends with the regression guard: its ratios to C against bench/baseline.json
+ * (lib/regression-guard.ts); a run that writes RESULTS.md also records them there.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,8 +24,10 @@ import { replaceSection } from './lib/markdown';
 import { runLoad } from './load';
 import { runMicro } from './micro';
 import { runObservability } from './observability';
+import { compareWithBaseline, ratiosToC, readBaseline, writeBaseline } from './lib/regression-guard';
 
 const RESULTS = path.join(ROOT, 'bench', 'RESULTS.md');
+const BASELINE = path.join(ROOT, 'bench', 'baseline.json');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -94,6 +98,12 @@ async function main(): Promise<void> {
     const section = `${header(title)}\n${load.markdown}\n\n${observability.markdown}`;
     console.log(`\n${section}\n`);
     if (write) await replaceSection(RESULTS, values.section, section);
+    const ratios = ratiosToC(load.contenders);
+    console.log(`\n${compareWithBaseline(ratios, readBaseline(BASELINE))}\n`);
+    if (write && !values.main) {
+      const machine = describeMachine(opaBinary());
+      writeBaseline(BASELINE, { recorded_at: new Date().toISOString(), command, machine, ratios });
+    }
   }
   if (!values['load-only']) {
     const micro = await runMicro({ quick: values.quick, log });

@@ -48,7 +48,7 @@ import { replayRoutes } from './server/replay-routes';
 import { reportRoutes } from './server/report-routes';
 import { DEFAULT_ENTITLEMENTS_PATH } from './reports/entitlement-grants';
 import { usageRoutes } from './server/usage-routes';
-import { MemoryUsageTracker } from './usage/memory-usage-tracker';
+import { DEFAULT_USAGE_MAX_SUBJECTS, MemoryUsageTracker } from './usage/memory-usage-tracker';
 import { DEFAULT_REPORTER_SCOPE, UsageLedger } from './usage/usage-ledger';
 import { usageMigrations } from './usage/usage-migrations';
 import { UsageView } from './usage/usage-view';
@@ -112,6 +112,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   );
   const usage = new MemoryUsageTracker(config.reservationTtlSeconds * 1000);
   const ledger = new UsageLedger(db, usage, config.reservationTtlSeconds * 1000, writer);
+  usage.enablePaging({
+    maxSubjects: config.usageMaxSubjects ?? DEFAULT_USAGE_MAX_SUBJECTS,
+    load: (subject, nowMs) => ledger.restore(nowMs, subject),
+  });
   logger.info(ledger.restore(Date.now()), 'usage counters rebuilt from the audit log');
 
   const { policy, source } = policyBundle(config, logger);

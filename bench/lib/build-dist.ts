@@ -8,6 +8,8 @@ export interface BenchBuild {
   main: string;
   /** A `--require` preload that reports memory over IPC (see memory-probe.ts). */
   memoryProbe: string;
+  /** A `--require` preload that reports per-stage timings, event-loop delay and GC (see tail-probe.ts). */
+  tailProbe?: string;
 }
 
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -21,6 +23,7 @@ export function buildDist(): BenchBuild {
   tsc(['-p', 'tsconfig.json']);
   tsc([
     'bench/lib/memory-probe.ts',
+    'bench/lib/tail-probe.ts',
     '--outDir',
     PROBE_DIR,
     '--target',
@@ -35,5 +38,6 @@ export function buildDist(): BenchBuild {
   return {
     main: path.join(ROOT, 'dist', 'cli', 'main.js'),
     memoryProbe: path.join(PROBE_DIR, 'memory-probe.js'),
+    tailProbe: path.join(PROBE_DIR, 'tail-probe.js'),
   };
 }

@@ -44,11 +44,29 @@ export interface VerifyOptions {
   publicKeys?: (string | Buffer | KeyObject)[];
   /** Called now and then with the number of records checked so far. */
   onProgress?: (recordsChecked: number) => void;
+  /**
+   * Start at the last signed checkpoint instead of the chain's start (needs publicKeys; without a
+   * checkpoint whose signature verifies, the whole chain is walked). Records before that checkpoint
+   * are not re-read: they are trusted to its signature. Every checkpoint is still checked.
+   */
+  incremental?: boolean;
+}
+
+/** Which records verify re-read and re-hashed, and what it trusted for the rest. */
+export interface VerifiedRange {
+  /** full: every record from the chain's start; incremental: from the trusted checkpoint on. */
+  mode: 'full' | 'incremental';
+  /** First and last seq re-hashed; null when nothing was (an empty log, or a break before any record). */
+  from_seq: number | null;
+  to_seq: number | null;
+  /** incremental only: the signed checkpoint the walk started at; the records before it were not re-read. */
+  trusted_checkpoint: { seq: number; hash: string; signed_at: string; key_id: string } | null;
 }
 
 /** The chain is intact. */
 export interface VerifyOk {
   ok: true;
+  /** Records re-hashed: all of them in a full verify, those from the trusted checkpoint on otherwise. */
   records: number;
   /** Hash of the last record: note it somewhere else to detect a later truncation or rewrite. */
   head: string;
@@ -56,6 +74,7 @@ export interface VerifyOk {
   anchor: (ChainHead & { pruned_at: string }) | null;
   /** Checkpoint coverage when public keys were given, else null. */
   checkpoints: { verified: number; last_seq: number | null; unsigned_records: number } | null;
+  range: VerifiedRange;
 }
 
 /** The chain is broken; verification stopped at the first break. */
@@ -66,6 +85,8 @@ export interface VerifyBroken {
   first_bad: { seq: number; decision_id: string | null };
   problem: TamperProblem;
   message: string;
+  /** What was walked before the break (from_seq to the last sound record). */
+  range?: VerifiedRange;
 }
 
 /** The outcome of verify(). */

@@ -1,14 +1,17 @@
-import type { VerifyBroken, VerifyResult } from './audit-store';
+import type { VerifiedRange, VerifyBroken, VerifyResult } from './audit-store';
 import { derivedDisagreement, hashesAt, type ChainRow } from './chain-row';
+import { checkCheckpoints, type Anchor, type CheckpointCoverage } from './checkpoint-coverage';
 import { breakReporter, classifyBreak } from './classify-break';
 import type { Db } from './database';
 import { GENESIS_HEAD, type ChainHead } from './hash-chain';
-import { checkpointSignatureValid, type Checkpoint, type CheckpointKey } from './signed-checkpoints';
+import type { CheckpointKey } from './signed-checkpoints';
 
 /** Options for verifyChain. */
 export interface ChainVerifyOptions {
   /** Keys whose checkpoints are checked; null skips checkpoints entirely. */
   keys: CheckpointKey[] | null;
+  /** Walk from the last checkpoint that verifies under `keys` rather than from the chain's start. */
+  incremental?: boolean;
   onProgress?: (recordsChecked: number) => void;
 }
 
@@ -16,10 +19,15 @@ export interface ChainVerifyOptions {
 const WALK_SQL = `
   SELECT r.*, (SELECT json_group_array(json_array(x.reason, x.ts_ms) ORDER BY x.reason)
                FROM audit_reasons x WHERE x.seq = r.seq) AS reason_rows
-  FROM audit_records r ORDER BY r.seq`;
+  FROM audit_records r WHERE r.seq >= ? ORDER BY r.seq`;
 const YIELD_EVERY = 500;
 
-type Anchor = ChainHead & { pruned_at: string };
+/** Where the walk begins: the link before its first row, and the checkpoint it trusts, if any. */
+interface WalkStart {
+  prev: ChainHead;
+  fromSeq: number;
+  trusted: CheckpointCoverage['last'];
+}
 
 /**
  * Returns whether the chain is intact, or its first break. Streams rows in seq order (constant
@@ -39,16 +47,35 @@ async function verifyInSnapshot(db: Db, options: ChainVerifyOptions): Promise<Ve
   const anchor = db
     .prepare('SELECT seq, hash, pruned_at FROM audit_prunes ORDER BY seq DESC LIMIT 1')
     .get() as Anchor | undefined;
-  let prev: ChainHead = anchor ? { seq: anchor.seq, hash: anchor.hash } : GENESIS_HEAD;
+  const chainStart: ChainHead = anchor ? { seq: anchor.seq, hash: anchor.hash } : GENESIS_HEAD;
+  // A full walk reads every row, so a row left before the anchor is a break too.
+  let start: WalkStart = { prev: chainStart, fromSeq: 0, trusted: null };
+  let coverage: CheckpointCoverage | null = null;
+
+  if (options.incremental && options.keys) {
+    // Every checkpoint is checked first (cheap: one signature and one lookup each); the last one
+    // then vouches for everything before it, and only the records from it on are re-hashed.
+    const last = db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1').get() as
+      ChainHead | undefined;
+    const checked = checkCheckpoints(db, options.keys, last ?? chainStart, anchor, 0);
+    if ('ok' in checked) return { ...checked, range: rangeOf('incremental', null, 0, null) };
+    coverage = checked;
+    start = trustedStart(db, checked, chainStart) ?? start;
+  }
+  const mode = start.trusted ? 'incremental' : 'full';
+
+  let prev = start.prev;
   let checked = 0;
   let reasonRows = 0;
   let bad: ChainRow | undefined;
-  for (const row of db.prepare(WALK_SQL).iterate() as IterableIterator<ChainRow>) {
+  let firstSeq: number | null = null;
+  for (const row of db.prepare(WALK_SQL).iterate(start.fromSeq) as IterableIterator<ChainRow>) {
     if (!rowIsSound(row, prev)) {
       bad = row;
       break;
     }
     prev = { seq: row.seq, hash: row.hash };
+    firstSeq ??= row.seq;
     checked += 1;
     reasonRows += (JSON.parse(row.reason_rows ?? '[]') as unknown[]).length;
     if (checked % YIELD_EVERY === 0) {
@@ -57,14 +84,58 @@ async function verifyInSnapshot(db: Db, options: ChainVerifyOptions): Promise<Ve
     }
   }
   options.onProgress?.(checked);
-  if (bad) return classifyBreak(db, { row: bad, prev, checked });
+  const range = rangeOf(mode, firstSeq, checked, prev, start.trusted);
+  if (bad) return { ...classifyBreak(db, { row: bad, prev, checked }), range };
 
-  const orphan = orphanReasonRow(db, reasonRows, checked);
-  if (orphan) return orphan;
+  const orphan = orphanReasonRow(db, start.fromSeq, reasonRows, checked);
+  if (orphan) return { ...orphan, range };
 
-  const coverage = options.keys ? checkCheckpoints(db, options.keys, prev, anchor, checked) : null;
-  if (coverage && 'ok' in coverage) return coverage;
-  return { ok: true, records: checked, head: prev.hash, anchor: anchor ?? null, checkpoints: coverage };
+  if (options.keys && !coverage) {
+    const checkedCoverage = checkCheckpoints(db, options.keys, prev, anchor, checked);
+    if ('ok' in checkedCoverage) return { ...checkedCoverage, range };
+    coverage = checkedCoverage;
+  }
+  const checkpoints = coverage
+    ? {
+        verified: coverage.verified,
+        last_seq: coverage.last_seq,
+        unsigned_records: coverage.unsigned_records,
+      }
+    : null;
+  return { ok: true, records: checked, head: prev.hash, anchor: anchor ?? null, checkpoints, range };
+}
+
+// The last verified checkpoint, if it lies after the chain's start and its record is there; null
+// means walk from the start (no checkpoint, or only one at the prune anchor).
+function trustedStart(db: Db, coverage: CheckpointCoverage, chainStart: ChainHead): WalkStart | null {
+  const checkpoint = coverage.last;
+  if (!checkpoint || checkpoint.seq <= chainStart.seq) return null;
+  const row = db.prepare('SELECT prev_hash FROM audit_records WHERE seq = ?').get(checkpoint.seq) as
+    { prev_hash: string } | undefined;
+  if (!row) return null;
+  // The checkpoint's own record is re-hashed too: the walk starts at it, linked as its prev_hash says.
+  return {
+    prev: { seq: checkpoint.seq - 1, hash: row.prev_hash },
+    fromSeq: checkpoint.seq,
+    trusted: checkpoint,
+  };
+}
+
+function rangeOf(
+  mode: VerifiedRange['mode'],
+  fromSeq: number | null,
+  checked: number,
+  last: ChainHead | null,
+  trusted: CheckpointCoverage['last'] = null,
+): VerifiedRange {
+  return {
+    mode,
+    from_seq: checked > 0 ? fromSeq : null,
+    to_seq: checked > 0 && last ? last.seq : null,
+    trusted_checkpoint: trusted
+      ? { seq: trusted.seq, hash: trusted.hash, signed_at: trusted.signed_at, key_id: trusted.key_id }
+      : null,
+  };
 }
 
 function rowIsSound(row: ChainRow, prev: ChainHead): boolean {
@@ -76,15 +147,19 @@ function rowIsSound(row: ChainRow, prev: ChainHead): boolean {
   );
 }
 
-// Reason rows whose record is gone: the index still vouches for records that were deleted.
-function orphanReasonRow(db: Db, seen: number, checked: number): VerifyBroken | null {
-  const total = (db.prepare('SELECT count(*) AS n FROM audit_reasons').get() as { n: number }).n;
+// Reason rows whose record is gone: the index still vouches for records that were deleted. Only
+// rows from `fromSeq` on count: an incremental verify does not read the reason index before it.
+function orphanReasonRow(db: Db, fromSeq: number, seen: number, checked: number): VerifyBroken | null {
+  const total = (
+    db.prepare('SELECT count(*) AS n FROM audit_reasons WHERE seq >= ?').get(fromSeq) as { n: number }
+  ).n;
   if (total === seen) return null;
   const orphan = db
     .prepare(
-      'SELECT seq FROM audit_reasons WHERE seq NOT IN (SELECT seq FROM audit_records) ORDER BY seq LIMIT 1',
+      `SELECT seq FROM audit_reasons WHERE seq >= ? AND seq NOT IN (SELECT seq FROM audit_records)
+       ORDER BY seq LIMIT 1`,
     )
-    .get() as { seq: number } | undefined;
+    .get(fromSeq) as { seq: number } | undefined;
   const seq = orphan?.seq ?? 0;
   return breakReporter(checked)(
     'deleted',
@@ -92,69 +167,4 @@ function orphanReasonRow(db: Db, seen: number, checked: number): VerifyBroken | 
     null,
     `the reason index still lists seq ${seq}, which is not in the log: records were deleted`,
   );
-}
-
-type CheckpointRow = Checkpoint & { record_hash: string | null; decision_id: string | null };
-
-function checkCheckpoints(
-  db: Db,
-  keys: CheckpointKey[],
-  head: ChainHead,
-  anchor: Anchor | undefined,
-  checked: number,
-): VerifyBroken | { verified: number; last_seq: number | null; unsigned_records: number } {
-  const start = anchor?.seq ?? 0;
-  let lastGood = start;
-  let verified = 0;
-  const broken = breakReporter(checked);
-  const rows = db
-    .prepare(
-      `SELECT c.*, r.hash AS record_hash, r.decision_id FROM audit_checkpoints c
-       LEFT JOIN audit_records r ON r.seq = c.seq ORDER BY c.seq`,
-    )
-    .iterate() as IterableIterator<CheckpointRow>;
-  for (const checkpoint of rows) {
-    // Checkpoints of pruned records cannot be compared to anything but the anchor.
-    if (checkpoint.seq < start) continue;
-    const key = keys.find((k) => k.keyId === checkpoint.key_id);
-    if (!key) {
-      return broken(
-        'bad_checkpoint_signature',
-        checkpoint.seq,
-        checkpoint.decision_id,
-        `the checkpoint at seq ${checkpoint.seq} is signed by key ${checkpoint.key_id}, which is not one of the keys given`,
-      );
-    }
-    if (!checkpointSignatureValid(checkpoint, key)) {
-      return broken(
-        'bad_checkpoint_signature',
-        checkpoint.seq,
-        checkpoint.decision_id,
-        `the signature of the checkpoint at seq ${checkpoint.seq} is invalid`,
-      );
-    }
-    if (checkpoint.seq > head.seq) {
-      return broken(
-        'deleted',
-        head.seq + 1,
-        null,
-        `records after seq ${head.seq} were deleted: a signed checkpoint covers seq ${checkpoint.seq}`,
-      );
-    }
-    const chainHashAtSeq = checkpoint.seq === start ? (anchor?.hash ?? null) : checkpoint.record_hash;
-    if (chainHashAtSeq !== checkpoint.hash) {
-      const first = db.prepare('SELECT decision_id FROM audit_records WHERE seq = ?').get(lastGood + 1) as
-        { decision_id: string } | undefined;
-      return broken(
-        'rewritten',
-        lastGood + 1,
-        first?.decision_id ?? null,
-        `the chain was rewritten between seq ${lastGood + 1} and ${checkpoint.seq}: the checkpoint signed at seq ${checkpoint.seq} names hash ${checkpoint.hash}, the log has ${chainHashAtSeq ?? 'nothing'}`,
-      );
-    }
-    lastGood = checkpoint.seq;
-    verified += 1;
-  }
-  const lastSeq = verified > 0 ? lastGood : null;
-  return { verified, last_seq: lastSeq, unsigned_records: head.seq - lastGood };
 }

@@ -195,7 +195,9 @@ export class SqliteAuditStore implements AuditStore {
   /** Returns whether the chain (and, given public keys, its checkpoints) is intact; see AuditStore.verify. */
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
     const keys = options.publicKeys ? options.publicKeys.map(loadCheckpointKey) : null;
-    return this.withReader((reader) => verifyChain(reader, { keys, onProgress: options.onProgress }));
+    return this.withReader((reader) =>
+      verifyChain(reader, { keys, incremental: options.incremental, onProgress: options.onProgress }),
+    );
   }
 
   /** Streams records to `out`; see AuditStore.exportRecords. */

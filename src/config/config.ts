@@ -44,6 +44,8 @@ export interface Config {
     diskWarnFreeMb?: number;
   };
   reservationTtlSeconds: number;
+  /** The most subjects whose usage is held in memory (see MemoryUsageTracker.enablePaging); default 100,000. */
+  usageMaxSubjects?: number;
   /** The AuthZEN API: the entrypoint that answers it (default authzen/decision), and the PDP identifier. */
   authzen?: { entrypoint: string; policyDecisionPoint?: string };
   /** The console's OIDC sign-in, when configured. */

@@ -5,6 +5,7 @@ import { DEFAULT_AUTHZEN_ENTRYPOINT } from '../decision/authzen';
 import { ConfigError } from '../errors';
 import { DEFAULT_RECORD_LIMITS } from '../audit/bound-record';
 import { DEFAULT_REPORTER_SCOPE } from '../usage/usage-ledger';
+import { DEFAULT_USAGE_MAX_SUBJECTS } from '../usage/memory-usage-tracker';
 import { DEFAULT_AGGREGATION_LIMITS } from '../decision/rejection-aggregator';
 import { DEFAULT_DISK_WARN_FREE_MB } from '../audit/disk-space';
 import { defaultBodyLimits } from '../schemas/body-limits';
@@ -132,6 +133,7 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       diskWarnFreeMb: file.audit?.disk_warn_free_mb ?? DEFAULT_DISK_WARN_FREE_MB,
     },
     reservationTtlSeconds: file.usage?.reservation_ttl_seconds ?? 86400,
+    usageMaxSubjects: file.usage?.max_subjects_in_memory ?? DEFAULT_USAGE_MAX_SUBJECTS,
     authzen: {
       entrypoint: file.authzen?.entrypoint ?? DEFAULT_AUTHZEN_ENTRYPOINT,
       policyDecisionPoint: file.authzen?.policy_decision_point,

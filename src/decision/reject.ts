@@ -87,6 +87,7 @@ export async function recordOrUnavailable(
     deps.observer?.decided({ call, trace, record, recorded: false });
     return auditUnavailable(deps, call, err);
   }
+  reservation?.recorded?.();
   markStage(trace, 'record');
   deps.observer?.decided({ call, trace, record, recorded: true });
   return undefined;

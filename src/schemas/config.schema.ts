@@ -371,6 +371,13 @@ export const configSchema = {
           60,
           7 * 86400,
         ),
+        max_subjects_in_memory: int(
+          'The most subjects whose usage is held in memory; beyond it the least recently used are dropped ' +
+            'and read back from the audit log when needed (exact, a query each). Default 100000.',
+          100000,
+          100,
+          100_000_000,
+        ),
         reporter_scope: {
           type: 'string',
           minLength: 1,

@@ -11,6 +11,22 @@ import type {
 interface SubjectUsage {
   all: SlidingWindow;
   models: Map<string, SlidingWindow>;
+  /** Its pending reservations, dropped with it when it is paged out (the ledger rebuilds them). */
+  pending: Set<Held> | undefined;
+  /** Reservations whose decision is not known to be durable yet: while any, it stays in memory. */
+  inflight: number;
+  reservedAtMs: number;
+}
+
+/** The bound on subjects in memory unless configured: about 0.4 GB with a few reservations each. */
+export const DEFAULT_USAGE_MAX_SUBJECTS = 100_000;
+
+/** How the tracker pages subjects out of memory and back in; see enablePaging. */
+export interface UsagePaging {
+  /** The most subjects held in memory. */
+  maxSubjects: number;
+  /** Rebuilds one subject's last day from the store of record (UsageLedger.restore(nowMs, subject)). */
+  load(subject: string, nowMs: number): void;
 }
 
 /** An unreported reservation: where its two events are, and when it was made. */
@@ -23,6 +39,7 @@ interface Held {
   model: SlidingWindow;
   modelRef: number;
   atMs: number;
+  usage: SubjectUsage;
 }
 
 /** A decision read back from the store at start-up. */
@@ -37,6 +54,9 @@ export interface UsageTrackerStats {
   windows: number;
   events: number;
   pendingReservations: number;
+  /** Subjects paged out to make room, and subjects loaded back from the ledger, since start. */
+  pagedOut: number;
+  pagedIn: number;
 }
 
 // Every subject is checked for idleness about this often, a few per reservation, so that no single
@@ -44,6 +64,11 @@ export interface UsageTrackerStats {
 const SWEEP_PERIOD_MS = 60 * 60_000;
 // The most subjects one reservation checks, however long the service was quiet.
 const SWEEP_MAX_STEP = 16;
+// A reservation never reported as recorded nor released (an error path that skipped both) stops
+// pinning its subject after this long; a decision's audit commit takes milliseconds, not minutes.
+const PIN_LIMIT_MS = 10 * 60_000;
+// The most least-recently-used subjects one eviction looks at before giving up (all pinned).
+const EVICT_MAX_STEP = 32;
 
 /**
  * Usage counters in memory, per subject and per subject and model. The store of record is the
@@ -63,6 +88,13 @@ export class MemoryUsageTracker implements UsageTracker {
   // The most subjects seen during the current pass: it sets the pace, which must not slow down just
   // because the pass already forgot some.
   private sweepPassSize = 0;
+  private paging: UsagePaging | undefined;
+  // Once a subject was paged out (or skipped at restore), a subject not in memory may have usage in
+  // the ledger; before that, one not in memory has none, and nothing is read.
+  private pagedOut = false;
+  private loading: string | undefined;
+  private evictions = 0;
+  private loads = 0;
 
   /**
    * @param reservationTtlMs how long an unreported reservation counts and can still be settled.
@@ -73,10 +105,19 @@ export class MemoryUsageTracker implements UsageTracker {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * Bounds memory: beyond `maxSubjects` subjects, the least recently used one that has no decision
+   * in flight is dropped, and read back through `load` when it is needed again, so budgets stay
+   * exact. Call before restore(): a restore then stops adding subjects at the bound.
+   */
+  enablePaging(paging: UsagePaging): void {
+    this.paging = paging;
+  }
+
   /** Returns the subject's counters and the same counters for this model. */
   snapshot(subject: string, model: string, nowMs: number): UsageSnapshotV1 {
     this.expire(nowMs);
-    const usage = this.subjects.get(subject);
+    const usage = this.usageOf(subject, nowMs);
     const all = usage ? usage.all.counters(nowMs) : zero();
     const forModel = usage?.models.get(model)?.counters(nowMs) ?? zero();
     return {
@@ -91,8 +132,10 @@ export class MemoryUsageTracker implements UsageTracker {
   reserve(request: ReservationRequest): Reservation {
     this.expire(request.atMs);
     this.sweep(request.atMs);
-    this.hold(request);
-    return new HeldReservation(this, request.decisionId);
+    const usage = this.hold(request).usage;
+    usage.inflight += 1;
+    usage.reservedAtMs = request.atMs;
+    return new HeldReservation(this, request.decisionId, usage);
   }
 
   /** Replaces a held reservation by the reported tokens; false when unknown, settled or expired. */
@@ -121,12 +164,19 @@ export class MemoryUsageTracker implements UsageTracker {
    * A pending reservation older than the TTL is restored as already expired.
    */
   restore(decision: RestoredDecision, nowMs: number): void {
+    if (this.paging && this.loading !== decision.subject && !this.subjects.has(decision.subject)) {
+      // At the bound, a subject not in memory is left to be loaded when it is needed.
+      if (this.subjects.size >= this.paging.maxSubjects) {
+        this.pagedOut = true;
+        return;
+      }
+    }
     if (decision.pending && nowMs - decision.atMs <= this.reservationTtlMs) {
       this.hold(decision);
       return;
     }
     const tokens = decision.pending ? 0 : decision.tokens;
-    const { all, model } = this.windows(decision.subject, decision.model);
+    const { all, model } = this.windows(decision.subject, decision.model, nowMs);
     all.add(decision.atMs, tokens);
     model.add(decision.atMs, tokens);
   }
@@ -140,11 +190,23 @@ export class MemoryUsageTracker implements UsageTracker {
       events += usage.all.kept;
       for (const w of usage.models.values()) events += w.kept;
     }
-    return { subjects: this.subjects.size, windows, events, pendingReservations: this.held.size };
+    return {
+      subjects: this.subjects.size,
+      windows,
+      events,
+      pendingReservations: this.held.size,
+      pagedOut: this.evictions,
+      pagedIn: this.loads,
+    };
   }
 
-  private hold(request: ReservationRequest): void {
-    const { all, model } = this.windows(request.subject, request.model);
+  /** A reservation's decision is durable (or was withdrawn): it no longer pins its subject. */
+  settled(usage: SubjectUsage): void {
+    usage.inflight -= 1;
+  }
+
+  private hold(request: ReservationRequest): Held {
+    const { all, model, usage } = this.windows(request.subject, request.model, request.atMs);
     const held: Held = {
       decisionId: request.decisionId,
       done: false,
@@ -153,17 +215,82 @@ export class MemoryUsageTracker implements UsageTracker {
       model,
       modelRef: model.add(request.atMs, request.tokens),
       atMs: request.atMs,
+      usage,
     };
     this.held.set(request.decisionId, held);
+    (usage.pending ??= new Set()).add(held);
     this.queue.push(held);
+    return held;
   }
 
-  private windows(subject: string, model: string): { all: SlidingWindow; model: SlidingWindow } {
-    let usage = this.subjects.get(subject);
-    if (!usage) this.subjects.set(subject, (usage = { all: new SlidingWindow(), models: new Map() }));
+  private windows(
+    subject: string,
+    model: string,
+    nowMs: number,
+  ): { all: SlidingWindow; model: SlidingWindow; usage: SubjectUsage } {
+    let usage = this.usageOf(subject, nowMs);
+    if (!usage) {
+      usage = {
+        all: new SlidingWindow(),
+        models: new Map(),
+        pending: undefined,
+        inflight: 0,
+        reservedAtMs: 0,
+      };
+      this.subjects.set(subject, usage);
+      this.makeRoom(subject, nowMs);
+    }
     let forModel = usage.models.get(model);
     if (!forModel) usage.models.set(model, (forModel = new SlidingWindow()));
-    return { all: usage.all, model: forModel };
+    return { all: usage.all, model: forModel, usage };
+  }
+
+  // The subject's usage, marked most recently used; read back from the ledger if it was paged out.
+  private usageOf(subject: string, nowMs: number): SubjectUsage | undefined {
+    const usage = this.subjects.get(subject);
+    if (!this.paging) return usage;
+    if (usage) {
+      // Map order is the LRU order: a touched subject moves to the end.
+      this.subjects.delete(subject);
+      this.subjects.set(subject, usage);
+      return usage;
+    }
+    if (!this.pagedOut || this.loading !== undefined) return undefined;
+    this.loading = subject;
+    try {
+      this.paging.load(subject, nowMs);
+    } finally {
+      this.loading = undefined;
+    }
+    const loaded = this.subjects.get(subject);
+    if (loaded) {
+      this.loads += 1;
+      this.makeRoom(subject, nowMs);
+    }
+    return loaded;
+  }
+
+  // Pages out least recently used subjects until the bound holds again. A subject with a decision in
+  // flight is skipped: its reservation is not in the audit log yet, so the ledger could not rebuild it.
+  private makeRoom(keep: string, nowMs: number): void {
+    if (!this.paging || this.subjects.size <= this.paging.maxSubjects) return;
+    let looked = 0;
+    for (const [subject, usage] of this.subjects) {
+      if (this.subjects.size <= this.paging.maxSubjects || looked++ >= EVICT_MAX_STEP) return;
+      if (subject === keep) continue;
+      if (usage.inflight > 0 && nowMs - usage.reservedAtMs < PIN_LIMIT_MS) continue;
+      this.pageOut(subject, usage);
+    }
+  }
+
+  private pageOut(subject: string, usage: SubjectUsage): void {
+    for (const held of usage.pending ?? []) {
+      this.held.delete(held.decisionId);
+      this.forget(held);
+    }
+    this.subjects.delete(subject);
+    this.pagedOut = true;
+    this.evictions += 1;
   }
 
   // An unreported reservation stops counting its tokens once it expires (the request still counts).
@@ -177,6 +304,7 @@ export class MemoryUsageTracker implements UsageTracker {
         continue;
       }
       this.held.delete(held.decisionId);
+      held.usage.pending?.delete(held);
       held.all.setTokens(held.allRef, 0, nowMs);
       held.model.setTokens(held.modelRef, 0, nowMs);
     }
@@ -192,6 +320,7 @@ export class MemoryUsageTracker implements UsageTracker {
   private forget(held: Held): void {
     held.done = true;
     this.held.delete(held.decisionId);
+    held.usage.pending?.delete(held);
     this.queueDone += 1;
     const waiting = this.queue.length - this.queueHead;
     if (this.queueDone > 1024 && this.queueDone * 2 > waiting) {
@@ -234,13 +363,23 @@ export class MemoryUsageTracker implements UsageTracker {
 
 // A class rather than a closure per decision: reservations are made on the hot path.
 class HeldReservation implements Reservation {
+  private pinning = true;
+
   constructor(
     private readonly tracker: MemoryUsageTracker,
     private readonly decisionId: string,
+    private readonly usage: SubjectUsage,
   ) {}
 
   release(): void {
+    this.recorded();
     this.tracker.release(this.decisionId);
+  }
+
+  recorded(): void {
+    if (!this.pinning) return;
+    this.pinning = false;
+    this.tracker.settled(this.usage);
   }
 }
 

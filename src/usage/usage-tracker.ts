@@ -23,6 +23,8 @@ export interface ReservationRequest {
 /** A reservation that can be withdrawn when its decision could not be recorded. */
 export interface Reservation {
   release(): void;
+  /** The decision is durable in the audit log: the ledger can rebuild it, so its subject may be paged out. */
+  recorded?(): void;
 }
 
 /** Keeps per-subject usage for budgets and rate limits. Reads and reservations are synchronous by design. */

@@ -251,8 +251,17 @@ describe('modelgate audit verify --public-key on a log the server signed', () =>
   });
 
   it('verifies the checkpoints the server signed every 4 records and at shutdown (the precondition)', async () => {
-    const result = await verify(file, '--public-key', publicKey);
+    const result = await verify(file, '--public-key', publicKey, '--full');
     expect(result.stdout).toMatch(/^10 records, chain intact/);
+    expect(result.stdout).toMatch(/full: re-hashed every record, seq 1 to 10\n/);
+    expect(result.stdout).toMatch(/3 signed checkpoints verified, the last at seq 10\n/);
+    expect(result.code).toBe(0);
+  });
+
+  it('verifies incrementally by default with a public key, from the last signed checkpoint', async () => {
+    const result = await verify(file, '--public-key', publicKey);
+    expect(result.stdout).toMatch(/^chain intact from the signed checkpoint at seq 10 to the head/);
+    expect(result.stdout).toMatch(/incremental: re-hashed seq 10 to 10 \(1 records\)/);
     expect(result.stdout).toMatch(/3 signed checkpoints verified, the last at seq 10\n/);
     expect(result.code).toBe(0);
   });

@@ -83,6 +83,7 @@ describe('signed checkpoints', () => {
       head: expect.any(String),
       anchor: null,
       checkpoints: { verified: 3, last_seq: 25, unsigned_records: 0 },
+      range: { mode: 'full', from_seq: 1, to_seq: 25, trusted_checkpoint: null },
     });
   });
 
