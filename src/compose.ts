@@ -18,6 +18,14 @@ import { UsageLedger } from './usage/usage-ledger';
 import { usageMigrations } from './usage/usage-migrations';
 import { UsageView } from './usage/usage-view';
 import { ThreadedAuditStore } from './writer/threaded-audit-store';
+import type { AuditStore } from './audit/audit-store';
+import { ConfigError } from './errors';
+import { auditPgMigrations } from './postgres/audit-pg-migrations';
+import { migratePg } from './postgres/pg-migrations';
+import { createPgPool, redactUrl } from './postgres/pg-pool';
+import { PgUsageHistory } from './postgres/pg-usage-history';
+import { PostgresAuditStore } from './postgres/postgres-audit-store';
+import { usagePgMigrations } from './postgres/usage-pg-migrations';
 import { WriterThread } from './writer/writer-client';
 
 /** A running modelgate: its address, and how to reload the policy or stop it. */
@@ -36,26 +44,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const verifier = createTokenVerifier(issuers, { logger });
   await verifier.prefetchKeys();
 
-  // One database for the audit log and the usage reports: usage is derived from the log. This
-  // thread's connection migrates it and reads; the writer thread's connection does every write.
-  const db = openDatabase(config.db, [auditMigrations, usageMigrations], {
-    synchronous: config.audit.synchronous,
-    logger,
-  });
-  const writer = await WriterThread.start(
-    { path: config.db, synchronous: config.audit.synchronous, checkpoint: config.audit.checkpoint },
-    logger,
-  ).catch((err: unknown) => {
-    db.close();
-    throw err;
-  });
-  const store = new ThreadedAuditStore(
-    writer,
-    SqliteAuditStore.open({ database: db, readonly: true, logger }),
-  );
-  const usage = new MemoryUsageTracker(config.reservationTtlSeconds * 1000);
-  const ledger = new UsageLedger(db, usage, config.reservationTtlSeconds * 1000, writer);
-  logger.info(ledger.restore(Date.now()), 'usage counters rebuilt from the audit log');
+  const stores = config.database
+    ? await openPostgresStores(config, logger)
+    : await openSqliteStores(config, logger);
+  const { store, usage, ledger } = stores;
 
   const policy = new PolicyHolder(config.bundle, config.entrypoint, logger, config.bundleName);
   const retry = await loadPolicyOrRetry(policy, logger);
@@ -80,21 +72,28 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     decision,
     bodyLimitBytes: config.limits.bodyBytes,
     defaultDecision: config.defaultDecision,
-    readiness: { policyLoaded: () => policy.current() !== undefined, storeOpen: () => store.open && db.open },
+    readiness: { policyLoaded: () => policy.current() !== undefined, storeOpen: stores.ready },
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
-      usageRoutes(a, helpers, { decision, store, ledger, view: new UsageView(usage, ledger, policy) });
+      usageRoutes(a, helpers, {
+        decision,
+        store,
+        ledger,
+        view: new UsageView(usage, stores.reports, policy),
+      });
     },
   });
   const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {
     // Nothing may keep the process alive after a failed start: stop the writer thread and timers.
     clearInterval(retry);
-    await store.close();
-    db.close();
+    await stores.close();
     throw listenError(err, config);
   });
   const url = `http://${formatHost(http.address.address)}:${http.address.port}`;
-  logger.info({ url, db: config.db, bundle: config.bundle }, 'modelgate listening');
+  logger.info(
+    { url, db: config.database ? redactUrl(config.database.url) : config.db, bundle: config.bundle },
+    'modelgate listening',
+  );
 
   return {
     url,
@@ -105,9 +104,83 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     close: async () => {
       clearInterval(retry);
       await http.close();
+      await stores.close();
+      logger.info('modelgate stopped');
+    },
+  };
+}
+
+/** The stores of one process: the audit log, usage counters and ledger, and what /ready checks. */
+interface Stores {
+  store: AuditStore;
+  usage: MemoryUsageTracker;
+  ledger: UsageLedger;
+  reports: ConstructorParameters<typeof UsageView>[1];
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+// The embedded default. One database for the audit log and the usage reports: usage is derived from
+// the log. This thread's connection migrates it and reads; the writer thread's connection does every write.
+async function openSqliteStores(config: Config, logger: Logger): Promise<Stores> {
+  const db = openDatabase(config.db, [auditMigrations, usageMigrations], {
+    synchronous: config.audit.synchronous,
+    logger,
+  });
+  const writer = await WriterThread.start(
+    { path: config.db, synchronous: config.audit.synchronous, checkpoint: config.audit.checkpoint },
+    logger,
+  ).catch((err: unknown) => {
+    db.close();
+    throw err;
+  });
+  const store = new ThreadedAuditStore(
+    writer,
+    SqliteAuditStore.open({ database: db, readonly: true, logger }),
+  );
+  const usage = new MemoryUsageTracker(config.reservationTtlSeconds * 1000);
+  const ledger = new UsageLedger(db, usage, config.reservationTtlSeconds * 1000, writer);
+  logger.info(ledger.restore(Date.now()), 'usage counters rebuilt from the audit log');
+  return {
+    store,
+    usage,
+    ledger,
+    reports: ledger,
+    ready: () => store.open && db.open,
+    close: async () => {
       await store.close();
       db.close();
-      logger.info('modelgate stopped');
+    },
+  };
+}
+
+// Several replicas on one PostgreSQL (database.url): one audit chain and one usage history for all.
+// Migrations run under an advisory lock, so replicas starting together do not race.
+async function openPostgresStores(config: Config, logger: Logger): Promise<Stores> {
+  const url = config.database!.url;
+  const pool = createPgPool({ url, max: config.database!.poolSize, logger });
+  try {
+    await migratePg(pool, [auditPgMigrations, usagePgMigrations], logger);
+  } catch (err) {
+    await pool.end();
+    throw new ConfigError('database.url', `cannot prepare ${redactUrl(url)}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const store = new PostgresAuditStore({ pool, checkpoint: config.audit.checkpoint, logger });
+  const history = new PgUsageHistory(pool);
+  const usage = new MemoryUsageTracker(config.reservationTtlSeconds * 1000);
+  const ledger = new UsageLedger(null, usage, config.reservationTtlSeconds * 1000, history);
+  logger.info(await history.restore(usage, Date.now()), 'usage counters rebuilt from the shared audit log');
+  return {
+    store,
+    usage,
+    ledger,
+    reports: history,
+    ready: () => store.healthy,
+    close: async () => {
+      await store.close();
+      await pool.end();
     },
   };
 }

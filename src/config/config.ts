@@ -5,6 +5,8 @@ export interface Config {
   port: number;
   host: string;
   db: string;
+  /** PostgreSQL shared by replicas; when set it holds the audit log and usage reports instead of `db`. */
+  database?: { url: string; poolSize: number };
   dataDir: string;
   bundle: string;
   bundleName?: string;

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { DatabaseVersionError } from '../audit/audit-errors';
+import { withClient } from './pg-pool';
 
 /** One schema change, run inside the transaction that records it. */
 export interface PgMigration {
@@ -24,24 +25,23 @@ const MIGRATION_LOCK = 0x4d474d49;
  * applied). Throws DatabaseVersionError if the database has migrations this build does not know.
  */
 export async function migratePg(pool: Pool, sets: readonly PgMigrationSet[], logger: Logger): Promise<void> {
-  const client = await pool.connect();
-  try {
+  await withClient(pool, async (client) => {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await client.query(`CREATE TABLE IF NOT EXISTS modelgate_migrations (
-      component  text    NOT NULL,
-      version    integer NOT NULL,
-      name       text    NOT NULL,
-      applied_at timestamptz NOT NULL DEFAULT now(),
-      PRIMARY KEY (component, version))`);
-    for (const set of sets) await migrateSet(client, set, logger);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query(`CREATE TABLE IF NOT EXISTS modelgate_migrations (
+        component  text    NOT NULL,
+        version    integer NOT NULL,
+        name       text    NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (component, version))`);
+      for (const set of sets) await migrateSet(client, set, logger);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  });
 }
 
 async function migrateSet(client: PoolClient, set: PgMigrationSet, logger: Logger): Promise<void> {

@@ -1,4 +1,4 @@
-import { Pool, types, type PoolConfig } from 'pg';
+import { Pool, types, type PoolClient, type PoolConfig } from 'pg';
 import type { Logger } from 'pino';
 
 // int8 (bigint) comes back as a string by default; every bigint we store (seq, ts_ms) fits a double.
@@ -46,5 +46,29 @@ export function redactUrl(url: string): string {
     return parsed.toString();
   } catch {
     return 'postgres://(unparsable URL)';
+  }
+}
+
+/**
+ * Runs `work` on a client of the pool and releases it. A connection that dies while the client is
+ * checked out but idle between queries emits `error` on the client, which would end the process if
+ * nobody listened; the listener turns it into a rejected query instead (the next one fails), and a
+ * failed client is destroyed rather than handed out again.
+ */
+export async function withClient<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failed = false;
+  const onError = () => {
+    failed = true;
+  };
+  client.on('error', onError);
+  try {
+    return await work(client);
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    client.off('error', onError);
+    client.release(failed);
   }
 }

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { auditMigrations } from '../audit/audit-migrations';
 import { openDatabase, type Db } from '../audit/database';
 import { SqliteAuditStore } from '../audit/sqlite-audit-store';
+import { withClient } from './pg-pool';
 
 const PAGE = 5000;
 
@@ -66,17 +67,14 @@ export async function withSqliteSnapshot<T>(
   try {
     const db = openDatabase(file, [auditMigrations], { synchronous: 'NORMAL', logger });
     try {
-      const client = await pool.connect();
-      try {
+      await withClient(pool, async (client) => {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        for (const table of TABLES) await copyTable(client, db, table);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+        try {
+          for (const table of TABLES) await copyTable(client, db, table);
+        } finally {
+          await client.query('ROLLBACK').catch(() => undefined);
+        }
+      });
     } finally {
       db.close();
     }

@@ -24,11 +24,14 @@ import { recordColumns, reasonRows, RECORD_COLUMN_NAMES } from '../audit/record-
 import type { CheckpointOptions, AuditStoreStats } from '../audit/sqlite-audit-store';
 import { loadCheckpointSigner, type CheckpointSigner } from '../audit/signed-checkpoints';
 import { parseInstant, type Instant } from '../audit/time-range';
+import { withClient } from './pg-pool';
 import { withSqliteSnapshot } from './pg-snapshot';
 
 /** How to open a PostgresAuditStore on a pool whose database has auditPgMigrations applied. */
 export interface PostgresAuditStoreOptions {
   pool: Pool;
+  /** Ends the pool on close (the CLI); the service ends its own pool. */
+  ownsPool?: boolean;
   checkpoint?: CheckpointOptions;
   /** Largest group commit. Default 1000. */
   maxBatchSize?: number;
@@ -169,6 +172,7 @@ export class PostgresAuditStore implements AuditStore {
     clearInterval(this.signTimer);
     clearTimeout(this.probe);
     await this.checkpointIfDue(true);
+    if (this.options.ownsPool) await this.options.pool.end();
   }
 
   // One batch at a time; appends that arrive while it commits form the next one.
@@ -283,21 +287,17 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.options.pool.connect();
-    let broken = false;
-    try {
+    return withClient(this.options.pool, async (client) => {
       await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      broken = true;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      // A client that failed mid-transaction may hold a dead socket: never hand it out again.
-      client.release(broken);
-    }
+      try {
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   private async read<R extends object>(sql: string, values: unknown[]): Promise<{ rows: R[] }> {

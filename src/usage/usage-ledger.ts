@@ -72,8 +72,9 @@ type RestoreRow = [
 export class UsageLedger {
   private readonly statements = new Map<string, Statement>();
 
+  /** `db` is null when the history lives elsewhere (PostgreSQL: see PgUsageHistory); then only report() works. */
   constructor(
-    private readonly db: Db,
+    private readonly db: Db | null,
     private readonly tracker: MemoryUsageTracker,
     private readonly reservationTtlMs: number,
     private readonly reports: UsageReportWriter,
@@ -174,6 +175,7 @@ export class UsageLedger {
   }
 
   private statement(sql: string): Statement {
+    if (!this.db) throw new TypeError('this ledger has no SQLite history; read it from PgUsageHistory');
     let statement = this.statements.get(sql);
     if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
     return statement;

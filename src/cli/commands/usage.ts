@@ -65,7 +65,7 @@ export const usageCommand: CliCommand = {
         logger,
       );
       await policy.load().catch(() => undefined); // limits are shown when the bundle loads; usage either way
-      const description = new UsageView(tracker, ledger, policy).describe(
+      const description = await new UsageView(tracker, ledger, policy).describe(
         args.values.subject,
         args.values.model,
         now,
