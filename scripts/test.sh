@@ -43,6 +43,9 @@ stage rego scripts/test-rego.sh
 stage bundle scripts/check-bundles.sh
 stage build npx tsc -p tsconfig.json
 stage bundle-cases node dist/cli/main.js test-bundle bundles/modelgate.tar.gz test/cases/
+# The PostgreSQL suites start throw-away clusters with the server binaries this installs (as root;
+# elsewhere they are skipped with a loud message when the binaries are missing).
+if [ "$(id -u)" -eq 0 ]; then stage postgres scripts/ensure-postgres.sh; fi
 stage jest npx jest --ci
 tally
 echo "$passed passed, $failed failed"

@@ -24,6 +24,8 @@ import { auditPgMigrations } from './postgres/audit-pg-migrations';
 import { migratePg } from './postgres/pg-migrations';
 import { createPgPool, redactUrl } from './postgres/pg-pool';
 import { PgUsageHistory } from './postgres/pg-usage-history';
+import { PgUsageTracker } from './postgres/pg-usage-tracker';
+import type { UsageTracker } from './usage/usage-tracker';
 import { PostgresAuditStore } from './postgres/postgres-audit-store';
 import { usagePgMigrations } from './postgres/usage-pg-migrations';
 import { WriterThread } from './writer/writer-client';
@@ -113,7 +115,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
 /** The stores of one process: the audit log, usage counters and ledger, and what /ready checks. */
 interface Stores {
   store: AuditStore;
-  usage: MemoryUsageTracker;
+  usage: UsageTracker;
   ledger: UsageLedger;
   reports: ConstructorParameters<typeof UsageView>[1];
   ready(): boolean;
@@ -169,9 +171,9 @@ async function openPostgresStores(config: Config, logger: Logger): Promise<Store
   }
   const store = new PostgresAuditStore({ pool, checkpoint: config.audit.checkpoint, logger });
   const history = new PgUsageHistory(pool);
-  const usage = new MemoryUsageTracker(config.reservationTtlSeconds * 1000);
+  // Reservations live in the database, exact across replicas: nothing to rebuild at start-up.
+  const usage = new PgUsageTracker(pool, config.reservationTtlSeconds * 1000, logger);
   const ledger = new UsageLedger(null, usage, config.reservationTtlSeconds * 1000, history);
-  logger.info(await history.restore(usage, Date.now()), 'usage counters rebuilt from the shared audit log');
   return {
     store,
     usage,

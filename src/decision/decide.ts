@@ -8,6 +8,7 @@ import { enforceObligations } from './obligations';
 import { buildPolicyInput } from './policy-input';
 import { policyRef, recordOrUnavailable, reject } from './reject';
 import { authenticate, readBody, requirePolicy } from './steps';
+import type { Reservation } from '../usage/usage-tracker';
 
 /**
  * Returns the reply to POST /v1/decide: the full decision path of docs/architecture.md.
@@ -25,23 +26,39 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
     trace.policy = engine.info;
 
     // From the usage read to the reservation nothing awaits: on one event loop this makes
-    // read-decide-reserve atomic, so concurrent requests cannot spend the same budget twice.
+    // read-decide-reserve atomic, so concurrent requests cannot spend the same budget twice. A
+    // shared tracker (several replicas) also holds the subject's lock in the database meanwhile.
     const nowMs = deps.now();
-    const usage = deps.usage.snapshot(identity.subject.id, request.invocation.model, nowMs);
-    const input = buildPolicyInput({ subject: identity.subject, request, payload: screening, usage, nowMs });
-    trace.input = input;
-    const verdict = evaluatePolicy(engine, input, deps.entrypoint);
-    trace.result = verdict.raw;
-    const enforced = enforceObligations(verdict.decision, request.invocation.max_tokens);
-    const reservation = enforced.allow
-      ? deps.usage.reserve({
-          decisionId: call.decisionId,
-          subject: identity.subject.id,
-          model: request.invocation.model,
-          tokens: reservedTokens(request, enforced.maxTokens),
-          atMs: nowMs,
-        })
+    const held = deps.usage.lock
+      ? await deps.usage.lock(identity.subject.id, request.invocation.model, nowMs)
       : undefined;
+    let reservation: Reservation | undefined;
+    let enforced: ReturnType<typeof enforceObligations>;
+    try {
+      const usage = deps.usage.snapshot(identity.subject.id, request.invocation.model, nowMs);
+      const input = buildPolicyInput({
+        subject: identity.subject,
+        request,
+        payload: screening,
+        usage,
+        nowMs,
+      });
+      trace.input = input;
+      const verdict = evaluatePolicy(engine, input, deps.entrypoint);
+      trace.result = verdict.raw;
+      enforced = enforceObligations(verdict.decision, request.invocation.max_tokens);
+      reservation = enforced.allow
+        ? deps.usage.reserve({
+            decisionId: call.decisionId,
+            subject: identity.subject.id,
+            model: request.invocation.model,
+            tokens: reservedTokens(request, enforced.maxTokens),
+            atMs: nowMs,
+          })
+        : undefined;
+    } finally {
+      if (held) await held.end();
+    }
 
     const unrecorded = await recordOrUnavailable(
       deps,

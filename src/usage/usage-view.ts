@@ -27,7 +27,15 @@ export class UsageView {
 
   /** Returns the subject's counters (and one model's), reports of the last day, and its limits. */
   async describe(subject: string, model: string | undefined, nowMs: number): Promise<UsageDescription> {
-    const { model: modelCounters, ...usage } = this.tracker.snapshot(subject, model ?? '', nowMs);
+    // A shared tracker reads the counters from the database only under the subject's lock.
+    const held = this.tracker.lock ? await this.tracker.lock(subject, model ?? '', nowMs) : undefined;
+    let snapshot: ReturnType<UsageTracker['snapshot']>;
+    try {
+      snapshot = this.tracker.snapshot(subject, model ?? '', nowMs);
+    } finally {
+      if (held) await held.end();
+    }
+    const { model: modelCounters, ...usage } = snapshot;
     const description: UsageDescription = {
       subject,
       usage,
