@@ -41,12 +41,6 @@ export function postgresBinDir(): string | null {
   }
   return bindir;
 }
-
-/** `describe` when PostgreSQL is available, else `describe.skip` (after a loud message). */
-export const describeWithPostgres: jest.Describe = (
-  postgresBinDir() ? describe : describe.skip
-) as jest.Describe;
-
 /**
  * Creates and starts a cluster in a temporary folder on a free loopback port. As root, initdb and
  * the server run as the `postgres` user: the server refuses to run as root.

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { generateCheckpointKeys, SqliteAuditStore } from '../../src/audit';
 import { appendMany, silentLogger, tempDir } from '../audit/audit-fixtures';
 import { runCli } from '../helpers/cli';
-import { describeWithPostgres, startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
+import { describeWithPostgres } from '../helpers/describe-postgres';
+import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
 
 let cluster: PgCluster;
 const dir = tempDir();

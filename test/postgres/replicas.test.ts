@@ -1,7 +1,8 @@
 import { Client } from 'pg';
 import { startChildService, type ChildService } from '../helpers/child-service';
 import { runCli } from '../helpers/cli';
-import { describeWithPostgres, startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
+import { describeWithPostgres } from '../helpers/describe-postgres';
+import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
 import { generateRsaKeyPair } from '../helpers/tokens';
 import { codegenAllowed, strangerDenied, supportAllowed, type Call } from '../audit-e2e/e2e-fixtures';
 

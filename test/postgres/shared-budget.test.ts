@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { startChildService, type ChildService } from '../helpers/child-service';
-import { describeWithPostgres, startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
+import { describeWithPostgres } from '../helpers/describe-postgres';
+import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
 import { generateRsaKeyPair } from '../helpers/tokens';
 import {
   bundleWithSummarizerLimits,

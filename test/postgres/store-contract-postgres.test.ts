@@ -1,7 +1,8 @@
 import { Client } from 'pg';
 import { silentLogger } from '../audit/audit-fixtures';
 import { auditStoreContract } from '../audit/store-contract';
-import { describeWithPostgres, startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
+import { describeWithPostgres } from '../helpers/describe-postgres';
+import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
 import { auditPgMigrations } from '../../src/postgres/audit-pg-migrations';
 import { createPgPool } from '../../src/postgres/pg-pool';
 import { migratePg } from '../../src/postgres/pg-migrations';
