@@ -39,6 +39,7 @@ export interface RunningService {
 }
 
 const BUNDLE_RETRY_MS = 5_000;
+const RESERVATION_SWEEP_MS = 60_000;
 
 /** The composition root: wires config into concrete classes and starts the HTTP server. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
@@ -174,6 +175,10 @@ async function openPostgresStores(config: Config, logger: Logger): Promise<Store
   // Reservations live in the database, exact across replicas: nothing to rebuild at start-up.
   const usage = new PgUsageTracker(pool, config.reservationTtlSeconds * 1000, logger);
   const ledger = new UsageLedger(null, usage, config.reservationTtlSeconds * 1000, history);
+  // Every replica sweeps; a DELETE that finds nothing is cheap, and no replica is special.
+  const sweep = setInterval(() => {
+    usage.expire(Date.now()).catch((err: Error) => logger.warn({ err }, 'could not expire old reservations'));
+  }, RESERVATION_SWEEP_MS).unref();
   return {
     store,
     usage,
@@ -181,6 +186,7 @@ async function openPostgresStores(config: Config, logger: Logger): Promise<Store
     reports: history,
     ready: () => store.healthy,
     close: async () => {
+      clearInterval(sweep);
       await store.close();
       await pool.end();
     },

@@ -140,6 +140,13 @@ export class PgUsageTracker implements UsageTracker {
     };
   }
 
+  /** Deletes reservations no counter reads any more (older than a day and the TTL); returns how many. */
+  async expire(nowMs: number): Promise<number> {
+    const horizon = nowMs - Math.max(DAY_MS, this.reservationTtlMs);
+    const result = await this.pool.query('DELETE FROM usage_reservations WHERE at_ms <= $1', [horizon]);
+    return result.rowCount ?? 0;
+  }
+
   /** Reports settle reservations in PostgreSQL (PgUsageHistory.insertReport), whichever replica made them. */
   settle(): boolean {
     return true;
