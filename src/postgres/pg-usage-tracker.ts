@@ -71,7 +71,10 @@ export class PgUsageTracker implements UsageTracker {
     try {
       client = await this.pool.connect();
       client.on('error', ignore);
-      await client.query('BEGIN');
+      // No fsync while the subject is locked: the reservation's WAL record is flushed by the
+      // synchronous commit of the decision's audit record, which comes later in the same WAL and
+      // precedes the reply. A crash can only lose reservations of decisions never answered.
+      await client.query('BEGIN; SET LOCAL synchronous_commit = off');
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [USAGE_LOCK, subject]);
       const { rows } = await client.query<CounterRow>(COUNTERS, [
         subject,
