@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Db } from '../audit/database';
 import { withClient } from './pg-pool';
-import { CHAIN_LOCK } from './postgres-audit-store';
+import { CHAIN_LOCK } from './pg-chain';
 
 /** The tables a log is made of, every column, in key order: copied verbatim, chain and checkpoints included. */
 const TABLES: readonly { name: string; columns: string[]; order: string }[] = [
