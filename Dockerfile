@@ -11,7 +11,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
+COPY scripts/build-console.sh ./scripts/
+# The reviewer console (/console) is bundled from dev dependencies into dist/console before the prune.
 RUN npx tsc -p tsconfig.json \
+ && scripts/build-console.sh \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { DETECTORS } from '../src/screening/detect-text';
 import type { TextSpan } from '../src/screening/detector';
 import { screenPayload } from '../src/screening/index';
+import { UPSTREAM } from '../src/screening/rules/upstream-rules';
 
 const PROSE = [
   'Can you summarise the incident from last night? The deploy of build 2024.06.17 rolled out to 3 of 12 nodes before the health check failed.',
@@ -84,6 +85,31 @@ export const ADVERSARIAL: Record<string, (n: number) => unknown> = {
   },
 };
 
+const KIB256 = 262144;
+const fill = (unit: string): string => unit.repeat(Math.floor(KIB256 / unit.length));
+
+/**
+ * 256 KiB inputs built to stress the rule set: near misses of the common shapes, and for every upstream rule
+ * its keywords followed by an assignment of a value one character too short or of the wrong alphabet, so that
+ * the prefilter lets the rule run and the regex has to reject every candidate.
+ */
+export function stressInputs(): Array<[string, string]> {
+  const inputs: Array<[string, string]> = [
+    ['JWT-shaped near misses', fill('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.x ')],
+    ['AKIA-shaped near misses', fill('AKIAABCDEFGHIJKLMNO ')],
+    ['AKIA keys packed', fill('AKIAABCDEFGHIJKLMNOP ')],
+    ['token= with short values', fill('token = "abc123XYZ" ')],
+    ['api_key: with long values', fill('api_key: Q7vK2mZp9XwL4rT8nB3cY6hF1dJ5sA0e\n')],
+    ['credential-like words', fill('secret key token password auth credential access ')],
+  ];
+  for (const rule of UPSTREAM.rules) {
+    const word = rule.keywords[0];
+    if (word === undefined || rule.regex === '') continue;
+    inputs.push([`${rule.id} near misses`, fill(`${word}_token = "${word}Ab1" `)]);
+  }
+  return inputs;
+}
+
 /** Runs the benchmark and prints its results; returns false when a linearity check fails. */
 export function main(): boolean {
   console.log(`node ${process.version}, ${process.platform}/${process.arch}`);
@@ -125,6 +151,27 @@ export function main(): boolean {
       `  ${name.padEnd(28)} ${a.toFixed(2).padStart(7)} ${b.toFixed(2).padStart(7)}  x${ratio.toFixed(2)}${ratio > 4 ? '  NOT LINEAR' : ''}`,
     );
   }
+
+  console.log(
+    '\nevent-loop bound: one screenPayload call on 256 KiB stress inputs (max of 3 runs, ms; bound 20):',
+  );
+  const results = stressInputs().map(([name, text]) => {
+    const payload = { prompt: text };
+    let worst = 0;
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      screenPayload(payload);
+      worst = Math.max(worst, performance.now() - t0);
+    }
+    return { name, worst };
+  });
+  results.sort((a, b) => b.worst - a.worst);
+  for (const r of results.slice(0, 12))
+    console.log(`  ${r.name.padEnd(48)} ${r.worst.toFixed(1).padStart(7)}`);
+  const over = results.filter((r) => r.worst > 20);
+  console.log(
+    `  ${results.length} inputs, ${over.length} over 20 ms; median ${results[Math.floor(results.length / 2)]?.worst.toFixed(1)} ms`,
+  );
   return ok;
 }
 

@@ -1,34 +1,82 @@
 import type { Logger } from 'pino';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { approvalMigrations } from './approvals/approval-migrations';
+import { silentNotifier, type ApprovalNotifier } from './approvals/approval-notifier';
+import { ApprovalService } from './approvals/approval-service';
+import type { ApprovalStore } from './approvals/approval-store';
+import { SqliteApprovalStore } from './approvals/sqlite-approval-store';
+import { WebhookNotifier } from './approvals/webhook-notifier';
+import { OidcClient } from './console/oidc-client';
+import { resolveApprovals } from './config/load-config';
 import { auditMigrations } from './audit/audit-migrations';
-import { openDatabase } from './audit/database';
+import { DEFAULT_RECORD_LIMITS } from './audit/bound-record';
+import { DEFAULT_DISK_WARN_FREE_MB, diskProbe } from './audit/disk-space';
+import { recordCountedRejections } from './decision/reject';
+import { DEFAULT_AGGREGATION_LIMITS, RejectionAggregator } from './decision/rejection-aggregator';
+import { openDatabase, type Db } from './audit/database';
+import { databaseFiles, refuseShared } from './audit/file-permissions';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
-import type { Config } from './config/config';
+import type { ApprovalsConfig, Config } from './config/config';
 import type { DecisionDeps } from './decision/decision-deps';
-import { createTokenVerifier, ensureDevIssuer, loadTrustedIssuers, type TrustedIssuer } from './identity';
-import { PolicyHolder } from './policy/policy-holder';
+import { ConfigError } from './errors';
+import {
+  createTokenVerifier,
+  ensureDevIssuer,
+  loadTrustedIssuers,
+  type TrustedIssuer,
+  type VerifiedIdentity,
+} from './identity';
+import { ActiveBundle } from './policy/active-bundle';
+import { bundleName } from './policy/bundle';
+import type { PolicyBundleConfig } from './policy/bundle-config';
+import type { BundleSource } from './policy/bundle-source';
+import { FileBundleSource } from './policy/file-bundle-source';
+import { HttpBundleSource } from './policy/http-bundle-source';
+import { loadVerificationKeys } from './policy/verification-keys';
+import { DEFAULT_MAX_PARENT_AGE_SECONDS } from './lineage/lineage-checks';
 import { defaultBodyLimits } from './schemas/body-limits';
 import { createApp } from './server/app';
 import { listen, type HttpServer } from './server/http-server';
+import { approvalRoutes } from './server/approval-routes';
 import { auditRoutes } from './server/audit-routes';
+import { authzenRoutes } from './server/authzen-routes';
+import { DEFAULT_AUTHZEN_ENTRYPOINT } from './decision/authzen';
+import { statusRoutes, type StatusSection } from './server/status-routes';
+import { consoleRoutes } from './server/console-routes';
+import { lineageRoutes } from './server/lineage-routes';
+import { replayRoutes } from './server/replay-routes';
+import { reportRoutes } from './server/report-routes';
+import { DEFAULT_ENTITLEMENTS_PATH } from './reports/entitlement-grants';
 import { usageRoutes } from './server/usage-routes';
 import { MemoryUsageTracker } from './usage/memory-usage-tracker';
-import { UsageLedger } from './usage/usage-ledger';
+import { DEFAULT_REPORTER_SCOPE, UsageLedger } from './usage/usage-ledger';
 import { usageMigrations } from './usage/usage-migrations';
 import { UsageView } from './usage/usage-view';
 import { ThreadedAuditStore } from './writer/threaded-audit-store';
 import type { AuditStore } from './audit/audit-store';
-import { ConfigError } from './errors';
+import type { AuditStoreStats } from './audit/sqlite-audit-store';
+import { approvalPgMigrations } from './postgres/approval-pg-migrations';
 import { auditPgMigrations } from './postgres/audit-pg-migrations';
 import { migratePg } from './postgres/pg-migrations';
 import { createPgPool, redactUrl } from './postgres/pg-pool';
+import { PgApprovalStore } from './postgres/pg-approval-store';
 import { PgUsageHistory } from './postgres/pg-usage-history';
 import { PgUsageTracker } from './postgres/pg-usage-tracker';
-import type { UsageTracker } from './usage/usage-tracker';
 import { PostgresAuditStore } from './postgres/postgres-audit-store';
 import { usagePgMigrations } from './postgres/usage-pg-migrations';
+import { sqliteOnlyRoutes } from './server/sqlite-only-routes';
+import type { UsageTracker } from './usage/usage-tracker';
 import { WriterThread } from './writer/writer-client';
+import { DEFAULT_METRICS } from './config/config';
+import { allObservers } from './decision/decision-observer';
+import { decisionLogLines } from './logging/decision-log-line';
+import { diskUsage } from './metrics/disk-usage';
+import { ServiceMetrics } from './metrics/service-metrics';
+import { metricsListener, metricsRoutes } from './server/metrics-routes';
+import type { ShippingStatus } from './shipping/decision-log-shipper';
+import { startDecisionLogShipping, type DecisionLogShipping } from './shipping/start-shipping';
+import { startTracing } from './tracing/start-tracing';
 
 /** A running modelgate: its address, and how to reload the policy or stop it. */
 export interface RunningService {
@@ -36,24 +84,56 @@ export interface RunningService {
   port: number;
   reloadPolicy(): Promise<void>;
   close(): Promise<void>;
+  /** The metrics-only listener's URL, when metrics.port is set. */
+  metricsUrl?: string;
+  /** Where each decision-log sink stands (empty when shipping is off): for /v1/status. */
+  decisionLogStatus(): ShippingStatus[];
 }
 
-const BUNDLE_RETRY_MS = 5_000;
 const RESERVATION_SWEEP_MS = 60_000;
 
 /** The composition root: wires config into concrete classes and starts the HTTP server. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
+  // Refused before anything is opened: the audit log and the signing key are for this user only.
+  if (!config.database) refuseShared(databaseFiles(config.db), 'db');
+  refuseSqliteOnly(config);
+  if (config.audit.checkpoint) {
+    refuseShared([config.audit.checkpoint.privateKeyFile], 'audit.checkpoint.private_key_file');
+  }
   const issuers = trustedIssuers(config, logger);
   const verifier = createTokenVerifier(issuers, { logger });
   await verifier.prefetchKeys();
 
+  const approvalsConfig = config.approvals ?? resolveApprovals(undefined, (p) => p);
+  let serviceUrl = '';
+  const oidc = consoleOidc(config, logger);
+  const notifier = approvalNotifier(approvalsConfig, () => approvalsConfig.publicUrl ?? serviceUrl, logger);
+
   const stores = config.database
     ? await openPostgresStores(config, logger)
     : await openSqliteStores(config, logger);
-  const { store, usage, ledger } = stores;
+  const { store, usage, ledger, sqlite } = stores;
 
-  const policy = new PolicyHolder(config.bundle, config.entrypoint, logger, config.bundleName);
-  const retry = await loadPolicyOrRetry(policy, logger);
+  const { policy, source } = policyBundle(config, logger);
+  // A missing or refused bundle leaves the service up but not ready (every decision is a 503
+  // policy_unavailable); the source keeps watching or polling, so a good bundle is picked up later.
+  await source.start();
+  const statusSections: StatusSection[] = [{ name: 'bundles', describe: () => [policy.status()] }];
+  // The audit log's disk: /ready warns below the threshold, /v1/status shows the figures. On
+  // PostgreSQL the database's disk is the database server's to watch, not this process's.
+  const disk = sqlite && diskProbe(config.db, config.audit.diskWarnFreeMb ?? DEFAULT_DISK_WARN_FREE_MB);
+  if (disk) statusSections.push({ name: 'disk', describe: disk });
+
+  // Approvals: state beside the audit log (same file, or same PostgreSQL), every event in the audit chain.
+  const approvalStore = stores.approvals;
+  const approvals = new ApprovalService({
+    store: approvalStore,
+    recorder: store,
+    notifier,
+    logger,
+    now: Date.now,
+  });
+  approvals.start(approvalsConfig.expirySweepSeconds * 1000);
 
   const decision: DecisionDeps = {
     verifier,
@@ -67,32 +147,149 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       maxObjectKeys: defaultBodyLimits.maxObjectKeys,
     },
     screening: { maxChars: config.limits.payloadChars, redactionFormat: config.redactionFormat },
+    rejections: new RejectionAggregator({
+      individualPerMinute:
+        config.audit.anonymousRecordsPerMinute ?? DEFAULT_AGGREGATION_LIMITS.individualPerMinute,
+      maxKeys: config.audit.anonymousSourcesPerMinute ?? DEFAULT_AGGREGATION_LIMITS.maxKeys,
+    }),
+    recordLimits: {
+      ...DEFAULT_RECORD_LIMITS,
+      contextBytes: config.audit.contextBytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
+      claimsBytes: config.audit.claimsBytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
+    },
     auditorScope: config.auditorScope,
     now: Date.now,
     logger,
+    approvals,
+    lineage: {
+      find: (id) => store.get(id),
+      maxParentAgeMs: (config.lineage?.maxParentAgeSeconds ?? DEFAULT_MAX_PARENT_AGE_SECONDS) * 1000,
+    },
   };
+  const approvalApi = {
+    decision,
+    approvals,
+    store: approvalStore,
+    approverScope: approvalsConfig.approverScope,
+    entrypoint: approvalsConfig.entrypoint,
+  };
+  const metricsConfig = config.metrics ?? DEFAULT_METRICS;
+  const metrics = metricsConfig.enabled
+    ? new ServiceMetrics(
+        {
+          audit: store,
+          disk: sqlite && (() => diskUsage(config.db)),
+          activeReservations: stores.pendingReservations,
+          policy,
+        },
+        { maxReasonCodes: metricsConfig.maxReasonCodes, maxSubjects: metricsConfig.subjectLabelLimit },
+      )
+    : undefined;
+  if (metrics && sqlite) sqlite.writer.observeCommits((timing) => metrics.committed(timing));
+  const tracing = config.tracing && startTracing(config.tracing, logger);
+  decision.observer = allObservers(
+    [metrics, decisionLogLines(logger, config.decisionLines ?? 'info'), tracing?.observer],
+    (err) => logger.error({ err }, 'a decision observer failed'),
+  );
+  // refuseSqliteOnly() made sure shipping is off on PostgreSQL.
+  const shipping: DecisionLogShipping | undefined =
+    config.decisionLogs &&
+    sqlite &&
+    startDecisionLogShipping(config.decisionLogs, {
+      db: sqlite.db,
+      dbFile: config.db,
+      entrypoint: config.entrypoint,
+      logger,
+    });
+  if (metrics && shipping) metrics.watchShipping(() => shipping.status());
+  statusSections.push({ name: 'decision_logs', describe: () => shipping?.status() ?? [] });
+  const metricsHttp =
+    metrics && metricsConfig.port !== undefined
+      ? await listen(metricsListener(metrics), metricsConfig.port, metricsConfig.host)
+      : undefined;
   const app = createApp({
     decision,
     bodyLimitBytes: config.limits.bodyBytes,
     defaultDecision: config.defaultDecision,
-    readiness: { policyLoaded: () => policy.current() !== undefined, storeOpen: stores.ready },
+    readiness: {
+      policyLoaded: () => policy.current() !== undefined,
+      storeOpen: stores.ready,
+      disk,
+    },
     extraRoutes: (a, helpers) => {
       auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
       usageRoutes(a, helpers, {
         decision,
         store,
         ledger,
-        view: new UsageView(usage, stores.reports, policy),
+        view: new UsageView(usage, ledger, policy),
+        isTrustedReporter: trustedReporter(config),
       });
+      authzenRoutes(a, helpers, {
+        decision,
+        authzen: config.authzen ?? { entrypoint: DEFAULT_AUTHZEN_ENTRYPOINT },
+      });
+      statusRoutes(a, helpers, {
+        decision,
+        operatorScope: config.operatorScope ?? 'modelgate:operate',
+        sections: statusSections,
+      });
+      approvalRoutes(a, helpers, approvalApi);
+      consoleRoutes(a, { oidc, helpers });
+      if (!sqlite) {
+        sqliteOnlyRoutes(a, helpers, { decision });
+        return;
+      }
+      lineageRoutes(a, helpers, { decision, db: sqlite.db });
+      reportRoutes(a, helpers, {
+        decision,
+        db: config.db,
+        bundle: config.bundle,
+        bundleName: config.bundleName,
+        entitlementsPath: config.reports?.entitlementsPath ?? DEFAULT_ENTITLEMENTS_PATH,
+      });
+      replayRoutes(a, helpers, {
+        decision,
+        replay: {
+          active: () => policy.current(),
+          entrypoint: config.entrypoint,
+          openReader: () => openDatabase(config.db, [auditMigrations], { readonly: true }),
+          now: Date.now,
+        },
+      });
+      if (metrics && !metricsHttp) {
+        metricsRoutes(a, {
+          exposition: () => metrics.exposition(),
+          access: metricsConfig.access,
+          scope: metricsConfig.scope,
+          verifier,
+        });
+      }
     },
   });
-  const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {
-    // Nothing may keep the process alive after a failed start: stop the writer thread and timers.
-    clearInterval(retry);
+  // Counted anonymous rejections are written once their minute is over.
+  const counted = setInterval(() => void recordCountedRejections(decision), 10_000).unref();
+  // Everything the service holds besides its bundle source and HTTP listener, in the order it lets go:
+  // shared by close() and a failed start, after which nothing may keep the process alive.
+  const release = async () => {
+    await approvals.stop();
+    await metricsHttp?.close();
+    clearInterval(counted);
+    await recordCountedRejections(decision, true);
+    await store.close();
+    // Before the database closes: the shippers read it. What they have not sent yet goes out after
+    // the restart, from the saved cursor.
+    await shipping?.stop();
+    await tracing?.shutdown();
     await stores.close();
+  };
+  const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {
+    await source.stop();
+    await release();
     throw listenError(err, config);
   });
   const url = `http://${formatHost(http.address.address)}:${http.address.port}`;
+  serviceUrl = url;
   logger.info(
     { url, db: config.database ? redactUrl(config.database.url) : config.db, bundle: config.bundle },
     'modelgate listening',
@@ -101,24 +298,37 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   return {
     url,
     port: http.address.port,
+    metricsUrl:
+      metricsHttp && `http://${formatHost(metricsHttp.address.address)}:${metricsHttp.address.port}`,
+    decisionLogStatus: () => shipping?.status() ?? [],
     reloadPolicy: async () => {
-      await policy.load();
+      await source.reload();
     },
     close: async () => {
-      clearInterval(retry);
+      await source.stop();
       await http.close();
-      await stores.close();
+      await release();
       logger.info('modelgate stopped');
     },
   };
 }
 
-/** The stores of one process: the audit log, usage counters and ledger, and what /ready checks. */
+/** The stores of one process: audit log, usage counters, ledger and reports, approvals, and what /ready checks. */
 interface Stores {
-  store: AuditStore;
+  store: AuditStore & {
+    stats(): AuditStoreStats;
+    readonly queueDepth: number;
+    readonly open: boolean;
+    close(): Promise<void>;
+  };
   usage: UsageTracker;
   ledger: UsageLedger;
   reports: ConstructorParameters<typeof UsageView>[1];
+  approvals: ApprovalStore;
+  /** SQLite only: the file and its writer, for the features that read the file directly. */
+  sqlite?: { db: Db; writer: WriterThread };
+  /** Reservations not yet settled, for metrics; absent when they live in a shared database. */
+  pendingReservations?: () => number;
   ready(): boolean;
   close(): Promise<void>;
 }
@@ -126,7 +336,7 @@ interface Stores {
 // The embedded default. One database for the audit log and the usage reports: usage is derived from
 // the log. This thread's connection migrates it and reads; the writer thread's connection does every write.
 async function openSqliteStores(config: Config, logger: Logger): Promise<Stores> {
-  const db = openDatabase(config.db, [auditMigrations, usageMigrations], {
+  const db = openDatabase(config.db, [auditMigrations, usageMigrations, approvalMigrations], {
     synchronous: config.audit.synchronous,
     logger,
   });
@@ -149,6 +359,9 @@ async function openSqliteStores(config: Config, logger: Logger): Promise<Stores>
     usage,
     ledger,
     reports: ledger,
+    approvals: new SqliteApprovalStore(db),
+    sqlite: { db, writer },
+    pendingReservations: () => usage.stats().pendingReservations,
     ready: () => store.open && db.open,
     close: async () => {
       await store.close();
@@ -157,13 +370,13 @@ async function openSqliteStores(config: Config, logger: Logger): Promise<Stores>
   };
 }
 
-// Several replicas on one PostgreSQL (database.url): one audit chain and one usage history for all.
-// Migrations run under an advisory lock, so replicas starting together do not race.
+// Several replicas on one PostgreSQL (database.url): one audit chain, one usage history and one set
+// of approvals for all. Migrations run under an advisory lock, so replicas starting together do not race.
 async function openPostgresStores(config: Config, logger: Logger): Promise<Stores> {
   const url = config.database!.url;
   const pool = createPgPool({ url, max: config.database!.poolSize, logger });
   try {
-    await migratePg(pool, [auditPgMigrations, usagePgMigrations], logger);
+    await migratePg(pool, [auditPgMigrations, usagePgMigrations, approvalPgMigrations], logger);
   } catch (err) {
     await pool.end();
     throw new ConfigError('database.url', `cannot prepare ${redactUrl(url)}: ${(err as Error).message}`, {
@@ -184,6 +397,7 @@ async function openPostgresStores(config: Config, logger: Logger): Promise<Store
     usage,
     ledger,
     reports: history,
+    approvals: new PgApprovalStore(pool),
     ready: () => store.healthy,
     close: async () => {
       clearInterval(sweep);
@@ -191,6 +405,54 @@ async function openPostgresStores(config: Config, logger: Logger): Promise<Store
       await pool.end();
     },
   };
+}
+
+// Decision-log shipping reads the SQLite file directly; with database.url there is none to read, and
+// shipping nothing while saying nothing would lose the log. Refused at start-up, naming the setting.
+function refuseSqliteOnly(config: Config): void {
+  if (config.database && config.decisionLogs) {
+    throw new ConfigError(
+      'decision_logs',
+      'decision-log shipping reads the SQLite audit log and is not available with database.url; ' +
+        'remove decision_logs (or database.url) — see docs/operations.md',
+    );
+  }
+}
+
+// A webhook when one is configured; its link points at the console of the public URL.
+function approvalNotifier(config: ApprovalsConfig, baseUrl: () => string, logger: Logger): ApprovalNotifier {
+  const hook = config.webhook;
+  if (!hook) return silentNotifier;
+  let secret: string;
+  try {
+    secret = readFileSync(hook.secretFile, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError('approvals.webhook.secret_file', `cannot read ${hook.secretFile}`, { cause: err });
+  }
+  if (secret.length < 16)
+    throw new ConfigError('approvals.webhook.secret_file', 'the secret is shorter than 16 characters');
+  return new WebhookNotifier(
+    {
+      url: hook.url,
+      secret,
+      consoleUrl: () => `${baseUrl().replace(/\/+$/, '')}/console/`,
+      maxAttempts: hook.maxAttempts,
+      backoffMs: hook.backoffMs,
+      timeoutMs: hook.timeoutMs,
+      maxInFlight: 1000,
+    },
+    logger,
+  );
+}
+
+// The console signs in only against an issuer modelgate already trusts.
+function consoleOidc(config: Config, logger: Logger): OidcClient | undefined {
+  const oidc = config.consoleOidc;
+  if (!oidc) return undefined;
+  if (!config.issuers.some((issuer) => issuer.issuer === oidc.issuer)) {
+    throw new ConfigError('console.oidc.issuer', `${oidc.issuer} is not one of the trusted issuers`);
+  }
+  return new OidcClient(oidc, logger);
 }
 
 function trustedIssuers(config: Config, logger: Logger): TrustedIssuer[] {
@@ -205,26 +467,29 @@ function trustedIssuers(config: Config, logger: Logger): TrustedIssuer[] {
   return [dev];
 }
 
-// A missing or broken bundle at start-up leaves the service up but not ready (every decision is a
-// 503 policy_unavailable) and retries, so a bundle that arrives later is picked up.
-async function loadPolicyOrRetry(policy: PolicyHolder, logger: Logger): Promise<NodeJS.Timeout | undefined> {
-  try {
-    await policy.load();
-    return undefined;
-  } catch (err) {
-    logger.error(
-      { err },
-      'policy bundle not loaded: every decision is denied with policy_unavailable until it is',
-    );
-    const timer = setInterval(() => {
-      policy.load().then(
-        () => clearInterval(timer),
-        () => undefined,
-      );
-    }, BUNDLE_RETRY_MS);
-    timer.unref();
-    return timer;
-  }
+// The policy in force and where it comes from: a watched file, or an OPA bundle server.
+function policyBundle(config: Config, logger: Logger): { policy: ActiveBundle; source: BundleSource } {
+  const bundle: PolicyBundleConfig = config.policyBundle ?? {
+    name: config.bundleName ?? bundleName(config.bundle),
+    source: { kind: 'file', path: config.bundle, watch: false },
+  };
+  const where =
+    bundle.source.kind === 'file'
+      ? `file:${bundle.source.path}`
+      : `${bundle.source.url}/${bundle.source.resource}`;
+  const policy = new ActiveBundle({
+    name: bundle.name,
+    source: where,
+    entrypoint: config.entrypoint,
+    signing: bundle.signing,
+    keys: loadVerificationKeys(config.keys, config.baseDir),
+    logger,
+  });
+  const source =
+    bundle.source.kind === 'file'
+      ? new FileBundleSource(policy, bundle.source)
+      : new HttpBundleSource(policy, bundle.source, { logger });
+  return { policy, source };
 }
 
 // GET /v1/audit/verify checks checkpoints against the public half of the configured signing key.
@@ -248,6 +513,16 @@ function listenError(err: unknown, config: Config): Error {
       cause: err,
     });
   return new Error(`cannot listen on ${where}: ${(err as Error).message}`, { cause: err });
+}
+
+// A gateway that saw the provider's bill may settle a decision down; see docs/audit.md, "Usage reports".
+function trustedReporter(config: Config): (identity: VerifiedIdentity) => boolean {
+  const { scope, identities } = config.usageReporters ?? { scope: DEFAULT_REPORTER_SCOPE, identities: [] };
+  return ({ subject }) =>
+    subject.scopes.includes(scope) ||
+    identities.some(
+      (r) => r.issuer === subject.issuer && (r.subject === undefined || r.subject === subject.id),
+    );
 }
 
 function formatHost(address: string): string {

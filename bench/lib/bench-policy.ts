@@ -34,6 +34,12 @@ export function buildBenchPolicy(dir: string): BenchPolicy {
   data.subjects[BENCH_SUBJECT] = BENCH_ENTITLEMENT;
   writeFileSync(dataFile, `${JSON.stringify(data, null, 2)}\n`);
   const bundle = path.join(dir, 'bench-bundle.tar.gz');
+  buildBenchBundle(opa, regoDir, 'bench', bundle);
+  return { regoDir, bundle, opa };
+}
+
+/** Builds `regoDir` into a WASM bundle at `out` with the flags of scripts/build-bundles.sh and `revision`. */
+export function buildBenchBundle(opa: string, regoDir: string, revision: string, out: string): void {
   execFileSync(
     opa,
     [
@@ -47,12 +53,11 @@ export function buildBenchPolicy(dir: string): BenchPolicy {
       '--ignore',
       '*_test.rego',
       '--revision',
-      'bench',
+      revision,
       '-o',
-      bundle,
+      out,
       regoDir,
     ],
     { stdio: 'pipe' },
   );
-  return { regoDir, bundle, opa };
 }

@@ -9,7 +9,7 @@ import data.modelgate
 
 subjects := data.entitlements.subjects
 
-optional_fields := {"description", "issuers", "providers", "purposes", "environments", "repositories"}
+optional_fields := {"description", "issuers", "providers", "purposes", "environments", "repositories", "approvers"}
 
 known_fields := optional_fields | {field | some field, _ in modelgate.base_entitlement}
 
@@ -187,7 +187,10 @@ test_finance_payment_needs_an_approval if {
 		"invocation": {"operation": "tool_call", "purpose": "payment-preparation", "tools": [{"name": "payments.initiate"}]},
 	})
 	d.allow
-	d.obligations == [{"type": "require_approval", "reason": "initiating a payment needs a human approval"}]
+	d.obligations == [{
+		"type": "require_approval", "reason": "initiating a payment needs a human approval",
+		"approvers": "payments-approvers",
+	}]
 }
 
 test_finance_may_not_send_social_security_numbers if {

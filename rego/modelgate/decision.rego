@@ -28,6 +28,6 @@ reasons := sort(deny) if {
 } else := sort(advice)
 
 # Obligations are conditions of an allow: a denied call carries none.
-granted_obligations := sort(obligations) if {
+granted_obligations := sort(effective_obligations) if {
 	allow
 } else := []

@@ -6,8 +6,8 @@ package modelgate
 reason(code, message) := {"code": code, "message": message}
 
 # approval builds a require_approval obligation. modelgate turns it into a deny
-# (approval_required) until the approval workflow exists; the policy never looks at
-# context.approval_id, which the caller controls.
+# (approval_required) with a pending approval; the policy never looks at
+# context.approval_id, which the caller controls, only at input.approval (approvals.rego).
 approval(why) := {"type": "require_approval", "reason": why}
 
 # text renders any JSON value for a message. Input fields may have any type, and a

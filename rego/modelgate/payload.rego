@@ -14,6 +14,7 @@ finding_groups := {
 		"azure_connection_string", "github_token", "gitlab_token", "slack_token",
 		"stripe_key", "npm_token", "openai_api_key", "anthropic_api_key",
 		"private_key", "jwt", "url_credentials", "password_assignment",
+		"api_token", "generic_credential",
 	},
 	"pii": {"email", "phone", "credit_card", "iban", "us_ssn", "ip_address"},
 }
@@ -33,6 +34,15 @@ redacted_findings := (found_classes & classes(entitlement.redact)) - denied_find
 deny contains reason("secret_detected", concat("", ["payload contains secrets: ", listing(found)])) if {
 	found := denied_findings & finding_groups.secrets
 	count(found) > 0
+}
+
+# A subject that denies "secrets" is denied any finding screening files under the
+# secret category (input.payload.categories), even one of a class newer than this
+# vocabulary: the category, not the list above, is what fails closed.
+deny contains reason("secret_detected", "payload contains secrets of a class this policy does not name") if {
+	"secrets" in entitlement.deny_findings
+	object.get(input.payload, ["categories", "secret"], 0) > 0
+	count(found_classes & finding_groups.secrets) == 0
 }
 
 # Everything else a subject denies is personal data (or a class newer than this

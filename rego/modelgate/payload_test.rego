@@ -38,5 +38,26 @@ test_missing_or_empty_payload_has_no_findings if {
 
 test_classes_expands_groups_and_keeps_class_names if {
 	modelgate.classes(["pii", "jwt"]) == {"email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "jwt"}
-	count(modelgate.classes(["secrets"])) == 15
+	count(modelgate.classes(["secrets"])) == 17
+}
+
+test_upstream_rule_classes_are_secrets if {
+	d := decide({"payload": {
+		"findings": {"api_token": 1},
+		"categories": {"secret": 1},
+		"rules": {"stripe-access-token": 1},
+	}})
+	denied_with(d, {"secret_detected"})
+	message_of(d, "secret_detected") == "payload contains secrets: api_token"
+}
+
+test_secret_category_denies_a_class_the_policy_does_not_name if {
+	d := decide({"payload": {"findings": {"some_future_class": 1}, "categories": {"secret": 1}}})
+	denied_with(d, {"secret_detected"})
+	message_of(d, "secret_detected") == "payload contains secrets of a class this policy does not name"
+}
+
+test_secret_category_denies_only_subjects_that_deny_secrets if {
+	doc := object.union(allowed_input, {"payload": {"findings": {"some_future_class": 1}, "categories": {"secret": 1}}})
+	allowed_with(evaluate(entitled({"deny_findings": ["us_ssn"]}), doc), set())
 }

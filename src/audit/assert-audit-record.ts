@@ -9,7 +9,7 @@ addFormats(ajv);
 const validateAuditRecord = ajv.compile<AuditRecordV1>(auditRecordV1Schema);
 
 // What `input.payload` may say about the payload: that it exists, its size, and finding counts.
-const PAYLOAD_SUMMARY_KEYS = new Set(['present', 'chars', 'findings']);
+const PAYLOAD_SUMMARY_KEYS = new Set(['present', 'chars', 'findings', 'categories', 'rules']);
 // Three base64url segments starting with a JSON object: the shape of a compact JWS/JWT.
 const JWT_SHAPE = /^eyJ[\w-]*\.[\w-]*\.[\w-]*$/;
 
@@ -36,7 +36,7 @@ export function assertAuditRecord(record: unknown): asserts record is AuditRecor
     if (extra.length > 0) {
       // Name the keys, never their values: those may be the very text that must not be stored.
       throw new AuditRecordError(
-        `input.payload may hold only present, chars, findings; found ${extra.join(', ')}`,
+        `input.payload may hold only present, chars, findings, categories, rules; found ${extra.join(', ')}`,
       );
     }
   }

@@ -1,5 +1,12 @@
 import type { MigrationSet } from './database';
 
+/** The lineage indexes of migration 2 and the input.lineage field each one covers. */
+export const LINEAGE_INDEXES = [
+  ['audit_records_lineage_parent', 'parent_id'],
+  ['audit_records_lineage_root', 'root_id'],
+  ['audit_records_lineage_session', 'session_id'],
+] as const;
+
 /**
  * The audit log's schema. `record` holds the canonical JSON that is hashed; every other column of
  * audit_records and all of audit_reasons is derived from it to make queries fast, and verify
@@ -65,5 +72,96 @@ export const auditMigrations: MigrationSet = {
         `);
       },
     },
+    {
+      version: 2,
+      name: 'index decision lineage: the parent, root and session each decision names',
+      // Expression indexes over the hashed record: the lineage links live in input.lineage, so no
+      // derived column (and nothing for verify to reconcile) is added. Partial, because most
+      // decisions have no lineage and need no index entry.
+      up(db) {
+        for (const [name, field] of LINEAGE_INDEXES) {
+          const expr = `json_extract(record, '$.input.lineage.${field}')`;
+          db.exec(`CREATE INDEX ${name} ON audit_records (${expr}) WHERE ${expr} IS NOT NULL`);
+        }
+      },
+    },
+    {
+      version: 3,
+      name: 'privilege facts: one narrow row per allowed or denied decision, kept by triggers',
+      up(db) {
+        db.exec(PRIVILEGE_FACTS_SQL);
+        // Decisions recorded before this migration get their facts once, here.
+        db.exec(
+          `INSERT INTO audit_privilege_facts ${factsSelect('r', `FROM audit_records r WHERE ${factsWhen('r')}`)}`,
+        );
+      },
+    },
   ],
 };
+
+// What the privileges report reads of a decision, computed from the hashed record in SQL. The
+// record is parsed once (one json_extract with every path gives a small array); each value is
+// then read from that array: parsing kilobytes of record eight times doubled the cost of a write.
+// OFFSET 0 keeps SQLite from flattening the subquery, which would copy the json_extract of the
+// record into each of the seven uses, parsing it seven times after all.
+const FACT_PATHS = [
+  'input.invocation.tools',
+  'reasons',
+  'input.usage.tokens_last_day',
+  'input.invocation.input_tokens',
+  'max_tokens',
+  'input.usage.requests_last_minute',
+  'input.invocation.max_tokens',
+];
+
+/** Returns the SELECT of fact rows from `row` (NEW in the trigger, r over audit_records with `from`). */
+function factsSelect(row: string, from = ''): string {
+  const paths = FACT_PATHS.map((p) => `'$.${p}'`).join(', ');
+  const at = (i: number) => `json_extract(f.a, '$[${i}]')`;
+  const columns = ['seq', 'ts_ms', 'subject', 'outcome', 'model', 'operation', 'purpose'];
+  return `SELECT ${columns.map((c) => `f.${c}`).join(', ')}, ${at(0)},
+    CASE WHEN f.outcome = 'denied' THEN ${at(1)} END,
+    coalesce(${at(2)}, 0) + coalesce(${at(3)}, 0) + coalesce(${at(4)}, 0), coalesce(${at(5)}, 0), coalesce(${at(6)}, 0)
+    FROM (SELECT ${columns.map((c) => `${row}.${c} AS ${c}`).join(', ')},
+      json_extract(${row}.record, ${paths}) AS a ${from} LIMIT -1 OFFSET 0) f`;
+}
+
+function factsWhen(row: string): string {
+  return `${row}.path = '/v1/decide' AND ${row}.outcome IN ('allowed', 'denied') AND ${row}.subject IS NOT NULL`;
+}
+
+/**
+ * The privileges report aggregates a month of decisions; reading every hashed record (kilobytes of
+ * JSON each) would take minutes on a large log. These facts are a few dozen bytes a decision,
+ * written by SQLite itself in the transaction that appends the record (no writer code involved)
+ * and deleted with it (retention). Keyed by seq only, no other index: each index is one more
+ * B-tree insert per decision. Derived data: the hash chain stays the evidence.
+ */
+const PRIVILEGE_FACTS_SQL = `
+  CREATE TABLE audit_privilege_facts (
+    seq           INTEGER PRIMARY KEY,   -- audit_records.seq
+    ts_ms         INTEGER NOT NULL,
+    subject       TEXT    NOT NULL,
+    outcome       TEXT    NOT NULL,      -- allowed or denied
+    model         TEXT,
+    operation     TEXT,
+    purpose       TEXT,
+    tools         TEXT,                  -- JSON array of {name}, as requested
+    reasons       TEXT,                  -- JSON array of reason codes, denied decisions only
+    day_tokens    INTEGER NOT NULL,      -- tokens_last_day the call saw + what it committed
+    minute_calls  INTEGER NOT NULL,      -- requests_last_minute the call saw (itself excluded)
+    call_tokens   INTEGER NOT NULL       -- max_tokens the call asked for
+  ) STRICT;
+  -- The DELETE first: after a seq was rewritten by hand (tampering, which verify reports) a stale
+  -- fact may hold the seq, and it must not make the insert fail (an outer OR ABORT would win).
+  CREATE TRIGGER audit_privilege_facts_insert AFTER INSERT ON audit_records
+    WHEN ${factsWhen('NEW')}
+  BEGIN
+    DELETE FROM audit_privilege_facts WHERE seq = NEW.seq;
+    INSERT INTO audit_privilege_facts ${factsSelect('NEW')};
+  END;
+  CREATE TRIGGER audit_privilege_facts_delete AFTER DELETE ON audit_records
+  BEGIN
+    DELETE FROM audit_privilege_facts WHERE seq = OLD.seq;
+  END;
+`;

@@ -124,6 +124,40 @@ export const auditRecordV1Schema = {
     },
     latency_ms: { type: 'number', minimum: 0, description: 'Time spent deciding.', examples: [3.2] },
     client_address: nullableString('Remote address of the caller.', '10.0.4.17'),
+    truncated: {
+      type: 'object',
+      maxProperties: 32,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['bytes', 'sha256'],
+        properties: {
+          bytes: { type: 'integer', minimum: 0, description: 'UTF-8 length of the whole value.' },
+          sha256: {
+            type: 'string',
+            pattern: '^[0-9a-f]{64}$',
+            description: 'Hex SHA-256 of the whole value.',
+          },
+        },
+      },
+      description:
+        'Fields stored shortened, by path (e.g. purpose, input.context): the whole value’s length and hash. ' +
+        'A string keeps its first characters; an object is replaced by a marker string.',
+      examples: [
+        {
+          purpose: {
+            bytes: 3000,
+            sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+          },
+        },
+      ],
+    },
+    count: {
+      type: 'integer',
+      minimum: 1,
+      description: 'For an aggregated rejection: how many requests of this source and reason it stands for.',
+      examples: [1],
+    },
   },
 } as const;
 

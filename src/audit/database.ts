@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { databaseFiles, ensurePrivateDir, restrictToOwner } from './file-permissions';
 import { ConfigError } from '../errors';
 import { DatabaseVersionError } from './audit-errors';
 
@@ -56,13 +57,16 @@ export function openDatabase(
 ): Db {
   sets.forEach(checkMigrationSet);
   const readonly = options.readonly ?? false;
-  if (!readonly) mkdirSync(dirname(file), { recursive: true });
+  if (!readonly) ensurePrivateDir(dirname(file));
+  const created = !readonly && !existsSync(file);
   let db: Db;
   try {
     db = new Database(file, { readonly, fileMustExist: readonly, timeout: options.busyTimeoutMs ?? 2000 });
   } catch (err) {
     throw new ConfigError('db', `cannot open ${file}: ${(err as Error).message}`, { cause: err });
   }
+  // Before WAL mode creates the -wal and -shm files, which then take this file's mode.
+  if (created) restrictToOwner(databaseFiles(file));
   try {
     if (readonly) {
       checkOwnership(db, file);

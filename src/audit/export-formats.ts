@@ -6,7 +6,15 @@ import type { StoredAuditRecord } from './audit-store';
  * metrics), so tools that read OPA decision logs read these; modelgate's own fields follow.
  */
 export function jsonlLine(record: StoredAuditRecord, labels: Record<string, string>): string {
-  const event = {
+  return `${JSON.stringify(decisionEvent(record, labels))}\n`;
+}
+
+/** Returns a record as a decision log event: OPA's field names first, modelgate's own fields after. */
+export function decisionEvent(
+  record: StoredAuditRecord,
+  labels: Record<string, string>,
+): Record<string, unknown> {
+  return {
     decision_id: record.decision_id,
     labels,
     path: record.path,
@@ -33,8 +41,9 @@ export function jsonlLine(record: StoredAuditRecord, labels: Record<string, stri
     seq: record.seq,
     prev_hash: record.prev_hash,
     hash: record.hash,
+    // OPA's event schema has trace_id as a string when present: links a record lacks are left out.
+    ...Object.fromEntries(Object.entries(lineageLinks(record)).filter(([, value]) => value !== null)),
   };
-  return `${JSON.stringify(event)}\n`;
 }
 
 type CsvColumn = [name: string, value: (record: StoredAuditRecord) => unknown];
@@ -67,7 +76,30 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
   ['result', (r) => json(r.result)],
   ['prev_hash', (r) => r.prev_hash],
   ['hash', (r) => r.hash],
+  ['parent_decision_id', (r) => lineageLinks(r).parent_decision_id],
+  ['root_decision_id', (r) => lineageLinks(r).root_decision_id],
+  ['session_id', (r) => lineageLinks(r).session_id],
+  ['trace_id', (r) => lineageLinks(r).trace_id],
 ];
+
+/**
+ * Returns a record's lineage links (from input.lineage) as top-level export fields, so a SIEM can
+ * join a chain of calls without parsing the input document; null where the decision has none.
+ */
+export function lineageLinks(record: StoredAuditRecord): {
+  parent_decision_id: string | null;
+  root_decision_id: string | null;
+  session_id: string | null;
+  trace_id: string | null;
+} {
+  const lineage = (record.input as { lineage?: Record<string, string | null> } | null)?.lineage;
+  return {
+    parent_decision_id: lineage?.parent_id ?? null,
+    root_decision_id: lineage?.root_id ?? null,
+    session_id: lineage?.session_id ?? null,
+    trace_id: lineage?.trace_id ?? null,
+  };
+}
 
 /** Returns the CSV header line (CRLF-terminated, RFC 4180). */
 export function csvHeader(): string {

@@ -2,7 +2,6 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Writable } from 'node:stream';
 import { ReasonCode, UnavailableError } from '../errors';
-import { AuditRecordError } from './audit-errors';
 import { exportRecords } from './audit-export';
 import { auditMigrations } from './audit-migrations';
 import { planQuery, encodeCursor } from './audit-query';
@@ -19,14 +18,12 @@ import type {
   VerifyOptions,
   VerifyResult,
 } from './audit-store';
-import { assertAuditRecord } from './assert-audit-record';
-import { canonicalJson } from './canonical-json';
 import { verifyChain } from './chain-verifier';
 import { openDatabase, schemaVersion, type Db, type SynchronousMode } from './database';
 import { ChainWriter, type PreparedRecord } from './chain-writer';
 import { CheckpointWriter } from './checkpoint-writer';
 import { GroupCommitQueue } from './group-commit';
-import { recordColumns, reasonRows } from './record-columns';
+import { prepareRecord } from './prepare-record';
 import { loadCheckpointKey, loadCheckpointSigner } from './signed-checkpoints';
 import { parseInstant, type Instant } from './time-range';
 
@@ -158,13 +155,18 @@ export class SqliteAuditStore implements AuditStore {
     }
     let prepared: PreparedRecord;
     try {
-      assertAuditRecord(record);
-      // Serialized now: a caller that mutates the object afterwards cannot change what gets hashed.
-      prepared = { json: canonicalJson(record), columns: recordColumns(record), reasons: reasonRows(record) };
+      prepared = prepareRecord(record);
     } catch (err) {
-      return Promise.reject(
-        err instanceof AuditRecordError ? err : new AuditRecordError((err as Error).message, { cause: err }),
-      );
+      return Promise.reject(err as Error);
+    }
+    return this.appendPrepared(prepared);
+  }
+
+  /** Resolves once a record already checked and serialised by prepareRecord is committed. */
+  appendPrepared(prepared: PreparedRecord): Promise<void> {
+    if (this.closed || this.options.readonly) {
+      const why = this.closed ? 'the audit log is closed' : 'the audit log was opened read-only';
+      return Promise.reject(new UnavailableError(ReasonCode.AuditUnavailable, why));
     }
     return this.queue.enqueue(prepared);
   }

@@ -1,12 +1,24 @@
 #!/usr/bin/env node
 import { auditCommand } from './commands/audit';
+import { bundleCommand } from './commands/bundle';
+import { replayCommand } from './commands/replay';
+import { reportCommand } from './commands/report';
 import { serveCommand } from './commands/serve';
 import { testBundleCommand } from './commands/test-bundle';
 import { tokenCommand } from './commands/token';
 import { usageCommand } from './commands/usage';
 import type { CliCommand, CliIo } from './cli-command';
 
-const commands: CliCommand[] = [serveCommand, tokenCommand, testBundleCommand, auditCommand, usageCommand];
+const commands: CliCommand[] = [
+  serveCommand,
+  tokenCommand,
+  testBundleCommand,
+  auditCommand,
+  usageCommand,
+  bundleCommand,
+  replayCommand,
+  reportCommand,
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

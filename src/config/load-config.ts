@@ -1,12 +1,20 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_AUTHZEN_ENTRYPOINT } from '../decision/authzen';
 import { ConfigError } from '../errors';
+import { DEFAULT_RECORD_LIMITS } from '../audit/bound-record';
+import { DEFAULT_REPORTER_SCOPE } from '../usage/usage-ledger';
+import { DEFAULT_AGGREGATION_LIMITS } from '../decision/rejection-aggregator';
+import { DEFAULT_DISK_WARN_FREE_MB } from '../audit/disk-space';
 import { defaultBodyLimits } from '../schemas/body-limits';
 import { configSchema, type ConfigFile } from '../schemas/config.schema';
 import { compileValidator } from '../schemas/validators';
 import { DEFAULT_MAX_CHARS, DEFAULT_REDACTION_FORMAT } from '../screening';
-import type { Config } from './config';
+import { DEFAULT_METRICS, type ApprovalsConfig, type Config, type DecisionLogsConfig } from './config';
+import { resolvePolicyBundle } from './resolve-bundles';
+import { DEFAULT_MAX_PARENT_AGE_SECONDS } from '../lineage/lineage-checks';
+import { DEFAULT_ENTITLEMENTS_PATH } from '../reports/entitlement-grants';
 
 const validateConfig = compileValidator<ConfigFile>(configSchema);
 
@@ -84,14 +92,21 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
   const at = (p: string) => path.resolve(baseDir, p);
   const dataDir = at(file.data_dir ?? '.modelgate');
   const checkpoint = file.audit?.checkpoint;
+  const policyBundle = resolvePolicyBundle(file, { baseDir, dataDir, defaultBundle: DEFAULT_BUNDLE });
   return {
     port: file.port ?? 8080,
     host: file.host ?? '127.0.0.1',
     db: file.db ? at(file.db) : path.join(dataDir, 'modelgate.db'),
     database: file.database && { url: file.database.url, poolSize: file.database.pool_size ?? 10 },
     dataDir,
-    bundle: file.bundle ? at(file.bundle) : DEFAULT_BUNDLE,
-    bundleName: file.bundle_name,
+    bundle:
+      policyBundle.source.kind === 'file'
+        ? policyBundle.source.path
+        : path.join(policyBundle.source.persistDir, 'bundle.tar.gz'),
+    bundleName: policyBundle.name,
+    policyBundle,
+    keys: { ...(file.keys ?? {}) },
+    operatorScope: file.operator_scope ?? 'modelgate:operate',
     entrypoint: file.entrypoint ?? 'modelgate/decision',
     defaultDecision: file.default_decision ?? file.entrypoint ?? 'modelgate/decision',
     issuers: [...(file.issuers ?? [])],
@@ -112,9 +127,103 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
         everyRecords: checkpoint.every_records ?? 1000,
         everySeconds: checkpoint.every_seconds ?? 60,
       },
+      contextBytes: file.audit?.context_bytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
+      claimsBytes: file.audit?.claims_bytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
+      anonymousRecordsPerMinute:
+        file.audit?.anonymous_records_per_minute ?? DEFAULT_AGGREGATION_LIMITS.individualPerMinute,
+      anonymousSourcesPerMinute:
+        file.audit?.anonymous_sources_per_minute ?? DEFAULT_AGGREGATION_LIMITS.maxKeys,
+      diskWarnFreeMb: file.audit?.disk_warn_free_mb ?? DEFAULT_DISK_WARN_FREE_MB,
     },
     reservationTtlSeconds: file.usage?.reservation_ttl_seconds ?? 86400,
+    authzen: {
+      entrypoint: file.authzen?.entrypoint ?? DEFAULT_AUTHZEN_ENTRYPOINT,
+      policyDecisionPoint: file.authzen?.policy_decision_point,
+    },
+    approvals: resolveApprovals(file.approvals, at),
+    consoleOidc: file.console?.oidc && {
+      issuer: file.console.oidc.issuer,
+      clientId: file.console.oidc.client_id,
+      scope: file.console.oidc.scope ?? 'openid',
+    },
+    reports: { entitlementsPath: file.reports?.entitlements_path ?? DEFAULT_ENTITLEMENTS_PATH },
+    lineage: { maxParentAgeSeconds: file.lineage?.max_parent_age_seconds ?? DEFAULT_MAX_PARENT_AGE_SECONDS },
+    metrics: {
+      enabled: file.metrics?.enabled ?? DEFAULT_METRICS.enabled,
+      access: file.metrics?.access ?? DEFAULT_METRICS.access,
+      scope: file.metrics?.scope ?? DEFAULT_METRICS.scope,
+      port: file.metrics?.port,
+      host: file.metrics?.host ?? DEFAULT_METRICS.host,
+      maxReasonCodes: file.metrics?.max_reason_codes ?? DEFAULT_METRICS.maxReasonCodes,
+      subjectLabelLimit: file.metrics?.subject_label_limit ?? DEFAULT_METRICS.subjectLabelLimit,
+    },
+    decisionLines: file.logging?.decisions ?? 'info',
+    decisionLogs: decisionLogs(file.decision_logs, at, file.db ? path.dirname(at(file.db)) : dataDir),
+    tracing: file.tracing && {
+      otlpEndpoint: file.tracing.otlp_endpoint,
+      serviceName: file.tracing.service_name ?? 'modelgate',
+      sampleRatio: file.tracing.sample_ratio ?? 1,
+      headers: { ...file.tracing.headers },
+      exportDelayMs: file.tracing.export_delay_ms ?? 5000,
+    },
+    usageReporters: {
+      scope: file.usage?.reporter_scope ?? DEFAULT_REPORTER_SCOPE,
+      identities: (file.usage?.trusted_reporters ?? []).map((r) => ({ ...r })),
+    },
     source,
+  };
+}
+
+/** Returns the approvals section with every default applied (`section` absent: all defaults). */
+export function resolveApprovals(
+  section: ConfigFile['approvals'],
+  at: (p: string) => string,
+): ApprovalsConfig {
+  const webhook = section?.webhook;
+  return {
+    approverScope: section?.approver_scope ?? 'modelgate:approve',
+    entrypoint: section?.entrypoint ?? 'modelgate/approve',
+    expirySweepSeconds: section?.expiry_sweep_seconds ?? 30,
+    publicUrl: section?.public_url,
+    webhook: webhook && {
+      url: webhook.url,
+      secretFile: at(webhook.secret_file),
+      maxAttempts: webhook.max_attempts ?? 5,
+      backoffMs: webhook.backoff_ms ?? 1000,
+      timeoutMs: webhook.timeout_ms ?? 5000,
+    },
+  };
+}
+
+// Shipping is on when a service or a file sink is configured; cursors live beside the database.
+function decisionLogs(
+  file: ConfigFile['decision_logs'],
+  at: (p: string) => string,
+  dbDir: string,
+): DecisionLogsConfig | undefined {
+  if (!file?.service && !file?.file) return undefined;
+  const service = file.service;
+  const tls = service?.tls;
+  return {
+    service: service && {
+      url: service.url,
+      resource: service.resource ?? '/logs',
+      bearerTokenFile: service.bearer_token_file && at(service.bearer_token_file),
+      tls: tls && {
+        certFile: tls.cert_file && at(tls.cert_file),
+        keyFile: tls.key_file && at(tls.key_file),
+        caFile: tls.ca_file && at(tls.ca_file),
+      },
+      timeoutMs: (service.timeout_seconds ?? 30) * 1000,
+    },
+    file: file.file && { path: at(file.file.path) },
+    cursorDir: file.cursor_dir ? at(file.cursor_dir) : dbDir,
+    labels: { ...file.labels },
+    maxEvents: file.max_events ?? 500,
+    maxBytes: file.max_bytes ?? 4 * 1024 * 1024,
+    maxDelayMs: file.max_delay_ms ?? 1000,
+    minRetryDelayMs: file.min_retry_delay_ms ?? 500,
+    maxRetryDelayMs: file.max_retry_delay_ms ?? 60_000,
   };
 }
 

@@ -8,6 +8,7 @@ import { toOpaReply } from './opa-replies';
 import { tokenCount, type Reservation } from '../usage/usage-tracker';
 import { recordOrUnavailable, reject } from './reject';
 import { authenticate, evaluateOrThrow, readBody, requirePolicy } from './steps';
+import { markStage, startStages } from './decision-observer';
 
 const validateDataRequest = compileValidator<DataRequestV1>(dataRequestSchema);
 
@@ -30,11 +31,13 @@ async function evaluateData(
   call: DecisionCall,
   policyPath: string,
 ): Promise<DecisionReply> {
-  const trace: DecisionTrace = {};
+  const trace: DecisionTrace = { stages: startStages() };
   try {
     const identity = await authenticate(deps, call);
     trace.identity = identity;
+    markStage(trace, 'identity');
     const body = readBody(deps, call, validateDataRequest);
+    markStage(trace, 'validate');
     const engine = requirePolicy(deps);
     trace.policy = engine.info;
 
@@ -78,6 +81,7 @@ async function evaluateData(
     } finally {
       if (held) await held.end();
     }
+    markStage(trace, 'evaluate');
     const unrecorded = await recordOrUnavailable(deps, call, trace, end, reservation);
     if (unrecorded) return unrecorded;
     const reply: Record<string, unknown> = { decision_id: call.decisionId };

@@ -1,13 +1,17 @@
 import type { DecideRequestV1 } from '../schemas/decide-request.schema';
 import { validateDecideRequest } from '../schemas/validators';
 import { redactPayload, screenPayload } from '../screening';
+import { approvalInput } from '../approvals/approval';
+import { presentApproval, settleApproval } from './approval-steps';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
 import { evaluatePolicy } from './evaluate-policy';
 import { enforceObligations } from './obligations';
 import { buildPolicyInput } from './policy-input';
+import { readLineage } from './read-lineage';
 import { policyRef, recordOrUnavailable, reject } from './reject';
 import { authenticate, readBody, requirePolicy } from './steps';
+import { markStage, startStages } from './decision-observer';
 import type { Reservation } from '../usage/usage-tracker';
 
 /**
@@ -15,15 +19,20 @@ import type { Reservation } from '../usage/usage-tracker';
  * Every exit, allowed, denied or rejected, is recorded before the reply is returned.
  */
 export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<DecisionReply> {
-  const trace: DecisionTrace = {};
+  const trace: DecisionTrace = { stages: startStages() };
   try {
     const identity = await authenticate(deps, call);
     trace.identity = identity;
+    markStage(trace, 'identity');
     const request = readBody(deps, call, validateDecideRequest);
     trace.invocation = request.invocation;
+    const lineage = await readLineage(deps, call, identity.subject, request);
+    markStage(trace, 'validate');
     const screening = screenPayload(request.payload ?? {}, { maxChars: deps.screening.maxChars });
+    markStage(trace, 'screen');
     const engine = requirePolicy(deps, deps.entrypoint);
     trace.policy = engine.info;
+    const approval = await presentApproval(deps, identity, request);
 
     // From the usage read to the reservation nothing awaits: on one event loop this makes
     // read-decide-reserve atomic, so concurrent requests cannot spend the same budget twice. A
@@ -33,32 +42,45 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
       ? await deps.usage.lock(identity.subject.id, request.invocation.model, nowMs)
       : undefined;
     let reservation: Reservation | undefined;
-    let enforced: ReturnType<typeof enforceObligations>;
+    let policyEnforced: ReturnType<typeof enforceObligations>;
     try {
       const usage = deps.usage.snapshot(identity.subject.id, request.invocation.model, nowMs);
+      markStage(trace, 'usage');
       const input = buildPolicyInput({
         subject: identity.subject,
         request,
         payload: screening,
         usage,
         nowMs,
+        approval: approval?.presented && approvalInput(approval.presented),
+        lineage,
       });
       trace.input = input;
       const verdict = evaluatePolicy(engine, input, deps.entrypoint);
       trace.result = verdict.raw;
-      enforced = enforceObligations(verdict.decision, request.invocation.max_tokens);
-      reservation = enforced.allow
+      policyEnforced = enforceObligations(verdict.decision, request.invocation.max_tokens);
+      reservation = policyEnforced.allow
         ? deps.usage.reserve({
             decisionId: call.decisionId,
             subject: identity.subject.id,
             model: request.invocation.model,
-            tokens: reservedTokens(request, enforced.maxTokens),
+            tokens: reservedTokens(request, policyEnforced.maxTokens),
             atMs: nowMs,
           })
         : undefined;
     } finally {
       if (held) await held.end();
     }
+    // After the reservation (and the subject's lock): settling an approval awaits its store.
+    const settled = await settleApproval(deps, call, {
+      context: approval,
+      identity,
+      screening,
+      enforced: policyEnforced,
+      reservation,
+    });
+    const enforced = settled.enforced;
+    markStage(trace, 'evaluate');
 
     const unrecorded = await recordOrUnavailable(
       deps,
@@ -71,7 +93,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
         obligations: enforced.obligations,
         maxTokens: enforced.maxTokens,
       },
-      reservation,
+      enforced.allow ? reservation : undefined,
     );
     if (unrecorded) return unrecorded;
 
@@ -83,6 +105,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
       max_tokens: enforced.maxTokens,
       policy: policyRef(trace, deps.entrypoint),
     };
+    if (settled.ref) body.approval = settled.ref;
     if (enforced.allow && request.payload !== undefined) {
       body.redacted_payload = redactPayload(
         request.payload,

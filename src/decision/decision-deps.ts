@@ -1,10 +1,15 @@
 import type { Logger } from 'pino';
+import type { ApprovalService } from '../approvals/approval-service';
 import type { ModelgateError } from '../errors';
 import type { AuditRecordV1 } from '../audit/audit-record';
+import type { RecordLimits } from '../audit/bound-record';
+import type { RejectionAggregator } from './rejection-aggregator';
 import type { PolicyEngine } from '../policy/policy-engine';
 import type { BodyLimits } from '../schemas/body-limits';
 import type { TokenVerifier } from '../identity';
 import type { UsageTracker } from '../usage/usage-tracker';
+import type { LineageLookup } from '../lineage/lineage-checks';
+import type { DecisionObserver } from './decision-observer';
 
 /** Where decisions are recorded; resolves only once the record is durable. */
 export interface DecisionRecorder {
@@ -25,10 +30,27 @@ export interface DecisionDeps {
   entrypoint: string;
   bodyLimits: BodyLimits;
   screening: { maxChars: number; redactionFormat: string };
+  /** What one record keeps of caller-controlled values; default DEFAULT_RECORD_LIMITS. */
+  recordLimits?: RecordLimits;
+  /** Counts anonymous rejections beyond a few per source and minute instead of recording each; absent: each is recorded. */
+  rejections?: RejectionAggregator;
   /** Scope that lets an identity read the audit log and anyone's usage. */
   auditorScope: string;
   now: () => number;
   logger: Logger;
+  /** The approval workflow; without it require_approval is a plain deny approval_required. */
+  approvals?: ApprovalService;
+  /** Parent lookups for context.parent_decision_id; without it, a named parent is never found. */
+  lineage?: LineageLookup;
+  /** Told of every finished decision after it is recorded (metrics, log lines, traces). */
+  observer?: DecisionObserver;
+}
+
+/** A W3C trace context (traceparent): 32 and 16 lowercase hex digits, and whether it is sampled. */
+export interface TraceContext {
+  traceId: string;
+  spanId: string;
+  sampled: boolean;
 }
 
 /** One request as the HTTP layer hands it over: nothing HTTP-specific beyond the header value. */
@@ -38,7 +60,13 @@ export interface DecisionCall {
   /** The API path, recorded with the decision. */
   path: string;
   authorization: string | undefined;
+  /** The W3C traceparent header, if any. */
+  traceparent?: string;
   clientAddress: string | null;
+  /** The caller's x-request-id, when it is a plain bounded token; logged, never trusted. */
+  requestId?: string;
+  /** The caller's W3C traceparent, parsed; decision log lines and spans join that trace. */
+  traceContext?: TraceContext;
   /** The parsed body, or the error that stopped parsing it (too large, not JSON, wrong type). */
   body: { ok: true; value: unknown } | { ok: false; error: ModelgateError };
 }

@@ -15,7 +15,8 @@ export interface EnforcedDecision {
 /**
  * Returns the decision with known obligations enforced:
  * - cap_tokens lowers the effective max_tokens;
- * - require_approval turns an allow into a deny `approval_required` (no approval workflow yet);
+ * - require_approval turns an allow into a deny `approval_required` (the approval workflow then
+ *   attaches the pending approval, see approval-steps.ts);
  * - redact collects the classes to mask;
  * unknown obligation types pass through untouched.
  */

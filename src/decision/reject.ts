@@ -1,8 +1,13 @@
-import { AuthenticationError, ModelgateError, ReasonCode } from '../errors';
+import { AuthenticationError, ForbiddenError, ModelgateError, ReasonCode } from '../errors';
 import type { Reservation } from '../usage/usage-tracker';
+import { AuditRecordError } from '../audit/audit-errors';
+import type { AuditRecordV1 } from '../audit/audit-record';
+import { boundRecord } from '../audit/bound-record';
 import { buildRecord, type DecisionEnd } from './build-record';
+import { privateRecord } from './record-privacy';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
+import { markStage, restartStage } from './decision-observer';
 
 /**
  * Returns the fail-closed reply for an error at any step, after recording it.
@@ -23,7 +28,8 @@ export async function reject(
     headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${known.code}"`;
   } else if (known.code === ReasonCode.ScopeMissing) {
     // RFC 6750 section 3.1: a valid token that lacks the scope the resource needs.
-    headers['www-authenticate'] = `Bearer error="insufficient_scope", scope="${deps.auditorScope}"`;
+    const scope = (known instanceof ForbiddenError && known.scope) || deps.auditorScope;
+    headers['www-authenticate'] = `Bearer error="insufficient_scope", scope="${scope}"`;
   }
   const body: Record<string, unknown> = {
     decision_id: call.decisionId,
@@ -33,6 +39,20 @@ export async function reject(
   };
   if (known.details !== undefined) body.errors = known.details;
   if (trace.policy) body.policy = policyRef(trace, deps.entrypoint);
+
+  // Nobody can be held to a request without a verified token: a flood of them is counted, not stored row by row.
+  if (!trace.identity && known.status >= 400 && known.status < 500 && deps.rejections) {
+    const admission = deps.rejections.admit({
+      clientAddress: call.clientAddress,
+      reason: known.code,
+      status: known.status,
+      path: call.path,
+      atMs: call.receivedAtMs,
+    });
+    if (!admission.individual) {
+      return { status: known.status, body: { ...body, decision_id: admission.decisionId }, headers };
+    }
+  }
 
   const unrecorded = await recordOrUnavailable(deps, call, trace, {
     outcome: 'rejected',
@@ -55,14 +75,54 @@ export async function recordOrUnavailable(
   end: DecisionEnd,
   reservation?: Reservation,
 ): Promise<DecisionReply | undefined> {
-  const record = buildRecord(call, trace, end, deps.now());
+  // Bounded, then screened: what the caller controls is cut to size before anything scans it.
+  const bounded = boundRecord(buildRecord(call, trace, end, deps.now()), deps.recordLimits);
+  const record = privateRecord(bounded, trace.identity, deps.screening.redactionFormat);
+  restartStage(trace);
   try {
-    await deps.recorder.append(record);
-    return undefined;
+    await appendOrReduce(deps, record);
   } catch (err) {
     reservation?.release();
+    markStage(trace, 'record');
+    deps.observer?.decided({ call, trace, record, recorded: false });
     return auditUnavailable(deps, call, err);
   }
+  markStage(trace, 'record');
+  deps.observer?.decided({ call, trace, record, recorded: true });
+  return undefined;
+}
+
+// A record the log refuses (a bug: boundRecord keeps every field storable) is still recorded, without
+// the documents, so the reply is never unrecorded; only a storage fault is a 503.
+async function appendOrReduce(deps: DecisionDeps, record: AuditRecordV1): Promise<void> {
+  try {
+    await deps.recorder.append(record);
+  } catch (err) {
+    if (!(err instanceof AuditRecordError)) throw err;
+    deps.logger.error(
+      { err, decision_id: record.decision_id },
+      'audit record refused; recording it without input and result',
+    );
+    await deps.recorder.append({
+      ...record,
+      input: null,
+      result: null,
+      obligations: [],
+      reasons: [...record.reasons.slice(0, 255), ReasonCode.AuditRecordReduced],
+    });
+  }
+}
+
+/** Records the counted anonymous rejections of the minutes that ended (all of them when `all`, at shutdown). */
+export async function recordCountedRejections(deps: DecisionDeps, all = false): Promise<void> {
+  const records = deps.rejections?.drain(deps.now(), all) ?? [];
+  await Promise.all(
+    records.map((record) =>
+      appendOrReduce(deps, boundRecord(record, deps.recordLimits)).catch((err: unknown) =>
+        deps.logger.error({ err, decision_id: record.decision_id }, 'could not record counted rejections'),
+      ),
+    ),
+  );
 }
 
 /** Returns the 503 reply for a decision that could not be recorded: never an unrecorded allow. */

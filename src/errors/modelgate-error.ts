@@ -30,8 +30,11 @@ export class AuthenticationError extends ModelgateError {
 
 /** The caller is known but may not do this: 403. */
 export class ForbiddenError extends ModelgateError {
-  constructor(code: ReasonCode, message: string) {
+  /** For scope_missing: the scope the resource needs (WWW-Authenticate names it). */
+  readonly scope?: string;
+  constructor(code: ReasonCode, message: string, options?: { scope?: string }) {
     super(code, 403, message);
+    this.scope = options?.scope;
   }
 }
 

@@ -14,6 +14,8 @@ export const ReasonCode = {
   AudienceInvalid: 'audience_invalid',
   SubjectMissing: 'subject_missing',
   KeyUnknown: 'key_unknown',
+  TokenClaimsTooLarge: 'token_claims_too_large',
+  TokenLifetimeTooLong: 'token_lifetime_too_long',
   // identity (503): an issuer's JWKS URL cannot be fetched and no usable cached key set remains
   KeysUnavailable: 'keys_unavailable',
   // authorization of modelgate's own API (403)
@@ -28,17 +30,78 @@ export const ReasonCode = {
   UnsupportedMediaType: 'unsupported_media_type',
   NotFound: 'not_found',
   Conflict: 'conflict',
+  // decision lineage (400): context.parent_decision_id names a decision the caller may not continue
+  ParentInvalid: 'parent_invalid',
+  ParentNotFound: 'parent_not_found',
+  ParentStale: 'parent_stale',
+  ParentNotAllowed: 'parent_not_allowed',
+  ParentForeign: 'parent_foreign',
   // policy
   PolicyUnavailable: 'policy_unavailable',
   PolicyError: 'policy_error',
   PolicyOutputInvalid: 'policy_output_invalid',
   ApprovalRequired: 'approval_required',
+  // approvals: events in the audit log, and refusals of an approval
+  ApprovalRequested: 'approval_requested',
+  ApprovalGranted: 'approval_granted',
+  ApprovalDenied: 'approval_denied',
+  ApprovalUsed: 'approval_used',
+  ApprovalExpired: 'approval_expired',
+  ApprovalUsedUp: 'approval_used_up',
+  ApprovalMismatch: 'approval_mismatch',
+  ApprovalNotPending: 'approval_not_pending',
+  ApprovalForbidden: 'approval_forbidden',
+  SelfApproval: 'self_approval',
   TokenCapZero: 'token_cap_zero',
   // storage
   AuditUnavailable: 'audit_unavailable',
+  // recorded, not replied: the full record was refused (a bug) and a reduced one was kept instead
+  AuditRecordReduced: 'audit_record_reduced',
   UsageUnavailable: 'usage_unavailable',
+  // a feature that reads the SQLite audit file, asked of a service on PostgreSQL (database.url): 501
+  NotAvailableOnPostgres: 'not_available_on_postgres',
   // anything else
   InternalError: 'internal_error',
 } as const;
 
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
+
+/**
+ * Why a policy bundle was not activated (issue #14). Reported by GET /v1/status, the reload log
+ * lines and `modelgate bundle verify`; never a decision's reason (a decision without a policy is
+ * `policy_unavailable`). Stable, like the reason codes.
+ */
+export const BundleErrorCode = {
+  /** Cannot be read: not a .tar.gz, truncated, no policy.wasm, bad JSON. */
+  Invalid: 'bundle_invalid',
+  /** The WASM module does not instantiate, or lacks the configured entrypoint. */
+  NotLoadable: 'bundle_not_loadable',
+  /** Signing is required and the bundle has no .signatures.json. */
+  Unsigned: 'bundle_unsigned',
+  /** .signatures.json is not `{"signatures": [one JWT]}` or the JWT cannot be decoded. */
+  SignatureMalformed: 'bundle_signature_malformed',
+  /** The bundle is signed but no verification key is configured for it. */
+  VerificationKeyMissing: 'bundle_verification_key_missing',
+  /** The key id named by the configuration or the JWT is not among `keys`. */
+  KeyUnknown: 'bundle_key_unknown',
+  /** The JWT's `alg` is not the algorithm configured for its key. */
+  AlgorithmMismatch: 'bundle_algorithm_mismatch',
+  /** The JWT signature does not verify with the key (wrong key, or tampered token). */
+  SignatureInvalid: 'bundle_signature_invalid',
+  /** The JWT's `exp` has passed (or `nbf` is in the future). */
+  SignatureExpired: 'bundle_signature_expired',
+  /** The JWT's `scope` is not the configured one. */
+  ScopeMismatch: 'bundle_scope_mismatch',
+  /** A file in the bundle is not listed in the signature. */
+  FileUnsigned: 'bundle_file_unsigned',
+  /** A file listed in the signature is not in the bundle. */
+  FileMissing: 'bundle_file_missing',
+  /** A file's digest differs from the one in the signature. */
+  DigestMismatch: 'bundle_digest_mismatch',
+  /** The signature names a digest algorithm modelgate does not accept (MD5, SHA-1, unknown). */
+  HashAlgorithmUnsupported: 'bundle_hash_algorithm_unsupported',
+  /** The bundle server could not be reached, timed out, or answered other than 200/304. */
+  DownloadFailed: 'bundle_download_failed',
+} as const;
+
+export type BundleErrorCode = (typeof BundleErrorCode)[keyof typeof BundleErrorCode];

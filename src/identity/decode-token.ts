@@ -1,4 +1,6 @@
 import { AuthenticationError, ReasonCode } from '../errors';
+import { checkBodyLimits, type BodyLimits } from '../schemas/body-limits';
+import { parseStrictJson, StrictJsonError } from '../schemas/strict-json';
 
 /** A compact JWS split and parsed, NOT verified: nothing in it may be trusted yet. */
 export interface UnverifiedToken {
@@ -8,6 +10,12 @@ export interface UnverifiedToken {
 
 /** Tokens larger than this are refused before any parsing (HTTP servers cap headers near 16 KiB anyway). */
 export const MAX_TOKEN_BYTES = 16 * 1024;
+
+/**
+ * The shape claims may have. Real tokens nest two or three levels (act chains, address, groups);
+ * a deeper one only serves to exhaust the stack of whatever copies, freezes or records it.
+ */
+export const CLAIM_LIMITS: BodyLimits = { maxDepth: 8, maxArrayItems: 1_000, maxObjectKeys: 256 };
 
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
 
@@ -20,14 +28,24 @@ export function decodeUnverified(token: string): UnverifiedToken {
   if (!header || !payload || !SEGMENT.test(header) || !SEGMENT.test(payload) || !SEGMENT.test(signature)) {
     throw malformed('token segments are not base64url');
   }
-  return { header: parseSegment(header, 'header'), payload: parseSegment(payload, 'payload') };
+  const parsed = { header: parseSegment(header, 'header'), payload: parseSegment(payload, 'payload') };
+  const tooBig = checkBodyLimits(parsed.payload, CLAIM_LIMITS);
+  if (tooBig) {
+    throw new AuthenticationError(
+      ReasonCode.TokenClaimsTooLarge,
+      `token claims break a limit at ${tooBig.pointer}: ${tooBig.message}`,
+    );
+  }
+  return parsed;
 }
 
 function parseSegment(segment: string, name: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-  } catch {
+    value = parseStrictJson(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch (err) {
+    // Duplicate claims could read differently to jsonwebtoken and to us (RFC 7519 section 4: reject).
+    if (err instanceof StrictJsonError) throw malformed(`token ${name} is not strict JSON: ${err.message}`);
     // JSON.parse messages quote the input; the token must never be echoed, so no cause is kept.
     throw malformed(`token ${name} is not JSON`);
   }

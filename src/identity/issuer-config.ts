@@ -8,7 +8,13 @@ import { compileValidator } from '../schemas/validators';
 import { describeKey, hmacMinBytes, keyFamilyOf } from './algorithms';
 import { keyCanVerify } from './key-source';
 import { importJwks } from './jwks';
-import type { IssuerKeys, TrustedIssuer, VerificationKey } from './trusted-issuer';
+import {
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  DEFAULT_RECORDED_CLAIMS,
+  type IssuerKeys,
+  type TrustedIssuer,
+  type VerificationKey,
+} from './trusted-issuer';
 
 /** Where relative paths and secrets are read from while loading issuers. */
 export interface LoadIssuersOptions {
@@ -66,6 +72,8 @@ function loadIssuer(config: IssuerConfig, key: string, options: LoadIssuersOptio
     audiences: [...config.audiences],
     algorithms,
     clockSkewSeconds: config.clock_skew_seconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
+    maxTokenLifetimeSeconds: config.max_token_lifetime_seconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    recordedClaims: [...(config.recorded_claims ?? DEFAULT_RECORDED_CLAIMS)],
     keys,
     source: key,
   };

@@ -7,7 +7,11 @@ import type { KeySource } from './key-source';
 import { mapJwtError } from './map-jwt-error';
 import type { VerifiedTokenCache } from './token-cache';
 import type { TokenVerifier } from './token-verifier';
-import type { TrustedIssuer } from './trusted-issuer';
+import {
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  DEFAULT_RECORDED_CLAIMS,
+  type TrustedIssuer,
+} from './trusted-issuer';
 import { buildVerifiedIdentity, tokenSha256, type VerifiedIdentity } from './verified-identity';
 
 /** A trusted issuer with the key source that serves it. */
@@ -91,21 +95,35 @@ export class JwtTokenVerifier implements TokenVerifier {
       throw new AuthenticationError(ReasonCode.TokenMalformed, 'token payload is not a JSON object');
     }
     const claims = verified as Record<string, unknown>;
-    checkTimes(claims, nowSeconds, issuer.clockSkewSeconds);
-    return buildVerifiedIdentity(claims, hash);
+    checkTimes(claims, nowSeconds, issuer);
+    return buildVerifiedIdentity(claims, hash, issuer.recordedClaims ?? DEFAULT_RECORDED_CLAIMS);
   }
 }
 
-// jsonwebtoken checks exp only when present and ignores iat; a bearer token without an end is refused.
-function checkTimes(claims: Record<string, unknown>, nowSeconds: number, skewSeconds: number): void {
+// jsonwebtoken checks exp only when present and ignores iat; a bearer token without an end is refused,
+// and so is one that lives longer than the issuer allows: a leaked year-long token is a standing key.
+function checkTimes(claims: Record<string, unknown>, nowSeconds: number, issuer: TrustedIssuer): void {
+  const skewSeconds = issuer.clockSkewSeconds;
   if (claims.exp === undefined) {
     throw new AuthenticationError(ReasonCode.TokenMalformed, 'exp claim required');
   }
-  if (claims.iat === undefined) return;
-  if (typeof claims.iat !== 'number') {
-    throw new AuthenticationError(ReasonCode.TokenMalformed, 'token iat claim must be a number');
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) {
+    throw new AuthenticationError(ReasonCode.TokenMalformed, 'token exp claim must be a finite number');
   }
-  if (claims.iat > nowSeconds + skewSeconds) {
-    throw new AuthenticationError(ReasonCode.TokenNotYetValid, 'token was issued in the future (iat)');
+  if (claims.iat !== undefined) {
+    if (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat)) {
+      throw new AuthenticationError(ReasonCode.TokenMalformed, 'token iat claim must be a finite number');
+    }
+    if (claims.iat > nowSeconds + skewSeconds) {
+      throw new AuthenticationError(ReasonCode.TokenNotYetValid, 'token was issued in the future (iat)');
+    }
+  }
+  const maxLifetime = issuer.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  const from = typeof claims.iat === 'number' ? claims.iat : nowSeconds;
+  if (claims.exp - from > maxLifetime + skewSeconds) {
+    throw new AuthenticationError(
+      ReasonCode.TokenLifetimeTooLong,
+      `token lives longer than the ${maxLifetime} s this issuer allows (exp - ${claims.iat === undefined ? 'now' : 'iat'})`,
+    );
   }
 }

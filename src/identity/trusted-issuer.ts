@@ -20,7 +20,17 @@ export interface TrustedIssuer {
   audiences: string[];
   algorithms: JwtAlgorithm[];
   clockSkewSeconds: number;
+  /** Longest exp - iat a token may have; default DEFAULT_MAX_TOKEN_LIFETIME_SECONDS. */
+  maxTokenLifetimeSeconds?: number;
+  /** Claims the audit record keeps verbatim, the others are hashed there; default DEFAULT_RECORDED_CLAIMS. */
+  recordedClaims?: string[];
   keys: IssuerKeys;
   /** Where this entry came from, for logs: e.g. `issuers[2]` or `dev-issuer`. */
   source: string;
 }
+
+/** The longest token lifetime an issuer accepts unless configured: a day. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+
+/** What the audit log keeps of a token's claims unless an issuer says otherwise; the rest is hashed. */
+export const DEFAULT_RECORDED_CLAIMS: readonly string[] = ['iss', 'sub', 'aud', 'scope', 'act', 'jti', 'exp'];

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AuthenticationError, ReasonCode } from '../errors';
+import { DEFAULT_RECORDED_CLAIMS } from './trusted-issuer';
 
 /** The verified caller, shaped as the policy input's `subject`. */
 export interface VerifiedSubject {
@@ -20,6 +21,8 @@ export interface VerifiedIdentity {
   tokenId: string;
   /** The `exp` claim, in unix seconds. */
   expiresAt: number;
+  /** Claims the audit record keeps as they are (the issuer's `recorded_claims`); the rest it hashes. */
+  recordedClaims: readonly string[];
 }
 
 /** Returns the hex SHA-256 of a token: a cache key and identifier that does not disclose the token. */
@@ -31,7 +34,11 @@ export function tokenSha256(token: string): string {
  * Returns the identity of a payload whose signature, issuer, audience and times were already verified.
  * Throws `subject_missing` or `token_malformed` for claims the policy could misread.
  */
-export function buildVerifiedIdentity(payload: Record<string, unknown>, tokenHash: string): VerifiedIdentity {
+export function buildVerifiedIdentity(
+  payload: Record<string, unknown>,
+  tokenHash: string,
+  recordedClaims: readonly string[] = DEFAULT_RECORDED_CLAIMS,
+): VerifiedIdentity {
   const { sub, iss, aud, exp, jti, act } = payload;
   if (typeof sub !== 'string' || sub.trim() === '') {
     throw new AuthenticationError(ReasonCode.SubjectMissing, 'sub claim must be a non-empty string');
@@ -53,6 +60,7 @@ export function buildVerifiedIdentity(payload: Record<string, unknown>, tokenHas
     },
     tokenId: typeof jti === 'string' && jti !== '' ? jti : `sha256:${tokenHash}`,
     expiresAt: exp as number,
+    recordedClaims: [...recordedClaims],
   };
   return deepFreeze(identity);
 }

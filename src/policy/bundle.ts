@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { list } from 'tar';
+import { Parser } from 'tar';
+import { BundleErrorCode } from '../errors';
 
 /** A bundle's files read into memory: what the WASM engine needs and what identifies it. */
 export interface Bundle {
@@ -23,22 +24,40 @@ export interface BundleManifest {
   metadata?: Record<string, unknown>;
 }
 
-/** Thrown when a bundle cannot be read or is not a WASM bundle. */
-export class BundleError extends Error {}
+/** Thrown when a bundle cannot be read, is not a WASM bundle, or fails its signature check. */
+export class BundleError extends Error {
+  readonly code: BundleErrorCode;
+  constructor(message: string, options: { code?: BundleErrorCode; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'BundleError';
+    this.code = options.code ?? BundleErrorCode.Invalid;
+  }
+}
 
-/** Reads an OPA bundle from a `.tar.gz` file or an extracted folder. */
+/** The files of a bundle by path (no leading `/`), as read from a tarball or a folder. */
+export type BundleFiles = Map<string, Buffer>;
+
+// A gzip bomb or a runaway build must not exhaust memory: OPA's default limit is 1 GiB; a WASM
+// policy bundle is a few MiB, so 256 MiB is generous.
+const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
+
+/** Reads an OPA bundle from a `.tar.gz` file or an extracted folder (no signature check). */
 export async function readBundle(location: string, name?: string): Promise<Bundle> {
-  const files = await readBundleFiles(location);
+  return parseBundle(await readBundleFiles(location), name ?? bundleName(location), location);
+}
+
+/** Returns the bundle held in these files; `where` names it in errors. */
+export function parseBundle(files: BundleFiles, name: string, where: string): Bundle {
   const manifest = parseJsonFile<BundleManifest>(files, '.manifest') ?? {};
   const wasmPath = manifest.wasm?.[0]?.module?.replace(/^\//, '') ?? 'policy.wasm';
   const wasm = files.get(wasmPath);
   if (!wasm) {
     throw new BundleError(
-      `${location}: no ${wasmPath} in the bundle; build it with \`opa build -t wasm -e <entrypoint> <rego dir>\``,
+      `${where}: no ${wasmPath} in the bundle; build it with \`opa build -t wasm -e <entrypoint> <rego dir>\``,
     );
   }
   return {
-    name: name ?? bundleName(location),
+    name,
     revision: manifest.revision || `sha256:${createHash('sha256').update(wasm).digest('hex').slice(0, 12)}`,
     manifest,
     wasm,
@@ -46,11 +65,13 @@ export async function readBundle(location: string, name?: string): Promise<Bundl
   };
 }
 
-function bundleName(location: string): string {
+/** Returns the name a bundle file or folder gets when none is configured. */
+export function bundleName(location: string): string {
   return path.basename(location).replace(/\.tar\.gz$|\.tgz$/, '');
 }
 
-async function readBundleFiles(location: string): Promise<Map<string, Buffer>> {
+/** Returns the files of a `.tar.gz` bundle or an extracted bundle folder. */
+export async function readBundleFiles(location: string): Promise<BundleFiles> {
   let stat;
   try {
     stat = await fs.stat(location);
@@ -59,31 +80,49 @@ async function readBundleFiles(location: string): Promise<Map<string, Buffer>> {
       cause: err,
     });
   }
-  return stat.isDirectory() ? readFolder(location) : readTarball(location);
+  if (stat.isDirectory()) return readFolder(location);
+  if (stat.size > MAX_BUNDLE_BYTES)
+    throw new BundleError(`${location}: larger than ${MAX_BUNDLE_BYTES} bytes`);
+  return readTarball(await fs.readFile(location), location);
 }
 
-async function readTarball(file: string): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
+/**
+ * Returns the files of a `.tar.gz` held in memory. Strict: a truncated or corrupt archive (a file
+ * still being written, a cut-off download) is an error, never a bundle with files missing.
+ */
+export async function readTarball(gzipped: Buffer, where: string): Promise<BundleFiles> {
+  const files: BundleFiles = new Map();
+  let total = 0;
   try {
-    await list({
-      file,
-      onReadEntry: (entry) => {
-        if (entry.type !== 'File') return entry.resume();
-        const chunks: Buffer[] = [];
-        entry.on('data', (chunk: Buffer) => chunks.push(chunk));
-        entry.on('end', () => files.set(normalise(entry.path), Buffer.concat(chunks)));
-      },
+    await new Promise<void>((resolve, reject) => {
+      const parser = new Parser({
+        strict: true,
+        onReadEntry: (entry) => {
+          if (entry.type !== 'File') return entry.resume();
+          const chunks: Buffer[] = [];
+          entry.on('data', (chunk: Buffer) => {
+            total += chunk.length;
+            if (total > MAX_BUNDLE_BYTES) parser.abort(new Error(`larger than ${MAX_BUNDLE_BYTES} bytes`));
+            chunks.push(chunk);
+          });
+          entry.on('end', () => files.set(normalise(entry.path), Buffer.concat(chunks)));
+        },
+      });
+      parser.on('error', reject);
+      parser.on('abort', reject);
+      parser.on('end', () => resolve());
+      parser.end(gzipped);
     });
   } catch (err) {
-    throw new BundleError(`${file}: not a readable .tar.gz bundle (${(err as Error).message})`, {
+    throw new BundleError(`${where}: not a readable .tar.gz bundle (${(err as Error).message})`, {
       cause: err,
     });
   }
   return files;
 }
 
-async function readFolder(dir: string): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
+async function readFolder(dir: string): Promise<BundleFiles> {
+  const files: BundleFiles = new Map();
   const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
   for (const entry of entries) {
     if (!entry.isFile()) continue;

@@ -6,6 +6,8 @@ import { WasmPolicyEngine } from './wasm-policy-engine';
 /** Holds the loaded policy and swaps it atomically on reload; a failed reload keeps the old one. */
 export class PolicyHolder {
   private engine: PolicyEngine | undefined;
+  /** Bundles put in force, and loads that failed (the policy in force stayed), for metrics. */
+  readonly activations = { succeeded: 0, failed: 0 };
 
   constructor(
     private readonly location: string,
@@ -21,6 +23,17 @@ export class PolicyHolder {
 
   /** Loads (or reloads) the bundle; throws when it cannot, leaving the current policy in force. */
   async load(): Promise<PolicyEngine> {
+    try {
+      const engine = await this.activate();
+      this.activations.succeeded += 1;
+      return engine;
+    } catch (err) {
+      this.activations.failed += 1;
+      throw err;
+    }
+  }
+
+  private async activate(): Promise<PolicyEngine> {
     const bundle = await readBundle(this.location, this.name);
     const engine = await WasmPolicyEngine.load(bundle);
     if (!engine.hasEntrypoint(this.entrypoint)) {

@@ -60,6 +60,7 @@ type RecordRow = { seq: number; record: string; prev_hash: string; hash: string;
 export class PostgresAuditStore implements AuditStore {
   private pending: Pending[] = [];
   private inFlight: Promise<void> | null = null;
+  private inFlightSize = 0;
   private closed = false;
   private reachable = true;
   private probe: NodeJS.Timeout | undefined;
@@ -85,6 +86,11 @@ export class PostgresAuditStore implements AuditStore {
   /** Whether the store still accepts appends. */
   get open(): boolean {
     return !this.closed;
+  }
+
+  /** Records waiting for a commit: queued, plus the batch being committed (for metrics). */
+  get queueDepth(): number {
+    return this.pending.length + this.inFlightSize;
   }
 
   /** Resolves once the record is committed in PostgreSQL; see AuditStore.append. */
@@ -177,6 +183,7 @@ export class PostgresAuditStore implements AuditStore {
   private async drain(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.options.maxBatchSize ?? 1000);
+      this.inFlightSize = batch.length;
       let refused: (Error | undefined)[];
       try {
         refused = await this.transaction((client) => this.appendInLock(client, batch));
@@ -192,6 +199,7 @@ export class PostgresAuditStore implements AuditStore {
         else entry.resolve();
       });
     }
+    this.inFlightSize = 0;
     this.inFlight = null;
   }
 

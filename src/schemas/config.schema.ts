@@ -1,5 +1,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { decisionLogsConfigSchema } from './decision-logs-config.schema';
 import { issuerConfigSchema } from './issuer-config.schema';
+import { bundleKeysSchema, bundleServicesSchema, bundlesSchema } from './bundles-config.schema';
 
 const int = (description: string, example: number, minimum: number, maximum: number) =>
   ({ type: 'integer', minimum, maximum, description, examples: [example] }) as const;
@@ -146,6 +148,232 @@ export const configSchema = {
             every_seconds: int('Sign at least this often while records arrive.', 60, 1, 86400),
           },
         },
+        context_bytes: int(
+          'Canonical JSON bytes of a request context a record keeps; beyond, length and hash.',
+          4096,
+          256,
+          1048576,
+        ),
+        claims_bytes: int(
+          'Canonical JSON bytes of token claims a record keeps; beyond, length and hash.',
+          4096,
+          256,
+          1048576,
+        ),
+        anonymous_records_per_minute: int(
+          'Rejections without a verified token recorded one by one per source, reason and minute; ' +
+            'the rest become one record with a count. 0: record every one.',
+          10,
+          0,
+          1_000_000,
+        ),
+        anonymous_sources_per_minute: int(
+          'Distinct sources counted apart per minute; beyond, they share one counted record.',
+          10000,
+          1,
+          1_000_000,
+        ),
+        disk_warn_free_mb: int(
+          'Free space (MiB) on the database volume below which /ready warns.',
+          1024,
+          0,
+          16 * 1024 * 1024,
+        ),
+      },
+    },
+    keys: bundleKeysSchema,
+    services: bundleServicesSchema,
+    bundles: bundlesSchema,
+    operator_scope: {
+      type: 'string',
+      minLength: 1,
+      description: 'Scope that may read GET /v1/status (as may the auditor scope).',
+      examples: ['modelgate:operate'],
+    },
+    approvals: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Approvals: who approves, which policy entrypoint decides that, and the webhook.',
+      examples: [{ approver_scope: 'modelgate:approve', webhook: { url: 'https://hooks.corp/modelgate' } }],
+      properties: {
+        approver_scope: {
+          type: 'string',
+          minLength: 1,
+          description: 'Scope a token needs to approve or deny.',
+          examples: ['modelgate:approve'],
+        },
+        entrypoint: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*$',
+          description: 'Policy entrypoint that says whether an approver may decide a request.',
+          examples: ['modelgate/approve'],
+        },
+        expiry_sweep_seconds: int('How often overdue approvals are expired and recorded.', 30, 1, 3600),
+        public_url: {
+          type: 'string',
+          format: 'uri',
+          description:
+            'Where people reach this service; links in notifications point here. Default: its own URL.',
+          examples: ['https://modelgate.corp'],
+        },
+        webhook: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url', 'secret_file'],
+          description: 'Announce pending approvals with a signed JSON POST.',
+          examples: [{ url: 'https://hooks.corp/modelgate', secret_file: 'webhook.secret' }],
+          properties: {
+            url: {
+              type: 'string',
+              format: 'uri',
+              description: 'Receiver URL.',
+              examples: ['https://hooks.corp/x'],
+            },
+            secret_file: {
+              type: 'string',
+              minLength: 1,
+              description: 'File holding the HMAC-SHA256 key (surrounding whitespace ignored).',
+              examples: ['webhook.secret'],
+            },
+            max_attempts: int('Attempts per notification.', 5, 1, 20),
+            backoff_ms: int('Wait before the second attempt; doubles after each.', 1000, 1, 600_000),
+            timeout_ms: int('Per attempt.', 5000, 100, 60_000),
+          },
+        },
+      },
+    },
+    console: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The reviewer console at /console.',
+      examples: [{ oidc: { issuer: 'https://idp.corp', client_id: 'modelgate-console' } }],
+      properties: {
+        oidc: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['issuer', 'client_id'],
+          description: 'Sign-in with authorisation code and PKCE at one of the trusted issuers.',
+          examples: [{ issuer: 'https://idp.corp', client_id: 'modelgate-console', scope: 'openid' }],
+          properties: {
+            issuer: {
+              type: 'string',
+              format: 'uri',
+              description: 'Must be one of `issuers`.',
+              examples: ['https://idp.corp'],
+            },
+            client_id: {
+              type: 'string',
+              minLength: 1,
+              description: 'A public client.',
+              examples: ['modelgate-console'],
+            },
+            scope: {
+              type: 'string',
+              minLength: 1,
+              description: 'Scopes to ask for; default "openid".',
+              examples: ['openid modelgate:approve'],
+            },
+          },
+        },
+      },
+    },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'GET /metrics (Prometheus). Default: on the service port, loopback callers only, since metrics ' +
+        'name bundle revisions, reason codes and traffic volumes.',
+      examples: [{ access: 'loopback' }],
+      properties: {
+        enabled: { type: 'boolean', description: 'Serve /metrics at all.', examples: [true] },
+        access: {
+          type: 'string',
+          enum: ['loopback', 'scope', 'open'],
+          description:
+            'On the service port: loopback callers only, bearer tokens with `scope`, or anyone. Ignored with `port`.',
+          examples: ['loopback'],
+        },
+        scope: {
+          type: 'string',
+          minLength: 1,
+          description: 'The scope a token needs with access "scope".',
+          examples: ['modelgate:metrics'],
+        },
+        port: int(
+          'A separate metrics-only listener, without authentication; /metrics leaves the service port.',
+          9464,
+          0,
+          65535,
+        ),
+        host: {
+          type: 'string',
+          description: 'Address of the metrics listener; default 127.0.0.1.',
+          examples: ['0.0.0.0'],
+        },
+        max_reason_codes: int(
+          'Distinct reason-code label values kept; the rest count as "other".',
+          100,
+          1,
+          10000,
+        ),
+        subject_label_limit: int(
+          'Per-subject decision counts for the first N subjects (0: off, the default).',
+          0,
+          0,
+          10000,
+        ),
+      },
+    },
+    logging: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Log lines beyond the service log.',
+      examples: [{ decisions: 'info' }],
+      properties: {
+        decisions: {
+          type: 'string',
+          enum: ['info', 'debug', 'trace', 'off'],
+          description: 'Level of the one JSON line per decision (never payload text or tokens).',
+          examples: ['info'],
+        },
+      },
+    },
+    decision_logs: decisionLogsConfigSchema,
+    tracing: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['otlp_endpoint'],
+      description:
+        'OpenTelemetry spans of each decision and its stages, sent with OTLP over HTTP. Absent: off.',
+      examples: [{ otlp_endpoint: 'http://localhost:4318/v1/traces' }],
+      properties: {
+        otlp_endpoint: {
+          type: 'string',
+          pattern: '^https?://',
+          description: 'The OTLP/HTTP traces URL of a collector.',
+          examples: ['http://localhost:4318/v1/traces'],
+        },
+        service_name: {
+          type: 'string',
+          minLength: 1,
+          description: 'service.name of the spans; default modelgate.',
+          examples: ['modelgate'],
+        },
+        sample_ratio: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          description: 'Share of new traces sampled; a caller traceparent decides for its own trace.',
+          examples: [1],
+        },
+        headers: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          maxProperties: 16,
+          description: 'Headers sent to the collector.',
+          examples: [{ 'x-api-key': '...' }],
+        },
+        export_delay_ms: int('Longest wait before a batch of spans is exported.', 5000, 10, 60000),
       },
     },
     usage: {
@@ -159,6 +387,90 @@ export const configSchema = {
           86400,
           60,
           7 * 86400,
+        ),
+        reporter_scope: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'Scope of a trusted usage reporter (a gateway): its reports settle any decision up or down. ' +
+            'A caller reporting its own usage without it may only raise what its decision reserved.',
+          examples: ['modelgate:usage-report'],
+        },
+        trusted_reporters: {
+          type: 'array',
+          maxItems: 256,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['issuer'],
+            properties: {
+              issuer: {
+                type: 'string',
+                minLength: 1,
+                description: 'Issuer of the reporter.',
+                examples: ['https://idp.corp'],
+              },
+              subject: {
+                type: 'string',
+                minLength: 1,
+                description: 'Its subject; absent: every subject of that issuer.',
+                examples: ['spiffe://corp/llm-gateway'],
+              },
+            },
+          },
+          description: 'Identities trusted as usage reporters without the scope.',
+          examples: [[{ issuer: 'https://idp.corp', subject: 'spiffe://corp/llm-gateway' }]],
+        },
+      },
+    },
+    authzen: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The OpenID AuthZEN Authorization API (/access/v1/evaluation and /access/v1/evaluations).',
+      examples: [{ entrypoint: 'authzen/decision', policy_decision_point: 'https://modelgate.example.com' }],
+      properties: {
+        entrypoint: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*$',
+          description: 'The entrypoint (in the loaded bundle) that answers AuthZEN evaluations.',
+          examples: ['authzen/decision'],
+        },
+        policy_decision_point: {
+          type: 'string',
+          pattern: '^https?://[^?#]+[^/?#]$',
+          description:
+            'The PDP identifier published in /.well-known/authzen-configuration; default: the request origin.',
+          examples: ['https://modelgate.example.com'],
+        },
+      },
+    },
+    reports: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The privileges report (granted against used).',
+      examples: [{ entitlements_path: 'entitlements.subjects' }],
+      properties: {
+        entitlements_path: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 256,
+          pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$',
+          description: 'Dotted path of the subject → entitlement map in the bundle data.',
+          examples: ['entitlements.subjects'],
+        },
+      },
+    },
+    lineage: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Decision lineage: context.parent_decision_id checks.',
+      examples: [{ max_parent_age_seconds: 3600 }],
+      properties: {
+        max_parent_age_seconds: int(
+          'How old a parent decision may be for a request to name it as its parent.',
+          3600,
+          1,
+          30 * 86400,
         ),
       },
     },

@@ -34,6 +34,18 @@ export const dataRequestSchema = {
               description: 'Count per sensitive-data class.',
               examples: [{ email: 1 }],
             },
+            categories: {
+              type: 'object',
+              additionalProperties: { type: 'integer', minimum: 0 },
+              description: 'Count per category (`secret`, `pii`).',
+              examples: [{ pii: 1 }],
+            },
+            rules: {
+              type: 'object',
+              additionalProperties: { type: 'integer', minimum: 0 },
+              description: 'Count per rule id.',
+              examples: [{ email: 1 }],
+            },
           },
         },
       },

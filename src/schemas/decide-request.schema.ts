@@ -123,8 +123,18 @@ export const decideRequestSchema = {
     context: {
       type: 'object',
       maxProperties: 64,
-      description: 'Free-form context handed to the policy as is (size-limited).',
+      description:
+        'Free-form context handed to the policy as is (size-limited). `parent_decision_id` (the decision whose ' +
+        'output led to this call) and `session_id` are checked and become `input.lineage` ' +
+        '(see docs/investigations.md).',
       examples: [{ environment: 'prod', repository: 'corp/payments' }],
+    },
+    approval_id: {
+      type: 'string',
+      pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+      description:
+        'The approval an earlier reply asked for; it must be bound to this caller, invocation and payload.',
+      examples: ['0193a8f2-6b1c-7d2e-8f30-1a2b3c4d5e6f'],
     },
   },
 } as const;

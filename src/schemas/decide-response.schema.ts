@@ -1,3 +1,4 @@
+import { approvalRefSchema } from './approval.schema';
 import { obligationSchema, reasonSchema } from './decision-document.schema';
 
 const decisionId = {
@@ -63,6 +64,7 @@ export const decideResponseSchema = {
       examples: [{ messages: [{ role: 'user', content: 'Mail [REDACTED:email]' }] }],
     },
     policy: policyRefSchema,
+    approval: approvalRefSchema,
     errors: {
       type: 'array',
       description: 'On a 400: every validation error, as a JSON pointer into the body and a plain message.',

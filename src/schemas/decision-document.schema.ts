@@ -54,7 +54,14 @@ export const obligationSchema = {
     },
     {
       if: { properties: { type: { const: 'require_approval' } }, required: ['type'] },
-      then: { properties: { reason: { type: 'string', maxLength: 1024 } } },
+      then: {
+        properties: {
+          reason: { type: 'string', maxLength: 1024 },
+          approvers: { type: 'string', minLength: 1, maxLength: 256 },
+          ttl_seconds: { type: 'integer', minimum: 60, maximum: 2592000 },
+          max_uses: { type: 'integer', minimum: 1, maximum: 1000 },
+        },
+      },
     },
   ],
 } as const;

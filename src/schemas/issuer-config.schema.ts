@@ -57,6 +57,24 @@ export const issuerConfigSchema = {
       description: 'Tolerance applied to exp, nbf and iat, for clocks that disagree.',
       examples: [30],
     },
+    max_token_lifetime_seconds: {
+      type: 'integer',
+      minimum: 60,
+      maximum: 31_536_000,
+      default: 86_400,
+      description:
+        'Longest exp - iat (or exp - now without iat) accepted; longer gets 401 token_lifetime_too_long.',
+      examples: [86400],
+    },
+    recorded_claims: {
+      type: 'array',
+      maxItems: 64,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 128 },
+      description:
+        'Claims the audit record keeps as they are; every other claim is recorded as sha256:<hex> of its value.',
+      examples: [['iss', 'sub', 'aud', 'scope', 'act', 'jti', 'exp']],
+    },
     public_key_file: {
       type: 'string',
       minLength: 1,

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { authzenComponents, authzenPaths } from './authzen-openapi';
+import { approvalActionSchema, approvalRefSchema, approvalSummarySchema } from './approval.schema';
 import { dataRequestSchema } from './data-request.schema';
 import { decideRequestSchema } from './decide-request.schema';
 import { decideResponseSchema, errorResponseSchema } from './decide-response.schema';
@@ -7,6 +9,8 @@ import { decisionDocumentSchema } from './decision-document.schema';
 import { opaErrorSchema } from './opa-error.schema';
 import { policyInputSchema } from './policy-input.schema';
 import { usageReportSchema } from './usage-report.schema';
+import { statusSchema } from './status.schema';
+import { replayRequestSchema } from './replay-request.schema';
 
 // Same relative path from src/schemas and from dist/schemas.
 const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
@@ -61,9 +65,41 @@ const dataResponses = {
   '503': opaErrorReply('No policy is loaded, or the audit log cannot record.'),
 };
 
+const approvalReply = {
+  'application/json': {
+    schema: {
+      type: 'object',
+      required: ['approval', 'decision_id'],
+      properties: { approval: ref('ApprovalSummaryV1'), decision_id: { type: 'string' } },
+    },
+  },
+};
+
+// approve and deny differ only in their verb.
+function decideApprovalOperation(verb: 'Approve' | 'Deny'): Record<string, unknown> {
+  return {
+    summary: `${verb} a pending approval (approver scope; the policy's approve entrypoint must allow it)`,
+    security: bearer,
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+    requestBody: { required: true, content: json('ApprovalActionV1') },
+    responses: {
+      '200': {
+        description: 'Decided and recorded; `decision_id` is the id of the audit record.',
+        content: approvalReply,
+      },
+      '400': errorReply('The body is invalid.'),
+      '401': errorReply('The token was refused.'),
+      '403': errorReply('scope_missing, self_approval or approval_forbidden (the policy said no); recorded.'),
+      '404': errorReply('No such approval.'),
+      '409': errorReply('approval_not_pending: already decided or expired.'),
+      '503': errorReply('No policy with the approve entrypoint is loaded, or the audit log cannot record.'),
+    },
+  };
+}
+
 /** Returns the OpenAPI 3.1 document of the HTTP API, built from the same schemas ajv validates with. */
 export function buildOpenApiDocument(): Record<string, unknown> {
-  return {
+  const document = {
     openapi: '3.1.0',
     info: {
       title: 'modelgate',
@@ -82,6 +118,12 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         DataRequestV1: component(dataRequestSchema),
         OpaErrorV1: component(opaErrorSchema),
         UsageReportV1: component(usageReportSchema),
+        ...authzenComponents,
+        StatusV1: component(statusSchema),
+        ApprovalRefV1: component(approvalRefSchema),
+        ApprovalSummaryV1: component(approvalSummarySchema),
+        ApprovalActionV1: component(approvalActionSchema),
+        ReplayRequestV1: component(replayRequestSchema),
       },
     },
     paths: {
@@ -92,11 +134,14 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           requestBody: { required: true, content: json('DecideRequestV1') },
           responses: {
             '200': {
-              description: 'A decision (allow or deny), recorded.',
+              description:
+                'A decision (allow or deny), recorded. A deny `approval_required` carries `approval`: ask again ' +
+                'with `approval_id` once it is approved.',
               content: json('DecideResponseV1'),
             },
             '400': errorReply('The body is invalid: every problem as a JSON pointer.'),
             '401': errorReply('The token was refused; see WWW-Authenticate and the reason code.'),
+            '403': errorReply('approval_mismatch: the approval_id is not bound to this caller and request.'),
             '413': errorReply('The body or the payload text is too large.'),
             '415': errorReply('The body is not JSON.'),
             '503': errorReply('No policy is loaded, the policy failed, or the audit log cannot record.'),
@@ -124,7 +169,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           description:
             'Evaluates `default_decision` (default: `entrypoint`). The decision id is in `X-Modelgate-Decision-Id`.',
           security: bearer,
-          requestBody: { required: true, content: { 'application/json': { schema: ref('PolicyInputV1') } } },
+          // The input as the Data API takes it: modelgate sets subject, usage and time; payload is a summary.
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: dataRequestSchema.properties.input } },
+          },
           responses: {
             '200': {
               description: 'The policy result itself.',
@@ -164,6 +213,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '400': errorReply('An unknown or malformed filter.'),
             '401': errorReply('The token was refused.'),
             '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '503': errorReply('The audit log cannot record, or the issuer’s keys cannot be fetched.'),
           },
         },
       },
@@ -174,6 +224,24 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: {
             '200': { description: '`record`: the stored record with seq, prev_hash and hash.' },
+            '401': errorReply('The token was refused.'),
+            '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '404': errorReply('No such decision.'),
+            '503': errorReply('The audit log cannot record, or the issuer’s keys cannot be fetched.'),
+          },
+        },
+      },
+      '/v1/decisions/{id}/lineage': {
+        get: {
+          summary: 'A decision’s chain: ancestors up to the root, and descendants (auditor scope)',
+          security: bearer,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': {
+              description:
+                '`ancestors` (root first), `decision` with its descendants nested in `children`, ' +
+                'each with outcome, reasons, subject, actor, operation, model, purpose and tools; `truncated`.',
+            },
             '403': errorReply('The token lacks the auditor scope (recorded).'),
             '404': errorReply('No such decision.'),
           },
@@ -188,9 +256,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: {
             '201': { description: 'Recorded.' },
             '400': errorReply('The report is invalid.'),
-            '403': errorReply('The decision belongs to another subject.'),
+            '401': errorReply('The token was refused.'),
+            '403': errorReply(
+              'The decision belongs to another subject (and the caller is no trusted reporter).',
+            ),
             '404': errorReply('No such decision.'),
             '409': errorReply('Already reported, not an allow, or the reservation expired.'),
+            '413': errorReply('The body is too large.'),
+            '415': errorReply('The body is not JSON.'),
+            '503': errorReply('The audit log or the usage ledger cannot record.'),
           },
         },
       },
@@ -204,7 +278,19 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           ],
           responses: {
             '200': { description: 'Counters, reports of the last day, and the policy’s limits.' },
+            '401': errorReply('The token was refused.'),
             '403': errorReply('Another subject without the auditor scope.'),
+            '503': errorReply('The audit log cannot record, or the issuer’s keys cannot be fetched.'),
+          },
+        },
+      },
+      '/v1/status': {
+        get: {
+          summary: 'Policy bundles in force, their sources and last errors (auditor or operator scope)',
+          security: bearer,
+          responses: {
+            '200': { description: 'One section per concern.', content: json('StatusV1') },
+            '403': errorReply('The token has neither the auditor nor the operator scope (recorded).'),
           },
         },
       },
@@ -216,7 +302,152 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '200': {
               description: '`ok: true` with records and head, or `ok: false` with the first break and why.',
             },
+            '401': errorReply('The token was refused.'),
             '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '503': errorReply('The audit log cannot record, or the issuer’s keys cannot be fetched.'),
+          },
+        },
+      },
+      '/v1/approvals': {
+        get: {
+          summary: 'Approval requests, newest first (approver or auditor scope)',
+          security: bearer,
+          parameters: [
+            {
+              ...queryParam('status', 'pending (default), approved, denied, expired, used_up, or all.'),
+              schema: {
+                type: 'string',
+                enum: ['pending', 'approved', 'denied', 'expired', 'used_up', 'all'],
+              },
+            },
+            {
+              ...queryParam('limit', 'At most this many, 1 to 200 (default 50).'),
+              schema: { type: 'integer', minimum: 1, maximum: 200 },
+            },
+          ],
+          responses: {
+            '200': {
+              description: '`approvals`: summaries, each with `can_decide` for the caller.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['approvals', 'decision_id'],
+                    properties: {
+                      approvals: { type: 'array', items: ref('ApprovalSummaryV1') },
+                      decision_id: { type: 'string' },
+                    },
+                  },
+                },
+              },
+            },
+            '400': errorReply('An unknown status or a bad limit.'),
+            '401': errorReply('The token was refused.'),
+            '403': errorReply('The token has neither the approver nor the auditor scope (recorded).'),
+          },
+        },
+      },
+      '/v1/approvals/{id}': {
+        get: {
+          summary:
+            'One approval request: requester, invocation, findings by class, reasons; never the payload',
+          security: bearer,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: '`approval`: its summary.', content: approvalReply },
+            '403': errorReply('The token has neither the approver nor the auditor scope (recorded).'),
+            '404': errorReply('No such approval.'),
+          },
+        },
+      },
+      '/v1/approvals/{id}/approve': { post: decideApprovalOperation('Approve') },
+      '/v1/approvals/{id}/deny': { post: decideApprovalOperation('Deny') },
+      '/console/config.json': {
+        get: {
+          summary:
+            'The console page’s settings: OIDC login (authorization endpoint, client id, scope) or null',
+          responses: {
+            '200': { description: '`{"oidc": {...} | null}`' },
+            '503': errorReply('OIDC discovery at the issuer failed.'),
+          },
+        },
+      },
+      '/console/oidc/token': {
+        post: {
+          summary: 'Exchange an authorization code and its PKCE verifier for an access token (console login)',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['code', 'code_verifier', 'redirect_uri'],
+                  properties: {
+                    code: { type: 'string' },
+                    code_verifier: { type: 'string', pattern: '^[A-Za-z0-9._~-]{43,128}$' },
+                    redirect_uri: { type: 'string', description: 'This console: <origin>/console/' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: '`{"access_token": "..."}`' },
+            '400': errorReply('A bad body, a redirect away from the console, or the provider refused.'),
+            '404': {
+              // The catch-all route's reply: no decision is made, so there is no decision_id.
+              description: 'OIDC sign-in is not configured (`console.oidc`): no such route.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['allow', 'reasons'],
+                    properties: { allow: { const: false }, reasons: { type: 'array' } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      '/v1/reports/privileges': {
+        get: {
+          summary: 'Granted against used privileges per subject (auditor scope)',
+          security: bearer,
+          parameters: [
+            queryParam(
+              'since',
+              'Start: 30m, 24h, 7d, 4w or an ISO 8601 date / date-time with zone (default 30d).',
+            ),
+            queryParam('until', 'End, exclusive: ISO 8601 date or date-time with zone (default now).'),
+            queryParam('subject', 'Only this subject.'),
+          ],
+          responses: {
+            '200': {
+              description:
+                '`subjects`: per subject, what is granted, what allowed calls used, unused grants, budgets ' +
+                'against peak use, and denials that suggest a missing grant.',
+            },
+            '400': errorReply('An unknown or malformed parameter.'),
+            '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '503': errorReply('The bundle has no entitlements at the configured path.'),
+          },
+        },
+      },
+      '/v1/replay': {
+        post: {
+          summary: 'Replay recorded decisions against a candidate bundle (auditor scope); writes nothing',
+          security: bearer,
+          requestBody: { required: true, content: json('ReplayRequestV1') },
+          responses: {
+            '200': {
+              description:
+                'The replay report: counts per kind of change, groups by subject, kind and reason with ' +
+                'examples, and `failed_on` (the `fail_on` kinds found).',
+            },
+            '400': errorReply('The body is invalid, or the candidate bundle does not load.'),
+            '403': errorReply('The token lacks the auditor scope (recorded).'),
+            '503': errorReply('No policy bundle is loaded to compare with.'),
           },
         },
       },
@@ -225,13 +456,54 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/ready': {
         get: {
-          summary: 'Readiness: a bundle is loaded and the database is open',
+          summary:
+            'Readiness: a bundle is loaded and the database is open; `warnings` says when the disk runs low',
           responses: { '200': { description: 'Ready.' }, '503': { description: 'Not ready.' } },
         },
       },
       '/openapi.json': {
         get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
       },
+      ...authzenPaths,
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (text format 0.0.4); see docs/operations.md',
+          description:
+            'Default: loopback callers only. With metrics.access "scope", a bearer token with metrics.scope; ' +
+            'with metrics.port, served on that listener instead.',
+          responses: {
+            '200': { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } },
+            '401': { description: 'access "scope": no valid token.' },
+            '403': { description: 'Not a loopback caller, or the token lacks the scope.' },
+          },
+        },
+      },
     },
   };
+  for (const methods of Object.values(
+    document.paths as unknown as Record<string, Record<string, Operation>>,
+  )) {
+    for (const operation of Object.values(methods)) addCommonStatuses(operation);
+  }
+  return document;
+}
+
+type Operation = { security?: unknown[]; requestBody?: unknown; responses: Record<string, unknown> };
+
+// Statuses every route of a kind can return, whoever wrote the route: a token can always be refused
+// and the audit log or the issuer's keys can always be unavailable; a body can always be malformed,
+// too large or not JSON. Routes that list their own reply for one of these keep it.
+function addCommonStatuses(operation: Operation): void {
+  const add = (status: string, description: string) => {
+    operation.responses[status] ??= errorReply(description);
+  };
+  if (operation.security) {
+    add('401', 'The token was refused; see WWW-Authenticate and the reason code (recorded).');
+    add('503', 'The audit log cannot record, or the issuer’s keys cannot be fetched.');
+  }
+  if (operation.requestBody) {
+    add('400', 'The body is invalid: not strict JSON, or it fails the schema.');
+    add('413', 'The body is too large.');
+    add('415', 'The body is not JSON.');
+  }
 }

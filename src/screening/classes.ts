@@ -23,6 +23,10 @@ export const SECRET_CLASS_DESCRIPTIONS = {
   jwt: 'JSON Web Token: three base64url segments whose header decodes to JSON with "alg"',
   url_credentials: 'user:password in a URL (scheme://user:password@host)',
   password_assignment: 'a literal password assigned to a password/passwd/pwd/passphrase name',
+  api_token:
+    'credential of a vendor format in the gitleaks rule set with no class of its own (rule id: the vendor)',
+  generic_credential:
+    'credential-shaped value assigned to a token/key/secret/auth name, or in a curl auth flag',
 } as const;
 
 /** One-line descriptions of the personal-data classes. */
@@ -46,6 +50,16 @@ export type ScreeningClass = SecretClass | PiiClass;
 export const SECRET_CLASSES = Object.keys(SECRET_CLASS_DESCRIPTIONS) as readonly SecretClass[];
 /** The personal-data class names, in report order. */
 export const PII_CLASSES = Object.keys(PII_CLASS_DESCRIPTIONS) as readonly PiiClass[];
+/** The two categories: every class is in exactly one. */
+export const CATEGORIES = ['secret', 'pii'] as const;
+/** A category name. */
+export type Category = (typeof CATEGORIES)[number];
+
+/** Returns the category of a class. */
+export function categoryOf(cls: ScreeningClass): Category {
+  return cls in SECRET_CLASS_DESCRIPTIONS ? 'secret' : 'pii';
+}
+
 /** Every class name, secrets first: the enum a redact obligation's `classes` may use. */
 export const SCREENING_CLASSES: readonly ScreeningClass[] = [...SECRET_CLASSES, ...PII_CLASSES];
 /** The description of every class, for documentation and the OpenAPI document. */

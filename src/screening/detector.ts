@@ -5,6 +5,8 @@ export interface TextSpan {
   start: number;
   end: number;
   class: ScreeningClass;
+  /** The rule that found it: an upstream rule id; unset by the hand-written detectors (see `ruleOf`). */
+  rule?: string;
 }
 
 /**

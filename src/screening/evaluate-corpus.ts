@@ -1,6 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCREENING_CLASSES, isScreeningClass, type ScreeningClass } from './classes';
+import {
+  CATEGORIES,
+  SCREENING_CLASSES,
+  categoryOf,
+  isScreeningClass,
+  type Category,
+  type ScreeningClass,
+} from './classes';
 import { detectText } from './detect-text';
 import type { TextSpan } from './detector';
 
@@ -40,6 +47,10 @@ export interface CorpusEvaluation {
   records: number;
   negatives: number;
   classes: Record<ScreeningClass, ClassScore>;
+  /** The same counts by category: a prediction is correct when it overlaps a label of its category. */
+  categories: Record<Category, ClassScore>;
+  /** Per rule id: predicted spans and those that overlap a label of their class (precision per rule). */
+  rules: Record<string, { predicted: number; correct: number; precision: number }>;
   mismatches: Mismatch[];
 }
 
@@ -89,6 +100,10 @@ export function evaluateCorpus(
       { expected: 0, found: 0, predicted: 0, correct: 0, precision: 1, recall: 1 },
     ]),
   ) as Record<ScreeningClass, ClassScore>;
+  const categories = Object.fromEntries(
+    CATEGORIES.map((c) => [c, { expected: 0, found: 0, predicted: 0, correct: 0, precision: 1, recall: 1 }]),
+  ) as Record<Category, ClassScore>;
+  const rules: CorpusEvaluation['rules'] = {};
   const mismatches: Mismatch[] = [];
   let negatives = 0;
   for (const { record, file, line } of rows) {
@@ -98,6 +113,10 @@ export function evaluateCorpus(
       occurrences(record.text, l.value).map((span) => ({ class: l.class as ScreeningClass, span })),
     );
     for (const e of expected) {
+      const category = categories[categoryOf(e.class)];
+      category.expected++;
+      if (predicted.some((p) => categoryOf(p.class) === categoryOf(e.class) && overlaps(e.span, p)))
+        category.found++;
       const score = scores[e.class];
       score.expected++;
       if (predicted.some((p) => p.class === e.class && overlaps(e.span, p))) score.found++;
@@ -111,10 +130,18 @@ export function evaluateCorpus(
         });
     }
     for (const p of predicted) {
+      const category = categories[categoryOf(p.class)];
+      category.predicted++;
+      if (expected.some((e) => categoryOf(e.class) === categoryOf(p.class) && overlaps(e.span, p)))
+        category.correct++;
+      const rule = (rules[p.rule ?? p.class] ??= { predicted: 0, correct: 0, precision: 1 });
+      rule.predicted++;
       const score = scores[p.class];
       score.predicted++;
-      if (expected.some((e) => e.class === p.class && overlaps(e.span, p))) score.correct++;
-      else
+      if (expected.some((e) => e.class === p.class && overlaps(e.span, p))) {
+        score.correct++;
+        rule.correct++;
+      } else
         mismatches.push({
           kind: 'false_positive',
           class: p.class,
@@ -124,9 +151,10 @@ export function evaluateCorpus(
         });
     }
   }
-  for (const score of Object.values(scores)) {
+  for (const rule of Object.values(rules)) rule.precision = rule.correct / rule.predicted;
+  for (const score of [...Object.values(scores), ...Object.values(categories)]) {
     score.precision = score.predicted === 0 ? 1 : score.correct / score.predicted;
     score.recall = score.expected === 0 ? 1 : score.found / score.expected;
   }
-  return { records: rows.length, negatives, classes: scores, mismatches };
+  return { records: rows.length, negatives, classes: scores, categories, rules, mismatches };
 }

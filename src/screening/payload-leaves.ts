@@ -9,10 +9,14 @@ interface PathNode {
   readonly step: PathStep;
 }
 
-/** A string leaf of a payload. */
+/** A text of a payload screening reads: a string value, an object key, or a number as its decimal text. */
 export interface Leaf {
   readonly text: string;
   readonly node: PathNode | undefined;
+  /** The text is the key at `node` (the last path step), not the value there. */
+  readonly key?: true;
+  /** The text is a number's decimal text. */
+  readonly number?: true;
 }
 
 /** Returns the path of a leaf from the payload root, e.g. ['messages', 0, 'content']. */
@@ -26,19 +30,29 @@ export function leafPath(leaf: Leaf): PathStep[] {
 export const DEFAULT_MAX_CHARS = 262144;
 
 /**
- * Returns every string leaf of a JSON value in document order (object keys in insertion order, then array
- * elements), with their total length. Object keys are not leaves: they are field names of the payload's
- * shape, and redaction must keep that shape. Non-string leaves are skipped. The walk is iterative, so a
+ * Returns every text of a JSON value in document order (object members in insertion order, each key before
+ * its value, then array elements), with the total length of the string values. Keys and numbers are texts
+ * too (a token can be a key, a card number a JSON number); they do not count toward `chars`, which measures
+ * the string values, and the body size limit bounds them. Booleans and nulls are skipped. The walk is iterative, so a
  * deeply nested payload cannot overflow the stack, and it stops with `RequestError(payload_too_large, 413)`
  * as soon as the total passes `maxChars`, before any detector runs.
  */
-export function collectLeaves(payload: unknown, maxChars: number): { leaves: Leaf[]; chars: number } {
+export function collectLeaves(
+  payload: unknown,
+  maxChars: number,
+): { leaves: Leaf[]; chars: number; strings: number } {
   const leaves: Leaf[] = [];
   let chars = 0;
-  const stack: Array<{ value: unknown; node: PathNode | undefined }> = [{ value: payload, node: undefined }];
+  let strings = 0;
+  const stack: Array<{ value: unknown; node: PathNode | undefined; key?: true }> = [
+    { value: payload, node: undefined },
+  ];
   while (stack.length > 0) {
-    const { value, node } = stack.pop() as { value: unknown; node: PathNode | undefined };
-    if (typeof value === 'string') {
+    const { value, node, key } = stack.pop() as (typeof stack)[number];
+    if (key === true) {
+      leaves.push({ text: String(node?.step), node, key: true });
+    } else if (typeof value === 'string') {
+      strings++;
       chars += value.length;
       if (chars > maxChars) {
         throw new RequestError(
@@ -53,13 +67,17 @@ export function collectLeaves(payload: unknown, maxChars: number): { leaves: Lea
       // Pushed in reverse so they pop in document order.
       for (let i = value.length - 1; i >= 0; i--)
         stack.push({ value: value[i], node: { parent: node, step: i } });
+    } else if (typeof value === 'number') {
+      leaves.push({ text: String(value), node, number: true });
     } else if (typeof value === 'object' && value !== null) {
       const keys = Object.keys(value);
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i] as string;
-        stack.push({ value: (value as Record<string, unknown>)[key], node: { parent: node, step: key } });
+        const child: PathNode = { parent: node, step: key };
+        stack.push({ value: (value as Record<string, unknown>)[key], node: child });
+        stack.push({ value: undefined, node: child, key: true });
       }
     }
   }
-  return { leaves, chars };
+  return { leaves, chars, strings };
 }

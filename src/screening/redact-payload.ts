@@ -30,22 +30,37 @@ interface SpanTree {
   children: Map<PathStep, SpanTree>;
   spans: RedactionSpan[];
   applied: boolean;
+  /** Spans in the object key that leads to this node. */
+  keySpans: RedactionSpan[];
+  keyApplied: boolean;
 }
 
+const emptyNode = (): SpanTree => ({
+  children: new Map(),
+  spans: [],
+  applied: false,
+  keySpans: [],
+  keyApplied: false,
+});
+
 function spanTree(result: ScreeningResult, classes: ReadonlySet<string>): SpanTree {
-  const root: SpanTree = { children: new Map(), spans: [], applied: false };
+  const root = emptyNode();
   for (const finding of result.spans) {
     if (!classes.has(finding.class)) continue;
     let node = root;
     for (const step of finding.path) {
       let child = node.children.get(step);
       if (child === undefined) {
-        child = { children: new Map(), spans: [], applied: false };
+        child = emptyNode();
         node.children.set(step, child);
       }
       node = child;
     }
-    node.spans.push({ start: finding.start, end: finding.end, class: finding.class });
+    (finding.key === true ? node.keySpans : node.spans).push({
+      start: finding.start,
+      end: finding.end,
+      class: finding.class,
+    });
   }
   return root;
 }
@@ -58,13 +73,25 @@ function mismatch(): ModelgateError {
   );
 }
 
-function redactLeaf(text: string, node: SpanTree | undefined, format: string): string {
-  if (node === undefined || node.spans.length === 0) return text;
-  node.applied = true;
-  for (const span of node.spans) {
+function redactText(text: string, spans: RedactionSpan[], format: string): string {
+  for (const span of spans) {
     if (!(span.start >= 0 && span.start < span.end && span.end <= text.length)) throw mismatch();
   }
-  return applySpans(text, mergeSpans(node.spans), format);
+  return applySpans(text, mergeSpans(spans), format);
+}
+
+/** Returns a value with its spans redacted: a string, or a number as its redacted decimal text (a string). */
+function redactLeaf(value: string | number, node: SpanTree | undefined, format: string): string | number {
+  if (node === undefined || node.spans.length === 0) return value;
+  node.applied = true;
+  return redactText(String(value), node.spans, format);
+}
+
+/** Returns an object key with its spans redacted. */
+function redactKey(key: string, node: SpanTree | undefined, format: string): string {
+  if (node === undefined || node.keySpans.length === 0) return key;
+  node.keyApplied = true;
+  return redactText(key, node.keySpans, format);
 }
 
 function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
@@ -78,7 +105,8 @@ function setKey(target: Record<string, unknown>, key: string, value: unknown): v
  * Returns a deep copy of `payload`, same shape, with every span of the listed classes replaced by `format`
  * ("<class>" in it becomes the class name; default "[REDACTED:<class>]"). Overlapping or touching spans are
  * merged first (the merged span takes the class of its longest member). Text outside those spans, spans of
- * other classes, keys and non-string values are copied unchanged. Throws UnknownClassError for a class name
+ * other classes are copied unchanged. An object key with a span is renamed to its redacted text; a
+ * number with a span becomes its redacted decimal text (a string); booleans and nulls are copied as they are. Throws UnknownClassError for a class name
  * screening does not report, and an internal error if `result` was not computed from this payload.
  */
 export function redactPayload(
@@ -91,7 +119,7 @@ export function redactPayload(
   if (unknown.length > 0) throw new UnknownClassError(unknown);
   const tree = spanTree(result, new Set<ScreeningClass>(classes as ScreeningClass[]));
   const copy = (value: unknown, node: SpanTree | undefined): unknown =>
-    typeof value === 'string' ? redactLeaf(value, node, format) : value;
+    typeof value === 'string' || typeof value === 'number' ? redactLeaf(value, node, format) : value;
 
   // Iterative copy: containers are created first and filled as the walk reaches them, so deep nesting
   // cannot overflow the stack.
@@ -116,11 +144,14 @@ export function redactPayload(
       const keys = Object.keys(value);
       for (let i = keys.length - 1; i >= 0; i--) {
         const k = keys[i] as string;
+        const child = node?.children.get(k);
         stack.push({
           value: (value as Record<string, unknown>)[k],
-          node: node?.children.get(k),
+          node: child,
           target: object,
-          key: k,
+          // A key that holds a secret is renamed; a second key redacted to the same name then overwrites
+          // the first value, which only removes more of the payload.
+          key: redactKey(k, child, format),
         });
       }
       out = object;
@@ -138,7 +169,8 @@ function allApplied(tree: SpanTree): boolean {
   const stack = [tree];
   while (stack.length > 0) {
     const node = stack.pop() as SpanTree;
-    if (node.spans.length > 0 && !node.applied) return false;
+    if ((node.spans.length > 0 && !node.applied) || (node.keySpans.length > 0 && !node.keyApplied))
+      return false;
     for (const child of node.children.values()) stack.push(child);
   }
   return true;

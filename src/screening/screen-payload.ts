@@ -1,6 +1,7 @@
-import type { ScreeningClass } from './classes';
-import { detectText } from './detect-text';
+import { categoryOf, type Category, type ScreeningClass } from './classes';
+import { detectText, ruleOf } from './detect-text';
 import { collectLeaves, DEFAULT_MAX_CHARS, leafPath, type PathStep } from './payload-leaves';
+import { junctionSpans } from './split-across-leaves';
 
 /** One finding: the class of a span of one string leaf of the payload. */
 export interface Finding {
@@ -11,9 +12,18 @@ export interface Finding {
   /** UTF-16 offset just past the span (exclusive). */
   end: number;
   class: ScreeningClass;
+  /** The span is in the object key at `path` (its last step), not in the value there. */
+  key?: true;
+  /** The rule that found it, e.g. `stripe-access-token` (gitleaks) or `modelgate-credit-card` (hand-written). */
+  rule: string;
+  /** `secret` or `pii`. */
+  category: Category;
 }
 
-/** What screening found in a payload. Only `present`, `chars` and `findings` may leave the process. */
+/**
+ * What screening found in a payload. Only `present`, `chars`, `findings`, `categories` and `rules` may leave the
+ * process.
+ */
 export interface ScreeningResult {
   /** The payload has at least one string leaf. */
   present: boolean;
@@ -21,7 +31,14 @@ export interface ScreeningResult {
   chars: number;
   /** Number of spans per class; classes with no span are absent. */
   findings: Record<string, number>;
-  /** The spans themselves, in document order: for redaction, never for logs or the audit record. */
+  /** Number of spans per category (`secret`, `pii`); categories with no span are absent. */
+  categories: Record<string, number>;
+  /** Number of spans per rule id; rules with no span are absent. */
+  rules: Record<string, number>;
+  /**
+   * The spans themselves, in document order, then the two parts of each finding split across two values: for
+   * redaction, never for logs or the audit record.
+   */
   spans: Finding[];
 }
 
@@ -37,17 +54,42 @@ export interface ScreenOptions {
  * `RequestError(payload_too_large, 413)` before running any detector when the text exceeds `maxChars`.
  */
 export function screenPayload(payload: unknown, options: ScreenOptions = {}): ScreeningResult {
-  const { leaves, chars } = collectLeaves(payload, options.maxChars ?? DEFAULT_MAX_CHARS);
+  const { leaves, chars, strings } = collectLeaves(payload, options.maxChars ?? DEFAULT_MAX_CHARS);
   const findings: Record<string, number> = {};
+  const categories: Record<string, number> = {};
+  const rules: Record<string, number> = {};
   const spans: Finding[] = [];
   for (const leaf of leaves) {
     const found = detectText(leaf.text);
     if (found.length === 0) continue;
     const path = leafPath(leaf);
     for (const span of found) {
-      spans.push({ path: [...path], start: span.start, end: span.end, class: span.class });
+      const rule = span.rule ?? ruleOf(span);
+      const category = categoryOf(span.class);
+      spans.push({
+        path: [...path],
+        start: span.start,
+        end: span.end,
+        class: span.class,
+        rule,
+        category,
+        ...(leaf.key === true ? { key: true as const } : {}),
+      });
       findings[span.class] = (findings[span.class] ?? 0) + 1;
+      categories[category] = (categories[category] ?? 0) + 1;
+      rules[rule] = (rules[rule] ?? 0) + 1;
     }
   }
-  return { present: leaves.length > 0, chars, findings, spans };
+  // A finding split across two consecutive values counts once and is redacted in both.
+  for (const j of junctionSpans(leaves)) {
+    const rule = j.span.rule ?? ruleOf(j.span);
+    const category = categoryOf(j.span.class);
+    const base = { class: j.span.class, rule, category };
+    spans.push({ path: leafPath(j.first), start: j.start, end: j.first.text.length, ...base });
+    spans.push({ path: leafPath(j.second), start: 0, end: j.end, ...base });
+    findings[j.span.class] = (findings[j.span.class] ?? 0) + 1;
+    categories[category] = (categories[category] ?? 0) + 1;
+    rules[rule] = (rules[rule] ?? 0) + 1;
+  }
+  return { present: strings > 0, chars, findings, categories, rules, spans };
 }

@@ -1,6 +1,7 @@
 import type { RequestListener } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { ReasonCode } from '../errors';
+import type { DiskState } from '../audit/disk-space';
+import { ReasonCode, RequestError } from '../errors';
 import type { DecisionCall, DecisionDeps, DecisionReply } from '../decision/decision-deps';
 import { decide } from '../decision/decide';
 import { decideData } from '../decision/decide-data';
@@ -14,6 +15,8 @@ import { jsonBody, parseJsonText, type ParsedBody } from './json-body';
 export interface Readiness {
   policyLoaded(): boolean;
   storeOpen(): boolean;
+  /** Free space on the database volume; below its threshold /ready still answers 200, with a warning. */
+  disk?(): DiskState;
 }
 
 /** Everything the HTTP layer needs; routes only translate between HTTP and the decision pipeline. */
@@ -83,9 +86,11 @@ function expressApp(deps: AppDeps): Express {
   });
   app.get('/ready', (_req, res) => {
     const checks = { policy: deps.readiness.policyLoaded(), store: deps.readiness.storeOpen() };
+    const disk = deps.readiness.disk?.();
+    const warnings = disk && !disk.ok ? [diskWarning(disk)] : [];
     res
       .status(checks.policy && checks.store ? 200 : 503)
-      .json({ ready: checks.policy && checks.store, checks });
+      .json({ ready: checks.policy && checks.store, checks, ...(disk ? { disk, warnings } : {}) });
   });
   const openapi = buildOpenApiDocument();
   app.get('/openapi.json', (_req, res) => {
@@ -120,9 +125,18 @@ function dataPath(req: Request): string {
 
 function inputFromQuery(input: unknown): ParsedBody {
   if (input === undefined) return { ok: true, value: {} };
-  if (typeof input !== 'string') return parseJsonText('', 'the input query parameter');
+  if (typeof input !== 'string') {
+    // ?input=a&input=b (or input[x]=…) reaches here as an array or object, not as JSON text.
+    const message = 'the input query parameter must be given once, as JSON text';
+    return { ok: false, error: new RequestError(ReasonCode.BadRequest, 400, message) };
+  }
   const parsed = parseJsonText(input, 'the input query parameter');
   return parsed.ok ? { ok: true, value: { input: parsed.value } } : parsed;
+}
+
+function diskWarning(disk: DiskState): string {
+  const free = disk.free_bytes === null ? 'unknown' : `${Math.floor(disk.free_bytes / 1048576)} MiB`;
+  return `low disk space for the audit log at ${disk.path}: ${free} free, warning below ${disk.warn_below_bytes / 1048576} MiB; when it is full every decision is denied`;
 }
 
 function toCall(req: Request, res: Response, path: string): DecisionCall {

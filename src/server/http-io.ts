@@ -3,6 +3,7 @@ import { newDecisionId } from '../audit/decision-id';
 import type { DecisionCall, DecisionDeps, DecisionReply } from '../decision/decision-deps';
 import { ReasonCode } from '../errors';
 import type { ParsedBody } from './json-body';
+import { requestIdOf, traceContextOf } from './request-ids';
 
 // Shared by the express routes and the decision fast path: the one place that turns requests
 // into DecisionCalls and replies into HTTP.
@@ -17,7 +18,10 @@ export function decisionCall(
     receivedAtMs: parts.receivedAtMs,
     path: parts.path,
     authorization: req.headers.authorization,
+    traceparent: req.headers.traceparent as string | undefined,
     clientAddress: req.socket.remoteAddress ?? null,
+    requestId: requestIdOf(req.headers),
+    traceContext: traceContextOf(req.headers),
     body: parts.body,
   };
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { ModelgateError, ReasonCode, RequestError } from '../errors';
+import { parseStrictJson, StrictJsonError } from '../schemas/strict-json';
 
 /** The body of a request as the decision pipeline receives it. */
 export type ParsedBody = { ok: true; value: unknown } | { ok: false; error: ModelgateError };
@@ -58,8 +59,15 @@ function parse(contentType: string | undefined, body: unknown): ParsedBody {
 /** Returns JSON text parsed as a ParsedBody; `what` names the text in the error ("the body"). */
 export function parseJsonText(text: string, what: string): ParsedBody {
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: parseStrictJson(text) };
   } catch (err) {
+    if (err instanceof StrictJsonError) {
+      return fail(
+        new RequestError(ReasonCode.BadRequest, 400, `${what} is not strict JSON: ${err.message}`, {
+          details: [{ pointer: err.pointer, message: err.message }],
+        }),
+      );
+    }
     return fail(
       new RequestError(ReasonCode.BadRequest, 400, `${what} is not valid JSON: ${(err as Error).message}`),
     );

@@ -6,7 +6,9 @@ import { readBody } from '../decision/steps';
 import { ForbiddenError, ReasonCode, RequestError } from '../errors';
 import { usageReportSchema, type UsageReportV1 } from '../schemas/usage-report.schema';
 import { compileValidator } from '../schemas/validators';
+import type { VerifiedIdentity } from '../identity';
 import type { UsageLedger } from '../usage/usage-ledger';
+import { tokenCount } from '../usage/usage-tracker';
 import type { UsageView } from '../usage/usage-view';
 import type { RouteHelpers } from './app';
 
@@ -16,7 +18,14 @@ const validateUsageReport = compileValidator<UsageReportV1>(usageReportSchema);
 export function usageRoutes(
   app: Express,
   { toCall, send, jsonBody }: RouteHelpers,
-  deps: { decision: DecisionDeps; store: AuditStore; ledger: UsageLedger; view: UsageView },
+  deps: {
+    decision: DecisionDeps;
+    store: AuditStore;
+    ledger: UsageLedger;
+    view: UsageView;
+    /** Whether a caller's reports settle exactly (may lower a reservation), not only raise it. */
+    isTrustedReporter?: (identity: VerifiedIdentity) => boolean;
+  },
 ): void {
   app.post('/v1/decisions/:id/usage', jsonBody, async (req, res) => {
     const id = req.params.id as string;
@@ -28,11 +37,13 @@ export function usageRoutes(
         const decision = await deps.store.get(id);
         if (!decision) throw new RequestError(ReasonCode.NotFound, 404, `no decision ${id}`);
         const nowMs = deps.decision.now();
+        const invocation = (decision.input as { invocation?: { input_tokens?: unknown } } | null)?.invocation;
         await deps.ledger.report(
           id,
-          identity.subject.id,
+          { subject: identity.subject.id, trusted: deps.isTrustedReporter?.(identity) ?? false },
           {
             subject: decision.subject,
+            reservedTokens: tokenCount(decision.max_tokens) + tokenCount(invocation?.input_tokens),
             outcome: decision.outcome,
             path: decision.path,
             timestampMs: Date.parse(decision.timestamp),

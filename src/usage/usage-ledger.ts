@@ -14,9 +14,20 @@ export interface UsageReport {
   cost_usd?: number;
 }
 
+/** The scope of a trusted usage reporter unless configured. */
+export const DEFAULT_REPORTER_SCOPE = 'modelgate:usage-report';
+
+/** Who reports: a trusted reporter (a gateway that saw the provider's bill) may lower a reservation. */
+export interface Reporter {
+  subject: string;
+  trusted: boolean;
+}
+
 /** A decision as the ledger needs it to accept a report. */
 export interface ReportedDecision {
   subject: string | null;
+  /** What the decision reserved: its effective max_tokens plus the input_tokens it declared. */
+  reservedTokens: number;
   outcome: string;
   /** The API path the decision was made on: only model decisions reserve tokens. */
   path: string;
@@ -42,7 +53,7 @@ export function isReservingPath(path: string): boolean {
 function restoreQuery(index: string, subjectFilter: string): string {
   return `
     SELECT CASE WHEN u.decision_id IS NULL THEN r.decision_id END, r.subject, r.model, r.ts_ms,
-           ${RESERVED_MAX_TOKENS}, ${RESERVED_INPUT_TOKENS}, u.input_tokens + u.output_tokens
+           ${RESERVED_MAX_TOKENS}, ${RESERVED_INPUT_TOKENS}, u.input_tokens + u.output_tokens, u.settles_exactly
       FROM audit_records r INDEXED BY ${index}
       LEFT JOIN usage_reports u ON u.decision_id = r.decision_id
      WHERE r.outcome = 'allowed' AND r.ts_ms > ? AND r.subject IS NOT NULL ${subjectFilter}
@@ -63,6 +74,7 @@ type RestoreRow = [
   maxTokens: unknown,
   inputTokens: unknown,
   reported: number | null,
+  settlesExactly: number | null,
 ];
 
 /**
@@ -93,15 +105,16 @@ export class UsageLedger {
     let decisions = 0;
     let reports = 0;
     for (const row of query.iterate(...params) as Iterable<RestoreRow>) {
-      const [decisionId, rowSubject, model, atMs, maxTokens, inputTokens, reported] = row;
+      const [decisionId, rowSubject, model, atMs, maxTokens, inputTokens, reported, settlesExactly] = row;
       decisions += 1;
       if (reported !== null) reports += 1;
+      const reserved = tokenCount(maxTokens) + tokenCount(inputTokens);
       tracker.restore(
         {
           decisionId: decisionId ?? '',
           subject: rowSubject,
           model: model ?? '',
-          tokens: reported ?? tokenCount(maxTokens) + tokenCount(inputTokens),
+          tokens: reported === null ? reserved : settledTokens(reported, reserved, settlesExactly === 1),
           atMs,
           pending: reported === null,
         },
@@ -112,19 +125,23 @@ export class UsageLedger {
   }
 
   /**
-   * Records what an allowed decision really used, replacing its reservation. Throws 403 not_owner
-   * for someone else's decision, 409 conflict for a second report, a decision that reserved
-   * nothing (denied, or not a model decision) or an expired reservation.
+   * Records what an allowed decision really used. A trusted reporter's figure replaces the
+   * reservation; a self-report may only raise it (else a caller frees its own budget by reporting
+   * zero). Throws 403 not_owner for someone else's decision (unless trusted), 409 conflict for a
+   * second report, a decision that reserved nothing (denied, or not a model decision) or an expired reservation.
    */
   async report(
     decisionId: string,
-    reporter: string,
+    reporter: Reporter,
     decision: ReportedDecision,
     usage: UsageReport,
     nowMs: number,
   ): Promise<void> {
-    if (decision.subject !== reporter) {
-      throw new ForbiddenError(ReasonCode.NotOwner, 'only the subject that was allowed may report its usage');
+    if (!reporter.trusted && decision.subject !== reporter.subject) {
+      throw new ForbiddenError(
+        ReasonCode.NotOwner,
+        'only the subject that was allowed, or a trusted usage reporter, may report its usage',
+      );
     }
     if (decision.outcome !== 'allowed' || !isReservingPath(decision.path)) {
       const what = decision.outcome !== 'allowed' ? 'was not allowed' : 'is not a model decision';
@@ -145,11 +162,12 @@ export class UsageLedger {
     try {
       inserted = await this.reports.insertReport({
         decision_id: decisionId,
-        subject: reporter,
+        subject: decision.subject ?? reporter.subject,
         input_tokens: usage.input_tokens,
         output_tokens: usage.output_tokens,
         cost_usd: usage.cost_usd ?? null,
         reported_ms: nowMs,
+        settles_exactly: reporter.trusted ? 1 : 0,
       });
     } catch (err) {
       throw new ModelgateError(ReasonCode.UsageUnavailable, 503, 'the usage ledger cannot record reports', {
@@ -164,7 +182,8 @@ export class UsageLedger {
       );
     }
     // False only when the reservation already left the day window: then there is nothing to replace.
-    this.tracker.settle(decisionId, usage.input_tokens + usage.output_tokens, nowMs);
+    const used = usage.input_tokens + usage.output_tokens;
+    this.tracker.settle(decisionId, settledTokens(used, decision.reservedTokens, reporter.trusted), nowMs);
   }
 
   /** Returns the reports a subject made since `sinceMs`: how many, their tokens and cost. */
@@ -182,4 +201,9 @@ export class UsageLedger {
     if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
     return statement;
   }
+}
+
+// What a report leaves counted: the reported figure from a trusted reporter, else never less than the reservation.
+function settledTokens(reported: number, reserved: number, exactly: boolean): number {
+  return exactly ? reported : Math.max(reported, reserved);
 }

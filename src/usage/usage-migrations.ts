@@ -49,5 +49,13 @@ export const usageMigrations: MigrationSet = {
                  WHERE outcome = 'allowed';`);
       },
     },
+    {
+      version: 3,
+      name: 'mark reports that may lower a reservation (trusted reporters) apart from self-reports',
+      up(db) {
+        // Reports written before this came from the only reporter there was, and settled exactly.
+        db.exec('ALTER TABLE usage_reports ADD COLUMN settles_exactly INTEGER NOT NULL DEFAULT 1;');
+      },
+    },
   ],
 };

@@ -9,6 +9,8 @@ export interface UsageReportRow {
   output_tokens: number;
   cost_usd: number | null;
   reported_ms: number;
+  /** 1: a trusted reporter's figure, which replaces the reservation; 0: a self-report, which may only raise it. */
+  settles_exactly: 0 | 1;
 }
 
 /** Where usage reports are stored. Resolves false when the decision's usage was already reported. */
@@ -23,8 +25,9 @@ export class SqliteUsageReports implements UsageReportWriter {
   constructor(db: Db) {
     // ON CONFLICT names the key: a second report is "already reported", any other failure throws.
     this.insert = db.prepare(
-      `INSERT INTO usage_reports (decision_id, subject, input_tokens, output_tokens, cost_usd, reported_ms)
-       VALUES (@decision_id, @subject, @input_tokens, @output_tokens, @cost_usd, @reported_ms)
+      `INSERT INTO usage_reports
+         (decision_id, subject, input_tokens, output_tokens, cost_usd, reported_ms, settles_exactly)
+       VALUES (@decision_id, @subject, @input_tokens, @output_tokens, @cost_usd, @reported_ms, @settles_exactly)
        ON CONFLICT (decision_id) DO NOTHING`,
     );
   }

@@ -1,6 +1,5 @@
 import { ReasonCode, UnavailableError } from '../errors';
 import { AuditRecordError } from '../audit/audit-errors';
-import type { AuditRecordV1 } from '../audit/audit-record';
 import type { AuditStoreStats, CheckpointOptions } from '../audit/sqlite-audit-store';
 import type { PruneResult } from '../audit/audit-store';
 import type { SynchronousMode } from '../audit/database';
@@ -17,7 +16,9 @@ export interface WriterSettings {
 
 /** Requests from the main thread; each is answered by a `done` reply with the same id. */
 export type WriterRequest =
-  | { op: 'append'; id: number; records: AuditRecordV1[] }
+  // Records arrive as JSON text, serialised one by one on the main thread: no record can make the
+  // structured clone of a whole batch throw, and each is validated here on its own.
+  | { op: 'append'; id: number; records: string[] }
   | { op: 'report'; id: number; row: UsageReportRow }
   | { op: 'prune'; id: number; beforeMs: number }
   | { op: 'close'; id: number };
@@ -40,8 +41,23 @@ export type WriterReply =
   | { op: 'ready' }
   | { op: 'failed'; key: string; detail: string }
   // heapUsed: the thread's V8 heap in use, which only this thread can read (the soak's memory probe watches it).
-  | { op: 'done'; id: number; result?: unknown; error?: WireError; stats: AuditStoreStats; heapUsed: number }
+  | {
+      op: 'done';
+      id: number;
+      result?: unknown;
+      error?: WireError;
+      stats: AuditStoreStats;
+      heapUsed: number;
+      // For an append: how many records it carried and how long the thread took to commit them.
+      commit?: CommitTiming;
+    }
   | { op: 'log'; level: 'info' | 'warn' | 'error'; fields: Record<string, unknown>; message: string };
+
+/** One append request as the writer thread committed it, for the audit metrics. */
+export interface CommitTiming {
+  records: number;
+  seconds: number;
+}
 
 /** Returns the wire form of an error; anything that is not a refused record is "unavailable". */
 export function toWire(err: unknown): WireError {

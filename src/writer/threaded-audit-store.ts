@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { AuditRecordV1 } from '../audit/audit-record';
+import { AuditRecordError } from '../audit/audit-errors';
 import type {
   AuditPage,
   AuditQuery,
@@ -18,7 +19,8 @@ import { fromWire } from './protocol';
 import type { WriterThread } from './writer-client';
 
 interface Pending {
-  record: AuditRecordV1;
+  /** The record as JSON text: a string crosses to the writer thread cheaply and can never make the clone throw. */
+  record: string;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -34,6 +36,7 @@ interface Pending {
 export class ThreadedAuditStore implements AuditStore {
   private pending: Pending[] = [];
   private inFlight = false;
+  private inFlightSize = 0;
   private scheduled = false;
   private closed = false;
   private idle: (() => void)[] = [];
@@ -43,13 +46,21 @@ export class ThreadedAuditStore implements AuditStore {
     private readonly reader: SqliteAuditStore,
   ) {}
 
-  /** Resolves once committed. The record is copied when it is sent: do not change it after this call. */
+  /** Resolves once committed; rejects with AuditRecordError for this record alone if it cannot be stored. */
   append(record: AuditRecordV1): Promise<void> {
     if (this.closed) {
       return Promise.reject(new UnavailableError(ReasonCode.AuditUnavailable, 'the audit log is closed'));
     }
+    // Serialised here, one record at a time, before it joins a batch: a record that cannot be
+    // serialised fails alone. The writer thread validates and canonicalises it, also one by one.
+    let json: string;
+    try {
+      json = JSON.stringify(record);
+    } catch (err) {
+      return Promise.reject(new AuditRecordError(`cannot serialise the record: ${(err as Error).message}`));
+    }
     return new Promise((resolve, reject) => {
-      this.pending.push({ record, resolve, reject });
+      this.pending.push({ record: json, resolve, reject });
       this.schedule();
     });
   }
@@ -85,6 +96,11 @@ export class ThreadedAuditStore implements AuditStore {
     return this.writer.stats();
   }
 
+  /** Records waiting for a commit: queued here, plus the batch the writer thread is committing. */
+  get queueDepth(): number {
+    return this.pending.length + this.inFlightSize;
+  }
+
   /** False once closed or once the writer thread has stopped. */
   get open(): boolean {
     return !this.closed && this.writer.running;
@@ -113,6 +129,7 @@ export class ThreadedAuditStore implements AuditStore {
     const batch = this.pending;
     this.pending = [];
     this.inFlight = true;
+    this.inFlightSize = batch.length;
     this.writer
       .request<'append'>({ op: 'append', records: batch.map((entry) => entry.record) })
       .then(
@@ -126,6 +143,7 @@ export class ThreadedAuditStore implements AuditStore {
       )
       .finally(() => {
         this.inFlight = false;
+        this.inFlightSize = 0;
         if (this.pending.length > 0) this.schedule();
         else for (const done of this.idle.splice(0)) done();
       });

@@ -7,6 +7,7 @@ import { ConfigError, ReasonCode, UnavailableError } from '../errors';
 import type { UsageReportRow, UsageReportWriter } from '../usage/usage-reports';
 import {
   fromWire,
+  type CommitTiming,
   type WriterReply,
   type WriterRequest,
   type WriterResults,
@@ -30,6 +31,7 @@ export class WriterThread implements UsageReportWriter {
   private counters: AuditStoreStats = { appended: 0, commits: 0, failedCommits: 0, checkpoints: 0 };
   private readonly started: Promise<void>;
   private onStarted: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  private commitObserver: ((timing: CommitTiming) => void) | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -67,6 +69,11 @@ export class WriterThread implements UsageReportWriter {
     return { ...this.counters };
   }
 
+  /** Calls `observer` with each append request the thread committed (or failed to): size and duration. */
+  observeCommits(observer: (timing: CommitTiming) => void): void {
+    this.commitObserver = observer;
+  }
+
   /** False once the thread has stopped or been closed. */
   get running(): boolean {
     return this.failure === undefined;
@@ -97,6 +104,7 @@ export class WriterThread implements UsageReportWriter {
         return;
       case 'done': {
         this.counters = reply.stats;
+        if (reply.commit) this.commitObserver?.(reply.commit);
         const call = this.calls.get(reply.id);
         this.calls.delete(reply.id);
         if (reply.error) call?.reject(fromWire(reply.error));

@@ -7,11 +7,18 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import type { AuditRecordV1 } from '../audit/audit-record';
 import { openDatabase } from '../audit/database';
 import { SqliteAuditStore } from '../audit/sqlite-audit-store';
 import { ConfigError } from '../errors';
 import { SqliteUsageReports } from '../usage/usage-reports';
-import { toWire, type WriterReply, type WriterRequest, type WriterSettings } from './protocol';
+import {
+  toWire,
+  type CommitTiming,
+  type WriterReply,
+  type WriterRequest,
+  type WriterSettings,
+} from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('writer-thread.ts runs as a worker thread, started by WriterThread');
@@ -48,10 +55,30 @@ try {
 }
 
 port.on('message', (request: WriterRequest) => {
+  const startedMs = performance.now();
+  const commit = (): CommitTiming | undefined =>
+    request.op === 'append'
+      ? { records: request.records.length, seconds: (performance.now() - startedMs) / 1000 }
+      : undefined;
   handle(request).then(
-    (result) => post({ op: 'done', id: request.id, result, stats: store.stats(), heapUsed: heapUsed() }),
+    (result) =>
+      post({
+        op: 'done',
+        id: request.id,
+        result,
+        stats: store.stats(),
+        heapUsed: heapUsed(),
+        commit: commit(),
+      }),
     (err: unknown) =>
-      post({ op: 'done', id: request.id, error: toWire(err), stats: store.stats(), heapUsed: heapUsed() }),
+      post({
+        op: 'done',
+        id: request.id,
+        error: toWire(err),
+        stats: store.stats(),
+        heapUsed: heapUsed(),
+        commit: commit(),
+      }),
   );
 });
 
@@ -59,7 +86,9 @@ async function handle(request: WriterRequest): Promise<unknown> {
   switch (request.op) {
     case 'append': {
       // Enqueued in one turn, so the store commits them in one transaction (up to its batch limit).
-      const settled = await Promise.allSettled(request.records.map((record) => store.append(record)));
+      const settled = await Promise.allSettled(
+        request.records.map((json) => store.append(parseRecord(json))),
+      );
       return settled.map((outcome) => (outcome.status === 'fulfilled' ? null : toWire(outcome.reason)));
     }
     case 'report':
@@ -72,6 +101,9 @@ async function handle(request: WriterRequest): Promise<unknown> {
       return null;
   }
 }
+
+// JSON.parse of what JSON.stringify wrote cannot fail; the store's own checks then refuse a bad record alone.
+const parseRecord = (json: string): AuditRecordV1 => JSON.parse(json) as AuditRecordV1;
 
 const heapUsed = (): number => getHeapStatistics().used_heap_size;
 

@@ -217,7 +217,13 @@ describe('raw payloads and tokens never reach the audit log', () => {
         payload: { present: boolean; chars: number; findings: Record<string, number> };
       };
       expect(input.payload.present).toBe(true);
-      expect(Object.keys(input.payload).sort()).toEqual(['chars', 'findings', 'present']);
+      expect(Object.keys(input.payload).sort()).toEqual([
+        'categories',
+        'chars',
+        'findings',
+        'present',
+        'rules',
+      ]);
       return input.payload.findings;
     };
     const atLeastOne = (classes: string[]) =>

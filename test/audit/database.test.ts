@@ -39,7 +39,7 @@ const notesV2: MigrationSet = {
 describe('openDatabase', () => {
   it('creates the schema of a new file in WAL mode with the requested synchronous level', () => {
     const db = openDatabase(fresh(), [auditMigrations], { synchronous: 'NORMAL' });
-    expect(schemaVersion(db, 'audit')).toBe(1);
+    expect(schemaVersion(db, 'audit')).toBe(auditMigrations.migrations.length);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     db.close();
@@ -67,7 +67,7 @@ describe('openDatabase', () => {
     const file = fresh();
     openDatabase(file, [auditMigrations]).close();
     const both = openDatabase(file, [auditMigrations, notesV2]);
-    expect(schemaVersion(both, 'audit')).toBe(1);
+    expect(schemaVersion(both, 'audit')).toBe(auditMigrations.migrations.length);
     expect(schemaVersion(both, 'notes')).toBe(2);
     both.close();
   });
@@ -87,13 +87,14 @@ describe('openDatabase', () => {
   it('refuses an audit database from a newer modelgate when the store opens', () => {
     const file = fresh();
     openDatabase(file, [auditMigrations]).close();
+    const latest = auditMigrations.migrations.length;
     const db = new Database(file);
     db.prepare(
-      `INSERT INTO modelgate_migrations VALUES ('audit', 2, 'from the future', '2030-01-01T00:00:00Z')`,
-    ).run();
+      `INSERT INTO modelgate_migrations VALUES ('audit', ?, 'from the future', '2030-01-01T00:00:00Z')`,
+    ).run(latest + 1);
     db.close();
     expect(() => SqliteAuditStore.open({ path: file, logger: silentLogger })).toThrow(
-      /audit schema is version 2, newer than this modelgate supports \(1\)/,
+      `audit schema is version ${latest + 1}, newer than this modelgate supports (${latest})`,
     );
   });
 

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,35 +8,53 @@ const root = path.resolve(__dirname, '..', '..');
 const main = path.join(root, 'src', 'cli', 'main.ts');
 
 describe('first run: the rough edges a newcomer meets', () => {
-  it('exits non-zero at once, naming the address, when the port is in use', async () => {
-    const blocker: Server = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const port = (blocker.address() as { port: number }).port;
-    try {
-      const cwd = mkdtempSync(path.join(os.tmpdir(), 'mg-inuse-'));
-      const child = spawn(process.execPath, ['--import', require.resolve('tsx'), main, 'serve'], {
-        cwd,
-        env: { ...process.env, PORT: String(port), LOG_LEVEL: 'silent', MODELGATE_CONFIG: '' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const code = await new Promise<number | null>((resolve) => {
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          resolve(null); // still running after 20 s: the old hang
-        }, 20_000);
-        child.once('exit', (c) => {
-          clearTimeout(timer);
-          resolve(c);
+  // With no config, and with a separate metrics listener that is already up when the main port fails.
+  it.each([
+    ['no configuration', () => ''],
+    [
+      'a metrics port and decision-log shipping to a file',
+      (cwd: string) => {
+        const file = path.join(cwd, 'config.json');
+        const config = {
+          metrics: { port: 0 },
+          decision_logs: { file: { path: path.join(cwd, 'decisions.jsonl') } },
+        };
+        writeFileSync(file, JSON.stringify(config));
+        return file;
+      },
+    ],
+  ])(
+    'exits non-zero at once, naming the address, when the port is in use (%s)',
+    async (_name, configFile) => {
+      const blocker: Server = createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      const port = (blocker.address() as { port: number }).port;
+      try {
+        const cwd = mkdtempSync(path.join(os.tmpdir(), 'mg-inuse-'));
+        const child = spawn(process.execPath, ['--import', require.resolve('tsx'), main, 'serve'], {
+          cwd,
+          env: { ...process.env, PORT: String(port), LOG_LEVEL: 'silent', MODELGATE_CONFIG: configFile(cwd) },
+          stdio: ['ignore', 'pipe', 'pipe'],
         });
-      });
-      expect(code).toBe(2);
-      expect(stderr).toContain(`cannot listen on 127.0.0.1:${port}: the address is already in use`);
-    } finally {
-      blocker.close();
-    }
-  });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const code = await new Promise<number | null>((resolve) => {
+          const timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            resolve(null); // still running after 20 s: the old hang
+          }, 20_000);
+          child.once('exit', (c) => {
+            clearTimeout(timer);
+            resolve(c);
+          });
+        });
+        expect(code).toBe(2);
+        expect(stderr).toContain(`cannot listen on 127.0.0.1:${port}: the address is already in use`);
+      } finally {
+        blocker.close();
+      }
+    },
+  );
 
   it('`npm run modelgate` before the first build says in one line to build, and fails', () => {
     // The real launcher in a tree that has no dist/ yet.

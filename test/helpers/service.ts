@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { startService, type RunningService } from '../../src/compose';
 import type { Config } from '../../src/config/config';
 import type { IssuerConfig } from '../../src/schemas/issuer-config.schema';
@@ -43,8 +43,11 @@ export async function fetchReply(url: string, init: RequestInit): Promise<Reply>
   return { status: res.status, headers: res.headers, body };
 }
 
-/** Starts a service trusting an RSA (RS256) and an EC (ES256) key of the test issuer. */
-export async function startTestService(overrides: Partial<Config> = {}): Promise<TestService> {
+/** Starts a service trusting an RSA (RS256) and an EC (ES256) key of the test issuer; silent unless given a logger. */
+export async function startTestService(
+  overrides: Partial<Config> = {},
+  logger?: Logger,
+): Promise<TestService> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-service-'));
   const rsa = generateRsaKeyPair();
   const ec = generateEcKeyPair();
@@ -78,7 +81,7 @@ export async function startTestService(overrides: Partial<Config> = {}): Promise
     source: null,
     ...overrides,
   };
-  const service = await startService(config, pino({ level: 'silent' }));
+  const service = await startService(config, logger ?? pino({ level: 'silent' }));
   const request = (route: string, init: RequestInit) => fetchReply(`${service.url}${route}`, init);
   const auth = (token: string | null | undefined): Record<string, string> =>
     token ? { authorization: `Bearer ${token}` } : {};

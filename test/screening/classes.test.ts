@@ -24,6 +24,8 @@ describe('screening classes', () => {
       'jwt',
       'url_credentials',
       'password_assignment',
+      'api_token',
+      'generic_credential',
     ]);
     expect(PII_CLASSES).toEqual(['email', 'phone', 'credit_card', 'iban', 'us_ssn', 'ip_address']);
     expect(SCREENING_CLASSES).toEqual([...SECRET_CLASSES, ...PII_CLASSES]);

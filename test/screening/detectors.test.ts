@@ -231,6 +231,8 @@ describe('detectText', () => {
       'DE89 3704 0044 0532 0130 00',
       '219-09-9998',
       '203.0.113.7',
+      `shpat_${'0f3a9c7e51b2d48a6e0c9b7f1d2a3e4b'}`,
+      'client_secret: Q7vK2mZp9XwL4rT8nB3cY6hF1dJ5sA0e',
     ].join('\n');
     expect(new Set(classesIn(text))).toEqual(new Set(SCREENING_CLASSES));
   });

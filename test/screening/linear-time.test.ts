@@ -18,7 +18,6 @@ describe('screening adversarial inputs', () => {
     ['short digit groups', '12 '.repeat(N / 3)],
     ['dashed digit groups', '123-45-'.repeat(N / 7)],
     ['"-----BEGIN " repeated', '-----BEGIN '.repeat(N / 11)],
-    ['private key headers without footers', '-----BEGIN PRIVATE KEY-----\n'.repeat(N / 28)],
     ['"eyJ" repeated', 'eyJ'.repeat(N / 3)],
     ['"password=" repeated', 'password='.repeat(N / 9)],
     ['"://a:" repeated', '://a:'.repeat(N / 5)],
@@ -28,6 +27,13 @@ describe('screening adversarial inputs', () => {
     ['a base64 blob', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0'.repeat(N / 36)],
   ])('finds nothing in %s', (_what, text) => {
     expect(screenPayload({ prompt: text }).findings).toEqual({});
+  });
+
+  it('reports private key headers without footers only as private keys', () => {
+    // gitleaks' private-key rule takes the next header's "PRIVATE KEY-----" for a footer: a block of headers
+    // is reported as keys (harmless for redaction), and must still take linear time.
+    const result = screenPayload({ prompt: '-----BEGIN PRIVATE KEY-----\n'.repeat(N / 28) });
+    expect(Object.keys(result.findings)).toEqual(['private_key']);
   });
 
   it('still finds a secret and an email after 200 KB of adversarial filler', () => {

@@ -37,6 +37,25 @@ describe('redactPayload', () => {
     expect(Object.keys(redacted.messages[1] as object)).toEqual(['role', 'content', 'extra']);
   });
 
+  it('renames an object key that holds a finding and keeps its value', () => {
+    const token = fake.githubToken();
+    const payload = { arguments: { [token]: 'value', other: 1 } };
+    const result = screenPayload(payload);
+    expect(result.findings).toEqual({ github_token: 1 }); // precondition: the key is found
+    const redacted = redactPayload(payload, result, ['github_token']);
+    expect(redacted).toEqual({ arguments: { '[REDACTED:github_token]': 'value', other: 1 } });
+    expect(JSON.stringify(redacted)).not.toContain(token);
+  });
+
+  it('replaces a number that holds a finding with its redacted text', () => {
+    const payload = { arguments: { card: 4111111111111111, count: 2 } };
+    const result = screenPayload(payload);
+    expect(result.findings).toEqual({ credit_card: 1 }); // precondition
+    expect(redactPayload(payload, result, ['credit_card'])).toEqual({
+      arguments: { card: '[REDACTED:credit_card]', count: 2 },
+    });
+  });
+
   it('returns a copy and never mutates the payload', () => {
     const payload = { input: [`a ${EMAIL}`] };
     const before = JSON.stringify(payload);

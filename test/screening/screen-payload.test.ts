@@ -12,7 +12,18 @@ describe('screenPayload', () => {
       present: true,
       chars: 5 + EMAIL.length,
       findings: { email: 1 },
-      spans: [{ path: ['prompt'], start: 5, end: 5 + EMAIL.length, class: 'email' }],
+      categories: { pii: 1 },
+      rules: { 'modelgate-email': 1 },
+      spans: [
+        {
+          path: ['prompt'],
+          start: 5,
+          end: 5 + EMAIL.length,
+          class: 'email',
+          rule: 'modelgate-email',
+          category: 'pii',
+        },
+      ],
     });
   });
 
@@ -58,22 +69,47 @@ describe('screenPayload', () => {
     ]);
   });
 
-  it('does not screen object keys, only values', () => {
+  it('screens object keys, marking their findings as keys, without counting them in chars', () => {
     const result = screenPayload({ arguments: { [EMAIL]: 'subscriber' } });
     expect(result.chars).toBe('subscriber'.length);
-    expect(result.findings).toEqual({});
+    expect(result.findings).toEqual({ email: 1 });
+    expect(result.spans).toEqual([
+      expect.objectContaining({ path: ['arguments', EMAIL], start: 0, end: EMAIL.length, key: true }),
+    ]);
   });
 
-  it('ignores numbers, booleans and nulls and counts only string lengths', () => {
+  it('finds a token split across two messages once and marks both parts', () => {
+    const token = fake.githubToken();
+    const split = { messages: [{ content: `mine is ${token.slice(0, 18)}` }, { content: token.slice(18) }] };
+    expect(screenPayload({ prompt: token.slice(0, 18) }).findings).toEqual({}); // precondition: half is nothing
+    const result = screenPayload(split);
+    expect(result.findings).toEqual({ github_token: 1 });
+    expect(result.spans.map((s) => [s.path, s.start, s.end])).toEqual([
+      [['messages', 0, 'content'], 8, 26],
+      [['messages', 1, 'content'], 0, token.length - 18],
+    ]);
+    // Different fields are not joined: a role and a content are not one text.
+    expect(screenPayload({ a: token.slice(0, 18), b: token.slice(18) }).findings).toEqual({});
+  });
+
+  it('screens numbers as their decimal text: a card number sent as a JSON number is found', () => {
+    const result = screenPayload({ arguments: { card: 4111111111111111 } });
+    expect(result.findings).toEqual({ credit_card: 1 });
+    expect(result.spans[0]).toMatchObject({ path: ['arguments', 'card'], start: 0, end: 16 });
+    expect(result.spans[0]?.key).toBeUndefined();
+  });
+
+  it('ignores booleans and nulls, finds nothing in a plain number, and counts only string lengths', () => {
     const result = screenPayload({ arguments: { n: 4155552671, ok: false, none: null, s: 'abc' } });
-    expect(result).toEqual({ present: true, chars: 3, findings: {}, spans: [] });
+    expect(result).toEqual({ present: true, chars: 3, findings: {}, categories: {}, rules: {}, spans: [] });
   });
 
   it('reports present=false for an empty payload or one without string leaves', () => {
-    expect(screenPayload({})).toEqual({ present: false, chars: 0, findings: {}, spans: [] });
+    const none = { findings: {}, categories: {}, rules: {}, spans: [] };
+    expect(screenPayload({})).toEqual({ present: false, chars: 0, ...none });
     expect(screenPayload(undefined).present).toBe(false);
     expect(screenPayload({ arguments: { n: 1 } }).present).toBe(false);
-    expect(screenPayload({ prompt: '' })).toEqual({ present: true, chars: 0, findings: {}, spans: [] });
+    expect(screenPayload({ prompt: '' })).toEqual({ present: true, chars: 0, ...none });
   });
 
   it('counts UTF-16 code units and reports offsets in them', () => {

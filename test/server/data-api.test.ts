@@ -136,6 +136,21 @@ describe('OPA-compatible Data API: POST /v1/data/{path}', () => {
     });
   });
 
+  it('refuses ?input= given twice with an OPA-shaped 400 that says so', async () => {
+    const res = await svc.get('/v1/data/modelgate/decision?input=%7B%7D&input=%7B%7D', svc.token());
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({
+      code: 'invalid_parameter',
+      errors: [
+        { code: 'bad_request', message: 'the input query parameter must be given once, as JSON text' },
+      ],
+    });
+    expect(auditRow(svc.db, res.body.decision_id as string)).toMatchObject({
+      outcome: 'rejected',
+      status: 400,
+    });
+  });
+
   it('reads a percent-encoded policy path as OPA does', async () => {
     const res = await svc.post('/v1/data/modelgate%2Fdecision', { input: {} }, svc.token());
     expect(res.status).toBe(200);
@@ -163,7 +178,7 @@ describe('probes and the OpenAPI document', () => {
     expect((await svc.get('/health')).body).toEqual({ status: 'ok' });
     const ready = await svc.get('/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ ready: true, checks: { policy: true, store: true } });
+    expect(ready.body).toMatchObject({ ready: true, checks: { policy: true, store: true }, warnings: [] });
   });
 
   it('serves an OpenAPI 3.1 document built from the validation schemas', async () => {

@@ -126,7 +126,7 @@ describe('no policy loaded', () => {
     expect((await svc.get('/health')).status).toBe(200);
     const ready = await svc.get('/ready');
     expect(ready.status).toBe(503);
-    expect(ready.body).toEqual({ ready: false, checks: { policy: false, store: true } });
+    expect(ready.body).toMatchObject({ ready: false, checks: { policy: false, store: true } });
   });
 });
 

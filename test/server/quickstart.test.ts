@@ -1,14 +1,16 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { guardedChat } from '../../examples/guarded-chat';
 import { auditCount, auditRow } from '../helpers/audit-db';
 import { bundleRevision, DEFAULT_BUNDLE } from '../helpers/opa';
 import { maskText, maskVolatile, readmeExamples } from '../helpers/readme-examples';
 
+const execFileAsync = promisify(execFile);
 const root = path.resolve(__dirname, '..', '..');
 const main = path.join(root, 'src', 'cli', 'main.ts');
 // One process (no tsx wrapper in between), so signals reach the server itself.
@@ -85,14 +87,14 @@ describe('quick start: npm start in development mode, then the README as printed
     if (server.exitCode === null) server.kill('SIGKILL');
   });
 
-  const mint = (...args: string[]) => {
-    const out = spawnSync(process.execPath, cli('token', ...args), {
+  // Asynchronous on purpose: a spawnSync blocks this process's event loop for the seconds a mint takes on
+  // a busy machine, so fetch's keep-alive timer cannot retire a pooled connection the server has closed.
+  const mint = async (...args: string[]) => {
+    const { stdout } = await execFileAsync(process.execPath, cli('token', ...args), {
       cwd: root,
       env: env(),
-      encoding: 'utf8',
     });
-    expect(out.status).toBe(0);
-    return out.stdout.trim();
+    return stdout.trim();
   };
 
   it('says loudly that it is in development mode and generated a key pair outside the repository', () => {
@@ -134,7 +136,7 @@ describe('quick start: npm start in development mode, then the README as printed
   });
 
   it('keeps payload text out of the audit log: classes and counts only', async () => {
-    const token = mint('--sub', 'spiffe://corp/support/reply-bot', '--scope', 'invoke:support');
+    const token = await mint('--sub', 'spiffe://corp/support/reply-bot', '--scope', 'invoke:support');
     const [example] = readmeExamples(readme, 'Quick start');
     const body = /-d '(.*)'$/m.exec(example!.shell)![1]!;
     const res = await fetch(`http://127.0.0.1:${port}/v1/decide`, {
@@ -148,6 +150,8 @@ describe('quick start: npm start in development mode, then the README as printed
       present: true,
       chars: 83, // every string leaf counts: the content (79) and the role "user" (4)
       findings: { credit_card: 1, email: 1 },
+      categories: { pii: 2 },
+      rules: { 'modelgate-credit-card': 1, 'modelgate-email': 1 },
     });
     expect(JSON.stringify(row)).not.toContain('jane.doe@example.com');
   });
@@ -182,8 +186,16 @@ describe('quick start: npm start in development mode, then the README as printed
       expect(readme).toContain(region.replace(/^ {2}/gm, ''));
     });
 
+    // Minted up front: minting takes seconds on a busy machine, long enough for a kept-alive connection
+    // to reach the server's keep-alive timeout between two calls.
+    let token: string;
+    let stranger: string;
+    beforeAll(async () => {
+      token = await mint('--sub', 'spiffe://corp/support/reply-bot', '--scope', 'invoke:support');
+      stranger = await mint('--sub', 'spiffe://corp/unknown/bot');
+    });
+
     it('sends the model the redacted messages and the capped max_tokens, then reports usage', async () => {
-      const token = mint('--sub', 'spiffe://corp/support/reply-bot', '--scope', 'invoke:support');
       // guardedChat reads MODELGATE_URL and MODEL_URL when the module loads: import it after setting them.
       const { guardedChat: chat } = (await import('../../examples/guarded-chat')) as {
         guardedChat: typeof guardedChat;
@@ -206,7 +218,6 @@ describe('quick start: npm start in development mode, then the README as printed
     });
 
     it('fails closed: a denied call never reaches the model', async () => {
-      const stranger = mint('--sub', 'spiffe://corp/unknown/bot');
       const calls = seen.length;
       const { guardedChat: chat } = (await import('../../examples/guarded-chat')) as {
         guardedChat: typeof guardedChat;
@@ -217,7 +228,7 @@ describe('quick start: npm start in development mode, then the README as printed
   });
 
   it('stops on SIGTERM after finishing in-flight decisions, with everything recorded', async () => {
-    const token = mint('--sub', 'spiffe://corp/support/reply-bot', '--scope', 'invoke:support');
+    const token = await mint('--sub', 'spiffe://corp/support/reply-bot', '--scope', 'invoke:support');
     const [example] = readmeExamples(readme, 'Quick start');
     const body = /-d '(.*)'$/m.exec(example!.shell)![1]!;
     const decide = () =>

@@ -1,6 +1,14 @@
 import { auditRow } from '../helpers/audit-db';
 import { startTestService, type TestService } from '../helpers/service';
-import { codes, HAIKU, SUMMARIZER, SUMMARIZER_CLAIMS, summary, usageOf } from './usage-helpers';
+import {
+  codes,
+  HAIKU,
+  REPORTER_CLAIMS,
+  SUMMARIZER,
+  SUMMARIZER_CLAIMS,
+  summary,
+  usageOf,
+} from './usage-helpers';
 
 // The shipped entitlements give the data team 20000 tokens a day, 5 requests a minute, 4096 tokens a call.
 describe('data team: daily token budget and per-minute rate limit, end to end', () => {
@@ -55,7 +63,7 @@ describe('data team: daily token budget and per-minute rate limit, end to end', 
       const report = await svc.post(
         `/v1/decisions/${second.body.decision_id as string}/usage`,
         { input_tokens: 6000, output_tokens: 1000 },
-        svc.token(SUMMARIZER_CLAIMS),
+        svc.token(REPORTER_CLAIMS),
       );
       expect(report.status).toBe(201);
       expect((await usageOf(svc, SUMMARIZER_CLAIMS)).usage.tokens_last_day).toBe(17_096);

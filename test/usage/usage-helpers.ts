@@ -9,6 +9,8 @@ import type { TestService } from '../helpers/service';
 /** The data team's identity in the shipped entitlements: 20000 tokens a day, 5 requests a minute, 4096 a call. */
 export const SUMMARIZER = 'spiffe://corp/data/doc-summarizer';
 export const SUMMARIZER_CLAIMS = { sub: SUMMARIZER, scope: 'invoke:summarize' };
+/** A trusted usage reporter (a gateway): its reports settle a reservation down as well as up. */
+export const REPORTER_CLAIMS = { sub: 'spiffe://corp/llm-gateway', scope: 'modelgate:usage-report' };
 export const HAIKU = 'anthropic.claude-haiku';
 
 /** Returns a /v1/decide body the summarizer is entitled to, with the given token figures. */

@@ -4,6 +4,7 @@ import {
   bundleWithSummarizerLimits,
   codes,
   SUMMARIZER,
+  REPORTER_CLAIMS,
   SUMMARIZER_CLAIMS,
   summary,
   usageOf,
@@ -30,7 +31,8 @@ describe('POST /v1/decisions/{id}/usage', () => {
     expect(res.body.allow).toBe(true);
     return res.body.decision_id as string;
   };
-  const report = (id: string, body: unknown, bearer = token()) =>
+  // The gateway reports: its figures settle a reservation down as well as up (self-reports only raise).
+  const report = (id: string, body: unknown, bearer = svc.token(REPORTER_CLAIMS)) =>
     svc.post(`/v1/decisions/${id}/usage`, body, bearer);
 
   it('answers 201, replaces the reservation (down, or up) and records the report call', async () => {
@@ -48,7 +50,7 @@ describe('POST /v1/decisions/{id}/usage', () => {
       outcome: 'allowed',
       status: 201,
       path: '/v1/decisions/{id}/usage',
-      subject: SUMMARIZER,
+      subject: REPORTER_CLAIMS.sub,
     });
     // 2500 reserved, 600 used.
     let usage = await usageOf(svc, SUMMARIZER_CLAIMS);

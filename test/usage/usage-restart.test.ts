@@ -4,6 +4,7 @@ import {
   figures,
   HAIKU,
   SUMMARIZER,
+  REPORTER_CLAIMS,
   SUMMARIZER_CLAIMS,
   summary,
   tokensFromAuditLog,
@@ -68,7 +69,7 @@ describe('usage across a restart', () => {
     const report = await first.post(
       `/v1/decisions/${reported.body.decision_id as string}/usage`,
       { input_tokens: 880, output_tokens: 1200, cost_usd: 0.01 },
-      first.token(SUMMARIZER_CLAIMS),
+      first.token(REPORTER_CLAIMS),
     );
     expect(report.status).toBe(201);
 
@@ -97,7 +98,7 @@ describe('usage across a restart', () => {
     const late = await second.post(
       `/v1/decisions/${pending.body.decision_id as string}/usage`,
       { input_tokens: 250, output_tokens: 50 },
-      second.token(SUMMARIZER_CLAIMS),
+      second.token(REPORTER_CLAIMS),
     );
     expect(late.status).toBe(201);
     expect((await usageOf(second, SUMMARIZER_CLAIMS)).usage.tokens_last_day).toBe(2080 + 300 + 4096 + 4196);

@@ -11,6 +11,7 @@ import {
   figures,
   HAIKU,
   SUMMARIZER,
+  REPORTER_CLAIMS,
   SUMMARIZER_CLAIMS,
   summary,
   usageOf,
@@ -34,7 +35,7 @@ describe('GET /v1/usage and `modelgate usage`', () => {
     const report = await svc.post(
       `/v1/decisions/${first.body.decision_id as string}/usage`,
       { input_tokens: 650, output_tokens: 1350, cost_usd: 0.25 },
-      token,
+      svc.token(REPORTER_CLAIMS),
     );
     expect(report.status).toBe(201);
   });

@@ -76,6 +76,30 @@ describe('the audit log through the writer thread', () => {
     db.close();
   });
 
+  it('fails only the record that cannot be serialised, never its batch (issue #13)', async () => {
+    const { db, store } = await openThreaded('isolated.db');
+    let deep: unknown = [];
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const records = Array.from({ length: 100 }, () => makeRecord());
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const hostile = [
+      { ...makeRecord(), input: deep },
+      { ...makeRecord(), result: cyclic },
+    ];
+    const results = await Promise.allSettled([
+      ...records.slice(0, 50).map((record) => store.append(record)),
+      ...hostile.map((record) => store.append(record)),
+      ...records.slice(50).map((record) => store.append(record)),
+    ]);
+    const refused = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(refused).toHaveLength(2);
+    for (const r of refused) expect(r.reason).toBeInstanceOf(AuditRecordError);
+    expect(await store.verify()).toMatchObject({ ok: true, records: 100 });
+    await store.close();
+    db.close();
+  });
+
   it('commits what is pending before close resolves, and refuses appends after it', async () => {
     const { path, db, writer, store } = await openThreaded('close.db');
     const records = Array.from({ length: 50 }, () => makeRecord());
@@ -93,6 +117,7 @@ describe('the audit log through the writer thread', () => {
       output_tokens: 1,
       cost_usd: null,
       reported_ms: Date.now(),
+      settles_exactly: 1 as const,
     };
     await expect(writer.insertReport(report)).rejects.toMatchObject({ code: ReasonCode.AuditUnavailable });
     db.close();
@@ -118,6 +143,7 @@ describe('the audit log through the writer thread', () => {
       output_tokens: 20,
       cost_usd: null,
       reported_ms: Date.now(),
+      settles_exactly: 1 as const,
     };
     expect(await writer.insertReport(row)).toBe(true);
     expect(await writer.insertReport({ ...row, input_tokens: 99 })).toBe(false);

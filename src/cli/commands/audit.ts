@@ -5,10 +5,12 @@ import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import pino from 'pino';
+import { auditMigrations } from '../../audit/audit-migrations';
+import { openDatabase } from '../../audit/database';
+import { lineageTree } from '../../audit/lineage-query';
 import { generateCheckpointKeys } from '../../audit/signed-checkpoints';
 import { SqliteAuditStore } from '../../audit/sqlite-audit-store';
 import type { AuditStore, VerifyResult } from '../../audit/audit-store';
-import { openDatabase } from '../../audit/database';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { auditPgMigrations } from '../../postgres/audit-pg-migrations';
@@ -17,6 +19,7 @@ import { createPgPool, redactUrl } from '../../postgres/pg-pool';
 import { PostgresAuditStore } from '../../postgres/postgres-audit-store';
 import { usagePgMigrations } from '../../postgres/usage-pg-migrations';
 import type { CliCommand, CliIo } from '../cli-command';
+import { renderLineage } from '../render-lineage';
 
 const DB_HELP =
   'The database is --db FILE, else $MODELGATE_DB, else the db of $MODELGATE_CONFIG, else .modelgate/modelgate.db. ' +
@@ -31,6 +34,7 @@ Commands:
   prune    delete records older than a date; the rest stays verifiable
   keygen   create an Ed25519 key pair for signed checkpoints
   migrate  copy an SQLite audit log into PostgreSQL and verify the copy
+  lineage  show a decision's chain: the decisions that led to it and the ones it led to
 
 ${DB_HELP}
 Run \`modelgate audit <command> --help\` for its options.`,
@@ -67,6 +71,15 @@ into an empty PostgreSQL database, in one transaction, then verifies the copy an
 head equals the source's. Stop modelgate (or let no one append) while it runs: records appended to
 the SQLite file afterwards are not copied. The source must verify first. Exit status: 0 copied and
 verified, 1 refused or broken, 2 usage error.`,
+
+  lineage: `Usage: modelgate audit lineage DECISION_ID [--db FILE] [--json]
+
+Shows the chain a decision belongs to: its ancestors (through context.parent_decision_id, up to
+the decision that started the chain) and every decision that named it, or one of its descendants,
+as its parent; with outcome, reasons, subject, actor, operation, model, purpose and tools. --json
+prints what GET /v1/decisions/{id}/lineage returns. Opens the database read-only. ${DB_HELP}
+
+Exit status: 0 found, 1 no such decision, 2 usage error.`,
 };
 
 type Sub = keyof typeof usages;
@@ -85,8 +98,10 @@ const optionsOf: Record<Exclude<Sub, 'audit'>, Options> = {
   prune: { ...common, before: { type: 'string' } },
   keygen: { help: { type: 'boolean', short: 'h' }, out: { type: 'string' } },
   migrate: { ...common, to: { type: 'string' }, 'public-key': { type: 'string', multiple: true } },
+  lineage: { ...common, json: { type: 'boolean' } },
 };
 
+// `_` holds the positional arguments (only `lineage` takes one).
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 class UsageError extends Error {}
 
@@ -107,12 +122,17 @@ export const auditCommand: CliCommand = {
     }
     const name = sub as Exclude<Sub, 'audit'>;
     try {
-      const { values } = parseArgs({ args: rest, options: optionsOf[name], strict: true });
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: optionsOf[name],
+        strict: true,
+        allowPositionals: name === 'lineage',
+      });
       if (values.help) {
         io.stdout(`${usages[name]}\n`);
         return 0;
       }
-      return await handlers[name](values, io);
+      return await handlers[name]({ ...values, _: positionals }, io);
     } catch (err) {
       const parseError = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
       if (!(err instanceof UsageError) && !parseError) throw err;
@@ -229,6 +249,30 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
         `verify them:       modelgate audit verify --public-key ${keys.publicKeyFile}\n`,
     );
     return 0;
+  },
+
+  async lineage(values, io) {
+    const ids = (values._ as string[] | undefined) ?? [];
+    if (ids.length !== 1) throw new UsageError('give exactly one decision id');
+    // Lineage reads SQLite's lineage index; PostgreSQL has none yet (docs/operations.md).
+    if (await databaseUrl(values, io.env)) {
+      io.stderr(
+        'modelgate audit lineage: not available on a PostgreSQL audit log (database.url); see docs/operations.md\n',
+      );
+      return 2;
+    }
+    const db = openDatabase(await databaseFile(values, io.env), [auditMigrations], { readonly: true });
+    try {
+      const tree = lineageTree(db, ids[0] as string);
+      if (!tree) {
+        io.stderr(`modelgate audit lineage: no decision ${ids[0]}\n`);
+        return 1;
+      }
+      io.stdout(values.json ? `${JSON.stringify(tree, null, 2)}\n` : renderLineage(tree));
+      return 0;
+    } finally {
+      db.close();
+    }
   },
 };
 

@@ -13,6 +13,10 @@ MODELGATE_CONFIG; PORT, HOST, MODELGATE_DB, MODELGATE_BUNDLE, MODELGATE_DATA_DIR
 override it. With no file at all it serves the shipped default bundle on 127.0.0.1:8080, keeps the
 audit log in .modelgate/modelgate.db, and trusts a local development issuer (see \`modelgate token\`).
 
+The policy bundle is a local file (watched: a change is activated once the file stands still) or an
+OPA bundle server (\`services\` and \`bundles\` in the config; see docs/policies.md). A new bundle is
+activated only after its signature, files, WASM and entrypoint check out; otherwise the old one stays.
+
 Signals: SIGHUP reloads the policy bundle; SIGTERM and SIGINT stop accepting, finish in-flight
 decisions and close the database.`;
 

@@ -12,7 +12,7 @@ import type { CliCommand, CliIo } from '../cli-command';
 /** What the token command uses of the terminal (tests need not fake a TTY). */
 type TokenIo = Pick<CliIo, 'stdout' | 'stderr' | 'env'>;
 
-const USAGE = `Usage: modelgate token --sub <id> [--scope <scope>]... [--act <agent>] [--ttl <duration>] [--data-dir <dir>]
+const USAGE = `Usage: modelgate token --sub <id> [--scope <scope>]... [--act <agent>] [--group <name>]... [--ttl <duration>] [--data-dir <dir>]
 
 Mints a development token, signed by the development issuer "${DEV_ISSUER}" that a modelgate
 started without issuers trusts. Prints only the token, so that this works:
@@ -24,6 +24,7 @@ Options:
   --sub <id>          the subject (required), e.g. spiffe://corp/ci/build-bot or user:alice
   --scope <scope>     a scope to grant; repeat it, or give several separated by spaces
   --act <agent>       the agent acting for the subject (RFC 8693 act claim: {"sub": "<agent>"})
+  --group <name>      a group for the groups claim (approver groups); repeat it for several
   --ttl <duration>    lifetime: 3600, 90s, 30m, 1h or 7d at most (default 1h)
   --data-dir <dir>    where the development key pair lives
                       (default $MODELGATE_DATA_DIR, else .modelgate in the current folder)
@@ -70,7 +71,8 @@ export const tokenCommand: CliCommand & { run(argv: string[], io: TokenIo): Prom
       if (issuer.created)
         io.stderr(`generated a development key pair in ${resolve(dataDir, 'dev-issuer')}\n`);
       const now = Date.now();
-      const token = mintDevToken(dataDir, { sub, scopes, act: values.act, ttlSeconds, now });
+      const claims = values.group?.length ? { groups: values.group } : undefined;
+      const token = mintDevToken(dataDir, { sub, scopes, act: values.act, ttlSeconds, now, claims });
       io.stdout(`${token}\n`);
       const expires = new Date(now + ttlSeconds * 1000).toISOString();
       io.stderr(
@@ -95,6 +97,7 @@ function parse(argv: string[]) {
       sub: { type: 'string' },
       scope: { type: 'string', multiple: true },
       act: { type: 'string' },
+      group: { type: 'string', multiple: true },
       ttl: { type: 'string' },
       'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },

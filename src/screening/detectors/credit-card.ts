@@ -5,7 +5,7 @@ import { luhnValid } from '../validators/luhn';
 // 13–19 digits, optionally separated by single spaces or dashes. Each repetition is "optional separator,
 // then one digit", which can only be read one way, and the lookarounds make a match cover a whole digit run
 // (a longer run is rejected at its start and never retried inside), so the work is linear.
-const CANDIDATE = /(?<![\w.+/-])\d(?:[ -]?\d){12,18}(?![ -]?\d|\w)/g;
+const CANDIDATE = /(?<![\d.+/-])\d(?:(?: {1,2}|[-./\u00a0])?\d){11,18}(?!(?: {1,2}|[-./\u00a0])?\d)/g;
 
 interface Brand {
   prefixes: ReadonlyArray<readonly [number, number]>;
@@ -16,7 +16,7 @@ interface Brand {
 // compared on a prefix of the same width as the bounds. Visa's 13-digit numbers are long retired and left
 // out: 13-digit EAN barcodes starting with 4 would otherwise pass one time in ten.
 const BRANDS: readonly Brand[] = [
-  { prefixes: [[4, 4]], lengths: [16, 19] }, // Visa
+  { prefixes: [[4, 4]], lengths: [13, 16, 19] }, // Visa
   {
     prefixes: [
       [51, 55],
@@ -39,7 +39,7 @@ const BRANDS: readonly Brand[] = [
     ],
     lengths: [16, 17, 18, 19],
   }, // Discover
-  { prefixes: [[3528, 3589]], lengths: [16, 17, 18, 19] }, // JCB
+  { prefixes: [[3528, 3589]], lengths: [15, 16, 17, 18, 19] }, // JCB
   {
     prefixes: [
       [300, 305],
@@ -60,7 +60,7 @@ const BRANDS: readonly Brand[] = [
       [6759, 6759],
       [6761, 6763],
     ],
-    lengths: [13, 14, 15, 16, 17, 18, 19],
+    lengths: [12, 13, 14, 15, 16, 17, 18, 19],
   }, // Maestro
 ];
 
@@ -96,17 +96,20 @@ export const creditCardDetector: Detector = {
   detect(text: string, out: TextSpan[]): void {
     eachMatch(CANDIDATE, text, (m) => {
       const raw = m[0];
-      const hasSpace = raw.includes(' ');
-      const hasDash = raw.includes('-');
-      if (hasSpace && hasDash) return;
-      if (hasSpace || hasDash) {
-        const layout = raw
-          .split(hasSpace ? ' ' : '-')
-          .map((g) => g.length)
-          .join(',');
-        if (!LAYOUTS.has(layout)) return;
+      const separators = raw.match(/ {1,2}|[-./\u00a0]/g);
+      let digits = raw;
+      if (separators !== null) {
+        // One separator, used consistently, in a usual grouping or in pairs (1234 5678…, 12 34 56…).
+        const sep = separators[0] as string;
+        if (separators.some((x) => x !== sep)) return;
+        const groups = raw.split(sep).map((g) => g.length);
+        const pairs = groups.slice(0, -1).every((n) => n === 2) && (groups[groups.length - 1] ?? 0) <= 2;
+        if (!LAYOUTS.has(groups.join(',')) && !pairs) return;
+        digits = raw.split(sep).join('');
       }
-      const digits = hasSpace || hasDash ? raw.replace(/[ -]/g, '') : raw;
+      // A letter may touch the number (cc4111…): the candidate starts at a digit, so "cc" stays outside it.
+      // 15 digits from 35… are a JCB number or, as often, a phone's IMEI (TAC 35…): the label decides.
+      if (digits.length === 15 && /imei/i.test(text.slice(Math.max(0, m.index - 12), m.index))) return;
       if (!knownIssuer(digits) || !luhnValid(digits)) return;
       out.push({ start: m.index, end: m.index + raw.length, class: 'credit_card' });
     });

@@ -2,8 +2,9 @@ import type { Detector, TextSpan } from '../detector';
 
 // "-----BEGIN RSA PRIVATE KEY-----", "…OPENSSH PRIVATE KEY…", "…ENCRYPTED PRIVATE KEY…", "…PGP PRIVATE KEY
 // BLOCK…". The literal prefix anchors the search; the label part is bounded to 40 characters.
-const HEADER = /-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----/g;
-const FOOTER = /-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----/y;
+// Four dashes as well as five: a dash fewer must not hide a key (gitleaks' rule wants five).
+const HEADER = /----(?:-)?BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?----(?:-)?/g;
+const FOOTER = /----(?:-)?END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?----(?:-)?/y;
 // A key body has base64 lines; one run of 40 base64 characters tells a key from a mention of the header
 // ("paste your -----BEGIN PRIVATE KEY----- block here").
 const BASE64_LINE = /[A-Za-z0-9+/]{40}/;
@@ -32,14 +33,14 @@ export const privateKeyDetector: Detector = {
   detect(text: string, out: TextSpan[]): void {
     // Footer positions only move forward as headers do, so each is searched for once: linear even for
     // thousands of headers with no footer.
-    if (!text.includes('-----BEGIN')) return;
+    if (!text.includes('----BEGIN')) return;
     let footerAt = -2;
     const headers = [...text.matchAll(HEADER)];
     for (let i = 0; i < headers.length; i++) {
       const header = headers[i] as RegExpExecArray;
       const bodyFrom = header.index + header[0].length;
       const nextHeader = headers[i + 1]?.index ?? text.length;
-      if (footerAt !== -1 && footerAt < bodyFrom) footerAt = text.indexOf('-----END', bodyFrom);
+      if (footerAt !== -1 && footerAt < bodyFrom) footerAt = text.indexOf('----END', bodyFrom);
       let end = -1;
       if (footerAt !== -1 && footerAt < nextHeader && footerAt - bodyFrom <= MAX_BODY) {
         FOOTER.lastIndex = footerAt;

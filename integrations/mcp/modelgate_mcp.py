@@ -1,0 +1,118 @@
+"""FastMCP middleware that asks modelgate before every tool call.
+
+For each ``tools/call`` it asks ``POST /v1/decide`` with ``operation: tool_call``, the tool's name and its
+arguments. On an allow, the tool runs with the redacted arguments modelgate returns. On a deny (including
+``approval_required``), or when modelgate cannot be asked (unreachable, too slow, a 5xx, no token), the
+tool does not run and the client gets a tool error naming the reasons and the decision id: it fails closed.
+
+The token is the MCP server's workload token, ideally exchanged (RFC 8693) for one whose ``act`` claim names
+the agent that made the call, so modelgate records the agent as the actor. ``token`` receives the middleware
+context, so it can do that exchange per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastmcp.exceptions import ToolError
+from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
+
+TokenSupplier = Callable[[MiddlewareContext[Any]], "str | Awaitable[str]"]
+
+
+class ModelgateDenied(ToolError):
+    """modelgate denied the tool call (or needs a human approval); the tool did not run."""
+
+    def __init__(self, tool: str, decision_id: str | None, reasons: list[dict[str, Any]], approval: Any = None):
+        codes = ", ".join(str(r.get("code")) for r in reasons) or "no reason given"
+        messages = "; ".join(str(r["message"]) for r in reasons if r.get("message"))
+        text = f"modelgate denied tool {tool} ({codes}){': ' + messages if messages else ''}; decision {decision_id}"
+        if approval:
+            text += f"; approval {approval.get('id')} is pending"
+        super().__init__(text)
+        self.decision_id = decision_id
+        self.reasons = reasons
+        self.approval = approval
+
+
+class ModelgateUnavailable(ToolError):
+    """modelgate could not decide; the tool did not run."""
+
+
+class ModelgateMiddleware(Middleware):
+    """Asks modelgate before each tool call; runs the tool with the redacted arguments, or refuses."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: TokenSupplier,
+        *,
+        model: str = "mcp-tools",
+        provider: str | None = None,
+        context: dict[str, Any] | None = None,
+        timeout_seconds: float = 5.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.model = model
+        self.provider = provider
+        self.context = context
+        self.timeout_seconds = timeout_seconds
+
+    async def on_call_tool(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
+        tool = context.message.name
+        arguments = context.message.arguments or {}
+        invocation: dict[str, Any] = {"model": self.model, "operation": "tool_call", "tools": [{"name": tool}]}
+        if self.provider:
+            invocation["provider"] = self.provider
+        request: dict[str, Any] = {"invocation": invocation, "payload": {"arguments": arguments}}
+        if self.context:
+            request["context"] = self.context
+
+        status, reply = await self._decide(context, request)
+        decision_id = reply.get("decision_id")
+        reasons = reply.get("reasons") if isinstance(reply.get("reasons"), list) else []
+        if 400 <= status < 500 or (status == 200 and reply.get("allow") is False):
+            raise ModelgateDenied(tool, decision_id, reasons, reply.get("approval"))
+        if status != 200 or reply.get("allow") is not True:
+            raise ModelgateUnavailable(f"modelgate could not decide tool {tool} (HTTP {status}); decision {decision_id}")
+        redacted = (reply.get("redacted_payload") or {}).get("arguments")
+        if arguments and not isinstance(redacted, dict):
+            # An allow without the cleared arguments would mean running on what was never screened.
+            raise ModelgateUnavailable(f"modelgate allowed tool {tool} without redacted arguments")
+        message = context.message.model_copy(update={"arguments": redacted if arguments else arguments})
+        return await call_next(context.copy(message=message))
+
+    async def _decide(self, context: MiddlewareContext[Any], request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        try:
+            token = self.token(context)
+            if inspect.isawaitable(token):
+                token = await token
+        except Exception as error:  # noqa: BLE001 - any failure to get a token is an outage: fail closed
+            raise ModelgateUnavailable(f"no token for modelgate: {error}") from error
+        try:
+            return await asyncio.to_thread(self._post, "/v1/decide", request, str(token))
+        except ToolError:
+            raise
+        except Exception as error:  # noqa: BLE001 - unreachable, timeout, unreadable reply: fail closed
+            raise ModelgateUnavailable(f"modelgate did not answer at {self.base_url}: {error}") from error
+
+    def _post(self, route: str, body: dict[str, Any], token: str) -> tuple[int, dict[str, Any]]:
+        data = json.dumps(body).encode("utf-8")
+        headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+        req = urllib.request.Request(f"{self.base_url}{route}", data=data, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout_seconds) as res:
+                status, text = res.status, res.read()
+        except urllib.error.HTTPError as error:
+            status, text = error.code, error.read()
+        reply = json.loads(text)
+        if not isinstance(reply, dict):
+            raise ModelgateUnavailable(f"modelgate answered HTTP {status} with a body that is not a JSON object")
+        return status, reply

@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../audit/canonical-json';
+import type { DecideRequestV1 } from '../schemas/decide-request.schema';
+import type { Approval, Requester } from './approval';
+
+/** What an approval is bound to: who asks, for which invocation, with which payload. */
+export interface ApprovalBinding {
+  /** sha256 over the other fields: the key that finds the pending approval of a request. */
+  key: string;
+  requester: Requester;
+  invocation: Approval['invocation'];
+}
+
+/**
+ * Returns the binding of a request: the requester (subject, issuer, actor), the invocation's model,
+ * provider, operation, tools and purpose, and the SHA-256 of the payload in canonical JSON. Token
+ * limits are left out on purpose: caps still apply on every use, and a caller that asks for fewer
+ * tokens is asking for the same thing.
+ */
+export function bindingOf(requester: Requester, request: DecideRequestV1): ApprovalBinding {
+  const { model, provider, operation, purpose } = request.invocation;
+  const invocation: Approval['invocation'] = {
+    model,
+    provider,
+    operation,
+    purpose,
+    tools: [...new Set((request.invocation.tools ?? []).map((t) => t.name))].sort(),
+  };
+  const payloadHash = sha256(canonicalJson(request.payload ?? null));
+  const key = sha256(canonicalJson({ requester, invocation, payload: payloadHash }));
+  return { key, requester, invocation };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

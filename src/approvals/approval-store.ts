@@ -1,0 +1,43 @@
+import type { Approval, ApprovalStatus } from './approval';
+
+/** A human's verdict on a pending approval. */
+export interface ApprovalVerdict {
+  status: 'approved' | 'denied';
+  by: string;
+  atMs: number;
+  comment: string | null;
+  /** For an approval: when the grant expires. */
+  expiresMs: number;
+}
+
+/** Filters for list(); newest first. */
+export interface ApprovalFilter {
+  status?: ApprovalStatus;
+  limit: number;
+}
+
+/**
+ * Where approvals live. Every change is a compare-and-set on the status, so two approvers (or two
+ * replicas) cannot both decide one request and two callers cannot spend the same use.
+ * Implemented by SqliteApprovalStore; a PostgreSQL store goes behind the same interface.
+ */
+export interface ApprovalStore {
+  /** Returns the approval, or null. */
+  get(id: string): Promise<Approval | null>;
+  /** Returns the pending approval for a binding, or null. */
+  findPending(binding: string): Promise<Approval | null>;
+  /** Stores a new pending approval; if one is already pending for its binding, returns that one (created: false). */
+  createPending(approval: Approval): Promise<{ approval: Approval; created: boolean }>;
+  /** Returns approvals, newest first. */
+  list(filter: ApprovalFilter): Promise<Approval[]>;
+  /** Pending -> approved/denied; false when it was no longer pending. */
+  decide(id: string, verdict: ApprovalVerdict): Promise<boolean>;
+  /** Undoes decide() when its audit record could not be written: back to pending. */
+  undoDecide(id: string): Promise<void>;
+  /** Spends one use of an approved, unexpired grant; returns the uses left, or null if none could be spent. */
+  consume(id: string, nowMs: number): Promise<number | null>;
+  /** Pending or approved -> expired, when past its time; false when it was not. */
+  expire(id: string, nowMs: number): Promise<boolean>;
+  /** Returns pending or approved approvals past their time (at most `limit`). */
+  due(nowMs: number, limit: number): Promise<Approval[]>;
+}

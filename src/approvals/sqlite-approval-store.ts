@@ -1,0 +1,123 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../audit/database';
+import type { Approval } from './approval';
+import { fromRow, toRow, type ApprovalRow as Row } from './approval-row';
+import type { ApprovalFilter, ApprovalStore, ApprovalVerdict } from './approval-store';
+
+const COLUMNS =
+  'id, binding, status, created_ms, expires_ms, request_decision_id, requester_subject, requester_issuer, ' +
+  'requester_actor, invocation, findings, reasons, approvers, ttl_seconds, max_uses, uses_left, decided_by, ' +
+  'decided_ms, comment';
+
+/**
+ * Approvals in the service's SQLite file, on the main thread's connection. Writes are rare (one per
+ * human action, one per request that needs an approval, one per use of a grant) and each is one
+ * short statement, so they run here rather than on the audit writer thread.
+ */
+export class SqliteApprovalStore implements ApprovalStore {
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(private readonly db: Db) {}
+
+  async get(id: string): Promise<Approval | null> {
+    const row = this.statement(`SELECT ${COLUMNS} FROM approvals WHERE id = ?`).get(id) as Row | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  async findPending(binding: string): Promise<Approval | null> {
+    const row = this.statement(
+      `SELECT ${COLUMNS} FROM approvals WHERE binding = ? AND status = 'pending'`,
+    ).get(binding) as Row | undefined;
+    return row ? fromRow(row) : null;
+  }
+
+  async createPending(approval: Approval): Promise<{ approval: Approval; created: boolean }> {
+    // The partial unique index makes "one pending approval per binding" hold across connections too.
+    const inserted = this.statement(
+      `INSERT INTO approvals (${COLUMNS}) VALUES (${COLUMNS.split(', ')
+        .map((c) => `@${c}`)
+        .join(', ')})
+       ON CONFLICT (binding) WHERE status = 'pending' DO NOTHING`,
+    ).run(toRow(approval));
+    if (inserted.changes === 1) return { approval, created: true };
+    const existing = await this.findPending(approval.binding);
+    if (!existing) throw new Error(`approval for binding ${approval.binding} neither inserted nor found`);
+    return { approval: existing, created: false };
+  }
+
+  async list(filter: ApprovalFilter): Promise<Approval[]> {
+    const rows = (
+      filter.status
+        ? this.statement(
+            `SELECT ${COLUMNS} FROM approvals WHERE status = ? ORDER BY created_ms DESC, id DESC LIMIT ?`,
+          ).all(filter.status, filter.limit)
+        : this.statement(`SELECT ${COLUMNS} FROM approvals ORDER BY created_ms DESC, id DESC LIMIT ?`).all(
+            filter.limit,
+          )
+    ) as Row[];
+    return rows.map(fromRow);
+  }
+
+  async decide(id: string, verdict: ApprovalVerdict): Promise<boolean> {
+    const expiresMs = verdict.status === 'approved' ? verdict.expiresMs : null;
+    const changed = this.statement(
+      `UPDATE approvals SET status = ?, decided_by = ?, decided_ms = ?, comment = ?,
+              expires_ms = COALESCE(?, expires_ms), uses_left = CASE WHEN ? = 'denied' THEN 0 ELSE uses_left END
+        WHERE id = ? AND status = 'pending' AND expires_ms > ?`,
+    ).run(
+      verdict.status,
+      verdict.by,
+      verdict.atMs,
+      verdict.comment,
+      expiresMs,
+      verdict.status,
+      id,
+      verdict.atMs,
+    );
+    return changed.changes === 1;
+  }
+
+  async undoDecide(id: string): Promise<void> {
+    this.statement(
+      `UPDATE approvals SET status = 'pending', decided_by = NULL, decided_ms = NULL, comment = NULL,
+              uses_left = max_uses, expires_ms = created_ms + ttl_seconds * 1000
+        WHERE id = ?`,
+    ).run(id);
+  }
+
+  async consume(id: string, nowMs: number): Promise<number | null> {
+    const row = this.statement(
+      `UPDATE approvals SET uses_left = uses_left - 1,
+              status = CASE WHEN uses_left = 1 THEN 'used_up' ELSE status END
+        WHERE id = ? AND status = 'approved' AND uses_left > 0 AND expires_ms > ?
+        RETURNING uses_left`,
+    ).get(id, nowMs) as { uses_left: number } | undefined;
+    return row ? row.uses_left : null;
+  }
+
+  async expire(id: string, nowMs: number): Promise<boolean> {
+    return (
+      this.statement(
+        `UPDATE approvals SET status = 'expired'
+          WHERE id = ? AND status IN ('pending', 'approved') AND expires_ms <= ?`,
+      ).run(id, nowMs).changes === 1
+    );
+  }
+
+  async due(nowMs: number, limit: number): Promise<Approval[]> {
+    const rows = this.statement(
+      `SELECT ${COLUMNS} FROM approvals INDEXED BY approvals_live
+        WHERE status IN ('pending', 'approved') AND expires_ms <= ? ORDER BY expires_ms LIMIT ?`,
+    ).all(nowMs, limit) as Row[];
+    return rows.map(fromRow);
+  }
+
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}

@@ -1,0 +1,108 @@
+import type { AuditRecordV1 } from './audit-record';
+import type { Db } from './database';
+
+/** Most decisions one lineage answer holds; a larger tree is cut and says so. */
+export const MAX_LINEAGE_NODES = 1000;
+// A parent chain longer than this is not a conversation any more; the walk stops there.
+const MAX_ANCESTORS = 256;
+
+/** One decision of a chain, with what an investigator needs to read it. */
+export interface LineageNode {
+  decision_id: string;
+  timestamp: string;
+  outcome: AuditRecordV1['outcome'];
+  status: number;
+  reasons: string[];
+  subject: string | null;
+  actor: string | null;
+  model: string | null;
+  operation: string | null;
+  purpose: string | null;
+  tools: string[];
+  parent_id: string | null;
+  depth: number;
+  session_id: string | null;
+  trace_id: string | null;
+  /** Decisions that named this one as their parent, oldest first (only below the asked decision). */
+  children: LineageNode[];
+}
+
+/** A decision's place in its chain: every ancestor up to the root, and every descendant. */
+export interface LineageTree {
+  /** Oldest first: the root, ..., the parent. */
+  ancestors: LineageNode[];
+  /** The decision asked for, its descendants nested in `children`. */
+  decision: LineageNode;
+  /** Whether MAX_LINEAGE_NODES cut the descendants. */
+  truncated: boolean;
+}
+
+interface RecordRow {
+  record: string;
+}
+
+/** Returns a decision's lineage tree, or null if no such decision is recorded. */
+export function lineageTree(db: Db, decisionId: string, maxNodes = MAX_LINEAGE_NODES): LineageTree | null {
+  const byId = db.prepare('SELECT record FROM audit_records WHERE decision_id = ?');
+  // The same expression as the audit_records_lineage_parent index, so SQLite uses it.
+  const byParent = db.prepare(
+    `SELECT record FROM audit_records WHERE json_extract(record, '$.input.lineage.parent_id') = ? ORDER BY ts_ms, seq`,
+  );
+  const read = (row: RecordRow | undefined) => (row ? toNode(JSON.parse(row.record) as AuditRecordV1) : null);
+  const decision = read(byId.get(decisionId) as RecordRow | undefined);
+  if (!decision) return null;
+
+  const ancestors: LineageNode[] = [];
+  let parentId = decision.parent_id;
+  while (parentId !== null && ancestors.length < MAX_ANCESTORS) {
+    const parent = read(byId.get(parentId) as RecordRow | undefined);
+    if (!parent) break; // pruned by retention: the chain above it is gone
+    ancestors.unshift(parent);
+    parentId = parent.parent_id;
+  }
+
+  // Breadth first, so a cut keeps the nearest descendants.
+  let nodes = 1;
+  let truncated = false;
+  const queue = [decision];
+  while (queue.length > 0 && !truncated) {
+    const node = queue.shift() as LineageNode;
+    for (const row of byParent.all(node.decision_id) as RecordRow[]) {
+      if (nodes >= maxNodes) {
+        truncated = true;
+        break;
+      }
+      const child = toNode(JSON.parse(row.record) as AuditRecordV1);
+      node.children.push(child);
+      queue.push(child);
+      nodes += 1;
+    }
+  }
+  return { ancestors, decision, truncated };
+}
+
+function toNode(record: AuditRecordV1): LineageNode {
+  const input = record.input as {
+    invocation?: { tools?: { name: string }[] };
+    lineage?: { parent_id: string | null; depth: number; session_id: string | null; trace_id: string | null };
+  } | null;
+  const lineage = input?.lineage;
+  return {
+    decision_id: record.decision_id,
+    timestamp: record.timestamp,
+    outcome: record.outcome,
+    status: record.status,
+    reasons: record.reasons,
+    subject: record.subject,
+    actor: record.actor,
+    model: record.model,
+    operation: record.operation,
+    purpose: record.purpose,
+    tools: (input?.invocation?.tools ?? []).map((t) => t.name),
+    parent_id: lineage?.parent_id ?? null,
+    depth: lineage?.depth ?? 0,
+    session_id: lineage?.session_id ?? null,
+    trace_id: lineage?.trace_id ?? null,
+    children: [],
+  };
+}

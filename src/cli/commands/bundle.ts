@@ -1,0 +1,263 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BundleError, bundleName, parseBundle, readBundleFiles, type BundleFiles } from '../../policy/bundle';
+import { SIGNATURES_FILE, verifyBundleSignature } from '../../policy/bundle-signature';
+import { signBundleFiles, writeBundleTarball } from '../../policy/bundle-signer';
+import { toKeyObject } from '../../policy/verification-keys';
+import { WasmPolicyEngine } from '../../policy/wasm-policy-engine';
+import { JWT_ALGORITHMS, type JwtAlgorithm } from '../../schemas/issuer-config.schema';
+import type { CliCommand, CliIo } from '../cli-command';
+
+const root = path.resolve(__dirname, '..', '..', '..');
+
+const usage = `Usage: modelgate bundle <build|sign|verify|inspect> [options]
+
+The policy pipeline: build a WASM bundle from Rego, sign it, verify it as the service will, inspect it.
+Signatures are OPA's (.signatures.json): bundles signed here load in OPA, bundles signed by OPA load here.
+
+  build <rego dir> -o OUT.tar.gz [-e ENTRYPOINT]... [--revision REV] [signing options]
+      Runs the pinned \`opa build -t wasm\` (entrypoints default: modelgate/decision, modelgate/limits;
+      *_test.rego ignored), then signs when --signing-key is given.
+  sign <bundle.tar.gz|dir> --signing-key KEY [-o OUT] [signing options]
+      Writes .signatures.json: into the tarball (in place unless -o), or into the folder.
+  verify <bundle.tar.gz|dir> --verification-key KEY [--verification-key-id ID] [--signing-alg ALG]
+         [--scope S] [--exclude-files GLOB]... [-e ENTRYPOINT] [--allow-unsigned]
+      Checks the signature and every file's digest, loads the WASM and checks the entrypoint.
+      Prints the error code of a refusal (e.g. bundle_digest_mismatch).
+  inspect <bundle.tar.gz|dir> [--json]
+      Revision, entrypoints, files with their SHA-256, and the signature's claims (not verified).
+
+Signing options:
+  --signing-key KEY      PEM private key file (RS/PS/ES), or the HMAC secret / a file holding it (HS)
+  --signing-alg ALG      ${JWT_ALGORITHMS.join(', ')} (default RS256)
+  --key-id ID            the JWT kid (default "default", as OPA)
+  --scope S              the scope claim
+  --expires-in SECONDS   an exp claim (none by default, as OPA)
+
+Exit status: 0 on success, 1 when verification or the build fails, 2 on a usage error.`;
+
+const options = {
+  output: { type: 'string', short: 'o' },
+  entrypoint: { type: 'string', short: 'e', multiple: true },
+  revision: { type: 'string' },
+  'signing-key': { type: 'string' },
+  'signing-alg': { type: 'string', default: 'RS256' },
+  'key-id': { type: 'string', default: 'default' },
+  scope: { type: 'string' },
+  'expires-in': { type: 'string' },
+  'verification-key': { type: 'string' },
+  'verification-key-id': { type: 'string', default: 'default' },
+  'exclude-files': { type: 'string', multiple: true },
+  'allow-unsigned': { type: 'boolean', default: false },
+  opa: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type Values = ReturnType<typeof parse>['values'];
+
+function parse(argv: string[]) {
+  return parseArgs({ args: argv, allowPositionals: true, options });
+}
+
+/** Thrown for a wrong command line: exit 2 with the usage. */
+class UsageError extends Error {}
+
+/** `modelgate bundle`: build, sign, verify and inspect OPA bundles for the policy pipeline. */
+export const bundleCommand: CliCommand = {
+  name: 'bundle',
+  summary: 'build, sign, verify and inspect policy bundles (OPA-compatible signatures)',
+  usage,
+  async run(argv, io) {
+    let args;
+    try {
+      args = parse(argv);
+    } catch (err) {
+      io.stderr(`${(err as Error).message}\n\n${usage}\n`);
+      return 2;
+    }
+    const [action, target, ...extra] = args.positionals;
+    if (args.values.help || !action) {
+      io[args.values.help ? 'stdout' : 'stderr'](`${usage}\n`);
+      return args.values.help ? 0 : 2;
+    }
+    try {
+      if (!target || extra.length > 0) throw new UsageError(`bundle ${action} needs exactly one path`);
+      switch (action) {
+        case 'build':
+          return await build(target, args.values, io);
+        case 'sign':
+          return await sign(target, args.values, io);
+        case 'verify':
+          return await verify(target, args.values, io);
+        case 'inspect':
+          return await inspect(target, args.values, io);
+        default:
+          throw new UsageError(`unknown action "${action}"`);
+      }
+    } catch (err) {
+      if (err instanceof UsageError) {
+        io.stderr(`${err.message}\n\n${usage}\n`);
+        return 2;
+      }
+      if (err instanceof BundleError) {
+        io.stderr(`${err.code}: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+  },
+};
+
+async function build(regoDir: string, values: Values, io: CliIo): Promise<number> {
+  if (!values.output) throw new UsageError('bundle build needs -o OUT.tar.gz');
+  const opa = values.opa ?? io.env.MODELGATE_OPA ?? pinnedOpa();
+  const entrypoints = values.entrypoint ?? ['modelgate/decision', 'modelgate/limits'];
+  const opaArgs = ['build', '-t', 'wasm', '--ignore', '*_test.rego', '-o', values.output];
+  for (const e of entrypoints) opaArgs.push('-e', e);
+  if (values.revision) opaArgs.push('--revision', values.revision);
+  try {
+    execFileSync(opa, [...opaArgs, regoDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString('utf8') ?? (err as Error).message;
+    io.stderr(`opa build failed:\n${stderr}`);
+    return 1;
+  }
+  io.stderr(`built ${values.output} with ${opa}\n`);
+  if (values['signing-key']) return sign(values.output, values, io);
+  return 0;
+}
+
+async function sign(location: string, values: Values, io: CliIo): Promise<number> {
+  if (!values['signing-key']) throw new UsageError('bundle sign needs --signing-key');
+  const algorithm = algorithmOf(values);
+  const files = await readBundleFiles(location);
+  files.delete(SIGNATURES_FILE);
+  const expires = values['expires-in'] === undefined ? undefined : Number(values['expires-in']);
+  if (expires !== undefined && !(Number.isInteger(expires) && expires > 0)) {
+    throw new UsageError('--expires-in must be a positive number of seconds');
+  }
+  const signatures = signBundleFiles(files, {
+    algorithm,
+    keyMaterial: keyMaterial(values['signing-key'], algorithm),
+    keyId: values['key-id'],
+    scope: values.scope,
+    expiresInSeconds: expires,
+  });
+  if (statSync(location).isDirectory() && !values.output) {
+    await fs.writeFile(path.join(location, SIGNATURES_FILE), signatures);
+    io.stderr(
+      `wrote ${path.join(location, SIGNATURES_FILE)} (${files.size} files, key ${values['key-id']})\n`,
+    );
+    return 0;
+  }
+  files.set(SIGNATURES_FILE, Buffer.from(signatures));
+  const out = values.output ?? location;
+  await writeBundleTarball(files, out);
+  io.stderr(`signed ${out} (${files.size - 1} files, ${algorithm}, key ${values['key-id']})\n`);
+  return 0;
+}
+
+async function verify(location: string, values: Values, io: CliIo): Promise<number> {
+  const files = await readBundleFiles(location);
+  const algorithm = algorithmOf(values);
+  const keyId = values['verification-key-id'];
+  const keys = new Map();
+  if (values['verification-key']) {
+    const material = keyMaterial(values['verification-key'], algorithm);
+    keys.set(keyId, { id: keyId, algorithm, key: toKeyObject(material, algorithm, '--verification-key') });
+  } else if (!values['allow-unsigned']) {
+    throw new UsageError('bundle verify needs --verification-key (or --allow-unsigned)');
+  }
+  const check = verifyBundleSignature(files, {
+    signing: values['verification-key']
+      ? {
+          required: !values['allow-unsigned'],
+          keyId,
+          scope: values.scope,
+          excludeFiles: values['exclude-files'] ?? [],
+        }
+      : { required: false, excludeFiles: [] },
+    keys,
+    nowMs: Date.now(),
+  });
+  const bundle = parseBundle(files, bundleName(location), location);
+  const engine = await WasmPolicyEngine.load(bundle);
+  for (const entrypoint of values.entrypoint ?? ['modelgate/decision']) {
+    if (!engine.hasEntrypoint(entrypoint)) {
+      io.stderr(
+        `bundle_not_loadable: no entrypoint ${entrypoint} (it has: ${engine.info.entrypoints.join(', ')})\n`,
+      );
+      return 1;
+    }
+  }
+  const signer = check.keyId ? `signed by key ${check.keyId}, ${check.files.length} files` : 'unsigned';
+  io.stdout(`OK ${location}: revision ${bundle.revision}, ${signer}\n`);
+  return 0;
+}
+
+async function inspect(location: string, values: Values, io: CliIo): Promise<number> {
+  const files = await readBundleFiles(location);
+  const bundle = parseBundle(files, bundleName(location), location);
+  const description = {
+    name: bundle.name,
+    revision: bundle.revision,
+    entrypoints: (bundle.manifest.wasm ?? []).map((w) => w.entrypoint),
+    files: [...files.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, content]) => ({ name, bytes: content.length, sha256: sha256(content) })),
+    signature: describeSignature(files),
+  };
+  if (values.json) {
+    io.stdout(`${JSON.stringify(description, null, 2)}\n`);
+    return 0;
+  }
+  io.stdout(`bundle    ${description.name}\nrevision  ${description.revision}\n`);
+  io.stdout(`entrypoints\n${description.entrypoints.map((e) => `  ${e}`).join('\n')}\nfiles\n`);
+  for (const f of description.files)
+    io.stdout(`  ${f.sha256.slice(0, 16)}  ${String(f.bytes).padStart(9)}  ${f.name}\n`);
+  io.stdout(`signature ${description.signature ? JSON.stringify(description.signature) : 'none'}\n`);
+  return 0;
+}
+
+function describeSignature(files: BundleFiles): Record<string, unknown> | null {
+  const raw = files.get(SIGNATURES_FILE);
+  if (!raw) return null;
+  try {
+    const token = (JSON.parse(raw.toString('utf8')) as { signatures: string[] }).signatures[0]!;
+    const [header, payload] = token
+      .split('.')
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>);
+    const { files: listed, ...claims } = payload as { files?: unknown[] };
+    return { verified: false, header, claims, files: Array.isArray(listed) ? listed.length : 0 };
+  } catch {
+    return { verified: false, malformed: true };
+  }
+}
+
+function algorithmOf(values: Values): JwtAlgorithm {
+  const alg = values['signing-alg'];
+  if (!(JWT_ALGORITHMS as readonly string[]).includes(alg)) {
+    throw new UsageError(`--signing-alg must be one of ${JWT_ALGORITHMS.join(', ')}`);
+  }
+  return alg as JwtAlgorithm;
+}
+
+// As OPA's --signing-key/--verification-key: a file path, or for HS the secret itself.
+function keyMaterial(value: string, algorithm: JwtAlgorithm): string {
+  if (existsSync(value)) return readFileSync(value, 'utf8');
+  if (algorithm.startsWith('HS')) return value;
+  throw new UsageError(`cannot read the key file ${value}`);
+}
+
+function pinnedOpa(): string {
+  return execFileSync(path.join(root, 'scripts', 'ensure-opa.sh'), { encoding: 'utf8' }).trim();
+}
+
+function sha256(content: Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}

@@ -1,0 +1,67 @@
+/** A reason modelgate gave for a decision. */
+export interface DecisionReason {
+  code: string;
+  message?: string;
+}
+
+/** The approval a denied call is waiting for (reason `approval_required`). */
+export interface PendingApproval {
+  id: string;
+  status?: string;
+  expires_at?: string;
+  approvers?: unknown;
+}
+
+/** Base of the errors the caller SDK throws. */
+export class ModelgateClientError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * modelgate refused the call: a deny (HTTP 200, `allow: false`) or a rejection of the request (4xx).
+ * The model was not called.
+ */
+export class ModelgateDenied extends ModelgateClientError {
+  readonly decisionId: string | undefined;
+  readonly reasons: DecisionReason[];
+  readonly approval: PendingApproval | undefined;
+  /** The HTTP status of modelgate's reply: 200 for a policy deny, 4xx for a rejected request. */
+  readonly status: number;
+
+  constructor(parts: {
+    decisionId: string | undefined;
+    reasons: DecisionReason[];
+    approval?: PendingApproval;
+    status: number;
+  }) {
+    const codes = parts.reasons.map((r) => r.code).join(', ') || 'no reason given';
+    super(`modelgate denied the call (${codes}); decision ${parts.decisionId ?? 'unknown'}`);
+    this.decisionId = parts.decisionId;
+    this.reasons = parts.reasons;
+    this.approval = parts.approval;
+    this.status = parts.status;
+  }
+}
+
+/**
+ * modelgate could not decide: unreachable, too slow, a 5xx, an unreadable reply, or no token to send.
+ * The model was not called: the SDK fails closed.
+ */
+export class ModelgateUnavailable extends ModelgateClientError {
+  readonly decisionId: string | undefined;
+  readonly reasons: DecisionReason[];
+  readonly status: number | undefined;
+
+  constructor(
+    message: string,
+    parts: { decisionId?: string; reasons?: DecisionReason[]; status?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: parts.cause });
+    this.decisionId = parts.decisionId;
+    this.reasons = parts.reasons ?? [];
+    this.status = parts.status;
+  }
+}

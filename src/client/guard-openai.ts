@@ -1,0 +1,160 @@
+import type OpenAI from 'openai';
+import { ModelgateClientError, ModelgateDenied } from './client-errors';
+import type { DecideRequest, Decision, ModelgateClient, UsageReport } from './modelgate-client';
+import {
+  applyToChat,
+  applyToEmbedding,
+  applyToResponse,
+  chatPayload,
+  embeddingPayload,
+  responsePayload,
+} from './openai-payloads';
+
+type Invocation = DecideRequest['invocation'];
+
+/** How calls are described to modelgate. */
+export interface GuardOptions {
+  /** `invocation.provider` (default `openai`). */
+  provider?: string;
+  /** `invocation.purpose`, when the policy binds identities to purposes. */
+  purpose?: string;
+  /** `context` of every decide request (environment, repository, ...). */
+  context?: Record<string, unknown>;
+  /**
+   * Called when the usage report after a completed call fails. The call's result is still returned:
+   * the model has answered and been paid for. Default: a process warning.
+   */
+  onUsageReportError?: (error: unknown, decisionId: string) => void;
+}
+
+/** The OpenAI endpoints the guard wraps, with the client's own parameter and result types. */
+export interface GuardedOpenAI {
+  chat: {
+    completions: {
+      create(
+        params: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+        options?: OpenAI.RequestOptions,
+      ): Promise<OpenAI.Chat.ChatCompletion>;
+    };
+  };
+  responses: {
+    create(
+      params: OpenAI.Responses.ResponseCreateParamsNonStreaming,
+      options?: OpenAI.RequestOptions,
+    ): Promise<OpenAI.Responses.Response>;
+  };
+  embeddings: {
+    create(
+      params: OpenAI.EmbeddingCreateParams,
+      options?: OpenAI.RequestOptions,
+    ): Promise<OpenAI.CreateEmbeddingResponse>;
+  };
+}
+
+/**
+ * Returns the OpenAI client's chat.completions, responses and embeddings `create`, each guarded: ask
+ * modelgate first, send the redacted payload with the decided token cap, throw ModelgateDenied on a
+ * deny (the model is not called), ModelgateUnavailable when modelgate cannot decide, and report the
+ * provider's usage afterwards. Streaming calls are refused: their usage cannot be reported reliably yet.
+ */
+export function guardOpenAI(
+  openai: OpenAI,
+  modelgate: ModelgateClient,
+  options: GuardOptions = {},
+): GuardedOpenAI {
+  const invocation = (
+    model: string,
+    operation: Invocation['operation'],
+    maxTokens?: number | null,
+  ): Invocation => {
+    const out: Invocation = { model, operation, provider: options.provider ?? 'openai' };
+    if (typeof maxTokens === 'number') out.max_tokens = maxTokens;
+    if (options.purpose !== undefined) out.purpose = options.purpose;
+    return out;
+  };
+  const onReportError =
+    options.onUsageReportError ??
+    ((error: unknown, decisionId: string) =>
+      process.emitWarning(`modelgate usage report for decision ${decisionId} failed: ${String(error)}`));
+
+  async function guarded<P, R>(call: {
+    request: DecideRequest;
+    params: P;
+    apply: (params: P, decision: Decision) => P;
+    send: (params: P) => Promise<R>;
+    usage: (result: R) => UsageReport | undefined;
+  }): Promise<R> {
+    if ((call.params as { stream?: unknown }).stream === true) {
+      throw new ModelgateClientError('streaming calls are not supported by the modelgate guard');
+    }
+    const request = options.context ? { ...call.request, context: options.context } : call.request;
+    const decision = await modelgate.decide(request);
+    if (!decision.allow) {
+      throw new ModelgateDenied({
+        decisionId: decision.decision_id,
+        reasons: decision.reasons,
+        approval: decision.approval,
+        status: 200,
+      });
+    }
+    const result = await call.send(call.apply(call.params, decision));
+    const usage = call.usage(result);
+    if (usage)
+      await modelgate
+        .reportUsage(decision.decision_id, usage)
+        .catch((err: unknown) => onReportError(err, decision.decision_id));
+    return result;
+  }
+
+  return {
+    chat: {
+      completions: {
+        create: (params, requestOptions) => {
+          const tools = params.tools?.map((t) => ({ name: toolName(t) }));
+          const request: DecideRequest = {
+            invocation: invocation(params.model, 'chat', params.max_completion_tokens ?? params.max_tokens),
+            payload: chatPayload(params),
+          };
+          if (tools && tools.length > 0) request.invocation.tools = tools;
+          return guarded({
+            request,
+            params,
+            apply: applyToChat,
+            send: (p) => openai.chat.completions.create(p, requestOptions),
+            usage: (r) =>
+              r.usage && { input_tokens: r.usage.prompt_tokens, output_tokens: r.usage.completion_tokens },
+          });
+        },
+      },
+    },
+    responses: {
+      create: (params, requestOptions) =>
+        guarded({
+          request: {
+            invocation: invocation(String(params.model), 'chat', params.max_output_tokens),
+            payload: responsePayload(params),
+          },
+          params,
+          apply: applyToResponse,
+          send: (p) => openai.responses.create(p, requestOptions),
+          usage: (r) =>
+            r.usage && { input_tokens: r.usage.input_tokens, output_tokens: r.usage.output_tokens },
+        }),
+    },
+    embeddings: {
+      create: (params, requestOptions) =>
+        guarded({
+          request: { invocation: invocation(params.model, 'embedding'), payload: embeddingPayload(params) },
+          params,
+          apply: applyToEmbedding,
+          send: (p) => openai.embeddings.create(p, requestOptions),
+          usage: (r) => r.usage && { input_tokens: r.usage.prompt_tokens, output_tokens: 0 },
+        }),
+    },
+  };
+}
+
+function toolName(tool: OpenAI.Chat.ChatCompletionTool): string {
+  const named = tool as { function?: { name?: string }; custom?: { name?: string }; type: string };
+  return named.function?.name ?? named.custom?.name ?? named.type;
+}

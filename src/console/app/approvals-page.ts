@@ -1,0 +1,148 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, problem } from './api';
+import { findingsText, html, when } from './html';
+
+/** An approval as GET /v1/approvals returns it. */
+interface Summary {
+  id: string;
+  status: string;
+  created_at: string;
+  expires_at: string;
+  request_decision_id: string;
+  requester: { subject: string; issuer: string; actor: string | null };
+  invocation: { model: string; provider?: string; operation: string; purpose?: string; tools: string[] };
+  findings: Record<string, number>;
+  reasons: string[];
+  approvers: string | null;
+  max_uses: number;
+  decided_by: string | null;
+  comment: string | null;
+  can_decide: boolean;
+}
+
+/** The pending approvals, each with approve and deny for those allowed to decide it. */
+export function ApprovalsPage() {
+  const [items, setItems] = useState<Summary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState('');
+  const [filter, setFilter] = useState('pending');
+
+  const load = async () => {
+    const reply = await api<{ approvals: Summary[] }>(`/v1/approvals?status=${filter}`);
+    if (reply.status === 200) {
+      setItems(reply.body.approvals);
+      setError(null);
+    } else {
+      setItems(null);
+      setError(problem(reply as never));
+    }
+  };
+  useEffect(() => {
+    void load();
+  }, [filter]);
+
+  const decide = async (item: Summary, action: 'approve' | 'deny', comment: string) => {
+    const reply = await api(`/v1/approvals/${item.id}/${action}`, comment ? { comment } : {});
+    setStatus(
+      reply.status === 200
+        ? `${action === 'approve' ? 'Approved' : 'Denied'} the request of ${item.requester.subject}.`
+        : `Could not ${action}: ${problem(reply)}`,
+    );
+    await load();
+  };
+
+  return html`
+    <h2>Approvals</h2>
+    <div class="filters">
+      <div>
+        <label for="approval-status">Show</label>
+        <select
+          id="approval-status"
+          value=${filter}
+          onChange=${(e: Event) => setFilter((e.target as HTMLSelectElement).value)}
+        >
+          <option value="pending">pending</option>
+          <option value="approved">approved</option>
+          <option value="denied">denied</option>
+          <option value="used_up">used up</option>
+          <option value="expired">expired</option>
+          <option value="all">all</option>
+        </select>
+      </div>
+      <button type="button" onClick=${() => void load()}>Refresh</button>
+    </div>
+    <p class="status" role="status" aria-live="polite">${status}</p>
+    ${error && html`<p class="bad" role="alert">Cannot list approvals: ${error}</p>`}
+    ${items && items.length === 0 && html`<p class="muted">No ${filter === 'all' ? '' : filter} approvals.</p>`}
+    ${items?.map((item) => html`<${ApprovalCard} key=${item.id} item=${item} onDecide=${decide} />`)}
+  `;
+}
+
+function ApprovalCard(props: {
+  item: Summary;
+  onDecide: (item: Summary, action: 'approve' | 'deny', comment: string) => void;
+}) {
+  const { item } = props;
+  const [comment, setComment] = useState('');
+  const commentId = `comment-${item.id}`;
+  return html`
+    <section class="card" aria-labelledby=${`title-${item.id}`} data-approval=${item.id}>
+      <h3 id=${`title-${item.id}`}>
+        ${item.invocation.model} · ${item.invocation.operation} for ${item.requester.subject}
+      </h3>
+      <dl>
+        <dt>Status</dt>
+        <dd>${item.status}${item.decided_by ? ` by ${item.decided_by}` : ''}</dd>
+        <dt>Why</dt>
+        <dd>${item.reasons.join('; ') || '—'}</dd>
+        <dt>Requester</dt>
+        <dd>${item.requester.subject}${item.requester.actor ? ` (acting: ${item.requester.actor})` : ''}</dd>
+        <dt>Tools</dt>
+        <dd>${item.invocation.tools.join(', ') || 'none'}</dd>
+        <dt>Purpose</dt>
+        <dd>${item.invocation.purpose ?? '—'}</dd>
+        <dt>Findings</dt>
+        <dd>${findingsText(item.findings)}</dd>
+        <dt>Approvers</dt>
+        <dd>${item.approvers ?? 'any approver'}</dd>
+        <dt>Asked</dt>
+        <dd>${when(item.created_at)}</dd>
+        <dt>Expires</dt>
+        <dd>${when(item.expires_at)}</dd>
+        <dt>Uses</dt>
+        <dd>${item.max_uses}</dd>
+        <dt>Decision</dt>
+        <dd><a href=${`#/decisions/${item.request_decision_id}`}>${item.request_decision_id}</a></dd>
+        ${
+          item.comment &&
+          html`<dt>Comment</dt>
+            <dd>${item.comment}</dd>`
+        }
+      </dl>
+      ${
+        item.can_decide
+          ? html` <label for=${commentId}>Comment (recorded in the audit log)</label>
+              <textarea
+                id=${commentId}
+                rows="2"
+                maxlength="1024"
+                value=${comment}
+                onInput=${(e: Event) => setComment((e.target as HTMLTextAreaElement).value)}
+              ></textarea>
+              <div class="actions">
+                <button
+                  type="button"
+                  class="primary"
+                  onClick=${() => props.onDecide(item, 'approve', comment)}
+                >
+                  Approve
+                </button>
+                <button type="button" class="danger" onClick=${() => props.onDecide(item, 'deny', comment)}>
+                  Deny
+                </button>
+              </div>`
+          : item.status === 'pending' && html`<p class="muted">You may not decide this request.</p>`
+      }
+    </section>
+  `;
+}

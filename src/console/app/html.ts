@@ -1,0 +1,16 @@
+import { h } from 'preact';
+import htm from 'htm';
+
+/** Tagged-template JSX for preact: no build-time JSX transform, and no inline script or style. */
+export const html = htm.bind(h);
+
+/** Returns an ISO time as the browser's local date and time. */
+export function when(iso: unknown): string {
+  return typeof iso === 'string' ? new Date(iso).toLocaleString() : '—';
+}
+
+/** Returns "class: n, class: n" for finding counts, or "none". */
+export function findingsText(findings: unknown): string {
+  const entries = Object.entries((findings as Record<string, number> | null) ?? {}).filter(([, n]) => n > 0);
+  return entries.length === 0 ? 'none' : entries.map(([c, n]) => `${c}: ${n}`).join(', ');
+}

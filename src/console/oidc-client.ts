@@ -1,0 +1,117 @@
+import type { Logger } from 'pino';
+import { ReasonCode, RequestError, UnavailableError } from '../errors';
+
+/** The console's OIDC login: one of the trusted issuers, as a public client with PKCE. */
+export interface OidcSettings {
+  issuer: string;
+  clientId: string;
+  scope: string;
+}
+
+/** What the page needs to start a login. */
+export interface OidcLoginConfig {
+  issuer: string;
+  authorization_endpoint: string;
+  client_id: string;
+  scope: string;
+}
+
+interface Discovery {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+}
+
+const TIMEOUT_MS = 5000;
+
+/**
+ * Authorisation-code login with PKCE (RFC 7636) for the console. The browser makes the verifier and
+ * holds it; the code is exchanged here, server to server, so the page needs neither CORS at the
+ * identity provider nor a connect-src beyond 'self'. modelgate keeps no session: the page gets the
+ * access token and sends it as a bearer token, verified on every call like any other.
+ */
+export class OidcClient {
+  private discovery: Promise<Discovery> | undefined;
+
+  constructor(
+    private readonly settings: OidcSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Returns what the page needs to send the user to the identity provider. */
+  async loginConfig(): Promise<OidcLoginConfig> {
+    const d = await this.discover();
+    return {
+      issuer: d.issuer,
+      authorization_endpoint: d.authorization_endpoint,
+      client_id: this.settings.clientId,
+      scope: this.settings.scope,
+    };
+  }
+
+  /** Exchanges an authorisation code and its PKCE verifier for an access token. */
+  async exchange(parts: { code: string; codeVerifier: string; redirectUri: string }): Promise<string> {
+    const d = await this.discover();
+    let res: Response;
+    try {
+      res = await fetch(d.token_endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code: parts.code,
+          code_verifier: parts.codeVerifier,
+          redirect_uri: parts.redirectUri,
+          client_id: this.settings.clientId,
+        }),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+        redirect: 'error',
+      });
+    } catch (err) {
+      throw new UnavailableError(ReasonCode.KeysUnavailable, 'the identity provider cannot be reached', {
+        cause: err,
+      });
+    }
+    const body = (await res.json().catch(() => ({}))) as { access_token?: unknown; error?: unknown };
+    if (!res.ok || typeof body.access_token !== 'string') {
+      this.logger.warn({ status: res.status, error: body.error }, 'console login: code exchange refused');
+      throw new RequestError(
+        ReasonCode.BadRequest,
+        400,
+        'the identity provider refused the login; sign in again',
+      );
+    }
+    return body.access_token;
+  }
+
+  // Discovery once, retried on the next call after a failure.
+  private discover(): Promise<Discovery> {
+    this.discovery ??= this.fetchDiscovery().catch((err: unknown) => {
+      this.discovery = undefined;
+      throw err;
+    });
+    return this.discovery;
+  }
+
+  private async fetchDiscovery(): Promise<Discovery> {
+    const url = `${this.settings.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    let doc: Partial<Discovery>;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      doc = (await res.json()) as Partial<Discovery>;
+    } catch (err) {
+      throw new UnavailableError(ReasonCode.KeysUnavailable, `OIDC discovery failed at ${url}`, {
+        cause: err,
+      });
+    }
+    // RFC 8414 section 3.3: the document must name the issuer it was fetched for.
+    if (doc.issuer !== this.settings.issuer || !doc.authorization_endpoint || !doc.token_endpoint) {
+      throw new UnavailableError(
+        ReasonCode.KeysUnavailable,
+        `OIDC discovery at ${url} is not for this issuer`,
+      );
+    }
+    return doc as Discovery;
+  }
+}

@@ -1,0 +1,139 @@
+import type { Approval } from '../approvals/approval';
+import { bindingOf, type ApprovalBinding } from '../approvals/approval-binding';
+import type { EventActor } from '../approvals/approval-events';
+import { ReasonCode } from '../errors';
+import type { VerifiedIdentity } from '../identity';
+import type { ApprovalRefV1 } from '../schemas/approval.schema';
+import type { DecideRequestV1 } from '../schemas/decide-request.schema';
+import type { ScreeningResult } from '../screening';
+import type { Reservation } from '../usage/usage-tracker';
+import type { DecisionCall, DecisionDeps } from './decision-deps';
+import type { EnforcedDecision } from './obligations';
+
+/** The approval side of one decision: what the request is bound to, and the approval it presented. */
+export interface ApprovalContext {
+  /** Computed on first use: hashing the payload costs nothing on decisions that never need an approval. */
+  binding: () => ApprovalBinding;
+  presented: Approval | undefined;
+}
+
+/**
+ * Returns the request's binding and the approval it presents (approval_id), checked to be bound to
+ * this caller, invocation and payload (403 approval_mismatch otherwise); undefined when approvals
+ * are not wired.
+ */
+export async function presentApproval(
+  deps: DecisionDeps,
+  identity: VerifiedIdentity,
+  request: DecideRequestV1,
+): Promise<ApprovalContext | undefined> {
+  if (!deps.approvals) return undefined;
+  const actor = identity.subject.actor?.sub;
+  let bound: ApprovalBinding | undefined;
+  const binding = () =>
+    (bound ??= bindingOf(
+      {
+        subject: identity.subject.id,
+        issuer: identity.subject.issuer,
+        actor: typeof actor === 'string' ? actor : null,
+      },
+      request,
+    ));
+  const presented =
+    request.approval_id === undefined
+      ? undefined
+      : await deps.approvals.present(request.approval_id, binding());
+  return { binding, presented };
+}
+
+/** What settling the approval changed: the decision (a lost use turns an allow into a deny) and the reply's `approval`. */
+export interface SettledApproval {
+  enforced: EnforcedDecision;
+  ref?: ApprovalRefV1;
+}
+
+/**
+ * Settles the approval of a decision once the policy has spoken:
+ * - a deny approval_required gets its pending approval (the same one while it is pending);
+ * - an allow that rests on a granted approval spends one use of it; if none is left (another call
+ *   spent it, or it just expired) the allow becomes a deny approval_used_up and the reservation is released.
+ */
+export async function settleApproval(
+  deps: DecisionDeps,
+  call: DecisionCall,
+  parts: {
+    context: ApprovalContext | undefined;
+    identity: VerifiedIdentity;
+    screening: ScreeningResult;
+    enforced: EnforcedDecision;
+    reservation: Reservation | undefined;
+  },
+): Promise<SettledApproval> {
+  const { context, enforced } = parts;
+  const approvals = deps.approvals;
+  if (!approvals || !context) return { enforced };
+  const actor = eventActor(parts.identity);
+
+  const required = enforced.obligations.filter((o) => o.type === 'require_approval');
+  if (!enforced.allow && required.length > 0 && enforced.reasons.some(isApprovalRequired)) {
+    const approval = await approvals.request({
+      decisionId: call.decisionId,
+      binding: context.binding(),
+      findings: parts.screening.findings,
+      obligations: required,
+      actor,
+      clientAddress: call.clientAddress,
+    });
+    return {
+      enforced,
+      ref: {
+        id: approval.id,
+        status: 'pending',
+        expires_at: new Date(approval.expiresMs).toISOString(),
+        approvers: approval.approvers,
+      },
+    };
+  }
+
+  const presented = context.presented;
+  if (enforced.allow && presented?.status === 'approved') {
+    const spent = await approvals
+      .use(presented, call.decisionId, actor, call.clientAddress)
+      .catch((err: unknown) => {
+        parts.reservation?.release();
+        throw err;
+      });
+    if (!spent) {
+      parts.reservation?.release();
+      return {
+        enforced: {
+          ...enforced,
+          allow: false,
+          maxTokens: null,
+          // A deny carries no obligations, as the policy's own denies do not.
+          obligations: [],
+          reasons: [
+            ...enforced.reasons,
+            { code: ReasonCode.ApprovalUsedUp, message: 'the approval has no uses left; ask for a new one' },
+          ],
+        },
+      };
+    }
+  }
+  return { enforced };
+}
+
+/** Returns who caused an event, from a verified identity. */
+export function eventActor(identity: VerifiedIdentity): EventActor {
+  const actor = identity.subject.actor?.sub;
+  return {
+    subject: identity.subject.id,
+    issuer: identity.subject.issuer,
+    actor: typeof actor === 'string' ? actor : null,
+    tokenId: identity.tokenId,
+  };
+}
+
+function isApprovalRequired(reason: { code: string }): boolean {
+  return reason.code === ReasonCode.ApprovalRequired;
+}

@@ -1,0 +1,187 @@
+import type { Approval } from '../approvals/approval';
+import type { ApprovalService } from '../approvals/approval-service';
+import type { ApprovalStore } from '../approvals/approval-store';
+import { approvalSummary } from '../approvals/approval-summary';
+import { ForbiddenError, ReasonCode, RequestError } from '../errors';
+import type { VerifiedIdentity } from '../identity';
+import { approvalActionSchema, type ApprovalActionV1 } from '../schemas/approval.schema';
+import { compileValidator } from '../schemas/validators';
+import { eventActor } from './approval-steps';
+import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
+import type { DecisionTrace } from './decision-trace';
+import { evaluatePolicy } from './evaluate-policy';
+import { reject } from './reject';
+import { authenticate, readBody, requirePolicy } from './steps';
+
+const validateApprovalAction = compileValidator<ApprovalActionV1>(approvalActionSchema);
+
+/** What the approvers' API needs, wired once by the composition root. */
+export interface ApprovalApiDeps {
+  decision: DecisionDeps;
+  approvals: ApprovalService;
+  store: ApprovalStore;
+  /** Scope an approver's token must carry. */
+  approverScope: string;
+  /** The policy entrypoint that says whether this approver may decide this request. */
+  entrypoint: string;
+}
+
+/** approve or deny. */
+export type ApprovalAction = 'approve' | 'deny';
+
+/**
+ * Returns the reply to POST /v1/approvals/{id}/approve|deny: the approver is authenticated, holds the
+ * approver scope, is not the requester, and is allowed by the policy's approve entrypoint; then the
+ * pending approval is decided (compare-and-set) and the event recorded under this call's decision id.
+ * Every refusal is recorded too. If the event cannot be recorded the verdict is undone: no grant
+ * takes effect without its record.
+ */
+export async function decideApproval(
+  deps: ApprovalApiDeps,
+  call: DecisionCall,
+  id: string,
+  action: ApprovalAction,
+): Promise<DecisionReply> {
+  const trace: DecisionTrace = {};
+  try {
+    const identity = await authenticate(deps.decision, call);
+    trace.identity = identity;
+    requireApproverScope(deps, identity);
+    const body = readBody(deps.decision, call, validateApprovalAction);
+    const approval = await loadApproval(deps, id);
+    trace.invocation = { ...approval.invocation, tools: approval.invocation.tools.map((name) => ({ name })) };
+    if (approval.status !== 'pending') {
+      throw new RequestError(
+        ReasonCode.ApprovalNotPending,
+        409,
+        `the approval is ${approval.status}, not pending`,
+      );
+    }
+    refuseSelfApproval(identity, approval);
+    const input = approveInput(deps, identity, approval, action);
+    const engine = requirePolicy(deps.decision, deps.entrypoint);
+    trace.policy = engine.info;
+    trace.input = input;
+    const verdict = evaluatePolicy(engine, input, deps.entrypoint);
+    trace.result = verdict.raw;
+    if (!verdict.decision.allow) {
+      const why = (verdict.decision.reasons ?? []).map((r) => r.message ?? r.code).join('; ');
+      throw new ForbiddenError(
+        ReasonCode.ApprovalForbidden,
+        `the policy does not let you decide this request: ${why}`,
+      );
+    }
+
+    const nowMs = deps.decision.now();
+    const status = action === 'approve' ? 'approved' : 'denied';
+    const comment = body.comment ?? null;
+    const expiresMs = status === 'approved' ? nowMs + approval.ttlSeconds * 1000 : approval.expiresMs;
+    const by = identity.subject.id;
+    if (!(await deps.store.decide(id, { status, by, atMs: nowMs, comment, expiresMs }))) {
+      throw new RequestError(
+        ReasonCode.ApprovalNotPending,
+        409,
+        'the approval was decided or expired meanwhile',
+      );
+    }
+    const decided: Approval = {
+      ...approval,
+      status,
+      decidedBy: by,
+      decidedMs: nowMs,
+      comment,
+      expiresMs,
+      usesLeft: status === 'denied' ? 0 : approval.usesLeft,
+    };
+    try {
+      await deps.approvals.record(
+        status,
+        decided,
+        {
+          decisionId: approval.requestDecisionId,
+          actor: eventActor(identity),
+          clientAddress: call.clientAddress,
+          recordId: call.decisionId,
+        },
+        call.receivedAtMs,
+      );
+    } catch (err) {
+      await deps.store.undoDecide(id);
+      throw err;
+    }
+    return {
+      status: 200,
+      headers: {},
+      body: { decision_id: call.decisionId, approval: approvalSummary(decided, false) },
+    };
+  } catch (err) {
+    return reject(deps.decision, call, trace, err);
+  }
+}
+
+/** Throws 403 scope_missing unless the token carries the approver scope. */
+export function requireApproverScope(deps: ApprovalApiDeps, identity: VerifiedIdentity): void {
+  if (!identity.subject.scopes.includes(deps.approverScope)) {
+    throw new ForbiddenError(ReasonCode.ScopeMissing, `this needs the ${deps.approverScope} scope`, {
+      scope: deps.approverScope,
+    });
+  }
+}
+
+/** Returns whether this caller may decide this approval now: scope, pending, not their own, and the policy. */
+export function canDecide(deps: ApprovalApiDeps, identity: VerifiedIdentity, approval: Approval): boolean {
+  if (!identity.subject.scopes.includes(deps.approverScope) || approval.status !== 'pending') return false;
+  if (isOwnRequest(identity, approval)) return false;
+  const engine = deps.decision.policy.current();
+  if (!engine?.hasEntrypoint(deps.entrypoint)) return false;
+  try {
+    return evaluatePolicy(engine, approveInput(deps, identity, approval, 'approve'), deps.entrypoint).decision
+      .allow;
+  } catch {
+    return false;
+  }
+}
+
+/** Returns the approval, its expiry applied; throws 404 when there is none. */
+export async function loadApproval(deps: ApprovalApiDeps, id: string): Promise<Approval> {
+  const approval = await deps.store.get(id);
+  if (!approval) throw new RequestError(ReasonCode.NotFound, 404, `no approval ${id}`);
+  return deps.approvals.refresh(approval);
+}
+
+// Separation of duties, enforced here whatever the policy says: the requester's subject and the
+// agent acting for it may not decide their own request.
+function refuseSelfApproval(identity: VerifiedIdentity, approval: Approval): void {
+  if (isOwnRequest(identity, approval)) {
+    throw new ForbiddenError(ReasonCode.SelfApproval, 'nobody may approve or deny their own request');
+  }
+}
+
+function isOwnRequest(identity: VerifiedIdentity, approval: Approval): boolean {
+  const id = identity.subject.id;
+  return id === approval.requester.subject || id === approval.requester.actor;
+}
+
+// The approve entrypoint's input: who decides, what, and the request as approvers see it.
+function approveInput(
+  deps: ApprovalApiDeps,
+  identity: VerifiedIdentity,
+  approval: Approval,
+  action: ApprovalAction,
+): Record<string, unknown> {
+  const nowMs = deps.decision.now();
+  const { id, issuer, scopes, claims, actor } = identity.subject;
+  return {
+    action,
+    approver: { id, issuer, scopes, claims, actor },
+    request: {
+      id: approval.id,
+      requester: approval.requester,
+      invocation: approval.invocation,
+      findings: approval.findings,
+      reasons: approval.reasons,
+      approvers: approval.approvers,
+    },
+    time: { now: new Date(nowMs).toISOString(), unix_ms: nowMs },
+  };
+}

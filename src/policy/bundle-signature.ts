@@ -1,0 +1,208 @@
+/**
+ * Verifies a bundle's `.signatures.json` exactly as OPA does (`bundle/verify.go`, `bundle/bundle.go`):
+ * one JWT; its key id from the configuration, else the JWT header's `kid`, else the deprecated
+ * `keyid` claim; the scope from the configuration, else the key's, compared with the `scope` claim;
+ * then every file of the bundle must be listed with a matching digest, and every listed file present.
+ * Stricter than OPA on purpose, each with its own code: the JWT's `alg` must be the key's configured
+ * algorithm, `exp`/`nbf` are honoured when present, MD5 and SHA-1 digests are refused.
+ */
+import jwt from 'jsonwebtoken';
+import { BundleErrorCode } from '../errors';
+import { BundleError, type BundleFiles } from './bundle';
+import { FILE_HASH_ALGORITHMS, opaFileHash } from './opa-file-hash';
+import type { VerificationKey } from './verification-keys';
+
+export const SIGNATURES_FILE = '.signatures.json';
+
+/** A bundle's `signing` settings: OPA's `bundles.<name>.signing`, plus `required`. */
+export interface SigningPolicy {
+  /** Refuse a bundle without `.signatures.json`. */
+  required: boolean;
+  keyId?: string;
+  scope?: string;
+  /** Glob patterns (OPA's `exclude_files`) of files that need not be listed. */
+  excludeFiles: string[];
+}
+
+/** What a verified signature says; `keyId` is null for an unsigned bundle that was allowed. */
+export interface SignatureCheck {
+  keyId: string | null;
+  /** Names of the files the signature covered. */
+  files: string[];
+  /** `iat` of the signature, as ISO time, when present. */
+  signedAt: string | null;
+}
+
+interface FileEntry {
+  name: string;
+  hash: string;
+  algorithm: string;
+}
+
+interface SignaturePayload {
+  files?: FileEntry[];
+  keyid?: string;
+  scope?: string;
+  iat?: number;
+}
+
+/** Returns what the signature establishes, or throws BundleError with the specific code. */
+export function verifyBundleSignature(
+  files: BundleFiles,
+  options: { signing?: SigningPolicy; keys: Map<string, VerificationKey>; nowMs: number },
+): SignatureCheck {
+  const raw = files.get(SIGNATURES_FILE);
+  if (!raw) {
+    if (options.signing?.required) {
+      throw new BundleError('the bundle is not signed (no .signatures.json) and signing is required', {
+        code: BundleErrorCode.Unsigned,
+      });
+    }
+    return { keyId: null, files: [], signedAt: null };
+  }
+  if (!options.signing || options.keys.size === 0) {
+    throw new BundleError(
+      'the bundle is signed but no verification key is configured for it (set bundles.<name>.signing and keys)',
+      { code: BundleErrorCode.VerificationKeyMissing },
+    );
+  }
+  const token = singleToken(raw);
+  const { header, payload } = decode(token);
+  const keyId = options.signing.keyId || stringOr(header.kid) || stringOr(payload.keyid);
+  if (!keyId) throw new BundleError('the signature names no key id', { code: BundleErrorCode.KeyUnknown });
+  const key = options.keys.get(keyId);
+  if (!key) {
+    throw new BundleError(`no verification key "${keyId}" is configured`, {
+      code: BundleErrorCode.KeyUnknown,
+    });
+  }
+  if (header.alg !== key.algorithm) {
+    throw new BundleError(
+      `the signature uses ${String(header.alg)} but key "${keyId}" is configured for ${key.algorithm}`,
+      { code: BundleErrorCode.AlgorithmMismatch },
+    );
+  }
+  verifyJws(token, key, options.nowMs);
+  const scope = options.signing.scope || key.scope || '';
+  if ((payload.scope ?? '') !== scope) {
+    throw new BundleError(`the signature's scope "${payload.scope ?? ''}" is not "${scope}"`, {
+      code: BundleErrorCode.ScopeMismatch,
+    });
+  }
+  checkFiles(files, payload.files ?? [], options.signing.excludeFiles);
+  return {
+    keyId,
+    files: (payload.files ?? []).map((f) => f.name),
+    signedAt: typeof payload.iat === 'number' ? new Date(payload.iat * 1000).toISOString() : null,
+  };
+}
+
+function singleToken(raw: Buffer): string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new BundleError('.signatures.json is not JSON', {
+      code: BundleErrorCode.SignatureMalformed,
+      cause: err,
+    });
+  }
+  const signatures = (doc as { signatures?: unknown } | null)?.signatures;
+  if (!Array.isArray(signatures) || signatures.length !== 1 || typeof signatures[0] !== 'string') {
+    throw new BundleError('.signatures.json must hold exactly one JWT in "signatures"', {
+      code: BundleErrorCode.SignatureMalformed,
+    });
+  }
+  return signatures[0];
+}
+
+function decode(token: string): { header: Record<string, unknown>; payload: SignaturePayload } {
+  const parts = token.split('.');
+  try {
+    if (parts.length !== 3) throw new Error('not a compact JWS');
+    const json = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as unknown;
+    const header = json(parts[0]!) as Record<string, unknown>;
+    const payload = json(parts[1]!) as SignaturePayload;
+    if (typeof header !== 'object' || header === null || typeof payload !== 'object' || payload === null) {
+      throw new Error('header and payload must be objects');
+    }
+    if (payload.files !== undefined && !Array.isArray(payload.files))
+      throw new Error('"files" must be a list');
+    return { header, payload };
+  } catch (err) {
+    throw new BundleError(`the signature JWT cannot be decoded: ${(err as Error).message}`, {
+      code: BundleErrorCode.SignatureMalformed,
+      cause: err,
+    });
+  }
+}
+
+function verifyJws(token: string, key: VerificationKey, nowMs: number): void {
+  try {
+    jwt.verify(token, key.key, { algorithms: [key.algorithm], clockTimestamp: Math.floor(nowMs / 1000) });
+  } catch (err) {
+    if (err instanceof jwt.TokenExpiredError || err instanceof jwt.NotBeforeError) {
+      throw new BundleError(`the signature is not valid now: ${err.message}`, {
+        code: BundleErrorCode.SignatureExpired,
+        cause: err,
+      });
+    }
+    throw new BundleError(`the signature does not verify with key "${key.id}": ${(err as Error).message}`, {
+      code: BundleErrorCode.SignatureInvalid,
+      cause: err,
+    });
+  }
+}
+
+function checkFiles(files: BundleFiles, listed: FileEntry[], exclude: string[]): void {
+  const expected = new Map(listed.map((f) => [f.name.replace(/^\//, ''), f]));
+  const excluded = exclude.map(globToRegExp);
+  for (const [name, content] of files) {
+    if (name === SIGNATURES_FILE) continue;
+    if (excluded.some((re) => re.test(name))) {
+      expected.delete(name);
+      continue;
+    }
+    const entry = expected.get(name);
+    if (!entry) {
+      throw new BundleError(`${name} is in the bundle but not in its signature`, {
+        code: BundleErrorCode.FileUnsigned,
+      });
+    }
+    if (!FILE_HASH_ALGORITHMS[entry.algorithm]) {
+      throw new BundleError(`${name}: digest algorithm "${entry.algorithm}" is not accepted`, {
+        code: BundleErrorCode.HashAlgorithmUnsupported,
+      });
+    }
+    let actual: string;
+    try {
+      actual = opaFileHash(name, content, entry.algorithm);
+    } catch (err) {
+      throw new BundleError(`${name}: cannot hash: ${(err as Error).message}`, { cause: err });
+    }
+    if (actual !== entry.hash.toLowerCase()) {
+      throw new BundleError(`${name}: digest mismatch (signed ${entry.hash}, got ${actual})`, {
+        code: BundleErrorCode.DigestMismatch,
+      });
+    }
+    expected.delete(name);
+  }
+  if (expected.size > 0) {
+    throw new BundleError(`signed but not in the bundle: ${[...expected.keys()].join(', ')}`, {
+      code: BundleErrorCode.FileMissing,
+    });
+  }
+}
+
+function stringOr(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+// OPA matches exclude_files with Go's filepath.Match: `*` and `?` never cross a `/`.
+function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .split('')
+    .map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${body}$`);
+}

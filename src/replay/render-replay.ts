@@ -1,0 +1,37 @@
+import type { ReplayReport } from './replay-report';
+
+/** Returns the report as a terminal table: a summary, then one row per group with example ids. */
+export function renderReplay(report: ReplayReport): string {
+  const period = `${report.period.from ?? 'the start of the log'} to ${report.period.to ?? 'now'}`;
+  const lines = [
+    `replayed ${report.replayed} recorded decisions from ${period}` +
+      (report.subject ? ` for ${report.subject}` : '') +
+      (report.skipped > 0 ? ` (${report.skipped} rejected before the policy ran: skipped)` : ''),
+    `active    ${report.active.name} ${report.active.revision}`,
+    `candidate ${report.candidate.name} ${report.candidate.revision}`,
+    `${report.changed} decisions would change: ` +
+      Object.entries(report.counts)
+        .map(([kind, n]) => `${kind} ${n}`)
+        .join(', '),
+  ];
+  if (report.truncated)
+    lines.push('truncated: the record limit stopped the replay before the end of the period');
+  if (report.groups.length > 0) {
+    const rows = report.groups.map((g) => [
+      g.subject ?? '(none)',
+      g.kind,
+      g.reason,
+      String(g.count),
+      g.examples.map((e) => `${e.decision_id} (${e.model ?? '-'})`).join(', '),
+    ]);
+    const header = ['SUBJECT', 'CHANGE', 'REASON', 'COUNT', 'EXAMPLES'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+    const format = (row: string[]) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number)))
+        .join('  ')
+        .trimEnd();
+    lines.push('', format(header), ...rows.map(format));
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,105 @@
+import type { AuditRecordV1 } from '../audit/audit-record';
+import { CHANGE_KINDS, type ChangeKind, type OutcomeChange } from './compare-outcomes';
+import type { ReplayOutcome } from './replay-outcome';
+
+/** Examples kept per group: enough to look up, few enough to read. */
+export const EXAMPLES_PER_GROUP = 3;
+
+/** One decision that would change, as an example of its group. */
+export interface ReplayExample {
+  decision_id: string;
+  timestamp: string;
+  model: string | null;
+  operation: string | null;
+  /** What the active bundle decides, and what the candidate would. */
+  active: ReplayOutcome;
+  candidate: ReplayOutcome;
+}
+
+/** Every change of one kind, for one subject, for one reason. */
+export interface ReplayGroup {
+  subject: string | null;
+  kind: ChangeKind;
+  reason: string;
+  count: number;
+  examples: ReplayExample[];
+}
+
+/** A bundle as the report names it. */
+export interface BundleRef {
+  name: string;
+  revision: string;
+}
+
+/** What replay found: JSON for the API and `--format json`, rendered as a table otherwise. */
+export interface ReplayReport {
+  active: BundleRef;
+  candidate: BundleRef;
+  period: { from: string | null; to: string | null };
+  subject: string | null;
+  /** Recorded decisions evaluated with both bundles. */
+  replayed: number;
+  /** Recorded decisions without an input document (rejected before the policy ran). */
+  skipped: number;
+  /** Decisions with at least one change. */
+  changed: number;
+  /** Decisions per kind of change. */
+  counts: Record<ChangeKind, number>;
+  /** Whether a record limit stopped the replay before the end of the period. */
+  truncated: boolean;
+  /** Groups, largest first. */
+  groups: ReplayGroup[];
+}
+
+/** Collects changes decision by decision into counted groups with a few examples each. */
+export class ReplayTally {
+  private readonly groups = new Map<string, ReplayGroup>();
+  readonly counts = Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as Record<ChangeKind, number>;
+  replayed = 0;
+  skipped = 0;
+  changed = 0;
+
+  /** Adds one replayed decision and its changes (none when both bundles agree). */
+  add(
+    record: AuditRecordV1,
+    active: ReplayOutcome,
+    candidate: ReplayOutcome,
+    changes: OutcomeChange[],
+  ): void {
+    this.replayed += 1;
+    if (changes.length === 0) return;
+    this.changed += 1;
+    // Decisions per kind: two obligation types added to one call count that call once.
+    for (const kind of new Set(changes.map((c) => c.kind))) this.counts[kind] += 1;
+    for (const change of changes) {
+      const key = JSON.stringify([record.subject, change.kind, change.reason]);
+      let group = this.groups.get(key);
+      if (!group) {
+        group = { subject: record.subject, kind: change.kind, reason: change.reason, count: 0, examples: [] };
+        this.groups.set(key, group);
+      }
+      group.count += 1;
+      if (group.examples.length < EXAMPLES_PER_GROUP) {
+        group.examples.push({
+          decision_id: record.decision_id,
+          timestamp: record.timestamp,
+          model: record.model,
+          operation: record.operation,
+          active,
+          candidate,
+        });
+      }
+    }
+  }
+
+  /** Returns the groups, largest first, then by subject, kind and reason for a stable order. */
+  sortedGroups(): ReplayGroup[] {
+    return [...this.groups.values()].sort(
+      (a, b) =>
+        b.count - a.count ||
+        (a.subject ?? '').localeCompare(b.subject ?? '') ||
+        a.kind.localeCompare(b.kind) ||
+        a.reason.localeCompare(b.reason),
+    );
+  }
+}

@@ -1,0 +1,29 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { auditMigrations } from '../audit/audit-migrations';
+import { openDatabase } from '../audit/database';
+import { readBundle } from '../policy/bundle';
+import { privilegesReport, type PrivilegesQuery } from './privileges';
+
+/** What the report thread is given: everything by value, it opens its own connection. */
+export interface ReportThreadData {
+  db: string;
+  bundle: string;
+  bundleName?: string;
+  query: PrivilegesQuery;
+}
+
+// One report per thread: the aggregation over a large log takes seconds of synchronous SQLite
+// work, which must never stall the event loop that answers decisions.
+async function run(data: ReportThreadData): Promise<void> {
+  const bundle = await readBundle(data.bundle, data.bundleName);
+  const db = openDatabase(data.db, [auditMigrations], { readonly: true });
+  try {
+    parentPort?.postMessage({ ok: true, report: privilegesReport(db, bundle, data.query).report });
+  } finally {
+    db.close();
+  }
+}
+
+run(workerData as ReportThreadData).catch((err: unknown) => {
+  parentPort?.postMessage({ ok: false, message: (err as Error).message });
+});

@@ -1,0 +1,36 @@
+import type { Detector, TextSpan } from '../detector';
+import { eachMatch } from '../each-match';
+import { isPlaceholderValue } from '../validators/placeholder';
+import { looksRandom } from '../validators/random-token';
+
+// Where gitleaks' generic-api-key rule stops: it wants the value to end at a quote, whitespace, ";" or the end
+// of the line, so it misses credentials in URL query strings, in prose and in XML key/value pairs. Each
+// pattern starts on a literal, has bounded repetitions only, and captures the value in group 1.
+const NAME =
+  '(?:access[_-]?token|api[_-]?key|apikey|auth[_-]?token|client[_-]?secret|secret|token|key|sig|signature|password|credential)';
+const PATTERNS: readonly RegExp[] = [
+  // ?access_token=…&  ;api_key=…
+  new RegExp(`[?&;]${NAME}=([^&#\\s"'<>]{16,256})`, 'gi'),
+  // "the session token is …", "api key: …" in prose
+  /\b(?:token|secret|api key|access key|credential|password)s?\s{1,3}(?:is|was|are|=|:)\s{1,3}[`'"]?([A-Za-z0-9_\-+/=.~]{16,256})/gi,
+  // <add key="ServiceAuthKey" value="…" /> (.NET app settings)
+  /key="[\w.:-]{0,40}(?:token|secret|key|password|auth|credential)[\w.:-]{0,40}"\s{1,5}value="([^"\s]{8,256})"/gi,
+];
+
+/**
+ * Finds credential-shaped values (random-looking: two of upper case, lower case and digits, eight distinct
+ * characters, no placeholder) assigned to a credential-like name where the upstream generic rule does not look.
+ */
+export const genericCredentialDetector: Detector = {
+  name: 'generic-credential',
+  detect(text: string, out: TextSpan[]): void {
+    for (const re of PATTERNS) {
+      eachMatch(re, text, (m) => {
+        const value = (m[1] ?? '').replace(/[.,]+$/, '');
+        if (!looksRandom(value) || isPlaceholderValue(value)) return;
+        const start = m.index + m[0].lastIndexOf(m[1] as string);
+        out.push({ start, end: start + value.length, class: 'generic_credential' });
+      });
+    }
+  },
+};

@@ -1,0 +1,106 @@
+/**
+ * Normalisation before detection, so that look-alike spellings of a secret or a card number match the same
+ * rules as the plain one, and a map back to the original text, so that redaction removes the original span
+ * whatever it looked like.
+ *
+ * Per code point: format characters (Unicode category Cf: zero-width space and joiners, soft hyphen, word
+ * joiner, BOM, bidi controls) are dropped; compatibility forms are folded with NFKC (full-width letters,
+ * digits and `＠`, no-break spaces, ligatures); decimal digits of other scripts become ASCII digits; and the
+ * Cyrillic and Greek letters that look like Latin ones become those Latin letters; a percent escape of a printable
+ * ASCII character (`%5F`) becomes that character, so URL-encoded secrets match. Folding is per code point,
+ * which is what matching needs; the folded text is never shown or stored.
+ */
+
+/** The normalised text and, per UTF-16 unit of it, where it came from in the original. */
+export interface Normalised {
+  text: string;
+  /** Original offset of the code point each unit of `text` came from (`undefined` when nothing changed). */
+  from?: Int32Array;
+  /** Original offset just past that code point. */
+  to?: Int32Array;
+}
+
+// Look-alikes from Unicode's confusables list that matter for tokens, keys and prefixes: Cyrillic and Greek
+// capitals and small letters whose glyphs are Latin letters.
+// prettier-ignore
+const LOOK_ALIKES = 'АВЕКМНОРСТХЅІЈҮԚԜаеорсухѕіјһԁԛԝүΑΒΕΖΗΙΚΜΝΟΡΤΥΧονικρτυχα';
+// prettier-ignore
+const LATIN =       'ABEKMHOPCTXSIJYQWaeopcyxsijhdqwyABEZHIKMNOPTYXovikptuxa';
+const CONFUSABLES: ReadonlyMap<string, string> = new Map(
+  [...LOOK_ALIKES].map((c, i) => [c, LATIN.charAt(i)]),
+);
+
+// The code point of zero of each run of ten decimal digits that NFKC leaves alone (Arabic-Indic, extended
+// Arabic-Indic, NKo, Devanagari, Bengali, Gurmukhi, Gujarati, Oriya, Tamil, Telugu, Kannada, Malayalam,
+// Sinhala, Thai, Lao, Tibetan, Myanmar, Khmer, Mongolian).
+const DIGIT_ZEROS = [
+  0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66, 0xde6, 0xe50, 0xed0,
+  0xf20, 0x1040, 0x1090, 0x17e0, 0x1810,
+];
+
+const FORMAT = /^\p{Cf}$/u;
+// A percent-encoded printable ASCII character.
+const PERCENT = /%[2-7][0-9A-Fa-f]/;
+
+/** Returns the byte of the %XX escape at `at` when it encodes printable ASCII (0x20–0x7e), else undefined. */
+function percentByte(text: string, at: number): number | undefined {
+  const hex = text.slice(at + 1, at + 3);
+  if (!/^[2-7][0-9A-Fa-f]$/.test(hex)) return undefined;
+  const byte = parseInt(hex, 16);
+  return byte <= 0x7e ? byte : undefined;
+}
+// Anything outside ASCII; pure-ASCII text (most payloads) skips normalisation outright.
+const NEEDS_WORK = /[\u0080-\uffff]/;
+
+function fold(ch: string): string {
+  if (FORMAT.test(ch)) return '';
+  const look = CONFUSABLES.get(ch);
+  if (look !== undefined) return look;
+  const cp = ch.codePointAt(0) as number;
+  for (const zero of DIGIT_ZEROS) if (cp >= zero && cp < zero + 10) return String(cp - zero);
+  const nfkc = ch.normalize('NFKC');
+  // A fold that itself yields look-alikes or format characters (rare) is folded once more, code point by code
+  // point, without recursion.
+  let out = '';
+  for (const c of nfkc) out += FORMAT.test(c) ? '' : (CONFUSABLES.get(c) ?? c);
+  return out;
+}
+
+/** Returns `text` normalised for matching, with the map back to the original when anything changed. */
+export function normalise(text: string): Normalised {
+  if (!NEEDS_WORK.test(text) && !PERCENT.test(text)) return { text };
+  let out = '';
+  const from: number[] = [];
+  const to: number[] = [];
+  let changed = false;
+  for (let i = 0; i < text.length;) {
+    const cp = text.codePointAt(i) as number;
+    let width = cp > 0xffff ? 2 : 1;
+    const ch = text.slice(i, i + width);
+    let folded = cp < 0x80 ? ch : fold(ch);
+    if (cp === 0x25) {
+      // %XX of a printable ASCII character: what a URL-encoded secret is made of (token%3Dghp%5F…).
+      const byte = percentByte(text, i);
+      if (byte !== undefined) {
+        folded = String.fromCharCode(byte);
+        width = 3;
+      }
+    }
+    if (folded !== ch) changed = true;
+    for (let k = 0; k < folded.length; k++) {
+      from.push(i);
+      to.push(i + width);
+    }
+    out += folded;
+    i += width;
+  }
+  if (!changed) return { text };
+  return { text: out, from: Int32Array.from(from), to: Int32Array.from(to) };
+}
+
+/** Returns the original span of a span of the normalised text. */
+export function originalSpan(n: Normalised, start: number, end: number): { start: number; end: number } {
+  if (n.from === undefined || n.to === undefined) return { start, end };
+  const last = Math.max(start, end - 1);
+  return { start: n.from[start] ?? 0, end: n.to[last] ?? n.to[n.to.length - 1] ?? 0 };
+}

@@ -1,0 +1,90 @@
+import type { Express, Request } from 'express';
+import { approvalSummary } from '../approvals/approval-summary';
+import type { ApprovalStatus } from '../approvals/approval';
+import { canDecide, decideApproval, loadApproval, type ApprovalApiDeps } from '../decision/decide-approval';
+import { guardedCall, type Caller } from '../decision/guarded-call';
+import { ForbiddenError, ReasonCode, RequestError } from '../errors';
+import type { RouteHelpers } from './app';
+
+const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired', 'used_up'];
+const MAX_LIST = 200;
+
+/**
+ * Mounts the approvers' API: GET /v1/approvals, GET /v1/approvals/{id}, POST /v1/approvals/{id}/approve
+ * and /deny. Reading needs the approver or the auditor scope; deciding needs the approver scope and the
+ * policy's consent. Every call, refusals included, is recorded in the audit log.
+ */
+export function approvalRoutes(
+  app: Express,
+  { toCall, send, jsonBody }: RouteHelpers,
+  deps: ApprovalApiDeps,
+): void {
+  const anyone = { auditorOnly: false };
+
+  app.get('/v1/approvals', async (req, res) => {
+    const call = toCall(req, res, '/v1/approvals');
+    send(
+      res,
+      await guardedCall(deps.decision, call, anyone, async (caller) => {
+        requireReader(deps, caller);
+        const { status, limit } = readListFilter(req);
+        const approvals = await deps.store.list({ status, limit });
+        const fresh = await Promise.all(approvals.map((a) => deps.approvals.refresh(a)));
+        const shown = status ? fresh.filter((a) => a.status === status) : fresh;
+        return {
+          body: { approvals: shown.map((a) => approvalSummary(a, canDecide(deps, caller.identity, a))) },
+        };
+      }),
+    );
+  });
+
+  app.get('/v1/approvals/:id', async (req, res) => {
+    const call = toCall(req, res, '/v1/approvals/{id}');
+    send(
+      res,
+      await guardedCall(deps.decision, call, anyone, async (caller) => {
+        requireReader(deps, caller);
+        const approval = await loadApproval(deps, req.params.id);
+        return { body: { approval: approvalSummary(approval, canDecide(deps, caller.identity, approval)) } };
+      }),
+    );
+  });
+
+  for (const action of ['approve', 'deny'] as const) {
+    app.post(`/v1/approvals/:id/${action}`, jsonBody, async (req, res) => {
+      const id = String(req.params.id);
+      send(res, await decideApproval(deps, toCall(req, res, `/v1/approvals/${id}/${action}`), id, action));
+    });
+  }
+}
+
+function requireReader(deps: ApprovalApiDeps, caller: Caller): void {
+  if (caller.isAuditor || caller.identity.subject.scopes.includes(deps.approverScope)) return;
+  throw new ForbiddenError(
+    ReasonCode.ScopeMissing,
+    `reading approvals needs the ${deps.approverScope} or ${deps.decision.auditorScope} scope`,
+    { scope: deps.approverScope },
+  );
+}
+
+function readListFilter(req: Request): { status: ApprovalStatus | undefined; limit: number } {
+  for (const key of Object.keys(req.query)) {
+    if (key !== 'status' && key !== 'limit') {
+      throw new RequestError(ReasonCode.BadRequest, 400, `unknown filter "${key}"; use status, limit`);
+    }
+  }
+  const status = req.query.status ?? 'pending';
+  if (status !== 'all' && !(STATUSES as readonly unknown[]).includes(status)) {
+    throw new RequestError(ReasonCode.BadRequest, 400, `status must be all or one of ${STATUSES.join(', ')}`);
+  }
+  const rawLimit = req.query.limit ?? '50';
+  if (
+    typeof rawLimit !== 'string' ||
+    !/^\d+$/.test(rawLimit) ||
+    Number(rawLimit) < 1 ||
+    Number(rawLimit) > MAX_LIST
+  ) {
+    throw new RequestError(ReasonCode.BadRequest, 400, `limit must be a whole number from 1 to ${MAX_LIST}`);
+  }
+  return { status: status === 'all' ? undefined : (status as ApprovalStatus), limit: Number(rawLimit) };
+}

@@ -1,0 +1,200 @@
+import type { Logger } from 'pino';
+import { retryDelayMs } from './backoff';
+import type { CursorFile } from './cursor-file';
+import { opaEvent } from './opa-event';
+import type { RecordReader } from './record-reader';
+import type { DecisionLogSink } from './sinks';
+
+/** How one sink is fed: batch limits, retry limits, and what every event carries. */
+export interface ShipperOptions {
+  maxEvents: number;
+  maxBytes: number;
+  maxDelayMs: number;
+  minRetryDelayMs: number;
+  maxRetryDelayMs: number;
+  labels: Record<string, string>;
+  entrypoint: string;
+}
+
+// Records turned into events between two yields to the event loop.
+const SLICE = 50;
+
+/** Where one sink stands, for /metrics and /v1/status. */
+export interface ShippingStatus {
+  sink: string;
+  /** Seq of the last record the sink acknowledged (persisted). */
+  cursor_seq: number;
+  /** Seq of the newest record in the audit log. */
+  head_seq: number;
+  /** Records recorded but not yet acknowledged. */
+  backlog: number;
+  shipped_total: number;
+  failed_deliveries_total: number;
+  consecutive_failures: number;
+  last_success_at: string | null;
+  last_error: string | null;
+}
+
+/**
+ * Ships the durable audit log to one sink, in chain order, from a persisted cursor. Nothing is held
+ * in memory that is not also in the log, so a collector that is down loses nothing: the backlog
+ * waits in SQLite and goes out, in order, when it returns. The cursor moves only after the sink
+ * acknowledged a batch, so a batch is delivered again only if modelgate stops between the
+ * acknowledgement and the cursor write (a crash): at least once, exactly once otherwise; each event
+ * carries its decision_id and seq for a collector that must also deduplicate that case.
+ */
+export class DecisionLogShipper {
+  private cursor: number;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly counts = { shipped: 0, failed: 0, consecutive: 0 };
+  private lastSuccessMs: number | null = null;
+  private lastError: string | null = null;
+
+  constructor(
+    private readonly sink: DecisionLogSink,
+    private readonly reader: RecordReader,
+    private readonly cursorFile: CursorFile,
+    private readonly options: ShipperOptions,
+    private readonly logger: Logger,
+  ) {
+    this.cursor = cursorFile.read();
+  }
+
+  /** Starts shipping in the background. */
+  start(): void {
+    this.loop ??= this.run().catch((err: unknown) => {
+      this.logger.error({ err, sink: this.sink.name }, 'decision log shipping stopped by an error');
+    });
+  }
+
+  /** Stops after the batch in flight (if any) is acknowledged or fails; the cursor is saved. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    await this.sink.close();
+  }
+
+  /** Returns where the sink stands. */
+  status(): ShippingStatus {
+    const head = Math.max(this.reader.headSeq(), this.cursor);
+    return {
+      sink: this.sink.name,
+      cursor_seq: this.cursor,
+      head_seq: head,
+      backlog: head - this.cursor,
+      shipped_total: this.counts.shipped,
+      failed_deliveries_total: this.counts.failed,
+      consecutive_failures: this.counts.consecutive,
+      last_success_at: this.lastSuccessMs === null ? null : new Date(this.lastSuccessMs).toISOString(),
+      last_error: this.lastError,
+    };
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      // A full batch goes at once; a partial one waits for more records, up to max_delay_ms.
+      if (this.reader.headSeq() - this.cursor < this.options.maxEvents) {
+        await this.sleep(this.options.maxDelayMs);
+        if (this.stopped) return;
+      }
+      const batch = await this.nextBatch();
+      if (batch.events.length === 0) continue;
+      if (!(await this.deliverWithRetry(batch.events))) return;
+      await this.advance(batch.firstSeq, batch.lastSeq, batch.events.length);
+    }
+  }
+
+  // The next records after the cursor, bounded by count and by uncompressed size. Built in slices
+  // with a yield between them, so a large batch never holds the event loop that serves decisions.
+  private async nextBatch(): Promise<{ events: string[]; firstSeq: number; lastSeq: number }> {
+    const events: string[] = [];
+    let bytes = 0;
+    let lastSeq = this.cursor;
+    let firstSeq = this.cursor + 1;
+    while (events.length < this.options.maxEvents) {
+      const records = this.reader.recordsAfter(
+        lastSeq,
+        Math.min(SLICE, this.options.maxEvents - events.length),
+      );
+      if (records.length === 0) break;
+      if (events.length === 0) firstSeq = records[0]!.seq;
+      for (const record of records) {
+        const text = JSON.stringify(opaEvent(record, this.options));
+        // One event larger than max_bytes still goes, alone: skipping it would lose it.
+        if (events.length > 0 && bytes + text.length > this.options.maxBytes)
+          return { events, firstSeq, lastSeq };
+        events.push(text);
+        bytes += text.length;
+        lastSeq = record.seq;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { events, firstSeq, lastSeq };
+  }
+
+  // Returns true once the sink acknowledged, false when stopped before it did.
+  private async deliverWithRetry(events: string[]): Promise<boolean> {
+    for (;;) {
+      try {
+        await this.sink.deliver(events);
+        return true;
+      } catch (err) {
+        this.counts.failed += 1;
+        this.counts.consecutive += 1;
+        this.lastError = (err as Error).message;
+        const delay = retryDelayMs(this.counts.consecutive, {
+          minMs: this.options.minRetryDelayMs,
+          maxMs: this.options.maxRetryDelayMs,
+        });
+        // The first failure of a run and then every tenth: an hour-long outage is not a log flood.
+        if (this.counts.consecutive % 10 === 1) {
+          this.logger.warn(
+            { sink: this.sink.name, err: this.lastError, failures: this.counts.consecutive, retry_ms: delay },
+            'decision log delivery failed; retrying',
+          );
+        }
+        if (this.stopped) return false;
+        await this.sleep(delay);
+        if (this.stopped) return false;
+      }
+    }
+  }
+
+  private async advance(firstSeq: number, lastSeq: number, count: number): Promise<void> {
+    if (firstSeq > this.cursor + 1) {
+      // Retention pruned records before this sink got them: say so, the collector has a gap.
+      this.logger.error(
+        { sink: this.sink.name, from_seq: this.cursor + 1, to_seq: firstSeq - 1 },
+        'audit records were pruned before they were shipped',
+      );
+    }
+    await this.cursorFile.write(lastSeq);
+    this.cursor = lastSeq;
+    this.counts.shipped += count;
+    if (this.counts.consecutive > 0) {
+      this.logger.info(
+        { sink: this.sink.name, after_failures: this.counts.consecutive },
+        'decision log delivery recovered',
+      );
+    }
+    this.counts.consecutive = 0;
+    this.lastError = null;
+    this.lastSuccessMs = Date.now();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,75 @@
+/** The approvals and console sections of the configuration file: defaults, resolved paths, refusals. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { startService } from '../../src/compose';
+import { loadConfig } from '../../src/config/load-config';
+import { ConfigError } from '../../src/errors';
+
+function configFile(text: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-approvals-config-'));
+  const file = path.join(dir, 'modelgate.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('approvals configuration', () => {
+  it('defaults to the modelgate:approve scope, the modelgate/approve entrypoint, no webhook and no OIDC', () => {
+    const config = loadConfig({}, '/srv/app');
+    expect(config.approvals).toEqual({
+      approverScope: 'modelgate:approve',
+      entrypoint: 'modelgate/approve',
+      expirySweepSeconds: 30,
+      publicUrl: undefined,
+      webhook: undefined,
+    });
+    expect(config.consoleOidc).toBeUndefined();
+  });
+
+  it('resolves the webhook secret file against the config folder and fills the retry defaults', () => {
+    const file = configFile(
+      [
+        'approvals:',
+        '  public_url: https://modelgate.corp',
+        '  webhook: { url: "https://hooks.corp/x", secret_file: secrets/hook }',
+        'console:',
+        '  oidc: { issuer: "https://idp.corp", client_id: modelgate-console }',
+      ].join('\n'),
+    );
+    const config = loadConfig({ MODELGATE_CONFIG: file }, '/');
+    expect(config.approvals?.webhook).toEqual({
+      url: 'https://hooks.corp/x',
+      secretFile: path.join(path.dirname(file), 'secrets', 'hook'),
+      maxAttempts: 5,
+      backoffMs: 1000,
+      timeoutMs: 5000,
+    });
+    expect(config.consoleOidc).toEqual({
+      issuer: 'https://idp.corp',
+      clientId: 'modelgate-console',
+      scope: 'openid',
+    });
+  });
+
+  it('refuses a webhook without its secret, and unknown keys, naming the key', () => {
+    const noSecret = configFile('approvals:\n  webhook: { url: "https://hooks.corp/x" }\n');
+    expect(() => loadConfig({ MODELGATE_CONFIG: noSecret }, '/')).toThrow(/approvals\.webhook\.secret_file/);
+    const unknown = configFile('approvals:\n  ttl: 5\n');
+    expect(() => loadConfig({ MODELGATE_CONFIG: unknown }, '/')).toThrow(ConfigError);
+  });
+
+  it('refuses to start with console OIDC at an issuer it does not trust', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-approvals-config-'));
+    const config = loadConfig(
+      { MODELGATE_DATA_DIR: dir, MODELGATE_DB: path.join(dir, 'm.db'), PORT: '0' },
+      dir,
+    );
+    await expect(
+      startService(
+        { ...config, consoleOidc: { issuer: 'https://elsewhere', clientId: 'c', scope: 'openid' } },
+        pino({ level: 'silent' }),
+      ),
+    ).rejects.toThrow(/console\.oidc\.issuer: https:\/\/elsewhere is not one of the trusted issuers/);
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * The reviewer console in a real headless Chromium (Debian's, driven by playwright-core) against a real
+ * server: sign in with a token, see a pending approval that a real /v1/decide call created, approve it
+ * with the keyboard, see the caller's retry allowed and every record in the decision list; and a reader
+ * who is not an approver gets no approve button and a 403 from the API. Screenshots of each page go to
+ * test-results/console/ (git-ignored).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CONSOLE_DIR } from '../../src/server/console-routes';
+import { startTestService, type TestService } from '../helpers/service';
+import { codes, pipelineChange, tokens } from '../approvals/approval-fixtures';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SHOTS = path.join(ROOT, 'test-results', 'console');
+
+function run(script: string): string {
+  const out = spawnSync(path.join(ROOT, 'scripts', script), { cwd: ROOT, encoding: 'utf8' });
+  if (out.status !== 0) throw new Error(`${script} failed: ${out.stderr}`);
+  return out.stdout.trim().split('\n').pop()!;
+}
+
+describe('the reviewer console in Chromium', () => {
+  let svc: TestService;
+  let browser: Browser;
+  let t: ReturnType<typeof tokens>;
+  const foreignRequests: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    const executablePath = run('ensure-chromium.sh');
+    if (!existsSync(path.join(CONSOLE_DIR, 'index.html'))) run('build-console.sh');
+    mkdirSync(SHOTS, { recursive: true });
+    svc = await startTestService();
+    t = tokens(svc);
+    const root = process.getuid?.() === 0;
+    browser = await chromium.launch({ executablePath, args: root ? ['--no-sandbox'] : [] });
+  }, 600_000);
+  afterAll(async () => {
+    await browser?.close();
+    await svc?.close();
+  });
+
+  async function openConsole(token: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('request', (req) => {
+      if (!req.url().startsWith(svc.url)) foreignRequests.push(req.url());
+    });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    page.on('console', (msg) => {
+      // The non-approver's refused POST is logged by Chromium as a failed resource: that one is expected.
+      if (msg.type() === 'error' && !msg.text().includes('status of 403')) pageErrors.push(msg.text());
+    });
+    await page.goto(`${svc.url}/console/`);
+    await page.getByLabel('Access token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).press('Enter');
+    return page;
+  }
+
+  it('serves the page under a strict Content-Security-Policy', async () => {
+    const reply = await fetch(`${svc.url}/console/`);
+    expect(reply.status).toBe(200);
+    const csp = reply.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(reply.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await reply.text()).toContain('<script type="module" src="app.js"></script>');
+  });
+
+  it('an approver signs in, approves a pending request, and sees the allowed retry in the decision list', async () => {
+    const change = pipelineChange({
+      payload: { messages: [{ role: 'user', content: 'Raise the deploy timeout' }] },
+    });
+    const asked = await svc.post('/v1/decide', change, t.requester);
+    expect(codes(asked.body)).toEqual(['approval_required']);
+    const approvalId = (asked.body.approval as { id: string }).id;
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('request', (req) => {
+      if (!req.url().startsWith(svc.url)) foreignRequests.push(req.url());
+    });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${svc.url}/console/`);
+    await page.getByLabel('Access token').waitFor();
+    await page.screenshot({ path: path.join(SHOTS, '1-sign-in.png') });
+    await page.close();
+
+    const console = await openConsole(t.approver);
+    const card = console.locator(`[data-approval="${approvalId}"]`);
+    await card.waitFor();
+    expect(await console.evaluate('sessionStorage.length')).toBe(1);
+    expect(await console.evaluate('localStorage.length')).toBe(0);
+    await expect(card.textContent()).resolves.toContain(
+      'changes to deployment pipelines need a human approval',
+    );
+    await console.screenshot({ path: path.join(SHOTS, '2-approvals-pending.png'), fullPage: true });
+
+    // Keyboard only: focus the comment, type, Tab to Approve, press Enter.
+    await card.getByLabel('Comment (recorded in the audit log)').focus();
+    await console.keyboard.type('reviewed: timeout change only');
+    await console.keyboard.press('Tab');
+    expect(await console.evaluate('document.activeElement?.textContent')).toBe('Approve');
+    await console.keyboard.press('Enter');
+    await console.getByRole('status').filter({ hasText: 'Approved the request' }).waitFor();
+    await console.screenshot({ path: path.join(SHOTS, '3-approved.png'), fullPage: true });
+
+    const retry = await svc.post('/v1/decide', { ...change, approval_id: approvalId }, t.requester);
+    expect(retry.body.allow).toBe(true);
+    const retryId = retry.body.decision_id as string;
+
+    await console.getByRole('link', { name: 'Decisions' }).click();
+    await console.locator(`tr[data-decision="${retryId}"]`).waitFor();
+    const rows = await console.locator('tbody tr').allTextContents();
+    expect(rows.some((r) => r.includes(`/v1/approvals/${approvalId}/approve`))).toBe(true);
+    expect(rows.some((r) => r.includes(`/v1/approvals/${approvalId}/use`))).toBe(true);
+    expect(rows.some((r) => r.includes(`/v1/approvals/${approvalId}/requested`))).toBe(true);
+    expect(await console.locator(`tr[data-decision="${retryId}"]`).textContent()).toContain('allowed');
+    await console.screenshot({ path: path.join(SHOTS, '4-decisions.png'), fullPage: true });
+
+    await console.getByLabel('Outcome').selectOption('denied');
+    await console.getByLabel('Reason code').fill('approval_required');
+    await console.getByRole('button', { name: 'Apply' }).click();
+    // The unfiltered rows stay until the filtered page arrives: wait for the list to shrink, then check it.
+    await console.locator('tbody tr').nth(1).waitFor({ state: 'detached' });
+    await console.locator(`tr[data-decision="${asked.body.decision_id as string}"]`).waitFor();
+    expect(await console.locator('tbody tr').count()).toBe(1);
+    await console.screenshot({ path: path.join(SHOTS, '5-decisions-filtered.png'), fullPage: true });
+
+    await console.goto(`${svc.url}/console/#/decisions/${retryId}`);
+    await console.getByText('Chain position').waitFor();
+    const facts = await console.locator('dl.facts').textContent();
+    expect(facts).toContain('modelgate @ rego-');
+    expect(facts).toMatch(/seq \d+/);
+    await console.screenshot({ path: path.join(SHOTS, '6-decision-detail.png'), fullPage: true });
+
+    await console.getByRole('link', { name: 'Charts' }).click();
+    await console.locator('.chart canvas').first().waitFor();
+    expect(await console.locator('.chart').count()).toBe(2);
+    await console.screenshot({ path: path.join(SHOTS, '7-charts.png'), fullPage: true });
+
+    await console.getByRole('link', { name: 'Audit chain' }).click();
+    await console.getByText(/Intact: \d+ records verified/).waitFor();
+    await console.screenshot({ path: path.join(SHOTS, '8-chain.png'), fullPage: true });
+    await console.close();
+  });
+
+  it('a reader who is not an approver sees the request without an approve button, and the API refuses with 403', async () => {
+    const change = pipelineChange({
+      payload: { messages: [{ role: 'user', content: 'Pin the base image' }] },
+    });
+    const asked = await svc.post('/v1/decide', change, t.requester);
+    const approvalId = (asked.body.approval as { id: string }).id;
+
+    const console = await openConsole(t.auditorOnly);
+    const card = console.locator(`[data-approval="${approvalId}"]`);
+    await card.waitFor();
+    expect(await card.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    await expect(card.textContent()).resolves.toContain('You may not decide this request.');
+    await console.screenshot({ path: path.join(SHOTS, '9-non-approver.png'), fullPage: true });
+
+    // From inside the page, with the token the console holds (code run in the browser, hence a string).
+    const status = (await console.evaluate(`(async () => {
+      const res = await fetch('/v1/approvals/${approvalId}/approve', {
+        method: 'POST',
+        headers: { authorization: 'Bearer ' + sessionStorage.getItem('modelgate.token'), 'content-type': 'application/json' },
+        body: '{}',
+      });
+      return { status: res.status, body: await res.json() };
+    })()`)) as { status: number; body: { reasons: { code: string }[] } };
+    expect(status.status).toBe(403);
+    expect(status.body.reasons[0]!.code).toBe('scope_missing');
+    await console.close();
+  });
+
+  it('loaded nothing from outside the service and raised no page errors (CSP violations included)', () => {
+    expect(foreignRequests).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,96 @@
+import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { auditCount, auditRow } from '../helpers/audit-db';
+import { startTestService, type TestService } from '../helpers/service';
+
+// Issue #13, item 3: an anonymous client added a row per request, and a denied caller could store
+// about 1 MB per request through context. Records now keep a few KiB of context and claims, and
+// anonymous rejections beyond a few per source, reason and minute become one counted record.
+
+const invocation = { model: 'anthropic.claude-haiku', operation: 'chat' };
+
+function recordBytes(db: string, decisionId: string): number {
+  const file = new Database(db, { readonly: true });
+  try {
+    return (
+      file.prepare('SELECT length(record) AS n FROM audit_records WHERE decision_id = ?').get(decisionId) as {
+        n: number;
+      }
+    ).n;
+  } finally {
+    file.close();
+  }
+}
+
+describe('with the defaults', () => {
+  let svc: TestService;
+  let closed = false;
+  beforeAll(async () => {
+    svc = await startTestService({ audit: { synchronous: 'FULL' } });
+  });
+  afterAll(async () => {
+    if (!closed) await svc?.close();
+  });
+
+  test('a large context is stored as its length and hash, the record stays a few KiB', async () => {
+    const context = { blob: 'x'.repeat(900_000) };
+    const reply = await svc.post('/v1/decide', { invocation, context }, svc.token());
+    expect(reply.status).toBe(200);
+    const id = reply.body.decision_id as string;
+    const record = auditRow(svc.db, id)!.record;
+    expect(record.truncated).toMatchObject({ 'input.context': { bytes: expect.any(Number) } });
+    expect((record.truncated as Record<string, { bytes: number }>)['input.context']!.bytes).toBeGreaterThan(
+      900_000,
+    );
+    expect(recordBytes(svc.db, id)).toBeLessThan(8 * 1024);
+  });
+
+  test('large claims are stored as their length and hash', async () => {
+    const token = svc.token({
+      groups: Array.from({ length: 400 }, (_, i) => `group-${i}-${'g'.repeat(10)}`),
+    });
+    const reply = await svc.post('/v1/decide', { invocation }, token);
+    expect(reply.status).toBe(200);
+    const record = auditRow(svc.db, reply.body.decision_id as string)!.record;
+    expect(record.truncated).toHaveProperty(['input.subject.claims']);
+  });
+
+  test('anonymous rejections beyond 10 a minute from one source become one counted record', async () => {
+    const before = auditCount(svc.db);
+    const replies = [];
+    for (let i = 0; i < 60; i++) replies.push(await svc.post('/v1/decide', { invocation }, null));
+    expect(replies.every((r) => r.status === 401)).toBe(true);
+    // Within one minute: 10 recorded one by one, the other 50 share one decision id (two if the minute turned).
+    const ids = new Set(replies.map((r) => r.body.decision_id));
+    expect(ids.size).toBeLessThanOrEqual(22);
+    expect(auditCount(svc.db) - before).toBeLessThanOrEqual(20);
+    closed = true;
+    await svc.close();
+    // close() writes the counted records: every one of the 60 is accounted for.
+    const file = new Database(svc.db, { readonly: true });
+    try {
+      const rows = file
+        .prepare("SELECT record FROM audit_records WHERE path = '/v1/decide' AND status = 401 ORDER BY seq")
+        .all() as { record: string }[];
+      const total = rows
+        .map((r) => JSON.parse(r.record) as { count?: number })
+        .reduce((n, r) => n + (r.count ?? 1), 0);
+      expect(total).toBe(60);
+    } finally {
+      file.close();
+    }
+  });
+});
+
+test('/ready warns when the disk has less free space than configured', async () => {
+  const svc = await startTestService({ audit: { synchronous: 'FULL', diskWarnFreeMb: 16 * 1024 * 1024 } });
+  try {
+    const ready = await svc.get('/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.disk).toMatchObject({ ok: false, warn_below_bytes: 16 * 1024 * 1024 * 1048576 });
+    expect((ready.body.warnings as string[])[0]).toContain('low disk space for the audit log');
+    expect(statSync(svc.db).size).toBeGreaterThan(0);
+  } finally {
+    await svc.close();
+  }
+});

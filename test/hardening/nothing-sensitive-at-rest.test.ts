@@ -1,0 +1,119 @@
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../../src/errors';
+import { auditRow } from '../helpers/audit-db';
+import { startTestService, type TestService } from '../helpers/service';
+import { fake } from '../screening/fake-values';
+
+// Issue #13, item 4: the audit DB held raw secrets in purpose, model and context, and every verified
+// claim (email, name, ...). Now they are screened and redacted, and only configured claims are kept.
+
+const secretKey = fake.awsSecretKey();
+const github = fake.githubToken();
+const email = 'jane.doe.rest@acme-corp.com';
+
+let svc: TestService;
+beforeAll(async () => {
+  svc = await startTestService();
+});
+afterAll(() => svc?.close());
+
+function dbBytes(db: string): string {
+  return ['', '-wal']
+    .map((suffix) => {
+      try {
+        return readFileSync(db + suffix).toString('latin1');
+      } catch {
+        return '';
+      }
+    })
+    .join('');
+}
+
+test('secrets in purpose, model and context are recorded redacted; the policy still decided', async () => {
+  const body = {
+    invocation: {
+      model: `anthropic.claude-haiku:${github}`,
+      operation: 'chat',
+      purpose: `aws_secret_access_key=${secretKey}`,
+    },
+    context: { note: `mail ${email}`, environment: 'prod' },
+  };
+  const reply = await svc.post('/v1/decide', body, svc.token());
+  expect(reply.status).toBe(200);
+  const record = auditRow(svc.db, reply.body.decision_id as string)!.record;
+  expect(record.purpose).toContain('[REDACTED:');
+  expect(record.model).toContain('[REDACTED:');
+  const input = record.input as { context: Record<string, string>; invocation: Record<string, string> };
+  expect(input.context.note).toBe('mail [REDACTED:email]');
+  expect(input.context.environment).toBe('prod');
+  expect(input.invocation.purpose).toContain('[REDACTED:');
+  const bytes = dbBytes(svc.db);
+  for (const value of [secretKey, github, email]) expect(bytes).not.toContain(value);
+});
+
+test('only the configured claims are kept; the others are recorded as their hash', async () => {
+  const token = svc.token({ email: 'claims.person@acme-corp.com', name: 'Claims Person', scope: 'invoke:x' });
+  const reply = await svc.post('/v1/decide', { invocation: { model: 'm', operation: 'chat' } }, token);
+  expect(reply.status).toBe(200);
+  const record = auditRow(svc.db, reply.body.decision_id as string)!.record;
+  const claims = (record.input as { subject: { claims: Record<string, unknown> } }).subject.claims;
+  expect(claims.sub).toBe('spiffe://corp/ci/build-bot');
+  expect(claims.scope).toBe('invoke:x');
+  expect(claims.email).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(claims.name).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(dbBytes(svc.db)).not.toContain('Claims Person');
+});
+
+test('the Data API input is screened too', async () => {
+  const input = { invocation: { model: 'm', operation: 'chat' }, notes: { owner: `contact ${email}` } };
+  const reply = await svc.post('/v1/data/modelgate/decision', { input }, svc.token());
+  expect(reply.status).toBe(200);
+  const record = auditRow(svc.db, reply.body.decision_id as string)!.record;
+  expect((record.input as { notes: { owner: string } }).notes.owner).toBe('contact [REDACTED:email]');
+});
+
+describe('file modes', () => {
+  test('a configured database path gets a 0700 folder and 0600 files', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-modes-'));
+    const db = path.join(dir, 'nested', 'audit', 'modelgate.db');
+    const own = await startTestService({ db });
+    try {
+      const reply = await own.post(
+        '/v1/decide',
+        { invocation: { model: 'm', operation: 'chat' } },
+        own.token(),
+      );
+      expect(reply.status).toBe(200);
+      expect(statSync(path.dirname(db)).mode & 0o777).toBe(0o700);
+      for (const file of [db, `${db}-wal`, `${db}-shm`]) expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('refuses to start on an audit database others can read, naming it and the fix', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-modes-'));
+    const db = path.join(dir, 'modelgate.db');
+    const first = await startTestService({ db });
+    await first.close();
+    chmodSync(db, 0o644);
+    const started = startTestService({ db });
+    await expect(started).rejects.toThrow(ConfigError);
+    await expect(started).rejects.toThrow(`chmod 600 ${db}`);
+  });
+
+  test('refuses to start on a checkpoint signing key others can read', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-modes-'));
+    const { generateKeyPairSync } = await import('node:crypto');
+    const key = path.join(dir, 'signing.pem');
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' });
+    writeFileSync(key, pem, { mode: 0o644 });
+    chmodSync(key, 0o644);
+    const started = startTestService({
+      audit: { synchronous: 'FULL', checkpoint: { privateKeyFile: key, everyRecords: 10, everySeconds: 60 } },
+    });
+    await expect(started).rejects.toThrow(`chmod 600 ${key}`);
+  });
+});

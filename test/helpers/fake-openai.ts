@@ -1,0 +1,101 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request the fake provider received. */
+export interface ProviderRequest {
+  path: string;
+  authorization: string | undefined;
+  body: Record<string, unknown>;
+}
+
+/** A local OpenAI-compatible server: answers chat completions, responses and embeddings, and keeps what it got. */
+export interface FakeOpenAI {
+  /** Base URL for an OpenAI client, e.g. http://127.0.0.1:41234/v1 */
+  baseURL: string;
+  requests: ProviderRequest[];
+  close(): Promise<void>;
+}
+
+// Fixed usage figures, so a test can check that the guard reported exactly these.
+export const FAKE_USAGE = { input: 21, output: 7 };
+
+/** Starts the fake provider on 127.0.0.1, port 0. */
+export async function startFakeOpenAI(): Promise<FakeOpenAI> {
+  const requests: ProviderRequest[] = [];
+  const server: Server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    req.on('end', () => {
+      const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+      const path = (req.url ?? '').replace(/\?.*$/, '');
+      requests.push({ path, authorization: req.headers.authorization, body });
+      const reply = answer(path, body);
+      res.writeHead(reply ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(reply ?? { error: { message: `no route ${path}` } }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
+
+function answer(path: string, body: Record<string, unknown>): Record<string, unknown> | undefined {
+  const created = Math.floor(Date.now() / 1000);
+  if (path === '/v1/chat/completions') {
+    return {
+      id: 'chatcmpl-fake',
+      object: 'chat.completion',
+      created,
+      model: body.model,
+      choices: [
+        { index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'done', refusal: null } },
+      ],
+      usage: {
+        prompt_tokens: FAKE_USAGE.input,
+        completion_tokens: FAKE_USAGE.output,
+        total_tokens: FAKE_USAGE.input + FAKE_USAGE.output,
+      },
+    };
+  }
+  if (path === '/v1/responses') {
+    return {
+      id: 'resp-fake',
+      object: 'response',
+      created_at: created,
+      status: 'completed',
+      model: body.model,
+      output: [
+        {
+          type: 'message',
+          id: 'msg-fake',
+          status: 'completed',
+          role: 'assistant',
+          content: [{ type: 'output_text', text: 'done', annotations: [] }],
+        },
+      ],
+      usage: {
+        input_tokens: FAKE_USAGE.input,
+        output_tokens: FAKE_USAGE.output,
+        total_tokens: FAKE_USAGE.input + FAKE_USAGE.output,
+      },
+    };
+  }
+  if (path === '/v1/embeddings') {
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    return {
+      object: 'list',
+      model: body.model,
+      data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.1, 0.2, 0.3] })),
+      usage: { prompt_tokens: FAKE_USAGE.input, total_tokens: FAKE_USAGE.input },
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { opaBinary } from './opa';
+import { startTestService, type TestService } from './service';
+
+/** The policy the integration tests run against (see its header for the rules). */
+export const GATE_POLICY_DIR = path.resolve(__dirname, '..', '..', 'integrations', 'testdata', 'gate-policy');
+
+/** Starts a real modelgate on the gate policy, built by the real `opa build` into a fresh temp folder. */
+export async function startGateService(): Promise<TestService> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-gate-'));
+  const bundle = path.join(dir, 'gate.tar.gz');
+  execFileSync(
+    opaBinary(),
+    [
+      'build',
+      '-t',
+      'wasm',
+      '--revision',
+      'gate-test',
+      '-e',
+      'modelgate/decision',
+      '-o',
+      bundle,
+      GATE_POLICY_DIR,
+    ],
+    { stdio: 'pipe' },
+  );
+  return startTestService({ bundle });
+}
+
+/** Returns the usage report modelgate recorded for a decision, read from the database file. */
+export function usageReport(
+  dbFile: string,
+  decisionId: string,
+): { input_tokens: number; output_tokens: number } | undefined {
+  const db = new Database(dbFile, { readonly: true });
+  try {
+    return db
+      .prepare('SELECT input_tokens, output_tokens FROM usage_reports WHERE decision_id = ?')
+      .get(decisionId) as { input_tokens: number; output_tokens: number } | undefined;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,293 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { auditRow } from '../helpers/audit-db';
+import { runCli } from '../helpers/cli';
+import { buildBundle, REGO_DIR } from '../helpers/opa';
+import { startTestService, type TestService } from '../helpers/service';
+
+const TRIAGE = 'spiffe://corp/agents/triage-workflow';
+const AGENT = { sub: TRIAGE, scope: 'invoke:agents', act: { sub: 'agent:triage' } };
+const SUPPORT = { sub: 'spiffe://corp/support/reply-bot', scope: 'invoke:support' };
+const AUDITOR = { sub: 'spiffe://corp/security/auditor', scope: 'modelgate:audit' };
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+/** A triage call: the prompt (chat) or a tool call, optionally continuing a parent decision. */
+function triage(operation: 'chat' | 'tool_call', tool: string, context: Record<string, unknown> = {}) {
+  return {
+    invocation: {
+      model: 'anthropic.claude-sonnet',
+      operation,
+      purpose: 'ticket-triage',
+      tools: [{ name: tool }],
+    },
+    context,
+  };
+}
+
+type DecideBody = { decision_id: string; allow: boolean; reasons: { code: string; message: string }[] };
+type Lineage = { depth: number; parent_id: string | null; root_id: string | null; session_id: string | null };
+
+async function decide(svc: TestService, claims: Record<string, unknown>, body: unknown, headers = {}) {
+  const res = await svc.post('/v1/decide', body, svc.token(claims), headers);
+  return { status: res.status, body: res.body as unknown as DecideBody };
+}
+
+function recordedLineage(svc: TestService, id: string): Lineage & Record<string, unknown> {
+  return (auditRow(svc.db, id)!.record.input as { lineage: Lineage & Record<string, unknown> }).lineage;
+}
+
+describe('decision lineage: a prompt, the tool calls it led to, and their checks', () => {
+  let svc: TestService;
+  let prompt: string;
+  let read: string;
+  let create: string;
+  let close: string;
+
+  beforeAll(async () => {
+    svc = await startTestService();
+    const a = await decide(svc, AGENT, triage('chat', 'tickets.read', { session_id: 'chat-4711' }), {
+      traceparent: TRACEPARENT,
+    });
+    expect(a.body.allow).toBe(true);
+    prompt = a.body.decision_id;
+    const b = await decide(svc, AGENT, triage('tool_call', 'tickets.read', { parent_decision_id: prompt }));
+    expect(b.body.allow).toBe(true);
+    read = b.body.decision_id;
+    const c = await decide(svc, AGENT, triage('tool_call', 'tickets.create', { parent_decision_id: read }));
+    expect(c.body.allow).toBe(true);
+    create = c.body.decision_id;
+    // A write tool that needs an approval: a denied decision in the chain.
+    const d = await decide(svc, AGENT, triage('tool_call', 'tickets.close', { parent_decision_id: read }));
+    expect(d.body.reasons.map((r) => r.code)).toContain('approval_required');
+    close = d.body.decision_id;
+  });
+  afterAll(() => svc?.close());
+
+  it('gives the policy input.lineage: depth, root and parent, session inherited, trace id', () => {
+    expect(recordedLineage(svc, prompt)).toEqual({
+      parent_id: null,
+      root_id: null,
+      depth: 0,
+      session_id: 'chat-4711',
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      parent: null,
+      root: null,
+    });
+    const second = recordedLineage(svc, create);
+    expect(second).toMatchObject({ parent_id: read, root_id: prompt, depth: 2, session_id: 'chat-4711' });
+    expect(second.root).toEqual({
+      decision_id: prompt,
+      subject: TRIAGE,
+      actor: 'agent:triage',
+      model: 'anthropic.claude-sonnet',
+      operation: 'chat',
+      purpose: 'ticket-triage',
+      tools: ['tickets.read'],
+    });
+    expect(second.parent).toMatchObject({
+      decision_id: read,
+      operation: 'tool_call',
+      tools: ['tickets.read'],
+    });
+  });
+
+  it('GET /v1/decisions/{id}/lineage shows ancestors and descendants with outcomes and reasons', async () => {
+    const res = await svc.get(`/v1/decisions/${read}/lineage`, svc.token(AUDITOR));
+    expect(res.status).toBe(200);
+    const tree = res.body as {
+      ancestors: { decision_id: string }[];
+      decision: {
+        decision_id: string;
+        depth: number;
+        children: { decision_id: string; outcome: string; reasons: string[] }[];
+      };
+    };
+    expect(tree.ancestors.map((n) => n.decision_id)).toEqual([prompt]);
+    expect(tree.decision).toMatchObject({ decision_id: read, depth: 1 });
+    expect(tree.decision.children.map((n) => [n.decision_id, n.outcome])).toEqual([
+      [create, 'allowed'],
+      [close, 'denied'],
+    ]);
+    expect(tree.decision.children[1]!.reasons).toContain('approval_required');
+
+    const forbidden = await svc.get(`/v1/decisions/${read}/lineage`, svc.token(AGENT));
+    expect(forbidden.status).toBe(403);
+    const missing = await svc.get(
+      '/v1/decisions/0193a8f2-6b1c-7d2e-8f30-1a2b3c4d5e6f/lineage',
+      svc.token(AUDITOR),
+    );
+    expect(missing.status).toBe(404);
+  });
+
+  it('modelgate audit lineage prints the chain, the asked decision marked', async () => {
+    const { code, stdout } = await runCli(['audit', 'lineage', create, '--db', svc.db], {});
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^${prompt}  \\S+  allowed  ${TRIAGE} via agent:triage  chat `));
+    expect(lines[1]).toMatch(new RegExp(`^  ${read}  .*tool_call .*tools tickets\\.read$`));
+    expect(lines[2]).toMatch(new RegExp(`^    > ${create}  `));
+    expect(lines[3]).toBe('session chat-4711');
+    const unknown = await runCli(['audit', 'lineage', 'nope', '--db', svc.db], {});
+    expect(unknown.code).toBe(1);
+  });
+
+  it('the export carries the links', async () => {
+    const out = path.join(svc.dir, 'export.jsonl');
+    const day = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const { code } = await runCli(
+      ['audit', 'export', '--from', day, '--to', tomorrow, '--format', 'jsonl', '--out', out, '--db', svc.db],
+      {},
+    );
+    expect(code).toBe(0);
+    const events = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const byId = new Map(events.map((e) => [e.decision_id, e]));
+    expect(byId.get(create)).toMatchObject({
+      parent_decision_id: read,
+      root_decision_id: prompt,
+      session_id: 'chat-4711',
+    });
+    // As in OPA's decision-log events, a link the record lacks is left out rather than null.
+    expect(byId.get(create)).not.toHaveProperty('trace_id');
+    expect(byId.get(prompt)).toMatchObject({ trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' });
+    expect(byId.get(prompt)).not.toHaveProperty('parent_decision_id');
+  });
+
+  it.each([
+    ['parent_invalid', () => 'not-a-uuid'],
+    ['parent_not_found', () => '0193a8f2-6b1c-7d2e-8f30-1a2b3c4d5e6f'],
+    ['parent_not_allowed', () => close],
+  ])('refuses a parent with 400 %s, and records the refusal', async (code, parent) => {
+    const res = await decide(
+      svc,
+      AGENT,
+      triage('tool_call', 'tickets.read', { parent_decision_id: parent() }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.reasons.map((r) => r.code)).toEqual([code]);
+    expect(auditRow(svc.db, res.body.decision_id)).toMatchObject({ outcome: 'rejected', status: 400 });
+    expect(auditRow(svc.db, res.body.decision_id)!.record.reasons).toEqual([code]);
+  });
+
+  it('refuses another subject’s decision as a parent with 400 parent_foreign, saying nothing about it', async () => {
+    const res = await decide(svc, SUPPORT, {
+      invocation: {
+        model: 'anthropic.claude-haiku',
+        provider: 'bedrock',
+        operation: 'chat',
+        purpose: 'support-reply',
+      },
+      context: { parent_decision_id: prompt },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.reasons[0]!.code).toBe('parent_foreign');
+    expect(res.body.reasons[0]!.message).not.toContain(TRIAGE);
+    expect(auditRow(svc.db, res.body.decision_id)).toMatchObject({
+      outcome: 'rejected',
+      subject: SUPPORT.sub,
+    });
+  });
+
+  it('ignores an invalid traceparent, as W3C Trace Context asks', async () => {
+    const res = await decide(svc, AGENT, triage('chat', 'tickets.read'), { traceparent: '00-zz-00-01' });
+    expect(res.status).toBe(200);
+    expect(auditRow(svc.db, res.body.decision_id)!.record.input).not.toHaveProperty('lineage');
+  });
+});
+
+describe('decision lineage: a stale parent', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService({ lineage: { maxParentAgeSeconds: 1 } });
+  });
+  afterAll(() => svc?.close());
+
+  it('refuses a parent older than lineage.max_parent_age_seconds with 400 parent_stale', async () => {
+    const parent = await decide(svc, AGENT, triage('chat', 'tickets.read'));
+    expect(parent.body.allow).toBe(true);
+    // Fresh, it is accepted: the refusal below is about age alone.
+    const fresh = await decide(
+      svc,
+      AGENT,
+      triage('tool_call', 'tickets.read', { parent_decision_id: parent.body.decision_id }),
+    );
+    expect(fresh.body.allow).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const res = await decide(
+      svc,
+      AGENT,
+      triage('tool_call', 'tickets.read', { parent_decision_id: parent.body.decision_id }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.reasons.map((r) => r.code)).toEqual(['parent_stale']);
+    expect(auditRow(svc.db, res.body.decision_id)).toMatchObject({ outcome: 'rejected', status: 400 });
+  });
+});
+
+describe('decision lineage: a policy that caps delegation depth', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-depth-'));
+    const rego = path.join(dir, 'rego');
+    cpSync(REGO_DIR, rego, { recursive: true });
+    writeFileSync(
+      path.join(rego, 'modelgate', 'depth_cap.rego'),
+      [
+        'package modelgate',
+        '',
+        'deny contains reason("chain_too_deep", "a tool call may follow a prompt, not another tool call") if {',
+        '\tinput.lineage.depth > 1',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const bundle = buildBundle(rego, path.join(dir, 'depth.tar.gz'), [
+      'modelgate/decision',
+      'modelgate/limits',
+    ]);
+    svc = await startTestService({ bundle });
+  });
+  afterAll(() => svc?.close());
+
+  it('allows depth 1 and denies depth 2 with the policy’s own reason', async () => {
+    const prompt = await decide(svc, AGENT, triage('chat', 'tickets.read'));
+    const first = await decide(
+      svc,
+      AGENT,
+      triage('tool_call', 'tickets.read', { parent_decision_id: prompt.body.decision_id }),
+    );
+    expect(first.body.allow).toBe(true);
+    const second = await decide(
+      svc,
+      AGENT,
+      triage('tool_call', 'tickets.read', { parent_decision_id: first.body.decision_id }),
+    );
+    expect(second.status).toBe(200);
+    expect(second.body.allow).toBe(false);
+    expect(second.body.reasons.map((r) => r.code)).toEqual(['chain_too_deep']);
+    expect(auditRow(svc.db, second.body.decision_id)).toMatchObject({ outcome: 'denied' });
+  });
+});
+
+describe('decision lineage: the index', () => {
+  it('finds children through the audit_records_lineage_parent index, not a scan', async () => {
+    const svc = await startTestService();
+    try {
+      const db = new Database(svc.db, { readonly: true });
+      const plan = db
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT record FROM audit_records WHERE json_extract(record, '$.input.lineage.parent_id') = ?`,
+        )
+        .all('x') as { detail: string }[];
+      db.close();
+      expect(plan.map((p) => p.detail).join('\n')).toContain('USING INDEX audit_records_lineage_parent');
+    } finally {
+      await svc.close();
+    }
+  });
+});

@@ -1,0 +1,229 @@
+import { auditRow } from '../helpers/audit-db';
+import { startTestService, type Reply, type TestService } from '../helpers/service';
+import { isLoopback } from '../../src/server/metrics-routes';
+import { parsePrometheusText, sampleValue, type Sample } from './prometheus-text';
+
+const CODEGEN = { sub: 'spiffe://corp/ci/codegen-pipeline', scope: 'invoke:codegen' };
+const call = (repository: string, payload?: unknown) => ({
+  invocation: {
+    model: 'anthropic.claude-sonnet',
+    provider: 'bedrock',
+    operation: 'completion',
+    max_tokens: 4096,
+  },
+  context: { environment: 'ci', repository },
+  ...(payload === undefined ? {} : { payload }),
+});
+
+async function scrape(url: string, headers: Record<string, string> = {}): Promise<Sample[]> {
+  const res = await fetch(`${url}/metrics`, { headers });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parsePrometheusText(await res.text());
+}
+
+const outcomeOf = (reply: Reply) =>
+  reply.status !== 200 ? 'rejected' : reply.body.allow === true ? 'allowed' : 'denied';
+
+describe('GET /metrics after real traffic', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService();
+  });
+  afterAll(() => svc.close());
+
+  it('counts every decision by endpoint, outcome and reason, and times each stage', async () => {
+    const before = await scrape(svc.url);
+    expect(sampleValue(before, 'modelgate_decisions_total', { outcome: 'allowed' })).toBeUndefined();
+    expect(sampleValue(before, 'modelgate_audit_up')).toBe(1);
+
+    const token = svc.token(CODEGEN);
+    const replies: Reply[] = [];
+    for (let i = 0; i < 3; i++) replies.push(await svc.post('/v1/decide', call('corp/webapp'), token));
+    for (let i = 0; i < 2; i++) replies.push(await svc.post('/v1/decide', call('corp/payments'), token));
+    replies.push(await svc.post('/v1/decide', call('corp/webapp'), null));
+    replies.push(await svc.post('/v1/decide', { invocation: { model: 'm' } }, token));
+    const emailPayload = {
+      messages: [{ role: 'user', content: 'mail jane.doe@example.com and bob@example.org' }],
+    };
+    replies.push(await svc.post('/v1/decide', call('corp/webapp', emailPayload), token));
+    replies.push(await svc.post('/v1/data/modelgate/decision', { input: call('corp/webapp') }, token));
+
+    const decideReplies = replies.slice(0, -1);
+    const expected = { allowed: 0, denied: 0, rejected: 0 };
+    for (const reply of decideReplies) expected[outcomeOf(reply)] += 1;
+    // The traffic covers all three outcomes, so a metric that ignored one would be caught.
+    expect(Object.values(expected).every((n) => n > 0)).toBe(true);
+
+    const after = await scrape(svc.url);
+    for (const [outcome, count] of Object.entries(expected)) {
+      expect(sampleValue(after, 'modelgate_decisions_total', { endpoint: '/v1/decide', outcome })).toBe(
+        count,
+      );
+    }
+    expect(
+      sampleValue(after, 'modelgate_decisions_total', { endpoint: '/v1/data', outcome: 'allowed' }),
+    ).toBe(1);
+
+    const reasonCounts = new Map<string, number>();
+    for (const reply of decideReplies) {
+      for (const { code } of reply.body.reasons as { code: string }[]) {
+        const key = `${outcomeOf(reply)} ${code}`;
+        reasonCounts.set(key, (reasonCounts.get(key) ?? 0) + 1);
+      }
+    }
+    expect(reasonCounts.size).toBeGreaterThan(0);
+    for (const [key, count] of reasonCounts) {
+      const [outcome, reason] = key.split(' ') as [string, string];
+      expect(
+        sampleValue(after, 'modelgate_decision_reasons_total', { endpoint: '/v1/decide', outcome, reason }),
+      ).toBe(count);
+    }
+
+    const total = replies.length;
+    expect(sampleValue(after, 'modelgate_decision_duration_seconds_count', { endpoint: '/v1/decide' })).toBe(
+      decideReplies.length,
+    );
+    // Every decision is recorded, so every one has a record stage; only those past the token have identity.
+    expect(sampleValue(after, 'modelgate_decision_stage_duration_seconds_count', { stage: 'record' })).toBe(
+      total,
+    );
+    expect(sampleValue(after, 'modelgate_decision_stage_duration_seconds_count', { stage: 'identity' })).toBe(
+      total - 1,
+    );
+    for (const stage of ['validate', 'screen', 'usage', 'evaluate']) {
+      expect(
+        sampleValue(after, 'modelgate_decision_stage_duration_seconds_count', { stage }),
+      ).toBeGreaterThan(0);
+    }
+    expect(
+      sampleValue(after, 'modelgate_screening_findings_total', { class: 'email', category: 'pii' }),
+    ).toBe(2);
+
+    // The audit metrics come from the writer thread: every decision is one committed record.
+    expect(sampleValue(after, 'modelgate_audit_records_total')).toBe(total);
+    expect(sampleValue(after, 'modelgate_audit_commit_batch_records_sum')).toBe(total);
+    expect(sampleValue(after, 'modelgate_audit_commit_duration_seconds_count')).toBeGreaterThan(0);
+    expect(sampleValue(after, 'modelgate_audit_queue_depth')).toBe(0);
+    expect(sampleValue(after, 'modelgate_audit_database_size_bytes')).toBeGreaterThan(0);
+    expect(sampleValue(after, 'modelgate_audit_disk_free_bytes')).toBeGreaterThan(0);
+    expect(auditRow(svc.db, replies[0]!.body.decision_id as string)).toBeTruthy();
+
+    const { bundle, revision } = replies[0]!.body.policy as { bundle: string; revision: string };
+    expect(sampleValue(after, 'modelgate_policy_bundle_info', { bundle, revision })).toBe(1);
+    expect(sampleValue(after, 'modelgate_policy_loaded')).toBe(1);
+    expect(sampleValue(after, 'modelgate_policy_activations_total')).toBe(1);
+    expect(sampleValue(after, 'modelgate_usage_active_reservations')).toBe(expected.allowed + 1);
+    expect(sampleValue(after, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    // No subject label unless an operator opts in.
+    expect(after.some((s) => Object.values(s.labels).includes(CODEGEN.sub))).toBe(false);
+  });
+
+  it('counts a bundle reload as an activation', async () => {
+    const before = await scrape(svc.url);
+    expect(sampleValue(before, 'modelgate_policy_activations_total')).toBe(1);
+    await svc.reloadPolicy();
+    const after = await scrape(svc.url);
+    expect(sampleValue(after, 'modelgate_policy_activations_total')).toBe(2);
+    expect(sampleValue(after, 'modelgate_policy_activation_failures_total')).toBe(0);
+  });
+});
+
+describe('GET /metrics without a policy', () => {
+  it('shows the policy not loaded and the failed activation', async () => {
+    const svc = await startTestService({ bundle: '/nonexistent/modelgate.tar.gz' });
+    try {
+      const samples = await scrape(svc.url);
+      expect(sampleValue(samples, 'modelgate_policy_loaded')).toBe(0);
+      expect(sampleValue(samples, 'modelgate_policy_activation_failures_total')).toBe(1);
+      expect(samples.some((s) => s.name === 'modelgate_policy_bundle_info')).toBe(false);
+    } finally {
+      await svc.close();
+    }
+  });
+});
+
+describe('GET /metrics access', () => {
+  it('serves a separate metrics port without auth, and no /metrics on the service port', async () => {
+    const svc = await startTestService({
+      metrics: {
+        enabled: true,
+        access: 'loopback',
+        scope: 'modelgate:metrics',
+        port: 0,
+        host: '127.0.0.1',
+        maxReasonCodes: 100,
+        subjectLabelLimit: 0,
+      },
+    });
+    try {
+      expect(svc.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(svc.metricsUrl).not.toBe(svc.url);
+      expect(sampleValue(await scrape(svc.metricsUrl!), 'modelgate_audit_up')).toBe(1);
+      expect((await svc.get('/metrics')).status).toBe(404);
+      expect((await fetch(`${svc.metricsUrl}/v1/decide`)).status).toBe(404);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('with access "scope", asks for a token carrying the metrics scope', async () => {
+    const svc = await startTestService({
+      metrics: {
+        enabled: true,
+        access: 'scope',
+        scope: 'modelgate:metrics',
+        host: '127.0.0.1',
+        maxReasonCodes: 100,
+        subjectLabelLimit: 0,
+      },
+    });
+    try {
+      const anonymous = await svc.get('/metrics');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+      const unscoped = await svc.get('/metrics', svc.token({ scope: 'invoke:codegen' }));
+      expect(unscoped.status).toBe(403);
+      expect(unscoped.headers.get('www-authenticate')).toBe(
+        'Bearer error="insufficient_scope", scope="modelgate:metrics"',
+      );
+      const scoped = await scrape(svc.url, {
+        authorization: `Bearer ${svc.token({ scope: 'modelgate:metrics' })}`,
+      });
+      expect(sampleValue(scoped, 'modelgate_audit_up')).toBe(1);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('counts per subject only when enabled, the subjects past the limit as "other"', async () => {
+    const svc = await startTestService({
+      metrics: {
+        enabled: true,
+        access: 'loopback',
+        scope: 'modelgate:metrics',
+        host: '127.0.0.1',
+        maxReasonCodes: 100,
+        subjectLabelLimit: 1,
+      },
+    });
+    try {
+      for (const sub of ['spiffe://a', 'spiffe://b', 'spiffe://c']) {
+        await svc.post('/v1/decide', call('corp/webapp'), svc.token({ sub }));
+      }
+      const samples = await scrape(svc.url);
+      const subjects = samples.filter((s) => s.name === 'modelgate_subject_decisions_total');
+      expect(subjects.map((s) => [s.labels.subject, s.value]).sort()).toEqual([
+        ['other', 2],
+        ['spiffe://a', 1],
+      ]);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('knows loopback addresses from others', () => {
+    expect(['127.0.0.1', '127.3.4.5', '::1', '::ffff:127.0.0.1'].every(isLoopback)).toBe(true);
+    expect(['10.0.0.1', '::ffff:10.0.0.1', '2001:db8::1', '', undefined].some(isLoopback)).toBe(false);
+  });
+});

@@ -1,0 +1,60 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../../src/errors';
+import { retryDelayMs } from '../../src/shipping/backoff';
+import { CursorFile } from '../../src/shipping/cursor-file';
+import { HttpDecisionLogSink } from '../../src/shipping/http-sink';
+
+describe('retry delays', () => {
+  const limits = { minMs: 100, maxMs: 5000 };
+
+  it('double per failure up to the cap, at the top of the jitter range', () => {
+    expect([1, 2, 3, 4, 6, 7, 20, 1000].map((n) => retryDelayMs(n, limits, () => 1))).toEqual([
+      100, 200, 400, 800, 3200, 5000, 5000, 5000,
+    ]);
+  });
+
+  it('are drawn below that ceiling (full jitter), never zero', () => {
+    expect(retryDelayMs(4, limits, () => 0.5)).toBe(400);
+    expect(retryDelayMs(4, limits, () => 0)).toBe(1);
+  });
+});
+
+describe('the shipping cursor file', () => {
+  const dir = () => mkdtempSync(path.join(os.tmpdir(), 'mg-cursor-'));
+
+  it('starts at 0, then reads back what was written, leaving no temporary file', async () => {
+    const folder = dir();
+    const cursor = new CursorFile(path.join(folder, 'db.decision-logs.service.cursor'));
+    expect(cursor.read()).toBe(0);
+    await cursor.write(41);
+    await cursor.write(42);
+    expect(new CursorFile(cursor.file).read()).toBe(42);
+    expect(readdirSync(folder)).toEqual(['db.decision-logs.service.cursor']);
+  });
+
+  it('refuses a cursor file that holds no valid seq, naming the key', () => {
+    const file = path.join(dir(), 'bad.cursor');
+    for (const text of [JSON.stringify({ seq: -3 }), '{"seq":', 'null']) {
+      writeFileSync(file, text);
+      expect(() => new CursorFile(file).read()).toThrow(ConfigError);
+      expect(() => new CursorFile(file).read()).toThrow(/holds no valid seq/);
+    }
+  });
+});
+
+describe('the decision log service sink', () => {
+  it('refuses a missing bearer token file at start-up, naming the key', () => {
+    const missing = path.join(mkdtempSync(path.join(os.tmpdir(), 'mg-sink-')), 'no-such-token');
+    const sink = () =>
+      new HttpDecisionLogSink({
+        url: 'http://127.0.0.1:9',
+        resource: '/logs',
+        bearerTokenFile: missing,
+        timeoutMs: 1000,
+      });
+    expect(sink).toThrow(ConfigError);
+    expect(sink).toThrow('config: decision_logs.service.bearer_token_file: cannot read');
+  });
+});

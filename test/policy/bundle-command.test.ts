@@ -1,0 +1,140 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { readBundleFiles } from '../../src/policy/bundle';
+import { SIGNATURES_FILE } from '../../src/policy/bundle-signature';
+import { opaVerify, writeKeyPair, writePolicySources, type KeyFiles } from '../helpers/bundles';
+import { runCli } from '../helpers/cli';
+
+const root = path.resolve(__dirname, '..', '..');
+let dir: string;
+let key: KeyFiles;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'mg-bundle-cmd-'));
+  key = writeKeyPair(dir, 'ci', 'ec-p256');
+});
+
+describe('modelgate bundle: a policy pipeline with our commands alone', () => {
+  it('build (pinned opa) + sign, verify, inspect; OPA accepts the result', async () => {
+    const out = path.join(dir, 'policy.tar.gz');
+    const built = await runCli([
+      'bundle',
+      'build',
+      writePolicySources(),
+      '-o',
+      out,
+      '-e',
+      'modelgate/decision',
+      '--revision',
+      'ci-42',
+      '--signing-key',
+      key.privateKeyFile,
+      '--signing-alg',
+      'ES256',
+      '--key-id',
+      'policy-ci',
+      '--scope',
+      'prod',
+    ]);
+    expect(built).toMatchObject({ code: 0 });
+    expect((await readBundleFiles(out)).has(SIGNATURES_FILE)).toBe(true);
+
+    const verified = await runCli([
+      'bundle',
+      'verify',
+      out,
+      '--verification-key',
+      key.publicKeyFile,
+      '--verification-key-id',
+      'policy-ci',
+      '--signing-alg',
+      'ES256',
+      '--scope',
+      'prod',
+    ]);
+    expect(verified.stdout).toBe(`OK ${out}: revision ci-42, signed by key policy-ci, 4 files\n`);
+    expect(opaVerify(out, key.publicKeyFile, { keyId: 'policy-ci', alg: 'ES256', scope: 'prod' })).toBe('');
+
+    const wrongScope = await runCli([
+      'bundle',
+      'verify',
+      out,
+      '--verification-key',
+      key.publicKeyFile,
+      '--verification-key-id',
+      'policy-ci',
+      '--signing-alg',
+      'ES256',
+      '--scope',
+      'dev',
+    ]);
+    expect(wrongScope.code).toBe(1);
+    expect(wrongScope.stderr).toMatch(/^bundle_scope_mismatch: /);
+
+    const inspected = await runCli(['bundle', 'inspect', out, '--json']);
+    const doc = JSON.parse(inspected.stdout) as { files: { name: string }[] };
+    expect(doc).toMatchObject({
+      revision: 'ci-42',
+      entrypoints: ['modelgate/decision'],
+      signature: {
+        verified: false,
+        header: { alg: 'ES256', kid: 'policy-ci' },
+        claims: { scope: 'prod' },
+        files: 4,
+      },
+    });
+    expect(doc.files.map((f) => f.name)).toContain('policy.wasm');
+  });
+
+  it('refuses to verify without a key unless --allow-unsigned, and says so', async () => {
+    const out = path.join(dir, 'unsigned.tar.gz');
+    expect(
+      await runCli(['bundle', 'build', writePolicySources(), '-o', out, '-e', 'modelgate/decision']),
+    ).toMatchObject({ code: 0 });
+    expect((await runCli(['bundle', 'verify', out])).code).toBe(2);
+    const allowed = await runCli(['bundle', 'verify', out, '--allow-unsigned']);
+    expect(allowed.stdout).toMatch(/unsigned\n$/);
+    const required = await runCli([
+      'bundle',
+      'verify',
+      out,
+      '--verification-key',
+      key.publicKeyFile,
+      '--signing-alg',
+      'ES256',
+    ]);
+    expect(required.stderr).toMatch(/^bundle_unsigned: /);
+  });
+
+  it('scripts/build-bundles.sh signs when BUNDLE_SIGNING_KEY is set', async () => {
+    const out = path.join(dir, 'built.tar.gz');
+    execFileSync(path.join(root, 'scripts', 'build-bundles.sh'), [out], {
+      cwd: root,
+      stdio: 'pipe',
+      env: {
+        ...process.env,
+        BUNDLE_SIGNING_KEY: key.privateKeyFile,
+        BUNDLE_SIGNING_ALG: 'ES256',
+        BUNDLE_KEY_ID: 'release',
+      },
+    });
+    const verified = await runCli([
+      'bundle',
+      'verify',
+      out,
+      '--verification-key',
+      key.publicKeyFile,
+      '--verification-key-id',
+      'release',
+      '--signing-alg',
+      'ES256',
+      '-e',
+      'modelgate/decision',
+      '-e',
+      'modelgate/limits',
+    ]);
+    expect(verified).toMatchObject({ code: 0 });
+  }, 60_000);
+});

@@ -1,0 +1,230 @@
+import { readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { auditCount } from '../helpers/audit-db';
+import { runCli } from '../helpers/cli';
+import { DEFAULT_BUNDLE } from '../helpers/opa';
+import { startTestService, type TestService } from '../helpers/service';
+import {
+  AUDITOR,
+  buildEditedBundle,
+  CODEGEN,
+  codegenCall,
+  HAIKU,
+  SONNET,
+  SUMMARIZER,
+  summaryCall,
+  SUPPORT,
+  supportCall,
+} from './replay-fixtures';
+
+interface Report {
+  replayed: number;
+  skipped: number;
+  changed: number;
+  counts: Record<string, number>;
+  failed_on: string[];
+  candidate: { name: string; revision: string };
+  groups: {
+    subject: string;
+    kind: string;
+    reason: string;
+    count: number;
+    examples: { decision_id: string }[];
+  }[];
+}
+
+function pathCount(db: string, path: string): number {
+  const conn = new Database(db, { readonly: true });
+  try {
+    return (conn.prepare('SELECT count(*) AS n FROM audit_records WHERE path = ?').get(path) as { n: number })
+      .n;
+  } finally {
+    conn.close();
+  }
+}
+
+describe('replay of recorded traffic against a candidate bundle', () => {
+  let svc: TestService;
+  let candidate: string;
+  // The support bot's allowed haiku calls: the decisions the candidate must flip, and only those.
+  const flipped: string[] = [];
+  const unchangedAllowed: string[] = [];
+  let rateLimited: string;
+  const summarizerAllowed: string[] = [];
+
+  beforeAll(async () => {
+    candidate = buildEditedBundle((subjects) => {
+      const bot = subjects[SUPPORT.sub]!;
+      bot.models = (bot.models as string[]).filter((m) => m !== HAIKU);
+    }, 'no-haiku-for-support');
+    svc = await startTestService();
+    const decide = async (claims: Record<string, unknown>, body: unknown) => {
+      const res = await svc.post('/v1/decide', body, svc.token(claims));
+      expect(res.status).toBe(200);
+      return res.body as { decision_id: string; allow: boolean; reasons: { code: string }[] };
+    };
+    for (let i = 0; i < 3; i += 1) {
+      const res = await decide(SUPPORT, supportCall(HAIKU));
+      expect(res.allow).toBe(true);
+      flipped.push(res.decision_id);
+    }
+    for (let i = 0; i < 2; i += 1) {
+      const sonnet = await decide(SUPPORT, supportCall(SONNET));
+      const codegen = await decide(CODEGEN, codegenCall(HAIKU));
+      expect([sonnet.allow, codegen.allow]).toEqual([true, true]);
+      unchangedAllowed.push(sonnet.decision_id, codegen.decision_id);
+    }
+    // Denied either way: a purpose the bot is not entitled to, a repository the pipeline is not.
+    expect((await decide(SUPPORT, supportCall(HAIKU, 'marketing'))).allow).toBe(false);
+    expect((await decide(CODEGEN, codegenCall(HAIKU, 'corp/payments'))).allow).toBe(false);
+    // Five a minute, then rate_limited: the sixth was denied on the usage figures of its time.
+    for (let i = 0; i < 5; i += 1) {
+      const res = await decide(SUMMARIZER, summaryCall());
+      expect(res.allow).toBe(true);
+      summarizerAllowed.push(res.decision_id);
+    }
+    const sixth = await decide(SUMMARIZER, summaryCall());
+    expect(sixth.reasons.map((r) => r.code)).toEqual(['rate_limited']);
+    rateLimited = sixth.decision_id;
+    // Rejected before the policy ran: no input document to replay.
+    expect((await svc.post('/v1/decide', supportCall(HAIKU), null)).status).toBe(401);
+  });
+  afterAll(() => svc?.close());
+
+  const replayCli = (...extra: string[]) =>
+    runCli(['replay', '--bundle', candidate, '--active', DEFAULT_BUNDLE, '--db', svc.db, ...extra], {});
+
+  it('reports exactly the decisions the candidate flips: the support bot’s haiku calls, nothing else', async () => {
+    const { code, stdout, stderr } = await replayCli('--format', 'json');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as Report;
+    expect(report).toMatchObject({ replayed: 15, skipped: 1, changed: 3 });
+    expect(report.counts).toEqual({
+      'allow-to-deny': 3,
+      'deny-to-allow': 0,
+      'obligations-added': 0,
+      'obligations-removed': 0,
+      'obligations-changed': 0,
+    });
+    expect(report.candidate).toEqual({ name: 'candidate', revision: 'no-haiku-for-support' });
+    expect(report.groups).toHaveLength(1);
+    const [group] = report.groups;
+    expect(group).toMatchObject({
+      subject: SUPPORT.sub,
+      kind: 'allow-to-deny',
+      reason: 'model_not_allowed',
+      count: 3,
+    });
+    expect(group!.examples.map((e) => e.decision_id).sort()).toEqual([...flipped].sort());
+    const examples = group!.examples.map((e) => e.decision_id);
+    for (const id of [...unchangedAllowed, rateLimited]) expect(examples).not.toContain(id);
+  });
+
+  it('replays rate limits with the usage recorded at the time: a lower limit flips the 4th and 5th calls', async () => {
+    const stricter = buildEditedBundle((subjects) => {
+      const team = subjects[SUMMARIZER.sub]!;
+      team.limits = { ...(team.limits as object), requests_per_minute: 3 };
+    }, 'three-a-minute');
+    const { code, stdout } = await runCli(
+      ['replay', '--bundle', stricter, '--active', DEFAULT_BUNDLE, '--db', svc.db, '--format', 'json'],
+      {},
+    );
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as Report;
+    // Minutes later the live counters would rate-limit none or all of them; the recorded figures
+    // (0..4 requests in the last minute) limit exactly the calls that saw 3 and 4.
+    expect(report.changed).toBe(2);
+    expect(report.groups.map((g) => [g.subject, g.kind, g.reason, g.count])).toEqual([
+      [SUMMARIZER.sub, 'allow-to-deny', 'rate_limited', 2],
+    ]);
+    expect(report.groups[0]!.examples.map((e) => e.decision_id)).toEqual(summarizerAllowed.slice(3));
+    expect(report.groups[0]!.examples.map((e) => e.decision_id)).not.toContain(rateLimited);
+  });
+
+  it('exits 3 with --fail-on allow-to-deny, 0 with --fail-on deny-to-allow', async () => {
+    const failing = await replayCli('--fail-on', 'allow-to-deny,deny-to-allow');
+    expect(failing.code).toBe(3);
+    expect(failing.stderr).toContain('the candidate changes decisions: allow-to-deny');
+    const passing = await replayCli('--fail-on', 'deny-to-allow');
+    expect(passing.code).toBe(0);
+    const badSince = await replayCli('--since', 'last week');
+    expect(badSince.code).toBe(2);
+    expect(badSince.stderr).toContain('since must be a duration');
+    const unknown = await replayCli('--fail-on', 'allow-to-maybe');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown change kind "allow-to-maybe"');
+  });
+
+  it('prints a table grouped by subject, change and reason', async () => {
+    const { code, stdout } = await replayCli('--subject', SUPPORT.sub);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      `replayed 6 recorded decisions from the start of the log to now for ${SUPPORT.sub}`,
+    );
+    expect(stdout).toContain('3 decisions would change: allow-to-deny 3, deny-to-allow 0');
+    expect(stdout).toMatch(/^SUBJECT\s+CHANGE\s+REASON\s+COUNT\s+EXAMPLES$/m);
+    expect(stdout).toMatch(new RegExp(`^${SUPPORT.sub}\\s+allow-to-deny\\s+model_not_allowed\\s+3\\s+`, 'm'));
+  });
+
+  it('limits the period with --since: a window after every decision replays nothing', async () => {
+    const { code, stdout } = await replayCli(
+      '--since',
+      new Date(Date.now() + 60_000).toISOString(),
+      '--format',
+      'json',
+    );
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as Report).replayed).toBe(0);
+  });
+
+  it('POST /v1/replay gives auditors the same report, and records only the call itself', async () => {
+    const decisionsBefore = pathCount(svc.db, '/v1/decide');
+    const usageBefore = await svc.get(
+      `/v1/usage?subject=${encodeURIComponent(SUPPORT.sub)}`,
+      svc.token(AUDITOR),
+    );
+    expect(usageBefore.status).toBe(200);
+    const res = await svc.post(
+      '/v1/replay',
+      { bundle: readFileSync(candidate).toString('base64'), fail_on: ['allow-to-deny'] },
+      svc.token(AUDITOR),
+    );
+    expect(res.status).toBe(200);
+    const report = res.body as unknown as Report;
+    expect(report).toMatchObject({ replayed: 15, changed: 3, failed_on: ['allow-to-deny'] });
+    expect(report.groups.map((g) => [g.subject, g.kind, g.reason, g.count])).toEqual([
+      [SUPPORT.sub, 'allow-to-deny', 'model_not_allowed', 3],
+    ]);
+    // Nothing replayed was recorded or reserved: only the replay call itself is an access record.
+    expect(pathCount(svc.db, '/v1/decide')).toBe(decisionsBefore);
+    expect(pathCount(svc.db, '/v1/replay')).toBe(1);
+    const usageAfter = await svc.get(
+      `/v1/usage?subject=${encodeURIComponent(SUPPORT.sub)}`,
+      svc.token(AUDITOR),
+    );
+    expect((usageAfter.body as { usage: unknown }).usage).toEqual(
+      (usageBefore.body as { usage: unknown }).usage,
+    );
+  });
+
+  it('POST /v1/replay refuses a caller without the auditor scope with 403, recorded', async () => {
+    const before = auditCount(svc.db);
+    const res = await svc.post('/v1/replay', { bundle: 'AAAA' }, svc.token(SUPPORT));
+    expect(res.status).toBe(403);
+    expect((res.body.reasons as { code: string }[])[0]!.code).toBe('scope_missing');
+    expect(auditCount(svc.db)).toBe(before + 1);
+  });
+
+  it('POST /v1/replay answers 400 for a bundle that does not load', async () => {
+    const res = await svc.post(
+      '/v1/replay',
+      { bundle: Buffer.from('not a bundle').toString('base64') },
+      svc.token(AUDITOR),
+    );
+    expect(res.status).toBe(400);
+    expect((res.body.reasons as { message: string }[])[0]!.message).toContain(
+      'the candidate bundle does not load',
+    );
+  });
+});
