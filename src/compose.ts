@@ -222,7 +222,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         decision,
         store,
         ledger,
-        view: new UsageView(usage, ledger, policy),
+        view: new UsageView(usage, stores.reports, policy),
         isTrustedReporter: trustedReporter(config),
       });
       authzenRoutes(a, helpers, {

@@ -16,6 +16,8 @@ approvalStoreContract('SqliteApprovalStore', () => {
       db = openDatabase(path.join(dir, `approvals-${++n}.db`), [approvalMigrations]);
       return new SqliteApprovalStore(db);
     },
-    close: async () => db?.close(),
+    close: async () => {
+      db?.close();
+    },
   };
 });
