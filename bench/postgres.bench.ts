@@ -102,7 +102,7 @@ async function main() {
               const i = n++;
               const nowMs = Date.now();
               const held = await tracker.lock(subject, 'm', nowMs);
-              tracker.snapshot(subject);
+              tracker.snapshot(subject, 'm');
               tracker.reserve({
                 decisionId: `d-${subjects}-${i}`,
                 subject,

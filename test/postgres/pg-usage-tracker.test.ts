@@ -16,7 +16,7 @@ let tracker: PgUsageTracker;
 async function decide(subject: string, id: string, atMs: number, tokens = 10) {
   const held = await tracker.lock(subject, 'm', atMs);
   try {
-    const seen = tracker.snapshot(subject);
+    const seen = tracker.snapshot(subject, 'm');
     tracker.reserve({ decisionId: id, subject, model: 'm', tokens, atMs });
     return seen;
   } finally {

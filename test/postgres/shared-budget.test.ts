@@ -73,8 +73,13 @@ describeWithPostgres('shared usage across replicas', () => {
       expect(allowed).toHaveLength(10);
       const denied = replies.filter((r) => r.body.allow === false);
       expect(denied.every((r) => codes(r.body).join() === 'budget_exhausted')).toBe(true);
-      // More than one replica answered grants, so the budget really was shared, not won by one.
-      expect(bursts.filter((b) => b.replies.some((r) => r.body.allow === true)).length).toBeGreaterThan(1);
+      // The budget really was shared: every replica refused calls as budget_exhausted, so each saw the
+      // grants of the others (a replica that granted none itself refused on the others' reservations
+      // alone). One replica may well have granted all 10: it serves its queued decisions of a subject
+      // under one hold of the subject's lock (PgUsageTracker's group commit).
+      for (const b of bursts) {
+        expect(b.replies.some((r) => codes(r.body).join() === 'budget_exhausted')).toBe(true);
+      }
 
       const recorded = await sql<{ outcome: string; n: number }>(
         `SELECT outcome, count(*)::int AS n FROM audit_records WHERE subject = $1 AND path = '/v1/decide'
