@@ -1,10 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Db } from '../audit/database';
 import { withClient } from './pg-pool';
+import { APPROVAL_COLUMNS } from '../approvals/approval-row';
 import { CHAIN_LOCK } from './pg-chain';
 
-/** The tables a log is made of, every column, in key order: copied verbatim, chain and checkpoints included. */
-const TABLES: readonly { name: string; columns: string[]; order: string }[] = [
+/**
+ * The tables a log is made of, every column, in key order: copied verbatim, chain and checkpoints
+ * included. `optional` tables are copied when the source has them (older files may not).
+ */
+const TABLES: readonly { name: string; columns: string[]; order: string; optional?: boolean }[] = [
   {
     name: 'audit_records',
     columns: [
@@ -35,7 +39,10 @@ const TABLES: readonly { name: string; columns: string[]; order: string }[] = [
     name: 'usage_reports',
     columns: ['decision_id', 'subject', 'input_tokens', 'output_tokens', 'cost_usd', 'reported_ms'],
     order: 'decision_id',
+    optional: true,
   },
+  // Pending and granted approvals stay usable after the move; their events are already in the chain.
+  { name: 'approvals', columns: [...APPROVAL_COLUMNS], order: 'id', optional: true },
 ];
 const ROWS_PER_INSERT = 500;
 
@@ -43,7 +50,7 @@ const ROWS_PER_INSERT = 500;
 export type CopyCounts = Record<string, number>;
 
 /**
- * Copies an SQLite audit log (and its usage reports) into an empty PostgreSQL database whose schema
+ * Copies an SQLite audit log (and its usage reports and approvals) into an empty PostgreSQL database whose schema
  * is current, in one transaction holding the chain lock: either all of it lands or nothing does, and
  * no replica appends meanwhile. Throws if the target already holds audit records.
  */
@@ -59,11 +66,9 @@ export async function copySqliteToPostgres(source: Db, pool: Pool): Promise<Copy
         );
       }
       const counts: CopyCounts = {};
-      const hasUsage = source
-        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'usage_reports'")
-        .get();
+      const present = source.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
       for (const table of TABLES) {
-        if (table.name === 'usage_reports' && !hasUsage) continue;
+        if (table.optional && !present.get(table.name)) continue;
         counts[table.name] = await copyTable(source, client, table);
       }
       await client.query('COMMIT');

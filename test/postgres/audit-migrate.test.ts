@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import { generateCheckpointKeys, SqliteAuditStore } from '../../src/audit';
 import { appendMany, silentLogger, tempDir } from '../audit/audit-fixtures';
+import { approvalMigrations } from '../../src/approvals/approval-migrations';
+import { SqliteApprovalStore } from '../../src/approvals/sqlite-approval-store';
+import { openDatabase } from '../../src/audit/database';
+import { createPgPool } from '../../src/postgres/pg-pool';
+import { PgApprovalStore } from '../../src/postgres/pg-approval-store';
 import { runCli } from '../helpers/cli';
 import { describeWithPostgres } from '../helpers/describe-postgres';
 import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
@@ -26,6 +31,29 @@ describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
     for (let i = 0; i < 5; i++) await appendMany(source, 7, () => ({ reasons: ['budget_low'] }));
     await source.prune({ before: '2021-01-01T00:00:00Z' });
     await source.close();
+    // An approval granted before the move must still be spendable after it.
+    const approvalsDb = openDatabase(file, [approvalMigrations]);
+    const granted = {
+      id: '01a228e0-0000-7000-8000-00000000a001',
+      binding: 'b-1',
+      status: 'approved' as const,
+      createdMs: 1_700_000_000_000,
+      expiresMs: 4_000_000_000_000,
+      requestDecisionId: 'd-1',
+      requester: { subject: 'spiffe://corp/agent', issuer: 'https://idp.test', actor: null },
+      invocation: { model: 'm', operation: 'tool_call' as const, tools: ['pipelines.update'] },
+      findings: {},
+      reasons: ['pipelines'],
+      approvers: 'platform-leads',
+      ttlSeconds: 3600,
+      maxUses: 1,
+      usesLeft: 1,
+      decidedBy: 'user:alice',
+      decidedMs: 1_700_000_001_000,
+      comment: null,
+    };
+    await new SqliteApprovalStore(approvalsDb).createPending(granted);
+    approvalsDb.close();
     const sourceVerify = await runCli([
       'audit',
       'verify',
@@ -52,6 +80,13 @@ describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
     expect(migrate.stderr).toBe('');
     expect(migrate.code).toBe(0);
     expect(migrate.stdout).toContain('35 audit_records');
+    expect(migrate.stdout).toContain('1 approvals');
+    const pool = createPgPool({ url, logger: silentLogger });
+    try {
+      expect(await new PgApprovalStore(pool).get(granted.id)).toEqual(granted);
+    } finally {
+      await pool.end();
+    }
     expect(migrate.stdout).toContain(`copy verified: 35 records, chain intact, head ${expected.head}`);
 
     const copy = await runCli(['audit', 'verify', '--db', url, '--public-key', keys.publicKeyFile, '--json']);

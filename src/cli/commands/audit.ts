@@ -13,6 +13,7 @@ import { SqliteAuditStore } from '../../audit/sqlite-audit-store';
 import type { AuditStore, VerifyResult } from '../../audit/audit-store';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
+import { approvalPgMigrations } from '../../postgres/approval-pg-migrations';
 import { auditPgMigrations } from '../../postgres/audit-pg-migrations';
 import { migratePg } from '../../postgres/pg-migrations';
 import { createPgPool, redactUrl } from '../../postgres/pg-pool';
@@ -66,7 +67,7 @@ give the public key to \`modelgate audit verify --public-key\`. Keep the private
 audit database's backups: whoever holds it can re-sign a rewritten chain.`,
   migrate: `Usage: modelgate audit migrate --to postgres://… [--db FILE] [--public-key FILE]...
 
-Copies the SQLite audit log (records, hash chain, signed checkpoints, prune anchors, usage reports)
+Copies the SQLite audit log (records, hash chain, signed checkpoints, prune anchors, usage reports, approvals)
 into an empty PostgreSQL database, in one transaction, then verifies the copy and checks that its
 head equals the source's. Stop modelgate (or let no one append) while it runs: records appended to
 the SQLite file afterwards are not copied. The source must verify first. Exit status: 0 copied and
@@ -319,10 +320,12 @@ async function openPostgres(
 ): Promise<{ pool: Pool; store: PostgresAuditStore }> {
   const pool = createPgPool({ url, max: 2, logger });
   if (migrate) {
-    await migratePg(pool, [auditPgMigrations, usagePgMigrations], logger).catch(async (err: unknown) => {
-      await pool.end();
-      throw err;
-    });
+    await migratePg(pool, [auditPgMigrations, usagePgMigrations, approvalPgMigrations], logger).catch(
+      async (err: unknown) => {
+        await pool.end();
+        throw err;
+      },
+    );
   }
   return { pool, store: new PostgresAuditStore({ pool, ownsPool: true, logger }) };
 }
