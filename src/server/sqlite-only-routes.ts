@@ -40,8 +40,8 @@ export function sqliteOnlyRoutes(
           throw new ModelgateError(
             ReasonCode.NotAvailableOnPostgres,
             501,
-            `the ${feature} reads the SQLite audit log and is not available with database.url (PostgreSQL); ` +
-              'run it against an SQLite copy (modelgate audit export) — see docs/operations.md',
+            `the ${feature} reads the SQLite audit log and is not available with database.url (PostgreSQL) ` +
+              'yet; see docs/operations.md',
           );
         }),
       );
