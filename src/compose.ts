@@ -55,6 +55,8 @@ import { usageMigrations } from './usage/usage-migrations';
 import { UsageView } from './usage/usage-view';
 import { ThreadedAuditStore } from './writer/threaded-audit-store';
 import type { AuditStore } from './audit/audit-store';
+import { sqliteLineageSource, type LineageSource } from './audit/lineage-query';
+import { pgLineageSource } from './postgres/pg-lineage-source';
 import type { AuditStoreStats } from './audit/sqlite-audit-store';
 import { approvalPgMigrations } from './postgres/approval-pg-migrations';
 import { auditPgMigrations } from './postgres/audit-pg-migrations';
@@ -236,11 +238,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       });
       approvalRoutes(a, helpers, approvalApi);
       consoleRoutes(a, { oidc, helpers });
+      lineageRoutes(a, helpers, { decision, source: stores.lineage });
       if (!sqlite) {
         sqliteOnlyRoutes(a, helpers, { decision });
         return;
       }
-      lineageRoutes(a, helpers, { decision, db: sqlite.db });
       reportRoutes(a, helpers, {
         decision,
         db: config.db,
@@ -325,6 +327,7 @@ interface Stores {
   ledger: UsageLedger;
   reports: ConstructorParameters<typeof UsageView>[1];
   approvals: ApprovalStore;
+  lineage: LineageSource;
   /** SQLite only: the file and its writer, for the features that read the file directly. */
   sqlite?: { db: Db; writer: WriterThread };
   /** Reservations not yet settled, for metrics; absent when they live in a shared database. */
@@ -360,6 +363,7 @@ async function openSqliteStores(config: Config, logger: Logger): Promise<Stores>
     ledger,
     reports: ledger,
     approvals: new SqliteApprovalStore(db),
+    lineage: sqliteLineageSource(db),
     sqlite: { db, writer },
     pendingReservations: () => usage.stats().pendingReservations,
     ready: () => store.open && db.open,
@@ -398,6 +402,7 @@ async function openPostgresStores(config: Config, logger: Logger): Promise<Store
     ledger,
     reports: history,
     approvals: new PgApprovalStore(pool),
+    lineage: pgLineageSource(pool),
     ready: () => store.healthy,
     close: async () => {
       clearInterval(sweep);

@@ -61,5 +61,16 @@ export const auditPgMigrations: PgMigrationSet = {
           pruned_at text   NOT NULL
         );`,
     },
+    {
+      version: 2,
+      name: 'index decision lineage: the parent each decision names',
+      // As SQLite's migration 2: an expression index over the hashed record (the lineage links live
+      // in input.lineage), partial so decisions without a parent take no entry. PgLineageSource
+      // queries the same expression.
+      sql: `
+        CREATE INDEX audit_records_lineage_parent
+          ON audit_records (((record::jsonb) #>> '{input,lineage,parent_id}'), ts_ms, seq)
+          WHERE ((record::jsonb) #>> '{input,lineage,parent_id}') IS NOT NULL;`,
+    },
   ],
 };

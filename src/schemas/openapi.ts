@@ -249,7 +249,6 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             },
             '403': errorReply('The token lacks the auditor scope (recorded).'),
             '404': errorReply('No such decision.'),
-            '501': notOnPostgres('lineage'),
           },
         },
       },

@@ -4,15 +4,9 @@ import { guardedCall } from '../decision/guarded-call';
 import { ModelgateError, ReasonCode } from '../errors';
 import type { RouteHelpers } from './app';
 
-// The features that read the SQLite audit file directly (its lineage index, its records through a
-// reader thread). On PostgreSQL there is no such file: answering from an empty one would be a lie.
+// The features that read the SQLite audit file directly (whole-log scans on a reader thread). On
+// PostgreSQL there is no such file: answering from an empty one would be a lie.
 const SQLITE_ONLY = [
-  {
-    method: 'get',
-    path: '/v1/decisions/:id/lineage',
-    route: '/v1/decisions/{id}/lineage',
-    feature: 'lineage',
-  },
   {
     method: 'get',
     path: '/v1/reports/privileges',

@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import pino from 'pino';
 import { auditMigrations } from '../../audit/audit-migrations';
 import { openDatabase } from '../../audit/database';
-import { lineageTree } from '../../audit/lineage-query';
+import { lineageTree, sqliteLineageSource, type LineageTree } from '../../audit/lineage-query';
 import { generateCheckpointKeys } from '../../audit/signed-checkpoints';
 import { SqliteAuditStore } from '../../audit/sqlite-audit-store';
 import type { AuditStore, VerifyResult } from '../../audit/audit-store';
@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { approvalPgMigrations } from '../../postgres/approval-pg-migrations';
 import { auditPgMigrations } from '../../postgres/audit-pg-migrations';
 import { migratePg } from '../../postgres/pg-migrations';
+import { pgLineageSource } from '../../postgres/pg-lineage-source';
 import { createPgPool, redactUrl } from '../../postgres/pg-pool';
 import { PostgresAuditStore } from '../../postgres/postgres-audit-store';
 import { usagePgMigrations } from '../../postgres/usage-pg-migrations';
@@ -255,25 +256,30 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
   async lineage(values, io) {
     const ids = (values._ as string[] | undefined) ?? [];
     if (ids.length !== 1) throw new UsageError('give exactly one decision id');
-    // Lineage reads SQLite's lineage index; PostgreSQL has none yet (docs/operations.md).
-    if (await databaseUrl(values, io.env)) {
-      io.stderr(
-        'modelgate audit lineage: not available on a PostgreSQL audit log (database.url); see docs/operations.md\n',
-      );
-      return 2;
-    }
-    const db = openDatabase(await databaseFile(values, io.env), [auditMigrations], { readonly: true });
-    try {
-      const tree = lineageTree(db, ids[0] as string);
-      if (!tree) {
-        io.stderr(`modelgate audit lineage: no decision ${ids[0]}\n`);
-        return 1;
+    const id = ids[0] as string;
+    const url = await databaseUrl(values, io.env);
+    let tree: LineageTree | null;
+    if (url) {
+      const pool = createPgPool({ url, max: 1, logger: cliLogger(io) });
+      try {
+        tree = await lineageTree(pgLineageSource(pool), id);
+      } finally {
+        await pool.end();
       }
-      io.stdout(values.json ? `${JSON.stringify(tree, null, 2)}\n` : renderLineage(tree));
-      return 0;
-    } finally {
-      db.close();
+    } else {
+      const db = openDatabase(await databaseFile(values, io.env), [auditMigrations], { readonly: true });
+      try {
+        tree = await lineageTree(sqliteLineageSource(db), id);
+      } finally {
+        db.close();
+      }
     }
+    if (!tree) {
+      io.stderr(`modelgate audit lineage: no decision ${id}\n`);
+      return 1;
+    }
+    io.stdout(values.json ? `${JSON.stringify(tree, null, 2)}\n` : renderLineage(tree));
+    return 0;
   },
 };
 
