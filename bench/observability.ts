@@ -1,13 +1,21 @@
 /**
- * `npm run bench:observability`: the cost of operating modelgate. Two modelgates from the same build,
- * side by side: "off" (no /metrics, no decision-log shipping) and "on" (metrics, with /metrics scraped
- * every second, and every decision shipped to a local OPA-style collector). Paired rounds at
- * saturation alternate the order (off/on, on/off, ...), so drift on a shared machine hits both;
- * it prints throughput and p99 per round and the median ratio.
- *   --rounds N     paired rounds (default 4)
+ * The cost of operating modelgate: two modelgates from the same build, side by side: "off" (no
+ * /metrics, no decision-log shipping) and "on" (metrics, with /metrics scraped every second, and
+ * every decision shipped to a local OPA-style collector). Two measurements:
+ *   - CPU per decision at a fixed offered rate well below saturation: the server's CPU time (all its
+ *     threads, the shipping thread included) divided by the decisions it answered. It barely moves
+ *     when other work shares the machine, so it is the figure to compare builds with.
+ *   - throughput and p99 at saturation, in paired rounds that alternate the order (off/on, on/off,
+ *     ...), so drift on a shared machine hits both; the cost is 1 - the median on/off ratio.
+ * `npm run bench` runs it in its load section; `npm run bench:observability` runs it alone:
+ *   --rounds N     paired rounds at saturation (default 4)
  *   --seconds S    length of one round (default 8)
  *   --connections C  (default 32)
+ *   --cpu-rate R   offered decisions/s for the CPU measurement (default 400)
+ *   --cpu-seconds S  length of one CPU run (default 10; two runs per variant)
  *   --no-metrics | --no-shipping   leave one of the two off in "on", to see which costs what
+ *   --no-build     use dist/ as it is
+ *   --main FILE    run this compiled CLI instead (e.g. an older build, to compare the cost before and after)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -16,100 +24,233 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { buildBenchPolicy, opaBinary } from './lib/bench-policy';
-import { buildDist } from './lib/build-dist';
+import { buildBenchPolicy, opaBinary, ROOT } from './lib/bench-policy';
+import { buildDist, type BenchBuild } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
+import { cpuSnapshot, cpuUsage } from './lib/cpu-meter';
+import { fixedRate } from './lib/fixed-rate';
 import { describeMachine } from './lib/machine';
+import { fmt, markdownTable } from './lib/markdown';
+import type { ServerProcess } from './lib/server-process';
+import type { Target } from './lib/target';
 import { decideBody } from './lib/workload';
 
+/** How long and how hard to compare "on" with "off". */
+export interface ObservabilityOptions {
+  build: BenchBuild;
+  rounds: number;
+  seconds: number;
+  connections: number;
+  cpuRps: number;
+  cpuSeconds: number;
+  /** What "on" turns on (both by default). */
+  metrics: boolean;
+  shipping: boolean;
+  log: (line: string) => void;
+}
+
+type Variant = 'off' | 'on';
+
 interface Round {
-  variant: 'off' | 'on';
+  variant: Variant;
   rps: number;
   p99: number;
   failed: number;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      rounds: { type: 'string', default: '4' },
-      seconds: { type: 'string', default: '8' },
-      connections: { type: 'string', default: '32' },
-      'no-shipping': { type: 'boolean', default: false },
-      'no-metrics': { type: 'boolean', default: false },
-    },
-  });
-  const rounds = Number(values.rounds);
-  const seconds = Number(values.seconds);
-  const connections = Number(values.connections);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-bench-obs-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+/** What the comparison measured, with its Markdown report. */
+export interface ObservabilityResult {
+  /** Server CPU per decision at the fixed rate, µs (median of the runs). */
+  cpuUs: Record<Variant, number>;
+  /** The shipping thread's CPU per decision it shipped during the fixed-rate runs, µs (NaN if not shipping). */
+  shippingCpuUs: number;
+  /** Saturation throughput and p99 (ms), medians of the rounds. */
+  rps: Record<Variant, number>;
+  p99: Record<Variant, number>;
+  /** 1 - median of the per-pair on/off throughput ratios, in %. */
+  throughputCostPercent: number;
+  markdown: string;
+}
 
+/** Runs the comparison (see the file comment) and returns its figures. */
+export async function runObservability(options: ObservabilityOptions): Promise<ObservabilityResult> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-bench-obs-'));
   const collector = await startCollector();
-  const build = buildDist();
   const policy = buildBenchPolicy(dir);
   const issuer = benchIssuer();
-  const start = (name: string, config: Record<string, unknown>) =>
-    startModelgate({ main: build.main, dir: path.join(dir, name), name, policy, issuer, config });
-  const off = await start('off', { metrics: { enabled: false }, logging: { decisions: 'off' } });
-  const on = await start('on', {
-    logging: { decisions: 'off' },
-    ...(values['no-metrics'] ? { metrics: { enabled: false } } : {}),
-    ...(values['no-shipping'] ? {} : { decision_logs: { service: { url: collector.url } } }),
-  });
-  const body = JSON.stringify(decideBody());
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${issuer.token()}` };
-  const drive = async (baseUrl: string, duration: number) => {
-    const r = await autocannon({
-      url: `${baseUrl}/v1/decide`,
-      method: 'POST',
-      headers,
-      body,
-      connections,
-      duration,
-    });
-    return { rps: r['2xx'] / r.duration, p99: r.latency.p99, failed: r.non2xx + r.errors + r.timeouts };
-  };
+  const start = (name: Variant, config: Record<string, unknown>) =>
+    startModelgate({ main: options.build.main, dir: path.join(dir, name), name, policy, issuer, config });
+  const servers: Partial<Record<Variant, ServerProcess>> = {};
   // Prometheus scrapes every 15 s or so; every second is a pessimistic stand-in.
   const scraper = setInterval(() => {
-    if (!values['no-metrics']) void fetch(`${on.baseUrl}/metrics`).then((r) => r.text());
+    if (options.metrics && servers.on) void fetch(`${servers.on.baseUrl}/metrics`).then((r) => r.text());
   }, 1000);
-
   try {
-    console.log(`machine: ${describeMachine(opaBinary())} (shared: figures are indicative)`);
-    await drive(off.baseUrl, 3);
-    await drive(on.baseUrl, 3);
-    const results: Round[] = [];
-    for (let i = 0; i < rounds; i++) {
-      const order: Round['variant'][] = i % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+    servers.off = await start('off', { metrics: { enabled: false }, logging: { decisions: 'off' } });
+    servers.on = await start('on', {
+      logging: { decisions: 'off' },
+      ...(options.metrics ? {} : { metrics: { enabled: false } }),
+      ...(options.shipping ? { decision_logs: { service: { url: collector.url } } } : {}),
+    });
+    const body = JSON.stringify(decideBody());
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${issuer.token()}` };
+    const target = (variant: Variant): Target => ({
+      name: variant,
+      url: `${servers[variant]!.baseUrl}/v1/decide`,
+      headers,
+      body,
+    });
+    const saturate = async (variant: Variant, duration: number): Promise<Round> => {
+      const r = await autocannon({
+        url: target(variant).url,
+        method: 'POST',
+        headers,
+        body,
+        connections: options.connections,
+        duration,
+      });
+      return {
+        variant,
+        rps: r['2xx'] / r.duration,
+        p99: r.latency.p99,
+        failed: r.non2xx + r.errors + r.timeouts,
+      };
+    };
+    // CPU time of the whole server process per decision answered, at a rate it keeps up with.
+    const cpuPerDecision = async (variant: Variant): Promise<number> => {
+      const pid = servers[variant]!.pid;
+      const before = cpuSnapshot([pid]);
+      const run = await fixedRate(target(variant), options.cpuRps, options.cpuSeconds, 16);
+      const used = cpuUsage(before, cpuSnapshot([pid]));
+      if (run.failed > 0) throw new Error(`${variant}: ${run.failed} decisions failed at the fixed rate`);
+      return ((used.processes.get(pid)! * used.seconds) / run.ok) * 1e6;
+    };
+
+    options.log('observability: warming up off and on');
+    await saturate('off', 3);
+    await saturate('on', 3);
+    const cpu: Record<Variant, number[]> = { off: [], on: [] };
+    const shippingBefore = await shippingCounters(servers.on, options);
+    for (const variant of ['off', 'on', 'on', 'off'] as const) {
+      const us = await cpuPerDecision(variant);
+      cpu[variant].push(us);
+      options.log(`observability: ${variant} ${fmt(us, 0)} µs CPU per decision at ${options.cpuRps}/s`);
+    }
+    // The shipping thread reports its own CPU time: divided by what it shipped meanwhile, it is the
+    // cost of shipping alone, which other work on the machine moves far less than the difference
+    // of two whole-process figures.
+    const shippingAfter = await shippingCounters(servers.on, options);
+    const shippingCpuUs =
+      ((shippingAfter.cpuSeconds - shippingBefore.cpuSeconds) /
+        (shippingAfter.shipped - shippingBefore.shipped)) *
+      1e6;
+    if (options.shipping)
+      options.log(`observability: shipping thread ${fmt(shippingCpuUs, 1)} µs CPU per decision shipped`);
+    const rounds: Round[] = [];
+    for (let i = 0; i < options.rounds; i++) {
+      const order: Variant[] = i % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
       for (const variant of order) {
-        const r = await drive(variant === 'on' ? on.baseUrl : off.baseUrl, seconds);
-        results.push({ variant, ...r });
-        console.log(
-          `round ${i + 1} ${variant.padEnd(3)} ${r.rps.toFixed(0)} decisions/s, p99 ${r.p99} ms, ${r.failed} failed`,
+        const r = await saturate(variant, options.seconds);
+        rounds.push(r);
+        options.log(
+          `observability: round ${i + 1} ${variant.padEnd(3)} ${fmt(r.rps, 0)} decisions/s, ` +
+            `p99 ${r.p99} ms, ${r.failed} failed`,
         );
       }
     }
-    const ratios = Array.from({ length: rounds }, (_, i) => {
-      const pair = results.slice(i * 2, i * 2 + 2);
-      const get = (v: Round['variant']) => pair.find((r) => r.variant === v)!;
-      return { rps: get('on').rps / get('off').rps, p99: get('on').p99 / get('off').p99 };
-    });
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    const shipped = await fetch(`${on.baseUrl}/metrics`).then((r) => r.text());
-    const backlog = /modelgate_decision_log_backlog_records\{sink="service"\} (\d+)/.exec(shipped)?.[1];
-    console.log(
-      `on/off throughput ratio per pair: ${ratios.map((r) => r.rps.toFixed(3)).join(' ')}; ` +
-        `median ${median(ratios.map((r) => r.rps)).toFixed(3)} ` +
-        `(cost ${((1 - median(ratios.map((r) => r.rps))) * 100).toFixed(1)}%)`,
-    );
-    console.log(`on/off p99 ratio per pair: ${ratios.map((r) => r.p99.toFixed(2)).join(' ')}`);
-    console.log(`collector received ${collector.batches()} batches; shipping backlog at the end: ${backlog}`);
+    const scrape = options.metrics ? await fetch(`${servers.on.baseUrl}/metrics`).then((r) => r.text()) : '';
+    const backlog = /modelgate_decision_log_backlog_records\{sink="service"\} (\d+)/.exec(scrape)?.[1];
+    return report(options, { cpu, shippingCpuUs, rounds, batches: collector.batches(), backlog });
   } finally {
     clearInterval(scraper);
-    await Promise.all([off.stop(), on.stop()]);
+    await Promise.all(Object.values(servers).map((server) => server.stop()));
     collector.close();
+    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function report(
+  options: ObservabilityOptions,
+  runs: {
+    cpu: Record<Variant, number[]>;
+    shippingCpuUs: number;
+    rounds: Round[];
+    batches: number;
+    backlog: string | undefined;
+  },
+): ObservabilityResult {
+  const of = (variant: Variant) => runs.rounds.filter((r) => r.variant === variant);
+  const pairs = Array.from({ length: options.rounds }, (_, i) => runs.rounds.slice(i * 2, i * 2 + 2));
+  const ratio = (pair: Round[], key: 'rps' | 'p99') =>
+    pair.find((r) => r.variant === 'on')![key] / pair.find((r) => r.variant === 'off')![key];
+  const rpsRatios = pairs.map((pair) => ratio(pair, 'rps'));
+  const p99Ratios = pairs.map((pair) => ratio(pair, 'p99'));
+  const cpuUs = { off: median(runs.cpu.off), on: median(runs.cpu.on) };
+  const rps = { off: median(of('off').map((r) => r.rps)), on: median(of('on').map((r) => r.rps)) };
+  const p99 = { off: median(of('off').map((r) => r.p99)), on: median(of('on').map((r) => r.p99)) };
+  const throughputCostPercent = (1 - median(rpsRatios)) * 100;
+  const failed = runs.rounds.reduce((sum, r) => sum + r.failed, 0);
+  const on = [options.metrics && 'metrics scraped every second', options.shipping && 'every decision shipped']
+    .filter(Boolean)
+    .join(', ');
+  const row = (variant: Variant) => [
+    variant === 'on' ? `on (${on})` : 'off',
+    fmt(cpuUs[variant], 0),
+    fmt(rps[variant], 0),
+    fmt(p99[variant], 0),
+  ];
+  const intro =
+    'Observability on against off (`npm run bench:observability` runs this part alone): server CPU per ' +
+    `decision at a fixed ${options.cpuRps} decisions/s (all threads; median of 2 runs of ${options.cpuSeconds} s ` +
+    `each), then ${options.rounds} paired rounds at saturation (${options.connections} connections, ` +
+    `${options.seconds} s each, order alternating).`;
+  const costs =
+    `CPU cost: ${fmt(cpuUs.on - cpuUs.off, 0)} µs per decision (${fmt((cpuUs.on / cpuUs.off - 1) * 100, 1)}%)` +
+    (options.shipping
+      ? `; the shipping thread's own CPU: ${fmt(runs.shippingCpuUs, 1)} µs per decision shipped ` +
+        `(${fmt((runs.shippingCpuUs / cpuUs.off) * 100, 1)}% of a decision). `
+      : '. ') +
+    `Throughput cost: ${fmt(throughputCostPercent, 1)}% (on/off per pair: ` +
+    `${rpsRatios.map((r) => r.toFixed(3)).join(', ')}); p99 on/off per pair: ` +
+    `${p99Ratios.map((r) => r.toFixed(2)).join(', ')}. ${failed} failed requests.` +
+    (options.shipping
+      ? ` The collector acknowledged ${runs.batches} batches; shipping backlog at the end: ${runs.backlog ?? 'n/a'}.`
+      : '');
+  const markdown = [
+    intro,
+    '',
+    markdownTable(['modelgate', 'CPU µs/decision', 'decisions/s', 'p99 ms'], [row('off'), row('on')]),
+    '',
+    costs,
+  ].join('\n');
+  return {
+    cpuUs,
+    shippingCpuUs: runs.shippingCpuUs,
+    rps,
+    p99,
+    throughputCostPercent,
+    markdown: markdown.trim(),
+  };
+}
+
+// The shipping thread's CPU seconds and the decisions shipped to the service sink, from /metrics.
+async function shippingCounters(
+  server: ServerProcess,
+  options: ObservabilityOptions,
+): Promise<{ cpuSeconds: number; shipped: number }> {
+  if (!options.shipping || !options.metrics) return { cpuSeconds: NaN, shipped: NaN };
+  const text = await fetch(`${server.baseUrl}/metrics`).then((r) => r.text());
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN);
+  return {
+    cpuSeconds: value(/^modelgate_decision_log_thread_cpu_seconds_total (\S+)$/m),
+    shipped: value(/^modelgate_decision_log_shipped_total\{sink="service"\} (\S+)$/m),
+  };
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 // An OPA decision log service that acknowledges every batch (it counts them and reads nothing).
@@ -130,7 +271,42 @@ async function startCollector(): Promise<{ url: string; batches: () => number; c
   };
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '4' },
+      seconds: { type: 'string', default: '8' },
+      connections: { type: 'string', default: '32' },
+      'cpu-rate': { type: 'string', default: '400' },
+      'cpu-seconds': { type: 'string', default: '10' },
+      'no-shipping': { type: 'boolean', default: false },
+      'no-metrics': { type: 'boolean', default: false },
+      'no-build': { type: 'boolean', default: false },
+      main: { type: 'string' },
+    },
+  });
+  console.log(`machine: ${describeMachine(opaBinary())} (shared: figures are indicative)`);
+  const result = await runObservability({
+    build: values.main
+      ? { main: path.resolve(values.main), memoryProbe: '' }
+      : values['no-build']
+        ? { main: path.join(ROOT, 'dist', 'cli', 'main.js'), memoryProbe: '' }
+        : buildDist(),
+    rounds: Number(values.rounds),
+    seconds: Number(values.seconds),
+    connections: Number(values.connections),
+    cpuRps: Number(values['cpu-rate']),
+    cpuSeconds: Number(values['cpu-seconds']),
+    metrics: !values['no-metrics'],
+    shipping: !values['no-shipping'],
+    log: (line) => console.log(line),
+  });
+  console.log(`\n${result.markdown}`);
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

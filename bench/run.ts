@@ -11,6 +11,8 @@
  *   --before-label T  what the table calls that build
  *   --section NAME    the RESULTS.md section the load table goes to (default `load`)
  *   --no-write        print only, leave RESULTS.md alone
+ * The load section ends with the cost of metrics and decision-log shipping, on against off
+ * (bench/observability.ts, which `npm run bench:observability` runs alone).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +22,7 @@ import { describeMachine } from './lib/machine';
 import { replaceSection } from './lib/markdown';
 import { runLoad } from './load';
 import { runMicro } from './micro';
+import { runObservability } from './observability';
 
 const RESULTS = path.join(ROOT, 'bench', 'RESULTS.md');
 
@@ -80,7 +83,18 @@ async function main(): Promise<void> {
     const title = values.main
       ? `Load: A, B and C side by side (${path.relative(ROOT, build.main)})`
       : 'Load: A, B and C side by side';
-    const section = `${header(title)}\n${load.markdown}`;
+    const observability = await runObservability({
+      build,
+      rounds: quick ? 1 : 4,
+      seconds: quick ? 2 : 8,
+      connections: 32,
+      cpuRps: 400,
+      cpuSeconds: quick ? 2 : 10,
+      metrics: true,
+      shipping: true,
+      log,
+    });
+    const section = `${header(title)}\n${load.markdown}\n\n${observability.markdown}`;
     console.log(`\n${section}\n`);
     if (write) await replaceSection(RESULTS, values.section, section);
   }

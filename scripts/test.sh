@@ -26,7 +26,7 @@ stage() {
 tally() {
   passed=0; failed=0
   while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(
-    sed -nE 's/^(rego|bundle cases|api fuzz): ([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log"
+    sed -nE 's/^(rego|bundle cases|api fuzz|alert rules): ([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log"
     grep -E '^Tests: ' "$log" | tail -1 | node -e '
       let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
         if (!s) return;
@@ -45,6 +45,7 @@ stage gitleaks-rules scripts/check-gitleaks-rules.sh
 stage build npx tsc -p tsconfig.json
 stage console scripts/build-console.sh
 stage bundle-cases node dist/cli/main.js test-bundle bundles/modelgate.tar.gz test/cases/
+stage alert-rules scripts/test-alerts.sh
 # The PostgreSQL suites start throw-away clusters with the server binaries this installs (as root;
 # elsewhere they are skipped with a loud message when the binaries are missing).
 if [ "$(id -u)" -eq 0 ]; then stage postgres scripts/ensure-postgres.sh; fi

@@ -197,13 +197,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const shipping: DecisionLogShipping | undefined =
     config.decisionLogs &&
     sqlite &&
-    startDecisionLogShipping(config.decisionLogs, {
+    (await startDecisionLogShipping(config.decisionLogs, {
       db: sqlite.db,
       dbFile: config.db,
       entrypoint: config.entrypoint,
       logger,
-    });
-  if (metrics && shipping) metrics.watchShipping(() => shipping.status());
+    }));
+  if (metrics && shipping) metrics.watchShipping(shipping);
   statusSections.push({ name: 'decision_logs', describe: () => shipping?.status() ?? [] });
   const metricsHttp =
     metrics && metricsConfig.port !== undefined

@@ -98,7 +98,11 @@ export function registerScrapeGauges(registry: Registry, sources: MetricsSources
 }
 
 /** Registers the decision-log shipping metrics of every sink `read` reports. */
-export function registerShippingMetrics(registry: Registry, read: () => ShippingStatus[]): void {
+export function registerShippingMetrics(
+  registry: Registry,
+  read: () => ShippingStatus[],
+  cpuSeconds: () => number | null,
+): void {
   const registers = [registry];
   const perSink = (name: string, help: string, value: (s: ShippingStatus) => number | null) =>
     new Gauge({
@@ -161,6 +165,17 @@ export function registerShippingMetrics(registry: Registry, read: () => Shipping
     'Batch deliveries that failed and were retried.',
     (s) => s.failed_deliveries_total,
   );
+  let cpuSeen = 0;
+  new Counter({
+    name: 'modelgate_decision_log_thread_cpu_seconds_total',
+    help: 'CPU time of the decision-log shipping thread: reading, encoding, compressing and sending (Linux).',
+    registers,
+    collect() {
+      const now = cpuSeconds();
+      if (now !== null && now > cpuSeen) this.inc(now - cpuSeen);
+      cpuSeen = Math.max(cpuSeen, now ?? 0);
+    },
+  });
 }
 
 function gaugeCollector(read: () => number) {

@@ -46,6 +46,8 @@ export interface Mismatch {
 export interface CorpusEvaluation {
   records: number;
   negatives: number;
+  /** Negatives (snippets without labels) with at least one finding, by corpus file. */
+  negativesFlagged: Record<string, { negatives: number; flagged: number }>;
   classes: Record<ScreeningClass, ClassScore>;
   /** The same counts by category: a prediction is correct when it overlaps a label of its category. */
   categories: Record<Category, ClassScore>;
@@ -106,9 +108,15 @@ export function evaluateCorpus(
   const rules: CorpusEvaluation['rules'] = {};
   const mismatches: Mismatch[] = [];
   let negatives = 0;
+  const negativesFlagged: CorpusEvaluation['negativesFlagged'] = {};
   for (const { record, file, line } of rows) {
-    if (record.labels.length === 0) negatives++;
     const predicted = detect(record.text);
+    if (record.labels.length === 0) {
+      negatives++;
+      const perFile = (negativesFlagged[file] ??= { negatives: 0, flagged: 0 });
+      perFile.negatives++;
+      if (predicted.length > 0) perFile.flagged++;
+    }
     const expected = record.labels.flatMap((l) =>
       occurrences(record.text, l.value).map((span) => ({ class: l.class as ScreeningClass, span })),
     );
@@ -156,5 +164,13 @@ export function evaluateCorpus(
     score.precision = score.predicted === 0 ? 1 : score.correct / score.predicted;
     score.recall = score.expected === 0 ? 1 : score.found / score.expected;
   }
-  return { records: rows.length, negatives, classes: scores, categories, rules, mismatches };
+  return {
+    records: rows.length,
+    negatives,
+    negativesFlagged,
+    classes: scores,
+    categories,
+    rules,
+    mismatches,
+  };
 }

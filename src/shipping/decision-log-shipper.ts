@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import { retryDelayMs } from './backoff';
 import type { CursorFile } from './cursor-file';
-import { opaEvent } from './opa-event';
-import type { RecordReader } from './record-reader';
+import type { EventSource } from './event-reader';
 import type { DecisionLogSink } from './sinks';
 
 /** How one sink is fed: batch limits, retry limits, and what every event carries. */
@@ -12,12 +11,10 @@ export interface ShipperOptions {
   maxDelayMs: number;
   minRetryDelayMs: number;
   maxRetryDelayMs: number;
-  labels: Record<string, string>;
-  entrypoint: string;
 }
 
-// Records turned into events between two yields to the event loop.
-const SLICE = 50;
+// Events read at a time: a batch cut short by max_bytes reads at most this many it does not send.
+const SLICE = 100;
 
 /** Where one sink stands, for /metrics and /v1/status. */
 export interface ShippingStatus {
@@ -54,10 +51,12 @@ export class DecisionLogShipper {
 
   constructor(
     private readonly sink: DecisionLogSink,
-    private readonly reader: RecordReader,
+    private readonly reader: EventSource,
     private readonly cursorFile: CursorFile,
     private readonly options: ShipperOptions,
     private readonly logger: Logger,
+    // Called after every delivery attempt, so whoever reports the status hears of it at once.
+    private readonly changed: () => void = () => undefined,
   ) {
     this.cursor = cursorFile.read();
   }
@@ -107,29 +106,25 @@ export class DecisionLogShipper {
     }
   }
 
-  // The next records after the cursor, bounded by count and by uncompressed size. Built in slices
-  // with a yield between them, so a large batch never holds the event loop that serves decisions.
+  // The next events after the cursor, bounded by count and by uncompressed size.
   private async nextBatch(): Promise<{ events: string[]; firstSeq: number; lastSeq: number }> {
     const events: string[] = [];
     let bytes = 0;
     let lastSeq = this.cursor;
     let firstSeq = this.cursor + 1;
     while (events.length < this.options.maxEvents) {
-      const records = this.reader.recordsAfter(
-        lastSeq,
-        Math.min(SLICE, this.options.maxEvents - events.length),
-      );
-      if (records.length === 0) break;
-      if (events.length === 0) firstSeq = records[0]!.seq;
-      for (const record of records) {
-        const text = JSON.stringify(opaEvent(record, this.options));
+      const slice = this.reader.eventsAfter(lastSeq, Math.min(SLICE, this.options.maxEvents - events.length));
+      if (slice.length === 0) break;
+      if (events.length === 0) firstSeq = slice[0]!.seq;
+      for (const event of slice) {
         // One event larger than max_bytes still goes, alone: skipping it would lose it.
-        if (events.length > 0 && bytes + text.length > this.options.maxBytes)
+        if (events.length > 0 && bytes + event.json.length > this.options.maxBytes)
           return { events, firstSeq, lastSeq };
-        events.push(text);
-        bytes += text.length;
-        lastSeq = record.seq;
+        events.push(event.json);
+        bytes += event.json.length;
+        lastSeq = event.seq;
       }
+      // Lets a stop request in between slices.
       await new Promise((resolve) => setImmediate(resolve));
     }
     return { events, firstSeq, lastSeq };
@@ -150,6 +145,7 @@ export class DecisionLogShipper {
           maxMs: this.options.maxRetryDelayMs,
         });
         // The first failure of a run and then every tenth: an hour-long outage is not a log flood.
+        this.changed();
         if (this.counts.consecutive % 10 === 1) {
           this.logger.warn(
             { sink: this.sink.name, err: this.lastError, failures: this.counts.consecutive, retry_ms: delay },
@@ -183,6 +179,7 @@ export class DecisionLogShipper {
     this.counts.consecutive = 0;
     this.lastError = null;
     this.lastSuccessMs = Date.now();
+    this.changed();
   }
 
   private sleep(ms: number): Promise<void> {

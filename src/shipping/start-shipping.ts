@@ -1,57 +1,124 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import type { Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Db } from '../audit/database';
 import type { DecisionLogsConfig } from '../config/config';
-import { CursorFile } from './cursor-file';
-import { DecisionLogShipper, type ShippingStatus } from './decision-log-shipper';
-import { FileDecisionLogSink } from './file-sink';
-import { HttpDecisionLogSink } from './http-sink';
-import { RecordReader } from './record-reader';
-import type { DecisionLogSink } from './sinks';
+import { ConfigError } from '../errors';
+import type { ShippingStatus } from './decision-log-shipper';
+import type { ShippingReply, ShippingSettings } from './shipping-protocol';
 
-/** Running decision-log shipping: one shipper per configured sink. */
+/** Running decision-log shipping: one shipper per configured sink, all on the shipping thread. */
 export interface DecisionLogShipping {
   /** Returns where each sink stands (for /metrics and /v1/status). */
   status(): ShippingStatus[];
+  /** CPU time the shipping thread has used, in seconds (null where the OS does not tell). */
+  threadCpuSeconds(): number | null;
   /** Stops every shipper after its batch in flight; cursors are saved. */
   stop(): Promise<void>;
 }
 
-/** Starts a shipper for the service sink and for the file sink, whichever are configured. */
-export function startDecisionLogShipping(
+/**
+ * Starts the shipping thread (shipping-thread.ts) for the service sink and the file sink, whichever
+ * are configured; resolves once it has opened the audit log and read the cursors, rejects with the
+ * config key to fix when it cannot. Should the thread die later, decisions go on (every one is still
+ * recorded) and the status shows the sinks stalled, which the shipping alert catches.
+ */
+export async function startDecisionLogShipping(
   config: DecisionLogsConfig,
   context: { db: Db; dbFile: string; entrypoint: string; logger: Logger },
-): DecisionLogShipping {
-  const sinks: DecisionLogSink[] = [];
-  if (config.service) sinks.push(new HttpDecisionLogSink(config.service));
-  if (config.file) sinks.push(new FileDecisionLogSink(config.file.path));
+): Promise<DecisionLogShipping> {
   // OPA's labels: the agent's id (one per process run, as OPA's) and version, then the operator's.
   const labels = { app: 'modelgate', id: randomUUID(), version: modelgateVersion(), ...config.labels };
-  const reader = new RecordReader(context.db);
-  const base = path.basename(context.dbFile);
-  const shippers = sinks.map(
-    (sink) =>
-      new DecisionLogShipper(
-        sink,
-        reader,
-        new CursorFile(path.join(config.cursorDir, `${base}.decision-logs.${sink.name}.cursor`)),
-        { ...config, labels, entrypoint: context.entrypoint },
-        context.logger,
-      ),
-  );
-  for (const shipper of shippers) shipper.start();
-  context.logger.info(
-    { sinks: shippers.map((s) => s.status()) },
-    'decision log shipping started from the audit log',
-  );
+  const worker = newShippingWorker({
+    dbFile: context.dbFile,
+    config,
+    entrypoint: context.entrypoint,
+    labels,
+  });
+  // The head is read here, at the moment of asking: a backlog is never older than the scrape.
+  const newest: Statement = context.db.prepare('SELECT max(seq) AS seq FROM audit_records');
+  let sinks: ShippingStatus[] = [];
+  let cpuSeconds: number | null = null;
+  let failure: string | undefined;
+  let onStopped: (() => void) | undefined;
+  let stopping: Promise<void> | undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on('message', (reply: ShippingReply) => {
+      switch (reply.op) {
+        case 'ready':
+          sinks = reply.sinks;
+          cpuSeconds = reply.cpuSeconds;
+          resolve();
+          return;
+        case 'failed':
+          failure = reply.detail;
+          reject(new ConfigError(reply.key, reply.detail));
+          return;
+        case 'status':
+          sinks = reply.sinks;
+          cpuSeconds = reply.cpuSeconds;
+          return;
+        case 'log':
+          context.logger[reply.level](reply.fields, reply.message);
+          return;
+        case 'stopped':
+          onStopped?.();
+      }
+    });
+    worker.on('error', (err) => {
+      failure ??= err.message;
+      context.logger.error({ err }, 'the decision log shipping thread failed; shipping has stopped');
+      reject(err);
+    });
+    worker.on('exit', (code) => {
+      if (failure === undefined && !stopping) {
+        context.logger.error({ code }, 'the decision log shipping thread exited; shipping has stopped');
+        failure = `exit code ${code}`;
+      }
+      onStopped?.();
+      reject(new Error(`the decision log shipping thread exited with code ${code}`));
+    });
+  });
+  await ready;
+  context.logger.info({ sinks }, 'decision log shipping started from the audit log');
   return {
-    status: () => shippers.map((shipper) => shipper.status()),
-    stop: async () => {
-      await Promise.all(shippers.map((shipper) => shipper.stop()));
+    status: () => {
+      const head = (newest.get() as { seq: number | null }).seq ?? 0;
+      return sinks.map((sink) => {
+        const at = Math.max(head, sink.cursor_seq);
+        const stalled = failure && `the shipping thread stopped: ${failure}`;
+        return {
+          ...sink,
+          head_seq: at,
+          backlog: at - sink.cursor_seq,
+          last_error: stalled || sink.last_error,
+        };
+      });
     },
+    threadCpuSeconds: () => cpuSeconds,
+    stop: () =>
+      (stopping ??= (async () => {
+        if (failure === undefined) {
+          const stopped = new Promise<void>((resolve) => (onStopped = resolve));
+          worker.postMessage({ op: 'stop' });
+          await stopped;
+        }
+        await worker.terminate();
+      })()),
   };
+}
+
+// Built, the thread is dist/shipping/shipping-thread.js. Run from sources (jest, tsx), it is the .ts
+// file, which a worker can only load once tsx's require hook is registered in it.
+function newShippingWorker(settings: ShippingSettings): Worker {
+  const built = path.join(__dirname, 'shipping-thread.js');
+  if (existsSync(built)) return new Worker(built, { workerData: settings });
+  const source = path.join(__dirname, 'shipping-thread.ts');
+  const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(source)});`;
+  return new Worker(code, { eval: true, workerData: settings });
 }
 
 function modelgateVersion(): string {

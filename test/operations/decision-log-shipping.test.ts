@@ -146,6 +146,8 @@ describe('decision-log shipping to an OPA decision log service', () => {
       const up = await metrics(b);
       expect(sampleValue(up, 'modelgate_decision_log_backlog_records', { sink: 'service' })).toBe(0);
       expect(sampleValue(up, 'modelgate_decision_log_cursor_seq', { sink: 'service' })).toBe(30);
+      // The shipping thread's own CPU time: what shipping costs, apart from the decisions.
+      expect(sampleValue(up, 'modelgate_decision_log_thread_cpu_seconds_total')).toBeGreaterThan(0);
       const lastSuccess = sampleValue(up, 'modelgate_decision_log_last_success_timestamp_seconds', {
         sink: 'service',
       });

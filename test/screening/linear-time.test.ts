@@ -25,6 +25,12 @@ describe('screening adversarial inputs', () => {
     ['colons', '1:'.repeat(N / 2)],
     ['dotted quads run together', '1.2.3.4.'.repeat(N / 8)],
     ['a base64 blob', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0'.repeat(N / 36)],
+    // Phone candidates that reach the validators, far more than the parses a text is allowed.
+    ['zero-padded ids shaped like national numbers', '0000012345 '.repeat(N / 11)],
+    ['"+" and an unused calling code', '+999 123 '.repeat(N / 9)],
+    ['opening parentheses and trunk zeros', '(0'.repeat(N / 2)],
+    ['numbers with extension-like tails', '5550000x1 '.repeat(N / 10)],
+    ['grouped runs no country groups so', '555 123 4567 8 '.repeat(N / 15)],
   ])('finds nothing in %s', (_what, text) => {
     expect(screenPayload({ prompt: text }).findings).toEqual({});
   });

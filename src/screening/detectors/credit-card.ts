@@ -1,5 +1,6 @@
 import type { Detector, TextSpan } from '../detector';
 import { eachMatch } from '../each-match';
+import { ibanValid } from '../validators/iban-checksum';
 import { luhnValid } from '../validators/luhn';
 
 // 13–19 digits, optionally separated by single spaces or dashes. Each repetition is "optional separator,
@@ -12,11 +13,11 @@ interface Brand {
   lengths: readonly number[];
 }
 
-// Issuer identification number ranges (first digits) and the lengths each network issues. Ranges are
-// compared on a prefix of the same width as the bounds. Visa's 13-digit numbers are long retired and left
-// out: 13-digit EAN barcodes starting with 4 would otherwise pass one time in ten.
+// Issuer identification number ranges (first digits) and the lengths each network publishes. Ranges are
+// compared on a prefix of the same width as the bounds. Only numbers with one of these prefixes and lengths and
+// a passing Luhn check are reported; a random digit run passes the three one time in a few hundred.
 const BRANDS: readonly Brand[] = [
-  { prefixes: [[4, 4]], lengths: [13, 16, 19] }, // Visa
+  { prefixes: [[4, 4]], lengths: [13, 16, 19] }, // Visa (Electron and V Pay share the range)
   {
     prefixes: [
       [51, 55],
@@ -39,16 +40,30 @@ const BRANDS: readonly Brand[] = [
     ],
     lengths: [16, 17, 18, 19],
   }, // Discover
-  { prefixes: [[3528, 3589]], lengths: [15, 16, 17, 18, 19] }, // JCB
+  {
+    prefixes: [
+      [3528, 3589],
+      [1800, 1800],
+      [2131, 2131],
+    ],
+    lengths: [15, 16, 17, 18, 19],
+  }, // JCB (1800 and 2131: its 15-digit numbers)
   {
     prefixes: [
       [300, 305],
+      [3095, 3095],
       [36, 36],
       [38, 39],
     ],
     lengths: [14, 15, 16, 17, 18, 19],
   }, // Diners Club
-  { prefixes: [[62, 62]], lengths: [16, 17, 18, 19] }, // UnionPay
+  {
+    prefixes: [
+      [62, 62],
+      [81, 81],
+    ],
+    lengths: [16, 17, 18, 19],
+  }, // UnionPay
   { prefixes: [[2200, 2204]], lengths: [16, 17, 18, 19] }, // Mir
   {
     prefixes: [
@@ -62,6 +77,57 @@ const BRANDS: readonly Brand[] = [
     ],
     lengths: [12, 13, 14, 15, 16, 17, 18, 19],
   }, // Maestro
+  {
+    prefixes: [
+      [60, 60],
+      [65, 65],
+      [81, 82],
+      [508, 508],
+      [353, 353],
+      [356, 356],
+    ],
+    lengths: [16],
+  }, // RuPay
+  { prefixes: [[9792, 9792]], lengths: [16] }, // Troy
+  {
+    prefixes: [
+      [506099, 506198],
+      [650002, 650027],
+      [507865, 507964],
+    ],
+    lengths: [16, 18, 19],
+  }, // Verve
+  {
+    prefixes: [
+      [401178, 401179],
+      [431274, 431274],
+      [438935, 438935],
+      [451416, 451416],
+      [457393, 457393],
+      [504175, 504175],
+      [506699, 506778],
+      [509000, 509999],
+      [627780, 627780],
+      [636297, 636297],
+      [636368, 636368],
+      [650031, 650033],
+      [650035, 650051],
+      [650405, 650439],
+      [650485, 650538],
+      [650541, 650598],
+      [650700, 650718],
+      [650720, 650727],
+      [650901, 650978],
+      [651652, 651679],
+      [655000, 655019],
+      [655021, 655058],
+    ],
+    lengths: [16],
+  }, // Elo
+  { prefixes: [[1, 1]], lengths: [15] }, // UATP
+  { prefixes: [[5019, 5019]], lengths: [16] }, // Dankort
+  { prefixes: [[636, 636]], lengths: [16, 17, 18, 19] }, // InterPayment
+  { prefixes: [[637, 639]], lengths: [16] }, // InstaPayment
 ];
 
 function knownIssuer(digits: string): boolean {
@@ -75,17 +141,16 @@ function knownIssuer(digits: string): boolean {
   );
 }
 
-// How people group card numbers: 4-4-4-4(-3), Amex 4-6-5, Diners 4-6-4.
-const LAYOUTS: ReadonlySet<string> = new Set([
-  '4,4,4,4',
-  '4,4,4,4,3',
-  '4,6,5',
-  '4,6,4',
-  '4,4,4,3',
-  '4,4,4,2',
-  '4,4,4,4,2',
-  '4,4,4,4,1',
-]);
+// How people group card numbers: in fours (the last group shorter: 4-4-4-1 for 13 digits, 4-4-4-4-3 for 19),
+// Amex 4-6-5, Diners 4-6-4, and in pairs.
+function usualLayout(groups: readonly number[]): boolean {
+  const last = groups[groups.length - 1] ?? 0;
+  const head = groups.slice(0, -1);
+  if (head.every((n) => n === 4) && last >= 1 && last <= 4) return true;
+  if (head.every((n) => n === 2) && last <= 2) return true;
+  const shape = groups.join(',');
+  return shape === '4,6,5' || shape === '4,6,4';
+}
 
 /**
  * Detects payment card numbers: a known issuer prefix and length, a passing Luhn check, and either no
@@ -102,15 +167,16 @@ export const creditCardDetector: Detector = {
         // One separator, used consistently, in a usual grouping or in pairs (1234 5678…, 12 34 56…).
         const sep = separators[0] as string;
         if (separators.some((x) => x !== sep)) return;
-        const groups = raw.split(sep).map((g) => g.length);
-        const pairs = groups.slice(0, -1).every((n) => n === 2) && (groups[groups.length - 1] ?? 0) <= 2;
-        if (!LAYOUTS.has(groups.join(',')) && !pairs) return;
+        if (!usualLayout(raw.split(sep).map((g) => g.length))) return;
         digits = raw.split(sep).join('');
       }
       // A letter may touch the number (cc4111…): the candidate starts at a digit, so "cc" stays outside it.
       // 15 digits from 35… are a JCB number or, as often, a phone's IMEI (TAC 35…): the label decides.
       if (digits.length === 15 && /imei/i.test(text.slice(Math.max(0, m.index - 12), m.index))) return;
-      if (!knownIssuer(digits) || !luhnValid(digits)) return;
+      if (!luhnValid(digits) || !knownIssuer(digits)) return;
+      // "fi8280144100517432": the letters before make it an IBAN (Finland's, Norway's and others are all digits).
+      const country = text.slice(Math.max(0, m.index - 2), m.index);
+      if (/^[A-Za-z]{2}$/.test(country) && ibanValid((country + digits).toUpperCase())) return;
       out.push({ start: m.index, end: m.index + raw.length, class: 'credit_card' });
     });
   },

@@ -17,7 +17,11 @@ const FILE_EXTENSIONS: ReadonlySet<string> = new Set([
 ]);
 const MAX_LOCAL = 64;
 
+// An internationalised local part (RFC 6531) may hold any letter, mark or digit: "josé.garcía", "用户".
+const UNICODE_LOCAL = /^[\p{L}\p{M}\p{N}]$/u;
+
 function isLocalChar(c: number): boolean {
+  if (c >= 0x80) return (c >= 0xd800 && c <= 0xdfff) || UNICODE_LOCAL.test(String.fromCharCode(c));
   return (
     (c >= 97 && c <= 122) ||
     (c >= 65 && c <= 90) ||

@@ -1,5 +1,12 @@
 import type { Detector, TextSpan } from '../detector';
-import { callingCode } from '../validators/calling-codes';
+import {
+  ParseBudget,
+  validGroupedNational,
+  validInternational,
+  validLabelledNational,
+  validTrunkNational,
+} from '../validators/phone-number';
+import { luhnValid } from '../validators/luhn';
 
 // Where a phone number may be: an optional "+" or "(", then eight digits with at most three separator
 // characters (space, dot, dash, parentheses) between consecutive digits. Every accepted format has at least
@@ -11,8 +18,12 @@ const RUN_START = /[+(]?(?:\d[ ().\-\u00a0]{0,3}){7}\d/g;
 const RUN = /\+?[\d ().\-\u00a0]{1,40}/y;
 const MAX_GROUPS = 10;
 // An ungrouped number counts only right after a phone label: "phone: 4155552671", "Tel +49301234567".
+// The labels of the largest locales: English, German, French, Spanish, Portuguese, Italian, Dutch, Polish,
+// Turkish, Indonesian, Vietnamese, Russian and Ukrainian, Chinese, Japanese, Korean, Persian, Arabic, Thai.
 const LABEL_BEFORE =
-  /(?<![A-Za-z])(?:(?:tele)?phone|tel|mobile|cell|fax|whatsapp)(?:\s?(?:no\.?|number|#))?\s{0,2}[:=]?\s{0,2}$/i;
+  /(?<![A-Za-z])(?:(?:tele)?phone|tel|mobile|mob|cell|fax|whatsapp|telefon|handy|t[ée]l[ée]phone|portable|tel[ée]fono|m[óo]vil|celular|telefone|telemovel|cellulare|telefoon|mobiel|telepon|hp|[đd]i[ệe]n tho[ạa]i|sđt|телефон|тел|моб|电话|電話|手机|手機|携帯|전화|휴대폰|تلفن|موبایل|هاتف|جوال|โทร)(?:\s?(?:no\.?|nr\.?|number|num[ée]ro|#|号码|番号))?\.?\s{0,2}[:=：]?\s{0,2}$/i;
+// An extension after the number: "x962", " ext. 12", " extension 4", " #204", ", poste 628", " доб. 12".
+const EXTENSION = /,? {0,2}(?:x|ext\.?|extn\.?|extension|poste|доб\.?|#) {0,2}\d{1,6}(?!\d)/iy;
 
 interface Group {
   digits: string;
@@ -39,6 +50,8 @@ const GLUE = new Set('+./#=@$%&-\\~^*€£'.split('').map((c) => c.charCodeAt(0)
 function startsCleanly(text: string, at: number): boolean {
   if (at === 0) return true;
   const c = text.charCodeAt(at - 1);
+  // "phone=+91 98896 51605", "tel=0761535083": an assignment to a phone name.
+  if (c === 61) return LABEL_BEFORE.test(text.slice(Math.max(0, at - 25), at - 1));
   if (isWordChar(c) || GLUE.has(c)) return false;
   // "tel:" and "Phone:" are fine, "12:30" is a time.
   return c !== 58 || at < 2 || !isDigit(text.charCodeAt(at - 2));
@@ -79,20 +92,15 @@ function nanpValid(ten: string): boolean {
   return ten[0] !== '0' && ten[0] !== '1' && ten[3] !== '0' && ten[3] !== '1' && !n11;
 }
 
-/** Whether an international number (digits after "+" or "00") is plausible: known code, E.164 length. */
-function internationalValid(digits: string, codeGroup: string | undefined): boolean {
-  const n = digits.length;
-  if (n < 8 || n > 15) return false;
-  const cc = callingCode(digits);
-  if (cc === undefined) return false;
-  // The code stands alone ("+44 20 …") unless the number is written without separators ("+442079460958").
-  if (codeGroup !== undefined && codeGroup !== cc) return false;
-  if (cc === '1') return n === 11 && nanpValid(digits.slice(1));
-  return n - cc.length >= 6;
-}
-
 /** Whether groups[s, e) form a phone number in a format people write; `plus` when a "+" precedes group s. */
-function valid(groups: readonly Group[], s: number, e: number, plus: boolean): boolean {
+function valid(
+  text: string,
+  groups: readonly Group[],
+  s: number,
+  e: number,
+  plus: boolean,
+  budget: ParseBudget,
+): boolean {
   // "+44 (0)20 …": the parenthesised trunk zero is not dialled internationally.
   const kept: Group[] = [];
   for (let k = s; k < e; k++) {
@@ -101,35 +109,74 @@ function valid(groups: readonly Group[], s: number, e: number, plus: boolean): b
   }
   let digits = '';
   for (const g of kept) digits += g.digits;
-  const first = (kept[0] as Group).digits;
-  if (plus) return internationalValid(digits, kept.length > 1 ? first : undefined);
-  if (digits.startsWith('00'))
-    return internationalValid(digits.slice(2), kept.length > 1 ? first.slice(2) : undefined);
-  if (digits[0] === '0') {
-    // Trunk-prefixed national numbers (UK 020 7946 0958, DE 030 1234567, FR 01 23 45 67 89, AU (02) …):
-    // 10–11 digits in at least two groups of two or more, the area-code group at most five long.
-    return (
-      (digits.length === 10 || digits.length === 11) &&
-      kept.length >= 2 &&
-      kept.every((g) => g.digits.length >= 2) &&
-      first.length <= 5
-    );
+  // "+44306 999 0379", "+49-30-1234567", "0041 79 703 10 13": any grouping, the number decides.
+  if (plus) return validInternational(digits, budget);
+  if (digits.startsWith('00')) return validInternational(digits.slice(2), budget);
+  // North American numbers grouped 3-3-4 (optionally after a 1): valid area and exchange codes are enough,
+  // the grouping is the evidence (an unassigned area code is still somebody's number to a reader).
+  const lengths = kept.map((g) => g.digits.length);
+  const shape = lengths.join(',');
+  if (shape === '3,3,4' && digits[0] !== '0' && nanpValid(digits)) return true;
+  if (shape === '1,3,3,4' && digits[0] === '1' && nanpValid(digits.slice(1))) return true;
+  // "123-45-6789", "078-05-1121": a US social security number's grouping, not a phone's.
+  if (shape === '3,2,4') return false;
+  const first = kept[0] as Group;
+  const second = kept[1];
+  if (digits[0] === '0' || (digits[0] === '8' && second?.paren === true)) {
+    // Trunk-prefixed national numbers (UK 020 7946 0958, RU 8 (495) 123-45-67, FR 01 23 45 67 89), valid in
+    // one of the countries. Grouped: an area code of at most six digits (IN 094194 48421), then groups of two or more (an ISBN
+    // "0-306-40615-2" ends in one). One run: ten or eleven digits ("0761535083"; shorter and longer runs are as often ids).
+    if (kept.length === 1)
+      return digits.length >= 10 && digits.length <= 11 && validTrunkNational(digits, budget);
+    const areaOk = first.digits.length <= 6 && (first.digits.length >= 2 || second?.paren === true);
+    return areaOk && kept.slice(1).every((g) => g.digits.length >= 2) && validTrunkNational(digits, budget);
   }
-  // North American numbers must be grouped 3-3-4 (optionally after a country code 1): a bare run of ten
-  // digits is as likely an id or a timestamp.
-  const shape = kept.map((g) => g.digits.length).join(',');
-  if (shape === '3,3,4') return nanpValid(digits);
-  if (shape === '1,3,3,4' && digits[0] === '1') return nanpValid(digits.slice(1));
-  return false;
+  // Without a prefix, only a grouping the country itself uses (CN 138 0013 8000, BR (11) 91234-5678), with
+  // spaces, dashes or parentheses: dotted groups are coordinates, versions and addresses, 3-2-4 is a US SSN.
+  if (kept.length < 2) return false;
+  // "2024-0042-1187": a year first is an invoice, ticket or order number.
+  if (first.digits.length === 4 && /^(?:19|20)/.test(first.digits)) return false;
+  for (let k = 1; k < kept.length; k++)
+    if (text.slice((kept[k - 1] as Group).end, (kept[k] as Group).start).includes('.')) return false;
+  return validGroupedNational(digits, lengths, budget);
+}
+
+/** Whether a run of 13–19 digits not led by "+" passes the Luhn check: a card number, not a phone. */
+function cardShaped(text: string, from: number, groups: readonly Group[]): boolean {
+  if (text.charCodeAt(from) === 43) return false;
+  let digits = '';
+  for (const g of groups) digits += g.digits;
+  return digits.length >= 13 && digits.length <= 19 && /^[2-6]/.test(digits) && luhnValid(digits);
 }
 
 /** Whether an ungrouped number right after a phone label has a valid length and prefix. */
-function labelledValid(digits: string, plus: boolean): boolean {
-  if (plus) return internationalValid(digits, undefined);
-  if (digits.startsWith('00')) return internationalValid(digits.slice(2), undefined);
-  if (digits[0] === '0') return digits.length === 10 || digits.length === 11;
-  if (digits.length === 11 && digits[0] === '1') return nanpValid(digits.slice(1));
-  return digits.length === 10 && nanpValid(digits);
+function labelledValid(digits: string, plus: boolean, budget: ParseBudget): boolean {
+  if (plus) return validInternational(digits, budget);
+  if (digits.startsWith('00')) return validInternational(digits.slice(2), budget);
+  if (digits.length === 11 && digits[0] === '1' && nanpValid(digits.slice(1))) return true;
+  if (digits.length === 10 && nanpValid(digits)) return true;
+  return validLabelledNational(digits, budget);
+}
+
+/**
+ * Whether groups s, s+1, s+2 are a date: day.month.year, month/day/year or year-month-day, with one separator
+ * ("17.06.2024", "06/17/2024", "2024-06-17"). A phone number never starts there.
+ */
+function dateAt(text: string, groups: readonly Group[], s: number): boolean {
+  const [a, b, c] = [groups[s], groups[s + 1], groups[s + 2]];
+  if (a === undefined || b === undefined || c === undefined || b.digits.length > 2) return false;
+  const sep = text.slice(a.end, b.start);
+  if (!/^[./-]$/.test(sep) || text.slice(b.end, c.start) !== sep) return false;
+  const [x, y, z] = [Number(a.digits), Number(b.digits), Number(c.digits)];
+  if (a.digits.length === 4) return x >= 1900 && x <= 2099 && y >= 1 && y <= 12 && z >= 1 && z <= 31;
+  return (
+    a.digits.length <= 2 &&
+    b.digits.length <= 2 &&
+    (c.digits.length === 4 || c.digits.length === 2) &&
+    x >= 1 &&
+    y >= 1 &&
+    ((x <= 31 && y <= 12) || (x <= 12 && y <= 31))
+  );
 }
 
 /**
@@ -152,20 +199,30 @@ function inSequence(text: string, groups: readonly Group[], s: number, e: number
 }
 
 /** Reports the phone numbers in one run: the longest valid groups starting at the run or after a space. */
-function scanRun(text: string, from: number, groups: readonly Group[], out: TextSpan[]): void {
+function scanRun(
+  text: string,
+  from: number,
+  groups: readonly Group[],
+  out: TextSpan[],
+  budget: ParseBudget,
+): void {
   const plus = text.charCodeAt(from) === 43;
   // Digits before each group, so lengths no format has are skipped without building strings.
   const before = [0];
   for (const g of groups) before.push((before[before.length - 1] as number) + g.digits.length);
   let s = 0;
   while (s < groups.length) {
+    if (dateAt(text, groups, s)) {
+      s += 3;
+      continue;
+    }
     let found = -1;
     if (s === 0 || (groups[s] as Group).afterSpace) {
       const startPlus = plus && s === 0;
-      const min = startPlus ? 8 : 10;
+      const min = startPlus ? 8 : 9;
       for (let e = groups.length; e > s; e--) {
         const n = (before[e] as number) - (before[s] as number);
-        if (n >= min && n <= 17 && valid(groups, s, e, startPlus)) {
+        if (n >= min && n <= 17 && valid(text, groups, s, e, startPlus, budget)) {
           found = e;
           break;
         }
@@ -180,7 +237,7 @@ function scanRun(text: string, from: number, groups: readonly Group[], out: Text
     if (!inSequence(text, groups, s, found)) {
       out.push({
         start: s === 0 ? from : (groups[s] as Group).start,
-        end: (groups[found - 1] as Group).end,
+        end: withExtension(text, (groups[found - 1] as Group).end),
         class: 'phone',
       });
     }
@@ -188,38 +245,76 @@ function scanRun(text: string, from: number, groups: readonly Group[], out: Text
   }
 }
 
+// An amount: a decimal part after the run ("699 112 993,58"), or a currency sign or code next to it.
+const DECIMAL_AFTER = /[.,]\d/y;
+const CURRENCY_AFTER = /\s?(?:[€$£¥₹₽₺₩]|(?:EUR|USD|GBP|JPY|CNY|RUB|INR|BRL|TRY|KRW)\b)/y;
+const CURRENCY_BEFORE = /(?:[€$£¥₹₽₺₩]|\b(?:EUR|USD|GBP|JPY|CNY|RUB|INR|BRL|TRY|KRW|R\$))\s?$/;
+
+/** Whether the run [from, to) is a sum of money. */
+function amountAround(text: string, from: number, to: number): boolean {
+  let end = to;
+  while (end > from && !isDigit(text.charCodeAt(end - 1))) end--;
+  DECIMAL_AFTER.lastIndex = end;
+  CURRENCY_AFTER.lastIndex = end;
+  if (DECIMAL_AFTER.test(text) || CURRENCY_AFTER.test(text)) return true;
+  return CURRENCY_BEFORE.test(text.slice(Math.max(0, from - 5), from));
+}
+
+/** Returns the end of the number at `end`, past an extension that follows it. */
+function withExtension(text: string, end: number): number {
+  EXTENSION.lastIndex = end;
+  return EXTENSION.test(text) ? EXTENSION.lastIndex : end;
+}
+
+const budget = new ParseBudget();
+
 /**
- * Detects phone numbers: international (+CC or 00CC, a known calling code, 8–15 digits), North American
- * (grouped 3-3-4, valid area and exchange codes), trunk-0 national formats, and ungrouped numbers right after
- * a phone label. Dates, times, ISBNs, versions, amounts, ids and bare digit runs are not phone numbers: they
- * fail the grouping, length or start rules.
+ * Detects phone numbers. A linear scan finds runs of at least eight digits with phone separators; only those
+ * reach the validators (libphonenumber's metadata, see validators/phone-number.ts), so text without such runs
+ * costs one regex pass. Reported:
+ * - international numbers (+CC or 00CC) in any grouping, valid for their country;
+ * - North American numbers grouped 3-3-4 with valid area and exchange codes;
+ * - trunk-prefixed national numbers (0…, Russia's 8…), grouped or as one run, valid in one of 33 countries;
+ * - national numbers without a prefix, when valid in one of them and grouped as that country writes them;
+ * - an ungrouped number right after a phone label in one of the major languages;
+ * with an extension that follows ("x962", "ext. 12"). Not reported: dates, times, versions, amounts, ids,
+ * order numbers, UUIDs, hashes, card numbers and IP addresses; they fail the start, grouping, length, date or
+ * validity rules (see docs/screening.md).
  */
 export const phoneDetector: Detector = {
   name: 'phone',
   detect(text: string, out: TextSpan[]): void {
+    budget.reset();
     RUN_START.lastIndex = 0;
     for (let m = RUN_START.exec(text); m !== null; m = RUN_START.exec(text)) {
       const from = m.index;
       RUN.lastIndex = from;
       const to = from + ((RUN.exec(text) ?? m)[0] as string).length;
       RUN_START.lastIndex = Math.max(to, from + m[0].length);
-      // A run glued to a word on either side ("ID 415-555-2671x", "v1.2.3") is not a phone number.
-      if (!startsCleanly(text, from) || (isDigit(text.charCodeAt(to - 1)) && isWordChar(text.charCodeAt(to))))
+      // A run glued to a word on either side ("ID 415-555-2671a", "v1.2.3") is not a phone number, unless the
+      // word is an extension ("262-456-9667x962").
+      if (!startsCleanly(text, from)) continue;
+      if (
+        isDigit(text.charCodeAt(to - 1)) &&
+        isWordChar(text.charCodeAt(to)) &&
+        withExtension(text, to) === to
+      )
         continue;
+      if (amountAround(text, from, to)) continue;
       const groups = groupsOf(text, from, to);
       if (groups.length === 1) {
         const g = groups[0] as Group;
         const plus = text.charCodeAt(from) === 43;
         if (
           !g.paren &&
-          labelledValid(g.digits, plus) &&
-          LABEL_BEFORE.test(text.slice(Math.max(0, from - 24), from))
+          LABEL_BEFORE.test(text.slice(Math.max(0, from - 24), from)) &&
+          labelledValid(g.digits, plus, budget)
         ) {
-          out.push({ start: from, end: g.end, class: 'phone' });
+          out.push({ start: from, end: withExtension(text, g.end), class: 'phone' });
           continue;
         }
       }
-      if (groups.length > 0) scanRun(text, from, groups, out);
+      if (groups.length > 0 && !cardShaped(text, from, groups)) scanRun(text, from, groups, out, budget);
     }
   },
 };

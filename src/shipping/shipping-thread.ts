@@ -1,0 +1,113 @@
+/**
+ * The decision-log shipping thread: reads the audit log on a read-only connection of its own (WAL:
+ * it never blocks the writer), turns records into OPA events, gzips and delivers them, and keeps
+ * the cursors. None of that runs on the event loop that serves decisions; the main thread only
+ * relays the status this thread reports.
+ */
+import { readFileSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { auditMigrations } from '../audit/audit-migrations';
+import { openDatabase } from '../audit/database';
+import { ConfigError } from '../errors';
+import { CursorFile } from './cursor-file';
+import { DecisionLogShipper } from './decision-log-shipper';
+import { EventReader } from './event-reader';
+import { FileDecisionLogSink } from './file-sink';
+import { HttpDecisionLogSink } from './http-sink';
+import type { ShippingReply, ShippingRequest, ShippingSettings } from './shipping-protocol';
+import type { DecisionLogSink } from './sinks';
+
+const port = parentPort;
+if (!port) throw new Error('shipping-thread.ts runs as a worker thread, started by startDecisionLogShipping');
+
+const post = (reply: ShippingReply): void => port.postMessage(reply);
+const settings = workerData as ShippingSettings;
+const logger = forwardingLogger();
+
+let shippers: DecisionLogShipper[];
+let close: () => void;
+try {
+  const { config } = settings;
+  const db = openDatabase(settings.dbFile, [auditMigrations], { readonly: true });
+  close = () => db.close();
+  const reader = new EventReader(db, { labels: settings.labels, entrypoint: settings.entrypoint });
+  const sinks: DecisionLogSink[] = [];
+  if (config.service) sinks.push(new HttpDecisionLogSink(config.service));
+  if (config.file) sinks.push(new FileDecisionLogSink(config.file.path));
+  const base = path.basename(settings.dbFile);
+  const report = () =>
+    post({ op: 'status', sinks: shippers.map((s) => s.status()), cpuSeconds: threadCpuSeconds() });
+  shippers = sinks.map(
+    (sink) =>
+      new DecisionLogShipper(
+        sink,
+        reader,
+        new CursorFile(path.join(config.cursorDir, `${base}.decision-logs.${sink.name}.cursor`)),
+        config,
+        logger,
+        report,
+      ),
+  );
+  for (const shipper of shippers) shipper.start();
+  post({ op: 'ready', sinks: shippers.map((s) => s.status()), cpuSeconds: threadCpuSeconds() });
+} catch (err) {
+  const [key, detail] =
+    err instanceof ConfigError
+      ? [err.key, err.detail]
+      : ['db', `${settings.dbFile}: ${(err as Error).message}`];
+  post({ op: 'failed', key, detail });
+  process.exit(1);
+}
+
+port.on('message', (request: ShippingRequest) => {
+  if (request.op !== 'stop') return;
+  void Promise.all(shippers.map((shipper) => shipper.stop())).then(
+    () => {
+      close();
+      post({ op: 'stopped' });
+    },
+    (err: unknown) => {
+      logger.error({ err }, 'decision log shipping did not stop cleanly');
+      post({ op: 'stopped' });
+    },
+  );
+});
+
+// This thread's user + system CPU time from Linux's /proc/thread-self (read synchronously, so by
+// this thread), in clock ticks of 1/100 s; null elsewhere. It is what shipping costs, for /metrics.
+function threadCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    // The command name may hold spaces and parentheses: fields are counted from the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+// Log lines go to the main thread's logger, so the service keeps one log stream and one format.
+function forwardingLogger(): Logger {
+  const forward =
+    (level: 'info' | 'warn' | 'error') =>
+    (fields: Record<string, unknown> | string, message?: string): void => {
+      const [obj, msg] = typeof fields === 'string' ? [{}, fields] : [fields, message ?? ''];
+      post({ op: 'log', level, fields: plainFields(obj), message: msg });
+    };
+  const noop = (): void => undefined;
+  return {
+    info: forward('info'),
+    warn: forward('warn'),
+    error: forward('error'),
+    debug: noop,
+  } as unknown as Logger;
+}
+
+// Errors do not survive postMessage with their code; send what a log reader needs.
+function plainFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const { err, ...rest } = fields;
+  if (!(err instanceof Error)) return fields;
+  return { ...rest, err: { type: err.name, message: err.message, code: (err as { code?: string }).code } };
+}

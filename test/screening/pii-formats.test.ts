@@ -1,0 +1,228 @@
+import type { ScreeningClass } from '../../src/screening/classes';
+import { detectText } from '../../src/screening/detect-text';
+import { ParseBudget, validTrunkNational } from '../../src/screening/validators/phone-number';
+import { withLuhnDigit } from './fake-values';
+
+/** The substrings reported for one class, after normalisation, mapped back to the original text. */
+function found(text: string, cls: ScreeningClass): string[] {
+  return detectText(text)
+    .filter((s) => s.class === cls)
+    .map((s) => text.slice(s.start, s.end));
+}
+
+describe('phone numbers of the largest locales', () => {
+  it.each<[string, string]>([
+    // International forms, any grouping.
+    ['United Kingdom, odd grouping', 'call +44306 999 0379 today'],
+    ['Germany, dashes', 'Tel +49-30-1234567'],
+    ['France, 00 prefix', 'joindre au 0033 1 98 90 23 64'],
+    ['Switzerland, 00 prefix in pairs', 'Handy 0041 79 703 10 13'],
+    ['India, E.164', 'WhatsApp +919876501234'],
+    ['Indonesia, parenthesised code', 'hubungi (+62) 812 3456 7890'],
+    ['Nigeria', 'call +234 803 123 4567'],
+    ['Brazil', 'ligue +55 11 91234-5678'],
+    ['Russia', 'звоните +7 495 123-45-67'],
+    ['Japan', '連絡先 +81 3-1234-5678'],
+    ['Korea', '+82 10-1234-5678 로 연락'],
+    ['a parenthesised trunk zero', 'London (+44) (0)20 7946 0321'],
+    // National forms with a trunk prefix.
+    ['UK national', 'Ring 020 7946 0958'],
+    ['German national', 'Kontakt: 089 12345678'],
+    ['French national in pairs', 'Téléphone : 01 42 68 53 00'],
+    ['Russian with trunk 8', 'Телефон: 8 (495) 123-45-67'],
+    ['Japanese mobile', '携帯 090-1234-5678'],
+    ['Korean mobile', '010-1234-5678'],
+    ['Nigerian mobile', 'call 0803 123 4567'],
+    ['Turkish mobile', 'ara 0532 123 45 67'],
+    ['Pakistani mobile', 'call 0300 1234567'],
+    ['Indian mobile, 6-5 grouping', 'फ़ोन 098765 01234'],
+    ['a national digit run', 'my number is 0761535083'],
+    ['Australian area code in parentheses', 'phone (02) 9374 4000'],
+    // National forms without a prefix, grouped as the country writes them.
+    ['Chinese mobile', '手机 138 0013 8000'],
+    ['Chinese mobile after a label, ungrouped', '手机：13800138000'],
+    ['Brazilian mobile', 'celular (11) 91234-5678'],
+    ['Mexican number', 'llámame al 55 1234 5678'],
+    ['Spanish mobile', 'móvil 612 34 56 78'],
+    ['Italian mobile', 'cellulare 312 345 6789'],
+    ['Polish mobile', 'telefon 512 345 678'],
+    // North America.
+    ['grouped 3-3-4', 'call (415) 555-2671 now'],
+    ['dotted', 'call 415.555.2671 now'],
+    ['with a leading 1', 'call 1-800-555-0199'],
+    ['labelled, ungrouped', 'phone: 4155552671'],
+    ['an assignment', 'customer=Jo; phone=+91 98765 01234; status=active'],
+  ])('%s', (_name, text) => {
+    expect(found(text, 'phone')).toHaveLength(1);
+  });
+
+  it.each<[string, string, string]>([
+    ['x and digits glued on', 'call 262-456-9667x962 now', '262-456-9667x962'],
+    ['" x"', 'ring (551) 389-3688 x0018.', '(551) 389-3688 x0018'],
+    ['" ext. "', 'desk +1 415-555-2671 ext. 12', '+1 415-555-2671 ext. 12'],
+    ['", poste"', 'au 514 555-2671, poste 628', '514 555-2671, poste 628'],
+  ])('includes an extension: %s', (_name, text, value) => {
+    expect(found(text, 'phone')).toEqual([value]);
+  });
+
+  it('finds a phone number written in full-width digits', () => {
+    expect(found('電話 ０９０-１２３４-５６７８', 'phone')).toEqual(['０９０-１２３４-５６７８']);
+  });
+
+  it.each<[string, string]>([
+    ['ISO dates and times', 'deployed 2024-06-17 14:05:33 and 2023-01-02T03:04:05Z'],
+    ['dotted and slashed dates', 'Termin am 01.02.2024 um 10.30, due 06/17/2024 12'],
+    ['versions', 'version 10.22.2.1234, build 2024.06.17.3 (v1.2.3456789)'],
+    ['order and invoice numbers', 'Order #4155552671, invoice 2024-0042-1187, ref=0761535083'],
+    ['UUIDs', 'request 12345678-1234-5678-1234-567812345678 done'],
+    ['hashes', 'sha 5d41402abc4b2a76b9719d911017c592 at 9a0364b9e99bb480dd25e1f0284c8555'],
+    ['card numbers', 'card 4111 1111 1111 1111 and 3411 091481 42190'],
+    ['IP addresses', 'client 192.168.100.200 and 203.0.113.77'],
+    ['ISBNs', 'ISBN 978-3-16-148410-0 (also 0-306-40615-2)'],
+    ['epoch timestamps and ids', 'epoch 1732900000, ms 1732900000123, id 100200300400'],
+    ['amounts', 'total 699 112 993,58 € or $ 612 345 678 or 1 234 567 890 EUR'],
+    ['coordinates', 'coords 51.5072178, -0.1275'],
+    ['tracking numbers', 'UPS 1Z999AA10123456784, USPS 9400 1000 0000 0000 0000 00'],
+    ['test patterns', 'dial 0123456789 or 9876543210 or 0000000000'],
+    ['SSN-shaped numbers', 'SSN 078-05-1121 and 020-03-5047'],
+    ['numbers glued to words', 'ID415-555-2671a and tel415.555.2671b'],
+    ['byte dumps', 'octets: 00 00 00 01 23 45 67 89 ab'],
+  ])('does not call %s phone numbers', (_name, text) => {
+    expect(found(text, 'phone')).toEqual([]);
+  });
+
+  it('does not report a valid-length national run that no country assigns', () => {
+    // Precondition: the run has a trunk prefix and a length national numbers have (a zero-padded id).
+    expect('0000012345'.length).toBe(10);
+    expect(validTrunkNational('0000012345', new ParseBudget())).toBe(false);
+    expect(found('call 0000012345', 'phone')).toEqual([]);
+  });
+
+  it('stays linear past the parse budget: every candidate of a long text is still judged', () => {
+    const unit = 'call 020 7946 0958 or 0761535083; ';
+    const text = unit.repeat(300);
+    // 600 candidates, far more than the 32 parses a text gets; past the budget the cheap filter decides.
+    expect(found(text, 'phone')).toHaveLength(600);
+  });
+});
+
+describe('card numbers of every network', () => {
+  const card = (prefix: string, length: number): string =>
+    withLuhnDigit(prefix + '0123456789012345678'.slice(0, length - prefix.length - 1));
+
+  it.each<[string, string, number]>([
+    ['Visa 13', '4', 13],
+    ['Visa 16', '4', 16],
+    ['Visa 19', '4', 19],
+    ['Mastercard 51–55', '53', 16],
+    ['Mastercard 2-series', '2221', 16],
+    ['American Express', '37', 15],
+    ['Discover', '6011', 16],
+    ['Discover 19', '65', 19],
+    ['JCB 15 (2131)', '2131', 15],
+    ['JCB 15 (1800)', '1800', 15],
+    ['JCB 16', '3530', 16],
+    ['Diners Club 14', '36', 14],
+    ['UnionPay 16', '62', 16],
+    ['UnionPay 19', '62', 19],
+    ['UnionPay 81', '81', 17],
+    ['Maestro 12', '5018', 12],
+    ['Maestro 19', '6759', 19],
+    ['Mir', '2200', 16],
+    ['RuPay', '508', 16],
+    ['Troy', '9792', 16],
+    ['Verve', '506099', 19],
+    ['Elo', '636368', 16],
+    ['UATP', '1', 15],
+    ['Dankort', '5019', 16],
+    ['InterPayment', '636', 18],
+    ['InstaPayment', '637', 16],
+  ])('%s', (_name, prefix, length) => {
+    const number = card(prefix, length);
+    expect(number).toHaveLength(length);
+    expect(found(`card ${number} exp 09/28`, 'credit_card')).toEqual([number]);
+  });
+
+  const visa = withLuhnDigit('411111111111111');
+  const fours = visa.match(/.{4}/g) as string[];
+  it.each<[string, string]>([
+    ['spaces', fours.join(' ')],
+    ['no-break spaces', fours.join('\u00a0')],
+    ['double spaces', fours.join('  ')],
+    ['dots', fours.join('.')],
+    ['slashes', fours.join('/')],
+    ['dashes', fours.join('-')],
+    ['pairs', (visa.match(/.{2}/g) as string[]).join(' ')],
+    ['13 digits as 4-4-4-1', '4222 2222 2222 2'],
+    ['Amex 4-6-5', '3782 822463 10005'],
+    ['Diners 4-6-4', '3056 930902 5904'],
+  ])('separated by %s', (_name, value) => {
+    expect(found(`pay with ${value} please`, 'credit_card')).toEqual([value]);
+  });
+
+  it('finds a number glued to a word', () => {
+    expect(found(`cc${visa}`, 'credit_card')).toEqual([visa]);
+  });
+
+  it.each<[string, string]>([
+    ['a failing Luhn check', '4111 1111 1111 1112'],
+    ['an unknown issuer prefix', withLuhnDigit('990000000000000')],
+    ['a length the network does not issue', withLuhnDigit('3700000000000')],
+    ['mixed separators', '4111-1111 1111.1111'],
+    ['an unusual grouping', '41111 11111 111111'],
+    ['an IMEI', `IMEI ${withLuhnDigit('35209900176148')}`],
+    ['a Finnish IBAN glued to its country code', 'FI2112345600000785'],
+    ['a longer digit run', `${withLuhnDigit('411111111111111')}12345`],
+  ])('does not report %s', (_name, text) => {
+    expect(found(text, 'credit_card')).toEqual([]);
+  });
+});
+
+describe('IBAN, SSN, email and IP false-positive controls and formats', () => {
+  it.each<[string, ScreeningClass, string, string]>([
+    [
+      'an IBAN in paper format',
+      'iban',
+      'IBAN DE89 3704 0044 0532 0130 00 BANK',
+      'DE89 3704 0044 0532 0130 00',
+    ],
+    ['an IBAN in lower case', 'iban', 'iban gb82west12345698765432', 'gb82west12345698765432'],
+    ['an SSN with dashes', 'us_ssn', 'SSN 123-45-6789 on file', '123-45-6789'],
+    ['an SSN after a label, ungrouped', 'us_ssn', 'SSN: 123456789', '123456789'],
+    [
+      'an internationalised local part',
+      'email',
+      'write to josé.garcía@example.com',
+      'josé.garcía@example.com',
+    ],
+    ['a CJK local part', 'email', 'メール: 博之.川田@example.jp', '博之.川田@example.jp'],
+    ['a full-width at sign', 'email', 'mail jane.doe＠example.com now', 'jane.doe＠example.com'],
+    ['a public IPv4 address', 'ip_address', 'from 203.0.113.77 at noon', '203.0.113.77'],
+    [
+      'a public IPv6 address',
+      'ip_address',
+      'from 2001:db8:85a3::8a2e:370:7334 at noon',
+      '2001:db8:85a3::8a2e:370:7334',
+    ],
+  ])('finds %s', (_name, cls, text, value) => {
+    expect(found(text, cls)).toEqual([value]);
+  });
+
+  it.each<[string, ScreeningClass, string]>([
+    ['an IBAN with a wrong checksum', 'iban', 'IBAN DE89 3704 0044 0532 0130 01'],
+    ['an IBAN of the wrong length', 'iban', 'DE89370400440532013'],
+    ['an SSN with area 000, 666 or 9xx', 'us_ssn', '000-12-3456 666-12-3456 912-34-5678'],
+    ['an SSN-shaped tail of a phone number', 'us_ssn', 'call 0055 800 63 0580'],
+    ['a ZIP+4 code', 'us_ssn', 'ZIP 94105-1234'],
+    ['an SSH remote', 'email', 'git clone git@github.com:corp/repo.git'],
+    ['a file name with @2x', 'email', 'logo@2x.png'],
+    ['a package spec', 'email', 'npm i left-pad@1.3.0'],
+    ['URL userinfo', 'email', 'https://user@example.com/path'],
+    ['private, loopback and link-local IPv4', 'ip_address', '10.0.0.1 127.0.0.1 192.168.1.1 169.254.0.1'],
+    ['a four-part version', 'ip_address', 'version 1.2.3.4'],
+    ['loopback and link-local IPv6', 'ip_address', '::1 fe80::1 fd00::1'],
+    ['C++ scope syntax', 'ip_address', 'std::vector a::b'],
+  ])('does not report %s', (_name, cls, text) => {
+    expect(found(text, cls)).toEqual([]);
+  });
+});
