@@ -16,6 +16,7 @@ import { saturate } from './lib/saturate';
 import type { ServerProcess } from './lib/server-process';
 import type { Target } from './lib/target';
 import { decideBody } from './lib/workload';
+import { startPgCluster, type PgCluster } from '../test/helpers/postgres-cluster';
 
 /** How long and how hard to drive the contenders. */
 export interface LoadOptions {
@@ -28,6 +29,8 @@ export interface LoadOptions {
   fixedRounds: number;
   /** Also run A with `audit.synchronous: NORMAL` (contender "A/NORMAL"). */
   normal: boolean;
+  /** Also run A on a throw-away PostgreSQL (contender "A/PG": database.url, one replica). */
+  postgres?: boolean;
   /** Also run A and B on this older build (contenders "A before", "B before"), e.g. a snapshot of HEAD. */
   beforeMain?: string;
   /** How the table names that build. */
@@ -87,6 +90,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const { log } = options;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-bench-'));
   const servers: ServerProcess[] = [];
+  let pg: PgCluster | undefined;
   // Also on Ctrl-C, when the finally below does not run.
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   process.once('exit', removeDir);
@@ -115,6 +119,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const mgA = await modelgate('modelgate-a', 'FULL');
     const mgB = await modelgate('modelgate-b', 'FULL');
     const mgN = options.normal ? await modelgate('modelgate-a-normal', 'NORMAL') : undefined;
+    if (options.postgres) {
+      log('starting a throw-away PostgreSQL for A/PG');
+      pg = await startPgCluster();
+    }
+    const mgP = pg
+      ? await startModelgate({
+          main: options.build.main,
+          dir: path.join(dir, 'modelgate-a-pg'),
+          name: 'modelgate-a-pg',
+          policy,
+          issuer,
+          config: { database: { url: await pg.createDatabase() } },
+        })
+      : undefined;
+    if (mgP) servers.push(mgP);
     const before = options.beforeMain;
     const mgA0 = before ? await modelgate('modelgate-a-before', 'FULL', before) : undefined;
     const mgB0 = before ? await modelgate('modelgate-b-before', 'FULL', before) : undefined;
@@ -194,6 +213,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         server: mgN,
         target: decide(mgN, 'A/NORMAL'),
         db: path.join(dir, 'modelgate-a-normal', 'modelgate.db'),
+      });
+    }
+    if (mgP) {
+      contenders.splice(1, 0, {
+        name: 'A/PG',
+        description: 'as A, audit log and usage in PostgreSQL (one replica)',
+        server: mgP,
+        target: decide(mgP, 'A/PG'),
       });
     }
     if (mgA0 && mgB0) {
@@ -328,6 +355,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
+    pg?.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -46,6 +46,9 @@ stage build npx tsc -p tsconfig.json
 stage console scripts/build-console.sh
 stage bundle-cases node dist/cli/main.js test-bundle bundles/modelgate.tar.gz test/cases/
 stage alert-rules scripts/test-alerts.sh
+# The PostgreSQL suites start throw-away clusters with the server binaries this installs (as root;
+# elsewhere they are skipped with a loud message when the binaries are missing).
+if [ "$(id -u)" -eq 0 ]; then stage postgres scripts/ensure-postgres.sh; fi
 stage chromium scripts/ensure-chromium.sh
 stage jest npx jest --ci
 stage api-fuzz scripts/test-api-fuzz.sh

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { approvalMigrations } from './approvals/approval-migrations';
 import { silentNotifier, type ApprovalNotifier } from './approvals/approval-notifier';
 import { ApprovalService } from './approvals/approval-service';
+import type { ApprovalStore } from './approvals/approval-store';
 import { SqliteApprovalStore } from './approvals/sqlite-approval-store';
 import { WebhookNotifier } from './approvals/webhook-notifier';
 import { OidcClient } from './console/oidc-client';
@@ -13,7 +14,7 @@ import { DEFAULT_RECORD_LIMITS } from './audit/bound-record';
 import { DEFAULT_DISK_WARN_FREE_MB, diskProbe } from './audit/disk-space';
 import { recordCountedRejections } from './decision/reject';
 import { DEFAULT_AGGREGATION_LIMITS, RejectionAggregator } from './decision/rejection-aggregator';
-import { openDatabase } from './audit/database';
+import { openDatabase, type Db } from './audit/database';
 import { databaseFiles, refuseShared } from './audit/file-permissions';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
 import type { ApprovalsConfig, Config } from './config/config';
@@ -53,6 +54,21 @@ import { DEFAULT_REPORTER_SCOPE, UsageLedger } from './usage/usage-ledger';
 import { usageMigrations } from './usage/usage-migrations';
 import { UsageView } from './usage/usage-view';
 import { ThreadedAuditStore } from './writer/threaded-audit-store';
+import type { AuditStore } from './audit/audit-store';
+import { sqliteLineageSource, type LineageSource } from './audit/lineage-query';
+import { pgLineageSource } from './postgres/pg-lineage-source';
+import type { AuditStoreStats } from './audit/sqlite-audit-store';
+import { approvalPgMigrations } from './postgres/approval-pg-migrations';
+import { auditPgMigrations } from './postgres/audit-pg-migrations';
+import { migratePg } from './postgres/pg-migrations';
+import { createPgPool, redactUrl } from './postgres/pg-pool';
+import { PgApprovalStore } from './postgres/pg-approval-store';
+import { PgUsageHistory } from './postgres/pg-usage-history';
+import { PgUsageTracker } from './postgres/pg-usage-tracker';
+import { PostgresAuditStore } from './postgres/postgres-audit-store';
+import { usagePgMigrations } from './postgres/usage-pg-migrations';
+import { sqliteOnlyRoutes } from './server/sqlite-only-routes';
+import type { UsageTracker } from './usage/usage-tracker';
 import { WriterThread } from './writer/writer-client';
 import { DEFAULT_METRICS } from './config/config';
 import { allObservers } from './decision/decision-observer';
@@ -77,10 +93,13 @@ export interface RunningService {
   decisionLogStatus(): ShippingStatus[];
 }
 
+const RESERVATION_SWEEP_MS = 60_000;
+
 /** The composition root: wires config into concrete classes and starts the HTTP server. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   // Refused before anything is opened: the audit log and the signing key are for this user only.
-  refuseShared(databaseFiles(config.db), 'db');
+  if (!config.database) refuseShared(databaseFiles(config.db), 'db');
+  refuseSqliteOnly(config);
   if (config.audit.checkpoint) {
     refuseShared([config.audit.checkpoint.privateKeyFile], 'audit.checkpoint.private_key_file');
   }
@@ -93,42 +112,23 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const oidc = consoleOidc(config, logger);
   const notifier = approvalNotifier(approvalsConfig, () => approvalsConfig.publicUrl ?? serviceUrl, logger);
 
-  // One database for the audit log and the usage reports: usage is derived from the log. This
-  // thread's connection migrates it and reads; the writer thread's connection does every write.
-  const db = openDatabase(config.db, [auditMigrations, usageMigrations, approvalMigrations], {
-    synchronous: config.audit.synchronous,
-    logger,
-  });
-  const writer = await WriterThread.start(
-    { path: config.db, synchronous: config.audit.synchronous, checkpoint: config.audit.checkpoint },
-    logger,
-  ).catch((err: unknown) => {
-    db.close();
-    throw err;
-  });
-  const store = new ThreadedAuditStore(
-    writer,
-    SqliteAuditStore.open({ database: db, readonly: true, logger }),
-  );
-  const usage = new MemoryUsageTracker(config.reservationTtlSeconds * 1000);
-  const ledger = new UsageLedger(db, usage, config.reservationTtlSeconds * 1000, writer);
-  usage.enablePaging({
-    maxSubjects: config.usageMaxSubjects ?? DEFAULT_USAGE_MAX_SUBJECTS,
-    load: (subject, nowMs) => ledger.restore(nowMs, subject),
-  });
-  logger.info(ledger.restore(Date.now()), 'usage counters rebuilt from the audit log');
+  const stores = config.database
+    ? await openPostgresStores(config, logger)
+    : await openSqliteStores(config, logger);
+  const { store, usage, ledger, sqlite } = stores;
 
   const { policy, source } = policyBundle(config, logger);
   // A missing or refused bundle leaves the service up but not ready (every decision is a 503
   // policy_unavailable); the source keeps watching or polling, so a good bundle is picked up later.
   await source.start();
   const statusSections: StatusSection[] = [{ name: 'bundles', describe: () => [policy.status()] }];
-  // The audit log's disk: /ready warns below the threshold, /v1/status shows the figures.
-  const disk = diskProbe(config.db, config.audit.diskWarnFreeMb ?? DEFAULT_DISK_WARN_FREE_MB);
-  statusSections.push({ name: 'disk', describe: disk });
+  // The audit log's disk: /ready warns below the threshold, /v1/status shows the figures. On
+  // PostgreSQL the database's disk is the database server's to watch, not this process's.
+  const disk = sqlite && diskProbe(config.db, config.audit.diskWarnFreeMb ?? DEFAULT_DISK_WARN_FREE_MB);
+  if (disk) statusSections.push({ name: 'disk', describe: disk });
 
-  // Approvals: state in the same file (main connection), every event in the audit chain.
-  const approvalStore = new SqliteApprovalStore(db);
+  // Approvals: state beside the audit log (same file, or same PostgreSQL), every event in the audit chain.
+  const approvalStore = stores.approvals;
   const approvals = new ApprovalService({
     store: approvalStore,
     recorder: store,
@@ -187,23 +187,25 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     ? new ServiceMetrics(
         {
           audit: store,
-          disk: () => diskUsage(config.db),
-          activeReservations: () => usage.stats().pendingReservations,
+          disk: sqlite && (() => diskUsage(config.db)),
+          activeReservations: stores.pendingReservations,
           policy,
         },
         { maxReasonCodes: metricsConfig.maxReasonCodes, maxSubjects: metricsConfig.subjectLabelLimit },
       )
     : undefined;
-  if (metrics) writer.observeCommits((timing) => metrics.committed(timing));
+  if (metrics && sqlite) sqlite.writer.observeCommits((timing) => metrics.committed(timing));
   const tracing = config.tracing && startTracing(config.tracing, logger);
   decision.observer = allObservers(
     [metrics, decisionLogLines(logger, config.decisionLines ?? 'info'), tracing?.observer],
     (err) => logger.error({ err }, 'a decision observer failed'),
   );
+  // refuseSqliteOnly() made sure shipping is off on PostgreSQL.
   const shipping: DecisionLogShipping | undefined =
     config.decisionLogs &&
+    sqlite &&
     (await startDecisionLogShipping(config.decisionLogs, {
-      db,
+      db: sqlite.db,
       dbFile: config.db,
       entrypoint: config.entrypoint,
       logger,
@@ -220,7 +222,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     defaultDecision: config.defaultDecision,
     readiness: {
       policyLoaded: () => policy.current() !== undefined,
-      storeOpen: () => store.open && db.open,
+      storeOpen: stores.ready,
       disk,
     },
     extraRoutes: (a, helpers) => {
@@ -229,7 +231,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         decision,
         store,
         ledger,
-        view: new UsageView(usage, ledger, policy),
+        view: new UsageView(usage, stores.reports, policy),
         isTrustedReporter: trustedReporter(config),
       });
       authzenRoutes(a, helpers, {
@@ -243,7 +245,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       });
       approvalRoutes(a, helpers, approvalApi);
       consoleRoutes(a, { oidc, helpers });
-      lineageRoutes(a, helpers, { decision, db });
+      lineageRoutes(a, helpers, { decision, source: stores.lineage });
+      if (!sqlite) {
+        sqliteOnlyRoutes(a, helpers, { decision });
+        return;
+      }
       reportRoutes(a, helpers, {
         decision,
         db: config.db,
@@ -285,7 +291,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     await shipping?.stop();
     await tracing?.shutdown();
     await screeningPool.close();
-    db.close();
+    await stores.close();
   };
   const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {
     await source.stop();
@@ -294,7 +300,10 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   });
   const url = `http://${formatHost(http.address.address)}:${http.address.port}`;
   serviceUrl = url;
-  logger.info({ url, db: config.db, bundle: config.bundle }, 'modelgate listening');
+  logger.info(
+    { url, db: config.database ? redactUrl(config.database.url) : config.db, bundle: config.bundle },
+    'modelgate listening',
+  );
 
   return {
     url,
@@ -312,6 +321,119 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       logger.info('modelgate stopped');
     },
   };
+}
+
+/** The stores of one process: audit log, usage counters, ledger and reports, approvals, and what /ready checks. */
+interface Stores {
+  store: AuditStore & {
+    stats(): AuditStoreStats;
+    readonly queueDepth: number;
+    readonly open: boolean;
+    close(): Promise<void>;
+  };
+  usage: UsageTracker;
+  ledger: UsageLedger;
+  reports: ConstructorParameters<typeof UsageView>[1];
+  approvals: ApprovalStore;
+  lineage: LineageSource;
+  /** SQLite only: the file and its writer, for the features that read the file directly. */
+  sqlite?: { db: Db; writer: WriterThread };
+  /** Reservations not yet settled, for metrics; absent when they live in a shared database. */
+  pendingReservations?: () => number;
+  ready(): boolean;
+  close(): Promise<void>;
+}
+
+// The embedded default. One database for the audit log and the usage reports: usage is derived from
+// the log. This thread's connection migrates it and reads; the writer thread's connection does every write.
+async function openSqliteStores(config: Config, logger: Logger): Promise<Stores> {
+  const db = openDatabase(config.db, [auditMigrations, usageMigrations, approvalMigrations], {
+    synchronous: config.audit.synchronous,
+    logger,
+  });
+  const writer = await WriterThread.start(
+    { path: config.db, synchronous: config.audit.synchronous, checkpoint: config.audit.checkpoint },
+    logger,
+  ).catch((err: unknown) => {
+    db.close();
+    throw err;
+  });
+  const store = new ThreadedAuditStore(
+    writer,
+    SqliteAuditStore.open({ database: db, readonly: true, logger }),
+  );
+  const usage = new MemoryUsageTracker(config.reservationTtlSeconds * 1000);
+  const ledger = new UsageLedger(db, usage, config.reservationTtlSeconds * 1000, writer);
+  usage.enablePaging({
+    maxSubjects: config.usageMaxSubjects ?? DEFAULT_USAGE_MAX_SUBJECTS,
+    load: (subject, nowMs) => ledger.restore(nowMs, subject),
+  });
+  logger.info(ledger.restore(Date.now()), 'usage counters rebuilt from the audit log');
+  return {
+    store,
+    usage,
+    ledger,
+    reports: ledger,
+    approvals: new SqliteApprovalStore(db),
+    lineage: sqliteLineageSource(db),
+    sqlite: { db, writer },
+    pendingReservations: () => usage.stats().pendingReservations,
+    ready: () => store.open && db.open,
+    close: async () => {
+      await store.close();
+      db.close();
+    },
+  };
+}
+
+// Several replicas on one PostgreSQL (database.url): one audit chain, one usage history and one set
+// of approvals for all. Migrations run under an advisory lock, so replicas starting together do not race.
+async function openPostgresStores(config: Config, logger: Logger): Promise<Stores> {
+  const url = config.database!.url;
+  const pool = createPgPool({ url, max: config.database!.poolSize, logger });
+  try {
+    await migratePg(pool, [auditPgMigrations, usagePgMigrations, approvalPgMigrations], logger);
+  } catch (err) {
+    await pool.end();
+    throw new ConfigError('database.url', `cannot prepare ${redactUrl(url)}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const store = new PostgresAuditStore({ pool, checkpoint: config.audit.checkpoint, logger });
+  const history = new PgUsageHistory(pool);
+  // Reservations live in the database, exact across replicas: nothing to rebuild at start-up.
+  const usage = new PgUsageTracker(pool, config.reservationTtlSeconds * 1000, logger);
+  const ledger = new UsageLedger(null, usage, config.reservationTtlSeconds * 1000, history);
+  // Every replica sweeps; a DELETE that finds nothing is cheap, and no replica is special.
+  const sweep = setInterval(() => {
+    usage.expire(Date.now()).catch((err: Error) => logger.warn({ err }, 'could not expire old reservations'));
+  }, RESERVATION_SWEEP_MS).unref();
+  return {
+    store,
+    usage,
+    ledger,
+    reports: history,
+    approvals: new PgApprovalStore(pool),
+    lineage: pgLineageSource(pool),
+    ready: () => store.healthy,
+    close: async () => {
+      clearInterval(sweep);
+      await store.close();
+      await pool.end();
+    },
+  };
+}
+
+// Decision-log shipping reads the SQLite file directly; with database.url there is none to read, and
+// shipping nothing while saying nothing would lose the log. Refused at start-up, naming the setting.
+function refuseSqliteOnly(config: Config): void {
+  if (config.database && config.decisionLogs) {
+    throw new ConfigError(
+      'decision_logs',
+      'decision-log shipping reads the SQLite audit log and is not available with database.url; ' +
+        'remove decision_logs (or database.url) — see docs/operations.md',
+    );
+  }
 }
 
 // A webhook when one is configured; its link points at the console of the public URL.

@@ -70,7 +70,15 @@ export async function startModelgate(options: ModelgateOptions): Promise<ServerP
   const configFile = path.join(options.dir, 'modelgate.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const env: NodeJS.ProcessEnv = { ...process.env, MODELGATE_CONFIG: configFile, NODE_ENV: 'production' };
-  for (const key of ['PORT', 'HOST', 'MODELGATE_DB', 'MODELGATE_BUNDLE', 'MODELGATE_DATA_DIR', 'LOG_LEVEL']) {
+  for (const key of [
+    'PORT',
+    'HOST',
+    'MODELGATE_DB',
+    'MODELGATE_DATABASE_URL',
+    'MODELGATE_BUNDLE',
+    'MODELGATE_DATA_DIR',
+    'LOG_LEVEL',
+  ]) {
     delete env[key];
   }
   return startServer({

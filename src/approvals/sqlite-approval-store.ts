@@ -1,29 +1,8 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../audit/database';
-import type { Approval, ApprovalStatus } from './approval';
+import type { Approval } from './approval';
+import { fromRow, toRow, type ApprovalRow as Row } from './approval-row';
 import type { ApprovalFilter, ApprovalStore, ApprovalVerdict } from './approval-store';
-
-type Row = {
-  id: string;
-  binding: string;
-  status: ApprovalStatus;
-  created_ms: number;
-  expires_ms: number;
-  request_decision_id: string;
-  requester_subject: string;
-  requester_issuer: string;
-  requester_actor: string | null;
-  invocation: string;
-  findings: string;
-  reasons: string;
-  approvers: string | null;
-  ttl_seconds: number;
-  max_uses: number;
-  uses_left: number;
-  decided_by: string | null;
-  decided_ms: number | null;
-  comment: string | null;
-};
 
 const COLUMNS =
   'id, binding, status, created_ms, expires_ms, request_decision_id, requester_subject, requester_issuer, ' +
@@ -141,50 +120,4 @@ export class SqliteApprovalStore implements ApprovalStore {
     }
     return statement;
   }
-}
-
-function fromRow(row: Row): Approval {
-  return {
-    id: row.id,
-    binding: row.binding,
-    status: row.status,
-    createdMs: row.created_ms,
-    expiresMs: row.expires_ms,
-    requestDecisionId: row.request_decision_id,
-    requester: { subject: row.requester_subject, issuer: row.requester_issuer, actor: row.requester_actor },
-    invocation: JSON.parse(row.invocation) as Approval['invocation'],
-    findings: JSON.parse(row.findings) as Record<string, number>,
-    reasons: JSON.parse(row.reasons) as string[],
-    approvers: row.approvers,
-    ttlSeconds: row.ttl_seconds,
-    maxUses: row.max_uses,
-    usesLeft: row.uses_left,
-    decidedBy: row.decided_by,
-    decidedMs: row.decided_ms,
-    comment: row.comment,
-  };
-}
-
-function toRow(approval: Approval): Row {
-  return {
-    id: approval.id,
-    binding: approval.binding,
-    status: approval.status,
-    created_ms: approval.createdMs,
-    expires_ms: approval.expiresMs,
-    request_decision_id: approval.requestDecisionId,
-    requester_subject: approval.requester.subject,
-    requester_issuer: approval.requester.issuer,
-    requester_actor: approval.requester.actor,
-    invocation: JSON.stringify(approval.invocation),
-    findings: JSON.stringify(approval.findings),
-    reasons: JSON.stringify(approval.reasons),
-    approvers: approval.approvers,
-    ttl_seconds: approval.ttlSeconds,
-    max_uses: approval.maxUses,
-    uses_left: approval.usesLeft,
-    decided_by: approval.decidedBy,
-    decided_ms: approval.decidedMs,
-    comment: approval.comment,
-  };
 }

@@ -41,21 +41,41 @@ interface RecordRow {
   record: string;
 }
 
-/** Returns a decision's lineage tree, or null if no such decision is recorded. */
-export function lineageTree(db: Db, decisionId: string, maxNodes = MAX_LINEAGE_NODES): LineageTree | null {
+/** Where lineageTree reads records (canonical JSON): one by decision id, and the children of one. */
+export interface LineageSource {
+  byId(decisionId: string): Promise<string | undefined>;
+  /** The records that name `decisionId` as their parent, oldest first. */
+  byParent(decisionId: string): Promise<string[]>;
+}
+
+/** Returns the lineage source of an SQLite audit log. */
+export function sqliteLineageSource(db: Db): LineageSource {
   const byId = db.prepare('SELECT record FROM audit_records WHERE decision_id = ?');
   // The same expression as the audit_records_lineage_parent index, so SQLite uses it.
   const byParent = db.prepare(
     `SELECT record FROM audit_records WHERE json_extract(record, '$.input.lineage.parent_id') = ? ORDER BY ts_ms, seq`,
   );
-  const read = (row: RecordRow | undefined) => (row ? toNode(JSON.parse(row.record) as AuditRecordV1) : null);
-  const decision = read(byId.get(decisionId) as RecordRow | undefined);
+  return {
+    byId: async (id) => (byId.get(id) as RecordRow | undefined)?.record,
+    byParent: async (id) => (byParent.all(id) as RecordRow[]).map((row) => row.record),
+  };
+}
+
+/** Returns a decision's lineage tree, or null if no such decision is recorded. */
+export async function lineageTree(
+  source: LineageSource,
+  decisionId: string,
+  maxNodes = MAX_LINEAGE_NODES,
+): Promise<LineageTree | null> {
+  const read = (record: string | undefined) =>
+    record === undefined ? null : toNode(JSON.parse(record) as AuditRecordV1);
+  const decision = read(await source.byId(decisionId));
   if (!decision) return null;
 
   const ancestors: LineageNode[] = [];
   let parentId = decision.parent_id;
   while (parentId !== null && ancestors.length < MAX_ANCESTORS) {
-    const parent = read(byId.get(parentId) as RecordRow | undefined);
+    const parent = read(await source.byId(parentId));
     if (!parent) break; // pruned by retention: the chain above it is gone
     ancestors.unshift(parent);
     parentId = parent.parent_id;
@@ -67,12 +87,12 @@ export function lineageTree(db: Db, decisionId: string, maxNodes = MAX_LINEAGE_N
   const queue = [decision];
   while (queue.length > 0 && !truncated) {
     const node = queue.shift() as LineageNode;
-    for (const row of byParent.all(node.decision_id) as RecordRow[]) {
+    for (const record of await source.byParent(node.decision_id)) {
       if (nodes >= maxNodes) {
         truncated = true;
         break;
       }
-      const child = toNode(JSON.parse(row.record) as AuditRecordV1);
+      const child = toNode(JSON.parse(record) as AuditRecordV1);
       node.children.push(child);
       queue.push(child);
       nodes += 1;

@@ -8,6 +8,8 @@ export interface Config {
   port: number;
   host: string;
   db: string;
+  /** PostgreSQL shared by replicas; when set it holds the audit log and usage reports instead of `db`. */
+  database?: { url: string; poolSize: number };
   dataDir: string;
   /** The policy bundle file; for a bundle service, where its last good bundle is persisted. */
   bundle: string;

@@ -24,7 +24,7 @@ export const DEFAULT_BUNDLE = path.resolve(__dirname, '..', '..', 'bundles', 'mo
 
 /**
  * Returns the configuration from the file named by MODELGATE_CONFIG (YAML or JSON), with env
- * overrides (PORT, HOST, MODELGATE_DB, MODELGATE_BUNDLE, MODELGATE_DATA_DIR, LOG_LEVEL) and
+ * overrides (PORT, HOST, MODELGATE_DB, MODELGATE_DATABASE_URL, MODELGATE_BUNDLE, MODELGATE_DATA_DIR, LOG_LEVEL) and
  * defaults; throws ConfigError naming the key and what is wrong.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
@@ -75,6 +75,9 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<
   if (env.PORT !== undefined) merged.port = envInteger('PORT', env.PORT);
   if (env.HOST) merged.host = env.HOST;
   if (env.MODELGATE_DB) merged.db = env.MODELGATE_DB;
+  if (env.MODELGATE_DATABASE_URL) {
+    merged.database = { ...(raw.database as object | undefined), url: env.MODELGATE_DATABASE_URL };
+  }
   if (env.MODELGATE_BUNDLE) merged.bundle = env.MODELGATE_BUNDLE;
   if (env.MODELGATE_DATA_DIR) merged.data_dir = env.MODELGATE_DATA_DIR;
   if (env.LOG_LEVEL) merged.log_level = env.LOG_LEVEL;
@@ -95,6 +98,7 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
     port: file.port ?? 8080,
     host: file.host ?? '127.0.0.1',
     db: file.db ? at(file.db) : path.join(dataDir, 'modelgate.db'),
+    database: file.database && { url: file.database.url, poolSize: file.database.pool_size ?? 10 },
     dataDir,
     bundle:
       policyBundle.source.kind === 'file'

@@ -5,7 +5,7 @@ import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps'
 import type { DecisionTrace } from './decision-trace';
 import { enforceObligations } from './obligations';
 import { toOpaReply } from './opa-replies';
-import { tokenCount } from '../usage/usage-tracker';
+import { tokenCount, type Reservation } from '../usage/usage-tracker';
 import { recordOrUnavailable, reject } from './reject';
 import { authenticate, evaluateOrThrow, readBody, requirePolicy } from './steps';
 import { markStage, startStages } from './decision-observer';
@@ -47,31 +47,40 @@ async function evaluateData(
     if (callerInput.invocation !== undefined)
       trace.invocation = callerInput.invocation as DecisionTrace['invocation'];
     const nowMs = deps.now();
-    const input = {
-      ...callerInput,
-      subject: identity.subject,
-      usage: deps.usage.snapshot(identity.subject.id, model, nowMs),
-      time: { now: new Date(nowMs).toISOString(), unix_ms: nowMs },
-    };
-    trace.input = input;
-    // Like OPA, a path the bundle does not define is an undefined result, not an error.
-    const result = engine.hasEntrypoint(policyPath) ? evaluateOrThrow(engine, input, policyPath) : undefined;
-    trace.result = result;
+    // As in decide(): a shared tracker holds the subject's usage from the read to the reservation.
+    const held = deps.usage.lock ? await deps.usage.lock(identity.subject.id, model, nowMs) : undefined;
+    let end: ReturnType<typeof recordedEnd>;
+    let result: unknown;
+    let reservation: Reservation | undefined;
+    try {
+      const input = {
+        ...callerInput,
+        subject: identity.subject,
+        usage: deps.usage.snapshot(identity.subject.id, model, nowMs),
+        time: { now: new Date(nowMs).toISOString(), unix_ms: nowMs },
+      };
+      trace.input = input;
+      // Like OPA, a path the bundle does not define is an undefined result, not an error.
+      result = engine.hasEntrypoint(policyPath) ? evaluateOrThrow(engine, input, policyPath) : undefined;
+      trace.result = result;
 
-    const end = recordedEnd(result, invocation?.max_tokens);
-    // An allow here spends budget like one from /v1/decide: the Data API is no way around limits.
-    const reservation =
-      end.outcome === 'allowed'
-        ? deps.usage.reserve({
-            decisionId: call.decisionId,
-            subject: identity.subject.id,
-            model,
-            tokens:
-              (end.maxTokens ?? 0) +
-              tokenCount((invocation as { input_tokens?: unknown } | undefined)?.input_tokens),
-            atMs: nowMs,
-          })
-        : undefined;
+      end = recordedEnd(result, invocation?.max_tokens);
+      // An allow here spends budget like one from /v1/decide: the Data API is no way around limits.
+      reservation =
+        end.outcome === 'allowed'
+          ? deps.usage.reserve({
+              decisionId: call.decisionId,
+              subject: identity.subject.id,
+              model,
+              tokens:
+                (end.maxTokens ?? 0) +
+                tokenCount((invocation as { input_tokens?: unknown } | undefined)?.input_tokens),
+              atMs: nowMs,
+            })
+          : undefined;
+    } finally {
+      if (held) await held.end();
+    }
     markStage(trace, 'evaluate');
     const unrecorded = await recordOrUnavailable(deps, call, trace, end, reservation);
     if (unrecorded) return unrecorded;

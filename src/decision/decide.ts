@@ -12,6 +12,7 @@ import { readLineage } from './read-lineage';
 import { policyRef, recordOrUnavailable, reject } from './reject';
 import { authenticate, readBody, requirePolicy } from './steps';
 import { markStage, startStages } from './decision-observer';
+import type { Reservation } from '../usage/usage-tracker';
 
 /**
  * Returns the reply to POST /v1/decide: the full decision path of docs/architecture.md.
@@ -38,33 +39,43 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
     const approval = await presentApproval(deps, identity, request);
 
     // From the usage read to the reservation nothing awaits: on one event loop this makes
-    // read-decide-reserve atomic, so concurrent requests cannot spend the same budget twice.
+    // read-decide-reserve atomic, so concurrent requests cannot spend the same budget twice. A
+    // shared tracker (several replicas) also holds the subject's lock in the database meanwhile.
     const nowMs = deps.now();
-    const usage = deps.usage.snapshot(identity.subject.id, request.invocation.model, nowMs);
-    markStage(trace, 'usage');
-    const input = buildPolicyInput({
-      subject: identity.subject,
-      request,
-      payload: screening,
-      usage,
-      nowMs,
-      approval: approval?.presented && approvalInput(approval.presented),
-      lineage,
-    });
-    trace.input = input;
-    const verdict = evaluatePolicy(engine, input, deps.entrypoint);
-    trace.result = verdict.raw;
-    const policyEnforced = enforceObligations(verdict.decision, request.invocation.max_tokens);
-    const reservation = policyEnforced.allow
-      ? deps.usage.reserve({
-          decisionId: call.decisionId,
-          subject: identity.subject.id,
-          model: request.invocation.model,
-          tokens: reservedTokens(request, policyEnforced.maxTokens),
-          atMs: nowMs,
-        })
+    const held = deps.usage.lock
+      ? await deps.usage.lock(identity.subject.id, request.invocation.model, nowMs)
       : undefined;
-    // After the reservation: settling an approval awaits its store.
+    let reservation: Reservation | undefined;
+    let policyEnforced: ReturnType<typeof enforceObligations>;
+    try {
+      const usage = deps.usage.snapshot(identity.subject.id, request.invocation.model, nowMs);
+      markStage(trace, 'usage');
+      const input = buildPolicyInput({
+        subject: identity.subject,
+        request,
+        payload: screening,
+        usage,
+        nowMs,
+        approval: approval?.presented && approvalInput(approval.presented),
+        lineage,
+      });
+      trace.input = input;
+      const verdict = evaluatePolicy(engine, input, deps.entrypoint);
+      trace.result = verdict.raw;
+      policyEnforced = enforceObligations(verdict.decision, request.invocation.max_tokens);
+      reservation = policyEnforced.allow
+        ? deps.usage.reserve({
+            decisionId: call.decisionId,
+            subject: identity.subject.id,
+            model: request.invocation.model,
+            tokens: reservedTokens(request, policyEnforced.maxTokens),
+            atMs: nowMs,
+          })
+        : undefined;
+    } finally {
+      if (held) await held.end();
+    }
+    // After the reservation (and the subject's lock): settling an approval awaits its store.
     const settled = await settleApproval(deps, call, {
       context: approval,
       identity,

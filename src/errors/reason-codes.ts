@@ -60,6 +60,8 @@ export const ReasonCode = {
   UsageUnavailable: 'usage_unavailable',
   // screening a large payload off the event loop ran out of its time budget (503, a deny)
   ScreeningTimeout: 'screening_timeout',
+  // a feature that reads the SQLite audit file, asked of a service on PostgreSQL (database.url): 501
+  NotAvailableOnPostgres: 'not_available_on_postgres',
   // anything else
   InternalError: 'internal_error',
 } as const;

@@ -41,26 +41,34 @@ export function registerScrapeGauges(registry: Registry, sources: MetricsSources
     'Audit transactions that failed (their records were refused).',
     () => sources.audit.stats().failedCommits,
   );
-  gauge(
-    'modelgate_audit_database_size_bytes',
-    'Size of the audit database on disk (with its WAL).',
-    () => sources.disk().databaseBytes,
-  );
-  gauge(
-    'modelgate_audit_disk_free_bytes',
-    'Free space on the file system of the audit database.',
-    () => sources.disk().freeBytes,
-  );
-  gauge(
-    'modelgate_audit_disk_size_bytes',
-    'Size of the file system of the audit database.',
-    () => sources.disk().totalBytes,
-  );
-  gauge(
-    'modelgate_usage_active_reservations',
-    'Token reservations of allowed calls not yet reported or expired.',
-    () => sources.activeReservations(),
-  );
+  // On PostgreSQL (database.url) the database's disk and the shared reservations are the database
+  // server's to report: these gauges are left out rather than reported as zero.
+  const disk = sources.disk;
+  if (disk) {
+    gauge(
+      'modelgate_audit_database_size_bytes',
+      'Size of the audit database on disk (with its WAL).',
+      () => disk().databaseBytes,
+    );
+    gauge(
+      'modelgate_audit_disk_free_bytes',
+      'Free space on the file system of the audit database.',
+      () => disk().freeBytes,
+    );
+    gauge(
+      'modelgate_audit_disk_size_bytes',
+      'Size of the file system of the audit database.',
+      () => disk().totalBytes,
+    );
+  }
+  const activeReservations = sources.activeReservations;
+  if (activeReservations) {
+    gauge(
+      'modelgate_usage_active_reservations',
+      'Token reservations of allowed calls not yet reported or expired.',
+      () => activeReservations(),
+    );
+  }
   gauge(
     'modelgate_policy_loaded',
     '1 while a policy bundle is loaded, else 0 (every decision is denied).',

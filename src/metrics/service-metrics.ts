@@ -14,8 +14,10 @@ export interface MetricsSources {
     readonly queueDepth: number;
     readonly open: boolean;
   };
-  disk(): { databaseBytes: number; freeBytes: number; totalBytes: number };
-  activeReservations(): number;
+  /** The SQLite file's size and disk; absent on PostgreSQL. */
+  disk?(): { databaseBytes: number; freeBytes: number; totalBytes: number };
+  /** Absent on PostgreSQL, where reservations are shared by every replica. */
+  activeReservations?(): number;
   policy: {
     current(): { info: { bundle: string; revision: string } } | undefined;
     readonly activations: { succeeded: number; failed: number };

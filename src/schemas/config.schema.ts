@@ -26,6 +26,23 @@ export const configSchema = {
       description: 'SQLite audit database file (env MODELGATE_DB).',
       examples: ['/var/lib/modelgate/modelgate.db'],
     },
+    database: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'Shared PostgreSQL for several replicas (audit log, usage reports). Without it the SQLite file `db` is used.',
+      properties: {
+        url: {
+          type: 'string',
+          pattern: '^postgres(ql)?://',
+          description:
+            'postgres:// connection URL (env MODELGATE_DATABASE_URL); keep the password out of the file.',
+          examples: ['postgres://modelgate@db:5432/modelgate'],
+        },
+        pool_size: int('Connections per replica.', 10, 1, 100),
+      },
+      required: ['url'],
+    },
     data_dir: {
       type: 'string',
       minLength: 1,

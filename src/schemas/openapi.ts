@@ -29,6 +29,11 @@ function component(schema: Schema): Schema {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (name: string) => ({ 'application/json': { schema: ref(name) } });
 const errorReply = (description: string) => ({ description, content: json('ErrorResponseV1') });
+// A feature that reads the SQLite audit file, on a service whose log is in PostgreSQL (docs/operations.md).
+const notOnPostgres = (feature: string) =>
+  errorReply(
+    `\`not_available_on_postgres\`: the audit log is in PostgreSQL (\`database.url\`); ${feature} reads SQLite only.`,
+  );
 const opaErrorReply = (description: string) => ({ description, content: json('OpaErrorV1') });
 const bearer = [{ bearer: [] }];
 const queryParam = (name: string, description: string) => ({
@@ -431,6 +436,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '400': errorReply('An unknown or malformed parameter.'),
             '403': errorReply('The token lacks the auditor scope (recorded).'),
             '503': errorReply('The bundle has no entitlements at the configured path.'),
+            '501': notOnPostgres('the privileges report'),
           },
         },
       },
@@ -448,6 +454,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '400': errorReply('The body is invalid, or the candidate bundle does not load.'),
             '403': errorReply('The token lacks the auditor scope (recorded).'),
             '503': errorReply('No policy bundle is loaded to compare with.'),
+            '501': notOnPostgres('replay'),
           },
         },
       },

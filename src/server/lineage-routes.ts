@@ -1,6 +1,5 @@
 import type { Express } from 'express';
-import type { Db } from '../audit/database';
-import { lineageTree } from '../audit/lineage-query';
+import { lineageTree, type LineageSource } from '../audit/lineage-query';
 import type { DecisionDeps } from '../decision/decision-deps';
 import { guardedCall } from '../decision/guarded-call';
 import { ReasonCode, RequestError } from '../errors';
@@ -10,7 +9,7 @@ import type { RouteHelpers } from './app';
 export function lineageRoutes(
   app: Express,
   { toCall, send }: RouteHelpers,
-  deps: { decision: DecisionDeps; db: Db },
+  deps: { decision: DecisionDeps; source: LineageSource },
 ): void {
   app.get('/v1/decisions/:id/lineage', async (req, res) => {
     const id = req.params.id;
@@ -18,7 +17,7 @@ export function lineageRoutes(
     send(
       res,
       await guardedCall(deps.decision, call, { auditorOnly: true }, async () => {
-        const tree = lineageTree(deps.db, id);
+        const tree = await lineageTree(deps.source, id);
         if (!tree) throw new RequestError(ReasonCode.NotFound, 404, `no decision ${id}`);
         return { body: { ...tree } };
       }),

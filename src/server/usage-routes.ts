@@ -69,7 +69,7 @@ export function usageRoutes(
           );
         }
         const model = typeof req.query.model === 'string' ? req.query.model : undefined;
-        return { body: { ...deps.view.describe(asked, model, deps.decision.now()) } };
+        return { body: { ...(await deps.view.describe(asked, model, deps.decision.now())) } };
       }),
     );
   });

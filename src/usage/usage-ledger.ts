@@ -4,7 +4,7 @@ import { ForbiddenError, ModelgateError, ReasonCode, RequestError } from '../err
 import type { MemoryUsageTracker } from './memory-usage-tracker';
 import { DAY_MS } from './sliding-window';
 import type { UsageReportWriter } from './usage-reports';
-import { tokenCount } from './usage-tracker';
+import { tokenCount, type UsageTracker } from './usage-tracker';
 import { RESERVED_INPUT_TOKENS, RESERVED_MAX_TOKENS, RESTORE_INDEX } from './usage-migrations';
 
 /** What a caller reports an invocation really used. */
@@ -84,9 +84,10 @@ type RestoreRow = [
 export class UsageLedger {
   private readonly statements = new Map<string, Statement>();
 
+  /** `db` is null when the history lives elsewhere (PostgreSQL: see PgUsageHistory); then only report() works. */
   constructor(
-    private readonly db: Db,
-    private readonly tracker: MemoryUsageTracker,
+    private readonly db: Db | null,
+    private readonly tracker: MemoryUsageTracker | UsageTracker,
     private readonly reservationTtlMs: number,
     private readonly reports: UsageReportWriter,
   ) {}
@@ -99,6 +100,8 @@ export class UsageLedger {
     const started = performance.now();
     const query = this.statement(subject === undefined ? RESTORE_ALL : RESTORE_SUBJECT).raw(true);
     const params = subject === undefined ? [nowMs - DAY_MS] : [nowMs - DAY_MS, subject];
+    const tracker = this.tracker;
+    if (!('restore' in tracker)) throw new TypeError('only an in-memory tracker is rebuilt from the log');
     let decisions = 0;
     let reports = 0;
     for (const row of query.iterate(...params) as Iterable<RestoreRow>) {
@@ -106,7 +109,7 @@ export class UsageLedger {
       decisions += 1;
       if (reported !== null) reports += 1;
       const reserved = tokenCount(maxTokens) + tokenCount(inputTokens);
-      this.tracker.restore(
+      tracker.restore(
         {
           decisionId: decisionId ?? '',
           subject: rowSubject,
@@ -193,6 +196,7 @@ export class UsageLedger {
   }
 
   private statement(sql: string): Statement {
+    if (!this.db) throw new TypeError('this ledger has no SQLite history; read it from PgUsageHistory');
     let statement = this.statements.get(sql);
     if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
     return statement;

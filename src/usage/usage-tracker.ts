@@ -27,8 +27,18 @@ export interface Reservation {
   recorded?(): void;
 }
 
+/** A subject's usage held for one decision; end() makes its reservation visible and lets the next one in. */
+export interface UsageLock {
+  end(): Promise<void>;
+}
+
 /** Keeps per-subject usage for budgets and rate limits. Reads and reservations are synchronous by design. */
 export interface UsageTracker {
+  /**
+   * Shared trackers only (several replicas): loads the subject's counters and holds them until end(),
+   * so the synchronous snapshot-decide-reserve that follows is atomic across processes too.
+   */
+  lock?(subject: string, model: string, nowMs: number): Promise<UsageLock>;
   snapshot(subject: string, model: string, nowMs: number): UsageSnapshotV1;
   reserve(request: ReservationRequest): Reservation;
   /** Replaces a reservation's tokens with what the call really used. Returns false if it is unknown or expired. */

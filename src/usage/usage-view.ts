@@ -1,5 +1,6 @@
 import type { PolicyEngine } from '../policy/policy-engine';
 import { DAY_MS } from './sliding-window';
+import type { PgUsageHistory } from '../postgres/pg-usage-history';
 import type { UsageLedger } from './usage-ledger';
 import type { UsageSnapshotV1, UsageTracker } from './usage-tracker';
 
@@ -20,17 +21,25 @@ export interface UsageDescription {
 export class UsageView {
   constructor(
     private readonly tracker: UsageTracker,
-    private readonly ledger: UsageLedger,
+    private readonly ledger: Pick<UsageLedger, 'reportedSince'> | Pick<PgUsageHistory, 'reportedSince'>,
     private readonly policy: { current(): PolicyEngine | undefined },
   ) {}
 
   /** Returns the subject's counters (and one model's), reports of the last day, and its limits. */
-  describe(subject: string, model: string | undefined, nowMs: number): UsageDescription {
-    const { model: modelCounters, ...usage } = this.tracker.snapshot(subject, model ?? '', nowMs);
+  async describe(subject: string, model: string | undefined, nowMs: number): Promise<UsageDescription> {
+    // A shared tracker reads the counters from the database only under the subject's lock.
+    const held = this.tracker.lock ? await this.tracker.lock(subject, model ?? '', nowMs) : undefined;
+    let snapshot: ReturnType<UsageTracker['snapshot']>;
+    try {
+      snapshot = this.tracker.snapshot(subject, model ?? '', nowMs);
+    } finally {
+      if (held) await held.end();
+    }
+    const { model: modelCounters, ...usage } = snapshot;
     const description: UsageDescription = {
       subject,
       usage,
-      reported_last_day: this.ledger.reportedSince(subject, nowMs - DAY_MS),
+      reported_last_day: await this.ledger.reportedSince(subject, nowMs - DAY_MS),
       limits: this.limitsOf(subject),
     };
     if (model !== undefined) description.model = { name: model, ...modelCounters };

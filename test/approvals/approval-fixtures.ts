@@ -28,7 +28,7 @@ export function pipelineChange(
 }
 
 /** Tokens of the cast: the requester, an approver in the group, one outside it, a reader without approve scope. */
-export function tokens(svc: TestService) {
+export function tokens(svc: Pick<TestService, 'token'>) {
   return {
     requester: svc.token({ sub: ASSISTANT, scope: 'invoke:assist', act: { sub: ASSISTANT_AGENT } }),
     approver: svc.token({

@@ -97,6 +97,23 @@ describe('configuration', () => {
     expect(err.message).toContain(`config: ${key}: ${message}`);
   });
 
+  it('has no shared database unless database.url or MODELGATE_DATABASE_URL names one', () => {
+    expect(loadConfig({}, '/srv/app').database).toBeUndefined();
+    const file = configFile(
+      'db.yaml',
+      'database:\n  url: postgres://modelgate@db/modelgate\n  pool_size: 4\n',
+    );
+    expect(loadConfig({ MODELGATE_CONFIG: file }).database).toEqual({
+      url: 'postgres://modelgate@db/modelgate',
+      poolSize: 4,
+    });
+    expect(
+      loadConfig({ MODELGATE_CONFIG: file, MODELGATE_DATABASE_URL: 'postgresql://other@db2/mg' }).database,
+    ).toEqual({ url: 'postgresql://other@db2/mg', poolSize: 4 });
+    const err = errorOf(() => loadConfig({ MODELGATE_DATABASE_URL: 'mysql://db/mg' }));
+    expect(err.key).toBe('database.url');
+  });
+
   it('stops on a file that is not YAML, naming MODELGATE_CONFIG', () => {
     const err = errorOf(() => loadConfig({ MODELGATE_CONFIG: configFile('c.yaml', 'port: [8080\n') }));
     expect(err.key).toBe('MODELGATE_CONFIG');

@@ -86,3 +86,35 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/CMD \["serve"\]/);
   });
 });
+
+describe('docker-compose.yml, the scale profile', () => {
+  // Compose resolves YAML merge keys (<<: *replica); so does this parse.
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+    services: Record<string, Service & { depends_on?: Record<string, unknown> }>;
+  };
+  const replicas = ['replica-a', 'replica-b'].map((name) => compose.services[name]!);
+
+  it('runs PostgreSQL, two replicas on it and nginx in front, only when asked for', () => {
+    for (const name of ['postgres', 'replica-a', 'replica-b', 'lb']) {
+      expect({ name, profiles: compose.services[name]?.profiles }).toEqual({ name, profiles: ['scale'] });
+    }
+    for (const replica of replicas) {
+      expect(replica.environment?.MODELGATE_DATABASE_URL).toMatch(
+        /^postgres:\/\/modelgate:.*@postgres:5432\//,
+      );
+      expect(replica.healthcheck?.test.join(' ')).toContain('/ready');
+      expect(replica.depends_on).toHaveProperty('postgres');
+    }
+    expect(compose.services.modelgate!.profiles).toBeUndefined(); // the default stays one SQLite process
+  });
+
+  it('balances over both replicas through the nginx file it mounts', () => {
+    expect(compose.services.lb!.volumes).toContain(
+      './deploy/nginx-scale.conf:/etc/nginx/conf.d/default.conf:ro',
+    );
+    const nginx = read('deploy/nginx-scale.conf');
+    expect(nginx).toContain('server replica-a:8080');
+    expect(nginx).toContain('server replica-b:8080');
+    expect(nginx).toMatch(/proxy_pass http:\/\/modelgate;/);
+  });
+});

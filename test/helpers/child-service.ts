@@ -18,7 +18,15 @@ const MAIN = path.join(root, 'src', 'cli', 'main.ts');
 const READY_TIMEOUT_MS = 30_000;
 const START_ATTEMPTS = 3;
 // The service's own settings come from the config file only: overrides in the test's environment must not leak in.
-const ENV_OVERRIDES = ['PORT', 'HOST', 'MODELGATE_DB', 'MODELGATE_BUNDLE', 'MODELGATE_DATA_DIR', 'LOG_LEVEL'];
+const ENV_OVERRIDES = [
+  'PORT',
+  'HOST',
+  'MODELGATE_DB',
+  'MODELGATE_DATABASE_URL',
+  'MODELGATE_BUNDLE',
+  'MODELGATE_DATA_DIR',
+  'LOG_LEVEL',
+];
 
 // A test that fails before its cleanup must not leave a server running after the jest worker is gone.
 const running = new Set<ChildProcess>();

@@ -131,6 +131,14 @@ describe('GET /v1/usage and `modelgate usage`', () => {
     expect(out.code).toBe(2);
     expect(out.stderr).toMatch(/usage needs --subject/);
   });
+
+  it('`modelgate usage` with a shared database points to GET /v1/usage instead of reading a local file', async () => {
+    const out = await runCli(['usage', '--subject', SUMMARIZER], {
+      MODELGATE_DATABASE_URL: 'postgres://modelgate@db.invalid/modelgate',
+    });
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/with database.url set, ask GET \/v1\/usage/);
+  });
 });
 
 describe('GET /v1/usage with a bundle that has no modelgate/limits entrypoint', () => {

@@ -7,15 +7,25 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import pino from 'pino';
 import { auditMigrations } from '../../audit/audit-migrations';
 import { openDatabase } from '../../audit/database';
-import { lineageTree } from '../../audit/lineage-query';
+import { lineageTree, sqliteLineageSource, type LineageTree } from '../../audit/lineage-query';
 import { generateCheckpointKeys } from '../../audit/signed-checkpoints';
 import { SqliteAuditStore } from '../../audit/sqlite-audit-store';
-import type { VerifiedRange, VerifyResult } from '../../audit/audit-store';
+import type { AuditStore, VerifiedRange, VerifyResult } from '../../audit/audit-store';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import { approvalPgMigrations } from '../../postgres/approval-pg-migrations';
+import { auditPgMigrations } from '../../postgres/audit-pg-migrations';
+import { migratePg } from '../../postgres/pg-migrations';
+import { pgLineageSource } from '../../postgres/pg-lineage-source';
+import { createPgPool, redactUrl } from '../../postgres/pg-pool';
+import { PostgresAuditStore } from '../../postgres/postgres-audit-store';
+import { usagePgMigrations } from '../../postgres/usage-pg-migrations';
 import type { CliCommand, CliIo } from '../cli-command';
 import { renderLineage } from '../render-lineage';
 
 const DB_HELP =
-  'The database is --db FILE, else $MODELGATE_DB, else the db of $MODELGATE_CONFIG, else .modelgate/modelgate.db.';
+  'The database is --db FILE, else $MODELGATE_DB, else the db of $MODELGATE_CONFIG, else .modelgate/modelgate.db. ' +
+  'A shared PostgreSQL log is --db postgres://…, else $MODELGATE_DATABASE_URL, else database.url of $MODELGATE_CONFIG.';
 
 const usages = {
   audit: `Usage: modelgate audit <command> [options]
@@ -25,6 +35,7 @@ Commands:
   export   write records as JSON Lines (OPA decision-log fields) or CSV
   prune    delete records older than a date; the rest stays verifiable
   keygen   create an Ed25519 key pair for signed checkpoints
+  migrate  copy an SQLite audit log into PostgreSQL and verify the copy
   lineage  show a decision's chain: the decisions that led to it and the ones it led to
 
 ${DB_HELP}
@@ -59,6 +70,13 @@ Writes DIR/audit-signing.pem (Ed25519 private key, mode 0600) and DIR/audit-sign
 Refuses to overwrite existing files. Configure the private key as audit.checkpoint.private_key_file;
 give the public key to \`modelgate audit verify --public-key\`. Keep the private key away from the
 audit database's backups: whoever holds it can re-sign a rewritten chain.`,
+  migrate: `Usage: modelgate audit migrate --to postgres://… [--db FILE] [--public-key FILE]...
+
+Copies the SQLite audit log (records, hash chain, signed checkpoints, prune anchors, usage reports, approvals)
+into an empty PostgreSQL database, in one transaction, then verifies the copy and checks that its
+head equals the source's. Stop modelgate (or let no one append) while it runs: records appended to
+the SQLite file afterwards are not copied. The source must verify first. Exit status: 0 copied and
+verified, 1 refused or broken, 2 usage error.`,
 
   lineage: `Usage: modelgate audit lineage DECISION_ID [--db FILE] [--json]
 
@@ -90,6 +108,7 @@ const optionsOf: Record<Exclude<Sub, 'audit'>, Options> = {
   },
   prune: { ...common, before: { type: 'string' } },
   keygen: { help: { type: 'boolean', short: 'h' }, out: { type: 'string' } },
+  migrate: { ...common, to: { type: 'string' }, 'public-key': { type: 'string', multiple: true } },
   lineage: { ...common, json: { type: 'boolean' } },
 };
 
@@ -193,6 +212,46 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
     }
   },
 
+  async migrate(values, io) {
+    const url = required(values, 'to');
+    if (!isPostgresUrl(url)) throw new UsageError('--to must be a postgres:// URL');
+    const keys = await Promise.all(
+      ((values['public-key'] as string[] | undefined) ?? []).map((f) => readFile(f, 'utf8')),
+    );
+    const verifyOptions = keys.length > 0 ? { publicKeys: keys } : {};
+    const file = await databaseFile(values, io.env);
+    const logger = cliLogger(io);
+    const source = SqliteAuditStore.open({ path: file, readonly: true, logger });
+    const before = await source.verify(verifyOptions).finally(() => source.close());
+    if (!before.ok) {
+      io.stderr(`not migrating: the source log is broken\n${describe(before)}`);
+      return 1;
+    }
+    const { copySqliteToPostgres } = await import('../../postgres/copy-sqlite-to-postgres');
+    const pg = await openPostgres(url, logger, true);
+    try {
+      const db = openDatabase(file, [], { readonly: true });
+      let counts: Record<string, number>;
+      try {
+        counts = await copySqliteToPostgres(db, pg.pool);
+      } finally {
+        db.close();
+      }
+      const after = await pg.store.verify(verifyOptions);
+      const copied = Object.entries(counts)
+        .map(([table, n]) => `${n} ${table}`)
+        .join(', ');
+      if (!after.ok || after.head !== before.head || after.records !== before.records) {
+        io.stderr(`copied ${copied}, but the copy does not verify as the source does:\n${describe(after)}`);
+        return 1;
+      }
+      io.stdout(`copied ${copied} to ${redactUrl(url)}\ncopy verified: ${describe(after)}`);
+      return 0;
+    } finally {
+      await pg.store.close();
+    }
+  },
+
   async keygen(values, io) {
     const keys = generateCheckpointKeys(path.resolve(required(values, 'out')));
     io.stdout(
@@ -208,18 +267,30 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
   async lineage(values, io) {
     const ids = (values._ as string[] | undefined) ?? [];
     if (ids.length !== 1) throw new UsageError('give exactly one decision id');
-    const db = openDatabase(await databaseFile(values, io.env), [auditMigrations], { readonly: true });
-    try {
-      const tree = lineageTree(db, ids[0] as string);
-      if (!tree) {
-        io.stderr(`modelgate audit lineage: no decision ${ids[0]}\n`);
-        return 1;
+    const id = ids[0] as string;
+    const url = await databaseUrl(values, io.env);
+    let tree: LineageTree | null;
+    if (url) {
+      const pool = createPgPool({ url, max: 1, logger: cliLogger(io) });
+      try {
+        tree = await lineageTree(pgLineageSource(pool), id);
+      } finally {
+        await pool.end();
       }
-      io.stdout(values.json ? `${JSON.stringify(tree, null, 2)}\n` : renderLineage(tree));
-      return 0;
-    } finally {
-      db.close();
+    } else {
+      const db = openDatabase(await databaseFile(values, io.env), [auditMigrations], { readonly: true });
+      try {
+        tree = await lineageTree(sqliteLineageSource(db), id);
+      } finally {
+        db.close();
+      }
     }
+    if (!tree) {
+      io.stderr(`modelgate audit lineage: no decision ${id}\n`);
+      return 1;
+    }
+    io.stdout(values.json ? `${JSON.stringify(tree, null, 2)}\n` : renderLineage(tree));
+    return 0;
   },
 };
 
@@ -265,11 +336,50 @@ function spanOf(range: VerifiedRange): string {
   return range.from_seq === null ? 'no records' : `seq ${range.from_seq} to ${range.to_seq}`;
 }
 
-async function openStore(values: Values, io: CliIo, readonly: boolean): Promise<SqliteAuditStore> {
+async function openStore(values: Values, io: CliIo, readonly: boolean): Promise<AuditStore> {
+  const logger = cliLogger(io);
+  const url = await databaseUrl(values, io.env);
+  if (url) return (await openPostgres(url, logger, !readonly)).store;
   const file = await databaseFile(values, io.env);
-  // The store logs through pino; on the terminal only warnings and errors belong on stderr.
-  const logger = pino({ level: 'warn' }, { write: (line: string) => io.stderr(line) });
   return SqliteAuditStore.open({ path: file, readonly, logger });
+}
+
+// The store logs through pino; on the terminal only warnings and errors belong on stderr.
+function cliLogger(io: CliIo): Logger {
+  return pino({ level: 'warn' }, { write: (line: string) => io.stderr(line) });
+}
+
+// Read-only commands never migrate: verifying a database must not change it.
+async function openPostgres(
+  url: string,
+  logger: Logger,
+  migrate: boolean,
+): Promise<{ pool: Pool; store: PostgresAuditStore }> {
+  const pool = createPgPool({ url, max: 2, logger });
+  if (migrate) {
+    await migratePg(pool, [auditPgMigrations, usagePgMigrations, approvalPgMigrations], logger).catch(
+      async (err: unknown) => {
+        await pool.end();
+        throw err;
+      },
+    );
+  }
+  return { pool, store: new PostgresAuditStore({ pool, ownsPool: true, logger }) };
+}
+
+function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//.test(value);
+}
+
+async function databaseUrl(values: Values, env: NodeJS.ProcessEnv): Promise<string | null> {
+  if (typeof values.db === 'string') return isPostgresUrl(values.db) ? values.db : null;
+  if (env.MODELGATE_DB) return null;
+  if (env.MODELGATE_DATABASE_URL) return env.MODELGATE_DATABASE_URL;
+  if (env.MODELGATE_CONFIG) {
+    const { loadConfig } = await import('../../config/load-config');
+    return loadConfig(env).database?.url ?? null;
+  }
+  return null;
 }
 
 async function databaseFile(values: Values, env: NodeJS.ProcessEnv): Promise<string> {

@@ -45,6 +45,13 @@ export const usageCommand: CliCommand = {
       return 2;
     }
     const config = loadConfig(io.env);
+    if (!args.values.db && config.database) {
+      // Not a wrong answer from a stale local file: say where the shared figures are.
+      io.stderr(
+        'modelgate usage reads an SQLite file; with database.url set, ask GET /v1/usage of any replica.\n',
+      );
+      return 1;
+    }
     const dbFile = args.values.db ? path.resolve(args.values.db) : config.db;
     const logger = pino({ level: 'silent' });
     const db = openDatabase(dbFile, [auditMigrations, usageMigrations], { readonly: true });
@@ -65,7 +72,7 @@ export const usageCommand: CliCommand = {
         logger,
       );
       await policy.load().catch(() => undefined); // limits are shown when the bundle loads; usage either way
-      const description = new UsageView(tracker, ledger, policy).describe(
+      const description = await new UsageView(tracker, ledger, policy).describe(
         args.values.subject,
         args.values.model,
         now,

@@ -1,0 +1,42 @@
+import type { PgMigrationSet } from './pg-migrations';
+
+/**
+ * The approvals table on PostgreSQL: the same columns as the SQLite one
+ * (src/approvals/approval-migrations.ts). Every replica reads and compare-and-sets the same rows, so
+ * an approval granted through one replica is spent through any. Append migrations; never edit one that shipped.
+ */
+export const approvalPgMigrations: PgMigrationSet = {
+  component: 'approvals',
+  migrations: [
+    {
+      version: 1,
+      name: 'create approvals',
+      sql: `
+        CREATE TABLE approvals (
+          id                  text    PRIMARY KEY,
+          binding             text    NOT NULL,   -- sha256 of requester, invocation and payload hash
+          status              text    NOT NULL,   -- pending, approved, denied, expired, used_up
+          created_ms          bigint  NOT NULL,
+          expires_ms          bigint  NOT NULL,
+          request_decision_id text    NOT NULL,
+          requester_subject   text    NOT NULL,
+          requester_issuer    text    NOT NULL,
+          requester_actor     text,
+          invocation          text    NOT NULL,   -- JSON: model, provider, operation, purpose, tools
+          findings            text    NOT NULL,   -- JSON: class -> count
+          reasons             text    NOT NULL,   -- JSON: the policy's reasons
+          approvers           text,
+          ttl_seconds         integer NOT NULL,
+          max_uses            integer NOT NULL,
+          uses_left           integer NOT NULL,
+          decided_by          text,
+          decided_ms          bigint,
+          comment             text
+        );
+        -- One pending approval per binding, across replicas: asking again returns it instead of a new one.
+        CREATE UNIQUE INDEX approvals_pending ON approvals (binding) WHERE status = 'pending';
+        CREATE INDEX approvals_status ON approvals (status, created_ms);
+        CREATE INDEX approvals_live ON approvals (expires_ms) WHERE status IN ('pending', 'approved');`,
+    },
+  ],
+};

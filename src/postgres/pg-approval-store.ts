@@ -1,0 +1,107 @@
+import type { Pool } from 'pg';
+import type { Approval } from '../approvals/approval';
+import { APPROVAL_COLUMNS, fromRow, toRow, type ApprovalRow as Row } from '../approvals/approval-row';
+import type { ApprovalFilter, ApprovalStore, ApprovalVerdict } from '../approvals/approval-store';
+
+const COLUMNS = APPROVAL_COLUMNS.join(', ');
+const INSERT = `INSERT INTO approvals (${COLUMNS}) VALUES (${APPROVAL_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+  ON CONFLICT (binding) WHERE status = 'pending' DO NOTHING`;
+
+/**
+ * Approvals in PostgreSQL, shared by every replica. Each change is one statement whose WHERE clause
+ * is the compare-and-set (as in SqliteApprovalStore), so two replicas cannot both decide one request
+ * or spend the same use: PostgreSQL re-checks the condition on the row it locks.
+ * The pool's int8 parser (createPgPool) returns bigint columns as numbers.
+ */
+export class PgApprovalStore implements ApprovalStore {
+  constructor(private readonly pool: Pool) {}
+
+  async get(id: string): Promise<Approval | null> {
+    return this.one(`SELECT ${COLUMNS} FROM approvals WHERE id = $1`, [id]);
+  }
+
+  async findPending(binding: string): Promise<Approval | null> {
+    return this.one(`SELECT ${COLUMNS} FROM approvals WHERE binding = $1 AND status = 'pending'`, [binding]);
+  }
+
+  async createPending(approval: Approval): Promise<{ approval: Approval; created: boolean }> {
+    const row = toRow(approval);
+    const inserted = await this.pool.query(
+      INSERT,
+      APPROVAL_COLUMNS.map((c) => row[c]),
+    );
+    if (inserted.rowCount === 1) return { approval, created: true };
+    const existing = await this.findPending(approval.binding);
+    if (!existing) throw new Error(`approval for binding ${approval.binding} neither inserted nor found`);
+    return { approval: existing, created: false };
+  }
+
+  async list(filter: ApprovalFilter): Promise<Approval[]> {
+    const { rows } = filter.status
+      ? await this.pool.query<Row>(
+          `SELECT ${COLUMNS} FROM approvals WHERE status = $1 ORDER BY created_ms DESC, id DESC LIMIT $2`,
+          [filter.status, filter.limit],
+        )
+      : await this.pool.query<Row>(
+          `SELECT ${COLUMNS} FROM approvals ORDER BY created_ms DESC, id DESC LIMIT $1`,
+          [filter.limit],
+        );
+    return rows.map(fromRow);
+  }
+
+  async decide(id: string, verdict: ApprovalVerdict): Promise<boolean> {
+    const expiresMs = verdict.status === 'approved' ? verdict.expiresMs : null;
+    const changed = await this.pool.query(
+      `UPDATE approvals SET status = $1, decided_by = $2, decided_ms = $3, comment = $4,
+              expires_ms = COALESCE($5::bigint, expires_ms),
+              uses_left = CASE WHEN $1 = 'denied' THEN 0 ELSE uses_left END
+        WHERE id = $6 AND status = 'pending' AND expires_ms > $3`,
+      [verdict.status, verdict.by, verdict.atMs, verdict.comment, expiresMs, id],
+    );
+    return changed.rowCount === 1;
+  }
+
+  async undoDecide(id: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE approvals SET status = 'pending', decided_by = NULL, decided_ms = NULL, comment = NULL,
+              uses_left = max_uses, expires_ms = created_ms + ttl_seconds * 1000
+        WHERE id = $1`,
+      [id],
+    );
+  }
+
+  async consume(id: string, nowMs: number): Promise<number | null> {
+    // SET reads the row's old values, as in SQLite: uses_left = 1 means this spends the last use.
+    const { rows } = await this.pool.query<{ uses_left: number }>(
+      `UPDATE approvals SET uses_left = uses_left - 1,
+              status = CASE WHEN uses_left = 1 THEN 'used_up' ELSE status END
+        WHERE id = $1 AND status = 'approved' AND uses_left > 0 AND expires_ms > $2
+        RETURNING uses_left`,
+      [id, nowMs],
+    );
+    return rows[0] ? rows[0].uses_left : null;
+  }
+
+  async expire(id: string, nowMs: number): Promise<boolean> {
+    const changed = await this.pool.query(
+      `UPDATE approvals SET status = 'expired'
+        WHERE id = $1 AND status IN ('pending', 'approved') AND expires_ms <= $2`,
+      [id, nowMs],
+    );
+    return changed.rowCount === 1;
+  }
+
+  async due(nowMs: number, limit: number): Promise<Approval[]> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT ${COLUMNS} FROM approvals
+        WHERE status IN ('pending', 'approved') AND expires_ms <= $1 ORDER BY expires_ms LIMIT $2`,
+      [nowMs, limit],
+    );
+    return rows.map(fromRow);
+  }
+
+  private async one(sql: string, params: unknown[]): Promise<Approval | null> {
+    const { rows } = await this.pool.query<Row>(sql, params);
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+}

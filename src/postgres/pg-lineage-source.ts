@@ -1,0 +1,26 @@
+import type { Pool } from 'pg';
+import type { LineageSource } from '../audit/lineage-query';
+
+/**
+ * Returns the lineage source of a PostgreSQL audit log: the same walk as on SQLite (lineageTree),
+ * its child lookups served by the audit_records_lineage_parent expression index (migration 2).
+ */
+export function pgLineageSource(pool: Pool): LineageSource {
+  return {
+    byId: async (id) => {
+      const { rows } = await pool.query<{ record: string }>(
+        'SELECT record FROM audit_records WHERE decision_id = $1',
+        [id],
+      );
+      return rows[0]?.record;
+    },
+    byParent: async (id) => {
+      const { rows } = await pool.query<{ record: string }>(
+        `SELECT record FROM audit_records
+          WHERE ((record::jsonb) #>> '{input,lineage,parent_id}') = $1 ORDER BY ts_ms, seq`,
+        [id],
+      );
+      return rows.map((row) => row.record);
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { Pool } from 'pg';
+import type { UsageReportRow, UsageReportWriter } from '../usage/usage-reports';
+
+/** A subject's reports since some time: how many, their tokens and cost. */
+export interface ReportedTotals {
+  reports: number;
+  tokens: number;
+  cost_usd: number;
+}
+
+/** Usage reports in PostgreSQL: each settles its reservation (PgUsageTracker), and their totals. */
+export class PgUsageHistory implements UsageReportWriter {
+  constructor(private readonly pool: Pool) {}
+
+  /** Returns false when the decision's usage was already reported (by any replica). */
+  async insertReport(row: UsageReportRow): Promise<boolean> {
+    // The report and the settled reservation in one statement: whichever replica made the reservation.
+    const { rows } = await this.pool.query<{ n: number }>(
+      `WITH inserted AS (
+         INSERT INTO usage_reports (decision_id, subject, input_tokens, output_tokens, cost_usd, reported_ms)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id),
+       settled AS (
+         UPDATE usage_reservations SET tokens = $3 + $4 WHERE decision_id IN (SELECT decision_id FROM inserted))
+       SELECT count(*)::int AS n FROM inserted`,
+      [row.decision_id, row.subject, row.input_tokens, row.output_tokens, row.cost_usd, row.reported_ms],
+    );
+    return rows[0]!.n === 1;
+  }
+
+  /** Returns the reports a subject made since `sinceMs`. */
+  async reportedSince(subject: string, sinceMs: number): Promise<ReportedTotals> {
+    const { rows } = await this.pool.query<ReportedTotals>(
+      `SELECT count(*)::int AS reports, coalesce(sum(input_tokens + output_tokens), 0)::float8 AS tokens,
+              coalesce(sum(cost_usd), 0)::float8 AS cost_usd
+         FROM usage_reports WHERE subject = $1 AND reported_ms > $2`,
+      [subject, sinceMs],
+    );
+    return rows[0]!;
+  }
+}

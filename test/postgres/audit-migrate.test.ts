@@ -1,0 +1,115 @@
+import { join } from 'node:path';
+import { generateCheckpointKeys, SqliteAuditStore } from '../../src/audit';
+import { appendMany, silentLogger, tempDir } from '../audit/audit-fixtures';
+import { approvalMigrations } from '../../src/approvals/approval-migrations';
+import { SqliteApprovalStore } from '../../src/approvals/sqlite-approval-store';
+import { openDatabase } from '../../src/audit/database';
+import { createPgPool } from '../../src/postgres/pg-pool';
+import { PgApprovalStore } from '../../src/postgres/pg-approval-store';
+import { runCli } from '../helpers/cli';
+import { describeWithPostgres } from '../helpers/describe-postgres';
+import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
+
+let cluster: PgCluster;
+const dir = tempDir();
+const keys = generateCheckpointKeys(join(dir, 'keys'));
+
+describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
+  beforeAll(async () => {
+    cluster = await startPgCluster();
+  });
+  afterAll(() => cluster?.destroy());
+
+  it('copies a signed, pruned SQLite log with its chain and checkpoints, and verifies the copy', async () => {
+    const file = join(dir, 'source.db');
+    const source = SqliteAuditStore.open({
+      path: file,
+      logger: silentLogger,
+      checkpoint: { privateKeyFile: keys.privateKeyFile, everyRecords: 10, everySeconds: 3600 },
+    });
+    await appendMany(source, 5, () => ({ timestamp: '2020-01-01T00:00:00.000Z' }));
+    for (let i = 0; i < 5; i++) await appendMany(source, 7, () => ({ reasons: ['budget_low'] }));
+    await source.prune({ before: '2021-01-01T00:00:00Z' });
+    await source.close();
+    // An approval granted before the move must still be spendable after it.
+    const approvalsDb = openDatabase(file, [approvalMigrations]);
+    const granted = {
+      id: '01a228e0-0000-7000-8000-00000000a001',
+      binding: 'b-1',
+      status: 'approved' as const,
+      createdMs: 1_700_000_000_000,
+      expiresMs: 4_000_000_000_000,
+      requestDecisionId: 'd-1',
+      requester: { subject: 'spiffe://corp/agent', issuer: 'https://idp.test', actor: null },
+      invocation: { model: 'm', operation: 'tool_call' as const, tools: ['pipelines.update'] },
+      findings: {},
+      reasons: ['pipelines'],
+      approvers: 'platform-leads',
+      ttlSeconds: 3600,
+      maxUses: 1,
+      usesLeft: 1,
+      decidedBy: 'user:alice',
+      decidedMs: 1_700_000_001_000,
+      comment: null,
+    };
+    await new SqliteApprovalStore(approvalsDb).createPending(granted);
+    approvalsDb.close();
+    const sourceVerify = await runCli([
+      'audit',
+      'verify',
+      '--db',
+      file,
+      '--public-key',
+      keys.publicKeyFile,
+      '--json',
+    ]);
+    const expected = JSON.parse(sourceVerify.stdout) as { ok: boolean; records: number; head: string };
+    expect(expected).toMatchObject({ ok: true, records: 35, anchor: { seq: 5 } });
+
+    const url = await cluster.createDatabase();
+    const migrate = await runCli([
+      'audit',
+      'migrate',
+      '--db',
+      file,
+      '--to',
+      url,
+      '--public-key',
+      keys.publicKeyFile,
+    ]);
+    expect(migrate.stderr).toBe('');
+    expect(migrate.code).toBe(0);
+    expect(migrate.stdout).toContain('35 audit_records');
+    expect(migrate.stdout).toContain('1 approvals');
+    const pool = createPgPool({ url, logger: silentLogger });
+    try {
+      expect(await new PgApprovalStore(pool).get(granted.id)).toEqual(granted);
+    } finally {
+      await pool.end();
+    }
+    expect(migrate.stdout).toContain(`copy verified: 35 records, chain intact, head ${expected.head}`);
+
+    const copy = await runCli(['audit', 'verify', '--db', url, '--public-key', keys.publicKeyFile, '--json']);
+    expect(JSON.parse(copy.stdout)).toEqual(expected);
+
+    // A second run would fork the chain in the target: refused, nothing written.
+    const again = await runCli(['audit', 'migrate', '--db', file, '--to', url]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/already holds 35 audit records/);
+  });
+
+  it('refuses to copy a log that does not verify', async () => {
+    const file = join(dir, 'broken.db');
+    const source = SqliteAuditStore.open({ path: file, logger: silentLogger });
+    await appendMany(source, 3);
+    await source.close();
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(file);
+    db.prepare("UPDATE audit_records SET record = replace(record, 'bedrock', 'azure') WHERE seq = 2").run();
+    db.close();
+    const url = await cluster.createDatabase();
+    const migrate = await runCli(['audit', 'migrate', '--db', file, '--to', url]);
+    expect(migrate.code).toBe(1);
+    expect(migrate.stderr).toContain('not migrating: the source log is broken');
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * What a service on PostgreSQL (database.url) does with the features beyond decisions: approvals are
+ * shared by replicas (asked through one, granted through another, spent through either, once); the
+ * lineage works across replicas; the features that scan the SQLite audit file answer 501 not_available_on_postgres, recorded like any
+ * call; decision-log shipping is refused at start-up, naming the setting.
+ */
+import { Client } from 'pg';
+import { ASSISTANT, codes, pipelineChange, tokens } from '../approvals/approval-fixtures';
+import { runCli } from '../helpers/cli';
+import { startChildService, type ChildService } from '../helpers/child-service';
+import { describeWithPostgres } from '../helpers/describe-postgres';
+import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
+import { generateRsaKeyPair } from '../helpers/tokens';
+
+let cluster: PgCluster;
+let url: string;
+const replicas: ChildService[] = [];
+
+async function sql<R extends object>(text: string, values: unknown[] = []): Promise<R[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<R>(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describeWithPostgres('a service on PostgreSQL: approvals, SQLite-only features', () => {
+  beforeAll(async () => {
+    cluster = await startPgCluster();
+    url = await cluster.createDatabase();
+    const rsa = generateRsaKeyPair();
+    replicas.push(
+      ...(await Promise.all([0, 1].map(() => startChildService({ rsa, config: { database: { url } } })))),
+    );
+  }, 120_000);
+  afterAll(async () => {
+    for (const svc of replicas) await svc.stop();
+    cluster?.destroy();
+  });
+
+  it('shares approvals: asked through one replica, granted through the other, spent once through either', async () => {
+    const [a, b] = replicas as [ChildService, ChildService];
+    const t = tokens(a);
+    const asked = await a.post('/v1/decide', pipelineChange(), t.requester);
+    expect(asked.status).toBe(200);
+    expect(codes(asked.body)).toEqual(['approval_required']);
+    const approval = asked.body.approval as { id: string; status: string };
+    expect(approval.status).toBe('pending');
+    // The same request through the other replica finds the same pending approval.
+    const again = await b.post('/v1/decide', pipelineChange(), t.requester);
+    expect((again.body.approval as { id: string }).id).toBe(approval.id);
+
+    expect((await b.post(`/v1/approvals/${approval.id}/approve`, {}, t.approver)).status).toBe(200);
+    const stored = await sql<{ status: string; requester_subject: string }>(
+      'SELECT status, requester_subject FROM approvals WHERE id = $1',
+      [approval.id],
+    );
+    expect(stored).toEqual([{ status: 'approved', requester_subject: ASSISTANT }]);
+
+    // One use (the shipped policy's default): two retries at once, one per replica, one allow.
+    const retries = await Promise.all(
+      [a, b].map((svc) =>
+        svc.post('/v1/decide', { ...pipelineChange(), approval_id: approval.id }, t.requester),
+      ),
+    );
+    expect(retries.map((r) => r.status)).toEqual([200, 200]);
+    expect(retries.filter((r) => r.body.allow === true)).toHaveLength(1);
+    const events = await sql<{ path: string }>(
+      "SELECT path FROM audit_records WHERE path LIKE '/v1/approvals/%' ORDER BY seq",
+    );
+    expect(events.map((e) => e.path)).toEqual([
+      `/v1/approvals/${approval.id}/requested`,
+      `/v1/approvals/${approval.id}/approve`,
+      `/v1/approvals/${approval.id}/use`,
+    ]);
+  });
+
+  it('serves lineage across replicas: a parent decided on one, its children on the other', async () => {
+    const [a, b] = replicas as [ChildService, ChildService];
+    const agent = {
+      sub: 'spiffe://corp/agents/triage-workflow',
+      scope: 'invoke:agents',
+      act: { sub: 'agent:triage' },
+    };
+    const triage = (operation: string, tool: string, context: Record<string, unknown> = {}) => ({
+      invocation: {
+        model: 'anthropic.claude-sonnet',
+        operation,
+        purpose: 'ticket-triage',
+        tools: [{ name: tool }],
+      },
+      context,
+    });
+    const prompt = await a.post('/v1/decide', triage('chat', 'tickets.read'), a.token(agent));
+    expect(prompt.body.allow).toBe(true);
+    const promptId = prompt.body.decision_id as string;
+    const read = await b.post(
+      '/v1/decide',
+      triage('tool_call', 'tickets.read', { parent_decision_id: promptId }),
+      b.token(agent),
+    );
+    expect(read.body.allow).toBe(true); // replica b found the parent replica a recorded
+    const readId = read.body.decision_id as string;
+    const create = await a.post(
+      '/v1/decide',
+      triage('tool_call', 'tickets.create', { parent_decision_id: readId }),
+      a.token(agent),
+    );
+    expect(create.body.allow).toBe(true);
+
+    const auditor = b.token({ sub: 'user:carol@corp', scope: 'modelgate:audit' });
+    const tree = await b.get(`/v1/decisions/${readId}/lineage`, auditor);
+    expect(tree.status).toBe(200);
+    expect(tree.body).toMatchObject({
+      ancestors: [{ decision_id: promptId, depth: 0 }],
+      decision: {
+        decision_id: readId,
+        depth: 1,
+        children: [{ decision_id: create.body.decision_id, depth: 2 }],
+      },
+      truncated: false,
+    });
+    const cli = await runCli(['audit', 'lineage', readId, '--db', url, '--json']);
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.stdout)).toEqual(
+      Object.fromEntries(Object.entries(tree.body).filter(([key]) => key !== 'decision_id')),
+    );
+    // The child lookup can use the expression index of audit migration 2 (sequential scans off: on a
+    // table this small the planner would rightly prefer one).
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('SET enable_seqscan = off');
+      const plan = await client.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN SELECT record FROM audit_records
+          WHERE ((record::jsonb) #>> '{input,lineage,parent_id}') = $1 ORDER BY ts_ms, seq`,
+        [readId],
+      );
+      expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).toContain('audit_records_lineage_parent');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it.each([
+    ['GET', '/v1/reports/privileges', 'privileges report'],
+    ['POST', '/v1/replay', 'replay'],
+  ])(
+    '%s %s answers 501 not_available_on_postgres, recorded in the shared log',
+    async (method, route, feature) => {
+      const svc = replicas[0]!;
+      const auditor = svc.token({ sub: 'user:carol@corp', scope: 'modelgate:audit' });
+      const reply = method === 'GET' ? await svc.get(route, auditor) : await svc.post(route, {}, auditor);
+      expect(reply.status).toBe(501);
+      expect(codes(reply.body)).toEqual(['not_available_on_postgres']);
+      const message = (reply.body.reasons as { message: string }[])[0]!.message;
+      expect(message).toContain(feature);
+      expect(message).toContain('database.url');
+      const recorded = await sql<{ status: number }>(
+        'SELECT status FROM audit_records WHERE decision_id = $1',
+        [reply.body.decision_id],
+      );
+      expect(recorded).toEqual([{ status: 501 }]);
+      // Without the auditor scope it is the usual 403, as on SQLite.
+      const plain = svc.token({ sub: 'user:bob@corp', scope: 'invoke:assist' });
+      expect((method === 'GET' ? await svc.get(route, plain) : await svc.post(route, {}, plain)).status).toBe(
+        403,
+      );
+    },
+  );
+
+  it('refuses to start with decision-log shipping on, naming decision_logs', async () => {
+    await expect(
+      startChildService({
+        config: { database: { url }, decision_logs: { file: { path: 'decisions.jsonl' } } },
+        logLevel: 'error',
+      }),
+    ).rejects.toThrow(/decision_logs: decision-log shipping reads the SQLite audit log/);
+  });
+});
