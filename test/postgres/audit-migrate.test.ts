@@ -61,6 +61,7 @@ describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
       file,
       '--public-key',
       keys.publicKeyFile,
+      '--full',
       '--json',
     ]);
     const expected = JSON.parse(sourceVerify.stdout) as { ok: boolean; records: number; head: string };
@@ -89,7 +90,16 @@ describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
     }
     expect(migrate.stdout).toContain(`copy verified: 35 records, chain intact, head ${expected.head}`);
 
-    const copy = await runCli(['audit', 'verify', '--db', url, '--public-key', keys.publicKeyFile, '--json']);
+    const copy = await runCli([
+      'audit',
+      'verify',
+      '--db',
+      url,
+      '--public-key',
+      keys.publicKeyFile,
+      '--full',
+      '--json',
+    ]);
     expect(JSON.parse(copy.stdout)).toEqual(expected);
 
     // A second run would fork the chain in the target: refused, nothing written.
