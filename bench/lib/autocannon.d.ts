@@ -10,6 +10,8 @@ declare module 'autocannon' {
     duration?: number;
     amount?: number;
     timeout?: number;
+    /** Each request may rewrite itself before it is sent (autocannon rebuilds it then). */
+    requests?: { setupRequest?: (request: { headers?: Record<string, string> }) => object }[];
   }
   interface Percentiles {
     average: number;

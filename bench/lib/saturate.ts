@@ -8,14 +8,21 @@ export interface SaturationResult {
   ok: number;
   failed: number;
   seconds: number;
+  /** 99th percentile of the closed-loop latency, ms (queueing at saturation included). */
+  p99: number;
 }
 
-/** Drives the target with autocannon: `connections` connections each with one request in flight, for `seconds`. */
+/**
+ * Drives the target with autocannon: `connections` connections each with one request in flight, for `seconds`.
+ * With `headerSets`, the requests take them in turn (e.g. one token per subject), over the target's headers.
+ */
 export async function saturate(
   target: Target,
   connections: number,
   seconds: number,
+  headerSets?: Record<string, string>[],
 ): Promise<SaturationResult> {
+  let next = 0;
   const result = await autocannon({
     url: target.url,
     method: 'POST',
@@ -24,7 +31,25 @@ export async function saturate(
     connections,
     duration: seconds,
     timeout: 30,
+    ...(headerSets?.length
+      ? {
+          requests: [
+            {
+              setupRequest: (request) => ({
+                ...request,
+                headers: { ...target.headers, ...headerSets[next++ % headerSets.length] },
+              }),
+            },
+          ],
+        }
+      : {}),
   });
   const failed = result.non2xx + result.errors + result.timeouts;
-  return { rps: result['2xx'] / result.duration, ok: result['2xx'], failed, seconds: result.duration };
+  return {
+    rps: result['2xx'] / result.duration,
+    ok: result['2xx'],
+    failed,
+    seconds: result.duration,
+    p99: result.latency.p99,
+  };
 }
