@@ -3,6 +3,7 @@ import { escapeLiteral } from 'pg';
 import type { Logger } from 'pino';
 import { ReasonCode, UnavailableError } from '../errors';
 import { DAY_MS } from '../usage/sliding-window';
+import { countersSql, type ModelCountersRow } from './pg-usage-counters';
 import type {
   Reservation,
   ReservationRequest,
@@ -14,12 +15,8 @@ import type {
 
 // First key of the two-key advisory lock: "MGUS"; the second is hashtext(subject).
 const USAGE_LOCK = 0x4d475553;
-const MINUTE_MS = 60_000;
-const HOUR_MS = 3_600_000;
 // Most decisions of one subject that share one hold of its lock: bounds how long other replicas wait.
 const MAX_BATCH = 256;
-
-type ModelRow = { model: string; minute: number; hour: number; day: number };
 
 /** One hold of a subject's lock: a transaction, the counters read under it, and the reservations made since. */
 interface Batch {
@@ -155,11 +152,11 @@ export class PgUsageTracker implements UsageTracker {
 
   // Takes the subject's lock and reads its counters per model, in one round trip: the simple-query
   // protocol runs the statements in order, each (READ COMMITTED) with a snapshot taken after the lock.
+  // The read costs a day of minute buckets at most, not one row per decision (pg-usage-counters.ts).
   private async open(subject: string, nowMs: number): Promise<Batch> {
     const client = await this.pool.connect();
     client.on('error', ignore);
     const s = escapeLiteral(subject);
-    const horizon = nowMs - Math.min(DAY_MS, this.reservationTtlMs);
     try {
       // No fsync while the subject is locked: the reservations' WAL records are flushed by the
       // synchronous commit of the decisions' audit records, which come later in the same WAL and
@@ -167,13 +164,8 @@ export class PgUsageTracker implements UsageTracker {
       const results = (await client.query(
         `BEGIN; SET LOCAL synchronous_commit = off;
          SELECT pg_advisory_xact_lock(${USAGE_LOCK}, hashtext(${s}));
-         SELECT model,
-                count(*) FILTER (WHERE at_ms > ${int(nowMs - MINUTE_MS)})::int AS minute,
-                coalesce(sum(tokens) FILTER (WHERE at_ms > ${int(nowMs - HOUR_MS)}), 0)::float8 AS hour,
-                coalesce(sum(tokens), 0)::float8 AS day
-           FROM usage_reservations WHERE subject = ${s} AND at_ms > ${int(horizon)}
-          GROUP BY model`,
-      )) as unknown as { rows: ModelRow[] }[];
+         ${countersSql(subject, nowMs, Math.min(DAY_MS, this.reservationTtlMs))}`,
+      )) as unknown as { rows: ModelCountersRow[] }[];
       const rows = results[results.length - 1]!.rows;
       const counters = new Map<string, UsageCounters>(
         rows.map((r) => [
