@@ -116,211 +116,217 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     ? await openPostgresStores(config, logger)
     : await openSqliteStores(config, logger);
   const { store, usage, ledger, sqlite } = stores;
-
-  const { policy, source } = policyBundle(config, logger);
-  // A missing or refused bundle leaves the service up but not ready (every decision is a 503
-  // policy_unavailable); the source keeps watching or polling, so a good bundle is picked up later.
-  await source.start();
-  const statusSections: StatusSection[] = [{ name: 'bundles', describe: () => [policy.status()] }];
-  // The audit log's disk: /ready warns below the threshold, /v1/status shows the figures. On
-  // PostgreSQL the database's disk is the database server's to watch, not this process's.
-  const disk = sqlite && diskProbe(config.db, config.audit.diskWarnFreeMb ?? DEFAULT_DISK_WARN_FREE_MB);
-  if (disk) statusSections.push({ name: 'disk', describe: disk });
-
-  // Approvals: state beside the audit log (same file, or same PostgreSQL), every event in the audit chain.
-  const approvalStore = stores.approvals;
-  const approvals = new ApprovalService({
-    store: approvalStore,
-    recorder: store,
-    notifier,
-    logger,
-    now: Date.now,
-  });
-  approvals.start(approvalsConfig.expirySweepSeconds * 1000);
-
-  // Large payloads are screened on threads, so a hostile one cannot hold the event loop (docs/screening.md).
-  const screeningPool = new ScreeningPool({ logger });
-  const decision: DecisionDeps = {
-    verifier,
-    policy,
-    recorder: store,
-    usage,
-    entrypoint: config.entrypoint,
-    bodyLimits: {
-      maxDepth: config.limits.maxDepth,
-      maxArrayItems: config.limits.maxArrayItems,
-      maxObjectKeys: defaultBodyLimits.maxObjectKeys,
-    },
-    screening: {
-      maxChars: config.limits.payloadChars,
-      redactionFormat: config.redactionFormat,
-      pool: screeningPool,
-    },
-    rejections: new RejectionAggregator({
-      individualPerMinute:
-        config.audit.anonymousRecordsPerMinute ?? DEFAULT_AGGREGATION_LIMITS.individualPerMinute,
-      maxKeys: config.audit.anonymousSourcesPerMinute ?? DEFAULT_AGGREGATION_LIMITS.maxKeys,
-    }),
-    recordLimits: {
-      ...DEFAULT_RECORD_LIMITS,
-      contextBytes: config.audit.contextBytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
-      claimsBytes: config.audit.claimsBytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
-    },
-    auditorScope: config.auditorScope,
-    now: Date.now,
-    logger,
-    approvals,
-    lineage: {
-      find: (id) => store.get(id),
-      maxParentAgeMs: (config.lineage?.maxParentAgeSeconds ?? DEFAULT_MAX_PARENT_AGE_SECONDS) * 1000,
-    },
-  };
-  const approvalApi = {
-    decision,
-    approvals,
-    store: approvalStore,
-    approverScope: approvalsConfig.approverScope,
-    entrypoint: approvalsConfig.entrypoint,
-  };
-  const metricsConfig = config.metrics ?? DEFAULT_METRICS;
-  const metrics = metricsConfig.enabled
-    ? new ServiceMetrics(
-        {
-          audit: store,
-          disk: sqlite && (() => diskUsage(config.db)),
-          activeReservations: stores.pendingReservations,
-          policy,
-        },
-        { maxReasonCodes: metricsConfig.maxReasonCodes, maxSubjects: metricsConfig.subjectLabelLimit },
-      )
-    : undefined;
-  if (metrics && sqlite) sqlite.writer.observeCommits((timing) => metrics.committed(timing));
-  const tracing = config.tracing && startTracing(config.tracing, logger);
-  decision.observer = allObservers(
-    [metrics, decisionLogLines(logger, config.decisionLines ?? 'info'), tracing?.observer],
-    (err) => logger.error({ err }, 'a decision observer failed'),
-  );
-  // refuseSqliteOnly() made sure shipping is off on PostgreSQL.
-  const shipping: DecisionLogShipping | undefined =
-    config.decisionLogs &&
-    sqlite &&
-    (await startDecisionLogShipping(config.decisionLogs, {
-      db: sqlite.db,
-      dbFile: config.db,
-      entrypoint: config.entrypoint,
-      logger,
-    }));
-  if (metrics && shipping) metrics.watchShipping(shipping);
-  statusSections.push({ name: 'decision_logs', describe: () => shipping?.status() ?? [] });
-  const metricsHttp =
-    metrics && metricsConfig.port !== undefined
-      ? await listen(metricsListener(metrics), metricsConfig.port, metricsConfig.host)
-      : undefined;
-  const app = createApp({
-    decision,
-    bodyLimitBytes: config.limits.bodyBytes,
-    defaultDecision: config.defaultDecision,
-    readiness: {
-      policyLoaded: () => policy.current() !== undefined,
-      storeOpen: stores.ready,
-      disk,
-    },
-    extraRoutes: (a, helpers) => {
-      auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
-      usageRoutes(a, helpers, {
-        decision,
-        store,
-        ledger,
-        view: new UsageView(usage, stores.reports, policy),
-        isTrustedReporter: trustedReporter(config),
-      });
-      authzenRoutes(a, helpers, {
-        decision,
-        authzen: config.authzen ?? { entrypoint: DEFAULT_AUTHZEN_ENTRYPOINT },
-      });
-      statusRoutes(a, helpers, {
-        decision,
-        operatorScope: config.operatorScope ?? 'modelgate:operate',
-        sections: statusSections,
-      });
-      approvalRoutes(a, helpers, approvalApi);
-      consoleRoutes(a, { oidc, helpers });
-      lineageRoutes(a, helpers, { decision, source: stores.lineage });
-      if (!sqlite) {
-        sqliteOnlyRoutes(a, helpers, { decision });
-        return;
-      }
-      reportRoutes(a, helpers, {
-        decision,
-        db: config.db,
-        bundle: config.bundle,
-        bundleName: config.bundleName,
-        entitlementsPath: config.reports?.entitlementsPath ?? DEFAULT_ENTITLEMENTS_PATH,
-      });
-      replayRoutes(a, helpers, {
-        decision,
-        replay: {
-          active: () => policy.current(),
-          entrypoint: config.entrypoint,
-          openReader: () => openDatabase(config.db, [auditMigrations], { readonly: true }),
-          now: Date.now,
-        },
-      });
-      if (metrics && !metricsHttp) {
-        metricsRoutes(a, {
-          exposition: () => metrics.exposition(),
-          access: metricsConfig.access,
-          scope: metricsConfig.scope,
-          verifier,
-        });
-      }
-    },
-  });
-  // Counted anonymous rejections are written once their minute is over.
-  const counted = setInterval(() => void recordCountedRejections(decision), 10_000).unref();
-  // Everything the service holds besides its bundle source and HTTP listener, in the order it lets go:
-  // shared by close() and a failed start, after which nothing may keep the process alive.
+  // What start-up has opened, let go in reverse order by close() and by a failed start: a failed start
+  // must leave nothing running, since `modelgate serve` exits by letting its event loop drain.
+  const opened: (() => unknown)[] = [() => stores.close()];
   const release = async () => {
-    await approvals.stop();
-    await metricsHttp?.close();
-    clearInterval(counted);
-    await recordCountedRejections(decision, true);
-    await store.close();
-    // Before the database closes: the shippers read it. What they have not sent yet goes out after
-    // the restart, from the saved cursor.
-    await shipping?.stop();
-    await tracing?.shutdown();
-    await screeningPool.close();
-    await stores.close();
+    for (let step = opened.pop(); step; step = opened.pop()) await step();
   };
-  const http: HttpServer = await listen(app, config.port, config.host).catch(async (err: unknown) => {
-    await source.stop();
-    await release();
-    throw listenError(err, config);
-  });
-  const url = `http://${formatHost(http.address.address)}:${http.address.port}`;
-  serviceUrl = url;
-  logger.info(
-    { url, db: config.database ? redactUrl(config.database.url) : config.db, bundle: config.bundle },
-    'modelgate listening',
-  );
+  try {
+    const { policy, source } = policyBundle(config, logger);
+    // A missing or refused bundle leaves the service up but not ready (every decision is a 503
+    // policy_unavailable); the source keeps watching or polling, so a good bundle is picked up later.
+    await source.start();
+    opened.push(() => source.stop());
+    const statusSections: StatusSection[] = [{ name: 'bundles', describe: () => [policy.status()] }];
+    // The audit log's disk: /ready warns below the threshold, /v1/status shows the figures. On
+    // PostgreSQL the database's disk is the database server's to watch, not this process's.
+    const disk = sqlite && diskProbe(config.db, config.audit.diskWarnFreeMb ?? DEFAULT_DISK_WARN_FREE_MB);
+    if (disk) statusSections.push({ name: 'disk', describe: disk });
 
-  return {
-    url,
-    port: http.address.port,
-    metricsUrl:
-      metricsHttp && `http://${formatHost(metricsHttp.address.address)}:${metricsHttp.address.port}`,
-    decisionLogStatus: () => shipping?.status() ?? [],
-    reloadPolicy: async () => {
-      await source.reload();
-    },
-    close: async () => {
-      await source.stop();
-      await http.close();
-      await release();
-      logger.info('modelgate stopped');
-    },
-  };
+    // Approvals: state beside the audit log (same file, or same PostgreSQL), every event in the audit chain.
+    const approvalStore = stores.approvals;
+    const approvals = new ApprovalService({
+      store: approvalStore,
+      recorder: store,
+      notifier,
+      logger,
+      now: Date.now,
+    });
+    approvals.start(approvalsConfig.expirySweepSeconds * 1000);
+    opened.push(() => approvals.stop());
+
+    // Large payloads are screened on threads, so a hostile one cannot hold the event loop (docs/screening.md).
+    const screeningPool = new ScreeningPool({ logger });
+    opened.push(() => screeningPool.close());
+    const decision: DecisionDeps = {
+      verifier,
+      policy,
+      recorder: store,
+      usage,
+      entrypoint: config.entrypoint,
+      bodyLimits: {
+        maxDepth: config.limits.maxDepth,
+        maxArrayItems: config.limits.maxArrayItems,
+        maxObjectKeys: defaultBodyLimits.maxObjectKeys,
+      },
+      screening: {
+        maxChars: config.limits.payloadChars,
+        redactionFormat: config.redactionFormat,
+        pool: screeningPool,
+      },
+      rejections: new RejectionAggregator({
+        individualPerMinute:
+          config.audit.anonymousRecordsPerMinute ?? DEFAULT_AGGREGATION_LIMITS.individualPerMinute,
+        maxKeys: config.audit.anonymousSourcesPerMinute ?? DEFAULT_AGGREGATION_LIMITS.maxKeys,
+      }),
+      recordLimits: {
+        ...DEFAULT_RECORD_LIMITS,
+        contextBytes: config.audit.contextBytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
+        claimsBytes: config.audit.claimsBytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
+      },
+      auditorScope: config.auditorScope,
+      now: Date.now,
+      logger,
+      approvals,
+      lineage: {
+        find: (id) => store.get(id),
+        maxParentAgeMs: (config.lineage?.maxParentAgeSeconds ?? DEFAULT_MAX_PARENT_AGE_SECONDS) * 1000,
+      },
+    };
+    const approvalApi = {
+      decision,
+      approvals,
+      store: approvalStore,
+      approverScope: approvalsConfig.approverScope,
+      entrypoint: approvalsConfig.entrypoint,
+    };
+    const metricsConfig = config.metrics ?? DEFAULT_METRICS;
+    const metrics = metricsConfig.enabled
+      ? new ServiceMetrics(
+          {
+            audit: store,
+            disk: sqlite && (() => diskUsage(config.db)),
+            activeReservations: stores.pendingReservations,
+            policy,
+          },
+          { maxReasonCodes: metricsConfig.maxReasonCodes, maxSubjects: metricsConfig.subjectLabelLimit },
+        )
+      : undefined;
+    if (metrics && sqlite) sqlite.writer.observeCommits((timing) => metrics.committed(timing));
+    const tracing = config.tracing && startTracing(config.tracing, logger);
+    if (tracing) opened.push(() => tracing.shutdown());
+    decision.observer = allObservers(
+      [metrics, decisionLogLines(logger, config.decisionLines ?? 'info'), tracing?.observer],
+      (err) => logger.error({ err }, 'a decision observer failed'),
+    );
+    // refuseSqliteOnly() made sure shipping is off on PostgreSQL.
+    const shipping: DecisionLogShipping | undefined =
+      config.decisionLogs &&
+      sqlite &&
+      (await startDecisionLogShipping(config.decisionLogs, {
+        db: sqlite.db,
+        dbFile: config.db,
+        entrypoint: config.entrypoint,
+        logger,
+      }));
+    // Stopped before the database closes: the shippers read it. What they have not sent yet goes out
+    // after the restart, from the saved cursor.
+    if (shipping) opened.push(() => shipping.stop());
+    if (metrics && shipping) metrics.watchShipping(shipping);
+    statusSections.push({ name: 'decision_logs', describe: () => shipping?.status() ?? [] });
+    const metricsHttp =
+      metrics && metricsConfig.port !== undefined
+        ? await listen(metricsListener(metrics), metricsConfig.port, metricsConfig.host)
+        : undefined;
+    if (metricsHttp) opened.push(() => metricsHttp.close());
+    const app = createApp({
+      decision,
+      bodyLimitBytes: config.limits.bodyBytes,
+      defaultDecision: config.defaultDecision,
+      readiness: {
+        policyLoaded: () => policy.current() !== undefined,
+        storeOpen: stores.ready,
+        disk,
+      },
+      extraRoutes: (a, helpers) => {
+        auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
+        usageRoutes(a, helpers, {
+          decision,
+          store,
+          ledger,
+          view: new UsageView(usage, stores.reports, policy),
+          isTrustedReporter: trustedReporter(config),
+        });
+        authzenRoutes(a, helpers, {
+          decision,
+          authzen: config.authzen ?? { entrypoint: DEFAULT_AUTHZEN_ENTRYPOINT },
+        });
+        statusRoutes(a, helpers, {
+          decision,
+          operatorScope: config.operatorScope ?? 'modelgate:operate',
+          sections: statusSections,
+        });
+        approvalRoutes(a, helpers, approvalApi);
+        consoleRoutes(a, { oidc, helpers });
+        lineageRoutes(a, helpers, { decision, source: stores.lineage });
+        if (!sqlite) {
+          sqliteOnlyRoutes(a, helpers, { decision });
+          return;
+        }
+        reportRoutes(a, helpers, {
+          decision,
+          db: config.db,
+          bundle: config.bundle,
+          bundleName: config.bundleName,
+          entitlementsPath: config.reports?.entitlementsPath ?? DEFAULT_ENTITLEMENTS_PATH,
+        });
+        replayRoutes(a, helpers, {
+          decision,
+          replay: {
+            active: () => policy.current(),
+            entrypoint: config.entrypoint,
+            openReader: () => openDatabase(config.db, [auditMigrations], { readonly: true }),
+            now: Date.now,
+          },
+        });
+        if (metrics && !metricsHttp) {
+          metricsRoutes(a, {
+            exposition: () => metrics.exposition(),
+            access: metricsConfig.access,
+            scope: metricsConfig.scope,
+            verifier,
+          });
+        }
+      },
+    });
+    // Counted anonymous rejections are written once their minute is over.
+    const counted = setInterval(() => void recordCountedRejections(decision), 10_000).unref();
+    opened.push(async () => {
+      clearInterval(counted);
+      await recordCountedRejections(decision, true);
+    });
+    const http: HttpServer = await listen(app, config.port, config.host).catch((err: unknown) => {
+      throw listenError(err, config);
+    });
+    const url = `http://${formatHost(http.address.address)}:${http.address.port}`;
+    serviceUrl = url;
+    logger.info(
+      { url, db: config.database ? redactUrl(config.database.url) : config.db, bundle: config.bundle },
+      'modelgate listening',
+    );
+
+    return {
+      url,
+      port: http.address.port,
+      metricsUrl:
+        metricsHttp && `http://${formatHost(metricsHttp.address.address)}:${metricsHttp.address.port}`,
+      decisionLogStatus: () => shipping?.status() ?? [],
+      reloadPolicy: async () => {
+        await source.reload();
+      },
+      close: async () => {
+        await http.close();
+        await release();
+        logger.info('modelgate stopped');
+      },
+    };
+  } catch (err) {
+    await release().catch((releaseErr: unknown) =>
+      logger.warn({ err: releaseErr }, 'could not release everything after a failed start'),
+    );
+    throw err;
+  }
 }
 
 /** The stores of one process: audit log, usage counters, ledger and reports, approvals, and what /ready checks. */

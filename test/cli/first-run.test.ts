@@ -56,6 +56,39 @@ describe('first run: the rough edges a newcomer meets', () => {
     },
   );
 
+  // A step that fails after the audit log's writer thread, the bundle source and the approval sweep
+  // have started must let all of them go, or the process never exits.
+  it('exits non-zero at once when a later start-up step fails (an unreadable collector token)', async () => {
+    const cwd = mkdtempSync(path.join(os.tmpdir(), 'mg-latefail-'));
+    const configFile = path.join(cwd, 'config.json');
+    const config = {
+      port: 0,
+      decision_logs: {
+        service: { url: 'http://127.0.0.1:9/logs', bearer_token_file: path.join(cwd, 'no-such-token') },
+      },
+    };
+    writeFileSync(configFile, JSON.stringify(config));
+    const child = spawn(process.execPath, ['--import', require.resolve('tsx'), main, 'serve'], {
+      cwd,
+      env: { ...process.env, LOG_LEVEL: 'silent', MODELGATE_CONFIG: configFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(null); // still running after 20 s: something started was never released
+      }, 20_000);
+      child.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(stderr).toContain('decision_logs.service.bearer_token_file: cannot read');
+    expect(code).toBe(2);
+  }, 30_000);
+
   it('`npm run modelgate` before the first build says in one line to build, and fails', () => {
     // The real launcher in a tree that has no dist/ yet.
     const tree = mkdtempSync(path.join(os.tmpdir(), 'mg-unbuilt-'));
