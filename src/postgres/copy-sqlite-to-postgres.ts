@@ -3,6 +3,7 @@ import type { Db } from '../audit/database';
 import { withClient } from './pg-pool';
 import { APPROVAL_COLUMNS } from '../approvals/approval-row';
 import { CHAIN_LOCK } from './pg-chain';
+import { lastDayReservations } from '../usage/usage-ledger';
 
 /**
  * The tables a log is made of, every column, in key order: copied verbatim, chain and checkpoints
@@ -71,6 +72,10 @@ export async function copySqliteToPostgres(source: Db, pool: Pool): Promise<Copy
         if (table.optional && !present.get(table.name)) continue;
         counts[table.name] = await copyTable(source, client, table);
       }
+      // A file without usage tables predates budgets: there is nothing to carry over.
+      if (present.get('usage_reports')) {
+        counts.usage_reservations = await copyReservations(source, client, Date.now());
+      }
       await client.query('COMMIT');
       return counts;
     } catch (err) {
@@ -80,25 +85,48 @@ export async function copySqliteToPostgres(source: Db, pool: Pool): Promise<Copy
   });
 }
 
-async function copyTable(
+// On SQLite a budget is derived from the log; on PostgreSQL replicas share a table of reservations.
+// The last day's allowed decisions become those rows, so no subject's day starts again at zero.
+function copyReservations(source: Db, client: PoolClient, nowMs: number): Promise<number> {
+  const rows = function* () {
+    for (const r of lastDayReservations(source, nowMs))
+      yield [r.decisionId, r.subject, r.model, r.tokens, r.atMs];
+  };
+  return insertRows(
+    client,
+    'usage_reservations',
+    ['decision_id', 'subject', 'model', 'tokens', 'at_ms'],
+    rows(),
+  );
+}
+
+function copyTable(
   source: Db,
   client: PoolClient,
   table: { name: string; columns: string[]; order: string },
 ): Promise<number> {
-  const list = table.columns.join(', ');
   const rows = source
-    .prepare(`SELECT ${list} FROM ${table.name} ORDER BY ${table.order}`)
+    .prepare(`SELECT ${table.columns.join(', ')} FROM ${table.name} ORDER BY ${table.order}`)
     .raw(true)
     .iterate() as IterableIterator<unknown[]>;
+  return insertRows(client, table.name, table.columns, rows);
+}
+
+// Inserts rows in multi-row statements of ROWS_PER_INSERT; returns how many.
+async function insertRows(
+  client: PoolClient,
+  table: string,
+  columns: string[],
+  rows: Iterable<unknown[]>,
+): Promise<number> {
+  const list = columns.join(', ');
   let batch: unknown[][] = [];
   let copied = 0;
   const flush = async () => {
     if (batch.length === 0) return;
-    const width = table.columns.length;
-    const tuples = batch.map(
-      (_, r) => `(${table.columns.map((__, c) => `$${r * width + c + 1}`).join(', ')})`,
-    );
-    await client.query(`INSERT INTO ${table.name} (${list}) VALUES ${tuples.join(', ')}`, batch.flat());
+    const width = columns.length;
+    const tuples = batch.map((_, r) => `(${columns.map((__, c) => `$${r * width + c + 1}`).join(', ')})`);
+    await client.query(`INSERT INTO ${table} (${list}) VALUES ${tuples.join(', ')}`, batch.flat());
     copied += batch.length;
     batch = [];
   };

@@ -66,6 +66,8 @@ const RESTORE_ALL = restoreQuery(RESTORE_INDEX, '');
 // One subject (the CLI): the audit log's (subject, ts_ms) index, then only that subject's records.
 const RESTORE_SUBJECT = restoreQuery('audit_records_subject', 'AND r.subject = ?');
 
+type Tail<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;
+
 type RestoreRow = [
   id: string | null,
   subject: string,
@@ -200,6 +202,39 @@ export class UsageLedger {
     let statement = this.statements.get(sql);
     if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
     return statement;
+  }
+}
+
+/** One allowed model decision of the last day as a shared (PostgreSQL) reservation: what it counts now. */
+export interface LastDayReservation {
+  decisionId: string;
+  subject: string;
+  model: string;
+  tokens: number;
+  atMs: number;
+}
+
+/**
+ * The allowed model decisions of the last day in an SQLite log, oldest first, each with the tokens it counts
+ * (settled when reported, else reserved), as restore() counts them: what `audit migrate` writes into
+ * PostgreSQL's shared reservations, so the day's budgets move with the log.
+ */
+export function* lastDayReservations(db: Db, nowMs: number): Generator<LastDayReservation> {
+  const rows = db
+    .prepare(
+      `SELECT r.decision_id, r.subject, r.model, r.ts_ms, ${RESERVED_MAX_TOKENS}, ${RESERVED_INPUT_TOKENS},
+              u.input_tokens + u.output_tokens, u.settles_exactly
+         FROM audit_records r LEFT JOIN usage_reports u ON u.decision_id = r.decision_id
+        WHERE r.outcome = 'allowed' AND r.ts_ms > ? AND r.subject IS NOT NULL
+          AND (r.path = '/v1/decide' OR substr(r.path, 1, 9) = '/v1/data/')
+        ORDER BY r.ts_ms`,
+    )
+    .raw(true)
+    .iterate(nowMs - DAY_MS) as Iterable<[string, ...Tail<RestoreRow>]>;
+  for (const [decisionId, subject, model, atMs, maxTokens, inputTokens, reported, exactly] of rows) {
+    const reserved = tokenCount(maxTokens) + tokenCount(inputTokens);
+    const tokens = reported === null ? reserved : settledTokens(reported, reserved, exactly === 1);
+    yield { decisionId, subject, model: model ?? '', tokens, atMs };
   }
 }
 

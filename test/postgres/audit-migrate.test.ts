@@ -4,6 +4,7 @@ import { appendMany, silentLogger, tempDir } from '../audit/audit-fixtures';
 import { approvalMigrations } from '../../src/approvals/approval-migrations';
 import { SqliteApprovalStore } from '../../src/approvals/sqlite-approval-store';
 import { openDatabase } from '../../src/audit/database';
+import { usageMigrations } from '../../src/usage/usage-migrations';
 import { createPgPool } from '../../src/postgres/pg-pool';
 import { PgApprovalStore } from '../../src/postgres/pg-approval-store';
 import { runCli } from '../helpers/cli';
@@ -106,6 +107,43 @@ describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
     const again = await runCli(['audit', 'migrate', '--db', file, '--to', url]);
     expect(again.code).not.toBe(0);
     expect(again.stderr).toMatch(/already holds 35 audit records/);
+  });
+
+  it("carries the last day's budgets over: PostgreSQL's shared reservations hold what the log counts", async () => {
+    const file = join(dir, 'budgets.db');
+    const source = SqliteAuditStore.open({ path: file, logger: silentLogger });
+    const now = Date.now();
+    const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString();
+    // Older than a day (not counted), three recent allowed decisions, one recent denial (reserves nothing).
+    await appendMany(source, 1, () => ({ timestamp: at(25 * 60) }));
+    const recent = await appendMany(source, 3, (i) => ({ timestamp: at(30 - i), max_tokens: 100 * (i + 1) }));
+    await appendMany(source, 1, () => ({ timestamp: at(5), outcome: 'denied', max_tokens: 999 }));
+    await source.close();
+    // One of them was reported by a trusted gateway: it counts what was used, not what was reserved.
+    const db = openDatabase(file, [usageMigrations]);
+    db.prepare(
+      `INSERT INTO usage_reports (decision_id, subject, input_tokens, output_tokens, cost_usd, reported_ms, settles_exactly)
+       VALUES (?, ?, 10, 5, NULL, ?, 1)`,
+    ).run(recent[0]!.decision_id, recent[0]!.subject, now);
+    db.close();
+
+    const url = await cluster.createDatabase();
+    const migrate = await runCli(['audit', 'migrate', '--db', file, '--to', url]);
+    expect(migrate.stderr).toBe('');
+    expect(migrate.stdout).toContain('3 usage_reservations');
+    const pool = createPgPool({ url, logger: silentLogger });
+    try {
+      const { rows } = await pool.query<{ decision_id: string; tokens: number }>(
+        'SELECT decision_id, tokens FROM usage_reservations ORDER BY at_ms',
+      );
+      expect(rows.map((r) => [r.decision_id, Number(r.tokens)])).toEqual([
+        [recent[0]!.decision_id, 15],
+        [recent[1]!.decision_id, 200],
+        [recent[2]!.decision_id, 300],
+      ]);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('refuses to copy a log that does not verify', async () => {
