@@ -4,6 +4,7 @@ import { withClient } from './pg-pool';
 import { APPROVAL_COLUMNS } from '../approvals/approval-row';
 import { CHAIN_LOCK } from './pg-chain';
 import { lastDayReservations } from '../usage/usage-ledger';
+import { RECORD_COLUMN_NAMES } from '../audit/record-columns';
 
 /**
  * The tables a log is made of, every column, in key order: copied verbatim, chain and checkpoints
@@ -12,25 +13,7 @@ import { lastDayReservations } from '../usage/usage-ledger';
 const TABLES: readonly { name: string; columns: string[]; order: string; optional?: boolean }[] = [
   {
     name: 'audit_records',
-    columns: [
-      'seq',
-      'decision_id',
-      'ts_ms',
-      'path',
-      'outcome',
-      'status',
-      'subject',
-      'issuer',
-      'actor',
-      'token_id',
-      'model',
-      'provider',
-      'operation',
-      'purpose',
-      'record',
-      'prev_hash',
-      'hash',
-    ],
+    columns: ['seq', ...RECORD_COLUMN_NAMES, 'record', 'prev_hash', 'hash'],
     order: 'seq',
   },
   { name: 'audit_reasons', columns: ['seq', 'reason', 'ts_ms'], order: 'seq, reason' },

@@ -7,6 +7,7 @@ import { auditMigrations } from '../audit/audit-migrations';
 import { openDatabase, type Db } from '../audit/database';
 import { SqliteAuditStore } from '../audit/sqlite-audit-store';
 import { withClient } from './pg-pool';
+import { RECORD_COLUMN_NAMES } from '../audit/record-columns';
 
 const PAGE = 5000;
 
@@ -21,25 +22,7 @@ interface Table {
 const TABLES: readonly Table[] = [
   {
     name: 'audit_records',
-    columns: [
-      'seq',
-      'decision_id',
-      'ts_ms',
-      'path',
-      'outcome',
-      'status',
-      'subject',
-      'issuer',
-      'actor',
-      'token_id',
-      'model',
-      'provider',
-      'operation',
-      'purpose',
-      'record',
-      'prev_hash',
-      'hash',
-    ],
+    columns: ['seq', ...RECORD_COLUMN_NAMES, 'record', 'prev_hash', 'hash'],
     keys: ['seq'],
   },
   { name: 'audit_reasons', columns: ['seq', 'reason', 'ts_ms'], keys: ['seq', 'reason'] },
