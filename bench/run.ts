@@ -4,7 +4,8 @@
  *   --quick           short runs, to check the harness (numbers not meaningful)
  *   --load-only | --micro-only
  *   --normal          also run A with audit synchronous NORMAL
- *   --pg              also run A on a throw-away PostgreSQL (contender A/PG; installs PostgreSQL if missing)
+ *   --no-pg           leave out contender A/PG (A on a throw-away PostgreSQL, which is installed if missing)
+ *   --pg              accepted for older command lines: A/PG runs unless --no-pg
  *   --cpu-prof DIR    write V8 CPU profiles of the modelgate servers into DIR
  *   --main FILE       run this compiled CLI (e.g. a snapshot of an older build) instead of building dist/
  *   --before FILE     also run A and B on this compiled CLI (an older build), alternating with the others
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
       'micro-only': { type: 'boolean', default: false },
       normal: { type: 'boolean', default: false },
       pg: { type: 'boolean', default: false },
+      'no-pg': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       connections: { type: 'string', default: '64' },
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
       fixedSeconds: quick ? 2 : 10,
       fixedRounds: quick ? 1 : 2,
       normal: values.normal,
-      postgres: values.pg,
+      postgres: !values['no-pg'],
       beforeMain: values.before ? path.resolve(values.before) : undefined,
       beforeLabel: values['before-label'],
       cpuProfDir: values['cpu-prof'],
