@@ -1,13 +1,12 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ModelgateError, ReasonCode, RequestError, UnavailableError } from '../errors';
 import type { ReasonCode as ReasonCodeType } from '../errors/reason-codes';
 import { unpackResult, type PackedResult } from './packed-result';
 import { collectLeaves } from './payload-leaves';
 import { screenPayload, type ScreeningResult, type ScreenOptions } from './screen-payload';
+import { newWorker } from '../threads/new-worker';
 
 /** What a screening thread is sent. */
 export interface ScreenRequest {
@@ -116,7 +115,7 @@ export class ScreeningPool {
   }
 
   private spawn(): Thread {
-    const thread: Thread = { worker: newScreeningWorker(), ready: false };
+    const thread: Thread = { worker: newWorker(__dirname, 'screening-worker'), ready: false };
     thread.worker.unref();
     thread.worker.on('message', (message: ScreenResponse | { ready: true }) => {
       if ('ready' in message) {
@@ -192,14 +191,4 @@ function toError(error: { code?: string; status?: number; message: string; detai
   if (error.code !== undefined && error.status !== undefined)
     return new ModelgateError(error.code as ReasonCodeType, error.status, error.message);
   return new UnavailableError(ReasonCode.ScreeningTimeout, `screening failed: ${error.message}`);
-}
-
-// Built, the thread is dist/screening/screening-worker.js. Run from sources (jest, tsx), it is the .ts file,
-// which a worker can only load once tsx's require hook is registered in it.
-function newScreeningWorker(): Worker {
-  const built = join(__dirname, 'screening-worker.js');
-  if (existsSync(built)) return new Worker(built);
-  const source = join(__dirname, 'screening-worker.ts');
-  const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(source)});`;
-  return new Worker(code, { eval: true });
 }

@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import path from 'node:path';
-import type { Logger } from 'pino';
 import { auditMigrations } from '../audit/audit-migrations';
 import { openDatabase } from '../audit/database';
 import { ConfigError } from '../errors';
@@ -18,13 +17,14 @@ import { FileDecisionLogSink } from './file-sink';
 import { HttpDecisionLogSink } from './http-sink';
 import type { ShippingReply, ShippingRequest, ShippingSettings } from './shipping-protocol';
 import type { DecisionLogSink } from './sinks';
+import { forwardingLogger } from '../threads/forwarding-logger';
 
 const port = parentPort;
 if (!port) throw new Error('shipping-thread.ts runs as a worker thread, started by startDecisionLogShipping');
 
 const post = (reply: ShippingReply): void => port.postMessage(reply);
 const settings = workerData as ShippingSettings;
-const logger = forwardingLogger();
+const logger = forwardingLogger(post);
 
 let shippers: DecisionLogShipper[];
 let close: () => void;
@@ -86,28 +86,4 @@ function threadCpuSeconds(): number | null {
   } catch {
     return null;
   }
-}
-
-// Log lines go to the main thread's logger, so the service keeps one log stream and one format.
-function forwardingLogger(): Logger {
-  const forward =
-    (level: 'info' | 'warn' | 'error') =>
-    (fields: Record<string, unknown> | string, message?: string): void => {
-      const [obj, msg] = typeof fields === 'string' ? [{}, fields] : [fields, message ?? ''];
-      post({ op: 'log', level, fields: plainFields(obj), message: msg });
-    };
-  const noop = (): void => undefined;
-  return {
-    info: forward('info'),
-    warn: forward('warn'),
-    error: forward('error'),
-    debug: noop,
-  } as unknown as Logger;
-}
-
-// Errors do not survive postMessage with their code; send what a log reader needs.
-function plainFields(fields: Record<string, unknown>): Record<string, unknown> {
-  const { err, ...rest } = fields;
-  if (!(err instanceof Error)) return fields;
-  return { ...rest, err: { type: err.name, message: err.message, code: (err as { code?: string }).code } };
 }

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import type { Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Db } from '../audit/database';
@@ -9,6 +8,7 @@ import type { DecisionLogsConfig } from '../config/config';
 import { ConfigError } from '../errors';
 import type { ShippingStatus } from './decision-log-shipper';
 import type { ShippingReply, ShippingSettings } from './shipping-protocol';
+import { newWorker } from '../threads/new-worker';
 
 /** Running decision-log shipping: one shipper per configured sink, all on the shipping thread. */
 export interface DecisionLogShipping {
@@ -32,12 +32,13 @@ export async function startDecisionLogShipping(
 ): Promise<DecisionLogShipping> {
   // OPA's labels: the agent's id (one per process run, as OPA's) and version, then the operator's.
   const labels = { app: 'modelgate', id: randomUUID(), version: modelgateVersion(), ...config.labels };
-  const worker = newShippingWorker({
+  const settings: ShippingSettings = {
     dbFile: context.dbFile,
     config,
     entrypoint: context.entrypoint,
     labels,
-  });
+  };
+  const worker = newWorker(__dirname, 'shipping-thread', settings);
   // The head is read here, at the moment of asking: a backlog is never older than the scrape.
   const newest: Statement = context.db.prepare('SELECT max(seq) AS seq FROM audit_records');
   let sinks: ShippingStatus[] = [];
@@ -109,16 +110,6 @@ export async function startDecisionLogShipping(
         await worker.terminate();
       })()),
   };
-}
-
-// Built, the thread is dist/shipping/shipping-thread.js. Run from sources (jest, tsx), it is the .ts
-// file, which a worker can only load once tsx's require hook is registered in it.
-function newShippingWorker(settings: ShippingSettings): Worker {
-  const built = path.join(__dirname, 'shipping-thread.js');
-  if (existsSync(built)) return new Worker(built, { workerData: settings });
-  const source = path.join(__dirname, 'shipping-thread.ts');
-  const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(source)});`;
-  return new Worker(code, { eval: true, workerData: settings });
 }
 
 function modelgateVersion(): string {

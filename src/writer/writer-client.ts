@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { AuditStoreStats } from '../audit/sqlite-audit-store';
 import { ConfigError, ReasonCode, UnavailableError } from '../errors';
@@ -13,6 +11,7 @@ import {
   type WriterResults,
   type WriterSettings,
 } from './protocol';
+import { newWorker } from '../threads/new-worker';
 
 type Op = WriterRequest['op'];
 type Call = { resolve: (result: unknown) => void; reject: (err: Error) => void };
@@ -45,7 +44,7 @@ export class WriterThread implements UsageReportWriter {
 
   /** Starts the thread; resolves once it has opened the database, rejects if it cannot. */
   static async start(settings: WriterSettings, logger: Logger): Promise<WriterThread> {
-    const thread = new WriterThread(newWriterWorker(settings), logger);
+    const thread = new WriterThread(newWorker(__dirname, 'writer-thread', settings), logger);
     await thread.started;
     return thread;
   }
@@ -130,14 +129,4 @@ export class WriterThread implements UsageReportWriter {
     for (const call of this.calls.values()) call.reject(this.failure);
     this.calls.clear();
   }
-}
-
-// Built, the thread is dist/writer/writer-thread.js. Run from sources (jest, tsx), it is the .ts
-// file, which a worker can only load once tsx's require hook is registered in it.
-function newWriterWorker(settings: WriterSettings): Worker {
-  const built = join(__dirname, 'writer-thread.js');
-  if (existsSync(built)) return new Worker(built, { workerData: settings });
-  const source = join(__dirname, 'writer-thread.ts');
-  const code = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(source)});`;
-  return new Worker(code, { eval: true, workerData: settings });
 }

@@ -6,7 +6,6 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Logger } from 'pino';
 import type { AuditRecordV1 } from '../audit/audit-record';
 import { openDatabase } from '../audit/database';
 import { SqliteAuditStore } from '../audit/sqlite-audit-store';
@@ -19,13 +18,14 @@ import {
   type WriterRequest,
   type WriterSettings,
 } from './protocol';
+import { forwardingLogger } from '../threads/forwarding-logger';
 
 const port = parentPort;
 if (!port) throw new Error('writer-thread.ts runs as a worker thread, started by WriterThread');
 
 const post = (reply: WriterReply): void => port.postMessage(reply);
 const settings = workerData as WriterSettings;
-const logger = forwardingLogger();
+const logger = forwardingLogger(post);
 
 let db: ReturnType<typeof openDatabase>;
 let store: SqliteAuditStore;
@@ -106,27 +106,3 @@ async function handle(request: WriterRequest): Promise<unknown> {
 const parseRecord = (json: string): AuditRecordV1 => JSON.parse(json) as AuditRecordV1;
 
 const heapUsed = (): number => getHeapStatistics().used_heap_size;
-
-// Log lines go to the main thread's logger, so the service keeps one log stream and one format.
-function forwardingLogger(): Logger {
-  const forward =
-    (level: 'info' | 'warn' | 'error') =>
-    (fields: Record<string, unknown> | string, message?: string): void => {
-      const [obj, msg] = typeof fields === 'string' ? [{}, fields] : [fields, message ?? ''];
-      post({ op: 'log', level, fields: plainFields(obj), message: msg });
-    };
-  const noop = (): void => undefined;
-  return {
-    info: forward('info'),
-    warn: forward('warn'),
-    error: forward('error'),
-    debug: noop,
-  } as unknown as Logger;
-}
-
-// Errors do not survive postMessage with their code; send what a log reader needs.
-function plainFields(fields: Record<string, unknown>): Record<string, unknown> {
-  const { err, ...rest } = fields;
-  if (!(err instanceof Error)) return fields;
-  return { ...rest, err: { type: err.name, message: err.message, code: (err as { code?: string }).code } };
-}
