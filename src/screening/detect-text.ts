@@ -87,6 +87,15 @@ const WIDE_CONTEXT = new Map<Detector, (text: string) => boolean>([
   [phoneDetector, (t) => /\d/.test(t)],
 ]);
 
+/**
+ * Returns true when `text` holds what a secret detector that reads beyond its match looks for (an access key id,
+ * a service account's type, a JWK, a PEM header): a split secret of theirs may need all of the text around it.
+ */
+export function wantsWideContext(text: string): boolean {
+  for (const [detector, wants] of WIDE_CONTEXT) if (detector !== phoneDetector && wants(text)) return true;
+  return false;
+}
+
 /** Calls `fn` with the range of each text of joined `text`. */
 function eachText(text: string, joins: Joins, fn: (from: number, to: number) => void): void {
   joins.starts.forEach((from, i) => fn(from, joins.ends[i] as number));

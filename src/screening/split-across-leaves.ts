@@ -1,11 +1,19 @@
 import { categoryOf } from './classes';
 import { detectTexts } from './detect-joined';
-import { detectText } from './detect-text';
+import { detectText, wantsWideContext } from './detect-text';
 import type { TextSpan } from './detector';
 import type { Leaf, PathNode } from './payload-leaves';
 
-/** How much of each side of a junction is screened: longer than any single secret gitleaks describes. */
+/** How much of each side of a junction is screened at most: longer than any single secret gitleaks describes. */
 const REACH = 512;
+/**
+ * How much text before the run of non-blank characters that ends a value is screened with it: what a rule reads
+ * before a secret (a name, `=`, quotes, "the token is"; gitleaks' generic rule reads at most about 80).
+ */
+const CONTEXT_BEFORE = 160;
+/** How much text after the run of non-blank characters that starts a value: a closing quote, a terminator. */
+const CONTEXT_AFTER = 64;
+const BLANK = /\s/;
 const TOKEN_CHAR = /^[A-Za-z0-9_+/=.~-]$/;
 const SECRETS = { secretsOnly: true };
 
@@ -48,6 +56,24 @@ function fieldFinder(): (leaf: Leaf) => string | undefined {
   };
 }
 
+/**
+ * Returns a function telling whether a value sits inside an array (messages, content parts, list elements):
+ * only there is a value the continuation of another. Memoised per path node like fieldFinder.
+ */
+function arrayFinder(): (node: PathNode | undefined) => boolean {
+  const known = new Map<PathNode, boolean>();
+  const inArray = (node: PathNode | undefined): boolean => {
+    if (node === undefined) return false;
+    let found = known.get(node);
+    if (found === undefined) {
+      found = typeof node.step === 'number' || inArray(node.parent);
+      known.set(node, found);
+    }
+    return found;
+  };
+  return inArray;
+}
+
 /** Two consecutive values of one field that a secret may span, and the text screened for it. */
 interface Junction {
   first: Leaf;
@@ -57,18 +83,41 @@ interface Junction {
 }
 
 /**
- * Returns the secrets that span two consecutive string values of the same field (messages[i].content and
- * messages[i+1].content, content parts' text, consecutive array elements): a token split across two messages
- * is found and both parts are redacted. The end of one value and the start of the next are joined without a
- * separator and screened for secrets; only spans that cross the join are kept (the others were found in each
- * value). All the joins of a payload are screened in one call (see detect-joined.ts), each as if alone.
+ * Returns the end of `first` and the start of `second` that a secret split between them can involve. A secret
+ * is a run of non-blank characters, so the one across the cut lies within the run that ends `first` and the run
+ * that starts `second`; around it, only what a rule reads before and after a secret is needed. Ordinary
+ * messages end and start with a short word, and their windows are then a few hundred characters instead of two
+ * whole messages. Detectors that read further (a PEM body, a service account file, a JWK) get the full reach
+ * whenever what they look for is there.
+ */
+function junctionWindow(first: string, second: string): { tail: string; head: string } {
+  const tail = first.slice(-REACH);
+  const head = second.slice(0, REACH);
+  if (wantsWideContext(tail) || wantsWideContext(head)) return { tail, head };
+  let runStart = tail.length;
+  while (runStart > 0 && !BLANK.test(tail.charAt(runStart - 1))) runStart--;
+  let runEnd = 0;
+  while (runEnd < head.length && !BLANK.test(head.charAt(runEnd))) runEnd++;
+  return {
+    tail: tail.slice(Math.max(0, runStart - CONTEXT_BEFORE)),
+    head: head.slice(0, runEnd + CONTEXT_AFTER),
+  };
+}
+
+/**
+ * Returns the secrets that span two consecutive string values of the same field inside arrays
+ * (messages[i].content and messages[i+1].content, content parts' text, consecutive array elements; not the
+ * `model` of two objects): a token split across two messages is found and both parts are redacted. The end of
+ * one value and the start of the next are joined without a separator and screened for secrets; only spans that
+ * cross the join are kept (the others were found in each value). All the joins of a payload are screened in one call (see detect-joined.ts), each as if alone.
  */
 export function junctionSpans(leaves: readonly Leaf[]): JunctionSpan[] {
   const junctions: Junction[] = [];
   const last = new Map<string | undefined, Leaf>();
   const fieldOf = fieldFinder();
+  const inArray = arrayFinder();
   for (const leaf of leaves) {
-    if (leaf.key === true || leaf.number === true || leaf.text.length === 0) continue;
+    if (leaf.key === true || leaf.number === true || leaf.text.length === 0 || !inArray(leaf.node)) continue;
     const field = fieldOf(leaf);
     const previous = last.get(field);
     last.set(field, leaf);
@@ -80,12 +129,7 @@ export function junctionSpans(leaves: readonly Leaf[]): JunctionSpan[] {
       !TOKEN_CHAR.test(leaf.text.charAt(0))
     )
       continue;
-    junctions.push({
-      first: previous,
-      second: leaf,
-      tail: previous.text.slice(-REACH),
-      head: leaf.text.slice(0, REACH),
-    });
+    junctions.push({ first: previous, second: leaf, ...junctionWindow(previous.text, leaf.text) });
   }
   if (junctions.length === 0) return [];
   const joined = detectTexts(

@@ -92,6 +92,46 @@ describe('screenPayload', () => {
     expect(screenPayload({ a: token.slice(0, 18), b: token.slice(18) }).findings).toEqual({});
   });
 
+  it('finds a split token at the end of a long message, and its name many words before the cut', () => {
+    const key = fake.awsSecretKey();
+    const prose = 'We rotated the credentials this morning. '.repeat(20);
+    const split = {
+      messages: [
+        { content: `${prose}aws_secret_access_key = ${key.slice(0, 15)}` },
+        { content: `${key.slice(15)} and that is all. ${prose}` },
+      ],
+    };
+    const result = screenPayload(split);
+    expect(result.categories).toEqual({ secret: 1 });
+    const parts = result.spans.map((s) => [s.path, s.end - s.start]);
+    expect(parts).toEqual([
+      [['messages', 0, 'content'], 15],
+      [['messages', 1, 'content'], key.length - 15],
+    ]);
+  });
+
+  it('finds a bare secret split across two messages near an access key id further back than the usual context', () => {
+    const id = fake.awsAccessKey();
+    const key = fake.awsSecretKey();
+    const between = ` is the id; ${'and some more words about the account '.repeat(4)}then the other half: `;
+    expect(between.length).toBeGreaterThan(160); // precondition: further back than a rule's own context
+    const split = {
+      messages: [{ content: `${id}${between}${key.slice(0, 20)}` }, { content: key.slice(20) }],
+    };
+    expect(screenPayload({ prompt: `${id}${between}` }).findings).toEqual({ aws_access_key: 1 }); // precondition
+    const result = screenPayload(split);
+    expect(result.findings).toEqual({ aws_access_key: 1, aws_secret_key: 1 });
+    expect(result.spans.filter((s) => s.class === 'aws_secret_key').map((s) => s.path[1])).toEqual([0, 1]);
+  });
+
+  it('joins only values inside arrays: the same field of two objects is not one text', () => {
+    const token = fake.githubToken();
+    const twoObjects = { request: { model: token.slice(0, 18) }, record: { model: token.slice(18) } };
+    expect(screenPayload(twoObjects).findings).toEqual({});
+    const twoParts = { content: [{ text: token.slice(0, 18) }, { text: token.slice(18) }] };
+    expect(screenPayload(twoParts).findings).toEqual({ github_token: 1 });
+  });
+
   it('screens numbers as their decimal text: a card number sent as a JSON number is found', () => {
     const result = screenPayload({ arguments: { card: 4111111111111111 } });
     expect(result.findings).toEqual({ credit_card: 1 });
