@@ -28,6 +28,12 @@ export interface ScreeningPoolOptions {
   budgetMs?: number;
   /** Screening threads. */
   threads?: number;
+  /**
+   * Small payloads, too, go to a thread when one is idle and none waits (else they are screened inline): on a
+   * machine with a core to spare this takes screening off the event loop, the busiest thread under load.
+   * Default: true when the machine has two cores or more.
+   */
+  shareSmall?: boolean;
   logger?: Logger;
 }
 
@@ -54,11 +60,13 @@ interface Thread {
 /**
  * Screens payloads off the event loop when they are large: screening is linear in the text, but 256 KiB of text
  * built to stress the rules takes tens to hundreds of milliseconds, which on the event loop would hold every
- * other request (and /health) for that long. Small payloads, the common case, are screened inline: handing
- * one to a thread costs more than screening it. A payload gets `budgetMs` from submission (queueing included);
+ * other request (and /health) for that long. Small payloads, the common case, go to a thread only when one is
+ * idle (`shareSmall`): under load that moves a third of a decision's event-loop time to another core, and a
+ * small payload never queues behind a large one. A payload gets `budgetMs` from submission (queueing included);
  * when it runs out the decision fails closed with `screening_timeout` (503, recorded like every deny) and a
  * thread still working on it is replaced, so a hostile payload cannot keep a thread. The threads start with the
- * first large payload (each compiles the rule set, a fraction of a second, inside that payload's budget).
+ * first payload that may use them (each compiles the rule set, a fraction of a second; meanwhile small payloads
+ * are screened inline, and a large one waits inside its budget).
  */
 export class ScreeningPool {
   private readonly threads: Thread[] = [];
@@ -67,6 +75,9 @@ export class ScreeningPool {
   private readonly budgetMs: number;
   private readonly logger?: Logger;
   private readonly maxThreads: number;
+  private readonly shareSmall: boolean;
+  /** How many payloads were screened inline and how many on a thread, since the pool was made. */
+  readonly screened = { inline: 0, threaded: 0 };
   private nextId = 1;
   private closed = false;
 
@@ -75,6 +86,7 @@ export class ScreeningPool {
     this.budgetMs = options.budgetMs ?? DEFAULT_SCREENING_BUDGET_MS;
     this.logger = options.logger;
     this.maxThreads = options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
+    this.shareSmall = options.shareSmall ?? availableParallelism() >= 2;
   }
 
   /**
@@ -90,9 +102,17 @@ export class ScreeningPool {
     const maxChars = options.maxChars ?? Number.MAX_SAFE_INTEGER;
     // The walk also enforces maxChars, before anything is sent anywhere.
     const { chars } = collectLeaves(payload, maxChars);
-    if (chars <= this.inlineChars || this.closed) return screenPayload(payload, { maxChars });
-    // Threads start with the first large payload: a service that never gets one never pays for them.
-    while (this.threads.length < this.maxThreads) this.threads.push(this.spawn());
+    if (this.closed) return this.inline(payload, maxChars);
+    if (chars <= this.inlineChars) {
+      if (!this.shareSmall) return this.inline(payload, maxChars);
+      this.start();
+      // A small payload never waits for a thread: a busy pool (a large payload, or threads still compiling the
+      // rules) would only add its queueing to a screening that takes a fraction of a millisecond inline.
+      if (this.queue.length > 0 || !this.threads.some((t) => t.ready && t.task === undefined))
+        return this.inline(payload, maxChars);
+    }
+    this.start();
+    this.screened.threaded++;
     return new Promise<ScreeningResult>((resolve, reject) => {
       const request: ScreenRequest = { id: this.nextId++, payload, maxChars };
       const task: Task = {
@@ -112,6 +132,16 @@ export class ScreeningPool {
     this.closed = true;
     for (const task of this.queue.splice(0)) this.fail(task, timeoutError(task.budgetMs));
     await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
+  }
+
+  private inline(payload: unknown, maxChars: number): ScreeningResult {
+    this.screened.inline++;
+    return screenPayload(payload, { maxChars });
+  }
+
+  /** Starts the threads (once): with the first large payload, or the first payload when small ones are shared. */
+  private start(): void {
+    while (this.threads.length < this.maxThreads) this.threads.push(this.spawn());
   }
 
   private spawn(): Thread {

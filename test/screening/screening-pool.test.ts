@@ -71,6 +71,28 @@ describe('ScreeningPool', () => {
     expect(result.findings).toEqual({ github_token: 1 });
   });
 
+  it('sends a small payload to an idle thread, and screens it inline while the threads are busy', async () => {
+    pool = new ScreeningPool({ inlineChars: 1000, threads: 1, budgetMs: 60_000, shareSmall: true });
+    const small = { prompt: `token ${fake.githubToken()}` };
+    await pool.screen({ prompt: 'x'.repeat(2000) }); // a large payload waits until the thread is ready
+    expect(pool.screened).toEqual({ inline: 0, threaded: 1 });
+    expect((await pool.screen(small)).findings).toEqual({ github_token: 1 });
+    expect(pool.screened).toEqual({ inline: 0, threaded: 2 }); // the idle thread took it
+    const order: string[] = [];
+    const large = pool.screen(heavy()).then(() => order.push('large'));
+    const quick = pool.screen(small).then((r) => order.push(`small ${Object.keys(r.findings).join()}`));
+    await Promise.all([large, quick]);
+    expect(order).toEqual(['small github_token', 'large']); // it did not queue behind the large one
+    expect(pool.screened).toEqual({ inline: 1, threaded: 3 });
+  });
+
+  it('keeps small payloads inline when sharing is off', async () => {
+    pool = new ScreeningPool({ inlineChars: 1000, threads: 1, budgetMs: 60_000, shareSmall: false });
+    await pool.screen({ prompt: 'x'.repeat(2000) });
+    await pool.screen({ prompt: 'a small one' });
+    expect(pool.screened).toEqual({ inline: 1, threaded: 1 });
+  });
+
   it('fails closed with screening_timeout when the budget runs out, and replaces the busy thread', async () => {
     pool = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
     const token = fake.githubToken();
