@@ -51,6 +51,71 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson(cycle)).toThrow(/circular/);
   });
 
+  it('gives the bytes of a plain member-by-member writer for random values, integer and __proto__ keys included', () => {
+    // The reference: RFC 8785 written the obvious way, slow and simple.
+    const reference = (v: unknown): string => {
+      if (Array.isArray(v)) return `[${v.map(reference).join(',')}]`;
+      if (typeof v === 'object' && v !== null)
+        return `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${reference((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`;
+      return JSON.stringify(v);
+    };
+    let seed = 42;
+    const next = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const keys = [
+      'a',
+      'b',
+      'Z',
+      'é',
+      '😀',
+      '€',
+      '10',
+      '9',
+      '0',
+      '007',
+      '__proto__',
+      'constructor',
+      'k"q',
+      'x\n',
+    ];
+    const atoms = [
+      0,
+      -0,
+      1.5e-7,
+      1e21,
+      -42,
+      0.1,
+      'plain',
+      'q"uote',
+      'nl\n',
+      '\ud800 lone',
+      true,
+      false,
+      null,
+    ];
+    const random = (depth: number): unknown => {
+      const kind = depth > 3 ? 0 : next(3);
+      if (kind === 0) return atoms[next(atoms.length)];
+      if (kind === 1) return Array.from({ length: next(4) }, () => random(depth + 1));
+      return JSON.parse(
+        `{${Array.from({ length: next(5) }, () => `${JSON.stringify(keys[next(keys.length)])}:${JSON.stringify(random(depth + 1))}`).join(',')}}`,
+      ) as unknown;
+    };
+    let integerKeys = 0;
+    let protoKeys = 0;
+    for (let i = 0; i < 2000; i++) {
+      const value = random(0);
+      const text = JSON.stringify(value);
+      if (/"\d+":/.test(text)) integerKeys++;
+      if (text.includes('"__proto__":')) protoKeys++;
+      expect(canonicalJson(value)).toBe(reference(value));
+    }
+    expect(integerKeys).toBeGreaterThan(100); // precondition: both paths were taken
+    expect(protoKeys).toBeGreaterThan(100);
+  });
+
   it('uses toJSON the way JSON.stringify does', () => {
     expect(canonicalJson({ at: new Date('2026-11-22T10:00:00.000Z') })).toBe(
       '{"at":"2026-11-22T10:00:00.000Z"}',
