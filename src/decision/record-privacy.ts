@@ -56,10 +56,17 @@ export function privateRecord(
   return out;
 }
 
+// Verified identities are cached and shared between requests (see token-cache.ts): a caller's claims are one
+// object for as long as its token is, so their hashes are computed once per token, not once per decision.
+const keptByClaims = new WeakMap<object, { recorded: readonly string[]; kept: Record<string, unknown> }>();
+
 function keptClaims(claims: Record<string, unknown>, recorded: readonly string[]): Record<string, unknown> {
+  const known = keptByClaims.get(claims);
+  if (known !== undefined && known.recorded === recorded) return known.kept;
   const kept: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(claims))
     kept[name] = recorded.includes(name) ? value : hashOf(value);
+  if (Object.isFrozen(claims)) keptByClaims.set(claims, { recorded, kept: Object.freeze(kept) });
   return kept;
 }
 
