@@ -54,8 +54,17 @@ interface Task {
 interface Thread {
   worker: Worker;
   ready: boolean;
+  /** The large payload it is screening, if any. */
   task?: Task;
+  /** Small payloads sent to it and not yet answered, by request id (see MAX_SMALL_IN_FLIGHT). */
+  small: Map<number, Task>;
 }
+
+/**
+ * How many small payloads a thread may hold at once. More than one: a thread's answer is read only when the
+ * busy event loop gets to it, and a thread that counted as busy until then would take few of them.
+ */
+const MAX_SMALL_IN_FLIGHT = 4;
 
 /**
  * Screens payloads off the event loop when they are large: screening is linear in the text, but 256 KiB of text
@@ -108,20 +117,18 @@ export class ScreeningPool {
       this.start();
       // A small payload never waits for a thread: a busy pool (a large payload, or threads still compiling the
       // rules) would only add its queueing to a screening that takes a fraction of a millisecond inline.
-      if (this.queue.length > 0 || !this.threads.some((t) => t.ready && t.task === undefined))
-        return this.inline(payload, maxChars);
+      const idle = this.threads.find(
+        (t) => t.ready && t.task === undefined && t.small.size < MAX_SMALL_IN_FLIGHT,
+      );
+      if (this.queue.length > 0 || idle === undefined) return this.inline(payload, maxChars);
+      return this.submit(payload, maxChars, budgetMs, (task) => {
+        task.thread = idle;
+        idle.small.set(task.request.id, task);
+        idle.worker.postMessage(task.request);
+      });
     }
     this.start();
-    this.screened.threaded++;
-    return new Promise<ScreeningResult>((resolve, reject) => {
-      const request: ScreenRequest = { id: this.nextId++, payload, maxChars };
-      const task: Task = {
-        request,
-        resolve,
-        reject,
-        budgetMs,
-        timer: setTimeout(() => this.expire(task), budgetMs),
-      };
+    return this.submit(payload, maxChars, budgetMs, (task) => {
       this.queue.push(task);
       this.dispatch();
     });
@@ -132,6 +139,26 @@ export class ScreeningPool {
     this.closed = true;
     for (const task of this.queue.splice(0)) this.fail(task, timeoutError(task.budgetMs));
     await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
+  }
+
+  private submit(
+    payload: unknown,
+    maxChars: number,
+    budgetMs: number,
+    send: (task: Task) => void,
+  ): Promise<ScreeningResult> {
+    this.screened.threaded++;
+    return new Promise<ScreeningResult>((resolve, reject) => {
+      const request: ScreenRequest = { id: this.nextId++, payload, maxChars };
+      const task: Task = {
+        request,
+        resolve,
+        reject,
+        budgetMs,
+        timer: setTimeout(() => this.expire(task), budgetMs),
+      };
+      send(task);
+    });
   }
 
   private inline(payload: unknown, maxChars: number): ScreeningResult {
@@ -145,7 +172,11 @@ export class ScreeningPool {
   }
 
   private spawn(): Thread {
-    const thread: Thread = { worker: newWorker(__dirname, 'screening-worker'), ready: false };
+    const thread: Thread = {
+      worker: newWorker(__dirname, 'screening-worker'),
+      ready: false,
+      small: new Map(),
+    };
     thread.worker.unref();
     thread.worker.on('message', (message: ScreenResponse | { ready: true }) => {
       if ('ready' in message) {
@@ -153,13 +184,15 @@ export class ScreeningPool {
         this.dispatch();
         return;
       }
+      const small = thread.small.get(message.id);
+      if (small !== undefined) {
+        thread.small.delete(message.id);
+        settle(small, message);
+        return;
+      }
       const task = thread.task;
       thread.task = undefined;
-      if (task !== undefined && task.request.id === message.id) {
-        clearTimeout(task.timer);
-        if ('result' in message) task.resolve(unpackResult(message.result));
-        else task.reject(toError(message.error));
-      }
+      if (task !== undefined && task.request.id === message.id) settle(task, message);
       this.dispatch();
     });
     thread.worker.on('error', (err) => {
@@ -183,7 +216,10 @@ export class ScreeningPool {
   private expire(task: Task): void {
     const queued = this.queue.indexOf(task);
     if (queued !== -1) this.queue.splice(queued, 1);
-    else if (task.thread !== undefined && task.thread.task === task) {
+    else if (
+      task.thread !== undefined &&
+      (task.thread.task === task || task.thread.small.has(task.request.id))
+    ) {
       this.logger?.warn({ budget_ms: task.budgetMs }, 'screening ran out of time; replacing its thread');
       this.replace(task.thread, task);
     }
@@ -192,11 +228,12 @@ export class ScreeningPool {
 
   private replace(thread: Thread, expired?: Task): void {
     const at = this.threads.indexOf(thread);
-    const task = thread.task;
+    const tasks = [...thread.small.values(), ...(thread.task === undefined ? [] : [thread.task])];
     thread.task = undefined;
+    thread.small.clear();
     void thread.worker.terminate();
-    if (task !== undefined && task !== expired)
-      this.fail(task, toError({ message: 'the screening thread stopped' }));
+    for (const task of tasks)
+      if (task !== expired) this.fail(task, toError({ message: 'the screening thread stopped' }));
     if (at !== -1 && !this.closed) this.threads[at] = this.spawn();
   }
 
@@ -204,6 +241,12 @@ export class ScreeningPool {
     clearTimeout(task.timer);
     task.reject(err);
   }
+}
+
+function settle(task: Task, message: ScreenResponse): void {
+  clearTimeout(task.timer);
+  if ('result' in message) task.resolve(unpackResult(message.result));
+  else task.reject(toError(message.error));
 }
 
 function timeoutError(budgetMs: number): UnavailableError {

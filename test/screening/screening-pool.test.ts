@@ -78,12 +78,31 @@ describe('ScreeningPool', () => {
     expect(pool.screened).toEqual({ inline: 0, threaded: 1 });
     expect((await pool.screen(small)).findings).toEqual({ github_token: 1 });
     expect(pool.screened).toEqual({ inline: 0, threaded: 2 }); // the idle thread took it
+    // Up to four small payloads wait for one thread's answers at once; a fifth is screened inline.
+    const five = await Promise.all(Array.from({ length: 5 }, () => pool.screen(small)));
+    expect(five.map((r) => r.findings)).toEqual(Array.from({ length: 5 }, () => ({ github_token: 1 })));
+    expect(pool.screened).toEqual({ inline: 1, threaded: 6 });
     const order: string[] = [];
     const large = pool.screen(heavy()).then(() => order.push('large'));
     const quick = pool.screen(small).then((r) => order.push(`small ${Object.keys(r.findings).join()}`));
     await Promise.all([large, quick]);
     expect(order).toEqual(['small github_token', 'large']); // it did not queue behind the large one
-    expect(pool.screened).toEqual({ inline: 1, threaded: 3 });
+    expect(pool.screened).toEqual({ inline: 2, threaded: 7 });
+  });
+
+  it('fails a shared small payload closed when its budget runs out, and the pool goes on', async () => {
+    pool = new ScreeningPool({ inlineChars: 1000, threads: 1, budgetMs: 60_000, shareSmall: true });
+    const small = { prompt: `token ${fake.githubToken()}` };
+    await pool.screen({ prompt: 'x'.repeat(2000) }); // thread ready
+    const late = pool.screen(small, {}, 0).catch((err: unknown) => err);
+    const other = pool.screen(small).catch((err: unknown) => err); // on the same thread, at the same time
+    expect(pool.screened.threaded).toBe(3); // precondition: both went to the thread
+    expect(await late).toMatchObject({ code: ReasonCode.ScreeningTimeout, status: 503 });
+    // The thread was replaced: what it held fails closed too, and the next payload is screened normally.
+    expect(await other).toMatchObject({ status: 503 });
+    expect((await pool.screen({ prompt: 'y'.repeat(2000) + fake.githubToken() })).findings).toEqual({
+      github_token: 1,
+    });
   });
 
   it('keeps small payloads inline when sharing is off', async () => {
