@@ -1,0 +1,95 @@
+/**
+ * `npx tsx bench/threads.ts [--seconds 10] [--connections 64] [--main dist/cli/main.js]`: saturates one
+ * modelgate (contender A's set-up) and prints the CPU each of its threads used per decision, with the load
+ * generator's and the machine's idle share: where a 2-core machine's time goes.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildBenchPolicy, ROOT } from './lib/bench-policy';
+import { buildDist } from './lib/build-dist';
+import { benchIssuer, startModelgate } from './lib/contenders';
+import { saturate } from './lib/saturate';
+import { decideBody } from './lib/workload';
+
+const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
+
+/** CPU ticks (user + system) per thread of a process, by thread name. */
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const name = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    out.set(tid === String(pid) ? `${name} (main) ${tid}` : `${name} ${tid}`, ticks);
+  }
+  return out;
+}
+
+function machineTicks(): { idle: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { idle: (cpu[3] ?? 0) + (cpu[4] ?? 0), total: cpu.reduce((a, b) => a + b, 0) };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '10' },
+      connections: { type: 'string', default: '64' },
+      main: { type: 'string' },
+    },
+  });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-threads-'));
+  try {
+    const main = values.main ?? buildDist().main;
+    const issuer = benchIssuer();
+    const server = await startModelgate({
+      main: path.resolve(ROOT, main),
+      dir: path.join(dir, 'mg'),
+      name: 'A',
+      policy: buildBenchPolicy(dir),
+      issuer,
+    });
+    const target = {
+      name: 'A',
+      url: `${server.baseUrl}/v1/decide`,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${issuer.token()}` },
+      body: JSON.stringify(decideBody()),
+    };
+    await saturate(target, Number(values.connections), 3); // warm-up
+    const before = threadTicks(server.pid);
+    const machine = machineTicks();
+    const self = process.cpuUsage();
+    const run = await saturate(target, Number(values.connections), Number(values.seconds));
+    const after = threadTicks(server.pid);
+    const machineAfter = machineTicks();
+    const own = process.cpuUsage(self);
+    await server.stop();
+    const decisions = run.rps * run.seconds;
+    console.log(`A: ${run.rps.toFixed(0)} req/s over ${run.seconds} s, ${run.failed} failed`);
+    console.log('thread                      CPU µs/decision   cores');
+    for (const [name, ticks] of after) {
+      const used = (ticks - (before.get(name) ?? 0)) * TICK_US;
+      if (used > 0)
+        console.log(
+          `${name.padEnd(28)}${(used / decisions).toFixed(0).padStart(15)}${(used / 1e6 / run.seconds).toFixed(2).padStart(8)}`,
+        );
+    }
+    const generator = own.user + own.system;
+    console.log(
+      `${'load generator (this process)'.padEnd(28)}${(generator / decisions).toFixed(0).padStart(15)}${(generator / 1e6 / run.seconds).toFixed(2).padStart(8)}`,
+    );
+    const idle = (machineAfter.idle - machine.idle) / (machineAfter.total - machine.total);
+    console.log(`machine idle: ${(idle * os.cpus().length).toFixed(2)} cores of ${os.cpus().length}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
