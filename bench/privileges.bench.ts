@@ -147,6 +147,9 @@ function entitlements(subjects: number): Record<string, unknown> {
 }
 
 // A record shaped like what the pipeline writes for /v1/decide (about 1.5 kB of canonical JSON).
+// Every object literal lists its keys in canonical (sorted) order, so JSON.stringify of the record
+// is already its canonical JSON: the log generator (audit-log-gen.ts) relies on that, and checks
+// it against canonicalJson. The random draws stay in their original order (the same data as before).
 export function benchRecord(id: string, atMs: number, random: () => number, subjects: number): AuditRecordV1 {
   const n = Math.floor(random() * subjects);
   const subject = `spiffe://corp/bench/workload-${n}`;
@@ -155,12 +158,13 @@ export function benchRecord(id: string, atMs: number, random: () => number, subj
   const toolCall = random() < 0.3;
   const model = random() < 0.5 ? MODELS[0]! : MODELS[n % 3]!;
   const notGranted = outcome === 'denied' && random() < 0.33;
+  const inputTokens = 200 + Math.floor(random() * 2000);
   const invocation = {
+    input_tokens: inputTokens,
+    max_tokens: 1024,
     model: notGranted ? 'openai.gpt-4o' : model,
     operation: toolCall ? 'tool_call' : 'chat',
     purpose: 'bench',
-    max_tokens: 1024,
-    input_tokens: 200 + Math.floor(random() * 2000),
     ...(toolCall ? { tools: [{ name: TOOLS[n % 4]! }] } : {}),
   };
   const rejected = outcome === 'rejected';
@@ -170,61 +174,66 @@ export function benchRecord(id: string, atMs: number, random: () => number, subj
       : rejected
         ? ['token_expired']
         : [];
-  return {
-    decision_id: id,
-    timestamp: new Date(atMs).toISOString(),
-    path: '/v1/decide',
-    outcome,
-    status: rejected ? 401 : 200,
-    subject: rejected ? null : subject,
-    issuer: rejected ? null : 'https://idp.corp',
-    actor: toolCall && !rejected ? 'agent:bench' : null,
-    token_id: `sha256:${id.replace(/-/g, '')}`,
-    model: invocation.model,
-    provider: 'bedrock',
-    operation: invocation.operation,
-    purpose: 'bench',
-    input: rejected
-      ? null
-      : {
-          subject: {
-            id: subject,
-            issuer: 'https://idp.corp',
-            audience: ['modelgate'],
-            scopes: ['invoke:bench'],
-            claims: {
-              sub: subject,
-              iss: 'https://idp.corp',
-              aud: 'modelgate',
-              scope: 'invoke:bench',
-              iat: Math.floor(atMs / 1000) - 60,
-              exp: Math.floor(atMs / 1000) + 3540,
-            },
-            actor: toolCall ? { sub: 'agent:bench' } : null,
-          },
-          invocation,
-          context: { approval_id: null, environment: 'prod' },
-          payload: { present: true, chars: 2048, findings: { email: 1 } },
-          usage: {
-            requests_last_minute: Math.floor(random() * 20),
-            tokens_last_hour: Math.floor(random() * 50_000),
-            tokens_last_day: Math.floor(random() * 400_000),
-          },
-          time: { now: new Date(atMs).toISOString(), unix_ms: atMs },
+  let input: Record<string, unknown> | null = null;
+  if (!rejected) {
+    const requestsLastMinute = Math.floor(random() * 20);
+    const tokensLastHour = Math.floor(random() * 50_000);
+    const tokensLastDay = Math.floor(random() * 400_000);
+    input = {
+      context: { approval_id: null, environment: 'prod' },
+      invocation,
+      payload: { chars: 2048, findings: { email: 1 }, present: true },
+      subject: {
+        actor: toolCall ? { sub: 'agent:bench' } : null,
+        audience: ['modelgate'],
+        claims: {
+          aud: 'modelgate',
+          exp: Math.floor(atMs / 1000) + 3540,
+          iat: Math.floor(atMs / 1000) - 60,
+          iss: 'https://idp.corp',
+          scope: 'invoke:bench',
+          sub: subject,
         },
+        id: subject,
+        issuer: 'https://idp.corp',
+        scopes: ['invoke:bench'],
+      },
+      time: { now: new Date(atMs).toISOString(), unix_ms: atMs },
+      usage: {
+        requests_last_minute: requestsLastMinute,
+        tokens_last_day: tokensLastDay,
+        tokens_last_hour: tokensLastHour,
+      },
+    };
+  }
+  return {
+    actor: toolCall && !rejected ? 'agent:bench' : null,
+    bundle: rejected ? null : { name: 'modelgate', revision: 'bench' },
+    client_address: '10.0.0.1',
+    decision_id: id,
+    input,
+    issuer: rejected ? null : 'https://idp.corp',
+    latency_ms: 1.2,
+    max_tokens: outcome === 'allowed' ? 1024 : null,
+    model: invocation.model,
+    obligations: outcome === 'allowed' ? [{ classes: ['email'], type: 'redact' }] : [],
+    operation: invocation.operation,
+    outcome,
+    path: '/v1/decide',
+    provider: 'bedrock',
+    purpose: 'bench',
+    reasons,
     result: rejected
       ? null
       : {
           allow: outcome === 'allowed',
-          reasons: reasons.map((code) => ({ code, message: code })),
           obligations: [],
+          reasons: reasons.map((code) => ({ code, message: code })),
         },
-    reasons,
-    obligations: outcome === 'allowed' ? [{ type: 'redact', classes: ['email'] }] : [],
-    max_tokens: outcome === 'allowed' ? 1024 : null,
-    bundle: rejected ? null : { name: 'modelgate', revision: 'bench' },
-    latency_ms: 1.2,
-    client_address: '10.0.0.1',
+    status: rejected ? 401 : 200,
+    subject: rejected ? null : subject,
+    timestamp: new Date(atMs).toISOString(),
+    token_id: `sha256:${id.replace(/-/g, '')}`,
   } as AuditRecordV1;
 }
 
