@@ -26,7 +26,7 @@ export interface ScreeningPoolOptions {
   inlineChars?: number;
   /** Longest a payload may wait and be screened off the loop; beyond, screening_timeout (a deny). */
   budgetMs?: number;
-  /** Screening threads. */
+  /** Screening threads; absent or 0: defaultScreeningThreads(). */
   threads?: number;
   logger?: Logger;
 }
@@ -35,6 +35,11 @@ export interface ScreeningPoolOptions {
 export const DEFAULT_INLINE_CHARS = 16384;
 /** Default of budgetMs. */
 export const DEFAULT_SCREENING_BUDGET_MS = 2000;
+
+/** Returns the default number of screening threads: cores less one (the event loop's), at most 4, at least 1. */
+export function defaultScreeningThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
 
 interface Task {
   request: ScreenRequest;
@@ -74,7 +79,7 @@ export class ScreeningPool {
     this.inlineChars = options.inlineChars ?? DEFAULT_INLINE_CHARS;
     this.budgetMs = options.budgetMs ?? DEFAULT_SCREENING_BUDGET_MS;
     this.logger = options.logger;
-    this.maxThreads = options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
+    this.maxThreads = options.threads || defaultScreeningThreads();
   }
 
   /**
