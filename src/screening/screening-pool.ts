@@ -3,8 +3,10 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ModelgateError, ReasonCode, RequestError, UnavailableError } from '../errors';
 import type { ReasonCode as ReasonCodeType } from '../errors/reason-codes';
+import { isScreeningClass } from './classes';
 import { unpackResult, type PackedResult } from './packed-result';
 import { collectLeaves } from './payload-leaves';
+import { redactPayload, UnknownClassError } from './redact-payload';
 import { screenPayload, type ScreeningResult, type ScreenOptions } from './screen-payload';
 import { newWorker } from '../threads/new-worker';
 
@@ -19,6 +21,19 @@ export interface ScreenRequest {
 export type ScreenResponse =
   | { id: number; result: PackedResult }
   | { id: number; error: { code?: string; status?: number; message: string; details?: unknown } };
+
+/** What a screening thread is sent to redact a payload it screened: the payload and that screening's result. */
+export interface RedactRequest {
+  id: number;
+  payload: unknown;
+  redact: { result: PackedResult; classes: readonly string[]; format: string };
+}
+
+/** What it answers to a RedactRequest (or a ScreenResponse error). */
+export interface RedactResponse {
+  id: number;
+  redacted: unknown;
+}
 
 /** Options of a ScreeningPool. */
 export interface ScreeningPoolOptions {
@@ -42,9 +57,13 @@ export function defaultScreeningThreads(): number {
 }
 
 interface Task {
-  request: ScreenRequest;
+  request: ScreenRequest | RedactRequest;
   budgetMs: number;
   resolve: (result: ScreeningResult) => void;
+  /** Set on a redaction: takes the redacted payload (its `resolve` refuses a screening result). */
+  resolveRedacted?: (payload: unknown) => void;
+  /** What runs out of time, for the screening_timeout message; default 'screening'. */
+  step?: string;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
   thread?: Thread;
@@ -72,6 +91,8 @@ export class ScreeningPool {
   private readonly budgetMs: number;
   private readonly logger?: Logger;
   private readonly maxThreads: number;
+  /** Results that came from a thread, with the packed form they came in. */
+  private readonly screenedOnThread = new WeakMap<ScreeningResult, PackedResult>();
   private nextId = 1;
   private closed = false;
 
@@ -112,17 +133,60 @@ export class ScreeningPool {
     });
   }
 
+  /**
+   * Returns `redactPayload(payload, result, classes, format)`, computed on a thread when `result` came from one
+   * (the payload was over the inline limit): redaction copies the whole payload, about 7 ms for 4,000 messages,
+   * which on the event loop would hold every other request. A result screened inline is redacted inline; a
+   * payload with no span of `classes` comes back as it is (nothing to copy). Throws UnknownClassError for a
+   * class screening does not know, and UnavailableError(screening_timeout) when the budget (`budgetMs`,
+   * default the pool's, counted from this call) runs out: never the payload unredacted.
+   */
+  async redact(
+    payload: unknown,
+    result: ScreeningResult,
+    classes: readonly string[],
+    format: string,
+    budgetMs = this.budgetMs,
+  ): Promise<unknown> {
+    const packed = this.screenedOnThread.get(result);
+    if (packed === undefined || this.closed) return redactPayload(payload, result, classes, format);
+    const unknown = classes.filter((c) => !isScreeningClass(c));
+    if (unknown.length > 0) throw new UnknownClassError(unknown);
+    const wanted = new Set(classes);
+    if (!result.spans.some((span) => wanted.has(span.class))) return payload;
+    while (this.threads.length < this.maxThreads) this.threads.push(this.spawn());
+    return new Promise<unknown>((resolve, reject) => {
+      const request: RedactRequest = {
+        id: this.nextId++,
+        payload,
+        redact: { result: packed, classes, format },
+      };
+      const task: Task = {
+        request,
+        resolve: () =>
+          reject(toError({ message: 'the screening thread answered a redaction with findings' })),
+        resolveRedacted: resolve,
+        reject,
+        budgetMs,
+        step: 'redacting',
+        timer: setTimeout(() => this.expire(task), budgetMs),
+      };
+      this.queue.push(task);
+      this.dispatch();
+    });
+  }
+
   /** Ends the threads; later calls screen inline. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const task of this.queue.splice(0)) this.fail(task, timeoutError(task.budgetMs));
+    for (const task of this.queue.splice(0)) this.fail(task, timeoutError(task.budgetMs, task.step));
     await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
   }
 
   private spawn(): Thread {
     const thread: Thread = { worker: newWorker(__dirname, 'screening-worker'), ready: false };
     thread.worker.unref();
-    thread.worker.on('message', (message: ScreenResponse | { ready: true }) => {
+    thread.worker.on('message', (message: ScreenResponse | RedactResponse | { ready: true }) => {
       if ('ready' in message) {
         thread.ready = true;
         this.dispatch();
@@ -132,8 +196,14 @@ export class ScreeningPool {
       thread.task = undefined;
       if (task !== undefined && task.request.id === message.id) {
         clearTimeout(task.timer);
-        if ('result' in message) task.resolve(unpackResult(message.result));
-        else task.reject(toError(message.error));
+        if ('result' in message) {
+          const result = unpackResult(message.result);
+          // Kept so that redact() knows this payload is redacted on a thread, and sends the spans back packed.
+          this.screenedOnThread.set(result, message.result);
+          task.resolve(result);
+        } else if ('redacted' in message && task.resolveRedacted) task.resolveRedacted(message.redacted);
+        else if ('error' in message) task.reject(toError(message.error));
+        else task.reject(toError({ message: 'the screening thread answered a screening with a payload' }));
       }
       this.dispatch();
     });
@@ -162,7 +232,7 @@ export class ScreeningPool {
       this.logger?.warn({ budget_ms: task.budgetMs }, 'screening ran out of time; replacing its thread');
       this.replace(task.thread, task);
     }
-    this.fail(task, timeoutError(task.budgetMs));
+    this.fail(task, timeoutError(task.budgetMs, task.step));
   }
 
   private replace(thread: Thread, expired?: Task): void {
@@ -181,10 +251,10 @@ export class ScreeningPool {
   }
 }
 
-function timeoutError(budgetMs: number): UnavailableError {
+function timeoutError(budgetMs: number, step = 'screening'): UnavailableError {
   return new UnavailableError(
     ReasonCode.ScreeningTimeout,
-    `screening the payload took longer than ${budgetMs} ms`,
+    `${step} the payload took longer than ${budgetMs} ms`,
   );
 }
 

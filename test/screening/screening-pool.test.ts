@@ -7,6 +7,14 @@ import { fake } from './fake-values';
 /** A 256 KiB payload built to stress the rules (thousands of near misses): slow to screen, by design. */
 const heavy = (): unknown => ({ prompt: 'api_key: Q7vK2mZp9XwL4rT8nB3cY6hF1dJ5sA0e\n'.repeat(6000) });
 
+/** A chat of `n` messages, each with one email address. */
+const mailChat = (n: number): { messages: Array<{ role: string; content: string }> } => ({
+  messages: Array.from({ length: n }, (_, i) => ({
+    role: i % 2 === 0 ? 'user' : 'assistant',
+    content: `Please write to jane.doe${i}@acme-corp.com about the invoice.`,
+  })),
+});
+
 describe('packResult', () => {
   it('round-trips a result with thousands of findings, keys and split secrets included', () => {
     const payload = {
@@ -80,6 +88,71 @@ describe('ScreeningPool', () => {
     expect(error).toMatchObject({ code: ReasonCode.ScreeningTimeout, status: 503 });
     // The thread that was busy with it is gone; a new one screens the next payload.
     expect((await pool.screen({ prompt: `b ${token}` })).findings).toEqual({ github_token: 1 });
+  });
+
+  it('redacts on a thread a payload it screened on one, as redactPayload does on the event loop', async () => {
+    pool = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
+    const payload = {
+      [fake.githubToken()]: 'a secret as a key',
+      messages: [
+        ...mailChat(50).messages,
+        { role: 'user', content: `card 4111 1111 1111 1111, token ${fake.githubToken().slice(0, 20)}` },
+        { role: 'user', content: fake.githubToken().slice(20) },
+      ],
+    };
+    const result = await pool.screen(payload);
+    expect(result.findings).toMatchObject({ email: 50, github_token: 2, credit_card: 1 }); // precondition
+    for (const classes of [['email'], ['github_token', 'credit_card'], [...SCREENING_CLASSES]]) {
+      const inline = redactPayload(payload, screenPayload(payload), classes, '[{class}]');
+      expect(await pool.redact(payload, result, classes, '[{class}]')).toEqual(inline);
+    }
+  });
+
+  it('fails closed with screening_timeout when redaction runs out of time, and replaces the busy thread', async () => {
+    pool = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
+    const payload = mailChat(4000);
+    const result = await pool.screen(payload);
+    expect(result.findings).toEqual({ email: 4000 }); // precondition: 4,000 spans to apply, a copy of it all
+    const error = await pool.redact(payload, result, ['email'], '[{class}]', 1).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ModelgateError);
+    expect(error).toMatchObject({ code: ReasonCode.ScreeningTimeout, status: 503 });
+    expect((error as Error).message).toBe('redacting the payload took longer than 1 ms');
+    // Only the thread could run out of time: the same call with time to spare gives the redacted payload.
+    const redacted = await pool.redact(payload, result, ['email'], '[{class}]');
+    expect(JSON.stringify(redacted)).not.toContain('@acme-corp.com');
+    expect(redacted).toEqual(redactPayload(payload, result, ['email'], '[{class}]'));
+  });
+
+  it('redacts inline a payload screened inline, and refuses an unknown class either way', async () => {
+    pool = new ScreeningPool({ inlineChars: 1_000_000, threads: 1, budgetMs: 60_000 });
+    const payload = mailChat(3);
+    const result = await pool.screen(payload);
+    expect(await pool.redact(payload, result, ['email'], '[{class}]')).toEqual(
+      redactPayload(payload, result, ['email'], '[{class}]'),
+    );
+    const threaded = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
+    try {
+      for (const [p, r] of [
+        [pool, result],
+        [threaded, await threaded.screen(payload)],
+      ] as const) {
+        await expect(p.redact(payload, r, ['email', 'emails'], '[{class}]')).rejects.toMatchObject({
+          code: ReasonCode.PolicyOutputInvalid,
+          details: { unknown_classes: ['emails'] },
+        });
+      }
+    } finally {
+      await threaded.close();
+    }
+  });
+
+  it('hands back a payload with nothing to redact as it is, without copying it', async () => {
+    pool = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
+    const payload = mailChat(10);
+    const result = await pool.screen(payload);
+    expect(result.findings).toEqual({ email: 10 }); // precondition: screened, with spans of another class
+    expect(await pool.redact(payload, result, [], '[{class}]')).toBe(payload);
+    expect(await pool.redact(payload, result, ['credit_card'], '[{class}]')).toBe(payload);
   });
 
   it('refuses an oversized payload with 413 before sending it anywhere', async () => {
