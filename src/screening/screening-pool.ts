@@ -22,18 +22,19 @@ export type ScreenResponse =
   | { id: number; result: PackedResult }
   | { id: number; error: { code?: string; status?: number; message: string; details?: unknown } };
 
-/** What a screening thread is sent to redact a payload it screened: the payload and that screening's result. */
+/**
+ * What a screening thread is sent to redact a payload screened on a thread (the ScreenRequest `screenId`): the
+ * payload and that screening's result, or neither when it goes to the thread that screened it, which keeps the
+ * last two payloads it screened.
+ */
 export interface RedactRequest {
   id: number;
-  payload: unknown;
-  redact: { result: PackedResult; classes: readonly string[]; format: string };
+  payload?: unknown;
+  redact: { screenId: number; result?: PackedResult; classes: readonly string[]; format: string };
 }
 
-/** What it answers to a RedactRequest (or a ScreenResponse error). */
-export interface RedactResponse {
-  id: number;
-  redacted: unknown;
-}
+/** What it answers to a RedactRequest (or a ScreenResponse error): `missing` when it no longer keeps the payload. */
+export type RedactResponse = { id: number; redacted: unknown } | { id: number; missing: true };
 
 /** Options of a ScreeningPool. */
 export interface ScreeningPoolOptions {
@@ -91,8 +92,11 @@ export class ScreeningPool {
   private readonly budgetMs: number;
   private readonly logger?: Logger;
   private readonly maxThreads: number;
-  /** Results that came from a thread, with the packed form they came in. */
-  private readonly screenedOnThread = new WeakMap<ScreeningResult, PackedResult>();
+  /** Results that came from a thread: the packed form they came in, the thread and the ScreenRequest id. */
+  private readonly screenedOnThread = new WeakMap<
+    ScreeningResult,
+    { packed: PackedResult; thread: Thread; screenId: number }
+  >();
   private nextId = 1;
   private closed = false;
 
@@ -148,18 +152,19 @@ export class ScreeningPool {
     format: string,
     budgetMs = this.budgetMs,
   ): Promise<unknown> {
-    const packed = this.screenedOnThread.get(result);
-    if (packed === undefined || this.closed) return redactPayload(payload, result, classes, format);
+    const screened = this.screenedOnThread.get(result);
+    if (screened === undefined || this.closed) return redactPayload(payload, result, classes, format);
     const unknown = classes.filter((c) => !isScreeningClass(c));
     if (unknown.length > 0) throw new UnknownClassError(unknown);
     const wanted = new Set(classes);
     if (!result.spans.some((span) => wanted.has(span.class))) return payload;
     while (this.threads.length < this.maxThreads) this.threads.push(this.spawn());
     return new Promise<unknown>((resolve, reject) => {
+      const redact = { screenId: screened.screenId, classes, format };
       const request: RedactRequest = {
         id: this.nextId++,
         payload,
-        redact: { result: packed, classes, format },
+        redact: { ...redact, result: screened.packed },
       };
       const task: Task = {
         request,
@@ -171,6 +176,15 @@ export class ScreeningPool {
         step: 'redacting',
         timer: setTimeout(() => this.expire(task), budgetMs),
       };
+      // The thread that screened the payload still has it: when that thread is free, only the names of what to
+      // redact go to it, and the copy there costs the event loop nothing. Otherwise any thread, sent it all.
+      const thread = screened.thread;
+      if (this.threads.includes(thread) && thread.ready && thread.task === undefined) {
+        thread.task = task;
+        task.thread = thread;
+        thread.worker.postMessage({ id: request.id, redact } satisfies RedactRequest);
+        return;
+      }
       this.queue.push(task);
       this.dispatch();
     });
@@ -194,12 +208,15 @@ export class ScreeningPool {
       }
       const task = thread.task;
       thread.task = undefined;
-      if (task !== undefined && task.request.id === message.id) {
+      if (task !== undefined && task.request.id === message.id && 'missing' in message) {
+        // The thread no longer kept the payload: it goes to the next free thread with everything, same budget.
+        this.queue.unshift(task);
+      } else if (task !== undefined && task.request.id === message.id) {
         clearTimeout(task.timer);
         if ('result' in message) {
           const result = unpackResult(message.result);
-          // Kept so that redact() knows this payload is redacted on a thread, and sends the spans back packed.
-          this.screenedOnThread.set(result, message.result);
+          // Kept so that redact() knows this payload is redacted on a thread, and where.
+          this.screenedOnThread.set(result, { packed: message.result, thread, screenId: message.id });
           task.resolve(result);
         } else if ('redacted' in message && task.resolveRedacted) task.resolveRedacted(message.redacted);
         else if ('error' in message) task.reject(toError(message.error));

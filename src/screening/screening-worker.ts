@@ -2,23 +2,39 @@ import { parentPort } from 'node:worker_threads';
 import { ModelgateError } from '../errors';
 import { packResult, unpackResult } from './packed-result';
 import { redactPayload } from './redact-payload';
-import { screenPayload } from './screen-payload';
+import { screenPayload, type ScreeningResult } from './screen-payload';
 import type { RedactRequest, RedactResponse, ScreenRequest, ScreenResponse } from './screening-pool';
 
+// The last payloads this thread screened, with their results: an allowed decision's redaction usually follows
+// on the same thread, which then need not be sent the payload again. Two: the one whose decision is being made,
+// and one more in case a screening came in between.
+const SCREENED_KEPT = 2;
+const kept: Array<{ id: number; payload: unknown; result: ScreeningResult }> = [];
+
 // The thread of a ScreeningPool: screens what it is sent, one payload at a time, and answers with the
-// result or the error (a payload over the limit is a 413 like on the event loop); redacts a payload it is sent
-// with its screening result. Loading this module compiles the rule set, so a new thread is ready before its
-// first payload.
+// result or the error (a payload over the limit is a 413 like on the event loop); redacts a payload it is sent,
+// or one it kept. Loading this module compiles the rule set, so a new thread is ready before its first payload.
 parentPort?.on('message', (request: ScreenRequest | RedactRequest) => {
   let response: ScreenResponse;
   try {
     if ('redact' in request) {
-      const { result, classes, format } = request.redact;
-      const redacted = redactPayload(request.payload, unpackResult(result), classes, format);
+      const { screenId, result, classes, format } = request.redact;
+      const source =
+        result === undefined
+          ? kept.find((k) => k.id === screenId)
+          : { payload: request.payload, result: unpackResult(result) };
+      if (source === undefined) {
+        parentPort?.postMessage({ id: request.id, missing: true } satisfies RedactResponse);
+        return;
+      }
+      const redacted = redactPayload(source.payload, source.result, classes, format);
       parentPort?.postMessage({ id: request.id, redacted } satisfies RedactResponse);
       return;
     }
-    const packed = packResult(screenPayload(request.payload, { maxChars: request.maxChars }));
+    const result = screenPayload(request.payload, { maxChars: request.maxChars });
+    kept.push({ id: request.id, payload: request.payload, result });
+    if (kept.length > SCREENED_KEPT) kept.shift();
+    const packed = packResult(result);
     parentPort?.postMessage({ id: request.id, result: packed } satisfies ScreenResponse, [
       packed.spans.buffer as ArrayBuffer,
     ]);

@@ -2,6 +2,10 @@ import { ModelgateError, ReasonCode } from '../../src/errors';
 import { EVASION_CASES } from '../../src/screening/evasion-cases';
 import { redactPayload, SCREENING_CLASSES, screenPayload, ScreeningPool } from '../../src/screening';
 import { packResult, unpackResult } from '../../src/screening/packed-result';
+import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import type { RedactRequest, ScreenRequest } from '../../src/screening/screening-pool';
+import { newWorker } from '../../src/threads/new-worker';
 import { fake } from './fake-values';
 
 /** A 256 KiB payload built to stress the rules (thousands of near misses): slow to screen, by design. */
@@ -123,6 +127,18 @@ describe('ScreeningPool', () => {
     expect(redacted).toEqual(redactPayload(payload, result, ['email'], '[{class}]'));
   });
 
+  it('sends the payload again when the thread that screened it no longer keeps it', async () => {
+    pool = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
+    const first = mailChat(30);
+    const result = await pool.screen(first);
+    // The thread keeps the last two payloads it screened: after two more, the first is gone from it.
+    await pool.screen(mailChat(2));
+    await pool.screen(mailChat(3));
+    const redacted = await pool.redact(first, result, ['email'], '[<class>]');
+    expect(JSON.stringify(redacted)).toContain('[email]');
+    expect(redacted).toEqual(redactPayload(first, result, ['email'], '[<class>]'));
+  });
+
   it('redacts inline a payload screened inline, and refuses an unknown class either way', async () => {
     pool = new ScreeningPool({ inlineChars: 1_000_000, threads: 1, budgetMs: 60_000 });
     const payload = mailChat(3);
@@ -161,5 +177,44 @@ describe('ScreeningPool', () => {
       code: ReasonCode.PayloadTooLarge,
       status: 413,
     });
+  });
+});
+
+describe('the screening thread', () => {
+  let worker: Worker;
+  afterEach(async () => {
+    await worker?.terminate();
+  });
+
+  it('keeps the last two payloads it screened for their redaction, and says when it no longer has one', async () => {
+    worker = newWorker(path.join(__dirname, '../../src/screening'), 'screening-worker');
+    const answers: Array<Record<string, unknown>> = [];
+    let waiting: (() => void) | undefined;
+    worker.on('message', (message: Record<string, unknown>) => {
+      answers.push(message);
+      waiting?.();
+    });
+    const ask = async (request: ScreenRequest | RedactRequest): Promise<Record<string, unknown>> => {
+      const before = answers.length;
+      worker.postMessage(request);
+      while (answers.length === before || answers[answers.length - 1]?.id !== request.id)
+        await new Promise<void>((resolve) => (waiting = resolve));
+      return answers[answers.length - 1] as Record<string, unknown>;
+    };
+    const redact = (id: number, screenId: number) => ({
+      id,
+      redact: { screenId, classes: ['email'], format: '[<class>]' },
+    });
+    const payload = mailChat(2);
+    expect(await ask(redact(1, 10))).toEqual({ id: 1, missing: true }); // never screened here
+    expect(await ask({ id: 10, payload, maxChars: 1000 })).toHaveProperty('result');
+    expect(await ask(redact(2, 10))).toEqual({
+      id: 2,
+      redacted: redactPayload(payload, screenPayload(payload), ['email'], '[<class>]'),
+    });
+    await ask({ id: 11, payload: mailChat(1), maxChars: 1000 });
+    expect(await ask(redact(3, 10))).toHaveProperty('redacted'); // still one of the last two
+    await ask({ id: 12, payload: mailChat(1), maxChars: 1000 });
+    expect(await ask(redact(4, 10))).toEqual({ id: 4, missing: true });
   });
 });
