@@ -84,6 +84,7 @@ interface Thread {
  * when it runs out the decision fails closed with `screening_timeout` (503, recorded like every deny) and a
  * thread still working on it is replaced, so a hostile payload cannot keep a thread. The threads start with the
  * first large payload (each compiles the rule set, a fraction of a second, inside that payload's budget).
+ * A payload screened on a thread is redacted on one too (redact()), with a budget of its own.
  */
 export class ScreeningPool {
   private readonly threads: Thread[] = [];
