@@ -77,7 +77,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
       if (held) await held.end();
     }
     // Before an approval is spent or the decision recorded: a redaction that fails is a recorded deny.
-    const redacted = await redactForReply(deps, request.payload, screening, {
+    const redacted = await redactForReply(deps.screening, request.payload, screening, {
       enforced: policyEnforced,
       reservation,
     });

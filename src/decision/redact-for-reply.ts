@@ -11,14 +11,14 @@ import type { EnforcedDecision } from './obligations';
  * throws, and the decision is recorded as that deny, never as an allow without its redacted payload.
  */
 export async function redactForReply(
-  deps: DecisionDeps,
+  config: DecisionDeps['screening'],
   payload: unknown,
   screening: ScreeningResult,
   decision: { enforced: EnforcedDecision; reservation: Reservation | undefined },
 ): Promise<{ payload: unknown } | undefined> {
   const { enforced, reservation } = decision;
   if (!enforced.allow || payload === undefined) return undefined;
-  const { pool, redactionFormat } = deps.screening;
+  const { pool, redactionFormat } = config;
   try {
     return {
       payload: pool
