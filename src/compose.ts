@@ -147,7 +147,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     opened.push(() => approvals.stop());
 
     // Large payloads are screened on threads, so a hostile one cannot hold the event loop (docs/screening.md).
-    const screeningPool = new ScreeningPool({ logger });
+    const screeningPool = new ScreeningPool({
+      logger,
+      inlineChars: config.screening?.inlineChars,
+      budgetMs: config.screening?.budgetMs,
+      threads: config.screening?.threads,
+    });
     opened.push(() => screeningPool.close());
     const decision: DecisionDeps = {
       verifier,

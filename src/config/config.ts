@@ -33,6 +33,8 @@ export interface Config {
   logLevel: string;
   limits: { bodyBytes: number; payloadChars: number; maxDepth: number; maxArrayItems: number };
   redactionFormat: string;
+  /** The screening threads (src/screening/screening-pool.ts); absent (configs built in code) means the defaults. */
+  screening?: ScreeningPoolConfig;
   audit: {
     synchronous: 'FULL' | 'NORMAL';
     checkpoint?: { privateKeyFile: string; everyRecords: number; everySeconds: number };
@@ -126,4 +128,12 @@ export interface DecisionLogsConfig {
   maxDelayMs: number;
   minRetryDelayMs: number;
   maxRetryDelayMs: number;
+}
+
+/** Where screening runs: payloads over `inlineChars` of text go to `threads` threads with `budgetMs` each. */
+export interface ScreeningPoolConfig {
+  inlineChars: number;
+  budgetMs: number;
+  /** 0: the default (cores less one, at most 4, at least 1). */
+  threads: number;
 }

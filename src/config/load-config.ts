@@ -11,7 +11,12 @@ import { DEFAULT_DISK_WARN_FREE_MB } from '../audit/disk-space';
 import { defaultBodyLimits } from '../schemas/body-limits';
 import { configSchema, type ConfigFile } from '../schemas/config.schema';
 import { compileValidator } from '../schemas/validators';
-import { DEFAULT_MAX_CHARS, DEFAULT_REDACTION_FORMAT } from '../screening';
+import {
+  DEFAULT_INLINE_CHARS,
+  DEFAULT_MAX_CHARS,
+  DEFAULT_REDACTION_FORMAT,
+  DEFAULT_SCREENING_BUDGET_MS,
+} from '../screening';
 import { DEFAULT_METRICS, type ApprovalsConfig, type Config, type DecisionLogsConfig } from './config';
 import { resolvePolicyBundle } from './resolve-bundles';
 import { DEFAULT_MAX_PARENT_AGE_SECONDS } from '../lineage/lineage-checks';
@@ -121,6 +126,11 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       maxArrayItems: file.limits?.max_array_items ?? defaultBodyLimits.maxArrayItems,
     },
     redactionFormat: file.screening?.redaction_format ?? DEFAULT_REDACTION_FORMAT,
+    screening: {
+      inlineChars: file.screening?.inline_chars ?? DEFAULT_INLINE_CHARS,
+      budgetMs: file.screening?.budget_ms ?? DEFAULT_SCREENING_BUDGET_MS,
+      threads: file.screening?.threads ?? 0,
+    },
     audit: {
       synchronous: file.audit?.synchronous ?? 'FULL',
       checkpoint: checkpoint && {

@@ -1,6 +1,6 @@
 import type { DecideRequestV1 } from '../schemas/decide-request.schema';
 import { validateDecideRequest } from '../schemas/validators';
-import { redactPayload, screenPayload } from '../screening';
+import { screenPayload } from '../screening';
 import { approvalInput } from '../approvals/approval';
 import { presentApproval, settleApproval } from './approval-steps';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
@@ -9,6 +9,7 @@ import { evaluatePolicy } from './evaluate-policy';
 import { enforceObligations } from './obligations';
 import { buildPolicyInput } from './policy-input';
 import { readLineage } from './read-lineage';
+import { redactForReply } from './redact-for-reply';
 import { policyRef, recordOrUnavailable, reject } from './reject';
 import { authenticate, readBody, requirePolicy } from './steps';
 import { markStage, startStages } from './decision-observer';
@@ -75,6 +76,11 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
     } finally {
       if (held) await held.end();
     }
+    // Before an approval is spent or the decision recorded: a redaction that fails is a recorded deny.
+    const redacted = await redactForReply(deps.screening, request.payload, screening, {
+      enforced: policyEnforced,
+      reservation,
+    });
     // After the reservation (and the subject's lock): settling an approval awaits its store.
     const settled = await settleApproval(deps, call, {
       context: approval,
@@ -110,14 +116,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
       policy: policyRef(trace, deps.entrypoint),
     };
     if (settled.ref) body.approval = settled.ref;
-    if (enforced.allow && request.payload !== undefined) {
-      body.redacted_payload = redactPayload(
-        request.payload,
-        screening,
-        enforced.redactClasses,
-        deps.screening.redactionFormat,
-      );
-    }
+    if (enforced.allow && redacted) body.redacted_payload = redacted.payload;
     return { status: 200, body, headers: {} };
   } catch (err) {
     return reject(deps, call, trace, err);

@@ -117,6 +117,19 @@ export const configSchema = {
           description: 'Replacement for a redacted span; `<class>` is replaced by the class name.',
           examples: ['[REDACTED:<class>]'],
         },
+        inline_chars: int(
+          'Payloads with at most this much text are screened on the event loop; larger ones on a screening thread.',
+          16384,
+          0,
+          16 * 1024 * 1024,
+        ),
+        budget_ms: int(
+          'Time a payload screened on a thread has for screening, and again for redaction; beyond, 503 screening_timeout.',
+          2000,
+          1,
+          60_000,
+        ),
+        threads: int('Screening threads; 0 or absent: cores less one, at most 4, at least 1.', 0, 0, 64),
       },
     },
     audit: {

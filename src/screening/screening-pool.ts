@@ -3,8 +3,10 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ModelgateError, ReasonCode, RequestError, UnavailableError } from '../errors';
 import type { ReasonCode as ReasonCodeType } from '../errors/reason-codes';
+import { isScreeningClass } from './classes';
 import { unpackResult, type PackedResult } from './packed-result';
 import { collectLeaves } from './payload-leaves';
+import { redactPayload, UnknownClassError } from './redact-payload';
 import { screenPayload, type ScreeningResult, type ScreenOptions } from './screen-payload';
 import { newWorker } from '../threads/new-worker';
 
@@ -13,6 +15,8 @@ export interface ScreenRequest {
   id: number;
   payload: unknown;
   maxChars: number;
+  /** Keep the payload for its redaction (a large payload); small ones are redacted inline and never kept. */
+  keep: boolean;
 }
 
 /** What it answers: the result, or the error screening threw. */
@@ -20,13 +24,27 @@ export type ScreenResponse =
   | { id: number; result: PackedResult }
   | { id: number; error: { code?: string; status?: number; message: string; details?: unknown } };
 
+/**
+ * What a screening thread is sent to redact a payload screened on a thread (the ScreenRequest `screenId`): the
+ * payload and that screening's result, or neither when it goes to the thread that screened it, which keeps the
+ * last two payloads it screened.
+ */
+export interface RedactRequest {
+  id: number;
+  payload?: unknown;
+  redact: { screenId: number; result?: PackedResult; classes: readonly string[]; format: string };
+}
+
+/** What it answers to a RedactRequest (or a ScreenResponse error): `missing` when it no longer keeps the payload. */
+export type RedactResponse = { id: number; redacted: unknown } | { id: number; missing: true };
+
 /** Options of a ScreeningPool. */
 export interface ScreeningPoolOptions {
   /** Payloads whose string values total at most this many characters are screened on the event loop. */
   inlineChars?: number;
   /** Longest a payload may wait and be screened off the loop; beyond, screening_timeout (a deny). */
   budgetMs?: number;
-  /** Screening threads. */
+  /** Screening threads; absent or 0: defaultScreeningThreads(). */
   threads?: number;
   /**
    * Small payloads, too, go to a thread when one is idle and none waits (else they are screened inline): on a
@@ -42,10 +60,19 @@ export const DEFAULT_INLINE_CHARS = 16384;
 /** Default of budgetMs. */
 export const DEFAULT_SCREENING_BUDGET_MS = 2000;
 
+/** Returns the default number of screening threads: cores less one (the event loop's), at most 4, at least 1. */
+export function defaultScreeningThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
 interface Task {
-  request: ScreenRequest;
+  request: ScreenRequest | RedactRequest;
   budgetMs: number;
   resolve: (result: ScreeningResult) => void;
+  /** Set on a redaction: takes the redacted payload (its `resolve` refuses a screening result). */
+  resolveRedacted?: (payload: unknown) => void;
+  /** What runs out of time, for the screening_timeout message; default 'screening'. */
+  step?: string;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
   thread?: Thread;
@@ -77,7 +104,8 @@ export const MAX_SMALL_IN_FLIGHT = 32;
  * when it runs out the decision fails closed with `screening_timeout` (503, recorded like every deny) and a
  * thread still working on it is replaced, so a hostile payload cannot keep a thread. The threads start with the
  * first payload that may use them (each compiles the rule set, a fraction of a second; meanwhile small payloads
- * are screened inline, and a large one waits inside its budget).
+ * are screened inline, and a large one waits inside its budget). A large payload screened on a thread is
+ * redacted on one too (redact()), with a budget of its own; a small one is redacted inline.
  */
 export class ScreeningPool {
   private readonly threads: Thread[] = [];
@@ -89,6 +117,11 @@ export class ScreeningPool {
   private readonly shareSmall: boolean;
   /** How many payloads were screened inline and how many on a thread, since the pool was made. */
   readonly screened = { inline: 0, threaded: 0 };
+  /** Results that came from a thread: the packed form they came in, the thread and the ScreenRequest id. */
+  private readonly screenedOnThread = new WeakMap<
+    ScreeningResult,
+    { packed: PackedResult; thread: Thread; screenId: number }
+  >();
   private nextId = 1;
   private closed = false;
 
@@ -96,7 +129,7 @@ export class ScreeningPool {
     this.inlineChars = options.inlineChars ?? DEFAULT_INLINE_CHARS;
     this.budgetMs = options.budgetMs ?? DEFAULT_SCREENING_BUDGET_MS;
     this.logger = options.logger;
-    this.maxThreads = options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
+    this.maxThreads = options.threads || defaultScreeningThreads();
     this.shareSmall = options.shareSmall ?? availableParallelism() >= 2;
   }
 
@@ -123,14 +156,67 @@ export class ScreeningPool {
         (t) => t.ready && t.task === undefined && t.small.size < MAX_SMALL_IN_FLIGHT,
       );
       if (this.queue.length > 0 || idle === undefined) return this.inline(payload, maxChars);
-      return this.submit(payload, maxChars, budgetMs, (task) => {
+      return this.submit({ payload, maxChars, keep: false }, budgetMs, (task) => {
         task.thread = idle;
         idle.small.set(task.request.id, task);
         idle.worker.postMessage(task.request);
       });
     }
     this.start();
-    return this.submit(payload, maxChars, budgetMs, (task) => {
+    return this.submit({ payload, maxChars, keep: true }, budgetMs, (task) => {
+      this.queue.push(task);
+      this.dispatch();
+    });
+  }
+
+  /**
+   * Returns `redactPayload(payload, result, classes, format)`, computed on a thread when `result` came from one
+   * (the payload was over the inline limit): redaction copies the whole payload, about 7 ms for 4,000 messages,
+   * which on the event loop would hold every other request. A result screened inline is redacted inline; a
+   * payload with no span of `classes` comes back as it is (nothing to copy). Throws UnknownClassError for a
+   * class screening does not know, and UnavailableError(screening_timeout) when the budget (`budgetMs`,
+   * default the pool's, counted from this call) runs out: never the payload unredacted.
+   */
+  async redact(
+    payload: unknown,
+    result: ScreeningResult,
+    classes: readonly string[],
+    format: string,
+    budgetMs = this.budgetMs,
+  ): Promise<unknown> {
+    const screened = this.screenedOnThread.get(result);
+    if (screened === undefined || this.closed) return redactPayload(payload, result, classes, format);
+    const unknown = classes.filter((c) => !isScreeningClass(c));
+    if (unknown.length > 0) throw new UnknownClassError(unknown);
+    const wanted = new Set(classes);
+    if (!result.spans.some((span) => wanted.has(span.class))) return payload;
+    while (this.threads.length < this.maxThreads) this.threads.push(this.spawn());
+    return new Promise<unknown>((resolve, reject) => {
+      const redact = { screenId: screened.screenId, classes, format };
+      const request: RedactRequest = {
+        id: this.nextId++,
+        payload,
+        redact: { ...redact, result: screened.packed },
+      };
+      const task: Task = {
+        request,
+        resolve: () =>
+          reject(toError({ message: 'the screening thread answered a redaction with findings' })),
+        resolveRedacted: resolve,
+        reject,
+        budgetMs,
+        step: 'redacting',
+        timer: setTimeout(() => this.expire(task), budgetMs),
+      };
+      // The thread that screened the payload still has it: when that thread is free, only the names of what to
+      // redact go to it, and the copy there costs the event loop nothing. Otherwise any thread, sent it all.
+      const thread = screened.thread;
+      if (this.threads.includes(thread) && thread.ready && thread.task === undefined) {
+        thread.task = task;
+        task.thread = thread;
+        thread.worker.postMessage({ id: request.id, redact } satisfies RedactRequest);
+        return;
+      }
       this.queue.push(task);
       this.dispatch();
     });
@@ -139,19 +225,18 @@ export class ScreeningPool {
   /** Ends the threads; later calls screen inline. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const task of this.queue.splice(0)) this.fail(task, timeoutError(task.budgetMs));
+    for (const task of this.queue.splice(0)) this.fail(task, timeoutError(task.budgetMs, task.step));
     await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
   }
 
   private submit(
-    payload: unknown,
-    maxChars: number,
+    what: Omit<ScreenRequest, 'id'>,
     budgetMs: number,
     send: (task: Task) => void,
   ): Promise<ScreeningResult> {
     this.screened.threaded++;
     return new Promise<ScreeningResult>((resolve, reject) => {
-      const request: ScreenRequest = { id: this.nextId++, payload, maxChars };
+      const request: ScreenRequest = { id: this.nextId++, ...what };
       const task: Task = {
         request,
         resolve,
@@ -180,7 +265,7 @@ export class ScreeningPool {
       small: new Map(),
     };
     thread.worker.unref();
-    thread.worker.on('message', (message: ScreenResponse | { ready: true }) => {
+    thread.worker.on('message', (message: ScreenResponse | RedactResponse | { ready: true }) => {
       if ('ready' in message) {
         thread.ready = true;
         this.dispatch();
@@ -194,7 +279,20 @@ export class ScreeningPool {
       }
       const task = thread.task;
       thread.task = undefined;
-      if (task !== undefined && task.request.id === message.id) settle(task, message);
+      if (task !== undefined && task.request.id === message.id && 'missing' in message) {
+        // The thread no longer kept the payload: it goes to the next free thread with everything, same budget.
+        this.queue.unshift(task);
+      } else if (task !== undefined && task.request.id === message.id) {
+        clearTimeout(task.timer);
+        if ('result' in message) {
+          const result = unpackResult(message.result);
+          // Kept so that redact() knows this payload is redacted on a thread, and where.
+          this.screenedOnThread.set(result, { packed: message.result, thread, screenId: message.id });
+          task.resolve(result);
+        } else if ('redacted' in message && task.resolveRedacted) task.resolveRedacted(message.redacted);
+        else if ('error' in message) task.reject(toError(message.error));
+        else task.reject(toError({ message: 'the screening thread answered a screening with a payload' }));
+      }
       this.dispatch();
     });
     thread.worker.on('error', (err) => {
@@ -225,7 +323,7 @@ export class ScreeningPool {
       this.logger?.warn({ budget_ms: task.budgetMs }, 'screening ran out of time; replacing its thread');
       this.replace(task.thread, task);
     }
-    this.fail(task, timeoutError(task.budgetMs));
+    this.fail(task, timeoutError(task.budgetMs, task.step));
   }
 
   private replace(thread: Thread, expired?: Task): void {
@@ -245,16 +343,18 @@ export class ScreeningPool {
   }
 }
 
-function settle(task: Task, message: ScreenResponse): void {
+/** Settles a small payload's task: its result is redacted inline, so it is not kept as screened on a thread. */
+function settle(task: Task, message: ScreenResponse | RedactResponse): void {
   clearTimeout(task.timer);
   if ('result' in message) task.resolve(unpackResult(message.result));
-  else task.reject(toError(message.error));
+  else if ('error' in message) task.reject(toError(message.error));
+  else task.reject(toError({ message: 'the screening thread answered a screening with a payload' }));
 }
 
-function timeoutError(budgetMs: number): UnavailableError {
+function timeoutError(budgetMs: number, step = 'screening'): UnavailableError {
   return new UnavailableError(
     ReasonCode.ScreeningTimeout,
-    `screening the payload took longer than ${budgetMs} ms`,
+    `${step} the payload took longer than ${budgetMs} ms`,
   );
 }
 

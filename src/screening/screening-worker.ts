@@ -1,16 +1,42 @@
 import { parentPort } from 'node:worker_threads';
 import { ModelgateError } from '../errors';
-import { packResult } from './packed-result';
-import { screenPayload } from './screen-payload';
-import type { ScreenRequest, ScreenResponse } from './screening-pool';
+import { packResult, unpackResult } from './packed-result';
+import { redactPayload } from './redact-payload';
+import { screenPayload, type ScreeningResult } from './screen-payload';
+import type { RedactRequest, RedactResponse, ScreenRequest, ScreenResponse } from './screening-pool';
+
+// The last large payloads this thread screened (small ones are redacted inline), with their results: an allowed decision's redaction usually follows
+// on the same thread, which then need not be sent the payload again. Two: the one whose decision is being made,
+// and one more in case a screening came in between.
+const SCREENED_KEPT = 2;
+const kept: Array<{ id: number; payload: unknown; result: ScreeningResult }> = [];
 
 // The thread of a ScreeningPool: screens what it is sent, one payload at a time, and answers with the
-// result or the error (a payload over the limit is a 413 like on the event loop). Loading this module
-// compiles the rule set, so a new thread is ready before its first payload.
-parentPort?.on('message', (request: ScreenRequest) => {
+// result or the error (a payload over the limit is a 413 like on the event loop); redacts a payload it is sent,
+// or one it kept. Loading this module compiles the rule set, so a new thread is ready before its first payload.
+parentPort?.on('message', (request: ScreenRequest | RedactRequest) => {
   let response: ScreenResponse;
   try {
-    const packed = packResult(screenPayload(request.payload, { maxChars: request.maxChars }));
+    if ('redact' in request) {
+      const { screenId, result, classes, format } = request.redact;
+      const source =
+        result === undefined
+          ? kept.find((k) => k.id === screenId)
+          : { payload: request.payload, result: unpackResult(result) };
+      if (source === undefined) {
+        parentPort?.postMessage({ id: request.id, missing: true } satisfies RedactResponse);
+        return;
+      }
+      const redacted = redactPayload(source.payload, source.result, classes, format);
+      parentPort?.postMessage({ id: request.id, redacted } satisfies RedactResponse);
+      return;
+    }
+    const result = screenPayload(request.payload, { maxChars: request.maxChars });
+    if (request.keep) {
+      kept.push({ id: request.id, payload: request.payload, result });
+      if (kept.length > SCREENED_KEPT) kept.shift();
+    }
+    const packed = packResult(result);
     parentPort?.postMessage({ id: request.id, result: packed } satisfies ScreenResponse, [
       packed.spans.buffer as ArrayBuffer,
     ]);

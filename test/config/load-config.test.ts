@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_BUNDLE, loadConfig } from '../../src/config/load-config';
 import { ConfigError } from '../../src/errors';
+import { DEFAULT_INLINE_CHARS, DEFAULT_SCREENING_BUDGET_MS } from '../../src/screening';
 import { runCli } from '../helpers/cli';
 
 function configFile(name: string, text: string): string {
@@ -91,10 +92,51 @@ describe('configuration', () => {
       'issuers[0].algorithms[0]',
       'must be one of',
     ],
+    ['a screening budget of 0 ms', 'screening: { budget_ms: 0 }\n', 'screening.budget_ms', 'must be >= 1'],
+    [
+      'a screening budget over a minute',
+      'screening: { budget_ms: 60001 }\n',
+      'screening.budget_ms',
+      'must be <= 60000',
+    ],
+    [
+      'a screening budget in words',
+      'screening: { budget_ms: 2s }\n',
+      'screening.budget_ms',
+      'must be integer',
+    ],
+    [
+      'a negative inline limit',
+      'screening: { inline_chars: -1 }\n',
+      'screening.inline_chars',
+      'must be >= 0',
+    ],
+    ['65 screening threads', 'screening: { threads: 65 }\n', 'screening.threads', 'must be <= 64'],
+    ['a fractional thread count', 'screening: { threads: 1.5 }\n', 'screening.threads', 'must be integer'],
   ])('stops on %s, naming the key and the problem', (_name, yaml, key, message) => {
     const err = errorOf(() => loadConfig({ MODELGATE_CONFIG: configFile('c.yaml', yaml) }));
     expect(err.key).toBe(key);
     expect(err.message).toContain(`config: ${key}: ${message}`);
+  });
+
+  it('reads the screening pool settings, each defaulting on its own (threads 0 = the default count)', () => {
+    expect(loadConfig({}, '/srv/app').screening).toEqual({
+      inlineChars: DEFAULT_INLINE_CHARS,
+      budgetMs: DEFAULT_SCREENING_BUDGET_MS,
+      threads: 0,
+    });
+    const file = configFile('s.yaml', 'screening:\n  inline_chars: 0\n  budget_ms: 250\n  threads: 2\n');
+    expect(loadConfig({ MODELGATE_CONFIG: file }).screening).toEqual({
+      inlineChars: 0,
+      budgetMs: 250,
+      threads: 2,
+    });
+    const some = configFile('t.json', JSON.stringify({ screening: { budget_ms: 5000 } }));
+    expect(loadConfig({ MODELGATE_CONFIG: some }).screening).toEqual({
+      inlineChars: DEFAULT_INLINE_CHARS,
+      budgetMs: 5000,
+      threads: 0,
+    });
   });
 
   it('has no shared database unless database.url or MODELGATE_DATABASE_URL names one', () => {

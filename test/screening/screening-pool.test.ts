@@ -2,11 +2,26 @@ import { ModelgateError, ReasonCode } from '../../src/errors';
 import { EVASION_CASES } from '../../src/screening/evasion-cases';
 import { redactPayload, SCREENING_CLASSES, screenPayload, ScreeningPool } from '../../src/screening';
 import { packResult, unpackResult } from '../../src/screening/packed-result';
-import { MAX_SMALL_IN_FLIGHT } from '../../src/screening/screening-pool';
+import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import {
+  MAX_SMALL_IN_FLIGHT,
+  type RedactRequest,
+  type ScreenRequest,
+} from '../../src/screening/screening-pool';
+import { newWorker } from '../../src/threads/new-worker';
 import { fake } from './fake-values';
 
 /** A 256 KiB payload built to stress the rules (thousands of near misses): slow to screen, by design. */
 const heavy = (): unknown => ({ prompt: 'api_key: Q7vK2mZp9XwL4rT8nB3cY6hF1dJ5sA0e\n'.repeat(6000) });
+
+/** A chat of `n` messages, each with one email address. */
+const mailChat = (n: number): { messages: Array<{ role: string; content: string }> } => ({
+  messages: Array.from({ length: n }, (_, i) => ({
+    role: i % 2 === 0 ? 'user' : 'assistant',
+    content: `Please write to jane.doe${i}@acme-corp.com about the invoice.`,
+  })),
+});
 
 describe('packResult', () => {
   it('round-trips a result with thousands of findings, keys and split secrets included', () => {
@@ -124,11 +139,128 @@ describe('ScreeningPool', () => {
     expect((await pool.screen({ prompt: `b ${token}` })).findings).toEqual({ github_token: 1 });
   });
 
+  it('redacts on a thread a payload it screened on one, as redactPayload does on the event loop', async () => {
+    pool = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
+    const payload = {
+      [fake.githubToken()]: 'a secret as a key',
+      messages: [
+        ...mailChat(50).messages,
+        { role: 'user', content: `card 4111 1111 1111 1111, token ${fake.githubToken().slice(0, 20)}` },
+        { role: 'user', content: fake.githubToken().slice(20) },
+      ],
+    };
+    const result = await pool.screen(payload);
+    expect(result.findings).toMatchObject({ email: 50, github_token: 2, credit_card: 1 }); // precondition
+    for (const classes of [['email'], ['github_token', 'credit_card'], [...SCREENING_CLASSES]]) {
+      const inline = redactPayload(payload, screenPayload(payload), classes, '[{class}]');
+      expect(await pool.redact(payload, result, classes, '[{class}]')).toEqual(inline);
+    }
+  });
+
+  it('fails closed with screening_timeout when redaction runs out of time, and replaces the busy thread', async () => {
+    pool = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
+    const payload = mailChat(4000);
+    const result = await pool.screen(payload);
+    expect(result.findings).toEqual({ email: 4000 }); // precondition: 4,000 spans to apply, a copy of it all
+    const error = await pool.redact(payload, result, ['email'], '[{class}]', 1).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ModelgateError);
+    expect(error).toMatchObject({ code: ReasonCode.ScreeningTimeout, status: 503 });
+    expect((error as Error).message).toBe('redacting the payload took longer than 1 ms');
+    // Only the thread could run out of time: the same call with time to spare gives the redacted payload.
+    const redacted = await pool.redact(payload, result, ['email'], '[{class}]');
+    expect(JSON.stringify(redacted)).not.toContain('@acme-corp.com');
+    expect(redacted).toEqual(redactPayload(payload, result, ['email'], '[{class}]'));
+  });
+
+  it('sends the payload again when the thread that screened it no longer keeps it', async () => {
+    pool = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
+    const first = mailChat(30);
+    const result = await pool.screen(first);
+    // The thread keeps the last two payloads it screened: after two more, the first is gone from it.
+    await pool.screen(mailChat(2));
+    await pool.screen(mailChat(3));
+    const redacted = await pool.redact(first, result, ['email'], '[<class>]');
+    expect(JSON.stringify(redacted)).toContain('[email]');
+    expect(redacted).toEqual(redactPayload(first, result, ['email'], '[<class>]'));
+  });
+
+  it('redacts inline a payload screened inline, and refuses an unknown class either way', async () => {
+    pool = new ScreeningPool({ inlineChars: 1_000_000, threads: 1, budgetMs: 60_000 });
+    const payload = mailChat(3);
+    const result = await pool.screen(payload);
+    expect(await pool.redact(payload, result, ['email'], '[{class}]')).toEqual(
+      redactPayload(payload, result, ['email'], '[{class}]'),
+    );
+    const threaded = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
+    try {
+      for (const [p, r] of [
+        [pool, result],
+        [threaded, await threaded.screen(payload)],
+      ] as const) {
+        await expect(p.redact(payload, r, ['email', 'emails'], '[{class}]')).rejects.toMatchObject({
+          code: ReasonCode.PolicyOutputInvalid,
+          details: { unknown_classes: ['emails'] },
+        });
+      }
+    } finally {
+      await threaded.close();
+    }
+  });
+
+  it('hands back a payload with nothing to redact as it is, without copying it', async () => {
+    pool = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
+    const payload = mailChat(10);
+    const result = await pool.screen(payload);
+    expect(result.findings).toEqual({ email: 10 }); // precondition: screened, with spans of another class
+    expect(await pool.redact(payload, result, [], '[{class}]')).toBe(payload);
+    expect(await pool.redact(payload, result, ['credit_card'], '[{class}]')).toBe(payload);
+  });
+
   it('refuses an oversized payload with 413 before sending it anywhere', async () => {
     pool = new ScreeningPool({ inlineChars: 0, threads: 1 });
     await expect(pool.screen({ prompt: 'x'.repeat(200) }, { maxChars: 100 })).rejects.toMatchObject({
       code: ReasonCode.PayloadTooLarge,
       status: 413,
     });
+  });
+});
+
+describe('the screening thread', () => {
+  let worker: Worker;
+  afterEach(async () => {
+    await worker?.terminate();
+  });
+
+  it('keeps the last two large payloads it screened for their redaction, and says when it no longer has one', async () => {
+    worker = newWorker(path.join(__dirname, '../../src/screening'), 'screening-worker');
+    const answers: Array<Record<string, unknown>> = [];
+    let waiting: (() => void) | undefined;
+    worker.on('message', (message: Record<string, unknown>) => {
+      answers.push(message);
+      waiting?.();
+    });
+    const ask = async (request: ScreenRequest | RedactRequest): Promise<Record<string, unknown>> => {
+      const before = answers.length;
+      worker.postMessage(request);
+      while (answers.length === before || answers[answers.length - 1]?.id !== request.id)
+        await new Promise<void>((resolve) => (waiting = resolve));
+      return answers[answers.length - 1] as Record<string, unknown>;
+    };
+    const redact = (id: number, screenId: number) => ({
+      id,
+      redact: { screenId, classes: ['email'], format: '[<class>]' },
+    });
+    const payload = mailChat(2);
+    expect(await ask(redact(1, 10))).toEqual({ id: 1, missing: true }); // never screened here
+    expect(await ask({ id: 10, payload, maxChars: 1000, keep: true })).toHaveProperty('result');
+    expect(await ask(redact(2, 10))).toEqual({
+      id: 2,
+      redacted: redactPayload(payload, screenPayload(payload), ['email'], '[<class>]'),
+    });
+    await ask({ id: 11, payload: mailChat(1), maxChars: 1000, keep: true });
+    await ask({ id: 13, payload: mailChat(1), maxChars: 1000, keep: false }); // a small one is not kept
+    expect(await ask(redact(3, 10))).toHaveProperty('redacted'); // still one of the last two
+    await ask({ id: 12, payload: mailChat(1), maxChars: 1000, keep: true });
+    expect(await ask(redact(4, 10))).toEqual({ id: 4, missing: true });
   });
 });

@@ -1,4 +1,3 @@
-import { DEFAULT_INLINE_CHARS } from '../../src/screening';
 import { auditRow } from '../helpers/audit-db';
 import { startTestService, type TestService } from '../helpers/service';
 import { fake } from '../screening/fake-values';
@@ -11,6 +10,8 @@ const invocation = {
   purpose: 'support-reply',
   max_tokens: 1024,
 };
+// Set here, not taken from the default, which may change.
+const INLINE_CHARS = 16384;
 const FILLER = 'The deploy rolled out to three of twelve nodes before the health check failed. ';
 
 /** A chat whose text is about `chars` long, with `line` in its last message. */
@@ -22,12 +23,12 @@ function chat(chars: number, line: string): { messages: Array<{ role: string; co
   return { messages };
 }
 
-// Payloads over 16 KiB of text are screened on a screening thread (src/screening/screening-pool.ts); the
-// decision must be the one the event loop would make.
+// Payloads over the inline limit are screened, and redacted when allowed, on a screening thread
+// (src/screening/screening-pool.ts); the decision and the redacted payload must be those the event loop would make.
 describe('POST /v1/decide with payloads screened on a thread', () => {
   let svc: TestService;
   beforeAll(async () => {
-    svc = await startTestService();
+    svc = await startTestService({ screening: { inlineChars: INLINE_CHARS, budgetMs: 60_000, threads: 1 } });
   });
   afterAll(() => svc.close());
   const decide = (payload: unknown) =>
@@ -41,7 +42,7 @@ describe('POST /v1/decide with payloads screened on a thread', () => {
     expect(smallText).not.toContain('jane.doe@acme-corp.com');
     const payload = chat(40_000, line);
     const chars = payload.messages.reduce((n, m) => n + m.content.length, 0);
-    expect(chars).toBeGreaterThan(2 * DEFAULT_INLINE_CHARS); // precondition: over the inline limit
+    expect(chars).toBeGreaterThan(2 * INLINE_CHARS); // precondition: over the inline limit
     const large = await decide(payload);
     expect(large.status).toBe(200);
     expect(large.body.allow).toBe(true);
