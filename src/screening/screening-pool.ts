@@ -83,17 +83,27 @@ interface Thread {
   ready: boolean;
   /** The large payload it is screening, if any. */
   task?: Task;
-  /** Small payloads sent to it and not yet answered, by request id (see MAX_SMALL_IN_FLIGHT). */
+  /** Small payloads sent to it whose answer the event loop has not read yet, by request id. */
   small: Map<number, Task>;
+  /** Messages (screenings, redactions) posted to it. */
+  sent: number;
+  /** Messages it has finished, counted by the thread itself in shared memory (see backlog()). */
+  finished: Int32Array;
 }
 
 /**
- * How many small payloads a thread may hold at once. Many: under load the event loop takes dozens of requests
- * per turn and reads a thread's answers only on the next, so a thread limited to one or four took a fifth of
- * them; 32 move nearly all of screening off the loop (measured: 424 → 293 µs of event-loop CPU per decision),
- * and a large payload waits behind at most 32 small ones, a few milliseconds.
+ * How many messages a thread may have still to work through for a small payload to be sent to it. Counted from
+ * what the thread has finished, not from the answers the event loop has read: under load the loop takes dozens
+ * of requests per turn and reads answers only on the next, and a thread counted busy until then took a fifth of
+ * the small payloads. At most eight queued: a small payload waits at most a millisecond or so for its thread,
+ * and one whose thread is stalled (no core free) is screened inline instead of waiting behind it.
  */
-export const MAX_SMALL_IN_FLIGHT = 32;
+export const MAX_SMALL_BACKLOG = 8;
+
+/** How many messages a thread has been sent and not finished. */
+function backlog(thread: Thread): number {
+  return thread.sent - Atomics.load(thread.finished, 0);
+}
 
 /**
  * Screens payloads off the event loop when they are large: screening is linear in the text, but 256 KiB of text
@@ -153,13 +163,13 @@ export class ScreeningPool {
       // A small payload never waits for a thread: a busy pool (a large payload, or threads still compiling the
       // rules) would only add its queueing to a screening that takes a fraction of a millisecond inline.
       const idle = this.threads.find(
-        (t) => t.ready && t.task === undefined && t.small.size < MAX_SMALL_IN_FLIGHT,
+        (t) => t.ready && t.task === undefined && backlog(t) < MAX_SMALL_BACKLOG,
       );
       if (this.queue.length > 0 || idle === undefined) return this.inline(payload, maxChars);
       return this.submit({ payload, maxChars, keep: false }, budgetMs, (task) => {
         task.thread = idle;
         idle.small.set(task.request.id, task);
-        idle.worker.postMessage(task.request);
+        post(idle, task.request);
       });
     }
     this.start();
@@ -214,7 +224,7 @@ export class ScreeningPool {
       if (this.threads.includes(thread) && thread.ready && thread.task === undefined) {
         thread.task = task;
         task.thread = thread;
-        thread.worker.postMessage({ id: request.id, redact } satisfies RedactRequest);
+        post(thread, { id: request.id, redact } satisfies RedactRequest);
         return;
       }
       this.queue.push(task);
@@ -259,10 +269,13 @@ export class ScreeningPool {
   }
 
   private spawn(): Thread {
+    const finished = new Int32Array(new SharedArrayBuffer(4));
     const thread: Thread = {
-      worker: newWorker(__dirname, 'screening-worker'),
+      worker: newWorker(__dirname, 'screening-worker', { finished: finished.buffer }),
       ready: false,
       small: new Map(),
+      sent: 0,
+      finished,
     };
     thread.worker.unref();
     thread.worker.on('message', (message: ScreenResponse | RedactResponse | { ready: true }) => {
@@ -309,7 +322,7 @@ export class ScreeningPool {
       if (task === undefined) return;
       thread.task = task;
       task.thread = thread;
-      thread.worker.postMessage(task.request);
+      post(thread, task.request);
     }
   }
 
@@ -341,6 +354,11 @@ export class ScreeningPool {
     clearTimeout(task.timer);
     task.reject(err);
   }
+}
+
+function post(thread: Thread, message: ScreenRequest | RedactRequest): void {
+  thread.sent++;
+  thread.worker.postMessage(message);
 }
 
 /** Settles a small payload's task: its result is redacted inline, so it is not kept as screened on a thread. */

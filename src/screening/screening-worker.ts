@@ -1,4 +1,4 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { ModelgateError } from '../errors';
 import { packResult, unpackResult } from './packed-result';
 import { redactPayload } from './redact-payload';
@@ -14,6 +14,18 @@ const kept: Array<{ id: number; payload: unknown; result: ScreeningResult }> = [
 // The thread of a ScreeningPool: screens what it is sent, one payload at a time, and answers with the
 // result or the error (a payload over the limit is a 413 like on the event loop); redacts a payload it is sent,
 // or one it kept. Loading this module compiles the rule set, so a new thread is ready before its first payload.
+// The pool reads how many messages this thread has finished from here (see backlog() in screening-pool.ts).
+const finished =
+  (workerData as { finished?: SharedArrayBuffer } | undefined)?.finished !== undefined
+    ? new Int32Array((workerData as { finished: SharedArrayBuffer }).finished)
+    : undefined;
+
+// Counted before the answer goes out, so that a pool which has read the answer sees the count too.
+function reply(message: ScreenResponse | RedactResponse, transfer?: ArrayBuffer[]): void {
+  if (finished !== undefined) Atomics.add(finished, 0, 1);
+  parentPort?.postMessage(message, transfer);
+}
+
 parentPort?.on('message', (request: ScreenRequest | RedactRequest) => {
   let response: ScreenResponse;
   try {
@@ -24,11 +36,11 @@ parentPort?.on('message', (request: ScreenRequest | RedactRequest) => {
           ? kept.find((k) => k.id === screenId)
           : { payload: request.payload, result: unpackResult(result) };
       if (source === undefined) {
-        parentPort?.postMessage({ id: request.id, missing: true } satisfies RedactResponse);
+        reply({ id: request.id, missing: true });
         return;
       }
       const redacted = redactPayload(source.payload, source.result, classes, format);
-      parentPort?.postMessage({ id: request.id, redacted } satisfies RedactResponse);
+      reply({ id: request.id, redacted });
       return;
     }
     const result = screenPayload(request.payload, { maxChars: request.maxChars });
@@ -37,9 +49,7 @@ parentPort?.on('message', (request: ScreenRequest | RedactRequest) => {
       if (kept.length > SCREENED_KEPT) kept.shift();
     }
     const packed = packResult(result);
-    parentPort?.postMessage({ id: request.id, result: packed } satisfies ScreenResponse, [
-      packed.spans.buffer as ArrayBuffer,
-    ]);
+    reply({ id: request.id, result: packed }, [packed.spans.buffer as ArrayBuffer]);
     return;
   } catch (err) {
     response =
@@ -50,6 +60,6 @@ parentPort?.on('message', (request: ScreenRequest | RedactRequest) => {
           }
         : { id: request.id, error: { message: err instanceof Error ? err.message : String(err) } };
   }
-  parentPort?.postMessage(response);
+  reply(response);
 });
 parentPort?.postMessage({ ready: true });

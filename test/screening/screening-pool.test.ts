@@ -5,7 +5,7 @@ import { packResult, unpackResult } from '../../src/screening/packed-result';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import {
-  MAX_SMALL_IN_FLIGHT,
+  MAX_SMALL_BACKLOG,
   type RedactRequest,
   type ScreenRequest,
 } from '../../src/screening/screening-pool';
@@ -94,17 +94,27 @@ describe('ScreeningPool', () => {
     expect(pool.screened).toEqual({ inline: 0, threaded: 1 });
     expect((await pool.screen(small)).findings).toEqual({ github_token: 1 });
     expect(pool.screened).toEqual({ inline: 0, threaded: 2 }); // the idle thread took it
-    // Up to MAX_SMALL_IN_FLIGHT small payloads wait for one thread's answers at once; one more is screened inline.
-    const many = await Promise.all(Array.from({ length: MAX_SMALL_IN_FLIGHT + 1 }, () => pool.screen(small)));
-    expect(many.every((r) => r.findings.github_token === 1)).toBe(true);
-    expect(pool.screened).toEqual({ inline: 1, threaded: 2 + MAX_SMALL_IN_FLIGHT });
     const order: string[] = [];
     const large = pool.screen(heavy()).then(() => order.push('large'));
     const quick = pool.screen(small).then((r) => order.push(`small ${Object.keys(r.findings).join()}`));
     await Promise.all([large, quick]);
     expect(order).toEqual(['small github_token', 'large']); // it did not queue behind the large one
-    expect(pool.screened).toEqual({ inline: 2, threaded: 3 + MAX_SMALL_IN_FLIGHT });
+    expect(pool.screened).toEqual({ inline: 1, threaded: 3 });
   });
+
+  it('sends a thread small payloads while it has fewer than MAX_SMALL_BACKLOG to work through', async () => {
+    // "Small" up to 300,000 characters here, so that payloads slow to screen keep the thread busy for a while.
+    pool = new ScreeningPool({ inlineChars: 300_000, threads: 1, budgetMs: 60_000, shareSmall: true });
+    await pool.screen({ prompt: 'x'.repeat(400_000) }); // a large one: waits until the thread is ready
+    const slow = Array.from({ length: MAX_SMALL_BACKLOG }, () => pool.screen(heavy()));
+    expect(pool.screened).toEqual({ inline: 0, threaded: 1 + MAX_SMALL_BACKLOG }); // all queued on the thread
+    const next = await pool.screen({ prompt: `token ${fake.githubToken()}` });
+    expect(next.findings).toEqual({ github_token: 1 });
+    expect(pool.screened).toEqual({ inline: 1, threaded: 1 + MAX_SMALL_BACKLOG }); // the thread was full
+    await Promise.all(slow);
+    await pool.screen({ prompt: 'y'.repeat(100) }); // the thread has worked through them: it takes the next
+    expect(pool.screened.threaded).toBe(2 + MAX_SMALL_BACKLOG);
+  }, 60_000);
 
   it('fails a shared small payload closed when its budget runs out, and the pool goes on', async () => {
     pool = new ScreeningPool({ inlineChars: 1000, threads: 1, budgetMs: 60_000, shareSmall: true });
