@@ -152,6 +152,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       inlineChars: config.screening?.inlineChars,
       budgetMs: config.screening?.budgetMs,
       threads: config.screening?.threads,
+      shareSmall: config.screening?.shareSmall,
     });
     opened.push(() => screeningPool.close());
     const decision: DecisionDeps = {

@@ -136,4 +136,6 @@ export interface ScreeningPoolConfig {
   budgetMs: number;
   /** 0: the default (cores less one, at most 4, at least 1). */
   threads: number;
+  /** Smaller payloads go to a thread with room; undefined: true with two cores or more. */
+  shareSmall?: boolean;
 }

@@ -130,6 +130,7 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       inlineChars: file.screening?.inline_chars ?? DEFAULT_INLINE_CHARS,
       budgetMs: file.screening?.budget_ms ?? DEFAULT_SCREENING_BUDGET_MS,
       threads: file.screening?.threads ?? 0,
+      shareSmall: file.screening?.share_small,
     },
     audit: {
       synchronous: file.audit?.synchronous ?? 'FULL',

@@ -130,6 +130,12 @@ export const configSchema = {
           60_000,
         ),
         threads: int('Screening threads; 0 or absent: cores less one, at most 4, at least 1.', 0, 0, 64),
+        share_small: {
+          type: 'boolean',
+          description:
+            'Send smaller payloads to a screening thread that has room, else screen them inline; absent: true with two cores or more.',
+          examples: [true],
+        },
       },
     },
     audit: {

@@ -113,6 +113,12 @@ describe('configuration', () => {
     ],
     ['65 screening threads', 'screening: { threads: 65 }\n', 'screening.threads', 'must be <= 64'],
     ['a fractional thread count', 'screening: { threads: 1.5 }\n', 'screening.threads', 'must be integer'],
+    [
+      'share_small as a word',
+      'screening: { share_small: sometimes }\n',
+      'screening.share_small',
+      'must be boolean',
+    ],
   ])('stops on %s, naming the key and the problem', (_name, yaml, key, message) => {
     const err = errorOf(() => loadConfig({ MODELGATE_CONFIG: configFile('c.yaml', yaml) }));
     expect(err.key).toBe(key);
@@ -125,11 +131,15 @@ describe('configuration', () => {
       budgetMs: DEFAULT_SCREENING_BUDGET_MS,
       threads: 0,
     });
-    const file = configFile('s.yaml', 'screening:\n  inline_chars: 0\n  budget_ms: 250\n  threads: 2\n');
+    const file = configFile(
+      's.yaml',
+      'screening:\n  inline_chars: 0\n  budget_ms: 250\n  threads: 2\n  share_small: false\n',
+    );
     expect(loadConfig({ MODELGATE_CONFIG: file }).screening).toEqual({
       inlineChars: 0,
       budgetMs: 250,
       threads: 2,
+      shareSmall: false,
     });
     const some = configFile('t.json', JSON.stringify({ screening: { budget_ms: 5000 } }));
     expect(loadConfig({ MODELGATE_CONFIG: some }).screening).toEqual({
