@@ -4,7 +4,10 @@
  * every decision shipped to a local OPA-style collector). Two measurements:
  *   - CPU per decision at a fixed offered rate well below saturation: the server's CPU time (all its
  *     threads, the shipping thread included) divided by the decisions it answered. It barely moves
- *     when other work shares the machine, so it is the figure to compare builds with.
+ *     when other work shares the machine, so it is the figure to compare builds with. It is split by
+ *     thread: the main thread (the event loop that serves decisions), the shipping thread (its own CPU
+ *     counter, from /metrics) and all other threads together (the audit writer, V8's GC helpers,
+ *     libuv's pool), so a cost that lands outside the shipping thread shows where it lands.
  *   - throughput and p99 at saturation, in paired rounds that alternate the order (off/on, on/off,
  *     ...), so drift on a shared machine hits both; the cost is 1 - the median on/off ratio.
  * `npm run bench` runs it in its load section; `npm run bench:observability` runs it alone:
@@ -12,8 +15,10 @@
  *   --seconds S    length of one round (default 8)
  *   --connections C  (default 32)
  *   --cpu-rate R   offered decisions/s for the CPU measurement (default 400)
- *   --cpu-seconds S  length of one CPU run (default 10; two runs per variant)
+ *   --cpu-seconds S  length of one CPU run (default 10)
+ *   --cpu-runs N   CPU runs per variant, in pairs of alternating order (default 4)
  *   --no-metrics | --no-shipping   leave one of the two off in "on", to see which costs what
+ *   --thread-nice N  decision_logs.thread_nice of "on" (default: modelgate's, 19; 0 = compete with decisions)
  *   --no-build     use dist/ as it is
  *   --main FILE    run this compiled CLI instead (e.g. an older build, to compare the cost before and after)
  */
@@ -27,7 +32,7 @@ import autocannon from 'autocannon';
 import { buildBenchPolicy, opaBinary, ROOT } from './lib/bench-policy';
 import { buildDist, type BenchBuild } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
-import { cpuSnapshot, cpuUsage } from './lib/cpu-meter';
+import { cpuSnapshot, cpuUsage, threadTicks } from './lib/cpu-meter';
 import { fixedRate } from './lib/fixed-rate';
 import { describeMachine } from './lib/machine';
 import { fmt, markdownTable } from './lib/markdown';
@@ -43,13 +48,27 @@ export interface ObservabilityOptions {
   connections: number;
   cpuRps: number;
   cpuSeconds: number;
+  /** CPU runs per variant (default 4): one run is noisy, a machine that is not idle moves it by ±10%. */
+  cpuRuns?: number;
   /** What "on" turns on (both by default). */
   metrics: boolean;
   shipping: boolean;
+  /** decision_logs.thread_nice of "on"; undefined = modelgate's default. */
+  threadNice?: number;
   log: (line: string) => void;
 }
 
 type Variant = 'off' | 'on';
+
+/** Server CPU per decision answered, µs: all threads, then split by thread. */
+interface CpuSplit {
+  total: number;
+  main: number;
+  /** NaN when the variant does not ship, or without /metrics to read the thread's counter from. */
+  shipping: number;
+  /** Every other thread: the audit writer, V8's GC helpers, libuv's pool. */
+  other: number;
+}
 
 interface Round {
   variant: Variant;
@@ -62,6 +81,8 @@ interface Round {
 export interface ObservabilityResult {
   /** Server CPU per decision at the fixed rate, µs (median of the runs). */
   cpuUs: Record<Variant, number>;
+  /** The same split by thread (median of the runs, per part). */
+  cpuSplit: Record<Variant, CpuSplit>;
   /** The shipping thread's CPU per decision it shipped during the fixed-rate runs, µs (NaN if not shipping). */
   shippingCpuUs: number;
   /** Saturation throughput and p99 (ms), medians of the rounds. */
@@ -90,7 +111,9 @@ export async function runObservability(options: ObservabilityOptions): Promise<O
     servers.on = await start('on', {
       logging: { decisions: 'off' },
       ...(options.metrics ? {} : { metrics: { enabled: false } }),
-      ...(options.shipping ? { decision_logs: { service: { url: collector.url } } } : {}),
+      ...(options.shipping
+        ? { decision_logs: { service: { url: collector.url }, thread_nice: options.threadNice } }
+        : {}),
     });
     const body = JSON.stringify(decideBody());
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${issuer.token()}` };
@@ -116,25 +139,43 @@ export async function runObservability(options: ObservabilityOptions): Promise<O
         failed: r.non2xx + r.errors + r.timeouts,
       };
     };
-    // CPU time of the whole server process per decision answered, at a rate it keeps up with.
-    const cpuPerDecision = async (variant: Variant): Promise<number> => {
+    // CPU time of the server process per decision answered, at a rate it keeps up with, by thread.
+    const cpuPerDecision = async (variant: Variant): Promise<CpuSplit> => {
       const pid = servers[variant]!.pid;
+      const ships = variant === 'on' && options.shipping && options.metrics;
+      const shipping = ships ? await shippingCounters(servers.on!, options) : undefined;
+      const mainBefore = threadTicks(pid, pid);
       const before = cpuSnapshot([pid]);
       const run = await fixedRate(target(variant), options.cpuRps, options.cpuSeconds, 16);
       const used = cpuUsage(before, cpuSnapshot([pid]));
+      const mainTicks = threadTicks(pid, pid) - mainBefore;
+      const shippingSeconds = shipping
+        ? (await shippingCounters(servers.on!, options)).cpuSeconds - shipping.cpuSeconds
+        : NaN;
       if (run.failed > 0) throw new Error(`${variant}: ${run.failed} decisions failed at the fixed rate`);
-      return ((used.processes.get(pid)! * used.seconds) / run.ok) * 1e6;
+      const perDecision = (seconds: number) => (seconds / run.ok) * 1e6;
+      const total = perDecision(used.processes.get(pid)! * used.seconds);
+      const main = perDecision(mainTicks / 100);
+      const ship = perDecision(shippingSeconds);
+      return { total, main, shipping: ship, other: total - main - (Number.isNaN(ship) ? 0 : ship) };
     };
 
     options.log('observability: warming up off and on');
     await saturate('off', 3);
     await saturate('on', 3);
-    const cpu: Record<Variant, number[]> = { off: [], on: [] };
+    const cpu: Record<Variant, CpuSplit[]> = { off: [], on: [] };
     const shippingBefore = await shippingCounters(servers.on, options);
-    for (const variant of ['off', 'on', 'on', 'off'] as const) {
-      const us = await cpuPerDecision(variant);
-      cpu[variant].push(us);
-      options.log(`observability: ${variant} ${fmt(us, 0)} µs CPU per decision at ${options.cpuRps}/s`);
+    const cpuRuns = options.cpuRuns ?? 4;
+    const cpuOrder = Array.from({ length: cpuRuns }, (_, i): Variant[] =>
+      i % 2 ? ['on', 'off'] : ['off', 'on'],
+    );
+    for (const variant of cpuOrder.flat()) {
+      const split = await cpuPerDecision(variant);
+      cpu[variant].push(split);
+      options.log(
+        `observability: ${variant} ${fmt(split.total, 0)} µs CPU per decision at ${options.cpuRps}/s ` +
+          `(main ${fmt(split.main, 0)}, shipping ${fmt(split.shipping, 1)}, other threads ${fmt(split.other, 0)})`,
+      );
     }
     // The shipping thread reports its own CPU time: divided by what it shipped meanwhile, it is the
     // cost of shipping alone, which other work on the machine moves far less than the difference
@@ -158,9 +199,22 @@ export async function runObservability(options: ObservabilityOptions): Promise<O
         );
       }
     }
-    const scrape = options.metrics ? await fetch(`${servers.on.baseUrl}/metrics`).then((r) => r.text()) : '';
-    const backlog = /modelgate_decision_log_backlog_records\{sink="service"\} (\d+)/.exec(scrape)?.[1];
-    return report(options, { cpu, shippingCpuUs, rounds, batches: collector.batches(), backlog });
+    // A backlog left by saturation goes out once the load stops: how long it takes is part of the price.
+    const drainStarted = Date.now();
+    let backlog = await shippingBacklog(servers.on, options);
+    while (backlog !== undefined && backlog > 0 && Date.now() - drainStarted < 120_000) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      backlog = await shippingBacklog(servers.on, options);
+    }
+    const drainSeconds = (Date.now() - drainStarted) / 1000;
+    return report(options, {
+      cpu,
+      shippingCpuUs,
+      rounds,
+      batches: collector.batches(),
+      backlog,
+      drainSeconds,
+    });
   } finally {
     clearInterval(scraper);
     await Promise.all(Object.values(servers).map((server) => server.stop()));
@@ -172,11 +226,12 @@ export async function runObservability(options: ObservabilityOptions): Promise<O
 function report(
   options: ObservabilityOptions,
   runs: {
-    cpu: Record<Variant, number[]>;
+    cpu: Record<Variant, CpuSplit[]>;
     shippingCpuUs: number;
     rounds: Round[];
     batches: number;
-    backlog: string | undefined;
+    backlog: number | undefined;
+    drainSeconds: number;
   },
 ): ObservabilityResult {
   const of = (variant: Variant) => runs.rounds.filter((r) => r.variant === variant);
@@ -185,7 +240,16 @@ function report(
     pair.find((r) => r.variant === 'on')![key] / pair.find((r) => r.variant === 'off')![key];
   const rpsRatios = pairs.map((pair) => ratio(pair, 'rps'));
   const p99Ratios = pairs.map((pair) => ratio(pair, 'p99'));
-  const cpuUs = { off: median(runs.cpu.off), on: median(runs.cpu.on) };
+  const part = (variant: Variant, key: keyof CpuSplit) =>
+    median(runs.cpu[variant].map((split) => split[key]));
+  const split = (variant: Variant): CpuSplit => ({
+    total: part(variant, 'total'),
+    main: part(variant, 'main'),
+    shipping: part(variant, 'shipping'),
+    other: part(variant, 'other'),
+  });
+  const cpuSplit = { off: split('off'), on: split('on') };
+  const cpuUs = { off: cpuSplit.off.total, on: cpuSplit.on.total };
   const rps = { off: median(of('off').map((r) => r.rps)), on: median(of('on').map((r) => r.rps)) };
   const p99 = { off: median(of('off').map((r) => r.p99)), on: median(of('on').map((r) => r.p99)) };
   const throughputCostPercent = (1 - median(rpsRatios)) * 100;
@@ -201,8 +265,8 @@ function report(
   ];
   const intro =
     'Observability on against off (`npm run bench:observability` runs this part alone): server CPU per ' +
-    `decision at a fixed ${options.cpuRps} decisions/s (all threads; median of 2 runs of ${options.cpuSeconds} s ` +
-    `each), then ${options.rounds} paired rounds at saturation (${options.connections} connections, ` +
+    `decision at a fixed ${options.cpuRps} decisions/s (all threads; median of ${runs.cpu.off.length} runs of ` +
+    `${options.cpuSeconds} s each, order alternating), then ${options.rounds} paired rounds at saturation (${options.connections} connections, ` +
     `${options.seconds} s each, order alternating).`;
   const costs =
     `CPU cost: ${fmt(cpuUs.on - cpuUs.off, 0)} µs per decision (${fmt((cpuUs.on / cpuUs.off - 1) * 100, 1)}%)` +
@@ -214,7 +278,8 @@ function report(
     `${rpsRatios.map((r) => r.toFixed(3)).join(', ')}); p99 on/off per pair: ` +
     `${p99Ratios.map((r) => r.toFixed(2)).join(', ')}. ${failed} failed requests.` +
     (options.shipping
-      ? ` The collector acknowledged ${runs.batches} batches; shipping backlog at the end: ${runs.backlog ?? 'n/a'}.`
+      ? ` The collector acknowledged ${runs.batches} batches; shipping backlog ${fmt(runs.drainSeconds, 1)} s after ` +
+        `the last round: ${runs.backlog ?? 'n/a'}.`
       : '');
   const markdown = [
     intro,
@@ -222,15 +287,41 @@ function report(
     markdownTable(['modelgate', 'CPU µs/decision', 'decisions/s', 'p99 ms'], [row('off'), row('on')]),
     '',
     costs,
+    '',
+    'CPU µs per decision at the fixed rate by thread (median of the runs per column, so the parts need not add up ' +
+      'exactly): the main thread serves decisions; "other" is the audit writer, V8\'s GC helpers and libuv\'s pool.',
+    '',
+    markdownTable(
+      ['modelgate', 'all threads', 'main thread', 'shipping thread', 'other threads'],
+      (['off', 'on'] as const).map((variant) => [
+        variant,
+        fmt(cpuSplit[variant].total, 0),
+        fmt(cpuSplit[variant].main, 0),
+        fmt(cpuSplit[variant].shipping, 1),
+        fmt(cpuSplit[variant].other, 0),
+      ]),
+    ),
   ].join('\n');
   return {
     cpuUs,
+    cpuSplit,
     shippingCpuUs: runs.shippingCpuUs,
     rps,
     p99,
     throughputCostPercent,
     markdown: markdown.trim(),
   };
+}
+
+// Records recorded but not yet acknowledged by the service sink, from /metrics (undefined without them).
+async function shippingBacklog(
+  server: ServerProcess,
+  options: ObservabilityOptions,
+): Promise<number | undefined> {
+  if (!options.shipping || !options.metrics) return undefined;
+  const text = await fetch(`${server.baseUrl}/metrics`).then((r) => r.text());
+  const value = /^modelgate_decision_log_backlog_records\{sink="service"\} (\d+)$/m.exec(text)?.[1];
+  return value === undefined ? undefined : Number(value);
 }
 
 // The shipping thread's CPU seconds and the decisions shipped to the service sink, from /metrics.
@@ -279,9 +370,11 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '32' },
       'cpu-rate': { type: 'string', default: '400' },
       'cpu-seconds': { type: 'string', default: '10' },
+      'cpu-runs': { type: 'string', default: '4' },
       'no-shipping': { type: 'boolean', default: false },
       'no-metrics': { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
+      'thread-nice': { type: 'string' },
       main: { type: 'string' },
     },
   });
@@ -297,8 +390,10 @@ async function main(): Promise<void> {
     connections: Number(values.connections),
     cpuRps: Number(values['cpu-rate']),
     cpuSeconds: Number(values['cpu-seconds']),
+    cpuRuns: Number(values['cpu-runs']),
     metrics: !values['no-metrics'],
     shipping: !values['no-shipping'],
+    threadNice: values['thread-nice'] === undefined ? undefined : Number(values['thread-nice']),
     log: (line) => console.log(line),
   });
   console.log(`\n${result.markdown}`);

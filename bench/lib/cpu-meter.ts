@@ -61,7 +61,15 @@ function machineTicks(): { busy: number; steal: number } {
   }
 }
 
-function processTicks(pid: number): number {
+/**
+ * Returns the user + system ticks of one thread of a process since it started (Linux /proc; 0
+ * elsewhere). The main thread's id is the process id.
+ */
+export function threadTicks(pid: number, tid: number): number {
+  return processTicks(`${pid}/task/${tid}`);
+}
+
+function processTicks(pid: number | string): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses: fields are counted from the last ')'.

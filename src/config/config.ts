@@ -128,6 +128,12 @@ export interface DecisionLogsConfig {
   maxDelayMs: number;
   minRetryDelayMs: number;
   maxRetryDelayMs: number;
+  /**
+   * Nice value the shipping thread runs at (Linux; ignored elsewhere). The default, 19, gives it the
+   * CPU only when the threads that serve decisions do not want it: under saturation the backlog waits
+   * in the audit log instead of taking CPU from decisions, and goes out when the load drops.
+   */
+  threadNice: number;
 }
 
 /** Where screening runs: payloads over `inlineChars` of text go to `threads` threads with `budgetMs` each. */

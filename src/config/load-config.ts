@@ -237,6 +237,7 @@ function decisionLogs(
     maxDelayMs: file.max_delay_ms ?? 1000,
     minRetryDelayMs: file.min_retry_delay_ms ?? 500,
     maxRetryDelayMs: file.max_retry_delay_ms ?? 60_000,
+    threadNice: file.thread_nice ?? 19,
   };
 }
 

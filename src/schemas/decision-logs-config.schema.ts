@@ -81,5 +81,11 @@ export const decisionLogsConfigSchema = {
       600000,
     ),
     max_retry_delay_ms: int('Longest retry delay.', 60000, 1, 3600000),
+    thread_nice: int(
+      'Nice value of the shipping thread (Linux): 19 yields the CPU to decisions when both want it, 0 competes.',
+      19,
+      0,
+      19,
+    ),
   },
 } as const;

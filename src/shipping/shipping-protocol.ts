@@ -14,7 +14,8 @@ export interface ShippingSettings {
 export type ShippingRequest = { op: 'stop' };
 
 export type ShippingReply =
-  | { op: 'ready'; sinks: ShippingStatus[]; cpuSeconds: number | null }
+  // nice: the nice value the thread runs at (null where threads cannot be told apart).
+  | { op: 'ready'; sinks: ShippingStatus[]; cpuSeconds: number | null; nice: number | null }
   | { op: 'failed'; key: string; detail: string }
   // Sent after every delivery attempt: where each sink stands, as the thread sees it.
   // cpuSeconds: the CPU time this thread has used (null where the OS does not tell).

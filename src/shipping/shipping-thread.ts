@@ -18,6 +18,7 @@ import { HttpDecisionLogSink } from './http-sink';
 import type { ShippingReply, ShippingRequest, ShippingSettings } from './shipping-protocol';
 import type { DecisionLogSink } from './sinks';
 import { forwardingLogger } from '../threads/forwarding-logger';
+import { niceThisThread } from '../threads/thread-nice';
 
 const port = parentPort;
 if (!port) throw new Error('shipping-thread.ts runs as a worker thread, started by startDecisionLogShipping');
@@ -30,6 +31,7 @@ let shippers: DecisionLogShipper[];
 let close: () => void;
 try {
   const { config } = settings;
+  const nice = runNice(config.threadNice);
   const db = openDatabase(settings.dbFile, [auditMigrations], { readonly: true });
   close = () => db.close();
   const reader = new EventReader(db, { labels: settings.labels, entrypoint: settings.entrypoint });
@@ -51,7 +53,7 @@ try {
       ),
   );
   for (const shipper of shippers) shipper.start();
-  post({ op: 'ready', sinks: shippers.map((s) => s.status()), cpuSeconds: threadCpuSeconds() });
+  post({ op: 'ready', sinks: shippers.map((s) => s.status()), cpuSeconds: threadCpuSeconds(), nice });
 } catch (err) {
   const [key, detail] =
     err instanceof ConfigError
@@ -74,6 +76,18 @@ port.on('message', (request: ShippingRequest) => {
     },
   );
 });
+
+// Shipping is never urgent: every record waits, durably, in the audit log. At a high nice value this
+// thread takes the CPU that the threads serving decisions leave over, so under saturation the backlog
+// grows (and shows in /metrics) instead of decisions slowing down; measured in bench/RESULTS.md.
+function runNice(nice: number): number | null {
+  try {
+    return niceThisThread(nice);
+  } catch (err) {
+    logger.warn({ err, nice }, 'cannot lower the priority of the decision log shipping thread');
+    return null;
+  }
+}
 
 // This thread's user + system CPU time from Linux's /proc/thread-self (read synchronously, so by
 // this thread), in clock ticks of 1/100 s; null elsewhere. It is what shipping costs, for /metrics.

@@ -43,6 +43,7 @@ export async function startDecisionLogShipping(
   const newest: Statement = context.db.prepare('SELECT max(seq) AS seq FROM audit_records');
   let sinks: ShippingStatus[] = [];
   let cpuSeconds: number | null = null;
+  let nice: number | null = null;
   let failure: string | undefined;
   let onStopped: (() => void) | undefined;
   let stopping: Promise<void> | undefined;
@@ -52,6 +53,7 @@ export async function startDecisionLogShipping(
         case 'ready':
           sinks = reply.sinks;
           cpuSeconds = reply.cpuSeconds;
+          nice = reply.nice;
           resolve();
           return;
         case 'failed':
@@ -84,7 +86,7 @@ export async function startDecisionLogShipping(
     });
   });
   await ready;
-  context.logger.info({ sinks }, 'decision log shipping started from the audit log');
+  context.logger.info({ sinks, thread_nice: nice }, 'decision log shipping started from the audit log');
   return {
     status: () => {
       const head = (newest.get() as { seq: number | null }).seq ?? 0;

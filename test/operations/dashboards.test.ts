@@ -50,6 +50,7 @@ describe('the example alert rules and Grafana dashboard', () => {
         maxDelayMs: 20,
         minRetryDelayMs: 10,
         maxRetryDelayMs: 100,
+        threadNice: 19,
       },
     });
     try {

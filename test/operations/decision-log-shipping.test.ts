@@ -86,6 +86,7 @@ describe('decision-log shipping to an OPA decision log service', () => {
       maxDelayMs: 50,
       minRetryDelayMs: 20,
       maxRetryDelayMs: 200,
+      threadNice: 19,
     };
     const db = path.join(dir, 'shipped.db');
 

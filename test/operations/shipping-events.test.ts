@@ -80,6 +80,7 @@ describe('the shipping thread', () => {
       maxDelayMs: 20,
       minRetryDelayMs: 20,
       maxRetryDelayMs: 200,
+      threadNice: 19,
     };
     const svc = await startTestService({ db: path.join(dir, 'events.db'), decisionLogs });
     try {
@@ -139,6 +140,7 @@ describe('the shipping thread', () => {
       maxDelayMs: 20,
       minRetryDelayMs: 20,
       maxRetryDelayMs: 200,
+      threadNice: 19,
     };
     const start = (config: DecisionLogsConfig) =>
       startDecisionLogShipping(config, {
