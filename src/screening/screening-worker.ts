@@ -5,15 +5,16 @@ import { redactPayload } from './redact-payload';
 import { screenPayload, type ScreeningResult } from './screen-payload';
 import type { RedactRequest, RedactResponse, ScreenRequest, ScreenResponse } from './screening-pool';
 
-// The last large payloads this thread screened (small ones are redacted inline), with their results: an allowed decision's redaction usually follows
-// on the same thread, which then need not be sent the payload again. Two: the one whose decision is being made,
-// and one more in case a screening came in between.
-const SCREENED_KEPT = 2;
-const kept: Array<{ id: number; payload: unknown; result: ScreeningResult }> = [];
-
 // The thread of a ScreeningPool: screens what it is sent, one payload at a time, and answers with the
 // result or the error (a payload over the limit is a 413 like on the event loop); redacts a payload it is sent,
 // or one it kept. Loading this module compiles the rule set, so a new thread is ready before its first payload.
+
+// The last large payloads this thread screened (small ones are redacted inline), with their results: an allowed
+// decision's redaction usually follows on the same thread, which then need not be sent the payload again. Two: the
+// one whose decision is being made, and one more in case a screening came in between.
+const SCREENED_KEPT = 2;
+const kept: Array<{ id: number; payload: unknown; result: ScreeningResult }> = [];
+
 // The pool reads how many messages this thread has finished from here (see backlog() in screening-pool.ts).
 const finished =
   (workerData as { finished?: SharedArrayBuffer } | undefined)?.finished !== undefined
