@@ -1,9 +1,10 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DecidedEvent, DecisionObserver, DecisionStage } from '../decision/decision-observer';
 import { DECISION_STAGES } from '../decision/decision-observer';
 import { ReasonCode } from '../errors';
 import { PII_CLASSES, SECRET_CLASSES } from '../screening/classes';
 import type { ShippingStatus } from '../shipping/decision-log-shipper';
+import { LabelledCounter, LabelledHistogram } from './bound-metrics';
 import { BoundedLabel, OVERFLOW_LABEL } from './bounded-label';
 import { registerScrapeGauges, registerShippingMetrics } from './scrape-metrics';
 
@@ -47,18 +48,19 @@ const CATEGORY: ReadonlyMap<string, string> = new Map([
  */
 export class ServiceMetrics implements DecisionObserver {
   readonly registry = new Registry();
-  private readonly decisions: Counter<'endpoint' | 'outcome'>;
-  private readonly reasons: Counter<'endpoint' | 'outcome' | 'reason'>;
-  private readonly latency: Histogram<'endpoint'>;
+  // The per-decision metrics bind their label sets once (bound-metrics.ts): prom-client's children validate and
+  // hash their labels on every call, a dozen times per decision on the event loop.
+  private readonly decisions: LabelledCounter;
+  private readonly reasons: LabelledCounter;
+  private readonly latency: LabelledHistogram;
   private readonly stages: Map<DecisionStage, { observe(value: number): void }>;
-  private readonly findings: Counter<'class' | 'category'>;
-  private readonly subjects: Counter<'subject' | 'outcome'> | undefined;
+  private readonly findings: LabelledCounter;
+  private readonly subjects: LabelledCounter | undefined;
   private readonly commitBatch: Histogram;
   private readonly commitSeconds: Histogram;
   private readonly reasonLabel: BoundedLabel;
   private readonly subjectLabel: BoundedLabel;
-  // Children bound to their labels, made on first use: prom-client hashes a label object on every
-  // inc/observe that names its labels; a bound child skips that and allocates nothing per decision.
+  // Children by a string key, so that a decision builds no label object once its sets are known.
   private readonly decisionChildren = new Map<string, { inc(value?: number): void }>();
   private readonly reasonChildren = new Map<string, { inc(value?: number): void }>();
   private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
@@ -68,48 +70,48 @@ export class ServiceMetrics implements DecisionObserver {
     collectDefaultMetrics({ register: this.registry });
     this.reasonLabel = new BoundedLabel(options.maxReasonCodes);
     this.subjectLabel = new BoundedLabel(options.maxSubjects);
-    this.decisions = new Counter({
-      name: 'modelgate_decisions_total',
-      help: 'Decisions made, by endpoint and outcome (allowed, denied, rejected).',
-      labelNames: ['endpoint', 'outcome'],
-      registers,
-    });
-    this.reasons = new Counter({
-      name: 'modelgate_decision_reasons_total',
-      help: 'Reason codes of decisions, by endpoint, outcome and reason (capped; the rest are "other").',
-      labelNames: ['endpoint', 'outcome', 'reason'],
-      registers,
-    });
-    this.latency = new Histogram({
-      name: 'modelgate_decision_duration_seconds',
-      help: 'Time from receiving a decision request to its durable record, by endpoint.',
-      labelNames: ['endpoint'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    const stage = new Histogram({
-      name: 'modelgate_decision_stage_duration_seconds',
-      help: 'Time spent in each stage of the decision path (identity, validate, screen, usage, evaluate, record).',
-      labelNames: ['stage'],
-      buckets: STAGE_BUCKETS,
-      registers,
-    });
-    // One child per stage, made once: observing through a child skips hashing the labels per call.
+    const registry = this.registry;
+    this.decisions = new LabelledCounter(
+      'modelgate_decisions_total',
+      'Decisions made, by endpoint and outcome (allowed, denied, rejected).',
+      ['endpoint', 'outcome'],
+      registry,
+    );
+    this.reasons = new LabelledCounter(
+      'modelgate_decision_reasons_total',
+      'Reason codes of decisions, by endpoint, outcome and reason (capped; the rest are "other").',
+      ['endpoint', 'outcome', 'reason'],
+      registry,
+    );
+    this.latency = new LabelledHistogram(
+      'modelgate_decision_duration_seconds',
+      'Time from receiving a decision request to its durable record, by endpoint.',
+      ['endpoint'],
+      LATENCY_BUCKETS,
+      registry,
+    );
+    const stage = new LabelledHistogram(
+      'modelgate_decision_stage_duration_seconds',
+      'Time spent in each stage of the decision path (identity, validate, screen, usage, evaluate, record).',
+      ['stage'],
+      STAGE_BUCKETS,
+      registry,
+    );
     this.stages = new Map(DECISION_STAGES.map((name) => [name, stage.labels({ stage: name })]));
-    this.findings = new Counter({
-      name: 'modelgate_screening_findings_total',
-      help: 'Sensitive-data findings in screened payloads, by class and category (secret, pii).',
-      labelNames: ['class', 'category'],
-      registers,
-    });
+    this.findings = new LabelledCounter(
+      'modelgate_screening_findings_total',
+      'Sensitive-data findings in screened payloads, by class and category (secret, pii).',
+      ['class', 'category'],
+      registry,
+    );
     this.subjects =
       options.maxSubjects > 0
-        ? new Counter({
-            name: 'modelgate_subject_decisions_total',
-            help: `Decisions by subject and outcome (opt-in; the first ${options.maxSubjects} subjects, the rest "other").`,
-            labelNames: ['subject', 'outcome'],
-            registers,
-          })
+        ? new LabelledCounter(
+            'modelgate_subject_decisions_total',
+            `Decisions by subject and outcome (opt-in; the first ${options.maxSubjects} subjects, the rest "other").`,
+            ['subject', 'outcome'],
+            registry,
+          )
         : undefined;
     this.commitBatch = new Histogram({
       name: 'modelgate_audit_commit_batch_records',
@@ -151,11 +153,11 @@ export class ServiceMetrics implements DecisionObserver {
     if (findings) {
       for (const [name, count] of Object.entries(findings)) {
         const category = CATEGORY.get(name);
-        if (category) this.findings.inc({ class: name, category }, count);
+        if (category) this.findings.labels({ class: name, category }).inc(count);
       }
     }
     if (this.subjects && record.subject !== null) {
-      this.subjects.inc({ subject: this.subjectLabel.value(record.subject), outcome });
+      this.subjects.labels({ subject: this.subjectLabel.value(record.subject), outcome }).inc();
     }
   }
 
