@@ -95,6 +95,9 @@ describe('decision-log shipping to an OPA decision log service', () => {
     const a = await startTestService({ db, decisionLogs });
     await decide(a, 20);
     await waitFor('three failed deliveries', () => collector.failures >= 3);
+    // The collector answers before the shipping thread has counted the answer (and that thread runs at nice 19).
+    const service = () => a.decisionLogStatus().find((s) => s.sink === 'service');
+    await waitFor('the thread to count them', () => (service()?.failed_deliveries_total ?? 0) >= 3);
     expect(collector.accepted).toHaveLength(0);
     const down = await metrics(a);
     expect(sampleValue(down, 'modelgate_decision_log_backlog_records', { sink: 'service' })).toBe(20);

@@ -169,9 +169,11 @@ describe('ScreeningPool', () => {
 
   it('fails closed with screening_timeout when redaction runs out of time, and replaces the busy thread', async () => {
     pool = new ScreeningPool({ inlineChars: 0, threads: 1, budgetMs: 60_000 });
-    const payload = mailChat(4000);
+    // Large enough that the copy takes far longer than the budget even on a busy machine: an answer that arrives
+    // while the event loop wakes for it would otherwise be read before the expired timer.
+    const payload = mailChat(40_000);
     const result = await pool.screen(payload);
-    expect(result.findings).toEqual({ email: 4000 }); // precondition: 4,000 spans to apply, a copy of it all
+    expect(result.findings).toEqual({ email: 40_000 }); // precondition: 40,000 spans to apply, a copy of it all
     const error = await pool.redact(payload, result, ['email'], '[{class}]', 1).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ModelgateError);
     expect(error).toMatchObject({ code: ReasonCode.ScreeningTimeout, status: 503 });
