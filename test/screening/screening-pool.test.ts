@@ -117,16 +117,18 @@ describe('ScreeningPool', () => {
   }, 60_000);
 
   it('fails a shared small payload closed when its budget runs out, and the pool goes on', async () => {
-    pool = new ScreeningPool({ inlineChars: 1000, threads: 1, budgetMs: 60_000, shareSmall: true });
+    // "Small" up to 300,000 characters here: one slow to screen outlasts a 1 ms budget however late the event
+    // loop wakes (a quick one could be answered before the timer is read).
+    pool = new ScreeningPool({ inlineChars: 300_000, threads: 1, budgetMs: 60_000, shareSmall: true });
     const small = { prompt: `token ${fake.githubToken()}` };
-    await pool.screen({ prompt: 'x'.repeat(2000) }); // thread ready
-    const late = pool.screen(small, {}, 0).catch((err: unknown) => err);
-    const other = pool.screen(small).catch((err: unknown) => err); // on the same thread, at the same time
-    expect(pool.screened.threaded).toBe(3); // precondition: both went to the thread
+    await pool.screen({ prompt: 'x'.repeat(400_000) }); // a large one: waits until the thread is ready
+    const late = pool.screen(heavy(), {}, 1).catch((err: unknown) => err);
+    const other = pool.screen(small).catch((err: unknown) => err); // on the same thread, behind it
+    expect(pool.screened).toEqual({ inline: 0, threaded: 3 }); // precondition: both went to the thread
     expect(await late).toMatchObject({ code: ReasonCode.ScreeningTimeout, status: 503 });
     // The thread was replaced: what it held fails closed too, and the next payload is screened normally.
     expect(await other).toMatchObject({ status: 503 });
-    expect((await pool.screen({ prompt: 'y'.repeat(2000) + fake.githubToken() })).findings).toEqual({
+    expect((await pool.screen({ prompt: 'y'.repeat(400_000) + fake.githubToken() })).findings).toEqual({
       github_token: 1,
     });
   });
