@@ -83,13 +83,15 @@ export function screenPayload(payload: unknown, options: ScreenOptions = {}): Sc
       rules[rule] = (rules[rule] ?? 0) + 1;
     }
   });
-  // A finding split across consecutive values counts once and is redacted in each.
+  // A finding split across consecutive values counts once and is redacted in each; one that a value holds up
+  // to its edge and the next continues was counted in that value already.
   for (const j of junctionSpans(leaves)) {
     const rule = j.span.rule ?? ruleOf(j.span);
     const category = categoryOf(j.span.class);
     const base = { class: j.span.class, rule, category };
     for (const part of j.parts)
       spans.push({ path: leafPath(part.leaf), start: part.start, end: part.end, ...base });
+    if (j.continues) continue;
     findings[j.span.class] = (findings[j.span.class] ?? 0) + 1;
     categories[category] = (categories[category] ?? 0) + 1;
     rules[rule] = (rules[rule] ?? 0) + 1;

@@ -28,6 +28,11 @@ export interface JunctionPart {
 export interface JunctionSpan {
   parts: [JunctionPart, JunctionPart];
   span: TextSpan;
+  /**
+   * The secret is one that a value holds alone up to its edge (a private key cut off at the end of a message),
+   * continued in the next: both parts are redacted, and it is not counted again.
+   */
+  continues?: true;
 }
 
 /**
@@ -142,8 +147,9 @@ export function junctionSpans(leaves: readonly Leaf[]): JunctionSpan[] {
       (s) => s.start < tail.length && s.end > tail.length && categoryOf(s.class) === 'secret',
     );
     if (crossing.length === 0) return;
-    // A finding of one value that the join merely extends (an email followed by the next message's first
-    // word) was found in that value already: only a secret that neither side holds alone is split.
+    // A finding of one value that the join merely extends was found in that value already: only a secret that
+    // neither side holds alone is split. Unless the one a side holds reaches the cut (a private key whose first
+    // value ends mid-body): then the next value may hold the rest of it, which is redacted with it.
     const alone = [
       ...detectText(tail, SECRETS),
       ...detectText(head, SECRETS).map((s) => ({
@@ -153,13 +159,16 @@ export function junctionSpans(leaves: readonly Leaf[]): JunctionSpan[] {
       })),
     ];
     for (const span of crossing) {
-      if (alone.some((a) => a.class === span.class && a.start < span.end && span.start < a.end)) continue;
+      const held = alone.find((a) => a.class === span.class && a.start < span.end && span.start < a.end);
+      const reachesCut = held !== undefined && (held.end === tail.length || held.start === tail.length);
+      if (held !== undefined && !reachesCut) continue;
       out.push({
         parts: [
           { leaf: first, start: first.text.length - tail.length + span.start, end: first.text.length },
           { leaf: second, start: 0, end: span.end - tail.length },
         ],
         span,
+        ...(held !== undefined ? { continues: true as const } : {}),
       });
     }
   });

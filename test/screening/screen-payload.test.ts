@@ -1,6 +1,6 @@
 import { ModelgateError, ReasonCode } from '../../src/errors';
 import { DETECTORS } from '../../src/screening/detect-text';
-import { DEFAULT_MAX_CHARS, screenPayload } from '../../src/screening/index';
+import { DEFAULT_MAX_CHARS, redactPayload, screenPayload } from '../../src/screening/index';
 import { fake } from './fake-values';
 
 const EMAIL = 'jane.doe@acme-corp.com';
@@ -122,6 +122,22 @@ describe('screenPayload', () => {
     const result = screenPayload(split);
     expect(result.findings).toEqual({ aws_access_key: 1, aws_secret_key: 1 });
     expect(result.spans.filter((s) => s.class === 'aws_secret_key').map((s) => s.path[1])).toEqual([0, 1]);
+  });
+
+  it('redacts the rest of a private key that one message cuts off and the next continues, counted once', () => {
+    const pem = fake.privateKey();
+    const cut = pem.length - 40; // inside the last body line: the first message alone holds a truncated key
+    const split = {
+      messages: [{ content: `here: ${pem.slice(0, cut)}` }, { content: `${pem.slice(cut)} ok` }],
+    };
+    expect(screenPayload({ prompt: `here: ${pem.slice(0, cut)}` }).findings).toEqual({ private_key: 1 }); // precondition
+    expect(screenPayload({ prompt: pem.slice(cut) }).findings).toEqual({}); // precondition: the rest alone is nothing
+    const result = screenPayload(split);
+    expect(result.findings).toEqual({ private_key: 1 });
+    const redacted = JSON.stringify(redactPayload(split, result, ['private_key'], '[{class}]'));
+    expect(redacted).not.toContain(pem.slice(cut, cut + 20));
+    expect(redacted).not.toContain('END RSA PRIVATE KEY');
+    expect(redacted).toContain(' ok');
   });
 
   it('joins only values inside arrays: the same field of two objects is not one text', () => {
