@@ -287,7 +287,7 @@ export class ScreeningPool {
       const small = thread.small.get(message.id);
       if (small !== undefined) {
         thread.small.delete(message.id);
-        settle(small, message);
+        this.settle(small, thread, message);
         return;
       }
       const task = thread.task;
@@ -296,15 +296,7 @@ export class ScreeningPool {
         // The thread no longer kept the payload: it goes to the next free thread with everything, same budget.
         this.queue.unshift(task);
       } else if (task !== undefined && task.request.id === message.id) {
-        clearTimeout(task.timer);
-        if ('result' in message) {
-          const result = unpackResult(message.result);
-          // Kept so that redact() knows this payload is redacted on a thread, and where.
-          this.screenedOnThread.set(result, { packed: message.result, thread, screenId: message.id });
-          task.resolve(result);
-        } else if ('redacted' in message && task.resolveRedacted) task.resolveRedacted(message.redacted);
-        else if ('error' in message) task.reject(toError(message.error));
-        else task.reject(toError({ message: 'the screening thread answered a screening with a payload' }));
+        this.settle(task, thread, message);
       }
       this.dispatch();
     });
@@ -313,6 +305,21 @@ export class ScreeningPool {
       this.replace(thread);
     });
     return thread;
+  }
+
+  /** Settles a task with its thread's answer. */
+  private settle(task: Task, thread: Thread, message: ScreenResponse | RedactResponse): void {
+    clearTimeout(task.timer);
+    if ('result' in message) {
+      const result = unpackResult(message.result);
+      // A large payload's result is kept so that redact() knows it is redacted on a thread, and where; a small
+      // payload is redacted inline.
+      if ('keep' in task.request && task.request.keep)
+        this.screenedOnThread.set(result, { packed: message.result, thread, screenId: message.id });
+      task.resolve(result);
+    } else if ('redacted' in message && task.resolveRedacted) task.resolveRedacted(message.redacted);
+    else if ('error' in message) task.reject(toError(message.error));
+    else task.reject(toError({ message: 'the screening thread answered a screening with a payload' }));
   }
 
   private dispatch(): void {
@@ -359,14 +366,6 @@ export class ScreeningPool {
 function post(thread: Thread, message: ScreenRequest | RedactRequest): void {
   thread.sent++;
   thread.worker.postMessage(message);
-}
-
-/** Settles a small payload's task: its result is redacted inline, so it is not kept as screened on a thread. */
-function settle(task: Task, message: ScreenResponse | RedactResponse): void {
-  clearTimeout(task.timer);
-  if ('result' in message) task.resolve(unpackResult(message.result));
-  else if ('error' in message) task.reject(toError(message.error));
-  else task.reject(toError({ message: 'the screening thread answered a screening with a payload' }));
 }
 
 function timeoutError(budgetMs: number, step = 'screening'): UnavailableError {
