@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { nginxBinary } from '../../test/helpers/nginx';
+import { spawnNginx } from '../../test/helpers/nginx';
 import { freePort } from './free-port';
 
 /** A running nginx reverse proxy with one listener per upstream group. */
@@ -47,38 +45,10 @@ ${upstreams.map((u) => `    server ${new URL(u).host};`).join('\n')}
   }`,
     )
     .join('\n');
-  const conf = path.join(prefix, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `daemon off;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/tmp;
-  proxy_temp_path ${prefix}/tmp;
-  fastcgi_temp_path ${prefix}/tmp;
-  uwsgi_temp_path ${prefix}/tmp;
-  scgi_temp_path ${prefix}/tmp;
-${servers}
-}
-`,
-  );
-  const child: ChildProcess = spawn(nginxBinary(), ['-c', conf, '-p', prefix], { stdio: 'ignore' });
+  // Killed with the benchmark if it dies before stop().
+  const child = await spawnNginx(prefix, 1024, `  access_log off;\n${servers}`, ports);
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
-  const deadline = Date.now() + 10_000;
-  for (const port of ports) {
-    while (!(await accepts(port))) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`nginx did not start: ${readFileSync(path.join(prefix, 'error.log'), 'utf8')}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
   return {
     pid: child.pid!,
     urls: ports.map((port) => `http://127.0.0.1:${port}`),
@@ -94,15 +64,4 @@ ${servers}
       rmSync(prefix, { recursive: true, force: true });
     },
   };
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

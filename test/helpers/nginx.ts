@@ -33,39 +33,18 @@ export async function startNginx(dir: string): Promise<Nginx> {
   const port = await freePort();
   const accessLog = path.join(prefix, 'access.log');
   writeFileSync(accessLog, '');
-  const conf = path.join(prefix, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `daemon off;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/error.log;
-events { worker_connections 64; }
-http {
-  log_format status escape=none '$status $http_if_none_match';
+  const child = await spawnNginx(
+    prefix,
+    64,
+    `  log_format status escape=none '$status $http_if_none_match';
   access_log ${accessLog} status;
-  client_body_temp_path ${prefix}/tmp;
-  proxy_temp_path ${prefix}/tmp;
-  fastcgi_temp_path ${prefix}/tmp;
-  uwsgi_temp_path ${prefix}/tmp;
-  scgi_temp_path ${prefix}/tmp;
   types { application/gzip gz; }
   server {
     listen 127.0.0.1:${port};
     root ${dir};
-  }
-}
-`,
+  }`,
+    [port],
   );
-  const child: ChildProcess = spawn(nginxBinary(), ['-c', conf, '-p', prefix], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`nginx did not start: ${readFileSync(path.join(prefix, 'error.log'), 'utf8')}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   return {
     url: `http://127.0.0.1:${port}`,
     log: () => readFileSync(accessLog, 'utf8').split('\n').filter(Boolean),
@@ -76,6 +55,49 @@ http {
         child.kill('SIGQUIT');
       }),
   };
+}
+
+/**
+ * Writes `prefix`/nginx.conf (one worker in the foreground, pid, error log and temp files in `prefix`, which must
+ * hold a `tmp` folder) around the `http` block's own lines, starts nginx on it, and resolves once every one of
+ * `ports` accepts connections; kills it and throws with its error log when it does not within 10 s.
+ */
+export async function spawnNginx(
+  prefix: string,
+  workerConnections: number,
+  http: string,
+  ports: readonly number[],
+): Promise<ChildProcess> {
+  const conf = path.join(prefix, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `daemon off;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log;
+events { worker_connections ${workerConnections}; }
+http {
+  client_body_temp_path ${prefix}/tmp;
+  proxy_temp_path ${prefix}/tmp;
+  fastcgi_temp_path ${prefix}/tmp;
+  uwsgi_temp_path ${prefix}/tmp;
+  scgi_temp_path ${prefix}/tmp;
+${http}
+}
+`,
+  );
+  const child: ChildProcess = spawn(nginxBinary(), ['-c', conf, '-p', prefix], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  for (const port of ports) {
+    while (!(await accepts(port))) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`nginx did not start: ${readFileSync(path.join(prefix, 'error.log'), 'utf8')}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  return child;
 }
 
 function accepts(port: number): Promise<boolean> {
