@@ -46,13 +46,16 @@ abstract class BoundMetric<Child> {
     registry.registerMetric(this as never);
   }
 
-  /** Returns the child of these label values (one per distinct set, made on first use; keep the sets bounded). */
-  labels(labels: Labels): Child {
-    const key = this.labelNames.map((n) => labels[n] ?? '').join('\u0000');
+  /**
+   * Returns the child of these label values, given in the order of the label names (one per distinct set, made on
+   * first use; keep the sets bounded). Positional, so that a decision builds no label object.
+   */
+  labels(...values: string[]): Child {
+    const key = values.join('\u0000');
     let found = this.children.get(key);
     if (found === undefined) {
       const own: Labels = {};
-      for (const n of this.labelNames) own[n] = labels[n] ?? '';
+      this.labelNames.forEach((n, i) => (own[n] = values[i] ?? ''));
       found = { labels: own, child: this.make() };
       this.children.set(key, found);
     }

@@ -60,10 +60,6 @@ export class ServiceMetrics implements DecisionObserver {
   private readonly commitSeconds: Histogram;
   private readonly reasonLabel: BoundedLabel;
   private readonly subjectLabel: BoundedLabel;
-  // Children by a string key, so that a decision builds no label object once its sets are known.
-  private readonly decisionChildren = new Map<string, { inc(value?: number): void }>();
-  private readonly reasonChildren = new Map<string, { inc(value?: number): void }>();
-  private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
 
   constructor(sources: MetricsSources, options: MetricsOptions) {
     const registers = [this.registry];
@@ -97,7 +93,7 @@ export class ServiceMetrics implements DecisionObserver {
       STAGE_BUCKETS,
       registry,
     );
-    this.stages = new Map(DECISION_STAGES.map((name) => [name, stage.labels({ stage: name })]));
+    this.stages = new Map(DECISION_STAGES.map((name) => [name, stage.labels(name)]));
     this.findings = new LabelledCounter(
       'modelgate_screening_findings_total',
       'Sensitive-data findings in screened payloads, by class and category (secret, pii).',
@@ -134,17 +130,10 @@ export class ServiceMetrics implements DecisionObserver {
     const endpoint = endpointOf(record.path);
     const outcome = event.recorded ? record.outcome : 'rejected';
     const reasons = event.recorded ? record.reasons : [ReasonCode.AuditUnavailable];
-    const key = `${endpoint} ${outcome}`;
-    child(this.decisionChildren, key, () => this.decisions.labels({ endpoint, outcome })).inc();
-    for (const reason of reasons) {
-      const label = this.reasonLabel.value(reason);
-      child(this.reasonChildren, `${key} ${label}`, () =>
-        this.reasons.labels({ endpoint, outcome, reason: label }),
-      ).inc();
-    }
-    child(this.latencyChildren, endpoint, () => this.latency.labels({ endpoint })).observe(
-      record.latency_ms / 1000,
-    );
+    this.decisions.labels(endpoint, outcome).inc();
+    for (const reason of reasons)
+      this.reasons.labels(endpoint, outcome, this.reasonLabel.value(reason)).inc();
+    this.latency.labels(endpoint).observe(record.latency_ms / 1000);
     for (const span of event.trace.stages?.spans ?? []) {
       this.stages.get(span.stage)?.observe((span.endMs - span.startMs) / 1000);
     }
@@ -153,11 +142,11 @@ export class ServiceMetrics implements DecisionObserver {
     if (findings) {
       for (const [name, count] of Object.entries(findings)) {
         const category = CATEGORY.get(name);
-        if (category) this.findings.labels({ class: name, category }).inc(count);
+        if (category) this.findings.labels(name, category).inc(count);
       }
     }
     if (this.subjects && record.subject !== null) {
-      this.subjects.labels({ subject: this.subjectLabel.value(record.subject), outcome }).inc();
+      this.subjects.labels(this.subjectLabel.value(record.subject), outcome).inc();
     }
   }
 
@@ -180,16 +169,6 @@ export class ServiceMetrics implements DecisionObserver {
   async exposition(): Promise<{ contentType: string; text: string }> {
     return { contentType: this.registry.contentType, text: await this.registry.metrics() };
   }
-}
-
-// The child of `key`, made by `make` the first time. Keys are bounded as the labels are.
-function child<T>(children: Map<string, T>, key: string, make: () => T): T {
-  let found = children.get(key);
-  if (found === undefined) {
-    found = make();
-    children.set(key, found);
-  }
-  return found;
 }
 
 // Endpoint labels are the routes, never raw paths: /v1/data/<any policy path> is one label.

@@ -34,15 +34,15 @@ describe('LabelledCounter and LabelledHistogram', () => {
       ours,
     );
     // A set that is bound but never used appears in neither.
-    boundCounter.labels({ endpoint: 'unused', outcome: 'x' });
-    boundHistogram.labels({ endpoint: 'unused', outcome: 'x' });
+    boundCounter.labels('unused', 'x');
+    boundHistogram.labels('unused', 'x');
     const values = [0, 0.0005, 0.001, 0.005, 0.01, 0.5, 1, 2.5, 1e-9, 0.1];
     values.forEach((value, i) => {
       const labels = SETS[i % SETS.length]!;
       counter.labels(labels).inc(i);
       histogram.labels(labels).observe(value);
-      boundCounter.labels(labels).inc(i);
-      boundHistogram.labels(labels).observe(value);
+      boundCounter.labels(labels.endpoint, labels.outcome).inc(i);
+      boundHistogram.labels(labels.endpoint, labels.outcome).observe(value);
     });
     const text = await theirs.metrics();
     expect(text).toContain('le="+Inf"'); // precondition: both kinds were written
