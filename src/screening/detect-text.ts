@@ -92,7 +92,8 @@ const WIDE_CONTEXT = new Map<Detector, (text: string) => boolean>([
  * a service account's type, a JWK, a PEM header): a split secret of theirs may need all of the text around it.
  */
 export function wantsWideContext(text: string): boolean {
-  for (const [detector, wants] of WIDE_CONTEXT) if (detector !== phoneDetector && wants(text)) return true;
+  for (const [detector, wants] of WIDE_CONTEXT)
+    if (SECRET_DETECTORS.includes(detector) && wants(text)) return true;
   return false;
 }
 
