@@ -39,6 +39,7 @@ import { fmt, markdownTable } from './lib/markdown';
 import type { ServerProcess } from './lib/server-process';
 import type { Target } from './lib/target';
 import { decideBody } from './lib/workload';
+import { median, medianInterval } from './lib/stats';
 
 /** How long and how hard to compare "on" with "off". */
 export interface ObservabilityOptions {
@@ -90,6 +91,8 @@ export interface ObservabilityResult {
   p99: Record<Variant, number>;
   /** 1 - median of the per-pair on/off throughput ratios, in %. */
   throughputCostPercent: number;
+  /** Its 90% interval (bootstrap of the median over the pairs), in %: [low, high]. */
+  throughputCostInterval: [number, number];
   markdown: string;
 }
 
@@ -253,6 +256,8 @@ function report(
   const rps = { off: median(of('off').map((r) => r.rps)), on: median(of('on').map((r) => r.rps)) };
   const p99 = { off: median(of('off').map((r) => r.p99)), on: median(of('on').map((r) => r.p99)) };
   const throughputCostPercent = (1 - median(rpsRatios)) * 100;
+  const [lowRatio, highRatio] = medianInterval(rpsRatios);
+  const throughputCostInterval: [number, number] = [(1 - highRatio) * 100, (1 - lowRatio) * 100];
   const failed = runs.rounds.reduce((sum, r) => sum + r.failed, 0);
   const on = [options.metrics && 'metrics scraped every second', options.shipping && 'every decision shipped']
     .filter(Boolean)
@@ -274,7 +279,8 @@ function report(
       ? `; the shipping thread's own CPU: ${fmt(runs.shippingCpuUs, 1)} µs per decision shipped ` +
         `(${fmt((runs.shippingCpuUs / cpuUs.off) * 100, 1)}% of a decision). `
       : '. ') +
-    `Throughput cost: ${fmt(throughputCostPercent, 1)}% (on/off per pair: ` +
+    `Throughput cost: ${fmt(throughputCostPercent, 1)}% (90% interval of the median, bootstrap over the pairs: ` +
+    `${fmt(throughputCostInterval[0], 1)}% to ${fmt(throughputCostInterval[1], 1)}%; on/off per pair: ` +
     `${rpsRatios.map((r) => r.toFixed(3)).join(', ')}); p99 on/off per pair: ` +
     `${p99Ratios.map((r) => r.toFixed(2)).join(', ')}. ${failed} failed requests.` +
     (options.shipping
@@ -309,6 +315,7 @@ function report(
     rps,
     p99,
     throughputCostPercent,
+    throughputCostInterval,
     markdown: markdown.trim(),
   };
 }
@@ -336,12 +343,6 @@ async function shippingCounters(
     cpuSeconds: value(/^modelgate_decision_log_thread_cpu_seconds_total (\S+)$/m),
     shipped: value(/^modelgate_decision_log_shipped_total\{sink="service"\} (\S+)$/m),
   };
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 // An OPA decision log service that acknowledges every batch (it counts them and reads nothing).

@@ -31,6 +31,7 @@ import { saturate } from './lib/saturate';
 import type { ServerProcess } from './lib/server-process';
 import type { Target } from './lib/target';
 import { BENCH_ENTITLEMENT, BENCH_SUBJECT, benchClaims, decideBody } from './lib/workload';
+import { median } from './lib/stats';
 import { startPgCluster, type PgCluster } from '../test/helpers/postgres-cluster';
 
 const TICKS_PER_SECOND = 100;
@@ -315,12 +316,6 @@ function report(
 function rotate<T>(items: T[], by: number): T[] {
   const k = by % items.length;
   return [...items.slice(k), ...items.slice(0, k)];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,37 @@
+/** The median of some figures (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Returns a 90% interval for the median of paired-round ratios: the 5th and 95th percentiles of the
+ * medians of 10,000 resamples (bootstrap). On a shared 2-core machine one pair moves by ±10%, so a
+ * median alone does not say whether a 5% target is met; the interval does. The resampling is seeded,
+ * so the same figures always give the same interval.
+ */
+export function medianInterval(values: readonly number[], resamples = 10_000): [number, number] {
+  if (values.length === 0) return [NaN, NaN];
+  const random = seededRandom(0x5eed);
+  const medians: number[] = [];
+  const sample = new Array<number>(values.length);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < values.length; i++) sample[i] = values[Math.floor(random() * values.length)]!;
+    medians.push(median(sample));
+  }
+  medians.sort((x, y) => x - y);
+  return [medians[Math.floor(resamples * 0.05)]!, medians[Math.floor(resamples * 0.95)]!];
+}
+
+// mulberry32: a small, well-distributed 32-bit generator; Math.random cannot be seeded.
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
