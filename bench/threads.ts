@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/threads.ts [--seconds 10] [--connections 64] [--main dist/cli/main.js]`: saturates one
  * modelgate (contender A's set-up) and prints the CPU each of its threads used per decision, with the load
- * generator's and the machine's idle share: where a 2-core machine's time goes.
+ * generator's and the machine's idle share, and how long each thread was ready to run but had no core: where
+ * a 2-core machine's time goes.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -13,18 +14,16 @@ import { benchIssuer, startModelgate } from './lib/contenders';
 import { saturate } from './lib/saturate';
 import { decideBody } from './lib/workload';
 
-const TICK_US = 1e6 / 100; // USER_HZ is 100 on Linux
-
-/** CPU ticks (user + system) per thread of a process, by thread name. */
-function threadTicks(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
+/** Scheduler times per thread of a process, by thread name: on a CPU, and runnable but waiting for one. */
+function threadTimes(pid: number): Map<string, { runNs: number; waitNs: number }> {
+  const out = new Map<string, { runNs: number; waitNs: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const close = stat.lastIndexOf(')');
-    const name = stat.slice(stat.indexOf('(') + 1, close);
-    const fields = stat.slice(close + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    out.set(tid === String(pid) ? `${name} (main) ${tid}` : `${name} ${tid}`, ticks);
+    const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+    out.set(tid === String(pid) ? `${comm} (main) ${tid}` : `${comm} ${tid}`, {
+      runNs: run ?? 0,
+      waitNs: wait ?? 0,
+    });
   }
   return out;
 }
@@ -40,6 +39,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '10' },
       connections: { type: 'string', default: '64' },
       main: { type: 'string' },
+      sync: { type: 'string', default: 'FULL' },
     },
   });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-threads-'));
@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       name: 'A',
       policy: buildBenchPolicy(dir),
       issuer,
+      synchronous: values.sync === 'NORMAL' ? 'NORMAL' : 'FULL',
     });
     const target = {
       name: 'A',
@@ -60,22 +61,24 @@ async function main(): Promise<void> {
       body: JSON.stringify(decideBody()),
     };
     await saturate(target, Number(values.connections), 3); // warm-up
-    const before = threadTicks(server.pid);
+    const before = threadTimes(server.pid);
     const machine = machineTicks();
     const self = process.cpuUsage();
     const run = await saturate(target, Number(values.connections), Number(values.seconds));
-    const after = threadTicks(server.pid);
+    const after = threadTimes(server.pid);
     const machineAfter = machineTicks();
     const own = process.cpuUsage(self);
     await server.stop();
     const decisions = run.rps * run.seconds;
     console.log(`A: ${run.rps.toFixed(0)} req/s over ${run.seconds} s, ${run.failed} failed`);
-    console.log('thread                      CPU µs/decision   cores');
-    for (const [name, ticks] of after) {
-      const used = (ticks - (before.get(name) ?? 0)) * TICK_US;
-      if (used > 0)
+    console.log('thread                      CPU µs/decision   cores   runnable, waiting for a core');
+    for (const [name, times] of after) {
+      const was = before.get(name) ?? { runNs: 0, waitNs: 0 };
+      const used = (times.runNs - was.runNs) / 1e3;
+      const waited = (times.waitNs - was.waitNs) / 1e3;
+      if (used / decisions >= 1)
         console.log(
-          `${name.padEnd(28)}${(used / decisions).toFixed(0).padStart(15)}${(used / 1e6 / run.seconds).toFixed(2).padStart(8)}`,
+          `${name.padEnd(28)}${(used / decisions).toFixed(0).padStart(15)}${(used / 1e6 / run.seconds).toFixed(2).padStart(8)}${(waited / 1e6 / run.seconds).toFixed(2).padStart(10)}`,
         );
     }
     const generator = own.user + own.system;

@@ -4,8 +4,8 @@
  * and a `report` message from the parent:
  *
  * - each decision's stage timings (identity, validate, screen, usage, evaluate, record = the wait
- *   for the durable commit), taken from the values the service's own metrics observe (prom-client's
- *   stage and latency histograms, listened in on), grouped per decision;
+ *   for the durable commit), taken from the values the service's own metrics observe (its stage and
+ *   latency histograms, listened in on), grouped per decision;
  * - the HTTP time of each request, from the server's `request` event to the response's `finish`;
  * - event-loop delay (perf_hooks.monitorEventLoopDelay, 1 ms resolution) and every GC pause;
  * - each commit of the audit writer thread (records, seconds including fsync), from its replies.
@@ -13,8 +13,9 @@
  * Nothing in src/ knows about it; without metrics enabled the stage figures stay empty.
  */
 import * as http from 'node:http';
+import * as path from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 
 /** Percentiles of one series, in milliseconds. */
 export interface Series {
@@ -69,42 +70,37 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-// prom-client: the latency histogram starts a decision, the stage children fill it in, in that order
-// (ServiceMetrics.decided observes the latency, then every stage span, synchronously).
-type Histogram = {
-  name: string;
-  labels(...args: unknown[]): { observe(value: number): void };
-  observeWithoutExemplar(labels: unknown, value?: number): void;
-};
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the service's own instance, patched before it loads
-const promClient = require('prom-client') as { Histogram: { prototype: Histogram } };
+// The service's metrics (src/metrics/bound-metrics.ts): the latency histogram starts a decision, the stage
+// children fill it in, in that order (ServiceMetrics.decided observes the latency, then every stage span,
+// synchronously). The probe patches the service's own module, loaded from beside the main script, before the
+// service loads it; ServiceMetrics binds its children after that, so each comes through the patched labels().
+type Histogram = { name: string; labels(...values: string[]): { observe(value: number): void } };
 const LATENCY = 'modelgate_decision_duration_seconds';
 const STAGE = 'modelgate_decision_stage_duration_seconds';
-const proto = promClient.Histogram.prototype;
-const originalLabels = proto.labels;
-const originalObserve = proto.observeWithoutExemplar;
-const startDecision = (seconds: number) => decisions.push({ latency: seconds * 1000, stages: {} });
-proto.observeWithoutExemplar = function (this: Histogram, labels: unknown, value?: number) {
-  if (this.name === LATENCY) startDecision(typeof labels === 'number' ? labels : (value ?? 0));
-  return originalObserve.call(this, labels, value);
-};
-proto.labels = function (this: Histogram, ...args: unknown[]) {
-  const child = originalLabels.apply(this, args);
-  if (this.name !== LATENCY && this.name !== STAGE) return child;
-  const labels = (typeof args[0] === 'object' ? args[0] : { stage: args[0] }) as { stage?: string };
-  const name = this.name;
-  return {
-    ...child,
-    observe(value: number) {
-      if (name === LATENCY) startDecision(value);
-      else {
-        const current = decisions.at(-1);
-        if (current && labels.stage) current.stages[labels.stage] = value * 1000;
-      }
-      child.observe(value);
-    },
+// Preloading reaches the worker threads too; the metrics live on the main thread only.
+if (isMainThread) {
+  const boundMetrics = path.join(path.dirname(process.argv[1] ?? ''), '..', 'metrics', 'bound-metrics.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the service's own module, patched before it loads
+  const { LabelledHistogram } = require(boundMetrics) as { LabelledHistogram: { prototype: Histogram } };
+  const proto = LabelledHistogram.prototype;
+  const originalLabels = proto.labels;
+  proto.labels = function (this: Histogram, ...values: string[]) {
+    const child = originalLabels.apply(this, values);
+    if (this.name !== LATENCY && this.name !== STAGE) return child;
+    const name = this.name;
+    const stage = values[0];
+    return {
+      observe(value: number) {
+        if (name === LATENCY) decisions.push({ latency: value * 1000, stages: {} });
+        else {
+          const current = decisions.at(-1);
+          if (current && stage) current.stages[stage] = value * 1000;
+        }
+        child.observe(value);
+      },
+    };
   };
-};
+}
 
 const serverEmit = http.Server.prototype.emit as (
   this: http.Server,
