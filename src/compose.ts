@@ -10,7 +10,7 @@ import { WebhookNotifier } from './approvals/webhook-notifier';
 import { OidcClient } from './console/oidc-client';
 import { resolveApprovals } from './config/load-config';
 import { auditMigrations } from './audit/audit-migrations';
-import { DEFAULT_RECORD_LIMITS } from './audit/bound-record';
+import { DEFAULT_RECORD_LIMITS, type RecordLimits } from './audit/bound-record';
 import { DEFAULT_DISK_WARN_FREE_MB, diskProbe } from './audit/disk-space';
 import { recordCountedRejections } from './decision/reject';
 import { DEFAULT_AGGREGATION_LIMITS, RejectionAggregator } from './decision/rejection-aggregator';
@@ -18,7 +18,8 @@ import { openDatabase, type Db } from './audit/database';
 import { databaseFiles, refuseShared } from './audit/file-permissions';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
 import type { ApprovalsConfig, Config } from './config/config';
-import type { DecisionDeps } from './decision/decision-deps';
+import type { DecisionDeps, DecisionRecorder } from './decision/decision-deps';
+import { storableRecord, type RecordPreparation } from './decision/record-privacy';
 import { ConfigError } from './errors';
 import {
   createTokenVerifier,
@@ -112,10 +113,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const oidc = consoleOidc(config, logger);
   const notifier = approvalNotifier(approvalsConfig, () => approvalsConfig.publicUrl ?? serviceUrl, logger);
 
+  const recordLimits: RecordLimits = {
+    ...DEFAULT_RECORD_LIMITS,
+    contextBytes: config.audit.contextBytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
+    claimsBytes: config.audit.claimsBytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
+  };
+  const preparation = { limits: recordLimits, redactionFormat: config.redactionFormat };
   const stores = config.database
-    ? await openPostgresStores(config, logger)
-    : await openSqliteStores(config, logger);
-  const { store, usage, ledger, sqlite } = stores;
+    ? await openPostgresStores(config, logger, preparation)
+    : await openSqliteStores(config, logger, preparation);
+  const { store, recorder, usage, ledger, sqlite } = stores;
   // What start-up has opened, let go in reverse order by close() and by a failed start: a failed start
   // must leave nothing running, since `modelgate serve` exits by letting its event loop drain.
   const opened: (() => unknown)[] = [() => stores.close()];
@@ -158,7 +165,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const decision: DecisionDeps = {
       verifier,
       policy,
-      recorder: store,
+      recorder,
       usage,
       entrypoint: config.entrypoint,
       bodyLimits: {
@@ -176,11 +183,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
           config.audit.anonymousRecordsPerMinute ?? DEFAULT_AGGREGATION_LIMITS.individualPerMinute,
         maxKeys: config.audit.anonymousSourcesPerMinute ?? DEFAULT_AGGREGATION_LIMITS.maxKeys,
       }),
-      recordLimits: {
-        ...DEFAULT_RECORD_LIMITS,
-        contextBytes: config.audit.contextBytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
-        claimsBytes: config.audit.claimsBytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
-      },
+      recordLimits,
       auditorScope: config.auditorScope,
       now: Date.now,
       logger,
@@ -343,6 +346,8 @@ interface Stores {
     readonly open: boolean;
     close(): Promise<void>;
   };
+  /** The store as decisions record into it: where their records are made storable (see storableRecord). */
+  recorder: DecisionRecorder;
   usage: UsageTracker;
   ledger: UsageLedger;
   reports: ConstructorParameters<typeof UsageView>[1];
@@ -358,13 +363,22 @@ interface Stores {
 
 // The embedded default. One database for the audit log and the usage reports: usage is derived from
 // the log. This thread's connection migrates it and reads; the writer thread's connection does every write.
-async function openSqliteStores(config: Config, logger: Logger): Promise<Stores> {
+async function openSqliteStores(
+  config: Config,
+  logger: Logger,
+  preparation: RecordPreparation,
+): Promise<Stores> {
   const db = openDatabase(config.db, [auditMigrations, usageMigrations, approvalMigrations], {
     synchronous: config.audit.synchronous,
     logger,
   });
   const writer = await WriterThread.start(
-    { path: config.db, synchronous: config.audit.synchronous, checkpoint: config.audit.checkpoint },
+    {
+      path: config.db,
+      synchronous: config.audit.synchronous,
+      checkpoint: config.audit.checkpoint,
+      preparation,
+    },
     logger,
   ).catch((err: unknown) => {
     db.close();
@@ -383,6 +397,7 @@ async function openSqliteStores(config: Config, logger: Logger): Promise<Stores>
   logger.info(ledger.restore(Date.now()), 'usage counters rebuilt from the audit log');
   return {
     store,
+    recorder: store,
     usage,
     ledger,
     reports: ledger,
@@ -400,7 +415,11 @@ async function openSqliteStores(config: Config, logger: Logger): Promise<Stores>
 
 // Several replicas on one PostgreSQL (database.url): one audit chain, one usage history and one set
 // of approvals for all. Migrations run under an advisory lock, so replicas starting together do not race.
-async function openPostgresStores(config: Config, logger: Logger): Promise<Stores> {
+async function openPostgresStores(
+  config: Config,
+  logger: Logger,
+  preparation: RecordPreparation,
+): Promise<Stores> {
   const url = config.database!.url;
   const pool = createPgPool({ url, max: config.database!.poolSize, logger });
   try {
@@ -422,6 +441,15 @@ async function openPostgresStores(config: Config, logger: Logger): Promise<Store
   }, RESERVATION_SWEEP_MS).unref();
   return {
     store,
+    // No writer thread here: records are made storable on the event loop, before they go to the database.
+    recorder: {
+      append: (record) => store.append(record),
+      appendDecision: async (record) => {
+        const storable = storableRecord(record, preparation);
+        await store.append(storable.record);
+        return storable.changed;
+      },
+    },
     usage,
     ledger,
     reports: history,

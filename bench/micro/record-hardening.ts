@@ -1,15 +1,15 @@
 /**
  * CPU per decision of what issue #13 added to the request path, on the benchmark's own request:
- * strict JSON parsing of the body (vs JSON.parse), the record's bounding and screening, and its
- * serialisation on the main thread (JSON.stringify, which replaced the structured clone of the batch;
- * validation and canonical JSON stay in the writer thread).
+ * strict JSON parsing of the body (vs JSON.parse), the record's claims (main thread), its bounding and
+ * screening (writer thread), and its serialisation on the main thread (JSON.stringify, which replaced the
+ * structured clone of the batch; validation and canonical JSON are in the writer thread too).
  *
  *   npx tsx bench/micro/record-hardening.ts
  */
-import { boundRecord } from '../../src/audit/bound-record';
+import { boundRecord, DEFAULT_RECORD_LIMITS } from '../../src/audit/bound-record';
 import { prepareRecord } from '../../src/audit/prepare-record';
 import type { AuditRecordV1 } from '../../src/audit/audit-record';
-import { privateRecord } from '../../src/decision/record-privacy';
+import { storableRecord, withRecordedClaims } from '../../src/decision/record-privacy';
 import { buildVerifiedIdentity, tokenSha256 } from '../../src/identity/verified-identity';
 import { parseStrictJson } from '../../src/schemas/strict-json';
 import { benchClaims, decideBody } from '../lib/workload';
@@ -54,5 +54,8 @@ time('JSON.parse (before)', () => JSON.parse(body));
 time('parseStrictJson (after)', () => parseStrictJson(body));
 time('JSON.stringify of the record (main thread)', () => JSON.stringify(record));
 time('prepareRecord (writer thread, as before)', () => prepareRecord(record));
+time('withRecordedClaims (main thread)', () => withRecordedClaims(record, identity));
 time('boundRecord', () => boundRecord(record));
-time('privateRecord: screen + hash claims', () => privateRecord(record, identity, '[REDACTED:<class>]'));
+time('storableRecord: bound + screen (writer thread)', () =>
+  storableRecord(record, { limits: DEFAULT_RECORD_LIMITS, redactionFormat: '[REDACTED:<class>]' }),
+);

@@ -12,7 +12,7 @@ import type { ApprovalStore } from './approval-store';
 /** What the approval service is wired with. */
 export interface ApprovalServiceDeps {
   store: ApprovalStore;
-  recorder: DecisionRecorder;
+  recorder: Pick<DecisionRecorder, 'append'>;
   notifier: ApprovalNotifier;
   logger: Logger;
   now: () => number;

@@ -10,11 +10,18 @@ import type { TokenVerifier } from '../identity';
 import type { UsageTracker } from '../usage/usage-tracker';
 import type { LineageLookup } from '../lineage/lineage-checks';
 import type { DecisionObserver } from './decision-observer';
+import type { PreparedColumns } from './record-privacy';
 import type { ScreeningPool } from '../screening';
 
-/** Where decisions are recorded; resolves only once the record is durable. */
+/** Where records go; each append resolves only once the record is durable. */
 export interface DecisionRecorder {
+  /** Appends a record modelgate built whole (an approval event, counted rejections) as it is. */
   append(record: AuditRecordV1): Promise<void>;
+  /**
+   * Appends a decision's record as built, once made storable (storableRecord: bounded, then screened and
+   * redacted) wherever the store does that best; resolves with the shown columns that this changed.
+   */
+  appendDecision(record: AuditRecordV1): Promise<PreparedColumns | undefined>;
 }
 
 /** The currently loaded policy, if any (reloads swap it). */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecordV1 } from '../audit/audit-record';
+import { boundRecord, type RecordLimits } from '../audit/bound-record';
 import { canonicalJson } from '../audit/canonical-json';
 import type { VerifiedIdentity } from '../identity';
 import { redactPayload, SCREENING_CLASSES, screenPayload } from '../screening';
@@ -9,17 +10,39 @@ const DECLARED_COLUMNS = ['model', 'provider', 'operation', 'purpose'] as const;
 // Parts of the policy input modelgate builds itself: nothing the caller typed, so nothing to screen.
 const BUILT_PARTS = new Set(['subject', 'payload', 'usage', 'time', 'approval']);
 
+/** What makes a decision's record storable: the limits on caller-controlled values and the redaction marker. */
+export interface RecordPreparation {
+  limits: RecordLimits;
+  redactionFormat: string;
+}
+
+/** The string columns a decision's log line shows; preparing a record may shorten or redact them. */
+const SHOWN_COLUMNS = ['subject', 'issuer', 'actor', 'model', 'provider', 'operation', 'purpose'] as const;
+
+/** The shown columns that preparation changed, with their stored values. */
+export type PreparedColumns = Partial<Pick<AuditRecordV1, (typeof SHOWN_COLUMNS)[number]>>;
+
 /**
- * Returns the record as the audit log may keep it: every string the caller declared (the invocation
- * columns, `input.invocation`, `input.context`, anything else a Data API caller sent) screened like the
- * payload and redacted, and of the token's claims only the issuer's `recorded_claims` as they are, the
- * others as `sha256:<hex>` of their canonical JSON. The policy has already seen the values as they were.
+ * Returns a decision's record as the audit log may keep it: caller-controlled values bounded (boundRecord),
+ * then every string the caller declared (the invocation columns, `input.invocation`, `input.context`, anything
+ * else a Data API caller sent) screened like the payload and redacted, with the shown columns this changed.
+ * Pure and self-contained, so it runs where the record is written: on the SQLite writer thread, off the event
+ * loop. The policy has already seen the values as they were.
  */
-export function privateRecord(
+export function storableRecord(
   record: AuditRecordV1,
-  identity: VerifiedIdentity | undefined,
-  redactionFormat: string,
-): AuditRecordV1 {
+  preparation: RecordPreparation,
+): { record: AuditRecordV1; changed: PreparedColumns | undefined } {
+  // Bounded, then screened: what the caller controls is cut to size before anything scans it.
+  const prepared = screenedRecord(boundRecord(record, preparation.limits), preparation.redactionFormat);
+  let changed: PreparedColumns | undefined;
+  for (const column of SHOWN_COLUMNS) {
+    if (prepared[column] !== record[column]) (changed ??= {})[column] = prepared[column];
+  }
+  return { record: prepared, changed };
+}
+
+function screenedRecord(record: AuditRecordV1, redactionFormat: string): AuditRecordV1 {
   const declared: Record<string, unknown> = {};
   for (const column of DECLARED_COLUMNS) if (record[column] !== null) declared[column] = record[column];
   const input = isObject(record.input) ? record.input : undefined;
@@ -29,31 +52,33 @@ export function privateRecord(
   } else if (record.input !== null) {
     callerParts.input = record.input;
   }
-
-  let out: AuditRecordV1 = record;
   const screened = { declared, callerParts };
   // Screening is bounded by the body limits the request already passed; the record never fails on it.
   const screening = screenPayload(screened, { maxChars: Number.MAX_SAFE_INTEGER });
-  if (screening.spans.length > 0) {
-    const redacted = redactPayload(
-      screened,
-      screening,
-      SCREENING_CLASSES,
-      redactionFormat,
-    ) as typeof screened;
-    out = { ...out, ...(redacted.declared as Partial<AuditRecordV1>) };
-    out.input = input ? { ...input, ...redacted.callerParts } : (redacted.callerParts.input ?? null);
-  }
+  if (screening.spans.length === 0) return record;
+  const redacted = redactPayload(screened, screening, SCREENING_CLASSES, redactionFormat) as typeof screened;
+  return {
+    ...record,
+    ...(redacted.declared as Partial<AuditRecordV1>),
+    input: input ? { ...input, ...redacted.callerParts } : (redacted.callerParts.input ?? null),
+  };
+}
+
+/**
+ * Returns the record with, of the token's claims, only the issuer's `recorded_claims` as they are and the
+ * others as `sha256:<hex>` of their canonical JSON (the actor too, unless `act` is recorded). Cheap: the
+ * hashes of a cached identity's claims are computed once (see keptClaims).
+ */
+export function withRecordedClaims(
+  record: AuditRecordV1,
+  identity: VerifiedIdentity | undefined,
+): AuditRecordV1 {
+  const input = isObject(record.input) ? record.input : undefined;
   const subject = isObject(input?.subject) ? input.subject : undefined;
-  if (subject && isObject(subject.claims) && identity) {
-    const claims = keptClaims(subject.claims, identity.recordedClaims);
-    const actor = identity.recordedClaims.includes('act') ? subject.actor : hashOf(subject.actor);
-    out = {
-      ...out,
-      input: { ...(out.input as Record<string, unknown>), subject: { ...subject, claims, actor } },
-    };
-  }
-  return out;
+  if (!subject || !isObject(subject.claims) || !identity) return record;
+  const claims = keptClaims(subject.claims, identity.recordedClaims);
+  const actor = identity.recordedClaims.includes('act') ? subject.actor : hashOf(subject.actor);
+  return { ...record, input: { ...input, subject: { ...subject, claims, actor } } };
 }
 
 // Verified identities are cached and shared between requests (see token-cache.ts): a caller's claims are one

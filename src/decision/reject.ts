@@ -4,7 +4,7 @@ import { AuditRecordError } from '../audit/audit-errors';
 import type { AuditRecordV1 } from '../audit/audit-record';
 import { boundRecord } from '../audit/bound-record';
 import { buildRecord, type DecisionEnd } from './build-record';
-import { privateRecord } from './record-privacy';
+import { withRecordedClaims } from './record-privacy';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
 import { markStage, restartStage } from './decision-observer';
@@ -75,12 +75,13 @@ export async function recordOrUnavailable(
   end: DecisionEnd,
   reservation?: Reservation,
 ): Promise<DecisionReply | undefined> {
-  // Bounded, then screened: what the caller controls is cut to size before anything scans it.
-  const bounded = boundRecord(buildRecord(call, trace, end, deps.now()), deps.recordLimits);
-  const record = privateRecord(bounded, trace.identity, deps.screening.redactionFormat);
+  // Bounding and screening what the caller controls (storableRecord) is the recorder's: on SQLite the writer
+  // thread does it. Only the claims are settled here, where the identity and its cached hashes are.
+  let record = withRecordedClaims(buildRecord(call, trace, end, deps.now()), trace.identity);
   restartStage(trace);
   try {
-    await appendOrReduce(deps, record);
+    const changed = await appendOrReduce(deps, record, (r) => deps.recorder.appendDecision(r));
+    if (changed) record = { ...record, ...changed };
   } catch (err) {
     reservation?.release();
     markStage(trace, 'record');
@@ -95,16 +96,20 @@ export async function recordOrUnavailable(
 
 // A record the log refuses (a bug: boundRecord keeps every field storable) is still recorded, without
 // the documents, so the reply is never unrecorded; only a storage fault is a 503.
-async function appendOrReduce(deps: DecisionDeps, record: AuditRecordV1): Promise<void> {
+async function appendOrReduce<T>(
+  deps: DecisionDeps,
+  record: AuditRecordV1,
+  append: (record: AuditRecordV1) => Promise<T>,
+): Promise<T> {
   try {
-    await deps.recorder.append(record);
+    return await append(record);
   } catch (err) {
     if (!(err instanceof AuditRecordError)) throw err;
     deps.logger.error(
       { err, decision_id: record.decision_id },
       'audit record refused; recording it without input and result',
     );
-    await deps.recorder.append({
+    return await append({
       ...record,
       input: null,
       result: null,
@@ -119,8 +124,9 @@ export async function recordCountedRejections(deps: DecisionDeps, all = false): 
   const records = deps.rejections?.drain(deps.now(), all) ?? [];
   await Promise.all(
     records.map((record) =>
-      appendOrReduce(deps, boundRecord(record, deps.recordLimits)).catch((err: unknown) =>
-        deps.logger.error({ err, decision_id: record.decision_id }, 'could not record counted rejections'),
+      appendOrReduce(deps, boundRecord(record, deps.recordLimits), (r) => deps.recorder.append(r)).catch(
+        (err: unknown) =>
+          deps.logger.error({ err, decision_id: record.decision_id }, 'could not record counted rejections'),
       ),
     ),
   );

@@ -4,6 +4,7 @@ import type { AuditStoreStats, CheckpointOptions } from '../audit/sqlite-audit-s
 import type { PruneResult } from '../audit/audit-store';
 import type { SynchronousMode } from '../audit/database';
 import type { UsageReportRow } from '../usage/usage-reports';
+import type { PreparedColumns, RecordPreparation } from '../decision/record-privacy';
 
 /** What the writer thread is started with (workerData). */
 export interface WriterSettings {
@@ -12,24 +13,30 @@ export interface WriterSettings {
   busyTimeoutMs?: number;
   checkpoint?: CheckpointOptions;
   maxBatchSize?: number;
+  /** How decisions' records are made storable here (bounded, screened): see storableRecord. */
+  preparation: RecordPreparation;
 }
 
 /** Requests from the main thread; each is answered by a `done` reply with the same id. */
 export type WriterRequest =
   // Records arrive as JSON text, serialised one by one on the main thread: no record can make the
-  // structured clone of a whole batch throw, and each is validated here on its own.
-  | { op: 'append'; id: number; records: string[] }
+  // structured clone of a whole batch throw, and each is validated here on its own. `decisions` says, per
+  // record, whether it is a decision's record as built, to be made storable here before it is chained.
+  | { op: 'append'; id: number; records: string[]; decisions: boolean[] }
   | { op: 'report'; id: number; row: UsageReportRow }
   | { op: 'prune'; id: number; beforeMs: number }
   | { op: 'close'; id: number };
 
 /** Results per request kind. `report` answers false when the decision's usage was already reported. */
 export interface WriterResults {
-  append: (WireError | null)[];
+  append: AppendOutcome[];
   report: boolean;
   prune: PruneResult;
   close: null;
 }
+
+/** One record of an append: stored as sent (null), stored with these shown columns changed, or refused. */
+export type AppendOutcome = null | { changed: PreparedColumns } | { error: WireError };
 
 /** An error as it crosses the thread boundary: only what the main thread needs to rebuild it. */
 export interface WireError {

@@ -15,13 +15,16 @@ import type {
 import type { AuditStoreStats, SqliteAuditStore } from '../audit/sqlite-audit-store';
 import { parseInstant, type Instant } from '../audit/time-range';
 import { ReasonCode, UnavailableError } from '../errors';
+import type { PreparedColumns } from '../decision/record-privacy';
 import { fromWire } from './protocol';
 import type { WriterThread } from './writer-client';
 
 interface Pending {
   /** The record as JSON text: a string crosses to the writer thread cheaply and can never make the clone throw. */
   record: string;
-  resolve: () => void;
+  /** A decision's record as built, made storable by the writer thread (see appendDecision). */
+  decision: boolean;
+  resolve: (changed: PreparedColumns | undefined) => void;
   reject: (err: Error) => void;
 }
 
@@ -47,7 +50,20 @@ export class ThreadedAuditStore implements AuditStore {
   ) {}
 
   /** Resolves once committed; rejects with AuditRecordError for this record alone if it cannot be stored. */
-  append(record: AuditRecordV1): Promise<void> {
+  async append(record: AuditRecordV1): Promise<void> {
+    await this.enqueue(record, false);
+  }
+
+  /**
+   * Appends a decision's record as built: the writer thread makes it storable (storableRecord: bounded, then
+   * screened and redacted) before it chains it, so that work leaves the event loop. Resolves once committed,
+   * with the shown columns that this changed.
+   */
+  appendDecision(record: AuditRecordV1): Promise<PreparedColumns | undefined> {
+    return this.enqueue(record, true);
+  }
+
+  private enqueue(record: AuditRecordV1, decision: boolean): Promise<PreparedColumns | undefined> {
     if (this.closed) {
       return Promise.reject(new UnavailableError(ReasonCode.AuditUnavailable, 'the audit log is closed'));
     }
@@ -60,7 +76,7 @@ export class ThreadedAuditStore implements AuditStore {
       return Promise.reject(new AuditRecordError(`cannot serialise the record: ${(err as Error).message}`));
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ record: json, resolve, reject });
+      this.pending.push({ record: json, decision, resolve, reject });
       this.schedule();
     });
   }
@@ -131,13 +147,17 @@ export class ThreadedAuditStore implements AuditStore {
     this.inFlight = true;
     this.inFlightSize = batch.length;
     this.writer
-      .request<'append'>({ op: 'append', records: batch.map((entry) => entry.record) })
+      .request<'append'>({
+        op: 'append',
+        records: batch.map((entry) => entry.record),
+        decisions: batch.map((entry) => entry.decision),
+      })
       .then(
-        (errors) =>
+        (outcomes) =>
           batch.forEach((entry, i) => {
-            const error = errors[i];
-            if (error) entry.reject(fromWire(error));
-            else entry.resolve();
+            const outcome = outcomes[i] ?? null;
+            if (outcome !== null && 'error' in outcome) entry.reject(fromWire(outcome.error));
+            else entry.resolve(outcome?.changed);
           }),
         (err: Error) => batch.forEach((entry) => entry.reject(err)),
       )

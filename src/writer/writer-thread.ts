@@ -9,10 +9,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { AuditRecordV1 } from '../audit/audit-record';
 import { openDatabase } from '../audit/database';
 import { SqliteAuditStore } from '../audit/sqlite-audit-store';
+import { AuditRecordError } from '../audit/audit-errors';
+import { storableRecord } from '../decision/record-privacy';
 import { ConfigError } from '../errors';
 import { SqliteUsageReports } from '../usage/usage-reports';
 import {
   toWire,
+  type AppendOutcome,
   type CommitTiming,
   type WriterReply,
   type WriterRequest,
@@ -87,9 +90,11 @@ async function handle(request: WriterRequest): Promise<unknown> {
     case 'append': {
       // Enqueued in one turn, so the store commits them in one transaction (up to its batch limit).
       const settled = await Promise.allSettled(
-        request.records.map((json) => store.append(parseRecord(json))),
+        request.records.map((json, i) => appendOne(json, request.decisions[i] === true)),
       );
-      return settled.map((outcome) => (outcome.status === 'fulfilled' ? null : toWire(outcome.reason)));
+      return settled.map((outcome): AppendOutcome =>
+        outcome.status === 'fulfilled' ? outcome.value : { error: toWire(outcome.reason) },
+      );
     }
     case 'report':
       return reports.insertNow(request.row);
@@ -104,5 +109,23 @@ async function handle(request: WriterRequest): Promise<unknown> {
 
 // JSON.parse of what JSON.stringify wrote cannot fail; the store's own checks then refuse a bad record alone.
 const parseRecord = (json: string): AuditRecordV1 => JSON.parse(json) as AuditRecordV1;
+
+// A decision's record is bounded and screened here rather than on the event loop that serves decisions: the
+// work is the same wherever it runs, and this thread has the time (it mostly waits for fsync).
+async function appendOne(json: string, decision: boolean): Promise<AppendOutcome> {
+  const record = parseRecord(json);
+  if (!decision) {
+    await store.append(record);
+    return null;
+  }
+  let storable: ReturnType<typeof storableRecord>;
+  try {
+    storable = storableRecord(record, settings.preparation);
+  } catch (err) {
+    throw new AuditRecordError(`cannot prepare the record: ${(err as Error).message}`);
+  }
+  await store.append(storable.record);
+  return storable.changed ? { changed: storable.changed } : null;
+}
 
 const heapUsed = (): number => getHeapStatistics().used_heap_size;

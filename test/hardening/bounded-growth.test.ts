@@ -45,14 +45,24 @@ describe('with the defaults', () => {
     expect(recordBytes(svc.db, id)).toBeLessThan(8 * 1024);
   });
 
-  test('large claims are stored as their length and hash', async () => {
-    const token = svc.token({
-      groups: Array.from({ length: 400 }, (_, i) => `group-${i}-${'g'.repeat(10)}`),
-    });
-    const reply = await svc.post('/v1/decide', { invocation }, token);
-    expect(reply.status).toBe(200);
-    const record = auditRow(svc.db, reply.body.decision_id as string)!.record;
-    expect(record.truncated).toHaveProperty(['input.subject.claims']);
+  test('large claims are hashed first, and stored as their length and hash only when still over the limit', async () => {
+    const groups = Array.from({ length: 400 }, (_, i) => `group-${i}-${'g'.repeat(10)}`);
+    const manyGroups = await svc.post('/v1/decide', { invocation }, svc.token({ groups }));
+    expect(manyGroups.status).toBe(200);
+    const hashed = auditRow(svc.db, manyGroups.body.decision_id as string)!.record;
+    // The groups are not a recorded claim: one hash, so the claims fit and the recorded ones stay readable.
+    const claims = (hashed.input as { subject: { claims: Record<string, unknown> } }).subject.claims;
+    expect(claims.groups).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(claims.sub).toBeDefined();
+    expect(hashed.truncated ?? {}).not.toHaveProperty(['input.subject.claims']);
+
+    const bigScope = await svc.post(
+      '/v1/decide',
+      { invocation },
+      svc.token({ scope: `${'x'.repeat(5000)} invoke` }),
+    );
+    const truncated = auditRow(svc.db, bigScope.body.decision_id as string)!.record;
+    expect(truncated.truncated).toHaveProperty(['input.subject.claims']);
   });
 
   test('anonymous rejections beyond 10 a minute from one source become one counted record', async () => {

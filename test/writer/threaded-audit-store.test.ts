@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Worker } from 'node:worker_threads';
 import { auditMigrations, AuditRecordError, openDatabase, SqliteAuditStore } from '../../src/audit';
+import { DEFAULT_RECORD_LIMITS } from '../../src/audit/bound-record';
 import { ConfigError, ReasonCode, UnavailableError } from '../../src/errors';
 import { usageMigrations } from '../../src/usage/usage-migrations';
 import { ThreadedAuditStore } from '../../src/writer/threaded-audit-store';
@@ -14,11 +15,12 @@ import { WriterThread } from '../../src/writer/writer-client';
 import { makeRecord, silentLogger, tempDir } from '../audit/audit-fixtures';
 
 const dir = tempDir();
+const preparation = { limits: DEFAULT_RECORD_LIMITS, redactionFormat: '[REDACTED:<class>]' };
 
 async function openThreaded(name: string) {
   const path = join(dir, name);
   const db = openDatabase(path, [auditMigrations, usageMigrations]);
-  const writer = await WriterThread.start({ path, synchronous: 'FULL' }, silentLogger);
+  const writer = await WriterThread.start({ path, synchronous: 'FULL', preparation }, silentLogger);
   const store = new ThreadedAuditStore(
     writer,
     SqliteAuditStore.open({ database: db, readonly: true, logger: silentLogger }),
@@ -100,6 +102,36 @@ describe('the audit log through the writer thread', () => {
     db.close();
   });
 
+  it("makes a decision's record storable on the thread: bounded, screened, and the changed columns answered", async () => {
+    const { db, store } = await openThreaded('storable.db');
+    const token = 'ghp_R8x2mQ9vT4kL7nB3wZ6yH1cF5dJ0sA2pE9uG';
+    const secretModel = makeRecord({ model: `anthropic.claude-haiku:${token}` });
+    secretModel.input = { ...(secretModel.input as object), context: { note: `deploy with ${token}` } };
+    const longSubject = makeRecord({ subject: 's'.repeat(3000) });
+    const clean = makeRecord();
+    const asGiven = makeRecord({ purpose: `built by modelgate ${token}` });
+
+    const [model, subject, none] = await Promise.all([
+      store.appendDecision(secretModel),
+      store.appendDecision(longSubject),
+      store.appendDecision(clean),
+      store.append(asGiven),
+    ]);
+
+    expect(model).toEqual({ model: 'anthropic.claude-haiku:[REDACTED:github_token]' });
+    expect(subject?.subject).toBe(`${'s'.repeat(256)}…`);
+    expect(none).toBeUndefined();
+    const stored = await store.get(secretModel.decision_id);
+    expect(JSON.stringify(stored)).not.toContain(token);
+    expect(stored?.model).toBe(model?.model);
+    expect((await store.get(longSubject.decision_id))?.truncated?.subject?.bytes).toBe(3000);
+    // Records modelgate builds whole (approval events, counted rejections) are stored as they are given.
+    expect((await store.get(asGiven.decision_id))?.purpose).toBe(asGiven.purpose);
+    expect(await store.verify()).toMatchObject({ ok: true, records: 4 });
+    await store.close();
+    db.close();
+  });
+
   it('commits what is pending before close resolves, and refuses appends after it', async () => {
     const { path, db, writer, store } = await openThreaded('close.db');
     const records = Array.from({ length: 50 }, () => makeRecord());
@@ -174,7 +206,7 @@ describe('the audit log through the writer thread', () => {
     const path = join(dir, 'bad-key.db');
     openDatabase(path, [auditMigrations, usageMigrations]).close();
     const start = WriterThread.start(
-      { path, synchronous: 'FULL', checkpoint: { privateKeyFile: join(dir, 'missing.pem') } },
+      { path, synchronous: 'FULL', checkpoint: { privateKeyFile: join(dir, 'missing.pem') }, preparation },
       silentLogger,
     );
     await expect(start).rejects.toBeInstanceOf(ConfigError);
