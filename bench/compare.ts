@@ -2,6 +2,8 @@
  * Before/after measurements of an optimisation, on the same machine at the same time:
  *   npx tsx bench/compare.ts snapshot NAME      compile src/ and keep the result as NAME
  *   npx tsx bench/compare.ts run BEFORE AFTER [--path decide|data] [--rounds 4] [--seconds 8] [--fixed RPS]
+ * A contender may be NAME+FLAGS: the snapshot run with node flags (comma-separated), e.g.
+ * `run base base+--max-semi-space-size=32` to compare a V8 setting on the same build.
  * `run` starts one modelgate per snapshot (the set-up of contender A, or B with --path data) and
  * saturates them in alternation, so that whatever else runs on the machine hits both alike; with
  * --fixed, it offers each that many requests per second instead and compares latency.
@@ -17,6 +19,7 @@ import { benchIssuer, startModelgate } from './lib/contenders';
 import { cpuSnapshot, cpuUsage } from './lib/cpu-meter';
 import { fixedRate } from './lib/fixed-rate';
 import { fmt } from './lib/markdown';
+import { median } from './lib/stats';
 import { saturate } from './lib/saturate';
 import type { ServerProcess } from './lib/server-process';
 import type { Target } from './lib/target';
@@ -47,12 +50,15 @@ async function run(
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${issuer.token()}` };
     const targets: { name: string; server: ServerProcess; target: Target }[] = [];
     for (const name of names) {
+      // NAME+FLAGS: the snapshot NAME run with node flags, e.g. base+--max-semi-space-size=32 (comma-separated).
+      const [snapshotName, flags] = name.split(/\+(.*)/s) as [string, string | undefined];
       const server = await startModelgate({
-        main: path.join(SNAPSHOTS, name, 'dist', 'cli', 'main.js'),
+        main: path.join(SNAPSHOTS, snapshotName, 'dist', 'cli', 'main.js'),
         dir: path.join(dir, name),
         name,
         policy,
         issuer,
+        nodeArgs: flags ? flags.split(',') : undefined,
       });
       servers.push(server);
       const decide: Target = {
@@ -116,11 +122,11 @@ async function compareThroughput(
   // Each round's ratio compares runs a few seconds apart: the median of those ratios is far less
   // sensitive to other jobs on the machine than a ratio of medians.
   const paired = (m: Map<string, number[]>, name: string) =>
-    med(m.get(name)!.map((x, i) => x / m.get(names[0]!)![i]!));
+    median(m.get(name)!.map((x, i) => x / m.get(names[0]!)![i]!));
   for (const name of names) {
     console.log(
-      `${name.padEnd(16)} ${fmt(med(rps.get(name)!)).padStart(7)} req/s (paired ratio ${paired(rps, name).toFixed(3)})  ` +
-        `${fmt(med(cpu.get(name)!), 0).padStart(6)} CPU µs/req (paired ratio ${paired(cpu, name).toFixed(3)})`,
+      `${name.padEnd(16)} ${fmt(median(rps.get(name)!)).padStart(7)} req/s (paired ratio ${paired(rps, name).toFixed(3)})  ` +
+        `${fmt(median(cpu.get(name)!), 0).padStart(6)} CPU µs/req (paired ratio ${paired(cpu, name).toFixed(3)})`,
     );
   }
 }
@@ -149,14 +155,8 @@ async function compareLatency(
       .get(name)!
       .map((x) => fmt(x, 1))
       .join(', ');
-    console.log(`${name.padEnd(16)} p99 median ${fmt(med(p99s.get(name)!), 3)} ms (${all})`);
+    console.log(`${name.padEnd(16)} p99 median ${fmt(median(p99s.get(name)!), 3)} ms (${all})`);
   }
-}
-
-function med(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function main(): Promise<void> {
