@@ -19,7 +19,7 @@ import { databaseFiles, refuseShared } from './audit/file-permissions';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
 import type { ApprovalsConfig, Config } from './config/config';
 import type { DecisionDeps, DecisionRecorder } from './decision/decision-deps';
-import { storableRecord, type RecordPreparation } from './decision/record-privacy';
+import { appendStorable, type RecordPreparation } from './decision/record-privacy';
 import { ConfigError } from './errors';
 import {
   createTokenVerifier,
@@ -444,11 +444,7 @@ async function openPostgresStores(
     // No writer thread here: records are made storable on the event loop, before they go to the database.
     recorder: {
       append: (record) => store.append(record),
-      appendDecision: async (record) => {
-        const storable = storableRecord(record, preparation);
-        await store.append(storable.record);
-        return storable.changed;
-      },
+      appendDecision: (record) => appendStorable((r) => store.append(r), record, preparation),
     },
     usage,
     ledger,

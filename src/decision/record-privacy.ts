@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { AuditRecordError } from '../audit/audit-errors';
 import type { AuditRecordV1 } from '../audit/audit-record';
 import { boundRecord, type RecordLimits } from '../audit/bound-record';
 import { canonicalJson } from '../audit/canonical-json';
@@ -40,6 +41,25 @@ export function storableRecord(
     if (prepared[column] !== record[column]) (changed ??= {})[column] = prepared[column];
   }
   return { record: prepared, changed };
+}
+
+/**
+ * Makes a decision's record storable and appends it with `append`; resolves with the shown columns that changed.
+ * A preparation that throws refuses this record alone (AuditRecordError), like a record the log refuses.
+ */
+export async function appendStorable(
+  append: (record: AuditRecordV1) => Promise<void>,
+  record: AuditRecordV1,
+  preparation: RecordPreparation,
+): Promise<PreparedColumns | undefined> {
+  let storable: ReturnType<typeof storableRecord>;
+  try {
+    storable = storableRecord(record, preparation);
+  } catch (err) {
+    throw new AuditRecordError(`cannot prepare the record: ${(err as Error).message}`);
+  }
+  await append(storable.record);
+  return storable.changed;
 }
 
 function screenedRecord(record: AuditRecordV1, redactionFormat: string): AuditRecordV1 {

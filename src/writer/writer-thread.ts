@@ -9,8 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { AuditRecordV1 } from '../audit/audit-record';
 import { openDatabase } from '../audit/database';
 import { SqliteAuditStore } from '../audit/sqlite-audit-store';
-import { AuditRecordError } from '../audit/audit-errors';
-import { storableRecord } from '../decision/record-privacy';
+import { appendStorable } from '../decision/record-privacy';
 import { ConfigError } from '../errors';
 import { SqliteUsageReports } from '../usage/usage-reports';
 import {
@@ -114,18 +113,13 @@ const parseRecord = (json: string): AuditRecordV1 => JSON.parse(json) as AuditRe
 // work is the same wherever it runs, and this thread has the time (it mostly waits for fsync).
 async function appendOne(json: string, decision: boolean): Promise<AppendOutcome> {
   const record = parseRecord(json);
+  const append = (r: AuditRecordV1) => store.append(r);
   if (!decision) {
-    await store.append(record);
+    await append(record);
     return null;
   }
-  let storable: ReturnType<typeof storableRecord>;
-  try {
-    storable = storableRecord(record, settings.preparation);
-  } catch (err) {
-    throw new AuditRecordError(`cannot prepare the record: ${(err as Error).message}`);
-  }
-  await store.append(storable.record);
-  return storable.changed ? { changed: storable.changed } : null;
+  const changed = await appendStorable(append, record, settings.preparation);
+  return changed ? { changed } : null;
 }
 
 const heapUsed = (): number => getHeapStatistics().used_heap_size;
