@@ -2,9 +2,9 @@ import { AuthenticationError, ForbiddenError, ModelgateError, ReasonCode } from 
 import type { Reservation } from '../usage/usage-tracker';
 import { AuditRecordError } from '../audit/audit-errors';
 import type { AuditRecordV1 } from '../audit/audit-record';
-import { boundRecord } from '../audit/bound-record';
+import { boundRecord, DEFAULT_RECORD_LIMITS } from '../audit/bound-record';
 import { buildRecord, type DecisionEnd } from './build-record';
-import { withRecordedClaims } from './record-privacy';
+import { storableRecord, withRecordedClaims } from './record-privacy';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
 import { markStage, restartStage } from './decision-observer';
@@ -85,13 +85,24 @@ export async function recordOrUnavailable(
   } catch (err) {
     reservation?.release();
     markStage(trace, 'record');
-    deps.observer?.decided({ call, trace, record, recorded: false });
+    deps.observer?.decided({ call, trace, record: unrecordedView(deps, record), recorded: false });
     return auditUnavailable(deps, call, err);
   }
   reservation?.recorded?.();
   markStage(trace, 'record');
   deps.observer?.decided({ call, trace, record, recorded: true });
   return undefined;
+}
+
+// No store made this record storable, so the observers (the decision's log line) get it made so here: a refused
+// decision must not log what a recorded one would have had redacted. Rare, so its cost on the event loop is moot.
+function unrecordedView(deps: DecisionDeps, record: AuditRecordV1): AuditRecordV1 {
+  const limits = deps.recordLimits ?? DEFAULT_RECORD_LIMITS;
+  try {
+    return storableRecord(record, { limits, redactionFormat: deps.screening.redactionFormat }).record;
+  } catch {
+    return { ...record, model: null, provider: null, operation: null, purpose: null, input: null };
+  }
 }
 
 // A record the log refuses (a bug: boundRecord keeps every field storable) is still recorded, without

@@ -47,8 +47,8 @@ describe('the audit log cannot grow (file-size limit reached while serving)', ()
     } catch (err) {
       throw new Error('these tests need prlimit(1) from util-linux on the PATH', { cause: err });
     }
-    // Errors are logged, so the test can see why the decisions were refused.
-    svc = await startChildService({ logLevel: 'error' });
+    // Errors are logged, so the test can see why the decisions were refused; decision lines too (info).
+    svc = await startChildService({ logLevel: 'info' });
     originalLimit = fileSizeLimit(svc.pid);
   });
   afterAll(async () => {
@@ -96,6 +96,29 @@ describe('the audit log cannot grow (file-size limit reached while serving)', ()
     expect(svc.output()).toMatch(/audit log commit failed/);
     // EFBIG from write(2) is how SQLite reports a file that may not grow: SQLITE_IOERR_WRITE.
     expect(svc.output()).toMatch(/SQLITE_IOERR_WRITE/);
+  });
+
+  it("never logs a refused decision's secrets: its log line shows the record's columns redacted", async () => {
+    const token = 'ghp_R8x2mQ9vT4kL7nB3wZ6yH1cF5dJ0sA2pE9uG';
+    const body = {
+      invocation: {
+        ...(supportAllowed.body.invocation as Record<string, unknown>),
+        model: `anthropic.claude-haiku:${token}`,
+      },
+    };
+    const res = await svc.post('/v1/decide', body, svc.token(supportAllowed.claims));
+    expect(res.status).toBe(503);
+    refused.push(res.body.decision_id as string);
+    const line = svc
+      .output()
+      .split('\n')
+      .find((l) => l.includes(res.body.decision_id as string) && l.includes('"msg":"decision"'));
+    expect(line).toBeDefined();
+    expect(JSON.parse(line!)).toMatchObject({
+      recorded: false,
+      model: 'anthropic.claude-haiku:[REDACTED:github_token]',
+    });
+    expect(svc.output()).not.toContain(token);
   });
 
   it('changes no stored row while it refuses', () => {
