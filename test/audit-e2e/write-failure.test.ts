@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
 import { startChildService, type ChildService } from '../helpers/child-service';
 import { runCli } from '../helpers/cli';
+import { waitFor } from '../helpers/wait-for';
 import {
   AUDIT_SCOPE,
   AUDITOR,
@@ -109,10 +110,14 @@ describe('the audit log cannot grow (file-size limit reached while serving)', ()
     const res = await svc.post('/v1/decide', body, svc.token(supportAllowed.claims));
     expect(res.status).toBe(503);
     refused.push(res.body.decision_id as string);
-    const line = svc
-      .output()
-      .split('\n')
-      .find((l) => l.includes(res.body.decision_id as string) && l.includes('"msg":"decision"'));
+    // The child's log reaches this process through a pipe, a little after the reply.
+    const logLine = () =>
+      svc
+        .output()
+        .split('\n')
+        .find((l) => l.includes(res.body.decision_id as string) && l.includes('"msg":"decision"'));
+    await waitFor("the refused decision's log line", () => logLine() !== undefined, 10_000);
+    const line = logLine();
     expect(line).toBeDefined();
     expect(JSON.parse(line!)).toMatchObject({
       recorded: false,

@@ -9,6 +9,7 @@ import { startTestService, type TestService } from '../helpers/service';
 import { DecisionLogCollector } from './decision-log-collector';
 import { opaDecisionEventSchema } from './opa-decision-event.schema';
 import { parsePrometheusText, sampleValue } from './prometheus-text';
+import { waitFor } from '../helpers/wait-for';
 
 const COLLECTOR_TOKEN = 'collector-test-token-value';
 const MAX_EVENTS = 7;
@@ -22,14 +23,6 @@ const body = (repository: string) => ({
   },
   context: { environment: 'ci', repository },
 });
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 // Decisions of every outcome: allowed, denied, and rejected (no token).
 async function decide(svc: TestService, count: number): Promise<void> {

@@ -11,6 +11,7 @@ import { ConfigError } from '../../src/errors';
 import { opaEvent } from '../../src/shipping/opa-event';
 import { startDecisionLogShipping } from '../../src/shipping/start-shipping';
 import { startTestService } from '../helpers/service';
+import { waitFor } from '../helpers/wait-for';
 
 const CODEGEN = { sub: 'spiffe://corp/ci/codegen-pipeline', scope: 'invoke:codegen' };
 const TRIAGE = {
@@ -57,14 +58,6 @@ function storedRecords(dbFile: string): StoredAuditRecord[] {
     }));
   } finally {
     db.close();
-  }
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
