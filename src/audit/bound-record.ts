@@ -32,6 +32,8 @@ const STRING_FIELDS = {
   client_address: 2048,
 } as const;
 const STRING_FIELD_LIMITS = Object.entries(STRING_FIELDS);
+/** The record's string columns, each of which boundRecord may shorten. */
+export const STRING_COLUMNS = Object.keys(STRING_FIELDS) as (keyof typeof STRING_FIELDS)[];
 const KEPT_PREFIX_CHARS = 256;
 
 type Truncated = NonNullable<AuditRecordV1['truncated']>;

@@ -19,7 +19,7 @@ export interface DecisionRecorder {
   append(record: AuditRecordV1): Promise<void>;
   /**
    * Appends a decision's record as built, once made storable (storableRecord: bounded, then screened and
-   * redacted) wherever the store does that best; resolves with the shown columns that this changed.
+   * redacted) wherever the store does that best; resolves with the string columns that this changed.
    */
   appendDecision(record: AuditRecordV1): Promise<PreparedColumns | undefined>;
 }

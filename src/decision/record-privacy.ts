@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AuditRecordError } from '../audit/audit-errors';
 import type { AuditRecordV1 } from '../audit/audit-record';
-import { boundRecord, type RecordLimits } from '../audit/bound-record';
+import { boundRecord, STRING_COLUMNS, type RecordLimits } from '../audit/bound-record';
 import { canonicalJson } from '../audit/canonical-json';
 import type { VerifiedIdentity } from '../identity';
 import { redactPayload, SCREENING_CLASSES, screenPayload } from '../screening';
@@ -17,16 +17,14 @@ export interface RecordPreparation {
   redactionFormat: string;
 }
 
-/** The string columns a decision's log line shows; preparing a record may shorten or redact them. */
-const SHOWN_COLUMNS = ['subject', 'issuer', 'actor', 'model', 'provider', 'operation', 'purpose'] as const;
-
-/** The shown columns that preparation changed, with their stored values. */
-export type PreparedColumns = Partial<Pick<AuditRecordV1, (typeof SHOWN_COLUMNS)[number]>>;
+/** The string columns that preparation changed (cut to size or redacted), with their stored values. */
+export type PreparedColumns = Partial<Pick<AuditRecordV1, (typeof STRING_COLUMNS)[number]>>;
 
 /**
  * Returns a decision's record as the audit log may keep it: caller-controlled values bounded (boundRecord),
  * then every string the caller declared (the invocation columns, `input.invocation`, `input.context`, anything
- * else a Data API caller sent) screened like the payload and redacted, with the shown columns this changed.
+ * else a Data API caller sent) screened like the payload and redacted, with the string columns this changed (the
+observers, such as the decision's log line, read them from the record the event loop keeps).
  * Pure and self-contained, so it runs where the record is written: on the SQLite writer thread, off the event
  * loop. The policy has already seen the values as they were.
  */
@@ -36,15 +34,15 @@ export function storableRecord(
 ): { record: AuditRecordV1; changed: PreparedColumns | undefined } {
   // Bounded, then screened: what the caller controls is cut to size before anything scans it.
   const prepared = screenedRecord(boundRecord(record, preparation.limits), preparation.redactionFormat);
-  let changed: PreparedColumns | undefined;
-  for (const column of SHOWN_COLUMNS) {
+  let changed: Record<string, unknown> | undefined;
+  for (const column of STRING_COLUMNS) {
     if (prepared[column] !== record[column]) (changed ??= {})[column] = prepared[column];
   }
-  return { record: prepared, changed };
+  return { record: prepared, changed: changed as PreparedColumns | undefined };
 }
 
 /**
- * Makes a decision's record storable and appends it with `append`; resolves with the shown columns that changed.
+ * Makes a decision's record storable and appends it with `append`; resolves with the string columns that changed.
  * A preparation that throws refuses this record alone (AuditRecordError), like a record the log refuses.
  */
 export async function appendStorable(

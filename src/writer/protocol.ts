@@ -35,7 +35,7 @@ export interface WriterResults {
   close: null;
 }
 
-/** One record of an append: stored as sent (null), stored with these shown columns changed, or refused. */
+/** One record of an append: stored as sent (null), stored with these string columns changed, or refused. */
 export type AppendOutcome = null | { changed: PreparedColumns } | { error: WireError };
 
 /** An error as it crosses the thread boundary: only what the main thread needs to rebuild it. */

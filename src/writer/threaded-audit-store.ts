@@ -57,7 +57,7 @@ export class ThreadedAuditStore implements AuditStore {
   /**
    * Appends a decision's record as built: the writer thread makes it storable (storableRecord: bounded, then
    * screened and redacted) before it chains it, so that work leaves the event loop. Resolves once committed,
-   * with the shown columns that this changed.
+   * with the string columns that this changed.
    */
   appendDecision(record: AuditRecordV1): Promise<PreparedColumns | undefined> {
     return this.enqueue(record, true);

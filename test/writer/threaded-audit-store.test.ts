@@ -107,7 +107,8 @@ describe('the audit log through the writer thread', () => {
     const token = 'ghp_R8x2mQ9vT4kL7nB3wZ6yH1cF5dJ0sA2pE9uG';
     const secretModel = makeRecord({ model: `anthropic.claude-haiku:${token}` });
     secretModel.input = { ...(secretModel.input as object), context: { note: `deploy with ${token}` } };
-    const longSubject = makeRecord({ subject: 's'.repeat(3000) });
+    const longPath = `/v1/data/${'p'.repeat(600)}`;
+    const longSubject = makeRecord({ subject: 's'.repeat(3000), path: longPath });
     const clean = makeRecord();
     const asGiven = makeRecord({ purpose: `built by modelgate ${token}` });
 
@@ -120,6 +121,8 @@ describe('the audit log through the writer thread', () => {
 
     expect(model).toEqual({ model: 'anthropic.claude-haiku:[REDACTED:github_token]' });
     expect(subject?.subject).toBe(`${'s'.repeat(256)}…`);
+    // Every string column it cut comes back, the path too (the tracing span and the metrics read it).
+    expect(subject?.path).toBe(`${longPath.slice(0, 256)}…`);
     expect(none).toBeUndefined();
     const stored = await store.get(secretModel.decision_id);
     expect(JSON.stringify(stored)).not.toContain(token);
