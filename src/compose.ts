@@ -10,7 +10,7 @@ import { WebhookNotifier } from './approvals/webhook-notifier';
 import { OidcClient } from './console/oidc-client';
 import { resolveApprovals } from './config/load-config';
 import { auditMigrations } from './audit/audit-migrations';
-import { DEFAULT_RECORD_LIMITS, type RecordLimits } from './audit/bound-record';
+import { DEFAULT_RECORD_LIMITS } from './audit/bound-record';
 import { DEFAULT_DISK_WARN_FREE_MB, diskProbe } from './audit/disk-space';
 import { recordCountedRejections } from './decision/reject';
 import { DEFAULT_AGGREGATION_LIMITS, RejectionAggregator } from './decision/rejection-aggregator';
@@ -113,12 +113,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const oidc = consoleOidc(config, logger);
   const notifier = approvalNotifier(approvalsConfig, () => approvalsConfig.publicUrl ?? serviceUrl, logger);
 
-  const recordLimits: RecordLimits = {
-    ...DEFAULT_RECORD_LIMITS,
-    contextBytes: config.audit.contextBytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
-    claimsBytes: config.audit.claimsBytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
+  const preparation: RecordPreparation = {
+    limits: {
+      ...DEFAULT_RECORD_LIMITS,
+      contextBytes: config.audit.contextBytes ?? DEFAULT_RECORD_LIMITS.contextBytes,
+      claimsBytes: config.audit.claimsBytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
+    },
+    redactionFormat: config.redactionFormat,
   };
-  const preparation = { limits: recordLimits, redactionFormat: config.redactionFormat };
   const stores = config.database
     ? await openPostgresStores(config, logger, preparation)
     : await openSqliteStores(config, logger, preparation);
@@ -183,7 +185,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
           config.audit.anonymousRecordsPerMinute ?? DEFAULT_AGGREGATION_LIMITS.individualPerMinute,
         maxKeys: config.audit.anonymousSourcesPerMinute ?? DEFAULT_AGGREGATION_LIMITS.maxKeys,
       }),
-      recordLimits,
+      recordPreparation: preparation,
       auditorScope: config.auditorScope,
       now: Date.now,
       logger,

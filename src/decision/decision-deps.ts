@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { ApprovalService } from '../approvals/approval-service';
 import type { ModelgateError } from '../errors';
 import type { AuditRecordV1 } from '../audit/audit-record';
-import type { RecordLimits } from '../audit/bound-record';
 import type { RejectionAggregator } from './rejection-aggregator';
 import type { PolicyEngine } from '../policy/policy-engine';
 import type { BodyLimits } from '../schemas/body-limits';
@@ -10,7 +9,7 @@ import type { TokenVerifier } from '../identity';
 import type { UsageTracker } from '../usage/usage-tracker';
 import type { LineageLookup } from '../lineage/lineage-checks';
 import type { DecisionObserver } from './decision-observer';
-import type { PreparedColumns } from './record-privacy';
+import type { PreparedColumns, RecordPreparation } from './record-privacy';
 import type { ScreeningPool } from '../screening';
 
 /** Where records go; each append resolves only once the record is durable. */
@@ -39,8 +38,8 @@ export interface DecisionDeps {
   bodyLimits: BodyLimits;
   /** `pool` screens large payloads off the event loop; without it every payload is screened inline. */
   screening: { maxChars: number; redactionFormat: string; pool?: ScreeningPool };
-  /** What one record keeps of caller-controlled values; default DEFAULT_RECORD_LIMITS. */
-  recordLimits?: RecordLimits;
+  /** How a decision's record is made storable: its limits on caller-controlled values, the redaction marker. */
+  recordPreparation: RecordPreparation;
   /** Counts anonymous rejections beyond a few per source and minute instead of recording each; absent: each is recorded. */
   rejections?: RejectionAggregator;
   /** Scope that lets an identity read the audit log and anyone's usage. */

@@ -2,7 +2,7 @@ import { AuthenticationError, ForbiddenError, ModelgateError, ReasonCode } from 
 import type { Reservation } from '../usage/usage-tracker';
 import { AuditRecordError } from '../audit/audit-errors';
 import type { AuditRecordV1 } from '../audit/audit-record';
-import { boundRecord, DEFAULT_RECORD_LIMITS } from '../audit/bound-record';
+import { boundRecord } from '../audit/bound-record';
 import { buildRecord, type DecisionEnd } from './build-record';
 import { storableRecord, withRecordedClaims } from './record-privacy';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
@@ -97,9 +97,8 @@ export async function recordOrUnavailable(
 // No store made this record storable, so the observers (the decision's log line) get it made so here: a refused
 // decision must not log what a recorded one would have had redacted. Rare, so its cost on the event loop is moot.
 function unrecordedView(deps: DecisionDeps, record: AuditRecordV1): AuditRecordV1 {
-  const limits = deps.recordLimits ?? DEFAULT_RECORD_LIMITS;
   try {
-    return storableRecord(record, { limits, redactionFormat: deps.screening.redactionFormat }).record;
+    return storableRecord(record, deps.recordPreparation).record;
   } catch {
     return { ...record, model: null, provider: null, operation: null, purpose: null, input: null };
   }
@@ -135,9 +134,10 @@ export async function recordCountedRejections(deps: DecisionDeps, all = false): 
   const records = deps.rejections?.drain(deps.now(), all) ?? [];
   await Promise.all(
     records.map((record) =>
-      appendOrReduce(deps, boundRecord(record, deps.recordLimits), (r) => deps.recorder.append(r)).catch(
-        (err: unknown) =>
-          deps.logger.error({ err, decision_id: record.decision_id }, 'could not record counted rejections'),
+      appendOrReduce(deps, boundRecord(record, deps.recordPreparation.limits), (r) =>
+        deps.recorder.append(r),
+      ).catch((err: unknown) =>
+        deps.logger.error({ err, decision_id: record.decision_id }, 'could not record counted rejections'),
       ),
     ),
   );
