@@ -1,3 +1,5 @@
+import { seededRandom } from '../../test/helpers/seeded-random';
+
 /** The median of some figures (the mean of the middle two for an even count). */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
@@ -22,16 +24,4 @@ export function medianInterval(values: readonly number[], resamples = 10_000): [
   }
   medians.sort((x, y) => x - y);
   return [medians[Math.floor(resamples * 0.05)]!, medians[Math.floor(resamples * 0.95)]!];
-}
-
-// mulberry32: a small, well-distributed 32-bit generator; Math.random cannot be seeded.
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -9,6 +9,7 @@ import { PgUsageHistory } from '../../src/postgres/pg-usage-history';
 import { PgUsageTracker } from '../../src/postgres/pg-usage-tracker';
 import { usagePgMigrations } from '../../src/postgres/usage-pg-migrations';
 import type { Reservation } from '../../src/usage/usage-tracker';
+import { seededRandom } from '../helpers/seeded-random';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -19,18 +20,6 @@ const SUBJECTS = ['alice', 'bob'];
 const MODELS = ['m-a', 'm-b', 'm-c'];
 
 let cluster: PgCluster;
-
-/** A seeded generator (mulberry32): every run draws the same operations. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function migratedPool(migrations = usagePgMigrations): Promise<Pool> {
   const pool = createPgPool({ url: await cluster.createDatabase(), logger: silentLogger });
@@ -69,7 +58,7 @@ describeWithPostgres('usage counters from minute buckets (usage migration 2)', (
     try {
       const tracker = new PgUsageTracker(pool, DAY_MS, silentLogger);
       const history = new PgUsageHistory(pool);
-      const random = seeded(16);
+      const random = seededRandom(16);
       const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
       const live: { id: string; reservation: Reservation }[] = [];
       const seen = { settled: 0, released: 0, expired: 0, checks: 0, minute: 0, hour: 0, day: 0 };
