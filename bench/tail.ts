@@ -88,6 +88,7 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '64' },
       variant: { type: 'string', multiple: true, default: [] },
       'no-build': { type: 'boolean', default: false },
+      closed: { type: 'boolean', default: false },
     },
   });
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
       });
     }
     let rate = Number(values.rate ?? 0);
-    if (!rate) {
+    if (!rate && !values.closed) {
       const opa = await startOpa(policy, dir);
       servers.push(opa);
       const json = { 'content-type': 'application/json' };
@@ -171,6 +172,17 @@ async function main(): Promise<void> {
       // Alternating order, so whatever else runs on the machine falls on every variant.
       const order = round % 2 ? targets : [...targets].reverse();
       for (const t of order) {
+        if (values.closed) {
+          await ask(t.server, 'tail-reset', 'tail-reset-done');
+          const client = await saturate(t.target, connections, Number(values.seconds));
+          const report = (await ask(t.server, 'tail-report', 'tail-report')) as TailReport;
+          const none = { p50: NaN, p99: client.p99, p999: NaN, max: NaN };
+          console.log(
+            `\n### ${t.label}, round ${round}: closed loop, ${connections} connections, ` +
+              `${Math.round(client.rps)} req/s, ${client.failed} failed\n\n${table(report, none)}`,
+          );
+          continue;
+        }
         await fixedRate(t.target, rate, 2, connections);
         await ask(t.server, 'tail-reset', 'tail-reset-done');
         const client = await fixedRate(t.target, rate, Number(values.seconds), connections);

@@ -11,7 +11,9 @@ declare module 'autocannon' {
     amount?: number;
     timeout?: number;
     /** Each request may rewrite itself before it is sent (autocannon rebuilds it then). */
-    requests?: { setupRequest?: (request: { headers?: Record<string, string> }) => object }[];
+    requests?: {
+      setupRequest?: (request: { headers?: Record<string, string>; body?: string }) => object;
+    }[];
   }
   interface Percentiles {
     average: number;

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Target } from './target';
+import { uniqueBody } from './unique-body';
 
 /** Latency at a fixed offered load, in milliseconds. */
 export interface FixedRateResult {
@@ -53,6 +54,8 @@ export async function fixedRate(
     '',
   ].join('\r\n');
   const request = Buffer.concat([Buffer.from(head), body]);
+  // A body with the marker is made different in every request (see workload.ts).
+  const unique = uniqueBody(request) ?? ((same: Buffer) => same);
   const total = Math.round(rps * seconds);
   const latencies = new Float64Array(total);
   let recorded = 0;
@@ -72,7 +75,7 @@ export async function fixedRate(
   const send = (conn: Connection, startedAt: number) => {
     conn.busy = true;
     conn.startedAt = startedAt;
-    conn.socket.write(request);
+    conn.socket.write(unique(request));
   };
   const onData = (conn: Connection, chunk: Buffer) => {
     conn.buffer = conn.buffer.length === 0 ? chunk : Buffer.concat([conn.buffer, chunk]);

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import type { Target } from './target';
+import { uniqueBody } from './unique-body';
 
 /** What a closed-loop run at saturation measured. */
 export interface SaturationResult {
@@ -23,6 +24,8 @@ export async function saturate(
   headerSets?: Record<string, string>[],
 ): Promise<SaturationResult> {
   let next = 0;
+  // A body with the marker is made different in every request (see workload.ts).
+  const unique = uniqueBody(target.body);
   const result = await autocannon({
     url: target.url,
     method: 'POST',
@@ -31,13 +34,16 @@ export async function saturate(
     connections,
     duration: seconds,
     timeout: 30,
-    ...(headerSets?.length
+    ...(headerSets?.length || unique
       ? {
           requests: [
             {
               setupRequest: (request) => ({
                 ...request,
-                headers: { ...target.headers, ...headerSets[next++ % headerSets.length] },
+                ...(headerSets?.length
+                  ? { headers: { ...target.headers, ...headerSets[next++ % headerSets.length] } }
+                  : {}),
+                ...(unique ? { body: unique(target.body) } : {}),
               }),
             },
           ],

@@ -77,8 +77,18 @@ export function benchPayload(): { messages: { role: string; content: string }[] 
   };
 }
 
-/** Returns the POST /v1/decide body of the benchmark. */
+/**
+ * Replaced by the load generators with a different value in every request (autocannon's `idReplacement`; the
+ * open-loop generator writes a counter of the same length): the newest turn of a conversation is new text,
+ * while its history repeats from call to call. Screening remembers what a caller sent before, so a body that
+ * never changed would measure a cache that always hits.
+ */
+export const UNIQUE_MARKER = '[<id>]';
+
+/** Returns the POST /v1/decide body of the benchmark: the conversation and a newest user turn unique per request. */
 export function decideBody(): Record<string, unknown> {
+  const { messages } = benchPayload();
+  const newest = `Thanks! Please put our reference ${UNIQUE_MARKER} on the corrected invoice.`;
   return {
     invocation: {
       model: 'anthropic.claude-sonnet',
@@ -88,7 +98,7 @@ export function decideBody(): Record<string, unknown> {
       input_tokens: 620,
       purpose: 'support-reply',
     },
-    payload: benchPayload(),
+    payload: { messages: [...messages, { role: 'user', content: newest }] },
     context: { environment: 'prod', ticket: 'CASE-88412' },
   };
 }
