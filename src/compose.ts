@@ -162,6 +162,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       budgetMs: config.screening?.budgetMs,
       threads: config.screening?.threads,
       shareSmall: config.screening?.shareSmall,
+      cacheEntries: config.screening?.cacheEntries,
     });
     opened.push(() => screeningPool.close());
     const decision: DecisionDeps = {

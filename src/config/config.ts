@@ -144,4 +144,6 @@ export interface ScreeningPoolConfig {
   threads: number;
   /** Smaller payloads go to a thread with room; undefined: true with two cores or more. */
   shareSmall?: boolean;
+  /** Texts whose findings each screening thread and the event loop remember; 0: none; undefined: the default. */
+  cacheEntries?: number;
 }

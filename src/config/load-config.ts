@@ -16,6 +16,7 @@ import {
   DEFAULT_MAX_CHARS,
   DEFAULT_REDACTION_FORMAT,
   DEFAULT_SCREENING_BUDGET_MS,
+  DEFAULT_SCREENING_CACHE_ENTRIES,
 } from '../screening';
 import { DEFAULT_METRICS, type ApprovalsConfig, type Config, type DecisionLogsConfig } from './config';
 import { resolvePolicyBundle } from './resolve-bundles';
@@ -131,6 +132,7 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       budgetMs: file.screening?.budget_ms ?? DEFAULT_SCREENING_BUDGET_MS,
       threads: file.screening?.threads ?? 0,
       shareSmall: file.screening?.share_small,
+      cacheEntries: file.screening?.cache_entries ?? DEFAULT_SCREENING_CACHE_ENTRIES,
     },
     audit: {
       synchronous: file.audit?.synchronous ?? 'FULL',

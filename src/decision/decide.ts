@@ -1,6 +1,6 @@
 import type { DecideRequestV1 } from '../schemas/decide-request.schema';
 import { validateDecideRequest } from '../schemas/validators';
-import { screenPayload } from '../screening';
+import { callerScope, screenPayload } from '../screening';
 import { approvalInput } from '../approvals/approval';
 import { presentApproval, settleApproval } from './approval-steps';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
@@ -32,7 +32,10 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
     const payload = request.payload ?? {};
     const screenOptions = { maxChars: deps.screening.maxChars };
     const screening = deps.screening.pool
-      ? await deps.screening.pool.screen(payload, screenOptions)
+      ? await deps.screening.pool.screen(payload, {
+          ...screenOptions,
+          scope: callerScope(identity.subject.issuer, identity.subject.id),
+        })
       : screenPayload(payload, screenOptions);
     markStage(trace, 'screen');
     const engine = requirePolicy(deps, deps.entrypoint);

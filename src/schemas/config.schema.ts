@@ -136,6 +136,12 @@ export const configSchema = {
             'Send smaller payloads to a screening thread that has room, else screen them inline; absent: true with two cores or more.',
           examples: [true],
         },
+        cache_entries: int(
+          "Texts whose findings each screening thread and the event loop remember (by SHA-256, per caller): a caller's earlier turns are not screened again; 0 turns it off.",
+          131072,
+          0,
+          4_194_304,
+        ),
       },
     },
     audit: {

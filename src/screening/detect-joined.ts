@@ -1,6 +1,7 @@
 import { detectNormalised, detectText, MIN_FINDING_LENGTH, type DetectOptions } from './detect-text';
 import { textAt, type Joins, type TextSpan } from './detector';
 import { normalise, type Normalised } from './normalise';
+import { textKey, type CacheScope } from './screening-cache';
 
 /**
  * What goes between two texts: a newline on each side, so that a boundary, a line end or whitespace is seen
@@ -18,17 +19,51 @@ const SEPARATOR = `\n${'\0'.repeat(8)}\n`;
  * truncated PEM body) makes each text it touches be screened again alone; detectors that read around a match
  * run on each text alone (see detectNormalised).
  */
-export function detectTexts(all: readonly string[], options: DetectOptions = {}): TextSpan[][] {
+export function detectTexts(
+  all: readonly string[],
+  options: DetectOptions = {},
+  cached?: CacheScope,
+): TextSpan[][] {
   // Each distinct text is screened once (keys such as "role" and "content" repeat in every message), and texts
   // shorter than any finding not at all.
   const index = new Map<string, number>();
   for (const text of all)
     if (text.length >= MIN_FINDING_LENGTH && !index.has(text)) index.set(text, index.size);
-  const found = detectDistinct([...index.keys()], options);
+  const distinct = [...index.keys()];
+  const found =
+    cached === undefined ? detectDistinct(distinct, options) : detectRemembered(distinct, options, cached);
   return all.map((text) => {
     const i = index.get(text);
     return i === undefined ? [] : (found[i] ?? []).map((span) => ({ ...span }));
   });
+}
+
+/**
+ * detectDistinct's result, taking each text's spans from the cache when the caller sent the same text before
+ * (see screening-cache.ts): only the texts not found there are screened, and their spans then remembered.
+ */
+function detectRemembered(
+  texts: readonly string[],
+  options: DetectOptions,
+  { cache, scope }: CacheScope,
+): (readonly TextSpan[])[] {
+  const tag = `${options.decode === false ? 'd' : ''}${options.secretsOnly === true ? 's' : ''}`;
+  const keys = texts.map((text) => textKey(scope, tag, text));
+  const found = keys.map((key) => (key === undefined ? undefined : cache.get(key)));
+  const missing = texts.flatMap((_, i) => (found[i] === undefined ? [i] : []));
+  if (missing.length > 0) {
+    const screened = detectDistinct(
+      missing.map((i) => texts[i] as string),
+      options,
+    );
+    missing.forEach((i, j) => {
+      const spans = screened[j] ?? [];
+      found[i] = spans;
+      const key = keys[i];
+      if (key !== undefined) cache.set(key, spans);
+    });
+  }
+  return found as (readonly TextSpan[])[];
 }
 
 function detectDistinct(texts: readonly string[], options: DetectOptions): TextSpan[][] {

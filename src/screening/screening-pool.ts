@@ -7,7 +7,8 @@ import { isScreeningClass } from './classes';
 import { unpackResult, type PackedResult } from './packed-result';
 import { collectLeaves } from './payload-leaves';
 import { redactPayload, UnknownClassError } from './redact-payload';
-import { screenPayload, type ScreeningResult, type ScreenOptions } from './screen-payload';
+import { screenPayload, type ScreeningResult } from './screen-payload';
+import { DEFAULT_SCREENING_CACHE_ENTRIES, ScreeningCache } from './screening-cache';
 import { newWorker } from '../threads/new-worker';
 
 /** What a screening thread is sent. */
@@ -17,6 +18,16 @@ export interface ScreenRequest {
   maxChars: number;
   /** Keep the payload for its redaction (a large payload); small ones are redacted inline and never kept. */
   keep: boolean;
+  /** The caller's scope in the thread's cache (see screening-cache.ts); absent: not cached. */
+  scope?: string;
+}
+
+/** Options of ScreeningPool.screen. */
+export interface PoolScreenOptions {
+  /** Largest total length of the string leaves; more is a 413 payload_too_large. */
+  maxChars?: number;
+  /** Whose payload (callerScope()): texts the same caller sent before are not screened again. */
+  scope?: string;
 }
 
 /** What it answers: the result, or the error screening threw. */
@@ -52,6 +63,8 @@ export interface ScreeningPoolOptions {
    * Default: true when the machine has two cores or more.
    */
   shareSmall?: boolean;
+  /** Texts each screening thread (and the event loop) remembers the findings of; 0: none. */
+  cacheEntries?: number;
   logger?: Logger;
 }
 
@@ -125,6 +138,9 @@ export class ScreeningPool {
   private readonly logger?: Logger;
   private readonly maxThreads: number;
   private readonly shareSmall: boolean;
+  private readonly cacheEntries: number;
+  /** The event loop's own cache, for what it screens inline. */
+  readonly cache: ScreeningCache;
   /** How many payloads were screened inline and how many on a thread, since the pool was made. */
   readonly screened = { inline: 0, threaded: 0 };
   /** Results that came from a thread: the packed form they came in, the thread and the ScreenRequest id. */
@@ -141,6 +157,8 @@ export class ScreeningPool {
     this.logger = options.logger;
     this.maxThreads = options.threads || defaultScreeningThreads();
     this.shareSmall = options.shareSmall ?? availableParallelism() >= 2;
+    this.cacheEntries = options.cacheEntries ?? DEFAULT_SCREENING_CACHE_ENTRIES;
+    this.cache = new ScreeningCache(this.cacheEntries);
   }
 
   /**
@@ -150,30 +168,31 @@ export class ScreeningPool {
    */
   async screen(
     payload: unknown,
-    options: ScreenOptions = {},
+    options: PoolScreenOptions = {},
     budgetMs = this.budgetMs,
   ): Promise<ScreeningResult> {
     const maxChars = options.maxChars ?? Number.MAX_SAFE_INTEGER;
+    const { scope } = options;
     // The walk also enforces maxChars, before anything is sent anywhere.
     const { chars } = collectLeaves(payload, maxChars);
-    if (this.closed) return this.inline(payload, maxChars);
+    if (this.closed) return this.inline(payload, maxChars, scope);
     if (chars <= this.inlineChars) {
-      if (!this.shareSmall) return this.inline(payload, maxChars);
+      if (!this.shareSmall) return this.inline(payload, maxChars, scope);
       this.start();
       // A small payload never waits for a thread: a busy pool (a large payload, or threads still compiling the
       // rules) would only add its queueing to a screening that takes a fraction of a millisecond inline.
       const idle = this.threads.find(
         (t) => t.ready && t.task === undefined && backlog(t) < MAX_SMALL_BACKLOG,
       );
-      if (this.queue.length > 0 || idle === undefined) return this.inline(payload, maxChars);
-      return this.submit({ payload, maxChars, keep: false }, budgetMs, (task) => {
+      if (this.queue.length > 0 || idle === undefined) return this.inline(payload, maxChars, scope);
+      return this.submit({ payload, maxChars, keep: false, scope }, budgetMs, (task) => {
         task.thread = idle;
         idle.small.set(task.request.id, task);
         post(idle, task.request);
       });
     }
     this.start();
-    return this.submit({ payload, maxChars, keep: true }, budgetMs, (task) => {
+    return this.submit({ payload, maxChars, keep: true, scope }, budgetMs, (task) => {
       this.queue.push(task);
       this.dispatch();
     });
@@ -258,9 +277,12 @@ export class ScreeningPool {
     });
   }
 
-  private inline(payload: unknown, maxChars: number): ScreeningResult {
+  private inline(payload: unknown, maxChars: number, scope: string | undefined): ScreeningResult {
     this.screened.inline++;
-    return screenPayload(payload, { maxChars });
+    return screenPayload(payload, {
+      maxChars,
+      ...(scope === undefined ? {} : { cache: { cache: this.cache, scope } }),
+    });
   }
 
   /** Starts the threads (once): with the first large payload, or the first payload when small ones are shared. */
@@ -271,7 +293,10 @@ export class ScreeningPool {
   private spawn(): Thread {
     const finished = new Int32Array(new SharedArrayBuffer(4));
     const thread: Thread = {
-      worker: newWorker(__dirname, 'screening-worker', { finished: finished.buffer }),
+      worker: newWorker(__dirname, 'screening-worker', {
+        finished: finished.buffer,
+        cacheEntries: this.cacheEntries,
+      }),
       ready: false,
       small: new Map(),
       sent: 0,

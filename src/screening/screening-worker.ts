@@ -3,6 +3,7 @@ import { ModelgateError } from '../errors';
 import { packResult, unpackResult } from './packed-result';
 import { redactPayload } from './redact-payload';
 import { screenPayload, type ScreeningResult } from './screen-payload';
+import { ScreeningCache } from './screening-cache';
 import type { RedactRequest, RedactResponse, ScreenRequest, ScreenResponse } from './screening-pool';
 
 // The thread of a ScreeningPool: screens what it is sent, one payload at a time, and answers with the
@@ -15,11 +16,11 @@ import type { RedactRequest, RedactResponse, ScreenRequest, ScreenResponse } fro
 const SCREENED_KEPT = 2;
 const kept: Array<{ id: number; payload: unknown; result: ScreeningResult }> = [];
 
+const data = workerData as { finished?: SharedArrayBuffer; cacheEntries?: number } | undefined;
 // The pool reads how many messages this thread has finished from here (see backlog() in screening-pool.ts).
-const finished =
-  (workerData as { finished?: SharedArrayBuffer } | undefined)?.finished !== undefined
-    ? new Int32Array((workerData as { finished: SharedArrayBuffer }).finished)
-    : undefined;
+const finished = data?.finished !== undefined ? new Int32Array(data.finished) : undefined;
+// What this thread found in texts it screened before (see screening-cache.ts).
+const cache = new ScreeningCache(data?.cacheEntries);
 
 // Counted before the answer goes out, so that a pool which has read the answer sees the count too.
 function reply(message: ScreenResponse | RedactResponse, transfer?: ArrayBuffer[]): void {
@@ -44,7 +45,10 @@ parentPort?.on('message', (request: ScreenRequest | RedactRequest) => {
       reply({ id: request.id, redacted });
       return;
     }
-    const result = screenPayload(request.payload, { maxChars: request.maxChars });
+    const result = screenPayload(request.payload, {
+      maxChars: request.maxChars,
+      ...(request.scope === undefined ? {} : { cache: { cache, scope: request.scope } }),
+    });
     if (request.keep) {
       kept.push({ id: request.id, payload: request.payload, result });
       if (kept.length > SCREENED_KEPT) kept.shift();

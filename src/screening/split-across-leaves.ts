@@ -3,6 +3,7 @@ import { detectTexts } from './detect-joined';
 import { detectText, wantsWideContext } from './detect-text';
 import type { TextSpan } from './detector';
 import type { Leaf, PathNode } from './payload-leaves';
+import type { CacheScope } from './screening-cache';
 
 /** How much of each side of a junction is screened at most: longer than any single secret gitleaks describes. */
 const REACH = 512;
@@ -114,9 +115,11 @@ function junctionWindow(first: string, second: string): { tail: string; head: st
  * (messages[i].content and messages[i+1].content, content parts' text, consecutive array elements; not the
  * `model` of two objects): a token split across two messages is found and both parts are redacted. The end of
  * one value and the start of the next are joined without a separator and screened for secrets; only spans that
- * cross the join are kept (the others were found in each value). All the joins of a payload are screened in one call (see detect-joined.ts), each as if alone.
+ * cross the join are kept (the others were found in each value). All the joins of a payload are screened in one
+ * call (see detect-joined.ts), each as if alone; with `cached`, a join the caller sent before is not screened
+ * again.
  */
-export function junctionSpans(leaves: readonly Leaf[]): JunctionSpan[] {
+export function junctionSpans(leaves: readonly Leaf[], cached?: CacheScope): JunctionSpan[] {
   const junctions: Junction[] = [];
   const last = new Map<string | undefined, Leaf>();
   const fieldOf = fieldFinder();
@@ -140,6 +143,7 @@ export function junctionSpans(leaves: readonly Leaf[]): JunctionSpan[] {
   const joined = detectTexts(
     junctions.map((j) => j.tail + j.head),
     SECRETS,
+    cached,
   );
   const out: JunctionSpan[] = [];
   junctions.forEach(({ first, second, tail, head }, i) => {

@@ -3,7 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_BUNDLE, loadConfig } from '../../src/config/load-config';
 import { ConfigError } from '../../src/errors';
-import { DEFAULT_INLINE_CHARS, DEFAULT_SCREENING_BUDGET_MS } from '../../src/screening';
+import {
+  DEFAULT_INLINE_CHARS,
+  DEFAULT_SCREENING_BUDGET_MS,
+  DEFAULT_SCREENING_CACHE_ENTRIES,
+} from '../../src/screening';
 import { runCli } from '../helpers/cli';
 
 function configFile(name: string, text: string): string {
@@ -130,22 +134,25 @@ describe('configuration', () => {
       inlineChars: DEFAULT_INLINE_CHARS,
       budgetMs: DEFAULT_SCREENING_BUDGET_MS,
       threads: 0,
+      cacheEntries: DEFAULT_SCREENING_CACHE_ENTRIES,
     });
     const file = configFile(
       's.yaml',
-      'screening:\n  inline_chars: 0\n  budget_ms: 250\n  threads: 2\n  share_small: false\n',
+      'screening:\n  inline_chars: 0\n  budget_ms: 250\n  threads: 2\n  share_small: false\n  cache_entries: 0\n',
     );
     expect(loadConfig({ MODELGATE_CONFIG: file }).screening).toEqual({
       inlineChars: 0,
       budgetMs: 250,
       threads: 2,
       shareSmall: false,
+      cacheEntries: 0,
     });
     const some = configFile('t.json', JSON.stringify({ screening: { budget_ms: 5000 } }));
     expect(loadConfig({ MODELGATE_CONFIG: some }).screening).toEqual({
       inlineChars: DEFAULT_INLINE_CHARS,
       budgetMs: 5000,
       threads: 0,
+      cacheEntries: DEFAULT_SCREENING_CACHE_ENTRIES,
     });
   });
 
