@@ -80,7 +80,7 @@ import { metricsListener, metricsRoutes } from './server/metrics-routes';
 import type { ShippingStatus } from './shipping/decision-log-shipper';
 import { startDecisionLogShipping, type DecisionLogShipping } from './shipping/start-shipping';
 import { startTracing } from './tracing/start-tracing';
-import { ScreeningPool } from './screening';
+import { DEFAULT_SCREENING_CACHE_ENTRIES, ScreeningCache, ScreeningPool } from './screening';
 
 /** A running modelgate: its address, and how to reload the policy or stop it. */
 export interface RunningService {
@@ -120,6 +120,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       claimsBytes: config.audit.claimsBytes ?? DEFAULT_RECORD_LIMITS.claimsBytes,
     },
     redactionFormat: config.redactionFormat,
+    cacheEntries: config.screening?.cacheEntries ?? DEFAULT_SCREENING_CACHE_ENTRIES,
   };
   const stores = config.database
     ? await openPostgresStores(config, logger, preparation)
@@ -434,6 +435,7 @@ async function openPostgresStores(
     });
   }
   const store = new PostgresAuditStore({ pool, checkpoint: config.audit.checkpoint, logger });
+  const declared = new ScreeningCache(preparation.cacheEntries ?? 0);
   const history = new PgUsageHistory(pool);
   // Reservations live in the database, exact across replicas: nothing to rebuild at start-up.
   const usage = new PgUsageTracker(pool, config.reservationTtlSeconds * 1000, logger);
@@ -447,7 +449,7 @@ async function openPostgresStores(
     // No writer thread here: records are made storable on the event loop, before they go to the database.
     recorder: {
       append: (record) => store.append(record),
-      appendDecision: (record) => appendStorable((r) => store.append(r), record, preparation),
+      appendDecision: (record) => appendStorable((r) => store.append(r), record, preparation, declared),
     },
     usage,
     ledger,

@@ -4,7 +4,7 @@ import type { AuditRecordV1 } from '../audit/audit-record';
 import { boundRecord, STRING_COLUMNS, type RecordLimits } from '../audit/bound-record';
 import { canonicalJson } from '../audit/canonical-json';
 import type { VerifiedIdentity } from '../identity';
-import { redactPayload, SCREENING_CLASSES, screenPayload } from '../screening';
+import { callerScope, redactPayload, SCREENING_CLASSES, screenPayload, type ScreeningCache } from '../screening';
 
 // The record's own copies of what the caller declared; they are indexed columns, so they are screened too.
 const DECLARED_COLUMNS = ['model', 'provider', 'operation', 'purpose'] as const;
@@ -15,6 +15,8 @@ const BUILT_PARTS = new Set(['subject', 'payload', 'usage', 'time', 'approval'])
 export interface RecordPreparation {
   limits: RecordLimits;
   redactionFormat: string;
+  /** Size of the cache each thread that prepares records keeps (screening.cache_entries); absent: none. */
+  cacheEntries?: number;
 }
 
 /** The string columns that preparation changed (cut to size or redacted), with their stored values. */
@@ -25,15 +27,18 @@ export type PreparedColumns = Partial<Pick<AuditRecordV1, (typeof STRING_COLUMNS
  * then every string the caller declared (the invocation columns, `input.invocation`, `input.context`, anything
  * else a Data API caller sent) screened like the payload and redacted, with the string columns this changed (the
 observers, such as the decision's log line, read them from the record the event loop keeps).
- * Pure and self-contained, so it runs where the record is written: on the SQLite writer thread, off the event
- * loop. The policy has already seen the values as they were.
+ * Self-contained, so it runs where the record is written: on the SQLite writer thread, off the event loop. The
+ * policy has already seen the values as they were. With `cache`, values the same subject declared before (its
+ * model, purpose, most of its context) are not screened again (see screening-cache.ts).
  */
 export function storableRecord(
   record: AuditRecordV1,
   preparation: RecordPreparation,
+  cache?: ScreeningCache,
 ): { record: AuditRecordV1; changed: PreparedColumns | undefined } {
   // Bounded, then screened: what the caller controls is cut to size before anything scans it.
-  const prepared = screenedRecord(boundRecord(record, preparation.limits), preparation.redactionFormat);
+  const bounded = boundRecord(record, preparation.limits);
+  const prepared = screenedRecord(bounded, preparation.redactionFormat, cache);
   let changed: Record<string, unknown> | undefined;
   for (const column of STRING_COLUMNS) {
     if (prepared[column] !== record[column]) (changed ??= {})[column] = prepared[column];
@@ -49,10 +54,11 @@ export async function appendStorable(
   append: (record: AuditRecordV1) => Promise<void>,
   record: AuditRecordV1,
   preparation: RecordPreparation,
+  cache?: ScreeningCache,
 ): Promise<PreparedColumns | undefined> {
   let storable: ReturnType<typeof storableRecord>;
   try {
-    storable = storableRecord(record, preparation);
+    storable = storableRecord(record, preparation, cache);
   } catch (err) {
     throw new AuditRecordError(`cannot prepare the record: ${(err as Error).message}`);
   }
@@ -60,7 +66,11 @@ export async function appendStorable(
   return storable.changed;
 }
 
-function screenedRecord(record: AuditRecordV1, redactionFormat: string): AuditRecordV1 {
+function screenedRecord(
+  record: AuditRecordV1,
+  redactionFormat: string,
+  cache: ScreeningCache | undefined,
+): AuditRecordV1 {
   const declared: Record<string, unknown> = {};
   for (const column of DECLARED_COLUMNS) if (record[column] !== null) declared[column] = record[column];
   const input = isObject(record.input) ? record.input : undefined;
@@ -71,8 +81,13 @@ function screenedRecord(record: AuditRecordV1, redactionFormat: string): AuditRe
     callerParts.input = record.input;
   }
   const screened = { declared, callerParts };
-  // Screening is bounded by the body limits the request already passed; the record never fails on it.
-  const screening = screenPayload(screened, { maxChars: Number.MAX_SAFE_INTEGER });
+  // Screening is bounded by the body limits the request already passed; the record never fails on it. Only a
+  // verified subject's values are cached: an anonymous request has no caller to scope them to.
+  const scope = record.subject === null ? undefined : callerScope(record.issuer ?? '', record.subject);
+  const screening = screenPayload(screened, {
+    maxChars: Number.MAX_SAFE_INTEGER,
+    ...(cache === undefined || scope === undefined ? {} : { cache: { cache, scope } }),
+  });
   if (screening.spans.length === 0) return record;
   const redacted = redactPayload(screened, screening, SCREENING_CLASSES, redactionFormat) as typeof screened;
   return {

@@ -10,6 +10,7 @@ import type { AuditRecordV1 } from '../audit/audit-record';
 import { openDatabase } from '../audit/database';
 import { SqliteAuditStore } from '../audit/sqlite-audit-store';
 import { appendStorable } from '../decision/record-privacy';
+import { ScreeningCache } from '../screening';
 import { ConfigError } from '../errors';
 import { SqliteUsageReports } from '../usage/usage-reports';
 import {
@@ -111,6 +112,8 @@ const parseRecord = (json: string): AuditRecordV1 => JSON.parse(json) as AuditRe
 
 // A decision's record is bounded and screened here rather than on the event loop that serves decisions: the
 // work is the same wherever it runs, and this thread has the time (it mostly waits for fsync).
+const declared = new ScreeningCache(settings.preparation.cacheEntries ?? 0);
+
 async function appendOne(json: string, decision: boolean): Promise<AppendOutcome> {
   const record = parseRecord(json);
   const append = (r: AuditRecordV1) => store.append(r);
@@ -118,7 +121,7 @@ async function appendOne(json: string, decision: boolean): Promise<AppendOutcome
     await append(record);
     return null;
   }
-  const changed = await appendStorable(append, record, settings.preparation);
+  const changed = await appendStorable(append, record, settings.preparation, declared);
   return changed ? { changed } : null;
 }
 

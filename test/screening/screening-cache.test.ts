@@ -1,9 +1,12 @@
 import { join } from 'node:path';
+import { DEFAULT_RECORD_LIMITS } from '../../src/audit/bound-record';
+import { storableRecord } from '../../src/decision/record-privacy';
 import { screenPayload } from '../../src/screening';
 import { EVASION_CASES } from '../../src/screening/evasion-cases';
 import { readCorpus } from '../../src/screening/evaluate-corpus';
 import { ScreeningPool } from '../../src/screening/screening-pool';
 import { callerScope, ScreeningCache, textKey } from '../../src/screening/screening-cache';
+import { makeRecord } from '../audit/audit-fixtures';
 import { fake } from './fake-values';
 
 const scope = callerScope('https://idp.example', 'svc-a');
@@ -139,5 +142,35 @@ describe('ScreeningPool with a cache', () => {
     await pool.screen(payload, { scope });
     await pool.screen(payload, { scope });
     expect([pool.cache.size, pool.cache.hits]).toEqual([0, 0]);
+  });
+});
+
+describe('the audit record screened with a cache', () => {
+  const preparation = { limits: DEFAULT_RECORD_LIMITS, redactionFormat: '[REDACTED:<class>]' };
+
+  it("redacts a subject's declared values alike cold and warm, and caches nothing of an anonymous request", () => {
+    const secret = `aws_secret_access_key=${fake.awsSecretKey()}`;
+    const records = [
+      makeRecord({ purpose: secret }),
+      makeRecord({ model: `anthropic.claude-haiku:${fake.githubToken()}` }),
+      makeRecord({
+        input: {
+          invocation: { model: 'm' },
+          context: { ticket: 'CASE-1', note: `mail jane.doe@acme-corp.com` },
+        },
+      }),
+    ];
+    const cache = new ScreeningCache();
+    for (const record of records) {
+      const plain = storableRecord(record, preparation);
+      expect(storableRecord(record, preparation, cache)).toEqual(plain);
+      expect(storableRecord(record, preparation, cache)).toEqual(plain);
+    }
+    expect(cache.hits).toBeGreaterThan(0);
+    expect(JSON.stringify(storableRecord(records[0]!, preparation, cache).record)).not.toContain(secret);
+
+    const anonymous = new ScreeningCache();
+    storableRecord(makeRecord({ subject: null, purpose: secret }), preparation, anonymous);
+    expect(anonymous.size).toBe(0);
   });
 });
