@@ -108,10 +108,12 @@ interface Thread {
  * How many messages a thread may have still to work through for a small payload to be sent to it. Counted from
  * what the thread has finished, not from the answers the event loop has read: under load the loop takes dozens
  * of requests per turn and reads answers only on the next, and a thread counted busy until then took a fifth of
- * the small payloads. At most eight queued: a small payload waits at most a millisecond or so for its thread,
- * and one whose thread is stalled (no core free) is screened inline instead of waiting behind it.
+ * the small payloads. At most sixteen queued: with a caller's earlier texts cached a small payload takes about
+ * 50 µs, so it waits under a millisecond for its thread, and one whose thread is stalled (no core free) is
+ * screened inline instead of waiting behind it. (Eight before the cache; 16 and 32 measured 1.04× and 1.02×
+ * the decisions per second of 8, bench/RESULTS.md "Fifth round".)
  */
-export const MAX_SMALL_BACKLOG = 8;
+export const MAX_SMALL_BACKLOG = 16;
 
 /** How many messages a thread has been sent and not finished. */
 function backlog(thread: Thread): number {
