@@ -5,6 +5,7 @@ import { boundRecord, STRING_COLUMNS, type RecordLimits } from '../audit/bound-r
 import { canonicalJson } from '../audit/canonical-json';
 import type { VerifiedIdentity } from '../identity';
 import { callerScope, redactPayload, SCREENING_CLASSES, screenPayload, type ScreeningCache } from '../screening';
+import { textKey } from '../screening/screening-cache';
 
 // The record's own copies of what the caller declared; they are indexed columns, so they are screened too.
 const DECLARED_COLUMNS = ['model', 'provider', 'operation', 'purpose'] as const;
@@ -81,14 +82,24 @@ function screenedRecord(
     callerParts.input = record.input;
   }
   const screened = { declared, callerParts };
-  // Screening is bounded by the body limits the request already passed; the record never fails on it. Only a
-  // verified subject's values are cached: an anonymous request has no caller to scope them to.
-  const scope = record.subject === null ? undefined : callerScope(record.issuer ?? '', record.subject);
+  // Only a verified subject's values are cached: an anonymous request has no caller to scope them to. A
+  // subject mostly declares the same values call after call, so the whole set is looked up first, by one hash
+  // of its JSON text (equal text, equal values), before its texts are, one hash each.
+  const cached =
+    cache === undefined || record.subject === null
+      ? undefined
+      : { cache, scope: callerScope(record.issuer ?? '', record.subject) };
+  const whole = cached && textKey(cached.scope, 'record', JSON.stringify(screened));
+  if (whole !== undefined && cached?.cache.get(whole)?.length === 0) return record;
+  // Screening is bounded by the body limits the request already passed; the record never fails on it.
   const screening = screenPayload(screened, {
     maxChars: Number.MAX_SAFE_INTEGER,
-    ...(cache === undefined || scope === undefined ? {} : { cache: { cache, scope } }),
+    ...(cached === undefined ? {} : { cache: cached }),
   });
-  if (screening.spans.length === 0) return record;
+  if (screening.spans.length === 0) {
+    if (whole !== undefined) cached?.cache.set(whole, []);
+    return record;
+  }
   const redacted = redactPayload(screened, screening, SCREENING_CLASSES, redactionFormat) as typeof screened;
   return {
     ...record,

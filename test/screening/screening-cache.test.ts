@@ -169,6 +169,16 @@ describe('the audit record screened with a cache', () => {
     expect(cache.hits).toBeGreaterThan(0);
     expect(JSON.stringify(storableRecord(records[0]!, preparation, cache).record)).not.toContain(secret);
 
+    // A subject's values seen clean before do not vouch for a set that differs in one value.
+    const clean = makeRecord({ input: { invocation: { model: 'm' }, context: { ticket: 'CASE-2' } } });
+    storableRecord(clean, preparation, cache);
+    storableRecord(clean, preparation, cache);
+    const token = fake.githubToken();
+    const dirty = makeRecord({
+      input: { invocation: { model: 'm' }, context: { ticket: `CASE-2 ${token}` } },
+    });
+    expect(JSON.stringify(storableRecord(dirty, preparation, cache).record)).not.toContain(token);
+
     const anonymous = new ScreeningCache();
     storableRecord(makeRecord({ subject: null, purpose: secret }), preparation, anonymous);
     expect(anonymous.size).toBe(0);
