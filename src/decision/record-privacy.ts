@@ -4,8 +4,14 @@ import type { AuditRecordV1 } from '../audit/audit-record';
 import { boundRecord, STRING_COLUMNS, type RecordLimits } from '../audit/bound-record';
 import { canonicalJson } from '../audit/canonical-json';
 import type { VerifiedIdentity } from '../identity';
-import { callerScope, redactPayload, SCREENING_CLASSES, screenPayload, type ScreeningCache } from '../screening';
-import { textKey } from '../screening/screening-cache';
+import {
+  callerScope,
+  redactPayload,
+  SCREENING_CLASSES,
+  screenPayload,
+  textKey,
+  type ScreeningCache,
+} from '../screening';
 
 // The record's own copies of what the caller declared; they are indexed columns, so they are screened too.
 const DECLARED_COLUMNS = ['model', 'provider', 'operation', 'purpose'] as const;
