@@ -212,6 +212,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
             disk: sqlite && (() => diskUsage(config.db)),
             activeReservations: stores.pendingReservations,
             policy,
+            screening: screeningPool,
           },
           { maxReasonCodes: metricsConfig.maxReasonCodes, maxSubjects: metricsConfig.subjectLabelLimit },
         )

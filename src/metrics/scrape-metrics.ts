@@ -69,6 +69,19 @@ export function registerScrapeGauges(registry: Registry, sources: MetricsSources
       () => activeReservations(),
     );
   }
+  const screening = sources.screening;
+  if (screening) {
+    total(
+      'modelgate_screening_cache_hits_total',
+      "Texts whose findings screening took from its cache of the caller's earlier texts (payloads only).",
+      () => screening.cacheLookups().hits,
+    );
+    total(
+      'modelgate_screening_cache_misses_total',
+      'Texts screening looked up in its cache and screened because they were not there (payloads only).',
+      () => screening.cacheLookups().misses,
+    );
+  }
   gauge(
     'modelgate_policy_loaded',
     '1 while a policy bundle is loaded, else 0 (every decision is denied).',

@@ -23,6 +23,8 @@ export interface MetricsSources {
     current(): { info: { bundle: string; revision: string } } | undefined;
     readonly activations: { succeeded: number; failed: number };
   };
+  /** Lookups in the screening caches (see screening-cache.ts). */
+  screening?: { cacheLookups(): { hits: number; misses: number } };
 }
 
 /** Options for the labels that could grow without bound. */

@@ -32,8 +32,14 @@ export interface PoolScreenOptions {
 
 /** What it answers: the result, or the error screening threw. */
 export type ScreenResponse =
-  | { id: number; result: PackedResult }
+  | { id: number; result: PackedResult; lookups?: CacheLookups }
   | { id: number; error: { code?: string; status?: number; message: string; details?: unknown } };
+
+/** How often a cache was asked for a text's findings, and how often it had them, since it was made. */
+export interface CacheLookups {
+  hits: number;
+  misses: number;
+}
 
 /**
  * What a screening thread is sent to redact a payload screened on a thread (the ScreenRequest `screenId`): the
@@ -102,6 +108,8 @@ interface Thread {
   sent: number;
   /** Messages it has finished, counted by the thread itself in shared memory (see backlog()). */
   finished: Int32Array;
+  /** Its cache's counts, as of its latest answer. */
+  lookups: CacheLookups;
 }
 
 /**
@@ -152,6 +160,8 @@ export class ScreeningPool {
   >();
   private nextId = 1;
   private closed = false;
+  /** What the caches of threads that were replaced had counted. */
+  private readonly retired: CacheLookups = { hits: 0, misses: 0 };
 
   constructor(options: ScreeningPoolOptions = {}) {
     this.inlineChars = options.inlineChars ?? DEFAULT_INLINE_CHARS;
@@ -253,11 +263,35 @@ export class ScreeningPool {
     });
   }
 
+  /**
+   * Returns how often the caches of the event loop and of every screening thread this pool ran were asked for a
+   * text's findings, and how often they had them: for /metrics, to size `screening.cache_entries`.
+   */
+  cacheLookups(): CacheLookups {
+    const all = {
+      hits: this.cache.hits + this.retired.hits,
+      misses: this.cache.misses + this.retired.misses,
+    };
+    for (const thread of this.threads) {
+      all.hits += thread.lookups.hits;
+      all.misses += thread.lookups.misses;
+    }
+    return all;
+  }
+
   /** Ends the threads; later calls screen inline. */
   async close(): Promise<void> {
     this.closed = true;
     for (const task of this.queue.splice(0)) this.fail(task, timeoutError(task.budgetMs, task.step));
-    await Promise.all(this.threads.splice(0).map((t) => t.worker.terminate()));
+    const threads = this.threads.splice(0);
+    for (const thread of threads) this.retire(thread);
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+  }
+
+  /** Keeps what a thread's cache counted, for cacheLookups(), when the thread goes. */
+  private retire(thread: Thread): void {
+    this.retired.hits += thread.lookups.hits;
+    this.retired.misses += thread.lookups.misses;
   }
 
   private submit(
@@ -303,6 +337,7 @@ export class ScreeningPool {
       small: new Map(),
       sent: 0,
       finished,
+      lookups: { hits: 0, misses: 0 },
     };
     thread.worker.unref();
     thread.worker.on('message', (message: ScreenResponse | RedactResponse | { ready: true }) => {
@@ -337,6 +372,7 @@ export class ScreeningPool {
   /** Settles a task with its thread's answer. */
   private settle(task: Task, thread: Thread, message: ScreenResponse | RedactResponse): void {
     clearTimeout(task.timer);
+    if ('result' in message && message.lookups !== undefined) thread.lookups = message.lookups;
     if ('result' in message) {
       const result = unpackResult(message.result);
       // A large payload's result is kept so that redact() knows it is redacted on a thread, and where; a small
@@ -375,6 +411,7 @@ export class ScreeningPool {
 
   private replace(thread: Thread, expired?: Task): void {
     const at = this.threads.indexOf(thread);
+    this.retire(thread);
     const tasks = [...thread.small.values(), ...(thread.task === undefined ? [] : [thread.task])];
     thread.task = undefined;
     thread.small.clear();

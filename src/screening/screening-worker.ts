@@ -54,7 +54,8 @@ parentPort?.on('message', (request: ScreenRequest | RedactRequest) => {
       if (kept.length > SCREENED_KEPT) kept.shift();
     }
     const packed = packResult(result);
-    reply({ id: request.id, result: packed }, [packed.spans.buffer as ArrayBuffer]);
+    const lookups = { hits: cache.hits, misses: cache.misses };
+    reply({ id: request.id, result: packed, lookups }, [packed.spans.buffer as ArrayBuffer]);
     return;
   } catch (err) {
     response =

@@ -119,6 +119,29 @@ describe('GET /metrics after real traffic', () => {
     expect(after.some((s) => Object.values(s.labels).includes(CODEGEN.sub))).toBe(false);
   });
 
+  it("counts the screening cache's lookups: a text the caller sent before is a hit", async () => {
+    const token = svc.token(CODEGEN);
+    const payload = {
+      messages: [{ role: 'user', content: 'summarise the design review of the billing service' }],
+    };
+    const lookups = async () => {
+      const samples = await scrape(svc.url);
+      return {
+        hits: sampleValue(samples, 'modelgate_screening_cache_hits_total') ?? 0,
+        misses: sampleValue(samples, 'modelgate_screening_cache_misses_total') ?? 0,
+      };
+    };
+    const before = await lookups();
+    expect((await svc.post('/v1/decide', call('corp/webapp', payload), token)).status).toBe(200);
+    const first = await lookups();
+    expect(first.misses).toBeGreaterThan(before.misses);
+    expect((await svc.post('/v1/decide', call('corp/webapp', payload), token)).status).toBe(200);
+    const second = await lookups();
+    // The message's text (and the keys "messages" and "content") came from the cache this time.
+    expect(second.hits).toBeGreaterThanOrEqual(first.hits + 3);
+    expect(second.misses).toBe(first.misses);
+  });
+
   it('counts a bundle reload as an activation', async () => {
     const before = await scrape(svc.url);
     expect(sampleValue(before, 'modelgate_policy_activations_total')).toBe(1);

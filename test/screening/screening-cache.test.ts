@@ -129,6 +129,11 @@ describe('ScreeningPool with a cache', () => {
     expect(await pool.screen(payload, { scope })).toEqual(first);
     expect(await pool.screen(payload, { scope })).toEqual(first);
     expect(pool.cache.hits).toBe(0); // the thread screened both, from its own cache
+    const threaded = pool.cacheLookups(); // ...and said so with its answers
+    expect(threaded.hits).toBeGreaterThan(0);
+    expect(threaded.misses).toBeGreaterThan(0);
+    await pool.close();
+    expect(pool.cacheLookups()).toEqual(threaded); // counts outlive the thread, for a counter that never drops
   });
 
   it('does not cache without a scope, or with cacheEntries 0', async () => {
