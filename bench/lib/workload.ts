@@ -78,8 +78,8 @@ export function benchPayload(): { messages: { role: string; content: string }[] 
 }
 
 /**
- * Replaced by the load generators with a different value in every request (autocannon's `idReplacement`; the
- * open-loop generator writes a counter of the same length): the newest turn of a conversation is new text,
+ * Replaced by both load generators with a different value in every request (a counter of the same length,
+ * bench/lib/unique-body.ts): the newest turn of a conversation is new text,
  * while its history repeats from call to call. Screening remembers what a caller sent before, so a body that
  * never changed would measure a cache that always hits.
  */
