@@ -5,6 +5,7 @@ import { boundRecord, STRING_COLUMNS, type RecordLimits } from '../audit/bound-r
 import { canonicalJson } from '../audit/canonical-json';
 import type { VerifiedIdentity } from '../identity';
 import {
+  cacheScope,
   callerScope,
   redactPayload,
   SCREENING_CLASSES,
@@ -33,7 +34,7 @@ export type PreparedColumns = Partial<Pick<AuditRecordV1, (typeof STRING_COLUMNS
  * Returns a decision's record as the audit log may keep it: caller-controlled values bounded (boundRecord),
  * then every string the caller declared (the invocation columns, `input.invocation`, `input.context`, anything
  * else a Data API caller sent) screened like the payload and redacted, with the string columns this changed (the
-observers, such as the decision's log line, read them from the record the event loop keeps).
+ * observers, such as the decision's log line, read them from the record the event loop keeps).
  * Self-contained, so it runs where the record is written: on the SQLite writer thread, off the event loop. The
  * policy has already seen the values as they were. With `cache`, values the same subject declared before (its
  * model, purpose, most of its context) are not screened again (see screening-cache.ts).
@@ -91,19 +92,14 @@ function screenedRecord(
   // Only a verified subject's values are cached: an anonymous request has no caller to scope them to. A
   // subject mostly declares the same values call after call, so the whole set is looked up first, by one hash
   // of its JSON text (equal text, equal values), before its texts are, one hash each.
-  const cached =
-    cache === undefined || record.subject === null
-      ? undefined
-      : { cache, scope: callerScope(record.issuer ?? '', record.subject) };
+  const scope = record.subject === null ? undefined : callerScope(record.issuer ?? '', record.subject);
+  const cached = cacheScope(cache, scope);
   const whole = cached && textKey(cached.scope, 'record', JSON.stringify(screened));
-  if (whole !== undefined && cached?.cache.get(whole)?.length === 0) return record;
+  if (cached && whole !== undefined && cached.cache.get(whole)?.length === 0) return record;
   // Screening is bounded by the body limits the request already passed; the record never fails on it.
-  const screening = screenPayload(screened, {
-    maxChars: Number.MAX_SAFE_INTEGER,
-    ...(cached === undefined ? {} : { cache: cached }),
-  });
+  const screening = screenPayload(screened, { maxChars: Number.MAX_SAFE_INTEGER, cache, scope });
   if (screening.spans.length === 0) {
-    if (whole !== undefined) cached?.cache.set(whole, []);
+    if (cached && whole !== undefined) cached.cache.set(whole, []);
     return record;
   }
   const redacted = redactPayload(screened, screening, SCREENING_CLASSES, redactionFormat) as typeof screened;

@@ -2,7 +2,7 @@ import { categoryOf, type Category, type ScreeningClass } from './classes';
 import { detectTexts } from './detect-joined';
 import { ruleOf } from './detect-text';
 import { collectLeaves, DEFAULT_MAX_CHARS, leafPath, type PathStep } from './payload-leaves';
-import type { CacheScope } from './screening-cache';
+import { cacheScope, type ScreeningCache } from './screening-cache';
 import { junctionSpans } from './split-across-leaves';
 
 /** One finding: the class of a span of one string leaf of the payload. */
@@ -49,7 +49,9 @@ export interface ScreenOptions {
   /** Largest total length of the string leaves; more is a 413 payload_too_large. Default 262144 (256 KiB). */
   maxChars?: number;
   /** Spans of texts the caller sent before, and where to remember those of new ones (see screening-cache.ts). */
-  cache?: CacheScope;
+  cache?: ScreeningCache;
+  /** Whose payload (callerScope()); without it the cache is not used. */
+  scope?: string;
 }
 
 /**
@@ -64,10 +66,11 @@ export function screenPayload(payload: unknown, options: ScreenOptions = {}): Sc
   const rules: Record<string, number> = {};
   const spans: Finding[] = [];
   // Every text of the payload screened in one pass (see detect-joined.ts).
+  const cached = cacheScope(options.cache, options.scope);
   const perLeaf = detectTexts(
     leaves.map((leaf) => leaf.text),
     {},
-    options.cache,
+    cached,
   );
   leaves.forEach((leaf, i) => {
     const found = perLeaf[i] ?? [];
@@ -92,7 +95,7 @@ export function screenPayload(payload: unknown, options: ScreenOptions = {}): Sc
   });
   // A finding split across consecutive values counts once and is redacted in each; one that a value holds up
   // to its edge and the next continues was counted in that value already.
-  for (const j of junctionSpans(leaves, options.cache)) {
+  for (const j of junctionSpans(leaves, cached)) {
     const rule = j.span.rule ?? ruleOf(j.span);
     const category = categoryOf(j.span.class);
     const base = { class: j.span.class, rule, category };

@@ -61,6 +61,17 @@ export interface CacheScope {
 }
 
 /**
+ * Returns the cache and scope to screen with, or undefined when there is nothing to remember: no cache, a cache
+ * of capacity 0 (turned off: its texts are then not even hashed), or no caller to scope the texts to.
+ */
+export function cacheScope(
+  cache: ScreeningCache | undefined,
+  scope: string | undefined,
+): CacheScope | undefined {
+  return cache === undefined || cache.capacity === 0 || scope === undefined ? undefined : { cache, scope };
+}
+
+/**
  * Returns the key of `text` screened with options `tag` in `scope`, or undefined when the text is not
  * well-formed UTF-16 (a lone surrogate would hash like U+FFFD, so two different texts could share a key).
  * Lengths go first, so that no two (scope, tag, text) triples make the same string.

@@ -7,7 +7,7 @@ import { isScreeningClass } from './classes';
 import { unpackResult, type PackedResult } from './packed-result';
 import { collectLeaves } from './payload-leaves';
 import { redactPayload, UnknownClassError } from './redact-payload';
-import { screenPayload, type ScreeningResult } from './screen-payload';
+import { screenPayload, type ScreeningResult, type ScreenOptions } from './screen-payload';
 import { DEFAULT_SCREENING_CACHE_ENTRIES, ScreeningCache } from './screening-cache';
 import { newWorker } from '../threads/new-worker';
 
@@ -22,13 +22,8 @@ export interface ScreenRequest {
   scope?: string;
 }
 
-/** Options of ScreeningPool.screen. */
-export interface PoolScreenOptions {
-  /** Largest total length of the string leaves; more is a 413 payload_too_large. */
-  maxChars?: number;
-  /** Whose payload (callerScope()): texts the same caller sent before are not screened again. */
-  scope?: string;
-}
+/** Options of ScreeningPool.screen: screenPayload's, the cache being the pool's (and its threads'). */
+export type PoolScreenOptions = Omit<ScreenOptions, 'cache'>;
 
 /** What it answers: the result, or the error screening threw. */
 export type ScreenResponse =
@@ -148,7 +143,6 @@ export class ScreeningPool {
   private readonly logger?: Logger;
   private readonly maxThreads: number;
   private readonly shareSmall: boolean;
-  private readonly cacheEntries: number;
   /** The event loop's own cache, for what it screens inline. */
   readonly cache: ScreeningCache;
   /** How many payloads were screened inline and how many on a thread, since the pool was made. */
@@ -169,8 +163,7 @@ export class ScreeningPool {
     this.logger = options.logger;
     this.maxThreads = options.threads || defaultScreeningThreads();
     this.shareSmall = options.shareSmall ?? availableParallelism() >= 2;
-    this.cacheEntries = options.cacheEntries ?? DEFAULT_SCREENING_CACHE_ENTRIES;
-    this.cache = new ScreeningCache(this.cacheEntries);
+    this.cache = new ScreeningCache(options.cacheEntries ?? DEFAULT_SCREENING_CACHE_ENTRIES);
   }
 
   /**
@@ -315,10 +308,7 @@ export class ScreeningPool {
 
   private inline(payload: unknown, maxChars: number, scope: string | undefined): ScreeningResult {
     this.screened.inline++;
-    return screenPayload(payload, {
-      maxChars,
-      ...(scope === undefined ? {} : { cache: { cache: this.cache, scope } }),
-    });
+    return screenPayload(payload, { maxChars, cache: this.cache, scope });
   }
 
   /** Starts the threads (once): with the first large payload, or the first payload when small ones are shared. */
@@ -331,7 +321,7 @@ export class ScreeningPool {
     const thread: Thread = {
       worker: newWorker(__dirname, 'screening-worker', {
         finished: finished.buffer,
-        cacheEntries: this.cacheEntries,
+        cacheEntries: this.cache.capacity,
       }),
       ready: false,
       small: new Map(),

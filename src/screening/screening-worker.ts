@@ -47,7 +47,8 @@ parentPort?.on('message', (request: ScreenRequest | RedactRequest) => {
     }
     const result = screenPayload(request.payload, {
       maxChars: request.maxChars,
-      ...(request.scope === undefined ? {} : { cache: { cache, scope: request.scope } }),
+      cache,
+      scope: request.scope,
     });
     if (request.keep) {
       kept.push({ id: request.id, payload: request.payload, result });

@@ -25,8 +25,8 @@ describe('ScreeningCache', () => {
     const payloads = [...corpusChats(), ...EVASION_CASES.map((c) => c.payload)];
     const cache = new ScreeningCache(100_000);
     const plain = payloads.map((p) => screenPayload(p));
-    const cold = payloads.map((p) => screenPayload(p, { cache: { cache, scope } }));
-    const warm = payloads.map((p) => screenPayload(p, { cache: { cache, scope } }));
+    const cold = payloads.map((p) => screenPayload(p, { cache, scope }));
+    const warm = payloads.map((p) => screenPayload(p, { cache, scope }));
     expect(cold).toEqual(plain);
     expect(warm).toEqual(plain);
     expect(cache.hits).toBeGreaterThan(payloads.length); // the second pass was answered from the cache
@@ -37,7 +37,7 @@ describe('ScreeningCache', () => {
     const first = `deploy with ${token.slice(0, 20)}`;
     const second = `${token.slice(20)} and go`;
     const cache = new ScreeningCache();
-    const cached = { cache: { cache, scope } };
+    const cached = { cache, scope };
     expect(screenPayload({ messages: [{ content: first }] }, cached).spans).toEqual([]);
     expect(screenPayload({ messages: [{ content: second }] }, cached).spans).toEqual([]);
     const split = { messages: [{ content: first }, { content: second }] };
@@ -54,15 +54,15 @@ describe('ScreeningCache', () => {
   it("never answers one caller from another's texts", () => {
     const cache = new ScreeningCache();
     const payload = { prompt: `mail jane.doe@acme-corp.com about ${fake.githubToken()}` };
-    screenPayload(payload, { cache: { cache, scope } });
+    screenPayload(payload, { cache, scope });
     const hits = cache.hits;
     const other = callerScope('https://idp.example', 'svc-b');
-    expect(screenPayload(payload, { cache: { cache, scope: other } }).findings).toEqual({
+    expect(screenPayload(payload, { cache, scope: other }).findings).toEqual({
       email: 1,
       github_token: 1,
     });
     expect(cache.hits).toBe(hits);
-    screenPayload(payload, { cache: { cache, scope } });
+    screenPayload(payload, { cache, scope });
     expect(cache.hits).toBeGreaterThan(hits);
   });
 
@@ -79,9 +79,9 @@ describe('ScreeningCache', () => {
     const cache = new ScreeningCache();
     // The key `text` is too short to be screened at all: the value is the payload's one text.
     const payload = { text: `lone \ud800 surrogate near jane.doe@acme-corp.com` };
-    expect(screenPayload(payload, { cache: { cache, scope } }).findings).toEqual({ email: 1 });
+    expect(screenPayload(payload, { cache, scope }).findings).toEqual({ email: 1 });
     expect(cache.size).toBe(0);
-    screenPayload({ text: 'well-formed, near jane.doe@acme-corp.com' }, { cache: { cache, scope } });
+    screenPayload({ text: 'well-formed, near jane.doe@acme-corp.com' }, { cache, scope });
     expect(cache.size).toBe(1);
   });
 
@@ -91,20 +91,21 @@ describe('ScreeningCache', () => {
     for (let i = 0; i < 1000; i++) {
       screenPayload(
         { messages: [{ content: system }, { content: `question number ${i}, nothing more` }] },
-        { cache: { cache, scope } },
+        { cache, scope },
       );
       expect(cache.size).toBeLessThanOrEqual(64);
     }
     const misses = cache.misses;
-    screenPayload({ messages: [{ content: system }] }, { cache: { cache, scope } });
+    screenPayload({ messages: [{ content: system }] }, { cache, scope });
     expect(cache.misses).toBe(misses);
   });
 
   it('remembers nothing with capacity 0', () => {
     const cache = new ScreeningCache(0);
-    screenPayload({ prompt: 'a text long enough to be screened' }, { cache: { cache, scope } });
-    screenPayload({ prompt: 'a text long enough to be screened' }, { cache: { cache, scope } });
-    expect([cache.size, cache.hits]).toEqual([0, 0]);
+    screenPayload({ prompt: 'a text long enough to be screened' }, { cache, scope });
+    screenPayload({ prompt: 'a text long enough to be screened' }, { cache, scope });
+    // Turned off is off: no text is even hashed and looked up.
+    expect([cache.size, cache.hits, cache.misses]).toEqual([0, 0, 0]);
   });
 });
 
