@@ -5,6 +5,7 @@ import jwt from 'jsonwebtoken';
 import type { BenchPolicy } from './bench-policy';
 import { freePort } from './free-port';
 import { startServer, type ServerProcess } from './server-process';
+import { serviceNodeFlags } from './start-flags';
 import { BENCH_AUDIENCE, BENCH_ISSUER, benchClaims } from './workload';
 
 /** The RS256 issuer the benchmark's modelgate trusts. */
@@ -43,7 +44,7 @@ export interface ModelgateOptions {
   config?: Record<string, unknown>;
 }
 
-/** Starts `node <main> serve` with a config of its own: RS256 issuer from a PEM, a fresh database, silent logs. */
+/** Starts `node <npm start's flags> <main> serve` with a config of its own: RS256 issuer from a PEM, a fresh database, silent logs. */
 export async function startModelgate(options: ModelgateOptions): Promise<ServerProcess> {
   mkdirSync(options.dir, { recursive: true });
   writeFileSync(path.join(options.dir, 'issuer.pem'), options.issuer.publicPem);
@@ -84,7 +85,8 @@ export async function startModelgate(options: ModelgateOptions): Promise<ServerP
   return startServer({
     name: options.name,
     command: process.execPath,
-    args: [...(options.nodeArgs ?? []), options.main, 'serve'],
+    // As `npm start` runs it; flags passed here come after and win.
+    args: [...serviceNodeFlags(), ...(options.nodeArgs ?? []), options.main, 'serve'],
     port,
     readyPath: '/ready',
     options: {

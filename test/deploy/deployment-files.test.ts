@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { serviceNodeFlags } from '../../bench/lib/start-flags';
 
 const root = path.resolve(__dirname, '..', '..');
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -84,6 +85,13 @@ describe('Dockerfile', () => {
   it('ships the default bundle and starts the server', () => {
     expect(dockerfile).toContain('COPY bundles ./bundles');
     expect(dockerfile).toMatch(/CMD \["serve"\]/);
+  });
+
+  it('starts node with the flags of npm start, which the benchmarks measure', () => {
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
+    const flags = serviceNodeFlags(root);
+    expect(flags).toContain('--max-semi-space-size=32');
+    expect(JSON.parse(entrypoint ?? 'null')).toEqual(['node', ...flags, 'dist/cli/main.js']);
   });
 });
 
