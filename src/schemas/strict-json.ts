@@ -29,18 +29,22 @@ export function parseStrictJson(text: string): unknown {
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 interface Frame {
-  keys: Set<string> | null; // null for arrays
+  /** Null for arrays; the keys seen so far: an array while few (cheaper than a Set), a Set past SMALL_OBJECT. */
+  keys: string[] | Set<string> | null;
   expectKey: boolean;
-  key: string; // the current member name or array index, for pointers
-  index: number;
+  key: string; // the current member name, for pointers
+  index: number; // the current array index, for pointers
 }
+
+// Most objects of a body have a handful of keys: a linear search of an array beats hashing into a Set.
+const SMALL_OBJECT = 8;
 
 // One pass over text JSON.parse accepted, so every token is well formed: only keys, strings with escapes
 // and numbers need looking at. Strings are skipped with indexOf, not char by char: they are most of a body.
+// Nothing is allocated per array element or per value string: pointers are built only for an error, by a
+// function of its own (a closure over `stack` here made the whole pass twice as slow).
 function checkStrict(text: string): void {
   const stack: Frame[] = [];
-  const pointer = (): string =>
-    stack.map((f) => `/${f.key.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('') || '/';
   // Where the next backslash is (-1: none left); only strings that contain one need decoding. Text decoded
   // from UTF-8 holds no lone surrogate, so an escape is the only way one gets in.
   let nextEscape = text.indexOf('\\');
@@ -48,7 +52,7 @@ function checkStrict(text: string): void {
   while (i < text.length) {
     const c = text.charCodeAt(i);
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      stack.push({ keys: c === 0x7b ? new Set() : null, expectKey: c === 0x7b, key: '0', index: 0 });
+      stack.push({ keys: c === 0x7b ? [] : null, expectKey: c === 0x7b, key: '', index: 0 });
       i++;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       stack.pop();
@@ -56,27 +60,29 @@ function checkStrict(text: string): void {
     } else if (c === 0x2c /* , */) {
       const frame = stack[stack.length - 1]!;
       if (frame.keys) frame.expectKey = true;
-      else frame.key = String(++frame.index);
+      else frame.index++;
       i++;
     } else if (c === 0x22 /* " */) {
       const end = stringEnd(text, i);
       const escaped = nextEscape !== -1 && nextEscape < end;
-      if (nextEscape !== -1 && nextEscape < end) nextEscape = text.indexOf('\\', end);
+      if (escaped) nextEscape = text.indexOf('\\', end);
       const frame = stack[stack.length - 1];
-      const isKey = frame?.keys !== null && frame?.keys !== undefined && frame.expectKey;
+      const isKey = frame !== undefined && frame.keys !== null && frame.expectKey;
       if (isKey || escaped) {
         const decoded = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
         if (escaped && LONE_SURROGATE.test(decoded)) {
-          const where = isKey ? `a key under ${pointer()}` : `the string at ${pointer()}`;
-          throw new StrictJsonError(`${where} holds a lone UTF-16 surrogate`, pointer());
+          const where = isKey ? `a key under ${pointerOf(stack)}` : `the string at ${pointerOf(stack)}`;
+          throw new StrictJsonError(`${where} holds a lone UTF-16 surrogate`, pointerOf(stack));
         }
         if (isKey) {
-          frame!.expectKey = false;
-          frame!.key = decoded;
-          if (frame!.keys!.has(decoded)) {
-            throw new StrictJsonError(`duplicate key "${printable(decoded)}" at ${pointer()}`, pointer());
+          frame.expectKey = false;
+          frame.key = decoded;
+          if (!addKey(frame, decoded)) {
+            throw new StrictJsonError(
+              `duplicate key "${printable(decoded)}" at ${pointerOf(stack)}`,
+              pointerOf(stack),
+            );
           }
-          frame!.keys!.add(decoded);
         }
       }
       i = end + 1;
@@ -90,13 +96,38 @@ function checkStrict(text: string): void {
       }
       // Without an exponent, fewer than 309 digits always fit a double.
       if ((!plain || end - i > 300) && !Number.isFinite(Number(text.slice(i, end)))) {
-        throw new StrictJsonError(`the number at ${pointer()} is too large for a double`, pointer());
+        throw new StrictJsonError(
+          `the number at ${pointerOf(stack)} is too large for a double`,
+          pointerOf(stack),
+        );
       }
       i = end;
     } else {
       i++;
     }
   }
+}
+
+// The JSON Pointer (RFC 6901) of where the pass is.
+function pointerOf(stack: readonly Frame[]): string {
+  const tokens = stack.map((f) =>
+    (f.keys === null ? String(f.index) : f.key).replace(/~/g, '~0').replace(/\//g, '~1'),
+  );
+  return tokens.length === 0 ? '/' : `/${tokens.join('/')}`;
+}
+
+// Records a key of an object; false when the object already has it.
+function addKey(frame: Frame, key: string): boolean {
+  const keys = frame.keys!;
+  if (Array.isArray(keys)) {
+    if (keys.includes(key)) return false;
+    keys.push(key);
+    if (keys.length > SMALL_OBJECT) frame.keys = new Set(keys);
+    return true;
+  }
+  if (keys.has(key)) return false;
+  keys.add(key);
+  return true;
 }
 
 // The closing quote: the next one not preceded by an odd number of backslashes.

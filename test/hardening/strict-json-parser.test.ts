@@ -25,6 +25,17 @@ test.each([
   expect(() => parseStrictJson(text)).toThrow(message);
 });
 
+test('finds a duplicate among many keys, and among few', () => {
+  const many = Array.from({ length: 40 }, (_, i) => `"k${i}":${i}`);
+  expect(() => parseStrictJson(`{"a":[{${many.join(',')},"k3":0}]}`)).toThrow(
+    'duplicate key "k3" at /a/0/k3',
+  );
+  expect(() => parseStrictJson(`{${many.slice(0, 8).join(',')},"k7":0}`)).toThrow(
+    'duplicate key "k7" at /k7',
+  );
+  expect(parseStrictJson(`{${many.join(',')}}`)).toHaveProperty('k39', 39);
+});
+
 test('leaves syntax errors to JSON.parse', () => {
   expect(() => parseStrictJson('{"a":')).toThrow(SyntaxError);
 });
