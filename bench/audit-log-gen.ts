@@ -25,10 +25,10 @@ import { parseArgs } from 'node:util';
 import { auditMigrations, LINEAGE_INDEXES } from '../src/audit/audit-migrations';
 import { canonicalJson } from '../src/audit/canonical-json';
 import { ChainWriter, type PreparedRecord } from '../src/audit/chain-writer';
+import { preparedRecord } from '../src/audit/prepare-record';
 import { CheckpointWriter } from '../src/audit/checkpoint-writer';
 import { openDatabase } from '../src/audit/database';
 import { createDecisionIdGenerator } from '../src/audit/decision-id';
-import { reasonRows, recordColumns } from '../src/audit/record-columns';
 import { generateCheckpointKeys, loadCheckpointSigner } from '../src/audit/signed-checkpoints';
 import { benchRecord, lcg } from './privileges.bench';
 
@@ -100,11 +100,7 @@ export function generateAuditLog(options: GenerateOptions): Generated {
         // Oldest first, spread evenly over the period, so the chain is in time order.
         clock = startMs + Math.floor(((i + 0.5) * options.days * DAY_MS) / options.records);
         const record = benchRecord(nextId(), clock, random, options.subjects);
-        batch.push({
-          json: fastCanonical(record, i),
-          columns: recordColumns(record),
-          reasons: reasonRows(record),
-        });
+        batch.push(preparedRecord(record, fastCanonical(record, i)));
       }
       const { head } = chain.append(batch);
       if (checkpoints.signIfDue(head, false) !== null) signed += 1;

@@ -21,9 +21,9 @@ import { auditMigrations } from '../src/audit/audit-migrations';
 import type { AuditRecordV1 } from '../src/audit/audit-record';
 import { canonicalJson } from '../src/audit/canonical-json';
 import { ChainWriter, type PreparedRecord } from '../src/audit/chain-writer';
+import { preparedRecord } from '../src/audit/prepare-record';
 import { openDatabase } from '../src/audit/database';
 import { createDecisionIdGenerator } from '../src/audit/decision-id';
-import { reasonRows, recordColumns } from '../src/audit/record-columns';
 import { privilegesReport } from '../src/reports/privileges';
 
 const DAY_MS = 86_400_000;
@@ -113,11 +113,7 @@ function generate(file: string, total: number, subjects: number): { seconds: num
         const atMs = now - 30 * DAY_MS + Math.floor(((i + 0.5) * 30 * DAY_MS) / total);
         clock = atMs;
         const record = benchRecord(nextId(), atMs, random, subjects);
-        batch.push({
-          json: canonicalJson(record),
-          columns: recordColumns(record),
-          reasons: reasonRows(record),
-        });
+        batch.push(preparedRecord(record, canonicalJson(record)));
       }
       chain.append(batch);
     }

@@ -29,9 +29,9 @@ import { auditMigrations } from '../src/audit/audit-migrations';
 import type { AuditRecordV1 } from '../src/audit/audit-record';
 import { canonicalJson } from '../src/audit/canonical-json';
 import { ChainWriter, type PreparedRecord } from '../src/audit/chain-writer';
+import { preparedRecord } from '../src/audit/prepare-record';
 import { openDatabase, type Db } from '../src/audit/database';
 import { createDecisionIdGenerator } from '../src/audit/decision-id';
-import { reasonRows, recordColumns } from '../src/audit/record-columns';
 import { MemoryUsageTracker } from '../src/usage/memory-usage-tracker';
 import { DAY_MS, HOUR_MS } from '../src/usage/sliding-window';
 import { UsageLedger } from '../src/usage/usage-ledger';
@@ -178,7 +178,7 @@ function generateDatabase(file: string, options: { decisions: number; subjects: 
         // JSON at native speed for these records. The first ones are checked against canonicalJson.
         const json = JSON.stringify(record, keys);
         if (done < 100 && json !== canonicalJson(record)) throw new Error('bench JSON is not canonical');
-        batch.push({ json, columns: recordColumns(record), reasons: reasonRows(record) });
+        batch.push(preparedRecord(record, json));
         if (record.outcome === 'allowed' && random() < 0.3) reports.push(record);
       }
       chain.append(batch);

@@ -3,6 +3,7 @@ import { AuditRecordError } from './audit-errors';
 import { latestAnchor } from './audit-retention';
 import type { Db } from './database';
 import { chainHash, GENESIS_HEAD, type ChainHead } from './hash-chain';
+import type { PrivilegeFact } from './privilege-facts';
 import type { RecordColumns } from './record-columns';
 
 /** A record ready to be chained: its canonical JSON and what it is indexed under. */
@@ -10,6 +11,8 @@ export interface PreparedRecord {
   json: string;
   columns: RecordColumns;
   reasons: string[];
+  /** Its row of audit_privilege_facts, if it has one (privilegeFact). */
+  facts: PrivilegeFact | null;
 }
 
 const INSERT_RECORD = `INSERT INTO audit_records
@@ -18,10 +21,18 @@ const INSERT_RECORD = `INSERT INTO audit_records
   VALUES (@seq, @decision_id, @ts_ms, @path, @outcome, @status, @subject, @issuer, @actor, @token_id, @model,
    @provider, @operation, @purpose, @record, @prev_hash, @hash)`;
 
+// OR REPLACE: after a seq was rewritten by hand (tampering, which verify reports) a stale fact may hold
+// the seq, and it must not make the append fail.
+const INSERT_FACT = `INSERT OR REPLACE INTO audit_privilege_facts
+  (seq, ts_ms, subject, outcome, model, operation, purpose, tools, reasons, day_tokens, minute_calls, call_tokens)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
 /** Appends records to the hash chain; every method must run inside a write transaction. */
 export class ChainWriter {
   private readonly insertRecord: Statement;
   private readonly insertReason: Statement;
+  // Prepared on first use: a log at schema version 2 or older (tests of the upgrade) has no facts table.
+  private insertFact: Statement | undefined;
   private readonly selectHead: Statement;
 
   constructor(private readonly db: Db) {
@@ -61,9 +72,30 @@ export class ChainWriter {
         throw err;
       }
       for (const reason of item.reasons) this.insertReason.run(seq, reason, item.columns.ts_ms);
+      if (item.facts) this.appendFact(seq, item.columns, item.facts);
       head = { seq, hash };
       return undefined;
     });
     return { refused, head };
+  }
+
+  private appendFact(seq: number, columns: RecordColumns, fact: PrivilegeFact): void {
+    const { ts_ms, subject, outcome, model, operation, purpose } = columns;
+    const { tools, reasons, day_tokens, minute_calls, call_tokens } = fact;
+    this.insertFact ??= this.db.prepare(INSERT_FACT);
+    this.insertFact.run(
+      seq,
+      ts_ms,
+      subject,
+      outcome,
+      model,
+      operation,
+      purpose,
+      tools,
+      reasons,
+      day_tokens,
+      minute_calls,
+      call_tokens,
+    );
   }
 }

@@ -3,6 +3,7 @@ import type { AuditRecordV1 } from './audit-record';
 import { assertAuditRecord } from './assert-audit-record';
 import { canonicalJson } from './canonical-json';
 import type { PreparedRecord } from './chain-writer';
+import { privilegeFact } from './privilege-facts';
 import { recordColumns, reasonRows } from './record-columns';
 
 /**
@@ -14,10 +15,15 @@ export function prepareRecord(record: AuditRecordV1): PreparedRecord {
   try {
     assertAuditRecord(record);
     // Serialised now: a caller that mutates the object afterwards cannot change what gets hashed.
-    return { json: canonicalJson(record), columns: recordColumns(record), reasons: reasonRows(record) };
+    return preparedRecord(record, canonicalJson(record));
   } catch (err) {
     throw err instanceof AuditRecordError
       ? err
       : new AuditRecordError((err as Error).message, { cause: err });
   }
+}
+
+/** Returns what the chain writer stores of a record whose canonical JSON is `json` (already checked). */
+export function preparedRecord(record: AuditRecordV1, json: string): PreparedRecord {
+  return { json, columns: recordColumns(record), reasons: reasonRows(record), facts: privilegeFact(record) };
 }

@@ -16,11 +16,10 @@ import type {
   VerifyOptions,
   VerifyResult,
 } from '../audit/audit-store';
-import { assertAuditRecord } from '../audit/assert-audit-record';
-import { canonicalJson } from '../audit/canonical-json';
 import type { PreparedRecord } from '../audit/chain-writer';
 import { chainHash, type ChainHead } from '../audit/hash-chain';
-import { recordColumns, reasonRows, RECORD_COLUMN_NAMES } from '../audit/record-columns';
+import { prepareRecord } from '../audit/prepare-record';
+import { RECORD_COLUMN_NAMES } from '../audit/record-columns';
 import type { CheckpointOptions, AuditStoreStats } from '../audit/sqlite-audit-store';
 import { loadCheckpointSigner, type CheckpointSigner } from '../audit/signed-checkpoints';
 import { parseInstant, type Instant } from '../audit/time-range';
@@ -100,12 +99,9 @@ export class PostgresAuditStore implements AuditStore {
     }
     let item: PreparedRecord;
     try {
-      assertAuditRecord(record);
-      item = { json: canonicalJson(record), columns: recordColumns(record), reasons: reasonRows(record) };
+      item = prepareRecord(record);
     } catch (err) {
-      return Promise.reject(
-        err instanceof AuditRecordError ? err : new AuditRecordError((err as Error).message, { cause: err }),
-      );
+      return Promise.reject(err as AuditRecordError);
     }
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });

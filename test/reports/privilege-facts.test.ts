@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { auditMigrations } from '../../src/audit/audit-migrations';
+import { auditMigrations, privilegeFactsOfRecords } from '../../src/audit/audit-migrations';
 import { canonicalJson } from '../../src/audit/canonical-json';
 import { ChainWriter } from '../../src/audit/chain-writer';
 import { openDatabase, type Db } from '../../src/audit/database';
-import { reasonRows, recordColumns } from '../../src/audit/record-columns';
+import { preparedRecord } from '../../src/audit/prepare-record';
 import { SqliteAuditStore } from '../../src/audit/sqlite-audit-store';
 import { makeRecord, silentLogger, tempDir } from '../audit/audit-fixtures';
 
@@ -16,7 +16,7 @@ const facts = (db: Db) =>
     reasons: string | null;
   }[];
 
-describe('audit_privilege_facts: what the privileges report reads, kept by SQLite', () => {
+describe('audit_privilege_facts: what the privileges report reads, kept with the records', () => {
   it('backfills the decisions of a log recorded before migration 3', () => {
     const file = path.join(tempDir(), 'old.db');
     const before = { ...auditMigrations, migrations: auditMigrations.migrations.slice(0, 2) };
@@ -27,8 +27,9 @@ describe('audit_privilege_facts: what the privileges report reads, kept by SQLit
       makeRecord({ outcome: 'rejected', status: 401, subject: null, input: null }),
     ];
     old.transaction(() =>
+      // As a writer of that version: no facts.
       new ChainWriter(old).append(
-        records.map((r) => ({ json: canonicalJson(r), columns: recordColumns(r), reasons: reasonRows(r) })),
+        records.map((r) => ({ ...preparedRecord(r, canonicalJson(r)), facts: null })),
       ),
     )();
     expect(
@@ -58,5 +59,46 @@ describe('audit_privilege_facts: what the privileges report reads, kept by SQLit
     expect(facts(db).map((f) => f.seq)).toEqual([2]);
     db.close();
     await store.close();
+  });
+
+  it('holds, for records of every kind, the rows the SQL of migration 3 computes from the hashed records', async () => {
+    const file = path.join(tempDir(), 'kinds.db');
+    const store = SqliteAuditStore.open({ path: file, logger: silentLogger });
+    const invocation = { model: 'm', operation: 'tool_call', input_tokens: 300, max_tokens: 900 };
+    const kinds = [
+      makeRecord(),
+      makeRecord({
+        input: {
+          invocation: { ...invocation, tools: [{ name: 'tickets.read', scope: 'x' }, { name: 'shell' }] },
+          usage: { tokens_last_day: 12_000, requests_last_minute: 7 },
+        },
+      }),
+      makeRecord({
+        outcome: 'denied',
+        reasons: ['tool_not_allowed', 'budget_exhausted'],
+        input: { invocation },
+      }),
+      makeRecord({
+        outcome: 'denied',
+        reasons: [],
+        max_tokens: null,
+        input: { invocation: null, usage: null },
+      }),
+      makeRecord({ outcome: 'rejected', status: 401, subject: null, input: null }),
+      makeRecord({ path: '/v1/data/modelgate/decision' }),
+      makeRecord({ outcome: 'denied', subject: null }),
+      makeRecord({ outcome: 'rejected', status: 503, reasons: ['policy_error'] }),
+    ];
+    for (const record of kinds) await store.append(record);
+    await store.close();
+    const db = openDatabase(file, [auditMigrations], { readonly: true });
+    // Written by the chain writer: no trigger writes them since migration 4.
+    const trigger = "SELECT count(*) FROM sqlite_schema WHERE name = 'audit_privilege_facts_insert'";
+    expect(db.prepare(trigger).pluck().get()).toBe(0);
+    const written = db.prepare('SELECT * FROM audit_privilege_facts ORDER BY seq').all();
+    const computed = db.prepare(`${privilegeFactsOfRecords()} ORDER BY 1`).raw().all();
+    expect(written.map((row) => Object.values(row as object))).toEqual(computed);
+    expect(written.map((row) => (row as { seq: number }).seq)).toEqual([1, 2, 3, 4]);
+    db.close();
   });
 });
