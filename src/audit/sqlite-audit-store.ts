@@ -67,6 +67,13 @@ export interface AuditStoreStats {
 
 type RecordRow = { seq: number; record: string; prev_hash: string; hash: string; ts_ms?: number };
 
+// How long after a commit the store copies the WAL back into the database (a PASSIVE WAL checkpoint).
+// SQLite's automatic checkpoint runs inside the COMMIT that crosses 1000 WAL pages, so every ~15th batch of
+// the benchmark waited for that copy and its fsync (commit p99 6.4 ms against p50 1.0 ms). Run from a timer,
+// it happens between batches, after their callers have their answers: 1.04x decisions/s over 12 paired
+// rounds. While appends go on, the WAL holds at most this long's worth of them.
+const WAL_CHECKPOINT_MS = 50;
+
 /**
  * The audit log in SQLite: appends are validated, hash-chained and group-committed; reads use
  * indexes; verify and export stream from a connection of their own so they never hold up appends.
@@ -78,6 +85,7 @@ export class SqliteAuditStore implements AuditStore {
   private readonly chain: ChainWriter | null;
   private readonly checkpoints: CheckpointWriter | null;
   private timer: NodeJS.Timeout | undefined;
+  private walTimer: NodeJS.Timeout | undefined;
   private closed = false;
   // Built once: a better-sqlite3 transaction wrapper is not free to create per commit.
   private readonly writeBatch: Database.Transaction<
@@ -92,6 +100,8 @@ export class SqliteAuditStore implements AuditStore {
   ) {
     const writable = !options.readonly;
     this.chain = writable ? new ChainWriter(db) : null;
+    // This store checkpoints the WAL of its connection itself (scheduleWalCheckpoint), shared or not.
+    if (writable) db.pragma('wal_autocheckpoint = 0');
     const checkpoint = options.checkpoint;
     this.checkpoints =
       checkpoint && writable
@@ -233,6 +243,7 @@ export class SqliteAuditStore implements AuditStore {
     this.queue.flushAll();
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    clearTimeout(this.walTimer);
     this.checkpointIfDue(true);
     if (this.ownsDb) this.db.close();
   }
@@ -245,7 +256,21 @@ export class SqliteAuditStore implements AuditStore {
     this.counters.appended += committed;
     if (committed > 0) this.counters.commits += 1;
     if (signedAt !== null) this.signed(signedAt);
+    this.walTimer ??= setTimeout(() => this.checkpointWal(), WAL_CHECKPOINT_MS).unref();
     return refused;
+  }
+
+  // PASSIVE: copies what no reader still needs and never waits for one; the next commit then starts the
+  // WAL over from its beginning once all of it was copied. A failure here loses nothing (the records are
+  // in the WAL, and SQLite checkpoints again when the connection closes): logged, retried after the next commit.
+  private checkpointWal(): void {
+    this.walTimer = undefined;
+    if (this.closed) return;
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch (err) {
+      this.options.logger.warn({ err }, 'could not checkpoint the audit WAL; will retry');
+    }
   }
 
   private commitFailed(err: unknown, size: number): Error {
