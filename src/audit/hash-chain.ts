@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** prev_hash of the first record of a chain that was never pruned. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -20,5 +20,6 @@ export const GENESIS_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
  * `recordJson` must already be canonical: with sorted keys, `{"record":…,"seq":…}` is canonical too.
  */
 export function chainHash(prevHash: string, seq: number, recordJson: string): string {
-  return createHash('sha256').update(prevHash).update(`{"record":${recordJson},"seq":${seq}}`).digest('hex');
+  // One-shot hash: no Hash object per record (verify computes millions of these).
+  return hash('sha256', `${prevHash}{"record":${recordJson},"seq":${seq}}`, 'hex');
 }

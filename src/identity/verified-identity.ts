@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { AuthenticationError, ReasonCode } from '../errors';
 import { DEFAULT_RECORDED_CLAIMS } from './trusted-issuer';
 
@@ -27,7 +27,7 @@ export interface VerifiedIdentity {
 
 /** Returns the hex SHA-256 of a token: a cache key and identifier that does not disclose the token. */
 export function tokenSha256(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /**
