@@ -3,7 +3,9 @@
  *   npx tsx bench/compare.ts snapshot NAME      compile src/ and keep the result as NAME
  *   npx tsx bench/compare.ts run BEFORE AFTER [--path decide|data] [--rounds 4] [--seconds 8] [--fixed RPS]
  * A contender may be NAME+FLAGS: the snapshot run with node flags (comma-separated), e.g.
- * `run base base+--max-semi-space-size=32` to compare a V8 setting on the same build.
+ * `run base base+--max-semi-space-size=32` to compare a V8 setting on the same build. The name `opa` is
+ * contender C of the full benchmark: OPA's server on the same policy, asked with the input the first
+ * snapshot recorded (`run NAME opa --rounds 12`: A against C, paired, more rounds than the full run's 3).
  * `run` starts one modelgate per snapshot (the set-up of contender A, or B with --path data) and
  * saturates them in alternation, so that whatever else runs on the machine hits both alike; with
  * --fixed, it offers each that many requests per second instead and compares latency.
@@ -15,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { recordedInput } from './lib/agreement';
 import { buildBenchPolicy, ROOT } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
-import { benchIssuer, startModelgate } from './lib/contenders';
+import { benchIssuer, startModelgate, startOpa } from './lib/contenders';
 import { cpuSnapshot, cpuUsage } from './lib/cpu-meter';
 import { fixedRate } from './lib/fixed-rate';
 import { fmt } from './lib/markdown';
@@ -50,6 +52,22 @@ async function run(
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${issuer.token()}` };
     const targets: { name: string; server: ServerProcess; target: Target }[] = [];
     for (const name of names) {
+      if (name === 'opa') {
+        const first = targets[0];
+        if (!first) throw new Error('opa needs a snapshot before it, whose recorded input it is asked with');
+        const server = await startOpa(policy, dir);
+        servers.push(server);
+        const input = await recordInputOf(first.target, path.join(dir, first.name, 'modelgate.db'));
+        const target: Target = {
+          name,
+          url: `${server.baseUrl}/v1/data/modelgate/decision`,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ input }),
+        };
+        targets.push({ name, server, target });
+        await saturate(target, options.connections, 5); // warm-up
+        continue;
+      }
       // NAME+FLAGS: the snapshot NAME run with node flags, e.g. base+--max-semi-space-size=32 (comma-separated).
       const [snapshotName, flags] = name.split(/\+(.*)/s) as [string, string | undefined];
       const server = await startModelgate({
@@ -69,12 +87,7 @@ async function run(
       };
       let target = decide;
       if (options.path === 'data') {
-        const first = (await (
-          await fetch(decide.url, { method: 'POST', headers, body: decide.body })
-        ).json()) as {
-          decision_id: string;
-        };
-        const input = recordedInput(path.join(dir, name, 'modelgate.db'), first.decision_id);
+        const input = await recordInputOf(decide, path.join(dir, name, 'modelgate.db'));
         target = {
           name,
           url: `${server.baseUrl}/v1/data/modelgate/decision`,
@@ -94,6 +107,13 @@ async function run(
 }
 
 type Contender = { name: string; server: ServerProcess; target: Target };
+
+// Makes one decision on a modelgate's /v1/decide and returns the policy input its audit log recorded.
+async function recordInputOf(decide: Target, dbFile: string): Promise<Record<string, unknown>> {
+  const res = await fetch(decide.url, { method: 'POST', headers: decide.headers, body: decide.body });
+  const { decision_id } = (await res.json()) as { decision_id: string };
+  return recordedInput(dbFile, decision_id);
+}
 
 async function compareThroughput(
   targets: Contender[],
@@ -182,7 +202,7 @@ async function main(): Promise<void> {
     });
   }
   throw new Error(
-    'usage: compare.ts snapshot NAME | run BEFORE AFTER... [--path decide|data] [--fixed RPS] [--rounds N] [--seconds S]',
+    'usage: compare.ts snapshot NAME | run BEFORE AFTER...|opa [--path decide|data] [--fixed RPS] [--rounds N] [--seconds S]',
   );
 }
 
