@@ -147,8 +147,8 @@ function factsWhen(row: string): string {
  * The privileges report aggregates a month of decisions; reading every hashed record (kilobytes of
  * JSON each) would take minutes on a large log. These facts are a few dozen bytes a decision,
  * written in the transaction that appends the record (by the trigger below up to migration 4, by
- * the chain writer since) and deleted with it (retention). Keyed by seq only, no other index: each index is one more
- * B-tree insert per decision. Derived data: the hash chain stays the evidence.
+ * the chain writer since) and deleted with it (retention). Keyed by seq only, no other index: each
+ * index is one more B-tree insert per decision. Derived data: the hash chain stays the evidence.
  */
 const PRIVILEGE_FACTS_SQL = `
   CREATE TABLE audit_privilege_facts (

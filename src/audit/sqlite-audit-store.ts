@@ -100,7 +100,7 @@ export class SqliteAuditStore implements AuditStore {
   ) {
     const writable = !options.readonly;
     this.chain = writable ? new ChainWriter(db) : null;
-    // This store checkpoints the WAL of its connection itself (scheduleWalCheckpoint), shared or not.
+    // This store checkpoints the WAL of its connection itself (checkpointWal, after commits), shared or not.
     if (writable) db.pragma('wal_autocheckpoint = 0');
     const checkpoint = options.checkpoint;
     this.checkpoints =
