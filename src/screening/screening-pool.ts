@@ -27,7 +27,7 @@ export type PoolScreenOptions = Omit<ScreenOptions, 'cache'>;
 
 /** What it answers: the result, or the error screening threw. */
 export type ScreenResponse =
-  | { id: number; result: PackedResult; lookups?: CacheLookups }
+  | { id: number; result: PackedResult; lookups: CacheLookups }
   | { id: number; error: { code?: string; status?: number; message: string; details?: unknown } };
 
 /** How often a cache was asked for a text's findings, and how often it had them, since it was made. */
@@ -261,14 +261,9 @@ export class ScreeningPool {
    * text's findings, and how often they had them: for /metrics, to size `screening.cache_entries`.
    */
   cacheLookups(): CacheLookups {
-    const all = {
-      hits: this.cache.hits + this.retired.hits,
-      misses: this.cache.misses + this.retired.misses,
-    };
-    for (const thread of this.threads) {
-      all.hits += thread.lookups.hits;
-      all.misses += thread.lookups.misses;
-    }
+    const all = { hits: 0, misses: 0 };
+    for (const counted of [this.cache, this.retired, ...this.threads.map((t) => t.lookups)])
+      addLookups(all, counted);
     return all;
   }
 
@@ -283,8 +278,7 @@ export class ScreeningPool {
 
   /** Keeps what a thread's cache counted, for cacheLookups(), when the thread goes. */
   private retire(thread: Thread): void {
-    this.retired.hits += thread.lookups.hits;
-    this.retired.misses += thread.lookups.misses;
+    addLookups(this.retired, thread.lookups);
   }
 
   private submit(
@@ -362,8 +356,8 @@ export class ScreeningPool {
   /** Settles a task with its thread's answer. */
   private settle(task: Task, thread: Thread, message: ScreenResponse | RedactResponse): void {
     clearTimeout(task.timer);
-    if ('result' in message && message.lookups !== undefined) thread.lookups = message.lookups;
     if ('result' in message) {
+      thread.lookups = message.lookups;
       const result = unpackResult(message.result);
       // A large payload's result is kept so that redact() knows it is redacted on a thread, and where; a small
       // payload is redacted inline.
@@ -415,6 +409,11 @@ export class ScreeningPool {
     clearTimeout(task.timer);
     task.reject(err);
   }
+}
+
+function addLookups(into: CacheLookups, counted: CacheLookups): void {
+  into.hits += counted.hits;
+  into.misses += counted.misses;
 }
 
 function post(thread: Thread, message: ScreenRequest | RedactRequest): void {
