@@ -22,9 +22,9 @@ describe('the audit WAL', () => {
     const file = path.join(tempDir(), 'wal.db');
     const store = openStore(file);
     const empty = statSync(file).size;
-    // Far more than 1000 pages of WAL in one commit.
+    // Far more than 1000 pages of WAL. (How many commits carry them depends on the machine's speed, and a
+    // checkpoint between two of them lets the WAL start over, so its size says nothing here.)
     await appendMany(store, 3000);
-    expect(statSync(`${file}-wal`).size).toBeGreaterThan(1000 * 4096);
     await waitFor('the WAL checkpoint', () => statSync(file).size > 1000 * 4096, 5000);
     expect(statSync(file).size).toBeGreaterThan(empty);
     await store.close();

@@ -19,6 +19,8 @@ export interface Delivery {
 export class DecisionLogCollector {
   mode: CollectorMode = 'ok';
   slowMs = 400;
+  /** When set, a delivery that arrives once this many deliveries were accepted is answered 503. */
+  acceptDeliveries: number | undefined;
   readonly deliveries: Delivery[] = [];
   readonly accepted: Record<string, unknown>[] = [];
 
@@ -45,6 +47,11 @@ export class DecisionLogCollector {
     return ref.collector;
   }
 
+  /** Deliveries answered 200. */
+  get acceptedDeliveries(): number {
+    return this.deliveries.filter((d) => d.status === 200).length;
+  }
+
   /** Deliveries answered with an error. */
   get failures(): number {
     return this.deliveries.filter((d) => d.status >= 300).length;
@@ -62,7 +69,8 @@ export class DecisionLogCollector {
         : [];
     const mode = this.mode;
     if (mode === 'slow') await new Promise((resolve) => setTimeout(resolve, this.slowMs));
-    const status = path !== '/logs' ? 404 : mode === 'fail' ? 503 : 200;
+    const full = this.acceptDeliveries !== undefined && this.acceptedDeliveries >= this.acceptDeliveries;
+    const status = path !== '/logs' ? 404 : mode === 'fail' || full ? 503 : 200;
     this.deliveries.push({ status, headers, events });
     if (status === 200) this.accepted.push(...events);
     return status;
