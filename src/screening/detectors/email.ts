@@ -1,11 +1,16 @@
 import type { Detector, TextSpan } from '../detector';
 import { eachMatch } from '../each-match';
 
-// The domain after "@": up to nine dot-separated labels. The search is anchored on the literal "@"; labels
-// cannot contain ".", so the split is unique and a failed match costs at most its bound.
-const DOMAIN = /@([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8})/g;
-const TLD = /^[A-Za-z]{2,24}$/;
-const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+// The domain after "@": up to nine dot-separated labels, ASCII or internationalised (IDNA U-labels such as
+// "bücher" or "例え", and their punycode A-labels). The search is anchored on the literal "@"; labels cannot
+// contain ".", so the split is unique and a failed match costs at most its bound.
+const DOMAIN = /@([\p{L}\p{M}\p{N}-]{1,63}(?:\.[\p{L}\p{M}\p{N}-]{1,63}){1,8})/gu;
+// A top-level domain: letters (ASCII, or of another script: "рф", which screening sees partly folded to ASCII
+// look-alikes) or a punycode A-label ("xn--p1ai").
+const TLD = /^(?:[\p{L}\p{M}]{2,24}|xn--[A-Za-z0-9-]{1,59})$/u;
+// An ASCII TLD glued to the text after it, in scripts written without spaces: "…@例え.jpまで".
+const GLUED_TLD = /^[A-Za-z]{2,24}(?=[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hangul}\p{sc=Thai}])/u;
+const LABEL = /^[\p{L}\p{M}\p{N}](?:[\p{L}\p{M}\p{N}-]*[\p{L}\p{M}\p{N}])?$/u;
 // Common file extensions that are not top-level domains: logo@2x.png, sprite@3x.webp, icon@2x.svg.
 // prettier-ignore
 const FILE_EXTENSIONS: ReadonlySet<string> = new Set([
@@ -59,12 +64,21 @@ export const emailDetector: Detector = {
     if (!text.includes('@')) return;
     eachMatch(DOMAIN, text, (m) => {
       const at = m.index;
-      const domain = m[1] as string;
-      const end = at + 1 + domain.length;
+      let domain = m[1] as string;
       // Nine labels is the bound; a tenth means this is not an address we report.
-      if (text.charCodeAt(end) === 46 && /[A-Za-z0-9]/.test(text.charAt(end + 1))) return;
+      if (
+        text.charCodeAt(at + 1 + domain.length) === 46 &&
+        /[\p{L}\p{N}]/u.test(text.charAt(at + 2 + domain.length))
+      )
+        return;
       const labels = domain.split('.');
-      const tld = labels[labels.length - 1] as string;
+      let tld = labels[labels.length - 1] as string;
+      const glued = GLUED_TLD.exec(tld)?.[0];
+      if (glued !== undefined) {
+        domain = domain.slice(0, domain.length - tld.length + glued.length);
+        tld = labels[labels.length - 1] = glued;
+      }
+      const end = at + 1 + domain.length;
       if (!TLD.test(tld) || FILE_EXTENSIONS.has(tld.toLowerCase()) || !labels.every((l) => LABEL.test(l)))
         return;
       // "git@github.com:corp/repo.git" is an SSH remote, not a mailbox.
