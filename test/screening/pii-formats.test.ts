@@ -51,6 +51,12 @@ describe('phone numbers of the largest locales', () => {
     ['dotted', 'call 415.555.2671 now'],
     ['with a leading 1', 'call 1-800-555-0199'],
     ['labelled, ungrouped', 'phone: 4155552671'],
+    // After a label in prose, grouped numbers of a possible length count even outside assigned ranges.
+    ['after "my phone number is"', 'My phone number is 9568413953.'],
+    ['after "call me at"', 'Call me at 3931822788'],
+    ['after "text me on"', 'text me on 07700 900123'],
+    ['labelled, in an unassigned Russian range', 'тел. 8 (648) 350-30-56'],
+    ['labelled, in an unassigned Brazilian range', 'contact: 68 0013-3890'],
     ['an assignment', 'customer=Jo; phone=+91 98765 01234; status=active'],
   ])('%s', (_name, text) => {
     expect(found(text, 'phone')).toHaveLength(1);
@@ -61,6 +67,7 @@ describe('phone numbers of the largest locales', () => {
     ['" x"', 'ring (551) 389-3688 x0018.', '(551) 389-3688 x0018'],
     ['" ext. "', 'desk +1 415-555-2671 ext. 12', '+1 415-555-2671 ext. 12'],
     ['", poste"', 'au 514 555-2671, poste 628', '514 555-2671, poste 628'],
+    ['" доб."', 'тел. +7 495 123-45-67 доб. 12', '+7 495 123-45-67 доб. 12'],
   ])('includes an extension: %s', (_name, text, value) => {
     expect(found(text, 'phone')).toEqual([value]);
   });
@@ -87,6 +94,9 @@ describe('phone numbers of the largest locales', () => {
     ['SSN-shaped numbers', 'SSN 078-05-1121 and 020-03-5047'],
     ['numbers glued to words', 'ID415-555-2671a and tel415.555.2671b'],
     ['byte dumps', 'octets: 00 00 00 01 23 45 67 89 ab'],
+    ['a date after a phone label', 'Call me at 2024-06-17 10:30'],
+    ['an id after a phone word', 'contact id 9568413953, ring buffer 12345678901'],
+    ['a count after a phone word', 'call 3 times, then 1234567890'],
   ])('does not call %s phone numbers', (_name, text) => {
     expect(found(text, 'phone')).toEqual([]);
   });

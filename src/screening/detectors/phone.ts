@@ -3,10 +3,12 @@ import {
   ParseBudget,
   validGroupedNational,
   validInternational,
+  possibleLabelledNational,
   validLabelledNational,
   validTrunkNational,
 } from '../validators/phone-number';
 import { luhnValid } from '../validators/luhn';
+import { normalise } from '../normalise';
 
 // Where a phone number may be: an optional "+" or "(", then eight digits with at most three separator
 // characters (space, dot, dash, parentheses) between consecutive digits. Every accepted format has at least
@@ -17,13 +19,24 @@ const RUN_START = /[+(]?(?:\d[ ().\-\u00a0]{0,3}){7}\d/g;
 // the run) and everything after works on at most 40 characters and 10 digit groups: linear in the text.
 const RUN = /\+?[\d ().\-\u00a0]{1,40}/y;
 const MAX_GROUPS = 10;
-// An ungrouped number counts only right after a phone label: "phone: 4155552671", "Tel +49301234567".
+// An ungrouped number counts only after a phone label: "phone: 4155552671", "Tel +49301234567", and in English
+// prose a few linking words after it: "my phone number is 4155552671", "call me at 4155552671", "text me on …".
 // The labels of the largest locales: English, German, French, Spanish, Portuguese, Italian, Dutch, Polish,
 // Turkish, Indonesian, Vietnamese, Russian and Ukrainian, Chinese, Japanese, Korean, Persian, Arabic, Thai.
-const LABEL_BEFORE =
-  /(?<![A-Za-z])(?:(?:tele)?phone|tel|mobile|mob|cell|fax|whatsapp|telefon|handy|t[ée]l[ée]phone|portable|tel[ée]fono|m[óo]vil|celular|telefone|telemovel|cellulare|telefoon|mobiel|telepon|hp|[đd]i[ệe]n tho[ạa]i|sđt|телефон|тел|моб|电话|電話|手机|手機|携帯|전화|휴대폰|تلفن|موبایل|هاتف|جوال|โทร)(?:\s?(?:no\.?|nr\.?|number|num[ée]ro|#|号码|番号))?\.?\s{0,2}[:=：]?\s{0,2}$/i;
+// Detectors see normalised text, where some Cyrillic letters are folded to their Latin look-alikes ("тел" is
+// "тeл" there), so these labels are written into the pattern as normalisation leaves them.
+const CYRILLIC_LABELS = ['телефон', 'тел', 'моб'].flatMap((word) =>
+  [word, word[0]!.toUpperCase() + word.slice(1), word.toUpperCase()].map((form) => normalise(form).text),
+);
+const LABEL_BEFORE = new RegExp(
+  `(?<![A-Za-z])(?:(?:tele)?phone|tel|mobile|mob|cell|fax|whatsapp|call|dial|ring|text|sms|reach|contact|telefon|handy|t[ée]l[ée]phone|portable|tel[ée]fono|m[óo]vil|celular|telefone|telemovel|cellulare|telefoon|mobiel|telepon|hp|[đd]i[ệe]n tho[ạa]i|sđt|${CYRILLIC_LABELS.join('|')}|电话|電話|手机|手機|携帯|전화|휴대폰|تلفن|موبایل|هاتف|جوال|โทร)(?:\\s?(?:no\\.?|nr\\.?|number|num[ée]ro|#|号码|番号))?(?:\\s(?:me|us|him|her|them|is|was|at|on|via|under|number|no\\.?)){0,3}\\.?\\s{0,2}[:=：]?\\s{0,2}$`,
+  'i',
+);
 // An extension after the number: "x962", " ext. 12", " extension 4", " #204", ", poste 628", " доб. 12".
-const EXTENSION = /,? {0,2}(?:x|ext\.?|extn\.?|extension|poste|доб\.?|#) {0,2}\d{1,6}(?!\d)/iy;
+const EXTENSION = new RegExp(
+  `,? {0,2}(?:x|ext\\.?|extn\\.?|extension|poste|${normalise('доб').text}\\.?|#) {0,2}\\d{1,6}(?!\\d)`,
+  'iy',
+);
 
 interface Group {
   digits: string;
@@ -149,13 +162,22 @@ function cardShaped(text: string, from: number, groups: readonly Group[]): boole
   return digits.length >= 13 && digits.length <= 19 && /^[2-6]/.test(digits) && luhnValid(digits);
 }
 
-/** Whether an ungrouped number right after a phone label has a valid length and prefix. */
-function labelledValid(digits: string, plus: boolean, budget: ParseBudget): boolean {
+/**
+ * Whether a whole run right after a phone label is a number: one of a possible length for its country code
+ * ("+", "00"), a North American one, or a national one of a length some country's numbers have. Ungrouped, it
+ * must also be valid in one of the countries: one digit run after "call" is as often a count or an id.
+ */
+function labelledNumber(text: string, from: number, groups: readonly Group[], budget: ParseBudget): boolean {
+  const plus = text.charCodeAt(from) === 43;
+  let digits = '';
+  for (const [k, g] of groups.entries())
+    if (!(plus && k === 1 && g.paren && g.digits === '0')) digits += g.digits;
   if (plus) return validInternational(digits, budget);
   if (digits.startsWith('00')) return validInternational(digits.slice(2), budget);
   if (digits.length === 11 && digits[0] === '1' && nanpValid(digits.slice(1))) return true;
   if (digits.length === 10 && nanpValid(digits)) return true;
-  return validLabelledNational(digits, budget);
+  if (groups.length === 1) return !(groups[0] as Group).paren && validLabelledNational(digits, budget);
+  return possibleLabelledNational(digits);
 }
 
 /**
@@ -302,15 +324,17 @@ export const phoneDetector: Detector = {
         continue;
       if (amountAround(text, from, to)) continue;
       const groups = groupsOf(text, from, to);
-      if (groups.length === 1) {
-        const g = groups[0] as Group;
-        const plus = text.charCodeAt(from) === 43;
-        if (
-          !g.paren &&
-          LABEL_BEFORE.test(text.slice(Math.max(0, from - 24), from)) &&
-          labelledValid(g.digits, plus, budget)
-        ) {
-          out.push({ start: from, end: withExtension(text, g.end), class: 'phone' });
+      if (
+        groups.length > 0 &&
+        !dateAt(text, groups, 0) &&
+        LABEL_BEFORE.test(text.slice(Math.max(0, from - 40), from))
+      ) {
+        if (labelledNumber(text, from, groups, budget)) {
+          out.push({
+            start: from,
+            end: withExtension(text, (groups[groups.length - 1] as Group).end),
+            class: 'phone',
+          });
           continue;
         }
       }

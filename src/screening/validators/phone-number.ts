@@ -231,3 +231,19 @@ export function validLabelledNational(digits: string, budget: ParseBudget): bool
   if (digits.length < 9 || digits.length > 12 || isPattern(digits)) return false;
   return PLANS.some((plan) => plausible(plan, digits) && parseIn(plan, digits, budget) !== undefined);
 }
+
+/**
+ * Whether digits written after a phone label ("phone: 8 (648) 350-30-56", "call me at 68 0013-3890") have the
+ * length of a national number of one of the countries, with or without its trunk prefix. The label is the
+ * evidence, so the number need not be in a range the country has assigned (as for "+" numbers).
+ */
+export function possibleLabelledNational(digits: string): boolean {
+  if (digits.length < 9 || digits.length > 13 || isPattern(digits)) return false;
+  return PLANS.some(
+    (plan) =>
+      plan.lengths.has(digits.length) ||
+      (plan.trunk !== '' &&
+        digits.startsWith(plan.trunk) &&
+        plan.lengths.has(digits.length - plan.trunk.length)),
+  );
+}
