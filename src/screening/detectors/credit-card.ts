@@ -48,6 +48,10 @@ const BRANDS: readonly Brand[] = [
     ],
     lengths: [15, 16, 17, 18, 19],
   }, // JCB (1800 and 2131: its 15-digit numbers)
+  // The rest of JCB's 35 block, from 16 digits (15-digit numbers from 35 are as often IMEIs): JCB issues from
+  // 3528–3589, but test-data generators (Faker) draw from all of 35, and a Luhn-valid number there is a card
+  // to anyone reading it.
+  { prefixes: [[35, 35]], lengths: [16, 17, 18, 19] },
   {
     prefixes: [
       [300, 305],
@@ -74,9 +78,11 @@ const BRANDS: readonly Brand[] = [
       [6304, 6304],
       [6759, 6759],
       [6761, 6763],
+      [56, 58],
+      [6390, 6390],
     ],
     lengths: [12, 13, 14, 15, 16, 17, 18, 19],
-  }, // Maestro
+  }, // Maestro (56–58 and 6390: ranges it issued from before the list narrowed, still in test data)
   {
     prefixes: [
       [60, 60],
