@@ -41,6 +41,7 @@ describe('phone numbers of the largest locales', () => {
     // National forms without a prefix, grouped as the country writes them.
     ['Chinese mobile', '手机 138 0013 8000'],
     ['Chinese mobile after a label, ungrouped', '手机：13800138000'],
+    ['Chinese mobile, ungrouped, no label', '请联系 13996001338 谢谢'],
     ['Brazilian mobile', 'celular (11) 91234-5678'],
     ['Mexican number', 'llámame al 55 1234 5678'],
     ['Spanish mobile', 'móvil 612 34 56 78'],
@@ -97,6 +98,7 @@ describe('phone numbers of the largest locales', () => {
     ['a date after a phone label', 'Call me at 2024-06-17 10:30'],
     ['an id after a phone word', 'contact id 9568413953, ring buffer 12345678901'],
     ['a count after a phone word', 'call 3 times, then 1234567890'],
+    ['eleven digits from 1 outside the Chinese mobile ranges', 'id 12345678901 and 10000000001'],
   ])('does not call %s phone numbers', (_name, text) => {
     expect(found(text, 'phone')).toEqual([]);
   });

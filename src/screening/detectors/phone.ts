@@ -4,6 +4,7 @@ import {
   validGroupedNational,
   validInternational,
   possibleLabelledNational,
+  validChineseMobile,
   validLabelledNational,
   validTrunkNational,
 } from '../validators/phone-number';
@@ -144,9 +145,10 @@ function valid(
     const areaOk = first.digits.length <= 6 && (first.digits.length >= 2 || second?.paren === true);
     return areaOk && kept.slice(1).every((g) => g.digits.length >= 2) && validTrunkNational(digits, budget);
   }
+  // Ungrouped without a prefix: only a Chinese mobile, the one national form written that way everywhere.
+  if (kept.length === 1) return !first.paren && validChineseMobile(digits, budget);
   // Without a prefix, only a grouping the country itself uses (CN 138 0013 8000, BR (11) 91234-5678), with
   // spaces, dashes or parentheses: dotted groups are coordinates, versions and addresses, 3-2-4 is a US SSN.
-  if (kept.length < 2) return false;
   // "2024-0042-1187": a year first is an invoice, ticket or order number.
   if (first.digits.length === 4 && /^(?:19|20)/.test(first.digits)) return false;
   for (let k = 1; k < kept.length; k++)
