@@ -52,6 +52,18 @@ export const EVASION_CASES: readonly EvasionCase[] = [
     category: 'pii',
   },
   {
+    technique: 'combining grapheme joiner (U+034F) inside a token',
+    payload: { prompt: `token ${insert(GH, '\u034f', 12)}` },
+    secrets: [insert(GH, '\u034f', 12)],
+    category: 'secret',
+  },
+  {
+    technique: 'variation selector (U+FE0F) inside a card number',
+    payload: { prompt: `card ${insert(CARD, '\ufe0f', 8)}` },
+    secrets: [insert(CARD, '\ufe0f', 8)],
+    category: 'pii',
+  },
+  {
     technique: 'Cyrillic А in AKIA…',
     payload: { prompt: `key \u0410${AKIA.slice(1)}` },
     secrets: [`\u0410${AKIA.slice(1)}`],

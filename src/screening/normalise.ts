@@ -4,7 +4,8 @@
  * whatever it looked like.
  *
  * Per code point: format characters (Unicode category Cf: zero-width space and joiners, soft hyphen, word
- * joiner, BOM, bidi controls) are dropped; compatibility forms are folded with NFKC (full-width letters,
+ * joiner, BOM, bidi controls) and the other default-ignorable code points (combining grapheme joiner, variation
+ * selectors) are dropped; compatibility forms are folded with NFKC (full-width letters,
  * digits and `＠`, no-break spaces, ligatures); decimal digits of other scripts become ASCII digits; and the
  * Cyrillic and Greek letters that look like Latin ones become those Latin letters; a percent escape of a printable
  * ASCII character (`%5F`) becomes that character, so URL-encoded secrets match. Folding is per code point,
@@ -38,7 +39,9 @@ const DIGIT_ZEROS = [
   0xf20, 0x1040, 0x1090, 0x17e0, 0x1810,
 ];
 
-const FORMAT = /^\p{Cf}$/u;
+// Format characters and the rest of Unicode's default-ignorable code points (combining grapheme joiner,
+// variation selectors, Hangul fillers, Mongolian variation selectors): invisible, so dropped like Cf.
+const FORMAT = /^[\p{Cf}\p{Default_Ignorable_Code_Point}]$/u;
 // A percent-encoded printable ASCII character.
 const PERCENT = /%[2-7][0-9A-Fa-f]/;
 
