@@ -1,4 +1,10 @@
-import { detectNormalised, detectText, MIN_FINDING_LENGTH, type DetectOptions } from './detect-text';
+import {
+  DECODE_DEPTH,
+  detectNormalised,
+  detectText,
+  MIN_FINDING_LENGTH,
+  type DetectOptions,
+} from './detect-text';
 import { textAt, type Joins, type TextSpan } from './detector';
 import { normalise, type Normalised } from './normalise';
 import { textKey, type CacheScope } from './screening-cache';
@@ -47,7 +53,8 @@ function detectRemembered(
   options: DetectOptions,
   { cache, scope }: CacheScope,
 ): (readonly TextSpan[])[] {
-  const tag = `${options.decode === false ? 'd' : ''}${options.secretsOnly === true ? 's' : ''}`;
+  const depth = options.decodeDepth ?? DECODE_DEPTH;
+  const tag = `${depth === DECODE_DEPTH ? '' : `d${depth}`}${options.secretsOnly === true ? 's' : ''}`;
   const keys = texts.map((text) => textKey(scope, tag, text));
   const found = keys.map((key) => (key === undefined ? undefined : cache.get(key)));
   const missing = texts.flatMap((_, i) => (found[i] === undefined ? [i] : []));

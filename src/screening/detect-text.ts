@@ -62,8 +62,11 @@ export const SECRET_DETECTORS: readonly Detector[] = DETECTORS.filter(
 
 /** Options of detectText. */
 export interface DetectOptions {
-  /** Decode base64 and hex runs and screen the decoded text (default true; false inside a decoded run). */
-  decode?: boolean;
+  /**
+   * How many layers of base64 and hex encoding are decoded and screened (default DECODE_DEPTH; each decoded run
+   * is screened with one layer less).
+   */
+  decodeDepth?: number;
   /**
    * Run only the detectors that can report a secret (default false): for the join of two values, where only a
    * secret split in two is looked for. The result is then a subset of the full result's secret spans, except
@@ -109,6 +112,12 @@ function detectSlice(detector: Detector, text: string, from: number, to: number,
   detector.detect(text.slice(from, to), found);
   for (const span of found) out.push({ ...span, start: span.start + from, end: span.end + from });
 }
+
+/**
+ * Layers of encoding screening looks through: a secret base64-encoded twice (or hex inside base64) is found.
+ * Each layer is bounded in size (decode-runs.ts), so the work stays linear in the text.
+ */
+export const DECODE_DEPTH = 2;
 
 /** The length of the shortest text any detector can report. */
 export const MIN_FINDING_LENGTH = 6;
@@ -159,9 +168,11 @@ export function detectNormalised(
     else if (wants(text)) eachText(text, joins, (from, to) => detectSlice(detector, text, from, to, spans));
   }
   const segments = joins?.starts;
-  // Base64 and hex runs are decoded and screened once (never the decoded text's own runs).
-  if (options.decode !== false) {
-    const inner = (decoded: string): TextSpan[] => detectText(decoded, { decode: false, secretsOnly });
+  // Base64 and hex runs are decoded and screened, and so are the runs inside them, DECODE_DEPTH layers deep.
+  const depth = options.decodeDepth ?? DECODE_DEPTH;
+  if (depth > 0) {
+    const inner = (decoded: string): TextSpan[] =>
+      detectText(decoded, { decodeDepth: depth - 1, secretsOnly });
     spans.push(...encodedRunSpans(normalised.text, inner, segments));
   }
   const kept = spans.filter((span) => {

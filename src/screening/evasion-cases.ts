@@ -180,6 +180,12 @@ export const EVASION_CASES: readonly EvasionCase[] = [
     category: 'secret',
   },
   {
+    technique: 'token base64-encoded twice',
+    payload: { prompt: Buffer.from(Buffer.from(`token=${GH}`).toString('base64')).toString('base64') },
+    secrets: [Buffer.from(Buffer.from(`token=${GH}`).toString('base64')).toString('base64')],
+    category: 'secret',
+  },
+  {
     technique: 'hex-encoded token',
     payload: { prompt: Buffer.from(GH).toString('hex') },
     secrets: [Buffer.from(GH).toString('hex')],

@@ -22,11 +22,13 @@ describe('encoded runs', () => {
     expect(detectText(`sha256 ${digest.toString('hex')} b64 ${digest.toString('base64')}`)).toEqual([]);
   });
 
-  it('decodes one level only: base64 of base64 of a token is not unwrapped twice', () => {
-    const twice = Buffer.from(Buffer.from(`token ${fake.githubToken()}`).toString('base64')).toString(
-      'base64',
-    );
-    expect(detectText(twice)).toEqual([]);
+  it('decodes two layers: base64 of base64 (or of hex) of a token, not three', () => {
+    const b64 = (text: string): string => Buffer.from(text).toString('base64');
+    const token = `token ${fake.githubToken()}`;
+    const classes = (text: string): string[] => detectText(text).map((s) => s.class);
+    expect(classes(b64(b64(token)))).toEqual(['github_token']);
+    expect(classes(b64(Buffer.from(token).toString('hex')))).toEqual(['github_token']);
+    expect(classes(b64(b64(b64(token))))).toEqual([]);
   });
 });
 
