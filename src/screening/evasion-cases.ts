@@ -208,6 +208,18 @@ export const EVASION_CASES: readonly EvasionCase[] = [
     secrets: [GH.slice(0, 20), GH.slice(20)],
     category: 'secret',
   },
+  {
+    technique: 'token split across three messages',
+    payload: {
+      messages: [
+        { role: 'user', content: `my token is ${GH.slice(0, 14)}` },
+        { role: 'user', content: GH.slice(14, 28) },
+        { role: 'user', content: GH.slice(28) },
+      ],
+    },
+    secrets: [GH.slice(0, 14), GH.slice(14, 28), GH.slice(28)],
+    category: 'secret',
+  },
 ];
 
 /** The outcome of one evasion case. */

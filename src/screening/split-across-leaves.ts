@@ -2,7 +2,7 @@ import { categoryOf } from './classes';
 import { detectTexts } from './detect-joined';
 import { detectText, wantsWideContext } from './detect-text';
 import type { TextSpan } from './detector';
-import type { Leaf, PathNode } from './payload-leaves';
+import { leafPath, type Leaf, type PathNode } from './payload-leaves';
 import type { CacheScope } from './screening-cache';
 
 /** How much of each side of a junction is screened at most: longer than any single secret gitleaks describes. */
@@ -25,9 +25,9 @@ export interface JunctionPart {
   end: number;
 }
 
-/** A secret that starts in one string and ends in the next: its part in each. */
+/** A secret that starts in one string and ends in a later one: its part in each (two or more). */
 export interface JunctionSpan {
-  parts: [JunctionPart, JunctionPart];
+  parts: JunctionPart[];
   span: TextSpan;
   /**
    * The secret is one that a value holds alone up to its edge (a private key cut off at the end of a message),
@@ -121,24 +121,43 @@ function junctionWindow(first: string, second: string): { tail: string; head: st
  */
 export function junctionSpans(leaves: readonly Leaf[], cached?: CacheScope): JunctionSpan[] {
   const junctions: Junction[] = [];
-  const last = new Map<string | undefined, Leaf>();
+  const chains: Leaf[][] = [];
+  for (const sequence of fieldSequences(leaves)) {
+    sequence.forEach((leaf, i) => {
+      const previous = sequence[i - 1];
+      if (previous !== undefined && cuttable(previous, leaf))
+        junctions.push({ first: previous, second: leaf, ...junctionWindow(previous.text, leaf.text) });
+    });
+    chains.push(...chainsOf(sequence));
+  }
+  const out = pairSpans(junctions, cached);
+  if (chains.length > 0) out.push(...chainSpans(chains, cached));
+  return out;
+}
+
+/** Returns, per field, the string values inside arrays that a split secret may run through, in order. */
+function fieldSequences(leaves: readonly Leaf[]): Leaf[][] {
+  const byField = new Map<string | undefined, Leaf[]>();
   const fieldOf = fieldFinder();
   const inArray = arrayFinder();
   for (const leaf of leaves) {
     if (leaf.key === true || leaf.number === true || leaf.text.length === 0 || !inArray(leaf.node)) continue;
     const field = fieldOf(leaf);
-    const previous = last.get(field);
-    last.set(field, leaf);
-    if (previous === undefined) continue;
-    // A secret split in two has token characters on both sides of the cut; a message that ends with a
-    // newline or a colon, or starts with a space, cannot be the first or second half of one.
-    if (
-      !TOKEN_CHAR.test(previous.text.charAt(previous.text.length - 1)) ||
-      !TOKEN_CHAR.test(leaf.text.charAt(0))
-    )
-      continue;
-    junctions.push({ first: previous, second: leaf, ...junctionWindow(previous.text, leaf.text) });
+    const sequence = byField.get(field);
+    if (sequence === undefined) byField.set(field, [leaf]);
+    else sequence.push(leaf);
   }
+  return [...byField.values()];
+}
+
+// A secret split in two has token characters on both sides of the cut; a message that ends with a newline or a
+// colon, or starts with a space, cannot be the first or second half of one.
+function cuttable(first: Leaf, second: Leaf): boolean {
+  return TOKEN_CHAR.test(first.text.charAt(first.text.length - 1)) && TOKEN_CHAR.test(second.text.charAt(0));
+}
+
+/** The secrets that cross the one cut of each junction. */
+function pairSpans(junctions: readonly Junction[], cached: CacheScope | undefined): JunctionSpan[] {
   if (junctions.length === 0) return [];
   const joined = detectTexts(
     junctions.map((j) => j.tail + j.head),
@@ -174,6 +193,111 @@ export function junctionSpans(leaves: readonly Leaf[], cached?: CacheScope): Jun
         span,
         ...(held !== undefined ? { continues: true as const } : {}),
       });
+    }
+  });
+  return out;
+}
+
+/** Total length of the whole values a chain window holds between its two ends. */
+const CHAIN_REACH = REACH;
+const WHOLE_TOKEN = /^[A-Za-z0-9_+/=.~-]+$/;
+
+/** Whether a value may be the middle of a secret split three ways or more: token characters only, short. */
+function isMiddle(leaf: Leaf): boolean {
+  return leaf.text.length <= CHAIN_REACH && WHOLE_TOKEN.test(leaf.text);
+}
+
+/**
+ * Returns the runs of three or more consecutive values that one secret may run through (a secret sent a few
+ * characters per message or content part): every cut cuttable, every value between the two ends a middle. A
+ * long run is cut into windows (windowsOf).
+ */
+function chainsOf(sequence: readonly Leaf[]): Leaf[][] {
+  const chains: Leaf[][] = [];
+  const emit = (first: number, last: number): void => {
+    if (last - first >= 2) chains.push(...windowsOf(sequence.slice(first, last + 1)));
+  };
+  let start = 0;
+  for (let i = 1; i < sequence.length; i++) {
+    const previous = sequence[i - 1] as Leaf;
+    const cut = cuttable(previous, sequence[i] as Leaf);
+    if (cut && (i - 1 === start || isMiddle(previous))) continue;
+    emit(start, i - 1);
+    start = cut ? i - 1 : i;
+  }
+  emit(start, sequence.length - 1);
+  return chains;
+}
+
+/**
+ * Splits a chain into windows of at most CHAIN_REACH characters of middles, each with the values around them as
+ * its ends, the next starting half a reach before the previous one's end: a secret of up to half the reach lies
+ * whole in one window.
+ */
+function windowsOf(chain: readonly Leaf[]): Leaf[][] {
+  const windows: Leaf[][] = [];
+  const length = (i: number): number => (chain[i] as Leaf).text.length;
+  for (let from = 1; ;) {
+    let to = from;
+    for (let chars = 0; to < chain.length - 1 && chars + length(to) <= CHAIN_REACH; to++) chars += length(to);
+    windows.push(chain.slice(from - 1, to + 1));
+    if (to >= chain.length - 1) return windows;
+    let back = to;
+    for (let kept = 0; back > from + 1 && kept + length(back - 1) <= CHAIN_REACH / 2; back--)
+      kept += length(back - 1);
+    from = back;
+  }
+}
+
+/** The secrets that cross two cuts or more of a chain window: a secret split across three values or more. */
+function chainSpans(chains: readonly Leaf[][], cached: CacheScope | undefined): JunctionSpan[] {
+  const windows = chains.map((chain) => {
+    const first = chain[0] as Leaf;
+    const { tail } = junctionWindow(first.text, (chain[1] as Leaf).text);
+    const { head } = junctionWindow(
+      (chain[chain.length - 2] as Leaf).text,
+      (chain[chain.length - 1] as Leaf).text,
+    );
+    const texts = [tail, ...chain.slice(1, -1).map((leaf) => leaf.text), head];
+    // Where each value's text starts in the window, and where that text starts in the value (a tail: later).
+    const starts: number[] = [];
+    let at = 0;
+    for (const text of texts) {
+      starts.push(at);
+      at += text.length;
+    }
+    return { chain, texts, starts, tailOffset: first.text.length - tail.length };
+  });
+  const found = detectTexts(
+    windows.map((w) => w.texts.join('')),
+    SECRETS,
+    cached,
+  );
+  const out: JunctionSpan[] = [];
+  const seen = new Set<string>();
+  windows.forEach(({ chain, texts, starts, tailOffset }, i) => {
+    for (const span of found[i] ?? []) {
+      if (categoryOf(span.class) !== 'secret') continue;
+      const parts = texts.flatMap((text, k): JunctionPart[] => {
+        const from = Math.max(span.start, starts[k] as number) - (starts[k] as number);
+        const to = Math.min(span.end, (starts[k] as number) + text.length) - (starts[k] as number);
+        const offset = k === 0 ? tailOffset : 0;
+        return from < to ? [{ leaf: chain[k] as Leaf, start: offset + from, end: offset + to }] : [];
+      });
+      // Three parts or more: a secret across one cut is a pair's (pairSpans). Windows overlap: each once.
+      if (parts.length < 3) continue;
+      // A value that holds the secret alone had it found there; the window only extends it.
+      const held = texts.some((text, k) =>
+        detectText(text, SECRETS).some((alone) => {
+          const base = starts[k] as number;
+          return alone.class === span.class && alone.start + base < span.end && span.start < alone.end + base;
+        }),
+      );
+      if (held) continue;
+      const id = parts.map((p) => `${leafPath(p.leaf).join('\0')}\0${p.start}\0${p.end}`).join('\n');
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push({ parts, span });
     }
   });
   return out;

@@ -92,6 +92,37 @@ describe('screenPayload', () => {
     expect(screenPayload({ a: token.slice(0, 18), b: token.slice(18) }).findings).toEqual({});
   });
 
+  it('finds a token split across three and more values once and marks every part', () => {
+    const token = fake.githubToken();
+    const three = {
+      messages: [
+        { content: `mine is ${token.slice(0, 12)}` },
+        { content: token.slice(12, 24) },
+        { content: `${token.slice(24)} ok` },
+      ],
+    };
+    expect(screenPayload({ prompt: token.slice(12, 24) }).findings).toEqual({}); // precondition
+    const result = screenPayload(three);
+    expect(result.findings).toEqual({ github_token: 1 });
+    expect(result.spans.map((s) => [s.path, s.start, s.end])).toEqual([
+      [['messages', 0, 'content'], 8, 20],
+      [['messages', 1, 'content'], 0, 12],
+      [['messages', 2, 'content'], 0, token.length - 24],
+    ]);
+    // A whole token in the middle of short neighbours is found in its own value, once.
+    const whole = screenPayload({ parts: ['key', token, 'x1'] });
+    expect(whole.findings).toEqual({ github_token: 1 });
+    expect(whole.spans.map((s) => s.path)).toContainEqual(['parts', 1]);
+    expect(whole.spans.map((s) => s.path)).not.toContainEqual(['parts', 0]);
+    // One character per array element.
+    const chars = screenPayload({ parts: [...`token ${token}`] });
+    expect(chars.findings).toEqual({ github_token: 1 });
+    expect(chars.spans).toHaveLength(token.length);
+    expect(redactPayload({ parts: [...`token ${token}`] }, chars, ['github_token'], '[<class>]')).toEqual({
+      parts: [...'token ', ...Array<string>(token.length).fill('[github_token]')],
+    });
+  });
+
   it('finds a split token at the end of a long message, and its name many words before the cut', () => {
     const key = fake.awsSecretKey();
     const prose = 'We rotated the credentials this morning. '.repeat(20);
