@@ -192,6 +192,18 @@ export const EVASION_CASES: readonly EvasionCase[] = [
     category: 'secret',
   },
   {
+    technique: 'token as HTML character references',
+    payload: { prompt: `token: ${[...GH].map((c) => `&#${c.charCodeAt(0)};`).join('')}` },
+    secrets: [[...GH.slice(4)].map((c) => `&#${c.charCodeAt(0)};`).join('')],
+    category: 'secret',
+  },
+  {
+    technique: 'token as \\u escapes',
+    payload: { prompt: `token: ${[...GH].map((c) => `\\u00${c.charCodeAt(0).toString(16)}`).join('')}` },
+    secrets: [[...GH.slice(4)].map((c) => `\\u00${c.charCodeAt(0).toString(16)}`).join('')],
+    category: 'secret',
+  },
+  {
     technique: 'URL-encoded token',
     payload: { prompt: `q=${encodeURIComponent(`token: ${GH}`).replace(/_/g, '%5F')}` },
     secrets: [GH.slice(4)],

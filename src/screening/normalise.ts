@@ -5,11 +5,11 @@
  *
  * Per code point: format characters (Unicode category Cf: zero-width space and joiners, soft hyphen, word
  * joiner, BOM, bidi controls) and the other default-ignorable code points (combining grapheme joiner, variation
- * selectors) are dropped; compatibility forms are folded with NFKC (full-width letters,
- * digits and `＠`, no-break spaces, ligatures); decimal digits of other scripts become ASCII digits; and the
- * Cyrillic and Greek letters that look like Latin ones become those Latin letters; a percent escape of a printable
- * ASCII character (`%5F`) becomes that character, so URL-encoded secrets match. Folding is per code point,
- * which is what matching needs; the folded text is never shown or stored.
+ * selectors) are dropped; compatibility forms are folded with NFKC (full-width letters, digits and `＠`,
+ * no-break spaces, ligatures); decimal digits of other scripts become ASCII digits; the Cyrillic and Greek
+ * letters that look like Latin ones become those Latin letters; and an escape of a printable ASCII character
+ * (`%5F`, `&#95;`, `\\u005f`) becomes that character, so URL-, HTML- and source-escaped secrets match. Folding
+ * is per code point, which is what matching needs; the folded text is never shown or stored.
  */
 
 /** The normalised text and, per UTF-16 unit of it, where it came from in the original. */
@@ -42,15 +42,26 @@ const DIGIT_ZEROS = [
 // Format characters and the rest of Unicode's default-ignorable code points (combining grapheme joiner,
 // variation selectors, Hangul fillers, Mongolian variation selectors): invisible, so dropped like Cf.
 const FORMAT = /^[\p{Cf}\p{Default_Ignorable_Code_Point}]$/u;
-// A percent-encoded printable ASCII character.
-const PERCENT = /%[2-7][0-9A-Fa-f]/;
+// An escape that may spell a printable ASCII character: %XX, &#NN; or &#xHH;, \\uXXXX or \\xHH.
+const ESCAPE =
+  /%[2-7][0-9A-Fa-f]|&#(?:[xX][2-7][0-9A-Fa-f]|\d{2,3});|\\(?:u00[2-7][0-9A-Fa-f]|x[2-7][0-9A-Fa-f])/;
+// The same escapes, anchored where one starts; the group that matched says which.
+const ESCAPE_AT =
+  /%([2-7][0-9A-Fa-f])|&#(?:[xX]([2-7][0-9A-Fa-f])|(\d{2,3}));|\\(?:u00|x)([2-7][0-9A-Fa-f])/y;
 
-/** Returns the byte of the %XX escape at `at` when it encodes printable ASCII (0x20–0x7e), else undefined. */
-function percentByte(text: string, at: number): number | undefined {
-  const hex = text.slice(at + 1, at + 3);
-  if (!/^[2-7][0-9A-Fa-f]$/.test(hex)) return undefined;
-  const byte = parseInt(hex, 16);
-  return byte <= 0x7e ? byte : undefined;
+/**
+ * Returns the character and length of the escape at `at` when it spells printable ASCII (0x20–0x7e): a percent
+ * escape (`%5F`, URL encoding), an HTML character reference (`&#95;`, `&#x5F;`) or a backslash escape
+ * (`\\u005f`, `\\x5f`), the forms a secret takes in URLs, HTML and source code.
+ */
+function escapedChar(text: string, at: number): { char: string; width: number } | undefined {
+  ESCAPE_AT.lastIndex = at;
+  const m = ESCAPE_AT.exec(text);
+  if (m === null) return undefined;
+  const decimal = m[3];
+  const code = decimal !== undefined ? Number(decimal) : parseInt((m[1] ?? m[2] ?? m[4]) as string, 16);
+  if (code < 0x20 || code > 0x7e) return undefined;
+  return { char: String.fromCharCode(code), width: m[0].length };
 }
 // Anything outside ASCII; pure-ASCII text (most payloads) skips normalisation outright.
 const NEEDS_WORK = /[\u0080-\uffff]/;
@@ -75,9 +86,9 @@ const UNCHANGED = new Map<string, boolean>();
 const UNCHANGED_CAP = 8192;
 const NON_ASCII = /[\u0080-\uffff]/g;
 
-/** Returns whether normalising `text` would change it: a code point that folds, or a printable %XX escape. */
+/** Returns whether normalising `text` would change it: a code point that folds, or an escape of printable ASCII. */
 function needsFolding(text: string): boolean {
-  if (PERCENT.test(text)) return true;
+  if (ESCAPE.test(text)) return true;
   NON_ASCII.lastIndex = 0;
   for (let m = NON_ASCII.exec(text); m !== null; m = NON_ASCII.exec(text)) {
     const cp = text.codePointAt(m.index) as number;
@@ -96,7 +107,7 @@ function needsFolding(text: string): boolean {
 /** Returns `text` normalised for matching, with the map back to the original when anything changed. */
 export function normalise(text: string): Normalised {
   // Most text, ASCII or not, has nothing to fold: it is returned as it is, without building the offset map.
-  if (!NEEDS_WORK.test(text) ? !PERCENT.test(text) : !needsFolding(text)) return { text };
+  if (!NEEDS_WORK.test(text) ? !ESCAPE.test(text) : !needsFolding(text)) return { text };
   let out = '';
   const from: number[] = [];
   const to: number[] = [];
@@ -106,12 +117,12 @@ export function normalise(text: string): Normalised {
     let width = cp > 0xffff ? 2 : 1;
     const ch = text.slice(i, i + width);
     let folded = cp < 0x80 ? ch : fold(ch);
-    if (cp === 0x25) {
-      // %XX of a printable ASCII character: what a URL-encoded secret is made of (token%3Dghp%5F…).
-      const byte = percentByte(text, i);
-      if (byte !== undefined) {
-        folded = String.fromCharCode(byte);
-        width = 3;
+    if (cp === 0x25 || cp === 0x26 || cp === 0x5c) {
+      // "%", "&" or "\\": an escape of a printable ASCII character (token%3Dghp%5F…, &#103;hp_…, \\u0067hp_…).
+      const escaped = escapedChar(text, i);
+      if (escaped !== undefined) {
+        folded = escaped.char;
+        width = escaped.width;
       }
     }
     if (folded !== ch) changed = true;

@@ -22,4 +22,11 @@ describe('normalise', () => {
     expect(n.text).toBe('t=ghp_x %0A %E2%82');
     expect(originalSpan(n, 1, 2)).toEqual({ start: 1, end: 4 });
   });
+
+  it('decodes HTML character references and backslash escapes of printable ASCII, mapping each back', () => {
+    const n = normalise('&#103;&#x68;p_ \\u0041KIA \\x67hp &#10; &#x263A; \\u263a &#65 \\xZZ');
+    expect(n.text).toBe('ghp_ AKIA ghp &#10; &#x263A; \\u263a &#65 \\xZZ');
+    expect(originalSpan(n, 0, 1)).toEqual({ start: 0, end: 6 });
+    expect(originalSpan(n, 5, 6)).toEqual({ start: 15, end: 21 });
+  });
 });
