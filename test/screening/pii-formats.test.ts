@@ -98,6 +98,7 @@ describe('phone numbers of the largest locales', () => {
     ['a date after a phone label', 'Call me at 2024-06-17 10:30'],
     ['an id after a phone word', 'contact id 9568413953, ring buffer 12345678901'],
     ['a count after a phone word', 'call 3 times, then 1234567890'],
+    ['a bracketed build id', 'build 2024.04.30.91 (0436041819)'],
     ['eleven digits from 1 outside the Chinese mobile ranges', 'id 12345678901 and 10000000001'],
   ])('does not call %s phone numbers', (_name, text) => {
     expect(found(text, 'phone')).toEqual([]);

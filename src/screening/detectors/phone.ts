@@ -139,9 +139,10 @@ function valid(
   if (digits[0] === '0' || (digits[0] === '8' && second?.paren === true)) {
     // Trunk-prefixed national numbers (UK 020 7946 0958, RU 8 (495) 123-45-67, FR 01 23 45 67 89), valid in
     // one of the countries. Grouped: an area code of at most six digits (IN 094194 48421), then groups of two or more (an ISBN
-    // "0-306-40615-2" ends in one). One run: ten or eleven digits ("0761535083"; shorter and longer runs are as often ids).
+    // "0-306-40615-2" ends in one). One run: ten or eleven digits ("0761535083"; shorter and longer runs are as
+    // often ids), not wrapped whole in parentheses ("build 2024.04.30.91 (0436041819)" is a build id).
     if (kept.length === 1)
-      return digits.length >= 10 && digits.length <= 11 && validTrunkNational(digits, budget);
+      return !first.paren && digits.length >= 10 && digits.length <= 11 && validTrunkNational(digits, budget);
     const areaOk = first.digits.length <= 6 && (first.digits.length >= 2 || second?.paren === true);
     return areaOk && kept.slice(1).every((g) => g.digits.length >= 2) && validTrunkNational(digits, budget);
   }
