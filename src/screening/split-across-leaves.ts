@@ -111,13 +111,13 @@ function junctionWindow(first: string, second: string): { tail: string; head: st
 }
 
 /**
- * Returns the secrets that span two consecutive string values of the same field inside arrays
- * (messages[i].content and messages[i+1].content, content parts' text, consecutive array elements; not the
- * `model` of two objects): a token split across two messages is found and both parts are redacted. The end of
- * one value and the start of the next are joined without a separator and screened for secrets; only spans that
- * cross the join are kept (the others were found in each value). All the joins of a payload are screened in one
- * call (see detect-joined.ts), each as if alone; with `cached`, a join the caller sent before is not screened
- * again.
+ * Returns the secrets that span consecutive string values of the same field inside arrays (messages[i].content
+ * and messages[i+1].content, content parts' text, consecutive array elements; not the `model` of two objects): a
+ * token split across two messages, or sent a few characters per message, is found and every part is redacted.
+ * The end of one value and the start of the next are joined without a separator and screened for secrets; only
+ * spans that cross the join are kept (the others were found in each value); runs of short token-only values are
+ * joined whole with the values around them (chainsOf). All the joins of a payload are screened in one call (see
+ * detect-joined.ts), each as if alone; with `cached`, a join the caller sent before is not screened again.
  */
 export function junctionSpans(leaves: readonly Leaf[], cached?: CacheScope): JunctionSpan[] {
   const junctions: Junction[] = [];
