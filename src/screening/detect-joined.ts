@@ -7,7 +7,7 @@ import {
 } from './detect-text';
 import { textAt, type Joins, type TextSpan } from './detector';
 import { normalise, type Normalised } from './normalise';
-import { textKey, type CacheScope } from './screening-cache';
+import { keyOfText, textKey, type CacheScope } from './screening-cache';
 
 /**
  * What goes between two texts: a newline on each side, so that a boundary, a line end or whitespace is seen
@@ -51,11 +51,12 @@ export function detectTexts(
 function detectRemembered(
   texts: readonly string[],
   options: DetectOptions,
-  { cache, scope }: CacheScope,
+  cached: CacheScope,
 ): (readonly TextSpan[])[] {
+  const { cache, scope } = cached;
   const depth = options.decodeDepth ?? DECODE_DEPTH;
   const tag = `${depth === DECODE_DEPTH ? '' : `d${depth}`}${options.secretsOnly === true ? 's' : ''}`;
-  const keys = texts.map((text) => textKey(scope, tag, text));
+  const keys = texts.map((text) => (tag === '' ? keyOfText(cached, text) : textKey(scope, tag, text)));
   const found = keys.map((key) => (key === undefined ? undefined : cache.get(key)));
   const missing = texts.flatMap((_, i) => (found[i] === undefined ? [i] : []));
   if (missing.length > 0) {

@@ -53,11 +53,13 @@ export class ScreeningCache {
   }
 }
 
-/** A cache and the scope its keys are made in. */
+/** A cache and the scope its keys are made in, for one payload's screening. */
 export interface CacheScope {
   cache: ScreeningCache;
   /** Whose texts: the caller's issuer and subject. */
   scope: string;
+  /** The keys of the texts this screening hashed with the default options, by text (see keyOfText). */
+  keys: Map<string, string | undefined>;
 }
 
 /**
@@ -68,7 +70,22 @@ export function cacheScope(
   cache: ScreeningCache | undefined,
   scope: string | undefined,
 ): CacheScope | undefined {
-  return cache === undefined || cache.capacity === 0 || scope === undefined ? undefined : { cache, scope };
+  return cache === undefined || cache.capacity === 0 || scope === undefined
+    ? undefined
+    : { cache, scope, keys: new Map() };
+}
+
+/**
+ * Returns textKey(scope, '', text), hashing each text once per screening: the key of a value screened alone is
+ * also the part of the key of every join of it with its neighbours (split-across-leaves.ts).
+ */
+export function keyOfText(cached: CacheScope, text: string): string | undefined {
+  let key = cached.keys.get(text);
+  if (key === undefined && !cached.keys.has(text)) {
+    key = textKey(cached.scope, '', text);
+    cached.keys.set(text, key);
+  }
+  return key;
 }
 
 /**

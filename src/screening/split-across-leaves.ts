@@ -3,7 +3,7 @@ import { detectTexts } from './detect-joined';
 import { detectText, wantsWideContext } from './detect-text';
 import type { TextSpan } from './detector';
 import { leafPath, type Leaf, type PathNode } from './payload-leaves';
-import type { CacheScope } from './screening-cache';
+import { keyOfText, type CacheScope } from './screening-cache';
 
 /** How much of each side of a junction is screened at most: longer than any single secret gitleaks describes. */
 const REACH = 512;
@@ -80,14 +80,6 @@ function arrayFinder(): (node: PathNode | undefined) => boolean {
   return inArray;
 }
 
-/** Two consecutive values of one field that a secret may span, and the text screened for it. */
-interface Junction {
-  first: Leaf;
-  second: Leaf;
-  tail: string;
-  head: string;
-}
-
 /**
  * Returns the end of `first` and the start of `second` that a secret split between them can involve. A secret
  * is a run of non-blank characters, so the one across the cut lies within the run that ends `first` and the run
@@ -120,19 +112,93 @@ function junctionWindow(first: string, second: string): { tail: string; head: st
  * detect-joined.ts), each as if alone; with `cached`, a join the caller sent before is not screened again.
  */
 export function junctionSpans(leaves: readonly Leaf[], cached?: CacheScope): JunctionSpan[] {
-  const junctions: Junction[] = [];
+  const pairs: Leaf[][] = [];
   const chains: Leaf[][] = [];
   for (const sequence of fieldSequences(leaves)) {
     sequence.forEach((leaf, i) => {
       const previous = sequence[i - 1];
-      if (previous !== undefined && cuttable(previous, leaf))
-        junctions.push({ first: previous, second: leaf, ...junctionWindow(previous.text, leaf.text) });
+      if (previous !== undefined && cuttable(previous, leaf)) pairs.push([previous, leaf]);
     });
     chains.push(...chainsOf(sequence));
   }
-  const out = pairSpans(junctions, cached);
-  if (chains.length > 0) out.push(...chainSpans(chains, cached));
+  const out = [
+    ...joinSpans(pairs, pairFindings, cached),
+    ...dedupe(joinSpans(chains, chainFindings, cached)),
+  ];
   return out;
+}
+
+/**
+ * A secret found across the values of a join, in the coordinates of their texts written one after the other
+ * (the first value whole, not only its tail): what is remembered for a join the caller sends again.
+ */
+interface JoinFinding extends TextSpan {
+  continues?: true;
+}
+
+/**
+ * Returns the secrets across each join (consecutive values: a pair, or a chain window), taking a join's findings
+ * from the cache when the caller sent the same values in a row before. The key is made of the values' own keys,
+ * which screening them computed already (see keyOfText), so a join that is remembered costs no hash, no window
+ * and no detector.
+ */
+function joinSpans(
+  joins: readonly Leaf[][],
+  find: (joins: readonly Leaf[][]) => JoinFinding[][],
+  cached: CacheScope | undefined,
+): JunctionSpan[] {
+  if (joins.length === 0) return [];
+  const keys = joins.map((join) => (cached === undefined ? undefined : joinKey(cached, join)));
+  const found = keys.map((key) =>
+    key === undefined ? undefined : (cached?.cache.get(key) as JoinFinding[] | undefined),
+  );
+  const missing = joins.flatMap((_, i) => (found[i] === undefined ? [i] : []));
+  if (missing.length > 0) {
+    const fresh = find(missing.map((i) => joins[i] as Leaf[]));
+    missing.forEach((i, j) => {
+      found[i] = fresh[j] ?? [];
+      const key = keys[i];
+      if (key !== undefined) cached?.cache.set(key, found[i] as JoinFinding[]);
+    });
+  }
+  return joins.flatMap((join, i) => (found[i] ?? []).map((finding) => partsOf(join, finding)));
+}
+
+/** Returns the cache key of a join: its values' keys in order, or undefined when one has none (not well-formed). */
+function joinKey(cached: CacheScope, join: readonly Leaf[]): string | undefined {
+  let key = 'join';
+  for (const leaf of join) {
+    const part = keyOfText(cached, leaf.text);
+    if (part === undefined) return undefined;
+    key += `:${part}`;
+  }
+  return key;
+}
+
+/** Returns a join's finding as the part of it in each value it touches. */
+function partsOf(join: readonly Leaf[], finding: JoinFinding): JunctionSpan {
+  const parts: JunctionPart[] = [];
+  let at = 0;
+  for (const leaf of join) {
+    const from = Math.max(finding.start, at) - at;
+    const to = Math.min(finding.end, at + leaf.text.length) - at;
+    if (from < to) parts.push({ leaf, start: from, end: to });
+    at += leaf.text.length;
+  }
+  const span: TextSpan = { start: finding.start, end: finding.end, class: finding.class };
+  if (finding.rule !== undefined) span.rule = finding.rule;
+  return { parts, span, ...(finding.continues === true ? { continues: true as const } : {}) };
+}
+
+/** Drops the findings that overlapping chain windows found twice (the same parts). */
+function dedupe(spans: JunctionSpan[]): JunctionSpan[] {
+  const seen = new Set<string>();
+  return spans.filter((j) => {
+    const id = j.parts.map((p) => `${leafPath(p.leaf).join('\0')}\0${p.start}\0${p.end}`).join('\n');
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }
 
 /** Returns, per field, the string values inside arrays that a split secret may run through, in order. */
@@ -156,20 +222,19 @@ function cuttable(first: Leaf, second: Leaf): boolean {
   return TOKEN_CHAR.test(first.text.charAt(first.text.length - 1)) && TOKEN_CHAR.test(second.text.charAt(0));
 }
 
-/** The secrets that cross the one cut of each junction. */
-function pairSpans(junctions: readonly Junction[], cached: CacheScope | undefined): JunctionSpan[] {
-  if (junctions.length === 0) return [];
+/** The secrets that cross the one cut of each pair, in the pair's coordinates (JoinFinding). */
+function pairFindings(pairs: readonly Leaf[][]): JoinFinding[][] {
+  const windows = pairs.map(([first, second]) => junctionWindow((first as Leaf).text, (second as Leaf).text));
   const joined = detectTexts(
-    junctions.map((j) => j.tail + j.head),
+    windows.map((w) => w.tail + w.head),
     SECRETS,
-    cached,
   );
-  const out: JunctionSpan[] = [];
-  junctions.forEach(({ first, second, tail, head }, i) => {
+  return pairs.map(([first], i): JoinFinding[] => {
+    const { tail, head } = windows[i] as { tail: string; head: string };
     const crossing = (joined[i] ?? []).filter(
       (s) => s.start < tail.length && s.end > tail.length && categoryOf(s.class) === 'secret',
     );
-    if (crossing.length === 0) return;
+    if (crossing.length === 0) return [];
     // A finding of one value that the join merely extends was found in that value already: only a secret that
     // neither side holds alone is split. Unless the one a side holds reaches the cut (a private key whose first
     // value ends mid-body): then the next value may hold the rest of it, which is redacted with it.
@@ -181,21 +246,16 @@ function pairSpans(junctions: readonly Junction[], cached: CacheScope | undefine
         end: s.end + tail.length,
       })),
     ];
-    for (const span of crossing) {
+    const offset = (first as Leaf).text.length - tail.length;
+    return crossing.flatMap((span): JoinFinding[] => {
       const held = alone.find((a) => a.class === span.class && a.start < span.end && span.start < a.end);
       const reachesCut = held !== undefined && (held.end === tail.length || held.start === tail.length);
-      if (held !== undefined && !reachesCut) continue;
-      out.push({
-        parts: [
-          { leaf: first, start: first.text.length - tail.length + span.start, end: first.text.length },
-          { leaf: second, start: 0, end: span.end - tail.length },
-        ],
-        span,
-        ...(held !== undefined ? { continues: true as const } : {}),
-      });
-    }
+      if (held !== undefined && !reachesCut) return [];
+      const finding: JoinFinding = { ...span, start: span.start + offset, end: span.end + offset };
+      if (held !== undefined) finding.continues = true;
+      return [finding];
+    });
   });
-  return out;
 }
 
 /** Total length of the whole values a chain window holds between its two ends. */
@@ -249,8 +309,8 @@ function windowsOf(chain: readonly Leaf[]): Leaf[][] {
   }
 }
 
-/** The secrets that cross two cuts or more of a chain window: a secret split across three values or more. */
-function chainSpans(chains: readonly Leaf[][], cached: CacheScope | undefined): JunctionSpan[] {
+/** The secrets that cross two cuts or more of each chain window, in the window's coordinates (JoinFinding). */
+function chainFindings(chains: readonly Leaf[][]): JoinFinding[][] {
   const windows = chains.map((chain) => {
     const first = chain[0] as Leaf;
     const { tail } = junctionWindow(first.text, (chain[1] as Leaf).text);
@@ -259,33 +319,27 @@ function chainSpans(chains: readonly Leaf[][], cached: CacheScope | undefined): 
       (chain[chain.length - 1] as Leaf).text,
     );
     const texts = [tail, ...chain.slice(1, -1).map((leaf) => leaf.text), head];
-    // Where each value's text starts in the window, and where that text starts in the value (a tail: later).
+    // Where each value's text starts in the window.
     const starts: number[] = [];
     let at = 0;
     for (const text of texts) {
       starts.push(at);
       at += text.length;
     }
-    return { chain, texts, starts, tailOffset: first.text.length - tail.length };
+    return { texts, starts, offset: first.text.length - tail.length };
   });
   const found = detectTexts(
     windows.map((w) => w.texts.join('')),
     SECRETS,
-    cached,
   );
-  const out: JunctionSpan[] = [];
-  const seen = new Set<string>();
-  windows.forEach(({ chain, texts, starts, tailOffset }, i) => {
-    for (const span of found[i] ?? []) {
-      if (categoryOf(span.class) !== 'secret') continue;
-      const parts = texts.flatMap((text, k): JunctionPart[] => {
-        const from = Math.max(span.start, starts[k] as number) - (starts[k] as number);
-        const to = Math.min(span.end, (starts[k] as number) + text.length) - (starts[k] as number);
-        const offset = k === 0 ? tailOffset : 0;
-        return from < to ? [{ leaf: chain[k] as Leaf, start: offset + from, end: offset + to }] : [];
-      });
-      // Three parts or more: a secret across one cut is a pair's (pairSpans). Windows overlap: each once.
-      if (parts.length < 3) continue;
+  return windows.map(({ texts, starts, offset }, i) =>
+    (found[i] ?? []).flatMap((span): JoinFinding[] => {
+      if (categoryOf(span.class) !== 'secret') return [];
+      // Three values or more: a secret across one cut is a pair's (pairFindings).
+      const touched = starts.filter(
+        (from, k) => span.start < from + (texts[k] as string).length && from < span.end,
+      );
+      if (touched.length < 3) return [];
       // A value that holds the secret alone had it found there; the window only extends it.
       const held = texts.some((text, k) =>
         detectText(text, SECRETS).some((alone) => {
@@ -293,12 +347,7 @@ function chainSpans(chains: readonly Leaf[][], cached: CacheScope | undefined): 
           return alone.class === span.class && alone.start + base < span.end && span.start < alone.end + base;
         }),
       );
-      if (held) continue;
-      const id = parts.map((p) => `${leafPath(p.leaf).join('\0')}\0${p.start}\0${p.end}`).join('\n');
-      if (seen.has(id)) continue;
-      seen.add(id);
-      out.push({ parts, span });
-    }
-  });
-  return out;
+      return held ? [] : [{ ...span, start: span.start + offset, end: span.end + offset }];
+    }),
+  );
 }

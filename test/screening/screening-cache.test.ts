@@ -51,6 +51,24 @@ describe('ScreeningCache', () => {
     }
   });
 
+  it('remembers the joins of consecutive values too: a conversation sent again is answered whole', () => {
+    const token = fake.githubToken();
+    const chat = {
+      messages: [
+        { role: 'user', content: `the token is ${token.slice(0, 12)}` },
+        { role: 'user', content: token.slice(12, 24) },
+        { role: 'assistant', content: `${token.slice(24)}.` },
+        { role: 'user', content: 'Thanks. Please rotate it.' },
+      ],
+    };
+    const cache = new ScreeningCache();
+    const first = screenPayload(chat, { cache, scope });
+    expect(first.findings).toMatchObject({ github_token: 1 }); // precondition: a secret across three values
+    const misses = cache.misses;
+    expect(screenPayload(chat, { cache, scope })).toEqual(first);
+    expect(cache.misses).toBe(misses);
+  });
+
   it("never answers one caller from another's texts", () => {
     const cache = new ScreeningCache();
     const payload = { prompt: `mail jane.doe@acme-corp.com about ${fake.githubToken()}` };
