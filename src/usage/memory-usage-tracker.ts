@@ -82,7 +82,12 @@ export class MemoryUsageTracker implements UsageTracker {
   private queue: Held[] = [];
   private queueHead = 0;
   private queueDone = 0;
-  private sweeper: Iterator<[string, SubjectUsage]> | undefined;
+  // The subjects of the current sweep pass, and how far it got. A copy of the keys, not an iterator over the
+  // map: a live Map iterator keeps every hash table the map has had since it was made (V8 links each old table
+  // to its successor for it), and the map is reordered on every decision (the LRU order), so an iterator that
+  // lives for the hour a pass takes held about 300 bytes per decision.
+  private sweepKeys: string[] | undefined;
+  private sweepAt = 0;
   private sweepCredit = 0;
   private sweptAtMs = -Infinity;
   // The most subjects seen during the current pass: it sets the pace, which must not slow down just
@@ -336,22 +341,25 @@ export class MemoryUsageTracker implements UsageTracker {
   private sweep(nowMs: number): void {
     const elapsed = Math.min(Math.max(nowMs - this.sweptAtMs, 0), SWEEP_PERIOD_MS);
     this.sweptAtMs = Math.max(nowMs, this.sweptAtMs);
-    if (!this.sweeper) {
+    if (!this.sweepKeys) {
       if (this.subjects.size === 0) return;
-      this.sweeper = this.subjects.entries();
+      this.sweepKeys = [...this.subjects.keys()];
+      this.sweepAt = 0;
       this.sweepPassSize = this.subjects.size;
     }
     this.sweepPassSize = Math.max(this.sweepPassSize, this.subjects.size);
     const credit = this.sweepCredit + (this.sweepPassSize * elapsed) / SWEEP_PERIOD_MS;
     this.sweepCredit = Math.min(credit, SWEEP_MAX_STEP);
     for (; this.sweepCredit >= 1; this.sweepCredit -= 1) {
-      const next = this.sweeper.next();
-      if (next.done) {
-        this.sweeper = undefined;
+      if (this.sweepAt >= this.sweepKeys.length) {
+        this.sweepKeys = undefined;
         this.sweepCredit = 0;
         return;
       }
-      const [subject, usage] = next.value;
+      const subject = this.sweepKeys[this.sweepAt++] as string;
+      const usage = this.subjects.get(subject);
+      // Paged out or swept since the pass began.
+      if (usage === undefined) continue;
       if (usage.all.isEmpty(nowMs)) {
         this.subjects.delete(subject);
         continue;

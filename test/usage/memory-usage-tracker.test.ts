@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MemoryUsageTracker } from '../../src/usage/memory-usage-tracker';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/usage/sliding-window';
 
@@ -16,7 +18,36 @@ function trackerAt(ttlMs = 10 * MINUTE_MS) {
   return { tracker, clock, reserve, lastId: () => `d-${n}` };
 }
 
+/** Returns V8's gc(), which a context made after the flag is set exposes. */
+function exposedGc(): () => void {
+  setFlagsFromString('--expose_gc');
+  return runInNewContext('gc') as () => void;
+}
+
 describe('MemoryUsageTracker', () => {
+  it('keeps no garbage alive while a busy subject decides, with paging on (the LRU order moves every call)', () => {
+    const gc = exposedGc();
+    const { tracker, clock } = trackerAt(DAY_MS);
+    tracker.enablePaging({ maxSubjects: 1000, load: () => {} });
+    let n = 0;
+    // A decision reported at once: nothing stays pending, only the windows' events (typed arrays) grow.
+    const decide = (): void => {
+      clock.now += 1;
+      tracker.snapshot(BOT, HAIKU, clock.now);
+      const id = `d-${++n}`;
+      tracker.reserve({ decisionId: id, subject: BOT, model: HAIKU, tokens: 10, atMs: clock.now }).recorded();
+      tracker.settle(id, 5, clock.now);
+    };
+    for (let i = 0; i < 1000; i++) decide();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 200_000; i++) decide();
+    gc();
+    // A sweep that held a Map iterator kept every hash table the LRU reordering made: about 58 MB here.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(16 * 1024 * 1024);
+    expect(tracker.stats()).toMatchObject({ subjects: 1, pendingReservations: 0 });
+  });
+
   it('counts reservations per subject and, separately, per subject and model', () => {
     const { tracker, reserve } = trackerAt();
     reserve(1000, HAIKU);
