@@ -35,7 +35,9 @@ describe('MemoryUsageTracker', () => {
       clock.now += 1;
       tracker.snapshot(BOT, HAIKU, clock.now);
       const id = `d-${++n}`;
-      tracker.reserve({ decisionId: id, subject: BOT, model: HAIKU, tokens: 10, atMs: clock.now }).recorded();
+      tracker
+        .reserve({ decisionId: id, subject: BOT, model: HAIKU, tokens: 10, atMs: clock.now })
+        .recorded?.();
       tracker.settle(id, 5, clock.now);
     };
     for (let i = 0; i < 1000; i++) decide();
