@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { categoryOf } from './classes';
 import { detectTexts } from './detect-joined';
 import { detectText, wantsWideContext } from './detect-text';
@@ -172,7 +173,9 @@ function joinKey(cached: CacheScope, join: readonly Leaf[]): string | undefined 
     if (part === undefined) return undefined;
     key += `:${part}`;
   }
-  return key;
+  // A pair's key is two keys long; a chain window may join hundreds of one-character values, and the cache counts
+  // entries, not bytes, so a longer key is itself hashed: an entry stays about 100 bytes whatever was sent.
+  return join.length <= 2 ? key : `join:${hash('sha256', key, 'base64')}`;
 }
 
 /** Returns a join's finding as the part of it in each value it touches. */

@@ -69,6 +69,20 @@ describe('ScreeningCache', () => {
     expect(cache.misses).toBe(misses);
   });
 
+  it('keeps every key short, however many values a join spans', () => {
+    const lengths: number[] = [];
+    class KeyLengths extends ScreeningCache {
+      override set(key: string, spans: Parameters<ScreeningCache['set']>[1]): void {
+        lengths.push(key.length);
+        super.set(key, spans);
+      }
+    }
+    // 2,000 one-character values: joins of hundreds of values each.
+    screenPayload({ parts: [...'ab'.repeat(1000)] }, { cache: new KeyLengths(), scope });
+    expect(lengths.length).toBeGreaterThan(2); // precondition: the joins were remembered
+    expect(Math.max(...lengths)).toBeLessThanOrEqual(100);
+  });
+
   it("never answers one caller from another's texts", () => {
     const cache = new ScreeningCache();
     const payload = { prompt: `mail jane.doe@acme-corp.com about ${fake.githubToken()}` };
