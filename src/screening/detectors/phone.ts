@@ -106,6 +106,26 @@ function nanpValid(ten: string): boolean {
   return ten[0] !== '0' && ten[0] !== '1' && ten[3] !== '0' && ten[3] !== '1' && !n11;
 }
 
+/** Groups[s, e) as dialled: "+44 (0)20 …": the parenthesised trunk zero after a "+" is not dialled internationally. */
+function dialledGroups(groups: readonly Group[], s: number, e: number, plus: boolean): Group[] {
+  const kept: Group[] = [];
+  for (let k = s; k < e; k++) {
+    const g = groups[k] as Group;
+    if (!(plus && k === s + 1 && g.paren && g.digits === '0')) kept.push(g);
+  }
+  return kept;
+}
+
+/**
+ * Whether digits with their country code ("+", or "00") are a number: "+44306 999 0379", "+49-30-1234567",
+ * "0041 79 703 10 13", in any grouping, the number decides. Undefined when the digits carry no country code.
+ */
+function internationalValid(digits: string, plus: boolean, budget: ParseBudget): boolean | undefined {
+  if (plus) return validInternational(digits, budget);
+  if (digits.startsWith('00')) return validInternational(digits.slice(2), budget);
+  return undefined;
+}
+
 /** Whether groups[s, e) form a phone number in a format people write; `plus` when a "+" precedes group s. */
 function valid(
   text: string,
@@ -115,17 +135,11 @@ function valid(
   plus: boolean,
   budget: ParseBudget,
 ): boolean {
-  // "+44 (0)20 …": the parenthesised trunk zero is not dialled internationally.
-  const kept: Group[] = [];
-  for (let k = s; k < e; k++) {
-    const g = groups[k] as Group;
-    if (!(plus && k === s + 1 && g.paren && g.digits === '0')) kept.push(g);
-  }
+  const kept = dialledGroups(groups, s, e, plus);
   let digits = '';
   for (const g of kept) digits += g.digits;
-  // "+44306 999 0379", "+49-30-1234567", "0041 79 703 10 13": any grouping, the number decides.
-  if (plus) return validInternational(digits, budget);
-  if (digits.startsWith('00')) return validInternational(digits.slice(2), budget);
+  const international = internationalValid(digits, plus, budget);
+  if (international !== undefined) return international;
   // North American numbers grouped 3-3-4 (optionally after a 1): valid area and exchange codes are enough,
   // the grouping is the evidence (an unassigned area code is still somebody's number to a reader).
   const lengths = kept.map((g) => g.digits.length);
@@ -173,10 +187,9 @@ function cardShaped(text: string, from: number, groups: readonly Group[]): boole
 function labelledNumber(text: string, from: number, groups: readonly Group[], budget: ParseBudget): boolean {
   const plus = text.charCodeAt(from) === 43;
   let digits = '';
-  for (const [k, g] of groups.entries())
-    if (!(plus && k === 1 && g.paren && g.digits === '0')) digits += g.digits;
-  if (plus) return validInternational(digits, budget);
-  if (digits.startsWith('00')) return validInternational(digits.slice(2), budget);
+  for (const g of dialledGroups(groups, 0, groups.length, plus)) digits += g.digits;
+  const international = internationalValid(digits, plus, budget);
+  if (international !== undefined) return international;
   if (digits.length === 11 && digits[0] === '1' && nanpValid(digits.slice(1))) return true;
   if (digits.length === 10 && nanpValid(digits)) return true;
   if (groups.length === 1) return !(groups[0] as Group).paren && validLabelledNational(digits, budget);

@@ -248,14 +248,15 @@ export function possibleLabelledNational(digits: string): boolean {
   );
 }
 
+const CN_PLAN = PLANS.find((plan) => plan.country === 'CN') as Plan;
+
 /**
  * Whether an ungrouped run of eleven digits is a Chinese mobile number ("13800138000"): in China mobiles are
  * written this way, without label, prefix or grouping, and the 1[3-9] ranges are the operators' own.
  */
 export function validChineseMobile(digits: string, budget: ParseBudget): boolean {
-  if (digits.length !== 11 || digits[0] !== '1' || isPattern(digits)) return false;
-  const plan = PLANS.find((p) => p.country === 'CN') as Plan;
-  if (!plausible(plan, digits)) return false;
-  const number = parseIn(plan, digits, budget);
+  if (digits.length !== 11 || digits[0] !== '1' || isPattern(digits) || !plausible(CN_PLAN, digits))
+    return false;
+  const number = parseIn(CN_PLAN, digits, budget);
   return number !== 'unchecked' && number !== undefined && number.getType() === 'MOBILE';
 }
