@@ -42,12 +42,10 @@ const DIGIT_ZEROS = [
 // Format characters and the rest of Unicode's default-ignorable code points (combining grapheme joiner,
 // variation selectors, Hangul fillers, Mongolian variation selectors): invisible, so dropped like Cf.
 const FORMAT = /^[\p{Cf}\p{Default_Ignorable_Code_Point}]$/u;
-// An escape that may spell a printable ASCII character: %XX, &#NN; or &#xHH;, \\uXXXX or \\xHH.
-const ESCAPE =
-  /%[2-7][0-9A-Fa-f]|&#(?:[xX][2-7][0-9A-Fa-f]|\d{2,3});|\\(?:u00[2-7][0-9A-Fa-f]|x[2-7][0-9A-Fa-f])/;
-// The same escapes, anchored where one starts; the group that matched says which.
-const ESCAPE_AT =
-  /%([2-7][0-9A-Fa-f])|&#(?:[xX]([2-7][0-9A-Fa-f])|(\d{2,3}));|\\(?:u00|x)([2-7][0-9A-Fa-f])/y;
+// An escape that may spell a printable ASCII character: %XX, &#NN; or &#xHH;, \\uXXXX or \\xHH; the group that
+// matched says which. ESCAPE finds one anywhere, ESCAPE_AT reads one where it starts.
+const ESCAPE = /%([2-7][0-9A-Fa-f])|&#(?:[xX]([2-7][0-9A-Fa-f])|(\d{2,3}));|\\(?:u00|x)([2-7][0-9A-Fa-f])/;
+const ESCAPE_AT = new RegExp(ESCAPE.source, 'y');
 
 /**
  * Returns the character and length of the escape at `at` when it spells printable ASCII (0x20–0x7e): a percent
