@@ -122,11 +122,7 @@ export function junctionSpans(leaves: readonly Leaf[], cached?: CacheScope): Jun
     });
     chains.push(...chainsOf(sequence));
   }
-  const out = [
-    ...joinSpans(pairs, pairFindings, cached),
-    ...dedupe(joinSpans(chains, chainFindings, cached)),
-  ];
-  return out;
+  return [...joinSpans(pairs, pairFindings, cached), ...dedupe(joinSpans(chains, chainFindings, cached))];
 }
 
 /**
@@ -335,8 +331,18 @@ function chainFindings(chains: readonly Leaf[][]): JoinFinding[][] {
     windows.map((w) => w.texts.join('')),
     SECRETS,
   );
-  return windows.map(({ texts, starts, offset }, i) =>
-    (found[i] ?? []).flatMap((span): JoinFinding[] => {
+  return windows.map(({ texts, starts, offset }, i) => {
+    // What each value holds alone, in window coordinates: screened once per window, and only if needed.
+    let alone: TextSpan[] | undefined;
+    const aloneSpans = (): TextSpan[] =>
+      (alone ??= texts.flatMap((text, k) =>
+        detectText(text, SECRETS).map((s) => ({
+          ...s,
+          start: s.start + starts[k]!,
+          end: s.end + starts[k]!,
+        })),
+      ));
+    return (found[i] ?? []).flatMap((span): JoinFinding[] => {
       if (categoryOf(span.class) !== 'secret') return [];
       // Three values or more: a secret across one cut is a pair's (pairFindings).
       const touched = starts.filter(
@@ -344,13 +350,10 @@ function chainFindings(chains: readonly Leaf[][]): JoinFinding[][] {
       );
       if (touched.length < 3) return [];
       // A value that holds the secret alone had it found there; the window only extends it.
-      const held = texts.some((text, k) =>
-        detectText(text, SECRETS).some((alone) => {
-          const base = starts[k] as number;
-          return alone.class === span.class && alone.start + base < span.end && span.start < alone.end + base;
-        }),
+      const held = aloneSpans().some(
+        (a) => a.class === span.class && a.start < span.end && span.start < a.end,
       );
       return held ? [] : [{ ...span, start: span.start + offset, end: span.end + offset }];
-    }),
-  );
+    });
+  });
 }
