@@ -23,6 +23,10 @@ const grouped = (sep: string, size = 4): string => CARD.match(new RegExp(`.{1,${
 const digits = (zero: number): string =>
   [...CARD].map((d) => String.fromCodePoint(zero + Number(d))).join('');
 const insert = (value: string, ch: string, at = 6): string => value.slice(0, at) + ch + value.slice(at);
+const base64 = (value: string): string => Buffer.from(value).toString('base64');
+const htmlRefs = (value: string): string => [...value].map((c) => `&#${c.charCodeAt(0)};`).join('');
+const uEscapes = (value: string): string =>
+  [...value].map((c) => `\\u00${c.charCodeAt(0).toString(16)}`).join('');
 const PEM_BODY =
   'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7FAKEq3vK2mZp9XwL4rT8nB3cY6hF1dJ5sA0eQ7vK2mZp9XwL4rT8nB3c';
 
@@ -175,14 +179,14 @@ export const EVASION_CASES: readonly EvasionCase[] = [
   },
   {
     technique: 'base64-encoded token',
-    payload: { prompt: Buffer.from(`token=${GH}`).toString('base64') },
-    secrets: [Buffer.from(`token=${GH}`).toString('base64')],
+    payload: { prompt: base64(`token=${GH}`) },
+    secrets: [base64(`token=${GH}`)],
     category: 'secret',
   },
   {
     technique: 'token base64-encoded twice',
-    payload: { prompt: Buffer.from(Buffer.from(`token=${GH}`).toString('base64')).toString('base64') },
-    secrets: [Buffer.from(Buffer.from(`token=${GH}`).toString('base64')).toString('base64')],
+    payload: { prompt: base64(base64(`token=${GH}`)) },
+    secrets: [base64(base64(`token=${GH}`))],
     category: 'secret',
   },
   {
@@ -193,14 +197,14 @@ export const EVASION_CASES: readonly EvasionCase[] = [
   },
   {
     technique: 'token as HTML character references',
-    payload: { prompt: `token: ${[...GH].map((c) => `&#${c.charCodeAt(0)};`).join('')}` },
-    secrets: [[...GH.slice(4)].map((c) => `&#${c.charCodeAt(0)};`).join('')],
+    payload: { prompt: `token: ${htmlRefs(GH)}` },
+    secrets: [htmlRefs(GH.slice(4))],
     category: 'secret',
   },
   {
     technique: 'token as \\u escapes',
-    payload: { prompt: `token: ${[...GH].map((c) => `\\u00${c.charCodeAt(0).toString(16)}`).join('')}` },
-    secrets: [[...GH.slice(4)].map((c) => `\\u00${c.charCodeAt(0).toString(16)}`).join('')],
+    payload: { prompt: `token: ${uEscapes(GH)}` },
+    secrets: [uEscapes(GH.slice(4))],
     category: 'secret',
   },
   {
