@@ -93,9 +93,10 @@ function hotPath(options: { history: number; subjects: number; decisions: number
     clock += stepMs;
     const id = `h-${i}`;
     const subject = subjectIds[Math.floor(random() * subjects)]!;
-    tracker.snapshot(subject, MODELS[i % 3]!, clock);
-    tracker.reserve({ decisionId: id, subject, model: MODELS[i % 3]!, tokens: 4096, atMs: clock });
-    if (i % 2 === 0) tracker.settle(id, 1500, clock);
+    const model = MODELS[i % 3]!;
+    tracker.snapshot(subject, model, clock);
+    tracker.reserve({ decisionId: id, subject, model, tokens: 4096, atMs: clock });
+    if (i % 2 === 0) tracker.settlement({ subject, model, tokens: 4096, atMs: clock })(1500, clock);
   }
   const heapMb = (heapUsed() - heapBefore) / 1e6;
   const stats = tracker.stats();
@@ -103,12 +104,14 @@ function hotPath(options: { history: number; subjects: number; decisions: number
   const ids = Array.from({ length: decisions }, (_, i) => `d-${i}`);
   const picks = Array.from({ length: decisions }, () => subjectIds[Math.floor(random() * subjects)]!);
   const samples = new Float64Array(decisions);
+  const madeAt = new Float64Array(decisions);
   const timerOverhead = new Float64Array(decisions);
   const started = process.hrtime.bigint();
   for (let i = 0; i < decisions; i++) {
     clock += stepMs;
     const subject = picks[i]!;
     const model = MODELS[i % 3]!;
+    madeAt[i] = clock;
     const t0 = process.hrtime.bigint();
     const usage = tracker.snapshot(subject, model, clock);
     tracker.reserve({ decisionId: ids[i]!, subject, model, tokens: 4096, atMs: clock });
@@ -121,8 +124,9 @@ function hotPath(options: { history: number; subjects: number; decisions: number
 
   const settleSamples = new Float64Array(decisions / 2);
   for (let i = 0; i < decisions / 2; i++) {
+    const made = { subject: picks[i * 2]!, model: MODELS[(i * 2) % 3]!, tokens: 4096, atMs: madeAt[i * 2]! };
     const t0 = process.hrtime.bigint();
-    tracker.settle(ids[i * 2]!, 1500, clock);
+    tracker.settlement(made)(1500, clock);
     settleSamples[i] = Number(process.hrtime.bigint() - t0);
   }
   const us = (ns: number) => Number((ns / 1000).toFixed(2));

@@ -7,6 +7,7 @@ import { countersSql, type ModelCountersRow } from './pg-usage-counters';
 import type {
   Reservation,
   ReservationRequest,
+  Settle,
   UsageCounters,
   UsageLock,
   UsageSnapshotV1,
@@ -146,8 +147,8 @@ export class PgUsageTracker implements UsageTracker {
   }
 
   /** Reports settle reservations in PostgreSQL (PgUsageHistory.insertReport), whichever replica made them. */
-  settle(): boolean {
-    return true;
+  settlement(): Settle {
+    return () => true;
   }
 
   // Takes the subject's lock and reads its counters per model, in one round trip: the simple-query

@@ -43,6 +43,7 @@ export function usageRoutes(
           { subject: identity.subject.id, trusted: deps.isTrustedReporter?.(identity) ?? false },
           {
             subject: decision.subject,
+            model: decision.model ?? '',
             reservedTokens: tokenCount(decision.max_tokens) + tokenCount(invocation?.input_tokens),
             outcome: decision.outcome,
             path: decision.path,

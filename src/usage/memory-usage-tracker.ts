@@ -2,20 +2,26 @@ import { SlidingWindow } from './sliding-window';
 import type {
   Reservation,
   ReservationRequest,
+  ReservedDecision,
+  Settle,
   UsageCounters,
   UsageSnapshotV1,
   UsageTracker,
 } from './usage-tracker';
 
-/** The windows of one subject: all its decisions, and its decisions per model. */
+/**
+ * The windows of one subject: all its decisions, and its decisions per model. Its unreported reservations
+ * are events of these windows (see SlidingWindow), dropped with it when it is paged out (the ledger rebuilds them).
+ */
 interface SubjectUsage {
+  subject: string;
   all: SlidingWindow;
   models: Map<string, SlidingWindow>;
-  /** Its pending reservations, dropped with it when it is paged out (the ledger rebuilds them). */
-  pending: Set<Held> | undefined;
   /** Reservations whose decision is not known to be durable yet: while any, it stays in memory. */
   inflight: number;
   reservedAtMs: number;
+  /** Read back from the ledger while a report was being stored: page it out, to be read again, once idle. */
+  reread: boolean;
 }
 
 /** The bound on subjects in memory unless configured: about 0.4 GB with a few reservations each. */
@@ -27,19 +33,6 @@ export interface UsagePaging {
   maxSubjects: number;
   /** Rebuilds one subject's last day from the store of record (UsageLedger.restore(nowMs, subject)). */
   load(subject: string, nowMs: number): void;
-}
-
-/** An unreported reservation: where its two events are, and when it was made. */
-interface Held {
-  decisionId: string;
-  /** Set once settled or released, so the expiry queue skips it. */
-  done: boolean;
-  all: SlidingWindow;
-  allRef: number;
-  model: SlidingWindow;
-  modelRef: number;
-  atMs: number;
-  usage: SubjectUsage;
 }
 
 /** A decision read back from the store at start-up. */
@@ -76,12 +69,6 @@ const EVICT_MAX_STEP = 32;
  */
 export class MemoryUsageTracker implements UsageTracker {
   private readonly subjects = new Map<string, SubjectUsage>();
-  private readonly held = new Map<string, Held>();
-  // Pending reservations oldest first, so expiry only ever looks at the front. Not the Map's own
-  // order: iterating a Map from its start also walks the holes deletions leave, which grows without bound.
-  private queue: Held[] = [];
-  private queueHead = 0;
-  private queueDone = 0;
   // The subjects of the current sweep pass, and how far it got. A copy of the keys, not an iterator over the
   // map: a live Map iterator keeps every hash table the map has had since it was made (V8 links each old table
   // to its successor for it), and the map is reordered on every decision (the LRU order), so an iterator that
@@ -121,7 +108,6 @@ export class MemoryUsageTracker implements UsageTracker {
 
   /** Returns the subject's counters and the same counters for this model. */
   snapshot(subject: string, model: string, nowMs: number): UsageSnapshotV1 {
-    this.expire(nowMs);
     const usage = this.usageOf(subject, nowMs);
     const all = usage ? usage.all.counters(nowMs) : zero();
     const forModel = usage?.models.get(model)?.counters(nowMs) ?? zero();
@@ -135,33 +121,42 @@ export class MemoryUsageTracker implements UsageTracker {
 
   /** Counts an allowed decision and holds its tokens until it is settled, released or expires. */
   reserve(request: ReservationRequest): Reservation {
-    this.expire(request.atMs);
     this.sweep(request.atMs);
-    const usage = this.hold(request).usage;
+    const { all, model, usage } = this.windows(request.subject, request.model, request.atMs);
+    const allRef = all.add(request.atMs, request.tokens, true);
+    const modelRef = model.add(request.atMs, request.tokens, true);
     usage.inflight += 1;
     usage.reservedAtMs = request.atMs;
-    return new HeldReservation(this, request.decisionId, usage);
+    return new HeldReservation(this, usage, [all, allRef, model, modelRef]);
   }
 
-  /** Replaces a held reservation by the reported tokens; false when unknown, settled or expired. */
-  settle(decisionId: string, tokens: number, nowMs: number): boolean {
-    this.expire(nowMs);
-    const held = this.held.get(decisionId);
-    if (!held) return false;
-    this.forget(held);
-    held.all.setTokens(held.allRef, tokens, nowMs);
-    held.model.setTokens(held.modelRef, tokens, nowMs);
-    return true;
+  /**
+   * Finds a reported decision's reservation: call it before the report is stored, and the Settle it returns
+   * once it is. A subject read back from the ledger in between may or may not count the report already, so
+   * then nothing is settled here and the subject is read again (paged out) as soon as no decision is in flight.
+   */
+  settlement(decision: ReservedDecision): Settle {
+    const resident = this.subjects.get(decision.subject);
+    return (tokens, nowMs) => {
+      const usage = this.subjects.get(decision.subject);
+      // Not in memory: the ledger reads the report with the rest when the subject is next needed.
+      if (usage === undefined) return false;
+      if (usage !== resident) {
+        this.reread(usage, nowMs);
+        return false;
+      }
+      const model = usage.models.get(decision.model);
+      if (!model?.settle(decision.atMs, decision.tokens, tokens, nowMs)) return false;
+      usage.all.settle(decision.atMs, decision.tokens, tokens, nowMs);
+      return true;
+    };
   }
 
-  /** Withdraws an unsettled reservation entirely: its decision was never recorded. */
-  release(decisionId: string): void {
-    const held = this.held.get(decisionId);
-    if (!held) return;
-    this.forget(held);
+  /** Withdraws a reservation entirely (its decision was never recorded): no request, no tokens. */
+  withdraw([all, allRef, model, modelRef]: HeldEvents): void {
     const nowMs = this.now();
-    held.all.remove(held.allRef, nowMs);
-    held.model.remove(held.modelRef, nowMs);
+    all.remove(allRef, nowMs);
+    model.remove(modelRef, nowMs);
   }
 
   /**
@@ -176,30 +171,30 @@ export class MemoryUsageTracker implements UsageTracker {
         return;
       }
     }
-    if (decision.pending && nowMs - decision.atMs <= this.reservationTtlMs) {
-      this.hold(decision);
-      return;
-    }
-    const tokens = decision.pending ? 0 : decision.tokens;
+    const held = decision.pending && nowMs - decision.atMs <= this.reservationTtlMs;
+    const tokens = decision.pending && !held ? 0 : decision.tokens;
     const { all, model } = this.windows(decision.subject, decision.model, nowMs);
-    all.add(decision.atMs, tokens);
-    model.add(decision.atMs, tokens);
+    all.add(decision.atMs, tokens, held);
+    model.add(decision.atMs, tokens, held);
   }
 
   /** Returns how many subjects, windows, events and pending reservations are held in memory. */
   stats(): UsageTrackerStats {
+    const nowMs = this.now();
     let windows = 0;
     let events = 0;
+    let pending = 0;
     for (const usage of this.subjects.values()) {
       windows += 1 + usage.models.size;
       events += usage.all.kept;
+      pending += usage.all.heldAt(nowMs);
       for (const w of usage.models.values()) events += w.kept;
     }
     return {
       subjects: this.subjects.size,
       windows,
       events,
-      pendingReservations: this.held.size,
+      pendingReservations: pending,
       pagedOut: this.evictions,
       pagedIn: this.loads,
     };
@@ -208,24 +203,15 @@ export class MemoryUsageTracker implements UsageTracker {
   /** A reservation's decision is durable (or was withdrawn): it no longer pins its subject. */
   settled(usage: SubjectUsage): void {
     usage.inflight -= 1;
+    if (usage.reread) this.reread(usage, this.now());
   }
 
-  private hold(request: ReservationRequest): Held {
-    const { all, model, usage } = this.windows(request.subject, request.model, request.atMs);
-    const held: Held = {
-      decisionId: request.decisionId,
-      done: false,
-      all,
-      allRef: all.add(request.atMs, request.tokens),
-      model,
-      modelRef: model.add(request.atMs, request.tokens),
-      atMs: request.atMs,
-      usage,
-    };
-    this.held.set(request.decisionId, held);
-    (usage.pending ??= new Set()).add(held);
-    this.queue.push(held);
-    return held;
+  // Pages a subject out so that the ledger reads it again when it is next needed, once that is exact: not
+  // while a decision of it is in flight (its reservation is not in the audit log yet).
+  private reread(usage: SubjectUsage, nowMs: number): void {
+    if (this.subjects.get(usage.subject) !== usage || !this.paging) return;
+    usage.reread = usage.inflight > 0 && nowMs - usage.reservedAtMs < PIN_LIMIT_MS;
+    if (!usage.reread) this.pageOut(usage.subject);
   }
 
   private windows(
@@ -236,17 +222,18 @@ export class MemoryUsageTracker implements UsageTracker {
     let usage = this.usageOf(subject, nowMs);
     if (!usage) {
       usage = {
-        all: new SlidingWindow(),
+        subject,
+        all: new SlidingWindow(this.reservationTtlMs),
         models: new Map(),
-        pending: undefined,
         inflight: 0,
         reservedAtMs: 0,
+        reread: false,
       };
       this.subjects.set(subject, usage);
       this.makeRoom(subject, nowMs);
     }
     let forModel = usage.models.get(model);
-    if (!forModel) usage.models.set(model, (forModel = new SlidingWindow()));
+    if (!forModel) usage.models.set(model, (forModel = new SlidingWindow(this.reservationTtlMs)));
     return { all: usage.all, model: forModel, usage };
   }
 
@@ -284,59 +271,18 @@ export class MemoryUsageTracker implements UsageTracker {
       if (this.subjects.size <= this.paging.maxSubjects || looked++ >= EVICT_MAX_STEP) return;
       if (subject === keep) continue;
       if (usage.inflight > 0 && nowMs - usage.reservedAtMs < PIN_LIMIT_MS) continue;
-      this.pageOut(subject, usage);
+      this.pageOut(subject);
     }
   }
 
-  private pageOut(subject: string, usage: SubjectUsage): void {
-    for (const held of usage.pending ?? []) {
-      this.held.delete(held.decisionId);
-      this.forget(held);
-    }
+  private pageOut(subject: string): void {
     this.subjects.delete(subject);
     this.pagedOut = true;
     this.evictions += 1;
   }
 
-  // An unreported reservation stops counting its tokens once it expires (the request still counts).
-  private expire(nowMs: number): void {
-    const { queue } = this;
-    let head = this.queueHead;
-    for (; head < queue.length && nowMs - queue[head]!.atMs > this.reservationTtlMs; head++) {
-      const held = queue[head]!;
-      if (held.done) {
-        this.queueDone -= 1;
-        continue;
-      }
-      this.held.delete(held.decisionId);
-      held.usage.pending?.delete(held);
-      held.all.setTokens(held.allRef, 0, nowMs);
-      held.model.setTokens(held.modelRef, 0, nowMs);
-    }
-    this.queueHead = head;
-    if (head > 1024 && head * 2 > queue.length) {
-      this.queue = queue.slice(head);
-      this.queueHead = 0;
-    }
-  }
-
-  // A settled or released reservation leaves the map at once; the queue drops it lazily, and is
-  // rebuilt once mostly done entries remain, so reported reservations do not wait a TTL to be freed.
-  private forget(held: Held): void {
-    held.done = true;
-    this.held.delete(held.decisionId);
-    held.usage.pending?.delete(held);
-    this.queueDone += 1;
-    const waiting = this.queue.length - this.queueHead;
-    if (this.queueDone > 1024 && this.queueDone * 2 > waiting) {
-      this.queue = this.queue.slice(this.queueHead).filter((h) => !h.done);
-      this.queueHead = 0;
-      this.queueDone = 0;
-    }
-  }
-
   // Forgets subjects (and models) with nothing left in the last day, a few per call, so that
-  // identities seen once do not stay in memory forever. A pending reservation keeps its own
+  // identities seen once do not stay in memory forever. A reservation in flight keeps its own
   // reference to its windows, so forgetting one is always safe.
   private sweep(nowMs: number): void {
     const elapsed = Math.min(Math.max(nowMs - this.sweptAtMs, 0), SWEEP_PERIOD_MS);
@@ -369,19 +315,22 @@ export class MemoryUsageTracker implements UsageTracker {
   }
 }
 
+/** A reservation's two events: in the subject's window and in its model's, each with its reference. */
+type HeldEvents = [all: SlidingWindow, allRef: number, model: SlidingWindow, modelRef: number];
+
 // A class rather than a closure per decision: reservations are made on the hot path.
 class HeldReservation implements Reservation {
   private pinning = true;
 
   constructor(
     private readonly tracker: MemoryUsageTracker,
-    private readonly decisionId: string,
     private readonly usage: SubjectUsage,
+    private readonly events: HeldEvents,
   ) {}
 
   release(): void {
     this.recorded();
-    this.tracker.release(this.decisionId);
+    this.tracker.withdraw(this.events);
   }
 
   recorded(): void {

@@ -26,6 +26,8 @@ export interface Reporter {
 /** A decision as the ledger needs it to accept a report. */
 export interface ReportedDecision {
   subject: string | null;
+  /** The model it was for ('' when none was named). */
+  model: string;
   /** What the decision reserved: its effective max_tokens plus the input_tokens it declared. */
   reservedTokens: number;
   outcome: string;
@@ -160,6 +162,13 @@ export class UsageLedger {
         `the reservation of decision ${decisionId} has expired`,
       );
     }
+    // Looked up before the report is stored: see MemoryUsageTracker.settlement.
+    const settle = this.tracker.settlement({
+      subject: decision.subject ?? reporter.subject,
+      model: decision.model,
+      atMs: decision.timestampMs,
+      tokens: decision.reservedTokens,
+    });
     let inserted: boolean;
     try {
       inserted = await this.reports.insertReport({
@@ -183,9 +192,10 @@ export class UsageLedger {
         `usage for decision ${decisionId} was already reported`,
       );
     }
-    // False only when the reservation already left the day window: then there is nothing to replace.
+    // False when the subject is not in memory (its next read from the ledger counts the report) or the
+    // reservation already left the day window (there is nothing to replace).
     const used = usage.input_tokens + usage.output_tokens;
-    this.tracker.settle(decisionId, settledTokens(used, decision.reservedTokens, reporter.trusted), nowMs);
+    settle(settledTokens(used, decision.reservedTokens, reporter.trusted), nowMs);
   }
 
   /** Returns the reports a subject made since `sinceMs`: how many, their tokens and cost. */

@@ -20,6 +20,19 @@ export interface ReservationRequest {
   atMs: number;
 }
 
+/** An allowed decision as its usage report finds it: what settling its reservation needs. */
+export interface ReservedDecision {
+  subject: string;
+  model: string;
+  /** When it was received (its audit record's timestamp): its reservation was made then or just after. */
+  atMs: number;
+  /** What it reserved: its effective max_tokens plus the input tokens it declared. */
+  tokens: number;
+}
+
+/** Replaces a reservation's tokens with what the call really used; false when it is not held (here). */
+export type Settle = (tokens: number, nowMs: number) => boolean;
+
 /** A reservation that can be withdrawn when its decision could not be recorded. */
 export interface Reservation {
   release(): void;
@@ -41,8 +54,11 @@ export interface UsageTracker {
   lock?(subject: string, model: string, nowMs: number): Promise<UsageLock>;
   snapshot(subject: string, model: string, nowMs: number): UsageSnapshotV1;
   reserve(request: ReservationRequest): Reservation;
-  /** Replaces a reservation's tokens with what the call really used. Returns false if it is unknown or expired. */
-  settle(decisionId: string, tokens: number, nowMs: number): boolean;
+  /**
+   * Finds a reported decision's reservation before its report is stored; the Settle it returns replaces the
+   * reservation's tokens once the report is stored (which also keeps a second report of it out).
+   */
+  settlement(decision: ReservedDecision): Settle;
 }
 
 /** A token figure as reserved: a positive finite number, else 0 (what a Data API caller may send). */

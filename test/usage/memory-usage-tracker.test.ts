@@ -2,20 +2,32 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MemoryUsageTracker } from '../../src/usage/memory-usage-tracker';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../src/usage/sliding-window';
+import type { ReservationRequest, ReservedDecision } from '../../src/usage/usage-tracker';
 
 const T0 = Date.UTC(2026, 10, 22, 10, 0, 0);
 const BOT = 'spiffe://corp/data/doc-summarizer';
 const HAIKU = 'anthropic.claude-haiku';
 const SONNET = 'anthropic.claude-sonnet';
 
-/** A tracker on a clock the test moves by hand. */
+/** The decision of a reservation as its report finds it (received when it reserved). */
+function reported({ subject, model, tokens, atMs }: ReservationRequest): ReservedDecision {
+  return { subject, model, tokens, atMs };
+}
+
+/** A tracker on a clock the test moves by hand; settle(id, ...) reports decision `id` as the ledger does. */
 function trackerAt(ttlMs = 10 * MINUTE_MS) {
   const clock = { now: T0 };
   const tracker = new MemoryUsageTracker(ttlMs, () => clock.now);
+  const made = new Map<string, ReservedDecision>();
   let n = 0;
-  const reserve = (tokens: number, model = HAIKU, subject = BOT) =>
-    tracker.reserve({ decisionId: `d-${++n}`, subject, model, tokens, atMs: clock.now });
-  return { tracker, clock, reserve, lastId: () => `d-${n}` };
+  const reserve = (tokens: number, model = HAIKU, subject = BOT) => {
+    const request = { decisionId: `d-${++n}`, subject, model, tokens, atMs: clock.now };
+    made.set(request.decisionId, reported(request));
+    return tracker.reserve(request);
+  };
+  const settle = (id: string, tokens: number, nowMs: number) =>
+    tracker.settlement(made.get(id) ?? { subject: BOT, model: HAIKU, tokens: 1, atMs: T0 })(tokens, nowMs);
+  return { tracker, clock, reserve, settle, lastId: () => `d-${n}` };
 }
 
 /** Returns V8's gc(), which a context made after the flag is set exposes. */
@@ -34,11 +46,9 @@ describe('MemoryUsageTracker', () => {
     const decide = (): void => {
       clock.now += 1;
       tracker.snapshot(BOT, HAIKU, clock.now);
-      const id = `d-${++n}`;
-      tracker
-        .reserve({ decisionId: id, subject: BOT, model: HAIKU, tokens: 10, atMs: clock.now })
-        .recorded?.();
-      tracker.settle(id, 5, clock.now);
+      const request = { decisionId: `d-${++n}`, subject: BOT, model: HAIKU, tokens: 10, atMs: clock.now };
+      tracker.reserve(request).recorded?.();
+      tracker.settlement(reported(request))(5, clock.now);
     };
     for (let i = 0; i < 1000; i++) decide();
     gc();
@@ -69,19 +79,19 @@ describe('MemoryUsageTracker', () => {
   });
 
   it('replaces a reservation by the reported tokens, up or down', () => {
-    const { tracker, clock, reserve, lastId } = trackerAt();
+    const { tracker, clock, reserve, settle, lastId } = trackerAt();
     reserve(4096);
     const first = lastId();
     reserve(4096);
     const second = lastId();
     clock.now += 5000;
     expect(tracker.snapshot(BOT, HAIKU, clock.now).tokens_last_day).toBe(8192);
-    expect(tracker.settle(first, 1500, clock.now)).toBe(true);
+    expect(settle(first, 1500, clock.now)).toBe(true);
     expect(tracker.snapshot(BOT, HAIKU, clock.now)).toMatchObject({
       tokens_last_day: 1500 + 4096,
       model: { tokens_last_day: 1500 + 4096 },
     });
-    expect(tracker.settle(second, 6000, clock.now)).toBe(true);
+    expect(settle(second, 6000, clock.now)).toBe(true);
     expect(tracker.snapshot(BOT, HAIKU, clock.now)).toMatchObject({
       requests_last_minute: 2,
       tokens_last_hour: 7500,
@@ -90,12 +100,12 @@ describe('MemoryUsageTracker', () => {
   });
 
   it('settles a reservation only once', () => {
-    const { tracker, reserve, lastId } = trackerAt();
+    const { tracker, reserve, settle, lastId } = trackerAt();
     reserve(4096);
-    expect(tracker.settle(lastId(), 100, T0)).toBe(true);
-    expect(tracker.settle(lastId(), 9000, T0)).toBe(false);
+    expect(settle(lastId(), 100, T0)).toBe(true);
+    expect(settle(lastId(), 9000, T0)).toBe(false);
     expect(tracker.snapshot(BOT, HAIKU, T0).tokens_last_day).toBe(100);
-    expect(tracker.settle('never-reserved', 1, T0)).toBe(false);
+    expect(settle('never-reserved', 1, T0)).toBe(false);
   });
 
   it('releases a reservation whose decision was not recorded: no request, no tokens', () => {
@@ -116,7 +126,7 @@ describe('MemoryUsageTracker', () => {
   });
 
   it('stops counting an unreported reservation’s tokens once it expires, even with no other traffic', () => {
-    const { tracker, clock, reserve, lastId } = trackerAt(10 * MINUTE_MS);
+    const { tracker, clock, reserve, settle, lastId } = trackerAt(10 * MINUTE_MS);
     reserve(4096);
     const id = lastId();
     clock.now = T0 + 10 * MINUTE_MS;
@@ -128,14 +138,14 @@ describe('MemoryUsageTracker', () => {
       tokens_last_day: 0,
       model: { tokens_last_day: 0 },
     });
-    expect(tracker.settle(id, 1000, clock.now)).toBe(false);
+    expect(settle(id, 1000, clock.now)).toBe(false);
     expect(tracker.stats().pendingReservations).toBe(0);
   });
 
   it('keeps reported tokens after the TTL: only unreported reservations expire', () => {
-    const { tracker, clock, reserve, lastId } = trackerAt(10 * MINUTE_MS);
+    const { tracker, clock, reserve, settle, lastId } = trackerAt(10 * MINUTE_MS);
     reserve(4096);
-    tracker.settle(lastId(), 3000, T0 + 1000);
+    settle(lastId(), 3000, T0 + 1000);
     reserve(4096);
     clock.now = T0 + HOUR_MS - 1;
     expect(tracker.snapshot(BOT, HAIKU, clock.now).tokens_last_hour).toBe(3000);
@@ -171,9 +181,11 @@ describe('MemoryUsageTracker', () => {
       tokens_last_day: 900 + 4096,
     });
     // Only the reservation still inside its TTL can be settled.
-    expect(tracker.settle('old', 1, T0)).toBe(false);
-    expect(tracker.settle('reported', 1, T0)).toBe(false);
-    expect(tracker.settle('pending', 100, T0)).toBe(true);
+    const settle = (atMs: number, tokens: number) =>
+      tracker.settlement({ ...base, atMs, tokens: 4096 })(tokens, T0);
+    expect(settle(T0 - 3 * HOUR_MS, 1)).toBe(false);
+    expect(tracker.settlement({ ...base, atMs: T0 - 3 * HOUR_MS, tokens: 900 })(1, T0)).toBe(false);
+    expect(settle(T0 - 30 * MINUTE_MS, 100)).toBe(true);
     expect(tracker.snapshot(BOT, HAIKU, T0).tokens_last_day).toBe(1000);
   });
 
@@ -211,10 +223,10 @@ describe('MemoryUsageTracker', () => {
   });
 
   it('holds only pending reservations: settled ones are freed without waiting for the TTL', () => {
-    const { tracker, reserve, lastId } = trackerAt(DAY_MS);
+    const { tracker, reserve, settle, lastId } = trackerAt(DAY_MS);
     for (let i = 0; i < 5000; i++) {
       reserve(10);
-      if (i % 10 !== 0) tracker.settle(lastId(), 5, T0);
+      if (i % 10 !== 0) settle(lastId(), 5, T0);
     }
     expect(tracker.stats().pendingReservations).toBe(500);
     expect(tracker.snapshot(BOT, HAIKU, T0).tokens_last_day).toBe(500 * 10 + 4500 * 5);

@@ -65,28 +65,88 @@ describe('SlidingWindow', () => {
     expect(now - T0).toBeGreaterThan(3 * DAY_MS);
   });
 
-  it('replaces an event’s tokens in every window that still holds it', () => {
+  it('settles a held reservation in every window that still holds it', () => {
     const w = new SlidingWindow();
-    const ref = w.add(T0, 4096);
-    expect(w.counters(T0 + 1000)).toMatchObject({ tokens_last_hour: 4096, tokens_last_day: 4096 });
-    w.setTokens(ref, 1500, T0 + 1000);
+    w.add(T0, 4096, true);
+    w.add(T0 + 1, 300, true);
+    w.add(T0 + 2, 700, true);
+    expect(w.counters(T0 + 1000)).toMatchObject({ tokens_last_hour: 5096, tokens_last_day: 5096 });
+    expect(w.heldAt(T0 + 1000)).toBe(3);
+    expect(w.settle(T0, 4096, 1500, T0 + 1000)).toBe(true);
     expect(w.counters(T0 + 1000)).toEqual({
-      requests_last_minute: 1,
-      tokens_last_hour: 1500,
-      tokens_last_day: 1500,
+      requests_last_minute: 3,
+      tokens_last_hour: 2500,
+      tokens_last_day: 2500,
     });
-    // After the hour, only the day still holds it, and only the day changes.
-    w.setTokens(ref, 2000, T0 + 2 * HOUR_MS);
-    expect(w.counters(T0 + 2 * HOUR_MS)).toMatchObject({ tokens_last_hour: 0, tokens_last_day: 2000 });
-    // Once it left the day a change is ignored instead of corrupting the sums.
-    w.setTokens(ref, 9999, T0 + DAY_MS + 1);
-    expect(w.counters(T0 + DAY_MS + 1)).toMatchObject({ tokens_last_hour: 0, tokens_last_day: 0 });
+    // Settled once: no reservation of those tokens is left to settle.
+    expect(w.heldAt(T0 + 1000)).toBe(2);
+    expect(w.settle(T0, 4096, 10, T0 + 1000)).toBe(false);
+    // After the hour, only the day still holds a reservation settled then, and only the day changes.
+    expect(w.settle(T0, 300, 2000, T0 + 2 * HOUR_MS)).toBe(true);
+    expect(w.counters(T0 + 2 * HOUR_MS)).toMatchObject({ tokens_last_hour: 0, tokens_last_day: 4200 });
+    // Once it left the day nothing is held, so nothing is settled and the sums stay right.
+    expect(w.settle(T0, 700, 9999, T0 + DAY_MS + 10)).toBe(false);
+    expect(w.counters(T0 + DAY_MS + 10)).toMatchObject({ tokens_last_hour: 0, tokens_last_day: 0 });
+    expect(w.heldAt(T0 + DAY_MS + 10)).toBe(0);
+  });
+
+  it('finds a reservation by its tokens at or after its decision’s time, and only held ones', () => {
+    const w = new SlidingWindow();
+    w.add(T0 - 5, 4096, true); // an earlier decision's reservation: before the time asked for
+    w.add(T0 + 3, 100); // reported already (not held)
+    w.add(T0 + 4, 4096); // reported already, with the same tokens
+    w.add(T0 + 7, 2048, true);
+    w.add(T0 + 9, 4096, true); // the one: the decision was received at T0, reserved at T0 + 9
+    expect(w.settle(T0, 4096, 1, T0 + 10)).toBe(true);
+    expect(w.counters(T0 + 10).tokens_last_day).toBe(4096 + 100 + 4096 + 2048 + 1);
+    // Reserved tokens that nothing held matches: nothing changes.
+    expect(w.settle(T0, 999, 1, T0 + 10)).toBe(false);
+    // A reservation made more than ten minutes after its decision's time is not looked for.
+    w.add(T0 + 11 * MINUTE_MS, 50, true);
+    expect(w.settle(T0, 50, 1, T0 + 11 * MINUTE_MS)).toBe(false);
+    expect(w.heldAt(T0 + 11 * MINUTE_MS)).toBe(3);
+  });
+
+  it('stops counting a held reservation’s tokens once its hold expires, and only a held one’s', () => {
+    const w = new SlidingWindow(10 * MINUTE_MS);
+    w.add(T0, 4096, true);
+    w.add(T0 + 1, 500);
+    expect(w.counters(T0 + 10 * MINUTE_MS).tokens_last_day).toBe(4596);
+    expect(w.counters(T0 + 10 * MINUTE_MS + 1)).toEqual({
+      requests_last_minute: 0,
+      tokens_last_hour: 500,
+      tokens_last_day: 500,
+    });
+    expect(w.heldAt(T0 + 10 * MINUTE_MS + 1)).toBe(0);
+    // Expired, it can no longer be settled.
+    expect(w.settle(T0, 4096, 1, T0 + 10 * MINUTE_MS + 1)).toBe(false);
+    expect(w.settle(T0, 0, 1, T0 + 10 * MINUTE_MS + 1)).toBe(false);
+  });
+
+  it('keeps held reservations through compaction: settles and expiry still find them', () => {
+    const w = new SlidingWindow(2 * HOUR_MS);
+    let now = T0;
+    const heldAt: number[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      now += 10_000;
+      const held = i % 3 === 0;
+      w.add(now, 10, held);
+      if (held) heldAt.push(now);
+    }
+    // Events older than a day were dropped and the arrays compacted; the reservations of the last two hours hold.
+    const recent = heldAt.filter((at) => at >= now - 2 * HOUR_MS);
+    const expired = heldAt.filter((at) => at < now - 2 * HOUR_MS && at > now - DAY_MS);
+    expect(w.heldAt(now)).toBe(recent.length);
+    expect(w.counters(now).tokens_last_day).toBe((8640 - expired.length) * 10);
+    expect(w.settle(recent[0]!, 10, 1, now)).toBe(true);
+    expect(w.heldAt(now)).toBe(recent.length - 1);
+    expect(w.counters(now).tokens_last_day).toBe((8640 - expired.length) * 10 - 9);
   });
 
   it('removes an event from the request count and from both token sums', () => {
     const w = new SlidingWindow();
     w.add(T0, 100);
-    const ref = w.add(T0 + 1, 4096);
+    const ref = w.add(T0 + 1, 4096, true);
     expect(w.counters(T0 + 2)).toEqual({
       requests_last_minute: 2,
       tokens_last_hour: 4196,
@@ -98,6 +158,9 @@ describe('SlidingWindow', () => {
       tokens_last_hour: 100,
       tokens_last_day: 100,
     });
+    // A removed reservation is no longer held: no report can bring it back.
+    expect(w.heldAt(T0 + 2)).toBe(0);
+    expect(w.settle(T0, 4096, 1, T0 + 2)).toBe(false);
     // When a removed event leaves the windows later, it is not subtracted a second time.
     expect(w.counters(T0 + DAY_MS + 10)).toEqual({
       requests_last_minute: 0,

@@ -5,6 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { auditMigrations, openDatabase, SqliteAuditStore, type Db } from '../../src/audit';
 import { loadConfig } from '../../src/config/load-config';
 import { ConfigError } from '../../src/errors';
@@ -12,13 +14,19 @@ import { DEFAULT_USAGE_MAX_SUBJECTS, MemoryUsageTracker } from '../../src/usage/
 import { UsageLedger } from '../../src/usage/usage-ledger';
 import { usageMigrations } from '../../src/usage/usage-migrations';
 import { SqliteUsageReports } from '../../src/usage/usage-reports';
-import type { Reservation } from '../../src/usage/usage-tracker';
+import type { Reservation, ReservedDecision } from '../../src/usage/usage-tracker';
 import { makeRecord, silentLogger, tempDir } from '../audit/audit-fixtures';
 
 const TTL_MS = 3_600_000;
 const MODELS = ['anthropic.claude-haiku', 'anthropic.claude-sonnet'];
 const dir = tempDir();
 let files = 0;
+
+/** Returns V8's gc(), which a context made after the flag is set exposes. */
+function exposedGc(): () => void {
+  setFlagsFromString('--expose_gc');
+  return runInNewContext('gc') as () => void;
+}
 
 /** A real audit log and ledger, a bounded tracker paging through it, and an unbounded reference. */
 function setup(maxSubjects: number) {
@@ -32,6 +40,8 @@ function setup(maxSubjects: number) {
   bounded.enablePaging({ maxSubjects, load: (subject, nowMs) => ledger.restore(nowMs, subject) });
   const reference = new MemoryUsageTracker(TTL_MS, clock);
   const referenceLedger = new UsageLedger(db, reference, TTL_MS, reports);
+  // Every decision made, as its report finds it.
+  const made = new Map<string, ReservedDecision>();
 
   /** What the pipeline does for an allowed decision, on both trackers; the record is left to the caller. */
   function reserve(subject: string, model: string, tokens: number) {
@@ -45,6 +55,7 @@ function setup(maxSubjects: number) {
       input: { subject: { id: subject }, invocation: { model, input_tokens: 100 } },
     });
     const request = { decisionId: record.decision_id, subject, model, tokens, atMs: now };
+    made.set(request.decisionId, { subject, model, tokens, atMs: now });
     const held: Reservation[] = [bounded.reserve(request), reference.reserve(request)];
     return {
       record,
@@ -65,9 +76,18 @@ function setup(maxSubjects: number) {
   /** A trusted gateway reports what the call used: written once, settled in both trackers. */
   async function report(decisionId: string, subject: string, used: number): Promise<void> {
     const reporter = { subject: 'spiffe://corp/llm-gateway', trusted: true };
-    const decision = { subject, reservedTokens: 0, outcome: 'allowed', path: '/v1/decide', timestampMs: now };
+    const { model, tokens, atMs } = made.get(decisionId)!;
+    const decision = {
+      subject,
+      model,
+      reservedTokens: tokens,
+      outcome: 'allowed',
+      path: '/v1/decide',
+      timestampMs: atMs,
+    };
+    const settleReference = reference.settlement({ subject, model, tokens, atMs });
     await ledger.report(decisionId, reporter, decision, { input_tokens: used, output_tokens: 0 }, now);
-    reference.settle(decisionId, used, now);
+    settleReference(used, now);
   }
 
   function expectSame(subject: string, model: string): void {
@@ -146,6 +166,65 @@ describe('bounded usage memory', () => {
     t.expectSame('spiffe://corp/a', MODELS[1]!);
     expect(t.bounded.snapshot('spiffe://corp/a', MODELS[1]!, t.now()).tokens_last_day).toBe(120);
     await t.store.close();
+  });
+
+  it('settles nothing twice when the subject is read back while its report is being stored', async () => {
+    const t = setup(1);
+    // Two reservations of the same tokens: a settle that found the wrong one would go unnoticed otherwise.
+    const first = await t.decide('spiffe://corp/a', MODELS[0]!, 4000);
+    await t.decide('spiffe://corp/a', MODELS[0]!, 4000);
+    await t.decide('spiffe://corp/b', MODELS[0]!, 1000);
+    expect(t.bounded.stats()).toMatchObject({ subjects: 1, pagedOut: 1 });
+    // The report is stored; before its settle runs, a decision reads subject a back, report included.
+    const reporting = t.report(first, 'spiffe://corp/a', 100);
+    t.bounded.snapshot('spiffe://corp/a', MODELS[0]!, t.now());
+    await reporting;
+    t.expectSame('spiffe://corp/a', MODELS[0]!);
+    expect(t.bounded.snapshot('spiffe://corp/a', MODELS[0]!, t.now()).tokens_last_day).toBe(4100);
+    await t.store.close();
+  });
+
+  it('reads such a subject back only once no decision of it is in flight', async () => {
+    const t = setup(1);
+    const first = await t.decide('spiffe://corp/a', MODELS[0]!, 4000);
+    await t.decide('spiffe://corp/a', MODELS[0]!, 4000);
+    await t.decide('spiffe://corp/b', MODELS[0]!, 1000);
+    const reporting = t.report(first, 'spiffe://corp/a', 100);
+    // Read back, and a decision of it in flight: its reservation is in no log yet, so it must stay.
+    const inFlight = t.reserve('spiffe://corp/a', MODELS[0]!, 4000);
+    expect(t.bounded.stats()).toMatchObject({ subjects: 1, pagedOut: 2 }); // a in for b
+    await reporting;
+    expect(t.bounded.stats()).toMatchObject({ subjects: 1, pagedOut: 2 });
+    await inFlight.commit();
+    expect(t.bounded.stats()).toMatchObject({ subjects: 0, pagedOut: 3 });
+    t.expectSame('spiffe://corp/a', MODELS[0]!);
+    expect(t.bounded.snapshot('spiffe://corp/a', MODELS[0]!, t.now()).tokens_last_day).toBe(8100);
+    await t.store.close();
+  });
+
+  it('holds an unreported reservation in the memory of any decision: no map from ids, no objects', () => {
+    const gc = exposedGc();
+    let now = Date.now();
+    const tracker = new MemoryUsageTracker(24 * TTL_MS, () => now);
+    const decide = (i: number): void => {
+      now += 1;
+      tracker.snapshot('spiffe://corp/a', MODELS[0]!, now);
+      const request = { decisionId: `0192f5c8-1d2e-7abc-8def-${String(i).padStart(12, '0')}`, atMs: now };
+      tracker
+        .reserve({ ...request, subject: 'spiffe://corp/a', model: MODELS[0]!, tokens: 4096 })
+        .recorded?.();
+    };
+    for (let i = 0; i < 1000; i++) decide(i);
+    gc();
+    const before = process.memoryUsage();
+    for (let i = 1000; i < 201_000; i++) decide(i);
+    gc();
+    const after = process.memoryUsage();
+    expect(tracker.stats().pendingReservations).toBe(201_000);
+    // Two events of 18 bytes (the subject's window and its model's), in arrays that grow by doubling: at
+    // most 72 bytes each, 14.4 MB for 200,000. A reservation kept by its decision's id took ~600 bytes of heap.
+    expect(after.heapUsed - before.heapUsed).toBeLessThan(4 * 1024 * 1024);
+    expect(after.arrayBuffers - before.arrayBuffers).toBeLessThan(15_000_000);
   });
 
   it('restores at most the bound at start-up and loads the others when they are needed', async () => {
