@@ -8,6 +8,8 @@ export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
 const INITIAL_CAPACITY = 8;
+// An event's columns: time and tokens (8 bytes each), live and held (1 byte each).
+const EVENT_BYTES = 18;
 // How long after its decision was received a reservation can have been made: a settle looks no further. A
 // decision takes milliseconds; this only bounds the search when the reservation is not there to be found.
 const RESERVE_WITHIN_MS = 10 * MINUTE_MS;
@@ -27,12 +29,12 @@ const RESERVE_WITHIN_MS = 10 * MINUTE_MS;
  * reported one, and it stops counting its tokens once `holdMs` has passed.
  */
 export class SlidingWindow {
-  private times = new Float64Array(INITIAL_CAPACITY);
-  private tokens = new Float64Array(INITIAL_CAPACITY);
+  private times: Float64Array;
+  private tokens: Float64Array;
   // 1 while the event counts, 0 once released (its decision was never recorded).
-  private live = new Uint8Array(INITIAL_CAPACITY);
+  private live: Uint8Array;
   // 1 while the event is a reservation not yet reported (nor expired, nor released).
-  private held = new Uint8Array(INITIAL_CAPACITY);
+  private held: Uint8Array;
   private heldCount = 0;
   /** Absolute number of the event at index 0. */
   private base = 0;
@@ -50,7 +52,13 @@ export class SlidingWindow {
   private lastNowMs = -Infinity;
 
   /** @param holdMs how long an unreported reservation counts its tokens (the reservation TTL). */
-  constructor(private readonly holdMs: number = DAY_MS) {}
+  constructor(private readonly holdMs: number = DAY_MS) {
+    const columns = eventColumns(INITIAL_CAPACITY);
+    this.times = columns.times;
+    this.tokens = columns.tokens;
+    this.live = columns.live;
+    this.held = columns.held;
+  }
 
   /**
    * Adds an event and returns its reference; `held` marks an unreported reservation. A time before the
@@ -214,10 +222,11 @@ export class SlidingWindow {
       this.live.copyWithin(0, from, this.end);
       this.held.copyWithin(0, from, this.end);
     } else {
-      this.times = copyInto(new Float64Array(capacity), this.times, from, count);
-      this.tokens = copyInto(new Float64Array(capacity), this.tokens, from, count);
-      this.live = copyInto(new Uint8Array(capacity), this.live, from, count);
-      this.held = copyInto(new Uint8Array(capacity), this.held, from, count);
+      const columns = eventColumns(capacity);
+      this.times = copyInto(columns.times, this.times, from, count);
+      this.tokens = copyInto(columns.tokens, this.tokens, from, count);
+      this.live = copyInto(columns.live, this.live, from, count);
+      this.held = copyInto(columns.held, this.held, from, count);
     }
     this.base += from;
     this.end = count;
@@ -226,6 +235,25 @@ export class SlidingWindow {
     this.expiryHead = Math.max(this.expiryHead - from, 0);
     this.dayHead = 0;
   }
+}
+
+/**
+ * The four columns of `capacity` events as views of one buffer: a window is mostly small (a subject with a few
+ * decisions a day), and each buffer of its own costs a few hundred bytes of bookkeeping beside its contents.
+ */
+function eventColumns(capacity: number): {
+  times: Float64Array;
+  tokens: Float64Array;
+  live: Uint8Array;
+  held: Uint8Array;
+} {
+  const buffer = new ArrayBuffer(capacity * EVENT_BYTES);
+  return {
+    times: new Float64Array(buffer, 0, capacity),
+    tokens: new Float64Array(buffer, capacity * 8, capacity),
+    live: new Uint8Array(buffer, capacity * 16, capacity),
+    held: new Uint8Array(buffer, capacity * 17, capacity),
+  };
 }
 
 function copyInto<T extends Float64Array | Uint8Array>(target: T, source: T, from: number, count: number): T {
