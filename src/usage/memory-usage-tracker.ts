@@ -24,7 +24,7 @@ interface SubjectUsage {
   reread: boolean;
 }
 
-/** The bound on subjects in memory unless configured: about 0.4 GB with a few reservations each. */
+/** The bound on subjects in memory unless configured: about 0.2 GB with a few decisions of the day each. */
 export const DEFAULT_USAGE_MAX_SUBJECTS = 100_000;
 
 /** How the tracker pages subjects out of memory and back in; see enablePaging. */
