@@ -4,7 +4,7 @@
  * generator's and the machine's idle share, and how long each thread was ready to run but had no core: where
  * a 2-core machine's time goes.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,21 +12,8 @@ import { buildBenchPolicy, ROOT } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
 import { saturate } from './lib/saturate';
+import { threadTimes } from './lib/thread-times';
 import { decideBody } from './lib/workload';
-
-/** Scheduler times per thread of a process, by thread name: on a CPU, and runnable but waiting for one. */
-function threadTimes(pid: number): Map<string, { runNs: number; waitNs: number }> {
-  const out = new Map<string, { runNs: number; waitNs: number }>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-    const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
-    out.set(tid === String(pid) ? `${comm} (main) ${tid}` : `${comm} ${tid}`, {
-      runNs: run ?? 0,
-      waitNs: wait ?? 0,
-    });
-  }
-  return out;
-}
 
 function machineTicks(): { idle: number; total: number } {
   const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
