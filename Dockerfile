@@ -36,5 +36,5 @@ VOLUME ["/var/lib/modelgate"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # The node flags of `npm start` (package.json), for the same reason: see docs/operations.md, "Performance".
-ENTRYPOINT ["node", "--max-semi-space-size=32", "dist/cli/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=32", "--min-semi-space-size=32", "dist/cli/main.js"]
 CMD ["serve"]
