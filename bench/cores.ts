@@ -38,7 +38,7 @@ function pin(pid: number, cpus: string): void {
 interface Run {
   rps: number[];
   cores: number[];
-  /** CPU µs per decision by thread name (A only), summed over rounds, with the decisions they served. */
+  /** CPU ns by thread name, summed over the rounds; `decisions` is what those rounds served. */
   threads: Map<string, number>;
   decisions: number;
 }
