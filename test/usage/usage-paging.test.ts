@@ -168,15 +168,23 @@ describe('bounded usage memory', () => {
     await t.store.close();
   });
 
-  it('settles nothing twice when the subject is read back while its report is being stored', async () => {
-    const t = setup(1);
-    // Two reservations of the same tokens: a settle that found the wrong one would go unnoticed otherwise.
+  /**
+   * Subject a with two reservations of the same tokens (a settle that found the wrong one would go unnoticed
+   * otherwise), paged out for b. Returns a's first decision. Its report is stored as soon as report() is called,
+   * and settled on a later microtask: the test acts in between, with no await.
+   */
+  async function twoEqualReservationsPagedOut(t: ReturnType<typeof setup>): Promise<string> {
     const first = await t.decide('spiffe://corp/a', MODELS[0]!, 4000);
     await t.decide('spiffe://corp/a', MODELS[0]!, 4000);
     await t.decide('spiffe://corp/b', MODELS[0]!, 1000);
     expect(t.bounded.stats()).toMatchObject({ subjects: 1, pagedOut: 1 });
-    // The report is stored; before its settle runs, a decision reads subject a back, report included.
-    const reporting = t.report(first, 'spiffe://corp/a', 100);
+    return first;
+  }
+
+  it('settles nothing twice when the subject is read back while its report is being stored', async () => {
+    const t = setup(1);
+    const reporting = t.report(await twoEqualReservationsPagedOut(t), 'spiffe://corp/a', 100);
+    // Before the settle runs, a decision reads subject a back, report included.
     t.bounded.snapshot('spiffe://corp/a', MODELS[0]!, t.now());
     await reporting;
     t.expectSame('spiffe://corp/a', MODELS[0]!);
@@ -186,10 +194,7 @@ describe('bounded usage memory', () => {
 
   it('reads such a subject back only once no decision of it is in flight', async () => {
     const t = setup(1);
-    const first = await t.decide('spiffe://corp/a', MODELS[0]!, 4000);
-    await t.decide('spiffe://corp/a', MODELS[0]!, 4000);
-    await t.decide('spiffe://corp/b', MODELS[0]!, 1000);
-    const reporting = t.report(first, 'spiffe://corp/a', 100);
+    const reporting = t.report(await twoEqualReservationsPagedOut(t), 'spiffe://corp/a', 100);
     // Read back, and a decision of it in flight: its reservation is in no log yet, so it must stay.
     const inFlight = t.reserve('spiffe://corp/a', MODELS[0]!, 4000);
     expect(t.bounded.stats()).toMatchObject({ subjects: 1, pagedOut: 2 }); // a in for b
