@@ -210,7 +210,7 @@ export class MemoryUsageTracker implements UsageTracker {
   // while a decision of it is in flight (its reservation is not in the audit log yet).
   private reread(usage: SubjectUsage, nowMs: number): void {
     if (this.subjects.get(usage.subject) !== usage || !this.paging) return;
-    usage.reread = usage.inflight > 0 && nowMs - usage.reservedAtMs < PIN_LIMIT_MS;
+    usage.reread = pinned(usage, nowMs);
     if (!usage.reread) this.pageOut(usage.subject);
   }
 
@@ -270,7 +270,7 @@ export class MemoryUsageTracker implements UsageTracker {
     for (const [subject, usage] of this.subjects) {
       if (this.subjects.size <= this.paging.maxSubjects || looked++ >= EVICT_MAX_STEP) return;
       if (subject === keep) continue;
-      if (usage.inflight > 0 && nowMs - usage.reservedAtMs < PIN_LIMIT_MS) continue;
+      if (pinned(usage, nowMs)) continue;
       this.pageOut(subject);
     }
   }
@@ -338,6 +338,11 @@ class HeldReservation implements Reservation {
     this.pinning = false;
     this.tracker.settled(this.usage);
   }
+}
+
+// Whether a subject has a decision in flight, whose reservation the ledger could not rebuild yet: it stays in memory.
+function pinned(usage: SubjectUsage, nowMs: number): boolean {
+  return usage.inflight > 0 && nowMs - usage.reservedAtMs < PIN_LIMIT_MS;
 }
 
 function zero(): UsageCounters {
