@@ -35,8 +35,8 @@ export interface UsagePaging {
   load(subject: string, nowMs: number): void;
 }
 
-/** A decision read back from the store at start-up. */
-export interface RestoredDecision extends ReservationRequest {
+/** A decision read back from the store at start-up (no id: a report finds its reservation without one). */
+export interface RestoredDecision extends Omit<ReservationRequest, 'decisionId'> {
   /** True while the reservation is unreported: it can still be settled, and it expires. */
   pending: boolean;
 }

@@ -50,11 +50,12 @@ export function isReservingPath(path: string): boolean {
 
 // The allowed model decisions of the last day, oldest first, each with what it reserved and, when
 // reported, what it used. Reserved tokens are read back from the hashed record exactly as the
-// pipeline computed them: the effective max_tokens plus the invocation's input_tokens. Only an
-// unreported decision needs its id (to be settled later): a million rows is a million strings less.
+// pipeline computed them: the effective max_tokens plus the invocation's input_tokens. No decision id: a
+// report finds its reservation by time and tokens (MemoryUsageTracker.settlement), so a million rows are a
+// million strings less.
 function restoreQuery(index: string, subjectFilter: string): string {
   return `
-    SELECT CASE WHEN u.decision_id IS NULL THEN r.decision_id END, r.subject, r.model, r.ts_ms,
+    SELECT r.subject, r.model, r.ts_ms,
            ${RESERVED_MAX_TOKENS}, ${RESERVED_INPUT_TOKENS}, u.input_tokens + u.output_tokens, u.settles_exactly
       FROM audit_records r INDEXED BY ${index}
       LEFT JOIN usage_reports u ON u.decision_id = r.decision_id
@@ -68,10 +69,7 @@ const RESTORE_ALL = restoreQuery(RESTORE_INDEX, '');
 // One subject (the CLI): the audit log's (subject, ts_ms) index, then only that subject's records.
 const RESTORE_SUBJECT = restoreQuery('audit_records_subject', 'AND r.subject = ?');
 
-type Tail<T extends unknown[]> = T extends [unknown, ...infer Rest] ? Rest : never;
-
 type RestoreRow = [
-  id: string | null,
   subject: string,
   model: string | null,
   atMs: number,
@@ -109,13 +107,12 @@ export class UsageLedger {
     let decisions = 0;
     let reports = 0;
     for (const row of query.iterate(...params) as Iterable<RestoreRow>) {
-      const [decisionId, rowSubject, model, atMs, maxTokens, inputTokens, reported, settlesExactly] = row;
+      const [rowSubject, model, atMs, maxTokens, inputTokens, reported, settlesExactly] = row;
       decisions += 1;
       if (reported !== null) reports += 1;
       const reserved = tokenCount(maxTokens) + tokenCount(inputTokens);
       tracker.restore(
         {
-          decisionId: decisionId ?? '',
           subject: rowSubject,
           model: model ?? '',
           tokens: reported === null ? reserved : settledTokens(reported, reserved, settlesExactly === 1),
@@ -240,7 +237,7 @@ export function* lastDayReservations(db: Db, nowMs: number): Generator<LastDayRe
         ORDER BY r.ts_ms`,
     )
     .raw(true)
-    .iterate(nowMs - DAY_MS) as Iterable<[string, ...Tail<RestoreRow>]>;
+    .iterate(nowMs - DAY_MS) as Iterable<[string, ...RestoreRow]>;
   for (const [decisionId, subject, model, atMs, maxTokens, inputTokens, reported, exactly] of rows) {
     const reserved = tokenCount(maxTokens) + tokenCount(inputTokens);
     const tokens = reported === null ? reserved : settledTokens(reported, reserved, exactly === 1);

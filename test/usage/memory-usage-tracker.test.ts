@@ -166,16 +166,10 @@ describe('MemoryUsageTracker', () => {
     const tracker = new MemoryUsageTracker(ttl, () => T0);
     const base = { subject: BOT, model: HAIKU };
     // Oldest first, as the ledger reads them.
-    tracker.restore({ ...base, decisionId: 'too-old', tokens: 7, atMs: T0 - DAY_MS, pending: false }, T0);
-    tracker.restore({ ...base, decisionId: 'old', tokens: 4096, atMs: T0 - 3 * HOUR_MS, pending: true }, T0);
-    tracker.restore(
-      { ...base, decisionId: 'reported', tokens: 900, atMs: T0 - 3 * HOUR_MS, pending: false },
-      T0,
-    );
-    tracker.restore(
-      { ...base, decisionId: 'pending', tokens: 4096, atMs: T0 - 30 * MINUTE_MS, pending: true },
-      T0,
-    );
+    tracker.restore({ ...base, tokens: 7, atMs: T0 - DAY_MS, pending: false }, T0);
+    tracker.restore({ ...base, tokens: 4096, atMs: T0 - 3 * HOUR_MS, pending: true }, T0);
+    tracker.restore({ ...base, tokens: 900, atMs: T0 - 3 * HOUR_MS, pending: false }, T0);
+    tracker.restore({ ...base, tokens: 4096, atMs: T0 - 30 * MINUTE_MS, pending: true }, T0);
     expect(tracker.snapshot(BOT, HAIKU, T0)).toMatchObject({
       tokens_last_hour: 4096,
       tokens_last_day: 900 + 4096,
