@@ -119,9 +119,9 @@ export class SlidingWindow {
     const i = ref - this.base;
     if (i < this.dayHead || i >= this.end || this.live[i] === 0) return;
     if (this.held[i] === 1) this.unhold(i);
+    // Its tokens leave the sums as a settle to zero would take them; then it stops counting as a request.
+    this.setTokensAt(i, 0);
     this.live[i] = 0;
-    this.tokensDay -= this.tokens[i]!;
-    if (i >= this.hourHead) this.tokensHour -= this.tokens[i]!;
     if (i >= this.minuteHead) this.requestsMinute -= 1;
   }
 
