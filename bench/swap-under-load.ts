@@ -5,7 +5,11 @@
  * failed requests (non-2xx, errors, timeouts: must be 0) and how many audit records each revision evaluated
  * (every record must name one of the two revisions).
  *
- *   npx tsx bench/swap-under-load.ts [--activations 20] [--interval-ms 400] [--connections 64]
+ *   npx tsx bench/swap-under-load.ts [--activations 20] [--interval-ms 400] [--connections 64] [--subjects N]
+ *
+ * --subjects gives the policy entitlements for N subjects (the benchmark identity and N - 1 generated ones):
+ * an activation loads the data into the policy's WASM memory on the event loop, so the requests' maximum latency
+ * shows how long each swap held them. Give large data a longer --interval-ms than one activation takes.
  */
 import { copyFileSync, mkdtempSync, renameSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { buildBenchBundle, buildBenchPolicy } from './lib/bench-policy';
+import { buildBenchBundle, buildBenchPolicy, setBenchSubjects } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
 import { describeMachine } from './lib/machine';
@@ -23,6 +27,7 @@ const { values } = parseArgs({
     activations: { type: 'string', default: '20' },
     'interval-ms': { type: 'string', default: '400' },
     connections: { type: 'string', default: '64' },
+    subjects: { type: 'string' },
   },
 });
 const activations = Number(values.activations);
@@ -32,6 +37,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-swap-'));
   const build = buildDist();
   const policy = buildBenchPolicy(dir);
+  if (values.subjects) {
+    setBenchSubjects(policy.regoDir, Number(values.subjects));
+    buildBenchBundle(policy.opa, policy.regoDir, 'bench', policy.bundle);
+  }
   // A second revision of the same policy: only the manifest's revision differs.
   const second = path.join(dir, 'bench-2.tar.gz');
   buildBenchBundle(policy.opa, policy.regoDir, 'bench-2', second);
@@ -88,6 +97,12 @@ async function main(): Promise<void> {
   console.log(
     `${result['2xx']} decisions in ${result.duration} s (${Math.round(result['2xx'] / result.duration)} req/s), ` +
       `${activations} activations, failed: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+  );
+  console.log(
+    `latency ms: p50 ${result.latency.p50}, p99 ${result.latency.p99}, max ${result.latency.max}` +
+      (values.subjects
+        ? ` (entitlements for ${Number(values.subjects).toLocaleString('en-US')} subjects)`
+        : ''),
   );
   console.log(`audit records by revision: ${JSON.stringify(byRevision)}`);
   const failed = result.non2xx + result.errors + result.timeouts;

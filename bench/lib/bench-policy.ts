@@ -38,6 +38,20 @@ export function buildBenchPolicy(dir: string): BenchPolicy {
   return { regoDir, bundle, opa };
 }
 
+/**
+ * Gives the entitlements in `regoDir` the benchmark identity and `subjects - 1` generated subjects shaped like
+ * it, and nothing else: policy data of a chosen size. Returns the data file's path.
+ */
+export function setBenchSubjects(regoDir: string, subjects: number): string {
+  const dataFile = path.join(regoDir, 'entitlements', 'data.json');
+  const data = JSON.parse(readFileSync(dataFile, 'utf8')) as { subjects: Record<string, unknown> };
+  // The bench subject sorts in the middle of the generated ones, so no lookup is a lucky first or last.
+  data.subjects = { [BENCH_SUBJECT]: BENCH_ENTITLEMENT };
+  for (let i = 1; i < subjects; i++) data.subjects[`spiffe://corp/tenant-${i}/bot`] = BENCH_ENTITLEMENT;
+  writeFileSync(dataFile, JSON.stringify(data));
+  return dataFile;
+}
+
 /** Builds `regoDir` into a WASM bundle at `out` with the flags of scripts/build-bundles.sh and `revision`. */
 export function buildBenchBundle(opa: string, regoDir: string, revision: string, out: string): void {
   execFileSync(

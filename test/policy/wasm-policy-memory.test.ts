@@ -1,0 +1,77 @@
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { readBundle } from '../../src/policy/bundle';
+import { loadWithData } from '../../src/policy/wasm-policy-engine';
+import { DEFAULT_BUNDLE } from '../helpers/opa';
+
+const SUBJECT = 'spiffe://corp/support/reply-bot';
+
+// The default bundle's data with `extra` more subjects shaped like its own entitlements: many small objects
+// and arrays, the shape whose parsed form takes the most memory per byte of JSON.
+async function bundleWithSubjects(extra: number) {
+  const bundle = await readBundle(DEFAULT_BUNDLE);
+  const entitlements = bundle.data.entitlements as { subjects: Record<string, unknown> };
+  const subjects = { ...entitlements.subjects };
+  for (let i = 0; i < extra; i++) {
+    subjects[`spiffe://corp/tenant-${i}/bot`] = {
+      required_scopes: ['invoke:support'],
+      models: ['anthropic.claude-haiku', 'anthropic.claude-sonnet'],
+      operations: ['chat'],
+      limits: { max_tokens_per_call: 2048, daily_tokens: 500_000 + i, requests_per_minute: 30 },
+    };
+  }
+  return { wasm: bundle.wasm, data: { ...bundle.data, entitlements: { ...entitlements, subjects } } };
+}
+
+const input = {
+  subject: {
+    id: SUBJECT,
+    issuer: 'https://idp.corp',
+    audience: ['modelgate'],
+    scopes: ['invoke:support'],
+    claims: {},
+    actor: null,
+  },
+  invocation: {
+    model: 'anthropic.claude-haiku',
+    provider: 'bedrock',
+    operation: 'chat',
+    max_tokens: 4096,
+    input_tokens: 900,
+    purpose: 'support-reply',
+  },
+  context: {},
+  payload: { present: true, chars: 4100, findings: { email: 2 } },
+  usage: { requests_last_minute: 4, tokens_last_hour: 30000, tokens_last_day: 120000 },
+  time: { now: '2026-11-22T10:00:00Z', unix_ms: 1795341600000 },
+};
+
+describe('loading policy data into the WASM memory', () => {
+  it('sizes the memory for the data first, so the load never grows it page by page', async () => {
+    const { wasm, data } = await bundleWithSubjects(20_000);
+    const policy = await loadWithData(wasm, data);
+    const reserved = policy.mem.buffer;
+    // Growing a WebAssembly.Memory detaches the ArrayBuffer it had. The plain load below grows it from
+    // 5 pages as OPA's allocator asks, one page at a time; this one holds the data in what it reserved.
+    const plain = await loadPolicy(wasm);
+    const before = plain.mem.buffer;
+    plain.setData(data);
+    expect(before.byteLength).toBe(0);
+    expect(Number(policy.dataHeapPtr)).toBeLessThan(reserved.byteLength);
+    policy.evaluate(input, 'modelgate/decision');
+    expect(reserved.byteLength).toBe(policy.mem.buffer.byteLength);
+  });
+
+  it('evaluates exactly as OPA SDK loading does', async () => {
+    const { wasm, data } = await bundleWithSubjects(2_000);
+    const sized = await loadWithData(wasm, data);
+    const plain = await loadPolicy(wasm);
+    plain.setData(data);
+    const result = sized.evaluate(input, 'modelgate/decision') as { result: { allow: boolean } }[];
+    expect(result).toEqual(plain.evaluate(input, 'modelgate/decision'));
+    expect(result[0]?.result.allow).toBe(true);
+    const stranger = { ...input, subject: { ...input.subject, id: 'spiffe://corp/tenant-1999/bot' } };
+    expect(sized.evaluate(stranger, 'modelgate/decision')).toEqual(
+      plain.evaluate(stranger, 'modelgate/decision'),
+    );
+  });
+});
