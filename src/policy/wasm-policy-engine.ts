@@ -60,7 +60,8 @@ const BASE_MEMORY_PAGES = 16;
  * Instantiates a policy with its memory sized for `data` first, then loads `data` into it. OPA's allocator
  * grows the module's memory one 64 KiB page at a time, and V8 may collect garbage at each growth: 39 MB of
  * entitlements (100,000 subjects) took 5 to 50 s to load that way, 6,000 growths while the event loop waited,
- * and 0.8 s in memory sized first. Pages reserved and never written cost address space, not resident memory.
+ * and 0.8 s in memory sized first. Pages reserved and never written cost address space and commit charge, not
+ * resident memory.
  */
 export async function loadWithData(wasm: Buffer, data: unknown): Promise<LoadedPolicy> {
   // Serialised once here: setData takes the text as it is and skips its own JSON.stringify.
@@ -73,8 +74,8 @@ export async function loadWithData(wasm: Buffer, data: unknown): Promise<LoadedP
   try {
     policy = await loadPolicy(wasm, { initial: pages });
   } catch (err) {
-    // A process whose address space is limited (ulimit -v) may refuse the reservation: load as OPA's SDK
-    // would, slowly for large data but correctly.
+    // A host that accounts committed memory strictly (vm.overcommit_memory = 2) may refuse a large memory
+    // that a small one, grown as OPA asks, would still get: load as OPA's SDK does, slowly for large data.
     if (!(err instanceof RangeError)) throw err;
     policy = await loadPolicy(wasm);
   }
