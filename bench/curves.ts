@@ -19,7 +19,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { checkAgreement } from './lib/agreement';
 import { buildBenchPolicy } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
@@ -29,11 +28,15 @@ import { describeMachine } from './lib/machine';
 import { saturate } from './lib/saturate';
 import type { ServerProcess } from './lib/server-process';
 import type { Target } from './lib/target';
-import { benchPayload, decideBody } from './lib/workload';
+import { benchPayload, decideBody, UNIQUE_MARKER } from './lib/workload';
 
 const KIB = 1024;
 
-/** Returns message text of `bytes` characters: the support chat repeated, or screening near misses. */
+/**
+ * Returns message text of `bytes` characters: the support chat repeated, or screening near misses. It starts with
+ * UNIQUE_MARKER, which the load generators replace in every request: screening remembers texts it has seen, and a
+ * payload sent unchanged would measure that cache, not screening.
+ */
 function text(bytes: number, adversarial: boolean): string {
   const unit = adversarial
     ? 'AKIAIOSFODNN7EXAMPL 4111 1111 1111 1112 ' +
@@ -42,7 +45,7 @@ function text(bytes: number, adversarial: boolean): string {
     : benchPayload()
         .messages.map((m) => m.content)
         .join(' ');
-  return unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
+  return `${UNIQUE_MARKER} ${unit.repeat(Math.ceil(bytes / unit.length))}`.slice(0, bytes);
 }
 
 function decideTarget(server: ServerProcess, token: string, bytes: number, adversarial: boolean): Target {
@@ -53,23 +56,6 @@ function decideTarget(server: ServerProcess, token: string, bytes: number, adver
     url: `${server.baseUrl}/v1/decide`,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(body),
-  };
-}
-
-async function closedLoop(target: Target, connections: number, seconds: number) {
-  const result = await autocannon({
-    url: target.url,
-    method: 'POST',
-    headers: target.headers,
-    body: target.body,
-    connections,
-    duration: seconds,
-    timeout: 30,
-  });
-  return {
-    rps: result['2xx'] / result.duration,
-    p99: result.latency.p99,
-    failed: result.non2xx + result.errors + result.timeouts,
   };
 }
 
@@ -150,8 +136,8 @@ async function main(): Promise<void> {
       console.log('\n| connections | A req/s | A p99 ms | C req/s | C p99 ms | A ÷ C | failed (A, C) |');
       console.log('| --- | --- | --- | --- | --- | --- | --- |');
       for (const connections of values.connections.split(',').map(Number)) {
-        const ra = await closedLoop(aTarget, connections, seconds);
-        const rc = await closedLoop(cTarget, connections, seconds);
+        const ra = await saturate(aTarget, connections, seconds);
+        const rc = await saturate(cTarget, connections, seconds);
         console.log(
           `| ${connections} | ${Math.round(ra.rps)} | ${ra.p99} | ${Math.round(rc.rps)} | ${rc.p99} | ` +
             `${(ra.rps / rc.rps).toFixed(2)} | ${ra.failed}, ${rc.failed} |`,

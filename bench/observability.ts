@@ -28,13 +28,13 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { buildBenchPolicy, opaBinary, ROOT } from './lib/bench-policy';
 import { buildDist, type BenchBuild } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
 import { cpuSnapshot, cpuUsage, threadTicks } from './lib/cpu-meter';
 import { fixedRate } from './lib/fixed-rate';
 import { describeMachine } from './lib/machine';
+import { saturate as saturateTarget } from './lib/saturate';
 import { fmt, markdownTable } from './lib/markdown';
 import type { ServerProcess } from './lib/server-process';
 import type { Target } from './lib/target';
@@ -127,20 +127,8 @@ export async function runObservability(options: ObservabilityOptions): Promise<O
       body,
     });
     const saturate = async (variant: Variant, duration: number): Promise<Round> => {
-      const r = await autocannon({
-        url: target(variant).url,
-        method: 'POST',
-        headers,
-        body,
-        connections: options.connections,
-        duration,
-      });
-      return {
-        variant,
-        rps: r['2xx'] / r.duration,
-        p99: r.latency.p99,
-        failed: r.non2xx + r.errors + r.timeouts,
-      };
+      const r = await saturateTarget(target(variant), options.connections, duration);
+      return { variant, rps: r.rps, p99: r.p99, failed: r.failed };
     };
     // CPU time of the server process per decision answered, at a rate it keeps up with, by thread.
     const cpuPerDecision = async (variant: Variant): Promise<CpuSplit> => {

@@ -18,6 +18,7 @@ import { describeMachine } from './lib/machine';
 import { fmt, markdownTable, mib, replaceSection } from './lib/markdown';
 import type { MemorySample } from './lib/memory-probe';
 import { procMemory } from './lib/proc-memory';
+import { uniqueBody } from './lib/unique-body';
 import { decideBody } from './lib/workload';
 
 interface Point {
@@ -89,14 +90,18 @@ async function main(): Promise<void> {
         );
       }
     }, 30_000);
+    const body = JSON.stringify(decideBody());
+    // Each request's newest turn is new, as in the load runs (see workload.ts): the screening cache churns.
+    const unique = uniqueBody(body);
     const instance = autocannon({
       url: `${server.baseUrl}/v1/decide`,
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${issuer.token(48)}` },
-      body: JSON.stringify(decideBody()),
+      body,
       connections: Number(values.connections),
       amount: total,
       timeout: 30,
+      ...(unique ? { requests: [{ setupRequest: (request) => ({ ...request, body: unique(body) }) }] } : {}),
     });
     instance.on('response', (_client, status) => {
       if (status === 200) decisions += 1;
