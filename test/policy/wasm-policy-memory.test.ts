@@ -5,8 +5,8 @@ import { DEFAULT_BUNDLE } from '../helpers/opa';
 
 const SUBJECT = 'spiffe://corp/support/reply-bot';
 
-// The default bundle's data with `extra` more subjects shaped like its own entitlements: many small objects
-// and arrays, the shape whose parsed form takes the most memory per byte of JSON.
+// The default bundle's data with `extra` more subjects shaped like its own entitlements: many small objects and
+// arrays, which OPA's parser holds in about ten times their JSON.
 async function bundleWithSubjects(extra: number) {
   const bundle = await readBundle(DEFAULT_BUNDLE);
   const entitlements = bundle.data.entitlements as { subjects: Record<string, unknown> };
