@@ -18,12 +18,9 @@ export class WasmPolicyEngine implements PolicyEngine {
     try {
       policy = await loadWithData(bundle.wasm, bundle.data);
     } catch (err) {
-      throw new BundleError(
-        `bundle ${bundle.name}: the WASM module does not load: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
+      throw new BundleError(`bundle ${bundle.name}: the WASM module does not load: ${thrownText(err)}`, {
+        cause: err,
+      });
     }
     const entrypoints = Object.keys(policy.entrypoints as Record<string, number>);
     return new WasmPolicyEngine(policy, { bundle: bundle.name, revision: bundle.revision, entrypoints });
@@ -40,7 +37,7 @@ export class WasmPolicyEngine implements PolicyEngine {
     try {
       resultSet = this.policy.evaluate(input, entrypoint);
     } catch (err) {
-      throw new PolicyEvaluationError(`policy evaluation failed: ${(err as Error).message}`, { cause: err });
+      throw new PolicyEvaluationError(`policy evaluation failed: ${thrownText(err)}`, { cause: err });
     }
     if (!Array.isArray(resultSet) || resultSet.length === 0) return undefined;
     return (resultSet[0] as { result?: unknown }).result;
@@ -65,7 +62,8 @@ const BASE_MEMORY_PAGES = 16;
  */
 export async function loadWithData(wasm: Buffer, data: unknown): Promise<LoadedPolicy> {
   // Serialised once here: setData takes the text as it is and skips its own JSON.stringify.
-  const json = new TextEncoder().encode(JSON.stringify(data ?? {}));
+  const text = JSON.stringify(data ?? {});
+  const json = new TextEncoder().encode(text);
   const pages = Math.min(
     WASM_MAX_PAGES,
     BASE_MEMORY_PAGES + Math.ceil((json.byteLength * DATA_MEMORY_FACTOR) / WASM_PAGE_BYTES),
@@ -79,6 +77,34 @@ export async function loadWithData(wasm: Buffer, data: unknown): Promise<LoadedP
     if (!(err instanceof RangeError)) throw err;
     policy = await loadPolicy(wasm);
   }
-  policy.setData(json.buffer.byteLength === json.byteLength ? json.buffer : json.slice().buffer);
+  try {
+    policy.setData(exactBuffer(json));
+  } catch (err) {
+    // OPA's JSON parser in the module refuses an unpaired UTF-16 surrogate escape ("\ud800"), which JSON.parse
+    // accepts (a folder bundle's data.json as written) and OPA's server reads as U+FFFD (Go's encoding/json).
+    const readable = JSON.stringify(wellFormed(data ?? {}));
+    if (readable === text)
+      throw new Error(`OPA's JSON parser refused the bundle's data (${thrownText(err)})`, { cause: err });
+    policy.setData(exactBuffer(new TextEncoder().encode(readable)));
+  }
   return policy;
+}
+
+function exactBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.byteLength === bytes.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+}
+
+/** Returns `value` with every unpaired UTF-16 surrogate in its strings and keys replaced by U+FFFD. */
+function wellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return value.toWellFormed();
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key.toWellFormed(), wellFormed(item)]),
+  );
+}
+
+/** What opa-wasm threw, as text: it throws strings ("failed to parse json value"), not Errors. */
+function thrownText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

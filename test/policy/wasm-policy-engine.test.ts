@@ -1,7 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { readBundle } from '../../src/policy/bundle';
-import { loadWithData } from '../../src/policy/wasm-policy-engine';
-import { DEFAULT_BUNDLE } from '../helpers/opa';
+import { loadWithData, WasmPolicyEngine } from '../../src/policy/wasm-policy-engine';
+import { buildBundle, DEFAULT_BUNDLE, opaEvalSources } from '../helpers/opa';
 
 const SUBJECT = 'spiffe://corp/support/reply-bot';
 
@@ -72,6 +76,49 @@ describe('loading policy data into the WASM memory', () => {
     const stranger = { ...input, subject: { ...input.subject, id: 'spiffe://corp/tenant-1999/bot' } };
     expect(sized.evaluate(stranger, 'modelgate/decision')).toEqual(
       plain.evaluate(stranger, 'modelgate/decision'),
+    );
+  });
+});
+
+describe('data and input that OPA parses differently from JSON.parse', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'mg-wasm-surrogate-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // The escape is written as text: a file any tool may produce, which JSON.parse reads as a lone surrogate.
+  const DATA_WITH_LONE_SURROGATE = '{"names": ["a\\ud800b", "plain"], "keyed": {"x\\udc00": 1}}';
+
+  it("loads a folder bundle whose data holds an unpaired surrogate escape, as OPA's server reads it (U+FFFD)", async () => {
+    const sources = path.join(dir, 'src');
+    mkdirSync(sources, { recursive: true });
+    writeFileSync(
+      path.join(sources, 'policy.rego'),
+      'package t\n\nresult := {"names": data.names, "keyed": data.keyed}\n',
+    );
+    writeFileSync(path.join(sources, 'data.json'), DATA_WITH_LONE_SURROGATE);
+    const folder = path.join(dir, 'bundle');
+    mkdirSync(folder, { recursive: true });
+    execFileSync('tar', [
+      '-xzf',
+      buildBundle(sources, path.join(dir, 'b.tar.gz'), ['t/result']),
+      '-C',
+      folder,
+    ]);
+    // opa build re-encodes the data; the folder gets the file as written.
+    writeFileSync(path.join(folder, 'data.json'), DATA_WITH_LONE_SURROGATE);
+
+    const engine = await WasmPolicyEngine.load(await readBundle(folder));
+    const result = engine.evaluate({}, 't/result');
+    expect(result).toEqual({ names: ['a\ufffdb', 'plain'], keyed: { 'x\ufffd': 1 } });
+    expect(result).toEqual(opaEvalSources(sources, 'data.t.result', {}));
+  });
+
+  it('says what OPA refused when an input holds an unpaired surrogate, instead of "undefined"', async () => {
+    const engine = await WasmPolicyEngine.load(await readBundle(DEFAULT_BUNDLE));
+    expect(() => engine.evaluate({ subject: { id: 'x\ud800' } }, 'modelgate/decision')).toThrow(
+      'policy evaluation failed: illegal string escape character',
     );
   });
 });
