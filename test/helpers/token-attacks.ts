@@ -377,4 +377,11 @@ export const tokenAttacks: readonly TokenAttack[] = [
     make: (ctx) => rs256(ctx, attackClaims(ctx, { act: 'agent:triage' })),
     expectCode: 'token_malformed',
   },
+  {
+    // A signed "\ud800" escape: JSON.parse would keep it (and the policy's WASM parser then refuse every input that
+    // holds it); the strict decoder refuses it here, as it does in request bodies.
+    name: 'a claim holding an unpaired UTF-16 surrogate',
+    make: (ctx) => rs256(ctx, attackClaims(ctx, { groups: ['support', 'ops \ud800'] })),
+    expectCode: 'token_malformed',
+  },
 ];
