@@ -90,8 +90,11 @@ export async function loadWithData(wasm: Buffer, data: unknown): Promise<LoadedP
   return policy;
 }
 
+// setData reads the whole ArrayBuffer: a Buffer may be a view into a larger pool (and Buffer#slice is a view too).
 function exactBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.buffer.byteLength === bytes.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.slice().buffer;
+  return bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength
+    ? (bytes.buffer as ArrayBuffer)
+    : new Uint8Array(bytes).buffer;
 }
 
 /** Returns `value` with every unpaired UTF-16 surrogate in its strings and keys replaced by U+FFFD. */
