@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { buildBenchBundle, buildBenchPolicy, setBenchSubjects } from './lib/bench-policy';
+import { buildBenchBundle, buildBenchPolicy } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
 import { describeMachine } from './lib/machine';
@@ -36,11 +36,7 @@ const intervalMs = Number(values['interval-ms']);
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-swap-'));
   const build = buildDist();
-  const policy = buildBenchPolicy(dir);
-  if (values.subjects) {
-    setBenchSubjects(policy.regoDir, Number(values.subjects));
-    buildBenchBundle(policy.opa, policy.regoDir, 'bench', policy.bundle);
-  }
+  const policy = buildBenchPolicy(dir, { subjects: values.subjects ? Number(values.subjects) : undefined });
   // A second revision of the same policy: only the manifest's revision differs.
   const second = path.join(dir, 'bench-2.tar.gz');
   buildBenchBundle(policy.opa, policy.regoDir, 'bench-2', second);

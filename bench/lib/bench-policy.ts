@@ -21,33 +21,36 @@ export function opaBinary(): string {
 }
 
 /**
- * Copies rego/ into `dir`, adds the benchmark identity to the data, and builds the WASM bundle with
+ * Copies rego/ into `dir`, gives the data the benchmark identity (and `subjects`: see setBenchSubjects), and
+ * builds the WASM bundle with
  * the real `opa build` and the same flags as scripts/build-bundles.sh: the Rego and the data that
  * modelgate's WASM evaluates are exactly what `opa run --server` loads.
  */
-export function buildBenchPolicy(dir: string): BenchPolicy {
+export function buildBenchPolicy(dir: string, options: { subjects?: number } = {}): BenchPolicy {
   const opa = opaBinary();
   const regoDir = path.join(dir, 'rego');
   cpSync(path.join(ROOT, 'rego'), regoDir, { recursive: true });
-  const dataFile = path.join(regoDir, 'entitlements', 'data.json');
-  const data = JSON.parse(readFileSync(dataFile, 'utf8')) as { subjects: Record<string, unknown> };
-  data.subjects[BENCH_SUBJECT] = BENCH_ENTITLEMENT;
-  writeFileSync(dataFile, `${JSON.stringify(data, null, 2)}\n`);
+  setBenchSubjects(regoDir, options.subjects);
   const bundle = path.join(dir, 'bench-bundle.tar.gz');
   buildBenchBundle(opa, regoDir, 'bench', bundle);
   return { regoDir, bundle, opa };
 }
 
 /**
- * Gives the entitlements in `regoDir` the benchmark identity and `subjects - 1` generated subjects shaped like
- * it, and nothing else: policy data of a chosen size. Returns the data file's path.
+ * Adds the benchmark identity to the entitlements in `regoDir`; with `subjects`, gives them the benchmark
+ * identity and `subjects - 1` generated subjects shaped like it, and nothing else: policy data of a chosen size.
+ * Returns the data file's path.
  */
-export function setBenchSubjects(regoDir: string, subjects: number): string {
+export function setBenchSubjects(regoDir: string, subjects?: number): string {
   const dataFile = path.join(regoDir, 'entitlements', 'data.json');
   const data = JSON.parse(readFileSync(dataFile, 'utf8')) as { subjects: Record<string, unknown> };
-  // The bench subject sorts in the middle of the generated ones, so no lookup is a lucky first or last.
-  data.subjects = { [BENCH_SUBJECT]: BENCH_ENTITLEMENT };
-  for (let i = 1; i < subjects; i++) data.subjects[`spiffe://corp/tenant-${i}/bot`] = BENCH_ENTITLEMENT;
+  if (subjects === undefined) {
+    data.subjects[BENCH_SUBJECT] = BENCH_ENTITLEMENT;
+  } else {
+    // The bench subject sorts in the middle of the generated ones, so no lookup is a lucky first or last.
+    data.subjects = { [BENCH_SUBJECT]: BENCH_ENTITLEMENT };
+    for (let i = 1; i < subjects; i++) data.subjects[`spiffe://corp/tenant-${i}/bot`] = BENCH_ENTITLEMENT;
+  }
   writeFileSync(dataFile, JSON.stringify(data));
   return dataFile;
 }

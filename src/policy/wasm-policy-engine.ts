@@ -63,7 +63,7 @@ const BASE_MEMORY_PAGES = 16;
 export async function loadWithData(wasm: Buffer, data: unknown): Promise<LoadedPolicy> {
   // Serialised once here: setData takes the text as it is and skips its own JSON.stringify.
   const text = JSON.stringify(data ?? {});
-  const json = new TextEncoder().encode(text);
+  const json = utf8(text);
   const pages = Math.min(
     WASM_MAX_PAGES,
     BASE_MEMORY_PAGES + Math.ceil((json.byteLength * DATA_MEMORY_FACTOR) / WASM_PAGE_BYTES),
@@ -78,23 +78,21 @@ export async function loadWithData(wasm: Buffer, data: unknown): Promise<LoadedP
     policy = await loadPolicy(wasm);
   }
   try {
-    policy.setData(exactBuffer(json));
+    policy.setData(json);
   } catch (err) {
     // OPA's JSON parser in the module refuses an unpaired UTF-16 surrogate escape ("\ud800"), which JSON.parse
     // accepts (a folder bundle's data.json as written) and OPA's server reads as U+FFFD (Go's encoding/json).
     const readable = JSON.stringify(wellFormed(data ?? {}));
     if (readable === text)
       throw new Error(`OPA's JSON parser refused the bundle's data (${thrownText(err)})`, { cause: err });
-    policy.setData(exactBuffer(new TextEncoder().encode(readable)));
+    policy.setData(utf8(readable));
   }
   return policy;
 }
 
-// setData reads the whole ArrayBuffer: a Buffer may be a view into a larger pool (and Buffer#slice is a view too).
-function exactBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength
-    ? (bytes.buffer as ArrayBuffer)
-    : new Uint8Array(bytes).buffer;
+// setData reads the whole ArrayBuffer; TextEncoder gives each text one of its own, exactly its length.
+function utf8(text: string): ArrayBuffer {
+  return new TextEncoder().encode(text).buffer as ArrayBuffer;
 }
 
 /** Returns `value` with every unpaired UTF-16 surrogate in its strings and keys replaced by U+FFFD. */
