@@ -14,7 +14,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { recordedInput } from './lib/agreement';
+import { recordInputOf } from './lib/agreement';
 import { buildBenchPolicy, ROOT } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate, startOpa } from './lib/contenders';
@@ -107,13 +107,6 @@ async function run(
 }
 
 type Contender = { name: string; server: ServerProcess; target: Target };
-
-// Makes one decision on a modelgate's /v1/decide and returns the policy input its audit log recorded.
-async function recordInputOf(decide: Target, dbFile: string): Promise<Record<string, unknown>> {
-  const res = await fetch(decide.url, { method: 'POST', headers: decide.headers, body: decide.body });
-  const { decision_id } = (await res.json()) as { decision_id: string };
-  return recordedInput(dbFile, decision_id);
-}
 
 async function compareThroughput(
   targets: Contender[],

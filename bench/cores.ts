@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { recordedInput } from './lib/agreement';
+import { recordInputOf } from './lib/agreement';
 import { buildBenchPolicy, ROOT } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate, startOpa } from './lib/contenders';
@@ -82,12 +82,7 @@ async function main(): Promise<void> {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${issuer.token()}` },
         body: JSON.stringify(decideBody()),
       };
-      if (!input) {
-        const first = (await (
-          await fetch(decide.url, { method: 'POST', headers: decide.headers, body: decide.body })
-        ).json()) as { decision_id: string };
-        input = recordedInput(path.join(dir, name, 'modelgate.db'), first.decision_id);
-      }
+      input ??= await recordInputOf(decide, path.join(dir, name, 'modelgate.db'));
       contenders.push({ name: 'A', layout, server: a, target: decide });
       const opa = await startOpa(policy, dir);
       servers.push(opa);

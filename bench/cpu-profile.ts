@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { recordedInput } from './lib/agreement';
+import { recordInputOf } from './lib/agreement';
 import { buildBenchPolicy, ROOT } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
@@ -54,12 +54,7 @@ async function main(): Promise<void> {
     };
     let target = decide;
     if (values.path === 'data') {
-      const first = (await (
-        await fetch(decide.url, { method: 'POST', headers, body: decide.body })
-      ).json()) as {
-        decision_id: string;
-      };
-      const input = recordedInput(path.join(dir, 'mg', 'modelgate.db'), first.decision_id);
+      const input = await recordInputOf(decide, path.join(dir, 'mg', 'modelgate.db'));
       target = {
         name: 'B',
         url: `${server.baseUrl}/v1/data/modelgate/decision`,

@@ -31,6 +31,13 @@ export function recordedInput(dbFile: string, decisionId: string): Record<string
   }
 }
 
+/** Makes one decision on a modelgate's /v1/decide and returns the policy input its audit log recorded. */
+export async function recordInputOf(decide: Target, dbFile: string): Promise<Record<string, unknown>> {
+  const res = await fetch(decide.url, { method: 'POST', headers: decide.headers, body: decide.body });
+  const { decision_id } = (await res.json()) as { decision_id: string };
+  return recordedInput(dbFile, decision_id);
+}
+
 /** Returns how many records the audit database holds per outcome. */
 export function recordedOutcomes(dbFile: string): Record<string, number> {
   const db = new Database(dbFile, { readonly: true });
