@@ -144,31 +144,35 @@ async function compareThroughput(
   }
 }
 
-// Open-loop latency at a fixed offered load, builds alternating; the median of each build's p99s.
+// Open-loop latency at a fixed offered load, builds alternating; the median of each build's p50s, p99s, p99.9s.
 async function compareLatency(
   targets: Contender[],
   names: string[],
   rps: number,
   options: { rounds: number; seconds: number },
 ): Promise<void> {
-  const p99s = new Map<string, number[]>(names.map((n) => [n, []]));
+  const quantiles = ['p50', 'p99', 'p999'] as const;
+  const seen = new Map(
+    names.map((n) => [n, { p50: [] as number[], p99: [] as number[], p999: [] as number[] }]),
+  );
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? targets : [...targets].reverse();
     for (const t of order) {
       const result = await fixedRate(t.target, rps, options.seconds);
       if (result.failed > 0) throw new Error(`${t.name}: ${result.failed} requests failed`);
-      p99s.get(t.name)!.push(result.p99);
+      for (const q of quantiles) seen.get(t.name)![q].push(result[q]);
       console.log(
         `round ${round + 1} ${t.name}: p50 ${fmt(result.p50, 3)} p99 ${fmt(result.p99, 3)} p99.9 ${fmt(result.p999, 3)} ms`,
       );
     }
   }
   for (const name of names) {
-    const all = p99s
-      .get(name)!
-      .map((x) => fmt(x, 1))
-      .join(', ');
-    console.log(`${name.padEnd(16)} p99 median ${fmt(median(p99s.get(name)!), 3)} ms (${all})`);
+    const { p50, p99, p999 } = seen.get(name)!;
+    const all = p99.map((x) => fmt(x, 1)).join(', ');
+    console.log(
+      `${name.padEnd(16)} p50 median ${fmt(median(p50), 3)} ms, p99.9 median ${fmt(median(p999), 3)} ms`,
+    );
+    console.log(`${name.padEnd(16)} p99 median ${fmt(median(p99), 3)} ms (${all})`);
   }
 }
 
