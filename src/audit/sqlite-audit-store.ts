@@ -49,8 +49,18 @@ export interface SqliteAuditStoreOptions {
   checkpoint?: CheckpointOptions;
   /** Largest group commit. Default 1000; 1 turns batching off (benchmarks). */
   maxBatchSize?: number;
+  /** Who copies the WAL back into the database; by default this store, between its commits. */
+  walCheckpointer?: WalCheckpointer;
   logger: Logger;
   now?: () => number;
+}
+
+/**
+ * Takes the WAL checkpoints off the connection that commits (see WalCheckpointThread). `request` returns false
+ * when it can no longer take one; the store then checkpoints itself again.
+ */
+export interface WalCheckpointer {
+  request(): boolean;
 }
 
 /** Counters for metrics and tests. */
@@ -67,11 +77,11 @@ export interface AuditStoreStats {
 
 type RecordRow = { seq: number; record: string; prev_hash: string; hash: string; ts_ms?: number };
 
-// How long after a commit the store copies the WAL back into the database (a PASSIVE WAL checkpoint).
-// SQLite's automatic checkpoint runs inside the COMMIT that crosses 1000 WAL pages, so every ~15th batch of
-// the benchmark waited for that copy and its fsync (commit p99 6.4 ms against p50 1.0 ms). Run from a timer,
-// it happens between batches, after their callers have their answers: 1.04x decisions/s over 12 paired
-// rounds. While appends go on, the WAL holds at most this long's worth of them.
+// How long after a commit the store copies the WAL back into the database (a PASSIVE WAL checkpoint), or
+// asks its walCheckpointer to. SQLite's automatic checkpoint runs inside the COMMIT that crosses 1000 WAL
+// pages, so every ~15th batch of the benchmark waited for that copy and its fsync (commit p99 6.4 ms against
+// p50 1.0 ms). Run from a timer, it happens between batches, after their callers have their answers: 1.04x
+// decisions/s over 12 paired rounds. While appends go on, the WAL holds at most this long's worth of them.
 const WAL_CHECKPOINT_MS = 50;
 
 /**
@@ -265,7 +275,7 @@ export class SqliteAuditStore implements AuditStore {
   // in the WAL, and SQLite checkpoints again when the connection closes): logged, retried after the next commit.
   private checkpointWal(): void {
     this.walTimer = undefined;
-    if (this.closed) return;
+    if (this.closed || this.options.walCheckpointer?.request()) return;
     try {
       this.db.pragma('wal_checkpoint(PASSIVE)');
     } catch (err) {

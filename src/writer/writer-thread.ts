@@ -22,6 +22,7 @@ import {
   type WriterSettings,
 } from './protocol';
 import { forwardingLogger } from '../threads/forwarding-logger';
+import { WalCheckpointThread } from './wal-checkpoint-client';
 
 const port = parentPort;
 if (!port) throw new Error('writer-thread.ts runs as a worker thread, started by WriterThread');
@@ -33,6 +34,7 @@ const logger = forwardingLogger(post);
 let db: ReturnType<typeof openDatabase>;
 let store: SqliteAuditStore;
 let reports: SqliteUsageReports;
+let walCheckpoints: WalCheckpointThread;
 try {
   // The main thread migrated the file before starting this thread; the store checks the audit schema.
   db = openDatabase(settings.path, [], {
@@ -40,10 +42,15 @@ try {
     busyTimeoutMs: settings.busyTimeoutMs,
     logger,
   });
+  walCheckpoints = WalCheckpointThread.start(
+    { path: settings.path, synchronous: settings.synchronous },
+    logger,
+  );
   store = SqliteAuditStore.open({
     database: db,
     checkpoint: settings.checkpoint,
     maxBatchSize: settings.maxBatchSize,
+    walCheckpointer: walCheckpoints,
     logger,
   });
   reports = new SqliteUsageReports(db);
@@ -102,6 +109,8 @@ async function handle(request: WriterRequest): Promise<unknown> {
       return store.prune({ before: new Date(request.beforeMs) });
     case 'close':
       await store.close();
+      // Before this connection closes: SQLite's last connection to close copies what is left and removes the WAL.
+      await walCheckpoints.close();
       db.close();
       return null;
   }
