@@ -90,7 +90,9 @@ describe('the WAL checkpoint thread', () => {
     const file = join(dir, 'writer.db');
     const db = openDatabase(file, [auditMigrations, usageMigrations]);
     const preparation = { limits: DEFAULT_RECORD_LIMITS, redactionFormat: '[REDACTED:<class>]' };
-    cleanups.push(async () => db.close());
+    cleanups.push(async () => {
+      db.close();
+    });
     const writer = await WriterThread.start({ path: file, synchronous: 'FULL', preparation }, silentLogger);
     const store = new ThreadedAuditStore(
       writer,
