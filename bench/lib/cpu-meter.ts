@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 // Linux reports CPU time in clock ticks; USER_HZ is 100 on every mainstream distribution.
@@ -27,10 +27,14 @@ export interface CpuUsage {
   other: number;
 }
 
-/** Returns the machine's and the given processes' CPU counters (Linux /proc; zeros elsewhere). */
-export function cpuSnapshot(pids: number[]): CpuSnapshot {
+/**
+ * Returns the machine's and the given processes' CPU counters (Linux /proc; zeros elsewhere). A pid in `trees`
+ * counts with every process under it, those that ended included (a database server's backends and workers).
+ */
+export function cpuSnapshot(pids: number[], trees: number[] = []): CpuSnapshot {
   const processes = new Map<number, number>();
   for (const pid of pids) processes.set(pid, processTicks(pid));
+  for (const pid of trees) processes.set(pid, treeTicks(pid));
   const { busy, steal } = machineTicks();
   return { atMs: performance.now(), machineBusy: busy, steal, processes };
 }
@@ -70,12 +74,40 @@ export function threadTicks(pid: number, tid: number): number {
 }
 
 function processTicks(pid: number | string): number {
+  const fields = statFields(pid);
+  return fields ? Number(fields[11]) + Number(fields[12]) : 0; // utime, stime (fields 14 and 15 of stat)
+}
+
+// A process's own ticks and those of its children that ended and were waited for (cutime, cstime), plus the
+// same for every live child, recursively: what a process tree used since it started, ended children included.
+function treeTicks(pid: number): number {
+  const fields = statFields(pid);
+  if (!fields) return 0;
+  let ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  for (const child of childrenOf(pid)) ticks += treeTicks(child);
+  return ticks;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+function statFields(pid: number | string): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses: fields are counted from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return 0;
+    return null;
   }
 }

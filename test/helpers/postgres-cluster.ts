@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,8 @@ export interface PgCluster {
   start(): void;
   /** Stops the server and removes its data directory. */
   destroy(): void;
+  /** The server's main process (postmaster.pid), under which every backend and worker runs; null if stopped. */
+  serverPid(): number | null;
 }
 
 let bindir: string | null | undefined;
@@ -87,6 +89,14 @@ export async function startPgCluster(): Promise<PgCluster> {
     },
     stop,
     start,
+    serverPid() {
+      try {
+        const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+      } catch {
+        return null;
+      }
+    },
     destroy() {
       try {
         stop();
