@@ -32,13 +32,16 @@ interface Pending {
  * The audit log of the running service: appends go to the writer thread, reads come from a
  * read-only store on the main thread's connection (WAL readers see every committed record).
  *
- * Group commit across threads: one batch is in flight at a time, and whatever is appended while
- * the thread commits it goes out as the next batch, so a slow fsync makes batches bigger rather
- * than the queue longer. Each append resolves only once its batch is committed.
+ * Group commit across threads: the appends of each event-loop turn go to the thread at once, even while
+ * it commits an earlier batch. The thread takes every request that arrived during a commit into its next
+ * transaction (its GroupCommitQueue), so a slow fsync makes batches bigger rather than the queue longer, and
+ * no batch first waits for the previous one's answer to cross back to this thread. Each append resolves
+ * only once its batch is committed.
  */
 export class ThreadedAuditStore implements AuditStore {
   private pending: Pending[] = [];
-  private inFlight = false;
+  /** Batches sent and not yet answered, and the records in them. */
+  private inFlightCount = 0;
   private inFlightSize = 0;
   private scheduled = false;
   private closed = false;
@@ -126,13 +129,14 @@ export class ThreadedAuditStore implements AuditStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.inFlight || this.pending.length > 0) await new Promise<void>((done) => this.idle.push(done));
+    if (this.inFlightCount > 0 || this.pending.length > 0)
+      await new Promise<void>((done) => this.idle.push(done));
     await this.writer.close();
   }
 
   // Appends of one event-loop turn travel together; setImmediate runs after the turn's I/O callbacks.
   private schedule(): void {
-    if (this.inFlight || this.scheduled) return;
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -141,11 +145,11 @@ export class ThreadedAuditStore implements AuditStore {
   }
 
   private send(): void {
-    if (this.inFlight || this.pending.length === 0) return;
+    if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.inFlight = true;
-    this.inFlightSize = batch.length;
+    this.inFlightCount += 1;
+    this.inFlightSize += batch.length;
     this.writer
       .request<'append'>({
         op: 'append',
@@ -162,10 +166,10 @@ export class ThreadedAuditStore implements AuditStore {
         (err: Error) => batch.forEach((entry) => entry.reject(err)),
       )
       .finally(() => {
-        this.inFlight = false;
-        this.inFlightSize = 0;
-        if (this.pending.length > 0) this.schedule();
-        else for (const done of this.idle.splice(0)) done();
+        this.inFlightCount -= 1;
+        this.inFlightSize -= batch.length;
+        if (this.inFlightCount === 0 && this.pending.length === 0)
+          for (const done of this.idle.splice(0)) done();
       });
   }
 }

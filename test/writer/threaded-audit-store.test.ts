@@ -54,6 +54,52 @@ describe('the audit log through the writer thread', () => {
     db.close();
   });
 
+  it('sends the next batch to the thread without waiting for the answer to the one it commits', async () => {
+    const { db, writer, store } = await openThreaded('pipelined.db');
+    const sent: number[] = [];
+    const request = writer.request.bind(writer);
+    writer.request = ((message: { op: string; records?: string[] }) => {
+      if (message.op === 'append') sent.push(message.records!.length);
+      return request(message as never);
+    }) as typeof writer.request;
+    // A large batch keeps the thread busy for a while (500 records, one fsync'd transaction).
+    const first = Promise.all(Array.from({ length: 500 }, () => store.append(makeRecord())));
+    let firstDone = false;
+    void first.then(() => (firstDone = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = store.append(makeRecord());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(firstDone).toBe(false);
+    expect(sent).toEqual([500, 1]);
+    expect(store.queueDepth).toBe(501);
+    await Promise.all([first, second]);
+    expect(store.queueDepth).toBe(0);
+    await store.close();
+    db.close();
+  });
+
+  it('chains the records of batches sent while others are in flight in the order they were appended', async () => {
+    const { path, db, store } = await openThreaded('order.db');
+    const appended: string[] = [];
+    const waves: Promise<void>[] = [];
+    for (let wave = 0; wave < 8; wave++) {
+      for (let i = 0; i < 25; i++) {
+        const record = makeRecord();
+        appended.push(record.decision_id);
+        waves.push(store.append(record));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(waves);
+    const stored = new Database(path, { readonly: true })
+      .prepare('SELECT decision_id FROM audit_records ORDER BY seq')
+      .all() as { decision_id: string }[];
+    expect(stored.map((row) => row.decision_id)).toEqual(appended);
+    expect(await store.verify()).toMatchObject({ ok: true, records: 200 });
+    await store.close();
+    db.close();
+  });
+
   it('refuses just the bad record of a batch with the error the inline store gives, and keeps the rest', async () => {
     const { db, store } = await openThreaded('refused.db');
     const first = makeRecord();
