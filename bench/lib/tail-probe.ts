@@ -117,14 +117,14 @@ http.Server.prototype.emit = function (this: http.Server, event: string, ...args
 
 interface WorkerReply {
   op?: string;
-  commit?: { records: number; seconds: number };
+  commits?: { records: number; seconds: number }[];
 }
 const workerPrototype = Worker.prototype as unknown as { emit(event: string, ...args: unknown[]): boolean };
 const workerEmit = workerPrototype.emit;
 workerPrototype.emit = function (this: Worker, event: string, ...args: unknown[]): boolean {
   const reply = args[0] as WorkerReply | undefined;
-  if (event === 'message' && reply?.op === 'done' && reply.commit) {
-    commits.push({ ms: reply.commit.seconds * 1000, records: reply.commit.records });
+  if (event === 'message' && reply?.op === 'done' && reply.commits) {
+    for (const commit of reply.commits) commits.push({ ms: commit.seconds * 1000, records: commit.records });
   }
   return workerEmit.call(this, event, ...args);
 };

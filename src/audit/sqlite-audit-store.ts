@@ -51,6 +51,8 @@ export interface SqliteAuditStoreOptions {
   maxBatchSize?: number;
   /** Who copies the WAL back into the database; by default this store, between its commits. */
   walCheckpointer?: WalCheckpointer;
+  /** Called after each group commit (one transaction; failed ones too) with its records and duration, fsync included. */
+  onCommit?: (timing: { records: number; seconds: number }) => void;
   logger: Logger;
   now?: () => number;
 }
@@ -261,7 +263,14 @@ export class SqliteAuditStore implements AuditStore {
   // One transaction for the whole batch: one fsync however many records. BEGIN IMMEDIATE takes the
   // write lock before reading the head, so a second process on the same file cannot fork the chain.
   private commit(items: PreparedRecord[]): (Error | undefined)[] {
-    const { refused, signedAt } = this.writeBatch.immediate(items);
+    const startedMs = performance.now();
+    let result: ReturnType<typeof this.writeBatch.immediate>;
+    try {
+      result = this.writeBatch.immediate(items);
+    } finally {
+      this.options.onCommit?.({ records: items.length, seconds: (performance.now() - startedMs) / 1000 });
+    }
+    const { refused, signedAt } = result;
     const committed = refused.filter((error) => error === undefined).length;
     this.counters.appended += committed;
     if (committed > 0) this.counters.commits += 1;

@@ -55,12 +55,12 @@ export type WriterReply =
       error?: WireError;
       stats: AuditStoreStats;
       heapUsed: number;
-      // For an append: how many records it carried and how long the thread took to commit them.
-      commit?: CommitTiming;
+      // The group commits (transactions) the thread made since its previous reply, for the audit metrics.
+      commits?: CommitTiming[];
     }
   | { op: 'log'; level: 'info' | 'warn' | 'error'; fields: Record<string, unknown>; message: string };
 
-/** One append request as the writer thread committed it, for the audit metrics. */
+/** One group commit of the writer thread (a transaction): its records and its duration, fsync included. */
 export interface CommitTiming {
   records: number;
   seconds: number;

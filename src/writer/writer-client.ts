@@ -68,7 +68,7 @@ export class WriterThread implements UsageReportWriter {
     return { ...this.counters };
   }
 
-  /** Calls `observer` with each append request the thread committed (or failed to): size and duration. */
+  /** Calls `observer` with each group commit the thread made (or failed to): its records and duration. */
   observeCommits(observer: (timing: CommitTiming) => void): void {
     this.commitObserver = observer;
   }
@@ -103,7 +103,7 @@ export class WriterThread implements UsageReportWriter {
         return;
       case 'done': {
         this.counters = reply.stats;
-        if (reply.commit) this.commitObserver?.(reply.commit);
+        for (const commit of reply.commits ?? []) this.commitObserver?.(commit);
         const call = this.calls.get(reply.id);
         this.calls.delete(reply.id);
         if (reply.error) call?.reject(fromWire(reply.error));

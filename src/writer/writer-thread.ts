@@ -51,6 +51,7 @@ try {
     checkpoint: settings.checkpoint,
     maxBatchSize: settings.maxBatchSize,
     walCheckpointer: walCheckpoints,
+    onCommit: (timing) => commitsSinceReply.push(timing),
     logger,
   });
   reports = new SqliteUsageReports(db);
@@ -64,12 +65,13 @@ try {
   process.exit(1);
 }
 
+// Requests sent while the thread commits share its next transaction, so commits are timed per transaction
+// and go out with whichever reply comes next.
+const commitsSinceReply: CommitTiming[] = [];
+const commits = (): CommitTiming[] | undefined =>
+  commitsSinceReply.length > 0 ? commitsSinceReply.splice(0) : undefined;
+
 port.on('message', (request: WriterRequest) => {
-  const startedMs = performance.now();
-  const commit = (): CommitTiming | undefined =>
-    request.op === 'append'
-      ? { records: request.records.length, seconds: (performance.now() - startedMs) / 1000 }
-      : undefined;
   handle(request).then(
     (result) =>
       post({
@@ -78,7 +80,7 @@ port.on('message', (request: WriterRequest) => {
         result,
         stats: store.stats(),
         heapUsed: heapUsed(),
-        commit: commit(),
+        commits: commits(),
       }),
     (err: unknown) =>
       post({
@@ -87,7 +89,7 @@ port.on('message', (request: WriterRequest) => {
         error: toWire(err),
         stats: store.stats(),
         heapUsed: heapUsed(),
-        commit: commit(),
+        commits: commits(),
       }),
   );
 });

@@ -78,6 +78,26 @@ describe('the audit log through the writer thread', () => {
     db.close();
   });
 
+  it('reports each transaction to the commit metrics once, however many batches it took in', async () => {
+    const { db, writer, store } = await openThreaded('metrics.db');
+    const commits: { records: number; seconds: number }[] = [];
+    writer.observeCommits((timing) => commits.push(timing));
+    const appends = Array.from({ length: 500 }, () => store.append(makeRecord()));
+    // Three more batches, one per turn, reach the thread while it still works on the first: they share a
+    // transaction with it or with each other, so there are fewer transactions than the four batches.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      appends.push(store.append(makeRecord()));
+    }
+    await Promise.all(appends);
+    expect(commits.reduce((sum, commit) => sum + commit.records, 0)).toBe(503);
+    expect(commits.length).toBeLessThan(4);
+    expect(commits).toHaveLength(store.stats().commits);
+    expect(commits.every((commit) => commit.seconds > 0)).toBe(true);
+    await store.close();
+    db.close();
+  });
+
   it('chains the records of batches sent while others are in flight in the order they were appended', async () => {
     const { path, db, store } = await openThreaded('order.db');
     const appended: string[] = [];
