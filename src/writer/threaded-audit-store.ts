@@ -40,8 +40,7 @@ interface Pending {
  */
 export class ThreadedAuditStore implements AuditStore {
   private pending: Pending[] = [];
-  /** Batches sent and not yet answered, and the records in them. */
-  private inFlightCount = 0;
+  /** Records sent to the thread and not yet answered (every batch sent holds at least one). */
   private inFlightSize = 0;
   private scheduled = false;
   private closed = false;
@@ -129,8 +128,7 @@ export class ThreadedAuditStore implements AuditStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.inFlightCount > 0 || this.pending.length > 0)
-      await new Promise<void>((done) => this.idle.push(done));
+    if (this.queueDepth > 0) await new Promise<void>((done) => this.idle.push(done));
     await this.writer.close();
   }
 
@@ -148,7 +146,6 @@ export class ThreadedAuditStore implements AuditStore {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    this.inFlightCount += 1;
     this.inFlightSize += batch.length;
     this.writer
       .request<'append'>({
@@ -166,10 +163,8 @@ export class ThreadedAuditStore implements AuditStore {
         (err: Error) => batch.forEach((entry) => entry.reject(err)),
       )
       .finally(() => {
-        this.inFlightCount -= 1;
         this.inFlightSize -= batch.length;
-        if (this.inFlightCount === 0 && this.pending.length === 0)
-          for (const done of this.idle.splice(0)) done();
+        if (this.queueDepth === 0) for (const done of this.idle.splice(0)) done();
       });
   }
 }
