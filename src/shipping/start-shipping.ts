@@ -9,6 +9,7 @@ import { ConfigError } from '../errors';
 import type { ShippingStatus } from './decision-log-shipper';
 import type { ShippingReply, ShippingSettings } from './shipping-protocol';
 import { newWorker } from '../threads/new-worker';
+import { relayLog } from '../threads/forwarding-logger';
 
 /** Running decision-log shipping: one shipper per configured sink, all on the shipping thread. */
 export interface DecisionLogShipping {
@@ -65,7 +66,7 @@ export async function startDecisionLogShipping(
           cpuSeconds = reply.cpuSeconds;
           return;
         case 'log':
-          context.logger[reply.level](reply.fields, reply.message);
+          relayLog(context.logger, reply);
           return;
         case 'stopped':
           onStopped?.();

@@ -28,6 +28,11 @@ export function forwardingLogger(post: (line: ForwardedLog) => void): Logger {
   } as unknown as Logger;
 }
 
+/** Writes a line a worker thread forwarded (see forwardingLogger) to this thread's logger. */
+export function relayLog(logger: Logger, line: ForwardedLog): void {
+  logger[line.level](line.fields, line.message);
+}
+
 // Errors do not survive postMessage with their code; send what a log reader needs.
 function plainFields(fields: Record<string, unknown>): Record<string, unknown> {
   const { err, ...rest } = fields;

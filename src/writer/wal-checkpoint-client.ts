@@ -3,7 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { SynchronousMode } from '../audit/database';
 import type { WalCheckpointer } from '../audit/sqlite-audit-store';
-import type { ForwardedLog } from '../threads/forwarding-logger';
+import { relayLog, type ForwardedLog } from '../threads/forwarding-logger';
 import { newWorker } from '../threads/new-worker';
 
 /** What the WAL checkpoint thread is started with. */
@@ -27,7 +27,7 @@ export class WalCheckpointThread implements WalCheckpointer {
     private readonly worker: Worker,
     private readonly logger: Logger,
   ) {
-    worker.on('message', (line: ForwardedLog) => logger[line.level](line.fields, line.message));
+    worker.on('message', (line: ForwardedLog) => relayLog(logger, line));
     worker.on('error', (err) => this.stopped(err.message));
     worker.on('exit', (code) => this.stopped(`exit code ${code}`));
     // It must never keep the writer thread alive on its own.

@@ -12,6 +12,7 @@ import {
   type WriterSettings,
 } from './protocol';
 import { newWorker } from '../threads/new-worker';
+import { relayLog } from '../threads/forwarding-logger';
 
 type Op = WriterRequest['op'];
 type Call = { resolve: (result: unknown) => void; reject: (err: Error) => void };
@@ -99,7 +100,7 @@ export class WriterThread implements UsageReportWriter {
         this.rejectAll(new ConfigError(reply.key, reply.detail));
         return;
       case 'log':
-        this.logger[reply.level](reply.fields, reply.message);
+        relayLog(this.logger, reply);
         return;
       case 'done': {
         this.counters = reply.stats;
