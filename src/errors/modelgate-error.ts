@@ -60,3 +60,8 @@ export class ConfigError extends Error {
     this.detail = message;
   }
 }
+
+/** What was thrown, as text: an Error's message, or the value itself (opa-wasm throws strings, not Errors). */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,6 +1,7 @@
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { BundleError, type Bundle } from './bundle';
 import { PolicyEvaluationError, type PolicyEngine, type PolicyInfo } from './policy-engine';
+import { errorText } from '../errors';
 
 /** A policy compiled by `opa build -t wasm`, evaluated in-process with @open-policy-agent/opa-wasm. */
 export class WasmPolicyEngine implements PolicyEngine {
@@ -18,7 +19,7 @@ export class WasmPolicyEngine implements PolicyEngine {
     try {
       policy = await loadWithData(bundle.wasm, bundle.data);
     } catch (err) {
-      throw new BundleError(`bundle ${bundle.name}: the WASM module does not load: ${thrownText(err)}`, {
+      throw new BundleError(`bundle ${bundle.name}: the WASM module does not load: ${errorText(err)}`, {
         cause: err,
       });
     }
@@ -37,7 +38,7 @@ export class WasmPolicyEngine implements PolicyEngine {
     try {
       resultSet = this.policy.evaluate(input, entrypoint);
     } catch (err) {
-      throw new PolicyEvaluationError(`policy evaluation failed: ${thrownText(err)}`, { cause: err });
+      throw new PolicyEvaluationError(`policy evaluation failed: ${errorText(err)}`, { cause: err });
     }
     if (!Array.isArray(resultSet) || resultSet.length === 0) return undefined;
     return (resultSet[0] as { result?: unknown }).result;
@@ -84,7 +85,7 @@ export async function loadWithData(wasm: Buffer, data: unknown): Promise<LoadedP
     // accepts (a folder bundle's data.json as written) and OPA's server reads as U+FFFD (Go's encoding/json).
     const readable = JSON.stringify(wellFormed(data ?? {}));
     if (readable === text)
-      throw new Error(`OPA's JSON parser refused the bundle's data (${thrownText(err)})`, { cause: err });
+      throw new Error(`OPA's JSON parser refused the bundle's data (${errorText(err)})`, { cause: err });
     policy.setData(utf8(readable));
   }
   return policy;
@@ -103,9 +104,4 @@ function wellFormed(value: unknown): unknown {
   return Object.fromEntries(
     Object.entries(value).map(([key, item]) => [key.toWellFormed(), wellFormed(item)]),
   );
-}
-
-/** What opa-wasm threw, as text: it throws strings ("failed to parse json value"), not Errors. */
-function thrownText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { ModelgateError } from '../errors';
+import { errorText, ModelgateError } from '../errors';
 import { packResult, unpackResult } from './packed-result';
 import { redactPayload } from './redact-payload';
 import { screenPayload, type ScreeningResult } from './screen-payload';
@@ -65,7 +65,7 @@ parentPort?.on('message', (request: ScreenRequest | RedactRequest) => {
             id: request.id,
             error: { code: err.code, status: err.status, message: err.message, details: err.details },
           }
-        : { id: request.id, error: { message: err instanceof Error ? err.message : String(err) } };
+        : { id: request.id, error: { message: errorText(err) } };
   }
   reply(response);
 });

@@ -1,4 +1,4 @@
-import { ReasonCode, UnavailableError } from '../errors';
+import { errorText, ReasonCode, UnavailableError } from '../errors';
 import { AuditRecordError } from '../audit/audit-errors';
 import type { AuditStoreStats, CheckpointOptions } from '../audit/sqlite-audit-store';
 import type { PruneResult } from '../audit/audit-store';
@@ -69,7 +69,7 @@ export interface CommitTiming {
 /** Returns the wire form of an error; anything that is not a refused record is "unavailable". */
 export function toWire(err: unknown): WireError {
   if (err instanceof AuditRecordError) return { kind: 'record', message: err.detail };
-  return { kind: 'unavailable', message: err instanceof Error ? err.message : String(err) };
+  return { kind: 'unavailable', message: errorText(err) };
 }
 
 /** Rebuilds an error the writer thread reported, as the inline store would have thrown it. */
