@@ -6,6 +6,9 @@
  * `run base base+--max-semi-space-size=32` to compare a V8 setting on the same build. The name `opa` is
  * contender C of the full benchmark: OPA's server on the same policy, asked with the input the first
  * snapshot recorded (`run NAME opa --rounds 12`: A against C, paired, more rounds than the full run's 3).
+ * The names `durable-floor` and `durable-floor-inline` are the durable floor (lib/durable-floor-server.js): a
+ * trivial server that replies once the body is committed with an fsync, on a writer thread or inline;
+ * `durable-floor+burn=180,hop` adds 180 µs of CPU on its event loop and a round trip to a thread per request.
  * `run` starts one modelgate per snapshot (the set-up of contender A, or B with --path data) and
  * saturates them in alternation, so that whatever else runs on the machine hits both alike; with
  * --fixed, it offers each that many requests per second instead and compares latency.
@@ -17,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { recordInputOf } from './lib/agreement';
 import { buildBenchPolicy, ROOT } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
-import { benchIssuer, startModelgate, startOpa } from './lib/contenders';
+import { benchIssuer, startDurableFloorServer, startModelgate, startOpa } from './lib/contenders';
 import { cpuSnapshot, cpuUsage } from './lib/cpu-meter';
 import { fixedRate } from './lib/fixed-rate';
 import { fmt } from './lib/markdown';
@@ -63,6 +66,21 @@ async function run(
           url: `${server.baseUrl}/v1/data/modelgate/decision`,
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ input }),
+        };
+        targets.push({ name, server, target });
+        await saturate(target, options.connections, 5); // warm-up
+        continue;
+      }
+      const [base, extras] = name.split(/\+(.*)/s) as [string, string | undefined];
+      if (base === 'durable-floor' || base === 'durable-floor-inline') {
+        const mode = base.endsWith('inline') ? 'inline' : 'thread';
+        const server = await startDurableFloorServer(path.join(dir, name), mode, extras?.split(',') ?? []);
+        servers.push(server);
+        const target: Target = {
+          name,
+          url: `${server.baseUrl}/`,
+          headers,
+          body: JSON.stringify(decideBody()),
         };
         targets.push({ name, server, target });
         await saturate(target, options.connections, 5); // warm-up

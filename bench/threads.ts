@@ -1,8 +1,8 @@
 /**
- * `npx tsx bench/threads.ts [--seconds 10] [--connections 64] [--main dist/cli/main.js]`: saturates one
- * modelgate (contender A's set-up) and prints the CPU each of its threads used per decision, with the load
- * generator's and the machine's idle share, and how long each thread was ready to run but had no core: where
- * a 2-core machine's time goes.
+ * `npx tsx bench/threads.ts [--seconds 10] [--connections 64] [--rate R] [--main dist/cli/main.js]`: saturates
+ * one modelgate (contender A's set-up), or offers it R decisions a second (open loop), and prints the CPU each
+ * of its threads used per decision, with the load generator's and the machine's idle share, and how long each
+ * thread was ready to run but had no core: where a 2-core machine's time goes.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { buildBenchPolicy, ROOT } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
+import { fixedRate } from './lib/fixed-rate';
 import { saturate } from './lib/saturate';
 import { threadTimes } from './lib/thread-times';
 import { decideBody } from './lib/workload';
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '64' },
       main: { type: 'string' },
       sync: { type: 'string', default: 'FULL' },
+      rate: { type: 'string' },
     },
   });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-threads-'));
@@ -51,7 +53,14 @@ async function main(): Promise<void> {
     const before = threadTimes(server.pid);
     const machine = machineTicks();
     const self = process.cpuUsage();
-    const run = await saturate(target, Number(values.connections), Number(values.seconds));
+    const seconds = Number(values.seconds);
+    const run = values.rate
+      ? await fixedRate(target, Number(values.rate), seconds, Number(values.connections)).then((r) => ({
+          rps: r.achievedRps,
+          seconds,
+          failed: r.failed,
+        }))
+      : await saturate(target, Number(values.connections), seconds);
     const after = threadTimes(server.pid);
     const machineAfter = machineTicks();
     const own = process.cpuUsage(self);

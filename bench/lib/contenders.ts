@@ -148,3 +148,29 @@ export async function startFloorServer(): Promise<ServerProcess> {
     readyPath: '/',
   });
 }
+
+/**
+ * Starts the durable floor (durable-floor-server.js): a trivial node:http server that replies once the body
+ * is committed to SQLite with an fsync, on a writer thread (`thread`) or on its event loop (`inline`).
+ */
+export async function startDurableFloorServer(
+  dir: string,
+  mode: 'thread' | 'inline',
+  extras: string[] = [],
+): Promise<ServerProcess> {
+  const port = await freePort();
+  mkdirSync(dir, { recursive: true });
+  return startServer({
+    name: `durable-floor-${mode}`,
+    command: process.execPath,
+    args: [
+      path.join(__dirname, 'durable-floor-server.js'),
+      String(port),
+      path.join(dir, 'floor.db'),
+      mode,
+      ...extras,
+    ],
+    port,
+    readyPath: '/',
+  });
+}
