@@ -69,8 +69,9 @@ describe('the audit log cannot grow (file-size limit reached while serving)', ()
   });
 
   it('answers every call 503 audit_unavailable with allow false once the files cannot grow', async () => {
-    // Below one WAL frame (a 32-byte header, then 24 + 4096 bytes per page): after a WAL checkpoint SQLite writes
-    // the WAL again from its start, so a limit at the files' present sizes would not stop the next commit.
+    // Below what one commit writes to the WAL (a 32-byte header, then 24 bytes and a page per frame, several pages
+    // a record): after a WAL checkpoint SQLite writes the WAL again from its start, so a limit at the files'
+    // present sizes would not stop the next commit.
     const limit = 4096;
     digestBefore = rowDigest(svc.db);
     setFileSizeLimit(svc.pid, String(limit));

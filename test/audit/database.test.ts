@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import {
   auditMigrations,
   DatabaseVersionError,
+  NEW_DATABASE_PAGE_SIZE,
   openDatabase,
   schemaVersion,
   SqliteAuditStore,
@@ -46,6 +47,26 @@ describe('openDatabase', () => {
     const full = openDatabase(fresh(), [auditMigrations]);
     expect(full.pragma('synchronous', { simple: true })).toBe(2); // FULL is the default
     full.close();
+  });
+
+  it('creates a new file with small pages, and an existing file keeps the page size it was made with', () => {
+    const file = fresh();
+    const created = openDatabase(file, [auditMigrations]);
+    expect(created.pragma('page_size', { simple: true })).toBe(NEW_DATABASE_PAGE_SIZE);
+    expect(NEW_DATABASE_PAGE_SIZE).toBeLessThan(4096); // SQLite's default
+    created.close();
+
+    // A log made by an earlier modelgate (SQLite's default size) is upgraded with its pages as they are.
+    const older = fresh();
+    const made = openDatabase(older, [notesV1], { pageSize: 4096 });
+    made.prepare('INSERT INTO notes (text) VALUES (?)').run('kept');
+    made.close();
+    const reopened = openDatabase(older, [notesV2, auditMigrations]);
+    expect(reopened.pragma('page_size', { simple: true })).toBe(4096);
+    expect(reopened.prepare('SELECT text FROM notes').all()).toEqual([{ text: 'kept' }]);
+    reopened.close();
+
+    expect(() => openDatabase(fresh(), [notesV1], { pageSize: 3000 })).toThrow(/power of two/);
   });
 
   it('upgrades an older database in place and keeps its rows', () => {
