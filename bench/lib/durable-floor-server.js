@@ -55,8 +55,8 @@ function serveMain() {
   const option = (name) => Number(extras.find((e) => e.startsWith(`${name}=`))?.slice(name.length + 1) ?? 0);
   const burnUs = option('burn');
   const hop = extras.includes('hop') ? hopThread(option('hop-burn')) : null;
-  const setup = open(file);
-  const commitInline = committer(setup);
+  // Creates the table before another thread opens the file; the commit itself is used in inline mode only.
+  const commitInline = committer(open(file));
   checkpointer(file).unref();
   let pending = [];
   let scheduled = false;
