@@ -71,6 +71,7 @@ async function run(
         await saturate(target, options.connections, 5); // warm-up
         continue;
       }
+      // NAME+OPTIONS: node flags for a snapshot, the floor's options for the durable floor.
       const [base, extras] = name.split(/\+(.*)/s) as [string, string | undefined];
       if (base === 'durable-floor' || base === 'durable-floor-inline') {
         const mode = base.endsWith('inline') ? 'inline' : 'thread';
@@ -87,14 +88,13 @@ async function run(
         continue;
       }
       // NAME+FLAGS: the snapshot NAME run with node flags, e.g. base+--max-semi-space-size=32 (comma-separated).
-      const [snapshotName, flags] = name.split(/\+(.*)/s) as [string, string | undefined];
       const server = await startModelgate({
-        main: path.join(SNAPSHOTS, snapshotName, 'dist', 'cli', 'main.js'),
+        main: path.join(SNAPSHOTS, base, 'dist', 'cli', 'main.js'),
         dir: path.join(dir, name),
         name,
         policy,
         issuer,
-        nodeArgs: flags ? flags.split(',') : undefined,
+        nodeArgs: extras ? extras.split(',') : undefined,
       });
       servers.push(server);
       const decide: Target = {

@@ -48,7 +48,7 @@ export interface OpenDatabaseOptions {
  * default is 4096. Every commit writes each page it changed to the WAL in full, and a decision's record changes
  * a leaf of each query index (subject, model, outcome, time, decision id, reasons) besides its own row: with
  * 4 KiB pages a group commit of 2-3 records wrote 14-15 pages, 33 KB a decision, 60 MB/s at 1,850 decisions/s.
- * With 1 KiB pages half of that: 1.04-1.06x decisions/s, 0.93-0.96x CPU and a shorter p99 in paired runs
+ * With 1 KiB pages half of that: 1.01-1.06x decisions/s, 0.93-0.99x CPU and a shorter p99 in paired runs
  * (bench/RESULTS.md, "Smaller pages"). A record longer than a page continues on overflow pages, which reads
  * such as verify follow.
  */
