@@ -83,7 +83,9 @@ type RecordRow = { seq: number; record: string; prev_hash: string; hash: string;
 // asks its walCheckpointer to. SQLite's automatic checkpoint runs inside the COMMIT that crosses 1000 WAL
 // pages, so every ~15th batch of the benchmark waited for that copy and its fsync (commit p99 6.4 ms against
 // p50 1.0 ms). Run from a timer, it happens between batches, after their callers have their answers: 1.04x
-// decisions/s over 12 paired rounds. While appends go on, the WAL holds at most this long's worth of them.
+// decisions/s over 12 paired rounds. Done here, between commits, each copy catches up and the next commit starts
+// the WAL over; done by a WalCheckpointer while commits go on, the WAL starts over when a copy catches up between
+// two commits (every few seconds under steady load; docs/audit.md, "Durability").
 const WAL_CHECKPOINT_MS = 50;
 
 /**
