@@ -59,7 +59,8 @@ export interface SqliteAuditStoreOptions {
 
 /**
  * Takes the WAL checkpoints off the connection that commits (see WalCheckpointThread). `request` returns false
- * when it can no longer take one; the store then checkpoints itself again.
+ * when it can no longer take one, or when this one should run here, between commits, so that it catches up and the
+ * next commit starts the WAL over; the store then checkpoints itself.
  */
 export interface WalCheckpointer {
   request(): boolean;
@@ -85,7 +86,8 @@ type RecordRow = { seq: number; record: string; prev_hash: string; hash: string;
 // p50 1.0 ms). Run from a timer, it happens between batches, after their callers have their answers: 1.04x
 // decisions/s over 12 paired rounds. Done here, between commits, each copy catches up and the next commit starts
 // the WAL over; done by a WalCheckpointer while commits go on, the WAL starts over when a copy catches up between
-// two commits (every few seconds under steady load; docs/audit.md, "Durability").
+// two commits (every few seconds under steady load), or when the checkpointer hands one back to run here
+// (docs/audit.md, "Durability").
 const WAL_CHECKPOINT_MS = 50;
 
 /**

@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { forwardingLogger } from '../threads/forwarding-logger';
-import type { WalCheckpointRequest, WalCheckpointSettings } from './wal-checkpoint-client';
+import type { WalCheckpointRequest, WalCheckpointSettings, WalReport } from './wal-checkpoint-client';
 
 const port = parentPort;
 if (!port)
@@ -20,6 +20,8 @@ const logger = forwardingLogger((line) => port.postMessage(line));
 const db = new Database(path, { fileMustExist: true });
 // The checkpoint's fsyncs follow this: FULL and NORMAL sync the WAL before the copy and the database after it.
 db.pragma(`synchronous = ${synchronous}`);
+// A WAL frame is a page and its 24-byte header.
+const frameBytes = (db.pragma('page_size', { simple: true }) as number) + 24;
 
 port.on('message', (request: WalCheckpointRequest) => {
   if (request === 'close') {
@@ -28,7 +30,9 @@ port.on('message', (request: WalCheckpointRequest) => {
     return;
   }
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    // `log`: the frames in the WAL when the copy began.
+    const [{ log }] = db.pragma('wal_checkpoint(PASSIVE)') as [{ log: number }];
+    port.postMessage({ op: 'wal', bytes: log * frameBytes } satisfies WalReport);
   } catch (err) {
     // Nothing is lost: the records are in the WAL. The writer asks again after its next commit.
     logger.warn({ err }, 'could not checkpoint the audit WAL; will retry');

@@ -14,6 +14,7 @@ import { ThreadedAuditStore } from '../../src/writer/threaded-audit-store';
 import { WalCheckpointThread } from '../../src/writer/wal-checkpoint-client';
 import { WriterThread } from '../../src/writer/writer-client';
 import { appendMany, makeRecord, openStore, silentLogger, tempDir } from '../audit/audit-fixtures';
+import { waitFor } from '../helpers/wait-for';
 
 const dir = tempDir();
 
@@ -43,9 +44,9 @@ afterEach(async () => {
 });
 
 // The thread opens an existing database, as it does beside the writer thread.
-function startThread(file: string): WalCheckpointThread {
+function startThread(file: string, maxWalBytes?: number): WalCheckpointThread {
   openDatabase(file, [auditMigrations]).close();
-  const thread = WalCheckpointThread.start({ path: file, synchronous: 'FULL' }, silentLogger);
+  const thread = WalCheckpointThread.start({ path: file, synchronous: 'FULL', maxWalBytes }, silentLogger);
   cleanups.push(() => thread.close());
   return thread;
 }
@@ -84,6 +85,18 @@ describe('the WAL checkpoint thread', () => {
     await appendMany(store, 20);
     const progress = await untilCopied(file);
     expect(progress.copied).toBe(progress.frames);
+  });
+
+  it('once the WAL has grown past its bound, answers no once, so the store copies the rest between commits', async () => {
+    // The thread copies while commits go on, so SQLite starts the WAL over only when a copy catches up between two
+    // commits: under commits that never pause, never. The store's own copy runs between its commits and catches up.
+    const file = join(dir, 'bounded.db');
+    const thread = startThread(file, 1);
+    const store = openStore(file, { walCheckpointer: thread });
+    await appendMany(store, 20);
+    await waitFor('the thread to report the WAL it copied', () => thread.walBytes > 1);
+    expect(thread.request()).toBe(false);
+    expect(thread.request()).toBe(true);
   });
 
   it("runs beside the service's writer thread, and ends when it closes", async () => {
