@@ -1,8 +1,8 @@
 /**
  * How large the audit WAL grows under a steady load: contender A at a fixed open-loop rate, the WAL's frames
- * (and how many a checkpoint had copied) read each second from its wal-index (the -shm file, in SQLite's
- * documented layout: mxFrame at byte 16, nBackfill at byte 96, little-endian here). SQLite starts the WAL over
- * at the first commit after a checkpoint copied all of it; the checkpoint thread copies while commits go on.
+ * (and how many a checkpoint had copied) read each second from its wal-index (lib/wal-index.ts). SQLite starts
+ * the WAL over at the first commit after a checkpoint copied all of it; the checkpoint thread copies while
+ * commits go on.
  *
  *   npx tsx bench/wal-size.ts [--rate 1850] [--seconds 30] [--main dist/cli/main.js]
  */
@@ -15,6 +15,7 @@ import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
 import { fixedRate } from './lib/fixed-rate';
 import { saturate } from './lib/saturate';
+import { walProgress } from './lib/wal-index';
 import { decideBody } from './lib/workload';
 
 function readHead(file: string, bytes: number): Buffer {
@@ -26,12 +27,6 @@ function readHead(file: string, bytes: number): Buffer {
     closeSync(fd);
   }
   return head;
-}
-
-// The wal-index header: frames in the WAL, and how many a checkpoint has copied.
-function walIndex(db: string): { frames: number; copied: number } {
-  const header = readHead(`${db}-shm`, 100);
-  return { frames: header.readUInt32LE(16), copied: header.readUInt32LE(96) };
 }
 
 async function main(): Promise<void> {
@@ -64,7 +59,7 @@ async function main(): Promise<void> {
     const seen: string[] = [];
     let most = 0;
     const timer = setInterval(() => {
-      const { frames, copied } = walIndex(db);
+      const { frames, copied } = walProgress(db);
       most = Math.max(most, frames);
       seen.push(`${frames}/${copied}`);
     }, 1000);

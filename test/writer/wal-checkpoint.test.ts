@@ -1,12 +1,10 @@
 /**
  * The WAL checkpoint thread takes the copy of the audit WAL off the connection that commits; should that
  * thread stop, the store copies the WAL itself again. Real thread, real SQLite file. How much of the WAL was
- * copied is read from the wal-index, the -shm file, in SQLite's documented layout (sqlite.org/walformat.html):
- * the header's mxFrame at byte 16, the checkpoint's nBackfill at byte 96, in the machine's byte order.
+ * copied is read from the wal-index, the -shm file (walProgress, shared with bench/wal-size.ts).
  */
-import { readFileSync } from 'node:fs';
-import { endianness } from 'node:os';
 import { join } from 'node:path';
+import { walProgress } from '../../bench/lib/wal-index';
 import { auditMigrations, openDatabase, SqliteAuditStore } from '../../src/audit';
 import { DEFAULT_RECORD_LIMITS } from '../../src/audit/bound-record';
 import { usageMigrations } from '../../src/usage/usage-migrations';
@@ -17,13 +15,6 @@ import { appendMany, makeRecord, openStore, silentLogger, tempDir } from '../aud
 import { waitFor } from '../helpers/wait-for';
 
 const dir = tempDir();
-
-function walProgress(file: string): { frames: number; copied: number } {
-  const shm = readFileSync(`${file}-shm`);
-  const read = (offset: number) =>
-    endianness() === 'LE' ? shm.readUInt32LE(offset) : shm.readUInt32BE(offset);
-  return { frames: read(16), copied: read(96) };
-}
 
 async function untilCopied(file: string): Promise<{ frames: number; copied: number }> {
   const deadline = Date.now() + 5000;
