@@ -41,7 +41,7 @@ export class WalCheckpointThread implements WalCheckpointer {
   private constructor(
     private readonly worker: Worker,
     private readonly logger: Logger,
-    private readonly maxWalBytes: number,
+    maxWalBytes: number,
   ) {
     worker.on('message', (message: ForwardedLog | WalReport) => {
       if (message.op === 'log') return relayLog(logger, message);
