@@ -67,14 +67,16 @@ async function main(): Promise<void> {
     await server.stop();
     const decisions = run.rps * run.seconds;
     console.log(`A: ${run.rps.toFixed(0)} req/s over ${run.seconds} s, ${run.failed} failed`);
-    console.log('thread                      CPU µs/decision   cores   runnable, waiting for a core');
+    console.log(
+      'thread                      CPU µs/decision   of which kernel   cores   waiting for a core   times on a CPU/decision',
+    );
     for (const [name, times] of after) {
-      const was = before.get(name) ?? { runNs: 0, waitNs: 0 };
+      const was = before.get(name) ?? { runNs: 0, waitNs: 0, slices: 0, systemNs: 0 };
       const used = (times.runNs - was.runNs) / 1e3;
       const waited = (times.waitNs - was.waitNs) / 1e3;
       if (used / decisions >= 1)
         console.log(
-          `${name.padEnd(28)}${(used / decisions).toFixed(0).padStart(15)}${(used / 1e6 / run.seconds).toFixed(2).padStart(8)}${(waited / 1e6 / run.seconds).toFixed(2).padStart(10)}`,
+          `${name.padEnd(28)}${(used / decisions).toFixed(0).padStart(15)}${((times.systemNs - was.systemNs) / 1e3 / decisions).toFixed(0).padStart(18)}${(used / 1e6 / run.seconds).toFixed(2).padStart(8)}${(waited / 1e6 / run.seconds).toFixed(2).padStart(21)}${((times.slices - was.slices) / decisions).toFixed(2).padStart(26)}`,
         );
     }
     const generator = own.user + own.system;

@@ -7,6 +7,12 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** The value below which `p` percent of the figures fall (nearest rank). */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+}
+
 /**
  * Returns a 90% interval for the median of paired-round ratios: the 5th and 95th percentiles of the
  * medians of 10,000 resamples (bootstrap). On a shared 2-core machine one pair moves by ±10%, so a
