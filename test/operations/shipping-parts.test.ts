@@ -1,9 +1,12 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { auditMigrations } from '../../src/audit/audit-migrations';
+import { openDatabase } from '../../src/audit/database';
 import { ConfigError } from '../../src/errors';
 import { retryDelayMs } from '../../src/shipping/backoff';
 import { CursorFile } from '../../src/shipping/cursor-file';
+import { EVENTS_AFTER } from '../../src/shipping/event-reader';
 import { HttpDecisionLogSink } from '../../src/shipping/http-sink';
 
 describe('retry delays', () => {
@@ -18,6 +21,28 @@ describe('retry delays', () => {
   it('are drawn below that ceiling (full jitter), never zero', () => {
     expect(retryDelayMs(4, limits, () => 0.5)).toBe(400);
     expect(retryDelayMs(4, limits, () => 0)).toBe(1);
+  });
+});
+
+describe('the event reader', () => {
+  // A record longer than a page's local room (about 1 KB with the 1 KiB pages of a new log) lives
+  // mostly in overflow pages, and SQLite copies it out again for every `record ->` of the row:
+  // 2.5x the CPU per event when the query read the table directly.
+  it('reads each record once per row, through a subquery SQLite does not flatten', () => {
+    const db = openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), 'mg-events-')), 'a.db'), [
+      auditMigrations,
+    ]);
+    try {
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${EVENTS_AFTER}`)
+        .all({ labels: '{}', entrypoint: 'modelgate/decision', after: 0, limit: 100 }) as {
+        detail: string;
+      }[];
+      expect(plan[0]?.detail).toMatch(/^(CO-ROUTINE|MATERIALIZE) /);
+      expect(plan.map((row) => row.detail)).toContainEqual(expect.stringMatching(/^SEARCH audit_records /));
+    } finally {
+      db.close();
+    }
   });
 });
 
