@@ -1,7 +1,8 @@
 /**
- * `npm run bench:cpu-profile -- [--path decide|data] [--seconds 20]`: starts one modelgate (the same
- * set-up as contender A or B) under `node --cpu-prof`, saturates it with autocannon, stops it, and
- * prints where the time went (see profile.ts). The profile file is kept for DevTools.
+ * `npm run bench:cpu-profile -- [--path decide|data] [--seconds 20] [--rate R]`: starts one modelgate (the
+ * same set-up as contender A or B) under `node --cpu-prof`, saturates it with autocannon (or, with --rate,
+ * offers it R requests a second, open loop), stops it, and prints where the main thread's time went (see
+ * profile.ts). The profile file is kept for DevTools.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { recordInputOf } from './lib/agreement';
 import { buildBenchPolicy, ROOT } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
+import { fixedRate } from './lib/fixed-rate';
 import { saturate } from './lib/saturate';
 import type { Target } from './lib/target';
 import { decideBody } from './lib/workload';
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
       path: { type: 'string', default: 'decide' },
       seconds: { type: 'string', default: '20' },
       connections: { type: 'string', default: '64' },
+      rate: { type: 'string' },
       sync: { type: 'string', default: 'FULL' },
       out: { type: 'string', default: path.join(os.tmpdir(), 'modelgate-profiles') },
       'no-build': { type: 'boolean', default: false },
@@ -62,7 +65,14 @@ async function main(): Promise<void> {
         body: JSON.stringify({ input }),
       };
     }
-    const run = await saturate(target, Number(values.connections), Number(values.seconds));
+    const seconds = Number(values.seconds);
+    const run = values.rate
+      ? await fixedRate(target, Number(values.rate), seconds, Number(values.connections)).then((r) => ({
+          rps: r.achievedRps,
+          seconds,
+          failed: r.failed,
+        }))
+      : await saturate(target, Number(values.connections), seconds);
     console.log(`${target.name}: ${run.rps.toFixed(0)} req/s over ${run.seconds} s, ${run.failed} failed`);
     await server.stop();
     const file = readdirSync(values.out).find((f) => f.startsWith(name));
