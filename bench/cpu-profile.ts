@@ -13,8 +13,7 @@ import { recordInputOf } from './lib/agreement';
 import { buildBenchPolicy, ROOT } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
-import { fixedRate } from './lib/fixed-rate';
-import { saturate } from './lib/saturate';
+import { drive } from './lib/drive';
 import type { Target } from './lib/target';
 import { decideBody } from './lib/workload';
 
@@ -66,13 +65,11 @@ async function main(): Promise<void> {
       };
     }
     const seconds = Number(values.seconds);
-    const run = values.rate
-      ? await fixedRate(target, Number(values.rate), seconds, Number(values.connections)).then((r) => ({
-          rps: r.achievedRps,
-          seconds,
-          failed: r.failed,
-        }))
-      : await saturate(target, Number(values.connections), seconds);
+    const run = await drive(target, {
+      rate: values.rate === undefined ? undefined : Number(values.rate),
+      connections: Number(values.connections),
+      seconds,
+    });
     console.log(`${target.name}: ${run.rps.toFixed(0)} req/s over ${run.seconds} s, ${run.failed} failed`);
     await server.stop();
     const file = readdirSync(values.out).find((f) => f.startsWith(name));

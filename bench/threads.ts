@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { buildBenchPolicy, ROOT } from './lib/bench-policy';
 import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
-import { fixedRate } from './lib/fixed-rate';
+import { drive } from './lib/drive';
 import { saturate } from './lib/saturate';
 import { threadTimes } from './lib/thread-times';
 import { decideBody } from './lib/workload';
@@ -54,13 +54,11 @@ async function main(): Promise<void> {
     const machine = machineTicks();
     const self = process.cpuUsage();
     const seconds = Number(values.seconds);
-    const run = values.rate
-      ? await fixedRate(target, Number(values.rate), seconds, Number(values.connections)).then((r) => ({
-          rps: r.achievedRps,
-          seconds,
-          failed: r.failed,
-        }))
-      : await saturate(target, Number(values.connections), seconds);
+    const run = await drive(target, {
+      rate: values.rate === undefined ? undefined : Number(values.rate),
+      connections: Number(values.connections),
+      seconds,
+    });
     const after = threadTimes(server.pid);
     const machineAfter = machineTicks();
     const own = process.cpuUsage(self);
