@@ -2,8 +2,8 @@
  * `npx tsx bench/wake-cost.ts [--messages 2000]`: what this machine charges for waking a thread. modelgate hands
  * each decision to its screening thread and its audit writer and hears back from both; under light load those
  * threads sleep between decisions, so every hand-off wakes one. Prints the sender's cost of one `postMessage` to a
- * sleeping thread and to a busy one, the round trip to a sleeping thread, and the kernel's idle driver (a guest
- * whose idle vCPUs halt rather than poll pays a hypervisor exit for each wake).
+ * sleeping thread and to a busy one, the round trip to a sleeping thread, and the kernel's idle driver (whether
+ * an idle vCPU halts at once or polls first, which moves the round trip; bench/RESULTS.md, "What a wake costs").
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

@@ -27,7 +27,7 @@ describe('retry delays', () => {
 describe('the event reader', () => {
   // A record longer than a page's local room (about 1 KB with the 1 KiB pages of a new log) lives
   // mostly in overflow pages, and SQLite copies it out again for every `record ->` of the row:
-  // 2.5x the CPU per event when the query read the table directly.
+  // 2.2x the CPU per event when the query read the table directly.
   it('reads each record once per row, through a subquery SQLite does not flatten', () => {
     const db = openDatabase(path.join(mkdtempSync(path.join(os.tmpdir(), 'mg-events-')), 'a.db'), [
       auditMigrations,
