@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/wal-size.ts [--rate 1850] [--seconds 30] [--main dist/cli/main.js]
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,19 +15,8 @@ import { buildDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
 import { fixedRate } from './lib/fixed-rate';
 import { saturate } from './lib/saturate';
-import { walProgress } from './lib/wal-index';
+import { readHead, walProgress } from './lib/wal-index';
 import { decideBody } from './lib/workload';
-
-function readHead(file: string, bytes: number): Buffer {
-  const head = Buffer.alloc(bytes);
-  const fd = openSync(file, 'r');
-  try {
-    readSync(fd, head, 0, bytes, 0);
-  } finally {
-    closeSync(fd);
-  }
-  return head;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
