@@ -29,6 +29,7 @@ export const ReasonCode = {
   PayloadTooLarge: 'payload_too_large',
   UnsupportedMediaType: 'unsupported_media_type',
   NotFound: 'not_found',
+  MethodNotAllowed: 'method_not_allowed',
   Conflict: 'conflict',
   // decision lineage (400): context.parent_decision_id names a decision the caller may not continue
   ParentInvalid: 'parent_invalid',

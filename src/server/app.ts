@@ -7,6 +7,7 @@ import { decide } from '../decision/decide';
 import { decideData } from '../decision/decide-data';
 import { toDefaultDecisionReply } from '../decision/opa-replies';
 import { buildOpenApiDocument } from '../schemas/openapi';
+import { AllowedMethods } from './allowed-methods';
 import { decisionListener } from './decision-listener';
 import { decisionCall, send, sendInternalError } from './http-io';
 import { jsonBody, parseJsonText, type ParsedBody } from './json-body';
@@ -99,6 +100,30 @@ function expressApp(deps: AppDeps): Express {
 
   deps.extraRoutes?.(app, helpers);
 
+  // A documented path asked with a method it does not take: 405 and the methods it does (OPTIONS: just those).
+  // A documented method that reached here has no route on this service (a feature not configured): 404 below.
+  const allowed = new AllowedMethods(openapi.paths as Record<string, object>);
+  app.use((req, res, next) => {
+    const methods = allowed.of(req.path);
+    if (!methods || (req.method !== 'OPTIONS' && methods.includes(req.method))) {
+      next();
+      return;
+    }
+    res.setHeader('Allow', methods.join(', '));
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    res.status(405).json({
+      allow: false,
+      reasons: [
+        {
+          code: ReasonCode.MethodNotAllowed,
+          message: `${req.method} is not allowed on ${req.path}; it takes ${methods.join(', ')}`,
+        },
+      ],
+    });
+  });
   app.use((req, res) => {
     res.status(404).json({
       allow: false,
