@@ -24,8 +24,8 @@ Replay opens the database read-only: it writes no audit record and touches no us
 Options:
   --bundle FILE     the candidate bundle (.tar.gz or folder, built by \`opa build -t wasm\`)
   --active FILE     the bundle to compare with (default: the service's configured bundle)
-  --since WHEN      30m, 24h, 7d, 4w, or an ISO 8601 date / date-time with a zone (default: all)
-  --until DATE      ISO 8601 date or date-time with a zone, exclusive (default: now)
+  --since WHEN      30m, 24h, 7d, 4w, or an RFC 3339 date / date-time with a zone (default: all)
+  --until DATE      RFC 3339 date or date-time with a zone, exclusive (default: now)
   --subject ID      only this subject's decisions
   --fail-on KINDS   comma-separated: allow-to-deny, deny-to-allow, obligations-added,
                     obligations-removed, obligations-changed

@@ -20,7 +20,7 @@ from the bundle's data at reports.entitlements_path, default ${DEFAULT_ENTITLEME
 its allowed /v1/decide calls used in the period: grants never used, budgets far above peak use
 (peak below a quarter of the grant), and denials that suggest a missing grant.
 
-  --since WHEN    30m, 24h, 7d, 4w, or an ISO 8601 date / date-time with a zone (default 30d)
+  --since WHEN    30m, 24h, 7d, 4w, or an RFC 3339 date / date-time with a zone (default 30d)
   --patch FILE    also write the entitlements with unused grants removed and far-too-high budgets
                   lowered to twice the peak: a proposal to review, never applied by modelgate
   --bundle FILE   the bundle whose grants to read (default: the service's configured bundle)
