@@ -20,15 +20,32 @@ export interface CursorPosition {
   seq: number;
 }
 
-/** Returns the opaque cursor for a position. */
+/**
+ * A cursor as the API takes it: the position itself, `<ts_ms>.<seq>` of the last record of a page. Any such
+ * value is a position a page can start after, so the OpenAPI document can state exactly what is valid. At most
+ * 15 digits each, so that every value is an exact double.
+ */
+export const CURSOR_PATTERN = '^(-?\\d{1,15})\\.(\\d{1,15})$';
+const CURSOR = new RegExp(CURSOR_PATTERN);
+// The base64url `v1:<ts_ms>:<seq>` cursors of earlier versions, still read so that paging through a rolling
+// upgrade continues.
+const OLD_CURSOR = /^v1:(-?\d{1,15}):(\d{1,15})$/;
+
+/** Returns the cursor for a position. */
 export function encodeCursor(position: CursorPosition): string {
-  return Buffer.from(`v1:${position.tsMs}:${position.seq}`).toString('base64url');
+  return `${position.tsMs}.${position.seq}`;
 }
 
-/** Returns the position a cursor encodes; throws RequestError 400 bad_request if it is not one of ours. */
+/** Returns the position a cursor encodes; throws RequestError 400 bad_request if it is not one. */
 export function decodeCursor(cursor: string): CursorPosition {
-  const match = /^v1:(-?\d{1,16}):(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) throw new RequestError(ReasonCode.BadRequest, 400, 'cursor is not a cursor this server issued');
+  const match = CURSOR.exec(cursor) ?? OLD_CURSOR.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) {
+    throw new RequestError(
+      ReasonCode.BadRequest,
+      400,
+      'cursor is not a cursor: give the next_cursor of the previous page (<ts_ms>.<seq>)',
+    );
+  }
   return { tsMs: Number(match[1]), seq: Number(match[2]) };
 }
 

@@ -77,6 +77,27 @@ export type AuthzenEvaluationV1 = FromSchema<typeof authzenEvaluationSchema>;
 /** The batch semantics AuthZEN 1.0 section 7.1.2 defines. */
 export const EVALUATIONS_SEMANTICS = ['execute_all', 'deny_on_first_deny', 'permit_on_first_permit'] as const;
 
+// A member that an evaluations request gives at its top level, or in every item of a non-empty `evaluations`.
+function fromTopOrEveryItem<Member extends string>(member: Member) {
+  // `properties` names the member beside each `required` only because ajv's strict mode asks for it.
+  const named = { [member]: true } as Record<Member, true>;
+  return {
+    anyOf: [
+      { required: [member], properties: named },
+      {
+        required: ['evaluations'],
+        properties: {
+          evaluations: {
+            type: 'array',
+            minItems: 1,
+            items: { type: 'object', required: [member], properties: named },
+          },
+        },
+      },
+    ],
+  } as const;
+}
+
 /** POST /access/v1/evaluations: top-level defaults and a list of evaluations that override them. */
 export const authzenEvaluationsSchema = {
   $id: 'https://modelgate.dev/schemas/authzen-evaluations.json',
@@ -94,6 +115,8 @@ export const authzenEvaluationsSchema = {
       options: { evaluations_semantic: 'deny_on_first_deny' },
     },
   ],
+  // Section 7.1.1: each of subject, action and resource comes from the top level or from every item.
+  allOf: [fromTopOrEveryItem('subject'), fromTopOrEveryItem('action'), fromTopOrEveryItem('resource')],
   properties: {
     subject,
     action,

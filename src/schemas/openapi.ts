@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { CURSOR_PATTERN } from '../audit/audit-query';
 import { authzenComponents, authzenPaths } from './authzen-openapi';
 import { approvalActionSchema, approvalRefSchema, approvalSummarySchema } from './approval.schema';
 import { dataRequestSchema } from './data-request.schema';
@@ -11,6 +12,7 @@ import { policyInputSchema } from './policy-input.schema';
 import { usageReportSchema } from './usage-report.schema';
 import { statusSchema } from './status.schema';
 import { replayRequestSchema } from './replay-request.schema';
+import { instantSchema, sinceSchema } from './time.schema';
 
 // Same relative path from src/schemas and from dist/schemas.
 const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
@@ -36,11 +38,16 @@ const notOnPostgres = (feature: string) =>
   );
 const opaErrorReply = (description: string) => ({ description, content: json('OpaErrorV1') });
 const bearer = [{ bearer: [] }];
-const queryParam = (name: string, description: string) => ({
+// An empty value is refused (400), like an unknown or repeated parameter (src/server/query-params.ts).
+const queryParam = (
+  name: string,
+  description: string,
+  schema: object = { type: 'string', minLength: 1 },
+) => ({
   name,
   in: 'query',
   description,
-  schema: { type: 'string' },
+  schema,
 });
 
 const dataPathParam = {
@@ -164,7 +171,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         get: {
           summary: 'OPA-compatible Data API, GET form: the input as JSON in the `input` query parameter',
           security: bearer,
-          parameters: [dataPathParam, queryParam('input', 'The input document as JSON text (optional).')],
+          parameters: [
+            {
+              name: 'input',
+              in: 'query',
+              description: 'The input document as JSON text (optional).',
+              content: { 'application/json': { schema: dataRequestSchema.properties.input } },
+            },
+            dataPathParam,
+          ],
           responses: dataResponses,
         },
       },
@@ -200,18 +215,26 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           parameters: [
             queryParam('subject', 'Only this subject.'),
             queryParam('model', 'Only this model.'),
-            {
-              ...queryParam('outcome', 'allowed, denied or rejected.'),
-              schema: { type: 'string', enum: ['allowed', 'denied', 'rejected'] },
-            },
+            queryParam('outcome', 'allowed, denied or rejected.', {
+              type: 'string',
+              enum: ['allowed', 'denied', 'rejected'],
+            }),
             queryParam('reason', 'Only records carrying this reason code.'),
-            queryParam('from', 'ISO 8601 date or date-time with zone; inclusive.'),
-            queryParam('to', 'ISO 8601 date or date-time with zone; exclusive.'),
-            {
-              ...queryParam('limit', 'Page size, 1 to 500 (default 50).'),
-              schema: { type: 'integer', minimum: 1, maximum: 500 },
-            },
-            queryParam('cursor', '`next_cursor` of the previous page.'),
+            queryParam('from', 'RFC 3339 date or date-time with a zone; inclusive.', instantSchema),
+            queryParam(
+              'to',
+              'RFC 3339 date or date-time with a zone; exclusive, not before from.',
+              instantSchema,
+            ),
+            queryParam('limit', 'Page size, 1 to 500 (default 50).', {
+              type: 'integer',
+              minimum: 1,
+              maximum: 500,
+            }),
+            queryParam('cursor', '`next_cursor` of the previous page: `<ts_ms>.<seq>` of its last record.', {
+              type: 'string',
+              pattern: CURSOR_PATTERN,
+            }),
           ],
           responses: {
             '200': { description: '`records` and `next_cursor` (null on the last page).' },
@@ -318,17 +341,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'Approval requests, newest first (approver or auditor scope)',
           security: bearer,
           parameters: [
-            {
-              ...queryParam('status', 'pending (default), approved, denied, expired, used_up, or all.'),
-              schema: {
-                type: 'string',
-                enum: ['pending', 'approved', 'denied', 'expired', 'used_up', 'all'],
-              },
-            },
-            {
-              ...queryParam('limit', 'At most this many, 1 to 200 (default 50).'),
-              schema: { type: 'integer', minimum: 1, maximum: 200 },
-            },
+            queryParam('status', 'pending (default), approved, denied, expired, used_up, or all.', {
+              type: 'string',
+              enum: ['pending', 'approved', 'denied', 'expired', 'used_up', 'all'],
+            }),
+            queryParam('limit', 'At most this many, 1 to 200 (default 50).', {
+              type: 'integer',
+              minimum: 1,
+              maximum: 200,
+            }),
           ],
           responses: {
             '200': {
@@ -422,9 +443,14 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           parameters: [
             queryParam(
               'since',
-              'Start: 30m, 24h, 7d, 4w or an ISO 8601 date / date-time with zone (default 30d).',
+              'Start: 30m, 24h, 7d, 4w or an RFC 3339 date / date-time with a zone (default 30d).',
+              sinceSchema,
             ),
-            queryParam('until', 'End, exclusive: ISO 8601 date or date-time with zone (default now).'),
+            queryParam(
+              'until',
+              'End, exclusive: RFC 3339 date or date-time with a zone (default now).',
+              instantSchema,
+            ),
             queryParam('subject', 'Only this subject.'),
           ],
           responses: {
@@ -495,7 +521,12 @@ export function buildOpenApiDocument(): Record<string, unknown> {
   return document;
 }
 
-type Operation = { security?: unknown[]; requestBody?: unknown; responses: Record<string, unknown> };
+type Operation = {
+  security?: unknown[];
+  requestBody?: unknown;
+  parameters?: { in: string }[];
+  responses: Record<string, unknown>;
+};
 
 // Statuses every route of a kind can return, whoever wrote the route: a token can always be refused
 // and the audit log or the issuer's keys can always be unavailable; a body can always be malformed,
@@ -507,6 +538,9 @@ function addCommonStatuses(operation: Operation): void {
   if (operation.security) {
     add('401', 'The token was refused; see WWW-Authenticate and the reason code (recorded).');
     add('503', 'The audit log cannot record, or the issuer’s keys cannot be fetched.');
+  }
+  if (operation.parameters?.some((p) => p.in === 'query')) {
+    add('400', 'A query parameter is unknown, repeated, empty or malformed.');
   }
   if (operation.requestBody) {
     add('400', 'The body is invalid: not strict JSON, or it fails the schema.');

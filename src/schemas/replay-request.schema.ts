@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { instantSchema, sinceSchema } from './time.schema';
 
 /** Largest candidate bundle POST /v1/replay accepts, in bytes of the .tar.gz. */
 export const MAX_REPLAY_BUNDLE_BYTES = 8 * 1024 * 1024;
@@ -20,20 +21,23 @@ export const replayRequestSchema = {
       minLength: 1,
       // base64 grows 4/3; a few bytes of padding on top.
       maxLength: Math.ceil(MAX_REPLAY_BUNDLE_BYTES / 3) * 4,
+      // Standard base64 (RFC 4648 section 4), padded; `base64 -w0 bundle.tar.gz` writes it.
+      pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$',
       contentEncoding: 'base64',
-      description: 'The candidate bundle (.tar.gz built by `opa build -t wasm`), base64.',
-      examples: ['H4sIAAAAAAAA/+zW...'],
+      contentMediaType: 'application/gzip',
+      description:
+        'The candidate bundle (.tar.gz built by `opa build -t wasm`), base64 (`base64 -w0 bundle.tar.gz`).',
     },
     since: {
-      type: 'string',
+      ...sinceSchema,
       maxLength: 64,
-      description: 'Start of the period: 30m, 24h, 7d, 4w, or an ISO 8601 date or date-time with a zone.',
+      description: 'Start of the period: 30m, 24h, 7d, 4w, or an RFC 3339 date or date-time with a zone.',
       examples: ['7d'],
     },
     until: {
-      type: 'string',
+      ...instantSchema,
       maxLength: 64,
-      description: 'End of the period (exclusive), ISO 8601 date or date-time with a zone. Default now.',
+      description: 'End of the period (exclusive), an RFC 3339 date or date-time with a zone. Default now.',
       examples: ['2026-11-29T00:00:00Z'],
     },
     subject: {

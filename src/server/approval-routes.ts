@@ -5,6 +5,7 @@ import { canDecide, decideApproval, loadApproval, type ApprovalApiDeps } from '.
 import { guardedCall, type Caller } from '../decision/guarded-call';
 import { ForbiddenError, ReasonCode, RequestError } from '../errors';
 import type { RouteHelpers } from './app';
+import { readLimit, readQuery } from './query-params';
 
 const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired', 'used_up'];
 const MAX_LIST = 200;
@@ -68,23 +69,13 @@ function requireReader(deps: ApprovalApiDeps, caller: Caller): void {
 }
 
 function readListFilter(req: Request): { status: ApprovalStatus | undefined; limit: number } {
-  for (const key of Object.keys(req.query)) {
-    if (key !== 'status' && key !== 'limit') {
-      throw new RequestError(ReasonCode.BadRequest, 400, `unknown filter "${key}"; use status, limit`);
-    }
-  }
-  const status = req.query.status ?? 'pending';
-  if (status !== 'all' && !(STATUSES as readonly unknown[]).includes(status)) {
+  const filter = readQuery(req, ['status', 'limit'], 'filter');
+  const status = filter.status ?? 'pending';
+  if (status !== 'all' && !(STATUSES as readonly string[]).includes(status)) {
     throw new RequestError(ReasonCode.BadRequest, 400, `status must be all or one of ${STATUSES.join(', ')}`);
   }
-  const rawLimit = req.query.limit ?? '50';
-  if (
-    typeof rawLimit !== 'string' ||
-    !/^\d+$/.test(rawLimit) ||
-    Number(rawLimit) < 1 ||
-    Number(rawLimit) > MAX_LIST
-  ) {
-    throw new RequestError(ReasonCode.BadRequest, 400, `limit must be a whole number from 1 to ${MAX_LIST}`);
-  }
-  return { status: status === 'all' ? undefined : (status as ApprovalStatus), limit: Number(rawLimit) };
+  return {
+    status: status === 'all' ? undefined : (status as ApprovalStatus),
+    limit: readLimit(filter.limit, MAX_LIST, 50)!,
+  };
 }

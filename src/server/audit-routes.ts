@@ -6,6 +6,7 @@ import type { DecisionDeps } from '../decision/decision-deps';
 import { guardedCall } from '../decision/guarded-call';
 import { ReasonCode, RequestError } from '../errors';
 import type { RouteHelpers } from './app';
+import { readLimit, readQuery } from './query-params';
 
 const FILTERS = ['subject', 'model', 'outcome', 'reason', 'from', 'to', 'limit', 'cursor'] as const;
 
@@ -51,33 +52,15 @@ export function auditRoutes(
   });
 }
 
-// Query parameters are strings; anything unknown or repeated is a 400 that says so.
+// Query parameters are strings; anything unknown, repeated or empty is a 400 that says so.
 function readFilter(req: Request): AuditQuery {
-  const filter: Record<string, string> = {};
-  for (const [key, value] of Object.entries(req.query)) {
-    if (!(FILTERS as readonly string[]).includes(key)) {
-      throw new RequestError(
-        ReasonCode.BadRequest,
-        400,
-        `unknown filter "${key}"; use ${FILTERS.join(', ')}`,
-      );
-    }
-    if (typeof value !== 'string') throw new RequestError(ReasonCode.BadRequest, 400, `give ${key} once`);
-    filter[key] = value;
-  }
+  const filter = readQuery(req, FILTERS, 'filter');
   if (filter.outcome !== undefined && !(AUDIT_OUTCOMES as readonly string[]).includes(filter.outcome)) {
     throw new RequestError(ReasonCode.BadRequest, 400, `outcome must be one of ${AUDIT_OUTCOMES.join(', ')}`);
   }
-  let limit: number | undefined;
-  if (filter.limit !== undefined) {
-    if (!/^\d+$/.test(filter.limit) || Number(filter.limit) < 1) {
-      throw new RequestError(
-        ReasonCode.BadRequest,
-        400,
-        `limit must be a whole number from 1 to ${MAX_LIMIT}`,
-      );
-    }
-    limit = Number(filter.limit);
-  }
-  return { ...filter, outcome: filter.outcome as AuditQuery['outcome'], limit };
+  return {
+    ...filter,
+    outcome: filter.outcome as AuditQuery['outcome'],
+    limit: readLimit(filter.limit, MAX_LIMIT),
+  };
 }

@@ -3,9 +3,10 @@ import { parseSince } from '../audit/relative-time';
 import { parseInstant } from '../audit/time-range';
 import type { DecisionDeps } from '../decision/decision-deps';
 import { guardedCall } from '../decision/guarded-call';
-import { ReasonCode, RequestError, UnavailableError } from '../errors';
+import { ReasonCode, UnavailableError } from '../errors';
 import { ReportError, runPrivilegesReport } from '../reports/report-runner';
 import type { RouteHelpers } from './app';
+import { readQuery } from './query-params';
 
 const PARAMS = ['since', 'until', 'subject'] as const;
 
@@ -45,17 +46,5 @@ export function reportRoutes(
 }
 
 function readParams(req: Request): Partial<Record<(typeof PARAMS)[number], string>> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(req.query)) {
-    if (!(PARAMS as readonly string[]).includes(key)) {
-      throw new RequestError(
-        ReasonCode.BadRequest,
-        400,
-        `unknown parameter "${key}"; use ${PARAMS.join(', ')}`,
-      );
-    }
-    if (typeof value !== 'string') throw new RequestError(ReasonCode.BadRequest, 400, `give ${key} once`);
-    out[key] = value;
-  }
-  return out;
+  return readQuery(req, PARAMS);
 }

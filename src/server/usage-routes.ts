@@ -11,6 +11,7 @@ import type { UsageLedger } from '../usage/usage-ledger';
 import { tokenCount } from '../usage/usage-tracker';
 import type { UsageView } from '../usage/usage-view';
 import type { RouteHelpers } from './app';
+import { readQuery } from './query-params';
 
 const validateUsageReport = compileValidator<UsageReportV1>(usageReportSchema);
 
@@ -62,15 +63,15 @@ export function usageRoutes(
     send(
       res,
       await guardedCall(deps.decision, call, { auditorOnly: false }, async ({ identity, isAuditor }) => {
-        const asked = typeof req.query.subject === 'string' ? req.query.subject : identity.subject.id;
+        const query = readQuery(req, ['subject', 'model']);
+        const asked = query.subject ?? identity.subject.id;
         if (asked !== identity.subject.id && !isAuditor) {
           throw new ForbiddenError(
             ReasonCode.ScopeMissing,
             `only ${deps.decision.auditorScope} may see another subject's usage`,
           );
         }
-        const model = typeof req.query.model === 'string' ? req.query.model : undefined;
-        return { body: { ...(await deps.view.describe(asked, model, deps.decision.now())) } };
+        return { body: { ...(await deps.view.describe(asked, query.model, deps.decision.now())) } };
       }),
     );
   });

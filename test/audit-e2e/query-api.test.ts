@@ -176,6 +176,37 @@ describe('the audit read API', () => {
         subject: AUDITOR,
       });
     });
+
+    // What the OpenAPI document says of each parameter is what the route takes: schemathesis found an empty
+    // `from` refused (400) while the document allowed any string, and `limit=501` served while it said 500 at most.
+    it.each([
+      ['?from=', /from is empty; leave it out instead/],
+      ['?subject=', /subject is empty/],
+      ['?from=2026-02-30', /from must be an RFC 3339 date/],
+      ['?to=2026-11-01T24:00:00Z', /to must be an RFC 3339 date/],
+      ['?limit=501', /limit must be a whole number from 1 to 500/],
+      ['?cursor=abc', /cursor is not a cursor/],
+      ['?model=a&model=b', /give model once/],
+    ])('answers 400 bad_request to %s, and records it', async (query, message) => {
+      const res = await svc.get(`/v1/decisions${query}`, auditor);
+      expect(res.status).toBe(400);
+      expect((res.body.reasons as { message: string }[])[0]!.message).toMatch(message);
+      expect(auditRow(svc.db, res.body.decision_id as string)).toMatchObject({
+        outcome: 'rejected',
+        status: 400,
+      });
+    });
+
+    it('takes an RFC 3339 date-time with a lower-case t and z, or an offset', async () => {
+      const from = auditRow(svc.db, decided[2]!)!.record.timestamp as string;
+      const lower = new Date(Date.parse(from)).toISOString().replace('T', 't').replace('Z', 'z');
+      const plusTwo = new Date(Date.parse(from) + 7_200_000).toISOString().replace('Z', '+02:00');
+      for (const spelling of [lower, plusTwo]) {
+        // Each read is recorded, so what the next one finds is taken just before it.
+        const expected = idsWhere('ts_ms >= ?', Date.parse(from));
+        expect((await read(`?from=${encodeURIComponent(spelling)}`)).ids).toEqual(expected);
+      }
+    });
   });
 
   it('pages through every record once, newest first, with keyset cursors', async () => {

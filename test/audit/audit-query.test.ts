@@ -102,6 +102,22 @@ describe('query', () => {
     await expect(store.query({ from: at(20), to: at(10) })).rejects.toThrow(/to must not be before from/);
   });
 
+  it('takes any <ts_ms>.<seq> cursor as a position, and the base64 cursors of earlier versions', async () => {
+    const all = await store.query({ limit: 500 });
+    const third = all.records[2]!;
+    const position = `${Date.parse(third.timestamp)}.${third.seq}`;
+    const after = (cursor: string) =>
+      store.query({ cursor, limit: 500 }).then((p) => p.records.map((r) => r.seq));
+    const expected = all.records.slice(3).map((r) => r.seq);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(await after(position)).toEqual(expected);
+    expect(await after(Buffer.from(`v1:${position.replace('.', ':')}`).toString('base64url'))).toEqual(
+      expected,
+    );
+    expect(await after('0.0')).toEqual([]);
+    expect((await store.query({ limit: 3 })).next_cursor).toBe(position);
+  });
+
   it('reads every filter through an index, with no sort step', () => {
     const db = new Database(file, { readonly: true });
     const plans: Record<string, string> = {};

@@ -79,9 +79,10 @@ describe('the decision fast path', () => {
     expect(auditCount(svc.db)).toBe(before + 1);
   });
 
-  it('leaves other methods to express: GET /v1/decide is a 404 not_found', async () => {
+  it('leaves other methods to express: GET /v1/decide is a 405 method_not_allowed', async () => {
     const res = await svc.get('/v1/decide', svc.token(SUPPORT));
-    expect(res.status).toBe(404);
-    expect(res.body.reasons).toEqual([expect.objectContaining({ code: 'not_found' })]);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST, OPTIONS');
+    expect(res.body.reasons).toEqual([expect.objectContaining({ code: 'method_not_allowed' })]);
   });
 });
