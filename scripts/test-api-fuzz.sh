@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Contract fuzzing (issue #13): schemathesis from PyPI, in a project-local virtualenv under .tools/,
-# against a real modelgate (dist/, development issuer, a temp SQLite file) with a valid token holding
-# the auditor scope. Every operation of /openapi.json, MAX_EXAMPLES generated cases each; every check of
-# schemathesis (server errors, undocumented statuses, response schemas, schema-valid requests taken and
-# invalid ones refused, 405 and Allow for methods a path does not take, ...), with the exceptions in
-# scripts/schemathesis.toml.
-# Prints "api fuzz: N passed, N failed" (operations) for npm test's tally; exits non-zero on a failure.
+# against a real modelgate (dist/, development issuer, a temp SQLite file) with a valid token holding the
+# auditor and approver scopes. Every operation of /openapi.json, MAX_EXAMPLES generated cases each; every
+# check of schemathesis (server errors, undocumented statuses, response schemas, schema-valid requests
+# taken and invalid ones refused, 405 and Allow for methods a path does not take, ...), with the exceptions
+# in scripts/schemathesis.toml. Prints "api fuzz: N passed, N failed" (operations) for npm test's tally;
+# exits non-zero on a failure.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -50,15 +50,17 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 curl -fs "http://127.0.0.1:$port/ready" >/dev/null || { cat "$work/server.log"; fail "the service did not become ready"; }
-token="$(node dist/cli/main.js token --sub spiffe://corp/ci/fuzzer --scope modelgate:audit \
-  --scope invoke:codegen --data-dir "$work/data")" || fail "cannot mint a token"
+# A subject the shipped policy entitles (the document's examples are its calls), so that decisions are allowed
+# and the stateful phase reports their usage; the approver scope, so that approve and deny pass their scope check.
+token="$(node dist/cli/main.js token --sub spiffe://corp/support/reply-bot --scope invoke:support \
+  --scope modelgate:audit --scope modelgate:approve --data-dir "$work/data")" || fail "cannot mint a token"
 
 # From the temp folder: schemathesis keeps a cache (.schemathesis/) in its working directory.
 # Every check and every phase, as a plain `st run` does; scripts/schemathesis.toml names the two exceptions.
 (cd "$work" && "$venv/bin/st" --config-file "$root/scripts/schemathesis.toml" \
   run "http://127.0.0.1:$port/openapi.json" \
   --header "Authorization: Bearer $token" \
-  --max-examples "$max_examples" --seed 13 --workers 2 --no-color \
+  --max-examples "$max_examples" --seed 13 --workers 1 --no-color \
   --report junit --report-junit-path "$work/junit.xml") 2>&1 | tee "$work/st.log"
 status=${PIPESTATUS[0]}
 # One line per operation in the JUnit report: a testcase, failed when it holds a <failure> or <error>.

@@ -39,6 +39,7 @@ export const authzenComponents = {
 export const authzenPaths = {
   '/access/v1/evaluation': {
     post: {
+      operationId: 'accessEvaluation',
       summary: 'OpenID AuthZEN 1.0 Access Evaluation (each decision recorded)',
       security: [{ bearer: [] }],
       requestBody: { required: true, content: json('AuthzenEvaluationV1') },
@@ -47,6 +48,7 @@ export const authzenPaths = {
   },
   '/access/v1/evaluations': {
     post: {
+      operationId: 'accessEvaluations',
       summary: 'OpenID AuthZEN 1.0 Access Evaluations (batch; each decision recorded)',
       security: [{ bearer: [] }],
       requestBody: { required: true, content: json('AuthzenEvaluationsV1') },
@@ -70,6 +72,7 @@ export const authzenPaths = {
   },
   '/.well-known/authzen-configuration': {
     get: {
+      operationId: 'getAuthzenConfiguration',
       summary: 'AuthZEN Policy Decision Point metadata',
       responses: { '200': { description: 'The metadata.', content: json('AuthzenMetadataV1') } },
     },

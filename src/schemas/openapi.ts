@@ -77,6 +77,16 @@ const dataResponses = {
   '503': opaErrorReply('No policy is loaded, or the audit log cannot record.'),
 };
 
+// What a client does next with a recorded decision's id (OpenAPI links; schemathesis' stateful phase follows them).
+const decisionLinks = {
+  GetDecision: { operationId: 'getDecision', parameters: { id: '$response.body#/decision_id' } },
+  GetDecisionLineage: {
+    operationId: 'getDecisionLineage',
+    parameters: { id: '$response.body#/decision_id' },
+  },
+  ReportUsage: { operationId: 'reportUsage', parameters: { id: '$response.body#/decision_id' } },
+};
+
 const approvalReply = {
   'application/json': {
     schema: {
@@ -90,6 +100,7 @@ const approvalReply = {
 // approve and deny differ only in their verb.
 function decideApprovalOperation(verb: 'Approve' | 'Deny'): Record<string, unknown> {
   return {
+    operationId: `${verb.toLowerCase()}Approval`,
     summary: `${verb} a pending approval (approver scope; the policy's approve entrypoint must allow it)`,
     security: bearer,
     parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
@@ -141,6 +152,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     paths: {
       '/v1/decide': {
         post: {
+          operationId: 'decide',
           summary: 'Decide whether the caller may make this model invocation',
           security: bearer,
           requestBody: { required: true, content: json('DecideRequestV1') },
@@ -150,6 +162,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
                 'A decision (allow or deny), recorded. A deny `approval_required` carries `approval`: ask again ' +
                 'with `approval_id` once it is approved.',
               content: json('DecideResponseV1'),
+              links: {
+                ...decisionLinks,
+                GetApproval: {
+                  operationId: 'getApproval',
+                  parameters: { id: '$response.body#/approval/id' },
+                },
+              },
             },
             '400': errorReply('The body is invalid: every problem as a JSON pointer.'),
             '401': errorReply('The token was refused; see WWW-Authenticate and the reason code.'),
@@ -162,6 +181,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/data/{path}': {
         post: {
+          operationId: 'evaluateData',
           summary: 'OPA-compatible Data API: evaluate a policy path on an input',
           security: bearer,
           parameters: [dataPathParam],
@@ -169,6 +189,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: dataResponses,
         },
         get: {
+          operationId: 'evaluateDataGet',
           summary: 'OPA-compatible Data API, GET form: the input as JSON in the `input` query parameter',
           security: bearer,
           parameters: [
@@ -185,6 +206,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/': {
         post: {
+          operationId: 'evaluateDefaultDecision',
           summary: "OPA's default decision: the body is the input, the reply the bare result",
           description:
             'Evaluates `default_decision` (default: `entrypoint`). The decision id is in `X-Modelgate-Decision-Id`.',
@@ -210,6 +232,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/decisions': {
         get: {
+          operationId: 'queryDecisions',
           summary: 'Query the audit log, newest first (auditor scope)',
           security: bearer,
           parameters: [
@@ -247,6 +270,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/decisions/{id}': {
         get: {
+          operationId: 'getDecision',
           summary: 'One audit record (auditor scope)',
           security: bearer,
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
@@ -261,6 +285,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/decisions/{id}/lineage': {
         get: {
+          operationId: 'getDecisionLineage',
           summary: 'A decision’s chain: ancestors up to the root, and descendants (auditor scope)',
           security: bearer,
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
@@ -277,6 +302,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/decisions/{id}/usage': {
         post: {
+          operationId: 'reportUsage',
           summary: 'Report what an allowed invocation really used; replaces its reservation',
           security: bearer,
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
@@ -298,6 +324,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/usage': {
         get: {
+          operationId: 'getUsage',
           summary: 'The caller’s usage and limits (auditors may ask for any subject)',
           security: bearer,
           parameters: [
@@ -314,6 +341,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/status': {
         get: {
+          operationId: 'getStatus',
           summary: 'Policy bundles in force, their sources and last errors (auditor or operator scope)',
           security: bearer,
           responses: {
@@ -324,6 +352,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/audit/verify': {
         get: {
+          operationId: 'verifyAuditLog',
           summary: 'Walk the hash chain and signed checkpoints (auditor scope)',
           security: bearer,
           responses: {
@@ -338,6 +367,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/approvals': {
         get: {
+          operationId: 'listApprovals',
           summary: 'Approval requests, newest first (approver or auditor scope)',
           security: bearer,
           parameters: [
@@ -375,12 +405,26 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/approvals/{id}': {
         get: {
+          operationId: 'getApproval',
           summary:
             'One approval request: requester, invocation, findings by class, reasons; never the payload',
           security: bearer,
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: {
-            '200': { description: '`approval`: its summary.', content: approvalReply },
+            '200': {
+              description: '`approval`: its summary.',
+              content: approvalReply,
+              links: {
+                ApproveApproval: {
+                  operationId: 'approveApproval',
+                  parameters: { id: '$response.body#/approval/id' },
+                },
+                DenyApproval: {
+                  operationId: 'denyApproval',
+                  parameters: { id: '$response.body#/approval/id' },
+                },
+              },
+            },
             '403': errorReply('The token has neither the approver nor the auditor scope (recorded).'),
             '404': errorReply('No such approval.'),
           },
@@ -390,6 +434,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/approvals/{id}/deny': { post: decideApprovalOperation('Deny') },
       '/console/config.json': {
         get: {
+          operationId: 'getConsoleConfig',
           summary:
             'The console page’s settings: OIDC login (authorization endpoint, client id, scope) or null',
           responses: {
@@ -400,6 +445,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/console/oidc/token': {
         post: {
+          operationId: 'exchangeConsoleCode',
           summary: 'Exchange an authorization code and its PKCE verifier for an access token (console login)',
           requestBody: {
             required: true,
@@ -438,6 +484,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/reports/privileges': {
         get: {
+          operationId: 'getPrivilegesReport',
           summary: 'Granted against used privileges per subject (auditor scope)',
           security: bearer,
           parameters: [
@@ -468,6 +515,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/replay': {
         post: {
+          operationId: 'replayDecisions',
           summary: 'Replay recorded decisions against a candidate bundle (auditor scope); writes nothing',
           security: bearer,
           requestBody: { required: true, content: json('ReplayRequestV1') },
@@ -485,21 +533,31 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         },
       },
       '/health': {
-        get: { summary: 'Liveness', responses: { '200': { description: 'The process is up.' } } },
+        get: {
+          operationId: 'getHealth',
+          summary: 'Liveness',
+          responses: { '200': { description: 'The process is up.' } },
+        },
       },
       '/ready': {
         get: {
+          operationId: 'getReadiness',
           summary:
             'Readiness: a bundle is loaded and the database is open; `warnings` says when the disk runs low',
           responses: { '200': { description: 'Ready.' }, '503': { description: 'Not ready.' } },
         },
       },
       '/openapi.json': {
-        get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+        get: {
+          operationId: 'getOpenApiDocument',
+          summary: 'This document',
+          responses: { '200': { description: 'OpenAPI 3.1' } },
+        },
       },
       ...authzenPaths,
       '/metrics': {
         get: {
+          operationId: 'getMetrics',
           summary: 'Prometheus metrics (text format 0.0.4); see docs/operations.md',
           description:
             'Default: loopback callers only. With metrics.access "scope", a bearer token with metrics.scope; ' +

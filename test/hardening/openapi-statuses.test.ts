@@ -27,3 +27,19 @@ test.each(operations.filter((o) => o.op.requestBody).map((o) => [o.name, o.op] a
     expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '413', '415']));
   },
 );
+
+// Generated clients name their methods after operationId, and OpenAPI links point at operations by it.
+test('every operation has an operationId, unique in the document, and every link names one', () => {
+  const ids = operations.map((o) => (o.op as { operationId?: string }).operationId);
+  expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id))).toBe(true);
+  expect(new Set(ids).size).toBe(ids.length);
+  const linked = operations.flatMap((o) =>
+    Object.values(o.op.responses).flatMap((r) =>
+      Object.values((r as { links?: Record<string, { operationId: string }> }).links ?? {}).map(
+        (l) => l.operationId,
+      ),
+    ),
+  );
+  expect(linked.length).toBeGreaterThanOrEqual(6);
+  for (const id of linked) expect(ids).toContain(id);
+});
