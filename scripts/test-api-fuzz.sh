@@ -57,6 +57,8 @@ token="$(node dist/cli/main.js token --sub spiffe://corp/support/reply-bot --sco
 
 # From the temp folder: schemathesis keeps a cache (.schemathesis/) in its working directory.
 # Every check and every phase, as a plain `st run` does; scripts/schemathesis.toml names the two exceptions.
+# One worker: with two threads, CPython 3.11's ast.parse failed at random inside hypothesis in the coverage
+# phase ("AST constructor recursion depth mismatch"); the service is the bottleneck, so it takes as long.
 (cd "$work" && "$venv/bin/st" --config-file "$root/scripts/schemathesis.toml" \
   run "http://127.0.0.1:$port/openapi.json" \
   --header "Authorization: Bearer $token" \
