@@ -50,6 +50,15 @@ const queryParam = (
   schema,
 });
 
+// Decision and approval ids are UUIDv7s that modelgate made; any other id is simply not found (404).
+const idParam = (what: 'decision' | 'approval') => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: `The ${what}'s id (a UUIDv7).`,
+  schema: { type: 'string', format: 'uuid' },
+});
+
 const dataPathParam = {
   name: 'path',
   in: 'path',
@@ -103,7 +112,7 @@ function decideApprovalOperation(verb: 'Approve' | 'Deny'): Record<string, unkno
     operationId: `${verb.toLowerCase()}Approval`,
     summary: `${verb} a pending approval (approver scope; the policy's approve entrypoint must allow it)`,
     security: bearer,
-    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+    parameters: [idParam('approval')],
     requestBody: { required: true, content: json('ApprovalActionV1') },
     responses: {
       '200': {
@@ -273,7 +282,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           operationId: 'getDecision',
           summary: 'One audit record (auditor scope)',
           security: bearer,
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [idParam('decision')],
           responses: {
             '200': { description: '`record`: the stored record with seq, prev_hash and hash.' },
             '401': errorReply('The token was refused.'),
@@ -288,7 +297,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           operationId: 'getDecisionLineage',
           summary: 'A decision’s chain: ancestors up to the root, and descendants (auditor scope)',
           security: bearer,
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [idParam('decision')],
           responses: {
             '200': {
               description:
@@ -305,7 +314,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           operationId: 'reportUsage',
           summary: 'Report what an allowed invocation really used; replaces its reservation',
           security: bearer,
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [idParam('decision')],
           requestBody: { required: true, content: json('UsageReportV1') },
           responses: {
             '201': { description: 'Recorded.' },
@@ -409,7 +418,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary:
             'One approval request: requester, invocation, findings by class, reasons; never the payload',
           security: bearer,
-          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          parameters: [idParam('approval')],
           responses: {
             '200': {
               description: '`approval`: its summary.',
