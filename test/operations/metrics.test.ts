@@ -1,8 +1,11 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { auditRow } from '../helpers/audit-db';
 import { startTestService, type Reply, type TestService } from '../helpers/service';
 import { isLoopback } from '../../src/server/metrics-routes';
 import { parsePrometheusText, sampleValue, type Sample } from './prometheus-text';
 
+const ROOT = path.resolve(__dirname, '..', '..');
 const CODEGEN = { sub: 'spiffe://corp/ci/codegen-pipeline', scope: 'invoke:codegen' };
 const call = (repository: string, payload?: unknown) => ({
   invocation: {
@@ -117,6 +120,18 @@ describe('GET /metrics after real traffic', () => {
     expect(sampleValue(after, 'process_cpu_seconds_total')).toBeGreaterThan(0);
     // No subject label unless an operator opts in.
     expect(after.some((s) => Object.values(s.labels).includes(CODEGEN.sub))).toBe(false);
+  });
+
+  // Prometheus' own linter, on what the service serves: prom-client's default process metrics included.
+  it('passes `promtool check metrics`', async () => {
+    await svc.post('/v1/decide', call('corp/payments'), svc.token(CODEGEN));
+    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    const promtool = execFileSync(path.join(ROOT, 'scripts', 'ensure-promtool.sh'), {
+      encoding: 'utf8',
+    }).trim();
+    const lint = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(lint.stdout + lint.stderr).toBe('');
+    expect(lint.status).toBe(0);
   });
 
   it("counts the screening cache's lookups: a text the caller sent before is a hit", async () => {
