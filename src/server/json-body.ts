@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { ModelgateError, ReasonCode, RequestError } from '../errors';
@@ -50,10 +51,48 @@ function parse(contentType: string | undefined, body: unknown): ParsedBody {
       ),
     );
   }
+  const charset = charsetOf(contentType);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    return fail(
+      new RequestError(
+        ReasonCode.UnsupportedMediaType,
+        415,
+        `JSON is UTF-8 (RFC 8259): the Content-Type's charset must be utf-8 or absent, got ${charset}`,
+      ),
+    );
+  }
   const buffer = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
   if (buffer.length === 0)
     return fail(new RequestError(ReasonCode.BadRequest, 400, 'the body is empty; send a JSON object'));
+  // Decoded regardless, a stray byte would become U+FFFD, and screening would read other text than was sent.
+  if (!isUtf8(buffer)) {
+    const at = firstInvalidUtf8(buffer);
+    return fail(
+      new RequestError(
+        ReasonCode.BadRequest,
+        400,
+        `the body is not valid UTF-8 (RFC 8259): byte ${at} is not part of a character`,
+      ),
+    );
+  }
   return parseJsonText(buffer.toString('utf8'), 'the body');
+}
+
+function charsetOf(contentType: string | undefined): string | undefined {
+  const match = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType ?? '');
+  return match ? match[1]!.toLowerCase() : undefined;
+}
+
+// The offset of the first byte that does not start a well-formed UTF-8 character (the error path only).
+function firstInvalidUtf8(bytes: Buffer): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const lead = bytes[i]!;
+    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : 4;
+    if ((lead >= 0x80 && lead < 0xc2) || lead > 0xf4 || !isUtf8(bytes.subarray(i, i + length))) return i;
+    i += length;
+  }
+  return bytes.length;
 }
 
 /** Returns JSON text parsed as a ParsedBody; `what` names the text in the error ("the body"). */

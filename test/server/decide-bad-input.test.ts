@@ -39,6 +39,15 @@ const cases: BadInput[] = [
     names: 'application/json',
   },
   {
+    // RFC 8259: JSON between systems is UTF-8; a body that says it is not would be read wrongly.
+    name: 'a body in another charset',
+    body: JSON.stringify({ invocation }),
+    contentType: 'application/json; charset=iso-8859-1',
+    status: 415,
+    code: 'unsupported_media_type',
+    names: 'charset',
+  },
+  {
     name: 'a form body',
     body: 'invocation=x',
     contentType: 'application/x-www-form-urlencoded',
@@ -234,6 +243,32 @@ describe('POST /v1/decide: bad input', () => {
       expect(row!.record.reasons).toEqual([c.code]);
     },
   );
+
+  // Read as UTF-8 anyway, a stray byte became U+FFFD: text screening then saw something other than what was sent.
+  it('refuses a body that is not valid UTF-8, naming the byte, and records it', async () => {
+    const text = JSON.stringify({ invocation, payload: { prompt: 'key AKIA\u0000' } });
+    const bytes = Buffer.from(text, 'utf8');
+    bytes[bytes.indexOf(0x5c)] = 0xff; // the backslash of \u0000 becomes a byte no UTF-8 text holds
+    const res = await fetch(`${svc.url}/v1/decide`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: bytes,
+    });
+    const body = (await res.json()) as { decision_id: string; reasons: { code: string; message: string }[] };
+    expect(res.status).toBe(400);
+    expect(body.reasons[0]).toEqual({
+      code: 'bad_request',
+      message: `the body is not valid UTF-8 (RFC 8259): byte ${bytes.indexOf(0xff)} is not part of a character`,
+    });
+    expect(auditRow(svc.db, body.decision_id)).toMatchObject({ outcome: 'rejected', status: 400 });
+  });
+
+  it('takes a charset parameter that says UTF-8, in any case', async () => {
+    const res = await svc.post('/v1/decide', { invocation }, token, {
+      'content-type': 'application/json; Charset="UTF-8"',
+    });
+    expect(res.status).toBe(200);
+  });
 
   it('lists every validation error as a JSON pointer with a plain message', async () => {
     const res = await svc.post('/v1/decide', { invocation: { operation: 'teleport', max_tokens: 0 } }, token);
