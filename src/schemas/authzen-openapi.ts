@@ -73,6 +73,7 @@ export const authzenPaths = {
   '/.well-known/authzen-configuration': {
     get: {
       operationId: 'getAuthzenConfiguration',
+      security: [],
       summary: 'AuthZEN Policy Decision Point metadata',
       responses: { '200': { description: 'The metadata.', content: json('AuthzenMetadataV1') } },
     },

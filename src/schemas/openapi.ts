@@ -38,6 +38,8 @@ const notOnPostgres = (feature: string) =>
   );
 const opaErrorReply = (description: string) => ({ description, content: json('OpaErrorV1') });
 const bearer = [{ bearer: [] }];
+// Said explicitly, so that no reader (or linter) takes a public route for one that forgot its security.
+const publicRoute: never[] = [];
 // An empty value is refused (400), like an unknown or repeated parameter (src/server/query-params.ts).
 const queryParam = (
   name: string,
@@ -138,7 +140,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       version,
       description:
         'Policy decisions for AI model invocations. Every decision is recorded in a tamper-evident audit log.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
+    // Relative: the service that serves this document.
+    servers: [{ url: '/' }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       schemas: {
@@ -444,6 +449,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/console/config.json': {
         get: {
           operationId: 'getConsoleConfig',
+          security: publicRoute,
           summary:
             'The console page’s settings: OIDC login (authorization endpoint, client id, scope) or null',
           responses: {
@@ -455,6 +461,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/console/oidc/token': {
         post: {
           operationId: 'exchangeConsoleCode',
+          security: publicRoute,
           summary: 'Exchange an authorization code and its PKCE verifier for an access token (console login)',
           requestBody: {
             required: true,
@@ -544,6 +551,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/health': {
         get: {
           operationId: 'getHealth',
+          security: publicRoute,
           summary: 'Liveness',
           responses: { '200': { description: 'The process is up.' } },
         },
@@ -551,6 +559,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/ready': {
         get: {
           operationId: 'getReadiness',
+          security: publicRoute,
           summary:
             'Readiness: a bundle is loaded and the database is open; `warnings` says when the disk runs low',
           responses: { '200': { description: 'Ready.' }, '503': { description: 'Not ready.' } },
@@ -559,6 +568,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/openapi.json': {
         get: {
           operationId: 'getOpenApiDocument',
+          security: publicRoute,
           summary: 'This document',
           responses: { '200': { description: 'OpenAPI 3.1' } },
         },
@@ -567,6 +577,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/metrics': {
         get: {
           operationId: 'getMetrics',
+          // Anonymous from loopback (the default) or with a token (metrics.access "scope").
+          security: [{}, { bearer: [] }],
           summary: 'Prometheus metrics (text format 0.0.4); see docs/operations.md',
           description:
             'Default: loopback callers only. With metrics.access "scope", a bearer token with metrics.scope; ' +
@@ -589,11 +601,17 @@ export function buildOpenApiDocument(): Record<string, unknown> {
 }
 
 type Operation = {
-  security?: unknown[];
+  security?: Record<string, unknown>[];
   requestBody?: unknown;
   parameters?: { in: string }[];
   responses: Record<string, unknown>;
 };
+
+/** True when every way to call the operation needs a token (a public one says `security: []`). */
+export function needsToken(operation: { security?: Record<string, unknown>[] }): boolean {
+  const security = operation.security ?? [];
+  return security.length > 0 && security.every((requirement) => Object.keys(requirement).length > 0);
+}
 
 // Statuses every route of a kind can return, whoever wrote the route: a token can always be refused
 // and the audit log or the issuer's keys can always be unavailable; a body can always be malformed,
@@ -602,7 +620,7 @@ function addCommonStatuses(operation: Operation): void {
   const add = (status: string, description: string) => {
     operation.responses[status] ??= errorReply(description);
   };
-  if (operation.security) {
+  if (needsToken(operation)) {
     add('401', 'The token was refused; see WWW-Authenticate and the reason code (recorded).');
     add('503', 'The audit log cannot record, or the issuer’s keys cannot be fetched.');
   }

@@ -15,7 +15,22 @@ export const bundleStatusSchema = {
   additionalProperties: false,
   required: ['name', 'source', 'active', 'last_request_at', 'last_error'],
   description: 'A policy bundle: where it comes from, what is in force, and the last error.',
-  examples: [{ name: 'modelgate', source: 'https://bundles.corp/v1/modelgate.tar.gz' }],
+  examples: [
+    {
+      name: 'modelgate',
+      source: 'https://bundles.corp/v1/modelgate.tar.gz',
+      active: {
+        revision: '2026.11.29-1',
+        key_id: 'ci',
+        etag: '"6a1f-5e"',
+        origin: 'https://bundles.corp/v1/modelgate.tar.gz',
+        downloaded_at: '2026-11-29T10:00:00.000Z',
+        activated_at: '2026-11-29T10:00:00.000Z',
+      },
+      last_request_at: '2026-11-29T10:05:00.000Z',
+      last_error: null,
+    },
+  ],
   properties: {
     name: { type: 'string', description: 'Bundle name.', examples: ['modelgate'] },
     source: {
