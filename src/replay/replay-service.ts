@@ -63,7 +63,14 @@ export async function replayRequest(
 // The bundle reader works on files: the upload goes to a private temporary folder and is removed.
 async function candidateEngine(base64: string, entrypoint: string): Promise<PolicyEngine> {
   const bytes = Buffer.from(base64, 'base64');
-  if (bytes.length === 0) throw new RequestError(ReasonCode.BodyInvalid, 400, 'bundle is not base64');
+  // Buffer.from skips what is not base64; a round trip that changes the text means the caller sent something else.
+  if (bytes.length === 0 || bytes.toString('base64') !== base64) {
+    throw new RequestError(
+      ReasonCode.BodyInvalid,
+      400,
+      'bundle is not base64 (RFC 4648 section 4, padded, no line breaks: base64 -w0 bundle.tar.gz)',
+    );
+  }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'modelgate-replay-'));
   try {
     const file = path.join(dir, 'candidate.tar.gz');

@@ -216,6 +216,27 @@ describe('replay of recorded traffic against a candidate bundle', () => {
     expect(auditCount(svc.db)).toBe(before + 1);
   });
 
+  it.each([
+    ['base64url characters', 'AB-_'],
+    ['line breaks', 'QUJD\nREVG'],
+    ['missing padding', 'QUJDRA'],
+    ['text', 'not a bundle'],
+  ])('POST /v1/replay answers 400 for a bundle with %s: not base64', async (_what, bundle) => {
+    const res = await svc.post('/v1/replay', { bundle }, svc.token(AUDITOR));
+    expect(res.status).toBe(400);
+    expect((res.body.reasons as { message: string }[])[0]!.message).toMatch(/^bundle is not base64/);
+  });
+
+  // A `pattern` for base64 in the schema ran V8's regex engine out of stack past ~5 MB: a 500, not a 400.
+  it('POST /v1/replay reads a 7 MiB upload to the end: valid base64, no bundle, a 400', async () => {
+    const bundle = Buffer.alloc(7 * 1024 * 1024, 7).toString('base64');
+    const res = await svc.post('/v1/replay', { bundle }, svc.token(AUDITOR));
+    expect(res.status).toBe(400);
+    expect((res.body.reasons as { message: string }[])[0]!.message).toContain(
+      'the candidate bundle does not load',
+    );
+  });
+
   it('POST /v1/replay answers 400 for a bundle that does not load', async () => {
     const res = await svc.post(
       '/v1/replay',
