@@ -83,16 +83,37 @@ function charsetOf(contentType: string | undefined): string | undefined {
   return match ? match[1]!.toLowerCase() : undefined;
 }
 
-// The offset of the first byte that does not start a well-formed UTF-8 character (the error path only).
-function firstInvalidUtf8(bytes: Buffer): number {
+/**
+ * Returns the offset of the first byte that does not begin a well-formed UTF-8 character (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or the length when there is none. One pass: anyone can send a
+ * body that fails, so this must cost no more than reading it.
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
     const lead = bytes[i]!;
-    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : 4;
-    if ((lead >= 0x80 && lead < 0xc2) || lead > 0xf4 || !isUtf8(bytes.subarray(i, i + length))) return i;
-    i += length;
+    const more = continuationBytes(lead);
+    if (more === 0) {
+      i++;
+      continue;
+    }
+    // The second byte's range is narrower after E0 (overlong), ED (surrogates), F0 (overlong) and F4 (> U+10FFFF).
+    const low = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
+    const high = lead === 0xed ? 0x9f : lead === 0xf4 ? 0x8f : 0xbf;
+    if (more < 0 || i + more >= bytes.length || bytes[i + 1]! < low || bytes[i + 1]! > high) return i;
+    for (let k = 2; k <= more; k++) if ((bytes[i + k]! & 0xc0) !== 0x80) return i;
+    i += more + 1;
   }
   return bytes.length;
+}
+
+// How many continuation bytes follow a lead byte; -1 for a byte that begins no character.
+function continuationBytes(lead: number): number {
+  if (lead < 0x80) return 0;
+  if (lead >= 0xc2 && lead <= 0xdf) return 1;
+  if (lead >= 0xe0 && lead <= 0xef) return 2;
+  if (lead >= 0xf0 && lead <= 0xf4) return 3;
+  return -1;
 }
 
 /** Returns JSON text parsed as a ParsedBody; `what` names the text in the error ("the body"). */
