@@ -1,9 +1,10 @@
 import { ReasonCode, RequestError } from '../errors';
 
 // RFC 3339: a full-date (midnight UTC) or a date-time with an explicit zone, `T` and `Z` in either case, or a
-// space for the `T` (RFC 3339's note; ajv-formats takes it too). A bare local time would mean different instants
-// on different machines, which an audit query must never do. These are the JSON Schema formats `date` and
-// `date-time` the OpenAPI document names for these parameters.
+// space for the `T` (RFC 3339's note). A bare local time would mean different instants on different machines,
+// which an audit query must never do. The OpenAPI document names the JSON Schema formats `date` and `date-time`,
+// which are this grammar; ajv-formats also takes `+0100`, `+01` and a tab, which are not RFC 3339 and which this
+// refuses (a replay body that passes ajv with one gets this function's 400).
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2})))?$/;
 

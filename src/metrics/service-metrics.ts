@@ -8,7 +8,7 @@ import { LabelledCounter, LabelledHistogram } from './bound-metrics';
 import { BoundedLabel, OVERFLOW_LABEL } from './bounded-label';
 import { registerScrapeGauges, registerShippingMetrics } from './scrape-metrics';
 
-const LINTED_DEFAULT_METRICS = [
+const COUNTER_NAMED_GAUGES = [
   'nodejs_active_handles_total',
   'nodejs_active_requests_total',
   'nodejs_active_resources_total',
@@ -74,7 +74,7 @@ export class ServiceMetrics implements DecisionObserver {
     collectDefaultMetrics({ register: this.registry });
     // Gauges whose `_total` suffix Prometheus reserves for counters (`promtool check metrics` says so); the
     // same figures are kept, by type, in nodejs_active_handles, nodejs_active_requests, nodejs_active_resources.
-    for (const name of LINTED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    for (const name of COUNTER_NAMED_GAUGES) this.registry.removeSingleMetric(name);
     this.reasonLabel = new BoundedLabel(options.maxReasonCodes);
     this.subjectLabel = new BoundedLabel(options.maxSubjects);
     const registry = this.registry;

@@ -88,14 +88,17 @@ const dataResponses = {
   '503': opaErrorReply('No policy is loaded, or the audit log cannot record.'),
 };
 
-// What a client does next with a recorded decision's id (OpenAPI links; schemathesis' stateful phase follows them).
+// An OpenAPI link: the operation a client calls next, its `id` taken from this reply at `pointer`.
+const linkTo = (operationId: string, pointer: string) => ({
+  operationId,
+  parameters: { id: `$response.body#${pointer}` },
+});
+
+// What a client does next with a recorded decision's id (schemathesis' stateful phase follows these too).
 const decisionLinks = {
-  GetDecision: { operationId: 'getDecision', parameters: { id: '$response.body#/decision_id' } },
-  GetDecisionLineage: {
-    operationId: 'getDecisionLineage',
-    parameters: { id: '$response.body#/decision_id' },
-  },
-  ReportUsage: { operationId: 'reportUsage', parameters: { id: '$response.body#/decision_id' } },
+  GetDecision: linkTo('getDecision', '/decision_id'),
+  GetDecisionLineage: linkTo('getDecisionLineage', '/decision_id'),
+  ReportUsage: linkTo('reportUsage', '/decision_id'),
 };
 
 const approvalReply = {
@@ -178,10 +181,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               content: json('DecideResponseV1'),
               links: {
                 ...decisionLinks,
-                GetApproval: {
-                  operationId: 'getApproval',
-                  parameters: { id: '$response.body#/approval/id' },
-                },
+                GetApproval: linkTo('getApproval', '/approval/id'),
               },
             },
             '400': errorReply('The body is invalid: every problem as a JSON pointer.'),
@@ -429,14 +429,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               description: '`approval`: its summary.',
               content: approvalReply,
               links: {
-                ApproveApproval: {
-                  operationId: 'approveApproval',
-                  parameters: { id: '$response.body#/approval/id' },
-                },
-                DenyApproval: {
-                  operationId: 'denyApproval',
-                  parameters: { id: '$response.body#/approval/id' },
-                },
+                ApproveApproval: linkTo('approveApproval', '/approval/id'),
+                DenyApproval: linkTo('denyApproval', '/approval/id'),
               },
             },
             '403': errorReply('The token has neither the approver nor the auditor scope (recorded).'),

@@ -52,7 +52,6 @@ export function auditRoutes(
   });
 }
 
-// Query parameters are strings; anything unknown, repeated or empty is a 400 that says so.
 function readFilter(req: Request): AuditQuery {
   const filter = readQuery(req, FILTERS, 'filter');
   if (filter.outcome !== undefined && !(AUDIT_OUTCOMES as readonly string[]).includes(filter.outcome)) {

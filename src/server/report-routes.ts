@@ -1,4 +1,4 @@
-import type { Express, Request } from 'express';
+import type { Express } from 'express';
 import { parseSince } from '../audit/relative-time';
 import { parseInstant } from '../audit/time-range';
 import type { DecisionDeps } from '../decision/decision-deps';
@@ -21,7 +21,7 @@ export function reportRoutes(
     send(
       res,
       await guardedCall(deps.decision, call, { auditorOnly: true }, async () => {
-        const params = readParams(req);
+        const params = readQuery(req, PARAMS);
         const query = {
           fromMs: parseSince(params.since ?? '30d', deps.decision.now()),
           toMs: params.until === undefined ? undefined : parseInstant(params.until, 'until'),
@@ -43,8 +43,4 @@ export function reportRoutes(
       }),
     );
   });
-}
-
-function readParams(req: Request): Partial<Record<(typeof PARAMS)[number], string>> {
-  return readQuery(req, PARAMS);
 }

@@ -204,6 +204,8 @@ describe('the audit read API', () => {
       for (const spelling of [lower, plusTwo]) {
         // Each read is recorded, so what the next one finds is taken just before it.
         const expected = idsWhere('ts_ms >= ?', Date.parse(from));
+        expect(expected).not.toContain(decided[0]); // the precondition: the filter leaves something out
+        expect(expected).toContain(decided[2]);
         expect((await read(`?from=${encodeURIComponent(spelling)}`)).ids).toEqual(expected);
       }
     });
