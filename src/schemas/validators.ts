@@ -39,9 +39,12 @@ function toProblems(errors: ErrorObject[]): ValidationProblem[] {
   // anyOf/if branches repeat the same complaint at the same place; keep the most specific first.
   const seen = new Set<string>();
   const problems: ValidationProblem[] = [];
+  const alternatives = missingAlternatives(errors);
   for (const error of errors) {
     if (error.keyword === 'if' || error.keyword === 'anyOf') continue;
-    const problem = describe(error);
+    const merged = alternatives.get(error);
+    if (merged === null) continue;
+    const problem = merged ?? describe(error);
     const key = `${problem.pointer} ${problem.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -49,6 +52,24 @@ function toProblems(errors: ErrorObject[]): ValidationProblem[] {
   }
   if (problems.length === 0 && errors[0]) problems.push(describe(errors[0]));
   return problems;
+}
+
+/**
+ * An anyOf whose every branch failed only for a missing member says one thing: give one of them. Its first
+ * branch's error becomes "/subject is required, or else /evaluations/0/subject is" and the others are dropped (null),
+ * where listed one by one they read as if each were needed.
+ */
+function missingAlternatives(errors: ErrorObject[]): Map<ErrorObject, ValidationProblem | null> {
+  const merged = new Map<ErrorObject, ValidationProblem | null>();
+  for (const anyOf of errors.filter((e) => e.keyword === 'anyOf')) {
+    const branches = errors.filter((e) => e.schemaPath.startsWith(`${anyOf.schemaPath}/`));
+    if (branches.length < 2 || !branches.every((e) => e.keyword === 'required')) continue;
+    const [first, ...others] = branches.map(describe);
+    const or = others.map((p) => `, or else ${p.pointer} is`).join('');
+    merged.set(branches[0]!, { pointer: first!.pointer, message: `is required${or}` });
+    for (const other of branches.slice(1)) merged.set(other, null);
+  }
+  return merged;
 }
 
 function describe(error: ErrorObject): ValidationProblem {

@@ -126,6 +126,24 @@ describe('POST /access/v1/evaluations', () => {
     expect(JSON.stringify(reply.body.errors)).toContain('/evaluations/0/resource');
   });
 
+  // One complaint per missing member, saying where else it could come from: listed one by one, "/resource is
+  // required" and "/evaluations/0/resource is required" read as if both were needed.
+  it('names both places a missing member may come from, in one problem', async () => {
+    const reply = await service.post(
+      '/access/v1/evaluations',
+      {
+        subject: RICK,
+        action: { name: 'can_read_todos' },
+        evaluations: [{ resource: todo('t1', RICK.id) }, {}],
+      },
+      token,
+    );
+    expect(reply.status).toBe(400);
+    expect(reply.body.errors).toEqual([
+      { pointer: '/resource', message: 'is required, or else /evaluations/1/resource is' },
+    ]);
+  });
+
   it('rejects an unknown evaluations_semantic with 400', async () => {
     const reply = await service.post('/access/v1/evaluations', batch('first_come'), token);
     expect(reply.status).toBe(400);
