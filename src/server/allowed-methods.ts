@@ -30,7 +30,7 @@ export class AllowedMethods {
 }
 
 // A `{name}` is one path segment, except the Data API's `{path}`: a policy path keeps its slashes, as with OPA
-// (`/v1/data/modelgate/decision`).
+// (`/v1/data/modelgate/decision`). Case-insensitive, as express routes are.
 function templatePattern(template: string): RegExp {
   const source = template
     .split(/(\{[^}]+\})/)
@@ -40,5 +40,5 @@ function templatePattern(template: string): RegExp {
       return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     })
     .join('');
-  return new RegExp(`^${source}/*$`);
+  return new RegExp(`^${source}/*$`, 'i');
 }

@@ -23,6 +23,7 @@ describe('AllowedMethods, read from the OpenAPI document', () => {
     ['/v1/decisions/0193a8f2', ['GET', 'HEAD', 'OPTIONS']],
     ['/v1/data/modelgate/decision', ['POST', 'GET', 'HEAD', 'OPTIONS']],
     ['/health/', ['GET', 'HEAD', 'OPTIONS']],
+    ['/V1/Decide', ['POST', 'OPTIONS']],
   ])('%s takes %j', (path, methods) => {
     expect(allowed.of(path)).toEqual(methods);
   });
