@@ -72,5 +72,19 @@ export const auditPgMigrations: PgMigrationSet = {
           ON audit_records (((record::jsonb) #>> '{input,lineage,parent_id}'), ts_ms, seq)
           WHERE ((record::jsonb) #>> '{input,lineage,parent_id}') IS NOT NULL;`,
     },
+    {
+      version: 3,
+      name: 'index decision lineage over records that hold a NUL character',
+      // jsonb cannot hold U+0000, so migration 2's cast refused every record whose JSON held the escape
+      // \u0000 (a caller's context may), and with it the record's whole group commit. Every \u0000 is read as
+      // \ufffd first: the same six-character shape, so the JSON stays well formed (an escaped backslash before
+      // "u0000" stays one), and the parent id, a UUID, is never changed. LINEAGE_PARENT in pg-lineage-source.ts
+      // is this expression.
+      sql: `
+        DROP INDEX audit_records_lineage_parent;
+        CREATE INDEX audit_records_lineage_parent
+          ON audit_records (((replace(record, '\\u0000', '\\ufffd')::jsonb) #>> '{input,lineage,parent_id}'), ts_ms, seq)
+          WHERE ((replace(record, '\\u0000', '\\ufffd')::jsonb) #>> '{input,lineage,parent_id}') IS NOT NULL;`,
+    },
   ],
 };

@@ -1,9 +1,13 @@
 import type { Pool } from 'pg';
 import type { LineageSource } from '../audit/lineage-query';
 
+/** The parent a record names, as the audit_records_lineage_parent index (audit migration 3) computes it. */
+export const LINEAGE_PARENT =
+  "((replace(record, '\\u0000', '\\ufffd')::jsonb) #>> '{input,lineage,parent_id}')";
+
 /**
  * Returns the lineage source of a PostgreSQL audit log: the same walk as on SQLite (lineageTree),
- * its child lookups served by the audit_records_lineage_parent expression index (migration 2).
+ * its child lookups served by the audit_records_lineage_parent expression index (migration 3).
  */
 export function pgLineageSource(pool: Pool): LineageSource {
   return {
@@ -17,7 +21,7 @@ export function pgLineageSource(pool: Pool): LineageSource {
     byParent: async (id) => {
       const { rows } = await pool.query<{ record: string }>(
         `SELECT record FROM audit_records
-          WHERE ((record::jsonb) #>> '{input,lineage,parent_id}') = $1 ORDER BY ts_ms, seq`,
+          WHERE ${LINEAGE_PARENT} = $1 ORDER BY ts_ms, seq`,
         [id],
       );
       return rows.map((row) => row.record);

@@ -217,7 +217,7 @@ export class PostgresAuditStore implements AuditStore {
       const seq = head.seq + 1;
       const hash = chainHash(head.hash, seq, item.json);
       const values = [
-        ...RECORD_COLUMN_NAMES.map((name) => item.columns[name]),
+        ...RECORD_COLUMN_NAMES.map((name) => pgText(item.columns[name])),
         seq,
         item.json,
         head.hash,
@@ -226,7 +226,7 @@ export class PostgresAuditStore implements AuditStore {
       values.forEach((value, i) => columns[i]!.push(value));
       for (const reason of item.reasons) {
         reasons[0].push(seq);
-        reasons[1].push(reason);
+        reasons[1].push(pgText(reason));
         reasons[2].push(item.columns.ts_ms);
       }
       head = { seq, hash };
@@ -373,4 +373,12 @@ function toStored(row: RecordRow): StoredAuditRecord {
     prev_hash: row.prev_hash,
     hash: row.hash,
   };
+}
+
+// PostgreSQL's text cannot hold U+0000. A query column holds it as U+FFFD (no query asks for a NUL: query
+// parameters with control characters are refused), while the hashed record, whose JSON escapes it, keeps it.
+function pgText<T>(value: T): T {
+  return (
+    typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value
+  ) as T;
 }

@@ -1,7 +1,16 @@
 import type { FromSchema } from 'json-schema-to-ts';
 
+// An identifier a policy matches on: no control characters, which no name needs and PostgreSQL's text refuses
+// (NUL), so that a decision on any backend records the name it was asked about.
 const shortString = (description: string, example: string) =>
-  ({ type: 'string', minLength: 1, maxLength: 256, description, examples: [example] }) as const;
+  ({
+    type: 'string',
+    minLength: 1,
+    maxLength: 256,
+    pattern: '^[^\\u0000-\\u001f]*$',
+    description,
+    examples: [example],
+  }) as const;
 
 /** One tool the model may call during this invocation. */
 export const toolSchema = {

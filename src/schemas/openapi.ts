@@ -40,12 +40,10 @@ const opaErrorReply = (description: string) => ({ description, content: json('Op
 const bearer = [{ bearer: [] }];
 // Said explicitly, so that no reader (or linter) takes a public route for one that forgot its security.
 const publicRoute: never[] = [];
-// An empty value is refused (400), like an unknown or repeated parameter (src/server/query-params.ts).
-const queryParam = (
-  name: string,
-  description: string,
-  schema: object = { type: 'string', minLength: 1 },
-) => ({
+// An empty value or a control character is refused (400), like an unknown or repeated parameter
+// (src/server/query-params.ts).
+const NAME = { type: 'string', minLength: 1, pattern: '^[^\\u0000-\\u001f]*$' };
+const queryParam = (name: string, description: string, schema: object = NAME) => ({
   name,
   in: 'query',
   description,

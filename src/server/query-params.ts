@@ -2,9 +2,10 @@ import type { Request } from 'express';
 import { ReasonCode, RequestError } from '../errors';
 
 /**
- * Returns a GET route's query parameters as strings, each one of `names`, given once and not empty; throws
- * RequestError 400 bad_request saying which rule it broke. An empty value (`?from=`) is refused rather than
- * read as "no filter": it is most often a client's unset variable, and the OpenAPI document says minLength 1.
+ * Returns a GET route's query parameters as strings, each one of `names`, given once, not empty and without
+ * control characters; throws RequestError 400 bad_request saying which rule it broke. An empty value (`?from=`)
+ * is refused rather than read as "no filter": it is most often a client's unset variable, and the OpenAPI
+ * document says minLength 1.
  */
 export function readQuery<Name extends string>(
   req: Request,
@@ -18,6 +19,9 @@ export function readQuery<Name extends string>(
     if (typeof value !== 'string') throw new RequestError(ReasonCode.BadRequest, 400, `give ${key} once`);
     if (value === '')
       throw new RequestError(ReasonCode.BadRequest, 400, `${key} is empty; leave it out instead`);
+    // No name or time holds one, and PostgreSQL's text cannot: refused alike on every backend.
+    if (hasControlCharacter(value))
+      throw new RequestError(ReasonCode.BadRequest, 400, `${key} holds a control character`);
     values[key as Name] = value;
   }
   return values;
@@ -29,4 +33,9 @@ export function readLimit(value: string | undefined, max: number, fallback?: num
   if (!/^\d{1,9}$/.test(value) || Number(value) < 1 || Number(value) > max)
     throw new RequestError(ReasonCode.BadRequest, 400, `limit must be a whole number from 1 to ${max}`);
   return Number(value);
+}
+
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) < 0x20) return true;
+  return false;
 }

@@ -187,6 +187,7 @@ describe('the audit read API', () => {
       ['?limit=501', /limit must be a whole number from 1 to 500/],
       ['?cursor=abc', /cursor is not a cursor/],
       ['?model=a&model=b', /give model once/],
+      ['?subject=a%00b', /subject holds a control character/],
     ])('answers 400 bad_request to %s, and records it', async (query, message) => {
       const res = await svc.get(`/v1/decisions${query}`, auditor);
       expect(res.status).toBe(400);

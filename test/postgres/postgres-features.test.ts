@@ -11,6 +11,7 @@ import { startChildService, type ChildService } from '../helpers/child-service';
 import { describeWithPostgres } from '../helpers/describe-postgres';
 import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
 import { generateRsaKeyPair } from '../helpers/tokens';
+import { LINEAGE_PARENT } from '../../src/postgres/pg-lineage-source';
 
 let cluster: PgCluster;
 let url: string;
@@ -127,21 +128,51 @@ describeWithPostgres('a service on PostgreSQL: approvals, SQLite-only features',
     expect(JSON.parse(cli.stdout)).toEqual(
       Object.fromEntries(Object.entries(tree.body).filter(([key]) => key !== 'decision_id')),
     );
-    // The child lookup can use the expression index of audit migration 2 (sequential scans off: on a
+    // The child lookup can use the expression index of audit migration 3 (sequential scans off: on a
     // table this small the planner would rightly prefer one).
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
       await client.query('SET enable_seqscan = off');
       const plan = await client.query<{ 'QUERY PLAN': string }>(
-        `EXPLAIN SELECT record FROM audit_records
-          WHERE ((record::jsonb) #>> '{input,lineage,parent_id}') = $1 ORDER BY ts_ms, seq`,
+        `EXPLAIN SELECT record FROM audit_records WHERE ${LINEAGE_PARENT} = $1 ORDER BY ts_ms, seq`,
         [readId],
       );
       expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).toContain('audit_records_lineage_parent');
     } finally {
       await client.end();
     }
+  });
+
+  // jsonb cannot hold U+0000: the lineage index's cast refused a record whose context held one, and with it
+  // every decision of the same group commit (audit_unavailable for callers who sent nothing odd). Found by
+  // schemathesis against a service on PostgreSQL.
+  it('records a decision whose context holds a NUL character, beside the others of its group commit', async () => {
+    const [a] = replicas as [ChildService];
+    const token = a.token({ sub: 'spiffe://corp/support/reply-bot', scope: 'invoke:support' });
+    const call = (context: Record<string, unknown>) => ({
+      invocation: {
+        model: 'anthropic.claude-sonnet',
+        operation: 'chat',
+        provider: 'bedrock',
+        purpose: 'support-reply',
+      },
+      context: { environment: 'prod', ...context },
+    });
+    const replies = await Promise.all([
+      a.post('/v1/decide', call({ note: 'a\u0000b' }), token),
+      ...Array.from({ length: 8 }, (_, i) => a.post('/v1/decide', call({ note: `plain ${i}` }), token)),
+    ]);
+    expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+    const [nul] = await sql<{ record: string }>('SELECT record FROM audit_records WHERE decision_id = $1', [
+      replies[0]!.body.decision_id,
+    ]);
+    expect(JSON.parse(nul!.record).input.context.note).toBe('a\u0000b'); // kept exactly, hash and all
+    const auditor = a.token({ sub: 'user:carol@corp', scope: 'modelgate:audit' });
+    expect((await a.get(`/v1/audit/verify`, auditor)).body).toMatchObject({ ok: true });
+    // And no query can ask for one: a control character in a parameter is a 400 on every backend.
+    const usage = await a.get('/v1/usage?subject=a%00b', auditor);
+    expect(usage.status).toBe(400);
   });
 
   it.each([

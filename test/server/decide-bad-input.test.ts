@@ -57,6 +57,14 @@ const cases: BadInput[] = [
   },
   { name: 'no invocation', body: { payload: {} }, status: 400, code: 'body_invalid', names: '/invocation' },
   {
+    // No name needs one, and PostgreSQL's text cannot hold a NUL: refused alike on every backend.
+    name: 'a model name with a control character',
+    body: { invocation: { model: 'anthropic\u0000', operation: 'chat' } },
+    status: 400,
+    code: 'body_invalid',
+    names: '/invocation/model',
+  },
+  {
     name: 'no model',
     body: { invocation: { operation: 'chat' } },
     status: 400,
