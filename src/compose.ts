@@ -274,6 +274,14 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         approvalRoutes(a, helpers, approvalApi);
         consoleRoutes(a, { oidc, helpers });
         lineageRoutes(a, helpers, { decision, source: stores.lineage });
+        if (metrics && !metricsHttp) {
+          metricsRoutes(a, {
+            exposition: () => metrics.exposition(),
+            access: metricsConfig.access,
+            scope: metricsConfig.scope,
+            verifier,
+          });
+        }
         if (!sqlite) {
           sqliteOnlyRoutes(a, helpers, { decision });
           return;
@@ -294,14 +302,6 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
             now: Date.now,
           },
         });
-        if (metrics && !metricsHttp) {
-          metricsRoutes(a, {
-            exposition: () => metrics.exposition(),
-            access: metricsConfig.access,
-            scope: metricsConfig.scope,
-            verifier,
-          });
-        }
       },
     });
     // Counted anonymous rejections are written once their minute is over.

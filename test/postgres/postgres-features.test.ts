@@ -175,6 +175,15 @@ describeWithPostgres('a service on PostgreSQL: approvals, SQLite-only features',
     expect(usage.status).toBe(400);
   });
 
+  // The routes that read SQLite returned early from the route list, and /metrics, mounted after them, with
+  // them: a replica on PostgreSQL answered 404 to its scraper. Found by schemathesis.
+  it('serves /metrics on the service port, as on SQLite', async () => {
+    const [a] = replicas as [ChildService];
+    const res = await fetch(`${a.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('modelgate_decisions_total');
+  });
+
   it.each([
     ['GET', '/v1/reports/privileges', 'privileges report'],
     ['POST', '/v1/replay', 'replay'],
