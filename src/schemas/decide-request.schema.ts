@@ -1,13 +1,18 @@
 import type { FromSchema } from 'json-schema-to-ts';
 
-// An identifier a policy matches on: no control characters, which no name needs and PostgreSQL's text refuses
-// (NUL), so that a decision on any backend records the name it was asked about.
+/**
+ * A name a policy matches on or a query filters by: no control characters, which no name needs and PostgreSQL's
+ * text refuses (NUL), so that a decision on any backend records the name it was asked about. Query parameters
+ * follow the same rule (src/server/query-params.ts).
+ */
+export const NAME_PATTERN = '^[^\\u0000-\\u001f]*$';
+
 const shortString = (description: string, example: string) =>
   ({
     type: 'string',
     minLength: 1,
     maxLength: 256,
-    pattern: '^[^\\u0000-\\u001f]*$',
+    pattern: NAME_PATTERN,
     description,
     examples: [example],
   }) as const;

@@ -4,7 +4,7 @@ import { CURSOR_PATTERN } from '../audit/audit-query';
 import { authzenComponents, authzenPaths } from './authzen-openapi';
 import { approvalActionSchema, approvalRefSchema, approvalSummarySchema } from './approval.schema';
 import { dataRequestSchema } from './data-request.schema';
-import { decideRequestSchema } from './decide-request.schema';
+import { decideRequestSchema, NAME_PATTERN } from './decide-request.schema';
 import { decideResponseSchema, errorResponseSchema } from './decide-response.schema';
 import { decisionDocumentSchema } from './decision-document.schema';
 import { opaErrorSchema } from './opa-error.schema';
@@ -42,7 +42,7 @@ const bearer = [{ bearer: [] }];
 const publicRoute: never[] = [];
 // An empty value or a control character is refused (400), like an unknown or repeated parameter
 // (src/server/query-params.ts).
-const NAME = { type: 'string', minLength: 1, pattern: '^[^\\u0000-\\u001f]*$' };
+const NAME = { type: 'string', minLength: 1, pattern: NAME_PATTERN };
 const queryParam = (name: string, description: string, schema: object = NAME) => ({
   name,
   in: 'query',

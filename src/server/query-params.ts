@@ -1,5 +1,8 @@
 import type { Request } from 'express';
 import { ReasonCode, RequestError } from '../errors';
+import { NAME_PATTERN } from '../schemas/decide-request.schema';
+
+const NAME = new RegExp(NAME_PATTERN);
 
 /**
  * Returns a GET route's query parameters as strings, each one of `names`, given once, not empty and without
@@ -20,7 +23,7 @@ export function readQuery<Name extends string>(
     if (value === '')
       throw new RequestError(ReasonCode.BadRequest, 400, `${key} is empty; leave it out instead`);
     // No name or time holds one, and PostgreSQL's text cannot: refused alike on every backend.
-    if (hasControlCharacter(value))
+    if (!NAME.test(value))
       throw new RequestError(ReasonCode.BadRequest, 400, `${key} holds a control character`);
     values[key as Name] = value;
   }
@@ -33,9 +36,4 @@ export function readLimit(value: string | undefined, max: number, fallback?: num
   if (!/^\d{1,9}$/.test(value) || Number(value) < 1 || Number(value) > max)
     throw new RequestError(ReasonCode.BadRequest, 400, `limit must be a whole number from 1 to ${max}`);
   return Number(value);
-}
-
-function hasControlCharacter(value: string): boolean {
-  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) < 0x20) return true;
-  return false;
 }
