@@ -72,6 +72,13 @@ export function openDatabase(
   const readonly = options.readonly ?? false;
   if (!readonly) ensurePrivateDir(dirname(file));
   const created = !readonly && !existsSync(file);
+  // A reader given a path where nothing was ever recorded: say so, rather than SQLite's "unable to open".
+  if (readonly && !existsSync(file)) {
+    throw new ConfigError(
+      'db',
+      `no audit log at ${file}: nothing has been recorded there yet (wrong --db or cwd?)`,
+    );
+  }
   let db: Db;
   try {
     db = new Database(file, { readonly, fileMustExist: readonly, timeout: options.busyTimeoutMs ?? 2000 });
