@@ -12,6 +12,9 @@ import { markStage, startStages } from './decision-observer';
 
 const validateDataRequest = compileValidator<DataRequestV1>(dataRequestSchema);
 
+// OPA's own warning, word for word, for a request that gives no input (OPA clients may show it).
+const INPUT_MISSING = { code: 'api_usage_warning', message: "'input' key missing from the request" };
+
 /**
  * Returns the reply to the OPA-compatible `POST /v1/data/{path}`: `{ result, decision_id }` as OPA's
  * server gives it, and OPA's error body (`{code, message, errors}`, plus `decision_id`) on a failure. The caller's input is used, except that `subject`, `usage` and `time` are
@@ -36,10 +39,15 @@ async function evaluateData(
     const identity = await authenticate(deps, call);
     trace.identity = identity;
     markStage(trace, 'identity');
-    const body = readBody(deps, call, validateDataRequest);
+    // An empty body is no input at all, as OPA reads it.
+    const withBody = call.body.ok && call.body.value === undefined ? { ...call, body: noInput } : call;
+    const body = readBody(deps, withBody, validateDataRequest);
     markStage(trace, 'validate');
     const engine = requirePolicy(deps);
     trace.policy = engine.info;
+    const warning = engine.hasEntrypoint(policyPath)
+      ? body.input == null && INPUT_MISSING
+      : notAnEntrypoint(policyPath, engine.info);
 
     const callerInput = (body.input ?? {}) as Record<string, unknown>;
     const invocation = callerInput.invocation as { model?: unknown; max_tokens?: unknown } | undefined;
@@ -86,10 +94,24 @@ async function evaluateData(
     if (unrecorded) return unrecorded;
     const reply: Record<string, unknown> = { decision_id: call.decisionId };
     if (result !== undefined) reply.result = result;
+    if (warning) reply.warning = warning;
     return { status: 200, body: reply, headers: {} };
   } catch (err) {
     return reject(deps, call, trace, err);
   }
+}
+
+const noInput = { ok: true as const, value: {} };
+
+// A WASM bundle answers for its entrypoints only: say so, where OPA would have evaluated any rule or the whole tree.
+function notAnEntrypoint(policyPath: string, policy: { bundle: string; entrypoints: string[] }) {
+  const what = policyPath === '' ? 'the root document' : policyPath;
+  return {
+    code: 'api_usage_warning',
+    message:
+      `${what} is not an entrypoint of bundle ${policy.bundle}, so it is undefined here: modelgate evaluates ` +
+      `the entrypoints compiled into the bundle (${policy.entrypoints.join(', ') || 'none'}), not every rule`,
+  };
 }
 
 // The record says what /v1/decide would have enforced for a decision-shaped result.

@@ -10,6 +10,7 @@ const OPA_CODE_BY_STATUS: Record<number, string> = {
   404: 'resource_not_found',
   409: 'resource_conflict',
   413: 'invalid_parameter',
+  405: 'invalid_operation',
   415: 'invalid_parameter',
 };
 
@@ -45,7 +46,8 @@ export function toOpaReply(reply: DecisionReply): DecisionReply {
  * has no room for, goes in a header.
  */
 export function toDefaultDecisionReply(reply: DecisionReply, path: string): DecisionReply {
-  if (reply.status >= 400) return toOpaReply(reply);
+  // decideData's errors are OPA's already.
+  if (reply.status >= 400) return reply;
   const decisionId = reply.body.decision_id as string;
   const headers = { ...reply.headers, 'x-modelgate-decision-id': decisionId };
   if (!('result' in reply.body)) {

@@ -9,8 +9,9 @@ export const dataRequestSchema = {
     'OPA Data API request. `input.subject`, `input.usage` and `input.time` are replaced by modelgate’s verified values.',
   properties: {
     input: {
-      type: 'object',
-      description: 'The policy input document (see PolicyInputV1).',
+      // null is no input, as OPA reads it (some OPA clients always send the key).
+      type: ['object', 'null'],
+      description: 'The policy input document (see PolicyInputV1); null or absent: no input.',
       examples: [{ invocation: { model: 'anthropic.claude-sonnet', operation: 'chat' } }],
       properties: {
         // The audit log never stores payload text: here the caller states findings, as screening would.

@@ -68,13 +68,26 @@ const dataPathParam = {
 };
 const dataResponses = {
   '200': {
-    description: '`result` is absent when the path is undefined, as with OPA.',
+    description:
+      '`result` is absent when the path is undefined, as with OPA, and when it is no entrypoint of the ' +
+      'bundle (then `warning` names the entrypoints). `warning` also says when a POST gave no `input`.',
     content: {
       'application/json': {
         schema: {
           type: 'object',
           required: ['decision_id'],
-          properties: { decision_id: { type: 'string' }, result: {} },
+          properties: {
+            decision_id: { type: 'string' },
+            result: {},
+            warning: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: {
+                code: { type: 'string', const: 'api_usage_warning' },
+                message: { type: 'string' },
+              },
+            },
+          },
         },
       },
     },
@@ -82,9 +95,49 @@ const dataResponses = {
   '400': opaErrorReply('The body or the input is invalid.'),
   '401': opaErrorReply('The token was refused.'),
   '413': opaErrorReply('The body is too large.'),
-  '415': opaErrorReply('The body is not JSON.'),
+  '415': opaErrorReply(
+    'The body is YAML, or its charset is not UTF-8 (any other Content-Type is read as JSON).',
+  ),
   '503': opaErrorReply('No policy is loaded, or the audit log cannot record.'),
 };
+
+// OPA's Data API, with or without a policy path: the same operations, as OPA serves them.
+const dataOperations = (pathParams: object[], suffix: string) => ({
+  post: {
+    operationId: `evaluateData${suffix}`,
+    summary: 'OPA-compatible Data API: evaluate a policy path on an input',
+    description:
+      'As OPA reads it: any Content-Type but YAML is JSON; an empty body, `{}` or `"input": null` is no input.',
+    security: bearer,
+    parameters: pathParams,
+    requestBody: { required: false, content: json('DataRequestV1') },
+    responses: dataResponses,
+  },
+  get: {
+    operationId: `evaluateData${suffix}Get`,
+    summary: 'OPA-compatible Data API, GET form: the input as JSON in the `input` query parameter',
+    security: bearer,
+    parameters: [
+      {
+        name: 'input',
+        in: 'query',
+        description: 'The input document as JSON text (optional).',
+        content: { 'application/json': { schema: dataRequestSchema.properties.input } },
+      },
+      ...pathParams,
+    ],
+    responses: dataResponses,
+  },
+});
+
+// OPA's health check: `bundles` and `plugins` are flags (their value is not read).
+const healthFlag = (name: string, description: string) => ({
+  name,
+  in: 'query',
+  description,
+  allowEmptyValue: true,
+  schema: { type: 'string' },
+});
 
 // An OpenAPI link: the operation a client calls next, its `id` taken from this reply at `pointer`.
 const linkTo = (operationId: string, pointer: string) => ({
@@ -191,31 +244,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
-      '/v1/data/{path}': {
-        post: {
-          operationId: 'evaluateData',
-          summary: 'OPA-compatible Data API: evaluate a policy path on an input',
-          security: bearer,
-          parameters: [dataPathParam],
-          requestBody: { required: true, content: json('DataRequestV1') },
-          responses: dataResponses,
-        },
-        get: {
-          operationId: 'evaluateDataGet',
-          summary: 'OPA-compatible Data API, GET form: the input as JSON in the `input` query parameter',
-          security: bearer,
-          parameters: [
-            {
-              name: 'input',
-              in: 'query',
-              description: 'The input document as JSON text (optional).',
-              content: { 'application/json': { schema: dataRequestSchema.properties.input } },
-            },
-            dataPathParam,
-          ],
-          responses: dataResponses,
-        },
-      },
+      '/v1/data/{path}': dataOperations([dataPathParam], ''),
+      // The root document: a WASM bundle answers for its entrypoints only, so no result and a warning.
+      '/v1/data': dataOperations([], 'Root'),
       '/': {
         post: {
           operationId: 'evaluateDefaultDecision',
@@ -225,7 +256,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           security: bearer,
           // The input as the Data API takes it: modelgate sets subject, usage and time; payload is a summary.
           requestBody: {
-            required: true,
+            required: false,
             content: { 'application/json': { schema: dataRequestSchema.properties.input } },
           },
           responses: {
@@ -237,7 +268,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '401': opaErrorReply('The token was refused.'),
             '404': opaErrorReply('The default decision is undefined (`undefined_document`).'),
             '413': opaErrorReply('The body is too large.'),
-            '415': opaErrorReply('The body is not JSON.'),
+            '415': opaErrorReply('The body is YAML, or its charset is not UTF-8.'),
             '503': opaErrorReply('No policy is loaded, or the audit log cannot record.'),
           },
         },
@@ -544,8 +575,28 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         get: {
           operationId: 'getHealth',
           security: publicRoute,
-          summary: 'Liveness',
-          responses: { '200': { description: 'The process is up.' } },
+          summary: "Liveness, as OPA's health API",
+          parameters: [
+            healthFlag('bundles', 'Also fail (500) while no policy bundle is loaded.'),
+            healthFlag(
+              'plugins',
+              'Also fail (500) while no policy bundle is loaded or the audit store is not open.',
+            ),
+          ],
+          responses: {
+            '200': {
+              description: 'The process is up (and, if asked, the bundle loaded): `{}`, as OPA answers.',
+              content: { 'application/json': { schema: { type: 'object', maxProperties: 0 } } },
+            },
+            '500': {
+              description: 'What `bundles` or `plugins` asked for is not there.',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', required: ['error'], properties: { error: { type: 'string' } } },
+                },
+              },
+            },
+          },
         },
       },
       '/ready': {

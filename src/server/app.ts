@@ -5,7 +5,7 @@ import { ReasonCode, RequestError } from '../errors';
 import type { DecisionCall, DecisionDeps, DecisionReply } from '../decision/decision-deps';
 import { decide } from '../decision/decide';
 import { decideData } from '../decision/decide-data';
-import { toDefaultDecisionReply } from '../decision/opa-replies';
+import { toDefaultDecisionReply, toOpaReply } from '../decision/opa-replies';
 import { buildOpenApiDocument } from '../schemas/openapi';
 import { AllowedMethods } from './allowed-methods';
 import { decisionListener } from './decision-listener';
@@ -52,6 +52,7 @@ function expressApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   const body = jsonBody(deps.bodyLimitBytes);
+  const dataBody = jsonBody(deps.bodyLimitBytes, 'opa');
   const helpers: RouteHelpers = { toCall, send, jsonBody: body };
   const now = deps.decision.now;
   app.use((_req, res, next) => {
@@ -64,26 +65,31 @@ function expressApp(deps: AppDeps): Express {
   });
 
   // OPA's Data API: POST /v1/data/<path> with {"input": ...} answers {"result": ..., "decision_id": ...}.
-  app.post(/^\/v1\/data\/(.+)$/, body, async (req, res) => {
+  // The root document too (/v1/data), which a WASM bundle cannot answer: decideData says so.
+  app.post(DATA_ROUTE, dataBody, async (req, res) => {
     const policyPath = dataPath(req);
-    send(res, await decideData(deps.decision, toCall(req, res, `/v1/data/${policyPath}`), policyPath));
+    send(res, await decideData(deps.decision, toCall(req, res, dataRoutePath(policyPath)), policyPath));
   });
   // OPA's GET form: the input, if any, is JSON in the `input` query parameter.
-  app.get(/^\/v1\/data\/(.+)$/, async (req, res) => {
+  app.get(DATA_ROUTE, async (req, res) => {
     res.locals.body = inputFromQuery(req.query.input);
     const policyPath = dataPath(req);
-    send(res, await decideData(deps.decision, toCall(req, res, `/v1/data/${policyPath}`), policyPath));
+    send(res, await decideData(deps.decision, toCall(req, res, dataRoutePath(policyPath)), policyPath));
   });
   // OPA's default decision: the body is the input itself, the reply the bare result.
-  app.post('/', body, async (req, res) => {
+  app.post('/', dataBody, async (req, res) => {
     const parsed = res.locals.body as ParsedBody;
     res.locals.body = parsed.ok ? { ok: true, value: { input: parsed.value } } : parsed;
     const path = deps.defaultDecision;
     send(res, toDefaultDecisionReply(await decideData(deps.decision, toCall(req, res, '/'), path), path));
   });
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+  // OPA's health API, body included: `{}` while up; with ?bundles or ?plugins, a 500 until the policy is
+  // loaded (and, for plugins, the store open), which OPA clients' wait-for-ready loops rely on.
+  app.get('/health', (req, res) => {
+    const problem = healthProblem(req.query, deps.readiness);
+    if (problem) res.status(500).json({ error: problem });
+    else res.json({});
   });
   app.get('/ready', (_req, res) => {
     const checks = { policy: deps.readiness.policyLoaded(), store: deps.readiness.storeOpen() };
@@ -114,21 +120,12 @@ function expressApp(deps: AppDeps): Express {
       res.status(204).end();
       return;
     }
-    res.status(405).json({
-      allow: false,
-      reasons: [
-        {
-          code: ReasonCode.MethodNotAllowed,
-          message: `${req.method} is not allowed on ${req.path}; it takes ${methods.join(', ')}`,
-        },
-      ],
-    });
+    const message = `${req.method} is not allowed on ${req.path}; it takes ${methods.join(', ')}`;
+    send(res, refusal(req.path, 405, ReasonCode.MethodNotAllowed, message));
   });
   app.use((req, res) => {
-    res.status(404).json({
-      allow: false,
-      reasons: [{ code: ReasonCode.NotFound, message: `no route for ${req.method} ${req.path}` }],
-    });
+    const message = `no route for ${req.method} ${req.path}`;
+    send(res, refusal(req.path, 404, ReasonCode.NotFound, message));
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     sendInternalError(deps.decision, res, err);
@@ -136,20 +133,31 @@ function expressApp(deps: AppDeps): Express {
   return app;
 }
 
-// SDKs percent-encode the path parameter ("authz%2Fallow"); OPA reads it decoded.
+const DATA_ROUTE = /^\/v1\/data(?:\/(.*))?$/;
+
+// SDKs percent-encode the path parameter ("authz%2Fallow"); OPA reads it decoded. Empty segments are
+// dropped ("/authz/allow" from a client becomes /v1/data//authz/allow): OPA redirects to the path without them.
 function dataPath(req: Request): string {
-  const raw = (req.params as Record<string, string>)[0]!;
+  const raw = (req.params as Record<string, string | undefined>)[0] ?? '';
   let decoded = raw;
   try {
     decoded = decodeURIComponent(raw);
   } catch {
     // Not valid percent-encoding: evaluate the path as sent, which no entrypoint matches.
   }
-  return decoded.replace(/\/+$/, '');
+  return decoded
+    .split('/')
+    .filter((segment) => segment !== '')
+    .join('/');
+}
+
+function dataRoutePath(policyPath: string): string {
+  return policyPath === '' ? '/v1/data' : `/v1/data/${policyPath}`;
 }
 
 function inputFromQuery(input: unknown): ParsedBody {
-  if (input === undefined) return { ok: true, value: {} };
+  // No input, but no warning either: OPA warns of a missing input on POST only.
+  if (input === undefined) return { ok: true, value: { input: {} } };
   if (typeof input !== 'string') {
     // ?input=a&input=b (or input[x]=…) reaches here as an array or object, not as JSON text.
     const message = 'the input query parameter must be given once, as JSON text';
@@ -157,6 +165,23 @@ function inputFromQuery(input: unknown): ParsedBody {
   }
   const parsed = parseJsonText(input, 'the input query parameter');
   return parsed.ok ? { ok: true, value: { input: parsed.value } } : parsed;
+}
+
+// OPA's APIs that clients call besides the Data API (policies, query, compile, config, batch): modelgate
+// serves none of them, and says so in OPA's error body, which OPA clients parse.
+const OPA_API = /^\/v1\/(?:data|policies|query|compile|config|batch)(?:\/|$)/;
+
+function refusal(path: string, status: number, code: string, message: string): DecisionReply {
+  const reply = { status, headers: {}, body: { allow: false, reasons: [{ code, message }] } };
+  return OPA_API.test(path) ? toOpaReply(reply) : reply;
+}
+
+function healthProblem(query: Request['query'], readiness: Readiness): string | undefined {
+  const asked = (name: string) => query[name] !== undefined;
+  if ((asked('bundles') || asked('plugins')) && !readiness.policyLoaded())
+    return 'the policy bundle is not loaded';
+  if (asked('plugins') && !readiness.storeOpen()) return 'the audit store is not open';
+  return undefined;
 }
 
 function diskWarning(disk: DiskState): string {

@@ -22,6 +22,7 @@ export function decisionListener(
   fallback: RequestListener,
 ): RequestListener {
   const readBody = bodyReader(deps.bodyLimitBytes);
+  const readDataBody = bodyReader(deps.bodyLimitBytes, 'opa');
   const decision = deps.decision;
   return (req, res) => {
     const route = req.method === 'POST' ? decisionRoute(req.url ?? '') : undefined;
@@ -39,11 +40,12 @@ export function decisionListener(
     route: DecisionRoute,
     receivedAtMs: number,
   ) {
-    const body = await readBody(req, res);
     let reply: DecisionReply;
     if (route.kind === 'decide') {
+      const body = await readBody(req, res);
       reply = await decide(decision, decisionCall(req, { path: '/v1/decide', receivedAtMs, body }));
     } else {
+      const body = await readDataBody(req, res);
       const path = `/v1/data/${route.policyPath}`;
       reply = await decideData(decision, decisionCall(req, { path, receivedAtMs, body }), route.policyPath);
     }

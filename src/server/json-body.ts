@@ -11,12 +11,19 @@ export type ParsedBody = { ok: true; value: unknown } | { ok: false; error: Mode
 export type BodyReader = (req: IncomingMessage, res: ServerResponse) => Promise<ParsedBody>;
 
 /**
+ * How a route reads its body. `json`: Content-Type must say JSON and the body must be there (modelgate's own
+ * API). `opa`: as OPA's Data API reads it: any Content-Type but YAML is read as JSON (`curl -d` sends a form
+ * type), and an empty body is no document at all (`undefined`).
+ */
+export type BodyRules = 'json' | 'opa';
+
+/**
  * Returns a reader of the raw body (up to `limitBytes`, any content encoding body-parser inflates)
  * that parses it as JSON. Failures become a ParsedBody error so the route can still authenticate
  * the caller and record the rejection. body-parser needs nothing from express, so plain node
  * requests (the decision fast path) are read exactly like express ones.
  */
-export function bodyReader(limitBytes: number): BodyReader {
+export function bodyReader(limitBytes: number, rules: BodyRules = 'json'): BodyReader {
   const raw = express.raw({ type: () => true, limit: limitBytes });
   return (req, res) =>
     new Promise((resolve) => {
@@ -24,15 +31,15 @@ export function bodyReader(limitBytes: number): BodyReader {
         resolve(
           err
             ? { ok: false, error: bodyReadError(err, limitBytes) }
-            : parse(req.headers['content-type'], (req as { body?: unknown }).body),
+            : parse(req.headers['content-type'], (req as { body?: unknown }).body, rules),
         );
       });
     });
 }
 
 /** Returns middleware that reads the body with {@link bodyReader} into `res.locals.body`. */
-export function jsonBody(limitBytes: number): RequestHandler {
-  const read = bodyReader(limitBytes);
+export function jsonBody(limitBytes: number, rules: BodyRules = 'json'): RequestHandler {
+  const read = bodyReader(limitBytes, rules);
   return (req, res, next) => {
     void read(req, res).then((body) => {
       res.locals.body = body;
@@ -41,16 +48,9 @@ export function jsonBody(limitBytes: number): RequestHandler {
   };
 }
 
-function parse(contentType: string | undefined, body: unknown): ParsedBody {
-  if (!isJson(contentType)) {
-    return fail(
-      new RequestError(
-        ReasonCode.UnsupportedMediaType,
-        415,
-        `Content-Type must be application/json, got ${contentType ?? 'none'}`,
-      ),
-    );
-  }
+function parse(contentType: string | undefined, body: unknown, rules: BodyRules): ParsedBody {
+  const typeProblem = rules === 'json' ? notJson(contentType) : notOpaJson(contentType);
+  if (typeProblem) return fail(new RequestError(ReasonCode.UnsupportedMediaType, 415, typeProblem));
   const charset = charsetOf(contentType);
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     return fail(
@@ -62,8 +62,10 @@ function parse(contentType: string | undefined, body: unknown): ParsedBody {
     );
   }
   const buffer = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
-  if (buffer.length === 0)
+  if (buffer.length === 0) {
+    if (rules === 'opa') return { ok: true, value: undefined };
     return fail(new RequestError(ReasonCode.BadRequest, 400, 'the body is empty; send a JSON object'));
+  }
   // Decoded regardless, a stray byte would become U+FFFD, and screening would read other text than was sent.
   if (!isUtf8(buffer)) {
     const at = firstInvalidUtf8(buffer);
@@ -134,11 +136,24 @@ export function parseJsonText(text: string, what: string): ParsedBody {
   }
 }
 
-function isJson(contentType: string | undefined): boolean {
-  const type = contentType?.split(';')[0]?.trim().toLowerCase();
-  return (
-    type === 'application/json' || (type !== undefined && /^application\/[a-z0-9.+-]+\+json$/.test(type))
-  );
+function mediaType(contentType: string | undefined): string | undefined {
+  return contentType?.split(';')[0]?.trim().toLowerCase();
+}
+
+// Returns what is wrong with the Content-Type of a body modelgate's own API reads, or undefined.
+function notJson(contentType: string | undefined): string | undefined {
+  const type = mediaType(contentType);
+  const json =
+    type === 'application/json' || (type !== undefined && /^application\/[a-z0-9.+-]+\+json$/.test(type));
+  return json ? undefined : `Content-Type must be application/json, got ${contentType ?? 'none'}`;
+}
+
+// OPA reads a body whose type names YAML as YAML, and any other as JSON; modelgate reads JSON only.
+function notOpaJson(contentType: string | undefined): string | undefined {
+  const type = mediaType(contentType);
+  return type?.includes('yaml')
+    ? `YAML bodies are not read here (Content-Type ${type}): send the same document as JSON`
+    : undefined;
 }
 
 function bodyReadError(err: unknown, limitBytes: number): ModelgateError {

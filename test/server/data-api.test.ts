@@ -1,6 +1,6 @@
 import { auditRow } from '../helpers/audit-db';
 import { bundleRevision, DEFAULT_BUNDLE, opaEvalSources, REGO_DIR, sourcesRevision } from '../helpers/opa';
-import { startTestService, type TestService } from '../helpers/service';
+import { fetchReply, startTestService, type TestService } from '../helpers/service';
 
 const SUPPORT = 'spiffe://corp/support/reply-bot';
 
@@ -165,6 +165,128 @@ describe('OPA-compatible Data API: POST /v1/data/{path}', () => {
     const id = res.headers.get('x-modelgate-decision-id')!;
     expect(auditRow(svc.db, id)).toMatchObject({ path: '/', outcome: 'allowed' });
   });
+
+  it("keeps OPA's error body on POST / as the Data API gives it, reason codes included", async () => {
+    const res = await svc.post('/', {}, null);
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({
+      code: 'unauthorized',
+      message: expect.not.stringMatching(/^undefined/),
+      errors: [{ code: 'token_missing' }],
+    });
+    expect(res.body.errors).toHaveLength(1);
+  });
+});
+
+describe('the Data API takes what OPA clients send', () => {
+  let svc: TestService;
+  const INPUT_MISSING = { code: 'api_usage_warning', message: "'input' key missing from the request" };
+  beforeAll(async () => {
+    svc = await startTestService();
+  });
+  afterAll(() => svc.close());
+  const raw = (route: string, init: RequestInit & { headers?: Record<string, string> }) =>
+    fetchReply(`${svc.url}${route}`, {
+      method: 'POST',
+      ...init,
+      headers: { authorization: `Bearer ${svc.token()}`, ...init.headers },
+    });
+
+  it.each([
+    ['no input key', '{}'],
+    ['input null', '{"input":null}'],
+  ])('evaluates with %s, and warns as OPA does', async (_name, body) => {
+    const res = await svc.post('/v1/data/modelgate/decision', body, svc.token());
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ result: { allow: false }, warning: INPUT_MISSING });
+    expect(auditRow(svc.db, res.body.decision_id as string)).toMatchObject({ outcome: 'denied' });
+  });
+
+  it('takes an empty body with no Content-Type as no input, on the Data API and on POST /', async () => {
+    const data = await raw('/v1/data/modelgate/decision', {});
+    expect(data).toMatchObject({ status: 200, body: { result: { allow: false }, warning: INPUT_MISSING } });
+    const dflt = await raw('/', {});
+    expect(dflt).toMatchObject({ status: 200, body: { allow: false } });
+  });
+
+  it.each(['application/x-www-form-urlencoded', 'text/plain', 'application/octet-stream'])(
+    'reads a JSON body sent as %s, as OPA does (what curl -d sends)',
+    async (type) => {
+      const body = JSON.stringify({ input: inputs[0]![2] });
+      const res = await fetchReply(`${svc.url}/v1/data/modelgate/decision`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${svc.token(inputs[0]![1])}`, 'content-type': type },
+        body,
+      });
+      expect(res).toMatchObject({ status: 200, body: { result: { allow: true } } });
+      expect(res.body).not.toHaveProperty('warning');
+    },
+  );
+
+  it('refuses YAML, which OPA reads, with a 415 that says to send JSON', async () => {
+    const res = await raw('/v1/data/modelgate/decision', {
+      headers: { 'content-type': 'application/x-yaml' },
+      body: 'input: {}\n',
+    });
+    expect(res.status).toBe(415);
+    expect(res.body).toMatchObject({
+      code: 'invalid_parameter',
+      message: expect.stringMatching(/YAML.*JSON/),
+    });
+  });
+
+  it('still refuses a body that is not JSON, whatever its type', async () => {
+    const res = await raw('/v1/data/modelgate/decision', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'input=1',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'invalid_parameter', errors: [{ code: 'bad_request' }] });
+  });
+
+  it.each(['/v1/data//modelgate/decision', '/v1/data/modelgate//decision/'])(
+    'reads %s as the path without empty segments (OPA redirects to it)',
+    async (route) => {
+      const res = await svc.post(route, { input: {} }, svc.token());
+      expect(res).toMatchObject({ status: 200, body: { result: { allow: false } } });
+      expect(auditRow(svc.db, res.body.decision_id as string)).toMatchObject({
+        path: '/v1/data/modelgate/decision',
+      });
+    },
+  );
+
+  it.each([
+    ['a rule that is no entrypoint', '/v1/data/modelgate/entitlement', 'modelgate/entitlement'],
+    ['the root document', '/v1/data', 'the root document'],
+    ['the root document, with a slash', '/v1/data/', 'the root document'],
+  ])('answers %s without a result and a warning that names the entrypoints', async (_name, route, what) => {
+    for (const method of ['POST', 'GET']) {
+      const res = await raw(route, method === 'POST' ? { body: '{"input":{}}' } : { method });
+      expect(res.status).toBe(200);
+      expect(res.body).not.toHaveProperty('result');
+      expect(res.body.warning).toEqual({
+        code: 'api_usage_warning',
+        message: expect.stringContaining(`${what} is not an entrypoint of bundle modelgate`),
+      });
+      expect((res.body.warning as { message: string }).message).toContain('modelgate/decision');
+      expect(auditRow(svc.db, res.body.decision_id as string)).toMatchObject({ outcome: 'denied' });
+    }
+  });
+
+  it.each([
+    ['PUT', '/v1/data/modelgate/x', 405, 'invalid_operation'],
+    ['DELETE', '/v1/data/modelgate/x', 405, 'invalid_operation'],
+    ['GET', '/v1/policies', 404, 'resource_not_found'],
+    ['POST', '/v1/query', 404, 'resource_not_found'],
+    ['POST', '/v1/compile', 404, 'resource_not_found'],
+  ])(
+    "answers %s %s with OPA's error body (%i %s), which OPA clients parse",
+    async (method, route, status, code) => {
+      const res = await raw(route, { method, body: method === 'GET' ? undefined : '{}' });
+      expect(res.status).toBe(status);
+      expect(res.body).toMatchObject({ code, message: expect.stringContaining(route) });
+    },
+  );
 });
 
 describe('probes and the OpenAPI document', () => {
@@ -175,7 +297,12 @@ describe('probes and the OpenAPI document', () => {
   afterAll(() => svc.close());
 
   it('is healthy and ready with a bundle loaded and the database open', async () => {
-    expect((await svc.get('/health')).body).toEqual({ status: 'ok' });
+    // OPA's body, which OPA clients check (opa-python's check_health wants it empty).
+    for (const query of ['', '?bundles', '?plugins']) {
+      const health = await svc.get(`/health${query}`);
+      expect(health.status).toBe(200);
+      expect(health.body).toEqual({});
+    }
     const ready = await svc.get('/ready');
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ ready: true, checks: { policy: true, store: true }, warnings: [] });

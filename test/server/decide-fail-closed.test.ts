@@ -128,6 +128,14 @@ describe('no policy loaded', () => {
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ ready: false, checks: { policy: false, store: true } });
   });
+
+  it("fails OPA's health check with ?bundles or ?plugins, as OPA does with a bundle not activated", async () => {
+    for (const query of ['bundles', 'bundles=true', 'plugins']) {
+      const res = await svc.get(`/health?${query}`);
+      expect(res.status).toBe(500);
+      expect(res.body.error).toMatch(/policy bundle/);
+    }
+  });
 });
 
 describe('audit log locked by another writer', () => {

@@ -48,6 +48,28 @@ describe('the OPA TypeScript SDK (@open-policy-agent/opa) against modelgate', ()
     expect(auditCount(svc.db)).toBe(before + 1);
   });
 
+  it('evaluates a path written with a leading slash, which the SDK sends as /v1/data//…', async () => {
+    const result = await opa.evaluate<typeof INPUT, Decision>('/modelgate/decision', INPUT);
+    expect(result.allow).toBe(true);
+  });
+
+  it('evaluates with no input at all (the caller is still known from its token)', async () => {
+    const result = await opa.evaluate<typeof INPUT, Decision>('modelgate/decision');
+    expect(result.allow).toBe(false);
+  });
+
+  it("gets a ClientError with OPA's code and modelgate's reason from evaluateDefault on a 400", async () => {
+    const raw = { ...INPUT, payload: { prompt: 'card 4111 1111 1111 1111' } };
+    const err = await opa.evaluateDefault(raw).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('ClientError');
+    const clientError = err as { code: string; errors: { code: string; message: string }[] };
+    expect(clientError.code).toBe('invalid_parameter');
+    expect(clientError.errors[0]).toEqual({
+      code: 'body_invalid',
+      message: expect.stringMatching(/^the body is invalid/),
+    });
+  });
+
   it('falls back to one evaluate per input when the batch API is absent, as against open-source OPA', async () => {
     const other = { ...INPUT, invocation: { ...INPUT.invocation, model: 'openai.gpt-4o' } };
     const results = await opa.evaluateBatch<typeof INPUT, Decision>(
