@@ -44,6 +44,20 @@ export function keyFitsAlgorithm(key: KeyObject, algorithm: JwtAlgorithm): boole
   return type === 'rsa' || (type === 'rsa-pss' && algorithm.startsWith('PS'));
 }
 
+// RFC 7518 §3.3 and §3.5: an RSA key for RS* or PS* must be at least 2048 bits. jsonwebtoken checks this only
+// when signing, so a 512-bit key (factorable) would verify tokens unless refused here.
+const RSA_MIN_BITS = 2048;
+
+/** Returns why a public key is too weak to trust, or undefined: an RSA modulus under 2048 bits. */
+export function weakKeyProblem(key: KeyObject): string | undefined {
+  const type = key.asymmetricKeyType;
+  if (type !== 'rsa' && type !== 'rsa-pss') return undefined;
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  return bits < RSA_MIN_BITS
+    ? `is an RSA key of ${bits} bits; at least ${RSA_MIN_BITS} are required (RFC 7518)`
+    : undefined;
+}
+
 /** Returns a short human description of a key for error messages, e.g. "an RSA key", "an EC P-384 key". */
 export function describeKey(key: KeyObject): string {
   if (key.type === 'secret') return 'a shared secret';

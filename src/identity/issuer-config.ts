@@ -1,11 +1,11 @@
-import { createPublicKey, createSecretKey } from 'node:crypto';
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError } from '../errors';
 import { issuerConfigSchema, type IssuerConfig, type JwtAlgorithm } from '../schemas/issuer-config.schema';
 import { compileValidator } from '../schemas/validators';
-import { describeKey, hmacMinBytes, keyFamilyOf } from './algorithms';
+import { describeKey, hmacMinBytes, keyFamilyOf, weakKeyProblem } from './algorithms';
 import { keyCanVerify } from './key-source';
 import { importJwks } from './jwks';
 import {
@@ -129,11 +129,15 @@ function readPem(file: string, key: string, options: LoadIssuersOptions): Verifi
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
     throw new ConfigError(key, `${file} holds a private key; configure the issuer's public key only`);
   }
+  let publicKey: KeyObject;
   try {
-    return { key: createPublicKey(text) };
+    publicKey = createPublicKey(text);
   } catch (error) {
     throw new ConfigError(key, `${file} is not a PEM public key or certificate`, { cause: error });
   }
+  const weak = weakKeyProblem(publicKey);
+  if (weak) throw new ConfigError(key, `${file} ${weak}`);
+  return { key: publicKey };
 }
 
 function readJwks(file: string, key: string, options: LoadIssuersOptions): VerificationKey[] {

@@ -1,4 +1,5 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { weakKeyProblem } from './algorithms';
 import type { VerificationKey } from './trusted-issuer';
 
 /** The keys imported from a JWKS document; `skipped` keys are not for signatures, `problems` are errors. */
@@ -14,14 +15,25 @@ export function importJwks(document: unknown): ImportedKeySet {
     return { keys: [], skipped: [], problems: ['is not a JSON Web Key Set (an object with a "keys" array)'] };
   }
   const result: ImportedKeySet = { keys: [], skipped: [], problems: [] };
+  const kids = new Map<string, number>();
   document.keys.forEach((jwk: unknown, index: number) => {
     if (isObject(jwk) && !isForSignatures(jwk)) {
       result.skipped.push(`keys[${index}] is not a signature key (use or key_ops)`);
       return;
     }
     const imported = importJwk(jwk);
-    if (typeof imported === 'string') result.problems.push(`keys[${index}] ${imported}`);
-    else result.keys.push(imported);
+    if (typeof imported === 'string') {
+      result.problems.push(`keys[${index}] ${imported}`);
+      return;
+    }
+    // A token's kid must name one key: with two, only the first would ever be tried.
+    const first = imported.kid === undefined ? undefined : kids.get(imported.kid);
+    if (first !== undefined) {
+      result.problems.push(`keys[${index}] has the kid of keys[${first}]; a kid must name one key`);
+      return;
+    }
+    if (imported.kid !== undefined) kids.set(imported.kid, index);
+    result.keys.push(imported);
   });
   return result;
 }
@@ -42,7 +54,9 @@ function importJwk(jwk: unknown): VerificationKey | string {
   if (jwk.alg !== undefined && typeof jwk.alg !== 'string') return 'has a non-string alg';
   try {
     const key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
-    return { key, kid: jwk.kid as string | undefined, alg: jwk.alg as string | undefined };
+    return (
+      weakKeyProblem(key) ?? { key, kid: jwk.kid as string | undefined, alg: jwk.alg as string | undefined }
+    );
   } catch (error) {
     return `cannot be imported (${(error as Error).message})`;
   }

@@ -13,6 +13,9 @@ import {
 
 const rsa = generateRsaKeyPair();
 const ec = generateEcKeyPair('P-256');
+// RFC 7518 §3.3: RSA keys under 2048 bits must not be used; 1024 is what old IdPs and copied examples have.
+const weak = generateRsaKeyPair(1024);
+const other = generateRsaKeyPair();
 let dir: string;
 
 beforeAll(() => {
@@ -25,6 +28,19 @@ beforeAll(() => {
     JSON.stringify(buildJwks(publicJwk(ec.publicKey, { kid: 'ec-1' }))),
   );
   writeFileSync(join(dir, 'not-json.json'), '{ keys: ');
+  writeFileSync(join(dir, 'rsa-1024.pem'), weak.publicPem);
+  writeFileSync(
+    join(dir, 'weak-jwks.json'),
+    JSON.stringify(
+      buildJwks(publicJwk(rsa.publicKey, { kid: 'ok' }), publicJwk(weak.publicKey, { kid: 'weak' })),
+    ),
+  );
+  writeFileSync(
+    join(dir, 'dup-kid-jwks.json'),
+    JSON.stringify(
+      buildJwks(publicJwk(rsa.publicKey, { kid: 'k' }), publicJwk(other.publicKey, { kid: 'k' })),
+    ),
+  );
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -190,6 +206,24 @@ describe('refuses, naming the key', () => {
       [{ ...base, algorithms: ['RS256'], public_key_file: 'missing.pem' }],
       'issuers[0].public_key_file',
       /cannot read .*missing\.pem \(ENOENT\)/,
+    ],
+    [
+      'a 1024-bit RSA PEM',
+      [{ ...base, algorithms: ['RS256'], public_key_file: 'rsa-1024.pem' }],
+      'issuers[0].public_key_file',
+      /rsa-1024\.pem is an RSA key of 1024 bits; at least 2048 are required/,
+    ],
+    [
+      'a 1024-bit RSA key in a JWKS file, beside a good one',
+      [{ ...base, algorithms: ['RS256'], jwks_file: 'weak-jwks.json' }],
+      'issuers[0].jwks_file',
+      /keys\[1\] is an RSA key of 1024 bits/,
+    ],
+    [
+      'two keys with one kid in a JWKS file',
+      [{ ...base, algorithms: ['RS256'], jwks_file: 'dup-kid-jwks.json' }],
+      'issuers[0].jwks_file',
+      /keys\[1\] has the kid of keys\[0\]/,
     ],
     [
       'a JWKS file that is not JSON',
