@@ -13,6 +13,8 @@ export type JwksFetch = (
   ok: boolean;
   status: number;
   headers: { get(name: string): string | null };
+  /** Read with a byte limit when present, so an endless reply is cut off rather than held in memory. */
+  body?: ReadableStream<Uint8Array> | null;
   text(): Promise<string>;
 }>;
 
@@ -109,6 +111,10 @@ export class RemoteJwksKeySource implements KeySource {
       const { keys, skipped, problems } = importJwks(document);
       for (const note of skipped) logger.debug({ issuer: source, url }, `JWKS ${note}; key skipped`);
       for (const problem of problems) logger.warn({ issuer: source, url }, `JWKS ${problem}; key skipped`);
+      // An error document or a set of unusable keys is a failed fetch, not a revocation: only a key set that
+      // says it holds no signature keys ({"keys": []}) replaces the last good one with nothing.
+      if (keys.length === 0 && problems.length > 0)
+        throw new Error(`no usable signature key: ${problems[0]}`);
       this.keys = keys;
       this.expiresAt = this.options.now() + maxAgeMs;
       logger.info({ issuer: source, url, keys: keys.length, maxAgeMs }, 'JWKS fetched');
@@ -128,13 +134,36 @@ export class RemoteJwksKeySource implements KeySource {
     if (!response.ok) throw new Error(`JWKS URL answered HTTP ${response.status}`);
     const declared = Number(response.headers.get('content-length') ?? '0');
     if (declared > this.limits.maxBytes) throw new Error(`JWKS larger than ${this.limits.maxBytes} bytes`);
-    const text = await response.text();
-    if (Buffer.byteLength(text) > this.limits.maxBytes)
-      throw new Error(`JWKS larger than ${this.limits.maxBytes} bytes`);
+    const text = await this.readCapped(response);
     return {
       document: JSON.parse(text) as unknown,
       maxAgeMs: this.lifetime(response.headers.get('cache-control')),
     };
+  }
+
+  // A reply without Content-Length (chunked) is read only up to the limit, then the connection is dropped.
+  private async readCapped(response: Awaited<ReturnType<JwksFetch>>): Promise<string> {
+    const { maxBytes } = this.limits;
+    const tooLarge = () => new Error(`JWKS larger than ${maxBytes} bytes`);
+    if (!response.body) {
+      const text = await response.text();
+      if (Buffer.byteLength(text) > maxBytes) throw tooLarge();
+      return text;
+    }
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   private lifetime(cacheControl: string | null): number {

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createTokenVerifier, loadTrustedIssuers, type StartableTokenVerifier } from '../../src/identity';
 import {
@@ -162,4 +164,73 @@ test('never uses a key that the key set marks for encryption', async () => {
   server.setJwks(buildJwks(publicJwk(first.publicKey, { kid: 'k1', use: 'enc' })));
   await expect(verifier.verify(token(first, 'k1'))).rejects.toMatchObject({ code: 'key_unknown' });
   expect(server.fetchCount).toBe(1);
+});
+
+test('never uses an RSA key under 2048 bits from the key set', async () => {
+  const weak = generateRsaKeyPair(1024);
+  server.setJwks(
+    buildJwks(publicJwk(first.publicKey, { kid: 'k1' }), publicJwk(weak.publicKey, { kid: 'weak' })),
+  );
+  await expect(verifier.verify(token(weak, 'weak'))).rejects.toMatchObject({ code: 'key_unknown' });
+  await expect(verifier.verify(token(first, 'k1'))).resolves.toMatchObject({ subject: { id: 'svc:jwks' } });
+});
+
+test.each([
+  ['an error document', { error: 'temporarily_unavailable' }],
+  ['a key set of unusable keys only', buildJwks(publicJwk(generateRsaKeyPair(1024).publicKey, { kid: 'x' }))],
+])('keeps the last key set when the URL answers 200 with %s', async (_name, document) => {
+  await verifier.verify(token(first, 'k1'));
+  server.setJwks(document);
+  clock += 11 * 60_000;
+  await expect(verifier.verify(token(first, 'k1', 'kept'))).resolves.toMatchObject({
+    subject: { id: 'kept' },
+  });
+  // Precondition: the expired cache did fetch the bad reply.
+  expect(server.fetchCount).toBe(2);
+});
+
+test('an empty key set from the issuer revokes every key', async () => {
+  await verifier.verify(token(first, 'k1'));
+  server.setJwks(buildJwks());
+  clock += 11 * 60_000;
+  await expect(verifier.verify(token(first, 'k1', 'revoked'))).rejects.toMatchObject({ code: 'key_unknown' });
+});
+
+test('stops reading a reply without Content-Length once it passes the size limit', async () => {
+  let written = 0;
+  const endless = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    // Up to 64 MiB, unless the client goes away first.
+    const pump = () => {
+      while (written < 64 * 1024 * 1024 && !response.destroyed) {
+        written += chunk.length;
+        if (!response.write(chunk)) return void response.once('drain', pump);
+      }
+      response.end();
+    };
+    pump();
+  });
+  await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = endless.address() as AddressInfo;
+    const issuers = loadTrustedIssuers(
+      [
+        {
+          issuer,
+          audiences: [audience],
+          algorithms: ['RS256'],
+          jwks_url: `http://127.0.0.1:${port}/jwks.json`,
+        },
+      ],
+      { baseDir: __dirname },
+    );
+    const capped = createTokenVerifier(issuers, { logger: pino({ level: 'silent' }), now: () => clock });
+    await expect(capped.verify(token(first, 'k1'))).rejects.toMatchObject({ code: 'keys_unavailable' });
+    // The limit is 512 KiB; socket buffers may hold a few MiB more, never the whole 64.
+    expect(written).toBeLessThan(16 * 1024 * 1024);
+  } finally {
+    endless.closeAllConnections();
+    await new Promise<void>((resolve) => endless.close(() => resolve()));
+  }
 });
