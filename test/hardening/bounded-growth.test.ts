@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { auditCount, auditRow } from '../helpers/audit-db';
 import { startTestService, type TestService } from '../helpers/service';
+import { generateRsaKeyPair, signToken, standardClaims } from '../helpers/tokens';
 
 // Issue #13, item 3: an anonymous client added a row per request, and a denied caller could store
 // about 1 MB per request through context. Records now keep a few KiB of context and claims, and
@@ -102,5 +103,43 @@ test('/ready warns when the disk has less free space than configured', async () 
     expect(statSync(svc.db).size).toBeGreaterThan(0);
   } finally {
     await svc.close();
+  }
+});
+
+test("tokens refused while their issuer's JWKS URL is down (503) are counted like other anonymous refusals", async () => {
+  // A closed port: the key set can never be fetched, so every token claiming this issuer is keys_unavailable.
+  const down = 'https://idp.down.test';
+  const svc = await startTestService({
+    issuers: [
+      { issuer: down, audiences: ['modelgate'], algorithms: ['RS256'], jwks_url: 'http://127.0.0.1:9/jwks' },
+    ],
+  });
+  const forged = signToken({
+    header: { alg: 'RS256', kid: 'k1' },
+    claims: standardClaims({ issuer: down, audience: 'modelgate' }),
+    key: generateRsaKeyPair().privateKey,
+  });
+  const before = auditCount(svc.db);
+  const replies = [];
+  try {
+    for (let i = 0; i < 40; i++) replies.push(await svc.post('/v1/decide', { invocation }, forged));
+  } finally {
+    await svc.close();
+  }
+  expect(replies.every((r) => r.status === 503)).toBe(true);
+  expect(replies[0]!.body.reasons).toEqual([expect.objectContaining({ code: 'keys_unavailable' })]);
+  // close() wrote the counted records: 10 a minute one by one, the rest in one (two if the minute turned).
+  expect(auditCount(svc.db) - before).toBeLessThanOrEqual(22);
+  const file = new Database(svc.db, { readonly: true });
+  try {
+    const rows = file
+      .prepare("SELECT record FROM audit_records WHERE path = '/v1/decide' AND status = 503 ORDER BY seq")
+      .all() as { record: string }[];
+    const total = rows
+      .map((r) => JSON.parse(r.record) as { count?: number })
+      .reduce((n, r) => n + (r.count ?? 1), 0);
+    expect(total).toBe(40);
+  } finally {
+    file.close();
   }
 });
