@@ -12,7 +12,12 @@ import {
   DEFAULT_RECORDED_CLAIMS,
   type TrustedIssuer,
 } from './trusted-issuer';
-import { buildVerifiedIdentity, tokenSha256, type VerifiedIdentity } from './verified-identity';
+import {
+  buildVerifiedIdentity,
+  signedPartSha256,
+  tokenSha256,
+  type VerifiedIdentity,
+} from './verified-identity';
 
 /** A trusted issuer with the key source that serves it. */
 export interface IssuerBinding {
@@ -45,7 +50,7 @@ export class JwtTokenVerifier implements TokenVerifier {
     const cached = this.parts.cache.get(hash);
     if (cached) return cached;
     try {
-      const identity = await this.verifyUncached(token, hash);
+      const identity = await this.verifyUncached(token);
       this.parts.cache.set(hash, identity);
       return identity;
     } catch (error) {
@@ -56,7 +61,7 @@ export class JwtTokenVerifier implements TokenVerifier {
     }
   }
 
-  private async verifyUncached(token: string, hash: string): Promise<VerifiedIdentity> {
+  private async verifyUncached(token: string): Promise<VerifiedIdentity> {
     // Header and payload are attacker-controlled until the signature checks out: they only pick the rules.
     const { header, payload } = decodeUnverified(token);
     const binding = typeof payload.iss === 'string' ? this.byIssuer.get(payload.iss) : undefined;
@@ -96,7 +101,11 @@ export class JwtTokenVerifier implements TokenVerifier {
     }
     const claims = verified as Record<string, unknown>;
     checkTimes(claims, nowSeconds, issuer);
-    return buildVerifiedIdentity(claims, hash, issuer.recordedClaims ?? DEFAULT_RECORDED_CLAIMS);
+    return buildVerifiedIdentity(
+      claims,
+      signedPartSha256(token),
+      issuer.recordedClaims ?? DEFAULT_RECORDED_CLAIMS,
+    );
   }
 }
 

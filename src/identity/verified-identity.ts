@@ -17,7 +17,11 @@ export interface VerifiedSubject {
 /** What a successful verification proves; deeply frozen because cached identities are shared between requests. */
 export interface VerifiedIdentity {
   subject: VerifiedSubject;
-  /** The `jti` claim, or `sha256:<hex>` of the token when there is none; never the token itself. */
+  /**
+   * The `jti` claim, or `sha256:<hex>` of the token's signed part (header and payload) when there is none; never
+   * the token itself. Not of the whole token: one signed token has other valid spellings (an ECDSA signature
+   * (r, n - s), unused bits in base64url's last character), which must not read as other tokens in the log.
+   */
   tokenId: string;
   /** The `exp` claim, in unix seconds. */
   expiresAt: number;
@@ -30,13 +34,18 @@ export function tokenSha256(token: string): string {
   return hash('sha256', token, 'hex');
 }
 
+/** Returns the hex SHA-256 of a token's signed part (`header.payload`): the token id when it has no `jti`. */
+export function signedPartSha256(token: string): string {
+  return tokenSha256(token.slice(0, token.lastIndexOf('.')));
+}
+
 /**
  * Returns the identity of a payload whose signature, issuer, audience and times were already verified.
  * Throws `subject_missing` or `token_malformed` for claims the policy could misread.
  */
 export function buildVerifiedIdentity(
   payload: Record<string, unknown>,
-  tokenHash: string,
+  signedPartHash: string,
   recordedClaims: readonly string[] = DEFAULT_RECORDED_CLAIMS,
 ): VerifiedIdentity {
   const { sub, iss, aud, exp, jti, act } = payload;
@@ -58,7 +67,7 @@ export function buildVerifiedIdentity(
       // The act claim as copied with the rest: one deep copy per verified token, not two.
       actor: act === undefined ? null : (claims.act as Record<string, unknown>),
     },
-    tokenId: typeof jti === 'string' && jti !== '' ? jti : `sha256:${tokenHash}`,
+    tokenId: typeof jti === 'string' && jti !== '' ? jti : `sha256:${signedPartHash}`,
     expiresAt: exp as number,
     recordedClaims: [...recordedClaims],
   };

@@ -93,8 +93,33 @@ test('uses sha256 of the token as tokenId when there is no jti, never the token'
     'jti',
   );
   const identity = await verifier.verify(token);
-  expect(identity.tokenId).toBe(`sha256:${createHash('sha256').update(token).digest('hex')}`);
+  // Of the signed part: the signature's other valid spellings name the same token (next test).
+  const signed = token.slice(0, token.lastIndexOf('.'));
+  expect(identity.tokenId).toBe(`sha256:${createHash('sha256').update(signed).digest('hex')}`);
   expect(JSON.stringify(identity)).not.toContain(token.split('.')[2]);
+});
+
+test('gives one tokenId to one signed token, whichever valid ECDSA signature it carries', async () => {
+  const token = signToken({
+    header: { alg: 'ES384' },
+    claims: claims(issuers.ec, { jti: undefined }),
+    key: ec.privateKey,
+  });
+  // ECDSA signatures are malleable: (r, n - s) verifies as well as (r, s).
+  const n = BigInt(
+    '0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973',
+  );
+  const [head, body, sig] = token.split('.') as [string, string, string];
+  const raw = Buffer.from(sig, 'base64url');
+  const s = BigInt(`0x${raw.subarray(48).toString('hex')}`);
+  const flipped = Buffer.concat([
+    raw.subarray(0, 48),
+    Buffer.from((n - s).toString(16).padStart(96, '0'), 'hex'),
+  ]);
+  const twin = `${head}.${body}.${flipped.toString('base64url')}`;
+  const [one, other] = [await verifier.verify(token), await verifier.verify(twin)];
+  expect(twin).not.toBe(token);
+  expect(other.tokenId).toBe(one.tokenId);
 });
 
 test('verifies HS384 tokens of a secret_env issuer and refuses a wrong secret', async () => {
