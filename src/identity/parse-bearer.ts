@@ -8,6 +8,12 @@ export function parseBearer(authorizationHeader: string | undefined): string {
   if (authorizationHeader === undefined || authorizationHeader.trim() === '') {
     throw new AuthenticationError(ReasonCode.TokenMissing, 'an Authorization: Bearer token is required');
   }
+  if (authorizationHeader.includes(',')) {
+    throw new AuthenticationError(
+      ReasonCode.TokenMalformed,
+      'more than one Authorization header or credential was sent; send exactly one Bearer token',
+    );
+  }
   const match = BEARER.exec(authorizationHeader);
   if (!match?.[1]) {
     throw new AuthenticationError(

@@ -17,13 +17,28 @@ export function decisionCall(
     decisionId: newDecisionId(),
     receivedAtMs: parts.receivedAtMs,
     path: parts.path,
-    authorization: req.headers.authorization,
+    authorization: authorizationOf(req),
     traceparent: req.headers.traceparent as string | undefined,
     clientAddress: req.socket.remoteAddress ?? null,
     requestId: requestIdOf(req.headers),
     traceContext: traceContextOf(req.headers),
     body: parts.body,
   };
+}
+
+/**
+ * Returns the request's Authorization header; several are returned joined by ", ", which no bearer credential
+ * parses as. Node keeps only the first of repeated Authorization headers, and a proxy in front may have
+ * checked the last: a request that carries two is ambiguous, so it is refused rather than read either way.
+ */
+export function authorizationOf(req: IncomingMessage): string | undefined {
+  const raw = req.rawHeaders;
+  let values: string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') (values ??= []).push(raw[i + 1]!);
+  }
+  return values?.join(', ');
 }
 
 /** Writes the 500 of a bug: the pipeline turns every expected failure into a recorded reply, so only a bug gets here. */

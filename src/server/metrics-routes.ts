@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Express } from 'express';
 import { AuthenticationError, ForbiddenError, ModelgateError, ReasonCode } from '../errors';
 import { parseBearer, type TokenVerifier } from '../identity';
-import { send } from './http-io';
+import { authorizationOf, send } from './http-io';
 
 /** Who may read /metrics on the service's own port. */
 export type MetricsAccess = 'loopback' | 'scope' | 'open';
@@ -73,7 +73,7 @@ async function refusal(req: IncomingMessage, deps: MetricsRouteDeps): Promise<Mo
         );
   }
   try {
-    const identity = await deps.verifier.verify(parseBearer(req.headers.authorization));
+    const identity = await deps.verifier.verify(parseBearer(authorizationOf(req)));
     if (identity.subject.scopes.includes(deps.scope)) return undefined;
     return new ForbiddenError(ReasonCode.ScopeMissing, `/metrics needs the scope ${deps.scope}`);
   } catch (err) {

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -81,6 +82,52 @@ describe('POST /v1/decide: forged and malformed tokens against a real server', (
       }
     },
   );
+});
+
+describe('two Authorization headers in one request', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService();
+  });
+  afterAll(() => svc.close());
+
+  // node:http sends a raw header list as given; fetch would join the two into one header.
+  const send = (authorizations: string[]) =>
+    new Promise<{ status: number; body: { decision_id: string; reasons: { code: string }[] } }>(
+      (resolve, reject) => {
+        const text = JSON.stringify(body);
+        // A raw list gets no Host or Content-Length of its own.
+        const headers = [
+          ...['host', new URL(svc.url).host, 'content-type', 'application/json'],
+          ...['content-length', String(Buffer.byteLength(text))],
+          ...authorizations.flatMap((a) => ['authorization', a]),
+        ];
+        const req = http.request(`${svc.url}/v1/decide`, { method: 'POST', headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) as never }));
+        });
+        req.on('error', reject);
+        req.end(text);
+      },
+    );
+
+  // Node reads the first, a proxy in front may have checked the last: either order is refused, and recorded.
+  it.each([
+    ['the valid one first', true],
+    ['the valid one last', false],
+  ])('refuses them with 401 token_malformed, %s', async (_name, validFirst) => {
+    const valid = `Bearer ${svc.token()}`;
+    const res = await send(validFirst ? [valid, 'Bearer x'] : ['Bearer x', valid]);
+    expect(res.status).toBe(401);
+    expect(res.body.reasons[0]!.code).toBe('token_malformed');
+    expect(auditRow(svc.db, res.body.decision_id)).toMatchObject({ outcome: 'rejected', status: 401 });
+  });
+
+  it('still takes one', async () => {
+    expect((await send([`Bearer ${svc.token()}`])).status).toBe(200);
+  });
 });
 
 describe('keys from a JWKS URL served over loopback', () => {
