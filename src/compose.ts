@@ -38,6 +38,7 @@ import { loadVerificationKeys } from './policy/verification-keys';
 import { DEFAULT_MAX_PARENT_AGE_SECONDS } from './lineage/lineage-checks';
 import { defaultBodyLimits } from './schemas/body-limits';
 import { createApp } from './server/app';
+import { clientErrorListener } from './server/client-errors';
 import { listen, type HttpServer } from './server/http-server';
 import { approvalRoutes } from './server/approval-routes';
 import { auditRoutes } from './server/audit-routes';
@@ -310,7 +311,8 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       clearInterval(counted);
       await recordCountedRejections(decision, true);
     });
-    const http: HttpServer = await listen(app, config.port, config.host).catch((err: unknown) => {
+    const unparsed = clientErrorListener(decision);
+    const http: HttpServer = await listen(app, config.port, config.host, unparsed).catch((err: unknown) => {
       throw listenError(err, config);
     });
     const url = `http://${formatHost(http.address.address)}:${http.address.port}`;

@@ -30,6 +30,9 @@ export const ReasonCode = {
   UnsupportedMediaType: 'unsupported_media_type',
   NotFound: 'not_found',
   MethodNotAllowed: 'method_not_allowed',
+  // a request node:http could not parse: headers over its limit (431), too slow to arrive (408)
+  HeadersTooLarge: 'headers_too_large',
+  RequestTimeout: 'request_timeout',
   Conflict: 'conflict',
   // decision lineage (400): context.parent_decision_id names a decision the caller may not continue
   ParentInvalid: 'parent_invalid',

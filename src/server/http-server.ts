@@ -1,5 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** A listening HTTP server that can shut down gracefully. */
 export interface HttpServer {
@@ -8,9 +9,15 @@ export interface HttpServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Starts the app on host:port (port 0 picks a free one). */
-export async function listen(app: RequestListener, port: number, host: string): Promise<HttpServer> {
+/** Starts the app on host:port (port 0 picks a free one); `onClientError` answers requests node cannot parse. */
+export async function listen(
+  app: RequestListener,
+  port: number,
+  host: string,
+  onClientError?: (err: Error, socket: Duplex) => void,
+): Promise<HttpServer> {
   const server: Server = createServer(app);
+  if (onClientError) server.on('clientError', onClientError);
   // Slow-loris bounds: a client gets this long to send its headers and its whole request.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

@@ -1,0 +1,76 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { newDecisionId } from '../audit/decision-id';
+import type { DecisionCall, DecisionDeps, DecisionReply } from '../decision/decision-deps';
+import { startStages } from '../decision/decision-observer';
+import { reject } from '../decision/reject';
+import { ReasonCode, RequestError } from '../errors';
+
+/** The path recorded for a request node:http could not parse: there is no path to record. */
+export const UNPARSED_PATH = '(unparsed request)';
+
+/**
+ * Returns the server's 'clientError' listener. A request node:http cannot parse (headers over its limit, a
+ * malformed request line, a client too slow to send its request) is refused like any other request nobody can
+ * be held to: a JSON reply with a reason code, recorded (counted, when such requests flood). Without it node
+ * answers a bare 400, 408 or 431, and the attempt leaves no trace.
+ */
+export function clientErrorListener(decision: DecisionDeps): (err: Error, socket: Duplex) => void {
+  return (err, socket) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    // As node's own handler: no reply once the client is gone, or once a reply on this connection has begun.
+    if (code === 'ECONNRESET' || !socket.writable || replyStarted(socket)) {
+      socket.destroy();
+      return;
+    }
+    const error = refusalOf(code);
+    const call: DecisionCall = {
+      decisionId: newDecisionId(),
+      receivedAtMs: decision.now(),
+      path: UNPARSED_PATH,
+      authorization: undefined,
+      clientAddress: (socket as { remoteAddress?: string }).remoteAddress ?? null,
+      body: { ok: false, error },
+    };
+    void reject(decision, call, { stages: startStages() }, error)
+      .then((reply) => {
+        if (socket.writable) socket.end(rawReply(reply));
+        else socket.destroy();
+      })
+      .catch(() => socket.destroy());
+  };
+}
+
+function refusalOf(code: string | undefined): RequestError {
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return new RequestError(
+      ReasonCode.HeadersTooLarge,
+      431,
+      'the request headers are larger than the server accepts (a token is at most 16 KiB)',
+    );
+  }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new RequestError(ReasonCode.RequestTimeout, 408, 'the request was not received in time');
+  }
+  return new RequestError(ReasonCode.BadRequest, 400, 'the request is not valid HTTP/1.1');
+}
+
+// ServerResponse.headersSent is public; the socket's in-flight response is node's own field (_httpMessage),
+// which its default clientError handler reads for the same reason.
+function replyStarted(socket: Duplex): boolean {
+  return (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+}
+
+// No ServerResponse exists for a request that never parsed: the reply is written on the socket as is.
+function rawReply(reply: DecisionReply): string {
+  const body = JSON.stringify(reply.body);
+  const headers = [
+    `HTTP/1.1 ${reply.status} ${STATUS_CODES[reply.status] ?? ''}`,
+    'Connection: close',
+    'Cache-Control: no-store',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(reply.headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  return `${headers.join('\r\n')}\r\n\r\n${body}`;
+}
