@@ -18,11 +18,13 @@ export const UNPARSED_PATH = '(unparsed request)';
 export function clientErrorListener(decision: DecisionDeps): (err: Error, socket: Duplex) => void {
   return (err, socket) => {
     const code = (err as NodeJS.ErrnoException).code;
-    // As node's own handler: no reply once the client is gone, or once a reply on this connection has begun.
-    if (code === 'ECONNRESET' || !socket.writable || replyStarted(socket)) {
+    if (code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
+    // A pipelined request still being answered on this connection: its reply may start while this one is
+    // recorded, so this one is recorded but not answered (node's own handler drops that connection too).
+    const answering = requestInFlight(socket);
     const error = refusalOf(code);
     const call: DecisionCall = {
       decisionId: newDecisionId(),
@@ -34,7 +36,7 @@ export function clientErrorListener(decision: DecisionDeps): (err: Error, socket
     };
     void reject(decision, call, { stages: startStages() }, error)
       .then((reply) => {
-        if (socket.writable) socket.end(rawReply(reply));
+        if (!answering && socket.writable) socket.end(rawReply(reply));
         else socket.destroy();
       })
       .catch(() => socket.destroy());
@@ -55,10 +57,10 @@ function refusalOf(code: string | undefined): RequestError {
   return new RequestError(ReasonCode.BadRequest, 400, 'the request is not valid HTTP/1.1');
 }
 
-// ServerResponse.headersSent is public; the socket's in-flight response is node's own field (_httpMessage),
-// which its default clientError handler reads for the same reason.
-function replyStarted(socket: Duplex): boolean {
-  return (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+// The socket's in-flight response is node's own field (_httpMessage), which its default clientError handler
+// reads for the same reason.
+function requestInFlight(socket: Duplex): boolean {
+  return (socket as { _httpMessage?: unknown })._httpMessage != null;
 }
 
 // No ServerResponse exists for a request that never parsed: the reply is written on the socket as is.
