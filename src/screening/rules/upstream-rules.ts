@@ -71,8 +71,8 @@ function compile(file: UpstreamRuleFile): {
       id: r.id,
       class: classOfRule(r.id),
       // 'd': match indices, for the secret group's offset.
-      regex: compileRe2(r.regex, 'gd'),
-      joinedRegex: compileRe2(anchorsAtJoins(r.regex), 'gd'),
+      regex: compileRe2(payloadPattern(r), 'gd'),
+      joinedRegex: compileRe2(anchorsAtJoins(payloadPattern(r)), 'gd'),
       secretGroup: r.secretGroup,
       entropy: r.entropy,
       keywords: r.keywords.map((k) => {
@@ -135,6 +135,42 @@ export function anchorsAtJoins(pattern: string): string {
     else out += c;
   }
   return out;
+}
+
+// gitleaks ends 151 of its rules with a terminator: the token, then a quote, backtick, space, semicolon, escaped
+// newline or the end. That suits source files; a prompt also puts a token in a tag (<key>…</key>), in
+// parentheses, before a comma, at the end of a sentence or in Markdown emphasis, where every such rule missed it.
+// Each source-file terminator gitleaks uses (the second is azure-ad-client-secret's), as modelgate widens it.
+const PAYLOAD_TERMINATORS: ReadonlyArray<[source: string, payload: string]> = [
+  ['(?:[\\x60\'"\\s;]|\\\\[nr]|$)', '(?:[\\x60\'"\\s;,!?)\\]}<>|&*]|\\.(?:\\s|$)|\\\\[nr]|$)'],
+  ['(?:$|[\\\\\'"\\x60\\s<),])', '(?:$|[\\\\\'"\\x60\\s<),!?\\]}>|&*;]|\\.(?:\\s|$))'],
+];
+// azure-ad-client-secret also names what may come before the token; Markdown and brackets are added.
+const AZURE_LEAD: [source: string, payload: string] = [
+  '(?:^|[\\\\\'"\\x60\\s>=:(,)])',
+  '(?:^|[\\\\\'"\\x60\\s>=:(,)*\\[{<|&;])',
+];
+// A rule with no capturing group whose match ends with the character after the token, e.g. sentry-org-token's
+// `…[a-zA-Z0-9+/]{43}(?:[^a-zA-Z0-9+/]|\z)`: without a group the secret would include that character.
+const TRAILING_TERMINATOR = /^(.*)(\(\?:\[\^[^\]]*\]\|\\z\))$/s;
+
+// A rule bound to a kind of file (hashicorp-tf-password: .tf) keeps its pattern as written: it describes that
+// file's syntax, and widened it would fire on the same words in JSON or Python.
+function payloadPattern(rule: UpstreamRule): string {
+  return rule.path === undefined ? forPayloads(rule.regex) : rule.regex;
+}
+
+/**
+ * Returns an upstream pattern as modelgate runs it on payloads: the source-file terminator widened to the
+ * characters that end a token in prose and markup, and a trailing terminator kept out of the secret.
+ */
+export function forPayloads(pattern: string): string {
+  const terminator = PAYLOAD_TERMINATORS.find(([source]) => pattern.endsWith(source));
+  let widened = terminator ? pattern.slice(0, -terminator[0].length) + terminator[1] : pattern;
+  if (widened.startsWith(AZURE_LEAD[0])) widened = AZURE_LEAD[1] + widened.slice(AZURE_LEAD[0].length);
+  const trailing = TRAILING_TERMINATOR.exec(widened);
+  if (trailing === null || /\((?!\?)/.test(trailing[1]!.replace(/\\./g, ''))) return widened;
+  return `(${trailing[1]})${trailing[2]}`;
 }
 
 /**
