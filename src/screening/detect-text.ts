@@ -20,6 +20,7 @@ import { encodedRunSpans } from './decode-runs';
 import { normalise, originalSpan, type Normalised } from './normalise';
 import { upstreamRulesDetector } from './rules/upstream-rules';
 import { isKnownExampleSecret } from './validators/known-examples';
+import { isMemberPath } from './validators/code-expression';
 import { isPlaceholderValue } from './validators/placeholder';
 
 /**
@@ -179,7 +180,9 @@ export function detectNormalised(
     const value = normalised.text.slice(span.start, span.end);
     return !(
       isKnownExampleSecret(value) ||
-      ((span.class === 'generic_credential' || span.class === 'api_token') && isPlaceholderValue(value))
+      ((span.class === 'generic_credential' || span.class === 'api_token') && isPlaceholderValue(value)) ||
+      // gitleaks' generic-api-key takes `key = a_b.c` for a key; a vendor token's own shape is never a path.
+      (span.class === 'generic_credential' && isMemberPath(value))
     );
   });
   for (const span of kept) {

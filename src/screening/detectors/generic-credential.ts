@@ -1,5 +1,6 @@
 import type { Detector, TextSpan } from '../detector';
 import { eachMatch } from '../each-match';
+import { isMemberPath } from '../validators/code-expression';
 import { isPlaceholderValue } from '../validators/placeholder';
 import { looksRandom } from '../validators/random-token';
 
@@ -10,7 +11,8 @@ const NAME =
   '(?:access[_-]?token|api[_-]?key|apikey|auth[_-]?token|client[_-]?secret|secret|token|key|sig|signature|password|credential)';
 const PATTERNS: readonly RegExp[] = [
   // ?access_token=…&  ;api_key=…
-  new RegExp(`[?&;]${NAME}=([^&#\\s"'<>]{16,256})`, 'gi'),
+  // (no brackets or parentheses: in Markdown, [![badge](https://…?token=…)](https://…) the link ends there)
+  new RegExp(`[?&;]${NAME}=([^&#\\s"'<>()[\\]{}]{16,256})`, 'gi'),
   // "the session token is …", "api key: …" in prose
   /\b(?:token|secret|api key|access key|credential|password)s?\s{1,3}(?:is|was|are|=|:)\s{1,3}[`'"]?([A-Za-z0-9_\-+/=.~]{16,256})/gi,
   // <add key="ServiceAuthKey" value="…" /> (.NET app settings)
@@ -27,7 +29,9 @@ export const genericCredentialDetector: Detector = {
     for (const re of PATTERNS) {
       eachMatch(re, text, (m) => {
         const value = (m[1] ?? '').replace(/[.,]+$/, '');
-        if (!looksRandom(value) || isPlaceholderValue(value)) return;
+        if (!looksRandom(value) || isPlaceholderValue(value) || isMemberPath(value)) return;
+        // token = getToken(…): a call, whose result the text does not hold.
+        if (text.charAt(m.index + m[0].length) === '(') return;
         const start = m.index + m[0].lastIndexOf(m[1] as string);
         out.push({ start, end: start + value.length, class: 'generic_credential' });
       });

@@ -21,11 +21,17 @@ const XML_ELEMENT = /<([A-Za-z_.-]{0,30}pass(?:word|wd|phrase))>([^<\s]{1,256})<
 const EXPRESSION = /[([]|^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|^[/~]/;
 // An unquoted value that is itself a password name is a variable: { passphrase: KEYSTORE_PASSPHRASE }.
 const NAMES_A_PASSWORD = /pass(?:word|wd|phrase)|pwd/i;
+// An unquoted value that is a keyword begins an expression: hashedPassword = await bcrypt.hash(…).
+// prettier-ignore
+const KEYWORDS: ReadonlySet<string> = new Set([
+  'await', 'async', 'new', 'function', 'yield', 'lambda', 'typeof', 'this', 'self', 'super', 'require',
+  'import', 'return', 'static', 'const', 'let', 'var', 'def', 'not',
+]);
 
 function literal(value: string, quoted: boolean, after: number): boolean {
   if (value.length < 4 || isPlaceholderValue(value)) return false;
   if (quoted) return !value.includes('${') && !value.includes('{{');
-  if (EXPRESSION.test(value) || NAMES_A_PASSWORD.test(value)) return false;
+  if (EXPRESSION.test(value) || NAMES_A_PASSWORD.test(value) || KEYWORDS.has(value)) return false;
   // An identifier followed by "," or ")" is an argument: login(user, password=pw).
   return !(/^[A-Za-z_]\w*$/.test(value) && (after === 44 || after === 41));
 }
