@@ -16,7 +16,7 @@ finding_groups := {
 		"private_key", "jwt", "url_credentials", "password_assignment",
 		"api_token", "generic_credential",
 	},
-	"pii": {"email", "phone", "credit_card", "iban", "us_ssn", "ip_address"},
+	"pii": {"email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "national_id"},
 }
 
 # classes expands a list of class and group names to class names.

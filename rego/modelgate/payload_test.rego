@@ -37,7 +37,7 @@ test_missing_or_empty_payload_has_no_findings if {
 }
 
 test_classes_expands_groups_and_keeps_class_names if {
-	modelgate.classes(["pii", "jwt"]) == {"email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "jwt"}
+	modelgate.classes(["pii", "jwt"]) == {"email", "phone", "credit_card", "iban", "us_ssn", "ip_address", "national_id", "jwt"}
 	count(modelgate.classes(["secrets"])) == 17
 }
 

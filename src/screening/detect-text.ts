@@ -10,6 +10,7 @@ import { ibanDetector } from './detectors/iban';
 import { ipAddressDetector } from './detectors/ip-address';
 import { jwkPrivateKeyDetector } from './detectors/jwk-private-key';
 import { jwtDetector } from './detectors/jwt';
+import { nationalIdDetector } from './detectors/national-id';
 import { passwordAssignmentDetector } from './detectors/password-assignment';
 import { phoneDetector } from './detectors/phone';
 import { prefixedTokensDetector } from './detectors/prefixed-tokens';
@@ -46,6 +47,7 @@ export const DETECTORS: readonly Detector[] = [
   ibanDetector,
   usSsnDetector,
   ipAddressDetector,
+  nationalIdDetector,
 ];
 
 /** The detectors that can report a secret (category `secret`): the ones the junction of two values needs. */

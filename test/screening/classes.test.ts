@@ -27,7 +27,15 @@ describe('screening classes', () => {
       'api_token',
       'generic_credential',
     ]);
-    expect(PII_CLASSES).toEqual(['email', 'phone', 'credit_card', 'iban', 'us_ssn', 'ip_address']);
+    expect(PII_CLASSES).toEqual([
+      'email',
+      'phone',
+      'credit_card',
+      'iban',
+      'us_ssn',
+      'ip_address',
+      'national_id',
+    ]);
     expect(SCREENING_CLASSES).toEqual([...SECRET_CLASSES, ...PII_CLASSES]);
   });
 

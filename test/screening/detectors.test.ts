@@ -233,6 +233,7 @@ describe('detectText', () => {
       '203.0.113.7',
       `shpat_${'0f3a9c7e51b2d48a6e0c9b7f1d2a3e4b'}`,
       'client_secret: Q7vK2mZp9XwL4rT8nB3cY6hF1dJ5sA0e',
+      'DNI 12345678Z',
     ].join('\n');
     expect(new Set(classesIn(text))).toEqual(new Set(SCREENING_CLASSES));
   });

@@ -1,0 +1,46 @@
+import { detectText } from '../../src/screening/detect-text';
+
+// Each kind with a number whose check digit is right, and the same number with it wrong: the check, not the
+// shape alone, decides (except the UK NINO, which has no check digit and a narrow shape).
+
+function ids(text: string): Array<[string, string | undefined]> {
+  return detectText(text)
+    .filter((span) => span.class === 'national_id')
+    .map((span) => [text.slice(span.start, span.end), span.rule]);
+}
+
+describe('national identity numbers', () => {
+  it.each([
+    ['uk-nino', 'Employee NI number AB 12 34 56 C for payroll', 'AB 12 34 56 C', 'NI number BG 12 34 56 C'],
+    ['es-dni', 'DNI 12345678Z', '12345678Z', 'DNI 12345678A'],
+    ['es-dni', 'NIE X1234567L', 'X1234567L', 'NIE X1234567K'],
+    [
+      'it-codice-fiscale',
+      'codice fiscale RSSMRA85T10A562S',
+      'RSSMRA85T10A562S',
+      'codice fiscale RSSMRA85T10A562X',
+    ],
+    ['fr-nir', 'NIR 1 84 12 76 451 089 46', '1 84 12 76 451 089 46', 'NIR 1 84 12 76 451 089 47'],
+    ['br-cpf', 'CPF 123.456.789-09', '123.456.789-09', 'CPF 123.456.789-08'],
+    ['in-aadhaar', 'Aadhaar 2341 2341 2346', '2341 2341 2346', 'Aadhaar 2341 2341 2345'],
+    ['in-aadhaar', 'aadhaar no: 234123412346', '234123412346', 'aadhaar no: 234123412345'],
+    ['pl-pesel', 'PESEL: 44051401359', '44051401359', 'PESEL: 44051401358'],
+    ['nl-bsn', 'BSN 111222333', '111222333', 'BSN 111222334'],
+    ['se-personnummer', 'personnummer 811218-9876', '811218-9876', 'personnummer 811218-9875'],
+    ['ca-sin', 'SIN 046 454 286', '046 454 286', 'SIN 046 454 287'],
+    ['ca-sin', 'employee 046-454-286', '046-454-286', 'employee 046-454-287'],
+  ])('finds a %s with a right check and not with a wrong one', (kind, text, value, wrong) => {
+    expect(ids(text)).toEqual([[value, `modelgate-national-id-${kind}`]]);
+    expect(ids(wrong)).toEqual([]);
+  });
+
+  it.each([
+    ['an amount with spaces', 'total 316 704 923,23 €'],
+    ['an invoice number', 'invoice 2025-3321-0012'],
+    ['nine bare digits without a label', 'order 111222333 shipped'],
+    ['eleven bare digits without a label', 'call ref 44051401359'],
+    ['a card number', 'card 4111 1111 1111 1111'],
+  ])('reports no national id in %s', (_name, text) => {
+    expect(ids(text)).toEqual([]);
+  });
+});
