@@ -14,6 +14,7 @@ import { nationalIdDetector } from './detectors/national-id';
 import { passwordAssignmentDetector } from './detectors/password-assignment';
 import { phoneDetector } from './detectors/phone';
 import { prefixedTokensDetector } from './detectors/prefixed-tokens';
+import { vendorShapesDetector } from './detectors/vendor-shapes';
 import { privateKeyDetector } from './detectors/private-key';
 import { urlCredentialsDetector } from './detectors/url-credentials';
 import { usSsnDetector } from './detectors/us-ssn';
@@ -35,6 +36,7 @@ export const DETECTORS: readonly Detector[] = [
   gcpServiceAccountDetector,
   azureConnectionStringDetector,
   prefixedTokensDetector,
+  vendorShapesDetector,
   privateKeyDetector,
   jwkPrivateKeyDetector,
   jwtDetector,
