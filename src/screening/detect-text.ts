@@ -194,7 +194,7 @@ export function detectNormalised(
     if (normalised.from !== undefined) Object.assign(span, originalSpan(normalised, span.start, span.end));
   }
   if (kept.length < 2) return kept;
-  return dedupeByClass(withoutGenericShadows(kept)).sort(
+  return dedupeByClass(withoutIdShadows(withoutGenericShadows(kept))).sort(
     (a, b) =>
       a.start - b.start || a.end - b.end || (CLASS_ORDER.get(a.class) ?? 0) - (CLASS_ORDER.get(b.class) ?? 0),
   );
@@ -209,6 +209,20 @@ function withoutGenericShadows(spans: TextSpan[]): TextSpan[] {
   if (specific.length === 0) return spans;
   return spans.filter(
     (s) => s.class !== 'generic_credential' || !specific.some((o) => o.start < s.end && s.start < o.end),
+  );
+}
+
+/**
+ * Returns the spans less each phone or card number that lies within a national id: a French NIR can pass Luhn,
+ * a Canadian SIN or a PESEL can pass for a phone number, and the id, checked by its own rule, is what it is.
+ */
+function withoutIdShadows(spans: TextSpan[]): TextSpan[] {
+  const ids = spans.filter((s) => s.class === 'national_id');
+  if (ids.length === 0) return spans;
+  return spans.filter(
+    (s) =>
+      (s.class !== 'phone' && s.class !== 'credit_card') ||
+      !ids.some((id) => id.start <= s.start && s.end <= id.end),
   );
 }
 

@@ -44,3 +44,26 @@ describe('national identity numbers', () => {
     expect(ids(text)).toEqual([]);
   });
 });
+
+describe('what a national id is not, and what it is not also', () => {
+  it.each([
+    ['an Aadhaar label before a number starting with 1', 'aadhaar 100000000004'],
+    ['Spanish "sin" before nine digits', 'pedido sin 046454286 hoy'],
+    ['Math.sin of a number', 'y = Math.sin 046454286'],
+    ['an unspaced NINO shape without its label', 'Part CE123456A in stock'],
+  ])('reports no national id for %s', (_name, text) => {
+    expect(ids(text)).toEqual([]);
+  });
+
+  it('finds an unspaced NINO after its label', () => {
+    expect(ids('NI number: CE123456A')).toEqual([['CE123456A', 'modelgate-national-id-uk-nino']]);
+  });
+
+  it.each([
+    ['a NIR that passes Luhn', 'NIR 122056086062804'],
+    ['a SIN with spaces', 'SIN 046 454 286'],
+    ['a PESEL', 'PESEL: 02270803624'],
+  ])('reports %s as a national id only, not also as a phone or card', (_name, text) => {
+    expect(detectText(text).map((span) => span.class)).toEqual(['national_id']);
+  });
+});

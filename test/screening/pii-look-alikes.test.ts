@@ -22,6 +22,14 @@ describe('numbers that are named as something else', () => {
     ['in prose', 'call me at 13812345678', '13812345678', 'phone'],
     ['after "order from"', 'Order from +44 20 7946 0958 today', '+44 20 7946 0958', 'phone'],
     ['a card after a payment label', 'paid with 4111 1111 1111 1111', '4111 1111 1111 1111', 'credit_card'],
+    ['with "+" after an id label', 'Reference: +44 20 7946 0958', '+44 20 7946 0958', 'phone'],
+    ['grouped after an id label', 'booking: (415) 555-0100 ask for Lee', '(415) 555-0100', 'phone'],
+    [
+      'a card where an ARN account id would be',
+      'arn:aws:iam::4111 1111 1111 1111',
+      '4111 1111 1111 1111',
+      'credit_card',
+    ],
   ])('still finds a number %s', (_name, text, value, cls) => {
     expect(pii(text)).toContainEqual([value, cls]);
   });

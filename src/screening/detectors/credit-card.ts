@@ -181,7 +181,10 @@ export const creditCardDetector: Detector = {
       if (digits.length === 15 && /imei/i.test(text.slice(Math.max(0, m.index - 12), m.index))) return;
       if (!luhnValid(digits) || !knownIssuer(digits)) return;
       // arn:aws:iam::572662666385:role/…: an AWS account id, twelve digits that may pass as a Maestro number.
-      if (/arn:[\w-]+:[\w-]+:[\w-]*:$/.test(text.slice(Math.max(0, m.index - 80), m.index))) return;
+      const arnAccount =
+        raw.length === 12 &&
+        /arn:[\w-]+:[\w-]+:[\w-]*:$/.test(text.slice(Math.max(0, m.index - 80), m.index));
+      if (arnAccount) return;
       // "fi8280144100517432": the letters before make it an IBAN (Finland's, Norway's and others are all digits).
       const country = text.slice(Math.max(0, m.index - 2), m.index);
       if (/^[A-Za-z]{2}$/.test(country) && ibanValid((country + digits).toUpperCase())) return;

@@ -22,15 +22,21 @@ interface IdForm {
 
 const compact = (text: string): string => text.replace(/[\s.-]/g, '');
 
+// A UK NINO's first two letters are never D, F, I, Q, U, V (nor O second), nor BG, GB, KN, NK, NT, TN, ZZ.
+const NINO_PREFIX = '(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]';
+// Labels are matched as written: "SIN" in capitals only (Spanish "sin", Math.sin), "NI" before its noun.
+const SIN_LABEL = 'SIN|[Ss]ocial [Ii]nsurance(?: [Nn]umber| [Nn]o\\.?)?';
+const NINO_LABEL = 'NINO|NI (?:[Nn]umber|[Nn]o\\.?)|[Nn]ational [Ii]nsurance(?: [Nn]umber| [Nn]o\\.?)?';
+
 // Each pattern is bounded and anchored on word edges, so it runs in linear time. A form that a check digit alone
-// cannot tell from an order or phone number (9 to 12 bare digits) counts only right after its label.
+// cannot tell from an order or phone number (9 to 12 bare digits), or a part number (an unspaced NINO), counts
+// only right after its label.
 const LABEL_GAP = '[^\\d\\n]{0,12}';
 const FORMS: readonly IdForm[] = [
   {
-    // AB 12 34 56 C; the first two letters are never D, F, I, Q, U, V (nor O second), nor BG, GB, KN, NK, NT, TN, ZZ.
+    // AB 12 34 56 C, spaced as HMRC prints it. It has no check digit: the letter pairs never issued are left out.
     kind: 'uk-nino',
-    pattern:
-      /(?<![\w-])(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\w-])/g,
+    pattern: new RegExp(`(?<![\\w-])${NINO_PREFIX} \\d{2} \\d{2} \\d{2} [A-D](?![\\w-])`, 'g'),
     valid: () => true,
   },
   {
@@ -71,28 +77,20 @@ const FORMS: readonly IdForm[] = [
     pattern: /(?<![\w-])\d{3}-\d{3}-\d{3}(?![\w-]|[.,]\d)/g,
     valid: sinValid,
   },
-  // Bare digits, after their label only.
-  labelled('in-aadhaar', 'aadhaa?r|uidai', 12, aadhaarValid),
-  labelled('br-cpf', 'cpf', 11, cpfValid),
-  labelled('pl-pesel', 'pesel', 11, peselValid),
-  labelled('nl-bsn', 'bsn|burgerservicenummer|sofi-?nummer', 9, bsnValid),
-  labelled('ca-sin', 'sin|social insurance(?: number| no\\.?)?', 9, sinValid),
-  labelledSpaced('ca-sin', 'sin|social insurance(?: number| no\\.?)?', sinValid),
+  // After their label only.
+  labelled('in-aadhaar', '[Aa][Aa][Dd][Hh][Aa][Aa]?[Rr]|UIDAI', '[2-9]\\d{11}', aadhaarValid),
+  labelled('br-cpf', 'CPF|cpf', '\\d{11}', cpfValid),
+  labelled('pl-pesel', 'PESEL|[Pp]esel', '\\d{11}', peselValid),
+  labelled('nl-bsn', 'BSN|[Bb]urgerservicenummer|[Ss]ofi-?nummer', '\\d{9}', bsnValid),
+  labelled('ca-sin', SIN_LABEL, '\\d{9}', sinValid),
+  labelled('ca-sin', SIN_LABEL, '\\d{3} \\d{3} \\d{3}(?![,.]\\d)', sinValid),
+  labelled('uk-nino', NINO_LABEL, `${NINO_PREFIX} ?\\d{2} ?\\d{2} ?\\d{2} ?[A-D]`, () => true),
 ];
 
-function labelled(kind: string, label: string, digits: number, valid: (id: string) => boolean): IdForm {
+function labelled(kind: string, label: string, body: string, valid: (id: string) => boolean): IdForm {
   return {
     kind,
-    pattern: new RegExp(`\\b(?:${label})\\b${LABEL_GAP}(?<id>\\d{${digits}})(?!\\d)`, 'gi'),
-    valid,
-  };
-}
-
-// A SIN printed in three groups of three with spaces, after its label.
-function labelledSpaced(kind: string, label: string, valid: (id: string) => boolean): IdForm {
-  return {
-    kind,
-    pattern: new RegExp(`\\b(?:${label})\\b${LABEL_GAP}(?<id>\\d{3} \\d{3} \\d{3})(?![\\d,.])`, 'gi'),
+    pattern: new RegExp(`(?<![\\w.])(?:${label})\\b${LABEL_GAP}(?<id>${body})(?![\\w])`, 'g'),
     valid,
   };
 }

@@ -1,5 +1,6 @@
 import type { Detector, TextSpan } from '../detector';
 import { eachMatch } from '../each-match';
+import { isMemberPath } from '../validators/code-expression';
 import { isPlaceholderValue } from '../validators/placeholder';
 
 // A password-like name followed by an assignment: password=, PASSWORD:, "password": , passwd =>, pwd:=,
@@ -16,9 +17,9 @@ const UNQUOTED = /[^\s"'`,;&)}\]<>]{1,256}/y;
 // <password>…</password> (Maven settings.xml, XML configs).
 const XML_ELEMENT = /<([A-Za-z_.-]{0,30}pass(?:word|wd|phrase))>([^<\s]{1,256})<\/\1>/gi;
 
-// Unquoted values that are code, not literals: calls, indexing, member access (process.env.X, self.pw),
-// and paths ($PWD=/home/runner).
-const EXPRESSION = /[([]|^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$|^[/~]/;
+// Unquoted values that are code, not literals: calls, indexing, and paths ($PWD=/home/runner); member access
+// (process.env.X, self.pw) is isMemberPath's, as for every credential name.
+const CALL_INDEX_OR_PATH = /[([]|^[/~]/;
 // An unquoted value that is itself a password name is a variable: { passphrase: KEYSTORE_PASSPHRASE }.
 const NAMES_A_PASSWORD = /pass(?:word|wd|phrase)|pwd/i;
 // An unquoted value that is a keyword begins an expression: hashedPassword = await bcrypt.hash(…).
@@ -31,7 +32,8 @@ const KEYWORDS: ReadonlySet<string> = new Set([
 function literal(value: string, quoted: boolean, after: number): boolean {
   if (value.length < 4 || isPlaceholderValue(value)) return false;
   if (quoted) return !value.includes('${') && !value.includes('{{');
-  if (EXPRESSION.test(value) || NAMES_A_PASSWORD.test(value) || KEYWORDS.has(value)) return false;
+  if (CALL_INDEX_OR_PATH.test(value) || isMemberPath(value)) return false;
+  if (NAMES_A_PASSWORD.test(value) || KEYWORDS.has(value)) return false;
   // An identifier followed by "," or ")" is an argument: login(user, password=pw).
   return !(/^[A-Za-z_]\w*$/.test(value) && (after === 44 || after === 41));
 }

@@ -358,7 +358,9 @@ export const phoneDetector: Detector = {
           continue;
         }
       }
-      if (ID_LABEL_BEFORE.test(text.slice(Math.max(0, from - 40), from))) continue;
+      // Only a bare run: "+", "(" or a grouping make it a phone whatever the label says ("Reference: +44 20 …").
+      const bare = groups.length === 1 && isDigit(text.charCodeAt(from));
+      if (bare && ID_LABEL_BEFORE.test(text.slice(Math.max(0, from - 40), from))) continue;
       if (groups.length > 0 && !cardShaped(text, from, groups)) scanRun(text, from, groups, out, budget);
     }
   },
