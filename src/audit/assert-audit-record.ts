@@ -41,6 +41,8 @@ export function assertAuditRecord(record: unknown): asserts record is AuditRecor
     }
   }
   if (record.token_id !== null && JWT_SHAPE.test(record.token_id)) {
-    throw new AuditRecordError('token_id looks like a JWT; record the jti or sha256:<hex> of the token');
+    throw new AuditRecordError(
+      'token_id looks like a JWT; record the jti or sha256:<hex> of its signed part',
+    );
   }
 }

@@ -74,7 +74,10 @@ export const auditRecordV1Schema = {
     subject: nullableString('Verified subject (sub claim).', 'spiffe://corp/ci/build-bot'),
     issuer: nullableString('Issuer of the verified token.', 'https://idp.corp'),
     actor: nullableString('act.sub: the agent acting for the subject.', 'agent:triage'),
-    token_id: nullableString('jti, or sha256:<hex> of the token; never the token.', 'sha256:9f86d0...'),
+    token_id: nullableString(
+      "jti, or sha256:<hex> of the token's signed part (header.payload); never the token.",
+      'sha256:9f86d0...',
+    ),
     model: nullableString('Requested model.', 'anthropic.claude-sonnet'),
     provider: nullableString('Requested provider.', 'bedrock'),
     operation: nullableString('Requested operation.', 'chat'),

@@ -74,10 +74,7 @@ export function openDatabase(
   const created = !readonly && !existsSync(file);
   // A reader given a path where nothing was ever recorded: say so, rather than SQLite's "unable to open".
   if (readonly && !existsSync(file)) {
-    throw new ConfigError(
-      'db',
-      `no audit log at ${file}: nothing has been recorded there yet (wrong --db or cwd?)`,
-    );
+    throw new ConfigError('db', `no audit log at ${file} (nothing was recorded there, or the file is gone)`);
   }
   let db: Db;
   try {

@@ -41,9 +41,10 @@ export async function reject(
   if (trace.policy) body.policy = policyRef(trace, deps.entrypoint);
 
   // Nobody can be held to a request without a verified token: a flood of them is counted, not stored row by row.
-  // That includes 503 keys_unavailable (any forged token naming an issuer whose key set is down); only a 500, a
-  // bug, is always recorded on its own.
-  if (!trace.identity && known.status >= 400 && known.status !== 500 && deps.rejections) {
+  // That includes 503 keys_unavailable: any forged token naming an issuer whose key set is down gets it.
+  const anonymousFlood =
+    (known.status >= 400 && known.status < 500) || known.code === ReasonCode.KeysUnavailable;
+  if (!trace.identity && anonymousFlood && deps.rejections) {
     const admission = deps.rejections.admit({
       clientAddress: call.clientAddress,
       reason: known.code,

@@ -55,7 +55,11 @@ export class JwtTokenVerifier implements TokenVerifier {
       return identity;
     } catch (error) {
       if (error instanceof ModelgateError) {
-        this.parts.logger.debug({ code: error.code, tokenId: `sha256:${hash}` }, 'token refused');
+        // The id the audit record would carry, so a log line and a record can be matched.
+        this.parts.logger.debug(
+          { code: error.code, tokenId: `sha256:${signedPartSha256(token)}` },
+          'token refused',
+        );
       }
       throw error;
     }

@@ -36,7 +36,8 @@ export function tokenSha256(token: string): string {
 
 /** Returns the hex SHA-256 of a token's signed part (`header.payload`): the token id when it has no `jti`. */
 export function signedPartSha256(token: string): string {
-  return tokenSha256(token.slice(0, token.lastIndexOf('.')));
+  const end = token.lastIndexOf('.');
+  return tokenSha256(end < 0 ? token : token.slice(0, end));
 }
 
 /**
