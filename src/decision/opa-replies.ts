@@ -8,9 +8,9 @@ const OPA_CODE_BY_STATUS: Record<number, string> = {
   401: 'unauthorized',
   403: 'unauthorized',
   404: 'resource_not_found',
+  405: 'invalid_operation',
   409: 'resource_conflict',
   413: 'invalid_parameter',
-  405: 'invalid_operation',
   415: 'invalid_parameter',
 };
 

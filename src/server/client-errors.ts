@@ -22,9 +22,21 @@ export function clientErrorListener(decision: DecisionDeps): (err: Error, socket
       socket.destroy();
       return;
     }
-    // A pipelined request still being answered on this connection: its reply may start while this one is
-    // recorded, so this one is recorded but not answered (node's own handler drops that connection too).
+    // A request on this connection is in flight: its route records it (a body cut short by the request timeout
+    // is its own 408), so only a pipelined request behind it is recorded here, and not answered, as its reply
+    // could start meanwhile (node's own handler drops that connection too).
     const answering = requestInFlight(socket);
+    if (answering && code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      // Still reading its body, its route has not replied: it is answered here, as node would, and the route
+      // records it when the body read fails. A reply already begun is cut off instead.
+      if (replyStarted(socket)) {
+        socket.destroy();
+        return;
+      }
+      const reason = reasonOf(refusalOf(code));
+      socket.end(rawReply({ status: 408, headers: {}, body: { allow: false, reasons: [reason] } }));
+      return;
+    }
     const error = refusalOf(code);
     const call: DecisionCall = {
       decisionId: newDecisionId(),
@@ -43,12 +55,16 @@ export function clientErrorListener(decision: DecisionDeps): (err: Error, socket
   };
 }
 
+function reasonOf(error: RequestError): { code: string; message: string } {
+  return { code: error.code, message: error.message };
+}
+
 function refusalOf(code: string | undefined): RequestError {
   if (code === 'HPE_HEADER_OVERFLOW') {
     return new RequestError(
       ReasonCode.HeadersTooLarge,
       431,
-      'the request headers are larger than the server accepts (a token is at most 16 KiB)',
+      'the request headers are larger than the 16 KiB the server accepts, all of them together',
     );
   }
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
@@ -61,6 +77,10 @@ function refusalOf(code: string | undefined): RequestError {
 // reads for the same reason.
 function requestInFlight(socket: Duplex): boolean {
   return (socket as { _httpMessage?: unknown })._httpMessage != null;
+}
+
+function replyStarted(socket: Duplex): boolean {
+  return (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
 }
 
 // No ServerResponse exists for a request that never parsed: the reply is written on the socket as is.

@@ -165,6 +165,10 @@ function bodyReadError(err: unknown, limitBytes: number): ModelgateError {
       `the body is larger than the limit of ${limitBytes} bytes`,
     );
   }
+  // The server's request timeout (or the client) ended the upload before the body was whole.
+  if (type === 'request.aborted') {
+    return new RequestError(ReasonCode.RequestTimeout, 408, 'the body was not received in full');
+  }
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new RequestError(ReasonCode.UnsupportedMediaType, 415, 'unsupported content encoding or charset');
   }
