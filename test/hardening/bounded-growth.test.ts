@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { auditCount, auditRow } from '../helpers/audit-db';
+import { auditCount, auditRow, requestsRecorded } from '../helpers/audit-db';
 import { startTestService, type TestService } from '../helpers/service';
 import { generateRsaKeyPair, signToken, standardClaims } from '../helpers/tokens';
 
@@ -78,18 +78,7 @@ describe('with the defaults', () => {
     closed = true;
     await svc.close();
     // close() writes the counted records: every one of the 60 is accounted for.
-    const file = new Database(svc.db, { readonly: true });
-    try {
-      const rows = file
-        .prepare("SELECT record FROM audit_records WHERE path = '/v1/decide' AND status = 401 ORDER BY seq")
-        .all() as { record: string }[];
-      const total = rows
-        .map((r) => JSON.parse(r.record) as { count?: number })
-        .reduce((n, r) => n + (r.count ?? 1), 0);
-      expect(total).toBe(60);
-    } finally {
-      file.close();
-    }
+    expect(requestsRecorded(svc.db, '/v1/decide', 401)).toBe(60);
   });
 });
 
@@ -130,16 +119,5 @@ test("tokens refused while their issuer's JWKS URL is down (503) are counted lik
   expect(replies[0]!.body.reasons).toEqual([expect.objectContaining({ code: 'keys_unavailable' })]);
   // close() wrote the counted records: 10 a minute one by one, the rest in one (two if the minute turned).
   expect(auditCount(svc.db) - before).toBeLessThanOrEqual(22);
-  const file = new Database(svc.db, { readonly: true });
-  try {
-    const rows = file
-      .prepare("SELECT record FROM audit_records WHERE path = '/v1/decide' AND status = 503 ORDER BY seq")
-      .all() as { record: string }[];
-    const total = rows
-      .map((r) => JSON.parse(r.record) as { count?: number })
-      .reduce((n, r) => n + (r.count ?? 1), 0);
-    expect(total).toBe(40);
-  } finally {
-    file.close();
-  }
+  expect(requestsRecorded(svc.db, '/v1/decide', 503)).toBe(40);
 });

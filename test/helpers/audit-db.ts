@@ -35,3 +35,21 @@ export function auditCount(dbFile: string): number {
     db.close();
   }
 }
+
+/**
+ * Returns how many requests the records of one path and status stand for: a counted record (anonymous
+ * refusals beyond the per-minute limit) stands for its `count`, any other for one.
+ */
+export function requestsRecorded(dbFile: string, path: string, status: number): number {
+  const db = new Database(dbFile, { readonly: true });
+  try {
+    const rows = db
+      .prepare('SELECT record FROM audit_records WHERE path = ? AND status = ?')
+      .all(path, status) as { record: string }[];
+    return rows
+      .map((r) => JSON.parse(r.record) as { count?: number })
+      .reduce((n, r) => n + (r.count ?? 1), 0);
+  } finally {
+    db.close();
+  }
+}
