@@ -28,7 +28,10 @@ describe('national identity numbers', () => {
     ['nl-bsn', 'BSN 111222333', '111222333', 'BSN 111222334'],
     ['se-personnummer', 'personnummer 811218-9876', '811218-9876', 'personnummer 811218-9875'],
     ['ca-sin', 'SIN 046 454 286', '046 454 286', 'SIN 046 454 287'],
-    ['ca-sin', 'employee 046-454-286', '046-454-286', 'employee 046-454-287'],
+    ['ca-sin', 'SIN: 046-454-286', '046-454-286', 'SIN: 046-454-287'],
+    ['se-personnummer', 'personnummer 198112189876', '198112189876', 'personnummer 198112189875'],
+    ['nl-bsn', 'BSN 1112.22.333', '1112.22.333', 'BSN 1112.22.334'],
+    ['es-dni', 'mi dni es 12345678z', '12345678z', 'mi dni es 12345678a'],
   ])('finds a %s with a right check and not with a wrong one', (kind, text, value, wrong) => {
     expect(ids(text)).toEqual([[value, `modelgate-national-id-${kind}`]]);
     expect(ids(wrong)).toEqual([]);
@@ -40,6 +43,10 @@ describe('national identity numbers', () => {
     ['nine bare digits without a label', 'order 111222333 shipped'],
     ['eleven bare digits without a label', 'call ref 44051401359'],
     ['a card number', 'card 4111 1111 1111 1111'],
+    // A Luhn or Verhoeff digit passes 1 in 10: these shapes count only after their label.
+    ['a gift-card code in 4-4-4', 'code 2341 2341 2346 redeemed'],
+    ['a ticket number in 3-3-3', 'ticket 046-454-286 closed'],
+    ['a build stamp', 'build 811218-9876 green'],
   ])('reports no national id in %s', (_name, text) => {
     expect(ids(text)).toEqual([]);
   });

@@ -25,11 +25,11 @@ const SHAPES: readonly Shape[] = [
     accept: (token) => discordIdPart(token) && looksRandom(token.slice(token.lastIndexOf('.') + 1)),
   },
   {
-    // <bot id>:AA<33>: what @BotFather hands out.
+    // <bot id>:A<34>, what @BotFather hands out (gitleaks' own shape, without the word "telegram" before it).
     id: 'telegram-bot-token',
     class: 'api_token',
-    pattern: /(?<![\w:])\d{8,10}:AA[\w-]{33}(?![\w-])/g,
-    accept: (token) => looksRandom(token.slice(token.indexOf(':') + 3)),
+    pattern: /(?<![\w:])\d{5,16}:A[\w-]{34}(?![\w-])/g,
+    accept: (token) => looksRandom(token.slice(token.indexOf(':') + 2)),
   },
   {
     // "AgENdGVzdC5weXBpLm9yZw" is the macaroon's location, test.pypi.org (gitleaks knows pypi.org's only).
