@@ -13,6 +13,10 @@ describe('numbers that are named as something else', () => {
     ['an invoice number', 'invoice #13812345678 paid'],
     ['a tracking number', 'Tracking no. 13912345678 out for delivery'],
     ['an account id in an ARN', 'arn:aws:iam::572662666385:role/deploy'],
+    ['an order number in prose', 'my order number is 13812345678, where is it?'],
+    ['an order id as a JSON key', '{"order_id": "13812345678", "status": "late"}'],
+    ['an order number in a table', '| order | 13812345678 |'],
+    ['an AWS account id', 'deploy to AWS account 572662666385 today'],
   ])('reports nothing for %s', (_name, text) => {
     expect(pii(text)).toEqual([]);
   });
@@ -23,6 +27,12 @@ describe('numbers that are named as something else', () => {
     ['after "order from"', 'Order from +44 20 7946 0958 today', '+44 20 7946 0958', 'phone'],
     ['a card after a payment label', 'paid with 4111 1111 1111 1111', '4111 1111 1111 1111', 'credit_card'],
     ['with "+" after an id label', 'Reference: +44 20 7946 0958', '+44 20 7946 0958', 'phone'],
+    [
+      'a card after an account label, spaced',
+      'account: 4111 1111 1111 1111',
+      '4111 1111 1111 1111',
+      'credit_card',
+    ],
     ['grouped after an id label', 'booking: (415) 555-0100 ask for Lee', '(415) 555-0100', 'phone'],
     [
       'a card where an ARN account id would be',

@@ -180,11 +180,14 @@ export const creditCardDetector: Detector = {
       // 15 digits from 35… are a JCB number or, as often, a phone's IMEI (TAC 35…): the label decides.
       if (digits.length === 15 && /imei/i.test(text.slice(Math.max(0, m.index - 12), m.index))) return;
       if (!luhnValid(digits) || !knownIssuer(digits)) return;
-      // arn:aws:iam::572662666385:role/…: an AWS account id, twelve digits that may pass as a Maestro number.
-      const arnAccount =
+      // arn:aws:iam::572662666385:role/…, "AWS account 572662666385": an account id, twelve digits that may pass
+      // as a Maestro number.
+      const before = text.slice(Math.max(0, m.index - 80), m.index);
+      const accountId =
         raw.length === 12 &&
-        /arn:[\w-]+:[\w-]+:[\w-]*:$/.test(text.slice(Math.max(0, m.index - 80), m.index));
-      if (arnAccount) return;
+        (/arn:[\w-]+:[\w-]+:[\w-]*:$/.test(before) ||
+          /\baccount(?:[\s_-]?(?:id|no\.?|number))?["']?\s{0,2}[:#=]?\s{0,2}["']?$/i.test(before));
+      if (accountId) return;
       // "fi8280144100517432": the letters before make it an IBAN (Finland's, Norway's and others are all digits).
       const country = text.slice(Math.max(0, m.index - 2), m.index);
       if (/^[A-Za-z]{2}$/.test(country) && ibanValid((country + digits).toUpperCase())) return;

@@ -35,8 +35,9 @@ const LABEL_BEFORE = new RegExp(
 );
 // A label that names the number as something else: "Order number: 13812345678" is an order (an outside
 // evaluation: 6.7% of such order numbers were read as Chinese mobiles). Only a phone label before it wins.
+// Also as a JSON or YAML key ("order_id": "…"), a table cell (| order | …) and in prose ("order number is …").
 const ID_LABEL_BEFORE =
-  /(?<![A-Za-z])(?:order|invoice|tracking|shipment|ref(?:erence)?|transaction|txn|ticket|case|booking|confirmation|reservation|sku|serial|policy|claim|batch|build|job|request)(?:\s?(?:no\.?|nr\.?|number|num|#|id|code))?\s{0,2}[:#=]?\s{0,2}$/i;
+  /(?<![A-Za-z])(?:order|invoice|tracking|shipment|ref(?:erence)?|transaction|txn|ticket|case|booking|confirmation|reservation|sku|serial|policy|claim|batch|build|job|request)(?:[\s_-]?(?:no\.?|nr\.?|number|num|#|id|code))?["']?(?:\s(?:is|was))?\s{0,2}[:#=|]?\s{0,2}["']?$/i;
 // An extension after the number: "x962", " ext. 12", " extension 4", " #204", ", poste 628", " доб. 12".
 const EXTENSION = new RegExp(
   `,? {0,2}(?:x|ext\\.?|extn\\.?|extension|poste|${normalise('доб').text}\\.?|#) {0,2}\\d{1,6}(?!\\d)`,
