@@ -9,8 +9,24 @@ import { tokenCount, type Reservation } from '../usage/usage-tracker';
 import { recordOrUnavailable, reject } from './reject';
 import { authenticate, evaluateOrThrow, readBody, requirePolicy } from './steps';
 import { markStage, startStages } from './decision-observer';
+import { MODELGATE_VERSION } from '../version';
 
 const validateDataRequest = compileValidator<DataRequestV1>(dataRequestSchema);
+
+/** OPA's Data API query flags modelgate answers; the others (explain, instrument, pretty) are ignored. */
+export interface DataApiFlags {
+  /** `?metrics`: the reply's `metrics`, in OPA's names. */
+  metrics?: boolean;
+  /** `?provenance`: the reply's `provenance`: modelgate's version and the bundle's revision. */
+  provenance?: boolean;
+}
+
+/** Returns the flags of a Data API query string (`metrics`, `metrics=true`; `metrics=false` is off), as OPA reads them. */
+export function dataApiFlags(query: URLSearchParams): DataApiFlags {
+  const on = (name: string) =>
+    query.has(name) && ['', 'true', 't', '1'].includes(query.get(name)!.toLowerCase());
+  return { metrics: on('metrics'), provenance: on('provenance') };
+}
 
 // OPA's own warning, word for word, for a request that gives no input (OPA clients may show it).
 const INPUT_MISSING = { code: 'api_usage_warning', message: "'input' key missing from the request" };
@@ -25,14 +41,16 @@ export async function decideData(
   deps: DecisionDeps,
   call: DecisionCall,
   policyPath: string,
+  flags: DataApiFlags = {},
 ): Promise<DecisionReply> {
-  return toOpaReply(await evaluateData(deps, call, policyPath));
+  return toOpaReply(await evaluateData(deps, call, policyPath, flags));
 }
 
 async function evaluateData(
   deps: DecisionDeps,
   call: DecisionCall,
   policyPath: string,
+  flags: DataApiFlags,
 ): Promise<DecisionReply> {
   const trace: DecisionTrace = { stages: startStages() };
   try {
@@ -95,6 +113,13 @@ async function evaluateData(
     const reply: Record<string, unknown> = { decision_id: call.decisionId };
     if (result !== undefined) reply.result = result;
     if (warning) reply.warning = warning;
+    if (flags.metrics) reply.metrics = opaMetrics(deps, call, trace);
+    if (flags.provenance) {
+      reply.provenance = {
+        version: `modelgate ${MODELGATE_VERSION}`,
+        bundles: { [engine.info.bundle]: { revision: engine.info.revision } },
+      };
+    }
     return { status: 200, body: reply, headers: {} };
   } catch (err) {
     return reject(deps, call, trace, err);
@@ -102,6 +127,16 @@ async function evaluateData(
 }
 
 const noInput = { ok: true as const, value: {} };
+
+// OPA's timer names: the policy's evaluation, and the request from its receipt to now (the record is durable).
+function opaMetrics(deps: DecisionDeps, call: DecisionCall, trace: DecisionTrace): Record<string, number> {
+  const evaluate = trace.stages?.spans.find((span) => span.stage === 'evaluate');
+  const ns = (ms: number) => Math.round(ms * 1e6);
+  return {
+    timer_rego_query_eval_ns: evaluate ? ns(evaluate.endMs - evaluate.startMs) : 0,
+    timer_server_handler_ns: ns(deps.now() - call.receivedAtMs),
+  };
+}
 
 // A WASM bundle answers for its entrypoints only: say so, where OPA would have evaluated any rule or the whole tree.
 function notAnEntrypoint(policyPath: string, policy: { bundle: string; entrypoints: string[] }) {

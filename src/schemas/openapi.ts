@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { CURSOR_PATTERN } from '../audit/audit-query';
 import { authzenComponents, authzenPaths } from './authzen-openapi';
 import { approvalActionSchema, approvalRefSchema, approvalSummarySchema } from './approval.schema';
@@ -13,11 +11,7 @@ import { usageReportSchema } from './usage-report.schema';
 import { statusSchema } from './status.schema';
 import { replayRequestSchema } from './replay-request.schema';
 import { instantSchema, sinceSchema } from './time.schema';
-
-// Same relative path from src/schemas and from dist/schemas.
-const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-  version: string;
-};
+import { MODELGATE_VERSION } from '../version';
 
 type Schema = { $id?: string; [key: string]: unknown };
 
@@ -87,6 +81,19 @@ const dataResponses = {
                 message: { type: 'string' },
               },
             },
+            metrics: {
+              type: 'object',
+              description: "With `?metrics`: nanoseconds, in OPA's names.",
+              properties: {
+                timer_rego_query_eval_ns: { type: 'integer' },
+                timer_server_handler_ns: { type: 'integer' },
+              },
+            },
+            provenance: {
+              type: 'object',
+              description: "With `?provenance`: modelgate's version and each bundle's revision.",
+              properties: { version: { type: 'string' }, bundles: { type: 'object' } },
+            },
           },
         },
       },
@@ -101,6 +108,18 @@ const dataResponses = {
   '503': opaErrorReply('No policy is loaded, or the audit log cannot record.'),
 };
 
+// OPA's Data API flags: empty, `true`, `t` or `1` turns one on; any other value leaves it off, as with OPA.
+const dataFlags = [
+  { name: 'metrics', description: "Add `metrics` (timings, in OPA's names)." },
+  { name: 'provenance', description: 'Add `provenance` (version and bundle revisions).' },
+].map(({ name, description }) => ({
+  name,
+  in: 'query',
+  description: `${description} On when empty, \`true\`, \`t\` or \`1\`.`,
+  allowEmptyValue: true,
+  schema: { type: 'string' },
+}));
+
 // OPA's Data API, with or without a policy path: the same operations, as OPA serves them.
 const dataOperations = (pathParams: object[], suffix: string) => ({
   post: {
@@ -109,7 +128,7 @@ const dataOperations = (pathParams: object[], suffix: string) => ({
     description:
       'As OPA reads it: any Content-Type but YAML is JSON; an empty body, `{}` or `"input": null` is no input.',
     security: bearer,
-    parameters: pathParams,
+    parameters: [...pathParams, ...dataFlags],
     requestBody: { required: false, content: json('DataRequestV1') },
     responses: dataResponses,
   },
@@ -125,6 +144,7 @@ const dataOperations = (pathParams: object[], suffix: string) => ({
         content: { 'application/json': { schema: dataRequestSchema.properties.input } },
       },
       ...pathParams,
+      ...dataFlags,
     ],
     responses: dataResponses,
   },
@@ -191,7 +211,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     openapi: '3.1.0',
     info: {
       title: 'modelgate',
-      version,
+      version: MODELGATE_VERSION,
       description:
         'Policy decisions for AI model invocations. Every decision is recorded in a tamper-evident audit log.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },

@@ -1,12 +1,12 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { DecisionDeps, DecisionReply } from '../decision/decision-deps';
 import { decide } from '../decision/decide';
-import { decideData } from '../decision/decide-data';
+import { dataApiFlags, decideData } from '../decision/decide-data';
 import { decisionCall, send, sendInternalError } from './http-io';
 import { bodyReader } from './json-body';
 
 /** One of the two decision routes, as the fast path recognises it. */
-type DecisionRoute = { kind: 'decide' } | { kind: 'data'; policyPath: string };
+type DecisionRoute = { kind: 'decide' } | { kind: 'data'; policyPath: string; query: string };
 
 // A policy path as entrypoints spell it: nothing to decode, nothing for express to normalise.
 const DATA_PATH = /^\/v1\/data\/([A-Za-z0-9_]+(?:\/[A-Za-z0-9_]+)*)\/*$/;
@@ -47,7 +47,13 @@ export function decisionListener(
     } else {
       const body = await readDataBody(req, res);
       const path = `/v1/data/${route.policyPath}`;
-      reply = await decideData(decision, decisionCall(req, { path, receivedAtMs, body }), route.policyPath);
+      const flags = dataApiFlags(new URLSearchParams(route.query));
+      reply = await decideData(
+        decision,
+        decisionCall(req, { path, receivedAtMs, body }),
+        route.policyPath,
+        flags,
+      );
     }
     send(res, reply);
   }
@@ -58,5 +64,7 @@ function decisionRoute(url: string): DecisionRoute | undefined {
   const path = query < 0 ? url : url.slice(0, query);
   if (path === '/v1/decide') return { kind: 'decide' };
   const data = DATA_PATH.exec(path);
-  return data ? { kind: 'data', policyPath: data[1]! } : undefined;
+  return data
+    ? { kind: 'data', policyPath: data[1]!, query: query < 0 ? '' : url.slice(query + 1) }
+    : undefined;
 }

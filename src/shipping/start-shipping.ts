@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { MODELGATE_VERSION } from '../version';
 import { randomUUID } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -32,7 +31,7 @@ export async function startDecisionLogShipping(
   context: { db: Db; dbFile: string; entrypoint: string; logger: Logger },
 ): Promise<DecisionLogShipping> {
   // OPA's labels: the agent's id (one per process run, as OPA's) and version, then the operator's.
-  const labels = { app: 'modelgate', id: randomUUID(), version: modelgateVersion(), ...config.labels };
+  const labels = { app: 'modelgate', id: randomUUID(), version: MODELGATE_VERSION, ...config.labels };
   const settings: ShippingSettings = {
     dbFile: context.dbFile,
     config,
@@ -113,9 +112,4 @@ export async function startDecisionLogShipping(
         await worker.terminate();
       })()),
   };
-}
-
-function modelgateVersion(): string {
-  const manifest = path.resolve(__dirname, '..', '..', 'package.json');
-  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }

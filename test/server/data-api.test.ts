@@ -274,6 +274,36 @@ describe('the Data API takes what OPA clients send', () => {
   });
 
   it.each([
+    ['POST', (q: string) => ['/v1/data/modelgate/decision' + q, { body: '{"input":{}}' }] as const],
+    ['GET', (q: string) => ['/v1/data/modelgate/decision' + q, { method: 'GET' }] as const],
+  ])(
+    '%s answers ?metrics and ?provenance as OPA names them, and ?metrics=false not',
+    async (_method, request) => {
+      const [route, init] = request('?metrics&provenance=true');
+      const res = await raw(route, init);
+      expect(res.status).toBe(200);
+      expect(res.body.metrics).toEqual({
+        timer_rego_query_eval_ns: expect.any(Number),
+        timer_server_handler_ns: expect.any(Number),
+      });
+      const metrics = res.body.metrics as {
+        timer_rego_query_eval_ns: number;
+        timer_server_handler_ns: number;
+      };
+      expect(metrics.timer_rego_query_eval_ns).toBeGreaterThan(0);
+      expect(metrics.timer_server_handler_ns).toBeGreaterThanOrEqual(metrics.timer_rego_query_eval_ns);
+      expect(res.body.provenance).toEqual({
+        version: expect.stringMatching(/^modelgate \d+\.\d+\.\d+/),
+        bundles: { modelgate: { revision: bundleRevision(DEFAULT_BUNDLE) } },
+      });
+      const [off, offInit] = request('?metrics=false');
+      const plain = await raw(off, offInit);
+      expect(plain.body).not.toHaveProperty('metrics');
+      expect(plain.body).not.toHaveProperty('provenance');
+    },
+  );
+
+  it.each([
     ['PUT', '/v1/data/modelgate/x', 405, 'invalid_operation'],
     ['DELETE', '/v1/data/modelgate/x', 405, 'invalid_operation'],
     ['GET', '/v1/policies', 404, 'resource_not_found'],
