@@ -21,8 +21,10 @@ export interface DataApiFlags {
   provenance?: boolean;
 }
 
-/** Returns the flags of a Data API query string (`metrics`, `metrics=true`; `metrics=false` is off), as OPA reads them. */
-export function dataApiFlags(query: URLSearchParams): DataApiFlags {
+/** Returns the flags in a Data API request's URL (`metrics`, `metrics=true`; `metrics=false` is off), as OPA reads them. */
+export function dataApiFlags(url: string): DataApiFlags {
+  const start = url.indexOf('?');
+  const query = new URLSearchParams(start < 0 ? '' : url.slice(start + 1));
   const on = (name: string) =>
     query.has(name) && ['', 'true', 't', '1'].includes(query.get(name)!.toLowerCase());
   return { metrics: on('metrics'), provenance: on('provenance') };

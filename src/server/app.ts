@@ -4,7 +4,7 @@ import type { DiskState } from '../audit/disk-space';
 import { ReasonCode, RequestError } from '../errors';
 import type { DecisionCall, DecisionDeps, DecisionReply } from '../decision/decision-deps';
 import { decide } from '../decision/decide';
-import { dataApiFlags, decideData, type DataApiFlags } from '../decision/decide-data';
+import { dataApiFlags, decideData } from '../decision/decide-data';
 import { toDefaultDecisionReply, toOpaReply } from '../decision/opa-replies';
 import { buildOpenApiDocument } from '../schemas/openapi';
 import { AllowedMethods } from './allowed-methods';
@@ -69,14 +69,14 @@ function expressApp(deps: AppDeps): Express {
   app.post(DATA_ROUTE, dataBody, async (req, res) => {
     const policyPath = dataPath(req);
     const call = toCall(req, res, dataRoutePath(policyPath));
-    send(res, await decideData(deps.decision, call, policyPath, flagsOf(req)));
+    send(res, await decideData(deps.decision, call, policyPath, dataApiFlags(req.originalUrl)));
   });
   // OPA's GET form: the input, if any, is JSON in the `input` query parameter.
   app.get(DATA_ROUTE, async (req, res) => {
     res.locals.body = inputFromQuery(req.query.input);
     const policyPath = dataPath(req);
     const call = toCall(req, res, dataRoutePath(policyPath));
-    send(res, await decideData(deps.decision, call, policyPath, flagsOf(req)));
+    send(res, await decideData(deps.decision, call, policyPath, dataApiFlags(req.originalUrl)));
   });
   // OPA's default decision: the body is the input itself, the reply the bare result.
   app.post('/', dataBody, async (req, res) => {
@@ -151,11 +151,6 @@ function dataPath(req: Request): string {
     .split('/')
     .filter((segment) => segment !== '')
     .join('/');
-}
-
-function flagsOf(req: Request): DataApiFlags {
-  const query = req.originalUrl.indexOf('?');
-  return dataApiFlags(new URLSearchParams(query < 0 ? '' : req.originalUrl.slice(query + 1)));
 }
 
 function dataRoutePath(policyPath: string): string {

@@ -22,6 +22,7 @@ export function clientErrorListener(decision: DecisionDeps): (err: Error, socket
       socket.destroy();
       return;
     }
+    const error = refusalOf(code);
     // A request on this connection is in flight: its route records it (a body cut short by the request timeout
     // is its own 408), so only a pipelined request behind it is recorded here, and not answered, as its reply
     // could start meanwhile (node's own handler drops that connection too).
@@ -33,11 +34,10 @@ export function clientErrorListener(decision: DecisionDeps): (err: Error, socket
         socket.destroy();
         return;
       }
-      const reason = reasonOf(refusalOf(code));
-      socket.end(rawReply({ status: 408, headers: {}, body: { allow: false, reasons: [reason] } }));
+      const reason = { code: error.code, message: error.message };
+      socket.end(rawReply({ status: error.status, headers: {}, body: { allow: false, reasons: [reason] } }));
       return;
     }
-    const error = refusalOf(code);
     const call: DecisionCall = {
       decisionId: newDecisionId(),
       receivedAtMs: decision.now(),
@@ -53,10 +53,6 @@ export function clientErrorListener(decision: DecisionDeps): (err: Error, socket
       })
       .catch(() => socket.destroy());
   };
-}
-
-function reasonOf(error: RequestError): { code: string; message: string } {
-  return { code: error.code, message: error.message };
 }
 
 function refusalOf(code: string | undefined): RequestError {

@@ -6,7 +6,7 @@ import { decisionCall, send, sendInternalError } from './http-io';
 import { bodyReader } from './json-body';
 
 /** One of the two decision routes, as the fast path recognises it. */
-type DecisionRoute = { kind: 'decide' } | { kind: 'data'; policyPath: string; query: string };
+type DecisionRoute = { kind: 'decide' } | { kind: 'data'; policyPath: string };
 
 // A policy path as entrypoints spell it: nothing to decode, nothing for express to normalise.
 const DATA_PATH = /^\/v1\/data\/([A-Za-z0-9_]+(?:\/[A-Za-z0-9_]+)*)\/*$/;
@@ -47,7 +47,7 @@ export function decisionListener(
     } else {
       const body = await readDataBody(req, res);
       const path = `/v1/data/${route.policyPath}`;
-      const flags = dataApiFlags(new URLSearchParams(route.query));
+      const flags = dataApiFlags(req.url ?? '');
       reply = await decideData(
         decision,
         decisionCall(req, { path, receivedAtMs, body }),
@@ -64,7 +64,5 @@ function decisionRoute(url: string): DecisionRoute | undefined {
   const path = query < 0 ? url : url.slice(0, query);
   if (path === '/v1/decide') return { kind: 'decide' };
   const data = DATA_PATH.exec(path);
-  return data
-    ? { kind: 'data', policyPath: data[1]!, query: query < 0 ? '' : url.slice(query + 1) }
-    : undefined;
+  return data ? { kind: 'data', policyPath: data[1]! } : undefined;
 }
