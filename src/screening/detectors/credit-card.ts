@@ -158,6 +158,14 @@ function usualLayout(groups: readonly number[]): boolean {
   return shape === '4,6,5' || shape === '4,6,4';
 }
 
+// Whether the text before twelve digits names them an account id: an ARN's account field or an "account" label.
+function accountIdBefore(before: string): boolean {
+  return (
+    /arn:[\w-]+:[\w-]+:[\w-]*:$/.test(before) ||
+    /\baccount(?:[\s_-]?(?:id|no\.?|number))?["']?\s{0,2}[:#=]?\s{0,2}["']?$/i.test(before)
+  );
+}
+
 /**
  * Detects payment card numbers: a known issuer prefix and length, a passing Luhn check, and either no
  * separators or one separator used consistently in a usual grouping.
@@ -182,12 +190,7 @@ export const creditCardDetector: Detector = {
       if (!luhnValid(digits) || !knownIssuer(digits)) return;
       // arn:aws:iam::572662666385:role/…, "AWS account 572662666385": an account id, twelve digits that may pass
       // as a Maestro number.
-      const before = text.slice(Math.max(0, m.index - 80), m.index);
-      const accountId =
-        raw.length === 12 &&
-        (/arn:[\w-]+:[\w-]+:[\w-]*:$/.test(before) ||
-          /\baccount(?:[\s_-]?(?:id|no\.?|number))?["']?\s{0,2}[:#=]?\s{0,2}["']?$/i.test(before));
-      if (accountId) return;
+      if (raw.length === 12 && accountIdBefore(text.slice(Math.max(0, m.index - 80), m.index))) return;
       // "fi8280144100517432": the letters before make it an IBAN (Finland's, Norway's and others are all digits).
       const country = text.slice(Math.max(0, m.index - 2), m.index);
       if (/^[A-Za-z]{2}$/.test(country) && ibanValid((country + digits).toUpperCase())) return;

@@ -1,6 +1,5 @@
 import type { Detector, TextSpan } from '../detector';
 import { eachMatch } from '../each-match';
-import { isMemberPath } from '../validators/code-expression';
 import { isPlaceholderValue } from '../validators/placeholder';
 import { looksRandom } from '../validators/random-token';
 
@@ -29,7 +28,8 @@ export const genericCredentialDetector: Detector = {
     for (const re of PATTERNS) {
       eachMatch(re, text, (m) => {
         const value = (m[1] ?? '').replace(/[.,]+$/, '');
-        if (!looksRandom(value) || isPlaceholderValue(value) || isMemberPath(value)) return;
+        // (A member path such as process.env.X is dropped with every generic credential's, in detect-text.ts.)
+        if (!looksRandom(value) || isPlaceholderValue(value)) return;
         // token = getToken(…): a call, whose result the text does not hold.
         if (text.charAt(m.index + m[0].length) === '(') return;
         const start = m.index + m[0].lastIndexOf(m[1] as string);

@@ -20,7 +20,7 @@ interface IdForm {
   valid: (compact: string) => boolean;
 }
 
-const compact = (text: string): string => text.replace(/[\s.-]/g, '');
+const compact = (text: string): string => text.replace(/[\s.+-]/g, '');
 
 // A UK NINO's first two letters are never D, F, I, Q, U, V (nor O second), nor BG, GB, KN, NK, NT, TN, ZZ.
 const NINO_PREFIX = '(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]';
@@ -80,7 +80,7 @@ const FORMS: readonly IdForm[] = [
     bsnValid,
   ),
   labelled('se-personnummer', PNR_LABEL, '(?:19|20)?\\d{6}[-+]?\\d{4}', (id) =>
-    personnummerValid(id.replace('+', '').slice(-10)),
+    personnummerValid(id.slice(-10)),
   ),
   labelled('ca-sin', SIN_LABEL, '\\d{3}(?<sep>[- ]?)\\d{3}\\k<sep>\\d{3}(?![,.]\\d)', sinValid),
   labelled('uk-nino', NINO_LABEL, `${NINO_PREFIX} ?\\d{2} ?\\d{2} ?\\d{2} ?[A-D]`, () => true),

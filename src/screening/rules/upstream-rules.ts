@@ -67,12 +67,13 @@ function compile(file: UpstreamRuleFile): {
   const numbers = new Map<string, number>();
   const rules = file.rules
     .filter((r: UpstreamRule) => r.regex !== '' && r.skipReport !== true)
-    .map((r) => ({
+    .map((r) => ({ rule: r, pattern: payloadPattern(r) }))
+    .map(({ rule: r, pattern }) => ({
       id: r.id,
       class: classOfRule(r.id),
       // 'd': match indices, for the secret group's offset.
-      regex: compileRe2(payloadPattern(r), 'gd'),
-      joinedRegex: compileRe2(anchorsAtJoins(payloadPattern(r)), 'gd'),
+      regex: compileRe2(pattern, 'gd'),
+      joinedRegex: compileRe2(anchorsAtJoins(pattern), 'gd'),
       secretGroup: r.secretGroup,
       entropy: r.entropy,
       keywords: r.keywords.map((k) => {
