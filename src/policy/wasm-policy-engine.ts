@@ -2,29 +2,39 @@ import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { BundleError, type Bundle } from './bundle';
 import { PolicyEvaluationError, type PolicyEngine, type PolicyInfo } from './policy-engine';
 import { errorText } from '../errors';
+import { hostBuiltins, missingBuiltins, type HostBuiltins } from './builtins';
 
 /** A policy compiled by `opa build -t wasm`, evaluated in-process with @open-policy-agent/opa-wasm. */
 export class WasmPolicyEngine implements PolicyEngine {
   readonly info: PolicyInfo;
   private readonly policy: LoadedPolicy;
+  private readonly builtins: HostBuiltins;
 
-  private constructor(policy: LoadedPolicy, info: PolicyInfo) {
+  private constructor(policy: LoadedPolicy, builtins: HostBuiltins, info: PolicyInfo) {
     this.policy = policy;
+    this.builtins = builtins;
     this.info = info;
   }
 
   /** Loads a bundle's WASM module and data; checks compatibility once, here, not per request. */
   static async load(bundle: Bundle): Promise<WasmPolicyEngine> {
+    const builtins = hostBuiltins();
     let policy: LoadedPolicy;
     try {
-      policy = await loadWithData(bundle.wasm, bundle.data);
+      policy = await loadWithData(bundle.wasm, bundle.data, builtins);
     } catch (err) {
       throw new BundleError(`bundle ${bundle.name}: the WASM module does not load: ${errorText(err)}`, {
         cause: err,
       });
     }
+    const missing = missingBuiltins(policy);
+    if (missing.length > 0) throw new BundleError(`bundle ${bundle.name}: ${missing.join('; ')}`);
     const entrypoints = Object.keys(policy.entrypoints as Record<string, number>);
-    return new WasmPolicyEngine(policy, { bundle: bundle.name, revision: bundle.revision, entrypoints });
+    return new WasmPolicyEngine(policy, builtins, {
+      bundle: bundle.name,
+      revision: bundle.revision,
+      entrypoints,
+    });
   }
 
   /** Returns whether the WASM module was compiled with this entrypoint (`opa build -e`). */
@@ -35,6 +45,7 @@ export class WasmPolicyEngine implements PolicyEngine {
   /** Returns the entrypoint's result for this input, or undefined when the result set is empty. */
   evaluate(input: unknown, entrypoint: string): unknown {
     let resultSet: unknown;
+    this.builtins.begin();
     try {
       resultSet = this.policy.evaluate(input, entrypoint);
     } catch (err) {
@@ -61,7 +72,11 @@ const BASE_MEMORY_PAGES = 16;
  * and 0.8 s in memory sized first. Pages reserved and never written cost address space and commit charge, not
  * resident memory.
  */
-export async function loadWithData(wasm: Buffer, data: unknown): Promise<LoadedPolicy> {
+export async function loadWithData(
+  wasm: Buffer,
+  data: unknown,
+  builtins: HostBuiltins = hostBuiltins(),
+): Promise<LoadedPolicy> {
   // Serialised once here: setData takes the text as it is and skips its own JSON.stringify.
   const text = JSON.stringify(data ?? {});
   const json = utf8(text);
@@ -71,12 +86,12 @@ export async function loadWithData(wasm: Buffer, data: unknown): Promise<LoadedP
   );
   let policy: LoadedPolicy;
   try {
-    policy = await loadPolicy(wasm, { initial: pages });
+    policy = await loadPolicy(wasm, { initial: pages }, builtins.functions);
   } catch (err) {
     // A host that accounts committed memory strictly (vm.overcommit_memory = 2) may refuse a large memory
     // that a small one, grown as OPA asks, would still get: load as OPA's SDK does, slowly for large data.
     if (!(err instanceof RangeError)) throw err;
-    policy = await loadPolicy(wasm);
+    policy = await loadPolicy(wasm, undefined, builtins.functions);
   }
   try {
     policy.setData(json);

@@ -1,0 +1,101 @@
+import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import { RawJson, type Builtin, type BuiltinTable, type EvaluationContext } from './builtin';
+
+/**
+ * The builtins modelgate gives policies beyond what `opa build -t wasm` compiles into the module and what
+ * @open-policy-agent/opa-wasm ships (`sprintf`, `regex.split`, `yaml.*`).
+ */
+export const HOST_BUILTINS: BuiltinTable = {};
+
+/** Builtins a policy cannot use here, each with why: the bundle is refused when it loads. */
+export const REFUSED_BUILTINS: Readonly<Record<string, string>> = {
+  'http.send': 'a decision must not wait on, or be steered by, another service',
+  'net.lookup_ip_addr': 'a decision must not wait on DNS',
+  'providers.aws.sign_req': 'it signs requests for http.send, which is not provided',
+  'opa.runtime': "modelgate is not OPA's runtime; pass configuration in the bundle's data",
+};
+
+// What @open-policy-agent/opa-wasm implements in JavaScript itself (src/builtins/); it calls its own first.
+const SDK_BUILTINS = new Set([
+  'json.is_valid',
+  'sprintf',
+  'regex.split',
+  'yaml.is_valid',
+  'yaml.marshal',
+  'yaml.unmarshal',
+]);
+
+/**
+ * Returns what keeps this policy from running here, one sentence per problem (none when it can run): the
+ * builtins its module calls on the host that neither the SDK nor modelgate provides. Checked at load so that a
+ * bundle is refused once, with the names, rather than failing every decision that reaches the call.
+ */
+export function missingBuiltins(policy: LoadedPolicy, table: BuiltinTable = HOST_BUILTINS): string[] {
+  const needed = moduleBuiltins(policy).filter((name) => !SDK_BUILTINS.has(name) && !(name in table));
+  const refused = needed.filter((name) => name in REFUSED_BUILTINS);
+  const unknown = needed.filter((name) => !(name in REFUSED_BUILTINS));
+  const problems = refused.map((name) => `the policy calls ${name}, which modelgate refuses: ${REFUSED_BUILTINS[name]}`);
+  if (unknown.length > 0) {
+    problems.push(
+      `the policy calls builtins that modelgate does not provide to WASM policies: ${unknown.join(', ')} ` +
+        '(docs/policies.md, "Builtins", lists those it does)',
+    );
+  }
+  return problems;
+}
+
+/** Returns the names of the builtins the module leaves to its host (its `builtins` export). */
+function moduleBuiltins(policy: LoadedPolicy): string[] {
+  const instance = 'instance' in policy.wasmInstance ? policy.wasmInstance.instance : policy.wasmInstance;
+  const exports = instance.exports as { builtins(): number; opa_json_dump(addr: number): number };
+  const text = readCString(policy.mem, exports.opa_json_dump(exports.builtins()));
+  return Object.keys(JSON.parse(text) as Record<string, number>).sort();
+}
+
+function readCString(memory: { buffer: ArrayBufferLike }, address: number): string {
+  const bytes = new Uint8Array(memory.buffer);
+  let end = address;
+  while (bytes[end] !== 0) end++;
+  return new TextDecoder().decode(bytes.subarray(address, end));
+}
+
+/** The adapter the SDK calls: one evaluation context at a time, set by `begin()`. */
+export interface HostBuiltins {
+  /** Functions by name, in the form loadPolicy's `customBuiltins` takes. */
+  readonly functions: Record<string, (...args: unknown[]) => unknown>;
+  /** Starts a new evaluation: the next builtin call fixes its clock and memo. */
+  begin(): void;
+}
+
+/** Returns the host builtins for one loaded policy. */
+export function hostBuiltins(table: BuiltinTable = HOST_BUILTINS): HostBuiltins {
+  let context: EvaluationContext | undefined;
+  // Created on the first builtin call of an evaluation, so a policy that calls none pays nothing.
+  const current = (): EvaluationContext => (context ??= { nowNs: nowNs(), memo: new Map() });
+  const functions: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const [name, builtin] of Object.entries(table)) functions[name] = adapt(builtin, current);
+  return {
+    functions,
+    begin: () => {
+      context = undefined;
+    },
+  };
+}
+
+function adapt(builtin: Builtin, current: () => EvaluationContext): (...args: unknown[]) => unknown {
+  return (...args: unknown[]) => {
+    let result: unknown;
+    try {
+      result = builtin(current(), ...args);
+    } catch {
+      // OPA's evaluator (without --strict-builtin-errors) makes a call that fails undefined.
+      return undefined;
+    }
+    return result instanceof RawJson ? new TextEncoder().encode(result.text).buffer : result;
+  };
+}
+
+function nowNs(): bigint {
+  // performance.timeOrigin + now() is wall-clock time in ms with µs resolution.
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+}
