@@ -1,11 +1,38 @@
 import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import { timeBuiltins } from './time';
+import { stringBuiltins } from './strings';
+import { regexBuiltins } from './regex';
+import { netBuiltins } from './net';
+import { semverBuiltins } from './semver';
+import { unitBuiltins } from './units';
+import { numberBuiltins } from './numbers';
+import { uuidBuiltins } from './uuid';
+import { encodingBuiltins } from './encoding';
+import { cryptoBuiltins } from './crypto';
+import { objectBuiltins } from './objects';
+import { jsonSchemaBuiltins } from './json-schema';
+import { jwtBuiltins } from './jwt';
 import { RawJson, type Builtin, type BuiltinTable, type EvaluationContext } from './builtin';
 
 /**
  * The builtins modelgate gives policies beyond what `opa build -t wasm` compiles into the module and what
  * @open-policy-agent/opa-wasm ships (`sprintf`, `regex.split`, `yaml.*`).
  */
-export const HOST_BUILTINS: BuiltinTable = {};
+export const HOST_BUILTINS: BuiltinTable = {
+  ...timeBuiltins,
+  ...stringBuiltins,
+  ...regexBuiltins,
+  ...netBuiltins,
+  ...semverBuiltins,
+  ...unitBuiltins,
+  ...numberBuiltins,
+  ...uuidBuiltins,
+  ...encodingBuiltins,
+  ...cryptoBuiltins,
+  ...objectBuiltins,
+  ...jsonSchemaBuiltins,
+  ...jwtBuiltins,
+};
 
 /** Builtins a policy cannot use here, each with why: the bundle is refused when it loads. */
 export const REFUSED_BUILTINS: Readonly<Record<string, string>> = {
@@ -34,7 +61,9 @@ export function missingBuiltins(policy: LoadedPolicy, table: BuiltinTable = HOST
   const needed = moduleBuiltins(policy).filter((name) => !SDK_BUILTINS.has(name) && !(name in table));
   const refused = needed.filter((name) => name in REFUSED_BUILTINS);
   const unknown = needed.filter((name) => !(name in REFUSED_BUILTINS));
-  const problems = refused.map((name) => `the policy calls ${name}, which modelgate refuses: ${REFUSED_BUILTINS[name]}`);
+  const problems = refused.map(
+    (name) => `the policy calls ${name}, which modelgate refuses: ${REFUSED_BUILTINS[name]}`,
+  );
   if (unknown.length > 0) {
     problems.push(
       `the policy calls builtins that modelgate does not provide to WASM policies: ${unknown.join(', ')} ` +

@@ -1,0 +1,4 @@
+import type { BuiltinTable } from './builtin';
+
+/** (to be written) */
+export const numberBuiltins: BuiltinTable = {};
