@@ -3,7 +3,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BundleError, bundleName, parseBundle, readBundleFiles, type BundleFiles } from '../../policy/bundle';
+import {
+  BundleError,
+  bundleName,
+  parseBundle,
+  readBundle,
+  readBundleFiles,
+  type BundleFiles,
+} from '../../policy/bundle';
+import { BundleErrorCode, errorText } from '../../errors';
 import { SIGNATURES_FILE, verifyBundleSignature } from '../../policy/bundle-signature';
 import { signBundleFiles, writeBundleTarball } from '../../policy/bundle-signer';
 import { toKeyObject } from '../../policy/verification-keys';
@@ -20,7 +28,8 @@ Signatures are OPA's (.signatures.json): bundles signed here load in OPA, bundle
 
   build <rego dir> -o OUT.tar.gz [-e ENTRYPOINT]... [--revision REV] [signing options]
       Runs the pinned \`opa build -t wasm\` (entrypoints default: modelgate/decision, modelgate/limits;
-      *_test.rego ignored), then signs when --signing-key is given.
+      *_test.rego ignored), loads the result as the service will (a policy calling a builtin modelgate
+      does not provide fails here, and no bundle is written), then signs when --signing-key is given.
   sign <bundle.tar.gz|dir> --signing-key KEY [-o OUT] [signing options]
       Writes .signatures.json: into the tarball (in place unless -o), or into the folder.
   verify <bundle.tar.gz|dir> --verification-key KEY [--verification-key-id ID] [--signing-alg ALG]
@@ -124,6 +133,14 @@ async function build(regoDir: string, values: Values, io: CliIo): Promise<number
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString('utf8') ?? (err as Error).message;
     io.stderr(`opa build failed:\n${stderr}`);
+    return 1;
+  }
+  try {
+    await WasmPolicyEngine.load(await readBundle(values.output));
+  } catch (err) {
+    // Whatever the service would refuse must not leave a bundle behind that CI could ship.
+    await fs.rm(values.output, { force: true });
+    io.stderr(`${BundleErrorCode.NotLoadable}: ${errorText(err)}\n`);
     return 1;
   }
   io.stderr(`built ${values.output} with ${opa}\n`);

@@ -1,0 +1,125 @@
+import { existsSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BundleErrorCode } from '../../../src/errors';
+import type { BundleStatus } from '../../../src/policy/active-bundle';
+import { readBundle } from '../../../src/policy/bundle';
+import { WasmPolicyEngine } from '../../../src/policy/wasm-policy-engine';
+import { opaBuildBundle, writePolicySources } from '../../helpers/bundles';
+import { runCli } from '../../helpers/cli';
+import { startTestService, type TestService } from '../../helpers/service';
+
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'mg-refused-builtins-'));
+});
+
+/** Writes policy sources whose decision calls `call` only when the input asks for it (a rarely taken branch). */
+function sourcesCalling(call: string): string {
+  const sources = writePolicySources();
+  writeFileSync(
+    path.join(sources, 'modelgate', 'decision.rego'),
+    [
+      'package modelgate',
+      '',
+      'default decision := {"allow": true, "reasons": [], "obligations": []}',
+      '',
+      'decision := {"allow": false, "reasons": [sprintf("%v", [x])], "obligations": []} if {',
+      '  input.rare',
+      `  x := ${call}`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return sources;
+}
+
+async function loadError(call: string): Promise<string> {
+  const bundle = opaBuildBundle(sourcesCalling(call), path.join(dir, `${Math.random()}.tar.gz`), {
+    revision: 'r',
+  });
+  const engine = WasmPolicyEngine.load(await readBundle(bundle));
+  return engine.then(
+    () => 'loaded',
+    (err: Error) => err.message,
+  );
+}
+
+describe('a policy calling a builtin modelgate does not provide', () => {
+  it('loads when every builtin it calls is provided (the precondition of the refusals below)', async () => {
+    expect(await loadError('upper("a")')).toBe('loaded');
+  });
+
+  it('is refused at load, naming http.send and why, even when no decision reaches the call', async () => {
+    const message = await loadError('http.send({"method": "get", "url": "https://example.com"})');
+    expect(message).toMatch(/calls http\.send, which modelgate refuses: a decision must not wait on/);
+  });
+
+  it('is refused at load, naming builtins not provided to WASM policies', async () => {
+    const message = await loadError('graphql.is_valid("{ a }", "type Query { a: String }")');
+    expect(message).toContain('does not provide to WASM policies: graphql.is_valid');
+  });
+
+  it('fails `modelgate bundle build` with bundle_not_loadable, and writes no bundle', async () => {
+    const out = path.join(dir, 'built.tar.gz');
+    const built = await runCli([
+      'bundle',
+      'build',
+      sourcesCalling('net.lookup_ip_addr("example.com")'),
+      '-o',
+      out,
+      '-e',
+      'modelgate/decision',
+    ]);
+    expect(built.code).toBe(1);
+    expect(built.stderr).toMatch(/^bundle_not_loadable: .*net\.lookup_ip_addr, which modelgate refuses/m);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('a running service offered such a bundle', () => {
+  let service: TestService;
+  let live: string;
+
+  beforeAll(async () => {
+    live = path.join(dir, 'live.tar.gz');
+    opaBuildBundle(writePolicySources(), live, { revision: 'good' });
+    service = await startTestService({
+      policyBundle: { name: 'modelgate', source: { kind: 'file', path: live, watch: true } },
+    });
+  });
+  afterAll(() => service.close());
+
+  async function bundleStatus(): Promise<BundleStatus> {
+    const reply = await service.get('/v1/status', service.token({ scope: 'modelgate:operate' }));
+    return (reply.body.bundles as BundleStatus[])[0]!;
+  }
+
+  it('keeps the active bundle and reports the refusal with the builtin named', async () => {
+    expect((await bundleStatus()).active?.revision).toBe('good');
+    const bad = opaBuildBundle(
+      sourcesCalling('http.send({"method": "get", "url": "https://x"})'),
+      `${live}.tmp`,
+      {
+        revision: 'bad',
+      },
+    );
+    renameSync(bad, live);
+    const deadline = Date.now() + 10_000;
+    while ((await bundleStatus()).last_error === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const status = await bundleStatus();
+    expect(status.last_error).toMatchObject({ code: BundleErrorCode.NotLoadable });
+    expect(JSON.stringify(status.last_error)).toContain('http.send');
+    expect(status.active?.revision).toBe('good');
+    const decision = await service.post(
+      '/v1/decide',
+      { invocation: { model: 'anthropic.claude-sonnet', operation: 'chat' } },
+      service.token(),
+    );
+    expect(decision.status).toBe(200);
+    expect(decision.body.policy).toMatchObject({ revision: 'good' });
+  });
+});
