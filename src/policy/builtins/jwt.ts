@@ -1,4 +1,50 @@
-import type { BuiltinTable } from './builtin';
+import type { Builtin, BuiltinTable } from './builtin';
+import { decodeVerify } from './jwt-decode-verify';
+import { tokenHeader } from './jwt-header';
+import { policyKeys } from './jwt-keys';
+import { HMAC_HASHES, SIGNATURE_SCHEMES, signatureVerifies, verifiedByKeys } from './jwt-signature';
+import { base64urlBytes, jsonObject, objectOf, tokenParts } from './jwt-token';
 
-/** (to be written) */
-export const jwtBuiltins: BuiltinTable = {};
+// io.jwt.decode: [header, payload, hex signature]; a payload whose header says `cty: JWT` is itself decoded.
+const decode: Builtin = (_context, token) => {
+  const parts = tokenParts(token);
+  const header = jsonObject(parts.header, 'header');
+  const payloadText = base64urlBytes(parts.payload).toString('utf8');
+  if (header.cty === 'JWT') return decode(_context, payloadText.replace(/^["']+|["']+$/g, ''));
+  const payload = objectOf(payloadText, 'payload');
+  return [header, payload, base64urlBytes(parts.signature).toString('hex')];
+};
+
+// io.jwt.verify_<alg>(token, key text): the algorithm is the builtin's, whatever the header says.
+function verifyWith(alg: string): Builtin {
+  return (_context, token, keyText) => {
+    const parts = tokenParts(token);
+    if (typeof keyText !== 'string') throw new Error('operand 2 must be a string');
+    const keys = policyKeys(keyText);
+    const signature = base64urlBytes(parts.signature);
+    const header = tokenHeader(jsonObject(parts.header, 'header'));
+    return verifiedByKeys(keys, header, alg, { parts, signature });
+  };
+}
+
+// io.jwt.verify_hs<bits>(token, secret): the secret is the text's bytes; the header is not read.
+function verifyHmac(alg: string): Builtin {
+  return (_context, token, secret) => {
+    const parts = tokenParts(token);
+    if (typeof secret !== 'string') throw new Error('operand 2 must be a string');
+    const signed = `${parts.header}.${parts.payload}`;
+    return signatureVerifies(alg, Buffer.from(secret), signed, base64urlBytes(parts.signature));
+  };
+}
+
+/** OPA's `io.jwt.*` builtins that read tokens (signing ones are not provided: a policy holds no private keys). */
+export const jwtBuiltins: BuiltinTable = {
+  'io.jwt.decode': decode,
+  'io.jwt.decode_verify': decodeVerify,
+  ...Object.fromEntries(
+    Object.keys(SIGNATURE_SCHEMES).map((alg) => [`io.jwt.verify_${alg.toLowerCase()}`, verifyWith(alg)]),
+  ),
+  ...Object.fromEntries(
+    Object.keys(HMAC_HASHES).map((alg) => [`io.jwt.verify_${alg.toLowerCase()}`, verifyHmac(alg)]),
+  ),
+};
