@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  promises as fs,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -13,6 +22,12 @@ import {
 } from '../../policy/bundle';
 import { BundleErrorCode, errorText } from '../../errors';
 import { SIGNATURES_FILE, verifyBundleSignature } from '../../policy/bundle-signature';
+import {
+  leftToHost,
+  probeModule,
+  servedCapabilities,
+  type Capabilities,
+} from '../../policy/builtins/capabilities';
 import { signBundleFiles, writeBundleTarball } from '../../policy/bundle-signer';
 import { toKeyObject } from '../../policy/verification-keys';
 import { WasmPolicyEngine } from '../../policy/wasm-policy-engine';
@@ -21,7 +36,7 @@ import type { CliCommand, CliIo } from '../cli-command';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
-const usage = `Usage: modelgate bundle <build|sign|verify|inspect> [options]
+const usage = `Usage: modelgate bundle <build|sign|verify|inspect|capabilities> [options]
 
 The policy pipeline: build a WASM bundle from Rego, sign it, verify it as the service will, inspect it.
 Signatures are OPA's (.signatures.json): bundles signed here load in OPA, bundles signed by OPA load here.
@@ -38,6 +53,9 @@ Signatures are OPA's (.signatures.json): bundles signed here load in OPA, bundle
       Prints the error code of a refusal (e.g. bundle_digest_mismatch).
   inspect <bundle.tar.gz|dir> [--json]
       Revision, entrypoints, files with their SHA-256, and the signature's claims (not verified).
+  capabilities [-o FILE]
+      OPA's capabilities document less the builtins a WASM policy cannot call in modelgate: for
+      \`opa check --capabilities FILE\` and editors. \`build\` compiles with it, so such a call fails there.
 
 Signing options:
   --signing-key KEY      PEM private key file (RS/PS/ES), or the HMAC secret / a file holding it (HS)
@@ -94,6 +112,10 @@ export const bundleCommand: CliCommand = {
       return args.values.help ? 0 : 2;
     }
     try {
+      if (action === 'capabilities') {
+        if (target) throw new UsageError('bundle capabilities takes no path');
+        return await printCapabilities(args.values, io);
+      }
       if (!target || extra.length > 0) throw new UsageError(`bundle ${action} needs exactly one path`);
       switch (action) {
         case 'build':
@@ -125,15 +147,23 @@ async function build(regoDir: string, values: Values, io: CliIo): Promise<number
   if (!values.output) throw new UsageError('bundle build needs -o OUT.tar.gz');
   const opa = values.opa ?? io.env.MODELGATE_OPA ?? pinnedOpa();
   const entrypoints = values.entrypoint ?? ['modelgate/decision', 'modelgate/limits'];
-  const opaArgs = ['build', '-t', 'wasm', '--ignore', '*_test.rego', '-o', values.output];
+  const capabilities = await writeCapabilities(opa);
+  const opaArgs = ['build', '-t', 'wasm', '--ignore', '*_test.rego', '--capabilities', capabilities.file];
+  opaArgs.push('-o', values.output);
   for (const e of entrypoints) opaArgs.push('-e', e);
   if (values.revision) opaArgs.push('--revision', values.revision);
   try {
     execFileSync(opa, [...opaArgs, regoDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString('utf8') ?? (err as Error).message;
-    io.stderr(`opa build failed:\n${stderr}`);
+    // opa build prints its compile errors on stdout.
+    const { stdout, stderr } = err as { stdout?: Buffer; stderr?: Buffer };
+    const output =
+      `${stdout?.toString('utf8') ?? ''}${stderr?.toString('utf8') ?? ''}` || (err as Error).message;
+    io.stderr(`opa build failed:\n${output}`);
+    if (/undefined function/.test(output)) io.stderr(`${UNDEFINED_FUNCTION_HINT}\n`);
     return 1;
+  } finally {
+    capabilities.remove();
   }
   try {
     await WasmPolicyEngine.load(await readBundle(values.output));
@@ -269,6 +299,52 @@ function keyMaterial(value: string, algorithm: JwtAlgorithm): string {
   if (existsSync(value)) return readFileSync(value, 'utf8');
   if (algorithm.startsWith('HS')) return value;
   throw new UsageError(`cannot read the key file ${value}`);
+}
+
+const UNDEFINED_FUNCTION_HINT =
+  'modelgate builds with the capabilities its WASM engine serves (`modelgate bundle capabilities` prints them): ' +
+  'a builtin named above is not available to policies here; docs/policies.md, "Builtins", says why and what to use.';
+
+// `modelgate bundle capabilities`: the capabilities document for `opa check --capabilities` and editors.
+async function printCapabilities(values: Values, io: CliIo): Promise<number> {
+  const opa = values.opa ?? io.env.MODELGATE_OPA ?? pinnedOpa();
+  const text = `${JSON.stringify(await capabilitiesOf(opa), null, 2)}\n`;
+  if (values.output) {
+    await fs.writeFile(values.output, text);
+    io.stderr(`wrote ${values.output} (the builtins a WASM policy can call in modelgate, from ${opa})\n`);
+  } else {
+    io.stdout(text);
+  }
+  return 0;
+}
+
+/** Returns OPA's capabilities for this binary, less the builtins modelgate's WASM engine does not serve. */
+async function capabilitiesOf(opa: string): Promise<Capabilities> {
+  const capabilities = JSON.parse(
+    execFileSync(opa, ['capabilities', '--current'], { encoding: 'utf8' }),
+  ) as Capabilities;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-capabilities-'));
+  try {
+    writeFileSync(path.join(dir, 'probe.rego'), probeModule(capabilities));
+    const out = path.join(dir, 'probe.tar.gz');
+    const build = ['build', '-t', 'wasm', '-e', 'probe', '-o', out, path.join(dir, 'probe.rego')];
+    // The probe is v0 Rego, so that deprecated builtins compile; OPA 0.x reads v0 without the flag.
+    try {
+      execFileSync(opa, [...build, '--v0-compatible'], { stdio: 'pipe' });
+    } catch {
+      execFileSync(opa, build, { stdio: 'pipe' });
+    }
+    return servedCapabilities(capabilities, await leftToHost((await readBundle(out)).wasm));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function writeCapabilities(opa: string): Promise<{ file: string; remove(): void }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-build-'));
+  const file = path.join(dir, 'capabilities.json');
+  writeFileSync(file, JSON.stringify(await capabilitiesOf(opa)));
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 function pinnedOpa(): string {

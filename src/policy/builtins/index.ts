@@ -19,6 +19,8 @@ import { RawJson, type Builtin, type BuiltinTable, type EvaluationContext } from
  * @open-policy-agent/opa-wasm ships (`sprintf`, `regex.split`, `yaml.*`).
  */
 export const HOST_BUILTINS: BuiltinTable = {
+  // A trace note goes to OPA's explain output, which the Data API does not serve; the call is true, as in OPA.
+  trace: () => true,
   ...timeBuiltins,
   ...stringBuiltins,
   ...regexBuiltins,
@@ -43,7 +45,7 @@ export const REFUSED_BUILTINS: Readonly<Record<string, string>> = {
 };
 
 // What @open-policy-agent/opa-wasm implements in JavaScript itself (src/builtins/); it calls its own first.
-const SDK_BUILTINS = new Set([
+export const SDK_BUILTINS: ReadonlySet<string> = new Set([
   'json.is_valid',
   'sprintf',
   'regex.split',
@@ -74,7 +76,7 @@ export function missingBuiltins(policy: LoadedPolicy, table: BuiltinTable = HOST
 }
 
 /** Returns the names of the builtins the module leaves to its host (its `builtins` export). */
-function moduleBuiltins(policy: LoadedPolicy): string[] {
+export function moduleBuiltins(policy: LoadedPolicy): string[] {
   const instance = 'instance' in policy.wasmInstance ? policy.wasmInstance.instance : policy.wasmInstance;
   const exports = instance.exports as { builtins(): number; opa_json_dump(addr: number): number };
   const text = readCString(policy.mem, exports.opa_json_dump(exports.builtins()));

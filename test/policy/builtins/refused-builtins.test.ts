@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BundleErrorCode } from '../../../src/errors';
@@ -7,6 +8,7 @@ import { readBundle } from '../../../src/policy/bundle';
 import { WasmPolicyEngine } from '../../../src/policy/wasm-policy-engine';
 import { opaBuildBundle, writePolicySources } from '../../helpers/bundles';
 import { runCli } from '../../helpers/cli';
+import { opaBinary, REGO_DIR } from '../../helpers/opa';
 import { startTestService, type TestService } from '../../helpers/service';
 
 let dir: string;
@@ -61,20 +63,53 @@ describe('a policy calling a builtin modelgate does not provide', () => {
     expect(message).toContain('does not provide to WASM policies: graphql.is_valid');
   });
 
-  it('fails `modelgate bundle build` with bundle_not_loadable, and writes no bundle', async () => {
+  it('fails `modelgate bundle build` at the line that calls it, and writes no bundle', async () => {
     const out = path.join(dir, 'built.tar.gz');
-    const built = await runCli([
-      'bundle',
-      'build',
-      sourcesCalling('net.lookup_ip_addr("example.com")'),
-      '-o',
-      out,
-      '-e',
-      'modelgate/decision',
-    ]);
+    const sources = sourcesCalling('net.lookup_ip_addr("example.com")');
+    const built = await runCli(['bundle', 'build', sources, '-o', out, '-e', 'modelgate/decision']);
     expect(built.code).toBe(1);
-    expect(built.stderr).toMatch(/^bundle_not_loadable: .*net\.lookup_ip_addr, which modelgate refuses/m);
+    expect(built.stderr).toContain(
+      `${path.join(sources, 'modelgate', 'decision.rego')}:7: rego_type_error: undefined function net.lookup_ip_addr`,
+    );
+    expect(built.stderr).toContain('modelgate bundle capabilities');
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('modelgate bundle capabilities', () => {
+  let file: string;
+
+  beforeAll(async () => {
+    file = path.join(dir, 'capabilities.json');
+    const written = await runCli(['bundle', 'capabilities', '-o', file]);
+    expect(written.code).toBe(0);
+  });
+
+  it("is OPA's document less what a WASM policy cannot call here", () => {
+    const names = new Set(
+      (JSON.parse(readFileSync(file, 'utf8')) as { builtins: { name: string }[] }).builtins.map(
+        (b) => b.name,
+      ),
+    );
+    for (const served of ['upper', 'sprintf', 'time.now_ns', 'io.jwt.decode_verify', 'trace']) {
+      expect(names).toContain(served);
+    }
+    for (const refused of ['http.send', 'net.lookup_ip_addr', 'opa.runtime', 'graphql.parse']) {
+      expect(names).not.toContain(refused);
+    }
+  });
+
+  it('makes `opa check --capabilities` fail at the call, and pass the shipped policy', () => {
+    const check = (sources: string) =>
+      spawnSync(opaBinary(), ['check', '--capabilities', file, sources], { encoding: 'utf8' });
+    const refused = check(sourcesCalling('http.send({"method": "get", "url": "https://x"})'));
+    expect(refused.status).not.toBe(0);
+    expect(`${refused.stdout}${refused.stderr}`).toMatch(
+      /decision\.rego:7: rego_type_error: undefined function http\.send/,
+    );
+    const shipped = check(REGO_DIR);
+    expect(`${shipped.stdout}${shipped.stderr}`).toBe('');
+    expect(shipped.status).toBe(0);
   });
 });
 
