@@ -12,6 +12,7 @@ import { cryptoBuiltins } from './crypto';
 import { objectBuiltins } from './objects';
 import { jsonSchemaBuiltins } from './json-schema';
 import { jwtBuiltins } from './jwt';
+import { SDK_BUILTIN_NAMES } from './sdk-builtins';
 import { RawJson, type Builtin, type BuiltinTable, type EvaluationContext } from './builtin';
 
 /**
@@ -44,15 +45,8 @@ export const REFUSED_BUILTINS: Readonly<Record<string, string>> = {
   'opa.runtime': "modelgate is not OPA's runtime; pass configuration in the bundle's data",
 };
 
-// What @open-policy-agent/opa-wasm implements in JavaScript itself (src/builtins/); it calls its own first.
-export const SDK_BUILTINS: ReadonlySet<string> = new Set([
-  'json.is_valid',
-  'sprintf',
-  'regex.split',
-  'yaml.is_valid',
-  'yaml.marshal',
-  'yaml.unmarshal',
-]);
+// What @open-policy-agent/opa-wasm implements in JavaScript itself (src/builtins/), mended to fail as OPA does.
+export const SDK_BUILTINS: ReadonlySet<string> = SDK_BUILTIN_NAMES;
 
 /**
  * Returns what keeps this policy from running here, one sentence per problem (none when it can run): the

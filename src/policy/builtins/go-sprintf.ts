@@ -1,0 +1,258 @@
+import { formatGoFloat, hexFloat } from './go-float';
+import { regoText } from './rego-text';
+
+/** An argument as OPA hands it to Go's fmt: int64, float64 or string (any other value as its Rego text). */
+type GoArg =
+  { type: 'int64'; value: bigint } | { type: 'float64'; value: number } | { type: 'string'; value: string };
+
+/** One directive: `%[flags][width][.precision]verb`, its argument chosen by position or `[n]`. */
+interface Directive {
+  minus: boolean;
+  plus: boolean;
+  space: boolean;
+  zero: boolean;
+  sharp: boolean;
+  width?: number;
+  precision?: number;
+}
+
+/**
+ * Returns `format` with `args` formatted as OPA's sprintf does: Go's fmt.Sprintf over int64, float64 and
+ * string arguments, every other value (object, array, boolean, null) as its Rego text; mistakes are spelled
+ * into the result as Go spells them (`%!d(string=x)`, `%!v(MISSING)`, `%!(EXTRA int64=1)`), never thrown.
+ */
+export function goSprintf(format: string, values: readonly unknown[]): string {
+  const args = values.map(goArg);
+  let out = '';
+  let next = 0;
+  let reordered = false;
+  let i = 0;
+  while (i < format.length) {
+    const percent = format.indexOf('%', i);
+    if (percent === -1) {
+      out += format.slice(i);
+      break;
+    }
+    out += format.slice(i, percent);
+    i = percent + 1;
+    const d: Directive = { minus: false, plus: false, space: false, zero: false, sharp: false };
+    for (; i < format.length; i++) {
+      const c = format[i];
+      if (c === '-') d.minus = true;
+      else if (c === '+') d.plus = true;
+      else if (c === ' ') d.space = true;
+      else if (c === '0') d.zero = !d.minus;
+      else if (c === '#') d.sharp = true;
+      else break;
+    }
+    let badIndex = false;
+    const index = (): void => {
+      if (format[i] !== '[') return;
+      reordered = true;
+      const close = format.indexOf(']', i);
+      if (close === -1) {
+        badIndex = true;
+        return;
+      }
+      const text = format.slice(i + 1, close);
+      i = close + 1;
+      const n = /^\d+$/.test(text) ? Number(text) : 0;
+      if (n < 1 || n > args.length) badIndex = true;
+      else next = n - 1;
+    };
+    index();
+    if (format[i] === '*') {
+      i++;
+      const width = args[next++];
+      if (width?.type !== 'int64') out += '%!(BADWIDTH)';
+      else {
+        d.width = Number(width.value < 0n ? -width.value : width.value);
+        if (width.value < 0n) d.minus = true;
+      }
+      index();
+    } else {
+      const m = /^\d+/.exec(format.slice(i));
+      if (m) ((d.width = Number(m[0])), (i += m[0].length));
+    }
+    if (format[i] === '.') {
+      i++;
+      index();
+      if (format[i] === '*') {
+        i++;
+        const precision = args[next++];
+        if (precision?.type !== 'int64' || precision.value < 0n) out += '%!(BADPREC)';
+        else d.precision = Number(precision.value);
+        index();
+      } else {
+        const m = /^\d*/.exec(format.slice(i))!;
+        d.precision = Number(m[0] || '0');
+        i += m[0].length;
+      }
+    }
+    if (i >= format.length) {
+      out += '%!(NOVERB)';
+      break;
+    }
+    const verb = String.fromCodePoint(format.codePointAt(i)!);
+    i += verb.length;
+    if (verb === '%') {
+      out += '%';
+      continue;
+    }
+    if (badIndex) {
+      out += `%!${verb}(BADINDEX)`;
+      continue;
+    }
+    const arg = args[next++];
+    out += arg === undefined ? `%!${verb}(MISSING)` : formatArg(arg, verb, d);
+  }
+  if (!reordered && next < args.length) {
+    out += `%!(EXTRA ${args
+      .slice(next)
+      .map(
+        (a) =>
+          `${a.type}=${formatArg(a, 'v', { minus: false, plus: false, space: false, zero: false, sharp: false })}`,
+      )
+      .join(', ')})`;
+  }
+  return out;
+}
+
+// Go writes an invalid code point (negative, a surrogate, beyond U+10FFFF) as U+FFFD.
+function rune(value: bigint): string {
+  const valid = value >= 0n && value <= 0x10ffffn && !(value >= 0xd800n && value <= 0xdfffn);
+  return valid ? String.fromCodePoint(Number(value)) : '\ufffd';
+}
+
+function goArg(value: unknown): GoArg {
+  if (typeof value === 'string') return { type: 'string', value };
+  if (typeof value === 'number') {
+    // -0 is no integer to OPA either (it is written -0.0, or computed).
+    if (Number.isInteger(value) && !Object.is(value, -0) && Math.abs(value) < 2 ** 63) {
+      return { type: 'int64', value: BigInt(value) };
+    }
+    return { type: 'float64', value };
+  }
+  return { type: 'string', value: regoText(value) };
+}
+
+function formatArg(arg: GoArg, verb: string, d: Directive): string {
+  if (arg.type === 'string') return formatString(arg.value, verb, d);
+  if (arg.type === 'int64') return formatInt(arg.value, verb, d);
+  return formatFloat(arg.value, verb, d);
+}
+
+function bad(arg: GoArg, verb: string): string {
+  const text = arg.type === 'float64' ? goFloat(Math.abs(arg.value), 'g', undefined) : String(arg.value);
+  const sign = arg.type === 'float64' && arg.value < 0 ? '-' : '';
+  return `%!${verb}(${arg.type}=${sign}${text})`;
+}
+
+function formatString(value: string, verb: string, d: Directive): string {
+  switch (verb) {
+    case 'v':
+      return pad(d.sharp ? goQuote(value) : truncated(value, d.precision), d, false);
+    case 's':
+      return pad(truncated(value, d.precision), d, false);
+    case 'q':
+      return pad(goQuote(truncated(value, d.precision)), d, false);
+    case 'x':
+    case 'X': {
+      // Go: a space flag puts a space (and the 0x prefix) between bytes.
+      const bytes = [...Buffer.from(value, 'utf8')].map((b) => b.toString(16).padStart(2, '0'));
+      const prefix = d.sharp ? '0x' : '';
+      const text = d.space ? bytes.map((b) => prefix + b).join(' ') : prefix + bytes.join('');
+      return pad(verb === 'X' ? text.toUpperCase() : text, d, false);
+    }
+    default:
+      return bad({ type: 'string', value }, verb);
+  }
+}
+
+// A precision on a string counts characters (Go: runes).
+function truncated(value: string, precision: number | undefined): string {
+  return precision === undefined ? value : [...value].slice(0, precision).join('');
+}
+
+const INT_BASES: Readonly<Record<string, number>> = { d: 10, v: 10, b: 2, o: 8, O: 8, x: 16, X: 16 };
+
+function formatInt(value: bigint, verb: string, d: Directive): string {
+  if (verb === 'c') return pad(rune(value), d, false);
+  if (verb === 'q') return pad(`'${goQuote(rune(value)).slice(1, -1)}'`, d, false);
+  if (verb === 'U') return pad(`U+${value.toString(16).toUpperCase().padStart(4, '0')}`, d, false);
+  const base = INT_BASES[verb];
+  if (base === undefined) return bad({ type: 'int64', value }, verb);
+  let digits = (value < 0n ? -value : value).toString(base);
+  if (verb === 'X') digits = digits.toUpperCase();
+  if (d.precision !== undefined)
+    digits = d.precision === 0 && value === 0n ? '' : digits.padStart(d.precision, '0');
+  let prefix = '';
+  if (verb === 'O') prefix = '0o';
+  else if (d.sharp && verb === 'o' && !digits.startsWith('0')) prefix = '0';
+  else if (d.sharp && (verb === 'x' || verb === 'X')) prefix = verb === 'x' ? '0x' : '0X';
+  else if (d.sharp && verb === 'b') prefix = '0b';
+  const sign = value < 0n ? '-' : d.plus ? '+' : d.space ? ' ' : '';
+  return padNumber(sign, prefix + digits, d, d.precision === undefined);
+}
+
+function formatFloat(value: number, verb: string, d: Directive): string {
+  if (!'eEfFgGvxX'.includes(verb) || verb.length !== 1) return bad({ type: 'float64', value }, verb);
+  if (!Number.isFinite(value)) {
+    const text = Number.isNaN(value) ? 'NaN' : value > 0 ? (d.plus ? '+Inf' : 'Inf') : '-Inf';
+    return pad(text, d, false);
+  }
+  const negative = value < 0 || Object.is(value, -0);
+  const body =
+    verb === 'x' || verb === 'X'
+      ? hexFloat(Math.abs(value), verb, d.precision)
+      : goFloat(Math.abs(value), verb === 'v' ? 'g' : verb, d.precision);
+  const sign = negative ? '-' : d.plus ? '+' : d.space ? ' ' : '';
+  return padNumber(sign, body, d, true);
+}
+
+/** Returns a non-negative float as Go's strconv.FormatFloat writes it for this fmt verb and precision. */
+function goFloat(value: number, verb: string, precision: number | undefined): string {
+  const lower = verb.toLowerCase() as 'e' | 'f' | 'g';
+  const text = formatGoFloat(value, lower, precision);
+  return verb === 'E' || verb === 'G' ? text.toUpperCase() : text;
+}
+
+function padNumber(sign: string, body: string, d: Directive, zeroAllowed: boolean): string {
+  const width = d.width ?? 0;
+  const length = [...sign].length + [...body].length;
+  if (length >= width) return sign + body;
+  if (d.minus) return sign + body + ' '.repeat(width - length);
+  if (d.zero && zeroAllowed) return sign + '0'.repeat(width - length) + body;
+  return ' '.repeat(width - length) + sign + body;
+}
+
+function pad(text: string, d: Directive, _numeric: boolean): string {
+  const width = d.width ?? 0;
+  const length = [...text].length;
+  if (length >= width) return text;
+  return d.minus ? text + ' '.repeat(width - length) : (d.zero ? '0' : ' ').repeat(width - length) + text;
+}
+
+/** Returns `text` as Go's strconv.Quote writes it: double quotes, Go escapes, printable Unicode kept. */
+export function goQuote(text: string): string {
+  let out = '"';
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    if (char === '"' || char === '\\') out += `\\${char}`;
+    else if (code === 0x07) out += '\\a';
+    else if (code === 0x08) out += '\\b';
+    else if (code === 0x0c) out += '\\f';
+    else if (code === 0x0a) out += '\\n';
+    else if (code === 0x0d) out += '\\r';
+    else if (code === 0x09) out += '\\t';
+    else if (code === 0x0b) out += '\\v';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (/\p{C}|\p{Z}/u.test(char) && char !== ' ') {
+      out +=
+        code > 0xffff
+          ? `\\U${code.toString(16).padStart(8, '0')}`
+          : `\\u${code.toString(16).padStart(4, '0')}`;
+    } else out += char;
+  }
+  return `${out}"`;
+}

@@ -1,0 +1,19 @@
+import { goQuote } from './go-sprintf';
+
+/**
+ * Returns a JSON value as OPA prints the Rego value (`ast.Value.String()`): strings Go-quoted, object keys in
+ * Rego's order, `, ` and `: ` between items. A set arrives from the WASM module as an array and prints as one.
+ */
+export function regoText(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return goQuote(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `[${value.map(regoText).join(', ')}]`;
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => compareKeys(a, b));
+  return `{${entries.map(([k, v]) => `${goQuote(k)}: ${regoText(v)}`).join(', ')}}`;
+}
+
+// Rego orders strings by their bytes (Go's string comparison), not by UTF-16 code units.
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}

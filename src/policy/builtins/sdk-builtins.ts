@@ -1,0 +1,50 @@
+import path from 'node:path';
+import { goSprintf } from './go-sprintf';
+
+type SdkBuiltin = (...args: unknown[]) => unknown;
+
+/**
+ * @open-policy-agent/opa-wasm calls its own JavaScript builtins before a host's (src/opa.js, `_builtinCall`),
+ * and they throw where OPA's are undefined: sprintf (sprintf-js) on a null, a missing argument or `%q`,
+ * yaml.unmarshal on bad YAML. A throw fails the whole evaluation, so one odd value in a deny message denied the
+ * decision with policy_error. This replaces, in the SDK's own table, sprintf by ours (Go's fmt, as OPA) and
+ * makes every other entry's error an undefined call. Idempotent; run when this module loads.
+ */
+function mendSdkBuiltins(): void {
+  const table = sdkTable();
+  table.sprintf = (format: unknown, args: unknown) => {
+    if (typeof format !== 'string' || !Array.isArray(args)) return undefined;
+    try {
+      return goSprintf(format, args);
+    } catch {
+      return undefined;
+    }
+  };
+  for (const [name, builtin] of Object.entries(table)) {
+    if (name === 'sprintf' || MENDED.has(builtin)) continue;
+    const mended: SdkBuiltin = (...args) => {
+      try {
+        return builtin(...args);
+      } catch {
+        return undefined;
+      }
+    };
+    MENDED.add(mended);
+    table[name] = mended;
+  }
+}
+
+const MENDED = new WeakSet<SdkBuiltin>();
+
+// The SDK's `exports` map hides src/builtins; the file is required by its path, the same module object the
+// SDK holds.
+function sdkTable(): Record<string, SdkBuiltin> {
+  const main = require.resolve('@open-policy-agent/opa-wasm');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(path.dirname(main), 'builtins', 'index.js')) as Record<string, SdkBuiltin>;
+}
+
+mendSdkBuiltins();
+
+/** The builtins the SDK implements itself (sprintf being ours since mendSdkBuiltins). */
+export const SDK_BUILTIN_NAMES: ReadonlySet<string> = new Set(Object.keys(sdkTable()));
