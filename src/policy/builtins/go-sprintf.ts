@@ -22,22 +22,69 @@ interface Directive {
  * into the result as Go spells them (`%!d(string=x)`, `%!v(MISSING)`, `%!(EXTRA int64=1)`), never thrown.
  */
 export function goSprintf(format: string, values: readonly unknown[]): string {
-  const args = values.map(goArg);
-  let out = '';
-  let next = 0;
-  let reordered = false;
-  let i = 0;
-  while (i < format.length) {
-    const percent = format.indexOf('%', i);
-    if (percent === -1) {
-      out += format.slice(i);
-      break;
+  return new Formatter(format, values.map(goArg)).run();
+}
+
+const PLAIN: Directive = { minus: false, plus: false, space: false, zero: false, sharp: false };
+
+/** Walks a format once, as Go's fmt.(*pp).doPrintf does. */
+class Formatter {
+  private out = '';
+  private at = 0;
+  private next = 0;
+  private reordered = false;
+  private badIndex = false;
+
+  constructor(
+    private readonly format: string,
+    private readonly args: GoArg[],
+  ) {}
+
+  run(): string {
+    while (this.at < this.format.length) {
+      const percent = this.format.indexOf('%', this.at);
+      const end = percent === -1 ? this.format.length : percent;
+      this.out += this.format.slice(this.at, end);
+      this.at = end + 1;
+      if (percent !== -1 && !this.directive()) break;
     }
-    out += format.slice(i, percent);
-    i = percent + 1;
-    const d: Directive = { minus: false, plus: false, space: false, zero: false, sharp: false };
-    for (; i < format.length; i++) {
-      const c = format[i];
+    if (!this.reordered && this.next < this.args.length) {
+      const extra = this.args.slice(this.next).map((a) => `${a.type}=${formatArg(a, 'v', PLAIN)}`);
+      this.out += `%!(EXTRA ${extra.join(', ')})`;
+    }
+    return this.out;
+  }
+
+  /** Formats the directive after a `%`; returns false when the format ends inside it. */
+  private directive(): boolean {
+    const d = this.flags();
+    this.badIndex = false;
+    this.argIndex();
+    d.width = this.count('%!(BADWIDTH)', d);
+    if (this.format[this.at] === '.') {
+      this.at++;
+      this.argIndex();
+      d.precision = this.count('%!(BADPREC)') ?? 0;
+    }
+    if (this.at >= this.format.length) {
+      this.out += '%!(NOVERB)';
+      return false;
+    }
+    const verb = String.fromCodePoint(this.format.codePointAt(this.at)!);
+    this.at += verb.length;
+    if (verb === '%') this.out += '%';
+    else if (this.badIndex) this.out += `%!${verb}(BADINDEX)`;
+    else {
+      const arg = this.args[this.next++];
+      this.out += arg === undefined ? `%!${verb}(MISSING)` : formatArg(arg, verb, d);
+    }
+    return true;
+  }
+
+  private flags(): Directive {
+    const d: Directive = { ...PLAIN };
+    for (; this.at < this.format.length; this.at++) {
+      const c = this.format[this.at];
       if (c === '-') d.minus = true;
       else if (c === '+') d.plus = true;
       else if (c === ' ') d.space = true;
@@ -45,77 +92,42 @@ export function goSprintf(format: string, values: readonly unknown[]): string {
       else if (c === '#') d.sharp = true;
       else break;
     }
-    let badIndex = false;
-    const index = (): void => {
-      if (format[i] !== '[') return;
-      reordered = true;
-      const close = format.indexOf(']', i);
-      if (close === -1) {
-        badIndex = true;
-        return;
-      }
-      const text = format.slice(i + 1, close);
-      i = close + 1;
-      const n = /^\d+$/.test(text) ? Number(text) : 0;
-      if (n < 1 || n > args.length) badIndex = true;
-      else next = n - 1;
-    };
-    index();
-    if (format[i] === '*') {
-      i++;
-      const width = args[next++];
-      if (width?.type !== 'int64') out += '%!(BADWIDTH)';
-      else {
-        d.width = Number(width.value < 0n ? -width.value : width.value);
-        if (width.value < 0n) d.minus = true;
-      }
-      index();
-    } else {
-      const m = /^\d+/.exec(format.slice(i));
-      if (m) ((d.width = Number(m[0])), (i += m[0].length));
-    }
-    if (format[i] === '.') {
-      i++;
-      index();
-      if (format[i] === '*') {
-        i++;
-        const precision = args[next++];
-        if (precision?.type !== 'int64' || precision.value < 0n) out += '%!(BADPREC)';
-        else d.precision = Number(precision.value);
-        index();
-      } else {
-        const m = /^\d*/.exec(format.slice(i))!;
-        d.precision = Number(m[0] || '0');
-        i += m[0].length;
-      }
-    }
-    if (i >= format.length) {
-      out += '%!(NOVERB)';
-      break;
-    }
-    const verb = String.fromCodePoint(format.codePointAt(i)!);
-    i += verb.length;
-    if (verb === '%') {
-      out += '%';
-      continue;
-    }
-    if (badIndex) {
-      out += `%!${verb}(BADINDEX)`;
-      continue;
-    }
-    const arg = args[next++];
-    out += arg === undefined ? `%!${verb}(MISSING)` : formatArg(arg, verb, d);
+    return d;
   }
-  if (!reordered && next < args.length) {
-    out += `%!(EXTRA ${args
-      .slice(next)
-      .map(
-        (a) =>
-          `${a.type}=${formatArg(a, 'v', { minus: false, plus: false, space: false, zero: false, sharp: false })}`,
-      )
-      .join(', ')})`;
+
+  /** Reads `[n]`: the next argument is the nth. */
+  private argIndex(): void {
+    if (this.format[this.at] !== '[') return;
+    this.reordered = true;
+    const close = this.format.indexOf(']', this.at);
+    if (close === -1) {
+      this.badIndex = true;
+      return;
+    }
+    const text = this.format.slice(this.at + 1, close);
+    this.at = close + 1;
+    const n = /^\d+$/.test(text) ? Number(text) : 0;
+    if (n < 1 || n > this.args.length) this.badIndex = true;
+    else this.next = n - 1;
   }
-  return out;
+
+  /** Reads a width or precision: digits, or `*` taking an int argument (a negative width means `-`). */
+  private count(bad: string, d?: Directive): number | undefined {
+    if (this.format[this.at] === '*') {
+      this.at++;
+      const arg = this.args[this.next++];
+      this.argIndex();
+      if (arg?.type !== 'int64' || (d === undefined && arg.value < 0n)) {
+        this.out += bad;
+        return undefined;
+      }
+      if (arg.value < 0n && d) d.minus = true;
+      return Number(arg.value < 0n ? -arg.value : arg.value);
+    }
+    const digits = /^\d*/.exec(this.format.slice(this.at))![0];
+    this.at += digits.length;
+    return digits === '' ? undefined : Number(digits);
+  }
 }
 
 // Go writes an invalid code point (negative, a surrogate, beyond U+10FFFF) as U+FFFD.
@@ -151,18 +163,18 @@ function bad(arg: GoArg, verb: string): string {
 function formatString(value: string, verb: string, d: Directive): string {
   switch (verb) {
     case 'v':
-      return pad(d.sharp ? goQuote(value) : truncated(value, d.precision), d, false);
+      return pad(d.sharp ? goQuote(value) : truncated(value, d.precision), d);
     case 's':
-      return pad(truncated(value, d.precision), d, false);
+      return pad(truncated(value, d.precision), d);
     case 'q':
-      return pad(goQuote(truncated(value, d.precision)), d, false);
+      return pad(goQuote(truncated(value, d.precision)), d);
     case 'x':
     case 'X': {
       // Go: a space flag puts a space (and the 0x prefix) between bytes.
       const bytes = [...Buffer.from(value, 'utf8')].map((b) => b.toString(16).padStart(2, '0'));
       const prefix = d.sharp ? '0x' : '';
       const text = d.space ? bytes.map((b) => prefix + b).join(' ') : prefix + bytes.join('');
-      return pad(verb === 'X' ? text.toUpperCase() : text, d, false);
+      return pad(verb === 'X' ? text.toUpperCase() : text, d);
     }
     default:
       return bad({ type: 'string', value }, verb);
@@ -177,9 +189,9 @@ function truncated(value: string, precision: number | undefined): string {
 const INT_BASES: Readonly<Record<string, number>> = { d: 10, v: 10, b: 2, o: 8, O: 8, x: 16, X: 16 };
 
 function formatInt(value: bigint, verb: string, d: Directive): string {
-  if (verb === 'c') return pad(rune(value), d, false);
-  if (verb === 'q') return pad(`'${goQuote(rune(value)).slice(1, -1)}'`, d, false);
-  if (verb === 'U') return pad(`U+${value.toString(16).toUpperCase().padStart(4, '0')}`, d, false);
+  if (verb === 'c') return pad(rune(value), d);
+  if (verb === 'q') return pad(`'${goQuote(rune(value)).slice(1, -1)}'`, d);
+  if (verb === 'U') return pad(`U+${value.toString(16).toUpperCase().padStart(4, '0')}`, d);
   const base = INT_BASES[verb];
   if (base === undefined) return bad({ type: 'int64', value }, verb);
   let digits = (value < 0n ? -value : value).toString(base);
@@ -199,7 +211,7 @@ function formatFloat(value: number, verb: string, d: Directive): string {
   if (!'eEfFgGvxX'.includes(verb) || verb.length !== 1) return bad({ type: 'float64', value }, verb);
   if (!Number.isFinite(value)) {
     const text = Number.isNaN(value) ? 'NaN' : value > 0 ? (d.plus ? '+Inf' : 'Inf') : '-Inf';
-    return pad(text, d, false);
+    return pad(text, d);
   }
   const negative = value < 0 || Object.is(value, -0);
   const body =
@@ -226,7 +238,7 @@ function padNumber(sign: string, body: string, d: Directive, zeroAllowed: boolea
   return ' '.repeat(width - length) + sign + body;
 }
 
-function pad(text: string, d: Directive, _numeric: boolean): string {
+function pad(text: string, d: Directive): string {
   const width = d.width ?? 0;
   const length = [...text].length;
   if (length >= width) return text;
