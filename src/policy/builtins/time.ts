@@ -1,4 +1,112 @@
-import type { BuiltinTable } from './builtin';
+// OPA's time.* builtins (topdown/time.go in OPA v1.22.2) on Go's time semantics, which go-time-*.ts rebuild.
+import { RawJson, type BuiltinTable, type EvaluationContext } from './builtin';
+import { civilFields, fromUnixNs, goDate, toUnixNs, type GoTime } from './go-time-civil';
+import { parseDuration } from './go-time-duration';
+import { formatTime, LONG_DAYS, NAMED_LAYOUTS } from './go-time-layout';
+import { parseTime } from './go-time-parse';
+import { loadZone, UTC } from './go-time-zone';
 
-/** (to be written) */
-export const timeBuiltins: BuiltinTable = {};
+const RFC3339_NANO = NAMED_LAYOUTS.RFC3339Nano!;
+
+/** The time builtins, by their Rego names. */
+export const timeBuiltins: BuiltinTable = {
+  'time.now_ns': (context: EvaluationContext) => new RawJson(context.nowNs.toString()),
+  'time.parse_ns': (_context, layout, value) =>
+    nanoseconds(parseTime(goString(namedLayout(stringArg(layout))), goString(stringArg(value)))),
+  'time.parse_rfc3339_ns': (_context, value) =>
+    nanoseconds(parseTime(NAMED_LAYOUTS.RFC3339!, goString(stringArg(value)))),
+  'time.parse_duration_ns': (_context, duration) =>
+    new RawJson(parseDuration(goString(stringArg(duration))).toString()),
+  'time.date': (_context, x) => {
+    const f = civilFields(timeArg(x).time);
+    return [f.year, f.month, f.day];
+  },
+  'time.clock': (_context, x) => {
+    const f = civilFields(timeArg(x).time);
+    return [f.hour, f.minute, f.second];
+  },
+  'time.weekday': (_context, x) => LONG_DAYS[civilFields(timeArg(x).time).weekday],
+  'time.add_date': (_context, x, years, months, days) => {
+    const { time } = timeArg(x);
+    const f = civilFields(time);
+    const parts = {
+      ...f,
+      year: f.year + intArg(years),
+      month: f.month + intArg(months),
+      day: f.day + intArg(days),
+    };
+    return nanoseconds(goDate(parts, time.zone));
+  },
+  'time.diff': (_context, x, y) => diff(timeArg(x).time, timeArg(y).time),
+  'time.format': (_context, x) => {
+    const { time, layout } = timeArg(x);
+    const goLayout = layout === '' ? RFC3339_NANO : namedLayout(layout);
+    return jsString(formatTime(time, goString(goLayout)));
+  },
+};
+
+// OPA's time.diff: whole years, months, days, hours, minutes and seconds between two instants, in the first
+// one's zone, earlier to later (so never negative), borrowing as one does by hand.
+function diff(a: GoTime, b: GoTime): number[] {
+  const [early, late] =
+    toUnixNs(a) <= toUnixNs(b) ? [a, { ...b, zone: a.zone }] : [{ ...b, zone: a.zone }, a];
+  const from = civilFields(early);
+  const to = civilFields(late);
+  let [years, months, days] = [to.year - from.year, to.month - from.month, to.day - from.day];
+  let [hours, minutes, seconds] = [to.hour - from.hour, to.minute - from.minute, to.second - from.second];
+  if (seconds < 0) [seconds, minutes] = [seconds + 60, minutes - 1];
+  if (minutes < 0) [minutes, hours] = [minutes + 60, hours - 1];
+  if (hours < 0) [hours, days] = [hours + 24, days - 1];
+  // A borrowed month is as long as the earlier instant's month (in UTC terms, as OPA counts it).
+  if (days < 0) [days, months] = [days + daysInMonth(from.year, from.month), months - 1];
+  if (months < 0) [months, years] = [months + 12, years - 1];
+  return [years, months, days, hours, minutes, seconds];
+}
+
+function daysInMonth(year: number, month: number): number {
+  return 32 - civilFields(goDate({ year, month, day: 32, hour: 0, minute: 0, second: 0, nsec: 0 }, UTC)).day;
+}
+
+// OPA's tzTime: a number of nanoseconds, or [ns], [ns, zone] or [ns, zone, layout] (extra elements ignored).
+function timeArg(x: unknown): { time: GoTime; layout: string } {
+  if (typeof x === 'number') return { time: fromUnixNs(exactNs(x), UTC), layout: '' };
+  if (!Array.isArray(x) || x.length === 0 || typeof x[0] !== 'number') {
+    throw new TypeError('operand 1 must be either number (ns) or [number (ns), string (tz)]');
+  }
+  const zone = x.length > 1 ? loadZone(stringArg(x[1])) : UTC;
+  const layout = x.length > 2 ? stringArg(x[2]) : '';
+  return { time: fromUnixNs(exactNs(x[0]), zone), layout };
+}
+
+// OPA needs an integer that fits int64 ("timestamp too big" otherwise); 1.5 and 1e19 are both refused.
+function exactNs(n: number): bigint {
+  if (!Number.isInteger(n) || n < -(2 ** 63) || n >= 2 ** 63) throw new RangeError('timestamp too big');
+  return BigInt(n);
+}
+
+function intArg(n: unknown): number {
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError('operand must be an integer');
+  return n;
+}
+
+function stringArg(s: unknown): string {
+  if (typeof s !== 'string') throw new TypeError('operand must be a string');
+  return s;
+}
+
+function namedLayout(layout: string): string {
+  return Object.hasOwn(NAMED_LAYOUTS, layout) ? NAMED_LAYOUTS[layout]! : layout;
+}
+
+function nanoseconds(t: GoTime): RawJson {
+  return new RawJson(toUnixNs(t).toString());
+}
+
+// Go works on UTF-8 bytes; one char per byte keeps byte-wise slicing and comparison Go's.
+function goString(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
+}
+
+function jsString(s: string): string {
+  return Buffer.from(s, 'latin1').toString('utf8');
+}
