@@ -29,6 +29,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 # The shipped default bundle; mount your own over /app/bundles or set MODELGATE_BUNDLE.
 COPY bundles ./bundles
+# Policies' time.* builtins read IANA zone files as OPA does (Go reads /usr/share/zoneinfo first).
+RUN apt-get update && apt-get install -y --no-install-recommends tzdata && rm -rf /var/lib/apt/lists/*
 RUN mkdir -p /var/lib/modelgate && chown node:node /var/lib/modelgate
 USER node
 EXPOSE 8080

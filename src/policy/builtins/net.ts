@@ -1,4 +1,349 @@
-import type { BuiltinTable } from './builtin';
+import type { BuiltinTable, EvaluationContext } from './builtin';
+import { stringOperand } from './strings';
 
-/** (to be written) */
-export const netBuiltins: BuiltinTable = {};
+// Addresses and networks as Go's net package holds them (4 or 16 bytes), since OPA's answers follow from how
+// net.IP and net.IPNet behave: an IPv4 network is 4 bytes, an IPv4 address 16 bytes (v4-mapped), and String(),
+// Contains() and Mask() treat the two forms as Go does.
+type IP = number[];
+interface IPNet {
+  ip: IP;
+  mask: IP;
+}
+
+const V4_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+
+/** Returns the 16 bytes of an address and whether it was written as IPv4, as netip.ParseAddr; undefined if invalid. */
+function parseAddr(s: string): { bytes: IP; is4: boolean } | undefined {
+  const first = /[.:%]/.exec(s)?.[0];
+  if (first === '.') {
+    const v4 = parseV4(s);
+    return v4 && { bytes: [...V4_PREFIX, ...v4], is4: true };
+  }
+  // A zone ("%eth0") is never valid in a CIDR or in net.ParseIP.
+  if (first !== ':' || s.includes('%')) return undefined;
+  return parseV6(s);
+}
+
+/** Returns the four bytes of dotted decimal (no leading zeros, each at most 255), or undefined. */
+function parseV4(s: string): IP | undefined {
+  const fields = s.split('.');
+  if (fields.length !== 4 || !fields.every((f) => /^(0|[1-9][0-9]{0,2})$/.test(f) && Number(f) <= 255)) {
+    return undefined;
+  }
+  return fields.map(Number);
+}
+
+/** Returns the 16 bytes of IPv6 text as netip parses it: 1-4 hex digits a group, one "::", IPv4 as the tail. */
+function parseV6(s: string): { bytes: IP; is4: boolean } | undefined {
+  const halves = s.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = halves.map((half, h) => {
+    const parts = half === '' ? [] : half.split(':');
+    return parts.flatMap((part, i): (number | undefined)[] => {
+      if (/^[0-9a-fA-F]{1,4}$/.test(part))
+        return [(parseInt(part, 16) >> 8) & 0xff, parseInt(part, 16) & 0xff];
+      // Dotted IPv4 only as the very last group.
+      const last = h === halves.length - 1 && i === parts.length - 1;
+      return (last ? parseV4(part) : undefined) ?? [undefined];
+    });
+  });
+  const [head = [], tail = []] = groups;
+  if ([...head, ...tail].some((b) => b === undefined)) return undefined;
+  const zeros = 16 - head.length - tail.length;
+  // Without "::" the groups fill 16 bytes; "::" stands for at least one group of zeros.
+  if (halves.length === 1 ? zeros !== 0 : zeros < 2) return undefined;
+  return { bytes: [...head, ...new Array<number>(zeros).fill(0), ...tail] as IP, is4: false };
+}
+
+/** Go's net.ParseIP: 16 bytes for either family, or undefined. */
+function parseIP(s: string): IP | undefined {
+  return parseAddr(s)?.bytes;
+}
+
+/** Go's net.CIDRMask. */
+function cidrMask(ones: number, bits: number): IP {
+  return Array.from({ length: bits / 8 }, (_, i) => 0xff & ~(0xff >> Math.min(8, Math.max(0, ones - 8 * i))));
+}
+
+/** Go's net.ParseCIDR: the address as written (16 bytes) and its network (masked; 4 bytes for IPv4). */
+function parseCIDR(s: string): { ip: IP; net: IPNet } {
+  const slash = s.indexOf('/');
+  const addr = slash < 0 ? undefined : parseAddr(s.slice(0, slash));
+  const prefix = s.slice(slash + 1);
+  const bits = addr?.is4 ? 32 : 128;
+  // Go's dtoi: decimal digits only (leading zeros allowed).
+  if (!addr || !/^[0-9]{1,7}$/.test(prefix) || Number(prefix) > bits)
+    throw new RangeError(`invalid CIDR address: ${s}`);
+  const mask = cidrMask(Number(prefix), bits);
+  return { ip: addr.bytes, net: { ip: maskIP(addr.bytes, mask) ?? [], mask } };
+}
+
+function to4(ip: IP): IP | undefined {
+  if (ip.length === 4) return ip;
+  if (ip.length === 16 && V4_PREFIX.every((b, i) => ip[i] === b)) return ip.slice(12);
+  return undefined;
+}
+
+/** Go's IP.Mask, which lets a 4-byte mask apply to a v4-mapped address and vice versa. */
+function maskIP(ip: IP, mask: IP): IP | undefined {
+  let [a, m] = [ip, mask];
+  if (m.length === 16 && a.length === 4 && m.slice(0, 12).every((b) => b === 0xff)) m = m.slice(12);
+  if (m.length === 4 && a.length === 16 && V4_PREFIX.every((b, i) => a[i] === b)) a = a.slice(12);
+  return a.length === m.length ? a.map((b, i) => b & (m[i] ?? 0)) : undefined;
+}
+
+/** Returns the prefix length of a canonical mask (ones, then zeros), else -1. */
+function maskLength(mask: IP): number {
+  const bits = mask.map((b) => b.toString(2).padStart(8, '0')).join('');
+  return /^1*0*$/.test(bits) ? (bits.indexOf('0') < 0 ? bits.length : bits.indexOf('0')) : -1;
+}
+
+/** Go's networkNumberAndMask: the network's address and mask in one family, or undefined. */
+function networkAndMask(n: IPNet): { ip: IP; mask: IP } | undefined {
+  const ip = to4(n.ip) ?? (n.ip.length === 16 ? n.ip : undefined);
+  if (!ip) return undefined;
+  if (n.mask.length === 4) return ip.length === 4 ? { ip, mask: n.mask } : undefined;
+  if (n.mask.length === 16) return { ip, mask: ip.length === 4 ? n.mask.slice(12) : n.mask };
+  return undefined;
+}
+
+function contains(n: IPNet, address: IP): boolean {
+  const nm = networkAndMask(n);
+  const ip = to4(address) ?? address;
+  if (!nm || ip.length !== nm.ip.length) return false;
+  return ip.every((b, i) => (b & (nm.mask[i] ?? 0)) === ((nm.ip[i] ?? 0) & (nm.mask[i] ?? 0)));
+}
+
+/** Go's IP.String(): dotted decimal for IPv4 (and v4-mapped), RFC 5952 for IPv6. */
+function ipString(ip: IP): string {
+  if (ip.length === 0) return '<nil>';
+  const v4 = to4(ip);
+  if (v4) return v4.join('.');
+  if (ip.length !== 16) return `?${ip.map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  const groups = Array.from({ length: 8 }, (_, i) => ((ip[2 * i] ?? 0) << 8) | (ip[2 * i + 1] ?? 0));
+  let [start, end] = [-1, -1];
+  for (let i = 0; i < 8; i++) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i >= 2 && j - i > end - start) [start, end] = [i, j];
+  }
+  if (start < 0) return groups.map((g) => g.toString(16)).join(':');
+  const hex = (g: number[]) => g.map((x) => x.toString(16)).join(':');
+  return `${hex(groups.slice(0, start))}::${hex(groups.slice(end))}`;
+}
+
+/** Go's IPNet.String(): the network's address as stored (not masked again) and its prefix length. */
+function netString(n: IPNet): string {
+  const nm = networkAndMask(n);
+  if (!nm) return '<nil>';
+  const ones = maskLength(nm.mask);
+  return `${ipString(nm.ip)}/${ones < 0 ? nm.mask.map((b) => b.toString(16).padStart(2, '0')).join('') : ones}`;
+}
+
+/** Go's net.IP.DefaultMask: the classful mask of an IPv4 address (A: /8, B: /16, otherwise /24). */
+function defaultMask(ip4: IP): IP {
+  const first = ip4[0] ?? 0;
+  return cidrMask(first < 0x80 ? 8 : first < 0xc0 ? 16 : 24, 32);
+}
+
+function toBig(bytes: IP): bigint {
+  return bytes.reduce((n, b) => (n << 8n) | BigInt(b), 0n);
+}
+
+function fromBig(n: bigint, length: number): IP {
+  return Array.from({ length }, (_, i) => Number((n >> BigInt(8 * (length - 1 - i))) & 0xffn));
+}
+
+/** Go's bytes.Compare. */
+function compareBytes(a: IP, b: IP): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return Math.sign(a.length - b.length);
+}
+
+interface Range {
+  first: IP;
+  last: IP;
+  network?: IPNet;
+}
+
+/**
+ * The first and last address of a network as OPA's cidr merge computes them: IPv4 in v4-mapped form. A network
+ * written as IPv6 but holding a v4-mapped address comes out 28 bytes long there; that is kept, since it decides
+ * how the range sorts and merges.
+ */
+function addressRange(n: IPNet): Range {
+  const masked = maskIP(n.ip, n.mask) ?? [];
+  const widen = (ip: IP) => (to4(masked) ? [...V4_PREFIX, ...ip] : ip);
+  const first = widen(masked);
+  const last = widen([...masked]);
+  n.mask.forEach((_, i) => {
+    const at = 16 - i - 1;
+    if (at >= last.length) throw new RangeError('address range out of bounds');
+    last[at] = (last[at] ?? 0) | (~(n.mask[n.mask.length - i - 1] ?? 0) & 0xff);
+  });
+  return { first, last, network: n };
+}
+
+/** The address before `ip`, stopping at 0.0.0.0 and ::, as OPA's merge steps back. */
+function previous(ip: IP): IP {
+  const zero4 = [...V4_PREFIX, 0, 0, 0, 0];
+  if (compareBytes(ip, zero4) === 0 || ip.every((b) => b === 0)) return ip;
+  const bound = to4(ip) ? 12 : 0;
+  const out = [...ip];
+  for (let i = ip.length - 1, borrow = true; i >= bound && borrow; i--) {
+    out[i] = ((ip[i] ?? 0) + 255) & 0xff;
+    borrow = ip[i] === 0;
+  }
+  return out;
+}
+
+/** Returns the fewest CIDR blocks that cover first..last exactly, as OPA's RangeToCIDRs does. */
+function rangeToNets(first: IP, last: IP): IPNet[] {
+  const v4 = to4(first) !== undefined;
+  if (first.length !== 16 || last.length !== 16 || (v4 && !to4(last))) {
+    throw new RangeError('OPA fails on this range (it panics)');
+  }
+  const bits = v4 ? 32 : 128;
+  const [lo, hi] = [toBig(v4 ? first.slice(12) : first), toBig(v4 ? last.slice(12) : last)];
+  // OPA's spanning network is built from a big.Int's minimal bytes: one not starting with a non-zero byte is
+  // misread there (it panics or treats the address as IPv4), so such a range is refused.
+  let span = bits;
+  while (span > 0 && (hi >> BigInt(bits - span)) << BigInt(bits - span) > lo) span--;
+  const spanStart = (hi >> BigInt(bits - span)) << BigInt(bits - span);
+  if (!v4 && spanStart !== 0n && spanStart >> 120n === 0n) throw new RangeError('OPA fails on this range');
+  const nets: IPNet[] = [];
+  for (let at = lo; at <= hi;) {
+    let size = 0;
+    while (size < bits && at % (1n << BigInt(size + 1)) === 0n && at + (1n << BigInt(size + 1)) - 1n <= hi)
+      size++;
+    const ip = v4 ? [...V4_PREFIX, ...fromBig(at, 4)] : fromBig(at, 16);
+    nets.push({ ip, mask: cidrMask(bits - size, bits) });
+    at += 1n << BigInt(size);
+  }
+  return nets;
+}
+
+/** Returns an element of net.cidr_merge's operand as OPA reads it: an IPv4 address takes its classful mask. */
+function mergeElement(value: unknown): IPNet {
+  const s = stringOperand(value);
+  const ip = parseIP(s);
+  if (!ip) return parseCIDR(s).net;
+  const v4 = to4(ip);
+  if (!v4) throw new RangeError('IPv6 invalid: needs prefix length');
+  return { ip, mask: defaultMask(v4) };
+}
+
+/** Sorted, de-duplicated strings: OPA answers a set, which reaches the module as this array. */
+function setOf(values: string[]): string[] {
+  return [...new Set(values)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+}
+
+function cidrMerge(_: EvaluationContext, addresses: unknown): string[] {
+  if (!Array.isArray(addresses)) throw new TypeError('operand must be an array');
+  const ranges = addresses.map((a) => addressRange(mergeElement(a)));
+  ranges.sort((a, b) => compareBytes(a.last, b.last) || compareBytes(a.first, b.first));
+  for (let i = ranges.length - 1; i > 0; i--) {
+    const [before, current] = [ranges[i - 1], ranges[i]];
+    if (!before || !current || compareBytes(previous(current.first), before.last) > 0) continue;
+    const first = compareBytes(before.first, current.first) < 0 ? before.first : current.first;
+    ranges.splice(i - 1, 2, { first, last: current.last });
+  }
+  return setOf(
+    ranges.flatMap((r) => (r.network ? [r.network] : rangeToNets(r.first, r.last))).map(netString),
+  );
+}
+
+/**
+ * The most addresses net.cidr_expand lists. OPA lists any network (a /8 is 16M strings) until the query is
+ * cancelled; a host builtin runs on the event loop and cannot be cancelled, so a larger network is refused.
+ */
+const MAX_EXPAND = 65_536;
+
+function cidrExpand(_: EvaluationContext, cidr: unknown): string[] {
+  const { ip, net } = parseCIDR(stringOperand(cidr));
+  if (2 ** (8 * net.mask.length - maskLength(net.mask)) > MAX_EXPAND)
+    throw new RangeError('network too large to expand');
+  const out: string[] = [];
+  // As OPA: from the masked address, one up at a time, while the network contains it.
+  for (let at = maskIP(ip, net.mask) ?? []; contains(net, at) && out.length <= MAX_EXPAND;) {
+    out.push(ipString(at));
+    at = fromBig(toBig(at) + 1n, at.length);
+  }
+  return setOf(out);
+}
+
+function cidrIsValid(_: EvaluationContext, cidr: unknown): boolean {
+  try {
+    parseCIDR(stringOperand(cidr));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** OPA's net.cidr_contains: whether the network holds the address, or all of the other network. */
+function cidrContains(cidr: unknown, other: unknown): boolean {
+  const { net } = parseCIDR(stringOperand(cidr));
+  const s = stringOperand(other);
+  const ip = parseIP(s);
+  if (ip) return contains(net, ip);
+  const inner = parseCIDR(s).net;
+  if (!contains(net, inner.ip)) return false;
+  const bits = 8 * inner.mask.length;
+  const hostBits = BigInt(bits - maskLength(inner.mask));
+  return contains(net, fromBig(toBig(inner.ip) | ((1n << hostBits) - 1n), bits / 8));
+}
+
+/** The CIDRs of a cidr_contains_matches operand with their keys: a string keys itself, an array by index, an object by key. */
+function matchTerms(operand: unknown): [unknown, unknown][] {
+  const cidrOf = (v: unknown): unknown => {
+    if (typeof v === 'string') return v;
+    if (Array.isArray(v) && v.length > 0) return v[0] as unknown;
+    throw new TypeError('element must be string or non-empty array');
+  };
+  if (typeof operand === 'string') return [[operand, operand]];
+  // A Rego set arrives as an array: it is keyed by index here, where OPA keys a set's elements by themselves.
+  if (Array.isArray(operand)) return operand.map((v, i) => [cidrOf(v), i]);
+  if (operand !== null && typeof operand === 'object')
+    return Object.entries(operand).map(([k, v]) => [cidrOf(v), k]);
+  return [];
+}
+
+function cidrContainsMatches(_: EvaluationContext, cidrs: unknown, addresses: unknown): unknown[] {
+  const found = new Map<string, unknown>();
+  for (const [cidr, key] of matchTerms(cidrs)) {
+    for (const [address, addressKey] of matchTerms(addresses)) {
+      if (cidrContains(cidr, address)) found.set(JSON.stringify([key, addressKey]), [key, addressKey]);
+    }
+  }
+  // OPA answers a set of [key, key] pairs: sorted here as OPA orders them (numbers before strings).
+  return [...found.values()].sort((a, b) => compareTerms(a, b));
+}
+
+/** OPA's order of the values a key can take: numbers before strings, arrays element by element. */
+function compareTerms(a: unknown, b: unknown): number {
+  const rank = (v: unknown) => (typeof v === 'number' ? 0 : typeof v === 'string' ? 1 : 2);
+  if (rank(a) !== rank(b)) return rank(a) - rank(b);
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'string' && typeof b === 'string') return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  const [x, y] = [a as unknown[], b as unknown[]];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const order = compareTerms(x[i], y[i]);
+    if (order !== 0) return order;
+  }
+  return x.length - y.length;
+}
+
+/**
+ * Network builtins with Go's net.ParseCIDR rules (IPv4 and IPv6): `net.cidr_contains_matches`, `net.cidr_expand`,
+ * `net.cidr_is_valid`, `net.cidr_merge`. Where OPA answers a set, the answer is a sorted, de-duplicated array.
+ */
+export const netBuiltins: BuiltinTable = {
+  'net.cidr_contains_matches': cidrContainsMatches,
+  'net.cidr_expand': cidrExpand,
+  'net.cidr_is_valid': cidrIsValid,
+  'net.cidr_merge': cidrMerge,
+};
