@@ -5,6 +5,15 @@ import { validateDecisionDocument } from '../schemas/validators';
 import { isScreeningClass } from '../screening';
 import { evaluateOrThrow } from './steps';
 
+/**
+ * Returns the decision's own time from its input document (`time.unix_ms`): `time.now_ns()` answers it, so the
+ * policy, the input and the audit record agree on one instant and a replay of the record answers as it did.
+ */
+function decisionTime(input: unknown): number | undefined {
+  const time = (input as { time?: { unix_ms?: unknown } } | null)?.time;
+  return typeof time?.unix_ms === 'number' ? time.unix_ms : undefined;
+}
+
 /** What the policy said, or the deny modelgate put in its place. */
 export interface PolicyVerdict {
   /** The decision document to enforce: the policy's own, or a fail-closed deny. */
@@ -19,7 +28,7 @@ export interface PolicyVerdict {
  * an evaluation error throws UnavailableError `policy_error` (503).
  */
 export function evaluatePolicy(engine: PolicyEngine, input: unknown, entrypoint: string): PolicyVerdict {
-  const raw = evaluateOrThrow(engine, input, entrypoint);
+  const raw = evaluateOrThrow(engine, input, entrypoint, { nowMs: decisionTime(input) });
   if (raw === undefined) {
     return { raw, decision: invalidOutput(`${entrypoint} is undefined for this input`) };
   }

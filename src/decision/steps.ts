@@ -1,6 +1,6 @@
 import { ReasonCode, RequestError, UnavailableError } from '../errors';
 import { parseBearer, type VerifiedIdentity } from '../identity';
-import { PolicyEvaluationError, type PolicyEngine } from '../policy/policy-engine';
+import { PolicyEvaluationError, type EvaluationOptions, type PolicyEngine } from '../policy/policy-engine';
 import { checkBodyLimits } from '../schemas/body-limits';
 import type { Validator } from '../schemas/validators';
 import type { DecisionCall, DecisionDeps } from './decision-deps';
@@ -52,9 +52,14 @@ export function requirePolicy(deps: DecisionDeps, entrypoint?: string): PolicyEn
 }
 
 /** Returns the entrypoint's result, or throws UnavailableError `policy_error` (503) when evaluation fails. */
-export function evaluateOrThrow(engine: PolicyEngine, input: unknown, entrypoint: string): unknown {
+export function evaluateOrThrow(
+  engine: PolicyEngine,
+  input: unknown,
+  entrypoint: string,
+  options?: EvaluationOptions,
+): unknown {
   try {
-    return engine.evaluate(input, entrypoint);
+    return engine.evaluate(input, entrypoint, options);
   } catch (err) {
     if (err instanceof PolicyEvaluationError) {
       throw new UnavailableError(ReasonCode.PolicyError, 'the policy failed to evaluate', { cause: err });

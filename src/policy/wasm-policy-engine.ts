@@ -1,6 +1,11 @@
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { BundleError, type Bundle } from './bundle';
-import { PolicyEvaluationError, type PolicyEngine, type PolicyInfo } from './policy-engine';
+import {
+  PolicyEvaluationError,
+  type EvaluationOptions,
+  type PolicyEngine,
+  type PolicyInfo,
+} from './policy-engine';
 import { errorText } from '../errors';
 import { hostBuiltins, missingBuiltins, type HostBuiltins } from './builtins';
 
@@ -43,9 +48,9 @@ export class WasmPolicyEngine implements PolicyEngine {
   }
 
   /** Returns the entrypoint's result for this input, or undefined when the result set is empty. */
-  evaluate(input: unknown, entrypoint: string): unknown {
+  evaluate(input: unknown, entrypoint: string, options: EvaluationOptions = {}): unknown {
     let resultSet: unknown;
-    this.builtins.begin();
+    this.builtins.begin(options.nowMs === undefined ? undefined : BigInt(options.nowMs) * 1_000_000n);
     try {
       resultSet = this.policy.evaluate(input, entrypoint);
     } catch (err) {

@@ -88,21 +88,23 @@ function readCString(memory: { buffer: ArrayBufferLike }, address: number): stri
 export interface HostBuiltins {
   /** Functions by name, in the form loadPolicy's `customBuiltins` takes. */
   readonly functions: Record<string, (...args: unknown[]) => unknown>;
-  /** Starts a new evaluation: the next builtin call fixes its clock and memo. */
-  begin(): void;
+  /** Starts a new evaluation at `nowNs` (now, read at the first builtin call, when not given). */
+  begin(nowNs?: bigint): void;
 }
 
 /** Returns the host builtins for one loaded policy. */
 export function hostBuiltins(table: BuiltinTable = HOST_BUILTINS): HostBuiltins {
   let context: EvaluationContext | undefined;
+  let fixedNs: bigint | undefined;
   // Created on the first builtin call of an evaluation, so a policy that calls none pays nothing.
-  const current = (): EvaluationContext => (context ??= { nowNs: nowNs(), memo: new Map() });
+  const current = (): EvaluationContext => (context ??= { nowNs: fixedNs ?? nowNs(), memo: new Map() });
   const functions: Record<string, (...args: unknown[]) => unknown> = {};
   for (const [name, builtin] of Object.entries(table)) functions[name] = adapt(builtin, current);
   return {
     functions,
-    begin: () => {
+    begin: (at?: bigint) => {
       context = undefined;
+      fixedNs = at;
     },
   };
 }
