@@ -50,7 +50,7 @@ export class WasmPolicyEngine implements PolicyEngine {
   /** Returns the entrypoint's result for this input, or undefined when the result set is empty. */
   evaluate(input: unknown, entrypoint: string, options: EvaluationOptions = {}): unknown {
     let resultSet: unknown;
-    this.builtins.begin(options.nowMs === undefined ? undefined : BigInt(options.nowMs) * 1_000_000n);
+    this.builtins.begin(options.nowMs);
     try {
       resultSet = this.policy.evaluate(input, entrypoint);
     } catch (err) {

@@ -88,23 +88,24 @@ function readCString(memory: { buffer: ArrayBufferLike }, address: number): stri
 export interface HostBuiltins {
   /** Functions by name, in the form loadPolicy's `customBuiltins` takes. */
   readonly functions: Record<string, (...args: unknown[]) => unknown>;
-  /** Starts a new evaluation at `nowNs` (now, read at the first builtin call, when not given). */
-  begin(nowNs?: bigint): void;
+  /** Starts a new evaluation at `nowMs` (now, read at the first builtin call, when not given). */
+  begin(nowMs?: number): void;
 }
 
 /** Returns the host builtins for one loaded policy. */
 export function hostBuiltins(table: BuiltinTable = HOST_BUILTINS): HostBuiltins {
   let context: EvaluationContext | undefined;
-  let fixedNs: bigint | undefined;
+  let fixedMs: number | undefined;
   // Created on the first builtin call of an evaluation, so a policy that calls none pays nothing.
-  const current = (): EvaluationContext => (context ??= { nowNs: fixedNs ?? nowNs(), memo: new Map() });
+  const current = (): EvaluationContext =>
+    (context ??= { nowNs: fixedMs === undefined ? nowNs() : BigInt(fixedMs) * 1_000_000n, memo: new Map() });
   const functions: Record<string, (...args: unknown[]) => unknown> = {};
   for (const [name, builtin] of Object.entries(table)) functions[name] = adapt(builtin, current);
   return {
     functions,
-    begin: (at?: bigint) => {
+    begin: (atMs?: number) => {
       context = undefined;
-      fixedNs = at;
+      fixedMs = atMs;
     },
   };
 }
