@@ -1,9 +1,15 @@
 import { formatGoFloat, hexFloat } from './go-float';
 import { regoText } from './rego-text';
 
-/** An argument as OPA hands it to Go's fmt: int64, float64 or string (any other value as its Rego text). */
+/**
+ * An argument as OPA hands it to Go's fmt: int64, *big.Int (an integer beyond int64), float64 or string (any
+ * other value as its Rego text).
+ */
 type GoArg =
-  { type: 'int64'; value: bigint } | { type: 'float64'; value: number } | { type: 'string'; value: string };
+  | { type: 'int64'; value: bigint }
+  | { type: '*big.Int'; value: bigint }
+  | { type: 'float64'; value: number }
+  | { type: 'string'; value: string };
 
 /** One directive: `%[flags][width][.precision]verb`, its argument chosen by position or `[n]`. */
 interface Directive {
@@ -140,8 +146,10 @@ function goArg(value: unknown): GoArg {
   if (typeof value === 'string') return { type: 'string', value };
   if (typeof value === 'number') {
     // -0 is no integer to OPA either (it is written -0.0, or computed).
-    if (Number.isInteger(value) && !Object.is(value, -0) && Math.abs(value) < 2 ** 63) {
-      return { type: 'int64', value: BigInt(value) };
+    if (Number.isInteger(value) && !Object.is(value, -0)) {
+      return Math.abs(value) < 2 ** 63
+        ? { type: 'int64', value: BigInt(value) }
+        : { type: '*big.Int', value: BigInt(value) };
     }
     return { type: 'float64', value };
   }
@@ -151,6 +159,7 @@ function goArg(value: unknown): GoArg {
 function formatArg(arg: GoArg, verb: string, d: Directive): string {
   if (arg.type === 'string') return formatString(arg.value, verb, d);
   if (arg.type === 'int64') return formatInt(arg.value, verb, d);
+  if (arg.type === '*big.Int') return formatBigInt(arg.value, verb, d);
   return formatFloat(arg.value, verb, d);
 }
 
@@ -184,6 +193,13 @@ function formatString(value: string, verb: string, d: Directive): string {
 // A precision on a string counts characters (Go: runes).
 function truncated(value: string, precision: number | undefined): string {
   return precision === undefined ? value : [...value].slice(0, precision).join('');
+}
+
+// big.Int formats itself (its Format method): %s and %v as %d, and its own spelling of a wrong verb.
+function formatBigInt(value: bigint, verb: string, d: Directive): string {
+  if (verb === 's' || verb === 'v') return formatInt(value, 'd', d);
+  if ('bdoOxX'.includes(verb)) return formatInt(value, verb, d);
+  return `%!${verb}(big.Int=${value})`;
 }
 
 const INT_BASES: Readonly<Record<string, number>> = { d: 10, v: 10, b: 2, o: 8, O: 8, x: 16, X: 16 };

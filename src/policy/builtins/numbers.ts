@@ -18,8 +18,15 @@ function exactInt(value: unknown): number {
 function rangeStep(_: EvaluationContext, from: unknown, to: unknown, step: unknown): number[] {
   const a = exactInt(from);
   const b = exactInt(to);
-  const s = exactInt(step);
+  // OPA takes any integer step, beyond int64 too.
+  if (typeof step !== 'number' || !Number.isInteger(step)) throw new TypeError('operand must be an integer');
+  const s = step;
   if (s <= 0) throw new RangeError('numbers.range_step: step must be a positive integer');
+  // A step past 2^53 has lost digits, but a step longer than the range gives [from] whatever they were.
+  if (!Number.isSafeInteger(s)) {
+    if (s > Math.abs(b - a)) return [a];
+    throw new RangeError('integer beyond 2^53 cannot be exact here');
+  }
   if (Math.floor(Math.abs(b - a) / s) + 1 > MAX_RANGE) throw new RangeError('range too large');
   const out: number[] = [];
   if (a <= b) for (let i = a; i <= b; i += s) out.push(i);

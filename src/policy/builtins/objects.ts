@@ -219,7 +219,8 @@ function patchPath(path: unknown): Json[] {
 /** Returns the array index a segment names (OPA's edittree toIndex), `length` for "-". */
 function arrayIndex(segment: Json, length: number): number {
   if (segment === '-') return length;
-  const isNumeral = typeof segment === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(segment);
+  // OPA reads `1.0` and `+1` as indices but not an exponent form (`1e0`).
+  const isNumeral = typeof segment === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)$/.test(segment);
   const n = typeof segment === 'number' ? segment : isNumeral ? Number(segment) : NaN;
   if (!Number.isSafeInteger(n)) throw new Error('invalid array index');
   if (typeof segment === 'string' && segment !== '0' && segment.startsWith('0'))

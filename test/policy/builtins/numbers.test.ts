@@ -10,6 +10,7 @@ const groups: Record<string, BuiltinCase[]> = {
     { expr: 'numbers.range_step(10, 1, 3)' },
     { expr: 'numbers.range_step(0, 0, 5)' },
     { expr: 'numbers.range_step(-5, 5, 5)' },
+    { expr: 'numbers.range_step(0, 10, 99999999999999999999)' },
     { expr: 'numbers.range_step(5, -5, 4)' },
     { expr: 'numbers.range_step(1, 3, 100)' },
     { expr: 'numbers.range_step(1.0, 3, 1)' },
