@@ -37,5 +37,12 @@ describe('docs/policies.md, "Builtins"', () => {
     expect(section).toContain('(`["b", "a"]`) where OPA prints `{"a", "b"}`');
     expect(section).toContain('`sprintf("%f", [1.0])` gives `%!f(int64=1)`');
     expect(section).toContain('`net.cidr_expand`\n  past 65,536 addresses');
+    // format_int is the WASM library's own: out of 32 bits it aborts the evaluation; sprintf does not.
+    await expect(answersOfBoth([{ expr: 'format_int(2147483648, 10)' }])).rejects.toThrow(
+      /policy evaluation failed/,
+    );
+    const [digits] = await answersOfBoth([{ expr: 'sprintf("%d", [2147483648])' }]);
+    expect(digits).toMatchObject({ wasm: '2147483648', opa: '2147483648' });
+    expect(section).toContain('`format_int` of a number outside 32 bits aborts');
   });
 });
