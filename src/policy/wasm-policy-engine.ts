@@ -1,4 +1,4 @@
-import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { BundleError, type Bundle } from './bundle';
 import {
   PolicyEvaluationError,
@@ -8,6 +8,7 @@ import {
 } from './policy-engine';
 import { errorText } from '../errors';
 import { hostBuiltins, missingBuiltins, type HostBuiltins } from './builtins';
+import { loadHostedPolicy, type HostedPolicy } from './builtins/host-policy';
 
 /** A policy compiled by `opa build -t wasm`, evaluated in-process with @open-policy-agent/opa-wasm. */
 export class WasmPolicyEngine implements PolicyEngine {
@@ -24,15 +25,16 @@ export class WasmPolicyEngine implements PolicyEngine {
   /** Loads a bundle's WASM module and data; checks compatibility once, here, not per request. */
   static async load(bundle: Bundle): Promise<WasmPolicyEngine> {
     const builtins = hostBuiltins();
-    let policy: LoadedPolicy;
+    let hosted: HostedPolicy;
     try {
-      policy = await loadWithData(bundle.wasm, bundle.data, builtins);
+      hosted = await loadWithData(bundle.wasm, bundle.data, builtins);
     } catch (err) {
       throw new BundleError(`bundle ${bundle.name}: the WASM module does not load: ${errorText(err)}`, {
         cause: err,
       });
     }
-    const missing = missingBuiltins(policy);
+    const missing = missingBuiltins(hosted.builtins);
+    const policy = hosted.policy;
     if (missing.length > 0) throw new BundleError(`bundle ${bundle.name}: ${missing.join('; ')}`);
     const entrypoints = Object.keys(policy.entrypoints as Record<string, number>);
     return new WasmPolicyEngine(policy, builtins, {
@@ -62,6 +64,8 @@ export class WasmPolicyEngine implements PolicyEngine {
 }
 
 const WASM_PAGE_BYTES = 64 * 1024;
+// What OPA's SDK starts a policy's memory with.
+const SDK_MEMORY_PAGES = 5;
 // What the memory of OPA's WASM module can grow to (32-bit addresses).
 const WASM_MAX_PAGES = 65_536;
 // OPA's JSON parser in the module holds a document in 2 to 19 times its JSON's bytes (measured on entitlements,
@@ -81,7 +85,7 @@ export async function loadWithData(
   wasm: Buffer,
   data: unknown,
   builtins: HostBuiltins = hostBuiltins(),
-): Promise<LoadedPolicy> {
+): Promise<HostedPolicy> {
   // Serialised once here: setData takes the text as it is and skips its own JSON.stringify.
   const text = JSON.stringify(data ?? {});
   const json = utf8(text);
@@ -89,15 +93,17 @@ export async function loadWithData(
     WASM_MAX_PAGES,
     BASE_MEMORY_PAGES + Math.ceil((json.byteLength * DATA_MEMORY_FACTOR) / WASM_PAGE_BYTES),
   );
-  let policy: LoadedPolicy;
+  let memory: WebAssembly.Memory;
   try {
-    policy = await loadPolicy(wasm, { initial: pages }, builtins.functions);
+    memory = new WebAssembly.Memory({ initial: pages });
   } catch (err) {
     // A host that accounts committed memory strictly (vm.overcommit_memory = 2) may refuse a large memory
     // that a small one, grown as OPA asks, would still get: load as OPA's SDK does, slowly for large data.
     if (!(err instanceof RangeError)) throw err;
-    policy = await loadPolicy(wasm, undefined, builtins.functions);
+    memory = new WebAssembly.Memory({ initial: SDK_MEMORY_PAGES });
   }
+  const hosted = await loadHostedPolicy(wasm, memory, builtins);
+  const policy = hosted.policy;
   try {
     policy.setData(json);
   } catch (err) {
@@ -108,7 +114,7 @@ export async function loadWithData(
       throw new Error(`OPA's JSON parser refused the bundle's data (${errorText(err)})`, { cause: err });
     policy.setData(utf8(readable));
   }
-  return policy;
+  return hosted;
 }
 
 // setData reads the whole ArrayBuffer; TextEncoder gives each text one of its own, exactly its length.

@@ -10,6 +10,11 @@ export interface BuiltinCase {
   expr: string;
   /** Extra Rego lines in the module (helper rules, `import`s are not allowed). */
   rules?: string;
+  /**
+   * The value is a set: compared sorted (OPA's JSON lists a set sorted, the module's in hash order). Whether it
+   * is a set is for the case itself to prove (`count(s & {...})`).
+   */
+  set?: boolean;
 }
 
 /** What one case answered: `undefined` where the rule was undefined (the builtin failed, as OPA's does). */
@@ -26,7 +31,9 @@ export interface BuiltinAnswer {
 export async function answersOfBoth(cases: BuiltinCase[], input: unknown = {}): Promise<BuiltinAnswer[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-builtins-'));
   try {
-    const rules = cases.map((c, i) => `c${i} := ${c.expr}\n${c.rules ?? ''}`).join('\n');
+    const rules = cases
+      .map((c, i) => `c${i} := ${c.set ? `sort(${c.expr})` : c.expr}\n${c.rules ?? ''}`)
+      .join('\n');
     writeFileSync(path.join(dir, 'oracle.rego'), `package oracle\n\n${rules}\n`);
     const bundle = buildBundle(dir, path.join(os.tmpdir(), `${path.basename(dir)}.tar.gz`), ['oracle']);
     const engine = await WasmPolicyEngine.load(await readBundle(bundle));

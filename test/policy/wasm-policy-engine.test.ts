@@ -52,7 +52,7 @@ const input = {
 describe('loading policy data into the WASM memory', () => {
   it('sizes the memory for the data first, so the load never grows it page by page', async () => {
     const { wasm, data } = await bundleWithSubjects(20_000);
-    const policy = await loadWithData(wasm, data);
+    const { policy } = await loadWithData(wasm, data);
     const reserved = policy.mem.buffer;
     // Growing a WebAssembly.Memory detaches the ArrayBuffer it had. The plain load below grows it from
     // 5 pages as OPA's allocator asks, one page at a time; this one holds the data in what it reserved.
@@ -67,7 +67,7 @@ describe('loading policy data into the WASM memory', () => {
 
   it('evaluates exactly as OPA SDK loading does', async () => {
     const { wasm, data } = await bundleWithSubjects(2_000);
-    const sized = await loadWithData(wasm, data);
+    const { policy: sized } = await loadWithData(wasm, data);
     const plain = await loadPolicy(wasm);
     plain.setData(data);
     const result = sized.evaluate(input, 'modelgate/decision') as { result: { allow: boolean } }[];

@@ -24,3 +24,12 @@ export type BuiltinTable = Readonly<Record<string, Builtin>>;
 export class RawJson {
   constructor(readonly text: string) {}
 }
+
+/**
+ * Thrown where modelgate bounds a builtin's work (a range too long to list, a result too large): the evaluation
+ * fails and the decision is a deny with policy_error. An undefined call would be wrong here, as a deny rule
+ * whose condition is undefined does not deny.
+ */
+export class BuiltinLimitError extends Error {
+  override name = 'BuiltinLimitError';
+}

@@ -1,5 +1,5 @@
-import { loadPolicy } from '@open-policy-agent/opa-wasm';
-import { HOST_BUILTINS, moduleBuiltins, REFUSED_BUILTINS, SDK_BUILTINS } from '.';
+import { HOST_BUILTINS, REFUSED_BUILTINS } from '.';
+import { loadHostedPolicy } from './host-policy';
 
 /** The parts of OPA's capabilities document (`opa capabilities`) that this module reads. */
 export interface Capabilities {
@@ -27,7 +27,9 @@ export function probeModule(capabilities: Capabilities): string {
 
 /** Returns the builtins a compiled probe module leaves to its host. */
 export async function leftToHost(probeWasm: Buffer): Promise<string[]> {
-  return moduleBuiltins(await loadPolicy(probeWasm));
+  const memory = new WebAssembly.Memory({ initial: 5 });
+  const probe = await loadHostedPolicy(probeWasm, memory, { call: () => undefined });
+  return probe.builtins;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function leftToHost(probeWasm: Buffer): Promise<string[]> {
  * --capabilities` with it fail at the line that calls one.
  */
 export function servedCapabilities(capabilities: Capabilities, hostBuiltins: string[]): Capabilities {
-  const missing = new Set(hostBuiltins.filter((name) => !SDK_BUILTINS.has(name) && !(name in HOST_BUILTINS)));
+  const missing = new Set(hostBuiltins.filter((name) => !(name in HOST_BUILTINS)));
   for (const name of Object.keys(REFUSED_BUILTINS)) missing.add(name);
   return { ...capabilities, builtins: capabilities.builtins.filter((b) => !missing.has(b.name)) };
 }

@@ -137,7 +137,9 @@ function decodeObject(query: string): Record<string, string[]> {
     const eq = setting.indexOf('=');
     const key = queryUnescape(eq < 0 ? setting : setting.slice(0, eq));
     const value = queryUnescape(eq < 0 ? '' : setting.slice(eq + 1));
-    result.set(key, [...(result.get(key) ?? []), value]);
+    const values = result.get(key);
+    if (values) values.push(value);
+    else result.set(key, [value]);
   }
   return Object.fromEntries(result);
 }

@@ -1,5 +1,6 @@
 import { formatGoFloat, hexFloat } from './go-float';
 import { regoText } from './rego-text';
+import { RegoNumber } from './rego-value';
 
 /**
  * An argument as OPA hands it to Go's fmt: int64, *big.Int (an integer beyond int64), float64 or string (any
@@ -144,6 +145,7 @@ function rune(value: bigint): string {
 
 function goArg(value: unknown): GoArg {
   if (typeof value === 'string') return { type: 'string', value };
+  if (value instanceof RegoNumber) return numberArg(value.text);
   if (typeof value === 'number') {
     // -0 is no integer to OPA either (it is written -0.0, or computed).
     if (Number.isInteger(value) && !Object.is(value, -0)) {
@@ -154,6 +156,18 @@ function goArg(value: unknown): GoArg {
     return { type: 'float64', value };
   }
   return { type: 'string', value: regoText(value) };
+}
+
+// OPA types a number by how it is written: a fraction or an exponent makes a float64 (its text when no float64
+// holds it), otherwise an int64, or a *big.Int beyond.
+function numberArg(text: string): GoArg {
+  if (/[.eE]/.test(text)) {
+    const value = Number(text);
+    return Number.isFinite(value) ? { type: 'float64', value } : { type: 'string', value: text };
+  }
+  const value = BigInt(text);
+  const int64 = value >= -(2n ** 63n) && value < 2n ** 63n;
+  return int64 ? { type: 'int64', value } : { type: '*big.Int', value };
 }
 
 function formatArg(arg: GoArg, verb: string, d: Directive): string {

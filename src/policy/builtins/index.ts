@@ -1,4 +1,3 @@
-import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { timeBuiltins } from './time';
 import { stringBuiltins } from './strings';
 import { regexBuiltins } from './regex';
@@ -12,14 +11,17 @@ import { cryptoBuiltins } from './crypto';
 import { objectBuiltins } from './objects';
 import { jsonSchemaBuiltins } from './json-schema';
 import { jwtBuiltins } from './jwt';
-import { SDK_BUILTIN_NAMES } from './sdk-builtins';
-import { RawJson, type Builtin, type BuiltinTable, type EvaluationContext } from './builtin';
+import { sdkBuiltins } from './sdk-builtins';
+import { BuiltinLimitError, type BuiltinTable, type EvaluationContext } from './builtin';
+import type { BuiltinHost } from './host-policy';
+import { setsAsArrays } from './rego-value';
 
 /**
- * The builtins modelgate gives policies beyond what `opa build -t wasm` compiles into the module and what
- * @open-policy-agent/opa-wasm ships (`sprintf`, `regex.split`, `yaml.*`).
+ * The builtins a WASM policy calls on its host here: what `opa build -t wasm` leaves out of the module, from
+ * modelgate and from @open-policy-agent/opa-wasm's own JavaScript (`yaml.*`, `json.is_valid`).
  */
 export const HOST_BUILTINS: BuiltinTable = {
+  ...sdkBuiltins,
   // A trace note goes to OPA's explain output, which the Data API does not serve; the call is true, as in OPA.
   trace: () => true,
   ...timeBuiltins,
@@ -45,16 +47,19 @@ export const REFUSED_BUILTINS: Readonly<Record<string, string>> = {
   'opa.runtime': "modelgate is not OPA's runtime; pass configuration in the bundle's data",
 };
 
-// What @open-policy-agent/opa-wasm implements in JavaScript itself (src/builtins/), mended to fail as OPA does.
-export const SDK_BUILTINS: ReadonlySet<string> = SDK_BUILTIN_NAMES;
+// Builtins whose answer depends on whether an operand is a set or an array: they get sets as RegoSet. The rest
+// get a set as an array in OPA's order (they take both alike).
+const READS_SETS = new Set(['object.subset', 'net.cidr_contains_matches', 'sprintf']);
+// sprintf types a number by how it is written (1 is an int64, 1.0 a float64) and prints big ones in full.
+const EXACT_NUMBERS = new Set(['sprintf']);
 
 /**
- * Returns what keeps this policy from running here, one sentence per problem (none when it can run): the
- * builtins its module calls on the host that neither the SDK nor modelgate provides. Checked at load so that a
- * bundle is refused once, with the names, rather than failing every decision that reaches the call.
+ * Returns what keeps a policy calling these builtins on its host from running here, one sentence per problem
+ * (none when it can run). Checked at load so that a bundle is refused once, with the names, rather than failing
+ * every decision that reaches the call.
  */
-export function missingBuiltins(policy: LoadedPolicy, table: BuiltinTable = HOST_BUILTINS): string[] {
-  const needed = moduleBuiltins(policy).filter((name) => !SDK_BUILTINS.has(name) && !(name in table));
+export function missingBuiltins(called: string[], table: BuiltinTable = HOST_BUILTINS): string[] {
+  const needed = called.filter((name) => !(name in table));
   const refused = needed.filter((name) => name in REFUSED_BUILTINS);
   const unknown = needed.filter((name) => !(name in REFUSED_BUILTINS));
   const problems = refused.map(
@@ -69,25 +74,8 @@ export function missingBuiltins(policy: LoadedPolicy, table: BuiltinTable = HOST
   return problems;
 }
 
-/** Returns the names of the builtins the module leaves to its host (its `builtins` export). */
-export function moduleBuiltins(policy: LoadedPolicy): string[] {
-  const instance = 'instance' in policy.wasmInstance ? policy.wasmInstance.instance : policy.wasmInstance;
-  const exports = instance.exports as { builtins(): number; opa_json_dump(addr: number): number };
-  const text = readCString(policy.mem, exports.opa_json_dump(exports.builtins()));
-  return Object.keys(JSON.parse(text) as Record<string, number>).sort();
-}
-
-function readCString(memory: { buffer: ArrayBufferLike }, address: number): string {
-  const bytes = new Uint8Array(memory.buffer);
-  let end = address;
-  while (bytes[end] !== 0) end++;
-  return new TextDecoder().decode(bytes.subarray(address, end));
-}
-
-/** The adapter the SDK calls: one evaluation context at a time, set by `begin()`. */
-export interface HostBuiltins {
-  /** Functions by name, in the form loadPolicy's `customBuiltins` takes. */
-  readonly functions: Record<string, (...args: unknown[]) => unknown>;
+/** The host of one loaded policy: its builtin calls, one evaluation context at a time, set by `begin()`. */
+export interface HostBuiltins extends BuiltinHost {
   /** Starts a new evaluation at `nowMs` (now, read at the first builtin call, when not given). */
   begin(nowMs?: number): void;
 }
@@ -99,27 +87,24 @@ export function hostBuiltins(table: BuiltinTable = HOST_BUILTINS): HostBuiltins 
   // Created on the first builtin call of an evaluation, so a policy that calls none pays nothing.
   const current = (): EvaluationContext =>
     (context ??= { nowNs: fixedMs === undefined ? nowNs() : BigInt(fixedMs) * 1_000_000n, memo: new Map() });
-  const functions: Record<string, (...args: unknown[]) => unknown> = {};
-  for (const [name, builtin] of Object.entries(table)) functions[name] = adapt(builtin, current);
   return {
-    functions,
     begin: (atMs?: number) => {
       context = undefined;
       fixedMs = atMs;
     },
-  };
-}
-
-function adapt(builtin: Builtin, current: () => EvaluationContext): (...args: unknown[]) => unknown {
-  return (...args: unknown[]) => {
-    let result: unknown;
-    try {
-      result = builtin(current(), ...args);
-    } catch {
-      // OPA's evaluator (without --strict-builtin-errors) makes a call that fails undefined.
-      return undefined;
-    }
-    return result instanceof RawJson ? new TextEncoder().encode(result.text).buffer : result;
+    call: (name, operands) => {
+      const builtin = table[name];
+      if (builtin === undefined) throw new Error(`not implemented: built-in function ${name}`);
+      const values = operands(EXACT_NUMBERS.has(name));
+      try {
+        return builtin(current(), ...(READS_SETS.has(name) ? values : values.map(setsAsArrays)));
+      } catch (err) {
+        // A bound of modelgate's fails the evaluation; any other failure makes the call undefined, as OPA's
+        // evaluator does without --strict-builtin-errors.
+        if (err instanceof BuiltinLimitError) throw err;
+        return undefined;
+      }
+    },
   };
 }
 

@@ -1,4 +1,8 @@
 import { createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { BuiltinLimitError } from './builtin';
+
+// The most keys one JWK set may hold (IdPs publish a handful).
+const MAX_KEYS = 64;
 
 /** A key a policy hands `io.jwt.verify_*` or `io.jwt.decode_verify` (`cert`), with the JWK's `alg` and `kid`. */
 export interface PolicyKey {
@@ -37,6 +41,8 @@ export function policyKeys(text: string): PolicyKey[] {
   if (pem) return [pemKey(text, pem)];
   const parsed = JSON.parse(text) as { keys?: unknown };
   const jwks = Array.isArray(parsed.keys) ? (parsed.keys as JsonWebKey[]) : [parsed as JsonWebKey];
+  // A key set from the input is the caller's: each RSA key costs a verification (ms with a big exponent).
+  if (jwks.length > MAX_KEYS) throw new BuiltinLimitError(`a JWK set of more than ${MAX_KEYS} keys`);
   const keys: PolicyKey[] = [];
   for (const jwk of jwks) {
     const alg = typeof jwk.alg === 'string' ? jwk.alg : '';
@@ -49,8 +55,9 @@ export function policyKeys(text: string): PolicyKey[] {
 function pemKey(text: string, pem: RegExpExecArray): PolicyKey {
   if (pem.index + pem[0].length < text.length) throw new Error('extra data after a PEM certificate block');
   const block = pem[0];
-  if (pem[1] === 'CERTIFICATE') return { key: new X509Certificate(block).publicKey, alg: '', kid: '' };
-  if (pem[1] === 'PUBLIC KEY') return { key: createPublicKey(block), alg: '', kid: '' };
+  if (pem[1] === 'CERTIFICATE')
+    return { key: usable(new X509Certificate(block).publicKey), alg: '', kid: '' };
+  if (pem[1] === 'PUBLIC KEY') return { key: usable(createPublicKey(block)), alg: '', kid: '' };
   throw new Error('failed to extract a Key from the PEM certificate');
 }
 
@@ -60,5 +67,20 @@ function jwkKey(jwk: JsonWebKey): KeyObject | Buffer {
     return Buffer.from(jwk.k, 'base64url');
   }
   // A private JWK yields its public half, as OPA's jwk.Export then verify does.
-  return createPublicKey({ key: jwk, format: 'jwk' });
+  return usable(createPublicKey({ key: jwk, format: 'jwk' }));
+}
+
+/**
+ * Returns the key unless verifying with it would be slow on purpose: an RSA exponent past 2^31 - 1 (keys use
+ * 65537; a 3071-bit one made each verification 6 ms; Go refuses them too) or a modulus past 16384 bits. Such a
+ * key is refused (the call is undefined, as OPA's is).
+ */
+function usable(key: KeyObject): KeyObject {
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') {
+    if ((details?.modulusLength ?? 0) > 16384) throw new Error('RSA modulus over 16384 bits');
+    if ((details?.publicExponent ?? 0n) > 2n ** 31n - 1n)
+      throw new Error('RSA public exponent over 2^31 - 1');
+  }
+  return key;
 }

@@ -1,12 +1,12 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { RawJson, type BuiltinTable, type EvaluationContext } from './builtin';
+import { BuiltinLimitError, RawJson, type BuiltinTable, type EvaluationContext } from './builtin';
 import { intOperand, stringOperand } from './strings';
 
 /**
  * The most numbers numbers.range_step returns. OPA generates any range until the query is cancelled; a host
- * builtin runs on the event loop and cannot be cancelled, so a range beyond this is refused (undefined).
+ * builtin runs on the event loop and cannot be cancelled, so a longer range fails the evaluation.
  */
-const MAX_RANGE = 1_000_000;
+const MAX_RANGE = 100_000;
 
 /** Returns the operand as an exact integer: beyond 2^53 the JSON argument has already lost digits. */
 function exactInt(value: unknown): number {
@@ -27,7 +27,9 @@ function rangeStep(_: EvaluationContext, from: unknown, to: unknown, step: unkno
     if (s > Math.abs(b - a)) return [a];
     throw new RangeError('integer beyond 2^53 cannot be exact here');
   }
-  if (Math.floor(Math.abs(b - a) / s) + 1 > MAX_RANGE) throw new RangeError('range too large');
+  if (Math.floor(Math.abs(b - a) / s) + 1 > MAX_RANGE) {
+    throw new BuiltinLimitError(`numbers.range_step: more than ${MAX_RANGE} numbers`);
+  }
   const out: number[] = [];
   if (a <= b) for (let i = a; i <= b; i += s) out.push(i);
   else for (let i = a; i >= b; i -= s) out.push(i);

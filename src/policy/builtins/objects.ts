@@ -1,4 +1,5 @@
-import type { BuiltinTable } from './builtin';
+import { BuiltinLimitError, type BuiltinTable } from './builtin';
+import { compareRegoValues, RegoSet } from './rego-value';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -7,126 +8,80 @@ const isObject = (v: unknown): v is Record<string, Json> =>
 // Own members only: "constructor" or "__proto__" is an ordinary key in a Rego object.
 const hasKey = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
-/** Returns whether two JSON values are equal, object members in any order (OPA's term equality on JSON). */
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a))
-    return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
-  if (isObject(a)) {
-    if (!isObject(b)) return false;
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => hasKey(b, k) && jsonEqual(a[k], b[k]));
-  }
-  return a === b;
-}
-
-/** Returns a negative, zero or positive number as OPA orders two JSON values (null < boolean < number < string < array < object). */
-function compareJson(a: unknown, b: unknown): number {
-  const rank = (v: unknown): number =>
-    v === null ? 0 : Array.isArray(v) ? 4 : ({ boolean: 1, number: 2, string: 3 }[typeof v as string] ?? 5);
-  if (rank(a) !== rank(b)) return rank(a) - rank(b);
-  if (typeof a === 'boolean' || typeof a === 'number') return Number(a) - Number(b);
-  // Go compares strings as bytes; UTF-16 order differs for characters beyond the BMP.
-  if (typeof a === 'string') return Buffer.compare(Buffer.from(a), Buffer.from(b as string));
-  if (Array.isArray(a) && Array.isArray(b)) {
-    for (let i = 0; i < Math.min(a.length, b.length); i++) {
-      const c = compareJson(a[i], b[i]);
-      if (c !== 0) return c;
-    }
-    return a.length - b.length;
-  }
-  if (isObject(a) && isObject(b)) {
-    const ka = Object.keys(a).sort(compareJson);
-    const kb = Object.keys(b).sort(compareJson);
-    for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
-      const [x, y] = [ka[i] as string, kb[i] as string];
-      const c = compareJson(x, y) || compareJson(a[x], b[y]);
-      if (c !== 0) return c;
-    }
-    return ka.length - kb.length;
-  }
-  return 0;
-}
-
 /** Returns the values sorted in OPA's order without duplicates: how a Rego set of them would be listed. */
 function asSortedSet<T>(values: T[]): T[] {
-  const sorted = [...values].sort(compareJson);
-  return sorted.filter((v, i) => i === 0 || compareJson(sorted[i - 1], v) !== 0);
+  const sorted = [...values].sort(compareRegoValues);
+  return sorted.filter((v, i) => i === 0 || compareRegoValues(sorted[i - 1], v) !== 0);
 }
 
-const contains = (list: unknown[], value: unknown): boolean => list.some((x) => jsonEqual(x, value));
-// A Rego set reaches us without duplicates, so an array with one cannot have been a set.
-const canBeSet = (list: unknown[]): boolean =>
-  list.every((x, i) => !list.slice(0, i).some((y) => jsonEqual(x, y)));
+const equal = (a: unknown, b: unknown): boolean => compareRegoValues(a, b) === 0;
+const contains = (list: unknown[], value: unknown): boolean => list.some((x) => equal(x, value));
+const isCollectionObject = (v: unknown): v is Record<string, unknown> =>
+  isObject(v) && !(v instanceof RegoSet);
 
-// OPA's three readings of object.subset on two collections (topdown/subset.go).
-const setSubset = (sup: unknown[], sub: unknown[]): boolean => sub.every((x) => contains(sup, x));
+// object.subset's readings, as OPA's topdown/subset.go; sets arrive as RegoSet (index.ts, READS_SETS).
+const setSubset = (sup: RegoSet, sub: RegoSet): boolean =>
+  sub.items.every((x) => sup.items.some((y) => equal(x, y)));
 
 function arraySubset(sup: unknown[], sub: unknown[]): boolean {
   if (sub.length > sup.length) return false;
   for (let start = 0; start + sub.length <= sup.length; start++) {
-    if (sub.every((x, i) => jsonEqual(sup[start + i], x))) return true;
+    if (sub.every((x, i) => equal(sup[start + i], x))) return true;
   }
   return sub.length === 0;
 }
 
-function arraySetSubset(sup: unknown[], sub: unknown[]): boolean {
+function arraySetSubset(sup: unknown[], sub: RegoSet): boolean {
   // OPA counts matches over the array, so a repeated element counts twice and an empty array never contains
   // the empty set: kept, since this must answer what OPA answers.
-  let unmatched = sub.length;
+  let unmatched = sub.items.length;
   for (const x of sup) {
-    if (contains(sub, x)) unmatched--;
+    if (sub.items.some((y) => equal(x, y))) unmatched--;
     if (unmatched === 0) return true;
   }
   return false;
 }
 
-/** The answers object.subset may have, one per way the arrays in its arguments may have been Rego sets. */
-type Answers = Set<boolean>;
-
-function collectionAnswers(sup: unknown[], sub: unknown[], topLevel: boolean): Answers {
-  const answers: Answers = new Set([arraySubset(sup, sub)]);
-  if (canBeSet(sub) && canBeSet(sup)) answers.add(setSubset(sup, sub));
-  // An array super-value with a set sub-value is a reading OPA has only for the arguments themselves.
-  if (topLevel && canBeSet(sub)) answers.add(arraySetSubset(sup, sub));
-  return answers;
-}
-
-function objectAnswers(sup: Record<string, Json>, sub: Record<string, Json>): Answers {
-  let canBeTrue = true;
-  let canBeFalse = false;
-  for (const [key, value] of Object.entries(sub)) {
-    if (!hasKey(sup, key)) return new Set([false]);
+function objectSubsetOf(sup: Record<string, unknown>, sub: Record<string, unknown>): boolean {
+  return Object.entries(sub).every(([key, value]) => {
+    if (!hasKey(sup, key)) return false;
     const other = sup[key];
-    if (jsonEqual(other, value)) continue;
-    const answers =
-      isObject(other) && isObject(value)
-        ? objectAnswers(other, value)
-        : Array.isArray(other) && Array.isArray(value)
-          ? collectionAnswers(other, value, false)
-          : new Set([false]);
-    canBeTrue &&= answers.has(true);
-    canBeFalse ||= answers.has(false);
-  }
-  return new Set([...(canBeTrue ? [true] : []), ...(canBeFalse ? [false] : [])]);
+    if (equal(other, value)) return true;
+    if (isCollectionObject(other) && isCollectionObject(value)) return objectSubsetOf(other, value);
+    if (other instanceof RegoSet && value instanceof RegoSet) return setSubset(other, value);
+    if (Array.isArray(other) && Array.isArray(value)) return arraySubset(other, value);
+    return false;
+  });
 }
 
-/**
- * Returns object.subset(sup, sub). A Rego set arrives here as an array, so where arrays meet OPA may have
- * compared two arrays (contiguous sub-array), two sets (membership) or an array and a set (membership counted over
- * the array): every reading the arguments allow is computed, and where they disagree the call throws (undefined),
- * since answering either could be wrong, e.g. object.subset([1, 2, 3], [1, 3]) is false for arrays, true for sets.
- */
+/** Returns object.subset(sup, sub) as OPA answers it: objects recursively, sets by membership, arrays as runs. */
 function objectSubset(sup: unknown, sub: unknown): boolean {
-  let answers: Answers;
-  if (isObject(sup) && isObject(sub)) answers = objectAnswers(sup, sub);
-  else if (Array.isArray(sup) && Array.isArray(sub)) answers = collectionAnswers(sup, sub, true);
-  else throw new TypeError('both arguments object.subset must be of the same type or array and set');
-  if (answers.size !== 1) throw new Error('the answer depends on which arrays were sets');
-  return answers.has(true);
+  if (isCollectionObject(sup) && isCollectionObject(sub)) return objectSubsetOf(sup, sub);
+  if (sup instanceof RegoSet && sub instanceof RegoSet) return setSubset(sup, sub);
+  if (Array.isArray(sup) && Array.isArray(sub)) return arraySubset(sup, sub);
+  if (Array.isArray(sup) && sub instanceof RegoSet) return arraySetSubset(sup, sub);
+  throw new TypeError('both arguments object.subset must be of the same type or array and set');
+}
+
+// Bounds on work an attacker's input could make exponential; past them the evaluation fails (a deny).
+const MAX_WALK = 20_000;
+const MAX_PATCH_NODES = 100_000;
+
+/** Returns how many values `value` holds, counting at most to `limit` (a copied subtree counts each time). */
+function nodeCount(value: unknown, limit: number): number {
+  let count = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0 && count <= limit) {
+    const next = pending.pop();
+    count++;
+    if (Array.isArray(next)) pending.push(...next);
+    else if (isObject(next)) pending.push(...Object.values(next));
+  }
+  return count;
 }
 
 /** Returns the paths graph.reachable_paths finds (topdown/reachable.go); a Rego set, so sorted and unique. */
-function reachablePaths(graph: unknown, initial: unknown): Json[][] {
+function reachablePaths(graph: unknown, initial: unknown): RegoSet {
   if (!isObject(graph)) throw new TypeError('graph must be an object');
   if (!Array.isArray(initial)) throw new TypeError('initial vertices must be an array or a set');
   // Object keys are strings: a vertex of another type is never in the graph.
@@ -134,7 +89,10 @@ function reachablePaths(graph: unknown, initial: unknown): Json[][] {
     typeof node === 'string' && hasKey(graph, node) ? graph[node] : undefined;
   const neighbours = (edges: Json): Json[] => (Array.isArray(edges) ? edges : []);
   const paths: Json[][] = [];
+  let steps = 0;
   const walk = (root: Json, path: Json[], reached: Json[]): void => {
+    // Paths can be exponential in the graph's size (layers of vertices joined to both of the next).
+    if (++steps > MAX_WALK) throw new BuiltinLimitError(`graph.reachable_paths: more than ${MAX_WALK} steps`);
     const edges = edgesOf(root);
     if (edges === undefined) return void paths.push(path);
     const here = [...path, root];
@@ -151,7 +109,7 @@ function reachablePaths(graph: unknown, initial: unknown): Json[][] {
     if (neighbours(edges).length === 0) paths.push([node]);
     for (const next of neighbours(edges)) walk(next, [node], [node]);
   }
-  return asSortedSet(paths);
+  return new RegoSet(asSortedSet(paths));
 }
 
 function goJsonString(s: string): string {
@@ -284,6 +242,14 @@ const renderAt = (doc: Json, path: Json[]): Json =>
 function jsonPatch(target: unknown, operations: unknown): Json {
   if (!Array.isArray(operations)) throw new TypeError('operations must be an array');
   let doc = structuredClone(target) as Json;
+  // Each copy of the root doubles the document: 22 copies of 1.5 KB took minutes.
+  let size = nodeCount(doc, MAX_PATCH_NODES);
+  const grow = (chunk: Json): Json => {
+    size += nodeCount(chunk, MAX_PATCH_NODES);
+    if (size > MAX_PATCH_NODES)
+      throw new BuiltinLimitError(`json.patch: more than ${MAX_PATCH_NODES} values`);
+    return chunk;
+  };
   for (const operation of operations as unknown[]) {
     if (!isObject(operation) || !('path' in operation) || typeof operation.op !== 'string')
       throw new Error('bad operation');
@@ -296,16 +262,16 @@ function jsonPatch(target: unknown, operations: unknown): Json {
       if (!('from' in operation)) throw new Error("missing required attribute 'from'");
       return patchPath(operation.from);
     };
-    if (operation.op === 'add') doc = insertAt(doc, path, value());
+    if (operation.op === 'add') doc = insertAt(doc, path, grow(value()));
     else if (operation.op === 'remove') doc = deleteAt(doc, path);
-    else if (operation.op === 'replace') doc = insertAt(deleteAt(doc, path), path, value());
+    else if (operation.op === 'replace') doc = insertAt(deleteAt(doc, path), path, grow(value()));
     else if (operation.op === 'move') {
       const source = from();
       const chunk = renderAt(doc, source);
       doc = insertAt(deleteAt(doc, source), path, chunk);
-    } else if (operation.op === 'copy') doc = insertAt(doc, path, renderAt(doc, from()));
+    } else if (operation.op === 'copy') doc = insertAt(doc, path, grow(renderAt(doc, from())));
     else if (operation.op === 'test') {
-      if (!jsonEqual(renderAt(doc, path), value())) throw new Error('test failed');
+      if (!equal(renderAt(doc, path), value())) throw new Error('test failed');
     } else throw new Error(`unrecognized op: '${operation.op}'`);
   }
   if (doc === REMOVED) throw new Error('the patch removed the whole document');

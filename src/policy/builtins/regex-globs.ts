@@ -1,14 +1,14 @@
-import type { EvaluationContext } from './builtin';
+import { BuiltinLimitError, type EvaluationContext } from './builtin';
 import { stringOperand } from './strings';
 
 // The library's intersection recurses, and crafted globs (long runs of `*` and `+` tokens) take exponential
 // time; OPA would be slow too, but here a builtin runs on the event loop and cannot be cancelled. Past this
-// many steps the call is undefined (documented in docs/policies.md, "Builtins").
+// many steps the evaluation fails (documented in docs/policies.md, "Builtins").
 const MAX_STEPS = 200_000;
 let steps = 0;
 
 function spend(): void {
-  if (++steps > MAX_STEPS) throw new Error(`regex.globs_match: more than ${MAX_STEPS} steps`);
+  if (++steps > MAX_STEPS) throw new BuiltinLimitError(`regex.globs_match: more than ${MAX_STEPS} steps`);
 }
 
 /** A token of yashtewari/glob-intersection (v0.2.0, OPA's regex.globs_match): a rune, '.', or a [set] as ranges. */

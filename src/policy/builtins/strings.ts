@@ -78,13 +78,19 @@ function splitN(_: EvaluationContext, text: unknown, delimiter: unknown, limit: 
 }
 
 /** OPA's indexof_n: every (overlapping) start of the search string, in runes, not UTF-16 units. */
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
+
 function indexOfN(_: EvaluationContext, haystack: unknown, needle: unknown): number[] {
-  const base = runes(stringOperand(haystack));
-  const search = runes(stringOperand(needle));
+  const base = stringOperand(haystack);
+  const search = stringOperand(needle);
   if (search.length === 0) throw new RangeError('empty search character');
+  // indexOf finds each (overlapping) match in linear time; OPA counts positions in runes, not UTF-16 units.
   const found: number[] = [];
-  for (let i = 0; i + search.length <= base.length; i++) {
-    if (search.every((r, j) => base[i + j] === r)) found.push(i);
+  let rune = 0;
+  let unit = 0;
+  for (let at = base.indexOf(search); at !== -1; at = base.indexOf(search, at + 1)) {
+    for (; unit < at; unit++) if (!isLowSurrogate(base.charCodeAt(unit))) rune++;
+    found.push(rune);
   }
   return found;
 }

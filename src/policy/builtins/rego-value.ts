@@ -1,0 +1,227 @@
+import { RawJson } from './builtin';
+
+/**
+ * A Rego set handed to, or returned by, a host builtin. The module's JSON dump writes a set as an array, losing
+ * what OPA's answers depend on (object.subset, net.cidr_contains_matches, set operators on a result); builtins
+ * read operands from the module's Rego dump instead, where a set is `{…}` or `set()`.
+ */
+export class RegoSet {
+  constructor(readonly items: unknown[]) {}
+}
+
+/** A number as the module wrote it (`1.0`, `1e400`, 21 digits): what sprintf needs to type it as OPA does. */
+export class RegoNumber {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * Returns the value of the module's Rego text (`opa_value_dump`): JSON, plus sets. Numbers are JavaScript
+ * numbers, or RegoNumber where `exactNumbers` asks for their text.
+ */
+export function parseRegoValue(text: string, exactNumbers = false): unknown {
+  const parser = new RegoTextParser(text, exactNumbers);
+  const value = parser.value();
+  parser.end();
+  return value;
+}
+
+class RegoTextParser {
+  private at = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly exactNumbers: boolean,
+  ) {}
+
+  value(): unknown {
+    this.space();
+    const c = this.text[this.at];
+    if (c === '"') return this.string();
+    if (c === '[') return this.list(']', (items) => items);
+    if (c === '{') return this.braces();
+    if (this.text.startsWith('set()', this.at)) {
+      this.at += 5;
+      return new RegoSet([]);
+    }
+    for (const [word, value] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
+      if (this.text.startsWith(word, this.at)) {
+        this.at += word.length;
+        return value;
+      }
+    }
+    return this.number();
+  }
+
+  end(): void {
+    this.space();
+    if (this.at !== this.text.length) throw new Error(`unexpected text at ${this.at} of a Rego value`);
+  }
+
+  private string(): string {
+    const end = /^"(?:[^"\\]|\\.)*"/.exec(this.text.slice(this.at));
+    if (!end) throw new Error('unterminated string in a Rego value');
+    this.at += end[0].length;
+    return JSON.parse(end[0]) as string;
+  }
+
+  private number(): number | RegoNumber {
+    const match = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(this.text.slice(this.at));
+    if (!match) throw new Error(`unexpected text at ${this.at} of a Rego value`);
+    this.at += match[0].length;
+    return this.exactNumbers ? new RegoNumber(match[0]) : Number(match[0]);
+  }
+
+  // `{}` is an empty object; `{k: v, …}` an object; `{a, …}` a set.
+  private braces(): unknown {
+    const start = this.at;
+    this.at++;
+    this.space();
+    if (this.text[this.at] === '}') {
+      this.at++;
+      return {};
+    }
+    this.value();
+    this.space();
+    const isObject = this.text[this.at] === ':';
+    this.at = start;
+    if (!isObject) return this.list('}', (items) => new RegoSet(items));
+    const object: Record<string, unknown> = {};
+    this.at++;
+    for (;;) {
+      const key = this.value();
+      this.expect(':');
+      // A key that is not a string (Rego allows any) is written as its JSON, as the module's JSON dump does.
+      Object.defineProperty(object, typeof key === 'string' ? key : JSON.stringify(key), {
+        value: this.value(),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      if (this.separator('}')) return object;
+    }
+  }
+
+  private list<T>(close: string, make: (items: unknown[]) => T): T {
+    this.at++;
+    const items: unknown[] = [];
+    this.space();
+    if (this.text[this.at] === close) {
+      this.at++;
+      return make(items);
+    }
+    for (;;) {
+      items.push(this.value());
+      if (this.separator(close)) return make(items);
+    }
+  }
+
+  /** Reads `,` (false: more follows) or `close` (true). */
+  private separator(close: string): boolean {
+    this.space();
+    const c = this.text[this.at++];
+    if (c === close) return true;
+    if (c !== ',') throw new Error(`expected , or ${close} at ${this.at - 1} of a Rego value`);
+    return false;
+  }
+
+  private expect(c: string): void {
+    this.space();
+    if (this.text[this.at++] !== c) throw new Error(`expected ${c} at ${this.at - 1} of a Rego value`);
+  }
+
+  private space(): void {
+    while (/\s/.test(this.text[this.at] ?? '')) this.at++;
+  }
+}
+
+/** Returns a builtin's result as Rego text for the module (`opa_value_parse`): sets as sets, numbers as given. */
+export function regoValueText(value: unknown): string {
+  if (value instanceof RawJson) return value.text;
+  if (value instanceof RegoNumber) return value.text;
+  if (value instanceof RegoSet) {
+    return value.items.length === 0 ? 'set()' : `{${value.items.map(regoValueText).join(', ')}}`;
+  }
+  if (Array.isArray(value)) return `[${value.map(regoValueText).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${regoValueText(v)}`);
+    return `{${entries.join(', ')}}`;
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('not a Rego number');
+  if (
+    typeof value === 'string' ||
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    value === null
+  ) {
+    return JSON.stringify(value);
+  }
+  throw new Error(`no Rego value for ${typeof value}`);
+}
+
+/** Returns `value` with every set listed as an array in OPA's order: for builtins that take sets as collections. */
+export function setsAsArrays(value: unknown): unknown {
+  if (value instanceof RegoSet) return value.items.map(setsAsArrays).sort(compareRegoValues);
+  if (Array.isArray(value)) return value.map(setsAsArrays);
+  if (value !== null && typeof value === 'object' && !(value instanceof RegoNumber)) {
+    const copy: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      Object.defineProperty(copy, k, {
+        value: setsAsArrays(v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return copy;
+  }
+  return value;
+}
+
+const isMember = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RegoSet);
+
+function rank(v: unknown): number {
+  if (v === null) return 0;
+  if (typeof v === 'boolean') return 1;
+  if (typeof v === 'number') return 2;
+  if (typeof v === 'string') return 3;
+  if (Array.isArray(v)) return 4;
+  return v instanceof RegoSet ? 6 : 5;
+}
+
+/**
+ * Returns a negative, zero or positive number as OPA orders two values: null < boolean < number < string <
+ * array < object < set; strings by their bytes (Go's order), collections element by element.
+ */
+export function compareRegoValues(a: unknown, b: unknown): number {
+  if (rank(a) !== rank(b)) return rank(a) - rank(b);
+  if (typeof a === 'boolean' || typeof a === 'number') return Number(a) - Number(b);
+  if (typeof a === 'string') return Buffer.compare(Buffer.from(a), Buffer.from(b as string));
+  if (a instanceof RegoSet && b instanceof RegoSet) {
+    return compareLists([...a.items].sort(compareRegoValues), [...b.items].sort(compareRegoValues));
+  }
+  if (Array.isArray(a) && Array.isArray(b)) return compareLists(a, b);
+  if (isMember(a) && isMember(b)) {
+    const ka = Object.keys(a).sort(compareRegoValues);
+    const kb = Object.keys(b).sort(compareRegoValues);
+    for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
+      const [x, y] = [ka[i]!, kb[i]!];
+      const c = compareRegoValues(x, y) || compareRegoValues(a[x], b[y]);
+      if (c !== 0) return c;
+    }
+    return ka.length - kb.length;
+  }
+  return 0;
+}
+
+function compareLists(a: unknown[], b: unknown[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const c = compareRegoValues(a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length;
+}

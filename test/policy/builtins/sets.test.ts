@@ -1,0 +1,22 @@
+import { answersOfBoth } from '../../helpers/builtin-oracle';
+
+// Host builtins read their operands from the module's Rego dump and answer Rego values: a set stays a set both
+// ways, which the SDK's JSON hand-over lost (an object.subset or a cidr_contains_matches key could differ).
+it('hands sets to host builtins and back as sets, as OPA evaluates them', async () => {
+  const answers = await answersOfBoth(
+    [
+      { expr: 'count(net.cidr_expand("10.0.0.0/30") & {"10.0.0.1", "10.9.9.9"})' },
+      { expr: 'net.cidr_merge(["10.0.0.0/25", "10.0.0.128/25"]) == {"10.0.0.0/24"}' },
+      { expr: 'net.cidr_contains_matches({"10.0.0.0/8", "192.168.0.0/16"}, input.ips)', set: true },
+      { expr: 'net.cidr_contains_matches({["10.0.0.0/8", "corp"]}, {"10.1.2.3"})', set: true },
+      { expr: 'graph.reachable_paths({"a": ["b"], "b": []}, {"a"}) == {["a", "b"]}' },
+      { expr: 'sprintf("%v %v %v", [{"b", "a"}, set(), {"k": {3, 1}}])' },
+      { expr: 'sprintf("%v|%f|%d|%v", [1.0, 1.0, 12345678901234567890123, 1e400])' },
+      { expr: 'strings.any_prefix_match({"svc-", "job-"}, "job-7")' },
+      { expr: 'object.subset({"a", "b", "c"}, {"c", "a"})' },
+    ],
+    { ips: ['10.1.2.3', '192.168.5.5', '8.8.8.8'] },
+  );
+  expect(answers.every((a) => a.opa !== undefined)).toBe(true);
+  for (const a of answers) expect({ expr: a.expr, value: a.wasm }).toEqual({ expr: a.expr, value: a.opa });
+});
