@@ -31,7 +31,7 @@ describe('time.now_ns() in a decision', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'mg-replay-time-'));
     active = clockedBundle(dir, 'clocked');
     svc = await startTestService({
-      policyBundle: { name: 'modelgate', source: { kind: 'file', path: active } },
+      policyBundle: { name: 'modelgate', source: { kind: 'file', path: active, watch: false } },
     });
   });
   afterAll(() => svc?.close());
