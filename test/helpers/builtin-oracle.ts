@@ -45,3 +45,33 @@ export async function answersOfBoth(cases: BuiltinCase[], input: unknown = {}): 
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Declares the tests of a table of cases against OPA: the cases are evaluated both ways once; OPA must answer
+ * every case but those in the `mustFail` group (which it must leave undefined), and each answer must be OPA's.
+ */
+export function describeAgainstOpa(
+  groups: Record<string, BuiltinCase[]>,
+  mustFail: string,
+  input: unknown = {},
+): void {
+  const cases = Object.values(groups).flat();
+  const failing = new Set(groups[mustFail]?.map((c) => c.expr));
+  let answers: BuiltinAnswer[] = [];
+
+  beforeAll(async () => {
+    answers = await answersOfBoth(cases, input);
+  });
+
+  it('has OPA answer every case but those that must be undefined', () => {
+    expect(answers.filter((a) => (a.opa === undefined) !== failing.has(a.expr))).toEqual([]);
+  });
+
+  describe.each(Object.entries(groups))('%s', (_, group) => {
+    it.each(group.map((c) => c.expr))('answers %s as OPA does', (expr) => {
+      const answer = answers.find((a) => a.expr === expr);
+      expect(answer).toBeDefined();
+      expect(answer?.wasm).toEqual(answer?.opa);
+    });
+  });
+}

@@ -1,17 +1,17 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { BuiltinTable } from './builtin';
-import { stringArg } from './encoding';
+import { stringOperand } from './strings';
 
 /** Returns the lowercase hex digest of a string's UTF-8 bytes, as OPA's crypto.md5/sha1/sha256 do. */
 function digest(algorithm: string): (context: unknown, value: unknown) => string {
-  return (_, value) => createHash(algorithm).update(stringArg(value), 'utf8').digest('hex');
+  return (_, value) => createHash(algorithm).update(stringOperand(value), 'utf8').digest('hex');
 }
 
 /** Returns the lowercase hex HMAC of a message under a key, both taken as UTF-8 bytes (Go's crypto/hmac). */
 function hmac(algorithm: string): (context: unknown, message: unknown, key: unknown) => string {
   return (_, message, key) => {
-    const text = stringArg(message);
-    return createHmac(algorithm, Buffer.from(stringArg(key), 'utf8'))
+    const text = stringOperand(message);
+    return createHmac(algorithm, Buffer.from(stringOperand(key), 'utf8'))
       .update(text, 'utf8')
       .digest('hex');
   };
@@ -22,8 +22,8 @@ function hmac(algorithm: string): (context: unknown, message: unknown, key: unkn
  * so that a policy comparing a presented MAC with the expected one does not leak how much of it matched.
  */
 function macsEqual(first: unknown, second: unknown): boolean {
-  const a = Buffer.from(stringArg(first), 'utf8');
-  const b = Buffer.from(stringArg(second), 'utf8');
+  const a = Buffer.from(stringOperand(first), 'utf8');
+  const b = Buffer.from(stringOperand(second), 'utf8');
   return a.length === b.length && timingSafeEqual(a, b);
 }
 

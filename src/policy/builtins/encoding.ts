@@ -1,14 +1,10 @@
 import { isIPv6 } from 'node:net';
 import type { BuiltinTable } from './builtin';
+import { compareStrings } from './rego-value';
+import { stringOperand } from './strings';
 
 // Go's net/url works on bytes; these follow its rules byte for byte (RFC 3986 as Go reads it).
 type Mode = 'path' | 'host' | 'zone' | 'userinfo' | 'query' | 'fragment';
-
-/** Returns the argument as a string, or throws: OPA's builtins reject other types (the call is undefined). */
-export function stringArg(value: unknown): string {
-  if (typeof value !== 'string') throw new TypeError('operand must be a string');
-  return value;
-}
 
 // Reads a byte; callers check bounds first, and -1 past the end matches no byte class.
 const at = (bytes: Uint8Array, i: number): number => bytes[i] ?? -1;
@@ -17,7 +13,7 @@ const at = (bytes: Uint8Array, i: number): number => bytes[i] ?? -1;
  * Returns bytes as a string the way OPA prints a Go string: every byte that is not part of a valid UTF-8
  * sequence becomes one U+FFFD (Go's decoder steps one byte at a time, where TextDecoder merges a bad sequence).
  */
-function goString(bytes: Uint8Array): string {
+function textOfBytes(bytes: Uint8Array): string {
   let out = '';
   let i = 0;
   while (i < bytes.length) {
@@ -109,18 +105,17 @@ function unescape(s: Uint8Array, mode: Mode): Uint8Array {
 
 const bytesOf = (s: string): Uint8Array => Buffer.from(s, 'utf8');
 const queryEscape = (s: string): string => escape(bytesOf(s), 'query');
-const queryUnescape = (s: string): string => goString(unescape(bytesOf(s), 'query'));
-// Go sorts keys as byte strings; JS's default sort compares UTF-16 units, which orders astral characters differently.
-const byteOrder = (a: string, b: string): number => Buffer.compare(bytesOf(a), bytesOf(b));
+const queryUnescape = (s: string): string => textOfBytes(unescape(bytesOf(s), 'query'));
 
 function encodeObject(value: unknown): string {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new TypeError('operand must be an object');
   const pairs: string[] = [];
-  for (const key of Object.keys(value).sort(byteOrder)) {
+  for (const key of Object.keys(value).sort(compareStrings)) {
     const v = (value as Record<string, unknown>)[key];
-    // A set arrives as an array; OPA accepts string, array[string] and set[string] alike.
-    const values = typeof v === 'string' ? [v] : Array.isArray(v) ? v.map(stringArg) : undefined;
+    // A set arrives as an array in OPA's order (index.ts); OPA accepts string, array[string] and set[string].
+    const values =
+      typeof v === 'string' ? [v] : Array.isArray(v) ? v.map((item) => stringOperand(item)) : undefined;
     if (values === undefined) throw new TypeError('values must be string, array[string], or set[string]');
     for (const one of values) pairs.push(`${queryEscape(key)}=${queryEscape(one)}`);
   }
@@ -146,7 +141,7 @@ function decodeObject(query: string): Record<string, string[]> {
 
 function hexDecode(s: string): string {
   if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) throw new Error('invalid hex string');
-  return goString(Buffer.from(s, 'hex'));
+  return textOfBytes(Buffer.from(s, 'hex'));
 }
 
 interface ParsedUri {
@@ -163,7 +158,7 @@ function parseUri(raw: string): ParsedUri {
   const hash = raw.indexOf('#');
   const [head, frag] = hash < 0 ? [raw, ''] : [raw.slice(0, hash), raw.slice(hash + 1)];
   const uri = parseHead(head);
-  uri.fragment = goString(unescape(bytesOf(frag), 'fragment'));
+  uri.fragment = textOfBytes(unescape(bytesOf(frag), 'fragment'));
   return uri;
 }
 
@@ -189,7 +184,7 @@ function parseHead(raw: string): ParsedUri {
     uri.host = parseAuthority(uri.scheme, authority);
   }
   const path = unescape(bytesOf(rest), 'path');
-  uri.path = goString(path);
+  uri.path = textOfBytes(path);
   uri.rawPath = escape(path, 'path') === rest ? uri.path : rest;
   return uri;
 }
@@ -233,9 +228,9 @@ function parseHost(scheme: string, host: string): string {
     const zone = name.indexOf('%25');
     const address =
       zone < 0
-        ? goString(unescape(bytesOf(name), 'host'))
-        : goString(unescape(bytesOf(name.slice(0, zone)), 'host')) +
-          goString(unescape(bytesOf(name.slice(zone)), 'zone'));
+        ? textOfBytes(unescape(bytesOf(name), 'host'))
+        : textOfBytes(unescape(bytesOf(name.slice(0, zone)), 'host')) +
+          textOfBytes(unescape(bytesOf(name.slice(zone)), 'zone'));
     const [ip, zoneId] = address.split('%', 2);
     // netip.ParseAddr: an IPv6 address (IPv4-mapped allowed), with a non-empty zone if any; IPv4 is refused.
     if (!isIPv6(ip ?? '') || zoneId === '') throw new Error('invalid IP-literal');
@@ -247,7 +242,7 @@ function parseHost(scheme: string, host: string): string {
     const at = scheme === 'http' || scheme === 'https' ? first : host.lastIndexOf(':');
     if (!validOptionalPort(host.slice(at))) throw new Error('invalid port after host');
   }
-  return goString(unescape(bytesOf(host), 'host'));
+  return textOfBytes(unescape(bytesOf(host), 'host'));
 }
 
 const validOptionalPort = (port: string): boolean => port === '' || /^:[0-9]*$/.test(port);
@@ -292,13 +287,13 @@ function uriIsValid(value: unknown): boolean {
 
 /** OPA's hex, base64url (unpadded), urlquery and uri builtins, following Go's encoding/hex and net/url. */
 export const encodingBuiltins: BuiltinTable = {
-  'hex.encode': (_, s) => Buffer.from(stringArg(s), 'utf8').toString('hex'),
-  'hex.decode': (_, s) => hexDecode(stringArg(s)),
-  'base64url.encode_no_pad': (_, s) => Buffer.from(stringArg(s), 'utf8').toString('base64url'),
-  'urlquery.encode': (_, s) => queryEscape(stringArg(s)),
-  'urlquery.decode': (_, s) => queryUnescape(stringArg(s)),
+  'hex.encode': (_, s) => Buffer.from(stringOperand(s), 'utf8').toString('hex'),
+  'hex.decode': (_, s) => hexDecode(stringOperand(s)),
+  'base64url.encode_no_pad': (_, s) => Buffer.from(stringOperand(s), 'utf8').toString('base64url'),
+  'urlquery.encode': (_, s) => queryEscape(stringOperand(s)),
+  'urlquery.decode': (_, s) => queryUnescape(stringOperand(s)),
   'urlquery.encode_object': (_, o) => encodeObject(o),
-  'urlquery.decode_object': (_, s) => decodeObject(stringArg(s)),
-  'uri.parse': (_, s) => uriObject(stringArg(s)),
+  'urlquery.decode_object': (_, s) => decodeObject(stringOperand(s)),
+  'uri.parse': (_, s) => uriObject(stringOperand(s)),
   'uri.is_valid': (_, s) => uriIsValid(s),
 };

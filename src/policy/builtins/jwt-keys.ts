@@ -1,4 +1,5 @@
 import { createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { JWT_ALGORITHMS } from '../../schemas/issuer-config.schema';
 import { BuiltinLimitError } from './builtin';
 
 // The most keys one JWK set may hold (IdPs publish a handful).
@@ -12,22 +13,8 @@ export interface PolicyKey {
   kid: string;
 }
 
-/** The algorithms OPA knows; a JWK naming another is skipped, as OPA skips it. */
-export const TOKEN_ALGORITHMS = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'HS256',
-  'HS384',
-  'HS512',
-  'EdDSA',
-]);
+/** The algorithms OPA knows (modelgate's own callers' and EdDSA); a JWK naming another is skipped, as in OPA. */
+export const TOKEN_ALGORITHMS: ReadonlySet<string> = new Set([...JWT_ALGORITHMS, 'EdDSA']);
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?-----END \1-----(?:\r?\n)?/;
 

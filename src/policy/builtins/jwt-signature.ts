@@ -25,6 +25,7 @@ export const SIGNATURE_SCHEMES: Readonly<
   EdDSA: { hash: null, kind: 'ed' },
 };
 
+/** The hash of each HMAC algorithm, in node's terms. */
 export const HMAC_HASHES: Readonly<Record<string, string>> = {
   HS256: 'sha256',
   HS384: 'sha384',

@@ -1,5 +1,5 @@
 import { BuiltinLimitError, type BuiltinTable } from './builtin';
-import { compareRegoValues, RegoSet } from './rego-value';
+import { compareRegoValues, compareStrings, RegoSet } from './rego-value';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -135,7 +135,7 @@ function goJson(value: unknown, indent?: { prefix: string; unit: string }, depth
   }
   if (isObject(value)) {
     // Go writes a map's keys sorted as byte strings.
-    const keys = Object.keys(value).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const keys = Object.keys(value).sort(compareStrings);
     if (keys.length === 0) return '{}';
     const sep = indent ? ': ' : ':';
     return `{${keys.map((k) => open + goJsonString(k) + sep + goJson(value[k], indent, depth + 1)).join(',')}${close}}`;

@@ -1,5 +1,5 @@
 import { goQuote } from './go-sprintf';
-import { compareRegoValues, RegoNumber, RegoSet } from './rego-value';
+import { compareRegoValues, compareStrings, RegoNumber, RegoSet } from './rego-value';
 
 /**
  * Returns a JSON value as OPA prints the Rego value (`ast.Value.String()`): strings Go-quoted, object keys in
@@ -15,11 +15,6 @@ export function regoText(value: unknown): string {
   if (typeof value === 'string') return goQuote(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `[${value.map(regoText).join(', ')}]`;
-  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => compareKeys(a, b));
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => compareStrings(a, b));
   return `{${entries.map(([k, v]) => `${goQuote(k)}: ${regoText(v)}`).join(', ')}}`;
-}
-
-// Rego orders strings by their bytes (Go's string comparison), not by UTF-16 code units.
-function compareKeys(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

@@ -200,7 +200,7 @@ function rank(v: unknown): number {
 export function compareRegoValues(a: unknown, b: unknown): number {
   if (rank(a) !== rank(b)) return rank(a) - rank(b);
   if (typeof a === 'boolean' || typeof a === 'number') return Number(a) - Number(b);
-  if (typeof a === 'string') return Buffer.compare(Buffer.from(a), Buffer.from(b as string));
+  if (typeof a === 'string') return compareStrings(a, b as string);
   if (a instanceof RegoSet && b instanceof RegoSet) {
     return compareLists([...a.items].sort(compareRegoValues), [...b.items].sort(compareRegoValues));
   }
@@ -224,4 +224,9 @@ function compareLists(a: unknown[], b: unknown[]): number {
     if (c !== 0) return c;
   }
   return a.length - b.length;
+}
+
+/** Returns how Go orders two strings: by their UTF-8 bytes (UTF-16 order differs past the BMP). */
+export function compareStrings(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

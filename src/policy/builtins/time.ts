@@ -1,4 +1,5 @@
 // OPA's time.* builtins (topdown/time.go in OPA v1.22.2) on Go's time semantics, which go-time-*.ts rebuild.
+import { stringOperand } from './strings';
 import { RawJson, type BuiltinTable, type EvaluationContext } from './builtin';
 import { civilFields, fromUnixNs, goDate, toUnixNs, type GoTime } from './go-time-civil';
 import { parseDuration } from './go-time-duration';
@@ -12,11 +13,11 @@ const RFC3339_NANO = NAMED_LAYOUTS.RFC3339Nano!;
 export const timeBuiltins: BuiltinTable = {
   'time.now_ns': (context: EvaluationContext) => new RawJson(context.nowNs.toString()),
   'time.parse_ns': (_context, layout, value) =>
-    nanoseconds(parseTime(goString(namedLayout(stringArg(layout))), goString(stringArg(value)))),
+    nanoseconds(parseTime(byteString(namedLayout(stringOperand(layout))), byteString(stringOperand(value)))),
   'time.parse_rfc3339_ns': (_context, value) =>
-    nanoseconds(parseTime(NAMED_LAYOUTS.RFC3339!, goString(stringArg(value)))),
+    nanoseconds(parseTime(NAMED_LAYOUTS.RFC3339!, byteString(stringOperand(value)))),
   'time.parse_duration_ns': (_context, duration) =>
-    new RawJson(parseDuration(goString(stringArg(duration))).toString()),
+    new RawJson(parseDuration(byteString(stringOperand(duration))).toString()),
   'time.date': (_context, x) => {
     const f = civilFields(timeArg(x).time);
     return [f.year, f.month, f.day];
@@ -41,7 +42,7 @@ export const timeBuiltins: BuiltinTable = {
   'time.format': (_context, x) => {
     const { time, layout } = timeArg(x);
     const goLayout = layout === '' ? RFC3339_NANO : namedLayout(layout);
-    return jsString(formatTime(time, goString(goLayout)));
+    return jsString(formatTime(time, byteString(goLayout)));
   },
 };
 
@@ -73,8 +74,8 @@ function timeArg(x: unknown): { time: GoTime; layout: string } {
   if (!Array.isArray(x) || x.length === 0 || typeof x[0] !== 'number') {
     throw new TypeError('operand 1 must be either number (ns) or [number (ns), string (tz)]');
   }
-  const zone = x.length > 1 ? loadZone(stringArg(x[1])) : UTC;
-  const layout = x.length > 2 ? stringArg(x[2]) : '';
+  const zone = x.length > 1 ? loadZone(stringOperand(x[1])) : UTC;
+  const layout = x.length > 2 ? stringOperand(x[2]) : '';
   return { time: fromUnixNs(exactNs(x[0]), zone), layout };
 }
 
@@ -89,11 +90,6 @@ function intArg(n: unknown): number {
   return n;
 }
 
-function stringArg(s: unknown): string {
-  if (typeof s !== 'string') throw new TypeError('operand must be a string');
-  return s;
-}
-
 function namedLayout(layout: string): string {
   return Object.hasOwn(NAMED_LAYOUTS, layout) ? NAMED_LAYOUTS[layout]! : layout;
 }
@@ -103,7 +99,7 @@ function nanoseconds(t: GoTime): RawJson {
 }
 
 // Go works on UTF-8 bytes; one char per byte keeps byte-wise slicing and comparison Go's.
-function goString(s: string): string {
+function byteString(s: string): string {
   return Buffer.from(s, 'utf8').toString('latin1');
 }
 
