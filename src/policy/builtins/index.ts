@@ -50,8 +50,17 @@ export const REFUSED_BUILTINS: Readonly<Record<string, string>> = {
 // Builtins whose answer depends on whether an operand is a set or an array: they get sets as RegoSet. The rest
 // get a set as an array in OPA's order (they take both alike).
 const READS_SETS = new Set(['object.subset', 'net.cidr_contains_matches', 'sprintf']);
-// sprintf types a number by how it is written (1 is an int64, 1.0 a float64) and prints big ones in full.
-const EXACT_NUMBERS = new Set(['sprintf']);
+// Builtins that get numbers as written (RegoNumber): sprintf types a number by how it is written (1 is an int64,
+// 1.0 a float64) and prints big ones in full; the time builtins take nanoseconds past 2^53.
+const EXACT_NUMBERS = new Set([
+  'sprintf',
+  'time.add_date',
+  'time.clock',
+  'time.date',
+  'time.diff',
+  'time.format',
+  'time.weekday',
+]);
 
 /**
  * Returns what keeps a policy calling these builtins on its host from running here, one sentence per problem

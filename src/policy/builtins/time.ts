@@ -1,4 +1,5 @@
 // OPA's time.* builtins (topdown/time.go in OPA v1.22.2) on Go's time semantics, which go-time-*.ts rebuild.
+import { RegoNumber } from './rego-value';
 import { stringOperand } from './strings';
 import { RawJson, type BuiltinTable, type EvaluationContext } from './builtin';
 import { civilFields, fromUnixNs, goDate, toUnixNs, type GoTime } from './go-time-civil';
@@ -70,8 +71,8 @@ function daysInMonth(year: number, month: number): number {
 
 // OPA's tzTime: a number of nanoseconds, or [ns], [ns, zone] or [ns, zone, layout] (extra elements ignored).
 function timeArg(x: unknown): { time: GoTime; layout: string } {
-  if (typeof x === 'number') return { time: fromUnixNs(exactNs(x), UTC), layout: '' };
-  if (!Array.isArray(x) || x.length === 0 || typeof x[0] !== 'number') {
+  if (isNumber(x)) return { time: fromUnixNs(exactNs(x), UTC), layout: '' };
+  if (!Array.isArray(x) || x.length === 0 || !isNumber(x[0])) {
     throw new TypeError('operand 1 must be either number (ns) or [number (ns), string (tz)]');
   }
   const zone = x.length > 1 ? loadZone(stringOperand(x[1])) : UTC;
@@ -79,15 +80,37 @@ function timeArg(x: unknown): { time: GoTime; layout: string } {
   return { time: fromUnixNs(exactNs(x[0]), zone), layout };
 }
 
-// OPA needs an integer that fits int64 ("timestamp too big" otherwise); 1.5 and 1e19 are both refused.
-function exactNs(n: number): bigint {
-  if (!Number.isInteger(n) || n < -(2 ** 63) || n >= 2 ** 63) throw new RangeError('timestamp too big');
-  return BigInt(n);
+// The time builtins get numbers as the module wrote them (index.ts, EXACT_NUMBERS): nanoseconds past 2^53 stay
+// exact, and a number written with a fraction or an exponent is no integer to OPA.
+const isNumber = (x: unknown): x is number | RegoNumber => typeof x === 'number' || x instanceof RegoNumber;
+
+// The integer a number's text stands for (1.0, 1.7e18), or a throw when it has a fraction or is huge.
+function integerOf(n: number | RegoNumber): bigint {
+  const text = typeof n === 'number' ? String(n) : n.text;
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) throw new RangeError('not a number');
+  const [, sign, whole, fraction = '', exp = '0'] = m;
+  const shift = Number(exp) - fraction.length;
+  if (shift > 40) throw new RangeError('timestamp too big');
+  const digits = whole! + fraction;
+  const kept = shift >= 0 ? digits + '0'.repeat(shift) : digits.slice(0, shift);
+  if (shift < 0 && /[1-9]/.test(digits.slice(shift))) throw new RangeError('not an integer');
+  return BigInt(`${sign}${kept || '0'}`);
 }
 
+// OPA needs an integer that fits int64 ("timestamp too big" otherwise); 1.5 and 1e19 are both refused.
+function exactNs(n: number | RegoNumber): bigint {
+  const ns = integerOf(n);
+  if (ns < -(2n ** 63n) || ns >= 2n ** 63n) throw new RangeError('timestamp too big');
+  return ns;
+}
+
+// time.add_date's counts: OPA reads 1.0 as an integer but not 1e2 (a timestamp may be written either way).
 function intArg(n: unknown): number {
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError('operand must be an integer');
-  return n;
+  if (!isNumber(n) || (n instanceof RegoNumber && /[eE]/.test(n.text))) {
+    throw new TypeError('operand must be an integer');
+  }
+  return Number(integerOf(n));
 }
 
 function namedLayout(layout: string): string {
