@@ -1,5 +1,5 @@
 import { LoadedPolicy } from '@open-policy-agent/opa-wasm';
-import { parseRegoValue, regoValueText } from './rego-value';
+import { parseRegoValue, regoValueText, UndefinedResult } from './rego-value';
 import { BuiltinLimitError } from './builtin';
 
 /** The exports of an OPA WASM module (ABI 1.x) that its host calls. */
@@ -9,6 +9,7 @@ interface OpaExports {
   opa_value_dump(value: number): number;
   opa_value_parse(address: number, length: number): number;
   opa_malloc(length: number): number;
+  opa_free(address: number): void;
   opa_wasm_abi_version?: number | { value: number };
   opa_wasm_abi_minor_version?: number | { value: number };
 }
@@ -46,17 +47,30 @@ export async function loadHostedPolicy(
   const call = (id: number, addresses: number[]): number => {
     const module = linked.exports!;
     const name = names[id] ?? `builtin ${id}`;
-    const result = host.call(name, (exact) =>
-      addresses.map((a) => parseRegoValue(text(module.opa_value_dump(a)), exact)),
-    );
+    const result = host.call(name, (exact) => addresses.map((a) => operand(module, a, exact)));
     if (result === undefined) return 0;
-    const bytes = new TextEncoder().encode(regoValueText(result));
+    let written: string;
+    try {
+      written = regoValueText(result);
+    } catch (err) {
+      if (err instanceof UndefinedResult) return 0;
+      throw err;
+    }
+    const bytes = new TextEncoder().encode(written);
     if (bytes.length > MAX_RESULT_BYTES) throw new BuiltinLimitError(`${name}: a result of more than 16 MiB`);
     const address = module.opa_malloc(bytes.length);
     new Uint8Array(memory.buffer).set(bytes, address);
     const value = module.opa_value_parse(address, bytes.length);
+    module.opa_free(address);
     if (value === 0) throw new Error(`${name}: the module could not read the result`);
     return value;
+  };
+  // The dump's text is freed once read: a policy making many calls in one evaluation would otherwise hold them all.
+  const operand = (module: OpaExports, address: number, exact: boolean): unknown => {
+    const dump = module.opa_value_dump(address);
+    const value = text(dump);
+    module.opa_free(dump);
+    return parseRegoValue(value, exact);
   };
   const env = {
     memory,

@@ -108,13 +108,18 @@ export function hostBuiltins(table: BuiltinTable = HOST_BUILTINS): HostBuiltins 
       try {
         return builtin(current(), ...(READS_SETS.has(name) ? values : values.map(setsAsArrays)));
       } catch (err) {
-        // A bound of modelgate's fails the evaluation; any other failure makes the call undefined, as OPA's
-        // evaluator does without --strict-builtin-errors.
-        if (err instanceof BuiltinLimitError) throw err;
+        // A bound of modelgate's fails the evaluation, and so does running out of stack on deep input (an
+        // undefined call would let a deny rule that depends on it pass); any other failure makes the call
+        // undefined, as OPA's evaluator does without --strict-builtin-errors.
+        if (err instanceof BuiltinLimitError || isStackOverflow(err)) throw err;
         return undefined;
       }
     },
   };
+}
+
+function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && /call stack/i.test(err.message);
 }
 
 function nowNs(): bigint {

@@ -69,33 +69,34 @@ class RegoTextParser {
   }
 
   private number(): number | RegoNumber {
-    const match = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(this.text.slice(this.at));
+    // As written, which to_number keeps: `.5` and `5.` too.
+    const match = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(this.text.slice(this.at));
     if (!match) throw new Error(`unexpected text at ${this.at} of a Rego value`);
     this.at += match[0].length;
     return this.exactNumbers ? new RegoNumber(match[0]) : Number(match[0]);
   }
 
-  // `{}` is an empty object; `{k: v, …}` an object; `{a, …}` a set.
+  // `{}` is an empty object; `{k: v, …}` an object; `{a, …}` a set: told apart after the first value, which is
+  // kept (parsing it again would double the work at each level of nested sets).
   private braces(): unknown {
-    const start = this.at;
     this.at++;
     this.space();
     if (this.text[this.at] === '}') {
       this.at++;
       return {};
     }
-    this.value();
+    const first = this.value();
     this.space();
-    const isObject = this.text[this.at] === ':';
-    this.at = start;
-    if (!isObject) return this.list('}', (items) => new RegoSet(items));
+    if (this.text[this.at] !== ':') {
+      const items = [first];
+      while (!this.separator('}')) items.push(this.value());
+      return new RegoSet(items);
+    }
     const object: Record<string, unknown> = {};
-    this.at++;
-    for (;;) {
-      const key = this.value();
+    for (let key = first; ; key = this.value()) {
       this.expect(':');
-      // A key that is not a string (Rego allows any) is written as its JSON, as the module's JSON dump does.
-      Object.defineProperty(object, typeof key === 'string' ? key : JSON.stringify(key), {
+      // A key that is not a string (Rego allows any) becomes its Rego text: `{1: "a"}` has the key "1".
+      Object.defineProperty(object, typeof key === 'string' ? key : regoValueText(key), {
         value: this.value(),
         enumerable: true,
         writable: true,
@@ -147,19 +148,22 @@ export function regoValueText(value: unknown): string {
   }
   if (Array.isArray(value)) return `[${value.map(regoValueText).join(', ')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${regoValueText(v)}`);
+    const entries = Object.entries(value).map(([k, v]) => `${stringText(k)}: ${regoValueText(v)}`);
     return `{${entries.join(', ')}}`;
   }
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('not a Rego number');
-  if (
-    typeof value === 'string' ||
-    typeof value === 'number' ||
-    typeof value === 'boolean' ||
-    value === null
-  ) {
-    return JSON.stringify(value);
-  }
+  if (typeof value === 'string') return stringText(value);
+  // Infinity or NaN has no Rego form: the call is undefined, as OPA's is for a number out of range.
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new UndefinedResult('not a Rego number');
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return JSON.stringify(value);
   throw new Error(`no Rego value for ${typeof value}`);
+}
+
+/** Thrown while writing a result that has no Rego form: the call is undefined. */
+export class UndefinedResult extends Error {}
+
+// The module's parser refuses an unpaired surrogate escape; Go writes U+FFFD for it.
+function stringText(s: string): string {
+  return JSON.stringify(s.toWellFormed());
 }
 
 /** Returns `value` with every set listed as an array in OPA's order: for builtins that take sets as collections. */
@@ -187,7 +191,7 @@ const isMember = (v: unknown): v is Record<string, unknown> =>
 function rank(v: unknown): number {
   if (v === null) return 0;
   if (typeof v === 'boolean') return 1;
-  if (typeof v === 'number') return 2;
+  if (typeof v === 'number' || v instanceof RegoNumber) return 2;
   if (typeof v === 'string') return 3;
   if (Array.isArray(v)) return 4;
   return v instanceof RegoSet ? 6 : 5;
@@ -199,7 +203,8 @@ function rank(v: unknown): number {
  */
 export function compareRegoValues(a: unknown, b: unknown): number {
   if (rank(a) !== rank(b)) return rank(a) - rank(b);
-  if (typeof a === 'boolean' || typeof a === 'number') return Number(a) - Number(b);
+  if (typeof a === 'boolean') return Number(a) - Number(b);
+  if (rank(a) === 2) return compareNumbers(a as number | RegoNumber, b as number | RegoNumber);
   if (typeof a === 'string') return compareStrings(a, b as string);
   if (a instanceof RegoSet && b instanceof RegoSet) {
     return compareLists([...a.items].sort(compareRegoValues), [...b.items].sort(compareRegoValues));
@@ -229,4 +234,15 @@ function compareLists(a: unknown[], b: unknown[]): number {
 /** Returns how Go orders two strings: by their UTF-8 bytes (UTF-16 order differs past the BMP). */
 export function compareStrings(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+// Numbers by value: exactly when both are integers written out (past 2^53), else as doubles.
+function compareNumbers(a: number | RegoNumber, b: number | RegoNumber): number {
+  const text = (n: number | RegoNumber) => (typeof n === 'number' ? String(n) : n.text);
+  const [x, y] = [text(a), text(b)];
+  if (/^-?\d+$/.test(x) && /^-?\d+$/.test(y)) {
+    const [i, j] = [BigInt(x), BigInt(y)];
+    return i < j ? -1 : i > j ? 1 : 0;
+  }
+  return Number(x) - Number(y);
 }

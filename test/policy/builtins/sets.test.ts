@@ -20,3 +20,35 @@ it('hands sets to host builtins and back as sets, as OPA evaluates them', async 
   expect(answers.every((a) => a.opa !== undefined)).toBe(true);
   for (const a of answers) expect({ expr: a.expr, value: a.wasm }).toEqual({ expr: a.expr, value: a.opa });
 });
+
+it('reads every number and string form the module writes, and orders numbers by value', async () => {
+  const answers = await answersOfBoth([
+    { expr: 'sprintf("%v %v %v", [to_number(".5"), to_number("5."), to_number("-.5e-3")])' },
+    { expr: 'sprintf("%v", [{10, 9, 100, 2.5, "a"}])' },
+    { expr: 'sprintf("%v", [{{{{{{1}}}}}}])' },
+    { expr: 'count(json.patch([to_number("5.")], []))' },
+  ]);
+  for (const a of answers) expect({ expr: a.expr, value: a.wasm }).toEqual({ expr: a.expr, value: a.opa });
+});
+
+it('makes a result with no Rego form an undefined call, never a failed evaluation', async () => {
+  const answers = await answersOfBoth(
+    [{ expr: 'json.patch([1e300 * 1e300], [])' }, { expr: 'yaml.unmarshal(input.text)' }],
+    { text: 'a: "\\ud800"' },
+  );
+  expect(answers.map((a) => a.wasm)).toEqual([undefined, { a: '\ufffd' }]);
+});
+
+it('fails the evaluation on input too deep for a builtin, rather than let a deny rule pass', async () => {
+  let doc: unknown = 1;
+  for (let i = 0; i < 2_600; i++) doc = [doc];
+  const [deny] = await answersOfBoth([{ expr: 'count(json.patch(input.doc, [])) > 0' }], { doc }).catch(
+    (err: Error) => [{ wasm: err.message, opa: undefined }],
+  );
+  expect(String(deny?.wasm)).toMatch(/policy evaluation failed|stack/);
+});
+
+it('gives a key that is not a string its Rego text', async () => {
+  const [answer] = await answersOfBoth([{ expr: 'sprintf("%v", [{1: "a"}])' }]);
+  expect(answer).toMatchObject({ wasm: '{"1": "a"}', opa: '{1: "a"}' });
+});
