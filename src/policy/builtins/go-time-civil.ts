@@ -16,16 +16,8 @@ export interface GoTime {
   readonly zone: Zone;
 }
 
-/** The wall-clock fields of a GoTime in its zone. */
-export interface CivilFields {
-  year: number;
-  /** 1–12 */
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  nsec: number;
+/** The wall-clock fields of a GoTime in its zone (month 1–12). */
+export interface CivilFields extends DateParts {
   /** 0 = Sunday, as Go's time.Weekday. */
   weekday: number;
   /** 1–366 */
