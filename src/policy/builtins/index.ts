@@ -51,9 +51,11 @@ export const REFUSED_BUILTINS: Readonly<Record<string, string>> = {
 // get a set as an array in OPA's order (they take both alike).
 const READS_SETS = new Set(['object.subset', 'net.cidr_contains_matches', 'sprintf']);
 // Builtins that get numbers as written (RegoNumber): sprintf types a number by how it is written (1 is an int64,
-// 1.0 a float64) and prints big ones in full; the time builtins take nanoseconds past 2^53.
+// 1.0 a float64) and prints big ones in full, json.marshal_with_options prints them as written; the time builtins
+// take nanoseconds past 2^53.
 const EXACT_NUMBERS = new Set([
   'sprintf',
+  'json.marshal_with_options',
   'time.add_date',
   'time.clock',
   'time.date',

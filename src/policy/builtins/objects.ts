@@ -1,5 +1,5 @@
 import { BuiltinLimitError, type BuiltinTable } from './builtin';
-import { compareRegoValues, compareStrings, RegoSet } from './rego-value';
+import { compareRegoValues, compareStrings, RegoNumber, RegoSet } from './rego-value';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -120,15 +120,16 @@ function goJsonString(s: string): string {
   );
 }
 
-/** Returns a number as OPA prints it: integers in full, exponents without a plus sign. */
-function goNumber(n: number): string {
-  return String(n).replace('e+', 'e');
+/** Returns a number as OPA prints it: as written in the policy or data (1.0, 1e3, 30 digits). */
+function goNumber(n: number | RegoNumber): string {
+  return n instanceof RegoNumber ? n.text : String(n).replace('e+', 'e');
 }
 
 /** Returns a value as Go's json.Marshal (indent undefined) or json.MarshalIndent writes it. */
 function goJson(value: unknown, indent?: { prefix: string; unit: string }, depth = 0): string {
   const open = indent ? `\n${indent.prefix}${indent.unit.repeat(depth + 1)}` : '';
   const close = indent ? `\n${indent.prefix}${indent.unit.repeat(depth)}` : '';
+  if (value instanceof RegoNumber) return goNumber(value);
   if (Array.isArray(value)) {
     if (value.length === 0) return '[]';
     return `[${value.map((v) => open + goJson(v, indent, depth + 1)).join(',')}${close}]`;

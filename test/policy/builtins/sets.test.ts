@@ -52,3 +52,11 @@ it('gives a key that is not a string its Rego text', async () => {
   const [answer] = await answersOfBoth([{ expr: 'sprintf("%v", [{1: "a"}])' }]);
   expect(answer).toMatchObject({ wasm: '{"1": "a"}', opa: '{1: "a"}' });
 });
+
+it('prints numbers in json.marshal_with_options as they are written, as OPA', async () => {
+  const [answer] = await answersOfBoth([
+    { expr: 'json.marshal_with_options({"a": 1.0, "b": 1e3, "c": 12345678901234567890, "s": {3, 1}}, {})' },
+  ]);
+  expect(answer?.wasm).toEqual(answer?.opa);
+  expect(answer?.wasm).toBe('{"a":1.0,"b":1e3,"c":12345678901234567890,"s":[1,3]}');
+});
