@@ -26,6 +26,9 @@ export interface HostedPolicy {
   builtins: string[];
 }
 
+const UTF8_ENCODER = new TextEncoder();
+const UTF8_DECODER = new TextDecoder();
+
 // A result larger than this is refused (the evaluation fails): one call must not exhaust the module's memory.
 const MAX_RESULT_BYTES = 16 * 1024 * 1024;
 
@@ -56,7 +59,7 @@ export async function loadHostedPolicy(
       if (err instanceof UndefinedResult) return 0;
       throw err;
     }
-    const bytes = new TextEncoder().encode(written);
+    const bytes = UTF8_ENCODER.encode(written);
     if (bytes.length > MAX_RESULT_BYTES) throw new BuiltinLimitError(`${name}: a result of more than 16 MiB`);
     const address = module.opa_malloc(bytes.length);
     new Uint8Array(memory.buffer).set(bytes, address);
@@ -111,5 +114,5 @@ function cString(memory: WebAssembly.Memory, address: number): string {
   const bytes = new Uint8Array(memory.buffer);
   let end = address;
   while (bytes[end] !== 0) end++;
-  return new TextDecoder().decode(bytes.subarray(address, end));
+  return UTF8_DECODER.decode(bytes.subarray(address, end));
 }

@@ -1,5 +1,6 @@
 import RE2 from 're2';
 import type { BuiltinTable } from './builtin';
+import { isRegoObject } from './rego-value';
 
 // OPA compiles a schema with gojsonschema, which never checks it against a meta-schema (its loader's Validate
 // is off): a schema is refused only by the checks its parser makes on each keyword it knows, under the draft
@@ -20,7 +21,7 @@ const TYPES = ['array', 'boolean', 'integer', 'null', 'number', 'object', 'strin
 
 class SchemaError extends Error {}
 
-const isMap = (v: unknown): v is Schema => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isMap = (v: unknown): v is Schema => isRegoObject(v);
 const atLeast = (draft: Draft, version: 6 | 7): boolean => draft === 'hybrid' || draft >= version;
 const fail = (why: string): never => {
   throw new SchemaError(why);

@@ -1,7 +1,7 @@
 import type { Builtin, EvaluationContext } from './builtin';
 import { headerUsable, tokenHeader } from './jwt-header';
 import { policyKeys, type PolicyKey } from './jwt-keys';
-import { signatureVerifies, verifiedByKeys } from './jwt-signature';
+import { verifiedByKeys } from './jwt-signature';
 import { base64urlBytes, jsonObject, objectOf, tokenParts } from './jwt-token';
 
 /** The constraints object of `io.jwt.decode_verify`, read as OPA reads it. */
@@ -31,15 +31,9 @@ export const decodeVerify: Builtin = (context, token, options) => {
     if (!headerUsable(header)) return UNVERIFIED;
     if (constraints.alg !== '' && constraints.alg !== header.alg) return UNVERIFIED;
     const signature = base64urlBytes(parts.signature);
-    const verified = constraints.keys
-      ? verifiedByKeys(constraints.keys, header, header.alg, { parts, signature })
-      : signatureVerifies(
-          header.alg,
-          Buffer.from(constraints.secret),
-          `${parts.header}.${parts.payload}`,
-          signature,
-        );
-    if (!verified) return UNVERIFIED;
+    // A secret is a key like any other, without alg or kid: OPA verifies with it under the header's alg.
+    const keys = constraints.keys ?? [{ key: Buffer.from(constraints.secret), alg: '', kid: '' }];
+    if (!verifiedByKeys(keys, header, header.alg, { parts, signature })) return UNVERIFIED;
     const payloadText = base64urlBytes(parts.payload).toString('utf8');
     // A nested token (RFC 7519 §5.2): the inner one must verify under the same constraints.
     if (header.cty.toLowerCase() === 'jwt') {

@@ -1,3 +1,5 @@
+import { stringOperand } from './strings';
+
 /** A compact JWS split into its three base64url parts, as OPA splits it (no decoding yet). */
 export interface TokenParts {
   header: string;
@@ -7,8 +9,7 @@ export interface TokenParts {
 
 /** Returns the token's three parts; throws unless it is a string with exactly two full stops. */
 export function tokenParts(token: unknown): TokenParts {
-  if (typeof token !== 'string') throw new Error('operand 1 must be a string');
-  const parts = token.split('.');
+  const parts = stringOperand(token).split('.');
   if (parts.length !== 3) throw new Error(`encoded JWT must have 3 sections, found ${parts.length}`);
   return { header: parts[0]!, payload: parts[1]!, signature: parts[2]! };
 }

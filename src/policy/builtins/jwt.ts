@@ -4,6 +4,7 @@ import { tokenHeader } from './jwt-header';
 import { policyKeys } from './jwt-keys';
 import { HMAC_HASHES, SIGNATURE_SCHEMES, signatureVerifies, verifiedByKeys } from './jwt-signature';
 import { base64urlBytes, jsonObject, objectOf, tokenParts } from './jwt-token';
+import { stringOperand } from './strings';
 
 // io.jwt.decode: [header, payload, hex signature]; a payload whose header says `cty: JWT` is itself decoded.
 const decode: Builtin = (_context, token) => {
@@ -19,8 +20,7 @@ const decode: Builtin = (_context, token) => {
 function verifyWith(alg: string): Builtin {
   return (_context, token, keyText) => {
     const parts = tokenParts(token);
-    if (typeof keyText !== 'string') throw new Error('operand 2 must be a string');
-    const keys = policyKeys(keyText);
+    const keys = policyKeys(stringOperand(keyText));
     const signature = base64urlBytes(parts.signature);
     const header = tokenHeader(jsonObject(parts.header, 'header'));
     return verifiedByKeys(keys, header, alg, { parts, signature });
@@ -31,9 +31,13 @@ function verifyWith(alg: string): Builtin {
 function verifyHmac(alg: string): Builtin {
   return (_context, token, secret) => {
     const parts = tokenParts(token);
-    if (typeof secret !== 'string') throw new Error('operand 2 must be a string');
     const signed = `${parts.header}.${parts.payload}`;
-    return signatureVerifies(alg, Buffer.from(secret), signed, base64urlBytes(parts.signature));
+    return signatureVerifies(
+      alg,
+      Buffer.from(stringOperand(secret)),
+      signed,
+      base64urlBytes(parts.signature),
+    );
   };
 }
 

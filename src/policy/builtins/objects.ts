@@ -1,10 +1,9 @@
 import { BuiltinLimitError, type BuiltinTable } from './builtin';
-import { compareRegoValues, compareStrings, RegoNumber, RegoSet } from './rego-value';
+import { compareRegoValues, compareStrings, isRegoObject, RegoNumber, RegoSet } from './rego-value';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-const isObject = (v: unknown): v is Record<string, Json> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, Json> => isRegoObject(v);
 // Own members only: "constructor" or "__proto__" is an ordinary key in a Rego object.
 const hasKey = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
@@ -16,8 +15,6 @@ function asSortedSet<T>(values: T[]): T[] {
 
 const equal = (a: unknown, b: unknown): boolean => compareRegoValues(a, b) === 0;
 const contains = (list: unknown[], value: unknown): boolean => list.some((x) => equal(x, value));
-const isCollectionObject = (v: unknown): v is Record<string, unknown> =>
-  isObject(v) && !(v instanceof RegoSet);
 
 // object.subset's readings, as OPA's topdown/subset.go; sets arrive as RegoSet (index.ts, READS_SETS).
 const setSubset = (sup: RegoSet, sub: RegoSet): boolean =>
@@ -47,7 +44,7 @@ function objectSubsetOf(sup: Record<string, unknown>, sub: Record<string, unknow
     if (!hasKey(sup, key)) return false;
     const other = sup[key];
     if (equal(other, value)) return true;
-    if (isCollectionObject(other) && isCollectionObject(value)) return objectSubsetOf(other, value);
+    if (isObject(other) && isObject(value)) return objectSubsetOf(other, value);
     if (other instanceof RegoSet && value instanceof RegoSet) return setSubset(other, value);
     if (Array.isArray(other) && Array.isArray(value)) return arraySubset(other, value);
     return false;
@@ -56,7 +53,7 @@ function objectSubsetOf(sup: Record<string, unknown>, sub: Record<string, unknow
 
 /** Returns object.subset(sup, sub) as OPA answers it: objects recursively, sets by membership, arrays as runs. */
 function objectSubset(sup: unknown, sub: unknown): boolean {
-  if (isCollectionObject(sup) && isCollectionObject(sub)) return objectSubsetOf(sup, sub);
+  if (isObject(sup) && isObject(sub)) return objectSubsetOf(sup, sub);
   if (sup instanceof RegoSet && sub instanceof RegoSet) return setSubset(sup, sub);
   if (Array.isArray(sup) && Array.isArray(sub)) return arraySubset(sup, sub);
   if (Array.isArray(sup) && sub instanceof RegoSet) return arraySetSubset(sup, sub);

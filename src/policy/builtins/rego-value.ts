@@ -185,8 +185,13 @@ export function setsAsArrays(value: unknown): unknown {
   return value;
 }
 
-const isMember = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof RegoSet);
+/** Returns whether a builtin's operand is a Rego object (not an array, a set or a number as written). */
+export const isRegoObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  !(v instanceof RegoSet) &&
+  !(v instanceof RegoNumber);
 
 function rank(v: unknown): number {
   if (v === null) return 0;
@@ -210,7 +215,7 @@ export function compareRegoValues(a: unknown, b: unknown): number {
     return compareLists([...a.items].sort(compareRegoValues), [...b.items].sort(compareRegoValues));
   }
   if (Array.isArray(a) && Array.isArray(b)) return compareLists(a, b);
-  if (isMember(a) && isMember(b)) {
+  if (isRegoObject(a) && isRegoObject(b)) {
     const ka = Object.keys(a).sort(compareRegoValues);
     const kb = Object.keys(b).sort(compareRegoValues);
     for (let i = 0; i < Math.min(ka.length, kb.length); i++) {

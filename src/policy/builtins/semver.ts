@@ -1,4 +1,5 @@
 import type { BuiltinTable, EvaluationContext } from './builtin';
+import { stringOperand } from './strings';
 
 /** A version as OPA reads it: numbers as BigInt (int64), pre-release as written, build metadata dropped. */
 interface Version {
@@ -62,9 +63,8 @@ function clamp(n: bigint): bigint {
 }
 
 function compare(_: EvaluationContext, a: unknown, b: unknown): number {
-  if (typeof a !== 'string' || typeof b !== 'string') throw new TypeError('operands must be strings');
-  const va = parse(a);
-  const vb = parse(b);
+  const va = parse(stringOperand(a));
+  const vb = parse(stringOperand(b));
   if (!va || !vb) throw new RangeError('not a valid SemVer');
   for (const [i, part] of va.core.entries()) {
     const order = sign(part, vb.core[i] ?? 0n);
