@@ -145,7 +145,7 @@ export const bundleCommand: CliCommand = {
 
 async function build(regoDir: string, values: Values, io: CliIo): Promise<number> {
   if (!values.output) throw new UsageError('bundle build needs -o OUT.tar.gz');
-  const opa = values.opa ?? io.env.MODELGATE_OPA ?? pinnedOpa();
+  const opa = opaBinary(values, io);
   const entrypoints = values.entrypoint ?? ['modelgate/decision', 'modelgate/limits'];
   const capabilities = await writeCapabilities(opa);
   const opaArgs = ['build', '-t', 'wasm', '--ignore', '*_test.rego', '--capabilities', capabilities.file];
@@ -307,7 +307,7 @@ const UNDEFINED_FUNCTION_HINT =
 
 // `modelgate bundle capabilities`: the capabilities document for `opa check --capabilities` and editors.
 async function printCapabilities(values: Values, io: CliIo): Promise<number> {
-  const opa = values.opa ?? io.env.MODELGATE_OPA ?? pinnedOpa();
+  const opa = opaBinary(values, io);
   const text = `${JSON.stringify(await capabilitiesOf(opa), null, 2)}\n`;
   if (values.output) {
     await fs.writeFile(values.output, text);
@@ -345,6 +345,11 @@ async function writeCapabilities(opa: string): Promise<{ file: string; remove():
   const file = path.join(dir, 'capabilities.json');
   writeFileSync(file, JSON.stringify(await capabilitiesOf(opa)));
   return { file, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+// --opa, then MODELGATE_OPA, then the pinned binary (installed on first use).
+function opaBinary(values: Values, io: CliIo): string {
+  return values.opa ?? io.env.MODELGATE_OPA ?? pinnedOpa();
 }
 
 function pinnedOpa(): string {
