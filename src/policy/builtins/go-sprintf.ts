@@ -1,5 +1,5 @@
 import { formatGoFloat, hexFloat } from './go-float';
-import { regoText } from './rego-text';
+import { goQuote, regoText } from './rego-text';
 import { RegoNumber } from './rego-value';
 
 /**
@@ -273,28 +273,4 @@ function pad(text: string, d: Directive): string {
   const length = [...text].length;
   if (length >= width) return text;
   return d.minus ? text + ' '.repeat(width - length) : (d.zero ? '0' : ' ').repeat(width - length) + text;
-}
-
-/** Returns `text` as Go's strconv.Quote writes it: double quotes, Go escapes, printable Unicode kept. */
-export function goQuote(text: string): string {
-  let out = '"';
-  for (const char of text) {
-    const code = char.codePointAt(0)!;
-    if (char === '"' || char === '\\') out += `\\${char}`;
-    else if (code === 0x07) out += '\\a';
-    else if (code === 0x08) out += '\\b';
-    else if (code === 0x0c) out += '\\f';
-    else if (code === 0x0a) out += '\\n';
-    else if (code === 0x0d) out += '\\r';
-    else if (code === 0x09) out += '\\t';
-    else if (code === 0x0b) out += '\\v';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else if (/\p{C}|\p{Z}/u.test(char) && char !== ' ') {
-      out +=
-        code > 0xffff
-          ? `\\U${code.toString(16).padStart(8, '0')}`
-          : `\\u${code.toString(16).padStart(4, '0')}`;
-    } else out += char;
-  }
-  return `${out}"`;
 }
