@@ -86,5 +86,18 @@ export const auditPgMigrations: PgMigrationSet = {
           ON audit_records (((replace(record, '\\u0000', '\\ufffd')::jsonb) #>> '{input,lineage,parent_id}'), ts_ms, seq)
           WHERE ((replace(record, '\\u0000', '\\ufffd')::jsonb) #>> '{input,lineage,parent_id}') IS NOT NULL;`,
     },
+    {
+      version: 4,
+      name: 'index the first 64 characters of a decision lineage parent',
+      // A Data API caller's input may name any parent, such as 2,048 characters of a three-byte script: an
+      // index entry past 2,704 bytes, which PostgreSQL refused, failing the record and its group commit. A
+      // parent is a decision id, 36 characters: compared on its first 64, no id matches a longer value.
+      // LINEAGE_PARENT in pg-lineage-source.ts is this expression.
+      sql: `
+        DROP INDEX audit_records_lineage_parent;
+        CREATE INDEX audit_records_lineage_parent
+          ON audit_records ((left((replace(record, '\\u0000', '\\ufffd')::jsonb) #>> '{input,lineage,parent_id}', 64)), ts_ms, seq)
+          WHERE ((replace(record, '\\u0000', '\\ufffd')::jsonb) #>> '{input,lineage,parent_id}') IS NOT NULL;`,
+    },
   ],
 };

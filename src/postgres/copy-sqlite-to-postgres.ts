@@ -5,18 +5,27 @@ import { APPROVAL_COLUMNS } from '../approvals/approval-row';
 import { CHAIN_LOCK } from './pg-chain';
 import { lastDayReservations } from '../usage/usage-ledger';
 import { RECORD_COLUMN_NAMES } from '../audit/record-columns';
+import { pgColumnText } from './pg-column-text';
 
 /**
  * The tables a log is made of, every column, in key order: copied verbatim, chain and checkpoints
  * included. `optional` tables are copied when the source has them (older files may not).
  */
-const TABLES: readonly { name: string; columns: string[]; order: string; optional?: boolean }[] = [
+const TABLES: readonly {
+  name: string;
+  columns: string[];
+  order: string;
+  optional?: boolean;
+  /** The columns held as pgColumnText of SQLite's value. */
+  keys?: string[];
+}[] = [
   {
     name: 'audit_records',
     columns: ['seq', ...RECORD_COLUMN_NAMES, 'record', 'prev_hash', 'hash'],
     order: 'seq',
+    keys: [...RECORD_COLUMN_NAMES],
   },
-  { name: 'audit_reasons', columns: ['seq', 'reason', 'ts_ms'], order: 'seq, reason' },
+  { name: 'audit_reasons', columns: ['seq', 'reason', 'ts_ms'], order: 'seq, reason', keys: ['reason'] },
   { name: 'audit_checkpoints', columns: ['seq', 'hash', 'signed_at', 'key_id', 'signature'], order: 'seq' },
   { name: 'audit_prunes', columns: ['seq', 'hash', 'before_ts', 'deleted', 'pruned_at'], order: 'id' },
   {
@@ -24,6 +33,7 @@ const TABLES: readonly { name: string; columns: string[]; order: string; optiona
     columns: ['decision_id', 'subject', 'input_tokens', 'output_tokens', 'cost_usd', 'reported_ms'],
     order: 'decision_id',
     optional: true,
+    keys: ['subject'],
   },
   // Pending and granted approvals stay usable after the move; their events are already in the chain.
   { name: 'approvals', columns: [...APPROVAL_COLUMNS], order: 'id', optional: true },
@@ -73,7 +83,7 @@ export async function copySqliteToPostgres(source: Db, pool: Pool): Promise<Copy
 function copyReservations(source: Db, client: PoolClient, nowMs: number): Promise<number> {
   const rows = function* () {
     for (const r of lastDayReservations(source, nowMs))
-      yield [r.decisionId, r.subject, r.model, r.tokens, r.atMs];
+      yield [r.decisionId, pgColumnText(r.subject), pgColumnText(r.model), r.tokens, r.atMs];
   };
   return insertRows(
     client,
@@ -83,16 +93,18 @@ function copyReservations(source: Db, client: PoolClient, nowMs: number): Promis
   );
 }
 
-function copyTable(
-  source: Db,
-  client: PoolClient,
-  table: { name: string; columns: string[]; order: string },
-): Promise<number> {
+function copyTable(source: Db, client: PoolClient, table: (typeof TABLES)[number]): Promise<number> {
   const rows = source
     .prepare(`SELECT ${table.columns.join(', ')} FROM ${table.name} ORDER BY ${table.order}`)
     .raw(true)
     .iterate() as IterableIterator<unknown[]>;
-  return insertRows(client, table.name, table.columns, rows);
+  const keys = new Set((table.keys ?? []).map((name) => table.columns.indexOf(name)));
+  const held = function* () {
+    for (const row of rows) {
+      yield row.map((value, i) => (keys.has(i) ? pgColumnText(value as string | number | null) : value));
+    }
+  };
+  return insertRows(client, table.name, table.columns, keys.size > 0 ? held() : rows);
 }
 
 // Inserts rows in multi-row statements of ROWS_PER_INSERT; returns how many.

@@ -3,11 +3,11 @@ import type { LineageSource } from '../audit/lineage-query';
 
 /** The parent a record names, as the audit_records_lineage_parent index (audit migration 3) computes it. */
 export const LINEAGE_PARENT =
-  "((replace(record, '\\u0000', '\\ufffd')::jsonb) #>> '{input,lineage,parent_id}')";
+  "left((replace(record, '\\u0000', '\\ufffd')::jsonb) #>> '{input,lineage,parent_id}', 64)";
 
 /**
  * Returns the lineage source of a PostgreSQL audit log: the same walk as on SQLite (lineageTree),
- * its child lookups served by the audit_records_lineage_parent expression index (migration 3).
+ * its child lookups served by the audit_records_lineage_parent expression index (migration 4).
  */
 export function pgLineageSource(pool: Pool): LineageSource {
   return {

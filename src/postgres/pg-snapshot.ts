@@ -7,24 +7,28 @@ import { auditMigrations } from '../audit/audit-migrations';
 import { openDatabase, type Db } from '../audit/database';
 import { SqliteAuditStore } from '../audit/sqlite-audit-store';
 import { withClient } from './pg-pool';
-import { RECORD_COLUMN_NAMES } from '../audit/record-columns';
+import type { AuditRecordV1 } from '../audit/audit-record';
+import { RECORD_COLUMN_NAMES, recordColumns, type RecordColumns } from '../audit/record-columns';
+import { mayBeAltered, restoreColumnText } from './pg-column-text';
 
 const PAGE = 5000;
 
-// Every column, copied verbatim: the verifier also checks that derived columns agree with the record.
+// Every column copied verbatim, but for what PostgreSQL cannot hold as the record has it (pgColumnText): the
+// verifier also checks that derived columns agree with the record.
 interface Table {
   name: string;
   columns: string[];
   /** The primary key, first columns of `columns`: pages are read in its order. */
   keys: string[];
+  /** Returns the row as SQLite holds it. */
+  restore?: (row: unknown[]) => unknown[];
 }
 
+const RECORD_TABLE_COLUMNS = ['seq', ...RECORD_COLUMN_NAMES, 'record', 'prev_hash', 'hash'];
+const RECORD_AT = RECORD_TABLE_COLUMNS.indexOf('record');
+
 const TABLES: readonly Table[] = [
-  {
-    name: 'audit_records',
-    columns: ['seq', ...RECORD_COLUMN_NAMES, 'record', 'prev_hash', 'hash'],
-    keys: ['seq'],
-  },
+  { name: 'audit_records', columns: RECORD_TABLE_COLUMNS, keys: ['seq'], restore: restoreRecordColumns },
   { name: 'audit_reasons', columns: ['seq', 'reason', 'ts_ms'], keys: ['seq', 'reason'] },
   { name: 'audit_checkpoints', columns: ['seq', 'hash', 'signed_at', 'key_id', 'signature'], keys: ['seq'] },
   {
@@ -91,8 +95,25 @@ async function copyTable(client: PoolClient, db: Db, table: Table): Promise<void
       values: last ?? [],
       rowMode: 'array',
     });
-    insertPage(result.rows);
+    insertPage(table.restore ? result.rows.map(table.restore) : result.rows);
     if (result.rows.length < PAGE) return;
     last = result.rows[result.rows.length - 1]!.slice(0, table.keys.length);
   }
+}
+
+// Most rows hold every column as the record has it; only those that may not have their record read.
+function restoreRecordColumns(row: unknown[]): unknown[] {
+  const columns = row.slice(1, RECORD_AT);
+  if (!columns.some(mayBeAltered)) return row;
+  let recorded: RecordColumns;
+  try {
+    recorded = recordColumns(JSON.parse(row[RECORD_AT] as string) as AuditRecordV1);
+  } catch {
+    return row; // the verifier reports the record itself
+  }
+  return [
+    row[0],
+    ...RECORD_COLUMN_NAMES.map((name, i) => restoreColumnText(columns[i], recorded[name])),
+    ...row.slice(RECORD_AT),
+  ];
 }

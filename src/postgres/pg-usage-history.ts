@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { UsageReportRow, UsageReportWriter } from '../usage/usage-reports';
+import { pgColumnText } from './pg-column-text';
 
 /** A subject's reports since some time: how many, their tokens and cost. */
 export interface ReportedTotals {
@@ -8,7 +9,10 @@ export interface ReportedTotals {
   cost_usd: number;
 }
 
-/** Usage reports in PostgreSQL: each settles its reservation (PgUsageTracker), and their totals. */
+/**
+ * Usage reports in PostgreSQL: each settles its reservation (PgUsageTracker), and their totals. A subject is
+ * held as pgColumnText of it, as in usage_reservations.
+ */
 export class PgUsageHistory implements UsageReportWriter {
   constructor(private readonly pool: Pool) {}
 
@@ -22,7 +26,14 @@ export class PgUsageHistory implements UsageReportWriter {
        settled AS (
          UPDATE usage_reservations SET tokens = $3 + $4 WHERE decision_id IN (SELECT decision_id FROM inserted))
        SELECT count(*)::int AS n FROM inserted`,
-      [row.decision_id, row.subject, row.input_tokens, row.output_tokens, row.cost_usd, row.reported_ms],
+      [
+        row.decision_id,
+        pgColumnText(row.subject),
+        row.input_tokens,
+        row.output_tokens,
+        row.cost_usd,
+        row.reported_ms,
+      ],
     );
     return rows[0]!.n === 1;
   }
@@ -33,7 +44,7 @@ export class PgUsageHistory implements UsageReportWriter {
       `SELECT count(*)::int AS reports, coalesce(sum(input_tokens + output_tokens), 0)::float8 AS tokens,
               coalesce(sum(cost_usd), 0)::float8 AS cost_usd
          FROM usage_reports WHERE subject = $1 AND reported_ms > $2`,
-      [subject, sinceMs],
+      [pgColumnText(subject), sinceMs],
     );
     return rows[0]!;
   }

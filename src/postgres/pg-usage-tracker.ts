@@ -3,6 +3,7 @@ import { escapeLiteral } from 'pg';
 import type { Logger } from 'pino';
 import { ReasonCode, UnavailableError } from '../errors';
 import { DAY_MS } from '../usage/sliding-window';
+import { pgColumnText } from './pg-column-text';
 import { countersSql, type ModelCountersRow } from './pg-usage-counters';
 import type {
   Reservation,
@@ -42,6 +43,9 @@ interface Batch {
  * it, as in MemoryUsageTracker), and the last one inserts them all and commits. One hold costs two
  * round trips (lock + read; insert + commit), whatever the number of decisions it serves, so a busy
  * subject is bound by neither one commit nor three round trips per decision.
+ *
+ * The tables hold a subject and a model as pgColumnText of them, so that any name a token or a caller may
+ * send can be indexed.
  */
 export class PgUsageTracker implements UsageTracker {
   private readonly batches = new Map<string, Batch>();
@@ -157,7 +161,8 @@ export class PgUsageTracker implements UsageTracker {
   private async open(subject: string, nowMs: number): Promise<Batch> {
     const client = await this.pool.connect();
     client.on('error', ignore);
-    const s = escapeLiteral(subject);
+    const key = pgColumnText(subject);
+    const s = escapeLiteral(key);
     try {
       // No fsync while the subject is locked: the reservations' WAL records are flushed by the
       // synchronous commit of the decisions' audit records, which come later in the same WAL and
@@ -165,7 +170,7 @@ export class PgUsageTracker implements UsageTracker {
       const results = (await client.query(
         `BEGIN; SET LOCAL synchronous_commit = off;
          SELECT pg_advisory_xact_lock(${USAGE_LOCK}, hashtext(${s}));
-         ${countersSql(subject, nowMs, Math.min(DAY_MS, this.reservationTtlMs))}`,
+         ${countersSql(key, nowMs, Math.min(DAY_MS, this.reservationTtlMs))}`,
       )) as unknown as { rows: ModelCountersRow[] }[];
       const rows = results[results.length - 1]!.rows;
       const counters = new Map<string, UsageCounters>(
@@ -195,7 +200,8 @@ export class PgUsageTracker implements UsageTracker {
     const values = batch.reserved
       .map(
         (r) =>
-          `(${escapeLiteral(r.decisionId)}, ${escapeLiteral(r.subject)}, ${escapeLiteral(r.model)}, ` +
+          `(${escapeLiteral(r.decisionId)}, ${escapeLiteral(pgColumnText(r.subject))}, ` +
+          `${escapeLiteral(pgColumnText(r.model))}, ` +
           `${Number(r.tokens)}, ${int(r.atMs)})`,
       )
       .join(', ');

@@ -24,6 +24,7 @@ import type { CheckpointOptions, AuditStoreStats } from '../audit/sqlite-audit-s
 import { loadCheckpointSigner, type CheckpointSigner } from '../audit/signed-checkpoints';
 import { parseInstant, type Instant } from '../audit/time-range';
 import { CHAIN_LOCK, chainHead, pruneInLock } from './pg-chain';
+import { pgColumnText } from './pg-column-text';
 import { withClient } from './pg-pool';
 import { withSqliteSnapshot } from './pg-snapshot';
 
@@ -46,6 +47,8 @@ interface Pending {
 }
 
 const PROBE_MS = 1000;
+// The query parameters compared with a derived text column, which holds pgColumnText of the record's value.
+const COLUMN_FILTERS = new Set(['subject', 'model', 'outcome', 'reason']);
 
 type RecordRow = { seq: number; record: string; prev_hash: string; hash: string; ts_ms?: number };
 
@@ -123,7 +126,8 @@ export class PostgresAuditStore implements AuditStore {
     const plan = planQuery(filter);
     const values: (string | number)[] = [];
     const sql = plan.sql.replace(/@(\w+)/g, (_, name: string) => {
-      values.push(plan.params[name]!);
+      const value = plan.params[name]!;
+      values.push(COLUMN_FILTERS.has(name) ? pgColumnText(value) : value);
       return `$${values.length}`;
     });
     const { rows } = await this.read<Required<RecordRow>>(sql, values);
@@ -180,23 +184,35 @@ export class PostgresAuditStore implements AuditStore {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.options.maxBatchSize ?? 1000);
       this.inFlightSize = batch.length;
-      let refused: (Error | undefined)[];
-      try {
-        refused = await this.transaction((client) => this.appendInLock(client, batch));
-      } catch (err) {
-        const failure = this.commitFailed(err, batch.length);
-        for (const entry of batch) entry.reject(failure);
-        continue;
-      }
-      this.markReachable();
+      const outcomes = await this.commitBatch(batch);
       batch.forEach((entry, i) => {
-        const error = refused[i];
+        const error = outcomes[i];
         if (error) entry.reject(error);
         else entry.resolve();
       });
     }
     this.inFlightSize = 0;
     this.inFlight = null;
+  }
+
+  // Returns each record's failure, or undefined once it is committed. A record the database refuses (a
+  // value it cannot hold, a constraint a DBA added) fails its batch's transaction: the batch is then
+  // committed record by record, so it fails alone, and the database is not reported unreachable for it.
+  private async commitBatch(batch: Pending[]): Promise<(Error | undefined)[]> {
+    try {
+      const refused = await this.transaction((client) => this.appendInLock(client, batch));
+      this.markReachable();
+      return refused;
+    } catch (err) {
+      if (!isRefusal(err)) {
+        const failure = this.commitFailed(err, batch.length);
+        return batch.map(() => failure);
+      }
+      if (batch.length === 1) return [refusedRecord(err)];
+      const outcomes: (Error | undefined)[] = [];
+      for (const entry of batch) outcomes.push(...(await this.commitBatch([entry])));
+      return outcomes;
+    }
   }
 
   private async appendInLock(client: PoolClient, batch: Pending[]): Promise<(Error | undefined)[]> {
@@ -217,7 +233,7 @@ export class PostgresAuditStore implements AuditStore {
       const seq = head.seq + 1;
       const hash = chainHash(head.hash, seq, item.json);
       const values = [
-        ...RECORD_COLUMN_NAMES.map((name) => pgText(item.columns[name])),
+        ...RECORD_COLUMN_NAMES.map((name) => pgColumnText(item.columns[name])),
         seq,
         item.json,
         head.hash,
@@ -226,7 +242,7 @@ export class PostgresAuditStore implements AuditStore {
       values.forEach((value, i) => columns[i]!.push(value));
       for (const reason of item.reasons) {
         reasons[0].push(seq);
-        reasons[1].push(pgText(reason));
+        reasons[1].push(pgColumnText(reason));
         reasons[2].push(item.columns.ts_ms);
       }
       head = { seq, hash };
@@ -361,6 +377,19 @@ export class PostgresAuditStore implements AuditStore {
   }
 }
 
+// SQLSTATE classes of a value the database will not store: 22 data exception, 23 integrity constraint
+// violation, 54 program limit exceeded (such as an index entry too large). Retrying does not help.
+function isRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
+// Without the driver's error as its cause: its detail may quote the row.
+function refusedRecord(err: unknown): AuditRecordError {
+  const { message, code } = err as { message: string; code: string };
+  return new AuditRecordError(`PostgreSQL refused it: ${message} (${code})`);
+}
+
 function isDatabaseError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && (/^[0-9A-Z]{5}$/.test(code) || code.startsWith('E'));
@@ -373,12 +402,4 @@ function toStored(row: RecordRow): StoredAuditRecord {
     prev_hash: row.prev_hash,
     hash: row.hash,
   };
-}
-
-// PostgreSQL's text cannot hold U+0000. A query column holds it as U+FFFD (no query asks for a NUL: query
-// parameters with control characters are refused), while the hashed record, whose JSON escapes it, keeps it.
-function pgText<T>(value: T): T {
-  return (
-    typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\ufffd') : value
-  ) as T;
 }

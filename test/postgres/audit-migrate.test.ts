@@ -7,7 +7,9 @@ import { openDatabase } from '../../src/audit/database';
 import { usageMigrations } from '../../src/usage/usage-migrations';
 import { createPgPool } from '../../src/postgres/pg-pool';
 import { PgApprovalStore } from '../../src/postgres/pg-approval-store';
+import { PostgresAuditStore } from '../../src/postgres/postgres-audit-store';
 import { runCli } from '../helpers/cli';
+import { seededRandom } from '../helpers/seeded-random';
 import { describeWithPostgres } from '../helpers/describe-postgres';
 import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
 
@@ -141,6 +143,43 @@ describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
         [recent[1]!.decision_id, 200],
         [recent[2]!.decision_id, 300],
       ]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  // A SQLite log holds any text; PostgreSQL's cannot hold U+0000 nor index 6 KiB: the copy failed whole.
+  it('copies records and budgets whose subject or model PostgreSQL cannot index or hold as written', async () => {
+    const file = join(dir, 'wide.db');
+    const source = SqliteAuditStore.open({ path: file, logger: silentLogger });
+    const random = seededRandom(11);
+    const wide = `user:${Array.from({ length: 2000 }, () => String.fromCodePoint(0x4e00 + Math.floor(random() * 20_000))).join('')}`;
+    const now = Date.now();
+    const records = await appendMany(source, 3, (i) => ({
+      timestamp: new Date(now - (10 - i) * 60_000).toISOString(),
+      subject: i === 1 ? 'user:a\u0000b' : wide,
+      model: i === 2 ? 'm\u0000' : 'm',
+      max_tokens: 100,
+    }));
+    await source.close();
+    openDatabase(file, [usageMigrations]).close();
+    const url = await cluster.createDatabase();
+    const migrate = await runCli(['audit', 'migrate', '--db', file, '--to', url]);
+    expect(migrate.stderr).toBe('');
+    expect(migrate.stdout).toContain('3 audit_records');
+    expect(migrate.stdout).toContain('3 usage_reservations');
+    const copy = await runCli(['audit', 'verify', '--db', url, '--full', '--json']);
+    expect(JSON.parse(copy.stdout)).toMatchObject({ ok: true, records: 3 });
+    const pool = createPgPool({ url, logger: silentLogger });
+    try {
+      const store = new PostgresAuditStore({ pool, logger: silentLogger });
+      const found = await store.query({ subject: wide });
+      expect(found.records.map((r) => r.decision_id)).toEqual([
+        records[2]!.decision_id,
+        records[0]!.decision_id,
+      ]);
+      expect(found.records[0]!.subject).toBe(wide);
+      await store.close();
     } finally {
       await pool.end();
     }

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { silentLogger } from '../audit/audit-fixtures';
 import { describeWithPostgres } from '../helpers/describe-postgres';
 import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
+import { seededRandom } from '../helpers/seeded-random';
 import { auditPgMigrations } from '../../src/postgres/audit-pg-migrations';
 import { migratePg } from '../../src/postgres/pg-migrations';
 import { createPgPool } from '../../src/postgres/pg-pool';
@@ -63,6 +64,21 @@ describeWithPostgres('PgUsageTracker', () => {
     ]);
     expect(after.rows).toEqual([{ decision_id: 'new' }]);
     expect((await decide('s-expire', 'next', now)).tokens_last_day).toBe(7);
+  });
+
+  // A token's subject is the issuer's to choose: 2,048 characters of a three-byte script are 6 KiB, past
+  // what a btree entry holds, and NUL is past what PostgreSQL's text holds. Both failed every reservation
+  // of the subject (usage_unavailable), where SQLite counts them. Each counts now, and apart from the other.
+  it('counts the reservations of a subject PostgreSQL cannot index or hold as written', async () => {
+    const random = seededRandom(7);
+    const wide = `user:${Array.from({ length: 2048 }, () => String.fromCodePoint(0x4e00 + Math.floor(random() * 20_000))).join('')}`;
+    const nul = 'user:a\u0000b';
+    const now = Date.now();
+    for (const [i, subject] of [wide, nul, `${wide}x`, 'user:a\ufffdb'].entries()) {
+      await decide(subject, `first-${i}`, now, 5);
+    }
+    expect((await decide(wide, 'wide-2', now)).requests_last_minute).toBe(1);
+    expect((await decide(nul, 'nul-2', now)).tokens_last_day).toBe(5);
   });
 
   it('fails with usage_unavailable, not a hang, when the database is away', async () => {

@@ -12,6 +12,8 @@ import { describeWithPostgres } from '../helpers/describe-postgres';
 import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
 import { generateRsaKeyPair } from '../helpers/tokens';
 import { LINEAGE_PARENT } from '../../src/postgres/pg-lineage-source';
+import { seededRandom } from '../helpers/seeded-random';
+import { CHAIN_LOCK } from '../../src/postgres/pg-chain';
 
 let cluster: PgCluster;
 let url: string;
@@ -173,6 +175,100 @@ describeWithPostgres('a service on PostgreSQL: approvals, SQLite-only features',
     // And no query can ask for one: a control character in a parameter is a 400 on every backend.
     const usage = await a.get('/v1/usage?subject=a%00b', auditor);
     expect(usage.status).toBe(400);
+  });
+
+  // A btree entry holds at most 2,704 bytes. The record keeps 2,048 characters of a string column, which in
+  // a script of three-byte characters is 6 KiB: PostgreSQL refused the index entry, and with it every
+  // decision of the same group commit, and the replica reported itself unready. A model name is the caller's
+  // to choose on the Data API, so any token holder could do it.
+  it('records decisions whose subject or model is 2,048 characters of a three-byte script, beside the others', async () => {
+    const [a] = replicas as [ChildService];
+    const wide = (seed: number, length = 2048) => {
+      const random = seededRandom(seed);
+      return Array.from({ length }, () => String.fromCodePoint(0x4e00 + Math.floor(random() * 20_000))).join(
+        '',
+      );
+    };
+    // 1,000 characters (3,000 bytes) for the subject, so that a query for it fits in a request line.
+    const longSubject = `user:${wide(1, 1000)}`;
+    const token = a.token({ sub: 'spiffe://corp/support/reply-bot', scope: 'invoke:support' });
+    const decide = {
+      invocation: {
+        model: 'anthropic.claude-sonnet',
+        operation: 'chat',
+        provider: 'bedrock',
+        purpose: 'support-reply',
+      },
+      context: { environment: 'prod' },
+    };
+    const replies = await Promise.all([
+      a.post('/v1/data/modelgate/decision', { input: { invocation: { model: wide(2) } } }, token),
+      a.post('/v1/decide', decide, a.token({ sub: longSubject, scope: 'invoke:support' })),
+      a.post('/v1/data/modelgate/decision', { input: { invocation: { model: 'a\u0000b' } } }, token),
+      a.post('/v1/data/modelgate/decision', { input: { lineage: { parent_id: wide(3) } } }, token),
+      ...Array.from({ length: 8 }, () => a.post('/v1/decide', decide, token)),
+    ]);
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, ...Array(8).fill(200)]);
+    expect((await a.get('/ready')).status).toBe(200);
+    const auditor = a.token({ sub: 'user:carol@corp', scope: 'modelgate:audit' });
+    const bySubject = await a.get(`/v1/decisions?subject=${encodeURIComponent(longSubject)}`, auditor);
+    expect(bySubject.status).toBe(200);
+    expect((bySubject.body.records as { decision_id: string }[]).map((r) => r.decision_id)).toEqual([
+      replies[1]!.body.decision_id,
+    ]);
+    expect((await a.get(`/v1/audit/verify`, auditor)).body).toMatchObject({ ok: true });
+  });
+
+  // Any record the database refuses (here a DBA's constraint) failed its whole group commit: every caller of
+  // the batch was answered 503, and the replica reported itself unready as if the database were gone.
+  it('fails only the record PostgreSQL refuses, not the others of its group commit, and stays ready', async () => {
+    const [a] = replicas as [ChildService];
+    const token = a.token({ sub: 'spiffe://corp/support/reply-bot', scope: 'invoke:support' });
+    const decide = (purpose: string) =>
+      a.post(
+        '/v1/decide',
+        {
+          invocation: { model: 'anthropic.claude-sonnet', operation: 'chat', provider: 'bedrock', purpose },
+          context: { environment: 'prod' },
+        },
+        token,
+      );
+    await sql(`CREATE FUNCTION refuse_marked() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.purpose = 'refused-by-a-constraint' THEN RAISE EXCEPTION 'marked' USING ERRCODE = '23514'; END IF;
+        RETURN NEW;
+      END $$`);
+    await sql(
+      'CREATE TRIGGER refuse_marked BEFORE INSERT ON audit_records FOR EACH ROW EXECUTE FUNCTION refuse_marked()',
+    );
+    // Holding the chain lock keeps the first decision's commit waiting, so all the others form one batch.
+    const lock = new Client({ connectionString: url });
+    await lock.connect();
+    try {
+      await lock.query('BEGIN');
+      await lock.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+      const first = decide('support-reply');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const batch = [
+        decide('refused-by-a-constraint'),
+        ...Array.from({ length: 7 }, () => decide('support-reply')),
+      ];
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await lock.query('COMMIT');
+      const replies = await Promise.all([first, ...batch]);
+      expect(replies.map((r) => r.status)).toEqual([200, 503, ...Array(7).fill(200)]);
+      expect(replies[1]!.body.reasons).toEqual([expect.objectContaining({ code: 'audit_unavailable' })]);
+      expect((await a.get('/ready')).status).toBe(200);
+      const auditor = a.token({ sub: 'user:carol@corp', scope: 'modelgate:audit' });
+      for (const reply of [replies[0]!, ...replies.slice(2)]) {
+        expect((await a.get(`/v1/decisions/${reply.body.decision_id as string}`, auditor)).status).toBe(200);
+      }
+      expect((await a.get(`/v1/audit/verify`, auditor)).body).toMatchObject({ ok: true });
+    } finally {
+      await lock.end();
+      await sql('DROP TRIGGER refuse_marked ON audit_records');
+      await sql('DROP FUNCTION refuse_marked');
+    }
   });
 
   // The routes that read SQLite returned early from the route list, and /metrics, mounted after them, with
