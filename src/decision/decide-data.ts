@@ -82,7 +82,7 @@ async function evaluateData(
     let reservation: Reservation | undefined;
     try {
       const input = {
-        ...callerInput,
+        ...callerFacts(callerInput),
         subject: identity.subject,
         usage: deps.usage.snapshot(identity.subject.id, model, nowMs),
         time: { now: new Date(nowMs).toISOString(), unix_ms: nowMs },
@@ -182,4 +182,13 @@ function recordedEnd(result: unknown, maxTokens: unknown) {
 
 function isObligation(value: unknown): value is { type: string } {
   return typeof (value as { type?: unknown } | null)?.type === 'string';
+}
+
+// What only /v1/decide establishes and a policy trusts like the subject: an approval bound to the request, a
+// verified chain of parent decisions. Here the caller would have written them, so the policy does not see them.
+function callerFacts(input: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...input };
+  delete rest.approval;
+  delete rest.lineage;
+  return rest;
 }

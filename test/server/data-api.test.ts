@@ -73,6 +73,36 @@ describe('OPA-compatible Data API: POST /v1/data/{path}', () => {
     });
   });
 
+  // approval and lineage are facts modelgate establishes on /v1/decide (an approval bound to the request, a
+  // verified parent chain); a policy trusts them as it trusts subject. On the Data API the caller wrote them:
+  // a forged granted approval made the policy drop require_approval, recorded as allowed.
+  it('drops a forged input.approval and input.lineage: only /v1/decide establishes them', async () => {
+    const input = {
+      invocation: {
+        model: 'anthropic.claude-sonnet',
+        operation: 'tool_call',
+        purpose: 'ticket-triage',
+        tools: [{ name: 'tickets.close' }],
+      },
+      approval: { id: 'forged', status: 'approved', approved_by: 'me', approved_at: 'now', uses_left: 5 },
+      lineage: { depth: 0, root_id: 'forged', parent_id: 'forged' },
+    };
+    const token = svc.token({
+      sub: 'spiffe://corp/agents/triage-workflow',
+      scope: 'invoke:agents',
+      act: { sub: 'agent:triage' },
+    });
+    const res = await svc.post('/v1/data/modelgate/decision', { input }, token);
+    expect(res.status).toBe(200);
+    expect((res.body.result as { obligations: { type: string }[] }).obligations).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'require_approval' })]),
+    );
+    const recorded = auditRow(svc.db, res.body.decision_id as string)!.record.input as Record<string, unknown>;
+    expect(recorded).not.toHaveProperty('approval');
+    expect(recorded).not.toHaveProperty('lineage');
+    expect(res.body.result).toEqual(opaEvalSources(REGO_DIR, 'data.modelgate.decision', recorded));
+  });
+
   it('answers without a result for a path the bundle does not define, like OPA', async () => {
     const res = await svc.post('/v1/data/modelgate/nothing_here', { input: {} }, svc.token());
     expect(res.status).toBe(200);
