@@ -57,8 +57,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
 /** Runs the CLI on this process's arguments and sets its exit code. */
 export function runCli(): void {
+  // A reader that stops early (`| head`) closes the pipe: the rest of the output has nowhere to go, which is no
+  // error of the command's. It finishes its work and exits with its own code.
+  let readerGone = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    readerGone = true;
+  });
   const io: CliIo = {
-    stdout: (s) => process.stdout.write(s),
+    stdout: (s) => {
+      if (!readerGone) process.stdout.write(s);
+    },
     stderr: (s) => process.stderr.write(s),
     env: process.env,
     isTTY: Boolean(process.stderr.isTTY),

@@ -103,4 +103,25 @@ describe('first run: the rough edges a newcomer meets', () => {
       'modelgate is not built yet: run `npm run build` (or `npm start`, which builds) first.',
     ]);
   });
+  // `modelgate bundle inspect … | head` closed the pipe under a write: node's unhandled EPIPE printed a stack.
+  it('stops quietly when the reader of its output goes away (`| head`)', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        require.resolve('tsx'),
+        main,
+        'bundle',
+        'inspect',
+        path.join(root, 'bundles', 'modelgate.tar.gz'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.destroy(); // gone before the first write, as `head` is after its lines
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  }, 30_000);
 });
