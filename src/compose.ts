@@ -318,7 +318,13 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     const url = `http://${formatHost(http.address.address)}:${http.address.port}`;
     serviceUrl = url;
     logger.info(
-      { url, db: config.database ? redactUrl(config.database.url) : config.db, bundle: config.bundle },
+      // The pid is what `kill -HUP` needs: under npm start, npm and a shell are its parents.
+      {
+        url,
+        pid: process.pid,
+        db: config.database ? redactUrl(config.database.url) : config.db,
+        bundle: config.bundle,
+      },
       'modelgate listening',
     );
 
