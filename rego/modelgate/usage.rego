@@ -36,9 +36,19 @@ deny contains reason("rate_limited", concat("", ["at most ", format_int(limit, 1
 	input.usage.requests_last_minute >= limit
 }
 
-default prompt_tokens := 0
+# This call's prompt: the input_tokens the caller declares, and at least a token for every four
+# characters of its payload (about four a token in English text; fewer in code and in Chinese or
+# Japanese, so a floor), so a caller that declares nothing or too little still spends budget for
+# what it sends. modelgate reserves the same figure (src/usage/prompt-tokens.ts).
+default declared_tokens := 0
 
-prompt_tokens := input.invocation.input_tokens if is_number(input.invocation.input_tokens)
+declared_tokens := input.invocation.input_tokens if is_number(input.invocation.input_tokens)
+
+default payload_tokens := 0
+
+payload_tokens := ceil(input.payload.chars / 4) if is_number(input.payload.chars)
+
+prompt_tokens := max({declared_tokens, payload_tokens})
 
 # Tokens counted against today's budget once this call is made: today's usage plus
 # this call's prompt. The output is bounded by the cap_tokens obligation below.

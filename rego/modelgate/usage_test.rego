@@ -38,6 +38,17 @@ test_budget_counts_this_prompt if {
 	denied_with(decide({"usage": {"tokens_last_day": 9000}, "invocation": {"input_tokens": 1000}}), {"budget_exhausted"})
 }
 
+# A caller that declares no input_tokens, or fewer than its payload holds, still spends a
+# token for every four characters it sends.
+test_budget_counts_an_undeclared_prompt_by_its_size if {
+	denied_with(decide({"usage": {"tokens_last_day": 9000}, "payload": {"chars": 4000}}), {"budget_exhausted"})
+	denied_with(
+		decide({"usage": {"tokens_last_day": 9000}, "invocation": {"input_tokens": 10}, "payload": {"chars": 4000}}),
+		{"budget_exhausted"},
+	)
+	decide({"usage": {"tokens_last_day": 9000}, "payload": {"chars": 3996}}).allow == true
+}
+
 test_budget_of_zero_denies_everything if {
 	denied_with(evaluate(entitled({"limits": {"daily_tokens": 0}}), allowed_input), {"budget_exhausted"})
 }

@@ -5,7 +5,8 @@ import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps'
 import type { DecisionTrace } from './decision-trace';
 import { enforceObligations } from './obligations';
 import { toOpaReply } from './opa-replies';
-import { tokenCount, type Reservation } from '../usage/usage-tracker';
+import { promptTokens } from '../usage/prompt-tokens';
+import type { Reservation } from '../usage/usage-tracker';
 import { recordOrUnavailable, reject } from './reject';
 import { authenticate, evaluateOrThrow, readBody, requirePolicy } from './steps';
 import { markStage, startStages } from './decision-observer';
@@ -102,7 +103,10 @@ async function evaluateData(
               model,
               tokens:
                 (end.maxTokens ?? 0) +
-                tokenCount((invocation as { input_tokens?: unknown } | undefined)?.input_tokens),
+                promptTokens(
+                  (invocation as { input_tokens?: unknown } | undefined)?.input_tokens,
+                  (callerInput.payload as { chars?: unknown } | undefined)?.chars,
+                ),
               atMs: nowMs,
             })
           : undefined;

@@ -1,6 +1,7 @@
 import type { DecideRequestV1 } from '../schemas/decide-request.schema';
 import { validateDecideRequest } from '../schemas/validators';
 import { callerScope, screenPayload } from '../screening';
+import { promptTokens } from '../usage/prompt-tokens';
 import { approvalInput } from '../approvals/approval';
 import { presentApproval, settleApproval } from './approval-steps';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
@@ -72,7 +73,7 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
             decisionId: call.decisionId,
             subject: identity.subject.id,
             model: request.invocation.model,
-            tokens: reservedTokens(request, policyEnforced.maxTokens),
+            tokens: reservedTokens(request, policyEnforced.maxTokens, screening.chars),
             atMs: nowMs,
           })
         : undefined;
@@ -126,8 +127,8 @@ export async function decide(deps: DecisionDeps, call: DecisionCall): Promise<De
   }
 }
 
-// What an allowed call may spend: its output limit plus the input it declared. With no
-// limit at all the reservation is only the input; the usage report settles the real figure.
-function reservedTokens(request: DecideRequestV1, maxTokens: number | null): number {
-  return (maxTokens ?? 0) + (request.invocation.input_tokens ?? 0);
+// What an allowed call may spend: its output limit plus its prompt (promptTokens). With no
+// limit at all the reservation is only the prompt; the usage report settles the real figure.
+function reservedTokens(request: DecideRequestV1, maxTokens: number | null, payloadChars: number): number {
+  return (maxTokens ?? 0) + promptTokens(request.invocation.input_tokens, payloadChars);
 }

@@ -56,7 +56,8 @@ export const invocationSchema = {
       type: 'integer',
       minimum: 0,
       maximum: 100_000_000,
-      description: 'The caller’s estimate of the input tokens.',
+      description:
+        'The caller’s estimate of the input tokens. Budgets count at least one token per four characters of payload, whatever it says.',
       examples: [1200],
     },
     tools: {

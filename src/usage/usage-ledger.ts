@@ -5,7 +5,13 @@ import type { MemoryUsageTracker } from './memory-usage-tracker';
 import { DAY_MS } from './sliding-window';
 import type { UsageReportWriter } from './usage-reports';
 import { tokenCount, type UsageTracker } from './usage-tracker';
-import { RESERVED_INPUT_TOKENS, RESERVED_MAX_TOKENS, RESTORE_INDEX } from './usage-migrations';
+import { promptTokens } from './prompt-tokens';
+import {
+  RESERVED_INPUT_TOKENS,
+  RESERVED_MAX_TOKENS,
+  RESERVED_PAYLOAD_CHARS,
+  RESTORE_INDEX,
+} from './usage-migrations';
 
 /** What a caller reports an invocation really used. */
 export interface UsageReport {
@@ -50,13 +56,15 @@ export function isReservingPath(path: string): boolean {
 
 // The allowed model decisions of the last day, oldest first, each with what it reserved and, when
 // reported, what it used. Reserved tokens are read back from the hashed record exactly as the
-// pipeline computed them: the effective max_tokens plus the invocation's input_tokens. No decision id: a
+// pipeline computed them: the effective max_tokens plus promptTokens of the invocation's input_tokens and
+// the payload's characters. No decision id: a
 // report finds its reservation by time and tokens (MemoryUsageTracker.settlement), so a million rows are a
 // million strings less.
 function restoreQuery(index: string, subjectFilter: string): string {
   return `
     SELECT r.subject, r.model, r.ts_ms,
-           ${RESERVED_MAX_TOKENS}, ${RESERVED_INPUT_TOKENS}, u.input_tokens + u.output_tokens, u.settles_exactly
+           ${RESERVED_MAX_TOKENS}, ${RESERVED_INPUT_TOKENS}, ${RESERVED_PAYLOAD_CHARS},
+           u.input_tokens + u.output_tokens, u.settles_exactly
       FROM audit_records r INDEXED BY ${index}
       LEFT JOIN usage_reports u ON u.decision_id = r.decision_id
      WHERE r.outcome = 'allowed' AND r.ts_ms > ? AND r.subject IS NOT NULL ${subjectFilter}
@@ -64,7 +72,7 @@ function restoreQuery(index: string, subjectFilter: string): string {
      ORDER BY r.ts_ms`;
 }
 // Everyone: the partial index of allowed decisions, already in time order (no sort), which also
-// holds the two JSON figures, so no record is read or parsed.
+// holds the three JSON figures, so no record is read or parsed.
 const RESTORE_ALL = restoreQuery(RESTORE_INDEX, '');
 // One subject (the CLI): the audit log's (subject, ts_ms) index, then only that subject's records.
 const RESTORE_SUBJECT = restoreQuery('audit_records_subject', 'AND r.subject = ?');
@@ -75,6 +83,7 @@ type RestoreRow = [
   atMs: number,
   maxTokens: unknown,
   inputTokens: unknown,
+  payloadChars: unknown,
   reported: number | null,
   settlesExactly: number | null,
 ];
@@ -107,10 +116,10 @@ export class UsageLedger {
     let decisions = 0;
     let reports = 0;
     for (const row of query.iterate(...params) as Iterable<RestoreRow>) {
-      const [rowSubject, model, atMs, maxTokens, inputTokens, reported, settlesExactly] = row;
+      const [rowSubject, model, atMs, maxTokens, inputTokens, payloadChars, reported, settlesExactly] = row;
       decisions += 1;
       if (reported !== null) reports += 1;
-      const reserved = tokenCount(maxTokens) + tokenCount(inputTokens);
+      const reserved = tokenCount(maxTokens) + promptTokens(inputTokens, payloadChars);
       tracker.restore(
         {
           subject: rowSubject,
@@ -230,7 +239,7 @@ export function* lastDayReservations(db: Db, nowMs: number): Generator<LastDayRe
   const rows = db
     .prepare(
       `SELECT r.decision_id, r.subject, r.model, r.ts_ms, ${RESERVED_MAX_TOKENS}, ${RESERVED_INPUT_TOKENS},
-              u.input_tokens + u.output_tokens, u.settles_exactly
+              ${RESERVED_PAYLOAD_CHARS}, u.input_tokens + u.output_tokens, u.settles_exactly
          FROM audit_records r LEFT JOIN usage_reports u ON u.decision_id = r.decision_id
         WHERE r.outcome = 'allowed' AND r.ts_ms > ? AND r.subject IS NOT NULL
           AND (r.path = '/v1/decide' OR substr(r.path, 1, 9) = '/v1/data/')
@@ -238,8 +247,8 @@ export function* lastDayReservations(db: Db, nowMs: number): Generator<LastDayRe
     )
     .raw(true)
     .iterate(nowMs - DAY_MS) as Iterable<[string, ...RestoreRow]>;
-  for (const [decisionId, subject, model, atMs, maxTokens, inputTokens, reported, exactly] of rows) {
-    const reserved = tokenCount(maxTokens) + tokenCount(inputTokens);
+  for (const [decisionId, subject, model, atMs, maxTokens, inputTokens, chars, reported, exactly] of rows) {
+    const reserved = tokenCount(maxTokens) + promptTokens(inputTokens, chars);
     const tokens = reported === null ? reserved : settledTokens(reported, reserved, exactly === 1);
     yield { decisionId, subject, model: model ?? '', tokens, atMs };
   }

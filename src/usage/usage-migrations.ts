@@ -1,6 +1,6 @@
 import type { MigrationSet } from '../audit/database';
 
-// These three are shared by migration 2 and the rebuild query, whose expressions must match the
+// These are shared by migrations 2 and 4 and the rebuild query, whose expressions must match the
 // index's exactly for SQLite to read them from it. Changing one needs a new migration.
 
 /** The index the start-up rebuild reads (see migration 2); queries name it so the plan cannot drift. */
@@ -9,6 +9,8 @@ export const RESTORE_INDEX = 'usage_allowed_decisions';
 export const RESERVED_MAX_TOKENS = `json_extract(record, '$.max_tokens')`;
 /** The input_tokens its invocation declared, as stored in its audit record (and in RESTORE_INDEX). */
 export const RESERVED_INPUT_TOKENS = `json_extract(record, '$.input.invocation.input_tokens')`;
+/** The characters of its payload, as the policy saw them (and in RESTORE_INDEX since migration 4). */
+export const RESERVED_PAYLOAD_CHARS = `json_extract(record, '$.input.payload.chars')`;
 
 /**
  * The usage ledger's schema. Reservations are not stored: they are derived from the allowed
@@ -55,6 +57,20 @@ export const usageMigrations: MigrationSet = {
       up(db) {
         // Reports written before this came from the only reporter there was, and settled exactly.
         db.exec('ALTER TABLE usage_reports ADD COLUMN settles_exactly INTEGER NOT NULL DEFAULT 1;');
+      },
+    },
+    {
+      version: 4,
+      name: 'carry the payload size of allowed decisions in the start-up rebuild index',
+      up(db) {
+        // A reservation counts at least a token per four characters of payload (src/usage/prompt-tokens.ts), so
+        // the rebuild needs the payload's size too. Rebuilding the index reads a day's worth of records and
+        // more (every allowed decision in the file): once, at the upgrade.
+        db.exec(`DROP INDEX ${RESTORE_INDEX};
+                 CREATE INDEX ${RESTORE_INDEX} ON audit_records
+                   (ts_ms, subject, model, path, decision_id, ${RESERVED_MAX_TOKENS}, ${RESERVED_INPUT_TOKENS},
+                    ${RESERVED_PAYLOAD_CHARS})
+                 WHERE outcome = 'allowed';`);
       },
     },
   ],

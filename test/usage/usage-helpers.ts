@@ -17,7 +17,6 @@ export const HAIKU = 'anthropic.claude-haiku';
 export function summary(tokens: { max_tokens?: number; input_tokens?: number } = {}) {
   return {
     invocation: { model: HAIKU, operation: 'chat', purpose: 'document-summary', ...tokens },
-    payload: { messages: [{ role: 'user', content: 'Summarise the attached quarterly report.' }] },
   };
 }
 
@@ -79,9 +78,14 @@ export function tokensFromAuditLog(dbFile: string, subject: string, nowMs: numbe
     for (const row of rows) {
       const record = JSON.parse(row.record) as {
         max_tokens: number | null;
-        input: { invocation: { input_tokens?: number } };
+        input: { invocation: { input_tokens?: number }; payload?: { chars?: number } };
       };
-      total += row.reported ?? (record.max_tokens ?? 0) + (record.input.invocation.input_tokens ?? 0);
+      // The prompt: what was declared, and at least a token per four characters sent.
+      const prompt = Math.max(
+        record.input.invocation.input_tokens ?? 0,
+        Math.ceil((record.input.payload?.chars ?? 0) / 4),
+      );
+      total += row.reported ?? (record.max_tokens ?? 0) + prompt;
     }
     return total;
   } finally {

@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import { api, problem, type Reply } from './api';
 import type { StoredRecord } from './decisions-page';
 import { html } from './html';
+import { promptTokens } from '../../usage/prompt-tokens';
 
 const HOUR = 3600;
 const PALETTE = ['#0b5cad', '#b42318', '#1a7f37', '#8250df', '#bf8700', '#0969da', '#cf222e', '#57606a'];
@@ -185,7 +186,8 @@ function tokensPerSubject(allowed: StoredRecord[]) {
     const bucket = Math.floor((Date.parse(r.timestamp) / 1000 - start) / HOUR);
     if (bucket < 0 || bucket > 23) continue;
     const series = bySubject.get(r.subject) ?? hours.map(() => 0);
-    series[bucket]! += (r.max_tokens ?? 0) + (r.input?.invocation?.input_tokens ?? 0);
+    series[bucket]! +=
+      (r.max_tokens ?? 0) + promptTokens(r.input?.invocation?.input_tokens, r.input?.payload?.chars);
     bySubject.set(r.subject, series);
   }
   const subjects = [...bySubject.keys()].sort();

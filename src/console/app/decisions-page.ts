@@ -14,7 +14,10 @@ export interface StoredRecord {
   reasons: string[];
   obligations: Record<string, unknown>[];
   max_tokens: number | null;
-  input: { payload?: { findings?: Record<string, number> }; invocation?: { input_tokens?: number } } | null;
+  input: {
+    payload?: { chars?: number; findings?: Record<string, number> };
+    invocation?: { input_tokens?: number };
+  } | null;
   result: unknown;
   bundle: { name: string; revision: string } | null;
   seq: number;
