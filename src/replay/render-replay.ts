@@ -14,6 +14,16 @@ export function renderReplay(report: ReplayReport): string {
         .map(([kind, n]) => `${kind} ${n}`)
         .join(', '),
   ];
+  if (report.not_reproduced > 0)
+    lines.push(
+      `${report.not_reproduced} of them the active bundle does not decide as recorded (allow against deny): an older ` +
+        'bundle decided them, or the policy reads what the record keeps only as a hash; their replay says little',
+    );
+  if (report.hashed_claims.length > 0)
+    lines.push(
+      `claims kept only as hashes: ${report.hashed_claims.join(', ')}; a rule that reads one is not replayed ` +
+        'faithfully (list the claims your rules read in the issuer’s recorded_claims)',
+    );
   if (report.truncated)
     lines.push('truncated: the record limit stopped the replay before the end of the period');
   if (report.groups.length > 0) {

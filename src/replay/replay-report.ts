@@ -45,6 +45,14 @@ export interface ReplayReport {
   changed: number;
   /** Decisions per kind of change. */
   counts: Record<ChangeKind, number>;
+  /**
+   * Decisions the active bundle does not decide as recorded (allow against deny): an older bundle decided them,
+   * or the policy reads what the record keeps only as a hash (claims outside audit.recorded_claims). Their
+   * replay says little about the candidate.
+   */
+  not_reproduced: number;
+  /** The claims kept only as hashes (`sha256:…`) in the replayed records, sorted: a rule reading one cannot replay. */
+  hashed_claims: string[];
   /** Whether a record limit stopped the replay before the end of the period. */
   truncated: boolean;
   /** Groups, largest first. */
@@ -58,6 +66,8 @@ export class ReplayTally {
   replayed = 0;
   skipped = 0;
   changed = 0;
+  notReproduced = 0;
+  readonly hashedClaims = new Set<string>();
 
   /** Adds one replayed decision and its changes (none when both bundles agree). */
   add(
@@ -67,6 +77,8 @@ export class ReplayTally {
     changes: OutcomeChange[],
   ): void {
     this.replayed += 1;
+    if (active.allow !== (record.outcome === 'allowed')) this.notReproduced += 1;
+    for (const name of hashedClaims(record)) this.hashedClaims.add(name);
     if (changes.length === 0) return;
     this.changed += 1;
     // Decisions per kind: two obligation types added to one call count that call once.
@@ -102,4 +114,13 @@ export class ReplayTally {
         a.reason.localeCompare(b.reason),
     );
   }
+}
+
+// The record keeps claims outside audit.recorded_claims as `sha256:<hex>` (record-privacy.ts).
+function hashedClaims(record: AuditRecordV1): string[] {
+  const claims = (record.input as { subject?: { claims?: unknown } } | null)?.subject?.claims;
+  if (typeof claims !== 'object' || claims === null) return [];
+  return Object.entries(claims)
+    .filter(([, value]) => typeof value === 'string' && value.startsWith('sha256:'))
+    .map(([name]) => name);
 }

@@ -55,6 +55,8 @@ export async function replay(run: ReplayRun): Promise<ReplayReport> {
     replayed: tally.replayed,
     skipped: tally.skipped,
     changed: tally.changed,
+    not_reproduced: tally.notReproduced,
+    hashed_claims: [...tally.hashedClaims].sort(),
     counts: tally.counts,
     truncated,
     groups: tally.sortedGroups(),

@@ -99,7 +99,7 @@ describe('replay of recorded traffic against a candidate bundle', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as Report;
-    expect(report).toMatchObject({ replayed: 15, skipped: 1, changed: 3 });
+    expect(report).toMatchObject({ replayed: 15, skipped: 1, changed: 3, not_reproduced: 0 });
     expect(report.counts).toEqual({
       'allow-to-deny': 3,
       'deny-to-allow': 0,
@@ -247,5 +247,33 @@ describe('replay of recorded traffic against a candidate bundle', () => {
     expect((res.body.reasons as { message: string }[])[0]!.message).toContain(
       'the candidate bundle does not load',
     );
+  });
+});
+
+// The record keeps claims outside recorded_claims as hashes, while the policy decided on the values: a pipeline
+// allowed for its token's repository claim replays as a deny even with the bundle that allowed it, so a candidate
+// that denies it shows no change. The report now says so instead of "0 decisions would change" alone.
+describe('replay of decisions that read claims the record keeps as hashes', () => {
+  let svc: TestService;
+  afterAll(() => svc?.close());
+
+  it('counts the decisions the active bundle does not reproduce, and names the hashed claims', async () => {
+    svc = await startTestService();
+    const token = svc.token({ ...CODEGEN, repository: 'corp/webapp', environment: 'ci' });
+    const res = await svc.post('/v1/decide', { invocation: codegenCall(HAIKU).invocation }, token);
+    expect(res.body.allow).toBe(true);
+    const same = await runCli(
+      ['replay', '--bundle', DEFAULT_BUNDLE, '--active', DEFAULT_BUNDLE, '--db', svc.db, '--format', 'json'],
+      {},
+    );
+    const report = JSON.parse(same.stdout) as Report & { not_reproduced: number; hashed_claims: string[] };
+    expect(report).toMatchObject({ replayed: 1, changed: 0, not_reproduced: 1 });
+    expect(report.hashed_claims).toEqual(expect.arrayContaining(['environment', 'repository']));
+    const table = await runCli(
+      ['replay', '--bundle', DEFAULT_BUNDLE, '--active', DEFAULT_BUNDLE, '--db', svc.db],
+      {},
+    );
+    expect(table.stdout).toContain('1 of them the active bundle does not decide as recorded');
+    expect(table.stdout).toMatch(/claims kept only as hashes: .*repository/);
   });
 });
