@@ -6,8 +6,10 @@ import {
   applyToEmbedding,
   applyToResponse,
   chatPayload,
+  chatTools,
   embeddingPayload,
   responsePayload,
+  responseTools,
 } from './openai-payloads';
 
 type Invocation = DecideRequest['invocation'];
@@ -62,13 +64,16 @@ export function guardOpenAI(
   modelgate: ModelgateClient,
   options: GuardOptions = {},
 ): GuardedOpenAI {
-  const invocation = (
-    model: string,
-    operation: Invocation['operation'],
-    maxTokens?: number | null,
-  ): Invocation => {
+  const invocation = (call: {
+    model: string;
+    operation: Invocation['operation'];
+    maxTokens?: number | null | undefined;
+    tools?: Invocation['tools'];
+  }): Invocation => {
+    const { model, operation, maxTokens, tools } = call;
     const out: Invocation = { model, operation, provider: options.provider ?? 'openai' };
     if (typeof maxTokens === 'number') out.max_tokens = maxTokens;
+    if (tools && tools.length > 0) out.tools = tools;
     if (options.purpose !== undefined) out.purpose = options.purpose;
     return out;
   };
@@ -77,8 +82,10 @@ export function guardOpenAI(
     ((error: unknown, decisionId: string) =>
       process.emitWarning(`modelgate usage report for decision ${decisionId} failed: ${String(error)}`));
 
+  // `request` is a function so that a call the guard refuses to describe (a tool without a name, token
+  // arrays) is a rejected promise like every other refusal, not an exception thrown by `create`.
   async function guarded<P, R>(call: {
-    request: DecideRequest;
+    request: () => DecideRequest;
     params: P;
     apply: (params: P, decision: Decision) => P;
     send: (params: P) => Promise<R>;
@@ -87,7 +94,8 @@ export function guardOpenAI(
     if ((call.params as { stream?: unknown }).stream === true) {
       throw new ModelgateClientError('streaming calls are not supported by the modelgate guard');
     }
-    const request = options.context ? { ...call.request, context: options.context } : call.request;
+    const described = call.request();
+    const request = options.context ? { ...described, context: options.context } : described;
     const decision = await modelgate.decide(request);
     if (!decision.allow) {
       throw new ModelgateDenied({
@@ -109,31 +117,37 @@ export function guardOpenAI(
   return {
     chat: {
       completions: {
-        create: (params, requestOptions) => {
-          const tools = params.tools?.map((t) => ({ name: toolName(t) }));
-          const request: DecideRequest = {
-            invocation: invocation(params.model, 'chat', params.max_completion_tokens ?? params.max_tokens),
-            payload: chatPayload(params),
-          };
-          if (tools && tools.length > 0) request.invocation.tools = tools;
-          return guarded({
-            request,
+        create: (params, requestOptions) =>
+          guarded({
+            request: () => ({
+              invocation: invocation({
+                model: params.model,
+                operation: 'chat',
+                maxTokens: params.max_completion_tokens ?? params.max_tokens,
+                tools: chatTools(params),
+              }),
+              payload: chatPayload(params),
+            }),
             params,
             apply: applyToChat,
             send: (p) => openai.chat.completions.create(p, requestOptions),
             usage: (r) =>
               r.usage && { input_tokens: r.usage.prompt_tokens, output_tokens: r.usage.completion_tokens },
-          });
-        },
+          }),
       },
     },
     responses: {
       create: (params, requestOptions) =>
         guarded({
-          request: {
-            invocation: invocation(String(params.model), 'chat', params.max_output_tokens),
+          request: () => ({
+            invocation: invocation({
+              model: String(params.model),
+              operation: 'chat',
+              maxTokens: params.max_output_tokens,
+              tools: responseTools(params),
+            }),
             payload: responsePayload(params),
-          },
+          }),
           params,
           apply: applyToResponse,
           send: (p) => openai.responses.create(p, requestOptions),
@@ -144,7 +158,10 @@ export function guardOpenAI(
     embeddings: {
       create: (params, requestOptions) =>
         guarded({
-          request: { invocation: invocation(params.model, 'embedding'), payload: embeddingPayload(params) },
+          request: () => ({
+            invocation: invocation({ model: params.model, operation: 'embedding' }),
+            payload: embeddingPayload(params),
+          }),
           params,
           apply: applyToEmbedding,
           send: (p) => openai.embeddings.create(p, requestOptions),
@@ -152,9 +169,4 @@ export function guardOpenAI(
         }),
     },
   };
-}
-
-function toolName(tool: OpenAI.Chat.ChatCompletionTool): string {
-  const named = tool as { function?: { name?: string }; custom?: { name?: string }; type: string };
-  return named.function?.name ?? named.custom?.name ?? named.type;
 }

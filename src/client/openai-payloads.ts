@@ -2,27 +2,37 @@ import type OpenAI from 'openai';
 import type { DecideRequest, Decision } from './modelgate-client';
 import { ModelgateClientError, ModelgateUnavailable } from './client-errors';
 
-// How each OpenAI call maps to a decide body, and how the decision's redacted payload and token cap
-// map back onto the call. One pair of functions per endpoint, nothing else.
+// How each OpenAI call maps to a decide body, and how the decision's redacted payload and token cap map back
+// onto the call. One pair of functions per endpoint, and the tools' names.
+//
+// Chat and Responses calls send modelgate, as the payload's `arguments` (any JSON, every string leaf of it
+// screened), each parameter that reaches the model as content, whole: not only each message's text but its tool
+// calls' arguments, legacy function calls, tool results, and every Responses input item whatever its type. The
+// call then goes out with modelgate's redacted copy of exactly those parameters, so a shape the guard does not
+// know is screened like the rest instead of passed through. Tool definitions are not content: the policy decides
+// on their names.
 
 type Payload = NonNullable<DecideRequest['payload']>;
-type Message = NonNullable<Payload['messages']>[number];
+type Tools = NonNullable<DecideRequest['invocation']['tools']>;
 type ChatParams = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
 type ResponseParams = OpenAI.Responses.ResponseCreateParamsNonStreaming;
 type EmbeddingParams = OpenAI.EmbeddingCreateParams;
 
-/** Returns the payload to screen for a chat completion: each message's role and content. */
+const CHAT_CONTENT = ['messages', 'prediction'] as const satisfies readonly (keyof ChatParams)[];
+const RESPONSE_CONTENT = [
+  'input',
+  'instructions',
+  'prompt',
+] as const satisfies readonly (keyof ResponseParams)[];
+
+/** Returns the payload to screen for a chat completion: its messages, whole, and any predicted output. */
 export function chatPayload(params: ChatParams): Payload {
-  return { messages: params.messages.map((m) => screenedMessage(m.role, m.content)) };
+  return contentPayload(params, CHAT_CONTENT);
 }
 
-/** Returns the chat call with redacted message contents and the decided token cap. */
+/** Returns the chat call with its redacted messages and prediction and the decided token cap. */
 export function applyToChat(params: ChatParams, decision: Decision): ChatParams {
-  const redacted = redactedMessages(decision, params.messages.length);
-  const messages = params.messages.map((m, i) =>
-    m.content === null || m.content === undefined ? m : { ...m, content: redacted[i]!.content },
-  ) as ChatParams['messages'];
-  const out: ChatParams = { ...params, messages };
+  const out = withRedactedContent(params, CHAT_CONTENT, decision);
   if (decision.max_tokens !== null) {
     // Keep the field the caller used; `max_tokens` is the one every OpenAI-compatible server reads.
     if (params.max_completion_tokens !== undefined && params.max_completion_tokens !== null)
@@ -32,27 +42,26 @@ export function applyToChat(params: ChatParams, decision: Decision): ChatParams 
   return out;
 }
 
-/** Returns the payload to screen for a Responses call: instructions as the prompt, input as messages. */
-export function responsePayload(params: ResponseParams): Payload {
-  const payload: Payload = { messages: responseMessages(params.input) };
-  if (typeof params.instructions === 'string') payload.prompt = params.instructions;
-  return payload;
+/** Returns the names of the tools a chat call offers: `tools` and the legacy `functions`. */
+export function chatTools(params: ChatParams): Tools {
+  return toolNames([...(params.tools ?? []), ...(params.functions ?? [])]);
 }
 
-/** Returns the Responses call with redacted instructions and input and the decided token cap. */
+/** Returns the payload to screen for a Responses call: its input items whole, instructions and prompt variables. */
+export function responsePayload(params: ResponseParams): Payload {
+  return contentPayload(params, RESPONSE_CONTENT);
+}
+
+/** Returns the Responses call with its redacted input, instructions and prompt and the decided token cap. */
 export function applyToResponse(params: ResponseParams, decision: Decision): ResponseParams {
-  const items = params.input;
-  const redacted = redactedMessages(decision, typeof items === 'string' ? 1 : (items?.length ?? 0));
-  const out: ResponseParams = { ...params };
-  if (typeof items === 'string') out.input = redacted[0]!.content as string;
-  else if (Array.isArray(items))
-    out.input = items.map((item, i) => ({
-      ...item,
-      content: redacted[i]!.content,
-    })) as ResponseParams['input'];
-  if (typeof params.instructions === 'string') out.instructions = decision.redacted_payload?.prompt ?? '';
+  const out = withRedactedContent(params, RESPONSE_CONTENT, decision);
   if (decision.max_tokens !== null) out.max_output_tokens = decision.max_tokens;
   return out;
+}
+
+/** Returns the names of the tools a Responses call offers. */
+export function responseTools(params: ResponseParams): Tools {
+  return toolNames(params.tools ?? []);
 }
 
 /** Returns the payload to screen for an embeddings call. */
@@ -72,32 +81,55 @@ export function applyToEmbedding(params: EmbeddingParams, decision: Decision): E
   return { ...params, input };
 }
 
-function screenedMessage(role: string, content: unknown): Message {
-  if (content === null || content === undefined) return { role, content: '' };
-  if (typeof content === 'string' || Array.isArray(content)) return { role, content } as Message;
-  throw new ModelgateClientError(`a ${role} message has content the guard cannot screen`);
+function contentPayload<P extends object>(params: P, fields: readonly (keyof P & string)[]): Payload {
+  const content: Record<string, unknown> = {};
+  for (const field of fields) if (params[field] !== undefined) content[field] = params[field];
+  return { arguments: content };
 }
 
-function responseMessages(input: ResponseParams['input']): Message[] {
-  if (input === undefined) return [];
-  if (typeof input === 'string') return [{ role: 'user', content: input }];
-  return input.map((item) => {
-    const { role, content } = item as { role?: unknown; content?: unknown };
-    // Function call outputs, reasoning items and references carry no role: the guard cannot say
-    // what of them reaches the model, so it refuses rather than pass them unscreened.
-    if (typeof role !== 'string') {
-      throw new ModelgateClientError(
-        `the guard screens message items only, not ${String((item as { type?: unknown }).type)}`,
-      );
-    }
-    return screenedMessage(role, content);
-  });
+function withRedactedContent<P extends object>(
+  params: P,
+  fields: readonly (keyof P & string)[],
+  decision: Decision,
+): P {
+  const redacted = decision.redacted_payload?.arguments;
+  if (typeof redacted !== 'object' || redacted === null || Array.isArray(redacted))
+    throw missingRedaction(decision);
+  const out = { ...params };
+  for (const field of fields) {
+    if (params[field] === undefined) continue;
+    if (!Object.hasOwn(redacted, field)) throw missingRedaction(decision);
+    out[field] = (redacted as Record<string, unknown>)[field] as P[typeof field];
+  }
+  return out;
 }
 
-function redactedMessages(decision: Decision, expected: number): Message[] {
-  const messages = decision.redacted_payload?.messages;
-  if (!messages || messages.length !== expected) throw missingRedaction(decision);
-  return messages;
+/**
+ * Returns every tool's name: a function's or custom tool's `name` (chat nests it in `function` or `custom`), a
+ * built-in tool's `type` (web_search, mcp, ...), and the tools a namespace groups. Throws for a tool it cannot
+ * name: the policy must see every tool the model may call.
+ */
+function toolNames(tools: readonly unknown[]): Tools {
+  const names: Tools = [];
+  const visit = (tool: unknown): void => {
+    const t = (typeof tool === 'object' && tool !== null ? tool : {}) as {
+      name?: unknown;
+      type?: unknown;
+      function?: { name?: unknown };
+      custom?: { name?: unknown };
+      tools?: unknown;
+    };
+    // A function or custom tool is named by its name alone: its type would let any such tool pass as "function".
+    const userDefined =
+      t.function !== undefined || t.custom !== undefined || t.type === 'function' || t.type === 'custom';
+    const name = t.function?.name ?? t.custom?.name ?? t.name ?? (userDefined ? undefined : t.type);
+    if (typeof name !== 'string' || name === '')
+      throw new ModelgateClientError('a tool without a name or type cannot be checked by the policy');
+    names.push({ name });
+    if (Array.isArray(t.tools)) t.tools.forEach(visit);
+  };
+  tools.forEach(visit);
+  return names;
 }
 
 // An allow without the redacted payload would mean sending what was never cleared: fail closed.

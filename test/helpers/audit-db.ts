@@ -53,3 +53,17 @@ export function requestsRecorded(dbFile: string, path: string, status: number): 
     db.close();
   }
 }
+
+/** Returns the decision id of the latest record of `POST /v1/decide`, read from the database file. */
+export function lastDecisionId(dbFile: string): string {
+  const db = new Database(dbFile, { readonly: true });
+  try {
+    const row = db
+      .prepare("SELECT decision_id FROM audit_records WHERE path = '/v1/decide' ORDER BY seq DESC LIMIT 1")
+      .get() as { decision_id: string } | undefined;
+    if (!row) throw new Error(`no decision recorded in ${dbFile}`);
+    return row.decision_id;
+  } finally {
+    db.close();
+  }
+}
