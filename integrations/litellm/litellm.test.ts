@@ -1,62 +1,32 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
 import OpenAI from 'openai';
 import { FAKE_USAGE, startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
 import { startGateService, usageReport } from '../../test/helpers/gate-service';
 import type { TestService } from '../../test/helpers/service';
-import { venvPython } from '../testdata/python';
+import { decisions, MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
 
 const EMAIL = 'jane.doe@example.com';
 const CARD = '4111 1111 1111 1111';
 const AWS_KEY = 'AKIA' + 'Z7QH4K2M6XW3PLTR';
-const MASTER_KEY = 'sk-litellm-test-master';
-const CONFIG = path.join(__dirname, 'config.yaml');
 const PROXY_ID = 'spiffe://corp/gateway/litellm';
 
 let service: TestService;
 let provider: FakeOpenAI;
-let proxy: ChildProcess;
-let proxyLog = '';
+let proxy: LitellmProxy;
 let client: OpenAI;
 let serviceClosed = false;
 
 beforeAll(async () => {
-  const python = venvPython('litellm');
   [service, provider] = await Promise.all([startGateService(), startFakeOpenAI()]);
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-litellm-'));
-  const tokenFile = path.join(dir, 'modelgate.jwt');
-  writeFileSync(tokenFile, service.token({ sub: PROXY_ID }));
-  const port = await freePort();
-  // The shipped config.yaml, unchanged: everything it needs comes from the environment.
-  proxy = spawn(
-    path.join(path.dirname(python), 'litellm'),
-    ['--config', CONFIG, '--host', '127.0.0.1', '--port', String(port)],
-    {
-      env: {
-        ...process.env,
-        LITELLM_MASTER_KEY: MASTER_KEY,
-        LITELLM_LOCAL_MODEL_COST_MAP: 'True',
-        LITELLM_TELEMETRY: 'False',
-        OPENAI_API_BASE: provider.baseURL,
-        OPENAI_API_KEY: 'sk-fake-provider-key',
-        MODELGATE_URL: service.url,
-        MODELGATE_TOKEN_FILE: tokenFile,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  proxy.stdout?.on('data', (d: Buffer) => (proxyLog += d.toString()));
-  proxy.stderr?.on('data', (d: Buffer) => (proxyLog += d.toString()));
-  await waitForProxy(`http://127.0.0.1:${port}/health/liveliness`, 150_000);
-  client = new OpenAI({ apiKey: MASTER_KEY, baseURL: `http://127.0.0.1:${port}`, maxRetries: 0 });
+  proxy = await startLitellmProxy({
+    providerURL: provider.baseURL,
+    modelgateURL: service.url,
+    token: service.token({ sub: PROXY_ID }),
+  });
+  client = new OpenAI({ apiKey: MASTER_KEY, baseURL: proxy.url, maxRetries: 0 });
 }, 300_000);
 
 afterAll(async () => {
-  proxy?.kill('SIGTERM');
+  proxy?.stop();
   await Promise.all([serviceClosed ? undefined : service?.close(), provider?.close()]);
 });
 
@@ -123,54 +93,7 @@ describe('modelgate guardrail in the real LiteLLM proxy', () => {
   });
 });
 
-function decisions(dbFile: string) {
-  const db = new Database(dbFile, { readonly: true });
-  try {
-    const rows = db
-      .prepare(
-        "SELECT decision_id, outcome, subject, record FROM audit_records WHERE path = '/v1/decide' ORDER BY seq",
-      )
-      .all() as { decision_id: string; outcome: string; subject: string; record: string }[];
-    return rows.map((r) => {
-      const record = JSON.parse(r.record) as { model: string; max_tokens: number | null };
-      return {
-        decision_id: r.decision_id,
-        outcome: r.outcome,
-        subject: r.subject,
-        model: record.model,
-        max_tokens: record.max_tokens,
-      };
-    });
-  } finally {
-    db.close();
-  }
-}
-
-async function waitForProxy(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (proxy.exitCode !== null) throw new Error(`litellm exited with ${proxy.exitCode}:\n${proxyLog}`);
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`litellm did not start within ${timeoutMs} ms:\n${proxyLog}`);
-}
-
 async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { venvPython } from '../testdata/python';
+
+/** The master key the tests call the proxy with. */
+export const MASTER_KEY = 'sk-litellm-test-master';
+const CONFIG = path.join(__dirname, 'config.yaml');
+
+/** A running LiteLLM proxy with the modelgate guardrail. */
+export interface LitellmProxy {
+  /** e.g. http://127.0.0.1:41234 */
+  url: string;
+  stop(): void;
+}
+
+/**
+ * Starts the real LiteLLM proxy from its cached virtualenv with the shipped config.yaml, unchanged: everything it
+ * needs comes from the environment. Its model backend is `providerURL`; its guardrail asks `modelgateURL` with
+ * `token` (written to a token file, as a workload identity agent would).
+ */
+export async function startLitellmProxy(parts: {
+  providerURL: string;
+  modelgateURL: string;
+  token: string;
+}): Promise<LitellmProxy> {
+  const python = venvPython('litellm');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-litellm-'));
+  const tokenFile = path.join(dir, 'modelgate.jwt');
+  writeFileSync(tokenFile, parts.token);
+  const port = await freePort();
+  const proxy = spawn(
+    path.join(path.dirname(python), 'litellm'),
+    ['--config', CONFIG, '--host', '127.0.0.1', '--port', String(port)],
+    {
+      env: {
+        ...process.env,
+        LITELLM_MASTER_KEY: MASTER_KEY,
+        LITELLM_LOCAL_MODEL_COST_MAP: 'True',
+        LITELLM_TELEMETRY: 'False',
+        OPENAI_API_BASE: parts.providerURL,
+        OPENAI_API_KEY: 'sk-fake-provider-key',
+        MODELGATE_URL: parts.modelgateURL,
+        MODELGATE_TOKEN_FILE: tokenFile,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let log = '';
+  proxy.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  proxy.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitForProxy(proxy, `${url}/health/liveliness`, 150_000, () => log);
+  return { url, stop: () => proxy.kill('SIGTERM') };
+}
+
+/** One decision of `POST /v1/decide`, as the tests read it from the audit database file. */
+export interface RecordedDecision {
+  decision_id: string;
+  outcome: string;
+  subject: string;
+  model: string;
+  max_tokens: number | null;
+  /** The policy input: what the policy decided on (invocation, payload findings, ...). */
+  input: {
+    invocation?: { tools?: { name: string }[] };
+    payload?: { findings: Record<string, number> };
+  } | null;
+}
+
+/** Returns the decisions of `POST /v1/decide` in the order they were recorded. */
+export function decisions(dbFile: string): RecordedDecision[] {
+  const db = new Database(dbFile, { readonly: true });
+  try {
+    const rows = db
+      .prepare(
+        "SELECT decision_id, outcome, subject, record FROM audit_records WHERE path = '/v1/decide' ORDER BY seq",
+      )
+      .all() as { decision_id: string; outcome: string; subject: string; record: string }[];
+    return rows.map((r) => {
+      const record = JSON.parse(r.record) as Pick<RecordedDecision, 'model' | 'max_tokens' | 'input'>;
+      return {
+        decision_id: r.decision_id,
+        outcome: r.outcome,
+        subject: r.subject,
+        model: record.model,
+        max_tokens: record.max_tokens,
+        input: record.input,
+      };
+    });
+  } finally {
+    db.close();
+  }
+}
+
+async function waitForProxy(
+  proxy: ChildProcess,
+  url: string,
+  timeoutMs: number,
+  log: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proxy.exitCode !== null) throw new Error(`litellm exited with ${proxy.exitCode}:\n${log()}`);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  proxy.kill('SIGTERM');
+  throw new Error(`litellm did not start within ${timeoutMs} ms:\n${log()}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
