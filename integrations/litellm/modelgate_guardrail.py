@@ -1,7 +1,8 @@
 """LiteLLM proxy guardrail that asks modelgate before every model call, and reports usage after it.
 
-Pre-call: ``POST /v1/decide`` with the model, the operation, the requested token limit and the messages (or
-embedding input). On an allow, the request goes on with the redacted messages and the capped ``max_tokens``.
+Pre-call: ``POST /v1/decide`` with the model, the operation, the requested token limit, the name of every tool
+the call offers, and every field of the request that reaches the model as content, whole (see ``_ROUTES``). On
+an allow, the request goes on with modelgate's redacted copy of exactly those fields and the capped token limit.
 On a deny, the request is refused with HTTP 403 carrying the reasons and the decision id; when modelgate
 cannot decide (unreachable, too slow, a 5xx, no token), with HTTP 503. The guardrail fails closed, always
 runs (it ignores per-request opt-outs), and never forwards what modelgate did not clear.
@@ -21,17 +22,47 @@ import logging
 import os
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import HTTPException
 from litellm.integrations.custom_guardrail import CustomGuardrail
 
 logger = logging.getLogger("modelgate.litellm")
 
-# LiteLLM call types, mapped to modelgate operations; anything else is refused, not waved through.
-_CHAT_CALLS = {"completion", "acompletion", "anthropic_messages", "responses", "aresponses"}
+
+# A NamedTuple rather than a dataclass: LiteLLM loads this file without registering it in sys.modules, where
+# dataclasses looks up the module of string annotations.
+class _Route(NamedTuple):
+    """How one kind of LiteLLM call is described to modelgate and how the decision is applied to it."""
+
+    operation: str
+    # The request fields that reach the model as content. They go to modelgate whole, as the payload's
+    # ``arguments`` (any JSON; modelgate screens every string in it), and the call goes on with modelgate's redacted
+    # copy of each: so tool calls' arguments, tool results, system prompts and items of any type are screened
+    # with the text, and a shape this guardrail does not know is screened too instead of passed through.
+    content: tuple[str, ...]
+    # The caller's output token limit: the first of these that is set; the cap replaces it, or goes in the last.
+    token_fields: tuple[str, ...]
+
+
+_CHAT = _Route("chat", ("messages", "prediction"), ("max_completion_tokens", "max_tokens"))
+_ANTHROPIC = _Route("chat", ("system", "messages"), ("max_tokens",))
+_RESPONSES = _Route("chat", ("input", "instructions", "prompt"), ("max_output_tokens",))
+_TEXT = _Route("completion", ("prompt", "suffix"), ("max_tokens",))
+
+# LiteLLM call types, mapped to routes; embeddings are screened as modelgate's typed ``input``. Anything else is
+# refused, not waved through.
+_ROUTES = {
+    "completion": _CHAT,
+    "acompletion": _CHAT,
+    "anthropic_messages": _ANTHROPIC,
+    "aanthropic_messages": _ANTHROPIC,
+    "responses": _RESPONSES,
+    "aresponses": _RESPONSES,
+    "text_completion": _TEXT,
+    "atext_completion": _TEXT,
+}
 _EMBEDDING_CALLS = {"embeddings", "aembedding"}
-_TEXT_CALLS = {"text_completion", "atext_completion"}
 
 
 class ModelgateGuardrail(CustomGuardrail):
@@ -55,7 +86,7 @@ class ModelgateGuardrail(CustomGuardrail):
         super().__init__(**kwargs)
 
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: str) -> dict:
-        request, operation = self._decide_request(data, call_type, user_api_key_dict)
+        request, route = self._decide_request(data, call_type, user_api_key_dict)
         status, reply = await self._post("/v1/decide", request)
         decision_id = reply.get("decision_id")
         reasons = reply.get("reasons") if isinstance(reply.get("reasons"), list) else []
@@ -65,14 +96,14 @@ class ModelgateGuardrail(CustomGuardrail):
             raise _refusal(503, f"modelgate could not decide (HTTP {status})", decision_id, reasons)
 
         redacted = reply.get("redacted_payload") or {}
-        if operation == "embedding":
+        if route is None:
             if "input" not in redacted:
                 raise _refusal(503, "modelgate allowed the call without the redacted input", decision_id, [])
             data["input"] = redacted["input"]
         else:
-            data.update(_apply_messages(data, redacted, decision_id))
+            data.update(_redacted_content(request["payload"], redacted, decision_id))
             if isinstance(reply.get("max_tokens"), int):
-                field = "max_completion_tokens" if data.get("max_completion_tokens") is not None else "max_tokens"
+                field = next((f for f in route.token_fields if data.get(f) is not None), route.token_fields[-1])
                 data[field] = reply["max_tokens"]
         metadata = data.get("metadata")
         if not isinstance(metadata, dict):
@@ -99,24 +130,22 @@ class ModelgateGuardrail(CustomGuardrail):
             logger.warning("modelgate usage report for %s failed: %s", decision_id, error.detail)
         return response
 
-    def _decide_request(self, data: dict, call_type: str, user: Any) -> tuple[dict, str]:
+    def _decide_request(self, data: dict, call_type: str, user: Any) -> tuple[dict, _Route | None]:
         model = str(data.get("model") or "")
+        route = _ROUTES.get(call_type)
         if call_type in _EMBEDDING_CALLS:
-            operation, payload = "embedding", {"input": data.get("input")}
-        elif call_type in _TEXT_CALLS:
-            operation, payload = "completion", {"prompt": data.get("prompt")}
-        elif call_type in _CHAT_CALLS and isinstance(data.get("messages"), list):
-            operation = "chat"
-            payload = {"messages": [_screened_message(m) for m in data["messages"]]}
+            operation, payload, token_fields = "embedding", {"input": data.get("input")}, ()
+        elif route is not None:
+            operation, payload, token_fields = route.operation, _content_payload(data, route), route.token_fields
         else:
             raise _refusal(403, f"the modelgate guardrail does not screen {call_type} calls", None, [])
         invocation: dict[str, Any] = {"model": model, "operation": operation, "provider": "litellm"}
-        max_tokens = data.get("max_completion_tokens") or data.get("max_tokens")
+        max_tokens = next((data[f] for f in token_fields if data.get(f) is not None), None)
         if isinstance(max_tokens, int) and max_tokens > 0:
             invocation["max_tokens"] = max_tokens
-        tools = [t.get("function", {}).get("name") for t in data.get("tools") or [] if isinstance(t, dict)]
-        if any(tools):
-            invocation["tools"] = [{"name": name} for name in tools if name]
+        tools = _tool_names(data)
+        if tools:
+            invocation["tools"] = tools
         # Who asked LiteLLM: not secret, and lets a policy tell teams apart. The key itself is never sent.
         context = {
             key: getattr(user, attr)
@@ -126,7 +155,7 @@ class ModelgateGuardrail(CustomGuardrail):
         request: dict[str, Any] = {"invocation": invocation, "payload": payload}
         if context:
             request["context"] = context
-        return request, operation
+        return request, route
 
     def _token(self) -> str:
         if self.token_file:
@@ -163,30 +192,61 @@ class ModelgateGuardrail(CustomGuardrail):
         return status, reply
 
 
-def _screened_message(message: Any) -> dict:
-    role = message.get("role") if isinstance(message, dict) else None
-    content = message.get("content") if isinstance(message, dict) else None
-    if not isinstance(role, str):
-        raise _refusal(400, "a message without a role cannot be screened", None, [])
-    if content is None:
-        content = ""
-    if not isinstance(content, (str, list)):
-        raise _refusal(400, f"a {role} message has content that cannot be screened", None, [])
-    return {"role": role, "content": content}
+def _content_payload(data: dict, route: _Route) -> dict:
+    if "messages" in route.content and not isinstance(data.get("messages"), list):
+        raise _refusal(400, "a chat call without a list of messages cannot be screened", None, [])
+    if route.operation == "completion" and not _is_text(data.get("prompt")):
+        # Token ids cannot be screened: refuse rather than send what modelgate could not read.
+        raise _refusal(400, "the modelgate guardrail screens text prompts only, not token ids", None, [])
+    return {"arguments": {field: data[field] for field in route.content if data.get(field) is not None}}
 
 
-def _apply_messages(data: dict, redacted: dict, decision_id: Any) -> dict:
-    messages = redacted.get("messages")
-    originals = data.get("messages") or []
-    if not isinstance(messages, list) or len(messages) != len(originals):
-        raise _refusal(503, "modelgate allowed the call without the redacted messages", decision_id, [])
-    out = []
-    for original, cleared in zip(originals, messages):
-        copy = dict(original)
-        if original.get("content") is not None:
-            copy["content"] = cleared["content"]
-        out.append(copy)
-    return {"messages": out}
+def _is_text(prompt: Any) -> bool:
+    return isinstance(prompt, str) or (isinstance(prompt, list) and all(isinstance(p, str) for p in prompt))
+
+
+def _redacted_content(sent: dict, redacted: dict, decision_id: Any) -> dict:
+    fields = sent["arguments"].keys()
+    cleared = redacted.get("arguments")
+    if not isinstance(cleared, dict) or any(field not in cleared for field in fields):
+        raise _refusal(503, "modelgate allowed the call without the redacted content", decision_id, [])
+    return {field: cleared[field] for field in fields}
+
+
+def _tool_names(data: dict) -> list[dict]:
+    """Every tool's name: chat's ``tools[].function.name``, Responses' and Anthropic's ``tools[].name``, legacy
+    ``functions[].name``, a built-in tool's ``type``, and the tools a namespace groups. A tool it cannot name is
+    refused: the policy must see every tool the model may call."""
+    names: list[dict] = []
+
+    def visit(tool: Any) -> None:
+        tool = tool if isinstance(tool, dict) else {}
+        function, custom = tool.get("function"), tool.get("custom")
+        # A function or custom tool is named by its name alone: its type would let any such tool pass as "function".
+        user_defined = function is not None or custom is not None or tool.get("type") in ("function", "custom")
+        name = next(
+            (n for n in (_name_of(function), _name_of(custom), tool.get("name")) if n is not None),
+            None if user_defined else tool.get("type"),
+        )
+        if not isinstance(name, str) or not name:
+            raise _refusal(400, "a tool without a name or type cannot be checked by the policy", None, [])
+        names.append({"name": name})
+        for inner in tool.get("tools") if isinstance(tool.get("tools"), list) else []:
+            visit(inner)
+
+    for field in ("tools", "functions"):
+        tools = data.get(field)
+        if tools is None:
+            continue
+        if not isinstance(tools, list):
+            raise _refusal(400, f"{field} must be a list for the policy to check it", None, [])
+        for tool in tools:
+            visit(tool)
+    return names
+
+
+def _name_of(value: Any) -> Any:
+    return value.get("name") if isinstance(value, dict) else None
 
 
 def _first_int(usage: Any, *names: str) -> int:

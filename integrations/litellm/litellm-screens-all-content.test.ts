@@ -1,0 +1,252 @@
+import OpenAI from 'openai';
+import { startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
+import { startGateService } from '../../test/helpers/gate-service';
+import type { TestService } from '../../test/helpers/service';
+import { decisions, MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
+
+// The guardrail on every route LiteLLM serves a model call on (chat, Responses, Anthropic /v1/messages, text
+// completions): what reaches the backend besides each message's text (tool calls' arguments, tool results,
+// system prompts, Responses items, prompts) is screened and sent redacted, and every tool, in each shape, is named
+// to the policy. The gate policy denies secrets and the tool delete_database, redacts emails and cards, caps at 64.
+const EMAIL = 'jane.doe@example.com';
+const CARD = '4111 1111 1111 1111';
+const AWS_KEY = 'AKIA' + 'Z7QH4K2M6XW3PLTR';
+
+let service: TestService;
+let provider: FakeOpenAI;
+let proxy: LitellmProxy;
+let client: OpenAI;
+
+beforeAll(async () => {
+  [service, provider] = await Promise.all([startGateService(), startFakeOpenAI()]);
+  proxy = await startLitellmProxy({
+    providerURL: provider.baseURL,
+    modelgateURL: service.url,
+    token: service.token({ sub: 'spiffe://corp/gateway/litellm' }),
+  });
+  client = new OpenAI({ apiKey: MASTER_KEY, baseURL: proxy.url, maxRetries: 0 });
+}, 300_000);
+
+afterAll(async () => {
+  proxy?.stop();
+  await Promise.all([service?.close(), provider?.close()]);
+});
+
+beforeEach(() => {
+  provider.requests.length = 0;
+});
+
+/** Returns the status and message of the proxy's refusal, and the last decision, which must be a deny. */
+async function refusal(call: Promise<unknown>) {
+  const error = await call.catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(OpenAI.APIError);
+  const { status, message } = error as InstanceType<typeof OpenAI.APIError>;
+  return { status, message, decision: decisions(service.db).at(-1)! };
+}
+
+/** POSTs an Anthropic Messages body to the proxy's /v1/messages. */
+async function anthropicMessages(body: Record<string, unknown>): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${proxy.url}/v1/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 1000, ...body }),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+const toolCall = (args: string): OpenAI.Chat.ChatCompletionMessageParam => ({
+  role: 'assistant',
+  content: null,
+  tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup_order', arguments: args } }],
+});
+
+describe('chat completions', () => {
+  it('refuses a secret in a tool call’s arguments with 403 secret_in_payload; the backend never sees it', async () => {
+    const before = decisions(service.db).length;
+    const { status, message, decision } = await refusal(
+      client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [
+          { role: 'user', content: 'deploy the service' },
+          toolCall(JSON.stringify({ aws_access_key_id: AWS_KEY })),
+          { role: 'tool', tool_call_id: 'call_1', content: 'deployed' },
+        ],
+      }),
+    );
+    expect(status).toBe(403);
+    expect(message).toContain('secret_in_payload');
+    expect(decisions(service.db)).toHaveLength(before + 1);
+    expect(decision).toMatchObject({
+      outcome: 'denied',
+      input: { payload: { findings: { aws_access_key: 1 } } },
+    });
+    expect(provider.requests).toHaveLength(0);
+  });
+
+  it('sends tool call arguments and tool results redacted, ids kept', async () => {
+    await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [
+        { role: 'user', content: 'who ordered 42?' },
+        toolCall(JSON.stringify({ notify: EMAIL })),
+        { role: 'tool', tool_call_id: 'call_1', content: `paid with ${CARD}` },
+      ],
+    });
+    expect(provider.requests).toHaveLength(1);
+    const sent = provider.requests[0]!.body;
+    expect(JSON.stringify(sent)).not.toContain(EMAIL);
+    expect(JSON.stringify(sent)).not.toContain(CARD);
+    expect(sent).toMatchObject({
+      messages: [
+        { role: 'user', content: 'who ordered 42?' },
+        {
+          role: 'assistant',
+          tool_calls: [{ id: 'call_1', function: { arguments: '{"notify":"[REDACTED:email]"}' } }],
+        },
+        { role: 'tool', tool_call_id: 'call_1', content: 'paid with [REDACTED:credit_card]' },
+      ],
+    });
+  });
+
+  it('names legacy functions to the policy: a forbidden one is refused with 403 tool_not_allowed', async () => {
+    const { status, message, decision } = await refusal(
+      client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'clean up' }],
+        functions: [{ name: 'delete_database', parameters: { type: 'object' } }],
+      }),
+    );
+    expect(status).toBe(403);
+    expect(message).toContain('tool_not_allowed');
+    expect(decision.input?.invocation?.tools).toEqual([{ name: 'delete_database' }]);
+    expect(provider.requests).toHaveLength(0);
+  });
+  it('refuses a tool it cannot name with 400, before asking modelgate; the backend never sees it', async () => {
+    const before = decisions(service.db).length;
+    const unnamed = { type: 'function', function: { parameters: { type: 'object' } } };
+    const error = await client.chat.completions
+      .create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hello' }],
+        tools: [unnamed as unknown as OpenAI.Chat.ChatCompletionTool],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+    expect((error as InstanceType<typeof OpenAI.APIError>).message).toContain('a tool without a name');
+    expect(decisions(service.db)).toHaveLength(before);
+    expect(provider.requests).toHaveLength(0);
+  });
+});
+
+describe('Responses API', () => {
+  it('names function tools (tools[].name) to the policy: a forbidden one is refused with 403 tool_not_allowed', async () => {
+    const { status, message, decision } = await refusal(
+      client.responses.create({
+        model: 'gpt-4o-mini',
+        input: 'clean up',
+        tools: [{ type: 'function', name: 'delete_database', parameters: { type: 'object' }, strict: false }],
+      }),
+    );
+    expect(status).toBe(403);
+    expect(message).toContain('tool_not_allowed');
+    expect(decision.input?.invocation?.tools).toEqual([{ name: 'delete_database' }]);
+    expect(provider.requests).toHaveLength(0);
+  });
+
+  it('sends input items of every type and the instructions redacted, and caps max_output_tokens', async () => {
+    await client.responses.create({
+      model: 'gpt-4o-mini',
+      max_output_tokens: 1000,
+      instructions: `Write to ${EMAIL}`,
+      input: [
+        { role: 'user', content: `who paid with ${CARD}?` },
+        { type: 'function_call', call_id: 'call_1', name: 'lookup_order', arguments: `{"by":"${EMAIL}"}` },
+        { type: 'function_call_output', call_id: 'call_1', output: `customer ${EMAIL}` },
+      ],
+    });
+    expect(provider.requests).toHaveLength(1);
+    const sent = provider.requests[0]!.body;
+    expect(JSON.stringify(sent)).not.toContain(EMAIL);
+    expect(JSON.stringify(sent)).not.toContain(CARD);
+    expect(sent).toMatchObject({
+      instructions: 'Write to [REDACTED:email]',
+      max_output_tokens: 64,
+      input: [
+        { role: 'user', content: 'who paid with [REDACTED:credit_card]?' },
+        { type: 'function_call', call_id: 'call_1', arguments: '{"by":"[REDACTED:email]"}' },
+        { type: 'function_call_output', call_id: 'call_1', output: 'customer [REDACTED:email]' },
+      ],
+    });
+  });
+});
+
+describe('Anthropic /v1/messages', () => {
+  it('refuses a secret in the top-level system prompt with 403 secret_in_payload; the backend never sees it', async () => {
+    const reply = await anthropicMessages({
+      system: `Deploy with ${AWS_KEY}`,
+      messages: [{ role: 'user', content: 'deploy' }],
+    });
+    expect(reply.status).toBe(403);
+    expect(reply.text).toContain('secret_in_payload');
+    expect(decisions(service.db).at(-1)?.outcome).toBe('denied');
+    expect(provider.requests).toHaveLength(0);
+  });
+
+  it('names tools (tools[].name) to the policy: a forbidden one is refused with 403 tool_not_allowed', async () => {
+    const reply = await anthropicMessages({
+      messages: [{ role: 'user', content: 'clean up' }],
+      tools: [{ name: 'delete_database', input_schema: { type: 'object' } }],
+    });
+    expect(reply.status).toBe(403);
+    expect(reply.text).toContain('tool_not_allowed');
+    expect(decisions(service.db).at(-1)?.input?.invocation?.tools).toEqual([{ name: 'delete_database' }]);
+    expect(provider.requests).toHaveLength(0);
+  });
+
+  it('sends the system prompt, tool uses and tool results redacted, and caps max_tokens', async () => {
+    const reply = await anthropicMessages({
+      system: [{ type: 'text', text: `You write to ${EMAIL}` }],
+      messages: [
+        { role: 'user', content: 'who ordered 42?' },
+        {
+          role: 'assistant',
+          content: [{ type: 'tool_use', id: 'toolu_1', name: 'lookup_order', input: { by: EMAIL } }],
+        },
+        {
+          role: 'user',
+          content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: `paid with ${CARD}` }],
+        },
+      ],
+    });
+    expect(reply.status).toBe(200);
+    expect(provider.requests).toHaveLength(1);
+    const sent = JSON.stringify(provider.requests[0]!.body);
+    // Precondition: the backend got the call's content at all, in whatever form LiteLLM translated it to.
+    expect(sent).toContain('You write to');
+    expect(sent).toContain('paid with');
+    expect(sent).toContain('lookup_order');
+    expect(sent).not.toContain(EMAIL);
+    expect(sent).not.toContain(CARD);
+    expect(sent).toContain('[REDACTED:email]');
+    expect(sent).toContain('[REDACTED:credit_card]');
+    expect(decisions(service.db).at(-1)).toMatchObject({ outcome: 'allowed', max_tokens: 64 });
+  });
+});
+
+describe('text completions', () => {
+  it('sends the prompt redacted with max_tokens capped', async () => {
+    const reply = await client.completions.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 1000,
+      prompt: `Write to ${EMAIL} about card ${CARD}`,
+    });
+    expect(reply).toBeDefined();
+    expect(provider.requests).toHaveLength(1);
+    const sent = JSON.stringify(provider.requests[0]!.body);
+    expect(sent).toContain('Write to [REDACTED:email] about card [REDACTED:credit_card]');
+    expect(sent).not.toContain(EMAIL);
+    expect(provider.requests[0]!.body.max_tokens).toBe(64);
+    expect(decisions(service.db).at(-1)).toMatchObject({ outcome: 'allowed', max_tokens: 64 });
+  });
+});
