@@ -97,7 +97,10 @@ describe('OPA-compatible Data API: POST /v1/data/{path}', () => {
     expect((res.body.result as { obligations: { type: string }[] }).obligations).toEqual(
       expect.arrayContaining([expect.objectContaining({ type: 'require_approval' })]),
     );
-    const recorded = auditRow(svc.db, res.body.decision_id as string)!.record.input as Record<string, unknown>;
+    const recorded = auditRow(svc.db, res.body.decision_id as string)!.record.input as Record<
+      string,
+      unknown
+    >;
     expect(recorded).not.toHaveProperty('approval');
     expect(recorded).not.toHaveProperty('lineage');
     expect(res.body.result).toEqual(opaEvalSources(REGO_DIR, 'data.modelgate.decision', recorded));
