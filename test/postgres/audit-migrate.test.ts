@@ -140,8 +140,9 @@ describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
       );
       expect(rows.map((r) => [r.decision_id, Number(r.tokens)])).toEqual([
         [recent[0]!.decision_id, 15],
-        [recent[1]!.decision_id, 200],
-        [recent[2]!.decision_id, 300],
+        // max_tokens plus the prompt: the fixture's 120 characters of payload are 30 tokens.
+        [recent[1]!.decision_id, 230],
+        [recent[2]!.decision_id, 330],
       ]);
     } finally {
       await pool.end();
