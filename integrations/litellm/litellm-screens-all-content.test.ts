@@ -108,6 +108,22 @@ describe('chat completions', () => {
     });
   });
 
+  // An obligation of the policy's own that nobody fulfils was dropped: the call went on as a plain allow.
+  it('refuses with 403 an allow whose obligation it cannot fulfil; the backend never sees it', async () => {
+    const error = await client.chat.completions
+      .create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'the quarterly numbers' }],
+        tools: [{ type: 'function', function: { name: 'export_report' } }],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(403);
+    expect((error as Error).message).toContain('obligation_not_enforced');
+    expect(decisions(service.db).at(-1)?.outcome).toBe('allowed');
+    expect(provider.requests).toHaveLength(0);
+  });
+
   it('names legacy functions to the policy: a forbidden one is refused with 403 tool_not_allowed', async () => {
     const { status, message, decision } = await refusal(
       client.chat.completions.create({

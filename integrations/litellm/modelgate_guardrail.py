@@ -74,6 +74,7 @@ class ModelgateGuardrail(CustomGuardrail):
         api_key: str | None = None,
         token_file: str | None = None,
         timeout_seconds: float = 5.0,
+        accept_obligations: str | list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         self.modelgate_url = (api_base or os.environ.get("MODELGATE_URL") or "").rstrip("/")
@@ -81,6 +82,12 @@ class ModelgateGuardrail(CustomGuardrail):
         self.token_file = token_file or os.environ.get("MODELGATE_TOKEN_FILE")
         self.static_token = api_key or os.environ.get("MODELGATE_TOKEN")
         self.timeout_seconds = float(timeout_seconds)
+        # Obligation types fulfilled elsewhere, beside the redact and cap_tokens this guardrail enforces: an allow
+        # carrying any other type is refused, since a policy's obligation that nobody fulfils is a silent allow.
+        accepted = accept_obligations or os.environ.get("MODELGATE_ACCEPT_OBLIGATIONS") or []
+        if isinstance(accepted, str):
+            accepted = [name.strip() for name in accepted.split(",") if name.strip()]
+        self.enforced_obligations = {"redact", "cap_tokens", *accepted}
         if not self.modelgate_url:
             raise ValueError("ModelgateGuardrail needs api_base (or MODELGATE_URL): the URL of modelgate")
         super().__init__(**kwargs)
@@ -94,6 +101,16 @@ class ModelgateGuardrail(CustomGuardrail):
             raise _refusal(403, "modelgate denied the call", decision_id, reasons, reply.get("approval"))
         if status != 200 or reply.get("allow") is not True:
             raise _refusal(503, f"modelgate could not decide (HTTP {status})", decision_id, reasons)
+        obligations = reply.get("obligations") if isinstance(reply.get("obligations"), list) else [None]
+        enforced = self.enforced_obligations
+        unenforced = [o for o in obligations if not isinstance(o, dict) or o.get("type") not in enforced]
+        if unenforced:
+            names = ", ".join(str(o.get("type")) if isinstance(o, dict) else "malformed" for o in unenforced)
+            reason = {
+                "code": "obligation_not_enforced",
+                "message": f"the guardrail cannot fulfil the policy's obligations: {names}",
+            }
+            raise _refusal(403, "modelgate allowed the call with obligations", decision_id, [reason])
 
         redacted = reply.get("redacted_payload") or {}
         if route is None:

@@ -17,6 +17,7 @@ CALLS = [
     ("search_tickets", {"query": os.environ.get("SEARCH_QUERY", "")}),
     ("refund_payment", {"order": "A-42", "amount": 12.5}),
     ("delete_database", {"name": "prod"}),
+    ("export_report", {"name": "q3"}),
 ]
 
 

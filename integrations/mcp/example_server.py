@@ -33,6 +33,11 @@ def build_server(base_url: str, token: str, timeout_seconds: float = 5.0) -> Fas
         """Deletes a database."""
         return f"deleted {name}"
 
+    @mcp.tool
+    def export_report(name: str) -> str:
+        """Exports a report; the policy allows it with an obligation of its own (watermark)."""
+        return f"exported {name}"
+
     return mcp
 
 

@@ -56,6 +56,9 @@ describe('FastMCP middleware in front of a real FastMCP server and client', () =
     expect(outcomes.delete_database?.is_error).toBe(true);
     expect(outcomes.delete_database?.text).toContain('tool_not_allowed');
     expect(outcomes.delete_database?.text).not.toContain('deleted prod');
+    // An obligation of the policy's own that the middleware cannot fulfil: refused, the tool does not run.
+    expect(outcomes.export_report?.is_error).toBe(true);
+    expect(outcomes.export_report?.text).toMatch(/obligation_not_enforced.*watermark/);
 
     // Every call is a decision in the audit log, with the MCP server as subject and the agent as actor.
     const records = toolCallRecords(service.db);
@@ -63,6 +66,7 @@ describe('FastMCP middleware in front of a real FastMCP server and client', () =
       ['search_tickets', 'allowed'],
       ['refund_payment', 'denied'],
       ['delete_database', 'denied'],
+      ['export_report', 'allowed'],
     ]);
     for (const r of records)
       expect(r).toMatchObject({ subject: SERVER_ID, actor: AGENT, operation: 'tool_call' });
@@ -72,7 +76,7 @@ describe('FastMCP middleware in front of a real FastMCP server and client', () =
 
   it('fails closed when modelgate is unreachable: no tool runs', async () => {
     const outcomes = await callTools(`http://127.0.0.1:${await closedPort()}`);
-    for (const tool of ['search_tickets', 'refund_payment', 'delete_database']) {
+    for (const tool of ['search_tickets', 'refund_payment', 'delete_database', 'export_report']) {
       expect(outcomes[tool]?.is_error).toBe(true);
       expect(outcomes[tool]?.text).toContain('modelgate did not answer');
     }

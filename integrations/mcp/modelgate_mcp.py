@@ -57,8 +57,12 @@ class ModelgateMiddleware(Middleware):
         provider: str | None = None,
         context: dict[str, Any] | None = None,
         timeout_seconds: float = 5.0,
+        accept_obligations: tuple[str, ...] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # redact is enforced here and cap_tokens has nothing to cap on a tool call; any other obligation type must
+        # be named as fulfilled elsewhere, or the call is refused: an obligation nobody fulfils is a silent allow.
+        self.enforced_obligations = {"redact", "cap_tokens", *accept_obligations}
         self.token = token
         self.model = model
         self.provider = provider
@@ -82,6 +86,13 @@ class ModelgateMiddleware(Middleware):
             raise ModelgateDenied(tool, decision_id, reasons, reply.get("approval"))
         if status != 200 or reply.get("allow") is not True:
             raise ModelgateUnavailable(f"modelgate could not decide tool {tool} (HTTP {status}); decision {decision_id}")
+        obligations = reply.get("obligations") if isinstance(reply.get("obligations"), list) else [None]
+        enforced = self.enforced_obligations
+        unenforced = [o for o in obligations if not isinstance(o, dict) or o.get("type") not in enforced]
+        if unenforced:
+            names = ", ".join(str(o.get("type")) if isinstance(o, dict) else "malformed" for o in unenforced)
+            reason = {"code": "obligation_not_enforced", "message": f"the middleware cannot fulfil {names}"}
+            raise ModelgateDenied(tool, decision_id, [reason])
         redacted = (reply.get("redacted_payload") or {}).get("arguments")
         if arguments and not isinstance(redacted, dict):
             # An allow without the cleared arguments would mean running on what was never screened.

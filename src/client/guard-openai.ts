@@ -23,6 +23,12 @@ export interface GuardOptions {
   /** `context` of every decide request (environment, repository, ...). */
   context?: Record<string, unknown>;
   /**
+   * Obligation types the caller fulfils itself, beside the `redact` and `cap_tokens` the guard enforces. An allow
+   * carrying any other type is refused (ModelgateDenied, `obligation_not_enforced`): a policy's obligation that
+   * nobody fulfils would be a silent allow.
+   */
+  acceptObligations?: readonly string[];
+  /**
    * Called when the usage report after a completed call fails. The call's result is still returned:
    * the model has answered and been paid for. Default: a process warning.
    */
@@ -77,6 +83,7 @@ export function guardOpenAI(
     if (options.purpose !== undefined) out.purpose = options.purpose;
     return out;
   };
+  const enforced = new Set(['redact', 'cap_tokens', ...(options.acceptObligations ?? [])]);
   const onReportError =
     options.onUsageReportError ??
     ((error: unknown, decisionId: string) =>
@@ -102,6 +109,17 @@ export function guardOpenAI(
         decisionId: decision.decision_id,
         reasons: decision.reasons,
         approval: decision.approval,
+        status: 200,
+      });
+    }
+    const unenforced = decision.obligations.filter((o) => !enforced.has(o.type));
+    if (unenforced.length > 0) {
+      throw new ModelgateDenied({
+        decisionId: decision.decision_id,
+        reasons: unenforced.map((o) => ({
+          code: 'obligation_not_enforced',
+          message: `the guard cannot fulfil the policy's ${o.type} obligation (acceptObligations lists those the caller does)`,
+        })),
         status: 200,
       });
     }

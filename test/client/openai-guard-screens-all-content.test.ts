@@ -1,5 +1,11 @@
 import OpenAI from 'openai';
-import { guardOpenAI, ModelgateClient, ModelgateClientError, ModelgateDenied } from '../../src/client';
+import {
+  guardOpenAI,
+  ModelgateClient,
+  ModelgateClientError,
+  ModelgateDenied,
+  type GuardOptions,
+} from '../../src/client';
 import { auditCount, auditRow, lastDecisionId } from '../helpers/audit-db';
 import { startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai';
 import { startGateService } from '../helpers/gate-service';
@@ -29,12 +35,12 @@ beforeEach(() => {
   provider.requests.length = 0;
 });
 
-function guarded() {
+function guarded(options: GuardOptions = {}) {
   const modelgate = new ModelgateClient({
     baseUrl: service.url,
     token: () => service.token({ sub: 'spiffe://corp/agents/ops-bot' }),
   });
-  return guardOpenAI(openai, modelgate);
+  return guardOpenAI(openai, modelgate, options);
 }
 
 async function denied(call: Promise<unknown>): Promise<ModelgateDenied> {
@@ -108,6 +114,23 @@ describe('chat.completions.create: everything a message carries is screened', ()
       ],
       prediction: { type: 'content', content: 'Order 42 was placed by [REDACTED:email]' },
     });
+  });
+
+  // An obligation of the policy's own that nobody fulfils was dropped: the call went out as a plain allow.
+  it('refuses an allow whose obligation it cannot fulfil, unless the caller says it does', async () => {
+    const call = (options?: GuardOptions) =>
+      guarded(options).chat.completions.create({
+        model: 'gpt-test',
+        messages: [{ role: 'user', content: 'the quarterly numbers' }],
+        tools: [{ type: 'function', function: { name: 'export_report' } }],
+      });
+    const error = await denied(call());
+    expect(error.reasons).toEqual([
+      { code: 'obligation_not_enforced', message: expect.stringContaining('watermark obligation') },
+    ]);
+    expect(provider.requests).toHaveLength(0);
+    await call({ acceptObligations: ['watermark'] });
+    expect(provider.requests).toHaveLength(1);
   });
 
   it('names legacy functions to the policy: a forbidden one is denied tool_not_allowed', async () => {

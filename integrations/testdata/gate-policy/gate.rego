@@ -3,6 +3,7 @@
 #   - a secret in the payload is refused (secret_in_payload)
 #   - the tool delete_database is refused (tool_not_allowed)
 #   - the tool refund_payment needs a human approval
+#   - the tool export_report is allowed with an obligation of the policy's own (watermark)
 #   - everything else is allowed, with emails and card numbers redacted and output capped at 64 tokens
 package modelgate
 
@@ -38,4 +39,6 @@ decision := {"allow": false, "reasons": [{
 	{"type": "require_approval", "reason": "refunds need a human approval"},
 ]} if {
 	"refund_payment" in tools
+} else := {"allow": true, "reasons": [], "obligations": [redact, cap, {"type": "watermark", "text": "internal"}]} if {
+	"export_report" in tools
 } else := {"allow": true, "reasons": [], "obligations": [redact, cap]}
