@@ -153,6 +153,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
       notifier,
       logger,
       now: Date.now,
+      maxPendingPerSubject: approvalsConfig.maxPendingPerSubject,
     });
     approvals.start(approvalsConfig.expirySweepSeconds * 1000);
     opened.push(() => approvals.stop());

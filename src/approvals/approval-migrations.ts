@@ -40,5 +40,16 @@ export const approvalMigrations: MigrationSet = {
         `);
       },
     },
+    {
+      version: 2,
+      name: 'pending approvals by requester',
+      up(db) {
+        // Counted before each new pending approval (approvals.max_pending_per_subject).
+        db.exec(`
+          CREATE INDEX approvals_requester_pending ON approvals (requester_issuer, requester_subject)
+            WHERE status = 'pending';
+        `);
+      },
+    },
   ],
 };

@@ -16,6 +16,8 @@ export interface ApprovalServiceDeps {
   notifier: ApprovalNotifier;
   logger: Logger;
   now: () => number;
+  /** Most approvals one subject may have pending at once (approvals.max_pending_per_subject). */
+  maxPendingPerSubject: number;
 }
 
 /** A request that needs an approval, as the decision path knows it. */
@@ -41,8 +43,17 @@ export class ApprovalService {
 
   constructor(private readonly deps: ApprovalServiceDeps) {}
 
-  /** Returns the pending approval for this request: the one already pending, or a new one (recorded and announced). */
-  async request(req: ApprovalRequest): Promise<Approval> {
+  /** Most approvals one subject may have pending at once. */
+  get maxPendingPerSubject(): number {
+    return this.deps.maxPendingPerSubject;
+  }
+
+  /**
+   * Returns the pending approval for this request: the one already pending, or a new one (recorded and
+   * announced); null when its subject already has the most pending approvals allowed, so that a stolen
+   * token cannot flood approvers.
+   */
+  async request(req: ApprovalRequest): Promise<Approval | null> {
     const nowMs = this.deps.now();
     const pending = await this.deps.store.findPending(req.binding.key);
     if (pending && effectiveStatus(pending, nowMs) === 'pending') return pending;
@@ -68,7 +79,7 @@ export class ApprovalService {
       decidedMs: null,
       comment: null,
     };
-    const { approval, created } = await this.deps.store.createPending(fresh);
+    const { approval, created } = await this.deps.store.createPending(fresh, this.deps.maxPendingPerSubject);
     if (!created) return approval;
     await this.record('requested', approval, {
       decisionId: req.decisionId,

@@ -10,6 +10,9 @@ export interface ApprovalVerdict {
   expiresMs: number;
 }
 
+/** What createPending did: created it, found one already pending for its binding, or refused it at the limit. */
+export type CreatedPending = { approval: Approval; created: boolean } | { approval: null; created: false };
+
 /** Filters for list(); newest first. */
 export interface ApprovalFilter {
   status?: ApprovalStatus;
@@ -26,8 +29,13 @@ export interface ApprovalStore {
   get(id: string): Promise<Approval | null>;
   /** Returns the pending approval for a binding, or null. */
   findPending(binding: string): Promise<Approval | null>;
-  /** Stores a new pending approval; if one is already pending for its binding, returns that one (created: false). */
-  createPending(approval: Approval): Promise<{ approval: Approval; created: boolean }>;
+  /**
+   * Stores a new pending approval; if one is already pending for its binding, returns that one (created:
+   * false). Creates none when its requester (subject and issuer) already has `maxPendingOfSubject` approvals
+   * pending and in time (approval: null): the check and the insert are one step, so concurrent requests
+   * cannot pass the limit together.
+   */
+  createPending(approval: Approval, maxPendingOfSubject?: number): Promise<CreatedPending>;
   /** Returns approvals, newest first. */
   list(filter: ApprovalFilter): Promise<Approval[]>;
   /** Pending -> approved/denied; false when it was no longer pending. */

@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from '../audit/database';
 import type { Approval } from './approval';
 import { fromRow, toRow, type ApprovalRow as Row } from './approval-row';
-import type { ApprovalFilter, ApprovalStore, ApprovalVerdict } from './approval-store';
+import type { ApprovalFilter, ApprovalStore, ApprovalVerdict, CreatedPending } from './approval-store';
 
 const COLUMNS =
   'id, binding, status, created_ms, expires_ms, request_decision_id, requester_subject, requester_issuer, ' +
@@ -31,18 +31,24 @@ export class SqliteApprovalStore implements ApprovalStore {
     return row ? fromRow(row) : null;
   }
 
-  async createPending(approval: Approval): Promise<{ approval: Approval; created: boolean }> {
-    // The partial unique index makes "one pending approval per binding" hold across connections too.
+  async createPending(
+    approval: Approval,
+    maxPendingOfSubject = Number.MAX_SAFE_INTEGER,
+  ): Promise<CreatedPending> {
+    // One statement: the count and the insert cannot interleave with another request's. The partial
+    // unique index makes "one pending approval per binding" hold across connections too.
     const inserted = this.statement(
-      `INSERT INTO approvals (${COLUMNS}) VALUES (${COLUMNS.split(', ')
-        .map((c) => `@${c}`)
-        .join(', ')})
+      `INSERT INTO approvals (${COLUMNS})
+       SELECT ${COLUMNS.split(', ')
+         .map((c) => `@${c}`)
+         .join(', ')}
+        WHERE (SELECT count(*) FROM approvals
+                WHERE status = 'pending' AND requester_issuer = @requester_issuer
+                  AND requester_subject = @requester_subject AND expires_ms > @created_ms) < @max_pending
        ON CONFLICT (binding) WHERE status = 'pending' DO NOTHING`,
-    ).run(toRow(approval));
+    ).run({ ...toRow(approval), max_pending: maxPendingOfSubject });
     if (inserted.changes === 1) return { approval, created: true };
-    const existing = await this.findPending(approval.binding);
-    if (!existing) throw new Error(`approval for binding ${approval.binding} neither inserted nor found`);
-    return { approval: existing, created: false };
+    return { approval: await this.findPending(approval.binding), created: false };
   }
 
   async list(filter: ApprovalFilter): Promise<Approval[]> {

@@ -79,6 +79,7 @@ export interface ApprovalsConfig {
   approverScope: string;
   entrypoint: string;
   expirySweepSeconds: number;
+  maxPendingPerSubject: number;
   publicUrl?: string;
   webhook?: {
     url: string;

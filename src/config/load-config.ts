@@ -199,6 +199,7 @@ export function resolveApprovals(
     approverScope: section?.approver_scope ?? 'modelgate:approve',
     entrypoint: section?.entrypoint ?? 'modelgate/approve',
     expirySweepSeconds: section?.expiry_sweep_seconds ?? 30,
+    maxPendingPerSubject: section?.max_pending_per_subject ?? 20,
     publicUrl: section?.public_url,
     webhook: webhook && {
       url: webhook.url,

@@ -84,6 +84,7 @@ export async function settleApproval(
       actor,
       clientAddress: call.clientAddress,
     });
+    if (!approval) return { enforced: withReason(enforced, limitReached(approvals.maxPendingPerSubject)) };
     return {
       enforced,
       ref: {
@@ -121,6 +122,17 @@ export async function settleApproval(
     }
   }
   return { enforced };
+}
+
+function limitReached(max: number): { code: string; message: string } {
+  return {
+    code: ReasonCode.ApprovalLimitReached,
+    message: `this subject has ${max} approvals pending, the most allowed: none was opened; ask again once one is decided or expires`,
+  };
+}
+
+function withReason(enforced: EnforcedDecision, reason: { code: string; message: string }): EnforcedDecision {
+  return { ...enforced, reasons: [...enforced.reasons, reason] };
 }
 
 /** Returns who caused an event, from a verified identity. */

@@ -45,6 +45,8 @@ export const ReasonCode = {
   PolicyError: 'policy_error',
   PolicyOutputInvalid: 'policy_output_invalid',
   ApprovalRequired: 'approval_required',
+  // with approval_required: the subject has approvals.max_pending_per_subject pending already, so none was opened
+  ApprovalLimitReached: 'approval_limit_reached',
   // approvals: events in the audit log, and refusals of an approval
   ApprovalRequested: 'approval_requested',
   ApprovalGranted: 'approval_granted',

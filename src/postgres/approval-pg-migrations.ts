@@ -38,5 +38,14 @@ export const approvalPgMigrations: PgMigrationSet = {
         CREATE INDEX approvals_status ON approvals (status, created_ms);
         CREATE INDEX approvals_live ON approvals (expires_ms) WHERE status IN ('pending', 'approved');`,
     },
+    {
+      version: 2,
+      name: 'pending approvals by requester',
+      // Counted before each new pending approval (approvals.max_pending_per_subject). Hashed: a btree
+      // entry holds 2,704 bytes, and a subject is the token's to choose.
+      sql: `
+        CREATE INDEX approvals_requester_pending ON approvals (md5(requester_issuer || ' ' || requester_subject))
+          WHERE status = 'pending';`,
+    },
   ],
 };

@@ -1,11 +1,23 @@
 import type { Pool } from 'pg';
 import type { Approval } from '../approvals/approval';
 import { APPROVAL_COLUMNS, fromRow, toRow, type ApprovalRow as Row } from '../approvals/approval-row';
-import type { ApprovalFilter, ApprovalStore, ApprovalVerdict } from '../approvals/approval-store';
+import type {
+  ApprovalFilter,
+  ApprovalStore,
+  ApprovalVerdict,
+  CreatedPending,
+} from '../approvals/approval-store';
+import { withClient } from './pg-pool';
 
 const COLUMNS = APPROVAL_COLUMNS.join(', ');
 const INSERT = `INSERT INTO approvals (${COLUMNS}) VALUES (${APPROVAL_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
   ON CONFLICT (binding) WHERE status = 'pending' DO NOTHING`;
+// The expression is approval migration 2's index: a subject of any length fits it.
+const COUNT_PENDING = `SELECT count(*)::int AS pending FROM approvals
+  WHERE status = 'pending' AND md5(requester_issuer || ' ' || requester_subject) = md5($1 || ' ' || $2)
+    AND requester_issuer = $1 AND requester_subject = $2 AND expires_ms > $3`;
+// First key of the two-key advisory lock: "MGAP"; the second is hashtext(issuer and subject).
+const APPROVAL_LOCK = 0x4d474150;
 
 /**
  * Approvals in PostgreSQL, shared by every replica. Each change is one statement whose WHERE clause
@@ -24,16 +36,41 @@ export class PgApprovalStore implements ApprovalStore {
     return this.one(`SELECT ${COLUMNS} FROM approvals WHERE binding = $1 AND status = 'pending'`, [binding]);
   }
 
-  async createPending(approval: Approval): Promise<{ approval: Approval; created: boolean }> {
+  async createPending(
+    approval: Approval,
+    maxPendingOfSubject = Number.MAX_SAFE_INTEGER,
+  ): Promise<CreatedPending> {
     const row = toRow(approval);
-    const inserted = await this.pool.query(
-      INSERT,
-      APPROVAL_COLUMNS.map((c) => row[c]),
-    );
-    if (inserted.rowCount === 1) return { approval, created: true };
-    const existing = await this.findPending(approval.binding);
-    if (!existing) throw new Error(`approval for binding ${approval.binding} neither inserted nor found`);
-    return { approval: existing, created: false };
+    const inserted = await withClient(this.pool, async (client) => {
+      await client.query('BEGIN');
+      try {
+        // Held to the commit: concurrent requests of one requester, on any replica, count one at a time.
+        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+          APPROVAL_LOCK,
+          `${row.requester_issuer} ${row.requester_subject}`,
+        ]);
+        const { rows } = await client.query<{ pending: number }>(COUNT_PENDING, [
+          row.requester_issuer,
+          row.requester_subject,
+          row.created_ms,
+        ]);
+        const added =
+          rows[0]!.pending < maxPendingOfSubject &&
+          (
+            await client.query(
+              INSERT,
+              APPROVAL_COLUMNS.map((c) => row[c]),
+            )
+          ).rowCount === 1;
+        await client.query('COMMIT');
+        return added;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+    if (inserted) return { approval, created: true };
+    return { approval: await this.findPending(approval.binding), created: false };
   }
 
   async list(filter: ApprovalFilter): Promise<Approval[]> {

@@ -234,6 +234,12 @@ export const configSchema = {
           examples: ['modelgate/approve'],
         },
         expiry_sweep_seconds: int('How often overdue approvals are expired and recorded.', 30, 1, 3600),
+        max_pending_per_subject: int(
+          'Most approvals one subject (of one issuer) may have pending at once; a request past it is denied approval_limit_reached and nobody is asked.',
+          20,
+          1,
+          10000,
+        ),
         public_url: {
           type: 'string',
           format: 'uri',

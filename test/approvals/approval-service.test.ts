@@ -44,22 +44,34 @@ describe('ApprovalService', () => {
     store = new SqliteApprovalStore(db);
     nowMs = Date.parse('2026-11-22T10:00:00Z');
     announced.length = 0;
-    service = new ApprovalService({ store, recorder: audit, notifier, logger, now: () => nowMs });
+    service = new ApprovalService({
+      store,
+      recorder: audit,
+      notifier,
+      logger,
+      now: () => nowMs,
+      maxPendingPerSubject: 3,
+    });
   });
   afterEach(async () => {
     await audit.close();
     db.close();
   });
 
-  const ask = (obligations: Record<string, unknown>[] = [{ type: 'require_approval', reason: 'payments' }]) =>
+  const askFor = (
+    payload: Record<string, unknown>,
+    obligations: Record<string, unknown>[] = [{ type: 'require_approval', reason: 'payments' }],
+  ) =>
     service.request({
       decisionId: newDecisionId(),
-      binding: bindingOf(requester, request),
+      binding: bindingOf(requester, { ...request, payload }),
       findings: { iban: 1 },
       obligations: obligations as never,
       actor,
       clientAddress: '127.0.0.1',
     });
+  const ask = async (obligations?: Record<string, unknown>[]) =>
+    (await askFor(request.payload, obligations))!;
 
   const approve = async (approval: Approval) => {
     const ok = await store.decide(approval.id, {
@@ -111,6 +123,19 @@ describe('ApprovalService', () => {
     expect(again.id).toBe(first.id);
     expect(announced.map((a) => a.id)).toEqual([first.id]);
     expect(approvalEvents(file, first.id).map((e) => e.record.reasons[0])).toEqual(['approval_requested']);
+  });
+
+  it('opens no approval past the pending limit of its subject: nothing recorded, nobody told', async () => {
+    const opened = [];
+    for (const n of [1, 2, 3]) opened.push((await askFor({ prompt: `pay invoice ${n}` }))!.id);
+    expect(await askFor({ prompt: 'pay invoice 4' })).toBeNull();
+    // The ones already pending are still returned.
+    expect((await askFor({ prompt: 'pay invoice 2' }))?.id).toBe(opened[1]);
+    expect(announced.map((a) => a.id)).toEqual(opened);
+    expect((await store.list({ status: 'pending', limit: 10 })).length).toBe(3);
+    // Once one lapses, there is room for a new one.
+    nowMs += 3600_000;
+    expect(await askFor({ prompt: 'pay invoice 4' })).not.toBeNull();
   });
 
   it('expires a pending request after its ttl; asking again then opens a new one', async () => {

@@ -72,9 +72,50 @@ export function approvalStoreContract(name: string, backend: () => ApprovalBacke
         Array.from({ length: 8 }, () => store.createPending(pending({ binding }))),
       );
       expect(results.filter((r) => r.created)).toHaveLength(1);
-      const ids = new Set(results.map((r) => r.approval.id));
+      const ids = new Set(results.map((r) => r.approval?.id));
       expect(ids.size).toBe(1);
       expect((await store.list({ status: 'pending', limit: 100 })).map((a) => a.id)).toEqual([...ids]);
+    });
+
+    it('creates no approval past the pending limit of its subject, even when asked concurrently', async () => {
+      const limit = 3;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => store.createPending(pending(), limit)),
+      );
+      expect(results.filter((r) => r.created)).toHaveLength(limit);
+      expect(results.filter((r) => r.approval === null)).toHaveLength(8 - limit);
+
+      // Asking again for a request already pending returns it, at the limit too.
+      const held = results.find((r) => r.created)!.approval!;
+      expect(await store.createPending(pending({ binding: held.binding }), limit)).toEqual({
+        approval: held,
+        created: false,
+      });
+      // The limit is per subject and issuer: another subject, or the same name from another issuer, is not held back.
+      const other = pending({
+        requester: { subject: 'spiffe://corp/other', issuer: 'https://idp.test', actor: null },
+      });
+      expect((await store.createPending(other, limit)).created).toBe(true);
+      const elsewhere = pending({ requester: { ...held.requester, issuer: 'https://other-idp.test' } });
+      expect((await store.createPending(elsewhere, limit)).created).toBe(true);
+    });
+
+    it('counts toward the limit only approvals still pending and in time', async () => {
+      const limit = 2;
+      const decided = pending();
+      const overdue = pending({ expiresMs: T0 + 1000 });
+      await store.createPending(decided, limit);
+      await store.createPending(overdue, limit);
+      expect(await store.createPending(pending({ createdMs: T0 + 500 }), limit)).toEqual({
+        approval: null,
+        created: false,
+      });
+      // Past its time an approval no longer counts, swept or not.
+      expect((await store.createPending(pending({ createdMs: T0 + 1000 }), limit)).created).toBe(true);
+      expect((await store.createPending(pending({ createdMs: T0 + 1000 }), limit)).approval).toBeNull();
+      // A verdict frees its place.
+      expect(await store.decide(decided.id, grant(T0 + 1500))).toBe(true);
+      expect((await store.createPending(pending({ createdMs: T0 + 1500 }), limit)).created).toBe(true);
     });
 
     it('lets exactly one of several concurrent verdicts decide a pending approval', async () => {

@@ -3,6 +3,7 @@
  * for an approval, an approver decides it through the API, the caller's retry is allowed (or refused), and
  * every step is a record in the verified audit chain.
  */
+import { resolveApprovals } from '../../src/config/load-config';
 import { decideResponseSchema } from '../../src/schemas/decide-response.schema';
 import { compileValidator } from '../../src/schemas/validators';
 import { auditRow } from '../helpers/audit-db';
@@ -325,5 +326,54 @@ describe('approvals through the API', () => {
     expect(Object.keys(doc.components.schemas.ApprovalSummaryV1!.properties!)).toEqual(
       expect.arrayContaining(['requester', 'invocation', 'findings', 'reasons', 'can_decide']),
     );
+  });
+});
+
+describe('the pending approvals of one subject', () => {
+  let svc: TestService;
+  let t: ReturnType<typeof tokens>;
+
+  beforeAll(async () => {
+    svc = await startTestService({ approvals: resolveApprovals({ max_pending_per_subject: 2 }, (p) => p) });
+    t = tokens(svc);
+  });
+  afterAll(async () => {
+    await svc.close();
+  });
+
+  const change = (n: number) =>
+    pipelineChange({
+      payload: { messages: [{ role: 'user', content: `Set the deploy timeout to ${n} minutes` }] },
+    });
+
+  it('opens no new approval past approvals.max_pending_per_subject: a deny approval_limit_reached, recorded', async () => {
+    const opened = [];
+    for (const n of [1, 2]) {
+      const reply = await svc.post('/v1/decide', change(n), t.requester);
+      expect(codes(reply.body)).toEqual(['approval_required']);
+      opened.push((reply.body.approval as ApprovalRef).id);
+    }
+    const refused = await svc.post('/v1/decide', change(3), t.requester);
+    expect(refused.status).toBe(200);
+    expect(refused.body.allow).toBe(false);
+    expect(codes(refused.body)).toEqual(['approval_required', 'approval_limit_reached']);
+    expect(refused.body).not.toHaveProperty('approval');
+    expect(validateDecideReply.problems(refused.body)).toEqual([]);
+    expect(auditRow(svc.db, refused.body.decision_id as string)?.record.reasons).toEqual([
+      'approval_required',
+      'approval_limit_reached',
+    ]);
+
+    // A request already pending still gets its approval; the approver sees only the two.
+    const again = await svc.post('/v1/decide', change(2), t.requester);
+    expect((again.body.approval as ApprovalRef).id).toBe(opened[1]);
+    const listed = await svc.get('/v1/approvals', t.approver);
+    expect((listed.body.approvals as { id: string }[]).map((a) => a.id).sort()).toEqual([...opened].sort());
+
+    // A verdict frees a place.
+    expect((await svc.post(`/v1/approvals/${opened[0]}/deny`, {}, t.approver)).status).toBe(200);
+    const next = await svc.post('/v1/decide', change(3), t.requester);
+    expect(codes(next.body)).toEqual(['approval_required']);
+    expect(next.body.approval).toBeDefined();
   });
 });

@@ -21,6 +21,7 @@ describe('approvals configuration', () => {
       approverScope: 'modelgate:approve',
       entrypoint: 'modelgate/approve',
       expirySweepSeconds: 30,
+      maxPendingPerSubject: 20,
       publicUrl: undefined,
       webhook: undefined,
     });

@@ -18,15 +18,15 @@ describeWithPostgres('PgApprovalStore on a real PostgreSQL', () => {
     cluster?.destroy();
   });
 
-  it('migrates the approvals table once, recorded as version 1 (the precondition of the suite below)', async () => {
+  it('migrates the approvals table once, recorded as versions 1 and 2 (the precondition of the suite below)', async () => {
     const pool = createPgPool({ url: await cluster.createDatabase(), logger: silentLogger });
     try {
       await migratePg(pool, [approvalPgMigrations], silentLogger);
       await migratePg(pool, [approvalPgMigrations], silentLogger);
       const { rows } = await pool.query<{ version: number }>(
-        "SELECT version FROM modelgate_migrations WHERE component = 'approvals'",
+        "SELECT version FROM modelgate_migrations WHERE component = 'approvals' ORDER BY version",
       );
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await pool.end();
     }
