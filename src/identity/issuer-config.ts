@@ -74,6 +74,7 @@ function loadIssuer(config: IssuerConfig, key: string, options: LoadIssuersOptio
     clockSkewSeconds: config.clock_skew_seconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
     maxTokenLifetimeSeconds: config.max_token_lifetime_seconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
     recordedClaims: [...(config.recorded_claims ?? DEFAULT_RECORDED_CLAIMS)],
+    ...(config.allowed_scopes && { allowedScopes: [...config.allowed_scopes] }),
     keys,
     source: key,
   };

@@ -105,11 +105,10 @@ export class JwtTokenVerifier implements TokenVerifier {
     }
     const claims = verified as Record<string, unknown>;
     checkTimes(claims, nowSeconds, issuer);
-    return buildVerifiedIdentity(
-      claims,
-      signedPartSha256(token),
-      issuer.recordedClaims ?? DEFAULT_RECORDED_CLAIMS,
-    );
+    return buildVerifiedIdentity(claims, signedPartSha256(token), {
+      recordedClaims: issuer.recordedClaims ?? DEFAULT_RECORDED_CLAIMS,
+      allowedScopes: issuer.allowedScopes,
+    });
   }
 }
 

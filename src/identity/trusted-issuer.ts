@@ -24,6 +24,8 @@ export interface TrustedIssuer {
   maxTokenLifetimeSeconds?: number;
   /** Claims the audit record keeps verbatim, the others are hashed there; default DEFAULT_RECORDED_CLAIMS. */
   recordedClaims?: string[];
+  /** Scopes its tokens may grant, exactly or by a prefix ending in `*`; absent: every scope. */
+  allowedScopes?: string[];
   keys: IssuerKeys;
   /** Where this entry came from, for logs: e.g. `issuers[2]` or `dev-issuer`. */
   source: string;

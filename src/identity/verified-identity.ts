@@ -40,6 +40,14 @@ export function signedPartSha256(token: string): string {
   return tokenSha256(end < 0 ? token : token.slice(0, end));
 }
 
+/** What the token's issuer says about the identity built from it. */
+export interface IssuerTerms {
+  /** Claims the audit record keeps as they are; default DEFAULT_RECORDED_CLAIMS. */
+  recordedClaims?: readonly string[];
+  /** Scopes the issuer may grant, exactly or by a prefix ending in `*`; absent: every scope. */
+  allowedScopes?: readonly string[];
+}
+
 /**
  * Returns the identity of a payload whose signature, issuer, audience and times were already verified.
  * Throws `subject_missing` or `token_malformed` for claims the policy could misread.
@@ -47,8 +55,9 @@ export function signedPartSha256(token: string): string {
 export function buildVerifiedIdentity(
   payload: Record<string, unknown>,
   signedPartHash: string,
-  recordedClaims: readonly string[] = DEFAULT_RECORDED_CLAIMS,
+  terms: IssuerTerms = {},
 ): VerifiedIdentity {
+  const recordedClaims = terms.recordedClaims ?? DEFAULT_RECORDED_CLAIMS;
   const { sub, iss, aud, exp, jti, act } = payload;
   if (typeof sub !== 'string' || sub.trim() === '') {
     throw new AuthenticationError(ReasonCode.SubjectMissing, 'sub claim must be a non-empty string');
@@ -63,7 +72,7 @@ export function buildVerifiedIdentity(
       id: sub,
       issuer: iss as string,
       audience: (Array.isArray(aud) ? aud : [aud]).filter((a): a is string => typeof a === 'string'),
-      scopes: scopesOf(payload),
+      scopes: scopesOf(payload, terms.allowedScopes),
       claims,
       // The act claim as copied with the rest: one deep copy per verified token, not two.
       actor: act === undefined ? null : (claims.act as Record<string, unknown>),
@@ -76,13 +85,21 @@ export function buildVerifiedIdentity(
 }
 
 // `scope` is a space-separated string (RFC 8693 §4.2); `scp` is an array (Okta) or a string (Entra ID).
-function scopesOf(payload: Record<string, unknown>): string[] {
+// The claims keep every scope the token names; only the ones its issuer may grant are granted.
+function scopesOf(payload: Record<string, unknown>, allowed: readonly string[] | undefined): string[] {
   const scopes = new Set<string>();
   for (const claim of [payload.scope, payload.scp]) {
     const values = typeof claim === 'string' ? claim.split(/\s+/) : Array.isArray(claim) ? claim : [];
-    for (const value of values) if (typeof value === 'string' && value !== '') scopes.add(value);
+    for (const value of values) {
+      if (typeof value === 'string' && value !== '' && mayGrant(allowed, value)) scopes.add(value);
+    }
   }
   return [...scopes];
+}
+
+function mayGrant(allowed: readonly string[] | undefined, scope: string): boolean {
+  if (allowed === undefined) return true;
+  return allowed.some((a) => (a.endsWith('*') ? scope.startsWith(a.slice(0, -1)) : scope === a));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -75,6 +75,15 @@ export const issuerConfigSchema = {
         'Claims the audit record keeps as they are; every other claim is recorded as sha256:<hex> of its value.',
       examples: [['iss', 'sub', 'aud', 'scope', 'act', 'jti', 'exp']],
     },
+    allowed_scopes: {
+      type: 'array',
+      maxItems: 256,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^\\s*]*\\*?$' },
+      description:
+        "The scopes this issuer's tokens may grant, exactly or by a prefix ending in *; a token's other scopes are dropped. Default: every scope.",
+      examples: [['invoke:*']],
+    },
     public_key_file: {
       type: 'string',
       minLength: 1,

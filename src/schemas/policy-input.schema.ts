@@ -54,7 +54,8 @@ export const policyInputSchema = {
         scopes: {
           type: 'array',
           items: { type: 'string' },
-          description: 'From `scope` (space separated) or `scp`.',
+          description:
+            'From `scope` (space separated) or `scp`, less any the issuer may not grant (its `allowed_scopes`).',
           examples: [['invoke:codegen']],
         },
         claims: { type: 'object', description: 'Every verified claim.', examples: [{}] },
