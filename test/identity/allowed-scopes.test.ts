@@ -75,6 +75,18 @@ describe('allowed_scopes of an issuer', () => {
   });
 });
 
+describe("the README's issuers", () => {
+  const readme = readFileSync(`${__dirname}/../../README.md`, 'utf8');
+  const section = readme.slice(readme.indexOf('## A real identity provider'));
+  const example = parse(codeBlocks(section)[0]!.text) as { issuers: IssuerConfig[] };
+  const validate = compileValidator<IssuerConfig>(issuerConfigSchema);
+
+  it('are valid issuer entries', () => {
+    expect(example.issuers).toHaveLength(3);
+    for (const entry of example.issuers) expect(validate.problems(entry)).toEqual([]);
+  });
+});
+
 describe("docs/configuration.md's issuers example", () => {
   const doc = readFileSync(`${__dirname}/../../docs/configuration.md`, 'utf8');
   const section = doc.slice(doc.indexOf('### Authentication: trusted issuers'));
