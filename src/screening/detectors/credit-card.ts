@@ -166,6 +166,34 @@ function accountIdBefore(before: string): boolean {
   );
 }
 
+// A digest, commit id or hex identifier is at least 24 hexadecimal characters: 32 for MD5 and UUIDs written
+// without dashes, 40 for SHA-1, 64 for SHA-256. One in 1,500 random ones holds a digit run that passes as a card.
+const HEX_TOKEN_CHARS = 24;
+const HEX_CHAR = /[0-9A-Fa-f]/;
+
+// Whether the digits at [start, end) lie inside a hexadecimal token with a letter in it. Looks at most
+// HEX_TOKEN_CHARS characters to each side, so a long hex text costs linear time however many candidates it holds.
+function insideHexToken(text: string, start: number, end: number): boolean {
+  let left = start;
+  while (left > 0 && start - left < HEX_TOKEN_CHARS && HEX_CHAR.test(text[left - 1]!)) left--;
+  let right = end;
+  while (right < text.length && right - end < HEX_TOKEN_CHARS && HEX_CHAR.test(text[right]!)) right++;
+  return right - left >= HEX_TOKEN_CHARS && (left < start || right > end);
+}
+
+const UUID = /[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}/g;
+
+// Whether the digits at [start, end) are part of a UUID (b53b5751-8007-4452-9d64-…: 5751-8007-4452-9 is a
+// valid card in 4-4-4-1); one in a few ten thousand random UUIDs holds one. Reads only a UUID's length around it.
+function insideUuid(text: string, start: number, end: number): boolean {
+  const from = Math.max(0, start - 36);
+  const window = text.slice(from, Math.min(text.length, end + 36));
+  for (const m of window.matchAll(UUID)) {
+    if (from + m.index <= start && from + m.index + m[0].length >= end) return true;
+  }
+  return false;
+}
+
 /**
  * Detects payment card numbers: a known issuer prefix and length, a passing Luhn check, and either no
  * separators or one separator used consistently in a usual grouping.
@@ -188,6 +216,9 @@ export const creditCardDetector: Detector = {
       // 15 digits from 35… are a JCB number or, as often, a phone's IMEI (TAC 35…): the label decides.
       if (digits.length === 15 && /imei/i.test(text.slice(Math.max(0, m.index - 12), m.index))) return;
       if (!luhnValid(digits) || !knownIssuer(digits)) return;
+      // 9f3a…4539578763621486…e1: part of a digest or an id, not a number someone wrote down.
+      if (separators === null && insideHexToken(text, m.index, m.index + raw.length)) return;
+      if (separators?.[0] === '-' && insideUuid(text, m.index, m.index + raw.length)) return;
       // arn:aws:iam::572662666385:role/…, "AWS account 572662666385": an account id, twelve digits that may pass
       // as a Maestro number.
       if (raw.length === 12 && accountIdBefore(text.slice(Math.max(0, m.index - 80), m.index))) return;
