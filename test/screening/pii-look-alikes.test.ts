@@ -44,3 +44,48 @@ describe('numbers that are named as something else', () => {
     expect(pii(text)).toContainEqual([value, cls]);
   });
 });
+
+describe('dotted numbers that are versions or section numbers, not IPv4 addresses', () => {
+  const ips = (text: string): string[] => pii(text).flatMap(([v, c]) => (c === 'ip_address' ? [v] : []));
+
+  it.each([
+    ['a section number', 'see section 7.6.1.1 for details'],
+    ['a section sign', 'as required by § 4.1.2.3'],
+    ['a section sign glued to the number', 'under §4.1.2.3 of the contract'],
+    ['an abbreviated section in a standard', 'RFC 2616 sec. 14.1.2.3'],
+    ['a clause, table and figure', 'clause 12.3.4.5, table 3.1.2.4 and fig. 2.1.1.1'],
+    ['a list after a plural word', 'sections 7.6.1.1, 7.6.1.2 and 8.1.2.3 changed'],
+    ['a version after "is"', 'the firmware version is 2.0.0.1'],
+    ['a version word', 'version 10.2.0.1 and release 2.0.0.1 and v1.2.3.4'],
+    ['a browser token in a user agent', 'Mozilla/5.0 (Windows NT 10.0) Chrome/120.0.100.109 Safari/537.36'],
+    ['a product token at the start', 'firefox/121.0.1.1 crashed'],
+    ['a Windows build number', 'Build 6.3.9600.17031'],
+    ['part of a longer dotted run', 'OID 1.2.3.4.5 and 5.1.2.3.4'],
+  ])('reports no IP address in %s', (_name, text) => {
+    expect(ips(text)).toEqual([]);
+  });
+
+  it.each([
+    ['after "connect to"', 'connect to 8.8.8.8 now', '8.8.8.8'],
+    ['in an assignment', 'host=34.201.10.3', '34.201.10.3'],
+    ['after a label', 'ip: 52.1.2.3', '52.1.2.3'],
+    [
+      'at the start of a log line',
+      '203.0.113.9 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200',
+      '203.0.113.9',
+    ],
+    ['in a forwarding header', 'X-Forwarded-For: 198.51.100.7', '198.51.100.7'],
+    ['in a URL', 'curl http://34.201.10.3/health', '34.201.10.3'],
+    ['as a path segment', 'GET /api/hosts/34.201.10.3/status', '34.201.10.3'],
+    ['at the end of a sentence', 'the resolver is 1.1.1.1.', '1.1.1.1'],
+    ['after a word that ends like a version prefix', 'dev 8.8.8.8', '8.8.8.8'],
+    ['after a version word further back', 'version 2 of the API moved to 52.1.2.3', '52.1.2.3'],
+    [
+      'an IPv6 address after a version word',
+      'version 6 address 2001:db8::8a2e:370:7334',
+      '2001:db8::8a2e:370:7334',
+    ],
+  ])('still reports an address %s', (_name, text, value) => {
+    expect(ips(text)).toEqual([value]);
+  });
+});

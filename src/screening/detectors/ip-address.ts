@@ -10,10 +10,22 @@ const V4 = new RegExp(`(?<![\\w.:-])${OCTET}(?:\\.${OCTET}){3}(?![\\w-]|\\.\\d)`
 // characters); colon-separated groups of at most four hex digits, at most eight of them. Node's isIPv6 then
 // decides, so the regex only has to be loose and linear.
 const V6_TAIL = /:[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){1,7}(?![\w:])/g;
-// "version 1.2.3.4", "v1.0.0.0", "firmware 2.0.0.1", JSON's "version": "1.2.3.4" and "v8": "9.4.146.24":
-// four-part version numbers, not addresses.
-const VERSION_BEFORE =
-  /(?:version|ver\.?|release|build|firmware|fw|driver|kernel|sdk|v\d{0,2})["']?\s{0,2}[:=]?\s{0,2}["']?$/i;
+// What names a dotted number as something other than an address, right before it: a version word ("version
+// 1.2.3.4", "v1.0.0.0", "firmware 2.0.0.1", JSON's "version": "1.2.3.4", "v8": "9.4.146.24", "appVersion=…") or
+// a part of a document ("section 7.6.1.1", "§ 4.1.2.3", "clause 12.3.4.5", "table 3.1.2.4"), then "is" and
+// earlier numbers of a list ("sections 7.6.1.1, 7.6.1.2 and 8.1.2.3"). Short words must start a word ("nav
+// 8.8.8.8" is an address); the long ones may end a compound. Only tried on a public-looking candidate, on at
+// most NAMED_WINDOW characters before it.
+const NAMED_BEFORE = new RegExp(
+  '(?:(?:version|release|build|firmware|driver|kernel|revision)|(?<![a-z])(?:ver\\.?|fw|sdk|rev\\.?|patch|v\\d{0,2}|' +
+    'section|sec\\.?|clause|chapter|ch\\.|paragraph|para\\.?|article|art\\.|appendix|annex|table|fig(?:ure)?\\.?)|§{1,2})s?' +
+    '["\']?(?:\\s(?:is|was|number|no\\.?))?\\s{0,2}[:=]?\\s{0,2}["\']?' +
+    '(?:\\d{1,5}(?:\\.\\d{1,6}){1,5},?\\s{1,2}(?:(?:and|or|to|through)\\s{1,2}|[-–]\\s{0,2})?){0,4}$',
+  'i',
+);
+const NAMED_WINDOW = 110;
+// A product token before "/" may be this long: "Chrome/120.0.100.109", "AppleWebKit/537.36".
+const MAX_PRODUCT = 40;
 
 /**
  * Returns whether a dotted IPv4 address is publicly routable-looking: private (RFC 1918), loopback,
@@ -50,7 +62,8 @@ export const ipAddressDetector: Detector = {
       const a = Number(m[0].slice(0, dot));
       const b = Number(m[0].slice(dot + 1, m[0].indexOf('.', dot + 1)));
       if (!publicV4(a, b)) return;
-      if (VERSION_BEFORE.test(text.slice(Math.max(0, m.index - 20), m.index))) return;
+      if (NAMED_BEFORE.test(text.slice(Math.max(0, m.index - NAMED_WINDOW), m.index))) return;
+      if (afterProductToken(text, m.index)) return;
       out.push({ start: m.index, end: m.index + m[0].length, class: 'ip_address' });
     });
     eachMatch(V6_TAIL, text, (m) => {
@@ -68,6 +81,28 @@ export const ipAddressDetector: Detector = {
   },
 };
 
+/**
+ * Returns whether the number at `at` is the version of a product token ("Chrome/120.0.100.109", "nginx/1.2.3.4"
+ * in a User-Agent or Server header): "/" right after a word that starts a token. A path segment
+ * ("/hosts/34.201.10.3") or a URL ("http://34.201.10.3") is not a product token.
+ */
+function afterProductToken(text: string, at: number): boolean {
+  if (at < 2 || text.charCodeAt(at - 1) !== 47) return false;
+  let start = at - 1;
+  const stop = Math.max(0, at - 1 - MAX_PRODUCT);
+  while (start > stop && isTokenChar(text.charCodeAt(start - 1))) start--;
+  if (start === at - 1 || !isLetter(text.charCodeAt(start))) return false;
+  if (start === 0) return true;
+  const before = text.charCodeAt(start - 1);
+  return !isTokenChar(before) && before !== 47 && before !== 58;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+function isTokenChar(c: number): boolean {
+  return isLetter(c) || (c >= 48 && c <= 57) || c === 95 || c === 45 || c === 46 || c === 43;
+}
 function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 }
