@@ -24,6 +24,9 @@ describe('screening adversarial inputs', () => {
     ['service account markers', '"type": "service_account", '.repeat(N / 27)],
     ['colons', '1:'.repeat(N / 2)],
     ['dotted quads run together', '1.2.3.4.'.repeat(N / 8)],
+    ['bracketed "at" marks', 'x [at] '.repeat(N / 7)],
+    ['spelled "at" and "dot" around dotted words', 'a.b at c dot '.repeat(N / 13)],
+    ['spelled dots before one "at"', `${'a dot '.repeat(N / 12)}at${' dot a'.repeat(N / 12)}`],
     ['a base64 blob', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0'.repeat(N / 36)],
     // Phone candidates that reach the validators, far more than the parses a text is allowed.
     ['zero-padded ids shaped like national numbers', '0000012345 '.repeat(N / 11)],

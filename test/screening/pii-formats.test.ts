@@ -250,3 +250,45 @@ describe('IBAN, SSN, email and IP false-positive controls and formats', () => {
     expect(found(text, cls)).toEqual([]);
   });
 });
+
+describe('email addresses written to escape address harvesters', () => {
+  it.each<[string, string, string]>([
+    ['"[at]" and "[dot]"', 'mail jane.doe [at] example [dot] com today', 'jane.doe [at] example [dot] com'],
+    ['"(at)" and a real dot', 'Kontakt: jane.doe(at)example.com.', 'jane.doe(at)example.com'],
+    ['"{at}" and "{dot}"', 'jane.doe {at} example {dot} org', 'jane.doe {at} example {dot} org'],
+    [
+      'capitals and "<at>"',
+      'JANE_DOE<AT>MAIL.EXAMPLE<DOT>CO<DOT>UK',
+      'JANE_DOE<AT>MAIL.EXAMPLE<DOT>CO<DOT>UK',
+    ],
+    [
+      'a bracketed dot in the local part',
+      'write to jane[dot]doe[at]example[dot]com',
+      'jane[dot]doe[at]example[dot]com',
+    ],
+    [
+      '"at" and "dot" spelled out',
+      'reach jane dot doe at example dot com soon',
+      'jane dot doe at example dot com',
+    ],
+    [
+      'a dotted local part and a spelled domain',
+      'jane.doe at example dot co dot uk',
+      'jane.doe at example dot co dot uk',
+    ],
+  ])('finds an address with %s, whole', (_name, text, value) => {
+    expect(found(text, 'email')).toEqual([value]);
+  });
+
+  it.each<[string, string]>([
+    ['"at" and "dot" in prose', 'meet at home dot'],
+    ['an undotted word before "at"', 'look at this dot com bubble'],
+    ['an abbreviation before "at"', 'e.g. at home dot com'],
+    ['a spelled "at" before a real domain', 'jane.doe at example.com hosts the docs'],
+    ['a bracketed "at" before a host without a dot', 'ping admin (at) localhost'],
+    ['a bracketed "at" before a file name', 'icon [at] 2x.png'],
+    ['a time', 'see you (at) 10.30 tomorrow'],
+  ])('does not report %s', (_name, text) => {
+    expect(found(text, 'email')).toEqual([]);
+  });
+});
