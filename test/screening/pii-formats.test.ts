@@ -73,6 +73,36 @@ describe('phone numbers of the largest locales', () => {
     expect(found(text, 'phone')).toEqual([value]);
   });
 
+  it.each<[string, string, string]>([
+    ['after "+91"', 'WhatsApp +91 98765 43210', '+91 98765 43210'],
+    ['after "Mobile:", grouped 5-5', 'Mobile: 98765 43210', '98765 43210'],
+    ['after "Ph:"', 'Ph: 9876501234', '9876501234'],
+    ['after "Ph." and "No."', 'Ph. No. 9876501234', '9876501234'],
+    ['after a label and a dash', 'Mobile No - 9876501234', '9876501234'],
+    ['after a qualified label', 'Phone (M): 9876501234', '9876501234'],
+    ['as a JSON value', '{"name": "Ravi", "phone": "9876501234"}', '9876501234'],
+    ['as a snake_case key', 'phone_number: 9876501234', '9876501234'],
+    ['in an assignment to a compound name', 'mobile_no=9876501234', '9876501234'],
+    ['as a camelCase key', '{"mobileNumber":"9876501234"}', '9876501234'],
+    ['in a table', '| Mobile | 9876501234 |', '9876501234'],
+    ['before a label in parentheses', 'Ravi 9876501234 (mobile)', '9876501234'],
+    ['after a Hindi label', 'मोबाइल: 9876501234', '9876501234'],
+    ['after another Hindi label', 'फ़ोन नंबर 9876501234', '9876501234'],
+  ])('finds an Indian mobile number written bare %s', (_name, text, value) => {
+    expect(found(text, 'phone')).toEqual([value]);
+  });
+
+  it.each<[string, string]>([
+    ['without any label', 'ref 9876501234 closed'],
+    ['after an id key', '{"order_id": "9876501234"}'],
+    ['as an id in a table', '| Order | 9876501234 |'],
+    ['after a compound id key', 'ticket_number: 9876501234'],
+    ['before an id label in parentheses', '9876501234 (order)'],
+    ['after a word that only ends like a label', 'graph: 9876501234'],
+  ])('does not report a bare ten-digit run %s', (_name, text) => {
+    expect(found(text, 'phone')).toEqual([]);
+  });
+
   it('finds a phone number written in full-width digits', () => {
     expect(found('電話 ０９０-１２３４-５６７８', 'phone')).toEqual(['０９０-１２３４-５６７８']);
   });

@@ -17,6 +17,8 @@ describe('numbers that are named as something else', () => {
     ['an order id as a JSON key', '{"order_id": "13812345678", "status": "late"}'],
     ['an order number in a table', '| order | 13812345678 |'],
     ['an AWS account id', 'deploy to AWS account 572662666385 today'],
+    ['a case number', 'Case: 07785545652'],
+    ['a case number as a JSON key', '{"case_number": "07785545652"}'],
   ])('reports nothing for %s', (_name, text) => {
     expect(pii(text)).toEqual([]);
   });

@@ -23,16 +23,21 @@ const MAX_GROUPS = 10;
 // An ungrouped number counts only after a phone label: "phone: 4155552671", "Tel +49301234567", and in English
 // prose a few linking words after it: "my phone number is 4155552671", "call me at 4155552671", "text me on …".
 // The labels of the largest locales: English, German, French, Spanish, Portuguese, Italian, Dutch, Polish,
-// Turkish, Indonesian, Vietnamese, Russian and Ukrainian, Chinese, Japanese, Korean, Persian, Arabic, Thai.
-// Detectors see normalised text, where some Cyrillic letters are folded to their Latin look-alikes ("тел" is
-// "тeл" there), so these labels are written into the pattern as normalisation leaves them.
-const CYRILLIC_LABELS = ['телефон', 'тел', 'моб'].flatMap((word) =>
+// Turkish, Indonesian, Vietnamese, Russian and Ukrainian, Chinese, Japanese, Korean, Persian, Arabic, Thai,
+// Hindi. Detectors see normalised text, where some Cyrillic letters are folded to their Latin look-alikes ("тел"
+// is "тeл" there) and NFKC splits Devanagari's "फ़" into "फ" and a nukta, so these labels are written into the
+// pattern as normalisation leaves them.
+const NORMALISED_LABELS = ['телефон', 'тел', 'моб', 'फ़ोन', 'फोन', 'मोबाइल', 'दूरभाष'].flatMap((word) =>
   [word, word[0]!.toUpperCase() + word.slice(1), word.toUpperCase()].map((form) => normalise(form).text),
 );
+// The label as people write it in forms, tables and data too: "Ph. No.", "Phone (M):", "Mobile No - ",
+// "phone_number: ", "mobileNumber=", JSON's "phone": "…" and a table's "| Mobile | …".
 const LABEL_BEFORE = new RegExp(
-  `(?<![A-Za-z])(?:(?:tele)?phone|tel|mobile|mob|cell|fax|whatsapp|call|dial|ring|text|sms|reach|contact|telefon|handy|t[ée]l[ée]phone|portable|tel[ée]fono|m[óo]vil|celular|telefone|telemovel|cellulare|telefoon|mobiel|telepon|hp|[đd]i[ệe]n tho[ạa]i|sđt|${CYRILLIC_LABELS.join('|')}|电话|電話|手机|手機|携帯|전화|휴대폰|تلفن|موبایل|هاتف|جوال|โทร)(?:\\s?(?:no\\.?|nr\\.?|number|num[ée]ro|#|号码|番号))?(?:\\s(?:me|us|him|her|them|is|was|at|on|via|under|number|no\\.?)){0,3}\\.?\\s{0,2}[:=：]?\\s{0,2}$`,
+  `(?<![A-Za-z])(?:(?:tele)?phone|ph|tel|mobile|mob|cell|fax|whatsapp|call|dial|ring|text|sms|reach|contact|telefon|handy|t[ée]l[ée]phone|portable|tel[ée]fono|m[óo]vil|celular|telefone|telemovel|cellulare|telefoon|mobiel|telepon|hp|[đd]i[ệe]n tho[ạa]i|sđt|${NORMALISED_LABELS.join('|')}|电话|電話|手机|手機|携帯|전화|휴대폰|تلفن|موبایل|هاتف|جوال|โทร)\\.?(?:\\s?\\([A-Za-z]{1,8}\\))?(?:[\\s_-]?(?:no\\.?|nr\\.?|number|num[ée]ro|#|号码|番号|${normalise('नंबर').text}|${normalise('नम्बर').text}))?(?:\\s(?:me|us|him|her|them|is|was|at|on|via|under|number|no\\.?)){0,3}\\.?["']?\\s{0,2}[:=：|-]?\\s{0,2}["']?$`,
   'i',
 );
+// A phone label in parentheses right after the number: "9876501234 (mobile)", "020 7946 0958 [cell]".
+const LABEL_AFTER = /\s{0,2}[([](?:(?:tele)?phone|ph|tel|mobile|mob|cell|fax|whatsapp|landline)[)\]]/iy;
 // A label that names the number as something else: "Order number: 13812345678" is an order (an outside
 // evaluation: 6.7% of such order numbers were read as Chinese mobiles). Only a phone label before it wins.
 // Also as a JSON or YAML key ("order_id": "…"), a table cell (| order | …) and in prose ("order number is …").
@@ -303,6 +308,13 @@ function amountAround(text: string, from: number, to: number): boolean {
   return CURRENCY_BEFORE.test(text.slice(Math.max(0, from - 5), from));
 }
 
+/** Whether a phone label names the run at `from`: before it, or in parentheses right after it. */
+function labelled(text: string, from: number, groups: readonly Group[]): boolean {
+  if (LABEL_BEFORE.test(text.slice(Math.max(0, from - 40), from))) return true;
+  LABEL_AFTER.lastIndex = (groups[groups.length - 1] as Group).end;
+  return LABEL_AFTER.test(text);
+}
+
 /** Returns the end of the number at `end`, past an extension that follows it. */
 function withExtension(text: string, end: number): number {
   EXTENSION.lastIndex = end;
@@ -345,11 +357,7 @@ export const phoneDetector: Detector = {
         continue;
       if (amountAround(text, from, to)) continue;
       const groups = groupsOf(text, from, to);
-      if (
-        groups.length > 0 &&
-        !dateAt(text, groups, 0) &&
-        LABEL_BEFORE.test(text.slice(Math.max(0, from - 40), from))
-      ) {
+      if (groups.length > 0 && !dateAt(text, groups, 0) && labelled(text, from, groups)) {
         if (labelledNumber(text, from, groups, budget)) {
           out.push({
             start: from,
