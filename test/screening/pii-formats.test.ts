@@ -103,6 +103,31 @@ describe('phone numbers of the largest locales', () => {
     expect(found(text, 'phone')).toEqual([]);
   });
 
+  it.each<[string, string, string]>([
+    ['a mobile, national', 'ara 0532 123 45 67 lütfen', '0532 123 45 67'],
+    ['a mobile, international', 'WhatsApp: +90 532 123 45 67', '+90 532 123 45 67'],
+    ['an Istanbul landline, area in parentheses', 'Tel: (0212) 555 12 34', '(0212) 555 12 34'],
+    [
+      'a trunk zero apart, area in parentheses',
+      'bize 0 (532) 123-4567 numarasından ulaşın',
+      '0 (532) 123-4567',
+    ],
+    ['a trunk zero apart, whole', 'bize 0 532 123 45 67 numarasından ulaşın', '0 532 123 45 67'],
+    ['a landline with a trunk zero apart, whole', 'santral 0 212 555 12 34', '0 212 555 12 34'],
+    ['a mobile after "Cep:", without the trunk zero', 'Cep: 5321234567', '5321234567'],
+    ['a mobile after "GSM"', 'GSM 5321234567', '5321234567'],
+  ])('finds a Turkish number: %s', (_name, text, value) => {
+    expect(found(text, 'phone')).toEqual([value]);
+  });
+
+  it.each<[string, string]>([
+    ['an amount in lira', 'tutar 1 234 567,89 TL'],
+    ['a postcode after "CEP"', 'CEP: 01310-100'],
+    ['a zero before a list of pairs', 'bytes 0 12 34 56 78 90'],
+  ])('does not report %s as a Turkish number', (_name, text) => {
+    expect(found(text, 'phone')).toEqual([]);
+  });
+
   it('finds a phone number written in full-width digits', () => {
     expect(found('電話 ０９０-１２３４-５６７８', 'phone')).toEqual(['０９０-１２３４-５６７８']);
   });

@@ -33,7 +33,7 @@ const NORMALISED_LABELS = ['телефон', 'тел', 'моб', 'फ़ोन',
 // The label as people write it in forms, tables and data too: "Ph. No.", "Phone (M):", "Mobile No - ",
 // "phone_number: ", "mobileNumber=", JSON's "phone": "…" and a table's "| Mobile | …".
 const LABEL_BEFORE = new RegExp(
-  `(?<![A-Za-z])(?:(?:tele)?phone|ph|tel|mobile|mob|cell|fax|whatsapp|call|dial|ring|text|sms|reach|contact|telefon|handy|t[ée]l[ée]phone|portable|tel[ée]fono|m[óo]vil|celular|telefone|telemovel|cellulare|telefoon|mobiel|telepon|hp|[đd]i[ệe]n tho[ạa]i|sđt|${NORMALISED_LABELS.join('|')}|电话|電話|手机|手機|携帯|전화|휴대폰|تلفن|موبایل|هاتف|جوال|โทร)\\.?(?:\\s?\\([A-Za-z]{1,8}\\))?(?:[\\s_-]?(?:no\\.?|nr\\.?|number|num[ée]ro|#|号码|番号|${normalise('नंबर').text}|${normalise('नम्बर').text}))?(?:\\s(?:me|us|him|her|them|is|was|at|on|via|under|number|no\\.?)){0,3}\\.?["']?\\s{0,2}[:=：|-]?\\s{0,2}["']?$`,
+  `(?<![A-Za-z])(?:(?:tele)?phone|ph|tel|mobile|mob|cell|fax|whatsapp|call|dial|ring|text|sms|reach|contact|telefon|handy|t[ée]l[ée]phone|portable|tel[ée]fono|m[óo]vil|celular|telefone|telemovel|cellulare|telefoon|mobiel|telepon|hp|cep|gsm|[đd]i[ệe]n tho[ạa]i|sđt|${NORMALISED_LABELS.join('|')}|电话|電話|手机|手機|携帯|전화|휴대폰|تلفن|موبایل|هاتف|جوال|โทร)\\.?(?:\\s?\\([A-Za-z]{1,8}\\))?(?:[\\s_-]?(?:no\\.?|nr\\.?|number|num[ée]ro|#|号码|番号|${normalise('नंबर').text}|${normalise('नम्बर').text}))?(?:\\s(?:me|us|him|her|them|is|was|at|on|via|under|number|no\\.?)){0,3}\\.?["']?\\s{0,2}[:=：|-]?\\s{0,2}["']?$`,
   'i',
 );
 // A phone label in parentheses right after the number: "9876501234 (mobile)", "020 7946 0958 [cell]".
@@ -167,7 +167,12 @@ function valid(
     // often ids), not wrapped whole in parentheses ("build 2024.04.30.91 (0436041819)" is a build id).
     if (kept.length === 1)
       return !first.paren && digits.length >= 10 && digits.length <= 11 && validTrunkNational(digits, budget);
-    const areaOk = first.digits.length <= 6 && (first.digits.length >= 2 || second?.paren === true);
+    // The trunk zero may stand apart before the area code, with or without parentheses: "0 (532) 123-4567",
+    // "0 532 123 45 67" (Türkiye writes both). Apart by a space: "0-306-40615-2" is an ISBN.
+    const trunkApart =
+      first.digits === '0' && second !== undefined && second.afterSpace && second.digits.length <= 5;
+    const areaOk =
+      first.digits.length <= 6 && (first.digits.length >= 2 || second?.paren === true || trunkApart);
     return areaOk && kept.slice(1).every((g) => g.digits.length >= 2) && validTrunkNational(digits, budget);
   }
   // Ungrouped without a prefix: only a Chinese mobile, the one national form written that way everywhere.
