@@ -13,7 +13,9 @@ export interface ApprovalBinding {
 
 /**
  * Returns the binding of a request: the requester (subject, issuer, actor), the invocation's model,
- * provider, operation, tools and purpose, and the SHA-256 of the payload in canonical JSON. Token
+ * provider, operation, tools and purpose, the SHA-256 of the payload and that of the context, each in
+ * canonical JSON. The context is bound because the policy decides on it (environment, repository, the
+ * parent decision): a grant for staging must not be spent on another environment or repository. Token
  * limits are left out on purpose: caps still apply on every use, and a caller that asks for fewer
  * tokens is asking for the same thing.
  */
@@ -27,7 +29,8 @@ export function bindingOf(requester: Requester, request: DecideRequestV1): Appro
     tools: [...new Set((request.invocation.tools ?? []).map((t) => t.name))].sort(),
   };
   const payloadHash = sha256(canonicalJson(request.payload ?? null));
-  const key = sha256(canonicalJson({ requester, invocation, payload: payloadHash }));
+  const contextHash = sha256(canonicalJson(request.context ?? {}));
+  const key = sha256(canonicalJson({ requester, invocation, payload: payloadHash, context: contextHash }));
   return { key, requester, invocation };
 }
 

@@ -100,7 +100,7 @@ export class ApprovalService {
     if (!approval || approval.binding !== binding.key) {
       throw new ForbiddenError(
         ReasonCode.ApprovalMismatch,
-        'no approval with this id is bound to this caller, invocation and payload',
+        'no approval with this id is bound to this caller, invocation, payload and context',
       );
     }
     return this.refresh(approval);

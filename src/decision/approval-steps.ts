@@ -19,7 +19,7 @@ export interface ApprovalContext {
 
 /**
  * Returns the request's binding and the approval it presents (approval_id), checked to be bound to
- * this caller, invocation and payload (403 approval_mismatch otherwise); undefined when approvals
+ * this caller, invocation, payload and context (403 approval_mismatch otherwise); undefined when approvals
  * are not wired.
  */
 export async function presentApproval(

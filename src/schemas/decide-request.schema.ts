@@ -148,7 +148,7 @@ export const decideRequestSchema = {
       type: 'string',
       pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
       description:
-        'The approval an earlier reply asked for; it must be bound to this caller, invocation and payload.',
+        'The approval an earlier reply asked for; it must be bound to this caller, invocation, payload and context.',
       examples: ['0193a8f2-6b1c-7d2e-8f30-1a2b3c4d5e6f'],
     },
   },
