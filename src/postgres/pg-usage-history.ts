@@ -10,7 +10,8 @@ export interface ReportedTotals {
 }
 
 /**
- * Usage reports in PostgreSQL: each settles its reservation (PgUsageTracker), and their totals. A subject is
+ * Usage reports in PostgreSQL: each settles its reservation (PgUsageTracker): a trusted reporter's exactly, a
+ * self-report never below what was reserved; and their totals. A subject is
  * held as pgColumnText of it, as in usage_reservations.
  */
 export class PgUsageHistory implements UsageReportWriter {
@@ -19,12 +20,16 @@ export class PgUsageHistory implements UsageReportWriter {
   /** Returns false when the decision's usage was already reported (by any replica). */
   async insertReport(row: UsageReportRow): Promise<boolean> {
     // The report and the settled reservation in one statement: whichever replica made the reservation.
+    // A trusted reporter's figure replaces the reservation; a self-report may only raise it (as on SQLite,
+    // UsageLedger.report), else a caller frees its own budget by reporting zero.
     const { rows } = await this.pool.query<{ n: number }>(
       `WITH inserted AS (
          INSERT INTO usage_reports (decision_id, subject, input_tokens, output_tokens, cost_usd, reported_ms)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id),
        settled AS (
-         UPDATE usage_reservations SET tokens = $3 + $4 WHERE decision_id IN (SELECT decision_id FROM inserted))
+         UPDATE usage_reservations
+            SET tokens = CASE WHEN $7::boolean THEN $3 + $4 ELSE GREATEST(tokens, $3 + $4) END
+          WHERE decision_id IN (SELECT decision_id FROM inserted))
        SELECT count(*)::int AS n FROM inserted`,
       [
         row.decision_id,
@@ -33,6 +38,7 @@ export class PgUsageHistory implements UsageReportWriter {
         row.output_tokens,
         row.cost_usd,
         row.reported_ms,
+        row.settles_exactly === 1,
       ],
     );
     return rows[0]!.n === 1;

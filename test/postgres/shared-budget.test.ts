@@ -7,6 +7,7 @@ import {
   bundleWithSummarizerLimits,
   burst,
   codes,
+  REPORTER_CLAIMS,
   SUMMARIZER,
   SUMMARIZER_CLAIMS,
   summary,
@@ -109,7 +110,8 @@ describeWithPostgres('shared usage across replicas', () => {
       const report = await b.post(
         `/v1/decisions/${granted!.decision_id}/usage`,
         { input_tokens: 50, output_tokens: 50 },
-        b.token(SUMMARIZER_CLAIMS),
+        // A trusted reporter (the gateway): a self-report could only raise the reservation.
+        b.token(REPORTER_CLAIMS),
       );
       expect(report.status).toBe(201);
       const again = await c.post('/v1/decide', summary({ max_tokens: 800 }), c.token(SUMMARIZER_CLAIMS));
