@@ -8,6 +8,7 @@ import { usageReportSchema, type UsageReportV1 } from '../schemas/usage-report.s
 import { compileValidator } from '../schemas/validators';
 import type { VerifiedIdentity } from '../identity';
 import type { UsageLedger } from '../usage/usage-ledger';
+import { promptTokens } from '../usage/prompt-tokens';
 import { tokenCount } from '../usage/usage-tracker';
 import type { UsageView } from '../usage/usage-view';
 import type { RouteHelpers } from './app';
@@ -38,14 +39,20 @@ export function usageRoutes(
         const decision = await deps.store.get(id);
         if (!decision) throw new RequestError(ReasonCode.NotFound, 404, `no decision ${id}`);
         const nowMs = deps.decision.now();
-        const invocation = (decision.input as { invocation?: { input_tokens?: unknown } } | null)?.invocation;
+        const input = decision.input as {
+          invocation?: { input_tokens?: unknown };
+          payload?: { chars?: unknown };
+        } | null;
         await deps.ledger.report(
           id,
           { subject: identity.subject.id, trusted: deps.isTrustedReporter?.(identity) ?? false },
           {
             subject: decision.subject,
             model: decision.model ?? '',
-            reservedTokens: tokenCount(decision.max_tokens) + tokenCount(invocation?.input_tokens),
+            // What decide() reserved, as the start-up rebuild reads it back: a report finds its reservation by it.
+            reservedTokens:
+              tokenCount(decision.max_tokens) +
+              promptTokens(input?.invocation?.input_tokens, input?.payload?.chars),
             outcome: decision.outcome,
             path: decision.path,
             timestampMs: Date.parse(decision.timestamp),

@@ -34,7 +34,7 @@ export interface ReportedDecision {
   subject: string | null;
   /** The model it was for ('' when none was named). */
   model: string;
-  /** What the decision reserved: its effective max_tokens plus the input_tokens it declared. */
+  /** What the decision reserved: its effective max_tokens plus its prompt (promptTokens of input_tokens and payload chars). */
   reservedTokens: number;
   outcome: string;
   /** The API path the decision was made on: only model decisions reserve tokens. */

@@ -26,7 +26,7 @@ export interface ReservedDecision {
   model: string;
   /** When it was received (its audit record's timestamp): its reservation was made then or just after. */
   atMs: number;
-  /** What it reserved: its effective max_tokens plus the input tokens it declared. */
+  /** What it reserved: its effective max_tokens plus its prompt tokens (see promptTokens). */
   tokens: number;
 }
 

@@ -5,7 +5,15 @@
  * day) were all allowed and counted 4 tokens.
  */
 import { startTestService, type TestService } from '../helpers/service';
-import { codes, HAIKU, SUMMARIZER, SUMMARIZER_CLAIMS, tokensFromAuditLog, usageOf } from './usage-helpers';
+import {
+  codes,
+  HAIKU,
+  REPORTER_CLAIMS,
+  SUMMARIZER,
+  SUMMARIZER_CLAIMS,
+  tokensFromAuditLog,
+  usageOf,
+} from './usage-helpers';
 
 const call = (chars: number, tokens: { input_tokens?: number } = {}) => ({
   invocation: { model: HAIKU, operation: 'chat', purpose: 'document-summary', max_tokens: 100, ...tokens },
@@ -49,5 +57,37 @@ describe('budgets count the prompt a caller sends, declared or not', () => {
     first = undefined;
     second = await startTestService({ db });
     expect((await usageOf(second, SUMMARIZER_CLAIMS)).usage).toEqual(before.usage);
+  });
+
+  it('settles a reported decision whose prompt was counted from its payload, at once and as after a restart', async () => {
+    const svc = await startTestService();
+    try {
+      const token = svc.token(SUMMARIZER_CLAIMS);
+      // 2,000 tokens of payload and 100 of output reserved; nothing declared.
+      const self = await svc.post('/v1/decide', call(8_000), token);
+      const gated = await svc.post('/v1/decide', call(8_000), token);
+      expect([self.body.allow, gated.body.allow]).toEqual([true, true]);
+      expect((await usageOf(svc, SUMMARIZER_CLAIMS)).usage.tokens_last_day).toBe(2 * 2_100);
+
+      // The caller reports more than it reserved (code takes more tokens per character): the counters rise.
+      const up = await svc.post(
+        `/v1/decisions/${self.body.decision_id as string}/usage`,
+        { input_tokens: 5_000, output_tokens: 100 },
+        token,
+      );
+      expect(up.status).toBe(201);
+      // The gateway reports less: the counters fall.
+      const down = await svc.post(
+        `/v1/decisions/${gated.body.decision_id as string}/usage`,
+        { input_tokens: 1_500, output_tokens: 50 },
+        svc.token(REPORTER_CLAIMS),
+      );
+      expect(down.status).toBe(201);
+      const settled = 5_100 + 1_550;
+      expect((await usageOf(svc, SUMMARIZER_CLAIMS)).usage.tokens_last_day).toBe(settled);
+      expect(tokensFromAuditLog(svc.db, SUMMARIZER, Date.now())).toBe(settled);
+    } finally {
+      await svc.close();
+    }
   });
 });
