@@ -157,9 +157,24 @@ function refuseSelfApproval(identity: VerifiedIdentity, approval: Approval): voi
   }
 }
 
+// The decider's own subject, or any agent acting for it (the `act` chain, RFC 8693 section 4.1): an agent that
+// asked must not decide through a token it holds for an approver.
 function isOwnRequest(identity: VerifiedIdentity, approval: Approval): boolean {
-  const id = identity.subject.id;
-  return id === approval.requester.subject || id === approval.requester.actor;
+  const own = [approval.requester.subject, approval.requester.actor];
+  return deciders(identity).some((id) => own.includes(id));
+}
+
+// act claims nest; a chain this deep is already absurd (as in lineage-checks.ts).
+const MAX_ACTOR_CHAIN = 16;
+
+function deciders(identity: VerifiedIdentity): string[] {
+  const ids = [identity.subject.id];
+  let node = identity.subject.actor as { sub?: unknown; act?: unknown } | null | undefined;
+  for (let i = 0; node && typeof node === 'object' && i < MAX_ACTOR_CHAIN; i++) {
+    if (typeof node.sub === 'string') ids.push(node.sub);
+    node = node.act as typeof node;
+  }
+  return ids;
 }
 
 // The approve entrypoint's input: who decides, what, and the request as approvers see it.
