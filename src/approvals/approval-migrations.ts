@@ -42,12 +42,14 @@ export const approvalMigrations: MigrationSet = {
     },
     {
       version: 2,
-      name: 'pending approvals by requester',
+      name: 'pending approvals by requester, and the context approvers see',
       up(db) {
-        // Counted before each new pending approval (approvals.max_pending_per_subject).
+        // The index is counted before each new pending approval (approvals.max_pending_per_subject).
+        // Approvals made before the context was kept show none.
         db.exec(`
           CREATE INDEX approvals_requester_pending ON approvals (requester_issuer, requester_subject)
             WHERE status = 'pending';
+          ALTER TABLE approvals ADD COLUMN context TEXT NOT NULL DEFAULT '{}';  -- JSON, screened and redacted
         `);
       },
     },

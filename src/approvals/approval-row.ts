@@ -12,6 +12,8 @@ export type ApprovalRow = {
   requester_issuer: string;
   requester_actor: string | null;
   invocation: string;
+  /** JSON of the shown context. */
+  context: string;
   findings: string;
   reasons: string;
   approvers: string | null;
@@ -35,6 +37,7 @@ export const APPROVAL_COLUMNS = [
   'requester_issuer',
   'requester_actor',
   'invocation',
+  'context',
   'findings',
   'reasons',
   'approvers',
@@ -57,6 +60,7 @@ export function fromRow(row: ApprovalRow): Approval {
     requestDecisionId: row.request_decision_id,
     requester: { subject: row.requester_subject, issuer: row.requester_issuer, actor: row.requester_actor },
     invocation: JSON.parse(row.invocation) as Approval['invocation'],
+    context: JSON.parse(row.context) as unknown,
     findings: JSON.parse(row.findings) as Record<string, number>,
     reasons: JSON.parse(row.reasons) as string[],
     approvers: row.approvers,
@@ -82,6 +86,7 @@ export function toRow(approval: Approval): ApprovalRow {
     requester_issuer: approval.requester.issuer,
     requester_actor: approval.requester.actor,
     invocation: JSON.stringify(approval.invocation),
+    context: JSON.stringify(approval.context ?? {}),
     findings: JSON.stringify(approval.findings),
     reasons: JSON.stringify(approval.reasons),
     approvers: approval.approvers,

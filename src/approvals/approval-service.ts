@@ -29,6 +29,11 @@ export interface ApprovalRequest {
   obligations: ObligationV1[];
   actor: EventActor;
   clientAddress: string | null;
+  /**
+   * What approvers will be shown of the request: its context and invocation, screened and redacted as the
+   * audit log keeps them. Asked for only when a new approval is made.
+   */
+  shown: () => Promise<Pick<Approval, 'context' | 'invocation'>>;
 }
 
 const SWEEP_BATCH = 100;
@@ -60,6 +65,7 @@ export class ApprovalService {
     if (pending) await this.expire(pending);
 
     const terms = approvalTerms(req.obligations);
+    const { context, invocation } = await req.shown();
     const fresh: Approval = {
       id: newDecisionId(),
       binding: req.binding.key,
@@ -68,7 +74,8 @@ export class ApprovalService {
       expiresMs: nowMs + terms.ttlSeconds * 1000,
       requestDecisionId: req.decisionId,
       requester: req.binding.requester,
-      invocation: req.binding.invocation,
+      invocation,
+      context,
       findings: req.findings,
       reasons: terms.reasons,
       approvers: terms.approvers,

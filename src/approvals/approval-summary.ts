@@ -11,6 +11,7 @@ export function approvalSummary(approval: Approval, canDecide: boolean): Record<
     request_decision_id: approval.requestDecisionId,
     requester: approval.requester,
     invocation: approval.invocation,
+    context: approval.context,
     findings: approval.findings,
     reasons: approval.reasons,
     approvers: approval.approvers,

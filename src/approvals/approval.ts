@@ -17,8 +17,8 @@ export interface Requester {
 }
 
 /**
- * One approval as stored. It is bound (`binding`) to the requester, the invocation and the hash of
- * the payload; the payload itself is never stored.
+ * One approval as stored. It is bound (`binding`) to the requester, the invocation and the hashes of
+ * the payload and the context; the payload itself is never stored.
  */
 export interface Approval {
   id: string;
@@ -31,6 +31,11 @@ export interface Approval {
   requestDecisionId: string;
   requester: Requester;
   invocation: Pick<InvocationV1, 'model' | 'provider' | 'operation' | 'purpose'> & { tools: string[] };
+  /**
+   * The request's context (environment, repository, ...) as the audit log keeps it: screened with every finding
+   * redacted, and a marker in its place past the record's context limit. What approvers are shown.
+   */
+  context: unknown;
   /** Finding classes and counts of the screened payload. */
   findings: Record<string, number>;
   /** What the policy said the approval is for (require_approval reasons). */

@@ -6,7 +6,7 @@ import type { ApprovalFilter, ApprovalStore, ApprovalVerdict, CreatedPending } f
 
 const COLUMNS =
   'id, binding, status, created_ms, expires_ms, request_decision_id, requester_subject, requester_issuer, ' +
-  'requester_actor, invocation, findings, reasons, approvers, ttl_seconds, max_uses, uses_left, decided_by, ' +
+  'requester_actor, invocation, context, findings, reasons, approvers, ttl_seconds, max_uses, uses_left, decided_by, ' +
   'decided_ms, comment';
 
 /**

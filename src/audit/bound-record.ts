@@ -85,6 +85,11 @@ function boundInput(input: unknown, limits: RecordLimits, truncated: Truncated):
   return boundDocument('input', out, limits.documentBytes, truncated);
 }
 
+/** Returns a value as a record keeps it under a byte limit: as it is, or the marker `[truncated: N bytes]`. */
+export function boundValue(value: unknown, maxBytes: number): unknown {
+  return boundDocument('value', value, maxBytes, {});
+}
+
 function boundDocument(path: string, value: unknown, maxBytes: number, truncated: Truncated): unknown {
   if (value === undefined || value === null) return value ?? null;
   if (jsonBytes(value) <= maxBytes) return value;

@@ -1,4 +1,5 @@
 import type { Approval } from '../approvals/approval';
+import { boundValue } from '../audit/bound-record';
 import { bindingOf, type ApprovalBinding } from '../approvals/approval-binding';
 import type { EventActor } from '../approvals/approval-events';
 import { ReasonCode } from '../errors';
@@ -9,12 +10,15 @@ import type { ScreeningResult } from '../screening';
 import type { Reservation } from '../usage/usage-tracker';
 import type { DecisionCall, DecisionDeps } from './decision-deps';
 import type { EnforcedDecision } from './obligations';
+import { redactedDeclared } from './record-privacy';
 
 /** The approval side of one decision: what the request is bound to, and the approval it presented. */
 export interface ApprovalContext {
   /** Computed on first use: hashing the payload costs nothing on decisions that never need an approval. */
   binding: () => ApprovalBinding;
   presented: Approval | undefined;
+  /** The request's context, as the caller sent it. */
+  requestContext: Record<string, unknown>;
 }
 
 /**
@@ -43,7 +47,7 @@ export async function presentApproval(
     request.approval_id === undefined
       ? undefined
       : await deps.approvals.present(request.approval_id, binding());
-  return { binding, presented };
+  return { binding, presented, requestContext: request.context ?? {} };
 }
 
 /** What settling the approval changed: the decision (a lost use turns an allow into a deny) and the reply's `approval`. */
@@ -83,6 +87,7 @@ export async function settleApproval(
       obligations: required,
       actor,
       clientAddress: call.clientAddress,
+      shown: () => shownToApprovers(deps, context),
     });
     if (!approval) return { enforced: withReason(enforced, limitReached(approvals.maxPendingPerSubject)) };
     return {
@@ -122,6 +127,24 @@ export async function settleApproval(
     }
   }
   return { enforced };
+}
+
+// What approvers see of a request: its context bounded like the record's, and its purpose, both screened and
+// redacted as the audit log keeps them; the binding hashed them as sent.
+async function shownToApprovers(
+  deps: DecisionDeps,
+  context: ApprovalContext,
+): Promise<Pick<Approval, 'context' | 'invocation'>> {
+  const invocation = context.binding().invocation;
+  const declared = {
+    context: boundValue(context.requestContext, deps.recordPreparation.limits.contextBytes),
+    purpose: invocation.purpose ?? null,
+  };
+  const shown = await redactedDeclared(declared, deps.recordPreparation.redactionFormat, deps.screening.pool);
+  return {
+    context: shown.context,
+    invocation: shown.purpose === null ? invocation : { ...invocation, purpose: shown.purpose },
+  };
 }
 
 function limitReached(max: number): { code: string; message: string } {

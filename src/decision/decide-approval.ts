@@ -193,6 +193,7 @@ function approveInput(
       id: approval.id,
       requester: approval.requester,
       invocation: approval.invocation,
+      context: approval.context,
       findings: approval.findings,
       reasons: approval.reasons,
       approvers: approval.approvers,

@@ -12,6 +12,7 @@ import {
   screenPayload,
   textKey,
   type ScreeningCache,
+  type ScreeningPool,
 } from '../screening';
 
 // The record's own copies of what the caller declared; they are indexed columns, so they are screened too.
@@ -149,4 +150,23 @@ function hashOf(value: unknown): string | null {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Returns values a caller declared, screened with every finding redacted as the audit record keeps them, for a
+ * store beside the log (an approval). On the screening pool when there is one: the values may be large.
+ */
+export async function redactedDeclared<T extends Record<string, unknown>>(
+  values: T,
+  redactionFormat: string,
+  pool: ScreeningPool | undefined,
+): Promise<T> {
+  // Bounded by the body limits the request already passed, as the record's screening is.
+  const maxChars = Number.MAX_SAFE_INTEGER;
+  const screening = pool ? await pool.screen(values, { maxChars }) : screenPayload(values, { maxChars });
+  if (screening.spans.length === 0) return values;
+  const redacted = pool
+    ? await pool.redact(values, screening, SCREENING_CLASSES, redactionFormat)
+    : redactPayload(values, screening, SCREENING_CLASSES, redactionFormat);
+  return redacted as T;
 }

@@ -40,12 +40,13 @@ export const approvalPgMigrations: PgMigrationSet = {
     },
     {
       version: 2,
-      name: 'pending approvals by requester',
-      // Counted before each new pending approval (approvals.max_pending_per_subject). Hashed: a btree
-      // entry holds 2,704 bytes, and a subject is the token's to choose.
+      name: 'pending approvals by requester, and the context approvers see',
+      // The index is counted before each new pending approval (approvals.max_pending_per_subject). Hashed: a
+      // btree entry holds 2,704 bytes, and a subject is the token's to choose.
       sql: `
         CREATE INDEX approvals_requester_pending ON approvals (md5(requester_issuer || ' ' || requester_subject))
-          WHERE status = 'pending';`,
+          WHERE status = 'pending';
+        ALTER TABLE approvals ADD COLUMN context text NOT NULL DEFAULT '{}';`,
     },
   ],
 };

@@ -103,6 +103,11 @@ export const approvalSummarySchema = {
       description: 'model, provider, operation, purpose, tools.',
       examples: [{ model: 'anthropic.claude-sonnet', operation: 'tool_call', tools: ['pipelines.update'] }],
     },
+    context: {
+      description:
+        'The request’s context as the audit log keeps it: screened, findings redacted, `[truncated: N bytes]` past the record’s context limit.',
+      examples: [{ environment: 'staging', repository: 'corp/webapp' }],
+    },
     findings: {
       type: 'object',
       description: 'Finding class -> count in the payload.',

@@ -69,6 +69,10 @@ describe('ApprovalService', () => {
       obligations: obligations as never,
       actor,
       clientAddress: '127.0.0.1',
+      shown: async () => ({
+        context: {},
+        invocation: bindingOf(requester, { ...request, payload }).invocation,
+      }),
     });
   const ask = async (obligations?: Record<string, unknown>[]) =>
     (await askFor(request.payload, obligations))!;

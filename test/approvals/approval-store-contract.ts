@@ -20,6 +20,7 @@ function pending(overrides: Partial<Approval> = {}): Approval {
     requestDecisionId: randomUUID(),
     requester: { subject: 'spiffe://corp/agent', issuer: 'https://idp.test', actor: 'agent:x' },
     invocation: { model: 'm', operation: 'tool_call', tools: ['payments.initiate'] },
+    context: { environment: 'prod', ticket: { id: 4711, urgent: true } },
     findings: { iban: 1 },
     reasons: ['payments need a human'],
     approvers: 'platform-leads',

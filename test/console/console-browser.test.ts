@@ -96,6 +96,10 @@ describe('the reviewer console in Chromium', () => {
     await expect(card.textContent()).resolves.toContain(
       'changes to deployment pipelines need a human approval',
     );
+    // Where the change would run: the approver sees the request's context.
+    await expect(card.locator('[data-field="context"]').textContent()).resolves.toBe(
+      'environment: staging, repository: corp/webapp',
+    );
     await console.screenshot({ path: path.join(SHOTS, '2-approvals-pending.png'), fullPage: true });
 
     // Keyboard only: focus the comment, type, Tab to Approve, press Enter.

@@ -54,6 +54,7 @@ describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
       decidedBy: 'user:alice',
       decidedMs: 1_700_000_001_000,
       comment: null,
+      context: { environment: 'prod' },
     };
     await new SqliteApprovalStore(approvalsDb).createPending(granted);
     approvalsDb.close();

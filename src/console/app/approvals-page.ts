@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, problem } from './api';
-import { findingsText, html, when } from './html';
+import { contextText, findingsText, html, when } from './html';
 
 /** An approval as GET /v1/approvals returns it. */
 interface Summary {
@@ -11,6 +11,7 @@ interface Summary {
   request_decision_id: string;
   requester: { subject: string; issuer: string; actor: string | null };
   invocation: { model: string; provider?: string; operation: string; purpose?: string; tools: string[] };
+  context?: unknown;
   findings: Record<string, number>;
   reasons: string[];
   approvers: string | null;
@@ -101,6 +102,8 @@ function ApprovalCard(props: {
         <dd>${item.invocation.tools.join(', ') || 'none'}</dd>
         <dt>Purpose</dt>
         <dd>${item.invocation.purpose ?? '—'}</dd>
+        <dt>Context</dt>
+        <dd data-field="context">${contextText(item.context)}</dd>
         <dt>Findings</dt>
         <dd>${findingsText(item.findings)}</dd>
         <dt>Approvers</dt>
