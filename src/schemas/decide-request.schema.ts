@@ -7,12 +7,34 @@ import type { FromSchema } from 'json-schema-to-ts';
  */
 export const NAME_PATTERN = '^[^\\u0000-\\u001f]*$';
 
-const shortString = (description: string, example: string) =>
+// The tag characters, U+E0000–U+E0FFF, as themselves: each regex dialect reads a code point alike (ajv with its
+// `u` flag, Python's re for schemathesis), where escapes differ (`\u{…}`, surrogate pairs).
+const TAGS = `${String.fromCodePoint(0xe0000)}-${String.fromCodePoint(0xe0fff)}`;
+
+/**
+ * A name a policy matches on (model, provider, tool): besides control characters (C0, DEL, C1), none of the
+ * characters that change how a name reads and not what it matches, so that approvers and auditors see the name
+ * that was decided on: bidi controls, zero-width and other invisible format characters, variation selectors,
+ * Hangul fillers, and the tag characters that smuggle invisible text.
+ */
+
+export const IDENTIFIER_PATTERN =
+  '^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f\\u200b-\\u200f' +
+  '\\u202a-\\u202e\\u2060-\\u206f\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0\\ufff0-\\ufff8' +
+  `${TAGS}]*$`;
+
+/**
+ * Text such as a purpose: what a script needs (joiners, marks) is kept; control characters, bidi embeddings,
+ * overrides and isolates, which reorder what a reader sees, and tag characters are not.
+ */
+export const TEXT_PATTERN = `^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069${TAGS}]*$`;
+
+const shortString = (description: string, example: string, pattern = IDENTIFIER_PATTERN) =>
   ({
     type: 'string',
     minLength: 1,
     maxLength: 256,
-    pattern: NAME_PATTERN,
+    pattern,
     description,
     examples: [example],
   }) as const;
@@ -67,7 +89,11 @@ export const invocationSchema = {
       description: 'Tools offered to the model in this call.',
       examples: [[{ name: 'tickets.read' }]],
     },
-    purpose: shortString('Why the call is made; policies may bind identities to purposes.', 'support-reply'),
+    purpose: shortString(
+      'Why the call is made; policies may bind identities to purposes.',
+      'support-reply',
+      TEXT_PATTERN,
+    ),
   },
 } as const;
 

@@ -65,6 +65,35 @@ const cases: BadInput[] = [
     names: '/invocation/model',
   },
   {
+    // anthropic.claude-* would match it, and approvers and auditors would read it reversed.
+    name: 'a model name with a bidi override',
+    body: { invocation: { model: 'anthropic.claude-\u202ehsif', operation: 'chat' } },
+    status: 400,
+    code: 'body_invalid',
+    names: '/invocation/model',
+  },
+  {
+    name: 'a tool name with a zero-width joiner',
+    body: { invocation: { model: 'm', operation: 'tool_call', tools: [{ name: 'repo.read\u200d_file' }] } },
+    status: 400,
+    code: 'body_invalid',
+    names: '/invocation/tools/0/name',
+  },
+  {
+    name: 'a provider with a C1 control',
+    body: { invocation: { model: 'm', provider: 'bed\u0085rock', operation: 'chat' } },
+    status: 400,
+    code: 'body_invalid',
+    names: '/invocation/provider',
+  },
+  {
+    name: 'a purpose with a bidi isolate',
+    body: { invocation: { model: 'm', operation: 'chat', purpose: 'support \u2067reply\u2069' } },
+    status: 400,
+    code: 'body_invalid',
+    names: '/invocation/purpose',
+  },
+  {
     name: 'no model',
     body: { invocation: { operation: 'chat' } },
     status: 400,
