@@ -113,23 +113,31 @@ async function checkedParent(
 // The same subject from the same issuer; or the parent's subject is in the caller's actor chain
 // (a user's call through agent A continues A's own decision); or the caller is in the parent's
 // actor chain (agent A, under its own identity, continues a call it made for a user). Two users
-// of one agent never share a chain: a shared actor alone is not enough.
+// of one agent never share a chain: a shared actor alone is not enough. An actor is a subject of
+// the issuer its act claim names (`iss`), else of the token's issuer: another issuer's "agent A"
+// is someone else.
 function belongsTo(parent: AuditRecordV1, subject: VerifiedSubject): boolean {
   if (parent.subject === subject.id && parent.issuer === subject.issuer) return true;
-  const mine = actorChain(subject.actor);
-  if (parent.subject !== null && mine.includes(parent.subject)) return true;
-  const theirs = actorChain((parent.input as { subject?: { actor?: unknown } } | null)?.subject?.actor);
-  return theirs.includes(subject.id);
+  const mine = actorChain(subject.actor, subject.issuer);
+  if (parent.subject !== null && mine.some((a) => a.sub === parent.subject && a.iss === parent.issuer)) {
+    return true;
+  }
+  const theirs = actorChain(
+    (parent.input as { subject?: { actor?: unknown } } | null)?.subject?.actor,
+    parent.issuer,
+  );
+  return theirs.some((a) => a.sub === subject.id && a.iss === subject.issuer);
 }
 
-function actorChain(actor: unknown): string[] {
-  const subs: string[] = [];
-  let node = actor as { sub?: unknown; act?: unknown } | null | undefined;
-  while (node && typeof node === 'object' && subs.length < MAX_ACTOR_CHAIN) {
-    if (typeof node.sub === 'string') subs.push(node.sub);
+function actorChain(actor: unknown, tokenIssuer: string | null): { sub: string; iss: string | null }[] {
+  const chain: { sub: string; iss: string | null }[] = [];
+  let node = actor as { sub?: unknown; iss?: unknown; act?: unknown } | null | undefined;
+  while (node && typeof node === 'object' && chain.length < MAX_ACTOR_CHAIN) {
+    const iss = typeof node.iss === 'string' ? node.iss : tokenIssuer;
+    if (typeof node.sub === 'string') chain.push({ sub: node.sub, iss });
     node = node.act as typeof node;
   }
-  return subs;
+  return chain;
 }
 
 function recordedLineage(record: AuditRecordV1): LineageV1 | undefined {

@@ -5,10 +5,10 @@ import type { VerifiedSubject } from '../../src/identity';
 const NOW = Date.parse('2026-11-29T12:00:00.000Z');
 const PARENT_ID = '0193a8f2-6b1c-7d2e-8f30-1a2b3c4d5e6f';
 
-function subject(id: string, actor?: Record<string, unknown>): VerifiedSubject {
+function subject(id: string, actor?: Record<string, unknown>, issuer = 'https://idp.test'): VerifiedSubject {
   return {
     id,
-    issuer: 'https://idp.test',
+    issuer,
     audience: ['modelgate'],
     scopes: [],
     claims: {},
@@ -17,14 +17,18 @@ function subject(id: string, actor?: Record<string, unknown>): VerifiedSubject {
 }
 
 // A fake of our own LineageLookup holding one recorded parent.
-function lookupOf(parent: { subject: string; actor?: Record<string, unknown> }): LineageLookup {
+function lookupOf(parent: {
+  subject: string;
+  actor?: Record<string, unknown>;
+  issuer?: string;
+}): LineageLookup {
   const record = {
     decision_id: PARENT_ID,
     timestamp: new Date(NOW - 1000).toISOString(),
     path: '/v1/decide',
     outcome: 'allowed',
     subject: parent.subject,
-    issuer: 'https://idp.test',
+    issuer: parent.issuer ?? 'https://idp.test',
     actor: (parent.actor?.sub as string | undefined) ?? null,
     model: 'm',
     operation: 'chat',
@@ -66,6 +70,38 @@ describe('resolveLineage: whose decision may be continued', () => {
         NOW,
       ),
     ).rejects.toMatchObject({ code: 'parent_foreign', status: 400 });
+  });
+
+  it('refuses an actor of the same name from another issuer: parent_foreign', async () => {
+    // Another issuer's tokens may name any subject: its agent:triage is not the IdP's.
+    const ci = 'https://ci.example';
+    await expect(
+      resolveLineage(
+        lookupOf({ subject: 'user:ana', actor: { sub: 'agent:triage' } }),
+        subject('agent:triage', undefined, ci),
+        claim,
+        NOW,
+      ),
+    ).rejects.toMatchObject({ code: 'parent_foreign', status: 400 });
+    await expect(
+      resolveLineage(
+        lookupOf({ subject: 'agent:triage', issuer: ci }),
+        subject('user:ana', { sub: 'agent:triage' }),
+        claim,
+        NOW,
+      ),
+    ).rejects.toMatchObject({ code: 'parent_foreign', status: 400 });
+  });
+
+  it('takes an actor from the issuer its act claim names', async () => {
+    const ci = 'https://ci.example';
+    const lineage = await resolveLineage(
+      lookupOf({ subject: 'agent:triage', issuer: ci }),
+      subject('user:ana', { sub: 'agent:triage', iss: ci }),
+      claim,
+      NOW,
+    );
+    expect(lineage?.depth).toBe(1);
   });
 
   it('returns no lineage for a request that names no parent, session or trace', async () => {
