@@ -151,35 +151,58 @@ function parseJsonFile<T>(files: Map<string, Buffer>, name: string): T | undefin
   }
 }
 
-// OPA places the contents of `a/b/data.json` at `data.a.b`; a root data.json is `data` itself.
+// OPA places the contents of `a/b/data.json` at `data.a.b`; a root data.json is `data` itself. Like OPA, every
+// data file is merged deeply into the documents the others made, and two files that set the same value make the
+// bundle invalid: keeping one of them would silently drop the other (a deny list, say).
 function mergeDataFiles(files: Map<string, Buffer>): Record<string, unknown> {
   const data: Record<string, unknown> = {};
   const dataFiles = [...files.keys()].filter((f) => f === 'data.json' || f.endsWith('/data.json')).sort();
   for (const file of dataFiles) {
     const value = parseJsonFile<unknown>(files, file);
     const segments = file.split('/').slice(0, -1);
-    placeAt(data, segments, value, file);
+    if (segments.length === 0 && !isObject(value)) {
+      throw new BundleError(`${file}: the root data.json must hold an object`);
+    }
+    const tree = segments.reduceRight<unknown>((inner, segment) => ownObject([[segment, inner]]), value);
+    mergeInto(data, tree as Record<string, unknown>, file, '');
   }
   return data;
 }
 
-function placeAt(root: Record<string, unknown>, segments: string[], value: unknown, file: string): void {
-  let node = root;
-  for (const segment of segments) {
-    const next = node[segment];
-    if (next === undefined) node[segment] = {};
-    else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
-      throw new BundleError(`${file}: data path conflicts with a non-object value at ${segment}`);
+function mergeInto(
+  target: Record<string, unknown>,
+  source: Record<string, unknown>,
+  file: string,
+  at: string,
+): void {
+  for (const [key, value] of Object.entries(source)) {
+    const where = `${at}/${key}`;
+    if (!Object.hasOwn(target, key)) {
+      setOwn(target, key, value);
+      continue;
     }
-    node = node[segment] as Record<string, unknown>;
+    const existing = target[key];
+    if (isObject(existing) && isObject(value)) {
+      mergeInto(existing, value, file, where);
+      continue;
+    }
+    throw new BundleError(
+      `${file}: ${where} is set by more than one data file (OPA refuses such a bundle too)`,
+    );
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    if (segments.length === 0) throw new BundleError(`${file}: the root data.json must hold an object`);
-    const parent = segments
-      .slice(0, -1)
-      .reduce<Record<string, unknown>>((n, s) => n[s] as Record<string, unknown>, root);
-    parent[segments[segments.length - 1] as string] = value;
-    return;
-  }
-  Object.assign(node, value);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// A key named `__proto__` (a folder, or a key in the JSON) is data like any other: never the object's prototype.
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function ownObject(entries: [string, unknown][]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of entries) setOwn(out, key, value);
+  return out;
 }
