@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Parser } from 'tar';
+import { parse as parseYaml } from 'yaml';
 import { BundleErrorCode } from '../errors';
 
 /** A bundle's files read into memory: what the WASM engine needs and what identifies it. */
@@ -12,7 +13,7 @@ export interface Bundle {
   revision: string;
   manifest: BundleManifest;
   wasm: Buffer;
-  /** Every data.json in the bundle, merged at its path. */
+  /** Every data.json, data.yaml and data.yml in the bundle, merged at its path. */
   data: Record<string, unknown>;
 }
 
@@ -151,17 +152,30 @@ function parseJsonFile<T>(files: Map<string, Buffer>, name: string): T | undefin
   }
 }
 
+// The data files OPA reads from a bundle: JSON, and YAML under either extension.
+const DATA_FILES = new Set(['data.json', 'data.yaml', 'data.yml']);
+
+function parseYamlFile(files: Map<string, Buffer>, name: string): unknown {
+  try {
+    return parseYaml(files.get(name)!.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new BundleError(`${name} in the bundle is not valid YAML: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
 // OPA places the contents of `a/b/data.json` at `data.a.b`; a root data.json is `data` itself. Like OPA, every
 // data file is merged deeply into the documents the others made, and two files that set the same value make the
 // bundle invalid: keeping one of them would silently drop the other (a deny list, say).
 function mergeDataFiles(files: Map<string, Buffer>): Record<string, unknown> {
   const data: Record<string, unknown> = {};
-  const dataFiles = [...files.keys()].filter((f) => f === 'data.json' || f.endsWith('/data.json')).sort();
+  const dataFiles = [...files.keys()].filter((f) => DATA_FILES.has(path.posix.basename(f))).sort();
   for (const file of dataFiles) {
-    const value = parseJsonFile<unknown>(files, file);
+    const value = file.endsWith('.json') ? parseJsonFile<unknown>(files, file) : parseYamlFile(files, file);
     const segments = file.split('/').slice(0, -1);
     if (segments.length === 0 && !isObject(value)) {
-      throw new BundleError(`${file}: the root data.json must hold an object`);
+      throw new BundleError(`${file}: a root data file must hold an object`);
     }
     const tree = segments.reduceRight<unknown>((inner, segment) => ownObject([[segment, inner]]), value);
     mergeInto(data, tree as Record<string, unknown>, file, '');

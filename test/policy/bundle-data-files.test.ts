@@ -88,6 +88,25 @@ describe('data files at several paths of a bundle', () => {
     expect(bundle.data).toEqual({ a: { allowed: ['evil', 'good'], b: { note: 'x', denied: ['evil'] } } });
   });
 
+  it('reads data.yaml and data.yml files as OPA does, instead of ignoring them', async () => {
+    const { wasm, rego } = bundlePair('yaml', {
+      'a/data.yml': 'allowed:\n  - evil\n  - good\n',
+      'a/b/data.yaml': 'denied:\n  - evil\n',
+    });
+    // Precondition: OPA reads both YAML files, so the deny list applies.
+    expect(opaEvalBundle(rego, 'data.a', {})).toEqual({ allowed: ['evil', 'good'], b: { denied: ['evil'] } });
+    expect(opaEvalBundle(rego, 'data.gate.decision.allow', { subject: 'evil' })).toBe(false);
+
+    const engine = await WasmPolicyEngine.load(await readBundle(wasm));
+    expect(engine.evaluate({ subject: 'evil' }, 'gate/decision')).toMatchObject({ allow: false });
+    expect(engine.evaluate({ subject: 'good' }, 'gate/decision')).toMatchObject({ allow: true });
+  });
+
+  it('refuses a data.yaml that is not YAML, naming the file', async () => {
+    const { wasm } = bundlePair('bad-yaml', { 'a/data.yaml': 'denied: [evil\n' });
+    await expect(readBundle(wasm)).rejects.toThrow('a/data.yaml in the bundle is not valid YAML');
+  });
+
   it('refuses two data files that set the same value, as OPA does, instead of keeping one of them', async () => {
     const { wasm, rego } = bundlePair('conflict', {
       'data.json': JSON.stringify({ a: { allowed: ['good'] } }),
