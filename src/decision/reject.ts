@@ -22,6 +22,7 @@ export async function reject(
   const known = toModelgateError(error);
   if (!(error instanceof ModelgateError))
     deps.logger.error({ err: error, decision_id: call.decisionId }, 'unexpected error');
+  if (known.code === ReasonCode.PolicyError) logPolicyFailure(deps, call, trace, known);
   const reasons = [{ code: known.code, message: known.message }];
   const headers: Record<string, string> = {};
   if (known instanceof AuthenticationError) {
@@ -165,6 +166,27 @@ function auditUnavailable(deps: DecisionDeps, call: DecisionCall, err: unknown):
 export function policyRef(trace: DecisionTrace, entrypoint: string): Record<string, string> | undefined {
   if (!trace.policy) return undefined;
   return { bundle: trace.policy.bundle, revision: trace.policy.revision, entrypoint };
+}
+
+// The reply and the record say only policy_error; the policy's author needs the evaluator's own words (OPA's WASM
+// errors name the Rego file, row and column: "gate.rego:6:1: var assignment conflict"), so the log carries them.
+function logPolicyFailure(
+  deps: DecisionDeps,
+  call: DecisionCall,
+  trace: DecisionTrace,
+  error: ModelgateError,
+): void {
+  const cause = error.cause instanceof Error ? error.cause.message : String(error.cause ?? error.message);
+  deps.logger.error(
+    {
+      decision_id: call.decisionId,
+      path: call.path,
+      bundle: trace.policy?.bundle,
+      revision: trace.policy?.revision,
+      error: cause.slice(0, 1000),
+    },
+    'policy evaluation failed',
+  );
 }
 
 function toModelgateError(error: unknown): ModelgateError {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { auditCount, auditRow } from '../helpers/audit-db';
 import { buildBundle } from '../helpers/opa';
 import { startTestService, type TestService } from '../helpers/service';
@@ -102,6 +103,52 @@ describe('a second, unrelated bundle', () => {
       }
     },
   );
+});
+
+describe('a policy that fails to evaluate', () => {
+  // Two complete definitions of allow that both apply: OPA's evaluators stop with a conflict error.
+  const CONFLICT_POLICY = `package acme.gate
+
+verdict := {"allow": allow, "reasons": [], "obligations": []}
+
+allow := true if input.invocation.operation == "chat"
+allow := false if input.invocation.model == "acme.model-x"
+`;
+  let svc: TestService;
+  const lines: Record<string, unknown>[] = [];
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-conflict-'));
+    const src = path.join(dir, 'src');
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'gate.rego'), CONFLICT_POLICY);
+    const bundle = buildBundle(src, path.join(dir, 'conflict.tar.gz'), ['acme/gate/verdict']);
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    svc = await startTestService({ bundle, entrypoint: 'acme/gate/verdict', bundleName: 'acme' }, logger);
+  });
+  afterAll(() => svc.close());
+
+  it('answers 503 policy_error, records it, and logs why, with the Rego file and line, for the policy author', async () => {
+    const res = await svc.post('/v1/decide', call, svc.token());
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ allow: false, obligations: [] });
+    expect(codes(res.body)).toEqual(['policy_error']);
+    // The reply does not echo the policy's internals.
+    expect(JSON.stringify(res.body)).not.toContain('gate.rego');
+    expect(auditRow(svc.db, res.body.decision_id as string)).toMatchObject({
+      outcome: 'rejected',
+      status: 503,
+    });
+
+    const failure = lines.find((l) => l.msg === 'policy evaluation failed');
+    expect(failure).toMatchObject({
+      level: 50,
+      decision_id: res.body.decision_id,
+      bundle: 'acme',
+      revision: 'test',
+      path: '/v1/decide',
+    });
+    expect(failure!.error).toMatch(/gate\.rego:6:1: var assignment conflict/);
+  });
 });
 
 describe('no policy loaded', () => {
