@@ -64,12 +64,15 @@ export function parseCaseFile(file: string, text: string): BundleCase[] {
   const root = doc as { input_defaults?: unknown; cases?: unknown } | null;
   if (!root || !Array.isArray(root.cases))
     throw new CaseFileError(`${file}: expected a top-level "cases" list`);
+  rejectUnknownKeys(root, ROOT_KEYS, `${file}:`);
   return root.cases.map((raw, i) => {
     const c = raw as { name?: unknown; input?: unknown; expect?: unknown };
     if (typeof c?.name !== 'string') throw new CaseFileError(`${file}: cases[${i}] needs a "name"`);
     if (typeof c.expect !== 'object' || c.expect === null) {
       throw new CaseFileError(`${file}: case "${c.name}" needs an "expect" mapping`);
     }
+    rejectUnknownKeys(c, CASE_KEYS, `${file}: case "${c.name}":`);
+    rejectUnknownKeys(c.expect, EXPECT_KEYS, `${file}: case "${c.name}":`, 'expect.');
     return {
       file,
       name: c.name,
@@ -77,6 +80,21 @@ export function parseCaseFile(file: string, text: string): BundleCase[] {
       expect: c.expect as CaseExpectation,
     };
   });
+}
+
+// A misspelt key (`reason:`, `inputs:`) would otherwise be ignored, and the case would pass checking less than its
+// author wrote: in CI, a policy change that breaks the case would ship.
+const ROOT_KEYS = new Set(['description', 'input_defaults', 'cases']);
+const CASE_KEYS = new Set(['name', 'description', 'input', 'expect']);
+const EXPECT_KEYS = new Set(['allow', 'reasons', 'obligations', 'absent_obligations']);
+
+function rejectUnknownKeys(value: object, known: Set<string>, where: string, prefix = ''): void {
+  const unknown = Object.keys(value).filter((k) => !known.has(k));
+  if (unknown.length > 0) {
+    throw new CaseFileError(
+      `${where} unknown key "${prefix}${unknown[0]}" (expected ${[...known].map((k) => prefix + k).join(', ')})`,
+    );
+  }
 }
 
 /** Runs every case against the compiled policy. */

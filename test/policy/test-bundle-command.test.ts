@@ -69,6 +69,53 @@ describe('modelgate test-bundle', () => {
     expect(stderr).toContain('expected a top-level "cases" list');
   });
 
+  it.each([
+    ['an expectation', '    expect: { allow: false, reason: [secret_detected] }', 'expect.reason'],
+    [
+      'a case',
+      '    expect: { allow: false }\n    inputs: { payload: { findings: { aws_access_key: 1 } } }',
+      'inputs',
+    ],
+  ])(
+    'exits 2 on a misspelt key in %s instead of passing a case that checks less than it says',
+    async (_where, line, key) => {
+      const file = path.join(dir, `typo-${key}.yaml`);
+      writeFileSync(
+        file,
+        [
+          'input_defaults:',
+          '  subject: { id: spiffe://nobody, issuer: x, audience: [], scopes: [], claims: {}, actor: null }',
+          '  invocation: { model: m, operation: chat }',
+          'cases:',
+          '  - name: a secret is denied',
+          line,
+        ].join('\n'),
+      );
+      // Precondition: the same case without the misspelt key passes, so only the key can fail it.
+      const base = path.join(dir, 'base.yaml');
+      writeFileSync(
+        base,
+        readFileSync(file, 'utf8').split('\n').slice(0, 5).join('\n') + '\n    expect: { allow: false }\n',
+      );
+      expect((await runCli(['test-bundle', DEFAULT_BUNDLE, base])).code).toBe(0);
+
+      const { code, stderr } = await runCli(['test-bundle', DEFAULT_BUNDLE, file]);
+      expect(stderr).toContain(`case "a secret is denied": unknown key "${key}"`);
+      expect(code).toBe(2);
+    },
+  );
+
+  it('exits 2 on a misspelt top-level key', async () => {
+    const file = path.join(dir, 'typo-root.yaml');
+    writeFileSync(
+      file,
+      'input_default: { invocation: { model: m } }\ncases:\n  - name: x\n    expect: { allow: false }\n',
+    );
+    const { code, stderr } = await runCli(['test-bundle', DEFAULT_BUNDLE, file]);
+    expect(stderr).toContain('unknown key "input_default"');
+    expect(code).toBe(2);
+  });
+
   it('prints help that shows the case format', async () => {
     const { code, stdout } = await runCli(['test-bundle', '--help']);
     expect(code).toBe(0);

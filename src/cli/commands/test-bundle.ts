@@ -28,7 +28,8 @@ A case file (YAML or JSON):
         obligations: [{ type: redact, classes: [email] }]   partial match
         absent_obligations: [cap_tokens]
 
-Exit status: 0 when every case passes, 1 when one fails, 2 on a usage or load error.`;
+Exit status: 0 when every case passes, 1 when one fails, 2 on a usage or load error (a key the
+case format does not have, such as a misspelt "reason:", is one).`;
 
 /** `modelgate test-bundle`: bundle decision cases, a line per failure, a summary, JUnit for CI. */
 export const testBundleCommand: CliCommand = {
