@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Writable } from 'node:stream';
@@ -103,6 +104,8 @@ export class SqliteAuditStore implements AuditStore {
   private timer: NodeJS.Timeout | undefined;
   private walTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The file this connection opened (device and inode), to notice it deleted or replaced (fileInPlace). */
+  private readonly identity: string | null;
   // Built once: a better-sqlite3 transaction wrapper is not free to create per commit.
   private readonly writeBatch: Database.Transaction<
     (items: PreparedRecord[]) => { refused: (Error | undefined)[]; signedAt: number | null }
@@ -115,6 +118,7 @@ export class SqliteAuditStore implements AuditStore {
     private readonly options: SqliteAuditStoreOptions,
   ) {
     const writable = !options.readonly;
+    this.identity = fileIdentity(file);
     this.chain = writable ? new ChainWriter(db) : null;
     // This store checkpoints the WAL of its connection itself (checkpointWal, after commits), shared or not.
     if (writable) db.pragma('wal_autocheckpoint = 0');
@@ -264,12 +268,27 @@ export class SqliteAuditStore implements AuditStore {
     if (this.ownsDb) this.db.close();
   }
 
+  /**
+   * False once the file at the store's path is no longer the one its connection opened (deleted, or replaced by a
+   * rename): SQLite would go on committing into the unlinked file, and every record since would vanish with the
+   * process. One stat; always true for an in-memory database.
+   */
+  fileInPlace(): boolean {
+    return this.identity === null || fileIdentity(this.file) === this.identity;
+  }
+
   // One transaction for the whole batch: one fsync however many records. BEGIN IMMEDIATE takes the
   // write lock before reading the head, so a second process on the same file cannot fork the chain.
   private commit(items: PreparedRecord[]): (Error | undefined)[] {
     const startedMs = performance.now();
     let result: ReturnType<typeof this.writeBatch.immediate>;
     try {
+      // A commit into a deleted or replaced file would be acknowledged and lost: fail the batch instead.
+      if (!this.fileInPlace()) {
+        throw Object.assign(new Error(`the audit log file ${this.file} was deleted or replaced while open`), {
+          code: 'FILE_REPLACED',
+        });
+      }
       result = this.writeBatch.immediate(items);
     } finally {
       this.options.onCommit?.({ records: items.length, seconds: (performance.now() - startedMs) / 1000 });
@@ -344,6 +363,13 @@ export class SqliteAuditStore implements AuditStore {
     }
     return statement;
   }
+}
+
+// Device and inode of a database file; null for an in-memory database, 'missing' once the path holds nothing.
+function fileIdentity(file: string): string | null {
+  if (file === '' || file === ':memory:') return null;
+  const stats = statSync(file, { bigint: true, throwIfNoEntry: false });
+  return stats ? `${stats.dev}:${stats.ino}` : 'missing';
 }
 
 function toStored(row: RecordRow): StoredAuditRecord {

@@ -119,9 +119,9 @@ export class ThreadedAuditStore implements AuditStore {
     return this.pending.length + this.inFlightSize;
   }
 
-  /** False once closed or once the writer thread has stopped. */
+  /** False once closed, once the writer thread has stopped, or once the database file was deleted or replaced. */
   get open(): boolean {
-    return !this.closed && this.writer.running;
+    return !this.closed && this.writer.running && this.reader.fileInPlace();
   }
 
   /** Waits for every append to be committed, then closes the writer thread (which signs the head). */
