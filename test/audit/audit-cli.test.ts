@@ -44,6 +44,14 @@ describe('modelgate audit', () => {
     expect((await cli(['verify'], { MODELGATE_DB: file })).stdout).toMatch(/^3 records, chain intact/);
   });
 
+  it('verify finds the database through MODELGATE_DATA_DIR, as serve does (<data_dir>/modelgate.db)', async () => {
+    const dataDir = join(dir, 'data-dir');
+    await logWith(4, join('data-dir', 'modelgate.db'));
+    const result = await cli(['verify'], { MODELGATE_DATA_DIR: dataDir });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^4 records, chain intact/);
+  });
+
   it('verify prints the first break and exits 1', async () => {
     const file = await logWith(12, 'broken.db');
     expect((await cli(['verify', '--db', file])).code).toBe(0);

@@ -24,7 +24,8 @@ import type { CliCommand, CliIo } from '../cli-command';
 import { renderLineage } from '../render-lineage';
 
 const DB_HELP =
-  'The database is --db FILE, else $MODELGATE_DB, else the db of $MODELGATE_CONFIG, else .modelgate/modelgate.db. ' +
+  'The database is --db FILE, else $MODELGATE_DB, else the db of $MODELGATE_CONFIG, else ' +
+  '$MODELGATE_DATA_DIR/modelgate.db, else .modelgate/modelgate.db. ' +
   'A shared PostgreSQL log is --db postgres://…, else $MODELGATE_DATABASE_URL, else database.url of $MODELGATE_CONFIG.';
 
 const usages = {
@@ -385,8 +386,9 @@ async function databaseUrl(values: Values, env: NodeJS.ProcessEnv): Promise<stri
 async function databaseFile(values: Values, env: NodeJS.ProcessEnv): Promise<string> {
   if (typeof values.db === 'string') return path.resolve(values.db);
   if (env.MODELGATE_DB) return path.resolve(env.MODELGATE_DB);
-  if (env.MODELGATE_CONFIG) {
-    // Only then: the service's own resolution of `db` in its config file, relative to that file.
+  if (env.MODELGATE_CONFIG || env.MODELGATE_DATA_DIR) {
+    // Only then: the service's own resolution of `db` (its config file's, relative to that file, else
+    // <data_dir>/modelgate.db), so that the environment `serve` runs with finds the same file here.
     const { loadConfig } = await import('../../config/load-config');
     return loadConfig(env).db;
   }
