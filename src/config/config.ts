@@ -5,6 +5,8 @@ import type { IssuerConfig } from '../schemas/issuer-config.schema';
 
 /** The resolved configuration: every default applied, every path absolute. */
 export interface Config {
+  /** Environment overrides that replaced a different value of the config file (serve logs each); no secrets. */
+  overriddenByEnv?: string[];
   port: number;
   host: string;
   db: string;

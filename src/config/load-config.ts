@@ -43,7 +43,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
     throw new ConfigError(key, `${first?.message ?? 'is invalid'}${more}`);
   }
-  return resolve(merged, file ? path.dirname(file) : cwd, file);
+  return { ...resolve(merged, file ? path.dirname(file) : cwd, file), overriddenByEnv: overridden(raw, env) };
+}
+
+// The environment overrides that replace a different value of the file: the container image sets PORT, HOST,
+// MODELGATE_DB and MODELGATE_DATA_DIR, so a mounted file's own keys would otherwise be ignored without a word.
+// The database URL is named, never shown: it may hold a password.
+const ENV_KEYS: readonly (readonly [string, string])[] = [
+  ['PORT', 'port'],
+  ['HOST', 'host'],
+  ['MODELGATE_DB', 'db'],
+  ['MODELGATE_BUNDLE', 'bundle'],
+  ['MODELGATE_DATA_DIR', 'data_dir'],
+  ['LOG_LEVEL', 'log_level'],
+];
+
+function overridden(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
+  const notes: string[] = [];
+  for (const [name, key] of ENV_KEYS) {
+    const value = env[name];
+    const own = raw[key];
+    if (value && own !== undefined && own !== null && String(own) !== value) {
+      notes.push(`${name}=${value} replaces ${key}: ${String(own)}`);
+    }
+  }
+  const url = (raw.database as { url?: unknown } | undefined)?.url;
+  if (env.MODELGATE_DATABASE_URL && url !== undefined && url !== env.MODELGATE_DATABASE_URL) {
+    notes.push('MODELGATE_DATABASE_URL replaces database.url');
+  }
+  return notes;
 }
 
 function readConfigFile(file: string): Record<string, unknown> {

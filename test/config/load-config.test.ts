@@ -28,6 +28,31 @@ function errorOf(fn: () => unknown): ConfigError {
 }
 
 describe('configuration', () => {
+  it('names every file key an environment variable overrode (the container image sets PORT, HOST, MODELGATE_DB)', () => {
+    const file = configFile(
+      'c.yaml',
+      'port: 9000\nhost: 10.0.0.5\ndb: /data/audit.db\ndata_dir: /data\ndatabase: {url: "postgres://u:FilePw@db/x"}\n',
+    );
+    const config = loadConfig({
+      MODELGATE_CONFIG: file,
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      MODELGATE_DB: '/var/lib/modelgate/modelgate.db',
+      MODELGATE_DATA_DIR: '/data',
+      MODELGATE_DATABASE_URL: 'postgres://u:EnvPw@db/x',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.overriddenByEnv).toEqual([
+      'PORT=8080 replaces port: 9000',
+      'HOST=0.0.0.0 replaces host: 10.0.0.5',
+      'MODELGATE_DB=/var/lib/modelgate/modelgate.db replaces db: /data/audit.db',
+      'MODELGATE_DATABASE_URL replaces database.url',
+    ]);
+    expect(JSON.stringify(config.overriddenByEnv)).not.toMatch(/FilePw|EnvPw/);
+    // No file, or the same value: nothing to say.
+    expect(loadConfig({ PORT: '8080' }).overriddenByEnv).toEqual([]);
+  });
+
   it('runs on embedded defaults with no file at all', () => {
     const config = loadConfig({}, '/srv/app');
     expect(config).toMatchObject({

@@ -49,6 +49,7 @@ export const serveCommand: CliCommand = {
       throw err;
     }
     const logger = pino({ level: config.logLevel, base: { service: 'modelgate' } });
+    for (const note of config.overriddenByEnv ?? []) logger.warn(`config: ${note} (the environment wins)`);
     let service;
     try {
       service = await startService(config, logger);
