@@ -9,8 +9,9 @@ import type { CliCommand } from '../cli-command';
 const usage = `Usage: modelgate serve [--config FILE]
 
 Starts the decision service. Configuration comes from the YAML or JSON file named by --config or
-MODELGATE_CONFIG; PORT, HOST, MODELGATE_DB, MODELGATE_BUNDLE, MODELGATE_DATA_DIR and LOG_LEVEL
-override it. With no file at all it serves the shipped default bundle on 127.0.0.1:8080, keeps the
+MODELGATE_CONFIG; PORT, HOST, MODELGATE_DB, MODELGATE_DATABASE_URL, MODELGATE_BUNDLE,
+MODELGATE_DATA_DIR and LOG_LEVEL override it (a warning names each value of the file they replace).
+With no file at all it serves the shipped default bundle on 127.0.0.1:8080, keeps the
 audit log in .modelgate/modelgate.db, and trusts a local development issuer (see \`modelgate token\`).
 
 The policy bundle is a local file (watched: a change is activated once the file stands still) or an
