@@ -57,13 +57,40 @@ export function parseBundle(files: BundleFiles, name: string, where: string): Bu
       `${where}: no ${wasmPath} in the bundle; build it with \`opa build -t wasm -e <entrypoint> <rego dir>\``,
     );
   }
+  const data = mergeDataFiles(files);
+  checkDataRoots(data, manifest.roots);
   return {
     name,
     revision: manifest.revision || `sha256:${createHash('sha256').update(wasm).digest('hex').slice(0, 12)}`,
     manifest,
     wasm,
-    data: mergeDataFiles(files),
+    data,
   };
+}
+
+// A bundle claims the parts of `data` its manifest's roots name (default: all of it), and OPA refuses one whose
+// data lies elsewhere: in a fleet with several bundles, data outside a bundle's roots would overwrite another's.
+function checkDataRoots(data: Record<string, unknown>, roots: string[] | undefined): void {
+  if (roots === undefined || roots.includes('')) return;
+  const rootPaths = roots.map((r) => r.split('/').filter((s) => s !== ''));
+  const within = (at: string[]) =>
+    rootPaths.some((r) => r.length <= at.length && r.every((s, i) => s === at[i]));
+  const leadsTo = (at: string[]) =>
+    rootPaths.some((r) => r.length > at.length && at.every((s, i) => s === r[i]));
+  const visit = (node: Record<string, unknown>, at: string[]): void => {
+    for (const [key, value] of Object.entries(node)) {
+      const here = [...at, key];
+      if (within(here)) continue;
+      if (leadsTo(here) && isObject(value)) {
+        visit(value, here);
+        continue;
+      }
+      throw new BundleError(
+        `manifest roots [${roots.join(' ')}] do not permit data at path '/${here.join('/')}'`,
+      );
+    }
+  };
+  visit(data, []);
 }
 
 /** Returns the name a bundle file or folder gets when none is configured. */

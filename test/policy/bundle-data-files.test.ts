@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BundleError, readBundle } from '../../src/policy/bundle';
@@ -116,5 +116,47 @@ describe('data files at several paths of a bundle', () => {
     expect(() => opaEvalBundle(rego, 'data.a', {})).toThrow();
     await expect(readBundle(wasm)).rejects.toBeInstanceOf(BundleError);
     await expect(readBundle(wasm)).rejects.toThrow('/a/allowed is set by more than one data file');
+  });
+
+  /** As bundlePair, with the manifest's `roots` set in both folders. */
+  function withRoots(name: string, roots: string[], dataFiles: Record<string, string>) {
+    const pair = bundlePair(name, dataFiles);
+    const manifest = JSON.parse(readFileSync(path.join(pair.wasm, '.manifest'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    writeFileSync(path.join(pair.wasm, '.manifest'), JSON.stringify({ ...manifest, roots }));
+    writeFileSync(path.join(pair.rego, '.manifest'), JSON.stringify({ roots }));
+    return pair;
+  }
+
+  it('refuses data outside the manifest roots, as OPA does', async () => {
+    const { wasm, rego } = withRoots('outside-roots', ['gate'], {
+      'a/data.json': JSON.stringify({ allowed: ['good'] }),
+    });
+    // Precondition: OPA refuses to load it.
+    expect(() => opaEvalBundle(rego, 'data.a', {})).toThrow();
+    await expect(readBundle(wasm)).rejects.toBeInstanceOf(BundleError);
+    await expect(readBundle(wasm)).rejects.toThrow("manifest roots [gate] do not permit data at path '/a'");
+  });
+
+  it('loads data under the manifest roots, at any depth below a root and through a root below a folder', async () => {
+    const { wasm, rego } = withRoots('inside-roots', ['gate', 'a/b', 'c'], {
+      'a/b/data.json': JSON.stringify({ denied: ['evil'] }),
+      'data.json': JSON.stringify({ c: { deep: { x: 1 } }, a: { b: { more: true } } }),
+    });
+    expect(opaEvalBundle(rego, 'data.a', {})).toEqual({ b: { denied: ['evil'], more: true } });
+    expect((await readBundle(wasm)).data).toEqual({
+      a: { b: { denied: ['evil'], more: true } },
+      c: { deep: { x: 1 } },
+    });
+  });
+
+  it('refuses a value beside a root, in a folder that only leads to it', async () => {
+    const { wasm, rego } = withRoots('beside-root', ['gate', 'a/b'], {
+      'data.json': JSON.stringify({ a: { bc: 1 } }),
+    });
+    expect(() => opaEvalBundle(rego, 'data.a', {})).toThrow();
+    await expect(readBundle(wasm)).rejects.toThrow("do not permit data at path '/a/bc'");
   });
 });
