@@ -206,6 +206,7 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       otlpEndpoint: file.tracing.otlp_endpoint,
       serviceName: file.tracing.service_name ?? 'modelgate',
       sampleRatio: file.tracing.sample_ratio ?? 1,
+      followCallerSampling: file.tracing.follow_caller_sampling ?? true,
       headers: { ...file.tracing.headers },
       exportDelayMs: file.tracing.export_delay_ms ?? 5000,
     },

@@ -397,6 +397,12 @@ export const configSchema = {
           description: 'Share of new traces sampled; a caller traceparent decides for its own trace.',
           examples: [1],
         },
+        follow_caller_sampling: {
+          type: 'boolean',
+          description:
+            "Whether a caller's sampled flag decides for its trace (default true, as W3C has it); false samples callers' traces at sample_ratio too, so a caller cannot raise the tracing bill.",
+          examples: [true],
+        },
         headers: {
           type: 'object',
           additionalProperties: { type: 'string' },

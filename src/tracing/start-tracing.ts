@@ -6,8 +6,13 @@ export interface TracingConfig {
   /** Full URL of the OTLP/HTTP traces endpoint, e.g. http://localhost:4318/v1/traces. */
   otlpEndpoint: string;
   serviceName: string;
-  /** Share of new traces sampled (0..1); a caller's sampled flag is followed. */
+  /** Share of new traces sampled (0..1). */
   sampleRatio: number;
+  /**
+   * Whether a caller's sampled flag (its traceparent) decides for its trace, as W3C and OpenTelemetry's default
+   * have it; false: its traces too are sampled at sampleRatio, so a caller cannot raise the tracing bill.
+   */
+  followCallerSampling: boolean;
   /** Extra headers for the collector (e.g. an API key). */
   headers: Record<string, string>;
   /** How long spans wait to be batched before export. */
@@ -38,11 +43,20 @@ export function startTracing(config: TracingConfig, logger: Logger): DecisionTra
   });
   const provider = new sdk.BasicTracerProvider({
     resource: resources.resourceFromAttributes({ 'service.name': config.serviceName }),
-    sampler: new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(config.sampleRatio) }),
+    sampler: new sdk.ParentBasedSampler({
+      root: new sdk.TraceIdRatioBasedSampler(config.sampleRatio),
+      ...(config.followCallerSampling
+        ? {}
+        : { remoteParentSampled: new sdk.TraceIdRatioBasedSampler(config.sampleRatio) }),
+    }),
     spanProcessors: [new sdk.BatchSpanProcessor(exporter, { scheduledDelayMillis: config.exportDelayMs })],
   });
   logger.info(
-    { endpoint: config.otlpEndpoint, sample_ratio: config.sampleRatio },
+    {
+      endpoint: config.otlpEndpoint,
+      sample_ratio: config.sampleRatio,
+      follow_caller_sampling: config.followCallerSampling,
+    },
     'tracing decisions with OTLP/HTTP',
   );
   return {

@@ -98,6 +98,45 @@ describe('OpenTelemetry tracing', () => {
     }
   });
 
+  it("samples callers' traces at sample_ratio too with follow_caller_sampling: false", async () => {
+    const receiver = await startReceiver();
+    try {
+      const start = (follow: boolean) =>
+        startChildService({
+          config: {
+            tracing: {
+              otlp_endpoint: receiver.url,
+              sample_ratio: 0,
+              follow_caller_sampling: follow,
+              export_delay_ms: 60_000,
+            },
+          },
+        });
+      const decisionsOf = async (follow: boolean) => {
+        const svc = await start(follow);
+        const token = svc.token({ sub: 'spiffe://corp/ci/codegen-pipeline', scope: 'invoke:codegen' });
+        const reply = await fetchReply(`${svc.url}/v1/decide`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${token}`,
+            traceparent: `00-${CALLER_TRACE}-${CALLER_SPAN}-01`,
+          },
+          body: JSON.stringify({ invocation: { model: 'anthropic.claude-sonnet', operation: 'completion' } }),
+        });
+        await svc.stop();
+        const id = reply.body.decision_id;
+        return receiver.spans.filter((s) => attr(s, 'modelgate.decision_id') === id).length;
+      };
+      // A caller that says "sampled" is followed by default, even with sample_ratio 0 (the precondition)...
+      expect(await decisionsOf(true)).toBe(1);
+      // ...and not when the operator says so: a stolen token cannot turn a 0% setting into 100%.
+      expect(await decisionsOf(false)).toBe(0);
+    } finally {
+      receiver.server.close();
+    }
+  });
+
   it('loads no OpenTelemetry SDK or exporter when tracing is off', () => {
     const root = path.resolve(__dirname, '..', '..');
     const loaded = (module: string) =>
