@@ -83,12 +83,12 @@ export async function copySqliteToPostgres(source: Db, pool: Pool): Promise<Copy
 function copyReservations(source: Db, client: PoolClient, nowMs: number): Promise<number> {
   const rows = function* () {
     for (const r of lastDayReservations(source, nowMs))
-      yield [r.decisionId, pgColumnText(r.subject), pgColumnText(r.model), r.tokens, r.atMs];
+      yield [r.decisionId, pgColumnText(r.subject), pgColumnText(r.model), r.tokens, r.atMs, r.held];
   };
   return insertRows(
     client,
     'usage_reservations',
-    ['decision_id', 'subject', 'model', 'tokens', 'at_ms'],
+    ['decision_id', 'subject', 'model', 'tokens', 'at_ms', 'held'],
     rows(),
   );
 }

@@ -21,14 +21,16 @@ export class PgUsageHistory implements UsageReportWriter {
   async insertReport(row: UsageReportRow): Promise<boolean> {
     // The report and the settled reservation in one statement: whichever replica made the reservation.
     // A trusted reporter's figure replaces the reservation; a self-report may only raise it (as on SQLite,
-    // UsageLedger.report), else a caller frees its own budget by reporting zero.
+    // UsageLedger.report), else a caller frees its own budget by reporting zero. A settled reservation is
+    // no longer held: it counts for the whole day, not only for the reservation TTL.
     const { rows } = await this.pool.query<{ n: number }>(
       `WITH inserted AS (
          INSERT INTO usage_reports (decision_id, subject, input_tokens, output_tokens, cost_usd, reported_ms)
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (decision_id) DO NOTHING RETURNING decision_id),
        settled AS (
          UPDATE usage_reservations
-            SET tokens = CASE WHEN $7::boolean THEN $3 + $4 ELSE GREATEST(tokens, $3 + $4) END
+            SET tokens = CASE WHEN $7::boolean THEN $3 + $4 ELSE GREATEST(tokens, $3 + $4) END,
+                held = false
           WHERE decision_id IN (SELECT decision_id FROM inserted))
        SELECT count(*)::int AS n FROM inserted`,
       [

@@ -170,7 +170,7 @@ export class PgUsageTracker implements UsageTracker {
       const results = (await client.query(
         `BEGIN; SET LOCAL synchronous_commit = off;
          SELECT pg_advisory_xact_lock(${USAGE_LOCK}, hashtext(${s}));
-         ${countersSql(key, nowMs, Math.min(DAY_MS, this.reservationTtlMs))}`,
+         ${countersSql(key, nowMs, this.reservationTtlMs)}`,
       )) as unknown as { rows: ModelCountersRow[] }[];
       const rows = results[results.length - 1]!.rows;
       const counters = new Map<string, UsageCounters>(

@@ -103,5 +103,80 @@ export const usagePgMigrations: PgMigrationSet = {
         SELECT subject, floor(at_ms / 60000.0)::bigint, model, count(*), sum(tokens)
           FROM usage_reservations GROUP BY 1, 2, 3;`,
     },
+    {
+      version: 3,
+      name: 'mark reservations still held (unreported), so that only those expire with the TTL',
+      // Why: the counter read dropped every reservation older than the reservation TTL, reported or not, so a
+      // TTL shorter than the day made reported usage leave the daily budget after the TTL (an hour's TTL made
+      // the daily budget an hourly one). The TTL ends an unreported reservation's claim only (docs/usage.md,
+      // as MemoryUsageTracker counts on SQLite): a report clears `held`, and the read counts a held
+      // reservation's tokens while it is younger than the TTL and a settled one's for the whole day. The
+      // buckets are kept per `held` as well, so that the read stays a day of buckets plus edge minutes.
+      //
+      // Dropping the triggers locks out writers of usage_reservations until this migration commits, so the
+      // rebuilt buckets miss nothing. A replica of the previous version inserts held reservations (the
+      // default) and settles without clearing held: its reports count as before until it is upgraded.
+      sql: `
+        DROP TRIGGER usage_minutes_insert ON usage_reservations;
+        DROP TRIGGER usage_minutes_update ON usage_reservations;
+        DROP TRIGGER usage_minutes_delete ON usage_reservations;
+        ALTER TABLE usage_reservations ADD COLUMN held boolean NOT NULL DEFAULT true;
+        UPDATE usage_reservations AS r SET held = false FROM usage_reports AS u WHERE u.decision_id = r.decision_id;
+        DROP TABLE usage_minutes;
+        CREATE TABLE usage_minutes (
+          subject  text   NOT NULL,
+          minute   bigint NOT NULL, -- floor(at_ms / 60000)
+          model    text   NOT NULL,
+          held     boolean NOT NULL,
+          requests bigint NOT NULL,
+          tokens   double precision NOT NULL,
+          PRIMARY KEY (subject, minute, model, held)
+        );
+        CREATE OR REPLACE FUNCTION usage_minutes_apply() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+          IF TG_OP = 'INSERT' THEN
+            INSERT INTO usage_minutes AS b (subject, minute, model, held, requests, tokens)
+            SELECT subject, floor(at_ms / 60000.0)::bigint, model, held, count(*), sum(tokens)
+              FROM new_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (subject, minute, model, held) DO UPDATE
+              SET requests = b.requests + excluded.requests, tokens = b.tokens + excluded.tokens;
+            RETURN NULL;
+          ELSIF TG_OP = 'UPDATE' THEN
+            INSERT INTO usage_minutes AS b (subject, minute, model, held, requests, tokens)
+            SELECT subject, minute, model, held, sum(requests), sum(tokens) FROM (
+                SELECT subject, floor(at_ms / 60000.0)::bigint AS minute, model, held, 1 AS requests, tokens
+                  FROM new_rows
+                UNION ALL
+                SELECT subject, floor(at_ms / 60000.0)::bigint, model, held, -1, -tokens FROM old_rows
+              ) AS delta
+             GROUP BY 1, 2, 3, 4 HAVING sum(requests) <> 0 OR sum(tokens) <> 0 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (subject, minute, model, held) DO UPDATE
+              SET requests = b.requests + excluded.requests, tokens = b.tokens + excluded.tokens;
+          ELSE
+            INSERT INTO usage_minutes AS b (subject, minute, model, held, requests, tokens)
+            SELECT subject, floor(at_ms / 60000.0)::bigint, model, held, -count(*), -sum(tokens)
+              FROM old_rows GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (subject, minute, model, held) DO UPDATE
+              SET requests = b.requests + excluded.requests, tokens = b.tokens + excluded.tokens;
+          END IF;
+          -- Buckets this statement emptied: only rows it has just locked itself.
+          DELETE FROM usage_minutes AS b
+           USING (SELECT DISTINCT subject, floor(at_ms / 60000.0)::bigint AS minute, model, held FROM old_rows) AS o
+           WHERE b.subject = o.subject AND b.minute = o.minute AND b.model = o.model AND b.held = o.held
+             AND b.requests = 0;
+          RETURN NULL;
+        END
+        $fn$;
+        CREATE TRIGGER usage_minutes_insert AFTER INSERT ON usage_reservations
+          REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_minutes_apply();
+        CREATE TRIGGER usage_minutes_update AFTER UPDATE ON usage_reservations
+          REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+          FOR EACH STATEMENT EXECUTE FUNCTION usage_minutes_apply();
+        CREATE TRIGGER usage_minutes_delete AFTER DELETE ON usage_reservations
+          REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION usage_minutes_apply();
+        INSERT INTO usage_minutes (subject, minute, model, held, requests, tokens)
+        SELECT subject, floor(at_ms / 60000.0)::bigint, model, held, count(*), sum(tokens)
+          FROM usage_reservations GROUP BY 1, 2, 3, 4;`,
+    },
   ],
 };

@@ -228,6 +228,8 @@ export interface LastDayReservation {
   model: string;
   tokens: number;
   atMs: number;
+  /** Unreported: its tokens count only for the reservation TTL. */
+  held: boolean;
 }
 
 /**
@@ -250,7 +252,7 @@ export function* lastDayReservations(db: Db, nowMs: number): Generator<LastDayRe
   for (const [decisionId, subject, model, atMs, maxTokens, inputTokens, chars, reported, exactly] of rows) {
     const reserved = tokenCount(maxTokens) + promptTokens(inputTokens, chars);
     const tokens = reported === null ? reserved : settledTokens(reported, reserved, exactly === 1);
-    yield { decisionId, subject, model: model ?? '', tokens, atMs };
+    yield { decisionId, subject, model: model ?? '', tokens, atMs, held: reported === null };
   }
 }
 
