@@ -14,6 +14,9 @@ const PATTERNS: readonly RegExp[] = [
   new RegExp(`[?&;]${NAME}=([^&#\\s"'<>()[\\]{}]{16,256})`, 'gi'),
   // "the session token is …", "api key: …" in prose
   /\b(?:token|secret|api key|access key|credential|password)s?\s{1,3}(?:is|was|are|=|:)\s{1,3}[`'"]?([A-Za-z0-9_\-+/=.~]{16,256})/gi,
+  // Authorization: Bearer …, as a header line, a -H flag, a JSON or code header map ("authorization": "token …"):
+  // an HTTP log or a copied request (gitleaks' curl-auth-header wants the word curl before it).
+  /\bauthorization["'\]]{0,2}\s{0,3}[:=]\s{0,3}["']?(?:bearer|token|basic)\s{1,3}([A-Za-z0-9_\-+/=.~]{16,1024})/gi,
   // <add key="ServiceAuthKey" value="…" /> (.NET app settings)
   /key="[\w.:-]{0,40}(?:token|secret|key|password|auth|credential)[\w.:-]{0,40}"\s{1,5}value="([^"\s]{8,256})"/gi,
 ];

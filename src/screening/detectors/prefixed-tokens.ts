@@ -5,6 +5,8 @@ import { looksRandom } from '../validators/random-token';
 
 interface TokenRule {
   class: ScreeningClass;
+  /** The rule id reported, for a vendor with no class of its own (api_token). */
+  rule?: string;
   /** The start of the PREFIX matches this rule may follow ("gh", "sk-", …). */
   prefix: string;
   /** Sticky regex tried where PREFIX found its prefix; group 1 (or 2) is the random part `accept` judges. */
@@ -69,6 +71,14 @@ const RULES: readonly TokenRule[] = [
     accept: random2,
   },
   {
+    // DeepSeek and Alibaba's DashScope (and others serving OpenAI's API): sk- and 32 lowercase hex digits.
+    class: 'api_token',
+    rule: 'modelgate-sk-hex-api-key',
+    prefix: 'sk-',
+    pattern: /(?<![A-Za-z0-9_-])sk-([0-9a-f]{32})(?![A-Za-z0-9_-])/y,
+    accept: (_t, random) => /[a-f]/.test(random) && looksRandom(random, { minDistinct: 10 }),
+  },
+  {
     class: 'openai_api_key',
     prefix: 'sk-',
     // OpenAI keys carry "T3BlbkFJ" (base64 of "OpenAI"); keys without it must look random with all three
@@ -79,19 +89,58 @@ const RULES: readonly TokenRule[] = [
       random.includes('T3BlbkFJ') ||
       (random.length >= 32 && looksRandom(random, { kinds: 3, minDistinct: 12 })),
   },
+  // Model providers gitleaks' rule set (v8.30) does not know, each a prefix and a fixed-length random body.
+  {
+    class: 'api_token',
+    rule: 'modelgate-groq-api-key',
+    prefix: 'gsk_',
+    pattern: /(?<![A-Za-z0-9_])gsk_([A-Za-z0-9]{52})(?![A-Za-z0-9_])/y,
+    accept: (_t, random) => looksRandom(random, { kinds: 3, minDistinct: 12 }),
+  },
+  {
+    class: 'api_token',
+    rule: 'modelgate-xai-api-key',
+    prefix: 'xai-',
+    pattern: /(?<![A-Za-z0-9_-])xai-([A-Za-z0-9]{80})(?![A-Za-z0-9_-])/y,
+    accept: (_t, random) => looksRandom(random, { kinds: 3, minDistinct: 12 }),
+  },
+  {
+    class: 'api_token',
+    rule: 'modelgate-replicate-api-token',
+    prefix: 'r8_',
+    pattern: /(?<![A-Za-z0-9_])r8_([A-Za-z0-9]{37})(?![A-Za-z0-9_])/y,
+    accept: (_t, random) => looksRandom(random, { kinds: 3, minDistinct: 12 }),
+  },
+  {
+    class: 'api_token',
+    rule: 'modelgate-langsmith-api-key',
+    prefix: 'lsv2_',
+    pattern: /(?<![A-Za-z0-9_])lsv2_(?:pt|sk)_([0-9a-f]{32})_[0-9a-f]{10}(?![A-Za-z0-9_])/y,
+    accept: (_t, random) => looksRandom(random, { minDistinct: 10 }),
+  },
+  {
+    class: 'api_token',
+    rule: 'modelgate-pinecone-api-key',
+    prefix: 'pcsk_',
+    pattern: /(?<![A-Za-z0-9_])pcsk_[A-Za-z0-9]{4,10}_([A-Za-z0-9]{40,100})(?![A-Za-z0-9_])/y,
+    accept: (_t, random) => looksRandom(random, { kinds: 3, minDistinct: 12 }),
+  },
 ];
 
 // Every vendor prefix in one alternation: one pass over the text finds the few places where a rule can match,
 // instead of one pass per rule (measured: about half the cost of the eight separate scans).
 const PREFIX =
-  /(?:gh[pousr]|github_pat|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|agent|soat)|xox[abposr]|[sr]k_(?:live|test)|npm|sk)[_-]|(?:https?:\/\/)?hooks\.slack\.com\//g;
+  /(?:gh[pousr]|github_pat|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|agent|soat)|xox[abposr]|[sr]k_(?:live|test)|npm|sk|gsk|xai|r8|lsv2|pcsk)[_-]|(?:https?:\/\/)?hooks\.slack\.com\//g;
 
 /** Whether a PREFIX match can start a token of a rule: "k_" is tested after the first letter (sk_, rk_). */
 function hitMatches(hit: string, prefix: string): boolean {
   return prefix === 'k_' ? hit.startsWith(prefix, 1) : hit.startsWith(prefix);
 }
 
-/** Detects vendor tokens recognisable by their prefix: GitHub, GitLab, Slack, Stripe, npm, OpenAI, Anthropic. */
+/**
+ * Detects vendor tokens recognisable by their prefix: GitHub, GitLab, Slack, Stripe, npm, OpenAI, Anthropic, and
+ * model providers' keys (Groq, xAI, Replicate, LangSmith, Pinecone, sk-<32 hex> of DeepSeek and DashScope).
+ */
 export const prefixedTokensDetector: Detector = {
   name: 'prefixed-tokens',
   detect(text: string, out: TextSpan[]): void {
@@ -103,8 +152,11 @@ export const prefixedTokensDetector: Detector = {
         const m = rule.pattern.exec(text);
         if (m === null) continue;
         const random = m[1] ?? m[2] ?? m[0];
-        if (rule.accept(m[0], random))
-          out.push({ start: m.index, end: m.index + m[0].length, class: rule.class });
+        if (rule.accept(m[0], random)) {
+          const span: TextSpan = { start: m.index, end: m.index + m[0].length, class: rule.class };
+          if (rule.rule !== undefined) span.rule = rule.rule;
+          out.push(span);
+        }
         PREFIX.lastIndex = Math.max(PREFIX.lastIndex, m.index + m[0].length);
         break;
       }

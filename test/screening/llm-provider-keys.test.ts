@@ -1,0 +1,84 @@
+/**
+ * The keys of the model providers a gateway's callers hold, found by their shape: gitleaks' rule set (v8.30)
+ * knows OpenAI's, Anthropic's, Cohere's, Perplexity's and Hugging Face's, not Groq's, xAI's, Replicate's,
+ * LangSmith's, Pinecone's or the sk-<32 hex> keys of DeepSeek and DashScope; and a bearer token pasted with its
+ * Authorization header (an HTTP log, a request copied from a browser) was found only inside a curl command.
+ */
+import { createHash } from 'node:crypto';
+import { detectText } from '../../src/screening/detect-text';
+
+// Deterministic random-looking text of an alphabet: the test never flakes on a value that happens to look plain.
+function drawn(seed: string, length: number, alphabet: string): string {
+  let out = '';
+  for (let i = 0; out.length < length; i++) {
+    for (const byte of createHash('sha256').update(`${seed}:${i}`).digest()) {
+      if (out.length < length) out += alphabet[byte % alphabet.length];
+    }
+  }
+  return out;
+}
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const HEX = '0123456789abcdef';
+const B64URL = `${ALNUM}-_`;
+
+const found = (text: string) =>
+  detectText(text).map((s) => ({ class: s.class, value: text.slice(s.start, s.end) }));
+
+describe('model providers’ keys', () => {
+  it.each([
+    ['Groq', `gsk_${drawn('groq', 52, ALNUM)}`],
+    ['xAI', `xai-${drawn('xai', 80, ALNUM)}`],
+    ['Replicate', `r8_${drawn('replicate', 37, ALNUM)}`],
+    ['DeepSeek / DashScope', `sk-${drawn('deepseek', 32, HEX)}`],
+    ['LangSmith personal', `lsv2_pt_${drawn('ls', 32, HEX)}_${drawn('ls2', 10, HEX)}`],
+    ['LangSmith service', `lsv2_sk_${drawn('lss', 32, HEX)}_${drawn('lss2', 10, HEX)}`],
+    ['Pinecone', `pcsk_${drawn('pc', 6, ALNUM)}_${drawn('pc2', 64, ALNUM)}`],
+  ])('finds a %s key as an api_token', (_name, key) => {
+    for (const text of [key, `export KEY=${key}`, `{"apiKey": "${key}"}`, `my key is ${key}, thanks`]) {
+      expect(found(text)).toContainEqual({ class: 'api_token', value: key });
+    }
+  });
+
+  it.each([
+    ['a package name', 'pip install xai-sdk groq-python'],
+    ['a short sk- value', 'the class sk-4f2a is a skeleton'],
+    ['an sk- digest prefix of the wrong length', `sk-${drawn('d', 31, HEX)}`],
+    ['a CSS class of words', 'sk-button-primary-large-v2-hover-active-state'],
+    ['a plain word run after gsk_', `gsk_${'a'.repeat(52)}`],
+  ])('leaves %s alone', (_name, text) => {
+    expect(found(text).filter((f) => f.class === 'api_token')).toEqual([]);
+  });
+});
+
+describe('a bearer token with its Authorization header', () => {
+  const token = drawn('bearer', 40, B64URL);
+  it.each([
+    `Authorization: Bearer ${token}`,
+    `authorization: bearer ${token}`,
+    `-H 'Authorization: Bearer ${token}'`,
+    `{"headers": {"Authorization": "Bearer ${token}"}}`,
+    `Proxy-Authorization: Bearer ${token}`,
+    `Authorization: token ${token}`,
+    `request.headers["authorization"] = "Bearer ${token}"`,
+  ])('finds it in %s', (text) => {
+    expect(found(text)).toContainEqual({ class: 'generic_credential', value: token });
+  });
+
+  it('finds HTTP basic credentials', () => {
+    const basic = Buffer.from(`deploy:${drawn('pw', 20, ALNUM)}`).toString('base64');
+    expect(found(`Authorization: Basic ${basic}`)).toContainEqual({
+      class: 'generic_credential',
+      value: basic,
+    });
+  });
+
+  it.each([
+    'Authorization: Bearer ${TOKEN}',
+    'Authorization: Bearer <your-token-here>',
+    'Authorization: Bearer YOUR_API_KEY_GOES_HERE',
+    'Authorization: Bearer xxxxxxxxxxxxxxxxxxxxxxxx',
+    'the Authorization header carries a bearer token issued by the IdP',
+  ])('leaves a placeholder or prose alone: %s', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+});
