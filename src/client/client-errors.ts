@@ -27,6 +27,10 @@ export class ModelgateClientError extends Error {
 export class ModelgateDenied extends ModelgateClientError {
   readonly decisionId: string | undefined;
   readonly reasons: DecisionReason[];
+  /**
+   * The approval the call waits for (reason `approval_required`). Once an approver has approved it, repeat the same
+   * call with `{ modelgate: { approvalId: approval.id } }` (guard) or `approval_id` (decide).
+   */
   readonly approval: PendingApproval | undefined;
   /** The HTTP status of modelgate's reply: 200 for a policy deny, 4xx for a rejected request. */
   readonly status: number;
@@ -38,7 +42,10 @@ export class ModelgateDenied extends ModelgateClientError {
     status: number;
   }) {
     const codes = parts.reasons.map((r) => r.code).join(', ') || 'no reason given';
-    super(`modelgate denied the call (${codes}); decision ${parts.decisionId ?? 'unknown'}`);
+    const approval = parts.approval
+      ? `; approval ${parts.approval.id} is ${parts.approval.status ?? 'pending'}: retry with it once approved`
+      : '';
+    super(`modelgate denied the call (${codes}); decision ${parts.decisionId ?? 'unknown'}${approval}`);
     this.decisionId = parts.decisionId;
     this.reasons = parts.reasons;
     this.approval = parts.approval;

@@ -35,28 +35,54 @@ export interface GuardOptions {
   onUsageReportError?: (error: unknown, decisionId: string) => void;
 }
 
+/** What one guarded call tells modelgate beside the call itself. */
+export interface ModelgateCallOptions {
+  /**
+   * The approval this call presents: the `approval.id` of the ModelgateDenied (`approval_required`) that an earlier
+   * call with the same parameters got, once an approver has approved it. Sent as `approval_id`; modelgate checks it
+   * is bound to this caller, invocation, payload and context, so the parameters must be those of that call.
+   */
+  approvalId?: string;
+}
+
+/**
+ * The OpenAI client's per-request options, plus `modelgate` for the guard: `create(params, { modelgate: {
+ * approvalId } })`. The guard removes `modelgate` before the call reaches the OpenAI client.
+ */
+export type GuardedRequestOptions = OpenAI.RequestOptions & { modelgate?: ModelgateCallOptions };
+
 /** The OpenAI endpoints the guard wraps, with the client's own parameter and result types. */
 export interface GuardedOpenAI {
   chat: {
     completions: {
       create(
         params: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
-        options?: OpenAI.RequestOptions,
+        options?: GuardedRequestOptions,
       ): Promise<OpenAI.Chat.ChatCompletion>;
     };
   };
   responses: {
     create(
       params: OpenAI.Responses.ResponseCreateParamsNonStreaming,
-      options?: OpenAI.RequestOptions,
+      options?: GuardedRequestOptions,
     ): Promise<OpenAI.Responses.Response>;
   };
   embeddings: {
     create(
       params: OpenAI.EmbeddingCreateParams,
-      options?: OpenAI.RequestOptions,
+      options?: GuardedRequestOptions,
     ): Promise<OpenAI.CreateEmbeddingResponse>;
   };
+}
+
+// Splits the guard's own per-call options from the OpenAI client's, which go to the OpenAI client untouched.
+function splitOptions(options: GuardedRequestOptions | undefined): {
+  call: ModelgateCallOptions;
+  openai: OpenAI.RequestOptions | undefined;
+} {
+  if (options === undefined) return { call: {}, openai: undefined };
+  const { modelgate, ...openai } = options;
+  return { call: modelgate ?? {}, openai };
 }
 
 /**
@@ -94,6 +120,7 @@ export function guardOpenAI(
   async function guarded<P, R>(call: {
     request: () => DecideRequest;
     params: P;
+    modelgateOptions: ModelgateCallOptions;
     apply: (params: P, decision: Decision) => P;
     send: (params: P) => Promise<R>;
     usage: (result: R) => UsageReport | undefined;
@@ -102,7 +129,15 @@ export function guardOpenAI(
       throw new ModelgateClientError('streaming calls are not supported by the modelgate guard');
     }
     const described = call.request();
-    const request = options.context ? { ...described, context: options.context } : described;
+    // The retry that presents an approval differs from the call that asked for it by approval_id alone: the
+    // approval is bound to the invocation, the payload and the context, which are built the same way.
+    const request: DecideRequest = {
+      ...described,
+      ...(options.context ? { context: options.context } : {}),
+      ...(call.modelgateOptions.approvalId !== undefined
+        ? { approval_id: call.modelgateOptions.approvalId }
+        : {}),
+    };
     const decision = await modelgate.decide(request);
     if (!decision.allow) {
       throw new ModelgateDenied({
@@ -135,8 +170,9 @@ export function guardOpenAI(
   return {
     chat: {
       completions: {
-        create: (params, requestOptions) =>
-          guarded({
+        create: (params, guardedOptions) => {
+          const { call, openai: requestOptions } = splitOptions(guardedOptions);
+          return guarded({
             request: () => ({
               invocation: invocation({
                 model: params.model,
@@ -147,16 +183,19 @@ export function guardOpenAI(
               payload: chatPayload(params),
             }),
             params,
+            modelgateOptions: call,
             apply: applyToChat,
             send: (p) => openai.chat.completions.create(p, requestOptions),
             usage: (r) =>
               r.usage && { input_tokens: r.usage.prompt_tokens, output_tokens: r.usage.completion_tokens },
-          }),
+          });
+        },
       },
     },
     responses: {
-      create: (params, requestOptions) =>
-        guarded({
+      create: (params, guardedOptions) => {
+        const { call, openai: requestOptions } = splitOptions(guardedOptions);
+        return guarded({
           request: () => ({
             invocation: invocation({
               model: String(params.model),
@@ -167,24 +206,29 @@ export function guardOpenAI(
             payload: responsePayload(params),
           }),
           params,
+          modelgateOptions: call,
           apply: applyToResponse,
           send: (p) => openai.responses.create(p, requestOptions),
           usage: (r) =>
             r.usage && { input_tokens: r.usage.input_tokens, output_tokens: r.usage.output_tokens },
-        }),
+        });
+      },
     },
     embeddings: {
-      create: (params, requestOptions) =>
-        guarded({
+      create: (params, guardedOptions) => {
+        const { call, openai: requestOptions } = splitOptions(guardedOptions);
+        return guarded({
           request: () => ({
             invocation: invocation({ model: params.model, operation: 'embedding' }),
             payload: embeddingPayload(params),
           }),
           params,
+          modelgateOptions: call,
           apply: applyToEmbedding,
           send: (p) => openai.embeddings.create(p, requestOptions),
           usage: (r) => r.usage && { input_tokens: r.usage.prompt_tokens, output_tokens: 0 },
-        }),
+        });
+      },
     },
   };
 }

@@ -17,4 +17,10 @@ export {
   type DecisionReason,
   type PendingApproval,
 } from './client-errors';
-export { guardOpenAI, type GuardOptions, type GuardedOpenAI } from './guard-openai';
+export {
+  guardOpenAI,
+  type GuardOptions,
+  type GuardedOpenAI,
+  type GuardedRequestOptions,
+  type ModelgateCallOptions,
+} from './guard-openai';

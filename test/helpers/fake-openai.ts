@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 export interface ProviderRequest {
   path: string;
   authorization: string | undefined;
+  headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown>;
 }
 
@@ -28,7 +29,7 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
     req.on('end', () => {
       const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
       const path = (req.url ?? '').replace(/\?.*$/, '');
-      requests.push({ path, authorization: req.headers.authorization, body });
+      requests.push({ path, authorization: req.headers.authorization, headers: req.headers, body });
       const reply = answer(path, body);
       res.writeHead(reply ? 200 : 404, { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply ?? { error: { message: `no route ${path}` } }));
