@@ -1,13 +1,15 @@
 import { createServer } from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { approvalEvents, ASSISTANT, ASSISTANT_AGENT, tokens } from '../../test/approvals/approval-fixtures';
 import { startGateService } from '../../test/helpers/gate-service';
-import type { TestService } from '../../test/helpers/service';
+import { startTestService, type TestService } from '../../test/helpers/service';
 import { runPython, venvPython } from '../testdata/python';
 
 const EMAIL = 'jane.doe@example.com';
 const CARD = '4111 1111 1111 1111';
 const SCRIPT = path.join(__dirname, 'e2e_check.py');
+const APPROVAL_SCRIPT = path.join(__dirname, 'approval_check.py');
 const SERVER_ID = 'spiffe://corp/mcp/tickets';
 const AGENT = 'agent:triage';
 
@@ -83,6 +85,79 @@ describe('FastMCP middleware in front of a real FastMCP server and client', () =
   });
 });
 
+describe('approvals through the FastMCP middleware (shipped policy)', () => {
+  let shipped: TestService;
+  let t: ReturnType<typeof tokens>;
+
+  beforeAll(async () => {
+    shipped = await startTestService();
+    t = tokens(shipped);
+  });
+  afterAll(async () => {
+    await shipped?.close();
+  });
+
+  /** Calls pipelines.update with the same arguments once per id (null: no approval in _meta). */
+  async function callPipeline(approvalIds: (string | null)[]) {
+    const out = await runPython(python, APPROVAL_SCRIPT, {
+      MODELGATE_URL: shipped.url,
+      MODELGATE_TOKEN: t.requester,
+      APPROVAL_IDS: JSON.stringify(approvalIds),
+    });
+    return out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { approval_id: string | null; is_error: boolean; text: string });
+  }
+
+  it('runs the tool when the retry presents the approved approval in _meta, and refuses wrong ids', async () => {
+    const [first] = await callPipeline([null]);
+    expect(first?.is_error).toBe(true);
+    expect(first?.text).toContain('approval_required');
+    expect(first?.text).toMatch(/_meta \{"modelgate\/approval_id": "[0-9a-f-]{36}"\}/);
+    const id = /approval ([0-9a-f-]{36}) is pending/.exec(first!.text)?.[1];
+    expect(id).toBeDefined();
+
+    // Presented before anyone decided: still pending, the same approval, and the tool does not run.
+    const [early] = await callPipeline([id!]);
+    expect(early?.is_error).toBe(true);
+    expect(early?.text).toContain(`approval ${id} is pending`);
+
+    const approved = await shipped.post(`/v1/approvals/${id}/approve`, {}, t.approver);
+    expect(approved.status).toBe(200);
+
+    const [unknown, malformed, retry, again] = await callPipeline([
+      '0193a8f2-6b1c-7d2e-8f30-1a2b3c4d5e6f',
+      'not-an-approval',
+      id!,
+      id!,
+    ]);
+    expect(unknown).toMatchObject({ is_error: true, text: expect.stringContaining('approval_mismatch') });
+    expect(malformed?.is_error).toBe(true);
+    expect(malformed?.text).toContain('modelgate/approval_id must be the id (a UUID)');
+    // The tool ran on the arguments as sent: the approval id travelled in _meta, not in them.
+    expect(retry).toEqual({
+      approval_id: id,
+      is_error: false,
+      text: 'updated webapp-deploy: timeout 20 min',
+    });
+    // The shipped policy grants one use.
+    expect(again?.is_error).toBe(true);
+    expect(again?.text).toContain('approval_used_up');
+
+    const events = approvalEvents(shipped.db, id!);
+    expect(events.map((e) => e.path.split('/').pop())).toEqual(['requested', 'approve', 'use']);
+    const used = events.at(-1)!.record.result.approval!.decision_id as string;
+    const allowed = toolCallRecords(shipped.db).find((r) => r.decision_id === used);
+    expect(allowed).toMatchObject({
+      outcome: 'allowed',
+      subject: ASSISTANT,
+      actor: ASSISTANT_AGENT,
+      tool: 'pipelines.update',
+    });
+  });
+});
+
 function toolCallRecords(dbFile: string) {
   const db = new Database(dbFile, { readonly: true });
   try {
@@ -100,7 +175,7 @@ function toolCallRecords(dbFile: string) {
         subject: string;
         actor: string;
         operation: string;
-        input: { invocation: { tools: { name: string }[] } };
+        input: { invocation: { tools: { name: string }[] } } | null; // null on a rejected request
       };
       return {
         decision_id: row.decision_id,
@@ -108,7 +183,7 @@ function toolCallRecords(dbFile: string) {
         subject: record.subject,
         actor: record.actor,
         operation: record.operation,
-        tool: record.input.invocation.tools[0]?.name,
+        tool: record.input?.invocation.tools[0]?.name,
       };
     });
   } finally {

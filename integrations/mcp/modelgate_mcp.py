@@ -5,6 +5,11 @@ arguments. On an allow, the tool runs with the redacted arguments modelgate retu
 ``approval_required``), or when modelgate cannot be asked (unreachable, too slow, a 5xx, no token), the
 tool does not run and the client gets a tool error naming the reasons and the decision id: it fails closed.
 
+Approvals: a call denied ``approval_required`` names its pending approval. Once an approver has approved it, the
+client repeats the same call (same tool, same arguments) with the approval's id in the request's ``_meta``, under
+``modelgate/approval_id``; the middleware sends it as ``approval_id``. ``_meta`` is not part of the arguments, so
+the screened payload is the first call's and the approval's binding holds.
+
 The token is the MCP server's workload token, ideally exchanged (RFC 8693) for one whose ``act`` claim names
 the agent that made the call, so modelgate records the agent as the actor. ``token`` receives the middleware
 context, so it can do that exchange per call.
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -25,6 +31,10 @@ from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 
 TokenSupplier = Callable[[MiddlewareContext[Any]], "str | Awaitable[str]"]
 
+# The ``_meta`` key of a tools/call request that presents an approval.
+APPROVAL_META_KEY = "modelgate/approval_id"
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
 
 class ModelgateDenied(ToolError):
     """modelgate denied the tool call (or needs a human approval); the tool did not run."""
@@ -34,7 +44,10 @@ class ModelgateDenied(ToolError):
         messages = "; ".join(str(r["message"]) for r in reasons if r.get("message"))
         text = f"modelgate denied tool {tool} ({codes}){': ' + messages if messages else ''}; decision {decision_id}"
         if approval:
-            text += f"; approval {approval.get('id')} is pending"
+            text += (
+                f"; approval {approval.get('id')} is {approval.get('status') or 'pending'}: once approved, repeat "
+                f"the call with _meta {{\"{APPROVAL_META_KEY}\": \"{approval.get('id')}\"}}"
+            )
         super().__init__(text)
         self.decision_id = decision_id
         self.reasons = reasons
@@ -43,6 +56,10 @@ class ModelgateDenied(ToolError):
 
 class ModelgateUnavailable(ToolError):
     """modelgate could not decide; the tool did not run."""
+
+
+class ModelgateInvalidApproval(ToolError):
+    """The call's ``_meta`` carries an approval id that is not a UUID; modelgate was not asked, the tool did not run."""
 
 
 class ModelgateMiddleware(Middleware):
@@ -72,12 +89,15 @@ class ModelgateMiddleware(Middleware):
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
         tool = context.message.name
         arguments = context.message.arguments or {}
+        approval_id = _approval_id(context)
         invocation: dict[str, Any] = {"model": self.model, "operation": "tool_call", "tools": [{"name": tool}]}
         if self.provider:
             invocation["provider"] = self.provider
         request: dict[str, Any] = {"invocation": invocation, "payload": {"arguments": arguments}}
         if self.context:
             request["context"] = self.context
+        if approval_id is not None:
+            request["approval_id"] = approval_id
 
         status, reply = await self._decide(context, request)
         decision_id = reply.get("decision_id")
@@ -127,3 +147,23 @@ class ModelgateMiddleware(Middleware):
         if not isinstance(reply, dict):
             raise ModelgateUnavailable(f"modelgate answered HTTP {status} with a body that is not a JSON object")
         return status, reply
+
+
+def _approval_id(context: MiddlewareContext[Any]) -> str | None:
+    """The approval id in the request's ``_meta`` (``modelgate/approval_id``), lower-cased; None when there is none.
+
+    FastMCP keeps the client's ``_meta`` of the request on the request context (``Client.call_tool(..., meta=...)``
+    puts it there); the ``_meta`` of ``context.message`` is FastMCP's own (tool versions), not the client's.
+    """
+    fastmcp_context = context.fastmcp_context
+    request_context = fastmcp_context.request_context if fastmcp_context is not None else None
+    meta = getattr(request_context, "meta", None)
+    if not isinstance(meta, dict) or meta.get(APPROVAL_META_KEY) is None:
+        return None
+    value = meta[APPROVAL_META_KEY]
+    if not isinstance(value, str) or not _UUID.fullmatch(value):
+        raise ModelgateInvalidApproval(
+            f"_meta {APPROVAL_META_KEY} must be the id (a UUID) of the approval an earlier denial named; "
+            "modelgate was not asked and the tool did not run"
+        )
+    return value.lower()
