@@ -1,14 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { venvPython } from '../testdata/python';
 
 /** The master key the tests call the proxy with. */
 export const MASTER_KEY = 'sk-litellm-test-master';
 const CONFIG = path.join(__dirname, 'config.yaml');
+const GUARDRAIL = path.join(__dirname, 'modelgate_guardrail.py');
 
 /** A running LiteLLM proxy with the modelgate guardrail. */
 export interface LitellmProxy {
@@ -20,21 +22,25 @@ export interface LitellmProxy {
 /**
  * Starts the real LiteLLM proxy from its cached virtualenv with the shipped config.yaml, unchanged: everything it
  * needs comes from the environment. Its model backend is `providerURL`; its guardrail asks `modelgateURL` with
- * `token` (written to a token file, as a workload identity agent would).
+ * `token` (written to a token file, as a workload identity agent would). `extraModels` are served as well, by the
+ * same backend: the shipped config then goes, with those models added to its model_list and nothing else changed,
+ * into a temporary folder beside a copy of the guardrail (as docs/integrations.md deploys them).
  */
 export async function startLitellmProxy(parts: {
   providerURL: string;
   modelgateURL: string;
   token: string;
+  extraModels?: string[];
 }): Promise<LitellmProxy> {
   const python = venvPython('litellm');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-litellm-'));
   const tokenFile = path.join(dir, 'modelgate.jwt');
   writeFileSync(tokenFile, parts.token);
+  const config = parts.extraModels?.length ? configWithModels(dir, parts.extraModels) : CONFIG;
   const port = await freePort();
   const proxy = spawn(
     path.join(path.dirname(python), 'litellm'),
-    ['--config', CONFIG, '--host', '127.0.0.1', '--port', String(port)],
+    ['--config', config, '--host', '127.0.0.1', '--port', String(port)],
     {
       env: {
         ...process.env,
@@ -55,6 +61,26 @@ export async function startLitellmProxy(parts: {
   const url = `http://127.0.0.1:${port}`;
   await waitForProxy(proxy, `${url}/health/liveliness`, 150_000, () => log);
   return { url, stop: () => proxy.kill('SIGTERM') };
+}
+
+// Writes the shipped config with `models` added (each routed to the OpenAI-compatible backend) and the guardrail
+// beside it into `dir`; returns the config's path.
+function configWithModels(dir: string, models: string[]): string {
+  const config = parseYaml(readFileSync(CONFIG, 'utf8')) as { model_list: unknown[] };
+  for (const name of models) {
+    config.model_list.push({
+      model_name: name,
+      litellm_params: {
+        model: `openai/${name}`,
+        api_base: 'os.environ/OPENAI_API_BASE',
+        api_key: 'os.environ/OPENAI_API_KEY',
+      },
+    });
+  }
+  const file = path.join(dir, 'config.yaml');
+  writeFileSync(file, stringifyYaml(config));
+  copyFileSync(GUARDRAIL, path.join(dir, 'modelgate_guardrail.py'));
+  return file;
 }
 
 /** One decision of `POST /v1/decide`, as the tests read it from the audit database file. */

@@ -7,6 +7,12 @@ On a deny, the request is refused with HTTP 403 carrying the reasons and the dec
 cannot decide (unreachable, too slow, a 5xx, no token), with HTTP 503. The guardrail fails closed, always
 runs (it ignores per-request opt-outs), and never forwards what modelgate did not clear.
 
+Approvals: a call denied ``approval_required`` gets a 403 whose ``modelgate.approval`` names the pending approval.
+Once an approver has approved it, the caller repeats the same request with the approval's id in the request's
+``metadata.modelgate_approval_id`` or in the ``x-modelgate-approval-id`` header; the guardrail sends it to modelgate
+as ``approval_id`` (an id that is not a UUID is refused with HTTP 400). Neither is part of what is screened, so the
+payload and the context are the first call's and the approval's binding holds.
+
 Post-call: the provider's token usage goes to ``POST /v1/decisions/{id}/usage``; a failed report is logged,
 since the call has already been made.
 
@@ -20,6 +26,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import urllib.error
 import urllib.request
 from typing import Any, NamedTuple
@@ -28,6 +35,11 @@ from fastapi import HTTPException
 from litellm.integrations.custom_guardrail import CustomGuardrail
 
 logger = logging.getLogger("modelgate.litellm")
+
+# Where a request presents an approval: a field of its metadata, or a header.
+APPROVAL_METADATA_KEY = "modelgate_approval_id"
+APPROVAL_HEADER = "x-modelgate-approval-id"
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 # A NamedTuple rather than a dataclass: LiteLLM loads this file without registering it in sys.modules, where
@@ -172,6 +184,9 @@ class ModelgateGuardrail(CustomGuardrail):
         request: dict[str, Any] = {"invocation": invocation, "payload": payload}
         if context:
             request["context"] = context
+        approval_id = _approval_id(data)
+        if approval_id is not None:
+            request["approval_id"] = approval_id
         return request, route
 
     def _token(self) -> str:
@@ -216,6 +231,37 @@ def _content_payload(data: dict, route: _Route) -> dict:
         # Token ids cannot be screened: refuse rather than send what modelgate could not read.
         raise _refusal(400, "the modelgate guardrail screens text prompts only, not token ids", None, [])
     return {"arguments": {field: data[field] for field in route.content if data.get(field) is not None}}
+
+
+def _approval_id(data: dict) -> str | None:
+    """The approval the request presents, lower-cased: ``metadata.modelgate_approval_id`` (``litellm_metadata`` too,
+    where LiteLLM keeps its own metadata for some routes) or the ``x-modelgate-approval-id`` header, which the proxy
+    records in ``proxy_server_request.headers``. None when there is none; a 400 when one is not a UUID or two differ.
+    """
+    found: list[Any] = []
+    for field in ("metadata", "litellm_metadata"):
+        metadata = data.get(field)
+        if isinstance(metadata, dict) and metadata.get(APPROVAL_METADATA_KEY) is not None:
+            found.append(metadata[APPROVAL_METADATA_KEY])
+    server_request = data.get("proxy_server_request")
+    headers = server_request.get("headers") if isinstance(server_request, dict) else None
+    if isinstance(headers, dict):
+        found += [value for name, value in headers.items() if str(name).lower() == APPROVAL_HEADER]
+    if not found:
+        return None
+    if not all(isinstance(value, str) and _UUID.fullmatch(value.strip()) for value in found):
+        raise _refusal(
+            400,
+            f"metadata.{APPROVAL_METADATA_KEY} and the {APPROVAL_HEADER} header must be the id (a UUID) of the "
+            "approval an earlier denial named",
+            None,
+            [],
+        )
+    ids = {value.strip().lower() for value in found}
+    if len(ids) > 1:
+        message = f"metadata.{APPROVAL_METADATA_KEY} and {APPROVAL_HEADER} name different approvals"
+        raise _refusal(400, message, None, [])
+    return ids.pop()
 
 
 def _is_text(prompt: Any) -> bool:
@@ -282,4 +328,9 @@ def _refusal(status: int, message: str, decision_id: Any, reasons: list, approva
     }
     if approval:
         detail["modelgate"]["approval"] = approval
+        if isinstance(approval, dict):
+            detail["error"] += (
+                f"; approval {approval.get('id')} is {approval.get('status') or 'pending'}: once approved, repeat "
+                f"the request with metadata.{APPROVAL_METADATA_KEY} or the {APPROVAL_HEADER} header set to it"
+            )
     return HTTPException(status_code=status, detail=detail)
