@@ -72,25 +72,11 @@ async function refused(call: Promise<unknown>): Promise<Refusal> {
   return { status, message, modelgate: modelgatePart(error as InstanceType<typeof OpenAI.APIError>) };
 }
 
-// LiteLLM puts the guardrail's HTTPException detail in the error body; find its `modelgate` object.
+// LiteLLM answers `{"error": {message, type, code, provider_specific_fields}}`, the guardrail's HTTPException detail
+// (its `error` and `modelgate`) in provider_specific_fields; the OpenAI client exposes the `error` object.
 function modelgatePart(error: InstanceType<typeof OpenAI.APIError>): Refusal['modelgate'] {
-  const seen: unknown[] = [error.error];
-  while (seen.length > 0) {
-    const value = seen.shift();
-    if (typeof value === 'string' && value.trim().startsWith('{')) {
-      try {
-        seen.push(JSON.parse(value));
-      } catch {
-        // not JSON: keep looking elsewhere
-      }
-    } else if (value && typeof value === 'object') {
-      const record = value as Record<string, unknown>;
-      if (record.modelgate && typeof record.modelgate === 'object')
-        return record.modelgate as Refusal['modelgate'];
-      seen.push(...Object.values(record));
-    }
-  }
-  return { reasons: [] };
+  const body = error.error as { provider_specific_fields?: { modelgate?: Refusal['modelgate'] } } | undefined;
+  return body?.provider_specific_fields?.modelgate ?? { reasons: [] };
 }
 
 const codes = (r: Refusal) => r.modelgate.reasons.map((reason) => reason.code);
