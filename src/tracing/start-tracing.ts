@@ -45,9 +45,10 @@ export function startTracing(config: TracingConfig, logger: Logger): DecisionTra
     resource: resources.resourceFromAttributes({ 'service.name': config.serviceName }),
     sampler: new sdk.ParentBasedSampler({
       root: new sdk.TraceIdRatioBasedSampler(config.sampleRatio),
+      // Not by the trace id, which the caller picks: one whose words XOR to 0 is sampled at any ratio.
       ...(config.followCallerSampling
         ? {}
-        : { remoteParentSampled: new sdk.TraceIdRatioBasedSampler(config.sampleRatio) }),
+        : { remoteParentSampled: randomRatioSampler(sdk, config.sampleRatio) }),
     }),
     spanProcessors: [new sdk.BatchSpanProcessor(exporter, { scheduledDelayMillis: config.exportDelayMs })],
   });
@@ -62,5 +63,20 @@ export function startTracing(config: TracingConfig, logger: Logger): DecisionTra
   return {
     observer: spans.decisionSpans(provider.getTracer('modelgate')),
     shutdown: () => provider.shutdown(),
+  };
+}
+
+// Samples a share of the spans it is asked about by a random draw of its own: a caller can choose its trace ids, so
+// a sampler that decides by the trace id (TraceIdRatioBased) samples whatever share the caller likes.
+function randomRatioSampler(
+  sdk: typeof import('@opentelemetry/sdk-trace-base'),
+  ratio: number,
+): import('@opentelemetry/sdk-trace-base').Sampler {
+  return {
+    shouldSample: () => ({
+      decision:
+        Math.random() < ratio ? sdk.SamplingDecision.RECORD_AND_SAMPLED : sdk.SamplingDecision.NOT_RECORD,
+    }),
+    toString: () => `RandomRatio{${ratio}}`,
   };
 }

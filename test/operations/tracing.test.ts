@@ -137,6 +137,47 @@ describe('OpenTelemetry tracing', () => {
     }
   });
 
+  it('does not let a caller pick trace ids that its sample_ratio always samples (follow_caller_sampling: false)', async () => {
+    const receiver = await startReceiver();
+    try {
+      const svc = await startChildService({
+        config: {
+          tracing: {
+            otlp_endpoint: receiver.url,
+            sample_ratio: 0.05,
+            follow_caller_sampling: false,
+            export_delay_ms: 60_000,
+          },
+        },
+      });
+      const token = svc.token({ sub: 'spiffe://corp/ci/codegen-pipeline', scope: 'invoke:codegen' });
+      // Its four 32-bit words XOR to 0: a trace-id ratio sampler samples it at any ratio above 0.
+      const chosen = '00000001000000010000000000000000';
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const span = (i + 1).toString(16).padStart(16, '0');
+        const reply = await fetchReply(`${svc.url}/v1/decide`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${token}`,
+            traceparent: `00-${chosen}-${span}-01`,
+          },
+          body: JSON.stringify({ invocation: { model: 'anthropic.claude-sonnet', operation: 'completion' } }),
+        });
+        ids.push(reply.body.decision_id as string);
+      }
+      await svc.stop();
+      const sampled = receiver.spans.filter(
+        (s) => s.name === 'decision /v1/decide' && ids.includes(attr(s, 'modelgate.decision_id') ?? ''),
+      );
+      // At 5%, 20 decisions sample about one; nine or more happens once in ten million runs.
+      expect(sampled.length).toBeLessThan(9);
+    } finally {
+      receiver.server.close();
+    }
+  });
+
   it('loads no OpenTelemetry SDK or exporter when tracing is off', () => {
     const root = path.resolve(__dirname, '..', '..');
     const loaded = (module: string) =>
