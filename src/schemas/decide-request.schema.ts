@@ -10,6 +10,9 @@ export const NAME_PATTERN = '^[^\\u0000-\\u001f]*$';
 // The tag characters, U+E0000–U+E0FFF, as themselves: each regex dialect reads a code point alike (ajv with its
 // `u` flag, Python's re for schemathesis), where escapes differ (`\u{…}`, surrogate pairs).
 const TAGS = `${String.fromCodePoint(0xe0000)}-${String.fromCodePoint(0xe0fff)}`;
+// The tag characters proper, U+E0000–U+E007F, for text: the block after them holds the variation selectors
+// that ideographic variation sequences need (Japanese place and family names: 葛 then U+E0100, in 葛飾区).
+const TAG_CHARACTERS = `${String.fromCodePoint(0xe0000)}-${String.fromCodePoint(0xe007f)}`;
 
 /**
  * A name a policy matches on (model, provider, tool): besides control characters (C0, DEL, C1), none of the
@@ -27,7 +30,7 @@ export const IDENTIFIER_PATTERN =
  * Text such as a purpose: what a script needs (joiners, marks) is kept; control characters, bidi embeddings,
  * overrides and isolates, which reorder what a reader sees, and tag characters are not.
  */
-export const TEXT_PATTERN = `^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069${TAGS}]*$`;
+export const TEXT_PATTERN = `^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069${TAG_CHARACTERS}]*$`;
 
 const shortString = (description: string, example: string, pattern = IDENTIFIER_PATTERN) =>
   ({

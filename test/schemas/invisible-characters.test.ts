@@ -40,6 +40,8 @@ describe('invisible characters in the invocation', () => {
     expect(problems({ purpose: 'क्\u200dष सहायता' })).toEqual([]); // ZWJ in Devanagari
     expect(problems({ purpose: 'می\u200cخواهم' })).toEqual([]); // ZWNJ in Persian
     expect(problems({ purpose: 'دعم\u200f العملاء' })).toEqual([]); // a right-to-left mark
+    // An ideographic variation sequence (U+E0100): Japanese place and family names, such as 葛󠄀飾区, need it.
+    expect(problems({ purpose: '葛\u{e0100}飾区の住民対応' })).toEqual([]);
     for (const c of ['\u202a', '\u202e', '\u2066', '\u2069', '\u0000', '\u0085', '\u{e0041}']) {
       expect(problems({ purpose: `support ${c}reply` })).toEqual(['/invocation/purpose']);
     }
