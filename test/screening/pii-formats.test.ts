@@ -124,6 +124,10 @@ describe('phone numbers of the largest locales', () => {
     ['an amount in lira', 'tutar 1 234 567,89 TL'],
     ['a postcode after "CEP"', 'CEP: 01310-100'],
     ['a zero before a list of pairs', 'bytes 0 12 34 56 78 90'],
+    // Numbers in code and data that start at zero: their rest is no phone number, so neither are they.
+    ['a list of numbers', 'values: 0 255 128 64 32'],
+    ['an array as code writes it', 'sizes = [0 128 256 64 32]'],
+    ['an array as NumPy prints it', 'array: [  0 400 300  20  10]'],
   ])('does not report %s as a Turkish number', (_name, text) => {
     expect(found(text, 'phone')).toEqual([]);
   });

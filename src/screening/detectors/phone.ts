@@ -168,9 +168,15 @@ function valid(
     if (kept.length === 1)
       return !first.paren && digits.length >= 10 && digits.length <= 11 && validTrunkNational(digits, budget);
     // The trunk zero may stand apart before the area code, with or without parentheses: "0 (532) 123-4567",
-    // "0 532 123 45 67" (Türkiye writes both). Apart by a space: "0-306-40615-2" is an ISBN.
+    // "0 532 123 45 67" (Türkiye writes both). Apart by a space: "0-306-40615-2" is an ISBN. Without
+    // parentheses, only before what is a number grouped as its country writes it ("532 123 45 67"): lists and
+    // arrays start at zero too ("[0 128 256 64 32]"), and most are some country's trunk-prefixed number.
     const trunkApart =
-      first.digits === '0' && second !== undefined && second.afterSpace && second.digits.length <= 5;
+      first.digits === '0' &&
+      second !== undefined &&
+      second.afterSpace &&
+      second.digits.length <= 5 &&
+      validGroupedNational(digits.slice(1), lengths.slice(1), budget);
     const areaOk =
       first.digits.length <= 6 && (first.digits.length >= 2 || second?.paren === true || trunkApart);
     return areaOk && kept.slice(1).every((g) => g.digits.length >= 2) && validTrunkNational(digits, budget);
