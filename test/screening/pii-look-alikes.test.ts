@@ -82,6 +82,7 @@ describe('dotted numbers that are versions or section numbers, not IPv4 addresse
     ['at the end of a sentence', 'the resolver is 1.1.1.1.', '1.1.1.1'],
     ['after a word that ends like a version prefix', 'dev 8.8.8.8', '8.8.8.8'],
     ['after a version word further back', 'version 2 of the API moved to 52.1.2.3', '52.1.2.3'],
+    ['as the secondary of a DNS pair', 'DNS servers: 10.0.0.2 (pri), sec: 8.8.4.4', '8.8.4.4'],
     [
       'an IPv6 address after a version word',
       'version 6 address 2001:db8::8a2e:370:7334',

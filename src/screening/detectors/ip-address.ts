@@ -14,11 +14,11 @@ const V6_TAIL = /:[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){1,7}(?![\w:])/g;
 // 1.2.3.4", "v1.0.0.0", "firmware 2.0.0.1", JSON's "version": "1.2.3.4", "v8": "9.4.146.24", "appVersion=…") or
 // a part of a document ("section 7.6.1.1", "§ 4.1.2.3", "clause 12.3.4.5", "table 3.1.2.4"), then "is" and
 // earlier numbers of a list ("sections 7.6.1.1, 7.6.1.2 and 8.1.2.3"). Short words must start a word ("nav
-// 8.8.8.8" is an address); the long ones may end a compound. Only tried on a public-looking candidate, on at
-// most NAMED_WINDOW characters before it.
+// 8.8.8.8" is an address); the long ones may end a compound. "sec" needs its dot ("sec: 8.8.4.4" is a secondary
+// DNS server). Only tried on a public-looking candidate, on at most NAMED_WINDOW characters before it.
 const NAMED_BEFORE = new RegExp(
   '(?:(?:version|release|build|firmware|driver|kernel|revision)|(?<![a-z])(?:ver\\.?|fw|sdk|rev\\.?|patch|v\\d{0,2}|' +
-    'section|sec\\.?|clause|chapter|ch\\.|paragraph|para\\.?|article|art\\.|appendix|annex|table|fig(?:ure)?\\.?)|§{1,2})s?' +
+    'section|sec\\.|clause|chapter|ch\\.|paragraph|para\\.?|article|art\\.|appendix|annex|table|fig(?:ure)?\\.?)|§{1,2})s?' +
     '["\']?(?:\\s(?:is|was|number|no\\.?))?\\s{0,2}[:=]?\\s{0,2}["\']?' +
     '(?:\\d{1,5}(?:\\.\\d{1,6}){1,5},?\\s{1,2}(?:(?:and|or|to|through)\\s{1,2}|[-–]\\s{0,2})?){0,4}$',
   'i',
