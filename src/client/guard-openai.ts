@@ -134,8 +134,9 @@ export function guardOpenAI(
     const request: DecideRequest = {
       ...described,
       ...(options.context ? { context: options.context } : {}),
+      // A UUID in capitals is the same id; modelgate's schema takes the lower-case spelling.
       ...(call.modelgateOptions.approvalId !== undefined
-        ? { approval_id: call.modelgateOptions.approvalId }
+        ? { approval_id: call.modelgateOptions.approvalId.toLowerCase() }
         : {}),
     };
     const decision = await modelgate.decide(request);

@@ -80,10 +80,11 @@ describe('approvals through the OpenAI guard', () => {
 
     await approve(id);
 
-    // The OpenAI client's own request options still reach it beside the guard's.
+    // The OpenAI client's own request options still reach it beside the guard's; an id in capitals is the same
+    // id (the LiteLLM guardrail and the MCP middleware take it either way too).
     const reply = await guard.chat.completions.create(params, {
       headers: { 'x-request-tag': 'retry-1' },
-      modelgate: { approvalId: id },
+      modelgate: { approvalId: id.toUpperCase() },
     });
     expect(reply.choices[0]?.message.content).toBe('done');
     expect(provider.requests).toHaveLength(1);
