@@ -347,6 +347,12 @@ describe('email addresses written to escape address harvesters', () => {
     ['a bracketed "at" before a host without a dot', 'ping admin (at) localhost'],
     ['a bracketed "at" before a file name', 'icon [at] 2x.png'],
     ['a time', 'see you (at) 10.30 tomorrow'],
+    // Code: a call whose argument is named "at", then another expression. An address is padded on both sides or
+    // on neither.
+    ['a call before a member access', 'df.iloc(at) pandas.loc'],
+    ['a call before a module path', 'print(at) os.path'],
+    ['a call before a dotted name', 'obj.attr(at) foo.com'],
+    ['a call after a space', 'obj.attr (at)foo.com'],
   ])('does not report %s', (_name, text) => {
     expect(found(text, 'email')).toEqual([]);
   });

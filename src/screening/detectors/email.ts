@@ -130,12 +130,13 @@ const MAX_DOT_MARK = 9;
 function obfuscatedEmails(text: string, out: TextSpan[]): void {
   eachMatch(AT_MARK, text, (m) => {
     const spelled = isBlank(m[0].charCodeAt(0));
+    // A bracketed mark is padded on both sides or on neither ("jane (at) example.com", "jane(at)example.com");
+    // one side only is code: a call with an argument named "at" ("df.iloc(at) pandas.loc").
+    const padBefore = isBlank(text.charCodeAt(m.index - 1));
+    if (!spelled && padBefore !== isBlank(text.charCodeAt(m.index + m[0].length))) return;
     // The local part first: in prose, the word before a spelled "at" rarely holds a dot, and walking it back
     // costs less than reading the words after it.
-    const local = obfuscatedLocal(
-      text,
-      !spelled && isBlank(text.charCodeAt(m.index - 1)) ? m.index - 1 : m.index,
-    );
+    const local = obfuscatedLocal(text, !spelled && padBefore ? m.index - 1 : m.index);
     if (local === undefined || (spelled && !local.dotted)) return;
     OBFUSCATED_DOMAIN.lastIndex = m.index + m[0].length;
     const domain = OBFUSCATED_DOMAIN.exec(text);
