@@ -4,6 +4,7 @@ import type { ApprovalStore } from '../approvals/approval-store';
 import { approvalSummary } from '../approvals/approval-summary';
 import { ForbiddenError, ReasonCode, RequestError } from '../errors';
 import type { VerifiedIdentity } from '../identity';
+import { actorChain } from '../identity/actor-chain';
 import { approvalActionSchema, type ApprovalActionV1 } from '../schemas/approval.schema';
 import { compileValidator } from '../schemas/validators';
 import { eventActor } from './approval-steps';
@@ -161,20 +162,8 @@ function refuseSelfApproval(identity: VerifiedIdentity, approval: Approval): voi
 // asked must not decide through a token it holds for an approver.
 function isOwnRequest(identity: VerifiedIdentity, approval: Approval): boolean {
   const own = [approval.requester.subject, approval.requester.actor];
-  return deciders(identity).some((id) => own.includes(id));
-}
-
-// act claims nest; a chain this deep is already absurd (as in lineage-checks.ts).
-const MAX_ACTOR_CHAIN = 16;
-
-function deciders(identity: VerifiedIdentity): string[] {
-  const ids = [identity.subject.id];
-  let node = identity.subject.actor as { sub?: unknown; act?: unknown } | null | undefined;
-  for (let i = 0; node && typeof node === 'object' && i < MAX_ACTOR_CHAIN; i++) {
-    if (typeof node.sub === 'string') ids.push(node.sub);
-    node = node.act as typeof node;
-  }
-  return ids;
+  const { id, actor, issuer } = identity.subject;
+  return [id, ...actorChain(actor, issuer).map((a) => a.sub)].some((decider) => own.includes(decider));
 }
 
 // The approve entrypoint's input: who decides, what, and the request as approvers see it.

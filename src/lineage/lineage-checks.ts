@@ -1,6 +1,7 @@
 import type { AuditRecordV1 } from '../audit/audit-record';
 import { ReasonCode, RequestError } from '../errors';
 import type { VerifiedSubject } from '../identity';
+import { actorChain } from '../identity/actor-chain';
 import type { LineageLinkV1, LineageV1 } from './lineage';
 import { traceIdOf } from './traceparent';
 
@@ -11,8 +12,6 @@ export const MAX_SESSION_ID_LENGTH = 256;
 
 // RFC 9562 UUID text, any version: decision ids are UUIDv7, and a malformed one is a clear 400.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-// act claims nest (RFC 8693 section 4.1); a chain this deep is already absurd.
-const MAX_ACTOR_CHAIN = 16;
 
 /** Where lineage looks up parents: the audit log, read by decision id. */
 export interface LineageLookup {
@@ -127,17 +126,6 @@ function belongsTo(parent: AuditRecordV1, subject: VerifiedSubject): boolean {
     parent.issuer,
   );
   return theirs.some((a) => a.sub === subject.id && a.iss === subject.issuer);
-}
-
-function actorChain(actor: unknown, tokenIssuer: string | null): { sub: string; iss: string | null }[] {
-  const chain: { sub: string; iss: string | null }[] = [];
-  let node = actor as { sub?: unknown; iss?: unknown; act?: unknown } | null | undefined;
-  while (node && typeof node === 'object' && chain.length < MAX_ACTOR_CHAIN) {
-    const iss = typeof node.iss === 'string' ? node.iss : tokenIssuer;
-    if (typeof node.sub === 'string') chain.push({ sub: node.sub, iss });
-    node = node.act as typeof node;
-  }
-  return chain;
 }
 
 function recordedLineage(record: AuditRecordV1): LineageV1 | undefined {
