@@ -8,8 +8,7 @@ import { usageReportSchema, type UsageReportV1 } from '../schemas/usage-report.s
 import { compileValidator } from '../schemas/validators';
 import type { VerifiedIdentity } from '../identity';
 import type { UsageLedger } from '../usage/usage-ledger';
-import { promptTokens } from '../usage/prompt-tokens';
-import { tokenCount } from '../usage/usage-tracker';
+import { recordedReservation } from '../usage/prompt-tokens';
 import type { UsageView } from '../usage/usage-view';
 import type { RouteHelpers } from './app';
 import { readQuery } from './query-params';
@@ -50,9 +49,11 @@ export function usageRoutes(
             subject: decision.subject,
             model: decision.model ?? '',
             // What decide() reserved, as the start-up rebuild reads it back: a report finds its reservation by it.
-            reservedTokens:
-              tokenCount(decision.max_tokens) +
-              promptTokens(input?.invocation?.input_tokens, input?.payload?.chars),
+            reservedTokens: recordedReservation(
+              decision.max_tokens,
+              input?.invocation?.input_tokens,
+              input?.payload?.chars,
+            ),
             outcome: decision.outcome,
             path: decision.path,
             timestampMs: Date.parse(decision.timestamp),

@@ -13,3 +13,15 @@ export const CHARS_PER_TOKEN = 4;
 export function promptTokens(declaredInputTokens: unknown, payloadChars: unknown): number {
   return Math.max(tokenCount(declaredInputTokens), Math.ceil(tokenCount(payloadChars) / CHARS_PER_TOKEN));
 }
+
+/**
+ * The tokens a recorded allowed decision reserved, read back from its record's max_tokens, input_tokens and
+ * payload chars: what the start-up rebuild restores and what a usage report finds its reservation by.
+ */
+export function recordedReservation(
+  maxTokens: unknown,
+  declaredInputTokens: unknown,
+  payloadChars: unknown,
+): number {
+  return tokenCount(maxTokens) + promptTokens(declaredInputTokens, payloadChars);
+}

@@ -4,8 +4,8 @@ import { ForbiddenError, ModelgateError, ReasonCode, RequestError } from '../err
 import type { MemoryUsageTracker } from './memory-usage-tracker';
 import { DAY_MS } from './sliding-window';
 import type { UsageReportWriter } from './usage-reports';
-import { tokenCount, type UsageTracker } from './usage-tracker';
-import { promptTokens } from './prompt-tokens';
+import type { UsageTracker } from './usage-tracker';
+import { recordedReservation } from './prompt-tokens';
 import {
   RESERVED_INPUT_TOKENS,
   RESERVED_MAX_TOKENS,
@@ -119,7 +119,7 @@ export class UsageLedger {
       const [rowSubject, model, atMs, maxTokens, inputTokens, payloadChars, reported, settlesExactly] = row;
       decisions += 1;
       if (reported !== null) reports += 1;
-      const reserved = tokenCount(maxTokens) + promptTokens(inputTokens, payloadChars);
+      const reserved = recordedReservation(maxTokens, inputTokens, payloadChars);
       tracker.restore(
         {
           subject: rowSubject,
@@ -250,7 +250,7 @@ export function* lastDayReservations(db: Db, nowMs: number): Generator<LastDayRe
     .raw(true)
     .iterate(nowMs - DAY_MS) as Iterable<[string, ...RestoreRow]>;
   for (const [decisionId, subject, model, atMs, maxTokens, inputTokens, chars, reported, exactly] of rows) {
-    const reserved = tokenCount(maxTokens) + promptTokens(inputTokens, chars);
+    const reserved = recordedReservation(maxTokens, inputTokens, chars);
     const tokens = reported === null ? reserved : settledTokens(reported, reserved, exactly === 1);
     yield { decisionId, subject, model: model ?? '', tokens, atMs, held: reported === null };
   }
