@@ -7,12 +7,13 @@ import type { FromSchema } from 'json-schema-to-ts';
  */
 export const NAME_PATTERN = '^[^\\u0000-\\u001f]*$';
 
-// The tag characters, U+E0000–U+E0FFF, as themselves: each regex dialect reads a code point alike (ajv with its
+// Astral ranges written as the characters themselves: each regex dialect reads a code point alike (ajv with its
 // `u` flag, Python's re for schemathesis), where escapes differ (`\u{…}`, surrogate pairs).
-const TAGS = `${String.fromCodePoint(0xe0000)}-${String.fromCodePoint(0xe0fff)}`;
-// The tag characters proper, U+E0000–U+E007F, for text: the block after them holds the variation selectors
-// that ideographic variation sequences need (Japanese place and family names: 葛 then U+E0100, in 葛飾区).
-const TAG_CHARACTERS = `${String.fromCodePoint(0xe0000)}-${String.fromCodePoint(0xe007f)}`;
+const range = (from: number, to: number) => `${String.fromCodePoint(from)}-${String.fromCodePoint(to)}`;
+// The tag characters, U+E0000–U+E007F, and after them the variation selectors of U+E0100–U+E01EF, which no name
+// needs but ideographic variation sequences in text do (Japanese place and family names: 葛 then U+E0100).
+const TAGS_AND_SUPPLEMENT = range(0xe0000, 0xe0fff);
+const TAG_CHARACTERS = range(0xe0000, 0xe007f);
 
 /**
  * A name a policy matches on (model, provider, tool): besides control characters (C0, DEL, C1), none of the
@@ -20,11 +21,10 @@ const TAG_CHARACTERS = `${String.fromCodePoint(0xe0000)}-${String.fromCodePoint(
  * that was decided on: bidi controls, zero-width and other invisible format characters, variation selectors,
  * Hangul fillers, and the tag characters that smuggle invisible text.
  */
-
 export const IDENTIFIER_PATTERN =
   '^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180b-\\u180f\\u200b-\\u200f' +
   '\\u202a-\\u202e\\u2060-\\u206f\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0\\ufff0-\\ufff8' +
-  `${TAGS}]*$`;
+  `${TAGS_AND_SUPPLEMENT}]*$`;
 
 /**
  * Text such as a purpose: what a script needs (joiners, marks) is kept; control characters, bidi embeddings,

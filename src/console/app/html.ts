@@ -9,7 +9,6 @@ export function when(iso: unknown): string {
   return typeof iso === 'string' ? new Date(iso).toLocaleString() : '—';
 }
 
-/** Returns "class: n, class: n" for finding counts, or "none". */
 /** A request's context in one line: `environment: prod, repository: corp/payments`; nested values as JSON. */
 export function contextText(context: unknown): string {
   if (typeof context === 'string') return context;
@@ -19,6 +18,7 @@ export function contextText(context: unknown): string {
   return entries.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
 }
 
+/** Returns "class: n, class: n" for finding counts, or "none". */
 export function findingsText(findings: unknown): string {
   const entries = Object.entries((findings as Record<string, number> | null) ?? {}).filter(([, n]) => n > 0);
   return entries.length === 0 ? 'none' : entries.map(([c, n]) => `${c}: ${n}`).join(', ');

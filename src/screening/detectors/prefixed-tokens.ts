@@ -15,6 +15,9 @@ interface TokenRule {
 }
 
 const random2 = (_token: string, random: string): boolean => looksRandom(random);
+// Upper case, lower case and digits: what a random alphanumeric body holds and a word run does not.
+const random3 = (_token: string, random: string): boolean =>
+  looksRandom(random, { kinds: 3, minDistinct: 12 });
 
 // Each pattern is a vendor prefix behind a token-boundary lookbehind, then a bounded body. They are only tried
 // where PREFIX matched, and the lookbehind lets at most one of "sk-sk-sk-…" start a body scan, so a failed
@@ -85,9 +88,7 @@ const RULES: readonly TokenRule[] = [
     // character kinds, which keeps out kebab-case identifiers such as "sk-button-primary-large-v2".
     pattern:
       /(?<![A-Za-z0-9_-])sk-(?!ant-)(?:(?:proj|svcacct|admin)-)?([A-Za-z0-9_-]{20,250})(?![A-Za-z0-9_-])/y,
-    accept: (_t, random) =>
-      random.includes('T3BlbkFJ') ||
-      (random.length >= 32 && looksRandom(random, { kinds: 3, minDistinct: 12 })),
+    accept: (_t, random) => random.includes('T3BlbkFJ') || (random.length >= 32 && random3(_t, random)),
   },
   // Model providers gitleaks' rule set (v8.30) does not know, each a prefix and a fixed-length random body.
   {
@@ -95,21 +96,21 @@ const RULES: readonly TokenRule[] = [
     rule: 'modelgate-groq-api-key',
     prefix: 'gsk_',
     pattern: /(?<![A-Za-z0-9_])gsk_([A-Za-z0-9]{52})(?![A-Za-z0-9_])/y,
-    accept: (_t, random) => looksRandom(random, { kinds: 3, minDistinct: 12 }),
+    accept: random3,
   },
   {
     class: 'api_token',
     rule: 'modelgate-xai-api-key',
     prefix: 'xai-',
     pattern: /(?<![A-Za-z0-9_-])xai-([A-Za-z0-9]{80})(?![A-Za-z0-9_-])/y,
-    accept: (_t, random) => looksRandom(random, { kinds: 3, minDistinct: 12 }),
+    accept: random3,
   },
   {
     class: 'api_token',
     rule: 'modelgate-replicate-api-token',
     prefix: 'r8_',
     pattern: /(?<![A-Za-z0-9_])r8_([A-Za-z0-9]{37})(?![A-Za-z0-9_])/y,
-    accept: (_t, random) => looksRandom(random, { kinds: 3, minDistinct: 12 }),
+    accept: random3,
   },
   {
     class: 'api_token',
@@ -123,7 +124,7 @@ const RULES: readonly TokenRule[] = [
     rule: 'modelgate-pinecone-api-key',
     prefix: 'pcsk_',
     pattern: /(?<![A-Za-z0-9_])pcsk_[A-Za-z0-9]{4,10}_([A-Za-z0-9]{40,100})(?![A-Za-z0-9_])/y,
-    accept: (_t, random) => looksRandom(random, { kinds: 3, minDistinct: 12 }),
+    accept: random3,
   },
 ];
 
