@@ -17,7 +17,7 @@ import { DEFAULT_AGGREGATION_LIMITS, RejectionAggregator } from './decision/reje
 import { openDatabase, type Db } from './audit/database';
 import { databaseFiles, refuseShared } from './audit/file-permissions';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
-import type { ApprovalsConfig, Config } from './config/config';
+import { DEFAULT_SHUTDOWN, type ApprovalsConfig, type Config } from './config/config';
 import type { DecisionDeps, DecisionRecorder } from './decision/decision-deps';
 import { appendStorable, type RecordPreparation } from './decision/record-privacy';
 import { ConfigError } from './errors';
@@ -143,6 +143,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     // The audit log's disk: /ready warns below the threshold, /v1/status shows the figures. On
     // PostgreSQL the database's disk is the database server's to watch, not this process's.
     const disk = sqlite && diskProbe(config.db, config.audit.diskWarnFreeMb ?? DEFAULT_DISK_WARN_FREE_MB);
+    const shutdown = config.shutdown ?? DEFAULT_SHUTDOWN;
+    // Set by close(): /ready answers 503 from then on.
+    let stopping = false;
     if (disk) statusSections.push({ name: 'disk', describe: disk });
 
     // Approvals: state beside the audit log (same file, or same PostgreSQL), every event in the audit chain.
@@ -254,6 +257,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         policyLoaded: () => policy.current() !== undefined,
         storeOpen: stores.ready,
         disk,
+        stopping: () => stopping,
       },
       extraRoutes: (a, helpers) => {
         auditRoutes(a, helpers, { decision, store, verifyKeys: checkpointPublicKeys(config) });
@@ -339,7 +343,16 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         await source.reload();
       },
       close: async () => {
-        await http.close();
+        stopping = true;
+        http.drain();
+        if (shutdown.waitPeriodSeconds > 0) {
+          logger.info(
+            { seconds: shutdown.waitPeriodSeconds },
+            'not ready; serving until the wait period is over',
+          );
+          await new Promise((resolve) => setTimeout(resolve, shutdown.waitPeriodSeconds * 1000));
+        }
+        await http.close(shutdown.gracePeriodSeconds * 1000);
         await release();
         logger.info('modelgate stopped');
       },

@@ -58,6 +58,8 @@ export interface Config {
   consoleOidc?: { issuer: string; clientId: string; scope: string };
   /** Approvals; absent (e.g. in configs built by hand) means the defaults. */
   approvals?: ApprovalsConfig;
+  /** Shutdown on SIGTERM/SIGINT; absent means DEFAULT_SHUTDOWN. */
+  shutdown?: ShutdownConfig;
   /** Decision lineage; absent means the defaults (DEFAULT_MAX_PARENT_AGE_SECONDS). */
   lineage?: { maxParentAgeSeconds: number };
   /** The privileges report; absent means DEFAULT_ENTITLEMENTS_PATH. */
@@ -150,3 +152,12 @@ export interface ScreeningPoolConfig {
   /** Texts whose findings each screening thread and the event loop remember; 0: none; undefined: the default. */
   cacheEntries?: number;
 }
+
+/** Seconds to keep serving, not ready, after a stop signal; then seconds in-flight requests get to finish. */
+export interface ShutdownConfig {
+  waitPeriodSeconds: number;
+  gracePeriodSeconds: number;
+}
+
+/** OPA's defaults: no wait, 10 s of grace. */
+export const DEFAULT_SHUTDOWN: ShutdownConfig = { waitPeriodSeconds: 0, gracePeriodSeconds: 10 };

@@ -18,7 +18,13 @@ import {
   DEFAULT_SCREENING_BUDGET_MS,
   DEFAULT_SCREENING_CACHE_ENTRIES,
 } from '../screening';
-import { DEFAULT_METRICS, type ApprovalsConfig, type Config, type DecisionLogsConfig } from './config';
+import {
+  DEFAULT_METRICS,
+  DEFAULT_SHUTDOWN,
+  type ApprovalsConfig,
+  type Config,
+  type DecisionLogsConfig,
+} from './config';
 import { resolvePolicyBundle } from './resolve-bundles';
 import { DEFAULT_MAX_PARENT_AGE_SECONDS } from '../lineage/lineage-checks';
 import { DEFAULT_ENTITLEMENTS_PATH } from '../reports/entitlement-grants';
@@ -191,6 +197,10 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
     },
     reports: { entitlementsPath: file.reports?.entitlements_path ?? DEFAULT_ENTITLEMENTS_PATH },
     lineage: { maxParentAgeSeconds: file.lineage?.max_parent_age_seconds ?? DEFAULT_MAX_PARENT_AGE_SECONDS },
+    shutdown: {
+      waitPeriodSeconds: file.shutdown?.wait_period_seconds ?? DEFAULT_SHUTDOWN.waitPeriodSeconds,
+      gracePeriodSeconds: file.shutdown?.grace_period_seconds ?? DEFAULT_SHUTDOWN.gracePeriodSeconds,
+    },
     metrics: {
       enabled: file.metrics?.enabled ?? DEFAULT_METRICS.enabled,
       access: file.metrics?.access ?? DEFAULT_METRICS.access,

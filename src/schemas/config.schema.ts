@@ -504,6 +504,28 @@ export const configSchema = {
         },
       },
     },
+    shutdown: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        "What SIGTERM and SIGINT do (as OPA's --shutdown-wait-period and --shutdown-grace-period): /ready turns 503 " +
+        'and every reply closes its connection; after the wait the listener closes and in-flight requests get the grace.',
+      examples: [{ wait_period_seconds: 5, grace_period_seconds: 10 }],
+      properties: {
+        wait_period_seconds: int(
+          'How long to keep serving after the signal, not ready, so load balancers move traffic away first.',
+          5,
+          0,
+          300,
+        ),
+        grace_period_seconds: int(
+          'How long in-flight requests get to finish once the listener has closed; then they are dropped.',
+          10,
+          1,
+          300,
+        ),
+      },
+    },
     lineage: {
       type: 'object',
       additionalProperties: false,

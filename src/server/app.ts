@@ -18,6 +18,8 @@ export interface Readiness {
   storeOpen(): boolean;
   /** Free space on the database volume; below its threshold /ready still answers 200, with a warning. */
   disk?(): DiskState;
+  /** True from a stop signal on: /ready answers 503 so that traffic moves away before the listener closes. */
+  stopping?(): boolean;
 }
 
 /** Everything the HTTP layer needs; routes only translate between HTTP and the decision pipeline. */
@@ -95,11 +97,13 @@ function expressApp(deps: AppDeps): Express {
   });
   app.get('/ready', (_req, res) => {
     const checks = { policy: deps.readiness.policyLoaded(), store: deps.readiness.storeOpen() };
+    const stopping = deps.readiness.stopping?.() === true;
+    const ready = checks.policy && checks.store && !stopping;
     const disk = deps.readiness.disk?.();
     const warnings = disk && !disk.ok ? [diskWarning(disk)] : [];
     res
-      .status(checks.policy && checks.store ? 200 : 503)
-      .json({ ready: checks.policy && checks.store, checks, ...(disk ? { disk, warnings } : {}) });
+      .status(ready ? 200 : 503)
+      .json({ ready, checks, ...(stopping ? { stopping } : {}), ...(disk ? { disk, warnings } : {}) });
   });
   const openapi = buildOpenApiDocument();
   app.get('/openapi.json', (_req, res) => {

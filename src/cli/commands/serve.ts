@@ -18,8 +18,10 @@ The policy bundle is a local file (watched: a change is activated once the file 
 OPA bundle server (\`services\` and \`bundles\` in the config; see docs/policies.md). A new bundle is
 activated only after its signature, files, WASM and entrypoint check out; otherwise the old one stays.
 
-Signals: SIGHUP reloads the policy bundle; SIGTERM and SIGINT stop accepting, finish in-flight
-decisions and close the database.`;
+Signals: SIGHUP reloads the policy bundle; SIGTERM and SIGINT make /ready answer 503 and every
+reply close its connection, serve on for shutdown.wait_period_seconds (default 0), then stop
+accepting, finish in-flight decisions (shutdown.grace_period_seconds, default 10) and close the
+database. A second signal ends the process at once.`;
 
 /** `modelgate serve`: runs the HTTP service until SIGTERM/SIGINT. */
 export const serveCommand: CliCommand = {
@@ -68,10 +70,15 @@ export const serveCommand: CliCommand = {
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info({ signal }, 'shutting down');
+        process.off('SIGTERM', stop).off('SIGINT', stop);
+        process.once('SIGTERM', forceExit).once('SIGINT', forceExit);
         resolve();
       };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      const forceExit = (signal: string) => {
+        logger.warn({ signal }, 'second signal: exiting now, in-flight requests are dropped');
+        process.exit(1);
+      };
+      process.on('SIGTERM', stop).on('SIGINT', stop);
     });
     await service.close();
     return 0;
