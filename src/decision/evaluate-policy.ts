@@ -32,12 +32,13 @@ export function evaluatePolicy(engine: PolicyEngine, input: unknown, entrypoint:
   if (raw === undefined) {
     return { raw, decision: invalidOutput(`${entrypoint} is undefined for this input`) };
   }
-  if (!validateDecisionDocument(raw)) {
-    const problems = validateDecisionDocument.problems(raw);
+  const document = withShortMessages(raw);
+  if (!validateDecisionDocument(document)) {
+    const problems = validateDecisionDocument.problems(document);
     const where = problems.map((p) => `${p.pointer} ${p.message}`).join('; ');
     return { raw, decision: invalidOutput(`the policy returned an invalid decision document: ${where}`) };
   }
-  const unknown = unknownRedactClasses(raw);
+  const unknown = unknownRedactClasses(document);
   if (unknown.length > 0) {
     // A typo such as "emails" must not quietly redact nothing: the policy is wrong, so it is a deny.
     return {
@@ -45,7 +46,38 @@ export function evaluatePolicy(engine: PolicyEngine, input: unknown, entrypoint:
       decision: invalidOutput(`redact names classes screening does not know: ${unknown.join(', ')}`),
     };
   }
-  return { raw, decision: raw };
+  return { raw, decision: document };
+}
+
+/** The longest reason message a decision carries (the schema's maxLength, in code points, as ajv counts). */
+const MAX_MESSAGE_CHARS = 1024;
+
+/**
+ * Returns the document with each over-long reason message cut to MAX_MESSAGE_CHARS, ending in "…"; the raw output
+ * is left as it was, for the record. A message that quotes its input (a long subject, a model name) would
+ * otherwise turn the policy's deny, and its reason code, into policy_output_invalid.
+ */
+function withShortMessages(raw: unknown): unknown {
+  const reasons = (raw as { reasons?: unknown } | null)?.reasons;
+  if (!Array.isArray(reasons) || !reasons.some(isLongMessage)) return raw;
+  const shortened = reasons.map((reason: unknown) =>
+    isLongMessage(reason) ? { ...reason, message: shorten(reason.message) } : reason,
+  );
+  return { ...(raw as object), reasons: shortened };
+}
+
+function isLongMessage(reason: unknown): reason is { message: string } {
+  const message = (reason as { message?: unknown } | null)?.message;
+  // A string's UTF-16 length is at least its code-point count: only those longer can be over.
+  return (
+    typeof message === 'string' &&
+    message.length > MAX_MESSAGE_CHARS &&
+    [...message].length > MAX_MESSAGE_CHARS
+  );
+}
+
+function shorten(message: string): string {
+  return `${[...message].slice(0, MAX_MESSAGE_CHARS - 1).join('')}…`;
 }
 
 function unknownRedactClasses(decision: DecisionV1): string[] {
