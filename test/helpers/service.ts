@@ -11,6 +11,16 @@ import { generateEcKeyPair, generateRsaKeyPair, signToken, standardClaims, type 
 export const TEST_ISSUER = 'https://idp.test';
 export const TEST_AUDIENCE = 'modelgate';
 
+/** A call the default policy allows for spiffe://corp/support/reply-bot with scope invoke:support. */
+export const SUPPORT_REPLY_CALL = {
+  invocation: {
+    model: 'anthropic.claude-haiku',
+    provider: 'bedrock',
+    operation: 'chat',
+    purpose: 'support-reply',
+  },
+};
+
 /** A real modelgate on 127.0.0.1:<ephemeral>, with a real SQLite file in a fresh temp folder. */
 export interface TestService extends RunningService {
   dir: string;

@@ -1,15 +1,8 @@
 import { auditRow } from '../helpers/audit-db';
 import { startChildService } from '../helpers/child-service';
-import { startTestService, type TestService } from '../helpers/service';
+import { SUPPORT_REPLY_CALL, startTestService, type TestService } from '../helpers/service';
 
-const body = {
-  invocation: {
-    model: 'anthropic.claude-haiku',
-    provider: 'bedrock',
-    operation: 'chat',
-    purpose: 'support-reply',
-  },
-};
+const body = SUPPORT_REPLY_CALL;
 
 describe('shutdown with a wait period', () => {
   let svc: TestService;

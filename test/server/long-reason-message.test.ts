@@ -1,14 +1,7 @@
 import { auditRow } from '../helpers/audit-db';
-import { startTestService, type TestService } from '../helpers/service';
+import { SUPPORT_REPLY_CALL, startTestService, type TestService } from '../helpers/service';
 
-const body = {
-  invocation: {
-    model: 'anthropic.claude-haiku',
-    provider: 'bedrock',
-    operation: 'chat',
-    purpose: 'support-reply',
-  },
-};
+const body = SUPPORT_REPLY_CALL;
 
 describe('a reason message longer than the decision document allows', () => {
   let svc: TestService;
