@@ -38,9 +38,13 @@ export function importJwks(document: unknown): ImportedKeySet {
   return result;
 }
 
-// Key sets published by identity providers often carry encryption keys next to signing keys.
+// Key sets published by identity providers often carry encryption keys next to signing keys. A SPIFFE
+// bundle marks its JWT-SVID signing keys `use: jwt-svid` and its X.509 CA keys `x509-svid`; a CA key
+// must never verify a JWT (SPIFFE Trust Domain and Bundle, section 4.2.2).
+const SIGNATURE_USES: readonly unknown[] = [undefined, 'sig', 'jwt-svid'];
+
 function isForSignatures(jwk: Record<string, unknown>): boolean {
-  if (jwk.use !== undefined && jwk.use !== 'sig') return false;
+  if (!SIGNATURE_USES.includes(jwk.use)) return false;
   return !Array.isArray(jwk.key_ops) || jwk.key_ops.includes('verify');
 }
 

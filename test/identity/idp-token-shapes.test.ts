@@ -1,0 +1,358 @@
+/**
+ * Tokens as real identity providers issue them, verified against key sets served the way those providers
+ * serve them: what a platform team sees when it points modelgate at its IdP, and what `input.subject` holds.
+ */
+import pino from 'pino';
+import { createTokenVerifier, loadTrustedIssuers, type StartableTokenVerifier } from '../../src/identity';
+import type { IssuerConfig } from '../../src/schemas/issuer-config.schema';
+import {
+  auth0ClientCredentials,
+  cognitoToken,
+  entraAccessToken,
+  entraIssuer,
+  githubActions,
+  googleServiceAccount,
+  jwkWithCertificate,
+  keycloakAccessToken,
+  kubernetesServiceAccount,
+  oktaAccessToken,
+  rfc9068AccessToken,
+  spiffeBundle,
+  spiffeJwtSvid,
+  tokenExchangeResult,
+  type TokenShape,
+} from '../helpers/idp-shapes';
+import {
+  buildJwks,
+  generateEcKeyPair,
+  generateRsaKeyPair,
+  publicJwk,
+  signToken,
+  startJwksServer,
+  type JwksServer,
+} from '../helpers/tokens';
+
+const rsa = generateRsaKeyPair();
+const ec = generateEcKeyPair('P-256');
+const servers: JwksServer[] = [];
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+/** A verifier for one issuer entry whose keys a real JWKS server on 127.0.0.1 serves. */
+async function verifierServing(
+  jwks: unknown,
+  entry: Omit<IssuerConfig, 'jwks_url'> & Record<string, unknown>,
+): Promise<StartableTokenVerifier> {
+  const server = await startJwksServer(jwks);
+  servers.push(server);
+  const issuers = loadTrustedIssuers([{ ...entry, jwks_url: server.url }], { baseDir: __dirname });
+  return createTokenVerifier(issuers, { logger: pino({ level: 'silent' }) });
+}
+
+const signed = (shape: TokenShape, key = rsa.privateKey) => signToken({ ...shape, key });
+
+describe('Kubernetes projected service-account tokens', () => {
+  const issuer = 'https://oidc.eks.eu-west-1.amazonaws.com/id/' + 'C0FFEE'.repeat(5);
+
+  it.each([
+    ['RS256', rsa],
+    ['ES256', ec],
+  ] as const)('accepts a %s token with aud an array and the kubernetes.io claim', async (alg, pair) => {
+    const verifier = await verifierServing(
+      buildJwks(publicJwk(pair.publicKey, { kid: 'sa-1', alg, use: 'sig' })),
+      {
+        issuer,
+        audiences: ['modelgate'],
+        algorithms: [alg],
+      },
+    );
+    const shape = kubernetesServiceAccount(
+      { issuer, audience: 'modelgate', kid: 'sa-1' },
+      'payments',
+      'build-bot',
+    );
+    shape.header.alg = alg;
+    const { subject } = await verifier.verify(signed(shape, pair.privateKey));
+    expect(subject).toMatchObject({
+      id: 'system:serviceaccount:payments:build-bot',
+      issuer,
+      audience: ['modelgate'],
+      scopes: [],
+      actor: null,
+      claims: { 'kubernetes.io': { namespace: 'payments', serviceaccount: { name: 'build-bot' } } },
+    });
+  });
+
+  it('refuses a token minted for the API server audience with audience_invalid', async () => {
+    const verifier = await verifierServing(buildJwks(publicJwk(rsa.publicKey, { kid: 'sa-1' })), {
+      issuer,
+      audiences: ['modelgate'],
+      algorithms: ['RS256'],
+    });
+    const shape = kubernetesServiceAccount(
+      { issuer, audience: 'https://kubernetes.default.svc', kid: 'sa-1' },
+      'a',
+      'b',
+    );
+    await expect(verifier.verify(signed(shape))).rejects.toMatchObject({ code: 'audience_invalid' });
+  });
+});
+
+describe('SPIFFE JWT-SVIDs', () => {
+  const issuer = 'https://oidc.spire.corp.example';
+  const x509Authority = generateEcKeyPair('P-256');
+  const bundle = spiffeBundle(x509Authority.publicKey, [{ key: ec.publicKey, kid: 'jwt-authority-1' }]);
+  const entry = { issuer, audiences: ['modelgate'], algorithms: ['ES256'] as const };
+
+  it('accepts a JWT-SVID whose key the SPIFFE bundle marks use: jwt-svid', async () => {
+    const verifier = await verifierServing(bundle, { ...entry, algorithms: ['ES256'] });
+    const shape = spiffeJwtSvid(
+      { issuer, audience: 'modelgate', kid: 'jwt-authority-1' },
+      'spiffe://corp.example/ns/ci/sa/build',
+    );
+    const { subject } = await verifier.verify(signed(shape, ec.privateKey));
+    expect(subject).toMatchObject({ id: 'spiffe://corp.example/ns/ci/sa/build', audience: ['modelgate'] });
+  });
+
+  it('never verifies a JWT with the bundle key marked use: x509-svid', async () => {
+    // Named by a kid here so that a token can ask for it; SPIRE usually publishes it without one.
+    const [x509Key, ...jwtKeys] = bundle.keys;
+    const named = { ...bundle, keys: [{ ...x509Key, kid: 'x509-ca' }, ...jwtKeys] };
+    const verifier = await verifierServing(named, { ...entry, algorithms: ['ES256'] });
+    // Precondition: the bundle's JWT authority verifies.
+    const good = spiffeJwtSvid(
+      { issuer, audience: 'modelgate', kid: 'jwt-authority-1' },
+      'spiffe://corp.example/a',
+    );
+    await expect(verifier.verify(signed(good, ec.privateKey))).resolves.toBeDefined();
+    const shape = spiffeJwtSvid({ issuer, audience: 'modelgate', kid: 'x509-ca' }, 'spiffe://corp.example/a');
+    await expect(verifier.verify(signed(shape, x509Authority.privateKey))).rejects.toMatchObject({
+      code: 'key_unknown',
+    });
+  });
+});
+
+describe('GitHub Actions OIDC tokens', () => {
+  const issuer = 'https://token.actions.githubusercontent.com';
+
+  it('accepts a workflow token against a key set with x5c and x5t, and keeps its custom claims', async () => {
+    const verifier = await verifierServing(
+      buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'gh-1', alg: 'RS256' })),
+      {
+        issuer,
+        audiences: ['https://github.com/corp', 'modelgate'],
+        algorithms: ['RS256'],
+      },
+    );
+    const shape = githubActions(
+      { issuer, audience: 'modelgate', kid: 'gh-1' },
+      'corp/payments',
+      'refs/heads/main',
+    );
+    const { subject } = await verifier.verify(signed(shape));
+    expect(subject).toMatchObject({
+      id: 'repo:corp/payments:ref:refs/heads/main',
+      audience: ['modelgate'],
+      scopes: [],
+      claims: {
+        repository: 'corp/payments',
+        repository_owner: 'corp',
+        ref_protected: 'true',
+        event_name: 'push',
+      },
+    });
+  });
+});
+
+describe('Okta access tokens', () => {
+  const issuer = 'https://corp.okta.com/oauth2/default';
+
+  it('accepts an Okta token whose scp claim is an array', async () => {
+    const verifier = await verifierServing(
+      buildJwks(publicJwk(rsa.publicKey, { kid: 'okta-1', alg: 'RS256', use: 'sig' })),
+      {
+        issuer,
+        audiences: ['api://modelgate'],
+        algorithms: ['RS256'],
+      },
+    );
+    const shape = oktaAccessToken(
+      { issuer, audience: 'api://modelgate', kid: 'okta-1' },
+      'alice@corp.example',
+      ['invoke:chat', 'openid'],
+    );
+    const { subject } = await verifier.verify(signed(shape));
+    expect(subject.scopes).toEqual(['invoke:chat', 'openid']);
+    expect(subject.claims).toMatchObject({ cid: expect.any(String), uid: expect.any(String), ver: 1 });
+  });
+});
+
+describe('Entra ID (Azure AD) access tokens', () => {
+  const tenantId = '4f1c1b7e-5a3b-4e8e-9b0e-2f7a0c3d9e11';
+  const clientId = '0b6f2a4c-8d1e-4f3a-9c2b-7e5d1a0f6c33';
+  // Entra publishes its keys without alg, with x5t and x5c.
+  const jwks = buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'entra-1' }));
+
+  it("splits a v2 token's space-separated scp into scopes", async () => {
+    const issuer = entraIssuer(tenantId, '2.0');
+    const verifier = await verifierServing(jwks, { issuer, audiences: [clientId], algorithms: ['RS256'] });
+    const shape = entraAccessToken(
+      { issuer, audience: clientId, kid: 'entra-1', tenantId, clientId },
+      '2.0',
+      { scp: 'invoke.chat invoke.codegen' },
+    );
+    const { subject } = await verifier.verify(signed(shape));
+    expect(subject).toMatchObject({
+      issuer,
+      audience: [clientId],
+      scopes: ['invoke.chat', 'invoke.codegen'],
+    });
+    expect(subject.claims).toMatchObject({ ver: '2.0', azp: clientId, tid: tenantId });
+  });
+
+  it('accepts a v1 token from the sts.windows.net issuer with an api:// audience', async () => {
+    const issuer = entraIssuer(tenantId, '1.0');
+    const verifier = await verifierServing(jwks, {
+      issuer,
+      audiences: ['api://modelgate'],
+      algorithms: ['RS256'],
+    });
+    const shape = entraAccessToken(
+      { issuer, audience: 'api://modelgate', kid: 'entra-1', tenantId, clientId },
+      '1.0',
+      { scp: 'invoke.chat' },
+    );
+    const { subject } = await verifier.verify(signed(shape));
+    expect(subject).toMatchObject({
+      issuer,
+      scopes: ['invoke.chat'],
+      claims: { ver: '1.0', appid: clientId },
+    });
+  });
+});
+
+describe('Auth0 access tokens', () => {
+  const issuer = 'https://corp.eu.auth0.com/';
+  const jwks = buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'auth0-1', alg: 'RS256' }));
+
+  it('accepts a client-credentials token: sub <client>@clients, scope a string', async () => {
+    const verifier = await verifierServing(jwks, {
+      issuer,
+      audiences: ['https://modelgate.corp.example'],
+      algorithms: ['RS256'],
+    });
+    const shape = auth0ClientCredentials(
+      { issuer, audience: 'https://modelgate.corp.example', kid: 'auth0-1' },
+      'Zx81client',
+      ['invoke:chat'],
+    );
+    const { subject } = await verifier.verify(signed(shape));
+    expect(subject).toMatchObject({
+      id: 'Zx81client@clients',
+      scopes: ['invoke:chat'],
+      claims: { gty: 'client-credentials' },
+    });
+  });
+});
+
+describe('Keycloak access tokens', () => {
+  const issuer = 'https://sso.corp.example/realms/corp';
+
+  it('accepts a token from a key set that also publishes an encryption key, with realm and client roles as claims', async () => {
+    const enc = generateRsaKeyPair();
+    const jwks = buildJwks(
+      publicJwk(enc.publicKey, { kid: 'kc-enc', alg: 'RSA-OAEP', use: 'enc' }),
+      publicJwk(rsa.publicKey, { kid: 'kc-sig', alg: 'RS256', use: 'sig' }),
+    );
+    const verifier = await verifierServing(jwks, { issuer, audiences: ['modelgate'], algorithms: ['RS256'] });
+    const shape = keycloakAccessToken({ issuer, audience: 'modelgate', kid: 'kc-sig' }, 'ci-bot', {
+      realm: ['offline_access', 'invoker'],
+      resource: { modelgate: ['chat'] },
+    });
+    const { subject } = await verifier.verify(signed(shape));
+    expect(subject).toMatchObject({
+      audience: ['modelgate', 'account'],
+      scopes: ['profile', 'email'],
+      claims: { typ: 'Bearer', azp: 'ci-bot', realm_access: { roles: ['offline_access', 'invoker'] } },
+    });
+  });
+});
+
+describe('Google service-account tokens', () => {
+  it('accepts a metadata-server ID token with email and azp', async () => {
+    const issuer = 'https://accounts.google.com';
+    const verifier = await verifierServing(
+      buildJwks(publicJwk(rsa.publicKey, { kid: 'g-1', alg: 'RS256', use: 'sig' })),
+      {
+        issuer,
+        audiences: ['https://modelgate.corp.example'],
+        algorithms: ['RS256'],
+      },
+    );
+    const shape = googleServiceAccount(
+      { issuer, audience: 'https://modelgate.corp.example', kid: 'g-1' },
+      'bot@proj.iam.gserviceaccount.com',
+    );
+    const { subject } = await verifier.verify(signed(shape));
+    expect(subject.claims).toMatchObject({ email: 'bot@proj.iam.gserviceaccount.com', email_verified: true });
+  });
+});
+
+describe('Amazon Cognito access tokens', () => {
+  const issuer = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab12Cd34E';
+  const clientId = '5k2v7j9q1n3m8c0x4z6b2d1f7h';
+  const jwks = buildJwks(publicJwk(rsa.publicKey, { kid: 'cog-1', alg: 'RS256', use: 'sig' }));
+  const base = { issuer, audience: 'unused', kid: 'cog-1', clientId };
+
+  it('refuses an access token, which has no aud, with audience_invalid by default', async () => {
+    const verifier = await verifierServing(jwks, { issuer, audiences: [clientId], algorithms: ['RS256'] });
+    await expect(verifier.verify(signed(cognitoToken(base, 'access')))).rejects.toMatchObject({
+      code: 'audience_invalid',
+    });
+  });
+});
+
+describe('RFC 9068 access tokens and the typ header', () => {
+  const issuer = 'https://as.corp.example';
+  const jwks = buildJwks(publicJwk(rsa.publicKey, { kid: 'as-1', alg: 'RS256' }));
+  const entry = { issuer, audiences: ['modelgate'], algorithms: ['RS256'] as ['RS256'] };
+  const shape = () =>
+    rfc9068AccessToken({ issuer, audience: 'modelgate', kid: 'as-1' }, 'user:alice', 'invoke:chat');
+  const withTyp = (typ: string | undefined) => {
+    const s = shape();
+    if (typ === undefined) delete s.header.typ;
+    else s.header.typ = typ;
+    return signed(s);
+  };
+
+  it.each([['at+jwt'], ['application/at+jwt'], ['JWT'], ['jwt'], ['JOSE'], [undefined]])(
+    'accepts typ %s by default',
+    async (typ) => {
+      const verifier = await verifierServing(jwks, entry);
+      const { subject } = await verifier.verify(withTyp(typ));
+      expect(subject).toMatchObject({ id: 'user:alice', scopes: ['invoke:chat'] });
+    },
+  );
+});
+
+describe('RFC 8693 token exchange', () => {
+  it('hands the act chain to the policy as actor, and may_act as a claim', async () => {
+    const issuer = 'https://sts.corp.example';
+    const verifier = await verifierServing(buildJwks(publicJwk(ec.publicKey, { kid: 'sts-1' })), {
+      issuer,
+      audiences: ['modelgate'],
+      algorithms: ['ES256'],
+    });
+    const shape = tokenExchangeResult(
+      { issuer, audience: 'modelgate', kid: 'sts-1' },
+      'user:alice',
+      ['agent:triage', 'service:orchestrator'],
+      'agent:billing',
+    );
+    const { subject } = await verifier.verify(signed(shape, ec.privateKey));
+    expect(subject.actor).toEqual({ sub: 'agent:triage', act: { sub: 'service:orchestrator' } });
+    expect(subject.claims.may_act).toEqual({ sub: 'agent:billing' });
+  });
+});
