@@ -75,6 +75,7 @@ function loadIssuer(config: IssuerConfig, key: string, options: LoadIssuersOptio
     maxTokenLifetimeSeconds: config.max_token_lifetime_seconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
     recordedClaims: [...(config.recorded_claims ?? DEFAULT_RECORDED_CLAIMS)],
     ...(config.allowed_scopes && { allowedScopes: [...config.allowed_scopes] }),
+    ...(config.scope_claims && { scopeClaims: [...config.scope_claims] }),
     keys,
     source: key,
   };

@@ -108,6 +108,7 @@ export class JwtTokenVerifier implements TokenVerifier {
     return buildVerifiedIdentity(claims, signedPartSha256(token), {
       recordedClaims: issuer.recordedClaims ?? DEFAULT_RECORDED_CLAIMS,
       allowedScopes: issuer.allowedScopes,
+      scopeClaims: issuer.scopeClaims,
     });
   }
 }

@@ -26,6 +26,8 @@ export interface TrustedIssuer {
   recordedClaims?: string[];
   /** Scopes its tokens may grant, exactly or by a prefix ending in `*`; absent: every scope. */
   allowedScopes?: string[];
+  /** Claims that name scopes (a space-separated string or an array); default DEFAULT_SCOPE_CLAIMS. */
+  scopeClaims?: string[];
   keys: IssuerKeys;
   /** Where this entry came from, for logs: e.g. `issuers[2]` or `dev-issuer`. */
   source: string;
@@ -33,6 +35,9 @@ export interface TrustedIssuer {
 
 /** The longest token lifetime an issuer accepts unless configured: a day. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
+
+/** Where scopes come from unless an issuer says otherwise: RFC 8693 `scope`, and `scp` (Okta, Entra ID). */
+export const DEFAULT_SCOPE_CLAIMS: readonly string[] = ['scope', 'scp'];
 
 /** What the audit log keeps of a token's claims unless an issuer says otherwise; the rest is hashed. */
 export const DEFAULT_RECORDED_CLAIMS: readonly string[] = ['iss', 'sub', 'aud', 'scope', 'act', 'jti', 'exp'];

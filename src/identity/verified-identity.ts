@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { AuthenticationError, ReasonCode } from '../errors';
-import { DEFAULT_RECORDED_CLAIMS } from './trusted-issuer';
+import { DEFAULT_RECORDED_CLAIMS, DEFAULT_SCOPE_CLAIMS } from './trusted-issuer';
 
 /** The verified caller, shaped as the policy input's `subject`. */
 export interface VerifiedSubject {
@@ -46,6 +46,8 @@ export interface IssuerTerms {
   recordedClaims?: readonly string[];
   /** Scopes the issuer may grant, exactly or by a prefix ending in `*`; absent: every scope. */
   allowedScopes?: readonly string[];
+  /** Claims that name scopes; default DEFAULT_SCOPE_CLAIMS. */
+  scopeClaims?: readonly string[];
 }
 
 /**
@@ -72,7 +74,7 @@ export function buildVerifiedIdentity(
       id: sub,
       issuer: iss as string,
       audience: (Array.isArray(aud) ? aud : [aud]).filter((a): a is string => typeof a === 'string'),
-      scopes: scopesOf(payload, terms.allowedScopes),
+      scopes: scopesOf(payload, terms),
       claims,
       // The act claim as copied with the rest: one deep copy per verified token, not two.
       actor: act === undefined ? null : (claims.act as Record<string, unknown>),
@@ -84,14 +86,17 @@ export function buildVerifiedIdentity(
   return deepFreeze(identity);
 }
 
-// `scope` is a space-separated string (RFC 8693 §4.2); `scp` is an array (Okta) or a string (Entra ID).
-// The claims keep every scope the token names; only the ones its issuer may grant are granted.
-function scopesOf(payload: Record<string, unknown>, allowed: readonly string[] | undefined): string[] {
+// `scope` is a space-separated string (RFC 8693 §4.2); `scp` is an array (Okta) or a string (Entra ID); an issuer
+// may name others (Auth0 `permissions`, Entra `roles`), each a string or an array. The claims keep every scope the
+// token names; only the ones its issuer may grant are granted.
+function scopesOf(payload: Record<string, unknown>, terms: IssuerTerms): string[] {
   const scopes = new Set<string>();
-  for (const claim of [payload.scope, payload.scp]) {
+  for (const name of terms.scopeClaims ?? DEFAULT_SCOPE_CLAIMS) {
+    const claim = Object.hasOwn(payload, name) ? payload[name] : undefined;
     const values = typeof claim === 'string' ? claim.split(/\s+/) : Array.isArray(claim) ? claim : [];
     for (const value of values) {
-      if (typeof value === 'string' && value !== '' && mayGrant(allowed, value)) scopes.add(value);
+      if (typeof value === 'string' && value !== '' && mayGrant(terms.allowedScopes, value))
+        scopes.add(value);
     }
   }
   return [...scopes];

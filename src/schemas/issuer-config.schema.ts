@@ -84,6 +84,16 @@ export const issuerConfigSchema = {
         "The scopes this issuer's tokens may grant, exactly or by a prefix ending in *; a token's other scopes are dropped. Default: every scope.",
       examples: [['invoke:*']],
     },
+    scope_claims: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 8,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 256 },
+      description:
+        "Top-level claims whose values are the subject's scopes: a space-separated string or an array of strings. Default: scope and scp.",
+      examples: [['scp', 'roles']],
+    },
     public_key_file: {
       type: 'string',
       minLength: 1,

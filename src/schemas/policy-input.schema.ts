@@ -55,7 +55,7 @@ export const policyInputSchema = {
           type: 'array',
           items: { type: 'string' },
           description:
-            'From `scope` (space separated) or `scp`, less any the issuer may not grant (its `allowed_scopes`).',
+            "From the issuer's `scope_claims` (default `scope` and `scp`; each space separated or an array), less any the issuer may not grant (its `allowed_scopes`).",
           examples: [['invoke:codegen']],
         },
         claims: { type: 'object', description: 'Every verified claim.', examples: [{}] },

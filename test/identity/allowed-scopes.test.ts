@@ -58,6 +58,26 @@ describe('allowed_scopes of an issuer', () => {
     expect((await none.verify(token)).subject.scopes).toEqual([]);
   });
 
+  it('bounds the scopes of every claim named in scope_claims, not only scope and scp', async () => {
+    const entry = { ...workloadIssuer(['invoke:*']), scope_claims: ['permissions', 'roles'] } as IssuerConfig;
+    const verifier = createTokenVerifier(load(entry), { logger: pino({ level: 'silent' }) });
+    const identity = await verifier.verify(
+      hsToken({
+        sub: 'svc:batch',
+        scope: 'invoke:ignored',
+        permissions: ['invoke:chat', 'modelgate:audit'],
+        roles: 'invoke:codegen modelgate:approve',
+      }),
+    );
+    expect(identity.subject.scopes).toEqual(['invoke:chat', 'invoke:codegen']);
+  });
+
+  it.each([[[]], ['roles'], [['']], [[1]]])('refuses scope_claims %j', (claims) => {
+    const loading = () => load({ ...workloadIssuer(), scope_claims: claims } as unknown as IssuerConfig);
+    expect(loading).toThrow(ConfigError);
+    expect(loading).toThrow(/issuers\[0\]\.scope_claims/);
+  });
+
   it.each([
     [['modelgate:*:x'], 'allowed_scopes/0'],
     [['*'], null],

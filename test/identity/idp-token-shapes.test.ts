@@ -7,6 +7,7 @@ import { createTokenVerifier, loadTrustedIssuers, type StartableTokenVerifier } 
 import type { IssuerConfig } from '../../src/schemas/issuer-config.schema';
 import {
   auth0ClientCredentials,
+  auth0UserToken,
   cognitoToken,
   entraAccessToken,
   entraIssuer,
@@ -231,6 +232,24 @@ describe('Entra ID (Azure AD) access tokens', () => {
       claims: { ver: '1.0', appid: clientId },
     });
   });
+
+  it("grants an app-only token's roles as scopes when the issuer lists roles in scope_claims", async () => {
+    const issuer = entraIssuer(tenantId, '2.0');
+    const base = { issuer, audience: clientId, kid: 'entra-1', tenantId, clientId };
+    const token = signed(entraAccessToken(base, '2.0', { roles: ['Invoke.All'] }));
+    const plain = await verifierServing(jwks, { issuer, audiences: [clientId], algorithms: ['RS256'] });
+    // Precondition: by default only scope and scp name scopes, so the roles stay claims.
+    expect((await plain.verify(token)).subject.scopes).toEqual([]);
+    const withRoles = await verifierServing(jwks, {
+      issuer,
+      audiences: [clientId],
+      algorithms: ['RS256'],
+      scope_claims: ['scp', 'roles'],
+    });
+    const { subject } = await withRoles.verify(token);
+    expect(subject.scopes).toEqual(['Invoke.All']);
+    expect(subject.claims).toMatchObject({ idtyp: 'app', roles: ['Invoke.All'] });
+  });
 });
 
 describe('Auth0 access tokens', () => {
@@ -254,6 +273,23 @@ describe('Auth0 access tokens', () => {
       scopes: ['invoke:chat'],
       claims: { gty: 'client-credentials' },
     });
+  });
+
+  it('takes scopes from permissions when the issuer names it in scope_claims', async () => {
+    const verifier = await verifierServing(jwks, {
+      issuer,
+      audiences: ['https://modelgate.corp.example'],
+      algorithms: ['RS256'],
+      scope_claims: ['permissions'],
+    });
+    const shape = auth0UserToken({ issuer, audience: 'https://modelgate.corp.example', kid: 'auth0-1' }, [
+      'invoke:chat',
+      'invoke:tools',
+    ]);
+    const { subject } = await verifier.verify(signed(shape));
+    // The OIDC scopes (openid profile email) are not permissions on the API.
+    expect(subject.scopes).toEqual(['invoke:chat', 'invoke:tools']);
+    expect(subject.audience).toEqual(['https://modelgate.corp.example', `${issuer}userinfo`]);
   });
 });
 
