@@ -70,6 +70,7 @@ function loadIssuer(config: IssuerConfig, key: string, options: LoadIssuersOptio
   return {
     issuer: config.issuer,
     audiences: [...config.audiences],
+    ...(config.audience_claim && { audienceClaim: config.audience_claim }),
     algorithms,
     clockSkewSeconds: config.clock_skew_seconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
     maxTokenLifetimeSeconds: config.max_token_lifetime_seconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,

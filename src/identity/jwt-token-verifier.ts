@@ -13,6 +13,7 @@ import {
   type TrustedIssuer,
 } from './trusted-issuer';
 import {
+  audienceValues,
   buildVerifiedIdentity,
   signedPartSha256,
   tokenSha256,
@@ -92,8 +93,8 @@ export class JwtTokenVerifier implements TokenVerifier {
       verified = jwt.verify(token, key, {
         algorithms: [alg],
         issuer: issuer.issuer,
-        // Non-empty by the issuer schema (minItems 1).
-        audience: issuer.audiences as [string, ...string[]],
+        // Non-empty by the issuer schema (minItems 1); another audience claim is checked below.
+        ...(byAud(issuer) && { audience: issuer.audiences as [string, ...string[]] }),
         clockTolerance: issuer.clockSkewSeconds,
         clockTimestamp: nowSeconds,
       });
@@ -105,11 +106,31 @@ export class JwtTokenVerifier implements TokenVerifier {
     }
     const claims = verified as Record<string, unknown>;
     checkTimes(claims, nowSeconds, issuer);
+    if (!byAud(issuer)) checkOtherAudienceClaim(claims, issuer);
     return buildVerifiedIdentity(claims, signedPartSha256(token), {
       recordedClaims: issuer.recordedClaims ?? DEFAULT_RECORDED_CLAIMS,
       allowedScopes: issuer.allowedScopes,
       scopeClaims: issuer.scopeClaims,
+      audienceClaim: issuer.audienceClaim,
     });
+  }
+}
+
+function byAud(issuer: TrustedIssuer): boolean {
+  return (issuer.audienceClaim ?? 'aud') === 'aud';
+}
+
+// Some issuers name the audience elsewhere (Cognito access tokens carry client_id and no aud). That claim must
+// name an accepted audience; an aud the token has anyway must too, so a token addressed to another service
+// never passes on the strength of a second claim.
+function checkOtherAudienceClaim(claims: Record<string, unknown>, issuer: TrustedIssuer): void {
+  const claim = issuer.audienceClaim ?? 'aud';
+  const named = (name: string) => audienceValues(claims, name).some((a) => issuer.audiences.includes(a));
+  if (!named(claim) || (Object.hasOwn(claims, 'aud') && !named('aud'))) {
+    throw new AuthenticationError(
+      ReasonCode.AudienceInvalid,
+      `token audience (${claim}) is not accepted by this issuer`,
+    );
   }
 }
 

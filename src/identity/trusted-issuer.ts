@@ -18,6 +18,8 @@ export type IssuerKeys =
 export interface TrustedIssuer {
   issuer: string;
   audiences: string[];
+  /** The claim that must name one of `audiences`; default `aud`. */
+  audienceClaim?: string;
   algorithms: JwtAlgorithm[];
   clockSkewSeconds: number;
   /** Longest exp - iat a token may have; default DEFAULT_MAX_TOKEN_LIFETIME_SECONDS. */

@@ -48,6 +48,8 @@ export interface IssuerTerms {
   allowedScopes?: readonly string[];
   /** Claims that name scopes; default DEFAULT_SCOPE_CLAIMS. */
   scopeClaims?: readonly string[];
+  /** The claim the audience was checked in; default `aud`. */
+  audienceClaim?: string;
 }
 
 /**
@@ -60,7 +62,7 @@ export function buildVerifiedIdentity(
   terms: IssuerTerms = {},
 ): VerifiedIdentity {
   const recordedClaims = terms.recordedClaims ?? DEFAULT_RECORDED_CLAIMS;
-  const { sub, iss, aud, exp, jti, act } = payload;
+  const { sub, iss, exp, jti, act } = payload;
   if (typeof sub !== 'string' || sub.trim() === '') {
     throw new AuthenticationError(ReasonCode.SubjectMissing, 'sub claim must be a non-empty string');
   }
@@ -73,7 +75,7 @@ export function buildVerifiedIdentity(
     subject: {
       id: sub,
       issuer: iss as string,
-      audience: (Array.isArray(aud) ? aud : [aud]).filter((a): a is string => typeof a === 'string'),
+      audience: audienceValues(payload, terms.audienceClaim ?? 'aud'),
       scopes: scopesOf(payload, terms),
       claims,
       // The act claim as copied with the rest: one deep copy per verified token, not two.
@@ -100,6 +102,12 @@ function scopesOf(payload: Record<string, unknown>, terms: IssuerTerms): string[
     }
   }
   return [...scopes];
+}
+
+/** Returns the strings of an audience claim, a string or an array (RFC 7519 section 4.1.3); [] when absent. */
+export function audienceValues(claims: Record<string, unknown>, name: string): string[] {
+  const value = Object.hasOwn(claims, name) ? claims[name] : undefined;
+  return (Array.isArray(value) ? value : [value]).filter((a): a is string => typeof a === 'string');
 }
 
 function mayGrant(allowed: readonly string[] | undefined, scope: string): boolean {

@@ -84,6 +84,15 @@ export const issuerConfigSchema = {
         "The scopes this issuer's tokens may grant, exactly or by a prefix ending in *; a token's other scopes are dropped. Default: every scope.",
       examples: [['invoke:*']],
     },
+    audience_claim: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 128,
+      default: 'aud',
+      description:
+        'The claim that must name one of `audiences`, for issuers whose access tokens have no `aud` (Cognito: client_id). A token that has `aud` anyway must name an accepted audience there too.',
+      examples: ['client_id'],
+    },
     scope_claims: {
       type: 'array',
       minItems: 1,

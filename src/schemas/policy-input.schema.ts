@@ -48,7 +48,7 @@ export const policyInputSchema = {
         audience: {
           type: 'array',
           items: { type: 'string' },
-          description: 'The `aud` claim.',
+          description: "The `aud` claim, or the issuer's `audience_claim` (e.g. Cognito `client_id`).",
           examples: [['modelgate']],
         },
         scopes: {

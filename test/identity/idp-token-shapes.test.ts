@@ -348,6 +348,54 @@ describe('Amazon Cognito access tokens', () => {
       code: 'audience_invalid',
     });
   });
+
+  it('accepts an access token whose client_id is an audience when audience_claim is client_id', async () => {
+    const verifier = await verifierServing(jwks, {
+      issuer,
+      audiences: [clientId],
+      algorithms: ['RS256'],
+      audience_claim: 'client_id',
+    });
+    const { subject } = await verifier.verify(signed(cognitoToken(base, 'access')));
+    expect(subject).toMatchObject({ id: clientId, audience: [clientId], scopes: ['modelgate/invoke'] });
+  });
+
+  it('refuses an ID token of the same app client when audience_claim is client_id', async () => {
+    const verifier = await verifierServing(jwks, {
+      issuer,
+      audiences: [clientId],
+      algorithms: ['RS256'],
+      audience_claim: 'client_id',
+    });
+    await expect(verifier.verify(signed(cognitoToken(base, 'id')))).rejects.toMatchObject({
+      code: 'audience_invalid',
+    });
+  });
+
+  it('refuses an access token of another app client', async () => {
+    const verifier = await verifierServing(jwks, {
+      issuer,
+      audiences: [clientId],
+      algorithms: ['RS256'],
+      audience_claim: 'client_id',
+    });
+    const other = signed(cognitoToken({ ...base, clientId: 'another0client0id0abcdefgh' }, 'access'));
+    await expect(verifier.verify(other)).rejects.toMatchObject({ code: 'audience_invalid' });
+  });
+
+  it('refuses a token whose client_id is accepted but whose aud names another service', async () => {
+    const verifier = await verifierServing(jwks, {
+      issuer,
+      audiences: [clientId],
+      algorithms: ['RS256'],
+      audience_claim: 'client_id',
+    });
+    const shape = cognitoToken(base, 'access');
+    // Precondition: the same token without aud is accepted.
+    await expect(verifier.verify(signed(shape))).resolves.toBeDefined();
+    shape.claims.aud = 'https://other.corp.example';
+    await expect(verifier.verify(signed(shape))).rejects.toMatchObject({ code: 'audience_invalid' });
+  });
 });
 
 describe('RFC 9068 access tokens and the typ header', () => {
