@@ -16,6 +16,7 @@ export const ReasonCode = {
   KeyUnknown: 'key_unknown',
   TokenClaimsTooLarge: 'token_claims_too_large',
   TokenLifetimeTooLong: 'token_lifetime_too_long',
+  TokenTypeInvalid: 'token_type_invalid',
   // identity (503): an issuer's JWKS URL cannot be fetched and no usable cached key set remains
   KeysUnavailable: 'keys_unavailable',
   // authorization of modelgate's own API (403)

@@ -8,6 +8,7 @@ import { compileValidator } from '../schemas/validators';
 import { describeKey, hmacMinBytes, keyFamilyOf, weakKeyProblem } from './algorithms';
 import { keyCanVerify } from './key-source';
 import { importJwks } from './jwks';
+import { tokenType } from './token-type';
 import {
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
   DEFAULT_RECORDED_CLAIMS,
@@ -71,6 +72,7 @@ function loadIssuer(config: IssuerConfig, key: string, options: LoadIssuersOptio
     issuer: config.issuer,
     audiences: [...config.audiences],
     ...(config.audience_claim && { audienceClaim: config.audience_claim }),
+    ...(config.token_types && { tokenTypes: config.token_types.map(tokenType) }),
     algorithms,
     clockSkewSeconds: config.clock_skew_seconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
     maxTokenLifetimeSeconds: config.max_token_lifetime_seconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,

@@ -5,6 +5,7 @@ import { isJwtAlgorithm } from './algorithms';
 import { decodeUnverified } from './decode-token';
 import type { KeySource } from './key-source';
 import { mapJwtError } from './map-jwt-error';
+import { checkTokenType } from './token-type';
 import type { VerifiedTokenCache } from './token-cache';
 import type { TokenVerifier } from './token-verifier';
 import {
@@ -83,6 +84,7 @@ export class JwtTokenVerifier implements TokenVerifier {
     if (header.crit !== undefined) {
       throw new AuthenticationError(ReasonCode.TokenMalformed, 'token has critical header parameters (crit)');
     }
+    checkTokenType(header.typ, issuer.tokenTypes);
     if (header.kid !== undefined && typeof header.kid !== 'string') {
       throw new AuthenticationError(ReasonCode.TokenMalformed, 'token kid header must be a string');
     }

@@ -18,6 +18,8 @@ export type IssuerKeys =
 export interface TrustedIssuer {
   issuer: string;
   audiences: string[];
+  /** `typ` header values accepted, normalised by tokenType; when set, a token must carry one. */
+  tokenTypes?: string[];
   /** The claim that must name one of `audiences`; default `aud`. */
   audienceClaim?: string;
   algorithms: JwtAlgorithm[];

@@ -84,6 +84,16 @@ export const issuerConfigSchema = {
         "The scopes this issuer's tokens may grant, exactly or by a prefix ending in *; a token's other scopes are dropped. Default: every scope.",
       examples: [['invoke:*']],
     },
+    token_types: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 8,
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[!-~]+$' },
+      description:
+        'The `typ` header values accepted (case-insensitive, `application/` optional), and `typ` becomes required. Default: JWT, JOSE, at+jwt, or no typ.',
+      examples: [['at+jwt']],
+    },
     audience_claim: {
       type: 'string',
       minLength: 1,

@@ -419,6 +419,32 @@ describe('RFC 9068 access tokens and the typ header', () => {
       expect(subject).toMatchObject({ id: 'user:alice', scopes: ['invoke:chat'] });
     },
   );
+
+  it.each([['dpop+jwt'], ['secevent+jwt'], ['logout+jwt'], ['JWE']])(
+    'refuses a token typed %s, meant for something else, with token_type_invalid',
+    async (typ) => {
+      const verifier = await verifierServing(jwks, entry);
+      await expect(verifier.verify(withTyp(typ))).rejects.toMatchObject({
+        code: 'token_type_invalid',
+        status: 401,
+      });
+    },
+  );
+
+  it('refuses a typ that is not a string with token_type_invalid', async () => {
+    const verifier = await verifierServing(jwks, entry);
+    const s = shape();
+    s.header.typ = ['at+jwt'];
+    await expect(verifier.verify(signed(s))).rejects.toMatchObject({ code: 'token_type_invalid' });
+  });
+
+  it('with token_types [at+jwt], accepts only tokens typed at+jwt', async () => {
+    const verifier = await verifierServing(jwks, { ...entry, token_types: ['at+jwt'] });
+    await expect(verifier.verify(withTyp('application/at+jwt'))).resolves.toBeDefined();
+    await expect(verifier.verify(withTyp('JWT'))).rejects.toMatchObject({ code: 'token_type_invalid' });
+    // An ID token of the same issuer typically has no typ, or JWT: not an access token.
+    await expect(verifier.verify(withTyp(undefined))).rejects.toMatchObject({ code: 'token_type_invalid' });
+  });
 });
 
 describe('RFC 8693 token exchange', () => {
