@@ -1,5 +1,7 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import { JWT_ALGORITHMS } from '../schemas/issuer-config.schema';
 import { weakKeyProblem } from './algorithms';
+import { keyCanVerify } from './key-source';
 import type { VerificationKey } from './trusted-issuer';
 
 /** The keys imported from a JWKS document; `skipped` keys are not for signatures, `problems` are errors. */
@@ -15,10 +17,11 @@ export function importJwks(document: unknown): ImportedKeySet {
     return { keys: [], skipped: [], problems: ['is not a JSON Web Key Set (an object with a "keys" array)'] };
   }
   const result: ImportedKeySet = { keys: [], skipped: [], problems: [] };
-  const kids = new Map<string, number>();
+  const indexes: number[] = [];
   document.keys.forEach((jwk: unknown, index: number) => {
-    if (isObject(jwk) && !isForSignatures(jwk)) {
-      result.skipped.push(`keys[${index}] is not a signature key (use or key_ops)`);
+    const skip = isObject(jwk) ? whySkipped(jwk) : undefined;
+    if (skip) {
+      result.skipped.push(`keys[${index}] ${skip}`);
       return;
     }
     const imported = importJwk(jwk);
@@ -26,16 +29,36 @@ export function importJwks(document: unknown): ImportedKeySet {
       result.problems.push(`keys[${index}] ${imported}`);
       return;
     }
-    // A token's kid must name one key: with two, only the first would ever be tried.
-    const first = imported.kid === undefined ? undefined : kids.get(imported.kid);
-    if (first !== undefined) {
-      result.problems.push(`keys[${index}] has the kid of keys[${first}]; a kid must name one key`);
+    const clash = result.keys.findIndex((earlier) => sameKidSameAlgorithm(earlier, imported));
+    if (clash >= 0) {
+      result.problems.push(`keys[${index}] has the kid of keys[${indexes[clash]}]; a kid must name one key`);
       return;
     }
-    if (imported.kid !== undefined) kids.set(imported.kid, index);
+    indexes.push(index);
     result.keys.push(imported);
   });
   return result;
+}
+
+// During a rotation an issuer may publish one kid on two keys of different types or pinned algorithms
+// (RS256 and ES256); a token's kid and alg then still select one key. Two keys under one kid that could both
+// verify one algorithm would leave the choice to their order, so the second is refused.
+function sameKidSameAlgorithm(a: VerificationKey, b: VerificationKey): boolean {
+  if (a.kid === undefined || a.kid !== b.kid) return false;
+  return JWT_ALGORITHMS.some((alg) => keyCanVerify(a, alg) && keyCanVerify(b, alg));
+}
+
+// Key types importJwk handles: RSA and EC, and oct to refuse loudly (a secret has no place in a published set).
+// Others (OKP for EdDSA, newer types) are skipped, not errors, so that an issuer publishing one beside its RSA
+// or EC keys does not break the whole set.
+const USABLE_KEY_TYPES: readonly unknown[] = ['RSA', 'EC', 'oct'];
+
+function whySkipped(jwk: Record<string, unknown>): string | undefined {
+  if (!isForSignatures(jwk)) return 'is not a signature key (use or key_ops)';
+  if (typeof jwk.kty === 'string' && !USABLE_KEY_TYPES.includes(jwk.kty)) {
+    return `is of key type ${jwk.kty.slice(0, 16)}, which modelgate cannot verify`;
+  }
+  return undefined;
 }
 
 // Key sets published by identity providers often carry encryption keys next to signing keys. A SPIFFE
@@ -51,7 +74,6 @@ function isForSignatures(jwk: Record<string, unknown>): boolean {
 function importJwk(jwk: unknown): VerificationKey | string {
   if (!isObject(jwk)) return 'is not an object';
   if (jwk.kty === 'oct') return 'is a symmetric key; HS* secrets come only from secret_env';
-  if (jwk.kty === 'OKP') return 'is an OKP (EdDSA) key, which modelgate cannot verify';
   // A private member in a published key set is a leak; refuse the key rather than quietly derive from it.
   if ('d' in jwk || 'p' in jwk || 'q' in jwk) return 'contains private key material';
   if (jwk.kid !== undefined && typeof jwk.kid !== 'string') return 'has a non-string kid';
