@@ -1,0 +1,185 @@
+/**
+ * POST /v1/decide with tokens shaped as real identity providers issue them, against a real server whose issuers
+ * fetch their keys from real JWKS endpoints: what the policy saw (input.subject, as recorded) and what a refused
+ * token gets back.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { IssuerConfig } from '../../src/schemas/issuer-config.schema';
+import { auditRow } from '../helpers/audit-db';
+import {
+  cognitoToken,
+  entraAccessToken,
+  entraIssuer,
+  jwkWithCertificate,
+  rfc9068AccessToken,
+  spiffeBundle,
+  spiffeJwtSvid,
+} from '../helpers/idp-shapes';
+import { startTestService, type TestService } from '../helpers/service';
+import {
+  buildJwks,
+  generateEcKeyPair,
+  generateRsaKeyPair,
+  publicJwk,
+  signToken,
+  startJwksServer,
+  type JwksServer,
+} from '../helpers/tokens';
+
+const body = { invocation: { model: 'anthropic.claude-haiku', operation: 'chat' } };
+const rsa = generateRsaKeyPair();
+const ec = generateEcKeyPair('P-256');
+const SPIRE = 'https://oidc.spire.corp.example';
+const COGNITO = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab12Cd34E';
+const COGNITO_CLIENT = '5k2v7j9q1n3m8c0x4z6b2d1f7h';
+const TENANT = '4f1c1b7e-5a3b-4e8e-9b0e-2f7a0c3d9e11';
+const ENTRA_CLIENT = '0b6f2a4c-8d1e-4f3a-9c2b-7e5d1a0f6c33';
+const ENTRA = entraIssuer(TENANT, '2.0');
+const AS = 'https://as.corp.example';
+
+describe('POST /v1/decide: identity provider token shapes', () => {
+  let svc: TestService;
+  const servers: JwksServer[] = [];
+  const serve = async (jwks: unknown) => {
+    const server = await startJwksServer(jwks);
+    servers.push(server);
+    return server.url;
+  };
+
+  beforeAll(async () => {
+    const x509 = generateEcKeyPair('P-256');
+    const issuers: IssuerConfig[] = [
+      {
+        issuer: SPIRE,
+        audiences: ['modelgate'],
+        algorithms: ['ES256'],
+        jwks_url: await serve(spiffeBundle(x509.publicKey, [{ key: ec.publicKey, kid: 'spire-1' }])),
+      },
+      {
+        issuer: COGNITO,
+        audiences: [COGNITO_CLIENT],
+        algorithms: ['RS256'],
+        audience_claim: 'client_id',
+        jwks_url: await serve(
+          buildJwks(publicJwk(rsa.publicKey, { kid: 'cog-1', alg: 'RS256', use: 'sig' })),
+        ),
+      },
+      {
+        issuer: ENTRA,
+        audiences: [ENTRA_CLIENT],
+        algorithms: ['RS256'],
+        scope_claims: ['scp', 'roles'],
+        allowed_scopes: ['invoke:*'],
+        jwks_url: await serve(buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'entra-1' }))),
+      },
+      {
+        issuer: AS,
+        audiences: ['modelgate'],
+        algorithms: ['RS256'],
+        token_types: ['at+jwt'],
+        jwks_url: await serve(buildJwks(publicJwk(rsa.publicKey, { kid: 'as-1' }))),
+      },
+    ];
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-idp-'));
+    svc = await startTestService({
+      issuers,
+      baseDir: dir,
+      audit: { synchronous: 'FULL', anonymousRecordsPerMinute: 0 },
+    });
+  });
+  afterAll(async () => {
+    await svc.close();
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  /** Decides with a token and returns the reply and the policy input's subject as the audit log recorded it. */
+  async function decide(token: string) {
+    const res = await svc.post('/v1/decide', body, token);
+    const row = auditRow(svc.db, res.body.decision_id as string);
+    const input = row?.record.input as { subject?: Record<string, unknown> } | undefined;
+    return { res, row, subject: input?.subject };
+  }
+
+  it('decides for a SPIFFE JWT-SVID whose key the bundle marks jwt-svid', async () => {
+    const id = 'spiffe://corp.example/ns/ci/sa/build';
+    const shape = spiffeJwtSvid({ issuer: SPIRE, audience: 'modelgate', kid: 'spire-1' }, id);
+    const { res, row, subject } = await decide(signToken({ ...shape, key: ec.privateKey }));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('www-authenticate')).toBeNull();
+    expect(row).toMatchObject({ subject: id, status: 200 });
+    expect(subject).toMatchObject({ id, issuer: SPIRE, audience: ['modelgate'], scopes: [] });
+  });
+
+  it('decides for a Cognito access token, its client_id the audience the policy sees', async () => {
+    const base = { issuer: COGNITO, audience: 'unused', kid: 'cog-1', clientId: COGNITO_CLIENT };
+    const { res, row, subject } = await decide(
+      signToken({ ...cognitoToken(base, 'access'), key: rsa.privateKey }),
+    );
+    expect(res.status).toBe(200);
+    expect(row).toMatchObject({ subject: COGNITO_CLIENT, status: 200 });
+    expect(subject).toMatchObject({ audience: [COGNITO_CLIENT], scopes: ['modelgate/invoke'] });
+  });
+
+  it('refuses a Cognito ID token with 401 audience_invalid, WWW-Authenticate and a record', async () => {
+    const base = { issuer: COGNITO, audience: 'unused', kid: 'cog-1', clientId: COGNITO_CLIENT };
+    const { res, row } = await decide(signToken({ ...cognitoToken(base, 'id'), key: rsa.privateKey }));
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer error="invalid_token", error_description="audience_invalid"',
+    );
+    expect(res.body).toMatchObject({ allow: false, reasons: [{ code: 'audience_invalid' }] });
+    expect(row).toMatchObject({ outcome: 'rejected', status: 401, subject: null });
+  });
+
+  it("grants an Entra app-only token's roles as scopes, within allowed_scopes", async () => {
+    const base = {
+      issuer: ENTRA,
+      audience: ENTRA_CLIENT,
+      kid: 'entra-1',
+      tenantId: TENANT,
+      clientId: ENTRA_CLIENT,
+    };
+    const shape = entraAccessToken(base, '2.0', { roles: ['invoke:chat', 'modelgate:audit'] });
+    const { res, subject } = await decide(signToken({ ...shape, key: rsa.privateKey }));
+    expect(res.status).toBe(200);
+    expect(subject).toMatchObject({ issuer: ENTRA, audience: [ENTRA_CLIENT], scopes: ['invoke:chat'] });
+  });
+
+  it('decides for an RFC 9068 at+jwt token and refuses the same token typed JWT with 401 token_type_invalid', async () => {
+    const shape = rfc9068AccessToken(
+      { issuer: AS, audience: 'modelgate', kid: 'as-1' },
+      'user:alice',
+      'invoke:chat',
+    );
+    const accepted = await decide(signToken({ ...shape, key: rsa.privateKey }));
+    expect(accepted.res.status).toBe(200);
+    expect(accepted.subject).toMatchObject({ id: 'user:alice', scopes: ['invoke:chat'] });
+    const { res, row } = await decide(
+      signToken({ header: { ...shape.header, typ: 'JWT' }, claims: shape.claims, key: rsa.privateKey }),
+    );
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer error="invalid_token", error_description="token_type_invalid"',
+    );
+    expect(res.body).toMatchObject({ allow: false, reasons: [{ code: 'token_type_invalid' }] });
+    expect(row).toMatchObject({ outcome: 'rejected', status: 401, subject: null });
+    expect(row!.record.reasons).toEqual(['token_type_invalid']);
+  });
+
+  it('refuses a DPoP proof presented as a bearer token with 401 token_type_invalid, recorded', async () => {
+    const shape = spiffeJwtSvid(
+      { issuer: SPIRE, audience: 'modelgate', kid: 'spire-1' },
+      'spiffe://corp.example/x',
+    );
+    const { res, row } = await decide(
+      signToken({ header: { ...shape.header, typ: 'dpop+jwt' }, claims: shape.claims, key: ec.privateKey }),
+    );
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer error="invalid_token", error_description="token_type_invalid"',
+    );
+    expect(row).toMatchObject({ outcome: 'rejected', status: 401 });
+  });
+});
