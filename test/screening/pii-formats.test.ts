@@ -357,3 +357,35 @@ describe('email addresses written to escape address harvesters', () => {
     expect(found(text, 'email')).toEqual([]);
   });
 });
+
+describe('IPv6 addresses that carry an IPv4 address', () => {
+  const v4 = '198.51.100.23';
+
+  it('reports the carried IPv4 address alone as public (precondition)', () => {
+    expect(found(`from ${v4} at noon`, 'ip_address')).toEqual([v4]);
+  });
+
+  it.each<[string, string]>([
+    ['a prefix then a dotted tail', `2001:db8:7::${v4}`],
+    ['mapped', `::ffff:${v4}`],
+    ['mapped, written in full', `0:0:0:0:0:FFFF:${v4}`],
+    ['translated (SIIT)', `::ffff:0:${v4}`],
+    ['NAT64', `64:ff9b::${v4}`],
+    ['mapped, in hex groups', '::ffff:c633:6417'],
+  ])('covers the whole address, dotted tail included: %s', (_form, address) => {
+    expect(found(`peer ${address} closed`, 'ip_address')).toEqual([address]);
+  });
+
+  it.each<[string, string]>([
+    ['mapped private', '::ffff:10.20.30.40'],
+    ['mapped loopback', '::ffff:127.0.0.1'],
+    ['NAT64 of a private address', '64:ff9b::192.168.4.5'],
+    ['compatible private', '::172.16.8.9'],
+  ])('does not report an IPv6 address carrying a private IPv4 address: %s', (_form, address) => {
+    expect(found(`peer ${address} closed`, 'ip_address')).toEqual([]);
+  });
+
+  it('does not report part of an address whose dotted tail is not an IPv4 address', () => {
+    expect(found('peer 2001:db8::256.1.1.1 closed', 'ip_address')).toEqual([]);
+  });
+});

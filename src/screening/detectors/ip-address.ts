@@ -1,15 +1,19 @@
 import { isIPv6 } from 'node:net';
 import type { Detector, TextSpan } from '../detector';
 import { eachMatch } from '../each-match';
+import { publicV4, publicV6 } from '../validators/ip-ranges';
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 // Four decimal octets, not part of a longer dotted sequence (OIDs, 4-part versions with a 5th part), a word
 // or an IPv6 address. The octet alternatives are fixed-width, so each start costs a bounded number of steps.
 const V4 = new RegExp(`(?<![\\w.:-])${OCTET}(?:\\.${OCTET}){3}(?![\\w-]|\\.\\d)`, 'g');
 // IPv6: anchored on the literal ":" (the hex group before it is found by walking back at most four
-// characters); colon-separated groups of at most four hex digits, at most eight of them. Node's isIPv6 then
-// decides, so the regex only has to be loose and linear.
-const V6_TAIL = /:[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){1,7}(?![\w:])/g;
+// characters); colon-separated groups of at most four hex digits, at most eight of them, and the dotted IPv4
+// address that may end one (`::ffff:203.0.113.9`, `64:ff9b::198.51.100.1`): without it the span would stop at
+// the first dot and redaction would leave the rest of that address. Never followed by a dot and a digit, so a
+// malformed tail (`2001:db8::256.1.1.1`) is no address at all. Node's isIPv6 then decides, so the regex only has
+// to be loose and linear.
+const V6_TAIL = /:[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){1,7}(?:(?:\.\d{1,3}){3})?(?![\w:]|\.\d)/g;
 // What names a dotted number as something other than an address, right before it: a version word ("version
 // 1.2.3.4", "v1.0.0.0", "firmware 2.0.0.1", JSON's "version": "1.2.3.4", "v8": "9.4.146.24", "appVersion=…") or
 // a part of a document ("section 7.6.1.1", "§ 4.1.2.3", "clause 12.3.4.5", "table 3.1.2.4"), then "is" and
@@ -26,32 +30,6 @@ const NAMED_BEFORE = new RegExp(
 const NAMED_WINDOW = 110;
 // A product token before "/" may be this long: "Chrome/120.0.100.109", "AppleWebKit/537.36".
 const MAX_PRODUCT = 40;
-
-/**
- * Returns whether a dotted IPv4 address is publicly routable-looking: private (RFC 1918), loopback,
- * link-local, carrier-grade NAT, "this network", IETF protocol assignments, benchmarking, multicast,
- * reserved and broadcast addresses are infrastructure, not personal data. Documentation ranges (TEST-NET)
- * are reported, like example.com addresses, so test data behaves like real data.
- */
-function publicV4(a: number, b: number): boolean {
-  if (a === 0 || a === 10 || a === 127 || a >= 224) return false;
-  if (a === 100 && b >= 64 && b <= 127) return false;
-  if (a === 169 && b === 254) return false;
-  if (a === 172 && b >= 16 && b <= 31) return false;
-  if (a === 192 && b === 168) return false;
-  if (a === 198 && (b === 18 || b === 19)) return false;
-  return true;
-}
-
-/** Same policy for IPv6: unspecified, loopback, link-local, unique-local, multicast and mapped v4 are not reported. */
-function publicV6(address: string): boolean {
-  const lower = address.toLowerCase();
-  if (lower === '::' || lower === '::1' || lower.startsWith('::ffff:')) return false;
-  const head = lower.startsWith('::') ? 0 : parseInt(lower.slice(0, lower.indexOf(':')), 16);
-  if (head === 0) return false;
-  if ((head & 0xffc0) === 0xfe80 || (head & 0xfe00) === 0xfc00 || (head & 0xff00) === 0xff00) return false;
-  return true;
-}
 
 /** Detects public IPv4 and IPv6 addresses (see publicV4 and publicV6 for what counts as public). */
 export const ipAddressDetector: Detector = {
