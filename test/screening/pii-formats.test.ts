@@ -389,3 +389,35 @@ describe('IPv6 addresses that carry an IPv4 address', () => {
     expect(found('peer 2001:db8::256.1.1.1 closed', 'ip_address')).toEqual([]);
   });
 });
+
+describe('card numbers written with what follows them', () => {
+  const visa = withLuhnDigit('453201511283036');
+  const master = withLuhnDigit('545454545454545');
+  const amex = withLuhnDigit('37828224631000');
+  const fours = (digits: string, sep: string): string => digits.replace(/(\d{4})(?=\d)/g, `$1${sep}`);
+  const amexSpaced = `${amex.slice(0, 4)} ${amex.slice(4, 10)} ${amex.slice(10)}`;
+
+  it.each<[string, string, string[]]>([
+    ['expiry and code after a grouped card', `card ${fours(visa, ' ')} 08/29 123`, [fours(visa, ' ')]],
+    ['expiry and code after an unbroken card', `${visa} 08/29 123`, [visa]],
+    ['a code right after a grouped card', `${fours(visa, ' ')} 737`, [fours(visa, ' ')]],
+    ['expiry month and year as two groups', `${fours(master, ' ')} 08 29`, [fours(master, ' ')]],
+    ['two unbroken cards in a row', `cards ${visa} ${master}`, [visa, master]],
+    [
+      'a dashed card, then a spaced one',
+      `${fours(visa, '-')} ${fours(master, ' ')}`,
+      [fours(visa, '-'), fours(master, ' ')],
+    ],
+    ['an Amex number, then a year', `${amexSpaced} 2029`, [amexSpaced]],
+  ])('finds each card in %s', (_name, text, cards) => {
+    expect(found(text, 'credit_card')).toEqual(cards);
+  });
+
+  it.each<[string, string]>([
+    ['a table of four-digit groups with a card-shaped stretch', `0000 ${fours(visa, ' ')} 0000`],
+    ['a run of digits longer than a card', `${visa}${master}`],
+  ])('does not report %s', (_name, text) => {
+    expect(found(fours(visa, ' '), 'credit_card')).toEqual([fours(visa, ' ')]);
+    expect(found(text, 'credit_card')).toEqual([]);
+  });
+});

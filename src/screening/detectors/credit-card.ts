@@ -3,10 +3,16 @@ import { eachMatch } from '../each-match';
 import { ibanValid } from '../validators/iban-checksum';
 import { luhnValid } from '../validators/luhn';
 
-// 13–19 digits, optionally separated by single spaces or dashes. Each repetition is "optional separator,
-// then one digit", which can only be read one way, and the lookarounds make a match cover a whole digit run
-// (a longer run is rejected at its start and never retried inside), so the work is linear.
-const CANDIDATE = /(?<![\d.+/-])\d(?:(?: {1,2}|[-./\u00a0])?\d){11,18}(?!(?: {1,2}|[-./\u00a0])?\d)/g;
+// A run of twelve digits or more, optionally separated by one or two spaces, a dash, dot, slash or no-break
+// space. Each repetition is "optional separator, then one digit", which can only be read one way, and the
+// lookarounds make a match cover a whole digit run (a run is never retried inside), so the work is linear. The run
+// may be longer than a card: a card written with its expiry date and security code after it, or two cards in a row.
+const CANDIDATE = /(?<![\d.+/-])\d(?:(?: {1,2}|[-./\u00a0])?\d){11,}(?!(?: {1,2}|[-./\u00a0])?\d)/g;
+const SEPARATOR = / {1,2}|[-./\u00a0]/g;
+const MAX_DIGITS = 19;
+// What may stand between a card and the other digits of its run: a blank. A dash, dot or slash joins the digits
+// into one thing (the last groups of a UUID, a dotted id, a path).
+const BLANK = /^(?: {1,2}|\u00a0)$/;
 
 interface Brand {
   prefixes: ReadonlyArray<readonly [number, number]>;
@@ -202,30 +208,83 @@ export const creditCardDetector: Detector = {
   name: 'credit-card',
   detect(text: string, out: TextSpan[]): void {
     eachMatch(CANDIDATE, text, (m) => {
-      const raw = m[0];
-      const separators = raw.match(/ {1,2}|[-./\u00a0]/g);
-      let digits = raw;
-      if (separators !== null) {
-        // One separator, used consistently, in a usual grouping or in pairs (1234 5678…, 12 34 56…).
-        const sep = separators[0] as string;
-        if (separators.some((x) => x !== sep)) return;
-        if (!usualLayout(raw.split(sep).map((g) => g.length))) return;
-        digits = raw.split(sep).join('');
+      if (cardAt(text, m.index, m[0])) {
+        out.push({ start: m.index, end: m.index + m[0].length, class: 'credit_card' });
+        return;
       }
-      // A letter may touch the number (cc4111…): the candidate starts at a digit, so "cc" stays outside it.
-      // 15 digits from 35… are a JCB number or, as often, a phone's IMEI (TAC 35…): the label decides.
-      if (digits.length === 15 && /imei/i.test(text.slice(Math.max(0, m.index - 12), m.index))) return;
-      if (!luhnValid(digits) || !knownIssuer(digits)) return;
-      // 9f3a…4539578763621486…e1: part of a digest or an id, not a number someone wrote down.
-      if (separators === null && insideHexToken(text, m.index, m.index + raw.length)) return;
-      if (separators?.[0] === '-' && insideUuid(text, m.index, m.index + raw.length)) return;
-      // arn:aws:iam::572662666385:role/…, "AWS account 572662666385": an account id, twelve digits that may pass
-      // as a Maestro number.
-      if (raw.length === 12 && accountIdBefore(text.slice(Math.max(0, m.index - 80), m.index))) return;
-      // "fi8280144100517432": the letters before make it an IBAN (Finland's, Norway's and others are all digits).
-      const country = text.slice(Math.max(0, m.index - 2), m.index);
-      if (/^[A-Za-z]{2}$/.test(country) && ibanValid((country + digits).toUpperCase())) return;
-      out.push({ start: m.index, end: m.index + raw.length, class: 'credit_card' });
+      for (const [start, end] of cardsInRun(text, m.index, m[0]))
+        out.push({ start, end, class: 'credit_card' });
     });
   },
 };
+
+/** Returns whether `raw`, found at `at` in `text`, is one card number as a whole. */
+function cardAt(text: string, at: number, raw: string): boolean {
+  const separators = raw.match(SEPARATOR);
+  let digits = raw;
+  if (separators !== null) {
+    // One separator, used consistently, in a usual grouping or in pairs (1234 5678…, 12 34 56…).
+    const sep = separators[0] as string;
+    if (separators.some((x) => x !== sep)) return false;
+    if (!usualLayout(raw.split(sep).map((g) => g.length))) return false;
+    digits = raw.split(sep).join('');
+  }
+  if (digits.length > MAX_DIGITS) return false;
+  // A letter may touch the number (cc4111…): the candidate starts at a digit, so "cc" stays outside it.
+  // 15 digits from 35… are a JCB number or, as often, a phone's IMEI (TAC 35…): the label decides.
+  if (digits.length === 15 && /imei/i.test(text.slice(Math.max(0, at - 12), at))) return false;
+  if (!luhnValid(digits) || !knownIssuer(digits)) return false;
+  // 9f3a…4539578763621486…e1: part of a digest or an id, not a number someone wrote down.
+  if (separators === null && insideHexToken(text, at, at + raw.length)) return false;
+  if (separators?.[0] === '-' && insideUuid(text, at, at + raw.length)) return false;
+  // arn:aws:iam::572662666385:role/…, "AWS account 572662666385": an account id, twelve digits that may pass
+  // as a Maestro number.
+  if (raw.length === 12 && accountIdBefore(text.slice(Math.max(0, at - 80), at))) return false;
+  // "fi8280144100517432": the letters before make it an IBAN (Finland's, Norway's and others are all digits).
+  const country = text.slice(Math.max(0, at - 2), at);
+  return !(/^[A-Za-z]{2}$/.test(country) && ibanValid((country + digits).toUpperCase()));
+}
+
+/**
+ * Returns the spans of the cards inside a run of digit groups that is not one card: "4111 1111 1111 1111 12/27
+ * 123" (a card, its expiry and its code), two cards in a row. A card there starts and ends at a group boundary
+ * where the run visibly changes, at a blank: the separator changes, or the neighbouring group is not as wide as the card's
+ * group at that end (a card written without separators is a group of its own). So a table of equal groups ("1234 5678
+ * 9012 3456 7890") yields nothing, as it did when every run longer than a card was dropped. Each start tries at
+ * most MAX_DIGITS groups, so the work stays linear in the run.
+ */
+function cardsInRun(text: string, at: number, raw: string): Array<[number, number]> {
+  const groups: Array<{ start: number; end: number; sep: string }> = [];
+  let last = 0;
+  for (const s of raw.matchAll(SEPARATOR)) {
+    groups.push({ start: last, end: s.index, sep: s[0] });
+    last = s.index + s[0].length;
+  }
+  groups.push({ start: last, end: raw.length, sep: '' });
+  const width = (i: number): number => groups[i]!.end - groups[i]!.start;
+  const found: Array<[number, number]> = [];
+  // The group after the last card found: the card before it is a change of its own.
+  let taken = -1;
+  for (let i = 0; i < groups.length; i++) {
+    let best = -1;
+    for (let j = i, digits = 0; j < groups.length; j++) {
+      digits += width(j);
+      if (digits > MAX_DIGITS || (j > i && groups[j - 1]!.sep !== groups[i]!.sep)) break;
+      const sep = j > i ? groups[i]!.sep : '';
+      const breakBefore =
+        i === 0 ||
+        (BLANK.test(groups[i - 1]!.sep) &&
+          (sep === '' || i === taken || groups[i - 1]!.sep !== sep || width(i - 1) !== width(i)));
+      const breakAfter =
+        j === groups.length - 1 ||
+        (BLANK.test(groups[j]!.sep) && (sep === '' || groups[j]!.sep !== sep || width(j + 1) !== width(j)));
+      const span = raw.slice(groups[i]!.start, groups[j]!.end);
+      if (digits >= 12 && breakBefore && breakAfter && cardAt(text, at + groups[i]!.start, span)) best = j;
+    }
+    if (best < 0) continue;
+    found.push([at + groups[i]!.start, at + groups[best]!.end]);
+    i = best;
+    taken = best + 1;
+  }
+  return found;
+}
