@@ -92,3 +92,60 @@ describe('dotted numbers that are versions or section numbers, not IPv4 addresse
     expect(ips(text)).toEqual([value]);
   });
 });
+
+describe('zero-padded ids that a "00" would make international numbers', () => {
+  const phones = (text: string): string[] => pii(text).flatMap(([v, c]) => (c === 'phone' ? [v] : []));
+  // A North American number (1, 332, 555, 0147) behind "00": with a "+" it is a number; zero-padded, an id.
+  const nanp = '13325550147';
+
+  it('reads the digits as a number after a "+" (precondition)', () => {
+    expect(phones(`call +${nanp}`)).toEqual([`+${nanp}`]);
+  });
+
+  it.each([
+    ['one unbroken run', `id 00${nanp}`],
+    ['six digits, a dash and seven, as a Korean resident number', `00${nanp.slice(0, 4)}-${nanp.slice(4)}`],
+  ])('reports no phone for %s', (_name, text) => {
+    expect(phones(text)).toEqual([]);
+  });
+
+  it.each([
+    [
+      'the country code apart',
+      `00${nanp.slice(0, 1)} ${nanp.slice(1, 4)} ${nanp.slice(4, 7)} ${nanp.slice(7)}`,
+    ],
+    ['"00" apart', `00 ${nanp.slice(0, 1)} ${nanp.slice(1)}`],
+    ['one run after a phone label', `tel 00${nanp}`],
+  ])('still finds a "00" number with %s', (_name, text) => {
+    expect(phones(text)).toHaveLength(1);
+  });
+});
+
+describe('phone-shaped tails of longer digit runs', () => {
+  const phones = (text: string): string[] => pii(text).flatMap(([v, c]) => (c === 'phone' ? [v] : []));
+  const spanish = '612 345 678';
+  const american = '415 555 2671';
+
+  it('finds both numbers standing alone (precondition)', () => {
+    expect(phones(`call ${spanish} or ${american}`)).toEqual([spanish, american]);
+  });
+
+  it.each([
+    ['a 2-3-3-3 business number', `ABN 47 ${spanish}`],
+    ['a 2-3-3-4 number', `ref 47 ${american}`],
+  ])('reports no phone inside %s', (_name, text) => {
+    expect(phones(text)).toEqual([]);
+  });
+
+  it.each([
+    ['an area code in parentheses after a digit', '2 (415) 555-2671', '(415) 555-2671'],
+    ['a number after a date', `17.06.2024 ${american}`, american],
+    ['a trunk-prefixed number after a digit', '7 020 7946 0958', '020 7946 0958'],
+  ])('still finds %s', (_name, text, value) => {
+    expect(phones(text)).toEqual([value]);
+  });
+
+  it('still finds a second number right after a first', () => {
+    expect(phones(`${american} ${spanish}`)).toEqual([american, spanish]);
+  });
+});

@@ -1,5 +1,6 @@
 import type { Detector, TextSpan } from '../detector';
 import {
+  isCallingCode,
   ParseBudget,
   validGroupedNational,
   validInternational,
@@ -136,6 +137,16 @@ function internationalValid(digits: string, plus: boolean, budget: ParseBudget):
   return undefined;
 }
 
+/**
+ * Whether a number dialled with "00" shows its country code apart, as people write one: "00 44 20 …", "0044 20
+ * 7946 0958". Without a "+", a zero-padded id ("0013321234567", "001332-1234567", a Korean RRN of someone born in
+ * 2000) would otherwise read as "+1 332 …"; after a phone label any grouping still counts (labelledNumber).
+ */
+function dialPrefixApart(kept: readonly Group[]): boolean {
+  const first = (kept[0] as Group).digits;
+  return kept.length > 1 && (first === '00' || isCallingCode(first.slice(2)));
+}
+
 /** Whether groups[s, e) form a phone number in a format people write; `plus` when a "+" precedes group s. */
 function valid(
   text: string,
@@ -148,6 +159,7 @@ function valid(
   const kept = dialledGroups(groups, s, e, plus);
   let digits = '';
   for (const g of kept) digits += g.digits;
+  if (!plus && digits.startsWith('00') && !dialPrefixApart(kept)) return false;
   const international = internationalValid(digits, plus, budget);
   if (international !== undefined) return international;
   // North American numbers grouped 3-3-4 (optionally after a 1): valid area and exchange codes are enough,
@@ -270,13 +282,16 @@ function scanRun(
   const before = [0];
   for (const g of groups) before.push((before[before.length - 1] as number) + g.digits.length);
   let s = 0;
+  // Where the groups not yet read as a number or a date begin.
+  let resumed = 0;
   while (s < groups.length) {
     if (dateAt(text, groups, s)) {
       s += 3;
+      resumed = s;
       continue;
     }
     let found = -1;
-    if (s === 0 || (groups[s] as Group).afterSpace) {
+    if ((s === 0 || (groups[s] as Group).afterSpace) && (s === resumed || marksItsStart(groups, s))) {
       const startPlus = plus && s === 0;
       const min = startPlus ? 8 : 9;
       for (let e = groups.length; e > s; e--) {
@@ -301,7 +316,19 @@ function scanRun(
       });
     }
     s = found;
+    resumed = s;
   }
+}
+
+/**
+ * Whether the number at group s marks its own start: a prefix (a trunk "0", "00", Russia's "8 (…)") or an area
+ * code in parentheses, so it may follow other digits of its run. "51 824 753 556" (an Australian ABN) holds "824
+ * 753 556", grouped as a Polish mobile is, and "51 824 753 5564" holds a North American 3-3-4; without such a mark
+ * a number starts its run, or follows a number or a date.
+ */
+function marksItsStart(groups: readonly Group[], s: number): boolean {
+  const group = groups[s] as Group;
+  return group.paren || group.digits[0] === '0' || (group.digits[0] === '8' && groups[s + 1]?.paren === true);
 }
 
 // An amount: a decimal part after the run ("699 112 993,58"), or a currency sign or code next to it.

@@ -112,6 +112,11 @@ for (const country of getCountries()) {
   LENGTHS_BY_CALLING_CODE.set(code, lengths);
 }
 
+/** Returns whether `digits` are exactly a country calling code in use (44, 1, 380), geographic codes only. */
+export function isCallingCode(digits: string): boolean {
+  return LENGTHS_BY_CALLING_CODE.has(digits);
+}
+
 /** Plans by the trunk prefix a number starts with and its national length, for the trunk path ("IT" under "0"). */
 const BY_TRUNK = new Map<string, Plan[]>();
 for (const plan of PLANS) {
