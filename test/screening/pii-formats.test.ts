@@ -1,7 +1,7 @@
 import type { ScreeningClass } from '../../src/screening/classes';
 import { detectText } from '../../src/screening/detect-text';
 import { ParseBudget, validTrunkNational } from '../../src/screening/validators/phone-number';
-import { withLuhnDigit } from './fake-values';
+import { ibanFor, withLuhnDigit } from './fake-values';
 
 /** The substrings reported for one class, after normalisation, mapped back to the original text. */
 function found(text: string, cls: ScreeningClass): string[] {
@@ -419,5 +419,42 @@ describe('card numbers written with what follows them', () => {
   ])('does not report %s', (_name, text) => {
     expect(found(fours(visa, ' '), 'credit_card')).toEqual([fours(visa, ' ')]);
     expect(found(text, 'credit_card')).toEqual([]);
+  });
+});
+
+describe('separators that forms print', () => {
+  const iban = ibanFor('DE', '370400440532013000');
+  const dashed = iban.replace(/(.{4})(?=.)/g, '$1-');
+
+  it('finds the IBAN in paper format with spaces (precondition)', () => {
+    const spaced = iban.replace(/(.{4})(?=.)/g, '$1 ');
+    expect(found(`IBAN ${spaced} please`, 'iban')).toEqual([spaced]);
+  });
+
+  it('finds an IBAN in groups of four joined by dashes', () => {
+    expect(found(`IBAN ${dashed} please`, 'iban')).toEqual([dashed]);
+  });
+
+  it('finds a dashed IBAN followed by a dashed word, without the word', () => {
+    expect(found(`${dashed}-BANK`, 'iban')).toEqual([dashed]);
+  });
+
+  it('does not report a dashed IBAN with a wrong check digit or mixed separators', () => {
+    const wrong = `${dashed.slice(0, -1)}${(Number(dashed.slice(-1)) + 1) % 10}`;
+    expect(found(`IBAN ${wrong}`, 'iban')).toEqual([]);
+    expect(found(`IBAN ${dashed.replace('-', ' ')}`, 'iban')).toEqual([]);
+  });
+
+  it('finds an SSN printed with dots, as with dashes', () => {
+    expect(found('SSN 123-45-6789 on file', 'us_ssn')).toEqual(['123-45-6789']);
+    expect(found('SSN 123.45.6789 on file', 'us_ssn')).toEqual(['123.45.6789']);
+  });
+
+  it.each<[string, string]>([
+    ['mixed dots and dashes', 'SSN 123.45-6789'],
+    ['a longer dotted number', 'item 1.123.45.6789 and 123.45.6789.1'],
+    ['an unissuable dotted number', 'ref 666.45.6789'],
+  ])('does not report a dotted SSN shape: %s', (_name, text) => {
+    expect(found(text, 'us_ssn')).toEqual([]);
   });
 });

@@ -1,10 +1,11 @@
 import type { Detector, TextSpan } from '../detector';
 import { eachMatch } from '../each-match';
 
-// AAA-GG-SSSS or AAA GG SSSS (one separator, used twice), not glued to other digits, dashes or word
-// characters (phone numbers are 3-3-4, ZIP+4 is 5-4). The backreference keeps "123-45 6789" out.
-// A group of digits right before ("0055 800 63 0580") makes it the tail of a phone number.
-const GROUPED = /(?<![\w+-])(?<!\d[ .])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w-]|\.\d|\2\d)/g;
+// AAA-GG-SSSS, AAA GG SSSS or AAA.GG.SSSS (one separator, used twice; forms and scanned documents print the
+// dots), not glued to other digits, dashes or word characters (phone numbers are 3-3-4, ZIP+4 is 5-4). The
+// backreference keeps "123-45 6789" out. A group of digits right before ("0055 800 63 0580") makes it the tail of
+// a phone number, and a dot and a digit after it part of a longer dotted number.
+const GROUPED = /(?<![\w+-])(?<!\d[ .])(\d{3})([-. ])(\d{2})\2(\d{4})(?![\w-]|\.\d|\2\d)/g;
 // Nine bare digits only right after an SSN label: "SSN: 123456789", "social security number 123456789".
 const LABELLED =
   /(?:\bssn|social security (?:number|no\.?|#))\s{0,3}(?:is|:|#|=)?\s{0,3}(\d{3})(\d{2})(\d{4})(?!\d)/gi;
