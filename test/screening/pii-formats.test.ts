@@ -400,7 +400,7 @@ describe('card numbers written with what follows them', () => {
   it.each<[string, string, string[]]>([
     ['expiry and code after a grouped card', `card ${fours(visa, ' ')} 08/29 123`, [fours(visa, ' ')]],
     ['expiry and code after an unbroken card', `${visa} 08/29 123`, [visa]],
-    ['a code right after a grouped card', `${fours(visa, ' ')} 737`, [fours(visa, ' ')]],
+    ['a code right after an unbroken card', `${visa} 737`, [visa]],
     ['expiry month and year as two groups', `${fours(master, ' ')} 08 29`, [fours(master, ' ')]],
     ['two unbroken cards in a row', `cards ${visa} ${master}`, [visa, master]],
     [
@@ -416,6 +416,7 @@ describe('card numbers written with what follows them', () => {
   it.each<[string, string]>([
     ['a table of four-digit groups with a card-shaped stretch', `0000 ${fours(visa, ' ')} 0000`],
     ['a run of digits longer than a card', `${visa}${master}`],
+    ['a run laid out as one longer number', `RS35 ${fours(visa, ' ')} 70`],
   ])('does not report %s', (_name, text) => {
     expect(found(fours(visa, ' '), 'credit_card')).toEqual([fours(visa, ' ')]);
     expect(found(text, 'credit_card')).toEqual([]);

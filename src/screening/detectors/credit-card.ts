@@ -212,11 +212,21 @@ export const creditCardDetector: Detector = {
         out.push({ start: m.index, end: m.index + m[0].length, class: 'credit_card' });
         return;
       }
+      // A run laid out as one number ("2600 0560 1001 6113 70", the tail of an IBAN) is one number, not a card.
+      if (oneNumber(m[0])) return;
       for (const [start, end] of cardsInRun(text, m.index, m[0]))
         out.push({ start, end, class: 'credit_card' });
     });
   },
 };
+
+/** Returns whether a run uses one separator in a usual card layout, so reads as one number whatever its digits. */
+function oneNumber(raw: string): boolean {
+  const separators = raw.match(SEPARATOR);
+  if (separators === null) return true;
+  const sep = separators[0] as string;
+  return separators.every((x) => x === sep) && usualLayout(raw.split(sep).map((g) => g.length));
+}
 
 /** Returns whether `raw`, found at `at` in `text`, is one card number as a whole. */
 function cardAt(text: string, at: number, raw: string): boolean {
@@ -245,41 +255,58 @@ function cardAt(text: string, at: number, raw: string): boolean {
   return !(/^[A-Za-z]{2}$/.test(country) && ibanValid((country + digits).toUpperCase()));
 }
 
-/**
- * Returns the spans of the cards inside a run of digit groups that is not one card: "4111 1111 1111 1111 12/27
- * 123" (a card, its expiry and its code), two cards in a row. A card there starts and ends at a group boundary
- * where the run visibly changes, at a blank: the separator changes, or the neighbouring group is not as wide as the card's
- * group at that end (a card written without separators is a group of its own). So a table of equal groups ("1234 5678
- * 9012 3456 7890") yields nothing, as it did when every run longer than a card was dropped. Each start tries at
- * most MAX_DIGITS groups, so the work stays linear in the run.
- */
-function cardsInRun(text: string, at: number, raw: string): Array<[number, number]> {
-  const groups: Array<{ start: number; end: number; sep: string }> = [];
+interface RunGroup {
+  start: number;
+  end: number;
+  /** The separator after the group ('' for the last). */
+  sep: string;
+}
+
+/** Returns the digit groups of a run, offsets relative to the run. */
+function groupsOfRun(raw: string): RunGroup[] {
+  const groups: RunGroup[] = [];
   let last = 0;
   for (const s of raw.matchAll(SEPARATOR)) {
     groups.push({ start: last, end: s.index, sep: s[0] });
     last = s.index + s[0].length;
   }
   groups.push({ start: last, end: raw.length, sep: '' });
+  return groups;
+}
+
+/**
+ * Returns the spans of the cards inside a run of digit groups that is not one card: "4111 1111 1111 1111 08/29
+ * 123" (a card, its expiry and its code), two cards in a row. A card there starts and ends at a group boundary
+ * where the run visibly changes, at a blank: the separator changes, the neighbouring group is not as wide as the
+ * card's group at that end, or the card is a group of its own (written without separators). So a table of equal
+ * groups ("1234 5678 9012 3456 7890") yields nothing. Each start tries at most MAX_DIGITS groups, so the work
+ * stays linear in the run.
+ */
+function cardsInRun(text: string, at: number, raw: string): Array<[number, number]> {
+  const groups = groupsOfRun(raw);
   const width = (i: number): number => groups[i]!.end - groups[i]!.start;
+  // A first group glued to a word ("RS35 2600 0560 …", an IBAN's head) makes the groups after it that word's.
+  const glued = at > 0 && /[A-Za-z]/.test(text[at - 1]!);
+  // Whether a card of groups i..j, inner separator `sep` ('' for one group), may start at i and end at j.
+  const changeBefore = (i: number, sep: string, afterCard: boolean): boolean =>
+    i === 0 ||
+    ((i > 1 || !glued || sep === '') &&
+      BLANK.test(groups[i - 1]!.sep) &&
+      (sep === '' || afterCard || groups[i - 1]!.sep !== sep || width(i - 1) !== width(i)));
+  const changeAfter = (j: number, sep: string): boolean =>
+    j === groups.length - 1 ||
+    (BLANK.test(groups[j]!.sep) && (sep === '' || groups[j]!.sep !== sep || width(j + 1) !== width(j)));
   const found: Array<[number, number]> = [];
-  // The group after the last card found: the card before it is a change of its own.
-  let taken = -1;
+  let taken = -1; // the group right after the last card found
   for (let i = 0; i < groups.length; i++) {
     let best = -1;
     for (let j = i, digits = 0; j < groups.length; j++) {
       digits += width(j);
       if (digits > MAX_DIGITS || (j > i && groups[j - 1]!.sep !== groups[i]!.sep)) break;
       const sep = j > i ? groups[i]!.sep : '';
-      const breakBefore =
-        i === 0 ||
-        (BLANK.test(groups[i - 1]!.sep) &&
-          (sep === '' || i === taken || groups[i - 1]!.sep !== sep || width(i - 1) !== width(i)));
-      const breakAfter =
-        j === groups.length - 1 ||
-        (BLANK.test(groups[j]!.sep) && (sep === '' || groups[j]!.sep !== sep || width(j + 1) !== width(j)));
       const span = raw.slice(groups[i]!.start, groups[j]!.end);
-      if (digits >= 12 && breakBefore && breakAfter && cardAt(text, at + groups[i]!.start, span)) best = j;
+      if (digits < 12 || !changeBefore(i, sep, i === taken) || !changeAfter(j, sep)) continue;
+      if (cardAt(text, at + groups[i]!.start, span)) best = j;
     }
     if (best < 0) continue;
     found.push([at + groups[i]!.start, at + groups[best]!.end]);
