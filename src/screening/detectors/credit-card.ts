@@ -10,6 +10,8 @@ import { luhnValid } from '../validators/luhn';
 const CANDIDATE = /(?<![\d.+/-])\d(?:(?: {1,2}|[-./\u00a0])?\d){11,}(?!(?: {1,2}|[-./\u00a0])?\d)/g;
 const SEPARATOR = / {1,2}|[-./\u00a0]/g;
 const MAX_DIGITS = 19;
+// The longest text one card can take: 19 digits and 18 separators of up to two characters.
+const MAX_CARD_CHARS = MAX_DIGITS + 2 * (MAX_DIGITS - 1);
 // What may stand between a card and the other digits of its run: a blank. A dash, dot or slash joins the digits
 // into one thing (the last groups of a UUID, a dotted id, a path).
 const BLANK = /^(?: {1,2}|\u00a0)$/;
@@ -208,24 +210,55 @@ export const creditCardDetector: Detector = {
   name: 'credit-card',
   detect(text: string, out: TextSpan[]): void {
     eachMatch(CANDIDATE, text, (m) => {
-      if (cardAt(text, m.index, m[0])) {
-        out.push({ start: m.index, end: m.index + m[0].length, class: 'credit_card' });
+      const raw = m[0];
+      if (raw.length <= MAX_CARD_CHARS && cardAt(text, m.index, raw)) {
+        out.push({ start: m.index, end: m.index + raw.length, class: 'credit_card' });
         return;
       }
+      if (!mayHoldCards(raw)) return;
       // A run laid out as one number ("2600 0560 1001 6113 70", the tail of an IBAN) is one number, not a card.
-      if (oneNumber(m[0])) return;
-      for (const [start, end] of cardsInRun(text, m.index, m[0]))
+      const groups = groupsOfRun(raw);
+      if (oneNumber(groups)) return;
+      for (const [start, end] of cardsInRun(text, m.index, raw, groups))
         out.push({ start, end, class: 'credit_card' });
     });
   },
 };
 
-/** Returns whether a run uses one separator in a usual card layout, so reads as one number whatever its digits. */
-function oneNumber(raw: string): boolean {
-  const separators = raw.match(SEPARATOR);
-  if (separators === null) return true;
-  const sep = separators[0] as string;
-  return separators.every((x) => x === sep) && usualLayout(raw.split(sep).map((g) => g.length));
+/**
+ * Returns whether a run that is not one card may hold one: it has a blank between two groups (where a card can
+ * start or end) and is not uniform (one separator, equal groups: a table, a byte dump, where no card boundary can
+ * be). One pass without allocation, so long adversarial runs cost little.
+ */
+function mayHoldCards(raw: string): boolean {
+  let blank = false;
+  let uniform = true;
+  let sep = '';
+  let firstWidth = -1;
+  let width = 0;
+  for (let i = 0; i < raw.length;) {
+    const c = raw.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      width++;
+      i++;
+      continue;
+    }
+    const here = c === 32 && raw.charCodeAt(i + 1) === 32 ? '  ' : raw[i]!;
+    blank ||= c === 32 || c === 0xa0;
+    if (firstWidth < 0) [firstWidth, sep] = [width, here];
+    else if (here !== sep || width !== firstWidth) uniform = false;
+    width = 0;
+    i += here.length;
+  }
+  // Groups of twelve digits or more are numbers of their own, uniform or not.
+  return blank && (!uniform || width !== firstWidth || firstWidth >= 12);
+}
+
+/** Returns whether a run's groups use one separator in a usual card layout, so read as one number whatever the digits. */
+function oneNumber(groups: readonly RunGroup[]): boolean {
+  const sep = groups[0]!.sep;
+  for (let i = 1; i < groups.length - 1; i++) if (groups[i]!.sep !== sep) return false;
+  return usualLayout(groups.map((g) => g.end - g.start));
 }
 
 /** Returns whether `raw`, found at `at` in `text`, is one card number as a whole. */
@@ -266,7 +299,8 @@ interface RunGroup {
 function groupsOfRun(raw: string): RunGroup[] {
   const groups: RunGroup[] = [];
   let last = 0;
-  for (const s of raw.matchAll(SEPARATOR)) {
+  SEPARATOR.lastIndex = 0;
+  for (let s = SEPARATOR.exec(raw); s !== null; s = SEPARATOR.exec(raw)) {
     groups.push({ start: last, end: s.index, sep: s[0] });
     last = s.index + s[0].length;
   }
@@ -282,8 +316,12 @@ function groupsOfRun(raw: string): RunGroup[] {
  * groups ("1234 5678 9012 3456 7890") yields nothing. Each start tries at most MAX_DIGITS groups, so the work
  * stays linear in the run.
  */
-function cardsInRun(text: string, at: number, raw: string): Array<[number, number]> {
-  const groups = groupsOfRun(raw);
+function cardsInRun(
+  text: string,
+  at: number,
+  raw: string,
+  groups: readonly RunGroup[],
+): Array<[number, number]> {
   const width = (i: number): number => groups[i]!.end - groups[i]!.start;
   // A first group glued to a word ("RS35 2600 0560 …", an IBAN's head) makes the groups after it that word's.
   const glued = at > 0 && /[A-Za-z]/.test(text[at - 1]!);
@@ -304,9 +342,8 @@ function cardsInRun(text: string, at: number, raw: string): Array<[number, numbe
       digits += width(j);
       if (digits > MAX_DIGITS || (j > i && groups[j - 1]!.sep !== groups[i]!.sep)) break;
       const sep = j > i ? groups[i]!.sep : '';
-      const span = raw.slice(groups[i]!.start, groups[j]!.end);
       if (digits < 12 || !changeBefore(i, sep, i === taken) || !changeAfter(j, sep)) continue;
-      if (cardAt(text, at + groups[i]!.start, span)) best = j;
+      if (cardAt(text, at + groups[i]!.start, raw.slice(groups[i]!.start, groups[j]!.end))) best = j;
     }
     if (best < 0) continue;
     found.push([at + groups[i]!.start, at + groups[best]!.end]);
