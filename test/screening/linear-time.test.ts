@@ -34,6 +34,8 @@ describe('screening adversarial inputs', () => {
     ['opening parentheses and trunk zeros', '(0'.repeat(N / 2)],
     ['numbers with extension-like tails', '5550000x1 '.repeat(N / 10)],
     ['grouped runs no country groups so', '555 123 4567 8 '.repeat(N / 15)],
+    // One digit run of unequal groups: every blank is a place a card could start or end.
+    ['one run of unequal digit groups', '12 345 '.repeat(N / 7)],
   ])('finds nothing in %s', (_what, text) => {
     expect(screenPayload({ prompt: text }).findings).toEqual({});
   });

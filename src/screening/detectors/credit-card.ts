@@ -156,14 +156,29 @@ function knownIssuer(digits: string): boolean {
 }
 
 // How people group card numbers: in fours (the last group shorter: 4-4-4-1 for 13 digits, 4-4-4-4-3 for 19),
-// Amex 4-6-5, Diners 4-6-4, and in pairs.
-function usualLayout(groups: readonly number[]): boolean {
-  const last = groups[groups.length - 1] ?? 0;
-  const head = groups.slice(0, -1);
-  if (head.every((n) => n === 4) && last >= 1 && last <= 4) return true;
-  if (head.every((n) => n === 2) && last <= 2) return true;
-  const shape = groups.join(',');
-  return shape === '4,6,5' || shape === '4,6,4';
+// Amex 4-6-5, Diners 4-6-4, and in pairs. Reads widths[from..to] in place: the card search inside a long run
+// asks this for every start, so it allocates nothing.
+function usualLayout(widths: readonly number[], from = 0, to = widths.length - 1): boolean {
+  const last = widths[to] ?? 0;
+  let fours = true;
+  let pairs = true;
+  for (let k = from; k < to; k++) {
+    fours &&= widths[k] === 4;
+    pairs &&= widths[k] === 2;
+  }
+  if (fours && last >= 1 && last <= 4) return true;
+  if (pairs && last <= 2) return true;
+  return to - from === 2 && widths[from] === 4 && widths[from + 1] === 6 && (last === 5 || last === 4);
+}
+
+// Whether widths[from..to] can be the groups before the last of a usual layout: all fours, all pairs, or Amex and
+// Diners' 4 and 6.
+function usualHead(widths: readonly number[], from: number, to: number): boolean {
+  if (to - from <= 1 && widths[from] === 4 && (to === from || widths[to] === 6)) return true;
+  const w = widths[from];
+  if (w !== 4 && w !== 2) return false;
+  for (let k = from + 1; k <= to; k++) if (widths[k] !== w) return false;
+  return true;
 }
 
 // Whether the text before twelve digits names them an account id: an ARN's account field or an "account" label.
@@ -322,27 +337,32 @@ function cardsInRun(
   raw: string,
   groups: readonly RunGroup[],
 ): Array<[number, number]> {
-  const width = (i: number): number => groups[i]!.end - groups[i]!.start;
+  const widths = groups.map((g) => g.end - g.start);
+  const width = (i: number): number => widths[i]!;
+  const blank = groups.map((g) => BLANK.test(g.sep));
   // A first group glued to a word ("RS35 2600 0560 …", an IBAN's head) makes the groups after it that word's.
   const glued = at > 0 && /[A-Za-z]/.test(text[at - 1]!);
   // Whether a card of groups i..j, inner separator `sep` ('' for one group), may start at i and end at j.
   const changeBefore = (i: number, sep: string, afterCard: boolean): boolean =>
     i === 0 ||
     ((i > 1 || !glued || sep === '') &&
-      BLANK.test(groups[i - 1]!.sep) &&
+      blank[i - 1]! &&
       (sep === '' || afterCard || groups[i - 1]!.sep !== sep || width(i - 1) !== width(i)));
   const changeAfter = (j: number, sep: string): boolean =>
     j === groups.length - 1 ||
-    (BLANK.test(groups[j]!.sep) && (sep === '' || groups[j]!.sep !== sep || width(j + 1) !== width(j)));
+    (blank[j]! && (sep === '' || groups[j]!.sep !== sep || width(j + 1) !== width(j)));
   const found: Array<[number, number]> = [];
   let taken = -1; // the group right after the last card found
   for (let i = 0; i < groups.length; i++) {
     let best = -1;
     for (let j = i, digits = 0; j < groups.length; j++) {
       digits += width(j);
-      if (digits > MAX_DIGITS || (j > i && groups[j - 1]!.sep !== groups[i]!.sep)) break;
+      if (digits > MAX_DIGITS) break;
+      // Stop as soon as groups i..j-1 can no longer head a usual layout (in a run of unequal groups, at once).
+      if (j > i && (groups[j - 1]!.sep !== groups[i]!.sep || !usualHead(widths, i, j - 1))) break;
       const sep = j > i ? groups[i]!.sep : '';
       if (digits < 12 || !changeBefore(i, sep, i === taken) || !changeAfter(j, sep)) continue;
+      if (j > i && !usualLayout(widths, i, j)) continue;
       if (cardAt(text, at + groups[i]!.start, raw.slice(groups[i]!.start, groups[j]!.end))) best = j;
     }
     if (best < 0) continue;
