@@ -74,3 +74,31 @@ describe('what a national id is not, and what it is not also', () => {
     expect(detectText(text).map((span) => span.class)).toEqual(['national_id']);
   });
 });
+
+describe('Finnish personal identity codes (henkilötunnus)', () => {
+  // DDMMYY, a century sign, three digits, then DDMMYYNNN mod 31 as a character of this alphabet.
+  const CHECK = '0123456789ABCDEFHJKLMNPRSTUVWXY';
+  const hetu = (date: string, sign: string, serial: string): string =>
+    `${date}${sign}${serial}${CHECK[Number(date + serial) % 31]}`;
+  const wrongCheck = (id: string): string => id.slice(0, -1) + (id.endsWith('0') ? '1' : '0');
+
+  it.each([
+    ['born in 2004, sign A', hetu('170304', 'A', '457')],
+    ['born in 1988, sign Y', hetu('290288', 'Y', '213')],
+    ['born in 2011, sign C', hetu('051111', 'C', '872')],
+  ])('finds one %s wherever it stands, and not with a wrong check', (_name, id) => {
+    expect(ids(`asiakas ${id} soitti`)).toEqual([[id, 'modelgate-national-id-fi-hetu']]);
+    expect(ids(`asiakas ${wrongCheck(id)} soitti`)).toEqual([]);
+  });
+
+  it('finds one with "-" only after its label, since YYMMDD-HHMM build stamps share the layout', () => {
+    const id = hetu('120579', '-', '318');
+    expect(ids(`henkilötunnus ${id}`)).toEqual([[id, 'modelgate-national-id-fi-hetu']]);
+    expect(ids(`Personal identity code: ${id}`)).toEqual([[id, 'modelgate-national-id-fi-hetu']]);
+    expect(ids(`build ${id}`)).toEqual([]);
+  });
+
+  it('does not report a date that does not exist', () => {
+    expect(ids(`asiakas ${hetu('300204', 'A', '457')}`)).toEqual([]);
+  });
+});

@@ -5,6 +5,7 @@ import {
   bsnValid,
   codiceFiscaleValid,
   cpfValid,
+  hetuValid,
   nirValid,
   peselValid,
   personnummerValid,
@@ -28,6 +29,7 @@ const NINO_PREFIX = '(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]
 const SIN_LABEL = 'SIN|NAS|[Ss]ocial [Ii]nsurance(?: [Nn]umber| [Nn]o\\.?)?';
 const NINO_LABEL =
   '[Nn][Ii][Nn][Oo]|NI (?:[Nn]umber|[Nn]o\\.?)|[Nn]ational [Ii]nsurance(?: [Nn]umber| [Nn]o\\.?)?';
+const HETU_LABEL = '[Hh]enkilötunnus|HETU|[Hh]etu|[Pp]ersonal identity code|[Pp]ersonbeteckning';
 const PNR_LABEL = '[Pp]ersonnummer|[Pp]ersonnr\\.?|PNR|[Pp]nr|[Ss]amordningsnummer';
 
 // Each pattern is bounded and anchored on word edges, so it runs in linear time. Unlabelled, only a form whose
@@ -64,6 +66,13 @@ const FORMS: readonly IdForm[] = [
     pattern: /(?<![\w.-])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\w-]|\.\d)/g,
     valid: cpfValid,
   },
+  {
+    // Finland's henkilötunnus with a letter for its century (A-F: 2000s, U-Y: 1900s since 2023): a layout of its
+    // own and a mod-31 check. With "-" or "+" it reads as a build stamp (YYMMDD-HHMM), so only after its label.
+    kind: 'fi-hetu',
+    pattern: /(?<![\w-])\d{6}[A-FU-Y]\d{3}[\dA-FHJ-NPR-Y](?![\w-])/g,
+    valid: hetuValid,
+  },
   // After their label only.
   labelled(
     'in-aadhaar',
@@ -82,6 +91,7 @@ const FORMS: readonly IdForm[] = [
   labelled('se-personnummer', PNR_LABEL, '(?:19|20)?\\d{6}[-+]?\\d{4}', (id) =>
     personnummerValid(id.slice(-10)),
   ),
+  labelled('fi-hetu', HETU_LABEL, '\\d{6}[-+]\\d{3}[\\dA-FHJ-NPR-Y]', hetuValid),
   labelled('ca-sin', SIN_LABEL, '\\d{3}(?<sep>[- ]?)\\d{3}\\k<sep>\\d{3}(?![,.]\\d)', sinValid),
   labelled('uk-nino', NINO_LABEL, `${NINO_PREFIX} ?\\d{2} ?\\d{2} ?\\d{2} ?[A-D]`, () => true),
 ];
@@ -97,7 +107,7 @@ function labelled(kind: string, label: string, body: string, valid: (id: string)
 /**
  * Detects national identity numbers that carry a check digit or a fixed form: UK National Insurance number,
  * Spanish DNI/NIE, Italian codice fiscale, French NIR, Brazilian CPF, Indian Aadhaar, Polish PESEL, Dutch BSN,
- * Swedish personnummer, Canadian SIN. The span is the number; the rule id names its kind.
+ * Swedish personnummer, Canadian SIN, Finnish henkilötunnus. The span is the number; the rule id names its kind.
  */
 export const nationalIdDetector: Detector = {
   name: 'national-id',

@@ -114,3 +114,22 @@ export function personnummerValid(digits: string): boolean {
 export function sinValid(digits: string): boolean {
   return digits[0] !== '8' && luhnValid(digits);
 }
+
+const HETU_CHECK = '0123456789ABCDEFHJKLMNPRSTUVWXY';
+const HETU_CENTURY: Record<string, number> = { A: 2000, B: 2000, C: 2000, D: 2000, E: 2000, F: 2000 };
+
+/**
+ * Finland's henkilötunnus (DDMMYY, a century sign, three digits and a check character): the date must exist,
+ * the check is DDMMYYNNN mod 31. A "+" or "-" sign arrives stripped (ten characters); 1800 and 1900 have the same
+ * calendar, so the sign is not needed to check the date.
+ */
+export function hetuValid(id: string): boolean {
+  const sign = id.length === 11 ? id[6]! : '-';
+  const digits = id.slice(0, 6) + id.slice(-4, -1);
+  if (!/^\d{9}$/.test(digits)) return false;
+  const [day, month, yy] = [Number(id.slice(0, 2)), Number(id.slice(2, 4)), Number(id.slice(4, 6))];
+  const year = (HETU_CENTURY[sign] ?? 1900) + yy;
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (month < 1 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return false;
+  return HETU_CHECK[Number(digits) % 31] === id[id.length - 1];
+}
