@@ -37,7 +37,8 @@ export const PII_CLASS_DESCRIPTIONS = {
   iban: 'IBAN with a known country length and a valid mod-97 checksum, with or without spaces',
   us_ssn: 'US social security number (AAA-GG-SSSS, or 9 digits after "SSN"), invalid ranges excluded',
   ip_address: 'public IPv4 or IPv6 address (private, loopback, link-local, multicast and reserved excluded)',
-  national_id: 'national identity number (UK, ES, IT, FR, BR, IN, PL, NL, SE, CA, FI), check digit verified',
+  national_id:
+    'national identity number (UK, ES, IT, FR, BR, IN, PL, NL, SE, CA, FI, SG, KR), checked as its issuer publishes',
 } as const;
 
 /** A secret class name. */

@@ -102,3 +102,37 @@ describe('Finnish personal identity codes (henkilötunnus)', () => {
     expect(ids(`asiakas ${hetu('300204', 'A', '457')}`)).toEqual([]);
   });
 });
+
+describe('Singapore NRIC/FIN and Korean resident registration numbers, after their labels', () => {
+  // Seven digits weighted 2,7,6,5,4,3,2, four more for T and G, then a letter of the citizens' or foreigners' table.
+  const nric = (prefix: string, digits: string): string => {
+    let sum = prefix === 'T' || prefix === 'G' ? 4 : 0;
+    [2, 7, 6, 5, 4, 3, 2].forEach((w, i) => (sum += w * Number(digits[i])));
+    const table = prefix === 'S' || prefix === 'T' ? 'JZIHGFEDCBA' : 'XWUTRQPNMLK';
+    return `${prefix}${digits}${table[sum % 11]}`;
+  };
+  const otherLetter = (id: string): string => id.slice(0, -1) + (id.endsWith('A') ? 'B' : 'A');
+
+  it.each([
+    ['a citizen of the 1900s series', 'NRIC', nric('S', '8403127')],
+    ['a citizen of the 2000s series', 'NRIC No.', nric('T', '0519388')],
+    ['a foreigner', 'FIN:', nric('G', '6620413')],
+  ])('finds the NRIC of %s, and not with another check letter nor without its label', (_name, label, id) => {
+    expect(ids(`${label} ${id}`)).toEqual([[id, 'modelgate-national-id-sg-nric']]);
+    expect(ids(`${label} ${otherLetter(id)}`)).toEqual([]);
+    expect(ids(`code ${id}`)).toEqual([]);
+  });
+
+  it.each([
+    ['dashed, born 1987', '주민등록번호', '870415-1537204'],
+    ['unbroken, born 2003', 'RRN:', '0311284069315'],
+    ['in English', 'resident registration number', '790923-2481736'],
+  ])('finds a resident registration number %s after its label', (_name, label, id) => {
+    expect(ids(`${label} ${id}`)).toEqual([[id, 'modelgate-national-id-kr-rrn']]);
+    expect(ids(`ref ${id}`)).toEqual([]);
+  });
+
+  it('does not report a resident registration number whose birth date does not exist', () => {
+    expect(ids('RRN 870231-1537204')).toEqual([]);
+  });
+});

@@ -7,8 +7,10 @@ import {
   cpfValid,
   hetuValid,
   nirValid,
+  nricValid,
   peselValid,
   personnummerValid,
+  rrnValid,
   sinValid,
   spanishIdValid,
 } from '../validators/national-ids';
@@ -30,6 +32,9 @@ const SIN_LABEL = 'SIN|NAS|[Ss]ocial [Ii]nsurance(?: [Nn]umber| [Nn]o\\.?)?';
 const NINO_LABEL =
   '[Nn][Ii][Nn][Oo]|NI (?:[Nn]umber|[Nn]o\\.?)|[Nn]ational [Ii]nsurance(?: [Nn]umber| [Nn]o\\.?)?';
 const HETU_LABEL = '[Hh]enkilötunnus|HETU|[Hh]etu|[Pp]ersonal identity code|[Pp]ersonbeteckning';
+const NRIC_LABEL = 'NRIC|FIN|NRIC/FIN|IC [Nn]o\\.?|IC [Nn]umber';
+const RRN_LABEL =
+  '주민등록번호|주민번호|외국인등록번호|RRN|FRN|[Rr]esident [Rr]egistration [Nn]umber|[Ff]oreign(?:er)? [Rr]egistration [Nn]umber';
 const PNR_LABEL = '[Pp]ersonnummer|[Pp]ersonnr\\.?|PNR|[Pp]nr|[Ss]amordningsnummer';
 
 // Each pattern is bounded and anchored on word edges, so it runs in linear time. Unlabelled, only a form whose
@@ -92,14 +97,17 @@ const FORMS: readonly IdForm[] = [
     personnummerValid(id.slice(-10)),
   ),
   labelled('fi-hetu', HETU_LABEL, '\\d{6}[-+]\\d{3}[\\dA-FHJ-NPR-Y]', hetuValid),
+  labelled('sg-nric', NRIC_LABEL, '[STFG]\\d{7}[A-Z]', nricValid),
+  labelled('kr-rrn', RRN_LABEL, '\\d{6}-?[1-8]\\d{6}', rrnValid),
   labelled('ca-sin', SIN_LABEL, '\\d{3}(?<sep>[- ]?)\\d{3}\\k<sep>\\d{3}(?![,.]\\d)', sinValid),
   labelled('uk-nino', NINO_LABEL, `${NINO_PREFIX} ?\\d{2} ?\\d{2} ?\\d{2} ?[A-D]`, () => true),
 ];
 
+// The label ends where no ASCII word character follows (not \b, which never holds after a Korean label).
 function labelled(kind: string, label: string, body: string, valid: (id: string) => boolean): IdForm {
   return {
     kind,
-    pattern: new RegExp(`(?<![\\w.])(?:${label})\\b${LABEL_GAP}(?<id>${body})(?![\\w])`, 'g'),
+    pattern: new RegExp(`(?<![\\w.])(?:${label})(?!\\w)${LABEL_GAP}(?<id>${body})(?![\\w])`, 'g'),
     valid,
   };
 }
@@ -107,7 +115,8 @@ function labelled(kind: string, label: string, body: string, valid: (id: string)
 /**
  * Detects national identity numbers that carry a check digit or a fixed form: UK National Insurance number,
  * Spanish DNI/NIE, Italian codice fiscale, French NIR, Brazilian CPF, Indian Aadhaar, Polish PESEL, Dutch BSN,
- * Swedish personnummer, Canadian SIN, Finnish henkilötunnus. The span is the number; the rule id names its kind.
+ * Swedish personnummer, Canadian SIN, Finnish henkilötunnus, Singapore NRIC/FIN, Korean resident registration
+ * number. The span is the number; the rule id names its kind.
  */
 export const nationalIdDetector: Detector = {
   name: 'national-id',

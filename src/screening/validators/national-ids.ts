@@ -133,3 +133,31 @@ export function hetuValid(id: string): boolean {
   if (month < 1 || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return false;
   return HETU_CHECK[Number(digits) % 31] === id[id.length - 1];
 }
+
+/**
+ * Singapore's NRIC and FIN (S, T, F or G, seven digits, a check letter): weights 2,7,6,5,4,3,2, four more for
+ * the 2000s series (T, G), and a letter table for citizens (S, T) and one for foreigners (F, G).
+ */
+export function nricValid(id: string): boolean {
+  const weights = [2, 7, 6, 5, 4, 3, 2];
+  let sum = id[0] === 'T' || id[0] === 'G' ? 4 : 0;
+  for (let i = 0; i < 7; i++) sum += Number(id[i + 1]) * weights[i]!;
+  const table = id[0] === 'S' || id[0] === 'T' ? 'JZIHGFEDCBA' : 'XWUTRQPNMLK';
+  return table[sum % 11] === id[8];
+}
+
+/**
+ * South Korea's resident registration number (YYMMDD, then seven digits, the first 1–8): the birth date must
+ * exist in the century the first digit names. Numbers issued since October 2020 have no check digit, so none is
+ * required; this is why the number counts only after its label.
+ */
+export function rrnValid(digits: string): boolean {
+  const century = '1256'.includes(digits[6]!) ? 1900 : 2000;
+  const [year, month, day] = [
+    century + Number(digits.slice(0, 2)),
+    Number(digits.slice(2, 4)),
+    Number(digits.slice(4, 6)),
+  ];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return month >= 1 && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
