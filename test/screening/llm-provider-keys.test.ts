@@ -20,6 +20,9 @@ function drawn(seed: string, length: number, alphabet: string): string {
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const HEX = '0123456789abcdef';
 const B64URL = `${ALNUM}-_`;
+const LOWER_ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const uuidOf = (seed: string): string =>
+  [8, 4, 4, 4, 12].map((n, i) => drawn(`${seed}${i}`, n, HEX)).join('-');
 
 const found = (text: string) =>
   detectText(text).map((s) => ({ class: s.class, value: text.slice(s.start, s.end) }));
@@ -33,6 +36,14 @@ describe('model providers’ keys', () => {
     ['LangSmith personal', `lsv2_pt_${drawn('ls', 32, HEX)}_${drawn('ls2', 10, HEX)}`],
     ['LangSmith service', `lsv2_sk_${drawn('lss', 32, HEX)}_${drawn('lss2', 10, HEX)}`],
     ['Pinecone', `pcsk_${drawn('pc', 6, ALNUM)}_${drawn('pc2', 64, ALNUM)}`],
+    ['OpenRouter', `sk-or-v1-${drawn('openrouter', 64, HEX)}`],
+    ['Langfuse secret', `sk-lf-${uuidOf('langfuse')}`],
+    ['ElevenLabs', `sk_${drawn('elevenlabs', 48, HEX)}`],
+    ['Hugging Face with digits', `hf_${drawn('hf', 34, ALNUM)}`],
+    ['Hugging Face organisation', `api_org_${drawn('hforg', 34, ALNUM)}`],
+    ['Together', `tgp_v1_${drawn('together', 43, B64URL)}`],
+    ['NVIDIA', `nvapi-${drawn('nvidia', 64, B64URL)}`],
+    ['Cerebras', `csk-${drawn('cerebras', 48, LOWER_ALNUM)}`],
   ])('finds a %s key as an api_token', (_name, key) => {
     for (const text of [key, `export KEY=${key}`, `{"apiKey": "${key}"}`, `my key is ${key}, thanks`]) {
       expect(found(text)).toContainEqual({ class: 'api_token', value: key });
@@ -45,6 +56,10 @@ describe('model providers’ keys', () => {
     ['an sk- digest prefix of the wrong length', `sk-${drawn('d', 31, HEX)}`],
     ['a CSS class of words', 'sk-button-primary-large-v2-hover-active-state'],
     ['a plain word run after gsk_', `gsk_${'a'.repeat(52)}`],
+    ['a Langfuse placeholder of zeros', `sk-lf-${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`],
+    ['an OpenRouter placeholder', `sk-or-v1-${'x'.repeat(64)}`],
+    ['a Hugging Face placeholder', `hf_${'x'.repeat(34)}`],
+    ['a Python name after hf_', 'hf_hub_download(repo_id, filename)'],
   ])('leaves %s alone', (_name, text) => {
     expect(found(text).filter((f) => f.class === 'api_token')).toEqual([]);
   });

@@ -1,28 +1,13 @@
-import type { ScreeningClass } from '../classes';
 import type { Detector, TextSpan } from '../detector';
 import { isKnownExampleSecret } from '../validators/known-examples';
 import { looksRandom } from '../validators/random-token';
-
-interface TokenRule {
-  class: ScreeningClass;
-  /** The rule id reported, for a vendor with no class of its own (api_token). */
-  rule?: string;
-  /** The start of the PREFIX matches this rule may follow ("gh", "sk-", …). */
-  prefix: string;
-  /** Sticky regex tried where PREFIX found its prefix; group 1 (or 2) is the random part `accept` judges. */
-  pattern: RegExp;
-  accept(token: string, random: string): boolean;
-}
-
-const random2 = (_token: string, random: string): boolean => looksRandom(random);
-// Upper case, lower case and digits: what a random alphanumeric body holds and a word run does not.
-const random3 = (_token: string, random: string): boolean =>
-  looksRandom(random, { kinds: 3, minDistinct: 12 });
+import { PLATFORM_PREFIX_SOURCE, PLATFORM_TOKEN_RULES } from './platform-tokens';
+import { type TokenRule, random2, random3 } from './token-rule';
 
 // Each pattern is a vendor prefix behind a token-boundary lookbehind, then a bounded body. They are only tried
 // where PREFIX matched, and the lookbehind lets at most one of "sk-sk-sk-…" start a body scan, so a failed
 // attempt costs at most its bound and the detector stays linear.
-const RULES: readonly TokenRule[] = [
+const CORE_RULES: readonly TokenRule[] = [
   {
     class: 'github_token',
     prefix: 'g',
@@ -130,17 +115,20 @@ const RULES: readonly TokenRule[] = [
 
 // Every vendor prefix in one alternation: one pass over the text finds the few places where a rule can match,
 // instead of one pass per rule (measured: about half the cost of the eight separate scans).
-const PREFIX =
-  /(?:gh[pousr]|github_pat|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|agent|soat)|xox[abposr]|[sr]k_(?:live|test)|npm|sk|gsk|xai|r8|lsv2|pcsk)[_-]|(?:https?:\/\/)?hooks\.slack\.com\//g;
+const CORE_PREFIX =
+  /(?:gh[pousr]|github_pat|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|agent|soat)|xox[abposr]|[sr]k_(?:live|test)|npm|sk|gsk|xai|r8|lsv2|pcsk)[_-]|(?:https?:\/\/)?hooks\.slack\.com\//;
+const PREFIX = new RegExp(`${PLATFORM_PREFIX_SOURCE}|${CORE_PREFIX.source}`, 'g');
+const RULES: readonly TokenRule[] = [...PLATFORM_TOKEN_RULES, ...CORE_RULES];
 
-/** Whether a PREFIX match can start a token of a rule: "k_" is tested after the first letter (sk_, rk_). */
-function hitMatches(hit: string, prefix: string): boolean {
-  return prefix === 'k_' ? hit.startsWith(prefix, 1) : hit.startsWith(prefix);
+/** Whether the text at a PREFIX match can start a token of a rule: "k_" is tested one character in (sk_, rk_). */
+function hitMatches(text: string, at: number, prefix: string): boolean {
+  return text.startsWith(prefix, prefix === 'k_' ? at + 1 : at);
 }
 
 /**
- * Detects vendor tokens recognisable by their prefix: GitHub, GitLab, Slack, Stripe, npm, OpenAI, Anthropic, and
- * model providers' keys (Groq, xAI, Replicate, LangSmith, Pinecone, sk-<32 hex> of DeepSeek and DashScope).
+ * Detects vendor tokens recognisable by their prefix: GitHub, GitLab, Slack, Stripe, npm, OpenAI, Anthropic, model
+ * providers' keys (Groq, xAI, Replicate, LangSmith, Pinecone, sk-<32 hex> of DeepSeek and DashScope) and the
+ * providers and platforms of platform-tokens.ts.
  */
 export const prefixedTokensDetector: Detector = {
   name: 'prefixed-tokens',
@@ -148,7 +136,7 @@ export const prefixedTokensDetector: Detector = {
     PREFIX.lastIndex = 0;
     for (let hit = PREFIX.exec(text); hit !== null; hit = PREFIX.exec(text)) {
       for (const rule of RULES) {
-        if (!hitMatches(hit[0], rule.prefix)) continue;
+        if (!hitMatches(text, hit.index, rule.prefix)) continue;
         rule.pattern.lastIndex = hit.index;
         const m = rule.pattern.exec(text);
         if (m === null) continue;

@@ -1,0 +1,66 @@
+import { looksRandom } from '../validators/random-token';
+import { type TokenRule, random3, randomHex } from './token-rule';
+
+// Base64url or letters-only bodies may lack one character kind; twelve distinct characters keep out
+// placeholders ("xxxx…", "abcabc…").
+const random2Wide = (_token: string, random: string): boolean => looksRandom(random, { minDistinct: 12 });
+
+const apiToken = (rule: string, prefix: string, pattern: RegExp, accept: TokenRule['accept']): TokenRule => ({
+  class: 'api_token',
+  rule: `modelgate-${rule}`,
+  prefix,
+  pattern,
+  accept,
+});
+
+/**
+ * Keys that gitleaks' rule set (v8.30) does not know or finds only next to the vendor's name, each a documented
+ * prefix and a bounded random body. Sticky, behind a token-boundary lookbehind, as the rules in prefixed-tokens.ts.
+ * Listed before those rules: "sk-or-v1-" and "sk-lf-" would otherwise be judged (and dropped) as OpenAI keys.
+ */
+export const PLATFORM_TOKEN_RULES: readonly TokenRule[] = [
+  // Model providers.
+  apiToken(
+    'openrouter-api-key',
+    'sk-or-v1-',
+    /(?<![A-Za-z0-9_-])sk-or-v1-([0-9a-f]{64})(?![A-Za-z0-9_-])/y,
+    randomHex,
+  ),
+  apiToken(
+    'langfuse-secret-key',
+    'sk-lf-',
+    /(?<![A-Za-z0-9_-])sk-lf-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![A-Za-z0-9_-])/y,
+    randomHex,
+  ),
+  // ElevenLabs' current keys; Stripe's sk_live_/sk_test_ cannot match 48 hex digits.
+  apiToken('elevenlabs-api-key', 'sk_', /(?<![A-Za-z0-9_-])sk_([0-9a-f]{48})(?![A-Za-z0-9_-])/y, randomHex),
+  // gitleaks' Hugging Face rule takes letters only; tokens with digits, and organisation tokens, were missed.
+  apiToken('huggingface-token', 'hf_', /(?<![A-Za-z0-9_])hf_([A-Za-z0-9]{34})(?![A-Za-z0-9_])/y, random2Wide),
+  apiToken(
+    'huggingface-token',
+    'api_org_',
+    /(?<![A-Za-z0-9_])api_org_([A-Za-z0-9]{34})(?![A-Za-z0-9_])/y,
+    random2Wide,
+  ),
+  apiToken(
+    'together-api-key',
+    'tgp_v1_',
+    /(?<![A-Za-z0-9_])tgp_v1_([A-Za-z0-9_-]{32,64})(?![A-Za-z0-9_-])/y,
+    random3,
+  ),
+  apiToken(
+    'nvidia-api-key',
+    'nvapi-',
+    /(?<![A-Za-z0-9_-])nvapi-([A-Za-z0-9_-]{64})(?![A-Za-z0-9_-])/y,
+    random3,
+  ),
+  apiToken(
+    'cerebras-api-key',
+    'csk-',
+    /(?<![A-Za-z0-9_-])csk-([a-z0-9]{48})(?![A-Za-z0-9_-])/y,
+    (_t, random) => /[a-z]/.test(random) && looksRandom(random, { minDistinct: 16 }),
+  ),
+];
+
+/** The prefixes of PLATFORM_TOKEN_RULES as one alternation, for the detector's single prefix scan. */
+export const PLATFORM_PREFIX_SOURCE = 'sk-or-v1-|sk-lf-|hf_|api_org_|tgp_v1_|nvapi-|csk-';
