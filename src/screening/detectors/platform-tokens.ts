@@ -60,7 +60,57 @@ export const PLATFORM_TOKEN_RULES: readonly TokenRule[] = [
     /(?<![A-Za-z0-9_-])csk-([a-z0-9]{48})(?![A-Za-z0-9_-])/y,
     (_t, random) => /[a-z]/.test(random) && looksRandom(random, { minDistinct: 16 }),
   ),
+  // Developer platforms and clouds.
+  // tskey-<kind>-<key id>-<secret>: auth, api, client, scim, webhook keys alike.
+  apiToken(
+    'tailscale-key',
+    'tskey-',
+    /(?<![A-Za-z0-9_-])tskey-[a-z]{3,10}-[A-Za-z0-9]{6,24}-([A-Za-z0-9]{20,64})(?![A-Za-z0-9_-])/y,
+    random3,
+  ),
+  // Vercel's prefixed tokens: personal (vcp_), integration (vci_), app (vca_), refresh (vcr_), API key (vck_).
+  apiToken('vercel-token', 'vc', /(?<![A-Za-z0-9_])vc[pikar]_([A-Za-z0-9]{24,80})(?![A-Za-z0-9_])/y, random3),
+  apiToken(
+    'docker-access-token',
+    'dckr_',
+    /(?<![A-Za-z0-9_])dckr_(?:pat|oat)_([A-Za-z0-9_-]{27,32})(?![A-Za-z0-9_-])/y,
+    random2Wide,
+  ),
+  // Cloudflare's user and account API tokens and API keys since 2026: 40 random characters and an 8-hex checksum.
+  apiToken(
+    'cloudflare-token',
+    'cf',
+    /(?<![A-Za-z0-9_])cf(?:ut|at|k)_([A-Za-z0-9]{40})[0-9a-f]{8}(?![A-Za-z0-9_])/y,
+    random3,
+  ),
+  apiToken(
+    'figma-token',
+    'figd_',
+    /(?<![A-Za-z0-9_])figd_([A-Za-z0-9_-]{40,54})(?![A-Za-z0-9_-])/y,
+    random2Wide,
+  ),
+  apiToken('supabase-token', 'sbp_', /(?<![A-Za-z0-9_])sbp_([0-9a-f]{40})(?![A-Za-z0-9_])/y, randomHex),
+  apiToken(
+    'supabase-token',
+    'sb_secret_',
+    /(?<![A-Za-z0-9_])sb_secret_([A-Za-z0-9_-]{31,64})(?![A-Za-z0-9_-])/y,
+    random2Wide,
+  ),
+  apiToken(
+    'gcp-oauth-client-secret',
+    'GOCSPX-',
+    /(?<![A-Za-z0-9_-])GOCSPX-([A-Za-z0-9_-]{28})(?![A-Za-z0-9_-])/y,
+    random2Wide,
+  ),
+  // Atlassian API tokens (ATATT) and Confluence/Jira Cloud tokens (ATCTT): a long body, "=" and an 8-hex checksum.
+  apiToken(
+    'atlassian-api-token',
+    'AT',
+    /(?<![A-Za-z0-9_-])AT[AC]TT3([A-Za-z0-9_=-]{100,250})=[0-9A-F]{8}(?![A-Za-z0-9_=-])/y,
+    random3,
+  ),
 ];
 
 /** The prefixes of PLATFORM_TOKEN_RULES as one alternation, for the detector's single prefix scan. */
-export const PLATFORM_PREFIX_SOURCE = 'sk-or-v1-|sk-lf-|hf_|api_org_|tgp_v1_|nvapi-|csk-';
+export const PLATFORM_PREFIX_SOURCE =
+  'sk-or-v1-|sk-lf-|hf_|api_org_|tgp_v1_|nvapi-|csk-|tskey-|vc[pikar]_|dckr_|cf(?:ut|at|k)_|figd_|sbp_|sb_secret_|GOCSPX-|AT[AC]TT3';
