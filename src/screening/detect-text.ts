@@ -6,6 +6,7 @@ import { creditCardDetector } from './detectors/credit-card';
 import { emailDetector } from './detectors/email';
 import { genericCredentialDetector } from './detectors/generic-credential';
 import { gcpServiceAccountDetector } from './detectors/gcp-service-account';
+import { hexKeyAssignmentDetector } from './detectors/hex-key-assignment';
 import { ibanDetector } from './detectors/iban';
 import { ipAddressDetector } from './detectors/ip-address';
 import { jwkPrivateKeyDetector } from './detectors/jwk-private-key';
@@ -43,6 +44,7 @@ export const DETECTORS: readonly Detector[] = [
   urlCredentialsDetector,
   passwordAssignmentDetector,
   genericCredentialDetector,
+  hexKeyAssignmentDetector,
   emailDetector,
   phoneDetector,
   creditCardDetector,

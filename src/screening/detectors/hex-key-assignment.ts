@@ -1,0 +1,45 @@
+import type { Detector, TextSpan } from '../detector';
+import { eachMatch } from '../each-match';
+import { looksRandom } from '../validators/random-token';
+
+// A key, token or secret name, then an assignment or a header's colon, then 32-64 hex digits. gitleaks'
+// generic-api-key rule finds such values only above a Shannon entropy of 3.5, which one random 32-digit hex key
+// in five falls below (16 symbols over 32 places repeat): Azure OpenAI and Azure AI services keys, Datadog,
+// Twilio and many more are 32 hex digits. The search starts on the literal word; repetitions are bounded.
+const HEX_ASSIGNMENT =
+  /(key|token|secret)["'\]]{0,2}\s{0,3}(?:=>|:=|[:=])\s{0,3}["'`]?([0-9a-f]{32,64}|[0-9A-F]{32,64})(?![\w-])/gi;
+// The name before the word, read back over identifier characters.
+const NAME_BEFORE = /[A-Za-z0-9_.-]{0,40}$/;
+// Names whose hex value is a digest, an id or a cursor, not a credential (cache_key, etag-like keys, pagination
+// tokens). A bare "key" (a map's key, an object's storage key) needs a prefix naming what it opens.
+const NOT_CREDENTIAL =
+  /(?:cache|hash|checksum|digest|idempotency|primary|public|pub|foreign|sort|partition|object|row|commit|sha\d*|md5|fingerprint|lookup|map|file|bucket|s3|next|page|continuation|sync|cursor|resume|state|request|csrf|xsrf|trace|dedup|dedupe|session[_.-]?id|id)[_.-]?$/i;
+
+/** Whether the name ending in `word` (its text before the word is `prefix`) names a credential. */
+function credentialName(prefix: string, word: string): boolean {
+  if (word.toLowerCase() === 'key' && !/[A-Za-z0-9]/.test(prefix)) return false;
+  return !NOT_CREDENTIAL.test(prefix);
+}
+
+/**
+ * Detects a 32-64 digit hex key assigned to a key, token or secret name (`AZURE_OPENAI_KEY=…`,
+ * `"api_key": "…"`, `Ocp-Apim-Subscription-Key: …`) that looks random: a letter, a digit, ten distinct digits.
+ */
+export const hexKeyAssignmentDetector: Detector = {
+  name: 'hex-key-assignment',
+  detect(text: string, out: TextSpan[]): void {
+    eachMatch(HEX_ASSIGNMENT, text, (m) => {
+      const value = m[2] as string;
+      if (!/[a-f]/i.test(value) || !/[0-9]/.test(value) || !looksRandom(value, { minDistinct: 10 })) return;
+      const prefix = NAME_BEFORE.exec(text.slice(Math.max(0, m.index - 40), m.index))?.[0] ?? '';
+      if (!credentialName(prefix, m[1] as string)) return;
+      const start = m.index + m[0].length - value.length;
+      out.push({
+        start,
+        end: start + value.length,
+        class: 'generic_credential',
+        rule: 'modelgate-hex-key-assignment',
+      });
+    });
+  },
+};
