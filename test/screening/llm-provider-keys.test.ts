@@ -2,7 +2,8 @@
  * The keys of the model providers a gateway's callers hold, found by their shape: gitleaks' rule set (v8.30)
  * knows OpenAI's, Anthropic's, Cohere's, Perplexity's and Hugging Face's, not Groq's, xAI's, Replicate's,
  * LangSmith's, Pinecone's or the sk-<32 hex> keys of DeepSeek and DashScope; and a bearer token pasted with its
- * Authorization header (an HTTP log, a request copied from a browser) was found only inside a curl command.
+ * Authorization header (an HTTP log, a request copied from a browser) was found only inside a curl command; nor
+ * was an OAuth refresh token pasted with its token response.
  */
 import { createHash } from 'node:crypto';
 import { detectText } from '../../src/screening/detect-text';
@@ -94,6 +95,38 @@ describe('a bearer token with its Authorization header', () => {
     'Authorization: Bearer xxxxxxxxxxxxxxxxxxxxxxxx',
     'the Authorization header carries a bearer token issued by the IdP',
   ])('leaves a placeholder or prose alone: %s', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+});
+
+describe('an OAuth refresh token', () => {
+  // Google's refresh tokens start "1//" and hold "/", which gitleaks' generic value pattern stops at; Microsoft
+  // Entra's ("0.A…", "1.A…") run to over a thousand characters, past its 150.
+  const google = `1//0g${drawn('google-refresh', 98, B64URL)}`;
+  const entra = `0.A${drawn('entra-a', 60, B64URL)}.AgAB${drawn('entra-b', 900, B64URL)}`;
+
+  it.each([
+    [
+      'Google’s, in a token response',
+      google,
+      (t: string) => `{"access_token": "x", "refresh_token": "${t}"}`,
+    ],
+    [
+      'Google’s, in a form body',
+      google,
+      (t: string) => `grant_type=refresh_token&refresh_token=${t}&client_id=app`,
+    ],
+    ['Entra’s, in a token response', entra, (t: string) => `{"refresh_token": "${t}", "expires_in": 4742}`],
+    ['Entra’s, in YAML', entra, (t: string) => `refresh_token: ${t}\n`],
+  ])('finds %s', (_name, token, write) => {
+    expect(found(write(token))).toContainEqual({ class: 'generic_credential', value: token });
+  });
+
+  it.each([
+    'refresh_token: "${REFRESH_TOKEN}"',
+    'refresh_token = get_refresh_token(user)',
+    'self.refresh_token = self.oauth_client.refresh_token',
+  ])('leaves a reference or code alone: %s', (text) => {
     expect(found(text)).toEqual([]);
   });
 });
