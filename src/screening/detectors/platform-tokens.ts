@@ -16,7 +16,7 @@ const apiToken = (rule: string, prefix: string, pattern: RegExp, accept: TokenRu
 /**
  * Keys that gitleaks' rule set (v8.30) does not know or finds only next to the vendor's name, each a documented
  * prefix and a bounded random body. Sticky, behind a token-boundary lookbehind, as the rules in prefixed-tokens.ts.
- * Listed before those rules: "sk-or-v1-" and "sk-lf-" would otherwise be judged (and dropped) as OpenAI keys.
+ * Scanned on their own: where the OpenAI rule judges (and drops) "sk-or-v1-…" and "sk-lf-…", these still find them.
  */
 export const PLATFORM_TOKEN_RULES: readonly TokenRule[] = [
   // Model providers.
@@ -111,6 +111,9 @@ export const PLATFORM_TOKEN_RULES: readonly TokenRule[] = [
   ),
 ];
 
-/** The prefixes of PLATFORM_TOKEN_RULES as one alternation, for the detector's single prefix scan. */
-export const PLATFORM_PREFIX_SOURCE =
-  'sk-or-v1-|sk-lf-|hf_|api_org_|tgp_v1_|nvapi-|csk-|tskey-|vc[pikar]_|dckr_|cf(?:ut|at|k)_|figd_|sbp_|sb_secret_|GOCSPX-|AT[AC]TT3';
+// Most of these prefixes end in "_" or "-", rare in prose: the scan stops at those and looks behind for a prefix
+// (group 1), which costs a fifth of an alternation of the prefixes themselves, whose many first letters V8 cannot
+// skip through (measured on the 32 KiB benchmark text: 0.03 ms against 0.15 ms).
+/** Finds where a token of PLATFORM_TOKEN_RULES may start: group 1 is the prefix before the separator matched. */
+export const PLATFORM_PREFIX =
+  /[_-](?<=(sk-or-v1|sk-lf|csk|sk|hf|api_org|tgp_v1|nvapi|tskey|vc[pikar]|dckr|cf(?:ut|at|k)|figd|sbp|sb_secret|GOCSPX)[_-])|AT[AC]TT3/g;

@@ -1,13 +1,13 @@
 import type { Detector, TextSpan } from '../detector';
 import { isKnownExampleSecret } from '../validators/known-examples';
 import { looksRandom } from '../validators/random-token';
-import { PLATFORM_PREFIX_SOURCE, PLATFORM_TOKEN_RULES } from './platform-tokens';
+import { PLATFORM_PREFIX, PLATFORM_TOKEN_RULES } from './platform-tokens';
 import { type TokenRule, random2, random3 } from './token-rule';
 
 // Each pattern is a vendor prefix behind a token-boundary lookbehind, then a bounded body. They are only tried
 // where PREFIX matched, and the lookbehind lets at most one of "sk-sk-sk-…" start a body scan, so a failed
 // attempt costs at most its bound and the detector stays linear.
-const CORE_RULES: readonly TokenRule[] = [
+const RULES: readonly TokenRule[] = [
   {
     class: 'github_token',
     prefix: 'g',
@@ -115,14 +115,34 @@ const CORE_RULES: readonly TokenRule[] = [
 
 // Every vendor prefix in one alternation: one pass over the text finds the few places where a rule can match,
 // instead of one pass per rule (measured: about half the cost of the eight separate scans).
-const CORE_PREFIX =
-  /(?:gh[pousr]|github_pat|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|agent|soat)|xox[abposr]|[sr]k_(?:live|test)|npm|sk|gsk|xai|r8|lsv2|pcsk)[_-]|(?:https?:\/\/)?hooks\.slack\.com\//;
-const PREFIX = new RegExp(`${PLATFORM_PREFIX_SOURCE}|${CORE_PREFIX.source}`, 'g');
-const RULES: readonly TokenRule[] = [...PLATFORM_TOKEN_RULES, ...CORE_RULES];
+const PREFIX =
+  /(?:gh[pousr]|github_pat|gl(?:pat|oas|dt|rt|cbt|ptt|ft|imt|agent|soat)|xox[abposr]|[sr]k_(?:live|test)|npm|sk|gsk|xai|r8|lsv2|pcsk)[_-]|(?:https?:\/\/)?hooks\.slack\.com\//g;
 
-/** Whether the text at a PREFIX match can start a token of a rule: "k_" is tested one character in (sk_, rk_). */
+/** Whether the text at a prefix hit can start a token of a rule: "k_" is tested one character in (sk_, rk_). */
 function hitMatches(text: string, at: number, prefix: string): boolean {
   return text.startsWith(prefix, prefix === 'k_' ? at + 1 : at);
+}
+
+/** Tries RULES in order where `scan` finds a prefix (group 1, when set, is the part before the hit), and reports each accepted token. */
+function scanTokens(text: string, scan: RegExp, rules: readonly TokenRule[], out: TextSpan[]): void {
+  scan.lastIndex = 0;
+  for (let hit = scan.exec(text); hit !== null; hit = scan.exec(text)) {
+    const at = hit.index - (hit[1]?.length ?? 0);
+    for (const rule of rules) {
+      if (!hitMatches(text, at, rule.prefix)) continue;
+      rule.pattern.lastIndex = at;
+      const m = rule.pattern.exec(text);
+      if (m === null) continue;
+      const random = m[1] ?? m[2] ?? m[0];
+      if (rule.accept(m[0], random)) {
+        const span: TextSpan = { start: m.index, end: m.index + m[0].length, class: rule.class };
+        if (rule.rule !== undefined) span.rule = rule.rule;
+        out.push(span);
+      }
+      scan.lastIndex = Math.max(scan.lastIndex, m.index + m[0].length);
+      break;
+    }
+  }
 }
 
 /**
@@ -133,22 +153,7 @@ function hitMatches(text: string, at: number, prefix: string): boolean {
 export const prefixedTokensDetector: Detector = {
   name: 'prefixed-tokens',
   detect(text: string, out: TextSpan[]): void {
-    PREFIX.lastIndex = 0;
-    for (let hit = PREFIX.exec(text); hit !== null; hit = PREFIX.exec(text)) {
-      for (const rule of RULES) {
-        if (!hitMatches(text, hit.index, rule.prefix)) continue;
-        rule.pattern.lastIndex = hit.index;
-        const m = rule.pattern.exec(text);
-        if (m === null) continue;
-        const random = m[1] ?? m[2] ?? m[0];
-        if (rule.accept(m[0], random)) {
-          const span: TextSpan = { start: m.index, end: m.index + m[0].length, class: rule.class };
-          if (rule.rule !== undefined) span.rule = rule.rule;
-          out.push(span);
-        }
-        PREFIX.lastIndex = Math.max(PREFIX.lastIndex, m.index + m[0].length);
-        break;
-      }
-    }
+    scanTokens(text, PREFIX, RULES, out);
+    scanTokens(text, PLATFORM_PREFIX, PLATFORM_TOKEN_RULES, out);
   },
 };
