@@ -18,6 +18,8 @@ const plaid = `access-production-${uuid()}`;
 const notAnId = `M${pick(ALNUM, 23)}`;
 const twitter = `${'A'.repeat(22)}${pick(ALNUM, 90)}`;
 const npmUuid = uuid();
+const mailchimp = `${pick(HEX, 32)}-us21`;
+const hubspot = `pat-na1-${uuid()}`;
 
 function secrets(text: string): Array<[string, string | undefined]> {
   return detectText(text).map((span) => [text.slice(span.start, span.end), span.rule]);
@@ -31,6 +33,8 @@ describe('vendor tokens known by their shape', () => {
     ['plaid-access-token', `token: ${plaid}`, plaid],
     ['twitter-bearer-token', `bearer token: ${twitter}`, twitter],
     ['npm-legacy-auth-token', `//registry.npmjs.org/:_authToken=${npmUuid}`, npmUuid],
+    ['mailchimp-api-key', `the key is ${mailchimp}, and it fails`, mailchimp],
+    ['hubspot-private-app-token', `curl -H "Authorization: Bearer ${hubspot}"`, hubspot],
   ])('finds a %s', (id, text, token) => {
     expect(secrets(text)).toContainEqual([token, `modelgate-${id}`]);
   });
@@ -40,6 +44,8 @@ describe('vendor tokens known by their shape', () => {
     ['a colon-separated id with a word after it', 'job 12345678:AAbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb done'],
     ['a run of A', 'A'.repeat(120)],
     ['a UUID without its .npmrc key', `request id ${uuid()}`],
+    ['a placeholder before a region suffix', `${'0'.repeat(32)}-us21`],
+    ['a pat- name with a UUID of zeros', 'pat-na1-00000000-0000-0000-0000-000000000000'],
   ])('reports nothing for %s', (_name, text) => {
     // Precondition for the first: the shape matches, so the user-id check is what refuses it.
     if (text.includes(notAnId))

@@ -9,6 +9,8 @@ interface Shape {
   class: ScreeningClass;
   /** Global, bounded, anchored on token edges; group `token` (else the whole match) is the secret. */
   pattern: RegExp;
+  /** Characters of the token that a lookbehind checked before the match (the match starts on a rarer literal). */
+  before?: number;
   accept(token: string): boolean;
 }
 
@@ -53,6 +55,26 @@ const SHAPES: readonly Shape[] = [
     accept: (token) => looksRandom(token.slice(22), { kinds: 3, minDistinct: 12 }),
   },
   {
+    // 32 hex digits and the data centre: gitleaks' rule wants the word "mailchimp" before it.
+    id: 'mailchimp-api-key',
+    class: 'api_token',
+    // The scan starts on "-us" and looks back for the key: a pattern starting on a hex digit is tried at almost
+    // every position of a text (measured: 0.17 against 0.01 ms on the 32 KiB benchmark text).
+    pattern: /-us\d{1,2}(?![\w-])(?<=(?<![\w-])[0-9a-f]{32}-us\d{1,2})/g,
+    before: 32,
+    accept: (token) =>
+      /[a-f]/.test(token.slice(0, 32)) && looksRandom(token.slice(0, 32), { minDistinct: 10 }),
+  },
+  {
+    // A HubSpot private app token: pat-, the region (na1, eu1, ap1), a UUID. The boundary is checked after the
+    // literal, so the scan can skip to "pat-".
+    id: 'hubspot-private-app-token',
+    class: 'api_token',
+    pattern:
+      /pat-(?<=(?<![\w-])pat-)(?:na|eu|ap)\d-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\w-])/g,
+    accept: (token) => looksRandom(token.slice(8).replace(/-/g, ''), { minDistinct: 10 }),
+  },
+  {
     // .npmrc's legacy auth token, a UUID: //registry.npmjs.org/:_authToken=…
     id: 'npm-legacy-auth-token',
     class: 'npm_token',
@@ -61,15 +83,17 @@ const SHAPES: readonly Shape[] = [
   },
 ];
 
-/** Detects Discord and Telegram bot tokens, TestPyPI upload tokens, Plaid access tokens, Twitter bearer tokens and npm's legacy auth tokens. */
+/** Detects Discord and Telegram bot tokens, TestPyPI upload tokens, Plaid access tokens, Twitter bearer tokens, Mailchimp keys, HubSpot private app tokens and npm's legacy auth tokens. */
 export const vendorShapesDetector: Detector = {
   name: 'vendor-shapes',
   detect(text: string, out: TextSpan[]): void {
     for (const shape of SHAPES) {
       eachMatch(shape.pattern, text, (m) => {
-        const token = m.groups?.token ?? m[0];
+        const before = shape.before ?? 0;
+        const token =
+          before > 0 ? text.slice(m.index - before, m.index + m[0].length) : (m.groups?.token ?? m[0]);
         if (!shape.accept(token)) return;
-        const start = m.index + m[0].lastIndexOf(token);
+        const start = before > 0 ? m.index - before : m.index + m[0].lastIndexOf(token);
         out.push({ start, end: start + token.length, class: shape.class, rule: `modelgate-${shape.id}` });
       });
     }
