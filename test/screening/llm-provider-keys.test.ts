@@ -118,6 +118,11 @@ describe('an OAuth refresh token', () => {
     ],
     ['Entra’s, in a token response', entra, (t: string) => `{"refresh_token": "${t}", "expires_in": 4742}`],
     ['Entra’s, in YAML', entra, (t: string) => `refresh_token: ${t}\n`],
+    [
+      'Entra’s, in the Azure CLI’s camel case',
+      entra,
+      (t: string) => `{"tokenType": "Bearer", "refreshToken": "${t}"}`,
+    ],
   ])('finds %s', (_name, token, write) => {
     expect(found(write(token))).toContainEqual({ class: 'generic_credential', value: token });
   });
@@ -126,6 +131,8 @@ describe('an OAuth refresh token', () => {
     'refresh_token: "${REFRESH_TOKEN}"',
     'refresh_token = get_refresh_token(user)',
     'self.refresh_token = self.oauth_client.refresh_token',
+    'const { accessToken, refreshToken } = await exchangeAuthorizationCode(code);',
+    'refreshToken: string | undefined;',
   ])('leaves a reference or code alone: %s', (text) => {
     expect(found(text)).toEqual([]);
   });

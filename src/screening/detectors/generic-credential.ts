@@ -19,7 +19,7 @@ const PATTERNS: readonly RegExp[] = [
   /\bauthorization["'\]]{0,2}\s{0,3}[:=]\s{0,3}["']?(?:bearer|token|basic)\s{1,3}([A-Za-z0-9_\-+/=.~]{16,1024})/gi,
   // "refresh_token": "1//0g…", refresh_token=0.AXEA…: OAuth tokens, opaque, often with "/" and longer than the
   // 150 characters gitleaks' generic rule takes (Microsoft Entra's run to over a thousand).
-  /\b(?:refresh|access)_token["']?\s{0,3}[:=]\s{0,3}["']?([A-Za-z0-9_\-+/=.~]{20,4096})/gi,
+  /\b(?:refresh|access)[_-]?token["']?\s{0,3}[:=]\s{0,3}["']?([A-Za-z0-9_\-+/=.~]{20,4096})/gi,
   // <add key="ServiceAuthKey" value="…" /> (.NET app settings)
   /key="[\w.:-]{0,40}(?:token|secret|key|password|auth|credential)[\w.:-]{0,40}"\s{1,5}value="([^"\s]{8,256})"/gi,
 ];
