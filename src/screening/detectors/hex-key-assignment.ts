@@ -1,5 +1,6 @@
 import type { Detector, TextSpan } from '../detector';
 import { eachMatch } from '../each-match';
+import { allowedByUpstreamRule } from '../rules/upstream-rules';
 import { looksRandom } from '../validators/random-token';
 
 // A key, token or secret name, then an assignment or a header's colon, then 32-64 hex digits. gitleaks'
@@ -33,6 +34,13 @@ export const hexKeyAssignmentDetector: Detector = {
       if (!/[a-f]/i.test(value) || !/[0-9]/.test(value) || !looksRandom(value, { minDistinct: 10 })) return;
       const prefix = NAME_BEFORE.exec(text.slice(Math.max(0, m.index - 40), m.index))?.[0] ?? '';
       if (!credentialName(prefix, m[1] as string)) return;
+      // gitleaks' generic rule's allowlists (stop words such as a widely published key, names such as key_id)
+      // still apply: this detector only lifts its entropy threshold.
+      // The line before the match, read back at most 1 KiB (as the upstream rules do) so that a long text
+      // without newlines costs no more than its length.
+      const head = text.slice(Math.max(0, m.index - 1024), m.index);
+      const line = head.slice(head.lastIndexOf('\n') + 1) + m[0];
+      if (allowedByUpstreamRule('generic-api-key', value, prefix + m[0], line)) return;
       const start = m.index + m[0].length - value.length;
       out.push({
         start,

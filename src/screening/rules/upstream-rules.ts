@@ -242,6 +242,16 @@ function allowed(
 }
 
 /**
+ * Returns whether the allowlists of upstream rule `ruleId` (stop words, regexes on the secret, match or line) let
+ * `secret` go: for a hand-written detector that reports what that rule's other checks would, such as the hex keys
+ * its entropy threshold drops.
+ */
+export function allowedByUpstreamRule(ruleId: string, secret: string, match: string, line: string): boolean {
+  const rule = COMPILED.rules.find((r) => r.id === ruleId);
+  return rule !== undefined && allowed(rule.allowlists, secret, match, () => line);
+}
+
+/**
  * A text prepared for the rules: its UTF-8 bytes, converted once. The re2 binding converts a string argument
  * to UTF-8 on every call and keeps only the last conversion, so alternating a rule's `exec` over a long text
  * with allowlist tests on short strings would convert the long text again for every match (quadratic time).
