@@ -9,8 +9,12 @@ import { looksRandom } from '../validators/random-token';
 // Twilio and many more are 32 hex digits. The search starts on the literal word; repetitions are bounded.
 const HEX_ASSIGNMENT =
   /(key|token|secret)["'\]]{0,2}\s{0,3}(?:=>|:=|[:=])\s{0,3}["'`]?([0-9a-f]{32,64}|[0-9A-F]{32,64})(?![\w-])/gi;
-// The name before the word, read back over identifier characters.
-const NAME_BEFORE = /[A-Za-z0-9_.-]{0,40}$/;
+/** Returns the name characters (letters, digits, "_", ".", "-") right before `end`, at most 40. */
+function nameBefore(text: string, end: number): string {
+  let start = end;
+  while (start > end - 40 && start > 0 && /[A-Za-z0-9_.-]/.test(text.charAt(start - 1))) start--;
+  return text.slice(start, end);
+}
 // Names whose hex value is a digest, an id or a cursor, not a credential (cache_key, etag-like keys, pagination
 // tokens). A bare "key" (a map's key, an object's storage key) needs a prefix naming what it opens.
 const NOT_CREDENTIAL =
@@ -32,7 +36,7 @@ export const hexKeyAssignmentDetector: Detector = {
     eachMatch(HEX_ASSIGNMENT, text, (m) => {
       const value = m[2] as string;
       if (!/[a-f]/i.test(value) || !/[0-9]/.test(value) || !looksRandom(value, { minDistinct: 10 })) return;
-      const prefix = NAME_BEFORE.exec(text.slice(Math.max(0, m.index - 40), m.index))?.[0] ?? '';
+      const prefix = nameBefore(text, m.index);
       if (!credentialName(prefix, m[1] as string)) return;
       // gitleaks' generic rule's allowlists (stop words such as a widely published key, names such as key_id)
       // still apply: this detector only lifts its entropy threshold.
