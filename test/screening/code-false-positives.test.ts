@@ -18,6 +18,13 @@ describe('code that names a credential without holding one', () => {
     ['a member path in prose form', 'secret = this._client.webhookSecret'],
     ['a keyword after a password name', 'const saltedPassword = await crypto.hash(password, salt);'],
     ['a new expression', 'const password = new SecretValue(raw);'],
+    // gitleaks allows key_id, access_id and credential_id; a token's id, name or type is no more a secret.
+    [
+      'a token id in a log line',
+      'INFO token rotated (token_id=tok_Qw7Zr2Xk9LmP4vNt8BcY3dHs, prefix=ghp_****)',
+    ],
+    ['a token name', 'tokenName: "ci-deploy-token-eu-west"'],
+    ['a token type in a token response', '"token_type": "urn:ietf:params:oauth:token-type:jwt",'],
   ])('reports nothing for %s', (_name, text) => {
     expect(secrets(text)).toEqual([]);
   });

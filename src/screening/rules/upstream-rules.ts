@@ -4,6 +4,7 @@ import { shannonEntropy } from './entropy';
 import { KeywordIndex } from './keyword-index';
 import ruleFile from './gitleaks-rules.json';
 import { classOfRule } from './rule-classes';
+import { LOCAL_ALLOWLISTS } from './local-allowlists';
 import type { UpstreamAllowlist, UpstreamRule, UpstreamRuleFile } from './rule-file';
 
 /** An allowlist with its regexes compiled. */
@@ -86,7 +87,7 @@ function compile(file: UpstreamRuleFile): {
         }
         return n;
       }),
-      allowlists: compileAllowlists(r.allowlists),
+      allowlists: compileAllowlists([...r.allowlists, ...(LOCAL_ALLOWLISTS[r.id] ?? [])]),
     }));
   // Which rules each keyword wakes, and the rules that have none (they always run): a text then costs
   // the rules its keywords name, not a look at every rule's keyword list.
