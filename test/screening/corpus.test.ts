@@ -3,11 +3,11 @@ import { SCREENING_CLASSES } from '../../src/screening/classes';
 import { evaluateCorpus, readCorpus } from '../../src/screening/evaluate-corpus';
 
 const CORPUS = join(__dirname, 'corpus');
-// The target is 0.97 (scripts/eval-screening.ts exits non-zero below it); this test fails below 0.90, so a
-// regression fails CI while a new hard example can be added before the detectors are tuned for it.
-const FLOOR = 0.9;
-// Likewise for negatives: the target is at most 1% with any finding, this test fails above 2%.
-const NEGATIVES_FLAGGED_CEILING = 0.02;
+// The targets of scripts/eval-screening.ts: npm test holds them too, so a change that drops a class below them
+// fails CI, not only the evaluation nobody runs (a comma terminator once took generic_credential to 0.955 for a day).
+const FLOOR = 0.97;
+// At most 1% of the negatives may have any finding.
+const NEGATIVES_FLAGGED_CEILING = 0.01;
 
 describe('the labelled screening corpus', () => {
   const evaluation = evaluateCorpus(CORPUS);
@@ -19,7 +19,7 @@ describe('the labelled screening corpus', () => {
       expect([cls, evaluation.classes[cls].expected >= 15]).toEqual([cls, true]);
   });
 
-  it.each(SCREENING_CLASSES.map((c) => [c]))('keeps precision and recall of %s at or above 0.90', (cls) => {
+  it.each(SCREENING_CLASSES.map((c) => [c]))('keeps precision and recall of %s at or above 0.97', (cls) => {
     const score = evaluation.classes[cls];
     if (score.precision < FLOOR || score.recall < FLOOR) {
       const misses = evaluation.mismatches.filter((m) => m.class === cls);
@@ -30,7 +30,7 @@ describe('the labelled screening corpus', () => {
     expect(score.recall).toBeGreaterThanOrEqual(FLOOR);
   });
 
-  it('flags at most 2% of the negatives, the generated look-alikes among them', () => {
+  it('flags at most 1% of the negatives, the generated look-alikes among them', () => {
     const perFile = Object.values(evaluation.negativesFlagged);
     expect(evaluation.negativesFlagged['generated-negatives.jsonl']?.negatives).toBeGreaterThanOrEqual(500);
     const flagged = perFile.reduce((n, f) => n + f.flagged, 0);
