@@ -9,6 +9,7 @@ import { uuidBuiltins } from './uuid';
 import { encodingBuiltins } from './encoding';
 import { cryptoBuiltins } from './crypto';
 import { objectBuiltins } from './objects';
+import { jsonPatchBuiltins } from './json-patch';
 import { jsonSchemaBuiltins } from './json-schema';
 import { jwtBuiltins } from './jwt';
 import { sdkBuiltins } from './sdk-builtins';
@@ -35,6 +36,7 @@ export const HOST_BUILTINS: BuiltinTable = {
   ...encodingBuiltins,
   ...cryptoBuiltins,
   ...objectBuiltins,
+  ...jsonPatchBuiltins,
   ...jsonSchemaBuiltins,
   ...jwtBuiltins,
 };

@@ -62,20 +62,6 @@ function objectSubset(sup: unknown, sub: unknown): boolean {
 
 // Bounds on work an attacker's input could make exponential; past them the evaluation fails (a deny).
 const MAX_WALK = 20_000;
-const MAX_PATCH_NODES = 100_000;
-
-/** Returns how many values `value` holds, counting at most to `limit` (a copied subtree counts each time). */
-function nodeCount(value: unknown, limit: number): number {
-  let count = 0;
-  const pending: unknown[] = [value];
-  while (pending.length > 0 && count <= limit) {
-    const next = pending.pop();
-    count++;
-    if (Array.isArray(next)) pending.push(...next);
-    else if (isObject(next)) pending.push(...Object.values(next));
-  }
-  return count;
-}
 
 /** Returns the paths graph.reachable_paths finds (topdown/reachable.go); a Rego set, so sorted and unique. */
 function reachablePaths(graph: unknown, initial: unknown): RegoSet {
@@ -161,125 +147,9 @@ function marshalWithOptions(value: unknown, options: unknown): string {
   return (pretty ?? implicitPretty) ? prefix + goJson(value, { prefix, unit }) : goJson(value);
 }
 
-/** Returns a JSON Patch path as segments: a JSON Pointer (OPA trims every leading "/") or an array of segments. */
-function patchPath(path: unknown): Json[] {
-  if (Array.isArray(path)) return path as Json[];
-  if (typeof path !== 'string') throw new TypeError('path must be a string or an array');
-  if (path === '') return [];
-  return path
-    .replace(/^\/+/, '')
-    .split('/')
-    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
-}
-
-/** Returns the array index a segment names (OPA's edittree toIndex), `length` for "-". */
-function arrayIndex(segment: Json, length: number): number {
-  if (segment === '-') return length;
-  // OPA reads `1.0` and `+1` as indices but not an exponent form (`1e0`).
-  const isNumeral = typeof segment === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)$/.test(segment);
-  const n = typeof segment === 'number' ? segment : isNumeral ? Number(segment) : NaN;
-  if (!Number.isSafeInteger(n)) throw new Error('invalid array index');
-  if (typeof segment === 'string' && segment !== '0' && segment.startsWith('0'))
-    throw new Error('leading zeros');
-  return n;
-}
-
-function parentOf(doc: Json, path: Json[]): Json {
-  let node = doc;
-  for (const segment of path.slice(0, -1)) node = childOf(node, segment);
-  return node;
-}
-
-function childOf(node: Json, segment: Json): Json {
-  if (Array.isArray(node)) {
-    const i = arrayIndex(segment, node.length);
-    if (i < 0 || i >= node.length) throw new Error('index out of range');
-    return node[i] as Json;
-  }
-  if (isObject(node) && typeof segment === 'string' && hasKey(node, segment)) return node[segment] as Json;
-  throw new Error('path not found');
-}
-
-function insertAt(doc: Json, path: Json[], value: Json): Json {
-  if (path.length === 0) return structuredClone(value);
-  const parent = parentOf(doc, path);
-  const last = path[path.length - 1] as Json;
-  if (Array.isArray(parent)) {
-    const i = arrayIndex(last, parent.length);
-    if (i < 0 || i > parent.length) throw new Error('index out of range');
-    parent.splice(i, 0, structuredClone(value));
-  } else if (isObject(parent) && typeof last === 'string') {
-    // Defined, not assigned: assigning "__proto__" would replace the prototype instead of adding a member.
-    Object.defineProperty(parent, last, {
-      value: structuredClone(value),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  } else throw new Error('cannot insert here');
-  return doc;
-}
-
-// The whole document removed: a replace may put one back; OPA's evaluator crashes when none is, so undefined.
-const REMOVED = Symbol('removed') as unknown as Json;
-
-function deleteAt(doc: Json, path: Json[]): Json {
-  if (path.length === 0) return REMOVED;
-  const parent = parentOf(doc, path);
-  const last = path[path.length - 1] as Json;
-  childOf(parent, last);
-  if (Array.isArray(parent)) parent.splice(arrayIndex(last, parent.length), 1);
-  else delete (parent as Record<string, Json>)[last as string];
-  return doc;
-}
-
-const renderAt = (doc: Json, path: Json[]): Json =>
-  path.reduce<Json>((node, segment) => childOf(node, segment), doc);
-
-/** Returns json.patch(target, operations): RFC 6902 as OPA's evaluator applies it (topdown/json.go). */
-function jsonPatch(target: unknown, operations: unknown): Json {
-  if (!Array.isArray(operations)) throw new TypeError('operations must be an array');
-  let doc = structuredClone(target) as Json;
-  // Each copy of the root doubles the document: 22 copies of 1.5 KB took minutes.
-  let size = nodeCount(doc, MAX_PATCH_NODES);
-  const grow = (chunk: Json): Json => {
-    size += nodeCount(chunk, MAX_PATCH_NODES);
-    if (size > MAX_PATCH_NODES)
-      throw new BuiltinLimitError(`json.patch: more than ${MAX_PATCH_NODES} values`);
-    return chunk;
-  };
-  for (const operation of operations as unknown[]) {
-    if (!isObject(operation) || !('path' in operation) || typeof operation.op !== 'string')
-      throw new Error('bad operation');
-    const path = patchPath(operation.path);
-    const value = (): Json => {
-      if (!('value' in operation)) throw new Error("missing required attribute 'value'");
-      return operation.value;
-    };
-    const from = (): Json[] => {
-      if (!('from' in operation)) throw new Error("missing required attribute 'from'");
-      return patchPath(operation.from);
-    };
-    if (operation.op === 'add') doc = insertAt(doc, path, grow(value()));
-    else if (operation.op === 'remove') doc = deleteAt(doc, path);
-    else if (operation.op === 'replace') doc = insertAt(deleteAt(doc, path), path, grow(value()));
-    else if (operation.op === 'move') {
-      const source = from();
-      const chunk = renderAt(doc, source);
-      doc = insertAt(deleteAt(doc, source), path, chunk);
-    } else if (operation.op === 'copy') doc = insertAt(doc, path, grow(renderAt(doc, from())));
-    else if (operation.op === 'test') {
-      if (!equal(renderAt(doc, path), value())) throw new Error('test failed');
-    } else throw new Error(`unrecognized op: '${operation.op}'`);
-  }
-  if (doc === REMOVED) throw new Error('the patch removed the whole document');
-  return doc;
-}
-
-/** OPA's object.subset, json.patch, json.marshal_with_options and graph.reachable_paths. */
+/** OPA's object.subset, json.marshal_with_options and graph.reachable_paths. */
 export const objectBuiltins: BuiltinTable = {
   'object.subset': (_, sup, sub) => objectSubset(sup, sub),
-  'json.patch': (_, target, operations) => jsonPatch(target, operations),
   'json.marshal_with_options': (_, value, options) => marshalWithOptions(value, options),
   'graph.reachable_paths': (_, graph, initial) => reachablePaths(graph, initial),
 };
