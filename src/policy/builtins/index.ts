@@ -50,8 +50,9 @@ export const REFUSED_BUILTINS: Readonly<Record<string, string>> = {
 };
 
 // Builtins whose answer depends on whether an operand is a set or an array: they get sets as RegoSet. The rest
-// get a set as an array in OPA's order (they take both alike).
-const READS_SETS = new Set(['object.subset', 'net.cidr_contains_matches', 'sprintf']);
+// get a set as an array in OPA's order (they take both alike). json.patch names a set's members by value and
+// hands the set back.
+const READS_SETS = new Set(['object.subset', 'net.cidr_contains_matches', 'sprintf', 'json.patch']);
 // Builtins that get numbers as written (RegoNumber): sprintf types a number by how it is written (1 is an int64,
 // 1.0 a float64) and prints big ones in full, json.marshal_with_options prints them as written; the time builtins
 // take nanoseconds past 2^53.
