@@ -127,3 +127,28 @@ it('accepts the schemas OPA accepts, with [true, null], and refuses those it ref
   for (const answer of answers)
     expect({ expr: answer.expr, value: answer.wasm }).toEqual({ expr: answer.expr, value: answer.opa });
 });
+
+// Two faults each: the reason given is for the keyword gojsonschema's parser reads first.
+const TWO_FAULTS = [
+  { type: 'text', minLength: -1 },
+  { maxLength: -2, pattern: 5 },
+  { required: [1], minItems: 'a' },
+  { enum: 'x', not: 5 },
+  { multipleOf: -1, minimum: 'a' },
+  { items: 5, multipleOf: 0 },
+  { title: 5, definitions: 5 },
+  { additionalItems: 'x', propertyNames: 3 },
+  { uniqueItems: 1, required: 'r' },
+  { $schema: 'http://json-schema.org/draft-04/schema#', exclusiveMaximum: 2, maximum: 'm' },
+];
+
+it("gives gojsonschema's reason for a schema OPA refuses, as OPA does", async () => {
+  const schemas = [...INVALID, ...TWO_FAULTS];
+  const answers = await answersOfBoth(
+    schemas.map((_, i) => ({ expr: `json.verify_schema(input.schemas[${i}])` })),
+    { schemas },
+  );
+  expect(answers.filter((a) => Array.isArray(a.opa) && a.opa[0] === false).length).toBe(schemas.length);
+  for (const answer of answers)
+    expect({ expr: answer.expr, value: answer.wasm }).toEqual({ expr: answer.expr, value: answer.opa });
+});
