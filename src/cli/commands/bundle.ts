@@ -319,7 +319,7 @@ async function printCapabilities(values: Values, io: CliIo): Promise<number> {
 }
 
 /** Returns OPA's capabilities for this binary, less the builtins modelgate's WASM engine does not serve. */
-async function capabilitiesOf(opa: string): Promise<Capabilities> {
+export async function capabilitiesOf(opa: string): Promise<Capabilities> {
   const capabilities = JSON.parse(
     execFileSync(opa, ['capabilities', '--current'], { encoding: 'utf8' }),
   ) as Capabilities;
