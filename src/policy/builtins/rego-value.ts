@@ -16,14 +16,24 @@ export class RegoNumber {
 
 /**
  * Returns the value of the module's Rego text (`opa_value_dump`): JSON, plus sets. Numbers are JavaScript
- * numbers, or RegoNumber where `exactNumbers` asks for their text.
+ * numbers, or RegoNumber where `exactNumbers` asks for their text; a key that is not a string is `keyText` of it.
  */
-export function parseRegoValue(text: string, exactNumbers = false): unknown {
-  const parser = new RegoTextParser(text, exactNumbers);
+export function parseRegoValue(
+  text: string,
+  exactNumbers = false,
+  keyText: (key: unknown) => string = regoValueText,
+): unknown {
+  const parser = new RegoTextParser(text, exactNumbers, keyText);
   const value = parser.value();
   parser.end();
   return value;
 }
+
+// Unrolled (runs of plain characters between escapes): `(?:[^"\\]|\\.)*` keeps a backtracking entry per
+// character and overflows the stack on a string of some megabytes.
+const STRING = /"[^"\\]*(?:\\.[^"\\]*)*"/y;
+// As written, which to_number keeps: `.5` and `5.` too.
+const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/y;
 
 class RegoTextParser {
   private at = 0;
@@ -31,6 +41,7 @@ class RegoTextParser {
   constructor(
     private readonly text: string,
     private readonly exactNumbers: boolean,
+    private readonly keyText: (key: unknown) => string,
   ) {}
 
   value(): unknown {
@@ -62,18 +73,24 @@ class RegoTextParser {
   }
 
   private string(): string {
-    const end = /^"(?:[^"\\]|\\.)*"/.exec(this.text.slice(this.at));
+    const end = this.match(STRING);
     if (!end) throw new Error('unterminated string in a Rego value');
-    this.at += end[0].length;
-    return JSON.parse(end[0]) as string;
+    return JSON.parse(end) as string;
   }
 
   private number(): number | RegoNumber {
-    // As written, which to_number keeps: `.5` and `5.` too.
-    const match = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?/.exec(this.text.slice(this.at));
+    const match = this.match(NUMBER);
     if (!match) throw new Error(`unexpected text at ${this.at} of a Rego value`);
-    this.at += match[0].length;
-    return this.exactNumbers ? new RegoNumber(match[0]) : Number(match[0]);
+    return this.exactNumbers ? new RegoNumber(match) : Number(match);
+  }
+
+  // Sticky, from the current position: slicing the rest of the text for each token would make a long result
+  // cost its length squared.
+  private match(token: RegExp): string | undefined {
+    token.lastIndex = this.at;
+    const found = token.exec(this.text)?.[0];
+    if (found !== undefined) this.at += found.length;
+    return found;
   }
 
   // `{}` is an empty object; `{k: v, …}` an object; `{a, …}` a set: told apart after the first value, which is
@@ -95,8 +112,8 @@ class RegoTextParser {
     const object: Record<string, unknown> = {};
     for (let key = first; ; key = this.value()) {
       this.expect(':');
-      // A key that is not a string (Rego allows any) becomes its Rego text: `{1: "a"}` has the key "1".
-      Object.defineProperty(object, typeof key === 'string' ? key : regoValueText(key), {
+      // A key that is not a string (Rego allows any) becomes its text: `{1: "a"}` has the key "1".
+      Object.defineProperty(object, typeof key === 'string' ? key : this.keyText(key), {
         value: this.value(),
         enumerable: true,
         writable: true,
