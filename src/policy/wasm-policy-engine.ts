@@ -9,6 +9,7 @@ import {
 import { errorText } from '../errors';
 import { hostBuiltins, missingBuiltins, type HostBuiltins } from './builtins';
 import { loadHostedPolicy, type HostedPolicy } from './builtins/host-policy';
+import { evaluateWithSets } from './evaluate-with-sets';
 
 /** A policy compiled by `opa build -t wasm`, evaluated in-process with @open-policy-agent/opa-wasm. */
 export class WasmPolicyEngine implements PolicyEngine {
@@ -54,7 +55,7 @@ export class WasmPolicyEngine implements PolicyEngine {
     let resultSet: unknown;
     this.builtins.begin(options.nowMs);
     try {
-      resultSet = this.policy.evaluate(input, entrypoint);
+      resultSet = evaluateWithSets(this.policy, input, entrypoint);
     } catch (err) {
       throw new PolicyEvaluationError(`policy evaluation failed: ${errorText(err)}`, { cause: err });
     }
