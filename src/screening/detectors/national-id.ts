@@ -78,38 +78,62 @@ const FORMS: readonly IdForm[] = [
     pattern: /(?<![\w-])\d{6}[A-FU-Y]\d{3}[\dA-FHJ-NPR-Y](?![\w-])/g,
     valid: hetuValid,
   },
-  // After their label only.
-  labelled(
+];
+
+/** A kind of number that counts only right after its label. */
+interface LabelledForm {
+  kind: string;
+  label: string;
+  /** From the end of the label: the gap, then the number (group `id`); sticky. */
+  body: RegExp;
+  valid: (compact: string) => boolean;
+}
+
+// After their label only.
+const LABELLED: readonly LabelledForm[] = [
+  labelledForm(
     'in-aadhaar',
     '[Aa][Aa][Dd][Hh][Aa][Aa]?[Rr]|UIDAI|UID',
     '[2-9]\\d{3}(?<sep>[ -]?)\\d{4}\\k<sep>\\d{4}',
     aadhaarValid,
   ),
-  labelled('br-cpf', 'CPF|cpf', '\\d{11}', cpfValid),
-  labelled('pl-pesel', 'PESEL|[Pp]esel', '\\d{11}', peselValid),
-  labelled(
+  labelledForm('br-cpf', 'CPF|cpf', '\\d{11}', cpfValid),
+  labelledForm('pl-pesel', 'PESEL|[Pp]esel', '\\d{11}', peselValid),
+  labelledForm(
     'nl-bsn',
     'BSN|[Bb]urgerservicenummer|[Ss]ofi-?nummer',
     '\\d{9}|\\d{4}\\.\\d{2}\\.\\d{3}',
     bsnValid,
   ),
-  labelled('se-personnummer', PNR_LABEL, '(?:19|20)?\\d{6}[-+]?\\d{4}', (id) =>
+  labelledForm('se-personnummer', PNR_LABEL, '(?:19|20)?\\d{6}[-+]?\\d{4}', (id) =>
     personnummerValid(id.slice(-10)),
   ),
-  labelled('fi-hetu', HETU_LABEL, '\\d{6}[-+]\\d{3}[\\dA-FHJ-NPR-Y]', hetuValid),
-  labelled('sg-nric', NRIC_LABEL, '[STFG]\\d{7}[A-Z]', nricValid),
-  labelled('kr-rrn', RRN_LABEL, '\\d{6}-?[1-8]\\d{6}', rrnValid),
-  labelled('ca-sin', SIN_LABEL, '\\d{3}(?<sep>[- ]?)\\d{3}\\k<sep>\\d{3}(?![,.]\\d)', sinValid),
-  labelled('uk-nino', NINO_LABEL, `${NINO_PREFIX} ?\\d{2} ?\\d{2} ?\\d{2} ?[A-D]`, () => true),
+  labelledForm('fi-hetu', HETU_LABEL, '\\d{6}[-+]\\d{3}[\\dA-FHJ-NPR-Y]', hetuValid),
+  labelledForm('sg-nric', NRIC_LABEL, '[STFG]\\d{7}[A-Z]', nricValid),
+  labelledForm('kr-rrn', RRN_LABEL, '\\d{6}-?[1-8]\\d{6}', rrnValid),
+  labelledForm('ca-sin', SIN_LABEL, '\\d{3}(?<sep>[- ]?)\\d{3}\\k<sep>\\d{3}(?![,.]\\d)', sinValid),
+  labelledForm('uk-nino', NINO_LABEL, `${NINO_PREFIX} ?\\d{2} ?\\d{2} ?\\d{2} ?[A-D]`, () => true),
 ];
 
+// Every label in one scan, each alternative in a group of its own that names its form; the number after a label
+// is then read where the label ends. One pass over the text instead of one per form.
+const ANY_LABEL = new RegExp(
+  `(?<![\\w.])(?:${LABELLED.map((form, i) => `(?<f${i}>${form.label})`).join('|')})(?!\\w)`,
+  'g',
+);
+
 // The label ends where no ASCII word character follows (not \b, which never holds after a Korean label).
-function labelled(kind: string, label: string, body: string, valid: (id: string) => boolean): IdForm {
-  return {
-    kind,
-    pattern: new RegExp(`(?<![\\w.])(?:${label})(?!\\w)${LABEL_GAP}(?<id>${body})(?![\\w])`, 'g'),
-    valid,
-  };
+function labelledForm(
+  kind: string,
+  label: string,
+  body: string,
+  valid: (id: string) => boolean,
+): LabelledForm {
+  return { kind, label, body: new RegExp(`${LABEL_GAP}(?<id>${body})(?![\\w])`, 'y'), valid };
+}
+
+function report(out: TextSpan[], kind: string, start: number, value: string): void {
+  out.push({ start, end: start + value.length, class: 'national_id', rule: `modelgate-national-id-${kind}` });
 }
 
 /**
@@ -123,16 +147,26 @@ export const nationalIdDetector: Detector = {
   detect(text: string, out: TextSpan[]): void {
     for (const form of FORMS) {
       eachMatch(form.pattern, text, (m) => {
-        const value = m.groups?.id ?? m[0];
-        if (!form.valid(compact(value).toUpperCase())) return;
-        const start = m.index + m[0].lastIndexOf(value);
-        out.push({
-          start,
-          end: start + value.length,
-          class: 'national_id',
-          rule: `modelgate-national-id-${form.kind}`,
-        });
+        if (form.valid(compact(m[0]).toUpperCase())) report(out, form.kind, m.index, m[0]);
       });
+    }
+    ANY_LABEL.lastIndex = 0;
+    for (let m = ANY_LABEL.exec(text); m !== null; m = ANY_LABEL.exec(text)) {
+      const form = LABELLED[labelIndex(m.groups!)]!;
+      form.body.lastIndex = ANY_LABEL.lastIndex;
+      const found = form.body.exec(text);
+      const value = found?.groups?.id;
+      if (!found || value === undefined) continue;
+      // On past the number, as a pattern per form would go: a label inside it ("NRIC/FIN") is not read again.
+      ANY_LABEL.lastIndex = form.body.lastIndex;
+      if (form.valid(compact(value).toUpperCase())) {
+        report(out, form.kind, form.body.lastIndex - value.length, value);
+      }
     }
   },
 };
+
+function labelIndex(groups: Record<string, string | undefined>): number {
+  for (let i = 0; i < LABELLED.length; i++) if (groups[`f${i}`] !== undefined) return i;
+  return -1;
+}
