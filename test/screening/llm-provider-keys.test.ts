@@ -133,6 +133,9 @@ describe('an OAuth refresh token', () => {
     'self.refresh_token = self.oauth_client.refresh_token',
     'const { accessToken, refreshToken } = await exchangeAuthorizationCode(code);',
     'refreshToken: string | undefined;',
+    // A variable named for the token it holds: code, whatever its mix of cases and digits.
+    'const session = { refreshToken: refreshTokenFromStorage, accessToken: accessTokenFromStorage };',
+    'self.access_token = access_token_from_cache_v2',
   ])('leaves a reference or code alone: %s', (text) => {
     expect(found(text)).toEqual([]);
   });
