@@ -138,6 +138,9 @@ nested := {"ids": {n | some n in input.numbers}, "empty": set(), "objects": {{"k
 
 keyed := {1: "one", "b": {"z", "a"}, {"k": {2: 3}}: 4, ["x", 1]: 5}
 
+# A set member that is itself a set sorts after objects, as a set, though it is written as an array.
+mixed := {{2}, {"a": 1}, [1], "x", {1, 0}, [0]}
+
 # A set: read through the Rego parser, not JSON.parse.
 big := {concat("", [input.chunk | some _ in numbers.range(1, 320)])}
 `;
@@ -152,14 +155,14 @@ big := {concat("", [input.chunk | some _ in numbers.range(1, 320)])}
     sources = path.join(dir, 'src');
     mkdirSync(sources, { recursive: true });
     writeFileSync(path.join(sources, 'policy.rego'), POLICY);
-    const entrypoints = ['t/deny', 't/nested', 't/keyed', 't/big'];
+    const entrypoints = ['t/deny', 't/nested', 't/keyed', 't/mixed', 't/big'];
     engine = await WasmPolicyEngine.load(
       await readBundle(buildBundle(sources, path.join(dir, 'b.tar.gz'), entrypoints)),
     );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.each(['deny', 'nested', 'keyed'])(
+  it.each(['deny', 'nested', 'keyed', 'mixed'])(
     "lists the sets of %s in OPA's order, as OPA's server answers",
     (rule) => {
       const expected = opaEvalSources(sources, `data.t.${rule}`, input);

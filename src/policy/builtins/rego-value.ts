@@ -185,7 +185,8 @@ function stringText(s: string): string {
 
 /** Returns `value` with every set listed as an array in OPA's order: for builtins that take sets as collections. */
 export function setsAsArrays(value: unknown): unknown {
-  if (value instanceof RegoSet) return value.items.map(setsAsArrays).sort(compareRegoValues);
+  // Sorted before its members' sets become arrays: a set orders after arrays and objects, an array does not.
+  if (value instanceof RegoSet) return [...value.items].sort(compareRegoValues).map(setsAsArrays);
   if (Array.isArray(value)) return value.map(setsAsArrays);
   if (value !== null && typeof value === 'object' && !(value instanceof RegoNumber)) {
     const copy: Record<string, unknown> = {};
