@@ -417,6 +417,11 @@ describe('card numbers written with what follows them', () => {
     ['a table of four-digit groups with a card-shaped stretch', `0000 ${fours(visa, ' ')} 0000`],
     ['a run of digits longer than a card', `${visa}${master}`],
     ['a run laid out as one longer number', `RS35 ${fours(visa, ' ')} 70`],
+    // Counters and tables print a long number beside others: no expiry or code is longer than four digits,
+    // and a card has at most three such groups after it.
+    ['a counter beside a six-digit one', `rx_bytes ${visa} 482113 tx 0`],
+    ['a byte count and a packet count', `eth0: ${visa} 3911024509`],
+    ['a row of small counters', `lo ${visa} 12 0 0 3 0`],
   ])('does not report %s', (_name, text) => {
     expect(found(fours(visa, ' '), 'credit_card')).toEqual([fours(visa, ' ')]);
     expect(found(text, 'credit_card')).toEqual([]);

@@ -234,8 +234,9 @@ export const creditCardDetector: Detector = {
       // A run laid out as one number ("2600 0560 1001 6113 70", the tail of an IBAN) is one number, not a card.
       const groups = groupsOfRun(raw);
       if (oneNumber(groups)) return;
-      for (const [start, end] of cardsInRun(text, m.index, raw, groups))
-        out.push({ start, end, class: 'credit_card' });
+      const cards = cardsInRun(text, m.index, raw, groups);
+      if (!onlyCardDetails(m.index, groups, cards)) return;
+      for (const [start, end] of cards) out.push({ start, end, class: 'credit_card' });
     });
   },
 };
@@ -267,6 +268,31 @@ function mayHoldCards(raw: string): boolean {
   }
   // Groups of twelve digits or more are numbers of their own, uniform or not.
   return blank && (!uniform || width !== firstWidth || firstWidth >= 12);
+}
+
+// What a card's line holds beside it: an expiry (month and year), a code, a year. Up to three such groups a card.
+const MAX_DETAILS_PER_CARD = 3;
+const MAX_DETAIL_DIGITS = 4;
+
+/**
+ * Returns whether the groups of a run outside its cards are few and short, as an expiry and a code are. A run that
+ * holds a longer number or more groups beside a card-shaped one is a row of counters or a table (`rx_bytes 4532…
+ * 482113`, `/proc/net/dev`), where one number in ten that starts as a card passes Luhn. `cards` are in run order.
+ */
+function onlyCardDetails(
+  at: number,
+  groups: readonly RunGroup[],
+  cards: ReadonlyArray<[number, number]>,
+): boolean {
+  let others = 0;
+  let k = 0;
+  for (const g of groups) {
+    const start = at + g.start;
+    while (k < cards.length && cards[k]![1] <= start) k++;
+    if (k < cards.length && cards[k]![0] <= start) continue;
+    if (g.end - g.start > MAX_DETAIL_DIGITS || ++others > MAX_DETAILS_PER_CARD * cards.length) return false;
+  }
+  return true;
 }
 
 /** Returns whether a run's groups use one separator in a usual card layout, so read as one number whatever the digits. */
