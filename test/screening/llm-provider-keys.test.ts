@@ -136,6 +136,8 @@ describe('an OAuth refresh token', () => {
     // A variable named for the token it holds: code, whatever its mix of cases and digits.
     'const session = { refreshToken: refreshTokenFromStorage, accessToken: accessTokenFromStorage };',
     'self.access_token = access_token_from_cache_v2',
+    // A test's fixture, named for what it stands for.
+    `const tokens = { access_token: "test-access-token-123", refreshToken: 'mock-refresh-token-value-1' };`,
   ])('leaves a reference or code alone: %s', (text) => {
     expect(found(text)).toEqual([]);
   });

@@ -23,8 +23,9 @@ const PATTERNS: readonly RegExp[] = [
   // <add key="ServiceAuthKey" value="…" /> (.NET app settings)
   /key="[\w.:-]{0,40}(?:token|secret|key|password|auth|credential)[\w.:-]{0,40}"\s{1,5}value="([^"\s]{8,256})"/gi,
 ];
-// An identifier that itself names a token is a variable, not its value: { refreshToken: refreshTokenFromStorage }.
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+// Words that name a token are a variable or a test's fixture, not its value: { refreshToken: refreshTokenFromStorage },
+// access_token: "test-access-token-123". A random token holds "token" by chance almost never.
+const WORDS = /^[\w$-]+$/;
 
 /**
  * Finds credential-shaped values (random-looking: two of upper case, lower case and digits, eight distinct
@@ -38,7 +39,7 @@ export const genericCredentialDetector: Detector = {
         const value = (m[1] ?? '').replace(/[.,]+$/, '');
         // (A member path such as process.env.X is dropped with every generic credential's, in detect-text.ts.)
         if (!looksRandom(value) || isPlaceholderValue(value)) return;
-        if (IDENTIFIER.test(value) && /token/i.test(value)) return;
+        if (WORDS.test(value) && /token/i.test(value)) return;
         // token = getToken(…): a call, whose result the text does not hold.
         if (text.charAt(m.index + m[0].length) === '(') return;
         const start = m.index + m[0].lastIndexOf(m[1] as string);
