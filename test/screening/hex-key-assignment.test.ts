@@ -46,6 +46,10 @@ describe('a hex key assigned to a key name', () => {
     ['an HTTP header', (k: string) => `Ocp-Apim-Subscription-Key: ${k}`],
     ['YAML', (k: string) => `datadog:\n  api_key: ${k}\n`],
     ['a client secret', (k: string) => `client_secret = "${k}"`],
+    // Names that end in a word of the not-a-credential list ("id", "row", "page") without being that word.
+    ['a name ending in letters of "id"', (k: string) => `ANDROID_KEY=${k}`],
+    ['a name ending in letters of "row"', (k: string) => `ESCROW_SECRET=${k}`],
+    ['a camel-case name ending in letters of "page"', (k: string) => `homepageToken: "${k}"`],
   ])('finds it in %s', (_name, write) => {
     for (const key of keys) expect(credentials(write(key))).toContain(key);
   });
@@ -64,6 +68,9 @@ describe('a hex key assigned to a key name', () => {
     ['a digest', (k: string) => `sha256: ${k}${k}`],
     ['a commit', (k: string) => `commit_sha=${k}abcd1234`],
     ['an object key', (k: string) => `object_key: ${k}`],
+    ['a camel-case object key', (k: string) => `s3ObjectKey: "${k}"`],
+    ['a camel-case page token', (k: string) => `nextPageToken: "${k}"`],
+    ['a session id key', (k: string) => `SESSION_ID_KEY=${k}`],
   ])('leaves %s alone', (_name, write) => {
     for (const key of keys) expect(credentials(write(key))).toEqual([]);
   });

@@ -15,15 +15,30 @@ function nameBefore(text: string, end: number): string {
   while (start > end - 40 && start > 0 && /[A-Za-z0-9_.-]/.test(text.charAt(start - 1))) start--;
   return text.slice(start, end);
 }
-// Names whose hex value is a digest, an id or a cursor, not a credential (cache_key, etag-like keys, pagination
-// tokens). A bare "key" (a map's key, an object's storage key) needs a prefix naming what it opens.
-const NOT_CREDENTIAL =
-  /(?:cache|hash|checksum|digest|idempotency|primary|public|pub|foreign|sort|partition|object|row|commit|sha\d*|md5|fingerprint|lookup|map|file|bucket|s3|next|page|continuation|sync|cursor|resume|state|request|csrf|xsrf|trace|dedup|dedupe|session[_.-]?id|id)[_.-]?$/i;
+// Words naming a digest, an id or a cursor, not a credential (cache_key, etag-like keys, pagination tokens),
+// when the last word of the name before key/token/secret is one of them. A bare "key" (a map's key, an object's
+// storage key) needs a word before it naming what it opens.
+const NOT_CREDENTIAL = new Set(
+  (
+    'cache hash checksum digest idempotency primary public pub foreign sort partition object row commit md5 ' +
+    'fingerprint lookup map file bucket s3 next page continuation sync cursor resume state request csrf xsrf ' +
+    'trace dedup dedupe sessionid id'
+  ).split(' '),
+);
+
+/** Returns the words of a name: split at "_", ".", "-" and where a capital follows a lower-case letter or digit. */
+function wordsOf(name: string): string[] {
+  return name
+    .split(/[_.-]+|(?<=[a-z0-9])(?=[A-Z])/)
+    .filter((w) => w !== '')
+    .map((w) => w.toLowerCase());
+}
 
 /** Whether the name ending in `word` (its text before the word is `prefix`) names a credential. */
 function credentialName(prefix: string, word: string): boolean {
-  if (word.toLowerCase() === 'key' && !/[A-Za-z0-9]/.test(prefix)) return false;
-  return !NOT_CREDENTIAL.test(prefix);
+  const last = wordsOf(prefix).at(-1);
+  if (last === undefined) return word.toLowerCase() !== 'key';
+  return !NOT_CREDENTIAL.has(last) && !/^sha\d*$/.test(last);
 }
 
 /**
