@@ -15,7 +15,7 @@ import { DEFAULT_DISK_WARN_FREE_MB, diskProbe } from './audit/disk-space';
 import { recordCountedRejections } from './decision/reject';
 import { DEFAULT_AGGREGATION_LIMITS, RejectionAggregator } from './decision/rejection-aggregator';
 import { openDatabase, type Db } from './audit/database';
-import { databaseFiles, refuseShared } from './audit/file-permissions';
+import { databaseFiles, refuseShared, refuseSharedKey } from './audit/file-permissions';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
 import { DEFAULT_SHUTDOWN, type ApprovalsConfig, type Config } from './config/config';
 import type { DecisionDeps, DecisionRecorder } from './decision/decision-deps';
@@ -103,7 +103,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   if (!config.database) refuseShared(databaseFiles(config.db), 'db');
   refuseSqliteOnly(config);
   if (config.audit.checkpoint) {
-    refuseShared([config.audit.checkpoint.privateKeyFile], 'audit.checkpoint.private_key_file');
+    refuseSharedKey(config.audit.checkpoint.privateKeyFile, 'audit.checkpoint.private_key_file');
   }
   const issuers = trustedIssuers(config, logger);
   const verifier = createTokenVerifier(issuers, { logger });

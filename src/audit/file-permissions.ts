@@ -36,3 +36,20 @@ export function refuseShared(files: readonly string[], key: string): void {
     }
   }
 }
+
+/**
+ * Throws ConfigError unless a private key file is for its owner only (0600 or stricter), or, owned by root,
+ * readable by its group at most (0640): the rule PostgreSQL applies to its server key, and how a Kubernetes
+ * Secret volume holds a file (root, the pod's fsGroup, defaultMode 0440).
+ */
+export function refuseSharedKey(file: string, key: string): void {
+  if (!POSIX || !existsSync(file)) return;
+  const { mode, uid } = statSync(file);
+  const shared = uid === 0 ? mode & 0o037 : mode & 0o077;
+  if (shared !== 0) {
+    throw new ConfigError(
+      key,
+      `${file} is readable by other users; run: chmod 600 ${file} (a root-owned file may be 0640)`,
+    );
+  }
+}

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../src/errors';
@@ -115,5 +115,42 @@ describe('file modes', () => {
       audit: { synchronous: 'FULL', checkpoint: { privateKeyFile: key, everyRecords: 10, everySeconds: 60 } },
     });
     await expect(started).rejects.toThrow(`chmod 600 ${key}`);
+  });
+
+  // A Kubernetes Secret volume holds its files as root, group fsGroup, mode defaultMode: 0440 lets the pod's
+  // user read the key through its group. PostgreSQL allows its server key that way (root-owned, 0640 at most).
+  const signingKey = async (mode: number, owner: number): Promise<string> => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-modes-'));
+    const { generateKeyPairSync } = await import('node:crypto');
+    const key = path.join(dir, 'signing.pem');
+    writeFileSync(key, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    chmodSync(key, mode);
+    chownSync(key, owner, 0);
+    return key;
+  };
+  const withKey = (key: string) =>
+    startTestService({
+      audit: { synchronous: 'FULL', checkpoint: { privateKeyFile: key, everyRecords: 10, everySeconds: 60 } },
+    });
+  const asRoot = process.getuid?.() === 0 ? test : test.skip;
+
+  asRoot(
+    'starts with a root-owned signing key its group may read, as a Secret volume mounts it',
+    async () => {
+      const service = await withKey(await signingKey(0o440, 0));
+      await service.close();
+    },
+  );
+
+  asRoot('refuses a root-owned signing key its group may write, or others read', async () => {
+    for (const mode of [0o660, 0o644]) {
+      const key = await signingKey(mode, 0);
+      await expect(withKey(key)).rejects.toThrow(`chmod 600 ${key}`);
+    }
+  });
+
+  asRoot('refuses a group-readable signing key owned by another user, who is not root', async () => {
+    const key = await signingKey(0o640, 1000);
+    await expect(withKey(key)).rejects.toThrow(`chmod 600 ${key}`);
   });
 });
