@@ -64,3 +64,67 @@ describe('platform tokens', () => {
     expect(apiTokens(text)).toEqual([]);
   });
 });
+
+const UPPER_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const LOWER_DIGITS = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+// CI, CMS, hosting, analytics and code-quality platforms' tokens, each found where a prompt puts it: alone in a
+// sentence, in code, in a log line.
+describe('CI, CMS, hosting, analytics and code-quality tokens', () => {
+  it.each([
+    [
+      'a CircleCI personal API token',
+      'circleci-token',
+      `CCIPAT_${drawn('cci', 22, ALNUM)}_${drawn('cci2', 40, HEX)}`,
+    ],
+    [
+      'a Contentful personal access token',
+      'contentful-personal-access-token',
+      `CFPAT-${drawn('cf', 43, B64URL)}`,
+    ],
+    ['a Netlify personal access token', 'netlify-access-token', `nfp_${drawn('nfp', 36, ALNUM)}`],
+    ['a PostHog personal API key', 'posthog-api-key', `phx_${drawn('phx', 47, ALNUM)}`],
+    ['an older PostHog personal API key', 'posthog-api-key', `phx_${drawn('phx43', 43, ALNUM)}`],
+    ['a PostHog project secret API key', 'posthog-api-key', `phs_${drawn('phs', 47, ALNUM)}`],
+    ['a New Relic user API key', 'new-relic-user-api-key', `NRAK-${drawn('nrak', 27, UPPER_DIGITS)}`],
+    ['a SonarQube user token', 'sonarqube-token', `squ_${drawn('squ', 40, HEX)}`],
+    ['a SonarQube project analysis token', 'sonarqube-token', `sqp_${drawn('sqp', 40, HEX)}`],
+    ['a SonarQube global analysis token', 'sonarqube-token', `sqa_${drawn('sqa', 40, HEX)}`],
+    ['a SonarCloud token', 'sonarcloud-token', `sqco_${drawn('sqco', 59, ALNUM)}`],
+    ['a Buildkite API access token', 'buildkite-api-token', `bkua_${drawn('bkua', 40, LOWER_DIGITS)}`],
+    ['an Apify API token', 'apify-api-token', `apify_api_${drawn('apify', 36, ALNUM)}`],
+  ])('finds %s alone, in code and in a log', (_name, rule, token) => {
+    for (const text of [
+      `I rotated it, the old one was ${token}.`,
+      `const client = new Client({ token: '${token}' });`,
+      `2026-12-02T10:41:49Z WARN request failed token=${token} status=401`,
+    ]) {
+      const found = detectText(text).filter((s) => s.class === 'api_token');
+      expect(found.map((s) => [text.slice(s.start, s.end), s.rule])).toContainEqual([
+        token,
+        `modelgate-${rule}`,
+      ]);
+    }
+  });
+
+  it.each([
+    // Public by design: PostHog project keys go into every web page, SonarQube badge tokens into READMEs.
+    ['a PostHog project (client) key', `phc_${drawn('phc', 43, ALNUM)}`],
+    ['a SonarQube badge token', `sqb_${drawn('sqb', 40, HEX)}`],
+    ['a PostHog placeholder', `phx_${'x'.repeat(47)}`],
+    ['a Netlify placeholder', `nfp_your_personal_access_token_here12`],
+    ['a New Relic placeholder', `NRAK-${'X'.repeat(27)}`],
+    ['a SonarQube placeholder', `squ_${'0'.repeat(40)}`],
+    ['a Buildkite placeholder', `bkua_${'abcd'.repeat(10)}`],
+    ['a CircleCI placeholder', `CCIPAT_${'X'.repeat(22)}_${'0'.repeat(40)}`],
+    ['a Contentful placeholder', `CFPAT-${'-'.repeat(43)}`],
+    ['an Apify placeholder', `apify_api_${'x'.repeat(36)}`],
+    [
+      'identifiers that start like a prefix',
+      'graph_node sq_a_index phx_handler nfp_config apify_api_client_factory',
+    ],
+    ['a hex digest after sqp_ that is too short', `sqp_${drawn('short', 32, HEX)}`],
+  ])('leaves %s alone', (_name, text) => {
+    expect(apiTokens(`config: ${text}`)).toEqual([]);
+  });
+});

@@ -109,6 +109,56 @@ export const PLATFORM_TOKEN_RULES: readonly TokenRule[] = [
     /(?<![A-Za-z0-9_-])AT[AC]TT3([A-Za-z0-9_=-]{100,250})=[0-9A-F]{8}(?![A-Za-z0-9_=-])/y,
     random3,
   ),
+  // CI, CMS, hosting, analytics and code-quality platforms (the formats trufflehog's detectors match by prefix).
+  // CircleCI personal API tokens: CCIPAT_, a 22-character id, "_", 40 hex digits.
+  apiToken(
+    'circleci-token',
+    'CCIPAT_',
+    /(?<![A-Za-z0-9_])CCIPAT_[A-Za-z0-9]{22}_([0-9a-f]{40})(?![A-Za-z0-9_])/y,
+    randomHex,
+  ),
+  apiToken(
+    'contentful-personal-access-token',
+    'CFPAT-',
+    /(?<![A-Za-z0-9_-])CFPAT-([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])/y,
+    random2Wide,
+  ),
+  apiToken(
+    'netlify-access-token',
+    'nfp_',
+    /(?<![A-Za-z0-9_])nfp_([A-Za-z0-9_]{36})(?![A-Za-z0-9_])/y,
+    random2Wide,
+  ),
+  // PostHog: base62 of 35 random bytes after phx_ (personal API keys) and phs_ (project secret keys), of 32 after
+  // pha_/phr_ (OAuth); a leading zero byte shortens it. phc_ project keys are public by design and not matched.
+  apiToken(
+    'posthog-api-key',
+    'ph',
+    /(?<![A-Za-z0-9_])ph[xsar]_([A-Za-z0-9]{40,48})(?![A-Za-z0-9_])/y,
+    random2Wide,
+  ),
+  apiToken(
+    'new-relic-user-api-key',
+    'NRAK-',
+    /(?<![A-Za-z0-9_-])NRAK-([A-Z0-9]{27})(?![A-Za-z0-9_-])/y,
+    (_t, random) => /[A-Z]/.test(random) && /[0-9]/.test(random) && looksRandom(random, { minDistinct: 12 }),
+  ),
+  // SonarQube: sq, the token type (u user, a global analysis, p project analysis), "_", 20 random bytes in hex;
+  // sqb_ badge tokens are public and not matched. SonarCloud's newer tokens: sqco_ and 59 alphanumerics.
+  apiToken('sonarqube-token', 'sq', /(?<![A-Za-z0-9_])sq[upa]_([0-9a-f]{40})(?![A-Za-z0-9_])/y, randomHex),
+  apiToken('sonarcloud-token', 'sqco_', /(?<![A-Za-z0-9_])sqco_([A-Za-z0-9]{59})(?![A-Za-z0-9_])/y, random3),
+  apiToken(
+    'buildkite-api-token',
+    'bkua_',
+    /(?<![A-Za-z0-9_])bkua_([a-z0-9]{40})(?![A-Za-z0-9_])/y,
+    (_t, random) => /[a-z]/.test(random) && /[0-9]/.test(random) && looksRandom(random, { minDistinct: 12 }),
+  ),
+  apiToken(
+    'apify-api-token',
+    'apify_api_',
+    /(?<![A-Za-z0-9_])apify_api_([A-Za-z0-9-]{36})(?![A-Za-z0-9_-])/y,
+    random3,
+  ),
 ];
 
 // Most of these prefixes end in "_" or "-", rare in prose: the scan stops at those and looks behind for a prefix
@@ -116,4 +166,4 @@ export const PLATFORM_TOKEN_RULES: readonly TokenRule[] = [
 // skip through (measured on the 32 KiB benchmark text: 0.03 ms against 0.15 ms).
 /** Finds where a token of PLATFORM_TOKEN_RULES may start: group 1 is the prefix before the separator matched. */
 export const PLATFORM_PREFIX =
-  /[_-](?<=(sk-or-v1|sk-lf|csk|sk|hf|api_org|tgp_v1|nvapi|tskey|vc[pikar]|dckr|cf(?:ut|at|k)|figd|sbp|sb_secret|GOCSPX)[_-])|AT[AC]TT3/g;
+  /[_-](?<=(sk-or-v1|sk-lf|csk|sk|hf|api_org|tgp_v1|nvapi|tskey|vc[pikar]|dckr|cf(?:ut|at|k)|figd|sbp|sb_secret|GOCSPX|CCIPAT|CFPAT|nfp|ph[xsar]|NRAK|sq[upa]|sqco|bkua|apify_api)[_-])|AT[AC]TT3/g;
