@@ -24,6 +24,7 @@ import { normalise, originalSpan, type Normalised } from './normalise';
 import { upstreamRulesDetector } from './rules/upstream-rules';
 import { isKnownExampleSecret } from './validators/known-examples';
 import { isMemberPath } from './validators/code-expression';
+import { isAuthValueWithoutPair } from './validators/docker-auth';
 import { isPlaceholderValue } from './validators/placeholder';
 
 /**
@@ -188,7 +189,9 @@ export function detectNormalised(
       isKnownExampleSecret(value) ||
       ((span.class === 'generic_credential' || span.class === 'api_token') && isPlaceholderValue(value)) ||
       // gitleaks' generic-api-key takes `key = a_b.c` for a key; a vendor token's own shape is never a path.
-      (span.class === 'generic_credential' && isMemberPath(value))
+      (span.class === 'generic_credential' && isMemberPath(value)) ||
+      // A Docker config "auth" that decodes to no user:password pair is no credential, whichever rule took it.
+      (span.class === 'generic_credential' && isAuthValueWithoutPair(normalised.text, span.start, value))
     );
   });
   for (const span of kept) {

@@ -1,6 +1,7 @@
 import type { ScreeningClass } from '../classes';
 import type { Detector, TextSpan } from '../detector';
 import { eachMatch } from '../each-match';
+import { decodesToAuthPair } from '../validators/docker-auth';
 import { looksRandom } from '../validators/random-token';
 
 /** A vendor token known by its shape alone, where gitleaks' rule for it wants the vendor's name nearby. */
@@ -81,9 +82,18 @@ const SHAPES: readonly Shape[] = [
     pattern: /:_authToken=(?<token>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![\w-])/gi,
     accept: () => true,
   },
+  {
+    // "auth": "<base64 of user:password>" in ~/.docker/config.json (and in a decoded .dockerconfigjson secret). Only
+    // a value that decodes to a user, a colon and a password that is no placeholder counts: other "auth" fields hold
+    // flags, modes or opaque blobs. gitleaks' generic rule finds most of these already, not those of low entropy.
+    id: 'docker-config-auth',
+    class: 'generic_credential',
+    pattern: /"auth"\s{0,8}:\s{0,8}"(?<token>[A-Za-z0-9+/]{8,1024}={0,2})"/g,
+    accept: decodesToAuthPair,
+  },
 ];
 
-/** Detects Discord and Telegram bot tokens, TestPyPI upload tokens, Plaid access tokens, Twitter bearer tokens, Mailchimp keys, HubSpot private app tokens and npm's legacy auth tokens. */
+/** Detects Discord and Telegram bot tokens, TestPyPI upload tokens, Plaid access tokens, Twitter bearer tokens, Mailchimp keys, HubSpot private app tokens, npm's legacy auth tokens and Docker config auths. */
 export const vendorShapesDetector: Detector = {
   name: 'vendor-shapes',
   detect(text: string, out: TextSpan[]): void {
