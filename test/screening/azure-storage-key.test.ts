@@ -50,6 +50,14 @@ describe('Azure Storage account keys after their name', () => {
     ],
     ["Get-AzStorageAccountKey's table", `KeyName Value${' '.repeat(84)}Permissions\nkey1    ${key} Full`],
     ['a sentence', `the storage account key is ${key}, please rotate it`],
+    ['an XML element', `<azure>\n  <account_key>${key}</account_key>\n</azure>`],
+    ['a C# dictionary entry', `{ "AccountName", "stfake" },\n{ "SecondaryAccountKey", "${key}" },`],
+    [
+      'a fallback after an environment variable',
+      `export const key =\n  process.env.ACCOUNT_KEY ||\n  "${key}";`,
+    ],
+    ['a Java constant on the next line', `static final String DEFAULT_ACCOUNT_KEY\n        = "${key}";`],
+    ['a PHP array', `'account_key' => '${key}',`],
   ])('finds a key in %s', (_name, text) => {
     expect(accountKeys(text)).toEqual([key]);
     expect(detectText(text).find((s) => s.class === 'azure_connection_string')?.rule).toBe(

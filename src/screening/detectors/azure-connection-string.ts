@@ -20,10 +20,11 @@ const KEY =
 const B64_KEY = '[A-Za-z0-9+/]{86}==';
 const ACCOUNT_KEY = new RegExp(
   'key(?:' +
-    // storage_account_key = "…", --account-key …, -StorageAccountKey …, accountKey:\n  …, {"value": "…"}, "the storage
-    // account key is …"
-    `(?<=(?:storage|account|primary|secondary)(?:[ _.-]?(?:account|access|storage)){0,2}[ _.-]?key)\\d?["']?` +
-    `\\s{0,4}(?::=|=>|[:=]|is\\b)?\\s{0,12}(?:[|>][-+]?\\s{0,12})?(?:\\{\\s{0,8}"?value"?\\s{0,4}:\\s{0,4})?["']?(${B64_KEY})` +
+    // storage_account_key = "…", --account-key …, -StorageAccountKey "…", accountKey: >-\n  …, {"value": "…"},
+    // <account_key>…, { "AccountKey", "…" }, ACCOUNT_KEY ||\n "…", "the storage account key is …": up to 24 characters
+    // of quotes, blanks and assignment punctuation between the name and the key.
+    `(?<=(?:storage|account|primary|secondary)(?:[ _.-]?(?:account|access|storage)){0,2}[ _.-]?key)\\d?` +
+    `(?:[\\s"'\x60:=>,{(|\\[\\]-]|\\bis\\b|\\bvalue\\b){0,24}(${B64_KEY})` +
     // az storage account keys list
     `|(?<="key)Name"\\s{0,4}:\\s{0,4}"key[12]",[^{}]{0,200}?"value"\\s{0,4}:\\s{0,4}"(${B64_KEY})"` +
     // Get-AzStorageAccountKey's table
