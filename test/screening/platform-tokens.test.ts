@@ -84,7 +84,11 @@ describe('CI, CMS, hosting, analytics and code-quality tokens', () => {
     ],
     ['a Netlify personal access token', 'netlify-access-token', `nfp_${drawn('nfp', 36, ALNUM)}`],
     ['a PostHog personal API key', 'posthog-api-key', `phx_${drawn('phx', 47, ALNUM)}`],
-    ['an older PostHog personal API key', 'posthog-api-key', `phx_${drawn('phx43', 43, ALNUM)}`],
+    [
+      'an older PostHog personal API key',
+      'posthog-api-key',
+      `phx_${drawn('phx43', 20, ALNUM)}_-${drawn('phx43b', 21, ALNUM)}`,
+    ],
     ['a PostHog project secret API key', 'posthog-api-key', `phs_${drawn('phs', 47, ALNUM)}`],
     ['a New Relic user API key', 'new-relic-user-api-key', `NRAK-${drawn('nrak', 27, UPPER_DIGITS)}`],
     ['a SonarQube user token', 'sonarqube-token', `squ_${drawn('squ', 40, HEX)}`],
@@ -119,6 +123,7 @@ describe('CI, CMS, hosting, analytics and code-quality tokens', () => {
     ['a CircleCI placeholder', `CCIPAT_${'X'.repeat(22)}_${'0'.repeat(40)}`],
     ['a Contentful placeholder', `CFPAT-${'-'.repeat(43)}`],
     ['an Apify placeholder', `apify_api_${'x'.repeat(36)}`],
+    ['a long identifier after phx_', 'phx_LiveViewSocketConnectionHandler_MountCallback'],
     [
       'identifiers that start like a prefix',
       'graph_node sq_a_index phx_handler nfp_config apify_api_client_factory',

@@ -130,12 +130,13 @@ export const PLATFORM_TOKEN_RULES: readonly TokenRule[] = [
     random2Wide,
   ),
   // PostHog: base62 of 35 random bytes after phx_ (personal API keys) and phs_ (project secret keys), of 32 after
-  // pha_/phr_ (OAuth); a leading zero byte shortens it. phc_ project keys are public by design and not matched.
+  // pha_/phr_ (OAuth); a leading zero byte shortens it. Older personal keys are base64url of 32 bytes (43 characters
+  // with "-" and "_"). phc_ project keys are public by design and not matched.
   apiToken(
     'posthog-api-key',
     'ph',
-    /(?<![A-Za-z0-9_])ph[xsar]_([A-Za-z0-9]{40,48})(?![A-Za-z0-9_])/y,
-    random2Wide,
+    /(?<![A-Za-z0-9_-])ph[xsar]_([A-Za-z0-9_-]{40,48})(?![A-Za-z0-9_-])/y,
+    random3,
   ),
   apiToken(
     'new-relic-user-api-key',
