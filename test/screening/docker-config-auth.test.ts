@@ -42,6 +42,11 @@ describe('Docker config auths', () => {
       (auth: string) => `my docker login broke, config has {"auth": "${auth}"} in it`,
     ],
     [
+      'a CI variable, escaped',
+      (auth: string) =>
+        `environment = ["DOCKER_AUTH_CONFIG={\\"auths\\":{\\"r.test\\":{\\"auth\\":\\"${auth}\\"}}}"]`,
+    ],
+    [
       'a log line',
       (auth: string) => `DEBUG loaded credentials {"auths":{"ghcr.io":{"auth":"${auth}"}}} from disk`,
     ],
@@ -67,6 +72,7 @@ describe('Docker config auths', () => {
     ['a placeholder password', b64('username:password')],
     ['a placeholder pair', b64('<user>:<token>')],
     ['an instruction', b64('myuser:your-token-here')],
+    ['an owned placeholder', b64('my_username:my_password')],
     ['an empty password', b64(`${pick(LOWER, 8)}:`)],
   ])('leaves %s alone', (_name, auth) => {
     expect(Buffer.from(auth, 'base64').toString()).toMatch(/^[\x20-\x7e]+$/);

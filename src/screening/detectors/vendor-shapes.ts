@@ -88,7 +88,8 @@ const SHAPES: readonly Shape[] = [
     // flags, modes or opaque blobs. gitleaks' generic rule finds most of these already, not those of low entropy.
     id: 'docker-config-auth',
     class: 'generic_credential',
-    pattern: /"auth"\s{0,8}:\s{0,8}"(?<token>[A-Za-z0-9+/]{8,1024}={0,2})"/g,
+    // Also escaped inside a string (DOCKER_AUTH_CONFIG in a CI file: {\"auths\": {…{\"auth\": \"…\"}}}).
+    pattern: /"auth\\{0,3}"\s{0,8}:\s{0,8}\\{0,3}"(?<token>[A-Za-z0-9+/]{8,1024}={0,2})\\{0,3}"/g,
     accept: decodesToAuthPair,
   },
 ];
