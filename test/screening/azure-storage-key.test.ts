@@ -3,6 +3,7 @@
  * it is one. The same shape is a SHA-512 digest's, so without such a name nothing is reported.
  */
 import { createHash } from 'node:crypto';
+import { detectTexts } from '../../src/screening/detect-joined';
 import { detectText } from '../../src/screening/detect-text';
 import { fakeRandom } from './fake-values';
 
@@ -63,6 +64,12 @@ describe('Azure Storage account keys after their name', () => {
     expect(detectText(text).find((s) => s.class === 'azure_connection_string')?.rule).toBe(
       'modelgate-azure-storage-account-key',
     );
+  });
+
+  it('reads a key listing within one text of a payload, not across two', () => {
+    const listing = ['[{"keyName": "key1", "permissions": "FULL",', `"value": "${key}"}]`];
+    expect(accountKeys(listing.join(' '))).toEqual([key]);
+    expect(detectTexts(listing).map((spans) => spans.length)).toEqual([0, 0]);
   });
 
   it('reports a connection string once, under its own rule', () => {

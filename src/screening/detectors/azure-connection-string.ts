@@ -25,8 +25,8 @@ const ACCOUNT_KEY = new RegExp(
     // of quotes, blanks and assignment punctuation between the name and the key.
     `(?<=(?:storage|account|primary|secondary)(?:[ _.-]?(?:account|access|storage)){0,2}[ _.-]?key)\\d?` +
     `(?:[\\s"'\x60:=>,{(|\\[\\]-]|\\bis\\b|\\bvalue\\b){0,24}(${B64_KEY})` +
-    // az storage account keys list
-    `|(?<="key)Name"\\s{0,4}:\\s{0,4}"key[12]",[^{}]{0,200}?"value"\\s{0,4}:\\s{0,4}"(${B64_KEY})"` +
+    // az storage account keys list (no NUL between: a joined payload's texts are separated by NULs)
+    `|(?<="key)Name"\\s{0,4}:\\s{0,4}"key[12]",[^{}\\0]{0,200}?"value"\\s{0,4}:\\s{0,4}"(${B64_KEY})"` +
     // Get-AzStorageAccountKey's table
     `|(?<=(?<![\\w-])key)[12][ \\t]{1,8}(${B64_KEY})[ \\t]{1,8}(?:Full|Read)\\b` +
     ')(?![A-Za-z0-9+/=])',
