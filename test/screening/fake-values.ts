@@ -2,10 +2,26 @@
  * Builders of fake, well-formed sensitive values for the screening tests. Deterministic (a seeded generator)
  * so failures reproduce; every secret carries a FAKE marker where its alphabet allows.
  */
+import { createHash } from 'node:crypto';
+
 const UP = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LO = 'abcdefghijklmnopqrstuvwxyz';
 const DIGITS = '0123456789';
 const ALNUM = UP + LO + DIGITS;
+
+/**
+ * Returns deterministic random-looking text of `alphabet`, drawn from SHA-256 of the seed: a test never flakes on a
+ * value that happens to look plain, and each value depends on its own seed only.
+ */
+export function drawn(seed: string, length: number, alphabet: string): string {
+  let out = '';
+  for (let i = 0; out.length < length; i++) {
+    for (const byte of createHash('sha256').update(`${seed}:${i}`).digest()) {
+      if (out.length < length) out += alphabet[byte % alphabet.length];
+    }
+  }
+  return out;
+}
 
 /** A seeded generator of random strings (mulberry32), so each test file gets the same values every run. */
 export function fakeRandom(seed = 42): (alphabet: string, length: number) => string {

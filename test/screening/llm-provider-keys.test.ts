@@ -5,19 +5,9 @@
  * Authorization header (an HTTP log, a request copied from a browser) was found only inside a curl command; nor
  * was an OAuth refresh token pasted with its token response.
  */
-import { createHash } from 'node:crypto';
 import { detectText } from '../../src/screening/detect-text';
+import { drawn } from './fake-values';
 
-// Deterministic random-looking text of an alphabet: the test never flakes on a value that happens to look plain.
-function drawn(seed: string, length: number, alphabet: string): string {
-  let out = '';
-  for (let i = 0; out.length < length; i++) {
-    for (const byte of createHash('sha256').update(`${seed}:${i}`).digest()) {
-      if (out.length < length) out += alphabet[byte % alphabet.length];
-    }
-  }
-  return out;
-}
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const HEX = '0123456789abcdef';
 const B64URL = `${ALNUM}-_`;
