@@ -21,24 +21,32 @@ export type KeyMiss = { miss: 'unknown' | 'unfit'; message: string };
 
 /**
  * Returns the key a token header selects, or why none does.
- * With `matchKid`, a `kid` must name a key, and a token without one may use a set of exactly one key;
- * without it (a single PEM key or secret) the `kid` is irrelevant.
+ * With `matchKid`, a `kid` must name a key. A token without one may use the only key of the set that can
+ * verify its `alg`: an issuer that publishes an RSA and an EC key but omits `kid` is still unambiguous, while
+ * two keys that could both verify it are refused rather than tried in turn.
+ * Without `matchKid` (a single PEM key or secret) the `kid` is irrelevant.
  */
 export function selectKey(
   keys: readonly VerificationKey[],
   request: KeyRequest,
   matchKid: boolean,
 ): { key: KeyObject } | KeyMiss {
+  if (matchKid && request.kid === undefined && keys.length !== 1) return unnamedKey(keys, request.alg);
   let named: readonly VerificationKey[] = keys;
   if (matchKid && request.kid !== undefined) {
     named = keys.filter((k) => k.kid === request.kid);
     if (named.length === 0) return { miss: 'unknown', message: 'no key matches the token kid' };
-  } else if (matchKid && keys.length !== 1) {
-    return { miss: 'unknown', message: 'the token has no kid and the key set does not hold exactly one key' };
   }
   const fit = named.find((k) => keyCanVerify(k, request.alg));
   if (!fit) return { miss: 'unfit', message: `the selected key cannot verify ${request.alg}` };
   return { key: fit.key };
+}
+
+function unnamedKey(keys: readonly VerificationKey[], alg: JwtAlgorithm): { key: KeyObject } | KeyMiss {
+  const fit = keys.filter((k) => keyCanVerify(k, alg));
+  if (fit.length === 1) return { key: (fit[0] as VerificationKey).key };
+  const count = fit.length === 0 ? 'no key' : `${fit.length} keys`;
+  return { miss: 'unknown', message: `the token has no kid and ${count} of the key set can verify ${alg}` };
 }
 
 /** Keys known at start-up: a PEM file, a JWKS file, a shared secret, the development issuer. */
