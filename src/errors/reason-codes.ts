@@ -17,6 +17,8 @@ export const ReasonCode = {
   TokenClaimsTooLarge: 'token_claims_too_large',
   TokenLifetimeTooLong: 'token_lifetime_too_long',
   TokenTypeInvalid: 'token_type_invalid',
+  // a claim the issuer's required_claims names is absent or holds a value not on its list
+  ClaimInvalid: 'claim_invalid',
   // identity (503): an issuer's JWKS URL cannot be fetched and no usable cached key set remains
   KeysUnavailable: 'keys_unavailable',
   // authorization of modelgate's own API (403)

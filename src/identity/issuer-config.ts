@@ -8,6 +8,7 @@ import { compileValidator } from '../schemas/validators';
 import { describeKey, hmacMinBytes, keyFamilyOf, weakKeyProblem } from './algorithms';
 import { keyCanVerify } from './key-source';
 import { importJwks } from './jwks';
+import { loadRequiredClaims } from './required-claims';
 import { tokenType } from './token-type';
 import {
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
@@ -79,6 +80,9 @@ function loadIssuer(config: IssuerConfig, key: string, options: LoadIssuersOptio
     recordedClaims: [...(config.recorded_claims ?? DEFAULT_RECORDED_CLAIMS)],
     ...(config.allowed_scopes && { allowedScopes: [...config.allowed_scopes] }),
     ...(config.scope_claims && { scopeClaims: [...config.scope_claims] }),
+    ...(config.required_claims && {
+      requiredClaims: loadRequiredClaims(config.required_claims, `${key}.required_claims`),
+    }),
     keys,
     source: key,
   };

@@ -5,6 +5,7 @@ import { isJwtAlgorithm } from './algorithms';
 import { decodeUnverified } from './decode-token';
 import type { KeySource } from './key-source';
 import { mapJwtError } from './map-jwt-error';
+import { checkRequiredClaims } from './required-claims';
 import { checkTokenType } from './token-type';
 import type { VerifiedTokenCache } from './token-cache';
 import type { TokenVerifier } from './token-verifier';
@@ -109,6 +110,7 @@ export class JwtTokenVerifier implements TokenVerifier {
     const claims = verified as Record<string, unknown>;
     checkTimes(claims, nowSeconds, issuer);
     if (!byAud(issuer)) checkOtherAudienceClaim(claims, issuer);
+    checkRequiredClaims(claims, issuer.requiredClaims);
     return buildVerifiedIdentity(claims, signedPartSha256(token), {
       recordedClaims: issuer.recordedClaims ?? DEFAULT_RECORDED_CLAIMS,
       allowedScopes: issuer.allowedScopes,

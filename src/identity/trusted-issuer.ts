@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { JwtAlgorithm } from '../schemas/issuer-config.schema';
+import type { RequiredClaims } from './required-claims';
 
 /** One key a token may be verified with; `kid` and `alg` come from the JWK when it names them. */
 export interface VerificationKey {
@@ -32,6 +33,8 @@ export interface TrustedIssuer {
   allowedScopes?: string[];
   /** Claims that name scopes (a space-separated string or an array); default DEFAULT_SCOPE_CLAIMS. */
   scopeClaims?: string[];
+  /** Claims a token must carry with one of the listed values; absent: none. */
+  requiredClaims?: RequiredClaims;
   keys: IssuerKeys;
   /** Where this entry came from, for logs: e.g. `issuers[2]` or `dev-issuer`. */
   source: string;

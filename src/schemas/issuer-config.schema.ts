@@ -16,6 +16,13 @@ export const JWT_ALGORITHMS = [
   'HS512',
 ] as const;
 
+// A value a required claim may hold; a number or a boolean is compared as one (2 is not "2").
+const REQUIRED_CLAIM_VALUE = {
+  type: ['string', 'number', 'boolean'],
+  minLength: 1,
+  maxLength: 2048,
+} as const;
+
 /** A trusted token issuer: who signs, for whom, with which algorithms, and where its keys come from. */
 export const issuerConfigSchema = {
   $id: 'https://modelgate.dev/schemas/issuer-config.json',
@@ -112,6 +119,24 @@ export const issuerConfigSchema = {
       description:
         "Top-level claims whose values are the subject's scopes: a space-separated string or an array of strings. Default: scope and scp.",
       examples: [['scp', 'roles']],
+    },
+    required_claims: {
+      type: 'object',
+      minProperties: 1,
+      maxProperties: 32,
+      propertyNames: { minLength: 1, maxLength: 128 },
+      // One value or a list of them; minLength applies to strings only, minItems to lists only.
+      additionalProperties: {
+        type: ['string', 'number', 'boolean', 'array'],
+        minLength: 1,
+        maxLength: 2048,
+        minItems: 1,
+        maxItems: 256,
+        items: REQUIRED_CLAIM_VALUE,
+      },
+      description:
+        'Top-level claims a token must carry, each with one of the listed values (compared with their JSON type: 2 is not "2"); an array claim passes only when every element is listed. Otherwise 401 claim_invalid.',
+      examples: [{ typ: 'Bearer', azp: ['ci-bot', 'support-bot'] }],
     },
     public_key_file: {
       type: 'string',

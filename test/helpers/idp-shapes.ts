@@ -252,6 +252,33 @@ export function keycloakAccessToken(
   };
 }
 
+/** Returns a Keycloak ID token of a client: `typ: ID`, `aud` and `azp` the client, the user's profile, no scope. */
+export function keycloakIdToken(base: ShapeBase, client: string): TokenShape {
+  const t = now(base);
+  return {
+    header: { alg: 'RS256', typ: 'JWT', kid: base.kid },
+    claims: {
+      exp: t + 300,
+      iat: t,
+      auth_time: t - 30,
+      jti: randomUUID(),
+      iss: base.issuer,
+      aud: client,
+      sub: randomUUID(),
+      typ: 'ID',
+      azp: client,
+      nonce: b64url(16),
+      sid: randomUUID(),
+      at_hash: b64url(16),
+      acr: '1',
+      email_verified: true,
+      name: 'Alice Example',
+      preferred_username: 'alice',
+      email: 'alice@corp.example',
+    },
+  };
+}
+
 /** Returns a Google-signed service-account ID token (from the metadata server): `email`, `azp`, numeric `sub`. */
 export function googleServiceAccount(base: ShapeBase, email: string): TokenShape {
   const t = now(base);

@@ -15,6 +15,7 @@ import {
   googleServiceAccount,
   jwkWithCertificate,
   keycloakAccessToken,
+  keycloakIdToken,
   kubernetesServiceAccount,
   oktaAccessToken,
   rfc9068AccessToken,
@@ -188,6 +189,23 @@ describe('Okta access tokens', () => {
     expect(subject.scopes).toEqual(['invoke:chat', 'openid']);
     expect(subject.claims).toMatchObject({ cid: expect.any(String), uid: expect.any(String), ver: 1 });
   });
+
+  it('refuses a token of an application not in the cid allowlist with claim_invalid', async () => {
+    const base = { issuer, audience: 'api://modelgate', kid: 'okta-1' };
+    const allowed = oktaAccessToken(base, 'ci@corp.example', ['invoke:chat']);
+    const verifier = await verifierServing(
+      buildJwks(publicJwk(rsa.publicKey, { kid: 'okta-1', alg: 'RS256', use: 'sig' })),
+      {
+        issuer,
+        audiences: ['api://modelgate'],
+        algorithms: ['RS256'],
+        required_claims: { cid: [allowed.claims.cid as string] },
+      },
+    );
+    await expect(verifier.verify(signed(allowed))).resolves.toBeDefined();
+    const another = oktaAccessToken(base, 'ci@corp.example', ['invoke:chat']);
+    await expect(verifier.verify(signed(another))).rejects.toMatchObject({ code: 'claim_invalid' });
+  });
 });
 
 describe('Entra ID (Azure AD) access tokens', () => {
@@ -291,6 +309,24 @@ describe('Auth0 access tokens', () => {
     expect(subject.scopes).toEqual(['invoke:chat', 'invoke:tools']);
     expect(subject.audience).toEqual(['https://modelgate.corp.example', `${issuer}userinfo`]);
   });
+
+  it('refuses a client-credentials token of a client not in the azp allowlist with claim_invalid', async () => {
+    const verifier = await verifierServing(jwks, {
+      issuer,
+      audiences: ['https://modelgate.corp.example'],
+      algorithms: ['RS256'],
+      required_claims: { azp: ['Zx81client'], gty: 'client-credentials' },
+    });
+    const base = { issuer, audience: 'https://modelgate.corp.example', kid: 'auth0-1' };
+    const mine = auth0ClientCredentials(base, 'Zx81client', ['invoke:chat']);
+    await expect(verifier.verify(signed(mine))).resolves.toBeDefined();
+    const theirs = auth0ClientCredentials(base, 'Qq42other', ['invoke:chat']);
+    await expect(verifier.verify(signed(theirs))).rejects.toMatchObject({ code: 'claim_invalid' });
+    // A user token of an allowed client is not a client-credentials grant.
+    const user = auth0UserToken(base, ['invoke:chat']);
+    user.claims.azp = 'Zx81client';
+    await expect(verifier.verify(signed(user))).rejects.toMatchObject({ code: 'claim_invalid' });
+  });
 });
 
 describe('Keycloak access tokens', () => {
@@ -313,6 +349,39 @@ describe('Keycloak access tokens', () => {
       scopes: ['profile', 'email'],
       claims: { typ: 'Bearer', azp: 'ci-bot', realm_access: { roles: ['offline_access', 'invoker'] } },
     });
+  });
+
+  it('refuses an ID token of a client the audience names with claim_invalid when typ Bearer is required', async () => {
+    const jwks = buildJwks(publicJwk(rsa.publicKey, { kid: 'kc-sig', alg: 'RS256', use: 'sig' }));
+    const entry = { issuer, audiences: ['modelgate'], algorithms: ['RS256'] as ['RS256'] };
+    const idToken = signed(keycloakIdToken({ issuer, audience: 'modelgate', kid: 'kc-sig' }, 'modelgate'));
+    const plain = await verifierServing(jwks, entry);
+    // Precondition: signed by the realm, addressed to the client: without required_claims it is a credential.
+    await expect(plain.verify(idToken)).resolves.toBeDefined();
+    const verifier = await verifierServing(jwks, { ...entry, required_claims: { typ: 'Bearer' } });
+    const access = keycloakAccessToken({ issuer, audience: 'modelgate', kid: 'kc-sig' }, 'ci-bot', {
+      realm: [],
+      resource: {},
+    });
+    await expect(verifier.verify(signed(access))).resolves.toBeDefined();
+    await expect(verifier.verify(idToken)).rejects.toMatchObject({ code: 'claim_invalid', status: 401 });
+  });
+
+  it('accepts only the clients named in an azp allowlist', async () => {
+    const jwks = buildJwks(publicJwk(rsa.publicKey, { kid: 'kc-sig', alg: 'RS256', use: 'sig' }));
+    const verifier = await verifierServing(jwks, {
+      issuer,
+      audiences: ['modelgate'],
+      algorithms: ['RS256'],
+      required_claims: { typ: 'Bearer', azp: ['ci-bot', 'support-bot'] },
+    });
+    const base = { issuer, audience: 'modelgate', kid: 'kc-sig' };
+    const roles = { realm: [], resource: {} };
+    await expect(verifier.verify(signed(keycloakAccessToken(base, 'ci-bot', roles)))).resolves.toBeDefined();
+    // Another client of the realm that was also given the modelgate audience.
+    await expect(
+      verifier.verify(signed(keycloakAccessToken(base, 'analytics', roles))),
+    ).rejects.toMatchObject({ code: 'claim_invalid' });
   });
 });
 
@@ -370,6 +439,27 @@ describe('Amazon Cognito access tokens', () => {
     await expect(verifier.verify(signed(cognitoToken(base, 'id')))).rejects.toMatchObject({
       code: 'audience_invalid',
     });
+  });
+
+  it('with aud as the audience claim, accepts the ID token unless token_use access is required', async () => {
+    const entry = { issuer, audiences: [clientId], algorithms: ['RS256'] as ['RS256'] };
+    const idToken = signed(cognitoToken(base, 'id'));
+    const plain = await verifierServing(jwks, entry);
+    // Precondition: an ID token names the app client in aud, so the default audience check passes it.
+    await expect(plain.verify(idToken)).resolves.toBeDefined();
+    const verifier = await verifierServing(jwks, { ...entry, required_claims: { token_use: 'access' } });
+    await expect(verifier.verify(idToken)).rejects.toMatchObject({ code: 'claim_invalid' });
+  });
+
+  it('accepts an access token with audience_claim client_id and token_use access required', async () => {
+    const verifier = await verifierServing(jwks, {
+      issuer,
+      audiences: [clientId],
+      algorithms: ['RS256'],
+      audience_claim: 'client_id',
+      required_claims: { token_use: 'access' },
+    });
+    await expect(verifier.verify(signed(cognitoToken(base, 'access')))).resolves.toBeDefined();
   });
 
   it('refuses an access token of another app client', async () => {

@@ -13,6 +13,8 @@ import {
   entraAccessToken,
   entraIssuer,
   jwkWithCertificate,
+  keycloakAccessToken,
+  keycloakIdToken,
   rfc9068AccessToken,
   spiffeBundle,
   spiffeJwtSvid,
@@ -38,6 +40,7 @@ const TENANT = '4f1c1b7e-5a3b-4e8e-9b0e-2f7a0c3d9e11';
 const ENTRA_CLIENT = '0b6f2a4c-8d1e-4f3a-9c2b-7e5d1a0f6c33';
 const ENTRA = entraIssuer(TENANT, '2.0');
 const AS = 'https://as.corp.example';
+const KEYCLOAK = 'https://sso.corp.example/realms/corp';
 
 describe('POST /v1/decide: identity provider token shapes', () => {
   let svc: TestService;
@@ -80,6 +83,13 @@ describe('POST /v1/decide: identity provider token shapes', () => {
         algorithms: ['RS256'],
         token_types: ['at+jwt'],
         jwks_url: await serve(buildJwks(publicJwk(rsa.publicKey, { kid: 'as-1' }))),
+      },
+      {
+        issuer: KEYCLOAK,
+        audiences: ['modelgate'],
+        algorithms: ['RS256'],
+        required_claims: { typ: 'Bearer', azp: ['ci-bot', 'modelgate'] },
+        jwks_url: await serve(buildJwks(publicJwk(rsa.publicKey, { kid: 'kc-sig', use: 'sig' }))),
       },
     ];
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-idp-'));
@@ -166,6 +176,32 @@ describe('POST /v1/decide: identity provider token shapes', () => {
     expect(res.body).toMatchObject({ allow: false, reasons: [{ code: 'token_type_invalid' }] });
     expect(row).toMatchObject({ outcome: 'rejected', status: 401, subject: null });
     expect(row!.record.reasons).toEqual(['token_type_invalid']);
+  });
+
+  it('refuses a Keycloak ID token with 401 claim_invalid, recorded without its claims', async () => {
+    const base = { issuer: KEYCLOAK, audience: 'modelgate', kid: 'kc-sig' };
+    const access = keycloakAccessToken(base, 'ci-bot', { realm: ['invoker'], resource: {} });
+    const accepted = await decide(signToken({ ...access, key: rsa.privateKey }));
+    // Precondition: the realm's access token of an allowed client is a credential.
+    expect(accepted.res.status).toBe(200);
+    expect(accepted.subject).toMatchObject({ issuer: KEYCLOAK, audience: ['modelgate', 'account'] });
+    const idToken = keycloakIdToken(base, 'modelgate');
+    const { res, row } = await decide(signToken({ ...idToken, key: rsa.privateKey }));
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer error="invalid_token", error_description="claim_invalid"',
+    );
+    expect(res.body).toMatchObject({
+      allow: false,
+      reasons: [{ code: 'claim_invalid', message: expect.stringContaining('typ') }],
+    });
+    expect(row).toMatchObject({ outcome: 'rejected', status: 401, subject: null });
+    expect(row!.record.reasons).toEqual(['claim_invalid']);
+    // Neither the reply nor the record holds what the refused token said about its user.
+    for (const text of [JSON.stringify(res.body), JSON.stringify(row!.record)]) {
+      expect(text).not.toContain(idToken.claims.email as string);
+      expect(text).not.toContain(idToken.claims.sub as string);
+    }
   });
 
   it('refuses a DPoP proof presented as a bearer token with 401 token_type_invalid, recorded', async () => {
