@@ -79,8 +79,8 @@ export const issuerConfigSchema = {
       uniqueItems: true,
       items: { type: 'string', minLength: 1, maxLength: 128 },
       description:
-        'Claims the audit record keeps as they are; every other claim is recorded as sha256:<hex> of its value.',
-      examples: [['iss', 'sub', 'aud', 'scope', 'act', 'jti', 'exp']],
+        'Claims the audit record keeps as they are; every other claim is recorded as sha256:<hex> of its value. Default: iss, sub, aud, scope, scp, roles, permissions, act, jti, exp.',
+      examples: [['iss', 'sub', 'aud', 'scope', 'scp', 'roles', 'permissions', 'act', 'jti', 'exp']],
     },
     allowed_scopes: {
       type: 'array',

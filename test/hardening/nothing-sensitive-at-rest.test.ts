@@ -54,13 +54,22 @@ test('secrets in purpose, model and context are recorded redacted; the policy st
 });
 
 test('only the configured claims are kept; the others are recorded as their hash', async () => {
-  const token = svc.token({ email: 'claims.person@acme-corp.com', name: 'Claims Person', scope: 'invoke:x' });
+  const token = svc.token({
+    email: 'claims.person@acme-corp.com',
+    name: 'Claims Person',
+    scope: 'invoke:x',
+    // Authorization data in the claims Okta and Entra (scp, roles) and Auth0 (permissions) use for it.
+    scp: ['invoke:y'],
+    roles: ['Invoke.All'],
+    permissions: ['invoke:z'],
+  });
   const reply = await svc.post('/v1/decide', { invocation: { model: 'm', operation: 'chat' } }, token);
   expect(reply.status).toBe(200);
   const record = auditRow(svc.db, reply.body.decision_id as string)!.record;
   const claims = (record.input as { subject: { claims: Record<string, unknown> } }).subject.claims;
   expect(claims.sub).toBe('spiffe://corp/ci/build-bot');
   expect(claims.scope).toBe('invoke:x');
+  expect(claims).toMatchObject({ scp: ['invoke:y'], roles: ['Invoke.All'], permissions: ['invoke:z'] });
   expect(claims.email).toMatch(/^sha256:[0-9a-f]{64}$/);
   expect(claims.name).toMatch(/^sha256:[0-9a-f]{64}$/);
   expect(dbBytes(svc.db)).not.toContain('Claims Person');

@@ -155,6 +155,11 @@ describe('POST /v1/decide: identity provider token shapes', () => {
     const { res, subject } = await decide(signToken({ ...shape, key: rsa.privateKey }));
     expect(res.status).toBe(200);
     expect(subject).toMatchObject({ issuer: ENTRA, audience: [ENTRA_CLIENT], scopes: ['invoke:chat'] });
+    // The record keeps the roles the token granted, as they are, and the user's object id as a hash.
+    expect(subject?.claims).toMatchObject({
+      roles: ['invoke:chat', 'modelgate:audit'],
+      oid: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+    });
   });
 
   it('decides for an RFC 9068 at+jwt token and refuses the same token typed JWT with 401 token_type_invalid', async () => {
