@@ -7,6 +7,7 @@ import { issuerConfigSchema, type IssuerConfig, type JwtAlgorithm } from '../sch
 import { compileValidator } from '../schemas/validators';
 import { describeKey, hmacMinBytes, keyFamilyOf, weakKeyProblem } from './algorithms';
 import { keyCanVerify } from './key-source';
+import { checkIssuerTemplate, checkTemplateOverlaps } from './issuer-template';
 import { importJwks } from './jwks';
 import { loadRequiredClaims } from './required-claims';
 import { tokenType } from './token-type';
@@ -39,7 +40,7 @@ export function loadTrustedIssuers(entries: unknown, options: LoadIssuersOptions
   if (!Array.isArray(entries)) throw new ConfigError(listKey, 'must be a list of issuers');
   if (entries.length === 0) throw new ConfigError(listKey, 'must name at least one trusted issuer');
   const seen = new Map<string, string>();
-  return entries.map((entry: unknown, index) => {
+  const issuers = entries.map((entry: unknown, index) => {
     const key = `${listKey}[${index}]`;
     const config = validEntry(entry, key);
     const previous = seen.get(config.issuer);
@@ -47,6 +48,8 @@ export function loadTrustedIssuers(entries: unknown, options: LoadIssuersOptions
     seen.set(config.issuer, key);
     return loadIssuer(config, key, options);
   });
+  checkTemplateOverlaps(issuers, options.logger);
+  return issuers;
 }
 
 function validEntry(entry: unknown, key: string): IssuerConfig {
@@ -65,12 +68,14 @@ function validEntry(entry: unknown, key: string): IssuerConfig {
 }
 
 function loadIssuer(config: IssuerConfig, key: string, options: LoadIssuersOptions): TrustedIssuer {
+  checkIssuerTemplate(config.issuer, config.tenants, key);
   const algorithms = [...config.algorithms] as JwtAlgorithm[];
   checkAlgorithmsMatchSource(config, algorithms, key);
   const keys = loadKeys(config, algorithms, key, options);
   if (keys.kind === 'static') checkKeysFitAlgorithms(config, keys.keys, algorithms, key);
   return {
     issuer: config.issuer,
+    ...(config.tenants && { tenants: [...config.tenants] }),
     audiences: [...config.audiences],
     ...(config.audience_claim && { audienceClaim: config.audience_claim }),
     ...(config.token_types && { tokenTypes: config.token_types.map(tokenType) }),

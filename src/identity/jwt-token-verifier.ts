@@ -4,6 +4,7 @@ import { AuthenticationError, ModelgateError, ReasonCode } from '../errors';
 import { isJwtAlgorithm } from './algorithms';
 import { decodeUnverified } from './decode-token';
 import type { KeySource } from './key-source';
+import { checkTenant, expandIssuer } from './issuer-template';
 import { mapJwtError } from './map-jwt-error';
 import { checkRequiredClaims } from './required-claims';
 import { checkTokenType } from './token-type';
@@ -28,6 +29,12 @@ export interface IssuerBinding {
   keys: KeySource;
 }
 
+/** The binding a token's `iss` selects, and for a template the tenant its `iss` names. */
+interface IssuerMatch {
+  binding: IssuerBinding;
+  tenant?: string;
+}
+
 /** What the JWT verifier is built from; {@link createTokenVerifier} assembles it. */
 export interface JwtTokenVerifierParts {
   issuers: IssuerBinding[];
@@ -38,10 +45,10 @@ export interface JwtTokenVerifierParts {
 
 /** Verifies compact JWS bearer tokens with jsonwebtoken against the configured issuers. */
 export class JwtTokenVerifier implements TokenVerifier {
-  private readonly byIssuer: Map<string, IssuerBinding>;
+  private readonly byIssuer: Map<string, IssuerMatch>;
 
   constructor(private readonly parts: JwtTokenVerifierParts) {
-    this.byIssuer = new Map(parts.issuers.map((binding) => [binding.issuer.issuer, binding]));
+    this.byIssuer = issuerIndex(parts.issuers);
   }
 
   /** Returns the identity a token proves, or throws AuthenticationError / UnavailableError. */
@@ -71,8 +78,10 @@ export class JwtTokenVerifier implements TokenVerifier {
   private async verifyUncached(token: string): Promise<VerifiedIdentity> {
     // Header and payload are attacker-controlled until the signature checks out: they only pick the rules.
     const { header, payload } = decodeUnverified(token);
-    const binding = typeof payload.iss === 'string' ? this.byIssuer.get(payload.iss) : undefined;
-    if (!binding) throw new AuthenticationError(ReasonCode.IssuerUnknown, 'token issuer is not trusted');
+    const iss = payload.iss;
+    const match = typeof iss === 'string' ? this.byIssuer.get(iss) : undefined;
+    if (!match) throw new AuthenticationError(ReasonCode.IssuerUnknown, 'token issuer is not trusted');
+    const { binding, tenant } = match;
     const { issuer } = binding;
     // The allowlist is what stops `none` and HS256-signed-with-the-public-key (key confusion).
     const alg = header.alg;
@@ -95,7 +104,8 @@ export class JwtTokenVerifier implements TokenVerifier {
     try {
       verified = jwt.verify(token, key, {
         algorithms: [alg],
-        issuer: issuer.issuer,
+        // The issuer the token was matched by: the entry's own, or its template with the tenant in place.
+        issuer: iss as string,
         // Non-empty by the issuer schema (minItems 1); another audience claim is checked below.
         ...(byAud(issuer) && { audience: issuer.audiences as [string, ...string[]] }),
         clockTolerance: issuer.clockSkewSeconds,
@@ -109,6 +119,7 @@ export class JwtTokenVerifier implements TokenVerifier {
     }
     const claims = verified as Record<string, unknown>;
     checkTimes(claims, nowSeconds, issuer);
+    checkTenant(claims, tenant);
     if (!byAud(issuer)) checkOtherAudienceClaim(claims, issuer);
     checkRequiredClaims(claims, issuer.requiredClaims);
     return buildVerifiedIdentity(claims, signedPartSha256(token), {
@@ -118,6 +129,22 @@ export class JwtTokenVerifier implements TokenVerifier {
       audienceClaim: issuer.audienceClaim,
     });
   }
+}
+
+// One lookup per token, however many tenants: a template is expanded once here, for each tenant it lists. An
+// exact entry is set last, so that it decides its tenant's tokens rather than the template (the more specific
+// configuration wins); two templates that meet are refused when the configuration loads.
+function issuerIndex(bindings: readonly IssuerBinding[]): Map<string, IssuerMatch> {
+  const index = new Map<string, IssuerMatch>();
+  for (const binding of bindings) {
+    for (const tenant of binding.issuer.tenants ?? []) {
+      index.set(expandIssuer(binding.issuer.issuer, tenant), { binding, tenant });
+    }
+  }
+  for (const binding of bindings) {
+    if (binding.issuer.tenants === undefined) index.set(binding.issuer.issuer, { binding });
+  }
+  return index;
 }
 
 function byAud(issuer: TrustedIssuer): boolean {

@@ -17,7 +17,10 @@ export type IssuerKeys =
 
 /** A trusted issuer after validation and key loading: what the verifier works with. */
 export interface TrustedIssuer {
+  /** The exact `iss`, or with `tenants` a template holding `{tenantid}` (see issuer-template.ts). */
   issuer: string;
+  /** The Entra ID tenants a template accepts, each standing for `{tenantid}`; absent for an exact issuer. */
+  tenants?: string[];
   audiences: string[];
   /** `typ` header values accepted, normalised by tokenType; when set, a token must carry one. */
   tokenTypes?: string[];

@@ -36,8 +36,23 @@ export const issuerConfigSchema = {
       type: 'string',
       minLength: 1,
       maxLength: 2048,
-      description: 'The exact `iss` claim of the tokens this entry verifies.',
-      examples: ['https://idp.corp.example'],
+      description:
+        'The exact `iss` claim of the tokens this entry verifies; or, with `tenants`, an Entra ID template whose `{tenantid}` (a whole path segment) stands for each listed tenant.',
+      examples: ['https://idp.corp.example', 'https://login.microsoftonline.com/{tenantid}/v2.0'],
+    },
+    tenants: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 1000,
+      uniqueItems: true,
+      items: {
+        type: 'string',
+        pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+        description: 'An Entra ID tenant id: a lower-case GUID, as the `tid` claim holds it.',
+      },
+      description:
+        "Only with an `issuer` template: the tenants whose tokens are accepted. A token's `iss` must be the template with its own `tid` in place of `{tenantid}`. There is no wildcard.",
+      examples: [['4f1c1b7e-5a3b-4e8e-9b0e-2f7a0c3d9e11']],
     },
     audiences: {
       type: 'array',

@@ -270,6 +270,94 @@ describe('Entra ID (Azure AD) access tokens', () => {
   });
 });
 
+describe('Entra ID multi-tenant apps: an issuer template and a tenant allowlist', () => {
+  const home = '4f1c1b7e-5a3b-4e8e-9b0e-2f7a0c3d9e11';
+  const partner = '7d2e9a10-3c4b-4f5e-8a6d-1b2c3d4e5f60';
+  const stranger = 'c0ffee00-1234-4abc-9def-0123456789ab';
+  const clientId = '0b6f2a4c-8d1e-4f3a-9c2b-7e5d1a0f6c33';
+  const V2 = 'https://login.microsoftonline.com/{tenantid}/v2.0';
+  const V1 = 'https://sts.windows.net/{tenantid}/';
+  // One key set signs every tenant's tokens: the common endpoint's.
+  const jwks = buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'entra-1' }));
+  const entry = { audiences: [clientId], algorithms: ['RS256'] as ['RS256'] };
+
+  /** Returns a verifier for several issuer entries whose keys one real JWKS server serves. */
+  async function verifierFor(...entries: Record<string, unknown>[]): Promise<StartableTokenVerifier> {
+    const server = await startJwksServer(jwks);
+    servers.push(server);
+    const issuers = loadTrustedIssuers(
+      entries.map((e) => ({ ...e, jwks_url: server.url })),
+      { baseDir: __dirname },
+    );
+    return createTokenVerifier(issuers, { logger: pino({ level: 'silent' }) });
+  }
+
+  /** A v2 (or v1) access token of `tenant`, whose iss and tid name it unless overridden. */
+  const tokenOf = (tenant: string, version: '1.0' | '2.0' = '2.0', claims: Record<string, unknown> = {}) => {
+    const issuer = entraIssuer(tenant, version);
+    const base = { issuer, audience: clientId, kid: 'entra-1', tenantId: tenant, clientId };
+    const shape = entraAccessToken(base, version, { scp: 'invoke.chat' });
+    Object.assign(shape.claims, claims);
+    return signed(shape);
+  };
+
+  it("accepts each listed tenant's tokens, and the subject's issuer is the token's own iss", async () => {
+    const verifier = await verifierFor({ ...entry, issuer: V2, tenants: [home, partner] });
+    for (const tenant of [home, partner]) {
+      const { subject } = await verifier.verify(tokenOf(tenant));
+      expect(subject).toMatchObject({
+        issuer: `https://login.microsoftonline.com/${tenant}/v2.0`,
+        audience: [clientId],
+        scopes: ['invoke.chat'],
+        claims: { tid: tenant, iss: `https://login.microsoftonline.com/${tenant}/v2.0` },
+      });
+    }
+  });
+
+  it('refuses a token of a tenant off the list, signed by the same keys, with issuer_unknown', async () => {
+    const verifier = await verifierFor({ ...entry, issuer: V2, tenants: [home, partner] });
+    // Precondition: the same token shape and key from a listed tenant verifies.
+    await expect(verifier.verify(tokenOf(partner))).resolves.toBeDefined();
+    await expect(verifier.verify(tokenOf(stranger))).rejects.toMatchObject({
+      code: 'issuer_unknown',
+      status: 401,
+    });
+    // Nor is the template itself an issuer.
+    await expect(verifier.verify(tokenOf(partner, '2.0', { iss: V2 }))).rejects.toMatchObject({
+      code: 'issuer_unknown',
+    });
+  });
+
+  it('refuses a token whose tid is not the tenant its iss names, or that has no tid, with issuer_unknown', async () => {
+    const verifier = await verifierFor({ ...entry, issuer: V2, tenants: [home, partner] });
+    await expect(verifier.verify(tokenOf(home, '2.0', { tid: partner }))).rejects.toMatchObject({
+      code: 'issuer_unknown',
+    });
+    await expect(verifier.verify(tokenOf(home, '2.0', { tid: undefined }))).rejects.toMatchObject({
+      code: 'issuer_unknown',
+    });
+  });
+
+  it('accepts v1 tokens with the sts.windows.net template', async () => {
+    const verifier = await verifierFor({ ...entry, issuer: V1, tenants: [partner] });
+    const { subject } = await verifier.verify(tokenOf(partner, '1.0'));
+    expect(subject.issuer).toBe(`https://sts.windows.net/${partner}/`);
+    await expect(verifier.verify(tokenOf(partner, '2.0'))).rejects.toMatchObject({ code: 'issuer_unknown' });
+  });
+
+  it.each([
+    ['after', (exact: object, template: object) => [template, exact]],
+    ['before', (exact: object, template: object) => [exact, template]],
+  ])("lets an exact entry listed %s the template decide its tenant's tokens", async (_, order) => {
+    const exact = { issuer: entraIssuer(home, '2.0'), audiences: ['api://home-only'], algorithms: ['RS256'] };
+    const template = { ...entry, issuer: V2, tenants: [home, partner] };
+    const verifier = await verifierFor(...(order(exact, template) as Record<string, unknown>[]));
+    // The template's audience serves the partner, but not the home tenant, whose exact entry names another.
+    await expect(verifier.verify(tokenOf(partner))).resolves.toBeDefined();
+    await expect(verifier.verify(tokenOf(home))).rejects.toMatchObject({ code: 'audience_invalid' });
+  });
+});
+
 describe('Auth0 access tokens', () => {
   const issuer = 'https://corp.eu.auth0.com/';
   const jwks = buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'auth0-1', alg: 'RS256' }));

@@ -39,6 +39,8 @@ const COGNITO_CLIENT = '5k2v7j9q1n3m8c0x4z6b2d1f7h';
 const TENANT = '4f1c1b7e-5a3b-4e8e-9b0e-2f7a0c3d9e11';
 const ENTRA_CLIENT = '0b6f2a4c-8d1e-4f3a-9c2b-7e5d1a0f6c33';
 const ENTRA = entraIssuer(TENANT, '2.0');
+const PARTNER = '7d2e9a10-3c4b-4f5e-8a6d-1b2c3d4e5f60';
+const STRANGER = 'c0ffee00-1234-4abc-9def-0123456789ab';
 const AS = 'https://as.corp.example';
 const KEYCLOAK = 'https://sso.corp.example/realms/corp';
 
@@ -75,6 +77,13 @@ describe('POST /v1/decide: identity provider token shapes', () => {
         algorithms: ['RS256'],
         scope_claims: ['scp', 'roles'],
         allowed_scopes: ['invoke:*'],
+        jwks_url: await serve(buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'entra-1' }))),
+      },
+      {
+        issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+        tenants: [PARTNER],
+        audiences: [ENTRA_CLIENT],
+        algorithms: ['RS256'],
         jwks_url: await serve(buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'entra-1' }))),
       },
       {
@@ -160,6 +169,33 @@ describe('POST /v1/decide: identity provider token shapes', () => {
       roles: ['invoke:chat', 'modelgate:audit'],
       oid: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
     });
+  });
+
+  it("decides for a listed tenant of a multi-tenant Entra app, recording the token's own iss", async () => {
+    const token = (tenant: string) => {
+      const issuer = entraIssuer(tenant, '2.0');
+      const base = {
+        issuer,
+        audience: ENTRA_CLIENT,
+        kid: 'entra-1',
+        tenantId: tenant,
+        clientId: ENTRA_CLIENT,
+      };
+      return signToken({ ...entraAccessToken(base, '2.0', { scp: 'invoke.chat' }), key: rsa.privateKey });
+    };
+    const accepted = await decide(token(PARTNER));
+    expect(accepted.res.status).toBe(200);
+    expect(accepted.subject).toMatchObject({ issuer: entraIssuer(PARTNER, '2.0'), audience: [ENTRA_CLIENT] });
+    expect(accepted.row!.record.issuer).toBe(entraIssuer(PARTNER, '2.0'));
+    // The same app, key and shape from a tenant the template does not list.
+    const { res, row } = await decide(token(STRANGER));
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(
+      'Bearer error="invalid_token", error_description="issuer_unknown"',
+    );
+    expect(res.body).toMatchObject({ allow: false, reasons: [{ code: 'issuer_unknown' }] });
+    expect(row).toMatchObject({ outcome: 'rejected', status: 401, subject: null });
+    expect(row!.record).toMatchObject({ issuer: null, reasons: ['issuer_unknown'] });
   });
 
   it('decides for an RFC 9068 at+jwt token and refuses the same token typed JWT with 401 token_type_invalid', async () => {
