@@ -78,8 +78,8 @@ export class JwtTokenVerifier implements TokenVerifier {
   private async verifyUncached(token: string): Promise<VerifiedIdentity> {
     // Header and payload are attacker-controlled until the signature checks out: they only pick the rules.
     const { header, payload } = decodeUnverified(token);
-    const iss = payload.iss;
-    const match = typeof iss === 'string' ? this.byIssuer.get(iss) : undefined;
+    const iss = issuerOf(payload);
+    const match = iss === undefined ? undefined : this.byIssuer.get(iss);
     if (!match) throw new AuthenticationError(ReasonCode.IssuerUnknown, 'token issuer is not trusted');
     const { binding, tenant } = match;
     const { issuer } = binding;
@@ -104,8 +104,9 @@ export class JwtTokenVerifier implements TokenVerifier {
     try {
       verified = jwt.verify(token, key, {
         algorithms: [alg],
-        // The issuer the token was matched by: the entry's own, or its template with the tenant in place.
-        issuer: iss as string,
+        // The issuer the token was matched by: the entry's own, or its template with the tenant in place. A
+        // JWT-SVID without iss was matched by its trust domain, which the signature then vouches for.
+        ...(payload.iss !== undefined && { issuer: iss as string }),
         // Non-empty by the issuer schema (minItems 1); another audience claim is checked below.
         ...(byAud(issuer) && { audience: issuer.audiences as [string, ...string[]] }),
         clockTolerance: issuer.clockSkewSeconds,
@@ -123,6 +124,7 @@ export class JwtTokenVerifier implements TokenVerifier {
     if (!byAud(issuer)) checkOtherAudienceClaim(claims, issuer);
     checkRequiredClaims(claims, issuer.requiredClaims);
     return buildVerifiedIdentity(claims, signedPartSha256(token), {
+      issuer: iss as string,
       recordedClaims: issuer.recordedClaims ?? DEFAULT_RECORDED_CLAIMS,
       allowedScopes: issuer.allowedScopes,
       scopeClaims: issuer.scopeClaims,
@@ -145,6 +147,15 @@ function issuerIndex(bindings: readonly IssuerBinding[]): Map<string, IssuerMatc
     if (binding.issuer.tenants === undefined) index.set(binding.issuer.issuer, { binding });
   }
   return index;
+}
+
+// SPIFFE JWT-SVIDs may omit iss (SPIRE does unless `jwt_issuer` is set): their trust domain, the authority of
+// the sub, names the issuer entry (`issuer: spiffe://<trust domain>`) whose bundle keys must then verify them.
+// Only a token with no iss at all is chosen this way, so no entry ever takes in a token of another issuer.
+function issuerOf(payload: Readonly<Record<string, unknown>>): string | undefined {
+  if (typeof payload.iss === 'string') return payload.iss;
+  if (payload.iss !== undefined || typeof payload.sub !== 'string') return undefined;
+  return /^spiffe:\/\/[a-z0-9._-]+(?=\/.)/.exec(payload.sub)?.[0];
 }
 
 function byAud(issuer: TrustedIssuer): boolean {

@@ -42,6 +42,8 @@ export function signedPartSha256(token: string): string {
 
 /** What the token's issuer says about the identity built from it. */
 export interface IssuerTerms {
+  /** The issuer the token was matched by (a JWT-SVID without `iss`: its trust domain); default the `iss` claim. */
+  issuer?: string;
   /** Claims the audit record keeps as they are; default DEFAULT_RECORDED_CLAIMS. */
   recordedClaims?: readonly string[];
   /** Scopes the issuer may grant, exactly or by a prefix ending in `*`; absent: every scope. */
@@ -74,7 +76,7 @@ export function buildVerifiedIdentity(
   const identity: VerifiedIdentity = {
     subject: {
       id: sub,
-      issuer: iss as string,
+      issuer: terms.issuer ?? (iss as string),
       audience: audienceValues(payload, terms.audienceClaim ?? 'aud'),
       scopes: scopesOf(payload, terms),
       claims,

@@ -37,7 +37,7 @@ export const issuerConfigSchema = {
       minLength: 1,
       maxLength: 2048,
       description:
-        'The exact `iss` claim of the tokens this entry verifies; or, with `tenants`, an Entra ID template whose `{tenantid}` (a whole path segment) stands for each listed tenant.',
+        'The exact `iss` claim of the tokens this entry verifies; or, with `tenants`, an Entra ID template whose `{tenantid}` (a whole path segment) stands for each listed tenant. `spiffe://<trust domain>` also takes SPIFFE JWT-SVIDs without `iss` whose `sub` is in that trust domain.',
       examples: ['https://idp.corp.example', 'https://login.microsoftonline.com/{tenantid}/v2.0'],
     },
     tenants: {

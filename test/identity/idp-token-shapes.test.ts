@@ -136,6 +136,61 @@ describe('SPIFFE JWT-SVIDs', () => {
   });
 });
 
+describe('SPIFFE JWT-SVIDs without iss (SPIRE without jwt_issuer)', () => {
+  const trustDomain = 'spiffe://corp.example';
+  const bundle = spiffeBundle(generateEcKeyPair('P-256').publicKey, [
+    { key: ec.publicKey, kid: 'jwt-authority-1' },
+  ]);
+  const entry = { issuer: trustDomain, audiences: ['modelgate'], algorithms: ['ES256'] as ['ES256'] };
+  const withoutIss = (spiffeId: string) => {
+    const shape = spiffeJwtSvid(
+      { issuer: trustDomain, audience: 'modelgate', kid: 'jwt-authority-1' },
+      spiffeId,
+    );
+    delete shape.claims.iss;
+    return shape;
+  };
+
+  it('chooses the issuer entry named by the trust domain of sub, and reports it as the issuer', async () => {
+    const verifier = await verifierServing(bundle, entry);
+    const { subject } = await verifier.verify(
+      signed(withoutIss('spiffe://corp.example/ns/ci/sa/build'), ec.privateKey),
+    );
+    expect(subject).toMatchObject({ id: 'spiffe://corp.example/ns/ci/sa/build', issuer: trustDomain });
+    expect(subject.claims).not.toHaveProperty('iss');
+  });
+
+  it('refuses one whose sub names another trust domain, or is no SPIFFE id', async () => {
+    const verifier = await verifierServing(bundle, entry);
+    for (const sub of [
+      'spiffe://other.example/ns/ci',
+      'spiffe://corp.example',
+      'user:alice',
+      'spiffe://CORP.example/a',
+    ]) {
+      await expect(verifier.verify(signed(withoutIss(sub), ec.privateKey))).rejects.toMatchObject({
+        code: 'issuer_unknown',
+      });
+    }
+  });
+
+  it('keeps choosing by iss when the token has one: a trust-domain entry does not take in other issuers', async () => {
+    const verifier = await verifierServing(bundle, entry);
+    const shape = withoutIss('spiffe://corp.example/a');
+    shape.claims.iss = 'https://attacker.example';
+    await expect(verifier.verify(signed(shape, ec.privateKey))).rejects.toMatchObject({
+      code: 'issuer_unknown',
+    });
+  });
+
+  it('does not choose an https issuer entry for a token without iss', async () => {
+    const verifier = await verifierServing(bundle, { ...entry, issuer: 'https://oidc.spire.corp.example' });
+    await expect(
+      verifier.verify(signed(withoutIss('spiffe://corp.example/a'), ec.privateKey)),
+    ).rejects.toMatchObject({ code: 'issuer_unknown' });
+  });
+});
+
 describe('GitHub Actions OIDC tokens', () => {
   const issuer = 'https://token.actions.githubusercontent.com';
 

@@ -34,6 +34,7 @@ const body = { invocation: { model: 'anthropic.claude-haiku', operation: 'chat' 
 const rsa = generateRsaKeyPair();
 const ec = generateEcKeyPair('P-256');
 const SPIRE = 'https://oidc.spire.corp.example';
+const TRUST_DOMAIN = 'spiffe://workloads.corp.example';
 const COGNITO = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Ab12Cd34E';
 const COGNITO_CLIENT = '5k2v7j9q1n3m8c0x4z6b2d1f7h';
 const TENANT = '4f1c1b7e-5a3b-4e8e-9b0e-2f7a0c3d9e11';
@@ -61,6 +62,12 @@ describe('POST /v1/decide: identity provider token shapes', () => {
         audiences: ['modelgate'],
         algorithms: ['ES256'],
         jwks_url: await serve(spiffeBundle(x509.publicKey, [{ key: ec.publicKey, kid: 'spire-1' }])),
+      },
+      {
+        issuer: TRUST_DOMAIN,
+        audiences: ['modelgate'],
+        algorithms: ['ES256'],
+        jwks_url: await serve(spiffeBundle(x509.publicKey, [{ key: ec.publicKey, kid: 'spire-2' }])),
       },
       {
         issuer: COGNITO,
@@ -129,6 +136,27 @@ describe('POST /v1/decide: identity provider token shapes', () => {
     expect(res.headers.get('www-authenticate')).toBeNull();
     expect(row).toMatchObject({ subject: id, status: 200 });
     expect(subject).toMatchObject({ id, issuer: SPIRE, audience: ['modelgate'], scopes: [] });
+  });
+
+  it('decides for a JWT-SVID without iss by its trust domain, recorded as its issuer', async () => {
+    const id = 'spiffe://workloads.corp.example/ns/batch/sa/summarizer';
+    const shape = spiffeJwtSvid({ issuer: TRUST_DOMAIN, audience: 'modelgate', kid: 'spire-2' }, id);
+    delete shape.claims.iss;
+    const { res, row, subject } = await decide(signToken({ ...shape, key: ec.privateKey }));
+    expect(res.status).toBe(200);
+    expect(row).toMatchObject({ subject: id, status: 200 });
+    expect(row!.record.issuer).toBe(TRUST_DOMAIN);
+    expect(subject).toMatchObject({ id, issuer: TRUST_DOMAIN });
+    // Another trust domain's workload, signed by the same key, finds no entry.
+    const stranger = spiffeJwtSvid(
+      { issuer: TRUST_DOMAIN, audience: 'modelgate', kid: 'spire-2' },
+      'spiffe://x.example/a',
+    );
+    delete stranger.claims.iss;
+    const refused = await decide(signToken({ ...stranger, key: ec.privateKey }));
+    expect(refused.res.status).toBe(401);
+    expect(refused.row).toMatchObject({ outcome: 'rejected', status: 401, subject: null });
+    expect(refused.row!.record).toMatchObject({ reasons: ['issuer_unknown'] });
   });
 
   it('decides for a Cognito access token, its client_id the audience the policy sees', async () => {
