@@ -15,7 +15,8 @@ export {
 export { loadTrustedIssuers, type LoadIssuersOptions } from './issuer-config';
 export { JwtTokenVerifier } from './jwt-token-verifier';
 export { parseBearer } from './parse-bearer';
-export type { JwksClientLimits, JwksFetch } from './remote-jwks-key-source';
+export type { JwksFetch } from './capped-json-fetch';
+export type { JwksClientLimits } from './remote-jwks-key-source';
 export type { TokenCacheLimits } from './token-cache';
 export type { TokenVerifier } from './token-verifier';
 export type { TrustedIssuer } from './trusted-issuer';

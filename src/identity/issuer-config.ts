@@ -10,6 +10,7 @@ import { keyCanVerify } from './key-source';
 import { checkIssuerTemplate, checkTemplateOverlaps } from './issuer-template';
 import { importJwks } from './jwks';
 import { loadRequiredClaims } from './required-claims';
+import { remoteUrlProblem } from './remote-url';
 import { tokenType } from './token-type';
 import {
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
@@ -31,7 +32,7 @@ export interface LoadIssuersOptions {
 }
 
 const validateIssuerConfig = compileValidator<IssuerConfig>(issuerConfigSchema);
-const KEY_SOURCES = ['public_key_file', 'jwks_file', 'jwks_url', 'secret_env'] as const;
+const KEY_SOURCES = ['public_key_file', 'jwks_file', 'jwks_url', 'discovery_url', 'secret_env'] as const;
 const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 
 /** Returns the trusted issuers of a configuration's `issuers` list; throws ConfigError naming the first bad key. */
@@ -56,7 +57,7 @@ function validEntry(entry: unknown, key: string): IssuerConfig {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
     throw new ConfigError(key, 'must be an object');
   }
-  // Checked before the schema so that the message names the four choices instead of four oneOf branches.
+  // Checked before the schema so that the message names the five choices instead of five oneOf branches.
   const sources = KEY_SOURCES.filter((name) => name in entry);
   if (sources.length !== 1) {
     const found = sources.length === 0 ? 'none' : sources.join(' and ');
@@ -127,7 +128,10 @@ function loadKeys(
     return { kind: 'static', keys: readJwks(config.jwks_file, `${key}.jwks_file`, options), matchKid: true };
   }
   if ('jwks_url' in config && config.jwks_url !== undefined) {
-    return { kind: 'jwks_url', url: checkJwksUrl(config.jwks_url, `${key}.jwks_url`) };
+    return { kind: 'jwks_url', url: checkRemoteUrl(config.jwks_url, `${key}.jwks_url`) };
+  }
+  if ('discovery_url' in config && config.discovery_url !== undefined) {
+    return { kind: 'discovery_url', url: checkDiscoveryUrl(config.discovery_url, `${key}.discovery_url`) };
   }
   const name = (config as { secret_env: string }).secret_env;
   return {
@@ -180,24 +184,23 @@ function readText(file: string, key: string, options: LoadIssuersOptions): strin
   }
 }
 
-function checkJwksUrl(url: string, key: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (error) {
-    throw new ConfigError(key, 'is not a valid URL', { cause: error });
-  }
-  if (parsed.username || parsed.password) throw new ConfigError(key, 'must not carry credentials');
-  if (parsed.protocol === 'https:') return url;
-  if (parsed.protocol === 'http:' && isLoopback(parsed.hostname)) return url;
-  // Keys fetched over plain http could be replaced in transit, and then any token would verify.
-  throw new ConfigError(key, 'must use https (plain http is allowed only for loopback hosts, for tests)');
+function checkRemoteUrl(url: string, key: string): string {
+  const problem = remoteUrlProblem(url, { plainHttpOnLoopback: true });
+  if (problem) throw new ConfigError(key, problem);
+  return url;
 }
 
-function isLoopback(hostname: string): boolean {
-  return (
-    hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
-  );
+// OIDC Discovery and RFC 8414 both publish under /.well-known/; without it, the URL is most likely the issuer
+// itself, pasted where its metadata document belongs, which would fail only at the first token.
+function checkDiscoveryUrl(url: string, key: string): string {
+  checkRemoteUrl(url, key);
+  if (!new URL(url).pathname.includes('/.well-known/')) {
+    throw new ConfigError(
+      key,
+      'must be the URL of the metadata document, with /.well-known/ in its path (e.g. <issuer>/.well-known/openid-configuration)',
+    );
+  }
+  return url;
 }
 
 function readSecret(

@@ -1,22 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuthenticationError, ReasonCode, UnavailableError } from '../errors';
+import { fetchCappedJson, type JwksFetch } from './capped-json-fetch';
+import type { DiscoveryLimits } from './discovered-jwks-location';
 import { importJwks } from './jwks';
+import type { JwksLocation } from './jwks-location';
 import { selectKey, type KeyRequest, type KeySource } from './key-source';
 import type { VerificationKey } from './trusted-issuer';
-
-/** The subset of WHATWG fetch the JWKS client uses; `globalThis.fetch` fits, tests may pass their own. */
-export type JwksFetch = (
-  url: string,
-  init: { signal: AbortSignal; headers: Record<string, string>; redirect: 'error' },
-) => Promise<{
-  ok: boolean;
-  status: number;
-  headers: { get(name: string): string | null };
-  /** Read with a byte limit when present, so an endless reply is cut off rather than held in memory. */
-  body?: ReadableStream<Uint8Array> | null;
-  text(): Promise<string>;
-}>;
 
 /** Timing and size limits of the JWKS client; every field has a default. */
 export interface JwksClientLimits {
@@ -26,8 +16,13 @@ export interface JwksClientLimits {
   refetchIntervalMs: number;
   /** How long an expired key set may still be used while the URL fails (default 1 h). */
   staleIfErrorMs: number;
+  /** Per fetch, of a key set or a discovery document; also the most start-up waits for prefetchKeys. */
   timeoutMs: number;
   maxBytes: number;
+  /** How long a jwks_uri found by discovery is used before the document is read again (default 1 h). */
+  discoveryMaxAgeMs: number;
+  /** Largest discovery document read (default 64 KiB); providers publish a few KiB. */
+  discoveryMaxBytes: number;
 }
 
 /** The defaults of {@link JwksClientLimits}. */
@@ -37,11 +32,22 @@ export const DEFAULT_JWKS_LIMITS: JwksClientLimits = {
   staleIfErrorMs: 60 * 60_000,
   timeoutMs: 5_000,
   maxBytes: 512 * 1024,
+  discoveryMaxAgeMs: 60 * 60_000,
+  discoveryMaxBytes: 64 * 1024,
 };
+
+/** Returns the discovery limits within the JWKS client limits. */
+export function discoveryLimits(limits: JwksClientLimits): DiscoveryLimits {
+  return {
+    maxAgeMs: limits.discoveryMaxAgeMs,
+    timeoutMs: limits.timeoutMs,
+    maxBytes: limits.discoveryMaxBytes,
+  };
+}
 
 /** What the remote key source needs from its surroundings. */
 export interface RemoteJwksOptions {
-  url: string;
+  location: JwksLocation;
   source: string;
   fetch: JwksFetch;
   now: () => number;
@@ -49,7 +55,7 @@ export interface RemoteJwksOptions {
   limits?: Partial<JwksClientLimits>;
 }
 
-/** Keys from a JWKS URL: cached, refreshed when expired or when a token names an unknown kid, rate-limited. */
+/** Keys from a JWKS URL, configured or discovered: cached, refreshed when expired or when a token names an unknown kid, rate-limited. */
 export class RemoteJwksKeySource implements KeySource {
   private readonly limits: JwksClientLimits;
   private keys: VerificationKey[] | undefined;
@@ -85,7 +91,7 @@ export class RemoteJwksKeySource implements KeySource {
     if (this.keys && now < this.expiresAt + this.limits.staleIfErrorMs) return this.keys;
     throw new UnavailableError(
       ReasonCode.KeysUnavailable,
-      `the signing keys of this token's issuer cannot be fetched (${this.options.source}.jwks_url)`,
+      `the signing keys of this token's issuer cannot be fetched (${this.options.location.key})`,
     );
   }
 
@@ -105,9 +111,17 @@ export class RemoteJwksKeySource implements KeySource {
   }
 
   private async refresh(): Promise<void> {
-    const { url, source, logger } = this.options;
+    const { location, source, logger } = this.options;
+    let url: string | undefined;
     try {
-      const { document, maxAgeMs } = await this.download();
+      url = await location.url();
+      const { document, cacheControl } = await fetchCappedJson(this.options.fetch, {
+        url,
+        what: 'JWKS',
+        accept: 'application/jwk-set+json, application/json',
+        timeoutMs: this.limits.timeoutMs,
+        maxBytes: this.limits.maxBytes,
+      });
       const { keys, skipped, problems } = importJwks(document);
       for (const note of skipped) logger.debug({ issuer: source, url }, `JWKS ${note}; key skipped`);
       for (const problem of problems) logger.warn({ issuer: source, url }, `JWKS ${problem}; key skipped`);
@@ -116,54 +130,14 @@ export class RemoteJwksKeySource implements KeySource {
       if (keys.length === 0 && problems.length > 0)
         throw new Error(`no usable signature key: ${problems[0]}`);
       this.keys = keys;
+      const maxAgeMs = this.lifetime(cacheControl);
       this.expiresAt = this.options.now() + maxAgeMs;
       logger.info({ issuer: source, url, keys: keys.length, maxAgeMs }, 'JWKS fetched');
     } catch (error) {
+      location.failed();
       const stale = this.keys ? 'keeping the previous key set' : 'no key set yet';
       logger.warn({ issuer: source, url, err: error }, `JWKS fetch failed; ${stale}`);
     }
-  }
-
-  private async download(): Promise<{ document: unknown; maxAgeMs: number }> {
-    const response = await this.options.fetch(this.options.url, {
-      signal: AbortSignal.timeout(this.limits.timeoutMs),
-      headers: { accept: 'application/jwk-set+json, application/json' },
-      // A redirect could silently move trust to another host or to plain http.
-      redirect: 'error',
-    });
-    if (!response.ok) throw new Error(`JWKS URL answered HTTP ${response.status}`);
-    const declared = Number(response.headers.get('content-length') ?? '0');
-    if (declared > this.limits.maxBytes) throw new Error(`JWKS larger than ${this.limits.maxBytes} bytes`);
-    const text = await this.readCapped(response);
-    return {
-      document: JSON.parse(text) as unknown,
-      maxAgeMs: this.lifetime(response.headers.get('cache-control')),
-    };
-  }
-
-  // A reply without Content-Length (chunked) is read only up to the limit, then the connection is dropped.
-  private async readCapped(response: Awaited<ReturnType<JwksFetch>>): Promise<string> {
-    const { maxBytes } = this.limits;
-    const tooLarge = () => new Error(`JWKS larger than ${maxBytes} bytes`);
-    if (!response.body) {
-      const text = await response.text();
-      if (Buffer.byteLength(text) > maxBytes) throw tooLarge();
-      return text;
-    }
-    const reader = response.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel();
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-    return Buffer.concat(chunks).toString('utf8');
   }
 
   private lifetime(cacheControl: string | null): number {

@@ -28,7 +28,7 @@ export const issuerConfigSchema = {
   $id: 'https://modelgate.dev/schemas/issuer-config.json',
   type: 'object',
   description:
-    'A trusted JWT issuer. Set exactly one key source: public_key_file, jwks_file, jwks_url or secret_env.',
+    'A trusted JWT issuer. Set exactly one key source: public_key_file, jwks_file, jwks_url, discovery_url or secret_env.',
   additionalProperties: false,
   required: ['issuer', 'audiences', 'algorithms'],
   properties: {
@@ -172,6 +172,14 @@ export const issuerConfigSchema = {
       description: 'A JSON Web Key Set URL, cached and refreshed; https only (http for loopback hosts only).',
       examples: ['https://idp.corp.example/.well-known/jwks.json'],
     },
+    discovery_url: {
+      type: 'string',
+      format: 'uri',
+      pattern: '^https?://',
+      description:
+        "The URL of the issuer's OpenID Provider Configuration (<issuer>/.well-known/openid-configuration) or RFC 8414 metadata document; its `issuer` must equal `issuer` exactly, and its `jwks_uri` (https) is then used as jwks_url is. Read lazily, again every hour or after a failed key fetch. https only (http for loopback hosts only).",
+      examples: ['https://sso.corp.example/realms/corp/.well-known/openid-configuration'],
+    },
     secret_env: {
       type: 'string',
       pattern: '^[A-Z_][A-Z0-9_]{0,127}$',
@@ -185,9 +193,16 @@ export const issuerConfigSchema = {
     { properties: { public_key_file: true }, required: ['public_key_file'] },
     { properties: { jwks_file: true }, required: ['jwks_file'] },
     { properties: { jwks_url: true }, required: ['jwks_url'] },
+    { properties: { discovery_url: true }, required: ['discovery_url'] },
     { properties: { secret_env: true }, required: ['secret_env'] },
   ],
   examples: [
+    {
+      issuer: 'https://sso.corp.example/realms/corp',
+      audiences: ['modelgate'],
+      algorithms: ['RS256'],
+      discovery_url: 'https://sso.corp.example/realms/corp/.well-known/openid-configuration',
+    },
     {
       issuer: 'https://idp.corp.example',
       audiences: ['modelgate'],

@@ -88,6 +88,26 @@ describe('loads', () => {
     expect(issuers.map((i) => i.keys.kind)).toEqual(['jwks_url', 'jwks_url']);
   });
 
+  test('a discovery URL issuer over https, and over http on a loopback host', () => {
+    const issuers = load([
+      {
+        ...base,
+        algorithms: ['RS256'],
+        discovery_url: 'https://idp.example/.well-known/openid-configuration',
+      },
+      {
+        ...base,
+        issuer: 'https://as.example/tenant',
+        algorithms: ['ES256'],
+        discovery_url: 'http://127.0.0.1:8080/.well-known/oauth-authorization-server/tenant',
+      },
+    ]);
+    expect(issuers.map((i) => i.keys)).toEqual([
+      { kind: 'discovery_url', url: 'https://idp.example/.well-known/openid-configuration' },
+      { kind: 'discovery_url', url: 'http://127.0.0.1:8080/.well-known/oauth-authorization-server/tenant' },
+    ]);
+  });
+
   test('an HS issuer whose secret comes from the named environment variable', () => {
     const [issuer] = load([{ ...base, algorithms: ['HS256'], secret_env: 'CI_JWT_SECRET' }], {
       CI_JWT_SECRET: generateHsSecret(32),
@@ -236,6 +256,61 @@ describe('refuses, naming the key', () => {
       [{ ...base, algorithms: ['RS256'], jwks_url: 'http://idp.example/jwks' }],
       'issuers[0].jwks_url',
       /https/,
+    ],
+    [
+      'an entry with jwks_url and discovery_url',
+      [
+        {
+          ...base,
+          algorithms: ['RS256'],
+          jwks_url: 'https://idp.example/jwks',
+          discovery_url: 'https://idp.example/.well-known/openid-configuration',
+        },
+      ],
+      'issuers[0]',
+      /exactly one of public_key_file, jwks_file, jwks_url, discovery_url, secret_env \(found jwks_url and discovery_url\)/,
+    ],
+    [
+      'a discovery URL over plain http to a remote host',
+      [
+        {
+          ...base,
+          algorithms: ['RS256'],
+          discovery_url: 'http://idp.example/.well-known/openid-configuration',
+        },
+      ],
+      'issuers[0].discovery_url',
+      /https/,
+    ],
+    [
+      'a discovery URL with credentials',
+      [
+        {
+          ...base,
+          algorithms: ['RS256'],
+          discovery_url: 'https://u:p@idp.example/.well-known/openid-configuration',
+        },
+      ],
+      'issuers[0].discovery_url',
+      /credentials/,
+    ],
+    [
+      'a discovery URL that is the issuer, not its metadata document',
+      [{ ...base, algorithms: ['RS256'], discovery_url: 'https://idp.example/realms/corp' }],
+      'issuers[0].discovery_url',
+      /\/\.well-known\/ in its path/,
+    ],
+    [
+      'a discovery URL with an HS algorithm',
+      [
+        {
+          ...base,
+          algorithms: ['HS256'],
+          discovery_url: 'https://idp.example/.well-known/openid-configuration',
+        },
+      ],
+      'issuers[0].algorithms',
+      /secret_env/,
     ],
     [
       'a JWKS URL that is not http(s)',

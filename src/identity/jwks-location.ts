@@ -1,0 +1,14 @@
+/** Where the key set of one issuer is fetched from: a configured jwks_url, or one found by discovery. */
+export interface JwksLocation {
+  /** The configuration key that names it, for messages: `issuers[2].jwks_url`. */
+  readonly key: string;
+  /** Returns the URL to fetch the key set from now; throws when none is known. */
+  url(): Promise<string>;
+  /** Says a fetch from the last URL failed, so that the next url() may look for another. */
+  failed(): void;
+}
+
+/** Returns the location of a configured jwks_url: always that URL. */
+export function fixedJwksLocation(url: string, key: string): JwksLocation {
+  return { key, url: () => Promise.resolve(url), failed: () => undefined };
+}
