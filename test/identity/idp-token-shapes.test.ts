@@ -6,6 +6,18 @@ import pino from 'pino';
 import { createTokenVerifier, loadTrustedIssuers, type StartableTokenVerifier } from '../../src/identity';
 import type { IssuerConfig } from '../../src/schemas/issuer-config.schema';
 import {
+  auth0Discovery,
+  cognitoDiscovery,
+  entraDiscovery,
+  githubActionsDiscovery,
+  googleDiscovery,
+  keycloakDiscovery,
+  oktaDiscovery,
+  rfc8414Discovery,
+  type PublishedDiscovery,
+} from '../helpers/discovery-documents';
+import { startDocumentServer, type DocumentServer } from '../helpers/document-server';
+import {
   auth0ClientCredentials,
   auth0UserToken,
   cognitoToken,
@@ -697,5 +709,163 @@ describe('RFC 8693 token exchange', () => {
     const { subject } = await verifier.verify(signed(shape, ec.privateKey));
     expect(subject.actor).toEqual({ sub: 'agent:triage', act: { sub: 'service:orchestrator' } });
     expect(subject.claims.may_act).toEqual({ sub: 'agent:billing' });
+  });
+});
+
+describe('discovery_url against metadata documents as each provider publishes them', () => {
+  const tenantId = '4f1c1b7e-5a3b-4e8e-9b0e-2f7a0c3d9e11';
+  const clientId = '0b6f2a4c-8d1e-4f3a-9c2b-7e5d1a0f6c33';
+  const cognitoClient = '5k2v7j9q1n3m8c0x4z6b2d1f7h';
+  const sigJwks = (kid: string) => buildJwks(publicJwk(rsa.publicKey, { kid, alg: 'RS256', use: 'sig' }));
+  let docs: DocumentServer | undefined;
+
+  afterEach(async () => {
+    await docs?.close();
+    docs = undefined;
+  });
+
+  /** Serves the document and the key set at the URLs the provider uses; every host is routed to 127.0.0.1. */
+  async function verifierDiscovering(
+    published: PublishedDiscovery,
+    jwks: unknown,
+    entry: Omit<IssuerConfig, 'issuer' | 'discovery_url'> & Record<string, unknown>,
+  ): Promise<{ verifier: StartableTokenVerifier; docs: DocumentServer }> {
+    docs = await startDocumentServer();
+    docs.serve(published.discoveryUrl, { json: published.document });
+    docs.serve(published.document.jwks_uri, { json: jwks });
+    const config = { issuer: published.document.issuer, discovery_url: published.discoveryUrl, ...entry };
+    const issuers = loadTrustedIssuers([config], { baseDir: __dirname });
+    const verifier = createTokenVerifier(issuers, { logger: pino({ level: 'silent' }), fetch: docs.fetch });
+    return { verifier, docs };
+  }
+
+  type Case = {
+    published: PublishedDiscovery;
+    jwks: unknown;
+    entry: Omit<IssuerConfig, 'issuer' | 'discovery_url'> & Record<string, unknown>;
+    token: (issuer: string) => TokenShape;
+  };
+  const api = 'https://modelgate.corp.example';
+  const cases: [string, Case][] = [
+    [
+      'Keycloak (a key set with an encryption key too)',
+      {
+        published: keycloakDiscovery('sso.corp.example', 'corp'),
+        jwks: buildJwks(
+          publicJwk(generateRsaKeyPair().publicKey, { kid: 'kc-enc', alg: 'RSA-OAEP', use: 'enc' }),
+          publicJwk(rsa.publicKey, { kid: 'kc-sig', alg: 'RS256', use: 'sig' }),
+        ),
+        entry: { audiences: ['modelgate'], algorithms: ['RS256'] },
+        token: (issuer) =>
+          keycloakAccessToken({ issuer, audience: 'modelgate', kid: 'kc-sig' }, 'ci-bot', {
+            realm: ['invoker'],
+            resource: {},
+          }),
+      },
+    ],
+    [
+      'Auth0 (an issuer ending in /)',
+      {
+        published: auth0Discovery('corp.eu.auth0.com'),
+        jwks: buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'auth0-1', alg: 'RS256' })),
+        entry: { audiences: [api], algorithms: ['RS256'] },
+        token: (issuer) =>
+          auth0ClientCredentials({ issuer, audience: api, kid: 'auth0-1' }, 'Zx81client', ['invoke:chat']),
+      },
+    ],
+    ...(['openid-configuration', 'oauth-authorization-server'] as const).map((kind): [string, Case] => [
+      `Okta (${kind})`,
+      {
+        published: oktaDiscovery('corp.okta.com', 'default', kind),
+        jwks: sigJwks('okta-1'),
+        entry: { audiences: ['api://modelgate'], algorithms: ['RS256'] },
+        token: (issuer) =>
+          oktaAccessToken({ issuer, audience: 'api://modelgate', kid: 'okta-1' }, 'alice@corp.example', [
+            'invoke:chat',
+          ]),
+      },
+    ]),
+    ...(['2.0', '1.0'] as const).map((version): [string, Case] => [
+      `Entra ID v${version} (keys without alg, with x5c)`,
+      {
+        published: entraDiscovery(tenantId, version),
+        jwks: buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'entra-1' })),
+        entry: { audiences: [clientId], algorithms: ['RS256'] },
+        token: (issuer) =>
+          entraAccessToken({ issuer, audience: clientId, kid: 'entra-1', tenantId, clientId }, version, {
+            scp: 'invoke.chat',
+          }),
+      },
+    ]),
+    [
+      'Google (keys on www.googleapis.com)',
+      {
+        published: googleDiscovery(),
+        jwks: sigJwks('g-1'),
+        entry: { audiences: [api], algorithms: ['RS256'] },
+        token: (issuer) =>
+          googleServiceAccount({ issuer, audience: api, kid: 'g-1' }, 'bot@proj.iam.gserviceaccount.com'),
+      },
+    ],
+    [
+      'Amazon Cognito (endpoints on the pool domain)',
+      {
+        published: cognitoDiscovery('eu-west-1', 'eu-west-1_Ab12Cd34E', 'corp-auth'),
+        jwks: sigJwks('cog-1'),
+        entry: { audiences: [cognitoClient], algorithms: ['RS256'], audience_claim: 'client_id' },
+        token: (issuer) =>
+          cognitoToken({ issuer, audience: 'unused', kid: 'cog-1', clientId: cognitoClient }, 'access'),
+      },
+    ],
+    [
+      'GitHub Actions',
+      {
+        published: githubActionsDiscovery(),
+        jwks: buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'gh-1', alg: 'RS256' })),
+        entry: { audiences: ['modelgate'], algorithms: ['RS256'] },
+        token: (issuer) =>
+          githubActions({ issuer, audience: 'modelgate', kid: 'gh-1' }, 'corp/payments', 'refs/heads/main'),
+      },
+    ],
+    [
+      'an RFC 8414 server with a path (well-known segment before the path)',
+      {
+        published: rfc8414Discovery('as.corp.example', 'tenants/payments'),
+        jwks: sigJwks('as-1'),
+        entry: { audiences: ['modelgate'], algorithms: ['RS256'] },
+        token: (issuer) =>
+          rfc9068AccessToken({ issuer, audience: 'modelgate', kid: 'as-1' }, 'svc:a', 'invoke'),
+      },
+    ],
+  ];
+
+  it.each(cases)('%s: verifies a token with the keys at the discovered jwks_uri', async (_name, c) => {
+    const { verifier, docs: served } = await verifierDiscovering(c.published, c.jwks, c.entry);
+    const { issuer, jwks_uri: jwksUri } = c.published.document;
+    const { subject } = await verifier.verify(signed(c.token(issuer)));
+    expect(subject.issuer).toBe(issuer);
+    expect([served.hits(c.published.discoveryUrl), served.hits(jwksUri)]).toEqual([1, 1]);
+  });
+
+  it("refuses Entra's multi-tenant document, whose issuer is the template {tenantid}", async () => {
+    const issuer = entraIssuer(tenantId, '2.0');
+    const common = entraDiscovery(tenantId, 'common');
+    // Precondition: the tenant's own document serves this issuer.
+    expect(entraDiscovery(tenantId, '2.0').document.issuer).toBe(issuer);
+    docs = await startDocumentServer();
+    docs.serve(common.discoveryUrl, { json: common.document });
+    docs.serve(common.document.jwks_uri, {
+      json: buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'e-1' })),
+    });
+    const issuers = loadTrustedIssuers(
+      [{ issuer, audiences: [clientId], algorithms: ['RS256'], discovery_url: common.discoveryUrl }],
+      { baseDir: __dirname },
+    );
+    const verifier = createTokenVerifier(issuers, { logger: pino({ level: 'silent' }), fetch: docs.fetch });
+    const shape = entraAccessToken({ issuer, audience: clientId, kid: 'e-1', tenantId, clientId }, '2.0', {
+      scp: 'invoke.chat',
+    });
+    await expect(verifier.verify(signed(shape))).rejects.toMatchObject({ code: 'keys_unavailable' });
+    expect(docs.hits(common.document.jwks_uri)).toBe(0);
   });
 });

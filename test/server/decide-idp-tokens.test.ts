@@ -8,6 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { IssuerConfig } from '../../src/schemas/issuer-config.schema';
 import { auditRow } from '../helpers/audit-db';
+import { keycloakDiscovery } from '../helpers/discovery-documents';
+import { startDocumentServer, type DocumentServer } from '../helpers/document-server';
 import {
   cognitoToken,
   entraAccessToken,
@@ -44,9 +46,12 @@ const PARTNER = '7d2e9a10-3c4b-4f5e-8a6d-1b2c3d4e5f60';
 const STRANGER = 'c0ffee00-1234-4abc-9def-0123456789ab';
 const AS = 'https://as.corp.example';
 const KEYCLOAK = 'https://sso.corp.example/realms/corp';
+const DISCOVERED = 'https://sso.corp.example/realms/ops';
+const MIXUP = 'https://sso.corp.example/realms/payments';
 
 describe('POST /v1/decide: identity provider token shapes', () => {
   let svc: TestService;
+  let docs: DocumentServer;
   const servers: JwksServer[] = [];
   const serve = async (jwks: unknown) => {
     const server = await startJwksServer(jwks);
@@ -54,7 +59,18 @@ describe('POST /v1/decide: identity provider token shapes', () => {
     return server.url;
   };
 
+  /** Serves a Keycloak realm's discovery document and key set on loopback; returns its discovery_url. */
+  const discoverable = (realm: string, issuer: string) => {
+    const published = keycloakDiscovery('sso.corp.example', realm);
+    const discoveryUrl = `${docs.origin}/realms/${realm}/.well-known/openid-configuration`;
+    const jwksUri = `${docs.origin}/realms/${realm}/protocol/openid-connect/certs`;
+    docs.serve(discoveryUrl, { json: { ...published.document, issuer, jwks_uri: jwksUri } });
+    docs.serve(jwksUri, { json: buildJwks(publicJwk(rsa.publicKey, { kid: 'kc-1', alg: 'RS256' })) });
+    return discoveryUrl;
+  };
+
   beforeAll(async () => {
+    docs = await startDocumentServer();
     const x509 = generateEcKeyPair('P-256');
     const issuers: IssuerConfig[] = [
       {
@@ -107,6 +123,19 @@ describe('POST /v1/decide: identity provider token shapes', () => {
         required_claims: { typ: 'Bearer', azp: ['ci-bot', 'modelgate'] },
         jwks_url: await serve(buildJwks(publicJwk(rsa.publicKey, { kid: 'kc-sig', use: 'sig' }))),
       },
+      {
+        issuer: DISCOVERED,
+        audiences: ['modelgate'],
+        algorithms: ['RS256'],
+        discovery_url: discoverable('ops', DISCOVERED),
+      },
+      {
+        issuer: MIXUP,
+        audiences: ['modelgate'],
+        algorithms: ['RS256'],
+        // The payments realm's document names the ops realm: a mix-up, refused.
+        discovery_url: discoverable('payments', DISCOVERED),
+      },
     ];
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-idp-'));
     svc = await startTestService({
@@ -117,7 +146,7 @@ describe('POST /v1/decide: identity provider token shapes', () => {
   });
   afterAll(async () => {
     await svc.close();
-    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all([...servers.map((s) => s.close()), docs.close()]);
   });
 
   /** Decides with a token and returns the reply and the policy input's subject as the audit log recorded it. */
@@ -286,5 +315,29 @@ describe('POST /v1/decide: identity provider token shapes', () => {
       'Bearer error="invalid_token", error_description="token_type_invalid"',
     );
     expect(row).toMatchObject({ outcome: 'rejected', status: 401 });
+  });
+
+  it('decides for a Keycloak token whose keys come through discovery_url', async () => {
+    const shape = keycloakAccessToken({ issuer: DISCOVERED, audience: 'modelgate', kid: 'kc-1' }, 'ci-bot', {
+      realm: ['invoker'],
+      resource: {},
+    });
+    const { res, row, subject } = await decide(signToken({ ...shape, key: rsa.privateKey }));
+    expect(res.status).toBe(200);
+    expect(row).toMatchObject({ status: 200 });
+    expect(subject).toMatchObject({ issuer: DISCOVERED, audience: ['modelgate', 'account'] });
+  });
+
+  it('answers 503 keys_unavailable, recorded, when the discovery document names another issuer', async () => {
+    const shape = keycloakAccessToken({ issuer: MIXUP, audience: 'modelgate', kid: 'kc-1' }, 'ci-bot', {
+      realm: ['invoker'],
+      resource: {},
+    });
+    const { res, row } = await decide(signToken({ ...shape, key: rsa.privateKey }));
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ allow: false, reasons: [{ code: 'keys_unavailable' }] });
+    expect(row).toMatchObject({ status: 503 });
+    expect(row!.record.reasons).toEqual(['keys_unavailable']);
+    expect(docs.hits(`${docs.origin}/realms/payments/protocol/openid-connect/certs`)).toBe(0);
   });
 });
