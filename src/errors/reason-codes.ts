@@ -19,7 +19,7 @@ export const ReasonCode = {
   TokenTypeInvalid: 'token_type_invalid',
   // a claim the issuer's required_claims names is absent or holds a value not on its list
   ClaimInvalid: 'claim_invalid',
-  // identity (503): an issuer's JWKS URL cannot be fetched and no usable cached key set remains
+  // identity (503): an issuer's JWKS URL (or discovery document) cannot be fetched and no usable cached key set remains
   KeysUnavailable: 'keys_unavailable',
   // authorization of modelgate's own API (403)
   ScopeMissing: 'scope_missing',
