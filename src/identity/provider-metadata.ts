@@ -17,7 +17,8 @@ export function jwksUriOf(document: unknown, expected: MetadataExpectation): str
   const { issuer, jwks_uri: jwksUri } = document as Record<string, unknown>;
   if (typeof issuer !== 'string') throw new Error('the document has no issuer');
   // Exact, as OIDC Discovery 1.0 section 4.3 and RFC 8414 section 3.3 demand: a document for another issuer
-  // (a mix-up, or a multi-tenant template such as Entra's {tenantid}) must not supply this issuer's keys.
+  // (a mix-up) must not supply this issuer's keys. An Entra {tenantid} template entry is compared as written,
+  // which is what Microsoft's common document names; one tenant's entry refuses that document.
   if (issuer !== expected.issuer) {
     throw new Error(
       `the document names issuer ${quoted(issuer)}, not the configured ${quoted(expected.issuer)}`,

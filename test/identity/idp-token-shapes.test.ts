@@ -847,7 +847,21 @@ describe('discovery_url against metadata documents as each provider publishes th
     expect([served.hits(c.published.discoveryUrl), served.hits(jwksUri)]).toEqual([1, 1]);
   });
 
-  it("refuses Entra's multi-tenant document, whose issuer is the template {tenantid}", async () => {
+  it('takes the keys of an Entra issuer template from the common document, whose issuer is that template', async () => {
+    const common = entraDiscovery(tenantId, 'common');
+    const jwks = buildJwks(jwkWithCertificate(rsa.publicKey, { kid: 'e-1' }));
+    const entry = { audiences: [clientId], algorithms: ['RS256'] as ['RS256'], tenants: [tenantId] };
+    const { verifier, docs: served } = await verifierDiscovering(common, jwks, entry);
+    const issuer = entraIssuer(tenantId, '2.0');
+    const shape = entraAccessToken({ issuer, audience: clientId, kid: 'e-1', tenantId, clientId }, '2.0', {
+      scp: 'invoke.chat',
+    });
+    const { subject } = await verifier.verify(signed(shape));
+    expect(subject).toMatchObject({ issuer, claims: { tid: tenantId } });
+    expect(served.hits(common.document.jwks_uri)).toBe(1);
+  });
+
+  it("refuses Entra's multi-tenant document for a single tenant's issuer: it names the template", async () => {
     const issuer = entraIssuer(tenantId, '2.0');
     const common = entraDiscovery(tenantId, 'common');
     // Precondition: the tenant's own document serves this issuer.
