@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import { ReasonCode, RequestError, UnavailableError } from '../errors';
+import { fetchCappedJson, type JwksFetch } from '../identity/capped-json-fetch';
+import { isLoopbackUrl, remoteUrlProblem } from '../identity/remote-url';
 
 /** The console's OIDC login: one of the trusted issuers, as a public client with PKCE. */
 export interface OidcSettings {
@@ -23,6 +25,8 @@ interface Discovery {
 }
 
 const TIMEOUT_MS = 5000;
+// As for an issuer's discovery document: providers publish a few KiB.
+const MAX_DOCUMENT_BYTES = 64 * 1024;
 
 /**
  * Authorisation-code login with PKCE (RFC 7636) for the console. The browser makes the verifier and
@@ -95,22 +99,42 @@ export class OidcClient {
 
   private async fetchDiscovery(): Promise<Discovery> {
     const url = `${this.settings.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
-    let doc: Partial<Discovery>;
+    let doc: Partial<Record<keyof Discovery, unknown>>;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'error' });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      doc = (await res.json()) as Partial<Discovery>;
+      const reply = await fetchCappedJson(globalThis.fetch as JwksFetch, {
+        url,
+        what: 'OIDC discovery document',
+        accept: 'application/json',
+        timeoutMs: TIMEOUT_MS,
+        maxBytes: MAX_DOCUMENT_BYTES,
+      });
+      doc = (
+        typeof reply.document === 'object' && reply.document !== null ? reply.document : {}
+      ) as typeof doc;
     } catch (err) {
       throw new UnavailableError(ReasonCode.KeysUnavailable, `OIDC discovery failed at ${url}`, {
         cause: err,
       });
     }
     // RFC 8414 section 3.3: the document must name the issuer it was fetched for.
-    if (doc.issuer !== this.settings.issuer || !doc.authorization_endpoint || !doc.token_endpoint) {
+    if (doc.issuer !== this.settings.issuer) {
       throw new UnavailableError(
         ReasonCode.KeysUnavailable,
         `OIDC discovery at ${url} is not for this issuer`,
       );
+    }
+    // The token endpoint receives the user's authorisation code: https only (plain http for a loopback
+    // issuer's tests), and never credentials in a URL that ends up in the login page and the logs.
+    const rules = { plainHttpOnLoopback: isLoopbackUrl(url) };
+    for (const name of ['authorization_endpoint', 'token_endpoint'] as const) {
+      const value = doc[name];
+      const problem = typeof value === 'string' ? remoteUrlProblem(value, rules) : 'is missing';
+      if (problem) {
+        throw new UnavailableError(
+          ReasonCode.KeysUnavailable,
+          `OIDC discovery at ${url}: ${name} ${problem}`,
+        );
+      }
     }
     return doc as Discovery;
   }
