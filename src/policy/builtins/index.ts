@@ -8,6 +8,7 @@ import { numberBuiltins } from './numbers';
 import { uuidBuiltins } from './uuid';
 import { encodingBuiltins } from './encoding';
 import { cryptoBuiltins } from './crypto';
+import { privateKeyBuiltins } from './private-keys';
 import { objectBuiltins } from './objects';
 import { jsonPatchBuiltins } from './json-patch';
 import { jsonSchemaBuiltins } from './json-schema';
@@ -35,6 +36,7 @@ export const HOST_BUILTINS: BuiltinTable = {
   ...uuidBuiltins,
   ...encodingBuiltins,
   ...cryptoBuiltins,
+  ...privateKeyBuiltins,
   ...objectBuiltins,
   ...jsonPatchBuiltins,
   ...jsonSchemaBuiltins,
