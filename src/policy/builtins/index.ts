@@ -56,10 +56,11 @@ export const REFUSED_BUILTINS: Readonly<Record<string, string>> = {
 // hands the set back.
 const READS_SETS = new Set(['object.subset', 'net.cidr_contains_matches', 'sprintf', 'json.patch']);
 // Builtins that get numbers as written (RegoNumber): sprintf types a number by how it is written (1 is an int64,
-// 1.0 a float64) and prints big ones in full, json.marshal_with_options prints them as written; the time builtins
-// take nanoseconds past 2^53.
+// 1.0 a float64) and prints big ones in full, json.marshal_with_options and io.jwt.encode_sign print them as
+// written; the time builtins take nanoseconds past 2^53.
 const EXACT_NUMBERS = new Set([
   'sprintf',
+  'io.jwt.encode_sign',
   'json.marshal_with_options',
   'time.add_date',
   'time.clock',

@@ -1,5 +1,6 @@
 import type { Builtin, BuiltinTable } from './builtin';
 import { decodeVerify } from './jwt-decode-verify';
+import { jwtEncodeSign, jwtEncodeSignRaw } from './jwt-encode-sign';
 import { tokenHeader } from './jwt-header';
 import { policyKeys } from './jwt-keys';
 import { HMAC_HASHES, SIGNATURE_SCHEMES, signatureVerifies, verifiedByKeys } from './jwt-signature';
@@ -41,10 +42,12 @@ function verifyHmac(alg: string): Builtin {
   };
 }
 
-/** OPA's `io.jwt.*` builtins that read tokens (signing ones are not provided: a policy holds no private keys). */
+/** OPA's `io.jwt.*` builtins: decoding, verifying and signing tokens. */
 export const jwtBuiltins: BuiltinTable = {
   'io.jwt.decode': decode,
   'io.jwt.decode_verify': decodeVerify,
+  'io.jwt.encode_sign': jwtEncodeSign,
+  'io.jwt.encode_sign_raw': jwtEncodeSignRaw,
   ...Object.fromEntries(
     Object.keys(SIGNATURE_SCHEMES).map((alg) => [`io.jwt.verify_${alg.toLowerCase()}`, verifyWith(alg)]),
   ),
