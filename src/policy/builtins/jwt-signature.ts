@@ -25,6 +25,8 @@ export const SIGNATURE_SCHEMES: Readonly<
   EdDSA: { hash: null, kind: 'ed' },
 };
 
+const MIN_RSA_BITS = 1024;
+
 /** The hash of each HMAC algorithm, in node's terms. */
 export const HMAC_HASHES: Readonly<Record<string, string>> = {
   HS256: 'sha256',
@@ -51,6 +53,8 @@ export function signatureVerifies(
   const fits =
     scheme.kind === 'ec' ? type === 'ec' : scheme.kind === 'ed' ? type === 'ed25519' : type === 'rsa';
   if (!fits) return false;
+  // Go (1.24 on) refuses RSA keys under 1024 bits: such a signature does not verify in OPA.
+  if (type === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) return false;
   try {
     if (scheme.kind === 'ec')
       return verifySignature(scheme.hash, Buffer.from(signed), { key, dsaEncoding: 'ieee-p1363' }, signature);

@@ -17,6 +17,8 @@ import {
 const now = Math.floor(Date.now() / 1000);
 const rsa = generateRsaKeyPair();
 const otherRsa = generateRsaKeyPair();
+// Go (1.24 on) refuses RSA keys under 1024 bits, for verifying as for signing.
+const rsa512 = generateRsaKeyPair(512);
 const ec256 = generateEcKeyPair('P-256');
 const ec384 = generateEcKeyPair('P-384');
 const ed = generateKeyPairSync('ed25519');
@@ -58,6 +60,7 @@ const rsaPrivatePem = rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).to
 const input = {
   rs256: signToken({ header: { alg: 'RS256', kid: 'a' }, claims, key: rsa.privateKey }),
   rs512: signToken({ header: { alg: 'RS512' }, claims, key: rsa.privateKey }),
+  weakRs256: signToken({ header: { alg: 'RS256' }, claims, key: rsa512.privateKey }),
   ps384: signToken({ header: { alg: 'PS384' }, claims, key: rsa.privateKey }),
   es256: signToken({ header: { alg: 'ES256' }, claims, key: ec256.privateKey }),
   es384: signToken({ header: { alg: 'ES384' }, claims, key: ec384.privateKey }),
@@ -87,6 +90,7 @@ const input = {
   badSignature: `${base64url({ alg: 'HS256' })}.${base64url({ a: 1 })}.c2l+`,
   nested: '',
   pem: rsa.publicPem,
+  weakPem: rsa512.publicPem,
   otherPem: otherRsa.publicPem,
   cert: certificateFor(rsaPrivatePem),
   ecPem: ec256.publicPem,
@@ -141,6 +145,7 @@ const verifyCases: BuiltinCase[] = [
   'io.jwt.verify_rs256(input.rs256, input.pemWithTrailer)',
   'io.jwt.verify_rs256(input.rs256, "not a key")',
   'io.jwt.verify_rs256(input.twoParts, input.pem)',
+  'io.jwt.verify_rs256(input.weakRs256, input.weakPem)',
   'io.jwt.verify_rs384(input.rs256, input.pem)',
   'io.jwt.verify_rs512(input.rs512, input.pem)',
   'io.jwt.verify_ps256(input.ps384, input.pem)',
@@ -164,6 +169,7 @@ const decodeVerifyCases: BuiltinCase[] = [
   'io.jwt.decode_verify(input.rs256, {"cert": input.cert, "aud": "modelgate", "iss": "https://idp.corp"})',
   'io.jwt.decode_verify(input.rs256, {"cert": input.jwks, "aud": "modelgate"})',
   'io.jwt.decode_verify(input.rs256, {"cert": input.pem})',
+  'io.jwt.decode_verify(input.weakRs256, {"cert": input.weakPem, "aud": "modelgate"})',
   'io.jwt.decode_verify(input.rs256, {"cert": input.pem, "aud": "other"})',
   'io.jwt.decode_verify(input.rs256, {"cert": input.pem, "aud": "modelgate", "iss": "https://other"})',
   'io.jwt.decode_verify(input.rs256, {"cert": input.pem, "aud": "modelgate", "alg": "RS256"})',
