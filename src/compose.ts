@@ -23,7 +23,9 @@ import { appendStorable, type RecordPreparation } from './decision/record-privac
 import { ConfigError } from './errors';
 import {
   createTokenVerifier,
+  DpopChecker,
   ensureDevIssuer,
+  RequestAuthenticator,
   loadTrustedIssuers,
   type TrustedIssuer,
   type VerifiedIdentity,
@@ -107,6 +109,9 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   }
   const issuers = trustedIssuers(config, logger);
   const verifier = createTokenVerifier(issuers, { logger });
+  // Built before anything is opened: a bad dpop.public_urls entry is a ConfigError that stops the start.
+  const dpop = config.dpop && new DpopChecker(config.dpop, Date.now);
+  const authenticator = new RequestAuthenticator(verifier, dpop, logger);
   await verifier.prefetchKeys();
 
   const approvalsConfig = config.approvals ?? resolveApprovals(undefined, (p) => p);
@@ -172,7 +177,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     });
     opened.push(() => screeningPool.close());
     const decision: DecisionDeps = {
-      verifier,
+      authenticator,
       policy,
       recorder,
       usage,
@@ -285,7 +290,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
             exposition: () => metrics.exposition(),
             access: metricsConfig.access,
             scope: metricsConfig.scope,
-            verifier,
+            authenticator,
           });
         }
         if (!sqlite) {

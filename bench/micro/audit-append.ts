@@ -45,7 +45,7 @@ export function benchRecord(): AuditRecordV1 {
       decisionId: newDecisionId(),
       receivedAtMs: now,
       path: '/v1/decide',
-      authorization: undefined,
+      credentials: { authorization: undefined, dpop: [], method: 'POST', target: '/v1/decide' },
       clientAddress: '127.0.0.1',
       body: { ok: true, value: undefined },
     },

@@ -1,6 +1,7 @@
 import type { PolicyBundleConfig } from '../policy/bundle-config';
 import type { KeyConfig } from '../policy/verification-keys';
 import type { TracingConfig } from '../tracing/start-tracing';
+import type { DpopSettings } from '../identity/dpop-checker';
 import type { IssuerConfig } from '../schemas/issuer-config.schema';
 
 /** The resolved configuration: every default applied, every path absolute. */
@@ -29,6 +30,8 @@ export interface Config {
   /** The policy path of OPA's default decision, `POST /`. */
   defaultDecision: string;
   issuers: IssuerConfig[];
+  /** DPoP (RFC 9449) proofs for tokens bound to a key; absent: the DPoP scheme is refused (bound tokens too). */
+  dpop?: DpopSettings;
   /** Folder that relative paths in `issuers` resolve against. */
   baseDir: string;
   auditorScope: string;

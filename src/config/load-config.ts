@@ -26,6 +26,12 @@ import {
   type DecisionLogsConfig,
 } from './config';
 import { resolvePolicyBundle } from './resolve-bundles';
+import {
+  DEFAULT_DPOP_ALGORITHMS,
+  DEFAULT_DPOP_CLOCK_SKEW_SECONDS,
+  DEFAULT_DPOP_MAX_AGE_SECONDS,
+  DEFAULT_DPOP_REPLAY_CACHE_ENTRIES,
+} from '../identity/dpop-checker';
 import { DEFAULT_MAX_PARENT_AGE_SECONDS } from '../lineage/lineage-checks';
 import { DEFAULT_ENTITLEMENTS_PATH } from '../reports/entitlement-grants';
 
@@ -151,6 +157,13 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
     entrypoint: file.entrypoint ?? 'modelgate/decision',
     defaultDecision: file.default_decision ?? file.entrypoint ?? 'modelgate/decision',
     issuers: [...(file.issuers ?? [])],
+    dpop: file.dpop && {
+      publicUrls: [...file.dpop.public_urls],
+      algorithms: [...(file.dpop.algorithms ?? DEFAULT_DPOP_ALGORITHMS)],
+      maxAgeSeconds: file.dpop.max_age_seconds ?? DEFAULT_DPOP_MAX_AGE_SECONDS,
+      clockSkewSeconds: file.dpop.clock_skew_seconds ?? DEFAULT_DPOP_CLOCK_SKEW_SECONDS,
+      replayCacheEntries: file.dpop.replay_cache_entries ?? DEFAULT_DPOP_REPLAY_CACHE_ENTRIES,
+    },
     baseDir,
     auditorScope: file.auditor_scope ?? 'modelgate:audit',
     logLevel: file.log_level ?? 'info',

@@ -5,7 +5,7 @@ import type { AuditRecordV1 } from '../audit/audit-record';
 import type { RejectionAggregator } from './rejection-aggregator';
 import type { PolicyEngine } from '../policy/policy-engine';
 import type { BodyLimits } from '../schemas/body-limits';
-import type { TokenVerifier } from '../identity';
+import type { CallerAuthenticator, PresentedCredentials } from '../identity';
 import type { UsageTracker } from '../usage/usage-tracker';
 import type { LineageLookup } from '../lineage/lineage-checks';
 import type { DecisionObserver } from './decision-observer';
@@ -30,7 +30,8 @@ export interface PolicySource {
 
 /** Everything the decision pipeline needs, wired once by the composition root. */
 export interface DecisionDeps {
-  verifier: TokenVerifier;
+  /** Every caller is authenticated here: its token, and for a token bound to a key, its proof (DPoP). */
+  authenticator: CallerAuthenticator;
   policy: PolicySource;
   recorder: DecisionRecorder;
   usage: UsageTracker;
@@ -61,13 +62,14 @@ export interface TraceContext {
   sampled: boolean;
 }
 
-/** One request as the HTTP layer hands it over: nothing HTTP-specific beyond the header value. */
+/** One request as the HTTP layer hands it over: nothing HTTP-specific beyond the credentials' header values. */
 export interface DecisionCall {
   decisionId: string;
   receivedAtMs: number;
   /** The API path, recorded with the decision. */
   path: string;
-  authorization: string | undefined;
+  /** The Authorization and DPoP headers, with the method and target a DPoP proof must match. */
+  credentials: PresentedCredentials;
   /** The W3C traceparent header, if any. */
   traceparent?: string;
   clientAddress: string | null;

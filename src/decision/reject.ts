@@ -1,4 +1,5 @@
-import { AuthenticationError, ForbiddenError, ModelgateError, ReasonCode } from '../errors';
+import { ForbiddenError, ModelgateError, ReasonCode } from '../errors';
+import { authenticationChallenge, schemeOf } from '../identity';
 import type { Reservation } from '../usage/usage-tracker';
 import { AuditRecordError } from '../audit/audit-errors';
 import type { AuditRecordV1 } from '../audit/audit-record';
@@ -25,13 +26,13 @@ export async function reject(
   if (known.code === ReasonCode.PolicyError) logPolicyFailure(deps, call, trace, known);
   const reasons = [{ code: known.code, message: known.message }];
   const headers: Record<string, string> = {};
-  if (known instanceof AuthenticationError) {
-    headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${known.code}"`;
-  } else if (known.code === ReasonCode.ScopeMissing) {
-    // RFC 6750 section 3.1: a valid token that lacks the scope the resource needs.
-    const scope = (known instanceof ForbiddenError && known.scope) || deps.auditorScope;
-    headers['www-authenticate'] = `Bearer error="insufficient_scope", scope="${scope}"`;
-  }
+  // RFC 6750 section 3.1 (insufficient_scope: a valid token that lacks the scope the resource needs), RFC 9449 7.1.
+  const challenge = authenticationChallenge(known, {
+    scheme: schemeOf(call.credentials.authorization),
+    dpopAlgorithms: deps.authenticator.dpopAlgorithms,
+    scope: (known instanceof ForbiddenError && known.scope) || deps.auditorScope,
+  });
+  if (challenge) headers['www-authenticate'] = challenge;
   const body: Record<string, unknown> = {
     decision_id: call.decisionId,
     allow: false,

@@ -1,13 +1,13 @@
 import { ReasonCode, RequestError, UnavailableError } from '../errors';
-import { parseBearer, type VerifiedIdentity } from '../identity';
+import type { VerifiedIdentity } from '../identity';
 import { PolicyEvaluationError, type EvaluationOptions, type PolicyEngine } from '../policy/policy-engine';
 import { checkBodyLimits } from '../schemas/body-limits';
 import type { Validator } from '../schemas/validators';
 import type { DecisionCall, DecisionDeps } from './decision-deps';
 
-/** Returns the verified identity of the caller, or throws AuthenticationError (401). */
+/** Returns the verified identity of the caller (token, and DPoP proof for a bound token), or throws (401, 503). */
 export function authenticate(deps: DecisionDeps, call: DecisionCall): Promise<VerifiedIdentity> {
-  return deps.verifier.verify(parseBearer(call.authorization));
+  return deps.authenticator.authenticate(call.credentials);
 }
 
 /** Returns the body checked against the structural limits and the schema, or throws RequestError (4xx). */

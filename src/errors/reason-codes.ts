@@ -19,6 +19,25 @@ export const ReasonCode = {
   TokenTypeInvalid: 'token_type_invalid',
   // a claim the issuer's required_claims names is absent or holds a value not on its list
   ClaimInvalid: 'claim_invalid',
+  // sender-constrained tokens (401): RFC 7800 cnf, RFC 9449 DPoP
+  // a token bound to a DPoP key, presented as Bearer
+  DpopRequired: 'dpop_required',
+  // the DPoP scheme with a token that is bound to no key (no cnf.jkt)
+  DpopTokenUnbound: 'dpop_token_unbound',
+  // a cnf claim modelgate cannot check (an mTLS certificate thumbprint, an unknown member)
+  TokenBindingUnsupported: 'token_binding_unsupported',
+  // the DPoP scheme without a DPoP header
+  DpopProofMissing: 'dpop_proof_missing',
+  // the proof is not one well-formed, well-signed dpop+jwt for this method and URL
+  DpopProofInvalid: 'dpop_proof_invalid',
+  // the proof's iat is outside dpop.max_age_seconds and the clock skew
+  DpopProofStale: 'dpop_proof_stale',
+  // the proof's jti was seen before within its window
+  DpopProofReplayed: 'dpop_proof_replayed',
+  // the proof is for another token (ath) or signed by a key the token is not bound to (cnf.jkt)
+  DpopBindingMismatch: 'dpop_binding_mismatch',
+  // identity (503): the DPoP replay cache is full of live entries, so a new proof cannot be remembered
+  DpopReplayCacheFull: 'dpop_replay_cache_full',
   // identity (503): an issuer's JWKS URL (or discovery document) cannot be fetched and no usable cached key set remains
   KeysUnavailable: 'keys_unavailable',
   // authorization of modelgate's own API (403)

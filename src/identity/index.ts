@@ -14,10 +14,18 @@ export {
 } from './dev-issuer';
 export { loadTrustedIssuers, type LoadIssuersOptions } from './issuer-config';
 export { JwtTokenVerifier } from './jwt-token-verifier';
-export { parseBearer } from './parse-bearer';
+export { authenticationChallenge, type ChallengeContext } from './authentication-challenge';
+export {
+  RequestAuthenticator,
+  type CallerAuthenticator,
+  type PresentedCredentials,
+} from './caller-authenticator';
+export { DpopChecker, type DpopSettings } from './dpop-checker';
+export { parseAuthorization, schemeOf, type AuthScheme } from './parse-authorization';
 export type { JwksFetch } from './capped-json-fetch';
 export type { JwksClientLimits } from './remote-jwks-key-source';
 export type { TokenCacheLimits } from './token-cache';
+export type { TokenBinding } from './token-binding';
 export type { TokenVerifier } from './token-verifier';
 export type { TrustedIssuer } from './trusted-issuer';
 export type { VerifiedIdentity, VerifiedSubject } from './verified-identity';

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { AuthenticationError, ReasonCode } from '../errors';
+import { bindingOf, type TokenBinding } from './token-binding';
 import { DEFAULT_RECORDED_CLAIMS, DEFAULT_SCOPE_CLAIMS } from './trusted-issuer';
 
 /** The verified caller, shaped as the policy input's `subject`. */
@@ -27,6 +28,8 @@ export interface VerifiedIdentity {
   expiresAt: number;
   /** Claims the audit record keeps as they are (the issuer's `recorded_claims`); the rest it hashes. */
   recordedClaims: readonly string[];
+  /** The key the token is bound to (`cnf.jkt`), whose proof every request must carry; or none. */
+  binding: TokenBinding;
 }
 
 /** Returns the hex SHA-256 of a token: a cache key and identifier that does not disclose the token. */
@@ -56,7 +59,8 @@ export interface IssuerTerms {
 
 /**
  * Returns the identity of a payload whose signature, issuer, audience and times were already verified.
- * Throws `subject_missing` or `token_malformed` for claims the policy could misread.
+ * Throws `subject_missing` or `token_malformed` for claims the policy could misread, and
+ * `token_binding_unsupported` for a `cnf` binding modelgate cannot check.
  */
 export function buildVerifiedIdentity(
   payload: Record<string, unknown>,
@@ -72,6 +76,7 @@ export function buildVerifiedIdentity(
   if (act !== undefined && !isObject(act)) {
     throw new AuthenticationError(ReasonCode.TokenMalformed, 'act claim must be a JSON object');
   }
+  const binding = bindingOf(payload);
   const claims = structuredClone(payload);
   const identity: VerifiedIdentity = {
     subject: {
@@ -86,6 +91,7 @@ export function buildVerifiedIdentity(
     tokenId: typeof jti === 'string' && jti !== '' ? jti : `sha256:${signedPartHash}`,
     expiresAt: exp as number,
     recordedClaims: [...recordedClaims],
+    binding,
   };
   return deepFreeze(identity);
 }

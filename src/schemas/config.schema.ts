@@ -1,6 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { decisionLogsConfigSchema } from './decision-logs-config.schema';
-import { issuerConfigSchema } from './issuer-config.schema';
+import { ASYMMETRIC_JWT_ALGORITHMS, issuerConfigSchema } from './issuer-config.schema';
 import { bundleKeysSchema, bundleServicesSchema, bundlesSchema } from './bundles-config.schema';
 
 const int = (description: string, example: number, minimum: number, maximum: number) =>
@@ -79,6 +79,47 @@ export const configSchema = {
       items: issuerConfigSchema,
       description: 'Trusted token issuers. Empty or absent: development mode with a generated local issuer.',
       examples: [[]],
+    },
+    dpop: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['public_urls'],
+      description:
+        'DPoP (RFC 9449): tokens bound to a key (cnf.jkt) are taken as Authorization: DPoP with a proof of that key on every request. Without this section the DPoP scheme is refused, and so are bound tokens.',
+      examples: [{ public_urls: ['https://modelgate.corp'] }],
+      properties: {
+        public_urls: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 32,
+          uniqueItems: true,
+          items: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://' },
+          description:
+            'The URLs callers reach this service at (scheme, host, port, and a path prefix a proxy strips): a proof’s htu must be one of them followed by the request path. The Host and X-Forwarded-* headers are never trusted for this.',
+          examples: [['https://modelgate.corp', 'https://gateway.corp/modelgate']],
+        },
+        algorithms: {
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: { type: 'string', enum: ASYMMETRIC_JWT_ALGORITHMS },
+          description: 'The alg values a proof may be signed with; asymmetric only. Default: all of them.',
+          examples: [['ES256', 'PS256']],
+        },
+        max_age_seconds: int('How old a proof’s iat may be (plus the clock skew).', 60, 1, 600),
+        clock_skew_seconds: int(
+          'Tolerance for the caller’s clock, applied to iat as issuers apply theirs.',
+          30,
+          0,
+          300,
+        ),
+        replay_cache_entries: int(
+          'The most proofs remembered (per replica) to refuse a replayed jti; when full of live ones, new proofs get 503.',
+          200000,
+          100,
+          10_000_000,
+        ),
+      },
     },
     auditor_scope: {
       type: 'string',

@@ -16,6 +16,19 @@ export const JWT_ALGORITHMS = [
   'HS512',
 ] as const;
 
+/** The asymmetric ones, the strongest curve first: what a DPoP proof may be signed with (RFC 9449 section 4.3). */
+export const ASYMMETRIC_JWT_ALGORITHMS = [
+  'ES256',
+  'ES384',
+  'ES512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'RS256',
+  'RS384',
+  'RS512',
+] as const;
+
 // A value a required claim may hold; a number or a boolean is compared as one (2 is not "2").
 const REQUIRED_CLAIM_VALUE = {
   type: ['string', 'number', 'boolean'],

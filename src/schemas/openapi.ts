@@ -31,7 +31,8 @@ const notOnPostgres = (feature: string) =>
     `\`not_available_on_postgres\`: the audit log is in PostgreSQL (\`database.url\`); ${feature} reads SQLite only.`,
   );
 const opaErrorReply = (description: string) => ({ description, content: json('OpaErrorV1') });
-const bearer = [{ bearer: [] }];
+// Either scheme: a bearer token, or a token bound to a key with a DPoP proof of it (docs/api.md).
+const bearer = [{ bearer: [] }, { dpop: [] }];
 // Said explicitly, so that no reader (or linter) takes a public route for one that forgot its security.
 const publicRoute: never[] = [];
 // An empty value or a control character is refused (400), like an unknown or repeated parameter
@@ -219,7 +220,18 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     // Relative: the service that serves this document.
     servers: [{ url: '/' }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        dpop: {
+          type: 'http',
+          scheme: 'DPoP',
+          bearerFormat: 'JWT',
+          description:
+            'RFC 9449: a JWT bound to a key (cnf.jkt), with a DPoP header holding a proof of that key for this request ' +
+            '(typ dpop+jwt; jti, htm, htu, iat, ath). Taken when the dpop section is configured; a token bound to a ' +
+            'key is refused as bearer.',
+        },
+      },
       schemas: {
         DecideRequestV1: component(decideRequestSchema),
         DecideResponseV1: component(decideResponseSchema),
@@ -641,7 +653,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         get: {
           operationId: 'getMetrics',
           // Anonymous from loopback (the default) or with a token (metrics.access "scope").
-          security: [{}, { bearer: [] }],
+          security: [{}, { bearer: [] }, { dpop: [] }],
           summary: 'Prometheus metrics (text format 0.0.4); see docs/operations.md',
           description:
             'Default: loopback callers only. With metrics.access "scope", a bearer token with metrics.scope; ' +

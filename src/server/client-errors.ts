@@ -42,7 +42,7 @@ export function clientErrorListener(decision: DecisionDeps): (err: Error, socket
       decisionId: newDecisionId(),
       receivedAtMs: decision.now(),
       path: UNPARSED_PATH,
-      authorization: undefined,
+      credentials: { authorization: undefined, dpop: [], method: '', target: '' },
       clientAddress: (socket as { remoteAddress?: string }).remoteAddress ?? null,
       body: { ok: false, error },
     };

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { newDecisionId } from '../audit/decision-id';
 import type { DecisionCall, DecisionDeps, DecisionReply } from '../decision/decision-deps';
+import type { PresentedCredentials } from '../identity';
 import { ReasonCode } from '../errors';
 import type { ParsedBody } from './json-body';
 import { requestIdOf, traceContextOf } from './request-ids';
@@ -17,12 +18,23 @@ export function decisionCall(
     decisionId: newDecisionId(),
     receivedAtMs: parts.receivedAtMs,
     path: parts.path,
-    authorization: authorizationOf(req),
+    credentials: credentialsOf(req),
     traceparent: req.headers.traceparent as string | undefined,
     clientAddress: req.socket.remoteAddress ?? null,
     requestId: requestIdOf(req.headers),
     traceContext: traceContextOf(req.headers),
     body: parts.body,
+  };
+}
+
+/** Returns what the request presents to authenticate: Authorization and DPoP headers, method and target. */
+export function credentialsOf(req: IncomingMessage): PresentedCredentials {
+  return {
+    authorization: authorizationOf(req),
+    dpop: headerValues(req, 'dpop'),
+    method: req.method ?? '',
+    // Express rewrites req.url inside mounted routers; originalUrl is the request-target as sent.
+    target: (req as { originalUrl?: string }).originalUrl ?? req.url ?? '',
   };
 }
 
@@ -32,13 +44,19 @@ export function decisionCall(
  * checked the last: a request that carries two is ambiguous, so it is refused rather than read either way.
  */
 export function authorizationOf(req: IncomingMessage): string | undefined {
+  const values = headerValues(req, 'authorization');
+  return values.length === 0 ? undefined : values.join(', ');
+}
+
+// Every line of one header, in order: node joins repeated headers it does not know, or keeps only the first.
+function headerValues(req: IncomingMessage, lowerName: string): string[] {
   const raw = req.rawHeaders;
-  let values: string[] | undefined;
+  const values: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') (values ??= []).push(raw[i + 1]!);
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) values.push(raw[i + 1]!);
   }
-  return values?.join(', ');
+  return values;
 }
 
 /** Writes the 500 of a bug: the pipeline turns every expected failure into a recorded reply, so only a bug gets here. */

@@ -1,8 +1,13 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Express } from 'express';
-import { AuthenticationError, ForbiddenError, ModelgateError, ReasonCode } from '../errors';
-import { parseBearer, type TokenVerifier } from '../identity';
-import { authorizationOf, send } from './http-io';
+import { ForbiddenError, ModelgateError, ReasonCode } from '../errors';
+import {
+  authenticationChallenge,
+  schemeOf,
+  type CallerAuthenticator,
+  type PresentedCredentials,
+} from '../identity';
+import { credentialsOf, send } from './http-io';
 
 /** Who may read /metrics on the service's own port. */
 export type MetricsAccess = 'loopback' | 'scope' | 'open';
@@ -13,7 +18,7 @@ export interface MetricsRouteDeps {
   access: MetricsAccess;
   /** For access "scope": the scope a bearer token must carry. */
   scope: string;
-  verifier: TokenVerifier;
+  authenticator: CallerAuthenticator;
 }
 
 /** Mounts GET /metrics on the service's port, guarded as `access` says. */
@@ -44,13 +49,16 @@ async function serveMetrics(
   res: ServerResponse,
   deps: MetricsRouteDeps,
 ): Promise<void> {
-  const refused = await refusal(req, deps);
+  const credentials = credentialsOf(req);
+  const refused = await refusal(req, credentials, deps);
   if (refused) {
     const headers: Record<string, string> = {};
-    if (refused instanceof AuthenticationError)
-      headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${refused.code}"`;
-    else if (refused.code === ReasonCode.ScopeMissing)
-      headers['www-authenticate'] = `Bearer error="insufficient_scope", scope="${deps.scope}"`;
+    const challenge = authenticationChallenge(refused, {
+      scheme: schemeOf(credentials.authorization),
+      dpopAlgorithms: deps.authenticator.dpopAlgorithms,
+      scope: deps.scope,
+    });
+    if (challenge) headers['www-authenticate'] = challenge;
     send(res, {
       status: refused.status,
       headers,
@@ -62,7 +70,11 @@ async function serveMetrics(
 }
 
 // Returns the error that refuses this scrape, or undefined when it may read the metrics.
-async function refusal(req: IncomingMessage, deps: MetricsRouteDeps): Promise<ModelgateError | undefined> {
+async function refusal(
+  req: IncomingMessage,
+  credentials: PresentedCredentials,
+  deps: MetricsRouteDeps,
+): Promise<ModelgateError | undefined> {
   if (deps.access === 'open') return undefined;
   if (deps.access === 'loopback') {
     return isLoopback(req.socket.remoteAddress)
@@ -73,7 +85,7 @@ async function refusal(req: IncomingMessage, deps: MetricsRouteDeps): Promise<Mo
         );
   }
   try {
-    const identity = await deps.verifier.verify(parseBearer(authorizationOf(req)));
+    const identity = await deps.authenticator.authenticate(credentials);
     if (identity.subject.scopes.includes(deps.scope)) return undefined;
     return new ForbiddenError(ReasonCode.ScopeMissing, `/metrics needs the scope ${deps.scope}`);
   } catch (err) {

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { AuthenticationError } from '../../src/errors';
-import { createTokenVerifier, loadTrustedIssuers, parseBearer, type TokenVerifier } from '../../src/identity';
+import {
+  createTokenVerifier,
+  loadTrustedIssuers,
+  RequestAuthenticator,
+  type TokenVerifier,
+} from '../../src/identity';
 import {
   attackClaims,
   createAttackContext,
@@ -27,9 +32,15 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the whole path the server runs: header → bearer token → verified identity. */
+/** Runs the whole path the server runs: header → bearer token → verified identity → its binding. */
 async function authenticate(header: string | undefined) {
-  return verifier.verify(parseBearer(header));
+  const authenticator = new RequestAuthenticator(verifier, undefined, pino({ level: 'silent' }));
+  return authenticator.authenticate({
+    authorization: header,
+    dpop: [],
+    method: 'POST',
+    target: '/v1/decide',
+  });
 }
 
 test('the table holds at least 22 distinct attacks', () => {

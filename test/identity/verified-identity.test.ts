@@ -67,6 +67,7 @@ test('returns the subject the policy sees: id, issuer, audience, scopes, claims,
     tokenId: body.jti,
     expiresAt: body.exp,
     recordedClaims: ['iss', 'sub', 'aud', 'scope', 'scp', 'roles', 'permissions', 'act', 'jti', 'exp'],
+    binding: { kind: 'bearer' },
   });
 });
 

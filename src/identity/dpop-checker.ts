@@ -1,0 +1,138 @@
+import { hash } from 'node:crypto';
+import { AuthenticationError, ReasonCode, UnavailableError } from '../errors';
+import { ASYMMETRIC_JWT_ALGORITHMS, type JwtAlgorithm } from '../schemas/issuer-config.schema';
+import { readDpopProof, type DpopProof } from './dpop-proof';
+import { DpopReplayCache } from './dpop-replay-cache';
+import { normaliseHttpUri, publicUrlBases, targetPath } from './request-uri';
+
+/** How DPoP proofs are checked (the `dpop` section of the configuration, resolved). */
+export interface DpopSettings {
+  /** The URLs callers reach this service at; a proof's `htu` must be one of them followed by the request path. */
+  publicUrls: string[];
+  /** The proof algorithms accepted (asymmetric only); default DEFAULT_DPOP_ALGORITHMS. */
+  algorithms?: JwtAlgorithm[];
+  /** How old a proof's `iat` may be; default 60 s. */
+  maxAgeSeconds?: number;
+  /** Tolerance for the caller's clock, as issuers' `clock_skew_seconds`; default 30 s. */
+  clockSkewSeconds?: number;
+  /** The most proofs remembered for replay detection; default 200 000. */
+  replayCacheEntries?: number;
+}
+
+/** Every asymmetric algorithm modelgate verifies: the default DPoP allowlist. */
+export const DEFAULT_DPOP_ALGORITHMS: readonly JwtAlgorithm[] = ASYMMETRIC_JWT_ALGORITHMS;
+
+/** The defaults of {@link DpopSettings}. */
+export const DEFAULT_DPOP_MAX_AGE_SECONDS = 60;
+export const DEFAULT_DPOP_CLOCK_SKEW_SECONDS = 30;
+export const DEFAULT_DPOP_REPLAY_CACHE_ENTRIES = 200_000;
+
+/** One request as a DPoP proof must match it. */
+export interface DpopRequest {
+  /** Each DPoP header the request carried. */
+  proofs: readonly string[];
+  method: string;
+  /** The request-target as sent: path and query. */
+  target: string;
+  /** The access token of the Authorization header, already verified. */
+  accessToken: string;
+  /** The thumbprint the token is bound to (`cnf.jkt`). */
+  jkt: string;
+}
+
+/** Checks the DPoP proof of each request to a protected resource (RFC 9449 sections 4.3 and 7.1). */
+export class DpopChecker {
+  /** The proof algorithms accepted, for the `algs` of a challenge. */
+  readonly algorithms: readonly JwtAlgorithm[];
+  private readonly bases: string[];
+  private readonly maxAgeSeconds: number;
+  private readonly skewSeconds: number;
+  private readonly replays: DpopReplayCache;
+
+  constructor(
+    settings: DpopSettings,
+    private readonly now: () => number,
+  ) {
+    this.bases = publicUrlBases(settings.publicUrls, 'dpop.public_urls');
+    this.algorithms = settings.algorithms ?? DEFAULT_DPOP_ALGORITHMS;
+    this.maxAgeSeconds = settings.maxAgeSeconds ?? DEFAULT_DPOP_MAX_AGE_SECONDS;
+    this.skewSeconds = settings.clockSkewSeconds ?? DEFAULT_DPOP_CLOCK_SKEW_SECONDS;
+    this.replays = new DpopReplayCache(settings.replayCacheEntries ?? DEFAULT_DPOP_REPLAY_CACHE_ENTRIES);
+  }
+
+  /**
+   * Returns when the request carries exactly one valid, unspent proof, for its method and URI, made now, for this
+   * token and by the key the token is bound to. Throws AuthenticationError (401, a dpop_* code), or
+   * UnavailableError `dpop_replay_cache_full` (503) when the proof could not be remembered.
+   */
+  check(request: DpopRequest): void {
+    if (request.proofs.length === 0) {
+      throw new AuthenticationError(
+        ReasonCode.DpopProofMissing,
+        'the DPoP scheme needs a DPoP header holding a proof for this request',
+      );
+    }
+    // A proof is a compact JWS, which holds no comma: one with a comma is two headers joined by a proxy.
+    if (request.proofs.length > 1 || request.proofs[0]!.includes(',')) {
+      throw invalid('more than one DPoP header was sent; send exactly one proof');
+    }
+    const proof = readDpopProof(request.proofs[0]!, this.algorithms);
+    if (proof.htm !== request.method) throw invalid('DPoP proof htm is not the method of this request');
+    this.checkHtu(proof.htu, request.target);
+    this.checkIat(proof.iat);
+    if (proof.ath !== hash('sha256', request.accessToken, 'base64url')) {
+      throw mismatch('DPoP proof ath is not the hash of the access token it came with');
+    }
+    if (proof.jkt !== request.jkt) {
+      throw mismatch('DPoP proof is signed by a key other than the one the token is bound to (cnf.jkt)');
+    }
+    this.remember(proof);
+  }
+
+  // The request's URI as the caller wrote it is one of the configured public URLs followed by the path it reached
+  // here with. The Host header and X-Forwarded-* are the caller's to write, so they never say which URL that is.
+  private checkHtu(htu: string, target: string): void {
+    const claimed = normaliseHttpUri(htu);
+    const path = targetPath(target);
+    if (claimed !== undefined && this.bases.some((base) => normaliseHttpUri(base + path) === claimed)) return;
+    throw invalid(
+      'DPoP proof htu is not the URI of this request at any of the public URLs of this service (dpop.public_urls)',
+    );
+  }
+
+  private checkIat(iat: number): void {
+    const nowSeconds = this.now() / 1000;
+    if (iat < nowSeconds - this.maxAgeSeconds - this.skewSeconds || iat > nowSeconds + this.skewSeconds) {
+      throw new AuthenticationError(
+        ReasonCode.DpopProofStale,
+        `DPoP proof iat is more than ${this.maxAgeSeconds} s old or in the future (clock skew ${this.skewSeconds} s)`,
+      );
+    }
+  }
+
+  // Checked last, so that only proofs that passed every other check take a place in the cache. A proof is accepted
+  // while now <= iat + max age + skew, and iat <= now + skew: keeping it max age + 2 skew from now covers that.
+  private remember(proof: DpopProof): void {
+    const nowMs = this.now();
+    const untilMs = nowMs + (this.maxAgeSeconds + 2 * this.skewSeconds) * 1000;
+    const key = hash('sha256', `${proof.jkt}\n${proof.jti}`, 'base64url');
+    const verdict = this.replays.remember(key, untilMs, nowMs);
+    if (verdict === 'replayed') {
+      throw new AuthenticationError(ReasonCode.DpopProofReplayed, 'DPoP proof was used before (its jti)');
+    }
+    if (verdict === 'full') {
+      throw new UnavailableError(
+        ReasonCode.DpopReplayCacheFull,
+        'the DPoP replay cache is full (dpop.replay_cache_entries): the proof could not be remembered',
+      );
+    }
+  }
+}
+
+function invalid(message: string): AuthenticationError {
+  return new AuthenticationError(ReasonCode.DpopProofInvalid, message);
+}
+
+function mismatch(message: string): AuthenticationError {
+  return new AuthenticationError(ReasonCode.DpopBindingMismatch, message);
+}

@@ -1,0 +1,105 @@
+import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { AuthenticationError, ReasonCode } from '../errors';
+import type { JwtAlgorithm } from '../schemas/issuer-config.schema';
+import { describeKey, isJwtAlgorithm, keyFamilyOf, keyFitsAlgorithm, weakKeyProblem } from './algorithms';
+import { decodeUnverified, DPOP_PROOF } from './decode-token';
+import { jwkThumbprint, thumbprintMembers } from './jwk-thumbprint';
+import { tokenType } from './token-type';
+
+/** The claims of a DPoP proof whose form and signature checked out, and the thumbprint of the key that signed it. */
+export interface DpopProof {
+  /** RFC 7638 thumbprint of the proof's `jwk`: what the token's `cnf.jkt` must be. */
+  jkt: string;
+  jti: string;
+  htm: string;
+  htu: string;
+  iat: number;
+  ath: string;
+}
+
+// RFC 7517 and 7518: the members that hold private or symmetric key material.
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/**
+ * Returns the claims of a DPoP proof after RFC 9449 section 4.3 steps 2 to 7: one well-formed JWS, `typ`
+ * dpop+jwt, an asymmetric `alg` on the list, a `jwk` that is a public key fit for it, a signature that verifies
+ * with it, and the claims a proof for a protected resource needs (step 3, with `ath`). Throws `dpop_proof_invalid`.
+ * What the claims must equal (method, URI, time, token, key) is the caller's to check.
+ */
+export function readDpopProof(proof: string, algorithms: readonly JwtAlgorithm[]): DpopProof {
+  const { header, payload } = decodeUnverified(proof, DPOP_PROOF);
+  if (typeof header.typ !== 'string' || tokenType(header.typ) !== 'dpop+jwt') {
+    throw invalid('DPoP proof typ header must be dpop+jwt');
+  }
+  const alg = header.alg;
+  // The allowlist holds asymmetric algorithms only (the schema's enum); `none` and HS* are never on it.
+  if (!isJwtAlgorithm(alg) || keyFamilyOf(alg) === 'hmac' || !algorithms.includes(alg)) {
+    throw invalid(`DPoP proof alg must be one of ${algorithms.join(', ')}`);
+  }
+  if (header.crit !== undefined) throw invalid('DPoP proof has critical header parameters (crit)');
+  const { key, jkt } = proofKey(header.jwk, alg);
+  if (!signatureVerifies(proof, alg, key)) {
+    throw invalid('DPoP proof signature does not verify with the key in its jwk header');
+  }
+  return { jkt, ...requiredClaims(payload) };
+}
+
+function proofKey(jwk: unknown, alg: JwtAlgorithm): { key: KeyObject; jkt: string } {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
+    throw invalid('DPoP proof jwk header must be a JSON object: the public key that signed it');
+  }
+  const members = jwk as Record<string, unknown>;
+  // A private key in a header sent with every request is a leaked key: refuse it rather than use its public half.
+  if (PRIVATE_MEMBERS.some((name) => Object.hasOwn(members, name))) {
+    throw invalid('DPoP proof jwk header holds private key material; it must be a public key');
+  }
+  const required = thumbprintMembers(members);
+  if (!required) throw invalid('DPoP proof jwk header must be an EC or RSA public key');
+  let key: KeyObject;
+  try {
+    // Only the members that define the key: the thumbprint is of exactly these, so the key is too.
+    key = createPublicKey({ key: { ...required }, format: 'jwk' });
+  } catch {
+    throw invalid('DPoP proof jwk header is not a usable public key');
+  }
+  if (!keyFitsAlgorithm(key, alg)) {
+    throw invalid(`DPoP proof jwk header is ${describeKey(key)}, which cannot verify ${alg}`);
+  }
+  const weak = weakKeyProblem(key);
+  if (weak) throw invalid(`DPoP proof jwk header ${weak}`);
+  return { key, jkt: jwkThumbprint(required) };
+}
+
+function signatureVerifies(jws: string, alg: JwtAlgorithm, key: KeyObject): boolean {
+  const end = jws.lastIndexOf('.');
+  const data = Buffer.from(jws.slice(0, end), 'ascii');
+  const signature = Buffer.from(jws.slice(end + 1), 'base64url');
+  const digest = `sha${alg.slice(2)}`;
+  try {
+    if (alg.startsWith('ES')) return verify(digest, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    if (alg.startsWith('PS')) {
+      const pss = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+      return verify(digest, data, { key, ...pss }, signature);
+    }
+    return verify(digest, data, key, signature);
+  } catch {
+    // A signature of the wrong length for the curve, say: it does not verify.
+    return false;
+  }
+}
+
+function requiredClaims(payload: Record<string, unknown>): Omit<DpopProof, 'jkt'> {
+  const { jti, htm, htu, iat, ath } = payload;
+  if (typeof jti !== 'string' || jti === '') throw invalid('DPoP proof jti claim must be a non-empty string');
+  if (typeof htm !== 'string' || htm === '') throw invalid('DPoP proof htm claim must be a non-empty string');
+  if (typeof htu !== 'string' || htu === '') throw invalid('DPoP proof htu claim must be a non-empty string');
+  if (typeof iat !== 'number' || !Number.isFinite(iat))
+    throw invalid('DPoP proof iat claim must be a number');
+  // RFC 9449 section 4.2: required when the proof goes with an access token, as every proof here does.
+  if (typeof ath !== 'string' || ath === '') throw invalid('DPoP proof ath claim must be a non-empty string');
+  return { jti, htm, htu, iat, ath };
+}
+
+function invalid(message: string): AuthenticationError {
+  return new AuthenticationError(ReasonCode.DpopProofInvalid, message);
+}

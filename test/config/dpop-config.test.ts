@@ -1,0 +1,109 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/load-config';
+import { ConfigError } from '../../src/errors';
+import { startTestService } from '../helpers/service';
+
+function load(yaml: string) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-dpop-config-'));
+  const file = path.join(dir, 'c.yaml');
+  writeFileSync(file, yaml);
+  return loadConfig({ MODELGATE_CONFIG: file });
+}
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('the dpop section', () => {
+  it('is absent unless configured: the DPoP scheme is then refused', () => {
+    expect(load('port: 8080\n').dpop).toBeUndefined();
+  });
+
+  it('reads public_urls and gives every other key its default', () => {
+    expect(load('dpop: { public_urls: [https://modelgate.corp] }\n').dpop).toEqual({
+      publicUrls: ['https://modelgate.corp'],
+      algorithms: ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'],
+      maxAgeSeconds: 60,
+      clockSkewSeconds: 30,
+      replayCacheEntries: 200_000,
+    });
+  });
+
+  it.each([
+    ['no public_urls', 'dpop: { algorithms: [ES256] }\n', 'dpop.public_urls', 'is required'],
+    [
+      'an empty public_urls',
+      'dpop: { public_urls: [] }\n',
+      'dpop.public_urls',
+      'must NOT have fewer than 1 items',
+    ],
+    [
+      'a URL that is not http',
+      'dpop: { public_urls: [ftp://modelgate.corp] }\n',
+      'dpop.public_urls[0]',
+      'must match pattern',
+    ],
+    [
+      'a symmetric algorithm',
+      'dpop: { public_urls: [https://m], algorithms: [HS256] }\n',
+      'dpop.algorithms[0]',
+      'must be one of',
+    ],
+    [
+      'alg none',
+      'dpop: { public_urls: [https://m], algorithms: [none] }\n',
+      'dpop.algorithms[0]',
+      'must be one of',
+    ],
+    [
+      'a max age of 0',
+      'dpop: { public_urls: [https://m], max_age_seconds: 0 }\n',
+      'dpop.max_age_seconds',
+      'must be >= 1',
+    ],
+    [
+      'a skew over 300 s',
+      'dpop: { public_urls: [https://m], clock_skew_seconds: 301 }\n',
+      'dpop.clock_skew_seconds',
+      'must be <= 300',
+    ],
+    [
+      'a tiny replay cache',
+      'dpop: { public_urls: [https://m], replay_cache_entries: 10 }\n',
+      'dpop.replay_cache_entries',
+      'must be >= 100',
+    ],
+    [
+      'an unknown key',
+      'dpop: { public_urls: [https://m], nonce: true }\n',
+      'dpop.nonce',
+      'is not allowed here',
+    ],
+  ])('stops on %s, naming the key', (_name, yaml, key, message) => {
+    const err = errorOf(() => load(yaml));
+    expect(err.key).toBe(key);
+    expect(err.message).toContain(`config: ${key}: ${message}`);
+  });
+
+  it.each([
+    ['a query', 'https://modelgate.corp/?tenant=a', 'must not hold a query or a fragment'],
+    ['a fragment', 'https://modelgate.corp/#x', 'must not hold a query or a fragment'],
+    ['a user', 'https://user:pw@modelgate.corp', 'must not hold a user name or password'],
+    ['no host', 'https://', 'must be an absolute http or https URL'],
+  ])('refuses to start on a public URL with %s, naming the entry', async (_name, url, message) => {
+    const start = startTestService({ dpop: { publicUrls: ['https://modelgate.corp', url] } });
+    await expect(start).rejects.toThrow(ConfigError);
+    await expect(start).rejects.toMatchObject({
+      key: 'dpop.public_urls[1]',
+      detail: expect.stringContaining(message),
+    });
+  });
+});
