@@ -1,0 +1,74 @@
+/**
+ * Proofs made by a DPoP client library, not by our own helpers: the `dpop` npm package (devDependency), in its own
+ * process, with its own key pairs and thumbprints, against a real server. A mismatch in how either side encodes
+ * the JWK, the thumbprint, `ath`, `htu` or an ECDSA signature would show here and nowhere else.
+ */
+import { auditRow } from '../helpers/audit-db';
+import { startDpopLibraryClient, type DpopLibraryClient } from '../helpers/dpop-library';
+import { startTestService, SUPPORT_REPLY_CALL, type TestService } from '../helpers/service';
+
+const PUBLIC = 'https://modelgate.test';
+const SUPPORT = { sub: 'spiffe://corp/support/reply-bot', scope: 'invoke:support' };
+
+describe('proofs from the dpop npm package', () => {
+  let svc: TestService;
+  const clients: DpopLibraryClient[] = [];
+  beforeAll(async () => {
+    svc = await startTestService({ dpop: { publicUrls: [PUBLIC] } });
+  });
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    await svc.close();
+  });
+
+  const start = async (alg: string) => {
+    const client = await startDpopLibraryClient(alg);
+    clients.push(client);
+    return client;
+  };
+  const decide = (token: string, proof: string) =>
+    fetch(`${svc.url}/v1/decide`, {
+      method: 'POST',
+      headers: { authorization: `DPoP ${token}`, dpop: proof, 'content-type': 'application/json' },
+      body: JSON.stringify(SUPPORT_REPLY_CALL),
+    });
+
+  it.each(['ES256', 'PS256', 'RS256'])(
+    'takes a %s proof for a token bound to the thumbprint the library computed',
+    async (alg) => {
+      const client = await start(alg);
+      const token = svc.token({ ...SUPPORT, cnf: { jkt: client.jkt } });
+      const proof = await client.proof({ htu: `${PUBLIC}/v1/decide`, htm: 'POST', accessToken: token });
+      const res = await decide(token, proof);
+      const body = (await res.json()) as { allow: boolean; decision_id: string };
+      expect(res.status).toBe(200);
+      expect(body.allow).toBe(true);
+      expect(auditRow(svc.db, body.decision_id)).toMatchObject({ outcome: 'allowed', subject: SUPPORT.sub });
+      // The same proof again is a replay.
+      expect((await decide(token, proof)).status).toBe(401);
+    },
+  );
+
+  it("refuses the library's proof once the token is bound to another key", async () => {
+    const client = await start('ES256');
+    const other = await start('ES256');
+    const token = svc.token({ ...SUPPORT, cnf: { jkt: other.jkt } });
+    const proof = await client.proof({ htu: `${PUBLIC}/v1/decide`, htm: 'POST', accessToken: token });
+    const res = await decide(token, proof);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { reasons: { code: string }[] }).reasons[0]!.code).toBe(
+      'dpop_binding_mismatch',
+    );
+  });
+
+  // EdDSA is not supported (docs/configuration.md): a library proof signed with Ed25519 is refused, by its alg.
+  it('refuses an Ed25519 proof, which modelgate does not verify', async () => {
+    const client = await start('Ed25519');
+    const token = svc.token({ ...SUPPORT, cnf: { jkt: client.jkt } });
+    const proof = await client.proof({ htu: `${PUBLIC}/v1/decide`, htm: 'POST', accessToken: token });
+    const res = await decide(token, proof);
+    expect(res.status).toBe(401);
+    const reason = ((await res.json()) as { reasons: { code: string; message: string }[] }).reasons[0]!;
+    expect(reason).toMatchObject({ code: 'dpop_proof_invalid', message: expect.stringContaining('alg') });
+  });
+});
