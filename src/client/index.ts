@@ -10,6 +10,7 @@ export {
   type TokenSupplier,
   type UsageReport,
 } from './modelgate-client';
+export type { DpopAlgorithm, DpopKey } from './dpop-signer';
 export {
   ModelgateClientError,
   ModelgateDenied,

@@ -6,6 +6,7 @@ import {
   type DecisionReason,
   type PendingApproval,
 } from './client-errors';
+import { DpopSigner, type DpopKey } from './dpop-signer';
 
 /** Returns a bearer token for modelgate; called before every request, so it can refresh (workload identity). */
 export type TokenSupplier = () => string | Promise<string>;
@@ -19,6 +20,11 @@ export interface ModelgateClientOptions {
   timeoutMs?: number;
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch;
+  /**
+   * For tokens bound to a key (cnf.jkt): sends them as `Authorization: DPoP` with a proof signed by this key on
+   * every request (RFC 9449). modelgate refuses such a token as Bearer.
+   */
+  dpop?: DpopKey;
 }
 
 /** The reply of POST /v1/decide with HTTP 200: an allow or a deny. */
@@ -43,11 +49,13 @@ export class ModelgateClient {
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
+  private readonly dpop?: DpopSigner;
 
   constructor(private readonly options: ModelgateClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.fetchImpl = options.fetch ?? fetch;
+    this.dpop = options.dpop && new DpopSigner(options.dpop);
   }
 
   /**
@@ -83,9 +91,10 @@ export class ModelgateClient {
     try {
       // One deadline for the whole exchange, the body included: a slow reply is an outage.
       const signal = AbortSignal.timeout(this.timeoutMs);
-      res = await this.fetchImpl(`${this.baseUrl}${route}`, {
+      const url = `${this.baseUrl}${route}`;
+      res = await this.fetchImpl(url, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: { ...this.credentials('POST', url, token), 'content-type': 'application/json' },
         body: JSON.stringify(payload),
         signal,
       });
@@ -109,6 +118,12 @@ export class ModelgateClient {
         cause: err,
       });
     }
+  }
+
+  // A fresh proof per request: modelgate refuses a proof it has seen (its jti), and one made for another URL.
+  private credentials(method: string, url: string, token: string): Record<string, string> {
+    if (!this.dpop) return { authorization: `Bearer ${token}` };
+    return { authorization: `DPoP ${token}`, dpop: this.dpop.proof(method, url, token) };
   }
 
   // 4xx: modelgate looked at the request and refused it (recorded). 5xx or an odd 200: it could not decide.
