@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { DEFAULT_METRICS } from '../../src/config/config';
 import { auditRow } from '../helpers/audit-db';
 import {
   accessTokenHash,
@@ -55,7 +56,9 @@ function send(
           resolve({
             status: res.statusCode!,
             headers: res.headers,
-            body: body === '' ? {} : (JSON.parse(body) as Record<string, unknown>),
+            body: res.headers['content-type']?.startsWith('application/json')
+              ? (JSON.parse(body) as Record<string, unknown>)
+              : {},
             text: body,
           }),
         );
@@ -97,6 +100,8 @@ describe('DPoP-bound tokens against a real server', () => {
         },
         // Each refusal's own record is asserted: record every anonymous rejection, none counted together.
         audit: { synchronous: 'FULL', anonymousRecordsPerMinute: 0 },
+        // /metrics behind a token too: it authenticates like every other route.
+        metrics: { ...DEFAULT_METRICS, access: 'scope' },
       },
       logger,
     );
@@ -511,8 +516,8 @@ describe('DPoP-bound tokens against a real server', () => {
     expect(reply.status).toBe(200);
   });
 
-  // Every route that takes a caller's token: the decision fast path, the Data API (both methods), AuthZEN, the
-  // audit and usage APIs, approvals. A valid proof gets past identity (the record names the subject); none is a 401.
+  // Every route that takes a caller's token: the Data API (both methods), AuthZEN, the audit and usage APIs,
+  // approvals, and /metrics with metrics.access "scope". A valid proof gets past identity; none is a 401.
   const auditor = { sub: 'user:auditor', scope: 'modelgate:audit' };
   it.each([
     ['POST', '/v1/data/modelgate/decision', { input: {} }, SUPPORT],
@@ -526,6 +531,7 @@ describe('DPoP-bound tokens against a real server', () => {
     ['GET', '/v1/usage', undefined, SUPPORT],
     ['GET', '/v1/decisions?limit=1', undefined, auditor],
     ['GET', '/v1/approvals', undefined, auditor],
+    ['GET', '/metrics', undefined, { sub: 'prometheus', scope: 'modelgate:metrics' }],
   ] as const)('%s %s takes a bound token only with its proof', async (method, target, body, claims) => {
     const path = target.split('?')[0]!;
     const token = boundToken(claims);
