@@ -66,6 +66,14 @@ describe('a bearer token with its Authorization header', () => {
     `Proxy-Authorization: Bearer ${token}`,
     `Authorization: token ${token}`,
     `request.headers["authorization"] = "Bearer ${token}"`,
+    // Other schemes that carry a secret as is: DPoP-bound tokens (RFC 9449), Okta's API tokens, Splunk HEC tokens,
+    // Elasticsearch and Django REST Framework API keys, FCM's legacy server keys.
+    `Authorization: DPoP ${token}`,
+    `Authorization: SSWS ${token}`,
+    `Authorization: Splunk ${token}`,
+    `Authorization: ApiKey ${token}`,
+    `Authorization: Api-Key ${token}`,
+    `Authorization: key=${token}`,
   ])('finds it in %s', (text) => {
     expect(found(text)).toContainEqual({ class: 'generic_credential', value: token });
   });

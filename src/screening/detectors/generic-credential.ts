@@ -15,8 +15,10 @@ const PATTERNS: readonly RegExp[] = [
   // "the session token is …", "api key: …" in prose
   /\b(?:token|secret|api key|access key|credential|password)s?\s{1,3}(?:is|was|are|=|:)\s{1,3}[`'"]?([A-Za-z0-9_\-+/=.~]{16,256})/gi,
   // Authorization: Bearer …, as a header line, a -H flag, a JSON or code header map ("authorization": "token …"):
-  // an HTTP log or a copied request (gitleaks' curl-auth-header wants the word curl before it).
-  /\bauthorization["'\]]{0,2}\s{0,3}[:=]\s{0,3}["']?(?:bearer|token|basic)\s{1,3}([A-Za-z0-9_\-+/=.~]{16,1024})/gi,
+  // an HTTP log or a copied request (gitleaks' curl-auth-header wants the word curl before it). The schemes that
+  // carry the secret as is: DPoP (RFC 9449), Okta's SSWS, Splunk HEC, Elasticsearch's ApiKey, Django REST
+  // Framework's Api-Key, FCM's legacy key=.
+  /\bauthorization["'\]]{0,2}\s{0,3}[:=]\s{0,3}["']?(?:(?:bearer|token|basic|dpop|ssws|splunk|api-?key)\s{1,3}|key=)([A-Za-z0-9_\-+/=.~]{16,1024})/gi,
   // "refresh_token": "1//0g…", refresh_token=0.AXEA…: OAuth tokens, opaque, often with "/" and longer than the
   // 150 characters gitleaks' generic rule takes (Microsoft Entra's run to over a thousand).
   /\b(?:refresh|access)[_-]?token["']?\s{0,3}[:=]\s{0,3}["']?([A-Za-z0-9_\-+/=.~]{20,4096})/gi,
