@@ -195,6 +195,28 @@ describe('SPIFFE JWT-SVIDs without iss (SPIRE without jwt_issuer)', () => {
     });
   });
 
+  // A federated trust domain's signing keys vouch for its own workloads only (JWT-SVID: the bundle of the sub's
+  // trust domain verifies it). With iss set to its own entry, the other domain must not speak for ours either.
+  it('refuses a token whose iss names a trust-domain entry but whose sub is in another trust domain', async () => {
+    const partner = 'spiffe://partner.example';
+    const verifier = await verifierServing(bundle, { ...entry, issuer: partner });
+    const withIss = (sub: string) => {
+      const shape = withoutIss(sub);
+      shape.claims.iss = partner;
+      return signed(shape, ec.privateKey);
+    };
+    // Precondition: the partner's own workloads pass, with iss and without.
+    await expect(verifier.verify(withIss('spiffe://partner.example/ns/etl'))).resolves.toMatchObject({
+      subject: { id: 'spiffe://partner.example/ns/etl', issuer: partner },
+    });
+    await expect(
+      verifier.verify(signed(withoutIss('spiffe://partner.example/ns/etl'), ec.privateKey)),
+    ).resolves.toBeDefined();
+    for (const sub of ['spiffe://corp.example/ns/payments/sa/admin', 'spiffe://partner.example', 'admin']) {
+      await expect(verifier.verify(withIss(sub))).rejects.toMatchObject({ code: 'issuer_unknown' });
+    }
+  });
+
   it('does not choose an https issuer entry for a token without iss', async () => {
     const verifier = await verifierServing(bundle, { ...entry, issuer: 'https://oidc.spire.corp.example' });
     await expect(
