@@ -7,6 +7,7 @@ import type { KeySource } from './key-source';
 import { checkTenant, expandIssuer } from './issuer-template';
 import { mapJwtError } from './map-jwt-error';
 import { checkRequiredClaims } from './required-claims';
+import { checkTrustDomain, trustDomainOf } from './spiffe-trust-domain';
 import { checkTokenType } from './token-type';
 import type { VerifiedTokenCache } from './token-cache';
 import type { TokenVerifier } from './token-verifier';
@@ -121,6 +122,7 @@ export class JwtTokenVerifier implements TokenVerifier {
     const claims = verified as Record<string, unknown>;
     checkTimes(claims, nowSeconds, issuer);
     checkTenant(claims, tenant);
+    checkTrustDomain(claims, issuer.issuer);
     if (!byAud(issuer)) checkOtherAudienceClaim(claims, issuer);
     checkRequiredClaims(claims, issuer.requiredClaims);
     return buildVerifiedIdentity(claims, signedPartSha256(token), {
@@ -154,8 +156,7 @@ function issuerIndex(bindings: readonly IssuerBinding[]): Map<string, IssuerMatc
 // Only a token with no iss at all is chosen this way, so no entry ever takes in a token of another issuer.
 function issuerOf(payload: Readonly<Record<string, unknown>>): string | undefined {
   if (typeof payload.iss === 'string') return payload.iss;
-  if (payload.iss !== undefined || typeof payload.sub !== 'string') return undefined;
-  return /^spiffe:\/\/[a-z0-9._-]+(?=\/.)/.exec(payload.sub)?.[0];
+  return payload.iss === undefined ? trustDomainOf(payload.sub) : undefined;
 }
 
 function byAud(issuer: TrustedIssuer): boolean {
