@@ -47,6 +47,27 @@ export async function answersOfBoth(cases: BuiltinCase[], input: unknown = {}): 
 }
 
 /**
+ * Returns each case's value from modelgate's WASM engine alone: for input on which OPA's own evaluator would
+ * spend minutes, where the case is about modelgate's bounds rather than OPA's answer.
+ */
+export async function answersOfWasm(cases: BuiltinCase[], input: unknown = {}): Promise<unknown[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-builtins-'));
+  try {
+    writeFileSync(
+      path.join(dir, 'oracle.rego'),
+      `package oracle\n\n${cases.map((c, i) => `c${i} := ${c.expr}`).join('\n')}\n`,
+    );
+    const bundle = buildBundle(dir, path.join(os.tmpdir(), `${path.basename(dir)}.tar.gz`), ['oracle']);
+    const engine = await WasmPolicyEngine.load(await readBundle(bundle));
+    rmSync(bundle, { force: true });
+    const wasm = (engine.evaluate(input, 'oracle') ?? {}) as Record<string, unknown>;
+    return cases.map((_, i) => wasm[`c${i}`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
  * Declares the tests of a table of cases against OPA: the cases are evaluated both ways once; OPA must answer
  * every case but those in the `mustFail` group (which it must leave undefined), and each answer must be OPA's.
  */
