@@ -1,3 +1,5 @@
+import { BuiltinLimitError } from './builtin';
+
 /** An RSA private key's numbers as a PKCS #1 structure or a JWK gives them; CRT values may be missing. */
 export interface RsaNumbers {
   n: bigint;
@@ -34,6 +36,7 @@ export interface RsaPrivateKey {
  * multi-prime key is only checked as far as Go checks it.
  */
 export function goRsaPrivateKey(numbers: RsaNumbers): RsaPrivateKey {
+  checkSize(numbers);
   checkPublicKey(numbers.n, numbers.e);
   if (numbers.n <= 1n) throw new Error('crypto/rsa: modulus must be > 1');
   if (numbers.d < 0n || numbers.d >= numbers.n) throw new Error('crypto/rsa: d overflows the modulus');
@@ -50,6 +53,20 @@ export function goRsaPrivateKey(numbers: RsaNumbers): RsaPrivateKey {
   if (qi >= p) throw new Error('crypto/rsa: qInv overflows p');
   checkConsistent({ ...numbers, p, q, dp, dq, qi });
   return { n: numbers.n, e: numbers.e, d: numbers.d, primes: [p, q], dp, dq, qi, crtValues: [] };
+}
+
+/** The largest RSA modulus modelgate reads from a policy's input, as for verification; Go sets no bound. */
+export const MAX_RSA_BITS = 16384;
+
+// Checked before any arithmetic, which a caller's input could otherwise make unbounded: the inverse of two
+// primes takes time quadratic in their size (two of 64 kbits, 0.8 s), and a multi-prime key's CRT values hold
+// a product of the primes before each, quadratic in their number. A key's primes multiply to its modulus, so
+// together they have at most one bit more each than it has.
+function checkSize({ n, primes }: RsaNumbers): void {
+  const primeBits = primes.reduce((sum, prime) => sum + bitLength(prime), 0);
+  if (bitLength(n) > MAX_RSA_BITS || primeBits > MAX_RSA_BITS + primes.length) {
+    throw new BuiltinLimitError(`an RSA key of more than ${MAX_RSA_BITS} bits`);
+  }
 }
 
 /** Returns the bit length of a non-negative integer (Go's big.Int BitLen). */

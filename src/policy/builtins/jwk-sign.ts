@@ -27,10 +27,8 @@ const SCHEMES: Readonly<
 /** The algorithms io.jwt.encode_sign takes. */
 export const SIGNING_ALGORITHMS: ReadonlySet<string> = new Set(Object.keys(SCHEMES));
 
-// Go refuses RSA keys under 1024 bits (crypto/rsa, rsa1024min); modelgate refuses those over 16384 bits, as it
-// does for verification, since signing with one takes seconds.
+// Go refuses RSA keys under 1024 bits (crypto/rsa, rsa1024min); goRsaPrivateKey bounds them above.
 const MIN_RSA_BITS = 1024;
-const MAX_RSA_BITS = 16384;
 
 /**
  * Returns the signature of `input` under `alg` with the key, as jwx's jwsbb.Sign makes it: the key must be of
@@ -73,7 +71,6 @@ function rsaKey(jwk: Jwk): KeyObject {
   });
   const bits = bitLength(key.n);
   if (bits < MIN_RSA_BITS) throw new Error(`crypto/rsa: ${bits}-bit keys are insecure`);
-  if (bits > MAX_RSA_BITS) throw new Error(`RSA modulus over ${MAX_RSA_BITS} bits`);
   const [p, q] = key.primes as [bigint, bigint];
   const numbers = { n: key.n, e: key.e, d: key.d, p, q, dp: key.dp, dq: key.dq, qi: key.qi };
   const encoded = Object.fromEntries(
