@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ReasonCode, RequestError, UnavailableError } from '../errors';
-import { fetchCappedJson, type JwksFetch } from '../identity/capped-json-fetch';
+import { fetchCappedJson, readCappedText, type JwksFetch } from '../identity/capped-json-fetch';
 import { isLoopbackUrl, remoteUrlProblem } from '../identity/remote-url';
 
 /** The console's OIDC login: one of the trusted issuers, as a public client with PKCE. */
@@ -76,7 +76,7 @@ export class OidcClient {
         cause: err,
       });
     }
-    const body = (await res.json().catch(() => ({}))) as { access_token?: unknown; error?: unknown };
+    const body = await tokenReply(res);
     if (!res.ok || typeof body.access_token !== 'string') {
       this.logger.warn({ status: res.status, error: body.error }, 'console login: code exchange refused');
       throw new RequestError(
@@ -137,5 +137,15 @@ export class OidcClient {
       }
     }
     return doc as Discovery;
+  }
+}
+
+// A token reply is a few KiB (an Entra access token runs past one); anything unreadable or larger is no token.
+async function tokenReply(res: Response): Promise<{ access_token?: unknown; error?: unknown }> {
+  try {
+    const parsed: unknown = JSON.parse(await readCappedText(res, MAX_DOCUMENT_BYTES, 'token reply'));
+    return typeof parsed === 'object' && parsed !== null ? parsed : {};
+  } catch {
+    return {};
   }
 }

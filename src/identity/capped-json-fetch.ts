@@ -34,10 +34,7 @@ export async function fetchCappedJson(
     redirect: 'error',
   });
   if (!response.ok) throw new Error(`${what} URL answered HTTP ${response.status}`);
-  const tooLarge = () => new Error(`${what} larger than ${maxBytes} bytes`);
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) throw tooLarge();
-  const text = await readCapped(response, maxBytes, tooLarge);
+  const text = await readCappedText(response, maxBytes, what);
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -47,12 +44,18 @@ export async function fetchCappedJson(
   return { document, cacheControl: response.headers.get('cache-control') };
 }
 
-// A reply without Content-Length (chunked) is read only up to the limit, then the connection is dropped.
-async function readCapped(
-  response: Awaited<ReturnType<JwksFetch>>,
+/**
+ * Returns a reply's body as text, or throws `<what> larger than <maxBytes> bytes`: a declared Content-Length over
+ * the limit is refused unread, and a reply without one (chunked) is read only up to the limit, then dropped.
+ */
+export async function readCappedText(
+  response: Pick<Awaited<ReturnType<JwksFetch>>, 'headers' | 'body' | 'text'>,
   maxBytes: number,
-  tooLarge: () => Error,
+  what: string,
 ): Promise<string> {
+  const tooLarge = () => new Error(`${what} larger than ${maxBytes} bytes`);
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) throw tooLarge();
   if (!response.body) {
     const text = await response.text();
     if (Buffer.byteLength(text) > maxBytes) throw tooLarge();

@@ -11,9 +11,15 @@ import { OidcClient } from '../../src/console/oidc-client';
 let server: Server;
 let issuer: string;
 let document: (issuer: string) => unknown;
+let tokenReply: unknown;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    if (req.url === '/token' && req.method === 'POST') {
+      // Chunked (no Content-Length): the cap must hold while reading, not only on a declared length.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void req.resume().on('end', () => res.end(JSON.stringify(tokenReply)));
+    }
     if (req.url !== '/.well-known/openid-configuration') return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(document(issuer)));
   });
@@ -49,4 +55,21 @@ test.each([
 ])('refuses %s with 503 keys_unavailable', async (_name, make) => {
   document = make;
   await expect(client().loginConfig()).rejects.toMatchObject({ code: 'keys_unavailable' });
+});
+
+describe('the code exchange', () => {
+  const exchange = () =>
+    client().exchange({ code: 'c', codeVerifier: 'v', redirectUri: `${issuer}/console/` });
+
+  test('returns the access token of the reply (the precondition)', async () => {
+    document = () => endpoints(issuer);
+    tokenReply = { access_token: 'eyJ.a.b', token_type: 'Bearer' };
+    await expect(exchange()).resolves.toBe('eyJ.a.b');
+  });
+
+  test('refuses a reply over 64 KiB as a failed login (400), unread past the limit', async () => {
+    document = () => endpoints(issuer);
+    tokenReply = { access_token: 'eyJ.a.b', padding: 'x'.repeat(70_000) };
+    await expect(exchange()).rejects.toMatchObject({ status: 400, code: 'bad_request' });
+  });
 });
