@@ -21,15 +21,17 @@ export function loadRequiredClaims(
   config: Readonly<Record<string, RequiredClaimValue | readonly RequiredClaimValue[]>>,
   key: string,
 ): RequiredClaims {
-  const required: Record<string, readonly RequiredClaimValue[]> = {};
-  for (const [name, value] of Object.entries(config)) {
-    const setting = CHECKED_ELSEWHERE[name];
-    if (setting !== undefined) {
-      throw new ConfigError(`${key}.${name}`, `modelgate checks ${name} itself: use ${setting}`);
+  // Own members only, and built with fromEntries: a claim may be named constructor or __proto__.
+  const entries = Object.entries(config).map(([name, value]) => {
+    if (Object.hasOwn(CHECKED_ELSEWHERE, name)) {
+      throw new ConfigError(
+        `${key}.${name}`,
+        `modelgate checks ${name} itself: use ${CHECKED_ELSEWHERE[name]}`,
+      );
     }
-    required[name] = Array.isArray(value) ? [...value] : [value as RequiredClaimValue];
-  }
-  return required;
+    return [name, Array.isArray(value) ? [...value] : [value as RequiredClaimValue]] as const;
+  });
+  return Object.fromEntries(entries);
 }
 
 /**

@@ -153,3 +153,15 @@ describe('a token checked against required_claims', () => {
     });
   });
 });
+
+test.each(['constructor', 'toString', '__proto__'])(
+  'requires a claim named %s like any other, not as a property of Object',
+  async (name) => {
+    // JSON.parse makes each an own member, as a YAML or JSON configuration does.
+    const required = JSON.parse(`{"${name}": "bot"}`) as unknown;
+    const verifier = verifierRequiring(required);
+    const claims = JSON.parse(`{"${name}": "bot"}`) as Record<string, unknown>;
+    await expect(verifier.verify(token(claims))).resolves.toMatchObject({ subject: { issuer: ISSUER } });
+    await expect(verifier.verify(token({}))).rejects.toMatchObject({ code: 'claim_invalid' });
+  },
+);
