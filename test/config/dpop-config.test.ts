@@ -4,22 +4,13 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config/load-config';
 import { ConfigError } from '../../src/errors';
 import { startTestService } from '../helpers/service';
+import { configErrorOf } from '../helpers/config-errors';
 
 function load(yaml: string) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-dpop-config-'));
   const file = path.join(dir, 'c.yaml');
   writeFileSync(file, yaml);
   return loadConfig({ MODELGATE_CONFIG: file });
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('the dpop section', () => {
@@ -88,7 +79,7 @@ describe('the dpop section', () => {
       'is not allowed here',
     ],
   ])('stops on %s, naming the key', (_name, yaml, key, message) => {
-    const err = errorOf(() => load(yaml));
+    const err = configErrorOf(() => load(yaml));
     expect(err.key).toBe(key);
     expect(err.message).toContain(`config: ${key}: ${message}`);
   });

@@ -2,29 +2,19 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_BUNDLE, loadConfig } from '../../src/config/load-config';
-import { ConfigError } from '../../src/errors';
 import {
   DEFAULT_INLINE_CHARS,
   DEFAULT_SCREENING_BUDGET_MS,
   DEFAULT_SCREENING_CACHE_ENTRIES,
 } from '../../src/screening';
 import { runCli } from '../helpers/cli';
+import { configErrorOf } from '../helpers/config-errors';
 
 function configFile(name: string, text: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-config-'));
   const file = path.join(dir, name);
   writeFileSync(file, text);
   return file;
-}
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('configuration', () => {
@@ -149,7 +139,7 @@ describe('configuration', () => {
       'must be boolean',
     ],
   ])('stops on %s, naming the key and the problem', (_name, yaml, key, message) => {
-    const err = errorOf(() => loadConfig({ MODELGATE_CONFIG: configFile('c.yaml', yaml) }));
+    const err = configErrorOf(() => loadConfig({ MODELGATE_CONFIG: configFile('c.yaml', yaml) }));
     expect(err.key).toBe(key);
     expect(err.message).toContain(`config: ${key}: ${message}`);
   });
@@ -194,18 +184,18 @@ describe('configuration', () => {
     expect(
       loadConfig({ MODELGATE_CONFIG: file, MODELGATE_DATABASE_URL: 'postgresql://other@db2/mg' }).database,
     ).toEqual({ url: 'postgresql://other@db2/mg', poolSize: 4 });
-    const err = errorOf(() => loadConfig({ MODELGATE_DATABASE_URL: 'mysql://db/mg' }));
+    const err = configErrorOf(() => loadConfig({ MODELGATE_DATABASE_URL: 'mysql://db/mg' }));
     expect(err.key).toBe('database.url');
   });
 
   it('stops on a file that is not YAML, naming MODELGATE_CONFIG', () => {
-    const err = errorOf(() => loadConfig({ MODELGATE_CONFIG: configFile('c.yaml', 'port: [8080\n') }));
+    const err = configErrorOf(() => loadConfig({ MODELGATE_CONFIG: configFile('c.yaml', 'port: [8080\n') }));
     expect(err.key).toBe('MODELGATE_CONFIG');
     expect(err.message).toContain('is not valid YAML');
   });
 
   it('stops on a PORT that is not a number', () => {
-    expect(errorOf(() => loadConfig({ PORT: 'http' })).message).toBe(
+    expect(configErrorOf(() => loadConfig({ PORT: 'http' })).message).toBe(
       'config: PORT: must be a whole number, got "http"',
     );
   });
