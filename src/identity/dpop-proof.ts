@@ -22,11 +22,16 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /**
  * Returns the claims of a DPoP proof after RFC 9449 section 4.3 steps 2 to 7: one well-formed JWS, `typ`
- * dpop+jwt, an asymmetric `alg` on the list, a `jwk` that is a public key fit for it, a signature that verifies
- * with it, and the claims a proof for a protected resource needs (step 3, with `ath`). Throws `dpop_proof_invalid`.
- * What the claims must equal (method, URI, time, token, key) is the caller's to check.
+ * dpop+jwt, an asymmetric `alg` on the list, a `jwk` that is a public key fit for it and is the key `boundJkt`
+ * names, a signature that verifies with it, and the claims a proof for a protected resource needs (step 3, with
+ * `ath`). Throws `dpop_proof_invalid`, or `dpop_binding_mismatch` for another key. What the claims must equal
+ * (method, URI, time, token) is the caller's to check.
  */
-export function readDpopProof(proof: string, algorithms: readonly JwtAlgorithm[]): DpopProof {
+export function readDpopProof(
+  proof: string,
+  algorithms: readonly JwtAlgorithm[],
+  boundJkt: string,
+): DpopProof {
   const { header, payload } = decodeUnverified(proof, DPOP_PROOF);
   if (typeof header.typ !== 'string' || tokenType(header.typ) !== 'dpop+jwt') {
     throw invalid('DPoP proof typ header must be dpop+jwt');
@@ -37,14 +42,14 @@ export function readDpopProof(proof: string, algorithms: readonly JwtAlgorithm[]
     throw invalid(`DPoP proof alg must be one of ${algorithms.join(', ')}`);
   }
   if (header.crit !== undefined) throw invalid('DPoP proof has critical header parameters (crit)');
-  const { key, jkt } = proofKey(header.jwk, alg);
+  const { key, jkt } = proofKey(header.jwk, alg, boundJkt);
   if (!signatureVerifies(proof, alg, key)) {
     throw invalid('DPoP proof signature does not verify with the key in its jwk header');
   }
   return { jkt, ...requiredClaims(payload) };
 }
 
-function proofKey(jwk: unknown, alg: JwtAlgorithm): { key: KeyObject; jkt: string } {
+function proofKey(jwk: unknown, alg: JwtAlgorithm, boundJkt: string): { key: KeyObject; jkt: string } {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
     throw invalid('DPoP proof jwk header must be a JSON object: the public key that signed it');
   }
@@ -55,6 +60,15 @@ function proofKey(jwk: unknown, alg: JwtAlgorithm): { key: KeyObject; jkt: strin
   }
   const required = thumbprintMembers(members);
   if (!required) throw invalid('DPoP proof jwk header must be an EC or RSA public key');
+  // Before the key is built or used: a caller holding a stolen token would otherwise choose the key the signature
+  // is verified with, and an RSA key with a huge exponent costs milliseconds per verify.
+  const jkt = jwkThumbprint(required);
+  if (jkt !== boundJkt) {
+    throw new AuthenticationError(
+      ReasonCode.DpopBindingMismatch,
+      'DPoP proof is signed by a key other than the one the token is bound to (cnf.jkt)',
+    );
+  }
   let key: KeyObject;
   try {
     // Only the members that define the key: the thumbprint is of exactly these, so the key is too.
@@ -67,7 +81,7 @@ function proofKey(jwk: unknown, alg: JwtAlgorithm): { key: KeyObject; jkt: strin
   }
   const weak = weakKeyProblem(key);
   if (weak) throw invalid(`DPoP proof jwk header ${weak}`);
-  return { key, jkt: jwkThumbprint(required) };
+  return { key, jkt };
 }
 
 function signatureVerifies(jws: string, alg: JwtAlgorithm, key: KeyObject): boolean {
