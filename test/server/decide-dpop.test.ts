@@ -3,7 +3,7 @@
  * bound to a client's key, but not the key. Every request goes over node:http so that a test can send what fetch
  * would merge (two DPoP headers) and read every header of the reply.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, type JsonWebKey } from 'node:crypto';
 import http from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -71,6 +71,20 @@ function send(
 
 function reasonCode(reply: RawReply): string | undefined {
   return (reply.body.reasons as { code: string }[] | undefined)?.[0]?.code;
+}
+
+/**
+ * Returns a 3072-bit RSA public JWK with a 3063-bit public exponent: one verify with it costs about as much as a
+ * private-key operation (milliseconds), where a real key (e = 65537) costs microseconds. No private key exists.
+ */
+function costlyRsaJwk(): JsonWebKey {
+  const n = randomBytes(384);
+  n[0]! |= 0x80;
+  n[383]! |= 1;
+  const e = randomBytes(383);
+  e[0]! |= 0x40;
+  e[382]! |= 1;
+  return { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') };
 }
 
 describe('DPoP-bound tokens against a real server', () => {
@@ -458,13 +472,7 @@ describe('DPoP-bound tokens against a real server', () => {
   it('refuses a key other than the bound one before verifying with it: a stolen token buys no costly RSA verify', async () => {
     // An RSA key with a 3072-bit public exponent makes one verify cost milliseconds (a private-key operation)
     // where a real key costs microseconds: the thumbprint must be compared before the signature is checked.
-    const n = randomBytes(384);
-    n[0]! |= 0x80;
-    n[383]! |= 1;
-    const e = randomBytes(383);
-    e[0]! |= 0x40;
-    e[382]! |= 1;
-    const costly = { kty: 'RSA', n: n.toString('base64url'), e: e.toString('base64url') };
+    const costly = costlyRsaJwk();
     const token = boundToken();
     const proof = unsignedJws(
       { typ: 'dpop+jwt', alg: 'PS256', jwk: costly },
@@ -480,6 +488,25 @@ describe('DPoP-bound tokens against a real server', () => {
     expect(reply.status).toBe(401);
     expect(reasonCode(reply)).toBe('dpop_binding_mismatch');
     expect((reply.body.reasons as { message: string }[])[0]!.message).toContain('cnf.jkt');
+  });
+
+  it("refuses a proof key whose RSA exponent is huge, even the token's own: a client cannot make each verify costly", async () => {
+    const costly = costlyRsaJwk();
+    const token = svc.token({ ...SUPPORT, cnf: { jkt: jwkThumbprint(costly) } });
+    const proof = unsignedJws(
+      { typ: 'dpop+jwt', alg: 'PS256', jwk: costly },
+      {
+        jti: randomUUID(),
+        htm: 'POST',
+        htu: `${PUBLIC}/v1/decide`,
+        iat: Math.floor(Date.now() / 1000),
+        ath: accessTokenHash(token),
+      },
+    );
+    const reply = await decide(withDpop(token, proof));
+    expect(reply.status).toBe(401);
+    expect(reasonCode(reply)).toBe('dpop_proof_invalid');
+    expect((reply.body.reasons as { message: string }[])[0]!.message).toContain('public exponent');
   });
 
   it('refuses the DPoP scheme with a token bound to no key: 401 dpop_token_unbound', async () => {
