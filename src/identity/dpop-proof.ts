@@ -17,6 +17,12 @@ export interface DpopProof {
   ath: string;
 }
 
+// A proof key is the caller's choice, not the operator's: these bound what one verify may cost. A public exponent
+// as long as the modulus makes a verify a private-key operation (8 ms for 3072 bits, against 0.06 ms with 65537);
+// real keys use 65537, and OpenSSL itself caps exponents at 64 bits only above 3072-bit moduli.
+const RSA_MAX_PROOF_BITS = 8192;
+const RSA_MAX_PUBLIC_EXPONENT = 2n ** 32n - 1n;
+
 // RFC 7517 and 7518: the members that hold private or symmetric key material.
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
@@ -79,9 +85,21 @@ function proofKey(jwk: unknown, alg: JwtAlgorithm, boundJkt: string): { key: Key
   if (!keyFitsAlgorithm(key, alg)) {
     throw invalid(`DPoP proof jwk header is ${describeKey(key)}, which cannot verify ${alg}`);
   }
-  const weak = weakKeyProblem(key);
+  const weak = weakKeyProblem(key) ?? costlyKeyProblem(key);
   if (weak) throw invalid(`DPoP proof jwk header ${weak}`);
   return { key, jkt };
+}
+
+function costlyKeyProblem(key: KeyObject): string | undefined {
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType !== 'rsa' || !details) return undefined;
+  if ((details.modulusLength ?? 0) > RSA_MAX_PROOF_BITS) {
+    return `is an RSA key of more than ${RSA_MAX_PROOF_BITS} bits`;
+  }
+  if ((details.publicExponent ?? 0n) > RSA_MAX_PUBLIC_EXPONENT) {
+    return 'is an RSA key whose public exponent is above 2^32 - 1 (real keys use 65537)';
+  }
+  return undefined;
 }
 
 function signatureVerifies(jws: string, alg: JwtAlgorithm, key: KeyObject): boolean {
