@@ -223,6 +223,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
             activeReservations: stores.pendingReservations,
             policy,
             screening: screeningPool,
+            issuerKeys: () => verifier.keyFetches(),
           },
           { maxReasonCodes: metricsConfig.maxReasonCodes, maxSubjects: metricsConfig.subjectLabelLimit },
         )

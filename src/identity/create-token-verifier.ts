@@ -3,6 +3,7 @@ import type { JwksFetch } from './capped-json-fetch';
 import { DiscoveredJwksLocation } from './discovered-jwks-location';
 import { fixedJwksLocation, type JwksLocation } from './jwks-location';
 import { JwtTokenVerifier } from './jwt-token-verifier';
+import { KeyFetchStats, type IssuerKeyFetches } from './key-fetch-stats';
 import { StaticKeySource, type KeySource } from './key-source';
 import {
   DEFAULT_JWKS_LIMITS,
@@ -32,6 +33,8 @@ export interface StartableTokenVerifier extends TokenVerifier {
    * all; never throws (failures are logged and retried on demand, a slow fetch goes on in the background).
    */
   prefetchKeys(): Promise<void>;
+  /** Returns the fetch counts and last success of every issuer whose keys are fetched, for metrics. */
+  keyFetches(): IssuerKeyFetches[];
 }
 
 interface RemoteContext {
@@ -39,6 +42,7 @@ interface RemoteContext {
   now: () => number;
   logger: Logger;
   limits: JwksClientLimits;
+  stats: KeyFetchStats;
 }
 
 /** Returns a verifier for the given trusted issuers: JWT signatures and claims, a verified-token cache, JWKS clients. */
@@ -53,6 +57,7 @@ export function createTokenVerifier(
     now,
     logger: options.logger,
     limits,
+    stats: new KeyFetchStats(now),
   };
   const remotes: RemoteJwksKeySource[] = [];
   const bindings = issuers.map((issuer) => {
@@ -61,7 +66,12 @@ export function createTokenVerifier(
       keys = new StaticKeySource(issuer.keys.keys, issuer.keys.matchKid);
     } else {
       const location = jwksLocation(issuer, issuer.keys, context);
-      const remote = new RemoteJwksKeySource({ ...context, location, source: issuer.source });
+      const remote = new RemoteJwksKeySource({
+        ...context,
+        location,
+        source: issuer.source,
+        fetched: context.stats.listener(issuer.issuer, 'jwks'),
+      });
       remotes.push(remote);
       keys = remote;
     }
@@ -76,6 +86,7 @@ export function createTokenVerifier(
         Promise.all(remotes.map((remote) => remote.prefetch())).then(() => undefined),
         limits.timeoutMs,
       ),
+    keyFetches: () => context.stats.status(),
   };
 }
 
@@ -87,6 +98,7 @@ function jwksLocation(issuer: TrustedIssuer, keys: RemoteIssuerKeys, context: Re
     issuer: issuer.issuer,
     source: issuer.source,
     limits: discoveryLimits(context.limits),
+    fetched: context.stats.listener(issuer.issuer, 'discovery'),
   });
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { fetchCappedJson, type JwksFetch } from './capped-json-fetch';
 import type { JwksLocation } from './jwks-location';
+import type { KeyFetchListener, KeyFetchOutcome } from './key-fetch-stats';
 import { jwksUriOf } from './provider-metadata';
 
 /** Timing and size limits of discovery. */
@@ -23,6 +24,8 @@ export interface DiscoveredJwksOptions {
   now: () => number;
   logger: Logger;
   limits: DiscoveryLimits;
+  /** Told how each read of the document ended, for metrics. */
+  fetched?: KeyFetchListener;
 }
 
 /**
@@ -55,6 +58,7 @@ export class DiscoveredJwksLocation implements JwksLocation {
 
   private async discover(): Promise<void> {
     const { discoveryUrl: url, issuer, source, logger, limits } = this.options;
+    let failure: KeyFetchOutcome = 'error';
     try {
       const { document } = await fetchCappedJson(this.options.fetch, {
         url,
@@ -63,13 +67,16 @@ export class DiscoveredJwksLocation implements JwksLocation {
         timeoutMs: limits.timeoutMs,
         maxBytes: limits.maxBytes,
       });
+      failure = 'refused';
       const jwksUri = jwksUriOf(document, { issuer, discoveryUrl: url });
       if (jwksUri !== this.jwksUri) {
         logger.info({ issuer: source, url, jwksUri, previous: this.jwksUri }, 'OpenID discovery: jwks_uri');
       }
       this.jwksUri = jwksUri;
       this.expiresAt = this.options.now() + limits.maxAgeMs;
+      this.options.fetched?.('ok');
     } catch (error) {
+      this.options.fetched?.(failure);
       const kept = this.jwksUri === undefined ? 'no jwks_uri yet' : 'keeping the previous jwks_uri';
       logger.warn({ issuer: source, url, err: error }, `OpenID discovery failed; ${kept}`);
     }

@@ -23,6 +23,7 @@ export {
 export { DpopChecker, type DpopSettings } from './dpop-checker';
 export { parseAuthorization, schemeOf, type AuthScheme } from './parse-authorization';
 export type { JwksFetch } from './capped-json-fetch';
+export type { IssuerKeyFetches, KeyDocument, KeyFetchOutcome } from './key-fetch-stats';
 export type { JwksClientLimits } from './remote-jwks-key-source';
 export type { TokenCacheLimits } from './token-cache';
 export type { TokenBinding } from './token-binding';

@@ -5,6 +5,7 @@ import { fetchCappedJson, type JwksFetch } from './capped-json-fetch';
 import type { DiscoveryLimits } from './discovered-jwks-location';
 import { importJwks } from './jwks';
 import type { JwksLocation } from './jwks-location';
+import type { KeyFetchListener, KeyFetchOutcome } from './key-fetch-stats';
 import { selectKey, type KeyRequest, type KeySource } from './key-source';
 import type { VerificationKey } from './trusted-issuer';
 
@@ -53,6 +54,8 @@ export interface RemoteJwksOptions {
   now: () => number;
   logger: Logger;
   limits?: Partial<JwksClientLimits>;
+  /** Told how each fetch ended, for metrics. */
+  fetched?: KeyFetchListener;
 }
 
 /** Keys from a JWKS URL, configured or discovered: cached, refreshed when expired or when a token names an unknown kid, rate-limited. */
@@ -113,6 +116,7 @@ export class RemoteJwksKeySource implements KeySource {
   private async refresh(): Promise<void> {
     const { location, source, logger } = this.options;
     let url: string | undefined;
+    let failure: KeyFetchOutcome = 'error';
     try {
       url = await location.url();
       const { document, cacheControl } = await fetchCappedJson(this.options.fetch, {
@@ -122,6 +126,7 @@ export class RemoteJwksKeySource implements KeySource {
         timeoutMs: this.limits.timeoutMs,
         maxBytes: this.limits.maxBytes,
       });
+      failure = 'refused';
       const { keys, skipped, problems } = importJwks(document);
       for (const note of skipped) logger.debug({ issuer: source, url }, `JWKS ${note}; key skipped`);
       for (const problem of problems) logger.warn({ issuer: source, url }, `JWKS ${problem}; key skipped`);
@@ -133,7 +138,9 @@ export class RemoteJwksKeySource implements KeySource {
       const maxAgeMs = this.lifetime(cacheControl);
       this.expiresAt = this.options.now() + maxAgeMs;
       logger.info({ issuer: source, url, keys: keys.length, maxAgeMs }, 'JWKS fetched');
+      this.options.fetched?.('ok');
     } catch (error) {
+      this.options.fetched?.(failure);
       location.failed();
       const stale = this.keys ? 'keeping the previous key set' : 'no key set yet';
       logger.warn({ issuer: source, url, err: error }, `JWKS fetch failed; ${stale}`);

@@ -2,10 +2,12 @@ import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DecidedEvent, DecisionObserver, DecisionStage } from '../decision/decision-observer';
 import { DECISION_STAGES } from '../decision/decision-observer';
 import { ReasonCode } from '../errors';
+import type { IssuerKeyFetches } from '../identity';
 import { PII_CLASSES, SECRET_CLASSES } from '../screening/classes';
 import type { ShippingStatus } from '../shipping/decision-log-shipper';
 import { LabelledCounter, LabelledHistogram } from './bound-metrics';
 import { BoundedLabel, OVERFLOW_LABEL } from './bounded-label';
+import { registerIssuerKeyMetrics } from './issuer-key-metrics';
 import { registerScrapeGauges, registerShippingMetrics } from './scrape-metrics';
 
 const COUNTER_NAMED_GAUGES = [
@@ -31,6 +33,8 @@ export interface MetricsSources {
   };
   /** Lookups in the screening caches (see screening-cache.ts). */
   screening?: { cacheLookups(): { hits: number; misses: number } };
+  /** Fetches of the issuers' key sets and discovery documents (see key-fetch-stats.ts). */
+  issuerKeys?(): IssuerKeyFetches[];
 }
 
 /** Options for the labels that could grow without bound. */
@@ -133,6 +137,8 @@ export class ServiceMetrics implements DecisionObserver {
       registers,
     });
     registerScrapeGauges(this.registry, sources);
+    const issuerKeys = sources.issuerKeys;
+    if (issuerKeys) registerIssuerKeyMetrics(this.registry, () => issuerKeys());
   }
 
   /** Counts one finished decision (DecisionObserver). */
