@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { startTestService } from '../helpers/service';
+import { startTestService, TEST_AUDIENCE, TEST_ISSUER } from '../helpers/service';
+import { buildJwks, generateRsaKeyPair, publicJwk, startJwksServer } from '../helpers/tokens';
 import { DecisionLogCollector } from './decision-log-collector';
 import { parsePrometheusText } from './prometheus-text';
 
@@ -37,10 +38,26 @@ const dashboardExprs = (): string[] => {
 describe('the example alert rules and Grafana dashboard', () => {
   let exposed: Set<string>;
   beforeAll(async () => {
-    // A service with shipping on and one decision made, so every metric family has samples.
+    // A service with shipping on, an issuer whose key set is fetched, and one decision made, so every metric
+    // family has samples.
     const collector = await DecisionLogCollector.start();
+    const jwks = await startJwksServer(buildJwks(publicJwk(generateRsaKeyPair().publicKey, { kid: 'k1' })));
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-dash-'));
     const svc = await startTestService({
+      issuers: [
+        {
+          issuer: TEST_ISSUER,
+          audiences: [TEST_AUDIENCE],
+          algorithms: ['RS256'],
+          public_key_file: 'rsa.pem',
+        },
+        {
+          issuer: 'https://idp.remote.test',
+          audiences: [TEST_AUDIENCE],
+          algorithms: ['RS256'],
+          jwks_url: jwks.url,
+        },
+      ],
       decisionLogs: {
         service: { url: collector.url, resource: '/logs', timeoutMs: 5000 },
         cursorDir: dir,
@@ -64,6 +81,7 @@ describe('the example alert rules and Grafana dashboard', () => {
     } finally {
       await svc.close();
       await collector.close();
+      await jwks.close();
     }
   });
 
@@ -85,6 +103,7 @@ describe('the example alert rules and Grafana dashboard', () => {
   it('name only metrics that /metrics exposes', () => {
     // Precondition: the scrape holds the families the rules and panels are built on.
     expect(exposed.has('modelgate_decision_log_last_success_timestamp_seconds')).toBe(true);
+    expect(exposed.has('modelgate_issuer_key_last_success_timestamp_seconds')).toBe(true);
     const named = [...rules().map((r) => r.expr), ...dashboardExprs()].flatMap((e) => e.match(METRIC) ?? []);
     expect(named.length).toBeGreaterThan(20);
     expect([...new Set(named)].filter((name) => !exposed.has(name))).toEqual([]);
