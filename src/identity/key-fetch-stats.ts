@@ -40,17 +40,13 @@ export class KeyFetchStats {
 
   /** Returns the listener of one issuer's document, whose counts start at zero (so a first failure shows as one). */
   listener(issuer: string, document: KeyDocument): KeyFetchListener {
-    let entry = this.issuers.get(issuer);
-    if (!entry) {
-      entry = { counts: new Map(), lastSuccessMs: null };
-      this.issuers.set(issuer, entry);
-    }
+    const entry = this.issuers.get(issuer) ?? { counts: new Map(), lastSuccessMs: null };
+    this.issuers.set(issuer, entry);
     const counts = entry.counts.get(document) ?? new Map(OUTCOMES.map((o) => [o, 0]));
     entry.counts.set(document, counts);
-    const found = entry;
     return (outcome) => {
       counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
-      if (document === 'jwks' && outcome === 'ok') found.lastSuccessMs = this.now();
+      if (document === 'jwks' && outcome === 'ok') entry.lastSuccessMs = this.now();
     };
   }
 
