@@ -469,13 +469,10 @@ describe('DPoP-bound tokens against a real server', () => {
     expect(reasonCode(await decide([['authorization', `Bearer ${token}`]]))).toBe('dpop_required');
   });
 
-  it('refuses a key other than the bound one before verifying with it: a stolen token buys no costly RSA verify', async () => {
-    // An RSA key with a 3072-bit public exponent makes one verify cost milliseconds (a private-key operation)
-    // where a real key costs microseconds: the thumbprint must be compared before the signature is checked.
-    const costly = costlyRsaJwk();
-    const token = boundToken();
-    const proof = unsignedJws(
-      { typ: 'dpop+jwt', alg: 'PS256', jwk: costly },
+  // A proof for POST /v1/decide carrying `jwk` and a signature of nothing: the checks under test come first.
+  const unsignedProofWith = (jwk: JsonWebKey, token: string) =>
+    unsignedJws(
+      { typ: 'dpop+jwt', alg: 'PS256', jwk },
       {
         jti: randomUUID(),
         htm: 'POST',
@@ -484,6 +481,13 @@ describe('DPoP-bound tokens against a real server', () => {
         ath: accessTokenHash(token),
       },
     );
+
+  it('refuses a key other than the bound one before verifying with it: a stolen token buys no costly RSA verify', async () => {
+    // An RSA key with a 3072-bit public exponent makes one verify cost milliseconds (a private-key operation)
+    // where a real key costs microseconds: the thumbprint must be compared before the signature is checked.
+    const costly = costlyRsaJwk();
+    const token = boundToken();
+    const proof = unsignedProofWith(costly, token);
     const reply = await decide(withDpop(token, proof));
     expect(reply.status).toBe(401);
     expect(reasonCode(reply)).toBe('dpop_binding_mismatch');
@@ -493,16 +497,7 @@ describe('DPoP-bound tokens against a real server', () => {
   it("refuses a proof key whose RSA exponent is huge, even the token's own: a client cannot make each verify costly", async () => {
     const costly = costlyRsaJwk();
     const token = svc.token({ ...SUPPORT, cnf: { jkt: jwkThumbprint(costly) } });
-    const proof = unsignedJws(
-      { typ: 'dpop+jwt', alg: 'PS256', jwk: costly },
-      {
-        jti: randomUUID(),
-        htm: 'POST',
-        htu: `${PUBLIC}/v1/decide`,
-        iat: Math.floor(Date.now() / 1000),
-        ath: accessTokenHash(token),
-      },
-    );
+    const proof = unsignedProofWith(costly, token);
     const reply = await decide(withDpop(token, proof));
     expect(reply.status).toBe(401);
     expect(reasonCode(reply)).toBe('dpop_proof_invalid');
