@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { auditRow } from '../helpers/audit-db';
 import { startTestService, type Reply, type TestService } from '../helpers/service';
+import { DEFAULT_INLINE_CHARS, DEFAULT_SCREENING_BUDGET_MS } from '../../src/screening';
 import { isLoopback } from '../../src/server/metrics-routes';
 import { parsePrometheusText, sampleValue, type Sample } from './prometheus-text';
 
@@ -135,6 +136,25 @@ describe('GET /metrics after real traffic', () => {
   });
 
   it("counts the screening cache's lookups: a text the caller sent before is a hit", async () => {
+    // Each screening thread and the event loop have a cache of their own, and a small payload goes to whichever
+    // thread is idle, or stays on the event loop while none is: the same text could meet another cache on its
+    // second call (it did, under load). With small payloads kept inline, both calls meet the event loop's.
+    const inline = await startTestService({
+      screening: {
+        inlineChars: DEFAULT_INLINE_CHARS,
+        budgetMs: DEFAULT_SCREENING_BUDGET_MS,
+        threads: 0,
+        shareSmall: false,
+      },
+    });
+    try {
+      await countsARepeatedTextAsAHit(inline);
+    } finally {
+      await inline.close();
+    }
+  });
+
+  async function countsARepeatedTextAsAHit(svc: TestService): Promise<void> {
     const token = svc.token(CODEGEN);
     const payload = {
       messages: [{ role: 'user', content: 'summarise the design review of the billing service' }],
@@ -155,7 +175,7 @@ describe('GET /metrics after real traffic', () => {
     // The message's text (and the keys "messages" and "content") came from the cache this time.
     expect(second.hits).toBeGreaterThanOrEqual(first.hits + 3);
     expect(second.misses).toBe(first.misses);
-  });
+  }
 
   it('counts a bundle reload as an activation', async () => {
     const before = await scrape(svc.url);
