@@ -1,5 +1,4 @@
 import {
-  createHash,
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
@@ -19,6 +18,7 @@ import {
 import { join, resolve } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { ConfigError } from '../errors';
+import { jwkThumbprint, thumbprintMembers } from './jwk-thumbprint';
 import type { TrustedIssuer } from './trusted-issuer';
 
 /** The `iss` of development tokens. */
@@ -164,9 +164,8 @@ function readPrivateKey(file: string): KeyObject {
   return key;
 }
 
-// RFC 7638 JWK thumbprint: a kid derived from the key, stable across restarts.
+// RFC 7638 JWK thumbprint: a kid derived from the key, stable across restarts. The key is EC P-256 (checked
+// when read), so it always has the members a thumbprint needs.
 function thumbprint(publicKey: KeyObject): string {
-  const jwk = publicKey.export({ format: 'jwk' });
-  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y });
-  return createHash('sha256').update(canonical).digest('base64url');
+  return jwkThumbprint(thumbprintMembers({ ...publicKey.export({ format: 'jwk' }) })!);
 }
