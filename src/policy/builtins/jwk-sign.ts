@@ -3,32 +3,14 @@ import { bigFromBytes, bytesFromBig } from './big-bytes';
 import { curveOfJwk, publicPoint } from './ec-curves';
 import { bitLength, goRsaPrivateKey } from './go-rsa-key';
 import type { Jwk } from './jwk-parse';
+import { HMAC_HASHES, MIN_RSA_BITS, SIGNATURE_SCHEMES } from './jwt-signature';
 import { okpPrivateKey } from './okp-keys';
 
-/** How each algorithm OPA signs with signs, in node's terms. */
-const SCHEMES: Readonly<
-  Record<string, { family: 'hmac' | 'rsa' | 'pss' | 'ec' | 'ed'; hash: string | null }>
-> = {
-  HS256: { family: 'hmac', hash: 'sha256' },
-  HS384: { family: 'hmac', hash: 'sha384' },
-  HS512: { family: 'hmac', hash: 'sha512' },
-  RS256: { family: 'rsa', hash: 'sha256' },
-  RS384: { family: 'rsa', hash: 'sha384' },
-  RS512: { family: 'rsa', hash: 'sha512' },
-  PS256: { family: 'pss', hash: 'sha256' },
-  PS384: { family: 'pss', hash: 'sha384' },
-  PS512: { family: 'pss', hash: 'sha512' },
-  ES256: { family: 'ec', hash: 'sha256' },
-  ES384: { family: 'ec', hash: 'sha384' },
-  ES512: { family: 'ec', hash: 'sha512' },
-  EdDSA: { family: 'ed', hash: null },
-};
-
-/** The algorithms io.jwt.encode_sign takes. */
-export const SIGNING_ALGORITHMS: ReadonlySet<string> = new Set(Object.keys(SCHEMES));
-
-// Go refuses RSA keys under 1024 bits (crypto/rsa, rsa1024min); goRsaPrivateKey bounds them above.
-const MIN_RSA_BITS = 1024;
+/** The algorithms io.jwt.encode_sign takes: those the verify builtins know, HMAC and asymmetric. */
+export const SIGNING_ALGORITHMS: ReadonlySet<string> = new Set([
+  ...Object.keys(HMAC_HASHES),
+  ...Object.keys(SIGNATURE_SCHEMES),
+]);
 
 /**
  * Returns the signature of `input` under `alg` with the key, as jwx's jwsbb.Sign makes it: the key must be of
@@ -36,14 +18,15 @@ const MIN_RSA_BITS = 1024;
  * curves. Throws where Go fails; nothing thrown names or holds key material.
  */
 export function signWithJwk(jwk: Jwk, alg: string, input: string): Buffer {
-  const scheme = SCHEMES[alg];
-  if (scheme === undefined) throw new Error(`unknown JWS algorithm: ${alg}`);
   const data = Buffer.from(input, 'utf8');
-  if (scheme.family === 'hmac') return createHmac(scheme.hash!, hmacSecret(jwk)).update(data).digest();
-  if (scheme.family === 'ed') return sign(null, data, ed25519Key(jwk));
-  if (scheme.family === 'ec') return sign(scheme.hash, data, { key: ecKey(jwk), dsaEncoding: 'ieee-p1363' });
+  const hmac = HMAC_HASHES[alg];
+  if (hmac !== undefined) return createHmac(hmac, hmacSecret(jwk)).update(data).digest();
+  const scheme = SIGNATURE_SCHEMES[alg];
+  if (scheme === undefined) throw new Error(`unknown JWS algorithm: ${alg}`);
+  if (scheme.kind === 'ed') return sign(null, data, ed25519Key(jwk));
+  if (scheme.kind === 'ec') return sign(scheme.hash, data, { key: ecKey(jwk), dsaEncoding: 'ieee-p1363' });
   const key = rsaKey(jwk);
-  if (scheme.family === 'rsa') return sign(scheme.hash, data, key);
+  if (scheme.kind === 'rsa') return sign(scheme.hash, data, key);
   // RFC 7518 §3.5 and jwx: a salt as long as the hash.
   const pss = { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
   return sign(scheme.hash, data, pss);

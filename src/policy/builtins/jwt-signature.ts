@@ -25,7 +25,8 @@ export const SIGNATURE_SCHEMES: Readonly<
   EdDSA: { hash: null, kind: 'ed' },
 };
 
-const MIN_RSA_BITS = 1024;
+/** Go (crypto/rsa, rsa1024min) refuses RSA keys under this many bits, to sign and to verify. */
+export const MIN_RSA_BITS = 1024;
 
 /** The hash of each HMAC algorithm, in node's terms. */
 export const HMAC_HASHES: Readonly<Record<string, string>> = {
