@@ -11,6 +11,10 @@ const PROOF_CODES: ReadonlySet<string> = new Set([
   ReasonCode.DpopBindingMismatch,
 ]);
 
+// RFC 6750 section 3.1: a request that sent no credentials gets a challenge without an error code; the
+// realm gives the challenge a parameter, as in the RFC's own example.
+const NO_CREDENTIALS = 'realm="modelgate"';
+
 /** What a challenge is built from. */
 export interface ChallengeContext {
   /** The scheme the request used, if it sent an Authorization header. */
@@ -22,8 +26,8 @@ export interface ChallengeContext {
 }
 
 /**
- * Returns the WWW-Authenticate value for a refused request: for a 401, `invalid_token` or `invalid_dpop_proof`
- * with the reason code as its description; for a 403 `scope_missing`, `insufficient_scope` with the scope; else
+ * Returns the WWW-Authenticate value for a refused request: for a 401 without any token, the realm alone; for
+ * any other 401, `invalid_token` or `invalid_dpop_proof` with the reason code as its description; for a 403 `scope_missing`, `insufficient_scope` with the scope; else
  * undefined. With DPoP enabled, a request that used (or must use) DPoP gets a DPoP challenge with `algs`; any
  * other gets the Bearer challenge followed by a bare DPoP one, so that a client learns both schemes are taken
  * (RFC 9449 section 7.2).
@@ -33,7 +37,9 @@ export function authenticationChallenge(
   context: ChallengeContext,
 ): string | undefined {
   let params: string;
-  if (error.status === 401) {
+  if (error.status === 401 && error.code === ReasonCode.TokenMissing) {
+    params = NO_CREDENTIALS;
+  } else if (error.status === 401) {
     const kind = PROOF_CODES.has(error.code) ? 'invalid_dpop_proof' : 'invalid_token';
     params = `error="${kind}", error_description="${error.code}"`;
   } else if (error.code === ReasonCode.ScopeMissing && context.scope !== undefined) {

@@ -57,7 +57,7 @@ describe('POST /access/v1/evaluation', () => {
       null,
     );
     expect(reply.status).toBe(401);
-    expect(reply.headers.get('www-authenticate')).toContain('invalid_token');
+    expect(reply.headers.get('www-authenticate')).toBe('Bearer realm="modelgate"');
     expect(auditRow(service.db, reply.body.decision_id as string)?.outcome).toBe('rejected');
     expect(auditCount(service.db)).toBe(before + 1);
   });

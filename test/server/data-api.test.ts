@@ -135,7 +135,8 @@ describe('OPA-compatible Data API: POST /v1/data/{path}', () => {
   it('refuses a missing token with 401 like /v1/decide', async () => {
     const res = await svc.post('/v1/data/modelgate/decision', { input: {} }, null);
     expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    // RFC 6750 section 3.1: a request without credentials gets a challenge without an error code.
+    expect(res.headers.get('www-authenticate')).toBe('Bearer realm="modelgate"');
     expect(res.body).toMatchObject({
       code: 'unauthorized',
       errors: [{ code: 'token_missing', message: expect.any(String) }],

@@ -173,9 +173,7 @@ describe('DPoP-bound tokens against a real server', () => {
   it('offers both schemes when no token is sent', async () => {
     const reply = await decide([]);
     expect(reply.status).toBe(401);
-    expect(reply.headers['www-authenticate']).toBe(
-      `Bearer error="invalid_token", error_description="token_missing", DPoP algs="${ALGS}"`,
-    );
+    expect(reply.headers['www-authenticate']).toBe(`Bearer realm="modelgate", DPoP algs="${ALGS}"`);
   });
 
   it('still takes an unbound token as Bearer, and ignores a DPoP header beside it', async () => {
@@ -701,9 +699,7 @@ describe('a service without dpop configured', () => {
 
   it('keeps the Bearer challenge as it was', async () => {
     const reply = await send(svc.url, { path: '/v1/decide', headers: [], body: SUPPORT_REPLY_CALL });
-    expect(reply.headers['www-authenticate']).toBe(
-      'Bearer error="invalid_token", error_description="token_missing"',
-    );
+    expect(reply.headers['www-authenticate']).toBe('Bearer realm="modelgate"');
   });
 });
 

@@ -67,7 +67,9 @@ describe('POST /v1/decide: forged and malformed tokens against a real server', (
       };
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe(
-        `Bearer error="invalid_token", error_description="${attack.expectCode}"`,
+        attack.expectCode === 'token_missing'
+          ? 'Bearer realm="modelgate"'
+          : `Bearer error="invalid_token", error_description="${attack.expectCode}"`,
       );
       expect(reply.allow).toBe(false);
       expect(reply.reasons[0]!.code).toBe(attack.expectCode);
