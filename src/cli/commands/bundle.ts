@@ -232,7 +232,10 @@ async function verify(location: string, values: Values, io: CliIo): Promise<numb
     nowMs: Date.now(),
   });
   const bundle = parseBundle(files, bundleName(location), location);
-  const engine = await WasmPolicyEngine.load(bundle);
+  // The service reports a module it cannot load as bundle_not_loadable; so must its check.
+  const engine = await WasmPolicyEngine.load(bundle).catch((err: unknown) => {
+    throw new BundleError(errorText(err), { code: BundleErrorCode.NotLoadable, cause: err });
+  });
   for (const entrypoint of values.entrypoint ?? ['modelgate/decision']) {
     if (!engine.hasEntrypoint(entrypoint)) {
       io.stderr(

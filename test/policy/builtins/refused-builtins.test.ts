@@ -74,6 +74,19 @@ describe('a policy calling a builtin modelgate does not provide', () => {
     expect(built.stderr).toContain('modelgate bundle capabilities');
     expect(existsSync(out)).toBe(false);
   });
+
+  it('fails `modelgate bundle verify` with the code the service reports for it', async () => {
+    const bundle = opaBuildBundle(
+      sourcesCalling('http.send({"method": "get", "url": "https://x"})'),
+      path.join(dir, 'stock-opa.tar.gz'),
+      { revision: 'r' },
+    );
+    const verified = await runCli(['bundle', 'verify', bundle, '--allow-unsigned']);
+    expect(verified.code).toBe(1);
+    expect(verified.stderr).toMatch(
+      new RegExp(`^${BundleErrorCode.NotLoadable}: .*calls http\\.send, which modelgate refuses`),
+    );
+  });
 });
 
 describe('modelgate bundle capabilities', () => {
