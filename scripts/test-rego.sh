@@ -12,8 +12,11 @@ trap 'rm -f "$tmp"' EXIT
 # Verbose run first: authors see each test and OPA's own errors (file:line) on a broken policy.
 if ! "$opa" test rego/ -v >"$tmp" 2>&1; then
   cat "$tmp"
-  passed=$(grep -c '^PASS\|: PASS' "$tmp" || true)
-  failed=$(grep -c ': FAIL\|: ERROR' "$tmp" || true)
+  # OPA's own totals ("PASS: 128/130", "FAIL: 1/130", "ERROR: 1/130"): its verbose output repeats
+  # each failing test under FAILURES, so counting result lines would count a failure twice.
+  total_of() { sed -nE "s|^$1: ([0-9]+)/[0-9]+\$|\\1|p" "$tmp" | tail -1; }
+  passed=$(total_of PASS) fails=$(total_of FAIL) errors=$(total_of ERROR)
+  passed=${passed:-0} failed=$((${fails:-0} + ${errors:-0}))
   [ "$failed" -gt 0 ] || failed=1
   echo "rego: $passed passed, $failed failed"
   exit 1

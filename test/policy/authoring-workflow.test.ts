@@ -56,6 +56,19 @@ describe('policy authoring workflow', () => {
     expect(output).not.toMatch(/\n\s+at .+\.(ts|js):\d+/); // no stack trace of ours
   });
 
+  it('counts a failing opa test once, and the passing ones as OPA does', () => {
+    const dir = copyProject();
+    writeFileSync(
+      path.join(dir, 'rego', 'modelgate', 'fails_test.rego'),
+      'package modelgate_fails_test\n\ntest_fails if {\n  1 == 2\n}\n',
+    );
+    const result = run(dir, 'test-rego.sh');
+    expect(result.status).toBe(1);
+    const total = Number(/^FAIL: 1\/(\d+)$/m.exec(result.stdout)?.[1]);
+    expect(total).toBeGreaterThan(1);
+    expect(result.stdout).toMatch(new RegExp(`^rego: ${total - 1} passed, 1 failed$`, 'm'));
+  });
+
   it('builds a bundle whose revision names the sources', () => {
     const dir = copyProject();
     const out = path.join(dir, 'fresh.tar.gz');
