@@ -7,6 +7,7 @@ import { serveCommand } from './commands/serve';
 import { testBundleCommand } from './commands/test-bundle';
 import { tokenCommand } from './commands/token';
 import { usageCommand } from './commands/usage';
+import { MODELGATE_VERSION } from '../version';
 import type { CliCommand, CliIo } from './cli-command';
 
 const commands: CliCommand[] = [
@@ -30,9 +31,15 @@ function help(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `modelgate <command> --help` for a command’s options.',
+    'Run `modelgate <command> --help` for a command’s options; `modelgate --version` prints the version.',
     '',
   ].join('\n');
+}
+
+/** node's parseArgs rejects an unknown or malformed option with one of these codes: a usage error. */
+function isUsageError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
 /** Runs the CLI and returns its exit code. */
@@ -41,6 +48,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(help());
     return name ? 0 : 2;
+  }
+  if (name === '--version' || name === 'version') {
+    io.stdout(`modelgate ${MODELGATE_VERSION}\n`);
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
@@ -51,7 +62,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     io.stderr(`modelgate ${name}: ${(err as Error).message}\n`);
-    return 1;
+    if (!isUsageError(err)) return 1;
+    io.stderr(`Run "modelgate ${name} --help" for usage.\n`);
+    return 2;
   }
 }
 

@@ -1,0 +1,31 @@
+import { MODELGATE_VERSION } from '../../src/version';
+import { runCli } from '../helpers/cli';
+
+describe('the modelgate command line', () => {
+  it('prints its version, for bug reports and deployment checks', async () => {
+    for (const flag of ['--version', 'version']) {
+      expect(await runCli([flag])).toEqual({
+        code: 0,
+        stdout: `modelgate ${MODELGATE_VERSION}\n`,
+        stderr: '',
+      });
+    }
+    expect((await runCli(['--help'])).stdout).toContain('--version');
+  });
+
+  // serve and usage let node's parseArgs errors through to main, which once exited 1 for them.
+  it.each([
+    [['serve', '--port', '9000'], '--port'],
+    [['usage', '--subject', 'x', '--bogus'], '--bogus'],
+  ])(
+    'refuses an unknown option (%j) as a usage error: exit 2, pointing at the help',
+    async (argv, option) => {
+      const command = argv[0]!;
+      expect(await runCli(argv)).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: `modelgate ${command}: Unknown option '${option}'\nRun "modelgate ${command} --help" for usage.\n`,
+      });
+    },
+  );
+});
