@@ -13,6 +13,12 @@ describe('the modelgate command line', () => {
     expect((await runCli(['--help'])).stdout).toContain('--version');
   });
 
+  it('asks for the report by name when `modelgate report` is given none', async () => {
+    const result = await runCli(['report']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^modelgate report: name the report: modelgate report privileges\n/);
+  });
+
   // serve and usage let node's parseArgs errors through to main, which once exited 1 for them.
   it.each([
     [['serve', '--port', '9000'], '--port'],

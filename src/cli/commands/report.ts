@@ -40,8 +40,8 @@ export const reportCommand: CliCommand = {
         io.stdout(`${usage}\n`);
         return 0;
       }
-      if (sub !== 'privileges')
-        throw new TypeError(`unknown report "${sub ?? ''}"; the report is privileges`);
+      if (sub === undefined) throw new TypeError('name the report: modelgate report privileges');
+      if (sub !== 'privileges') throw new TypeError(`unknown report "${sub}"; the report is privileges`);
       ({ values } = parseArgs({
         args: rest,
         options: {
