@@ -108,7 +108,24 @@ export const issuerConfigSchema = {
       items: { type: 'string', minLength: 1, maxLength: 128 },
       description:
         'Claims the audit record keeps as they are; every other claim is recorded as sha256:<hex> of its value. Default: iss, sub, aud, scope, scp, roles, permissions, act, jti, exp.',
-      examples: [['iss', 'sub', 'aud', 'scope', 'scp', 'roles', 'permissions', 'act', 'jti', 'exp']],
+      examples: [
+        [
+          'iss',
+          'sub',
+          'aud',
+          'scope',
+          'scp',
+          'roles',
+          'permissions',
+          'act',
+          'jti',
+          'exp',
+          'iat',
+          'nbf',
+          'environment',
+          'repository',
+        ],
+      ],
     },
     allowed_scopes: {
       type: 'array',

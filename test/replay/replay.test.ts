@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { auditCount } from '../helpers/audit-db';
 import { runCli } from '../helpers/cli';
 import { DEFAULT_BUNDLE } from '../helpers/opa';
-import { startTestService, type TestService } from '../helpers/service';
+import { startTestService, TEST_AUDIENCE, TEST_ISSUER, type TestService } from '../helpers/service';
 import {
   AUDITOR,
   buildEditedBundle,
@@ -255,18 +255,49 @@ describe('replay of recorded traffic against a candidate bundle', () => {
 // that denies it shows no change. The report now says so instead of "0 decisions would change" alone.
 describe('replay of decisions that read claims the record keeps as hashes', () => {
   let svc: TestService;
-  afterAll(() => svc?.close());
+  afterEach(() => svc?.close());
 
-  it('counts the decisions the active bundle does not reproduce, and names the hashed claims', async () => {
-    svc = await startTestService();
-    const token = svc.token({ ...CODEGEN, repository: 'corp/webapp', environment: 'ci' });
-    const res = await svc.post('/v1/decide', { invocation: codegenCall(HAIKU).invocation }, token);
-    expect(res.body.allow).toBe(true);
-    const same = await runCli(
+  const replayJson = async () => {
+    const out = await runCli(
       ['replay', '--bundle', DEFAULT_BUNDLE, '--active', DEFAULT_BUNDLE, '--db', svc.db, '--format', 'json'],
       {},
     );
-    const report = JSON.parse(same.stdout) as Report & { not_reproduced: number; hashed_claims: string[] };
+    return JSON.parse(out.stdout) as Report & { not_reproduced: number; hashed_claims: string[] };
+  };
+
+  it('replays the shipped policy faithfully under the default recorded_claims', async () => {
+    svc = await startTestService();
+    const token = svc.token({
+      ...CODEGEN,
+      repository: 'corp/webapp',
+      environment: 'ci',
+      email: 'a@corp.example',
+    });
+    const res = await svc.post('/v1/decide', { invocation: codegenCall(HAIKU).invocation }, token);
+    expect(res.body.allow).toBe(true);
+    const report = await replayJson();
+    expect(report).toMatchObject({ replayed: 1, changed: 0, not_reproduced: 0 });
+    // What the shipped policy reads, and the token's times, are kept; personal data is still a hash.
+    expect(report.hashed_claims).toEqual(['email']);
+  });
+
+  it('counts the decisions the active bundle does not reproduce, and names the hashed claims', async () => {
+    const recorded_claims = ['iss', 'sub', 'aud', 'scope', 'exp'];
+    svc = await startTestService({
+      issuers: [
+        {
+          issuer: TEST_ISSUER,
+          audiences: [TEST_AUDIENCE],
+          algorithms: ['RS256'],
+          public_key_file: 'rsa.pem',
+          recorded_claims,
+        },
+      ],
+    });
+    const token = svc.token({ ...CODEGEN, repository: 'corp/webapp', environment: 'ci' });
+    const res = await svc.post('/v1/decide', { invocation: codegenCall(HAIKU).invocation }, token);
+    expect(res.body.allow).toBe(true);
+    const report = await replayJson();
     expect(report).toMatchObject({ replayed: 1, changed: 0, not_reproduced: 1 });
     expect(report.hashed_claims).toEqual(expect.arrayContaining(['environment', 'repository']));
     const table = await runCli(
