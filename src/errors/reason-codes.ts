@@ -135,3 +135,31 @@ export const BundleErrorCode = {
 } as const;
 
 export type BundleErrorCode = (typeof BundleErrorCode)[keyof typeof BundleErrorCode];
+
+/**
+ * Why a fetch of an issuer's key set (JWKS) or discovery document failed. Reported by GET /v1/status
+ * (`issuer_keys[].fetches[].last_failure.code`); the log line of the failure has the detail. Never a decision's
+ * reason (a token whose keys cannot be had is `keys_unavailable`). Stable, like the reason codes.
+ */
+export const KeyFetchErrorCode = {
+  /** No usable reply: connection refused, DNS, TLS, or a redirect (never followed). */
+  Failed: 'key_fetch_failed',
+  /** No reply within the fetch timeout (5 s). */
+  Timeout: 'key_fetch_timeout',
+  /** A reply other than 2xx; `http_status` says which. */
+  HttpStatus: 'key_fetch_http_status',
+  /** A reply larger than the limit (512 KiB for a key set, 64 KiB for a discovery document). */
+  TooLarge: 'key_fetch_too_large',
+  /** A reply that is not JSON. */
+  NotJson: 'key_fetch_not_json',
+  /** A key set without one usable signature key (none, too weak, private material, not a JWKS). */
+  KeySetUnusable: 'key_set_unusable',
+  /** A discovery document that names another issuer than the configured one. */
+  DiscoveryIssuerMismatch: 'discovery_issuer_mismatch',
+  /** A discovery document that is not metadata, or has no issuer or no acceptable jwks_uri. */
+  DiscoveryDocumentInvalid: 'discovery_document_invalid',
+  /** The key set was not fetched: discovery has not found its jwks_uri yet (see the discovery failure). */
+  JwksUriUnknown: 'jwks_uri_unknown',
+} as const;
+
+export type KeyFetchErrorCode = (typeof KeyFetchErrorCode)[keyof typeof KeyFetchErrorCode];

@@ -1,3 +1,6 @@
+import { KeyFetchErrorCode } from '../errors';
+import { KeyFetchError } from './key-fetch-error';
+
 /** The subset of WHATWG fetch the JWKS and discovery clients use; `globalThis.fetch` fits, tests may pass their own. */
 export type JwksFetch = (
   url: string,
@@ -21,7 +24,10 @@ export interface CappedJsonRequest {
   maxBytes: number;
 }
 
-/** Returns the parsed JSON of a GET and its Cache-Control; throws on a failed request, a non-2xx, an oversized reply or bad JSON. */
+/**
+ * Returns the parsed JSON of a GET and its Cache-Control; throws on a failed request, and a KeyFetchError on a
+ * non-2xx, an oversized reply or bad JSON.
+ */
 export async function fetchCappedJson(
   fetch: JwksFetch,
   request: CappedJsonRequest,
@@ -33,19 +39,23 @@ export async function fetchCappedJson(
     // A redirect could silently move trust to another host or to plain http.
     redirect: 'error',
   });
-  if (!response.ok) throw new Error(`${what} URL answered HTTP ${response.status}`);
+  if (!response.ok) {
+    throw new KeyFetchError(KeyFetchErrorCode.HttpStatus, `${what} URL answered HTTP ${response.status}`, {
+      httpStatus: response.status,
+    });
+  }
   const text = await readCappedText(response, maxBytes, what);
   let document: unknown;
   try {
     document = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${what} is not JSON`, { cause: error });
+    throw new KeyFetchError(KeyFetchErrorCode.NotJson, `${what} is not JSON`, { cause: error });
   }
   return { document, cacheControl: response.headers.get('cache-control') };
 }
 
 /**
- * Returns a reply's body as text, or throws `<what> larger than <maxBytes> bytes`: a declared Content-Length over
+ * Returns a reply's body as text, or throws a KeyFetchError `<what> larger than <maxBytes> bytes`: a declared Content-Length over
  * the limit is refused unread, and a reply without one (chunked) is read only up to the limit, then dropped.
  */
 export async function readCappedText(
@@ -53,7 +63,8 @@ export async function readCappedText(
   maxBytes: number,
   what: string,
 ): Promise<string> {
-  const tooLarge = () => new Error(`${what} larger than ${maxBytes} bytes`);
+  const tooLarge = () =>
+    new KeyFetchError(KeyFetchErrorCode.TooLarge, `${what} larger than ${maxBytes} bytes`);
   const declared = Number(response.headers.get('content-length') ?? '0');
   if (declared > maxBytes) throw tooLarge();
   if (!response.body) {

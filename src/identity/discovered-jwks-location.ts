@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
+import { KeyFetchErrorCode } from '../errors';
 import { fetchCappedJson, type JwksFetch } from './capped-json-fetch';
+import { KeyFetchError, keyFetchFailureOf } from './key-fetch-error';
 import type { JwksLocation } from './jwks-location';
-import type { KeyFetchListener, KeyFetchOutcome } from './key-fetch-stats';
+import type { KeyFetchListener } from './key-fetch-stats';
 import { jwksUriOf } from './provider-metadata';
 
 /** Timing and size limits of discovery. */
@@ -24,7 +26,7 @@ export interface DiscoveredJwksOptions {
   now: () => number;
   logger: Logger;
   limits: DiscoveryLimits;
-  /** Told how each read of the document ended, for metrics. */
+  /** Told how each read of the document ended, for metrics and status. */
   fetched?: KeyFetchListener;
 }
 
@@ -47,7 +49,12 @@ export class DiscoveredJwksLocation implements JwksLocation {
   async url(): Promise<string> {
     // Callers are the key set's refreshes, which already run one at a time.
     if (this.options.now() >= this.expiresAt) await this.discover();
-    if (this.jwksUri === undefined) throw new Error(`no jwks_uri: ${this.key} has not been read yet`);
+    if (this.jwksUri === undefined) {
+      throw new KeyFetchError(
+        KeyFetchErrorCode.JwksUriUnknown,
+        `no jwks_uri: ${this.key} has not been read yet`,
+      );
+    }
     return this.jwksUri;
   }
 
@@ -58,7 +65,6 @@ export class DiscoveredJwksLocation implements JwksLocation {
 
   private async discover(): Promise<void> {
     const { discoveryUrl: url, issuer, source, logger, limits } = this.options;
-    let failure: KeyFetchOutcome = 'error';
     try {
       const { document } = await fetchCappedJson(this.options.fetch, {
         url,
@@ -67,16 +73,15 @@ export class DiscoveredJwksLocation implements JwksLocation {
         timeoutMs: limits.timeoutMs,
         maxBytes: limits.maxBytes,
       });
-      failure = 'refused';
       const jwksUri = jwksUriOf(document, { issuer, discoveryUrl: url });
       if (jwksUri !== this.jwksUri) {
         logger.info({ issuer: source, url, jwksUri, previous: this.jwksUri }, 'OpenID discovery: jwks_uri');
       }
       this.jwksUri = jwksUri;
       this.expiresAt = this.options.now() + limits.maxAgeMs;
-      this.options.fetched?.('ok');
+      this.options.fetched?.succeeded();
     } catch (error) {
-      this.options.fetched?.(failure);
+      this.options.fetched?.failed(keyFetchFailureOf(error));
       const kept = this.jwksUri === undefined ? 'no jwks_uri yet' : 'keeping the previous jwks_uri';
       logger.warn({ issuer: source, url, err: error }, `OpenID discovery failed; ${kept}`);
     }

@@ -1,11 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AuthenticationError, ReasonCode, UnavailableError } from '../errors';
+import { AuthenticationError, KeyFetchErrorCode, ReasonCode, UnavailableError } from '../errors';
 import { fetchCappedJson, type JwksFetch } from './capped-json-fetch';
 import type { DiscoveryLimits } from './discovered-jwks-location';
 import { importJwks } from './jwks';
 import type { JwksLocation } from './jwks-location';
-import type { KeyFetchListener, KeyFetchOutcome } from './key-fetch-stats';
+import { KeyFetchError, keyFetchFailureOf } from './key-fetch-error';
+import type { KeyFetchListener } from './key-fetch-stats';
 import { selectKey, type KeyRequest, type KeySource } from './key-source';
 import type { VerificationKey } from './trusted-issuer';
 
@@ -54,7 +55,7 @@ export interface RemoteJwksOptions {
   now: () => number;
   logger: Logger;
   limits?: Partial<JwksClientLimits>;
-  /** Told how each fetch ended, for metrics. */
+  /** Told how each fetch ended, for metrics and status. */
   fetched?: KeyFetchListener;
 }
 
@@ -116,7 +117,6 @@ export class RemoteJwksKeySource implements KeySource {
   private async refresh(): Promise<void> {
     const { location, source, logger } = this.options;
     let url: string | undefined;
-    let failure: KeyFetchOutcome = 'error';
     try {
       url = await location.url();
       const { document, cacheControl } = await fetchCappedJson(this.options.fetch, {
@@ -126,21 +126,20 @@ export class RemoteJwksKeySource implements KeySource {
         timeoutMs: this.limits.timeoutMs,
         maxBytes: this.limits.maxBytes,
       });
-      failure = 'refused';
       const { keys, skipped, problems } = importJwks(document);
       for (const note of skipped) logger.debug({ issuer: source, url }, `JWKS ${note}; key skipped`);
       for (const problem of problems) logger.warn({ issuer: source, url }, `JWKS ${problem}; key skipped`);
       // An error document or a set of unusable keys is a failed fetch, not a revocation: only a key set that
       // says it holds no signature keys ({"keys": []}) replaces the last good one with nothing.
       if (keys.length === 0 && problems.length > 0)
-        throw new Error(`no usable signature key: ${problems[0]}`);
+        throw new KeyFetchError(KeyFetchErrorCode.KeySetUnusable, `no usable signature key: ${problems[0]}`);
       this.keys = keys;
       const maxAgeMs = this.lifetime(cacheControl);
       this.expiresAt = this.options.now() + maxAgeMs;
       logger.info({ issuer: source, url, keys: keys.length, maxAgeMs }, 'JWKS fetched');
-      this.options.fetched?.('ok');
+      this.options.fetched?.succeeded();
     } catch (error) {
-      this.options.fetched?.(failure);
+      this.options.fetched?.failed(keyFetchFailureOf(error));
       location.failed();
       const stale = this.keys ? 'keeping the previous key set' : 'no key set yet';
       logger.warn({ issuer: source, url, err: error }, `JWKS fetch failed; ${stale}`);
