@@ -25,6 +25,7 @@ import {
   createTokenVerifier,
   DpopChecker,
   ensureDevIssuer,
+  issuerKeysWarning,
   RequestAuthenticator,
   loadTrustedIssuers,
   type TrustedIssuer,
@@ -144,7 +145,11 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
     // policy_unavailable); the source keeps watching or polling, so a good bundle is picked up later.
     await source.start();
     opened.push(() => source.stop());
-    const statusSections: StatusSection[] = [{ name: 'bundles', describe: () => [policy.status()] }];
+    // Whether each issuer's keys can verify tokens: /v1/status shows them, /ready warns (never fails) without.
+    const statusSections: StatusSection[] = [
+      { name: 'bundles', describe: () => [policy.status()] },
+      { name: 'issuer_keys', describe: () => verifier.keyStatus() },
+    ];
     // The audit log's disk: /ready warns below the threshold, /v1/status shows the figures. On
     // PostgreSQL the database's disk is the database server's to watch, not this process's.
     const disk = sqlite && diskProbe(config.db, config.audit.diskWarnFreeMb ?? DEFAULT_DISK_WARN_FREE_MB);
@@ -263,6 +268,7 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
         policyLoaded: () => policy.current() !== undefined,
         storeOpen: stores.ready,
         disk,
+        keyWarnings: () => verifier.keyStatus().flatMap((status) => issuerKeysWarning(status) ?? []),
         stopping: () => stopping,
       },
       extraRoutes: (a, helpers) => {

@@ -88,7 +88,12 @@ function issuerFor(setup: AlgSetup): TrustedIssuer {
     audiences: [BENCH_AUDIENCE],
     algorithms: [setup.alg as JwtAlgorithm],
     clockSkewSeconds: 30,
-    keys: { kind: 'static', keys: [{ key: setup.verifyKey }], matchKid: false },
+    keys: {
+      kind: 'static',
+      origin: setup.alg.startsWith('HS') ? 'secret_env' : 'public_key_file',
+      keys: [{ key: setup.verifyKey }],
+      matchKid: false,
+    },
     source: 'bench',
   };
 }

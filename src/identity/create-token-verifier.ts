@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
+import type { IssuerKeysStatusV1 } from '../schemas/issuer-keys-status.schema';
 import type { JwksFetch } from './capped-json-fetch';
 import { DiscoveredJwksLocation } from './discovered-jwks-location';
 import { fixedJwksLocation, type JwksLocation } from './jwks-location';
+import { issuerKeysStatus } from './issuer-keys-status';
 import { JwtTokenVerifier } from './jwt-token-verifier';
 import { KeyFetchStats, type IssuerKeyFetches } from './key-fetch-stats';
 import { StaticKeySource, type KeySource } from './key-source';
@@ -35,6 +37,8 @@ export interface StartableTokenVerifier extends TokenVerifier {
   prefetchKeys(): Promise<void>;
   /** Returns the fetch counts and last success of every issuer whose keys are fetched, for metrics. */
   keyFetches(): IssuerKeyFetches[];
+  /** Returns, for every trusted issuer in configuration order, the keys it holds and their fetches: for GET /v1/status. */
+  keyStatus(): IssuerKeysStatusV1[];
 }
 
 interface RemoteContext {
@@ -87,6 +91,10 @@ export function createTokenVerifier(
         limits.timeoutMs,
       ),
     keyFetches: () => context.stats.status(),
+    keyStatus: () =>
+      bindings.map(({ issuer, keys }) =>
+        issuerKeysStatus(issuer, keys.held(), context.stats.documents(issuer.issuer)),
+      ),
   };
 }
 

@@ -73,7 +73,12 @@ export function ensureDevIssuer(dataDir: string): DevIssuer {
     clockSkewSeconds: 30,
     // The token command mints up to this; the default day would refuse its own --ttl 7d.
     maxTokenLifetimeSeconds: DEV_TOKEN_MAX_TTL_SECONDS,
-    keys: { kind: 'static', keys: [{ key: pair.publicKey, kid: pair.kid }], matchKid: false },
+    keys: {
+      kind: 'static',
+      origin: 'development',
+      keys: [{ key: pair.publicKey, kid: pair.kid }],
+      matchKid: false,
+    },
     source: CONFIG_KEY,
     kid: pair.kid,
     publicKeyFile: pair.publicKeyFile,

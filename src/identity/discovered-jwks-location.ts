@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { KeyFetchErrorCode } from '../errors';
 import { fetchCappedJson, type JwksFetch } from './capped-json-fetch';
 import { KeyFetchError, keyFetchFailureOf } from './key-fetch-error';
-import type { JwksLocation } from './jwks-location';
+import { hostOf, type JwksLocation } from './jwks-location';
 import type { KeyFetchListener } from './key-fetch-stats';
 import { jwksUriOf } from './provider-metadata';
 
@@ -56,6 +56,11 @@ export class DiscoveredJwksLocation implements JwksLocation {
       );
     }
     return this.jwksUri;
+  }
+
+  /** Returns the host of the discovered jwks_uri, or null before one was found. */
+  host(): string | null {
+    return this.jwksUri === undefined ? null : hostOf(this.jwksUri);
   }
 
   /** Makes the next url() read the document again. */

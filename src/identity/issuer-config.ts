@@ -120,12 +120,14 @@ function loadKeys(
   if ('public_key_file' in config && config.public_key_file !== undefined) {
     return {
       kind: 'static',
+      origin: 'public_key_file',
       keys: [readPem(config.public_key_file, `${key}.public_key_file`, options)],
       matchKid: false,
     };
   }
   if ('jwks_file' in config && config.jwks_file !== undefined) {
-    return { kind: 'static', keys: readJwks(config.jwks_file, `${key}.jwks_file`, options), matchKid: true };
+    const keys = readJwks(config.jwks_file, `${key}.jwks_file`, options);
+    return { kind: 'static', origin: 'jwks_file', keys, matchKid: true };
   }
   if ('jwks_url' in config && config.jwks_url !== undefined) {
     return { kind: 'jwks_url', url: checkRemoteUrl(config.jwks_url, `${key}.jwks_url`) };
@@ -136,6 +138,7 @@ function loadKeys(
   const name = (config as { secret_env: string }).secret_env;
   return {
     kind: 'static',
+    origin: 'secret_env',
     keys: [readSecret(name, algorithms, `${key}.secret_env`, options)],
     matchKid: false,
   };

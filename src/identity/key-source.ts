@@ -14,6 +14,24 @@ export interface KeyRequest {
 export interface KeySource {
   /** Returns the key for this header, or throws AuthenticationError `key_unknown`. */
   keyFor(request: KeyRequest): Promise<KeyObject>;
+  /** Returns what the source holds now, for GET /v1/status and /ready. */
+  held(): KeyHoldings;
+}
+
+/** The keys a source holds and whether they can verify tokens now; the keys themselves are never shown. */
+export interface KeyHoldings {
+  /** Empty before a key set was first fetched. */
+  keys: readonly VerificationKey[];
+  /** Unix ms from which the next token fetches the key set again; null for keys from configuration or none yet. */
+  refreshDueMs: number | null;
+  /** Unix ms until which the key set is served while its refresh fails; null as refreshDueMs. */
+  usableUntilMs: number | null;
+  /** Served past refreshDueMs because the refresh failed. */
+  stale: boolean;
+  /** False when tokens are refused for want of keys: none fetched yet, an empty set, or stale past usableUntilMs. */
+  usable: boolean;
+  /** The host (and port) the key set is fetched from; null when none is known or keys come from configuration. */
+  jwksHost: string | null;
 }
 
 /** Why no key was chosen: `unknown` may be cured by refreshing a key set, `unfit` may not. */
@@ -61,6 +79,12 @@ export class StaticKeySource implements KeySource {
     const selected = selectKey(this.keys, request, this.matchKid);
     if ('miss' in selected) throw new AuthenticationError(ReasonCode.KeyUnknown, selected.message);
     return selected.key;
+  }
+
+  /** Returns the configured keys: never refreshed, always usable (loading refused a source without keys). */
+  held(): KeyHoldings {
+    const usable = this.keys.length > 0;
+    return { keys: this.keys, refreshDueMs: null, usableUntilMs: null, stale: false, usable, jwksHost: null };
   }
 }
 

@@ -7,7 +7,7 @@ import { importJwks } from './jwks';
 import type { JwksLocation } from './jwks-location';
 import { KeyFetchError, keyFetchFailureOf } from './key-fetch-error';
 import type { KeyFetchListener } from './key-fetch-stats';
-import { selectKey, type KeyRequest, type KeySource } from './key-source';
+import { selectKey, type KeyHoldings, type KeyRequest, type KeySource } from './key-source';
 import type { VerificationKey } from './trusted-issuer';
 
 /** Timing and size limits of the JWKS client; every field has a default. */
@@ -65,6 +65,7 @@ export class RemoteJwksKeySource implements KeySource {
   private keys: VerificationKey[] | undefined;
   private expiresAt = 0;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private lastFailureAt = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<void> | undefined;
 
   constructor(private readonly options: RemoteJwksOptions) {
@@ -88,6 +89,22 @@ export class RemoteJwksKeySource implements KeySource {
   /** Fetches the key set now unless a fetch ran within the interval; resolves even when the fetch fails. */
   prefetch(): Promise<void> {
     return this.refreshIfAllowed();
+  }
+
+  /**
+   * Returns the key set held and its times. Stale: a fetch failed after the key set fell due (a later success
+   * would have moved the due time past it). Keys are fetched on demand only, so an idle replica's key set may be
+   * past its due time with no fetch tried: that is neither stale nor unusable, as the next token fetches it.
+   */
+  held(): KeyHoldings {
+    const jwksHost = this.options.location.host();
+    if (!this.keys) {
+      return { keys: [], refreshDueMs: null, usableUntilMs: null, stale: false, usable: false, jwksHost };
+    }
+    const usableUntilMs = this.expiresAt + this.limits.staleIfErrorMs;
+    const stale = this.lastFailureAt >= this.expiresAt;
+    const usable = this.keys.length > 0 && !(stale && this.options.now() >= usableUntilMs);
+    return { keys: this.keys, refreshDueMs: this.expiresAt, usableUntilMs, stale, usable, jwksHost };
   }
 
   private usableKeys(): VerificationKey[] {
@@ -139,6 +156,7 @@ export class RemoteJwksKeySource implements KeySource {
       logger.info({ issuer: source, url, keys: keys.length, maxAgeMs }, 'JWKS fetched');
       this.options.fetched?.succeeded();
     } catch (error) {
+      this.lastFailureAt = this.options.now();
       this.options.fetched?.failed(keyFetchFailureOf(error));
       location.failed();
       const stale = this.keys ? 'keeping the previous key set' : 'no key set yet';

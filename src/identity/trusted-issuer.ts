@@ -13,10 +13,13 @@ export interface VerificationKey {
 /** Keys fetched over the network: from a JWKS URL, or from the jwks_uri of a discovery document at `url`. */
 export type RemoteIssuerKeys = { kind: 'jwks_url'; url: string } | { kind: 'discovery_url'; url: string };
 
+/** Where keys known at start-up were read from: a configuration key, or the development issuer's own file. */
+export type StaticKeyOrigin = 'public_key_file' | 'jwks_file' | 'secret_env' | 'development';
+
 /** Where an issuer's keys come from once the configuration has been loaded. */
 export type IssuerKeys =
   /** `matchKid`: a JWKS file chooses by kid; a PEM key or a secret is the only key and ignores it. */
-  { kind: 'static'; keys: VerificationKey[]; matchKid: boolean } | RemoteIssuerKeys;
+  { kind: 'static'; origin: StaticKeyOrigin; keys: VerificationKey[]; matchKid: boolean } | RemoteIssuerKeys;
 
 /** A trusted issuer after validation and key loading: what the verifier works with. */
 export interface TrustedIssuer {

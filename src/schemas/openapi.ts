@@ -8,6 +8,7 @@ import { decisionDocumentSchema } from './decision-document.schema';
 import { opaErrorSchema } from './opa-error.schema';
 import { policyInputSchema } from './policy-input.schema';
 import { usageReportSchema } from './usage-report.schema';
+import { readinessSchema } from './readiness.schema';
 import { statusSchema } from './status.schema';
 import { replayRequestSchema } from './replay-request.schema';
 import { instantSchema, sinceSchema } from './time.schema';
@@ -243,6 +244,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         UsageReportV1: component(usageReportSchema),
         ...authzenComponents,
         StatusV1: component(statusSchema),
+        ReadinessV1: component(readinessSchema),
         ApprovalRefV1: component(approvalRefSchema),
         ApprovalSummaryV1: component(approvalSummarySchema),
         ApprovalActionV1: component(approvalActionSchema),
@@ -417,7 +419,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/status': {
         get: {
           operationId: 'getStatus',
-          summary: 'Policy bundles in force, their sources and last errors (auditor or operator scope)',
+          summary:
+            'Policy bundles in force, issuers’ verification keys, and other sections (auditor or operator scope)',
           security: bearer,
           responses: {
             '200': { description: 'One section per concern.', content: json('StatusV1') },
@@ -636,8 +639,18 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           operationId: 'getReadiness',
           security: publicRoute,
           summary:
-            'Readiness: a bundle is loaded and the database is open; `warnings` says when the disk runs low',
-          responses: { '200': { description: 'Ready.' }, '503': { description: 'Not ready.' } },
+            'Readiness: a bundle is loaded and the database is open; `warnings` says when the disk runs low ' +
+            'or an issuer has no usable verification keys',
+          description:
+            'Readiness never depends on an identity provider: an issuer without usable keys is a warning, so that ' +
+            'an IdP outage does not take every replica out of the load balancer at once.',
+          responses: {
+            '200': { description: 'Ready, perhaps with warnings.', content: json('ReadinessV1') },
+            '503': {
+              description: 'Not ready: a check fails, or the service is stopping.',
+              content: json('ReadinessV1'),
+            },
+          },
         },
       },
       '/openapi.json': {

@@ -1,13 +1,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { BundleErrorCode } from '../errors/reason-codes';
-
-const time = (description: string) =>
-  ({
-    type: ['string', 'null'],
-    format: 'date-time',
-    description,
-    examples: ['2026-11-29T10:00:00.000Z'],
-  }) as const;
+import { issuerKeysStatusSchema } from './issuer-keys-status.schema';
+import { nullableTime as time } from './time.schema';
 
 /** One policy bundle in GET /v1/status. */
 export const bundleStatusSchema = {
@@ -88,19 +82,26 @@ export const bundleStatusSchema = {
 } as const;
 
 /**
- * GET /v1/status: one section per concern. `bundles` is the policy's; other modules add their own
- * top-level sections (audit, usage, disk) without touching this one.
+ * GET /v1/status: one section per concern. `bundles` is the policy's, `issuer_keys` the identity's; other modules
+ * add their own top-level sections (disk, decision logs) without touching these.
  */
 export const statusSchema = {
   $id: 'https://modelgate.dev/schemas/status.json',
   title: 'StatusV1',
   type: 'object',
   additionalProperties: true,
-  required: ['bundles'],
+  required: ['bundles', 'issuer_keys'],
   description: 'Service status for operators and auditors, one section per concern.',
-  examples: [{ bundles: [] }],
+  examples: [{ bundles: [], issuer_keys: [] }],
   properties: {
     bundles: { type: 'array', items: bundleStatusSchema, description: 'Policy bundles.', examples: [[]] },
+    issuer_keys: {
+      type: 'array',
+      items: issuerKeysStatusSchema,
+      description:
+        'Every trusted issuer, in configuration order: where its keys come from, how many are held, and their fetches.',
+      examples: [[]],
+    },
     decision_logs: {
       type: 'array',
       description:

@@ -17,3 +17,12 @@ export const sinceSchema = {
   type: 'string',
   anyOf: [{ pattern: DURATION_PATTERN }, { format: 'date' }, { format: 'date-time' }],
 } as const;
+
+/** Returns the schema of a status time: an RFC 3339 date-time, or null for "never". */
+export const nullableTime = (description: string) =>
+  ({
+    type: ['string', 'null'],
+    format: 'date-time',
+    description,
+    examples: ['2026-11-29T10:00:00.000Z'],
+  }) as const;

@@ -18,6 +18,11 @@ export interface Readiness {
   storeOpen(): boolean;
   /** Free space on the database volume; below its threshold /ready still answers 200, with a warning. */
   disk?(): DiskState;
+  /**
+   * One warning per trusted issuer whose tokens cannot be verified now for want of keys. Never a failed check:
+   * an identity provider's outage would otherwise take every replica out of the load balancer at once.
+   */
+  keyWarnings?(): string[];
   /** True from a stop signal on: /ready answers 503 so that traffic moves away before the listener closes. */
   stopping?(): boolean;
 }
@@ -100,10 +105,13 @@ function expressApp(deps: AppDeps): Express {
     const stopping = deps.readiness.stopping?.() === true;
     const ready = checks.policy && checks.store && !stopping;
     const disk = deps.readiness.disk?.();
-    const warnings = disk && !disk.ok ? [diskWarning(disk)] : [];
+    const warnings = [
+      ...(disk && !disk.ok ? [diskWarning(disk)] : []),
+      ...(deps.readiness.keyWarnings?.() ?? []),
+    ];
     res
       .status(ready ? 200 : 503)
-      .json({ ready, checks, ...(stopping ? { stopping } : {}), ...(disk ? { disk, warnings } : {}) });
+      .json({ ready, checks, ...(stopping ? { stopping } : {}), ...(disk ? { disk } : {}), warnings });
   });
   const openapi = buildOpenApiDocument();
   app.get('/openapi.json', (_req, res) => {
