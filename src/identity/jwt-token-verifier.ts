@@ -5,6 +5,7 @@ import { isJwtAlgorithm } from './algorithms';
 import { decodeUnverified } from './decode-token';
 import type { KeySource } from './key-source';
 import { checkTenant, expandIssuer } from './issuer-template';
+import { audienceRefusal, quoteClaim } from './claim-text';
 import { mapJwtError } from './map-jwt-error';
 import { checkRequiredClaims } from './required-claims';
 import { checkTrustDomain, trustDomainOf } from './spiffe-trust-domain';
@@ -81,7 +82,7 @@ export class JwtTokenVerifier implements TokenVerifier {
     const { header, payload } = decodeUnverified(token);
     const iss = issuerOf(payload);
     const match = iss === undefined ? undefined : this.byIssuer.get(iss);
-    if (!match) throw new AuthenticationError(ReasonCode.IssuerUnknown, 'token issuer is not trusted');
+    if (!match) throw new AuthenticationError(ReasonCode.IssuerUnknown, untrustedIssuerMessage(payload.iss));
     const { binding, tenant } = match;
     const { issuer } = binding;
     // The allowlist is what stops `none` and HS256-signed-with-the-public-key (key confusion).
@@ -114,7 +115,7 @@ export class JwtTokenVerifier implements TokenVerifier {
         clockTimestamp: nowSeconds,
       });
     } catch (error) {
-      throw mapJwtError(error);
+      throw mapJwtError(error, payload);
     }
     if (typeof verified !== 'object' || verified === null) {
       throw new AuthenticationError(ReasonCode.TokenMalformed, 'token payload is not a JSON object');
@@ -159,6 +160,13 @@ function issuerOf(payload: Readonly<Record<string, unknown>>): string | undefine
   return payload.iss === undefined ? trustDomainOf(payload.sub) : undefined;
 }
 
+// The iss is the caller's own, named so that a near miss (a trailing slash, http for https) is plain to see;
+// the trusted issuers are the operator's and are never listed.
+function untrustedIssuerMessage(iss: unknown): string {
+  if (iss === undefined) return 'token has no iss claim, and its sub names no trusted SPIFFE trust domain';
+  return `token issuer ${quoteClaim(iss)} is not trusted`;
+}
+
 function byAud(issuer: TrustedIssuer): boolean {
   return (issuer.audienceClaim ?? 'aud') === 'aud';
 }
@@ -169,11 +177,10 @@ function byAud(issuer: TrustedIssuer): boolean {
 function checkOtherAudienceClaim(claims: Record<string, unknown>, issuer: TrustedIssuer): void {
   const claim = issuer.audienceClaim ?? 'aud';
   const named = (name: string) => audienceValues(claims, name).some((a) => issuer.audiences.includes(a));
-  if (!named(claim) || (Object.hasOwn(claims, 'aud') && !named('aud'))) {
-    throw new AuthenticationError(
-      ReasonCode.AudienceInvalid,
-      `token audience (${claim}) is not accepted by this issuer`,
-    );
+  const refused = !named(claim) ? claim : Object.hasOwn(claims, 'aud') && !named('aud') ? 'aud' : undefined;
+  if (refused !== undefined) {
+    const value = Object.hasOwn(claims, refused) ? claims[refused] : undefined;
+    throw new AuthenticationError(ReasonCode.AudienceInvalid, audienceRefusal(refused, value));
   }
 }
 

@@ -1,8 +1,12 @@
 import { JsonWebTokenError, NotBeforeError, TokenExpiredError } from 'jsonwebtoken';
 import { AuthenticationError, ReasonCode } from '../errors';
+import { audienceRefusal } from './claim-text';
 
-/** Returns the AuthenticationError for an error thrown by `jwt.verify`; its messages never contain the token. */
-export function mapJwtError(error: unknown): AuthenticationError {
+/**
+ * Returns the AuthenticationError for an error thrown by `jwt.verify`; its messages never contain the token. An
+ * audience refusal names the token's `aud` (from `claims`, which the signature has vouched for by then).
+ */
+export function mapJwtError(error: unknown, claims: Readonly<Record<string, unknown>>): AuthenticationError {
   // Subclasses first: both extend JsonWebTokenError.
   if (error instanceof TokenExpiredError) {
     return new AuthenticationError(ReasonCode.TokenExpired, 'token has expired', { cause: error });
@@ -14,13 +18,9 @@ export function mapJwtError(error: unknown): AuthenticationError {
   }
   const message = error instanceof JsonWebTokenError ? error.message : '';
   if (message.startsWith('jwt audience invalid')) {
-    return new AuthenticationError(
-      ReasonCode.AudienceInvalid,
-      'token audience is not accepted by this issuer',
-      {
-        cause: error,
-      },
-    );
+    return new AuthenticationError(ReasonCode.AudienceInvalid, audienceRefusal('aud', claims.aud), {
+      cause: error,
+    });
   }
   if (message.startsWith('jwt issuer invalid')) {
     return new AuthenticationError(ReasonCode.IssuerUnknown, 'token issuer is not trusted', { cause: error });

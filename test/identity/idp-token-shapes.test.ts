@@ -110,7 +110,11 @@ describe('Kubernetes projected service-account tokens', () => {
       'a',
       'b',
     );
-    await expect(verifier.verify(signed(shape))).rejects.toMatchObject({ code: 'audience_invalid' });
+    const refused = verifier.verify(signed(shape));
+    await expect(refused).rejects.toMatchObject({ code: 'audience_invalid' });
+    await expect(refused).rejects.toThrow(
+      'token aud ["https://kubernetes.default.svc"] is not accepted by this issuer',
+    );
   });
 });
 
@@ -590,9 +594,9 @@ describe('Amazon Cognito access tokens', () => {
 
   it('refuses an access token, which has no aud, with audience_invalid by default', async () => {
     const verifier = await verifierServing(jwks, { issuer, audiences: [clientId], algorithms: ['RS256'] });
-    await expect(verifier.verify(signed(cognitoToken(base, 'access')))).rejects.toMatchObject({
-      code: 'audience_invalid',
-    });
+    const refused = verifier.verify(signed(cognitoToken(base, 'access')));
+    await expect(refused).rejects.toMatchObject({ code: 'audience_invalid' });
+    await expect(refused).rejects.toThrow('token has no aud claim naming an accepted audience');
   });
 
   it('accepts an access token whose client_id is an audience when audience_claim is client_id', async () => {

@@ -206,6 +206,10 @@ describe('POST /v1/decide: identity provider token shapes', () => {
       'Bearer error="invalid_token", error_description="audience_invalid"',
     );
     expect(res.body).toMatchObject({ allow: false, reasons: [{ code: 'audience_invalid' }] });
+    // The caller learns what its token lacks (an ID token has no client_id), never the accepted audiences.
+    expect((res.body.reasons as { message: string }[])[0]!.message).toBe(
+      'token has no client_id claim naming an accepted audience',
+    );
     expect(row).toMatchObject({ outcome: 'rejected', status: 401, subject: null });
   });
 
@@ -251,6 +255,9 @@ describe('POST /v1/decide: identity provider token shapes', () => {
       'Bearer error="invalid_token", error_description="issuer_unknown"',
     );
     expect(res.body).toMatchObject({ allow: false, reasons: [{ code: 'issuer_unknown' }] });
+    expect((res.body.reasons as { message: string }[])[0]!.message).toBe(
+      `token issuer "${entraIssuer(STRANGER, '2.0')}" is not trusted`,
+    );
     expect(row).toMatchObject({ outcome: 'rejected', status: 401, subject: null });
     expect(row!.record).toMatchObject({ issuer: null, reasons: ['issuer_unknown'] });
   });
