@@ -7,7 +7,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 out="dist/console"
-npx tsc -p src/console/app/tsconfig.json
+# Incremental: an unchanged console is not type-checked again on every `npm start`; the record lives in dist/,
+# so removing dist/ rebuilds everything.
+npx tsc -p src/console/app/tsconfig.json --incremental --tsBuildInfoFile "$out/.tsbuildinfo"
 mkdir -p "$out"
 npx esbuild src/console/app/main.ts --bundle --format=esm --target=es2022 --minify --sourcemap \
   --legal-comments=linked --outfile="$out/app.js" --log-level=warning
