@@ -31,6 +31,8 @@ import {
   DEFAULT_DPOP_CLOCK_SKEW_SECONDS,
   DEFAULT_DPOP_MAX_AGE_SECONDS,
   DEFAULT_DPOP_REPLAY_CACHE_ENTRIES,
+  DEFAULT_DPOP_REPLAY_ENTRIES_PER_KEY,
+  type DpopSettings,
 } from '../identity/dpop-checker';
 import { DEFAULT_MAX_PARENT_AGE_SECONDS } from '../lineage/lineage-checks';
 import { DEFAULT_ENTITLEMENTS_PATH } from '../reports/entitlement-grants';
@@ -157,13 +159,7 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
     entrypoint: file.entrypoint ?? 'modelgate/decision',
     defaultDecision: file.default_decision ?? file.entrypoint ?? 'modelgate/decision',
     issuers: [...(file.issuers ?? [])],
-    dpop: file.dpop && {
-      publicUrls: [...file.dpop.public_urls],
-      algorithms: [...(file.dpop.algorithms ?? DEFAULT_DPOP_ALGORITHMS)],
-      maxAgeSeconds: file.dpop.max_age_seconds ?? DEFAULT_DPOP_MAX_AGE_SECONDS,
-      clockSkewSeconds: file.dpop.clock_skew_seconds ?? DEFAULT_DPOP_CLOCK_SKEW_SECONDS,
-      replayCacheEntries: file.dpop.replay_cache_entries ?? DEFAULT_DPOP_REPLAY_CACHE_ENTRIES,
-    },
+    dpop: file.dpop && resolveDpop(file.dpop),
     baseDir,
     auditorScope: file.auditor_scope ?? 'modelgate:audit',
     logLevel: file.log_level ?? 'info',
@@ -238,6 +234,26 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       identities: (file.usage?.trusted_reporters ?? []).map((r) => ({ ...r })),
     },
     source,
+  };
+}
+
+/** Returns the dpop section with every default applied; throws ConfigError for a per-key share above the cache. */
+function resolveDpop(section: NonNullable<ConfigFile['dpop']>): DpopSettings {
+  const replayCacheEntries = section.replay_cache_entries ?? DEFAULT_DPOP_REPLAY_CACHE_ENTRIES;
+  const perKey = section.replay_entries_per_key;
+  if (perKey !== undefined && perKey > replayCacheEntries) {
+    throw new ConfigError(
+      'dpop.replay_entries_per_key',
+      `must be at most dpop.replay_cache_entries (${replayCacheEntries}): one key could fill the cache`,
+    );
+  }
+  return {
+    publicUrls: [...section.public_urls],
+    algorithms: [...(section.algorithms ?? DEFAULT_DPOP_ALGORITHMS)],
+    maxAgeSeconds: section.max_age_seconds ?? DEFAULT_DPOP_MAX_AGE_SECONDS,
+    clockSkewSeconds: section.clock_skew_seconds ?? DEFAULT_DPOP_CLOCK_SKEW_SECONDS,
+    replayCacheEntries,
+    replayEntriesPerKey: Math.min(perKey ?? DEFAULT_DPOP_REPLAY_ENTRIES_PER_KEY, replayCacheEntries),
   };
 }
 

@@ -12,6 +12,8 @@ const OPA_CODE_BY_STATUS: Record<number, string> = {
   409: 'resource_conflict',
   413: 'invalid_parameter',
   415: 'invalid_parameter',
+  // OPA never rate-limits, so it has no code for it: a plain name, as OPA's own codes are.
+  429: 'too_many_requests',
 };
 
 interface Reason {

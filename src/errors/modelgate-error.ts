@@ -41,6 +41,13 @@ export class ForbiddenError extends ModelgateError {
 /** The request is wrong: 4xx with details that say what is wrong. */
 export class RequestError extends ModelgateError {}
 
+/** One caller sends more than its share, and only that caller is refused: 429. */
+export class TooManyRequestsError extends ModelgateError {
+  constructor(code: ReasonCode, message: string) {
+    super(code, 429, message);
+  }
+}
+
 /** A dependency cannot answer (policy, audit store): 503, and the decision is a deny. */
 export class UnavailableError extends ModelgateError {
   constructor(code: ReasonCode, message: string, options?: { cause?: unknown }) {

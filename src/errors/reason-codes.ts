@@ -38,6 +38,8 @@ export const ReasonCode = {
   DpopBindingMismatch: 'dpop_binding_mismatch',
   // identity (503): the DPoP replay cache is full of live entries, so a new proof cannot be remembered
   DpopReplayCacheFull: 'dpop_replay_cache_full',
+  // identity (429): this proof's key holds dpop.replay_entries_per_key live entries of the replay cache already
+  DpopReplayQuotaExceeded: 'dpop_replay_quota_exceeded',
   // identity (503): an issuer's JWKS URL (or discovery document) cannot be fetched and no usable cached key set remains
   KeysUnavailable: 'keys_unavailable',
   // authorization of modelgate's own API (403)

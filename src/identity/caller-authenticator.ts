@@ -20,8 +20,8 @@ export interface PresentedCredentials {
 export interface CallerAuthenticator {
   /**
    * Returns the identity the request proves: its token verified, and for a token bound to a key, this request's
-   * proof of that key. Throws AuthenticationError (401) or UnavailableError (503 keys_unavailable,
-   * dpop_replay_cache_full).
+   * proof of that key. Throws AuthenticationError (401), TooManyRequestsError (429 dpop_replay_quota_exceeded) or
+   * UnavailableError (503 keys_unavailable, dpop_replay_cache_full).
    */
   authenticate(credentials: PresentedCredentials): Promise<VerifiedIdentity>;
   /** The algorithms DPoP proofs may use, for the `algs` of a challenge; empty when DPoP is not enabled. */

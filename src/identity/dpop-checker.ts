@@ -1,8 +1,14 @@
 import { hash } from 'node:crypto';
-import { AuthenticationError, ReasonCode, UnavailableError } from '../errors';
+import {
+  AuthenticationError,
+  ReasonCode,
+  TooManyRequestsError,
+  UnavailableError,
+  type ModelgateError,
+} from '../errors';
 import { ASYMMETRIC_JWT_ALGORITHMS, type JwtAlgorithm } from '../schemas/issuer-config.schema';
 import { readDpopProof, type DpopProof } from './dpop-proof';
-import { DpopReplayCache } from './dpop-replay-cache';
+import { DpopReplayCache, type ReplayVerdict } from './dpop-replay-cache';
 import { normaliseHttpUri, publicUrlBases, targetPath } from './request-uri';
 
 /** How DPoP proofs are checked (the `dpop` section of the configuration, resolved). */
@@ -17,6 +23,8 @@ export interface DpopSettings {
   clockSkewSeconds?: number;
   /** The most proofs remembered for replay detection; default 200 000. */
   replayCacheEntries?: number;
+  /** The most of them one proof key may hold; default 10 000, and never more than replayCacheEntries. */
+  replayEntriesPerKey?: number;
 }
 
 /** Every asymmetric algorithm modelgate verifies: the default DPoP allowlist. */
@@ -26,6 +34,7 @@ export const DEFAULT_DPOP_ALGORITHMS: readonly JwtAlgorithm[] = ASYMMETRIC_JWT_A
 export const DEFAULT_DPOP_MAX_AGE_SECONDS = 60;
 export const DEFAULT_DPOP_CLOCK_SKEW_SECONDS = 30;
 export const DEFAULT_DPOP_REPLAY_CACHE_ENTRIES = 200_000;
+export const DEFAULT_DPOP_REPLAY_ENTRIES_PER_KEY = 10_000;
 
 /** One request as a DPoP proof must match it. */
 export interface DpopRequest {
@@ -57,13 +66,16 @@ export class DpopChecker {
     this.algorithms = settings.algorithms ?? DEFAULT_DPOP_ALGORITHMS;
     this.maxAgeSeconds = settings.maxAgeSeconds ?? DEFAULT_DPOP_MAX_AGE_SECONDS;
     this.skewSeconds = settings.clockSkewSeconds ?? DEFAULT_DPOP_CLOCK_SKEW_SECONDS;
-    this.replays = new DpopReplayCache(settings.replayCacheEntries ?? DEFAULT_DPOP_REPLAY_CACHE_ENTRIES);
+    const maxEntries = settings.replayCacheEntries ?? DEFAULT_DPOP_REPLAY_CACHE_ENTRIES;
+    const perKey = settings.replayEntriesPerKey ?? DEFAULT_DPOP_REPLAY_ENTRIES_PER_KEY;
+    this.replays = new DpopReplayCache({ maxEntries, maxEntriesPerKey: Math.min(perKey, maxEntries) });
   }
 
   /**
    * Returns when the request carries exactly one valid, unspent proof, for its method and URI, made now, for this
-   * token and by the key the token is bound to. Throws AuthenticationError (401, a dpop_* code), or
-   * UnavailableError `dpop_replay_cache_full` (503) when the proof could not be remembered.
+   * token and by the key the token is bound to. Throws AuthenticationError (401, a dpop_* code),
+   * TooManyRequestsError `dpop_replay_quota_exceeded` (429) when its key holds its share of the replay cache, or
+   * UnavailableError `dpop_replay_cache_full` (503) when the cache is full.
    */
   check(request: DpopRequest): void {
     if (request.proofs.length === 0) {
@@ -113,16 +125,26 @@ export class DpopChecker {
     const nowMs = this.now();
     const untilMs = nowMs + (this.maxAgeSeconds + 2 * this.skewSeconds) * 1000;
     const key = hash('sha256', `${proof.jkt}\n${proof.jti}`, 'base64url');
-    const verdict = this.replays.remember(key, untilMs, nowMs);
+    const verdict = this.replays.remember(key, proof.jkt, untilMs, nowMs);
+    if (verdict !== 'fresh') throw this.refusal(verdict);
+  }
+
+  private refusal(verdict: Exclude<ReplayVerdict, 'fresh'>): ModelgateError {
     if (verdict === 'replayed') {
-      throw new AuthenticationError(ReasonCode.DpopProofReplayed, 'DPoP proof was used before (its jti)');
+      return new AuthenticationError(ReasonCode.DpopProofReplayed, 'DPoP proof was used before (its jti)');
     }
     if (verdict === 'full') {
-      throw new UnavailableError(
+      return new UnavailableError(
         ReasonCode.DpopReplayCacheFull,
         'the DPoP replay cache is full (dpop.replay_cache_entries): the proof could not be remembered',
       );
     }
+    // 429, not 401: the proof is valid; its key has sent more proofs in one window than its share of the cache.
+    const windowSeconds = this.maxAgeSeconds + 2 * this.skewSeconds;
+    return new TooManyRequestsError(
+      ReasonCode.DpopReplayQuotaExceeded,
+      `this DPoP key has sent more proofs than its share of the replay cache holds (dpop.replay_entries_per_key); each leaves it ${windowSeconds} s after it was accepted`,
+    );
   }
 }
 

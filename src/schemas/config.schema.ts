@@ -119,6 +119,12 @@ export const configSchema = {
           100,
           10_000_000,
         ),
+        replay_entries_per_key: int(
+          'The most of those one proof key may hold (per replica); past it that key’s proofs get 429 and others go on. At most replay_cache_entries.',
+          10000,
+          1,
+          10_000_000,
+        ),
       },
     },
     auditor_scope: {

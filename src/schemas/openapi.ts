@@ -32,6 +32,9 @@ const notOnPostgres = (feature: string) =>
     `\`not_available_on_postgres\`: the audit log is in PostgreSQL (\`database.url\`); ${feature} reads SQLite only.`,
   );
 const opaErrorReply = (description: string) => ({ description, content: json('OpaErrorV1') });
+// A DPoP key over its share of the replay cache: its proofs are refused, everyone else's go on (docs/api.md).
+const QUOTA_REPLY =
+  '`dpop_replay_quota_exceeded`: this DPoP key sent more proofs in one window than `dpop.replay_entries_per_key`.';
 // Either scheme: a bearer token, or a token bound to a key with a DPoP proof of it (docs/api.md).
 const bearer = [{ bearer: [] }, { dpop: [] }];
 // Said explicitly, so that no reader (or linter) takes a public route for one that forgot its security.
@@ -107,6 +110,7 @@ const dataResponses = {
   '415': opaErrorReply(
     'The body is YAML, or its charset is not UTF-8 (any other Content-Type is read as JSON).',
   ),
+  '429': opaErrorReply(QUOTA_REPLY),
   '503': opaErrorReply('No policy is loaded, or the audit log cannot record.'),
 };
 
@@ -303,6 +307,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '404': opaErrorReply('The default decision is undefined (`undefined_document`).'),
             '413': opaErrorReply('The body is too large.'),
             '415': opaErrorReply('The body is YAML, or its charset is not UTF-8.'),
+            '429': opaErrorReply(QUOTA_REPLY),
             '503': opaErrorReply('No policy is loaded, or the audit log cannot record.'),
           },
         },
@@ -683,7 +688,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
   for (const methods of Object.values(
     document.paths as unknown as Record<string, Record<string, Operation>>,
   )) {
-    for (const operation of Object.values(methods)) addCommonStatuses(operation);
+    for (const operation of Object.values(methods)) {
+      addCommonStatuses(operation);
+      addDpopReplies(operation);
+    }
   }
   return document;
 }
@@ -720,4 +728,10 @@ function addCommonStatuses(operation: Operation): void {
     add('413', 'The body is too large.');
     add('415', 'The body is not JSON.');
   }
+}
+
+// A route that takes DPoP: a proof key over its share of the replay cache is refused 429.
+function addDpopReplies(operation: Operation): void {
+  if (!operation.security?.some((requirement) => 'dpop' in requirement)) return;
+  operation.responses['429'] ??= errorReply(QUOTA_REPLY);
 }

@@ -25,7 +25,13 @@ describe('the dpop section', () => {
       maxAgeSeconds: 60,
       clockSkewSeconds: 30,
       replayCacheEntries: 200_000,
+      replayEntriesPerKey: 10_000,
     });
+  });
+
+  it('keeps the per-key share within a smaller replay cache', () => {
+    const dpop = load('dpop: { public_urls: [https://m], replay_cache_entries: 5000 }\n').dpop;
+    expect(dpop).toMatchObject({ replayCacheEntries: 5000, replayEntriesPerKey: 5000 });
   });
 
   it.each([
@@ -77,6 +83,12 @@ describe('the dpop section', () => {
       'dpop: { public_urls: [https://m], nonce: true }\n',
       'dpop.nonce',
       'is not allowed here',
+    ],
+    [
+      'a per-key share larger than the cache',
+      'dpop: { public_urls: [https://m], replay_cache_entries: 1000, replay_entries_per_key: 1001 }\n',
+      'dpop.replay_entries_per_key',
+      'must be at most dpop.replay_cache_entries (1000)',
     ],
   ])('stops on %s, naming the key', (_name, yaml, key, message) => {
     const err = configErrorOf(() => load(yaml));

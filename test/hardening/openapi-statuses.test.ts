@@ -32,6 +32,15 @@ test.each(operations.filter((o) => o.op.requestBody).map((o) => [o.name, o.op] a
   },
 );
 
+const takesDpop = (op: Operation) => (op.security ?? []).some((requirement) => 'dpop' in requirement);
+
+test.each(operations.filter((o) => takesDpop(o.op)).map((o) => [o.name, o.op] as const))(
+  '%s lists 429 (a DPoP key over its share of the replay cache)',
+  (_name, op) => {
+    expect(Object.keys(op.responses)).toContain('429');
+  },
+);
+
 // Generated clients name their methods after operationId, and OpenAPI links point at operations by it.
 test('every operation has an operationId, unique in the document, and every link names one', () => {
   const ids = operations.map((o) => (o.op as { operationId?: string }).operationId);
