@@ -112,6 +112,12 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   const verifier = createTokenVerifier(issuers, { logger });
   // Built before anything is opened: a bad dpop.public_urls entry is a ConfigError that stops the start.
   const dpop = config.dpop && new DpopChecker(config.dpop, Date.now);
+  if (config.dpop?.nonce && config.dpop.nonce.secretFile === undefined) {
+    logger.warn(
+      'dpop.nonce has no secret_file: nonces are made with a random secret of this process, which other replicas ' +
+        '(and this one after a restart) refuse; set dpop.nonce.secret_file when there is more than one replica',
+    );
+  }
   const authenticator = new RequestAuthenticator(verifier, dpop, logger);
   await verifier.prefetchKeys();
 

@@ -34,6 +34,7 @@ import {
   DEFAULT_DPOP_REPLAY_ENTRIES_PER_KEY,
   type DpopSettings,
 } from '../identity/dpop-checker';
+import { DEFAULT_DPOP_NONCE_LIFETIME_SECONDS } from '../identity/dpop-nonce';
 import { DEFAULT_MAX_PARENT_AGE_SECONDS } from '../lineage/lineage-checks';
 import { DEFAULT_ENTITLEMENTS_PATH } from '../reports/entitlement-grants';
 
@@ -159,7 +160,7 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
     entrypoint: file.entrypoint ?? 'modelgate/decision',
     defaultDecision: file.default_decision ?? file.entrypoint ?? 'modelgate/decision',
     issuers: [...(file.issuers ?? [])],
-    dpop: file.dpop && resolveDpop(file.dpop),
+    dpop: file.dpop && resolveDpop(file.dpop, at),
     baseDir,
     auditorScope: file.auditor_scope ?? 'modelgate:audit',
     logLevel: file.log_level ?? 'info',
@@ -238,7 +239,7 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
 }
 
 /** Returns the dpop section with every default applied; throws ConfigError for a per-key share above the cache. */
-function resolveDpop(section: NonNullable<ConfigFile['dpop']>): DpopSettings {
+function resolveDpop(section: NonNullable<ConfigFile['dpop']>, at: (p: string) => string): DpopSettings {
   const replayCacheEntries = section.replay_cache_entries ?? DEFAULT_DPOP_REPLAY_CACHE_ENTRIES;
   const perKey = section.replay_entries_per_key;
   if (perKey !== undefined && perKey > replayCacheEntries) {
@@ -247,6 +248,7 @@ function resolveDpop(section: NonNullable<ConfigFile['dpop']>): DpopSettings {
       `must be at most dpop.replay_cache_entries (${replayCacheEntries}): one key could fill the cache`,
     );
   }
+  const nonce = section.nonce;
   return {
     publicUrls: [...section.public_urls],
     algorithms: [...(section.algorithms ?? DEFAULT_DPOP_ALGORITHMS)],
@@ -254,6 +256,13 @@ function resolveDpop(section: NonNullable<ConfigFile['dpop']>): DpopSettings {
     clockSkewSeconds: section.clock_skew_seconds ?? DEFAULT_DPOP_CLOCK_SKEW_SECONDS,
     replayCacheEntries,
     replayEntriesPerKey: Math.min(perKey ?? DEFAULT_DPOP_REPLAY_ENTRIES_PER_KEY, replayCacheEntries),
+    ...(nonce && {
+      nonce: {
+        required: nonce.required,
+        lifetimeSeconds: nonce.lifetime_seconds ?? DEFAULT_DPOP_NONCE_LIFETIME_SECONDS,
+        ...(nonce.secret_file !== undefined && { secretFile: at(nonce.secret_file) }),
+      },
+    }),
   };
 }
 

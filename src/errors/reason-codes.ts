@@ -36,6 +36,10 @@ export const ReasonCode = {
   DpopProofReplayed: 'dpop_proof_replayed',
   // the proof is for another token (ath) or signed by a key the token is not bound to (cnf.jkt)
   DpopBindingMismatch: 'dpop_binding_mismatch',
+  // with dpop.nonce required: the proof has no nonce claim (WWW-Authenticate error="use_dpop_nonce", DPoP-Nonce)
+  DpopNonceMissing: 'dpop_nonce_missing',
+  // with dpop.nonce: the proof's nonce is not one this service handed out, or it is too old (use_dpop_nonce too)
+  DpopNonceInvalid: 'dpop_nonce_invalid',
   // identity (503): the DPoP replay cache is full of live entries, so a new proof cannot be remembered
   DpopReplayCacheFull: 'dpop_replay_cache_full',
   // identity (429): this proof's key holds dpop.replay_entries_per_key live entries of the replay cache already

@@ -15,6 +15,9 @@ const PROOF_CODES: ReadonlySet<string> = new Set([
 // realm gives the challenge a parameter, as in the RFC's own example.
 const NO_CREDENTIALS = 'realm="modelgate"';
 
+// RFC 9449 section 9: a proof without the nonce the resource server requires, or with one it no longer takes.
+const NONCE_CODES: ReadonlySet<string> = new Set([ReasonCode.DpopNonceMissing, ReasonCode.DpopNonceInvalid]);
+
 /** What a challenge is built from. */
 export interface ChallengeContext {
   /** The scheme the request used, if it sent an Authorization header. */
@@ -27,10 +30,10 @@ export interface ChallengeContext {
 
 /**
  * Returns the WWW-Authenticate value for a refused request: for a 401 without any token, the realm alone; for
- * any other 401, `invalid_token` or `invalid_dpop_proof` with the reason code as its description; for a 403 `scope_missing`, `insufficient_scope` with the scope; else
- * undefined. With DPoP enabled, a request that used (or must use) DPoP gets a DPoP challenge with `algs`; any
- * other gets the Bearer challenge followed by a bare DPoP one, so that a client learns both schemes are taken
- * (RFC 9449 section 7.2).
+ * any other 401, `invalid_token`, `invalid_dpop_proof` or `use_dpop_nonce` with the reason code as its
+ * description; for a 403 `scope_missing`, `insufficient_scope` with the scope; else undefined. With DPoP enabled,
+ * a request that used (or must use) DPoP gets a DPoP challenge with `algs`; any other gets the Bearer challenge
+ * followed by a bare DPoP one, so that a client learns both schemes are taken (RFC 9449 section 7.2).
  */
 export function authenticationChallenge(
   error: { code: string; status: number },
@@ -40,8 +43,7 @@ export function authenticationChallenge(
   if (error.status === 401 && error.code === ReasonCode.TokenMissing) {
     params = NO_CREDENTIALS;
   } else if (error.status === 401) {
-    const kind = PROOF_CODES.has(error.code) ? 'invalid_dpop_proof' : 'invalid_token';
-    params = `error="${kind}", error_description="${error.code}"`;
+    params = `error="${errorOf(error.code)}", error_description="${error.code}"`;
   } else if (error.code === ReasonCode.ScopeMissing && context.scope !== undefined) {
     params = `error="insufficient_scope", scope="${context.scope}"`;
   } else {
@@ -50,6 +52,14 @@ export function authenticationChallenge(
   if (context.dpopAlgorithms.length === 0) return `Bearer ${params}`;
   const algs = `algs="${context.dpopAlgorithms.join(' ')}"`;
   const asDpop =
-    context.scheme === 'dpop' || PROOF_CODES.has(error.code) || error.code === ReasonCode.DpopRequired;
+    context.scheme === 'dpop' ||
+    PROOF_CODES.has(error.code) ||
+    NONCE_CODES.has(error.code) ||
+    error.code === ReasonCode.DpopRequired;
   return asDpop ? `DPoP ${params}, ${algs}` : `Bearer ${params}, DPoP ${algs}`;
+}
+
+function errorOf(code: string): string {
+  if (NONCE_CODES.has(code)) return 'use_dpop_nonce';
+  return PROOF_CODES.has(code) ? 'invalid_dpop_proof' : 'invalid_token';
 }

@@ -26,6 +26,8 @@ export interface CallerAuthenticator {
   authenticate(credentials: PresentedCredentials): Promise<VerifiedIdentity>;
   /** The algorithms DPoP proofs may use, for the `algs` of a challenge; empty when DPoP is not enabled. */
   readonly dpopAlgorithms: readonly string[];
+  /** Returns the nonce for a client's next DPoP proof (the `DPoP-Nonce` header), or undefined without dpop.nonce. */
+  dpopNonce(): string | undefined;
 }
 
 /**
@@ -41,6 +43,10 @@ export class RequestAuthenticator implements CallerAuthenticator {
     private readonly logger: Logger,
   ) {
     this.dpopAlgorithms = dpop?.algorithms ?? [];
+  }
+
+  dpopNonce(): string | undefined {
+    return this.dpop?.nonce();
   }
 
   async authenticate(credentials: PresentedCredentials): Promise<VerifiedIdentity> {

@@ -7,6 +7,12 @@ import {
   type ModelgateError,
 } from '../errors';
 import { ASYMMETRIC_JWT_ALGORITHMS, type JwtAlgorithm } from '../schemas/issuer-config.schema';
+import {
+  DEFAULT_DPOP_NONCE_LIFETIME_SECONDS,
+  dpopNonceSecret,
+  DpopNonces,
+  type DpopNonceSettings,
+} from './dpop-nonce';
 import { readDpopProof, type DpopProof } from './dpop-proof';
 import { DpopReplayCache, type ReplayVerdict } from './dpop-replay-cache';
 import { normaliseHttpUri, publicUrlBases, targetPath } from './request-uri';
@@ -25,6 +31,8 @@ export interface DpopSettings {
   replayCacheEntries?: number;
   /** The most of them one proof key may hold; default 10 000, and never more than replayCacheEntries. */
   replayEntriesPerKey?: number;
+  /** Server-provided nonces (RFC 9449 section 8); absent: none are handed out, and a proof's nonce is ignored. */
+  nonce?: DpopNonceSettings;
 }
 
 /** Every asymmetric algorithm modelgate verifies: the default DPoP allowlist. */
@@ -57,7 +65,10 @@ export class DpopChecker {
   private readonly maxAgeSeconds: number;
   private readonly skewSeconds: number;
   private readonly replays: DpopReplayCache;
+  private readonly nonces: DpopNonces | undefined;
+  private readonly nonceRequired: boolean;
 
+  /** Reads the nonce secret file, if any: throws ConfigError for a bad setting, before the service starts. */
   constructor(
     settings: DpopSettings,
     private readonly now: () => number,
@@ -69,13 +80,20 @@ export class DpopChecker {
     const maxEntries = settings.replayCacheEntries ?? DEFAULT_DPOP_REPLAY_CACHE_ENTRIES;
     const perKey = settings.replayEntriesPerKey ?? DEFAULT_DPOP_REPLAY_ENTRIES_PER_KEY;
     this.replays = new DpopReplayCache({ maxEntries, maxEntriesPerKey: Math.min(perKey, maxEntries) });
+    this.nonceRequired = settings.nonce?.required ?? false;
+    this.nonces = settings.nonce && this.makeNonces(settings.nonce);
+  }
+
+  /** Returns the nonce a client should put in its next proof (the `DPoP-Nonce` header), or undefined without nonces. */
+  nonce(): string | undefined {
+    return this.nonces?.current();
   }
 
   /**
    * Returns when the request carries exactly one valid, unspent proof, for its method and URI, made now, for this
-   * token and by the key the token is bound to. Throws AuthenticationError (401, a dpop_* code),
-   * TooManyRequestsError `dpop_replay_quota_exceeded` (429) when its key holds its share of the replay cache, or
-   * UnavailableError `dpop_replay_cache_full` (503) when the cache is full.
+   * token and by the key the token is bound to, with a nonce of this service when nonces are required. Throws
+   * AuthenticationError (401, a dpop_* code), TooManyRequestsError `dpop_replay_quota_exceeded` (429) when its key
+   * holds its share of the replay cache, or UnavailableError `dpop_replay_cache_full` (503) when the cache is full.
    */
   check(request: DpopRequest): void {
     if (request.proofs.length === 0) {
@@ -95,7 +113,37 @@ export class DpopChecker {
     if (proof.ath !== hash('sha256', request.accessToken, 'base64url')) {
       throw mismatch('DPoP proof ath is not the hash of the access token it came with');
     }
+    // After every check a new proof cannot fix, so that the client's retry with the nonce is not refused for them.
+    this.checkNonce(proof.nonce);
     this.remember(proof);
+  }
+
+  private makeNonces(settings: DpopNonceSettings): DpopNonces {
+    const lifetimeSeconds = settings.lifetimeSeconds ?? DEFAULT_DPOP_NONCE_LIFETIME_SECONDS;
+    return new DpopNonces(
+      dpopNonceSecret(settings.secretFile),
+      { lifetimeSeconds, clockSkewSeconds: this.skewSeconds },
+      this.now,
+    );
+  }
+
+  // RFC 9449 section 9: a missing or unknown nonce is answered with use_dpop_nonce and a fresh DPoP-Nonce (the
+  // HTTP layer sets that on every reply), so a client retries once with it.
+  private checkNonce(nonce: unknown): void {
+    if (!this.nonces) return;
+    if (nonce === undefined) {
+      if (!this.nonceRequired) return;
+      throw new AuthenticationError(
+        ReasonCode.DpopNonceMissing,
+        'this service requires a nonce in DPoP proofs: sign a new proof with the nonce of the DPoP-Nonce header of this reply',
+      );
+    }
+    if (!this.nonces.accepts(nonce)) {
+      throw new AuthenticationError(
+        ReasonCode.DpopNonceInvalid,
+        'DPoP proof nonce is not one this service handed out, or it has expired: sign a new proof with the nonce of the DPoP-Nonce header of this reply',
+      );
+    }
   }
 
   // The request's URI as the caller wrote it is one of the configured public URLs followed by the path it reached

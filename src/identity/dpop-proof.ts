@@ -15,6 +15,8 @@ export interface DpopProof {
   htu: string;
   iat: number;
   ath: string;
+  /** The `nonce` claim as sent (RFC 9449 section 8): checked only where nonces are in use, so not typed here. */
+  nonce: unknown;
 }
 
 // A proof key is the caller's choice, not the operator's: these bound what one verify may cost. A public exponent
@@ -52,7 +54,7 @@ export function readDpopProof(
   if (!signatureVerifies(proof, alg, key)) {
     throw invalid('DPoP proof signature does not verify with the key in its jwk header');
   }
-  return { jkt, ...requiredClaims(payload) };
+  return { jkt, ...requiredClaims(payload), nonce: payload.nonce };
 }
 
 function proofKey(jwk: unknown, alg: JwtAlgorithm, boundJkt: string): { key: KeyObject; jkt: string } {
@@ -120,7 +122,7 @@ function signatureVerifies(jws: string, alg: JwtAlgorithm, key: KeyObject): bool
   }
 }
 
-function requiredClaims(payload: Record<string, unknown>): Omit<DpopProof, 'jkt'> {
+function requiredClaims(payload: Record<string, unknown>): Omit<DpopProof, 'jkt' | 'nonce'> {
   const { jti, htm, htu, iat, ath } = payload;
   if (typeof jti !== 'string' || jti === '') throw invalid('DPoP proof jti claim must be a non-empty string');
   if (typeof htm !== 'string' || htm === '') throw invalid('DPoP proof htm claim must be a non-empty string');

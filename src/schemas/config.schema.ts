@@ -125,6 +125,35 @@ export const configSchema = {
           1,
           10_000_000,
         ),
+        nonce: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['required'],
+          description:
+            'Server-provided nonces (RFC 9449 section 8): every reply carries DPoP-Nonce; a proof without a valid nonce gets 401 use_dpop_nonce.',
+          examples: [{ required: true, secret_file: 'dpop-nonce.secret' }],
+          properties: {
+            required: {
+              type: 'boolean',
+              description:
+                'true: a proof must carry a nonce. false (to roll out): nonces are handed out and checked when a proof carries one.',
+              examples: [true],
+            },
+            lifetime_seconds: int(
+              'How long one nonce is handed out; each is accepted until the end of the next such period.',
+              300,
+              10,
+              3600,
+            ),
+            secret_file: {
+              type: 'string',
+              minLength: 1,
+              description:
+                'File holding the HMAC secret nonces are made with (at least 32 characters; surrounding whitespace ignored); every replica needs the same. Absent: a random secret per process, for one replica only.',
+              examples: ['dpop-nonce.secret'],
+            },
+          },
+        },
       },
     },
     auditor_scope: {

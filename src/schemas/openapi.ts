@@ -32,6 +32,7 @@ const notOnPostgres = (feature: string) =>
     `\`not_available_on_postgres\`: the audit log is in PostgreSQL (\`database.url\`); ${feature} reads SQLite only.`,
   );
 const opaErrorReply = (description: string) => ({ description, content: json('OpaErrorV1') });
+const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
 // A DPoP key over its share of the replay cache: its proofs are refused, everyone else's go on (docs/api.md).
 const QUOTA_REPLY =
   '`dpop_replay_quota_exceeded`: this DPoP key sent more proofs in one window than `dpop.replay_entries_per_key`.';
@@ -235,6 +236,26 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             'RFC 9449: a JWT bound to a key (cnf.jkt), with a DPoP header holding a proof of that key for this request ' +
             '(typ dpop+jwt; jti, htm, htu, iat, ath). Taken when the dpop section is configured; a token bound to a ' +
             'key is refused as bearer.',
+        },
+      },
+      headers: {
+        'WWW-Authenticate': {
+          description:
+            'The challenge of a 401 (RFC 6750; RFC 9449 section 7.1): `error` is `invalid_token`, ' +
+            '`invalid_dpop_proof` or `use_dpop_nonce`, `error_description` the reason code, and with dpop ' +
+            'configured `algs` lists the proof algorithms taken.',
+          schema: {
+            type: 'string',
+            examples: [
+              'DPoP error="use_dpop_nonce", error_description="dpop_nonce_missing", algs="ES256 PS256"',
+            ],
+          },
+        },
+        'DPoP-Nonce': {
+          description:
+            'With dpop.nonce configured, on every reply: the nonce to put in the next DPoP proof (RFC 9449 ' +
+            'section 8). A 401 `use_dpop_nonce` asks for a new proof with it.',
+          schema: { type: 'string', pattern: '^[!#-\\[\\]-~]+$', examples: ['pCBdWsZ4Qm0o6DcrRmQ8mA'] },
         },
       },
       schemas: {
@@ -700,7 +721,7 @@ type Operation = {
   security?: Record<string, unknown>[];
   requestBody?: unknown;
   parameters?: { in: string }[];
-  responses: Record<string, unknown>;
+  responses: Record<string, { headers?: Record<string, unknown>; [key: string]: unknown }>;
 };
 
 /** True when every way to call the operation needs a token (a public one says `security: []`). */
@@ -730,8 +751,14 @@ function addCommonStatuses(operation: Operation): void {
   }
 }
 
-// A route that takes DPoP: a proof key over its share of the replay cache is refused 429.
+// A route that takes DPoP: every reply can carry DPoP-Nonce, a 401 its challenge, and a proof key over its share of
+// the replay cache is refused 429. Replies are replaced, not changed: the Data API's operations share theirs.
 function addDpopReplies(operation: Operation): void {
   if (!operation.security?.some((requirement) => 'dpop' in requirement)) return;
   operation.responses['429'] ??= errorReply(QUOTA_REPLY);
+  for (const [status, reply] of Object.entries(operation.responses)) {
+    const headers: Record<string, unknown> = { ...reply.headers, 'DPoP-Nonce': headerRef('DPoP-Nonce') };
+    if (status === '401') headers['WWW-Authenticate'] = headerRef('WWW-Authenticate');
+    operation.responses[status] = { ...reply, headers };
+  }
 }

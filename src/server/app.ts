@@ -2,6 +2,7 @@ import type { RequestListener } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { DiskState } from '../audit/disk-space';
 import { ReasonCode, RequestError } from '../errors';
+import type { CallerAuthenticator } from '../identity';
 import type { DecisionCall, DecisionDeps, DecisionReply } from '../decision/decision-deps';
 import { decide } from '../decision/decide';
 import { dataApiFlags, decideData } from '../decision/decide-data';
@@ -51,7 +52,18 @@ export interface RouteHelpers {
  * the express app below serves everything, including those routes in any other spelling.
  */
 export function createApp(deps: AppDeps): RequestListener {
-  return decisionListener(deps, expressApp(deps));
+  return withDpopNonce(decisionListener(deps, expressApp(deps)), deps.decision.authenticator);
+}
+
+// RFC 9449 section 8.2: a server may hand out a new nonce on any reply. Every reply carries the current one, so a
+// client keeps its nonce current without being refused first; a refusal for the nonce carries it too (section 9).
+// Set before the routes run: writeHead keeps it beside their own headers, and express's res.json does too.
+function withDpopNonce(listener: RequestListener, authenticator: CallerAuthenticator): RequestListener {
+  if (authenticator.dpopNonce() === undefined) return listener;
+  return (req, res) => {
+    res.setHeader('DPoP-Nonce', authenticator.dpopNonce()!);
+    listener(req, res);
+  };
 }
 
 function expressApp(deps: AppDeps): Express {

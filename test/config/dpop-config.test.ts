@@ -29,6 +29,19 @@ describe('the dpop section', () => {
     });
   });
 
+  it('reads the nonce section, its secret file relative to the config file, and its default lifetime', () => {
+    const dpop = load(
+      'dpop: { public_urls: [https://m], nonce: { required: true, secret_file: n.secret } }\n',
+    ).dpop;
+    expect(dpop?.nonce).toEqual({ required: true, lifetimeSeconds: 300, secretFile: expect.any(String) });
+    expect(path.isAbsolute(dpop!.nonce!.secretFile!)).toBe(true);
+    expect(path.basename(dpop!.nonce!.secretFile!)).toBe('n.secret');
+    expect(load('dpop: { public_urls: [https://m], nonce: { required: false } }\n').dpop?.nonce).toEqual({
+      required: false,
+      lifetimeSeconds: 300,
+    });
+  });
+
   it('keeps the per-key share within a smaller replay cache', () => {
     const dpop = load('dpop: { public_urls: [https://m], replay_cache_entries: 5000 }\n').dpop;
     expect(dpop).toMatchObject({ replayCacheEntries: 5000, replayEntriesPerKey: 5000 });
@@ -80,8 +93,8 @@ describe('the dpop section', () => {
     ],
     [
       'an unknown key',
-      'dpop: { public_urls: [https://m], nonce: true }\n',
-      'dpop.nonce',
+      'dpop: { public_urls: [https://m], shared_cache: true }\n',
+      'dpop.shared_cache',
       'is not allowed here',
     ],
     [
@@ -89,6 +102,30 @@ describe('the dpop section', () => {
       'dpop: { public_urls: [https://m], replay_cache_entries: 1000, replay_entries_per_key: 1001 }\n',
       'dpop.replay_entries_per_key',
       'must be at most dpop.replay_cache_entries (1000)',
+    ],
+    [
+      'a nonce section that is no object',
+      'dpop: { public_urls: [https://m], nonce: true }\n',
+      'dpop.nonce',
+      'must be object',
+    ],
+    [
+      'a nonce section that does not say whether nonces are required',
+      'dpop: { public_urls: [https://m], nonce: { secret_file: n.secret } }\n',
+      'dpop.nonce.required',
+      'is required',
+    ],
+    [
+      'a nonce lifetime under 10 s',
+      'dpop: { public_urls: [https://m], nonce: { required: true, lifetime_seconds: 5 } }\n',
+      'dpop.nonce.lifetime_seconds',
+      'must be >= 10',
+    ],
+    [
+      'an unknown nonce key',
+      'dpop: { public_urls: [https://m], nonce: { required: true, secret: abc } }\n',
+      'dpop.nonce.secret',
+      'is not allowed here',
     ],
   ])('stops on %s, naming the key', (_name, yaml, key, message) => {
     const err = configErrorOf(() => load(yaml));

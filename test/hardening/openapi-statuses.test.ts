@@ -35,9 +35,17 @@ test.each(operations.filter((o) => o.op.requestBody).map((o) => [o.name, o.op] a
 const takesDpop = (op: Operation) => (op.security ?? []).some((requirement) => 'dpop' in requirement);
 
 test.each(operations.filter((o) => takesDpop(o.op)).map((o) => [o.name, o.op] as const))(
-  '%s lists 429 (a DPoP key over its share of the replay cache)',
+  '%s lists 429 (a DPoP key over its share), DPoP-Nonce on every reply and WWW-Authenticate on its 401',
   (_name, op) => {
     expect(Object.keys(op.responses)).toContain('429');
+    for (const [status, reply] of Object.entries(op.responses)) {
+      const headers = (reply as { headers?: Record<string, unknown> }).headers ?? {};
+      expect({ status, nonce: headers['DPoP-Nonce'] }).toEqual({
+        status,
+        nonce: { $ref: '#/components/headers/DPoP-Nonce' },
+      });
+      if (status === '401') expect(headers['WWW-Authenticate']).toBeDefined();
+    }
   },
 );
 

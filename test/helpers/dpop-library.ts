@@ -6,8 +6,8 @@ import { createInterface, type Interface } from 'node:readline';
 export interface DpopLibraryClient {
   /** The RFC 7638 thumbprint of the client's public key, as the library computes it: what `cnf.jkt` must be. */
   jkt: string;
-  /** Returns a proof the library made for this request and token. */
-  proof(request: { htu: string; htm: string; accessToken: string }): Promise<string>;
+  /** Returns a proof the library made for this request and token, with the server's nonce when one is given. */
+  proof(request: { htu: string; htm: string; accessToken: string; nonce?: string }): Promise<string>;
   close(): void;
 }
 

@@ -72,3 +72,38 @@ describe('proofs from the dpop npm package', () => {
     expect(reason).toMatchObject({ code: 'dpop_proof_invalid', message: expect.stringContaining('alg') });
   });
 });
+
+describe('proofs from the dpop npm package, with server-provided nonces', () => {
+  let svc: TestService;
+  let client: DpopLibraryClient;
+  beforeAll(async () => {
+    svc = await startTestService({ dpop: { publicUrls: [PUBLIC], nonce: { required: true } } });
+    client = await startDpopLibraryClient('ES256');
+  });
+  afterAll(async () => {
+    client.close();
+    await svc.close();
+  });
+
+  it("answers the library's proof without a nonce use_dpop_nonce, and takes its proof with the nonce handed out", async () => {
+    const token = svc.token({ ...SUPPORT, cnf: { jkt: client.jkt } });
+    const request = { htu: `${PUBLIC}/v1/decide`, htm: 'POST', accessToken: token };
+    const decide = (proof: string) =>
+      fetch(`${svc.url}/v1/decide`, {
+        method: 'POST',
+        headers: { authorization: `DPoP ${token}`, dpop: proof, 'content-type': 'application/json' },
+        body: JSON.stringify(SUPPORT_REPLY_CALL),
+      });
+    const refused = await decide(await client.proof(request));
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toContain('error="use_dpop_nonce"');
+    const nonce = refused.headers.get('dpop-nonce');
+    expect(nonce).not.toBeNull();
+
+    const res = await decide(await client.proof({ ...request, nonce: nonce! }));
+    const body = (await res.json()) as { allow: boolean; decision_id: string };
+    expect(res.status).toBe(200);
+    expect(body.allow).toBe(true);
+    expect(auditRow(svc.db, body.decision_id)).toMatchObject({ outcome: 'allowed', subject: SUPPORT.sub });
+  });
+});
