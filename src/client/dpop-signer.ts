@@ -29,8 +29,11 @@ export class DpopSigner {
     this.header = encode({ typ: 'dpop+jwt', alg: this.algorithm, jwk });
   }
 
-  /** Returns a proof for one request: its method and URL (query and fragment dropped), bound to the access token. */
-  proof(method: string, url: string, accessToken: string): string {
+  /**
+   * Returns a proof for one request: its method and URL (query and fragment dropped), bound to the access token,
+   * and carrying the server's nonce when one is given (RFC 9449 section 8).
+   */
+  proof(method: string, url: string, accessToken: string, nonce?: string): string {
     const htu = new URL(url);
     htu.search = '';
     htu.hash = '';
@@ -40,6 +43,7 @@ export class DpopSigner {
       htu: htu.href,
       iat: Math.floor(Date.now() / 1000),
       ath: createHash('sha256').update(accessToken, 'ascii').digest('base64url'),
+      ...(nonce !== undefined && { nonce }),
     });
     const signingInput = `${this.header}.${claims}`;
     return `${signingInput}.${this.signature(signingInput)}`;

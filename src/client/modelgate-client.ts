@@ -22,7 +22,9 @@ export interface ModelgateClientOptions {
   fetch?: typeof fetch;
   /**
    * For tokens bound to a key (cnf.jkt): sends them as `Authorization: DPoP` with a proof signed by this key on
-   * every request (RFC 9449). modelgate refuses such a token as Bearer.
+   * every request (RFC 9449). modelgate refuses such a token as Bearer. When modelgate requires a nonce in proofs
+   * (`use_dpop_nonce`), the request is sent once more with the nonce its refusal carried, and every later proof
+   * carries the latest `DPoP-Nonce` a reply held.
    */
   dpop?: DpopKey;
 }
@@ -43,6 +45,15 @@ export type DecideRequest = DecideRequestV1;
 export type UsageReport = UsageReportV1;
 
 const DEFAULT_TIMEOUT_MS = 5000;
+// RFC 9449 section 8.1: a nonce is one or more NQCHAR (printable ASCII but space, `"` and `\`); bounded here too.
+const NONCE = /^[\x21\x23-\x5b\x5d-\x7e]{1,512}$/;
+
+/** One HTTP reply, its body still text. */
+interface RawReply {
+  status: number;
+  headers: Headers;
+  text: string;
+}
 
 /** Talks to modelgate: `decide()` before a model call, `reportUsage()` after it. */
 export class ModelgateClient {
@@ -50,6 +61,8 @@ export class ModelgateClient {
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
   private readonly dpop?: DpopSigner;
+  // The latest DPoP-Nonce modelgate sent, for the next proof; none until a reply carries one.
+  private dpopNonce?: string;
 
   constructor(private readonly options: ModelgateClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -86,19 +99,27 @@ export class ModelgateClient {
     } catch (err) {
       throw new ModelgateUnavailable('no token for modelgate: the token supplier failed', { cause: err });
     }
-    let res: Response;
-    let text: string;
+    const url = `${this.baseUrl}${route}`;
+    // One deadline for the whole exchange, the body and a retry with a DPoP nonce included: a slow reply is an outage.
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    let reply = await this.send(url, token, payload, signal);
+    // RFC 9449 section 9: modelgate wants a proof with its nonce, and its refusal carried one. Once more, with it;
+    // a second refusal is the caller's to see.
+    if (this.asksForNonce(reply)) reply = await this.send(url, token, payload, signal);
+    return parseReply(reply);
+  }
+
+  private async send(url: string, token: string, payload: unknown, signal: AbortSignal): Promise<RawReply> {
     try {
-      // One deadline for the whole exchange, the body included: a slow reply is an outage.
-      const signal = AbortSignal.timeout(this.timeoutMs);
-      const url = `${this.baseUrl}${route}`;
-      res = await this.fetchImpl(url, {
+      const res = await this.fetchImpl(url, {
         method: 'POST',
         headers: { ...this.credentials('POST', url, token), 'content-type': 'application/json' },
         body: JSON.stringify(payload),
         signal,
       });
-      text = await res.text();
+      const text = await res.text();
+      this.keepNonce(res.headers);
+      return { status: res.status, headers: res.headers, text };
     } catch (err) {
       throw new ModelgateUnavailable(
         `modelgate did not answer within ${this.timeoutMs} ms at ${this.baseUrl}`,
@@ -107,23 +128,28 @@ export class ModelgateClient {
         },
       );
     }
-    try {
-      const body = JSON.parse(text) as unknown;
-      if (typeof body !== 'object' || body === null || Array.isArray(body))
-        throw new Error('not a JSON object');
-      return { status: res.status, body: body as Record<string, unknown> };
-    } catch (err) {
-      throw new ModelgateUnavailable(`modelgate answered HTTP ${res.status} with a body that is not JSON`, {
-        status: res.status,
-        cause: err,
-      });
-    }
   }
 
   // A fresh proof per request: modelgate refuses a proof it has seen (its jti), and one made for another URL.
   private credentials(method: string, url: string, token: string): Record<string, string> {
     if (!this.dpop) return { authorization: `Bearer ${token}` };
-    return { authorization: `DPoP ${token}`, dpop: this.dpop.proof(method, url, token) };
+    return { authorization: `DPoP ${token}`, dpop: this.dpop.proof(method, url, token, this.dpopNonce) };
+  }
+
+  // RFC 9449 section 8.2: the server may hand out a new nonce on any reply; the latest one goes in the next proof.
+  private keepNonce(headers: Headers): void {
+    const nonce = headers.get('dpop-nonce');
+    if (this.dpop && nonce !== null && NONCE.test(nonce)) this.dpopNonce = nonce;
+  }
+
+  private asksForNonce(reply: RawReply): boolean {
+    const challenge = reply.headers.get('www-authenticate') ?? '';
+    return (
+      this.dpop !== undefined &&
+      this.dpopNonce !== undefined &&
+      reply.status === 401 &&
+      /(?:^|[\s,])error="use_dpop_nonce"/.test(challenge)
+    );
   }
 
   // 4xx: modelgate looked at the request and refused it (recorded). 5xx or an odd 200: it could not decide.
@@ -140,5 +166,19 @@ export class ModelgateClient {
         status,
       },
     );
+  }
+}
+
+function parseReply(reply: RawReply): { status: number; body: Record<string, unknown> } {
+  try {
+    const body = JSON.parse(reply.text) as unknown;
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new Error('not a JSON object');
+    return { status: reply.status, body: body as Record<string, unknown> };
+  } catch (err) {
+    throw new ModelgateUnavailable(`modelgate answered HTTP ${reply.status} with a body that is not JSON`, {
+      status: reply.status,
+      cause: err,
+    });
   }
 }
