@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readBundleFiles } from '../../src/policy/bundle';
@@ -137,4 +137,51 @@ describe('modelgate bundle: a policy pipeline with our commands alone', () => {
     ]);
     expect(verified).toMatchObject({ code: 0 });
   }, 60_000);
+});
+
+// The service asks modelgate/approve whether an approver may approve; a bundle built without it answers every
+// approval with 503. The defaults take it whenever the policy defines it.
+describe('modelgate bundle build: default entrypoints', () => {
+  const entrypointsOf = async (out: string) => {
+    const inspected = await runCli(['bundle', 'inspect', out, '--json']);
+    return (JSON.parse(inspected.stdout) as { entrypoints: string[] }).entrypoints;
+  };
+
+  it('include modelgate/approve for the shipped policy', async () => {
+    const out = path.join(dir, 'shipped.tar.gz');
+    const built = await runCli(['bundle', 'build', path.join(root, 'rego'), '-o', out]);
+    expect(built).toMatchObject({ code: 0 });
+    expect(built.stderr).not.toContain('note:');
+    expect(await entrypointsOf(out)).toEqual(
+      expect.arrayContaining(['modelgate/decision', 'modelgate/limits', 'modelgate/approve']),
+    );
+  });
+
+  it('leave it out, with a note, for a policy that does not define it', async () => {
+    const sources = mkdtempSync(path.join(os.tmpdir(), 'mg-rego-'));
+    writeFileSync(
+      path.join(sources, 'policy.rego'),
+      'package modelgate\n\ndecision := {"allow": true, "reasons": [], "obligations": []}\n\nlimits := {}\n',
+    );
+    const out = path.join(dir, 'no-approve.tar.gz');
+    const built = await runCli(['bundle', 'build', sources, '-o', out]);
+    expect(built).toMatchObject({ code: 0 });
+    expect(built.stderr).toContain('defines no modelgate/approve');
+    expect(await entrypointsOf(out)).not.toContain('modelgate/approve');
+  });
+
+  it('still fail on an entrypoint asked for with -e that the policy lacks', async () => {
+    const out = path.join(dir, 'asked.tar.gz');
+    const built = await runCli([
+      'bundle',
+      'build',
+      writePolicySources(),
+      '-o',
+      out,
+      '-e',
+      'modelgate/approve',
+    ]);
+    expect(built.code).toBe(1);
+    expect(built.stderr).toContain('entrypoint "modelgate/approve" does not refer to a rule');
+  });
 });

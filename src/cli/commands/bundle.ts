@@ -42,9 +42,10 @@ The policy pipeline: build a WASM bundle from Rego, sign it, verify it as the se
 Signatures are OPA's (.signatures.json): bundles signed here load in OPA, bundles signed by OPA load here.
 
   build <rego dir> -o OUT.tar.gz [-e ENTRYPOINT]... [--revision REV] [signing options]
-      Runs the pinned \`opa build -t wasm\` (entrypoints default: modelgate/decision, modelgate/limits;
-      *_test.rego ignored), loads the result as the service will (a policy calling a builtin modelgate
-      does not provide fails here, and no bundle is written), then signs when --signing-key is given.
+      Runs the pinned \`opa build -t wasm\` (entrypoints default: modelgate/decision, modelgate/limits,
+      and modelgate/approve when the policy defines it; *_test.rego ignored), loads the result as the
+      service will (a policy calling a builtin modelgate does not provide fails here, and no bundle is
+      written), then signs when --signing-key is given.
   sign <bundle.tar.gz|dir> --signing-key KEY [-o OUT] [signing options]
       Writes .signatures.json: into the tarball (in place unless -o), or into the folder.
   verify <bundle.tar.gz|dir> --verification-key KEY [--verification-key-id ID] [--signing-alg ALG]
@@ -146,24 +147,31 @@ export const bundleCommand: CliCommand = {
 async function build(regoDir: string, values: Values, io: CliIo): Promise<number> {
   if (!values.output) throw new UsageError('bundle build needs -o OUT.tar.gz');
   const opa = opaBinary(values, io);
-  const entrypoints = values.entrypoint ?? ['modelgate/decision', 'modelgate/limits'];
   const capabilities = await writeCapabilities(opa);
   const opaArgs = ['build', '-t', 'wasm', '--ignore', '*_test.rego', '--capabilities', capabilities.file];
   opaArgs.push('-o', values.output);
-  for (const e of entrypoints) opaArgs.push('-e', e);
   if (values.revision) opaArgs.push('--revision', values.revision);
+  const run = (entrypoints: readonly string[]) =>
+    runOpaBuild(opa, [...opaArgs, ...entrypoints.flatMap((e) => ['-e', e]), regoDir]);
+  let failure: string | undefined;
   try {
-    execFileSync(opa, [...opaArgs, regoDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    // opa build prints its compile errors on stdout.
-    const { stdout, stderr } = err as { stdout?: Buffer; stderr?: Buffer };
-    const output =
-      `${stdout?.toString('utf8') ?? ''}${stderr?.toString('utf8') ?? ''}` || (err as Error).message;
-    io.stderr(`opa build failed:\n${output}`);
-    if (/undefined function/.test(output)) io.stderr(`${UNDEFINED_FUNCTION_HINT}\n`);
-    return 1;
+    if (values.entrypoint) {
+      failure = run(values.entrypoint);
+    } else {
+      failure = run([...DEFAULT_ENTRYPOINTS, APPROVE_ENTRYPOINT]);
+      // A policy without approvals builds without that entrypoint, and is told what that means.
+      if (failure?.includes(`entrypoint "${APPROVE_ENTRYPOINT}" does not refer to a rule`)) {
+        failure = run(DEFAULT_ENTRYPOINTS);
+        if (failure === undefined) io.stderr(NO_APPROVE_NOTE);
+      }
+    }
   } finally {
     capabilities.remove();
+  }
+  if (failure !== undefined) {
+    io.stderr(`opa build failed:\n${failure}`);
+    if (/undefined function/.test(failure)) io.stderr(`${UNDEFINED_FUNCTION_HINT}\n`);
+    return 1;
   }
   try {
     await WasmPolicyEngine.load(await readBundle(values.output));
@@ -176,6 +184,24 @@ async function build(regoDir: string, values: Values, io: CliIo): Promise<number
   io.stderr(`built ${values.output} with ${opa}\n`);
   if (values['signing-key']) return sign(values.output, values, io);
   return 0;
+}
+
+// What the service calls: decisions, usage limits, and (for approvals) whether an approver may approve.
+const DEFAULT_ENTRYPOINTS = ['modelgate/decision', 'modelgate/limits'];
+const APPROVE_ENTRYPOINT = 'modelgate/approve';
+const NO_APPROVE_NOTE =
+  `note: the policy defines no ${APPROVE_ENTRYPOINT}, so the bundle has none: with it in force, approving a ` +
+  'request answers 503 policy_unavailable (docs/approvals.md)\n';
+
+/** Runs `opa build`; returns its output when it fails (compile errors are on stdout), undefined when it succeeds. */
+function runOpaBuild(opa: string, args: readonly string[]): string | undefined {
+  try {
+    execFileSync(opa, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    return undefined;
+  } catch (err) {
+    const { stdout, stderr } = err as { stdout?: Buffer; stderr?: Buffer };
+    return `${stdout?.toString('utf8') ?? ''}${stderr?.toString('utf8') ?? ''}` || (err as Error).message;
+  }
 }
 
 async function sign(location: string, values: Values, io: CliIo): Promise<number> {
