@@ -2,7 +2,8 @@ import OpenAI from 'openai';
 import { approvalEvents, ASSISTANT, ASSISTANT_AGENT, tokens } from '../../test/approvals/approval-fixtures';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
 import { startTestService, type TestService } from '../../test/helpers/service';
-import { decisions, MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
+import { decisions } from '../testdata/decisions';
+import { MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
 
 // The approval loop through the real LiteLLM proxy and a real modelgate with the shipped policy. The proxy runs as
 // the coding assistant (its token places it in staging, corp/webapp), whose pipelines.update tool needs an approval

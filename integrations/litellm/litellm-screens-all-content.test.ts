@@ -2,7 +2,8 @@ import OpenAI from 'openai';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
 import { startGateService } from '../../test/helpers/gate-service';
 import type { TestService } from '../../test/helpers/service';
-import { decisions, MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
+import { decisions } from '../testdata/decisions';
+import { MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
 
 // The guardrail on every route LiteLLM serves a model call on (chat, Responses, Anthropic /v1/messages, text
 // completions): what reaches the backend besides each message's text (tool calls' arguments, tool results,

@@ -2,7 +2,8 @@ import OpenAI from 'openai';
 import { FAKE_USAGE, startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
 import { startGateService, usageReport } from '../../test/helpers/gate-service';
 import type { TestService } from '../../test/helpers/service';
-import { decisions, MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
+import { decisions } from '../testdata/decisions';
+import { MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
 
 const EMAIL = 'jane.doe@example.com';
 const CARD = '4111 1111 1111 1111';
