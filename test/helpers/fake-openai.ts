@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One request the fake provider received. */
@@ -9,11 +9,19 @@ export interface ProviderRequest {
   body: Record<string, unknown>;
 }
 
-/** A local OpenAI-compatible server: answers chat completions, responses and embeddings, and keeps what it got. */
+/**
+ * A local OpenAI-compatible server: answers chat completions (streamed too), text completions, responses and
+ * embeddings, and keeps what it got.
+ */
 export interface FakeOpenAI {
   /** Base URL for an OpenAI client, e.g. http://127.0.0.1:41234/v1 */
   baseURL: string;
   requests: ProviderRequest[];
+  /**
+   * When set, a streamed chat completion sends its first event, then waits for this before the rest: a test can
+   * see that the first event reached its client while the stream was still open.
+   */
+  streamHold?: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -23,6 +31,7 @@ export const FAKE_USAGE = { input: 21, output: 7 };
 /** Starts the fake provider on 127.0.0.1, port 0. */
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const requests: ProviderRequest[] = [];
+  const fake: FakeOpenAI = { baseURL: '', requests, close: () => Promise.resolve() };
   const server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
@@ -30,6 +39,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
       const path = (req.url ?? '').replace(/\?.*$/, '');
       requests.push({ path, authorization: req.headers.authorization, headers: req.headers, body });
+      if (path === '/v1/chat/completions' && body.stream === true) {
+        void stream(res, body, fake.streamHold);
+        return;
+      }
       const reply = answer(path, body);
       res.writeHead(reply ? 200 : 404, { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply ?? { error: { message: `no route ${path}` } }));
@@ -37,15 +50,45 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
-    baseURL: `http://127.0.0.1:${port}/v1`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
-  };
+  fake.baseURL = `http://127.0.0.1:${port}/v1`;
+  fake.close = () =>
+    new Promise<void>((resolve, reject) => {
+      server.closeAllConnections();
+      server.close((err) => (err ? reject(err) : resolve()));
+    });
+  return fake;
+}
+
+// A streamed chat completion as server-sent events: "do", "ne", a usage event when the caller asked for one
+// (stream_options.include_usage), then [DONE].
+async function stream(
+  res: ServerResponse,
+  body: Record<string, unknown>,
+  hold?: Promise<void>,
+): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const chunk = (delta: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    `data: ${JSON.stringify({
+      id: 'chatcmpl-fake',
+      object: 'chat.completion.chunk',
+      created: Math.floor(Date.now() / 1000),
+      model: body.model,
+      choices: [{ index: 0, delta, finish_reason: null }],
+      ...extra,
+    })}\n\n`;
+  res.write(chunk({ role: 'assistant', content: 'do' }));
+  await hold;
+  res.write(chunk({ content: 'ne' }));
+  const options = body.stream_options as { include_usage?: boolean } | undefined;
+  if (options?.include_usage) {
+    const usage = {
+      prompt_tokens: FAKE_USAGE.input,
+      completion_tokens: FAKE_USAGE.output,
+      total_tokens: FAKE_USAGE.input + FAKE_USAGE.output,
+    };
+    res.write(chunk({}, { choices: [], usage }));
+  }
+  res.end('data: [DONE]\n\n');
 }
 
 function answer(path: string, body: Record<string, unknown>): Record<string, unknown> | undefined {
@@ -59,6 +102,20 @@ function answer(path: string, body: Record<string, unknown>): Record<string, unk
       choices: [
         { index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'done', refusal: null } },
       ],
+      usage: {
+        prompt_tokens: FAKE_USAGE.input,
+        completion_tokens: FAKE_USAGE.output,
+        total_tokens: FAKE_USAGE.input + FAKE_USAGE.output,
+      },
+    };
+  }
+  if (path === '/v1/completions') {
+    return {
+      id: 'cmpl-fake',
+      object: 'text_completion',
+      created,
+      model: body.model,
+      choices: [{ index: 0, finish_reason: 'stop', text: 'done', logprobs: null }],
       usage: {
         prompt_tokens: FAKE_USAGE.input,
         completion_tokens: FAKE_USAGE.output,
