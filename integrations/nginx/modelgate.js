@@ -1,0 +1,428 @@
+// nginx njs module: nginx as an LLM gateway that asks modelgate before every model call (docs/integrations.md).
+//
+// `guard` (js_content on the model routes) maps the OpenAI request to a `POST /v1/decide` body as the LiteLLM
+// guardrail does, asks modelgate through an internal location with the caller's own Authorization (the workload's
+// JWT), and applies the answer: a deny is a 403 with the reasons and the decision id, an outage or a reply it
+// cannot use a 503, an allow goes on, through an internal redirect to the provider's named location, with
+// modelgate's redacted copy of the content and the capped token limit. `reportUsage` (js_body_filter on that
+// location) passes the provider's reply through unchanged and reports its token usage for the decision.
+//
+// Written for njs 0.7.9 (Debian bookworm's libnginx-mod-http-js): no destructuring, spread or for...of.
+
+// How each route is described to modelgate, as the LiteLLM guardrail describes the same calls: `content` are the
+// request fields that reach the model as content, sent whole as the payload's `arguments` and replaced by modelgate's
+// redacted copy; `tokens` is the caller's output token limit (the first set; the cap replaces it, or goes in the
+// last). Embeddings are screened as modelgate's typed `input`.
+var ROUTES = {
+  '/v1/chat/completions': {
+    operation: 'chat',
+    content: ['messages', 'prediction'],
+    tokens: ['max_completion_tokens', 'max_tokens'],
+  },
+  '/v1/responses': {
+    operation: 'chat',
+    content: ['input', 'instructions', 'prompt'],
+    tokens: ['max_output_tokens'],
+  },
+  '/v1/completions': { operation: 'completion', content: ['prompt', 'suffix'], tokens: ['max_tokens'] },
+  '/v1/embeddings': { operation: 'embedding', content: null, tokens: [] },
+};
+
+// Internal locations of nginx.conf and the variables it declares (js_var) or sets.
+var DECIDE_LOCATION = '/_modelgate/decide';
+var USAGE_LOCATION = '/_modelgate/usage/';
+var PROVIDER_LOCATION = '@model_provider';
+var APPROVAL_HEADER = 'X-Modelgate-Approval-Id';
+var DECISION_HEADER = 'X-Modelgate-Decision-Id';
+var UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+// The reply kept to read its usage: an OpenAI reply is far smaller; past this the usage is not reported.
+var USAGE_SCAN_LIMIT = 4 * 1024 * 1024;
+
+var ERROR_TYPES = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'modelgate_denied',
+  404: 'not_found_error',
+  405: 'invalid_request_error',
+  413: 'invalid_request_error',
+  503: 'modelgate_unavailable',
+};
+
+/** A refusal the gateway answers with instead of calling the model. */
+function Refusal(status, message, decisionId, reasons, extra) {
+  this.status = status;
+  this.message = message;
+  this.decisionId = decisionId || null;
+  this.reasons = reasons || [];
+  this.extra = extra || {};
+}
+
+/** js_content: asks modelgate about the call and refuses it, or sends it on to the provider as modelgate cleared it. */
+async function guard(r) {
+  try {
+    var route = routeOf(r);
+    var call = parseCall(r);
+    var request = decideRequest(r, call, route);
+    var reply = await r.subrequest(DECIDE_LOCATION, { method: 'POST', body: JSON.stringify(request) });
+    var decision = readDecision(reply);
+    checkObligations(r, decision);
+    applyDecision(call, route, request, decision);
+    r.variables.modelgate_body = JSON.stringify(call);
+    r.variables.modelgate_decision_id = decision.decision_id;
+    r.internalRedirect(PROVIDER_LOCATION);
+  } catch (e) {
+    if (e instanceof Refusal) return refuse(r, e);
+    // A bug or a misconfiguration (a js_var missing from nginx.conf, say): nothing goes out.
+    r.error('modelgate gateway: ' + (e && e.stack ? e.stack : String(e)));
+    refuse(r, new Refusal(503, 'the modelgate gateway failed before the call was cleared'));
+  }
+}
+
+function routeOf(r) {
+  var route = ROUTES[r.uri];
+  if (!route) throw new Refusal(404, 'the modelgate gateway does not serve ' + r.uri);
+  if (r.method !== 'POST') {
+    r.headersOut['Allow'] = 'POST';
+    throw new Refusal(405, r.uri + ' takes POST only');
+  }
+  // nginx matched the location on the normalised path; the provider gets the request's own path. Refuse a path
+  // that another server could read differently (percent-encoded, dot segments, doubled slashes).
+  var raw = r.variables.request_uri.split('?')[0];
+  if (raw !== r.uri) throw new Refusal(400, 'the path must be written plainly: ' + r.uri);
+  return route;
+}
+
+function parseCall(r) {
+  var text = r.requestText;
+  // nginx keeps a body in memory up to client_body_buffer_size; above it the body is in a temporary file, which
+  // njs cannot read. nginx.conf sets that size to client_max_body_size, so this is only a misconfiguration.
+  if (text === undefined && Number(r.headersIn['Content-Length'] || 0) > 0) {
+    throw new Refusal(413, 'the request body is larger than the gateway screens (client_body_buffer_size)');
+  }
+  var call;
+  try {
+    call = JSON.parse(text || '');
+  } catch (e) {
+    throw new Refusal(400, 'the request body is not JSON');
+  }
+  if (call === null || typeof call !== 'object' || Array.isArray(call)) {
+    throw new Refusal(400, 'the request body must be a JSON object');
+  }
+  return call;
+}
+
+function decideRequest(r, call, route) {
+  var invocation = { model: String(call.model || ''), operation: route.operation };
+  invocation.provider = r.variables.modelgate_provider || 'openai';
+  if (r.variables.modelgate_purpose) invocation.purpose = r.variables.modelgate_purpose;
+  var maxTokens = requestedTokens(call, route);
+  if (Number.isInteger(maxTokens) && maxTokens > 0) invocation.max_tokens = maxTokens;
+  var tools = toolNames(call);
+  if (tools.length > 0) invocation.tools = tools;
+  var request = { invocation: invocation, payload: contentPayload(call, route) };
+  var context = configuredContext(r);
+  if (context) request.context = context;
+  var approvalId = r.headersIn[APPROVAL_HEADER];
+  if (approvalId !== undefined) {
+    if (!UUID.test(approvalId.trim())) {
+      throw new Refusal(
+        400,
+        'the ' + APPROVAL_HEADER + ' header must be the id (a UUID) of the approval an earlier denial named',
+      );
+    }
+    request.approval_id = approvalId.trim().toLowerCase();
+  }
+  return request;
+}
+
+function requestedTokens(call, route) {
+  for (var i = 0; i < route.tokens.length; i++) {
+    if (call[route.tokens[i]] !== undefined && call[route.tokens[i]] !== null) return call[route.tokens[i]];
+  }
+  return undefined;
+}
+
+function contentPayload(call, route) {
+  if (route.content === null) {
+    if (!isText(call.input))
+      throw new Refusal(400, 'the modelgate gateway screens text embeddings only, not token ids');
+    return { input: call.input };
+  }
+  if (route.content.indexOf('messages') >= 0 && !Array.isArray(call.messages)) {
+    throw new Refusal(400, 'a chat call without a list of messages cannot be screened');
+  }
+  if (route.operation === 'completion' && !isText(call.prompt)) {
+    // Token ids cannot be screened: refuse rather than send what modelgate could not read.
+    throw new Refusal(400, 'the modelgate gateway screens text prompts only, not token ids');
+  }
+  var content = {};
+  route.content.forEach(function (field) {
+    if (call[field] !== undefined && call[field] !== null) content[field] = call[field];
+  });
+  return { arguments: content };
+}
+
+function isText(value) {
+  return (
+    typeof value === 'string' ||
+    (Array.isArray(value) &&
+      value.every(function (item) {
+        return typeof item === 'string';
+      }))
+  );
+}
+
+// Every tool's name: chat's tools[].function.name, Responses' tools[].name, legacy functions[].name, a built-in
+// tool's type, and the tools a namespace groups. A tool it cannot name is refused: the policy must see every tool.
+function toolNames(call) {
+  var names = [];
+  function visit(tool) {
+    var t = tool !== null && typeof tool === 'object' ? tool : {};
+    // A function or custom tool is named by its name alone: its type would let any such tool pass as "function".
+    var userDefined =
+      t.function !== undefined || t.custom !== undefined || t.type === 'function' || t.type === 'custom';
+    var name = [nameOf(t.function), nameOf(t.custom), t.name].filter(function (n) {
+      return n !== undefined && n !== null;
+    })[0];
+    if (name === undefined) name = userDefined ? undefined : t.type;
+    if (typeof name !== 'string' || name === '') {
+      throw new Refusal(400, 'a tool without a name or type cannot be checked by the policy');
+    }
+    names.push({ name: name });
+    if (Array.isArray(t.tools)) t.tools.forEach(visit);
+  }
+  ['tools', 'functions'].forEach(function (field) {
+    if (call[field] === undefined || call[field] === null) return;
+    if (!Array.isArray(call[field]))
+      throw new Refusal(400, field + ' must be a list for the policy to check it');
+    call[field].forEach(visit);
+  });
+  return names;
+}
+
+function nameOf(value) {
+  return value !== null && typeof value === 'object' ? value.name : undefined;
+}
+
+function configuredContext(r) {
+  var text = r.variables.modelgate_context;
+  if (!text) return null;
+  try {
+    var context = JSON.parse(text);
+    if (context !== null && typeof context === 'object' && !Array.isArray(context)) return context;
+  } catch (e) {
+    // reported below
+  }
+  throw new Error('$modelgate_context must be a JSON object');
+}
+
+// The decision, or a Refusal: 401 for a token modelgate refused (it is the caller's), 403 for any other 4xx and for
+// a deny, 503 for anything else: no answer, not JSON, a 5xx, a 200 that is not a decision.
+function readDecision(reply) {
+  // nginx's own 502 and 504 pages (modelgate unreachable, too slow) are HTML: not parsed, since a failed parse
+  // costs an exception (and njs 0.7.9 logs deprecation warnings while it builds one).
+  var json = /^application\/json\b/.test(reply.headersOut['Content-Type'] || '');
+  var body = json ? parseObject(reply.responseText) : null;
+  if (!body) throw new Refusal(503, 'modelgate did not answer (HTTP ' + reply.status + ')');
+  var id = body.decision_id;
+  var reasons = Array.isArray(body.reasons) ? body.reasons : [];
+  if (reply.status === 401) {
+    var challenge = reply.headersOut['WWW-Authenticate'];
+    throw new Refusal(401, 'modelgate refused the token', id, reasons, { challenge: challenge });
+  }
+  if ((reply.status >= 400 && reply.status < 500) || (reply.status === 200 && body.allow === false)) {
+    throw new Refusal(403, 'modelgate denied the call', id, reasons, { approval: body.approval });
+  }
+  if (reply.status !== 200 || body.allow !== true || typeof id !== 'string') {
+    throw new Refusal(503, 'modelgate could not decide (HTTP ' + reply.status + ')', id, reasons);
+  }
+  return body;
+}
+
+// An allow carrying an obligation the gateway does not fulfil is refused: a policy's obligation that nobody
+// fulfils would be a silent allow. $modelgate_accept_obligations (comma-separated) names types fulfilled elsewhere.
+function checkObligations(r, decision) {
+  var enforced = ['redact', 'cap_tokens'].concat(
+    String(r.variables.modelgate_accept_obligations || '')
+      .split(',')
+      .map(function (name) {
+        return name.trim();
+      })
+      .filter(Boolean),
+  );
+  var obligations = Array.isArray(decision.obligations) ? decision.obligations : [null];
+  var unenforced = obligations.filter(function (o) {
+    return o === null || typeof o !== 'object' || enforced.indexOf(o.type) < 0;
+  });
+  if (unenforced.length > 0) {
+    var names = unenforced
+      .map(function (o) {
+        return o !== null && typeof o === 'object' ? String(o.type) : 'malformed';
+      })
+      .join(', ');
+    var reason = {
+      code: 'obligation_not_enforced',
+      message: "the gateway cannot fulfil the policy's obligations: " + names,
+    };
+    throw new Refusal(403, 'modelgate allowed the call with obligations', decision.decision_id, [reason]);
+  }
+}
+
+// Puts modelgate's redacted copy of every field it screened into the call, and the token cap into the caller's
+// token field (or the route's last). An allow without the redacted copy would send what was never cleared.
+function applyDecision(call, route, request, decision) {
+  var redacted = decision.redacted_payload;
+  var missing = new Refusal(
+    503,
+    'modelgate allowed the call without the redacted content',
+    decision.decision_id,
+  );
+  if (redacted === null || typeof redacted !== 'object') throw missing;
+  if (route.content === null) {
+    if (redacted.input === undefined) throw missing;
+    call.input = redacted.input;
+    return;
+  }
+  var cleared = redacted.arguments;
+  if (cleared === null || typeof cleared !== 'object') throw missing;
+  Object.keys(request.payload.arguments).forEach(function (field) {
+    if (!Object.prototype.hasOwnProperty.call(cleared, field)) throw missing;
+    call[field] = cleared[field];
+  });
+  if (Number.isInteger(decision.max_tokens)) {
+    var field = route.tokens.filter(function (f) {
+      return call[f] !== undefined && call[f] !== null;
+    })[0];
+    call[field || route.tokens[route.tokens.length - 1]] = decision.max_tokens;
+  }
+}
+
+// Writes the refusal as an OpenAI-style error, so that OpenAI clients show its message; `error.modelgate` holds
+// the decision id, the reasons and any pending approval, as the LiteLLM guardrail's refusals do.
+function refuse(r, refusal) {
+  var codes = refusal.reasons
+    .map(function (reason) {
+      return reason !== null && typeof reason === 'object' ? reason.code : undefined;
+    })
+    .filter(Boolean);
+  var message = refusal.message + (codes.length ? ' (' + codes.join(', ') + ')' : '');
+  if (refusal.decisionId) message += '; decision ' + refusal.decisionId;
+  var modelgate = { decision_id: refusal.decisionId, reasons: refusal.reasons };
+  var approval = refusal.extra.approval;
+  if (approval !== null && typeof approval === 'object') {
+    modelgate.approval = approval;
+    message +=
+      '; approval ' +
+      approval.id +
+      ' is ' +
+      (approval.status || 'pending') +
+      ': once approved, repeat the request with the ' +
+      APPROVAL_HEADER +
+      ' header set to it';
+  }
+  if (refusal.extra.challenge) r.headersOut['WWW-Authenticate'] = refusal.extra.challenge;
+  if (refusal.decisionId) r.headersOut[DECISION_HEADER] = refusal.decisionId;
+  r.headersOut['Content-Type'] = 'application/json';
+  var error = {
+    message: message,
+    type: ERROR_TYPES[refusal.status] || 'modelgate_error',
+    code: codes[0] || null,
+    param: null,
+    modelgate: modelgate,
+  };
+  r.return(refusal.status, JSON.stringify({ error: error }));
+}
+
+/**
+ * js_body_filter (buffer_type=buffer) on the provider's location: passes every chunk on as it comes, unchanged,
+ * and after the last reports the reply's token usage for the decision. A JSON reply's `usage`; in a stream of
+ * server-sent events, the last event with a `usage` (chat sends one when the caller sets
+ * stream_options.include_usage; Responses' response.completed carries one).
+ */
+function reportUsage(r, data, flags) {
+  r.sendBuffer(data, flags);
+  var state = usageState(r);
+  if (!state.done) {
+    state.size += data.length;
+    if (state.size > USAGE_SCAN_LIMIT) {
+      state.done = true;
+      r.warn('modelgate gateway: reply too large to read its usage; decision ' + state.decisionId);
+    } else {
+      state.chunks.push(data);
+    }
+  }
+  if (flags.last && !state.done) {
+    state.done = true;
+    sendUsageReport(r, state);
+  }
+}
+
+// njs runs each request in its own copy of the module, so this is the state of one reply.
+var usageScan = null;
+
+function usageState(r) {
+  if (!usageScan) {
+    usageScan = {
+      chunks: [],
+      size: 0,
+      // Only a successful reply is billed; nothing to report without a decision.
+      done: r.status !== 200 || !UUID.test(r.variables.modelgate_decision_id || ''),
+      decisionId: r.variables.modelgate_decision_id,
+    };
+  }
+  return usageScan;
+}
+
+function sendUsageReport(r, state) {
+  var usage = usageOf(Buffer.concat(state.chunks).toString());
+  if (!usage) return;
+  var report = {
+    input_tokens: firstCount(usage, ['prompt_tokens', 'input_tokens']),
+    output_tokens: firstCount(usage, ['completion_tokens', 'output_tokens']),
+  };
+  // Detached: nginx sends it after the reply without waiting for modelgate's answer, which the usage location logs.
+  r.subrequest(USAGE_LOCATION + state.decisionId, {
+    method: 'POST',
+    body: JSON.stringify(report),
+    detached: true,
+  });
+}
+
+function usageOf(text) {
+  if (text.charAt(0) === '{') {
+    var whole = parseObject(text);
+    return whole && usageIn(whole);
+  }
+  var usage = null;
+  text.split('\n').forEach(function (line) {
+    // Only events that are JSON objects: not `data: [DONE]`.
+    var data = /^data: ?(\{.*)$/.exec(line);
+    var event = data && parseObject(data[1]);
+    var found = event && usageIn(event);
+    if (found) usage = found;
+  });
+  return usage;
+}
+
+function usageIn(body) {
+  var usage = body.usage || (body.response && body.response.usage);
+  return usage !== null && typeof usage === 'object' ? usage : null;
+}
+
+function parseObject(text) {
+  try {
+    var value = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+function firstCount(usage, names) {
+  for (var i = 0; i < names.length; i++) {
+    if (Number.isInteger(usage[names[i]])) return usage[names[i]];
+  }
+  return 0;
+}
+
+export default { guard: guard, reportUsage: reportUsage };
