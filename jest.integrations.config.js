@@ -1,7 +1,7 @@
 /**
  * jest for `npm run test:integrations`: the end-to-end tests of integrations/ that drive third-party
- * Python software (FastMCP, the LiteLLM proxy) from virtualenvs cached under .tools/. Kept out of
- * `npm test` because the first install of those takes minutes and hundreds of MB.
+ * software: Python (FastMCP, the LiteLLM proxy) from virtualenvs cached under .tools/, and nginx with njs.
+ * Kept out of `npm test` because the first install of those takes minutes and hundreds of MB.
  */
 module.exports = {
   testEnvironment: 'node',
