@@ -93,12 +93,13 @@ function routeOf(r) {
 }
 
 function parseCall(r) {
-  var text = r.requestText;
   // nginx keeps a body in memory up to client_body_buffer_size; above it the body is in a temporary file, which
-  // njs cannot read. nginx.conf sets that size to client_max_body_size, so this is only a misconfiguration.
-  if (text === undefined && Number(r.headersIn['Content-Length'] || 0) > 0) {
+  // njs cannot read (r.requestText throws). nginx.conf sets that size to client_max_body_size, so this is only a
+  // misconfiguration.
+  if (r.variables.request_body_file) {
     throw new Refusal(413, 'the request body is larger than the gateway screens (client_body_buffer_size)');
   }
+  var text = r.requestText;
   var call;
   try {
     call = JSON.parse(text || '');
