@@ -59,6 +59,19 @@ test('mints a token the development issuer verifies, with scopes, actor, jti and
   expect(identity.tokenId).toMatch(/^[0-9a-f-]{36}$/);
 });
 
+// The commonest first-run refusal: a token minted in one folder sent to a modelgate started in another. Its kid
+// names the other folder's key, which says more than a signature that does not verify.
+test("refuses another data directory's token as key_unknown", async () => {
+  const elsewhere = mkdtempSync(join(tmpdir(), 'modelgate-dev-'));
+  try {
+    const token = mintDevToken(elsewhere, { sub: 'user:alice', scopes: [] });
+    const verifier = createTokenVerifier([ensureDevIssuer(dataDir)], { logger: pino({ level: 'silent' }) });
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'key_unknown' });
+  } finally {
+    rmSync(elsewhere, { recursive: true, force: true });
+  }
+});
+
 test('defaults to a one hour lifetime and a fresh jti per token', () => {
   const now = Date.now();
   const a = jwt.decode(mintDevToken(dataDir, { sub: 'x', now })) as jwt.JwtPayload;
