@@ -21,9 +21,13 @@ its allowed /v1/decide calls used in the period: grants never used, budgets far 
 (peak below a quarter of the grant), and denials that suggest a missing grant.
 
   --since WHEN    30m, 24h, 7d, 4w, or an RFC 3339 date / date-time with a zone (default 30d)
+  --until DATE    end of the period, an RFC 3339 date / date-time with a zone (default now)
+  --subject ID    one subject only (default: every entitled subject, and every one the log saw)
+  --format F      table (default), json or csv
   --patch FILE    also write the entitlements with unused grants removed and far-too-high budgets
                   lowered to twice the peak: a proposal to review, never applied by modelgate
   --bundle FILE   the bundle whose grants to read (default: the service's configured bundle)
+  --db FILE       the audit database (default: the service's configured one)
 
 Opens the database read-only. Exit status: 0 done, 1 could not run, 2 usage error.`;
 

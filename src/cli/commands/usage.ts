@@ -17,7 +17,9 @@ const usage = `Usage: modelgate usage --subject ID [--model NAME] [--db FILE] [-
 Shows a subject's usage (requests in the last minute, tokens in the last hour and day, usage
 reports) and the limits its policy sets, read from the audit database: the same figures
 GET /v1/usage returns. The database and bundle default to the service's configuration
-(MODELGATE_CONFIG, MODELGATE_DB, MODELGATE_BUNDLE). It opens the database read-only.`;
+(MODELGATE_CONFIG, MODELGATE_DB, MODELGATE_BUNDLE). It opens the database read-only.
+
+Exit status: 0 done, 1 could not run, 2 usage error.`;
 
 /** `modelgate usage`: a subject's usage and limits on the terminal. */
 export const usageCommand: CliCommand = {
