@@ -23,10 +23,10 @@ import { usagePgMigrations } from '../../postgres/usage-pg-migrations';
 import type { CliCommand, CliIo } from '../cli-command';
 import { renderLineage } from '../render-lineage';
 
-const DB_HELP =
-  'The database is --db FILE, else $MODELGATE_DB, else the db of $MODELGATE_CONFIG, else ' +
-  '$MODELGATE_DATA_DIR/modelgate.db, else .modelgate/modelgate.db. ' +
-  'A shared PostgreSQL log is --db postgres://…, else $MODELGATE_DATABASE_URL, else database.url of $MODELGATE_CONFIG.';
+// A paragraph of its own in every help text, wrapped like the rest of them (under 100 columns).
+const DB_HELP = `The database is --db FILE, else $MODELGATE_DB, else the db of $MODELGATE_CONFIG, else
+$MODELGATE_DATA_DIR/modelgate.db, else .modelgate/modelgate.db. A shared PostgreSQL log is
+--db postgres://…, else $MODELGATE_DATABASE_URL, else database.url of $MODELGATE_CONFIG.`;
 
 const usages = {
   audit: `Usage: modelgate audit <command> [options]
@@ -50,7 +50,9 @@ chain rewritten from scratch, and then re-hashes only the records from the last 
 on: the records before it are trusted to that checkpoint's signature. It says which seq range it
 re-hashed. --full re-hashes every record (run it now and then: only it finds a record edited in
 place before the last checkpoint). Without --public-key every record is re-hashed. Opens the
-database read-only. ${DB_HELP}
+database read-only.
+
+${DB_HELP}
 
 Exit status: 0 intact, 1 broken or unreadable, 2 usage error.`,
   export: `Usage: modelgate audit export --from DATE --to DATE --format jsonl|csv [--out FILE] [--db FILE]
@@ -59,12 +61,16 @@ Writes the records with from <= timestamp < to, oldest first, to FILE (or stdout
 2026-11-01 (midnight UTC) or a date-time with a zone (2026-11-01T12:00:00Z). JSONL lines use OPA
 decision-log field names; CSV is RFC 4180 with a header row. A file is written as FILE.partial
 and renamed when complete. Progress goes to stderr when it is a terminal. Opens the database
-read-only. ${DB_HELP}`,
+read-only.
+
+${DB_HELP}`,
   prune: `Usage: modelgate audit prune --before DATE [--db FILE]
 
 Deletes, in one transaction, records older than DATE and records the last deleted record as the
 anchor the remaining chain is verified from. Appends wait while it runs (run it off-peak on large
-logs). ${DB_HELP}`,
+logs).
+
+${DB_HELP}`,
   keygen: `Usage: modelgate audit keygen --out DIR
 
 Writes DIR/audit-signing.pem (Ed25519 private key, mode 0600) and DIR/audit-signing.pub.pem.
@@ -73,9 +79,9 @@ give the public key to \`modelgate audit verify --public-key\`. Keep the private
 audit database's backups: whoever holds it can re-sign a rewritten chain.`,
   migrate: `Usage: modelgate audit migrate --to postgres://… [--db FILE] [--public-key FILE]...
 
-Copies the SQLite audit log (records, hash chain, signed checkpoints, prune anchors, usage reports, approvals)
-into an empty PostgreSQL database, in one transaction, then verifies the copy and checks that its
-head equals the source's. Stop modelgate (or let no one append) while it runs: records appended to
+Copies the SQLite audit log (records, hash chain, signed checkpoints, prune anchors, usage reports,
+approvals) into an empty PostgreSQL database, in one transaction, then verifies the copy and checks
+that its head equals the source's. Stop modelgate (or let no one append) while it runs: records appended to
 the SQLite file afterwards are not copied. The source must verify first. Exit status: 0 copied and
 verified, 1 refused or broken, 2 usage error.`,
 
@@ -84,7 +90,9 @@ verified, 1 refused or broken, 2 usage error.`,
 Shows the chain a decision belongs to: its ancestors (through context.parent_decision_id, up to
 the decision that started the chain) and every decision that named it, or one of its descendants,
 as its parent; with outcome, reasons, subject, actor, operation, model, purpose and tools. --json
-prints what GET /v1/decisions/{id}/lineage returns. Opens the database read-only. ${DB_HELP}
+prints what GET /v1/decisions/{id}/lineage returns. Opens the database read-only.
+
+${DB_HELP}
 
 Exit status: 0 found, 1 no such decision, 2 usage error.`,
 };
