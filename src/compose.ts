@@ -14,6 +14,7 @@ import { DEFAULT_RECORD_LIMITS } from './audit/bound-record';
 import { DEFAULT_DISK_WARN_FREE_MB, diskProbe } from './audit/disk-space';
 import { recordCountedRejections } from './decision/reject';
 import { DEFAULT_AGGREGATION_LIMITS, RejectionAggregator } from './decision/rejection-aggregator';
+import { lockAuditLog, type LockPurpose } from './audit/audit-log-lock';
 import { openDatabase, type Db } from './audit/database';
 import { databaseFiles, refuseShared, refuseSharedKey } from './audit/file-permissions';
 import { SqliteAuditStore } from './audit/sqlite-audit-store';
@@ -100,6 +101,15 @@ export interface RunningService {
 
 const RESERVATION_SWEEP_MS = 60_000;
 
+/** What a second `modelgate serve` on the same SQLite audit log is told. */
+export const SERVE_LOCK: LockPurpose = {
+  command: 'modelgate serve',
+  advice:
+    'two processes serving one SQLite audit log would each enforce budgets and rate limits alone. Stop the other ' +
+    'one, give this one its own audit log (db, MODELGATE_DB or MODELGATE_DATA_DIR), or run several replicas on ' +
+    'PostgreSQL (database.url; docs/operations.md)',
+};
+
 /** The composition root: wires config into concrete classes and starts the HTTP server. */
 export async function startService(config: Config, logger: Logger): Promise<RunningService> {
   // Refused before anything is opened: the audit log and the signing key are for this user only.
@@ -108,6 +118,26 @@ export async function startService(config: Config, logger: Logger): Promise<Runn
   if (config.audit.checkpoint) {
     refuseSharedKey(config.audit.checkpoint.privateKeyFile, 'audit.checkpoint.private_key_file');
   }
+  // One process at a time serves from an SQLite audit log (audit-log-lock.ts); replicas share PostgreSQL instead.
+  // Taken before anything else is opened and let go after everything closed; kept when a close fails half-way,
+  // since what is left open may still write (the end of the process lets go of it then).
+  const lock = config.database ? undefined : lockAuditLog(config.db, SERVE_LOCK);
+  if (!lock) return wireService(config, logger);
+  const service = await wireService(config, logger).catch((err: unknown) => {
+    lock.release();
+    throw err;
+  });
+  return {
+    ...service,
+    close: async () => {
+      await service.close();
+      lock.release();
+    },
+  };
+}
+
+// Wires and starts everything; startService has made the checks that come first and holds the lock.
+async function wireService(config: Config, logger: Logger): Promise<RunningService> {
   const issuers = trustedIssuers(config, logger);
   const verifier = createTokenVerifier(issuers, { logger });
   // Built before anything is opened: a bad dpop.public_urls entry is a ConfigError that stops the start.

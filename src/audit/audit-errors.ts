@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ConfigError, ModelgateError, ReasonCode } from '../errors';
 
 /**
@@ -19,6 +20,40 @@ export class DatabaseVersionError extends ConfigError {
     super('db', `${file}: ${message}`);
     this.name = 'DatabaseVersionError';
   }
+}
+
+/** The process holding an audit log's lock, as it wrote itself down in the lock file. */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  /** ISO 8601: when it took the lock. */
+  startedAt: string;
+  /** What it runs: `modelgate serve`. */
+  command: string;
+}
+
+/** Another process (or another service of this one) holds the SQLite audit log's lock: see audit-log-lock.ts. */
+export class AuditLogInUseError extends Error {
+  readonly db: string;
+  readonly lockFile: string;
+  /** Undefined when the lock file does not say (a holder that has not written it down yet). */
+  readonly holder?: LockHolder;
+  constructor(what: { db: string; lockFile: string; holder?: LockHolder; advice: string }) {
+    super(`the audit log ${what.db} is in use by ${describeHolder(what.holder)}: ${what.advice}`);
+    this.name = 'AuditLogInUseError';
+    this.db = what.db;
+    this.lockFile = what.lockFile;
+    this.holder = what.holder;
+  }
+}
+
+function describeHolder(holder: LockHolder | undefined): string {
+  if (!holder) return 'another process';
+  const since = `since ${holder.startedAt}`;
+  if (holder.pid === process.pid && holder.host === hostname()) {
+    return `another service in this process (pid ${holder.pid}, ${since})`;
+  }
+  return `${holder.command} (pid ${holder.pid} on host ${holder.host}, ${since})`;
 }
 
 /** An export stopped because its output stream errored or closed first. */

@@ -90,6 +90,54 @@ export async function startChildService(options: ChildServiceOptions = {}): Prom
   throw lastError ?? new Error('modelgate did not start');
 }
 
+/** How a `modelgate serve` that was expected not to start ended. */
+export interface RefusedStart {
+  exit: ChildExit;
+  output: string;
+  /** It answered /ready 200 (and was then killed): the start that should have been refused was not. */
+  served: boolean;
+}
+
+/**
+ * Runs `modelgate serve` in `dir` with the config of startChildService (its own file, so the first child's stays as
+ * it is) on another port, and resolves when it exits; if it serves instead, it is killed and `served` is true.
+ */
+export async function serveExpectingRefusal(
+  dir: string,
+  options: ChildServiceOptions = {},
+): Promise<RefusedStart> {
+  const port = await freePort();
+  const configFile = writeConfig(dir, port, options, 'modelgate-second.json');
+  const child = spawnServe(dir, configFile);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  running.add(child);
+  const exited = new Promise<ChildExit>((resolve) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  let done = false;
+  void exited.then(() => (done = true));
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!done && Date.now() < deadline) {
+    const ready = await fetch(`${url}/ready`).then(
+      (res) => res.status === 200,
+      () => false,
+    );
+    if (ready) {
+      child.kill('SIGKILL');
+      return { exit: await exited, output, served: true };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (!done) child.kill('SIGKILL');
+  return { exit: await exited, output, served: false };
+}
+
 /** Returns a TCP port that was free a moment ago (listen on 0, read it, close). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -103,8 +151,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-function writeConfig(dir: string, port: number, options: ChildServiceOptions): string {
-  const file = path.join(dir, 'modelgate.json');
+function writeConfig(
+  dir: string,
+  port: number,
+  options: ChildServiceOptions,
+  name = 'modelgate.json',
+): string {
+  const file = path.join(dir, name);
   const config = {
     port,
     host: '127.0.0.1',
