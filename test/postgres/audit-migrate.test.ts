@@ -9,11 +9,13 @@ import { createPgPool } from '../../src/postgres/pg-pool';
 import { PgApprovalStore } from '../../src/postgres/pg-approval-store';
 import { PostgresAuditStore } from '../../src/postgres/postgres-audit-store';
 import { runCli } from '../helpers/cli';
+import { SUPPORT_REPLY_CALL, startTestService } from '../helpers/service';
 import { seededRandom } from '../helpers/seeded-random';
 import { describeWithPostgres } from '../helpers/describe-postgres';
 import { startPgCluster, type PgCluster } from '../helpers/postgres-cluster';
 
 let cluster: PgCluster;
+const SUPPORT_CLAIMS = { sub: 'spiffe://corp/support/reply-bot', scope: 'invoke:support' };
 const dir = tempDir();
 const keys = generateCheckpointKeys(join(dir, 'keys'));
 
@@ -185,6 +187,35 @@ describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
     } finally {
       await pool.end();
     }
+  });
+
+  it('refuses to copy while a modelgate serves from the log, and copies once it is stopped', async () => {
+    const svc = await startTestService();
+    const url = await cluster.createDatabase();
+    try {
+      const res = await svc.post('/v1/decide', SUPPORT_REPLY_CALL, svc.token(SUPPORT_CLAIMS));
+      expect(res.status).toBe(200); // the precondition: there is a record to copy
+      const refused = await runCli(['audit', 'migrate', '--db', svc.db, '--to', url]);
+      expect(refused.code).toBe(1);
+      // The service runs in this process, as the CLI here does: a server elsewhere is named by pid and host.
+      expect(refused.stderr).toContain(
+        `the audit log ${svc.db} is in use by another service in this process`,
+      );
+      expect(refused.stderr).toContain('Stop modelgate, run the migrate, then start modelgate on PostgreSQL');
+      const pool = createPgPool({ url, logger: silentLogger });
+      try {
+        const { rows } = await pool.query<{ t: string | null }>("SELECT to_regclass('audit_records') AS t");
+        expect(rows[0]!.t).toBeNull(); // refused before anything was written there
+      } finally {
+        await pool.end();
+      }
+    } finally {
+      await svc.close();
+    }
+    const migrate = await runCli(['audit', 'migrate', '--db', svc.db, '--to', url]);
+    expect(migrate.stderr).toBe('');
+    expect(migrate.stdout).toContain('1 audit_records');
+    expect(migrate.code).toBe(0);
   });
 
   it('refuses to copy a log that does not verify', async () => {

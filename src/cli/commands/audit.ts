@@ -6,6 +6,7 @@ import { finished } from 'node:stream/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import pino from 'pino';
 import { auditMigrations } from '../../audit/audit-migrations';
+import { lockAuditLog, type AuditLogLock, type LockPurpose } from '../../audit/audit-log-lock';
 import { openDatabase } from '../../audit/database';
 import { lineageTree, sqliteLineageSource, type LineageTree } from '../../audit/lineage-query';
 import { generateCheckpointKeys } from '../../audit/signed-checkpoints';
@@ -81,8 +82,9 @@ audit database's backups: whoever holds it can re-sign a rewritten chain.`,
 
 Copies the SQLite audit log (records, hash chain, signed checkpoints, prune anchors, usage reports,
 approvals) into an empty PostgreSQL database, in one transaction, then verifies the copy and checks
-that its head equals the source's. Stop modelgate (or let no one append) while it runs: records appended to
-the SQLite file afterwards are not copied. The source must verify first. Exit status: 0 copied and
+that its head equals the source's. Stop modelgate first: records appended to the SQLite file during
+the copy would not be copied, so it refuses to run while a modelgate serves from the file, and a
+modelgate started meanwhile is refused. The source must verify first. Exit status: 0 copied and
 verified, 1 refused or broken, 2 usage error.`,
 
   lineage: `Usage: modelgate audit lineage DECISION_ID [--db FILE] [--json]
@@ -231,33 +233,19 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
     const file = await databaseFile(values, io.env);
     const logger = cliLogger(io);
     const source = SqliteAuditStore.open({ path: file, readonly: true, logger });
-    const before = await source.verify(verifyOptions).finally(() => source.close());
-    if (!before.ok) {
-      io.stderr(`not migrating: the source log is broken\n${describe(before)}`);
-      return 1;
-    }
-    const { copySqliteToPostgres } = await import('../../postgres/copy-sqlite-to-postgres');
-    const pg = await openPostgres(url, logger, true);
+    // Opened first: a missing source is said as such, and leaves no lock file behind. Locked before it is verified:
+    // records appended between the verify and the copy would be left behind, and no head would match.
+    let lock: AuditLogLock;
     try {
-      const db = openDatabase(file, [], { readonly: true });
-      let counts: Record<string, number>;
-      try {
-        counts = await copySqliteToPostgres(db, pg.pool);
-      } finally {
-        db.close();
-      }
-      const after = await pg.store.verify(verifyOptions);
-      const copied = Object.entries(counts)
-        .map(([table, n]) => `${n} ${table}`)
-        .join(', ');
-      if (!after.ok || after.head !== before.head || after.records !== before.records) {
-        io.stderr(`copied ${copied}, but the copy does not verify as the source does:\n${describe(after)}`);
-        return 1;
-      }
-      io.stdout(`copied ${copied} to ${redactUrl(url)}\ncopy verified: ${describe(after)}`);
-      return 0;
+      lock = lockAuditLog(file, MIGRATE_LOCK);
+    } catch (err) {
+      await source.close();
+      throw err;
+    }
+    try {
+      return await copyToPostgres({ file, source, url, verifyOptions, logger }, io);
     } finally {
-      await pg.store.close();
+      lock.release();
     }
   },
 
@@ -302,6 +290,56 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
     return 0;
   },
 };
+
+// What a server starting on the log during a migrate is told, and what the migrate is told when one serves.
+const MIGRATE_LOCK: LockPurpose = {
+  command: 'modelgate audit migrate',
+  advice:
+    'the copy to PostgreSQL needs a log no one appends to (records appended during the copy would be left ' +
+    'behind). Stop modelgate, run the migrate, then start modelgate on PostgreSQL (database.url)',
+};
+
+/** The SQLite log being moved to PostgreSQL, verified and locked by the caller. */
+interface Migration {
+  file: string;
+  source: SqliteAuditStore;
+  url: string;
+  verifyOptions: { publicKeys?: string[] };
+  logger: Logger;
+}
+
+// Verifies the source, copies it into PostgreSQL, and checks that the copy verifies to the same head.
+async function copyToPostgres(migration: Migration, io: CliIo): Promise<number> {
+  const { file, source, url, verifyOptions, logger } = migration;
+  const before = await source.verify(verifyOptions).finally(() => source.close());
+  if (!before.ok) {
+    io.stderr(`not migrating: the source log is broken\n${describe(before)}`);
+    return 1;
+  }
+  const { copySqliteToPostgres } = await import('../../postgres/copy-sqlite-to-postgres');
+  const pg = await openPostgres(url, logger, true);
+  try {
+    const db = openDatabase(file, [], { readonly: true });
+    let counts: Record<string, number>;
+    try {
+      counts = await copySqliteToPostgres(db, pg.pool);
+    } finally {
+      db.close();
+    }
+    const after = await pg.store.verify(verifyOptions);
+    const copied = Object.entries(counts)
+      .map(([table, n]) => `${n} ${table}`)
+      .join(', ');
+    if (!after.ok || after.head !== before.head || after.records !== before.records) {
+      io.stderr(`copied ${copied}, but the copy does not verify as the source does:\n${describe(after)}`);
+      return 1;
+    }
+    io.stdout(`copied ${copied} to ${redactUrl(url)}\ncopy verified: ${describe(after)}`);
+    return 0;
+  } finally {
+    await pg.store.close();
+  }
+}
 
 function describe(result: VerifyResult): string {
   if (!result.ok) {
