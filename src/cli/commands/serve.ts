@@ -13,6 +13,8 @@ MODELGATE_CONFIG; PORT, HOST, MODELGATE_DB, MODELGATE_DATABASE_URL, MODELGATE_BU
 MODELGATE_DATA_DIR and LOG_LEVEL override it (a warning names each value of the file they replace).
 With no file at all it serves the shipped default bundle on 127.0.0.1:8080, keeps the
 audit log in .modelgate/modelgate.db, and trusts a local development issuer (see \`modelgate token\`).
+One process at a time serves from an SQLite audit log: a second is refused while the first runs
+(docs/operations.md, "One process per SQLite audit log"); replicas share one PostgreSQL instead.
 
 The policy bundle is a local file (watched: a change is activated once the file stands still) or an
 OPA bundle server (\`services\` and \`bundles\` in the config; see docs/policies.md). A new bundle is
