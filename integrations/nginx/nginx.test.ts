@@ -382,6 +382,33 @@ describe('refused calls never reach the provider', () => {
   });
 });
 
+describe('a caller holding a valid token gets nothing past the gateway that modelgate did not clear', () => {
+  const chat = (extra: Record<string, unknown>) =>
+    JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...extra });
+
+  it("sends the provider only the gateway's own headers, none of the caller's", async () => {
+    const reply = await post('/v1/chat/completions', chat({}), {
+      // Which organization and project the gateway's key acts and bills in is the gateway's to say.
+      'OpenAI-Organization': 'org-someone-else',
+      'OpenAI-Project': 'proj_unrestricted',
+      cookie: 'session=abc',
+      'proxy-authorization': 'Basic dXNlcjpwYXNz',
+      'x-http-method-override': 'DELETE',
+      'api-key': 'sk-another-key',
+      'user-agent': `agent ${AWS_KEY}`,
+      'x-forwarded-for': '10.0.0.1',
+    });
+    expect(reply.status).toBe(200);
+    expect(Object.keys(provider.requests[0]!.headers).sort()).toEqual([
+      'authorization',
+      'content-length',
+      'content-type',
+      'host',
+      'x-modelgate-decision-id',
+    ]);
+  });
+});
+
 describe('when modelgate cannot decide, the call fails closed with 503', () => {
   // A stand-in for modelgate that answers what modelgate never would: the gateway must not send the call on any of
   // these. modelgate itself is not faked anywhere else in this file.
