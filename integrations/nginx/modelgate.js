@@ -1,32 +1,67 @@
 // nginx njs module: nginx as an LLM gateway that asks modelgate before every model call (docs/integrations.md).
 //
 // `guard` (js_content on the model routes) maps the OpenAI request to a `POST /v1/decide` body as the LiteLLM
-// guardrail does, asks modelgate through an internal location with the caller's own Authorization (the workload's
-// JWT), and applies the answer: a deny is a 403 with the reasons and the decision id, an outage or a reply it
-// cannot use a 503, an allow goes on, through an internal redirect to the provider's named location, with
-// modelgate's redacted copy of the content and the capped token limit. `reportUsage` (js_body_filter on that
+// guardrail does, but screens every field of the body, not only the content, and refuses fields it does not know;
+// it asks modelgate through an internal location with the caller's own Authorization (the workload's JWT), and
+// applies the answer: a deny is a 403 with the reasons and the decision id, an outage or a reply it cannot use a
+// 503, an allow goes on, through an internal redirect to the provider's named location, as a body built from
+// modelgate's redacted copy and the capped token limits. `reportUsage` (js_body_filter on that
 // location) passes the provider's reply through unchanged and reports its token usage for the decision.
 //
 // Written for njs 0.7.9 (Debian bookworm's libnginx-mod-http-js): no destructuring, spread or for...of.
 
-// How each route is described to modelgate, as the LiteLLM guardrail describes the same calls: `content` are the
-// request fields that reach the model as content, sent whole as the payload's `arguments` and replaced by modelgate's
-// redacted copy; `tokens` is the caller's output token limit (the first set; the cap replaces it, or goes in the
-// last). Embeddings are screened as modelgate's typed `input`.
+// How each route is described to modelgate. `fields` are every top-level field the route takes besides `model` and
+// its token limits: whatever a provider reads may reach the model or be kept by the provider (tool descriptions,
+// response schemas, metadata, stop sequences, `user`), so all of them go to modelgate whole, as the payload's
+// `arguments` (any JSON; every key and string of it screened), and the call goes on with modelgate's redacted copy.
+// A field not listed is refused: an OpenAI-compatible server may read it as content or as a token limit (vLLM's
+// `documents` and `chat_template`), which modelgate would not have seen. `tokens` are the caller's output token
+// limits, the cap replaces each that is set (or goes in the last). `choices` may only be 1: the cap bounds one
+// choice. Embeddings' `input` is screened as modelgate's typed `input`. The lists are the openai SDK's (6.x).
 var ROUTES = {
   '/v1/chat/completions': {
     operation: 'chat',
-    content: ['messages', 'prediction'],
+    fields: words(
+      'messages prediction audio frequency_penalty function_call functions logit_bias logprobs metadata ' +
+        'modalities n parallel_tool_calls presence_penalty prompt_cache_key prompt_cache_retention ' +
+        'reasoning_effort response_format safety_identifier seed service_tier stop store stream stream_options ' +
+        'temperature tool_choice tools top_logprobs top_p user verbosity web_search_options',
+    ),
     tokens: ['max_completion_tokens', 'max_tokens'],
+    choices: ['n'],
   },
   '/v1/responses': {
     operation: 'chat',
-    content: ['input', 'instructions', 'prompt'],
+    fields: words(
+      'input instructions prompt background context_management conversation include max_tool_calls metadata ' +
+        'parallel_tool_calls previous_response_id prompt_cache_key prompt_cache_retention reasoning ' +
+        'safety_identifier service_tier store stream stream_options temperature text tool_choice tools ' +
+        'top_logprobs top_p truncation user',
+    ),
     tokens: ['max_output_tokens'],
+    choices: [],
   },
-  '/v1/completions': { operation: 'completion', content: ['prompt', 'suffix'], tokens: ['max_tokens'] },
-  '/v1/embeddings': { operation: 'embedding', content: null, tokens: [] },
+  '/v1/completions': {
+    operation: 'completion',
+    fields: words(
+      'prompt suffix best_of echo frequency_penalty logit_bias logprobs n presence_penalty seed stop stream ' +
+        'stream_options temperature top_p user',
+    ),
+    tokens: ['max_tokens'],
+    choices: ['n', 'best_of'],
+  },
+  '/v1/embeddings': {
+    operation: 'embedding',
+    input: true,
+    fields: words('dimensions encoding_format user'),
+    tokens: [],
+    choices: [],
+  },
 };
+
+function words(text) {
+  return text.split(' ');
+}
 
 // Internal locations of nginx.conf and the variables it declares (js_var) or sets.
 var DECIDE_LOCATION = '/_modelgate/decide';
@@ -66,8 +101,7 @@ async function guard(r) {
     var reply = await r.subrequest(DECIDE_LOCATION, { method: 'POST', body: JSON.stringify(request) });
     var decision = readDecision(reply);
     checkObligations(r, decision);
-    applyDecision(call, route, request, decision);
-    r.variables.modelgate_body = JSON.stringify(call);
+    r.variables.modelgate_body = JSON.stringify(clearedCall(call, route, request, decision));
     r.variables.modelgate_decision_id = decision.decision_id;
     r.internalRedirect(PROVIDER_LOCATION);
   } catch (e) {
@@ -86,8 +120,10 @@ function routeOf(r) {
     throw new Refusal(405, r.uri + ' takes POST only');
   }
   // nginx matched the location on the normalised path; the provider gets the request's own path. Refuse a path
-  // that another server could read differently (percent-encoded, dot segments, doubled slashes).
-  var raw = r.variables.request_uri.split('?')[0];
+  // that another server could read differently (percent-encoded, dot segments, doubled slashes), and a query
+  // string: the provider would get it (Azure reads its api-version there), modelgate would not.
+  var raw = r.variables.request_uri;
+  if (raw.indexOf('?') >= 0) throw new Refusal(400, 'the modelgate gateway takes no query string: ' + raw);
   if (raw !== r.uri) throw new Refusal(400, 'the path must be written plainly: ' + r.uri);
   return route;
 }
@@ -113,11 +149,12 @@ function parseCall(r) {
 }
 
 function decideRequest(r, call, route) {
-  var invocation = { model: String(call.model || ''), operation: route.operation };
+  checkFields(call, route);
+  var invocation = { model: call.model, operation: route.operation };
   invocation.provider = r.variables.modelgate_provider || 'openai';
   if (r.variables.modelgate_purpose) invocation.purpose = r.variables.modelgate_purpose;
   var maxTokens = requestedTokens(call, route);
-  if (Number.isInteger(maxTokens) && maxTokens > 0) invocation.max_tokens = maxTokens;
+  if (maxTokens !== undefined) invocation.max_tokens = maxTokens;
   var tools = toolNames(call);
   if (tools.length > 0) invocation.tools = tools;
   var request = { invocation: invocation, payload: contentPayload(call, route) };
@@ -136,31 +173,65 @@ function decideRequest(r, call, route) {
   return request;
 }
 
-function requestedTokens(call, route) {
-  for (var i = 0; i < route.tokens.length; i++) {
-    if (call[route.tokens[i]] !== undefined && call[route.tokens[i]] !== null) return call[route.tokens[i]];
+// Refuses what the policy would not see or the cap would not bound: a model that is not a name, a field the route
+// does not know, more than one choice.
+function checkFields(call, route) {
+  if (typeof call.model !== 'string' || call.model === '') {
+    throw new Refusal(400, 'model must be the name of a model');
   }
-  return undefined;
+  var unknown = Object.keys(call).filter(function (field) {
+    var known = field === 'model' || (field === 'input' && route.input);
+    return !known && route.fields.indexOf(field) < 0 && route.tokens.indexOf(field) < 0;
+  });
+  if (unknown.length > 0) {
+    throw new Refusal(400, 'the modelgate gateway does not screen the field ' + unknown.join(', '));
+  }
+  route.choices.forEach(function (field) {
+    if (isSet(call[field]) && call[field] !== 1) {
+      throw new Refusal(400, field + ' must be 1: the token cap bounds one choice');
+    }
+  });
 }
 
+// The largest token limit the call sets: each is refused unless a positive integer, since a provider may read a
+// string ("100000") or the field the cap did not go into.
+function requestedTokens(call, route) {
+  var most;
+  route.tokens.forEach(function (field) {
+    if (!isSet(call[field])) return;
+    if (!Number.isInteger(call[field]) || call[field] < 1) {
+      throw new Refusal(400, field + ' must be a positive integer');
+    }
+    if (most === undefined || call[field] > most) most = call[field];
+  });
+  return most;
+}
+
+function isSet(value) {
+  return value !== undefined && value !== null;
+}
+
+// Every field of the call but the model and the token limits, as the payload's arguments; an embedding's input as
+// the typed input, beside them. Token ids cannot be screened: refused rather than sent unread.
 function contentPayload(call, route) {
-  if (route.content === null) {
+  var payload = {};
+  if (route.input) {
     if (!isText(call.input))
       throw new Refusal(400, 'the modelgate gateway screens text embeddings only, not token ids');
-    return { input: call.input };
+    payload.input = call.input;
   }
-  if (route.content.indexOf('messages') >= 0 && !Array.isArray(call.messages)) {
+  if (route.fields.indexOf('messages') >= 0 && !Array.isArray(call.messages)) {
     throw new Refusal(400, 'a chat call without a list of messages cannot be screened');
   }
   if (route.operation === 'completion' && !isText(call.prompt)) {
-    // Token ids cannot be screened: refuse rather than send what modelgate could not read.
     throw new Refusal(400, 'the modelgate gateway screens text prompts only, not token ids');
   }
   var content = {};
-  route.content.forEach(function (field) {
-    if (call[field] !== undefined && call[field] !== null) content[field] = call[field];
+  route.fields.forEach(function (field) {
+    if (call[field] !== undefined) content[field] = call[field];
   });
-  return { arguments: content };
+  if (Object.keys(content).length > 0) payload.arguments = content;
+  return payload;
 }
 
 function isText(value) {
@@ -269,9 +340,10 @@ function checkObligations(r, decision) {
   }
 }
 
-// Puts modelgate's redacted copy of every field it screened into the call, and the token cap into the caller's
-// token field (or the route's last). An allow without the redacted copy would send what was never cleared.
-function applyDecision(call, route, request, decision) {
+// The call to send: the model, modelgate's redacted copy of every field it screened, and the token limits the
+// caller set, each replaced by the cap (or the cap in the route's last token field). Built afresh, so that nothing
+// of the caller's body goes out unless modelgate cleared it. An allow without the redacted copy is refused.
+function clearedCall(call, route, request, decision) {
   var redacted = decision.redacted_payload;
   var missing = new Refusal(
     503,
@@ -279,23 +351,36 @@ function applyDecision(call, route, request, decision) {
     decision.decision_id,
   );
   if (redacted === null || typeof redacted !== 'object') throw missing;
-  if (route.content === null) {
+  var out = { model: call.model };
+  if (route.input) {
     if (redacted.input === undefined) throw missing;
-    call.input = redacted.input;
-    return;
+    out.input = redacted.input;
   }
-  var cleared = redacted.arguments;
-  if (cleared === null || typeof cleared !== 'object') throw missing;
-  Object.keys(request.payload.arguments).forEach(function (field) {
-    if (!Object.prototype.hasOwnProperty.call(cleared, field)) throw missing;
-    call[field] = cleared[field];
+  var sent = request.payload.arguments;
+  if (sent !== undefined) {
+    var cleared = redacted.arguments;
+    if (cleared === null || typeof cleared !== 'object') throw missing;
+    Object.keys(sent).forEach(function (field) {
+      if (!Object.prototype.hasOwnProperty.call(cleared, field)) throw missing;
+      out[field] = cleared[field];
+    });
+  }
+  capTokens(out, call, route, decision);
+  return out;
+}
+
+function capTokens(out, call, route, decision) {
+  var set = route.tokens.filter(function (field) {
+    return isSet(call[field]);
   });
-  if (Number.isInteger(decision.max_tokens)) {
-    var field = route.tokens.filter(function (f) {
-      return call[f] !== undefined && call[f] !== null;
-    })[0];
-    call[field || route.tokens[route.tokens.length - 1]] = decision.max_tokens;
-  }
+  set.forEach(function (field) {
+    out[field] = call[field];
+  });
+  if (!Number.isInteger(decision.max_tokens) || route.tokens.length === 0) return;
+  if (set.length === 0) set = [route.tokens[route.tokens.length - 1]];
+  set.forEach(function (field) {
+    out[field] = decision.max_tokens;
+  });
 }
 
 // Writes the refusal as an OpenAI-style error, so that OpenAI clients show its message; `error.modelgate` holds

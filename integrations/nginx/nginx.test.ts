@@ -383,8 +383,186 @@ describe('refused calls never reach the provider', () => {
 });
 
 describe('a caller holding a valid token gets nothing past the gateway that modelgate did not clear', () => {
+  /** The status and message of a refusal the gateway answered itself. */
+  async function refusedBefore(reply: Response): Promise<{ status: number; message: string }> {
+    const body = (await reply.json()) as { error: { message: string } };
+    return { status: reply.status, message: body.error.message };
+  }
   const chat = (extra: Record<string, unknown>) =>
     JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], ...extra });
+
+  // Each of these reaches the provider, most of them the model; none is in `messages`.
+  const secretFields: [string, string, string][] = [
+    [
+      'a tool description',
+      '/v1/chat/completions',
+      chat({
+        tools: [{ type: 'function', function: { name: 'tickets.read', description: `key ${AWS_KEY}` } }],
+      }),
+    ],
+    [
+      'a response format schema',
+      '/v1/chat/completions',
+      chat({
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 'reply', schema: { type: 'object', description: AWS_KEY } },
+        },
+      }),
+    ],
+    ['metadata', '/v1/chat/completions', chat({ metadata: { note: AWS_KEY } })],
+    ['stop sequences', '/v1/chat/completions', chat({ stop: [AWS_KEY] })],
+    [
+      "a Responses MCP tool's headers",
+      '/v1/responses',
+      JSON.stringify({
+        model: 'gpt-4o-mini',
+        input: 'hi',
+        tools: [
+          {
+            type: 'mcp',
+            server_label: 'docs',
+            server_url: 'https://mcp.example/',
+            headers: { Authorization: `Bearer ${AWS_KEY}` },
+          },
+        ],
+      }),
+    ],
+    [
+      "a Responses call's text format",
+      '/v1/responses',
+      JSON.stringify({
+        model: 'gpt-4o-mini',
+        input: 'hi',
+        text: { format: { type: 'json_schema', name: 'r', schema: { description: AWS_KEY } } },
+      }),
+    ],
+    [
+      "an embeddings call's user",
+      '/v1/embeddings',
+      JSON.stringify({ model: 'text-embedding-3-small', input: 'hi', user: AWS_KEY }),
+    ],
+  ];
+  it.each(secretFields)('refuses a secret in %s with 403 secret_in_payload', async (_name, path, body) => {
+    const reply = await post(path, body);
+    const part = ((await reply.json()) as { error: { modelgate: ModelgatePart } }).error.modelgate;
+    expect(reply.status).toBe(403);
+    expect(codes(part)).toEqual(['secret_in_payload']);
+    expect(provider.requests).toHaveLength(0);
+  });
+
+  it('redacts every field it sends on, tool definitions and metadata too, and leaves their shape alone', async () => {
+    await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      user: EMAIL,
+      metadata: { customer: EMAIL },
+      stop: [CARD],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'tickets.read',
+            description: `Reads tickets of ${EMAIL}`,
+            parameters: { type: 'object', properties: { id: { type: 'integer' } } },
+          },
+        },
+      ],
+      temperature: 0.2,
+      stream: false,
+    });
+    expect(provider.requests[0]!.body).toEqual({
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'hi' }],
+      user: '[REDACTED:email]',
+      metadata: { customer: '[REDACTED:email]' },
+      stop: ['[REDACTED:credit_card]'],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'tickets.read',
+            description: 'Reads tickets of [REDACTED:email]',
+            parameters: { type: 'object', properties: { id: { type: 'integer' } } },
+          },
+        },
+      ],
+      temperature: 0.2,
+      stream: false,
+    });
+    expect(decisions(service.db).at(-1)?.input?.payload?.findings).toMatchObject({
+      email: 3,
+      credit_card: 1,
+    });
+  });
+
+  it('refuses a field it does not know with 400, before modelgate is asked', async () => {
+    const before = decisions(service.db).length;
+    const replies = await Promise.all([
+      // vLLM reads both: retrieved documents and a chat template reach the model.
+      post('/v1/chat/completions', chat({ documents: [{ text: AWS_KEY }] })),
+      post('/v1/chat/completions', chat({ chat_template: `{{ "${AWS_KEY}" }}` })),
+      // Token limits of another endpoint, which a lenient server may read.
+      post('/v1/chat/completions', chat({ max_output_tokens: 100000 })),
+      post('/v1/responses', JSON.stringify({ model: 'gpt-4o-mini', input: 'hi', max_tokens: 100000 })),
+      post('/v1/chat/completions', '{"model":"gpt-4o-mini","messages":[],"__proto__":{"x":1}}'),
+    ]);
+    const refusals = await Promise.all(replies.map(refusedBefore));
+    expect(refusals.map((r) => r.status)).toEqual([400, 400, 400, 400, 400]);
+    expect(refusals.map((r) => r.message)).toEqual([
+      expect.stringContaining('documents'),
+      expect.stringContaining('chat_template'),
+      expect.stringContaining('max_output_tokens'),
+      expect.stringContaining('max_tokens'),
+      expect.stringContaining('__proto__'),
+    ]);
+    expect(decisions(service.db)).toHaveLength(before);
+    expect(provider.requests).toHaveLength(0);
+  });
+
+  it('caps every token limit the call sets, and tells the policy the largest', async () => {
+    await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_completion_tokens: 10,
+      max_tokens: 100000,
+    });
+    expect(provider.requests[0]!.body).toMatchObject({ max_completion_tokens: 64, max_tokens: 64 });
+    const invocation = decisions(service.db).at(-1)?.input?.invocation as { max_tokens?: number };
+    expect(invocation.max_tokens).toBe(100000);
+  });
+
+  it('refuses a token limit that is not a positive integer, and more than one choice, with 400', async () => {
+    const before = decisions(service.db).length;
+    const replies = await Promise.all([
+      post('/v1/chat/completions', chat({ max_tokens: '100000' })),
+      post('/v1/chat/completions', chat({ max_completion_tokens: -5 })),
+      post('/v1/chat/completions', chat({ max_tokens: 0 })),
+      post('/v1/chat/completions', chat({ max_tokens: 1.5 })),
+      // The cap bounds one choice: n choices would each get it.
+      post('/v1/chat/completions', chat({ n: 8 })),
+      post('/v1/completions', JSON.stringify({ model: 'gpt-3.5-turbo-instruct', prompt: 'hi', best_of: 4 })),
+      post('/v1/chat/completions', chat({ model: ['gpt-4o-mini'] })),
+    ]);
+    const refusals = await Promise.all(replies.map(refusedBefore));
+    expect(refusals.map((r) => r.status)).toEqual([400, 400, 400, 400, 400, 400, 400]);
+    expect(refusals.map((r) => r.message)).toEqual([
+      expect.stringContaining('max_tokens'),
+      expect.stringContaining('max_completion_tokens'),
+      expect.stringContaining('max_tokens'),
+      expect.stringContaining('max_tokens'),
+      expect.stringContaining('n must be 1'),
+      expect.stringContaining('best_of must be 1'),
+      expect.stringContaining('model'),
+    ]);
+    expect(decisions(service.db)).toHaveLength(before);
+    expect(provider.requests).toHaveLength(0);
+
+    // One choice, said outright, is a call like any other.
+    await post('/v1/chat/completions', chat({ n: 1 }));
+    expect(provider.requests).toHaveLength(1);
+  });
 
   it("sends the provider only the gateway's own headers, none of the caller's", async () => {
     const reply = await post('/v1/chat/completions', chat({}), {
@@ -406,6 +584,13 @@ describe('a caller holding a valid token gets nothing past the gateway that mode
       'host',
       'x-modelgate-decision-id',
     ]);
+  });
+
+  it('refuses a query string with 400: the provider would read it, modelgate never sees it', async () => {
+    const reply = await post('/v1/chat/completions?api-version=2024-10-21', chat({}));
+    expect(reply.status).toBe(400);
+    expect((await refusedBefore(reply)).message).toContain('query');
+    expect(provider.requests).toHaveLength(0);
   });
 });
 
