@@ -244,32 +244,45 @@ function isText(value) {
   );
 }
 
-// Every tool's name: chat's tools[].function.name, Responses' tools[].name, legacy functions[].name, a built-in
-// tool's type, and the tools a namespace groups. A tool it cannot name is refused: the policy must see every tool.
+// Every tool's names: chat's tools[].function.name, Responses' tools[].name, legacy functions[].name, a built-in
+// tool's type, and the tools a namespace groups. A tool is named by each of these it carries, since providers read
+// different ones (a server that ignores `function` runs the Responses-style `name`), and a built-in tool by its
+// type too, whatever name it is given. A tool it cannot name is refused: the policy must see every tool.
 function toolNames(call) {
   var names = [];
   function visit(tool) {
     var t = tool !== null && typeof tool === 'object' ? tool : {};
-    // A function or custom tool is named by its name alone: its type would let any such tool pass as "function".
+    // A function or custom tool, and a namespace of them, is named by its names alone: its type would let any such
+    // tool pass as "function".
     var userDefined =
-      t.function !== undefined || t.custom !== undefined || t.type === 'function' || t.type === 'custom';
-    var name = [nameOf(t.function), nameOf(t.custom), t.name].filter(function (n) {
-      return n !== undefined && n !== null;
-    })[0];
-    if (name === undefined) name = userDefined ? undefined : t.type;
-    if (typeof name !== 'string' || name === '') {
+      t.function !== undefined ||
+      t.custom !== undefined ||
+      t.type === 'function' ||
+      t.type === 'custom' ||
+      t.type === 'namespace';
+    var found = [nameOf(t.function), nameOf(t.custom), t.name].filter(isSet);
+    if (!userDefined) found.push(t.type);
+    if (found.length === 0 || found.some(isNotName)) {
       throw new Refusal(400, 'a tool without a name or type cannot be checked by the policy');
     }
-    names.push({ name: name });
+    found.forEach(function (name) {
+      if (names.indexOf(name) < 0) names.push(name);
+    });
     if (Array.isArray(t.tools)) t.tools.forEach(visit);
   }
   ['tools', 'functions'].forEach(function (field) {
-    if (call[field] === undefined || call[field] === null) return;
+    if (!isSet(call[field])) return;
     if (!Array.isArray(call[field]))
       throw new Refusal(400, field + ' must be a list for the policy to check it');
     call[field].forEach(visit);
   });
-  return names;
+  return names.map(function (name) {
+    return { name: name };
+  });
+}
+
+function isNotName(value) {
+  return typeof value !== 'string' || value === '';
 }
 
 function nameOf(value) {

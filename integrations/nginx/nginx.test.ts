@@ -564,6 +564,43 @@ describe('a caller holding a valid token gets nothing past the gateway that mode
     expect(provider.requests).toHaveLength(1);
   });
 
+  it('names every name a tool carries, so that a denied tool cannot pass under another', async () => {
+    // The Responses API reads a function tool's `name`; chat reads `function.name`. A server that ignores the key
+    // it does not expect runs delete_database.
+    const hidden = await post(
+      '/v1/responses',
+      JSON.stringify({
+        model: 'gpt-4o-mini',
+        input: 'clean up',
+        tools: [{ type: 'function', name: 'delete_database', function: { name: 'tickets.read' } }],
+      }),
+    );
+    expect(hidden.status).toBe(403);
+    expect(decisions(service.db).at(-1)).toMatchObject({
+      outcome: 'denied',
+      input: { invocation: { tools: [{ name: 'tickets.read' }, { name: 'delete_database' }] } },
+    });
+    // A built-in tool is what its type says, whatever name it is given; a namespace is its name and its tools.
+    await post(
+      '/v1/responses',
+      JSON.stringify({
+        model: 'gpt-4o-mini',
+        input: 'hi',
+        tools: [
+          { type: 'web_search', name: 'tickets.read' },
+          { type: 'namespace', name: 'orders', tools: [{ type: 'function', name: 'lookup_order' }] },
+        ],
+      }),
+    );
+    expect(decisions(service.db).at(-1)?.input?.invocation?.tools).toEqual([
+      { name: 'tickets.read' },
+      { name: 'web_search' },
+      { name: 'orders' },
+      { name: 'lookup_order' },
+    ]);
+    expect(provider.requests).toHaveLength(1);
+  });
+
   it("sends the provider only the gateway's own headers, none of the caller's", async () => {
     const reply = await post('/v1/chat/completions', chat({}), {
       // Which organization and project the gateway's key acts and bills in is the gateway's to say.
