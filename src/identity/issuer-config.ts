@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError } from '../errors';
-import { issuerConfigSchema, type IssuerConfig, type JwtAlgorithm } from '../schemas/issuer-config.schema';
+import {
+  DEFAULT_RECORDED_CLAIMS,
+  issuerConfigSchema,
+  type IssuerConfig,
+  type JwtAlgorithm,
+} from '../schemas/issuer-config.schema';
 import { compileValidator } from '../schemas/validators';
 import { describeKey, hmacMinBytes, keyFamilyOf, weakKeyProblem } from './algorithms';
 import { keyCanVerify } from './key-source';
@@ -14,7 +19,6 @@ import { remoteUrlProblem } from './remote-url';
 import { tokenType } from './token-type';
 import {
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
-  DEFAULT_RECORDED_CLAIMS,
   type IssuerKeys,
   type TrustedIssuer,
   type VerificationKey,

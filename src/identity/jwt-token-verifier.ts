@@ -12,11 +12,8 @@ import { checkTrustDomain, trustDomainOf } from './spiffe-trust-domain';
 import { checkTokenType } from './token-type';
 import type { VerifiedTokenCache } from './token-cache';
 import type { TokenVerifier } from './token-verifier';
-import {
-  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
-  DEFAULT_RECORDED_CLAIMS,
-  type TrustedIssuer,
-} from './trusted-issuer';
+import { DEFAULT_RECORDED_CLAIMS } from '../schemas/issuer-config.schema';
+import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type TrustedIssuer } from './trusted-issuer';
 import {
   audienceValues,
   buildVerifiedIdentity,

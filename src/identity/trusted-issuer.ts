@@ -54,28 +54,3 @@ export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 86_400;
 
 /** Where scopes come from unless an issuer says otherwise: RFC 8693 `scope`, and `scp` (Okta, Entra ID). */
 export const DEFAULT_SCOPE_CLAIMS: readonly string[] = ['scope', 'scp'];
-
-/**
- * What the audit log keeps of a token's claims unless an issuer says otherwise; the rest is hashed. Besides who
- * and for whom, the claims that say what the token may do: `scope`, and `scp` (Okta, Entra ID), `roles` (Entra
- * ID) and `permissions` (Auth0) for the same purpose. They are authorization data, not personal data, and a policy
- * that reads them can then be replayed from the record. Also the token's times, and `environment` and `repository`
- * (GitHub Actions and GitLab CI tokens), which the shipped policy binds calls to: a replay of it would otherwise
- * see hashes where it decided on values.
- */
-export const DEFAULT_RECORDED_CLAIMS: readonly string[] = [
-  'iss',
-  'sub',
-  'aud',
-  'scope',
-  'scp',
-  'roles',
-  'permissions',
-  'act',
-  'jti',
-  'exp',
-  'iat',
-  'nbf',
-  'environment',
-  'repository',
-];

@@ -1,7 +1,8 @@
 import { hash } from 'node:crypto';
 import { AuthenticationError, ReasonCode } from '../errors';
 import { bindingOf, type TokenBinding } from './token-binding';
-import { DEFAULT_RECORDED_CLAIMS, DEFAULT_SCOPE_CLAIMS } from './trusted-issuer';
+import { DEFAULT_RECORDED_CLAIMS } from '../schemas/issuer-config.schema';
+import { DEFAULT_SCOPE_CLAIMS } from './trusted-issuer';
 
 /** The verified caller, shaped as the policy input's `subject`. */
 export interface VerifiedSubject {

@@ -29,6 +29,31 @@ export const ASYMMETRIC_JWT_ALGORITHMS = [
   'RS512',
 ] as const;
 
+/**
+ * What the audit log keeps of a token's claims unless an issuer says otherwise; the rest is hashed. Besides who
+ * and for whom, the claims that say what the token may do: `scope`, and `scp` (Okta, Entra ID), `roles` (Entra
+ * ID) and `permissions` (Auth0) for the same purpose. They are authorization data, not personal data, and a policy
+ * that reads them can then be replayed from the record. Also the token's times, and `environment` and `repository`
+ * (GitHub Actions and GitLab CI tokens), which the shipped policy binds calls to: a replay of it would otherwise
+ * see hashes where it decided on values. Defined here so that the setting's description and example say it.
+ */
+export const DEFAULT_RECORDED_CLAIMS: readonly string[] = [
+  'iss',
+  'sub',
+  'aud',
+  'scope',
+  'scp',
+  'roles',
+  'permissions',
+  'act',
+  'jti',
+  'exp',
+  'iat',
+  'nbf',
+  'environment',
+  'repository',
+];
+
 // A value a required claim may hold; a number or a boolean is compared as one (2 is not "2").
 const REQUIRED_CLAIM_VALUE = {
   type: ['string', 'number', 'boolean'],
@@ -107,25 +132,9 @@ export const issuerConfigSchema = {
       uniqueItems: true,
       items: { type: 'string', minLength: 1, maxLength: 128 },
       description:
-        'Claims the audit record keeps as they are; every other claim is recorded as sha256:<hex> of its value. Default: iss, sub, aud, scope, scp, roles, permissions, act, jti, exp.',
-      examples: [
-        [
-          'iss',
-          'sub',
-          'aud',
-          'scope',
-          'scp',
-          'roles',
-          'permissions',
-          'act',
-          'jti',
-          'exp',
-          'iat',
-          'nbf',
-          'environment',
-          'repository',
-        ],
-      ],
+        'Claims the audit record keeps as they are; every other claim is recorded as sha256:<hex> of its value. ' +
+        `Default: ${DEFAULT_RECORDED_CLAIMS.join(', ')}.`,
+      examples: [DEFAULT_RECORDED_CLAIMS],
     },
     allowed_scopes: {
       type: 'array',
