@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import pino from 'pino';
 import { createTokenVerifier, loadTrustedIssuers } from '../../src/identity';
+import { DEFAULT_JWKS_LIMITS } from '../../src/identity/remote-jwks-key-source';
 import { startDocumentServer } from '../helpers/document-server';
 import { SUPPORT_REPLY_CALL, startTestService, TEST_AUDIENCE, TEST_ISSUER } from '../helpers/service';
 import {
@@ -18,8 +19,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const REMOTE_ISSUER = 'https://idp.key-metrics.example';
 const FETCHES = 'modelgate_issuer_key_fetches_total';
 const LAST_SUCCESS = 'modelgate_issuer_key_last_success_timestamp_seconds';
-// The key set is fetched at most once per 30 s (refetchIntervalMs), whatever the reason.
-const REFETCH_INTERVAL_MS = 30_000;
+// A key set is fetched at most once per refetch interval, whatever the reason: recovery waits for it.
+const REFETCH_INTERVAL_MS = DEFAULT_JWKS_LIMITS.refetchIntervalMs;
 
 async function scrape(url: string): Promise<{ text: string; samples: Sample[] }> {
   const text = await (await fetch(`${url}/metrics`)).text();

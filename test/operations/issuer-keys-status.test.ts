@@ -3,6 +3,7 @@
  * issuer's failure and then its keys, and /ready warns while an issuer has no keys, answering 200 throughout.
  */
 import { KeyFetchErrorCode } from '../../src/errors';
+import { DEFAULT_JWKS_LIMITS } from '../../src/identity/remote-jwks-key-source';
 import { readinessSchema } from '../../src/schemas/readiness.schema';
 import { statusSchema } from '../../src/schemas/status.schema';
 import { compileValidator } from '../../src/schemas/validators';
@@ -19,8 +20,8 @@ import {
 
 const JWKS_ISSUER = 'https://idp.key-status.example';
 const DISCOVERY_ISSUER = 'https://sso.key-status.example/realms/corp';
-// A key set is fetched at most once per 30 s (refetchIntervalMs), whatever the reason: recovery waits for it.
-const REFETCH_INTERVAL_MS = 30_000;
+// A key set is fetched at most once per refetch interval, whatever the reason: recovery waits for it.
+const REFETCH_INTERVAL_MS = DEFAULT_JWKS_LIMITS.refetchIntervalMs;
 const validStatus = compileValidator(statusSchema);
 const validReadiness = compileValidator(readinessSchema);
 
