@@ -34,6 +34,18 @@ function dpopSettings(nonce: DpopSettings['nonce']): DpopSettings {
   return { publicUrls: [PUBLIC], algorithms: ['ES256', 'PS256'], nonce };
 }
 
+/** Starts a second replica that trusts `a`'s issuer key, so that one token works at both, as behind one load balancer. */
+function startReplicaOf(a: TestService, dpop: DpopSettings, audit?: typeof AUDIT): Promise<TestService> {
+  const keyFile = path.join(a.dir, 'rsa.pem');
+  return startTestService({
+    dpop,
+    ...(audit && { audit }),
+    issuers: [
+      { issuer: TEST_ISSUER, audiences: [TEST_AUDIENCE], algorithms: ['RS256'], public_key_file: keyFile },
+    ],
+  });
+}
+
 function logSink(lines: string[]) {
   return pino(
     { level: 'debug' },
@@ -77,19 +89,7 @@ describe('a service that requires DPoP nonces, with replicas sharing the secret'
     writeFileSync(secretFile, `${secret}\n`, { mode: 0o600 });
     const nonce = { required: true, secretFile };
     a = await startTestService({ dpop: dpopSettings(nonce), audit: AUDIT }, logSink(logLines));
-    // B trusts A's issuer key, so that one token works at both, as it would behind one load balancer.
-    b = await startTestService({
-      dpop: dpopSettings(nonce),
-      audit: AUDIT,
-      issuers: [
-        {
-          issuer: TEST_ISSUER,
-          audiences: [TEST_AUDIENCE],
-          algorithms: ['RS256'],
-          public_key_file: path.join(a.dir, 'rsa.pem'),
-        },
-      ],
-    });
+    b = await startReplicaOf(a, dpopSettings(nonce), AUDIT);
   });
   afterAll(async () => {
     await a.close();
@@ -208,17 +208,7 @@ describe('DPoP nonces with a secret of each process', () => {
   const client = generateEcKeyPair('P-256');
   beforeAll(async () => {
     a = await startTestService({ dpop: dpopSettings({ required: true }), audit: AUDIT }, logSink(logLines));
-    b = await startTestService({
-      dpop: dpopSettings({ required: true }),
-      issuers: [
-        {
-          issuer: TEST_ISSUER,
-          audiences: [TEST_AUDIENCE],
-          algorithms: ['RS256'],
-          public_key_file: path.join(a.dir, 'rsa.pem'),
-        },
-      ],
-    });
+    b = await startReplicaOf(a, dpopSettings({ required: true }));
   });
   afterAll(async () => {
     await a.close();
