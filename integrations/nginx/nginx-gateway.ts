@@ -1,9 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../test/helpers/child-service';
+import { nginxBinary, stopNginx, waitForNginx } from '../../test/helpers/nginx';
 
 const root = path.resolve(__dirname, '..', '..');
 const CONFIG = path.join(__dirname, 'nginx.conf');
@@ -75,41 +75,10 @@ export async function startGateway(parts: {
   writeFileSync(path.join(dir, 'nginx.conf'), config);
   copyFileSync(MODULE, path.join(dir, 'modelgate.js'));
   writeFileSync(path.join(dir, 'error.log'), '');
-  const nginx = execFileSync(path.join(root, 'scripts', 'ensure-nginx.sh'), { encoding: 'utf8' }).trim();
   // nginx finds modelgate.js beside the file -c names; its temp folders stay the system's (see nginx -V).
-  const child = spawn(nginx, ['-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  const conf = path.join(dir, 'nginx.conf');
+  const child = spawn(nginxBinary(), ['-c', conf, '-g', 'daemon off;'], { stdio: 'ignore' });
   const errorLog = () => readFileSync(path.join(dir, 'error.log'), 'utf8');
-  await waitForPort(child, port, errorLog);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    errorLog,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGQUIT');
-      }),
-  };
-}
-
-async function waitForPort(child: ChildProcess, port: number, errorLog: () => string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`nginx did not start: ${errorLog()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  await waitForNginx(child, [port], errorLog);
+  return { url: `http://127.0.0.1:${port}`, errorLog, stop: () => stopNginx(child) };
 }

@@ -48,19 +48,14 @@ export async function startNginx(dir: string): Promise<Nginx> {
   return {
     url: `http://127.0.0.1:${port}`,
     log: () => readFileSync(accessLog, 'utf8').split('\n').filter(Boolean),
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGQUIT');
-      }),
+    stop: () => stopNginx(child),
   };
 }
 
 /**
  * Writes `prefix`/nginx.conf (one worker in the foreground, pid, error log and temp files in `prefix`, which must
  * hold a `tmp` folder) around the `http` block's own lines, starts nginx on it, and resolves once every one of
- * `ports` accepts connections; kills it and throws with its error log when it does not within 10 s.
+ * `ports` accepts connections (waitForNginx).
  */
 export async function spawnNginx(
   prefix: string,
@@ -87,17 +82,35 @@ ${http}
 `,
   );
   const child: ChildProcess = spawn(nginxBinary(), ['-c', conf, '-p', prefix], { stdio: 'ignore' });
+  await waitForNginx(child, ports, () => readFileSync(path.join(prefix, 'error.log'), 'utf8'));
+  return child;
+}
+
+/** Resolves once every one of `ports` accepts connections; kills nginx and throws with its error log when it does not within 10 s. */
+export async function waitForNginx(
+  child: ChildProcess,
+  ports: readonly number[],
+  errorLog: () => string,
+): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (const port of ports) {
     while (!(await accepts(port))) {
       if (child.exitCode !== null || Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`nginx did not start: ${readFileSync(path.join(prefix, 'error.log'), 'utf8')}`);
+        throw new Error(`nginx did not start: ${errorLog()}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
-  return child;
+}
+
+/** Stops nginx gracefully (SIGQUIT: workers finish their requests) and resolves once it has exited. */
+export function stopNginx(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGQUIT');
+  });
 }
 
 function accepts(port: number): Promise<boolean> {
