@@ -12,7 +12,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { chromium, type Browser } from 'playwright-core';
 import { CONSOLE_DIR } from '../../src/server/console-routes';
-import { startTestService, TEST_AUDIENCE, TEST_ISSUER, type TestService } from '../helpers/service';
+import { startTestService, TEST_AUDIENCE, type TestService, testIssuerEntry } from '../helpers/service';
 import { generateRsaKeyPair, signToken, standardClaims } from '../helpers/tokens';
 import { APPROVER, codes, pipelineChange, tokens } from '../approvals/approval-fixtures';
 
@@ -104,12 +104,7 @@ describe('console sign-in with OIDC (authorisation code + PKCE)', () => {
     writeFileSync(path.join(keyDir, 'idp.pem'), keys.publicPem);
     svc = await startTestService({
       issuers: [
-        {
-          issuer: TEST_ISSUER,
-          audiences: [TEST_AUDIENCE],
-          algorithms: ['RS256'],
-          public_key_file: 'rsa.pem',
-        },
+        testIssuerEntry(),
         {
           issuer,
           audiences: [TEST_AUDIENCE],

@@ -53,6 +53,20 @@ export async function fetchReply(url: string, init: RequestInit): Promise<Reply>
   return { status: res.status, headers: res.headers, body };
 }
 
+/**
+ * The test issuer's RS256 entry as startTestService trusts it (its key file is relative to the service's folder),
+ * with `extra` settings: for a test that configures its own issuers and keeps this one.
+ */
+export function testIssuerEntry(extra: Partial<IssuerConfig> = {}): IssuerConfig {
+  return {
+    issuer: TEST_ISSUER,
+    audiences: [TEST_AUDIENCE],
+    algorithms: ['RS256'],
+    public_key_file: 'rsa.pem',
+    ...extra,
+  };
+}
+
 /** Starts a service trusting an RSA (RS256) and an EC (ES256) key of the test issuer; silent unless given a logger. */
 export async function startTestService(
   overrides: Partial<Config> = {},
@@ -64,7 +78,7 @@ export async function startTestService(
   writeFileSync(path.join(dir, 'rsa.pem'), rsa.publicPem);
   writeFileSync(path.join(dir, 'ec.pem'), ec.publicPem);
   const issuers: IssuerConfig[] = [
-    { issuer: TEST_ISSUER, audiences: [TEST_AUDIENCE], algorithms: ['RS256'], public_key_file: 'rsa.pem' },
+    testIssuerEntry(),
     {
       issuer: `${TEST_ISSUER}/ec`,
       audiences: [TEST_AUDIENCE],

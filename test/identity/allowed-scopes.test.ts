@@ -10,7 +10,7 @@ import { createTokenVerifier, loadTrustedIssuers } from '../../src/identity';
 import { issuerConfigSchema, type IssuerConfig } from '../../src/schemas/issuer-config.schema';
 import { compileValidator } from '../../src/schemas/validators';
 import { auditCount } from '../helpers/audit-db';
-import { startTestService, TEST_AUDIENCE, TEST_ISSUER, type TestService } from '../helpers/service';
+import { startTestService, type TestService, testIssuerEntry } from '../helpers/service';
 import { codeBlocks } from '../helpers/readme-examples';
 import { generateHsSecret, signToken, standardClaims } from '../helpers/tokens';
 
@@ -139,12 +139,7 @@ describe('allowed_scopes on a running service', () => {
     process.env.MG_TEST_WORKLOAD_SECRET = secret;
     svc = await startTestService({
       issuers: [
-        {
-          issuer: TEST_ISSUER,
-          audiences: [TEST_AUDIENCE],
-          algorithms: ['RS256'],
-          public_key_file: 'rsa.pem',
-        },
+        testIssuerEntry(),
         { ...workloadIssuer(['invoke:*']), secret_env: 'MG_TEST_WORKLOAD_SECRET' },
       ],
     });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { startTestService, TEST_AUDIENCE, TEST_ISSUER } from '../helpers/service';
+import { startTestService, TEST_AUDIENCE, testIssuerEntry } from '../helpers/service';
 import { buildJwks, generateRsaKeyPair, publicJwk, startJwksServer } from '../helpers/tokens';
 import { DecisionLogCollector } from './decision-log-collector';
 import { parsePrometheusText } from './prometheus-text';
@@ -45,12 +45,7 @@ describe('the example alert rules and Grafana dashboard', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-dash-'));
     const svc = await startTestService({
       issuers: [
-        {
-          issuer: TEST_ISSUER,
-          audiences: [TEST_AUDIENCE],
-          algorithms: ['RS256'],
-          public_key_file: 'rsa.pem',
-        },
+        testIssuerEntry(),
         {
           issuer: 'https://idp.remote.test',
           audiences: [TEST_AUDIENCE],

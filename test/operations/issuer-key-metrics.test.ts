@@ -4,7 +4,13 @@ import pino from 'pino';
 import { createTokenVerifier, loadTrustedIssuers } from '../../src/identity';
 import { DEFAULT_JWKS_LIMITS } from '../../src/identity/remote-jwks-key-source';
 import { startDocumentServer } from '../helpers/document-server';
-import { SUPPORT_REPLY_CALL, startTestService, TEST_AUDIENCE, TEST_ISSUER } from '../helpers/service';
+import {
+  SUPPORT_REPLY_CALL,
+  startTestService,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  testIssuerEntry,
+} from '../helpers/service';
 import {
   buildJwks,
   generateRsaKeyPair,
@@ -36,12 +42,7 @@ describe('issuer key-set metrics of a running service', () => {
       jwks.setStatus(500);
       const svc = await startTestService({
         issuers: [
-          {
-            issuer: TEST_ISSUER,
-            audiences: [TEST_AUDIENCE],
-            algorithms: ['RS256'],
-            public_key_file: 'rsa.pem',
-          },
+          testIssuerEntry(),
           { issuer: REMOTE_ISSUER, audiences: [TEST_AUDIENCE], algorithms: ['RS256'], jwks_url: jwks.url },
         ],
       });

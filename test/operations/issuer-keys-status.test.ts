@@ -8,7 +8,13 @@ import { readinessSchema } from '../../src/schemas/readiness.schema';
 import { statusSchema } from '../../src/schemas/status.schema';
 import { compileValidator } from '../../src/schemas/validators';
 import { startDocumentServer } from '../helpers/document-server';
-import { SUPPORT_REPLY_CALL, startTestService, TEST_AUDIENCE, TEST_ISSUER } from '../helpers/service';
+import {
+  SUPPORT_REPLY_CALL,
+  startTestService,
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  testIssuerEntry,
+} from '../helpers/service';
 import {
   buildJwks,
   generateRsaKeyPair,
@@ -48,12 +54,7 @@ describe('issuer keys of a running service whose identity providers fail, then r
       docs.serve(certsUrl, { json: keySet });
       const svc = await startTestService({
         issuers: [
-          {
-            issuer: TEST_ISSUER,
-            audiences: [TEST_AUDIENCE],
-            algorithms: ['RS256'],
-            public_key_file: 'rsa.pem',
-          },
+          testIssuerEntry(),
           { issuer: JWKS_ISSUER, audiences: [TEST_AUDIENCE], algorithms: ['RS256'], jwks_url: jwks.url },
           {
             issuer: DISCOVERY_ISSUER,

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { auditCount } from '../helpers/audit-db';
 import { runCli } from '../helpers/cli';
 import { DEFAULT_BUNDLE } from '../helpers/opa';
-import { startTestService, TEST_AUDIENCE, TEST_ISSUER, type TestService } from '../helpers/service';
+import { startTestService, type TestService, testIssuerEntry } from '../helpers/service';
 import {
   AUDITOR,
   buildEditedBundle,
@@ -284,15 +284,7 @@ describe('replay of decisions that read claims the record keeps as hashes', () =
   it('counts the decisions the active bundle does not reproduce, and names the hashed claims', async () => {
     const recorded_claims = ['iss', 'sub', 'aud', 'scope', 'exp'];
     svc = await startTestService({
-      issuers: [
-        {
-          issuer: TEST_ISSUER,
-          audiences: [TEST_AUDIENCE],
-          algorithms: ['RS256'],
-          public_key_file: 'rsa.pem',
-          recorded_claims,
-        },
-      ],
+      issuers: [testIssuerEntry({ recorded_claims })],
     });
     const token = svc.token({ ...CODEGEN, repository: 'corp/webapp', environment: 'ci' });
     const res = await svc.post('/v1/decide', { invocation: codegenCall(HAIKU).invocation }, token);

@@ -17,10 +17,9 @@ import {
   fetchReply,
   startTestService,
   SUPPORT_REPLY_CALL,
-  TEST_AUDIENCE,
-  TEST_ISSUER,
   type Reply,
   type TestService,
+  testIssuerEntry,
 } from '../helpers/service';
 import { generateEcKeyPair } from '../helpers/tokens';
 
@@ -36,14 +35,8 @@ function dpopSettings(nonce: DpopSettings['nonce']): DpopSettings {
 
 /** Starts a second replica that trusts `a`'s issuer key, so that one token works at both, as behind one load balancer. */
 function startReplicaOf(a: TestService, dpop: DpopSettings, audit?: typeof AUDIT): Promise<TestService> {
-  const keyFile = path.join(a.dir, 'rsa.pem');
-  return startTestService({
-    dpop,
-    ...(audit && { audit }),
-    issuers: [
-      { issuer: TEST_ISSUER, audiences: [TEST_AUDIENCE], algorithms: ['RS256'], public_key_file: keyFile },
-    ],
-  });
+  const issuers = [testIssuerEntry({ public_key_file: path.join(a.dir, 'rsa.pem') })];
+  return startTestService({ dpop, ...(audit && { audit }), issuers });
 }
 
 function logSink(lines: string[]) {
