@@ -171,10 +171,15 @@ export class DpopChecker {
   // while now <= iat + max age + skew, and iat <= now + skew: keeping it max age + 2 skew from now covers that.
   private remember(proof: DpopProof): void {
     const nowMs = this.now();
-    const untilMs = nowMs + (this.maxAgeSeconds + 2 * this.skewSeconds) * 1000;
+    const untilMs = nowMs + this.replayWindowSeconds() * 1000;
     const key = hash('sha256', `${proof.jkt}\n${proof.jti}`, 'base64url');
     const verdict = this.replays.remember(key, proof.jkt, untilMs, nowMs);
     if (verdict !== 'fresh') throw this.refusal(verdict);
+  }
+
+  /** How long a proof is remembered after it was accepted: max age + 2 skew (see remember). */
+  private replayWindowSeconds(): number {
+    return this.maxAgeSeconds + 2 * this.skewSeconds;
   }
 
   private refusal(verdict: Exclude<ReplayVerdict, 'fresh'>): ModelgateError {
@@ -188,7 +193,7 @@ export class DpopChecker {
       );
     }
     // 429, not 401: the proof is valid; its key has sent more proofs in one window than its share of the cache.
-    const windowSeconds = this.maxAgeSeconds + 2 * this.skewSeconds;
+    const windowSeconds = this.replayWindowSeconds();
     return new TooManyRequestsError(
       ReasonCode.DpopReplayQuotaExceeded,
       `this DPoP key has sent more proofs than its share of the replay cache holds (dpop.replay_entries_per_key); each leaves it ${windowSeconds} s after it was accepted`,
