@@ -30,6 +30,8 @@ export async function startLitellmProxy(parts: {
   modelgateURL: string;
   token: string;
   extraModels?: string[];
+  /** More of the proxy's environment, e.g. the guardrail's MODELGATE_SCREEN_FIELDS. */
+  env?: Record<string, string>;
 }): Promise<LitellmProxy> {
   const python = venvPython('litellm');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-litellm-'));
@@ -50,6 +52,7 @@ export async function startLitellmProxy(parts: {
         OPENAI_API_KEY: 'sk-fake-provider-key',
         MODELGATE_URL: parts.modelgateURL,
         MODELGATE_TOKEN_FILE: tokenFile,
+        ...parts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
-import { startGateService } from '../../test/helpers/gate-service';
+import { startGateService, usageReport } from '../../test/helpers/gate-service';
 import type { TestService } from '../../test/helpers/service';
 import { decisions } from '../testdata/decisions';
 import { MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
@@ -9,6 +9,7 @@ import { MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-prox
 // completions): what reaches the backend besides each message's text (tool calls' arguments, tool results,
 // system prompts, Responses items, prompts) is screened and sent redacted, and every tool, in each shape, is named
 // to the policy. The gate policy denies secrets and the tool delete_database, redacts emails and cards, caps at 64.
+// The proxy's guardrail screens `documents` (MODELGATE_SCREEN_FIELDS), a field no OpenAI request type defines.
 const EMAIL = 'jane.doe@example.com';
 const CARD = '4111 1111 1111 1111';
 const AWS_KEY = 'AKIA' + 'Z7QH4K2M6XW3PLTR';
@@ -24,6 +25,7 @@ beforeAll(async () => {
     providerURL: provider.baseURL,
     modelgateURL: service.url,
     token: service.token({ sub: 'spiffe://corp/gateway/litellm' }),
+    env: { MODELGATE_SCREEN_FIELDS: 'documents' },
   });
   client = new OpenAI({ apiKey: MASTER_KEY, baseURL: proxy.url, maxRetries: 0 });
 }, 300_000);
@@ -45,14 +47,27 @@ async function refusal(call: Promise<unknown>) {
   return { status, message, decision: decisions(service.db).at(-1)! };
 }
 
-/** POSTs an Anthropic Messages body to the proxy's /v1/messages. */
-async function anthropicMessages(body: Record<string, unknown>): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${proxy.url}/v1/messages`, {
+/** POSTs a JSON body to one of the proxy's routes. */
+async function post(path: string, body: Record<string, unknown>): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${proxy.url}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 1000, ...body }),
+    body: JSON.stringify(body),
   });
   return { status: res.status, text: await res.text() };
+}
+
+/** POSTs an Anthropic Messages body to the proxy's /v1/messages. */
+function anthropicMessages(body: Record<string, unknown>): Promise<{ status: number; text: string }> {
+  return post('/v1/messages', { model: 'gpt-4o-mini', max_tokens: 1000, ...body });
+}
+
+async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 const toolCall = (args: string): OpenAI.Chat.ChatCompletionMessageParam => ({
@@ -265,5 +280,204 @@ describe('text completions', () => {
     expect(sent).not.toContain(EMAIL);
     expect(provider.requests[0]!.body.max_tokens).toBe(64);
     expect(decisions(service.db).at(-1)).toMatchObject({ outcome: 'allowed', max_tokens: 64 });
+  });
+});
+
+describe('a caller holding a LiteLLM key gets nothing past the guardrail that modelgate did not clear', () => {
+  const chat = (extra: Record<string, unknown>) => ({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'hi' }],
+    ...extra,
+  });
+
+  // Each of these reaches the provider, most of them the model; none is in the messages, the input or the prompt.
+  const secretFields: [string, string, Record<string, unknown>][] = [
+    [
+      'a tool description',
+      '/v1/chat/completions',
+      chat({
+        tools: [{ type: 'function', function: { name: 'tickets.read', description: `key ${AWS_KEY}` } }],
+      }),
+    ],
+    [
+      'a response format schema',
+      '/v1/chat/completions',
+      chat({
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 'reply', schema: { type: 'object', description: AWS_KEY } },
+        },
+      }),
+    ],
+    ['stop sequences', '/v1/chat/completions', chat({ stop: [AWS_KEY] })],
+    ['user', '/v1/chat/completions', chat({ user: AWS_KEY })],
+    ['a field the operator screens', '/v1/chat/completions', chat({ documents: [{ text: AWS_KEY }] })],
+    [
+      "a Responses call's metadata",
+      '/v1/responses',
+      { model: 'gpt-4o-mini', input: 'hi', metadata: { k: AWS_KEY } },
+    ],
+    [
+      "a Responses call's text format",
+      '/v1/responses',
+      {
+        model: 'gpt-4o-mini',
+        input: 'hi',
+        text: { format: { type: 'json_schema', name: 'r', schema: { description: AWS_KEY } } },
+      },
+    ],
+    [
+      "an Anthropic call's metadata",
+      '/v1/messages',
+      {
+        model: 'gpt-4o-mini',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+        metadata: { user_id: AWS_KEY },
+      },
+    ],
+    [
+      "an embeddings call's user",
+      '/v1/embeddings',
+      { model: 'text-embedding-3-small', input: 'hi', user: AWS_KEY },
+    ],
+  ];
+  it.each(secretFields)('refuses a secret in %s with 403 secret_in_payload', async (_name, path, body) => {
+    const reply = await post(path, body);
+    expect(reply.status).toBe(403);
+    expect(reply.text).toContain('secret_in_payload');
+    expect(decisions(service.db).at(-1)?.outcome).toBe('denied');
+    expect(provider.requests).toHaveLength(0);
+  });
+
+  it('redacts every field it sends on, tool definitions too, and leaves their shape alone', async () => {
+    await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      user: EMAIL,
+      stop: [CARD],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'tickets.read',
+            description: `Reads tickets of ${EMAIL}`,
+            parameters: { type: 'object', properties: { id: { type: 'integer' } } },
+          },
+        },
+      ],
+      temperature: 0.2,
+    });
+    expect(provider.requests[0]!.body).toMatchObject({
+      model: 'gpt-4o-mini',
+      max_tokens: 64,
+      messages: [{ role: 'user', content: 'hi' }],
+      user: '[REDACTED:email]',
+      stop: ['[REDACTED:credit_card]'],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'tickets.read',
+            description: 'Reads tickets of [REDACTED:email]',
+            parameters: { type: 'object', properties: { id: { type: 'integer' } } },
+          },
+        },
+      ],
+      temperature: 0.2,
+    });
+    expect(decisions(service.db).at(-1)?.input?.payload?.findings).toMatchObject({
+      email: 2,
+      credit_card: 1,
+    });
+  });
+
+  it("sends a Responses call's metadata redacted, keeps its own bookkeeping out of it, and reports usage", async () => {
+    const reply = await post('/v1/responses', {
+      model: 'gpt-4o-mini',
+      input: 'hi',
+      metadata: { customer: EMAIL },
+    });
+    expect(reply.status).toBe(200);
+    expect(provider.requests[0]!.body.metadata).toEqual({ customer: '[REDACTED:email]' });
+    const decision = decisions(service.db).at(-1)!;
+    expect(decision.outcome).toBe('allowed');
+    await eventually(() => usageReport(service.db, decision.decision_id) !== undefined);
+  });
+
+  it('refuses with 400 a field it would pass on unscreened, before modelgate is asked', async () => {
+    const before = decisions(service.db).length;
+    const replies = await Promise.all([
+      // vLLM reads a chat template; LiteLLM sends unknown fields on to the provider.
+      post('/v1/chat/completions', chat({ chat_template: `{{ "${AWS_KEY}" }}` })),
+      // LiteLLM's own: a system prompt it inserts, and other models it calls when this one fails.
+      post('/v1/chat/completions', chat({ litellm_system_prompt: AWS_KEY })),
+      post('/v1/chat/completions', chat({ fallbacks: ['gpt-4o'] })),
+      // A token limit of another endpoint, which a lenient server may read.
+      post('/v1/chat/completions', chat({ max_output_tokens: 100000 })),
+      post('/v1/responses', { model: 'gpt-4o-mini', input: 'hi', max_tokens: 100000 }),
+    ]);
+    expect(replies.map((r) => r.status)).toEqual([400, 400, 400, 400, 400]);
+    expect(replies.map((r) => r.text)).toEqual([
+      expect.stringContaining('chat_template'),
+      expect.stringContaining('litellm_system_prompt'),
+      expect.stringContaining('fallbacks'),
+      expect.stringContaining('max_output_tokens'),
+      expect.stringContaining('max_tokens'),
+    ]);
+    expect(decisions(service.db)).toHaveLength(before);
+    expect(provider.requests).toHaveLength(0);
+  });
+
+  it('caps every token limit the call sets, and tells the policy the largest', async () => {
+    await client.chat.completions.create(
+      chat({
+        max_completion_tokens: 10,
+        max_tokens: 100000,
+      }) as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+    );
+    expect(provider.requests[0]!.body).toMatchObject({ max_completion_tokens: 64, max_tokens: 64 });
+    expect(decisions(service.db).at(-1)?.input?.invocation).toMatchObject({ max_tokens: 100000 });
+  });
+
+  it('refuses a token limit that is not a positive integer, and more than one choice, with 400', async () => {
+    const before = decisions(service.db).length;
+    const replies = await Promise.all([
+      post('/v1/chat/completions', chat({ max_tokens: '100000' })),
+      post('/v1/chat/completions', chat({ max_completion_tokens: -5 })),
+      post('/v1/chat/completions', chat({ max_tokens: 1.5 })),
+      // The cap bounds one choice: n choices would each get it.
+      post('/v1/chat/completions', chat({ n: 8 })),
+      post('/v1/completions', { model: 'gpt-4o-mini', prompt: 'hi', best_of: 4 }),
+    ]);
+    expect(replies.map((r) => r.status)).toEqual([400, 400, 400, 400, 400]);
+    expect(replies.map((r) => r.text)).toEqual([
+      expect.stringContaining('max_tokens must be a positive integer'),
+      expect.stringContaining('max_completion_tokens must be a positive integer'),
+      expect.stringContaining('max_tokens must be a positive integer'),
+      expect.stringContaining('n must be 1'),
+      expect.stringContaining('best_of must be 1'),
+    ]);
+    expect(decisions(service.db)).toHaveLength(before);
+    expect(provider.requests).toHaveLength(0);
+
+    // One choice, said outright, is a call like any other.
+    expect((await post('/v1/chat/completions', chat({ n: 1 }))).status).toBe(200);
+    expect(provider.requests).toHaveLength(1);
+  });
+
+  it('names every name a tool carries, so that a denied tool cannot pass under another', async () => {
+    // The Responses API reads a function tool's `name`; chat reads `function.name`.
+    const hidden = await post('/v1/responses', {
+      model: 'gpt-4o-mini',
+      input: 'clean up',
+      tools: [{ type: 'function', name: 'delete_database', function: { name: 'tickets.read' } }],
+    });
+    expect(hidden.status).toBe(403);
+    expect(decisions(service.db).at(-1)).toMatchObject({
+      outcome: 'denied',
+      input: { invocation: { tools: [{ name: 'tickets.read' }, { name: 'delete_database' }] } },
+    });
+    expect(provider.requests).toHaveLength(0);
   });
 });

@@ -1,8 +1,11 @@
 """LiteLLM proxy guardrail that asks modelgate before every model call, and reports usage after it.
 
-Pre-call: ``POST /v1/decide`` with the model, the operation, the requested token limit, the name of every tool
-the call offers, and every field of the request that reaches the model as content, whole (see ``_ROUTES``). On
-an allow, the request goes on with modelgate's redacted copy of exactly those fields and the capped token limit.
+Pre-call: ``POST /v1/decide`` with the model, the operation, the largest token limit the call sets, every name of
+every tool the call offers, and every other field of the request, whole: the content and also tool definitions,
+response schemas, stop sequences, ``user`` and the provider's ``metadata``, since whatever the provider reads may
+reach the model or be kept by the provider (see ``_route``). A field the provider's API does not define is refused
+unless the operator names it in ``screen_fields``: LiteLLM would send it on unscreened. On an allow, the request
+goes on with modelgate's redacted copy of exactly those fields and the cap in each token limit the call sets.
 On a deny, the request is refused with HTTP 403 carrying the reasons and the decision id; when modelgate
 cannot decide (unreachable, too slow, a 5xx, no token), with HTTP 503. The guardrail fails closed, always
 runs (it ignores per-request opt-outs), and never forwards what modelgate did not clear.
@@ -33,6 +36,11 @@ from typing import Any, NamedTuple
 
 from fastapi import HTTPException
 from litellm.integrations.custom_guardrail import CustomGuardrail
+from litellm.types.llms.anthropic import AnthropicMessagesRequest
+from openai.types.chat.completion_create_params import CompletionCreateParamsBase as ChatParams
+from openai.types.completion_create_params import CompletionCreateParamsBase as TextParams
+from openai.types.embedding_create_params import EmbeddingCreateParams as EmbeddingParams
+from openai.types.responses.response_create_params import ResponseCreateParamsBase as ResponseParams
 
 logger = logging.getLogger("modelgate.litellm")
 
@@ -48,22 +56,40 @@ class _Route(NamedTuple):
     """How one kind of LiteLLM call is described to modelgate and how the decision is applied to it."""
 
     operation: str
-    # The request fields that reach the model as content. They go to modelgate whole, as the payload's
-    # ``arguments`` (any JSON; modelgate screens every string in it), and the call goes on with modelgate's redacted
-    # copy of each: so tool calls' arguments, tool results, system prompts and items of any type are screened
-    # with the text, and a shape this guardrail does not know is screened too instead of passed through.
-    content: tuple[str, ...]
-    # The caller's output token limit: the first of these that is set; the cap replaces it, or goes in the last.
+    # Every top-level field the provider's API takes besides ``model`` and the token limits, from the API's own
+    # request type. Whatever a provider reads may reach the model or be kept by the provider (tool descriptions,
+    # response schemas, stop sequences, ``user``, metadata), so each field the call sets goes to modelgate whole, as
+    # the payload's ``arguments`` (any JSON; every key and string of it screened), and the call goes on with
+    # modelgate's redacted copy of each. A field the call sets that is neither this, a token limit, nor LiteLLM's
+    # own bookkeeping is refused: LiteLLM sends unknown fields on to the provider (vLLM reads ``documents``), and
+    # some of its own insert content (``litellm_system_prompt``) or change the model (``fallbacks``).
+    fields: frozenset[str]
+    # The caller's output token limits: each that is set is replaced by the cap; none set, the cap goes in the last.
     token_fields: tuple[str, ...]
+    # Fields that ask for more than one choice: each may only be 1, since the cap bounds one choice.
+    choice_fields: tuple[str, ...] = ()
+    # Embeddings: ``input`` is screened as modelgate's typed ``input``, beside the other fields.
+    typed_input: bool = False
+    # Where LiteLLM keeps its own metadata for the call: ``litellm_metadata`` where the provider's API has a
+    # ``metadata`` of its own (then screened as the provider's), else ``metadata``. LiteLLM's is not sent on.
+    litellm_metadata: str = "metadata"
 
 
-_CHAT = _Route("chat", ("messages", "prediction"), ("max_completion_tokens", "max_tokens"))
-_ANTHROPIC = _Route("chat", ("system", "messages"), ("max_tokens",))
-_RESPONSES = _Route("chat", ("input", "instructions", "prompt"), ("max_output_tokens",))
-_TEXT = _Route("completion", ("prompt", "suffix"), ("max_tokens",))
+def _route(operation: str, request_type: Any, token_fields: tuple[str, ...], **options: Any) -> _Route:
+    names = set(request_type.__required_keys__ | request_type.__optional_keys__) | {"stream"}
+    names -= {"model", options.get("litellm_metadata", "metadata"), *token_fields}
+    if options.get("typed_input"):
+        names.discard("input")
+    return _Route(operation, frozenset(names), token_fields, **options)
 
-# LiteLLM call types, mapped to routes; embeddings are screened as modelgate's typed ``input``. Anything else is
-# refused, not waved through.
+
+_CHAT = _route("chat", ChatParams, ("max_completion_tokens", "max_tokens"), choice_fields=("n",))
+_ANTHROPIC = _route("chat", AnthropicMessagesRequest, ("max_tokens",), litellm_metadata="litellm_metadata")
+_RESPONSES = _route("chat", ResponseParams, ("max_output_tokens",), litellm_metadata="litellm_metadata")
+_TEXT = _route("completion", TextParams, ("max_tokens",), choice_fields=("n", "best_of"))
+_EMBEDDING = _route("embedding", EmbeddingParams, (), typed_input=True)
+
+# LiteLLM call types, mapped to routes. Anything else is refused, not waved through.
 _ROUTES = {
     "completion": _CHAT,
     "acompletion": _CHAT,
@@ -73,8 +99,26 @@ _ROUTES = {
     "aresponses": _RESPONSES,
     "text_completion": _TEXT,
     "atext_completion": _TEXT,
+    "embeddings": _EMBEDDING,
+    "aembedding": _EMBEDDING,
 }
-_EMBEDDING_CALLS = {"embeddings", "aembedding"}
+
+# Fields of a call that are LiteLLM's own and reach no provider: what the proxy adds before the guardrail runs
+# (its request snapshot, secrets, call id, logging object) and the per-request settings that only LiteLLM reads.
+# LiteLLM's metadata (``metadata`` on chat, text and embedding calls, ``litellm_metadata`` where the provider's
+# API has a ``metadata`` of its own) is LiteLLM's too: see ``_litellm_metadata_key``.
+_LITELLM_FIELDS = frozenset(
+    {
+        "proxy_server_request",
+        "secret_fields",
+        "litellm_call_id",
+        "litellm_logging_obj",
+        "litellm_trace_id",
+        "litellm_session_id",
+        "guardrails",
+        "tags",
+    }
+)
 
 
 class ModelgateGuardrail(CustomGuardrail):
@@ -87,6 +131,7 @@ class ModelgateGuardrail(CustomGuardrail):
         token_file: str | None = None,
         timeout_seconds: float = 5.0,
         accept_obligations: str | list[str] | None = None,
+        screen_fields: str | list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         self.modelgate_url = (api_base or os.environ.get("MODELGATE_URL") or "").rstrip("/")
@@ -96,10 +141,11 @@ class ModelgateGuardrail(CustomGuardrail):
         self.timeout_seconds = float(timeout_seconds)
         # Obligation types fulfilled elsewhere, beside the redact and cap_tokens this guardrail enforces: an allow
         # carrying any other type is refused, since a policy's obligation that nobody fulfils is a silent allow.
-        accepted = accept_obligations or os.environ.get("MODELGATE_ACCEPT_OBLIGATIONS") or []
-        if isinstance(accepted, str):
-            accepted = [name.strip() for name in accepted.split(",") if name.strip()]
+        accepted = _names(accept_obligations or os.environ.get("MODELGATE_ACCEPT_OBLIGATIONS"))
         self.enforced_obligations = {"redact", "cap_tokens", *accepted}
+        # Fields of the providers behind this proxy that their API's request type does not define (``top_k``,
+        # ``documents``): screened with the rest instead of refused. Never a token limit, which would escape the cap.
+        self.screen_fields = frozenset(_names(screen_fields or os.environ.get("MODELGATE_SCREEN_FIELDS")))
         if not self.modelgate_url:
             raise ValueError("ModelgateGuardrail needs api_base (or MODELGATE_URL): the URL of modelgate")
         super().__init__(**kwargs)
@@ -124,25 +170,19 @@ class ModelgateGuardrail(CustomGuardrail):
             }
             raise _refusal(403, "modelgate allowed the call with obligations", decision_id, [reason])
 
-        redacted = reply.get("redacted_payload") or {}
-        if route is None:
-            if "input" not in redacted:
-                raise _refusal(503, "modelgate allowed the call without the redacted input", decision_id, [])
-            data["input"] = redacted["input"]
-        else:
-            data.update(_redacted_content(request["payload"], redacted, decision_id))
-            if isinstance(reply.get("max_tokens"), int):
-                field = next((f for f in route.token_fields if data.get(f) is not None), route.token_fields[-1])
-                data[field] = reply["max_tokens"]
-        metadata = data.get("metadata")
+        data.update(_cleared_fields(request["payload"], reply.get("redacted_payload"), decision_id))
+        _cap_tokens(data, route, reply.get("max_tokens"))
+        metadata = data.get(route.litellm_metadata)
         if not isinstance(metadata, dict):
             metadata = {}
-            data["metadata"] = metadata
+            data[route.litellm_metadata] = metadata
         metadata["modelgate_decision_id"] = decision_id
         return data
 
     async def async_post_call_success_hook(self, data: dict, user_api_key_dict: Any, response: Any) -> Any:
-        decision_id = (data.get("metadata") or {}).get("modelgate_decision_id")
+        # LiteLLM's own metadata first: on Responses and Anthropic calls, ``metadata`` is the provider's.
+        own = [m for m in (data.get("litellm_metadata"), data.get("metadata")) if isinstance(m, dict)]
+        decision_id = next((m.get("modelgate_decision_id") for m in own), None)
         usage = getattr(response, "usage", None)
         if not decision_id or usage is None:
             return response
@@ -159,18 +199,17 @@ class ModelgateGuardrail(CustomGuardrail):
             logger.warning("modelgate usage report for %s failed: %s", decision_id, error.detail)
         return response
 
-    def _decide_request(self, data: dict, call_type: str, user: Any) -> tuple[dict, _Route | None]:
-        model = str(data.get("model") or "")
+    def _decide_request(self, data: dict, call_type: str, user: Any) -> tuple[dict, _Route]:
         route = _ROUTES.get(call_type)
-        if call_type in _EMBEDDING_CALLS:
-            operation, payload, token_fields = "embedding", {"input": data.get("input")}, ()
-        elif route is not None:
-            operation, payload, token_fields = route.operation, _content_payload(data, route), route.token_fields
-        else:
+        if route is None:
             raise _refusal(403, f"the modelgate guardrail does not screen {call_type} calls", None, [])
-        invocation: dict[str, Any] = {"model": model, "operation": operation, "provider": "litellm"}
-        max_tokens = next((data[f] for f in token_fields if data.get(f) is not None), None)
-        if isinstance(max_tokens, int) and max_tokens > 0:
+        model = data.get("model")
+        if not isinstance(model, str) or not model:
+            raise _refusal(400, "model must be the name of a model", None, [])
+        invocation: dict[str, Any] = {"model": model, "operation": route.operation, "provider": "litellm"}
+        payload = _payload(data, route, self._screened_fields(data, route))
+        max_tokens = _requested_tokens(data, route)
+        if max_tokens is not None:
             invocation["max_tokens"] = max_tokens
         tools = _tool_names(data)
         if tools:
@@ -188,6 +227,26 @@ class ModelgateGuardrail(CustomGuardrail):
         if approval_id is not None:
             request["approval_id"] = approval_id
         return request, route
+
+    def _screened_fields(self, data: dict, route: _Route) -> list[str]:
+        """The fields of the call to screen; a 400 for a field it would have to pass on unscreened, and for more
+        than one choice."""
+        own = _LITELLM_FIELDS | {route.litellm_metadata}
+        known = route.fields | self.screen_fields
+        passed = {"model", *route.token_fields, *(("input",) if route.typed_input else ())}
+        unknown = sorted(str(f) for f in data if f not in own and f not in known and f not in passed)
+        if unknown:
+            raise _refusal(
+                400,
+                f"the modelgate guardrail does not screen the field {', '.join(unknown)}: the provider would get it "
+                "unscreened (the guardrail's screen_fields names fields of your provider's to screen with the rest)",
+                None,
+                [],
+            )
+        for field in route.choice_fields:
+            if data.get(field) is not None and (type(data[field]) is not int or data[field] != 1):
+                raise _refusal(400, f"{field} must be 1: the token cap bounds one choice", None, [])
+        return sorted(f for f in data if f in known and f not in own and data[f] is not None)
 
     def _token(self) -> str:
         if self.token_file:
@@ -224,13 +283,69 @@ class ModelgateGuardrail(CustomGuardrail):
         return status, reply
 
 
-def _content_payload(data: dict, route: _Route) -> dict:
-    if "messages" in route.content and not isinstance(data.get("messages"), list):
+def _payload(data: dict, route: _Route, fields: list[str]) -> dict:
+    """The call's fields, whole, as the payload's ``arguments``, and an embedding's text as the typed ``input``. Token
+    ids cannot be screened: refused rather than sent unread."""
+    payload: dict[str, Any] = {}
+    if route.typed_input:
+        if not _is_text(data.get("input")):
+            raise _refusal(400, "the modelgate guardrail screens text embeddings only, not token ids", None, [])
+        payload["input"] = data["input"]
+    if "messages" in route.fields and not isinstance(data.get("messages"), list):
         raise _refusal(400, "a chat call without a list of messages cannot be screened", None, [])
     if route.operation == "completion" and not _is_text(data.get("prompt")):
-        # Token ids cannot be screened: refuse rather than send what modelgate could not read.
         raise _refusal(400, "the modelgate guardrail screens text prompts only, not token ids", None, [])
-    return {"arguments": {field: data[field] for field in route.content if data.get(field) is not None}}
+    if fields:
+        payload["arguments"] = {field: _without_approval(field, data[field]) for field in fields}
+    return payload
+
+
+def _without_approval(field: str, value: Any) -> Any:
+    """The provider's ``metadata`` without the approval a retry presents there: it is not content, and screening it
+    would make the retry's payload differ from the call's the approval is bound to. It is not sent on either."""
+    if field == "metadata" and isinstance(value, dict) and APPROVAL_METADATA_KEY in value:
+        return {key: item for key, item in value.items() if key != APPROVAL_METADATA_KEY}
+    return value
+
+
+def _requested_tokens(data: dict, route: _Route) -> int | None:
+    """The largest token limit the call sets. Each must be a positive integer: a provider may read a string
+    ("100000"), or the field the cap did not go into."""
+    most = None
+    for field in route.token_fields:
+        value = data.get(field)
+        if value is None:
+            continue
+        if type(value) is not int or value < 1:
+            raise _refusal(400, f"{field} must be a positive integer", None, [])
+        most = value if most is None else max(most, value)
+    return most
+
+
+def _cap_tokens(data: dict, route: _Route, cap: Any) -> None:
+    """The cap in each token limit the call sets, or in the route's last one when it sets none."""
+    if type(cap) is not int or not route.token_fields:
+        return
+    for field in [f for f in route.token_fields if data.get(f) is not None] or [route.token_fields[-1]]:
+        data[field] = cap
+
+
+def _cleared_fields(sent: dict, redacted: Any, decision_id: Any) -> dict:
+    """modelgate's redacted copy of every field sent to it; a 503 for an allow without one of them."""
+    missing = _refusal(503, "modelgate allowed the call without the redacted content", decision_id, [])
+    if not isinstance(redacted, dict):
+        raise missing
+    cleared: dict[str, Any] = {}
+    if "input" in sent:
+        if "input" not in redacted:
+            raise missing
+        cleared["input"] = redacted["input"]
+    if "arguments" in sent:
+        arguments = redacted.get("arguments")
+        if not isinstance(arguments, dict) or any(field not in arguments for field in sent["arguments"]):
+            raise missing
+        cleared.update({field: arguments[field] for field in sent["arguments"]})
+    return cleared
 
 
 def _approval_id(data: dict) -> str | None:
@@ -268,32 +383,25 @@ def _is_text(prompt: Any) -> bool:
     return isinstance(prompt, str) or (isinstance(prompt, list) and all(isinstance(p, str) for p in prompt))
 
 
-def _redacted_content(sent: dict, redacted: dict, decision_id: Any) -> dict:
-    fields = sent["arguments"].keys()
-    cleared = redacted.get("arguments")
-    if not isinstance(cleared, dict) or any(field not in cleared for field in fields):
-        raise _refusal(503, "modelgate allowed the call without the redacted content", decision_id, [])
-    return {field: cleared[field] for field in fields}
-
-
 def _tool_names(data: dict) -> list[dict]:
-    """Every tool's name: chat's ``tools[].function.name``, Responses' and Anthropic's ``tools[].name``, legacy
-    ``functions[].name``, a built-in tool's ``type``, and the tools a namespace groups. A tool it cannot name is
-    refused: the policy must see every tool the model may call."""
-    names: list[dict] = []
+    """Every name of every tool: chat's ``tools[].function.name``, ``tools[].custom.name``, Responses' and
+    Anthropic's ``tools[].name``, legacy ``functions[].name``, all that a tool carries, since providers read different
+    ones; a built-in tool's ``type`` too, whatever name it is also given; a namespace's name and its tools. A tool it
+    cannot name is refused: the policy must see every tool the model may call."""
+    names: list[str] = []
 
     def visit(tool: Any) -> None:
         tool = tool if isinstance(tool, dict) else {}
         function, custom = tool.get("function"), tool.get("custom")
-        # A function or custom tool is named by its name alone: its type would let any such tool pass as "function".
-        user_defined = function is not None or custom is not None or tool.get("type") in ("function", "custom")
-        name = next(
-            (n for n in (_name_of(function), _name_of(custom), tool.get("name")) if n is not None),
-            None if user_defined else tool.get("type"),
-        )
-        if not isinstance(name, str) or not name:
+        # A function or custom tool, and a namespace of them, is named by its names alone: its type would let any
+        # such tool pass as "function".
+        user_defined = function is not None or custom is not None or tool.get("type") in _USER_DEFINED_TOOLS
+        found = [n for n in (_name_of(function), _name_of(custom), tool.get("name")) if n is not None]
+        if not user_defined and tool.get("type") is not None:
+            found.append(tool.get("type"))
+        if not found or any(not isinstance(n, str) or not n for n in found):
             raise _refusal(400, "a tool without a name or type cannot be checked by the policy", None, [])
-        names.append({"name": name})
+        names.extend(n for n in found if n not in names)
         for inner in tool.get("tools") if isinstance(tool.get("tools"), list) else []:
             visit(inner)
 
@@ -305,11 +413,21 @@ def _tool_names(data: dict) -> list[dict]:
             raise _refusal(400, f"{field} must be a list for the policy to check it", None, [])
         for tool in tools:
             visit(tool)
-    return names
+    return [{"name": name} for name in names]
+
+
+_USER_DEFINED_TOOLS = ("function", "custom", "namespace")
 
 
 def _name_of(value: Any) -> Any:
     return value.get("name") if isinstance(value, dict) else None
+
+
+def _names(value: str | list[str] | None) -> list[str]:
+    """A setting that names things: a list, or a comma-separated string."""
+    if isinstance(value, str):
+        return [name.strip() for name in value.split(",") if name.strip()]
+    return list(value or [])
 
 
 def _first_int(usage: Any, *names: str) -> int:
