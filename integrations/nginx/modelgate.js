@@ -261,7 +261,7 @@ function toolNames(call) {
       t.type === 'custom' ||
       t.type === 'namespace';
     var found = [nameOf(t.function), nameOf(t.custom), t.name].filter(isSet);
-    if (!userDefined) found.push(t.type);
+    if (!userDefined && isSet(t.type)) found.push(t.type);
     if (found.length === 0 || found.some(isNotName)) {
       throw new Refusal(400, 'a tool without a name or type cannot be checked by the policy');
     }

@@ -267,6 +267,18 @@ describe('refused calls never reach the provider', () => {
     expect(error.status).toBe(403);
     expect(codes(modelgate)).toEqual(['tool_not_allowed']);
     expect(decisions(service.db).at(-1)?.input?.invocation?.tools).toEqual([{ name: 'delete_database' }]);
+
+    // Legacy chat functions have a name and no type.
+    const legacy = await refused(
+      client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'clean up' }],
+        functions: [{ name: 'delete_database', parameters: { type: 'object' } }],
+      }),
+    );
+    expect(legacy.error.status).toBe(403);
+    expect(codes(legacy.modelgate)).toEqual(['tool_not_allowed']);
+    expect(decisions(service.db).at(-1)?.input?.invocation?.tools).toEqual([{ name: 'delete_database' }]);
     expect(provider.requests).toHaveLength(0);
   });
 
