@@ -34,4 +34,17 @@ describe('the modelgate command line', () => {
       });
     },
   );
+
+  // A terminal of 100 columns shows every help line whole: help is read when something went wrong.
+  it("fits each command's help in 100 columns", async () => {
+    const commands = [...(await runCli(['--help'])).stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map(
+      (m) => m[1]!,
+    );
+    expect(commands).toEqual(expect.arrayContaining(['serve', 'token', 'bundle', 'audit', 'report']));
+    for (const command of commands) {
+      const { stdout, stderr } = await runCli([command, '--help']);
+      const wide = `${stdout}${stderr}`.split('\n').filter((line) => line.length > 100);
+      expect({ command, wide }).toEqual({ command, wide: [] });
+    }
+  });
 });

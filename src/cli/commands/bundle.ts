@@ -38,14 +38,15 @@ const root = path.resolve(__dirname, '..', '..', '..');
 
 const usage = `Usage: modelgate bundle <build|sign|verify|inspect|capabilities> [options]
 
-The policy pipeline: build a WASM bundle from Rego, sign it, verify it as the service will, inspect it.
-Signatures are OPA's (.signatures.json): bundles signed here load in OPA, bundles signed by OPA load here.
+The policy pipeline: build a WASM bundle from Rego, sign it, verify it as the service will, inspect
+it. Signatures are OPA's (.signatures.json): bundles signed here load in OPA, bundles signed by OPA
+load here.
 
   build <rego dir> -o OUT.tar.gz [-e ENTRYPOINT]... [--revision REV] [signing options]
-      Runs the pinned \`opa build -t wasm\` (entrypoints default: modelgate/decision, modelgate/limits,
-      and modelgate/approve when the policy defines it; *_test.rego ignored), loads the result as the
-      service will (a policy calling a builtin modelgate does not provide fails here, and no bundle is
-      written), then signs when --signing-key is given.
+      Runs the pinned \`opa build -t wasm\` (entrypoints default: modelgate/decision,
+      modelgate/limits, and modelgate/approve when the policy defines it; *_test.rego ignored),
+      loads the result as the service will (a policy calling a builtin modelgate does not provide
+      fails here, and no bundle is written), then signs when --signing-key is given.
   sign <bundle.tar.gz|dir> --signing-key KEY [-o OUT] [signing options]
       Writes .signatures.json: into the tarball (in place unless -o), or into the folder.
   verify <bundle.tar.gz|dir> --verification-key KEY [--verification-key-id ID] [--signing-alg ALG]
@@ -56,11 +57,14 @@ Signatures are OPA's (.signatures.json): bundles signed here load in OPA, bundle
       Revision, entrypoints, files with their SHA-256, and the signature's claims (not verified).
   capabilities [-o FILE]
       OPA's capabilities document less the builtins a WASM policy cannot call in modelgate: for
-      \`opa check --capabilities FILE\` and editors. \`build\` compiles with it, so such a call fails there.
+      \`opa check --capabilities FILE\` and editors. \`build\` compiles with it, so such a call
+      fails there.
 
 Signing options:
-  --signing-key KEY      PEM private key file (RS/PS/ES), or the HMAC secret / a file holding it (HS)
-  --signing-alg ALG      ${JWT_ALGORITHMS.join(', ')} (default RS256)
+  --signing-key KEY      PEM private key file (RS/PS/ES), or the HMAC secret or a file holding it
+                         (HS)
+  --signing-alg ALG      one of ${JWT_ALGORITHMS.slice(0, 6).join(', ')},
+                         ${JWT_ALGORITHMS.slice(6).join(', ')} (default RS256)
   --key-id ID            the JWT kid (default "default", as OPA)
   --scope S              the scope claim
   --expires-in SECONDS   an exp claim (none by default, as OPA)

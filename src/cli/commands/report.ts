@@ -13,7 +13,8 @@ import type { CliCommand } from '../cli-command';
 import { renderPrivilegesCsv, renderPrivilegesTable } from '../render-privileges';
 
 const usage = `Usage: modelgate report privileges [--since 30d] [--until DATE] [--subject ID]
-                                 [--format table|json|csv] [--patch FILE] [--bundle FILE] [--db FILE]
+                                 [--format table|json|csv] [--patch FILE] [--bundle FILE]
+                                 [--db FILE]
 
 For each subject, what its entitlements grant (models, operations, purposes, tools, budgets, read
 from the bundle's data at reports.entitlements_path, default ${DEFAULT_ENTITLEMENTS_PATH}) against what

@@ -18,7 +18,8 @@ One process at a time serves from an SQLite audit log: a second is refused while
 
 The policy bundle is a local file (watched: a change is activated once the file stands still) or an
 OPA bundle server (\`services\` and \`bundles\` in the config; see docs/policies.md). A new bundle is
-activated only after its signature, files, WASM and entrypoint check out; otherwise the old one stays.
+activated only after its signature, files, WASM and entrypoint check out; otherwise the old one
+stays.
 
 Signals: SIGHUP reloads the policy bundle; SIGTERM and SIGINT make /ready answer 503 and every
 reply close its connection, serve on for shutdown.wait_period_seconds (default 0), then stop

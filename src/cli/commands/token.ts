@@ -12,7 +12,8 @@ import type { CliCommand, CliIo } from '../cli-command';
 /** What the token command uses of the terminal (tests need not fake a TTY). */
 type TokenIo = Pick<CliIo, 'stdout' | 'stderr' | 'env'>;
 
-const USAGE = `Usage: modelgate token --sub <id> [--scope <scope>]... [--act <agent>] [--group <name>]... [--ttl <duration>] [--data-dir <dir>]
+const USAGE = `Usage: modelgate token --sub <id> [--scope <scope>]... [--act <agent>] [--group <name>]...
+                       [--ttl <duration>] [--data-dir <dir>]
 
 Mints a development token, signed by the development issuer "${DEV_ISSUER}" that a modelgate
 started without issuers trusts. Prints only the token, so that this works:
