@@ -33,6 +33,7 @@ export async function reject(
     scope: (known instanceof ForbiddenError && known.scope) || deps.auditorScope,
   });
   if (challenge) headers['www-authenticate'] = challenge;
+  if (known.retryAfterSeconds !== undefined) headers['retry-after'] = String(known.retryAfterSeconds);
   const body: Record<string, unknown> = {
     decision_id: call.decisionId,
     allow: false,

@@ -6,18 +6,21 @@ export class ModelgateError extends Error {
   readonly status: number;
   /** Extra, safe-to-show detail (e.g. validation errors as JSON pointers). Never secrets. */
   readonly details?: unknown;
+  /** For a 429 or 503 that will pass: when to try again, sent as Retry-After (RFC 9110 section 10.2.3). */
+  readonly retryAfterSeconds?: number;
 
   constructor(
     code: ReasonCode,
     status: number,
     message: string,
-    options?: { cause?: unknown; details?: unknown },
+    options?: { cause?: unknown; details?: unknown; retryAfterSeconds?: number },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.status = status;
     this.details = options?.details;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
@@ -43,14 +46,14 @@ export class RequestError extends ModelgateError {}
 
 /** One caller sends more than its share, and only that caller is refused: 429. */
 export class TooManyRequestsError extends ModelgateError {
-  constructor(code: ReasonCode, message: string) {
-    super(code, 429, message);
+  constructor(code: ReasonCode, message: string, options?: { retryAfterSeconds?: number }) {
+    super(code, 429, message, options);
   }
 }
 
 /** A dependency cannot answer (policy, audit store): 503, and the decision is a deny. */
 export class UnavailableError extends ModelgateError {
-  constructor(code: ReasonCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ReasonCode, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(code, 503, message, options);
   }
 }

@@ -174,7 +174,7 @@ export class DpopChecker {
     const untilMs = nowMs + this.replayWindowSeconds() * 1000;
     const key = hash('sha256', `${proof.jkt}\n${proof.jti}`, 'base64url');
     const verdict = this.replays.remember(key, proof.jkt, untilMs, nowMs);
-    if (verdict !== 'fresh') throw this.refusal(verdict);
+    if (verdict !== 'fresh') throw this.refusal(verdict, nowMs);
   }
 
   /** How long a proof is remembered after it was accepted: max age + 2 skew (see remember). */
@@ -182,21 +182,26 @@ export class DpopChecker {
     return this.maxAgeSeconds + 2 * this.skewSeconds;
   }
 
-  private refusal(verdict: Exclude<ReplayVerdict, 'fresh'>): ModelgateError {
+  private refusal(verdict: Exclude<ReplayVerdict, 'fresh'>, nowMs: number): ModelgateError {
     if (verdict === 'replayed') {
       return new AuthenticationError(ReasonCode.DpopProofReplayed, 'DPoP proof was used before (its jti)');
     }
     if (verdict === 'full') {
+      // Room comes when the oldest proof leaves, the same moment for every caller.
+      const oldestUntilMs = this.replays.oldestUntilMs ?? nowMs;
       return new UnavailableError(
         ReasonCode.DpopReplayCacheFull,
         'the DPoP replay cache is full (dpop.replay_cache_entries): the proof could not be remembered',
+        { retryAfterSeconds: Math.max(1, Math.ceil((oldestUntilMs - nowMs) / 1000)) },
       );
     }
     // 429, not 401: the proof is valid; its key has sent more proofs in one window than its share of the cache.
+    // Retry-After is the window: by then every proof the key holds has left (its oldest may leave sooner).
     const windowSeconds = this.replayWindowSeconds();
     return new TooManyRequestsError(
       ReasonCode.DpopReplayQuotaExceeded,
       `this DPoP key has sent more proofs than its share of the replay cache holds (dpop.replay_entries_per_key); each leaves it ${windowSeconds} s after it was accepted`,
+      { retryAfterSeconds: windowSeconds },
     );
   }
 }

@@ -50,6 +50,11 @@ export class DpopReplayCache {
     return 'fresh';
   }
 
+  /** Returns when the oldest proof leaves the cache, making room: undefined when it is empty. */
+  get oldestUntilMs(): number | undefined {
+    return this.seen.values().next().value?.untilMs;
+  }
+
   /** Returns how many proofs are remembered (expired ones included until the next sweep). */
   get size(): number {
     return this.seen.size;

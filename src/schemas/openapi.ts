@@ -257,6 +257,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             'section 8). A 401 `use_dpop_nonce` asks for a new proof with it.',
           schema: { type: 'string', pattern: '^[!#-\\[\\]-~]+$', examples: ['pCBdWsZ4Qm0o6DcrRmQ8mA'] },
         },
+        'Retry-After': {
+          description:
+            'Seconds to wait before trying again (RFC 9110 section 10.2.3): on a 429 the DPoP replay window, by ' +
+            'when every proof of the key has left the cache; on a 503 when the replay cache or the audit log ' +
+            'is expected to take requests again.',
+          schema: { type: 'string', pattern: '^[0-9]+$', examples: ['120'] },
+        },
       },
       schemas: {
         DecideRequestV1: component(decideRequestSchema),
@@ -759,6 +766,7 @@ function addDpopReplies(operation: Operation): void {
   for (const [status, reply] of Object.entries(operation.responses)) {
     const headers: Record<string, unknown> = { ...reply.headers, 'DPoP-Nonce': headerRef('DPoP-Nonce') };
     if (status === '401') headers['WWW-Authenticate'] = headerRef('WWW-Authenticate');
+    if (status === '429' || status === '503') headers['Retry-After'] = headerRef('Retry-After');
     operation.responses[status] = { ...reply, headers };
   }
 }

@@ -3,6 +3,10 @@
  * proofs of its key is refused 429 once it holds its share, and every other key's proofs keep working, where
  * before it filled the cache and had everyone refused 503 dpop_replay_cache_full.
  */
+import {
+  DEFAULT_DPOP_CLOCK_SKEW_SECONDS,
+  DEFAULT_DPOP_MAX_AGE_SECONDS,
+} from '../../src/identity/dpop-checker';
 import { auditRow } from '../helpers/audit-db';
 import { dpopConfirmation, dpopProof } from '../helpers/dpop';
 import {
@@ -18,6 +22,7 @@ const PUBLIC = 'https://modelgate.test';
 const SUPPORT = { sub: 'spiffe://corp/support/reply-bot', scope: 'invoke:support' };
 const CACHE = 100;
 const PER_KEY = 10;
+const REPLAY_WINDOW_SECONDS = DEFAULT_DPOP_MAX_AGE_SECONDS + 2 * DEFAULT_DPOP_CLOCK_SKEW_SECONDS;
 
 function reasonCode(reply: Reply): string | undefined {
   return (reply.body.reasons as { code: string }[] | undefined)?.[0]?.code;
@@ -59,6 +64,8 @@ describe('the per-key share of the DPoP replay cache', () => {
     );
     // Not a credential problem: no challenge that would send a client to fetch a new token.
     expect(refused.headers.get('www-authenticate')).toBeNull();
+    // By then every proof the key holds has left: max age + 2 × clock skew.
+    expect(refused.headers.get('retry-after')).toBe(String(REPLAY_WINDOW_SECONDS));
     expect(auditRow(svc.db, refused.body.decision_id as string)).toMatchObject({
       outcome: 'rejected',
       status: 429,

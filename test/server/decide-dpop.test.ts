@@ -8,6 +8,10 @@ import http from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { DEFAULT_METRICS } from '../../src/config/config';
+import {
+  DEFAULT_DPOP_CLOCK_SKEW_SECONDS,
+  DEFAULT_DPOP_MAX_AGE_SECONDS,
+} from '../../src/identity/dpop-checker';
 import { auditRow } from '../helpers/audit-db';
 import {
   accessTokenHash,
@@ -652,6 +656,11 @@ describe('the DPoP replay cache when it is full', () => {
     expect(full.status).toBe(503);
     expect(reasonCode(full)).toBe('dpop_replay_cache_full');
     expect(full.headers['www-authenticate']).toBeUndefined();
+    // Room comes when the first proof leaves: at most the window (max age + 2 skew) from now.
+    const window = DEFAULT_DPOP_MAX_AGE_SECONDS + 2 * DEFAULT_DPOP_CLOCK_SKEW_SECONDS;
+    const retryAfter = Number(full.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(window - 10);
+    expect(retryAfter).toBeLessThanOrEqual(window);
     expect(auditRow(svc.db, full.body.decision_id as string)).toMatchObject({
       outcome: 'rejected',
       status: 503,
