@@ -6,6 +6,7 @@ import { readBundleFiles } from '../../src/policy/bundle';
 import { SIGNATURES_FILE } from '../../src/policy/bundle-signature';
 import { opaVerify, writeKeyPair, writePolicySources, type KeyFiles } from '../helpers/bundles';
 import { runCli } from '../helpers/cli';
+import { bundleRevision, sourcesRevision } from '../helpers/opa';
 
 const root = path.resolve(__dirname, '..', '..');
 let dir: string;
@@ -151,6 +152,9 @@ describe('modelgate bundle build: default entrypoints', () => {
     const out = path.join(dir, 'shipped.tar.gz');
     const built = await runCli(['bundle', 'build', path.join(root, 'rego'), '-o', out]);
     expect(built).toMatchObject({ code: 0 });
+    // Without --revision, the revision npm run build:bundles gives the same sources.
+    expect(bundleRevision(out)).toBe(sourcesRevision(path.join(root, 'rego')));
+    expect(built.stderr).toContain(`(revision ${sourcesRevision(path.join(root, 'rego'))})`);
     expect(built.stderr).not.toContain('note:');
     expect(await entrypointsOf(out)).toEqual(
       expect.arrayContaining(['modelgate/decision', 'modelgate/limits', 'modelgate/approve']),

@@ -30,6 +30,7 @@ import {
 } from '../../policy/builtins/capabilities';
 import { signBundleFiles, writeBundleTarball } from '../../policy/bundle-signer';
 import { toKeyObject } from '../../policy/verification-keys';
+import { sourceRevision } from '../../policy/source-revision';
 import { WasmPolicyEngine } from '../../policy/wasm-policy-engine';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from '../../schemas/issuer-config.schema';
 import type { CliCommand, CliIo } from '../cli-command';
@@ -46,7 +47,8 @@ load here.
       Runs the pinned \`opa build -t wasm\` (entrypoints default: modelgate/decision,
       modelgate/limits, and modelgate/approve when the policy defines it; *_test.rego ignored),
       loads the result as the service will (a policy calling a builtin modelgate does not provide
-      fails here, and no bundle is written), then signs when --signing-key is given.
+      fails here, and no bundle is written), then signs when --signing-key is given. The revision
+      defaults to "rego-" and a hash of the policy and data files, as in npm run build:bundles.
   sign <bundle.tar.gz|dir> --signing-key KEY [-o OUT] [signing options]
       Writes .signatures.json: into the tarball (in place unless -o), or into the folder.
   verify <bundle.tar.gz|dir> --verification-key KEY [--verification-key-id ID] [--signing-alg ALG]
@@ -153,8 +155,9 @@ async function build(regoDir: string, values: Values, io: CliIo): Promise<number
   const opa = opaBinary(values, io);
   const capabilities = await writeCapabilities(opa);
   const opaArgs = ['build', '-t', 'wasm', '--ignore', '*_test.rego', '--capabilities', capabilities.file];
-  opaArgs.push('-o', values.output);
-  if (values.revision) opaArgs.push('--revision', values.revision);
+  // Without --revision, the sources' own: a bundle always says which Rego it holds.
+  const revision = values.revision ?? (await sourceRevision(regoDir));
+  opaArgs.push('-o', values.output, '--revision', revision);
   const run = (entrypoints: readonly string[]) =>
     runOpaBuild(opa, [...opaArgs, ...entrypoints.flatMap((e) => ['-e', e]), regoDir]);
   let failure: string | undefined;
@@ -185,7 +188,7 @@ async function build(regoDir: string, values: Values, io: CliIo): Promise<number
     io.stderr(`${BundleErrorCode.NotLoadable}: ${errorText(err)}\n`);
     return 1;
   }
-  io.stderr(`built ${values.output} with ${opa}\n`);
+  io.stderr(`built ${values.output} (revision ${revision}) with ${opa}\n`);
   if (values['signing-key']) return sign(values.output, values, io);
   return 0;
 }
