@@ -5,12 +5,12 @@ import { ModelgateClientError, ModelgateUnavailable } from './client-errors';
 // How each OpenAI call maps to a decide body, and how the decision's redacted payload and token cap map back
 // onto the call. One pair of functions per endpoint, and the tools' names.
 //
-// Chat and Responses calls send modelgate, as the payload's `arguments` (any JSON, every string leaf of it
-// screened), each parameter that reaches the model as content, whole: not only each message's text but its tool
-// calls' arguments, legacy function calls, tool results, and every Responses input item whatever its type. The
-// call then goes out with modelgate's redacted copy of exactly those parameters, so a shape the guard does not
-// know is screened like the rest instead of passed through. Tool definitions are not content: the policy decides
-// on their names.
+// A call sends modelgate, as the payload's `arguments` (any JSON, every string leaf of it screened), every
+// parameter it sets but the model, its token limits and `stream`, whole: whatever a provider reads may reach the
+// model or be kept by the provider, not only the messages (tool descriptions and parameter schemas, response
+// schemas, metadata, stop sequences, `user`, an MCP tool's headers). The call then goes out built afresh from the
+// model and modelgate's redacted copy of each of those parameters, so a parameter the guard does not know is
+// screened like the rest instead of passed through. An embedding's input is screened as modelgate's typed `input`.
 
 type Payload = NonNullable<DecideRequest['payload']>;
 type Tools = NonNullable<DecideRequest['invocation']['tools']>;
@@ -18,21 +18,32 @@ type ChatParams = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
 type ResponseParams = OpenAI.Responses.ResponseCreateParamsNonStreaming;
 type EmbeddingParams = OpenAI.EmbeddingCreateParams;
 
-const CHAT_CONTENT = ['messages', 'prediction'] as const satisfies readonly (keyof ChatParams)[];
-const RESPONSE_CONTENT = [
-  'input',
-  'instructions',
-  'prompt',
+// The parameters not sent as arguments: the model is the invocation's, the token limits are capped, a stream is
+// refused before the call is described, and an embedding's input is the payload's own `input`.
+const CHAT_OWN = [
+  'model',
+  'stream',
+  'max_completion_tokens',
+  'max_tokens',
+] as const satisfies readonly (keyof ChatParams)[];
+const RESPONSE_OWN = [
+  'model',
+  'stream',
+  'max_output_tokens',
 ] as const satisfies readonly (keyof ResponseParams)[];
+const EMBEDDING_OWN = ['model', 'input'] as const satisfies readonly (keyof EmbeddingParams)[];
 
-/** Returns the payload to screen for a chat completion: its messages, whole, and any predicted output. */
+/** Returns the payload to screen for a chat completion: every parameter but the model, token limits and stream. */
 export function chatPayload(params: ChatParams): Payload {
-  return contentPayload(params, CHAT_CONTENT);
+  return argumentsPayload(params, CHAT_OWN);
 }
 
-/** Returns the chat call with its redacted messages and prediction and the decided token cap. */
+/** Returns the chat call as modelgate cleared it: its redacted parameters and the decided token cap. */
 export function applyToChat(params: ChatParams, decision: Decision): ChatParams {
-  const out = withRedactedContent(params, CHAT_CONTENT, decision);
+  const out = {
+    ...ownParams(params, CHAT_OWN),
+    ...clearedArguments(params, CHAT_OWN, decision),
+  } as ChatParams;
   if (decision.max_tokens !== null) {
     // Keep the field the caller used; `max_tokens` is the one every OpenAI-compatible server reads.
     if (params.max_completion_tokens !== undefined && params.max_completion_tokens !== null)
@@ -47,14 +58,17 @@ export function chatTools(params: ChatParams): Tools {
   return toolNames([...(params.tools ?? []), ...(params.functions ?? [])]);
 }
 
-/** Returns the payload to screen for a Responses call: its input items whole, instructions and prompt variables. */
+/** Returns the payload to screen for a Responses call: every parameter but the model, token limit and stream. */
 export function responsePayload(params: ResponseParams): Payload {
-  return contentPayload(params, RESPONSE_CONTENT);
+  return argumentsPayload(params, RESPONSE_OWN);
 }
 
-/** Returns the Responses call with its redacted input, instructions and prompt and the decided token cap. */
+/** Returns the Responses call as modelgate cleared it: its redacted parameters and the decided token cap. */
 export function applyToResponse(params: ResponseParams, decision: Decision): ResponseParams {
-  const out = withRedactedContent(params, RESPONSE_CONTENT, decision);
+  const out = {
+    ...ownParams(params, RESPONSE_OWN),
+    ...clearedArguments(params, RESPONSE_OWN, decision),
+  } as ResponseParams;
   if (decision.max_tokens !== null) out.max_output_tokens = decision.max_tokens;
   return out;
 }
@@ -64,44 +78,62 @@ export function responseTools(params: ResponseParams): Tools {
   return toolNames(params.tools ?? []);
 }
 
-/** Returns the payload to screen for an embeddings call. */
+/** Returns the payload to screen for an embeddings call: its input, and its other parameters as arguments. */
 export function embeddingPayload(params: EmbeddingParams): Payload {
   const input = params.input;
   const strings =
     typeof input === 'string' || (Array.isArray(input) && input.every((x) => typeof x === 'string'));
   if (!strings)
     throw new ModelgateClientError('the guard screens text only: embeddings of token arrays are refused');
-  return { input: input as string | string[] };
+  return { input: input as string | string[], ...argumentsPayload(params, EMBEDDING_OWN) };
 }
 
-/** Returns the embeddings call with redacted input. */
+/** Returns the embeddings call as modelgate cleared it: its redacted input and parameters. */
 export function applyToEmbedding(params: EmbeddingParams, decision: Decision): EmbeddingParams {
   const input = decision.redacted_payload?.input;
   if (input === undefined) throw missingRedaction(decision);
-  return { ...params, input };
+  return { model: params.model, input, ...clearedArguments(params, EMBEDDING_OWN, decision) };
 }
 
-function contentPayload<P extends object>(params: P, fields: readonly (keyof P & string)[]): Payload {
-  const content: Record<string, unknown> = {};
-  for (const field of fields) if (params[field] !== undefined) content[field] = params[field];
-  return { arguments: content };
+// The parameters a call sends as arguments: each it sets but its own. None is left out for being empty or null:
+// the provider gets only what modelgate was sent.
+function screened(params: object, own: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(params))
+    if (value !== undefined && !own.includes(name)) out[name] = value;
+  return out;
 }
 
-function withRedactedContent<P extends object>(
+function argumentsPayload(params: object, own: readonly string[]): Payload {
+  const sent = screened(params, own);
+  return Object.keys(sent).length > 0 ? { arguments: sent } : {};
+}
+
+// The parameters the call keeps as the caller set them; the token limits among them are capped afterwards.
+function ownParams<P extends object>(params: P, own: readonly string[]): Partial<P> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(params))
+    if (value !== undefined && own.includes(name)) out[name] = value;
+  return out as Partial<P>;
+}
+
+// modelgate's redacted copy of each parameter that was sent: one missing would mean sending it uncleared.
+function clearedArguments<P extends object>(
   params: P,
-  fields: readonly (keyof P & string)[],
+  own: readonly string[],
   decision: Decision,
-): P {
+): Partial<P> {
+  const sent = Object.keys(screened(params, own));
+  if (sent.length === 0) return {};
   const redacted = decision.redacted_payload?.arguments;
   if (typeof redacted !== 'object' || redacted === null || Array.isArray(redacted))
     throw missingRedaction(decision);
-  const out = { ...params };
-  for (const field of fields) {
-    if (params[field] === undefined) continue;
-    if (!Object.hasOwn(redacted, field)) throw missingRedaction(decision);
-    out[field] = (redacted as Record<string, unknown>)[field] as P[typeof field];
+  const out: Record<string, unknown> = {};
+  for (const name of sent) {
+    if (!Object.hasOwn(redacted, name)) throw missingRedaction(decision);
+    out[name] = (redacted as Record<string, unknown>)[name];
   }
-  return out;
+  return out as Partial<P>;
 }
 
 /**
