@@ -5,9 +5,11 @@ import {
   applyToChat,
   applyToEmbedding,
   applyToResponse,
+  chatMaxTokens,
   chatPayload,
   chatTools,
   embeddingPayload,
+  responseMaxTokens,
   responsePayload,
   responseTools,
 } from './openai-payloads';
@@ -99,12 +101,12 @@ export function guardOpenAI(
   const invocation = (call: {
     model: string;
     operation: Invocation['operation'];
-    maxTokens?: number | null | undefined;
+    maxTokens?: number | undefined;
     tools?: Invocation['tools'];
   }): Invocation => {
     const { model, operation, maxTokens, tools } = call;
     const out: Invocation = { model, operation, provider: options.provider ?? 'openai' };
-    if (typeof maxTokens === 'number') out.max_tokens = maxTokens;
+    if (maxTokens !== undefined) out.max_tokens = maxTokens;
     if (tools && tools.length > 0) out.tools = tools;
     if (options.purpose !== undefined) out.purpose = options.purpose;
     return out;
@@ -116,7 +118,8 @@ export function guardOpenAI(
       process.emitWarning(`modelgate usage report for decision ${decisionId} failed: ${String(error)}`));
 
   // `request` is a function so that a call the guard refuses to describe (a tool without a name, token
-  // arrays) is a rejected promise like every other refusal, not an exception thrown by `create`.
+  // arrays, a token limit that is not a positive integer, n > 1) is a rejected promise like every other
+  // refusal, not an exception thrown by `create`.
   async function guarded<P, R>(call: {
     request: () => DecideRequest;
     params: P;
@@ -178,7 +181,7 @@ export function guardOpenAI(
               invocation: invocation({
                 model: params.model,
                 operation: 'chat',
-                maxTokens: params.max_completion_tokens ?? params.max_tokens,
+                maxTokens: chatMaxTokens(params),
                 tools: chatTools(params),
               }),
               payload: chatPayload(params),
@@ -201,7 +204,7 @@ export function guardOpenAI(
             invocation: invocation({
               model: String(params.model),
               operation: 'chat',
-              maxTokens: params.max_output_tokens,
+              maxTokens: responseMaxTokens(params),
               tools: responseTools(params),
             }),
             payload: responsePayload(params),

@@ -18,19 +18,13 @@ type ChatParams = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
 type ResponseParams = OpenAI.Responses.ResponseCreateParamsNonStreaming;
 type EmbeddingParams = OpenAI.EmbeddingCreateParams;
 
-// The parameters not sent as arguments: the model is the invocation's, the token limits are capped, a stream is
-// refused before the call is described, and an embedding's input is the payload's own `input`.
-const CHAT_OWN = [
-  'model',
-  'stream',
-  'max_completion_tokens',
-  'max_tokens',
-] as const satisfies readonly (keyof ChatParams)[];
-const RESPONSE_OWN = [
-  'model',
-  'stream',
-  'max_output_tokens',
-] as const satisfies readonly (keyof ResponseParams)[];
+// A call's parameters: the model (the invocation's) and `stream` (refused when true) go out as the caller set them,
+// the token limits are capped, every other parameter is screened. An embedding's input is the payload's `input`.
+const KEPT = ['model', 'stream'] as const satisfies readonly (keyof ChatParams & keyof ResponseParams)[];
+const CHAT_LIMITS = ['max_completion_tokens', 'max_tokens'] as const satisfies readonly (keyof ChatParams)[];
+const RESPONSE_LIMITS = ['max_output_tokens'] as const satisfies readonly (keyof ResponseParams)[];
+const CHAT_OWN = [...KEPT, ...CHAT_LIMITS];
+const RESPONSE_OWN = [...KEPT, ...RESPONSE_LIMITS];
 const EMBEDDING_OWN = ['model', 'input'] as const satisfies readonly (keyof EmbeddingParams)[];
 
 /** Returns the payload to screen for a chat completion: every parameter but the model, token limits and stream. */
@@ -38,19 +32,23 @@ export function chatPayload(params: ChatParams): Payload {
   return argumentsPayload(params, CHAT_OWN);
 }
 
-/** Returns the chat call as modelgate cleared it: its redacted parameters and the decided token cap. */
+/**
+ * Returns the largest output token limit a chat call sets, for the policy. Throws for a limit that is not a
+ * positive integer and for more than one choice: the cap bounds one choice, n choices would each get it.
+ */
+export function chatMaxTokens(params: ChatParams): number | undefined {
+  if (isSet(params.n) && params.n !== 1)
+    throw new ModelgateClientError('n must be 1: the token cap bounds one choice');
+  return largestLimit(params, CHAT_LIMITS);
+}
+
+/** Returns the chat call as modelgate cleared it: its redacted parameters, the cap in each token limit. */
 export function applyToChat(params: ChatParams, decision: Decision): ChatParams {
-  const out = {
-    ...ownParams(params, CHAT_OWN),
+  return {
+    ...ownParams(params, KEPT),
     ...clearedArguments(params, CHAT_OWN, decision),
+    ...cappedLimits(params, CHAT_LIMITS, decision),
   } as ChatParams;
-  if (decision.max_tokens !== null) {
-    // Keep the field the caller used; `max_tokens` is the one every OpenAI-compatible server reads.
-    if (params.max_completion_tokens !== undefined && params.max_completion_tokens !== null)
-      out.max_completion_tokens = decision.max_tokens;
-    else out.max_tokens = decision.max_tokens;
-  }
-  return out;
 }
 
 /** Returns the names of the tools a chat call offers: `tools` and the legacy `functions`. */
@@ -63,14 +61,18 @@ export function responsePayload(params: ResponseParams): Payload {
   return argumentsPayload(params, RESPONSE_OWN);
 }
 
-/** Returns the Responses call as modelgate cleared it: its redacted parameters and the decided token cap. */
+/** Returns the output token limit a Responses call sets; throws for one that is not a positive integer. */
+export function responseMaxTokens(params: ResponseParams): number | undefined {
+  return largestLimit(params, RESPONSE_LIMITS);
+}
+
+/** Returns the Responses call as modelgate cleared it: its redacted parameters and the capped token limit. */
 export function applyToResponse(params: ResponseParams, decision: Decision): ResponseParams {
-  const out = {
-    ...ownParams(params, RESPONSE_OWN),
+  return {
+    ...ownParams(params, KEPT),
     ...clearedArguments(params, RESPONSE_OWN, decision),
+    ...cappedLimits(params, RESPONSE_LIMITS, decision),
   } as ResponseParams;
-  if (decision.max_tokens !== null) out.max_output_tokens = decision.max_tokens;
-  return out;
 }
 
 /** Returns the names of the tools a Responses call offers. */
@@ -109,12 +111,41 @@ function argumentsPayload(params: object, own: readonly string[]): Payload {
   return Object.keys(sent).length > 0 ? { arguments: sent } : {};
 }
 
-// The parameters the call keeps as the caller set them; the token limits among them are capped afterwards.
+// The parameters the call keeps as the caller set them.
 function ownParams<P extends object>(params: P, own: readonly string[]): Partial<P> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(params))
     if (value !== undefined && own.includes(name)) out[name] = value;
   return out as Partial<P>;
+}
+
+// The largest limit the call sets. Each is checked, not only the largest: a provider may read a string
+// ("100000") as a number, or read whichever limit it prefers.
+function largestLimit(params: object, limits: readonly string[]): number | undefined {
+  let largest: number | undefined;
+  for (const name of limits) {
+    const value = (params as Record<string, unknown>)[name];
+    if (!isSet(value)) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+      throw new ModelgateClientError(`${name} must be a positive integer`);
+    largest = Math.max(largest ?? value, value);
+  }
+  return largest;
+}
+
+// The limits the caller set, each replaced by the decided cap; the cap goes in the last limit (chat's `max_tokens`,
+// which every OpenAI-compatible server reads) when the caller set none.
+function cappedLimits(params: object, limits: readonly string[], decision: Decision): Record<string, number> {
+  const set = limits.filter((name) => isSet((params as Record<string, unknown>)[name]));
+  const out: Record<string, number> = {};
+  for (const name of set) out[name] = (params as Record<string, number>)[name]!;
+  if (decision.max_tokens === null) return out;
+  for (const name of set.length > 0 ? set : limits.slice(-1)) out[name] = decision.max_tokens;
+  return out;
+}
+
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null;
 }
 
 // modelgate's redacted copy of each parameter that was sent: one missing would mean sending it uncleared.

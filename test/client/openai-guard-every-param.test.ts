@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
-import { guardOpenAI, ModelgateClient, ModelgateDenied } from '../../src/client';
-import { auditRow, lastDecisionId } from '../helpers/audit-db';
+import { guardOpenAI, ModelgateClient, ModelgateClientError, ModelgateDenied } from '../../src/client';
+import { auditCount, auditRow, lastDecisionId } from '../helpers/audit-db';
 import { startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai';
 import { startGateService } from '../helpers/gate-service';
 import type { TestService } from '../helpers/service';
@@ -44,6 +44,16 @@ function policyInput(decisionId: string) {
     invocation: { max_tokens?: number; tools?: { name: string }[] };
     payload: { findings: Record<string, number> };
   };
+}
+
+/** The error a call was refused with by the guard itself: modelgate was not asked, the model not called. */
+async function refusedBeforeAsking(call: () => Promise<unknown>): Promise<ModelgateClientError> {
+  const before = auditCount(service.db);
+  const error = await call().catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(ModelgateClientError);
+  expect(auditCount(service.db)).toBe(before);
+  expect(provider.requests).toHaveLength(0);
+  return error as ModelgateClientError;
 }
 
 type Chat = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
@@ -246,5 +256,47 @@ describe('every parameter the provider reads is screened, not only the content',
       dimensions: 3,
       encoding_format: 'float',
     });
+  });
+});
+
+describe('every token limit is capped', () => {
+  it('caps each limit the call sets, and tells the policy the largest', async () => {
+    await guarded().chat.completions.create(chat({ max_completion_tokens: 10, max_tokens: 100000 }));
+    expect(provider.requests[0]!.body).toMatchObject({ max_completion_tokens: 64, max_tokens: 64 });
+    expect(policyInput(lastDecisionId(service.db)).invocation.max_tokens).toBe(100000);
+  });
+
+  it.each<Partial<Chat>>([
+    { max_tokens: '100000' as unknown as number },
+    { max_completion_tokens: -5 },
+    { max_tokens: 0 },
+    { max_tokens: 1.5 },
+    // Every limit is checked, not only the one the policy is told.
+    { max_tokens: 100, max_completion_tokens: 1.5 },
+  ])('refuses %j, not a positive integer, before asking modelgate', async (limit) => {
+    const field = Object.entries(limit).find(
+      ([, value]) => typeof value !== 'number' || !Number.isInteger(value) || value < 1,
+    )![0];
+    const error = await refusedBeforeAsking(() => guarded().chat.completions.create(chat(limit)));
+    expect(error.message).toBe(`${field} must be a positive integer`);
+  });
+
+  it('refuses a Responses max_output_tokens that is not a positive integer', async () => {
+    const error = await refusedBeforeAsking(() =>
+      guarded().responses.create(responses({ max_output_tokens: '500' as unknown as number })),
+    );
+    expect(error.message).toBe('max_output_tokens must be a positive integer');
+  });
+});
+
+describe('one choice', () => {
+  it('refuses n other than 1: the cap bounds one choice, n choices would each get it', async () => {
+    const error = await refusedBeforeAsking(() => guarded().chat.completions.create(chat({ n: 8 })));
+    expect(error.message).toContain('n must be 1');
+
+    // One choice, said outright or left to the default, is a call like any other.
+    await guarded().chat.completions.create(chat({ n: 1 }));
+    await guarded().chat.completions.create(chat({ n: null }));
+    expect(provider.requests).toHaveLength(2);
   });
 });
