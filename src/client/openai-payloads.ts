@@ -3,7 +3,8 @@ import type { DecideRequest, Decision } from './modelgate-client';
 import { ModelgateClientError, ModelgateUnavailable } from './client-errors';
 
 // How each OpenAI call maps to a decide body, and how the decision's redacted payload and token cap map back
-// onto the call. One pair of functions per endpoint, and the tools' names.
+// onto the call. Per endpoint: the payload, the token limit the policy is told, the tools' names, and the call as
+// modelgate cleared it.
 //
 // A call sends modelgate, as the payload's `arguments` (any JSON, every string leaf of it screened), every
 // parameter it sets but the model, its token limits and `stream`, whole: whatever a provider reads may reach the
@@ -53,7 +54,7 @@ export function applyToChat(params: ChatParams, decision: Decision): ChatParams 
 
 /** Returns the names of the tools a chat call offers: `tools` and the legacy `functions`. */
 export function chatTools(params: ChatParams): Tools {
-  return toolNames([...(params.tools ?? []), ...(params.functions ?? [])]);
+  return toolNames(params, ['tools', 'functions']);
 }
 
 /** Returns the payload to screen for a Responses call: every parameter but the model, token limit and stream. */
@@ -77,7 +78,7 @@ export function applyToResponse(params: ResponseParams, decision: Decision): Res
 
 /** Returns the names of the tools a Responses call offers. */
 export function responseTools(params: ResponseParams): Tools {
-  return toolNames(params.tools ?? []);
+  return toolNames(params, ['tools']);
 }
 
 /** Returns the payload to screen for an embeddings call: its input, and its other parameters as arguments. */
@@ -167,32 +168,64 @@ function clearedArguments<P extends object>(
   return out as Partial<P>;
 }
 
+// Tools named by their names alone: a function or custom tool, or a namespace of them, named by its type too would
+// let any such tool pass as "function".
+const USER_DEFINED = new Set<unknown>(['function', 'custom', 'namespace']);
+
 /**
- * Returns every tool's name: a function's or custom tool's `name` (chat nests it in `function` or `custom`), a
- * built-in tool's `type` (web_search, mcp, ...), and the tools a namespace groups. Throws for a tool it cannot
- * name: the policy must see every tool the model may call.
+ * Returns every name of every tool the call offers in `fields`, deduplicated, in order, and of the tools a
+ * namespace groups. Throws for a tool it cannot name: the policy must see every tool the model may call.
  */
-function toolNames(tools: readonly unknown[]): Tools {
-  const names: Tools = [];
+function toolNames(params: object, fields: readonly string[]): Tools {
+  const names: string[] = [];
   const visit = (tool: unknown): void => {
-    const t = (typeof tool === 'object' && tool !== null ? tool : {}) as {
-      name?: unknown;
-      type?: unknown;
-      function?: { name?: unknown };
-      custom?: { name?: unknown };
-      tools?: unknown;
-    };
-    // A function or custom tool is named by its name alone: its type would let any such tool pass as "function".
-    const userDefined =
-      t.function !== undefined || t.custom !== undefined || t.type === 'function' || t.type === 'custom';
-    const name = t.function?.name ?? t.custom?.name ?? t.name ?? (userDefined ? undefined : t.type);
-    if (typeof name !== 'string' || name === '')
-      throw new ModelgateClientError('a tool without a name or type cannot be checked by the policy');
-    names.push({ name });
-    if (Array.isArray(t.tools)) t.tools.forEach(visit);
+    for (const name of namesOf(tool)) if (!names.includes(name)) names.push(name);
+    const inner = (tool as { tools?: unknown }).tools;
+    if (Array.isArray(inner)) inner.forEach(visit);
   };
-  tools.forEach(visit);
-  return names;
+  for (const field of fields) {
+    const tools = (params as Record<string, unknown>)[field];
+    if (!isSet(tools)) continue;
+    if (!Array.isArray(tools))
+      throw new ModelgateClientError(`${field} must be a list for the policy to check it`);
+    tools.forEach(visit);
+  }
+  return names.map((name) => ({ name }));
+}
+
+// A tool is named by each of `function.name`, `custom.name` and `name` it carries, since providers read different
+// ones (a server that ignores `function` runs the Responses-style `name`), and a built-in tool (web_search, mcp,
+// ...) by its `type` too, whatever name it is given.
+function namesOf(tool: unknown): string[] {
+  const t = (isObject(tool) ? tool : {}) as {
+    name?: unknown;
+    type?: unknown;
+    function?: unknown;
+    custom?: unknown;
+  };
+  const userDefined = t.function !== undefined || t.custom !== undefined || USER_DEFINED.has(t.type);
+  const found = [nameIn(t.function), nameIn(t.custom), t.name, userDefined ? undefined : t.type].filter(
+    isSet,
+  );
+  if (found.length === 0)
+    throw new ModelgateClientError('a tool without a name or type cannot be checked by the policy');
+  if (!found.every(isName))
+    throw new ModelgateClientError(
+      "every name a tool carries (function.name, custom.name, name, a built-in tool's type) must be a non-empty string",
+    );
+  return found;
+}
+
+function nameIn(value: unknown): unknown {
+  return isObject(value) ? (value as { name?: unknown }).name : undefined;
+}
+
+function isName(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
 }
 
 // An allow without the redacted payload would mean sending what was never cleared: fail closed.

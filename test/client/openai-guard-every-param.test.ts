@@ -300,3 +300,93 @@ describe('one choice', () => {
     expect(provider.requests).toHaveLength(2);
   });
 });
+
+describe('a tool is named by every name it carries', () => {
+  // Chat reads `function.name`, the Responses API `name`: a server that ignores the key it does not expect runs
+  // delete_database.
+  it.each<[string, () => Promise<unknown>]>([
+    [
+      'Responses',
+      () =>
+        guarded().responses.create(
+          responses({
+            tools: [
+              {
+                type: 'function',
+                name: 'delete_database',
+                function: { name: 'tickets.read' },
+              } as unknown as OpenAI.Responses.Tool,
+            ],
+          }),
+        ),
+    ],
+    [
+      'chat',
+      () =>
+        guarded().chat.completions.create(
+          chat({
+            tools: [
+              {
+                type: 'function',
+                name: 'delete_database',
+                function: { name: 'tickets.read' },
+              } as unknown as OpenAI.Chat.ChatCompletionTool,
+            ],
+          }),
+        ),
+    ],
+  ])('denies a %s tool that hides delete_database beside another name', async (_api, call) => {
+    const error = await call().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelgateDenied);
+    const denied = error as ModelgateDenied;
+    expect(denied.reasons.map((r) => r.code)).toEqual(['tool_not_allowed']);
+    expect(policyInput(denied.decisionId!).invocation.tools).toEqual([
+      { name: 'tickets.read' },
+      { name: 'delete_database' },
+    ]);
+    expect(provider.requests).toHaveLength(0);
+  });
+
+  it('names a built-in tool by its type whatever name it is given, a namespace by its name and tools', async () => {
+    await guarded().responses.create(
+      responses({
+        tools: [
+          { type: 'web_search', name: 'tickets.read' } as unknown as OpenAI.Responses.Tool,
+          {
+            type: 'namespace',
+            name: 'orders',
+            description: 'orders',
+            tools: [{ type: 'function', name: 'lookup_order' }],
+          },
+        ],
+      }),
+    );
+    expect(provider.requests).toHaveLength(1);
+    expect(policyInput(lastDecisionId(service.db)).invocation.tools).toEqual([
+      { name: 'tickets.read' },
+      { name: 'web_search' },
+      { name: 'orders' },
+      { name: 'lookup_order' },
+    ]);
+  });
+
+  it.each<[string, unknown]>([
+    ['a name that is not a string', { type: 'function', name: 42, function: { name: 'tickets.read' } }],
+    ['an empty custom name', { type: 'function', function: { name: 'tickets.read' }, custom: { name: '' } }],
+    ['a type that is not a string', { type: 7, name: 'tickets.read' }],
+  ])('refuses a tool with %s beside a good one, before asking modelgate', async (_name, tool) => {
+    const error = await refusedBeforeAsking(() =>
+      guarded().chat.completions.create(chat({ tools: [tool as OpenAI.Chat.ChatCompletionTool] })),
+    );
+    expect(error.message).toContain('must be a non-empty string');
+  });
+
+  it('refuses tools that are not a list, before asking modelgate', async () => {
+    const error = await refusedBeforeAsking(() =>
+      guarded().chat.completions.create(
+        chat({ tools: { type: 'function' } as unknown as OpenAI.Chat.ChatCompletionTool[] }),
+      ),
+    );
+    expect(error.message).toBe('tools must be a list for the policy to check it');
+  });
+});
