@@ -24,6 +24,9 @@ type EmbeddingParams = OpenAI.EmbeddingCreateParams;
 const KEPT = ['model', 'stream'] as const satisfies readonly (keyof ChatParams & keyof ResponseParams)[];
 const CHAT_LIMITS = ['max_completion_tokens', 'max_tokens'] as const satisfies readonly (keyof ChatParams)[];
 const RESPONSE_LIMITS = ['max_output_tokens'] as const satisfies readonly (keyof ResponseParams)[];
+// Every output token limit of the endpoints the guard wraps: one of another endpoint is refused, since a lenient
+// OpenAI-compatible server may read it and the cap would not replace it.
+const TOKEN_LIMITS: readonly string[] = [...CHAT_LIMITS, ...RESPONSE_LIMITS];
 const CHAT_OWN = [...KEPT, ...CHAT_LIMITS];
 const RESPONSE_OWN = [...KEPT, ...RESPONSE_LIMITS];
 const EMBEDDING_OWN = ['model', 'input'] as const satisfies readonly (keyof EmbeddingParams)[];
@@ -123,6 +126,13 @@ function ownParams<P extends object>(params: P, own: readonly string[]): Partial
 // The largest limit the call sets. Each is checked, not only the largest: a provider may read a string
 // ("100000") as a number, or read whichever limit it prefers.
 function largestLimit(params: object, limits: readonly string[]): number | undefined {
+  const foreign = TOKEN_LIMITS.filter(
+    (name) => !limits.includes(name) && isSet((params as Record<string, unknown>)[name]),
+  );
+  if (foreign.length > 0)
+    throw new ModelgateClientError(
+      `${foreign.join(', ')} is not a token limit of this endpoint (${limits.join(', ')}): the cap would not replace it`,
+    );
   let largest: number | undefined;
   for (const name of limits) {
     const value = (params as Record<string, unknown>)[name];

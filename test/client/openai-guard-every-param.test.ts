@@ -287,6 +287,20 @@ describe('every token limit is capped', () => {
     );
     expect(error.message).toBe('max_output_tokens must be a positive integer');
   });
+
+  // A lenient OpenAI-compatible server may read another endpoint's limit, which the cap would not replace.
+  it("refuses another endpoint's token limit, before asking modelgate", async () => {
+    const onChat = await refusedBeforeAsking(() =>
+      guarded().chat.completions.create(chat({ max_output_tokens: 100000 } as Partial<Chat>)),
+    );
+    expect(onChat.message).toContain('max_output_tokens');
+    for (const limit of [{ max_tokens: 100000 }, { max_completion_tokens: 100000 }]) {
+      const onResponses = await refusedBeforeAsking(() =>
+        guarded().responses.create(responses(limit as Partial<Responses>)),
+      );
+      expect(onResponses.message).toContain(Object.keys(limit)[0]);
+    }
+  });
 });
 
 describe('one choice', () => {
