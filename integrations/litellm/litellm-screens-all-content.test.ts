@@ -481,3 +481,40 @@ describe('a caller holding a LiteLLM key gets nothing past the guardrail that mo
     expect(provider.requests).toHaveLength(0);
   });
 });
+
+// These routes send content to the provider without any guardrail hook: LiteLLM counts tokens by asking the
+// provider, and serves the Assistants API with the provider's credentials from the environment. The shipped
+// config lets through only the routes the guardrail screens.
+describe('routes the guardrail never sees', () => {
+  const secret = [{ role: 'user', content: AWS_KEY }];
+  const unseen: [string, Record<string, unknown>][] = [
+    ['/v1/messages/count_tokens', { model: 'gpt-4o-mini', messages: secret }],
+    ['/v1/responses/input_tokens', { model: 'gpt-4o-mini', input: AWS_KEY }],
+    ['/utils/token_counter?call_endpoint=true', { model: 'gpt-4o-mini', messages: secret }],
+    ['/v1/assistants', { custom_llm_provider: 'openai', model: 'gpt-4o-mini', instructions: AWS_KEY }],
+    ['/v1/threads/thread_1/messages', { custom_llm_provider: 'openai', role: 'user', content: AWS_KEY }],
+    [
+      '/v1/threads/thread_1/runs',
+      { custom_llm_provider: 'openai', assistant_id: 'asst_1', additional_instructions: AWS_KEY },
+    ],
+  ];
+  it.each(unseen)('refuses %s with 403; the backend never sees it', async (path, body) => {
+    // Precondition: the routes the guardrail screens are served.
+    expect(
+      (
+        await post('/v1/chat/completions', {
+          model: 'gpt-4o-mini',
+          messages: [{ role: 'user', content: 'hi' }],
+        })
+      ).status,
+    ).toBe(200);
+    provider.requests.length = 0;
+
+    const before = decisions(service.db).length;
+    const reply = await post(path, body);
+    expect(provider.requests.map((r) => r.path)).toEqual([]);
+    expect(reply.status).toBe(403);
+    expect(reply.text).toContain('not allowed');
+    expect(decisions(service.db)).toHaveLength(before);
+  });
+});
