@@ -67,6 +67,32 @@ describe('modelgate guardrail in the real LiteLLM proxy', () => {
     expect(provider.requests[0]?.body.input).toEqual(['mail [REDACTED:email]']);
   });
 
+  // LiteLLM asks the provider for a streamed call's usage itself, marking the call with a field of its own
+  // (_litellm_strip_stream_usage) that the guardrail refused as one it would pass on unscreened.
+  it('serves a streamed chat that does not ask for usage, redacted and capped, and reports its usage', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 1000,
+      stream: true,
+      messages: [{ role: 'user', content: `Refund ${EMAIL}.` }],
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('done');
+    expect(provider.requests[0]!.body).toMatchObject({
+      messages: [{ role: 'user', content: 'Refund [REDACTED:email].' }],
+      max_tokens: 64,
+    });
+    expect(provider.requests[0]!.body).not.toHaveProperty('_litellm_strip_stream_usage');
+    const decision = decisions(service.db).at(-1)!;
+    expect(decision.outcome).toBe('allowed');
+    await eventually(() => usageReport(service.db, decision.decision_id) !== undefined);
+    expect(usageReport(service.db, decision.decision_id)).toEqual({
+      input_tokens: FAKE_USAGE.input,
+      output_tokens: FAKE_USAGE.output,
+    });
+  });
+
   it('refuses a secret with the reason and the decision id; the backend never sees it', async () => {
     const error = await client.chat.completions
       .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: `use ${AWS_KEY}` }] })

@@ -104,7 +104,9 @@ _ROUTES = {
 }
 
 # Fields of a call that are LiteLLM's own and reach no provider: what the proxy adds before the guardrail runs
-# (its request snapshot, secrets, call id, logging object) and the per-request settings that only LiteLLM reads.
+# (its request snapshot, secrets, call id, logging object, and the mark of a stream whose usage it asked the provider
+# for, which it sets or clears on every call, whatever the caller sent) and the per-request settings that only
+# LiteLLM reads.
 # LiteLLM's metadata (``metadata`` on chat, text and embedding calls, ``litellm_metadata`` where the provider's
 # API has a ``metadata`` of its own) is LiteLLM's too: see ``_litellm_metadata_key``.
 _LITELLM_FIELDS = frozenset(
@@ -113,6 +115,7 @@ _LITELLM_FIELDS = frozenset(
         "secret_fields",
         "litellm_call_id",
         "litellm_logging_obj",
+        "_litellm_strip_stream_usage",
         "litellm_trace_id",
         "litellm_session_id",
         "guardrails",
