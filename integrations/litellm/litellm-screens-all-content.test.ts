@@ -480,6 +480,34 @@ describe('a caller holding a LiteLLM key gets nothing past the guardrail that mo
     });
     expect(provider.requests).toHaveLength(0);
   });
+
+  // Tools the model gets from a field other than `tools`: chat's web search, and the remote MCP servers of an
+  // Anthropic call, whose tools the model calls at the provider. A policy that forbids them never saw them.
+  it('names the tools a call grants outside `tools`: web_search_options, and MCP servers by type and name', async () => {
+    await post('/v1/chat/completions', chat({ web_search_options: { search_context_size: 'low' } }));
+    expect(decisions(service.db).at(-1)?.input?.invocation?.tools).toEqual([{ name: 'web_search' }]);
+
+    await anthropicMessages({
+      messages: [{ role: 'user', content: 'clean up' }],
+      mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse', name: 'db-admin' }],
+    });
+    expect(decisions(service.db).at(-1)?.input?.invocation?.tools).toEqual([
+      { name: 'mcp' },
+      { name: 'db-admin' },
+    ]);
+  });
+
+  it('refuses an MCP server it cannot name with 400, before modelgate is asked', async () => {
+    const before = decisions(service.db).length;
+    const reply = await anthropicMessages({
+      messages: [{ role: 'user', content: 'clean up' }],
+      mcp_servers: [{ type: 'url', url: 'https://mcp.example.com/sse' }],
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.text).toContain('an MCP server without a name');
+    expect(decisions(service.db)).toHaveLength(before);
+    expect(provider.requests).toHaveLength(0);
+  });
 });
 
 // These routes send content to the provider without any guardrail hook: LiteLLM counts tokens by asking the

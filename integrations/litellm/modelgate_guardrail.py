@@ -389,8 +389,9 @@ def _is_text(prompt: Any) -> bool:
 def _tool_names(data: dict) -> list[dict]:
     """Every name of every tool: chat's ``tools[].function.name``, ``tools[].custom.name``, Responses' and
     Anthropic's ``tools[].name``, legacy ``functions[].name``, all that a tool carries, since providers read different
-    ones; a built-in tool's ``type`` too, whatever name it is also given; a namespace's name and its tools. A tool it
-    cannot name is refused: the policy must see every tool the model may call."""
+    ones; a built-in tool's ``type`` too, whatever name it is also given; a namespace's name and its tools; and the
+    tools a call grants outside ``tools``. A tool it cannot name is refused: the policy must see every tool the
+    model may call."""
     names: list[str] = []
 
     def visit(tool: Any) -> None:
@@ -416,7 +417,26 @@ def _tool_names(data: dict) -> list[dict]:
             raise _refusal(400, f"{field} must be a list for the policy to check it", None, [])
         for tool in tools:
             visit(tool)
+    names.extend(n for n in _granted_outside_tools(data) if n not in names)
     return [{"name": name} for name in names]
+
+
+def _granted_outside_tools(data: dict) -> list[str]:
+    """Tools a call grants without listing them in ``tools``: chat's ``web_search_options`` (named as the Responses
+    built-in is, ``web_search``), and an Anthropic call's ``mcp_servers``, whose tools the model calls at the
+    provider: each named ``mcp`` and by its name. A server without a name is refused, as a tool without one is."""
+    names = ["web_search"] if data.get("web_search_options") is not None else []
+    servers = data.get("mcp_servers")
+    if servers is None:
+        return names
+    if not isinstance(servers, list):
+        raise _refusal(400, "mcp_servers must be a list for the policy to check it", None, [])
+    for server in servers:
+        name = server.get("name") if isinstance(server, dict) else None
+        if not isinstance(name, str) or not name:
+            raise _refusal(400, "an MCP server without a name cannot be checked by the policy", None, [])
+        names.extend(n for n in ("mcp", name) if n not in names)
+    return names
 
 
 _USER_DEFINED_TOOLS = ("function", "custom", "namespace")
