@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
+import { FAKE_USAGE, startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
 import { startGateService, usageReport } from '../../test/helpers/gate-service';
 import type { TestService } from '../../test/helpers/service';
 import { decisions } from '../testdata/decisions';
@@ -263,6 +263,22 @@ describe('Anthropic /v1/messages', () => {
     expect(sent).toContain('[REDACTED:email]');
     expect(sent).toContain('[REDACTED:credit_card]');
     expect(decisions(service.db).at(-1)).toMatchObject({ outcome: 'allowed', max_tokens: 64 });
+  });
+});
+
+describe('usage', () => {
+  // LiteLLM answers /v1/messages with a dict, not an object with a `usage` attribute.
+  it('reports the usage of an Anthropic /v1/messages call for its decision', async () => {
+    const reply = await anthropicMessages({ messages: [{ role: 'user', content: 'hi' }] });
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.text)).toMatchObject({ usage: { input_tokens: FAKE_USAGE.input } });
+    const decision = decisions(service.db).at(-1)!;
+    expect(decision.outcome).toBe('allowed');
+    await eventually(() => usageReport(service.db, decision.decision_id) !== undefined);
+    expect(usageReport(service.db, decision.decision_id)).toEqual({
+      input_tokens: FAKE_USAGE.input,
+      output_tokens: FAKE_USAGE.output,
+    });
   });
 });
 

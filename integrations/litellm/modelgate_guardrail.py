@@ -186,7 +186,8 @@ class ModelgateGuardrail(CustomGuardrail):
         # LiteLLM's own metadata first: on Responses and Anthropic calls, ``metadata`` is the provider's.
         own = [m for m in (data.get("litellm_metadata"), data.get("metadata")) if isinstance(m, dict)]
         decision_id = next((m.get("modelgate_decision_id") for m in own), None)
-        usage = getattr(response, "usage", None)
+        # An Anthropic /v1/messages reply is a dict; the others are objects.
+        usage = response.get("usage") if isinstance(response, dict) else getattr(response, "usage", None)
         if not decision_id or usage is None:
             return response
         input_tokens = _first_int(usage, "prompt_tokens", "input_tokens")
