@@ -282,6 +282,45 @@ describe('usage', () => {
   });
 });
 
+describe('streamed usage', () => {
+  // LiteLLM calls a guardrail's post-call success hook at the end of a chat stream only; a Responses or /v1/messages
+  // stream (which LiteLLM bridges to a Responses stream for an OpenAI backend) ended with no usage reported.
+  const reported = async (expected: { input_tokens: number; output_tokens: number }) => {
+    const decision = decisions(service.db).at(-1)!;
+    expect(decision.outcome).toBe('allowed');
+    await eventually(() => usageReport(service.db, decision.decision_id) !== undefined);
+    expect(usageReport(service.db, decision.decision_id)).toEqual(expected);
+  };
+  const fake = { input_tokens: FAKE_USAGE.input, output_tokens: FAKE_USAGE.output };
+
+  it('reports the usage of a streamed Responses call', async () => {
+    const reply = await post('/v1/responses', { model: 'gpt-4o-mini', input: 'hi', stream: true });
+    expect(reply.status).toBe(200);
+    expect(reply.text).toContain('response.completed');
+    expect(provider.requests[0]!.body).toMatchObject({ stream: true, max_output_tokens: 64 });
+    await reported(fake);
+  });
+
+  it('reports the usage of a streamed /v1/messages call', async () => {
+    const reply = await anthropicMessages({ messages: [{ role: 'user', content: 'hi' }], stream: true });
+    expect(reply.status).toBe(200);
+    expect(reply.text).toContain('message_stop');
+    await reported(fake);
+  });
+
+  it('reports the usage of a streamed chat call', async () => {
+    const reply = await post('/v1/chat/completions', {
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.text).toContain('"usage"');
+    await reported(fake);
+  });
+});
+
 describe('text completions', () => {
   it('sends the prompt redacted with max_tokens capped', async () => {
     const reply = await client.completions.create({

@@ -183,25 +183,39 @@ class ModelgateGuardrail(CustomGuardrail):
         return data
 
     async def async_post_call_success_hook(self, data: dict, user_api_key_dict: Any, response: Any) -> Any:
+        # An Anthropic /v1/messages reply is a dict; the others are objects.
+        usage = response.get("usage") if isinstance(response, dict) else getattr(response, "usage", None)
+        if usage is not None:
+            tally = _UsageTally()
+            tally.add(usage)
+            await self._report_usage(data, tally)
+        return response
+
+    async def async_post_call_streaming_iterator_hook(self, user_api_key_dict: Any, response: Any, request_data: dict):
+        """Passes every chunk of a stream on as it came and reports the usage its chunks carried once it has ended.
+        LiteLLM calls the post-call success hook at the end of a chat stream only; Responses and /v1/messages streams
+        reach a guardrail here alone. Defining this hook also stops that end-of-chat-stream call, so chat streams are
+        counted here too, and counted once."""
+        tally = _UsageTally()
+        async for chunk in response:
+            tally.add_chunk(chunk)
+            yield chunk
+        if tally.seen:
+            await self._report_usage(request_data, tally)
+
+    async def _report_usage(self, data: dict, tally: "_UsageTally") -> None:
         # LiteLLM's own metadata first: on Responses and Anthropic calls, ``metadata`` is the provider's.
         own = [m for m in (data.get("litellm_metadata"), data.get("metadata")) if isinstance(m, dict)]
         decision_id = next((m.get("modelgate_decision_id") for m in own), None)
-        # An Anthropic /v1/messages reply is a dict; the others are objects.
-        usage = response.get("usage") if isinstance(response, dict) else getattr(response, "usage", None)
-        if not decision_id or usage is None:
-            return response
-        input_tokens = _first_int(usage, "prompt_tokens", "input_tokens")
-        output_tokens = _first_int(usage, "completion_tokens", "output_tokens")
+        if not decision_id:
+            return
+        body = {"input_tokens": tally.input_tokens, "output_tokens": tally.output_tokens}
         try:
-            status, reply = await self._post(
-                f"/v1/decisions/{decision_id}/usage",
-                {"input_tokens": input_tokens, "output_tokens": output_tokens},
-            )
+            status, reply = await self._post(f"/v1/decisions/{decision_id}/usage", body)
             if not 200 <= status < 300:
                 logger.warning("modelgate usage report for %s refused: HTTP %s %s", decision_id, status, reply)
         except HTTPException as error:
             logger.warning("modelgate usage report for %s failed: %s", decision_id, error.detail)
-        return response
 
     def _decide_request(self, data: dict, call_type: str, user: Any) -> tuple[dict, _Route]:
         route = _ROUTES.get(call_type)
@@ -452,6 +466,51 @@ def _names(value: str | list[str] | None) -> list[str]:
     if isinstance(value, str):
         return [name.strip() for name in value.split(",") if name.strip()]
     return list(value or [])
+
+
+class _UsageTally:
+    """The token usage a reply or the chunks of a stream carried. Chunks repeat or grow their counts (an Anthropic
+    stream's input in message_start, its output in each message_delta), so the largest of each is kept."""
+
+    def __init__(self) -> None:
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.seen = False
+        self._sse = ""
+
+    def add(self, usage: Any) -> None:
+        if usage is None:
+            return
+        self.seen = True
+        self.input_tokens = max(self.input_tokens, _first_int(usage, "prompt_tokens", "input_tokens"))
+        self.output_tokens = max(self.output_tokens, _first_int(usage, "completion_tokens", "output_tokens"))
+
+    def add_chunk(self, chunk: Any) -> None:
+        """A chat chunk's ``usage``, a Responses event's ``response.usage``, or the usage in the server-sent events
+        of an Anthropic stream, which LiteLLM passes as bytes."""
+        if isinstance(chunk, (bytes, str)):
+            self._add_sse(chunk.decode("utf-8", "replace") if isinstance(chunk, bytes) else chunk)
+            return
+        self._add_event(chunk if isinstance(chunk, dict) else None, chunk)
+
+    def _add_event(self, event: dict | None, chunk: Any = None) -> None:
+        get = (lambda key: event.get(key)) if event is not None else (lambda key: getattr(chunk, key, None))
+        self.add(get("usage"))
+        for holder in (get("response"), get("message")):
+            self.add(holder.get("usage") if isinstance(holder, dict) else getattr(holder, "usage", None))
+
+    def _add_sse(self, text: str) -> None:
+        # An event may be split across chunks: only whole lines are read, the rest waits for the next chunk.
+        *lines, self._sse = (self._sse + text).split("\n")
+        for line in lines:
+            if not line.startswith("data:"):
+                continue
+            try:
+                event = json.loads(line[len("data:") :])
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                self._add_event(event)
 
 
 def _first_int(usage: Any, *names: str) -> int:

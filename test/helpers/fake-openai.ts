@@ -10,8 +10,8 @@ export interface ProviderRequest {
 }
 
 /**
- * A local OpenAI-compatible server: answers chat completions (streamed too), text completions, responses and
- * embeddings, and keeps what it got.
+ * A local OpenAI-compatible server: answers chat completions and responses (both streamed too), text completions
+ * and embeddings, and keeps what it got.
  */
 export interface FakeOpenAI {
   /** Base URL for an OpenAI client, e.g. http://127.0.0.1:41234/v1 */
@@ -41,6 +41,10 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       requests.push({ path, authorization: req.headers.authorization, headers: req.headers, body });
       if (path === '/v1/chat/completions' && body.stream === true) {
         void stream(res, body, fake.streamHold);
+        return;
+      }
+      if (path === '/v1/responses' && body.stream === true) {
+        streamResponse(res, body);
         return;
       }
       const reply = answer(path, body);
@@ -89,6 +93,31 @@ async function stream(
     res.write(chunk({}, { choices: [], usage }));
   }
   res.end('data: [DONE]\n\n');
+}
+
+// A streamed Responses call as server-sent events: created, the text, then completed with the whole response and
+// its usage, as the Responses API sends them.
+function streamResponse(res: ServerResponse, body: Record<string, unknown>): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const completed = answer('/v1/responses', body)!;
+  const created = { ...completed, status: 'in_progress', output: [], usage: null };
+  const events: Record<string, unknown>[] = [
+    { type: 'response.created', response: created },
+    {
+      type: 'response.output_text.delta',
+      item_id: 'msg-fake',
+      output_index: 0,
+      content_index: 0,
+      delta: 'done',
+    },
+    { type: 'response.completed', response: completed },
+  ];
+  events.forEach((event, sequence) =>
+    res.write(
+      `event: ${String(event.type)}\ndata: ${JSON.stringify({ ...event, sequence_number: sequence })}\n\n`,
+    ),
+  );
+  res.end();
 }
 
 function answer(path: string, body: Record<string, unknown>): Record<string, unknown> | undefined {
