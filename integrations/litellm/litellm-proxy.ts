@@ -22,14 +22,20 @@ export interface LitellmProxy {
  * Starts the real LiteLLM proxy from its cached virtualenv with the shipped config.yaml, unchanged: everything it
  * needs comes from the environment. Its model backend is `providerURL`; its guardrail asks `modelgateURL` with
  * `token` (written to a token file, as a workload identity agent would). `extraModels` are served as well, by the
- * same backend: the shipped config then goes, with those models added to its model_list and nothing else changed,
- * into a temporary folder beside a copy of the guardrail (as docs/integrations.md deploys them).
+ * same backend, and `failingModels` by none: the shipped config then goes, with those models added to its model_list
+ * (and the failing ones' fallbacks to its router_settings) and nothing else changed, into a temporary folder beside
+ * a copy of the guardrail (as docs/integrations.md deploys them).
  */
 export async function startLitellmProxy(parts: {
   providerURL: string;
   modelgateURL: string;
   token: string;
   extraModels?: string[];
+  /**
+   * Models whose backend refuses every connection, each with the models LiteLLM's router falls back to when it
+   * fails (router_settings.fallbacks), as an operator may configure.
+   */
+  failingModels?: Record<string, string[]>;
   /** More of the proxy's environment, e.g. the guardrail's MODELGATE_SCREEN_FIELDS. */
   env?: Record<string, string>;
 }): Promise<LitellmProxy> {
@@ -37,7 +43,8 @@ export async function startLitellmProxy(parts: {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-litellm-'));
   const tokenFile = path.join(dir, 'modelgate.jwt');
   writeFileSync(tokenFile, parts.token);
-  const config = parts.extraModels?.length ? configWithModels(dir, parts.extraModels) : CONFIG;
+  const changed = parts.extraModels?.length || parts.failingModels;
+  const config = changed ? configWithModels(dir, parts.extraModels ?? [], parts.failingModels ?? {}) : CONFIG;
   const port = await freePort();
   const proxy = spawn(
     path.join(path.dirname(python), 'litellm'),
@@ -65,10 +72,13 @@ export async function startLitellmProxy(parts: {
   return { url, stop: () => proxy.kill('SIGTERM') };
 }
 
-// Writes the shipped config with `models` added (each routed to the OpenAI-compatible backend) and the guardrail
-// beside it into `dir`; returns the config's path.
-function configWithModels(dir: string, models: string[]): string {
-  const config = parseYaml(readFileSync(CONFIG, 'utf8')) as { model_list: unknown[] };
+// Writes the shipped config with `models` added (each routed to the OpenAI-compatible backend), the failing models
+// and their fallbacks, and the guardrail beside it into `dir`; returns the config's path.
+function configWithModels(dir: string, models: string[], failing: Record<string, string[]>): string {
+  const config = parseYaml(readFileSync(CONFIG, 'utf8')) as {
+    model_list: unknown[];
+    router_settings?: { fallbacks: Record<string, string[]>[] };
+  };
   for (const name of models) {
     config.model_list.push({
       model_name: name,
@@ -78,6 +88,16 @@ function configWithModels(dir: string, models: string[]): string {
         api_key: 'os.environ/OPENAI_API_KEY',
       },
     });
+  }
+  for (const [name, fallbacks] of Object.entries(failing)) {
+    // Port 9 (discard) on the loopback: nothing listens, every connection is refused at once.
+    config.model_list.push({
+      model_name: name,
+      litellm_params: { model: `openai/${name}`, api_base: 'http://127.0.0.1:9/v1', api_key: 'sk-unused' },
+    });
+    config.router_settings = {
+      fallbacks: [...(config.router_settings?.fallbacks ?? []), { [name]: fallbacks }],
+    };
   }
   const file = path.join(dir, 'config.yaml');
   writeFileSync(file, stringifyYaml(config));

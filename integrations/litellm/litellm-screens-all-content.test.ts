@@ -26,6 +26,7 @@ beforeAll(async () => {
     modelgateURL: service.url,
     token: service.token({ sub: 'spiffe://corp/gateway/litellm' }),
     env: { MODELGATE_SCREEN_FIELDS: 'documents' },
+    failingModels: { 'gpt-4o-mini-down': ['gpt-4o-mini'] },
   });
   client = new OpenAI({ apiKey: MASTER_KEY, baseURL: proxy.url, maxRetries: 0 });
 }, 300_000);
@@ -563,6 +564,34 @@ describe('a caller holding a LiteLLM key gets nothing past the guardrail that mo
     expect(decisions(service.db)).toHaveLength(before);
     expect(provider.requests).toHaveLength(0);
   });
+});
+
+// An operator's router_settings.fallbacks send a call that failed on one model to another, which the policy never
+// decided on; the usage went to the first model's decision.
+describe('fallbacks', () => {
+  const calls: [string, string, Record<string, unknown>][] = [
+    ['a chat call', '/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }],
+    ['a Responses call', '/v1/responses', { input: 'hi' }],
+    ['an Anthropic call', '/v1/messages', { max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] }],
+    ['an embeddings call', '/v1/embeddings', { input: 'hi' }],
+  ];
+  it.each(calls)(
+    'refuses %s the router would send to a fallback model; the backend never sees it',
+    async (_name, path, body) => {
+      // Precondition: the fallback model itself is served.
+      expect((await post(path, { model: 'gpt-4o-mini', ...body })).status).toBe(200);
+      provider.requests.length = 0;
+
+      const reply = await post(path, { model: 'gpt-4o-mini-down', ...body });
+      expect(provider.requests.map((r) => r.body.model)).toEqual([]);
+      // The first model's own failure, and why its fallback was not called.
+      expect(reply.status).toBeGreaterThanOrEqual(400);
+      expect(reply.text).toContain(
+        'LiteLLM would send the call to gpt-4o-mini, but modelgate decided on gpt-4o-mini-down',
+      );
+      expect(decisions(service.db).at(-1)).toMatchObject({ model: 'gpt-4o-mini-down', outcome: 'allowed' });
+    },
+  );
 });
 
 // These routes send content to the provider without any guardrail hook: LiteLLM counts tokens by asking the

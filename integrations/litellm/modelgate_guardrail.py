@@ -180,7 +180,22 @@ class ModelgateGuardrail(CustomGuardrail):
             metadata = {}
             data[route.litellm_metadata] = metadata
         metadata["modelgate_decision_id"] = decision_id
+        metadata["modelgate_model"] = request["invocation"]["model"]
         return data
+
+    async def async_pre_call_deployment_hook(self, kwargs: dict, call_type: Any) -> Any:
+        """Refuses (403) to send a call to a model other than the one modelgate decided on: LiteLLM's router runs
+        this before every call to a deployment, the fallbacks an operator configured included, and a fallback goes
+        to another model group, which the policy never saw. Deployments of the decided model group pass."""
+        for field in ("litellm_metadata", "metadata"):
+            metadata = kwargs.get(field)
+            if not isinstance(metadata, dict) or "modelgate_decision_id" not in metadata:
+                continue
+            decided, group = metadata.get("modelgate_model"), metadata.get("model_group")
+            if isinstance(group, str) and group != decided:
+                message = f"LiteLLM would send the call to {group}, but modelgate decided on {decided}"
+                raise _refusal(403, message, metadata["modelgate_decision_id"], [])
+        return await super().async_pre_call_deployment_hook(kwargs, call_type)
 
     async def async_post_call_success_hook(self, data: dict, user_api_key_dict: Any, response: Any) -> Any:
         # An Anthropic /v1/messages reply is a dict; the others are objects.
