@@ -276,6 +276,9 @@ function toolNames(call) {
       throw new Refusal(400, field + ' must be a list for the policy to check it');
     call[field].forEach(visit);
   });
+  // Chat's web_search_options gives the model web search without listing it in tools: named as the Responses
+  // built-in tool is.
+  if (isSet(call.web_search_options) && names.indexOf('web_search') < 0) names.push('web_search');
   return names.map(function (name) {
     return { name: name };
   });

@@ -611,6 +611,10 @@ describe('a caller holding a valid token gets nothing past the gateway that mode
       { name: 'lookup_order' },
     ]);
     expect(provider.requests).toHaveLength(1);
+
+    // Chat's web_search_options grants web search without a tool in tools.
+    await post('/v1/chat/completions', chat({ web_search_options: {} }));
+    expect(decisions(service.db).at(-1)?.input?.invocation?.tools).toEqual([{ name: 'web_search' }]);
   });
 
   it("sends the provider only the gateway's own headers, none of the caller's", async () => {
