@@ -55,9 +55,13 @@ export function applyToChat(params: ChatParams, decision: Decision): ChatParams 
   } as ChatParams;
 }
 
-/** Returns the names of the tools a chat call offers: `tools` and the legacy `functions`. */
+/** Returns the names of the tools a chat call offers: `tools`, the legacy `functions`, and web search. */
 export function chatTools(params: ChatParams): Tools {
-  return toolNames(params, ['tools', 'functions']);
+  const tools = toolNames(params, ['tools', 'functions']);
+  // web_search_options gives the model web search without a tool in `tools`: named as the Responses built-in is.
+  if (isSet(params.web_search_options) && !tools.some((tool) => tool.name === 'web_search'))
+    tools.push({ name: 'web_search' });
+  return tools;
 }
 
 /** Returns the payload to screen for a Responses call: every parameter but the model, token limit and stream. */

@@ -384,6 +384,12 @@ describe('a tool is named by every name it carries', () => {
     ]);
   });
 
+  it('names web search when a chat call grants it through web_search_options, outside tools', async () => {
+    await guarded().chat.completions.create(chat({ web_search_options: { search_context_size: 'low' } }));
+    expect(provider.requests).toHaveLength(1);
+    expect(policyInput(lastDecisionId(service.db)).invocation.tools).toEqual([{ name: 'web_search' }]);
+  });
+
   it.each<[string, unknown]>([
     ['a name that is not a string', { type: 'function', name: 42, function: { name: 'tickets.read' } }],
     ['an empty custom name', { type: 'function', function: { name: 'tickets.read' }, custom: { name: '' } }],
