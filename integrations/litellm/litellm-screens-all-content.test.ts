@@ -9,7 +9,8 @@ import { MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-prox
 // completions): what reaches the backend besides each message's text (tool calls' arguments, tool results,
 // system prompts, Responses items, prompts) is screened and sent redacted, and every tool, in each shape, is named
 // to the policy. The gate policy denies secrets and the tool delete_database, redacts emails and cards, caps at 64.
-// The proxy's guardrail screens `documents` (MODELGATE_SCREEN_FIELDS), a field no OpenAI request type defines.
+// The proxy's guardrail screens `documents`, a field no OpenAI request type defines, and `provider_specific_header`,
+// where LiteLLM puts a caller's anthropic-beta header (MODELGATE_SCREEN_FIELDS).
 const EMAIL = 'jane.doe@example.com';
 const CARD = '4111 1111 1111 1111';
 const AWS_KEY = 'AKIA' + 'Z7QH4K2M6XW3PLTR';
@@ -25,7 +26,7 @@ beforeAll(async () => {
     providerURL: provider.baseURL,
     modelgateURL: service.url,
     token: service.token({ sub: 'spiffe://corp/gateway/litellm' }),
-    env: { MODELGATE_SCREEN_FIELDS: 'documents' },
+    env: { MODELGATE_SCREEN_FIELDS: 'documents,provider_specific_header' },
     failingModels: { 'gpt-4o-mini-down': ['gpt-4o-mini'] },
   });
   client = new OpenAI({ apiKey: MASTER_KEY, baseURL: proxy.url, maxRetries: 0 });
@@ -53,6 +54,20 @@ async function post(path: string, body: Record<string, unknown>): Promise<{ stat
   const res = await fetch(`${proxy.url}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+/** POSTs a JSON body with these headers to one of the proxy's routes. */
+async function postWith(
+  path: string,
+  headers: Record<string, string>,
+  body: Record<string, unknown>,
+): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${proxy.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${MASTER_KEY}`, 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
   return { status: res.status, text: await res.text() };
@@ -628,5 +643,22 @@ describe('routes the guardrail never sees', () => {
     expect(reply.status).toBe(403);
     expect(reply.text).toContain('not allowed');
     expect(decisions(service.db)).toHaveLength(before);
+  });
+});
+
+describe('an anthropic-beta header, which LiteLLM passes on as provider_specific_header', () => {
+  const call = { model: 'gpt-4o-mini', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] };
+
+  it('passes when the operator screens that field, as Claude Code clients need', async () => {
+    const reply = await postWith('/v1/messages', { 'anthropic-beta': 'prompt-caching-2024-07-31' }, call);
+    expect(reply.status).toBe(200);
+    expect(decisions(service.db).at(-1)?.outcome).toBe('allowed');
+  });
+
+  it('is screened like the rest: a secret in it is refused with 403 secret_in_payload', async () => {
+    const reply = await postWith('/v1/messages', { 'anthropic-beta': `beta-${AWS_KEY}` }, call);
+    expect(reply.status).toBe(403);
+    expect(reply.text).toContain('secret_in_payload');
+    expect(provider.requests).toHaveLength(0);
   });
 });
