@@ -520,14 +520,17 @@ describe('a caller holding a LiteLLM key gets nothing past the guardrail that mo
       // The cap bounds one choice: n choices would each get it.
       post('/v1/chat/completions', chat({ n: 8 })),
       post('/v1/completions', { model: 'gpt-4o-mini', prompt: 'hi', best_of: 4 }),
+      // Its usage would come later, from a route the guardrail is not called on.
+      post('/v1/responses', { model: 'gpt-4o-mini', input: 'hi', background: true }),
     ]);
-    expect(replies.map((r) => r.status)).toEqual([400, 400, 400, 400, 400]);
+    expect(replies.map((r) => r.status)).toEqual([400, 400, 400, 400, 400, 400]);
     expect(replies.map((r) => r.text)).toEqual([
       expect.stringContaining('max_tokens must be a positive integer'),
       expect.stringContaining('max_completion_tokens must be a positive integer'),
       expect.stringContaining('max_tokens must be a positive integer'),
       expect.stringContaining('n must be 1'),
       expect.stringContaining('best_of must be 1'),
+      expect.stringContaining('background responses are not served'),
     ]);
     expect(decisions(service.db)).toHaveLength(before);
     expect(provider.requests).toHaveLength(0);

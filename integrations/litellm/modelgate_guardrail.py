@@ -262,8 +262,8 @@ class ModelgateGuardrail(CustomGuardrail):
         return request, route
 
     def _screened_fields(self, data: dict, route: _Route) -> list[str]:
-        """The fields of the call to screen; a 400 for a field it would have to pass on unscreened, and for more
-        than one choice."""
+        """The fields of the call to screen; a 400 for a field it would have to pass on unscreened, for more than one
+        choice, and for a background Responses call."""
         own = _LITELLM_FIELDS | {route.litellm_metadata}
         known = route.fields | self.screen_fields
         passed = {"model", *route.token_fields, *(("input",) if route.typed_input else ())}
@@ -279,6 +279,10 @@ class ModelgateGuardrail(CustomGuardrail):
         for field in route.choice_fields:
             if data.get(field) is not None and (type(data[field]) is not int or data[field] != 1):
                 raise _refusal(400, f"{field} must be 1: the token cap bounds one choice", None, [])
+        if data.get("background") is True:
+            # Its answer and its usage come later, from a route no guardrail is called on (and config.yaml does not
+            # serve): the usage would never be reported.
+            raise _refusal(400, "background responses are not served: their usage could not be reported", None, [])
         return sorted(f for f in data if f in known and f not in own and data[f] is not None)
 
     def _token(self) -> str:

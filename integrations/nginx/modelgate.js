@@ -191,6 +191,11 @@ function checkFields(call, route) {
       throw new Refusal(400, field + ' must be 1: the token cap bounds one choice');
     }
   });
+  // Its answer and usage come later from GET /v1/responses/{id}, which the gateway does not serve: the usage would
+  // never be reported.
+  if (call.background === true) {
+    throw new Refusal(400, 'background responses are not served: their usage could not be reported');
+  }
 }
 
 // The largest token limit the call sets: each is refused unless a positive integer, since a provider may read a

@@ -556,9 +556,11 @@ describe('a caller holding a valid token gets nothing past the gateway that mode
       post('/v1/chat/completions', chat({ n: 8 })),
       post('/v1/completions', JSON.stringify({ model: 'gpt-3.5-turbo-instruct', prompt: 'hi', best_of: 4 })),
       post('/v1/chat/completions', chat({ model: ['gpt-4o-mini'] })),
+      // Its usage would come later, from GET /v1/responses/{id}, which the gateway does not serve.
+      post('/v1/responses', JSON.stringify({ model: 'gpt-4o-mini', input: 'hi', background: true })),
     ]);
     const refusals = await Promise.all(replies.map(refusedBefore));
-    expect(refusals.map((r) => r.status)).toEqual([400, 400, 400, 400, 400, 400, 400]);
+    expect(refusals.map((r) => r.status)).toEqual([400, 400, 400, 400, 400, 400, 400, 400]);
     expect(refusals.map((r) => r.message)).toEqual([
       expect.stringContaining('max_tokens'),
       expect.stringContaining('max_completion_tokens'),
@@ -567,6 +569,7 @@ describe('a caller holding a valid token gets nothing past the gateway that mode
       expect.stringContaining('n must be 1'),
       expect.stringContaining('best_of must be 1'),
       expect.stringContaining('model'),
+      expect.stringContaining('background responses are not served'),
     ]);
     expect(decisions(service.db)).toHaveLength(before);
     expect(provider.requests).toHaveLength(0);
