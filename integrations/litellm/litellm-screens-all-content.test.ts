@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { FAKE_USAGE, startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
-import { startGateService, usageReport } from '../../test/helpers/gate-service';
+import { startGateService, usageReport, waitForUsageReport } from '../../test/helpers/gate-service';
 import type { TestService } from '../../test/helpers/service';
 import { decisions } from '../testdata/decisions';
 import { MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
@@ -76,14 +76,6 @@ async function postWith(
 /** POSTs an Anthropic Messages body to the proxy's /v1/messages. */
 function anthropicMessages(body: Record<string, unknown>): Promise<{ status: number; text: string }> {
   return post('/v1/messages', { model: 'gpt-4o-mini', max_tokens: 1000, ...body });
-}
-
-async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 const toolCall = (args: string): OpenAI.Chat.ChatCompletionMessageParam => ({
@@ -290,7 +282,7 @@ describe('usage', () => {
     expect(JSON.parse(reply.text)).toMatchObject({ usage: { input_tokens: FAKE_USAGE.input } });
     const decision = decisions(service.db).at(-1)!;
     expect(decision.outcome).toBe('allowed');
-    await eventually(() => usageReport(service.db, decision.decision_id) !== undefined);
+    await waitForUsageReport(service.db, decision.decision_id);
     expect(usageReport(service.db, decision.decision_id)).toEqual({
       input_tokens: FAKE_USAGE.input,
       output_tokens: FAKE_USAGE.output,
@@ -304,7 +296,7 @@ describe('streamed usage', () => {
   const reported = async (expected: { input_tokens: number; output_tokens: number }) => {
     const decision = decisions(service.db).at(-1)!;
     expect(decision.outcome).toBe('allowed');
-    await eventually(() => usageReport(service.db, decision.decision_id) !== undefined);
+    await waitForUsageReport(service.db, decision.decision_id);
     expect(usageReport(service.db, decision.decision_id)).toEqual(expected);
   };
   const fake = { input_tokens: FAKE_USAGE.input, output_tokens: FAKE_USAGE.output };
@@ -473,7 +465,7 @@ describe('a caller holding a LiteLLM key gets nothing past the guardrail that mo
     expect(provider.requests[0]!.body.metadata).toEqual({ customer: '[REDACTED:email]' });
     const decision = decisions(service.db).at(-1)!;
     expect(decision.outcome).toBe('allowed');
-    await eventually(() => usageReport(service.db, decision.decision_id) !== undefined);
+    await waitForUsageReport(service.db, decision.decision_id);
   });
 
   it('refuses with 400 a field it would pass on unscreened, before modelgate is asked', async () => {

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { FAKE_USAGE, startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
-import { startGateService, usageReport } from '../../test/helpers/gate-service';
+import { startGateService, usageReport, waitForUsageReport } from '../../test/helpers/gate-service';
 import type { TestService } from '../../test/helpers/service';
 import { decisions } from '../testdata/decisions';
 import { MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
@@ -55,7 +55,7 @@ describe('modelgate guardrail in the real LiteLLM proxy', () => {
       model: 'gpt-4o-mini',
       max_tokens: 64,
     });
-    await eventually(() => usageReport(service.db, decision.decision_id) !== undefined);
+    await waitForUsageReport(service.db, decision.decision_id);
     expect(usageReport(service.db, decision.decision_id)).toEqual({
       input_tokens: FAKE_USAGE.input,
       output_tokens: FAKE_USAGE.output,
@@ -86,7 +86,7 @@ describe('modelgate guardrail in the real LiteLLM proxy', () => {
     expect(provider.requests[0]!.body).not.toHaveProperty('_litellm_strip_stream_usage');
     const decision = decisions(service.db).at(-1)!;
     expect(decision.outcome).toBe('allowed');
-    await eventually(() => usageReport(service.db, decision.decision_id) !== undefined);
+    await waitForUsageReport(service.db, decision.decision_id);
     expect(usageReport(service.db, decision.decision_id)).toEqual({
       input_tokens: FAKE_USAGE.input,
       output_tokens: FAKE_USAGE.output,
@@ -119,8 +119,3 @@ describe('modelgate guardrail in the real LiteLLM proxy', () => {
     expect(provider.requests).toHaveLength(0);
   });
 });
-
-async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-}

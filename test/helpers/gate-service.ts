@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { opaBinary } from './opa';
 import { startTestService, type TestService } from './service';
+import { waitFor } from './wait-for';
 
 /** The policy the integration tests run against (see its header for the rules). */
 export const GATE_POLICY_DIR = path.resolve(__dirname, '..', '..', 'integrations', 'testdata', 'gate-policy');
@@ -45,4 +46,13 @@ export function usageReport(
   } finally {
     db.close();
   }
+}
+
+/** Resolves once the usage report for a decision is recorded: a gateway sends it after the reply, detached. */
+export function waitForUsageReport(dbFile: string, decisionId: string): Promise<void> {
+  return waitFor(
+    `the usage report of ${decisionId}`,
+    () => usageReport(dbFile, decisionId) !== undefined,
+    10_000,
+  );
 }

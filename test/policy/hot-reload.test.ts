@@ -6,6 +6,7 @@ import { BundleErrorCode } from '../../src/errors';
 import type { BundleStatus } from '../../src/policy/active-bundle';
 import { opaBuildBundle, rewriteBundle, writePolicySources } from '../helpers/bundles';
 import { startTestService, type TestService } from '../helpers/service';
+import { waitFor } from '../helpers/wait-for';
 
 const INVOCATION = { invocation: { model: 'anthropic.claude-sonnet', operation: 'chat' } };
 const ACTIVATIONS = 20;
@@ -35,14 +36,6 @@ function replaceAtomically(from: string, to: string): void {
 async function bundleStatus(service: TestService): Promise<BundleStatus> {
   const reply = await service.get('/v1/status', service.token({ scope: 'modelgate:operate' }));
   return (reply.body.bundles as BundleStatus[])[0]!;
-}
-
-async function waitFor(what: string, probe: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('zero-downtime swap', () => {
@@ -136,18 +129,18 @@ describe('a watched bundle file', () => {
   it('activates a bundle renamed into place, without a SIGHUP', async () => {
     expect((await bundleStatus(service)).active?.revision).toBe('v0');
     replaceAtomically(await withRevision('w1'), live);
-    await waitFor('w1', async () => (await bundleStatus(service)).active?.revision === 'w1');
+    await waitFor('w1', async () => (await bundleStatus(service)).active?.revision === 'w1', 10_000);
   });
 
   it('never activates a half-written file, and activates it once complete', async () => {
     const full = readFileSync(await withRevision('w2'));
     writeFileSync(live, full.subarray(0, Math.floor(full.length / 2)));
-    await waitFor('the refusal', async () => (await bundleStatus(service)).last_error !== null);
+    await waitFor('the refusal', async () => (await bundleStatus(service)).last_error !== null, 10_000);
     const status = await bundleStatus(service);
     expect(status.last_error).toMatchObject({ code: BundleErrorCode.Invalid });
     expect(status.active?.revision).toBe('w1');
     writeFileSync(live, full);
-    await waitFor('w2', async () => (await bundleStatus(service)).active?.revision === 'w2');
+    await waitFor('w2', async () => (await bundleStatus(service)).active?.revision === 'w2', 10_000);
     expect((await bundleStatus(service)).last_error).toBeNull();
   });
 });
