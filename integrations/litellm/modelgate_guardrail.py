@@ -47,6 +47,9 @@ logger = logging.getLogger("modelgate.litellm")
 # Where a request presents an approval: a field of its metadata, or a header.
 APPROVAL_METADATA_KEY = "modelgate_approval_id"
 APPROVAL_HEADER = "x-modelgate-approval-id"
+# LiteLLM's hash of a key (UserAPIKeyAuth.token): SHA-256 hex, "hashed-jwt-" before it for a JWT. LiteLLM leaves
+# other values unhashed (its master key's alias), so only this shape is sent.
+_KEY_HASH = re.compile(r"(hashed-jwt-)?[0-9a-f]{64}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -247,12 +250,16 @@ class ModelgateGuardrail(CustomGuardrail):
         tools = _tool_names(data)
         if tools:
             invocation["tools"] = tools
-        # Who asked LiteLLM: not secret, and lets a policy tell teams apart. The key itself is never sent.
+        # Who asked LiteLLM: not secret, and lets a policy tell teams apart. The key itself is never sent; its
+        # hash is, which LiteLLM itself keys its spend logs by, so that an approval binds to the key that asked.
         context = {
             key: getattr(user, attr)
             for key, attr in (("litellm_user", "user_id"), ("litellm_team", "team_id"), ("litellm_key", "key_alias"))
             if isinstance(getattr(user, attr, None), str)
         }
+        key_hash = getattr(user, "token", None)
+        if isinstance(key_hash, str) and _KEY_HASH.fullmatch(key_hash):
+            context["litellm_key_hash"] = key_hash
         request: dict[str, Any] = {"invocation": invocation, "payload": payload}
         if context:
             request["context"] = context
