@@ -111,7 +111,7 @@ _ROUTES = {
 # for, which it sets or clears on every call, whatever the caller sent) and the per-request settings that only
 # LiteLLM reads.
 # LiteLLM's metadata (``metadata`` on chat, text and embedding calls, ``litellm_metadata`` where the provider's
-# API has a ``metadata`` of its own) is LiteLLM's too: see ``_litellm_metadata_key``.
+# API has a ``metadata`` of its own) is LiteLLM's too: see ``_Route.litellm_metadata``.
 _LITELLM_FIELDS = frozenset(
     {
         "proxy_server_request",
