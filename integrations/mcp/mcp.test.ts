@@ -10,6 +10,7 @@ const EMAIL = 'jane.doe@example.com';
 const CARD = '4111 1111 1111 1111';
 const SCRIPT = path.join(__dirname, 'e2e_check.py');
 const APPROVAL_SCRIPT = path.join(__dirname, 'approval_check.py');
+const EVASION_SCRIPT = path.join(__dirname, 'evasion_check.py');
 const SERVER_ID = 'spiffe://corp/mcp/tickets';
 const AGENT = 'agent:triage';
 
@@ -82,6 +83,44 @@ describe('FastMCP middleware in front of a real FastMCP server and client', () =
       expect(outcomes[tool]?.is_error).toBe(true);
       expect(outcomes[tool]?.text).toContain('modelgate did not answer');
     }
+  });
+});
+
+describe('a client trying to run a tool, or give one content, that modelgate did not clear', () => {
+  async function callEvasions(): Promise<ToolOutcome[]> {
+    const token = service.token({ sub: SERVER_ID, act: { sub: AGENT } });
+    const out = await runPython(python, EVASION_SCRIPT, {
+      MODELGATE_URL: service.url,
+      MODELGATE_TOKEN: token,
+    });
+    return out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as ToolOutcome);
+  }
+
+  it('asks modelgate about an app tool called by its hashed address under the name the tool is listed by', async () => {
+    const before = toolCallRecords(service.db).length;
+    const [listed, hashedDelete, hashedSearch] = await callEvasions();
+    // Precondition: by its listed name the tool is refused, and the hashed address does reach the app's tools.
+    expect(listed).toMatchObject({ tool: 'delete_database', is_error: true });
+    expect(listed?.text).toContain('tool_not_allowed');
+    expect(hashedSearch?.tool).toMatch(/^__[0-9a-f]{12}_search_tickets$/);
+    expect(hashedSearch).toMatchObject({
+      is_error: false,
+      text: 'searched for: tickets from [REDACTED:email]',
+    });
+
+    expect(hashedDelete?.tool).toMatch(/^__[0-9a-f]{12}_delete_database$/);
+    expect(hashedDelete?.is_error).toBe(true);
+    expect(hashedDelete?.text).toContain('tool_not_allowed');
+    expect(hashedDelete?.text).not.toContain('deleted prod');
+    const records = toolCallRecords(service.db).slice(before);
+    expect(records.map((r) => [r.tool, r.outcome])).toEqual([
+      ['delete_database', 'denied'],
+      ['delete_database', 'denied'],
+      ['search_tickets', 'allowed'],
+    ]);
   });
 });
 

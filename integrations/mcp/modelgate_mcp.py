@@ -28,6 +28,7 @@ from typing import Any
 
 from fastmcp.exceptions import ToolError
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
+from fastmcp.server.providers.addressing import parse_hashed_backend_name
 
 TokenSupplier = Callable[[MiddlewareContext[Any]], "str | Awaitable[str]"]
 
@@ -87,7 +88,7 @@ class ModelgateMiddleware(Middleware):
         self.timeout_seconds = timeout_seconds
 
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
-        tool = context.message.name
+        tool = await _listed_name(context)
         arguments = context.message.arguments or {}
         approval_id = _approval_id(context)
         invocation: dict[str, Any] = {"model": self.model, "operation": "tool_call", "tools": [{"name": tool}]}
@@ -147,6 +148,22 @@ class ModelgateMiddleware(Middleware):
         if not isinstance(reply, dict):
             raise ModelgateUnavailable(f"modelgate answered HTTP {status} with a body that is not a JSON object")
         return status, reply
+
+
+async def _listed_name(context: MiddlewareContext[Any]) -> str:
+    """The name the called tool is listed under, which is the name the policy is written for.
+
+    FastMCP also runs an app tool called by its hashed address, ``__<hash>_<name>``, when no tool is listed under
+    that name (as an app's UI calls its backend tools). Asked about the address, a policy that refuses the tool by
+    name would let it run; so resolve the address the way FastMCP will, and ask about the tool it finds.
+    """
+    name = context.message.name
+    hashed = parse_hashed_backend_name(name)
+    server = context.fastmcp_context.fastmcp if context.fastmcp_context is not None else None
+    if hashed is None or server is None or await server.get_tool(name) is not None:
+        return name
+    tool = await server.get_tool_by_hash(*hashed)
+    return tool.name if tool is not None else name
 
 
 def _approval_id(context: MiddlewareContext[Any]) -> str | None:
