@@ -87,11 +87,12 @@ describe('FastMCP middleware in front of a real FastMCP server and client', () =
 });
 
 describe('a client trying to run a tool, or give one content, that modelgate did not clear', () => {
-  async function callEvasions(): Promise<ToolOutcome[]> {
+  async function callEvasions(acceptInputResponses = false): Promise<ToolOutcome[]> {
     const token = service.token({ sub: SERVER_ID, act: { sub: AGENT } });
     const out = await runPython(python, EVASION_SCRIPT, {
       MODELGATE_URL: service.url,
       MODELGATE_TOKEN: token,
+      ACCEPT_INPUT_RESPONSES: acceptInputResponses ? '1' : '0',
     });
     return out
       .trim()
@@ -115,12 +116,29 @@ describe('a client trying to run a tool, or give one content, that modelgate did
     expect(hashedDelete?.is_error).toBe(true);
     expect(hashedDelete?.text).toContain('tool_not_allowed');
     expect(hashedDelete?.text).not.toContain('deleted prod');
-    const records = toolCallRecords(service.db).slice(before);
+    const records = toolCallRecords(service.db).slice(before, before + 3);
     expect(records.map((r) => [r.tool, r.outcome])).toEqual([
       ['delete_database', 'denied'],
       ['delete_database', 'denied'],
       ['search_tickets', 'allowed'],
     ]);
+  });
+
+  it("refuses a call that carries the client's answers to a tool's questions, which modelgate cannot screen", async () => {
+    // Precondition: with the answers accepted, the client's e-mail address reaches the tool as the client sent it,
+    // while the same address in the arguments is redacted.
+    const accepted = (await callEvasions(true)).find((o) => o.tool === 'lookup_customer');
+    expect(accepted).toMatchObject({ is_error: false });
+    expect(accepted?.text).toContain(`looked up refund status for {'email': '${EMAIL}'}`);
+
+    const before = toolCallRecords(service.db).length;
+    const refused = (await callEvasions()).find((o) => o.tool === 'lookup_customer');
+    expect(refused?.is_error).toBe(true);
+    expect(refused?.text).toContain('input_responses_not_screened');
+    expect(refused?.text).not.toContain(EMAIL);
+    // The first round, without answers, was asked about and allowed; the round with the answers never reached modelgate.
+    const records = toolCallRecords(service.db).slice(before);
+    expect(records.filter((r) => r.tool === 'lookup_customer').map((r) => r.outcome)).toEqual(['allowed']);
   });
 });
 

@@ -5,6 +5,11 @@ arguments. On an allow, the tool runs with the redacted arguments modelgate retu
 ``approval_required``), or when modelgate cannot be asked (unreachable, too slow, a 5xx, no token), the
 tool does not run and the client gets a tool error naming the reasons and the decision id: it fails closed.
 
+The policy is asked about the name the tool is listed under: an app tool called by its hashed address
+(``__<hash>_<name>``) is asked about under its listed name. A call that carries the client's answers to the tool's
+questions (``input_responses``, SEP-2322) is refused before modelgate is asked unless ``accept_input_responses``:
+the tool reads them from the wire request, so they cannot reach it redacted.
+
 Approvals: a call denied ``approval_required`` names its pending approval. Once an approver has approved it, the
 client repeats the same call (same tool, same arguments) with the approval's id in the request's ``_meta``, under
 ``modelgate/approval_id``; the middleware sends it as ``approval_id``. ``_meta`` is not part of the arguments, so
@@ -59,6 +64,11 @@ class ModelgateUnavailable(ToolError):
     """modelgate could not decide; the tool did not run."""
 
 
+class ModelgateUnscreenedInput(ToolError):
+    """The call carries the client's answers to the tool's questions, which modelgate cannot screen; the tool did not
+    run."""
+
+
 class ModelgateInvalidApproval(ToolError):
     """The call's ``_meta`` carries an approval id that is not a UUID; modelgate was not asked, the tool did not run."""
 
@@ -76,6 +86,7 @@ class ModelgateMiddleware(Middleware):
         context: dict[str, Any] | None = None,
         timeout_seconds: float = 5.0,
         accept_obligations: tuple[str, ...] = (),
+        accept_input_responses: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         # redact is enforced here and cap_tokens has nothing to cap on a tool call; any other obligation type must
@@ -86,9 +97,19 @@ class ModelgateMiddleware(Middleware):
         self.provider = provider
         self.context = context
         self.timeout_seconds = timeout_seconds
+        # A round that carries the client's answers to a tool's questions (SEP-2322) is refused unless the server's
+        # author says its tools may read them unscreened.
+        self.accept_input_responses = accept_input_responses
 
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
         tool = await _listed_name(context)
+        if context.message.input_responses and not self.accept_input_responses:
+            # A tool reads the answers from the wire request, not from the message this middleware passes on, so
+            # they cannot be handed to it redacted: refuse rather than let unscreened client content through.
+            raise ModelgateUnscreenedInput(
+                f"the modelgate middleware refused tool {tool} (input_responses_not_screened): the call carries the client's answers "
+                "to the tool's questions, which reach the tool without modelgate screening them; the tool did not run"
+            )
         arguments = context.message.arguments or {}
         approval_id = _approval_id(context)
         invocation: dict[str, Any] = {"model": self.model, "operation": "tool_call", "tools": [{"name": tool}]}
