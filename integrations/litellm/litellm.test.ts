@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { FAKE_USAGE, startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
 import { startGateService, usageReport, waitForUsageReport } from '../../test/helpers/gate-service';
 import type { TestService } from '../../test/helpers/service';
+import { startTricklingServer } from '../../test/helpers/trickling-server';
 import { decisions } from '../testdata/decisions';
 import { MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
 
@@ -106,6 +107,40 @@ describe('modelgate guardrail in the real LiteLLM proxy', () => {
     expect(message).toContain(decision.decision_id);
     expect(provider.requests).toHaveLength(0);
   });
+
+  // A read timeout fires only when nothing arrives for that long: a modelgate that sends its answer a byte at a
+  // time held the call, and a thread of the proxy, for as long as it went on.
+  it('fails closed when modelgate trickles its answer: refused with 503 within its 5 s deadline', async () => {
+    const trickling = await startTricklingServer();
+    const slowProxy = await startLitellmProxy({
+      providerURL: provider.baseURL,
+      modelgateURL: trickling.url,
+      token: service.token({ sub: PROXY_ID }),
+    });
+    try {
+      const slowClient = new OpenAI({
+        apiKey: MASTER_KEY,
+        baseURL: slowProxy.url,
+        maxRetries: 0,
+        timeout: 60_000,
+      });
+      const started = Date.now();
+      const error = await slowClient.chat.completions
+        .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OpenAI.APIError);
+      expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+      expect((error as InstanceType<typeof OpenAI.APIError>).message).toContain(
+        'modelgate did not answer within 5 s',
+      );
+      expect(Date.now() - started).toBeLessThan(15_000);
+      // A proxy lists the backend's models when it starts: only a model call would be the call itself.
+      expect(provider.requests.filter((r) => r.path !== '/v1/models')).toHaveLength(0);
+    } finally {
+      slowProxy.stop();
+      await trickling.close();
+    }
+  }, 300_000);
 
   it('fails closed when modelgate is down: the call is refused and the backend never sees it', async () => {
     await service.close();

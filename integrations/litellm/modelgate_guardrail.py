@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import re
+import time
 import urllib.error
 import urllib.request
 from typing import Any, NamedTuple
@@ -306,6 +307,9 @@ class ModelgateGuardrail(CustomGuardrail):
             return await asyncio.to_thread(self._post_sync, route, body, token)
         except HTTPException:
             raise
+        except TimeoutError as error:
+            message = f"modelgate did not answer within {self.timeout_seconds:g} s at {self.modelgate_url}"
+            raise _refusal(503, message, None, []) from error
         except Exception as error:  # noqa: BLE001 - unreachable, timeout, no token, bad reply: fail closed
             raise _refusal(503, f"modelgate did not answer at {self.modelgate_url}: {error}", None, []) from error
 
@@ -316,15 +320,28 @@ class ModelgateGuardrail(CustomGuardrail):
             headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
             method="POST",
         )
+        deadline = time.monotonic() + self.timeout_seconds
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_seconds) as res:
-                status, text = res.status, res.read()
+                status, text = res.status, _read_within(res, deadline)
         except urllib.error.HTTPError as error:
-            status, text = error.code, error.read()
+            status, text = error.code, _read_within(error.fp, deadline) if error.fp else b""
         reply = json.loads(text)
         if not isinstance(reply, dict):
             raise ValueError(f"HTTP {status} with a body that is not a JSON object")
         return status, reply
+
+
+def _read_within(response: Any, deadline: float) -> bytes:
+    """The whole body, or TimeoutError once ``deadline`` (``time.monotonic()``) has passed. urllib's timeout bounds
+    each read only, so a body that came a byte at a time would hold the call (and its thread) for as long as it went
+    on; reading what has arrived, a chunk at a time, lets the deadline end it."""
+    chunks: list[bytes] = []
+    while chunk := response.read1(65536):
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise TimeoutError("the answer did not end in time")
+    return b"".join(chunks)
 
 
 def _payload(data: dict, route: _Route, fields: list[str]) -> dict:

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { approvalEvents, ASSISTANT, ASSISTANT_AGENT, tokens } from '../../test/approvals/approval-fixtures';
 import { startGateService } from '../../test/helpers/gate-service';
 import { startTestService, type TestService } from '../../test/helpers/service';
+import { startTricklingServer } from '../../test/helpers/trickling-server';
 import { runPython, venvPython } from '../testdata/python';
 
 const EMAIL = 'jane.doe@example.com';
@@ -76,6 +77,23 @@ describe('FastMCP middleware in front of a real FastMCP server and client', () =
     const deniedId = /decision ([0-9a-f-]{36})/.exec(outcomes.delete_database!.text)?.[1];
     expect(deniedId).toBe(records[2]?.decision_id);
   });
+
+  // A read timeout fires only when nothing arrives for that long: a modelgate that sends its answer a byte at a
+  // time held every call open for as long as it went on.
+  it('fails closed when modelgate trickles its answer: each call refused within its 2 s deadline', async () => {
+    const trickling = await startTricklingServer();
+    try {
+      const started = Date.now();
+      const outcomes = await callTools(trickling.url);
+      for (const tool of ['search_tickets', 'refund_payment', 'delete_database', 'export_report']) {
+        expect(outcomes[tool]?.is_error).toBe(true);
+        expect(outcomes[tool]?.text).toContain('modelgate did not answer within 2');
+      }
+      expect(Date.now() - started).toBeLessThan(60_000);
+    } finally {
+      await trickling.close();
+    }
+  }, 90_000);
 
   it('fails closed when modelgate is unreachable: no tool runs', async () => {
     const outcomes = await callTools(`http://127.0.0.1:${await closedPort()}`);

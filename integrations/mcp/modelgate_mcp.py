@@ -26,6 +26,7 @@ import asyncio
 import inspect
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -151,6 +152,9 @@ class ModelgateMiddleware(Middleware):
             raise ModelgateUnavailable(f"no token for modelgate: {error}") from error
         try:
             return await asyncio.to_thread(self._post, "/v1/decide", request, str(token))
+        except TimeoutError as error:
+            message = f"modelgate did not answer within {self.timeout_seconds:g} s at {self.base_url}"
+            raise ModelgateUnavailable(message) from error
         except ToolError:
             raise
         except Exception as error:  # noqa: BLE001 - unreachable, timeout, unreadable reply: fail closed
@@ -160,11 +164,12 @@ class ModelgateMiddleware(Middleware):
         data = json.dumps(body).encode("utf-8")
         headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
         req = urllib.request.Request(f"{self.base_url}{route}", data=data, headers=headers, method="POST")
+        deadline = time.monotonic() + self.timeout_seconds
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_seconds) as res:
-                status, text = res.status, res.read()
+                status, text = res.status, _read_within(res, deadline)
         except urllib.error.HTTPError as error:
-            status, text = error.code, error.read()
+            status, text = error.code, _read_within(error.fp, deadline) if error.fp else b""
         reply = json.loads(text)
         if not isinstance(reply, dict):
             raise ModelgateUnavailable(f"modelgate answered HTTP {status} with a body that is not a JSON object")
@@ -185,6 +190,18 @@ async def _listed_name(context: MiddlewareContext[Any]) -> str:
         return name
     tool = await server.get_tool_by_hash(*hashed)
     return tool.name if tool is not None else name
+
+
+def _read_within(response: Any, deadline: float) -> bytes:
+    """The whole body, or TimeoutError once ``deadline`` (``time.monotonic()``) has passed. urllib's timeout bounds
+    each read only, so a body that came a byte at a time would hold the call (and its thread) for as long as it went
+    on; reading what has arrived, a chunk at a time, lets the deadline end it."""
+    chunks: list[bytes] = []
+    while chunk := response.read1(65536):
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise TimeoutError("the answer did not end in time")
+    return b"".join(chunks)
 
 
 def _approval_id(context: MiddlewareContext[Any]) -> str | None:
