@@ -191,10 +191,8 @@ class ModelgateGuardrail(CustomGuardrail):
         """Refuses (403) to send a call to a model other than the one modelgate decided on: LiteLLM's router runs
         this before every call to a deployment, the fallbacks an operator configured included, and a fallback goes
         to another model group, which the policy never saw. Deployments of the decided model group pass."""
-        for field in ("litellm_metadata", "metadata"):
-            metadata = kwargs.get(field)
-            if not isinstance(metadata, dict) or "modelgate_decision_id" not in metadata:
-                continue
+        metadata = _decided(kwargs)
+        if metadata is not None:
             decided, group = metadata.get("modelgate_model"), metadata.get("model_group")
             if isinstance(group, str) and group != decided:
                 message = f"LiteLLM would send the call to {group}, but modelgate decided on {decided}"
@@ -223,9 +221,8 @@ class ModelgateGuardrail(CustomGuardrail):
             await self._report_usage(request_data, tally)
 
     async def _report_usage(self, data: dict, tally: "_UsageTally") -> None:
-        # LiteLLM's own metadata first: on Responses and Anthropic calls, ``metadata`` is the provider's.
-        own = [m for m in (data.get("litellm_metadata"), data.get("metadata")) if isinstance(m, dict)]
-        decision_id = next((m.get("modelgate_decision_id") for m in own), None)
+        metadata = _decided(data)
+        decision_id = metadata["modelgate_decision_id"] if metadata is not None else None
         if not decision_id:
             return
         body = {"input_tokens": tally.input_tokens, "output_tokens": tally.output_tokens}
@@ -330,6 +327,16 @@ class ModelgateGuardrail(CustomGuardrail):
         if not isinstance(reply, dict):
             raise ValueError(f"HTTP {status} with a body that is not a JSON object")
         return status, reply
+
+
+def _decided(data: dict) -> dict | None:
+    """LiteLLM's metadata of a call the pre-call hook allowed, holding the decision's id and model; None for a call
+    it did not see. ``litellm_metadata`` first: on Responses and Anthropic calls, ``metadata`` is the provider's."""
+    for field in ("litellm_metadata", "metadata"):
+        metadata = data.get(field)
+        if isinstance(metadata, dict) and "modelgate_decision_id" in metadata:
+            return metadata
+    return None
 
 
 def _read_within(response: Any, deadline: float) -> bytes:
