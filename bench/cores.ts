@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { recordInputOf } from './lib/agreement';
-import { buildBenchPolicy, ROOT } from './lib/bench-policy';
-import { buildDist } from './lib/build-dist';
+import { buildBenchPolicy } from './lib/bench-policy';
+import { buildDist, builtDist } from './lib/build-dist';
 import { benchIssuer, startModelgate, startOpa } from './lib/contenders';
 import { cpuSnapshot, cpuUsage } from './lib/cpu-meter';
 import { markdownTable } from './lib/markdown';
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-cores-'));
   const servers: ServerProcess[] = [];
   try {
-    const main = values['no-build'] ? path.join(ROOT, 'dist', 'cli', 'main.js') : buildDist().main;
+    const main = (values['no-build'] ? builtDist() : buildDist()).main;
     const policy = buildBenchPolicy(dir);
     const issuer = benchIssuer();
     // Each server starts on the CPUs it will have, as it would on a machine of that size: a child inherits

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { recordInputOf } from './lib/agreement';
-import { buildBenchPolicy, ROOT } from './lib/bench-policy';
-import { buildDist } from './lib/build-dist';
+import { buildBenchPolicy } from './lib/bench-policy';
+import { buildDist, builtDist } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
 import { drive } from './lib/drive';
 import type { Target } from './lib/target';
@@ -33,9 +33,7 @@ async function main(): Promise<void> {
   mkdirSync(values.out, { recursive: true });
   const name = `modelgate-${values.path}-${Date.now()}`;
   try {
-    const build = values['no-build']
-      ? { main: path.join(ROOT, 'dist', 'cli', 'main.js'), memoryProbe: '' }
-      : buildDist();
+    const build = values['no-build'] ? builtDist() : buildDist();
     const policy = buildBenchPolicy(dir);
     const issuer = benchIssuer();
     const server = await startModelgate({

@@ -28,8 +28,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildBenchPolicy, opaBinary, ROOT } from './lib/bench-policy';
-import { buildDist, type BenchBuild } from './lib/build-dist';
+import { buildBenchPolicy, opaBinary } from './lib/bench-policy';
+import { buildDist, builtDist, type BenchBuild } from './lib/build-dist';
 import { benchIssuer, startModelgate } from './lib/contenders';
 import { cpuSnapshot, cpuUsage, threadTicks } from './lib/cpu-meter';
 import { fixedRate } from './lib/fixed-rate';
@@ -372,7 +372,7 @@ async function main(): Promise<void> {
     build: values.main
       ? { main: path.resolve(values.main), memoryProbe: '' }
       : values['no-build']
-        ? { main: path.join(ROOT, 'dist', 'cli', 'main.js'), memoryProbe: '' }
+        ? builtDist()
         : buildDist(),
     rounds: Number(values.rounds),
     seconds: Number(values.seconds),

@@ -23,8 +23,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkAgreement } from './lib/agreement';
-import { buildBenchPolicy, ROOT } from './lib/bench-policy';
-import { buildDist } from './lib/build-dist';
+import { buildBenchPolicy } from './lib/bench-policy';
+import { buildDist, builtDist } from './lib/build-dist';
 import { benchIssuer, startModelgate, startOpa } from './lib/contenders';
 import { fixedRate } from './lib/fixed-rate';
 import { describeMachine } from './lib/machine';
@@ -101,13 +101,7 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const connections = Number(values.connections);
   log('compiling src/ and the probes');
-  const build = values['no-build']
-    ? {
-        main: path.join(ROOT, 'dist', 'cli', 'main.js'),
-        memoryProbe: '',
-        tailProbe: path.join(ROOT, 'node_modules', '.cache', 'modelgate-bench', 'tail-probe.js'),
-      }
-    : buildDist();
+  const build = values['no-build'] ? builtDist() : buildDist();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'modelgate-tail-'));
   const servers: ServerProcess[] = [];
   try {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './bench-policy';
 
@@ -35,9 +36,23 @@ export function buildDist(): BenchBuild {
     '--strict',
     '--skipLibCheck',
   ]);
-  return {
+  return builtDist();
+}
+
+/**
+ * Returns the entry points an earlier {@link buildDist} left (for `--no-build`), or throws naming what is missing:
+ * a fresh checkout has neither dist/ nor the probes, and a server that fails to preload one says only that a
+ * module was not found.
+ */
+export function builtDist(): BenchBuild {
+  const build = {
     main: path.join(ROOT, 'dist', 'cli', 'main.js'),
     memoryProbe: path.join(PROBE_DIR, 'memory-probe.js'),
     tailProbe: path.join(PROBE_DIR, 'tail-probe.js'),
   };
+  const missing = Object.values(build).filter((file) => !existsSync(file));
+  if (missing.length > 0) {
+    throw new Error(`--no-build needs an earlier build; run once without it (missing ${missing.join(', ')})`);
+  }
+  return build;
 }
