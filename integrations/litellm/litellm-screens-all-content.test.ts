@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { FAKE_USAGE, startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
-import { startGateService, usageReport, waitForUsageReport } from '../../test/helpers/gate-service';
+import { startGateService, waitForUsageReport } from '../../test/helpers/gate-service';
 import type { TestService } from '../../test/helpers/service';
 import { decisions } from '../testdata/decisions';
 import { MASTER_KEY, startLitellmProxy, type LitellmProxy } from './litellm-proxy';
@@ -282,8 +282,7 @@ describe('usage', () => {
     expect(JSON.parse(reply.text)).toMatchObject({ usage: { input_tokens: FAKE_USAGE.input } });
     const decision = decisions(service.db).at(-1)!;
     expect(decision.outcome).toBe('allowed');
-    await waitForUsageReport(service.db, decision.decision_id);
-    expect(usageReport(service.db, decision.decision_id)).toEqual({
+    expect(await waitForUsageReport(service.db, decision.decision_id)).toEqual({
       input_tokens: FAKE_USAGE.input,
       output_tokens: FAKE_USAGE.output,
     });
@@ -296,8 +295,7 @@ describe('streamed usage', () => {
   const reported = async (expected: { input_tokens: number; output_tokens: number }) => {
     const decision = decisions(service.db).at(-1)!;
     expect(decision.outcome).toBe('allowed');
-    await waitForUsageReport(service.db, decision.decision_id);
-    expect(usageReport(service.db, decision.decision_id)).toEqual(expected);
+    expect(await waitForUsageReport(service.db, decision.decision_id)).toEqual(expected);
   };
   const fake = { input_tokens: FAKE_USAGE.input, output_tokens: FAKE_USAGE.output };
 

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { FAKE_USAGE, startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
-import { startGateService, usageReport, waitForUsageReport } from '../../test/helpers/gate-service';
+import { startGateService, waitForUsageReport } from '../../test/helpers/gate-service';
 import type { TestService } from '../../test/helpers/service';
 import { startTricklingServer } from '../../test/helpers/trickling-server';
 import { decisions } from '../testdata/decisions';
@@ -56,8 +56,7 @@ describe('modelgate guardrail in the real LiteLLM proxy', () => {
       model: 'gpt-4o-mini',
       max_tokens: 64,
     });
-    await waitForUsageReport(service.db, decision.decision_id);
-    expect(usageReport(service.db, decision.decision_id)).toEqual({
+    expect(await waitForUsageReport(service.db, decision.decision_id)).toEqual({
       input_tokens: FAKE_USAGE.input,
       output_tokens: FAKE_USAGE.output,
     });
@@ -87,8 +86,7 @@ describe('modelgate guardrail in the real LiteLLM proxy', () => {
     expect(provider.requests[0]!.body).not.toHaveProperty('_litellm_strip_stream_usage');
     const decision = decisions(service.db).at(-1)!;
     expect(decision.outcome).toBe('allowed');
-    await waitForUsageReport(service.db, decision.decision_id);
-    expect(usageReport(service.db, decision.decision_id)).toEqual({
+    expect(await waitForUsageReport(service.db, decision.decision_id)).toEqual({
       input_tokens: FAKE_USAGE.input,
       output_tokens: FAKE_USAGE.output,
     });

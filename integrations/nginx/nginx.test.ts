@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import OpenAI from 'openai';
 import { auditRow } from '../../test/helpers/audit-db';
 import { FAKE_USAGE, startFakeOpenAI, type FakeOpenAI } from '../../test/helpers/fake-openai';
-import { startGateService, usageReport, waitForUsageReport } from '../../test/helpers/gate-service';
+import { startGateService, waitForUsageReport } from '../../test/helpers/gate-service';
 import type { TestService } from '../../test/helpers/service';
 import { generateRsaKeyPair, signToken, standardClaims } from '../../test/helpers/tokens';
 import { decisions } from '../testdata/decisions';
@@ -120,8 +120,7 @@ describe('allowed calls reach the provider as modelgate cleared them', () => {
     expect(decision.input?.payload?.findings).toMatchObject({ email: 1, credit_card: 1 });
     expect(sent.headers['x-modelgate-decision-id']).toBe(decision.decision_id);
     expect(response.headers.get('x-modelgate-decision-id')).toBe(decision.decision_id);
-    await waitForUsageReport(service.db, decision.decision_id);
-    expect(usageReport(service.db, decision.decision_id)).toEqual({
+    expect(await waitForUsageReport(service.db, decision.decision_id)).toEqual({
       input_tokens: FAKE_USAGE.input,
       output_tokens: FAKE_USAGE.output,
     });
@@ -229,8 +228,7 @@ describe('allowed calls reach the provider as modelgate cleared them', () => {
       messages: [{ role: 'user', content: 'mail [REDACTED:email]' }],
     });
     const decision = decisions(service.db).at(-1)!;
-    await waitForUsageReport(service.db, decision.decision_id);
-    expect(usageReport(service.db, decision.decision_id)).toEqual({
+    expect(await waitForUsageReport(service.db, decision.decision_id)).toEqual({
       input_tokens: FAKE_USAGE.input,
       output_tokens: FAKE_USAGE.output,
     });

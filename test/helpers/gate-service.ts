@@ -33,26 +33,31 @@ export async function startGateService(): Promise<TestService> {
   return startTestService({ bundle });
 }
 
+/** A usage report as modelgate recorded it. */
+export interface RecordedUsage {
+  input_tokens: number;
+  output_tokens: number;
+}
+
 /** Returns the usage report modelgate recorded for a decision, read from the database file. */
-export function usageReport(
-  dbFile: string,
-  decisionId: string,
-): { input_tokens: number; output_tokens: number } | undefined {
+export function usageReport(dbFile: string, decisionId: string): RecordedUsage | undefined {
   const db = new Database(dbFile, { readonly: true });
   try {
     return db
       .prepare('SELECT input_tokens, output_tokens FROM usage_reports WHERE decision_id = ?')
-      .get(decisionId) as { input_tokens: number; output_tokens: number } | undefined;
+      .get(decisionId) as RecordedUsage | undefined;
   } finally {
     db.close();
   }
 }
 
-/** Resolves once the usage report for a decision is recorded: a gateway sends it after the reply, detached. */
-export function waitForUsageReport(dbFile: string, decisionId: string): Promise<void> {
-  return waitFor(
+/** Returns the usage report of a decision once it is recorded: a gateway sends it after the reply, detached. */
+export async function waitForUsageReport(dbFile: string, decisionId: string): Promise<RecordedUsage> {
+  let report: RecordedUsage | undefined;
+  await waitFor(
     `the usage report of ${decisionId}`,
-    () => usageReport(dbFile, decisionId) !== undefined,
+    () => (report = usageReport(dbFile, decisionId)) !== undefined,
     10_000,
   );
+  return report!;
 }
