@@ -42,6 +42,8 @@ export const ReasonCode = {
   DpopNonceInvalid: 'dpop_nonce_invalid',
   // identity (503): the DPoP replay cache is full of live entries, so a new proof cannot be remembered
   DpopReplayCacheFull: 'dpop_replay_cache_full',
+  // identity (503): on PostgreSQL, the replay cache every replica shares cannot take the proof's claim
+  DpopReplayCacheUnavailable: 'dpop_replay_cache_unavailable',
   // identity (429): this proof's key holds dpop.replay_entries_per_key live entries of the replay cache already
   DpopReplayQuotaExceeded: 'dpop_replay_quota_exceeded',
   // identity (503): an issuer's JWKS URL (or discovery document) cannot be fetched and no usable cached key set remains

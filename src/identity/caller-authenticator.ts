@@ -21,7 +21,7 @@ export interface CallerAuthenticator {
   /**
    * Returns the identity the request proves: its token verified, and for a token bound to a key, this request's
    * proof of that key. Throws AuthenticationError (401), TooManyRequestsError (429 dpop_replay_quota_exceeded) or
-   * UnavailableError (503 keys_unavailable, dpop_replay_cache_full).
+   * UnavailableError (503 keys_unavailable, dpop_replay_cache_full, dpop_replay_cache_unavailable).
    */
   authenticate(credentials: PresentedCredentials): Promise<VerifiedIdentity>;
   /** The algorithms DPoP proofs may use, for the `algs` of a challenge; empty when DPoP is not enabled. */
@@ -59,7 +59,7 @@ export class RequestAuthenticator implements CallerAuthenticator {
     }
     const identity = await this.verifier.verify(token);
     try {
-      this.confirmBinding(identity, scheme, token, credentials);
+      await this.confirmBinding(identity, scheme, token, credentials);
     } catch (error) {
       // A verified token refused for its binding: a stolen sender-constrained token looks like this. The token id
       // (jti or a hash) lets a log line be matched with the token's other uses; the token itself is never logged.
@@ -71,12 +71,12 @@ export class RequestAuthenticator implements CallerAuthenticator {
     return identity;
   }
 
-  private confirmBinding(
+  private async confirmBinding(
     identity: VerifiedIdentity,
     scheme: AuthScheme,
     token: string,
     credentials: PresentedCredentials,
-  ): void {
+  ): Promise<void> {
     const { binding } = identity;
     if (binding.kind === 'dpop' && scheme === 'bearer') {
       // RFC 9449 section 7.2: a DPoP-bound token is never accepted as a bearer token, proof or not.
@@ -92,7 +92,7 @@ export class RequestAuthenticator implements CallerAuthenticator {
       );
     }
     if (binding.kind === 'dpop') {
-      this.dpop!.check({
+      await this.dpop!.check({
         proofs: credentials.dpop,
         method: credentials.method,
         target: credentials.target,

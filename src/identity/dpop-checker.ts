@@ -16,6 +16,7 @@ import {
 import { readDpopProof, type DpopProof } from './dpop-proof';
 import { DpopReplayCache, type ReplayVerdict } from './dpop-replay-cache';
 import { normaliseHttpUri, publicUrlBases, targetPath } from './request-uri';
+import type { SharedReplayCache } from './shared-replay-cache';
 
 /** How DPoP proofs are checked (the `dpop` section of the configuration, resolved). */
 export interface DpopSettings {
@@ -67,6 +68,7 @@ export class DpopChecker {
   private readonly replays: DpopReplayCache;
   private readonly nonces: DpopNonces | undefined;
   private readonly nonceRequired: boolean;
+  private shared: SharedReplayCache | undefined;
 
   /** Reads the nonce secret file, if any: throws ConfigError for a bad setting, before the service starts. */
   constructor(
@@ -84,18 +86,28 @@ export class DpopChecker {
     this.nonces = settings.nonce && this.makeNonces(settings.nonce);
   }
 
+  /**
+   * Claims every proof accepted from now on in `shared` as well, after this replica's own cache: on PostgreSQL, so
+   * that a proof accepted by one replica is refused by every other. Called by the composition root once the database
+   * is open, before the service listens.
+   */
+  shareReplays(shared: SharedReplayCache): void {
+    this.shared = shared;
+  }
+
   /** Returns the nonce a client should put in its next proof (the `DPoP-Nonce` header), or undefined without nonces. */
   nonce(): string | undefined {
     return this.nonces?.current();
   }
 
   /**
-   * Returns when the request carries exactly one valid, unspent proof, for its method and URI, made now, for this
+   * Resolves when the request carries exactly one valid, unspent proof, for its method and URI, made now, for this
    * token and by the key the token is bound to, with a nonce of this service when nonces are required. Throws
    * AuthenticationError (401, a dpop_* code), TooManyRequestsError `dpop_replay_quota_exceeded` (429) when its key
-   * holds its share of the replay cache, or UnavailableError `dpop_replay_cache_full` (503) when the cache is full.
+   * holds its share of the replay cache, or UnavailableError (503) `dpop_replay_cache_full` when the cache is full
+   * or `dpop_replay_cache_unavailable` when the shared cache cannot take the proof.
    */
-  check(request: DpopRequest): void {
+  async check(request: DpopRequest): Promise<void> {
     if (request.proofs.length === 0) {
       throw new AuthenticationError(
         ReasonCode.DpopProofMissing,
@@ -115,7 +127,7 @@ export class DpopChecker {
     }
     // After every check a new proof cannot fix, so that the client's retry with the nonce is not refused for them.
     this.checkNonce(proof.nonce);
-    this.remember(proof);
+    await this.remember(proof);
   }
 
   private makeNonces(settings: DpopNonceSettings): DpopNonces {
@@ -169,12 +181,30 @@ export class DpopChecker {
 
   // Checked last, so that only proofs that passed every other check take a place in the cache. A proof is accepted
   // while now <= iat + max age + skew, and iat <= now + skew: keeping it max age + 2 skew from now covers that.
-  private remember(proof: DpopProof): void {
+  // This replica's cache first: a replay here, or a key over its share, is refused without a round trip.
+  private async remember(proof: DpopProof): Promise<void> {
     const nowMs = this.now();
-    const untilMs = nowMs + this.replayWindowSeconds() * 1000;
+    const windowMs = this.replayWindowSeconds() * 1000;
     const key = hash('sha256', `${proof.jkt}\n${proof.jti}`, 'base64url');
-    const verdict = this.replays.remember(key, proof.jkt, untilMs, nowMs);
+    const verdict = this.replays.remember(key, proof.jkt, nowMs + windowMs, nowMs);
     if (verdict !== 'fresh') throw this.refusal(verdict, nowMs);
+    if (this.shared && !(await this.claimShared(this.shared, key, windowMs)))
+      throw this.refusal('replayed', nowMs);
+  }
+
+  // Fails closed: a proof whose claim cannot be made is refused, never accepted unremembered. It was not accepted,
+  // so this replica forgets it too, and the client may send the same proof again once the database answers.
+  private async claimShared(shared: SharedReplayCache, key: string, windowMs: number): Promise<boolean> {
+    try {
+      return await shared.claim(key, windowMs);
+    } catch (err) {
+      this.replays.forget(key);
+      throw new UnavailableError(
+        ReasonCode.DpopReplayCacheUnavailable,
+        'the DPoP replay cache the replicas share (database.url) cannot be reached: the proof could not be remembered',
+        { cause: err },
+      );
+    }
   }
 
   /** How long a proof is remembered after it was accepted: max age + 2 skew (see remember). */

@@ -26,6 +26,8 @@ export interface ReplayCacheLimits {
  * exact. Bounded: when every entry is still live, a new proof is not remembered and must be refused (503), since
  * forgetting a live one would let it be replayed. And bounded per proof key, so that one client sending proofs as
  * fast as it can is refused alone once it holds its share, instead of filling the cache and refusing everyone.
+ * On PostgreSQL a proof is also claimed in the cache every replica shares (SharedReplayCache); this one stays in
+ * front of it, so a replay at the same replica costs no round trip, and its bounds stay per replica.
  */
 export class DpopReplayCache {
   // Insertion order is expiry order: each entry is kept for the same time from when it was seen.
@@ -50,6 +52,12 @@ export class DpopReplayCache {
     return 'fresh';
   }
 
+  /** Forgets `key`, remembered but then not accepted after all, so that the same proof may be sent again. */
+  forget(key: string): void {
+    const entry = this.seen.get(key);
+    if (entry) this.drop(key, entry);
+  }
+
   /** Returns when the oldest proof leaves the cache, making room: undefined when it is empty. */
   get oldestUntilMs(): number | undefined {
     return this.seen.values().next().value?.untilMs;
@@ -61,11 +69,15 @@ export class DpopReplayCache {
   }
 
   private sweep(nowMs: number): void {
-    for (const [key, { untilMs, share }] of this.seen) {
-      if (untilMs > nowMs) return;
-      this.seen.delete(key);
-      share.live -= 1;
-      if (share.live === 0) this.shares.delete(share.jkt);
+    for (const [key, entry] of this.seen) {
+      if (entry.untilMs > nowMs) return;
+      this.drop(key, entry);
     }
+  }
+
+  private drop(key: string, { share }: Entry): void {
+    this.seen.delete(key);
+    share.live -= 1;
+    if (share.live === 0) this.shares.delete(share.jkt);
   }
 }

@@ -22,6 +22,7 @@ export {
   type PresentedCredentials,
 } from './caller-authenticator';
 export { DpopChecker, type DpopSettings } from './dpop-checker';
+export type { SharedReplayCache } from './shared-replay-cache';
 export { parseAuthorization, schemeOf, type AuthScheme } from './parse-authorization';
 export type { JwksFetch } from './capped-json-fetch';
 export type { IssuerKeyFetches, KeyDocument, KeyFetchOutcome } from './key-fetch-stats';

@@ -36,6 +36,11 @@ const headerRef = (name: string) => ({ $ref: `#/components/headers/${name}` });
 // A DPoP key over its share of the replay cache: its proofs are refused, everyone else's go on (docs/api.md).
 const QUOTA_REPLY =
   '`dpop_replay_quota_exceeded`: this DPoP key sent more proofs in one window than `dpop.replay_entries_per_key`.';
+// The replay cache's own 503s, added to each DPoP route's 503: a proof that cannot be remembered is refused.
+const REPLAY_CACHE_UNAVAILABLE =
+  ' With DPoP: `dpop_replay_cache_full` (this replica’s replay cache holds `dpop.replay_cache_entries` live ' +
+  'proofs) or `dpop_replay_cache_unavailable` (on PostgreSQL, the replay cache the replicas share cannot take ' +
+  'the proof).';
 // Either scheme: a bearer token, or a token bound to a key with a DPoP proof of it (docs/api.md).
 const bearer = [{ bearer: [] }, { dpop: [] }];
 // Said explicitly, so that no reader (or linter) takes a public route for one that forgot its security.
@@ -767,6 +772,8 @@ function addDpopReplies(operation: Operation): void {
     const headers: Record<string, unknown> = { ...reply.headers, 'DPoP-Nonce': headerRef('DPoP-Nonce') };
     if (status === '401') headers['WWW-Authenticate'] = headerRef('WWW-Authenticate');
     if (status === '429' || status === '503') headers['Retry-After'] = headerRef('Retry-After');
-    operation.responses[status] = { ...reply, headers };
+    const description =
+      status === '503' ? `${String(reply.description)}${REPLAY_CACHE_UNAVAILABLE}` : reply.description;
+    operation.responses[status] = { ...reply, description, headers };
   }
 }

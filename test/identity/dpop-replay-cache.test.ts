@@ -28,4 +28,15 @@ describe('the DPoP replay cache', () => {
     expect(cache.remember('c1', 'key-c', WINDOW_MS, 0)).toBe('full');
     expect(cache.remember('c1', 'key-c', 2 * WINDOW_MS, WINDOW_MS)).toBe('fresh');
   });
+
+  it("forgets a proof it remembered, freeing its place and its key's share", () => {
+    const cache = new DpopReplayCache({ maxEntries: 10, maxEntriesPerKey: 1 });
+    expect(cache.remember('a1', 'key-a', WINDOW_MS, 0)).toBe('fresh');
+    expect(cache.remember('a2', 'key-a', WINDOW_MS, 0)).toBe('over_quota');
+    cache.forget('a1');
+    expect(cache.size).toBe(0);
+    expect(cache.remember('a1', 'key-a', WINDOW_MS, 0)).toBe('fresh');
+    cache.forget('unknown');
+    expect(cache.remember('a2', 'key-a', WINDOW_MS, 0)).toBe('over_quota');
+  });
 });
