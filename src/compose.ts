@@ -29,6 +29,7 @@ import {
   issuerKeysWarning,
   RequestAuthenticator,
   loadTrustedIssuers,
+  type SharedReplayCache,
   type TrustedIssuer,
   type VerifiedIdentity,
 } from './identity';
@@ -65,10 +66,12 @@ import { sqliteLineageSource, type LineageSource } from './audit/lineage-query';
 import { pgLineageSource } from './postgres/pg-lineage-source';
 import type { AuditStoreStats } from './audit/sqlite-audit-store';
 import { approvalPgMigrations } from './postgres/approval-pg-migrations';
+import { dpopPgMigrations } from './postgres/dpop-pg-migrations';
 import { auditPgMigrations } from './postgres/audit-pg-migrations';
 import { migratePg } from './postgres/pg-migrations';
 import { createPgPool, redactUrl } from './postgres/pg-pool';
 import { PgApprovalStore } from './postgres/pg-approval-store';
+import { PgDpopReplayCache } from './postgres/pg-dpop-replay-cache';
 import { PgUsageHistory } from './postgres/pg-usage-history';
 import { PgUsageTracker } from './postgres/pg-usage-tracker';
 import { PostgresAuditStore } from './postgres/postgres-audit-store';
@@ -100,6 +103,8 @@ export interface RunningService {
 }
 
 const RESERVATION_SWEEP_MS = 60_000;
+// Expired DPoP claims go within this of their window's end (120 s by default): the table stays near its live size.
+const DPOP_SWEEP_MS = 10_000;
 
 /** What a second `modelgate serve` on the same SQLite audit log is told. */
 export const SERVE_LOCK: LockPurpose = {
@@ -169,6 +174,8 @@ async function wireService(config: Config, logger: Logger): Promise<RunningServi
     ? await openPostgresStores(config, logger, preparation)
     : await openSqliteStores(config, logger, preparation);
   const { store, recorder, usage, ledger, sqlite } = stores;
+  // On PostgreSQL every replica claims each proof there too: one proof, one use, whichever replica it reaches.
+  if (dpop && stores.dpopReplays) dpop.shareReplays(stores.dpopReplays);
   // What start-up has opened, let go in reverse order by close() and by a failed start: a failed start
   // must leave nothing running, since `modelgate serve` exits by letting its event loop drain.
   const opened: (() => unknown)[] = [() => stores.close()];
@@ -430,6 +437,8 @@ interface Stores {
   lineage: LineageSource;
   /** SQLite only: the file and its writer, for the features that read the file directly. */
   sqlite?: { db: Db; writer: WriterThread };
+  /** PostgreSQL only: the DPoP replay cache every replica shares. */
+  dpopReplays?: SharedReplayCache;
   /** Reservations not yet settled, for metrics; absent when they live in a shared database. */
   pendingReservations?: () => number;
   ready(): boolean;
@@ -498,7 +507,11 @@ async function openPostgresStores(
   const url = config.database!.url;
   const pool = createPgPool({ url, max: config.database!.poolSize, logger });
   try {
-    await migratePg(pool, [auditPgMigrations, usagePgMigrations, approvalPgMigrations], logger);
+    await migratePg(
+      pool,
+      [auditPgMigrations, usagePgMigrations, approvalPgMigrations, dpopPgMigrations],
+      logger,
+    );
   } catch (err) {
     await pool.end();
     throw new ConfigError('database.url', `cannot prepare ${redactUrl(url)}: ${(err as Error).message}`, {
@@ -515,6 +528,9 @@ async function openPostgresStores(
   const sweep = setInterval(() => {
     usage.expire(Date.now()).catch((err: Error) => logger.warn({ err }, 'could not expire old reservations'));
   }, RESERVATION_SWEEP_MS).unref();
+  const dpopReplays = new PgDpopReplayCache(pool);
+  // Only a service that checks DPoP proofs claims them; every such replica sweeps, as for reservations.
+  const stopDpopSweep = config.dpop ? dpopReplays.sweepEvery(DPOP_SWEEP_MS, logger) : () => undefined;
   return {
     store,
     // No writer thread here: records are made storable on the event loop, before they go to the database.
@@ -527,9 +543,11 @@ async function openPostgresStores(
     reports: history,
     approvals: new PgApprovalStore(pool),
     lineage: pgLineageSource(pool),
+    dpopReplays,
     ready: () => store.healthy,
     close: async () => {
       clearInterval(sweep);
+      stopDpopSweep();
       await store.close();
       await pool.end();
     },
