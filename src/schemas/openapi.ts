@@ -713,6 +713,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '200': { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } },
             '401': { description: 'access "scope": no valid token.' },
             '403': { description: 'Not a loopback caller, or the token lacks the scope.' },
+            '503': errorReply('access "scope": the issuer’s keys cannot be fetched.'),
           },
         },
       },
