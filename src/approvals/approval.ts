@@ -30,6 +30,7 @@ export interface Approval {
   /** The decision that asked for it. */
   requestDecisionId: string;
   requester: Requester;
+  /** The invocation as the audit log keeps it: screened, findings redacted (the binding hashed it as sent). */
   invocation: Pick<InvocationV1, 'model' | 'provider' | 'operation' | 'purpose'> & { tools: string[] };
   /**
    * The request's context (environment, repository, ...) as the audit log keeps it: screened with every finding

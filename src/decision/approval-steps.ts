@@ -129,22 +129,19 @@ export async function settleApproval(
   return { enforced };
 }
 
-// What approvers see of a request: its context bounded like the record's, and its purpose, both screened and
-// redacted as the audit log keeps them; the binding hashed them as sent.
+// What approvers see of a request: its context bounded like the record's, and its invocation (model, provider,
+// tools, purpose), all screened and redacted as the audit log keeps them; the binding hashed them as sent. The
+// approval row, the summary, the webhook and the approve entrypoint all read this copy, so none holds more than
+// the log does.
 async function shownToApprovers(
   deps: DecisionDeps,
   context: ApprovalContext,
 ): Promise<Pick<Approval, 'context' | 'invocation'>> {
-  const invocation = context.binding().invocation;
   const declared = {
     context: boundValue(context.requestContext, deps.recordPreparation.limits.contextBytes),
-    purpose: invocation.purpose ?? null,
+    invocation: context.binding().invocation,
   };
-  const shown = await redactedDeclared(declared, deps.recordPreparation.redactionFormat, deps.screening.pool);
-  return {
-    context: shown.context,
-    invocation: shown.purpose === null ? invocation : { ...invocation, purpose: shown.purpose },
-  };
+  return redactedDeclared(declared, deps.recordPreparation.redactionFormat, deps.screening.pool);
 }
 
 function limitReached(max: number): { code: string; message: string } {

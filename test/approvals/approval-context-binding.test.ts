@@ -120,6 +120,35 @@ describe('approval binding and the request context', () => {
     expect((await svc.post(`/v1/approvals/${id}/approve`, {}, t.approver)).status).toBe(200);
   });
 
+  it('keeps and shows the invocation as the audit log keeps it: a token in the provider is redacted', async () => {
+    // The coding assistant's entitlement names no providers, so any provider name passes the policy.
+    const token = `ghp_${'a1B2c3D4e5F6'.repeat(3)}`;
+    const body = {
+      ...withContext({ environment: 'staging', repository: 'corp/webapp' }),
+      invocation: {
+        ...(pipelineChange().invocation as Record<string, unknown>),
+        provider: `gateway-${token}`,
+      },
+    };
+    const asked = await svc.post('/v1/decide', body, t.requester);
+    expect(codes(asked.body)).toEqual(['approval_required']);
+    const id = (asked.body.approval as { id: string }).id;
+    // The precondition: the audit log redacts it.
+    const kept = auditRow(svc.db, asked.body.decision_id as string)!;
+    expect(JSON.stringify(kept.record)).not.toContain(token);
+    expect(kept.record.provider).toBe('gateway-[REDACTED:github_token]');
+
+    const summary = (await svc.get(`/v1/approvals/${id}`, t.approver)).body.approval as {
+      invocation: Record<string, unknown>;
+    };
+    expect(summary.invocation.provider).toBe(kept.record.provider);
+    expect(JSON.stringify(approvalRow(svc.db, id))).not.toContain(token);
+    // Only what is shown was redacted: the binding hashed the request as sent, so its retry is still this one.
+    expect((await svc.post(`/v1/approvals/${id}/approve`, {}, t.approver)).status).toBe(200);
+    const retry = await svc.post('/v1/decide', { ...body, approval_id: id }, t.requester);
+    expect(retry.body.allow).toBe(true);
+  });
+
   it('hands the approve entrypoint the context, so a policy can ask more of some approvals', async () => {
     // The shipped policy, and one rule more: nobody approves a change to the payments repository without the sre group.
     const src = mkdtempSync(path.join(os.tmpdir(), 'mg-approve-context-'));
