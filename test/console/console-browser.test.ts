@@ -179,6 +179,46 @@ describe('the reviewer console in Chromium', () => {
     await console.close();
   });
 
+  it('a double-click on Approve decides that request only, not the one that would move under the pointer', async () => {
+    // Two requests of the same shape, so their cards are alike: the older one is listed right below the newer.
+    const ask = async (content: string) => {
+      const asked = await svc.post(
+        '/v1/decide',
+        pipelineChange({ payload: { messages: [{ role: 'user', content }] } }),
+        t.requester,
+      );
+      return (asked.body.approval as { id: string }).id;
+    };
+    const below = await ask('Delete the production pipeline');
+    const clicked = await ask('Fix a typo in the pipeline name');
+
+    const console = await openConsole(t.approver);
+    const approveOf = (id: string) =>
+      console.locator(`[data-approval="${id}"]`).getByRole('button', { name: 'Approve' });
+    await approveOf(below).waitFor();
+    const box = (await approveOf(clicked).boundingBox())!;
+    const next = (await approveOf(below).boundingBox())!;
+    expect(next.y).toBeGreaterThan(box.y + box.height); // the precondition: the other card is below
+
+    const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+    await console.mouse.click(x, y);
+    await console.getByRole('status').filter({ hasText: 'Approved the request' }).waitFor();
+    // The second click of a slow double-click, after the first one's verdict has arrived.
+    await console.mouse.click(x, y);
+    await console.waitForTimeout(300);
+    await console.screenshot({ path: path.join(SHOTS, '10-after-double-click.png'), fullPage: true });
+
+    const status = async (id: string) =>
+      ((await svc.get(`/v1/approvals/${id}`, t.approver)).body.approval as { status: string }).status;
+    expect(await status(clicked)).toBe('approved');
+    expect(await status(below)).toBe('pending');
+    // The decided card stays in place and says so, without buttons, until the reviewer refreshes.
+    const card = console.locator(`[data-approval="${clicked}"]`);
+    await expect(card.textContent()).resolves.toContain('approved by user:alice@corp');
+    expect(await card.getByRole('button').count()).toBe(0);
+    await console.close();
+  });
+
   it('loaded nothing from outside the service and raised no page errors (CSP violations included)', () => {
     expect(foreignRequests).toEqual([]);
     expect(pageErrors).toEqual([]);

@@ -27,6 +27,7 @@ export function ApprovalsPage() {
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState('');
   const [filter, setFilter] = useState('pending');
+  const [deciding, setDeciding] = useState(false);
 
   const load = async () => {
     const reply = await api<{ approvals: Summary[] }>(`/v1/approvals?status=${filter}`);
@@ -42,14 +43,29 @@ export function ApprovalsPage() {
     void load();
   }, [filter]);
 
+  // The decided card stays where it is, showing its new status: reloading the list would move the next
+  // request's buttons under the pointer, and the second click of a double-click would decide that one.
   const decide = async (item: Summary, action: 'approve' | 'deny', comment: string) => {
-    const reply = await api(`/v1/approvals/${item.id}/${action}`, comment ? { comment } : {});
-    setStatus(
-      reply.status === 200
-        ? `${action === 'approve' ? 'Approved' : 'Denied'} the request of ${item.requester.subject}.`
-        : `Could not ${action}: ${problem(reply)}`,
-    );
-    await load();
+    setDeciding(true);
+    try {
+      const reply = await api<{ approval?: Summary }>(
+        `/v1/approvals/${item.id}/${action}`,
+        comment ? { comment } : {},
+      );
+      // A refusal (decided by someone else meanwhile, say) shows the request as it now stands.
+      const fresh =
+        reply.status === 200
+          ? reply.body.approval
+          : (await api<{ approval?: Summary }>(`/v1/approvals/${item.id}`)).body.approval;
+      if (fresh) setItems((shown) => shown?.map((i) => (i.id === fresh.id ? fresh : i)) ?? null);
+      setStatus(
+        reply.status === 200
+          ? `${action === 'approve' ? 'Approved' : 'Denied'} the request of ${item.requester.subject}.`
+          : `Could not ${action}: ${problem(reply as never)}`,
+      );
+    } finally {
+      setDeciding(false);
+    }
   };
 
   return html`
@@ -75,12 +91,16 @@ export function ApprovalsPage() {
     <p class="status" role="status" aria-live="polite">${status}</p>
     ${error && html`<p class="bad" role="alert">Cannot list approvals: ${error}</p>`}
     ${items && items.length === 0 && html`<p class="muted">No ${filter === 'all' ? '' : filter} approvals.</p>`}
-    ${items?.map((item) => html`<${ApprovalCard} key=${item.id} item=${item} onDecide=${decide} />`)}
+    ${items?.map(
+      (item) => html`<${ApprovalCard} key=${item.id} item=${item} busy=${deciding} onDecide=${decide} />`,
+    )}
   `;
 }
 
 function ApprovalCard(props: {
   item: Summary;
+  /** A verdict is on its way: no second one until it is back. */
+  busy: boolean;
   onDecide: (item: Summary, action: 'approve' | 'deny', comment: string) => void;
 }) {
   const { item } = props;
@@ -136,11 +156,17 @@ function ApprovalCard(props: {
                 <button
                   type="button"
                   class="primary"
+                  disabled=${props.busy}
                   onClick=${() => props.onDecide(item, 'approve', comment)}
                 >
                   Approve
                 </button>
-                <button type="button" class="danger" onClick=${() => props.onDecide(item, 'deny', comment)}>
+                <button
+                  type="button"
+                  class="danger"
+                  disabled=${props.busy}
+                  onClick=${() => props.onDecide(item, 'deny', comment)}
+                >
                   Deny
                 </button>
               </div>`
