@@ -97,9 +97,10 @@ describe('the reviewer console in Chromium', () => {
       'changes to deployment pipelines need a human approval',
     );
     // Where the change would run: the approver sees the request's context.
-    await expect(card.locator('[data-field="context"]').textContent()).resolves.toBe(
-      'environment: staging, repository: corp/webapp',
-    );
+    await expect(card.locator('[data-field="context"] li').allTextContents()).resolves.toEqual([
+      'environment: staging',
+      'repository: corp/webapp',
+    ]);
     await console.screenshot({ path: path.join(SHOTS, '2-approvals-pending.png'), fullPage: true });
 
     // Keyboard only: focus the comment, type, Tab to Approve, press Enter.
@@ -216,6 +217,49 @@ describe('the reviewer console in Chromium', () => {
     const card = console.locator(`[data-approval="${clicked}"]`);
     await expect(card.textContent()).resolves.toContain('approved by user:alice@corp');
     expect(await card.getByRole('button').count()).toBe(0);
+    await console.close();
+  });
+
+  it('shows what a requester typed as it is: controls spelled out, each value on its own, long ones wrapped', async () => {
+    // A right-to-left override in one value reversed the rest of the line ("environment: staging" read
+    // backwards, and a reversed fake read forwards), and a long value pushed the entries after it off the page.
+    const rlo = '\u202E';
+    const long = `corp/${'a'.repeat(1500)}`;
+    const change = {
+      ...pipelineChange({ payload: { messages: [{ role: 'user', content: 'Rename the pipeline' }] } }),
+      context: { note: `${rlo}dorp :tnemnorivne`, repository: long, environment: 'staging' },
+    };
+    const asked = await svc.post('/v1/decide', change, t.requester);
+    expect(codes(asked.body)).toEqual(['approval_required']);
+    const approvalId = (asked.body.approval as { id: string }).id;
+    // Through the Data API a caller names any model, and the decision list shows it.
+    const data = await svc.post(
+      '/v1/data/modelgate/decision',
+      { input: { invocation: { model: `claude${rlo}tpg`, operation: 'chat' } } },
+      t.requester,
+    );
+    expect(data.status).toBe(200);
+
+    const console = await openConsole(t.approver);
+    const card = console.locator(`[data-approval="${approvalId}"]`);
+    await card.waitFor();
+    await console.screenshot({ path: path.join(SHOTS, '11-untrusted-text.png') });
+    const entries = card.locator('[data-field="context"] li');
+    expect(await entries.allTextContents()).toEqual([
+      'note: ⟨U+202E⟩dorp :tnemnorivne',
+      `repository: ${long}`,
+      'environment: staging',
+    ]);
+    expect(await card.locator('[data-field="context"] bdi').count()).toBe(6);
+    // Nothing runs off the page: the last entry is on screen.
+    expect(await console.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
+    const last = (await entries.nth(2).boundingBox())!;
+    expect(last.x + last.width).toBeLessThanOrEqual(1280);
+
+    await console.getByRole('link', { name: 'Decisions' }).click();
+    const row = console.locator(`tr[data-decision="${data.body.decision_id as string}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain('claude⟨U+202E⟩tpg');
     await console.close();
   });
 

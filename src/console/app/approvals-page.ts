@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, problem } from './api';
-import { contextText, findingsText, html, when } from './html';
+import { contextList, findingsText, html, said, saidList, visible, when } from './html';
 
 /** An approval as GET /v1/approvals returns it. */
 interface Summary {
@@ -60,7 +60,7 @@ export function ApprovalsPage() {
       if (fresh) setItems((shown) => shown?.map((i) => (i.id === fresh.id ? fresh : i)) ?? null);
       setStatus(
         reply.status === 200
-          ? `${action === 'approve' ? 'Approved' : 'Denied'} the request of ${item.requester.subject}.`
+          ? `${action === 'approve' ? 'Approved' : 'Denied'} the request of ${visible(item.requester.subject)}.`
           : `Could not ${action}: ${problem(reply as never)}`,
       );
     } finally {
@@ -109,25 +109,27 @@ function ApprovalCard(props: {
   return html`
     <section class="card" aria-labelledby=${`title-${item.id}`} data-approval=${item.id}>
       <h3 id=${`title-${item.id}`}>
-        ${item.invocation.model} · ${item.invocation.operation} for ${item.requester.subject}
+        ${said(item.invocation.model)} · ${item.invocation.operation} for ${said(item.requester.subject)}
       </h3>
       <dl>
         <dt>Status</dt>
-        <dd>${item.status}${item.decided_by ? ` by ${item.decided_by}` : ''}</dd>
+        <dd>${item.status}${item.decided_by && html` by ${said(item.decided_by)}`}</dd>
         <dt>Why</dt>
-        <dd>${item.reasons.join('; ') || '—'}</dd>
+        <dd>${item.reasons.length === 0 ? '—' : saidList(item.reasons, '; ')}</dd>
         <dt>Requester</dt>
-        <dd>${item.requester.subject}${item.requester.actor ? ` (acting: ${item.requester.actor})` : ''}</dd>
+        <dd>
+          ${said(item.requester.subject)}${item.requester.actor && html` (acting: ${said(item.requester.actor)})`}
+        </dd>
         <dt>Tools</dt>
-        <dd>${item.invocation.tools.join(', ') || 'none'}</dd>
+        <dd>${item.invocation.tools.length === 0 ? 'none' : saidList(item.invocation.tools, ', ')}</dd>
         <dt>Purpose</dt>
-        <dd>${item.invocation.purpose ?? '—'}</dd>
+        <dd>${item.invocation.purpose === undefined ? '—' : said(item.invocation.purpose)}</dd>
         <dt>Context</dt>
-        <dd data-field="context">${contextText(item.context)}</dd>
+        <dd data-field="context">${contextList(item.context)}</dd>
         <dt>Findings</dt>
         <dd>${findingsText(item.findings)}</dd>
         <dt>Approvers</dt>
-        <dd>${item.approvers ?? 'any approver'}</dd>
+        <dd>${item.approvers === null ? 'any approver' : said(item.approvers)}</dd>
         <dt>Asked</dt>
         <dd>${when(item.created_at)}</dd>
         <dt>Expires</dt>
@@ -139,7 +141,7 @@ function ApprovalCard(props: {
         ${
           item.comment &&
           html`<dt>Comment</dt>
-            <dd>${item.comment}</dd>`
+            <dd>${said(item.comment)}</dd>`
         }
       </dl>
       ${

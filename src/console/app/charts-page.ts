@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { api, problem, type Reply } from './api';
 import type { StoredRecord } from './decisions-page';
-import { html } from './html';
+import { html, said, visible } from './html';
 import { promptTokens } from '../../usage/prompt-tokens';
 
 const HOUR = 3600;
@@ -124,7 +124,7 @@ export function ChartsPage() {
         ${denials.map(
           ([code, n]) =>
             html`<tr>
-              <td>${code}</td>
+              <td>${said(code)}</td>
               <td>${n}</td>
             </tr>`,
         )}
@@ -144,7 +144,7 @@ export function ChartsPage() {
               series: [
                 {},
                 ...tokens.subjects.map((s, i) => ({
-                  label: s,
+                  label: visible(s),
                   stroke: PALETTE[i % PALETTE.length],
                   width: 2,
                 })),
@@ -167,7 +167,7 @@ export function ChartsPage() {
         ${tokens.subjects.map(
           (s, i) =>
             html`<tr>
-              <td class="mono">${s}</td>
+              <td class="mono">${said(s)}</td>
               <td>${tokens.series[i]!.reduce((a, b) => a + b, 0)}</td>
             </tr>`,
         )}

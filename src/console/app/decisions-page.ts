@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, problem } from './api';
-import { html, when } from './html';
+import { html, said, saidList, when } from './html';
 
 /** A stored audit record, as GET /v1/decisions returns it. */
 export interface StoredRecord {
@@ -135,11 +135,11 @@ export function DecisionsPage() {
           (r) =>
             html`<tr data-decision=${r.decision_id}>
               <td><a href=${`#/decisions/${r.decision_id}`}>${when(r.timestamp)}</a></td>
-              <td class="mono">${r.subject ?? '—'}</td>
-              <td>${r.model ?? '—'}</td>
-              <td class="mono">${r.path}</td>
+              <td class="mono">${r.subject === null ? '—' : said(r.subject)}</td>
+              <td>${r.model === null ? '—' : said(r.model)}</td>
+              <td class="mono">${said(r.path)}</td>
               <td class=${r.outcome === 'allowed' ? 'ok' : 'bad'}>${r.outcome}</td>
-              <td>${r.reasons.join(', ')}</td>
+              <td>${saidList(r.reasons, ', ')}</td>
             </tr>`,
         )}
       </tbody>
@@ -171,15 +171,15 @@ export function DecisionPage(props: { id: string }) {
       <dt>Time</dt>
       <dd>${when(record.timestamp)}</dd>
       <dt>Path</dt>
-      <dd class="mono">${record.path}</dd>
+      <dd class="mono">${said(record.path)}</dd>
       <dt>Outcome</dt>
       <dd class=${record.outcome === 'allowed' ? 'ok' : 'bad'}>${record.outcome} (HTTP ${record.status})</dd>
       <dt>Subject</dt>
-      <dd class="mono">${record.subject ?? '—'}</dd>
+      <dd class="mono">${record.subject === null ? '—' : said(record.subject)}</dd>
       <dt>Model</dt>
-      <dd>${record.model ?? '—'}</dd>
+      <dd>${record.model === null ? '—' : said(record.model)}</dd>
       <dt>Reasons</dt>
-      <dd>${record.reasons.join(', ') || 'none'}</dd>
+      <dd>${record.reasons.length === 0 ? 'none' : saidList(record.reasons, ', ')}</dd>
       <dt>Max tokens</dt>
       <dd>${record.max_tokens ?? '—'}</dd>
       <dt>Findings</dt>
@@ -191,7 +191,9 @@ export function DecisionPage(props: { id: string }) {
         }
       </dd>
       <dt>Policy</dt>
-      <dd>${record.bundle ? `${record.bundle.name} @ ${record.bundle.revision}` : 'none ran'}</dd>
+      <dd>
+        ${record.bundle ? html`${said(record.bundle.name)} @ ${said(record.bundle.revision)}` : 'none ran'}
+      </dd>
       <dt>Chain position</dt>
       <dd>seq ${record.seq}</dd>
       <dt>Hash</dt>
@@ -204,13 +206,13 @@ export function DecisionPage(props: { id: string }) {
       record.obligations.length === 0
         ? html`<p class="muted">none</p>`
         : html`<ul>
-            ${record.obligations.map((o) => html`<li><code>${JSON.stringify(o)}</code></li>`)}
+            ${record.obligations.map((o) => html`<li><code>${said(o)}</code></li>`)}
           </ul>`
     }
     ${
       approval &&
       html`<h3>Approval event</h3>
-        <pre class="mono">${JSON.stringify(approval, null, 2)}</pre>`
+        <pre class="mono">${said(JSON.stringify(approval, null, 2))}</pre>`
     }
     <p><a href="#/decisions">Back to decisions</a></p>
   `;

@@ -5,7 +5,7 @@ import { ApprovalsPage } from './approvals-page';
 import { ChainPage } from './chain-page';
 import { ChartsPage } from './charts-page';
 import { DecisionPage, DecisionsPage } from './decisions-page';
-import { html } from './html';
+import { html, said } from './html';
 import { finishLogin, loadOidc, startLogin, type OidcLogin } from './oidc';
 
 const PAGES = [
@@ -121,7 +121,7 @@ function App() {
           )}
         </ul>
       </nav>
-      <span class="who">Signed in as <span class="mono">${String(claims.sub ?? 'unknown')}</span></span>
+      <span class="who">Signed in as <span class="mono">${said(claims.sub ?? 'unknown')}</span></span>
       <button
         type="button"
         onClick=${() => {
