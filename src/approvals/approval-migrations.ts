@@ -53,5 +53,15 @@ export const approvalMigrations: MigrationSet = {
         `);
       },
     },
+    {
+      version: 3,
+      name: 'the prior actors of the requester',
+      up(db) {
+        // Nested act claims of the requesting token: none of them may decide the request. Older rows had none kept.
+        db.exec(
+          `ALTER TABLE approvals ADD COLUMN requester_prior_actors TEXT NOT NULL DEFAULT '[]';  -- JSON array`,
+        );
+      },
+    },
   ],
 };

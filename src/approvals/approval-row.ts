@@ -11,6 +11,8 @@ export type ApprovalRow = {
   requester_subject: string;
   requester_issuer: string;
   requester_actor: string | null;
+  /** JSON array of the requester's prior actors; `[]` when none. */
+  requester_prior_actors: string;
   invocation: string;
   /** JSON of the shown context. */
   context: string;
@@ -36,6 +38,7 @@ export const APPROVAL_COLUMNS = [
   'requester_subject',
   'requester_issuer',
   'requester_actor',
+  'requester_prior_actors',
   'invocation',
   'context',
   'findings',
@@ -58,7 +61,7 @@ export function fromRow(row: ApprovalRow): Approval {
     createdMs: row.created_ms,
     expiresMs: row.expires_ms,
     requestDecisionId: row.request_decision_id,
-    requester: { subject: row.requester_subject, issuer: row.requester_issuer, actor: row.requester_actor },
+    requester: requesterOf(row),
     invocation: JSON.parse(row.invocation) as Approval['invocation'],
     context: JSON.parse(row.context) as unknown,
     findings: JSON.parse(row.findings) as Record<string, number>,
@@ -85,6 +88,7 @@ export function toRow(approval: Approval): ApprovalRow {
     requester_subject: approval.requester.subject,
     requester_issuer: approval.requester.issuer,
     requester_actor: approval.requester.actor,
+    requester_prior_actors: JSON.stringify(approval.requester.prior_actors ?? []),
     invocation: JSON.stringify(approval.invocation),
     context: JSON.stringify(approval.context ?? {}),
     findings: JSON.stringify(approval.findings),
@@ -97,4 +101,14 @@ export function toRow(approval: Approval): ApprovalRow {
     decided_ms: approval.decidedMs,
     comment: approval.comment,
   };
+}
+
+function requesterOf(row: ApprovalRow): Approval['requester'] {
+  const requester = {
+    subject: row.requester_subject,
+    issuer: row.requester_issuer,
+    actor: row.requester_actor,
+  };
+  const prior = JSON.parse(row.requester_prior_actors) as string[];
+  return prior.length === 0 ? requester : { ...requester, prior_actors: prior };
 }

@@ -9,11 +9,16 @@ export const APPROVAL_DEFAULTS = { ttlSeconds: 3600, maxUses: 1 } as const;
 /** Bounds on what a policy may ask for: a grant is a short-lived exception, not a standing entitlement. */
 export const APPROVAL_LIMITS = { maxTtlSeconds: 30 * 86400, maxUses: 1000, commentChars: 1024 } as const;
 
-/** Who asked: the verified subject and the agent acting for it. */
+/** Who asked: the verified subject, the agent acting for it, and the actors before that agent. */
 export interface Requester {
   subject: string;
   issuer: string;
   actor: string | null;
+  /**
+   * The nested `act` claims under the acting agent (RFC 8693 section 4.1: prior actors), outermost first; absent
+   * when there are none, so that the binding of a request without them is what it was before they were kept.
+   */
+  prior_actors?: string[];
 }
 
 /**

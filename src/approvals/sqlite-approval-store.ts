@@ -1,13 +1,10 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../audit/database';
 import type { Approval } from './approval';
-import { fromRow, toRow, type ApprovalRow as Row } from './approval-row';
+import { APPROVAL_COLUMNS, fromRow, toRow, type ApprovalRow as Row } from './approval-row';
 import type { ApprovalFilter, ApprovalStore, ApprovalVerdict, CreatedPending } from './approval-store';
 
-const COLUMNS =
-  'id, binding, status, created_ms, expires_ms, request_decision_id, requester_subject, requester_issuer, ' +
-  'requester_actor, invocation, context, findings, reasons, approvers, ttl_seconds, max_uses, uses_left, decided_by, ' +
-  'decided_ms, comment';
+const COLUMNS = APPROVAL_COLUMNS.join(', ');
 
 /**
  * Approvals in the service's SQLite file, on the main thread's connection. Writes are rare (one per

@@ -1,4 +1,5 @@
-import type { Approval } from '../approvals/approval';
+import type { Approval, Requester } from '../approvals/approval';
+import { actorChain } from '../identity/actor-chain';
 import { boundValue } from '../audit/bound-record';
 import { bindingOf, type ApprovalBinding } from '../approvals/approval-binding';
 import type { EventActor } from '../approvals/approval-events';
@@ -32,17 +33,8 @@ export async function presentApproval(
   request: DecideRequestV1,
 ): Promise<ApprovalContext | undefined> {
   if (!deps.approvals) return undefined;
-  const actor = identity.subject.actor?.sub;
   let bound: ApprovalBinding | undefined;
-  const binding = () =>
-    (bound ??= bindingOf(
-      {
-        subject: identity.subject.id,
-        issuer: identity.subject.issuer,
-        actor: typeof actor === 'string' ? actor : null,
-      },
-      request,
-    ));
+  const binding = () => (bound ??= bindingOf(requesterOf(identity), request));
   const presented =
     request.approval_id === undefined
       ? undefined
@@ -153,6 +145,19 @@ function limitReached(max: number): { code: string; message: string } {
 
 function withReason(enforced: EnforcedDecision, reason: { code: string; message: string }): EnforcedDecision {
   return { ...enforced, reasons: [...enforced.reasons, reason] };
+}
+
+// Who asks: the subject, the acting agent and the actors before it. The prior actors are bound too, so that a
+// grant asked for through one chain is not spent through another, and none of them may decide the request.
+function requesterOf(identity: VerifiedIdentity): Requester {
+  const { id, issuer, actor } = identity.subject;
+  const requester: Requester = {
+    subject: id,
+    issuer,
+    actor: typeof actor?.sub === 'string' ? actor.sub : null,
+  };
+  const prior = actorChain(actor?.act, issuer).map((a) => a.sub);
+  return prior.length === 0 ? requester : { ...requester, prior_actors: prior };
 }
 
 /** Returns who caused an event, from a verified identity. */

@@ -159,9 +159,11 @@ function refuseSelfApproval(identity: VerifiedIdentity, approval: Approval): voi
 }
 
 // The decider's own subject, or any agent acting for it (the `act` chain, RFC 8693 section 4.1): an agent that
-// asked must not decide through a token it holds for an approver.
+// asked must not decide through a token it holds for an approver. On the requester's side, the prior actors count
+// too: a person who handed the work to the agent that asked is asking.
 function isOwnRequest(identity: VerifiedIdentity, approval: Approval): boolean {
-  const own = [approval.requester.subject, approval.requester.actor];
+  const { subject, actor: agent, prior_actors: prior = [] } = approval.requester;
+  const own = [subject, agent, ...prior];
   const { id, actor, issuer } = identity.subject;
   return [id, ...actorChain(actor, issuer).map((a) => a.sub)].some((decider) => own.includes(decider));
 }

@@ -48,5 +48,11 @@ export const approvalPgMigrations: PgMigrationSet = {
           WHERE status = 'pending';
         ALTER TABLE approvals ADD COLUMN context text NOT NULL DEFAULT '{}';`,
     },
+    {
+      version: 3,
+      name: 'the prior actors of the requester',
+      // Nested act claims of the requesting token: none of them may decide the request. Older rows had none kept.
+      sql: `ALTER TABLE approvals ADD COLUMN requester_prior_actors text NOT NULL DEFAULT '[]';`,
+    },
   ],
 };

@@ -18,6 +18,8 @@ const TABLES: readonly {
   optional?: boolean;
   /** The columns held as pgColumnText of SQLite's value. */
   keys?: string[];
+  /** Columns a later version added: a file last served before it lacks them, and PostgreSQL's default fills them. */
+  later?: string[];
 }[] = [
   {
     name: 'audit_records',
@@ -36,7 +38,13 @@ const TABLES: readonly {
     keys: ['subject'],
   },
   // Pending and granted approvals stay usable after the move; their events are already in the chain.
-  { name: 'approvals', columns: [...APPROVAL_COLUMNS], order: 'id', optional: true },
+  {
+    name: 'approvals',
+    columns: [...APPROVAL_COLUMNS],
+    order: 'id',
+    optional: true,
+    later: ['context', 'requester_prior_actors'],
+  },
 ];
 const ROWS_PER_INSERT = 500;
 
@@ -94,17 +102,28 @@ function copyReservations(source: Db, client: PoolClient, nowMs: number): Promis
 }
 
 function copyTable(source: Db, client: PoolClient, table: (typeof TABLES)[number]): Promise<number> {
+  const columns = presentColumns(source, table);
   const rows = source
-    .prepare(`SELECT ${table.columns.join(', ')} FROM ${table.name} ORDER BY ${table.order}`)
+    .prepare(`SELECT ${columns.join(', ')} FROM ${table.name} ORDER BY ${table.order}`)
     .raw(true)
     .iterate() as IterableIterator<unknown[]>;
-  const keys = new Set((table.keys ?? []).map((name) => table.columns.indexOf(name)));
+  const keys = new Set((table.keys ?? []).map((name) => columns.indexOf(name)));
   const held = function* () {
     for (const row of rows) {
       yield row.map((value, i) => (keys.has(i) ? pgColumnText(value as string | number | null) : value));
     }
   };
-  return insertRows(client, table.name, table.columns, keys.size > 0 ? held() : rows);
+  return insertRows(client, table.name, columns, keys.size > 0 ? held() : rows);
+}
+
+// The table's columns less those a later version added and this file does not have (the copy opens it read-only,
+// so it is not migrated first). Any other missing column is an error, as it was.
+function presentColumns(source: Db, table: (typeof TABLES)[number]): string[] {
+  if (!table.later) return table.columns;
+  const have = new Set(
+    (source.prepare(`PRAGMA table_info(${table.name})`).all() as { name: string }[]).map((c) => c.name),
+  );
+  return table.columns.filter((c) => have.has(c) || !table.later!.includes(c));
 }
 
 // Inserts rows in multi-row statements of ROWS_PER_INSERT; returns how many.

@@ -95,8 +95,17 @@ export const approvalSummarySchema = {
     request_decision_id: { type: 'string', description: 'The decision that asked.', examples: [] },
     requester: {
       type: 'object',
-      description: 'Verified subject, issuer and acting agent.',
-      examples: [{ subject: 'spiffe://corp/dev/coding-assistant', issuer: 'https://idp', actor: 'agent:x' }],
+      description:
+        'Verified subject, issuer and acting agent; `prior_actors`, the subjects of nested `act` claims (outermost first), when there are any.',
+      examples: [
+        { subject: 'spiffe://corp/dev/coding-assistant', issuer: 'https://idp', actor: 'agent:x' },
+        {
+          subject: 'spiffe://corp/dev/coding-assistant',
+          issuer: 'https://idp',
+          actor: 'agent:x',
+          prior_actors: ['user:dave@corp'],
+        },
+      ],
     },
     invocation: {
       type: 'object',

@@ -67,6 +67,19 @@ export function approvalStoreContract(name: string, backend: () => ApprovalBacke
       expect(await store.findPending(approval.binding)).toEqual(approval);
     });
 
+    it('reads back the prior actors of a requester whose agent acts after others', async () => {
+      const approval = pending({
+        requester: {
+          subject: 'spiffe://corp/agent',
+          issuer: 'https://idp.test',
+          actor: 'agent:x',
+          prior_actors: ['agent:orchestrator', 'user:dave'],
+        },
+      });
+      await store.createPending(approval);
+      expect((await store.get(approval.id))!.requester).toEqual(approval.requester);
+    });
+
     it('keeps one pending approval per binding, even when asked concurrently', async () => {
       const binding = 'one-binding';
       const results = await Promise.all(

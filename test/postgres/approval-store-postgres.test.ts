@@ -18,7 +18,7 @@ describeWithPostgres('PgApprovalStore on a real PostgreSQL', () => {
     cluster?.destroy();
   });
 
-  it('migrates the approvals table once, recorded as versions 1 and 2 (the precondition of the suite below)', async () => {
+  it('migrates the approvals table once, recorded as versions 1 to 3 (the precondition of the suite below)', async () => {
     const pool = createPgPool({ url: await cluster.createDatabase(), logger: silentLogger });
     try {
       await migratePg(pool, [approvalPgMigrations], silentLogger);
@@ -26,7 +26,7 @@ describeWithPostgres('PgApprovalStore on a real PostgreSQL', () => {
       const { rows } = await pool.query<{ version: number }>(
         "SELECT version FROM modelgate_migrations WHERE component = 'approvals' ORDER BY version",
       );
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     } finally {
       await pool.end();
     }

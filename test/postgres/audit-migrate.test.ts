@@ -189,6 +189,40 @@ describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
     }
   });
 
+  it('copies approvals kept by an earlier version, whose table lacks the columns added since', async () => {
+    const file = join(dir, 'earlier-approvals.db');
+    const source = SqliteAuditStore.open({ path: file, logger: silentLogger });
+    await appendMany(source, 1, () => ({}));
+    await source.close();
+    // The approvals table as the first version made it: no context, no prior actors.
+    const first = { ...approvalMigrations, migrations: approvalMigrations.migrations.slice(0, 1) };
+    const db = openDatabase(file, [first]);
+    db.prepare(
+      `INSERT INTO approvals (id, binding, status, created_ms, expires_ms, request_decision_id, requester_subject,
+         requester_issuer, requester_actor, invocation, findings, reasons, approvers, ttl_seconds, max_uses,
+         uses_left, decided_by, decided_ms, comment)
+       VALUES ('a-1', 'b-1', 'pending', 1, 4000000000000, 'd-1', 'spiffe://corp/agent', 'https://idp.test', NULL,
+         '{"model":"m","operation":"tool_call","tools":[]}', '{}', '[]', NULL, 3600, 1, 1, NULL, NULL, NULL)`,
+    ).run();
+    db.close();
+
+    const url = await cluster.createDatabase();
+    const migrate = await runCli(['audit', 'migrate', '--db', file, '--to', url]);
+    expect(migrate.stderr).toBe('');
+    expect(migrate.stdout).toContain('1 approvals');
+    const pool = createPgPool({ url, logger: silentLogger });
+    try {
+      const copied = await new PgApprovalStore(pool).get('a-1');
+      expect(copied).toMatchObject({
+        requester: { subject: 'spiffe://corp/agent', issuer: 'https://idp.test', actor: null },
+        context: {},
+      });
+      expect(copied!.requester.prior_actors).toBeUndefined();
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('refuses to copy while a modelgate serves from the log, and copies once it is stopped', async () => {
     const svc = await startTestService();
     const url = await cluster.createDatabase();

@@ -9,7 +9,7 @@ interface Summary {
   created_at: string;
   expires_at: string;
   request_decision_id: string;
-  requester: { subject: string; issuer: string; actor: string | null };
+  requester: { subject: string; issuer: string; actor: string | null; prior_actors?: string[] };
   invocation: { model: string; provider?: string; operation: string; purpose?: string; tools: string[] };
   context?: unknown;
   findings: Record<string, number>;
@@ -119,6 +119,7 @@ function ApprovalCard(props: {
         <dt>Requester</dt>
         <dd>
           ${said(item.requester.subject)}${item.requester.actor && html` (acting: ${said(item.requester.actor)})`}
+          ${item.requester.prior_actors && html` after ${saidList(item.requester.prior_actors, ', ')}`}
         </dd>
         <dt>Tools</dt>
         <dd>${item.invocation.tools.length === 0 ? 'none' : saidList(item.invocation.tools, ', ')}</dd>
