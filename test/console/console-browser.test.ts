@@ -263,6 +263,19 @@ describe('the reviewer console in Chromium', () => {
     await console.close();
   });
 
+  it('shows no words of a link as a sign-in error: a login this tab did not start is refused in its own words', async () => {
+    // Anyone can send a reviewer a link to the real console; its ?error= was shown in the console's own alert.
+    const lure = 'your session expired: sign in at https://modelgate-sso.example/console instead';
+    const page = await browser.newPage();
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${svc.url}/console/?error=${encodeURIComponent(lure)}&state=x`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe('Sign-in failed: the login response does not match this tab');
+    expect(page.url()).toBe(`${svc.url}/console/#/approvals`);
+    await page.close();
+  });
+
   it('loaded nothing from outside the service and raised no page errors (CSP violations included)', () => {
     expect(foreignRequests).toEqual([]);
     expect(pageErrors).toEqual([]);

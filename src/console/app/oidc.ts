@@ -9,6 +9,8 @@ export interface OidcLogin {
 }
 
 const PENDING_KEY = 'modelgate.oidc';
+// An OAuth error code (access_denied, login_required, ...): lower-case words joined by underscores.
+const ERROR_CODE = /^[a-z]+(?:_[a-z]+)*$/;
 
 function base64url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes))
@@ -65,8 +67,11 @@ export async function finishLogin(): Promise<string | null> {
   } | null;
   sessionStorage.removeItem(PENDING_KEY);
   history.replaceState(null, '', `${location.pathname}#/approvals`);
-  if (error) return `the identity provider refused: ${error}`;
+  // The state first, for refusals too: anyone can link a reviewer to /console/?error=<any words>, and the console
+  // must not show them as its own. Of the provider's refusal only its code is shown (RFC 6749 section 4.1.2.1).
   if (!pending || params.get('state') !== pending.state) return 'the login response does not match this tab';
+  if (error)
+    return `the identity provider refused: ${ERROR_CODE.test(error) ? error : 'it gave no known reason'}`;
   const res = await fetch('/console/oidc/token', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
