@@ -757,6 +757,9 @@ function addCommonStatuses(operation: Operation): void {
   if (operation.parameters?.some((p) => p.in === 'query')) {
     add('400', 'A query parameter is unknown, repeated, empty or malformed.');
   }
+  if (operation.parameters?.some((p) => p.in === 'path')) {
+    add('400', 'A path parameter is not valid percent-encoding.');
+  }
   if (operation.requestBody) {
     add('400', 'The body is invalid: not strict JSON, or it fails the schema.');
     add('413', 'The body is too large.');

@@ -153,7 +153,14 @@ function expressApp(deps: AppDeps): Express {
     const message = `no route for ${req.method} ${req.path}`;
     send(res, refusal(req.path, 404, ReasonCode.NotFound, message));
   });
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // The router decodes a path's parameters (an approval or decision id) before any route runs, and marks a
+    // malformed escape 400: the caller's mistake, answered as one, not logged and answered as our failure.
+    if (err instanceof URIError && (err as { status?: unknown }).status === 400) {
+      const message = 'the path is not valid percent-encoding';
+      send(res, refusal(req.path, 400, ReasonCode.BadRequest, message));
+      return;
+    }
     sendInternalError(deps.decision, res, err);
   });
   return app;

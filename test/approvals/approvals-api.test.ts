@@ -307,6 +307,33 @@ describe('approvals through the API', () => {
     expect(badFilter.status).toBe(400);
   });
 
+  it('answers an id that is not valid percent-encoding with 400, not an unhandled 500', async () => {
+    // %E0%A4%A cannot be decoded: the router threw before any handler ran, and the catch-all answered 500.
+    for (const [method, route] of [
+      ['GET', '/v1/approvals/%E0%A4%A'],
+      ['POST', '/v1/approvals/%E0%A4%A/approve'],
+      ['GET', '/v1/decisions/%E0%A4%A'],
+      ['GET', '/v1/decisions/%E0%A4%A/lineage'],
+      ['POST', '/v1/decisions/%E0%A4%A/usage'],
+    ] as const) {
+      const res = method === 'GET' ? await svc.get(route, t.approver) : await svc.post(route, {}, t.approver);
+      expect([route, res.status]).toEqual([route, 400]);
+      expect(res.body.reasons).toEqual([
+        { code: 'bad_request', message: 'the path is not valid percent-encoding' },
+      ]);
+    }
+    // The Data API answers in OPA's error body, as for its other refusals.
+    const data = await svc.post('/v1/data/%E0%A4%A', { input: {} }, t.requester);
+    expect(data.status).toBe(400);
+    expect(data.body).toMatchObject({ message: 'the path is not valid percent-encoding' });
+    // The OpenAPI document lists the 400 of each route with a path parameter.
+    const doc = (await svc.get('/openapi.json')).body as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    expect(doc.paths['/v1/approvals/{id}']!.get!.responses['400']).toBeDefined();
+    expect(doc.paths['/v1/decisions/{id}/lineage']!.get!.responses['400']).toBeDefined();
+  });
+
   it('documents the approvals API in the OpenAPI document', async () => {
     const doc = (await svc.get('/openapi.json')).body as {
       paths: Record<string, Record<string, unknown>>;
