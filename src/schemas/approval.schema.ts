@@ -69,7 +69,11 @@ export const approvalActionSchema = {
     comment: {
       type: 'string',
       maxLength: 1024,
-      description: 'Why; shown to auditors. Do not paste secrets or personal data.',
+      // Tab and line breaks are a comment's; other control characters are no one's, and PostgreSQL's text
+      // cannot hold U+0000 (the verdict failed with a 500 there).
+      pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$',
+      description:
+        'Why; shown to auditors. Lines and tabs, no other control characters. Do not paste secrets or personal data.',
       examples: ['one-off pipeline fix, reviewed in PR 4711'],
     },
   },

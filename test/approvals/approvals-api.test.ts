@@ -307,6 +307,21 @@ describe('approvals through the API', () => {
     expect(badFilter.status).toBe(400);
   });
 
+  it('refuses a comment with a control character other than tab and line breaks, and keeps the approval pending', async () => {
+    const asked = await svc.post(
+      '/v1/decide',
+      pipelineChange({ payload: { messages: [{ role: 'user', content: 'a comment with a NUL' }] } }),
+      t.requester,
+    );
+    const id = (asked.body.approval as { id: string }).id;
+    const refused = await svc.post(`/v1/approvals/${id}/approve`, { comment: 'ok\u0000' }, t.approver);
+    expect(refused.status).toBe(400);
+    expect(codes(refused.body)).toEqual(['body_invalid']);
+    expect(
+      ((await svc.get(`/v1/approvals/${id}`, t.approver)).body.approval as { status: string }).status,
+    ).toBe('pending');
+  });
+
   it('answers an id that is not valid percent-encoding with 400, not an unhandled 500', async () => {
     // %E0%A4%A cannot be decoded: the router threw before any handler ran, and the catch-all answered 500.
     for (const [method, route] of [

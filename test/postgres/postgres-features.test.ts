@@ -80,6 +80,25 @@ describeWithPostgres('a service on PostgreSQL: approvals, SQLite-only features',
     ]);
   });
 
+  it('refuses an approver comment holding a NUL character with 400, and the approval stays pending', async () => {
+    // PostgreSQL's text cannot hold U+0000: the verdict's UPDATE failed, and the approver got a 500.
+    const [a] = replicas;
+    const t = tokens(a!);
+    const asked = await a!.post(
+      '/v1/decide',
+      pipelineChange({ payload: { messages: [{ role: 'user', content: 'comment with a NUL' }] } }),
+      t.requester,
+    );
+    const id = (asked.body.approval as { id: string }).id;
+    const refused = await a!.post(`/v1/approvals/${id}/approve`, { comment: 'ok\u0000' }, t.approver);
+    expect(refused.status).toBe(400);
+    expect(codes(refused.body)).toEqual(['body_invalid']);
+    expect(await sql('SELECT status FROM approvals WHERE id = $1', [id])).toEqual([{ status: 'pending' }]);
+    // A comment over several lines is a comment.
+    const multiline = { comment: 'reviewed:\n- timeout only\r\n- PR 4711\tok' };
+    expect((await a!.post(`/v1/approvals/${id}/approve`, multiline, t.approver)).status).toBe(200);
+  });
+
   it('serves lineage across replicas: a parent decided on one, its children on the other', async () => {
     const [a, b] = replicas as [ChildService, ChildService];
     const agent = {
