@@ -170,14 +170,10 @@ const DATA_ROUTE = /^\/v1\/data(?:\/(.*))?$/;
 
 // SDKs percent-encode the path parameter ("authz%2Fallow"); OPA reads it decoded. Empty segments are
 // dropped ("/authz/allow" from a client becomes /v1/data//authz/allow): OPA redirects to the path without them.
+// Express has decoded the path once already (a malformed escape is a 400 before any route runs); decoding again
+// would read `%252F` as a slash, where OPA reads a percent sign.
 function dataPath(req: Request): string {
-  const raw = (req.params as Record<string, string | undefined>)[0] ?? '';
-  let decoded = raw;
-  try {
-    decoded = decodeURIComponent(raw);
-  } catch {
-    // Not valid percent-encoding: evaluate the path as sent, which no entrypoint matches.
-  }
+  const decoded = (req.params as Record<string, string | undefined>)[0] ?? '';
   return decoded
     .split('/')
     .filter((segment) => segment !== '')

@@ -191,6 +191,13 @@ describe('OPA-compatible Data API: POST /v1/data/{path}', () => {
     expect(res.body.result).toMatchObject({ allow: false });
   });
 
+  it('decodes the policy path once: an encoded percent sign stays a percent sign', async () => {
+    const res = await svc.post('/v1/data/modelgate%252Fdecision', { input: {} }, svc.token());
+    expect(res.status).toBe(200);
+    expect(res.body.result).toBeUndefined();
+    expect(res.body.warning.message).toMatch(/^modelgate%2Fdecision is not an entrypoint/);
+  });
+
   it("serves OPA's default decision at POST /: the body is the input, the reply the bare result", async () => {
     const [, claims, input] = inputs[0]!;
     const res = await svc.post('/', input, svc.token(claims));
