@@ -5,6 +5,9 @@ import type { FromSchema } from 'json-schema-to-ts';
  * text refuses (NUL), so that a decision on any backend records the name it was asked about. Query parameters
  * follow the same rule (src/server/query-params.ts).
  */
+/** What an approval id looks like (a UUID, lower case), wherever one is read. */
+export const APPROVAL_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+
 export const NAME_PATTERN = '^[^\\u0000-\\u001f]*$';
 
 // Astral ranges written as the characters themselves: each regex dialect reads a code point alike (ajv with its
@@ -175,7 +178,7 @@ export const decideRequestSchema = {
     },
     approval_id: {
       type: 'string',
-      pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+      pattern: APPROVAL_ID_PATTERN,
       description:
         'The approval an earlier reply asked for; it must be bound to this caller, invocation, payload and context.',
       examples: ['0193a8f2-6b1c-7d2e-8f30-1a2b3c4d5e6f'],

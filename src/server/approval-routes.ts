@@ -4,11 +4,13 @@ import type { ApprovalStatus } from '../approvals/approval';
 import { canDecide, decideApproval, loadApproval, type ApprovalApiDeps } from '../decision/decide-approval';
 import { guardedCall, type Caller } from '../decision/guarded-call';
 import { ForbiddenError, ReasonCode, RequestError } from '../errors';
+import { APPROVAL_ID_PATTERN } from '../schemas/decide-request.schema';
 import type { RouteHelpers } from './app';
 import { readLimit, readQuery } from './query-params';
 
 const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired', 'used_up'];
 const MAX_LIST = 200;
+const APPROVAL_ID = new RegExp(APPROVAL_ID_PATTERN);
 
 /**
  * Mounts the approvers' API: GET /v1/approvals, GET /v1/approvals/{id}, POST /v1/approvals/{id}/approve
@@ -54,7 +56,9 @@ export function approvalRoutes(
   for (const action of ['approve', 'deny'] as const) {
     app.post(`/v1/approvals/:id/${action}`, jsonBody, async (req, res) => {
       const id = String(req.params.id);
-      send(res, await decideApproval(deps, toCall(req, res, `/v1/approvals/${id}/${action}`), id, action));
+      // The record names the approval it acted on; any other text in the path is the caller's, kept out of the log.
+      const path = `/v1/approvals/${APPROVAL_ID.test(id) ? id : '{id}'}/${action}`;
+      send(res, await decideApproval(deps, toCall(req, res, path), id, action));
     });
   }
 }

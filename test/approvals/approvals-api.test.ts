@@ -307,6 +307,17 @@ describe('approvals through the API', () => {
     expect(badFilter.status).toBe(400);
   });
 
+  it('keeps text that is no approval id out of the record of an approve or deny refused for it', async () => {
+    const text = 'ghp_' + 'R8kz2Lq7Wn4Xv9Tb3Yc6Hd1Jf5Gm0Ps8Ua2E';
+    for (const action of ['approve', 'deny']) {
+      const refused = await svc.post(`/v1/approvals/${text}/${action}`, {}, t.approver);
+      expect(refused.status).toBe(404);
+      const row = auditRow(svc.db, refused.body.decision_id as string)!;
+      expect(row.path).toBe(`/v1/approvals/{id}/${action}`);
+      expect(JSON.stringify(row.record)).not.toContain(text);
+    }
+  });
+
   it('refuses a comment with a control character other than tab and line breaks, and keeps the approval pending', async () => {
     const asked = await svc.post(
       '/v1/decide',
