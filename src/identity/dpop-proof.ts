@@ -1,9 +1,10 @@
-import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { AuthenticationError, ReasonCode } from '../errors';
 import type { JwtAlgorithm } from '../schemas/issuer-config.schema';
 import { describeKey, isJwtAlgorithm, keyFamilyOf, keyFitsAlgorithm, weakKeyProblem } from './algorithms';
 import { decodeUnverified, DPOP_PROOF } from './decode-token';
 import { jwkThumbprint, thumbprintMembers } from './jwk-thumbprint';
+import { jwsSignatureVerifies } from './jws-signature';
 import { tokenType } from './token-type';
 
 /** The claims of a DPoP proof whose form and signature checked out, and the thumbprint of the key that signed it. */
@@ -51,7 +52,7 @@ export function readDpopProof(
   }
   if (header.crit !== undefined) throw invalid('DPoP proof has critical header parameters (crit)');
   const { key, jkt } = proofKey(header.jwk, alg, boundJkt);
-  if (!signatureVerifies(proof, alg, key)) {
+  if (!jwsSignatureVerifies(proof, alg, key)) {
     throw invalid('DPoP proof signature does not verify with the key in its jwk header');
   }
   return { jkt, ...requiredClaims(payload), nonce: payload.nonce };
@@ -102,24 +103,6 @@ function costlyKeyProblem(key: KeyObject): string | undefined {
     return 'is an RSA key whose public exponent is above 2^32 - 1 (real keys use 65537)';
   }
   return undefined;
-}
-
-function signatureVerifies(jws: string, alg: JwtAlgorithm, key: KeyObject): boolean {
-  const end = jws.lastIndexOf('.');
-  const data = Buffer.from(jws.slice(0, end), 'ascii');
-  const signature = Buffer.from(jws.slice(end + 1), 'base64url');
-  const digest = `sha${alg.slice(2)}`;
-  try {
-    if (alg.startsWith('ES')) return verify(digest, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
-    if (alg.startsWith('PS')) {
-      const pss = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
-      return verify(digest, data, { key, ...pss }, signature);
-    }
-    return verify(digest, data, key, signature);
-  } catch {
-    // A signature of the wrong length for the curve, say: it does not verify.
-    return false;
-  }
 }
 
 function requiredClaims(payload: Record<string, unknown>): Omit<DpopProof, 'jkt' | 'nonce'> {

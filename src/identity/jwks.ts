@@ -48,15 +48,23 @@ function sameKidSameAlgorithm(a: VerificationKey, b: VerificationKey): boolean {
   return JWT_ALGORITHMS.some((alg) => keyCanVerify(a, alg) && keyCanVerify(b, alg));
 }
 
-// Key types importJwk handles: RSA and EC, and oct to refuse loudly (a secret has no place in a published set).
-// Others (OKP for EdDSA, newer types) are skipped, not errors, so that an issuer publishing one beside its RSA
-// or EC keys does not break the whole set.
-const USABLE_KEY_TYPES: readonly unknown[] = ['RSA', 'EC', 'oct'];
+// Key types importJwk handles: RSA, EC and OKP, and oct to refuse loudly (a secret has no place in a published
+// set). Others (newer types) are skipped, not errors, so that an issuer publishing one beside its usable keys does
+// not break the whole set.
+const USABLE_KEY_TYPES: readonly unknown[] = ['RSA', 'EC', 'OKP', 'oct'];
+
+// RFC 8037: an OKP key is on one of four curves, and only Ed25519 and Ed448 sign; X25519 and X448 are for key
+// agreement (ECDH-ES), published beside signature keys for encryption.
+const OKP_SIGNATURE_CURVES: readonly unknown[] = ['Ed25519', 'Ed448'];
 
 function whySkipped(jwk: Record<string, unknown>): string | undefined {
   if (!isForSignatures(jwk)) return 'is not a signature key (use or key_ops)';
   if (typeof jwk.kty === 'string' && !USABLE_KEY_TYPES.includes(jwk.kty)) {
     return `is of key type ${jwk.kty.slice(0, 16)}, which modelgate cannot verify`;
+  }
+  if (jwk.kty === 'OKP' && !OKP_SIGNATURE_CURVES.includes(jwk.crv)) {
+    const curve = typeof jwk.crv === 'string' ? jwk.crv.slice(0, 16) : 'none';
+    return `is an OKP key on curve ${curve}, which is not a signature curve (Ed25519, Ed448)`;
   }
   return undefined;
 }

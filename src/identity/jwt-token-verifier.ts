@@ -1,4 +1,3 @@
-import jwt from 'jsonwebtoken';
 import type { Logger } from 'pino';
 import { AuthenticationError, ModelgateError, ReasonCode } from '../errors';
 import { isJwtAlgorithm } from './algorithms';
@@ -10,6 +9,7 @@ import { mapJwtError } from './map-jwt-error';
 import { checkRequiredClaims } from './required-claims';
 import { checkTrustDomain, trustDomainOf } from './spiffe-trust-domain';
 import { checkTokenType } from './token-type';
+import { verifyJwt } from './verify-jwt';
 import type { VerifiedTokenCache } from './token-cache';
 import type { TokenVerifier } from './token-verifier';
 import { DEFAULT_RECORDED_CLAIMS } from '../schemas/issuer-config.schema';
@@ -42,7 +42,7 @@ export interface JwtTokenVerifierParts {
   logger: Logger;
 }
 
-/** Verifies compact JWS bearer tokens with jsonwebtoken against the configured issuers. */
+/** Verifies compact JWS bearer tokens against the configured issuers (with jsonwebtoken where it can: verify-jwt.ts). */
 export class JwtTokenVerifier implements TokenVerifier {
   private readonly byIssuer: Map<string, IssuerMatch>;
 
@@ -101,13 +101,13 @@ export class JwtTokenVerifier implements TokenVerifier {
     const nowSeconds = Math.floor(this.parts.now() / 1000);
     let verified: unknown;
     try {
-      verified = jwt.verify(token, key, {
-        algorithms: [alg],
+      verified = verifyJwt(token, key, {
+        algorithm: alg,
         // The issuer the token was matched by: the entry's own, or its template with the tenant in place. A
         // JWT-SVID without iss was matched by its trust domain, which the signature then vouches for.
         ...(payload.iss !== undefined && { issuer: iss as string }),
         // Non-empty by the issuer schema (minItems 1); another audience claim is checked below.
-        ...(byAud(issuer) && { audience: issuer.audiences as [string, ...string[]] }),
+        ...(byAud(issuer) && { audience: issuer.audiences }),
         clockTolerance: issuer.clockSkewSeconds,
         clockTimestamp: nowSeconds,
       });

@@ -3,8 +3,9 @@ import { AuthenticationError, ReasonCode } from '../errors';
 import { audienceRefusal } from './claim-text';
 
 /**
- * Returns the AuthenticationError for an error thrown by `jwt.verify`; its messages never contain the token. An
- * audience refusal names the token's `aud` (from `claims`, which the signature has vouched for by then).
+ * Returns the AuthenticationError for an error thrown by verifyJwt (jsonwebtoken's errors, for EdDSA too); its
+ * messages never contain the token. An audience refusal names the token's `aud` (from `claims`, which the signature
+ * has vouched for by then).
  */
 export function mapJwtError(error: unknown, claims: Readonly<Record<string, unknown>>): AuthenticationError {
   // Subclasses first: both extend JsonWebTokenError.

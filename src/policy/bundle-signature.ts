@@ -7,6 +7,7 @@
  * algorithm, `exp`/`nbf` are honoured when present, MD5 and SHA-1 digests are refused.
  */
 import jwt from 'jsonwebtoken';
+import { verifyJwt } from '../identity/verify-jwt';
 import { BundleErrorCode } from '../errors';
 import { BundleError, type BundleFiles } from './bundle';
 import { FILE_HASH_ALGORITHMS, opaFileHash } from './opa-file-hash';
@@ -139,7 +140,7 @@ function decode(token: string): { header: Record<string, unknown>; payload: Sign
 
 function verifyJws(token: string, key: VerificationKey, nowMs: number): void {
   try {
-    jwt.verify(token, key.key, { algorithms: [key.algorithm], clockTimestamp: Math.floor(nowMs / 1000) });
+    verifyJwt(token, key.key, { algorithm: key.algorithm, clockTimestamp: Math.floor(nowMs / 1000) });
   } catch (err) {
     if (err instanceof jwt.TokenExpiredError || err instanceof jwt.NotBeforeError) {
       throw new BundleError(`the signature is not valid now: ${err.message}`, {

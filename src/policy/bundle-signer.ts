@@ -31,7 +31,8 @@ export function signBundleFiles(files: BundleFiles, options: SigningOptions): st
   const payload: Record<string, unknown> = { ...options.claims, files: listed, keyid: options.keyId };
   if (options.scope) payload.scope = options.scope;
   const token = jwt.sign(payload, signingKey(options), {
-    algorithm: options.algorithm,
+    // BUNDLE_ALGORITHMS holds none of the EdDSA family, which jsonwebtoken lacks: every one is jsonwebtoken's.
+    algorithm: options.algorithm as jwt.Algorithm,
     keyid: options.keyId,
     ...(options.expiresInSeconds ? { expiresIn: options.expiresInSeconds } : {}),
   });

@@ -2,8 +2,13 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors';
-import { keyFitsAlgorithm } from '../identity/algorithms';
+import { keyFamilyOf, keyFitsAlgorithm } from '../identity/algorithms';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from '../schemas/issuer-config.schema';
+
+/** The algorithms a bundle signature may use: modelgate's less the EdDSA family, which its signer cannot make. */
+export const BUNDLE_ALGORITHMS: readonly JwtAlgorithm[] = JWT_ALGORITHMS.filter(
+  (alg) => keyFamilyOf(alg) !== 'okp',
+);
 
 /** A key that may sign bundles, as OPA's `keys.<id>` configures it. */
 export interface VerificationKey {
@@ -36,8 +41,8 @@ export function loadVerificationKeys(
   for (const [id, config] of Object.entries(keys ?? {})) {
     const where = `keys.${id}`;
     const algorithm = (config.algorithm ?? 'RS256') as JwtAlgorithm;
-    if (!(JWT_ALGORITHMS as readonly string[]).includes(algorithm)) {
-      throw new ConfigError(where, `algorithm ${algorithm} is not one of ${JWT_ALGORITHMS.join(', ')}`);
+    if (!BUNDLE_ALGORITHMS.includes(algorithm)) {
+      throw new ConfigError(where, `algorithm ${algorithm} is not one of ${BUNDLE_ALGORITHMS.join(', ')}`);
     }
     if ((config.key === undefined) === (config.key_file === undefined)) {
       throw new ConfigError(where, 'needs exactly one of key or key_file');

@@ -1,6 +1,9 @@
 import type { FromSchema } from 'json-schema-to-ts';
 
-/** Every JWS algorithm modelgate can verify; `none` is deliberately absent, EdDSA is unsupported by jsonwebtoken 9. */
+/**
+ * Every JWS algorithm modelgate can verify; `none` is deliberately absent. EdDSA is RFC 8037's (an Ed25519 or Ed448
+ * key), Ed25519 and Ed448 are RFC 9864's fully-specified names, each bound to its own curve.
+ */
 export const JWT_ALGORITHMS = [
   'RS256',
   'RS384',
@@ -11,6 +14,9 @@ export const JWT_ALGORITHMS = [
   'ES256',
   'ES384',
   'ES512',
+  'EdDSA',
+  'Ed25519',
+  'Ed448',
   'HS256',
   'HS384',
   'HS512',

@@ -33,6 +33,14 @@ export function generateEcKeyPair(curve: 'P-256' | 'P-384' | 'P-521' = 'P-256'):
   return withPem(generateKeyPairSync('ec', { namedCurve: curve }));
 }
 
+/** Returns a fresh OKP key pair (RFC 8037): Ed25519 or Ed448 sign, X25519 is for key agreement only. */
+export function generateOkpKeyPair(type: 'ed25519' | 'ed448' | 'x25519' = 'ed25519'): TestKeyPair {
+  // One call per literal: the overloads of generateKeyPairSync take the type as a literal, not a union.
+  if (type === 'ed448') return withPem(generateKeyPairSync('ed448'));
+  if (type === 'x25519') return withPem(generateKeyPairSync('x25519'));
+  return withPem(generateKeyPairSync('ed25519'));
+}
+
 /** Returns a random HS shared secret of `bytes` bytes, as base64url text (what a `secret_env` variable holds). */
 export function generateHsSecret(bytes = 32): string {
   // base64url of n random bytes is longer than n: trim to exactly `bytes` characters (= bytes in UTF-8).
@@ -63,7 +71,7 @@ export function base64url(value: unknown): string {
 export interface SignTokenInput {
   header: Record<string, unknown>;
   claims: Record<string, unknown>;
-  /** A private KeyObject for RS/PS/ES; a secret (string, Buffer or secret KeyObject) for HS. Ignored for none. */
+  /** A private KeyObject for RS/PS/ES/EdDSA; a secret (string, Buffer or secret KeyObject) for HS. Ignored for none. */
   key?: KeyObject | string | Buffer;
   /** Sign with this algorithm instead of `header.alg` (to forge a header that lies about the signature). */
   signAs?: string;
@@ -102,6 +110,12 @@ function signature(alg: string, signingInput: string, key: KeyObject | string | 
   const data = Buffer.from(signingInput);
   if (alg.toLowerCase() === 'none') return '';
   if (key === undefined) throw new Error(`signToken: ${alg} needs a key`);
+  // EdDSA (RFC 8037) and the fully-specified Ed25519 and Ed448 (RFC 9864) hash inside the signature scheme.
+  if (['EdDSA', 'Ed25519', 'Ed448'].includes(alg)) {
+    if (typeof key === 'string' || Buffer.isBuffer(key))
+      throw new Error(`signToken: ${alg} needs a KeyObject`);
+    return sign(null, data, key).toString('base64url');
+  }
   const bits = alg.slice(2);
   const hash = `sha${bits}`;
   const family = alg.slice(0, 2);

@@ -7,6 +7,7 @@ import {
   buildJwks,
   generateEcKeyPair,
   generateHsSecret,
+  generateOkpKeyPair,
   generateRsaKeyPair,
   publicJwk,
 } from '../helpers/tokens';
@@ -16,6 +17,7 @@ const ec = generateEcKeyPair('P-256');
 // RFC 7518 §3.3: RSA keys under 2048 bits must not be used; 1024 is what old IdPs and copied examples have.
 const weak = generateRsaKeyPair(1024);
 const other = generateRsaKeyPair();
+const ed25519 = generateOkpKeyPair('ed25519');
 let dir: string;
 
 beforeAll(() => {
@@ -28,6 +30,17 @@ beforeAll(() => {
     JSON.stringify(buildJwks(publicJwk(ec.publicKey, { kid: 'ec-1' }))),
   );
   writeFileSync(join(dir, 'not-json.json'), '{ keys: ');
+  writeFileSync(join(dir, 'ed25519.pem'), ed25519.publicPem);
+  writeFileSync(join(dir, 'ed448.pem'), generateOkpKeyPair('ed448').publicPem);
+  writeFileSync(join(dir, 'x25519.pem'), generateOkpKeyPair('x25519').publicPem);
+  writeFileSync(
+    join(dir, 'ed-private-jwks.json'),
+    JSON.stringify(buildJwks({ ...ed25519.privateKey.export({ format: 'jwk' }), kid: 'ed' })),
+  );
+  writeFileSync(
+    join(dir, 'x25519-jwks.json'),
+    JSON.stringify(buildJwks(publicJwk(generateOkpKeyPair('x25519').publicKey, { kid: 'x' }))),
+  );
   writeFileSync(join(dir, 'rsa-1024.pem'), weak.publicPem);
   writeFileSync(
     join(dir, 'weak-jwks.json'),
@@ -70,6 +83,22 @@ describe('loads', () => {
       source: 'issuers[0]',
     });
     expect(issuer?.keys).toMatchObject({ kind: 'static', matchKid: false });
+  });
+
+  test('an Ed25519 PEM issuer for EdDSA and Ed25519, and an Ed448 one for EdDSA and Ed448', () => {
+    const issuers = load([
+      { ...base, algorithms: ['EdDSA', 'Ed25519'], public_key_file: 'ed25519.pem' },
+      {
+        ...base,
+        issuer: 'https://idp.example/448',
+        algorithms: ['EdDSA', 'Ed448'],
+        public_key_file: 'ed448.pem',
+      },
+    ]);
+    expect(issuers.map((i) => i.algorithms)).toEqual([
+      ['EdDSA', 'Ed25519'],
+      ['EdDSA', 'Ed448'],
+    ]);
   });
 
   test('a JWKS file issuer that chooses keys by kid', () => {
@@ -158,8 +187,38 @@ describe('refuses, naming the key', () => {
       /one of/,
     ],
     [
-      'EdDSA',
+      'EdDSA with an RSA PEM',
       [{ ...base, algorithms: ['EdDSA'], public_key_file: 'rsa.pem' }],
+      'issuers[0].algorithms',
+      /EdDSA cannot be verified .*public_key_file \(an RSA key\)/,
+    ],
+    [
+      'Ed448 with an Ed25519 PEM (RFC 9864: each name allows its own curve)',
+      [{ ...base, algorithms: ['Ed448'], public_key_file: 'ed25519.pem' }],
+      'issuers[0].algorithms',
+      /Ed448 cannot be verified .*public_key_file \(an Ed25519 key\)/,
+    ],
+    [
+      'EdDSA with an X25519 PEM (a key agreement key)',
+      [{ ...base, algorithms: ['EdDSA'], public_key_file: 'x25519.pem' }],
+      'issuers[0].algorithms',
+      /EdDSA cannot be verified .*public_key_file \(an X25519 key\)/,
+    ],
+    [
+      'an Ed25519 JWK with its private d',
+      [{ ...base, algorithms: ['EdDSA'], jwks_file: 'ed-private-jwks.json' }],
+      'issuers[0].jwks_file',
+      /keys\[0\] contains private key material/,
+    ],
+    [
+      'a JWKS file whose only OKP key is an X25519 one',
+      [{ ...base, algorithms: ['EdDSA'], jwks_file: 'x25519-jwks.json' }],
+      'issuers[0].jwks_file',
+      /holds no signature keys/,
+    ],
+    [
+      'alg EdDSA448, which no RFC names',
+      [{ ...base, algorithms: ['EdDSA448'], public_key_file: 'ed448.pem' }],
       'issuers[0].algorithms[0]',
       /one of/,
     ],

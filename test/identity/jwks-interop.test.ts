@@ -1,6 +1,6 @@
 /**
  * Key sets as identity providers publish them: mid-rotation sets with one kid on two key types, keys without
- * alg, every curve, RSA-PSS, key types modelgate cannot use beside ones it can.
+ * alg, every curve, RSA-PSS, key types modelgate cannot use beside ones it can. EdDSA: eddsa-tokens.test.ts.
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,8 @@ const issuer = 'https://keys.interop.example';
 const rsa = generateRsaKeyPair();
 const ec = generateEcKeyPair('P-256');
 const ed25519Jwk = () => publicJwk(generateKeyPairSync('ed25519').publicKey, { kid: 'ed', alg: 'EdDSA' });
+// An OKP key for key agreement (ECDH-ES), which Keycloak and others publish beside their signature keys.
+const x25519Jwk = () => publicJwk(generateKeyPairSync('x25519').publicKey, { kid: 'enc', alg: 'ECDH-ES' });
 let dir: string;
 const servers: JwksServer[] = [];
 
@@ -93,10 +95,10 @@ describe.each<Source>(['jwks_file', 'jwks_url'])('a key set from a %s', (source)
     });
   });
 
-  it('skips an Ed25519 (OKP) key beside an RSA key instead of refusing the whole set', async () => {
+  it('skips an X25519 (OKP) key beside an RSA key instead of refusing the whole set', async () => {
     const verifier = await verifierFor(
       source,
-      buildJwks(ed25519Jwk(), publicJwk(rsa.publicKey, { kid: 'r' })),
+      buildJwks(x25519Jwk(), publicJwk(rsa.publicKey, { kid: 'r' })),
       ['RS256'],
     );
     await expect(verifier.verify(token('RS256', rsa, 'r'))).resolves.toBeDefined();
@@ -140,7 +142,7 @@ it('refuses a JWKS file holding two keys under one kid that could verify the sam
   );
 });
 
-it('refuses an EdDSA token with algorithm_not_allowed, even from an issuer that publishes an Ed25519 key', async () => {
+it('refuses an EdDSA token with algorithm_not_allowed from an issuer that does not list EdDSA, though it publishes an Ed25519 key', async () => {
   const verifier = await verifierFor(
     'jwks_url',
     buildJwks(ed25519Jwk(), publicJwk(rsa.publicKey, { kid: 'r' })),

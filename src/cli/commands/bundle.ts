@@ -29,10 +29,10 @@ import {
   type Capabilities,
 } from '../../policy/builtins/capabilities';
 import { signBundleFiles, writeBundleTarball } from '../../policy/bundle-signer';
-import { toKeyObject } from '../../policy/verification-keys';
+import { BUNDLE_ALGORITHMS, toKeyObject } from '../../policy/verification-keys';
 import { sourceRevision } from '../../policy/source-revision';
 import { WasmPolicyEngine } from '../../policy/wasm-policy-engine';
-import { JWT_ALGORITHMS, type JwtAlgorithm } from '../../schemas/issuer-config.schema';
+import type { JwtAlgorithm } from '../../schemas/issuer-config.schema';
 import type { CliCommand, CliIo } from '../cli-command';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -65,8 +65,8 @@ load here.
 Signing options:
   --signing-key KEY      PEM private key file (RS/PS/ES), or the HMAC secret or a file holding it
                          (HS)
-  --signing-alg ALG      one of ${JWT_ALGORITHMS.slice(0, 6).join(', ')},
-                         ${JWT_ALGORITHMS.slice(6).join(', ')} (default RS256)
+  --signing-alg ALG      one of ${BUNDLE_ALGORITHMS.slice(0, 6).join(', ')},
+                         ${BUNDLE_ALGORITHMS.slice(6).join(', ')} (default RS256)
   --key-id ID            the JWT kid (default "default", as OPA)
   --scope S              the scope claim
   --expires-in SECONDS   an exp claim (none by default, as OPA)
@@ -324,8 +324,8 @@ function describeSignature(files: BundleFiles): Record<string, unknown> | null {
 
 function algorithmOf(values: Values): JwtAlgorithm {
   const alg = values['signing-alg'];
-  if (!(JWT_ALGORITHMS as readonly string[]).includes(alg)) {
-    throw new UsageError(`--signing-alg must be one of ${JWT_ALGORITHMS.join(', ')}`);
+  if (!(BUNDLE_ALGORITHMS as readonly string[]).includes(alg)) {
+    throw new UsageError(`--signing-alg must be one of ${BUNDLE_ALGORITHMS.join(', ')}`);
   }
   return alg as JwtAlgorithm;
 }

@@ -1,5 +1,4 @@
 import { createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { JWT_ALGORITHMS } from '../../schemas/issuer-config.schema';
 import { BuiltinLimitError } from './builtin';
 
 // The most keys one JWK set may hold (IdPs publish a handful).
@@ -13,8 +12,14 @@ export interface PolicyKey {
   kid: string;
 }
 
-/** The algorithms OPA knows (modelgate's own callers' and EdDSA); a JWK naming another is skipped, as in OPA. */
-export const TOKEN_ALGORITHMS: ReadonlySet<string> = new Set([...JWT_ALGORITHMS, 'EdDSA']);
+/**
+ * The algorithms a policy key's JWK may name; a JWK naming another is skipped, as in OPA. Listed here, not taken
+ * from JWT_ALGORITHMS: these builtins answer as OPA's do, whatever algorithms modelgate's own issuers accept.
+ */
+export const TOKEN_ALGORITHMS: ReadonlySet<string> = new Set([
+  ...['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'],
+  ...['EdDSA', 'HS256', 'HS384', 'HS512'],
+]);
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n[\s\S]*?-----END \1-----(?:\r?\n)?/;
 
