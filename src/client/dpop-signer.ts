@@ -1,6 +1,6 @@
 import { constants, createHash, createPublicKey, randomUUID, sign, type KeyObject } from 'node:crypto';
 
-/** The algorithms the SDK signs DPoP proofs with: one per key type modelgate verifies. */
+/** The algorithms the SDK signs DPoP proofs with: one per EC and RSA key type (modelgate also verifies EdDSA). */
 export type DpopAlgorithm = 'ES256' | 'ES384' | 'ES512' | 'PS256' | 'RS256';
 
 /** A client's DPoP key (RFC 9449): the private key its tokens are bound to, and how to sign with it. */

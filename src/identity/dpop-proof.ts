@@ -68,7 +68,7 @@ function proofKey(jwk: unknown, alg: JwtAlgorithm, boundJkt: string): { key: Key
     throw invalid('DPoP proof jwk header holds private key material; it must be a public key');
   }
   const required = thumbprintMembers(members);
-  if (!required) throw invalid('DPoP proof jwk header must be an EC or RSA public key');
+  if (!required) throw invalid('DPoP proof jwk header must be an EC, RSA or OKP public key');
   // Before the key is built or used: a caller holding a stolen token would otherwise choose the key the signature
   // is verified with, and an RSA key with a huge exponent costs milliseconds per verify.
   const jkt = jwkThumbprint(required);

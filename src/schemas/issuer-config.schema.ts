@@ -22,11 +22,17 @@ export const JWT_ALGORITHMS = [
   'HS512',
 ] as const;
 
-/** The asymmetric ones, the strongest curve first: what a DPoP proof may be signed with (RFC 9449 section 4.3). */
+/**
+ * The asymmetric ones: what a DPoP proof may be signed with (RFC 9449 section 4.3), and by default may. The client
+ * chooses its key, and WebCrypto and the `dpop` and `jose` packages sign Ed25519 proofs, so EdDSA is on by default.
+ */
 export const ASYMMETRIC_JWT_ALGORITHMS = [
   'ES256',
   'ES384',
   'ES512',
+  'EdDSA',
+  'Ed25519',
+  'Ed448',
   'PS256',
   'PS384',
   'PS512',

@@ -21,7 +21,10 @@ describe('the dpop section', () => {
   it('reads public_urls and gives every other key its default', () => {
     expect(load('dpop: { public_urls: [https://modelgate.corp] }\n').dpop).toEqual({
       publicUrls: ['https://modelgate.corp'],
-      algorithms: ['ES256', 'ES384', 'ES512', 'PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'],
+      algorithms: [
+        ...['ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519', 'Ed448'],
+        ...['PS256', 'PS384', 'PS512', 'RS256', 'RS384', 'RS512'],
+      ],
       maxAgeSeconds: 60,
       clockSkewSeconds: 30,
       replayCacheEntries: 200_000,

@@ -60,7 +60,9 @@ export function jwkThumbprint(jwk: JsonWebKey): string {
   const members =
     jwk.kty === 'EC'
       ? `{"crv":"${jwk.crv}","kty":"EC","x":"${jwk.x}","y":"${jwk.y}"}`
-      : `{"e":"${jwk.e}","kty":"RSA","n":"${jwk.n}"}`;
+      : jwk.kty === 'OKP'
+        ? `{"crv":"${jwk.crv}","kty":"OKP","x":"${jwk.x}"}`
+        : `{"e":"${jwk.e}","kty":"RSA","n":"${jwk.n}"}`;
   return createHash('sha256').update(members, 'utf8').digest('base64url');
 }
 

@@ -5,9 +5,11 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import pino from 'pino';
 import { createTokenVerifier, loadTrustedIssuers, type StartableTokenVerifier } from '../../src/identity';
+import { jwkThumbprint, thumbprintMembers } from '../../src/identity/jwk-thumbprint';
 import { jwsSignatureVerifies } from '../../src/identity/jws-signature';
 import { verifyJwt } from '../../src/identity/verify-jwt';
 import type { JwtAlgorithm } from '../../src/schemas/issuer-config.schema';
+import { jwkThumbprint as helperThumbprint } from '../helpers/dpop';
 import {
   buildJwks,
   generateEcKeyPair,
@@ -21,8 +23,9 @@ import {
   type TestKeyPair,
 } from '../helpers/tokens';
 
-// RFC 8037 Appendix A.1 and A.4: the Ed25519 example key, and a JWS it signed.
+// RFC 8037 Appendix A.1, A.3 and A.4: the Ed25519 example key, its thumbprint, and a JWS it signed.
 const RFC_KEY: JsonWebKey = { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' };
+const RFC_THUMBPRINT = 'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k';
 const RFC_JWS =
   'eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.' +
   'hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg';
@@ -35,6 +38,13 @@ describe('the examples of RFC 8037', () => {
     expect(jwsSignatureVerifies(RFC_JWS, 'Ed25519', key)).toBe(true);
     expect(jwsSignatureVerifies(RFC_JWS.replace('RXhh', 'RXhi'), 'EdDSA', key)).toBe(false);
     expect(jwsSignatureVerifies(RFC_JWS, 'Ed448', key)).toBe(false);
+  });
+
+  it('computes the thumbprint of appendix A.3 from crv, kty and x, as does the test helper', () => {
+    expect(jwkThumbprint(thumbprintMembers({ ...RFC_KEY, kid: 'ignored', use: 'sig' })!)).toBe(
+      RFC_THUMBPRINT,
+    );
+    expect(helperThumbprint(RFC_KEY)).toBe(RFC_THUMBPRINT);
   });
 });
 
