@@ -1,6 +1,6 @@
-import { constants, verify, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import type { JwtAlgorithm } from '../schemas/issuer-config.schema';
-import { keyFamilyOf, keyFitsAlgorithm } from './algorithms';
+import { describeKey, keyFamilyOf, keyFitsAlgorithm } from './algorithms';
 
 /**
  * Returns whether the signature of a compact JWS verifies with the public `key` under an asymmetric `alg` (RS*,
@@ -18,6 +18,19 @@ export function jwsSignatureVerifies(jws: string, alg: JwtAlgorithm, key: KeyObj
     // A signature of the wrong length for the curve, say: it does not verify.
     return false;
   }
+}
+
+/**
+ * Returns the base64url signature of a JWS signing input (`header.payload`) made with a private key under an
+ * asymmetric `alg`; throws when the key does not fit `alg` (node:crypto would sign an RSA key's EdDSA with SHA-256).
+ */
+export function jwsSignature(signingInput: string, alg: JwtAlgorithm, privateKey: KeyObject): string {
+  const publicKey = privateKey.type === 'private' ? createPublicKey(privateKey) : undefined;
+  if (!publicKey || !keyFitsAlgorithm(publicKey, alg)) {
+    throw new Error(`${publicKey ? describeKey(publicKey) : 'a key that is not private'} cannot sign ${alg}`);
+  }
+  const data = Buffer.from(signingInput, 'ascii');
+  return sign(digestOf(alg), data, withScheme(alg, privateKey)).toString('base64url');
 }
 
 // EdDSA hashes inside the signature scheme (RFC 8032), so node:crypto takes no digest for it.

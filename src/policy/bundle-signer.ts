@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { create as createTar } from 'tar';
+import { keyFamilyOf } from '../identity/algorithms';
+import { jwsSignature } from '../identity/jws-signature';
 import type { JwtAlgorithm } from '../schemas/issuer-config.schema';
 import type { BundleFiles } from './bundle';
 import { SIGNATURES_FILE } from './bundle-signature';
@@ -12,7 +14,7 @@ import { opaFileHash } from './opa-file-hash';
 /** How to sign: OPA's `--signing-key`, `--signing-alg`, key id and optional scope and claims. */
 export interface SigningOptions {
   algorithm: JwtAlgorithm;
-  /** PEM private key (RS/PS/ES) or the secret (HS), as `opa build --signing-key` takes it. */
+  /** PEM private key (RS/PS/ES/EdDSA) or the secret (HS), as `opa build --signing-key` takes it. */
   keyMaterial: string;
   keyId: string;
   scope?: string;
@@ -30,13 +32,38 @@ export function signBundleFiles(files: BundleFiles, options: SigningOptions): st
     .map((name) => ({ name, hash: opaFileHash(name, files.get(name)!, 'SHA-256'), algorithm: 'SHA-256' }));
   const payload: Record<string, unknown> = { ...options.claims, files: listed, keyid: options.keyId };
   if (options.scope) payload.scope = options.scope;
-  const token = jwt.sign(payload, signingKey(options), {
-    // BUNDLE_ALGORITHMS holds none of the EdDSA family, which jsonwebtoken lacks: every one is jsonwebtoken's.
-    algorithm: options.algorithm as jwt.Algorithm,
-    keyid: options.keyId,
-    ...(options.expiresInSeconds ? { expiresIn: options.expiresInSeconds } : {}),
-  });
+  const token =
+    keyFamilyOf(options.algorithm) === 'okp'
+      ? okpToken(payload, options)
+      : jwt.sign(payload, signingKey(options), {
+          // Every other JwtAlgorithm is one of jsonwebtoken's.
+          algorithm: options.algorithm as jwt.Algorithm,
+          keyid: options.keyId,
+          ...(options.expiresInSeconds ? { expiresIn: options.expiresInSeconds } : {}),
+        });
   return `${JSON.stringify({ signatures: [token] }, null, 1)}\n`;
+}
+
+// jsonwebtoken 9 cannot sign EdDSA: the JWT it would have made (header alg, typ, kid; iat, unless the claims hold
+// one, and exp after the claims), signed with node:crypto.
+function okpToken(payload: Record<string, unknown>, options: SigningOptions): string {
+  const key = createPrivateKey(options.keyMaterial);
+  // EdDSA fits an Ed448 key too, but OPA could never load what it signs.
+  if (key.asymmetricKeyType === 'ed448')
+    throw new Error('an Ed448 key cannot sign bundles: OPA cannot verify them');
+  const iat = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000);
+  const claims = {
+    ...payload,
+    iat,
+    ...(options.expiresInSeconds ? { exp: iat + options.expiresInSeconds } : {}),
+  };
+  const header = { alg: options.algorithm, typ: 'JWT', kid: options.keyId };
+  const signingInput = `${base64urlJson(header)}.${base64urlJson(claims)}`;
+  return `${signingInput}.${jwsSignature(signingInput, options.algorithm, key)}`;
+}
+
+function base64urlJson(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
 function signingKey(options: SigningOptions): KeyObject {

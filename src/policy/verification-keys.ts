@@ -2,19 +2,20 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors';
-import { keyFamilyOf, keyFitsAlgorithm } from '../identity/algorithms';
+import { keyFitsAlgorithm } from '../identity/algorithms';
 import { JWT_ALGORITHMS, type JwtAlgorithm } from '../schemas/issuer-config.schema';
 
-/** The algorithms a bundle signature may use: modelgate's less the EdDSA family, which its signer cannot make. */
-export const BUNDLE_ALGORITHMS: readonly JwtAlgorithm[] = JWT_ALGORITHMS.filter(
-  (alg) => keyFamilyOf(alg) !== 'okp',
-);
+/**
+ * The algorithms a bundle signature may use: modelgate's, less Ed448, which OPA (Go) can neither make nor verify.
+ * EdDSA and Ed25519 take an Ed25519 key, as `opa sign --signing-alg EdDSA` makes them.
+ */
+export const BUNDLE_ALGORITHMS: readonly JwtAlgorithm[] = JWT_ALGORITHMS.filter((alg) => alg !== 'Ed448');
 
 /** A key that may sign bundles, as OPA's `keys.<id>` configures it. */
 export interface VerificationKey {
   id: string;
   algorithm: JwtAlgorithm;
-  /** The public key (RS*, PS*, ES*) or the shared secret (HS*). */
+  /** The public key (RS*, PS*, ES*, EdDSA) or the shared secret (HS*). */
   key: KeyObject;
   /** Default scope a signature by this key must carry; the bundle's `signing.scope` overrides it. */
   scope?: string;
@@ -30,7 +31,7 @@ export interface KeyConfig {
 
 /**
  * Returns the verification keys by id. Like OPA, `key` holds a PEM public key (or certificate) for
- * RS/PS/ES and the secret itself for HS; `key_file` reads the same from a file (a secret without its
+ * RS/PS/ES/EdDSA and the secret itself for HS; `key_file` reads the same from a file (a secret without its
  * final newline), so secrets need not sit in the config file. The default algorithm is RS256, as in OPA.
  */
 export function loadVerificationKeys(
@@ -76,5 +77,9 @@ export function toKeyObject(material: string, algorithm: JwtAlgorithm, where: st
     });
   }
   if (!keyFitsAlgorithm(key, algorithm)) throw new ConfigError(where, `the key cannot verify ${algorithm}`);
+  // EdDSA fits an Ed448 key too, but a bundle signed with one would load here and never in OPA.
+  if (key.asymmetricKeyType === 'ed448') {
+    throw new ConfigError(where, 'is an Ed448 key, which OPA cannot verify bundles with; use an Ed25519 key');
+  }
   return key;
 }

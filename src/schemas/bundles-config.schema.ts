@@ -23,7 +23,8 @@ export const bundleKeysSchema = {
       key: {
         type: 'string',
         minLength: 1,
-        description: 'PEM public key or certificate (RS/PS/ES), or the shared secret (HS).',
+        description:
+          'PEM public key or certificate (RS/PS/ES; an Ed25519 key for EdDSA), or the shared secret (HS).',
         examples: ['-----BEGIN PUBLIC KEY-----\n...'],
       },
       key_file: {

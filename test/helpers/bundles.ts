@@ -21,12 +21,16 @@ export interface KeyFiles {
 export function writeKeyPair(
   dir: string,
   name: string,
-  kind: 'rsa' | 'ec-p256' | 'ec-p384' = 'rsa',
+  kind: 'rsa' | 'ec-p256' | 'ec-p384' | 'ed25519' | 'ed448' = 'rsa',
 ): KeyFiles {
   const pair =
     kind === 'rsa'
       ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : generateKeyPairSync('ec', { namedCurve: kind === 'ec-p256' ? 'P-256' : 'P-384' });
+      : kind === 'ed25519'
+        ? generateKeyPairSync('ed25519')
+        : kind === 'ed448'
+          ? generateKeyPairSync('ed448')
+          : generateKeyPairSync('ec', { namedCurve: kind === 'ec-p256' ? 'P-256' : 'P-384' });
   const privateKeyFile = path.join(dir, `${name}.pem`);
   const publicKeyFile = path.join(dir, `${name}.pub.pem`);
   writeFileSync(privateKeyFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }));

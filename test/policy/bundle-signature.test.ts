@@ -30,6 +30,9 @@ let sources: string;
 let rsa: KeyFiles;
 let otherRsa: KeyFiles;
 let ec: KeyFiles;
+let ed25519: KeyFiles;
+let otherEd25519: KeyFiles;
+let ed448: KeyFiles;
 /** Signed by `opa build --signing-key` (RS256, kid "default"). */
 let opaSigned: string;
 let unsigned: string;
@@ -40,6 +43,9 @@ beforeAll(() => {
   rsa = writeKeyPair(dir, 'rsa');
   otherRsa = writeKeyPair(dir, 'other');
   ec = writeKeyPair(dir, 'ec', 'ec-p256');
+  ed25519 = writeKeyPair(dir, 'ed25519', 'ed25519');
+  otherEd25519 = writeKeyPair(dir, 'other-ed25519', 'ed25519');
+  ed448 = writeKeyPair(dir, 'ed448', 'ed448');
   opaSigned = opaBuildBundle(sources, path.join(dir, 'opa-signed.tar.gz'), {
     revision: 'r1',
     signing: { key: rsa.privateKeyFile },
@@ -91,6 +97,9 @@ describe('bundles signed by OPA load in modelgate', () => {
   it.each([
     ['ES256', () => ec],
     ['PS256', () => rsa],
+    // OPA signs EdDSA, and RFC 9864's Ed25519, with an Ed25519 key.
+    ['EdDSA', () => ed25519],
+    ['Ed25519', () => ed25519],
   ])('accepts %s bundles signed by opa', async (alg, key) => {
     const out = opaBuildBundle(sources, path.join(dir, `opa-${alg}.tar.gz`), {
       revision: 'r1',
@@ -132,6 +141,8 @@ describe('bundles signed by `modelgate bundle sign` load in OPA', () => {
     ['RS256', () => rsa.privateKeyFile, () => rsa.publicKeyFile],
     ['ES256', () => ec.privateKeyFile, () => ec.publicKeyFile],
     ['HS256', () => HMAC_SECRET, () => HMAC_SECRET],
+    ['EdDSA', () => ed25519.privateKeyFile, () => ed25519.publicKeyFile],
+    ['Ed25519', () => ed25519.privateKeyFile, () => ed25519.publicKeyFile],
   ])(
     '%s: opa build --verification-key accepts it, and rejects it with another key',
     async (alg, priv, pub) => {
@@ -151,10 +162,12 @@ describe('bundles signed by `modelgate bundle sign` load in OPA', () => {
       ]);
       expect(signed).toMatchObject({ code: 0 });
       expect(opaVerify(out, pub(), { keyId: 'ci', alg })).toBe('');
-      const wrong = alg === 'HS256' ? 'another-secret-that-is-also-long-enough' : otherRsa.publicKeyFile;
-      expect(opaVerify(out, wrong, { keyId: 'ci', alg: alg === 'HS256' ? 'HS256' : 'RS256' })).toMatch(
-        /verif|signature/i,
-      );
+      const wrong = {
+        HS256: ['another-secret-that-is-also-long-enough', 'HS256'],
+        EdDSA: [otherEd25519.publicKeyFile, 'EdDSA'],
+        Ed25519: [otherEd25519.publicKeyFile, 'Ed25519'],
+      }[alg] ?? [otherRsa.publicKeyFile, 'RS256'];
+      expect(opaVerify(out, wrong[0]!, { keyId: 'ci', alg: wrong[1] })).toMatch(/verif|signature/i);
     },
   );
 
@@ -236,6 +249,83 @@ describe('refusals, each with its own code', () => {
     expect(await refusal(out, rsaKey(), { ...required, keyId: 'default' })).toBe(
       BundleErrorCode.SignatureExpired,
     );
+    // The same of an EdDSA signature, which modelgate, not jsonwebtoken, verifies.
+    const edOut = opaBuildBundle(sources, path.join(dir, 'expired-eddsa.tar.gz'), {
+      revision: 'r1',
+      signing: { key: ed25519.privateKeyFile, alg: 'EdDSA', claimsFile: claims },
+    });
+    const edKey = { default: { algorithm: 'EdDSA', key_file: ed25519.publicKeyFile } };
+    expect(await refusal(edOut, edKey, { ...required, keyId: 'default' })).toBe(
+      BundleErrorCode.SignatureExpired,
+    );
+  });
+
+  it('bundle_signature_invalid, bundle_algorithm_mismatch: an EdDSA bundle checked with another key, or as Ed25519', async () => {
+    const out = opaBuildBundle(sources, path.join(dir, 'opa-eddsa-other.tar.gz'), {
+      revision: 'r1',
+      signing: { key: ed25519.privateKeyFile, alg: 'EdDSA' },
+    });
+    expect(
+      (await check(out, { default: { algorithm: 'EdDSA', key_file: ed25519.publicKeyFile } })).keyId,
+    ).toBe('default');
+    expect(
+      await refusal(out, { default: { algorithm: 'EdDSA', key_file: otherEd25519.publicKeyFile } }),
+    ).toBe(BundleErrorCode.SignatureInvalid);
+    expect(await refusal(out, { default: { algorithm: 'Ed25519', key_file: ed25519.publicKeyFile } })).toBe(
+      BundleErrorCode.AlgorithmMismatch,
+    );
+  });
+
+  it('refuses Ed448, which OPA can neither sign nor verify, as a key and as an algorithm', async () => {
+    expect(() => keys({ k: { algorithm: 'EdDSA', key_file: ed448.publicKeyFile } })).toThrow(
+      'config: keys.k: is an Ed448 key, which OPA cannot verify bundles with; use an Ed25519 key',
+    );
+    expect(() => keys({ k: { algorithm: 'Ed448', key_file: ed448.publicKeyFile } })).toThrow(
+      /keys\.k: algorithm Ed448 is not one of .*EdDSA, Ed25519, HS256/,
+    );
+    const signed = await runCli([
+      'bundle',
+      'sign',
+      unsigned,
+      '-o',
+      path.join(dir, 'ed448.tar.gz'),
+      '--signing-key',
+      ed448.privateKeyFile,
+      '--signing-alg',
+      'Ed448',
+    ]);
+    expect(signed).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--signing-alg must be one of'),
+    });
+    const eddsa = await runCli([
+      'bundle',
+      'sign',
+      unsigned,
+      '-o',
+      path.join(dir, 'ed448.tar.gz'),
+      '--signing-key',
+      ed448.privateKeyFile,
+      '--signing-alg',
+      'EdDSA',
+    ]);
+    expect(eddsa.code).not.toBe(0);
+    expect(`${eddsa.stdout}${eddsa.stderr}`).toContain(
+      'an Ed448 key cannot sign bundles: OPA cannot verify them',
+    );
+  });
+
+  it('refuses to sign EdDSA with an RSA or EC key, which node:crypto would sign with SHA-256 instead', async () => {
+    for (const [key, name] of [
+      [rsa, 'an RSA key'],
+      [ec, 'an EC P-256 key'],
+    ] as const) {
+      const out = path.join(dir, 'eddsa-with-other-key.tar.gz');
+      const args = ['bundle', 'sign', unsigned, '-o', out, '--signing-key', key.privateKeyFile];
+      const result = await runCli([...args, '--signing-alg', 'EdDSA']);
+      expect(result.code).not.toBe(0);
+      expect(`${result.stdout}${result.stderr}`).toContain(`${name} cannot sign EdDSA`);
+    }
   });
 
   it('bundle_scope_mismatch: signed for another scope, or none when one is required', async () => {

@@ -63,10 +63,11 @@ load here.
       fails there.
 
 Signing options:
-  --signing-key KEY      PEM private key file (RS/PS/ES), or the HMAC secret or a file holding it
-                         (HS)
+  --signing-key KEY      PEM private key file (RS/PS/ES; Ed25519 for EdDSA), or the HMAC secret or a
+                         file holding it (HS)
   --signing-alg ALG      one of ${BUNDLE_ALGORITHMS.slice(0, 6).join(', ')},
-                         ${BUNDLE_ALGORITHMS.slice(6).join(', ')} (default RS256)
+                         ${BUNDLE_ALGORITHMS.slice(6, 11).join(', ')},
+                         ${BUNDLE_ALGORITHMS.slice(11).join(', ')} (default RS256)
   --key-id ID            the JWT kid (default "default", as OPA)
   --scope S              the scope claim
   --expires-in SECONDS   an exp claim (none by default, as OPA)
