@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { Parser } from 'tar';
 import { parse as parseYaml } from 'yaml';
 import { BundleErrorCode } from '../errors';
@@ -119,6 +121,7 @@ export async function readBundleFiles(location: string): Promise<BundleFiles> {
  * still being written, a cut-off download) is an error, never a bundle with files missing.
  */
 export async function readTarball(gzipped: Buffer, where: string): Promise<BundleFiles> {
+  const tar = await inflate(gzipped, where);
   const files: BundleFiles = new Map();
   let total = 0;
   try {
@@ -139,7 +142,7 @@ export async function readTarball(gzipped: Buffer, where: string): Promise<Bundl
       parser.on('error', reject);
       parser.on('abort', reject);
       parser.on('end', () => resolve());
-      parser.end(gzipped);
+      parser.end(tar);
     });
   } catch (err) {
     throw new BundleError(`${where}: not a readable .tar.gz bundle (${(err as Error).message})`, {
@@ -147,6 +150,23 @@ export async function readTarball(gzipped: Buffer, where: string): Promise<Bundl
     });
   }
   return files;
+}
+
+const gunzipAsync = promisify(gunzip);
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+// Inflated off the event loop and capped at the bundle limit: the tar parser would otherwise inflate
+// synchronously, and a gzip bomb (a 100 KiB entry that inflates to gigabytes, read before any
+// signature check) would stall every decision for minutes. A plain tar is passed through as before.
+async function inflate(body: Buffer, where: string): Promise<Buffer> {
+  if (!body.subarray(0, 2).equals(GZIP_MAGIC)) return body;
+  try {
+    return await gunzipAsync(body, { maxOutputLength: MAX_BUNDLE_BYTES });
+  } catch (err) {
+    const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+    const reason = tooLarge ? `larger than ${MAX_BUNDLE_BYTES} bytes` : (err as Error).message;
+    throw new BundleError(`${where}: not a readable .tar.gz bundle (${reason})`, { cause: err });
+  }
 }
 
 async function readFolder(dir: string): Promise<BundleFiles> {
