@@ -10,6 +10,11 @@ export const LONG_POLL_CONTENT_TYPE = 'application/vnd.openpolicyagent.bundles';
 
 const MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024;
 
+// The pause timeout alone never fires on a server that trickles one byte per pause; polls and SIGHUP reloads
+// queue behind a download, so one that never ends would keep every newer bundle out. Ten header timeouts
+// (100 s by default) is ample for a policy bundle of a few MiB.
+const WHOLE_ANSWER_TIMEOUTS = 10;
+
 /** The outcome of one request to the bundle server. */
 export type DownloadResult =
   | { status: 200; body: Buffer; etag: string | null; longPoll: boolean }
@@ -62,6 +67,12 @@ export function downloadBundle(
       }
       const chunks: Buffer[] = [];
       let size = 0;
+      const deadlineSeconds = config.responseHeaderTimeoutSeconds * WHOLE_ANSWER_TIMEOUTS;
+      const deadline = setTimeout(
+        () => res.destroy(new Error(`the whole answer took longer than ${deadlineSeconds} s`)),
+        deadlineSeconds * 1000,
+      );
+      res.on('close', () => clearTimeout(deadline));
       // The body must keep coming: no more than the header timeout without a byte.
       res.setTimeout(config.responseHeaderTimeoutSeconds * 1000, () =>
         res.destroy(new Error('body timed out')),
