@@ -195,7 +195,9 @@ describe('OPA-compatible Data API: POST /v1/data/{path}', () => {
     const res = await svc.post('/v1/data/modelgate%252Fdecision', { input: {} }, svc.token());
     expect(res.status).toBe(200);
     expect(res.body.result).toBeUndefined();
-    expect(res.body.warning.message).toMatch(/^modelgate%2Fdecision is not an entrypoint/);
+    expect(res.body.warning).toMatchObject({
+      message: expect.stringMatching(/^modelgate%2Fdecision is not an entrypoint/),
+    });
   });
 
   it("serves OPA's default decision at POST /: the body is the input, the reply the bare result", async () => {
