@@ -18,6 +18,7 @@ import { PgDpopReplayCache } from '../src/postgres/pg-dpop-replay-cache';
 import { migratePg } from '../src/postgres/pg-migrations';
 import { createPgPool } from '../src/postgres/pg-pool';
 import { startPgCluster } from '../test/helpers/postgres-cluster';
+import { timeEachCall } from './lib/timing';
 
 const { values } = parseArgs({
   options: {
@@ -30,19 +31,7 @@ const concurrency = Number(values.concurrency);
 const WINDOW_MS = 120_000;
 const logger = pino({ level: 'silent' });
 
-async function time(call: () => Promise<unknown>): Promise<{ median_ms: number; p99_ms: number }> {
-  for (let i = 0; i < 50; i++) await call();
-  const samples: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const started = process.hrtime.bigint();
-    await call();
-    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
-  }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) =>
-    Number(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!.toFixed(3));
-  return { median_ms: at(0.5), p99_ms: at(0.99) };
-}
+const time = (call: () => Promise<unknown>) => timeEachCall(call, rounds, 50);
 
 // `concurrency` requests claiming one after another each, `rounds` claims in all: claims a second.
 async function throughput(claim: () => Promise<unknown>): Promise<number> {

@@ -60,3 +60,25 @@ export async function timeAsync(
   means.sort((x, y) => x - y);
   return { us: means[Math.floor(means.length / 2)]!, calls };
 }
+
+/**
+ * Returns the median and p99, in ms, of `rounds` calls of `call` awaited one after another, after `warmup` calls
+ * left out: for calls that take long enough to time one by one (a database round trip).
+ */
+export async function timeEachCall(
+  call: () => Promise<unknown>,
+  rounds: number,
+  warmup: number,
+): Promise<{ median_ms: number; p99_ms: number }> {
+  for (let i = 0; i < warmup; i++) await call();
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const started = process.hrtime.bigint();
+    await call();
+    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Number(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!.toFixed(3));
+  return { median_ms: at(0.5), p99_ms: at(0.99) };
+}
