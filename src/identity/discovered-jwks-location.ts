@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { KeyFetchErrorCode } from '../errors';
+import { cacheLifetimeMs } from './cache-lifetime';
 import { fetchCappedJson, type JwksFetch } from './capped-json-fetch';
 import { KeyFetchError, keyFetchFailureOf } from './key-fetch-error';
 import { hostOf, type JwksLocation } from './jwks-location';
@@ -8,7 +9,7 @@ import { jwksUriOf } from './provider-metadata';
 
 /** Timing and size limits of discovery. */
 export interface DiscoveryLimits {
-  /** How long a discovered jwks_uri is used before the document is read again. */
+  /** How long a discovered jwks_uri is used before the document is read again; a shorter max-age wins. */
   maxAgeMs: number;
   timeoutMs: number;
   maxBytes: number;
@@ -32,7 +33,7 @@ export interface DiscoveredJwksOptions {
 
 /**
  * The jwks_uri of an issuer's metadata document. It is read when the key set is first fetched, again once
- * `maxAgeMs` has passed or a fetch from it failed (the provider may have moved its keys), and never more often
+ * `maxAgeMs` (or the document's shorter Cache-Control max-age) has passed or a fetch from it failed (the provider may have moved its keys), and never more often
  * than the key set is fetched, whose refresh limits apply. While the document cannot be read, the last good
  * jwks_uri stays in use: the key set's own expiry decides how long its keys are trusted.
  */
@@ -71,7 +72,7 @@ export class DiscoveredJwksLocation implements JwksLocation {
   private async discover(): Promise<void> {
     const { discoveryUrl: url, issuer, source, logger, limits } = this.options;
     try {
-      const { document } = await fetchCappedJson(this.options.fetch, {
+      const { document, cacheControl } = await fetchCappedJson(this.options.fetch, {
         url,
         what: 'discovery document',
         accept: 'application/json',
@@ -83,7 +84,9 @@ export class DiscoveredJwksLocation implements JwksLocation {
         logger.info({ issuer: source, url, jwksUri, previous: this.jwksUri }, 'OpenID discovery: jwks_uri');
       }
       this.jwksUri = jwksUri;
-      this.expiresAt = this.options.now() + limits.maxAgeMs;
+      // No floor is needed: url() is only asked on a key set refresh, whose own interval limits the reads.
+      this.expiresAt =
+        this.options.now() + cacheLifetimeMs(cacheControl, { maxAgeMs: limits.maxAgeMs, floorMs: 0 });
       this.options.fetched?.succeeded();
     } catch (error) {
       this.options.fetched?.failed(keyFetchFailureOf(error));

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AuthenticationError, KeyFetchErrorCode, ReasonCode, UnavailableError } from '../errors';
+import { cacheLifetimeMs } from './cache-lifetime';
 import { fetchCappedJson, type JwksFetch } from './capped-json-fetch';
 import type { DiscoveryLimits } from './discovered-jwks-location';
 import { importJwks } from './jwks';
@@ -21,7 +22,7 @@ export interface JwksClientLimits {
   /** Per fetch, of a key set or a discovery document; also the most start-up waits for prefetchKeys. */
   timeoutMs: number;
   maxBytes: number;
-  /** How long a jwks_uri found by discovery is used before the document is read again (default 1 h). */
+  /** How long a jwks_uri found by discovery is used before the document is read again (default 1 h); a shorter Cache-Control max-age wins. */
   discoveryMaxAgeMs: number;
   /** Largest discovery document read (default 64 KiB); providers publish a few KiB. */
   discoveryMaxBytes: number;
@@ -151,7 +152,8 @@ export class RemoteJwksKeySource implements KeySource {
       if (keys.length === 0 && problems.length > 0)
         throw new KeyFetchError(KeyFetchErrorCode.KeySetUnusable, `no usable signature key: ${problems[0]}`);
       this.keys = keys;
-      const maxAgeMs = this.lifetime(cacheControl);
+      const { maxAgeMs: longest, refetchIntervalMs: floorMs } = this.limits;
+      const maxAgeMs = cacheLifetimeMs(cacheControl, { maxAgeMs: longest, floorMs });
       this.expiresAt = this.options.now() + maxAgeMs;
       logger.info({ issuer: source, url, keys: keys.length, maxAgeMs }, 'JWKS fetched');
       this.options.fetched?.succeeded();
@@ -162,14 +164,5 @@ export class RemoteJwksKeySource implements KeySource {
       const stale = this.keys ? 'keeping the previous key set' : 'no key set yet';
       logger.warn({ issuer: source, url, err: error }, `JWKS fetch failed; ${stale}`);
     }
-  }
-
-  private lifetime(cacheControl: string | null): number {
-    const { maxAgeMs, refetchIntervalMs } = this.limits;
-    if (!cacheControl) return maxAgeMs;
-    if (/\bno-(store|cache)\b/i.test(cacheControl)) return refetchIntervalMs;
-    const match = /\bmax-age\s*=\s*(\d+)/i.exec(cacheControl);
-    if (!match) return maxAgeMs;
-    return Math.min(maxAgeMs, Math.max(refetchIntervalMs, Number(match[1]) * 1000));
   }
 }

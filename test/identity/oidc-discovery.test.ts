@@ -208,6 +208,36 @@ test('reads the discovery document again at the first key set refresh after an h
   expect(server.hits(jwksUri)).toBe(7);
 });
 
+test('a shorter Cache-Control max-age on the discovery document wins over the hour', async () => {
+  server.serve(discoveryUrl, { json: metadata(), headers: { 'cache-control': 'public, max-age=600' } });
+  const verifier = newVerifier();
+  await verifier.verify(token(first, 'k1'));
+  clock += 11 * 60_000;
+  await verifier.verify(token(first, 'k1', 'after-eleven-minutes'));
+  expect(server.hits(jwksUri)).toBe(2);
+  expect(server.hits(discoveryUrl)).toBe(2);
+});
+
+test('a discovery document marked no-store is read again at each key set refresh, and no more often', async () => {
+  server.serve(discoveryUrl, { json: metadata(), headers: { 'cache-control': 'no-store' } });
+  const verifier = newVerifier();
+  await verifier.verify(token(first, 'k1'));
+  await verifier.verify(token(first, 'k1', 'same-minute'));
+  expect(server.hits(discoveryUrl)).toBe(1);
+  clock += 11 * 60_000;
+  await verifier.verify(token(first, 'k1', 'after-eleven-minutes'));
+  expect(server.hits(discoveryUrl)).toBe(2);
+});
+
+test('a longer Cache-Control max-age on the discovery document does not stretch the hour', async () => {
+  server.serve(discoveryUrl, { json: metadata(), headers: { 'cache-control': 'max-age=86400' } });
+  const verifier = newVerifier();
+  await verifier.verify(token(first, 'k1'));
+  clock += 61 * 60_000;
+  await verifier.verify(token(first, 'k1', 'after-an-hour'));
+  expect(server.hits(discoveryUrl)).toBe(2);
+});
+
 describe('a reply that is no metadata document', () => {
   const padded = (bytes: number) => metadata({ padding: 'x'.repeat(bytes) });
 
