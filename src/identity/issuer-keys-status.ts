@@ -38,10 +38,12 @@ export function issuerKeysStatus(
 /**
  * Returns a /ready warning when an issuer's tokens cannot be verified now for want of keys, else undefined. A
  * warning, not a failed check: an identity provider's outage must not take every replica out of the load balancer.
+ * It names the configuration entry (`issuers[2]`), never the issuer URL, which the 401s keep to themselves too.
  */
 export function issuerKeysWarning(status: IssuerKeysStatusV1): string | undefined {
   if (status.usable) return undefined;
-  const issuer = `issuer ${status.issuer} (${status.config_key})`;
+  // /ready answers anyone, so the entry is named and not the issuer: /v1/status, behind a scope, maps one to the other.
+  const issuer = status.config_key;
   const failures = lastFailures(status);
   if (status.refresh_due_at === null) {
     return `${issuer} has no verification keys: no key set fetched yet${failures}; its tokens are refused keys_unavailable until a fetch succeeds`;

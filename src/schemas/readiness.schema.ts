@@ -65,10 +65,10 @@ export const readinessSchema = {
       type: 'array',
       items: { type: 'string' },
       description:
-        'Low disk space; an issuer whose tokens cannot be verified now for want of keys (see `issuer_keys` in GET /v1/status).',
+        'Low disk space; an issuer whose tokens cannot be verified now for want of keys, named by its configuration entry (`issuers[0]`; GET /v1/status has the issuer in `issuer_keys`).',
       examples: [
         [
-          'issuer https://idp.corp (issuers[0]) has no verification keys: no key set fetched yet (last failure: jwks key_fetch_http_status 503 at 2026-11-29T10:00:00.000Z); its tokens are refused keys_unavailable until a fetch succeeds',
+          'issuers[0] has no verification keys: no key set fetched yet (last failure: jwks key_fetch_http_status 503 at 2026-11-29T10:00:00.000Z); its tokens are refused keys_unavailable until a fetch succeeds',
         ],
       ],
     },

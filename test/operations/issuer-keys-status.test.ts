@@ -125,11 +125,14 @@ describe('issuer keys of a running service whose identity providers fail, then r
         expect(unready.status).toBe(200);
         expect(unready.warnings).toHaveLength(2);
         expect(unready.warnings[0]).toMatch(
-          /^issuer https:\/\/idp\.key-status\.example \(issuers\[1\]\) has no verification keys: no key set fetched yet \(last failure: jwks key_fetch_http_status 500 at .+\); its tokens are refused keys_unavailable until a fetch succeeds$/,
+          /^issuers\[1\] has no verification keys: no key set fetched yet \(last failure: jwks key_fetch_http_status 500 at .+\); its tokens are refused keys_unavailable until a fetch succeeds$/,
         );
         expect(unready.warnings[1]).toContain(
-          `issuer ${DISCOVERY_ISSUER} (issuers[2]) has no verification keys: no key set fetched yet (last failure: discovery key_fetch_http_status 503 at `,
+          'issuers[2] has no verification keys: no key set fetched yet (last failure: discovery key_fetch_http_status 503 at ',
         );
+        // /ready answers anyone: it names the entry, and only /v1/status (an auditor's) names the issuer.
+        expect(JSON.stringify(unready.warnings)).not.toContain('key-status.example');
+        expect(JSON.stringify(unready.warnings)).not.toContain(DISCOVERY_ISSUER);
 
         const refused = await svc.post('/v1/decide', SUPPORT_REPLY_CALL, tokenOf(JWKS_ISSUER));
         expect(refused.status).toBe(503);
