@@ -24,7 +24,8 @@ export interface ModelgateClientOptions {
    * For tokens bound to a key (cnf.jkt): sends them as `Authorization: DPoP` with a proof signed by this key on
    * every request (RFC 9449). modelgate refuses such a token as Bearer. When modelgate requires a nonce in proofs
    * (`use_dpop_nonce`), the request is sent once more with the nonce its refusal carried, and every later proof
-   * carries the latest `DPoP-Nonce` a reply held.
+   * carries the latest `DPoP-Nonce` a reply held. A key it cannot sign with (Ed448, X25519, a public key, an
+   * `algorithm` that does not fit the key) is a ModelgateClientError from this constructor.
    */
   dpop?: DpopKey;
 }

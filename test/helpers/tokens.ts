@@ -33,11 +33,12 @@ export function generateEcKeyPair(curve: 'P-256' | 'P-384' | 'P-521' = 'P-256'):
   return withPem(generateKeyPairSync('ec', { namedCurve: curve }));
 }
 
-/** Returns a fresh OKP key pair (RFC 8037): Ed25519 or Ed448 sign, X25519 is for key agreement only. */
-export function generateOkpKeyPair(type: 'ed25519' | 'ed448' | 'x25519' = 'ed25519'): TestKeyPair {
+/** Returns a fresh OKP key pair (RFC 8037): Ed25519 or Ed448 sign, X25519 and X448 are for key agreement only. */
+export function generateOkpKeyPair(type: 'ed25519' | 'ed448' | 'x25519' | 'x448' = 'ed25519'): TestKeyPair {
   // One call per literal: the overloads of generateKeyPairSync take the type as a literal, not a union.
   if (type === 'ed448') return withPem(generateKeyPairSync('ed448'));
   if (type === 'x25519') return withPem(generateKeyPairSync('x25519'));
+  if (type === 'x448') return withPem(generateKeyPairSync('x448'));
   return withPem(generateKeyPairSync('ed25519'));
 }
 
