@@ -117,7 +117,7 @@ function keyKind(key: KeyObject): KeyKind {
   const type = key.asymmetricKeyType;
   const curve = key.asymmetricKeyDetails?.namedCurve;
   if (type === 'ec' && curve !== undefined && EC_KINDS[curve]) return EC_KINDS[curve];
-  if (type === 'rsa') return RSA_KIND;
+  if (type === 'rsa') return rsaKind(key);
   if (type === 'ed25519') return ED25519_KIND;
   const name =
     type === 'ec'
@@ -126,6 +126,21 @@ function keyKind(key: KeyObject): KeyKind {
   throw new ModelgateClientError(
     `dpop.privateKey is ${name}; the SDK signs DPoP proofs with EC (P-256, P-384, P-521), RSA or Ed25519 keys`,
   );
+}
+
+// The bounds modelgate puts on a proof's RSA key (RFC 7518 section 3.3's floor; a ceiling on what a verify costs):
+// a key outside them would sign proofs that are all refused, which is better said when the client is made.
+const RSA_MIN_BITS = 2048;
+const RSA_MAX_BITS = 8192;
+
+function rsaKind(key: KeyObject): KeyKind {
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
+    throw new ModelgateClientError(
+      `dpop.privateKey is an RSA key of ${bits} bits; modelgate takes RSA keys of ${RSA_MIN_BITS} to ${RSA_MAX_BITS} bits`,
+    );
+  }
+  return RSA_KIND;
 }
 
 function encode(value: unknown): string {

@@ -111,10 +111,11 @@ export class ModelgateClient {
   }
 
   private async send(url: string, token: string, payload: unknown, signal: AbortSignal): Promise<RawReply> {
+    const headers = { ...this.credentials('POST', url, token), 'content-type': 'application/json' };
     try {
       const res = await this.fetchImpl(url, {
         method: 'POST',
-        headers: { ...this.credentials('POST', url, token), 'content-type': 'application/json' },
+        headers,
         body: JSON.stringify(payload),
         signal,
       });
@@ -122,19 +123,24 @@ export class ModelgateClient {
       this.keepNonce(res.headers);
       return { status: res.status, headers: res.headers, text };
     } catch (err) {
-      throw new ModelgateUnavailable(
-        `modelgate did not answer within ${this.timeoutMs} ms at ${this.baseUrl}`,
-        {
-          cause: err,
-        },
-      );
+      throw new ModelgateUnavailable(this.unreachedMessage(err, signal), { cause: err });
     }
+  }
+
+  // A timeout and a refused connection call for different looks (a slow service, a wrong address), so they read apart.
+  private unreachedMessage(err: unknown, signal: AbortSignal): string {
+    if (signal.aborted) return `modelgate did not answer within ${this.timeoutMs} ms at ${this.baseUrl}`;
+    return `could not reach modelgate at ${this.baseUrl}: ${rootMessage(err)}`;
   }
 
   // A fresh proof per request: modelgate refuses a proof it has seen (its jti), and one made for another URL.
   private credentials(method: string, url: string, token: string): Record<string, string> {
     if (!this.dpop) return { authorization: `Bearer ${token}` };
-    return { authorization: `DPoP ${token}`, dpop: this.dpop.proof(method, url, token, this.dpopNonce) };
+    try {
+      return { authorization: `DPoP ${token}`, dpop: this.dpop.proof(method, url, token, this.dpopNonce) };
+    } catch (err) {
+      throw new ModelgateUnavailable('could not sign a DPoP proof for modelgate', { cause: err });
+    }
   }
 
   // RFC 9449 section 8.2: the server may hand out a new nonce on any reply; the latest one goes in the next proof.
@@ -168,6 +174,19 @@ export class ModelgateClient {
       },
     );
   }
+}
+
+// fetch's own error says only "fetch failed"; the socket's reason (ECONNREFUSED, ENOTFOUND, a TLS failure) is its
+// cause. Duck-typed: the error may come from another realm than this module's Error.
+function rootMessage(err: unknown): string {
+  let current = err;
+  for (let depth = 0; depth < 4 && hasCause(current); depth++) current = current.cause;
+  const message = (current as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(current);
+}
+
+function hasCause(value: unknown): value is { cause: unknown } {
+  return typeof value === 'object' && value !== null && 'cause' in value && value.cause !== undefined;
 }
 
 function parseReply(reply: RawReply): { status: number; body: Record<string, unknown> } {

@@ -265,6 +265,12 @@ describe('refuses, when the client is made, a key it cannot sign proofs with', (
       /^dpop\.algorithm PS256 does not fit an EC P-256 key: use ES256$/,
     ],
     [
+      'an RSA key of 1024 bits (modelgate refuses its proofs)',
+      { privateKey: generateRsaKeyPair(1024).privateKey },
+      'rsa',
+      /^dpop\.privateKey is an RSA key of 1024 bits; modelgate takes RSA keys of 2048 to 8192 bits$/,
+    ],
+    [
       'an RSA key with Ed25519',
       { privateKey: generateRsaKeyPair().privateKey, algorithm: 'Ed25519' },
       'rsa',

@@ -144,6 +144,10 @@ describe('failing closed', () => {
       .chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelgateUnavailable);
+    // A refused connection is no slow answer: the message says which, so an operator looks at the right thing.
+    expect((error as Error).message).toBe(
+      `could not reach modelgate at http://127.0.0.1:${closed}: connect ECONNREFUSED 127.0.0.1:${closed}`,
+    );
     expect(provider.requests).toHaveLength(0);
   });
 
@@ -159,6 +163,9 @@ describe('failing closed', () => {
         .embeddings.create({ model: 'embed-test', input: 'hi' })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ModelgateUnavailable);
+      expect((error as Error).message).toMatch(
+        /^modelgate did not answer within 300 ms at http:\/\/127\.0\.0\.1:\d+$/,
+      );
       expect(Date.now() - started).toBeLessThan(5000);
       expect(provider.requests).toHaveLength(0);
     } finally {
