@@ -1,6 +1,12 @@
 import { CHANGE_KINDS, type ChangeKind } from './compare-outcomes';
 import type { ReplayReport } from './replay-report';
 
+/**
+ * What a `--fail-on` gate reports: the kinds of change it found, and `unreplayable` when some decisions could
+ * not be evaluated at all (the gate cannot say that none of them changes).
+ */
+export type FailedOn = ChangeKind | 'unreplayable';
+
 /** Returns the kinds a `--fail-on` list names; throws TypeError naming an unknown one. */
 export function parseFailOn(list: string): ChangeKind[] {
   const kinds = list
@@ -15,7 +21,12 @@ export function parseFailOn(list: string): ChangeKind[] {
   return [...new Set(kinds)] as ChangeKind[];
 }
 
-/** Returns the kinds of `failOn` the report found at least once. */
-export function failingKinds(report: ReplayReport, failOn: readonly ChangeKind[]): ChangeKind[] {
-  return failOn.filter((kind) => report.counts[kind] > 0);
+/**
+ * Returns the kinds of `failOn` the report found at least once, then `unreplayable` if any gate was asked for
+ * and some decisions could not be replayed: fail closed, since any of them might be a change of a gated kind.
+ */
+export function failingKinds(report: ReplayReport, failOn: readonly ChangeKind[]): FailedOn[] {
+  const found: FailedOn[] = failOn.filter((kind) => report.counts[kind] > 0);
+  if (failOn.length > 0 && report.unreplayable > 0) found.push('unreplayable');
+  return found;
 }

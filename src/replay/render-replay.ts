@@ -19,6 +19,12 @@ export function renderReplay(report: ReplayReport): string {
       `${report.not_reproduced} of them the active bundle does not decide as recorded (allow against deny): an older ` +
         'bundle decided them, or the policy reads what the record keeps only as a hash; their replay says little',
     );
+  if (report.unreplayable > 0)
+    lines.push(
+      `${report.unreplayable} recorded decision${report.unreplayable === 1 ? '' : 's'} could not be replayed: the ` +
+        'record cut its input to size (audit.context_bytes, audit.claims_bytes, audit.document_bytes), so neither ' +
+        `bundle's outcome is known; e.g. ${report.unreplayable_examples.join(', ')}`,
+    );
   if (report.hashed_claims.length > 0)
     lines.push(
       `claims kept only as hashes: ${report.hashed_claims.join(', ')}; a rule that reads one is not replayed ` +

@@ -51,6 +51,13 @@ export interface ReplayReport {
    * replay says little about the candidate.
    */
   not_reproduced: number;
+  /**
+   * Decisions not evaluated because the record cut their input to size (`truncated` names `input`,
+   * `input.context` or `input.subject.claims`): what either bundle would decide for them is unknown.
+   */
+  unreplayable: number;
+  /** Up to EXAMPLES_PER_GROUP of their decision ids, oldest first. */
+  unreplayable_examples: string[];
   /** The claims kept only as hashes (`sha256:…`) in the replayed records, sorted: a rule reading one cannot replay. */
   hashed_claims: string[];
   /** Whether a record limit stopped the replay before the end of the period. */
@@ -67,6 +74,8 @@ export class ReplayTally {
   skipped = 0;
   changed = 0;
   notReproduced = 0;
+  unreplayable = 0;
+  readonly unreplayableExamples: string[] = [];
   readonly hashedClaims = new Set<string>();
 
   /** Adds one replayed decision and its changes (none when both bundles agree). */
@@ -102,6 +111,13 @@ export class ReplayTally {
         });
       }
     }
+  }
+
+  /** Counts a decision whose recorded input cannot stand for the one the policy saw. */
+  addUnreplayable(record: AuditRecordV1): void {
+    this.unreplayable += 1;
+    if (this.unreplayableExamples.length < EXAMPLES_PER_GROUP)
+      this.unreplayableExamples.push(record.decision_id);
   }
 
   /** Returns the groups, largest first, then by subject, kind and reason for a stable order. */

@@ -8,11 +8,10 @@ import { parseInstant } from '../audit/time-range';
 import { ReasonCode, RequestError, UnavailableError } from '../errors';
 import type { PolicyEngine } from '../policy/policy-engine';
 import { DEFAULT_REPLAY_LIMIT, type ReplayRequestV1 } from '../schemas/replay-request.schema';
-import { failingKinds } from './fail-on';
+import { failingKinds, type FailedOn } from './fail-on';
 import { loadReplayEngine } from './load-engine';
 import { replay } from './replay';
 import type { ReplayReport } from './replay-report';
-import type { ChangeKind } from './compare-outcomes';
 
 /** What POST /v1/replay needs from the running service. */
 export interface ReplayServiceDeps {
@@ -28,7 +27,7 @@ export interface ReplayServiceDeps {
 export async function replayRequest(
   deps: ReplayServiceDeps,
   request: ReplayRequestV1,
-): Promise<ReplayReport & { failed_on: ChangeKind[] }> {
+): Promise<ReplayReport & { failed_on: FailedOn[] }> {
   const active = deps.active();
   if (!active) throw new UnavailableError(ReasonCode.PolicyUnavailable, 'no policy bundle is loaded');
   const now = deps.now();

@@ -42,6 +42,10 @@ export async function replay(run: ReplayRun): Promise<ReplayReport> {
       tally.skipped += 1;
       continue;
     }
+    if (inputWasCut(record)) {
+      tally.addUnreplayable(record);
+      continue;
+    }
     const requested = requestedMaxTokens(record.input);
     const active = replayOutcome(run.active, record.input, run.entrypoint, requested);
     const candidate = replayOutcome(run.candidate, record.input, run.entrypoint, requested);
@@ -56,11 +60,20 @@ export async function replay(run: ReplayRun): Promise<ReplayReport> {
     skipped: tally.skipped,
     changed: tally.changed,
     not_reproduced: tally.notReproduced,
+    unreplayable: tally.unreplayable,
+    unreplayable_examples: tally.unreplayableExamples,
     hashed_claims: [...tally.hashedClaims].sort(),
     counts: tally.counts,
     truncated,
     groups: tally.sortedGroups(),
   };
+}
+
+// The record keeps a caller's context, claims or whole input only up to audit.*_bytes, and a marker past that
+// (bound-record.ts), while the policy decided on the whole value: evaluating the marker would be evaluating
+// another request, whose outcome says nothing about the candidate's.
+function inputWasCut(record: AuditRecordV1): boolean {
+  return Object.keys(record.truncated ?? {}).some((field) => field === 'input' || field.startsWith('input.'));
 }
 
 // The caller's max_tokens is part of the recorded invocation; cap_tokens is enforced against it.

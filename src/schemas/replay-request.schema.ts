@@ -61,7 +61,9 @@ export const replayRequestSchema = {
           'obligations-changed',
         ],
       },
-      description: 'Kinds of change to list in `failed_on` when found (what the CLI exits non-zero for).',
+      description:
+        'Kinds of change to list in `failed_on` when found (what the CLI exits non-zero for). With any of them, ' +
+        '`failed_on` also lists `unreplayable` when some decisions could not be replayed.',
       examples: [['allow-to-deny', 'deny-to-allow']],
     },
     limit: {

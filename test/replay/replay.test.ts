@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { auditCount } from '../helpers/audit-db';
+import { auditCount, auditRow } from '../helpers/audit-db';
 import { runCli } from '../helpers/cli';
 import { DEFAULT_BUNDLE } from '../helpers/opa';
 import { startTestService, type TestService, testIssuerEntry } from '../helpers/service';
@@ -298,5 +298,81 @@ describe('replay of decisions that read claims the record keeps as hashes', () =
     );
     expect(table.stdout).toContain('1 of them the active bundle does not decide as recorded');
     expect(table.stdout).toMatch(/claims kept only as hashes: .*repository/);
+  });
+});
+
+// The record keeps a caller's context only up to audit.context_bytes (and the whole input up to
+// audit.document_bytes); past that it keeps a marker, while the policy decided on the whole value. Replaying the
+// marker is replaying another request: a pipeline that padded its context replayed as a deny under both bundles,
+// so a candidate that denies its repository showed no change, and --fail-on passed.
+describe('replay of decisions whose input the record cut to size', () => {
+  let svc: TestService;
+  let candidate: string;
+  let padded: string;
+  afterAll(() => svc?.close());
+
+  beforeAll(async () => {
+    candidate = buildEditedBundle((subjects) => {
+      subjects[CODEGEN.sub]!.repositories = ['corp/platform-*'];
+    }, 'no-webapp');
+    svc = await startTestService();
+    const call = codegenCall(HAIKU);
+    const res = await svc.post(
+      '/v1/decide',
+      { ...call, context: { ...call.context, notes: 'x'.repeat(5000) } },
+      svc.token(CODEGEN),
+    );
+    expect(res.body.allow).toBe(true);
+    padded = res.body.decision_id as string;
+    // The precondition: what the record keeps is not what the policy saw.
+    const record = auditRow(svc.db, padded)!.record as { truncated?: object; input: { context: unknown } };
+    expect(record.truncated).toHaveProperty(['input.context']);
+    expect(typeof record.input.context).toBe('string');
+  });
+
+  it('does not evaluate it, counts it as unreplayable, and fails a --fail-on gate that cannot vouch for it', async () => {
+    const { code, stdout, stderr } = await runCli(
+      [
+        'replay',
+        '--bundle',
+        candidate,
+        '--active',
+        DEFAULT_BUNDLE,
+        '--db',
+        svc.db,
+        '--format',
+        'json',
+        '--fail-on',
+        'allow-to-deny',
+      ],
+      {},
+    );
+    const report = JSON.parse(stdout) as Report & {
+      unreplayable: number;
+      unreplayable_examples: string[];
+      not_reproduced: number;
+    };
+    expect(report).toMatchObject({ replayed: 0, unreplayable: 1, changed: 0, not_reproduced: 0 });
+    expect(report.unreplayable_examples).toEqual([padded]);
+    expect(report.failed_on).toEqual(['unreplayable']);
+    expect(code).toBe(3);
+    expect(stderr).toContain('--fail-on cannot vouch for 1 decision it could not replay');
+    const table = await runCli(
+      ['replay', '--bundle', candidate, '--active', DEFAULT_BUNDLE, '--db', svc.db],
+      {},
+    );
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain(`1 recorded decision could not be replayed`);
+    expect(table.stdout).toContain(padded);
+  });
+
+  it('POST /v1/replay says the same', async () => {
+    const res = await svc.post(
+      '/v1/replay',
+      { bundle: readFileSync(candidate).toString('base64'), fail_on: ['allow-to-deny'] },
+      svc.token(AUDITOR),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ replayed: 0, unreplayable: 1, failed_on: ['unreplayable'] });
   });
 });

@@ -33,7 +33,8 @@ Options:
   --db FILE         the audit database (default: the service's configured db)
 
 Exit status: 0 no change of a --fail-on kind, 1 replay could not run, 2 usage error,
-3 the candidate changes decisions of a --fail-on kind.`;
+3 the candidate changes decisions of a --fail-on kind, or --fail-on was given and some
+decisions could not be replayed (the record cut their input to size).`;
 
 /** Exit status when the candidate changes a decision of a --fail-on kind. */
 export const EXIT_CHANGES = 3;
@@ -103,7 +104,14 @@ export const replayCommand: CliCommand = {
           : renderReplay(report),
       );
       if (failing.length === 0) return 0;
-      io.stderr(`modelgate replay: the candidate changes decisions: ${failing.join(', ')}\n`);
+      const changes = failing.filter((kind) => kind !== 'unreplayable');
+      if (changes.length > 0)
+        io.stderr(`modelgate replay: the candidate changes decisions: ${changes.join(', ')}\n`);
+      if (changes.length < failing.length)
+        io.stderr(
+          `modelgate replay: --fail-on cannot vouch for ${report.unreplayable} decision` +
+            `${report.unreplayable === 1 ? '' : 's'} it could not replay (the record cut the input to size)\n`,
+        );
       return EXIT_CHANGES;
     } finally {
       db.close();
