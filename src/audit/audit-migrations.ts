@@ -104,6 +104,17 @@ export const auditMigrations: MigrationSet = {
         db.exec('DROP TRIGGER IF EXISTS audit_privilege_facts_insert');
       },
     },
+    {
+      version: 5,
+      name: 'privilege facts count a prompt sent as payload, as the policy does',
+      // day_tokens counted the declared input_tokens only, while the policy counts at least a token per four
+      // characters of payload: a bot that declared nothing peaked too low, and the tightened budget the report
+      // proposed denied its calls. The facts are derived, so they are computed again from the records, once.
+      up(db) {
+        db.exec('DELETE FROM audit_privilege_facts');
+        db.exec(`INSERT INTO audit_privilege_facts ${privilegeFactsOfRecords()}`);
+      },
+    },
   ],
 };
 
@@ -125,6 +136,7 @@ const FACT_PATHS = [
   'max_tokens',
   'input.usage.requests_last_minute',
   'input.invocation.max_tokens',
+  'input.payload.chars',
 ];
 
 /** Returns the SELECT of fact rows from `row` (NEW in the trigger, r over audit_records with `from`). */
@@ -134,7 +146,8 @@ function factsSelect(row: string, from = ''): string {
   const columns = ['seq', 'ts_ms', 'subject', 'outcome', 'model', 'operation', 'purpose'];
   return `SELECT ${columns.map((c) => `f.${c}`).join(', ')}, ${at(0)},
     CASE WHEN f.outcome = 'denied' THEN ${at(1)} END,
-    coalesce(${at(2)}, 0) + coalesce(${at(3)}, 0) + coalesce(${at(4)}, 0), coalesce(${at(5)}, 0), coalesce(${at(6)}, 0)
+    coalesce(${at(2)}, 0) + max(coalesce(${at(3)}, 0), (coalesce(${at(7)}, 0) + 3) / 4) + coalesce(${at(4)}, 0),
+    coalesce(${at(5)}, 0), coalesce(${at(6)}, 0)
     FROM (SELECT ${columns.map((c) => `${row}.${c} AS ${c}`).join(', ')},
       json_extract(${row}.record, ${paths}) AS a ${from} LIMIT -1 OFFSET 0) f`;
 }

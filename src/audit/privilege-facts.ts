@@ -1,4 +1,5 @@
 import type { AuditRecordV1 } from './audit-record';
+import { promptTokens } from '../usage/prompt-tokens';
 import { canonicalJson } from './canonical-json';
 
 /**
@@ -10,7 +11,10 @@ export interface PrivilegeFact {
   tools: string | null;
   /** JSON array of reason codes, denied decisions only. */
   reasons: string | null;
-  /** tokens_last_day the call saw + the input tokens it declared + the max_tokens it was granted. */
+  /**
+   * tokens_last_day the call saw + its prompt as the policy counts it (the input_tokens it declared, at least a
+   * token per four characters of payload: promptTokens) + the max_tokens it was granted.
+   */
   day_tokens: number;
   /** requests_last_minute the call saw (itself excluded). */
   minute_calls: number;
@@ -21,6 +25,7 @@ export interface PrivilegeFact {
 interface FactInput {
   invocation?: { tools?: unknown; input_tokens?: unknown; max_tokens?: unknown } | null;
   usage?: { tokens_last_day?: unknown; requests_last_minute?: unknown } | null;
+  payload?: { chars?: unknown } | null;
 }
 
 /**
@@ -39,7 +44,12 @@ export function privilegeFact(record: AuditRecordV1): PrivilegeFact | null {
     tools:
       invocation?.tools === undefined || invocation.tools === null ? null : canonicalJson(invocation.tools),
     reasons: record.outcome === 'denied' ? canonicalJson(record.reasons) : null,
-    day_tokens: count(usage?.tokens_last_day) + count(invocation?.input_tokens) + count(record.max_tokens),
+    // The prompt as the policy counted it against daily_tokens: a caller that declared no input_tokens but sent
+    // its prompt as payload committed those tokens too, and a budget cut below them would deny the call.
+    day_tokens:
+      count(usage?.tokens_last_day) +
+      count(promptTokens(invocation?.input_tokens, input?.payload?.chars)) +
+      count(record.max_tokens),
     minute_calls: count(usage?.requests_last_minute),
     call_tokens: count(invocation?.max_tokens),
   };

@@ -84,6 +84,14 @@ describe('audit_privilege_facts: what the privileges report reads, kept with the
         max_tokens: null,
         input: { invocation: null, usage: null },
       }),
+      // No input_tokens declared: the prompt counts a token per four characters of payload, as the policy does.
+      makeRecord({
+        input: {
+          invocation: { model: 'm', max_tokens: 100 },
+          payload: { chars: 4001 },
+          usage: { tokens_last_day: 5 },
+        },
+      }),
       makeRecord({ outcome: 'rejected', status: 401, subject: null, input: null }),
       makeRecord({ path: '/v1/data/modelgate/decision' }),
       makeRecord({ outcome: 'denied', subject: null }),
@@ -98,7 +106,36 @@ describe('audit_privilege_facts: what the privileges report reads, kept with the
     const written = db.prepare('SELECT * FROM audit_privilege_facts ORDER BY seq').all();
     const computed = db.prepare(`${privilegeFactsOfRecords()} ORDER BY 1`).raw().all();
     expect(written.map((row) => Object.values(row as object))).toEqual(computed);
-    expect(written.map((row) => (row as { seq: number }).seq)).toEqual([1, 2, 3, 4]);
+    expect(written.map((row) => (row as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5]);
+    const payloadOnly = written[4] as { day_tokens: number };
+    expect(payloadOnly.day_tokens).toBe(5 + 1001 + (kinds[4]!.max_tokens ?? 0));
     db.close();
+  });
+
+  it('computes again, at migration 5, the day_tokens of a log written before it counted the payload', () => {
+    const file = path.join(tempDir(), 'v4.db');
+    const v4 = { ...auditMigrations, migrations: auditMigrations.migrations.slice(0, 4) };
+    const old = openDatabase(file, [v4]);
+    const record = makeRecord({
+      max_tokens: 100,
+      input: {
+        invocation: { model: 'm', max_tokens: 100 },
+        payload: { chars: 4000 },
+        usage: { tokens_last_day: 5 },
+      },
+    });
+    // As a writer of version 4 wrote it: the declared input_tokens (none) and not the payload.
+    const prepared = preparedRecord(record, canonicalJson(record));
+    old.transaction(() =>
+      new ChainWriter(old).append([{ ...prepared, facts: { ...prepared.facts!, day_tokens: 105 } }]),
+    )();
+    expect(old.prepare('SELECT day_tokens FROM audit_privilege_facts').pluck().get()).toBe(105);
+    old.close();
+
+    const upgraded = openDatabase(file, [auditMigrations]);
+    expect(upgraded.prepare('SELECT day_tokens FROM audit_privilege_facts').pluck().get()).toBe(
+      5 + 1000 + 100,
+    );
+    upgraded.close();
   });
 });

@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { auditCount } from '../helpers/audit-db';
+import { auditCount, auditRow } from '../helpers/audit-db';
 import { runCli } from '../helpers/cli';
 import { buildBundle, DEFAULT_BUNDLE, REGO_DIR } from '../helpers/opa';
 import { startTestService, type TestService } from '../helpers/service';
@@ -165,5 +165,95 @@ describe('privileges report: granted against used, on a log built by real decisi
     expect(auditCount(svc.db)).toBe(before + 1);
     const bad = await svc.get('/v1/reports/privileges?since=yesterday', svc.token(AUDITOR));
     expect(bad.status).toBe(400);
+  });
+});
+
+// The policy counts a call's prompt as the larger of its declared input_tokens and a token per four characters of
+// payload (rego/modelgate/usage.rego), while the peak the report took counted the declared figure only. A bot that
+// declared nothing and sent 8,000 characters peaked, for the report, at its 512 output tokens: the patch lowered
+// its daily budget to 1,024, below the 2,000 tokens its prompt alone commits, and denied the call it had allowed.
+describe('privileges report: the peak of a subject that sends its prompt as payload', () => {
+  let svc: TestService;
+  let promptTokens: number;
+  beforeAll(async () => {
+    svc = await startTestService();
+    const res = await svc.post(
+      '/v1/decide',
+      {
+        invocation: {
+          model: 'anthropic.claude-haiku',
+          provider: 'bedrock',
+          operation: 'chat',
+          purpose: 'support-reply',
+          max_tokens: 512,
+        },
+        payload: { messages: [{ role: 'user', content: 'Where is my parcel? '.repeat(400) }] },
+      },
+      svc.token(SUPPORT),
+    );
+    expect([res.body.allow, res.body.reasons]).toEqual([true, []]);
+    // What the policy counted as the prompt: a token per four characters of payload (none declared).
+    const record = auditRow(svc.db, res.body.decision_id as string)!.record as {
+      input: { payload: { chars: number } };
+    };
+    expect(record.input.payload.chars).toBeGreaterThanOrEqual(8_000);
+    promptTokens = Math.ceil(record.input.payload.chars / 4);
+  });
+  afterAll(() => svc?.close());
+
+  it('counts the payload’s tokens, so the tightened budget still allows the call', async () => {
+    const patch = path.join(svc.dir, 'tightened.json');
+    const { code, stdout } = await runCli(
+      [
+        'report',
+        'privileges',
+        '--db',
+        svc.db,
+        '--bundle',
+        DEFAULT_BUNDLE,
+        '--format',
+        'json',
+        '--patch',
+        patch,
+      ],
+      {},
+    );
+    expect(code).toBe(0);
+    const bot = (JSON.parse(stdout) as Report).subjects.find((s) => s.subject === SUPPORT.sub)!;
+    // The prompt, plus the 512 tokens it may write.
+    expect(bot.budgets[0]).toEqual({
+      limit: 'daily_tokens',
+      granted: 500000,
+      peak_used: promptTokens + 512,
+      far_above_use: true,
+    });
+    const tightened = JSON.parse(readFileSync(patch, 'utf8')) as {
+      subjects: Record<string, { limits: { daily_tokens: number } }>;
+    };
+    expect(tightened.subjects[SUPPORT.sub]!.limits.daily_tokens).toBe(2 * (promptTokens + 512));
+
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-tightened-'));
+    cpSync(REGO_DIR, path.join(dir, 'rego'), { recursive: true });
+    writeFileSync(path.join(dir, 'rego', 'entitlements', 'data.json'), JSON.stringify(tightened));
+    const bundle = buildBundle(path.join(dir, 'rego'), path.join(dir, 'tightened.tar.gz'), [
+      'modelgate/decision',
+      'modelgate/limits',
+    ]);
+    const replay = await runCli(
+      [
+        'replay',
+        '--bundle',
+        bundle,
+        '--active',
+        DEFAULT_BUNDLE,
+        '--db',
+        svc.db,
+        '--fail-on',
+        'allow-to-deny',
+      ],
+      {},
+    );
+    expect(replay.stdout).toContain('replayed 1 recorded decisions');
+    expect(replay.code).toBe(0);
   });
 });
