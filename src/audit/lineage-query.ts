@@ -44,20 +44,22 @@ interface RecordRow {
 /** Where lineageTree reads records (canonical JSON): one by decision id, and the children of one. */
 export interface LineageSource {
   byId(decisionId: string): Promise<string | undefined>;
-  /** The records that name `decisionId` as their parent, oldest first. */
-  byParent(decisionId: string): Promise<string[]>;
+  /** The first `limit` records that name `decisionId` as their parent, oldest first (in log order). */
+  byParent(decisionId: string, limit: number): Promise<string[]>;
 }
 
 /** Returns the lineage source of an SQLite audit log. */
 export function sqliteLineageSource(db: Db): LineageSource {
   const byId = db.prepare('SELECT record FROM audit_records WHERE decision_id = ?');
-  // The same expression as the audit_records_lineage_parent index, so SQLite uses it.
+  // The same expression as the audit_records_lineage_parent index, so SQLite uses it. In log order (seq): the
+  // index holds a parent's children in that order already, so LIMIT stops the read there; ordered by ts_ms,
+  // SQLite read every child of the parent to sort them first, on the event loop.
   const byParent = db.prepare(
-    `SELECT record FROM audit_records WHERE json_extract(record, '$.input.lineage.parent_id') = ? ORDER BY ts_ms, seq`,
+    `SELECT record FROM audit_records WHERE json_extract(record, '$.input.lineage.parent_id') = ? ORDER BY seq LIMIT ?`,
   );
   return {
     byId: async (id) => (byId.get(id) as RecordRow | undefined)?.record,
-    byParent: async (id) => (byParent.all(id) as RecordRow[]).map((row) => row.record),
+    byParent: async (id, limit) => (byParent.all(id, limit) as RecordRow[]).map((row) => row.record),
   };
 }
 
@@ -87,7 +89,9 @@ export async function lineageTree(
   const queue = [decision];
   while (queue.length > 0 && !truncated) {
     const node = queue.shift() as LineageNode;
-    for (const record of await source.byParent(node.decision_id)) {
+    // One more than still fits, to know whether the tree was cut: a caller can name one decision as the parent
+    // of millions (denied calls record their lineage too), and reading them all would hold them all in memory.
+    for (const record of await source.byParent(node.decision_id, maxNodes - nodes + 1)) {
       if (nodes >= maxNodes) {
         truncated = true;
         break;

@@ -18,11 +18,11 @@ export function pgLineageSource(pool: Pool): LineageSource {
       );
       return rows[0]?.record;
     },
-    byParent: async (id) => {
+    byParent: async (id, limit) => {
       const { rows } = await pool.query<{ record: string }>(
         `SELECT record FROM audit_records
-          WHERE ${LINEAGE_PARENT} = $1 ORDER BY ts_ms, seq`,
-        [id],
+          WHERE ${LINEAGE_PARENT} = $1 ORDER BY seq LIMIT $2`,
+        [id, limit],
       );
       return rows.map((row) => row.record);
     },

@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { lineageTree, sqliteLineageSource, type LineageSource } from '../../src/audit/lineage-query';
 import { auditRow } from '../helpers/audit-db';
 import { runCli } from '../helpers/cli';
 import { buildBundle, REGO_DIR } from '../helpers/opa';
@@ -281,13 +282,64 @@ describe('decision lineage: the index', () => {
       const db = new Database(svc.db, { readonly: true });
       const plan = db
         .prepare(
-          `EXPLAIN QUERY PLAN SELECT record FROM audit_records WHERE json_extract(record, '$.input.lineage.parent_id') = ?`,
+          `EXPLAIN QUERY PLAN SELECT record FROM audit_records WHERE json_extract(record, '$.input.lineage.parent_id') = ? ORDER BY seq LIMIT 10`,
         )
         .all('x') as { detail: string }[];
       db.close();
       expect(plan.map((p) => p.detail).join('\n')).toContain('USING INDEX audit_records_lineage_parent');
+      // In index order: no sort that reads every child of a parent before the limit applies.
+      expect(plan.map((p) => p.detail).join('\n')).not.toContain('TEMP B-TREE');
     } finally {
       await svc.close();
+    }
+  });
+});
+
+// Each child a caller names its parent in is a record, denied ones included (a rate-limited call still records
+// its lineage), so one decision can gather millions of children within lineage.max_parent_age_seconds. The walk
+// read every child of a node before counting them against MAX_LINEAGE_NODES: an auditor opening that chain made
+// the service load them all.
+describe('decision lineage: a parent with more children than one answer holds', () => {
+  let svc: TestService;
+  let parent: string;
+  afterAll(() => svc?.close());
+
+  beforeAll(async () => {
+    svc = await startTestService();
+    const a = await decide(svc, AGENT, triage('chat', 'tickets.read'));
+    expect(a.body.allow).toBe(true);
+    parent = a.body.decision_id;
+    for (let i = 0; i < 12; i += 1) {
+      const child = await decide(
+        svc,
+        AGENT,
+        triage('tool_call', 'tickets.read', { parent_decision_id: parent }),
+      );
+      expect(child.status).toBe(200);
+    }
+  });
+
+  it('reads no more children than the answer can hold, and says it was cut', async () => {
+    const db = new Database(svc.db, { readonly: true });
+    try {
+      const source = sqliteLineageSource(db);
+      let read = 0;
+      const counting: LineageSource = {
+        byId: source.byId,
+        byParent: async (...args) => {
+          const records = await source.byParent(...args);
+          read += records.length;
+          return records;
+        },
+      };
+      // The precondition: all twelve are there to be read.
+      expect((await lineageTree(source, parent))!.decision.children).toHaveLength(12);
+      const tree = (await lineageTree(counting, parent, 5))!;
+      expect(tree.truncated).toBe(true);
+      expect(tree.decision.children).toHaveLength(4);
+      expect(read).toBeLessThanOrEqual(5);
+    } finally {
+      db.close();
     }
   });
 });
