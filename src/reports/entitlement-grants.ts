@@ -31,13 +31,3 @@ export function entitlementsAt(
   }
   return node as Record<string, Entitlement>;
 }
-
-/** Returns whether a model name matches a grant pattern: `*` within one dot-separated segment, as the policy's glob. */
-export function patternMatches(pattern: string, value: string): boolean {
-  if (!/[*?[\\{]/.test(pattern)) return pattern === value;
-  const regex = pattern
-    .split('')
-    .map((c) => (c === '*' ? '[^.]*' : c === '?' ? '[^.]' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${regex}$`).test(value);
-}

@@ -1,4 +1,5 @@
-import { patternMatches, type Entitlement } from './entitlement-grants';
+import { dottedGlobMatches } from './dotted-glob';
+import type { Entitlement } from './entitlement-grants';
 import type { SubjectUsage } from './privilege-usage';
 
 /** A budget counts as far above use when peak use is below this share of it. */
@@ -79,7 +80,7 @@ export function subjectPrivileges(
       tools: record(used?.tools),
     },
     unused: {
-      models: models.filter((pattern) => !usedModels.some((m) => patternMatches(pattern, m))),
+      models: models.filter((pattern) => !usedModels.some((m) => dottedGlobMatches(pattern, m))),
       operations: operations.filter((o) => !used?.operations.has(o)),
       purposes: (purposes ?? []).filter((p) => !used?.purposes.has(p)),
       tools: tools.filter((t) => !used?.tools.has(t)),

@@ -5,6 +5,7 @@ import { auditCount, auditRow } from '../helpers/audit-db';
 import { runCli } from '../helpers/cli';
 import { buildBundle, DEFAULT_BUNDLE, REGO_DIR } from '../helpers/opa';
 import { startTestService, type TestService } from '../helpers/service';
+import { buildEditedBundle } from '../replay/replay-fixtures';
 
 const SUPPORT = { sub: 'spiffe://corp/support/reply-bot', scope: 'invoke:support' };
 const TRIAGE = {
@@ -255,5 +256,52 @@ describe('privileges report: the peak of a subject that sends its prompt as payl
     );
     expect(replay.stdout).toContain('replayed 1 recorded decisions');
     expect(replay.code).toBe(0);
+  });
+});
+
+// The policy matches model grants with OPA's glob.match ("." the delimiter): `{a,b}` alternatives, `[...]` classes
+// and `**` across dots. The report knew `*` and `?` only and took the rest literally, so a bot that used
+// anthropic.claude-haiku under the grant anthropic.claude-{haiku,sonnet} was told the grant was unused, and the
+// patch took away the model it used.
+describe('privileges report: model grants with the rest of glob syntax', () => {
+  let svc: TestService;
+  let bundle: string;
+  beforeAll(async () => {
+    bundle = buildEditedBundle((subjects) => {
+      subjects[SUPPORT.sub]!.models = ['anthropic.claude-{haiku,sonnet}', 'openai.[gG]pt-4o', 'meta.**'];
+    }, 'glob-grants');
+    svc = await startTestService({ bundle });
+    for (const model of ['anthropic.claude-haiku', 'openai.gpt-4o', 'meta.llama.3-70b']) {
+      const res = await svc.post(
+        '/v1/decide',
+        {
+          invocation: {
+            model,
+            provider: 'bedrock',
+            operation: 'chat',
+            purpose: 'support-reply',
+            max_tokens: 64,
+          },
+        },
+        svc.token(SUPPORT),
+      );
+      expect([model, res.body.allow]).toEqual([model, true]);
+    }
+  });
+  afterAll(() => svc?.close());
+
+  it('counts each grant as used by the models the policy matched with it, and the patch keeps them', async () => {
+    const patch = path.join(svc.dir, 'tightened.json');
+    const { code, stdout } = await runCli(
+      ['report', 'privileges', '--db', svc.db, '--bundle', bundle, '--format', 'json', '--patch', patch],
+      {},
+    );
+    expect(code).toBe(0);
+    const bot = (JSON.parse(stdout) as Report).subjects.find((s) => s.subject === SUPPORT.sub)!;
+    expect(bot.unused.models).toEqual([]);
+    const tightened = JSON.parse(readFileSync(patch, 'utf8')) as {
+      subjects: Record<string, { models: string[] }>;
+    };
+    expect(tightened.subjects[SUPPORT.sub]!.models).toHaveLength(3);
   });
 });
