@@ -636,8 +636,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               description:
                 'The replay report: counts per kind of change, groups by subject, kind and reason with ' +
                 'examples, `unreplayable` (decisions not evaluated because the record cut their input to size), and ' +
-                '`failed_on` (the `fail_on` kinds found, plus `unreplayable` when `fail_on` is given and some ' +
-                'decisions could not be replayed).',
+                '`failed_on` (the `fail_on` kinds found; with `fail_on`, also `unreplayable` when some decisions ' +
+                'could not be replayed and `truncated` when `limit` left some unread).',
             },
             '400': errorReply('The body is invalid, or the candidate bundle does not load.'),
             '403': errorReply('The token lacks the auditor scope (recorded).'),

@@ -63,7 +63,8 @@ export const replayRequestSchema = {
       },
       description:
         'Kinds of change to list in `failed_on` when found (what the CLI exits non-zero for). With any of them, ' +
-        '`failed_on` also lists `unreplayable` when some decisions could not be replayed.',
+        '`failed_on` also lists `unreplayable` when some decisions could not be replayed, and `truncated` when ' +
+        '`limit` stopped the replay before the end of the period.',
       examples: [['allow-to-deny', 'deny-to-allow']],
     },
     limit: {

@@ -376,3 +376,41 @@ describe('replay of decisions whose input the record cut to size', () => {
     expect(res.body).toMatchObject({ replayed: 0, unreplayable: 1, failed_on: ['unreplayable'] });
   });
 });
+
+// POST /v1/replay evaluates at most `limit` decisions, oldest first: past it, the newest traffic of the period is
+// never replayed. A caller that sent enough cheap calls early in the week pushed the rest out, and the documented CI
+// check (`failed_on | length == 0`) passed on a replay that had not looked at the calls the candidate flips.
+describe('replay cut short by its limit', () => {
+  let svc: TestService;
+  let candidate: string;
+  afterAll(() => svc?.close());
+
+  beforeAll(async () => {
+    candidate = buildEditedBundle((subjects) => {
+      const bot = subjects[SUPPORT.sub]!;
+      bot.models = (bot.models as string[]).filter((m) => m !== HAIKU);
+    }, 'no-haiku-for-support');
+    svc = await startTestService();
+    // Two calls the candidate does not change, then the one it flips.
+    for (let i = 0; i < 2; i += 1) {
+      expect((await svc.post('/v1/decide', codegenCall(HAIKU), svc.token(CODEGEN))).body.allow).toBe(true);
+    }
+    expect((await svc.post('/v1/decide', supportCall(HAIKU), svc.token(SUPPORT))).body.allow).toBe(true);
+  });
+
+  const replayWith = (limit: number) =>
+    svc.post(
+      '/v1/replay',
+      { bundle: readFileSync(candidate).toString('base64'), fail_on: ['allow-to-deny'], limit },
+      svc.token(AUDITOR),
+    );
+
+  it('fails a fail_on gate with `truncated`: it cannot vouch for what it did not replay', async () => {
+    // The precondition: with room for all three, the gate finds the flip.
+    const whole = await replayWith(3);
+    expect(whole.body).toMatchObject({ replayed: 3, truncated: false, failed_on: ['allow-to-deny'] });
+    const cut = await replayWith(2);
+    expect(cut.status).toBe(200);
+    expect(cut.body).toMatchObject({ replayed: 2, changed: 0, truncated: true, failed_on: ['truncated'] });
+  });
+});

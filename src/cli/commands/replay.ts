@@ -104,6 +104,7 @@ export const replayCommand: CliCommand = {
           : renderReplay(report),
       );
       if (failing.length === 0) return 0;
+      // The CLI has no record limit, so it never reports `truncated`.
       const changes = failing.filter((kind) => kind !== 'unreplayable');
       if (changes.length > 0)
         io.stderr(`modelgate replay: the candidate changes decisions: ${changes.join(', ')}\n`);
