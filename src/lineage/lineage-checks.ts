@@ -28,8 +28,8 @@ export interface LineageClaim {
 /**
  * Returns `input.lineage` for a request, or undefined when it names no parent, session or trace.
  * A named parent must exist, belong to the same subject (and issuer) or to a member of the
- * caller's actor chain, have been allowed, and be recent; otherwise RequestError 400 with
- * parent_invalid, parent_not_found, parent_foreign, parent_not_allowed or parent_stale.
+ * caller's actor chain, have been allowed, have its input recorded whole, and be recent; otherwise
+ * RequestError 400 with parent_invalid, parent_not_found, parent_foreign, parent_not_allowed or parent_stale.
  */
 export async function resolveLineage(
   lookup: LineageLookup,
@@ -95,6 +95,16 @@ async function checkedParent(
       ReasonCode.ParentNotAllowed,
       400,
       `decision ${parentId} was ${parent.outcome}: only an allowed call can lead to another`,
+    );
+  }
+  // Past audit.document_bytes the record keeps a marker for the whole input, and the parent's own lineage with
+  // it: continuing it would start the chain over (depth 1, the parent as root) whatever chain it was in.
+  if (parent.truncated?.input !== undefined) {
+    throw new RequestError(
+      ReasonCode.ParentInvalid,
+      400,
+      `decision ${parentId}'s recorded input was cut to size (audit.document_bytes), so its place in a chain ` +
+        'is unknown: it cannot be continued',
     );
   }
   const ageMs = nowMs - Date.parse(parent.timestamp);

@@ -7,6 +7,7 @@ import { auditRow } from '../helpers/audit-db';
 import { runCli } from '../helpers/cli';
 import { buildBundle, REGO_DIR } from '../helpers/opa';
 import { startTestService, type TestService } from '../helpers/service';
+import { buildEditedBundle } from '../replay/replay-fixtures';
 
 const TRIAGE = 'spiffe://corp/agents/triage-workflow';
 const AGENT = { sub: TRIAGE, scope: 'invoke:agents', act: { sub: 'agent:triage' } };
@@ -341,5 +342,56 @@ describe('decision lineage: a parent with more children than one answer holds', 
     } finally {
       db.close();
     }
+  });
+});
+
+// The record keeps an input of at most audit.document_bytes; past that, a marker, and with it the decision's own
+// input.lineage is gone. A caller whose allowed call was that large (every tool it may offer, each named at length:
+// input.lineage copies the tools of the parent and of the root) could name it as a parent and start the chain over:
+// its child got depth 1 and itself as the root, whatever chain it was in, and passed max_chain_depth.
+describe('decision lineage: a parent whose recorded input was cut to size', () => {
+  let svc: TestService;
+  const tools = Array.from({ length: 128 }, (_, i) => ({
+    name: `tickets.read.${String(i).padStart(3, '0')}.${'x'.repeat(200)}`,
+  }));
+  beforeAll(async () => {
+    const bundle = buildEditedBundle((subjects) => {
+      const triageGrant = subjects[TRIAGE]!;
+      for (const tool of tools) {
+        (triageGrant.tools as Record<string, unknown>)[tool.name] = {
+          access: 'read',
+          agents: ['agent:triage'],
+        };
+      }
+      triageGrant.limits = { ...(triageGrant.limits as object), max_chain_depth: 1 };
+    }, 'many-tools');
+    svc = await startTestService({ bundle });
+  });
+  afterAll(() => svc?.close());
+
+  const call = (operation: 'chat' | 'tool_call', context: Record<string, unknown> = {}) => ({
+    invocation: { model: 'anthropic.claude-sonnet', operation, purpose: 'ticket-triage', tools },
+    context,
+  });
+
+  it('refuses it as a parent with 400 parent_invalid, recorded: its place in a chain is unknown', async () => {
+    const a = await decide(svc, AGENT, call('chat'));
+    expect(a.body.allow).toBe(true);
+    const b = await decide(svc, AGENT, call('tool_call', { parent_decision_id: a.body.decision_id }));
+    expect(b.body.allow).toBe(true);
+    // The precondition: b was decided at depth 1, but its record kept only a marker of its input.
+    const record = auditRow(svc.db, b.body.decision_id)!.record as { truncated?: object; input: unknown };
+    expect(record.truncated).toHaveProperty(['input']);
+    expect(typeof record.input).toBe('string');
+
+    const c = await decide(
+      svc,
+      AGENT,
+      triage('tool_call', tools[0]!.name, { parent_decision_id: b.body.decision_id }),
+    );
+    expect(c.status).toBe(400);
+    expect(c.body.reasons.map((r) => r.code)).toEqual(['parent_invalid']);
+    expect(c.body.reasons[0]!.message).toContain('cut to size');
+    expect(auditRow(svc.db, c.body.decision_id)).toMatchObject({ outcome: 'rejected', status: 400 });
   });
 });
