@@ -2,6 +2,7 @@ import type { AuditRecordV1 } from '../audit/audit-record';
 import { ReasonCode, RequestError } from '../errors';
 import type { VerifiedSubject } from '../identity';
 import { actorChain } from '../identity/actor-chain';
+import { TEXT_PATTERN } from '../schemas/decide-request.schema';
 import type { LineageLinkV1, LineageV1 } from './lineage';
 import { traceIdOf } from './traceparent';
 
@@ -10,6 +11,9 @@ export const DEFAULT_MAX_PARENT_AGE_SECONDS = 3600;
 /** Longest session id accepted. */
 export const MAX_SESSION_ID_LENGTH = 256;
 
+// Text as a purpose is: no control characters (terminal escapes, line breaks), bidi overrides or tag characters, which
+// would let a caller rewrite what `modelgate audit lineage` shows an investigator.
+const SESSION_TEXT = new RegExp(TEXT_PATTERN, 'u');
 // RFC 9562 UUID text, any version: decision ids are UUIDv7, and a malformed one is a clear 400.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -45,7 +49,8 @@ export async function resolveLineage(
     throw new RequestError(
       ReasonCode.ParentInvalid,
       400,
-      `context.session_id must be a string of 1 to ${MAX_SESSION_ID_LENGTH} characters`,
+      `context.session_id must be a string of 1 to ${MAX_SESSION_ID_LENGTH} characters, without control ` +
+        'characters or bidi overrides',
     );
   }
   const parent = parentId === undefined ? null : await checkedParent(lookup, subject, parentId, nowMs);
@@ -156,5 +161,10 @@ function linkOf(record: AuditRecordV1): LineageLinkV1 {
 }
 
 function isSessionId(value: unknown): boolean {
-  return typeof value === 'string' && value.length > 0 && value.length <= MAX_SESSION_ID_LENGTH;
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= MAX_SESSION_ID_LENGTH &&
+    SESSION_TEXT.test(value)
+  );
 }

@@ -195,6 +195,19 @@ describe('decision lineage: a prompt, the tool calls it led to, and their checks
     });
   });
 
+  // session_id is the one free text of a chain that `modelgate audit lineage` prints as it is: a caller could clear
+  // the investigator's screen and print chain lines of its own with terminal escapes.
+  it.each([
+    ['a terminal escape', 'chat-1\u001b[2J\u001b[H'],
+    ['a line break', 'chat-1\n0193a8f2-6b1c-7d2e-8f30-1a2b3c4d5e6f  allowed'],
+    ['a bidi override', 'chat-\u202e1'],
+  ])('refuses a session_id with %s: 400 parent_invalid, recorded', async (_what, sessionId) => {
+    const res = await decide(svc, AGENT, triage('chat', 'tickets.read', { session_id: sessionId }));
+    expect(res.status).toBe(400);
+    expect(res.body.reasons.map((r) => r.code)).toEqual(['parent_invalid']);
+    expect(auditRow(svc.db, res.body.decision_id)).toMatchObject({ outcome: 'rejected', status: 400 });
+  });
+
   it('ignores an invalid traceparent, as W3C Trace Context asks', async () => {
     const res = await decide(svc, AGENT, triage('chat', 'tickets.read'), { traceparent: '00-zz-00-01' });
     expect(res.status).toBe(200);
