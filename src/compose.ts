@@ -54,6 +54,7 @@ import { consoleRoutes } from './server/console-routes';
 import { lineageRoutes } from './server/lineage-routes';
 import { replayRoutes } from './server/replay-routes';
 import { reportRoutes } from './server/report-routes';
+import { DEFAULT_REPLAY_TIMEOUT_SECONDS, ReplayRunner } from './replay/replay-runner';
 import { DEFAULT_ENTITLEMENTS_PATH } from './reports/entitlement-grants';
 import { usageRoutes } from './server/usage-routes';
 import { DEFAULT_USAGE_MAX_SUBJECTS, MemoryUsageTracker } from './usage/memory-usage-tracker';
@@ -357,9 +358,10 @@ async function wireService(config: Config, logger: Logger): Promise<RunningServi
         replayRoutes(a, helpers, {
           decision,
           replay: {
-            active: () => policy.current(),
+            active: () => policy.currentFiles(),
             entrypoint: config.entrypoint,
-            openReader: () => openDatabase(config.db, [auditMigrations], { readonly: true }),
+            db: config.db,
+            runner: new ReplayRunner(config.replay?.timeoutSeconds ?? DEFAULT_REPLAY_TIMEOUT_SECONDS),
             now: Date.now,
           },
         });

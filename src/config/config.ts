@@ -67,6 +67,8 @@ export interface Config {
   lineage?: { maxParentAgeSeconds: number };
   /** The privileges report; absent means DEFAULT_ENTITLEMENTS_PATH. */
   reports?: { entitlementsPath: string };
+  /** POST /v1/replay; absent means DEFAULT_REPLAY_TIMEOUT_SECONDS. */
+  replay?: { timeoutSeconds: number };
   /** GET /metrics; absent = DEFAULT_METRICS. */
   metrics?: MetricsConfig;
   /** Level of the one log line per decision; absent = info. */

@@ -37,6 +37,7 @@ import {
 import { DEFAULT_DPOP_NONCE_LIFETIME_SECONDS } from '../identity/dpop-nonce';
 import { DEFAULT_MAX_PARENT_AGE_SECONDS } from '../lineage/lineage-checks';
 import { DEFAULT_ENTITLEMENTS_PATH } from '../reports/entitlement-grants';
+import { DEFAULT_REPLAY_TIMEOUT_SECONDS } from '../replay/replay-runner';
 
 const validateConfig = compileValidator<ConfigFile>(configSchema);
 
@@ -206,6 +207,7 @@ function resolve(file: ConfigFile, baseDir: string, source: string | null): Conf
       scope: file.console.oidc.scope ?? 'openid',
     },
     reports: { entitlementsPath: file.reports?.entitlements_path ?? DEFAULT_ENTITLEMENTS_PATH },
+    replay: { timeoutSeconds: file.replay?.timeout_seconds ?? DEFAULT_REPLAY_TIMEOUT_SECONDS },
     lineage: { maxParentAgeSeconds: file.lineage?.max_parent_age_seconds ?? DEFAULT_MAX_PARENT_AGE_SECONDS },
     shutdown: {
       waitPeriodSeconds: file.shutdown?.wait_period_seconds ?? DEFAULT_SHUTDOWN.waitPeriodSeconds,

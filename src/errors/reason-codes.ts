@@ -98,6 +98,10 @@ export const ReasonCode = {
   ScreeningTimeout: 'screening_timeout',
   // a feature that reads the SQLite audit file, asked of a service on PostgreSQL (database.url): 501
   NotAvailableOnPostgres: 'not_available_on_postgres',
+  // replay (503): the candidate's replay ran past replay.timeout_seconds and was stopped
+  ReplayTimeout: 'replay_timeout',
+  // replay (503): another replay is running; one runs at a time
+  ReplayBusy: 'replay_busy',
   // anything else
   InternalError: 'internal_error',
 } as const;

@@ -26,6 +26,14 @@ export interface BundleStatus {
   last_error: { code: BundleErrorCode; message: string; at: string } | null;
 }
 
+/** The policy in force with the files it was read from, for work on another thread (replay). */
+export interface ActiveBundleFiles {
+  engine: PolicyEngine;
+  name: string;
+  origin: string;
+  files: BundleFiles;
+}
+
 /** Where a candidate bundle came from. */
 export interface CandidateMeta {
   /** `file:<path>`, the URL, or `persisted:<path>`. */
@@ -43,7 +51,8 @@ export interface CandidateMeta {
 export class ActiveBundle {
   /** Since start, for the metrics: bundles put in force, and candidates that could not be (read or refused). */
   readonly activations = { succeeded: 0, failed: 0 };
-  private engine: PolicyEngine | undefined;
+  // Engine and files in one reference, swapped at once: a replay's thread evaluates exactly the engine in force.
+  private active: ActiveBundleFiles | undefined;
   private state: BundleStatus;
 
   constructor(
@@ -68,7 +77,12 @@ export class ActiveBundle {
 
   /** Returns the policy in force, if any. */
   current(): PolicyEngine | undefined {
-    return this.engine;
+    return this.active?.engine;
+  }
+
+  /** Returns the policy in force with its bundle files (a few MiB, kept so a worker thread can load the same). */
+  currentFiles(): ActiveBundleFiles | undefined {
+    return this.active;
   }
 
   /** Returns a copy of the bundle's status. */
@@ -96,7 +110,7 @@ export class ActiveBundle {
         err: message,
         active: this.state.active?.revision ?? null,
       },
-      this.engine
+      this.active
         ? 'policy bundle not activated; the active bundle stays in force'
         : 'policy bundle not activated; no policy is loaded, every decision is denied with policy_unavailable',
     );
@@ -121,8 +135,8 @@ export class ActiveBundle {
           { code: BundleErrorCode.NotLoadable },
         );
       }
-      const previous = this.engine?.info.revision ?? null;
-      this.engine = engine;
+      const previous = this.active?.engine.info.revision ?? null;
+      this.active = { engine, name: this.options.name, origin: meta.origin, files };
       const activatedAt = new Date(this.now()).toISOString();
       this.state.active = {
         revision: engine.info.revision,

@@ -1,25 +1,20 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { scanDecisions } from '../audit/decision-scan';
-import type { Db } from '../audit/database';
 import { parseSince } from '../audit/relative-time';
 import { parseInstant } from '../audit/time-range';
 import { ReasonCode, RequestError, UnavailableError } from '../errors';
-import type { PolicyEngine } from '../policy/policy-engine';
+import type { ActiveBundleFiles } from '../policy/active-bundle';
 import { DEFAULT_REPLAY_LIMIT, type ReplayRequestV1 } from '../schemas/replay-request.schema';
 import { failingKinds, type FailedOn } from './fail-on';
-import { loadReplayEngine } from './load-engine';
-import { replay } from './replay';
 import type { ReplayReport } from './replay-report';
+import type { ReplayRunner } from './replay-runner';
 
 /** What POST /v1/replay needs from the running service. */
 export interface ReplayServiceDeps {
-  /** The bundle in force; replay compares the candidate with it. */
-  active: () => PolicyEngine | undefined;
+  /** The bundle in force, with its files; replay compares the candidate with it. */
+  active: () => ActiveBundleFiles | undefined;
   entrypoint: string;
-  /** A read-only connection of its own: a long scan must not hold the service's connection busy. */
-  openReader: () => Db;
+  /** The SQLite audit file, which the replay thread opens read-only for itself. */
+  db: string;
+  runner: ReplayRunner;
   now: () => number;
 }
 
@@ -33,34 +28,20 @@ export async function replayRequest(
   const now = deps.now();
   const fromMs = request.since === undefined ? undefined : parseSince(request.since, now);
   const toMs = request.until === undefined ? undefined : parseInstant(request.until, 'until');
-  const candidate = await candidateEngine(request.bundle, deps.entrypoint);
-  const limit = request.limit ?? DEFAULT_REPLAY_LIMIT;
-  const db = deps.openReader();
-  try {
-    const report = await replay({
-      // One record more than the limit, so the report knows whether it stopped early.
-      records: scanDecisions(db, {
-        path: '/v1/decide',
-        fromMs,
-        toMs,
-        subject: request.subject,
-        limit: limit + 1,
-      }),
-      active,
-      candidate,
-      entrypoint: deps.entrypoint,
-      period: { from: iso(fromMs), to: iso(toMs) },
-      subject: request.subject ?? null,
-      limit,
-    });
-    return { ...report, failed_on: failingKinds(report, request.fail_on ?? []) };
-  } finally {
-    db.close();
-  }
+  const report = await deps.runner.run({
+    db: deps.db,
+    active: { name: active.name, origin: active.origin, files: active.files },
+    candidate: candidateBytes(request.bundle),
+    entrypoint: deps.entrypoint,
+    scan: { fromMs, toMs, subject: request.subject },
+    period: { from: iso(fromMs), to: iso(toMs) },
+    subject: request.subject ?? null,
+    limit: request.limit ?? DEFAULT_REPLAY_LIMIT,
+  });
+  return { ...report, failed_on: failingKinds(report, request.fail_on ?? []) };
 }
 
-// The bundle reader works on files: the upload goes to a private temporary folder and is removed.
-async function candidateEngine(base64: string, entrypoint: string): Promise<PolicyEngine> {
+function candidateBytes(base64: string): Buffer {
   const bytes = Buffer.from(base64, 'base64');
   // Buffer.from skips what is not base64; a round trip that changes the text means the caller sent something else.
   if (bytes.length === 0 || bytes.toString('base64') !== base64) {
@@ -70,21 +51,7 @@ async function candidateEngine(base64: string, entrypoint: string): Promise<Poli
       'bundle is not base64 (RFC 4648 section 4, padded, no line breaks: base64 -w0 bundle.tar.gz)',
     );
   }
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'modelgate-replay-'));
-  try {
-    const file = path.join(dir, 'candidate.tar.gz');
-    await writeFile(file, bytes, { mode: 0o600 });
-    return await loadReplayEngine(file, entrypoint);
-  } catch (err) {
-    throw new RequestError(
-      ReasonCode.BodyInvalid,
-      400,
-      `the candidate bundle does not load: ${(err as Error).message.split(`${dir}${path.sep}`).join('')}`,
-      { cause: err },
-    );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  return bytes;
 }
 
 function iso(ms: number | undefined): string | null {

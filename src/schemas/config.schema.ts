@@ -580,6 +580,24 @@ export const configSchema = {
         },
       },
     },
+    replay: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        'POST /v1/replay: recorded traffic against a candidate bundle, on a worker thread of its own.',
+      examples: [{ timeout_seconds: 300 }],
+      properties: {
+        timeout_seconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 86_400,
+          description:
+            'How long one replay may run before it is stopped with 503 replay_timeout (default 300): a slow candidate ' +
+            'must not hold a core for ever. Narrow a replay that needs longer with since, until, subject or limit.',
+          examples: [300],
+        },
+      },
+    },
     shutdown: {
       type: 'object',
       additionalProperties: false,

@@ -641,7 +641,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             },
             '400': errorReply('The body is invalid, or the candidate bundle does not load.'),
             '403': errorReply('The token lacks the auditor scope (recorded).'),
-            '503': errorReply('No policy bundle is loaded to compare with.'),
+            '503': errorReply(
+              'No policy bundle is loaded to compare with (`policy_unavailable`), another replay is running ' +
+                '(`replay_busy`), or this one ran past replay.timeout_seconds (`replay_timeout`).',
+            ),
             '501': notOnPostgres('replay'),
           },
         },

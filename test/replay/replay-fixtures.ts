@@ -55,3 +55,25 @@ export function buildEditedBundle(
     revision,
   );
 }
+
+/**
+ * Builds the shipped policy plus a deny rule that never holds but costs `n`² steps of the WASM engine per
+ * evaluation: a candidate whose every decision takes seconds, as a careless (or hostile) rule can.
+ */
+export function buildSlowBundle(n: number): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-slow-candidate-'));
+  const rego = path.join(dir, 'rego');
+  cpSync(REGO_DIR, rego, { recursive: true });
+  writeFileSync(
+    path.join(rego, 'modelgate', 'slow.rego'),
+    [
+      'package modelgate',
+      '',
+      `deny contains reason("slow", "never") if {`,
+      `\tcount([1 | some i in numbers.range(1, ${n}); some j in numbers.range(1, ${n})]) < 0`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return buildBundle(rego, path.join(dir, 'slow.tar.gz'), ['modelgate/decision', 'modelgate/limits'], 'slow');
+}

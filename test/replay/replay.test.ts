@@ -7,6 +7,7 @@ import { startTestService, type TestService, testIssuerEntry } from '../helpers/
 import {
   AUDITOR,
   buildEditedBundle,
+  buildSlowBundle,
   CODEGEN,
   codegenCall,
   HAIKU,
@@ -412,5 +413,72 @@ describe('replay cut short by its limit', () => {
     const cut = await replayWith(2);
     expect(cut.status).toBe(200);
     expect(cut.body).toMatchObject({ replayed: 2, changed: 0, truncated: true, failed_on: ['truncated'] });
+  });
+});
+
+// A candidate is the auditor's upload, evaluated over the whole log: it must not hold the event loop that answers
+// decisions, nor a core for longer than replay.timeout_seconds, nor run twice at once.
+describe('replay of a candidate that evaluates slowly', () => {
+  let svc: TestService;
+  let slow: string;
+  afterAll(() => svc?.close());
+
+  beforeAll(async () => {
+    slow = buildSlowBundle(1500);
+    svc = await startTestService({ replay: { timeoutSeconds: 3 } });
+    for (let i = 0; i < 3; i += 1) {
+      expect((await svc.post('/v1/decide', supportCall(HAIKU), svc.token(SUPPORT))).body.allow).toBe(true);
+    }
+  });
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const replaySlow = () =>
+    svc.post('/v1/replay', { bundle: readFileSync(slow).toString('base64') }, svc.token(AUDITOR));
+
+  it('answers decisions while it runs, and stops at its deadline with 503 replay_timeout, recorded', async () => {
+    const replaying = replaySlow().then((res) => ({ res, at: Date.now() }));
+    const answeredAt: number[] = [];
+    for (const wait of [400, 600, 600]) {
+      await sleep(wait);
+      const decided = await svc.post('/v1/decide', supportCall(SONNET), svc.token(SUPPORT));
+      expect(decided.status).toBe(200);
+      answeredAt.push(Date.now());
+    }
+    const { res, at } = await replaying;
+    // Every decision was answered while the replay still ran, not queued behind it.
+    for (const answered of answeredAt) expect(answered).toBeLessThan(at);
+    expect(res.status).toBe(503);
+    expect(res.body.reasons).toEqual([
+      {
+        code: 'replay_timeout',
+        message: expect.stringMatching(/^the replay did not finish within 3 s/) as unknown,
+      },
+    ]);
+    expect(auditRow(svc.db, res.body.decision_id as string)).toMatchObject({
+      path: '/v1/replay',
+      status: 503,
+    });
+  });
+
+  it('runs one replay at a time: a second one meanwhile is 503 replay_busy, recorded', async () => {
+    const first = replaySlow();
+    await sleep(300);
+    const second = await svc.post(
+      '/v1/replay',
+      { bundle: readFileSync(DEFAULT_BUNDLE).toString('base64') },
+      svc.token(AUDITOR),
+    );
+    expect(second.status).toBe(503);
+    expect((second.body.reasons as { code: string }[])[0]!.code).toBe('replay_busy');
+    expect(auditRow(svc.db, second.body.decision_id as string)).toMatchObject({ path: '/v1/replay' });
+    expect((await first).status).toBe(503);
+    // Once the first is over, a replay runs again.
+    const after = await svc.post(
+      '/v1/replay',
+      { bundle: readFileSync(DEFAULT_BUNDLE).toString('base64') },
+      svc.token(AUDITOR),
+    );
+    expect(after.status).toBe(200);
+    expect(after.body).toMatchObject({ replayed: 6, changed: 0 });
   });
 });
