@@ -175,7 +175,12 @@ export const configSchema = {
       examples: [{ body_bytes: 1048576 }],
       properties: {
         body_bytes: int('Largest request body; larger gets 413.', 1048576, 1024, 64 * 1024 * 1024),
-        payload_chars: int('Most payload text screened; more gets 413.', 262144, 1024, 16 * 1024 * 1024),
+        payload_chars: int(
+          'Most payload text screened (string values, keys, numbers); more gets 413.',
+          262144,
+          1024,
+          16 * 1024 * 1024,
+        ),
         max_depth: int('Deepest JSON nesting; deeper gets 400.', 32, 4, 256),
         max_array_items: int('Longest JSON array; longer gets 400.', 10000, 16, 1_000_000),
       },

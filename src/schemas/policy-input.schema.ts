@@ -78,7 +78,11 @@ export const policyInputSchema = {
       required: ['present', 'chars', 'findings', 'categories', 'rules'],
       properties: {
         present: { type: 'boolean', description: 'Whether the request had payload text.', examples: [true] },
-        chars: { type: 'integer', description: 'Characters of payload text.', examples: [5312] },
+        chars: {
+          type: 'integer',
+          description: 'Characters of payload text: string values, object keys and numbers.',
+          examples: [5312],
+        },
         findings: {
           type: 'object',
           additionalProperties: { type: 'integer' },

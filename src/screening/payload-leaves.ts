@@ -26,16 +26,16 @@ export function leafPath(leaf: Leaf): PathStep[] {
   return path.reverse();
 }
 
-/** The default limit on the total length of a payload's string leaves: 256 KiB of UTF-16 code units. */
+/** The default limit on the total length of a payload's texts (string values, keys, numbers): 256 KiB of UTF-16 code units. */
 export const DEFAULT_MAX_CHARS = 262144;
 
 /**
  * Returns every text of a JSON value in document order (object members in insertion order, each key before
- * its value, then array elements), with the total length of the string values. Keys and numbers are texts
- * too (a token can be a key, a card number a JSON number); they do not count toward `chars`, which measures
- * the string values, and the body size limit bounds them. Booleans and nulls are skipped. The walk is iterative, so a
- * deeply nested payload cannot overflow the stack, and it stops with `RequestError(payload_too_large, 413)`
- * as soon as the total passes `maxChars`, before any detector runs.
+ * its value, then array elements), with their total length. Keys and numbers are texts too (a token can be a
+ * key, a card number a JSON number), and the model reads them like string values, so they count toward `chars`:
+ * otherwise a prompt sent as the keys of tool arguments would spend no budget and pass any size limit. Booleans
+ * and nulls are skipped. The walk is iterative, so a deeply nested payload cannot overflow the stack, and it stops
+ * with `RequestError(payload_too_large, 413)` as soon as the total passes `maxChars`, before any detector runs.
  */
 export function collectLeaves(
   payload: unknown,
@@ -44,31 +44,31 @@ export function collectLeaves(
   const leaves: Leaf[] = [];
   let chars = 0;
   let strings = 0;
+  const read = (leaf: Leaf) => {
+    chars += leaf.text.length;
+    if (chars > maxChars) {
+      throw new RequestError(ReasonCode.PayloadTooLarge, 413, `payload text exceeds ${maxChars} characters`, {
+        details: { max_chars: maxChars },
+      });
+    }
+    leaves.push(leaf);
+  };
   const stack: Array<{ value: unknown; node: PathNode | undefined; key?: true }> = [
     { value: payload, node: undefined },
   ];
   while (stack.length > 0) {
     const { value, node, key } = stack.pop() as (typeof stack)[number];
     if (key === true) {
-      leaves.push({ text: String(node?.step), node, key: true });
+      read({ text: String(node?.step), node, key: true });
     } else if (typeof value === 'string') {
       strings++;
-      chars += value.length;
-      if (chars > maxChars) {
-        throw new RequestError(
-          ReasonCode.PayloadTooLarge,
-          413,
-          `payload text exceeds ${maxChars} characters`,
-          { details: { max_chars: maxChars } },
-        );
-      }
-      leaves.push({ text: value, node });
+      read({ text: value, node });
     } else if (Array.isArray(value)) {
       // Pushed in reverse so they pop in document order.
       for (let i = value.length - 1; i >= 0; i--)
         stack.push({ value: value[i], node: { parent: node, step: i } });
     } else if (typeof value === 'number') {
-      leaves.push({ text: String(value), node, number: true });
+      read({ text: String(value), node, number: true });
     } else if (typeof value === 'object' && value !== null) {
       const keys = Object.keys(value);
       for (let i = keys.length - 1; i >= 0; i--) {

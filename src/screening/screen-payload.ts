@@ -29,7 +29,7 @@ export interface Finding {
 export interface ScreeningResult {
   /** The payload has at least one string leaf. */
   present: boolean;
-  /** Total length of the string leaves, in UTF-16 code units. */
+  /** Total length of the texts (string values, keys, numbers' decimal text), in UTF-16 code units. */
   chars: number;
   /** Number of spans per class; classes with no span are absent. */
   findings: Record<string, number>;
@@ -46,7 +46,7 @@ export interface ScreeningResult {
 
 /** Options of screenPayload. */
 export interface ScreenOptions {
-  /** Largest total length of the string leaves; more is a 413 payload_too_large. Default 262144 (256 KiB). */
+  /** Largest total length of the texts (`chars`); more is a 413 payload_too_large. Default 262144 (256 KiB). */
   maxChars?: number;
   /** Spans of texts the caller sent before, and where to remember those of new ones (see screening-cache.ts). */
   cache?: ScreeningCache;

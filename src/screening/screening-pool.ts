@@ -52,7 +52,7 @@ export type RedactResponse = { id: number; redacted: unknown } | { id: number; m
 
 /** Options of a ScreeningPool. */
 export interface ScreeningPoolOptions {
-  /** Payloads whose string values total at most this many characters are screened on the event loop. */
+  /** Payloads whose texts (`chars`: string values, keys, numbers) total at most this many are screened on the event loop. */
   inlineChars?: number;
   /** Longest a payload may wait and be screened off the loop; beyond, screening_timeout (a deny). */
   budgetMs?: number;

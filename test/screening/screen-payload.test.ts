@@ -10,7 +10,7 @@ describe('screenPayload', () => {
     const result = screenPayload({ prompt: `mail ${EMAIL}` });
     expect(result).toEqual({
       present: true,
-      chars: 5 + EMAIL.length,
+      chars: 'prompt'.length + 5 + EMAIL.length,
       findings: { email: 1 },
       categories: { pii: 1 },
       rules: { 'modelgate-email': 1 },
@@ -69,9 +69,9 @@ describe('screenPayload', () => {
     ]);
   });
 
-  it('screens object keys, marking their findings as keys, without counting them in chars', () => {
+  it('screens object keys, marking their findings as keys, and counts them in chars', () => {
     const result = screenPayload({ arguments: { [EMAIL]: 'subscriber' } });
-    expect(result.chars).toBe('subscriber'.length);
+    expect(result.chars).toBe('arguments'.length + EMAIL.length + 'subscriber'.length);
     expect(result.findings).toEqual({ email: 1 });
     expect(result.spans).toEqual([
       expect.objectContaining({ path: ['arguments', EMAIL], start: 0, end: EMAIL.length, key: true }),
@@ -186,9 +186,10 @@ describe('screenPayload', () => {
     expect(result.spans[0]?.key).toBeUndefined();
   });
 
-  it('ignores booleans and nulls, finds nothing in a plain number, and counts only string lengths', () => {
+  it('ignores booleans and nulls, finds nothing in a plain number, and counts keys, numbers and strings', () => {
     const result = screenPayload({ arguments: { n: 4155552671, ok: false, none: null, s: 'abc' } });
-    expect(result).toEqual({ present: true, chars: 3, findings: {}, categories: {}, rules: {}, spans: [] });
+    const chars = 'arguments'.length + 'n4155552671'.length + 'ok'.length + 'none'.length + 'sabc'.length;
+    expect(result).toEqual({ present: true, chars, findings: {}, categories: {}, rules: {}, spans: [] });
   });
 
   it('reports present=false for an empty payload or one without string leaves', () => {
@@ -196,22 +197,23 @@ describe('screenPayload', () => {
     expect(screenPayload({})).toEqual({ present: false, chars: 0, ...none });
     expect(screenPayload(undefined).present).toBe(false);
     expect(screenPayload({ arguments: { n: 1 } }).present).toBe(false);
-    expect(screenPayload({ prompt: '' })).toEqual({ present: true, chars: 0, ...none });
+    expect(screenPayload({ prompt: '' })).toEqual({ present: true, chars: 'prompt'.length, ...none });
   });
 
   it('counts UTF-16 code units and reports offsets in them', () => {
     const prompt = `😀 ${EMAIL}`;
     const result = screenPayload({ prompt });
-    expect(result.chars).toBe(prompt.length);
+    expect(result.chars).toBe('prompt'.length + prompt.length);
     const span = result.spans[0];
     expect(span && prompt.slice(span.start, span.end)).toBe(EMAIL);
   });
 
   it('accepts a payload exactly at maxChars and rejects one character more with 413 payload_too_large', () => {
-    expect(screenPayload({ prompt: 'a'.repeat(10) }, { maxChars: 10 }).chars).toBe(10);
+    // 'prompt' and 'input' count too: the model reads every key.
+    expect(screenPayload({ prompt: 'a'.repeat(10) }, { maxChars: 16 }).chars).toBe(16);
     let error: unknown;
     try {
-      screenPayload({ prompt: 'a'.repeat(6), input: ['b'.repeat(5)] }, { maxChars: 10 });
+      screenPayload({ prompt: 'a'.repeat(6), input: ['b'] }, { maxChars: 17 });
     } catch (e) {
       error = e;
     }
@@ -221,8 +223,8 @@ describe('screenPayload', () => {
 
   it('defaults maxChars to 256 KiB', () => {
     expect(DEFAULT_MAX_CHARS).toBe(262144);
-    expect(screenPayload({ prompt: 'a'.repeat(262144) }).chars).toBe(262144);
-    expect(() => screenPayload({ prompt: 'a'.repeat(262145) })).toThrow(ModelgateError);
+    expect(screenPayload({ prompt: 'a'.repeat(262138) }).chars).toBe(262144);
+    expect(() => screenPayload({ prompt: 'a'.repeat(262139) })).toThrow(ModelgateError);
   });
 
   it('rejects an oversized payload before running any detector', () => {

@@ -13,14 +13,15 @@ const invocation = {
 const INLINE_CHARS = 4096;
 const LINE = 'The deploy rolled out to three of twelve nodes; write to jane.doe@acme-corp.com about it. ';
 
-/** A chat whose string values hold exactly `chars` characters (the measure of the inline limit). */
+/** A chat whose texts (keys and string values) hold exactly `chars` characters (the measure of the inline limit). */
 function chat(chars: number): { messages: Array<{ role: string; content: string }> } {
   const messages = [];
-  let left = chars;
+  const perMessage = 'roleusercontent'.length;
+  let left = chars - 'messages'.length;
   while (left > 0) {
-    const content = LINE.repeat(40).slice(0, Math.min(3000, left - 'user'.length));
+    const content = LINE.repeat(40).slice(0, Math.min(3000, left - perMessage));
     messages.push({ role: 'user', content });
-    left -= 'user'.length + content.length;
+    left -= perMessage + content.length;
   }
   return { messages };
 }

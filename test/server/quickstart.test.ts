@@ -148,7 +148,8 @@ describe('quick start: npm start in development mode, then the README as printed
     const row = auditRow(db(), reply.decision_id);
     expect((row!.record.input as { payload: unknown }).payload).toEqual({
       present: true,
-      chars: 83, // every string leaf counts: the content (79) and the role "user" (4)
+      // every text counts: the content (79), the role "user" (4) and the keys "messages", "role", "content" (19)
+      chars: 102,
       findings: { credit_card: 1, email: 1 },
       categories: { pii: 2 },
       rules: { 'modelgate-credit-card': 1, 'modelgate-email': 1 },

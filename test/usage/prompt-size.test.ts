@@ -17,7 +17,8 @@ import {
 
 const call = (chars: number, tokens: { input_tokens?: number } = {}) => ({
   invocation: { model: HAIKU, operation: 'chat', purpose: 'document-summary', max_tokens: 100, ...tokens },
-  payload: { prompt: 'Summarise this. '.repeat(chars / 16) },
+  // `chars` characters of payload text in all, the key "prompt" included.
+  payload: { prompt: 'Summarise this. '.repeat(chars / 16).slice('prompt'.length) },
 });
 
 describe('budgets count the prompt a caller sends, declared or not', () => {
