@@ -1,4 +1,5 @@
 import type { FromSchema } from 'json-schema-to-ts';
+import { invocationSchema } from './decide-request.schema';
 
 /** Body of the OPA-compatible `POST /v1/data/{path}`, as OPA's own Data API takes it. */
 export const dataRequestSchema = {
@@ -14,6 +15,19 @@ export const dataRequestSchema = {
       description: 'The policy input document (see PolicyInputV1); null or absent: no input.',
       examples: [{ invocation: { model: 'anthropic.claude-sonnet', operation: 'chat' } }],
       properties: {
+        // An allow reserves budget from these two, as on /v1/decide: a limit of -1 or 0.5 would read as within
+        // every cap to the policy and reserve nothing, so they are held to the same bounds (anything else in an
+        // invocation is the policy's to read, as OPA would pass it).
+        invocation: {
+          type: 'object',
+          description:
+            'The invocation; its token figures are checked as on /v1/decide, the rest is the policy’s.',
+          examples: [{ model: 'anthropic.claude-sonnet', operation: 'chat', max_tokens: 1024 }],
+          properties: {
+            max_tokens: invocationSchema.properties.max_tokens,
+            input_tokens: invocationSchema.properties.input_tokens,
+          },
+        },
         // The audit log never stores payload text: here the caller states findings, as screening would.
         payload: {
           type: 'object',

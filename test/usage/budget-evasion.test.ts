@@ -1,7 +1,9 @@
 /**
- * A caller with a stolen token must not get model calls for less budget than they cost. Text sent as object keys
- * (or numbers) of `payload.arguments` counted no characters, so a prompt of 880 KB of keys reserved 0 prompt
- * tokens and slipped past the 256 KiB `payload_chars` limit.
+ * A caller with a stolen token must not get model calls for less budget than they cost. Two ways it did:
+ * - text sent as object keys (or numbers) of `payload.arguments` counted no characters, so a prompt of 880 KB
+ *   of keys reserved 0 prompt tokens and slipped past the 256 KiB `payload_chars` limit;
+ * - the Data API took `invocation.max_tokens: -1` (or 0.5) as the caller's limit: the policy saw it "within" every
+ *   cap and added no `cap_tokens`, and the allow reserved nothing for output.
  */
 import { auditRow } from '../helpers/audit-db';
 import { startTestService, type TestService } from '../helpers/service';
@@ -74,5 +76,43 @@ describe('budgets count what a caller sends, wherever it puts it', () => {
       status: 413,
     });
     expect((await usageOf(svc, PIPELINE_CLAIMS)).usage).toEqual(before);
+  });
+
+  it.each([[-1], [0], [0.5], [-1e308]])(
+    'refuses a Data API invocation.max_tokens of %p with 400 body_invalid, and reserves nothing',
+    async (maxTokens) => {
+      const token = svc.token(PIPELINE_CLAIMS);
+      const before = (await usageOf(svc, PIPELINE_CLAIMS)).usage;
+      // The precondition: the same input with a real limit is allowed and reserves its capped output.
+      const fair = await svc.post('/v1/data/modelgate/decision', { input: { invocation, context } }, token);
+      expect(fair.body.result).toMatchObject({ allow: true });
+      const afterFair = (await usageOf(svc, PIPELINE_CLAIMS)).usage;
+      expect(afterFair.tokens_last_day).toBe(before.tokens_last_day + 100);
+
+      const reply = await svc.post(
+        '/v1/data/modelgate/decision',
+        { input: { invocation: { ...invocation, max_tokens: maxTokens }, context } },
+        token,
+      );
+      expect(reply.status).toBe(400);
+      expect(reply.body.result).toBeUndefined();
+      expect(JSON.stringify(reply.body)).toContain('/input/invocation/max_tokens');
+      expect(auditRow(svc.db, reply.body.decision_id as string)).toMatchObject({
+        outcome: 'rejected',
+        status: 400,
+      });
+      expect((await usageOf(svc, PIPELINE_CLAIMS)).usage).toEqual(afterFair);
+    },
+  );
+
+  it('refuses a Data API invocation.input_tokens that is not a count', async () => {
+    const token = svc.token(PIPELINE_CLAIMS);
+    const reply = await svc.post(
+      '/v1/data/modelgate/decision',
+      { input: { invocation: { ...invocation, input_tokens: -5 }, context } },
+      token,
+    );
+    expect(reply.status).toBe(400);
+    expect(JSON.stringify(reply.body)).toContain('/input/invocation/input_tokens');
   });
 });
