@@ -86,7 +86,7 @@ function detectDistinct(texts: readonly string[], options: DetectOptions): TextS
     starts.push(at);
     at += text.length + SEPARATOR.length;
   }
-  const normalised = normalise(`${SEPARATOR}${texts.join(SEPARATOR)}${SEPARATOR}`);
+  const normalised = normalise(`${SEPARATOR}${texts.join(SEPARATOR)}${SEPARATOR}`, { keepNul: true });
   const normalisedAt = normalisedOffsets(normalised, starts);
   const joins: Joins = {
     starts: normalisedAt,

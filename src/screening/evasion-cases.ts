@@ -68,6 +68,30 @@ export const EVASION_CASES: readonly EvasionCase[] = [
     category: 'pii',
   },
   {
+    technique: 'NUL (U+0000) inside a token',
+    payload: { prompt: `token ${insert(GH, '\u0000', 10)}` },
+    secrets: [insert(GH, '\u0000', 10)],
+    category: 'secret',
+  },
+  {
+    technique: 'C0 control (U+001B, escape) inside an access key id',
+    payload: { prompt: `key ${insert(AKIA, '\u001b', 8)}` },
+    secrets: [insert(AKIA, '\u001b', 8)],
+    category: 'secret',
+  },
+  {
+    technique: 'DEL (U+007F) inside a card number',
+    payload: { prompt: `card ${insert(CARD, '\u007f', 8)}` },
+    secrets: [insert(CARD, '\u007f', 8)],
+    category: 'pii',
+  },
+  {
+    technique: 'C1 control (U+0090) inside a token',
+    payload: { prompt: `token ${insert(GH, '\u0090', 14)}` },
+    secrets: [insert(GH, '\u0090', 14)],
+    category: 'secret',
+  },
+  {
     technique: 'Cyrillic А in AKIA…',
     payload: { prompt: `key \u0410${AKIA.slice(1)}` },
     secrets: [`\u0410${AKIA.slice(1)}`],

@@ -4,8 +4,8 @@
  * whatever it looked like.
  *
  * Per code point: format characters (Unicode category Cf: zero-width space and joiners, soft hyphen, word
- * joiner, BOM, bidi controls) and the other default-ignorable code points (combining grapheme joiner, variation
- * selectors) are dropped; compatibility forms are folded with NFKC (full-width letters, digits and `＠`,
+ * joiner, BOM, bidi controls), the other default-ignorable code points (combining grapheme joiner, variation
+ * selectors) and the control characters that are not whitespace (NUL, ESC, DEL, C1) are dropped; compatibility forms are folded with NFKC (full-width letters, digits and `＠`,
  * no-break spaces, ligatures); decimal digits of other scripts become ASCII digits; the Cyrillic and Greek
  * letters that look like Latin ones become those Latin letters; and an escape of a printable ASCII character
  * (`%5F`, `&#95;`, `\\u005f`) becomes that character, so URL-, HTML- and source-escaped secrets match. Folding
@@ -42,6 +42,13 @@ const DIGIT_ZEROS = [
 // Format characters and the rest of Unicode's default-ignorable code points (combining grapheme joiner,
 // variation selectors, Hangul fillers, Mongolian variation selectors): invisible, so dropped like Cf.
 const FORMAT = /^[\p{Cf}\p{Default_Ignorable_Code_Point}]$/u;
+// Control characters but the whitespace ones (tab, line feed, vertical tab, form feed, carriage return, next
+// line): a model reads a token with a NUL or an ESC inside as the token, and most renderings show nothing.
+// NUL apart: texts screened joined are separated by NULs (detect-joined.ts), which must stay there.
+const CONTROLS_BUT_NUL = '\\u0001-\\u0008\\u000e-\\u001f\\u007f-\\u0084\\u0086-\\u009f';
+const CONTROL = new RegExp(`^[\\u0000${CONTROLS_BUT_NUL}]$`);
+const HAS_CONTROL = new RegExp(`[\\u0000${CONTROLS_BUT_NUL}]`);
+const HAS_CONTROL_BUT_NUL = new RegExp(`[${CONTROLS_BUT_NUL}]`);
 // An escape that may spell a printable ASCII character: %XX, &#NN; or &#xHH;, \\uXXXX or \\xHH; the group that
 // matched says which. ESCAPE finds one anywhere, ESCAPE_AT reads one where it starts.
 const ESCAPE = /%([2-7][0-9A-Fa-f])|&#(?:[xX]([2-7][0-9A-Fa-f])|(\d{2,3}));|\\(?:u00|x)([2-7][0-9A-Fa-f])/;
@@ -65,7 +72,7 @@ function escapedChar(text: string, at: number): { char: string; width: number } 
 const NEEDS_WORK = /[\u0080-\uffff]/;
 
 function fold(ch: string): string {
-  if (FORMAT.test(ch)) return '';
+  if (FORMAT.test(ch) || CONTROL.test(ch)) return '';
   const look = CONFUSABLES.get(ch);
   if (look !== undefined) return look;
   const cp = ch.codePointAt(0) as number;
@@ -84,9 +91,12 @@ const UNCHANGED = new Map<string, boolean>();
 const UNCHANGED_CAP = 8192;
 const NON_ASCII = /[\u0080-\uffff]/g;
 
-/** Returns whether normalising `text` would change it: a code point that folds, or an escape of printable ASCII. */
-function needsFolding(text: string): boolean {
-  if (ESCAPE.test(text)) return true;
+/**
+ * Returns whether normalising `text` would change it: a code point that folds, a control character, or an escape
+ * of printable ASCII.
+ */
+function needsFolding(text: string, controls: RegExp): boolean {
+  if (ESCAPE.test(text) || controls.test(text)) return true;
   NON_ASCII.lastIndex = 0;
   for (let m = NON_ASCII.exec(text); m !== null; m = NON_ASCII.exec(text)) {
     const cp = text.codePointAt(m.index) as number;
@@ -102,10 +112,16 @@ function needsFolding(text: string): boolean {
   return false;
 }
 
-/** Returns `text` normalised for matching, with the map back to the original when anything changed. */
-export function normalise(text: string): Normalised {
+/**
+ * Returns `text` normalised for matching, with the map back to the original when anything changed. `keepNul`
+ * keeps NULs: texts joined for screening are separated by them, and a text holding one is screened alone.
+ */
+export function normalise(text: string, options: { keepNul?: boolean } = {}): Normalised {
+  const keepNul = options.keepNul === true;
+  const controls = keepNul ? HAS_CONTROL_BUT_NUL : HAS_CONTROL;
   // Most text, ASCII or not, has nothing to fold: it is returned as it is, without building the offset map.
-  if (!NEEDS_WORK.test(text) ? !ESCAPE.test(text) : !needsFolding(text)) return { text };
+  if (!NEEDS_WORK.test(text) ? !ESCAPE.test(text) && !controls.test(text) : !needsFolding(text, controls))
+    return { text };
   let out = '';
   const from: number[] = [];
   const to: number[] = [];
@@ -114,7 +130,8 @@ export function normalise(text: string): Normalised {
     const cp = text.codePointAt(i) as number;
     let width = cp > 0xffff ? 2 : 1;
     const ch = text.slice(i, i + width);
-    let folded = cp < 0x80 ? ch : fold(ch);
+    const control = cp < 0x80 && CONTROL.test(ch) && !(cp === 0 && keepNul);
+    let folded = cp < 0x80 && !control ? ch : fold(ch);
     if (cp === 0x25 || cp === 0x26 || cp === 0x5c) {
       // "%", "&" or "\\": an escape of a printable ASCII character (token%3Dghp%5F…, &#103;hp_…, \\u0067hp_…).
       const escaped = escapedChar(text, i);
