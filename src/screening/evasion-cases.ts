@@ -260,6 +260,17 @@ export const EVASION_CASES: readonly EvasionCase[] = [
     secrets: [GH.slice(0, 14), GH.slice(14, 28), GH.slice(28)],
     category: 'secret',
   },
+  {
+    technique: "token split between a message's content and the next message's text part",
+    payload: {
+      messages: [
+        { role: 'user', content: `my token is ${GH.slice(0, 20)}` },
+        { role: 'user', content: [{ type: 'text', text: GH.slice(20) }] },
+      ],
+    },
+    secrets: [GH.slice(0, 20), GH.slice(20)],
+    category: 'secret',
+  },
 ];
 
 /** The outcome of one evasion case. */

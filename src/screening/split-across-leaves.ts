@@ -200,6 +200,10 @@ function dedupe(spans: JunctionSpan[]): JunctionSpan[] {
   });
 }
 
+// A message's text is its content string or its content parts' text (OpenAI, Anthropic, Bedrock, Gemini parts):
+// one field, so that a token cut between a plain message and the next one's text part is joined too.
+const SAME_FIELD: ReadonlyMap<string, string> = new Map([['text', 'content']]);
+
 /** Returns, per field, the string values inside arrays that a split secret may run through, in order. */
 function fieldSequences(leaves: readonly Leaf[]): Leaf[][] {
   const byField = new Map<string | undefined, Leaf[]>();
@@ -207,7 +211,8 @@ function fieldSequences(leaves: readonly Leaf[]): Leaf[][] {
   const inArray = arrayFinder();
   for (const leaf of leaves) {
     if (leaf.key === true || leaf.number === true || leaf.text.length === 0 || !inArray(leaf.node)) continue;
-    const field = fieldOf(leaf);
+    const own = fieldOf(leaf);
+    const field = (own !== undefined && SAME_FIELD.get(own)) || own;
     const sequence = byField.get(field);
     if (sequence === undefined) byField.set(field, [leaf]);
     else sequence.push(leaf);

@@ -43,9 +43,13 @@ describe('screenPayload', () => {
       ],
     });
     expect(result.findings).toEqual({ github_token: 1, email: 1 });
-    expect(result.spans.map((s) => s.path)).toEqual([
-      ['messages', 1, 'content', 1, 'text'],
-      ['messages', 2, 'content'],
+    // Then the join of the token's part and the next message (one field: a content string and a part's text), as
+    // between two string messages: the token ends its part, so the next message's first word is taken as its rest.
+    expect(result.spans.map((s) => [s.path, s.start, s.end])).toEqual([
+      [['messages', 1, 'content', 1, 'text'], 9, 9 + token.length],
+      [['messages', 2, 'content'], 4, 4 + EMAIL.length],
+      [['messages', 1, 'content', 1, 'text'], 9, 9 + token.length],
+      [['messages', 2, 'content'], 0, 2],
     ]);
   });
 
