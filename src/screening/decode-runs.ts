@@ -81,6 +81,41 @@ function wordsOf(text: string, start: number, end: number, hex: Run[]): void {
   }
 }
 
+/**
+ * Returns the base64 runs with the lines of a wrapped block joined: base64 wrapped at a fixed width (MIME's 76
+ * columns, the `base64` command, PEM's 64) is runs separated by one line break, and a secret cut by a break is in
+ * no single line. A run is joined to the next when only `\n` or `\r\n` separates them and its length is a
+ * multiple of four (so the next line starts on a whole group) and does not end in `=` padding, up to MAX_CHUNK
+ * characters a block; the decoder skips the line breaks.
+ */
+function joinWrappedLines(text: string, runs: readonly Run[]): Run[] {
+  const out: Run[] = [];
+  for (const run of runs) {
+    const last = out[out.length - 1];
+    const wrapped =
+      last !== undefined &&
+      lineBreakBetween(text, last[1], run[0]) &&
+      text.charCodeAt(last[1] - 1) !== 0x3d &&
+      lastLineLength(text, last) % 4 === 0 &&
+      run[1] - last[0] <= MAX_CHUNK;
+    if (wrapped) last[1] = run[1];
+    else out.push([run[0], run[1]]);
+  }
+  return out;
+}
+
+/** Returns whether `[from, to)` of `text` is one line break, `\n` or `\r\n`. */
+function lineBreakBetween(text: string, from: number, to: number): boolean {
+  if (to - from === 1) return text.charCodeAt(from) === 0x0a;
+  return to - from === 2 && text.charCodeAt(from) === 0x0d && text.charCodeAt(from + 1) === 0x0a;
+}
+
+/** Returns the length of the last line of a run (of a block, whose earlier lines are whole groups already). */
+function lastLineLength(text: string, run: Run): number {
+  const lastBreak = text.lastIndexOf('\n', run[1] - 1);
+  return run[1] - Math.max(run[0], lastBreak + 1);
+}
+
 /** Returns whether decoded bytes read as text: printable ASCII, tabs and newlines only. */
 function isText(bytes: Buffer): boolean {
   for (const b of bytes)
@@ -102,7 +137,8 @@ export function encodedRunSpans(
 ): TextSpan[] {
   const out: TextSpan[] = [];
   if (text.length < MIN_RUN) return out;
-  const runs = candidateRuns(text);
+  const candidates = candidateRuns(text);
+  const runs = { hex: candidates.hex, base64: joinWrappedLines(text, candidates.base64) };
   // Each segment (a text of its own, when many are screened joined) has its own budget, spent on its hex runs
   // first, then its base64 runs, as when it is screened alone. Runs never cross segments: the join is a newline.
   let h = 0;

@@ -24,6 +24,8 @@ const digits = (zero: number): string =>
   [...CARD].map((d) => String.fromCodePoint(zero + Number(d))).join('');
 const insert = (value: string, ch: string, at = 6): string => value.slice(0, at) + ch + value.slice(at);
 const base64 = (value: string): string => Buffer.from(value).toString('base64');
+const wrapped = (value: string, width: number): string =>
+  value.match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n');
 const htmlRefs = (value: string): string => [...value].map((c) => `&#${c.charCodeAt(0)};`).join('');
 const uEscapes = (value: string): string =>
   [...value].map((c) => `\\u00${c.charCodeAt(0).toString(16)}`).join('');
@@ -211,6 +213,16 @@ export const EVASION_CASES: readonly EvasionCase[] = [
     technique: 'token base64-encoded twice',
     payload: { prompt: base64(base64(`token=${GH}`)) },
     secrets: [base64(base64(`token=${GH}`))],
+    category: 'secret',
+  },
+  {
+    technique: 'token in base64 wrapped at 76 columns (MIME, the base64 command)',
+    payload: {
+      prompt: wrapped(base64(`# deploy settings for the staging cluster\nGITHUB_TOKEN=${GH}\n`), 76),
+    },
+    secrets: wrapped(base64(`# deploy settings for the staging cluster\nGITHUB_TOKEN=${GH}\n`), 76).split(
+      '\n',
+    ),
     category: 'secret',
   },
   {

@@ -30,6 +30,37 @@ describe('encoded runs', () => {
     expect(classes(b64(Buffer.from(token).toString('hex')))).toEqual(['github_token']);
     expect(classes(b64(b64(b64(token))))).toEqual([]);
   });
+
+  it('decodes base64 wrapped at a fixed width as one block, and reports the whole block', () => {
+    const encoded = Buffer.from(`# staging cluster settings\nGITHUB_TOKEN=${fake.githubToken()}`);
+    const lines = (width: number, br: string): string =>
+      encoded
+        .toString('base64')
+        .match(new RegExp(`.{1,${width}}`, 'g'))!
+        .join(br);
+    // Precondition: the token crosses a line break in both widths (bytes 40 to 80; lines of 57 and 48 bytes).
+    for (const [width, br] of [
+      [76, '\n'],
+      [64, '\r\n'],
+    ] as const)
+      expect(
+        lines(width, br)
+          .split(br)
+          .flatMap((line) => detectText(line)),
+      ).toEqual([]);
+    for (const block of [lines(76, '\n'), lines(64, '\r\n')]) {
+      const spans = detectText(`attached:\n${block}\nthanks`);
+      expect(spans.map((s) => [s.class, s.start, s.end])).toEqual([['github_token', 10, 10 + block.length]]);
+    }
+  });
+
+  it('ends a wrapped block at a line that ends in padding, or whose length is not whole groups', () => {
+    const token = `token ${fake.githubToken()}`;
+    const b64 = Buffer.from(token).toString('base64');
+    // Joined to a padded line or a 25-character line, the next line's base64 would decode out of step.
+    expect(detectText(`${Buffer.from('a line of text, padded').toString('base64')}\n${b64}`)).toHaveLength(1);
+    expect(detectText(`${'A'.repeat(25)}\n${b64}`)).toHaveLength(1);
+  });
 });
 
 describe('candidateRuns', () => {
