@@ -25,6 +25,10 @@ const classOf = (text: string, i: number): number => {
 
 /** A candidate run: [start, end) of the text. */
 type Run = [start: number, end: number];
+/** Where two chunks of one long run meet: [start, end) around the cut, and the cut. */
+type Seam = [start: number, end: number, cut: number];
+/** How far a seam reaches into each chunk: longer than any token, and whole base64 groups (a multiple of four). */
+const SEAM_REACH = 512;
 
 /**
  * Returns the hex and base64 candidate runs of `text`. Hex: a whole word (maximal run of [A-Za-z0-9_]) of hex
@@ -116,6 +120,22 @@ function lastLineLength(text: string, run: Run): number {
   return run[1] - Math.max(run[0], lastBreak + 1);
 }
 
+/**
+ * Returns the runs with a seam before each chunk that continues the one before it (a run longer than MAX_CHUNK is
+ * cut in chunks, and a secret across the cut is in neither): the seam is decoded too, and counts only a finding
+ * that crosses the cut.
+ */
+function withSeams(runs: readonly Run[]): Array<Run | Seam> {
+  const out: Array<Run | Seam> = [];
+  runs.forEach((run, i) => {
+    const previous = runs[i - 1];
+    if (previous !== undefined && previous[1] === run[0])
+      out.push([Math.max(previous[0], run[0] - SEAM_REACH), Math.min(run[1], run[0] + SEAM_REACH), run[0]]);
+    out.push(run);
+  });
+  return out;
+}
+
 /** Returns whether decoded bytes read as text: printable ASCII, tabs and newlines only. */
 function isText(bytes: Buffer): boolean {
   for (const b of bytes)
@@ -138,7 +158,7 @@ export function encodedRunSpans(
   const out: TextSpan[] = [];
   if (text.length < MIN_RUN) return out;
   const candidates = candidateRuns(text);
-  const runs = { hex: candidates.hex, base64: joinWrappedLines(text, candidates.base64) };
+  const runs = { hex: candidates.hex, base64: withSeams(joinWrappedLines(text, candidates.base64)) };
   // Each segment (a text of its own, when many are screened joined) has its own budget, spent on its hex runs
   // first, then its base64 runs, as when it is screened alone. Runs never cross segments: the join is a newline.
   let h = 0;
@@ -146,15 +166,20 @@ export function encodedRunSpans(
   for (let s = 0; s < segments.length; s++) {
     const limit = segments[s + 1] ?? Infinity;
     let budget = MAX_DECODED;
-    const screen = (list: Run[], at: number, decode: (run: string) => Buffer): number => {
+    const screen = (list: Array<Run | Seam>, at: number, decode: (run: string) => Buffer): number => {
       let i = at;
       for (; i < list.length && (list[i] as Run)[0] < limit; i++) {
         if (budget <= 0) continue;
-        const [start, end] = list[i] as Run;
+        const entry = list[i] as Run | Seam;
+        const [start, end] = entry;
+        const cut = entry.length === 3 ? entry[2] : undefined;
         const bytes = decode(text.slice(start, end));
         budget -= bytes.length;
         if (!isText(bytes)) continue;
-        const first = detect(bytes.toString('latin1'))[0];
+        const found = detect(bytes.toString('latin1'));
+        // Four base64 characters are three bytes: the cut's place in the decoded seam.
+        const mid = cut === undefined ? 0 : ((cut - start) / 4) * 3;
+        const first = cut === undefined ? found[0] : found.find((span) => span.start < mid && span.end > mid);
         if (first === undefined) continue;
         out.push({ start, end, class: first.class, rule: first.rule });
       }

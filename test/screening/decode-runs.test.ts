@@ -54,6 +54,19 @@ describe('encoded runs', () => {
     }
   });
 
+  it('finds a token across the cut between two chunks of a long base64 run, once', () => {
+    const prose = 'lorem ipsum dolor sit amet. '.repeat(2000);
+    const token = fake.githubToken();
+    // Chunks are 16,384 characters, 12,288 bytes: the token from byte 12,268 crosses the first cut; from byte
+    // 12,000 it lies inside the first chunk and within the seam's reach.
+    const encoded = (at: number) => Buffer.from(`${prose.slice(0, at)}${token} end`).toString('base64');
+    expect(encoded(12_268).length).toBeGreaterThan(16_384); // precondition: two chunks
+    for (const at of [12_268, 12_000, 20_000]) {
+      const spans = detectText(encoded(at));
+      expect([at, spans.map((s) => s.class)]).toEqual([at, ['github_token']]);
+    }
+  });
+
   it('ends a wrapped block at a line that ends in padding, or whose length is not whole groups', () => {
     const token = `token ${fake.githubToken()}`;
     const b64 = Buffer.from(token).toString('base64');
