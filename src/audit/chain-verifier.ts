@@ -52,6 +52,9 @@ async function verifyInSnapshot(db: Db, options: ChainVerifyOptions): Promise<Ve
   let start: WalkStart = { prev: chainStart, fromSeq: 0, trusted: null };
   let coverage: CheckpointCoverage | null = null;
 
+  const stray = recordBeforeStart(db, chainStart);
+  if (stray) return { ...stray, range: rangeOf(options.incremental ? 'incremental' : 'full', null, 0, null) };
+
   if (options.incremental && options.keys) {
     // Every checkpoint is checked first (cheap: one signature and one lookup each); the last one
     // then vouches for everything before it, and only the records from it on are re-hashed.
@@ -144,6 +147,26 @@ function rowIsSound(row: ChainRow, prev: ChainHead): boolean {
     hashesAt(row, row.seq) &&
     row.prev_hash === prev.hash &&
     derivedDisagreement(row) === null
+  );
+}
+
+// A row at or before the chain's start (seq 0 or below, or at or below the prune anchor). Neither walk reads
+// there, yet queries and exports show every row, so a record slipped in there would pass as evidence. One
+// primary-key range lookup.
+function recordBeforeStart(db: Db, chainStart: ChainHead): VerifyBroken | null {
+  const row = db
+    .prepare('SELECT seq, decision_id FROM audit_records WHERE seq <= ? ORDER BY seq LIMIT 1')
+    .get(chainStart.seq) as { seq: number; decision_id: string } | undefined;
+  if (!row) return null;
+  const start =
+    chainStart.seq === 0
+      ? 'the chain starts at seq 1'
+      : `the chain starts after the prune anchor at seq ${chainStart.seq}`;
+  return breakReporter(0)(
+    'inserted',
+    row.seq,
+    row.decision_id,
+    `a record sits at seq ${row.seq}, before the start of the chain (${start}): no record can be there`,
   );
 }
 

@@ -244,6 +244,27 @@ describe('incremental audit verify', () => {
     expect(await verify(file, true)).toMatchObject({ ok: true, checkpoints: { unsigned_records: 5 } });
   });
 
+  it('finds a record slipped in below the start of the chain, which the walk from a checkpoint never reads', async () => {
+    const file = await signedLog();
+    const db = new Database(file);
+    const row = db.prepare('SELECT * FROM audit_records WHERE seq = 3').get() as Record<string, unknown>;
+    // A copy of a real record under a new id at seq 0, hashed as the attacker can: queries show it.
+    const record = { ...(JSON.parse(row.record as string) as object), decision_id: 'forged-at-zero' };
+    const json = canonicalJson(record);
+    db.prepare(
+      `INSERT INTO audit_records (seq, decision_id, ts_ms, path, outcome, status, subject, issuer, actor, token_id,
+       model, provider, operation, purpose, record, prev_hash, hash)
+       SELECT 0, 'forged-at-zero', ts_ms, path, outcome, status, subject, issuer, actor, token_id, model, provider,
+       operation, purpose, ?, ?, ? FROM audit_records WHERE seq = 3`,
+    ).run(json, GENESIS_HASH, chainHash(GENESIS_HASH, 0, json));
+    db.close();
+    expect(await verify(file, true)).toMatchObject({
+      ok: false,
+      problem: 'inserted',
+      first_bad: { seq: 0, decision_id: 'forged-at-zero' },
+    });
+  });
+
   it('refuses a checkpoint whose signature was altered', async () => {
     const file = await signedLog();
     tamper(

@@ -1,7 +1,13 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { canonicalJson, chainHash, SqliteAuditStore, type AuditRecordV1 } from '../../src/audit';
+import {
+  canonicalJson,
+  chainHash,
+  GENESIS_HASH,
+  SqliteAuditStore,
+  type AuditRecordV1,
+} from '../../src/audit';
 import { recordColumns } from '../../src/audit/record-columns';
 import { appendMany, makeRecord, silentLogger, tamper, tempDir } from './audit-fixtures';
 
@@ -158,6 +164,21 @@ describe('verify locates tampering', () => {
       ok: false,
       problem: 'reordered',
       first_bad: { seq: 3, decision_id: records[7]!.decision_id },
+    });
+  });
+
+  it('reports a record slipped in below seq 1 as inserted, though it hashes and chains like a first record', async () => {
+    const file = await copyOfLog();
+    const forged = makeRecord({ subject: 'attacker', outcome: 'denied' });
+    // Queries and exports read every row, so a row the walk never reaches would be shown as evidence.
+    forge(file, -1, forged, GENESIS_HASH, 'INSERT');
+    const store = SqliteAuditStore.open({ path: file, logger: silentLogger, readonly: true });
+    expect(await store.get(forged.decision_id)).toMatchObject({ seq: -1, subject: 'attacker' });
+    await store.close();
+    expect(await verify(file)).toMatchObject({
+      ok: false,
+      problem: 'inserted',
+      first_bad: { seq: -1, decision_id: forged.decision_id },
     });
   });
 
