@@ -16,7 +16,8 @@ import {
 } from '../screening';
 
 // The record's own copies of what the caller declared; they are indexed columns, so they are screened too.
-const DECLARED_COLUMNS = ['model', 'provider', 'operation', 'purpose'] as const;
+// `path` as well: after /v1/data/ it is whatever the caller typed, and a key pasted there was stored as sent.
+const DECLARED_COLUMNS = ['model', 'provider', 'operation', 'purpose', 'path'] as const;
 // Parts of the policy input modelgate builds itself: nothing the caller typed, so nothing to screen.
 const BUILT_PARTS = new Set(['subject', 'payload', 'usage', 'time', 'approval']);
 

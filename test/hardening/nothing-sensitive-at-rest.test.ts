@@ -83,6 +83,19 @@ test('the Data API input is screened too', async () => {
   expect((record.input as { notes: { owner: string } }).notes.owner).toBe('contact [REDACTED:email]');
 });
 
+test('a secret in the Data API path is recorded redacted, from an anonymous caller too', async () => {
+  // The path after /v1/data/ is the caller's text: a key pasted into it once reached the log as it was.
+  const pathSecret = fake.githubToken();
+  const signed = await svc.post(`/v1/data/${pathSecret}`, { input: {} }, svc.token());
+  const anonymous = await svc.post(`/v1/data/x/${pathSecret}`, { input: {} }, null);
+  expect([signed.status, anonymous.status]).toEqual([200, 401]);
+  expect(auditRow(svc.db, signed.body.decision_id as string)!.path).toBe('/v1/data/[REDACTED:github_token]');
+  const rejected = auditRow(svc.db, anonymous.body.decision_id as string)!;
+  expect(rejected.path).toBe('/v1/data/x/[REDACTED:github_token]');
+  expect(rejected.record.path).toBe(rejected.path);
+  expect(dbBytes(svc.db)).not.toContain(pathSecret);
+});
+
 describe('file modes', () => {
   test('a configured database path gets a 0700 folder and 0600 files', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-modes-'));
