@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { AuditOutcome, AuditRecordV1 } from './audit-record';
 import type { ChainHead } from './hash-chain';
+import type { Checkpoint } from './signed-checkpoints';
 import type { Instant } from './time-range';
 
 /** A record as stored: the record itself plus its place in the hash chain. */
@@ -50,6 +51,12 @@ export interface VerifyOptions {
    * are not re-read: they are trusted to its signature. Every checkpoint is still checked.
    */
   incremental?: boolean;
+  /**
+   * A signed checkpoint an earlier verify saw (its result's `checkpoints.last`), kept where the database host
+   * cannot change it. Needs publicKeys. The log must still hold its seq with its hash: a log rolled back past
+   * it, or replaced by a consistent chain, is reported (deleted, rewritten) though it verifies on its own.
+   */
+  witness?: Checkpoint;
 }
 
 /** Which records verify re-read and re-hashed, and what it trusted for the rest. */
@@ -73,7 +80,15 @@ export interface VerifyOk {
   /** Where the chain starts after pruning; null if it starts at genesis. */
   anchor: (ChainHead & { pruned_at: string }) | null;
   /** Checkpoint coverage when public keys were given, else null. */
-  checkpoints: { verified: number; last_seq: number | null; unsigned_records: number } | null;
+  checkpoints: {
+    verified: number;
+    last_seq: number | null;
+    unsigned_records: number;
+    /** The last checkpoint that verified, signature included: what to keep as the next verify's witness. */
+    last: Checkpoint | null;
+  } | null;
+  /** The witness given, which the log still holds (null without one, or when it was pruned away). */
+  witness: { seq: number; signed_at: string } | null;
   range: VerifiedRange;
 }
 

@@ -1,10 +1,10 @@
-import type { VerifiedRange, VerifyBroken, VerifyResult } from './audit-store';
+import type { VerifiedRange, VerifyBroken, VerifyOk, VerifyResult } from './audit-store';
 import { derivedDisagreement, hashesAt, type ChainRow } from './chain-row';
-import { checkCheckpoints, type Anchor, type CheckpointCoverage } from './checkpoint-coverage';
+import { checkCheckpoints, checkWitness, type Anchor, type CheckpointCoverage } from './checkpoint-coverage';
 import { breakReporter, classifyBreak } from './classify-break';
 import type { Db } from './database';
 import { GENESIS_HEAD, type ChainHead } from './hash-chain';
-import type { CheckpointKey } from './signed-checkpoints';
+import type { Checkpoint, CheckpointKey } from './signed-checkpoints';
 
 /** Options for verifyChain. */
 export interface ChainVerifyOptions {
@@ -13,6 +13,8 @@ export interface ChainVerifyOptions {
   /** Walk from the last checkpoint that verifies under `keys` rather than from the chain's start. */
   incremental?: boolean;
   onProgress?: (recordsChecked: number) => void;
+  /** A signed checkpoint an earlier verify saw, which the log must still hold (needs keys). */
+  witness?: Checkpoint;
 }
 
 // Walk order is chain order; the correlated subquery reads each record's reason rows by primary key.
@@ -52,15 +54,22 @@ async function verifyInSnapshot(db: Db, options: ChainVerifyOptions): Promise<Ve
   let start: WalkStart = { prev: chainStart, fromSeq: 0, trusted: null };
   let coverage: CheckpointCoverage | null = null;
 
+  const notWalked = rangeOf(options.incremental ? 'incremental' : 'full', null, 0, null);
   const stray = recordBeforeStart(db, chainStart);
-  if (stray) return { ...stray, range: rangeOf(options.incremental ? 'incremental' : 'full', null, 0, null) };
+  if (stray) return { ...stray, range: notWalked };
+  const last =
+    (db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1').get() as
+      ChainHead | undefined) ?? chainStart;
+  if (options.witness) {
+    if (!options.keys) throw new TypeError('verify: a witness checkpoint needs the public keys to check it');
+    const contradicted = checkWitness(db, options.keys, options.witness, last, anchor);
+    if (contradicted) return { ...contradicted, range: notWalked };
+  }
 
   if (options.incremental && options.keys) {
     // Every checkpoint is checked first (cheap: one signature and one lookup each); the last one
     // then vouches for everything before it, and only the records from it on are re-hashed.
-    const last = db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1').get() as
-      ChainHead | undefined;
-    const checked = checkCheckpoints(db, options.keys, last ?? chainStart, anchor, 0);
+    const checked = checkCheckpoints(db, options.keys, last, anchor, 0);
     if ('ok' in checked) return { ...checked, range: rangeOf('incremental', null, 0, null) };
     coverage = checked;
     start = trustedStart(db, checked, chainStart) ?? start;
@@ -103,9 +112,23 @@ async function verifyInSnapshot(db: Db, options: ChainVerifyOptions): Promise<Ve
         verified: coverage.verified,
         last_seq: coverage.last_seq,
         unsigned_records: coverage.unsigned_records,
+        last: coverage.last && signedPart(coverage.last),
       }
     : null;
-  return { ok: true, records: checked, head: prev.hash, anchor: anchor ?? null, checkpoints, range };
+  const witness = witnessHeld(options.witness, anchor);
+  return { ok: true, records: checked, head: prev.hash, anchor: anchor ?? null, checkpoints, witness, range };
+}
+
+// The checkpoint as it was signed, without the columns the coverage query joined to it.
+function signedPart(checkpoint: Checkpoint): Checkpoint {
+  const { seq, hash, signed_at, key_id, signature } = checkpoint;
+  return { seq, hash, signed_at, key_id, signature };
+}
+
+// The witness the log was compared with; null when none was given or it lies before the prune anchor.
+function witnessHeld(witness: Checkpoint | undefined, anchor: Anchor | undefined): VerifyOk['witness'] {
+  if (!witness || (anchor && witness.seq < anchor.seq)) return null;
+  return { seq: witness.seq, signed_at: witness.signed_at };
 }
 
 // The last verified checkpoint, if it lies after the chain's start and its record is there; null

@@ -96,3 +96,58 @@ export function checkCheckpoints(
   const lastSeq = verified > 0 ? lastGood : null;
   return { verified, last_seq: lastSeq, unsigned_records: head.seq - lastGood, last };
 }
+
+/**
+ * Returns why the log contradicts `witness`, a signed checkpoint an earlier verify saw, or null when the log
+ * still holds its seq with its hash (or was pruned past it, when nothing is left to compare). A log rolled back
+ * below it, or replaced by another chain, still verifies on its own once the checkpoints that would contradict it
+ * are deleted too; the witness, kept off the database host, is what remembers them. One lookup.
+ */
+export function checkWitness(
+  db: Db,
+  keys: CheckpointKey[],
+  witness: Checkpoint,
+  head: ChainHead,
+  anchor: Anchor | undefined,
+): VerifyBroken | null {
+  const broken = breakReporter(0);
+  const seen = `an earlier verify saw a signed checkpoint at seq ${witness.seq} (signed ${witness.signed_at})`;
+  const key = keys.find((k) => k.keyId === witness.key_id);
+  if (!key || !checkpointSignatureValid(witness, key)) {
+    return broken(
+      'bad_checkpoint_signature',
+      witness.seq,
+      null,
+      `the witness checkpoint at seq ${witness.seq} is not signed by a key given: it is not one an earlier verify saw`,
+    );
+  }
+  if (witness.seq > head.seq) {
+    return broken(
+      'deleted',
+      head.seq + 1,
+      null,
+      `the log ends at seq ${head.seq}, but ${seen}: records were deleted`,
+    );
+  }
+  if (anchor && witness.seq < anchor.seq) return null;
+  const row =
+    anchor && witness.seq === anchor.seq
+      ? { hash: anchor.hash, decision_id: null }
+      : (db.prepare('SELECT hash, decision_id FROM audit_records WHERE seq = ?').get(witness.seq) as
+          { hash: string; decision_id: string } | undefined);
+  if (!row) {
+    return broken(
+      'deleted',
+      witness.seq,
+      null,
+      `the record at seq ${witness.seq} is not in the log, but ${seen}`,
+    );
+  }
+  if (row.hash === witness.hash) return null;
+  return broken(
+    'rewritten',
+    witness.seq,
+    row.decision_id,
+    `the chain was rewritten up to seq ${witness.seq}: ${seen} naming hash ${witness.hash}, the log has ${row.hash}`,
+  );
+}

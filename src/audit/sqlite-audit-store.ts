@@ -226,7 +226,12 @@ export class SqliteAuditStore implements AuditStore {
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
     const keys = options.publicKeys ? options.publicKeys.map(loadCheckpointKey) : null;
     return this.withReader((reader) =>
-      verifyChain(reader, { keys, incremental: options.incremental, onProgress: options.onProgress }),
+      verifyChain(reader, {
+        keys,
+        incremental: options.incremental,
+        onProgress: options.onProgress,
+        witness: options.witness,
+      }),
     );
   }
 

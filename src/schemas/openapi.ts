@@ -473,7 +473,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           security: bearer,
           responses: {
             '200': {
-              description: '`ok: true` with records and head, or `ok: false` with the first break and why.',
+              description:
+                '`ok: true` with records and head (with a signing key, `checkpoints.last` is the signed checkpoint ' +
+                'to keep as the next verify’s witness), or `ok: false` with the first break and why.',
             },
             '401': errorReply('The token was refused.'),
             '403': errorReply('The token lacks the auditor scope (recorded).'),

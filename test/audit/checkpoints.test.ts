@@ -82,7 +82,20 @@ describe('signed checkpoints', () => {
       records: 25,
       head: expect.any(String),
       anchor: null,
-      checkpoints: { verified: 3, last_seq: 25, unsigned_records: 0 },
+      checkpoints: {
+        verified: 3,
+        last_seq: 25,
+        unsigned_records: 0,
+        // Whole, signature included: what a later verify is given as its witness.
+        last: {
+          seq: 25,
+          hash: expect.any(String),
+          signed_at: expect.any(String),
+          key_id: expect.any(String),
+          signature: expect.any(String),
+        },
+      },
+      witness: null,
       range: { mode: 'full', from_seq: 1, to_seq: 25, trusted_checkpoint: null },
     });
   });

@@ -9,7 +9,7 @@ import { auditMigrations } from '../../audit/audit-migrations';
 import { lockAuditLog, type AuditLogLock, type LockPurpose } from '../../audit/audit-log-lock';
 import { openDatabase } from '../../audit/database';
 import { lineageTree, sqliteLineageSource, type LineageTree } from '../../audit/lineage-query';
-import { generateCheckpointKeys } from '../../audit/signed-checkpoints';
+import { generateCheckpointKeys, type Checkpoint } from '../../audit/signed-checkpoints';
 import { SqliteAuditStore } from '../../audit/sqlite-audit-store';
 import type { AuditStore, VerifiedRange, VerifyResult } from '../../audit/audit-store';
 import type { Pool } from 'pg';
@@ -21,6 +21,7 @@ import { pgLineageSource } from '../../postgres/pg-lineage-source';
 import { createPgPool, redactUrl } from '../../postgres/pg-pool';
 import { PostgresAuditStore } from '../../postgres/postgres-audit-store';
 import { usagePgMigrations } from '../../postgres/usage-pg-migrations';
+import { keepWitness, readWitness } from '../audit-witness';
 import type { CliCommand, CliIo } from '../cli-command';
 import { renderLineage } from '../render-lineage';
 
@@ -42,7 +43,7 @@ Commands:
 
 ${DB_HELP}
 Run \`modelgate audit <command> --help\` for its options.`,
-  verify: `Usage: modelgate audit verify [--db FILE] [--public-key FILE]... [--full] [--json]
+  verify: `Usage: modelgate audit verify [--db FILE] [--public-key FILE]... [--witness FILE] [--full] [--json]
 
 Walks the audit log's hash chain and reports "N records, chain intact, head <hash>", or the first
 break: where, and whether a record was modified, deleted, inserted or reordered. With --public-key
@@ -52,6 +53,11 @@ on: the records before it are trusted to that checkpoint's signature. It says wh
 re-hashed. --full re-hashes every record (run it now and then: only it finds a record edited in
 place before the last checkpoint). Without --public-key every record is re-hashed. Opens the
 database read-only.
+
+--witness FILE (needs --public-key) keeps the last signed checkpoint that verified in FILE and,
+from the next run on, requires the log to still hold it: a log rolled back to an earlier head, or
+replaced by a consistent chain, with the checkpoints that would contradict it deleted, verifies on
+its own but not against the witness. Keep FILE where the database host cannot change it.
 
 ${DB_HELP}
 
@@ -107,6 +113,7 @@ const optionsOf: Record<Exclude<Sub, 'audit'>, Options> = {
   verify: {
     ...common,
     'public-key': { type: 'string', multiple: true },
+    witness: { type: 'string' },
     json: { type: 'boolean' },
     full: { type: 'boolean' },
   },
@@ -169,12 +176,22 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
     const keys = await Promise.all(
       ((values['public-key'] as string[] | undefined) ?? []).map((f) => readFile(f, 'utf8')),
     );
+    const witnessFile = typeof values.witness === 'string' ? path.resolve(values.witness) : null;
+    if (witnessFile && keys.length === 0) {
+      throw new UsageError(
+        '--witness needs --public-key: the witness is a signed checkpoint, checked with it',
+      );
+    }
+    const witness = witnessFile ? readWitness(witnessFile) : undefined;
     const store = await openStore(values, io, true);
     try {
       // With keys, the default is incremental: a routine verify of a large log takes seconds.
-      const options = keys.length > 0 ? { publicKeys: keys, incremental: values.full !== true } : {};
+      const options = keys.length > 0 ? { publicKeys: keys, incremental: values.full !== true, witness } : {};
       const result = await store.verify(options);
-      io.stdout(values.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result));
+      const kept = result.ok && witnessFile ? keepWitness(witnessFile, result, witness) : undefined;
+      io.stdout(
+        values.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result) + witnessLine(witness, kept),
+      );
       return result.ok ? 0 : 1;
     } finally {
       await store.close();
@@ -371,6 +388,15 @@ function describe(result: VerifyResult): string {
           (cp.unsigned_records > 0 ? `; ${cp.unsigned_records} later records are not signed yet\n` : '\n');
   }
   return text;
+}
+
+// What the witness proved and what it holds now; nothing when no --witness was given or the verify failed.
+function witnessLine(before: Checkpoint | undefined, after: Checkpoint | undefined): string {
+  if (!after) return '';
+  const seen = before
+    ? `the checkpoint at seq ${before.seq} that an earlier verify saw is still in the log; `
+    : 'no witness yet: ';
+  return `${seen}the witness now holds the checkpoint at seq ${after.seq}\n`;
 }
 
 function walked(range: VerifiedRange): string {

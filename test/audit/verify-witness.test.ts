@@ -1,0 +1,130 @@
+/**
+ * `audit verify --witness FILE`: the last signed checkpoint a verify saw, kept off the database host. An
+ * attacker with write access to the log but not the signing key can roll it back (drop the last records and
+ * the checkpoints that cover them) or replace it with a consistent chain and no checkpoints: the log alone
+ * still verifies. The witness remembers what was signed before, so the next verify notices.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  canonicalJson,
+  chainHash,
+  GENESIS_HASH,
+  generateCheckpointKeys,
+  SqliteAuditStore,
+} from '../../src/audit';
+import { runCli } from '../helpers/cli';
+import { appendMany, silentLogger, tamper, tempDir } from './audit-fixtures';
+
+const dir = tempDir();
+const keys = generateCheckpointKeys(join(dir, 'keys'));
+let n = 0;
+
+// 25 records signed every 10 (checkpoints at 10, 20 and 25, the last at close).
+async function signedLog(): Promise<string> {
+  const file = join(dir, `log-${++n}.db`);
+  const store = SqliteAuditStore.open({
+    path: file,
+    logger: silentLogger,
+    checkpoint: { privateKeyFile: keys.privateKeyFile, everyRecords: 10, everySeconds: 3600 },
+  });
+  for (let i = 0; i < 5; i++) await appendMany(store, 5);
+  await store.close();
+  return file;
+}
+
+function verify(file: string, ...extra: string[]) {
+  return runCli(['audit', 'verify', '--db', file, '--public-key', keys.publicKeyFile, ...extra], {});
+}
+
+// Recomputes every hash from seq 1 with each record's outcome flipped to denied: a consistent forged chain.
+function forgeWholeChain(file: string): void {
+  const db = new Database(file);
+  const rows = db.prepare('SELECT seq, record FROM audit_records ORDER BY seq').all() as {
+    seq: number;
+    record: string;
+  }[];
+  const update = db.prepare(
+    'UPDATE audit_records SET record = ?, prev_hash = ?, hash = ?, outcome = ? WHERE seq = ?',
+  );
+  let prev = GENESIS_HASH;
+  db.transaction(() => {
+    for (const row of rows) {
+      const json = canonicalJson({ ...(JSON.parse(row.record) as object), outcome: 'denied' });
+      const hash = chainHash(prev, row.seq, json);
+      update.run(json, prev, hash, 'denied', row.seq);
+      prev = hash;
+    }
+    db.exec('DELETE FROM audit_checkpoints');
+  })();
+  db.close();
+}
+
+describe('audit verify --witness', () => {
+  it('keeps the last signed checkpoint it verified in the witness file', async () => {
+    const file = await signedLog();
+    const witness = join(dir, `witness-${n}.json`);
+    expect(existsSync(witness)).toBe(false);
+    const first = await verify(file, '--witness', witness);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(readFileSync(witness, 'utf8'))).toMatchObject({ seq: 25, key_id: expect.any(String) });
+    const again = await verify(file, '--witness', witness);
+    expect(again).toMatchObject({ code: 0 });
+    expect(again.stdout).toContain('the checkpoint at seq 25 that an earlier verify saw is still in the log');
+  });
+
+  it('finds the tail dropped with the checkpoints that covered it', async () => {
+    const file = await signedLog();
+    const witness = join(dir, `witness-${n}.json`);
+    expect((await verify(file, '--witness', witness)).code).toBe(0);
+    tamper(file, 'DELETE FROM audit_records WHERE seq > 20');
+    tamper(file, 'DELETE FROM audit_checkpoints WHERE seq > 20');
+    // The precondition: the log alone is a consistent, signed chain of 20 records.
+    expect(await verify(file, '--full')).toMatchObject({ code: 0 });
+    const result = await verify(file, '--witness', witness, '--json');
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: false,
+      problem: 'deleted',
+      first_bad: { seq: 21 },
+      message: expect.stringContaining('an earlier verify saw a signed checkpoint at seq 25'),
+    });
+    // A failed verify leaves the witness as it was, so the next one fails too.
+    expect(JSON.parse(readFileSync(witness, 'utf8'))).toMatchObject({ seq: 25 });
+  });
+
+  it('finds a whole log replaced by a consistent chain without checkpoints', async () => {
+    const file = await signedLog();
+    const witness = join(dir, `witness-${n}.json`);
+    expect((await verify(file, '--witness', witness)).code).toBe(0);
+    forgeWholeChain(file);
+    expect(await verify(file)).toMatchObject({ code: 0 });
+    const result = await verify(file, '--witness', witness);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('rewritten');
+    expect(result.stdout).toContain('an earlier verify saw a signed checkpoint at seq 25');
+  });
+
+  it('refuses a witness file that is not a checkpoint signed by a key given', async () => {
+    const file = await signedLog();
+    const witness = join(dir, `witness-${n}.json`);
+    expect((await verify(file, '--witness', witness)).code).toBe(0);
+    const saved = JSON.parse(readFileSync(witness, 'utf8')) as { seq: number };
+    writeFileSync(witness, JSON.stringify({ ...saved, seq: 3 }));
+    const forged = await verify(file, '--witness', witness);
+    expect(forged.code).toBe(1);
+    expect(forged.stdout).toContain('bad_checkpoint_signature');
+    writeFileSync(witness, '{"seq":');
+    const garbled = await verify(file, '--witness', witness);
+    expect(garbled.code).toBe(1);
+    expect(garbled.stderr).toContain(`the witness file ${witness} does not hold a signed checkpoint`);
+  });
+
+  it('needs a public key', async () => {
+    const file = await signedLog();
+    const result = await runCli(['audit', 'verify', '--db', file, '--witness', join(dir, 'w.json')], {});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--witness needs --public-key');
+  });
+});
