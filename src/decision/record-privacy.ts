@@ -84,13 +84,9 @@ function screenedRecord(
   const declared: Record<string, unknown> = {};
   for (const column of DECLARED_COLUMNS) if (record[column] !== null) declared[column] = record[column];
   const input = isObject(record.input) ? record.input : undefined;
-  const callerParts: Record<string, unknown> = {};
-  if (input) {
-    for (const [key, value] of Object.entries(input)) if (!BUILT_PARTS.has(key)) callerParts[key] = value;
-  } else if (record.input !== null) {
-    callerParts.input = record.input;
-  }
-  const screened = { declared, callerParts };
+  const { builtParts, callerParts } = splitInput(input, record.input);
+  // The policy's own output too: a reason message or an obligation may repeat what the caller sent.
+  const screened = { declared, callerParts, result: record.result, obligations: record.obligations };
   // Only a verified subject's values are cached: an anonymous request has no caller to scope them to. A
   // subject mostly declares the same values call after call, so the whole set is looked up first, by one hash
   // of its JSON text (equal text, equal values), before its texts are, one hash each.
@@ -108,7 +104,25 @@ function screenedRecord(
   return {
     ...record,
     ...(redacted.declared as Partial<AuditRecordV1>),
-    input: input ? { ...input, ...redacted.callerParts } : (redacted.callerParts.input ?? null),
+    // The built parts and the redacted caller parts only: spreading the input first kept a member whose name
+    // was redacted under its original name as well.
+    input: input ? { ...builtParts, ...redacted.callerParts } : (redacted.callerParts.input ?? null),
+    result: redacted.result,
+    obligations: redacted.obligations,
+  };
+}
+
+// The input's members modelgate built and the caller's, each as own members: an assignment would turn a
+// caller's "__proto__" member (JSON.parse makes it an own one) into a prototype that screening never reads.
+function splitInput(
+  input: Record<string, unknown> | undefined,
+  raw: unknown,
+): { builtParts: Record<string, unknown>; callerParts: Record<string, unknown> } {
+  if (!input) return { builtParts: {}, callerParts: raw === null ? {} : { input: raw } };
+  const entries = Object.entries(input);
+  return {
+    builtParts: Object.fromEntries(entries.filter(([key]) => BUILT_PARTS.has(key))),
+    callerParts: Object.fromEntries(entries.filter(([key]) => !BUILT_PARTS.has(key))),
   };
 }
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../src/errors';
 import { auditRow } from '../helpers/audit-db';
-import { startTestService, type TestService } from '../helpers/service';
+import { startTestService, SUPPORT_REPLY_CALL, type TestService } from '../helpers/service';
 import { fake } from '../screening/fake-values';
 
 // Issue #13, item 4: the audit DB held raw secrets in purpose, model and context, and every verified
@@ -94,6 +94,35 @@ test('a secret in the Data API path is recorded redacted, from an anonymous call
   expect(rejected.path).toBe('/v1/data/x/[REDACTED:github_token]');
   expect(rejected.record.path).toBe(rejected.path);
   expect(dbBytes(svc.db)).not.toContain(pathSecret);
+});
+
+test('a secret in the name of a Data API input member is recorded redacted, without the original beside it', async () => {
+  const inKey = fake.githubToken();
+  const inProto = fake.awsSecretKey();
+  // Raw text: JSON.stringify of an object literal would not carry an own "__proto__" member.
+  const body = `{"input":{"invocation":{"model":"m","operation":"chat"},"${inKey}":{"x":1},"__proto__":{"note":"aws_secret_access_key=${inProto}"}}}`;
+  const reply = await svc.post('/v1/data/modelgate/decision', body, svc.token());
+  expect(reply.status).toBe(200);
+  const input = auditRow(svc.db, reply.body.decision_id as string)!.record.input as Record<string, unknown>;
+  expect(Object.keys(input)).toContain('[REDACTED:github_token]');
+  expect(Object.keys(input)).not.toContain(inKey);
+  expect(JSON.stringify(input)).toContain(
+    '"__proto__":{"note":"aws_secret_access_key=[REDACTED:aws_secret_key]"}',
+  );
+  const bytes = dbBytes(svc.db);
+  for (const value of [inKey, inProto]) expect(bytes).not.toContain(value);
+});
+
+test("a policy reason that repeats a caller's value is recorded redacted, as the value is", async () => {
+  const tool = fake.githubToken();
+  const body = { invocation: { ...SUPPORT_REPLY_CALL.invocation, tools: [{ name: tool }] } };
+  const caller = svc.token({ sub: 'spiffe://corp/support/reply-bot', scope: 'invoke:support' });
+  const reply = await svc.post('/v1/decide', body, caller);
+  // The precondition: the shipped policy names the tool it refuses, so the reply (to its own caller) holds it.
+  expect(JSON.stringify(reply.body)).toContain(`tool ${tool} is not granted`);
+  const record = auditRow(svc.db, reply.body.decision_id as string)!.record;
+  expect(JSON.stringify(record.result)).toContain('tool [REDACTED:github_token] is not granted');
+  expect(dbBytes(svc.db)).not.toContain(tool);
 });
 
 describe('file modes', () => {
