@@ -87,7 +87,7 @@ export interface VerifyOk {
     /** The last checkpoint that verified, signature included: what to keep as the next verify's witness. */
     last: Checkpoint | null;
   } | null;
-  /** The witness given, which the log still holds (null without one, or when it was pruned away). */
+  /** The witness given, which the log still holds; null without one. */
   witness: { seq: number; signed_at: string } | null;
   range: VerifiedRange;
 }

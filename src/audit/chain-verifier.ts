@@ -115,7 +115,7 @@ async function verifyInSnapshot(db: Db, options: ChainVerifyOptions): Promise<Ve
         last: coverage.last && signedPart(coverage.last),
       }
     : null;
-  const witness = witnessHeld(options.witness, anchor);
+  const witness = witnessHeld(options.witness);
   return { ok: true, records: checked, head: prev.hash, anchor: anchor ?? null, checkpoints, witness, range };
 }
 
@@ -125,10 +125,9 @@ function signedPart(checkpoint: Checkpoint): Checkpoint {
   return { seq, hash, signed_at, key_id, signature };
 }
 
-// The witness the log was compared with; null when none was given or it lies before the prune anchor.
-function witnessHeld(witness: Checkpoint | undefined, anchor: Anchor | undefined): VerifyOk['witness'] {
-  if (!witness || (anchor && witness.seq < anchor.seq)) return null;
-  return { seq: witness.seq, signed_at: witness.signed_at };
+// The witness the log was compared with; null when none was given.
+function witnessHeld(witness: Checkpoint | undefined): VerifyOk['witness'] {
+  return witness ? { seq: witness.seq, signed_at: witness.signed_at } : null;
 }
 
 // The last verified checkpoint, if it lies after the chain's start and its record is there; null

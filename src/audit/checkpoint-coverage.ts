@@ -99,7 +99,7 @@ export function checkCheckpoints(
 
 /**
  * Returns why the log contradicts `witness`, a signed checkpoint an earlier verify saw, or null when the log
- * still holds its seq with its hash (or was pruned past it, when nothing is left to compare). A log rolled back
+ * still holds its seq with its hash (a prune past it is reported too: nothing would be left to compare). A log rolled back
  * below it, or replaced by another chain, still verifies on its own once the checkpoints that would contradict it
  * are deleted too; the witness, kept off the database host, is what remembers them. One lookup.
  */
@@ -129,7 +129,16 @@ export function checkWitness(
       `the log ends at seq ${head.seq}, but ${seen}: records were deleted`,
     );
   }
-  if (anchor && witness.seq < anchor.seq) return null;
+  if (anchor && witness.seq < anchor.seq) {
+    // A legitimate prune removes old records, not ones a recent verify saw signed; an anchor is written by
+    // whoever can write the log, so one placed past the witness would otherwise end every comparison.
+    return broken(
+      'deleted',
+      witness.seq,
+      null,
+      `the log was pruned through seq ${anchor.seq} (${anchor.pruned_at}), past the record at seq ${witness.seq}: ${seen}; if that prune was yours, remove the witness file to trust the log as it is now`,
+    );
+  }
   const row =
     anchor && witness.seq === anchor.seq
       ? { hash: anchor.hash, decision_id: null }

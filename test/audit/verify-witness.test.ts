@@ -106,6 +106,30 @@ describe('audit verify --witness', () => {
     expect(result.stdout).toContain('an earlier verify saw a signed checkpoint at seq 25');
   });
 
+  it('finds the log emptied behind a prune anchor placed past the witness', async () => {
+    const file = await signedLog();
+    const witness = join(dir, `witness-${n}.json`);
+    expect((await verify(file, '--witness', witness)).code).toBe(0);
+    // What `audit prune` writes, by hand: every record gone, the chain said to start after seq 26.
+    tamper(file, 'DELETE FROM audit_records');
+    tamper(file, 'DELETE FROM audit_reasons');
+    tamper(file, 'DELETE FROM audit_checkpoints');
+    tamper(
+      file,
+      `INSERT INTO audit_prunes (seq, hash, before_ts, deleted, pruned_at) VALUES (26, ?, '2026-12-01T00:00:00.000Z', 26, '2026-12-01T00:00:00.000Z')`,
+      'f'.repeat(64),
+    );
+    expect(await verify(file)).toMatchObject({ code: 0 });
+    const result = await verify(file, '--witness', witness, '--json');
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      ok: false,
+      problem: 'deleted',
+      first_bad: { seq: 25 },
+      message: expect.stringContaining('the log was pruned through seq 26'),
+    });
+  });
+
   it('refuses a witness file that is not a checkpoint signed by a key given', async () => {
     const file = await signedLog();
     const witness = join(dir, `witness-${n}.json`);
