@@ -27,6 +27,10 @@ export function derivedDisagreement(row: ChainRow): string | null {
   } catch {
     return 'its record is not valid JSON';
   }
+  // Whoever can write the file can hash anything: a record of the wrong shape is a finding, not a crash.
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+    return 'its record is not a JSON object';
+  }
   const expected = recordColumns(record);
   for (const column of RECORD_COLUMN_NAMES) {
     if (row[column] !== expected[column]) {
@@ -34,6 +38,7 @@ export function derivedDisagreement(row: ChainRow): string | null {
     }
   }
   if (row.reason_rows !== undefined) {
+    if (!Array.isArray(record.reasons)) return 'its record has no list of reasons';
     const want = JSON.stringify(reasonRows(record).map((reason) => [reason, expected.ts_ms]));
     const have = JSON.stringify(JSON.parse(row.reason_rows ?? '[]'));
     if (want !== have) return `its reason index rows ${have} disagree with the hashed record (${want})`;

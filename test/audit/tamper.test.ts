@@ -182,6 +182,31 @@ describe('verify locates tampering', () => {
     });
   });
 
+  it.each([
+    ['a JSON null', () => 'null'],
+    [
+      'its reasons not a list',
+      (record: AuditRecordV1) => canonicalJson({ ...record, reasons: { length: 1 } }),
+    ],
+  ])(
+    'reports a record rewritten as %s, its hash recomputed, as modified instead of throwing',
+    async (_, rewrite) => {
+      const file = await copyOfLog();
+      const json = rewrite(records[4]!);
+      tamper(
+        file,
+        'UPDATE audit_records SET record = ?, hash = ? WHERE seq = 5',
+        json,
+        chainHash(hashAt(file, 4), 5, json),
+      );
+      expect(await verify(file)).toMatchObject({
+        ok: false,
+        problem: 'modified',
+        first_bad: { seq: 5, decision_id: records[4]!.decision_id },
+      });
+    },
+  );
+
   it('reports a truncated tail that the reason index still remembers as deleted', async () => {
     const file = await copyOfLog();
     // seq 9 has reason "even" (i = 8); deleting it without its index row leaves a trace.
