@@ -34,6 +34,8 @@ export class ChainWriter {
   // Prepared on first use: a log at schema version 2 or older (tests of the upgrade) has no facts table.
   private insertFact: Statement | undefined;
   private readonly selectHead: Statement;
+  /** The head as this writer found it at open or left it at its last append (see rolledBack). */
+  private expected: ChainHead;
 
   constructor(private readonly db: Db) {
     this.insertRecord = db.prepare(INSERT_RECORD);
@@ -41,13 +43,37 @@ export class ChainWriter {
       'INSERT OR IGNORE INTO audit_reasons (seq, reason, ts_ms) VALUES (?, ?, ?)',
     );
     this.selectHead = db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1');
+    this.expected = this.storedHead();
   }
 
   /**
    * Returns the head the next record chains to: the last record, else the prune anchor, else genesis.
-   * Read from the database every time, never cached, so no other writer's commit is ever missed.
+   * Read from the database every time, and it must be the head this writer left: only this writer appends
+   * (the log lock keeps other servers off, and a prune keeps the head), so any other head means the chain was
+   * rewritten or cut under it. Extending or signing that head would vouch for the rewrite; it throws instead.
    */
   head(): ChainHead {
+    const head = this.storedHead();
+    if (head.seq !== this.expected.seq || head.hash !== this.expected.hash) {
+      const message =
+        `the audit chain changed under its writer: its head is seq ${head.seq} (${head.hash}), ` +
+        `but this writer left seq ${this.expected.seq} (${this.expected.hash}); run modelgate audit verify`;
+      throw Object.assign(new Error(message), { code: 'CHAIN_CHANGED' });
+    }
+    return head;
+  }
+
+  /** Returns the head this writer expects to find: what it found at open or last appended. */
+  expectedHead(): ChainHead {
+    return this.expected;
+  }
+
+  /** After the transaction of append() rolled back: the head is `head`, from expectedHead() before it, again. */
+  rolledBack(head: ChainHead): void {
+    this.expected = head;
+  }
+
+  private storedHead(): ChainHead {
     return (this.selectHead.get() as ChainHead | undefined) ?? latestAnchor(this.db) ?? GENESIS_HEAD;
   }
 
@@ -76,6 +102,7 @@ export class ChainWriter {
       head = { seq, hash };
       return undefined;
     });
+    this.expected = head;
     return { refused, head };
   }
 

@@ -294,7 +294,7 @@ export class SqliteAuditStore implements AuditStore {
           code: 'FILE_REPLACED',
         });
       }
-      result = this.writeBatch.immediate(items);
+      result = this.appendBatch(items);
     } finally {
       this.options.onCommit?.({ records: items.length, seconds: (performance.now() - startedMs) / 1000 });
     }
@@ -305,6 +305,17 @@ export class SqliteAuditStore implements AuditStore {
     if (signedAt !== null) this.signed(signedAt);
     this.walTimer ??= setTimeout(() => this.checkpointWal(), WAL_CHECKPOINT_MS).unref();
     return refused;
+  }
+
+  // A batch that rolls back leaves the head where it was: the chain writer must expect that head again.
+  private appendBatch(items: PreparedRecord[]): ReturnType<typeof this.writeBatch.immediate> {
+    const before = this.chain!.expectedHead();
+    try {
+      return this.writeBatch.immediate(items);
+    } catch (err) {
+      this.chain!.rolledBack(before);
+      throw err;
+    }
   }
 
   // PASSIVE: copies what no reader still needs and never waits for one; the next commit then starts the

@@ -8,8 +8,8 @@ import {
   generateCheckpointKeys,
   SqliteAuditStore,
 } from '../../src/audit';
-import { ConfigError } from '../../src/errors';
-import { appendMany, silentLogger, tamper, tempDir } from './audit-fixtures';
+import { ConfigError, ReasonCode, UnavailableError } from '../../src/errors';
+import { appendMany, makeRecord, silentLogger, tamper, tempDir } from './audit-fixtures';
 
 const dir = tempDir();
 const keys = generateCheckpointKeys(join(dir, 'keys'));
@@ -185,6 +185,33 @@ describe('signed checkpoints', () => {
       checkpoints: { verified: 1, last_seq: 14, unsigned_records: 3 },
     });
     await store.close();
+  });
+
+  it('neither extends nor signs a chain rewritten under the open store: audit_unavailable instead', async () => {
+    const file = join(dir, `rewritten-while-open-${++n}.db`);
+    const store = SqliteAuditStore.open({
+      path: file,
+      logger: silentLogger,
+      checkpoint: { privateKeyFile: keys.privateKeyFile, everyRecords: 1000, everySeconds: 3600 },
+    });
+    await appendMany(store, 5);
+    expect(checkpointSeqs(file)).toEqual([]);
+    // An attacker without the key rewrites the unsigned records while the service runs.
+    rewriteWholeChain(file);
+    const forged = await verify(file, [publicKey]);
+    expect(forged).toMatchObject({ ok: true, checkpoints: { verified: 0, unsigned_records: 5 } });
+
+    const refused = await store.append(makeRecord()).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(UnavailableError);
+    expect((refused as UnavailableError).code).toBe(ReasonCode.AuditUnavailable);
+    expect((refused as Error).message).toContain('CHAIN_CHANGED');
+    await store.close();
+    // The close did not sign the forged head, and nothing was chained to it.
+    expect(checkpointSeqs(file)).toEqual([]);
+    expect(await verify(file, [publicKey])).toMatchObject({
+      ok: true,
+      head: (forged as { head: string }).head,
+    });
   });
 
   it('refuses a signing key that is not Ed25519', () => {
