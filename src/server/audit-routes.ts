@@ -17,6 +17,7 @@ export function auditRoutes(
   deps: { decision: DecisionDeps; store: AuditStore; verifyKeys?: VerifyOptions['publicKeys'] },
 ): void {
   const auditorOnly = { auditorOnly: true };
+  const verify = oneWalkAtATime(() => deps.store.verify({ publicKeys: deps.verifyKeys }));
 
   app.get('/v1/decisions', async (req, res) => {
     const call = toCall(req, res, '/v1/decisions');
@@ -46,10 +47,25 @@ export function auditRoutes(
     send(
       res,
       await guardedCall(deps.decision, call, auditorOnly, async () => ({
-        body: { ...(await deps.store.verify({ publicKeys: deps.verifyKeys })) },
+        body: { ...(await verify()) },
       })),
     );
   });
+}
+
+/**
+ * Returns `walk` made to run once at a time: a call while one runs gets that one's answer. A walk re-hashes the
+ * whole log on the event loop; started once per request, eight at once on 200,000 records held decisions at a
+ * p50 of 1.4 s (18 ms alone) for two minutes, and nothing bounded how many an auditor could start.
+ */
+function oneWalkAtATime<T>(walk: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | null = null;
+  return () => {
+    running ??= walk().finally(() => {
+      running = null;
+    });
+    return running;
+  };
 }
 
 function readFilter(req: Request): AuditQuery {
