@@ -8,31 +8,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { canonicalJson, chainHash, GENESIS_HASH, generateCheckpointKeys } from '../../src/audit';
-import { auditCount } from '../helpers/audit-db';
+import { generateCheckpointKeys } from '../../src/audit';
+import { auditCount, forgeChain } from '../helpers/audit-db';
 import { startTestService, type TestService } from '../helpers/service';
 import { supportAllowed } from './e2e-fixtures';
 
 // Recomputes the whole chain with every record marked allowed: what an attacker without the key can do.
 function rewriteAsAllowed(file: string): void {
-  const db = new Database(file);
-  const rows = db.prepare('SELECT seq, record FROM audit_records ORDER BY seq').all() as {
-    seq: number;
-    record: string;
-  }[];
-  const update = db.prepare(
-    'UPDATE audit_records SET record = ?, prev_hash = ?, hash = ?, outcome = ? WHERE seq = ?',
-  );
-  let prev = GENESIS_HASH;
-  db.transaction(() => {
-    for (const row of rows) {
-      const json = canonicalJson({ ...(JSON.parse(row.record) as object), outcome: 'allowed' });
-      const hash = chainHash(prev, row.seq, json);
-      update.run(json, prev, hash, 'allowed', row.seq);
-      prev = hash;
-    }
-  })();
-  db.close();
+  forgeChain(file, (record) => {
+    record.outcome = 'allowed';
+  });
 }
 
 function checkpointCount(file: string): number {

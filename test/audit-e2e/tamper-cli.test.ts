@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { canonicalJson, chainHash, GENESIS_HASH, newDecisionId, type AuditRecordV1 } from '../../src/audit';
+import { canonicalJson, chainHash, newDecisionId, type AuditRecordV1 } from '../../src/audit';
 import { reasonRows, recordColumns } from '../../src/audit/record-columns';
+import { forgeChain } from '../helpers/audit-db';
 import { runCli } from '../helpers/cli';
 import { startTestService, type TestService } from '../helpers/service';
 import {
@@ -197,29 +197,9 @@ describe('modelgate audit verify on a log the server wrote', () => {
 // Recomputes every hash from genesis after turning one denial into an allow: what an attacker without the
 // signing key can do, and what the hash chain alone cannot tell from the original.
 function rewriteWholeChain(file: string, seqToFlip: number): void {
-  const db = new Database(file);
-  try {
-    const rows = db.prepare('SELECT seq, record FROM audit_records ORDER BY seq').all() as {
-      seq: number;
-      record: string;
-    }[];
-    const update = db.prepare(
-      'UPDATE audit_records SET record = ?, prev_hash = ?, hash = ?, outcome = ? WHERE seq = ?',
-    );
-    let prev = GENESIS_HASH;
-    db.transaction(() => {
-      for (const row of rows) {
-        const record = JSON.parse(row.record) as AuditRecordV1;
-        if (row.seq === seqToFlip) record.outcome = 'allowed';
-        const json = canonicalJson(record);
-        const hash = chainHash(prev, row.seq, json);
-        update.run(json, prev, hash, record.outcome, row.seq);
-        prev = hash;
-      }
-    })();
-  } finally {
-    db.close();
-  }
+  forgeChain(file, (record, seq) => {
+    if (seq === seqToFlip) record.outcome = 'allowed';
+  });
 }
 
 describe('modelgate audit verify --public-key on a log the server signed', () => {

@@ -6,14 +6,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import {
-  canonicalJson,
-  chainHash,
-  GENESIS_HASH,
-  generateCheckpointKeys,
-  SqliteAuditStore,
-} from '../../src/audit';
+import { generateCheckpointKeys, SqliteAuditStore } from '../../src/audit';
+import { forgeChain } from '../helpers/audit-db';
 import { runCli } from '../helpers/cli';
 import { appendMany, silentLogger, tamper, tempDir } from './audit-fixtures';
 
@@ -38,27 +32,16 @@ function verify(file: string, ...extra: string[]) {
   return runCli(['audit', 'verify', '--db', file, '--public-key', keys.publicKeyFile, ...extra], {});
 }
 
-// Recomputes every hash from seq 1 with each record's outcome flipped to denied: a consistent forged chain.
+// Recomputes every hash from seq 1 with each record's outcome flipped to denied, and deletes the checkpoints: a
+// consistent forged chain.
 function forgeWholeChain(file: string): void {
-  const db = new Database(file);
-  const rows = db.prepare('SELECT seq, record FROM audit_records ORDER BY seq').all() as {
-    seq: number;
-    record: string;
-  }[];
-  const update = db.prepare(
-    'UPDATE audit_records SET record = ?, prev_hash = ?, hash = ?, outcome = ? WHERE seq = ?',
+  forgeChain(
+    file,
+    (record) => {
+      record.outcome = 'denied';
+    },
+    (db) => db.exec('DELETE FROM audit_checkpoints'),
   );
-  let prev = GENESIS_HASH;
-  db.transaction(() => {
-    for (const row of rows) {
-      const json = canonicalJson({ ...(JSON.parse(row.record) as object), outcome: 'denied' });
-      const hash = chainHash(prev, row.seq, json);
-      update.run(json, prev, hash, 'denied', row.seq);
-      prev = hash;
-    }
-    db.exec('DELETE FROM audit_checkpoints');
-  })();
-  db.close();
 }
 
 describe('audit verify --witness', () => {

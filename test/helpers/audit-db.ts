@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { canonicalJson, chainHash, GENESIS_HASH, type AuditRecordV1 } from '../../src/audit';
 
 /** One audit row as the tests read it straight from the SQLite file. */
 export interface AuditRow {
@@ -63,6 +64,41 @@ export function lastDecisionId(dbFile: string): string {
       .get() as { decision_id: string } | undefined;
     if (!row) throw new Error(`no decision recorded in ${dbFile}`);
     return row.decision_id;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Applies `edit` to every record, then recomputes every hash from genesis: the consistent forged chain that an
+ * attacker with write access to the file, but not the signing key, can make. `extra` runs in the same transaction.
+ */
+export function forgeChain(
+  file: string,
+  edit: (record: AuditRecordV1, seq: number) => void,
+  extra?: (db: Database.Database) => void,
+): void {
+  const db = new Database(file);
+  try {
+    const rows = db.prepare('SELECT seq, record FROM audit_records ORDER BY seq').all() as {
+      seq: number;
+      record: string;
+    }[];
+    const update = db.prepare(
+      'UPDATE audit_records SET record = ?, prev_hash = ?, hash = ?, outcome = ? WHERE seq = ?',
+    );
+    let prev = GENESIS_HASH;
+    db.transaction(() => {
+      for (const row of rows) {
+        const record = JSON.parse(row.record) as AuditRecordV1;
+        edit(record, row.seq);
+        const json = canonicalJson(record);
+        const hash = chainHash(prev, row.seq, json);
+        update.run(json, prev, hash, record.outcome, row.seq);
+        prev = hash;
+      }
+      extra?.(db);
+    })();
   } finally {
     db.close();
   }
