@@ -57,8 +57,8 @@ export function buildEditedBundle(
 }
 
 /**
- * Builds the shipped policy plus a deny rule that never holds but costs `n`² steps of the WASM engine per
- * evaluation: a candidate whose every decision takes seconds, as a careless (or hostile) rule can.
+ * Builds the shipped policy plus a deny rule that never holds but costs `n`² comparisons of the WASM engine per
+ * evaluation, and no memory: a candidate whose every decision takes seconds, as a careless (or hostile) rule can.
  */
 export function buildSlowBundle(n: number): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-slow-candidate-'));
@@ -70,7 +70,11 @@ export function buildSlowBundle(n: number): string {
       'package modelgate',
       '',
       `deny contains reason("slow", "never") if {`,
-      `\tcount([1 | some i in numbers.range(1, ${n}); some j in numbers.range(1, ${n})]) < 0`,
+      `\trange := numbers.range(1, ${n})`,
+      '\tsome i in range',
+      '\tsome j in range',
+      '\ti < j',
+      '\ti == 0',
       '}',
       '',
     ].join('\n'),
