@@ -13,3 +13,11 @@ export interface CliCommand {
   usage: string;
   run(argv: string[], io: CliIo): Promise<number>;
 }
+
+/**
+ * Returns node's parseArgs error message without its advice on `--`: with positionals allowed it appends
+ * "To specify a positional argument starting with a '-' …", which buries the option that was mistyped.
+ */
+export function argumentErrorText(err: unknown): string {
+  return (err as Error).message.replace(/\. To specify a positional argument starting with a '-'.*$/s, '');
+}

@@ -31,7 +31,8 @@ function help(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `modelgate <command> --help` for a command’s options; `modelgate --version` prints the version.',
+    'Run `modelgate <command> --help` (or `modelgate help <command>`) for a command’s options;',
+    '`modelgate --version` prints the version.',
     '',
   ].join('\n');
 }
@@ -45,9 +46,15 @@ function isUsageError(err: unknown): boolean {
 /** Runs the CLI and returns its exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  // `help audit` is `audit --help`: the way git and npm are asked.
+  if (name === 'help' && rest.length > 0) return main([rest[0]!, '--help'], io);
+  if (!name) {
+    io.stderr(help());
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout(help());
-    return name ? 0 : 2;
+    return 0;
   }
   if (name === '--version' || name === 'version') {
     io.stdout(`modelgate ${MODELGATE_VERSION}\n`);

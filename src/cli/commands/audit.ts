@@ -10,6 +10,7 @@ import { lockAuditLog, type AuditLogLock, type LockPurpose } from '../../audit/a
 import { openDatabase } from '../../audit/database';
 import { lineageTree, sqliteLineageSource, type LineageTree } from '../../audit/lineage-query';
 import { generateCheckpointKeys, type Checkpoint } from '../../audit/signed-checkpoints';
+import { parseInstant } from '../../audit/time-range';
 import { SqliteAuditStore } from '../../audit/sqlite-audit-store';
 import type { AuditStore, VerifiedRange, VerifyResult } from '../../audit/audit-store';
 import type { Pool } from 'pg';
@@ -61,7 +62,8 @@ its own but not against the witness. Keep FILE where the database host cannot ch
 
 ${DB_HELP}
 
-Exit status: 0 intact, 1 broken or unreadable, 2 usage error.`,
+Exit status: 0 intact, 1 broken, 2 usage error, 3 could not verify (no such database, an unreadable
+key file, a database error).`,
   export: `Usage: modelgate audit export --from DATE --to DATE --format jsonl|csv [--out FILE] [--db FILE]
 
 Writes the records with from <= timestamp < to, oldest first, to FILE (or stdout). DATE is
@@ -102,7 +104,8 @@ prints what GET /v1/decisions/{id}/lineage returns. Opens the database read-only
 
 ${DB_HELP}
 
-Exit status: 0 found, 1 no such decision, 2 usage error.`,
+Exit status: 0 found, 1 no such decision, 2 usage error, 3 could not run (no such database, a
+database error).`,
 };
 
 type Sub = keyof typeof usages;
@@ -129,6 +132,13 @@ const optionsOf: Record<Exclude<Sub, 'audit'>, Options> = {
   migrate: { ...common, to: { type: 'string' }, 'public-key': { type: 'string', multiple: true } },
   lineage: { ...common, json: { type: 'boolean' } },
 };
+
+/**
+ * Exit status of verify and lineage when they could not look at the log (no database, an unreadable key
+ * file, a database error): a script must not take a typo in --db for tampering (1) or a missing decision.
+ */
+export const EXIT_COULD_NOT_RUN = 3;
+const COULD_NOT_RUN: Partial<Record<Sub, string>> = { verify: 'could not verify', lineage: 'could not run' };
 
 // `_` holds the positional arguments (only `lineage` takes one).
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -164,9 +174,13 @@ export const auditCommand: CliCommand = {
       return await handlers[name]({ ...values, _: positionals }, io);
     } catch (err) {
       const parseError = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-      if (!(err instanceof UsageError) && !parseError) throw err;
-      io.stderr(`modelgate audit ${name}: ${(err as Error).message}\n\n${usages[name]}\n`);
-      return 2;
+      if (err instanceof UsageError || parseError) {
+        io.stderr(`modelgate audit ${name}: ${(err as Error).message}\n\n${usages[name]}\n`);
+        return 2;
+      }
+      if (!(name in COULD_NOT_RUN)) throw err;
+      io.stderr(`modelgate audit ${name}: ${COULD_NOT_RUN[name]}: ${(err as Error).message}\n`);
+      return EXIT_COULD_NOT_RUN;
     }
   },
 };
@@ -199,8 +213,8 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
   },
 
   async export(values, io) {
-    const from = required(values, 'from');
-    const to = required(values, 'to');
+    const from = requiredInstant(values, 'from');
+    const to = requiredInstant(values, 'to');
     const format = required(values, 'format');
     if (format !== 'jsonl' && format !== 'csv') throw new UsageError('--format must be jsonl or csv');
     const store = await openStore(values, io, true);
@@ -225,7 +239,7 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
   },
 
   async prune(values, io) {
-    const before = required(values, 'before');
+    const before = requiredInstant(values, 'before');
     const store = await openStore(values, io, false);
     try {
       const { deleted, anchor } = await store.prune({ before });
@@ -470,6 +484,17 @@ async function databaseFile(values: Values, env: NodeJS.ProcessEnv): Promise<str
 function required(values: Values, name: string): string {
   const value = values[name];
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+// Checked before the database is opened: a mistyped date is a usage error, not a failed run.
+function requiredInstant(values: Values, name: string): string {
+  const value = required(values, name);
+  try {
+    parseInstant(value, name);
+  } catch (err) {
+    throw new UsageError((err as Error).message, { cause: err });
+  }
   return value;
 }
 

@@ -33,7 +33,7 @@ import { BUNDLE_ALGORITHMS, toKeyObject } from '../../policy/verification-keys';
 import { sourceRevision } from '../../policy/source-revision';
 import { WasmPolicyEngine } from '../../policy/wasm-policy-engine';
 import type { JwtAlgorithm } from '../../schemas/issuer-config.schema';
-import type { CliCommand, CliIo } from '../cli-command';
+import { argumentErrorText, type CliCommand, type CliIo } from '../cli-command';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -111,7 +111,7 @@ export const bundleCommand: CliCommand = {
     try {
       args = parse(argv);
     } catch (err) {
-      io.stderr(`${(err as Error).message}\n\n${usage}\n`);
+      io.stderr(`modelgate bundle: ${argumentErrorText(err)}\n\n${usage}\n`);
       return 2;
     }
     const [action, target, ...extra] = args.positionals;
@@ -139,7 +139,7 @@ export const bundleCommand: CliCommand = {
       }
     } catch (err) {
       if (err instanceof UsageError) {
-        io.stderr(`${err.message}\n\n${usage}\n`);
+        io.stderr(`modelgate bundle: ${err.message}\n\n${usage}\n`);
         return 2;
       }
       if (err instanceof BundleError) {

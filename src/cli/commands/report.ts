@@ -40,8 +40,10 @@ export const reportCommand: CliCommand = {
   async run(argv, io) {
     const [sub, ...rest] = argv;
     let values;
+    let fromMs: number;
+    let toMs: number | undefined;
     try {
-      if (sub === '--help' || sub === '-h') {
+      if (sub === '--help' || sub === '-h' || sub === 'help') {
         io.stdout(`${usage}\n`);
         return 0;
       }
@@ -66,6 +68,8 @@ export const reportCommand: CliCommand = {
       }
       if (!['table', 'json', 'csv'].includes(values.format))
         throw new TypeError('--format must be table, json or csv');
+      fromMs = parseSince(values.since, Date.now());
+      toMs = values.until === undefined ? undefined : parseInstant(values.until, 'until');
     } catch (err) {
       io.stderr(`modelgate report: ${(err as Error).message}\n\n${usage}\n`);
       return 2;
@@ -80,8 +84,8 @@ export const reportCommand: CliCommand = {
     });
     try {
       const { report, tightened } = privilegesReport(db, bundle, {
-        fromMs: parseSince(values.since, Date.now()),
-        toMs: values.until === undefined ? undefined : parseInstant(values.until, 'until'),
+        fromMs,
+        toMs,
         subject: values.subject,
         entitlementsPath: config.reports?.entitlementsPath ?? DEFAULT_ENTITLEMENTS_PATH,
       });

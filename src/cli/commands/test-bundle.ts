@@ -4,7 +4,7 @@ import { CaseFileError, loadCases, runCases, type CaseResult } from '../../polic
 import { BundleError, readBundle } from '../../policy/bundle';
 import { junitReport } from '../../policy/junit-report';
 import { WasmPolicyEngine } from '../../policy/wasm-policy-engine';
-import type { CliCommand, CliIo } from '../cli-command';
+import { argumentErrorText, type CliCommand, type CliIo } from '../cli-command';
 
 const usage = `Usage: modelgate test-bundle <bundle.tar.gz|dir> <cases file or dir>... [options]
 
@@ -50,7 +50,7 @@ export const testBundleCommand: CliCommand = {
         },
       });
     } catch (err) {
-      io.stderr(`${(err as Error).message}\n\n${usage}\n`);
+      io.stderr(`modelgate test-bundle: ${argumentErrorText(err)}\n\n${usage}\n`);
       return 2;
     }
     if (args.values.help) {
@@ -59,7 +59,7 @@ export const testBundleCommand: CliCommand = {
     }
     const [bundlePath, ...caseLocations] = args.positionals;
     if (!bundlePath || caseLocations.length === 0) {
-      io.stderr(`test-bundle needs a bundle and at least one cases file or folder.\n\n${usage}\n`);
+      io.stderr(`modelgate test-bundle: needs a bundle and at least one cases file or folder.\n\n${usage}\n`);
       return 2;
     }
     let results: CaseResult[];
