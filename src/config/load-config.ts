@@ -52,7 +52,7 @@ export const DEFAULT_BUNDLE = path.resolve(__dirname, '..', '..', 'bundles', 'mo
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const file = env.MODELGATE_CONFIG ? path.resolve(cwd, env.MODELGATE_CONFIG) : null;
   const raw = file ? readConfigFile(file) : {};
-  const merged = applyEnv(raw, env);
+  const merged = applyEnv(raw, env, cwd);
   if (!validateConfig(merged)) {
     const [first, ...rest] = validateConfig.problems(merged);
     const key = pointerToKey(first?.pointer ?? '/');
@@ -120,16 +120,22 @@ function readConfigFile(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+// A path in the environment is resolved against the current folder, as the shell that set it would: the
+// config file's folder is for the file's own paths. The CLI's other commands resolve them the same way.
+function applyEnv(
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Record<string, unknown> {
   const merged = { ...raw };
   if (env.PORT !== undefined) merged.port = envInteger('PORT', env.PORT);
   if (env.HOST) merged.host = env.HOST;
-  if (env.MODELGATE_DB) merged.db = env.MODELGATE_DB;
+  if (env.MODELGATE_DB) merged.db = path.resolve(cwd, env.MODELGATE_DB);
   if (env.MODELGATE_DATABASE_URL) {
     merged.database = { ...(raw.database as object | undefined), url: env.MODELGATE_DATABASE_URL };
   }
-  if (env.MODELGATE_BUNDLE) merged.bundle = env.MODELGATE_BUNDLE;
-  if (env.MODELGATE_DATA_DIR) merged.data_dir = env.MODELGATE_DATA_DIR;
+  if (env.MODELGATE_BUNDLE) merged.bundle = path.resolve(cwd, env.MODELGATE_BUNDLE);
+  if (env.MODELGATE_DATA_DIR) merged.data_dir = path.resolve(cwd, env.MODELGATE_DATA_DIR);
   if (env.LOG_LEVEL) merged.log_level = env.LOG_LEVEL;
   return merged;
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../../config/load-config';
 import { ConfigError } from '../../errors';
 import {
   DEV_ISSUER,
@@ -28,7 +29,8 @@ Options:
   --group <name>      a group for the groups claim (approver groups); repeat it for several
   --ttl <duration>    lifetime: 3600, 90s, 30m, 1h or 7d at most (default 1h)
   --data-dir <dir>    where the development key pair lives
-                      (default $MODELGATE_DATA_DIR, else .modelgate in the current folder)
+                      (default: where \`serve\` keeps it: $MODELGATE_DATA_DIR, else the
+                      data_dir of $MODELGATE_CONFIG, else .modelgate in the current folder)
   -h, --help          show this help
 
 The key pair is generated on first use into <data-dir>/dev-issuer/ (private key mode 0600).
@@ -66,8 +68,8 @@ export const tokenCommand: CliCommand & { run(argv: string[], io: TokenIo): Prom
     const scopes = (values.scope ?? [])
       .flatMap((scope) => scope.split(/\s+/))
       .filter((scope) => scope !== '');
-    const dataDir = resolve(values['data-dir'] ?? io.env.MODELGATE_DATA_DIR ?? '.modelgate');
     try {
+      const dataDir = resolve(values['data-dir'] ?? serviceDataDir(io.env));
       const issuer = ensureDevIssuer(dataDir);
       if (issuer.created)
         io.stderr(`generated a development key pair in ${resolve(dataDir, 'dev-issuer')}\n`);
@@ -88,6 +90,13 @@ export const tokenCommand: CliCommand & { run(argv: string[], io: TokenIo): Prom
     }
   },
 };
+
+// The folder `serve` keeps its development key in, run with this environment: with a config file, its
+// data_dir (relative to that file), so that a token minted beside a config kept elsewhere is trusted.
+function serviceDataDir(env: NodeJS.ProcessEnv): string {
+  if (env.MODELGATE_CONFIG) return loadConfig(env).dataDir;
+  return env.MODELGATE_DATA_DIR ?? '.modelgate';
+}
 
 function parse(argv: string[]) {
   return parseArgs({
