@@ -25,6 +25,7 @@ import {
   type Config,
   type DecisionLogsConfig,
 } from './config';
+import { explainConfigProblems } from './config-problems';
 import { resolvePolicyBundle } from './resolve-bundles';
 import {
   DEFAULT_DPOP_ALGORITHMS,
@@ -54,10 +55,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const raw = file ? readConfigFile(file) : {};
   const merged = applyEnv(raw, env, cwd);
   if (!validateConfig(merged)) {
-    const [first, ...rest] = validateConfig.problems(merged);
+    const [first, ...rest] = explainConfigProblems(validateConfig.problems(merged), configSchema);
     const key = pointerToKey(first?.pointer ?? '/');
     const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
-    throw new ConfigError(key, `${first?.message ?? 'is invalid'}${more}`);
+    throw new ConfigError(key, `${first?.message ?? 'is invalid'}${fromEnv(key, env)}${more}`);
   }
   return { ...resolve(merged, file ? path.dirname(file) : cwd, file), overriddenByEnv: overridden(raw, env) };
 }
@@ -73,6 +74,15 @@ const ENV_KEYS: readonly (readonly [string, string])[] = [
   ['MODELGATE_DATA_DIR', 'data_dir'],
   ['LOG_LEVEL', 'log_level'],
 ];
+
+// A wrong value the environment set is fixed there, not in the file: say which variable (never the URL's value).
+function fromEnv(key: string, env: NodeJS.ProcessEnv): string {
+  if (key === 'database.url' && env.MODELGATE_DATABASE_URL) {
+    return ' (set by the environment: MODELGATE_DATABASE_URL)';
+  }
+  const name = ENV_KEYS.find(([, k]) => k === key)?.[0];
+  return name && env[name] ? ` (set by the environment: ${name}=${env[name]})` : '';
+}
 
 function overridden(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
   const notes: string[] = [];
