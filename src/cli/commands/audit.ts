@@ -52,8 +52,8 @@ break: where, and whether a record was modified, deleted, inserted or reordered.
 chain rewritten from scratch, and then re-hashes only the records from the last signed checkpoint
 on: the records before it are trusted to that checkpoint's signature. It says which seq range it
 re-hashed. --full re-hashes every record (run it now and then: only it finds a record edited in
-place before the last checkpoint). Without --public-key every record is re-hashed. Opens the
-database read-only.
+place before the last checkpoint). Without --public-key every record is re-hashed. Progress goes
+to stderr when it is a terminal. Opens the database read-only.
 
 --witness FILE (needs --public-key) keeps the last signed checkpoint that verified in FILE and,
 from the next run on, requires the log to still hold it: a log rolled back to an earlier head, or
@@ -198,16 +198,20 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
     }
     const witness = witnessFile ? readWitness(witnessFile) : undefined;
     const store = await openStore(values, io, true);
+    const progress = progressReporter(io, 'checked');
     try {
       // With keys, the default is incremental: a routine verify of a large log takes seconds.
       const options = keys.length > 0 ? { publicKeys: keys, incremental: values.full !== true, witness } : {};
-      const result = await store.verify(options);
+      const onProgress = (records: number) => progress.update({ records });
+      const result = await store.verify({ ...options, onProgress });
+      progress.done();
       const kept = result.ok && witnessFile ? keepWitness(witnessFile, result, witness) : undefined;
       io.stdout(
         values.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result) + witnessLine(witness, kept),
       );
       return result.ok ? 0 : 1;
     } finally {
+      progress.done();
       await store.close();
     }
   },
@@ -220,7 +224,7 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
     const store = await openStore(values, io, true);
     const target = typeof values.out === 'string' ? path.resolve(values.out) : null;
     const out = target ? createWriteStream(`${target}.partial`) : stdoutStream(io);
-    const progress = progressReporter(io);
+    const progress = progressReporter(io, 'written');
     try {
       const { records } = await store.exportRecords({ from, to, format }, out, progress.update);
       out.end();
@@ -508,7 +512,11 @@ function stdoutStream(io: CliIo): Writable {
   });
 }
 
-function progressReporter(io: CliIo): { update: (p: { records: number }) => void; done: () => void } {
+// On a terminal only: a script reading stderr gets the outcome, not a line per half second.
+function progressReporter(
+  io: CliIo,
+  verb: 'written' | 'checked',
+): { update: (p: { records: number }) => void; done: () => void } {
   const started = Date.now();
   let shownAt = started;
   let shown = false;
@@ -519,10 +527,11 @@ function progressReporter(io: CliIo): { update: (p: { records: number }) => void
       shownAt = now;
       shown = true;
       const rate = Math.round(records / ((now - started) / 1000));
-      io.stderr(`\r${records.toLocaleString('en-US')} records written, ${rate.toLocaleString('en-US')}/s   `);
+      io.stderr(`\r${records.toLocaleString('en-US')} records ${verb}, ${rate.toLocaleString('en-US')}/s   `);
     },
     done: () => {
       if (shown) io.stderr('\n');
+      shown = false;
     },
   };
 }

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { main } from '../../src/cli/main';
+import { appendMany, openStore } from '../audit/audit-fixtures';
+
+let dir: string;
+let db: string;
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'mg-verify-progress-'));
+  db = path.join(dir, 'modelgate.db');
+  const store = openStore(db);
+  await appendMany(store, 1200); // the chain walker reports every 500 records
+  await store.close();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function verify(argv: string[], isTTY: boolean) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['audit', 'verify', '--db', db, ...argv], {
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+    env: {},
+    isTTY,
+  });
+  return { code, stdout, stderr };
+}
+
+// A verify of a log of millions of records ran for minutes without a word: was it stuck?
+describe('audit verify on a terminal', () => {
+  let now = 0;
+  beforeEach(() => {
+    now = Date.parse('2026-12-01T00:00:00Z');
+    // Each look at the clock is a second later: every report is due, whatever the machine's speed.
+    jest.spyOn(Date, 'now').mockImplementation(() => (now += 1000));
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it('shows how many records it has checked on stderr, and keeps stdout to the result', async () => {
+    const result = await verify([], true);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^1200 records, chain intact, head [0-9a-f]{64}\n$/);
+    expect(result.stderr).toMatch(
+      /^\r500 records checked, [\d,]+\/s {3}\r1,000 records checked, [\d,]+\/s {3}/,
+    );
+    expect(result.stderr.endsWith('\n')).toBe(true);
+  });
+
+  it('leaves --json output parseable, and says nothing on stderr when it is not a terminal', async () => {
+    const tty = await verify(['--json'], true);
+    expect(JSON.parse(tty.stdout)).toMatchObject({ ok: true, records: 1200 });
+    expect(tty.stderr).toContain('records checked');
+    expect(await verify([], false)).toMatchObject({ code: 0, stderr: '' });
+  });
+});
