@@ -11,6 +11,7 @@ import { loadReplayEngine } from '../../replay/load-engine';
 import { renderReplay } from '../../replay/render-replay';
 import { replay } from '../../replay/replay';
 import type { CliCommand } from '../cli-command';
+import { configuredPostgresRefusal, postgresDbRefusal } from '../sqlite-only';
 
 const usage = `Usage: modelgate replay --bundle CANDIDATE [--since 7d] [--until DATE] [--subject ID]
                         [--fail-on KINDS] [--format table|json] [--active BUNDLE] [--db FILE]
@@ -30,7 +31,8 @@ Options:
   --fail-on KINDS   comma-separated: allow-to-deny, deny-to-allow, obligations-added,
                     obligations-removed, obligations-changed
   --format F        table (default) or json
-  --db FILE         the audit database (default: the service's configured db)
+  --db FILE         the SQLite audit database (default: the service's configured db; with
+                    database.url set, replay reads only the SQLite file given here)
 
 Exit status: 0 no change of a --fail-on kind, 1 replay could not run, 2 usage error,
 3 the candidate changes decisions of a --fail-on kind, or --fail-on was given and some
@@ -69,6 +71,8 @@ export const replayCommand: CliCommand = {
         return 0;
       }
       if (!values.bundle) throw new TypeError('--bundle is required');
+      const postgresDb = postgresDbRefusal('replay', values.db);
+      if (postgresDb) throw new TypeError(postgresDb);
       if (values.format !== 'table' && values.format !== 'json') {
         throw new TypeError('--format must be table or json');
       }
@@ -80,6 +84,11 @@ export const replayCommand: CliCommand = {
       return 2;
     }
     const config = loadConfig(io.env);
+    const refusal = values.db ? null : configuredPostgresRefusal('replay', config);
+    if (refusal) {
+      io.stderr(`modelgate replay: ${refusal}\n`);
+      return 1;
+    }
     const active = await loadReplayEngine(
       values.active ? path.resolve(values.active) : config.bundle,
       config.entrypoint,

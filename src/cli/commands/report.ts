@@ -11,6 +11,7 @@ import { DEFAULT_ENTITLEMENTS_PATH } from '../../reports/entitlement-grants';
 import { privilegesReport } from '../../reports/privileges';
 import type { CliCommand } from '../cli-command';
 import { renderPrivilegesCsv, renderPrivilegesTable } from '../render-privileges';
+import { configuredPostgresRefusal, postgresDbRefusal } from '../sqlite-only';
 
 const usage = `Usage: modelgate report privileges [--since 30d] [--until DATE] [--subject ID]
                                  [--format table|json|csv] [--patch FILE] [--bundle FILE]
@@ -28,7 +29,8 @@ its allowed /v1/decide calls used in the period: grants never used, budgets far 
   --patch FILE    also write the entitlements with unused grants removed and far-too-high budgets
                   lowered to twice the peak: a proposal to review, never applied by modelgate
   --bundle FILE   the bundle whose grants to read (default: the service's configured bundle)
-  --db FILE       the audit database (default: the service's configured one)
+  --db FILE       the SQLite audit database (default: the service's configured one; with
+                  database.url set, report reads only the SQLite file given here)
 
 Opens the database read-only. Exit status: 0 done, 1 could not run, 2 usage error.`;
 
@@ -68,6 +70,8 @@ export const reportCommand: CliCommand = {
       }
       if (!['table', 'json', 'csv'].includes(values.format))
         throw new TypeError('--format must be table, json or csv');
+      const postgresDb = postgresDbRefusal('report', values.db);
+      if (postgresDb) throw new TypeError(postgresDb);
       fromMs = parseSince(values.since, Date.now());
       toMs = values.until === undefined ? undefined : parseInstant(values.until, 'until');
     } catch (err) {
@@ -75,6 +79,11 @@ export const reportCommand: CliCommand = {
       return 2;
     }
     const config = loadConfig(io.env);
+    const refusal = values.db ? null : configuredPostgresRefusal('report', config);
+    if (refusal) {
+      io.stderr(`modelgate report: ${refusal}\n`);
+      return 1;
+    }
     const bundle = await readBundle(
       values.bundle ? path.resolve(values.bundle) : config.bundle,
       config.bundleName,
