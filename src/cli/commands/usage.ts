@@ -4,6 +4,7 @@ import pino from 'pino';
 import { auditMigrations } from '../../audit/audit-migrations';
 import { openDatabase } from '../../audit/database';
 import { loadConfig } from '../../config/load-config';
+import { errorText } from '../../errors';
 import { PolicyHolder } from '../../policy/policy-holder';
 import { MemoryUsageTracker } from '../../usage/memory-usage-tracker';
 import { UsageLedger } from '../../usage/usage-ledger';
@@ -17,7 +18,9 @@ const usage = `Usage: modelgate usage --subject ID [--model NAME] [--db FILE] [-
 Shows a subject's usage (requests in the last minute, tokens in the last hour and day, usage
 reports) and the limits its policy sets, read from the audit database: the same figures
 GET /v1/usage returns. The database and bundle default to the service's configuration
-(MODELGATE_CONFIG, MODELGATE_DB, MODELGATE_BUNDLE). It opens the database read-only.
+(MODELGATE_CONFIG, MODELGATE_DB, MODELGATE_BUNDLE). It opens the database read-only. When that
+bundle does not load, usage is shown without limits, and stderr says why; a --bundle FILE that
+does not load fails.
 
 Exit status: 0 done, 1 could not run, 2 usage error.`;
 
@@ -73,7 +76,17 @@ export const usageCommand: CliCommand = {
         config.entrypoint,
         logger,
       );
-      await policy.load().catch(() => undefined); // limits are shown when the bundle loads; usage either way
+      // The configured bundle is the service's: usage is shown without its limits, and says why. A --bundle
+      // that does not load is a mistake in this command line, not a policy without limits.
+      const loadError = await policy.load().then(
+        () => null,
+        (err: unknown) => errorText(err),
+      );
+      if (loadError !== null && args.values.bundle) {
+        io.stderr(`modelgate usage: ${loadError}\n`);
+        return 1;
+      }
+      if (loadError !== null) io.stderr(`modelgate usage: limits unknown: ${loadError}\n`);
       const description = await new UsageView(tracker, ledger, policy).describe(
         args.values.subject,
         args.values.model,
