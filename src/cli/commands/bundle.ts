@@ -72,6 +72,10 @@ Signing options:
   --scope S              the scope claim
   --expires-in SECONDS   an exp claim (none by default, as OPA)
 
+Other options (an action refuses the options it does not use):
+  --opa FILE             the opa binary for build and capabilities (default $MODELGATE_OPA, else
+                         the pinned version, installed on first use)
+
 Exit status: 0 on success, 1 when verification or the build fails, 2 on a usage error.`;
 
 const options = {
@@ -95,7 +99,38 @@ const options = {
 type Values = ReturnType<typeof parse>['values'];
 
 function parse(argv: string[]) {
-  return parseArgs({ args: argv, allowPositionals: true, options });
+  return parseArgs({ args: argv, allowPositionals: true, options, tokens: true });
+}
+
+type OptionName = keyof typeof options;
+const SIGNING: OptionName[] = ['signing-key', 'signing-alg', 'key-id', 'scope', 'expires-in'];
+// What each action reads: another action's option would be accepted and ignored (`inspect -o FILE` writing
+// nothing, `verify --json` printing text), so it is refused.
+const OPTIONS_OF: Record<string, OptionName[]> = {
+  build: ['output', 'entrypoint', 'revision', 'opa', ...SIGNING],
+  sign: ['output', ...SIGNING],
+  verify: [
+    'verification-key',
+    'verification-key-id',
+    'signing-alg',
+    'scope',
+    'exclude-files',
+    'entrypoint',
+    'allow-unsigned',
+  ],
+  inspect: ['json'],
+  capabilities: ['output', 'opa'],
+};
+
+function refuseForeignOptions(action: string, tokens: ReturnType<typeof parse>['tokens']): void {
+  const allowed = OPTIONS_OF[action];
+  if (!allowed) return;
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === 'help') continue;
+    if (!(allowed as string[]).includes(token.name)) {
+      throw new UsageError(`bundle ${action} does not take --${token.name}`);
+    }
+  }
 }
 
 /** Thrown for a wrong command line: exit 2 with the usage. */
@@ -120,6 +155,7 @@ export const bundleCommand: CliCommand = {
       return args.values.help ? 0 : 2;
     }
     try {
+      refuseForeignOptions(action, args.tokens);
       if (action === 'capabilities') {
         if (target) throw new UsageError('bundle capabilities takes no path');
         return await printCapabilities(args.values, io);
