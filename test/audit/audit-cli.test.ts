@@ -92,7 +92,8 @@ describe('modelgate audit', () => {
     expect(result.stdout).toMatch(/key id [0-9a-f]{64}/);
     expect(statSync(join(keyDir, 'audit-signing.pem')).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(keyDir, 'audit-signing.pub.pem'), 'utf8')).toMatch(/BEGIN PUBLIC KEY/);
-    await expect(cli(['keygen', '--out', keyDir])).rejects.toThrow(/already exists/);
+    const again = await cli(['keygen', '--out', keyDir]);
+    expect(again).toMatchObject({ code: 1, stderr: expect.stringContaining('already exists') });
   });
 
   it('export writes JSONL to a file, only once complete, and reports the count on stderr', async () => {

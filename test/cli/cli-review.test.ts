@@ -130,3 +130,42 @@ describe('audit verify and lineage: "could not run" is not "the check failed"', 
     );
   });
 });
+
+describe('exit codes that say what happened', () => {
+  const cases = path.join(__dirname, '..', 'cases');
+  const bundle = path.join(__dirname, '..', '..', 'bundles', 'modelgate.tar.gz');
+
+  // Exit 1 says a case failed: a CI job read an unwritable --junit path as a broken policy.
+  it('test-bundle exits 2, not 1, when every case passed but the JUnit report cannot be written', async () => {
+    expect((await runCli(['test-bundle', bundle, cases])).code).toBe(0);
+    const junit = path.join(tempDir(), 'no-such-folder', 'junit.xml');
+    const result = await runCli(['test-bundle', bundle, cases, '--junit', junit]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/bundle cases: \d+ passed, 0 failed\n$/);
+    expect(result.stderr).toContain(
+      `modelgate test-bundle: cannot write the JUnit report ${junit} (ENOENT)\n`,
+    );
+  });
+
+  // "config: db:" sent the reader to a config file for a path they had typed after --db.
+  it('audit names the option a bad path came from, and the subcommand', async () => {
+    const missing = path.join(tempDir(), 'nope.db');
+    const result = await runCli(
+      ['audit', 'export', '--db', missing, '--from', '2026-01-01', '--to', '2026-02-01', '--format', 'csv'],
+      {},
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `modelgate audit export: --db: no audit log at ${missing} (nothing was recorded there, or the file is gone)\n`,
+    );
+    const keys = tempDir();
+    expect((await runCli(['audit', 'keygen', '--out', keys], {})).code).toBe(0);
+    const again = await runCli(['audit', 'keygen', '--out', keys], {});
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^modelgate audit keygen: --out: .*audit-signing\.pem already exists/);
+  });
+
+  it('serve documents its -c shorthand for --config', async () => {
+    expect((await runCli(['serve', '--help'])).stdout).toContain('Usage: modelgate serve [-c|--config FILE]');
+  });
+});

@@ -24,6 +24,7 @@ import { PostgresAuditStore } from '../../postgres/postgres-audit-store';
 import { usagePgMigrations } from '../../postgres/usage-pg-migrations';
 import { keepWitness, readWitness } from '../audit-witness';
 import type { CliCommand, CliIo } from '../cli-command';
+import { ConfigError, errorText } from '../../errors';
 import { renderLineage } from '../render-lineage';
 
 // A paragraph of its own in every help text, wrapped like the rest of them (under 100 columns).
@@ -160,27 +161,29 @@ export const auditCommand: CliCommand = {
       return 2;
     }
     const name = sub as Exclude<Sub, 'audit'>;
+    let values: Values = {};
     try {
-      const { values, positionals } = parseArgs({
+      const parsed = parseArgs({
         args: rest,
         options: optionsOf[name],
         strict: true,
         allowPositionals: name === 'lineage',
       });
+      values = { ...parsed.values, _: parsed.positionals };
       if (values.help) {
         io.stdout(`${usages[name]}\n`);
         return 0;
       }
-      return await handlers[name]({ ...values, _: positionals }, io);
+      return await handlers[name](values, io);
     } catch (err) {
       const parseError = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
       if (err instanceof UsageError || parseError) {
         io.stderr(`modelgate audit ${name}: ${(err as Error).message}\n\n${usages[name]}\n`);
         return 2;
       }
-      if (!(name in COULD_NOT_RUN)) throw err;
-      io.stderr(`modelgate audit ${name}: ${COULD_NOT_RUN[name]}: ${(err as Error).message}\n`);
-      return EXIT_COULD_NOT_RUN;
+      const failed = COULD_NOT_RUN[name];
+      io.stderr(`modelgate audit ${name}: ${failed ? `${failed}: ` : ''}${failureText(err, values)}\n`);
+      return failed ? EXIT_COULD_NOT_RUN : 1;
     }
   },
 };
@@ -483,6 +486,12 @@ async function databaseFile(values: Values, env: NodeJS.ProcessEnv): Promise<str
     return loadConfig(env).db;
   }
   return path.resolve('.modelgate', 'modelgate.db');
+}
+
+// A path typed after --db is the command line's, not the config file's: "config: db:" sent readers there.
+function failureText(err: unknown, values: Values): string {
+  if (err instanceof ConfigError && values[err.key] !== undefined) return `--${err.key}: ${err.detail}`;
+  return errorText(err);
 }
 
 function required(values: Values, name: string): string {

@@ -6,7 +6,7 @@ import { loadConfig } from '../../config/load-config';
 import { ConfigError } from '../../errors';
 import type { CliCommand } from '../cli-command';
 
-const usage = `Usage: modelgate serve [--config FILE]
+const usage = `Usage: modelgate serve [-c|--config FILE]
 
 Starts the decision service. Configuration comes from the YAML or JSON file named by --config or
 MODELGATE_CONFIG; PORT, HOST, MODELGATE_DB, MODELGATE_DATABASE_URL, MODELGATE_BUNDLE,

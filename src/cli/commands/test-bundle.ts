@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CaseFileError, loadCases, runCases, type CaseResult } from '../../policy/bundle-cases';
+import { errorText } from '../../errors';
 import { BundleError, readBundle } from '../../policy/bundle';
 import { junitReport } from '../../policy/junit-report';
 import { WasmPolicyEngine } from '../../policy/wasm-policy-engine';
@@ -29,7 +30,7 @@ A case file (YAML or JSON):
         absent_obligations: [cap_tokens]
 
 Exit status: 0 when every case passes, 1 when one fails, 2 on a usage or load error (a key the
-case format does not have, such as a misspelt "reason:", is one).`;
+case format does not have, such as a misspelt "reason:", is one) or a --junit FILE not written.`;
 
 /** `modelgate test-bundle`: bundle decision cases, a line per failure, a summary, JUnit for CI. */
 export const testBundleCommand: CliCommand = {
@@ -86,8 +87,16 @@ export const testBundleCommand: CliCommand = {
       throw err;
     }
     report(results, args.values.verbose, io);
-    if (args.values.junit)
-      await fs.writeFile(args.values.junit, junitReport(results, 'modelgate bundle cases'));
+    if (args.values.junit) {
+      // Exit 1 says a case failed; a report that could not be written is this run's failure, not the policy's.
+      try {
+        await fs.writeFile(args.values.junit, junitReport(results, 'modelgate bundle cases'));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? errorText(err);
+        io.stderr(`modelgate test-bundle: cannot write the JUnit report ${args.values.junit} (${code})\n`);
+        return 2;
+      }
+    }
     return results.some((r) => r.problems.length > 0) ? 1 : 0;
   },
 };
