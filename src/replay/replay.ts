@@ -18,6 +18,8 @@ export interface ReplayRun {
   limit?: number;
   /** Give the event loop a turn every this many records (the server keeps answering). Default 200. */
   yieldEvery?: number;
+  /** Called at each of those turns with the records read so far (the CLI shows them on a terminal). */
+  onProgress?: (records: number) => void;
 }
 
 /**
@@ -37,7 +39,10 @@ export async function replay(run: ReplayRun): Promise<ReplayReport> {
       truncated = true;
       break;
     }
-    if (seen % every === 0) await yieldToLoop();
+    if (seen % every === 0) {
+      run.onProgress?.(seen);
+      await yieldToLoop();
+    }
     if (record.input === null || record.input === undefined) {
       tally.skipped += 1;
       continue;

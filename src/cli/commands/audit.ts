@@ -25,6 +25,7 @@ import { usagePgMigrations } from '../../postgres/usage-pg-migrations';
 import { keepWitness, readWitness } from '../audit-witness';
 import type { CliCommand, CliIo } from '../cli-command';
 import { ConfigError, errorText } from '../../errors';
+import { progressReporter } from '../progress';
 import { renderLineage } from '../render-lineage';
 
 // A paragraph of its own in every help text, wrapped like the rest of them (under 100 columns).
@@ -519,28 +520,4 @@ function stdoutStream(io: CliIo): Writable {
       done();
     },
   });
-}
-
-// On a terminal only: a script reading stderr gets the outcome, not a line per half second.
-function progressReporter(
-  io: CliIo,
-  verb: 'written' | 'checked',
-): { update: (p: { records: number }) => void; done: () => void } {
-  const started = Date.now();
-  let shownAt = started;
-  let shown = false;
-  return {
-    update: ({ records }) => {
-      const now = Date.now();
-      if (!io.isTTY || now - shownAt < 500) return;
-      shownAt = now;
-      shown = true;
-      const rate = Math.round(records / ((now - started) / 1000));
-      io.stderr(`\r${records.toLocaleString('en-US')} records ${verb}, ${rate.toLocaleString('en-US')}/s   `);
-    },
-    done: () => {
-      if (shown) io.stderr('\n');
-      shown = false;
-    },
-  };
 }

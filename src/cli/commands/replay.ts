@@ -11,6 +11,7 @@ import { loadReplayEngine } from '../../replay/load-engine';
 import { renderReplay } from '../../replay/render-replay';
 import { replay } from '../../replay/replay';
 import type { CliCommand } from '../cli-command';
+import { progressReporter } from '../progress';
 import { configuredPostgresRefusal, postgresDbRefusal } from '../sqlite-only';
 
 const usage = `Usage: modelgate replay --bundle CANDIDATE [--since 7d] [--until DATE] [--subject ID]
@@ -21,6 +22,7 @@ and with the active one, and reports every decision that would change, grouped b
 of change and reason, with counts and example decision ids. The inputs are replayed as recorded,
 usage figures and clock included, so budget and rate-limit rules see the usage of the time.
 Replay opens the database read-only: it writes no audit record and touches no usage counter.
+Progress goes to stderr when it is a terminal.
 
 Options:
   --bundle FILE     the candidate bundle (.tar.gz or folder, built by \`opa build -t wasm\`)
@@ -97,6 +99,7 @@ export const replayCommand: CliCommand = {
     const db = openDatabase(values.db ? path.resolve(values.db) : config.db, [auditMigrations], {
       readonly: true,
     });
+    const progress = progressReporter(io, 'replayed');
     try {
       const report = await replay({
         records: scanDecisions(db, { path: '/v1/decide', fromMs, toMs, subject: values.subject }),
@@ -105,7 +108,9 @@ export const replayCommand: CliCommand = {
         entrypoint: config.entrypoint,
         period: { from: iso(fromMs), to: iso(toMs) },
         subject: values.subject ?? null,
+        onProgress: (records) => progress.update({ records }),
       });
+      progress.done();
       const failing = failingKinds(report, failOn);
       io.stdout(
         values.format === 'json'
@@ -124,6 +129,7 @@ export const replayCommand: CliCommand = {
         );
       return EXIT_CHANGES;
     } finally {
+      progress.done();
       db.close();
     }
   },
