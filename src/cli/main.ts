@@ -8,6 +8,7 @@ import { testBundleCommand } from './commands/test-bundle';
 import { tokenCommand } from './commands/token';
 import { usageCommand } from './commands/usage';
 import { MODELGATE_VERSION } from '../version';
+import { misspeltEnvError } from './misspelt-env';
 import type { CliCommand, CliIo } from './cli-command';
 
 const commands: CliCommand[] = [
@@ -63,6 +64,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const command = commands.find((c) => c.name === name);
   if (!command) {
     io.stderr(`modelgate: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  const misspelt = misspeltEnvError(io.env);
+  if (misspelt && !rest.includes('--help') && !rest.includes('-h')) {
+    io.stderr(`modelgate: ${misspelt}\n`);
     return 2;
   }
   try {

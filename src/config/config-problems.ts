@@ -1,4 +1,5 @@
 import type { ValidationProblem } from '../schemas/validators';
+import { editDistance } from './edit-distance';
 
 /** A config schema as far as this file reads it: the keys an object takes, and what its items are. */
 interface SchemaNode {
@@ -52,22 +53,4 @@ function nodeAt(schema: SchemaNode, segments: string[]): SchemaNode | undefined 
 
 function unescape(segment: string): string {
   return segment.replace(/~1/g, '/').replace(/~0/g, '~');
-}
-
-// Levenshtein distance with adjacent swaps counted once: `bundel` is one step from `bundle`.
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      }
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
 }
