@@ -22,7 +22,7 @@ import { pgLineageSource } from '../../postgres/pg-lineage-source';
 import { createPgPool, redactUrl } from '../../postgres/pg-pool';
 import { PostgresAuditStore } from '../../postgres/postgres-audit-store';
 import { usagePgMigrations } from '../../postgres/usage-pg-migrations';
-import { keepWitness, readWitness } from '../audit-witness';
+import { keepWitness, readWitness, WitnessFileError } from '../audit-witness';
 import type { CliCommand, CliIo } from '../cli-command';
 import { ConfigError, errorText } from '../../errors';
 import { progressReporter } from '../progress';
@@ -182,7 +182,8 @@ export const auditCommand: CliCommand = {
         io.stderr(`modelgate audit ${name}: ${(err as Error).message}\n\n${usages[name]}\n`);
         return 2;
       }
-      const failed = COULD_NOT_RUN[name];
+      // A witness file that holds no signed checkpoint is evidence that does not hold: broken (1), not a typo.
+      const failed = err instanceof WitnessFileError ? undefined : COULD_NOT_RUN[name];
       io.stderr(`modelgate audit ${name}: ${failed ? `${failed}: ` : ''}${failureText(err, values)}\n`);
       return failed ? EXIT_COULD_NOT_RUN : 1;
     }
