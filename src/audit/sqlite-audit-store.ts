@@ -278,6 +278,11 @@ export class SqliteAuditStore implements AuditStore {
    * rename): SQLite would go on committing into the unlinked file, and every record since would vanish with the
    * process. One stat; always true for an in-memory database.
    */
+  /** The SQLite file, for work that opens it again on another thread. */
+  get fileName(): string {
+    return this.file;
+  }
+
   fileInPlace(): boolean {
     return this.identity === null || fileIdentity(this.file) === this.identity;
   }

@@ -23,6 +23,7 @@ import { RECORD_COLUMN_NAMES } from '../audit/record-columns';
 import type { CheckpointOptions, AuditStoreStats } from '../audit/sqlite-audit-store';
 import { loadCheckpointSigner, type CheckpointSigner } from '../audit/signed-checkpoints';
 import { parseInstant, type Instant } from '../audit/time-range';
+import { verifyOnThread } from '../audit/verify-on-thread';
 import { CHAIN_LOCK, chainHead, pruneInLock } from './pg-chain';
 import { pgColumnText } from './pg-column-text';
 import { withClient } from './pg-pool';
@@ -140,9 +141,14 @@ export class PostgresAuditStore implements AuditStore {
     };
   }
 
-  /** Returns whether the chain is intact, checked by the SQLite verifier on a consistent copy. */
+  /**
+   * Returns whether the chain is intact, checked by the SQLite verifier on a consistent copy: on a worker thread,
+   * as the service's SQLite log is, unless the caller follows its progress (the CLI).
+   */
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
-    return this.readSnapshot((store) => store.verify(options));
+    return this.readSnapshot((store) =>
+      options.onProgress ? store.verify(options) : verifyOnThread(store.fileName, options),
+    );
   }
 
   /** Streams records to `out` from a consistent copy; see AuditStore.exportRecords. */

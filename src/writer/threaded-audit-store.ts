@@ -14,6 +14,7 @@ import type {
 } from '../audit/audit-store';
 import type { AuditStoreStats, SqliteAuditStore } from '../audit/sqlite-audit-store';
 import { parseInstant, type Instant } from '../audit/time-range';
+import { verifyOnThread } from '../audit/verify-on-thread';
 import { ReasonCode, UnavailableError } from '../errors';
 import type { PreparedColumns } from '../decision/record-privacy';
 import { fromWire } from './protocol';
@@ -91,8 +92,10 @@ export class ThreadedAuditStore implements AuditStore {
     return this.reader.query(filter);
   }
 
-  verify(options?: VerifyOptions): Promise<VerifyResult> {
-    return this.reader.verify(options);
+  /** Walks the chain on a worker thread of its own; with a progress callback, on this thread (the CLI's way). */
+  verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    if (options.onProgress) return this.reader.verify(options);
+    return verifyOnThread(this.reader.fileName, options);
   }
 
   exportRecords(

@@ -4,7 +4,8 @@
  * itself recorded (path /v1/decisions..., outcome allowed) after it ran, so it never shows in its own answer.
  */
 import { rmSync } from 'node:fs';
-import { newDecisionId, SqliteAuditStore } from '../../src/audit';
+import { newDecisionId } from '../../src/audit';
+import { ThreadedAuditStore } from '../../src/writer/threaded-audit-store';
 import { auditCount, auditRow } from '../helpers/audit-db';
 import { startTestService, type TestService } from '../helpers/service';
 import {
@@ -281,12 +282,12 @@ describe('the audit read API', () => {
   });
 
   it('walks the chain once for verify requests that arrive while a walk runs; they share its answer', async () => {
-    // Each walk re-hashes the whole log on the event loop: eight at once on 200,000 records held decisions
-    // at a p50 of 1.4 s (18 ms alone) for two minutes, and nothing bounded how many an auditor could start.
-    // Slowed down to the length of a walk over a large log, so that the four requests surely overlap it.
-    const walk = SqliteAuditStore.prototype.verify;
-    const walks = jest.spyOn(SqliteAuditStore.prototype, 'verify').mockImplementation(async function (
-      this: SqliteAuditStore,
+    // Each walk re-hashes the whole log (on a thread of its own now): eight at once on 200,000 records held
+    // decisions at a p50 of 1.4 s (18 ms alone) for two minutes, and nothing bounded how many an auditor could
+    // start. Slowed down to the length of a walk over a large log, so that the four requests surely overlap it.
+    const walk = ThreadedAuditStore.prototype.verify;
+    const walks = jest.spyOn(ThreadedAuditStore.prototype, 'verify').mockImplementation(async function (
+      this: ThreadedAuditStore,
       options,
     ) {
       await new Promise((resolve) => setTimeout(resolve, 300));
