@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { newWorker } from '../threads/new-worker';
+import { runOnThread } from '../threads/run-on-thread';
 import type { VerifyOptions, VerifyResult } from './audit-store';
 import type { VerifyThreadData, VerifyThreadReply } from './verify-thread';
 
@@ -7,7 +7,7 @@ import type { VerifyThreadData, VerifyThreadReply } from './verify-thread';
  * Returns verifyChain's result for the SQLite file, computed on a worker thread of its own (progress callbacks
  * cannot cross threads: callers that want them walk on their own thread).
  */
-export function verifyOnThread(
+export async function verifyOnThread(
   file: string,
   options: Omit<VerifyOptions, 'onProgress'>,
 ): Promise<VerifyResult> {
@@ -17,17 +17,11 @@ export function verifyOnThread(
     incremental: options.incremental,
     witness: options.witness,
   };
-  return new Promise((resolve, reject) => {
-    const worker = newWorker(__dirname, 'verify-thread', data);
-    worker.once('message', (reply: VerifyThreadReply) => {
-      void worker.terminate();
-      if (reply.ok) resolve(reply.result);
-      else reject(new Error(`audit verify failed: ${reply.message}`));
-    });
-    worker.once('error', (err) =>
-      reject(new Error(`the audit verify thread failed: ${err.message}`, { cause: err })),
-    );
+  const reply = await runOnThread<VerifyThreadReply>(__dirname, 'verify-thread', data, {
+    what: 'the audit verify thread',
   });
+  if (!reply.ok) throw new Error(`audit verify failed: ${reply.message}`);
+  return reply.result;
 }
 
 function pem(key: string | Buffer | KeyObject): string {

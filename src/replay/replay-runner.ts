@@ -1,6 +1,5 @@
-import type { Worker } from 'node:worker_threads';
 import { ReasonCode, RequestError, UnavailableError } from '../errors';
-import { newWorker } from '../threads/new-worker';
+import { runOnThread } from '../threads/run-on-thread';
 import type { ReplayReport } from './replay-report';
 import type { ReplayThreadData, ReplayThreadReply } from './replay-thread';
 
@@ -32,22 +31,14 @@ export class ReplayRunner {
     }
   }
 
-  private onThread(data: ReplayThreadData): Promise<ReplayReport> {
-    return new Promise((resolve, reject) => {
-      const worker: Worker = newWorker(__dirname, 'replay-thread', data);
-      const settle = (outcome: () => void) => {
-        clearTimeout(deadline);
-        void worker.terminate();
-        outcome();
-      };
-      const deadline = setTimeout(() => settle(() => reject(this.timedOut())), this.timeoutSeconds * 1000);
-      worker.once('message', (reply: ReplayThreadReply) =>
-        settle(() => (reply.ok ? resolve(reply.report) : reject(failure(reply)))),
-      );
-      worker.once('error', (err) =>
-        settle(() => reject(new Error(`the replay thread failed: ${err.message}`, { cause: err }))),
-      );
+  private async onThread(data: ReplayThreadData): Promise<ReplayReport> {
+    const reply = await runOnThread<ReplayThreadReply>(__dirname, 'replay-thread', data, {
+      what: 'the replay thread',
+      deadlineMs: this.timeoutSeconds * 1000,
+      timedOut: () => this.timedOut(),
     });
+    if (!reply.ok) throw failure(reply);
+    return reply.report;
   }
 
   private timedOut(): UnavailableError {

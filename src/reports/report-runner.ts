@@ -1,21 +1,20 @@
 import type { PrivilegesReport } from './privileges-report';
-import type { ReportThreadData } from './report-thread';
-import { newWorker } from '../threads/new-worker';
+import type { ReportThreadData, ReportThreadReply } from './report-thread';
+import { runOnThread } from '../threads/run-on-thread';
 
 /** Thrown when the report cannot be made (no entitlements at the path, unreadable bundle). */
 export class ReportError extends Error {}
 
 /** Returns the privileges report, computed on a worker thread of its own. */
-export function runPrivilegesReport(data: ReportThreadData): Promise<PrivilegesReport> {
-  return new Promise((resolve, reject) => {
-    const worker = newWorker(__dirname, 'report-thread', data);
-    worker.once('message', (message: { ok: boolean; report?: PrivilegesReport; message?: string }) => {
-      if (message.ok) resolve(message.report as PrivilegesReport);
-      else reject(new ReportError(message.message ?? 'the report failed'));
-      void worker.terminate();
+export async function runPrivilegesReport(data: ReportThreadData): Promise<PrivilegesReport> {
+  let reply: ReportThreadReply;
+  try {
+    reply = await runOnThread<ReportThreadReply>(__dirname, 'report-thread', data, {
+      what: 'the report thread',
     });
-    worker.once('error', (err) =>
-      reject(new ReportError(`the report thread failed: ${err.message}`, { cause: err })),
-    );
-  });
+  } catch (err) {
+    throw new ReportError((err as Error).message, { cause: err });
+  }
+  if (!reply.ok) throw new ReportError(reply.message);
+  return reply.report;
 }
