@@ -49,5 +49,10 @@ export function renderReplay(report: ReplayReport): string {
         .trimEnd();
     lines.push('', format(header), ...rows.map(format));
   }
+  if (report.ungrouped_changes > 0)
+    lines.push(
+      `${report.ungrouped_changes} more changes are counted above but not grouped: the report holds ` +
+        `${report.groups.length} groups at most; narrow it with --subject, --since or --until`,
+    );
   return `${lines.join('\n')}\n`;
 }

@@ -5,6 +5,13 @@ import type { ReplayOutcome } from './replay-outcome';
 /** Examples kept per group: enough to look up, few enough to read. */
 export const EXAMPLES_PER_GROUP = 3;
 
+/**
+ * Groups a report holds at most. A candidate whose reason codes differ per decision, or a log with as many
+ * subjects as decisions, would otherwise make a group (with its examples) per decision: a report of a million
+ * replayed calls could grow to gigabytes. Changes past the limit are counted in `ungrouped_changes`.
+ */
+export const MAX_REPLAY_GROUPS = 1_000;
+
 /** One decision that would change, as an example of its group. */
 export interface ReplayExample {
   decision_id: string;
@@ -62,8 +69,10 @@ export interface ReplayReport {
   hashed_claims: string[];
   /** Whether a record limit stopped the replay before the end of the period. */
   truncated: boolean;
-  /** Groups, largest first. */
+  /** Groups, largest first: at most MAX_REPLAY_GROUPS, the first ones met in log order. */
   groups: ReplayGroup[];
+  /** Changes of subjects, kinds and reasons met after MAX_REPLAY_GROUPS groups were full (counted in `counts`). */
+  ungrouped_changes: number;
 }
 
 /** Collects changes decision by decision into counted groups with a few examples each. */
@@ -74,6 +83,7 @@ export class ReplayTally {
   skipped = 0;
   changed = 0;
   notReproduced = 0;
+  ungroupedChanges = 0;
   unreplayable = 0;
   readonly unreplayableExamples: string[] = [];
   readonly hashedClaims = new Set<string>();
@@ -92,24 +102,35 @@ export class ReplayTally {
     this.changed += 1;
     // Decisions per kind: two obligation types added to one call count that call once.
     for (const kind of new Set(changes.map((c) => c.kind))) this.counts[kind] += 1;
-    for (const change of changes) {
-      const key = JSON.stringify([record.subject, change.kind, change.reason]);
-      let group = this.groups.get(key);
-      if (!group) {
-        group = { subject: record.subject, kind: change.kind, reason: change.reason, count: 0, examples: [] };
-        this.groups.set(key, group);
+    for (const change of changes) this.addChange(record, active, candidate, change);
+  }
+
+  private addChange(
+    record: AuditRecordV1,
+    active: ReplayOutcome,
+    candidate: ReplayOutcome,
+    change: OutcomeChange,
+  ): void {
+    const key = JSON.stringify([record.subject, change.kind, change.reason]);
+    let group = this.groups.get(key);
+    if (!group) {
+      if (this.groups.size >= MAX_REPLAY_GROUPS) {
+        this.ungroupedChanges += 1;
+        return;
       }
-      group.count += 1;
-      if (group.examples.length < EXAMPLES_PER_GROUP) {
-        group.examples.push({
-          decision_id: record.decision_id,
-          timestamp: record.timestamp,
-          model: record.model,
-          operation: record.operation,
-          active,
-          candidate,
-        });
-      }
+      group = { subject: record.subject, kind: change.kind, reason: change.reason, count: 0, examples: [] };
+      this.groups.set(key, group);
+    }
+    group.count += 1;
+    if (group.examples.length < EXAMPLES_PER_GROUP) {
+      group.examples.push({
+        decision_id: record.decision_id,
+        timestamp: record.timestamp,
+        model: record.model,
+        operation: record.operation,
+        active,
+        candidate,
+      });
     }
   }
 

@@ -71,6 +71,7 @@ export async function replay(run: ReplayRun): Promise<ReplayReport> {
     counts: tally.counts,
     truncated,
     groups: tally.sortedGroups(),
+    ungrouped_changes: tally.ungroupedChanges,
   };
 }
 

@@ -637,7 +637,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '200': {
               description:
                 'The replay report: counts per kind of change, groups by subject, kind and reason with ' +
-                'examples, `unreplayable` (decisions not evaluated because the record cut their input to size), and ' +
+                'examples (at most 1,000; `ungrouped_changes` counts the changes past them), `unreplayable` (decisions not evaluated because the record cut their input to size), and ' +
                 '`failed_on` (the `fail_on` kinds found; with `fail_on`, also `unreplayable` when some decisions ' +
                 'could not be replayed and `truncated` when `limit` left some unread).',
             },
