@@ -60,9 +60,13 @@ export class HttpDecisionLogSink implements DecisionLogSink {
         });
         res.on('error', (err) => reject(new DeliveryError(err.message, undefined, { cause: err })));
       });
-      req.setTimeout(this.service.timeoutMs, () =>
-        req.destroy(new Error(`no answer within ${this.service.timeoutMs} ms`)),
+      // A deadline on the whole exchange, not the socket's idle timeout: a collector that answers a byte at a
+      // time would otherwise hold the batch (and a graceful stop, which waits for it) for as long as it trickles.
+      const deadline = setTimeout(
+        () => req.destroy(new Error(`no answer within ${this.service.timeoutMs} ms`)),
+        this.service.timeoutMs,
       );
+      req.on('close', () => clearTimeout(deadline));
       req.on('error', (err) => reject(new DeliveryError(err.message, undefined, { cause: err })));
       req.end(body);
     });

@@ -1,4 +1,6 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { auditMigrations } from '../../src/audit/audit-migrations';
@@ -8,6 +10,33 @@ import { retryDelayMs } from '../../src/shipping/backoff';
 import { CursorFile } from '../../src/shipping/cursor-file';
 import { EVENTS_AFTER } from '../../src/shipping/event-reader';
 import { HttpDecisionLogSink } from '../../src/shipping/http-sink';
+import { DeliveryError } from '../../src/shipping/sinks';
+
+// A collector that takes the batch, then answers 200 one byte every 20 ms, for `bytes` bytes: each byte comes well
+// within any idle timeout, so only a deadline on the whole delivery ends it before the answer is complete.
+async function tricklingCollector(bytes: number): Promise<{ server: Server; url: string; requests: () => number }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests += 1;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || sent >= bytes) {
+          clearInterval(timer);
+          res.end();
+          return;
+        }
+        res.write('.');
+        sent += 1;
+      }, 20);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}`, requests: () => requests };
+}
 
 describe('retry delays', () => {
   const limits = { minMs: 100, maxMs: 5000 };
@@ -81,5 +110,23 @@ describe('the decision log service sink', () => {
       });
     expect(sink).toThrow(ConfigError);
     expect(sink).toThrow('config: decision_logs.service.bearer_token_file: cannot read');
+  });
+
+  // A collector that answers a byte at a time kept the batch in flight for as long as it kept writing: the timeout
+  // was the socket's idle timeout, so shipping (and a graceful stop, which waits for the batch) waited with it.
+  it('gives up on a delivery whose answer is not complete within timeout_seconds, however steadily it trickles', async () => {
+    // 500 bytes at one per 20 ms: about 10 s of answer, against a 1 s timeout.
+    const collector = await tricklingCollector(500);
+    const sink = new HttpDecisionLogSink({ url: collector.url, resource: '/logs', timeoutMs: 1000 });
+    try {
+      const delivery = sink.deliver(['{"decision_id":"a"}']);
+      await expect(delivery).rejects.toThrow(DeliveryError);
+      await expect(delivery).rejects.toThrow('no answer within 1000 ms');
+      expect(collector.requests()).toBe(1);
+    } finally {
+      await sink.close();
+      collector.server.closeAllConnections();
+      collector.server.close();
+    }
   });
 });
