@@ -19,7 +19,7 @@ const SLICE = 100;
 /** Where one sink stands, for /metrics and /v1/status. */
 export interface ShippingStatus {
   sink: string;
-  /** Seq of the last record the sink acknowledged (persisted). */
+  /** Seq of the last record the sink acknowledged (persisted, unless last_error says the cursor could not be). */
   cursor_seq: number;
   /** Seq of the newest record in the audit log. */
   head_seq: number;
@@ -42,6 +42,7 @@ export interface ShippingStatus {
  */
 export class DecisionLogShipper {
   private cursor: number;
+  private savedCursor: number;
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -59,6 +60,7 @@ export class DecisionLogShipper {
     private readonly changed: () => void = () => undefined,
   ) {
     this.cursor = cursorFile.read();
+    this.savedCursor = this.cursor;
   }
 
   /** Starts shipping in the background. */
@@ -92,18 +94,71 @@ export class DecisionLogShipper {
     };
   }
 
+  // Each step's own failures (the cursor cannot be saved, the log cannot be read) pause it and it starts again: a
+  // full disk or a busy database stops shipping while it lasts, not until a restart.
   private async run(): Promise<void> {
+    let errors = 0;
     while (!this.stopped) {
-      // A full batch goes at once; a partial one waits for more records, up to max_delay_ms.
-      if (this.reader.headSeq() - this.cursor < this.options.maxEvents) {
-        await this.sleep(this.options.maxDelayMs);
-        if (this.stopped) return;
+      try {
+        await this.step();
+      } catch (err) {
+        errors += 1;
+        await this.pause(err as Error, errors);
+        continue;
       }
-      const batch = await this.nextBatch();
-      if (batch.events.length === 0) continue;
-      if (!(await this.deliverWithRetry(batch.events))) return;
-      await this.advance(batch.firstSeq, batch.lastSeq, batch.events.length);
+      if (errors > 0) this.recovered(errors);
+      errors = 0;
     }
+    await this.saveCursor().catch((err: unknown) => {
+      this.logger.error(
+        { err, sink: this.sink.name, seq: this.cursor },
+        'could not save the shipping cursor',
+      );
+    });
+  }
+
+  private async step(): Promise<void> {
+    // A cursor not saved yet is saved before anything more is sent: a crash resends one batch, never more.
+    await this.saveCursor();
+    // A full batch goes at once; a partial one waits for more records, up to max_delay_ms.
+    if (this.reader.headSeq() - this.cursor < this.options.maxEvents) {
+      await this.sleep(this.options.maxDelayMs);
+      if (this.stopped) return;
+    }
+    const batch = await this.nextBatch();
+    if (batch.events.length === 0) return;
+    if (!(await this.deliverWithRetry(batch.events))) return;
+    this.acknowledged(batch.firstSeq, batch.lastSeq, batch.events.length);
+    await this.saveCursor();
+    this.changed();
+  }
+
+  private async saveCursor(): Promise<void> {
+    if (this.savedCursor === this.cursor) return;
+    await this.cursorFile.write(this.cursor);
+    this.savedCursor = this.cursor;
+  }
+
+  private async pause(err: Error, errors: number): Promise<void> {
+    this.lastError = err.message;
+    const delay = retryDelayMs(errors, {
+      minMs: this.options.minRetryDelayMs,
+      maxMs: this.options.maxRetryDelayMs,
+    });
+    this.changed();
+    if (errors % 10 === 1) {
+      this.logger.error(
+        { err, sink: this.sink.name, failures: errors, retry_ms: delay },
+        'decision log shipping failed; retrying',
+      );
+    }
+    await this.sleep(delay);
+  }
+
+  private recovered(errors: number): void {
+    this.logger.info({ sink: this.sink.name, after_failures: errors }, 'decision log shipping recovered');
+    if (this.counts.consecutive === 0) this.lastError = null;
+    this.changed();
   }
 
   // The next events after the cursor, bounded by count and by uncompressed size.
@@ -159,7 +214,8 @@ export class DecisionLogShipper {
     }
   }
 
-  private async advance(firstSeq: number, lastSeq: number, count: number): Promise<void> {
+  // The sink has the batch: the cursor moves past it (the caller saves it, then reports), and the counts follow.
+  private acknowledged(firstSeq: number, lastSeq: number, count: number): void {
     if (firstSeq > this.cursor + 1) {
       // Retention pruned records before this sink got them: say so, the collector has a gap.
       this.logger.error(
@@ -167,7 +223,6 @@ export class DecisionLogShipper {
         'audit records were pruned before they were shipped',
       );
     }
-    await this.cursorFile.write(lastSeq);
     this.cursor = lastSeq;
     this.counts.shipped += count;
     if (this.counts.consecutive > 0) {
@@ -179,7 +234,6 @@ export class DecisionLogShipper {
     this.counts.consecutive = 0;
     this.lastError = null;
     this.lastSuccessMs = Date.now();
-    this.changed();
   }
 
   private sleep(ms: number): Promise<void> {

@@ -14,7 +14,9 @@ import { DeliveryError } from '../../src/shipping/sinks';
 
 // A collector that takes the batch, then answers 200 one byte every 20 ms, for `bytes` bytes: each byte comes well
 // within any idle timeout, so only a deadline on the whole delivery ends it before the answer is complete.
-async function tricklingCollector(bytes: number): Promise<{ server: Server; url: string; requests: () => number }> {
+async function tricklingCollector(
+  bytes: number,
+): Promise<{ server: Server; url: string; requests: () => number }> {
   let requests = 0;
   const server = createServer((req, res) => {
     requests += 1;

@@ -1,0 +1,85 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { DecisionLogsConfig } from '../../src/config/config';
+import { startTestService, type TestService } from '../helpers/service';
+import { waitFor } from '../helpers/wait-for';
+import { DecisionLogCollector } from './decision-log-collector';
+
+const codegen = { sub: 'spiffe://corp/ci/codegen-pipeline', scope: 'invoke:codegen' };
+
+async function decide(svc: TestService, count: number): Promise<void> {
+  const token = svc.token(codegen);
+  for (let i = 0; i < count; i++) {
+    const res = await svc.post(
+      '/v1/decide',
+      { invocation: { model: 'anthropic.claude-sonnet', operation: 'completion', max_tokens: 64 } },
+      token,
+    );
+    expect(res.status).toBe(200);
+  }
+}
+
+function loggedIds(dbFile: string): string[] {
+  const db = new Database(dbFile, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT decision_id FROM audit_records ORDER BY seq').all() as {
+      decision_id: string;
+    }[];
+    return rows.map((r) => r.decision_id);
+  } finally {
+    db.close();
+  }
+}
+
+describe('decision-log shipping when the cursor cannot be saved', () => {
+  let collector: DecisionLogCollector;
+  beforeAll(async () => {
+    collector = await DecisionLogCollector.start();
+  });
+  afterAll(() => collector.close());
+
+  // A failed cursor write (a full disk, a folder gone) ended the shipping loop for good: the status still said
+  // nothing was wrong and nothing more was shipped until a restart, although the disk came back.
+  it('says so in the status, and ships on, without repeats, once the cursor can be saved again', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-ship-recover-'));
+    const cursorDir = path.join(dir, 'cursors');
+    mkdirSync(cursorDir);
+    const decisionLogs: DecisionLogsConfig = {
+      service: { url: collector.url, resource: '/logs', timeoutMs: 10_000 },
+      cursorDir,
+      labels: {},
+      maxEvents: 100,
+      maxBytes: 1024 * 1024,
+      maxDelayMs: 20,
+      minRetryDelayMs: 20,
+      maxRetryDelayMs: 100,
+      threadNice: 0,
+    };
+    const svc = await startTestService({ db: path.join(dir, 'shipped.db'), decisionLogs });
+    const service = () => svc.decisionLogStatus().find((s) => s.sink === 'service')!;
+    try {
+      await decide(svc, 3);
+      const cursorFile = path.join(cursorDir, 'shipped.db.decision-logs.service.cursor');
+      const saved = () => (JSON.parse(readFileSync(cursorFile, 'utf8')) as { seq: number }).seq;
+      await waitFor('the first three shipped', () => service().cursor_seq === 3);
+      expect(saved()).toBe(3);
+
+      rmSync(cursorDir, { recursive: true });
+      await decide(svc, 2);
+      await waitFor('the cursor failure in the status', () => /ENOENT/.test(service().last_error ?? ''));
+      // The batch was acknowledged before its cursor write failed (how many of the two it held depends on timing).
+      expect(collector.accepted.length).toBeGreaterThanOrEqual(4);
+
+      mkdirSync(cursorDir);
+      await decide(svc, 2);
+      await waitFor('all seven shipped', () => service().backlog === 0 && service().cursor_seq === 7);
+      expect(service().last_error).toBeNull();
+      expect(saved()).toBe(7);
+      expect(collector.accepted.map((e) => e.decision_id)).toEqual(loggedIds(svc.db));
+    } finally {
+      await svc.close();
+    }
+  });
+});
