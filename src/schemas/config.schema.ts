@@ -402,7 +402,7 @@ export const configSchema = {
           type: 'string',
           enum: ['loopback', 'scope', 'open'],
           description:
-            'On the service port: loopback callers only, bearer tokens with `scope`, or anyone. Ignored with `port`.',
+            'On the service port: loopback callers only (not relayed by a proxy), bearer tokens with `scope`, or anyone. Ignored with `port`.',
           examples: ['loopback'],
         },
         scope: {

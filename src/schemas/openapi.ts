@@ -714,12 +714,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           security: [{}, { bearer: [] }, { dpop: [] }],
           summary: 'Prometheus metrics (text format 0.0.4); see docs/operations.md',
           description:
-            'Default: loopback callers only. With metrics.access "scope", a bearer token with metrics.scope; ' +
+            'Default: loopback callers only, not relayed by a proxy (Forwarded, X-Forwarded-For or X-Real-IP). ' +
+            'With metrics.access "scope", a bearer token with metrics.scope; ' +
             'with metrics.port, served on that listener instead.',
           responses: {
             '200': { description: 'The metrics.', content: { 'text/plain': { schema: { type: 'string' } } } },
             '401': { description: 'access "scope": no valid token.' },
-            '403': { description: 'Not a loopback caller, or the token lacks the scope.' },
+            '403': { description: 'Not a loopback caller, a relayed one, or the token lacks the scope.' },
             '503': errorReply('access "scope": the issuer’s keys cannot be fetched.'),
           },
         },

@@ -77,11 +77,11 @@ async function refusal(
 ): Promise<ModelgateError | undefined> {
   if (deps.access === 'open') return undefined;
   if (deps.access === 'loopback') {
-    return isLoopback(req.socket.remoteAddress)
+    return isLoopback(req.socket.remoteAddress) && !relayed(req)
       ? undefined
       : new ForbiddenError(
           ReasonCode.ScopeMissing,
-          '/metrics answers loopback callers only (see metrics.access)',
+          '/metrics answers loopback callers only, not through a proxy (see metrics.access)',
         );
   }
   try {
@@ -103,6 +103,14 @@ async function writeExposition(
   res.setHeader('content-type', contentType);
   res.setHeader('cache-control', 'no-store');
   res.end(text);
+}
+
+// A reverse proxy or TLS sidecar on the same host connects from loopback for every caller it relays; the headers
+// it adds say that the loopback peer is not the caller. Prometheus scraping directly sends none of them.
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
+
+function relayed(req: IncomingMessage): boolean {
+  return PROXY_HEADERS.some((name) => req.headers[name] !== undefined);
 }
 
 /** Returns whether an address is on the loopback interface (127.0.0.0/8, ::1, or 127.x mapped into IPv6). */

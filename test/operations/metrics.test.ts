@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { auditRow } from '../helpers/audit-db';
 import { startTestService, type Reply, type TestService } from '../helpers/service';
@@ -280,8 +282,56 @@ describe('GET /metrics access', () => {
     }
   });
 
+  // The TLS set-up docs/operations.md recommends (nginx on the same host, deploy/nginx-scale.conf, or a sidecar)
+  // connects from loopback for every caller: access "loopback" served the metrics to anyone who reached the proxy.
+  it('with access "loopback", refuses a scrape relayed by a proxy on the same host', async () => {
+    const svc = await startTestService();
+    const proxy = await loopbackProxy(svc.url);
+    try {
+      expect(sampleValue(await scrape(svc.url), 'modelgate_audit_up')).toBe(1);
+      const relayed = await fetch(`${proxy.url}/metrics`);
+      expect(relayed.status).toBe(403);
+      expect(await relayed.text()).not.toContain('modelgate_audit_up');
+      for (const header of [
+        { 'x-forwarded-for': '203.0.113.7' },
+        { forwarded: 'for=203.0.113.7' },
+        { 'x-real-ip': '203.0.113.7' },
+      ]) {
+        const res = await fetch(`${svc.url}/metrics`, { headers: header });
+        expect(res.status).toBe(403);
+        expect(((await res.json()) as { reasons: unknown[] }).reasons).toEqual([
+          expect.objectContaining({ code: 'scope_missing' }),
+        ]);
+      }
+    } finally {
+      await proxy.close();
+      await svc.close();
+    }
+  });
+
   it('knows loopback addresses from others', () => {
     expect(['127.0.0.1', '127.3.4.5', '::1', '::ffff:127.0.0.1'].every(isLoopback)).toBe(true);
     expect(['10.0.0.1', '::ffff:10.0.0.1', '2001:db8::1', '', undefined].some(isLoopback)).toBe(false);
   });
 });
+
+// A reverse proxy on loopback that relays every request to `target` as nginx-scale.conf does: X-Forwarded-For set.
+async function loopbackProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    const upstream = request(
+      `${target}${req.url ?? '/'}`,
+      { method: req.method, headers: { ...req.headers, 'x-forwarded-for': '203.0.113.7' } },
+      (reply) => {
+        res.writeHead(reply.statusCode ?? 502, reply.headers);
+        reply.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
