@@ -61,6 +61,21 @@ export class DecisionLogShipper {
   ) {
     this.cursor = cursorFile.read();
     this.savedCursor = this.cursor;
+    this.notAheadOfTheLog();
+  }
+
+  // A prune keeps the head, so a log whose head is below the cursor is another log: one restored from a backup, or a
+  // new file at the same path. Its records past the head are new ones; resumed at the old cursor, those up to it
+  // would be skipped without a trace. Whatever the log holds up to its head is taken as shipped (it is the part a
+  // restored log has in common with the one shipped); a different log's records up to it would be missed, so say so.
+  private notAheadOfTheLog(): void {
+    const head = this.reader.headSeq();
+    if (this.cursor <= head) return;
+    this.logger.error(
+      { sink: this.sink.name, cursor_seq: this.cursor, head_seq: head, cursor_file: this.cursorFile.file },
+      'the audit log is behind the shipping cursor; shipping from its head',
+    );
+    this.cursor = head;
   }
 
   /** Starts shipping in the background. */

@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import pino from 'pino';
 import type { DecisionLogsConfig } from '../../src/config/config';
 import { startTestService, type TestService } from '../helpers/service';
 import { waitFor } from '../helpers/wait-for';
@@ -33,7 +34,7 @@ function loggedIds(dbFile: string): string[] {
   }
 }
 
-describe('decision-log shipping when the cursor cannot be saved', () => {
+describe('decision-log shipping and its cursor', () => {
   let collector: DecisionLogCollector;
   beforeAll(async () => {
     collector = await DecisionLogCollector.start();
@@ -78,6 +79,44 @@ describe('decision-log shipping when the cursor cannot be saved', () => {
       expect(service().last_error).toBeNull();
       expect(saved()).toBe(7);
       expect(collector.accepted.map((e) => e.decision_id)).toEqual(loggedIds(svc.db));
+    } finally {
+      await svc.close();
+    }
+  });
+
+  // A cursor from another log (the database restored from a backup, or a new file at the same path) is ahead of its
+  // head: every record up to the old cursor was skipped, and the status showed no backlog while it did.
+  it('starts again from the head of a log that is behind its cursor, and says so', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-ship-behind-'));
+    writeFileSync(path.join(dir, 'restored.db.decision-logs.service.cursor'), JSON.stringify({ seq: 50 }));
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const before = collector.accepted.length;
+    const svc = await startTestService(
+      {
+        db: path.join(dir, 'restored.db'),
+        decisionLogs: {
+          service: { url: collector.url, resource: '/logs', timeoutMs: 10_000 },
+          cursorDir: dir,
+          labels: {},
+          maxEvents: 100,
+          maxBytes: 1024 * 1024,
+          maxDelayMs: 20,
+          minRetryDelayMs: 20,
+          maxRetryDelayMs: 100,
+          threadNice: 0,
+        },
+      },
+      logger,
+    );
+    try {
+      await decide(svc, 3);
+      await waitFor('three shipped', () => collector.accepted.length - before === 3, 10_000);
+      expect(collector.accepted.slice(before).map((e) => e.decision_id)).toEqual(loggedIds(svc.db));
+      const warning = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.msg === 'the audit log is behind the shipping cursor; shipping from its head');
+      expect(warning).toMatchObject({ sink: 'service', cursor_seq: 50, head_seq: 0 });
     } finally {
       await svc.close();
     }
