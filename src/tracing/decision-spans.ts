@@ -20,13 +20,15 @@ export function decisionSpans(tracer: Tracer): DecisionObserver {
       const { call, record } = event;
       const outcome = event.recorded ? record.outcome : 'rejected';
       const status = event.recorded ? record.status : 503;
+      const route = routeOf(record.path);
       const root = tracer.startSpan(
-        `decision ${record.path.startsWith('/v1/data/') ? '/v1/data' : record.path}`,
+        `decision ${route === DATA_ROUTE ? '/v1/data' : route}`,
         {
           kind: SpanKind.SERVER,
           startTime: call.receivedAtMs,
           attributes: {
-            'http.route': record.path,
+            'http.route': route,
+            'url.path': record.path,
             'http.response.status_code': status,
             'modelgate.decision_id': record.decision_id,
             'modelgate.outcome': outcome,
@@ -49,6 +51,18 @@ export function decisionSpans(tracer: Tracer): DecisionObserver {
       root.end(call.receivedAtMs + record.latency_ms);
     },
   };
+}
+
+const DATA_ROUTE = '/v1/data/{path}';
+const APPROVAL_ACTION = /^\/v1\/approvals\/[^/]+\/(approve|deny)$/;
+
+// The route template of a recorded path: the two routes whose records keep the path itself (a policy path, an
+// approval id) become their templates, so span names and http.route stay a short fixed list, as OpenTelemetry's
+// HTTP conventions ask; url.path keeps the path.
+function routeOf(path: string): string {
+  if (path.startsWith('/v1/data/')) return DATA_ROUTE;
+  const approval = APPROVAL_ACTION.exec(path);
+  return approval ? `/v1/approvals/{id}/${approval[1]}` : path;
 }
 
 // The caller's traceparent, as a remote parent; none starts a new trace.

@@ -98,6 +98,42 @@ describe('OpenTelemetry tracing', () => {
     }
   });
 
+  // Span names and http.route are meant to be low-cardinality (OpenTelemetry's HTTP conventions): a name or route per
+  // policy path or approval id grows every span-metrics series set and index downstream without bound.
+  it('names spans and http.route by the route template, the path itself in url.path', async () => {
+    const receiver = await startReceiver();
+    try {
+      const svc = await startChildService({
+        config: { tracing: { otlp_endpoint: receiver.url, export_delay_ms: 60_000 } },
+      });
+      const token = svc.token({ sub: 'spiffe://corp/ci/codegen-pipeline', scope: 'invoke:codegen' });
+      const data = await svc.post('/v1/data/tenants/acme-4711/allow', { input: {} }, token);
+      const approvalId = '0193a8f2-6b1c-7d2e-8f30-1a2b3c4d5e6f';
+      const approval = await svc.post(`/v1/approvals/${approvalId}/approve`, {}, token);
+      await svc.stop();
+      const spanOf = (id: unknown) =>
+        receiver.spans.find((s) => attr(s, 'modelgate.decision_id') === id && s.parentSpanId === undefined);
+      const dataSpan = spanOf(data.body.decision_id);
+      const approvalSpan = spanOf(approval.body.decision_id);
+      expect([dataSpan?.name, attr(dataSpan!, 'http.route'), attr(dataSpan!, 'url.path')]).toEqual([
+        'decision /v1/data',
+        '/v1/data/{path}',
+        '/v1/data/tenants/acme-4711/allow',
+      ]);
+      expect([
+        approvalSpan?.name,
+        attr(approvalSpan!, 'http.route'),
+        attr(approvalSpan!, 'url.path'),
+      ]).toEqual([
+        'decision /v1/approvals/{id}/approve',
+        '/v1/approvals/{id}/approve',
+        `/v1/approvals/${approvalId}/approve`,
+      ]);
+    } finally {
+      receiver.server.close();
+    }
+  });
+
   it("samples callers' traces at sample_ratio too with follow_caller_sampling: false", async () => {
     const receiver = await startReceiver();
     try {
