@@ -9,11 +9,15 @@ export const OVERFLOW_LABEL = 'other';
 export class BoundedLabel {
   private readonly seen = new Set<string>();
 
-  constructor(private readonly max: number) {}
+  /** `always`: a fixed list of values kept as they are, outside the `max` (they cannot grow the series count). */
+  constructor(
+    private readonly max: number,
+    private readonly always: ReadonlySet<string> = new Set(),
+  ) {}
 
-  /** Returns `value` while it is one of the first `max` distinct values, else "other". */
+  /** Returns `value` while it is one of `always` or of the first `max` other distinct values, else "other". */
   value(value: string): string {
-    if (this.seen.has(value)) return value;
+    if (this.seen.has(value) || this.always.has(value)) return value;
     if (this.seen.size >= this.max) return OVERFLOW_LABEL;
     this.seen.add(value);
     return value;

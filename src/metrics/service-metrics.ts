@@ -39,7 +39,7 @@ export interface MetricsSources {
 
 /** Options for the labels that could grow without bound. */
 export interface MetricsOptions {
-  /** Most distinct reason codes kept as labels; the rest count as "other". */
+  /** Most distinct reason codes of policies kept as labels, besides modelgate's own; the rest count as "other". */
   maxReasonCodes: number;
   /** Per-subject decision counts: off (0) unless an operator opts in, at most this many subjects. */
   maxSubjects: number;
@@ -79,7 +79,9 @@ export class ServiceMetrics implements DecisionObserver {
     // Gauges whose `_total` suffix Prometheus reserves for counters (`promtool check metrics` says so); the
     // same figures are kept, by type, in nodejs_active_handles, nodejs_active_requests, nodejs_active_resources.
     for (const name of COUNTER_NAMED_GAUGES) this.registry.removeSingleMetric(name);
-    this.reasonLabel = new BoundedLabel(options.maxReasonCodes);
+    // modelgate's own codes are a fixed list the alerts read (keys_unavailable, audit_unavailable): a policy's codes,
+    // seen first, must not push them into "other".
+    this.reasonLabel = new BoundedLabel(options.maxReasonCodes, new Set<string>(Object.values(ReasonCode)));
     this.subjectLabel = new BoundedLabel(options.maxSubjects);
     const registry = this.registry;
     this.decisions = new LabelledCounter(

@@ -423,7 +423,7 @@ export const configSchema = {
           examples: ['0.0.0.0'],
         },
         max_reason_codes: int(
-          'Distinct reason-code label values kept; the rest count as "other".',
+          'Distinct reason codes of the policy kept as label values; the rest count as "other" (modelgate\'s own always keep theirs).',
           100,
           1,
           10000,

@@ -309,6 +309,36 @@ describe('GET /metrics access', () => {
     }
   });
 
+  // The alerts read modelgate's own codes (keys_unavailable, audit_unavailable): a policy's codes seen first, past
+  // max_reason_codes, turned those into "other" and blinded the alerts.
+  it("caps the reason codes a policy makes, never modelgate's own", async () => {
+    const svc = await startTestService({
+      metrics: {
+        enabled: true,
+        access: 'loopback',
+        scope: 'modelgate:metrics',
+        host: '127.0.0.1',
+        maxReasonCodes: 1,
+        subjectLabelLimit: 0,
+      },
+    });
+    try {
+      // No environment, provider or repository: the policy denies it with a code for each.
+      const bare = { invocation: { model: 'anthropic.claude-sonnet', operation: 'completion' } };
+      const denied = await svc.post('/v1/decide', bare, svc.token(CODEGEN));
+      const policyCodes = (denied.body.reasons as { code: string }[]).map((r) => r.code);
+      expect(policyCodes.length).toBeGreaterThan(1);
+      expect((await svc.post('/v1/decide', call('corp/payments'), null)).status).toBe(401);
+      const reasons = (await scrape(svc.url))
+        .filter((s) => s.name === 'modelgate_decision_reasons_total')
+        .map((s) => s.labels.reason);
+      expect(reasons).toContain('other');
+      expect(reasons).toContain('token_missing');
+    } finally {
+      await svc.close();
+    }
+  });
+
   it('knows loopback addresses from others', () => {
     expect(['127.0.0.1', '127.3.4.5', '::1', '::ffff:127.0.0.1'].every(isLoopback)).toBe(true);
     expect(['10.0.0.1', '::ffff:10.0.0.1', '2001:db8::1', '', undefined].some(isLoopback)).toBe(false);
