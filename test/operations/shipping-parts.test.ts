@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -9,6 +9,7 @@ import { ConfigError } from '../../src/errors';
 import { retryDelayMs } from '../../src/shipping/backoff';
 import { CursorFile } from '../../src/shipping/cursor-file';
 import { EVENTS_AFTER } from '../../src/shipping/event-reader';
+import { FileDecisionLogSink } from '../../src/shipping/file-sink';
 import { HttpDecisionLogSink } from '../../src/shipping/http-sink';
 import { DeliveryError } from '../../src/shipping/sinks';
 
@@ -129,6 +130,27 @@ describe('the decision log service sink', () => {
       await sink.close();
       collector.server.closeAllConnections();
       collector.server.close();
+    }
+  });
+});
+
+describe('the decision log file sink', () => {
+  // The sink kept the file it first opened: after logrotate renamed it, every later batch went into the rotated file
+  // (or, deleted, into no file at all) while the cursor moved on, and the log agent reading the path saw nothing more.
+  it('follows the path: a rotated or deleted file is replaced by a new one at the next batch', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'mg-file-sink-')), 'decisions.jsonl');
+    const sink = new FileDecisionLogSink(file);
+    try {
+      await sink.deliver(['{"seq":1}', '{"seq":2}']);
+      renameSync(file, `${file}.1`);
+      await sink.deliver(['{"seq":3}']);
+      expect(readFileSync(`${file}.1`, 'utf8')).toBe('{"seq":1}\n{"seq":2}\n');
+      expect(readFileSync(file, 'utf8')).toBe('{"seq":3}\n');
+      rmSync(file);
+      await sink.deliver(['{"seq":4}']);
+      expect(readFileSync(file, 'utf8')).toBe('{"seq":4}\n');
+    } finally {
+      await sink.close();
     }
   });
 });
