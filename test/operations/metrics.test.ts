@@ -292,12 +292,12 @@ describe('GET /metrics access', () => {
       const relayed = await fetch(`${proxy.url}/metrics`);
       expect(relayed.status).toBe(403);
       expect(await relayed.text()).not.toContain('modelgate_audit_up');
-      for (const header of [
-        { 'x-forwarded-for': '203.0.113.7' },
-        { forwarded: 'for=203.0.113.7' },
-        { 'x-real-ip': '203.0.113.7' },
-      ]) {
-        const res = await fetch(`${svc.url}/metrics`, { headers: header });
+      for (const [name, value] of [
+        ['x-forwarded-for', '203.0.113.7'],
+        ['forwarded', 'for=203.0.113.7'],
+        ['x-real-ip', '203.0.113.7'],
+      ] as const) {
+        const res = await fetch(`${svc.url}/metrics`, { headers: { [name]: value } });
         expect(res.status).toBe(403);
         expect(((await res.json()) as { reasons: unknown[] }).reasons).toEqual([
           expect.objectContaining({ code: 'scope_missing' }),
