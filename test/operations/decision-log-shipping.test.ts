@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -145,6 +146,14 @@ describe('decision-log shipping to an OPA decision log service', () => {
       expect(fileIds).toEqual(expected);
 
       const up = await metrics(b);
+      // Prometheus' own linter on the shipping metrics, which the default service of metrics.test.ts does not have.
+      const promtool = execFileSync(path.join(__dirname, '..', '..', 'scripts', 'ensure-promtool.sh'), {
+        encoding: 'utf8',
+      }).trim();
+      const text = await (await fetch(`${b.url}/metrics`)).text();
+      expect(text).toContain('modelgate_decision_log_shipped_total');
+      const lint = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect([lint.status, lint.stdout + lint.stderr]).toEqual([0, '']);
       expect(sampleValue(up, 'modelgate_decision_log_backlog_records', { sink: 'service' })).toBe(0);
       expect(sampleValue(up, 'modelgate_decision_log_cursor_seq', { sink: 'service' })).toBe(30);
       // The shipping thread's own CPU time: what shipping costs, apart from the decisions.
