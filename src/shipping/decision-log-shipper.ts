@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { retryDelayMs } from './backoff';
 import type { CursorFile } from './cursor-file';
 import type { EventSource } from './event-reader';
-import type { DecisionLogSink } from './sinks';
+import { DeliveryError, type DecisionLogSink } from './sinks';
 
 /** How one sink is fed: batch limits, retry limits, and what every event carries. */
 export interface ShipperOptions {
@@ -49,6 +49,8 @@ export class DecisionLogShipper {
   private readonly counts = { shipped: 0, failed: 0, consecutive: 0 };
   private lastSuccessMs: number | null = null;
   private lastError: string | null = null;
+  // Events per batch: max_events, until the sink refuses a batch as too large.
+  private batchLimit: number;
 
   constructor(
     private readonly sink: DecisionLogSink,
@@ -61,6 +63,7 @@ export class DecisionLogShipper {
   ) {
     this.cursor = cursorFile.read();
     this.savedCursor = this.cursor;
+    this.batchLimit = options.maxEvents;
     this.notAheadOfTheLog();
   }
 
@@ -136,7 +139,7 @@ export class DecisionLogShipper {
     // A cursor not saved yet is saved before anything more is sent: a crash resends one batch, never more.
     await this.saveCursor();
     // A full batch goes at once; a partial one waits for more records, up to max_delay_ms.
-    if (this.reader.headSeq() - this.cursor < this.options.maxEvents) {
+    if (this.reader.headSeq() - this.cursor < this.batchLimit) {
       await this.sleep(this.options.maxDelayMs);
       if (this.stopped) return;
     }
@@ -182,8 +185,8 @@ export class DecisionLogShipper {
     let bytes = 0;
     let lastSeq = this.cursor;
     let firstSeq = this.cursor + 1;
-    while (events.length < this.options.maxEvents) {
-      const slice = this.reader.eventsAfter(lastSeq, Math.min(SLICE, this.options.maxEvents - events.length));
+    while (events.length < this.batchLimit) {
+      const slice = this.reader.eventsAfter(lastSeq, Math.min(SLICE, this.batchLimit - events.length));
       if (slice.length === 0) break;
       if (events.length === 0) firstSeq = slice[0]!.seq;
       for (const event of slice) {
@@ -200,7 +203,8 @@ export class DecisionLogShipper {
     return { events, firstSeq, lastSeq };
   }
 
-  // Returns true once the sink acknowledged, false when stopped before it did.
+  // Returns true once the sink acknowledged, false when stopped before it did or when the batch must be read again
+  // smaller.
   private async deliverWithRetry(events: string[]): Promise<boolean> {
     for (;;) {
       try {
@@ -210,6 +214,7 @@ export class DecisionLogShipper {
         this.counts.failed += 1;
         this.counts.consecutive += 1;
         this.lastError = (err as Error).message;
+        if (this.halved(err, events.length)) return false;
         const delay = retryDelayMs(this.counts.consecutive, {
           minMs: this.options.minRetryDelayMs,
           maxMs: this.options.maxRetryDelayMs,
@@ -227,6 +232,19 @@ export class DecisionLogShipper {
         if (this.stopped) return false;
       }
     }
+  }
+
+  // A body size limit in front of the collector (nginx: 1 MiB by default) refuses the same batch every time: halve
+  // the batches from then on, down to one event, which is retried as it is (skipping it would lose it).
+  private halved(err: unknown, sent: number): boolean {
+    if (!(err instanceof DeliveryError) || err.status !== 413 || sent === 1) return false;
+    this.batchLimit = Math.ceil(sent / 2);
+    this.changed();
+    this.logger.warn(
+      { sink: this.sink.name, max_events: this.batchLimit },
+      'the decision log service refused a batch as too large (413); sending smaller batches',
+    );
+    return true;
   }
 
   // The sink has the batch: the cursor moves past it (the caller saves it, then reports), and the counts follow.

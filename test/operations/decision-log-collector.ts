@@ -21,6 +21,8 @@ export class DecisionLogCollector {
   slowMs = 400;
   /** When set, a delivery that arrives once this many deliveries were accepted is answered 503. */
   acceptDeliveries: number | undefined;
+  /** When set, a delivery of more events is answered 413, as a proxy's body size limit would. */
+  maxEventsPerDelivery: number | undefined;
   readonly deliveries: Delivery[] = [];
   readonly accepted: Record<string, unknown>[] = [];
 
@@ -70,7 +72,8 @@ export class DecisionLogCollector {
     const mode = this.mode;
     if (mode === 'slow') await new Promise((resolve) => setTimeout(resolve, this.slowMs));
     const full = this.acceptDeliveries !== undefined && this.acceptedDeliveries >= this.acceptDeliveries;
-    const status = path !== '/logs' ? 404 : mode === 'fail' || full ? 503 : 200;
+    const tooLarge = this.maxEventsPerDelivery !== undefined && events.length > this.maxEventsPerDelivery;
+    const status = path !== '/logs' ? 404 : tooLarge ? 413 : mode === 'fail' || full ? 503 : 200;
     this.deliveries.push({ status, headers, events });
     if (status === 200) this.accepted.push(...events);
     return status;

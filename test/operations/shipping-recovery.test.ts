@@ -121,4 +121,35 @@ describe('decision-log shipping and its cursor', () => {
       await svc.close();
     }
   });
+
+  // A collector behind a body size limit (nginx: 1 MiB by default) refused every batch as too large, and the same
+  // batch was sent again for ever: nothing more was shipped, although smaller batches would have gone through.
+  it('halves the batches a collector refuses as too large (413), and ships everything in order', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-ship-413-'));
+    collector.maxEventsPerDelivery = 3;
+    const before = collector.accepted.length;
+    const svc = await startTestService({
+      db: path.join(dir, 'large.db'),
+      decisionLogs: {
+        service: { url: collector.url, resource: '/logs', timeoutMs: 10_000 },
+        cursorDir: dir,
+        labels: {},
+        maxEvents: 10,
+        maxBytes: 1024 * 1024,
+        maxDelayMs: 1000,
+        minRetryDelayMs: 20,
+        maxRetryDelayMs: 100,
+        threadNice: 0,
+      },
+    });
+    try {
+      await decide(svc, 10);
+      await waitFor('all ten shipped', () => collector.accepted.length - before === 10, 10_000);
+      expect(collector.deliveries.some((d) => d.status === 413)).toBe(true);
+      expect(collector.accepted.slice(before).map((e) => e.decision_id)).toEqual(loggedIds(svc.db));
+    } finally {
+      collector.maxEventsPerDelivery = undefined;
+      await svc.close();
+    }
+  });
 });
