@@ -97,3 +97,47 @@ describe('decision log lines at another level', () => {
     }
   });
 });
+
+describe('the log on error paths', () => {
+  // The refusals that read the body or the token before giving up are the ones a log could quote them in.
+  it('never carries the body, the token or the DPoP header of a refused request, even at trace level', async () => {
+    const lines: string[] = [];
+    const limits = { bodyBytes: 2048, payloadChars: 256 * 1024, maxDepth: 32, maxArrayItems: 10_000 };
+    const svc = await startTestService(
+      { limits },
+      pino({ level: 'trace' }, { write: (line: string) => lines.push(line) }),
+    );
+    const good = svc.token({ sub: 'spiffe://corp/ci/codegen-pipeline', scope: 'invoke:codegen' });
+    const body = JSON.stringify({
+      invocation: { model: 'm', operation: 'chat' },
+      payload: { prompt: PROMPT },
+    });
+    const send = async (text: string, headers: Record<string, string>) =>
+      (
+        await fetch(`${svc.url}/v1/decide`, {
+          method: 'POST',
+          body: text,
+          headers: { 'content-type': 'application/json', ...headers },
+        })
+      ).status;
+    try {
+      const statuses = [
+        await send(`{"payload":{"prompt":"${PROMPT}"} x`, { authorization: `Bearer ${good}` }),
+        await send(`${body.slice(0, -1)},"pad":"${'x'.repeat(4096)}"}`, { authorization: `Bearer ${good}` }),
+        await send(body, { authorization: `Bearer ${good}${AWS_KEY}` }),
+        await send(body, { authorization: `Bearer ${AWS_KEY}` }),
+        await send(body, { authorization: `Bearer ${svc.token({ sub: SECRET_EMAIL, exp: 1 })}` }),
+        await send(body, { authorization: `DPoP ${good}`, dpop: AWS_KEY }),
+        await send(body, { authorization: `Basic ${AWS_KEY}` }),
+      ];
+      expect(statuses).toEqual([400, 413, 401, 401, 401, 401, 401]);
+      expect(lines.some((l) => l.includes('"token refused"'))).toBe(true);
+      const everything = lines.join('\n');
+      for (const secret of [SECRET_EMAIL, AWS_KEY, 'summarise the ticket', good.split('.')[2]!]) {
+        expect(everything).not.toContain(secret);
+      }
+    } finally {
+      await svc.close();
+    }
+  });
+});
