@@ -3,6 +3,7 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { auditRow } from '../helpers/audit-db';
+import type { MetricsConfig } from '../../src/config/config';
 import { startTestService, type Reply, type TestService } from '../helpers/service';
 import { DEFAULT_INLINE_CHARS, DEFAULT_SCREENING_BUDGET_MS } from '../../src/screening';
 import { isLoopback } from '../../src/server/metrics-routes';
@@ -20,6 +21,19 @@ const call = (repository: string, payload?: unknown) => ({
   context: { environment: 'ci', repository },
   ...(payload === undefined ? {} : { payload }),
 });
+
+// The metrics settings of these tests: loopback access, reason codes as most policies make, no subject labels.
+function metricsWith(overrides: Partial<MetricsConfig>): MetricsConfig {
+  return {
+    enabled: true,
+    access: 'loopback',
+    scope: 'modelgate:metrics',
+    host: '127.0.0.1',
+    maxReasonCodes: 100,
+    subjectLabelLimit: 0,
+    ...overrides,
+  };
+}
 
 async function scrape(url: string, headers: Record<string, string> = {}): Promise<Sample[]> {
   const res = await fetch(`${url}/metrics`, { headers });
@@ -206,15 +220,7 @@ describe('GET /metrics without a policy', () => {
 describe('GET /metrics access', () => {
   it('serves a separate metrics port without auth, and no /metrics on the service port', async () => {
     const svc = await startTestService({
-      metrics: {
-        enabled: true,
-        access: 'loopback',
-        scope: 'modelgate:metrics',
-        port: 0,
-        host: '127.0.0.1',
-        maxReasonCodes: 100,
-        subjectLabelLimit: 0,
-      },
+      metrics: metricsWith({ port: 0 }),
     });
     try {
       expect(svc.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -229,14 +235,7 @@ describe('GET /metrics access', () => {
 
   it('with access "scope", asks for a token carrying the metrics scope', async () => {
     const svc = await startTestService({
-      metrics: {
-        enabled: true,
-        access: 'scope',
-        scope: 'modelgate:metrics',
-        host: '127.0.0.1',
-        maxReasonCodes: 100,
-        subjectLabelLimit: 0,
-      },
+      metrics: metricsWith({ access: 'scope' }),
     });
     try {
       const anonymous = await svc.get('/metrics');
@@ -258,14 +257,7 @@ describe('GET /metrics access', () => {
 
   it('counts per subject only when enabled, the subjects past the limit as "other"', async () => {
     const svc = await startTestService({
-      metrics: {
-        enabled: true,
-        access: 'loopback',
-        scope: 'modelgate:metrics',
-        host: '127.0.0.1',
-        maxReasonCodes: 100,
-        subjectLabelLimit: 1,
-      },
+      metrics: metricsWith({ subjectLabelLimit: 1 }),
     });
     try {
       for (const sub of ['spiffe://a', 'spiffe://b', 'spiffe://c']) {
@@ -313,14 +305,7 @@ describe('GET /metrics access', () => {
   // max_reason_codes, turned those into "other" and blinded the alerts.
   it("caps the reason codes a policy makes, never modelgate's own", async () => {
     const svc = await startTestService({
-      metrics: {
-        enabled: true,
-        access: 'loopback',
-        scope: 'modelgate:metrics',
-        host: '127.0.0.1',
-        maxReasonCodes: 1,
-        subjectLabelLimit: 0,
-      },
+      metrics: metricsWith({ maxReasonCodes: 1 }),
     });
     try {
       // No environment, provider or repository: the policy denies it with a code for each.

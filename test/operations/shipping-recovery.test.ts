@@ -34,6 +34,21 @@ function loggedIds(dbFile: string): string[] {
   }
 }
 
+// Shipping to the collector with short waits, so a test sees batches and retries within a second.
+function shippingTo(url: string, cursorDir: string): DecisionLogsConfig {
+  return {
+    service: { url, resource: '/logs', timeoutMs: 10_000 },
+    cursorDir,
+    labels: {},
+    maxEvents: 100,
+    maxBytes: 1024 * 1024,
+    maxDelayMs: 20,
+    minRetryDelayMs: 20,
+    maxRetryDelayMs: 100,
+    threadNice: 0,
+  };
+}
+
 describe('decision-log shipping and its cursor', () => {
   let collector: DecisionLogCollector;
   beforeAll(async () => {
@@ -47,17 +62,7 @@ describe('decision-log shipping and its cursor', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-ship-recover-'));
     const cursorDir = path.join(dir, 'cursors');
     mkdirSync(cursorDir);
-    const decisionLogs: DecisionLogsConfig = {
-      service: { url: collector.url, resource: '/logs', timeoutMs: 10_000 },
-      cursorDir,
-      labels: {},
-      maxEvents: 100,
-      maxBytes: 1024 * 1024,
-      maxDelayMs: 20,
-      minRetryDelayMs: 20,
-      maxRetryDelayMs: 100,
-      threadNice: 0,
-    };
+    const decisionLogs = shippingTo(collector.url, cursorDir);
     const svc = await startTestService({ db: path.join(dir, 'shipped.db'), decisionLogs });
     const service = () => svc.decisionLogStatus().find((s) => s.sink === 'service')!;
     try {
@@ -95,17 +100,7 @@ describe('decision-log shipping and its cursor', () => {
     const svc = await startTestService(
       {
         db: path.join(dir, 'restored.db'),
-        decisionLogs: {
-          service: { url: collector.url, resource: '/logs', timeoutMs: 10_000 },
-          cursorDir: dir,
-          labels: {},
-          maxEvents: 100,
-          maxBytes: 1024 * 1024,
-          maxDelayMs: 20,
-          minRetryDelayMs: 20,
-          maxRetryDelayMs: 100,
-          threadNice: 0,
-        },
+        decisionLogs: shippingTo(collector.url, dir),
       },
       logger,
     );
