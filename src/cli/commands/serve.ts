@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startService } from '../../compose';
 import { loadConfig } from '../../config/load-config';
+import { plainHttpWarnings } from '../../config/plain-http-warnings';
 import { ConfigError } from '../../errors';
 import type { CliCommand } from '../cli-command';
 
@@ -56,6 +57,7 @@ export const serveCommand: CliCommand = {
     }
     const logger = pino({ level: config.logLevel, base: { service: 'modelgate' } });
     for (const note of config.overriddenByEnv ?? []) logger.warn(`config: ${note} (the environment wins)`);
+    for (const warning of plainHttpWarnings(config)) logger.warn(`config: ${warning}`);
     let service;
     try {
       service = await startService(config, logger);
