@@ -87,8 +87,32 @@ export function subjectPrivileges(
     },
     budgets,
     peak_call_tokens: used?.peakCallTokens ?? 0,
-    missing_grants: record(used?.missing),
+    missing_grants: record(missingGrants(used?.missing, grant)),
   };
+}
+
+/**
+ * The denials that name a grant the subject lacks. The log keeps a denied call's reason codes and its tools, not
+ * which tool a code was about: a call for a granted tool and an ungranted one lists both under tool_not_allowed.
+ * With the subject's grants known, tool_not_allowed keeps the tools it lacks and actor_not_allowed (a tool granted
+ * to the subject but not to the agent acting for it) the tools it has.
+ */
+function missingGrants(
+  missing: Map<string, number> | undefined,
+  grant: Entitlement | undefined,
+): Map<string, number> | undefined {
+  const tools = grant?.tools;
+  if (missing === undefined || tools === undefined) return missing;
+  const granted = (tool: string) => Object.hasOwn(tools, tool);
+  return new Map(
+    [...missing].filter(([key]) => {
+      const space = key.indexOf(' ');
+      const [reason, tool] = [key.slice(0, space), key.slice(space + 1)];
+      if (reason === 'tool_not_allowed') return !granted(tool);
+      if (reason === 'actor_not_allowed') return granted(tool);
+      return true;
+    }),
+  );
 }
 
 /**

@@ -32,12 +32,12 @@ describe('privileges report: granted against used, on a log built by real decisi
   const support = (model: string) => ({
     invocation: { model, provider: 'bedrock', operation: 'chat', purpose: 'support-reply', max_tokens: 512 },
   });
-  const tool = (name: string) => ({
+  const tool = (...names: string[]) => ({
     invocation: {
       model: 'anthropic.claude-sonnet',
       operation: 'tool_call',
       purpose: 'ticket-triage',
-      tools: [{ name }],
+      tools: names.map((name) => ({ name })),
     },
   });
 
@@ -52,6 +52,12 @@ describe('privileges report: granted against used, on a log built by real decisi
     expect(
       (await decide(TRIAGE, { invocation: { ...tool('tickets.read').invocation, operation: 'chat' } })).allow,
     ).toBe(true);
+    // One tool granted, one not: only the second is a missing grant.
+    expect((await decide(TRIAGE, tool('tickets.read', 'shell.exec'))).allow).toBe(false);
+    // The subject has the tool, the acting agent has not.
+    expect((await decide({ ...TRIAGE, act: { sub: 'agent:reporter' } }, tool('inventory.query'))).allow).toBe(
+      false,
+    );
   });
   afterAll(() => svc?.close());
 
@@ -79,6 +85,10 @@ describe('privileges report: granted against used, on a log built by real decisi
     const triage = subjectOf(JSON.parse(stdout) as Report, TRIAGE.sub);
     expect(triage.unused.tools.sort()).toEqual(['inventory.query', 'tickets.close', 'tickets.create']);
     expect(triage.unused.operations).toEqual([]);
+    expect(triage.missing_grants).toEqual({
+      'actor_not_allowed inventory.query': 1,
+      'tool_not_allowed shell.exec': 1,
+    });
     // An identity that made no call at all is reported too, every grant unused.
     const codegen = subjectOf(JSON.parse(stdout) as Report, 'spiffe://corp/ci/codegen-pipeline');
     expect(codegen).toMatchObject({
@@ -147,7 +157,7 @@ describe('privileges report: granted against used, on a log built by real decisi
     );
     expect(replay.code).toBe(0);
     const report = JSON.parse(replay.stdout) as { replayed: number; counts: Record<string, number> };
-    expect(report.replayed).toBe(6);
+    expect(report.replayed).toBe(8);
     expect(report.counts['allow-to-deny']).toBe(0);
   });
 
