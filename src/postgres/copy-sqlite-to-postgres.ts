@@ -56,7 +56,16 @@ export type CopyCounts = Record<string, number>;
  * is current, in one transaction holding the chain lock: either all of it lands or nothing does, and
  * no replica appends meanwhile. Throws if the target already holds audit records.
  */
-export async function copySqliteToPostgres(source: Db, pool: Pool): Promise<CopyCounts> {
+export async function copySqliteToPostgres(
+  source: Db,
+  pool: Pool,
+  onProgress?: (rows: number) => void,
+): Promise<CopyCounts> {
+  let copied = 0;
+  const progress = (rows: number) => {
+    copied += rows;
+    onProgress?.(copied);
+  };
   return withClient(pool, async (client) => {
     await client.query('BEGIN');
     try {
@@ -71,11 +80,11 @@ export async function copySqliteToPostgres(source: Db, pool: Pool): Promise<Copy
       const present = source.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
       for (const table of TABLES) {
         if (table.optional && !present.get(table.name)) continue;
-        counts[table.name] = await copyTable(source, client, table);
+        counts[table.name] = await copyTable(source, client, table, progress);
       }
       // A file without usage tables predates budgets: there is nothing to carry over.
       if (present.get('usage_reports')) {
-        counts.usage_reservations = await copyReservations(source, client, Date.now());
+        counts.usage_reservations = await copyReservations(source, client, Date.now(), progress);
       }
       await client.query('COMMIT');
       return counts;
@@ -88,7 +97,12 @@ export async function copySqliteToPostgres(source: Db, pool: Pool): Promise<Copy
 
 // On SQLite a budget is derived from the log; on PostgreSQL replicas share a table of reservations.
 // The last day's allowed decisions become those rows, so no subject's day starts again at zero.
-function copyReservations(source: Db, client: PoolClient, nowMs: number): Promise<number> {
+function copyReservations(
+  source: Db,
+  client: PoolClient,
+  nowMs: number,
+  progress: (rows: number) => void,
+): Promise<number> {
   const rows = function* () {
     for (const r of lastDayReservations(source, nowMs))
       yield [r.decisionId, pgColumnText(r.subject), pgColumnText(r.model), r.tokens, r.atMs, r.held];
@@ -98,10 +112,16 @@ function copyReservations(source: Db, client: PoolClient, nowMs: number): Promis
     'usage_reservations',
     ['decision_id', 'subject', 'model', 'tokens', 'at_ms', 'held'],
     rows(),
+    progress,
   );
 }
 
-function copyTable(source: Db, client: PoolClient, table: (typeof TABLES)[number]): Promise<number> {
+function copyTable(
+  source: Db,
+  client: PoolClient,
+  table: (typeof TABLES)[number],
+  progress: (rows: number) => void,
+): Promise<number> {
   const columns = presentColumns(source, table);
   const rows = source
     .prepare(`SELECT ${columns.join(', ')} FROM ${table.name} ORDER BY ${table.order}`)
@@ -113,7 +133,7 @@ function copyTable(source: Db, client: PoolClient, table: (typeof TABLES)[number
       yield row.map((value, i) => (keys.has(i) ? pgColumnText(value as string | number | null) : value));
     }
   };
-  return insertRows(client, table.name, columns, keys.size > 0 ? held() : rows);
+  return insertRows(client, table.name, columns, keys.size > 0 ? held() : rows, progress);
 }
 
 // The table's columns less those a later version added and this file does not have (the copy opens it read-only,
@@ -132,6 +152,7 @@ async function insertRows(
   table: string,
   columns: string[],
   rows: Iterable<unknown[]>,
+  progress: (rows: number) => void,
 ): Promise<number> {
   const list = columns.join(', ');
   let batch: unknown[][] = [];
@@ -142,6 +163,7 @@ async function insertRows(
     const tuples = batch.map((_, r) => `(${columns.map((__, c) => `$${r * width + c + 1}`).join(', ')})`);
     await client.query(`INSERT INTO ${table} (${list}) VALUES ${tuples.join(', ')}`, batch.flat());
     copied += batch.length;
+    progress(batch.length);
     batch = [];
   };
   for (const row of rows) {

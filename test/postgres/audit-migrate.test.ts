@@ -8,6 +8,7 @@ import { usageMigrations } from '../../src/usage/usage-migrations';
 import { createPgPool } from '../../src/postgres/pg-pool';
 import { PgApprovalStore } from '../../src/postgres/pg-approval-store';
 import { PostgresAuditStore } from '../../src/postgres/postgres-audit-store';
+import { main } from '../../src/cli/main';
 import { runCli } from '../helpers/cli';
 import { SUPPORT_REPLY_CALL, startTestService } from '../helpers/service';
 import { seededRandom } from '../helpers/seeded-random';
@@ -265,5 +266,35 @@ describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
     const migrate = await runCli(['audit', 'migrate', '--db', file, '--to', url]);
     expect(migrate.code).toBe(1);
     expect(migrate.stderr).toContain('not migrating: the source log is broken');
+  });
+  // A migrate of a log of millions of records verified, copied and verified again for many minutes without a word.
+  it('shows on a terminal how far each stage is: the source verify, the copy, the verify of the copy', async () => {
+    const file = join(dir, 'progress.db');
+    const source = SqliteAuditStore.open({ path: file, logger: silentLogger });
+    await appendMany(source, 1200); // the chain walker reports every 500 records, the copy every 500 rows
+    await source.close();
+    const url = await cluster.createDatabase();
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    // Each look at the clock is a second later: every report is due, whatever the machine's speed.
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => (now += 1000));
+    let stdout = '';
+    let stderr = '';
+    try {
+      const code = await main(['audit', 'migrate', '--db', file, '--to', url], {
+        stdout: (s) => (stdout += s),
+        stderr: (s) => (stderr += s),
+        env: {},
+        isTTY: true,
+      });
+      expect(code).toBe(0);
+    } finally {
+      clock.mockRestore();
+    }
+    expect(stdout).toContain('1200 audit_records');
+    expect(stderr).toMatch(/\r1,000 records checked in the source, [\d,]+\/s/);
+    expect(stderr).toMatch(/\r1,000 rows copied to PostgreSQL, [\d,]+\/s/);
+    expect(stderr).toMatch(/\r1,000 records checked in the copy, [\d,]+\/s/);
+    expect(stderr.indexOf('in the source')).toBeLessThan(stderr.indexOf('copied to'));
+    expect(stderr.indexOf('copied to')).toBeLessThan(stderr.indexOf('in the copy'));
   });
 });

@@ -94,8 +94,8 @@ Copies the SQLite audit log (records, hash chain, signed checkpoints, prune anch
 approvals) into an empty PostgreSQL database, in one transaction, then verifies the copy and checks
 that its head equals the source's. Stop modelgate first: records appended to the SQLite file during
 the copy would not be copied, so it refuses to run while a modelgate serves from the file, and a
-modelgate started meanwhile is refused. The source must verify first. Exit status: 0 copied and
-verified, 1 refused or broken, 2 usage error.`,
+modelgate started meanwhile is refused. The source must verify first. Each stage shows its progress
+on stderr when it is a terminal. Exit status: 0 copied and verified, 1 refused or broken, 2 usage error.`,
 
   lineage: `Usage: modelgate audit lineage DECISION_ID [--db FILE] [--json]
 
@@ -203,20 +203,18 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
     }
     const witness = witnessFile ? readWitness(witnessFile) : undefined;
     const store = await openStore(values, io, true);
-    const progress = progressReporter(io, 'checked');
     try {
       // With keys, the default is incremental: a routine verify of a large log takes seconds.
       const options = keys.length > 0 ? { publicKeys: keys, incremental: values.full !== true, witness } : {};
-      const onProgress = (records: number) => progress.update({ records });
-      const result = await store.verify({ ...options, onProgress });
-      progress.done();
+      const result = await withProgress(io, 'checked', (onProgress) =>
+        store.verify({ ...options, onProgress }),
+      );
       const kept = result.ok && witnessFile ? keepWitness(witnessFile, result, witness) : undefined;
       io.stdout(
         values.json ? `${JSON.stringify(result, null, 2)}\n` : describe(result) + witnessLine(witness, kept),
       );
       return result.ok ? 0 : 1;
     } finally {
-      progress.done();
       await store.close();
     }
   },
@@ -351,7 +349,9 @@ interface Migration {
 // Verifies the source, copies it into PostgreSQL, and checks that the copy verifies to the same head.
 async function copyToPostgres(migration: Migration, io: CliIo): Promise<number> {
   const { file, source, url, verifyOptions, logger } = migration;
-  const before = await source.verify(verifyOptions).finally(() => source.close());
+  const before = await withProgress(io, 'checked in the source', (onProgress) =>
+    source.verify({ ...verifyOptions, onProgress }),
+  ).finally(() => source.close());
   if (!before.ok) {
     io.stderr(`not migrating: the source log is broken\n${describe(before)}`);
     return 1;
@@ -362,11 +362,18 @@ async function copyToPostgres(migration: Migration, io: CliIo): Promise<number> 
     const db = openDatabase(file, [], { readonly: true });
     let counts: Record<string, number>;
     try {
-      counts = await copySqliteToPostgres(db, pg.pool);
+      counts = await withProgress(
+        io,
+        'copied to PostgreSQL',
+        (onProgress) => copySqliteToPostgres(db, pg.pool, onProgress),
+        'rows',
+      );
     } finally {
       db.close();
     }
-    const after = await pg.store.verify(verifyOptions);
+    const after = await withProgress(io, 'checked in the copy', (onProgress) =>
+      pg.store.verify({ ...verifyOptions, onProgress }),
+    );
     const copied = Object.entries(counts)
       .map(([table, n]) => `${n} ${table}`)
       .join(', ');
@@ -378,6 +385,21 @@ async function copyToPostgres(migration: Migration, io: CliIo): Promise<number> 
     return 0;
   } finally {
     await pg.store.close();
+  }
+}
+
+// Runs one long stage of a command with its own progress line (on a terminal), ended when the stage ends.
+async function withProgress<T>(
+  io: CliIo,
+  verb: string,
+  stage: (onProgress: (done: number) => void) => Promise<T>,
+  unit?: string,
+): Promise<T> {
+  const progress = progressReporter(io, verb, unit);
+  try {
+    return await stage((done) => progress.update({ records: done }));
+  } finally {
+    progress.done();
   }
 }
 
