@@ -487,7 +487,8 @@ async function openSqliteStores(
     usage,
     ledger,
     reports: ledger,
-    approvals: new SqliteApprovalStore(db),
+    // Verdicts go through the writer thread, in the transaction of their audit record.
+    approvals: new SqliteApprovalStore(db, store),
     lineage: sqliteLineageSource(db),
     sqlite: { db, writer },
     pendingReservations: () => usage.stats().pendingReservations,

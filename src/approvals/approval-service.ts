@@ -7,7 +7,8 @@ import { APPROVAL_DEFAULTS, APPROVAL_LIMITS, effectiveStatus, type Approval } fr
 import type { ApprovalBinding } from './approval-binding';
 import { approvalEventRecord, type ApprovalEvent, type EventActor } from './approval-events';
 import type { ApprovalNotifier } from './approval-notifier';
-import type { ApprovalStore } from './approval-store';
+import type { ApprovalStore, ApprovalVerdict } from './approval-store';
+import type { AuditRecordV1 } from '../audit/audit-record';
 
 /** What the approval service is wired with. */
 export interface ApprovalServiceDeps {
@@ -34,6 +35,14 @@ export interface ApprovalRequest {
    * audit log keeps them. Asked for only when a new approval is made.
    */
   shown: () => Promise<Pick<Approval, 'context' | 'invocation'>>;
+}
+
+/** Who and what an event record names besides the approval. */
+export interface EventParts {
+  decisionId: string;
+  actor: EventActor | null;
+  clientAddress: string | null;
+  recordId?: string;
 }
 
 const SWEEP_BATCH = 100;
@@ -155,25 +164,52 @@ export class ApprovalService {
   }
 
   /** Appends the audit record of one event; rejects with audit_unavailable when it cannot. */
-  record(
+  record(event: ApprovalEvent, approval: Approval, parts: EventParts, startedMs?: number): Promise<void> {
+    return this.deps.recorder.append(this.eventRecord(event, approval, parts, startedMs));
+  }
+
+  /**
+   * Decides a pending approval and records the verdict (`decided` is the approval as decided); returns false,
+   * recording nothing, when it was no longer pending. Where the store can, both are one transaction; otherwise
+   * the verdict is undone when its record cannot be written, which a crash between the two would skip.
+   */
+  async decide(
+    decided: Approval,
+    verdict: ApprovalVerdict,
+    parts: EventParts,
+    startedMs: number,
+  ): Promise<boolean> {
+    const event = verdict.status;
+    const record = this.eventRecord(event, decided, parts, startedMs);
+    const { store } = this.deps;
+    if (store.decideRecorded) return store.decideRecorded(decided.id, verdict, record);
+    if (!(await store.decide(decided.id, verdict))) return false;
+    try {
+      await this.deps.recorder.append(record);
+    } catch (err) {
+      await store.undoDecide(decided.id);
+      throw err;
+    }
+    return true;
+  }
+
+  private eventRecord(
     event: ApprovalEvent,
     approval: Approval,
-    parts: { decisionId: string; actor: EventActor | null; clientAddress: string | null; recordId?: string },
+    parts: EventParts,
     startedMs?: number,
-  ): Promise<void> {
+  ): AuditRecordV1 {
     const atMs = this.deps.now();
-    return this.deps.recorder.append(
-      approvalEventRecord({
-        event,
-        approval,
-        recordId: parts.recordId ?? newDecisionId(),
-        decisionId: parts.decisionId,
-        actor: parts.actor,
-        atMs: startedMs ?? atMs,
-        latencyMs: startedMs === undefined ? 0 : atMs - startedMs,
-        clientAddress: parts.clientAddress,
-      }),
-    );
+    return approvalEventRecord({
+      event,
+      approval,
+      recordId: parts.recordId ?? newDecisionId(),
+      decisionId: parts.decisionId,
+      actor: parts.actor,
+      atMs: startedMs ?? atMs,
+      latencyMs: startedMs === undefined ? 0 : atMs - startedMs,
+      clientAddress: parts.clientAddress,
+    });
   }
 
   private async expire(approval: Approval): Promise<Approval | null> {

@@ -1,3 +1,4 @@
+import type { AuditRecordV1 } from '../audit/audit-record';
 import type { Approval, ApprovalStatus } from './approval';
 
 /** A human's verdict on a pending approval. */
@@ -8,6 +9,18 @@ export interface ApprovalVerdict {
   comment: string | null;
   /** For an approval: when the grant expires. */
   expiresMs: number;
+}
+
+/** A verdict on one approval, to be applied in the transaction of its audit record. */
+export interface VerdictChange {
+  id: string;
+  verdict: ApprovalVerdict;
+}
+
+/** An audit log that can apply a verdict in the same transaction as the record of it (ThreadedAuditStore). */
+export interface VerdictLog {
+  /** Resolves once both are committed; rejects with RecordConditionError, writing neither, when it was not pending. */
+  appendVerdict(record: AuditRecordV1, change: VerdictChange): Promise<void>;
 }
 
 /** What createPending did: created it, found one already pending for its binding, or refused it at the limit. */
@@ -40,6 +53,12 @@ export interface ApprovalStore {
   list(filter: ApprovalFilter): Promise<Approval[]>;
   /** Pending -> approved/denied; false when it was no longer pending. */
   decide(id: string, verdict: ApprovalVerdict): Promise<boolean>;
+  /**
+   * Pending -> approved/denied together with the verdict's audit record, in one transaction: both are written or
+   * neither is, whatever fails or crashes meanwhile. False, with nothing written, when it was no longer pending.
+   * A store that cannot do both at once leaves it out, and ApprovalService.decide uses decide() and undoDecide().
+   */
+  decideRecorded?(id: string, verdict: ApprovalVerdict, record: AuditRecordV1): Promise<boolean>;
   /** Undoes decide() when its audit record could not be written: back to pending. */
   undoDecide(id: string): Promise<void>;
   /** Spends one use of an approved, unexpired grant; returns the uses left, or null if none could be spent. */

@@ -2,19 +2,32 @@ import type { Statement } from 'better-sqlite3';
 import type { Db } from '../audit/database';
 import type { Approval } from './approval';
 import { APPROVAL_COLUMNS, fromRow, toRow, type ApprovalRow as Row } from './approval-row';
-import type { ApprovalFilter, ApprovalStore, ApprovalVerdict, CreatedPending } from './approval-store';
+import type { AuditRecordV1 } from '../audit/audit-record';
+import { RecordConditionError } from '../audit/audit-errors';
+import type {
+  ApprovalFilter,
+  ApprovalStore,
+  ApprovalVerdict,
+  CreatedPending,
+  VerdictChange,
+  VerdictLog,
+} from './approval-store';
 
 const COLUMNS = APPROVAL_COLUMNS.join(', ');
 
 /**
  * Approvals in the service's SQLite file, on the main thread's connection. Writes are rare (one per
  * human action, one per request that needs an approval, one per use of a grant) and each is one
- * short statement, so they run here rather than on the audit writer thread.
+ * short statement, so they run here rather than on the audit writer thread. Verdicts are the exception: given
+ * the audit log as a VerdictLog, decideRecorded applies them on the writer thread, in their record's transaction.
  */
 export class SqliteApprovalStore implements ApprovalStore {
   private readonly statements = new Map<string, Statement>();
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly verdictLog?: VerdictLog,
+  ) {}
 
   async get(id: string): Promise<Approval | null> {
     const row = this.statement(`SELECT ${COLUMNS} FROM approvals WHERE id = ?`).get(id) as Row | undefined;
@@ -62,22 +75,19 @@ export class SqliteApprovalStore implements ApprovalStore {
   }
 
   async decide(id: string, verdict: ApprovalVerdict): Promise<boolean> {
-    const expiresMs = verdict.status === 'approved' ? verdict.expiresMs : null;
-    const changed = this.statement(
-      `UPDATE approvals SET status = ?, decided_by = ?, decided_ms = ?, comment = ?,
-              expires_ms = COALESCE(?, expires_ms), uses_left = CASE WHEN ? = 'denied' THEN 0 ELSE uses_left END
-        WHERE id = ? AND status = 'pending' AND expires_ms > ?`,
-    ).run(
-      verdict.status,
-      verdict.by,
-      verdict.atMs,
-      verdict.comment,
-      expiresMs,
-      verdict.status,
-      id,
-      verdict.atMs,
-    );
-    return changed.changes === 1;
+    return applyVerdict(this.db, { id, verdict });
+  }
+
+  async decideRecorded(id: string, verdict: ApprovalVerdict, record: AuditRecordV1): Promise<boolean> {
+    if (!this.verdictLog)
+      throw new TypeError('SqliteApprovalStore.decideRecorded needs the audit log (compose.ts)');
+    try {
+      await this.verdictLog.appendVerdict(record, { id, verdict });
+      return true;
+    } catch (err) {
+      if (err instanceof RecordConditionError) return false;
+      throw err;
+    }
   }
 
   async undoDecide(id: string): Promise<void> {
@@ -123,4 +133,29 @@ export class SqliteApprovalStore implements ApprovalStore {
     }
     return statement;
   }
+}
+
+/**
+ * Applies a verdict to a pending approval in time (compare-and-set); returns false when it was not. Runs on the
+ * connection given: the writer thread's, inside the transaction of the verdict's audit record.
+ */
+export function applyVerdict(db: Db, { id, verdict }: VerdictChange): boolean {
+  const expiresMs = verdict.status === 'approved' ? verdict.expiresMs : null;
+  const changed = db
+    .prepare(
+      `UPDATE approvals SET status = ?, decided_by = ?, decided_ms = ?, comment = ?,
+              expires_ms = COALESCE(?, expires_ms), uses_left = CASE WHEN ? = 'denied' THEN 0 ELSE uses_left END
+        WHERE id = ? AND status = 'pending' AND expires_ms > ?`,
+    )
+    .run(
+      verdict.status,
+      verdict.by,
+      verdict.atMs,
+      verdict.comment,
+      expiresMs,
+      verdict.status,
+      id,
+      verdict.atMs,
+    );
+  return changed.changes === 1;
 }

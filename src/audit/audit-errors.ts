@@ -14,6 +14,17 @@ export class AuditRecordError extends ModelgateError {
   }
 }
 
+/**
+ * A record written on a condition (PreparedRecord.condition) was not written because the condition no longer
+ * held, e.g. the approval it decides was decided by someone else first. Nothing of it was written.
+ */
+export class RecordConditionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecordConditionError';
+  }
+}
+
 /** The database file was written by a newer modelgate, or belongs to another application. */
 export class DatabaseVersionError extends ConfigError {
   constructor(file: string, message: string) {

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { AuditRecordError } from './audit-errors';
+import { AuditRecordError, RecordConditionError } from './audit-errors';
 import { latestAnchor } from './audit-retention';
 import type { Db } from './database';
 import { chainHash, GENESIS_HEAD, type ChainHead } from './hash-chain';
@@ -13,6 +13,12 @@ export interface PreparedRecord {
   reasons: string[];
   /** Its row of audit_privilege_facts, if it has one (privilegeFact). */
   facts: PrivilegeFact | null;
+  /**
+   * A change the record describes, made in the record's own transaction: it runs just before the record is
+   * chained and returns false when it cannot be made (then neither it nor the record is written). Lets a state
+   * change and its audit record be one commit, so that a crash or a failed write never leaves one without the other.
+   */
+  condition?: () => boolean;
 }
 
 const INSERT_RECORD = `INSERT INTO audit_records
@@ -87,23 +93,44 @@ export class ChainWriter {
     const refused = items.map((item) => {
       const seq = head.seq + 1;
       const hash = chainHash(head.hash, seq, item.json);
-      try {
-        this.insertRecord.run({ ...item.columns, seq, record: item.json, prev_hash: head.hash, hash });
-      } catch (err) {
-        // The failed INSERT alone is undone (statement-level rollback); the rest of the batch goes on.
-        if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) {
-          const id = item.columns.decision_id;
-          return new AuditRecordError(`decision_id ${id} is already recorded`, { cause: err });
-        }
-        throw err;
-      }
-      for (const reason of item.reasons) this.insertReason.run(seq, reason, item.columns.ts_ms);
-      if (item.facts) this.appendFact(seq, item.columns, item.facts);
-      head = { seq, hash };
-      return undefined;
+      const error = item.condition
+        ? this.insertIf(item, seq, head.hash, hash)
+        : this.insert(item, seq, head.hash, hash);
+      if (!error) head = { seq, hash };
+      return error;
     });
     this.expected = head;
     return { refused, head };
+  }
+
+  // A record with a condition goes in under a savepoint: when the condition fails or the record is refused, the
+  // change the condition made is undone with it. Any other error rolls the whole batch back anyway.
+  private insertIf(item: PreparedRecord, seq: number, prevHash: string, hash: string): Error | undefined {
+    this.db.exec('SAVEPOINT record_condition');
+    const error = item.condition!()
+      ? this.insert(item, seq, prevHash, hash)
+      : new RecordConditionError('the change this record describes can no longer be made');
+    this.db.exec(
+      error ? 'ROLLBACK TO record_condition; RELEASE record_condition' : 'RELEASE record_condition',
+    );
+    return error;
+  }
+
+  // Returns the error that refused this record alone (a duplicate decision_id); throws on any other failure.
+  private insert(item: PreparedRecord, seq: number, prevHash: string, hash: string): Error | undefined {
+    try {
+      this.insertRecord.run({ ...item.columns, seq, record: item.json, prev_hash: prevHash, hash });
+    } catch (err) {
+      // The failed INSERT alone is undone (statement-level rollback); the rest of the batch goes on.
+      if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT')) {
+        const id = item.columns.decision_id;
+        return new AuditRecordError(`decision_id ${id} is already recorded`, { cause: err });
+      }
+      throw err;
+    }
+    for (const reason of item.reasons) this.insertReason.run(seq, reason, item.columns.ts_ms);
+    if (item.facts) this.appendFact(seq, item.columns, item.facts);
+    return undefined;
   }
 
   private appendFact(seq: number, columns: RecordColumns, fact: PrivilegeFact): void {

@@ -192,6 +192,20 @@ export class SqliteAuditStore implements AuditStore {
     return this.appendPrepared(prepared);
   }
 
+  /**
+   * Resolves once the record is committed together with the change `condition` makes in the same transaction;
+   * rejects with RecordConditionError, writing neither, when the condition returns false.
+   */
+  appendIf(record: AuditRecordV1, condition: () => boolean): Promise<void> {
+    let prepared: PreparedRecord;
+    try {
+      prepared = prepareRecord(record);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return this.appendPrepared({ ...prepared, condition });
+  }
+
   /** Resolves once a record already checked and serialised by prepareRecord is committed. */
   appendPrepared(prepared: PreparedRecord): Promise<void> {
     if (this.closed || this.options.readonly) {

@@ -1,6 +1,6 @@
 import type { Approval } from '../approvals/approval';
 import type { ApprovalService } from '../approvals/approval-service';
-import type { ApprovalStore } from '../approvals/approval-store';
+import type { ApprovalStore, ApprovalVerdict } from '../approvals/approval-store';
 import { approvalSummary } from '../approvals/approval-summary';
 import { ForbiddenError, ReasonCode, RequestError } from '../errors';
 import type { VerifiedIdentity } from '../identity';
@@ -33,9 +33,8 @@ export type ApprovalAction = 'approve' | 'deny';
 /**
  * Returns the reply to POST /v1/approvals/{id}/approve|deny: the approver is authenticated, holds the
  * approver scope, is not the requester, and is allowed by the policy's approve entrypoint; then the
- * pending approval is decided (compare-and-set) and the event recorded under this call's decision id.
- * Every refusal is recorded too. If the event cannot be recorded the verdict is undone: no grant
- * takes effect without its record.
+ * pending approval is decided (compare-and-set) and the event recorded under this call's decision id, in one
+ * transaction where the store allows it. Every refusal is recorded too. No grant takes effect without its record.
  */
 export async function decideApproval(
   deps: ApprovalApiDeps,
@@ -73,43 +72,10 @@ export async function decideApproval(
       );
     }
 
-    const nowMs = deps.decision.now();
-    const status = action === 'approve' ? 'approved' : 'denied';
-    const comment = body.comment ?? null;
-    const expiresMs = status === 'approved' ? nowMs + approval.ttlSeconds * 1000 : approval.expiresMs;
-    const by = identity.subject.id;
-    if (!(await deps.store.decide(id, { status, by, atMs: nowMs, comment, expiresMs }))) {
-      throw new RequestError(
-        ReasonCode.ApprovalNotPending,
-        409,
-        'the approval was decided or expired meanwhile',
-      );
-    }
-    const decided: Approval = {
-      ...approval,
-      status,
-      decidedBy: by,
-      decidedMs: nowMs,
-      comment,
-      expiresMs,
-      usesLeft: status === 'denied' ? 0 : approval.usesLeft,
-    };
-    try {
-      await deps.approvals.record(
-        status,
-        decided,
-        {
-          decisionId: approval.requestDecisionId,
-          actor: eventActor(identity),
-          clientAddress: call.clientAddress,
-          recordId: call.decisionId,
-        },
-        call.receivedAtMs,
-      );
-    } catch (err) {
-      await deps.store.undoDecide(id);
-      throw err;
-    }
+    const decided = await recordVerdict(deps, call, identity, approval, {
+      action,
+      comment: body.comment ?? null,
+    });
     return {
       status: 200,
       headers: {},
@@ -118,6 +84,43 @@ export async function decideApproval(
   } catch (err) {
     return reject(deps.decision, call, trace, err);
   }
+}
+
+// Decides the approval and records the verdict under this call's decision id; 409 when it was decided meanwhile.
+async function recordVerdict(
+  deps: ApprovalApiDeps,
+  call: DecisionCall,
+  identity: VerifiedIdentity,
+  approval: Approval,
+  { action, comment }: { action: ApprovalAction; comment: string | null },
+): Promise<Approval> {
+  const nowMs = deps.decision.now();
+  const status = action === 'approve' ? 'approved' : 'denied';
+  const expiresMs = status === 'approved' ? nowMs + approval.ttlSeconds * 1000 : approval.expiresMs;
+  const verdict: ApprovalVerdict = { status, by: identity.subject.id, atMs: nowMs, comment, expiresMs };
+  const decided: Approval = {
+    ...approval,
+    status,
+    decidedBy: verdict.by,
+    decidedMs: nowMs,
+    comment,
+    expiresMs,
+    usesLeft: status === 'denied' ? 0 : approval.usesLeft,
+  };
+  const parts = {
+    decisionId: approval.requestDecisionId,
+    actor: eventActor(identity),
+    clientAddress: call.clientAddress,
+    recordId: call.decisionId,
+  };
+  if (!(await deps.approvals.decide(decided, verdict, parts, call.receivedAtMs))) {
+    throw new RequestError(
+      ReasonCode.ApprovalNotPending,
+      409,
+      'the approval was decided or expired meanwhile',
+    );
+  }
+  return decided;
 }
 
 /** Throws 403 scope_missing unless the token carries the approver scope. */

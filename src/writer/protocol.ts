@@ -1,5 +1,6 @@
 import { errorText, ReasonCode, UnavailableError } from '../errors';
-import { AuditRecordError } from '../audit/audit-errors';
+import { AuditRecordError, RecordConditionError } from '../audit/audit-errors';
+import type { VerdictChange } from '../approvals/approval-store';
 import type { AuditStoreStats, CheckpointOptions } from '../audit/sqlite-audit-store';
 import type { PruneResult } from '../audit/audit-store';
 import type { SynchronousMode } from '../audit/database';
@@ -22,7 +23,8 @@ export type WriterRequest =
   // Records arrive as JSON text, serialised one by one on the main thread: no record can make the
   // structured clone of a whole batch throw, and each is validated here on its own. `decisions` says, per
   // record, whether it is a decision's record as built, to be made storable here before it is chained.
-  | { op: 'append'; id: number; records: string[]; decisions: boolean[] }
+  // `verdicts` says, per record, which approval verdict to apply in the record's own transaction (or null).
+  | { op: 'append'; id: number; records: string[]; decisions: boolean[]; verdicts?: (VerdictChange | null)[] }
   | { op: 'report'; id: number; row: UsageReportRow }
   | { op: 'prune'; id: number; beforeMs: number }
   | { op: 'close'; id: number };
@@ -40,7 +42,7 @@ export type AppendOutcome = null | { changed: PreparedColumns } | { error: WireE
 
 /** An error as it crosses the thread boundary: only what the main thread needs to rebuild it. */
 export interface WireError {
-  kind: 'record' | 'unavailable';
+  kind: 'record' | 'condition' | 'unavailable';
   message: string;
 }
 
@@ -69,12 +71,13 @@ export interface CommitTiming {
 /** Returns the wire form of an error; anything that is not a refused record is "unavailable". */
 export function toWire(err: unknown): WireError {
   if (err instanceof AuditRecordError) return { kind: 'record', message: err.detail };
+  if (err instanceof RecordConditionError) return { kind: 'condition', message: err.message };
   return { kind: 'unavailable', message: errorText(err) };
 }
 
 /** Rebuilds an error the writer thread reported, as the inline store would have thrown it. */
 export function fromWire(wire: WireError): Error {
-  return wire.kind === 'record'
-    ? new AuditRecordError(wire.message)
-    : new UnavailableError(ReasonCode.AuditUnavailable, wire.message);
+  if (wire.kind === 'record') return new AuditRecordError(wire.message);
+  if (wire.kind === 'condition') return new RecordConditionError(wire.message);
+  return new UnavailableError(ReasonCode.AuditUnavailable, wire.message);
 }

@@ -19,12 +19,15 @@ import { ReasonCode, UnavailableError } from '../errors';
 import type { PreparedColumns } from '../decision/record-privacy';
 import { fromWire } from './protocol';
 import type { WriterThread } from './writer-client';
+import type { VerdictChange, VerdictLog } from '../approvals/approval-store';
 
 interface Pending {
   /** The record as JSON text: a string crosses to the writer thread cheaply and can never make the clone throw. */
   record: string;
   /** A decision's record as built, made storable by the writer thread (see appendDecision). */
   decision: boolean;
+  /** An approval verdict to apply in the record's own transaction (appendVerdict). */
+  verdict: VerdictChange | null;
   resolve: (changed: PreparedColumns | undefined) => void;
   reject: (err: Error) => void;
 }
@@ -39,7 +42,7 @@ interface Pending {
  * no batch first waits for the previous one's answer to cross back to this thread. Each append resolves
  * only once its batch is committed.
  */
-export class ThreadedAuditStore implements AuditStore {
+export class ThreadedAuditStore implements AuditStore, VerdictLog {
   private pending: Pending[] = [];
   /** Records sent to the thread and not yet answered (every batch sent holds at least one). */
   private inFlightSize = 0;
@@ -58,6 +61,14 @@ export class ThreadedAuditStore implements AuditStore {
   }
 
   /**
+   * Resolves once the verdict's record is committed in the same transaction as the verdict itself; rejects with
+   * RecordConditionError, having written neither, when the approval was no longer pending.
+   */
+  async appendVerdict(record: AuditRecordV1, change: VerdictChange): Promise<void> {
+    await this.enqueue(record, false, change);
+  }
+
+  /**
    * Appends a decision's record as built: the writer thread makes it storable (storableRecord: bounded, then
    * screened and redacted) before it chains it, so that work leaves the event loop. Resolves once committed,
    * with the string columns that this changed.
@@ -66,7 +77,11 @@ export class ThreadedAuditStore implements AuditStore {
     return this.enqueue(record, true);
   }
 
-  private enqueue(record: AuditRecordV1, decision: boolean): Promise<PreparedColumns | undefined> {
+  private enqueue(
+    record: AuditRecordV1,
+    decision: boolean,
+    verdict: VerdictChange | null = null,
+  ): Promise<PreparedColumns | undefined> {
     if (this.closed) {
       return Promise.reject(new UnavailableError(ReasonCode.AuditUnavailable, 'the audit log is closed'));
     }
@@ -79,7 +94,7 @@ export class ThreadedAuditStore implements AuditStore {
       return Promise.reject(new AuditRecordError(`cannot serialise the record: ${(err as Error).message}`));
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ record: json, decision, resolve, reject });
+      this.pending.push({ record: json, decision, verdict, resolve, reject });
       this.schedule();
     });
   }
@@ -155,6 +170,7 @@ export class ThreadedAuditStore implements AuditStore {
         op: 'append',
         records: batch.map((entry) => entry.record),
         decisions: batch.map((entry) => entry.decision),
+        verdicts: batch.map((entry) => entry.verdict),
       })
       .then(
         (outcomes) =>

@@ -13,6 +13,8 @@ import { appendStorable } from '../decision/record-privacy';
 import { ScreeningCache } from '../screening';
 import { ConfigError } from '../errors';
 import { SqliteUsageReports } from '../usage/usage-reports';
+import type { VerdictChange } from '../approvals/approval-store';
+import { applyVerdict } from '../approvals/sqlite-approval-store';
 import {
   toWire,
   type AppendOutcome,
@@ -99,7 +101,9 @@ async function handle(request: WriterRequest): Promise<unknown> {
     case 'append': {
       // Enqueued in one turn, so the store commits them in one transaction (up to its batch limit).
       const settled = await Promise.allSettled(
-        request.records.map((json, i) => appendOne(json, request.decisions[i] === true)),
+        request.records.map((json, i) =>
+          appendOne(json, request.decisions[i] === true, request.verdicts?.[i] ?? null),
+        ),
       );
       return settled.map((outcome): AppendOutcome =>
         outcome.status === 'fulfilled' ? outcome.value : { error: toWire(outcome.reason) },
@@ -125,8 +129,17 @@ const parseRecord = (json: string): AuditRecordV1 => JSON.parse(json) as AuditRe
 // work is the same wherever it runs, and this thread has the time (it mostly waits for fsync).
 const declared = new ScreeningCache(settings.preparation.cacheEntries ?? 0);
 
-async function appendOne(json: string, decision: boolean): Promise<AppendOutcome> {
+async function appendOne(
+  json: string,
+  decision: boolean,
+  verdict: VerdictChange | null,
+): Promise<AppendOutcome> {
   const record = parseRecord(json);
+  if (verdict) {
+    // The verdict's compare-and-set and its record commit together, or neither does.
+    await store.appendIf(record, () => applyVerdict(db, verdict));
+    return null;
+  }
   const append = (r: AuditRecordV1) => store.append(r);
   if (!decision) {
     await append(record);
