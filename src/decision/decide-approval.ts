@@ -8,6 +8,7 @@ import { actorChain } from '../identity/actor-chain';
 import { approvalActionSchema, type ApprovalActionV1 } from '../schemas/approval.schema';
 import { compileValidator } from '../schemas/validators';
 import { eventActor } from './approval-steps';
+import { redactedDeclared } from './record-privacy';
 import type { DecisionCall, DecisionDeps, DecisionReply } from './decision-deps';
 import type { DecisionTrace } from './decision-trace';
 import { evaluatePolicy } from './evaluate-policy';
@@ -74,7 +75,7 @@ export async function decideApproval(
 
     const decided = await recordVerdict(deps, call, identity, approval, {
       action,
-      comment: body.comment ?? null,
+      comment: await screenedComment(deps, body.comment),
     });
     return {
       status: 200,
@@ -84,6 +85,14 @@ export async function decideApproval(
   } catch (err) {
     return reject(deps.decision, call, trace, err);
   }
+}
+
+// The comment as the audit log keeps caller text: screened, every finding redacted. Approvers paste what they
+// looked at (a key, an address) into it, and it goes to the approval row, the record and every summary.
+async function screenedComment(deps: ApprovalApiDeps, comment: string | undefined): Promise<string | null> {
+  if (comment === undefined) return null;
+  const { recordPreparation, screening } = deps.decision;
+  return (await redactedDeclared({ comment }, recordPreparation.redactionFormat, screening.pool)).comment;
 }
 
 // Decides the approval and records the verdict under this call's decision id; 409 when it was decided meanwhile.

@@ -63,7 +63,9 @@ export const approvalActionSchema = {
   $id: 'https://modelgate.dev/schemas/approval-action.json',
   title: 'ApprovalActionV1',
   type: 'object',
-  description: 'An approver’s verdict; the comment is recorded in the audit log.',
+  description:
+    'An approver’s verdict; the comment is screened like the request’s context (every finding redacted), then kept ' +
+    'with the approval and recorded in the audit log.',
   additionalProperties: false,
   properties: {
     comment: {
@@ -73,7 +75,8 @@ export const approvalActionSchema = {
       // cannot hold U+0000 (the verdict failed with a 500 there).
       pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$',
       description:
-        'Why; shown to auditors. Lines and tabs, no other control characters. Do not paste secrets or personal data.',
+        'Why; shown to auditors. Lines and tabs, no other control characters. Secrets and personal data found in it ' +
+        'are kept as `[REDACTED:<class>]`.',
       examples: ['one-off pipeline fix, reviewed in PR 4711'],
     },
   },
