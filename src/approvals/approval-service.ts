@@ -7,7 +7,7 @@ import { APPROVAL_DEFAULTS, APPROVAL_LIMITS, effectiveStatus, type Approval } fr
 import type { ApprovalBinding } from './approval-binding';
 import { approvalEventRecord, type ApprovalEvent, type EventActor } from './approval-events';
 import type { ApprovalNotifier } from './approval-notifier';
-import type { ApprovalStore, ApprovalVerdict } from './approval-store';
+import type { ApprovalStore, ApprovalVerdict, CreatedPending } from './approval-store';
 import type { AuditRecordV1 } from '../audit/audit-record';
 
 /** What the approval service is wired with. */
@@ -95,13 +95,9 @@ export class ApprovalService {
       decidedMs: null,
       comment: null,
     };
-    const { approval, created } = await this.deps.store.createPending(fresh, this.deps.maxPendingPerSubject);
+    const parts = { decisionId: req.decisionId, actor: req.actor, clientAddress: req.clientAddress };
+    const { approval, created } = await this.createRecorded(fresh, parts);
     if (!created) return approval;
-    await this.record('requested', approval, {
-      decisionId: req.decisionId,
-      actor: req.actor,
-      clientAddress: req.clientAddress,
-    });
     this.deps.notifier.pending(approval);
     return approval;
   }
@@ -191,6 +187,16 @@ export class ApprovalService {
       throw err;
     }
     return true;
+  }
+
+  // Creates the approval and records it; in one transaction where the store can, else the record follows.
+  private async createRecorded(fresh: Approval, parts: EventParts): Promise<CreatedPending> {
+    const { store, maxPendingPerSubject: max } = this.deps;
+    if (store.createRecorded)
+      return store.createRecorded(fresh, max, this.eventRecord('requested', fresh, parts));
+    const made = await store.createPending(fresh, max);
+    if (made.created) await this.record('requested', made.approval, parts);
+    return made;
   }
 
   private eventRecord(

@@ -1,5 +1,6 @@
 import type { AuditRecordV1 } from '../audit/audit-record';
 import type { Approval, ApprovalStatus } from './approval';
+import type { ApprovalRow } from './approval-row';
 
 /** A human's verdict on a pending approval. */
 export interface ApprovalVerdict {
@@ -11,16 +12,18 @@ export interface ApprovalVerdict {
   expiresMs: number;
 }
 
-/** A verdict on one approval, to be applied in the transaction of its audit record. */
-export interface VerdictChange {
-  id: string;
-  verdict: ApprovalVerdict;
-}
+/**
+ * A change of approval state to make in the transaction of its audit record: a verdict on a pending approval, or
+ * a new pending approval (with its subject's pending limit). Plain data: it crosses to the writer thread.
+ */
+export type ApprovalChange =
+  | { kind: 'verdict'; id: string; verdict: ApprovalVerdict }
+  | { kind: 'create'; row: ApprovalRow; maxPending: number };
 
-/** An audit log that can apply a verdict in the same transaction as the record of it (ThreadedAuditStore). */
-export interface VerdictLog {
-  /** Resolves once both are committed; rejects with RecordConditionError, writing neither, when it was not pending. */
-  appendVerdict(record: AuditRecordV1, change: VerdictChange): Promise<void>;
+/** An audit log that can make an approval change in the same transaction as its record (ThreadedAuditStore). */
+export interface ApprovalLog {
+  /** Resolves once both are committed; rejects with RecordConditionError, writing neither, when it cannot be made. */
+  appendWithChange(record: AuditRecordV1, change: ApprovalChange): Promise<void>;
 }
 
 /** What createPending did: created it, found one already pending for its binding, or refused it at the limit. */
@@ -49,6 +52,15 @@ export interface ApprovalStore {
    * cannot pass the limit together.
    */
   createPending(approval: Approval, maxPendingOfSubject?: number): Promise<CreatedPending>;
+  /**
+   * createPending together with the `requested` record, in one transaction: the record is written only when the
+   * approval is created. A store that cannot do both at once leaves it out (see ApprovalService.request).
+   */
+  createRecorded?(
+    approval: Approval,
+    maxPendingOfSubject: number,
+    record: AuditRecordV1,
+  ): Promise<CreatedPending>;
   /** Returns approvals, newest first. */
   list(filter: ApprovalFilter): Promise<Approval[]>;
   /** Pending -> approved/denied; false when it was no longer pending. */

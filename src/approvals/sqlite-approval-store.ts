@@ -9,24 +9,35 @@ import type {
   ApprovalStore,
   ApprovalVerdict,
   CreatedPending,
-  VerdictChange,
-  VerdictLog,
+  ApprovalChange,
+  ApprovalLog,
 } from './approval-store';
 
 const COLUMNS = APPROVAL_COLUMNS.join(', ');
 
+// One statement: the count and the insert cannot interleave with another request's. The partial unique index
+// makes "one pending approval per binding" hold across connections too.
+const INSERT_PENDING = `INSERT INTO approvals (${COLUMNS})
+  SELECT ${APPROVAL_COLUMNS.map((c) => `@${c}`).join(', ')}
+   WHERE (SELECT count(*) FROM approvals
+           WHERE status = 'pending' AND requester_issuer = @requester_issuer
+             AND requester_subject = @requester_subject AND expires_ms > @created_ms) < @max_pending
+  ON CONFLICT (binding) WHERE status = 'pending' DO NOTHING`;
+
 /**
  * Approvals in the service's SQLite file, on the main thread's connection. Writes are rare (one per
  * human action, one per request that needs an approval, one per use of a grant) and each is one
- * short statement, so they run here rather than on the audit writer thread. Verdicts are the exception: given
- * the audit log as a VerdictLog, decideRecorded applies them on the writer thread, in their record's transaction.
+ * short statement, so they run here rather than on the audit writer thread. Verdicts and new approvals are the
+ * exception: given
+ * the audit log as an ApprovalLog, decideRecorded and createRecorded make them on the writer thread, in their
+ * record's transaction.
  */
 export class SqliteApprovalStore implements ApprovalStore {
   private readonly statements = new Map<string, Statement>();
 
   constructor(
     private readonly db: Db,
-    private readonly verdictLog?: VerdictLog,
+    private readonly approvalLog?: ApprovalLog,
   ) {}
 
   async get(id: string): Promise<Approval | null> {
@@ -45,18 +56,10 @@ export class SqliteApprovalStore implements ApprovalStore {
     approval: Approval,
     maxPendingOfSubject = Number.MAX_SAFE_INTEGER,
   ): Promise<CreatedPending> {
-    // One statement: the count and the insert cannot interleave with another request's. The partial
-    // unique index makes "one pending approval per binding" hold across connections too.
-    const inserted = this.statement(
-      `INSERT INTO approvals (${COLUMNS})
-       SELECT ${COLUMNS.split(', ')
-         .map((c) => `@${c}`)
-         .join(', ')}
-        WHERE (SELECT count(*) FROM approvals
-                WHERE status = 'pending' AND requester_issuer = @requester_issuer
-                  AND requester_subject = @requester_subject AND expires_ms > @created_ms) < @max_pending
-       ON CONFLICT (binding) WHERE status = 'pending' DO NOTHING`,
-    ).run({ ...toRow(approval), max_pending: maxPendingOfSubject });
+    const inserted = this.statement(INSERT_PENDING).run({
+      ...toRow(approval),
+      max_pending: maxPendingOfSubject,
+    });
     if (inserted.changes === 1) return { approval, created: true };
     return { approval: await this.findPending(approval.binding), created: false };
   }
@@ -75,14 +78,30 @@ export class SqliteApprovalStore implements ApprovalStore {
   }
 
   async decide(id: string, verdict: ApprovalVerdict): Promise<boolean> {
-    return applyVerdict(this.db, { id, verdict });
+    return applyVerdict(this.db, id, verdict);
   }
 
   async decideRecorded(id: string, verdict: ApprovalVerdict, record: AuditRecordV1): Promise<boolean> {
-    if (!this.verdictLog)
-      throw new TypeError('SqliteApprovalStore.decideRecorded needs the audit log (compose.ts)');
+    return this.recordChange(record, { kind: 'verdict', id, verdict });
+  }
+
+  async createRecorded(
+    approval: Approval,
+    maxPending: number,
+    record: AuditRecordV1,
+  ): Promise<CreatedPending> {
+    if (await this.recordChange(record, { kind: 'create', row: toRow(approval), maxPending })) {
+      return { approval, created: true };
+    }
+    return { approval: await this.findPending(approval.binding), created: false };
+  }
+
+  // Makes the change in its record's transaction on the writer thread; false when it could not be made.
+  private async recordChange(record: AuditRecordV1, change: ApprovalChange): Promise<boolean> {
+    if (!this.approvalLog)
+      throw new TypeError('SqliteApprovalStore needs the audit log for this (compose.ts)');
     try {
-      await this.verdictLog.appendVerdict(record, { id, verdict });
+      await this.approvalLog.appendWithChange(record, change);
       return true;
     } catch (err) {
       if (err instanceof RecordConditionError) return false;
@@ -136,10 +155,31 @@ export class SqliteApprovalStore implements ApprovalStore {
 }
 
 /**
+ * Returns an ApprovalLog over an audit store that writes on `db` itself (not through the writer thread): each
+ * change is made in the transaction of its record there.
+ */
+export function inlineApprovalLog(
+  audit: { appendIf(record: AuditRecordV1, condition: () => boolean): Promise<void> },
+  db: Db,
+): ApprovalLog {
+  return { appendWithChange: (record, change) => audit.appendIf(record, () => applyChange(db, change)) };
+}
+
+/**
+ * Makes an approval change on the connection given (the writer thread's, inside the transaction of the change's
+ * audit record); returns false when it cannot be made: the approval was not pending, or a new one was not
+ * created (one is pending for its binding, or its subject is at the limit).
+ */
+export function applyChange(db: Db, change: ApprovalChange): boolean {
+  if (change.kind === 'verdict') return applyVerdict(db, change.id, change.verdict);
+  return db.prepare(INSERT_PENDING).run({ ...change.row, max_pending: change.maxPending }).changes === 1;
+}
+
+/**
  * Applies a verdict to a pending approval in time (compare-and-set); returns false when it was not. Runs on the
  * connection given: the writer thread's, inside the transaction of the verdict's audit record.
  */
-export function applyVerdict(db: Db, { id, verdict }: VerdictChange): boolean {
+function applyVerdict(db: Db, id: string, verdict: ApprovalVerdict): boolean {
   const expiresMs = verdict.status === 'approved' ? verdict.expiresMs : null;
   const changed = db
     .prepare(

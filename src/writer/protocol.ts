@@ -1,6 +1,6 @@
 import { errorText, ReasonCode, UnavailableError } from '../errors';
 import { AuditRecordError, RecordConditionError } from '../audit/audit-errors';
-import type { VerdictChange } from '../approvals/approval-store';
+import type { ApprovalChange } from '../approvals/approval-store';
 import type { AuditStoreStats, CheckpointOptions } from '../audit/sqlite-audit-store';
 import type { PruneResult } from '../audit/audit-store';
 import type { SynchronousMode } from '../audit/database';
@@ -23,8 +23,8 @@ export type WriterRequest =
   // Records arrive as JSON text, serialised one by one on the main thread: no record can make the
   // structured clone of a whole batch throw, and each is validated here on its own. `decisions` says, per
   // record, whether it is a decision's record as built, to be made storable here before it is chained.
-  // `verdicts` says, per record, which approval verdict to apply in the record's own transaction (or null).
-  | { op: 'append'; id: number; records: string[]; decisions: boolean[]; verdicts?: (VerdictChange | null)[] }
+  // `changes` says, per record, which approval change to make in the record's own transaction (or null).
+  | { op: 'append'; id: number; records: string[]; decisions: boolean[]; changes?: (ApprovalChange | null)[] }
   | { op: 'report'; id: number; row: UsageReportRow }
   | { op: 'prune'; id: number; beforeMs: number }
   | { op: 'close'; id: number };

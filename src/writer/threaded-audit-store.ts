@@ -19,15 +19,15 @@ import { ReasonCode, UnavailableError } from '../errors';
 import type { PreparedColumns } from '../decision/record-privacy';
 import { fromWire } from './protocol';
 import type { WriterThread } from './writer-client';
-import type { VerdictChange, VerdictLog } from '../approvals/approval-store';
+import type { ApprovalChange, ApprovalLog } from '../approvals/approval-store';
 
 interface Pending {
   /** The record as JSON text: a string crosses to the writer thread cheaply and can never make the clone throw. */
   record: string;
   /** A decision's record as built, made storable by the writer thread (see appendDecision). */
   decision: boolean;
-  /** An approval verdict to apply in the record's own transaction (appendVerdict). */
-  verdict: VerdictChange | null;
+  /** An approval change to make in the record's own transaction (appendWithChange). */
+  change: ApprovalChange | null;
   resolve: (changed: PreparedColumns | undefined) => void;
   reject: (err: Error) => void;
 }
@@ -42,7 +42,7 @@ interface Pending {
  * no batch first waits for the previous one's answer to cross back to this thread. Each append resolves
  * only once its batch is committed.
  */
-export class ThreadedAuditStore implements AuditStore, VerdictLog {
+export class ThreadedAuditStore implements AuditStore, ApprovalLog {
   private pending: Pending[] = [];
   /** Records sent to the thread and not yet answered (every batch sent holds at least one). */
   private inFlightSize = 0;
@@ -61,10 +61,10 @@ export class ThreadedAuditStore implements AuditStore, VerdictLog {
   }
 
   /**
-   * Resolves once the verdict's record is committed in the same transaction as the verdict itself; rejects with
-   * RecordConditionError, having written neither, when the approval was no longer pending.
+   * Resolves once the record is committed in the same transaction as the approval change it describes; rejects
+   * with RecordConditionError, having written neither, when the change could not be made (see applyChange).
    */
-  async appendVerdict(record: AuditRecordV1, change: VerdictChange): Promise<void> {
+  async appendWithChange(record: AuditRecordV1, change: ApprovalChange): Promise<void> {
     await this.enqueue(record, false, change);
   }
 
@@ -80,7 +80,7 @@ export class ThreadedAuditStore implements AuditStore, VerdictLog {
   private enqueue(
     record: AuditRecordV1,
     decision: boolean,
-    verdict: VerdictChange | null = null,
+    change: ApprovalChange | null = null,
   ): Promise<PreparedColumns | undefined> {
     if (this.closed) {
       return Promise.reject(new UnavailableError(ReasonCode.AuditUnavailable, 'the audit log is closed'));
@@ -94,7 +94,7 @@ export class ThreadedAuditStore implements AuditStore, VerdictLog {
       return Promise.reject(new AuditRecordError(`cannot serialise the record: ${(err as Error).message}`));
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ record: json, decision, verdict, resolve, reject });
+      this.pending.push({ record: json, decision, change, resolve, reject });
       this.schedule();
     });
   }
@@ -170,7 +170,7 @@ export class ThreadedAuditStore implements AuditStore, VerdictLog {
         op: 'append',
         records: batch.map((entry) => entry.record),
         decisions: batch.map((entry) => entry.decision),
-        verdicts: batch.map((entry) => entry.verdict),
+        changes: batch.map((entry) => entry.change),
       })
       .then(
         (outcomes) =>

@@ -13,8 +13,8 @@ import { appendStorable } from '../decision/record-privacy';
 import { ScreeningCache } from '../screening';
 import { ConfigError } from '../errors';
 import { SqliteUsageReports } from '../usage/usage-reports';
-import type { VerdictChange } from '../approvals/approval-store';
-import { applyVerdict } from '../approvals/sqlite-approval-store';
+import type { ApprovalChange } from '../approvals/approval-store';
+import { applyChange } from '../approvals/sqlite-approval-store';
 import {
   toWire,
   type AppendOutcome,
@@ -102,7 +102,7 @@ async function handle(request: WriterRequest): Promise<unknown> {
       // Enqueued in one turn, so the store commits them in one transaction (up to its batch limit).
       const settled = await Promise.allSettled(
         request.records.map((json, i) =>
-          appendOne(json, request.decisions[i] === true, request.verdicts?.[i] ?? null),
+          appendOne(json, request.decisions[i] === true, request.changes?.[i] ?? null),
         ),
       );
       return settled.map((outcome): AppendOutcome =>
@@ -132,12 +132,12 @@ const declared = new ScreeningCache(settings.preparation.cacheEntries ?? 0);
 async function appendOne(
   json: string,
   decision: boolean,
-  verdict: VerdictChange | null,
+  change: ApprovalChange | null,
 ): Promise<AppendOutcome> {
   const record = parseRecord(json);
-  if (verdict) {
-    // The verdict's compare-and-set and its record commit together, or neither does.
-    await store.appendIf(record, () => applyVerdict(db, verdict));
+  if (change) {
+    // The approval's change (a compare-and-set) and its record commit together, or neither does.
+    await store.appendIf(record, () => applyChange(db, change));
     return null;
   }
   const append = (r: AuditRecordV1) => store.append(r);

@@ -14,7 +14,7 @@ import { approvalMigrations } from '../../src/approvals/approval-migrations';
 import type { Approval } from '../../src/approvals/approval';
 import type { ApprovalNotifier } from '../../src/approvals/approval-notifier';
 import { ApprovalService, approvalTerms } from '../../src/approvals/approval-service';
-import { SqliteApprovalStore } from '../../src/approvals/sqlite-approval-store';
+import { inlineApprovalLog, SqliteApprovalStore } from '../../src/approvals/sqlite-approval-store';
 import { newDecisionId } from '../../src/audit';
 import { validateDecisionDocument } from '../../src/schemas/validators';
 import { approvalEvents } from './approval-fixtures';
@@ -41,7 +41,7 @@ describe('ApprovalService', () => {
     db = openDatabase(file, [auditMigrations, approvalMigrations]);
     const logger = pino({ level: 'silent' });
     audit = SqliteAuditStore.open({ database: db, logger });
-    store = new SqliteApprovalStore(db);
+    store = new SqliteApprovalStore(db, inlineApprovalLog(audit, db));
     nowMs = Date.parse('2026-11-22T10:00:00Z');
     announced.length = 0;
     service = new ApprovalService({

@@ -8,6 +8,7 @@
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { startChildService, type ChildService } from '../helpers/child-service';
+import { startTestService, type TestService } from '../helpers/service';
 import { waitFor } from '../helpers/wait-for';
 import { APPROVE_SCOPE, approvalEvents, codes, pipelineChange, tokens } from './approval-fixtures';
 
@@ -130,5 +131,42 @@ describe('an approval verdict and its audit record', () => {
 
     expect(approvalEvents(svc.db, id).map((e) => e.path.split('/').pop())).toEqual(['requested']);
     expect(approvalStatus(svc.db, id)).toBe('pending');
+  });
+});
+
+describe('a new approval and its requested record', () => {
+  let svc: TestService;
+  let t: ReturnType<typeof tokens>;
+
+  beforeAll(async () => {
+    svc = await startTestService();
+    t = tokens(svc);
+  });
+  afterAll(async () => {
+    await svc.close();
+  });
+
+  it('opens no approval when its requested record cannot be written', async () => {
+    const body = pipelineChange({
+      payload: { messages: [{ role: 'user', content: 'Drop the canary stage' }] },
+    });
+    withDb(svc.db, (db) =>
+      db.exec(`CREATE TRIGGER fail_requested BEFORE INSERT ON audit_records
+               WHEN NEW.path LIKE '/v1/approvals/%/requested'
+               BEGIN SELECT abs(-9223372036854775808); END`),
+    );
+    const refused = await svc.post('/v1/decide', body, t.requester);
+    expect(refused.status).toBe(503);
+    expect(refused.body.allow).toBe(false);
+    expect(codes(refused.body)).toEqual(['audit_unavailable']);
+    expect(withDb(svc.db, (db) => db.prepare('SELECT count(*) AS n FROM approvals').get())).toEqual({ n: 0 });
+
+    withDb(svc.db, (db) => db.exec('DROP TRIGGER fail_requested'));
+    const asked = await svc.post('/v1/decide', body, t.requester);
+    expect(codes(asked.body)).toEqual(['approval_required']);
+    const id = (asked.body.approval as { id: string }).id;
+    expect(approvalEvents(svc.db, id).map((e) => e.record.result.approval?.request_decision_id)).toEqual([
+      asked.body.decision_id,
+    ]);
   });
 });
