@@ -219,13 +219,17 @@ export class ApprovalService {
   }
 
   private async expire(approval: Approval): Promise<Approval | null> {
-    if (!(await this.deps.store.expire(approval.id, this.deps.now()))) return null;
     const expired: Approval = { ...approval, status: 'expired' };
-    await this.record('expired', expired, {
-      decisionId: approval.requestDecisionId,
-      actor: null,
-      clientAddress: null,
-    });
+    const parts = { decisionId: approval.requestDecisionId, actor: null, clientAddress: null };
+    const { store } = this.deps;
+    const nowMs = this.deps.now();
+    if (store.expireRecorded) {
+      return (await store.expireRecorded(approval.id, nowMs, this.eventRecord('expired', expired, parts)))
+        ? expired
+        : null;
+    }
+    if (!(await store.expire(approval.id, nowMs))) return null;
+    await this.record('expired', expired, parts);
     return expired;
   }
 }

@@ -13,12 +13,13 @@ export interface ApprovalVerdict {
 }
 
 /**
- * A change of approval state to make in the transaction of its audit record: a verdict on a pending approval, or
- * a new pending approval (with its subject's pending limit). Plain data: it crosses to the writer thread.
+ * A change of approval state to make in the transaction of its audit record: a verdict on a pending approval,
+ * a new pending approval (with its subject's pending limit), or the expiry of an overdue one. Plain data: it crosses to the writer thread.
  */
 export type ApprovalChange =
   | { kind: 'verdict'; id: string; verdict: ApprovalVerdict }
-  | { kind: 'create'; row: ApprovalRow; maxPending: number };
+  | { kind: 'create'; row: ApprovalRow; maxPending: number }
+  | { kind: 'expire'; id: string; nowMs: number };
 
 /** An audit log that can make an approval change in the same transaction as its record (ThreadedAuditStore). */
 export interface ApprovalLog {
@@ -77,6 +78,8 @@ export interface ApprovalStore {
   consume(id: string, nowMs: number): Promise<number | null>;
   /** Pending or approved -> expired, when past its time; false when it was not. */
   expire(id: string, nowMs: number): Promise<boolean>;
+  /** expire() together with the `expired` record, in one transaction; false, with nothing written, when it was not due. */
+  expireRecorded?(id: string, nowMs: number, record: AuditRecordV1): Promise<boolean>;
   /** Returns pending or approved approvals past their time (at most `limit`). */
   due(nowMs: number, limit: number): Promise<Approval[]>;
 }

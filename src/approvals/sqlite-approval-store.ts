@@ -15,6 +15,9 @@ import type {
 
 const COLUMNS = APPROVAL_COLUMNS.join(', ');
 
+const EXPIRE = `UPDATE approvals SET status = 'expired'
+  WHERE id = ? AND status IN ('pending', 'approved') AND expires_ms <= ?`;
+
 // One statement: the count and the insert cannot interleave with another request's. The partial unique index
 // makes "one pending approval per binding" hold across connections too.
 const INSERT_PENDING = `INSERT INTO approvals (${COLUMNS})
@@ -128,12 +131,11 @@ export class SqliteApprovalStore implements ApprovalStore {
   }
 
   async expire(id: string, nowMs: number): Promise<boolean> {
-    return (
-      this.statement(
-        `UPDATE approvals SET status = 'expired'
-          WHERE id = ? AND status IN ('pending', 'approved') AND expires_ms <= ?`,
-      ).run(id, nowMs).changes === 1
-    );
+    return this.statement(EXPIRE).run(id, nowMs).changes === 1;
+  }
+
+  async expireRecorded(id: string, nowMs: number, record: AuditRecordV1): Promise<boolean> {
+    return this.recordChange(record, { kind: 'expire', id, nowMs });
   }
 
   async due(nowMs: number, limit: number): Promise<Approval[]> {
@@ -167,11 +169,12 @@ export function inlineApprovalLog(
 
 /**
  * Makes an approval change on the connection given (the writer thread's, inside the transaction of the change's
- * audit record); returns false when it cannot be made: the approval was not pending, or a new one was not
- * created (one is pending for its binding, or its subject is at the limit).
+ * audit record); returns false when it cannot be made: the approval was not pending (or not due), or a new one
+ * was not created (one is pending for its binding, or its subject is at the limit).
  */
 export function applyChange(db: Db, change: ApprovalChange): boolean {
   if (change.kind === 'verdict') return applyVerdict(db, change.id, change.verdict);
+  if (change.kind === 'expire') return db.prepare(EXPIRE).run(change.id, change.nowMs).changes === 1;
   return db.prepare(INSERT_PENDING).run({ ...change.row, max_pending: change.maxPending }).changes === 1;
 }
 

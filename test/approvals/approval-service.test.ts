@@ -196,4 +196,22 @@ describe('ApprovalService', () => {
     });
     expect(ok).toBe(false);
   });
+
+  it('leaves an overdue approval to the next sweep when its expire record cannot be written', async () => {
+    const pending = await ask([{ type: 'require_approval', ttl_seconds: 60 }]);
+    nowMs += 60_000;
+    // The expire record fails with an SQLite runtime error, as a damaged or full database gives.
+    db.exec(`CREATE TRIGGER fail_expire BEFORE INSERT ON audit_records WHEN NEW.path LIKE '%/expire'
+             BEGIN SELECT abs(-9223372036854775808); END`);
+    await expect(service.sweep()).rejects.toMatchObject({ code: 'audit_unavailable' });
+    expect((await store.get(pending.id))!.status).toBe('pending');
+
+    db.exec('DROP TRIGGER fail_expire');
+    expect(await service.sweep()).toBe(1);
+    expect((await store.get(pending.id))!.status).toBe('expired');
+    expect(approvalEvents(file, pending.id).map((e) => e.path.split('/').pop())).toEqual([
+      'requested',
+      'expire',
+    ]);
+  });
 });
