@@ -544,7 +544,8 @@ async function openPostgresStores(
     usage,
     ledger,
     reports: history,
-    approvals: new PgApprovalStore(pool),
+    // New approvals, verdicts and expiries are made in the transaction of their audit record.
+    approvals: new PgApprovalStore(pool, store),
     lineage: pgLineageSource(pool),
     dpopReplays,
     ready: () => store.healthy,

@@ -1,4 +1,6 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { RecordConditionError } from '../audit/audit-errors';
+import type { AuditRecordV1 } from '../audit/audit-record';
 import type { Approval } from '../approvals/approval';
 import { APPROVAL_COLUMNS, fromRow, toRow, type ApprovalRow as Row } from '../approvals/approval-row';
 import type {
@@ -8,6 +10,14 @@ import type {
   CreatedPending,
 } from '../approvals/approval-store';
 import { withClient } from './pg-pool';
+import type { PgCondition } from './postgres-audit-store';
+
+/** The audit log, for changes made in the transaction of their record (PostgresAuditStore). */
+export interface PgRecordLog {
+  appendIf(record: AuditRecordV1, condition: PgCondition): Promise<void>;
+}
+
+type Queryable = Pool | PoolClient;
 
 const COLUMNS = APPROVAL_COLUMNS.join(', ');
 const INSERT = `INSERT INTO approvals (${COLUMNS}) VALUES (${APPROVAL_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
@@ -23,10 +33,14 @@ const APPROVAL_LOCK = 0x4d474150;
  * Approvals in PostgreSQL, shared by every replica. Each change is one statement whose WHERE clause
  * is the compare-and-set (as in SqliteApprovalStore), so two replicas cannot both decide one request
  * or spend the same use: PostgreSQL re-checks the condition on the row it locks.
- * The pool's int8 parser (createPgPool) returns bigint columns as numbers.
+ * The pool's int8 parser (createPgPool) returns bigint columns as numbers. Given the audit log, new approvals,
+ * verdicts and expiries are made in the transaction of their audit record: both or neither.
  */
 export class PgApprovalStore implements ApprovalStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly log?: PgRecordLog,
+  ) {}
 
   async get(id: string): Promise<Approval | null> {
     return this.one(`SELECT ${COLUMNS} FROM approvals WHERE id = $1`, [id]);
@@ -44,24 +58,7 @@ export class PgApprovalStore implements ApprovalStore {
     const inserted = await withClient(this.pool, async (client) => {
       await client.query('BEGIN');
       try {
-        // Held to the commit: concurrent requests of one requester, on any replica, count one at a time.
-        await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
-          APPROVAL_LOCK,
-          `${row.requester_issuer} ${row.requester_subject}`,
-        ]);
-        const { rows } = await client.query<{ pending: number }>(COUNT_PENDING, [
-          row.requester_issuer,
-          row.requester_subject,
-          row.created_ms,
-        ]);
-        const added =
-          rows[0]!.pending < maxPendingOfSubject &&
-          (
-            await client.query(
-              INSERT,
-              APPROVAL_COLUMNS.map((c) => row[c]),
-            )
-          ).rowCount === 1;
+        const added = await insertPending(client, row, maxPendingOfSubject);
         await client.query('COMMIT');
         return added;
       } catch (err) {
@@ -87,15 +84,26 @@ export class PgApprovalStore implements ApprovalStore {
   }
 
   async decide(id: string, verdict: ApprovalVerdict): Promise<boolean> {
-    const expiresMs = verdict.status === 'approved' ? verdict.expiresMs : null;
-    const changed = await this.pool.query(
-      `UPDATE approvals SET status = $1, decided_by = $2, decided_ms = $3, comment = $4,
-              expires_ms = COALESCE($5::bigint, expires_ms),
-              uses_left = CASE WHEN $1 = 'denied' THEN 0 ELSE uses_left END
-        WHERE id = $6 AND status = 'pending' AND expires_ms > $3`,
-      [verdict.status, verdict.by, verdict.atMs, verdict.comment, expiresMs, id],
-    );
-    return changed.rowCount === 1;
+    return applyVerdict(this.pool, id, verdict);
+  }
+
+  async decideRecorded(id: string, verdict: ApprovalVerdict, record: AuditRecordV1): Promise<boolean> {
+    return this.recordChange(record, (client) => applyVerdict(client, id, verdict));
+  }
+
+  async createRecorded(
+    approval: Approval,
+    maxPending: number,
+    record: AuditRecordV1,
+  ): Promise<CreatedPending> {
+    if (await this.recordChange(record, (client) => insertPending(client, toRow(approval), maxPending))) {
+      return { approval, created: true };
+    }
+    return { approval: await this.findPending(approval.binding), created: false };
+  }
+
+  async expireRecorded(id: string, nowMs: number, record: AuditRecordV1): Promise<boolean> {
+    return this.recordChange(record, (client) => expireDue(client, id, nowMs));
   }
 
   async undoDecide(id: string): Promise<void> {
@@ -120,12 +128,7 @@ export class PgApprovalStore implements ApprovalStore {
   }
 
   async expire(id: string, nowMs: number): Promise<boolean> {
-    const changed = await this.pool.query(
-      `UPDATE approvals SET status = 'expired'
-        WHERE id = $1 AND status IN ('pending', 'approved') AND expires_ms <= $2`,
-      [id, nowMs],
-    );
-    return changed.rowCount === 1;
+    return expireDue(this.pool, id, nowMs);
   }
 
   async due(nowMs: number, limit: number): Promise<Approval[]> {
@@ -137,8 +140,64 @@ export class PgApprovalStore implements ApprovalStore {
     return rows.map(fromRow);
   }
 
+  // Makes the change in its record's transaction; false when it could not be made.
+  private async recordChange(record: AuditRecordV1, condition: PgCondition): Promise<boolean> {
+    if (!this.log) throw new TypeError('PgApprovalStore needs the audit log for this (compose.ts)');
+    try {
+      await this.log.appendIf(record, condition);
+      return true;
+    } catch (err) {
+      if (err instanceof RecordConditionError) return false;
+      throw err;
+    }
+  }
+
   private async one(sql: string, params: unknown[]): Promise<Approval | null> {
     const { rows } = await this.pool.query<Row>(sql, params);
     return rows[0] ? fromRow(rows[0]) : null;
   }
+}
+
+// Inside a transaction: the advisory lock is held to its commit, so concurrent requests of one requester, on any
+// replica, count one at a time. Returns whether the approval was inserted.
+async function insertPending(client: PoolClient, row: Row, maxPending: number): Promise<boolean> {
+  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
+    APPROVAL_LOCK,
+    `${row.requester_issuer} ${row.requester_subject}`,
+  ]);
+  const { rows } = await client.query<{ pending: number }>(COUNT_PENDING, [
+    row.requester_issuer,
+    row.requester_subject,
+    row.created_ms,
+  ]);
+  if (rows[0]!.pending >= maxPending) return false;
+  return (
+    (
+      await client.query(
+        INSERT,
+        APPROVAL_COLUMNS.map((c) => row[c]),
+      )
+    ).rowCount === 1
+  );
+}
+
+async function applyVerdict(db: Queryable, id: string, verdict: ApprovalVerdict): Promise<boolean> {
+  const expiresMs = verdict.status === 'approved' ? verdict.expiresMs : null;
+  const changed = await db.query(
+    `UPDATE approvals SET status = $1, decided_by = $2, decided_ms = $3, comment = $4,
+            expires_ms = COALESCE($5::bigint, expires_ms),
+            uses_left = CASE WHEN $1 = 'denied' THEN 0 ELSE uses_left END
+      WHERE id = $6 AND status = 'pending' AND expires_ms > $3`,
+    [verdict.status, verdict.by, verdict.atMs, verdict.comment, expiresMs, id],
+  );
+  return changed.rowCount === 1;
+}
+
+async function expireDue(db: Queryable, id: string, nowMs: number): Promise<boolean> {
+  const changed = await db.query(
+    `UPDATE approvals SET status = 'expired'
+      WHERE id = $1 AND status IN ('pending', 'approved') AND expires_ms <= $2`,
+    [id, nowMs],
+  );
+  return changed.rowCount === 1;
 }

@@ -2,7 +2,7 @@ import type { Writable } from 'node:stream';
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from 'pino';
 import { ReasonCode, UnavailableError } from '../errors';
-import { AuditRecordError } from '../audit/audit-errors';
+import { AuditRecordError, RecordConditionError } from '../audit/audit-errors';
 import { planQuery, encodeCursor } from '../audit/audit-query';
 import type { AuditRecordV1 } from '../audit/audit-record';
 import type {
@@ -41,8 +41,12 @@ export interface PostgresAuditStoreOptions {
   now?: () => number;
 }
 
+/** A change made in the transaction of its record, on its connection; false when it cannot be made. */
+export type PgCondition = (client: PoolClient) => Promise<boolean>;
+
 interface Pending {
   item: PreparedRecord;
+  condition?: PgCondition;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -97,7 +101,7 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   /** Resolves once the record is committed in PostgreSQL; see AuditStore.append. */
-  append(record: AuditRecordV1): Promise<void> {
+  append(record: AuditRecordV1, condition?: PgCondition): Promise<void> {
     if (this.closed) {
       return Promise.reject(new UnavailableError(ReasonCode.AuditUnavailable, 'the audit log is closed'));
     }
@@ -108,9 +112,17 @@ export class PostgresAuditStore implements AuditStore {
       return Promise.reject(err as AuditRecordError);
     }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
+      this.pending.push({ item, condition, resolve, reject });
       this.inFlight ??= this.drain();
     });
+  }
+
+  /**
+   * Resolves once the record is committed together with the change `condition` makes in the same transaction;
+   * rejects with RecordConditionError, writing neither, when the condition returns false.
+   */
+  appendIf(record: AuditRecordV1, condition: PgCondition): Promise<void> {
+    return this.append(record, condition);
   }
 
   /** Returns the record of a decision, or null. */
@@ -232,9 +244,18 @@ export class PostgresAuditStore implements AuditStore {
     const seen = new Set(taken.map((row) => row.decision_id));
     const columns: unknown[][] = [...RECORD_COLUMN_NAMES, 'seq', 'record', 'prev_hash', 'hash'].map(() => []);
     const reasons: [number[], string[], number[]] = [[], [], []];
-    const refused = batch.map(({ item }) => {
+    const refused: (Error | undefined)[] = [];
+    for (const { item, condition } of batch) {
       const id = item.columns.decision_id;
-      if (seen.has(id)) return new AuditRecordError(`decision_id ${id} is already recorded`);
+      if (seen.has(id)) {
+        refused.push(new AuditRecordError(`decision_id ${id} is already recorded`));
+        continue;
+      }
+      // The change goes in this transaction, before the batch's records: a batch that fails undoes it too.
+      if (condition && !(await condition(client))) {
+        refused.push(new RecordConditionError('the change this record describes can no longer be made'));
+        continue;
+      }
       seen.add(id);
       const seq = head.seq + 1;
       const hash = chainHash(head.hash, seq, item.json);
@@ -252,8 +273,8 @@ export class PostgresAuditStore implements AuditStore {
         reasons[2].push(item.columns.ts_ms);
       }
       head = { seq, hash };
-      return undefined;
-    });
+      refused.push(undefined);
+    }
     const written = columns[0]!.length;
     if (written > 0) {
       // One statement per table however big the batch: unnest turns the column arrays into rows.

@@ -99,6 +99,31 @@ describeWithPostgres('a service on PostgreSQL: approvals, SQLite-only features',
     expect((await a!.post(`/v1/approvals/${id}/approve`, multiline, t.approver)).status).toBe(200);
   });
 
+  it('opens no approval when its requested record cannot be written', async () => {
+    const [a] = replicas;
+    const t = tokens(a!);
+    const pending = () =>
+      sql<{ n: number }>('SELECT count(*)::int AS n FROM approvals WHERE status = $1', ['pending']);
+    const pendingBefore = (await pending())[0]!.n;
+    // The record fails as a full disk fails it (SQLSTATE 53100); every other record goes in.
+    await sql(`CREATE FUNCTION fail_approval_record() RETURNS trigger LANGUAGE plpgsql AS
+                 $$ BEGIN RAISE EXCEPTION 'no space left' USING ERRCODE = '53100'; END $$`);
+    await sql(`CREATE TRIGGER fail_requested BEFORE INSERT ON audit_records FOR EACH ROW
+                 WHEN (NEW.path LIKE '/v1/approvals/%/requested') EXECUTE FUNCTION fail_approval_record()`);
+    try {
+      const body = pipelineChange({
+        payload: { messages: [{ role: 'user', content: 'pg: drop the canary' }] },
+      });
+      const refused = await a!.post('/v1/decide', body, t.requester);
+      expect(refused.status).toBe(503);
+      expect(codes(refused.body)).toEqual(['audit_unavailable']);
+      expect(await pending()).toEqual([{ n: pendingBefore }]);
+    } finally {
+      await sql('DROP TRIGGER fail_requested ON audit_records');
+      await sql('DROP FUNCTION fail_approval_record()');
+    }
+  });
+
   it('serves lineage across replicas: a parent decided on one, its children on the other', async () => {
     const [a, b] = replicas as [ChildService, ChildService];
     const agent = {
