@@ -1,4 +1,5 @@
 import type { Approval, ApprovalStatus } from './approval';
+import type { ApprovalFilter } from './approval-store';
 
 /** One approvals row as both stores read and write it: JSON columns as text, times in epoch ms. */
 export type ApprovalRow = {
@@ -111,4 +112,14 @@ function requesterOf(row: ApprovalRow): Approval['requester'] {
   };
   const prior = JSON.parse(row.requester_prior_actors) as string[];
   return prior.length === 0 ? requester : { ...requester, prior_actors: prior };
+}
+
+/** Returns the position and limit parameters of a list query (ApprovalFilter): no position comes first. */
+export function listParams(filter: ApprovalFilter): { created_ms: number; id: string; limit: number } {
+  // With the largest time, every approval comes after it, whatever its id.
+  return {
+    created_ms: filter.after?.createdMs ?? Number.MAX_SAFE_INTEGER,
+    id: filter.after?.id ?? '',
+    limit: filter.limit,
+  };
 }

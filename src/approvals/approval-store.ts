@@ -34,6 +34,14 @@ export type CreatedPending = { approval: Approval; created: boolean } | { approv
 export interface ApprovalFilter {
   status?: ApprovalStatus;
   limit: number;
+  /** Only approvals after this one in the list's order (older, or as old with a smaller id): the next page. */
+  after?: ApprovalPosition;
+}
+
+/** Where an approval sits in the list's order (newest first): its creation time, then its id. */
+export interface ApprovalPosition {
+  createdMs: number;
+  id: string;
 }
 
 /**

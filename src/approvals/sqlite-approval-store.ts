@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../audit/database';
 import type { Approval } from './approval';
-import { APPROVAL_COLUMNS, fromRow, toRow, type ApprovalRow as Row } from './approval-row';
+import { APPROVAL_COLUMNS, fromRow, listParams, toRow, type ApprovalRow as Row } from './approval-row';
 import type { AuditRecordV1 } from '../audit/audit-record';
 import { RecordConditionError } from '../audit/audit-errors';
 import type {
@@ -68,15 +68,12 @@ export class SqliteApprovalStore implements ApprovalStore {
   }
 
   async list(filter: ApprovalFilter): Promise<Approval[]> {
-    const rows = (
-      filter.status
-        ? this.statement(
-            `SELECT ${COLUMNS} FROM approvals WHERE status = ? ORDER BY created_ms DESC, id DESC LIMIT ?`,
-          ).all(filter.status, filter.limit)
-        : this.statement(`SELECT ${COLUMNS} FROM approvals ORDER BY created_ms DESC, id DESC LIMIT ?`).all(
-            filter.limit,
-          )
-    ) as Row[];
+    const where = filter.status ? 'status = @status AND ' : '';
+    const rows = this.statement(
+      `SELECT ${COLUMNS} FROM approvals
+        WHERE ${where}(created_ms < @created_ms OR (created_ms = @created_ms AND id < @id))
+        ORDER BY created_ms DESC, id DESC LIMIT @limit`,
+    ).all({ ...listParams(filter), ...(filter.status && { status: filter.status }) }) as Row[];
     return rows.map(fromRow);
   }
 

@@ -2,7 +2,13 @@ import type { Pool, PoolClient } from 'pg';
 import { RecordConditionError } from '../audit/audit-errors';
 import type { AuditRecordV1 } from '../audit/audit-record';
 import type { Approval } from '../approvals/approval';
-import { APPROVAL_COLUMNS, fromRow, toRow, type ApprovalRow as Row } from '../approvals/approval-row';
+import {
+  APPROVAL_COLUMNS,
+  fromRow,
+  listParams,
+  toRow,
+  type ApprovalRow as Row,
+} from '../approvals/approval-row';
 import type {
   ApprovalFilter,
   ApprovalStore,
@@ -71,15 +77,14 @@ export class PgApprovalStore implements ApprovalStore {
   }
 
   async list(filter: ApprovalFilter): Promise<Approval[]> {
-    const { rows } = filter.status
-      ? await this.pool.query<Row>(
-          `SELECT ${COLUMNS} FROM approvals WHERE status = $1 ORDER BY created_ms DESC, id DESC LIMIT $2`,
-          [filter.status, filter.limit],
-        )
-      : await this.pool.query<Row>(
-          `SELECT ${COLUMNS} FROM approvals ORDER BY created_ms DESC, id DESC LIMIT $1`,
-          [filter.limit],
-        );
+    const { created_ms: createdMs, id, limit } = listParams(filter);
+    const where = filter.status ? 'status = $4 AND ' : '';
+    const { rows } = await this.pool.query<Row>(
+      `SELECT ${COLUMNS} FROM approvals
+        WHERE ${where}(created_ms < $1 OR (created_ms = $1 AND id < $2))
+        ORDER BY created_ms DESC, id DESC LIMIT $3`,
+      filter.status ? [createdMs, id, limit, filter.status] : [createdMs, id, limit],
+    );
     return rows.map(fromRow);
   }
 

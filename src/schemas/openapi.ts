@@ -498,24 +498,30 @@ export function buildOpenApiDocument(): Record<string, unknown> {
               minimum: 1,
               maximum: 200,
             }),
+            queryParam('cursor', 'The `next_cursor` of the previous page.', {
+              type: 'string',
+              pattern: '^[0-9]{1,16}\\.[0-9a-f-]{36}$',
+            }),
           ],
           responses: {
             '200': {
-              description: '`approvals`: summaries, each with `can_decide` for the caller.',
+              description:
+                '`approvals`: summaries, each with `can_decide` for the caller; `next_cursor`: the next page, or null.',
               content: {
                 'application/json': {
                   schema: {
                     type: 'object',
-                    required: ['approvals', 'decision_id'],
+                    required: ['approvals', 'next_cursor', 'decision_id'],
                     properties: {
                       approvals: { type: 'array', items: ref('ApprovalSummaryV1') },
+                      next_cursor: { type: ['string', 'null'] },
                       decision_id: { type: 'string' },
                     },
                   },
                 },
               },
             },
-            '400': errorReply('An unknown status or a bad limit.'),
+            '400': errorReply('An unknown status, a bad limit or a bad cursor.'),
             '401': errorReply('The token was refused.'),
             '403': errorReply('The token has neither the approver nor the auditor scope (recorded).'),
           },

@@ -1,6 +1,7 @@
 import type { Express, Request } from 'express';
 import { approvalSummary } from '../approvals/approval-summary';
 import type { ApprovalStatus } from '../approvals/approval';
+import type { ApprovalPosition } from '../approvals/approval-store';
 import { canDecide, decideApproval, loadApproval, type ApprovalApiDeps } from '../decision/decide-approval';
 import { guardedCall, type Caller } from '../decision/guarded-call';
 import { ForbiddenError, ReasonCode, RequestError } from '../errors';
@@ -11,6 +12,7 @@ import { readLimit, readQuery } from './query-params';
 const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired', 'used_up'];
 const MAX_LIST = 200;
 const APPROVAL_ID = new RegExp(APPROVAL_ID_PATTERN);
+const CURSOR = /^(\d{1,16})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /**
  * Mounts the approvers' API: GET /v1/approvals, GET /v1/approvals/{id}, POST /v1/approvals/{id}/approve
@@ -30,12 +32,19 @@ export function approvalRoutes(
       res,
       await guardedCall(deps.decision, call, anyone, async (caller) => {
         requireReader(deps, caller);
-        const { status, limit } = readListFilter(req);
-        const approvals = await deps.store.list({ status, limit });
-        const fresh = await Promise.all(approvals.map((a) => deps.approvals.refresh(a)));
+        const { status, limit, after } = readListFilter(req);
+        // One more than the page, to know whether there is a next one.
+        const found = await deps.store.list({ status, limit: limit + 1, after });
+        const page = found.slice(0, limit);
+        const last = page.at(-1);
+        const fresh = await Promise.all(page.map((a) => deps.approvals.refresh(a)));
+        // An approval that expired just now is left out of a page of another status; the cursor is the stored order's.
         const shown = status ? fresh.filter((a) => a.status === status) : fresh;
         return {
-          body: { approvals: shown.map((a) => approvalSummary(a, canDecide(deps, caller.identity, a))) },
+          body: {
+            approvals: shown.map((a) => approvalSummary(a, canDecide(deps, caller.identity, a))),
+            next_cursor: found.length > limit && last ? `${last.createdMs}.${last.id}` : null,
+          },
         };
       }),
     );
@@ -72,8 +81,12 @@ function requireReader(deps: ApprovalApiDeps, caller: Caller): void {
   );
 }
 
-function readListFilter(req: Request): { status: ApprovalStatus | undefined; limit: number } {
-  const filter = readQuery(req, ['status', 'limit'], 'filter');
+function readListFilter(req: Request): {
+  status: ApprovalStatus | undefined;
+  limit: number;
+  after: ApprovalPosition | undefined;
+} {
+  const filter = readQuery(req, ['status', 'limit', 'cursor'], 'filter');
   const status = filter.status ?? 'pending';
   if (status !== 'all' && !(STATUSES as readonly string[]).includes(status)) {
     throw new RequestError(ReasonCode.BadRequest, 400, `status must be all or one of ${STATUSES.join(', ')}`);
@@ -81,5 +94,19 @@ function readListFilter(req: Request): { status: ApprovalStatus | undefined; lim
   return {
     status: status === 'all' ? undefined : (status as ApprovalStatus),
     limit: readLimit(filter.limit, MAX_LIST, 50)!,
+    after: filter.cursor === undefined ? undefined : readCursor(filter.cursor),
   };
+}
+
+// A cursor is `<created_ms>.<id>` of the last approval of the previous page.
+function readCursor(cursor: string): ApprovalPosition {
+  const match = CURSOR.exec(cursor);
+  if (!match) {
+    throw new RequestError(
+      ReasonCode.BadRequest,
+      400,
+      'cursor is not one: give the next_cursor of the previous page',
+    );
+  }
+  return { createdMs: Number(match[1]), id: match[2]! };
 }

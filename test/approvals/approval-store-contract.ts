@@ -182,6 +182,23 @@ export function approvalStoreContract(name: string, backend: () => ApprovalBacke
       });
     });
 
+    it('lists from a position on: older ones, and as old ones with a smaller id, with or without a status', async () => {
+      const same = [pending({ createdMs: T0 + 5 }), pending({ createdMs: T0 + 5 })].sort((x, y) =>
+        x.id < y.id ? 1 : -1,
+      );
+      const oldest = pending({ createdMs: T0 });
+      for (const a of [...same, oldest]) await store.createPending(a);
+      const order = [same[0]!.id, same[1]!.id, oldest.id];
+      expect((await store.list({ limit: 10 })).map((a) => a.id)).toEqual(order);
+      const after = { createdMs: T0 + 5, id: same[0]!.id };
+      expect((await store.list({ limit: 10, after })).map((a) => a.id)).toEqual(order.slice(1));
+      expect((await store.list({ status: 'pending', limit: 1, after })).map((a) => a.id)).toEqual([
+        same[1]!.id,
+      ]);
+      const last = { createdMs: T0, id: oldest.id };
+      expect(await store.list({ status: 'pending', limit: 10, after: last })).toEqual([]);
+    });
+
     it('lists newest first with a status filter, finds due approvals and expires them once', async () => {
       const older = pending({ createdMs: T0, expiresMs: T0 + 1000 });
       const newer = pending({ createdMs: T0 + 10, expiresMs: T0 + 5000 });
