@@ -276,6 +276,29 @@ describe('the reviewer console in Chromium', () => {
     await page.close();
   });
 
+  // Last but one. Each request is denied at once: a subject may have 20 pending (approvals.max_pending_per_subject).
+  it('lists approvals older than the first page of 50 on "Load older approvals"', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 51; i += 1) {
+      const change = pipelineChange({
+        payload: { messages: [{ role: 'user', content: `Rename stage ${i}` }] },
+      });
+      const id = ((await svc.post('/v1/decide', change, t.requester)).body.approval as { id: string }).id;
+      expect((await svc.post(`/v1/approvals/${id}/deny`, {}, t.approver)).status).toBe(200);
+      ids.push(id);
+    }
+    const console = await openConsole(t.approver);
+    await console.getByLabel('Show').selectOption('denied');
+    await console.locator(`[data-approval="${ids[50]!}"]`).waitFor();
+    const oldest = console.locator(`[data-approval="${ids[0]!}"]`);
+    expect(await oldest.count()).toBe(0);
+    await console.getByRole('button', { name: 'Load older approvals' }).click();
+    await oldest.waitFor();
+    // The newest is still listed once, above the older page.
+    expect(await console.locator(`[data-approval="${ids[50]!}"]`).count()).toBe(1);
+    await console.close();
+  });
+
   it('loaded nothing from outside the service and raised no page errors (CSP violations included)', () => {
     expect(foreignRequests).toEqual([]);
     expect(pageErrors).toEqual([]);

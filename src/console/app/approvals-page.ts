@@ -28,19 +28,26 @@ export function ApprovalsPage() {
   const [status, setStatus] = useState('');
   const [filter, setFilter] = useState('pending');
   const [deciding, setDeciding] = useState(false);
+  const [cursor, setCursor] = useState<string | null>(null);
 
-  const load = async () => {
-    const reply = await api<{ approvals: Summary[] }>(`/v1/approvals?status=${filter}`);
+  // A page holds the 50 newest; older ones come a page at a time, after those already shown.
+  const load = async (more: boolean) => {
+    const after = more && cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const reply = await api<{ approvals: Summary[]; next_cursor: string | null }>(
+      `/v1/approvals?status=${filter}${after}`,
+    );
     if (reply.status === 200) {
-      setItems(reply.body.approvals);
+      setItems((shown) => (more ? [...(shown ?? []), ...reply.body.approvals] : reply.body.approvals));
+      setCursor(reply.body.next_cursor);
       setError(null);
     } else {
       setItems(null);
+      setCursor(null);
       setError(problem(reply as never));
     }
   };
   useEffect(() => {
-    void load();
+    void load(false);
   }, [filter]);
 
   // The decided card stays where it is, showing its new status: reloading the list would move the next
@@ -86,7 +93,7 @@ export function ApprovalsPage() {
           <option value="all">all</option>
         </select>
       </div>
-      <button type="button" onClick=${() => void load()}>Refresh</button>
+      <button type="button" onClick=${() => void load(false)}>Refresh</button>
     </div>
     <p class="status" role="status" aria-live="polite">${status}</p>
     ${error && html`<p class="bad" role="alert">Cannot list approvals: ${error}</p>`}
@@ -94,6 +101,7 @@ export function ApprovalsPage() {
     ${items?.map(
       (item) => html`<${ApprovalCard} key=${item.id} item=${item} busy=${deciding} onDecide=${decide} />`,
     )}
+    ${cursor && html`<p><button type="button" onClick=${() => void load(true)}>Load older approvals</button></p>`}
   `;
 }
 
