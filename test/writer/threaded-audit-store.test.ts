@@ -263,11 +263,9 @@ describe('the audit log through the writer thread', () => {
     const later = store.append(makeRecord());
     await expect(later).rejects.toMatchObject({ code: ReasonCode.AuditUnavailable, status: 503 });
     expect(store.open).toBe(false);
-    expect(
-      new Database(path, { readonly: true }).prepare('SELECT count(*) AS n FROM audit_records').get(),
-    ).toEqual({
-      n: 1,
-    });
+    const reader = new Database(path, { readonly: true });
+    expect(reader.prepare('SELECT count(*) AS n FROM audit_records').get()).toEqual({ n: 1 });
+    reader.close();
     db.close();
   });
 
