@@ -16,6 +16,8 @@ function component(schema: Schema): Schema {
   return rest;
 }
 
+// The PEP's token, bearer or DPoP-bound: the routes share /v1/decide's authenticator.
+const tokenSecurity = [{ bearer: [] }, { dpop: [] }];
 const json = (name: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } });
 const errorReply = (description: string) => ({ description, content: json('ErrorResponseV1') });
 const errors = {
@@ -41,7 +43,7 @@ export const authzenPaths = {
     post: {
       operationId: 'accessEvaluation',
       summary: 'OpenID AuthZEN 1.0 Access Evaluation (each decision recorded)',
-      security: [{ bearer: [] }],
+      security: tokenSecurity,
       requestBody: { required: true, content: json('AuthzenEvaluationV1') },
       responses: { '200': { description: 'The decision.', content: json('AuthzenDecisionV1') }, ...errors },
     },
@@ -50,7 +52,7 @@ export const authzenPaths = {
     post: {
       operationId: 'accessEvaluations',
       summary: 'OpenID AuthZEN 1.0 Access Evaluations (batch; each decision recorded)',
-      security: [{ bearer: [] }],
+      security: tokenSecurity,
       requestBody: { required: true, content: json('AuthzenEvaluationsV1') },
       responses: {
         '200': {

@@ -52,6 +52,15 @@ test.each(operations.filter((o) => takesDpop(o.op)).map((o) => [o.name, o.op] as
 // A route that takes DPoP can always be refused 503 for the replay cache, whatever else it can answer.
 const dpopRoutes = operations.filter((o) => takesDpop(o.op));
 
+// One authenticator serves every route that takes a token: where a bearer token is accepted, so is DPoP (the AuthZEN
+// routes said bearer only, so their 429 and DPoP-Nonce went unlisted).
+test.each(operations.filter((o) => needsToken(o.op)).map((o) => [o.name, o.op] as const))(
+  '%s takes DPoP as well as bearer tokens',
+  (_name, op) => {
+    expect(takesDpop(op)).toBe(true);
+  },
+);
+
 test('the precondition: the DPoP routes include /v1/decide and /metrics', () => {
   expect(dpopRoutes.map((o) => o.name)).toEqual(expect.arrayContaining(['POST /v1/decide', 'GET /metrics']));
 });
