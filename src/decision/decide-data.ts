@@ -37,7 +37,8 @@ const INPUT_MISSING = { code: 'api_usage_warning', message: "'input' key missing
 /**
  * Returns the reply to the OPA-compatible `POST /v1/data/{path}`: `{ result, decision_id }` as OPA's
  * server gives it, and OPA's error body (`{code, message, errors}`, plus `decision_id`) on a failure. The caller's input is used, except that `subject`, `usage` and `time` are
- * replaced by modelgate's own verified values, so a token can only ever speak for itself.
+ * replaced by modelgate's own verified values and `approval`, `lineage` and `caller` are dropped, so a token can
+ * only ever speak for itself.
  * Obligations are not enforced here (the caller gets the policy's document as is), but they are recorded.
  */
 export async function decideData(
@@ -188,11 +189,14 @@ function isObligation(value: unknown): value is { type: string } {
   return typeof (value as { type?: unknown } | null)?.type === 'string';
 }
 
-// What only /v1/decide establishes and a policy trusts like the subject: an approval bound to the request, a
-// verified chain of parent decisions. Here the caller would have written them, so the policy does not see them.
+// What only /v1/decide or /access/v1 establishes and a policy trusts like the subject: an approval bound to the
+// request, a verified chain of parent decisions, the verified PEP of an AuthZEN call (`caller`). Here the caller
+// would have written them (a support bot's token, evaluating an AuthZEN entrypoint, was allowed as the trusted
+// PEP it named), so the policy does not see them.
 function callerFacts(input: Record<string, unknown>): Record<string, unknown> {
   const rest = { ...input };
   delete rest.approval;
   delete rest.lineage;
+  delete rest.caller;
   return rest;
 }

@@ -7,7 +7,9 @@ export const dataRequestSchema = {
   title: 'DataRequestV1',
   type: 'object',
   description:
-    'OPA Data API request. `input.subject`, `input.usage` and `input.time` are replaced by modelgate’s verified values.',
+    'OPA Data API request. `input.subject`, `input.usage` and `input.time` are replaced by modelgate’s verified ' +
+    'values; `input.approval`, `input.lineage` and `input.caller`, which only `/v1/decide` and AuthZEN establish, ' +
+    'are dropped.',
   properties: {
     input: {
       // null is no input, as OPA reads it (some OPA clients always send the key).

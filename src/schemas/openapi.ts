@@ -325,7 +325,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           description:
             'Evaluates `default_decision` (default: `entrypoint`). The decision id is in `X-Modelgate-Decision-Id`.',
           security: bearer,
-          // The input as the Data API takes it: modelgate sets subject, usage and time; payload is a summary.
+          // The input as the Data API takes it: modelgate sets subject, usage and time, drops approval, lineage and
+          // caller; payload is a summary.
           requestBody: {
             required: false,
             content: { 'application/json': { schema: dataRequestSchema.properties.input } },
