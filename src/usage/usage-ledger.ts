@@ -49,10 +49,17 @@ export interface RestoreResult {
   ms: number;
 }
 
-/** Returns whether decisions on this API path reserve tokens when allowed (/v1/decide and the Data API). */
+/**
+ * Returns whether decisions on this API path reserve tokens when allowed: /v1/decide and the Data API, OPA's
+ * default decision (`POST /`, recorded as `/`) included.
+ */
 export function isReservingPath(path: string): boolean {
-  return path === '/v1/decide' || path.startsWith('/v1/data/');
+  return path === '/v1/decide' || path === '/' || path.startsWith('/v1/data/');
 }
+
+// isReservingPath as SQL over audit_records r. `/` was missing once: a budget spent through POST / was counted
+// until a restart and forgotten by it.
+const RESERVING_PATH_SQL = `(r.path = '/v1/decide' OR r.path = '/' OR substr(r.path, 1, 9) = '/v1/data/')`;
 
 // The allowed model decisions of the last day, oldest first, each with what it reserved and, when
 // reported, what it used. Reserved tokens are read back from the hashed record exactly as the
@@ -68,7 +75,7 @@ function restoreQuery(index: string, subjectFilter: string): string {
       FROM audit_records r INDEXED BY ${index}
       LEFT JOIN usage_reports u ON u.decision_id = r.decision_id
      WHERE r.outcome = 'allowed' AND r.ts_ms > ? AND r.subject IS NOT NULL ${subjectFilter}
-       AND (r.path = '/v1/decide' OR substr(r.path, 1, 9) = '/v1/data/')
+       AND ${RESERVING_PATH_SQL}
      ORDER BY r.ts_ms`;
 }
 // Everyone: the partial index of allowed decisions, already in time order (no sort), which also
@@ -244,7 +251,7 @@ export function* lastDayReservations(db: Db, nowMs: number): Generator<LastDayRe
               ${RESERVED_PAYLOAD_CHARS}, u.input_tokens + u.output_tokens, u.settles_exactly
          FROM audit_records r LEFT JOIN usage_reports u ON u.decision_id = r.decision_id
         WHERE r.outcome = 'allowed' AND r.ts_ms > ? AND r.subject IS NOT NULL
-          AND (r.path = '/v1/decide' OR substr(r.path, 1, 9) = '/v1/data/')
+          AND ${RESERVING_PATH_SQL}
         ORDER BY r.ts_ms`,
     )
     .raw(true)

@@ -64,7 +64,11 @@ export function ChartsPage() {
           for (const code of r.reasons) byReason.set(code, (byReason.get(code) ?? 0) + 1);
         setDenials([...byReason.entries()].sort((a, b) => b[1] - a[1]));
         setTokens(
-          tokensPerSubject(allowed.filter((r) => r.path === '/v1/decide' || r.path.startsWith('/v1/data/'))),
+          tokensPerSubject(
+            allowed.filter(
+              (r) => r.path === '/v1/decide' || r.path === '/' || r.path.startsWith('/v1/data/'),
+            ),
+          ),
         );
       },
       (err: Error) => setError(err.message),
