@@ -199,7 +199,7 @@ export const configSchema = {
           examples: ['[REDACTED:<class>]'],
         },
         inline_chars: int(
-          'Payloads with at most this much text are screened on the event loop; larger ones on a screening thread.',
+          'Payloads with at most this much text, in at most a quarter as many values, are screened on the event loop; larger ones on a screening thread.',
           16384,
           0,
           16 * 1024 * 1024,

@@ -40,10 +40,13 @@ export const DEFAULT_MAX_CHARS = 262144;
 export function collectLeaves(
   payload: unknown,
   maxChars: number,
-): { leaves: Leaf[]; chars: number; strings: number } {
+): { leaves: Leaf[]; chars: number; strings: number; values: number } {
   const leaves: Leaf[] = [];
   let chars = 0;
   let strings = 0;
+  // Every value walked, texts or not (containers, booleans, nulls): a payload of a million empty strings has no
+  // text, yet walking, screening and copying it is work in proportion to them.
+  let values = 0;
   const read = (leaf: Leaf) => {
     chars += leaf.text.length;
     if (chars > maxChars) {
@@ -58,6 +61,7 @@ export function collectLeaves(
   ];
   while (stack.length > 0) {
     const { value, node, key } = stack.pop() as (typeof stack)[number];
+    if (key !== true) values++;
     if (key === true) {
       read({ text: String(node?.step), node, key: true });
     } else if (typeof value === 'string') {
@@ -65,8 +69,12 @@ export function collectLeaves(
       read({ text: value, node });
     } else if (Array.isArray(value)) {
       // Pushed in reverse so they pop in document order.
-      for (let i = value.length - 1; i >= 0; i--)
-        stack.push({ value: value[i], node: { parent: node, step: i } });
+      for (let i = value.length - 1; i >= 0; i--) {
+        const item: unknown = value[i];
+        // Counted, not pushed: a boolean or null has no text, and an array of them costs no path nodes.
+        if (item === null || typeof item === 'boolean') values++;
+        else stack.push({ value: item, node: { parent: node, step: i } });
+      }
     } else if (typeof value === 'number') {
       read({ text: String(value), node, number: true });
     } else if (typeof value === 'object' && value !== null) {
@@ -79,5 +87,5 @@ export function collectLeaves(
       }
     }
   }
-  return { leaves, chars, strings };
+  return { leaves, chars, strings, values };
 }

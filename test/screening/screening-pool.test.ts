@@ -87,6 +87,22 @@ describe('ScreeningPool', () => {
     expect(result.findings).toEqual({ github_token: 1 });
   });
 
+  // A megabyte of empty strings, nulls and booleans has no text, yet walking, screening and copying it held the
+  // event loop about 0.4 s a request inline: any token holder could stall every other decision with a few a second.
+  it('screens on a thread a payload of many values with little text, and does not copy it to redact', async () => {
+    pool = new ScreeningPool({ inlineChars: 16384, threads: 1, budgetMs: 60_000, shareSmall: false });
+    const payload = {
+      arguments: [new Array(5000).fill(''), new Array(5000).fill(null), new Array(5000).fill(false)],
+    };
+    const result = await pool.screen(payload);
+    expect(result.chars).toBe('arguments'.length); // precondition: small by its text alone
+    expect(pool.screened).toEqual({ inline: 0, threaded: 1 });
+    expect(await pool.redact(payload, result, ['email'], '[{class}]')).toBe(payload);
+    // A payload of a few values stays inline, as before.
+    await pool.screen({ arguments: new Array(100).fill('') });
+    expect(pool.screened).toEqual({ inline: 1, threaded: 1 });
+  });
+
   it('sends a small payload to an idle thread, and screens it inline while the threads are busy', async () => {
     pool = new ScreeningPool({ inlineChars: 1000, threads: 1, budgetMs: 60_000, shareSmall: true });
     const small = { prompt: `token ${fake.githubToken()}` };
