@@ -3,8 +3,9 @@
  * decide it through a token it holds for someone else (RFC 8693 delegation: sub is the approver, act the agent),
  * whatever the approver's scope and groups. Before, only the approver's own subject was compared.
  */
-import { startTestService, type TestService } from '../helpers/service';
+import type { TestService } from '../helpers/service';
 import {
+  approvalService,
   APPROVE_SCOPE,
   ASSISTANT,
   ASSISTANT_AGENT,
@@ -17,12 +18,9 @@ describe('self-approval through a delegated token', () => {
   let svc: TestService;
   let t: ReturnType<typeof tokens>;
 
-  beforeAll(async () => {
-    svc = await startTestService();
-    t = tokens(svc);
-  });
-  afterAll(async () => {
-    await svc.close();
+  approvalService((started) => {
+    svc = started;
+    t = tokens(started);
   });
 
   const delegated = (act: Record<string, unknown>) =>

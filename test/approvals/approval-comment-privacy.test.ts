@@ -4,8 +4,8 @@
  * the approval row and the summary alike.
  */
 import Database from 'better-sqlite3';
-import { startTestService, type TestService } from '../helpers/service';
-import { approvalEvents, codes, pipelineChange, tokens } from './approval-fixtures';
+import type { TestService } from '../helpers/service';
+import { approvalEvents, approvalService, codes, pipelineChange, tokens } from './approval-fixtures';
 
 function storedComment(dbFile: string, id: string): string | null {
   const db = new Database(dbFile, { readonly: true });
@@ -21,12 +21,9 @@ describe('an approver comment', () => {
   let svc: TestService;
   let t: ReturnType<typeof tokens>;
 
-  beforeAll(async () => {
-    svc = await startTestService();
-    t = tokens(svc);
-  });
-  afterAll(async () => {
-    await svc.close();
+  approvalService((started) => {
+    svc = started;
+    t = tokens(started);
   });
 
   async function pendingApproval(content: string): Promise<string> {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { buildBundle } from '../helpers/opa';
 import { auditRow } from '../helpers/audit-db';
 import { startTestService, type TestService } from '../helpers/service';
-import { codes, pipelineChange, tokens } from './approval-fixtures';
+import { approvalService, codes, pipelineChange, tokens } from './approval-fixtures';
 
 function approvalRow(dbFile: string, id: string): unknown {
   const db = new Database(dbFile, { readonly: true });
@@ -25,12 +25,9 @@ describe('approval binding and the request context', () => {
   let svc: TestService;
   let t: ReturnType<typeof tokens>;
 
-  beforeAll(async () => {
-    svc = await startTestService();
-    t = tokens(svc);
-  });
-  afterAll(async () => {
-    await svc.close();
+  approvalService((started) => {
+    svc = started;
+    t = tokens(started);
   });
 
   const withContext = (context: Record<string, unknown>, approvalId?: string) => ({

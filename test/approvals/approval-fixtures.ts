@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { TestService } from '../helpers/service';
+import { startTestService, type TestService } from '../helpers/service';
 
 /** The shipped coding assistant: changing a pipeline needs an approval by `platform-leads`. */
 export const ASSISTANT = 'spiffe://corp/dev/coding-assistant';
@@ -40,6 +40,18 @@ export function tokens(svc: Pick<TestService, 'token'>) {
     auditorOnly: svc.token({ sub: 'user:carol@corp', scope: 'modelgate:audit' }),
     requesterAsApprover: svc.token({ sub: ASSISTANT, scope: APPROVE_SCOPE, groups: ['platform-leads'] }),
   };
+}
+
+/** Starts a service on the shipped policy for the enclosing describe block, hands it to `use`, stops it after. */
+export function approvalService(use: (svc: TestService) => void): void {
+  let svc: TestService | undefined;
+  beforeAll(async () => {
+    svc = await startTestService();
+    use(svc);
+  });
+  afterAll(async () => {
+    await svc?.close();
+  });
 }
 
 /** One audit row as the approval tests read it. */

@@ -8,9 +8,16 @@
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { startChildService, type ChildService } from '../helpers/child-service';
-import { startTestService, type TestService } from '../helpers/service';
+import type { TestService } from '../helpers/service';
 import { waitFor } from '../helpers/wait-for';
-import { APPROVE_SCOPE, approvalEvents, codes, pipelineChange, tokens } from './approval-fixtures';
+import {
+  approvalEvents,
+  approvalService,
+  APPROVE_SCOPE,
+  codes,
+  pipelineChange,
+  tokens,
+} from './approval-fixtures';
 
 // Only the approve event is an allowed record on an approve path; the refusal of the call is recorded as rejected.
 const APPROVE_RECORD = `NEW.path LIKE '/v1/approvals/%/approve' AND NEW.outcome = 'allowed'`;
@@ -138,12 +145,9 @@ describe('a new approval and its requested record', () => {
   let svc: TestService;
   let t: ReturnType<typeof tokens>;
 
-  beforeAll(async () => {
-    svc = await startTestService();
-    t = tokens(svc);
-  });
-  afterAll(async () => {
-    await svc.close();
+  approvalService((started) => {
+    svc = started;
+    t = tokens(started);
   });
 
   it('opens no approval when its requested record cannot be written', async () => {

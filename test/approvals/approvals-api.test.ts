@@ -9,7 +9,15 @@ import { compileValidator } from '../../src/schemas/validators';
 import { auditRow } from '../helpers/audit-db';
 import { runCli } from '../helpers/cli';
 import { startTestService, type TestService } from '../helpers/service';
-import { ASSISTANT, APPROVER, approvalEvents, codes, pipelineChange, tokens } from './approval-fixtures';
+import {
+  approvalEvents,
+  approvalService,
+  APPROVER,
+  ASSISTANT,
+  codes,
+  pipelineChange,
+  tokens,
+} from './approval-fixtures';
 
 const validateDecideReply = compileValidator(decideResponseSchema);
 
@@ -19,12 +27,9 @@ describe('approvals through the API', () => {
   let svc: TestService;
   let t: ReturnType<typeof tokens>;
 
-  beforeAll(async () => {
-    svc = await startTestService();
-    t = tokens(svc);
-  });
-  afterAll(async () => {
-    await svc.close();
+  approvalService((started) => {
+    svc = started;
+    t = tokens(started);
   });
 
   async function askForApproval(
