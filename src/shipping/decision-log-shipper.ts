@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { retryDelayMs } from './backoff';
+import { retryDelayMs, waitBeforeRetryMs } from './backoff';
 import type { CursorFile } from './cursor-file';
 import type { EventSource } from './event-reader';
 import { DeliveryError, type DecisionLogSink } from './sinks';
@@ -215,7 +215,7 @@ export class DecisionLogShipper {
         this.counts.consecutive += 1;
         this.lastError = (err as Error).message;
         if (this.halved(err, events.length)) return false;
-        const delay = retryDelayMs(this.counts.consecutive, {
+        const delay = waitBeforeRetryMs(this.counts.consecutive, err, {
           minMs: this.options.minRetryDelayMs,
           maxMs: this.options.maxRetryDelayMs,
         });

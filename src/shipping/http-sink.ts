@@ -56,7 +56,12 @@ export class HttpDecisionLogSink implements DecisionLogSink {
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve();
-          else reject(new DeliveryError(`the decision log service answered ${status}`, status));
+          else {
+            const retryAfterMs = retryAfter(res.headers['retry-after']);
+            reject(
+              new DeliveryError(`the decision log service answered ${status}`, status, { retryAfterMs }),
+            );
+          }
         });
         res.on('error', (err) => reject(new DeliveryError(err.message, undefined, { cause: err })));
       });
@@ -75,6 +80,14 @@ export class HttpDecisionLogSink implements DecisionLogSink {
   async close(): Promise<void> {
     this.agent.destroy();
   }
+}
+
+// RFC 9110 section 10.2.3: delay-seconds or an HTTP date; undefined for anything else.
+function retryAfter(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 // A file the config names: a missing or unreadable one stops the start-up with the key to fix.

@@ -10,12 +10,16 @@ export interface DecisionLogSink {
 
 /** A delivery the destination refused or did not acknowledge; the batch is retried. */
 export class DeliveryError extends Error {
+  /** How long the service asked to be left alone (its Retry-After), when it said. */
+  readonly retryAfterMs?: number;
+
   constructor(
     message: string,
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
     this.name = 'DeliveryError';
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { auditMigrations } from '../../src/audit/audit-migrations';
 import { openDatabase } from '../../src/audit/database';
 import { ConfigError } from '../../src/errors';
-import { retryDelayMs } from '../../src/shipping/backoff';
+import { retryDelayMs, waitBeforeRetryMs } from '../../src/shipping/backoff';
 import { CursorFile } from '../../src/shipping/cursor-file';
 import { EVENTS_AFTER } from '../../src/shipping/event-reader';
 import { FileDecisionLogSink } from '../../src/shipping/file-sink';
@@ -131,6 +131,55 @@ describe('the decision log service sink', () => {
       collector.server.closeAllConnections();
       collector.server.close();
     }
+  });
+});
+
+// A collector that is shedding load says how long to stay away; retrying on our own short back-off adds to its load.
+describe("a collector's Retry-After", () => {
+  async function refusingCollector(status: number, headers: Record<string, string>) {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(status, headers).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  }
+
+  it.each([
+    ['429 with seconds', 429, { 'retry-after': '7' }, 7000],
+    ['503 with an HTTP date', 503, { 'retry-after': new Date(Date.now() + 60_000).toUTCString() }, 60_000],
+    ['503 without one', 503, {}, undefined],
+    ['429 with nonsense', 429, { 'retry-after': 'soon' }, undefined],
+  ])('is read from a %s', async (_name, status, headers, expected) => {
+    const collector = await refusingCollector(status, headers);
+    const sink = new HttpDecisionLogSink({ url: collector.url, resource: '/logs', timeoutMs: 5000 });
+    try {
+      const err = (await sink.deliver(['{}']).catch((e: unknown) => e)) as DeliveryError;
+      expect(err).toBeInstanceOf(DeliveryError);
+      expect(err.status).toBe(status);
+      if (expected === undefined) expect(err.retryAfterMs).toBeUndefined();
+      // An HTTP date has whole seconds, and a moment passed since it was written.
+      else expect(err.retryAfterMs).toBeGreaterThan(expected - 2000);
+      if (expected !== undefined) expect(err.retryAfterMs).toBeLessThanOrEqual(expected);
+    } finally {
+      await sink.close();
+      collector.server.close();
+    }
+  });
+
+  it('lengthens the wait before the next attempt, up to max_retry_delay_ms, and never shortens it', () => {
+    const limits = { minMs: 500, maxMs: 60_000 };
+    const top = () => 1; // the top of the jitter range
+    expect(waitBeforeRetryMs(1, new DeliveryError('busy', 429, { retryAfterMs: 7000 }), limits, top)).toBe(
+      7000,
+    );
+    expect(waitBeforeRetryMs(1, new DeliveryError('busy', 429, { retryAfterMs: 36e5 }), limits, top)).toBe(
+      60_000,
+    );
+    expect(waitBeforeRetryMs(8, new DeliveryError('busy', 503, { retryAfterMs: 10 }), limits, top)).toBe(
+      60_000,
+    );
+    expect(waitBeforeRetryMs(1, new Error('ECONNREFUSED'), limits, top)).toBe(500);
   });
 });
 
