@@ -32,7 +32,10 @@ export const decisionLogsConfigSchema = {
           description: 'Path the batches are POSTed to (OPA: decision_logs.resource); default /logs.',
           examples: ['/logs'],
         },
-        bearer_token_file: file('File holding a bearer token sent as Authorization.', 'collector-token'),
+        bearer_token_file: file(
+          'File holding a bearer token sent as Authorization; read again for every batch, so a rotated token needs no restart.',
+          'collector-token',
+        ),
         tls: {
           type: 'object',
           additionalProperties: false,

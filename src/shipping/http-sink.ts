@@ -19,13 +19,11 @@ export class HttpDecisionLogSink implements DecisionLogSink {
   readonly name = 'service';
   private readonly target: URL;
   private readonly agent: http.Agent;
-  private readonly token: string | undefined;
 
   constructor(private readonly service: NonNullable<DecisionLogsConfig['service']>) {
     this.target = new URL(service.resource.replace(/^\//, ''), service.url.replace(/\/?$/, '/'));
-    this.token = service.bearerTokenFile
-      ? readSetting('bearer_token_file', service.bearerTokenFile).toString('utf8').trim()
-      : undefined;
+    // Read once here so that a missing file stops the start-up; then again for every delivery (bearerToken).
+    if (service.bearerTokenFile) readSetting('bearer_token_file', service.bearerTokenFile);
     const tls = service.tls;
     this.agent =
       this.target.protocol === 'https:'
@@ -48,7 +46,8 @@ export class HttpDecisionLogSink implements DecisionLogSink {
       'content-encoding': 'gzip',
       'content-length': body.length,
     };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const token = this.bearerToken();
+    if (token) headers.authorization = `Bearer ${token}`;
     const send = this.target.protocol === 'https:' ? https.request : http.request;
     await new Promise<void>((resolve, reject) => {
       const req = send(this.target, { method: 'POST', headers, agent: this.agent }, (res) => {
@@ -79,6 +78,18 @@ export class HttpDecisionLogSink implements DecisionLogSink {
 
   async close(): Promise<void> {
     this.agent.destroy();
+  }
+
+  // Re-read for every delivery, as bundle downloads do theirs: a rotated token is used without a restart. A file
+  // that cannot be read fails this delivery, which is retried with the back-off.
+  private bearerToken(): string | undefined {
+    const file = this.service.bearerTokenFile;
+    if (!file) return undefined;
+    try {
+      return readSetting('bearer_token_file', file).toString('utf8').trim();
+    } catch (err) {
+      throw new DeliveryError((err as Error).message, undefined, { cause: err });
+    }
   }
 }
 
