@@ -4,12 +4,13 @@
  * `keyid` claim; the scope from the configuration, else the key's, compared with the `scope` claim;
  * then every file of the bundle must be listed with a matching digest, and every listed file present.
  * Stricter than OPA on purpose, each with its own code: the JWT's `alg` must be the key's configured
- * algorithm, `exp`/`nbf` are honoured when present, MD5 and SHA-1 digests are refused.
+ * algorithm, `exp`/`nbf` are honoured when present, MD5 and SHA-1 digests are refused, and `exclude_files`
+ * never covers a file that is evaluated.
  */
 import jwt from 'jsonwebtoken';
 import { verifyJwt } from '../identity/verify-jwt';
 import { BundleErrorCode } from '../errors';
-import { BundleError, type BundleFiles } from './bundle';
+import { BundleError, isEvaluatedFile, type BundleFiles } from './bundle';
 import { FILE_HASH_ALGORITHMS, opaFileHash } from './opa-file-hash';
 import type { VerificationKey } from './verification-keys';
 
@@ -161,6 +162,13 @@ function checkFiles(files: BundleFiles, listed: FileEntry[], exclude: string[]):
   for (const [name, content] of files) {
     if (name === SIGNATURES_FILE) continue;
     if (excluded.some((re) => re.test(name))) {
+      // Stricter than OPA, which still loads an excluded file: a glob meant for notes must not open the policy,
+      // its data or its manifest to anyone who can change the bundle on its way.
+      if (isEvaluatedFile(name)) {
+        throw new BundleError(`${name} matches exclude_files but is evaluated, so it must be signed`, {
+          code: BundleErrorCode.FileUnsigned,
+        });
+      }
       expected.delete(name);
       continue;
     }

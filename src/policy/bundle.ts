@@ -202,6 +202,14 @@ function parseJsonFile<T>(files: Map<string, Buffer>, name: string): T | undefin
 // The data files OPA reads from a bundle: JSON, and YAML under either extension.
 const DATA_FILES = new Set(['data.json', 'data.yaml', 'data.yml']);
 
+/**
+ * Returns whether modelgate reads this bundle file to evaluate: the manifest (roots, revision, which module),
+ * a data file at any path, or a WASM module.
+ */
+export function isEvaluatedFile(name: string): boolean {
+  return name === '.manifest' || DATA_FILES.has(path.posix.basename(name)) || name.endsWith('.wasm');
+}
+
 function parseYamlFile(files: Map<string, Buffer>, name: string): unknown {
   try {
     return parseYaml(files.get(name)!.toString('utf8')) as unknown;

@@ -389,6 +389,29 @@ describe('refusals, each with its own code', () => {
     expect(await refusal(out, rsaKey())).toBe(BundleErrorCode.FileUnsigned);
     expect((await check(out, rsaKey(), { ...required, excludeFiles: ['*.md'] })).keyId).toBe('default');
   });
+
+  it.each([
+    ['a root data.json replaced', '*.json', 'data.json'],
+    ['a data.json added at another path', 'extra/*', 'extra/data.json'],
+    ['a data.yml added', '*/*', 'gate/data.yml'],
+    ['the .manifest replaced', '.*', '.manifest'],
+    ['the policy.wasm replaced', '*', 'policy.wasm'],
+  ])('exclude_files never covers a file that is evaluated: %s (%s)', async (_what, glob, file) => {
+    // A glob meant for notes or metadata must not let anyone on the path change the policy or its data unsigned.
+    const out = await rewriteBundle(
+      opaSigned,
+      path.join(dir, `excluded-${glob.replace(/\W/g, '_')}.tar.gz`),
+      (f) => {
+        f.set(
+          file,
+          file === '.manifest' ? Buffer.from('{"revision":"forged"}') : Buffer.from('{"forged": true}'),
+        );
+      },
+    );
+    expect(await refusal(out, rsaKey(), { ...required, excludeFiles: [glob] })).toBe(
+      BundleErrorCode.FileUnsigned,
+    );
+  });
 });
 
 describe('modelgate bundle verify prints the refusal code', () => {
