@@ -119,7 +119,7 @@ export class ActiveBundle {
   /** Verifies and activates a candidate; throws BundleError (and records it) when it is refused. */
   async activate(files: BundleFiles, meta: CandidateMeta): Promise<PolicyEngine> {
     try {
-      const signature = verifyBundleSignature(files, {
+      const signature = await verifyBundleSignature(files, {
         signing: this.options.signing,
         keys: this.options.keys,
         nowMs: this.now(),

@@ -11,6 +11,7 @@ import {
   verifyBundleSignature,
   type SigningPolicy,
 } from '../../src/policy/bundle-signature';
+import { signBundleFiles } from '../../src/policy/bundle-signer';
 import { loadVerificationKeys, type KeyConfig } from '../../src/policy/verification-keys';
 import { runCli } from '../helpers/cli';
 import { opaBinary } from '../helpers/opa';
@@ -388,6 +389,49 @@ describe('refusals, each with its own code', () => {
     });
     expect(await refusal(out, rsaKey())).toBe(BundleErrorCode.FileUnsigned);
     expect((await check(out, rsaKey(), { ...required, excludeFiles: ['*.md'] })).keyId).toBe('default');
+  });
+
+  it('a large data.json is hashed off the event loop, so a forged one cannot stall decisions', async () => {
+    // Anyone on the path can copy a valid signature and swap in megabytes of data.json: its canonical hash
+    // (parse, sort, re-spell) took seconds on the event loop before the digest mismatch was found.
+    const row = '{"subject":"user-000000","tools":["chat","search","code"],"limit":12345},';
+    const large = Buffer.from(`{"forged":[${row.repeat(60_000)}1]}`);
+    const out = await rewriteBundle(opaSigned, path.join(dir, 'large-data.tar.gz'), (f) => {
+      f.set('data.json', large);
+    });
+    const files = await readBundleFiles(out);
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 1);
+    try {
+      const verdict = verifyBundleSignature(files, {
+        signing: required,
+        keys: keys(rsaKey()),
+        nowMs: Date.now(),
+      });
+      await expect(verdict).rejects.toMatchObject({ code: BundleErrorCode.DigestMismatch });
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('a large data.json that is signed verifies through the thread', async () => {
+    const row = '{"subject":"user-000000","tools":["chat","search","code"],"limit":1.50}, ';
+    const out = await rewriteBundle(unsigned, path.join(dir, 'large-signed.tar.gz'), (f) => {
+      f.set('data.json', Buffer.from(`{"gate":{"grants":[${row.repeat(30_000)}1]}}`));
+      f.set(
+        SIGNATURES_FILE,
+        Buffer.from(
+          signBundleFiles(f, {
+            algorithm: 'RS256',
+            keyMaterial: readFileSync(rsa.privateKeyFile, 'utf8'),
+            keyId: 'default',
+          }),
+        ),
+      );
+    });
+    expect(opaVerify(out, rsa.publicKeyFile)).toBe('');
+    expect((await check(out, rsaKey())).files).toContain('data.json');
   });
 
   it.each([

@@ -289,7 +289,7 @@ async function verify(location: string, values: Values, io: CliIo): Promise<numb
   } else if (!values['allow-unsigned']) {
     throw new UsageError('bundle verify needs --verification-key (or --allow-unsigned)');
   }
-  const check = verifyBundleSignature(files, {
+  const check = await verifyBundleSignature(files, {
     signing: values['verification-key']
       ? {
           required: !values['allow-unsigned'],
