@@ -59,6 +59,9 @@ export function downloadBundle(
       const longPoll = header(res.headers['content-type']) === LONG_POLL_CONTENT_TYPE;
       if (res.statusCode === 304) {
         res.resume();
+        // "Not modified" with no ETag sent compares with nothing: taken as success, a replica with no bundle
+        // (or whose persisted copy was refused) would report no error while it denies everything.
+        if (!request.etag) return fail('the server answered 304 to a request without If-None-Match');
         return resolve({ status: 304, etag: etag ?? request.etag, longPoll });
       }
       if (res.statusCode !== 200) {

@@ -298,3 +298,47 @@ describe('backoff on errors', () => {
     }
   });
 });
+
+describe('a server that answers 304 to a request without If-None-Match', () => {
+  it('is an error: with no bundle in force, a 304 cannot mean "unchanged", and the status must not look healthy', async () => {
+    const asked: (string | undefined)[] = [];
+    const lying = createServer((req, res) => {
+      asked.push(req.headers['if-none-match']);
+      res.writeHead(304).end();
+    });
+    await new Promise<void>((resolve) => lying.listen(0, '127.0.0.1', resolve));
+    const port = (lying.address() as { port: number }).port;
+    const logger = pino({ level: 'silent' });
+    const active = new ActiveBundle({
+      name: 'modelgate',
+      source: 'test',
+      entrypoint: 'modelgate/decision',
+      keys: new Map(),
+      logger,
+    });
+    const source = new HttpBundleSource(
+      active,
+      {
+        kind: 'http',
+        service: 'lying',
+        url: `http://127.0.0.1:${port}`,
+        resource: 'modelgate.tar.gz',
+        responseHeaderTimeoutSeconds: 2,
+        polling: { minDelaySeconds: 60, maxDelaySeconds: 60 },
+        persist: false,
+        persistDir: path.join(dir, 'unused'),
+      },
+      { logger },
+    );
+    try {
+      await source.start();
+      expect(asked[0]).toBeUndefined();
+      expect(active.current()).toBeUndefined();
+      expect(active.status().last_error).toMatchObject({ code: BundleErrorCode.DownloadFailed });
+      expect(active.status().last_error?.message).toMatch(/304/);
+    } finally {
+      await source.stop();
+      await new Promise((resolve) => lying.close(resolve));
+    }
+  });
+});
