@@ -60,6 +60,7 @@ export function parseBundle(files: BundleFiles, name: string, where: string): Bu
     );
   }
   const data = mergeDataFiles(files);
+  checkRootsApart(manifest.roots ?? []);
   checkDataRoots(data, manifest.roots);
   return {
     name,
@@ -68,6 +69,21 @@ export function parseBundle(files: BundleFiles, name: string, where: string): Bu
     wasm,
     data,
   };
+}
+
+// OPA refuses a manifest with one root inside another (or twice): a pipeline's bundle that OPA would not load must
+// not quietly become the policy here.
+function checkRootsApart(roots: string[]): void {
+  const segments = roots.map((r) => r.split('/').filter((s) => s !== ''));
+  for (let i = 0; i < roots.length; i++) {
+    for (let j = i + 1; j < roots.length; j++) {
+      const [a, b] = [segments[i]!, segments[j]!];
+      const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+      if (short.every((s, k) => s === long[k])) {
+        throw new BundleError(`manifest has overlapped roots: '${roots[i]}' and '${roots[j]}'`);
+      }
+    }
+  }
 }
 
 // A bundle claims the parts of `data` its manifest's roots name (default: all of it), and OPA refuses one whose

@@ -152,6 +152,23 @@ describe('data files at several paths of a bundle', () => {
     });
   });
 
+  it.each([
+    [['gate', 'gate/x'], "'gate' and 'gate/x'"],
+    [['a/b', 'a'], "'a/b' and 'a'"],
+    [['gate', ''], "'gate' and ''"],
+  ])('refuses a manifest whose roots overlap, as OPA does: %j', async (roots, named) => {
+    const { wasm, rego } = withRoots(`overlap-${roots.join('-').replace(/\W/g, '_')}`, roots, {
+      'data.json': '{}',
+    });
+    // Precondition: OPA refuses to load it, for that reason.
+    expect(() => opaEvalBundle(rego, 'data', {})).toThrow(
+      expect.objectContaining({
+        stdout: expect.stringMatching(/overlapped roots/) as unknown,
+      }) as Error,
+    );
+    await expect(readBundle(wasm)).rejects.toThrow(`manifest has overlapped roots: ${named}`);
+  });
+
   it('refuses a value beside a root, in a folder that only leads to it', async () => {
     const { wasm, rego } = withRoots('beside-root', ['gate', 'a/b'], {
       'data.json': JSON.stringify({ a: { bc: 1 } }),
