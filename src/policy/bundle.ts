@@ -185,14 +185,16 @@ async function inflate(body: Buffer, where: string): Promise<Buffer> {
   }
 }
 
+// The same limit as a tarball's, summed from the sizes on disk before anything is read: the files stay in memory
+// beside the policy in force, and a large artefact left in the folder would be read whole first.
 async function readFolder(dir: string): Promise<BundleFiles> {
   const files: BundleFiles = new Map();
   const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true });
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const full = path.join(entry.parentPath, entry.name);
-    files.set(normalise(path.relative(dir, full)), await fs.readFile(full));
-  }
+  const paths = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  let total = 0;
+  for (const full of paths) total += (await fs.stat(full)).size;
+  if (total > MAX_BUNDLE_BYTES) throw new BundleError(`${dir}: larger than ${MAX_BUNDLE_BYTES} bytes`);
+  for (const full of paths) files.set(normalise(path.relative(dir, full)), await fs.readFile(full));
   return files;
 }
 

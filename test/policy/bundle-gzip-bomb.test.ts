@@ -1,5 +1,8 @@
+import { closeSync, ftruncateSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { BundleError, readTarball } from '../../src/policy/bundle';
+import { BundleError, readBundleFiles, readTarball } from '../../src/policy/bundle';
 
 // An attacker who controls the bundle server, or can write into the bundle folder, sends a small
 // .tar.gz that inflates to far more than a bundle. This happens before any signature check, so it
@@ -62,4 +65,19 @@ describe('a gzip bomb in place of a bundle', () => {
     expect((outcome as Error).message).toMatch(/bomb\.tar\.gz: .*larger than 268435456 bytes/);
     expect(stallMs).toBeLessThan(1000);
   }, 120_000);
+});
+
+describe('a bundle folder past the size limit', () => {
+  it('is refused before its files are read into memory, as a tarball of that size is', async () => {
+    // A build that drops a large artefact (or a runaway log) into the watched folder: every file would be read
+    // into memory and kept there beside the policy in force.
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'mg-big-folder-'));
+    writeFileSync(path.join(folder, 'data.json'), '{}');
+    const artefact = openSync(path.join(folder, 'build.log'), 'w');
+    ftruncateSync(artefact, 300 * 1024 * 1024); // sparse: no disk space taken
+    closeSync(artefact);
+    const refusal = await readBundleFiles(folder).catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(BundleError);
+    expect((refusal as Error).message).toMatch(/larger than 268435456 bytes/);
+  });
 });
