@@ -152,7 +152,12 @@ export async function readTarball(gzipped: Buffer, where: string): Promise<Bundl
             if (total > MAX_BUNDLE_BYTES) parser.abort(new Error(`larger than ${MAX_BUNDLE_BYTES} bytes`));
             chunks.push(chunk);
           });
-          entry.on('end', () => files.set(normalise(entry.path), Buffer.concat(chunks)));
+          entry.on('end', () => {
+            const name = normalise(entry.path);
+            // Verified and loaded would be the same copy (the last), but a reviewer's tool may read the other.
+            if (files.has(name)) parser.abort(new Error(`${name} appears more than once`));
+            else files.set(name, Buffer.concat(chunks));
+          });
         },
       });
       parser.on('error', reject);

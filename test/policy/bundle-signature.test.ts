@@ -391,6 +391,20 @@ describe('refusals, each with its own code', () => {
     expect((await check(out, rsaKey(), { ...required, excludeFiles: ['*.md'] })).keyId).toBe('default');
   });
 
+  it('a tarball holding one path twice is refused: the signed copy could hide beside the one that is loaded', async () => {
+    // `tar -t` lists both, `tar -xO` prints both and a reviewer's tool may read the first; modelgate kept the last.
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'mg-dup-'));
+    execFileSync('tar', ['-xzf', opaSigned, '-C', folder]);
+    const plain = path.join(dir, 'duplicate.tar');
+    execFileSync('tar', ['-cf', plain, '-C', folder, '.']);
+    writeFileSync(path.join(folder, 'data.json'), '{"forged": true}');
+    execFileSync('tar', ['-rf', plain, '-C', folder, './data.json']);
+    execFileSync('gzip', ['-f', plain]);
+    const refusal = await readBundleFiles(`${plain}.gz`).catch((err: unknown) => err);
+    expect(refusal).toBeInstanceOf(BundleError);
+    expect((refusal as Error).message).toMatch(/data\.json appears more than once/);
+  });
+
   it('a large data.json is hashed off the event loop, so a forged one cannot stall decisions', async () => {
     // Anyone on the path can copy a valid signature and swap in megabytes of data.json: its canonical hash
     // (parse, sort, re-spell) took seconds on the event loop before the digest mismatch was found.
