@@ -95,6 +95,11 @@ export class ActiveBundle {
     this.state.last_request_at = new Date(atMs).toISOString();
   }
 
+  /** Records that the source served the bundle in force again: an earlier refusal no longer stands. */
+  noteUnchanged(): void {
+    this.state.last_error = null;
+  }
+
   /** Records an error that kept a bundle from activation; the policy in force stays. */
   noteError(err: unknown, origin: string): void {
     this.activations.failed += 1;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ActiveBundle } from './active-bundle';
 import { readTarball } from './bundle';
@@ -19,6 +20,8 @@ const MIN_RETRY_MS = 100;
  */
 export class HttpBundleSource implements BundleSource {
   private etag: string | null = null;
+  /** SHA-256 of the tarball in force, so the same bytes again count as unchanged. */
+  private activeDigest: string | null = null;
   private longPoll = false;
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
@@ -63,7 +66,10 @@ export class HttpBundleSource implements BundleSource {
     // A refusal is recorded by activate(); the server may still have a good bundle.
     await this.active
       .activate(files, { origin, downloadedAtMs: saved.downloadedAtMs, etag: saved.etag })
-      .then(() => (this.etag = saved.etag))
+      .then(() => {
+        this.etag = saved.etag;
+        this.activeDigest = digest(saved.body);
+      })
       .catch(() => undefined);
   }
 
@@ -104,6 +110,13 @@ export class HttpBundleSource implements BundleSource {
         return undefined;
       }
       ({ body, etag } = result);
+      // A server without ETags, or one that ignores If-None-Match, sends the bundle in force again: as a 304,
+      // not a new activation (with long polling that was a WASM load on the event loop back to back).
+      if (digest(body) === this.activeDigest) {
+        this.etag = etag;
+        this.active.noteUnchanged();
+        return undefined;
+      }
       files = await readTarball(body, this.url());
     } catch (err) {
       this.etag = null;
@@ -119,6 +132,7 @@ export class HttpBundleSource implements BundleSource {
       return err as Error;
     }
     this.etag = etag;
+    this.activeDigest = digest(body);
     if (this.config.persist) {
       await persistBundle(this.config.persistDir, { body, etag, downloadedAtMs }).catch((err: unknown) =>
         this.options.logger.warn(
@@ -164,4 +178,8 @@ export class HttpBundleSource implements BundleSource {
   private random(): number {
     return (this.options.random ?? Math.random)();
   }
+}
+
+function digest(body: Buffer): string {
+  return createHash('sha256').update(body).digest('hex');
 }

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, renameSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BundleErrorCode, ReasonCode } from '../../src/errors';
@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import pino from 'pino';
 import { ActiveBundle, type BundleStatus } from '../../src/policy/active-bundle';
 import { HttpBundleSource } from '../../src/policy/http-bundle-source';
+import { loadVerificationKeys } from '../../src/policy/verification-keys';
 import type { HttpSourceConfig, PolicyBundleConfig } from '../../src/policy/bundle-config';
 import { auditRow } from '../helpers/audit-db';
 import { startBundleServer, type BundleServer } from '../helpers/bundle-server';
@@ -339,6 +340,53 @@ describe('a server that answers 304 to a request without If-None-Match', () => {
     } finally {
       await source.stop();
       await new Promise((resolve) => lying.close(resolve));
+    }
+  });
+});
+
+describe('a long-polling server that answers 200 at once with the bundle in force, every time', () => {
+  it('activates it once: the same bytes again are "unchanged", not a new activation in a tight loop', async () => {
+    // Long polling asks again at once; a server that ignores If-None-Match (or sends no ETag) made every answer a
+    // fresh WASM load on the event loop, back to back.
+    const body = readFileSync(bundleR1);
+    let requests = 0;
+    const eager = createServer((_req, res) => {
+      requests += 1;
+      res.writeHead(200, { 'content-type': 'application/vnd.openpolicyagent.bundles' }).end(body);
+    });
+    await new Promise<void>((resolve) => eager.listen(0, '127.0.0.1', resolve));
+    const port = (eager.address() as { port: number }).port;
+    const logger = pino({ level: 'silent' });
+    const active = new ActiveBundle({
+      name: 'modelgate',
+      source: 'test',
+      entrypoint: 'modelgate/decision',
+      signing: { required: true, keyId: 'ci', excludeFiles: [] },
+      keys: loadVerificationKeys({ ci: { algorithm: 'RS256', key_file: key.publicKeyFile } }, dir),
+      logger,
+    });
+    const source = new HttpBundleSource(
+      active,
+      {
+        kind: 'http',
+        service: 'eager',
+        url: `http://127.0.0.1:${port}`,
+        resource: 'modelgate.tar.gz',
+        responseHeaderTimeoutSeconds: 2,
+        polling: { minDelaySeconds: 60, maxDelaySeconds: 60, longPollingTimeoutSeconds: 5 },
+        persist: false,
+        persistDir: path.join(dir, 'unused'),
+      },
+      { logger },
+    );
+    try {
+      await source.start();
+      await waitFor('twenty requests', () => requests >= 20);
+      expect(active.activations).toEqual({ succeeded: 1, failed: 0 });
+      expect(active.status().active).toMatchObject({ revision: 'r1' });
+    } finally {
+      await source.stop();
+      await new Promise((resolve) => eager.close(resolve));
     }
   });
 });
