@@ -7,6 +7,8 @@ import type { FromSchema } from 'json-schema-to-ts';
  */
 /** What an approval id looks like (a UUID, lower case), wherever one is read. */
 export const APPROVAL_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+/** A page position of GET /v1/approvals, `<created_ms>.<approval id>`: the route and the OpenAPI document share it. */
+export const APPROVAL_CURSOR_PATTERN = `^[0-9]{1,16}\\.${APPROVAL_ID_PATTERN.slice(1)}`;
 
 export const NAME_PATTERN = '^[^\\u0000-\\u001f]*$';
 

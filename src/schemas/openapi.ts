@@ -2,7 +2,7 @@ import { CURSOR_PATTERN } from '../audit/audit-query';
 import { authzenComponents, authzenPaths } from './authzen-openapi';
 import { approvalActionSchema, approvalRefSchema, approvalSummarySchema } from './approval.schema';
 import { dataRequestSchema } from './data-request.schema';
-import { decideRequestSchema, NAME_PATTERN } from './decide-request.schema';
+import { APPROVAL_CURSOR_PATTERN, decideRequestSchema, NAME_PATTERN } from './decide-request.schema';
 import { decideResponseSchema, errorResponseSchema } from './decide-response.schema';
 import { decisionDocumentSchema } from './decision-document.schema';
 import { opaErrorSchema } from './opa-error.schema';
@@ -501,7 +501,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             }),
             queryParam('cursor', 'The `next_cursor` of the previous page.', {
               type: 'string',
-              pattern: '^[0-9]{1,16}\\.[0-9a-f-]{36}$',
+              pattern: APPROVAL_CURSOR_PATTERN,
             }),
           ],
           responses: {

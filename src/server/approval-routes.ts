@@ -5,14 +5,14 @@ import type { ApprovalPosition } from '../approvals/approval-store';
 import { canDecide, decideApproval, loadApproval, type ApprovalApiDeps } from '../decision/decide-approval';
 import { guardedCall, type Caller } from '../decision/guarded-call';
 import { ForbiddenError, ReasonCode, RequestError } from '../errors';
-import { APPROVAL_ID_PATTERN } from '../schemas/decide-request.schema';
+import { APPROVAL_CURSOR_PATTERN, APPROVAL_ID_PATTERN } from '../schemas/decide-request.schema';
 import type { RouteHelpers } from './app';
 import { readLimit, readQuery } from './query-params';
 
 const STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired', 'used_up'];
 const MAX_LIST = 200;
 const APPROVAL_ID = new RegExp(APPROVAL_ID_PATTERN);
-const CURSOR = /^(\d{1,16})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const CURSOR = new RegExp(APPROVAL_CURSOR_PATTERN);
 
 /**
  * Mounts the approvers' API: GET /v1/approvals, GET /v1/approvals/{id}, POST /v1/approvals/{id}/approve
@@ -100,13 +100,13 @@ function readListFilter(req: Request): {
 
 // A cursor is `<created_ms>.<id>` of the last approval of the previous page.
 function readCursor(cursor: string): ApprovalPosition {
-  const match = CURSOR.exec(cursor);
-  if (!match) {
+  if (!CURSOR.test(cursor)) {
     throw new RequestError(
       ReasonCode.BadRequest,
       400,
       'cursor is not one: give the next_cursor of the previous page',
     );
   }
-  return { createdMs: Number(match[1]), id: match[2]! };
+  const dot = cursor.indexOf('.');
+  return { createdMs: Number(cursor.slice(0, dot)), id: cursor.slice(dot + 1) };
 }

@@ -2,6 +2,7 @@
  * GET /v1/approvals pages through every approval: a page holds at most `limit` (≤ 200), and `next_cursor` leads to
  * the next, so that approvals past the first page are not out of the approvers' sight.
  */
+import { buildOpenApiDocument } from '../../src/schemas/openapi';
 import { startTestService, type TestService } from '../helpers/service';
 import { codes, pipelineChange, tokens } from './approval-fixtures';
 
@@ -51,5 +52,22 @@ describe('paging through approvals', () => {
     const reply = await svc.get('/v1/approvals?cursor=abc', t.approver);
     expect(reply.status).toBe(400);
     expect(codes(reply.body)).toEqual(['bad_request']);
+  });
+  // Schemathesis sent a cursor the document allowed (`0.` and 36 zeros) and got a 400: the pattern said less
+  // than the route checks.
+  it('documents the cursor the route accepts, no looser', async () => {
+    const operation = (
+      buildOpenApiDocument().paths as Record<string, Record<string, { parameters: unknown[] }>>
+    )['/v1/approvals']!.get!;
+    const cursor = operation.parameters.find((p) => (p as { name: string }).name === 'cursor') as {
+      schema: { pattern: string };
+    };
+    const documented = new RegExp(cursor.schema.pattern);
+    const zeros = `0.${'0'.repeat(36)}`;
+    expect(documented.test(zeros)).toBe(false);
+    expect((await svc.get(`/v1/approvals?cursor=${zeros}`, t.approver)).status).toBe(400);
+    const wellFormed = `1700000000000.${asked[0]!}`;
+    expect(documented.test(wellFormed)).toBe(true);
+    expect((await svc.get(`/v1/approvals?cursor=${wellFormed}`, t.approver)).status).toBe(200);
   });
 });
