@@ -165,38 +165,23 @@ export class ApprovalService {
   }
 
   /**
-   * Decides a pending approval and records the verdict (`decided` is the approval as decided); returns false,
-   * recording nothing, when it was no longer pending. Where the store can, both are one transaction; otherwise
-   * the verdict is undone when its record cannot be written, which a crash between the two would skip.
+   * Decides a pending approval and records the verdict (`decided` is the approval as decided), in one transaction;
+   * returns false, recording nothing, when it was no longer pending.
    */
-  async decide(
+  decide(
     decided: Approval,
     verdict: ApprovalVerdict,
     parts: EventParts,
     startedMs: number,
   ): Promise<boolean> {
-    const event = verdict.status;
-    const record = this.eventRecord(event, decided, parts, startedMs);
-    const { store } = this.deps;
-    if (store.decideRecorded) return store.decideRecorded(decided.id, verdict, record);
-    if (!(await store.decide(decided.id, verdict))) return false;
-    try {
-      await this.deps.recorder.append(record);
-    } catch (err) {
-      await store.undoDecide(decided.id);
-      throw err;
-    }
-    return true;
+    const record = this.eventRecord(verdict.status, decided, parts, startedMs);
+    return this.deps.store.decideRecorded(decided.id, verdict, record);
   }
 
-  // Creates the approval and records it; in one transaction where the store can, else the record follows.
-  private async createRecorded(fresh: Approval, parts: EventParts): Promise<CreatedPending> {
-    const { store, maxPendingPerSubject: max } = this.deps;
-    if (store.createRecorded)
-      return store.createRecorded(fresh, max, this.eventRecord('requested', fresh, parts));
-    const made = await store.createPending(fresh, max);
-    if (made.created) await this.record('requested', made.approval, parts);
-    return made;
+  // Creates the approval and its `requested` record in one transaction.
+  private createRecorded(fresh: Approval, parts: EventParts): Promise<CreatedPending> {
+    const record = this.eventRecord('requested', fresh, parts);
+    return this.deps.store.createRecorded(fresh, this.deps.maxPendingPerSubject, record);
   }
 
   private eventRecord(
@@ -221,16 +206,8 @@ export class ApprovalService {
   private async expire(approval: Approval): Promise<Approval | null> {
     const expired: Approval = { ...approval, status: 'expired' };
     const parts = { decisionId: approval.requestDecisionId, actor: null, clientAddress: null };
-    const { store } = this.deps;
-    const nowMs = this.deps.now();
-    if (store.expireRecorded) {
-      return (await store.expireRecorded(approval.id, nowMs, this.eventRecord('expired', expired, parts)))
-        ? expired
-        : null;
-    }
-    if (!(await store.expire(approval.id, nowMs))) return null;
-    await this.record('expired', expired, parts);
-    return expired;
+    const record = this.eventRecord('expired', expired, parts);
+    return (await this.deps.store.expireRecorded(approval.id, this.deps.now(), record)) ? expired : null;
   }
 }
 

@@ -63,9 +63,9 @@ export interface ApprovalStore {
   createPending(approval: Approval, maxPendingOfSubject?: number): Promise<CreatedPending>;
   /**
    * createPending together with the `requested` record, in one transaction: the record is written only when the
-   * approval is created. A store that cannot do both at once leaves it out (see ApprovalService.request).
+   * approval is created. ApprovalService creates approvals only this way.
    */
-  createRecorded?(
+  createRecorded(
     approval: Approval,
     maxPendingOfSubject: number,
     record: AuditRecordV1,
@@ -77,9 +77,9 @@ export interface ApprovalStore {
   /**
    * Pending -> approved/denied together with the verdict's audit record, in one transaction: both are written or
    * neither is, whatever fails or crashes meanwhile. False, with nothing written, when it was no longer pending.
-   * A store that cannot do both at once leaves it out, and ApprovalService.decide uses decide() and undoDecide().
+   * ApprovalService decides approvals only this way.
    */
-  decideRecorded?(id: string, verdict: ApprovalVerdict, record: AuditRecordV1): Promise<boolean>;
+  decideRecorded(id: string, verdict: ApprovalVerdict, record: AuditRecordV1): Promise<boolean>;
   /** Undoes decide() when its audit record could not be written: back to pending. */
   undoDecide(id: string): Promise<void>;
   /** Spends one use of an approved, unexpired grant; returns the uses left, or null if none could be spent. */
@@ -87,7 +87,7 @@ export interface ApprovalStore {
   /** Pending or approved -> expired, when past its time; false when it was not. */
   expire(id: string, nowMs: number): Promise<boolean>;
   /** expire() together with the `expired` record, in one transaction; false, with nothing written, when it was not due. */
-  expireRecorded?(id: string, nowMs: number, record: AuditRecordV1): Promise<boolean>;
+  expireRecorded(id: string, nowMs: number, record: AuditRecordV1): Promise<boolean>;
   /** Returns pending or approved approvals past their time (at most `limit`). */
   due(nowMs: number, limit: number): Promise<Approval[]>;
 }
