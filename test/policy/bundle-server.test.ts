@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BundleErrorCode, ReasonCode } from '../../src/errors';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import pino from 'pino';
 import { ActiveBundle, type BundleStatus } from '../../src/policy/active-bundle';
 import { HttpBundleSource } from '../../src/policy/http-bundle-source';
@@ -95,6 +95,49 @@ async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** A source polling a bare server of the test's own (`answer`), into an ActiveBundle of its own. */
+async function sourceAgainst(
+  answer: RequestListener,
+  options: {
+    service: string;
+    polling: HttpSourceConfig['polling'];
+    trust?: Pick<ConstructorParameters<typeof ActiveBundle>[0], 'signing' | 'keys'>;
+    random?: () => number;
+  },
+): Promise<{ active: ActiveBundle; source: HttpBundleSource; close(): Promise<void> }> {
+  const server = createServer(answer);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const logger = pino({ level: 'silent' });
+  const active = new ActiveBundle({
+    name: 'modelgate',
+    source: 'test',
+    entrypoint: 'modelgate/decision',
+    keys: new Map(),
+    ...options.trust,
+    logger,
+  });
+  const source = new HttpBundleSource(
+    active,
+    {
+      kind: 'http',
+      service: options.service,
+      url: `http://127.0.0.1:${port}`,
+      resource: 'modelgate.tar.gz',
+      responseHeaderTimeoutSeconds: 2,
+      polling: options.polling,
+      persist: false,
+      persistDir: path.join(dir, 'unused'),
+    },
+    { logger, random: options.random },
+  );
+  const close = async () => {
+    await source.stop();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  return { active, source, close };
 }
 
 async function revisionOf(service: TestService): Promise<unknown> {
@@ -254,33 +297,12 @@ describe('long polling (OPA bundle service with application/vnd.openpolicyagent.
 describe('backoff on errors', () => {
   it('waits 100, 200, 400 ms, then max_delay (600 ms), between failing requests (jitter fixed at its middle)', async () => {
     const times: number[] = [];
-    const failing = createServer((_req, res) => {
-      times.push(Date.now());
-      res.writeHead(500).end();
-    });
-    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
-    const port = (failing.address() as { port: number }).port;
-    const logger = pino({ level: 'silent' });
-    const active = new ActiveBundle({
-      name: 'modelgate',
-      source: 'test',
-      entrypoint: 'modelgate/decision',
-      keys: new Map(),
-      logger,
-    });
-    const source = new HttpBundleSource(
-      active,
-      {
-        kind: 'http',
-        service: 'down',
-        url: `http://127.0.0.1:${port}`,
-        resource: 'modelgate.tar.gz',
-        responseHeaderTimeoutSeconds: 2,
-        polling: { minDelaySeconds: 0.05, maxDelaySeconds: 0.6 },
-        persist: false,
-        persistDir: path.join(dir, 'unused'),
+    const { active, source, close } = await sourceAgainst(
+      (_req, res) => {
+        times.push(Date.now());
+        res.writeHead(500).end();
       },
-      { logger, random: () => 0.5 },
+      { service: 'down', polling: { minDelaySeconds: 0.05, maxDelaySeconds: 0.6 }, random: () => 0.5 },
     );
     try {
       await source.start();
@@ -294,8 +316,7 @@ describe('backoff on errors', () => {
       expect(gaps[4]).toBeLessThan(1_500);
       expect(active.status().last_error).toMatchObject({ code: BundleErrorCode.DownloadFailed });
     } finally {
-      await source.stop();
-      await new Promise((resolve) => failing.close(resolve));
+      await close();
     }
   });
 });
@@ -303,33 +324,12 @@ describe('backoff on errors', () => {
 describe('a server that answers 304 to a request without If-None-Match', () => {
   it('is an error: with no bundle in force, a 304 cannot mean "unchanged", and the status must not look healthy', async () => {
     const asked: (string | undefined)[] = [];
-    const lying = createServer((req, res) => {
-      asked.push(req.headers['if-none-match']);
-      res.writeHead(304).end();
-    });
-    await new Promise<void>((resolve) => lying.listen(0, '127.0.0.1', resolve));
-    const port = (lying.address() as { port: number }).port;
-    const logger = pino({ level: 'silent' });
-    const active = new ActiveBundle({
-      name: 'modelgate',
-      source: 'test',
-      entrypoint: 'modelgate/decision',
-      keys: new Map(),
-      logger,
-    });
-    const source = new HttpBundleSource(
-      active,
-      {
-        kind: 'http',
-        service: 'lying',
-        url: `http://127.0.0.1:${port}`,
-        resource: 'modelgate.tar.gz',
-        responseHeaderTimeoutSeconds: 2,
-        polling: { minDelaySeconds: 60, maxDelaySeconds: 60 },
-        persist: false,
-        persistDir: path.join(dir, 'unused'),
+    const { active, source, close } = await sourceAgainst(
+      (req, res) => {
+        asked.push(req.headers['if-none-match']);
+        res.writeHead(304).end();
       },
-      { logger },
+      { service: 'lying', polling: { minDelaySeconds: 60, maxDelaySeconds: 60 } },
     );
     try {
       await source.start();
@@ -338,8 +338,7 @@ describe('a server that answers 304 to a request without If-None-Match', () => {
       expect(active.status().last_error).toMatchObject({ code: BundleErrorCode.DownloadFailed });
       expect(active.status().last_error?.message).toMatch(/304/);
     } finally {
-      await source.stop();
-      await new Promise((resolve) => lying.close(resolve));
+      await close();
     }
   });
 });
@@ -350,34 +349,19 @@ describe('a long-polling server that answers 200 at once with the bundle in forc
     // fresh WASM load on the event loop, back to back.
     const body = readFileSync(bundleR1);
     let requests = 0;
-    const eager = createServer((_req, res) => {
-      requests += 1;
-      res.writeHead(200, { 'content-type': 'application/vnd.openpolicyagent.bundles' }).end(body);
-    });
-    await new Promise<void>((resolve) => eager.listen(0, '127.0.0.1', resolve));
-    const port = (eager.address() as { port: number }).port;
-    const logger = pino({ level: 'silent' });
-    const active = new ActiveBundle({
-      name: 'modelgate',
-      source: 'test',
-      entrypoint: 'modelgate/decision',
-      signing: { required: true, keyId: 'ci', excludeFiles: [] },
-      keys: loadVerificationKeys({ ci: { algorithm: 'RS256', key_file: key.publicKeyFile } }, dir),
-      logger,
-    });
-    const source = new HttpBundleSource(
-      active,
-      {
-        kind: 'http',
-        service: 'eager',
-        url: `http://127.0.0.1:${port}`,
-        resource: 'modelgate.tar.gz',
-        responseHeaderTimeoutSeconds: 2,
-        polling: { minDelaySeconds: 60, maxDelaySeconds: 60, longPollingTimeoutSeconds: 5 },
-        persist: false,
-        persistDir: path.join(dir, 'unused'),
+    const { active, source, close } = await sourceAgainst(
+      (_req, res) => {
+        requests += 1;
+        res.writeHead(200, { 'content-type': 'application/vnd.openpolicyagent.bundles' }).end(body);
       },
-      { logger },
+      {
+        service: 'eager',
+        polling: { minDelaySeconds: 60, maxDelaySeconds: 60, longPollingTimeoutSeconds: 5 },
+        trust: {
+          signing: { required: true, keyId: 'ci', excludeFiles: [] },
+          keys: loadVerificationKeys({ ci: { algorithm: 'RS256', key_file: key.publicKeyFile } }, dir),
+        },
+      },
     );
     try {
       await source.start();
@@ -385,8 +369,7 @@ describe('a long-polling server that answers 200 at once with the bundle in forc
       expect(active.activations).toEqual({ succeeded: 1, failed: 0 });
       expect(active.status().active).toMatchObject({ revision: 'r1' });
     } finally {
-      await source.stop();
-      await new Promise((resolve) => eager.close(resolve));
+      await close();
     }
   });
 });
