@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { main } from '../../src/cli/main';
+import { runCli, stepClockBySeconds } from '../helpers/cli';
 import { DEFAULT_BUNDLE } from '../../src/config/load-config';
 import { appendMany, openStore } from '../audit/audit-fixtures';
 
@@ -16,9 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function replay(isTTY: boolean) {
-  let stdout = '';
-  let stderr = '';
+function replay(isTTY: boolean) {
   const argv = [
     'replay',
     '--bundle',
@@ -30,21 +28,13 @@ async function replay(isTTY: boolean) {
     '--format',
     'json',
   ];
-  const code = await main(argv, {
-    stdout: (s) => (stdout += s),
-    stderr: (s) => (stderr += s),
-    env: {},
-    isTTY,
-  });
-  return { code, stdout, stderr };
+  return runCli(argv, {}, { isTTY });
 }
 
 // A replay of a week of traffic evaluates every decision twice, for minutes, without a word.
 describe('modelgate replay on a terminal', () => {
-  let now = 0;
   beforeEach(() => {
-    now = Date.parse('2026-12-01T00:00:00Z');
-    jest.spyOn(Date, 'now').mockImplementation(() => (now += 1000));
+    stepClockBySeconds();
   });
   afterEach(() => jest.restoreAllMocks());
 

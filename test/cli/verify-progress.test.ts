@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { main } from '../../src/cli/main';
+import { runCli, stepClockBySeconds } from '../helpers/cli';
 import { appendMany, openStore } from '../audit/audit-fixtures';
 
 let dir: string;
@@ -15,25 +15,14 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function verify(argv: string[], isTTY: boolean) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['audit', 'verify', '--db', db, ...argv], {
-    stdout: (s) => (stdout += s),
-    stderr: (s) => (stderr += s),
-    env: {},
-    isTTY,
-  });
-  return { code, stdout, stderr };
+function verify(argv: string[], isTTY: boolean) {
+  return runCli(['audit', 'verify', '--db', db, ...argv], {}, { isTTY });
 }
 
 // A verify of a log of millions of records ran for minutes without a word: was it stuck?
 describe('audit verify on a terminal', () => {
-  let now = 0;
   beforeEach(() => {
-    now = Date.parse('2026-12-01T00:00:00Z');
-    // Each look at the clock is a second later: every report is due, whatever the machine's speed.
-    jest.spyOn(Date, 'now').mockImplementation(() => (now += 1000));
+    stepClockBySeconds();
   });
   afterEach(() => jest.restoreAllMocks());
 

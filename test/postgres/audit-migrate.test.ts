@@ -8,8 +8,7 @@ import { usageMigrations } from '../../src/usage/usage-migrations';
 import { createPgPool } from '../../src/postgres/pg-pool';
 import { PgApprovalStore } from '../../src/postgres/pg-approval-store';
 import { PostgresAuditStore } from '../../src/postgres/postgres-audit-store';
-import { main } from '../../src/cli/main';
-import { runCli } from '../helpers/cli';
+import { runCli, stepClockBySeconds } from '../helpers/cli';
 import { SUPPORT_REPLY_CALL, startTestService } from '../helpers/service';
 import { seededRandom } from '../helpers/seeded-random';
 import { describeWithPostgres } from '../helpers/describe-postgres';
@@ -274,22 +273,13 @@ describeWithPostgres('modelgate audit migrate --to postgres://…', () => {
     await appendMany(source, 1200); // the chain walker reports every 500 records, the copy every 500 rows
     await source.close();
     const url = await cluster.createDatabase();
-    let now = Date.parse('2026-12-01T00:00:00Z');
-    // Each look at the clock is a second later: every report is due, whatever the machine's speed.
-    const clock = jest.spyOn(Date, 'now').mockImplementation(() => (now += 1000));
-    let stdout = '';
-    let stderr = '';
-    try {
-      const code = await main(['audit', 'migrate', '--db', file, '--to', url], {
-        stdout: (s) => (stdout += s),
-        stderr: (s) => (stderr += s),
-        env: {},
-        isTTY: true,
-      });
-      expect(code).toBe(0);
-    } finally {
-      clock.mockRestore();
-    }
+    const clock = stepClockBySeconds();
+    const { code, stdout, stderr } = await runCli(
+      ['audit', 'migrate', '--db', file, '--to', url],
+      {},
+      { isTTY: true },
+    ).finally(() => clock.mockRestore());
+    expect(code).toBe(0);
     expect(stdout).toContain('1200 audit_records');
     expect(stderr).toMatch(/\r1,000 records checked in the source, [\d,]+\/s/);
     expect(stderr).toMatch(/\r1,000 rows copied to PostgreSQL, [\d,]+\/s/);
