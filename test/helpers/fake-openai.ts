@@ -10,13 +10,19 @@ export interface ProviderRequest {
 }
 
 /**
- * A local OpenAI-compatible server: answers chat completions and responses (both streamed too), text completions
- * and embeddings, and keeps what it got.
+ * A local OpenAI-compatible server: answers chat completions and responses (both streamed too), text completions,
+ * embeddings and the model list, and keeps what it got.
  */
 export interface FakeOpenAI {
   /** Base URL for an OpenAI client, e.g. http://127.0.0.1:41234/v1 */
   baseURL: string;
+  /** Every request but the model list: what a test means by "the backend saw the call". */
   requests: ProviderRequest[];
+  /**
+   * Model-list requests (GET /v1/models). A gateway sends them on its own schedule (LiteLLM at start and at times
+   * after), they carry no content, so they are kept apart from `requests`.
+   */
+  listings: ProviderRequest[];
   /**
    * When set, a streamed chat completion sends its first event, then waits for this before the rest: a test can
    * see that the first event reached its client while the stream was still open.
@@ -31,14 +37,16 @@ export const FAKE_USAGE = { input: 21, output: 7 };
 /** Starts the fake provider on 127.0.0.1, port 0. */
 export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   const requests: ProviderRequest[] = [];
-  const fake: FakeOpenAI = { baseURL: '', requests, close: () => Promise.resolve() };
+  const listings: ProviderRequest[] = [];
+  const fake: FakeOpenAI = { baseURL: '', requests, listings, close: () => Promise.resolve() };
   const server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
     req.on('end', () => {
       const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
       const path = (req.url ?? '').replace(/\?.*$/, '');
-      requests.push({ path, authorization: req.headers.authorization, headers: req.headers, body });
+      const seen = { path, authorization: req.headers.authorization, headers: req.headers, body };
+      (req.method === 'GET' && path === '/v1/models' ? listings : requests).push(seen);
       if (path === '/v1/chat/completions' && body.stream === true) {
         void stream(res, body, fake.streamHold);
         return;
@@ -174,6 +182,9 @@ function answer(path: string, body: Record<string, unknown>): Record<string, unk
         total_tokens: FAKE_USAGE.input + FAKE_USAGE.output,
       },
     };
+  }
+  if (path === '/v1/models') {
+    return { object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created, owned_by: 'fake' }] };
   }
   if (path === '/v1/embeddings') {
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
