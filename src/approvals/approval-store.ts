@@ -80,8 +80,6 @@ export interface ApprovalStore {
    * ApprovalService decides approvals only this way.
    */
   decideRecorded(id: string, verdict: ApprovalVerdict, record: AuditRecordV1): Promise<boolean>;
-  /** Undoes decide() when its audit record could not be written: back to pending. */
-  undoDecide(id: string): Promise<void>;
   /** Spends one use of an approved, unexpired grant; returns the uses left, or null if none could be spent. */
   consume(id: string, nowMs: number): Promise<number | null>;
   /** Pending or approved -> expired, when past its time; false when it was not. */

@@ -109,14 +109,6 @@ export class SqliteApprovalStore implements ApprovalStore {
     }
   }
 
-  async undoDecide(id: string): Promise<void> {
-    this.statement(
-      `UPDATE approvals SET status = 'pending', decided_by = NULL, decided_ms = NULL, comment = NULL,
-              uses_left = max_uses, expires_ms = created_ms + ttl_seconds * 1000
-        WHERE id = ?`,
-    ).run(id);
-  }
-
   async consume(id: string, nowMs: number): Promise<number | null> {
     const row = this.statement(
       `UPDATE approvals SET uses_left = uses_left - 1,

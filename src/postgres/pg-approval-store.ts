@@ -111,15 +111,6 @@ export class PgApprovalStore implements ApprovalStore {
     return this.recordChange(record, (client) => expireDue(client, id, nowMs));
   }
 
-  async undoDecide(id: string): Promise<void> {
-    await this.pool.query(
-      `UPDATE approvals SET status = 'pending', decided_by = NULL, decided_ms = NULL, comment = NULL,
-              uses_left = max_uses, expires_ms = created_ms + ttl_seconds * 1000
-        WHERE id = $1`,
-      [id],
-    );
-  }
-
   async consume(id: string, nowMs: number): Promise<number | null> {
     // SET reads the row's old values, as in SQLite: uses_left = 1 means this spends the last use.
     const { rows } = await this.pool.query<{ uses_left: number }>(
