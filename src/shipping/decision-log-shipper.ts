@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { retryDelayMs, waitBeforeRetryMs } from './backoff';
+import { waitBeforeRetryMs } from './backoff';
 import type { CursorFile } from './cursor-file';
 import type { EventSource } from './event-reader';
 import { DeliveryError, type DecisionLogSink } from './sinks';
@@ -51,6 +51,7 @@ export class DecisionLogShipper {
   private lastError: string | null = null;
   // Events per batch: max_events, until the sink refuses a batch as too large.
   private batchLimit: number;
+  private readonly retryLimits: { minMs: number; maxMs: number };
 
   constructor(
     private readonly sink: DecisionLogSink,
@@ -64,6 +65,7 @@ export class DecisionLogShipper {
     this.cursor = cursorFile.read();
     this.savedCursor = this.cursor;
     this.batchLimit = options.maxEvents;
+    this.retryLimits = { minMs: options.minRetryDelayMs, maxMs: options.maxRetryDelayMs };
     this.notAheadOfTheLog();
   }
 
@@ -159,10 +161,7 @@ export class DecisionLogShipper {
 
   private async pause(err: Error, errors: number): Promise<void> {
     this.lastError = err.message;
-    const delay = retryDelayMs(errors, {
-      minMs: this.options.minRetryDelayMs,
-      maxMs: this.options.maxRetryDelayMs,
-    });
+    const delay = waitBeforeRetryMs(errors, err, this.retryLimits);
     this.changed();
     if (errors % 10 === 1) {
       this.logger.error(
@@ -215,10 +214,7 @@ export class DecisionLogShipper {
         this.counts.consecutive += 1;
         this.lastError = (err as Error).message;
         if (this.halved(err, events.length)) return false;
-        const delay = waitBeforeRetryMs(this.counts.consecutive, err, {
-          minMs: this.options.minRetryDelayMs,
-          maxMs: this.options.maxRetryDelayMs,
-        });
+        const delay = waitBeforeRetryMs(this.counts.consecutive, err, this.retryLimits);
         // The first failure of a run and then every tenth: an hour-long outage is not a log flood.
         this.changed();
         if (this.counts.consecutive % 10 === 1) {
