@@ -13,6 +13,14 @@ export interface ShipperOptions {
   maxRetryDelayMs: number;
 }
 
+// The events of one delivery, with the seqs and hash that place it in the log.
+interface Batch {
+  events: string[];
+  firstSeq: number;
+  lastSeq: number;
+  lastHash: string | undefined;
+}
+
 // Events read at a time: a batch cut short by max_bytes reads at most this many it does not send.
 const SLICE = 100;
 
@@ -42,6 +50,8 @@ export interface ShippingStatus {
  */
 export class DecisionLogShipper {
   private cursor: number;
+  // The chain hash of the record at the cursor, when known: tells the shipped log from another one at its path.
+  private cursorHash: string | undefined;
   private savedCursor: number;
   private stopped = false;
   private wake: (() => void) | undefined;
@@ -62,11 +72,14 @@ export class DecisionLogShipper {
     // Called after every delivery attempt, so whoever reports the status hears of it at once.
     private readonly changed: () => void = () => undefined,
   ) {
-    this.cursor = cursorFile.read();
+    const saved = cursorFile.read();
+    this.cursor = saved.seq;
+    this.cursorHash = saved.hash;
     this.savedCursor = this.cursor;
     this.batchLimit = options.maxEvents;
     this.retryLimits = { minMs: options.minRetryDelayMs, maxMs: options.maxRetryDelayMs };
     this.notAheadOfTheLog();
+    this.theShippedLog();
   }
 
   // A prune keeps the head, so a log whose head is below the cursor is another log: one restored from a backup, or a
@@ -81,6 +94,22 @@ export class DecisionLogShipper {
       'the audit log is behind the shipping cursor; shipping from its head',
     );
     this.cursor = head;
+    this.cursorHash = this.reader.hashAt(head);
+  }
+
+  // A log that reaches the cursor but holds another record there is another log (a new database, or a different one
+  // restored over it): none of it was shipped, so all of it goes, from its start. A hash cannot be compared when the
+  // cursor has none (written by hand, or by an earlier version) or its record was pruned; then the cursor stands.
+  private theShippedLog(): void {
+    if (this.cursorHash === undefined) return;
+    const hash = this.reader.hashAt(this.cursor);
+    if (hash === undefined || hash === this.cursorHash) return;
+    this.logger.error(
+      { sink: this.sink.name, cursor_seq: this.cursor, cursor_file: this.cursorFile.file },
+      'the record at the shipping cursor is not the one shipped; shipping this log from its start',
+    );
+    this.cursor = 0;
+    this.cursorHash = undefined;
   }
 
   /** Starts shipping in the background. */
@@ -148,14 +177,16 @@ export class DecisionLogShipper {
     const batch = await this.nextBatch();
     if (batch.events.length === 0) return;
     if (!(await this.deliverWithRetry(batch.events))) return;
-    this.acknowledged(batch.firstSeq, batch.lastSeq, batch.events.length);
+    this.acknowledged(batch);
     await this.saveCursor();
     this.changed();
   }
 
   private async saveCursor(): Promise<void> {
     if (this.savedCursor === this.cursor) return;
-    await this.cursorFile.write(this.cursor);
+    await this.cursorFile.write(
+      this.cursorHash === undefined ? { seq: this.cursor } : { seq: this.cursor, hash: this.cursorHash },
+    );
     this.savedCursor = this.cursor;
   }
 
@@ -179,10 +210,11 @@ export class DecisionLogShipper {
   }
 
   // The next events after the cursor, bounded by count and by uncompressed size.
-  private async nextBatch(): Promise<{ events: string[]; firstSeq: number; lastSeq: number }> {
+  private async nextBatch(): Promise<Batch> {
     const events: string[] = [];
     let bytes = 0;
     let lastSeq = this.cursor;
+    let lastHash = this.cursorHash;
     let firstSeq = this.cursor + 1;
     while (events.length < this.batchLimit) {
       const slice = this.reader.eventsAfter(lastSeq, Math.min(SLICE, this.batchLimit - events.length));
@@ -191,15 +223,16 @@ export class DecisionLogShipper {
       for (const event of slice) {
         // One event larger than max_bytes still goes, alone: skipping it would lose it.
         if (events.length > 0 && bytes + event.json.length > this.options.maxBytes)
-          return { events, firstSeq, lastSeq };
+          return { events, firstSeq, lastSeq, lastHash };
         events.push(event.json);
         bytes += event.json.length;
         lastSeq = event.seq;
+        lastHash = event.hash;
       }
       // Lets a stop request in between slices.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    return { events, firstSeq, lastSeq };
+    return { events, firstSeq, lastSeq, lastHash };
   }
 
   // Returns true once the sink acknowledged, false when stopped before it did or when the batch must be read again
@@ -244,7 +277,7 @@ export class DecisionLogShipper {
   }
 
   // The sink has the batch: the cursor moves past it (the caller saves it, then reports), and the counts follow.
-  private acknowledged(firstSeq: number, lastSeq: number, count: number): void {
+  private acknowledged({ firstSeq, lastSeq, lastHash, events }: Batch): void {
     if (firstSeq > this.cursor + 1) {
       // Retention pruned records before this sink got them: say so, the collector has a gap.
       this.logger.error(
@@ -253,7 +286,8 @@ export class DecisionLogShipper {
       );
     }
     this.cursor = lastSeq;
-    this.counts.shipped += count;
+    this.cursorHash = lastHash;
+    this.counts.shipped += events.length;
     if (this.counts.consecutive > 0) {
       this.logger.info(
         { sink: this.sink.name, after_failures: this.counts.consecutive },

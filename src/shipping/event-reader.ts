@@ -4,14 +4,18 @@ import type { Db } from '../audit/database';
 /** One audit record as an OPA decision-log event, ready to send. */
 export interface ShippableEvent {
   seq: number;
+  /** The record's chain hash: what the cursor keeps to know the log again. */
+  hash: string;
   /** The event's JSON text. */
   json: string;
 }
 
-/** Reads audit records after a seq as decision-log events, oldest first, and the newest seq. */
+/** Reads audit records after a seq as decision-log events, oldest first, the newest seq, and a record's hash. */
 export interface EventSource {
   eventsAfter(seq: number, limit: number): ShippableEvent[];
   headSeq(): number;
+  /** The chain hash of the record at `seq`, or undefined when there is none (pruned, or past the head). */
+  hashAt(seq: number): string | undefined;
 }
 
 // opaEvent (opa-event.ts) is the definition of the event; this is the same mapping done by SQLite's
@@ -26,7 +30,7 @@ export interface EventSource {
 // local room (about 1 KB with 1 KiB pages) lives in overflow pages, which every `record ->` on the
 // table itself would copy out again (37 against 17 µs an event: bench/RESULTS.md, "Shipping reads").
 export const EVENTS_AFTER = `
-  SELECT seq,
+  SELECT seq, hash,
     json_object(
       'decision_id', record -> '$.decision_id',
       'labels', json(:labels),
@@ -78,6 +82,7 @@ export const EVENTS_AFTER = `
 export class EventReader implements EventSource {
   private readonly after: Statement;
   private readonly newest: Statement;
+  private readonly hashOf: Statement;
   private readonly labels: string;
 
   constructor(
@@ -86,6 +91,7 @@ export class EventReader implements EventSource {
   ) {
     this.after = db.prepare(EVENTS_AFTER);
     this.newest = db.prepare('SELECT max(seq) AS seq FROM audit_records');
+    this.hashOf = db.prepare('SELECT hash FROM audit_records WHERE seq = ?').pluck();
     this.labels = JSON.stringify(context.labels);
   }
 
@@ -96,9 +102,17 @@ export class EventReader implements EventSource {
       entrypoint: this.context.entrypoint,
       after: seq,
       limit,
-    }) as { seq: number; head: string; tail: string }[];
+    }) as { seq: number; hash: string; head: string; tail: string }[];
     // "{...,"hash":"…"}" and "{"http_path":"…"}" (never empty) make "{...,"hash":"…","http_path":"…"}".
-    return rows.map((row) => ({ seq: row.seq, json: `${row.head.slice(0, -1)},${row.tail.slice(1)}` }));
+    return rows.map((row) => ({
+      seq: row.seq,
+      hash: row.hash,
+      json: `${row.head.slice(0, -1)},${row.tail.slice(1)}`,
+    }));
+  }
+
+  hashAt(seq: number): string | undefined {
+    return this.hashOf.get(seq) as string | undefined;
   }
 
   /** Returns the seq of the newest record, or 0 when the log is empty. */

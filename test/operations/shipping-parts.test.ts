@@ -84,11 +84,19 @@ describe('the shipping cursor file', () => {
   it('starts at 0, then reads back what was written, leaving no temporary file', async () => {
     const folder = dir();
     const cursor = new CursorFile(path.join(folder, 'db.decision-logs.service.cursor'));
-    expect(cursor.read()).toBe(0);
-    await cursor.write(41);
-    await cursor.write(42);
-    expect(new CursorFile(cursor.file).read()).toBe(42);
+    expect(cursor.read()).toEqual({ seq: 0 });
+    await cursor.write({ seq: 41, hash: 'a'.repeat(64) });
+    await cursor.write({ seq: 42, hash: 'b'.repeat(64) });
+    expect(new CursorFile(cursor.file).read()).toEqual({ seq: 42, hash: 'b'.repeat(64) });
     expect(readdirSync(folder)).toEqual(['db.decision-logs.service.cursor']);
+  });
+
+  it('reads a cursor written by hand or by an earlier version, without a hash', () => {
+    const file = path.join(dir(), 'old.cursor');
+    writeFileSync(file, JSON.stringify({ seq: 7, at: '2026-01-01T00:00:00.000Z' }));
+    expect(new CursorFile(file).read()).toEqual({ seq: 7 });
+    writeFileSync(file, JSON.stringify({ seq: 7, hash: 7 }));
+    expect(() => new CursorFile(file).read()).toThrow(/holds a hash that is not a string/);
   });
 
   it('refuses a cursor file that holds no valid seq, naming the key', () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -114,6 +114,47 @@ describe('decision-log shipping and its cursor', () => {
       expect(warning).toMatchObject({ sink: 'service', cursor_seq: 50, head_seq: 0 });
     } finally {
       await svc.close();
+    }
+  });
+
+  // A different log at the same path (a new database, or another one restored over it) with as many records as the
+  // cursor or more: its records up to the old cursor were taken as shipped, and never went out.
+  it('ships a different log from its start when the record at the cursor is not the one shipped', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-ship-other-'));
+    const file = path.join(dir, 'modelgate.db');
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const before = collector.accepted.length;
+    const first = await startTestService({ db: file, decisionLogs: shippingTo(collector.url, dir) });
+    try {
+      await decide(first, 3);
+      await waitFor('three shipped', () => collector.accepted.length - before === 3, 10_000);
+    } finally {
+      await first.close();
+    }
+    const other = await startTestService({ db: path.join(dir, 'other.db') });
+    try {
+      await decide(other, 5);
+    } finally {
+      await other.close();
+    }
+    rmSync(file);
+    renameSync(path.join(dir, 'other.db'), file);
+
+    const again = await startTestService({ db: file, decisionLogs: shippingTo(collector.url, dir) }, logger);
+    try {
+      await waitFor('the other log shipped', () => collector.accepted.length - before === 8, 10_000);
+      expect(collector.accepted.slice(before + 3).map((e) => e.decision_id)).toEqual(loggedIds(file));
+      const error = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find(
+          (l) =>
+            l.msg ===
+            'the record at the shipping cursor is not the one shipped; shipping this log from its start',
+        );
+      expect(error).toMatchObject({ sink: 'service', cursor_seq: 3 });
+    } finally {
+      await again.close();
     }
   });
 
