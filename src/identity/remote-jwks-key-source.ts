@@ -75,11 +75,19 @@ export class RemoteJwksKeySource implements KeySource {
 
   /** Returns the key for this header, fetching the key set when needed; throws `key_unknown` or `keys_unavailable`. */
   async keyFor(request: KeyRequest): Promise<KeyObject> {
-    if (this.options.now() >= this.expiresAt) await this.refreshIfAllowed();
+    if (this.options.now() >= this.expiresAt) {
+      const refresh = this.refreshIfAllowed();
+      // The first refresh after the key set falls due is waited for, so that a key revoked at the source is not
+      // trusted past its lifetime. Once one has failed, the stale set is what tokens are verified with until the
+      // stale limit: waiting for each retry would hold every token of this issuer for up to a fetch timeout,
+      // every refetch interval, while its endpoint hangs. A retry's answer is still taken when it comes.
+      if (!this.servingStale()) await refresh;
+    }
     const keys = this.usableKeys();
     let selected = selectKey(keys, request, true);
-    // A new kid usually means the issuer rotated keys: look again, but never more often than the interval.
-    if ('miss' in selected && selected.miss === 'unknown' && this.mayAttempt()) {
+    // A new kid usually means the issuer rotated keys: look again, or wait for the look under way (a stale set's
+    // retry is not waited for above), but never more often than the interval.
+    if ('miss' in selected && selected.miss === 'unknown' && (this.inFlight || this.mayAttempt())) {
       await this.refreshIfAllowed();
       selected = selectKey(this.usableKeys(), request, true);
     }
@@ -103,9 +111,19 @@ export class RemoteJwksKeySource implements KeySource {
       return { keys: [], refreshDueMs: null, usableUntilMs: null, stale: false, usable: false, jwksHost };
     }
     const usableUntilMs = this.expiresAt + this.limits.staleIfErrorMs;
-    const stale = this.lastFailureAt >= this.expiresAt;
+    const stale = this.isStale();
     const usable = this.keys.length > 0 && !(stale && this.options.now() >= usableUntilMs);
     return { keys: this.keys, refreshDueMs: this.expiresAt, usableUntilMs, stale, usable, jwksHost };
+  }
+
+  // A fetch failed after the key set fell due (a later success would have moved the due time past it).
+  private isStale(): boolean {
+    return this.keys !== undefined && this.lastFailureAt >= this.expiresAt;
+  }
+
+  // Stale, and still within the stale limit: its keys verify tokens while retries go on behind them.
+  private servingStale(): boolean {
+    return this.isStale() && this.options.now() < this.expiresAt + this.limits.staleIfErrorMs;
   }
 
   private usableKeys(): VerificationKey[] {

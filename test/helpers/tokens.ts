@@ -13,7 +13,7 @@ import {
   type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A generated asymmetric key pair, with the public key also as PEM (what a `public_key_file` holds). */
@@ -149,6 +149,12 @@ export interface JwksServer {
   setCacheControl(value: string | undefined): void;
   /** Answer with this HTTP status (and no key set) until set back to 200. */
   setStatus(status: number): void;
+  /** Hold every request from now on unanswered, as an endpoint that hangs does, until {@link release}. */
+  hold(): void;
+  /** Answers the held requests with the current key set (those the client gave up on are dropped); stops holding. */
+  release(): void;
+  /** How many requests are held now and still open at the client. */
+  readonly openHeld: number;
   close(): Promise<void>;
 }
 
@@ -158,19 +164,29 @@ export async function startJwksServer(jwks: unknown): Promise<JwksServer> {
   let cacheControl: string | undefined;
   let status = 200;
   let fetchCount = 0;
+  let holding = false;
+  const held = new Set<ServerResponse>();
+  const answer = (response: ServerResponse) => {
+    const headers: Record<string, string> = { 'content-type': 'application/jwk-set+json' };
+    if (cacheControl !== undefined) headers['cache-control'] = cacheControl;
+    response.writeHead(200, headers).end(JSON.stringify(current));
+  };
   const server: Server = createServer((request, response) => {
     if (request.url !== '/jwks.json') {
       response.writeHead(404).end();
       return;
     }
     fetchCount += 1;
+    if (holding) {
+      held.add(response);
+      response.on('close', () => held.delete(response));
+      return;
+    }
     if (status !== 200) {
       response.writeHead(status).end();
       return;
     }
-    const headers: Record<string, string> = { 'content-type': 'application/jwk-set+json' };
-    if (cacheControl !== undefined) headers['cache-control'] = cacheControl;
-    response.writeHead(200, headers).end(JSON.stringify(current));
+    answer(response);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -187,6 +203,16 @@ export async function startJwksServer(jwks: unknown): Promise<JwksServer> {
     },
     setStatus: (next) => {
       status = next;
+    },
+    hold: () => {
+      holding = true;
+    },
+    release: () => {
+      holding = false;
+      for (const response of held) answer(response);
+    },
+    get openHeld() {
+      return held.size;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

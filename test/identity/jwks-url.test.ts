@@ -12,6 +12,7 @@ import {
   type JwksServer,
   type TestKeyPair,
 } from '../helpers/tokens';
+import { waitFor } from '../helpers/wait-for';
 
 const issuer = 'https://idp.jwks-test.example';
 const audience = 'modelgate';
@@ -146,6 +147,49 @@ test('keeps verifying with the last key set while the URL fails, within the stal
   await expect(verifier.verify(token(first, 'k1', 'too-stale'))).rejects.toMatchObject({
     code: 'keys_unavailable',
   });
+});
+
+test('serves the stale key set without waiting for a retry that hangs: an endpoint that never answers stalls no decision', async () => {
+  await verifier.verify(token(first, 'k1'));
+  // The key set falls due and its refresh fails: from then on it is stale, and served up to the stale limit.
+  server.setStatus(503);
+  clock += 11 * 60_000;
+  await verifier.verify(token(first, 'k1', 'stale'));
+  expect(server.fetchCount).toBe(2);
+  // Then the endpoint hangs (and, unseen until it answers, has rotated): the next retry must hold up no token.
+  server.setStatus(200);
+  server.setJwks(
+    buildJwks(publicJwk(first.publicKey, { kid: 'k1' }), publicJwk(second.publicKey, { kid: 'k2' })),
+  );
+  server.hold();
+  clock += 31_000;
+  await expect(verifier.verify(token(first, 'k1', 'not-held-up'))).resolves.toMatchObject({
+    subject: { id: 'not-held-up' },
+  });
+  // Precondition: the retry was made, and it is still waiting for its answer.
+  await waitFor('the retry to reach the hanging endpoint', () => server.openHeld === 1);
+  expect(server.fetchCount).toBe(3);
+  server.release();
+  // The retry goes on behind the token it was made for, and its answer is taken when it comes.
+  await waitFor('the key set of the retry', () => verifier.keyStatus()[0]!.kids.includes('k2'), 10_000);
+});
+
+test('a new kid while the key set is stale waits for the retry it starts, and finds the rotated key', async () => {
+  await verifier.verify(token(first, 'k1'));
+  server.setStatus(503);
+  clock += 11 * 60_000;
+  await verifier.verify(token(first, 'k1', 'stale'));
+  // Precondition: the key set is stale, and k2 is not in it.
+  expect(verifier.keyStatus()[0]).toMatchObject({ stale: true, kids: ['k1'] });
+  server.setStatus(200);
+  server.setJwks(
+    buildJwks(publicJwk(first.publicKey, { kid: 'k1' }), publicJwk(second.publicKey, { kid: 'k2' })),
+  );
+  clock += 31_000;
+  await expect(verifier.verify(token(second, 'k2', 'rotated'))).resolves.toMatchObject({
+    subject: { id: 'rotated' },
+  });
+  expect(server.fetchCount).toBe(3);
 });
 
 test('prefetchKeys warms the cache without throwing when the URL fails', async () => {
