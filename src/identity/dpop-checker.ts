@@ -169,9 +169,11 @@ export class DpopChecker {
     );
   }
 
+  // Taken while now < iat + max age + skew: the end is excluded, as the replay cache lets a proof go at the end of
+  // its window, and a proof taken at iat - skew has its window end at that very instant.
   private checkIat(iat: number): void {
     const nowSeconds = this.now() / 1000;
-    if (iat < nowSeconds - this.maxAgeSeconds - this.skewSeconds || iat > nowSeconds + this.skewSeconds) {
+    if (iat <= nowSeconds - this.maxAgeSeconds - this.skewSeconds || iat > nowSeconds + this.skewSeconds) {
       throw new AuthenticationError(
         ReasonCode.DpopProofStale,
         `DPoP proof iat is more than ${this.maxAgeSeconds} s old or in the future (clock skew ${this.skewSeconds} s)`,
@@ -180,7 +182,7 @@ export class DpopChecker {
   }
 
   // Checked last, so that only proofs that passed every other check take a place in the cache. A proof is accepted
-  // while now <= iat + max age + skew, and iat <= now + skew: keeping it max age + 2 skew from now covers that.
+  // while now < iat + max age + skew, and iat <= now + skew: keeping it max age + 2 skew from now covers that.
   // This replica's cache first: a replay here, or a key over its share, is refused without a round trip.
   private async remember(proof: DpopProof): Promise<void> {
     const nowMs = this.now();
