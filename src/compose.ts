@@ -30,6 +30,7 @@ import {
   RequestAuthenticator,
   loadTrustedIssuers,
   type SharedReplayCache,
+  trustsIssuer,
   type TrustedIssuer,
   type VerifiedIdentity,
 } from './identity';
@@ -159,7 +160,7 @@ async function wireService(config: Config, logger: Logger): Promise<RunningServi
 
   const approvalsConfig = config.approvals ?? resolveApprovals(undefined, (p) => p);
   let serviceUrl = '';
-  const oidc = consoleOidc(config, logger);
+  const oidc = consoleOidc(config, issuers, logger);
   const notifier = approvalNotifier(approvalsConfig, () => approvalsConfig.publicUrl ?? serviceUrl, logger);
 
   const preparation: RecordPreparation = {
@@ -596,11 +597,12 @@ function approvalNotifier(config: ApprovalsConfig, baseUrl: () => string, logger
   );
 }
 
-// The console signs in only against an issuer modelgate already trusts.
-function consoleOidc(config: Config, logger: Logger): OidcClient | undefined {
+// The console signs in only against an issuer modelgate already trusts: for a {tenantid} template, a listed
+// tenant's own issuer, whose tokens name it and whose discovery document is its own.
+function consoleOidc(config: Config, issuers: TrustedIssuer[], logger: Logger): OidcClient | undefined {
   const oidc = config.consoleOidc;
   if (!oidc) return undefined;
-  if (!config.issuers.some((issuer) => issuer.issuer === oidc.issuer)) {
+  if (!trustsIssuer(issuers, oidc.issuer)) {
     throw new ConfigError('console.oidc.issuer', `${oidc.issuer} is not one of the trusted issuers`);
   }
   return new OidcClient(oidc, logger);

@@ -13,6 +13,7 @@ export {
   type DevTokenOptions,
 } from './dev-issuer';
 export { loadTrustedIssuers, type LoadIssuersOptions } from './issuer-config';
+export { trustsIssuer } from './issuer-template';
 export { issuerKeysWarning } from './issuer-keys-status';
 export { JwtTokenVerifier } from './jwt-token-verifier';
 export { authenticationChallenge, type ChallengeContext } from './authentication-challenge';

@@ -94,3 +94,15 @@ export function checkTenant(claims: Readonly<Record<string, unknown>>, tenant: s
   if (tenant === undefined || claims.tid === tenant) return;
   throw new AuthenticationError(ReasonCode.IssuerUnknown, 'token tid is not the tenant its iss names');
 }
+
+/**
+ * Returns whether `iss` is an issuer whose tokens a trusted entry takes: an exact entry's, or a template's with one
+ * of its tenants in place (never the template itself, which no token names).
+ */
+export function trustsIssuer(issuers: readonly TrustedIssuer[], iss: string): boolean {
+  return issuers.some((entry) =>
+    entry.tenants === undefined
+      ? entry.issuer === iss
+      : entry.tenants.some((tenant) => expandIssuer(entry.issuer, tenant) === iss),
+  );
+}

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { startService } from '../../src/compose';
 import { loadConfig } from '../../src/config/load-config';
 import { ConfigError } from '../../src/errors';
+import { startTestService, testIssuerEntry } from '../helpers/service';
 
 function configFile(text: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-approvals-config-'));
@@ -72,5 +73,47 @@ describe('approvals configuration', () => {
         pino({ level: 'silent' }),
       ),
     ).rejects.toThrow(/console\.oidc\.issuer: https:\/\/elsewhere is not one of the trusted issuers/);
+  });
+
+  describe('with an Entra ID {tenantid} template among the issuers', () => {
+    const tenant = '4f1c1b7e-5a3b-4e8e-9b0e-2f7a0c3d9e11';
+    const template = testIssuerEntry({
+      issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+      tenants: [tenant],
+    });
+
+    it("starts with console OIDC at a listed tenant's own issuer, as the template's tokens name it", async () => {
+      const svc = await startTestService({
+        issuers: [template],
+        consoleOidc: {
+          issuer: `https://login.microsoftonline.com/${tenant}/v2.0`,
+          clientId: 'c',
+          scope: 'openid',
+        },
+      });
+      try {
+        const reply = await svc.get('/health');
+        expect(reply.status).toBe(200);
+      } finally {
+        await svc.close();
+      }
+    });
+
+    it('refuses the template itself, and a tenant it does not list', async () => {
+      for (const issuer of [
+        template.issuer,
+        'https://login.microsoftonline.com/7d2e9a10-3c4b-4f5e-8a6d-1b2c3d4e5f60/v2.0',
+      ]) {
+        const outcome = await startTestService({
+          issuers: [template],
+          consoleOidc: { issuer, clientId: 'c', scope: 'openid' },
+        }).then(
+          (svc) => svc.close().then(() => 'started'),
+          (err: unknown) => err,
+        );
+        expect(outcome).toBeInstanceOf(ConfigError);
+        expect(String(outcome)).toMatch(/console\.oidc\.issuer: .* is not one of the trusted issuers/);
+      }
+    });
   });
 });
