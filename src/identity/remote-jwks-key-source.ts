@@ -76,12 +76,14 @@ export class RemoteJwksKeySource implements KeySource {
   /** Returns the key for this header, fetching the key set when needed; throws `key_unknown` or `keys_unavailable`. */
   async keyFor(request: KeyRequest): Promise<KeyObject> {
     if (this.options.now() >= this.expiresAt) {
-      const refresh = this.refreshIfAllowed();
       // The first refresh after the key set falls due is waited for, so that a key revoked at the source is not
       // trusted past its lifetime. Once one has failed, the stale set is what tokens are verified with until the
       // stale limit: waiting for each retry would hold every token of this issuer for up to a fetch timeout,
-      // every refetch interval, while its endpoint hangs. A retry's answer is still taken when it comes.
-      if (!this.servingStale()) await refresh;
+      // every refetch interval, while its endpoint hangs. A retry's answer is still taken when it comes (refresh
+      // never rejects).
+      const stale = this.servingStale();
+      const refresh = this.refreshIfAllowed();
+      if (!stale) await refresh;
     }
     const keys = this.usableKeys();
     let selected = selectKey(keys, request, true);
