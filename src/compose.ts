@@ -605,7 +605,10 @@ function consoleOidc(config: Config, issuers: TrustedIssuer[], logger: Logger): 
   if (!trustsIssuer(issuers, oidc.issuer)) {
     throw new ConfigError('console.oidc.issuer', `${oidc.issuer} is not one of the trusted issuers`);
   }
-  return new OidcClient(oidc, logger);
+  // A template's discovery_url is the common document, which names the template: a tenant's own is derived.
+  const keys = issuers.find((entry) => entry.issuer === oidc.issuer && !entry.tenants)?.keys;
+  const discoveryUrl = keys?.kind === 'discovery_url' ? keys.url : undefined;
+  return new OidcClient({ ...oidc, ...(discoveryUrl !== undefined && { discoveryUrl }) }, logger);
 }
 
 function trustedIssuers(config: Config, logger: Logger): TrustedIssuer[] {

@@ -8,6 +8,8 @@ export interface OidcSettings {
   issuer: string;
   clientId: string;
   scope: string;
+  /** The issuer entry's `discovery_url`; absent: `<issuer>/.well-known/openid-configuration`. */
+  discoveryUrl?: string;
 }
 
 /** What the page needs to start a login. */
@@ -98,7 +100,11 @@ export class OidcClient {
   }
 
   private async fetchDiscovery(): Promise<Discovery> {
-    const url = `${this.settings.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    // The document the issuer entry names, where there is one: providers publish it elsewhere than under the issuer
+    // (RFC 8414 before the issuer's path, Entra ID v1 on another host), and modelgate already reads it for the keys.
+    const url =
+      this.settings.discoveryUrl ??
+      `${this.settings.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     let doc: Partial<Record<keyof Discovery, unknown>>;
     try {
       const reply = await fetchCappedJson(globalThis.fetch as JwksFetch, {

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { startService } from '../../src/compose';
 import { loadConfig } from '../../src/config/load-config';
 import { ConfigError } from '../../src/errors';
+import { startDocumentServer } from '../helpers/document-server';
 import { startTestService, testIssuerEntry } from '../helpers/service';
 
 function configFile(text: string): string {
@@ -73,6 +74,40 @@ describe('approvals configuration', () => {
         pino({ level: 'silent' }),
       ),
     ).rejects.toThrow(/console\.oidc\.issuer: https:\/\/elsewhere is not one of the trusted issuers/);
+  });
+
+  it("signs the console in at the issuer entry's discovery_url, wherever its provider publishes it", async () => {
+    // An RFC 8414 server: its metadata is under /.well-known/oauth-authorization-server/<issuer path>, and nothing
+    // answers at <issuer>/.well-known/openid-configuration.
+    const idp = await startDocumentServer();
+    const issuer = `${idp.origin}/oauth2/default`;
+    const discoveryUrl = `${idp.origin}/.well-known/oauth-authorization-server/oauth2/default`;
+    idp.serve(discoveryUrl, {
+      json: {
+        issuer,
+        authorization_endpoint: `${idp.origin}/oauth2/default/v1/authorize`,
+        token_endpoint: `${idp.origin}/oauth2/default/v1/token`,
+        jwks_uri: `${idp.origin}/oauth2/default/v1/keys`,
+      },
+    });
+    const svc = await startTestService({
+      issuers: [{ issuer, audiences: ['modelgate'], algorithms: ['RS256'], discovery_url: discoveryUrl }],
+      consoleOidc: { issuer, clientId: 'modelgate-console', scope: 'openid' },
+    });
+    try {
+      const reply = await svc.get('/console/config.json');
+      expect(reply.status).toBe(200);
+      expect(reply.body.oidc).toEqual({
+        issuer,
+        authorization_endpoint: `${idp.origin}/oauth2/default/v1/authorize`,
+        client_id: 'modelgate-console',
+        scope: 'openid',
+      });
+      expect(idp.hits(`${issuer}/.well-known/openid-configuration`)).toBe(0);
+    } finally {
+      await svc.close();
+      await idp.close();
+    }
   });
 
   describe('with an Entra ID {tenantid} template among the issuers', () => {
