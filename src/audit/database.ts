@@ -91,6 +91,9 @@ export function openDatabase(
     } else {
       // Before WAL mode and the first table: afterwards the size is fixed.
       if (created) setPageSize(db, options.pageSize ?? NEW_DATABASE_PAGE_SIZE);
+      // Before WAL mode too: switching the journal mode is a lasting change to a file that may not be ours.
+      // migrate() checks again under the write lock.
+      checkOwnership(db, file);
       configureWriter(db, file, options.synchronous ?? 'FULL');
       migrate(db, file, sets, options.logger);
     }

@@ -139,6 +139,20 @@ describe('openDatabase', () => {
     expect(() => openDatabase(file, [auditMigrations])).toThrow(/is not a modelgate database/);
   });
 
+  // A mistyped --db or MODELGATE_DB turned another application's rollback-journal file into a WAL file
+  // (a lasting change its own readers may not support) before saying "not touching it".
+  it('leaves the journal mode of another application’s SQLite file as it was', () => {
+    const file = fresh();
+    const other = new Database(file);
+    other.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY)');
+    expect(other.pragma('journal_mode', { simple: true })).toBe('delete');
+    other.close();
+    expect(() => openDatabase(file, [auditMigrations])).toThrow(/is not a modelgate database/);
+    const after = new Database(file, { readonly: true });
+    expect(after.pragma('journal_mode', { simple: true })).toBe('delete');
+    after.close();
+  });
+
   it('opens read-only without writing, and asks for an upgrade if the schema is behind', () => {
     const file = fresh();
     openDatabase(file, [notesV1]).close();
