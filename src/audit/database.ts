@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -73,8 +73,10 @@ export function openDatabase(
   if (!readonly) ensurePrivateDir(dirname(file));
   const created = !readonly && !existsSync(file);
   // A reader given a path where nothing was ever recorded: say so, rather than SQLite's "unable to open".
-  if (readonly && !existsSync(file)) {
-    throw new ConfigError('db', `no audit log at ${file} (nothing was recorded there, or the file is gone)`);
+  if (readonly && !existsSync(file)) throw missingAuditLogError(file);
+  // SQLite says "disk I/O error" or "unable to open database file" for a folder.
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    throw new ConfigError('db', `${file} is a folder, not an audit log`);
   }
   let db: Db;
   try {
@@ -102,6 +104,11 @@ export function openDatabase(
     db.close();
     throw err;
   }
+}
+
+/** Returns the error for a path where an existing audit log was expected and there is none. */
+export function missingAuditLogError(file: string): ConfigError {
+  return new ConfigError('db', `no audit log at ${file} (nothing was recorded there, or the file is gone)`);
 }
 
 /** Returns the version of a component's schema in the database, 0 if it has none. */

@@ -1,4 +1,4 @@
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import pino from 'pino';
 import { auditMigrations } from '../../audit/audit-migrations';
 import { lockAuditLog, type AuditLogLock, type LockPurpose } from '../../audit/audit-log-lock';
-import { openDatabase } from '../../audit/database';
+import { missingAuditLogError, openDatabase } from '../../audit/database';
 import { lineageTree, sqliteLineageSource, type LineageTree } from '../../audit/lineage-query';
 import { generateCheckpointKeys, type Checkpoint } from '../../audit/signed-checkpoints';
 import { parseInstant } from '../../audit/time-range';
@@ -79,7 +79,10 @@ ${DB_HELP}`,
 
 Deletes, in one transaction, records older than DATE and records the last deleted record as the
 anchor the remaining chain is verified from. Appends wait while it runs (run it off-peak on large
-logs).
+logs). It never creates a log: a path that holds none is refused.
+
+Exit status: 0 pruned (or nothing to prune), 1 could not prune (no such log, a database error),
+2 usage error.
 
 ${DB_HELP}`,
   keygen: `Usage: modelgate audit keygen --out DIR
@@ -459,6 +462,8 @@ async function openStore(values: Values, io: CliIo, readonly: boolean): Promise<
   const url = await databaseUrl(values, io.env);
   if (url) return (await openPostgres(url, logger, !readonly)).store;
   const file = await databaseFile(values, io.env);
+  // Only `serve` starts a log: prune given a mistyped path would create an empty one and "prune" it, exit 0.
+  if (!readonly && !existsSync(file)) throw missingAuditLogError(file);
   return SqliteAuditStore.open({ path: file, readonly, logger });
 }
 

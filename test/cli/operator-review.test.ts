@@ -1,0 +1,54 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { appendMany, openStore } from '../audit/audit-fixtures';
+import { runCli } from '../helpers/cli';
+
+// What an operator scripting the CLI in cron and CI meets: a mistyped path, a folder where a file belongs.
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-operator-review-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('audit prune on a path that holds no audit log', () => {
+  // A cron job with a typo in --db created an empty log there, "pruned" it every night and exited 0,
+  // while the real log grew.
+  it('refuses a missing file (exit 1) and creates nothing', async () => {
+    const missing = path.join(tempDir(), 'modelgate.bd');
+    const result = await runCli(['audit', 'prune', '--before', '2026-01-01', '--db', missing], {});
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `modelgate audit prune: --db: no audit log at ${missing} (nothing was recorded there, or the file is gone)\n`,
+    });
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('still prunes a log that exists (the precondition of the case above)', async () => {
+    const db = path.join(tempDir(), 'modelgate.db');
+    const store = openStore(db);
+    await appendMany(store, 3);
+    await store.close();
+    const result = await runCli(['audit', 'prune', '--before', '2099-01-01', '--db', db], {});
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^pruned 3 records older than 2099-01-01/);
+  });
+
+  it('names a folder given as --db as a folder, for prune and for the read-only commands', async () => {
+    const folder = path.join(tempDir(), 'data');
+    mkdirSync(folder);
+    const prune = await runCli(['audit', 'prune', '--before', '2026-01-01', '--db', folder], {});
+    expect(prune).toMatchObject({ code: 1, stdout: '' });
+    expect(prune.stderr).toBe(`modelgate audit prune: --db: ${folder} is a folder, not an audit log\n`);
+    const verify = await runCli(['audit', 'verify', '--db', folder], {});
+    expect(verify.code).toBe(3);
+    expect(verify.stderr).toBe(
+      `modelgate audit verify: could not verify: --db: ${folder} is a folder, not an audit log\n`,
+    );
+  });
+});
