@@ -4,6 +4,8 @@ export interface CliIo {
   stderr: (s: string) => void;
   env: NodeJS.ProcessEnv;
   isTTY: boolean;
+  /** True once stdout's reader has gone (`| head` has what it wanted): what is written from then on is lost. */
+  readerGone?: () => boolean;
 }
 
 /** One `modelgate <name>` subcommand. `run` returns the exit code. */

@@ -84,7 +84,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 /** Runs the CLI on this process's arguments and sets its exit code. */
 export function runCli(): void {
   // A reader that stops early (`| head`) closes the pipe: the rest of the output has nowhere to go, which is no
-  // error of the command's. It finishes its work and exits with its own code.
+  // error of the command's. It finishes its work and exits with its own code, but for a command whose work is the
+  // output (audit export), which stops.
   let readerGone = false;
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
@@ -97,6 +98,7 @@ export function runCli(): void {
     stderr: (s) => process.stderr.write(s),
     env: process.env,
     isTTY: Boolean(process.stderr.isTTY),
+    readerGone: () => readerGone,
   };
   main(process.argv.slice(2), io).then(
     (code) => {

@@ -52,3 +52,25 @@ describe('audit prune on a path that holds no audit log', () => {
     );
   });
 });
+
+describe('audit export to stdout whose reader goes away (`| head`)', () => {
+  // It read the whole log on, with nowhere to write it, then said "exported 300000 records" and exited 0:
+  // `| head -1` on a large log waited for minutes, and a pipeline whose consumer died reported a complete export.
+  it('stops, says the export is incomplete and exits 1', async () => {
+    const db = path.join(tempDir(), 'modelgate.db');
+    const store = openStore(db);
+    await appendMany(store, 300); // several 64 KiB chunks of JSON Lines
+    await store.close();
+    const argv = ['audit', 'export', '--db', db, '--from', '2026-01-01', '--to', '2099-01-01', '--format', 'jsonl'];
+    const whole = await runCli(argv, {});
+    expect(whole).toMatchObject({ code: 0, stderr: 'exported 300 records\n' });
+    const firstLine = whole.stdout.indexOf('\n') + 1;
+
+    const result = await runCli(argv, {}, { readerLeavesAfter: firstLine });
+    expect(result.code).toBe(1);
+    expect(result.stdout.length).toBeLessThan(whole.stdout.length);
+    expect(result.stderr).toBe(
+      'modelgate audit export: export aborted: stdout was closed (its reader went away); the export is incomplete\n',
+    );
+  });
+});

@@ -1,18 +1,27 @@
 import { main } from '../../src/cli/main';
 
-/** Runs the modelgate CLI in-process and returns its exit code and output; `isTTY` makes stderr a terminal. */
+/**
+ * Runs the modelgate CLI in-process and returns its exit code and output; `isTTY` makes stderr a terminal, and
+ * `readerLeavesAfter` closes stdout once it has that many characters, as `| head` does.
+ */
 export async function runCli(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
-  { isTTY = false }: { isTTY?: boolean } = {},
+  { isTTY = false, readerLeavesAfter }: { isTTY?: boolean; readerLeavesAfter?: number } = {},
 ) {
   let stdout = '';
   let stderr = '';
+  let readerGone = false;
   const code = await main(argv, {
-    stdout: (s) => (stdout += s),
+    stdout: (s) => {
+      if (readerGone) return;
+      stdout += s;
+      readerGone = readerLeavesAfter !== undefined && stdout.length >= readerLeavesAfter;
+    },
     stderr: (s) => (stderr += s),
     env,
     isTTY,
+    readerGone: () => readerGone,
   });
   return { code, stdout, stderr };
 }

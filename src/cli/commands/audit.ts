@@ -72,9 +72,12 @@ Writes the records with from <= timestamp < to, oldest first, to FILE (or stdout
 2026-11-01 (midnight UTC) or a date-time with a zone (2026-11-01T12:00:00Z). JSONL lines use OPA
 decision-log field names; CSV is RFC 4180 with a header row. A file is written as FILE.partial
 and renamed when complete. Progress goes to stderr when it is a terminal. Opens the database
-read-only.
+read-only. Written to stdout, it stops when the reader does (\`| head\`).
 
-${DB_HELP}`,
+${DB_HELP}
+
+Exit status: 0 exported, 1 could not export (no such log, a database error, stdout closed before
+the end), 2 usage error.`,
   prune: `Usage: modelgate audit prune --before DATE [--db FILE]
 
 Deletes, in one transaction, records older than DATE and records the last deleted record as the
@@ -540,10 +543,15 @@ function requiredInstant(values: Values, name: string): string {
   return value;
 }
 
-// io.stdout has no backpressure signal: exports of large logs belong in --out files.
+// io.stdout has no backpressure signal: exports of large logs belong in --out files. A reader gone fails the
+// stream, which ends the export: reading the rest of the log for no one took minutes and ended in "exported N".
 function stdoutStream(io: CliIo): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, done) {
+      if (io.readerGone?.()) {
+        done(new Error('stdout was closed (its reader went away); the export is incomplete'));
+        return;
+      }
       io.stdout(chunk.toString('utf8'));
       done();
     },
