@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { appendMany, openStore, tamper } from '../audit/audit-fixtures';
@@ -138,13 +138,24 @@ describe('exit codes that say what happened', () => {
   // Exit 1 says a case failed: a CI job read an unwritable --junit path as a broken policy.
   it('test-bundle exits 2, not 1, when every case passed but the JUnit report cannot be written', async () => {
     expect((await runCli(['test-bundle', bundle, cases])).code).toBe(0);
-    const junit = path.join(tempDir(), 'no-such-folder', 'junit.xml');
+    // A folder it cannot create: its parent is a file.
+    const notAFolder = path.join(tempDir(), 'reports');
+    writeFileSync(notAFolder, '');
+    const junit = path.join(notAFolder, 'junit.xml');
     const result = await runCli(['test-bundle', bundle, cases, '--junit', junit]);
     expect(result.code).toBe(2);
     expect(result.stdout).toMatch(/bundle cases: \d+ passed, 0 failed\n$/);
     expect(result.stderr).toContain(
-      `modelgate test-bundle: cannot write the JUnit report ${junit} (ENOENT)\n`,
+      `modelgate test-bundle: cannot write the JUnit report ${junit} (EEXIST)\n`,
     );
+  });
+
+  // docs/policies.md's CI line, `--junit reports/bundle-cases.xml`, exited 2 in a fresh checkout (no reports/).
+  it('test-bundle creates the folder of the JUnit report', async () => {
+    const junit = path.join(tempDir(), 'reports', 'bundle-cases.xml');
+    const result = await runCli(['test-bundle', bundle, cases, '--junit', junit]);
+    expect(result).toMatchObject({ code: 0 });
+    expect(readFileSync(junit, 'utf8')).toContain('<testsuite');
   });
 
   // "config: db:" sent the reader to a config file for a path they had typed after --db.

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { readBundleFiles } from '../../src/policy/bundle';
@@ -187,5 +187,59 @@ describe('modelgate bundle build: default entrypoints', () => {
     ]);
     expect(built.code).toBe(1);
     expect(built.stderr).toContain('entrypoint "modelgate/approve" does not refer to a rule');
+  });
+});
+
+// docs/policies.md's first step, `bundle build rego/ -o dist/modelgate.tar.gz`, failed in a fresh checkout:
+// opa build does not create the output's folder ("open dist/modelgate.tar.gz: no such file or directory").
+describe('modelgate bundle: output paths in folders that do not exist yet', () => {
+  it('build creates the folder of -o', async () => {
+    const out = path.join(dir, 'fresh', 'dist', 'modelgate.tar.gz');
+    expect(existsSync(path.dirname(out))).toBe(false);
+    const built = await runCli([
+      'bundle',
+      'build',
+      writePolicySources(),
+      '-o',
+      out,
+      '-e',
+      'modelgate/decision',
+      '--revision',
+      'r1',
+    ]);
+    expect(built).toMatchObject({ code: 0 });
+    expect(bundleRevision(out)).toBe('r1');
+  });
+
+  it('capabilities creates the folder of -o', async () => {
+    const out = path.join(dir, 'fresh-caps', 'caps.json');
+    const written = await runCli(['bundle', 'capabilities', '-o', out]);
+    expect(written).toMatchObject({ code: 0 });
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toHaveProperty('builtins');
+  });
+});
+
+// A signing key that could not be read was found after the build: the unsigned bundle stayed at -o, where the
+// next pipeline step (or a person retrying by hand) would pick it up.
+describe('modelgate bundle build with a signing key it cannot read', () => {
+  it('fails before building and leaves no bundle behind', async () => {
+    const out = path.join(dir, 'was-to-be-signed.tar.gz');
+    const missingKey = path.join(dir, 'no-such-key.pem');
+    const built = await runCli([
+      'bundle',
+      'build',
+      writePolicySources(),
+      '-o',
+      out,
+      '-e',
+      'modelgate/decision',
+      '--signing-key',
+      missingKey,
+      '--signing-alg',
+      'ES256',
+    ]);
+    expect(built.code).toBe(2);
+    expect(built.stderr.split('\n')[0]).toBe(`modelgate bundle: cannot read the key file ${missingKey}`);
+    expect(existsSync(out)).toBe(false);
   });
 });

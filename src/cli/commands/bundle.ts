@@ -189,12 +189,16 @@ export const bundleCommand: CliCommand = {
 
 async function build(regoDir: string, values: Values, io: CliIo): Promise<number> {
   if (!values.output) throw new UsageError('bundle build needs -o OUT.tar.gz');
+  // Before the build: a key found unreadable afterwards left an unsigned bundle at -o.
+  if (values['signing-key']) keyMaterial(values['signing-key'], algorithmOf(values));
   const opa = opaBinary(values, io);
   const capabilities = await writeCapabilities(opa);
   const opaArgs = ['build', '-t', 'wasm', '--ignore', '*_test.rego', '--capabilities', capabilities.file];
   // Without --revision, the sources' own: a bundle always says which Rego it holds.
   const revision = values.revision ?? (await sourceRevision(regoDir));
   opaArgs.push('-o', values.output, '--revision', revision);
+  // opa build does not create it: `-o dist/modelgate.tar.gz` failed in a fresh checkout.
+  await fs.mkdir(path.dirname(values.output), { recursive: true });
   const run = (entrypoints: readonly string[]) =>
     runOpaBuild(opa, [...opaArgs, ...entrypoints.flatMap((e) => ['-e', e]), regoDir]);
   let failure: string | undefined;
@@ -226,8 +230,14 @@ async function build(regoDir: string, values: Values, io: CliIo): Promise<number
     return 1;
   }
   io.stderr(`built ${values.output} (revision ${revision}) with ${opa}\n`);
-  if (values['signing-key']) return sign(values.output, values, io);
-  return 0;
+  if (!values['signing-key']) return 0;
+  try {
+    return await sign(values.output, values, io);
+  } catch (err) {
+    // A bundle asked to be signed is not left unsigned where a pipeline would ship it.
+    await fs.rm(values.output, { force: true });
+    throw err;
+  }
 }
 
 // What the service calls: decisions, usage limits, and (for approvals) whether an approver may approve.
@@ -383,6 +393,7 @@ async function printCapabilities(values: Values, io: CliIo): Promise<number> {
   const opa = opaBinary(values, io);
   const text = `${JSON.stringify(await capabilitiesOf(opa), null, 2)}\n`;
   if (values.output) {
+    await fs.mkdir(path.dirname(values.output), { recursive: true });
     await fs.writeFile(values.output, text);
     io.stderr(`wrote ${values.output} (the builtins a WASM policy can call in modelgate, from ${opa})\n`);
   } else {

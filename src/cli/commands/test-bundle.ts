@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CaseFileError, loadCases, runCases, type CaseResult } from '../../policy/bundle-cases';
 import { errorText } from '../../errors';
@@ -14,7 +15,7 @@ sources (WASM and OPA's evaluator can differ on builtins).
 
 Options:
   -e, --entrypoint PATH   policy entrypoint (default modelgate/decision)
-      --junit FILE        also write a JUnit XML report
+      --junit FILE        also write a JUnit XML report (its folder is created)
   -v, --verbose           print passing cases too
   -h, --help              show this help
 
@@ -90,6 +91,8 @@ export const testBundleCommand: CliCommand = {
     if (args.values.junit) {
       // Exit 1 says a case failed; a report that could not be written is this run's failure, not the policy's.
       try {
+        // As pytest's --junitxml: a CI job's reports/ folder does not exist in a fresh checkout.
+        await fs.mkdir(path.dirname(args.values.junit), { recursive: true });
         await fs.writeFile(args.values.junit, junitReport(results, 'modelgate bundle cases'));
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? errorText(err);
