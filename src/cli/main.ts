@@ -9,6 +9,7 @@ import { tokenCommand } from './commands/token';
 import { usageCommand } from './commands/usage';
 import { MODELGATE_VERSION } from '../version';
 import { misspeltEnvError } from './misspelt-env';
+import { unknownWordText } from './nearest-name';
 import type { CliCommand, CliIo } from './cli-command';
 
 const commands: CliCommand[] = [
@@ -63,7 +64,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    io.stderr(`modelgate: unknown command "${name}"\n\n${help()}`);
+    const names = commands.map((c) => c.name);
+    io.stderr(
+      unknownWordText('modelgate', 'command', name, names) ??
+        `modelgate: unknown command "${name}"\n\n${help()}`,
+    );
     return 2;
   }
   const misspelt = misspeltEnvError(io.env);

@@ -61,7 +61,18 @@ describe('audit export to stdout whose reader goes away (`| head`)', () => {
     const store = openStore(db);
     await appendMany(store, 300); // several 64 KiB chunks of JSON Lines
     await store.close();
-    const argv = ['audit', 'export', '--db', db, '--from', '2026-01-01', '--to', '2099-01-01', '--format', 'jsonl'];
+    const argv = [
+      'audit',
+      'export',
+      '--db',
+      db,
+      '--from',
+      '2026-01-01',
+      '--to',
+      '2099-01-01',
+      '--format',
+      'jsonl',
+    ];
     const whole = await runCli(argv, {});
     expect(whole).toMatchObject({ code: 0, stderr: 'exported 300 records\n' });
     const firstLine = whole.stdout.indexOf('\n') + 1;
@@ -72,5 +83,39 @@ describe('audit export to stdout whose reader goes away (`| head`)', () => {
     expect(result.stderr).toBe(
       'modelgate audit export: export aborted: stdout was closed (its reader went away); the export is incomplete\n',
     );
+  });
+});
+
+describe('a misspelt command gets a suggestion', () => {
+  // `modelgate aduit verify` answered with the whole help and no hint of which command was meant.
+  it.each([
+    [['aduit', 'verify'], 'modelgate: unknown command "aduit"; did you mean "audit"?', 'modelgate --help'],
+    [['serv'], 'modelgate: unknown command "serv"; did you mean "serve"?', 'modelgate --help'],
+    [
+      ['audit', 'verfy'],
+      'modelgate audit: unknown command "verfy"; did you mean "verify"?',
+      'modelgate audit --help',
+    ],
+    [
+      ['bundle', 'biuld', 'rego'],
+      'modelgate bundle: unknown action "biuld"; did you mean "build"?',
+      'modelgate bundle --help',
+    ],
+    [
+      ['report', 'privilges'],
+      'modelgate report: unknown report "privilges"; did you mean "privileges"?',
+      'modelgate report --help',
+    ],
+  ])('%j', async (argv, first, help) => {
+    const result = await runCli(argv, {});
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`${first}\nRun "${help}" for usage.\n`);
+  });
+
+  it('a name far from every command still gets the list of commands', async () => {
+    const result = await runCli(['frobnicate'], {});
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^modelgate: unknown command "frobnicate"\n\nUsage: modelgate <command>/);
   });
 });

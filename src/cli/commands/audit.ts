@@ -25,6 +25,7 @@ import { usagePgMigrations } from '../../postgres/usage-pg-migrations';
 import { keepWitness, readWitness, WitnessFileError } from '../audit-witness';
 import type { CliCommand, CliIo } from '../cli-command';
 import { ConfigError, errorText } from '../../errors';
+import { unknownWordText } from '../nearest-name';
 import { progressReporter } from '../progress';
 import { renderLineage } from '../render-lineage';
 
@@ -164,7 +165,8 @@ export const auditCommand: CliCommand = {
       return sub ? 0 : 2;
     }
     if (!(sub in optionsOf)) {
-      io.stderr(`modelgate audit: unknown command "${sub}"\n\n${usages.audit}\n`);
+      const near = unknownWordText('modelgate audit', 'command', sub, Object.keys(optionsOf));
+      io.stderr(near ?? `modelgate audit: unknown command "${sub}"\n\n${usages.audit}\n`);
       return 2;
     }
     const name = sub as Exclude<Sub, 'audit'>;

@@ -34,6 +34,7 @@ import { sourceRevision } from '../../policy/source-revision';
 import { WasmPolicyEngine } from '../../policy/wasm-policy-engine';
 import type { JwtAlgorithm } from '../../schemas/issuer-config.schema';
 import { argumentErrorText, type CliCommand, type CliIo } from '../cli-command';
+import { unknownWordText } from '../nearest-name';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 
@@ -153,6 +154,14 @@ export const bundleCommand: CliCommand = {
     if (args.values.help || !action) {
       io[args.values.help ? 'stdout' : 'stderr'](`${usage}\n`);
       return args.values.help ? 0 : 2;
+    }
+    const near =
+      action in OPTIONS_OF
+        ? null
+        : unknownWordText('modelgate bundle', 'action', action, Object.keys(OPTIONS_OF));
+    if (near) {
+      io.stderr(near);
+      return 2;
     }
     try {
       refuseForeignOptions(action, args.tokens);

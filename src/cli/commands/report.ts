@@ -10,6 +10,7 @@ import { readBundle } from '../../policy/bundle';
 import { DEFAULT_ENTITLEMENTS_PATH } from '../../reports/entitlement-grants';
 import { privilegesReport } from '../../reports/privileges';
 import type { CliCommand } from '../cli-command';
+import { unknownWordText } from '../nearest-name';
 import { renderPrivilegesCsv, renderPrivilegesTable } from '../render-privileges';
 import { configuredPostgresRefusal, postgresDbRefusal } from '../sqlite-only';
 
@@ -50,6 +51,12 @@ export const reportCommand: CliCommand = {
         return 0;
       }
       if (sub === undefined) throw new TypeError('name the report: modelgate report privileges');
+      const near =
+        sub === 'privileges' ? null : unknownWordText('modelgate report', 'report', sub, ['privileges']);
+      if (near) {
+        io.stderr(near);
+        return 2;
+      }
       if (sub !== 'privileges') throw new TypeError(`unknown report "${sub}"; the report is privileges`);
       ({ values } = parseArgs({
         args: rest,
