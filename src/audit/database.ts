@@ -102,6 +102,12 @@ export function openDatabase(
     return db;
   } catch (err) {
     db.close();
+    // SQLite finds out at the first read, and its message names no file.
+    if ((err as { code?: string }).code === 'SQLITE_NOTADB') {
+      throw new ConfigError('db', `${file} is not an SQLite database (${(err as Error).message})`, {
+        cause: err,
+      });
+    }
     throw err;
   }
 }

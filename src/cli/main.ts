@@ -7,6 +7,7 @@ import { serveCommand } from './commands/serve';
 import { testBundleCommand } from './commands/test-bundle';
 import { tokenCommand } from './commands/token';
 import { usageCommand } from './commands/usage';
+import { ConfigError } from '../errors';
 import { MODELGATE_VERSION } from '../version';
 import { misspeltEnvError } from './misspelt-env';
 import { unknownWordText } from './nearest-name';
@@ -45,6 +46,15 @@ function isUsageError(err: unknown): boolean {
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
+// A path typed after --db is the command line's, not the config file's: "config: db:" sent readers there.
+function failureText(err: unknown, argv: string[]): string {
+  // Not errorText: node's own errors (parseArgs') can come from another realm, where instanceof Error fails.
+  if (!(err instanceof ConfigError)) return (err as Error).message;
+  const option = `--${err.key}`;
+  const typed = argv.some((arg) => arg === option || arg.startsWith(`${option}=`));
+  return typed ? `${option}: ${err.detail}` : err.message;
+}
+
 /** Runs the CLI and returns its exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -79,7 +89,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (err) {
-    io.stderr(`modelgate ${name}: ${(err as Error).message}\n`);
+    io.stderr(`modelgate ${name}: ${failureText(err, rest)}\n`);
     if (!isUsageError(err)) return 1;
     io.stderr(`Run "modelgate ${name} --help" for usage.\n`);
     return 2;

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { appendMany, openStore } from '../audit/audit-fixtures';
@@ -117,5 +117,33 @@ describe('a misspelt command gets a suggestion', () => {
     const result = await runCli(['frobnicate'], {});
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^modelgate: unknown command "frobnicate"\n\nUsage: modelgate <command>/);
+  });
+});
+
+describe('a bad --db is named as the --db the operator typed, with its path', () => {
+  const bundle = path.join(__dirname, '..', '..', 'bundles', 'modelgate.tar.gz');
+  // "config: db:" sent the reader to a config file for a path typed after --db (audit commands said --db already).
+  it.each([
+    ['usage', ['usage', '--subject', 'x']],
+    ['replay', ['replay', '--bundle', bundle]],
+    ['report', ['report', 'privileges']],
+  ])('%s: a missing file', async (command, argv) => {
+    const missing = path.join(tempDir(), 'nope.db');
+    const result = await runCli([...argv, '--db', missing], {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `modelgate ${command}: --db: no audit log at ${missing} (nothing was recorded there, or the file is gone)\n`,
+    );
+  });
+
+  // SQLite's "file is not a database" named no file.
+  it('a file that is not SQLite at all', async () => {
+    const notes = path.join(tempDir(), 'notes.txt');
+    writeFileSync(notes, 'these are not the records you are looking for\n');
+    const result = await runCli(['audit', 'verify', '--db', notes], {});
+    expect(result.code).toBe(3);
+    expect(result.stderr).toBe(
+      `modelgate audit verify: could not verify: --db: ${notes} is not an SQLite database (file is not a database)\n`,
+    );
   });
 });
