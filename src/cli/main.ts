@@ -37,6 +37,14 @@ function help(): string {
     'Run `modelgate <command> --help` (or `modelgate help <command>`) for a command’s options;',
     '`modelgate --version` prints the version.',
     '',
+    'Exit status: 0 success, 1 failure, 2 usage error (an unknown command or option, a missing',
+    'argument). Some commands say more with 1 and 3 (audit verify: 1 broken, 3 could not verify;',
+    'replay: 3 the candidate changes decisions): see their help.',
+    '',
+    'Environment: MODELGATE_CONFIG (the configuration file), MODELGATE_DB, MODELGATE_DATABASE_URL,',
+    'MODELGATE_BUNDLE, MODELGATE_DATA_DIR, PORT, HOST and LOG_LEVEL override its keys',
+    '(docs/configuration.md); MODELGATE_OPA is the opa binary of `bundle build`.',
+    '',
   ].join('\n');
 }
 

@@ -147,3 +147,27 @@ describe('a bad --db is named as the --db the operator typed, with its path', ()
     );
   });
 });
+
+describe('what a script needs from the help', () => {
+  // The top-level help said neither how a script tells a failure from a usage error nor which variables count.
+  it('`modelgate --help` says the exit codes and the environment variables it reads', async () => {
+    const { code, stdout } = await runCli(['--help'], {});
+    expect(code).toBe(0);
+    expect(stdout).toContain('Exit status: 0 success, 1 failure, 2 usage error');
+    for (const name of ['MODELGATE_CONFIG', 'MODELGATE_DB', 'MODELGATE_DATABASE_URL', 'MODELGATE_BUNDLE']) {
+      expect(stdout).toContain(name);
+    }
+    for (const name of ['MODELGATE_DATA_DIR', 'MODELGATE_OPA', 'PORT', 'HOST', 'LOG_LEVEL']) {
+      expect(stdout).toContain(name);
+    }
+  });
+
+  it.each([['serve'], ['token'], ['audit', 'keygen']])(
+    '`modelgate %s --help` says its exit codes',
+    async (...argv) => {
+      const { code, stdout } = await runCli([...argv, '--help'], {});
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/Exit status: 0 [^]+?, 2 /);
+    },
+  );
+});

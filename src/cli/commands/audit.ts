@@ -94,7 +94,9 @@ ${DB_HELP}`,
 Writes DIR/audit-signing.pem (Ed25519 private key, mode 0600) and DIR/audit-signing.pub.pem.
 Refuses to overwrite existing files. Configure the private key as audit.checkpoint.private_key_file;
 give the public key to \`modelgate audit verify --public-key\`. Keep the private key away from the
-audit database's backups: whoever holds it can re-sign a rewritten chain.`,
+audit database's backups: whoever holds it can re-sign a rewritten chain.
+
+Exit status: 0 written, 1 not written (a file exists, the folder cannot be written), 2 usage error.`,
   migrate: `Usage: modelgate audit migrate --to postgres://… [--db FILE] [--public-key FILE]...
 
 Copies the SQLite audit log (records, hash chain, signed checkpoints, prune anchors, usage reports,

@@ -25,7 +25,10 @@ stays.
 Signals: SIGHUP reloads the policy bundle; SIGTERM and SIGINT make /ready answer 503 and every
 reply close its connection, serve on for shutdown.wait_period_seconds (default 0), then stop
 accepting, finish in-flight decisions (shutdown.grace_period_seconds, default 10) and close the
-database. A second signal ends the process at once.`;
+database. A second signal ends the process at once.
+
+Exit status: 0 stopped by SIGTERM or SIGINT, 1 ended by a second signal or a failure while
+serving, 2 usage error or could not start (the configuration, the database, the port).`;
 
 /** `modelgate serve`: runs the HTTP service until SIGTERM/SIGINT. */
 export const serveCommand: CliCommand = {

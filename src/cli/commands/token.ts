@@ -35,6 +35,8 @@ Options:
 
 The key pair is generated on first use into <data-dir>/dev-issuer/ (private key mode 0600).
 Production modelgates trust only the issuers in their configuration, never this one.
+
+Exit status: 0 printed a token, 1 the key pair could not be used, 2 usage error.
 `;
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
