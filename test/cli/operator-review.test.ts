@@ -171,3 +171,11 @@ describe('what a script needs from the help', () => {
     },
   );
 });
+
+// node's advice on '--' ("To specify a positional argument starting with a '-' …") followed the mistyped
+// option of the one audit subcommand that takes a positional, lineage; the other commands drop it.
+it('audit lineage names a mistyped option in one line, as the other commands do', async () => {
+  const result = await runCli(['audit', 'lineage', 'some-id', '--jsno'], {});
+  expect(result.code).toBe(2);
+  expect(result.stderr.split('\n')[0]).toBe(`modelgate audit lineage: Unknown option '--jsno'`);
+});

@@ -23,7 +23,7 @@ import { createPgPool, redactUrl } from '../../postgres/pg-pool';
 import { PostgresAuditStore } from '../../postgres/postgres-audit-store';
 import { usagePgMigrations } from '../../postgres/usage-pg-migrations';
 import { keepWitness, readWitness, WitnessFileError } from '../audit-witness';
-import type { CliCommand, CliIo } from '../cli-command';
+import { argumentErrorText, type CliCommand, type CliIo } from '../cli-command';
 import { ConfigError, errorText } from '../../errors';
 import { unknownWordText } from '../nearest-name';
 import { progressReporter } from '../progress';
@@ -189,7 +189,7 @@ export const auditCommand: CliCommand = {
     } catch (err) {
       const parseError = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
       if (err instanceof UsageError || parseError) {
-        io.stderr(`modelgate audit ${name}: ${(err as Error).message}\n\n${usages[name]}\n`);
+        io.stderr(`modelgate audit ${name}: ${argumentErrorText(err)}\n\n${usages[name]}\n`);
         return 2;
       }
       // A witness file that holds no signed checkpoint is evidence that does not hold: broken (1), not a typo.
