@@ -102,14 +102,29 @@ export function openDatabase(
     return db;
   } catch (err) {
     db.close();
-    // SQLite finds out at the first read, and its message names no file.
-    if ((err as { code?: string }).code === 'SQLITE_NOTADB') {
-      throw new ConfigError('db', `${file} is not an SQLite database (${(err as Error).message})`, {
-        cause: err,
-      });
-    }
-    throw err;
+    throw firstReadError(err, file);
   }
+}
+
+// SQLite finds these out at the first read, and its messages name no file.
+function firstReadError(err: unknown, file: string): unknown {
+  const code = (err as { code?: string }).code;
+  if (code === 'SQLITE_NOTADB') {
+    return new ConfigError('db', `${file} is not an SQLite database (${(err as Error).message})`, {
+      cause: err,
+    });
+  }
+  // "attempt to write a readonly database", said to a reader: it may read the file but not create <db>-shm.
+  if (code === 'SQLITE_READONLY_DIRECTORY') {
+    return new ConfigError(
+      'db',
+      `cannot open ${file} read-only here: SQLite must create ${file}-shm beside a WAL database, and this ` +
+        `user cannot write to ${dirname(file)}; run as the owner of the log, or read a copy in a folder this ` +
+        'user can write',
+      { cause: err },
+    );
+  }
+  return err;
 }
 
 /** Returns the error for a path where an existing audit log was expected and there is none. */

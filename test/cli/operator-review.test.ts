@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { appendMany, openStore } from '../audit/audit-fixtures';
@@ -11,6 +12,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
 function tempDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mg-operator-review-'));
+  chmodSync(dir, 0o755); // one case runs the CLI as another user
   dirs.push(dir);
   return dir;
 }
@@ -179,3 +181,42 @@ it('audit lineage names a mistyped option in one line, as the other commands do'
   expect(result.code).toBe(2);
   expect(result.stderr.split('\n')[0]).toBe(`modelgate audit lineage: Unknown option '--jsno'`);
 });
+
+describe('audit verify by a user who may read the log but not write its folder', () => {
+  // An auditor's account, or a backup on a read-only mount: SQLite must create <db>-shm to read a WAL database,
+  // and said "attempt to write a readonly database" of a command documented to open it read-only.
+  it('says what SQLite needs and the ways out (exit 3)', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'modelgate.db');
+    const store = openStore(db);
+    await appendMany(store, 2);
+    await store.close();
+    expect(readdirSync(dir)).toEqual(['modelgate.db']); // no -shm to read through
+    chmodSync(db, 0o644);
+    chmodSync(dir, 0o555);
+    const asRoot = process.getuid?.() === 0;
+    const result = asRoot
+      ? runAsNobody(['audit', 'verify', '--db', db])
+      : await runCli(['audit', 'verify', '--db', db], {});
+    chmodSync(dir, 0o755);
+    expect(result).toEqual({
+      code: 3,
+      stdout: '',
+      stderr:
+        `modelgate audit verify: could not verify: --db: cannot open ${db} read-only here: SQLite must create ` +
+        `${db}-shm beside a WAL database, and this user cannot write to ${dir}; run as the owner of the log, ` +
+        'or read a copy in a folder this user can write\n',
+    });
+  });
+});
+
+// Root may write anywhere: the case above runs the built CLI as nobody (uid 65534) to be refused as an auditor is.
+function runAsNobody(argv: string[]): { code: number | null; stdout: string; stderr: string } {
+  const main = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+  const nobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+  const run = spawnSync('setpriv', [...nobody, process.execPath, main, ...argv], {
+    encoding: 'utf8',
+    env: {},
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
