@@ -179,7 +179,9 @@ describe('what a script needs from the help', () => {
 it('audit lineage names a mistyped option in one line, as the other commands do', async () => {
   const result = await runCli(['audit', 'lineage', 'some-id', '--jsno'], {});
   expect(result.code).toBe(2);
-  expect(result.stderr.split('\n')[0]).toBe(`modelgate audit lineage: Unknown option '--jsno'`);
+  expect(result.stderr.split('\n')[0]).toBe(
+    `modelgate audit lineage: Unknown option '--jsno'; did you mean --json?`,
+  );
 });
 
 describe('audit verify by a user who may read the log but not write its folder', () => {
@@ -220,3 +222,25 @@ function runAsNobody(argv: string[]): { code: number | null; stdout: string; std
   });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
+
+describe('a misspelt option gets a suggestion', () => {
+  const bundle = path.join(__dirname, '..', '..', 'bundles', 'modelgate.tar.gz');
+  // "Unknown option '--subjet'" and then the whole usage: the option meant had to be found in it by eye.
+  it.each([
+    [['usage', '--subjet', 'x'], 'usage', '--subjet', '--subject'],
+    [['serve', '--confg', 'x.yaml'], 'serve', '--confg', '--config'],
+    [['token', '--scpoe', 'invoke:x'], 'token', '--scpoe', '--scope'],
+    [['replay', '--bundel', bundle], 'replay', '--bundel', '--bundle'],
+    [['report', 'privileges', '--sinse', '7d'], 'report', '--sinse', '--since'],
+    [['audit', 'export', '--form', '2026-01-01'], 'audit export', '--form', '--from'],
+    [['test-bundle', bundle, 'cases/', '--juint', 'x.xml'], 'test-bundle', '--juint', '--junit'],
+    [['bundle', 'inspect', bundle, '--jsn'], 'bundle', '--jsn', '--json'],
+  ])('%j', async (argv, command, typed, meant) => {
+    const result = await runCli(argv, {});
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.split('\n')[0]).toBe(
+      `modelgate ${command}: Unknown option '${typed}'; did you mean ${meant}?`,
+    );
+  });
+});

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import pino from 'pino';
 import { auditMigrations } from '../../audit/audit-migrations';
 import { lockAuditLog, type AuditLogLock, type LockPurpose } from '../../audit/audit-log-lock';
@@ -23,7 +23,7 @@ import { createPgPool, redactUrl } from '../../postgres/pg-pool';
 import { PostgresAuditStore } from '../../postgres/postgres-audit-store';
 import { usagePgMigrations } from '../../postgres/usage-pg-migrations';
 import { keepWitness, readWitness, WitnessFileError } from '../audit-witness';
-import { argumentErrorText, type CliCommand, type CliIo } from '../cli-command';
+import { argumentErrorText, parseCommandArgs, type CliCommand, type CliIo } from '../cli-command';
 import { ConfigError, errorText } from '../../errors';
 import { unknownWordText } from '../nearest-name';
 import { progressReporter } from '../progress';
@@ -174,7 +174,7 @@ export const auditCommand: CliCommand = {
     const name = sub as Exclude<Sub, 'audit'>;
     let values: Values = {};
     try {
-      const parsed = parseArgs({
+      const parsed = parseCommandArgs({
         args: rest,
         options: optionsOf[name],
         strict: true,

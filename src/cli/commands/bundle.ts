@@ -11,7 +11,6 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   BundleError,
   bundleName,
@@ -33,7 +32,7 @@ import { BUNDLE_ALGORITHMS, toKeyObject } from '../../policy/verification-keys';
 import { sourceRevision } from '../../policy/source-revision';
 import { WasmPolicyEngine } from '../../policy/wasm-policy-engine';
 import type { JwtAlgorithm } from '../../schemas/issuer-config.schema';
-import { argumentErrorText, type CliCommand, type CliIo } from '../cli-command';
+import { argumentErrorText, parseCommandArgs, type CliCommand, type CliIo } from '../cli-command';
 import { unknownWordText } from '../nearest-name';
 
 const root = path.resolve(__dirname, '..', '..', '..');
@@ -100,7 +99,7 @@ const options = {
 type Values = ReturnType<typeof parse>['values'];
 
 function parse(argv: string[]) {
-  return parseArgs({ args: argv, allowPositionals: true, options, tokens: true });
+  return parseCommandArgs({ args: argv, allowPositionals: true, options, tokens: true });
 }
 
 type OptionName = keyof typeof options;

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { auditMigrations } from '../../audit/audit-migrations';
 import { openDatabase } from '../../audit/database';
 import { scanDecisions } from '../../audit/decision-scan';
@@ -10,7 +9,7 @@ import { failingKinds, parseFailOn } from '../../replay/fail-on';
 import { loadReplayEngine } from '../../replay/load-engine';
 import { renderReplay } from '../../replay/render-replay';
 import { replay } from '../../replay/replay';
-import type { CliCommand } from '../cli-command';
+import { parseCommandArgs, type CliCommand } from '../cli-command';
 import { progressReporter } from '../progress';
 import { configuredPostgresRefusal, postgresDbRefusal } from '../sqlite-only';
 
@@ -54,7 +53,7 @@ export const replayCommand: CliCommand = {
     let fromMs: number | undefined;
     let toMs: number | undefined;
     try {
-      ({ values } = parseArgs({
+      ({ values } = parseCommandArgs({
         args: argv,
         options: {
           bundle: { type: 'string' },

@@ -1,6 +1,5 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { auditMigrations } from '../../audit/audit-migrations';
 import { openDatabase } from '../../audit/database';
 import { parseSince } from '../../audit/relative-time';
@@ -9,7 +8,7 @@ import { loadConfig } from '../../config/load-config';
 import { readBundle } from '../../policy/bundle';
 import { DEFAULT_ENTITLEMENTS_PATH } from '../../reports/entitlement-grants';
 import { privilegesReport } from '../../reports/privileges';
-import type { CliCommand } from '../cli-command';
+import { parseCommandArgs, type CliCommand } from '../cli-command';
 import { unknownWordText } from '../nearest-name';
 import { renderPrivilegesCsv, renderPrivilegesTable } from '../render-privileges';
 import { configuredPostgresRefusal, postgresDbRefusal } from '../sqlite-only';
@@ -58,7 +57,7 @@ export const reportCommand: CliCommand = {
         return 2;
       }
       if (sub !== 'privileges') throw new TypeError(`unknown report "${sub}"; the report is privileges`);
-      ({ values } = parseArgs({
+      ({ values } = parseCommandArgs({
         args: rest,
         options: {
           since: { type: 'string', default: '30d' },

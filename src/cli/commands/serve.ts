@@ -1,11 +1,10 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startService } from '../../compose';
 import { loadConfig } from '../../config/load-config';
 import { plainHttpWarnings } from '../../config/plain-http-warnings';
 import { ConfigError } from '../../errors';
-import type { CliCommand } from '../cli-command';
+import { parseCommandArgs, type CliCommand } from '../cli-command';
 
 const usage = `Usage: modelgate serve [-c|--config FILE]
 
@@ -36,7 +35,7 @@ export const serveCommand: CliCommand = {
   summary: 'run the decision service (npm start)',
   usage,
   async run(argv, io) {
-    const args = parseArgs({
+    const args = parseCommandArgs({
       args: argv,
       options: {
         config: { type: 'string', short: 'c' },

@@ -1,12 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { CaseFileError, loadCases, runCases, type CaseResult } from '../../policy/bundle-cases';
 import { errorText } from '../../errors';
 import { BundleError, readBundle } from '../../policy/bundle';
 import { junitReport } from '../../policy/junit-report';
 import { WasmPolicyEngine } from '../../policy/wasm-policy-engine';
-import { argumentErrorText, type CliCommand, type CliIo } from '../cli-command';
+import { argumentErrorText, parseCommandArgs, type CliCommand, type CliIo } from '../cli-command';
 
 const usage = `Usage: modelgate test-bundle <bundle.tar.gz|dir> <cases file or dir>... [options]
 
@@ -41,7 +40,7 @@ export const testBundleCommand: CliCommand = {
   async run(argv, io) {
     let args;
     try {
-      args = parseArgs({
+      args = parseCommandArgs({
         args: argv,
         allowPositionals: true,
         options: {

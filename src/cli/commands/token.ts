@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config/load-config';
 import { ConfigError } from '../../errors';
 import {
@@ -8,7 +7,7 @@ import {
   ensureDevIssuer,
   mintDevToken,
 } from '../../identity/dev-issuer';
-import type { CliCommand, CliIo } from '../cli-command';
+import { parseCommandArgs, type CliCommand, type CliIo } from '../cli-command';
 
 /** What the token command uses of the terminal (tests need not fake a TTY). */
 type TokenIo = Pick<CliIo, 'stdout' | 'stderr' | 'env'>;
@@ -101,7 +100,7 @@ function serviceDataDir(env: NodeJS.ProcessEnv): string {
 }
 
 function parse(argv: string[]) {
-  return parseArgs({
+  return parseCommandArgs({
     args: argv,
     strict: true,
     allowPositionals: false,

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { auditMigrations } from '../../audit/audit-migrations';
 import { openDatabase } from '../../audit/database';
@@ -11,7 +10,7 @@ import { UsageLedger } from '../../usage/usage-ledger';
 import { SqliteUsageReports } from '../../usage/usage-reports';
 import { usageMigrations } from '../../usage/usage-migrations';
 import { UsageView, type UsageDescription } from '../../usage/usage-view';
-import type { CliCommand } from '../cli-command';
+import { parseCommandArgs, type CliCommand } from '../cli-command';
 
 const usage = `Usage: modelgate usage --subject ID [--model NAME] [--db FILE] [--bundle FILE] [--json]
 
@@ -30,7 +29,7 @@ export const usageCommand: CliCommand = {
   summary: 'show a subject’s usage and limits',
   usage,
   async run(argv, io) {
-    const args = parseArgs({
+    const args = parseCommandArgs({
       args: argv,
       options: {
         subject: { type: 'string', short: 's' },
