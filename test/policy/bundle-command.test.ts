@@ -243,3 +243,45 @@ describe('modelgate bundle build with a signing key it cannot read', () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+// OpenSSL's "error:1E08010C:DECODER routines::unsupported" was all a release engineer saw of a wrong key file.
+describe('modelgate bundle sign with a key file that holds no private key', () => {
+  it('names the option, the file and the algorithm (exit 1), and leaves the bundle as it was', async () => {
+    const bundle = path.join(dir, 'to-sign.tar.gz');
+    const built = await runCli([
+      'bundle',
+      'build',
+      writePolicySources(),
+      '-o',
+      bundle,
+      '-e',
+      'modelgate/decision',
+    ]);
+    expect(built.code).toBe(0);
+    const before = readFileSync(bundle);
+    const notAKey = path.join(dir, 'notes.txt');
+    writeFileSync(notAKey, 'not a key\n');
+    const signed = await runCli([
+      'bundle',
+      'sign',
+      bundle,
+      '--signing-key',
+      notAKey,
+      '--signing-alg',
+      'ES256',
+    ]);
+    expect(signed.code).toBe(1);
+    expect(signed.stderr).toMatch(
+      new RegExp(`^modelgate bundle: cannot sign with --signing-key ${notAKey} \\(ES256\\): .+\\n$`),
+    );
+    expect(readFileSync(bundle).equals(before)).toBe(true);
+
+    // build --signing-key signs after building: a bundle that could not be signed is not left at -o.
+    const out = path.join(dir, 'built-not-signed.tar.gz');
+    const args = ['-o', out, '-e', 'modelgate/decision', '--signing-key', notAKey, '--signing-alg', 'ES256'];
+    const buildAndSign = await runCli(['bundle', 'build', writePolicySources(), ...args]);
+    expect(buildAndSign.code).toBe(1);
+    expect(buildAndSign.stderr).toContain(`cannot sign with --signing-key ${notAKey} (ES256)`);
+    expect(existsSync(out)).toBe(false);
+  });
+});

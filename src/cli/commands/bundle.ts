@@ -275,13 +275,23 @@ async function sign(location: string, values: Values, io: CliIo): Promise<number
   if (expires !== undefined && !(Number.isInteger(expires) && expires > 0)) {
     throw new UsageError('--expires-in must be a positive number of seconds');
   }
-  const signatures = signBundleFiles(files, {
-    algorithm,
-    keyMaterial: keyMaterial(values['signing-key'], algorithm),
-    keyId: values['key-id'],
-    scope: values.scope,
-    expiresInSeconds: expires,
-  });
+  let signatures: string;
+  try {
+    signatures = signBundleFiles(files, {
+      algorithm,
+      keyMaterial: keyMaterial(values['signing-key'], algorithm),
+      keyId: values['key-id'],
+      scope: values.scope,
+      expiresInSeconds: expires,
+    });
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // OpenSSL's own text ("DECODER routines::unsupported") says neither which key nor what was expected.
+    const key = existsSync(values['signing-key']) ? values['signing-key'] : 'the secret given';
+    throw new Error(`cannot sign with --signing-key ${key} (${algorithm}): ${errorText(err)}`, {
+      cause: err,
+    });
+  }
   if (statSync(location).isDirectory() && !values.output) {
     await fs.writeFile(path.join(location, SIGNATURES_FILE), signatures);
     io.stderr(
