@@ -244,3 +244,19 @@ describe('a misspelt option gets a suggestion', () => {
     );
   });
 });
+
+// "config: public_key: is not a PEM public key" named neither the option nor which of several files it was.
+it('audit verify names the --public-key file that holds no Ed25519 public key (exit 3)', async () => {
+  const db = path.join(tempDir(), 'modelgate.db');
+  const store = openStore(db);
+  await appendMany(store, 1);
+  await store.close();
+  const notAKey = path.join(tempDir(), 'audit-signing.pub.pem');
+  writeFileSync(notAKey, 'not a key\n');
+  const result = await runCli(['audit', 'verify', '--db', db, '--public-key', notAKey], {});
+  expect(result).toEqual({
+    code: 3,
+    stdout: '',
+    stderr: `modelgate audit verify: could not verify: --public-key: ${notAKey} is not a PEM public key\n`,
+  });
+});

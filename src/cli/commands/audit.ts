@@ -9,7 +9,7 @@ import { auditMigrations } from '../../audit/audit-migrations';
 import { lockAuditLog, type AuditLogLock, type LockPurpose } from '../../audit/audit-log-lock';
 import { missingAuditLogError, openDatabase } from '../../audit/database';
 import { lineageTree, sqliteLineageSource, type LineageTree } from '../../audit/lineage-query';
-import { generateCheckpointKeys, type Checkpoint } from '../../audit/signed-checkpoints';
+import { generateCheckpointKeys, loadCheckpointKey, type Checkpoint } from '../../audit/signed-checkpoints';
 import { parseInstant } from '../../audit/time-range';
 import { SqliteAuditStore } from '../../audit/sqlite-audit-store';
 import type { AuditStore, VerifiedRange, VerifyResult } from '../../audit/audit-store';
@@ -202,9 +202,7 @@ export const auditCommand: CliCommand = {
 
 const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Promise<number>> = {
   async verify(values, io) {
-    const keys = await Promise.all(
-      ((values['public-key'] as string[] | undefined) ?? []).map((f) => readFile(f, 'utf8')),
-    );
+    const keys = await readPublicKeys(values);
     const witnessFile = typeof values.witness === 'string' ? path.resolve(values.witness) : null;
     if (witnessFile && keys.length === 0) {
       throw new UsageError(
@@ -274,9 +272,7 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
   async migrate(values, io) {
     const url = required(values, 'to');
     if (!isPostgresUrl(url)) throw new UsageError('--to must be a postgres:// URL');
-    const keys = await Promise.all(
-      ((values['public-key'] as string[] | undefined) ?? []).map((f) => readFile(f, 'utf8')),
-    );
+    const keys = await readPublicKeys(values);
     const verifyOptions = keys.length > 0 ? { publicKeys: keys } : {};
     const file = await databaseFile(values, io.env);
     const logger = cliLogger(io);
@@ -462,6 +458,23 @@ function walked(range: VerifiedRange): string {
 
 function spanOf(range: VerifiedRange): string {
   return range.from_seq === null ? 'no records' : `seq ${range.from_seq} to ${range.to_seq}`;
+}
+
+// Each --public-key file, read and checked here: the store's own check names neither the option nor the file.
+async function readPublicKeys(values: Values): Promise<string[]> {
+  const files = (values['public-key'] as string[] | undefined) ?? [];
+  return Promise.all(
+    files.map(async (file) => {
+      const pem = await readFile(file, 'utf8');
+      try {
+        loadCheckpointKey(pem);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        throw new ConfigError('public-key', `${file} ${err.detail}`, { cause: err });
+      }
+      return pem;
+    }),
+  );
 }
 
 async function openStore(values: Values, io: CliIo, readonly: boolean): Promise<AuditStore> {
