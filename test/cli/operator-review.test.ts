@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { appendMany, openStore } from '../audit/audit-fixtures';
@@ -258,5 +267,61 @@ it('audit verify names the --public-key file that holds no Ed25519 public key (e
     code: 3,
     stdout: '',
     stderr: `modelgate audit verify: could not verify: --public-key: ${notAKey} is not a PEM public key\n`,
+  });
+});
+
+describe('output files in folders that do not exist yet, or a folder given as the file', () => {
+  async function smallLog(): Promise<string> {
+    const db = path.join(tempDir(), 'modelgate.db');
+    const store = openStore(db);
+    await appendMany(store, 2);
+    await store.close();
+    return db;
+  }
+  const exportTo = (db: string, out: string) =>
+    runCli(
+      [
+        'audit',
+        'export',
+        '--db',
+        db,
+        '--from',
+        '2026-01-01',
+        '--to',
+        '2099-01-01',
+        '--format',
+        'csv',
+        '--out',
+        out,
+      ],
+      {},
+    );
+
+  // As bundle build -o and test-bundle --junit: `--out exports/2026-11.csv` in a fresh folder read the whole log,
+  // then failed on ENOENT.
+  it('audit export --out creates the folder', async () => {
+    const out = path.join(tempDir(), 'exports', '2026-11.csv');
+    const result = await exportTo(await smallLog(), out);
+    expect(result).toMatchObject({ code: 0, stderr: `exported 2 records to ${out}\n` });
+    expect(readFileSync(out, 'utf8').split('\n')[0]).toMatch(/^seq,decision_id,/);
+  });
+
+  // It read the whole log into FILE.partial, then failed to rename it over the folder (EISDIR).
+  it('audit export --out refuses a folder before reading the log (exit 2)', async () => {
+    const folder = path.join(tempDir(), 'exports');
+    mkdirSync(folder);
+    const result = await exportTo(await smallLog(), folder);
+    expect(result.code).toBe(2);
+    expect(result.stderr.split('\n')[0]).toBe(
+      `modelgate audit export: --out ${folder} is a folder; name a file in it`,
+    );
+    expect(readdirSync(path.dirname(folder))).toEqual(['exports']);
+  });
+
+  it('report privileges --patch creates the folder', async () => {
+    const patch = path.join(tempDir(), 'proposals', 'tightened.json');
+    const result = await runCli(['report', 'privileges', '--db', await smallLog(), '--patch', patch], {});
+    expect(result.code).toBe(0);
+    expect(JSON.parse(readFileSync(patch, 'utf8'))).toHaveProperty('subjects');
   });
 });

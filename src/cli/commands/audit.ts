@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -71,7 +71,7 @@ key file, a database error).`,
 
 Writes the records with from <= timestamp < to, oldest first, to FILE (or stdout). DATE is
 2026-11-01 (midnight UTC) or a date-time with a zone (2026-11-01T12:00:00Z). JSONL lines use OPA
-decision-log field names; CSV is RFC 4180 with a header row. A file is written as FILE.partial
+decision-log field names; CSV is RFC 4180 with a header row. A file (its folder created) is written as FILE.partial
 and renamed when complete. Progress goes to stderr when it is a terminal. Opens the database
 read-only. Written to stdout, it stops when the reader does (\`| head\`).
 
@@ -232,8 +232,8 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
     const to = requiredInstant(values, 'to');
     const format = required(values, 'format');
     if (format !== 'jsonl' && format !== 'csv') throw new UsageError('--format must be jsonl or csv');
+    const target = typeof values.out === 'string' ? outputFile(values.out) : null;
     const store = await openStore(values, io, true);
-    const target = typeof values.out === 'string' ? path.resolve(values.out) : null;
     const out = target ? createWriteStream(`${target}.partial`) : stdoutStream(io);
     const progress = progressReporter(io, 'written');
     try {
@@ -541,6 +541,17 @@ async function databaseFile(values: Values, env: NodeJS.ProcessEnv): Promise<str
 function failureText(err: unknown, values: Values): string {
   if (err instanceof ConfigError && values[err.key] !== undefined) return `--${err.key}: ${err.detail}`;
   return errorText(err);
+}
+
+// Checked before the log is read: a folder given as --out failed at the rename, after the whole export. Its
+// folder is created, as bundle build's and test-bundle's are.
+function outputFile(out: string): string {
+  const file = path.resolve(out);
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    throw new UsageError(`--out ${file} is a folder; name a file in it`);
+  }
+  mkdirSync(path.dirname(file), { recursive: true });
+  return file;
 }
 
 function required(values: Values, name: string): string {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { auditMigrations } from '../../audit/audit-migrations';
 import { openDatabase } from '../../audit/database';
@@ -108,6 +108,7 @@ export const reportCommand: CliCommand = {
       else io.stdout(values.format === 'csv' ? renderPrivilegesCsv(report) : renderPrivilegesTable(report));
       if (values.patch) {
         const file = path.resolve(values.patch);
+        mkdirSync(path.dirname(file), { recursive: true });
         // The same shape as rego/entitlements/data.json, so a reviewer can diff and adopt it.
         writeFileSync(file, `${JSON.stringify({ subjects: tightened }, null, 2)}\n`);
         io.stderr(`wrote the proposed entitlements to ${file}; review it, nothing was applied\n`);
