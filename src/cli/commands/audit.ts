@@ -71,9 +71,9 @@ key file, a database error).`,
 
 Writes the records with from <= timestamp < to, oldest first, to FILE (or stdout). DATE is
 2026-11-01 (midnight UTC) or a date-time with a zone (2026-11-01T12:00:00Z). JSONL lines use OPA
-decision-log field names; CSV is RFC 4180 with a header row. A file (its folder created) is written as FILE.partial
-and renamed when complete. Progress goes to stderr when it is a terminal. Opens the database
-read-only. Written to stdout, it stops when the reader does (\`| head\`).
+decision-log field names; CSV is RFC 4180 with a header row. A file is written as FILE.partial
+(its folder created) and renamed when complete. Progress goes to stderr when it is a terminal.
+Opens the database read-only. Written to stdout, it stops when the reader does (\`| head\`).
 
 ${DB_HELP}
 
