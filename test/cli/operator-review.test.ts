@@ -325,3 +325,14 @@ describe('output files in folders that do not exist yet, or a folder given as th
     expect(JSON.parse(readFileSync(patch, 'utf8'))).toHaveProperty('subjects');
   });
 });
+
+// `serve -c FILE` is turned into MODELGATE_CONFIG inside, and its error named the variable the operator never set.
+it('serve -c names --config when the file cannot be read (exit 2)', async () => {
+  const missing = path.join(tempDir(), 'modelgate.yaml');
+  const result = await runCli(['serve', '-c', missing], {});
+  expect(result).toEqual({
+    code: 2,
+    stdout: '',
+    stderr: `modelgate: cannot start: --config: cannot read ${missing} (ENOENT)\n`,
+  });
+});

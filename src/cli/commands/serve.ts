@@ -52,7 +52,9 @@ export const serveCommand: CliCommand = {
       config = loadConfig(env);
     } catch (err) {
       if (err instanceof ConfigError) {
-        io.stderr(`modelgate: cannot start: ${err.message}\n`);
+        // -c becomes MODELGATE_CONFIG here: name what the operator typed, not a variable they never set.
+        const typed = args.values.config && err.key === 'MODELGATE_CONFIG';
+        io.stderr(`modelgate: cannot start: ${typed ? `--config: ${err.detail}` : err.message}\n`);
         return 2;
       }
       throw err;
