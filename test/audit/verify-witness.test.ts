@@ -135,3 +135,18 @@ describe('audit verify --witness', () => {
     expect(result.stderr).toContain('--witness needs --public-key');
   });
 });
+
+// A witness folder that is not there (a volume not mounted, a typo in cron) was found after the whole log had
+// been re-hashed, when the witness could not be written: minutes on a large log, then ENOENT on a .partial file.
+it('refuses a --witness in a folder that does not exist before verifying anything (exit 3)', async () => {
+  const file = await signedLog();
+  const witness = join(dir, 'not-mounted', 'prod.json');
+  const result = await verify(file, '--witness', witness);
+  expect(result).toEqual({
+    code: 3,
+    stdout: '',
+    stderr:
+      `modelgate audit verify: could not verify: --witness: the folder ${join(dir, 'not-mounted')} does not ` +
+      'exist (is its volume mounted?)\n',
+  });
+});

@@ -209,6 +209,13 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
         '--witness needs --public-key: the witness is a signed checkpoint, checked with it',
       );
     }
+    // Checked before the walk: a folder that is not there (a volume not mounted) failed after it, at the write.
+    if (witnessFile && !existsSync(path.dirname(witnessFile))) {
+      throw new ConfigError(
+        'witness',
+        `the folder ${path.dirname(witnessFile)} does not exist (is its volume mounted?)`,
+      );
+    }
     const witness = witnessFile ? readWitness(witnessFile) : undefined;
     const store = await openStore(values, io, true);
     try {
