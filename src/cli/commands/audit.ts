@@ -320,6 +320,7 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
     let tree: LineageTree | null;
     if (url) {
       const pool = createPgPool({ url, max: 1, logger: cliLogger(io) });
+      await refuseWithoutAuditLog(pool, url);
       try {
         tree = await lineageTree(pgLineageSource(pool), id);
       } finally {
@@ -506,6 +507,7 @@ async function openPostgres(
   migrate: boolean,
 ): Promise<{ pool: Pool; store: PostgresAuditStore }> {
   const pool = createPgPool({ url, max: 2, logger });
+  if (!migrate) await refuseWithoutAuditLog(pool, url);
   if (migrate) {
     await migratePg(pool, [auditPgMigrations, usagePgMigrations, approvalPgMigrations], logger).catch(
       async (err: unknown) => {
@@ -515,6 +517,24 @@ async function openPostgres(
     );
   }
   return { pool, store: new PostgresAuditStore({ pool, ownsPool: true, logger }) };
+}
+
+// A reader does not migrate, so a database no modelgate wrote (a wrong name) failed at its first query, as an
+// outage: the service's "decisions fail closed" logged, then "the audit log cannot be read (42P01)".
+async function refuseWithoutAuditLog(pool: Pool, url: string): Promise<void> {
+  const { rows } = await pool
+    .query<{ present: boolean }>(`SELECT to_regclass('modelgate_migrations') IS NOT NULL AS present`)
+    .catch(async (err: unknown) => {
+      await pool.end();
+      throw err;
+    });
+  if (rows[0]?.present) return;
+  await pool.end();
+  throw new ConfigError(
+    'db',
+    `${redactUrl(url)} holds no modelgate audit log (no modelgate_migrations table): check the database name; ` +
+      'a new one gets its tables from modelgate serve or audit migrate',
+  );
 }
 
 function isPostgresUrl(value: string): boolean {
