@@ -18,6 +18,8 @@ describeWithPostgres('audit commands on a PostgreSQL database that holds no audi
     [['audit', 'verify'], 3, 'could not verify: '],
     [['audit', 'export', '--from', '2026-01-01', '--to', '2099-01-01', '--format', 'csv'], 1, ''],
     [['audit', 'lineage', 'some-decision-id'], 3, 'could not run: '],
+    // It created the tables in the wrong database, pruned nothing and exited 0, as on SQLite.
+    [['audit', 'prune', '--before', '2026-01-01'], 1, ''],
   ])('%j says so, names the database and creates nothing', async (argv, code, prefix) => {
     const url = await cluster.createDatabase();
     const shown = redactUrl(url);

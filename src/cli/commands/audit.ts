@@ -371,7 +371,7 @@ async function copyToPostgres(migration: Migration, io: CliIo): Promise<number> 
     return 1;
   }
   const { copySqliteToPostgres } = await import('../../postgres/copy-sqlite-to-postgres');
-  const pg = await openPostgres(url, logger, true);
+  const pg = await openPostgres(url, logger, 'new');
   try {
     const db = openDatabase(file, [], { readonly: true });
     let counts: Record<string, number>;
@@ -488,7 +488,7 @@ async function readPublicKeys(values: Values): Promise<string[]> {
 async function openStore(values: Values, io: CliIo, readonly: boolean): Promise<AuditStore> {
   const logger = cliLogger(io);
   const url = await databaseUrl(values, io.env);
-  if (url) return (await openPostgres(url, logger, !readonly)).store;
+  if (url) return (await openPostgres(url, logger, readonly ? 'read' : 'write')).store;
   const file = await databaseFile(values, io.env);
   // Only `serve` starts a log: prune given a mistyped path would create an empty one and "prune" it, exit 0.
   if (!readonly && !existsSync(file)) throw missingAuditLogError(file);
@@ -500,15 +500,21 @@ function cliLogger(io: CliIo): Logger {
   return pino({ level: 'warn' }, { write: (line: string) => io.stderr(line) });
 }
 
-// Read-only commands never migrate: verifying a database must not change it.
+/**
+ * How a command uses a PostgreSQL log: `read` never migrates (verifying a database must not change it); `write`
+ * (prune) upgrades a log that exists; `new` (the target of audit migrate) creates the tables. Only `new` accepts a
+ * database without a log: a prune given a wrong database name created the tables there, pruned nothing, exit 0.
+ */
+type PgUse = 'read' | 'write' | 'new';
+
 async function openPostgres(
   url: string,
   logger: Logger,
-  migrate: boolean,
+  use: PgUse,
 ): Promise<{ pool: Pool; store: PostgresAuditStore }> {
   const pool = createPgPool({ url, max: 2, logger });
-  if (!migrate) await refuseWithoutAuditLog(pool, url);
-  if (migrate) {
+  if (use !== 'new') await refuseWithoutAuditLog(pool, url);
+  if (use !== 'read') {
     await migratePg(pool, [auditPgMigrations, usagePgMigrations, approvalPgMigrations], logger).catch(
       async (err: unknown) => {
         await pool.end();
@@ -520,7 +526,8 @@ async function openPostgres(
 }
 
 // A reader does not migrate, so a database no modelgate wrote (a wrong name) failed at its first query, as an
-// outage: the service's "decisions fail closed" logged, then "the audit log cannot be read (42P01)".
+// outage: the service's "decisions fail closed" logged, then "the audit log cannot be read (42P01)"; a prune
+// created the tables there.
 async function refuseWithoutAuditLog(pool: Pool, url: string): Promise<void> {
   const { rows } = await pool
     .query<{ present: boolean }>(`SELECT to_regclass('modelgate_migrations') IS NOT NULL AS present`)
