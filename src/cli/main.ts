@@ -43,7 +43,7 @@ function help(): string {
     '',
     'Environment: MODELGATE_CONFIG (the configuration file), MODELGATE_DB, MODELGATE_DATABASE_URL,',
     'MODELGATE_BUNDLE, MODELGATE_DATA_DIR, PORT, HOST and LOG_LEVEL override its keys',
-    '(docs/configuration.md); MODELGATE_OPA is the opa binary of `bundle build`.',
+    '(docs/configuration.md); MODELGATE_OPA is the opa binary of `bundle build` and `capabilities`.',
     '',
   ].join('\n');
 }
