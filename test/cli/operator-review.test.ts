@@ -336,3 +336,18 @@ it('serve -c names --config when the file cannot be read (exit 2)', async () => 
     stderr: `modelgate: cannot start: --config: cannot read ${missing} (ENOENT)\n`,
   });
 });
+
+describe('`help` inside a command, as `modelgate help audit` is', () => {
+  // `modelgate bundle help` said "bundle help needs exactly one path" (exit 2), while `audit help` and
+  // `report help` print their help; `audit help verify` printed the audit overview, not verify's options.
+  it('`modelgate bundle help` prints the bundle help and exits 0', async () => {
+    const result = await runCli(['bundle', 'help'], {});
+    expect(result).toEqual({ code: 0, stdout: (await runCli(['bundle', '--help'], {})).stdout, stderr: '' });
+  });
+
+  it('`modelgate audit help verify` prints what `audit verify --help` does', async () => {
+    const own = await runCli(['audit', 'verify', '--help'], {});
+    expect(own.stdout).toMatch(/^Usage: modelgate audit verify /);
+    expect(await runCli(['audit', 'help', 'verify'], {})).toEqual(own);
+  });
+});

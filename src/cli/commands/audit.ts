@@ -162,6 +162,8 @@ export const auditCommand: CliCommand = {
   usage: usages.audit,
   async run(argv, io) {
     const [sub, ...rest] = argv;
+    // `audit help verify` is `audit verify --help`, as `modelgate help audit` is `audit --help`.
+    if (sub === 'help' && rest[0] && rest[0] in optionsOf) return auditCommand.run([rest[0], '--help'], io);
     if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
       io[sub ? 'stdout' : 'stderr'](`${usages.audit}\n`);
       return sub ? 0 : 2;

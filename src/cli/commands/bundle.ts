@@ -150,9 +150,11 @@ export const bundleCommand: CliCommand = {
       return 2;
     }
     const [action, target, ...extra] = args.positionals;
-    if (args.values.help || !action) {
-      io[args.values.help ? 'stdout' : 'stderr'](`${usage}\n`);
-      return args.values.help ? 0 : 2;
+    // `bundle help` as `audit help` and `report help`: one help text covers every action.
+    const asked = args.values.help || action === 'help';
+    if (asked || !action) {
+      io[asked ? 'stdout' : 'stderr'](`${usage}\n`);
+      return asked ? 0 : 2;
     }
     const near =
       action in OPTIONS_OF
