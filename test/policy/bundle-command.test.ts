@@ -285,3 +285,16 @@ describe('modelgate bundle sign with a key file that holds no private key', () =
     expect(existsSync(out)).toBe(false);
   });
 });
+
+// "ENOENT: no such file or directory, scandir 'rgo'", from the revision hash, was all a typo got.
+it('bundle build names Rego sources that are not there (exit 1, nothing written)', async () => {
+  const out = path.join(dir, 'from-nowhere.tar.gz');
+  const missing = path.join(dir, 'rgo');
+  const result = await runCli(['bundle', 'build', missing, '-o', out]);
+  expect(result).toEqual({
+    code: 1,
+    stdout: '',
+    stderr: `modelgate bundle: no Rego sources at ${missing}\n`,
+  });
+  expect(existsSync(out)).toBe(false);
+});

@@ -199,6 +199,7 @@ export const bundleCommand: CliCommand = {
 
 async function build(regoDir: string, values: Values, io: CliIo): Promise<number> {
   if (!values.output) throw new UsageError('bundle build needs -o OUT.tar.gz');
+  if (!existsSync(regoDir)) throw new Error(`no Rego sources at ${regoDir}`);
   // Before the build: a key found unreadable afterwards left an unsigned bundle at -o.
   if (values['signing-key']) keyMaterial(values['signing-key'], algorithmOf(values));
   const opa = opaBinary(values, io);
