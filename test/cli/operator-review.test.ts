@@ -10,6 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import { appendMany, openStore } from '../audit/audit-fixtures';
 import { runCli } from '../helpers/cli';
@@ -350,4 +351,29 @@ describe('`help` inside a command, as `modelgate help audit` is', () => {
     expect(own.stdout).toMatch(/^Usage: modelgate audit verify /);
     expect(await runCli(['audit', 'help', 'verify'], {})).toEqual(own);
   });
+});
+
+// SQLite's "database is locked" said neither what held it nor whether anything had been deleted.
+it('audit prune on a log another connection holds a write transaction on says so (exit 1), and prunes nothing', async () => {
+  const db = path.join(tempDir(), 'modelgate.db');
+  const store = openStore(db);
+  await appendMany(store, 3);
+  await store.close();
+  const holder = new Database(db);
+  holder.exec('BEGIN IMMEDIATE');
+  try {
+    const result = await runCli(['audit', 'prune', '--before', '2099-01-01', '--db', db], {});
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'modelgate audit prune: the audit log is locked: another connection holds a write transaction on it ' +
+        '(another prune, or a program stuck in one); nothing was pruned, try again\n',
+    });
+  } finally {
+    holder.exec('ROLLBACK');
+    holder.close();
+  }
+  const after = await runCli(['audit', 'verify', '--db', db], {});
+  expect(after.stdout).toMatch(/^3 records, chain intact/);
 });

@@ -264,9 +264,14 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
 
   async prune(values, io) {
     const before = requiredInstant(values, 'before');
-    const store = await openStore(values, io, false);
+    // Opening takes the write lock too (it upgrades an older log in place).
+    const store = await openStore(values, io, false).catch((err: unknown) => {
+      throw lockedError(err);
+    });
     try {
-      const { deleted, anchor } = await store.prune({ before });
+      const { deleted, anchor } = await store.prune({ before }).catch((err: unknown) => {
+        throw lockedError(err);
+      });
       io.stdout(
         deleted === 0
           ? `nothing to prune: no records older than ${before} at the start of the log\n`
@@ -588,6 +593,16 @@ function outputFile(out: string): string {
   }
   mkdirSync(path.dirname(file), { recursive: true });
   return file;
+}
+
+// SQLite's "database is locked" says neither what holds it nor whether anything was deleted (nothing was).
+function lockedError(err: unknown): unknown {
+  if ((err as { code?: string }).code !== 'SQLITE_BUSY') return err;
+  return new Error(
+    'the audit log is locked: another connection holds a write transaction on it (another prune, or a program ' +
+      'stuck in one); nothing was pruned, try again',
+    { cause: err },
+  );
 }
 
 function required(values: Values, name: string): string {
