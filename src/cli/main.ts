@@ -58,7 +58,9 @@ function isUsageError(err: unknown): boolean {
 function failureText(err: unknown, argv: string[]): string {
   // Not errorText: node's own errors (parseArgs') can come from another realm, where instanceof Error fails.
   if (!(err instanceof ConfigError)) return (err as Error).message;
-  const option = `--${err.key}`;
+  // Only db: the configuration's other keys (its bundle) are not what an option of the same name gives.
+  if (err.key !== 'db') return err.message;
+  const option = '--db';
   const typed = argv.some((arg) => arg === option || arg.startsWith(`${option}=`));
   return typed ? `${option}: ${err.detail}` : err.message;
 }
