@@ -85,10 +85,10 @@ Deletes, in one transaction, records older than DATE and records the last delete
 anchor the remaining chain is verified from. Appends wait while it runs (run it off-peak on large
 logs). It never creates a log: a path that holds none is refused.
 
-Exit status: 0 pruned (or nothing to prune), 1 could not prune (no such log, a database error),
-2 usage error.
+${DB_HELP}
 
-${DB_HELP}`,
+Exit status: 0 pruned (or nothing to prune), 1 could not prune (no such log, a locked log, a
+database error), 2 usage error.`,
   keygen: `Usage: modelgate audit keygen --out DIR
 
 Writes DIR/audit-signing.pem (Ed25519 private key, mode 0600) and DIR/audit-signing.pub.pem.
