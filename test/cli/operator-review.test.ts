@@ -1,6 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,
+  createReadStream,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -376,4 +377,43 @@ it('audit prune on a log another connection holds a write transaction on says so
   }
   const after = await runCli(['audit', 'verify', '--db', db], {});
   expect(after.stdout).toMatch(/^3 records, chain intact/);
+});
+
+// Ctrl-C (or a cron `timeout`'s SIGTERM) during `export --out FILE` left FILE.partial behind, megabytes of an
+// export that would never finish. The export is held mid-way deterministically: FILE.partial is a FIFO that this
+// test reads one chunk from and then stops reading.
+describe.each(['SIGINT', 'SIGTERM'] as const)('audit export --out interrupted by %s', (signal) => {
+  it('removes FILE.partial, writes no FILE, and ends as the signal ends a process', async () => {
+    const dir = tempDir();
+    const db = path.join(dir, 'modelgate.db');
+    const store = openStore(db);
+    await appendMany(store, 300); // far more than a pipe holds
+    await store.close();
+    const out = path.join(dir, 'export.jsonl');
+    execFileSync('mkfifo', [`${out}.partial`]);
+    const main = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+    const argv = [
+      'audit',
+      'export',
+      '--db',
+      db,
+      '--from',
+      '2026-01-01',
+      '--to',
+      '2099-01-01',
+      '--format',
+      'jsonl',
+    ];
+    const child = spawn(process.execPath, [main, ...argv, '--out', out], { stdio: 'ignore' });
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, sig) => resolve({ code, signal: sig })),
+    );
+    const reader = createReadStream(`${out}.partial`);
+    await new Promise((resolve) => reader.once('data', resolve)); // the export is under way
+    reader.pause();
+    child.kill(signal);
+    expect(await ended).toEqual({ code: null, signal });
+    reader.destroy();
+    expect(readdirSync(dir).filter((f) => f.startsWith('export.jsonl'))).toEqual([]);
+  });
 });

@@ -72,7 +72,8 @@ key file, a database error).`,
 Writes the records with from <= timestamp < to, oldest first, to FILE (or stdout). DATE is
 2026-11-01 (midnight UTC) or a date-time with a zone (2026-11-01T12:00:00Z). JSONL lines use OPA
 decision-log field names; CSV is RFC 4180 with a header row. A file is written as FILE.partial
-(its folder created) and renamed when complete. Progress goes to stderr when it is a terminal.
+(its folder created) and renamed when complete; SIGINT or SIGTERM removes it. Progress goes to
+stderr when it is a terminal.
 Opens the database read-only. Written to stdout, it stops when the reader does (\`| head\`).
 
 ${DB_HELP}
@@ -245,6 +246,7 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
     const store = await openStore(values, io, true);
     const out = target ? createWriteStream(`${target}.partial`) : stdoutStream(io);
     const progress = progressReporter(io, 'written');
+    const stopOnSignal = target ? removeOnSignal(`${target}.partial`) : () => undefined;
     try {
       const { records } = await store.exportRecords({ from, to, format }, out, progress.update);
       out.end();
@@ -258,6 +260,7 @@ const handlers: Record<Exclude<Sub, 'audit'>, (values: Values, io: CliIo) => Pro
       if (target) rmSync(`${target}.partial`, { force: true });
       throw err;
     } finally {
+      stopOnSignal();
       await store.close();
     }
   },
@@ -593,6 +596,22 @@ function outputFile(out: string): string {
   }
   mkdirSync(path.dirname(file), { recursive: true });
   return file;
+}
+
+/**
+ * Until the returned function is called, SIGINT or SIGTERM removes `file` and then ends the process as the signal
+ * would have: Ctrl-C or a cron job's `timeout` left megabytes of an export that would never finish.
+ */
+function removeOnSignal(file: string): () => void {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const stop = () => signals.forEach((signal) => process.off(signal, onSignal));
+  const onSignal = (signal: NodeJS.Signals) => {
+    stop();
+    rmSync(file, { force: true });
+    process.kill(process.pid, signal);
+  };
+  signals.forEach((signal) => process.once(signal, onSignal));
+  return stop;
 }
 
 // SQLite's "database is locked" says neither what holds it nor whether anything was deleted (nothing was).
