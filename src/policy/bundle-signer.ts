@@ -84,6 +84,8 @@ export async function writeBundleTarball(files: BundleFiles, out: string): Promi
       await fs.writeFile(file, content);
     }
     const partial = `${out}.partial-${process.pid}`;
+    // As opa build's -o in `modelgate bundle build`: a release folder need not exist yet.
+    await fs.mkdir(path.dirname(out), { recursive: true });
     // OPA writes entries as `/policy.wasm`, and resolves `.manifest` module paths against that spelling.
     await createTar(
       { gzip: true, file: partial, cwd: dir, portable: true, prefix: '/', preservePaths: true },

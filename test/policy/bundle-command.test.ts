@@ -211,6 +211,34 @@ describe('modelgate bundle: output paths in folders that do not exist yet', () =
     expect(bundleRevision(out)).toBe('r1');
   });
 
+  it('sign creates the folder of -o', async () => {
+    const unsigned = path.join(dir, 'to-sign-elsewhere.tar.gz');
+    const built = await runCli([
+      'bundle',
+      'build',
+      writePolicySources(),
+      '-o',
+      unsigned,
+      '-e',
+      'modelgate/decision',
+    ]);
+    expect(built.code).toBe(0);
+    const out = path.join(dir, 'fresh-signed', 'release', 'modelgate.tar.gz');
+    const signed = await runCli([
+      'bundle',
+      'sign',
+      unsigned,
+      '-o',
+      out,
+      '--signing-key',
+      key.privateKeyFile,
+      '--signing-alg',
+      'ES256',
+    ]);
+    expect(signed).toMatchObject({ code: 0 });
+    expect((await readBundleFiles(out)).has(SIGNATURES_FILE)).toBe(true);
+  });
+
   it('capabilities creates the folder of -o', async () => {
     const out = path.join(dir, 'fresh-caps', 'caps.json');
     const written = await runCli(['bundle', 'capabilities', '-o', out]);
