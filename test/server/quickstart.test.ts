@@ -123,9 +123,13 @@ describe('quick start: npm start in development mode, then the README as printed
     expect(auditCount(db())).toBe(before + 2);
   });
 
-  it('the banner’s try-it commands, run as printed, get an allowed decision', () => {
+  // In another terminal, where MODELGATE_DATA_DIR is not set: the banner names the folder of the key it trusts.
+  it('the banner’s try-it commands, run as printed in a new shell, get an allowed decision', () => {
     const lines = stderr.split('Try it, from this folder:\n')[1]!.split('  ====')[0]!;
-    const [out] = runShell([lines.replace(/^ +/gm, '')], env(), port);
+    const newShell = env();
+    delete newShell.MODELGATE_DATA_DIR;
+    delete newShell.MODELGATE_DB;
+    const [out] = runShell([lines.replace(/^ +/gm, '')], newShell, port);
     const reply = JSON.parse(out!) as { allow: boolean; redacted_payload: unknown };
     expect(reply.allow).toBe(true);
     expect(JSON.stringify(reply.redacted_payload)).toContain('[REDACTED:email]');

@@ -103,17 +103,25 @@ const TRY_BODY =
 
 function devBanner(url: string, dataDir: string): string {
   const rel = path.relative(process.cwd(), dataDir) || '.';
+  // A folder other than the default is named: the reader's next shell may not have MODELGATE_DATA_DIR, and
+  // `token` would then mint with another key, which this server refuses.
+  const where = rel === '.modelgate' ? '' : ` --data-dir ${shellWord(rel)}`;
   return `
   ============================================================================
    modelgate is in DEVELOPMENT MODE: it trusts a local issuer whose key is in
    ${rel}/dev-issuer/. Configure \`issuers\` (MODELGATE_CONFIG) for real use.
 
    Try it, from this folder:
-     TOKEN=$(npm run -s modelgate -- token --sub ${TRY_SUBJECT} --scope invoke:support)
+     TOKEN=$(npm run -s modelgate -- token --sub ${TRY_SUBJECT} --scope invoke:support${where})
      curl -s ${url}/v1/decide -H "Authorization: Bearer $TOKEN" \\
        -H 'Content-Type: application/json' \\
        -d '${TRY_BODY}'
   ============================================================================
 
 `;
+}
+
+// A path as one shell word: as it is when it holds nothing the shell would read, else single-quoted.
+function shellWord(text: string): string {
+  return /^[\w./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }
