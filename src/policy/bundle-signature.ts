@@ -30,7 +30,10 @@ export interface SigningPolicy {
 
 /** What a verified signature says; `keyId` is null for an unsigned bundle that was allowed. */
 export interface SignatureCheck {
+  /** The key that verified it: the configured key id when there is one (OPA's rule), else the one named. */
   keyId: string | null;
+  /** The key id the signature itself names (its `kid`, else `keyid`), when it names one. */
+  namedKeyId: string | null;
   /** Names of the files the signature covered. */
   files: string[];
   /** `iat` of the signature, as ISO time, when present. */
@@ -62,7 +65,7 @@ export async function verifyBundleSignature(
         code: BundleErrorCode.Unsigned,
       });
     }
-    return { keyId: null, files: [], signedAt: null };
+    return { keyId: null, namedKeyId: null, files: [], signedAt: null };
   }
   if (!options.signing || options.keys.size === 0) {
     throw new BundleError(
@@ -72,7 +75,8 @@ export async function verifyBundleSignature(
   }
   const token = singleToken(raw);
   const { header, payload } = decode(token);
-  const keyId = options.signing.keyId || stringOr(header.kid) || stringOr(payload.keyid);
+  const namedKeyId = stringOr(header.kid) || stringOr(payload.keyid);
+  const keyId = options.signing.keyId || namedKeyId;
   if (!keyId) throw new BundleError('the signature names no key id', { code: BundleErrorCode.KeyUnknown });
   const key = options.keys.get(keyId);
   if (!key) {
@@ -96,6 +100,7 @@ export async function verifyBundleSignature(
   await checkFiles(files, payload.files ?? [], options.signing.excludeFiles);
   return {
     keyId,
+    namedKeyId: namedKeyId || null,
     files: (payload.files ?? []).map((f) => f.name),
     signedAt: typeof payload.iat === 'number' ? new Date(payload.iat * 1000).toISOString() : null,
   };

@@ -56,6 +56,21 @@ describe('modelgate bundle: a policy pipeline with our commands alone', () => {
       'prod',
     ]);
     expect(verified.stdout).toBe(`OK ${out}: revision ci-42, signed by key policy-ci, 4 files\n`);
+    // Without --verification-key-id the given key is key "default" (OPA's rule); the line names both.
+    const byDefault = await runCli([
+      'bundle',
+      'verify',
+      out,
+      '--verification-key',
+      key.publicKeyFile,
+      '--signing-alg',
+      'ES256',
+      '--scope',
+      'prod',
+    ]);
+    expect(byDefault.stdout).toBe(
+      `OK ${out}: revision ci-42, signed by key policy-ci, verified with key default, 4 files\n`,
+    );
     expect(opaVerify(out, key.publicKeyFile, { keyId: 'policy-ci', alg: 'ES256', scope: 'prod' })).toBe('');
 
     const wrongScope = await runCli([

@@ -20,7 +20,7 @@ import {
   type BundleFiles,
 } from '../../policy/bundle';
 import { BundleErrorCode, errorText } from '../../errors';
-import { SIGNATURES_FILE, verifyBundleSignature } from '../../policy/bundle-signature';
+import { SIGNATURES_FILE, verifyBundleSignature, type SignatureCheck } from '../../policy/bundle-signature';
 import {
   leftToHost,
   probeModule,
@@ -345,7 +345,7 @@ async function verify(location: string, values: Values, io: CliIo): Promise<numb
       return 1;
     }
   }
-  const signer = check.keyId ? `signed by key ${check.keyId}, ${check.files.length} files` : 'unsigned';
+  const signer = check.keyId ? `${signedBy(check)}, ${check.files.length} files` : 'unsigned';
   io.stdout(`OK ${location}: revision ${bundle.revision}, ${signer}\n`);
   return 0;
 }
@@ -463,4 +463,12 @@ function pinnedOpa(): string {
 
 function sha256(content: Buffer): string {
   return createHash('sha256').update(content).digest('hex');
+}
+
+// The key the signature names and, when another one verified it (a --verification-key-id, or "default"), that one.
+function signedBy(check: SignatureCheck): string {
+  const named = check.namedKeyId ?? check.keyId;
+  return named === check.keyId
+    ? `signed by key ${named}`
+    : `signed by key ${named}, verified with key ${check.keyId}`;
 }
