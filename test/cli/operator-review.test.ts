@@ -28,6 +28,20 @@ function tempDir(): string {
   return dir;
 }
 
+// `audit export` of every record of `db` as JSON Lines, to stdout unless more options follow.
+const exportAll = (db: string) => [
+  'audit',
+  'export',
+  '--db',
+  db,
+  '--from',
+  '2026-01-01',
+  '--to',
+  '2099-01-01',
+  '--format',
+  'jsonl',
+];
+
 describe('audit prune on a path that holds no audit log', () => {
   // A cron job with a typo in --db created an empty log there, "pruned" it every night and exited 0,
   // while the real log grew.
@@ -74,18 +88,7 @@ describe('audit export to stdout whose reader goes away (`| head`)', () => {
     const store = openStore(db);
     await appendMany(store, 300); // several 64 KiB chunks of JSON Lines
     await store.close();
-    const argv = [
-      'audit',
-      'export',
-      '--db',
-      db,
-      '--from',
-      '2026-01-01',
-      '--to',
-      '2099-01-01',
-      '--format',
-      'jsonl',
-    ];
+    const argv = exportAll(db);
     const whole = await runCli(argv, {});
     expect(whole).toMatchObject({ code: 0, stderr: 'exported 300 records\n' });
     const firstLine = whole.stdout.indexOf('\n') + 1;
@@ -392,18 +395,7 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('audit export --out interrupted by
     const out = path.join(dir, 'export.jsonl');
     execFileSync('mkfifo', [`${out}.partial`]);
     const main = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
-    const argv = [
-      'audit',
-      'export',
-      '--db',
-      db,
-      '--from',
-      '2026-01-01',
-      '--to',
-      '2099-01-01',
-      '--format',
-      'jsonl',
-    ];
+    const argv = exportAll(db);
     const child = spawn(process.execPath, [main, ...argv, '--out', out], { stdio: 'ignore' });
     const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.on('exit', (code, sig) => resolve({ code, signal: sig })),

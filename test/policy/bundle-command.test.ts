@@ -17,17 +17,15 @@ beforeAll(() => {
   key = writeKeyPair(dir, 'ci', 'ec-p256');
 });
 
+// `bundle build` of the test policy with the decision entrypoint into `out`, and any further options.
+const buildPolicy = (out: string, ...options: string[]) =>
+  runCli(['bundle', 'build', writePolicySources(), '-o', out, '-e', 'modelgate/decision', ...options]);
+
 describe('modelgate bundle: a policy pipeline with our commands alone', () => {
   it('build (pinned opa) + sign, verify, inspect; OPA accepts the result', async () => {
     const out = path.join(dir, 'policy.tar.gz');
-    const built = await runCli([
-      'bundle',
-      'build',
-      writePolicySources(),
-      '-o',
+    const built = await buildPolicy(
       out,
-      '-e',
-      'modelgate/decision',
       '--revision',
       'ci-42',
       '--signing-key',
@@ -38,7 +36,7 @@ describe('modelgate bundle: a policy pipeline with our commands alone', () => {
       'policy-ci',
       '--scope',
       'prod',
-    ]);
+    );
     expect(built).toMatchObject({ code: 0 });
     expect((await readBundleFiles(out)).has(SIGNATURES_FILE)).toBe(true);
 
@@ -211,32 +209,14 @@ describe('modelgate bundle: output paths in folders that do not exist yet', () =
   it('build creates the folder of -o', async () => {
     const out = path.join(dir, 'fresh', 'dist', 'modelgate.tar.gz');
     expect(existsSync(path.dirname(out))).toBe(false);
-    const built = await runCli([
-      'bundle',
-      'build',
-      writePolicySources(),
-      '-o',
-      out,
-      '-e',
-      'modelgate/decision',
-      '--revision',
-      'r1',
-    ]);
+    const built = await buildPolicy(out, '--revision', 'r1');
     expect(built).toMatchObject({ code: 0 });
     expect(bundleRevision(out)).toBe('r1');
   });
 
   it('sign creates the folder of -o', async () => {
     const unsigned = path.join(dir, 'to-sign-elsewhere.tar.gz');
-    const built = await runCli([
-      'bundle',
-      'build',
-      writePolicySources(),
-      '-o',
-      unsigned,
-      '-e',
-      'modelgate/decision',
-    ]);
+    const built = await buildPolicy(unsigned);
     expect(built.code).toBe(0);
     const out = path.join(dir, 'fresh-signed', 'release', 'modelgate.tar.gz');
     const signed = await runCli([
@@ -268,19 +248,7 @@ describe('modelgate bundle build with a signing key it cannot read', () => {
   it('fails before building and leaves no bundle behind', async () => {
     const out = path.join(dir, 'was-to-be-signed.tar.gz');
     const missingKey = path.join(dir, 'no-such-key.pem');
-    const built = await runCli([
-      'bundle',
-      'build',
-      writePolicySources(),
-      '-o',
-      out,
-      '-e',
-      'modelgate/decision',
-      '--signing-key',
-      missingKey,
-      '--signing-alg',
-      'ES256',
-    ]);
+    const built = await buildPolicy(out, '--signing-key', missingKey, '--signing-alg', 'ES256');
     expect(built.code).toBe(2);
     expect(built.stderr.split('\n')[0]).toBe(`modelgate bundle: cannot read the key file ${missingKey}`);
     expect(existsSync(out)).toBe(false);
@@ -291,15 +259,7 @@ describe('modelgate bundle build with a signing key it cannot read', () => {
 describe('modelgate bundle sign with a key file that holds no private key', () => {
   it('names the option, the file and the algorithm (exit 1), and leaves the bundle as it was', async () => {
     const bundle = path.join(dir, 'to-sign.tar.gz');
-    const built = await runCli([
-      'bundle',
-      'build',
-      writePolicySources(),
-      '-o',
-      bundle,
-      '-e',
-      'modelgate/decision',
-    ]);
+    const built = await buildPolicy(bundle);
     expect(built.code).toBe(0);
     const before = readFileSync(bundle);
     const notAKey = path.join(dir, 'notes.txt');
