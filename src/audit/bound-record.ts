@@ -40,7 +40,8 @@ type Truncated = NonNullable<AuditRecordV1['truncated']>;
 
 /**
  * Returns the record with every caller-controlled field within what the audit log stores: strings
- * beyond their column's length keep a prefix, objects beyond their byte limit become a marker, and
+ * beyond their column's length keep a prefix, objects beyond their byte limit become a marker (a whole input keeps
+ * the figures its budget is rebuilt from), and
  * each such field is listed in `truncated` with the whole value's length and SHA-256. A value of the
  * wrong type (the Data API passes `invocation` through unchecked) is stored as its JSON text.
  * Runs on the request path, before the record joins a batch, so no caller can make its record unstorable.
@@ -82,7 +83,23 @@ function boundInput(input: unknown, limits: RecordLimits, truncated: Truncated):
     const claims = boundDocument('input.subject.claims', input.subject.claims, limits.claimsBytes, truncated);
     out.subject = { ...input.subject, claims };
   }
-  return boundDocument('input', out, limits.documentBytes, truncated);
+  const bounded = boundDocument('input', out, limits.documentBytes, truncated);
+  return typeof bounded === 'string' ? (budgetFigures(input) ?? bounded) : bounded;
+}
+
+// What an input over its limit keeps: the figures an allowed decision's reservation is read back from
+// (usage-ledger.ts, prompt-tokens.ts). Without them a restart rebuilt the budget without the call's prompt tokens.
+function budgetFigures(input: Record<string, unknown>): Record<string, unknown> | undefined {
+  const inputTokens = isObject(input.invocation) ? input.invocation.input_tokens : undefined;
+  const chars = isObject(input.payload) ? input.payload.chars : undefined;
+  const kept: Record<string, unknown> = {};
+  if (isFiniteNumber(inputTokens)) kept.invocation = { input_tokens: inputTokens };
+  if (isFiniteNumber(chars)) kept.payload = { chars };
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}
+
+function isFiniteNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
 }
 
 /** Returns a value as a record keeps it under a byte limit: as it is, or the marker `[truncated: N bytes]`. */

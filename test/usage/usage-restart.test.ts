@@ -1,3 +1,4 @@
+import { auditRow } from '../helpers/audit-db';
 import { startTestService, type TestService } from '../helpers/service';
 import {
   bundleWithSummarizerLimits,
@@ -111,5 +112,33 @@ describe('usage across a restart', () => {
     expect((await usageOf(second, SUMMARIZER_CLAIMS)).usage.tokens_last_day).toBe(
       tokensFromAuditLog(second.db, SUMMARIZER, Date.now()),
     );
+  });
+  it('keeps the prompt tokens of a decision whose input was over the record limit across a restart', async () => {
+    first = await startTestService({ bundle });
+    // The Data API keeps any input the caller sends; past 64 KiB the record stores a marker instead of it, and
+    // with it went the declared input_tokens that the rebuild reads back: a restart forgot 20,000 tokens.
+    const big = await first.post(
+      '/v1/data/modelgate/decision',
+      {
+        input: {
+          invocation: { ...summary().invocation, max_tokens: 100, input_tokens: 20_000 },
+          notes: 'x'.repeat(70_000),
+        },
+      },
+      first.token(SUMMARIZER_CLAIMS),
+    );
+    expect(big.body.result).toMatchObject({ allow: true });
+    const before = await usageOf(first, SUMMARIZER_CLAIMS);
+    // Precondition: the reservation is there before the restart, and the record was cut to size.
+    expect(before.usage.tokens_last_day).toBe(20_100);
+    expect(auditRow(first.db, big.body.decision_id as string)?.record.truncated).toHaveProperty('input');
+
+    const dbFile = first.db;
+    await first.close();
+    first = undefined;
+    await second?.close();
+    second = await startTestService({ bundle, db: dbFile });
+    expect((await usageOf(second, SUMMARIZER_CLAIMS)).usage).toEqual(before.usage);
+    expect(tokensFromAuditLog(second.db, SUMMARIZER, Date.now())).toBe(20_100);
   });
 });
