@@ -10,6 +10,8 @@ export interface Caller {
   identity: VerifiedIdentity;
   /** Whether the caller holds the auditor scope. */
   isAuditor: boolean;
+  /** Sets the record's `input`: what the call asked for, kept in the hash chain whatever its outcome. */
+  recordInput(input: unknown): void;
 }
 
 /**
@@ -31,7 +33,10 @@ export async function guardedCall(
     if (options.auditorOnly && !isAuditor) {
       throw new ForbiddenError(ReasonCode.ScopeMissing, `this needs the ${deps.auditorScope} scope`);
     }
-    const { status = 200, body } = await handler({ identity, isAuditor });
+    const recordInput = (input: unknown) => {
+      trace.input = input;
+    };
+    const { status = 200, body } = await handler({ identity, isAuditor, recordInput });
     const unrecorded = await recordOrUnavailable(deps, call, trace, {
       outcome: 'allowed',
       status,

@@ -33,8 +33,11 @@ export function usageRoutes(
     const call = toCall(req, res, '/v1/decisions/{id}/usage');
     send(
       res,
-      await guardedCall(deps.decision, call, { auditorOnly: false }, async ({ identity }) => {
+      await guardedCall(deps.decision, call, { auditorOnly: false }, async ({ identity, recordInput }) => {
+        // usage_reports is outside the hash chain: the chain keeps which decision was reported, and with what.
+        recordInput({ usage_report: { decision: id } });
         const report = readBody(deps.decision, call, validateUsageReport);
+        recordInput({ usage_report: { decision: id, ...report } });
         const decision = await deps.store.get(id);
         if (!decision) throw new RequestError(ReasonCode.NotFound, 404, `no decision ${id}`);
         const nowMs = deps.decision.now();

@@ -67,6 +67,24 @@ describe('POST /v1/decisions/{id}/usage', () => {
     expect(usage.reported_last_day.cost_usd).toBeCloseTo(0.0021, 6);
   });
 
+  it('records in the hash-chained audit record which decision was reported and with what figures', async () => {
+    const id = await allow({ max_tokens: 2000, input_tokens: 500 });
+    const figures = { input_tokens: 480, output_tokens: 120, cost_usd: 0.0021 };
+    const res = await report(id, figures);
+    expect(res.status).toBe(201);
+    // usage_reports is outside the chain: without this, the log said a report was made, but not for which
+    // decision nor how much, so a changed figure in that table could not be found by checking the log.
+    expect(auditRow(svc.db, res.body.decision_id as string)?.record.input).toEqual({
+      usage_report: { decision: id, ...figures },
+    });
+    // A refused report is recorded with what it claimed, too.
+    const again = await report(id, { input_tokens: 1, output_tokens: 1 });
+    expect(again.status).toBe(409);
+    expect(auditRow(svc.db, again.body.decision_id as string)?.record.input).toEqual({
+      usage_report: { decision: id, input_tokens: 1, output_tokens: 1 },
+    });
+  });
+
   it('refuses a second report for the same decision with 409 conflict, keeping the first', async () => {
     const id = await allow({ max_tokens: 100 });
     expect((await report(id, { input_tokens: 10, output_tokens: 20 })).status).toBe(201);
