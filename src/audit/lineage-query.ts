@@ -3,8 +3,8 @@ import type { Db } from './database';
 
 /** Most decisions one lineage answer holds; a larger tree is cut and says so. */
 export const MAX_LINEAGE_NODES = 1000;
-// A parent chain longer than this is not a conversation any more; the walk stops there.
-const MAX_ANCESTORS = 256;
+/** Most ancestors one lineage answer holds: a parent chain longer than this is not a conversation any more. */
+export const MAX_ANCESTORS = 256;
 
 /** One decision of a chain, with what an investigator needs to read it. */
 export interface LineageNode {
@@ -31,6 +31,11 @@ export interface LineageNode {
 export interface LineageTree {
   /** Oldest first: the root, ..., the parent. */
   ancestors: LineageNode[];
+  /**
+   * Whether `ancestors` starts at the root. False when the walk up stopped at a parent the log no longer holds
+   * (retention pruned it) or after MAX_ANCESTORS: the first ancestor then names a parent_id that is not shown.
+   */
+  ancestors_complete: boolean;
   /** The decision asked for, its descendants nested in `children`. */
   decision: LineageNode;
   /** Whether MAX_LINEAGE_NODES cut the descendants. */
@@ -82,6 +87,8 @@ export async function lineageTree(
     ancestors.unshift(parent);
     parentId = parent.parent_id;
   }
+  // Still naming a parent: the walk did not reach the root, and the answer must not pass its oldest for one.
+  const ancestorsComplete = parentId === null;
 
   // Breadth first, so a cut keeps the nearest descendants.
   let nodes = 1;
@@ -102,7 +109,7 @@ export async function lineageTree(
       nodes += 1;
     }
   }
-  return { ancestors, decision, truncated };
+  return { ancestors, ancestors_complete: ancestorsComplete, decision, truncated };
 }
 
 function toNode(record: AuditRecordV1): LineageNode {

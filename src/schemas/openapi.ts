@@ -409,7 +409,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             '200': {
               description:
                 '`ancestors` (root first), `decision` with its descendants nested in `children`, ' +
-                'each with outcome, reasons, subject, actor, operation, model, purpose and tools; `truncated`.',
+                'each with outcome, reasons, subject, actor, operation, model, purpose and tools; `truncated`; ' +
+                '`ancestors_complete` (false when a pruned parent or the 256-ancestor cap stopped the walk up).',
             },
             '403': errorReply('The token lacks the auditor scope (recorded).'),
             '404': errorReply('No such decision.'),

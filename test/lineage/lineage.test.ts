@@ -408,3 +408,57 @@ describe('decision lineage: a parent whose recorded input was cut to size', () =
     expect(auditRow(svc.db, c.body.decision_id)).toMatchObject({ outcome: 'rejected', status: 400 });
   });
 });
+
+// Retention prunes the oldest records, and with them the start of a chain that was still alive. The walk up
+// stopped at the first missing parent and said nothing: the investigator read the oldest remaining ancestor as
+// the decision that started the chain, and its prompt as the origin of the tool call.
+describe('decision lineage: a chain whose first decisions were pruned', () => {
+  let svc: TestService;
+  let prompt: string;
+  let read: string;
+  let create: string;
+  afterAll(() => svc?.close());
+
+  beforeAll(async () => {
+    svc = await startTestService();
+    const a = await decide(svc, AGENT, triage('chat', 'tickets.read'));
+    expect(a.body.allow).toBe(true);
+    prompt = a.body.decision_id;
+    const promptMs = Date.parse(auditRow(svc.db, prompt)!.record.timestamp as string);
+    // The next record must be at least a millisecond younger, so that a prune can cut between them.
+    while (Date.now() <= promptMs) await new Promise((resolve) => setTimeout(resolve, 1));
+    const b = await decide(svc, AGENT, triage('tool_call', 'tickets.read', { parent_decision_id: prompt }));
+    expect(b.body.allow).toBe(true);
+    read = b.body.decision_id;
+    const c = await decide(svc, AGENT, triage('tool_call', 'tickets.create', { parent_decision_id: read }));
+    expect(c.body.allow).toBe(true);
+    create = c.body.decision_id;
+  });
+
+  it('says a chain whose root is in the log is complete', async () => {
+    const res = await svc.get(`/v1/decisions/${read}/lineage`, svc.token(AUDITOR));
+    expect((res.body as { ancestors_complete: boolean }).ancestors_complete).toBe(true);
+  });
+
+  it('says the ancestors do not reach the root, over the API and on the terminal', async () => {
+    const before = auditRow(svc.db, read)!.record.timestamp as string;
+    const pruned = await runCli(['audit', 'prune', '--before', before, '--db', svc.db], {});
+    expect(pruned.code).toBe(0);
+    // The precondition: the prompt is gone, its tool call is not.
+    expect(auditRow(svc.db, prompt)).toBeUndefined();
+    expect(auditRow(svc.db, read)).toBeDefined();
+
+    const res = await svc.get(`/v1/decisions/${create}/lineage`, svc.token(AUDITOR));
+    expect(res.status).toBe(200);
+    const tree = res.body as { ancestors: { decision_id: string }[]; ancestors_complete: boolean };
+    expect(tree.ancestors.map((n) => n.decision_id)).toEqual([read]);
+    expect(tree.ancestors_complete).toBe(false);
+
+    const { code, stdout } = await runCli(['audit', 'lineage', create, '--db', svc.db], {});
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`${prompt}  (not in the log: pruned, or past the 256 ancestors shown)`);
+    expect(lines[1]).toMatch(new RegExp(`^  ${read}  `));
+    expect(lines[2]).toMatch(new RegExp(`^    > ${create}  `));
+  });
+});

@@ -29,6 +29,7 @@ describe('renderLineage: what a record holds cannot drive the terminal', () => {
   it('prints control characters and bidi overrides as \\u escapes, one line per decision', () => {
     const text = renderLineage({
       ancestors: [],
+      ancestors_complete: true,
       decision: node({ session_id: 'chat\u001b[2J\u001b[H\n0193…  allowed\u202e', actor: 'agent\r:x' }),
       truncated: false,
     });

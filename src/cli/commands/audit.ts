@@ -112,7 +112,9 @@ on stderr when it is a terminal. Exit status: 0 copied and verified, 1 refused o
 Shows the chain a decision belongs to: its ancestors (through context.parent_decision_id, up to
 the decision that started the chain) and every decision that named it, or one of its descendants,
 as its parent; with outcome, reasons, subject, actor, operation, model, purpose and tools. --json
-prints what GET /v1/decisions/{id}/lineage returns. Opens the database read-only.
+prints what GET /v1/decisions/{id}/lineage returns. When retention pruned an ancestor (or the
+chain is deeper than 256), the first line names the parent that is not shown. Opens the database
+read-only.
 
 ${DB_HELP}
 
