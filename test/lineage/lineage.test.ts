@@ -2,7 +2,12 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { lineageTree, sqliteLineageSource, type LineageSource } from '../../src/audit/lineage-query';
+import {
+  lineageTree,
+  MAX_ANCESTORS,
+  sqliteLineageSource,
+  type LineageSource,
+} from '../../src/audit/lineage-query';
 import { auditRow } from '../helpers/audit-db';
 import { runCli } from '../helpers/cli';
 import { buildBundle, REGO_DIR } from '../helpers/opa';
@@ -460,5 +465,34 @@ describe('decision lineage: a chain whose first decisions were pruned', () => {
     expect(lines[0]).toBe(`${prompt}  (not in the log: pruned, or past the 256 ancestors shown)`);
     expect(lines[1]).toMatch(new RegExp(`^  ${read}  `));
     expect(lines[2]).toMatch(new RegExp(`^    > ${create}  `));
+  });
+});
+
+// A chain deeper than one answer holds: the walk up stops at MAX_ANCESTORS, which must read as a cut too.
+describe('decision lineage: a chain deeper than the ancestors one answer holds', () => {
+  it('shows the nearest MAX_ANCESTORS ancestors and says they do not reach the root', async () => {
+    const id = (i: number) => `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`;
+    const record = (i: number) =>
+      JSON.stringify({
+        decision_id: id(i),
+        timestamp: '2026-11-29T10:00:00.000Z',
+        outcome: 'allowed',
+        status: 200,
+        reasons: [],
+        input: {
+          lineage: { parent_id: i === 0 ? null : id(i - 1), depth: i, session_id: null, trace_id: null },
+        },
+      });
+    const deepest = MAX_ANCESTORS + 5;
+    const source: LineageSource = {
+      byId: async (decisionId) => record(Number(decisionId.slice(-12))),
+      byParent: async () => [],
+    };
+    const tree = (await lineageTree(source, id(deepest)))!;
+    expect(tree.ancestors).toHaveLength(MAX_ANCESTORS);
+    expect(tree.ancestors[0]!.parent_id).toBe(id(deepest - MAX_ANCESTORS - 1));
+    expect(tree.ancestors_complete).toBe(false);
+    // The precondition that tells the cut from a walk that found the root: a shallow chain is complete.
+    expect((await lineageTree(source, id(3)))!.ancestors_complete).toBe(true);
   });
 });
