@@ -397,10 +397,11 @@ describe('decision lineage: a parent whose recorded input was cut to size', () =
     expect(a.body.allow).toBe(true);
     const b = await decide(svc, AGENT, call('tool_call', { parent_decision_id: a.body.decision_id }));
     expect(b.body.allow).toBe(true);
-    // The precondition: b was decided at depth 1, but its record kept only a marker of its input.
+    // The precondition: b was decided at depth 1, but its record kept none of its input's lineage (a marker, or the
+    // budget figures alone).
     const record = auditRow(svc.db, b.body.decision_id)!.record as { truncated?: object; input: unknown };
     expect(record.truncated).toHaveProperty(['input']);
-    expect(typeof record.input).toBe('string');
+    expect(JSON.stringify(record.input)).not.toContain('lineage');
 
     const c = await decide(
       svc,
