@@ -28,8 +28,8 @@ function tempDir(): string {
   return dir;
 }
 
-// `audit export` of every record of `db` as JSON Lines, to stdout unless more options follow.
-const exportAll = (db: string) => [
+// `audit export` of every record of `db` (JSON Lines unless told), to stdout unless more options follow.
+const exportAll = (db: string, format = 'jsonl') => [
   'audit',
   'export',
   '--db',
@@ -39,7 +39,7 @@ const exportAll = (db: string) => [
   '--to',
   '2099-01-01',
   '--format',
-  'jsonl',
+  format,
 ];
 
 describe('audit prune on a path that holds no audit log', () => {
@@ -283,24 +283,7 @@ describe('output files in folders that do not exist yet, or a folder given as th
     await store.close();
     return db;
   }
-  const exportTo = (db: string, out: string) =>
-    runCli(
-      [
-        'audit',
-        'export',
-        '--db',
-        db,
-        '--from',
-        '2026-01-01',
-        '--to',
-        '2099-01-01',
-        '--format',
-        'csv',
-        '--out',
-        out,
-      ],
-      {},
-    );
+  const exportTo = (db: string, out: string) => runCli([...exportAll(db, 'csv'), '--out', out], {});
 
   // As bundle build -o and test-bundle --junit: `--out exports/2026-11.csv` in a fresh folder read the whole log,
   // then failed on ENOENT.
