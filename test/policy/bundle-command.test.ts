@@ -21,6 +21,10 @@ beforeAll(() => {
 const buildPolicy = (out: string, ...options: string[]) =>
   runCli(['bundle', 'build', writePolicySources(), '-o', out, '-e', 'modelgate/decision', ...options]);
 
+// `bundle verify` of `bundle` with the test key pair's public key, and any further options.
+const verifyWithKey = (bundle: string, ...options: string[]) =>
+  runCli(['bundle', 'verify', bundle, '--verification-key', key.publicKeyFile, ...options]);
+
 describe('modelgate bundle: a policy pipeline with our commands alone', () => {
   it('build (pinned opa) + sign, verify, inspect; OPA accepts the result', async () => {
     const out = path.join(dir, 'policy.tar.gz');
@@ -40,50 +44,32 @@ describe('modelgate bundle: a policy pipeline with our commands alone', () => {
     expect(built).toMatchObject({ code: 0 });
     expect((await readBundleFiles(out)).has(SIGNATURES_FILE)).toBe(true);
 
-    const verified = await runCli([
-      'bundle',
-      'verify',
+    const verified = await verifyWithKey(
       out,
-      '--verification-key',
-      key.publicKeyFile,
       '--verification-key-id',
       'policy-ci',
       '--signing-alg',
       'ES256',
       '--scope',
       'prod',
-    ]);
+    );
     expect(verified.stdout).toBe(`OK ${out}: revision ci-42, signed by key policy-ci, 4 files\n`);
     // Without --verification-key-id the given key is key "default" (OPA's rule); the line names both.
-    const byDefault = await runCli([
-      'bundle',
-      'verify',
-      out,
-      '--verification-key',
-      key.publicKeyFile,
-      '--signing-alg',
-      'ES256',
-      '--scope',
-      'prod',
-    ]);
+    const byDefault = await verifyWithKey(out, '--signing-alg', 'ES256', '--scope', 'prod');
     expect(byDefault.stdout).toBe(
       `OK ${out}: revision ci-42, signed by key policy-ci, verified with key default, 4 files\n`,
     );
     expect(opaVerify(out, key.publicKeyFile, { keyId: 'policy-ci', alg: 'ES256', scope: 'prod' })).toBe('');
 
-    const wrongScope = await runCli([
-      'bundle',
-      'verify',
+    const wrongScope = await verifyWithKey(
       out,
-      '--verification-key',
-      key.publicKeyFile,
       '--verification-key-id',
       'policy-ci',
       '--signing-alg',
       'ES256',
       '--scope',
       'dev',
-    ]);
+    );
     expect(wrongScope.code).toBe(1);
     expect(wrongScope.stderr).toMatch(/^bundle_scope_mismatch: /);
 
@@ -110,15 +96,7 @@ describe('modelgate bundle: a policy pipeline with our commands alone', () => {
     expect((await runCli(['bundle', 'verify', out])).code).toBe(2);
     const allowed = await runCli(['bundle', 'verify', out, '--allow-unsigned']);
     expect(allowed.stdout).toMatch(/unsigned\n$/);
-    const required = await runCli([
-      'bundle',
-      'verify',
-      out,
-      '--verification-key',
-      key.publicKeyFile,
-      '--signing-alg',
-      'ES256',
-    ]);
+    const required = await verifyWithKey(out, '--signing-alg', 'ES256');
     expect(required.stderr).toMatch(/^bundle_unsigned: /);
   });
 
@@ -134,12 +112,8 @@ describe('modelgate bundle: a policy pipeline with our commands alone', () => {
         BUNDLE_KEY_ID: 'release',
       },
     });
-    const verified = await runCli([
-      'bundle',
-      'verify',
+    const verified = await verifyWithKey(
       out,
-      '--verification-key',
-      key.publicKeyFile,
       '--verification-key-id',
       'release',
       '--signing-alg',
@@ -148,7 +122,7 @@ describe('modelgate bundle: a policy pipeline with our commands alone', () => {
       'modelgate/decision',
       '-e',
       'modelgate/limits',
-    ]);
+    );
     expect(verified).toMatchObject({ code: 0 });
   }, 60_000);
 });
