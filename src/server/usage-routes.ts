@@ -4,6 +4,7 @@ import type { DecisionDeps } from '../decision/decision-deps';
 import { guardedCall } from '../decision/guarded-call';
 import { readBody } from '../decision/steps';
 import { ForbiddenError, ReasonCode, RequestError } from '../errors';
+import { APPROVAL_ID_PATTERN } from '../schemas/decide-request.schema';
 import { usageReportSchema, type UsageReportV1 } from '../schemas/usage-report.schema';
 import { compileValidator } from '../schemas/validators';
 import type { VerifiedIdentity } from '../identity';
@@ -14,6 +15,8 @@ import type { RouteHelpers } from './app';
 import { readQuery } from './query-params';
 
 const validateUsageReport = compileValidator<UsageReportV1>(usageReportSchema);
+// Decision ids are lower-case UUIDs, as approval ids are (src/audit/decision-id.ts).
+const DECISION_ID = new RegExp(APPROVAL_ID_PATTERN);
 
 /** Mounts POST /v1/decisions/{id}/usage (report what a call used) and GET /v1/usage (see usage and limits). */
 export function usageRoutes(
@@ -34,10 +37,12 @@ export function usageRoutes(
     send(
       res,
       await guardedCall(deps.decision, call, { auditorOnly: false }, async ({ identity, recordInput }) => {
-        // usage_reports is outside the hash chain: the chain keeps which decision was reported, and with what.
-        recordInput({ usage_report: { decision: id } });
+        // usage_reports is outside the hash chain: the chain keeps which decision was reported, and with what. The
+        // id is the caller's text from the URL, kept only when it has a decision id's shape (nothing to screen).
+        const decisionId = DECISION_ID.test(id) ? id : null;
+        recordInput({ usage_report: { decision: decisionId } });
         const report = readBody(deps.decision, call, validateUsageReport);
-        recordInput({ usage_report: { decision: id, ...report } });
+        recordInput({ usage_report: { decision: decisionId, ...report } });
         const decision = await deps.store.get(id);
         if (!decision) throw new RequestError(ReasonCode.NotFound, 404, `no decision ${id}`);
         const nowMs = deps.decision.now();

@@ -83,6 +83,12 @@ describe('POST /v1/decisions/{id}/usage', () => {
     expect(auditRow(svc.db, again.body.decision_id as string)?.record.input).toEqual({
       usage_report: { decision: id, input_tokens: 1, output_tokens: 1 },
     });
+    // The id is the caller's text from the URL, and the record keeps it unscreened: only a decision id's shape.
+    const pasted = 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';
+    const odd = await report(pasted, { input_tokens: 1, output_tokens: 1 });
+    expect(odd.status).toBe(404);
+    const kept = auditRow(svc.db, odd.body.decision_id as string)?.record.input;
+    expect(kept).toEqual({ usage_report: { decision: null, input_tokens: 1, output_tokens: 1 } });
   });
 
   it('refuses a second report for the same decision with 409 conflict, keeping the first', async () => {
